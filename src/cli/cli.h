@@ -1,0 +1,108 @@
+/*
+ * cli.h — the command-line layer: the only code that talks to the user.
+ *
+ * A command is a cli_cmd with a space-separated name ("eli run"); systems
+ * list theirs in an array ending with an empty entry, and commands.c lists
+ * the arrays. A command's run() declares its options as a cli_opt table and
+ * calls cli_parse, which also handles --help and the global options
+ * (--json, --csv, --seed N, --quiet) and reports every usage error in one
+ * line on stderr ("virtlab eli run: --duration '5x': unknown unit ...").
+ *
+ * Exit statuses: 0 success, 1 the run failed (I/O, host), 2 usage error.
+ */
+#ifndef VL_CLI_CLI_H
+#define VL_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/out.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
+
+typedef enum cli_opt_type {
+	OPT_FLAG,     /* int *: set to 1 */
+	OPT_U64,      /* uint64_t *: "42", "0x2a" */
+	OPT_COUNT,    /* uint64_t *: "48k" */
+	OPT_SIZE,     /* uint64_t *: "12M" (x1024) */
+	OPT_DOUBLE,   /* double * */
+	OPT_DURATION, /* double * seconds: "500ms" */
+	OPT_PERCENT,  /* double * fraction: "10%" */
+	OPT_STRING,   /* const char ** */
+	OPT_CHOICE,   /* const char **, one of choices */
+} cli_opt_type;
+
+typedef struct cli_opt {
+	const char *name; /* without the leading dashes */
+	cli_opt_type type;
+	void *dest;
+	const char *metavar; /* "N", "DUR"; NULL for flags */
+	const char *help;    /* one line; say the default */
+	double min, max;     /* inclusive bounds for numbers; min > max: none */
+	const char *const *choices; /* OPT_CHOICE: NULL-terminated */
+} cli_opt;
+
+#define CLI_NOBOUND 1.0, 0.0
+#define CLI_END {0}
+
+/* The global options every experiment honours. */
+typedef struct cli_common {
+	int json, csv, quiet;
+	uint64_t seed; /* default 1: runs are reproducible unless told */
+	int seed_given;
+} cli_common;
+
+typedef struct cli_cmd {
+	const char *name;     /* "bench des" */
+	const char *summary;  /* one line for the command list */
+	const char *args;     /* positional synopsis, e.g. "FILE", or NULL */
+	const char *details;  /* paragraph(s) for --help, or NULL */
+	const char *example;  /* a full command line */
+	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
+} cli_cmd;
+
+/*
+ * Parses argv (argv[0] is the first word after the command name) against
+ * opts plus the global options. Positional arguments are collected into
+ * pos[0..*npos) (pointers into argv); between pos_min and pos_max are
+ * accepted. Returns CLI_GO to carry on, or an exit status to return at once
+ * (CLI_OK after --help, CLI_USAGE after an error it has reported).
+ */
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
+	      cli_common *common, char **pos, int *npos, int pos_min, int pos_max);
+
+/* Prints the command's help (usage, options, globals, example) to f. */
+void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
+
+/* "virtlab CMD: message" on stderr; returns CLI_USAGE. */
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "virtlab CMD: message" on stderr; returns CLI_FAIL. */
+int cli_fail(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints result on stdout as the globals ask (text, --json, --csv) and frees
+ * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. */
+int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result);
+
+/* Every command, in help order; ends with NULL. */
+const cli_cmd *cli_find(int argc, char **argv, int *used);
+void cli_list(FILE *f, const char *group);
+const char *cli_closest(const char *typed);
+/* The arrays commands.c collects (each ends with an entry whose name is
+ * NULL). A system adds one array and one line in commands.c. */
+extern const cli_cmd core_cmds[];
+extern const cli_cmd bench_cmds[];
+
+/* Benchmarks `virtlab bench` runs together: figure `key` of the JSON each
+ * returns, its unit, and the goal the ratio is taken against. */
+typedef struct cli_bench {
+	const char *name;
+	json_t *(*run)(uint64_t seed);
+	const char *key, *unit;
+	double goal;
+} cli_bench;
+extern const cli_bench cli_benches[];
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * out.h — one result, three renderings.
+ *
+ * Every experiment builds its result as a jansson json_t; out_emit prints it
+ * as JSON (one document), CSV, or aligned text for people:
+ *  - JSON: keys in insertion order, reals with 10 significant digits
+ *    (stable across runs and compilers), indented two spaces, one trailing
+ *    newline.
+ *  - CSV (RFC 4180 quoting): an array of objects, or an object's first member
+ *    that is one (e.g. "rows"), becomes a header plus a line per element;
+ *    anything else becomes "key,value" lines with nested keys dotted
+ *    ("exits_by_reason.HLT").
+ *  - text: arrays of objects become aligned tables, objects become aligned
+ *    "key  value" lines, nested objects indented.
+ * The output goes to the FILE given; library code calls this only with a
+ * stream the CLI handed it.
+ *
+ * tbl: the aligned-table builder the text renderer (and bench) use.
+ */
+#ifndef VL_CORE_OUT_H
+#define VL_CORE_OUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV } out_format;
+
+/* Returns 0, VL_EIO on a write error, VL_EINVAL for a NULL result. */
+int out_emit(FILE *f, const json_t *result, out_format fmt);
+
+/* Writes s as one CSV field (quoted when it holds , " CR or LF). */
+void out_csv_field(FILE *f, const char *s);
+
+/* Formats a JSON scalar for text/CSV: integers as is, reals with up to 6
+ * significant digits (%.6g), true/false, null as "". Returns buf. */
+const char *out_scalar(const json_t *v, char *buf, size_t n);
+
+typedef struct tbl tbl;
+
+/* A table with ncols columns and these headers (copied). NULL on ENOMEM. */
+tbl *tbl_create(size_t ncols, const char *const *headers);
+void tbl_destroy(tbl *t);	/* accepts NULL */
+/* Appends a row of ncols strings (copied). 0 or VL_ENOMEM. */
+int tbl_add(tbl *t, const char *const *cells);
+/* Aligned text: numbers right-aligned, text left-aligned, header rule. */
+void tbl_print(const tbl *t, FILE *f);
+void tbl_print_csv(const tbl *t, FILE *f);
+
+#endif

@@ -1,0 +1,233 @@
+/* stats.c — see stats.h. */
+#include "core/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+void stat_init(stat_acc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->min = INFINITY;
+	a->max = -INFINITY;
+}
+
+void stat_add(stat_acc *a, double x)
+{
+	a->n++;
+	double d = x - a->mean;
+	a->mean += d / (double)a->n;
+	a->m2 += d * (x - a->mean);
+	a->sum += x;
+	if (x < a->min)
+		a->min = x;
+	if (x > a->max)
+		a->max = x;
+}
+
+void stat_merge(stat_acc *into, const stat_acc *from)
+{
+	if (from->n == 0)
+		return;
+	if (into->n == 0) {
+		*into = *from;
+		return;
+	}
+	/* Chan et al.'s pairwise combination. */
+	double n1 = (double)into->n, n2 = (double)from->n, n = n1 + n2;
+	double d = from->mean - into->mean;
+	into->mean += d * n2 / n;
+	into->m2 += from->m2 + d * d * n1 * n2 / n;
+	into->n += from->n;
+	into->sum += from->sum;
+	if (from->min < into->min)
+		into->min = from->min;
+	if (from->max > into->max)
+		into->max = from->max;
+}
+
+double stat_mean(const stat_acc *a)
+{
+	return a->n ? a->mean : 0.0;
+}
+
+double stat_var(const stat_acc *a)
+{
+	return a->n > 1 ? a->m2 / (double)(a->n - 1) : 0.0;
+}
+
+double stat_stddev(const stat_acc *a)
+{
+	return sqrt(stat_var(a));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double stat_percentile_sorted(const double *s, size_t n, double p)
+{
+	if (n == 0 || !(p >= 0.0 && p <= 100.0))
+		return NAN;
+	double h = (double)(n - 1) * p / 100.0;
+	size_t lo = (size_t)floor(h);
+	if (lo >= n - 1)
+		return s[n - 1];
+	return s[lo] + (h - (double)lo) * (s[lo + 1] - s[lo]);
+}
+
+double stat_percentile_exact(const double *xs, size_t n, double p)
+{
+	if (n == 0 || !(p >= 0.0 && p <= 100.0))
+		return NAN;
+	double *c = malloc(n * sizeof(*c));
+	if (!c)
+		return NAN;
+	memcpy(c, xs, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	double v = stat_percentile_sorted(c, n, p);
+	free(c);
+	return v;
+}
+
+/* ---- streaming histogram ---- */
+
+#define HIST_OCTAVES 64
+
+struct hist {
+	double lowest;
+	int sub_bits;
+	size_t nb;
+	uint64_t count;
+	double min, max, sum;
+	uint64_t *b;
+};
+
+hist *hist_create(double lowest, int sub_bits)
+{
+	if (!(lowest > 0.0) || !isfinite(lowest) || sub_bits < 1 || sub_bits > 16)
+		return NULL;
+	hist *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->lowest = lowest;
+	h->sub_bits = sub_bits;
+	h->nb = (size_t)HIST_OCTAVES << sub_bits;
+	h->b = calloc(h->nb, sizeof(*h->b));
+	if (!h->b) {
+		free(h);
+		return NULL;
+	}
+	hist_reset(h);
+	return h;
+}
+
+void hist_destroy(hist *h)
+{
+	if (!h)
+		return;
+	free(h->b);
+	free(h);
+}
+
+void hist_reset(hist *h)
+{
+	memset(h->b, 0, h->nb * sizeof(*h->b));
+	h->count = 0;
+	h->sum = 0;
+	h->min = INFINITY;
+	h->max = -INFINITY;
+}
+
+/* Octave k holds [lowest*2^k, lowest*2^(k+1)), cut into 2^sub_bits equal
+ * buckets. Values below lowest go to bucket 0, above the range to the last. */
+static size_t bucket_of(const hist *h, double x)
+{
+	double r = x / h->lowest;
+	if (r < 1.0)
+		return 0;
+	int e;
+	double m = frexp(r, &e); /* r = m * 2^e, m in [0.5, 1) */
+	int k = e - 1;
+	if (k >= HIST_OCTAVES)
+		return h->nb - 1;
+	size_t sub = (size_t)((m * 2.0 - 1.0) * (double)(1u << h->sub_bits));
+	return ((size_t)k << h->sub_bits) + sub;
+}
+
+static double bucket_mid(const hist *h, size_t i)
+{
+	size_t k = i >> h->sub_bits, sub = i & ((1u << h->sub_bits) - 1);
+	double w = 1.0 / (double)(1u << h->sub_bits);
+	return h->lowest * ldexp(1.0 + ((double)sub + 0.5) * w, (int)k);
+}
+
+int hist_add(hist *h, double x)
+{
+	if (!(x >= 0.0) || isinf(x))
+		return VL_EINVAL;
+	h->b[bucket_of(h, x)]++;
+	h->count++;
+	h->sum += x;
+	if (x < h->min)
+		h->min = x;
+	if (x > h->max)
+		h->max = x;
+	return VL_OK;
+}
+
+uint64_t hist_count(const hist *h)
+{
+	return h->count;
+}
+
+double hist_min(const hist *h)
+{
+	return h->count ? h->min : NAN;
+}
+
+double hist_max(const hist *h)
+{
+	return h->count ? h->max : NAN;
+}
+
+double hist_mean(const hist *h)
+{
+	return h->count ? h->sum / (double)h->count : NAN;
+}
+
+double hist_percentile(const hist *h, double p)
+{
+	if (h->count == 0 || !(p >= 0.0 && p <= 100.0))
+		return NAN;
+	/* rank of the R-7 lower order statistic, 1-based */
+	uint64_t rank = (uint64_t)floor((double)(h->count - 1) * p / 100.0) + 1;
+	uint64_t seen = 0;
+	for (size_t i = 0; i < h->nb; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			double v = bucket_mid(h, i);
+			return v < h->min ? h->min : v > h->max ? h->max : v;
+		}
+	}
+	return h->max;
+}
+
+int hist_merge(hist *into, const hist *from)
+{
+	if (into->nb != from->nb || into->lowest != from->lowest)
+		return VL_EINVAL;
+	for (size_t i = 0; i < into->nb; i++)
+		into->b[i] += from->b[i];
+	into->count += from->count;
+	into->sum += from->sum;
+	if (from->min < into->min)
+		into->min = from->min;
+	if (from->max > into->max)
+		into->max = from->max;
+	return VL_OK;
+}

@@ -1,0 +1,61 @@
+/*
+ * stats.h — summary statistics and percentiles.
+ *
+ * stat_acc: count, mean, variance (Welford's online update, numerically
+ *   stable), min, max, sum. Plain struct: embed it, stat_init it.
+ * stat_percentile_exact: the "R-7" definition (linear interpolation between
+ *   order statistics, as numpy.percentile's default), sorting a copy.
+ * hist: a streaming log-linear histogram (the HdrHistogram idea): values
+ *   >= 0, each power-of-two range split into 2^sub_bits linear buckets, so
+ *   any percentile is within a relative error of 2^-sub_bits of an exact one,
+ *   in O(1) per sample and fixed memory. Histograms merge by addition.
+ */
+#ifndef VL_CORE_STATS_H
+#define VL_CORE_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct stat_acc {
+	uint64_t n;
+	double mean, m2, min, max, sum;
+} stat_acc;
+
+void stat_init(stat_acc *a);
+void stat_add(stat_acc *a, double x);
+void stat_merge(stat_acc *into, const stat_acc *from);
+double stat_mean(const stat_acc *a);	/* 0 when empty */
+double stat_var(const stat_acc *a);	/* sample variance (n-1); 0 when n < 2 */
+double stat_stddev(const stat_acc *a);
+
+/* p in [0, 100]. Returns NAN for n == 0 or p out of range. xs is not
+ * modified. Allocates a sorted copy; returns NAN if that fails. */
+double stat_percentile_exact(const double *xs, size_t n, double p);
+
+/* Same on data the caller has already sorted ascending (no allocation). */
+double stat_percentile_sorted(const double *sorted, size_t n, double p);
+
+typedef struct hist hist;
+
+/* lowest: smallest distinguishable value (> 0; smaller values, 0 included,
+ * land in the first bucket); sub_bits in [1, 16] sets the relative error
+ * 2^-sub_bits. Covers lowest .. lowest * 2^64. NULL on bad args or ENOMEM. */
+hist *hist_create(double lowest, int sub_bits);
+void hist_destroy(hist *h);	/* accepts NULL */
+void hist_reset(hist *h);
+
+/* Records x (x >= 0, finite): returns 0, or VL_EINVAL for negative/NaN. */
+int hist_add(hist *h, double x);
+uint64_t hist_count(const hist *h);
+double hist_min(const hist *h);
+double hist_max(const hist *h);
+double hist_mean(const hist *h);	/* exact: tracked beside the buckets */
+
+/* Value at percentile p in [0,100]: the midpoint of the bucket holding that
+ * rank, clamped to [min, max]. NAN when empty or p out of range. */
+double hist_percentile(const hist *h, double p);
+
+/* into += from. VL_EINVAL if their shapes differ. */
+int hist_merge(hist *into, const hist *from);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * vl_test.h — what every virtlab test includes: cmocka, plus
+ *  - VL_SKIP_UNLESS(cond, reason): a missing host feature (no /dev/kvm, no
+ *    cgroup) is a skip with its reason printed, never a pass or a failure;
+ *  - assert_near(a, b, tol): |a - b| <= tol, printing both values;
+ *  - assert_rel(a, b, rel): |a - b| <= rel * |b|;
+ *  - vl_run_cli(): runs the built virtlab binary (path in $VIRTLAB, set by
+ *    `make test`) with a shell command line, capturing stdout and the exit
+ *    status, so CLI contracts are tested on the real program.
+ */
+#ifndef VL_TEST_H
+#define VL_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define VL_SKIP_UNLESS(cond, reason)                                                     \
+	do {                                                                             \
+		if (!(cond)) {                                                           \
+			print_message("[   SKIP   ] %s: %s\n", __func__, (reason));         \
+			skip();                                                          \
+		}                                                                        \
+	} while (0)
+
+#define assert_near(a, b, tol)                                                           \
+	do {                                                                             \
+		double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);          \
+		if (!(a_ - b_ <= t_ && b_ - a_ <= t_))                                   \
+			fail_msg("%s = %.9g, %s = %.9g: differ by more than %g", #a, a_, #b, \
+				 b_, t_);                                                \
+	} while (0)
+
+#define assert_rel(a, b, rel)                                                            \
+	do {                                                                             \
+		double a_ = (double)(a), b_ = (double)(b), r_ = (double)(rel);          \
+		double d_ = a_ - b_, m_ = b_ < 0 ? -b_ : b_;                             \
+		if (!(d_ <= r_ * m_ && -d_ <= r_ * m_))                                  \
+			fail_msg("%s = %.9g, %s = %.9g: relative error above %g", #a, a_,   \
+				 #b, b_, r_);                                            \
+	} while (0)
+
+/* Runs "$VIRTLAB <args>" through sh; stdout is returned (malloc'd, caller
+ * frees), stderr into *err_out if not NULL (malloc'd). *status gets the
+ * exit code (or 128+signal). */
+static inline char *vl_run_cli(const char *args, int *status, char **err_out)
+{
+	const char *bin = getenv("VIRTLAB");
+	if (!bin)
+		bin = "build/virtlab";
+	char errpath[] = "/tmp/vltestXXXXXX";
+	int efd = mkstemp(errpath);
+	if (efd < 0)
+		return NULL;
+	size_t n = strlen(bin) + strlen(args) + strlen(errpath) + 16;
+	char *cmd = malloc(n);
+	snprintf(cmd, n, "%s %s 2>%s", bin, args, errpath);
+	FILE *p = popen(cmd, "r");
+	free(cmd);
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+	if (p) {
+		char buf[4096];
+		size_t k;
+		while ((k = fread(buf, 1, sizeof(buf), p)) > 0) {
+			if (len + k + 1 > cap) {
+				cap = (len + k + 1) * 2;
+				out = realloc(out, cap);
+			}
+			memcpy(out + len, buf, k);
+			len += k;
+		}
+		int st = pclose(p);
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	} else {
+		*status = -1;
+	}
+	if (!out)
+		out = calloc(1, 1);
+	else
+		out[len] = '\0';
+	if (err_out) {
+		FILE *e = fopen(errpath, "r");
+		char *eb = calloc(1, 65536);
+		if (e) {
+			size_t k = fread(eb, 1, 65535, e);
+			eb[k] = '\0';
+			fclose(e);
+		}
+		*err_out = eb;
+	}
+	close(efd);
+	unlink(errpath);
+	return out;
+}
+
+#endif
