@@ -22,6 +22,9 @@ LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 # names them and stops. The check is one dpkg-query call (~20 ms).
 DEB_DEPS := libcmocka-dev libjansson-dev libsodium-dev libsqlite3-dev pkg-config
 
+# Per-system extras: src/<system>/deps.mk may add DEB_DEPS and LDLIBS.
+include $(wildcard src/*/deps.mk)
+
 LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/cli/main.o

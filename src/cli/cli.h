@@ -86,14 +86,15 @@ int cli_fail(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(pri
  * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. */
 int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result);
 
-/* Every command, in help order; ends with NULL. */
+/* The command named by the leading words of argv (longest match), with
+ * *used set to how many words it took; NULL if none. */
 const cli_cmd *cli_find(int argc, char **argv, int *used);
 void cli_list(FILE *f, const char *group);
 const char *cli_closest(const char *typed);
-/* The arrays commands.c collects (each ends with an entry whose name is
- * NULL). A system adds one array and one line in commands.c. */
-extern const cli_cmd core_cmds[];
-extern const cli_cmd bench_cmds[];
+/* The arrays commands.c collects, each ending with an entry whose name is
+ * NULL. Each lives in its system's src/cli/cmd_<system>.c. */
+extern const cli_cmd core_cmds[], bench_cmds[], eli_cmds[], kvm_cmds[], hyperwall_cmds[],
+	regsched_cmds[], dejavu_cmds[], report_cmds[];
 
 /* Benchmarks `virtlab bench` runs together: figure `key` of the JSON each
  * returns, its unit, and the goal the ratio is taken against. */
@@ -103,6 +104,10 @@ typedef struct cli_bench {
 	const char *key, *unit;
 	double goal;
 } cli_bench;
-extern const cli_bench cli_benches[];
+/* Per-system benchmark arrays (ending with a NULL name), beside the
+ * commands; `virtlab bench` runs them all in this order. */
+extern const cli_bench core_benches[], eli_benches[], kvm_benches[], hyperwall_benches[],
+	regsched_benches[], dejavu_benches[];
+extern const cli_bench *const cli_bench_groups[];
 
 #endif

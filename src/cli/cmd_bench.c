@@ -28,7 +28,7 @@ static json_t *bench_des_default(uint64_t seed)
 	return des_json(&r);
 }
 
-const cli_bench cli_benches[] = {
+const cli_bench core_benches[] = {
 	{"des", bench_des_default, "events_per_sec", "events/s", 20e6},
 	{0},
 };
@@ -59,7 +59,8 @@ static int bench_all_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	json_t *rows = json_array();
-	for (const cli_bench *b = cli_benches; b->name; b++) {
+	for (const cli_bench *const *grp = cli_bench_groups; *grp; grp++)
+	for (const cli_bench *b = *grp; b->name; b++) {
 		if (!g.quiet && !g.json && !g.csv)
 			fprintf(stderr, "running bench %s ...\n", b->name);
 		json_t *r = b->run(g.seed);

@@ -9,9 +9,13 @@
 #include "core/parse.h"
 
 static const cli_cmd *const groups[] = {
-	core_cmds,
-	bench_cmds,
-	NULL,
+	report_cmds, core_cmds, eli_cmds, kvm_cmds, hyperwall_cmds,
+	regsched_cmds, dejavu_cmds, bench_cmds, NULL,
+};
+
+const cli_bench *const cli_bench_groups[] = {
+	core_benches, eli_benches, kvm_benches, hyperwall_benches,
+	regsched_benches, dejavu_benches, NULL,
 };
 
 /* Does the command name (space-separated words) equal argv[0..k)? */
