@@ -94,7 +94,7 @@ const char *cli_closest(const char *typed);
 /* The arrays commands.c collects, each ending with an entry whose name is
  * NULL. Each lives in its system's src/cli/cmd_<system>.c. */
 extern const cli_cmd core_cmds[], bench_cmds[], eli_cmds[], kvm_cmds[], hyperwall_cmds[],
-	regsched_cmds[], dejavu_cmds[], report_cmds[];
+	regsched_cmds[], dejavu_cmds[], dejavu_sim_cmds[], report_cmds[];
 
 /* Benchmarks `virtlab bench` runs together: figure `key` of the JSON each
  * returns, its unit, and the goal the ratio is taken against. */
@@ -107,7 +107,7 @@ typedef struct cli_bench {
 /* Per-system benchmark arrays (ending with a NULL name), beside the
  * commands; `virtlab bench` runs them all in this order. */
 extern const cli_bench core_benches[], eli_benches[], kvm_benches[], hyperwall_benches[],
-	regsched_benches[], dejavu_benches[];
+	regsched_benches[], dejavu_benches[], dejavu_sim_benches[];
 extern const cli_bench *const cli_bench_groups[];
 
 #endif

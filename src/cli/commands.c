@@ -10,12 +10,12 @@
 
 static const cli_cmd *const groups[] = {
 	report_cmds, core_cmds, eli_cmds, kvm_cmds, hyperwall_cmds,
-	regsched_cmds, dejavu_cmds, bench_cmds, NULL,
+	regsched_cmds, dejavu_cmds, dejavu_sim_cmds, bench_cmds, NULL,
 };
 
 const cli_bench *const cli_bench_groups[] = {
 	core_benches, eli_benches, kvm_benches, hyperwall_benches,
-	regsched_benches, dejavu_benches, NULL,
+	regsched_benches, dejavu_benches, dejavu_sim_benches, NULL,
 };
 
 /* Does the command name (space-separated words) equal argv[0..k)? */
