@@ -41,15 +41,22 @@ static void kick_handler(int sig)
 	(void)sig; /* only there so the signal interrupts KVM_RUN (no SA_RESTART) */
 }
 
+const char *kvm_dev_path(void)
+{
+	const char *p = getenv("VIRTLAB_KVM_DEVICE");
+	return p && *p ? p : "/dev/kvm";
+}
+
 int kvm__open_dev(int *kvm_fd, vl_errbuf *eb)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	const char *path = kvm_dev_path();
+	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return vl_fail(eb, VL_ENOTSUP,
-				       "/dev/kvm does not exist (no KVM module loaded, or a "
-				       "container without the device)");
-		return vl_fail(eb, VL_ENOTSUP, "cannot open /dev/kvm: %s%s", strerror(errno),
+				       "%s does not exist (no KVM module loaded, or a "
+				       "container without the device)", path);
+		return vl_fail(eb, VL_ENOTSUP, "cannot open %s: %s%s", path, strerror(errno),
 			       errno == EACCES ? " (add yourself to group kvm or run as root)" : "");
 	}
 	int api = ioctl(fd, KVM_GET_API_VERSION, 0);

@@ -24,6 +24,10 @@
 
 typedef struct kvm_vm kvm_vm;
 
+/* The KVM device: $VIRTLAB_KVM_DEVICE if set (tests point it at a missing
+ * file to exercise the no-KVM path), else /dev/kvm. */
+const char *kvm_dev_path(void);
+
 /* Why kvm_vm_run returned 0. */
 enum kvm_stop {
 	KVM_STOP_HOST = 1,  /* kvm_vm_stop() was called */

@@ -1,0 +1,105 @@
+/*
+ * bench.h — measurements on the real VMM: interrupt delivery and
+ * completion (kvm_irq_bench), the cost of one exit to user space
+ * (kvm_exit_bench), and the speed of a guest loop (kvm_loop_bench), from
+ * which single trap or emulation costs are derived.
+ *
+ * All of them boot a fresh guest (vm.h), drive it from the calling thread
+ * and a vCPU thread, and return plain numbers; nothing here prints.
+ * Timing uses CLOCK_MONOTONIC. The host has 2 shared cores, so waits poll
+ * with sched_yield(): when the sender and the vCPU share a core, the vCPU
+ * still runs (a busy-polling sender measured 250 us per interrupt instead
+ * of 9 us while a third process held the other core).
+ */
+#ifndef VL_KVM_BENCH_H
+#define VL_KVM_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "kvm/guest.h"
+
+enum kvm_delivery { KVM_DELIVER_MSI = 0, KVM_DELIVER_IRQFD = 1 };
+
+typedef struct kvm_irq_cfg {
+	uint64_t interrupts;	   /* to send, >= 1 */
+	enum kg_apic apic;	   /* guest EOI: xAPIC MMIO or x2APIC MSR */
+	enum kvm_delivery delivery; /* KVM_SIGNAL_MSI or irqfd write */
+	double rate;		   /* open loop, interrupts/s; 0: closed loop */
+} kvm_irq_cfg;
+
+#define KVM_BENCH_MAX_STATS 64
+
+typedef struct kvm_stat_delta {
+	char name[64];
+	uint64_t delta;
+} kvm_stat_delta;
+
+typedef struct kvm_irq_result {
+	int booted;		/* the guest reached its CPL3 loop */
+	uint64_t sent, handled;
+	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
+	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */
+	double elapsed_ns;	/* first send .. last handled */
+	/* Send -> guest handler counted (after its EOI), as the sender sees it.
+	 * Closed loop: every interrupt. Open loop: the first counter increase
+	 * seen after a send and before the next one. */
+	uint64_t lat_samples;
+	double lat_mean_ns, lat_p50_ns, lat_p99_ns;
+	double send_ns;		/* mean time in the send system call */
+	double loop_iter_ns;	/* guest CPL3 loop iteration, no interrupts */
+	double stolen_ns;	/* guest time lost per handled interrupt */
+	uint64_t exits;		/* delta of the "exits" statistic */
+	int irr_clear, isr_clear; /* after the run: nothing pending/in service */
+	size_t nstats;		/* cumulative statistics with a non-zero delta */
+	kvm_stat_delta stats[KVM_BENCH_MAX_STATS];
+} kvm_irq_result;
+
+/*
+ * Boots the spin guest in cfg->apic mode and delivers cfg->interrupts.
+ * Closed loop (rate 0): interrupt i+1 is sent once the guest has counted
+ * interrupt i. Open loop: sends at rate, then waits for the guest to settle.
+ * The guest's workload speed is measured just before and after, so
+ * stolen_ns = (elapsed - loop iterations done * loop_iter_ns) / handled.
+ * Returns 0, VL_ENOTSUP (no usable KVM: callers skip), VL_EFAULT/VL_EIO
+ * (guest or host failure, eb says which, e.g. "interrupt 17 of 100 not
+ * handled within 2 s").
+ */
+int kvm_irq_bench(const kvm_irq_cfg *cfg, kvm_irq_result *r, vl_errbuf *eb);
+
+typedef struct kvm_exit_result {
+	uint64_t exits_per_round;
+	int rounds;
+	double raw_ns, vmm_ns; /* medians over rounds, ns per round trip */
+	double raw_min_ns, vmm_min_ns;
+	double overhead_pct;   /* 100 * (vmm - raw) / raw */
+} kvm_exit_result;
+
+/*
+ * The cost of one exit to user space: the guest executes `out` at CPL3 in
+ * a loop; each round trip is one KVM_RUN returning KVM_EXIT_IO. Rounds
+ * alternate the bare loop (kvm_vm_run_raw) and the VMM's exit loop
+ * (kvm_vm_run) on the same vCPU. Returns 0 or a vl_err with eb.
+ */
+int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_errbuf *eb);
+
+typedef struct kvm_loop_result {
+	double ns_per_iter;	 /* wall time per guest loop iteration */
+	double emul_per_iter;	 /* insn_emulation per iteration */
+	double exits_per_iter;	 /* exits per iteration */
+	uint64_t iters;
+} kvm_loop_result;
+
+/*
+ * Runs guest workload cmd (KG_CMD_SPIN, KG_CMD_USER_EOI, KG_CMD_KERNEL_EOI,
+ * KG_CMD_KERNEL_NOP) in apic mode for about seconds and reports its loop
+ * speed. Returns 0 or a vl_err with eb.
+ */
+int kvm_loop_bench(enum kg_cmd cmd, enum kg_apic apic, double seconds, kvm_loop_result *r,
+		   vl_errbuf *eb);
+
+/* CLOCK_MONOTONIC in ns. */
+double kvm_now_ns(void);
+
+#endif

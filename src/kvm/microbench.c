@@ -1,0 +1,132 @@
+/*
+ * microbench.c — the cost of one exit to user space and the speed of guest
+ * loops (kvm_exit_bench, kvm_loop_bench; see bench.h).
+ *
+ * Exit round trip: the guest's CPL3 loop executes `out %al, $0xE0`; each
+ * iteration is one KVM_RUN that returns KVM_EXIT_IO to this process and one
+ * re-entry — the path kvm-unit-tests' `inl_from_qemu` times. The bare loop
+ * and the VMM's exit loop run alternately on the same vCPU, so their
+ * medians are comparable on a noisy host (the benchmark goal: the VMM adds
+ * at most 3 %).
+ *
+ * Loop speed: a guest loop of a few instructions around one operation of
+ * interest (an MMIO EOI from CPL3, an emulated EOI at CPL0, a nop at CPL0)
+ * runs for a fixed wall time on a vCPU thread; iterations are counted in
+ * the shared page, emulations and exits by the vCPU statistics.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm/bench.h"
+#include "kvm/vcpu_thread.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define EXIT_MAX_ROUNDS 101
+
+/* One round of each kind; ns per exit into raw[i] and vmm[i]. */
+static int exit_round(kvm_vm *vm, uint64_t n, double *raw, double *vmm, vl_errbuf *eb)
+{
+	double t0 = kvm_now_ns();
+	if (kvm_vm_run_raw(vm, n))
+		return vl_fail(eb, VL_EIO, "bare KVM_RUN loop: an exit other than I/O");
+	double t1 = kvm_now_ns();
+	kvm_vm_set_ping_limit(vm, n);
+	enum kvm_stop why;
+	int err = kvm_vm_run(vm, &why, eb);
+	double t2 = kvm_now_ns();
+	if (err)
+		return err;
+	if (why != KVM_STOP_PINGS)
+		return vl_fail(eb, VL_EIO, "the ping guest stopped early");
+	*raw = (t1 - t0) / (double)n;
+	*vmm = (t2 - t1) / (double)n;
+	return 0;
+}
+
+int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_errbuf *eb)
+{
+	memset(r, 0, sizeof(*r));
+	if (rounds < 1 || rounds > EXIT_MAX_ROUNDS || exits_per_round < 1)
+		return vl_fail(eb, VL_ERANGE, "rounds must be 1..%d and exits >= 1",
+			       EXIT_MAX_ROUNDS);
+	kvm_vm *vm;
+	int err = kvm_vm_open(&vm, KG_CMD_PING, KG_APIC_XAPIC, eb);
+	if (err)
+		return err;
+	/* Warm up: boot to the CPL3 loop and take a few exits through the VMM. */
+	enum kvm_stop why;
+	kvm_vm_set_ping_limit(vm, 100);
+	err = kvm_vm_run(vm, &why, eb);
+	double raw[EXIT_MAX_ROUNDS], vmm[EXIT_MAX_ROUNDS];
+	for (int i = 0; !err && i < rounds; i++)
+		err = exit_round(vm, exits_per_round, &raw[i], &vmm[i], eb);
+	kvm_vm_destroy(vm);
+	if (err)
+		return err;
+	r->exits_per_round = exits_per_round;
+	r->rounds = rounds;
+	r->raw_ns = median(raw, rounds);
+	r->vmm_ns = median(vmm, rounds);
+	r->raw_min_ns = raw[0];
+	r->vmm_min_ns = vmm[0];
+	r->overhead_pct = 100.0 * (r->vmm_ns - r->raw_ns) / r->raw_ns;
+	return 0;
+}
+
+int kvm_loop_bench(enum kg_cmd cmd, enum kg_apic apic, double seconds, kvm_loop_result *r,
+		   vl_errbuf *eb)
+{
+	memset(r, 0, sizeof(*r));
+	kvm_vm *vm;
+	int err = kvm_vm_open(&vm, cmd, apic, eb);
+	if (err)
+		return err;
+	const kvm_stats *st = kvm_vm_stats(vm);
+	kg_shared *sh = kvm_vm_shared(vm);
+	kvm_vcpu_thread vt;
+	err = kvm_vcpu_thread_start(&vt, vm, eb);
+	if (!err)
+		err = kvm_vcpu_thread_wait_ready(&vt, 5.0, eb);
+	uint64_t e0 = 0, e1 = 0, x0 = 0, x1 = 0;
+	if (!err) {
+		kvm_stats_read(st, "insn_emulation", &e0);
+		kvm_stats_read(st, "exits", &x0);
+		uint64_t s0 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
+		double t0 = kvm_now_ns();
+		struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+		nanosleep(&ts, NULL);
+		uint64_t s1 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
+		double t1 = kvm_now_ns();
+		kvm_stats_read(st, "insn_emulation", &e1);
+		kvm_stats_read(st, "exits", &x1);
+		r->iters = s1 - s0;
+		if (r->iters == 0)
+			err = vl_fail(eb, VL_EIO, "the guest loop made no progress in %.2f s",
+				      seconds);
+		else {
+			r->ns_per_iter = (t1 - t0) / (double)r->iters;
+			r->emul_per_iter = (double)(e1 - e0) / (double)r->iters;
+			r->exits_per_iter = (double)(x1 - x0) / (double)r->iters;
+		}
+	}
+	vl_errbuf seb;
+	int serr = kvm_vcpu_thread_stop(&vt, &seb);
+	if (!err && serr) {
+		*eb = seb;
+		err = serr;
+	}
+	kvm_vm_destroy(vm);
+	return err;
+}

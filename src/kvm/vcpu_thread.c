@@ -1,0 +1,77 @@
+/*
+ * vcpu_thread.c — kvm_vm_run() on its own thread (see vcpu_thread.h).
+ */
+#include "kvm/vcpu_thread.h"
+
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm/bench.h"
+
+static void *vcpu_main(void *arg)
+{
+	kvm_vcpu_thread *t = arg;
+	t->rc = kvm_vm_run(t->vm, &t->why, &t->eb);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+int kvm_vcpu_thread_start(kvm_vcpu_thread *t, kvm_vm *vm, vl_errbuf *eb)
+{
+	memset(t, 0, sizeof(*t));
+	t->vm = vm;
+	atomic_init(&t->done, 0);
+	if (pthread_create(&t->th, NULL, vcpu_main, t) != 0)
+		return vl_fail(eb, VL_EIO, "cannot start the vCPU thread");
+	t->started = 1;
+	return 0;
+}
+
+int kvm_vcpu_thread_failed(kvm_vcpu_thread *t, vl_errbuf *eb)
+{
+	if (!atomic_load(&t->done) || t->rc == 0)
+		return 0;
+	if (eb)
+		*eb = t->eb;
+	return t->rc;
+}
+
+int kvm_vcpu_thread_wait_ready(kvm_vcpu_thread *t, double timeout_s, vl_errbuf *eb)
+{
+	const kg_shared *sh = kvm_vm_shared(t->vm);
+	double t0 = kvm_now_ns();
+	while (!__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE)) {
+		if (atomic_load(&t->done)) {
+			if (t->rc) {
+				*eb = t->eb;
+				return t->rc;
+			}
+			return vl_fail(eb, VL_EIO, "the guest stopped before it was ready");
+		}
+		if (kvm_now_ns() - t0 > timeout_s * 1e9)
+			return vl_fail(eb, VL_EIO, "the guest did not start within %.0f s",
+				       timeout_s);
+		sched_yield();
+	}
+	return 0;
+}
+
+int kvm_vcpu_thread_stop(kvm_vcpu_thread *t, vl_errbuf *eb)
+{
+	if (!t->started)
+		return 0;
+	kvm_vm_stop(t->vm);
+	pthread_join(t->th, NULL);
+	t->started = 0;
+	if (t->rc && eb)
+		*eb = t->eb;
+	return t->rc;
+}
+
+double kvm_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}

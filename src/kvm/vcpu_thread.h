@@ -1,0 +1,38 @@
+/*
+ * vcpu_thread.h — runs kvm_vm_run() on a thread of its own, so the calling
+ * thread can send interrupts and watch the shared page meanwhile.
+ */
+#ifndef VL_KVM_VCPU_THREAD_H
+#define VL_KVM_VCPU_THREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "kvm/vm.h"
+
+typedef struct kvm_vcpu_thread {
+	kvm_vm *vm;
+	pthread_t th;
+	int started;
+	int rc;		 /* kvm_vm_run's result, valid once done */
+	enum kvm_stop why;
+	vl_errbuf eb;
+	atomic_int done; /* kvm_vm_run has returned */
+} kvm_vcpu_thread;
+
+/* Starts the vCPU of vm on a new thread. 0 or VL_EIO with eb. */
+int kvm_vcpu_thread_start(kvm_vcpu_thread *t, kvm_vm *vm, vl_errbuf *eb);
+
+/* Waits (polling, sched_yield) until the guest sets ready in its shared
+ * page. 0, or the vCPU's own error if it stopped, or VL_EIO after timeout. */
+int kvm_vcpu_thread_wait_ready(kvm_vcpu_thread *t, double timeout_s, vl_errbuf *eb);
+
+/* If the vCPU thread has already stopped with an error: that error (its
+ * sentence copied to eb); otherwise 0. */
+int kvm_vcpu_thread_failed(kvm_vcpu_thread *t, vl_errbuf *eb);
+
+/* Stops and joins the thread (no-op if never started). Returns the run's
+ * result (0 if it was stopped by us) with its sentence in eb. */
+int kvm_vcpu_thread_stop(kvm_vcpu_thread *t, vl_errbuf *eb);
+
+#endif
