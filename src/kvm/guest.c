@@ -80,6 +80,8 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	"	je 50f\n"
 	"	cmp $4, %rax\n"
 	"	je 60f\n"
+	"	cmp $8, %rax\n"
+	"	je 65f\n"
 	"31:	inc %rbx\n"			/* KG_CMD_SPIN */
 	"	mov %rbx, 0x8018\n"
 	"	jmp 31b\n"
@@ -95,6 +97,9 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	"60:	mov $0x40000000, %eax\n"	/* KG_CMD_PAGEFAULT: 1 GiB is unmapped */
 	"	mov (%rax), %rax\n"
 	"	jmp 60b\n"
+	"65:	mov $0xFEF00000, %eax\n"	/* KG_CMD_BAD_MMIO: mapped, no device */
+	"	mov (%rax), %eax\n"
+	"	jmp 65b\n"
 	/* --- CPL0 halt loop (KG_CMD_HALT) --- */
 	"80:	movq $1, 0x8038\n"
 	"81:	sti\n"

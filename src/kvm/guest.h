@@ -80,6 +80,7 @@ enum kg_cmd {
 	KG_CMD_HALT = 5,     /* CPL0: sti; hlt loop (emulated on this host) */
 	KG_CMD_KERNEL_EOI = 6, /* CPL0, IF=0: EOI (MMIO or WRMSR by mode) in a loop */
 	KG_CMD_KERNEL_NOP = 7, /* CPL0, IF=0: the same loop with a nop instead */
+	KG_CMD_BAD_MMIO = 8, /* CPL3: read 0xFEF00000 (mapped, no memory, no device) */
 };
 
 enum kg_apic { KG_APIC_XAPIC = 0, KG_APIC_X2APIC = 1 };
