@@ -18,6 +18,8 @@
 #ifndef VL_ELI_PROFILE_H
 #define VL_ELI_PROFILE_H
 
+#include <stddef.h>
+
 #include "core/error.h"
 
 /* How a guest EOI that the hypervisor traps is completed. */
