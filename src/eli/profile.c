@@ -69,7 +69,7 @@ static void paper_2012(eli_profile *p)
 	snprintf(p->name, sizeof(p->name), "paper-2012");
 	p->cpu_ghz = 2.93;		/* paper: Xeon X5570 2.93 GHz */
 	p->exit_direct_cycles = 2000;	/* SplitX: direct exit+entry ~2 000 cycles (Nehalem) */
-	p->host_handling_cycles = 9000; /* fitted: netperf baseline 60 % in guest at ~100 k exits/s */
+	p->host_handling_cycles = 10000; /* fitted: netperf baseline 60 % in guest at ~100 k exits/s */
 	p->indirect_cycles = 1000;	/* fitted: within SplitX's "up to ~10x direct" */
 	p->virt_work_overhead = 0.03;	/* fitted: EPT 2-D walks; ELI at 97-100 % of bare */
 	p->baseline_exits_per_irq = 1.0; /* paper: one EXTERNAL_INTERRUPT exit per interrupt */
