@@ -26,7 +26,10 @@ typedef struct kvm_irq_cfg {
 	uint64_t interrupts;	   /* to send, >= 1 */
 	enum kg_apic apic;	   /* guest EOI: xAPIC MMIO or x2APIC MSR */
 	enum kvm_delivery delivery; /* KVM_SIGNAL_MSI or irqfd write */
-	double rate;		   /* open loop, interrupts/s; 0: closed loop */
+	double rate;		   /* open loop, mean interrupts/s with Poisson
+				      arrivals (as the ELI model's custom
+				      workload); 0: closed loop */
+	uint64_t seed;		   /* open loop: seeds the arrival times */
 } kvm_irq_cfg;
 
 #define KVM_BENCH_MAX_STATS 64
@@ -38,6 +41,7 @@ typedef struct kvm_stat_delta {
 
 typedef struct kvm_irq_result {
 	int booted;		/* the guest reached its CPL3 loop */
+	int boosted;		/* sender and vCPU ran at KVM_VCPU_NICE */
 	uint64_t sent, handled;
 	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
 	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */
@@ -48,8 +52,12 @@ typedef struct kvm_irq_result {
 	uint64_t lat_samples;
 	double lat_mean_ns, lat_p50_ns, lat_p99_ns;
 	double send_ns;		/* mean time in the send system call */
-	double loop_iter_ns;	/* guest CPL3 loop iteration, no interrupts */
-	double stolen_ns;	/* guest time lost per handled interrupt */
+	double vcpu_cpu_ns;	/* CPU time of the vCPU thread during the run */
+	double loop_iter_ns;	/* guest CPL3 loop iteration (vCPU CPU time), no
+				   interrupts */
+	double stolen_ns;	/* vCPU CPU time not spent in the workload loop,
+				   per handled interrupt: exits, injection, the
+				   (emulated) handler and EOI */
 	uint64_t exits;		/* delta of the "exits" statistic */
 	int irr_clear, isr_clear; /* after the run: nothing pending/in service */
 	size_t nstats;		/* cumulative statistics with a non-zero delta */
@@ -59,9 +67,12 @@ typedef struct kvm_irq_result {
 /*
  * Boots the spin guest in cfg->apic mode and delivers cfg->interrupts.
  * Closed loop (rate 0): interrupt i+1 is sent once the guest has counted
- * interrupt i. Open loop: sends at rate, then waits for the guest to settle.
- * The guest's workload speed is measured just before and after, so
- * stolen_ns = (elapsed - loop iterations done * loop_iter_ns) / handled.
+ * interrupt i. Open loop: sends at exponentially distributed gaps of mean
+ * 1/rate (seeded), then waits for the guest to settle.
+ * The guest's workload speed is measured just before and after, per ns of
+ * the vCPU thread's CPU time (so preemption by other processes does not
+ * count), and stolen_ns = (vCPU CPU time - loop iterations done *
+ * loop_iter_ns) / handled.
  * Returns 0, VL_ENOTSUP (no usable KVM: callers skip), VL_EFAULT/VL_EIO
  * (guest or host failure, eb says which, e.g. "interrupt 17 of 100 not
  * handled within 2 s").
@@ -74,6 +85,7 @@ typedef struct kvm_exit_result {
 	double raw_ns, vmm_ns; /* medians over rounds, ns per round trip */
 	double raw_min_ns, vmm_min_ns;
 	double overhead_pct;   /* 100 * (vmm - raw) / raw */
+	int boosted;	       /* ran at KVM_VCPU_NICE */
 } kvm_exit_result;
 
 /*
@@ -85,7 +97,8 @@ typedef struct kvm_exit_result {
 int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_errbuf *eb);
 
 typedef struct kvm_loop_result {
-	double ns_per_iter;	 /* wall time per guest loop iteration */
+	double ns_per_iter;	 /* vCPU CPU time per guest loop iteration */
+	double wall_ns_per_iter; /* wall time per iteration (includes preemption) */
 	double emul_per_iter;	 /* insn_emulation per iteration */
 	double exits_per_iter;	 /* exits per iteration */
 	uint64_t iters;

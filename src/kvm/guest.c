@@ -134,14 +134,23 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	"	ud2\n"
 	"91:	.word 0\n"
 	"	.quad 0\n"
-	/* --- interrupt handlers (CPL0; count after the EOI so a host that sees
-	 *     irq_count == i knows interrupt i was completed) --- */
+	/* --- interrupt handlers (CPL0). Both are the same 12 instructions but
+	 *     for the EOI itself (xAPIC: a 32-bit MMIO write to 0xFEE000B0;
+	 *     x2APIC: WRMSR 0x80B), so a difference between the modes is the EOI
+	 *     path and nothing else. They count after the EOI, so a host that
+	 *     sees irq_count == i knows interrupt i was completed. --- */
 	"	.p2align 4\n"
 	"vl_kvm_guest_irq_xapic:\n"
 	"	push %rax\n"
-	"	mov $0xFEE000B0, %eax\n"
-	"	movl $0, (%rax)\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	mov $0xFEE000B0, %ecx\n"
+	"	xor %eax, %eax\n"
+	"	xor %edx, %edx\n"
+	"	movl %eax, (%rcx)\n"
 	"	incq 0x8010\n"
+	"	pop %rdx\n"
+	"	pop %rcx\n"
 	"	pop %rax\n"
 	"	iretq\n"
 	"	.p2align 4\n"

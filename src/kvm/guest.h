@@ -97,6 +97,11 @@ typedef struct kg_image {
 
 #define KG_EXC_STUB 16
 
+/* Instructions in each interrupt handler, the EOI included (guest.c), and
+ * in each iteration of the KG_CMD_KERNEL_EOI/KERNEL_NOP loops. */
+#define KG_HANDLER_INSNS 12
+#define KG_KERNEL_LOOP_INSNS 4
+
 /* The assembled guest image (offsets relative to its first byte). */
 void kg_image_get(kg_image *img);
 

@@ -16,9 +16,6 @@
 #include "kvm/bench.h"
 #include "kvm/vm_internal.h"
 
-/* Instructions per iteration of the KG_CMD_KERNEL_NOP loop (nop, inc, mov,
- * jmp — see guest.c). */
-#define NOP_LOOP_INSNS 4
 
 static const struct {
 	int cap;
@@ -101,8 +98,8 @@ static void check_emulation(kvm_probe_result *r)
 	if (kvm_loop_bench(KG_CMD_KERNEL_NOP, KG_APIC_XAPIC, 0.05, &k, &eb) ||
 	    kvm_loop_bench(KG_CMD_SPIN, KG_APIC_XAPIC, 0.05, &u, &eb))
 		return;
-	r->cpl0_ns_per_insn = k.ns_per_iter / NOP_LOOP_INSNS;
-	r->cpl0_emul_per_insn = k.emul_per_iter / NOP_LOOP_INSNS;
+	r->cpl0_ns_per_insn = k.ns_per_iter / KG_KERNEL_LOOP_INSNS;
+	r->cpl0_emul_per_insn = k.emul_per_iter / KG_KERNEL_LOOP_INSNS;
 	r->cpl3_ns_per_iter = u.ns_per_iter;
 	r->cpl0_emulated = r->cpl0_emul_per_insn > 0.5;
 }

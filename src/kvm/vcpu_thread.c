@@ -3,15 +3,37 @@
  */
 #include "kvm/vcpu_thread.h"
 
+#include <errno.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
 #include "kvm/bench.h"
 
+int kvm_boost_self(int *old)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int prev = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		return 0;
+	if (old)
+		*old = prev;
+	return setpriority(PRIO_PROCESS, (id_t)tid, KVM_VCPU_NICE) == 0;
+}
+
+void kvm_unboost_self(int old)
+{
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), old);
+}
+
 static void *vcpu_main(void *arg)
 {
 	kvm_vcpu_thread *t = arg;
+	t->boosted = kvm_boost_self(NULL); /* the thread ends with the run */
 	t->rc = kvm_vm_run(t->vm, &t->why, &t->eb);
 	atomic_store(&t->done, 1);
 	return NULL;
