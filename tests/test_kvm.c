@@ -152,6 +152,22 @@ static void test_x2apic_msi_and_xapic_irqfd(void **state)
 	irq_10k(KG_APIC_XAPIC, KVM_DELIVER_IRQFD);
 }
 
+/* Closed loop with a pause: each interrupt must find and kick a running vCPU;
+ * all are still handled (none can coalesce: the next is sent only after). */
+static void test_closed_loop_gap(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	kvm_irq_cfg c = {.interrupts = 50, .apic = KG_APIC_X2APIC, .gap_s = 0.0005};
+	kvm_irq_result r;
+	vl_errbuf eb = {{0}};
+	if (kvm_irq_bench(&c, &r, &eb))
+		fail_msg("kvm_irq_bench: %s", eb.msg);
+	assert_int_equal(r.handled, 50);
+	assert_int_equal(r.coalesced, 0);
+	assert_true(r.isr_clear && r.irr_clear);
+}
+
 /* Open loop: every interrupt is either handled or counted as coalesced. */
 static void test_open_loop(void **state)
 {
@@ -261,6 +277,7 @@ static void test_cli_probe(void **state)
 		assert_non_null(strstr(out, "\"kvm\": true"));
 		assert_non_null(strstr(out, "\"x2apic\": true"));
 		assert_non_null(strstr(out, "\"cpl0_emulated\""));
+		assert_non_null(strstr(out, "\"after_gap_p50_ns\""));
 	} else {
 		assert_non_null(strstr(out, "\"skipped\": true"));
 	}
@@ -299,6 +316,8 @@ static void test_cli_usage_errors(void **state)
 		{"kvm bench --bogus 1", "--bogus"},
 		{"bench kvm --rounds 0", "--rounds"},
 		{"kvm probe extra", "extra"},
+		{"kvm bench --gap 1ms --rate 1k", "--gap"},
+		{"kvm bench --gap 5x", "--gap"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -338,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_xapic_msi_10k),
 		cmocka_unit_test(test_x2apic_irqfd_10k),
 		cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
+		cmocka_unit_test(test_closed_loop_gap),
 		cmocka_unit_test(test_open_loop),
 		cmocka_unit_test(test_triple_fault),
 		cmocka_unit_test(test_guest_exception),

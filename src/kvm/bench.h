@@ -30,6 +30,9 @@ typedef struct kvm_irq_cfg {
 				      arrivals (as the ELI model's custom
 				      workload); 0: closed loop */
 	uint64_t seed;		   /* open loop: seeds the arrival times */
+	double gap_s;		   /* closed loop: pause after each handled
+				      interrupt, so the next one finds the vCPU
+				      running its CPL3 loop (needs a kick) */
 } kvm_irq_cfg;
 
 #define KVM_BENCH_MAX_STATS 64

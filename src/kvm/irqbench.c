@@ -125,7 +125,11 @@ static int wait_count(irq_run *x, uint64_t want, vl_errbuf *eb)
 
 static int closed_loop(irq_run *x, vl_errbuf *eb)
 {
+	struct timespec gap = {(time_t)x->cfg->gap_s,
+			       (long)((x->cfg->gap_s - (double)(time_t)x->cfg->gap_s) * 1e9)};
 	for (uint64_t i = 0; i < x->cfg->interrupts; i++) {
+		if (x->cfg->gap_s > 0 && i > 0)
+			nanosleep(&gap, NULL);
 		double t0 = kvm_now_ns();
 		int err = send_one(x, eb);
 		if (!err)

@@ -7,6 +7,7 @@
 #include "kvm/probe.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,11 +84,23 @@ static void check_modes(kvm_probe_result *r)
 			continue;
 		}
 		int ok = ir.handled == 10 && ir.isr_clear && ir.irr_clear;
+		if (!apic)
+			r->back_to_back_p50_ns = ir.lat_p50_ns;
 		if (apic)
 			r->x2apic = ok;
 		else
 			r->xapic = ok;
 	}
+}
+
+static void check_kick(kvm_probe_result *r)
+{
+	kvm_irq_cfg cfg = {.interrupts = 20, .apic = KG_APIC_XAPIC,
+			   .gap_s = KVM_PROBE_GAP_MS / 1e3};
+	kvm_irq_result ir;
+	vl_errbuf eb;
+	if (!kvm_irq_bench(&cfg, &ir, &eb))
+		r->after_gap_p50_ns = ir.lat_p50_ns;
 }
 
 static void check_emulation(kvm_probe_result *r)
@@ -109,6 +122,7 @@ void kvm_probe(kvm_probe_result *r)
 	memset(r, 0, sizeof(*r));
 	r->api_version = -1;
 	r->cpl0_emulated = -1;
+	r->back_to_back_p50_ns = r->after_gap_p50_ns = NAN;
 	host_facts(r);
 	int fd = open(kvm_dev_path(), O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
@@ -138,5 +152,6 @@ void kvm_probe(kvm_probe_result *r)
 	kvm_vm_destroy(vm);
 	r->kvm = 1;
 	check_modes(r);
+	check_kick(r);
 	check_emulation(r);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define KVM_PROBE_MAX_CAPS 32
+#define KVM_PROBE_GAP_MS 1
 
 typedef struct kvm_probe_result {
 	int kvm;		/* /dev/kvm usable for the VMM */
@@ -30,6 +31,10 @@ typedef struct kvm_probe_result {
 	size_t vcpu_stats;	/* number of per-vCPU statistics */
 	int cpl0_emulated;	/* -1 unknown, 0 native, 1 emulated */
 	double cpl0_ns_per_insn, cpl0_emul_per_insn, cpl3_ns_per_iter;
+	/* send -> handled, median: back to back (the vCPU is still in the host
+	 * after the previous handler) and after a KVM_PROBE_GAP_MS pause (the
+	 * vCPU runs its CPL3 loop and must be kicked out of it) */
+	double back_to_back_p50_ns, after_gap_p50_ns;
 } kvm_probe_result;
 
 /* Fills r; never fails (a missing feature is written into r). Takes about
