@@ -90,7 +90,8 @@ typedef struct sim {
 	double *req_start; /* per client: first send time of its request */
 	uint32_t *leg;	   /* per client: legs done in this request */
 	uint32_t legs;
-	double leg_cycles, remote_s;
+	double leg_cycles, remote_s; /* one-way wire + client = remote_s / 2 each way */
+	double think_s;		     /* reply sent -> next request at the NIC */
 
 	/* measurement */
 	int measuring;
@@ -554,9 +555,11 @@ static void batch_done(sim *s, const job *j)
 				if (s->measuring)
 					s->done_reqs++;
 				s->leg[k] = 0;
-				s->req_start[k] = now + s->remote_s / 2;
+				s->req_start[k] = now + s->think_s - s->remote_s / 2;
+				des_after(s->d, s->think_s, arrival, s, k);
+			} else { /* next leg of the same request: one network round trip */
+				des_after(s->d, s->remote_s, arrival, s, k);
 			}
-			des_after(s->d, s->remote_s, arrival, s, k);
 		}
 		break;
 	}
@@ -712,11 +715,13 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		break;
 	case ELI_WL_APACHE:
 		clients = (uint32_t)p->apache_clients;
+		s->think_s = p->apache_think_us * 1e-6;
 		s->legs = (uint32_t)lround(p->apache_pkts_per_req);
 		s->leg_cycles = p->apache_req_cycles / s->legs;
 		break;
 	case ELI_WL_MEMCACHED:
 		clients = (uint32_t)p->memcached_clients;
+		s->think_s = p->memcached_think_us * 1e-6;
 		s->legs = 1;
 		s->leg_cycles = p->memcached_req_cycles;
 		break;
@@ -732,6 +737,8 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		return vl_fail(eb, VL_EINVAL, "unknown workload");
 	}
 	s->remote_s = p->udp_rr_remote_us * 1e-6;
+	if (c->wl == ELI_WL_UDP_RR)
+		s->think_s = s->remote_s;
 	if (clients) {
 		s->clcap = clients;
 		s->cl = calloc(clients, sizeof(*s->cl));
@@ -741,7 +748,7 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 			return vl_fail(eb, VL_ENOMEM, "out of memory");
 		for (uint32_t k = 0; k < clients; k++) {
 			/* clients start spread over one round trip */
-			double t0 = rng_uniform(&s->r) * s->remote_s;
+			double t0 = rng_uniform(&s->r) * s->think_s;
 			s->req_start[k] = t0;
 			des_at(s->d, t0 + s->remote_s / 2, arrival, s, k);
 		}
