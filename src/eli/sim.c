@@ -256,14 +256,15 @@ static void vm_entry(sim *s)
 		s->pend_dev--;
 		deliver_now(s, J_IRQ, 0);
 	}
+	if (s->halt_after_host && !s->qlen) {
+		/* HLT completes: the pollution is paid when the guest next runs */
+		set_state(s, S_HALT);
+		return;
+	}
 	if (s->pending_indirect > 0) {
 		job j = {s->pending_indirect, 0, 0, J_POLLUTE, 0};
 		q_push(s, j, 1);
 		s->pending_indirect = 0;
-	}
-	if (s->halt_after_host && !s->qlen) {
-		set_state(s, S_HALT);
-		return;
 	}
 	s->halt_after_host = 0;
 	set_state(s, S_GUEST);

@@ -434,6 +434,11 @@ eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked)
 	return e;
 }
 
+void eli_vm_set_eoi_exit(eli_vm *vm, unsigned vector)
+{
+	vm->eoi_exit_bitmap[(vector >> 5) & 7] |= 1u << (vector & 31);
+}
+
 const lapic *eli_vm_phys_lapic(const eli_vm *vm) { return &vm->phys; }
 const lapic *eli_vm_virt_lapic(const eli_vm *vm) { return &vm->virt; }
 idtr eli_vm_cpu_idtr(const eli_vm *vm) { return vm->cpu_idtr; }

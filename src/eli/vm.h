@@ -115,6 +115,10 @@ eli_event eli_vm_guest_hlt(eli_vm *vm);
  * exit the host runs its stuck-ISR recovery and takes pending host vectors. */
 eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked);
 
+/* posted: puts vector in the EOI-exit bitmap (as KVM does for level-triggered
+ * IOAPIC vectors), so its virtualized EOI exits with EOI_INDUCED. */
+void eli_vm_set_eoi_exit(eli_vm *vm, unsigned vector);
+
 /* Inspection. */
 const lapic *eli_vm_phys_lapic(const eli_vm *vm);
 const lapic *eli_vm_virt_lapic(const eli_vm *vm);
