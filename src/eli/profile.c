@@ -185,6 +185,7 @@ static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_
 	if (!strcmp(key, "name")) {
 		if ((*name_seen)++)
 			return vl_fail(eb, VL_EINVAL, "duplicate key 'name'");
+		memset(p->name, 0, sizeof(p->name));
 		snprintf(p->name, sizeof(p->name), "%s", val);
 		return 0;
 	}
@@ -214,6 +215,7 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 			       strerror(errno));
 	eli_profile tmp;
 	paper_2012(&tmp);
+	memset(tmp.name, 0, sizeof(tmp.name));
 	snprintf(tmp.name, sizeof(tmp.name), "%s", path);
 	unsigned char seen[NFIELDS] = {0};
 	int name_seen = 0, err = 0;
@@ -318,8 +320,10 @@ int eli_profile_resolve(const char *arg, eli_profile *p, vl_errbuf *eb)
 				       path);
 		fclose(f);
 		int err = eli_profile_load(path, p, eb);
-		if (!err)
+		if (!err) {
+			memset(p->name, 0, sizeof(p->name));
 			snprintf(p->name, sizeof(p->name), "this-host");
+		}
 		return err;
 	}
 	if (!strchr(arg, '/') && !strchr(arg, '.'))
