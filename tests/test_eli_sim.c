@@ -169,6 +169,16 @@ static void test_custom_workload(void **state)
 	assert_rel(r.throughput, 20000, 0.03);
 	assert_near(r.moderation_us, 0, 0); /* no moderation unless asked */
 	assert_string_equal(r.limited_by, "offered load");
+	double lat_base = r.latency_us_mean;
+	c.mode = ELI_MODE_ELI;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	double lat_eli = r.latency_us_mean;
+	c.mode = ELI_MODE_BARE;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	/* per-packet latency: work (5 us) + delivery; the two exits cost ~8 us */
+	assert_true(r.latency_us_mean > 5 && r.latency_us_mean < lat_eli);
+	assert_true(lat_eli + 5 < lat_base);
+	c.mode = ELI_MODE_BASELINE;
 	c.work_us = 80; /* 20 k/s x 80 us > one CPU */
 	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
 	assert_string_equal(r.limited_by, "guest CPU");

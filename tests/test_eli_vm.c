@@ -48,9 +48,9 @@ static void test_mode_paths(void **state)
 static void test_mode_controls(void **state)
 {
 	(void)state;
-	eli_vm *b = eli_vm_create(ELI_MODE_BASELINE, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
-	eli_vm *e = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
-	eli_vm *p = eli_vm_create(ELI_MODE_POSTED, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *b = eli_vm_create(ELI_MODE_BASELINE, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
+	eli_vm *e = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
+	eli_vm *p = eli_vm_create(ELI_MODE_POSTED, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	assert_true(eli_vm_pin_controls(b) & PIN_EXT_INTR_EXITING);
 	assert_false(eli_vm_pin_controls(e) & PIN_EXT_INTR_EXITING);
 	assert_true(eli_vm_pin_controls(e) & PIN_PREEMPTION_TIMER);
@@ -81,7 +81,7 @@ static void test_mode_controls(void **state)
 static void test_exitless_roundtrip(void **state)
 {
 	(void)state;
-	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	for (int i = 0; i < 100; i++) {
 		eli_event e = eli_vm_phys_irq(vm, ELI_VEC_ASSIGNED);
 		assert_int_equal(e.exit_reason, -1);
@@ -98,7 +98,7 @@ static void test_exitless_roundtrip(void **state)
 static void test_injection_mode(void **state)
 {
 	(void)state;
-	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	eli_event e = eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
 	assert_int_equal(e.handled_by, ELI_GUEST);
 	assert_int_equal(eli_vm_injection_mode(vm), 1);
@@ -117,7 +117,7 @@ static void test_injection_mode(void **state)
 static void test_pv_eoi(void **state)
 {
 	(void)state;
-	eli_vm *vm = eli_vm_create(ELI_MODE_PV_EOI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *vm = eli_vm_create(ELI_MODE_PV_EOI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	eli_event e = eli_vm_phys_irq(vm, ELI_VEC_ASSIGNED);
 	assert_int_equal(e.exit_reason, EXIT_REASON_EXTERNAL_INTERRUPT);
 	assert_int_equal(eli_vm_guest_eoi(vm).exit_reason, -1); /* nothing else pending */
@@ -131,7 +131,7 @@ static void test_pv_eoi(void **state)
 static void test_posted_eoi_exit_bitmap(void **state)
 {
 	(void)state;
-	eli_vm *vm = eli_vm_create(ELI_MODE_POSTED, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *vm = eli_vm_create(ELI_MODE_POSTED, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	assert_int_equal(eli_vm_phys_irq(vm, ELI_VEC_ASSIGNED).exit_reason, -1);
 	assert_int_equal(eli_vm_guest_eoi(vm).exit_reason, -1);
 	eli_vm_set_eoi_exit(vm, 0x61); /* a level-triggered vector */
@@ -148,7 +148,7 @@ static void test_posted_eoi_exit_bitmap(void **state)
 static void test_guest_idt_write_remirrored(void **state)
 {
 	(void)state;
-	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000);
+	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
 	uint64_t at = ELI_GUEST_IDT + ELI_VEC_ASSIGNED * 16; /* offset byte 0 */
 	int before = eli_vm_shadow_rebuilds(vm);
 	eli_event e = eli_vm_guest_write(vm, at, 0x99);

@@ -180,7 +180,7 @@ int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHE
 	int failed = 0;
 	for (int i = 0; i < ELI_NCHECKS; i++) {
 		eli_vm *vm = eli_vm_create(ELI_MODE_ELI, prot & ~checks[i].force_off, p->guest_apic,
-					   p->preempt_timer_us);
+					   p->preempt_timer_us, p->cpu_ghz);
 		if (!vm)
 			return VL_ENOMEM;
 		out[i].name = checks[i].name;

@@ -580,6 +580,7 @@ static void sim_free(sim *s)
 	free(s->cl);
 	free(s->leg);
 	free(s->req_start);
+	free(s->arr);
 }
 
 int eli_sim_run(const eli_sim_cfg *c, eli_sim_result *r, vl_errbuf *eb)

@@ -62,6 +62,9 @@ typedef struct sim {
 	double *req_start; /* per client: first send time of its request */
 	uint32_t *leg;	   /* per client: legs done in this request */
 	uint32_t legs;
+	/* custom: arrival times of packets not yet taken, FIFO */
+	double *arr;
+	size_t arrcap, arrhead, arrlen;
 	double leg_cycles, remote_s; /* one-way wire + client = remote_s / 2 each way */
 	double think_s;		     /* reply sent -> next request at the NIC */
 

@@ -105,6 +105,22 @@ void sim__custom_arrival(des *d, void *ctx, uint64_t arg)
 {
 	sim *s = ctx;
 	(void)arg;
+	if (s->arrlen == s->arrcap) {
+		size_t ncap = s->arrcap ? 2 * s->arrcap : 256;
+		double *na = malloc(ncap * sizeof(*na));
+		if (!na) {
+			s->err = VL_ENOMEM;
+			des_stop(d);
+			return;
+		}
+		for (size_t i = 0; i < s->arrlen; i++)
+			na[i] = s->arr[(s->arrhead + i) % s->arrcap];
+		free(s->arr);
+		s->arr = na;
+		s->arrcap = ncap;
+		s->arrhead = 0;
+	}
+	s->arr[(s->arrhead + s->arrlen++) % s->arrcap] = des_now(d);
 	if (!s->ring)
 		s->ring_t0 = des_now(d);
 	s->ring++;
@@ -131,7 +147,13 @@ void sim__take_batch(sim *s)
 		double per = s->c->wl == ELI_WL_CUSTOM ? s->c->work_us * 1e-6 * s->p->cpu_ghz * 1e9
 						       : s->leg_cycles;
 		for (uint64_t i = 0; i < s->ring; i++) {
-			job j = {sim__work(s, per), s->ring_t0, 1, J_BATCH, 0};
+			double t0 = s->ring_t0;
+			if (s->arrlen) { /* custom: each packet's own arrival time */
+				t0 = s->arr[s->arrhead];
+				s->arrhead = (s->arrhead + 1) % s->arrcap;
+				s->arrlen--;
+			}
+			job j = {sim__work(s, per), t0, 1, J_BATCH, 0};
 			sim__q_push(s, j, 0);
 		}
 	}

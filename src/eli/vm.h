@@ -88,8 +88,10 @@ typedef struct eli_event {
 typedef struct eli_vm eli_vm;
 
 /* Creates a VM in `mode` with protections `prot` (ELI_PROT_ALL normally),
- * guest APIC mode, preemption-timer bound preempt_us. NULL on ENOMEM. */
-eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us);
+ * guest APIC mode, preemption-timer bound preempt_us on a TSC of tsc_ghz.
+ * NULL on ENOMEM. */
+eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us,
+		      double tsc_ghz);
 void eli_vm_destroy(eli_vm *vm);
 
 /* A physical interrupt `vector` arrives while the guest runs (IF=1 unless a
