@@ -163,16 +163,31 @@ static void vm_exit(sim *s, int reason)
 	enter_host(s, s->exit_cycles);
 }
 
+/* An interrupt handler preempts whatever runs, except a higher-priority one:
+ * the device vector (0x41, class 4) waits behind a timer tick (0xEF, class
+ * 14) until the tick's EOI lowers the PPR (SDM §10.8.3.1). */
+static void push_handler(sim *s, job j)
+{
+	job *h = q_head(s);
+	sim__q_push(s, j, 1);
+	if (h && j.kind == J_IRQ && s->q[(s->qhead + 1) % s->qcap].kind == J_TICK) {
+		job *a = &s->q[s->qhead], *b = &s->q[(s->qhead + 1) % s->qcap];
+		job t = *a;
+		*a = *b;
+		*b = t;
+	}
+}
+
 static void deliver_now(sim *s, int kind, unsigned flags)
 {
-	job j = {kind == J_IRQ ? sim__work(s, s->p->guest_irq_cycles) : sim__work(s, s->p->guest_tick_cycles),
-		 0, 0, (uint8_t)kind, (uint8_t)flags};
+	double cyc = kind == J_IRQ ? s->p->guest_irq_cycles : s->p->guest_tick_cycles;
+	job j = {sim__work(s, cyc), 0, 0, (uint8_t)kind, (uint8_t)flags};
 	if (s->state == S_GUEST) {
 		pause_guest(s);
-		sim__q_push(s, j, 1);
+		push_handler(s, j);
 		run_head(s);
 	} else {
-		sim__q_push(s, j, 1);
+		push_handler(s, j);
 	}
 }
 
