@@ -191,32 +191,33 @@ static void deliver_now(sim *s, int kind, unsigned flags)
 	}
 }
 
-/* VM entry after a host segment: pending deliveries, then the pollution. */
+/* VM entry after a host segment. Pending interrupts are delivered at entry,
+ * ahead of the pollution cost (which the guest pays in whatever runs next). */
 static void vm_entry(sim *s)
 {
-	while (s->pend_tick) {
-		s->pend_tick--;
-		deliver_now(s, J_TICK, s->bare ? 0 : JF_INJECTED);
-	}
-	while (s->pend_dev_inj) {
-		s->pend_dev_inj--;
-		deliver_now(s, J_IRQ, JF_INJECTED);
-	}
-	while (s->pend_dev) {
-		s->pend_dev--;
-		deliver_now(s, J_IRQ, 0);
-	}
-	if (s->halt_after_host && !s->qlen) {
+	if (s->halt_after_host && !s->qlen && !s->pend_tick && !s->pend_dev_inj && !s->pend_dev) {
 		/* HLT completes: the pollution is paid when the guest next runs */
 		set_state(s, S_HALT);
 		return;
 	}
+	s->halt_after_host = 0;
 	if (s->pending_indirect > 0) {
 		job j = {s->pending_indirect, 0, 0, J_POLLUTE, 0};
 		sim__q_push(s, j, 1);
 		s->pending_indirect = 0;
 	}
-	s->halt_after_host = 0;
+	while (s->pend_dev) {
+		s->pend_dev--;
+		deliver_now(s, J_IRQ, 0);
+	}
+	while (s->pend_dev_inj) {
+		s->pend_dev_inj--;
+		deliver_now(s, J_IRQ, JF_INJECTED);
+	}
+	while (s->pend_tick) {
+		s->pend_tick--;
+		deliver_now(s, J_TICK, s->bare ? 0 : JF_INJECTED);
+	}
 	set_state(s, S_GUEST);
 	run_head(s);
 }
