@@ -50,6 +50,7 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	json_object_set_new(o, "exits_per_sec", json_real(r->exits_per_sec));
 	json_object_set_new(o, "exits_by_reason", by);
 	json_object_set_new(o, "time_in_guest_pct", json_real(r->time_in_guest_pct));
+	json_object_set_new(o, "guest_idle_pct", json_real(r->idle_pct));
 	json_object_set_new(o, "throughput", json_real(r->throughput));
 	json_object_set_new(o, "throughput_unit", json_string(r->throughput_unit));
 	json_object_set_new(o, "throughput_rel_bare",

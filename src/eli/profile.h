@@ -78,8 +78,11 @@ typedef struct eli_profile {
 	double apache_req_cycles;    /* per ApacheBench static-page request */
 	double apache_pkts_per_req;  /* received packets per request (SYN, GET, ACKs, FIN) */
 	double apache_clients;       /* ab -c concurrency */
+	double apache_think_us;      /* per client: reply received -> next request arrives
+					(load-generator time + wire), bounds the offered load */
 	double memcached_req_cycles; /* per memslap get/set */
 	double memcached_clients;    /* memslap concurrency */
+	double memcached_think_us;   /* per client, as apache_think_us */
 	double udp_rr_guest_cycles;  /* guest work per UDP request/response */
 	double udp_rr_remote_us;     /* client host + wire, both directions */
 

@@ -99,10 +99,13 @@ static int chk_x2apic(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 		 self.exit_reason == EXIT_REASON_MSR_WRITE &&
 		 eli_vm_phys_lapic(vm)->ipis_sent == ipis && eli_vm_phys_lapic(vm)->tpr == 0 &&
 		 eoi_direct;
+	char firstbuf[24] = "";
+	if (passed)
+		snprintf(firstbuf, sizeof(firstbuf), " (first 0x%X)", first);
 	snprintf(d, n,
-		 "%u x2APIC MSRs other than EOI pass through%s%X; TPR/ICR/SELF_IPI writes %s; "
+		 "%u x2APIC MSRs other than EOI pass through%s; TPR/ICR/SELF_IPI writes %s; "
 		 "physical IPIs sent by the guest: %llu; EOI %s",
-		 passed, passed ? ", first 0x" : "", passed ? first : 0,
+		 passed, firstbuf,
 		 icr.exit_reason == EXIT_REASON_MSR_WRITE ? "exit" : "reach the hardware",
 		 (unsigned long long)(eli_vm_phys_lapic(vm)->ipis_sent - ipis),
 		 eoi_direct ? "exitless" : "traps");
@@ -177,7 +180,7 @@ int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHE
 	int failed = 0;
 	for (int i = 0; i < ELI_NCHECKS; i++) {
 		eli_vm *vm = eli_vm_create(ELI_MODE_ELI, prot & ~checks[i].force_off, p->guest_apic,
-					   p->preempt_timer_us);
+					   p->preempt_timer_us, p->cpu_ghz);
 		if (!vm)
 			return VL_ENOMEM;
 		out[i].name = checks[i].name;

@@ -10,14 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/des.h"
-#include "core/rng.h"
-#include "core/stats.h"
-
-/* Ethernet wire bytes per 1448-byte TCP segment: +52 TCP/IP headers with
- * timestamps, +14 MAC header, +4 FCS, +8 preamble, +12 inter-frame gap. */
-#define WIRE_BYTES_PER_MSS 1538.0
-#define MSS_BYTES 1448.0
+#include "eli/sim_internal.h"
 
 const char *const eli_workload_names[] = {"netperf", "apache", "memcached", "udp_rr", "custom",
 					  NULL};
@@ -44,64 +37,6 @@ void eli_sim_defaults(eli_sim_cfg *c)
 	c->work_us = 5;
 }
 
-enum { S_GUEST, S_HOST, S_HALT };
-enum { J_IRQ, J_TICK, J_BATCH, J_POLLUTE, J_EOI_EMU };
-#define JF_INJECTED 1u
-
-typedef struct job {
-	double cycles; /* remaining, at this CPU's speed */
-	double t0;     /* batch: oldest arrival */
-	uint32_t n;    /* batch: items */
-	uint8_t kind, flags;
-} job;
-
-typedef struct sim {
-	const eli_sim_cfg *c;
-	const eli_profile *p;
-	eli_path path;
-	int bare, eli_like, posted;
-	des *d;
-	rng r;
-	double hz, slow; /* cycles/s; guest work multiplier */
-	double exit_cycles;
-
-	/* CPU */
-	int state, halt_after_host;
-	double state_since, seg_start, host_end;
-	des_id cpu_ev;
-	job *q;
-	size_t qcap, qhead, qlen;
-	double pending_indirect;
-	uint32_t pend_dev, pend_dev_inj, pend_tick; /* deliveries waiting for VM entry */
-	int virt_outstanding, inj_mode;
-
-	/* NIC */
-	double mod_s;
-	int nic_armed, irq_outstanding, fire_scheduled;
-	uint64_t ring;	    /* arrived, not yet taken by a handler */
-	double ring_t0;	    /* oldest arrival in ring */
-	uint64_t inflight;  /* taken, not yet processed */
-	/* netperf stream */
-	double pkt_rate, t_last, frac;
-	int blocked;
-	/* closed loops: FIFO of client ids, ring then in-flight order */
-	uint32_t *cl;
-	size_t clcap, clhead, cllen;
-	double *req_start; /* per client: first send time of its request */
-	uint32_t *leg;	   /* per client: legs done in this request */
-	uint32_t legs;
-	double leg_cycles, remote_s;
-
-	/* measurement */
-	int measuring;
-	double t_meas;
-	double time_in[3];
-	double exits[VMX_EXIT_REASONS];
-	uint64_t dev_irqs, tick_irqs, done_items, done_reqs;
-	stat_acc lat;
-	hist *lat_h;
-	int err;
-} sim;
 
 static void cpu_event(des *d, void *ctx, uint64_t arg);
 static void guest_idle(sim *s);
@@ -131,7 +66,7 @@ static job *q_head(sim *s)
 	return s->qlen ? &s->q[s->qhead] : NULL;
 }
 
-static void q_push(sim *s, job j, int front)
+void sim__q_push(sim *s, job j, int front)
 {
 	if (s->qlen == s->qcap && q_grow(s))
 		return;
@@ -162,7 +97,7 @@ static void set_state(sim *s, int st)
 	s->state = st;
 }
 
-static double work(sim *s, double cycles)
+double sim__work(sim *s, double cycles)
 {
 	double cv = s->p->work_cv;
 	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r, 0, 1) : 1.0;
@@ -190,6 +125,7 @@ static void pause_guest(sim *s)
 		des_cancel(s->d, s->cpu_ev);
 		s->cpu_ev = 0;
 		if (h) {
+			s->busy_guest += des_now(s->d) - s->seg_start;
 			h->cycles -= (des_now(s->d) - s->seg_start) * s->hz;
 			if (h->cycles < 0)
 				h->cycles = 0;
@@ -227,44 +163,61 @@ static void vm_exit(sim *s, int reason)
 	enter_host(s, s->exit_cycles);
 }
 
-static void deliver_now(sim *s, int kind, unsigned flags)
+/* An interrupt handler preempts whatever runs, except a higher-priority one:
+ * the device vector (0x41, class 4) waits behind a timer tick (0xEF, class
+ * 14) until the tick's EOI lowers the PPR (SDM §10.8.3.1). */
+static void push_handler(sim *s, job j)
 {
-	job j = {kind == J_IRQ ? work(s, s->p->guest_irq_cycles) : work(s, s->p->guest_tick_cycles),
-		 0, 0, (uint8_t)kind, (uint8_t)flags};
-	if (s->state == S_GUEST) {
-		pause_guest(s);
-		q_push(s, j, 1);
-		run_head(s);
-	} else {
-		q_push(s, j, 1);
+	job *h = q_head(s);
+	sim__q_push(s, j, 1);
+	if (h && j.kind == J_IRQ && s->q[(s->qhead + 1) % s->qcap].kind == J_TICK) {
+		job *a = &s->q[s->qhead], *b = &s->q[(s->qhead + 1) % s->qcap];
+		job t = *a;
+		*a = *b;
+		*b = t;
 	}
 }
 
-/* VM entry after a host segment: pending deliveries, then the pollution. */
+static void deliver_now(sim *s, int kind, unsigned flags)
+{
+	double cyc = kind == J_IRQ ? s->p->guest_irq_cycles : s->p->guest_tick_cycles;
+	job j = {sim__work(s, cyc), 0, 0, (uint8_t)kind, (uint8_t)flags};
+	if (s->state == S_GUEST) {
+		pause_guest(s);
+		push_handler(s, j);
+		run_head(s);
+	} else {
+		push_handler(s, j);
+	}
+}
+
+/* VM entry after a host segment. Pending interrupts are delivered at entry,
+ * ahead of the pollution cost (which the guest pays in whatever runs next). */
 static void vm_entry(sim *s)
 {
-	while (s->pend_tick) {
-		s->pend_tick--;
-		deliver_now(s, J_TICK, s->bare ? 0 : JF_INJECTED);
+	if (s->halt_after_host && !s->qlen && !s->pend_tick && !s->pend_dev_inj && !s->pend_dev) {
+		/* HLT completes: the pollution is paid when the guest next runs */
+		set_state(s, S_HALT);
+		return;
 	}
-	while (s->pend_dev_inj) {
-		s->pend_dev_inj--;
-		deliver_now(s, J_IRQ, JF_INJECTED);
+	s->halt_after_host = 0;
+	if (s->pending_indirect > 0) {
+		job j = {s->pending_indirect, 0, 0, J_POLLUTE, 0};
+		sim__q_push(s, j, 1);
+		s->pending_indirect = 0;
 	}
 	while (s->pend_dev) {
 		s->pend_dev--;
 		deliver_now(s, J_IRQ, 0);
 	}
-	if (s->pending_indirect > 0) {
-		job j = {s->pending_indirect, 0, 0, J_POLLUTE, 0};
-		q_push(s, j, 1);
-		s->pending_indirect = 0;
+	while (s->pend_dev_inj) {
+		s->pend_dev_inj--;
+		deliver_now(s, J_IRQ, JF_INJECTED);
 	}
-	if (s->halt_after_host && !s->qlen) {
-		set_state(s, S_HALT);
-		return;
+	while (s->pend_tick) {
+		s->pend_tick--;
+		deliver_now(s, J_TICK, s->bare ? 0 : JF_INJECTED);
 	}
-	s->halt_after_host = 0;
 	set_state(s, S_GUEST);
 	run_head(s);
 }
@@ -324,7 +277,7 @@ static int guest_eoi(sim *s, int injected, int is_tick)
 		return 1;
 	case ELI_EOI_EMULATED: {
 		job j = {s->p->eoi_emulated_cycles, 0, 0, J_EOI_EMU, 0};
-		q_push(s, j, 1);
+		sim__q_push(s, j, 1);
 		return 0;
 	}
 	default:
@@ -332,71 +285,13 @@ static int guest_eoi(sim *s, int injected, int is_tick)
 	}
 }
 
-/* ---- NIC ---- */
-
-static void nic_fire(des *d, void *ctx, uint64_t arg);
-
-static void stream_advance(sim *s)
-{
-	if (s->c->wl != ELI_WL_NETPERF || s->blocked)
-		return;
-	double now = des_now(s->d);
-	double cnt = (now - s->t_last) * s->pkt_rate + s->frac + 1e-9;
-	uint64_t n = (uint64_t)cnt;
-	s->frac = cnt - (double)n - 1e-9;
-	if (s->frac < 0)
-		s->frac = 0;
-	double win = s->p->tcp_window_pkts;
-	double space = win - (double)(s->ring + s->inflight);
-	if ((double)n >= space) {
-		n = space > 0 ? (uint64_t)space : 0;
-		s->blocked = 1;
-		s->frac = 0;
-	}
-	if (n && !s->ring)
-		s->ring_t0 = s->t_last + (1.0 - 0.0) / s->pkt_rate;
-	s->ring += n;
-	s->t_last = now;
-}
-
-static void schedule_fire(sim *s, double t)
-{
-	if (s->fire_scheduled)
-		return;
-	s->fire_scheduled = 1;
-	des_at(s->d, t < des_now(s->d) ? des_now(s->d) : t, nic_fire, s, 0);
-}
-
-/* If armed and nothing is outstanding: fire at once if packets wait, or at
- * the next arrival of the stream. */
-static void nic_kick(sim *s)
-{
-	if (!s->nic_armed || s->irq_outstanding || s->fire_scheduled)
-		return;
-	stream_advance(s);
-	if (s->ring) {
-		schedule_fire(s, des_now(s->d));
-	} else if (s->c->wl == ELI_WL_NETPERF && !s->blocked) {
-		schedule_fire(s, s->t_last + (1.0 - s->frac) / s->pkt_rate);
-	}
-}
-
-static void mod_expire(des *d, void *ctx, uint64_t arg)
-{
-	sim *s = ctx;
-	(void)d;
-	(void)arg;
-	s->nic_armed = 1;
-	nic_kick(s);
-}
-
-static void raise_msi(sim *s)
+void sim__raise_msi(sim *s)
 {
 	s->dev_irqs++;
 	if (s->bare) {
 		if (s->state == S_HALT) {
 			set_state(s, S_GUEST);
-			q_push(s, (job){work(s, s->p->guest_irq_cycles), 0, 0, J_IRQ, 0}, 1);
+			sim__q_push(s, (job){sim__work(s, s->p->guest_irq_cycles), 0, 0, J_IRQ, 0}, 1);
 			run_head(s);
 		} else {
 			deliver_now(s, J_IRQ, 0);
@@ -440,128 +335,6 @@ static void raise_msi(sim *s)
 	}
 }
 
-static void nic_fire(des *d, void *ctx, uint64_t arg)
-{
-	sim *s = ctx;
-	(void)arg;
-	s->fire_scheduled = 0;
-	stream_advance(s);
-	if (!s->ring || s->irq_outstanding) {
-		s->nic_armed = 1;
-		nic_kick(s);
-		return;
-	}
-	s->irq_outstanding = 1;
-	s->nic_armed = 0;
-	if (s->mod_s > 0)
-		des_after(d, s->mod_s, mod_expire, s, 0);
-	else
-		s->nic_armed = 1;
-	raise_msi(s);
-}
-
-static void arrival(des *d, void *ctx, uint64_t client)
-{
-	sim *s = ctx;
-	(void)d;
-	if (s->cllen == s->clcap) {
-		s->err = VL_ENOMEM;
-		des_stop(s->d);
-		return;
-	}
-	if (!s->ring)
-		s->ring_t0 = des_now(s->d);
-	s->cl[(s->clhead + s->cllen++) % s->clcap] = (uint32_t)client;
-	s->ring++;
-	nic_kick(s);
-}
-
-static void custom_arrival(des *d, void *ctx, uint64_t arg)
-{
-	sim *s = ctx;
-	(void)arg;
-	if (!s->ring)
-		s->ring_t0 = des_now(d);
-	s->ring++;
-	nic_kick(s);
-	des_after(d, rng_exp(&s->r, 1.0 / s->c->irq_rate), custom_arrival, s, 0);
-}
-
-/* The handler takes every received packet (NAPI poll): netperf's stream as
- * one batch job, request/response items as one job each (each reply leaves
- * when its item is done). */
-static void take_batch(sim *s)
-{
-	stream_advance(s);
-	s->irq_outstanding = 0;
-	if (s->ring && s->c->wl == ELI_WL_NETPERF) {
-		double cyc = 0;
-		for (uint64_t i = 0; i < s->ring && i < 64; i++)
-			cyc += work(s, s->p->netperf_pkt_cycles);
-		if (s->ring > 64)
-			cyc *= (double)s->ring / 64.0;
-		job j = {cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0};
-		q_push(s, j, 0);
-	} else if (s->ring) {
-		double per = s->c->wl == ELI_WL_CUSTOM ? s->c->work_us * 1e-6 * s->p->cpu_ghz * 1e9
-						       : s->leg_cycles;
-		for (uint64_t i = 0; i < s->ring; i++) {
-			job j = {work(s, per), s->ring_t0, 1, J_BATCH, 0};
-			q_push(s, j, 0);
-		}
-	}
-	s->inflight += s->ring;
-	s->ring = 0;
-	nic_kick(s);
-}
-
-static void record_latency(sim *s, double seconds)
-{
-	if (!s->measuring)
-		return;
-	double us = seconds * 1e6;
-	stat_add(&s->lat, us);
-	hist_add(s->lat_h, us);
-}
-
-static void batch_done(sim *s, const job *j)
-{
-	double now = des_now(s->d);
-	s->inflight -= j->n;
-	if (s->measuring)
-		s->done_items += j->n;
-	switch (s->c->wl) {
-	case ELI_WL_NETPERF:
-		record_latency(s, now - j->t0);
-		if (s->blocked) {
-			s->blocked = 0;
-			s->t_last = now;
-			s->frac = 0;
-		}
-		nic_kick(s);
-		break;
-	case ELI_WL_CUSTOM:
-		record_latency(s, now - j->t0);
-		break;
-	default:
-		for (uint32_t i = 0; i < j->n; i++) {
-			uint32_t k = s->cl[s->clhead];
-			s->clhead = (s->clhead + 1) % s->clcap;
-			s->cllen--;
-			if (++s->leg[k] == s->legs) {
-				/* the reply reaches the client remote/2 later */
-				record_latency(s, now + s->remote_s / 2 - s->req_start[k]);
-				if (s->measuring)
-					s->done_reqs++;
-				s->leg[k] = 0;
-				s->req_start[k] = now + s->remote_s / 2;
-			}
-			des_after(s->d, s->remote_s, arrival, s, k);
-		}
-		break;
-	}
-}
-
 /* ---- timers ---- */
 
 static void host_tick(des *d, void *ctx, uint64_t arg)
@@ -585,7 +358,7 @@ static void guest_tick(des *d, void *ctx, uint64_t arg)
 	if (s->bare) {
 		if (s->state == S_HALT) {
 			set_state(s, S_GUEST);
-			q_push(s, (job){work(s, s->p->guest_tick_cycles), 0, 0, J_TICK, 0}, 1);
+			sim__q_push(s, (job){sim__work(s, s->p->guest_tick_cycles), 0, 0, J_TICK, 0}, 1);
 			run_head(s);
 		} else {
 			deliver_now(s, J_TICK, 0);
@@ -607,11 +380,12 @@ static void guest_tick(des *d, void *ctx, uint64_t arg)
 
 static void job_done(sim *s)
 {
+	s->busy_guest += des_now(s->d) - s->seg_start;
 	job j = q_pop(s);
 	int left = 0;
 	switch (j.kind) {
 	case J_IRQ:
-		take_batch(s);
+		sim__take_batch(s);
 		left = guest_eoi(s, j.flags & JF_INJECTED, 0);
 		break;
 	case J_TICK:
@@ -628,7 +402,7 @@ static void job_done(sim *s)
 		}
 		break;
 	case J_BATCH:
-		batch_done(s, &j);
+		sim__batch_done(s, &j);
 		break;
 	default:
 		break;
@@ -660,6 +434,7 @@ static void start_measuring(des *d, void *ctx, uint64_t arg)
 	(void)arg;
 	set_state(s, s->state);
 	memset(s->time_in, 0, sizeof(s->time_in));
+	s->busy_guest = 0;
 	memset(s->exits, 0, sizeof(s->exits));
 	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = 0;
 	stat_init(&s->lat);
@@ -708,15 +483,17 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 	switch (c->wl) {
 	case ELI_WL_NETPERF:
 		s->pkt_rate = p->line_rate_gbps * 1e9 / (WIRE_BYTES_PER_MSS * 8);
-		des_at(s->d, 0, mod_expire, s, 0); /* the sender starts at t = 0 */
+		des_at(s->d, 0, sim__mod_expire, s, 0); /* the sender starts at t = 0 */
 		break;
 	case ELI_WL_APACHE:
 		clients = (uint32_t)p->apache_clients;
+		s->think_s = p->apache_think_us * 1e-6;
 		s->legs = (uint32_t)lround(p->apache_pkts_per_req);
 		s->leg_cycles = p->apache_req_cycles / s->legs;
 		break;
 	case ELI_WL_MEMCACHED:
 		clients = (uint32_t)p->memcached_clients;
+		s->think_s = p->memcached_think_us * 1e-6;
 		s->legs = 1;
 		s->leg_cycles = p->memcached_req_cycles;
 		break;
@@ -726,12 +503,14 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		s->leg_cycles = p->udp_rr_guest_cycles;
 		break;
 	case ELI_WL_CUSTOM:
-		des_after(s->d, rng_exp(&s->r, 1.0 / c->irq_rate), custom_arrival, s, 0);
+		des_after(s->d, rng_exp(&s->r, 1.0 / c->irq_rate), sim__custom_arrival, s, 0);
 		break;
 	default:
 		return vl_fail(eb, VL_EINVAL, "unknown workload");
 	}
 	s->remote_s = p->udp_rr_remote_us * 1e-6;
+	if (c->wl == ELI_WL_UDP_RR)
+		s->think_s = s->remote_s;
 	if (clients) {
 		s->clcap = clients;
 		s->cl = calloc(clients, sizeof(*s->cl));
@@ -741,9 +520,9 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 			return vl_fail(eb, VL_ENOMEM, "out of memory");
 		for (uint32_t k = 0; k < clients; k++) {
 			/* clients start spread over one round trip */
-			double t0 = rng_uniform(&s->r) * s->remote_s;
+			double t0 = rng_uniform(&s->r) * s->think_s;
 			s->req_start[k] = t0;
-			des_at(s->d, t0 + s->remote_s / 2, arrival, s, k);
+			des_at(s->d, t0 + s->remote_s / 2, sim__arrival, s, k);
 		}
 	}
 	if (!s->bare && p->host_timer_hz > 0)
@@ -778,6 +557,11 @@ static void results(sim *s, eli_sim_result *r)
 	r->latency_us_mean = stat_mean(&s->lat);
 	r->latency_us_p99 = hist_count(s->lat_h) ? hist_percentile(s->lat_h, 99) : 0;
 	r->events = des_events_run(s->d);
+	if (s->state == S_GUEST && q_head(s))
+		s->busy_guest += des_now(s->d) - s->seg_start;
+	double util = (s->busy_guest + s->time_in[S_HOST]) / T;
+	r->idle_pct = util < 1.0 ? 100.0 * (1.0 - util) : 0.0;
+	int cpu_bound = util > 0.97;
 	switch (c->wl) {
 	case ELI_WL_NETPERF:
 		r->throughput = (double)s->done_items * MSS_BYTES * 8 / T / 1e6;
@@ -786,14 +570,10 @@ static void results(sim *s, eli_sim_result *r)
 												: "guest CPU";
 		break;
 	case ELI_WL_APACHE:
-		r->throughput = (double)s->done_reqs / T;
-		r->throughput_unit = "requests/s";
-		r->limited_by = "guest CPU";
-		break;
 	case ELI_WL_MEMCACHED:
 		r->throughput = (double)s->done_reqs / T;
-		r->throughput_unit = "ops/s";
-		r->limited_by = "guest CPU";
+		r->throughput_unit = c->wl == ELI_WL_APACHE ? "requests/s" : "ops/s";
+		r->limited_by = cpu_bound ? "guest CPU" : "clients' offered load";
 		break;
 	case ELI_WL_UDP_RR:
 		r->throughput = (double)s->done_reqs / T;
@@ -806,9 +586,6 @@ static void results(sim *s, eli_sim_result *r)
 		r->limited_by = r->throughput < 0.97 * c->irq_rate ? "guest CPU" : "offered load";
 		break;
 	}
-	/* a closed loop whose CPU idles is limited by its clients' round trips */
-	double busy = s->time_in[S_HOST] + s->time_in[S_HALT];
-	(void)busy;
 }
 
 static void sim_free(sim *s)
@@ -819,6 +596,7 @@ static void sim_free(sim *s)
 	free(s->cl);
 	free(s->leg);
 	free(s->req_start);
+	free(s->arr);
 }
 
 int eli_sim_run(const eli_sim_cfg *c, eli_sim_result *r, vl_errbuf *eb)

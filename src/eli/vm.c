@@ -17,6 +17,10 @@
 
 #include "core/error.h"
 
+/* The preemption timer ticks every 2^5 TSC cycles: IA32_VMX_MISC[4:0] = 5 on
+ * Nehalem-class parts (SDM §25.5.1). */
+#define PREEMPT_RATE_SHIFT 5
+
 struct eli_vm {
 	eli_mode mode;
 	unsigned prot;
@@ -31,7 +35,7 @@ struct eli_vm {
 	vmx_msr_bitmap msrbm;
 	uint32_t eoi_exit_bitmap[8];
 	int injection_mode, pv_eoi_flag, guest_if;
-	double preempt_us;
+	double preempt_us, tsc_ghz;
 	uint32_t preempt_value;
 	uint64_t exits[VMX_EXIT_REASONS], host_irqs;
 	int rebuilds;
@@ -148,7 +152,8 @@ static void setup_controls(eli_vm *vm)
 	}
 }
 
-eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us)
+eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us,
+		      double tsc_ghz)
 {
 	eli_vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -162,8 +167,8 @@ eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double p
 	vm->apic = apic;
 	vm->guest_if = 1;
 	vm->preempt_us = preempt_us;
-	/* rate shift 5: IA32_VMX_MISC[4:0] on Nehalem-class parts (SDM §25.5.1) */
-	vm->preempt_value = vmx_preempt_value(preempt_us, 2.93, 5);
+	vm->tsc_ghz = tsc_ghz;
+	vm->preempt_value = vmx_preempt_value(preempt_us, tsc_ghz, PREEMPT_RATE_SHIFT);
 	vm->assigned = (prot & ELI_PROT_PRIORITY) ? ELI_VEC_ASSIGNED : ELI_VEC_ASSIGNED_HI;
 	vm->hostvec = (prot & ELI_PROT_PRIORITY) ? ELI_VEC_HOST_TIMER : ELI_VEC_HOST_LOW;
 	lapic_init(&vm->phys, 0);
@@ -424,7 +429,7 @@ eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked)
 		vm->guest_if = 0;
 	eli_event e = ev(-1, ELI_GUEST, -1);
 	e.at_us = us;
-	double bound = vmx_preempt_us(vm->preempt_value, 2.93, 5);
+	double bound = vmx_preempt_us(vm->preempt_value, vm->tsc_ghz, PREEMPT_RATE_SHIFT);
 	if ((vm->pin & PIN_PREEMPTION_TIMER) && bound <= us) {
 		e = vexit(vm, EXIT_REASON_PREEMPTION_TIMER, ELI_HOST, -1);
 		e.at_us = bound;
@@ -432,6 +437,11 @@ eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked)
 	}
 	vm->guest_if = saved;
 	return e;
+}
+
+void eli_vm_set_eoi_exit(eli_vm *vm, unsigned vector)
+{
+	vm->eoi_exit_bitmap[(vector >> 5) & 7] |= 1u << (vector & 31);
 }
 
 const lapic *eli_vm_phys_lapic(const eli_vm *vm) { return &vm->phys; }
@@ -457,7 +467,7 @@ uint64_t eli_vm_exits(const eli_vm *vm, int reason)
 
 int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
 {
-	eli_vm *vm = eli_vm_create(mode, ELI_PROT_ALL, apic, 1000);
+	eli_vm *vm = eli_vm_create(mode, ELI_PROT_ALL, apic, 1000, 2.93);
 	if (!vm)
 		return VL_ENOMEM;
 	memset(out, 0, sizeof(*out));
@@ -477,7 +487,10 @@ int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
 		out->inj_eoi = out->dev_eoi;
 	out->timer_arm = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000).exit_reason;
 	if (apic == ELI_APIC_XAPIC && mode != ELI_MODE_BARE && out->timer_arm >= 0)
-		out->timer_arm = EXIT_REASON_APIC_ACCESS; /* TMICT is on the APIC page */
+		/* TMICT is on the APIC page: a fault-like APIC_ACCESS, or with
+		 * APIC-register virtualization a trap-like APIC_WRITE */
+		out->timer_arm = mode == ELI_MODE_POSTED ? EXIT_REASON_APIC_WRITE
+							 : EXIT_REASON_APIC_ACCESS;
 	out->hlt = eli_vm_guest_hlt(vm).exit_reason;
 	eli_vm_destroy(vm);
 	return 0;

@@ -88,8 +88,10 @@ typedef struct eli_event {
 typedef struct eli_vm eli_vm;
 
 /* Creates a VM in `mode` with protections `prot` (ELI_PROT_ALL normally),
- * guest APIC mode, preemption-timer bound preempt_us. NULL on ENOMEM. */
-eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us);
+ * guest APIC mode, preemption-timer bound preempt_us on a TSC of tsc_ghz.
+ * NULL on ENOMEM. */
+eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us,
+		      double tsc_ghz);
 void eli_vm_destroy(eli_vm *vm);
 
 /* A physical interrupt `vector` arrives while the guest runs (IF=1 unless a
@@ -114,6 +116,10 @@ eli_event eli_vm_guest_hlt(eli_vm *vm);
  * the bound, when armed) or no exit with at_us = us. On a preemption-timer
  * exit the host runs its stuck-ISR recovery and takes pending host vectors. */
 eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked);
+
+/* posted: puts vector in the EOI-exit bitmap (as KVM does for level-triggered
+ * IOAPIC vectors), so its virtualized EOI exits with EOI_INDUCED. */
+void eli_vm_set_eoi_exit(eli_vm *vm, unsigned vector);
 
 /* Inspection. */
 const lapic *eli_vm_phys_lapic(const eli_vm *vm);
