@@ -22,11 +22,14 @@ LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 # names them and stops. The check is one dpkg-query call (~20 ms).
 DEB_DEPS := libcmocka-dev libjansson-dev libsodium-dev libsqlite3-dev pkg-config
 
-# Per-system extras: src/<system>/deps.mk may add DEB_DEPS and LDLIBS.
+# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, LDLIBS, build
+# rules of its own (e.g. a freestanding guest image) and EXTRA_OBJ, objects
+# (under $(BUILD)/) linked into libvirtlab.a.
+EXTRA_OBJ :=
 include $(wildcard src/*/deps.mk)
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(EXTRA_OBJ)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
