@@ -9,6 +9,8 @@
 # Sources are found by wildcard: a new module is a new file, no Makefile edit.
 
 CC       ?= cc
+# `make V=1` shows full command lines.
+Q        := $(if $(V),,@)
 BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
@@ -44,23 +46,26 @@ deps:
 
 $(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(BUILD)/gen/gen_ziggurat $< -lm
-	$(BUILD)/gen/gen_ziggurat > $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(BUILD)/gen/gen_ziggurat $< -lm
+	$(Q)$(BUILD)/gen/gen_ziggurat > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c | $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libvirtlab.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/virtlab: $(MAIN_OBJ) $(BUILD)/libvirtlab.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
 
 test: deps $(BUILD)/virtlab $(TEST_BIN)
 	@VIRTLAB=$(abspath $(BUILD)/virtlab) bash tools/run_tests.sh $(TEST_BIN)

@@ -17,7 +17,7 @@ static json_t *des_json(const des_bench_result *r)
 			 "reference_events_per_sec", r->ref_events_per_sec,
 			 "speedup_vs_reference", r->events_per_sec / r->ref_events_per_sec,
 			 "goal_events_per_sec", 20000000, "structure",
-			 "4-ary cache-aligned heap, slab events, replace-top, ziggurat exp");
+			 "ladder: 4-ary near heap + rate-sized bucket rung; slab events; ziggurat exp");
 }
 
 static json_t *bench_des_default(uint64_t seed)
