@@ -103,6 +103,7 @@ typedef struct cli_bench {
 	json_t *(*run)(uint64_t seed);
 	const char *key, *unit;
 	double goal;
+	int lower_is_better; /* e.g. an overhead in %: ratio = goal / figure */
 } cli_bench;
 /* Per-system benchmark arrays (ending with a NULL name), beside the
  * commands; `virtlab bench` runs them all in this order. */
