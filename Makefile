@@ -15,7 +15,7 @@ BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
             -Wshadow -Wpointer-arith -Wvla
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I$(BUILD)/gen
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP
 LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 
