@@ -256,6 +256,22 @@ static int list_to_near(des *d, uint32_t head, size_t count)
 	return VL_OK;
 }
 
+/* Links event s into the rung's bucket for relative position x (in bucket
+ * widths from base), or into the overflow when x is past the rung. */
+static void far_link(des *d, uint32_t s, double x)
+{
+	ev *e = &d->evs[s];
+	if (x < (double)d->nb) {
+		size_t b = (size_t)x;
+		e->next = d->bucket[b];
+		d->bucket[b] = s;
+	} else {
+		e->next = d->over;
+		d->over = s;
+		d->nover++;
+	}
+}
+
 /* Bucket width for a new rung over [lo, hi] holding n events. Events are
  * moved into near a bucket at a time, so the width that keeps near small is
  * the one that holds BUCKET_TARGET events *by the time the bucket is moved*:
@@ -315,18 +331,8 @@ static int rebuild(des *d)
 	d->over = NIL;
 	d->nover = 0;
 	while (s != NIL) {
-		ev *e = &d->evs[s];
-		uint32_t next = e->next;
-		double x = (bits_t(e->tb) - d->base) * d->inv_w;
-		if (x < (double)nb) {
-			size_t b = (size_t)x;
-			e->next = d->bucket[b];
-			d->bucket[b] = s;
-		} else {
-			e->next = d->over;
-			d->over = s;
-			d->nover++;
-		}
+		uint32_t next = d->evs[s].next;
+		far_link(d, s, (bits_t(d->evs[s].tb) - d->base) * d->inv_w);
 		s = next;
 	}
 	return VL_OK;
@@ -357,18 +363,9 @@ static int place(des *d, uint32_t s, node x)
 {
 	double x_rel = (bits_t(x.tb) - d->base) * d->inv_w;
 	if (d->nfar > 0 && x_rel >= (double)d->cur) {
-		ev *e = &d->evs[s];
-		e->tb = x.tb;
-		e->key = x.key;
-		if (x_rel < (double)d->nb) {
-			size_t b = (size_t)x_rel;
-			e->next = d->bucket[b];
-			d->bucket[b] = s;
-		} else {
-			e->next = d->over;
-			d->over = s;
-			d->nover++;
-		}
+		d->evs[s].tb = x.tb;
+		d->evs[s].key = x.key;
+		far_link(d, s, x_rel);
 		d->nfar++;
 		return VL_OK;
 	}
@@ -399,9 +396,7 @@ static int spill(des *d)
 		}
 		e->tb = x.tb;
 		e->key = x.key;
-		e->next = d->over;
-		d->over = s;
-		d->nover++;
+		far_link(d, s, INFINITY); /* to the overflow */
 		d->nfar++;
 	}
 	d->n = 0;
