@@ -172,7 +172,7 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 		{"interrupts", OPT_COUNT, &n, "N", "interrupts to deliver (default 10k)", 1, 1e8, NULL},
 		{"eoi", OPT_CHOICE, &eoi, "MODE", "guest EOI: xAPIC MMIO or x2APIC MSR (default xapic)", CLI_NOBOUND, eoi_choices},
 		{"delivery", OPT_CHOICE, &delivery, "HOW", "KVM_SIGNAL_MSI or irqfd (default msi)", CLI_NOBOUND, delivery_choices},
-		{"rate", OPT_COUNT, &rate, "R", "open loop at R interrupts/s (default: closed loop)", 1, 1e7, NULL},
+		{"rate", OPT_COUNT, &rate, "R", "open loop, Poisson at R interrupts/s (default: closed loop)", 1, 1e7, NULL},
 		{"exits", OPT_COUNT, &exits, "N", "round trips per round of the raw exit benchmark (default 2000)", 1, 1e7, NULL},
 		{"gap", OPT_DURATION, &gap, "DUR", "closed loop: pause after each handled interrupt (default 0)", 0, 10, NULL},
 		CLI_END,
@@ -203,6 +203,7 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 	json_object_set_new(res, "skipped", json_false());
 	json_object_set_new(res, "host_loadavg_1min", json_real(loadavg1()));
 	json_object_set_new(res, "boosted", json_boolean(r.boosted));
+	json_object_set_new(res, "pinned", json_boolean(r.pinned));
 	json_object_set_new(res, "raw_exit",
 			    json_pack("{s:s,s:f,s:f,s:I,s:i}", "what",
 				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> re-entry",
@@ -436,9 +437,11 @@ const cli_cmd kvm_cmds[] = {
 	 "once the guest has counted (and EOIed) interrupt i. --rate R sends open loop\n"
 	 "with Poisson arrivals at R/s (seeded by --seed); interrupts merged in the\n"
 	 "APIC while one is pending are reported as coalesced. --gap DUR pauses after\n"
-	 "each handled interrupt, so the next one must kick a vCPU that is running. Exits and other vCPU statistics come from KVM_GET_STATS_FD, per\n"
-	 "handled interrupt. host_cpu_ns_per_interrupt = guest time lost per interrupt\n"
-	 "(its CPL3 loop speed with vs. without interrupts) + the send system call.\n"
+	 "each handled interrupt, so the next one must kick a vCPU that is running.\n"
+	 "Exits and other vCPU statistics come from KVM_GET_STATS_FD, per handled\n"
+	 "interrupt. host_cpu_ns_per_interrupt = vCPU thread CPU time not spent in the\n"
+	 "guest's CPL3 loop, per interrupt (loop speed measured before and after) +\n"
+	 "the send system call.\n"
 	 "raw_exit: one KVM_RUN round trip caused by a guest CPL3 `out` (IOPL=3 and\n"
 	 "the TSS I/O bitmap), the cost of one exit to user space on this host.",
 	 "virtlab kvm bench --interrupts 10k --eoi x2apic --delivery irqfd --json",

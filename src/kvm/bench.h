@@ -6,10 +6,11 @@
  *
  * All of them boot a fresh guest (vm.h), drive it from the calling thread
  * and a vCPU thread, and return plain numbers; nothing here prints.
- * Timing uses CLOCK_MONOTONIC. The host has 2 shared cores, so waits poll
- * with sched_yield(): when the sender and the vCPU share a core, the vCPU
- * still runs (a busy-polling sender measured 250 us per interrupt instead
- * of 9 us while a third process held the other core).
+ * Timing uses CLOCK_MONOTONIC. The host has 2 shared cores: the sender and
+ * the vCPU thread run at nice -20 on CPUs of their own (vcpu_thread.h) and
+ * the sender polls hot; with one usable CPU it polls with sched_yield() so
+ * the vCPU still runs (a busy-polling sender sharing the vCPU's core
+ * measured 250 us per interrupt instead of 9 us).
  */
 #ifndef VL_KVM_BENCH_H
 #define VL_KVM_BENCH_H
@@ -45,6 +46,7 @@ typedef struct kvm_stat_delta {
 typedef struct kvm_irq_result {
 	int booted;		/* the guest reached its CPL3 loop */
 	int boosted;		/* sender and vCPU ran at KVM_VCPU_NICE */
+	int pinned;		/* sender on CPU 0, vCPU on CPU 1 */
 	uint64_t sent, handled;
 	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
 	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */

@@ -42,6 +42,7 @@ typedef struct irq_run {
 	kg_shared *sh;
 	int efd;
 	clockid_t cpu_clock; /* the vCPU thread's CPU-time clock */
+	int pinned;	     /* sender and vCPU on CPUs of their own: poll hot */
 	hist *lat;
 	stat_acc send;
 	uint64_t base_count;
@@ -102,7 +103,8 @@ static int wait_count(irq_run *x, uint64_t want, vl_errbuf *eb)
 	uint64_t last = count_of(x);
 	unsigned k = 0;
 	while (last < want) {
-		sched_yield();
+		if (!x->pinned)
+			sched_yield();
 		uint64_t c = count_of(x);
 		if (c != last) {
 			last = c;
@@ -164,7 +166,7 @@ static int open_loop(irq_run *x, vl_errbuf *eb)
 				if (err)
 					return err;
 			}
-			if (deadline - now > 20e3)
+			if (!x->pinned && deadline - now > 20e3)
 				sched_yield();
 		}
 		t_send = kvm_now_ns();
@@ -176,7 +178,8 @@ static int open_loop(irq_run *x, vl_errbuf *eb)
 	/* Settle: until everything is counted or nothing moves for SETTLE_S. */
 	double quiet = kvm_now_ns();
 	while (seen < x->r->sent && kvm_now_ns() - quiet < SETTLE_S * 1e9) {
-		sched_yield();
+		if (!x->pinned)
+			sched_yield();
 		uint64_t c = count_of(x);
 		if (c != seen) {
 			if (pending)
@@ -269,6 +272,10 @@ int kvm_irq_bench(const kvm_irq_cfg *cfg, kvm_irq_result *r, vl_errbuf *eb)
 	err = kvm_vcpu_thread_start(&x.vt, x.vm, eb);
 	if (!err && pthread_getcpuclockid(x.vt.th, &x.cpu_clock))
 		err = vl_fail(eb, VL_EIO, "no CPU-time clock for the vCPU thread");
+	cpu_set_t saved;
+	if (!err)
+		x.pinned = kvm_pin_apart(&x.vt, &saved);
+	r->pinned = x.pinned;
 	if (!err)
 		err = kvm_vcpu_thread_wait_ready(&x.vt, 5.0, eb);
 	r->booted = !err;
@@ -277,6 +284,8 @@ int kvm_irq_bench(const kvm_irq_cfg *cfg, kvm_irq_result *r, vl_errbuf *eb)
 		err = measure(&x, s0, s1, eb);
 	vl_errbuf stop_eb;
 	int stop_err = kvm_vcpu_thread_stop(&x.vt, &stop_eb);
+	if (x.pinned)
+		kvm_unpin_self(&saved);
 	if (!err && stop_err) {
 		*eb = stop_eb;
 		err = stop_err;

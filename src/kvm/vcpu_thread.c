@@ -30,6 +30,30 @@ void kvm_unboost_self(int old)
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), old);
 }
 
+int kvm_pin_apart(kvm_vcpu_thread *t, cpu_set_t *saved)
+{
+	if (sched_getaffinity(0, sizeof(*saved), saved) || !CPU_ISSET(0, saved) ||
+	    !CPU_ISSET(1, saved))
+		return 0;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	if (pthread_setaffinity_np(t->th, sizeof(one), &one))
+		return 0;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		pthread_setaffinity_np(t->th, sizeof(*saved), saved);
+		return 0;
+	}
+	return 1;
+}
+
+void kvm_unpin_self(const cpu_set_t *saved)
+{
+	sched_setaffinity(0, sizeof(*saved), saved);
+}
+
 static void *vcpu_main(void *arg)
 {
 	kvm_vcpu_thread *t = arg;

@@ -6,6 +6,7 @@
 #define VL_KVM_VCPU_THREAD_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "kvm/vm.h"
@@ -36,6 +37,17 @@ typedef struct kvm_vcpu_thread {
 int kvm_boost_self(int *old);
 /* Restores the calling thread's nice value. */
 void kvm_unboost_self(int old);
+
+/*
+ * Puts the calling thread (the sender) on CPU 0 and t's vCPU thread on
+ * CPU 1, so that neither waits for the other and the sender can poll
+ * without yielding (a sched_yield() among other jobs gave away whole time
+ * slices: closed-loop latency p50 2.5 ms instead of 14 us). *saved gets
+ * the caller's old affinity for kvm_unpin_self. Returns 1 if pinned, 0 if
+ * fewer than 2 CPUs are usable (then callers poll with sched_yield()).
+ */
+int kvm_pin_apart(kvm_vcpu_thread *t, cpu_set_t *saved);
+void kvm_unpin_self(const cpu_set_t *saved);
 
 /* Starts the vCPU of vm on a new thread. 0 or VL_EIO with eb. */
 int kvm_vcpu_thread_start(kvm_vcpu_thread *t, kvm_vm *vm, vl_errbuf *eb);
