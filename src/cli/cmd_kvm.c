@@ -282,10 +282,10 @@ static json_t *profile_json(const eli_profile *p)
 static json_t *calib_json(const kvm_calib *c, const char *path, const char *eoi, double rate)
 {
 	return json_pack(
-		"{s:b,s:s,s:o,s:{s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
+		"{s:b,s:s,s:o,s:{s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
 		"skipped", 0, "profile_path", path, "profile", profile_json(&c->prof), "measured",
 		"eoi", eoi, "rate", rate, "interrupts_per_sec", c->irq_per_s, "coalesced_frac",
-		c->coalesced_frac, "cpu_ghz", c->cpu_ghz, "emulated_insn_ns",
+		c->coalesced_frac, "effective_moderation_us", c->moderation_us, "cpu_ghz", c->cpu_ghz, "emulated_insn_ns",
 		c->emul_insn_ns, "eoi_ns", c->eoi_ns, "eoi_other_mode_ns", c->eoi_other_ns,
 		"handler_ns", c->handler_ns, "in_kernel_trap_ns", c->trap_ns, "user_exit_ns",
 		c->user_exit_ns, "vcpu_ns_per_interrupt", c->stolen_ns, "exits_per_interrupt",

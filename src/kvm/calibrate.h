@@ -8,7 +8,9 @@
  * lets KVM inject), an EOI that is an emulated instruction (eoi_path =
  * emulated, its measured cost), an interrupt handler whose instructions run
  * in KVM's emulator (guest_irq_cycles), the host-interrupt exit rate of an
- * idle spinning guest (host_timer_hz), no guest timer, no NIC moderation.
+ * idle spinning guest (host_timer_hz), no guest timer, and as "NIC
+ * moderation" the effective minimum gap between injections this host
+ * imposes when an interrupt must wait for the vCPU's next exit.
  */
 #ifndef VL_KVM_CALIBRATE_H
 #define VL_KVM_CALIBRATE_H
@@ -39,6 +41,8 @@ typedef struct kvm_calib {
 	double stolen_ns;	/* vCPU CPU per interrupt (median run) */
 	double irq_per_s;	/* interrupts handled per second (median run) */
 	double coalesced_frac;	/* fraction of sent interrupts merged */
+	double rate;		/* offered Poisson rate */
+	double moderation_us;	/* effective: 1/handled - 1/rate, >= 0 */
 	double exits_per_irq;	/* exits per interrupt, host-interrupt exits removed */
 	double exits_per_irq_raw; /* as counted */
 	double host_exit_hz;	/* exits/s of the idle spinning guest */
