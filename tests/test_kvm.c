@@ -57,17 +57,20 @@ static void test_layout(void **state)
 		memset(mem, 0, KG_MEM_SIZE);
 		kg_layout(mem, KG_CMD_SPIN, (enum kg_apic)apic);
 		assert_memory_equal(mem + KG_CODE, img.bytes, img.size);
-		uint64_t lo = get64(mem, KG_IDT + 16 * KG_VECTOR), hi = get64(mem, KG_IDT + 16 * KG_VECTOR + 8);
+		uint64_t lo = get64(mem, KG_IDT + 16 * KG_VECTOR),
+			 hi = get64(mem, KG_IDT + 16 * KG_VECTOR + 8);
 		uint64_t handler = (lo & 0xFFFF) | ((lo >> 48) << 16) | (hi << 32);
 		assert_int_equal(handler, KG_CODE + (apic ? img.irq_x2apic : img.irq_xapic));
 		assert_int_equal((lo >> 16) & 0xFFFF, KG_SEL_KCODE);
 		assert_int_equal((lo >> 40) & 0xFF, 0x8E); /* present interrupt gate */
 		/* #PF goes to stub 14 */
 		lo = get64(mem, KG_IDT + 16 * 14);
-		assert_int_equal(lo & 0xFFFF, (KG_CODE + img.exc_stubs + 14 * KG_EXC_STUB) & 0xFFFF);
+		assert_int_equal(lo & 0xFFFF,
+				 (KG_CODE + img.exc_stubs + 14 * KG_EXC_STUB) & 0xFFFF);
 		/* the LAPIC page is mapped user-accessible at its own address */
 		uint64_t pdpte = get64(mem, KG_PDPT + 3 * 8);
-		uint64_t pde = get64(mem, (pdpte & ~0xFFFull) + 8 * ((KG_LAPIC_BASE - 0xC0000000u) >> 21));
+		uint64_t pde =
+		    get64(mem, (pdpte & ~0xFFFull) + 8 * ((KG_LAPIC_BASE - 0xC0000000u) >> 21));
 		assert_int_equal(pde & ~0x1FFFFFull, KG_LAPIC_BASE);
 		assert_int_equal(pde & 0x87, 0x87); /* P RW US PS */
 		const kg_shared *sh = (const kg_shared *)(mem + KG_SHARED);
@@ -173,8 +176,8 @@ static void test_open_loop(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	kvm_irq_cfg c = {.interrupts = 3000, .apic = KG_APIC_XAPIC,
-			 .delivery = KVM_DELIVER_MSI, .rate = 50000};
+	kvm_irq_cfg c = {
+	    .interrupts = 3000, .apic = KG_APIC_XAPIC, .delivery = KVM_DELIVER_MSI, .rate = 50000};
 	kvm_irq_result r;
 	vl_errbuf eb = {{0}};
 	if (kvm_irq_bench(&c, &r, &eb))
@@ -309,15 +312,15 @@ static void test_cli_usage_errors(void **state)
 	static const struct {
 		const char *args, *msg;
 	} cases[] = {
-		{"kvm bench --eoi apic", "--eoi"},
-		{"kvm bench --delivery pigeon", "--delivery"},
-		{"kvm bench --interrupts 0", "--interrupts"},
-		{"kvm bench --rate 0", "--rate"},
-		{"kvm bench --bogus 1", "--bogus"},
-		{"bench kvm --rounds 0", "--rounds"},
-		{"kvm probe extra", "extra"},
-		{"kvm bench --gap 1ms --rate 1k", "--gap"},
-		{"kvm bench --gap 5x", "--gap"},
+	    {"kvm bench --eoi apic", "--eoi"},
+	    {"kvm bench --delivery pigeon", "--delivery"},
+	    {"kvm bench --interrupts 0", "--interrupts"},
+	    {"kvm bench --rate 0", "--rate"},
+	    {"kvm bench --bogus 1", "--bogus"},
+	    {"bench kvm --rounds 0", "--rounds"},
+	    {"kvm probe extra", "extra"},
+	    {"kvm bench --gap 1ms --rate 1k", "--gap"},
+	    {"kvm bench --gap 5x", "--gap"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -335,8 +338,9 @@ static void test_cli_bench(void **state)
 	(void)state;
 	NEED_KVM();
 	int st;
-	char *out = vl_run_cli("kvm bench --interrupts 2000 --eoi x2apic --delivery irqfd --exits 200 --json",
-			       &st, NULL);
+	char *out = vl_run_cli(
+	    "kvm bench --interrupts 2000 --eoi x2apic --delivery irqfd --exits 200 --json", &st,
+	    NULL);
 	assert_int_equal(st, 0);
 	assert_non_null(strstr(out, "\"handled\": 2000"));
 	assert_non_null(strstr(out, "\"exits_per_interrupt\""));
@@ -352,22 +356,22 @@ static void test_cli_bench(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_boot_and_stats),
-		cmocka_unit_test(test_xapic_msi_10k),
-		cmocka_unit_test(test_x2apic_irqfd_10k),
-		cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
-		cmocka_unit_test(test_closed_loop_gap),
-		cmocka_unit_test(test_open_loop),
-		cmocka_unit_test(test_triple_fault),
-		cmocka_unit_test(test_guest_exception),
-		cmocka_unit_test(test_unexpected_mmio),
-		cmocka_unit_test(test_exit_bench),
-		cmocka_unit_test(test_loop_bench),
-		cmocka_unit_test(test_cli_probe),
-		cmocka_unit_test(test_cli_without_kvm),
-		cmocka_unit_test(test_cli_usage_errors),
-		cmocka_unit_test(test_cli_bench),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_boot_and_stats),
+	    cmocka_unit_test(test_xapic_msi_10k),
+	    cmocka_unit_test(test_x2apic_irqfd_10k),
+	    cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
+	    cmocka_unit_test(test_closed_loop_gap),
+	    cmocka_unit_test(test_open_loop),
+	    cmocka_unit_test(test_triple_fault),
+	    cmocka_unit_test(test_guest_exception),
+	    cmocka_unit_test(test_unexpected_mmio),
+	    cmocka_unit_test(test_exit_bench),
+	    cmocka_unit_test(test_loop_bench),
+	    cmocka_unit_test(test_cli_probe),
+	    cmocka_unit_test(test_cli_without_kvm),
+	    cmocka_unit_test(test_cli_usage_errors),
+	    cmocka_unit_test(test_cli_bench),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

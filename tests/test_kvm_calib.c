@@ -137,12 +137,12 @@ static void test_usage_errors(void **state)
 		const char *args, *msg;
 		int status;
 	} cases[] = {
-		{"eli calibrate --eoi apic", "--eoi", 2},
-		{"eli calibrate --reps 0", "--reps", 2},
-		{"eli calibrate --interrupts 5", "--interrupts", 2},
-		{"eli validate --rate 0", "--rate", 2},
-		{"eli validate --eoi none", "--eoi", 2},
-		{"eli validate --profile /nonexistent/x.profile", "/nonexistent/x.profile", 1},
+	    {"eli calibrate --eoi apic", "--eoi", 2},
+	    {"eli calibrate --reps 0", "--reps", 2},
+	    {"eli calibrate --interrupts 5", "--interrupts", 2},
+	    {"eli validate --rate 0", "--rate", 2},
+	    {"eli validate --eoi none", "--eoi", 2},
+	    {"eli validate --profile /nonexistent/x.profile", "/nonexistent/x.profile", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -159,10 +159,10 @@ static void test_usage_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_calibrate_writes_profile),
-		cmocka_unit_test(test_validate_calibrates_first),
-		cmocka_unit_test(test_without_kvm),
-		cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_calibrate_writes_profile),
+	    cmocka_unit_test(test_validate_calibrates_first),
+	    cmocka_unit_test(test_without_kvm),
+	    cmocka_unit_test(test_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

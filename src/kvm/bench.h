@@ -24,16 +24,16 @@
 enum kvm_delivery { KVM_DELIVER_MSI = 0, KVM_DELIVER_IRQFD = 1 };
 
 typedef struct kvm_irq_cfg {
-	uint64_t interrupts;	   /* to send, >= 1 */
-	enum kg_apic apic;	   /* guest EOI: xAPIC MMIO or x2APIC MSR */
+	uint64_t interrupts;	    /* to send, >= 1 */
+	enum kg_apic apic;	    /* guest EOI: xAPIC MMIO or x2APIC MSR */
 	enum kvm_delivery delivery; /* KVM_SIGNAL_MSI or irqfd write */
-	double rate;		   /* open loop, mean interrupts/s with Poisson
-				      arrivals (as the ELI model's custom
-				      workload); 0: closed loop */
-	uint64_t seed;		   /* open loop: seeds the arrival times */
-	double gap_s;		   /* closed loop: pause after each handled
-				      interrupt, so the next one finds the vCPU
-				      running its CPL3 loop (needs a kick) */
+	double rate;		    /* open loop, mean interrupts/s with Poisson
+				       arrivals (as the ELI model's custom
+				       workload); 0: closed loop */
+	uint64_t seed;		    /* open loop: seeds the arrival times */
+	double gap_s;		    /* closed loop: pause after each handled
+				       interrupt, so the next one finds the vCPU
+				       running its CPL3 loop (needs a kick) */
 } kvm_irq_cfg;
 
 #define KVM_BENCH_MAX_STATS 64
@@ -44,9 +44,9 @@ typedef struct kvm_stat_delta {
 } kvm_stat_delta;
 
 typedef struct kvm_irq_result {
-	int booted;		/* the guest reached its CPL3 loop */
-	int boosted;		/* sender and vCPU ran at KVM_VCPU_NICE */
-	int pinned;		/* sender on CPU 0, vCPU on CPU 1 */
+	int booted;  /* the guest reached its CPL3 loop */
+	int boosted; /* sender and vCPU ran at KVM_VCPU_NICE */
+	int pinned;  /* sender on CPU 0, vCPU on CPU 1 */
 	uint64_t sent, handled;
 	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
 	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */
@@ -56,16 +56,16 @@ typedef struct kvm_irq_result {
 	 * seen after a send and before the next one. */
 	uint64_t lat_samples;
 	double lat_mean_ns, lat_p50_ns, lat_p99_ns;
-	double send_ns;		/* mean time in the send system call */
-	double vcpu_cpu_ns;	/* CPU time of the vCPU thread during the run */
-	double loop_iter_ns;	/* guest CPL3 loop iteration (vCPU CPU time), no
-				   interrupts */
-	double stolen_ns;	/* vCPU CPU time not spent in the workload loop,
-				   per handled interrupt: exits, injection, the
-				   (emulated) handler and EOI */
-	uint64_t exits;		/* delta of the "exits" statistic */
+	double send_ns;		  /* mean time in the send system call */
+	double vcpu_cpu_ns;	  /* CPU time of the vCPU thread during the run */
+	double loop_iter_ns;	  /* guest CPL3 loop iteration (vCPU CPU time), no
+				     interrupts */
+	double stolen_ns;	  /* vCPU CPU time not spent in the workload loop,
+				     per handled interrupt: exits, injection, the
+				     (emulated) handler and EOI */
+	uint64_t exits;		  /* delta of the "exits" statistic */
 	int irr_clear, isr_clear; /* after the run: nothing pending/in service */
-	size_t nstats;		/* cumulative statistics with a non-zero delta */
+	size_t nstats;		  /* cumulative statistics with a non-zero delta */
 	kvm_stat_delta stats[KVM_BENCH_MAX_STATS];
 } kvm_irq_result;
 
@@ -89,8 +89,8 @@ typedef struct kvm_exit_result {
 	int rounds;
 	double raw_ns, vmm_ns; /* medians over rounds, ns per round trip */
 	double raw_min_ns, vmm_min_ns;
-	double overhead_pct;   /* 100 * (vmm - raw) / raw */
-	int boosted;	       /* ran at KVM_VCPU_NICE */
+	double overhead_pct; /* 100 * (vmm - raw) / raw */
+	int boosted;	     /* ran at KVM_VCPU_NICE */
 } kvm_exit_result;
 
 /*

@@ -118,8 +118,10 @@ static int measure_irqs(const kvm_calib_cfg *cfg, kvm_calib *c, vl_errbuf *eb)
 	double irq[MAX_REPS], coal[MAX_REPS];
 	int reps = cfg->reps < 1 ? 1 : cfg->reps > MAX_REPS ? MAX_REPS : cfg->reps;
 	for (int i = 0; i < reps; i++) {
-		kvm_irq_cfg ic = {.interrupts = cfg->interrupts, .apic = cfg->apic,
-				  .delivery = cfg->delivery, .rate = cfg->rate,
+		kvm_irq_cfg ic = {.interrupts = cfg->interrupts,
+				  .apic = cfg->apic,
+				  .delivery = cfg->delivery,
+				  .rate = cfg->rate,
 				  .seed = cfg->seed + (uint64_t)i};
 		kvm_irq_result r;
 		int err = kvm_irq_bench(&ic, &r, eb);
@@ -155,8 +157,8 @@ static void fill_profile(const kvm_calib_cfg *cfg, kvm_calib *c)
 	snprintf(p->name, sizeof(p->name), "this-host");
 	double ghz = c->cpu_ghz;
 	double exit_ns = c->exits_per_irq > 0
-				 ? (c->stolen_ns - c->handler_ns - c->eoi_ns) / c->exits_per_irq
-				 : 0;
+			     ? (c->stolen_ns - c->handler_ns - c->eoi_ns) / c->exits_per_irq
+			     : 0;
 	c->exit_ns = exit_ns > 0 ? exit_ns : 0;
 	double direct = c->trap_ns < c->exit_ns ? c->trap_ns : c->exit_ns;
 	p->cpu_ghz = ghz;
@@ -245,9 +247,8 @@ int kvm_calib_save(const kvm_calib *c, const char *path, vl_errbuf *eb)
 		"#   (interrupts to a running vCPU wait for its next exit; %.0f%% merged)\n"
 		"#  (for reference) exit to user space, CPL3 out: %.0f ns; latency p50 %.0f ns\n",
 		c->emul_insn_ns, c->eoi_ns, c->eoi_other_ns, c->handler_ns, c->exits_per_irq_raw,
-		c->exits_per_irq, c->stolen_ns, c->exit_ns, c->trap_ns, c->host_exit_hz,
-		c->rate, c->moderation_us, 100 * c->coalesced_frac,
-		c->user_exit_ns, c->latency_p50_ns);
+		c->exits_per_irq, c->stolen_ns, c->exit_ns, c->trap_ns, c->host_exit_hz, c->rate,
+		c->moderation_us, 100 * c->coalesced_frac, c->user_exit_ns, c->latency_p50_ns);
 	int bad = ferror(f);
 	if (fclose(f) || bad)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
@@ -295,8 +296,8 @@ static int model_run(const eli_profile *p, enum kg_apic apic, double rate, uint6
 	/* the measured side subtracts the background (the loop speed it
 	 * compares against includes host ticks), so the model's tick exits are
 	 * taken out here too; they stay in the exit count on both sides */
-	double tick_frac = q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) /
-			   (q.cpu_ghz * 1e9);
+	double tick_frac =
+	    q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) / (q.cpu_ghz * 1e9);
 	*ns = (1.0 - r.time_in_guest_pct / 100.0 - tick_frac) * 1e9 / irq + guest_ns;
 	*irq_s = irq;
 	return 0;
@@ -316,14 +317,18 @@ int kvm_validate(const eli_profile *p, enum kg_apic apic, double rate, uint64_t 
 	double ex[MAX_REPS], ns[MAX_REPS], irq[MAX_REPS];
 	reps = reps < 1 ? 1 : reps > MAX_REPS ? MAX_REPS : reps;
 	for (int i = 0; i < reps; i++) {
-		kvm_irq_cfg ic = {.interrupts = interrupts, .apic = apic,
-				  .delivery = KVM_DELIVER_MSI, .rate = rate, .seed = seed + (uint64_t)i};
+		kvm_irq_cfg ic = {.interrupts = interrupts,
+				  .apic = apic,
+				  .delivery = KVM_DELIVER_MSI,
+				  .rate = rate,
+				  .seed = seed + (uint64_t)i};
 		kvm_irq_result r;
 		err = kvm_irq_bench(&ic, &r, eb);
 		if (err)
 			return err;
 		if (!r.handled)
-			return vl_fail(eb, VL_EIO, "the guest handled no interrupt at %.0f/s", rate);
+			return vl_fail(eb, VL_EIO, "the guest handled no interrupt at %.0f/s",
+				       rate);
 		ex[i] = (double)r.exits / (double)r.handled;
 		ns[i] = r.stolen_ns;
 		irq[i] = (double)r.handled / (r.elapsed_ns / 1e9);

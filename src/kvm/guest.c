@@ -40,19 +40,19 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	/* enable the local APIC in the mode the host asked for */
 	"	cmpq $1, 0x8008\n"
 	"	je 10f\n"
-	"	mov $0xFEE00000, %edx\n"	/* xAPIC: TPR = 0, SVR = 0x1FF */
+	"	mov $0xFEE00000, %edx\n" /* xAPIC: TPR = 0, SVR = 0x1FF */
 	"	movl $0, 0x80(%rdx)\n"
 	"	movl $0x1FF, 0xF0(%rdx)\n"
 	"	jmp 20f\n"
-	"10:	mov $0x1B, %ecx\n"		/* x2APIC: IA32_APIC_BASE |= EN|EXTD */
+	"10:	mov $0x1B, %ecx\n" /* x2APIC: IA32_APIC_BASE |= EN|EXTD */
 	"	rdmsr\n"
 	"	or $0xC00, %eax\n"
 	"	wrmsr\n"
-	"	mov $0x808, %ecx\n"		/* TPR = 0 */
+	"	mov $0x808, %ecx\n" /* TPR = 0 */
 	"	xor %eax, %eax\n"
 	"	xor %edx, %edx\n"
 	"	wrmsr\n"
-	"	mov $0x80F, %ecx\n"		/* SVR = 0x1FF (enable, spurious 0xFF) */
+	"	mov $0x80F, %ecx\n" /* SVR = 0x1FF (enable, spurious 0xFF) */
 	"	mov $0x1FF, %eax\n"
 	"	wrmsr\n"
 	"20:	mov 0x8000, %rax\n"
@@ -82,22 +82,22 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	"	je 60f\n"
 	"	cmp $8, %rax\n"
 	"	je 65f\n"
-	"31:	inc %rbx\n"			/* KG_CMD_SPIN */
+	"31:	inc %rbx\n" /* KG_CMD_SPIN */
 	"	mov %rbx, 0x8018\n"
 	"	jmp 31b\n"
-	"40:	out %al, $0xE0\n"		/* KG_CMD_PING: IOPL=3 allows it */
+	"40:	out %al, $0xE0\n" /* KG_CMD_PING: the TSS I/O bitmap allows it */
 	"	inc %rbx\n"
 	"	mov %rbx, 0x8018\n"
 	"	jmp 40b\n"
-	"50:	mov $0xFEE00000, %edx\n"	/* KG_CMD_USER_EOI */
+	"50:	mov $0xFEE00000, %edx\n" /* KG_CMD_USER_EOI */
 	"51:	movl $0, 0xB0(%rdx)\n"
 	"	inc %rbx\n"
 	"	mov %rbx, 0x8018\n"
 	"	jmp 51b\n"
-	"60:	mov $0x40000000, %eax\n"	/* KG_CMD_PAGEFAULT: 1 GiB is unmapped */
+	"60:	mov $0x40000000, %eax\n" /* KG_CMD_PAGEFAULT: 1 GiB is unmapped */
 	"	mov (%rax), %rax\n"
 	"	jmp 60b\n"
-	"65:	mov $0xFEF00000, %eax\n"	/* KG_CMD_BAD_MMIO: mapped, no device */
+	"65:	mov $0xFEF00000, %eax\n" /* KG_CMD_BAD_MMIO: mapped, no device */
 	"	mov (%rax), %eax\n"
 	"	jmp 65b\n"
 	/* --- CPL0 halt loop (KG_CMD_HALT) --- */
@@ -171,9 +171,11 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	 *     pushes none, push the vector, report to the host --- */
 	"	.p2align 4\n"
 	"vl_kvm_guest_exc_stubs:\n"
-	"	.irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"	.irp "
+	"v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
 	"	.p2align 4\n"
-	"	.if (\\v == 8) || ((\\v >= 10) && (\\v <= 14)) || (\\v == 17) || (\\v == 21) || (\\v == 29) || (\\v == 30)\n"
+	"	.if (\\v == 8) || ((\\v >= 10) && (\\v <= 14)) || (\\v == 17) || (\\v == 21) || "
+	"(\\v == 29) || (\\v == 30)\n"
 	"	.else\n"
 	"	pushq $0\n"
 	"	.endif\n"
@@ -195,7 +197,7 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	".popsection\n");
 
 extern const uint8_t vl_kvm_guest_start[], vl_kvm_guest_end[], vl_kvm_guest_irq_xapic[],
-	vl_kvm_guest_irq_x2apic[], vl_kvm_guest_exc_stubs[];
+    vl_kvm_guest_irq_x2apic[], vl_kvm_guest_exc_stubs[];
 
 void kg_image_get(kg_image *img)
 {

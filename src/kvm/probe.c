@@ -7,8 +7,8 @@
 #include "kvm/probe.h"
 
 #include <fcntl.h>
-#include <math.h>
 #include <linux/kvm.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -17,21 +17,28 @@
 #include "kvm/bench.h"
 #include "kvm/vm_internal.h"
 
-
 static const struct {
 	int cap;
 	const char *name;
 } probe_caps[] = {
-	{KVM_CAP_USER_MEMORY, "user_memory"},	{KVM_CAP_IRQCHIP, "irqchip"},
-	{KVM_CAP_SPLIT_IRQCHIP, "split_irqchip"}, {KVM_CAP_SIGNAL_MSI, "signal_msi"},
-	{KVM_CAP_IRQFD, "irqfd"},		{KVM_CAP_IRQ_ROUTING, "irq_routing"},
-	{KVM_CAP_X2APIC_API, "x2apic_api"},	{KVM_CAP_TSC_DEADLINE_TIMER, "tsc_deadline"},
-	{KVM_CAP_BINARY_STATS_FD, "binary_stats_fd"},
-	{KVM_CAP_IMMEDIATE_EXIT, "immediate_exit"}, {KVM_CAP_EXT_CPUID, "ext_cpuid"},
-	{KVM_CAP_IOEVENTFD, "ioeventfd"},	{KVM_CAP_COALESCED_MMIO, "coalesced_mmio"},
-	{KVM_CAP_READONLY_MEM, "readonly_mem"}, {KVM_CAP_X86_DISABLE_EXITS, "disable_exits"},
-	{KVM_CAP_HALT_POLL, "halt_poll"},	{KVM_CAP_NR_VCPUS, "nr_vcpus"},
-	{KVM_CAP_MAX_VCPUS, "max_vcpus"},
+    {KVM_CAP_USER_MEMORY, "user_memory"},
+    {KVM_CAP_IRQCHIP, "irqchip"},
+    {KVM_CAP_SPLIT_IRQCHIP, "split_irqchip"},
+    {KVM_CAP_SIGNAL_MSI, "signal_msi"},
+    {KVM_CAP_IRQFD, "irqfd"},
+    {KVM_CAP_IRQ_ROUTING, "irq_routing"},
+    {KVM_CAP_X2APIC_API, "x2apic_api"},
+    {KVM_CAP_TSC_DEADLINE_TIMER, "tsc_deadline"},
+    {KVM_CAP_BINARY_STATS_FD, "binary_stats_fd"},
+    {KVM_CAP_IMMEDIATE_EXIT, "immediate_exit"},
+    {KVM_CAP_EXT_CPUID, "ext_cpuid"},
+    {KVM_CAP_IOEVENTFD, "ioeventfd"},
+    {KVM_CAP_COALESCED_MMIO, "coalesced_mmio"},
+    {KVM_CAP_READONLY_MEM, "readonly_mem"},
+    {KVM_CAP_X86_DISABLE_EXITS, "disable_exits"},
+    {KVM_CAP_HALT_POLL, "halt_poll"},
+    {KVM_CAP_NR_VCPUS, "nr_vcpus"},
+    {KVM_CAP_MAX_VCPUS, "max_vcpus"},
 };
 
 static void host_facts(kvm_probe_result *r)
@@ -95,8 +102,8 @@ static void check_modes(kvm_probe_result *r)
 
 static void check_kick(kvm_probe_result *r)
 {
-	kvm_irq_cfg cfg = {.interrupts = 20, .apic = KG_APIC_XAPIC,
-			   .gap_s = KVM_PROBE_GAP_MS / 1e3};
+	kvm_irq_cfg cfg = {
+	    .interrupts = 20, .apic = KG_APIC_XAPIC, .gap_s = KVM_PROBE_GAP_MS / 1e3};
 	kvm_irq_result ir;
 	vl_errbuf eb;
 	if (!kvm_irq_bench(&cfg, &ir, &eb))

@@ -22,7 +22,7 @@ struct kvm_stats {
 	char (*names)[STATS_NAME_MAX];
 	uint32_t *offset; /* of the first value, in bytes from data_offset */
 	uint32_t *flags;
-	uint8_t *buf;	  /* data_size bytes for snapshots */
+	uint8_t *buf; /* data_size bytes for snapshots */
 };
 
 int kvm_stats_open(int vcpu_fd, kvm_stats **out, vl_errbuf *eb)
@@ -136,8 +136,7 @@ int kvm_stats_read(const kvm_stats *st, const char *name, uint64_t *val)
 
 int kvm_stats_snapshot(const kvm_stats *st, uint64_t *vals)
 {
-	if (pread(st->fd, st->buf, st->data_size, (off_t)st->data_offset) !=
-	    (ssize_t)st->data_size)
+	if (pread(st->fd, st->buf, st->data_size, (off_t)st->data_offset) != (ssize_t)st->data_size)
 		return VL_EIO;
 	for (size_t i = 0; i < st->n; i++)
 		memcpy(&vals[i], st->buf + st->offset[i], sizeof(vals[i]));

@@ -5,11 +5,11 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <unistd.h>
-#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kvm/bench.h"
 

@@ -15,7 +15,7 @@ typedef struct kvm_vcpu_thread {
 	kvm_vm *vm;
 	pthread_t th;
 	int started;
-	int rc;		 /* kvm_vm_run's result, valid once done */
+	int rc; /* kvm_vm_run's result, valid once done */
 	enum kvm_stop why;
 	vl_errbuf eb;
 	atomic_int done; /* kvm_vm_run has returned */

@@ -19,11 +19,11 @@
 
 struct kvm_vm {
 	int kvm_fd, vm_fd, vcpu_fd, irqfd;
-	uint8_t *mem;		/* KG_MEM_SIZE bytes at guest physical 0 */
+	uint8_t *mem; /* KG_MEM_SIZE bytes at guest physical 0 */
 	struct kvm_run *run;
 	size_t run_size;
 	kvm_stats *stats;
-	int x2apic;		/* CPUID.1:ECX.x2APIC offered */
+	int x2apic; /* CPUID.1:ECX.x2APIC offered */
 	uint64_t ping_limit, pings;
 	atomic_int stop;	/* kvm_vm_stop was called */
 	atomic_int have_thread; /* thread below is valid */

@@ -22,14 +22,20 @@
 static const char *exit_name(uint32_t r)
 {
 	static const char *const names[] = {
-		[KVM_EXIT_UNKNOWN] = "UNKNOWN",		[KVM_EXIT_EXCEPTION] = "EXCEPTION",
-		[KVM_EXIT_IO] = "IO",			[KVM_EXIT_HYPERCALL] = "HYPERCALL",
-		[KVM_EXIT_DEBUG] = "DEBUG",		[KVM_EXIT_HLT] = "HLT",
-		[KVM_EXIT_MMIO] = "MMIO",		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-		[KVM_EXIT_INTR] = "INTR",		[KVM_EXIT_NMI] = "NMI",
-		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+	    [KVM_EXIT_UNKNOWN] = "UNKNOWN",
+	    [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+	    [KVM_EXIT_IO] = "IO",
+	    [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+	    [KVM_EXIT_DEBUG] = "DEBUG",
+	    [KVM_EXIT_HLT] = "HLT",
+	    [KVM_EXIT_MMIO] = "MMIO",
+	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+	    [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	    [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	    [KVM_EXIT_INTR] = "INTR",
+	    [KVM_EXIT_NMI] = "NMI",
+	    [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	    [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
 	};
 	if (r < sizeof(names) / sizeof(names[0]) && names[r])
 		return names[r];
@@ -38,10 +44,9 @@ static const char *exit_name(uint32_t r)
 
 static const char *vector_name(uint64_t v)
 {
-	static const char *const names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD",
-					    "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP",
-					    "#PF", "reserved", "#MF", "#AC", "#MC", "#XM",
-					    "#VE", "#CP"};
+	static const char *const names[] = {
+	    "#DE", "#DB", "NMI", "#BP", "#OF",	    "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
+	    "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
 	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "exception";
 }
 
