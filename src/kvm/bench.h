@@ -87,9 +87,9 @@ int kvm_irq_bench(const kvm_irq_cfg *cfg, kvm_irq_result *r, vl_errbuf *eb);
 typedef struct kvm_exit_result {
 	uint64_t exits_per_round;
 	int rounds;
-	double raw_ns, vmm_ns; /* medians over rounds, ns per round trip */
+	double raw_ns, vmm_ns; /* medians over rounds, thread CPU ns per round trip */
 	double raw_min_ns, vmm_min_ns;
-	double overhead_pct; /* 100 * (vmm - raw) / raw */
+	double overhead_pct; /* median over rounds of 100 * (vmm - raw) / raw */
 	int boosted;	     /* ran at KVM_VCPU_NICE */
 } kvm_exit_result;
 
