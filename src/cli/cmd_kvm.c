@@ -206,7 +206,7 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 	json_object_set_new(res, "pinned", json_boolean(r.pinned));
 	json_object_set_new(res, "raw_exit",
 			    json_pack("{s:s,s:f,s:f,s:I,s:i}", "what",
-				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> re-entry",
+				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> re-entry (thread CPU time)",
 				      "round_trip_ns", x.raw_ns, "min_ns", x.raw_min_ns,
 				      "per_round", (json_int_t)x.exits_per_round, "rounds",
 				      x.rounds));

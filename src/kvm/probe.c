@@ -134,7 +134,8 @@ void kvm_probe(kvm_probe_result *r)
 	int fd = open(kvm_dev_path(), O_RDWR | O_CLOEXEC);
 	if (fd >= 0) {
 		r->api_version = ioctl(fd, KVM_GET_API_VERSION, 0);
-		for (size_t i = 0; i < sizeof(probe_caps) / sizeof(probe_caps[0]) &&
+		for (size_t i = 0; r->api_version == KVM_API_VERSION &&
+				   i < sizeof(probe_caps) / sizeof(probe_caps[0]) &&
 				   r->ncaps < KVM_PROBE_MAX_CAPS;
 		     i++) {
 			r->caps[r->ncaps].name = probe_caps[i].name;

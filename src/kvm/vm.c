@@ -62,6 +62,12 @@ int kvm__open_dev(int *kvm_fd, vl_errbuf *eb)
 					       : "");
 	}
 	int api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (api < 0) {
+		int e = errno;
+		close(fd);
+		return vl_fail(eb, VL_ENOTSUP, "%s is not a KVM device (KVM_GET_API_VERSION: %s)",
+			       path, strerror(e));
+	}
 	if (api != KVM_API_VERSION) {
 		close(fd);
 		return vl_fail(eb, VL_ENOTSUP, "KVM API version %d, expected %d", api,
