@@ -303,6 +303,14 @@ static void test_cli_without_kvm(void **state)
 		free(out);
 		free(err);
 	}
+	/* a device node that is not KVM */
+	setenv("VIRTLAB_KVM_DEVICE", "/dev/null", 1);
+	int st;
+	char *out = vl_run_cli("kvm probe --json", &st, NULL);
+	if (st != 0 || !strstr(out, "\"skipped\": true") ||
+	    !strstr(out, "/dev/null is not a KVM device"))
+		fail_msg("/dev/null: status %d, stdout %s", st, out);
+	free(out);
 	unsetenv("VIRTLAB_KVM_DEVICE");
 }
 
