@@ -109,6 +109,13 @@ int hw_vm_open_sealed(const hw_machine *m, uint32_t id, const uint8_t *c, size_t
 	return crypto_box_seal_open(out, c, clen, vm->vm_pk, vm->vm_sk) ? VL_EINVAL : 0;
 }
 
+void hw_customer_accepted(hw_machine *m, uint32_t id, const uint8_t expected[ATTEST_HASH])
+{
+	const hw_vm *vm = hw__vm(m, id);
+	if (vm)
+		truth_vm_attested(m->truth, id, !memcmp(vm->measurement, expected, ATTEST_HASH));
+}
+
 void attest_verifier_init(attest_verifier *v, const hw_machine *m)
 {
 	memset(v, 0, sizeof(*v));

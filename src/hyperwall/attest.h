@@ -72,6 +72,11 @@ int hw_attest_report(hw_machine *m, uint32_t id, uint64_t nonce, attest_report *
 int hw_vm_open_sealed(const hw_machine *m, uint32_t id, const uint8_t *c, size_t clen,
 		      uint8_t *out);
 
+/* Tells the ground truth that the customer accepted a report for VM id,
+ * having expected this measurement (an integrity violation if the image
+ * actually loaded differs). */
+void hw_customer_accepted(hw_machine *m, uint32_t id, const uint8_t expected[ATTEST_HASH]);
+
 /* A verifier for machine m's chip (or platform key without protection). */
 void attest_verifier_init(attest_verifier *v, const hw_machine *m);
 void attest_verifier_free(attest_verifier *v);

@@ -129,6 +129,7 @@ int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa);
 int hw_vm_exists(const hw_machine *m, uint32_t id);
 int hw_vm_running(const hw_machine *m, uint32_t id);
 uint32_t hw_vm_pages(const hw_machine *m, uint32_t id);
+uint32_t hw_vm_gpa_pages(const hw_machine *m, uint32_t id); /* data + tables */
 uint32_t hw_vm_vmid(const hw_machine *m, uint32_t id);
 uint32_t hw_vm_count(const hw_machine *m); /* ids 1..count were issued */
 

@@ -61,6 +61,16 @@ static int validate(hw_machine *m, const hw_vm *vm)
 	return 1;
 }
 
+/* The hypervisor takes back the frames it had allocated for a VM that will
+ * never run. */
+static int launch_fail(hw_machine *m, hw_vm *vm, int rc)
+{
+	vm->state = VM_FAILED;
+	for (uint32_t i = vm->nalloc; i-- > 0;)
+		m->freelist[m->nfree++] = vm->alloc[i];
+	return rc;
+}
+
 int hw_vm_launch(hw_machine *m, uint32_t id)
 {
 	hw_vm *vm = hw__vm(m, id);
@@ -71,10 +81,8 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 		for (uint32_t g = 0; g < vm->total; g++)
 			if (vm->hvmap[g] < m->frames)
 				m->mark[vm->hvmap[g] / 64] = 0;
-		if (!ok) {
-			vm->state = VM_FAILED;
-			return HW_BLOCKED;
-		}
+		if (!ok)
+			return launch_fail(m, vm, HW_BLOCKED);
 		for (uint32_t g = 0; g < vm->total; g++)
 			hw__cip_set(m, vm->hvmap[g],
 				    vm->vmid | CIP_ASSIGNED | CIP_PROTECT_ALL |
@@ -83,7 +91,7 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 	} else {
 		for (uint32_t g = 0; g < vm->total; g++)
 			if (vm->hvmap[g] >= m->frames)
-				return HW_FAULT;
+				return launch_fail(m, vm, HW_FAULT);
 	}
 	/* With protection this is the hardware's measurement; without, only the
 	 * ground truth knows it (nobody trustworthy measured). */
@@ -95,6 +103,7 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 	crypto_box_seed_keypair(vm->vm_pk, vm->vm_sk, seed);
 	sodium_memzero(seed, sizeof(seed));
 	m->vmid_used[vm->vmid] = 1;
+	truth_vm_frames(m->truth, vm->id, vm->hvmap);
 	vm->state = VM_RUNNING;
 	return HW_OK;
 }

@@ -465,6 +465,12 @@ uint32_t hw_vm_pages(const hw_machine *m, uint32_t id)
 	return vm ? vm->pages : 0;
 }
 
+uint32_t hw_vm_gpa_pages(const hw_machine *m, uint32_t id)
+{
+	const hw_vm *vm = hw__vm(m, id);
+	return vm ? vm->total : 0;
+}
+
 uint32_t hw_vm_vmid(const hw_machine *m, uint32_t id)
 {
 	const hw_vm *vm = hw__vm(m, id);

@@ -16,7 +16,8 @@ typedef struct truth_vm {
 
 struct truth {
 	uint32_t frames;
-	uint32_t *tag; /* per word */
+	uint32_t *tag;	 /* per word */
+	uint8_t *tagged; /* per frame: may hold a non-public tag */
 	truth_vm *vms; /* index id - 1 */
 	uint32_t nvms, capvms;
 	uint64_t conf, integ;
@@ -29,7 +30,10 @@ truth *truth_create(uint32_t frames)
 		return NULL;
 	t->frames = frames;
 	t->tag = calloc((size_t)frames * HW_PAGE_WORDS, sizeof(*t->tag));
-	if (!t->tag) {
+	t->tagged = calloc(frames, 1);
+	if (!t->tag || !t->tagged) {
+		free(t->tag);
+		free(t->tagged);
 		free(t);
 		return NULL;
 	}
@@ -54,12 +58,15 @@ void truth_destroy(truth *t)
 		vm_free(&t->vms[i]);
 	free(t->vms);
 	free(t->tag);
+	free(t->tagged);
 	free(t);
 }
 
 void truth_store(truth *t, uint64_t w, uint32_t tag)
 {
 	t->tag[w] = tag;
+	if (tag != TRUTH_PUBLIC)
+		t->tagged[w / HW_PAGE_WORDS] = 1;
 }
 
 void truth_load(truth *t, uint64_t w, uint32_t reader)
@@ -71,7 +78,10 @@ void truth_load(truth *t, uint64_t w, uint32_t reader)
 
 void truth_clear_frame(truth *t, uint32_t frame)
 {
+	if (!t->tagged[frame])
+		return;
 	memset(t->tag + (size_t)frame * HW_PAGE_WORDS, 0, HW_PAGE_WORDS * sizeof(*t->tag));
+	t->tagged[frame] = 0;
 }
 
 int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames)
@@ -104,6 +114,13 @@ int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames)
 static truth_vm *vm_of(const truth *t, uint32_t id)
 {
 	return (id >= 1 && id <= t->nvms) ? &t->vms[id - 1] : NULL;
+}
+
+void truth_vm_frames(truth *t, uint32_t id, const uint32_t *frames)
+{
+	truth_vm *v = vm_of(t, id);
+	if (v)
+		memcpy(v->frame, frames, v->pages * sizeof(*frames));
 }
 
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)

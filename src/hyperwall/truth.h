@@ -43,6 +43,9 @@ void truth_clear_frame(truth *t, uint32_t frame);
 /* Registers VM id (ids are issued 1, 2, ...) with its data pages' frames.
  * 0 or VL_ENOMEM. */
 int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames);
+/* The frames VM id's data pages have when it starts running (vm_launch):
+ * what "its own frame" means from then on. */
+void truth_vm_frames(truth *t, uint32_t id, const uint32_t *frames);
 /* The VM shared data page gpa>>12: declassifies that page's frame. */
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa);
 /* Is data page gpa>>12 of VM id shared (stores there are public)? */
