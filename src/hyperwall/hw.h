@@ -26,6 +26,7 @@
 #ifndef VL_HYPERWALL_HW_H
 #define VL_HYPERWALL_HW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -77,7 +78,7 @@ typedef struct hw_stats {
 /* Creates a machine; NULL on bad config or out of memory. */
 hw_machine *hw_create(const hw_config *cfg);
 void hw_destroy(hw_machine *m); /* accepts NULL */
-const hw_stats *hw_get_stats(const hw_machine *m);
+hw_stats hw_get_stats(const hw_machine *m); /* a snapshot */
 const hw_config *hw_get_config(const hw_machine *m);
 
 /* Size of the reserved CIP range in bytes and of all memory, as laid out. */
@@ -110,6 +111,14 @@ int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val);
 int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val);
 /* Translation only (no data access, no ground truth): the MMU hot path. */
 int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_t *hpa);
+
+/* Translates a stream of accesses (GVA | HW_ACCESS_WRITE) for VM id, as
+ * hw_vm_translate would one by one; *hpa_sum gets the sum of the HPAs (so
+ * the work cannot be optimised away). Returns the number of accesses that
+ * did not translate, or a negative vl_err. */
+#define HW_ACCESS_WRITE (1ull << 63)
+int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, size_t n,
+			       uint64_t *hpa_sum);
 
 /* The hypervisor: loads/stores through its direct map, nested-table edits
  * (which invalidate that VM's TLB entries, as INVEPT would), device DMA and

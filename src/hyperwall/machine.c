@@ -86,9 +86,11 @@ void hw_destroy(hw_machine *m)
 	free(m);
 }
 
-const hw_stats *hw_get_stats(const hw_machine *m)
+hw_stats hw_get_stats(const hw_machine *m)
 {
-	return &m->st;
+	hw_stats st = m->st;
+	st.tlb_hits = st.accesses - st.tlb_misses; /* not counted on the hot path */
+	return st;
 }
 
 const hw_config *hw_get_config(const hw_machine *m)
@@ -212,12 +214,25 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 	uint32_t vmid = 1;
 	while (vmid <= HW_MAX_VMID && m->vmid_used[vmid])
 		vmid++;
-	int ok = need <= m->nfree && vmid <= HW_MAX_VMID;
+	int ok = vmid <= HW_MAX_VMID;
 	for (uint32_t g = 0; g < total; g++)
 		vm->hvmap[g] = HW_NOFRAME;
-	if (ok)
-		for (uint32_t i = 0; i < need; i++)
-			vm->alloc[vm->nalloc++] = m->freelist[--m->nfree];
+	/* The hypervisor's stores into the frames it takes are CIP-checked like
+	 * any other: a frame its free list wrongly holds (it lent it to a VM
+	 * that the hardware now protects) refuses them, and the hypervisor
+	 * drops it from the list. */
+	while (ok && vm->nalloc < need) {
+		if (!m->nfree) {
+			ok = 0;
+			break;
+		}
+		uint32_t f = m->freelist[--m->nfree];
+		if (cip_check_hv(m, f, 1) == HW_OK)
+			vm->alloc[vm->nalloc++] = f;
+	}
+	if (!ok) /* give back what was taken */
+		while (vm->nalloc)
+			m->freelist[m->nfree++] = vm->alloc[--vm->nalloc];
 	if (ok)
 		memcpy(vm->hvmap, vm->alloc, total * sizeof(uint32_t));
 	err = truth_vm_add(m->truth, vm->id, pages, vm->hvmap);
@@ -246,12 +261,11 @@ int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *
 
 /* --- translation ------------------------------------------------------------ */
 
-static int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame)
+static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame)
 {
 	m->st.accesses++;
 	uint64_t key = tlb_key(vm->vmid, gva >> HW_PAGE_SHIFT), val;
 	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		m->st.tlb_hits++;
 		*frame = (uint32_t)(val >> 1);
 		return HW_OK;
 	}
@@ -282,6 +296,26 @@ int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_
 	if (!rc)
 		*hpa = (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 	return rc;
+}
+
+int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, size_t n,
+			       uint64_t *hpa_sum)
+{
+	hw_vm *vm = running(m, id);
+	if (!vm)
+		return VL_ESTATE;
+	int64_t bad = 0;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t gva = acc[i] & ~HW_ACCESS_WRITE;
+		uint32_t f;
+		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f))
+			bad++;
+		else
+			sum += (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
+	}
+	*hpa_sum = sum;
+	return bad;
 }
 
 int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val)
@@ -326,7 +360,6 @@ static int hv_translate(hw_machine *m, uint64_t hpa, int write, uint64_t *w)
 	uint64_t key = tlb_key(0, hpa >> HW_PAGE_SHIFT), val;
 	uint32_t f;
 	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		m->st.tlb_hits++;
 		f = (uint32_t)(val >> 1);
 	} else {
 		m->st.tlb_misses++;
@@ -413,8 +446,11 @@ static int npt_set(hw_machine *m, uint32_t id, uint64_t gpa, uint64_t pte, uint3
 	if ((gpa & (HW_PAGE_SIZE - 1)) || gpa >> HW_PAGE_SHIFT >= vm->total)
 		return HW_FAULT;
 	uint32_t g = (uint32_t)(gpa >> HW_PAGE_SHIFT);
-	/* the hypervisor edits its own table frame (no CIP involved) */
 	uint32_t pt = vm->alloc[vm->total + 3 + g / 512];
+	/* a store by the hypervisor's software: checked like any other */
+	int rc = cip_check_hv(m, pt, 1);
+	if (rc)
+		return rc;
 	hw__store(m, (uint64_t)pt * HW_PAGE_WORDS + g % 512, pte, TRUTH_PUBLIC);
 	vm->hvmap[g] = frame;
 	/* INVEPT single-context: drop this VM's cached translations */

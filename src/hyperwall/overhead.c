@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/progress.h"
 #include "core/rng.h"
@@ -237,16 +238,14 @@ static int replay(const ovh_trace *t, const uint64_t *vpns, uint32_t pages, int 
 		hw_destroy(m);
 		return rc < 0 ? rc : VL_ESTATE;
 	}
-	hw_stats before = *hw_get_stats(m);
-	for (size_t i = 0; i < t->n; i++) {
-		uint64_t hpa;
-		rc = hw_vm_translate(m, id, t->a[i] & VA_MASK, !!(t->a[i] & OVH_WRITE), &hpa);
-		if (rc) {
-			hw_destroy(m);
-			return VL_ESTATE; /* every page is mapped: cannot happen */
-		}
+	hw_stats before = hw_get_stats(m);
+	uint64_t sum;
+	int64_t bad = hw_vm_translate_stream(m, id, t->a, t->n, &sum);
+	if (bad) {
+		hw_destroy(m);
+		return VL_ESTATE; /* every page is mapped: cannot happen */
 	}
-	*st = *hw_get_stats(m);
+	*st = hw_get_stats(m);
 	st->walk_refs -= before.walk_refs;
 	st->cip_checks -= before.cip_checks;
 	st->tlb_misses -= before.tlb_misses;
@@ -316,21 +315,32 @@ json_t *ovh_json(const ovh_result *r, const char *source)
 
 #define BENCH_PAGES 2048u /* 8 MiB: larger than the 1536-entry TLB */
 #define BENCH_HOT 256u	  /* 90 % of accesses go to 1 MiB of it */
-#define BENCH_RING (1u << 20)
+#define BENCH_RING (1u << 16) /* 512 KiB of addresses: stays in L2 */
 
-static double bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64_t n,
-			  uint64_t *sink)
+/* CPU seconds of this thread: on a shared 2-core machine the wall clock
+ * mostly measures the scheduler; a single-threaded kernel's throughput is
+ * per CPU second. */
+static double thread_seconds(void)
 {
-	double t0 = wall_seconds();
-	uint64_t acc = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t hpa = 0;
-		uint64_t a = ring[i & (BENCH_RING - 1)];
-		hw_vm_translate(m, id, a & VA_MASK, !!(a & OVH_WRITE), &hpa);
-		acc += hpa;
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Accesses per CPU second and per wall second of one round. */
+static void bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64_t n,
+			uint64_t *sink, double *cpu_rate, double *wall_rate)
+{
+	double c0 = thread_seconds(), w0 = wall_seconds();
+	for (uint64_t done = 0; done < n;) {
+		size_t k = n - done < BENCH_RING ? (size_t)(n - done) : BENCH_RING;
+		uint64_t sum;
+		hw_vm_translate_stream(m, id, ring, k, &sum);
+		*sink += sum;
+		done += k;
 	}
-	*sink += acc;
-	return (double)n / (wall_seconds() - t0);
+	*cpu_rate = (double)n / (thread_seconds() - c0);
+	*wall_rate = (double)n / (wall_seconds() - w0);
 }
 
 json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
@@ -348,20 +358,26 @@ json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
 		uint64_t page = rng_below(&r, 10) ? rng_below(&r, BENCH_HOT) : rng_below(&r, BENCH_PAGES);
 		ring[i] = page << 12 | rng_below(&r, 512) * 8 | (rng_below(&r, 3) ? 0 : OVH_WRITE);
 	}
-	double best[2] = {0, 0};
+	double best[2] = {0, 0}, best_wall = 0;
 	uint64_t sink = 0;
 	for (int round = 0; round < 3; round++)
 		for (int k = 0; k < 2; k++) {
-			double v = bench_round(m[k], id[k], ring, accesses, &sink);
-			if (v > best[k])
-				best[k] = v;
+			double cpu, wall;
+			bench_round(m[k], id[k], ring, accesses, &sink, &cpu, &wall);
+			if (cpu > best[k])
+				best[k] = cpu;
+			if (!k && wall > best_wall)
+				best_wall = wall;
 		}
-	const hw_stats *st = hw_get_stats(m[0]);
-	res = json_pack("{s:s,s:f,s:f,s:f,s:f,s:I,s:f,s:s}", "name", "mmu", "accesses_per_sec",
-			best[0], "accesses_per_sec_no_protection", best[1], "ratio_to_no_protection",
+	hw_stats st = hw_get_stats(m[0]);
+	res = json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:s,s:s}", "name", "mmu",
+			"accesses_per_sec", best[0], "accesses_per_wall_sec", best_wall,
+			"accesses_per_sec_no_protection", best[1], "ratio_to_no_protection",
 			best[0] / best[1], "tlb_miss_rate",
-			(double)st->tlb_misses / (double)st->accesses, "accesses_per_round",
-			(json_int_t)accesses, "goal_accesses_per_sec", 50e6, "workload",
+			(double)st.tlb_misses / (double)st.accesses, "accesses_per_round",
+			(json_int_t)accesses, "goal_accesses_per_sec", 50e6, "clock",
+			"per CPU second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID), best of 3",
+			"workload",
 			"2048-page VM, 90% of accesses to 256 hot pages, 1/3 stores; TLB 128x12");
 	(void)sink;
 out:

@@ -18,12 +18,13 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "hyperwall/hw.h"
 
 typedef struct ovh_trace {
 	uint64_t *a; /* VA (48 bits) | OVH_WRITE */
 	size_t n, cap;
 } ovh_trace;
-#define OVH_WRITE (1ull << 63)
+#define OVH_WRITE HW_ACCESS_WRITE
 
 /* Loads a lackey trace. VL_EINVAL with "FILE:LINE: message", VL_EIO with
  * "FILE: reason", VL_ENOMEM. */

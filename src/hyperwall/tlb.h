@@ -42,18 +42,26 @@ static inline uint32_t tlb__set(const tlb *t, uint64_t key)
 	return (uint32_t)(key ^ (key >> 36) * 0x9e37u) & t->set_mask;
 }
 
-/* 1 and *val on a hit (updating LRU), 0 on a miss. */
+/* 1 and *val on a hit (updating LRU), 0 on a miss. The ways are compared
+ * without early exit: which way hits is random, so a branchy scan would
+ * mispredict on almost every lookup. */
 static inline int tlb_lookup(tlb *t, uint64_t key, uint64_t *val)
 {
-	uint32_t base = tlb__set(t, key) * t->ways;
+	uint32_t base = tlb__set(t, key) * t->ways, hit = 0;
 	const uint64_t *k = t->key + base;
-	for (uint32_t w = 0; w < t->ways; w++)
-		if (k[w] == key) {
-			t->age[base + w] = ++t->clock;
-			*val = t->val[base + w];
-			return 1;
-		}
-	return 0;
+	if (t->ways == 12) { /* the default: a constant trip count unrolls */
+		for (uint32_t w = 0; w < 12; w++)
+			hit |= (uint32_t)(k[w] == key) << w;
+	} else {
+		for (uint32_t w = 0; w < t->ways; w++)
+			hit |= (uint32_t)(k[w] == key) << w;
+	}
+	if (!hit)
+		return 0;
+	uint32_t i = base + (uint32_t)__builtin_ctz(hit);
+	t->age[i] = ++t->clock;
+	*val = t->val[i];
+	return 1;
 }
 
 /* Inserts (key -> val), evicting the LRU way of the set if full. */
