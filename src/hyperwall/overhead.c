@@ -11,7 +11,7 @@
 
 #include "core/progress.h"
 #include "core/rng.h"
-#include "hyperwall/hw.h"
+#include "hyperwall/hw_impl.h"
 
 /* Cycle costs (Intel 64 and IA-32 Architectures Optimization Reference
  * Manual, 2016, table 2-4, Skylake client: L1D load-to-use 4-5 cycles, L2
@@ -215,12 +215,13 @@ static uint64_t *trace_pages(const ovh_trace *t, uint32_t *n)
 	return p;
 }
 
-/* A machine just big enough for a VM of `pages` pages. */
-static hw_machine *sized_machine(uint32_t pages, int protect, uint64_t seed)
+/* A machine just big enough for a VM mapping these pages. */
+static hw_machine *sized_machine(const uint64_t *vpns, uint32_t pages, int protect, uint64_t seed)
 {
 	hw_config cfg = hw_config_default();
-	uint64_t need = (uint64_t)pages * 4 + 64; /* data + worst-case tables */
-	cfg.frames = (uint32_t)(need + need / 511 + 64);
+	uint64_t total = pages + walk_gpt_pages(vpns, pages);
+	uint64_t need = total + walk_npt_frames((uint32_t)total) + 16;
+	cfg.frames = (uint32_t)(need + need / 511 + 16); /* + the CIP range */
 	cfg.protect = protect;
 	cfg.seed = seed;
 	return hw_create(&cfg);
@@ -229,7 +230,7 @@ static hw_machine *sized_machine(uint32_t pages, int protect, uint64_t seed)
 static int replay(const ovh_trace *t, const uint64_t *vpns, uint32_t pages, int protect,
 		  hw_stats *st, uint64_t *cip_bytes, uint64_t *mem_bytes)
 {
-	hw_machine *m = sized_machine(pages, protect, 1);
+	hw_machine *m = sized_machine(vpns, pages, protect, 1);
 	if (!m)
 		return VL_ENOMEM;
 	uint32_t id;
@@ -262,10 +263,12 @@ int ovh_run(const ovh_trace *t, ovh_result *r, vl_errbuf *eb)
 	uint64_t *vpns = trace_pages(t, &pages);
 	if (!vpns)
 		return VL_ENOMEM;
-	if (pages > HW_VM_MAX_PAGES / 4) {
+	if (pages > HW_VM_MAX_PAGES || pages + walk_gpt_pages(vpns, pages) > 512 * 512) {
 		free(vpns);
-		return vl_fail(eb, VL_ERANGE, "the trace touches %u pages; the model maps at most %u",
-			       pages, HW_VM_MAX_PAGES / 4);
+		return vl_fail(eb, VL_ERANGE,
+			       "the trace touches %u pages; the model maps at most %u (1 GiB of "
+			       "guest-physical space, tables included)",
+			       pages, HW_VM_MAX_PAGES);
 	}
 	hw_stats hw, base;
 	uint64_t cb, mb, cb0, mb0;
@@ -346,7 +349,8 @@ static void bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64
 json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
 {
 	uint64_t *ring = malloc(BENCH_RING * sizeof(*ring));
-	hw_machine *m[2] = {sized_machine(BENCH_PAGES, 1, seed), sized_machine(BENCH_PAGES, 0, seed)};
+	hw_machine *m[2] = {sized_machine(NULL, BENCH_PAGES, 1, seed),
+			    sized_machine(NULL, BENCH_PAGES, 0, seed)};
 	json_t *res = NULL;
 	uint32_t id[2];
 	if (!ring || !m[0] || !m[1] || hw_vm_create(m[0], BENCH_PAGES, NULL, &id[0]) ||
