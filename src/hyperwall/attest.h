@@ -48,6 +48,8 @@ typedef struct attest_verifier {
 	uint8_t mfr_pk[ATTEST_PK];
 	uint8_t chip_pk[ATTEST_PK];
 	uint8_t chip_cert[ATTEST_SIG];
+	uint8_t certified_pk[ATTEST_PK]; /* the chip key last found certified */
+	int certified;
 	uint64_t *used;
 	size_t nused, capused;
 } attest_verifier;
