@@ -59,7 +59,7 @@ typedef struct hw_config {
 
 /* Defaults: 16384 frames (64 MiB); TLB 128 sets x 12 ways = 1536 entries,
  * the second-level TLB of Intel Skylake (Intel 64 and IA-32 Optimization
- * Reference Manual, 2016, table 2-5: "STLB 1536 entries, 12-way"). */
+ * Reference Manual, 2016, Skylake TLB parameters: 1536 entries, 12-way). */
 hw_config hw_config_default(void);
 
 typedef struct hw_machine hw_machine;

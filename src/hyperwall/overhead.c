@@ -14,8 +14,8 @@
 #include "hyperwall/hw_impl.h"
 
 /* Cycle costs (Intel 64 and IA-32 Architectures Optimization Reference
- * Manual, 2016, table 2-4, Skylake client: L1D load-to-use 4-5 cycles, L2
- * 12 cycles). */
+ * Manual, 2016, Skylake client cache parameters: L1D load-to-use 4-5
+ * cycles, L2 12 cycles). */
 /* One access whose translation hits the TLB: an L1D hit. */
 #define CYC_ACCESS 4.0
 /* One page-table read during a walk: page-table entries mostly hit in L2;
@@ -301,8 +301,8 @@ json_t *ovh_json(const ovh_result *r, const char *source)
 	json_t *params = json_pack(
 		"{s:f,s:f,s:f,s:s}", "cycles_per_access", CYC_ACCESS, "cycles_per_walk_ref",
 		CYC_WALK_REF, "cycles_per_cip_check", CYC_CIP_CHECK, "source",
-		"Intel 64 and IA-32 Optimization Reference Manual (2016) table 2-4, Skylake: L1D "
-		"4 cycles, L2 12 cycles; walk and CIP reads charged as L2 hits");
+		"Intel 64 and IA-32 Optimization Reference Manual (2016), Skylake cache "
+		"parameters: L1D 4 cycles, L2 12 cycles; walk and CIP reads charged as L2 hits");
 	return json_pack("{s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:o}",
 			 "source", source, "accesses", (json_int_t)r->accesses, "pages",
 			 (json_int_t)r->pages, "tlb_miss_rate", r->tlb_miss_rate, "cip_checks",
