@@ -366,6 +366,10 @@ static void test_fuzz(void **state)
 	assert_true(r.conf > 0);
 	assert_true(r.integ > 0);
 	assert_int_equal(r.blocked, 0);
+	/* the fuzzer is sharp enough to notice a missing mechanism: HyperWall
+	 * without its hardware TLB shootdown leaks */
+	assert_int_equal(fuzz_run_ex(100000, 4, 1, 1, 1, NULL, NULL, &r), 0);
+	assert_true(r.conf + r.integ > 0);
 }
 
 int main(void)

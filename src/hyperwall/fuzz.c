@@ -194,9 +194,16 @@ static int one_op(fz *f)
 int fuzz_run(uint64_t ops, uint32_t maxvms, int protect, uint64_t seed, progress_cb on_progress,
 	     void *pctx, fuzz_result *r)
 {
+	return fuzz_run_ex(ops, maxvms, protect, 0, seed, on_progress, pctx, r);
+}
+
+int fuzz_run_ex(uint64_t ops, uint32_t maxvms, int protect, int no_shootdown, uint64_t seed,
+		progress_cb on_progress, void *pctx, fuzz_result *r)
+{
 	hw_config cfg = hw_config_default();
 	cfg.frames = FUZZ_FRAMES;
 	cfg.protect = protect;
+	cfg.no_shootdown = no_shootdown;
 	cfg.seed = seed;
 	fz f = {.m = hw_create(&cfg), .live = calloc(maxvms ? maxvms : 1, sizeof(uint32_t)),
 		.maxvms = maxvms ? maxvms : 1, .next_nonce = 1, .protect = protect};

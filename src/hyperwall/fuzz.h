@@ -25,4 +25,9 @@ typedef struct fuzz_result {
 int fuzz_run(uint64_t ops, uint32_t maxvms, int protect, uint64_t seed, progress_cb on_progress,
 	     void *pctx, fuzz_result *r);
 
+/* Same, with HyperWall's hardware TLB shootdown switched off (a test knob:
+ * the fuzzer must then find violations). */
+int fuzz_run_ex(uint64_t ops, uint32_t maxvms, int protect, int no_shootdown, uint64_t seed,
+		progress_cb on_progress, void *pctx, fuzz_result *r);
+
 #endif
