@@ -20,7 +20,6 @@ typedef struct fz {
 	attest_verifier *ver; /* per VM id, index id - 1 */
 	uint32_t nver;
 	uint64_t next_nonce;
-	int protect;
 	/* the customer's expected measurement per VM size (1..FUZZ_MAX_PAGES) */
 	uint8_t expect[FUZZ_MAX_PAGES + 1][ATTEST_HASH];
 	uint8_t have_expect[FUZZ_MAX_PAGES + 1];
@@ -206,7 +205,7 @@ int fuzz_run_ex(uint64_t ops, uint32_t maxvms, int protect, int no_shootdown, ui
 	cfg.no_shootdown = no_shootdown;
 	cfg.seed = seed;
 	fz f = {.m = hw_create(&cfg), .live = calloc(maxvms ? maxvms : 1, sizeof(uint32_t)),
-		.maxvms = maxvms ? maxvms : 1, .next_nonce = 1, .protect = protect};
+		.maxvms = maxvms ? maxvms : 1, .next_nonce = 1};
 	rng_seed(&f.r, seed ^ 0x6675a2a11ull);
 	memset(r, 0, sizeof(*r));
 	int err = (!f.m || !f.live) ? VL_ENOMEM : 0;
