@@ -111,6 +111,17 @@ static void test_tlb_unit(void **state)
 	assert_true(tlb_lookup(&t, k[0], &v));
 	assert_false(tlb_lookup(&t, k[1], &v));
 	assert_true(tlb_lookup(&t, k[2], &v));
+	/* a refill of a present key (permission upgrade) replaces it in place,
+	 * even with an empty way in the set */
+	assert_int_equal(tlb_flush_vmid(&t, 5), 2);
+	tlb_fill(&t, k[0], 1 << 1);
+	tlb_fill(&t, k[1], 2 << 1);
+	uint64_t bits1[1] = {1ull << 1};
+	assert_int_equal(tlb_flush_frames(&t, bits1, 64), 1); /* empties k[0]'s way */
+	tlb_fill(&t, k[1], 2 << 1 | TLB_PERM_W);
+	assert_int_equal(tlb_count(&t), 1);
+	assert_true(tlb_lookup(&t, k[1], &v));
+	assert_int_equal(v, 2 << 1 | TLB_PERM_W);
 	tlb_free(&t);
 }
 

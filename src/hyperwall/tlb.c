@@ -36,16 +36,24 @@ void tlb_free(tlb *t)
 
 void tlb_fill(tlb *t, uint64_t key, uint64_t val)
 {
-	uint32_t base = tlb__set(t, key) * t->ways, victim = base;
-	for (uint32_t w = 0; w < t->ways; w++) {
-		uint32_t i = base + w;
-		if (t->key[i] == key || !t->key[i]) {
-			victim = i;
-			break;
+	uint32_t base = tlb__set(t, key) * t->ways, victim = base, w;
+	/* replace an entry for the same key (a permission upgrade) first, so a
+	 * set never holds two entries for one key; else an empty way; else LRU */
+	for (w = 0; w < t->ways && t->key[base + w] != key; w++)
+		;
+	if (w < t->ways) {
+		victim = base + w;
+	} else {
+		for (w = 0; w < t->ways; w++) {
+			uint32_t i = base + w;
+			if (!t->key[i]) {
+				victim = i;
+				break;
+			}
+			/* unsigned distance from now: robust to the stamp wrapping */
+			if (t->clock - t->age[i] > t->clock - t->age[victim])
+				victim = i;
 		}
-		/* unsigned distance from now: robust to the stamp wrapping */
-		if (t->clock - t->age[i] > t->clock - t->age[victim])
-			victim = i;
 	}
 	t->key[victim] = key;
 	t->val[victim] = val;
