@@ -326,7 +326,10 @@ int eli_profile_resolve(const char *arg, eli_profile *p, vl_errbuf *eb)
 		}
 		return err;
 	}
-	if (!strchr(arg, '/') && !strchr(arg, '.'))
+	FILE *f = fopen(arg, "r");
+	if (f)
+		fclose(f);
+	else if (!strchr(arg, '/') && !strchr(arg, '.'))
 		return vl_fail(eb, VL_ENOENT,
 			       "unknown profile '%s'; expected paper-2012, this-host or a file path",
 			       arg);
