@@ -254,8 +254,17 @@ int eli_profile_save(const char *path, const eli_profile *p)
 	const char *base = (const char *)p;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		const field *fd = &fields[i];
-		if (fd->type == F_DOUBLE)
-			fprintf(f, "%s = %.17g\n", fd->key, *(const double *)(base + fd->off));
+		if (fd->type == F_DOUBLE) {
+			/* the shortest form that reads back to the same double */
+			double v = *(const double *)(base + fd->off);
+			char num[40];
+			for (int prec = 6; prec <= 17; prec++) {
+				snprintf(num, sizeof(num), "%.*g", prec, v);
+				if (strtod(num, NULL) == v)
+					break;
+			}
+			fprintf(f, "%s = %s\n", fd->key, num);
+		}
 		else if (fd->type == F_INT)
 			fprintf(f, "%s = %d\n", fd->key, *(const int *)(base + fd->off));
 		else
