@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
@@ -172,28 +171,12 @@ static int profile_run(const cli_cmd *cmd, int argc, char **argv)
 			return cli_fail(cmd, "cannot write %s", save);
 		return CLI_OK;
 	}
-	char tmp[] = "/tmp/vl-eli-profile-XXXXXX";
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return cli_fail(cmd, "cannot create a temporary file");
-	close(fd);
-	int err = eli_profile_save(tmp, &p);
-	FILE *f = err ? NULL : fopen(tmp, "r");
 	json_t *o = json_object();
-	char line[512];
-	while (f && fgets(line, sizeof(line), f)) {
-		char *eq = strstr(line, " = ");
-		if (line[0] == '#' || !eq)
-			continue;
-		*eq = '\0';
-		line[strcspn(line, "\0")] = '\0';
-		char *v = eq + 3;
-		v[strcspn(v, "\n")] = '\0';
-		json_object_set_new(o, line, json_string(v));
-	}
-	if (f)
-		fclose(f);
-	unlink(tmp);
+	json_object_set_new(o, "name", json_string(p.name));
+	char v[64];
+	for (int i = 0; i < eli_profile_nkeys(); i++)
+		json_object_set_new(o, eli_profile_key(i),
+				    json_string(eli_profile_value(&p, i, v, sizeof(v))));
 	return cli_emit(cmd, &g, o);
 }
 

@@ -244,6 +244,39 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	return err;
 }
 
+int eli_profile_nkeys(void)
+{
+	return (int)NFIELDS;
+}
+
+const char *eli_profile_key(int i)
+{
+	return i >= 0 && i < (int)NFIELDS ? fields[i].key : NULL;
+}
+
+const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n)
+{
+	const char *base = (const char *)p;
+	buf[0] = '\0';
+	if (i < 0 || i >= (int)NFIELDS)
+		return buf;
+	const field *fd = &fields[i];
+	if (fd->type == F_DOUBLE) {
+		/* the shortest form that reads back to the same double */
+		double v = *(const double *)(base + fd->off);
+		for (int prec = 6; prec <= 17; prec++) {
+			snprintf(buf, n, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	} else if (fd->type == F_INT) {
+		snprintf(buf, n, "%d", *(const int *)(base + fd->off));
+	} else {
+		snprintf(buf, n, "%s", words_of(fd->type)[*(const int *)(base + fd->off)]);
+	}
+	return buf;
+}
+
 int eli_profile_save(const char *path, const eli_profile *p)
 {
 	FILE *f = fopen(path, "w");
@@ -251,26 +284,9 @@ int eli_profile_save(const char *path, const eli_profile *p)
 		return VL_EIO;
 	fprintf(f, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
 	fprintf(f, "name = %s\n", p->name);
-	const char *base = (const char *)p;
-	for (size_t i = 0; i < NFIELDS; i++) {
-		const field *fd = &fields[i];
-		if (fd->type == F_DOUBLE) {
-			/* the shortest form that reads back to the same double */
-			double v = *(const double *)(base + fd->off);
-			char num[40];
-			for (int prec = 6; prec <= 17; prec++) {
-				snprintf(num, sizeof(num), "%.*g", prec, v);
-				if (strtod(num, NULL) == v)
-					break;
-			}
-			fprintf(f, "%s = %s\n", fd->key, num);
-		}
-		else if (fd->type == F_INT)
-			fprintf(f, "%s = %d\n", fd->key, *(const int *)(base + fd->off));
-		else
-			fprintf(f, "%s = %s\n", fd->key,
-				words_of(fd->type)[*(const int *)(base + fd->off)]);
-	}
+	char v[64];
+	for (int i = 0; i < (int)NFIELDS; i++)
+		fprintf(f, "%s = %s\n", fields[i].key, eli_profile_value(p, i, v, sizeof(v)));
 	int err = ferror(f) ? VL_EIO : 0;
 	if (fclose(f))
 		err = VL_EIO;

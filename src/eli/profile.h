@@ -104,6 +104,14 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb);
 /* Writes every field of p as `key = value` lines. Returns 0 or VL_EIO. */
 int eli_profile_save(const char *path, const eli_profile *p);
 
+/* The file format's keys, in order (name excluded): key i for i in
+ * [0, eli_profile_nkeys()), NULL beyond. */
+int eli_profile_nkeys(void);
+const char *eli_profile_key(int i);
+/* Formats p's value for key i as it is written to a file ("2.93", "exit").
+ * Returns buf. */
+const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n);
+
 /* Resolves a --profile argument: a built-in name; "this-host" (the file
  * $VIRTLAB_CONFIG_DIR/eli-this-host.profile, default
  * ~/.config/virtlab/eli-this-host.profile; a missing file is VL_ENOENT with a
