@@ -254,7 +254,7 @@ static void complete_virtual(sim *s)
 }
 
 /* Guest EOI of an interrupt; returns 1 if it left guest mode. */
-static int guest_eoi(sim *s, int injected, int is_tick)
+static int guest_eoi(sim *s, int injected)
 {
 	if (s->bare)
 		return 0;
@@ -264,7 +264,6 @@ static int guest_eoi(sim *s, int injected, int is_tick)
 	else
 		reason = s->inj_mode ? s->path.inj_eoi : s->path.dev_eoi;
 	int other_pending = s->virt_outstanding > 1 || s->pend_dev_inj || s->pend_tick;
-	(void)is_tick;
 	if (injected)
 		complete_virtual(s);
 	if (reason < 0)
@@ -386,10 +385,10 @@ static void job_done(sim *s)
 	switch (j.kind) {
 	case J_IRQ:
 		sim__take_batch(s);
-		left = guest_eoi(s, j.flags & JF_INJECTED, 0);
+		left = guest_eoi(s, j.flags & JF_INJECTED);
 		break;
 	case J_TICK:
-		left = guest_eoi(s, !s->bare, 1);
+		left = guest_eoi(s, !s->bare);
 		if (!s->bare && s->p->guest_timer_oneshot && s->path.timer_arm >= 0) {
 			if (left) { /* a second exit right after re-entry */
 				count_exit(s, s->path.timer_arm);
@@ -464,7 +463,6 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		return vl_fail(eb, err, "out of memory");
 	s->bare = c->mode == ELI_MODE_BARE;
 	s->eli_like = c->mode == ELI_MODE_ELI || c->mode == ELI_MODE_ELI_DELIVERY;
-	s->posted = c->mode == ELI_MODE_POSTED;
 	s->hz = p->cpu_ghz * 1e9;
 	s->slow = s->bare ? 1.0 : 1.0 + p->virt_work_overhead;
 	s->exit_cycles = p->exit_direct_cycles + p->host_handling_cycles;

@@ -31,7 +31,7 @@ typedef struct sim {
 	const eli_sim_cfg *c;
 	const eli_profile *p;
 	eli_path path;
-	int bare, eli_like, posted;
+	int bare, eli_like;
 	des *d;
 	rng r;
 	double hz, slow; /* cycles/s; guest work multiplier */
