@@ -57,6 +57,8 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	json_object_set_new(o, "latency_us_mean", json_real(r->latency_us_mean));
 	json_object_set_new(o, "latency_us_p99", json_real(r->latency_us_p99));
 	json_object_set_new(o, "limited_by", json_string(r->limited_by));
+	if (c->wl == ELI_WL_CUSTOM)
+		json_object_set_new(o, "rx_drops_per_sec", json_real(r->rx_drops_per_sec));
 	json_object_set_new(o, "events", json_integer((json_int_t)r->events));
 	return o;
 }

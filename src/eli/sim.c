@@ -435,7 +435,7 @@ static void start_measuring(des *d, void *ctx, uint64_t arg)
 	memset(s->time_in, 0, sizeof(s->time_in));
 	s->busy_guest = 0;
 	memset(s->exits, 0, sizeof(s->exits));
-	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = 0;
+	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = s->drops = 0;
 	stat_init(&s->lat);
 	hist_reset(s->lat_h);
 	s->measuring = 1;
@@ -555,6 +555,7 @@ static void results(sim *s, eli_sim_result *r)
 	r->latency_us_mean = stat_mean(&s->lat);
 	r->latency_us_p99 = hist_count(s->lat_h) ? hist_percentile(s->lat_h, 99) : 0;
 	r->events = des_events_run(s->d);
+	r->rx_drops_per_sec = (double)s->drops / T;
 	if (s->state == S_GUEST && q_head(s))
 		s->busy_guest += des_now(s->d) - s->seg_start;
 	double util = (s->busy_guest + s->time_in[S_HOST]) / T;
