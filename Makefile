@@ -16,7 +16,11 @@ OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
             -Wshadow -Wpointer-arith -Wvla
 CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
-CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP
+# SAN: extra flags for sanitizer builds (make asan sets it); kept apart from
+# CFLAGS so a command-line CFLAGS can't drop -std/-W/-MMD by accident.
+SAN      ?=
+CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(SAN)
+LDFLAGS  += $(SAN)
 LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 
 # Debian packages the build and the tests need. `deps` installs the missing
@@ -78,8 +82,7 @@ bench: deps $(BUILD)/virtlab
 
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan OPT="-O1" \
-	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined"
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 format:
 	clang-format -i $(wildcard src/*/*.[ch] tests/*.[ch])

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
@@ -58,6 +57,8 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	json_object_set_new(o, "latency_us_mean", json_real(r->latency_us_mean));
 	json_object_set_new(o, "latency_us_p99", json_real(r->latency_us_p99));
 	json_object_set_new(o, "limited_by", json_string(r->limited_by));
+	if (c->wl == ELI_WL_CUSTOM)
+		json_object_set_new(o, "rx_drops_per_sec", json_real(r->rx_drops_per_sec));
 	json_object_set_new(o, "events", json_integer((json_int_t)r->events));
 	return o;
 }
@@ -172,28 +173,12 @@ static int profile_run(const cli_cmd *cmd, int argc, char **argv)
 			return cli_fail(cmd, "cannot write %s", save);
 		return CLI_OK;
 	}
-	char tmp[] = "/tmp/vl-eli-profile-XXXXXX";
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return cli_fail(cmd, "cannot create a temporary file");
-	close(fd);
-	int err = eli_profile_save(tmp, &p);
-	FILE *f = err ? NULL : fopen(tmp, "r");
 	json_t *o = json_object();
-	char line[512];
-	while (f && fgets(line, sizeof(line), f)) {
-		char *eq = strstr(line, " = ");
-		if (line[0] == '#' || !eq)
-			continue;
-		*eq = '\0';
-		line[strcspn(line, "\0")] = '\0';
-		char *v = eq + 3;
-		v[strcspn(v, "\n")] = '\0';
-		json_object_set_new(o, line, json_string(v));
-	}
-	if (f)
-		fclose(f);
-	unlink(tmp);
+	json_object_set_new(o, "name", json_string(p.name));
+	char v[64];
+	for (int i = 0; i < eli_profile_nkeys(); i++)
+		json_object_set_new(o, eli_profile_key(i),
+				    json_string(eli_profile_value(&p, i, v, sizeof(v))));
 	return cli_emit(cmd, &g, o);
 }
 

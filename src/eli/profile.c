@@ -244,6 +244,39 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	return err;
 }
 
+int eli_profile_nkeys(void)
+{
+	return (int)NFIELDS;
+}
+
+const char *eli_profile_key(int i)
+{
+	return i >= 0 && i < (int)NFIELDS ? fields[i].key : NULL;
+}
+
+const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n)
+{
+	const char *base = (const char *)p;
+	buf[0] = '\0';
+	if (i < 0 || i >= (int)NFIELDS)
+		return buf;
+	const field *fd = &fields[i];
+	if (fd->type == F_DOUBLE) {
+		/* the shortest form that reads back to the same double */
+		double v = *(const double *)(base + fd->off);
+		for (int prec = 6; prec <= 17; prec++) {
+			snprintf(buf, n, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	} else if (fd->type == F_INT) {
+		snprintf(buf, n, "%d", *(const int *)(base + fd->off));
+	} else {
+		snprintf(buf, n, "%s", words_of(fd->type)[*(const int *)(base + fd->off)]);
+	}
+	return buf;
+}
+
 int eli_profile_save(const char *path, const eli_profile *p)
 {
 	FILE *f = fopen(path, "w");
@@ -251,17 +284,9 @@ int eli_profile_save(const char *path, const eli_profile *p)
 		return VL_EIO;
 	fprintf(f, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
 	fprintf(f, "name = %s\n", p->name);
-	const char *base = (const char *)p;
-	for (size_t i = 0; i < NFIELDS; i++) {
-		const field *fd = &fields[i];
-		if (fd->type == F_DOUBLE)
-			fprintf(f, "%s = %.17g\n", fd->key, *(const double *)(base + fd->off));
-		else if (fd->type == F_INT)
-			fprintf(f, "%s = %d\n", fd->key, *(const int *)(base + fd->off));
-		else
-			fprintf(f, "%s = %s\n", fd->key,
-				words_of(fd->type)[*(const int *)(base + fd->off)]);
-	}
+	char v[64];
+	for (int i = 0; i < (int)NFIELDS; i++)
+		fprintf(f, "%s = %s\n", fields[i].key, eli_profile_value(p, i, v, sizeof(v)));
 	int err = ferror(f) ? VL_EIO : 0;
 	if (fclose(f))
 		err = VL_EIO;
@@ -326,7 +351,10 @@ int eli_profile_resolve(const char *arg, eli_profile *p, vl_errbuf *eb)
 		}
 		return err;
 	}
-	if (!strchr(arg, '/') && !strchr(arg, '.'))
+	FILE *f = fopen(arg, "r");
+	if (f)
+		fclose(f);
+	else if (!strchr(arg, '/') && !strchr(arg, '.'))
 		return vl_fail(eb, VL_ENOENT,
 			       "unknown profile '%s'; expected paper-2012, this-host or a file path",
 			       arg);

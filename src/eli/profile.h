@@ -51,9 +51,13 @@ typedef struct eli_profile {
 	double virt_work_overhead;   /* extra guest work under virtualization (EPT 2-D walks), fraction */
 
 	/* the interrupt path of the baseline (device assignment) */
-	double baseline_exits_per_irq; /* exits per interrupt delivered through the host;
-					  the first is EXTERNAL_INTERRUPT, extras INTERRUPT_WINDOW */
-	eli_eoi_path eoi_path;         /* how a trapped EOI completes */
+	double baseline_exits_per_irq; /* exits per device interrupt delivered through the host
+					  while the guest runs (modes baseline, pv-eoi); the first
+					  is EXTERNAL_INTERRUPT, extras INTERRUPT_WINDOW; a
+					  fraction is a probability; 0 = delivered without exit */
+	eli_eoi_path eoi_path;         /* how an EOI that the mode traps completes (baseline,
+					  eli-delivery, pv-eoi with another interrupt pending,
+					  ELI's injection mode) */
 	double eoi_emulated_cycles;    /* guest-time cost of an EOI when eoi_path = emulated */
 	eli_apic_mode guest_apic;      /* x2apic (needed for ELI's exitless EOI) or xapic */
 	eli_idle guest_idle;           /* poll or hlt */
@@ -103,6 +107,14 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb);
 
 /* Writes every field of p as `key = value` lines. Returns 0 or VL_EIO. */
 int eli_profile_save(const char *path, const eli_profile *p);
+
+/* The file format's keys, in order (name excluded): key i for i in
+ * [0, eli_profile_nkeys()), NULL beyond. */
+int eli_profile_nkeys(void);
+const char *eli_profile_key(int i);
+/* Formats p's value for key i as it is written to a file ("2.93", "exit").
+ * Returns buf. */
+const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n);
 
 /* Resolves a --profile argument: a built-in name; "this-host" (the file
  * $VIRTLAB_CONFIG_DIR/eli-this-host.profile, default

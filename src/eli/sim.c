@@ -254,7 +254,7 @@ static void complete_virtual(sim *s)
 }
 
 /* Guest EOI of an interrupt; returns 1 if it left guest mode. */
-static int guest_eoi(sim *s, int injected, int is_tick)
+static int guest_eoi(sim *s, int injected)
 {
 	if (s->bare)
 		return 0;
@@ -264,7 +264,6 @@ static int guest_eoi(sim *s, int injected, int is_tick)
 	else
 		reason = s->inj_mode ? s->path.inj_eoi : s->path.dev_eoi;
 	int other_pending = s->virt_outstanding > 1 || s->pend_dev_inj || s->pend_tick;
-	(void)is_tick;
 	if (injected)
 		complete_virtual(s);
 	if (reason < 0)
@@ -386,10 +385,10 @@ static void job_done(sim *s)
 	switch (j.kind) {
 	case J_IRQ:
 		sim__take_batch(s);
-		left = guest_eoi(s, j.flags & JF_INJECTED, 0);
+		left = guest_eoi(s, j.flags & JF_INJECTED);
 		break;
 	case J_TICK:
-		left = guest_eoi(s, !s->bare, 1);
+		left = guest_eoi(s, !s->bare);
 		if (!s->bare && s->p->guest_timer_oneshot && s->path.timer_arm >= 0) {
 			if (left) { /* a second exit right after re-entry */
 				count_exit(s, s->path.timer_arm);
@@ -436,7 +435,7 @@ static void start_measuring(des *d, void *ctx, uint64_t arg)
 	memset(s->time_in, 0, sizeof(s->time_in));
 	s->busy_guest = 0;
 	memset(s->exits, 0, sizeof(s->exits));
-	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = 0;
+	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = s->drops = 0;
 	stat_init(&s->lat);
 	hist_reset(s->lat_h);
 	s->measuring = 1;
@@ -464,7 +463,6 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		return vl_fail(eb, err, "out of memory");
 	s->bare = c->mode == ELI_MODE_BARE;
 	s->eli_like = c->mode == ELI_MODE_ELI || c->mode == ELI_MODE_ELI_DELIVERY;
-	s->posted = c->mode == ELI_MODE_POSTED;
 	s->hz = p->cpu_ghz * 1e9;
 	s->slow = s->bare ? 1.0 : 1.0 + p->virt_work_overhead;
 	s->exit_cycles = p->exit_direct_cycles + p->host_handling_cycles;
@@ -557,6 +555,7 @@ static void results(sim *s, eli_sim_result *r)
 	r->latency_us_mean = stat_mean(&s->lat);
 	r->latency_us_p99 = hist_count(s->lat_h) ? hist_percentile(s->lat_h, 99) : 0;
 	r->events = des_events_run(s->d);
+	r->rx_drops_per_sec = (double)s->drops / T;
 	if (s->state == S_GUEST && q_head(s))
 		s->busy_guest += des_now(s->d) - s->seg_start;
 	double util = (s->busy_guest + s->time_in[S_HOST]) / T;

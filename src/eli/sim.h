@@ -42,7 +42,8 @@ typedef struct eli_sim_cfg {
 	eli_mode mode;
 	double duration_s;    /* measured simulated time */
 	double warmup_s;      /* simulated time discarded first */
-	double moderation_us; /* < 0: the profile's (custom: none) */
+	double moderation_us;
+	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */ /* < 0: the profile's (custom: none) */
 	double irq_rate;      /* custom: packets/s */
 	double work_us;	      /* custom: guest work per packet */
 	uint64_t seed;
@@ -67,6 +68,7 @@ typedef struct eli_sim_result {
 	const char *throughput_unit;
 	double latency_us_mean, latency_us_p99;
 	double moderation_us;
+	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */
 	const char *limited_by; /* "guest CPU", "line rate", "client round trips", "offered load" */
 	uint64_t events;
 } eli_sim_result;

@@ -15,6 +15,9 @@
  * timestamps, +14 MAC header, +4 FCS, +8 preamble, +12 inter-frame gap. */
 #define WIRE_BYTES_PER_MSS 1538.0
 #define MSS_BYTES 1448.0
+/* RX descriptors of the NIC queue (be2net default ring size, 1024): an
+ * open-loop arrival that finds them all in use is dropped. */
+#define NIC_RX_RING 1024
 
 enum { S_GUEST, S_HOST, S_HALT };
 enum { J_IRQ, J_TICK, J_BATCH, J_POLLUTE, J_EOI_EMU };
@@ -31,7 +34,7 @@ typedef struct sim {
 	const eli_sim_cfg *c;
 	const eli_profile *p;
 	eli_path path;
-	int bare, eli_like, posted;
+	int bare, eli_like;
 	des *d;
 	rng r;
 	double hz, slow; /* cycles/s; guest work multiplier */
@@ -74,7 +77,7 @@ typedef struct sim {
 	double time_in[3];
 	double busy_guest; /* guest time spent on jobs (not idle) */
 	double exits[VMX_EXIT_REASONS];
-	uint64_t dev_irqs, tick_irqs, done_items, done_reqs;
+	uint64_t dev_irqs, tick_irqs, done_items, done_reqs, drops;
 	stat_acc lat;
 	hist *lat_h;
 	int err;

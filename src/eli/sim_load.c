@@ -105,6 +105,12 @@ void sim__custom_arrival(des *d, void *ctx, uint64_t arg)
 {
 	sim *s = ctx;
 	(void)arg;
+	des_after(d, rng_exp(&s->r, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
+	if (s->ring + s->inflight >= NIC_RX_RING) {
+		if (s->measuring)
+			s->drops++;
+		return;
+	}
 	if (s->arrlen == s->arrcap) {
 		size_t ncap = s->arrcap ? 2 * s->arrcap : 256;
 		double *na = malloc(ncap * sizeof(*na));
@@ -125,7 +131,6 @@ void sim__custom_arrival(des *d, void *ctx, uint64_t arg)
 		s->ring_t0 = des_now(d);
 	s->ring++;
 	nic_kick(s);
-	des_after(d, rng_exp(&s->r, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
 }
 
 /* The handler takes every received packet (NAPI poll): netperf's stream as
