@@ -18,7 +18,7 @@
 #include "kvm/vcpu_thread.h"
 #include "kvm/vm.h"
 
-static char skip_reason[256];
+static char skip_reason[320];
 
 /* Whether a VM can be created here; the reason goes to skip_reason. */
 static int have_kvm(void)

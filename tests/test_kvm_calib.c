@@ -14,7 +14,7 @@
 #include "eli/profile.h"
 #include "kvm/vm.h"
 
-static char skip_reason[256];
+static char skip_reason[320];
 
 static int have_kvm(void)
 {

@@ -27,7 +27,7 @@ typedef struct kvm_probe_result {
 	char cpu[128];		      /* /proc/cpuinfo model name */
 	int cpu_vmx_svm;	      /* the CPU shows vmx or svm */
 	int long_mode, xapic, x2apic; /* booted / took 10 interrupts */
-	char mode_error[256];	      /* first failure among the three, if any */
+	char mode_error[320];	      /* first failure among the three, if any */
 	size_t vcpu_stats;	      /* number of per-vCPU statistics */
 	int cpl0_emulated;	      /* -1 unknown, 0 native, 1 emulated */
 	double cpl0_ns_per_insn, cpl0_emul_per_insn, cpl3_ns_per_iter;
