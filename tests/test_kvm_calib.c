@@ -53,6 +53,13 @@ static void test_calibrate_writes_profile(void **state)
 	int st;
 	char *err = NULL;
 	char *out = vl_run_cli("eli calibrate --interrupts 1000 --reps 1 --json", &st, &err);
+	if (st == 1 && strstr(err, "too busy to calibrate")) {
+		snprintf(skip_reason, sizeof(skip_reason), "%s", err);
+		free(out);
+		free(err);
+		cleanup_config(dir, prof);
+		VL_SKIP_UNLESS(0, skip_reason); /* a host condition, like a missing device */
+	}
 	if (st != 0)
 		fail_msg("status %d: %s", st, err);
 	assert_non_null(strstr(out, "\"profile_path\""));
@@ -92,6 +99,13 @@ static void test_validate_calibrates_first(void **state)
 	int st;
 	char *err = NULL;
 	char *out = vl_run_cli("eli validate --interrupts 1000 --reps 1 --json", &st, &err);
+	if (st == 1 && strstr(err, "too busy to calibrate")) {
+		snprintf(skip_reason, sizeof(skip_reason), "%s", err);
+		free(out);
+		free(err);
+		cleanup_config(dir, prof);
+		VL_SKIP_UNLESS(0, skip_reason);
+	}
 	if (st != 0)
 		fail_msg("status %d: %s", st, err);
 	assert_non_null(strstr(out, "\"calibrated_now\": true"));

@@ -53,7 +53,9 @@ typedef struct kvm_calib {
 
 /*
  * Measures and fills out (including out->prof, named "this-host"). Takes a
- * few seconds. 0, VL_ENOTSUP (no usable KVM: skip), or another vl_err.
+ * few seconds. 0, VL_ENOTSUP (no usable KVM: skip), VL_ESTATE (the host is
+ * too busy: fewer interrupts handled per second than background exits, so
+ * the interrupt path cannot be separated; eb says so), or another vl_err.
  */
 int kvm_calibrate(const kvm_calib_cfg *cfg, kvm_calib *out, vl_errbuf *eb);
 
