@@ -31,6 +31,7 @@ typedef struct kvm_irq_cfg {
 				       arrivals (as the ELI model's custom
 				       workload); 0: closed loop */
 	uint64_t seed;		    /* open loop: seeds the arrival times */
+	int same_cpu;		    /* sender shares the vCPU's CPU (no IPI kick) */
 	double gap_s;		    /* closed loop: pause after each handled
 				       interrupt, so the next one finds the vCPU
 				       running its CPL3 loop (needs a kick) */
@@ -46,7 +47,7 @@ typedef struct kvm_stat_delta {
 typedef struct kvm_irq_result {
 	int booted;  /* the guest reached its CPL3 loop */
 	int boosted; /* sender and vCPU ran at KVM_VCPU_NICE */
-	int pinned;  /* sender on CPU 0, vCPU on CPU 1 */
+	int pinned;  /* 1: sender CPU 0, vCPU CPU 1; 2: one shared CPU */
 	uint64_t sent, handled;
 	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
 	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */

@@ -47,7 +47,6 @@ typedef struct kvm_calib {
 	double exits_per_irq_raw; /* as counted */
 	double host_exit_hz;	  /* exits/s of the idle spinning guest */
 	double exit_ns;		  /* derived cost of one exit (direct + handling) */
-	double latency_p50_ns;	  /* send -> handled (median run) */
 	eli_profile prof;	  /* the this-host profile */
 } kvm_calib;
 

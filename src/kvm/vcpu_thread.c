@@ -49,6 +49,28 @@ int kvm_pin_apart(kvm_vcpu_thread *t, cpu_set_t *saved)
 	return 1;
 }
 
+int kvm_pin_same(kvm_vcpu_thread *t, cpu_set_t *saved)
+{
+	if (sched_getaffinity(0, sizeof(*saved), saved))
+		return 0;
+	int cpu = -1;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, saved))
+			cpu = i;
+	if (cpu < 0)
+		return 0;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (pthread_setaffinity_np(t->th, sizeof(one), &one))
+		return 0;
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		pthread_setaffinity_np(t->th, sizeof(*saved), saved);
+		return 0;
+	}
+	return 1;
+}
+
 void kvm_unpin_self(const cpu_set_t *saved)
 {
 	sched_setaffinity(0, sizeof(*saved), saved);
