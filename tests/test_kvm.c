@@ -188,6 +188,29 @@ static void test_open_loop(void **state)
 	assert_true(r.kvm_coalesced <= r.coalesced);
 }
 
+/* Open loop from the vCPU's own CPU (the default for --rate): same
+ * accounting, and the sender really shared the vCPU's CPU. */
+static void test_open_loop_same_cpu(void **state)
+{
+	(void)state;
+	NEED_KVM();
+	kvm_irq_cfg c = {.interrupts = 2000,
+			 .apic = KG_APIC_X2APIC,
+			 .delivery = KVM_DELIVER_IRQFD,
+			 .rate = 20000,
+			 .same_cpu = 1};
+	kvm_irq_result r;
+	vl_errbuf eb = {{0}};
+	if (kvm_irq_bench(&c, &r, &eb))
+		fail_msg("kvm_irq_bench: %s", eb.msg);
+	assert_int_equal(r.sent, 2000);
+	assert_true(r.handled > 0);
+	assert_int_equal(r.handled + r.coalesced, r.sent);
+	assert_int_equal(r.lat_samples, 0); /* no polling: it would add exits */
+	if (r.pinned != 2)
+		print_message("note: could not pin sender and vCPU together\n");
+}
+
 /* Runs a guest that must fail; returns its error, message into eb. Fails
  * the test if the run has not ended within 20 s (a hang). */
 static int run_failing(enum kg_cmd cmd, vl_errbuf *eb)
