@@ -352,6 +352,7 @@ static void test_cli_usage_errors(void **state)
 	    {"kvm probe extra", "extra"},
 	    {"kvm bench --gap 1ms --rate 1k", "--gap"},
 	    {"kvm bench --gap 5x", "--gap"},
+	    {"kvm bench --sender moon", "--sender"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -394,6 +395,7 @@ int main(void)
 	    cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
 	    cmocka_unit_test(test_closed_loop_gap),
 	    cmocka_unit_test(test_open_loop),
+	    cmocka_unit_test(test_open_loop_same_cpu),
 	    cmocka_unit_test(test_triple_fault),
 	    cmocka_unit_test(test_guest_exception),
 	    cmocka_unit_test(test_unexpected_mmio),
