@@ -300,18 +300,15 @@ static int model_run(const eli_profile *p, enum kg_apic apic, double rate, uint6
 	if (err)
 		return err;
 	double irq = r.dev_interrupts_per_sec;
-	/* host time from the model; the guest-side cost of each interrupt
-	 * (handler, emulated EOI, pollution) from the profile it ran with, as
-	 * eli_sim_result reports guest time without an idle/busy split */
-	double eoi = q.eoi_path == ELI_EOI_EMULATED ? q.eoi_emulated_cycles : 0;
-	double guest_ns = (q.guest_irq_cycles + eoi + q.indirect_cycles) / q.cpu_ghz;
 	*exits = r.exits_per_sec / irq;
-	/* the measured side subtracts the background (the loop speed it
-	 * compares against includes host ticks), so the model's tick exits are
-	 * taken out here too; they stay in the exit count on both sides */
+	/* CPU not left to the polling guest's workload (host time + guest
+	 * handler, EOI and pollution jobs: 100 - idle_pct), per interrupt. The
+	 * measured side subtracts the background (the loop speed it compares
+	 * against includes host ticks), so the model's tick exits are taken out
+	 * here too; they stay in the exit count on both sides. */
 	double tick_frac =
 	    q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) / (q.cpu_ghz * 1e9);
-	*ns = (1.0 - r.time_in_guest_pct / 100.0 - tick_frac) * 1e9 / irq + guest_ns;
+	*ns = (1.0 - r.idle_pct / 100.0 - tick_frac) * 1e9 / irq;
 	*irq_s = irq;
 	return 0;
 }
