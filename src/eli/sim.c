@@ -106,6 +106,17 @@ double sim__work(sim *s, double cycles)
 	return cycles * f * s->slow;
 }
 
+double sim__work_n(sim *s, double cycles, uint64_t n)
+{
+	if (n <= 1)
+		return n ? sim__work(s, cycles) : 0.0;
+	double cv = s->p->work_cv / sqrt((double)n);
+	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r, 0, 1) : 1.0;
+	if (f < 0.1)
+		f = 0.1;
+	return (double)n * cycles * f * s->slow;
+}
+
 /* ---- CPU ---- */
 
 static void run_head(sim *s)

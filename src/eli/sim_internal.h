@@ -85,6 +85,9 @@ typedef struct sim {
 
 /* sim.c */
 double sim__work(sim *s, double cycles);
+/* n items at once: a sum of n iid items of mean `cycles` and CV work_cv is
+ * drawn as one normal of mean n * cycles and CV work_cv / sqrt(n). */
+double sim__work_n(sim *s, double cycles, uint64_t n);
 void sim__q_push(sim *s, job j, int front);
 void sim__raise_msi(sim *s);
 

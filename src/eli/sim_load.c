@@ -141,11 +141,7 @@ void sim__take_batch(sim *s)
 	stream_advance(s);
 	s->irq_outstanding = 0;
 	if (s->ring && s->c->wl == ELI_WL_NETPERF) {
-		double cyc = 0;
-		for (uint64_t i = 0; i < s->ring && i < 64; i++)
-			cyc += sim__work(s, s->p->netperf_pkt_cycles);
-		if (s->ring > 64)
-			cyc *= (double)s->ring / 64.0;
+		double cyc = sim__work_n(s, s->p->netperf_pkt_cycles, s->ring);
 		job j = {cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0};
 		sim__q_push(s, j, 0);
 	} else if (s->ring) {
