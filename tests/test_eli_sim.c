@@ -372,6 +372,10 @@ static void test_cli(void **state)
 	unlink(bad);
 	free(bad);
 	cli_expect("eli security --json", 0, "\"failed\": 0", NULL);
+	cli_expect("eli security --json --disable preempt", 1, "\"failed\": 2", NULL);
+	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 3", NULL);
+	cli_expect("eli security --disable prempt", 2, NULL,
+		   "--disable unknown protection 'prempt'; did you mean 'preempt'?");
 	cli_expect("eli reproduce --json --quiet", 0, "\"failed\": 0", NULL);
 	cli_expect("bench eli --json", 0, "\"speedup\"", NULL);
 	cli_expect("eli profile --json", 0, "\"exit_direct_cycles\": \"2000\"", NULL);
