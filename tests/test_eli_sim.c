@@ -358,6 +358,8 @@ static void test_cli(void **state)
 	cli_expect("eli run --workload netperff", 2, NULL, "did you mean 'netperf'");
 	cli_expect("eli run --duration 5x", 2, NULL, "--duration");
 	cli_expect("eli run --irq-rate 5k", 2, NULL, "--irq-rate applies to --workload custom only");
+	cli_expect("eli run --work-us 3 --workload apache", 2, NULL,
+		   "--work-us applies to --workload custom only");
 	cli_expect("eli run --workload custom --irq-rate 0", 2, NULL, "--irq-rate");
 	cli_expect("eli run --profile /nonexistent/x.profile", 2, NULL,
 		   "/nonexistent/x.profile: No such file");

@@ -67,8 +67,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *wl = "netperf", *mode = "eli", *prof = "paper-2012";
-	double duration = 2.0, mod = -1, work_us = 5;
-	uint64_t irq_rate = 10000;
+	double duration = 2.0, mod = -1, work_us = -1; /* -1, 0: not given */
+	uint64_t irq_rate = 0;
 	int mod_given;
 	const cli_opt opts[] = {
 		{"workload", OPT_CHOICE, &wl, "W", "netperf, apache, memcached, udp_rr or custom (default netperf)", CLI_NOBOUND, wl_choices},
@@ -91,17 +91,16 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	eli_sim_defaults(&c);
 	eli_workload_parse(wl, &c.wl);
 	eli_mode_parse(mode, &c.mode);
-	if (c.wl != ELI_WL_CUSTOM) {
-		for (int i = 1; i < argc; i++)
-			if (!strcmp(argv[i - 1], "--irq-rate") || !strcmp(argv[i - 1], "--work-us"))
-				return cli_usage_error(cmd, "%s applies to --workload custom only",
-						       argv[i - 1]);
-	}
+	if (c.wl != ELI_WL_CUSTOM && (irq_rate || work_us >= 0))
+		return cli_usage_error(cmd, "%s applies to --workload custom only",
+				       irq_rate ? "--irq-rate" : "--work-us");
 	c.duration_s = duration;
 	c.warmup_s = fmin(0.2, duration / 4);
 	c.moderation_us = mod_given ? mod : -1;
-	c.irq_rate = (double)irq_rate;
-	c.work_us = work_us;
+	if (irq_rate)
+		c.irq_rate = (double)irq_rate;
+	if (work_us >= 0)
+		c.work_us = work_us;
 	c.seed = g.seed;
 	c.prof = &p;
 	progress pr;
