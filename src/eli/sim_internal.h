@@ -92,6 +92,7 @@ void sim__q_push(sim *s, job j, int front);
 void sim__raise_msi(sim *s);
 
 /* sim_load.c */
+int sim__load_setup(sim *s, vl_errbuf *eb);
 void sim__mod_expire(des *d, void *ctx, uint64_t arg);
 void sim__arrival(des *d, void *ctx, uint64_t client);
 void sim__custom_arrival(des *d, void *ctx, uint64_t arg);
