@@ -358,6 +358,8 @@ static void test_cli(void **state)
 	cli_expect("eli run --workload netperff", 2, NULL, "did you mean 'netperf'");
 	cli_expect("eli run --duration 5x", 2, NULL, "--duration");
 	cli_expect("eli run --irq-rate 5k", 2, NULL, "--irq-rate applies to --workload custom only");
+	cli_expect("eli run --work-us 3 --workload apache", 2, NULL,
+		   "--work-us applies to --workload custom only");
 	cli_expect("eli run --workload custom --irq-rate 0", 2, NULL, "--irq-rate");
 	cli_expect("eli run --profile /nonexistent/x.profile", 2, NULL,
 		   "/nonexistent/x.profile: No such file");
@@ -372,6 +374,10 @@ static void test_cli(void **state)
 	unlink(bad);
 	free(bad);
 	cli_expect("eli security --json", 0, "\"failed\": 0", NULL);
+	cli_expect("eli security --json --disable preempt", 1, "\"failed\": 2", NULL);
+	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 3", NULL);
+	cli_expect("eli security --disable prempt", 2, NULL,
+		   "--disable unknown protection 'prempt'; did you mean 'preempt'?");
 	cli_expect("eli reproduce --json --quiet", 0, "\"failed\": 0", NULL);
 	cli_expect("bench eli --json", 0, "\"speedup\"", NULL);
 	cli_expect("eli profile --json", 0, "\"exit_direct_cycles\": \"2000\"", NULL);

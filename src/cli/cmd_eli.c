@@ -67,8 +67,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *wl = "netperf", *mode = "eli", *prof = "paper-2012";
-	double duration = 2.0, mod = -1, work_us = 5;
-	uint64_t irq_rate = 10000;
+	double duration = 2.0, mod = -1, work_us = -1; /* -1, 0: not given */
+	uint64_t irq_rate = 0;
 	int mod_given;
 	const cli_opt opts[] = {
 		{"workload", OPT_CHOICE, &wl, "W", "netperf, apache, memcached, udp_rr or custom (default netperf)", CLI_NOBOUND, wl_choices},
@@ -91,17 +91,16 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	eli_sim_defaults(&c);
 	eli_workload_parse(wl, &c.wl);
 	eli_mode_parse(mode, &c.mode);
-	if (c.wl != ELI_WL_CUSTOM) {
-		for (int i = 1; i < argc; i++)
-			if (!strcmp(argv[i - 1], "--irq-rate") || !strcmp(argv[i - 1], "--work-us"))
-				return cli_usage_error(cmd, "%s applies to --workload custom only",
-						       argv[i - 1]);
-	}
+	if (c.wl != ELI_WL_CUSTOM && (irq_rate || work_us >= 0))
+		return cli_usage_error(cmd, "%s applies to --workload custom only",
+				       irq_rate ? "--irq-rate" : "--work-us");
 	c.duration_s = duration;
 	c.warmup_s = fmin(0.2, duration / 4);
 	c.moderation_us = mod_given ? mod : -1;
-	c.irq_rate = (double)irq_rate;
-	c.work_us = work_us;
+	if (irq_rate)
+		c.irq_rate = (double)irq_rate;
+	if (work_us >= 0)
+		c.work_us = work_us;
 	c.seed = g.seed;
 	c.prof = &p;
 	progress pr;
@@ -128,9 +127,10 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 static int security_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	const char *prof = "paper-2012";
+	const char *prof = "paper-2012", *disable = NULL;
 	const cli_opt opts[] = {
 		{"profile", OPT_STRING, &prof, "P", "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL},
+		{"disable", OPT_STRING, &disable, "LIST", "switch protections off to watch checks fail: np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority", CLI_NOBOUND, NULL},
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -139,8 +139,12 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 	eli_profile p;
 	if ((rc = load_profile(cmd, prof, &p)) != CLI_GO)
 		return rc;
+	unsigned off = 0;
+	vl_errbuf eb = {{0}};
+	if (disable && eli_prot_parse(disable, &off, &eb))
+		return cli_usage_error(cmd, "--disable %s", eb.msg);
 	eli_check ck[ELI_NCHECKS];
-	int failed = eli_security_run(&p, ELI_PROT_ALL, ck);
+	int failed = eli_security_run(&p, ELI_PROT_ALL & ~off, ck);
 	if (failed < 0)
 		return cli_fail(cmd, "out of memory");
 	json_t *arr = json_array();
@@ -283,7 +287,8 @@ const cli_cmd eli_cmds[] = {
 	 "Runs each attack of an untrusted guest against the `eli` policy: host vectors\n"
 	 "via #NP, writes to the shadow IDT, LIDT, x2APIC writes other than EOI,\n"
 	 "cli;loop, never-EOI (priority classes and stuck-ISR recovery). Exit status 1\n"
-	 "if any check fails.",
+	 "if any check fails. --disable switches protections off, so you can watch the\n"
+	 "checks that rely on them fail.",
 	 "virtlab eli security --json", security_run},
 	{"eli reproduce", "the ELI paper's headline numbers from one parameter set", NULL,
 	 "Runs netperf, apache, memcached and udp_rr under bare, baseline and eli with\n"

@@ -68,24 +68,9 @@ static void row(eli_repro *o, const char *fig, double lo, double hi, double ours
 	eli_repro_judge(w, kind);
 }
 
-static const double sweep_us[] = {0, 10, 20, 50, 100, 200, 500};
-#define NSWEEP (sizeof(sweep_us) / sizeof(sweep_us[0]))
-
-int eli_reproduce(const eli_profile *p, uint64_t seed, double duration_s, progress_cb cb,
-		  void *cb_ud, eli_repro *o, vl_errbuf *eb)
+/* The headline rows from the 4 workloads x (bare, baseline, eli) runs. */
+static void headline_rows(eli_repro *o, eli_sim_result r[4][3])
 {
-	memset(o, 0, sizeof(*o));
-	ctx c = {p, seed, duration_s, cb, cb_ud, 0, 12 + 2 * (int)NSWEEP};
-	static const eli_workload wls[] = {ELI_WL_NETPERF, ELI_WL_APACHE, ELI_WL_MEMCACHED,
-					   ELI_WL_UDP_RR};
-	static const eli_mode ms[] = {ELI_MODE_BARE, ELI_MODE_BASELINE, ELI_MODE_ELI};
-	eli_sim_result r[4][3];
-	for (int w = 0; w < 4; w++)
-		for (int m = 0; m < 3; m++) {
-			int err = run(&c, wls[w], ms[m], -1, &r[w][m], eb);
-			if (err)
-				return err;
-		}
 	enum { NP, AP, MC, UDP };
 	enum { BARE, BASE, ELI };
 	row(o, "netperf baseline exits/s", 100000, 100000, r[NP][BASE].exits_per_sec, "exits/s",
@@ -129,6 +114,28 @@ int eli_reproduce(const eli_profile *p, uint64_t seed, double duration_s, progre
 	between->error_pct = 0;
 	between->unit = "bool";
 	between->tolerance = "exact";
+
+}
+
+static const double sweep_us[] = {0, 10, 20, 50, 100, 200, 500};
+#define NSWEEP (sizeof(sweep_us) / sizeof(sweep_us[0]))
+
+int eli_reproduce(const eli_profile *p, uint64_t seed, double duration_s, progress_cb cb,
+		  void *cb_ud, eli_repro *o, vl_errbuf *eb)
+{
+	memset(o, 0, sizeof(*o));
+	ctx c = {p, seed, duration_s, cb, cb_ud, 0, 12 + 2 * (int)NSWEEP};
+	static const eli_workload wls[] = {ELI_WL_NETPERF, ELI_WL_APACHE, ELI_WL_MEMCACHED,
+					   ELI_WL_UDP_RR};
+	static const eli_mode ms[] = {ELI_MODE_BARE, ELI_MODE_BASELINE, ELI_MODE_ELI};
+	eli_sim_result r[4][3];
+	for (int w = 0; w < 4; w++)
+		for (int m = 0; m < 3; m++) {
+			int err = run(&c, wls[w], ms[m], -1, &r[w][m], eb);
+			if (err)
+				return err;
+		}
+	headline_rows(o, r);
 
 	for (size_t i = 0; i < NSWEEP; i++) {
 		eli_sim_result b, e;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/parse.h"
 #include "eli/vm.h"
 
 typedef int (*check_fn)(eli_vm *vm, const eli_profile *p, char *detail, size_t n);
@@ -130,11 +131,14 @@ static int chk_no_eoi_priority(eli_vm *vm, const eli_profile *p, char *d, size_t
 	(void)p;
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	eli_vm_phys_irq(vm, av); /* taken by the guest, never completed */
+	uint32_t ppr = lapic_ppr(eli_vm_phys_lapic(vm));
 	eli_event e = eli_vm_phys_irq(vm, hv);
 	int ok = e.handled_by == ELI_HOST && (hv >> 4) > (av >> 4);
 	snprintf(d, n, "assigned 0x%X stuck in ISR (PPR 0x%X); host vector 0x%X (class %u) %s", av,
-		 lapic_ppr(eli_vm_phys_lapic(vm)), hv, hv >> 4,
-		 e.handled_by == ELI_HOST ? "still reaches the host" : "is BLOCKED");
+		 ppr, hv, hv >> 4,
+		 e.handled_by == ELI_HOST    ? "still reaches the host"
+		 : e.handled_by == ELI_GUEST ? "is taken by the GUEST (#NP not intercepted)"
+					     : "is BLOCKED by the PPR");
 	return ok;
 }
 
@@ -169,7 +173,9 @@ static const struct {
 	{"lidt_exits_and_shadow_rebuilt", ELI_PROT_DT_EXIT, 0, chk_lidt},
 	{"x2apic_writes_other_than_eoi_exit", ELI_PROT_MSR_BITMAP, 0, chk_x2apic},
 	{"cli_loop_preempted", ELI_PROT_PREEMPT, 0, chk_cli_loop},
-	{"no_eoi_host_vectors_higher_class", ELI_PROT_PRIORITY, 0, chk_no_eoi_priority},
+	/* the host vector must get past the stuck ISR (priority) and then exit (#NP) */
+	{"no_eoi_host_vectors_higher_class", ELI_PROT_PRIORITY | ELI_PROT_NP_EXIT, 0,
+	 chk_no_eoi_priority},
 	/* builds the stuck ISR on purpose: priority separation forced off */
 	{"stuck_isr_recovered_by_preemption_timer", ELI_PROT_PREEMPT, ELI_PROT_PRIORITY,
 	 chk_stuck_isr},
@@ -190,4 +196,33 @@ int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHE
 		eli_vm_destroy(vm);
 	}
 	return failed;
+}
+
+const char *const eli_prot_names[] = {"np-exit", "shadow-wp", "dt-exit", "msr-bitmap",
+				      "preempt", "priority", NULL};
+
+int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", list);
+	*mask = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+		for (int i = 0; eli_prot_names[i]; i++)
+			if (!strcmp(tok, eli_prot_names[i]))
+				found = i;
+		if (found < 0) {
+			const char *near = closest_word(tok, eli_prot_names);
+			if (near)
+				return vl_fail(eb, VL_EINVAL, "unknown protection '%s'; did you mean '%s'?",
+					       tok, near);
+			return vl_fail(eb, VL_EINVAL,
+				       "unknown protection '%s'; expected np-exit, shadow-wp, dt-exit, "
+				       "msr-bitmap, preempt or priority",
+				       tok);
+		}
+		*mask |= 1u << found;
+	}
+	return 0;
 }

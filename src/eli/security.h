@@ -7,6 +7,7 @@
 #ifndef VL_ELI_SECURITY_H
 #define VL_ELI_SECURITY_H
 
+#include "core/error.h"
 #include "eli/profile.h"
 
 typedef struct eli_check {
@@ -22,5 +23,11 @@ typedef struct eli_check {
  * preemption-timer bound of profile p. Fills out[0..ELI_NCHECKS). Returns the
  * number that failed, or VL_ENOMEM. */
 int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHECKS]);
+
+/* Parses a comma-separated list of protection names (np-exit, shadow-wp,
+ * dt-exit, msr-bitmap, preempt, priority) into ELI_PROT_* bits. 0 or
+ * VL_EINVAL with the unknown name in eb. */
+int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb);
+extern const char *const eli_prot_names[]; /* NULL-terminated, bit order */
 
 #endif

@@ -106,6 +106,17 @@ double sim__work(sim *s, double cycles)
 	return cycles * f * s->slow;
 }
 
+double sim__work_n(sim *s, double cycles, uint64_t n)
+{
+	if (n <= 1)
+		return n ? sim__work(s, cycles) : 0.0;
+	double cv = s->p->work_cv / sqrt((double)n);
+	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r, 0, 1) : 1.0;
+	if (f < 0.1)
+		f = 0.1;
+	return (double)n * cycles * f * s->slow;
+}
+
 /* ---- CPU ---- */
 
 static void run_head(sim *s)
@@ -477,52 +488,8 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	stat_init(&s->lat);
 	s->state = S_GUEST;
-	uint32_t clients = 0;
-	switch (c->wl) {
-	case ELI_WL_NETPERF:
-		s->pkt_rate = p->line_rate_gbps * 1e9 / (WIRE_BYTES_PER_MSS * 8);
-		des_at(s->d, 0, sim__mod_expire, s, 0); /* the sender starts at t = 0 */
-		break;
-	case ELI_WL_APACHE:
-		clients = (uint32_t)p->apache_clients;
-		s->think_s = p->apache_think_us * 1e-6;
-		s->legs = (uint32_t)lround(p->apache_pkts_per_req);
-		s->leg_cycles = p->apache_req_cycles / s->legs;
-		break;
-	case ELI_WL_MEMCACHED:
-		clients = (uint32_t)p->memcached_clients;
-		s->think_s = p->memcached_think_us * 1e-6;
-		s->legs = 1;
-		s->leg_cycles = p->memcached_req_cycles;
-		break;
-	case ELI_WL_UDP_RR:
-		clients = 1;
-		s->legs = 1;
-		s->leg_cycles = p->udp_rr_guest_cycles;
-		break;
-	case ELI_WL_CUSTOM:
-		des_after(s->d, rng_exp(&s->r, 1.0 / c->irq_rate), sim__custom_arrival, s, 0);
-		break;
-	default:
-		return vl_fail(eb, VL_EINVAL, "unknown workload");
-	}
-	s->remote_s = p->udp_rr_remote_us * 1e-6;
-	if (c->wl == ELI_WL_UDP_RR)
-		s->think_s = s->remote_s;
-	if (clients) {
-		s->clcap = clients;
-		s->cl = calloc(clients, sizeof(*s->cl));
-		s->leg = calloc(clients, sizeof(*s->leg));
-		s->req_start = calloc(clients, sizeof(*s->req_start));
-		if (!s->cl || !s->leg || !s->req_start)
-			return vl_fail(eb, VL_ENOMEM, "out of memory");
-		for (uint32_t k = 0; k < clients; k++) {
-			/* clients start spread over one round trip */
-			double t0 = rng_uniform(&s->r) * s->think_s;
-			s->req_start[k] = t0;
-			des_at(s->d, t0 + s->remote_s / 2, sim__arrival, s, k);
-		}
-	}
+	if ((err = sim__load_setup(s, eb)))
+		return err;
 	if (!s->bare && p->host_timer_hz > 0)
 		des_at(s->d, rng_uniform(&s->r) / p->host_timer_hz, host_tick, s, 0);
 	if (p->guest_timer_hz > 0)

@@ -85,10 +85,14 @@ typedef struct sim {
 
 /* sim.c */
 double sim__work(sim *s, double cycles);
+/* n items at once: a sum of n iid items of mean `cycles` and CV work_cv is
+ * drawn as one normal of mean n * cycles and CV work_cv / sqrt(n). */
+double sim__work_n(sim *s, double cycles, uint64_t n);
 void sim__q_push(sim *s, job j, int front);
 void sim__raise_msi(sim *s);
 
 /* sim_load.c */
+int sim__load_setup(sim *s, vl_errbuf *eb);
 void sim__mod_expire(des *d, void *ctx, uint64_t arg);
 void sim__arrival(des *d, void *ctx, uint64_t client);
 void sim__custom_arrival(des *d, void *ctx, uint64_t arg);

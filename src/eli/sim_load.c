@@ -141,11 +141,7 @@ void sim__take_batch(sim *s)
 	stream_advance(s);
 	s->irq_outstanding = 0;
 	if (s->ring && s->c->wl == ELI_WL_NETPERF) {
-		double cyc = 0;
-		for (uint64_t i = 0; i < s->ring && i < 64; i++)
-			cyc += sim__work(s, s->p->netperf_pkt_cycles);
-		if (s->ring > 64)
-			cyc *= (double)s->ring / 64.0;
+		double cyc = sim__work_n(s, s->p->netperf_pkt_cycles, s->ring);
 		job j = {cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0};
 		sim__q_push(s, j, 0);
 	} else if (s->ring) {
@@ -216,3 +212,56 @@ void sim__batch_done(sim *s, const job *j)
 	}
 }
 
+
+/* The workload's arrival process: netperf's sender, the closed loops'
+ * clients (spread over one think time), or custom's Poisson packets. */
+int sim__load_setup(sim *s, vl_errbuf *eb)
+{
+	uint32_t clients = 0;
+	switch (s->c->wl) {
+	case ELI_WL_NETPERF:
+		s->pkt_rate = s->p->line_rate_gbps * 1e9 / (WIRE_BYTES_PER_MSS * 8);
+		des_at(s->d, 0, sim__mod_expire, s, 0); /* the sender starts at t = 0 */
+		break;
+	case ELI_WL_APACHE:
+		clients = (uint32_t)s->p->apache_clients;
+		s->think_s = s->p->apache_think_us * 1e-6;
+		s->legs = (uint32_t)lround(s->p->apache_pkts_per_req);
+		s->leg_cycles = s->p->apache_req_cycles / s->legs;
+		break;
+	case ELI_WL_MEMCACHED:
+		clients = (uint32_t)s->p->memcached_clients;
+		s->think_s = s->p->memcached_think_us * 1e-6;
+		s->legs = 1;
+		s->leg_cycles = s->p->memcached_req_cycles;
+		break;
+	case ELI_WL_UDP_RR:
+		clients = 1;
+		s->legs = 1;
+		s->leg_cycles = s->p->udp_rr_guest_cycles;
+		break;
+	case ELI_WL_CUSTOM:
+		des_after(s->d, rng_exp(&s->r, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
+		break;
+	default:
+		return vl_fail(eb, VL_EINVAL, "unknown workload");
+	}
+	s->remote_s = s->p->udp_rr_remote_us * 1e-6;
+	if (s->c->wl == ELI_WL_UDP_RR)
+		s->think_s = s->remote_s;
+	if (clients) {
+		s->clcap = clients;
+		s->cl = calloc(clients, sizeof(*s->cl));
+		s->leg = calloc(clients, sizeof(*s->leg));
+		s->req_start = calloc(clients, sizeof(*s->req_start));
+		if (!s->cl || !s->leg || !s->req_start)
+			return vl_fail(eb, VL_ENOMEM, "out of memory");
+		for (uint32_t k = 0; k < clients; k++) {
+			/* clients start spread over one round trip */
+			double t0 = rng_uniform(&s->r) * s->think_s;
+			s->req_start[k] = t0;
+			des_at(s->d, t0 + s->remote_s / 2, sim__arrival, s, k);
+		}
+	}
+	return 0;
+}
