@@ -330,11 +330,13 @@ policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
 	s->base.env = env;
 	unsigned first = env->n_ticks ? env->need[0] : 1;
 	s->last = first;
+	s->base.initial = first;
 	if (!strcmp(name, "static")) {
 		s->base.ops = &STATIC_OPS;
 		for (size_t i = 0; i < env->n_ticks; i++)
 			if (env->need[i] > s->fixed)
 				s->fixed = env->need[i];
+		s->base.initial = s->fixed;
 	} else if (!strcmp(name, "oracle")) {
 		s->base.ops = &ORACLE_OPS;
 	} else if (!strcmp(name, "hpa")) {

@@ -74,6 +74,7 @@ typedef struct policy_ops {
 struct policy {
 	const policy_ops *ops;
 	const pol_env *env;
+	unsigned initial;	   /* instances ready at t = 0 */
 	unsigned retunes, classes; /* reported by dejavu; 0 for the rest */
 };
 
