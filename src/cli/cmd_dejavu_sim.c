@@ -103,13 +103,13 @@ static json_t *compare_json(uint64_t seed, double days, double train_days, const
 	double saving = NAN;
 	progress p;
 	progress_init(&p, stderr, "dejavu compare", quiet);
+	sim_cfg cfg;
+	sim_cfg_default(&cfg);
+	cap *c = cap_create(cfg.slo_s, seed); /* latency tables shared by all runs */
 	for (size_t ti = 0; ti < 2; ti++) {
-		trace *tr = trace_generate(traces[ti], days, seed + ti, ms, eb);
-		sim_cfg cfg;
-		sim_cfg_default(&cfg);
-		cap *c = tr ? cap_create(cfg.slo_s, seed) : NULL;
-		if (!tr || !c) {
-			trace_destroy(tr);
+		trace *tr = c ? trace_generate(traces[ti], days, seed + ti, ms, eb) : NULL;
+		if (!tr) {
+			cap_destroy(c);
 			json_decref(rows);
 			progress_done(&p);
 			return NULL;
@@ -134,9 +134,9 @@ static json_t *compare_json(uint64_t seed, double days, double train_days, const
 			sim_result_free(&r);
 			progress_update(&p, (double)(ti * 5 + pi + 1) / 10);
 		}
-		cap_destroy(c);
 		trace_destroy(tr);
 	}
+	cap_destroy(c);
 	progress_done(&p);
 	double dj = (adapt[0][0] + adapt[1][0]) / 2, rs = (adapt[0][1] + adapt[1][1]) / 2;
 	return json_pack("{s:o,s:f,s:f}", "rows", rows, "adaptation_speedup_vs_rightscale",

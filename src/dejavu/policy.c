@@ -21,12 +21,11 @@ const char *const policy_names[] = {"dejavu", "rightscale", "hpa", "static", "or
 
 /* ---- capacity table ---- */
 #define CAP_MAX 64
-#define CAP_NREQ 40000	/* requests per bisection probe */
-#define CAP_ITERS 16
+#define CAP_ITERS 40
 
 struct cap {
 	double slo;
-	uint64_t seed;
+	svc *tabs; /* the service model's latency tables */
 	size_t n;
 	struct {
 		const mix *m;
@@ -37,16 +36,27 @@ struct cap {
 cap *cap_create(double slo_s, uint64_t seed)
 {
 	cap *c = calloc(1, sizeof(*c));
-	if (c) {
-		c->slo = slo_s;
-		c->seed = seed;
+	if (!c)
+		return NULL;
+	c->slo = slo_s;
+	if (!(c->tabs = svc_create(seed, NULL))) {
+		free(c);
+		return NULL;
 	}
 	return c;
 }
 
 void cap_destroy(cap *c)
 {
+	if (!c)
+		return;
+	svc_destroy(c->tabs);
 	free(c);
+}
+
+svc *cap_tables(cap *c)
+{
+	return c->tabs;
 }
 
 double cap_rho(cap *c, const mix *m, double steal)
@@ -54,13 +64,13 @@ double cap_rho(cap *c, const mix *m, double steal)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->e[i].m == m && c->e[i].steal == steal)
 			return c->e[i].rho;
-	double target = SIM_TARGET_FRAC * c->slo, smean = mix_mean_service_s(m) / (1 - steal);
-	double lo = 0.02, hi = 0.995, rho = 0;
-	/* Common random numbers (same seed every probe) keep p95(rho) monotone. */
-	if (svc_measure_p95(m, steal, lo / smean, CAP_NREQ, c->seed) <= target) {
+	double target = SIM_TARGET_FRAC * c->slo;
+	double lo = 0, hi = 0.9999, rho = 0;
+	/* Bisection on the service model's own latency table (monotone in rho). */
+	if (svc_table_p95(c->tabs, m, steal, lo) <= target) {
 		for (int i = 0; i < CAP_ITERS; i++) {
 			double mid = (lo + hi) / 2;
-			if (svc_measure_p95(m, steal, mid / smean, CAP_NREQ, c->seed) <= target)
+			if (svc_table_p95(c->tabs, m, steal, mid) <= target)
 				lo = mid;
 			else
 				hi = mid;

@@ -12,7 +12,7 @@
  *
  * "Need" is the fewest instances whose p95 stays within SIM_TARGET_FRAC of
  * the SLO at the given rate, mix and interference, from a capacity table
- * (cap_*) measured by bisection with the request-level service model.
+ * (cap_*): bisection on the service model's latency tables (svc.h).
  */
 #ifndef VL_DEJAVU_POLICY_H
 #define VL_DEJAVU_POLICY_H
@@ -31,9 +31,13 @@
 
 /* --- capacity table ------------------------------------------------------ */
 typedef struct cap cap;
+typedef struct svc svc;
 /* slo_s: the p95 bound; seed: for the measurement runs. */
 cap *cap_create(double slo_s, uint64_t seed);
 void cap_destroy(cap *c);
+/* The service model whose latency tables the capacity table reads; sim runs
+ * sharing this cap share the tables (svc_create's tables_from). */
+svc *cap_tables(cap *c);
 /* Highest per-instance load rho (offered work per core-second) at which
  * one instance's p95 is <= SIM_TARGET_FRAC * slo (bisection, cached per
  * (mix, steal)). 0 if even an idle instance misses it. */

@@ -157,7 +157,7 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
 static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env,
 		policy *pol, sim_result *r, double *cost)
 {
-	svc *s = svc_create(cfg->seed ^ 0x5e7c);
+	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(env->cap));
 	fleet f = {pol->initial, NULL, 0, 0};
 	int err = s ? 0 : VL_ENOMEM;
 	const size_t per_min = (size_t)(60 / SIM_TICK_S);

@@ -10,17 +10,40 @@
 #include "core/error.h"
 #include "core/stats.h"
 
-typedef struct lat {
-	double v, w;
-} lat;
+static const double QLEV[] = {0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95,
+			      0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 1.0};
+#define NQ (sizeof(QLEV) / sizeof(QLEV[0]))
+#define MAX_TABS 32
+#define MAX_TICKS 16
+
+typedef struct qtab {
+	const mix *m;
+	double steal;
+	double q[SVC_NRHO][NQ]; /* latency quantiles QLEV of each row */
+} qtab;
+
+/* One tick of the current minute. */
+typedef struct tick_rec {
+	const qtab *tab;
+	double w, rho, shift;
+} tick_rec;
 
 struct svc {
-	rng r;
-	des *d;
+	uint64_t seed;
+	svc *tabs; /* where tables live: this model or a shared one */
 	double backlog; /* unfinished work over all instances, s */
-	lat *buf;	/* the current minute's samples */
-	size_t n, cap;
+	size_t ntab;
+	qtab *tab[MAX_TABS];
+	tick_rec tk[MAX_TICKS];
+	size_t ntk;
+	double capped_w; /* requests of the minute with no instance ready */
 };
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
 
 /* One single-server FIFO run on the DES core. */
 typedef struct run {
@@ -29,10 +52,8 @@ typedef struct run {
 	double steal, rate;
 	size_t left, warm;     /* arrivals still to generate; first `warm` unmeasured */
 	double free_at;	       /* when the server finishes its queued work */
-	double weight;
-	lat *out;
 	size_t nout;
-	double *plain; /* svc_measure_p95: sojourns without weights */
+	double *plain; /* measured sojourns */
 } run;
 
 static void on_depart(des *d, void *ctx, uint64_t arg);
@@ -64,10 +85,7 @@ static void on_depart(des *d, void *ctx, uint64_t arg)
 	double t0;
 	memcpy(&t0, &arg, sizeof(t0));
 	double soj = des_now(d) - t0;
-	if (u->plain)
-		u->plain[u->nout++] = soj;
-	else
-		u->out[u->nout++] = (lat){soj, u->weight};
+	u->plain[u->nout++] = soj;
 }
 
 double svc_draw_service(const mix *m, double steal, rng *r)
@@ -80,18 +98,55 @@ double svc_draw_service(const mix *m, double steal, rng *r)
 	return rng_lognormal(r, log(mean) - s2 / 2, sqrt(s2));
 }
 
-svc *svc_create(uint64_t seed)
+/* Sojourn times of nreq measured requests (after nreq / 5 unmeasured) at
+ * per-instance rate `rate`, into xs (nreq entries, sorted). Returns the count
+ * or 0 on ENOMEM. rate 0: the service times alone. */
+static size_t sojourns(const mix *m, double steal, double rate, size_t nreq, uint64_t seed,
+		       double *xs)
+{
+	rng r;
+	rng_seed(&r, seed);
+	size_t n = 0;
+	if (rate <= 0) {
+		for (; n < nreq; n++)
+			xs[n] = svc_draw_service(m, steal, &r);
+	} else {
+		des *d = des_create(64);
+		if (!d)
+			return 0;
+		run u = {&r, m, steal, rate, nreq + nreq / 5, nreq / 5, 0, 0, xs};
+		des_at(d, 0, on_arrive, &u, 0);
+		while (des_step(d))
+			;
+		des_destroy(d);
+		n = u.nout;
+	}
+	qsort(xs, n, sizeof(double), cmp_double);
+	return n;
+}
+
+double svc_measure_p95(const mix *m, double steal, double per_inst_rate, size_t nreq,
+		       uint64_t seed)
+{
+	if (per_inst_rate * mix_mean_service_s(m) / (1 - steal) >= 1)
+		return INFINITY;
+	if (nreq == 0)
+		return 0;
+	double *xs = malloc(nreq * sizeof(double));
+	if (!xs)
+		return NAN;
+	size_t n = sojourns(m, steal, per_inst_rate, nreq, seed, xs);
+	double p = n ? stat_percentile_sorted(xs, n, 95) : NAN;
+	free(xs);
+	return p;
+}
+
+svc *svc_create(uint64_t seed, svc *tables_from)
 {
 	svc *s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	rng_seed(&s->r, seed);
-	s->d = des_create(1024);
-	s->cap = 8 * SVC_SAMPLE;
-	s->buf = malloc(s->cap * sizeof(lat));
-	if (!s->d || !s->buf) {
-		svc_destroy(s);
-		return NULL;
+	if (s) {
+		s->seed = seed;
+		s->tabs = tables_from ? tables_from : s;
 	}
 	return s;
 }
@@ -100,106 +155,158 @@ void svc_destroy(svc *s)
 {
 	if (!s)
 		return;
-	des_destroy(s->d);
-	free(s->buf);
+	for (size_t i = 0; i < s->ntab; i++)
+		free(s->tab[i]);
 	free(s);
 }
 
-static int reserve(svc *s, size_t more)
+static double row_rho(size_t i)
 {
-	if (s->n + more <= s->cap)
+	double xmax = -log(1 - SVC_RHO_MAX);
+	return 1 - exp(-xmax * (double)i / (SVC_NRHO - 1));
+}
+
+/* The latency table of (m, steal), measured on first use. */
+static const qtab *table(svc *s, const mix *m, double steal)
+{
+	s = s->tabs;
+	for (size_t i = 0; i < s->ntab; i++)
+		if (s->tab[i]->m == m && s->tab[i]->steal == steal)
+			return s->tab[i];
+	if (s->ntab == MAX_TABS)
+		return NULL;
+	qtab *t = malloc(sizeof(*t));
+	double *xs = malloc(SVC_TABLE_NREQ * 8 * sizeof(double));
+	double smean = mix_mean_service_s(m) / (1 - steal);
+	if (!t || !xs || smean <= 0) {
+		free(t);
+		free(xs);
+		return NULL;
+	}
+	t->m = m;
+	t->steal = steal;
+	for (size_t i = 0; i < SVC_NRHO; i++) {
+		/* Near saturation the queue relaxes slowly: simulate longer there
+		 * (up to 8x), and use the same random numbers for every row so the
+		 * table is monotone in rho (common random numbers). */
+		double rho = row_rho(i), stretch = 0.05 / (1 - rho);
+		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 8 ? 8 : stretch));
+		size_t n = sojourns(m, steal, rho / smean, nreq, s->seed, xs);
+		for (size_t j = 0; j < NQ; j++)
+			t->q[i][j] = n ? stat_percentile_sorted(xs, n, 100 * QLEV[j]) : 0;
+		/* Keep each row's quantiles monotone in rho (sampling noise). */
+		for (size_t j = 0; i > 0 && j < NQ; j++)
+			if (t->q[i][j] < t->q[i - 1][j])
+				t->q[i][j] = t->q[i - 1][j];
+	}
+	free(xs);
+	s->tab[s->ntab++] = t;
+	return t;
+}
+
+/* Latency at quantile level index j for load rho (interpolated row). */
+static double tab_q(const qtab *t, double rho, size_t j)
+{
+	if (rho > SVC_RHO_MAX) {
+		double r = rho < 0.9999 ? rho : 0.9999;
+		return t->q[SVC_NRHO - 1][j] * (1 - SVC_RHO_MAX) / (1 - r);
+	}
+	double x = -log(1 - (rho > 0 ? rho : 0)) / -log(1 - SVC_RHO_MAX) * (SVC_NRHO - 1);
+	size_t i = (size_t)x;
+	if (i >= SVC_NRHO - 1)
+		return t->q[SVC_NRHO - 1][j];
+	double f = x - (double)i;
+	return t->q[i][j] * (1 - f) + t->q[i + 1][j] * f;
+}
+
+/* P(latency <= v) for one tick: piecewise linear between table quantiles. */
+static double tick_cdf(const tick_rec *k, double v)
+{
+	v -= k->shift;
+	if (v <= 0)
 		return 0;
-	size_t nc = (s->n + more) * 2;
-	lat *nb = realloc(s->buf, nc * sizeof(lat));
-	if (!nb)
-		return VL_ENOMEM;
-	s->buf = nb;
-	s->cap = nc;
-	return 0;
+	double prev = 0;
+	for (size_t j = 0; j < NQ; j++) {
+		double q = tab_q(k->tab, k->rho, j);
+		if (v < q) {
+			double lo = j ? QLEV[j - 1] : 0;
+			return q > prev ? lo + (QLEV[j] - lo) * (v - prev) / (q - prev) : QLEV[j];
+		}
+		prev = q;
+	}
+	return 1;
+}
+
+double svc_table_p95(svc *s, const mix *m, double steal, double rho)
+{
+	const qtab *t = table(s, m, steal);
+	size_t j95 = 0;
+	while (QLEV[j95] < 0.95)
+		j95++;
+	return t ? tab_q(t, rho, j95) : NAN;
 }
 
 int svc_tick(svc *s, const svc_in *in, svc_out *out)
 {
 	double smean = mix_mean_service_s(in->m) / (1 - in->steal);
 	double work = in->rate * in->dt * smean; /* offered work, core-seconds */
-	if (reserve(s, SVC_SAMPLE + 1))
-		return VL_ENOMEM;
 	if (in->ready == 0) {
 		s->backlog += work;
-		if (in->rate > 0)
-			s->buf[s->n++] = (lat){SVC_LAT_CAP_S, in->rate * in->dt};
+		s->capped_w += in->rate * in->dt;
 		*out = (svc_out){1, INFINITY, s->backlog};
 		return 0;
 	}
+	const qtab *t = table(s, in->m, in->steal);
+	if (!t)
+		return VL_ENOMEM;
 	double lam = in->rate / in->ready, rho = lam * smean;
-	double w0 = s->backlog / in->ready;
-	if (lam > 0) {
-		run u = {&s->r, in->m, in->steal, lam, SVC_SAMPLE, 0, 0, 0, s->buf + s->n, 0, NULL};
-		u.weight = in->rate * in->dt / SVC_SAMPLE;
-		if (w0 <= 0) {
-			u.warm = SVC_WARMUP;
-			u.left += SVC_WARMUP;
-		}
-		double t0 = des_now(s->d);
-		u.free_at = t0 + w0;
-		des_at(s->d, t0, on_arrive, &u, 0);
-		while (des_step(s->d))
-			;
-		s->n += u.nout;
+	double w0 = s->backlog / in->ready, w1 = w0 + (rho - 1) * in->dt;
+	if (w1 < 0)
+		w1 = 0;
+	if (s->ntk < MAX_TICKS && in->rate > 0) {
+		/* Mean wait added by the backlog over the tick: the time-average
+		 * of the fluid level, which falls linearly (or grows). */
+		double shift = 0;
+		if (w1 > 0)
+			shift = (w0 + w1) / 2;
+		else if (w0 > 0) /* drains to 0 at w0 / (1 - rho) <= dt */
+			shift = w0 * w0 / (2 * (1 - rho) * in->dt);
+		s->tk[s->ntk++] = (tick_rec){t, in->rate * in->dt, rho < 1 ? rho : 0.9999, shift};
 	}
-	double w1 = w0 + (rho - 1) * in->dt;
-	s->backlog = w1 > 0 ? w1 * in->ready : 0;
+	s->backlog = w1 * in->ready;
 	out->rho = rho;
 	out->util = w0 > 0 || rho >= 1 ? 1.0 : rho;
-	out->backlog_s = w1 > 0 ? w1 : 0;
+	out->backlog_s = w1;
 	return 0;
-}
-
-static int by_v(const void *a, const void *b)
-{
-	double x = ((const lat *)a)->v, y = ((const lat *)b)->v;
-	return (x > y) - (x < y);
 }
 
 double svc_minute_p95(svc *s)
 {
-	if (s->n == 0)
-		return 0;
-	qsort(s->buf, s->n, sizeof(lat), by_v);
-	double tot = 0, acc = 0, p = 0;
-	for (size_t i = 0; i < s->n; i++)
-		tot += s->buf[i].w;
-	for (size_t i = 0; i < s->n; i++) {
-		acc += s->buf[i].w;
-		p = s->buf[i].v;
-		if (acc >= 0.95 * tot)
-			break;
+	double tot = s->capped_w, hi = 0;
+	for (size_t i = 0; i < s->ntk; i++) {
+		tot += s->tk[i].w;
+		double top = s->tk[i].shift + tab_q(s->tk[i].tab, s->tk[i].rho, NQ - 1);
+		if (top > hi)
+			hi = top;
 	}
-	s->n = 0;
-	return p;
-}
-
-double svc_measure_p95(const mix *m, double steal, double per_inst_rate, size_t nreq,
-		       uint64_t seed)
-{
-	if (per_inst_rate * mix_mean_service_s(m) / (1 - steal) >= 1)
-		return INFINITY;
-	if (per_inst_rate <= 0 || nreq == 0)
-		return 0;
-	rng r;
-	rng_seed(&r, seed);
-	des *d = des_create(64);
-	double *xs = malloc(nreq * sizeof(double));
-	double p = NAN;
-	if (d && xs) {
-		run u = {&r, m, steal, per_inst_rate, nreq + nreq / 5, nreq / 5, 0, 0, NULL, 0, xs};
-		des_at(d, 0, on_arrive, &u, 0);
-		while (des_step(d))
-			;
-		p = stat_percentile_exact(xs, u.nout, 95);
+	double p = 0;
+	if (tot > 0 && s->capped_w >= 0.05 * tot) {
+		p = SVC_LAT_CAP_S;
+	} else if (tot > 0) {
+		double lo = 0, target = 0.95 * tot; /* capped requests count as slow */
+		for (int it = 0; it < 60; it++) {
+			double mid = (lo + hi) / 2, f = 0;
+			for (size_t i = 0; i < s->ntk; i++)
+				f += s->tk[i].w * tick_cdf(&s->tk[i], mid);
+			if (f >= target)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		p = hi;
 	}
-	des_destroy(d);
-	free(xs);
+	s->ntk = 0;
+	s->capped_w = 0;
 	return p;
 }
 

@@ -6,19 +6,22 @@
  * with CV MIX_TYPE_CV around the type's cost). A co-located tenant that
  * steals a fraction s of the CPU stretches every service time by 1/(1-s).
  *
- * Sampling (a week at these rates is ~10^10 requests): time advances in
- * ticks (15 s). In each tick the model runs, on the DES core, a request-level
- * simulation of ONE representative instance for SVC_SAMPLE requests (after
- * SVC_WARMUP unmeasured ones when it starts empty) — i.e. the first
- * SVC_SAMPLE / (rate / N) seconds of that instance's traffic in the tick —
- * and weighs each sampled latency by the tick's requests / SVC_SAMPLE. With
- * random dispatch every instance is statistically the same, so one sample
- * stands for all. Queue state between ticks is carried as a fluid backlog:
+ * Per-interval model (a week at these rates is ~10^10 requests, too many to
+ * simulate one by one): time advances in ticks (15 s). For each (mix,
+ * steal) the model first runs, on the DES core, a request-level simulation
+ * of one instance at SVC_NRHO loads rho in [0, SVC_RHO_MAX] (SVC_TABLE_NREQ
+ * measured requests each, after a 20 % warm-up) and keeps the quantiles of
+ * its latency — a table, measured, not a formula. A tick at load rho then
+ * has the latency distribution of the table row at rho (interpolated in
+ * -ln(1 - rho); beyond SVC_RHO_MAX the last row is stretched by
+ * (1 - SVC_RHO_MAX) / (1 - rho), the heavy-traffic scaling of M/G/1), shifted
+ * by the backlog per instance, which is carried between ticks as a fluid:
  * unfinished work grows by (rho - 1) * tick when overloaded and drains by
- * (1 - rho) * tick otherwise; a sample starts with that backlog. p95 per
- * minute is the weighted 95th percentile of the minute's samples.
- * svc_reference runs the unsampled, request-level simulation of all N
- * instances; tests check the two agree on short windows (README-sim.md).
+ * (1 - rho) * tick otherwise. p95 per minute is the 95th percentile of the
+ * request-weighted mixture of the minute's tick distributions.
+ * svc_reference runs the unsampled request-level simulation of all N
+ * instances; a test checks the per-interval model against it on short
+ * windows (README-sim.md has the numbers).
  */
 #ifndef VL_DEJAVU_SVC_H
 #define VL_DEJAVU_SVC_H
@@ -28,14 +31,22 @@
 
 #include "dejavu/mix.h"
 
-#define SVC_SAMPLE 400	  /* measured requests per tick */
-#define SVC_WARMUP 200	  /* unmeasured requests when a sample starts empty */
-#define SVC_LAT_CAP_S 60.0 /* latency recorded when no instance is ready */
+#define SVC_NRHO 48		/* table rows (loads) per (mix, steal) */
+#define SVC_RHO_MAX 0.98	/* highest load simulated for the table */
+#define SVC_TABLE_NREQ 50000	/* measured requests per table row */
+#define SVC_LAT_CAP_S 60.0	/* latency recorded when no instance is ready */
 
 typedef struct svc svc;
 
-svc *svc_create(uint64_t seed);
+/* A service model; its latency tables are measured with `seed`. If
+ * tables_from is not NULL, tables are taken from (and added to) that model
+ * instead — it must outlive this one (runs of one comparison share them). */
+svc *svc_create(uint64_t seed, svc *tables_from);
 void svc_destroy(svc *s); /* accepts NULL */
+
+/* p95 latency (s) of one instance at load rho from the table of (m, steal);
+ * NAN on ENOMEM. */
+double svc_table_p95(svc *s, const mix *m, double steal, double rho);
 
 typedef struct svc_in {
 	double dt;	 /* tick length, s */
