@@ -92,10 +92,16 @@ static unsigned step_of(unsigned need)
 }
 
 /* Adaptation time of every change (sim.h). */
-static void adaptation(const sim_cfg *cfg, const trace *tr, sim_result *r)
+static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_result *r)
 {
-	size_t nc;
-	double *ch = trace_changes(tr, &nc);
+	size_t nall, skip = 0;
+	double *all = trace_changes(tr, &nall);
+	while (skip < nall && all[skip] < from_s)
+		skip++;
+	size_t nc = nall - skip;
+	double *ch = all;
+	if (all)
+		memmove(all, all + skip, nc * sizeof(double));
 	r->workload_changes = nc;
 	r->adapt_s = calloc(nc ? nc : 1, sizeof(double));
 	if (!r->adapt_s || nc == 0) {
@@ -155,7 +161,7 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
 }
 
 static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env,
-		policy *pol, sim_result *r, double *cost)
+		policy *pol, sim_result *r, size_t k_from, double *cost)
 {
 	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(env->cap));
 	fleet f = {pol->initial, NULL, 0, 0};
@@ -171,7 +177,8 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 		svc_out out;
 		if ((err = svc_tick(s, &in, &out)))
 			break;
-		c += (f.ready + f.nboot + pol->ops->overhead(pol)) * SIM_TICK_S / 3600;
+		if (k >= k_from)
+			c += (f.ready + f.nboot + pol->ops->overhead(pol)) * SIM_TICK_S / 3600;
 		if (env->need[k] > need_min)
 			need_min = env->need[k];
 		if ((k + 1) % per_min == 0) {
@@ -220,8 +227,11 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 		err = VL_EINVAL;
 		goto out;
 	}
+	/* The evaluation window starts after the learning period (sim.h). */
+	size_t k_from = env.train_s < tr->duration ? (size_t)ceil(env.train_s / SIM_TICK_S) : 0;
+	k_from -= k_from % 4; /* on a minute */
 	double cost;
-	if ((err = loop(cfg, tr, ms, &env, pol, res, &cost))) {
+	if ((err = loop(cfg, tr, ms, &env, pol, res, k_from, &cost))) {
 		vl_fail(eb, err, "out of memory");
 		goto out;
 	}
@@ -230,14 +240,15 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 		if (need[k] > peak)
 			peak = need[k];
 	res->cost_instance_hours = cost;
-	res->cost_vs_static_pct = 100 * cost / (peak * nt * SIM_TICK_S / 3600);
-	size_t viol = 0;
-	for (size_t m = 0; m < res->minutes; m++)
+	res->cost_vs_static_pct = 100 * cost / (peak * (nt - k_from) * SIM_TICK_S / 3600);
+	size_t viol = 0, m_from = k_from / 4;
+	for (size_t m = m_from; m < res->minutes; m++)
 		viol += res->p95[m] > cfg->slo_s;
-	res->slo_violation_pct = res->minutes ? 100.0 * viol / res->minutes : 0;
+	res->slo_violation_pct =
+		res->minutes > m_from ? 100.0 * viol / (res->minutes - m_from) : 0;
 	res->retunes = pol->retunes;
 	res->classes = pol->classes;
-	adaptation(cfg, tr, res);
+	adaptation(cfg, tr, k_from * SIM_TICK_S, res);
 out:
 	policy_destroy(pol);
 	free(need);

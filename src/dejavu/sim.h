@@ -10,7 +10,12 @@
  * desired count — new instances are ready SIM_BOOT_S later, removals are
  * immediate (booting ones first).
  *
- * Metrics (all over the whole trace, every policy alike):
+ * Metrics are taken over the evaluation window — from the end of the
+ * learning period (--train-days) to the end of the trace — for every policy
+ * alike, so all are compared on the same days (while DejaVu learns it runs
+ * the service under HPA, the autoscaler an operator would have had). A
+ * trace no longer than the learning period is evaluated whole (non-DejaVu
+ * policies only).
  *  - slo_violation_pct: minutes whose p95 exceeds the SLO, in % of minutes;
  *  - workload_changes: trace_changes() (rate moved 25 % or mix changed);
  *  - adaptation time of a change: from the change to the first minute with

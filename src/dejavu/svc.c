@@ -261,8 +261,12 @@ int svc_tick(svc *s, const svc_in *in, svc_out *out)
 		return VL_ENOMEM;
 	double lam = in->rate / in->ready, rho = lam * smean;
 	double w0 = s->backlog / in->ready, w1 = w0 + (rho - 1) * in->dt;
+	if (w0 > SVC_TIMEOUT_S)
+		w0 = SVC_TIMEOUT_S;
 	if (w1 < 0)
 		w1 = 0;
+	if (w1 > SVC_TIMEOUT_S)
+		w1 = SVC_TIMEOUT_S;
 	if (s->ntk < MAX_TICKS && in->rate > 0) {
 		/* Mean wait added by the backlog over the tick: the time-average
 		 * of the fluid level, which falls linearly (or grows). */

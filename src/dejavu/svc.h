@@ -17,7 +17,7 @@
  * (1 - SVC_RHO_MAX) / (1 - rho), the heavy-traffic scaling of M/G/1), shifted
  * by the backlog per instance, which is carried between ticks as a fluid:
  * unfinished work grows by (rho - 1) * tick when overloaded and drains by
- * (1 - rho) * tick otherwise. p95 per minute is the 95th percentile of the
+ * (1 - rho) * tick otherwise, capped at SVC_TIMEOUT_S. p95 per minute is the 95th percentile of the
  * request-weighted mixture of the minute's tick distributions.
  * svc_reference runs the unsampled request-level simulation of all N
  * instances; a test checks the per-interval model against it on short
@@ -35,6 +35,10 @@
 #define SVC_RHO_MAX 0.98	/* highest load simulated for the table */
 #define SVC_TABLE_NREQ 50000	/* measured requests per table row */
 #define SVC_LAT_CAP_S 60.0	/* latency recorded when no instance is ready */
+/* Clients give up after this long (a common HTTP client/LB timeout): queued
+ * work beyond it per instance is dropped rather than served minutes late,
+ * so an overload is bounded the way real front ends bound it. */
+#define SVC_TIMEOUT_S 10.0
 
 typedef struct svc svc;
 
