@@ -176,7 +176,7 @@ static const qtab *table(svc *s, const mix *m, double steal)
 	if (s->ntab == MAX_TABS)
 		return NULL;
 	qtab *t = malloc(sizeof(*t));
-	double *xs = malloc(SVC_TABLE_NREQ * 8 * sizeof(double));
+	double *xs = malloc(SVC_TABLE_NREQ * 12 * sizeof(double));
 	double smean = mix_mean_service_s(m) / (1 - steal);
 	if (!t || !xs || smean <= 0) {
 		free(t);
@@ -187,10 +187,10 @@ static const qtab *table(svc *s, const mix *m, double steal)
 	t->steal = steal;
 	for (size_t i = 0; i < SVC_NRHO; i++) {
 		/* Near saturation the queue relaxes slowly: simulate longer there
-		 * (up to 8x), and use the same random numbers for every row so the
+		 * (up to 12x), and use the same random numbers for every row so the
 		 * table is monotone in rho (common random numbers). */
-		double rho = row_rho(i), stretch = 0.05 / (1 - rho);
-		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 8 ? 8 : stretch));
+		double rho = row_rho(i), stretch = 0.2 / (1 - rho);
+		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 12 ? 12 : stretch));
 		size_t n = sojourns(m, steal, rho / smean, nreq, s->seed, xs);
 		for (size_t j = 0; j < NQ; j++)
 			t->q[i][j] = n ? stat_percentile_sorted(xs, n, 100 * QLEV[j]) : 0;

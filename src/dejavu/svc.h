@@ -31,7 +31,7 @@
 
 #include "dejavu/mix.h"
 
-#define SVC_NRHO 48		/* table rows (loads) per (mix, steal) */
+#define SVC_NRHO 40		/* table rows (loads) per (mix, steal) */
 #define SVC_RHO_MAX 0.98	/* highest load simulated for the table */
 #define SVC_TABLE_NREQ 50000	/* measured requests per table row */
 #define SVC_LAT_CAP_S 60.0	/* latency recorded when no instance is ready */
