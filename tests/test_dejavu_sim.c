@@ -218,7 +218,7 @@ static void test_service_model_vs_reference(void **state)
 	} cases[] = {{"browse", 0.5}, {"browse", 0.85}, {"mixed", 0.7}, {"write-heavy", 0.9}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const mix *m = mix_set_find(ms, cases[i].mix);
-		unsigned n = 4;
+		unsigned n = 2;
 		double rate = cases[i].rho / mix_mean_service_s(m) * n;
 		svc *s = svc_create(11, cap_tables(shared));
 		svc_in in = {SIM_TICK_S, rate, m, 0, n};
