@@ -47,6 +47,12 @@
 #define DJ_CONFIRM 2	   /* unknown windows in a row before tuning */
 #define DJ_MAX_SIG 8
 #define DJ_SERVICE "svc"
+/* Sizing for the reaction delay: an allocation decided now is in place one
+ * boot time later and stays until the next window, so DejaVu sizes for the
+ * highest rate of the last DJ_HOLD windows (the 5-minute scale-down
+ * stabilization HPA uses too) or the current trend extrapolated over
+ * window + boot, whichever is higher. */
+#define DJ_HOLD 5
 
 typedef struct win_rec {
 	sig s;
@@ -72,6 +78,8 @@ typedef struct dj {
 	int bucket;
 	double per_rps_fallback; /* most conservative instances per req/s known */
 	double last_rate;
+	double hist[DJ_HOLD]; /* rates of the last windows, newest at hist_i - 1 */
+	size_t hist_i, hist_n;
 	/* tuning job */
 	int tuning, tune_new;
 	double tune_done;
@@ -176,6 +184,23 @@ static unsigned scaled(const memo_alloc *a, double rate)
 	return n < 1 ? 1 : n > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)n;
 }
 
+/* The rate to size for (DJ_HOLD above); records `rate` as the newest. */
+static double plan_rate(dj *d, double rate)
+{
+	double prev = d->hist_n ? d->hist[(d->hist_i + DJ_HOLD - 1) % DJ_HOLD] : rate;
+	d->hist[d->hist_i] = rate;
+	d->hist_i = (d->hist_i + 1) % DJ_HOLD;
+	if (d->hist_n < DJ_HOLD)
+		d->hist_n++;
+	double hi = rate;
+	for (size_t i = 0; i < d->hist_n; i++)
+		if (d->hist[i] > hi)
+			hi = d->hist[i];
+	double ahead = (DJ_WINDOW_S + d->base.env->boot_s) / DJ_WINDOW_S;
+	double trend = rate + ahead * (rate - prev);
+	return trend > hi ? trend : hi;
+}
+
 static void note_fallback(dj *d, const memo_alloc *a)
 {
 	double per = a->instances / a->tuned_rate_rps;
@@ -270,7 +295,8 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 	const pol_env *e = d->base.env;
 	double dist;
 	int c = learn_classify(d->model, &w->s, &dist);
-	d->last_rate = w->rate;
+	double rate = plan_rate(d, w->rate);
+	d->last_rate = rate;
 	if (c == LEARN_UNKNOWN) {
 		if (d->npend < DJ_MAX_SIG)
 			d->pend[d->npend++] = w->s;
@@ -279,7 +305,7 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 		if (++d->streak >= DJ_CONFIRM)
 			start_tuning(d, w, -1, 0, 0, o->t);
 		/* Meanwhile: the most conservative allocation per req/s known. */
-		unsigned fb = (unsigned)ceil(d->per_rps_fallback * w->rate);
+		unsigned fb = (unsigned)ceil(d->per_rps_fallback * rate);
 		d->desired = fb > d->desired ? fb : d->desired;
 		return;
 	}
@@ -294,14 +320,14 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 	memo_alloc a;
 	memo_key_set(&key, DJ_SERVICE, c, d->bucket);
 	if (memo_get(d->memo, &key, &a, o->t) == 0) {
-		d->desired = scaled(&a, w->rate);
+		d->desired = scaled(&a, rate);
 		return;
 	}
 	/* (class, bucket) never tuned: use the class's isolated entry scaled by
 	 * the index while the tuner measures the real thing in production. */
 	memo_key_set(&key, DJ_SERVICE, c, 0);
 	if (memo_get(d->memo, &key, &a, o->t) == 0)
-		d->desired = scaled(&a, w->rate / (index > 0.2 ? index : 0.2));
+		d->desired = scaled(&a, rate / (index > 0.2 ? index : 0.2));
 	if (!d->tuning)
 		start_tuning(d, w, c, d->bucket, trace_steal_at(e->tr, o->t - 1), o->t);
 }
