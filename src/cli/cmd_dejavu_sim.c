@@ -94,8 +94,8 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 /* Runs every policy on both generated traces; rows and headline ratios. */
-static json_t *compare_json(uint64_t seed, double days, double train_days, const mix_set *ms,
-			    int quiet, vl_errbuf *eb)
+static json_t *compare_json(uint64_t seed, double days, double train_days, double slo,
+			    const mix_set *ms, int quiet, vl_errbuf *eb)
 {
 	static const char *const traces[] = {"hotmail-like", "messenger-like"};
 	json_t *rows = json_array();
@@ -105,6 +105,7 @@ static json_t *compare_json(uint64_t seed, double days, double train_days, const
 	progress_init(&p, stderr, "dejavu compare", quiet);
 	sim_cfg cfg;
 	sim_cfg_default(&cfg);
+	cfg.slo_s = slo;
 	cap *c = cap_create(cfg.slo_s, seed); /* latency tables shared by all runs */
 	for (size_t ti = 0; ti < 2; ti++) {
 		trace *tr = c ? trace_generate(traces[ti], days, seed + ti, ms, eb) : NULL;
@@ -147,9 +148,10 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *mixes = NULL;
-	double days = 7, train_days = 1;
+	double days = 7, train_days = 1, slo = SIM_SLO_S;
 	const cli_opt opts[] = {
 		{"days", OPT_DOUBLE, &days, "N", "days per trace (default 7)", 0.1, 28, NULL},
+		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10, NULL},
 		{"train-days", OPT_DOUBLE, &train_days, "N", "DejaVu's learning period (default 1)", 0.01, 27, NULL},
 		{"mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV)", CLI_NOBOUND, NULL},
 		CLI_END,
@@ -163,7 +165,7 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	if (!ms)
 		return rc;
 	vl_errbuf eb;
-	json_t *j = compare_json(g.seed, days, train_days, ms, g.quiet, &eb);
+	json_t *j = compare_json(g.seed, days, train_days, slo, ms, g.quiet, &eb);
 	mix_set_destroy(ms);
 	if (!j)
 		return cli_fail(cmd, "%s", eb.msg);
