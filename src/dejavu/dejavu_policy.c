@@ -43,7 +43,8 @@
 #define DJ_NOISE 0.03	   /* relative noise of a per-request metric per window */
 #define DJ_PERF_NOISE 0.02 /* noise of a CPU-seconds-per-request measurement */
 #define DJ_PROBE_S 30.0	   /* one tuner probe: 30 s of replayed traffic */
-#define DJ_PROBE_NREQ 20000
+#define DJ_PROBE_MIN 5000  /* requests a probe measures at least ... */
+#define DJ_PROBE_MAX 200000 /* ... and at most (simulation time) */
 #define DJ_CONFIRM 2	   /* unknown windows in a row before tuning */
 #define DJ_MAX_SIG 8
 #define DJ_SERVICE "svc"
@@ -100,7 +101,11 @@ typedef struct probe_ctx {
 static int probe(void *ctx, const memo_alloc *a, double *p95)
 {
 	probe_ctx *c = ctx;
-	*p95 = svc_measure_p95(c->m, c->steal, c->rate / a->instances, DJ_PROBE_NREQ, (*c->seed)++);
+	/* A probe sees what one instance serves in DJ_PROBE_S: a short probe
+	 * near saturation would under-read the tail. */
+	double per = c->rate / a->instances, nreq = per * DJ_PROBE_S;
+	nreq = nreq < DJ_PROBE_MIN ? DJ_PROBE_MIN : nreq > DJ_PROBE_MAX ? DJ_PROBE_MAX : nreq;
+	*p95 = svc_measure_p95(c->m, c->steal, per, (size_t)nreq, (*c->seed)++);
 	return isnan(*p95) ? VL_ENOMEM : 0;
 }
 
