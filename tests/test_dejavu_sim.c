@@ -537,6 +537,19 @@ static void test_cli(void **state)
 	assert_non_null(strstr(o1, "\"workload_changes\": 2"));
 	free(o1);
 	free(o2);
+	/* compare: one row per trace x policy and the two headline ratios. */
+	o1 = vl_run_cli("dejavu compare --days 1.2 --json --quiet", &st, NULL);
+	assert_int_equal(st, 0);
+	const char *ckeys[] = {"\"rows\"", "\"adaptation_speedup_vs_rightscale\"",
+			       "\"cost_saving_vs_static_pct\"", "\"policy\": \"oracle\"",
+			       "\"trace\": \"messenger-like\""};
+	for (size_t i = 0; i < 5; i++)
+		assert_non_null(strstr(o1, ckeys[i]));
+	size_t rows = 0;
+	for (const char *q = o1; (q = strstr(q, "\"retunes\"")); q++)
+		rows++;
+	assert_int_equal(rows, 10);
+	free(o1);
 	unlink(bad);
 	unlink(good);
 	unlink(mixes);
