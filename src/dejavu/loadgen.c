@@ -17,6 +17,9 @@
 #include "core/stats.h"
 #include "dejavu/net.h"
 
+/* Requests above this many bytes are POSTs with a body (uploads). */
+#define POST_ABOVE 2048
+
 enum { L_FREE, L_CONNECTING, L_IDLE, L_BUSY };
 
 typedef struct lconn {
@@ -240,8 +243,12 @@ static int build_requests(lg *g, vl_errbuf *eb)
 			return vl_fail(eb, VL_EINVAL, "no mix named '%s'", g->cfg->phases[p].mix);
 		for (size_t t = 0; t < m->ntypes; t++) {
 			const mix_type *ty = &m->types[t];
-			size_t body = ty->req_bytes > 200 ? (size_t)ty->req_bytes - 120 : 0;
-			char *s = malloc(256 + body);
+			/* Big requests carry a body (POST); small ones pad a header
+			 * so the bytes on the wire match req_bytes either way. */
+			size_t want = ty->req_bytes > 80 ? (size_t)ty->req_bytes : 80;
+			size_t body = want > POST_ABOVE ? want - 100 : 0;
+			size_t pad = body ? 0 : want - 80;
+			char *s = malloc(256 + body + pad);
 			if (!s)
 				return vl_fail(eb, VL_ENOMEM, "out of memory");
 			int n;
@@ -249,11 +256,14 @@ static int build_requests(lg *g, vl_errbuf *eb)
 				n = snprintf(s, 256, "POST /r/%s HTTP/1.1\r\nHost: virtlab\r\n"
 					     "Content-Length: %zu\r\n\r\n", ty->name, body);
 			else
-				n = snprintf(s, 256, "GET /r/%s HTTP/1.1\r\nHost: virtlab\r\n\r\n",
+				n = snprintf(s, 256, "GET /r/%s HTTP/1.1\r\nHost: virtlab\r\nX-Pad: ",
 					     ty->name);
-			memset(s + n, 'b', body);
+			memset(s + n, 'b', body + pad);
+			n += (int)(body + pad);
+			if (!body)
+				n += sprintf(s + n, "\r\n\r\n");
 			g->reqs[p][t] = s;
-			g->req_len[p][t] = (size_t)n + body;
+			g->req_len[p][t] = (size_t)n;
 		}
 	}
 	return 0;

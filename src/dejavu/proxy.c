@@ -315,11 +315,11 @@ static void count_features(dvproxy *px, conn *c)
 		s->method_post++;
 	else
 		s->method_other++;
-	/* Path class = first segment of the path, without query. */
+	/* Path class = the path without its query, cut at 23 bytes. */
 	char seg[24];
 	const char *p = c->path[0] == '/' ? c->path + 1 : c->path;
 	size_t k = 0;
-	while (p[k] && p[k] != '/' && p[k] != '?' && k < sizeof(seg) - 1) {
+	while (p[k] && p[k] != '?' && k < sizeof(seg) - 1) {
 		seg[k] = p[k];
 		k++;
 	}
@@ -704,6 +704,11 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 
 /* ---- control endpoints ---- */
 
+static double fin(double x)
+{
+	return x == x ? x : 0.0; /* an empty window has no percentiles */
+}
+
 static void internal_request(dvproxy *px, conn *c)
 {
 	const char *body = c->in.p + c->parsed - c->body_bytes;
@@ -730,11 +735,11 @@ static void internal_request(dvproxy *px, conn *c)
 			"bytes_in", (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
 			"get", (json_int_t)s->method_get, "post", (json_int_t)s->method_post, "other",
 			(json_int_t)s->method_other, "paths", paths, "fraction", px->cfg.fraction,
-			"window", "n", (json_int_t)hist_count(px->lat), "mean_s", hist_mean(px->lat),
-			"p50_s", hist_percentile(px->lat, 50), "p95_s", hist_percentile(px->lat, 95),
-			"p99_s", hist_percentile(px->lat, 99), "profiler_window", "n",
-			(json_int_t)hist_count(px->plat), "p50_s", hist_percentile(px->plat, 50),
-			"p95_s", hist_percentile(px->plat, 95));
+			"window", "n", (json_int_t)hist_count(px->lat), "mean_s", fin(hist_mean(px->lat)),
+			"p50_s", fin(hist_percentile(px->lat, 50)), "p95_s", fin(hist_percentile(px->lat, 95)),
+			"p99_s", fin(hist_percentile(px->lat, 99)), "profiler_window", "n",
+			(json_int_t)hist_count(px->plat), "p50_s", fin(hist_percentile(px->plat, 50)),
+			"p95_s", fin(hist_percentile(px->plat, 95)));
 		char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		hist_reset(px->lat);
