@@ -9,8 +9,10 @@
  */
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "dejavu/demo.h"
 #include "dejavu/loadgen.h"
 #include "dejavu/mix.h"
 #include "dejavu/net.h"
@@ -219,6 +221,38 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, j);
 }
 
+static int demo_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	double duration = 120, fraction = 0.1, slo = 0.030;
+	const char *memo_path = NULL;
+	const cli_opt opts[] = {
+		{"duration", OPT_DURATION, &duration, "DUR", "whole trace; phases scale with it (default 120s)", 20, 3600, NULL},
+		{"fraction", OPT_PERCENT, &fraction, "F", "share duplicated to the profiler (default 0.1)", 0.01, 1, NULL},
+		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency objective (default 30ms)", 1e-4, 10, NULL},
+		{"memo", OPT_STRING, &memo_path, "FILE", "memo table (SQLite); default: a temporary file", CLI_NOBOUND, NULL},
+		CLI_END,
+	};
+	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
+	if (rc != CLI_GO)
+		return rc;
+	char exe[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return cli_fail(cmd, "cannot find my own executable");
+	exe[n] = '\0';
+	catch_signals();
+	dvdemo_cfg c = {exe, duration, fraction, slo, memo_path, g.seed, &stop_flag};
+	json_t *res = NULL;
+	vl_errbuf eb = {{0}};
+	if (!g.quiet)
+		fprintf(stderr, "virtlab dejavu demo: running for %.0f s ...\n", duration);
+	int err = dvdemo_run(&c, &res, &eb);
+	if (err)
+		return cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : vl_strerror(err));
+	return cli_emit(cmd, &g, res);
+}
+
 const cli_cmd dejavu_cmds[] = {
 	{"dejavu proxy", "HTTP/1.1 reverse proxy duplicating a fraction F to a profiler", NULL,
 	 "Event-driven (epoll) proxy with keep-alive. Every request goes to a production\n"
@@ -241,6 +275,13 @@ const cli_cmd dejavu_cmds[] = {
 	 "and per phase.",
 	 "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s --json",
 	 load_run},
+	{"dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace", NULL,
+	 "Production service on CPU 0, profiling instance, proxy and load generator on\n"
+	 "CPU 1, each in its own cgroup; the controller learns two workload classes,\n"
+	 "then meets a known class (tune once, reuse after), an unknown one (tune, new\n"
+	 "class) and a noisy neighbour (interference index, tuned per bucket). Prints\n"
+	 "every adaptation. Needs root (cgroups) and 2 CPUs.",
+	 "virtlab dejavu demo --duration 60s --json", demo_run},
 	{0},
 };
 

@@ -74,7 +74,11 @@ static unsigned inst(const memo_alloc *a)
 static int cg_apply(void *impl, const memo_alloc *a, vl_errbuf *eb)
 {
 	dvcg *g = impl;
-	int err = dvcg_set_quota(g, a->cpu_quota > 0 ? a->cpu_quota * inst(a) : 0, eb);
+	double cores = a->cpu_quota > 0 ? a->cpu_quota * inst(a) : 0;
+	int err = dvcg_set_quota(g, cores, eb);
+	if (!err)
+		err = dvcg_set_shares(g, (unsigned)((cores > 0 ? cores : 1.0) * DVACT_SHARES_PER_CORE),
+				      eb);
 	if (!err)
 		err = dvcg_set_mem(g, a->mem_mb > 0 ? a->mem_mb * inst(a) : 0, eb);
 	return err;

@@ -2,9 +2,11 @@
  * actuator.h — how DejaVu applies an allocation (memo.h memo_alloc) to the
  * service: one small interface, three implementations.
  *
- *   cgroup   CPU quota (instances x cpu_quota cores per CFS period), memory
- *            limit (instances x mem_mb) and cpuset of one control group
- *            (cgroup.h) holding the service's processes.
+ *   cgroup   CPU quota (instances x cpu_quota cores per CFS period) with a
+ *            CPU weight in proportion (DVACT_SHARES_PER_CORE per core, so
+ *            an allocation is a reservation when CPUs are contended, not
+ *            only a cap), and a memory limit (instances x mem_mb), on one
+ *            control group (cgroup.h) holding the service's processes.
  *   process  scale-out: starts or stops `virtlab dejavu service` instances
  *            on consecutive ports and tells the proxy the new backend list
  *            (POST /__dejavu/backends) before stopping any, so no request
@@ -24,6 +26,11 @@
 #include "core/error.h"
 #include "dejavu/cgroup.h"
 #include "dejavu/memo.h"
+
+/* CPU weight per allocated core: 4 x the kernel's default 1024, so a
+ * group holding 1 core outweighs a default-weight neighbour 4:1 and one
+ * holding 0.25 core weighs the same as it. */
+#define DVACT_SHARES_PER_CORE 4096
 
 typedef struct dvact dvact;
 

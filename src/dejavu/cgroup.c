@@ -250,6 +250,18 @@ int dvcg_set_quota(dvcg *g, double cores, vl_errbuf *eb)
 	return write_str(g->path[0], "cpu.cfs_quota_us", b, eb);
 }
 
+int dvcg_set_shares(dvcg *g, unsigned shares, vl_errbuf *eb)
+{
+	char b[32];
+	if (g->version == 2) {
+		unsigned w = shares * 100 / 1024;
+		snprintf(b, sizeof(b), "%u", w < 1 ? 1 : w > 10000 ? 10000 : w);
+		return write_str(g->path[0], "cpu.weight", b, eb);
+	}
+	snprintf(b, sizeof(b), "%u", shares < 2 ? 2 : shares > 262144 ? 262144 : shares);
+	return write_str(g->path[0], "cpu.shares", b, eb);
+}
+
 int dvcg_set_mem(dvcg *g, double mb, vl_errbuf *eb)
 {
 	char b[64];
@@ -276,12 +288,14 @@ int dvcg_read(dvcg *g, dvcg_sample *s)
 		stat_key(cpu, "cpu.stat", "throttled_usec", &tus);
 		s->cpu_ns = us * 1000;
 		s->throttled_ns = tus * 1000;
-		read_u64(mem, "memory.current", &s->mem_bytes);
+		stat_key(mem, "memory.stat", "anon", &s->mem_bytes);
 	} else {
 		if (g->path[1][0])
 			read_u64(g->path[1], "cpuacct.usage", &s->cpu_ns);
 		stat_key(cpu, "cpu.stat", "throttled_time", &s->throttled_ns);
-		read_u64(mem, "memory.usage_in_bytes", &s->mem_bytes);
+		/* Not usage_in_bytes: it counts the page cache a write-heavy
+		 * phase leaves behind, which would mark later phases as new. */
+		stat_key(mem, "memory.stat", "total_rss", &s->mem_bytes);
 	}
 	stat_key(cpu, "cpu.stat", "nr_periods", &s->nr_periods);
 	stat_key(cpu, "cpu.stat", "nr_throttled", &s->nr_throttled);

@@ -29,7 +29,7 @@
 
 #define READ_CHUNK 16384
 #define OUT_CAP (1u << 20)	 /* client output buffered before back-pressure */
-#define PROF_MAX 64		 /* profiler pool upper bound */
+#define PROF_MAX 256		 /* profiler pool upper bound */
 #define PROF_RETRY_S 0.2	 /* after a refused profiler connect, drop copies this long */
 #define TICK_MS 50		 /* timeout scan period */
 
@@ -842,7 +842,7 @@ void dvproxy_cfg_default(dvproxy_cfg *c)
 	c->backend_timeout_s = 30;
 	c->max_header = 8192;
 	c->max_body = 1u << 20;
-	c->profiler_conns = 8;
+	c->profiler_conns = 64;
 	c->seed = 1;
 }
 
@@ -857,7 +857,7 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		goto err;
 	px->cfg = *cfg;
 	if (px->cfg.profiler_conns < 1 || px->cfg.profiler_conns > PROF_MAX)
-		px->cfg.profiler_conns = 8;
+		px->cfg.profiler_conns = 64;
 	rng_seed(&px->r, cfg->seed);
 	px->lat = hist_create(1e-6, 7);
 	px->plat = hist_create(1e-6, 7);

@@ -67,8 +67,9 @@ typedef struct dvproxy_stats {
 typedef struct dvproxy dvproxy;
 
 /* Fills c with defaults: listen 127.0.0.1:0, no backend, F = 0.1, request
- * timeout 5 s, idle 30 s, backend 30 s, 8 KiB headers, 1 MiB bodies, 8
- * profiler connections, seed 1. */
+ * timeout 5 s, idle 30 s, backend 30 s, 8 KiB headers, 1 MiB bodies, 64
+ * profiler connections (as many as a load generator's, so an overloaded
+ * profiler shows queueing rather than drops), seed 1. */
 void dvproxy_cfg_default(dvproxy_cfg *c);
 
 /* Binds the listener. NULL with eb explained on failure. */
