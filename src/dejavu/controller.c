@@ -15,11 +15,18 @@
 
 #define MAX_TRAIN 4096
 #define UNKNOWN_WINDOWS 2 /* consecutive unknown windows before tuning */
-#define MISS_WINDOWS 2
+#define MISS_WINDOWS 2	  /* SLO misses in the last MISS_SPAN windows before */
+#define MISS_SPAN 3	  /* blaming a neighbour */
+/* Windows after a new allocation in which SLO misses are not blamed on
+ * anyone: the backlog queued under the old allocation drains first. */
+#define GRACE_WINDOWS 3
 /* The tuner aims at this share of the SLO: a probe lasts about a second,
  * so its p95 is noisy, and production adds the neighbour-free variance
  * the profiler does not see. */
-#define TUNE_HEADROOM 0.5	  /* consecutive SLO misses before blaming a neighbour */
+#define TUNE_HEADROOM 0.5
+/* Highest CPU utilization of its quota a tuned allocation may run at:
+ * M/G/1 waiting grows as rho / (1 - rho), 3x the service time at 0.75. */
+#define TUNE_MAX_UTIL 0.75	  /* consecutive SLO misses before blaming a neighbour */
 
 /*
  * Novelty guard, an adapter beside learn.h: feature selection drops the
@@ -36,10 +43,19 @@
 static const char *const novel_watch[] = {"wkb_per_req", "rkb_per_req", "get_frac",
 					  "req_bytes", "resp_bytes", NULL};
 
+/* Novel classes (those a watched metric set apart) are kept here, not
+ * in the learnt model: added there they would sit, in the selected
+ * features, next to the classes they differ from only in the watched
+ * metrics, and capture their signatures. Their ids start at NOVEL_ID0. */
+#define NOVEL_ID0 100
+#define NOVEL_MAX 16
+
 typedef struct novelty {
 	size_t n;
 	char name[SIG_MAX_METRICS][SIG_NAME_MAX];
-	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS];
+	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* training */
+	size_t ncls;
+	double cmean[NOVEL_MAX][SIG_MAX_METRICS], csd[NOVEL_MAX][SIG_MAX_METRICS];
 } novelty;
 
 typedef struct ctl {
@@ -52,7 +68,8 @@ typedef struct ctl {
 	size_t ntrain;
 	sig pending[UNKNOWN_WINDOWS];
 	int npending;
-	int cur_cls, cur_bucket, misses;
+	int cur_cls, cur_bucket, grace;
+	unsigned miss_bits; /* last windows' SLO misses, newest in bit 0 */
 	memo_alloc cur;
 	double capacity; /* emulated capacity share while tuning */
 	vl_errbuf *eb;
@@ -85,16 +102,50 @@ static void novelty_fit(ctl *k)
 	}
 }
 
+/* Do s's watched metrics fit means m / deviations sd? */
+static int fits(const novelty *nv, const sig *s, const double *m, const double *sd)
+{
+	for (size_t i = 0; i < nv->n; i++) {
+		double v;
+		if (sig_get(s, nv->name[i], &v))
+			continue;
+		if (fabs(v - m[i]) > NOVEL_SD * sd[i] + NOVEL_REL * fabs(m[i]) + NOVEL_ABS)
+			return 0;
+	}
+	return 1;
+}
+
 static int novel(const ctl *k, const sig *s)
 {
-	for (size_t i = 0; i < k->nov.n; i++) {
-		double v, m = k->nov.mean[i];
-		if (sig_get(s, k->nov.name[i], &v))
-			continue;
-		if (fabs(v - m) > NOVEL_SD * k->nov.sd[i] + NOVEL_REL * fabs(m) + NOVEL_ABS)
-			return 1;
+	return !fits(&k->nov, s, k->nov.mean, k->nov.sd);
+}
+
+/* The novel class s belongs to, or LEARN_UNKNOWN. */
+static int novel_class(const ctl *k, const sig *s)
+{
+	for (size_t c = 0; c < k->nov.ncls; c++)
+		if (fits(&k->nov, s, k->nov.cmean[c], k->nov.csd[c]))
+			return NOVEL_ID0 + (int)c;
+	return LEARN_UNKNOWN;
+}
+
+/* A novel class from n signatures; its id or VL_ERANGE. */
+static int novel_add(ctl *k, const sig *ss, size_t n)
+{
+	novelty *nv = &k->nov;
+	if (nv->ncls >= NOVEL_MAX)
+		return VL_ERANGE;
+	size_t c = nv->ncls++;
+	for (size_t i = 0; i < nv->n; i++) {
+		double sum = 0, sq = 0, v;
+		for (size_t j = 0; j < n; j++)
+			if (!sig_get(&ss[j], nv->name[i], &v))
+				sum += v, sq += v * v;
+		nv->cmean[c][i] = sum / (double)n;
+		double var = sq / (double)n - nv->cmean[c][i] * nv->cmean[c][i];
+		nv->csd[c][i] = var > 0 ? sqrt(var) : 0;
 	}
-	return 0;
+	return NOVEL_ID0 + (int)c;
 }
 
 void dvctl_cfg_default(dvctl_cfg *c)
@@ -152,18 +203,21 @@ static int measure(void *ctx, const memo_alloc *a, double *p95)
 		return err;
 	dvprof_snap s0, s1;
 	nap(c->probe_s * 0.25); /* let the queue settle at the new quota */
-	if ((err = dvprof_snap_take(&c->proxy, NULL, 0, &s0, k->eb)))
+	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s0, k->eb)))
 		return err;
 	account(k, &s0);
 	nap(c->probe_s);
-	if ((err = dvprof_snap_take(&c->proxy, NULL, 0, &s1, k->eb)))
+	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s1, k->eb)))
 		return err;
 	account(k, &s1);
 	uint64_t sent = s1.dup_done - s0.dup_done, want = s1.requests - s0.requests;
-	/* Copies the profiler could not take are lost work: it is overloaded
-	 * (a pool of busy connections drops copies instead of queueing). */
-	*p95 = s1.win_prof_n < 5 || (double)sent < 0.99 * (double)want ? INFINITY
-									: s1.win_prof_p95_s;
+	double util = (double)(s1.cg.cpu_ns - s0.cg.cpu_ns) * 1e-9 / (s1.t - s0.t) / q;
+	/* A probe lasts about a second: a queue near saturation has not grown
+	 * yet, so an allocation used above TUNE_MAX_UTIL fails outright. Copies
+	 * the profiler could not take are lost work too. */
+	*p95 = s1.win_prof_n < 5 || (double)sent < 0.99 * (double)want || util > TUNE_MAX_UTIL
+		       ? INFINITY
+		       : s1.win_prof_p95_s;
 	return 0;
 }
 
@@ -232,7 +286,8 @@ static int adopt(ctl *k, int cls, int known, const sig *s, double since)
 		return err;
 	k->cur_cls = cls;
 	k->cur_bucket = 0;
-	k->misses = 0;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
 	emit(k, cls, known, action, 0, 1.0, probes, since);
 	return 0;
 }
@@ -264,7 +319,8 @@ static int interference(ctl *k, const dvprof_snap *s, double since)
 	if ((err = apply(k, &a)))
 		return err;
 	k->cur_bucket = bucket;
-	k->misses = 0;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
 	emit(k, k->cur_cls, 1, action, bucket, index, probes, since);
 	return 0;
 }
@@ -276,7 +332,6 @@ static int train(ctl *k)
 		return VL_EINVAL;
 	k->r->ntrained = (unsigned)learn_ntrained(k->model);
 	novelty_fit(k);
-	if (getenv("DV_DEBUG")) { for (size_t i = 0; i < learn_nfeatures(k->model); i++) fprintf(stderr, "feat %s %.2f\n", learn_feature(k->model, i), learn_feature_score(k->model, i)); for (size_t i = 0; i < k->nov.n; i++) fprintf(stderr, "nov %s %.3g %.3g\n", k->nov.name[i], k->nov.mean[i], k->nov.sd[i]); }
 	k->r->silhouette = learn_silhouette(k->model);
 	return 0;
 }
@@ -295,15 +350,16 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 		return err;
 	double dist;
 	int cls = learn_classify(k->model, s, &dist);
-	if (getenv("DV_DEBUG")) { fprintf(stderr, "t=%.1f cls=%d d=%.2f nov=%d:", now, cls, dist, novel(k, s)); for (size_t i = 0; i < s->n; i++) fprintf(stderr, " %s=%.3g", s->name[i], s->v[i]); fprintf(stderr, "\n"); }
-	if (cls != LEARN_UNKNOWN && novel(k, s))
-		cls = LEARN_UNKNOWN;
+	int is_novel = novel(k, s);
+	if (is_novel)
+		cls = novel_class(k, s);
 
 	if (cls == LEARN_UNKNOWN) {
 		k->pending[k->npending++] = *s;
 		if (k->npending < UNKNOWN_WINDOWS)
 			return 0;
-		int id = learn_add_class(k->model, k->pending, (size_t)k->npending);
+		int id = is_novel ? novel_add(k, k->pending, (size_t)k->npending)
+				  : learn_add_class(k->model, k->pending, (size_t)k->npending);
 		k->npending = 0;
 		double since = k->pending[0].t_start;
 		if (id < 0)
@@ -313,12 +369,14 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 	k->npending = 0;
 	if (cls != k->cur_cls)
 		return adopt(k, cls, 1, s, s->t_start);
-	if (cur->win_n > 0 && cur->win_p95_s > k->c->slo_p95_s && k->cur.tuned_p95_s > 0) {
-		if (++k->misses >= MISS_WINDOWS)
-			return interference(k, cur, s->t_start);
-	} else {
-		k->misses = 0;
+	if (k->grace > 0) {
+		k->grace--;
+		return 0;
 	}
+	int miss = cur->win_n > 0 && cur->win_p95_s > k->c->slo_p95_s && k->cur.tuned_p95_s > 0;
+	k->miss_bits = ((k->miss_bits << 1) | (unsigned)miss) & ((1u << MISS_SPAN) - 1);
+	if (miss && __builtin_popcount(k->miss_bits) >= MISS_WINDOWS)
+		return interference(k, cur, s->t_start);
 	return 0;
 }
 

@@ -94,7 +94,6 @@ int dvprof_signature(const dvprof_snap *a, const dvprof_snap *b, sig *out)
 	sig_set(out, "rkb_per_req", (double)(b->rchar - a->rchar) / 1024.0 / n);
 	sig_set(out, "throttle_frac",
 		periods > 0 ? (double)(b->cg.nr_throttled - a->cg.nr_throttled) / periods : 0);
-	sig_set(out, "mem_mb", (double)b->cg.mem_bytes / 1048576.0);
 	sig_set(out, "req_bytes", (double)(b->bytes_in - a->bytes_in) / reqs);
 	sig_set(out, "resp_bytes", (double)(b->bytes_out - a->bytes_out) / reqs);
 	sig_set(out, "get_frac", (double)(b->get - a->get) / reqs);

@@ -17,8 +17,13 @@
  * Signature metrics, per profiled request unless said otherwise:
  *   cpu_us_per_req, faults_per_req, majfaults_per_req, ctxsw_per_req,
  *   wkb_per_req, rkb_per_req, throttle_frac (share of CFS periods
- *   throttled), mem_mb (usage at the end), req_bytes, resp_bytes (means over
- *   production requests), get_frac; rate_rps = production requests/s.
+ *   throttled), req_bytes, resp_bytes (means over production requests),
+ *   get_frac; rate_rps = production requests/s.
+ * Resident memory is sampled (dvprof_snap.cg.mem_bytes) but kept out of
+ * the signature: it follows the instance's history (connection buffers
+ * after a tuning burst, allocator caches), not the kind of work, and as a
+ * feature it marked every workload after the first tuning as new. Memory
+ * *work* is in faults_per_req (fresh pages touched per request).
  */
 #ifndef VL_DEJAVU_PROFILER_H
 #define VL_DEJAVU_PROFILER_H
