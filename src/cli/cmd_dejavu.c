@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "dejavu/bench_proxy.h"
 #include "dejavu/demo.h"
 #include "dejavu/loadgen.h"
 #include "dejavu/mix.h"
@@ -221,6 +222,15 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, j);
 }
 
+static int self_exe(char *buf, size_t cap)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
 static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
@@ -237,10 +247,8 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char exe[512];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
-	exe[n] = '\0';
 	catch_signals();
 	dvdemo_cfg c = {exe, duration, fraction, slo, memo_path, g.seed, &stop_flag};
 	json_t *res = NULL;
@@ -251,6 +259,45 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : vl_strerror(err));
 	return cli_emit(cmd, &g, res);
+}
+
+static json_t *bench_proxy_default(uint64_t seed)
+{
+	char exe[512];
+	if (self_exe(exe, sizeof(exe)))
+		return NULL;
+	dvbench_cfg c = {exe, 3, 2, 3, seed};
+	json_t *out = NULL;
+	vl_errbuf eb = {{0}};
+	signal(SIGPIPE, SIG_IGN);
+	return dvbench_proxy(&c, &out, &eb) ? NULL : out;
+}
+
+static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	double wrk_s = 3, lat_s = 2;
+	uint64_t rounds = 3;
+	const cli_opt opts[] = {
+		{"duration", OPT_DURATION, &wrk_s, "DUR", "wrk run length (default 3s)", 1, 600, NULL},
+		{"latency-duration", OPT_DURATION, &lat_s, "DUR", "open-loop latency run length (default 2s)", 0.5, 600, NULL},
+		{"rounds", OPT_U64, &rounds, "R", "interleaved rounds (default 3)", 1, 16, NULL},
+		CLI_END,
+	};
+	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
+	if (rc != CLI_GO)
+		return rc;
+	char exe[512];
+	if (self_exe(exe, sizeof(exe)))
+		return cli_fail(cmd, "cannot find my own executable");
+	signal(SIGPIPE, SIG_IGN);
+	dvbench_cfg c = {exe, wrk_s, lat_s, (int)rounds, g.seed};
+	json_t *out = NULL;
+	vl_errbuf eb = {{0}};
+	int err = dvbench_proxy(&c, &out, &eb);
+	if (err)
+		return cli_fail(cmd, "%s", eb.msg);
+	return cli_emit(cmd, &g, out);
 }
 
 const cli_cmd dejavu_cmds[] = {
@@ -275,6 +322,14 @@ const cli_cmd dejavu_cmds[] = {
 	 "and per phase.",
 	 "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s --json",
 	 load_run},
+	{"bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service", NULL,
+	 "Throughput with wrk (-t1 -c32, closed loop), p99 with the open-loop generator at\n"
+	 "a quarter of the slowest throughput; direct, through `dejavu proxy` (F = 0.1, copies to a\n"
+	 "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
+	 "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
+	 "Goals: static ratio_vs_nginx >= 1.0 (floor 0.8); service <= 10 % loss vs\n"
+	 "direct and <= 50 us added p99.",
+	 "virtlab bench proxy --json", bench_proxy_run},
 	{"dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace", NULL,
 	 "Production service on CPU 0, profiling instance, proxy and load generator on\n"
 	 "CPU 1, each in its own cgroup; the controller learns two workload classes,\n"
@@ -286,5 +341,6 @@ const cli_cmd dejavu_cmds[] = {
 };
 
 const cli_bench dejavu_benches[] = {
+	{"proxy", bench_proxy_default, "static_ratio_vs_nginx", "x nginx", 1.0},
 	{0},
 };
