@@ -8,11 +8,15 @@
  * file's single piece of mutable static state.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "dejavu/actuator.h"
 #include "dejavu/bench_proxy.h"
+#include "dejavu/cgroup.h"
+#include "dejavu/controller.h"
 #include "dejavu/demo.h"
 #include "dejavu/loadgen.h"
 #include "dejavu/mix.h"
@@ -22,9 +26,9 @@
 
 static volatile sig_atomic_t stop_flag;
 
-static void on_signal(int sig)
+static void on_signal(int signo)
 {
-	(void)sig;
+	(void)signo;
 	stop_flag = 1;
 }
 
@@ -261,6 +265,143 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, res);
 }
 
+typedef struct ctl_out {
+	json_t *events;
+	int quiet;
+} ctl_out;
+
+static void ctl_event(void *ctx, const dvctl_event *ev)
+{
+	ctl_out *o = ctx;
+	json_t *e = json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f},s:f,s:i,s:i}", "t_s", ev->t_s,
+			      "signature_class", ev->cls, "known", ev->known, "action", ev->action,
+			      "allocation", "instances", (int)ev->alloc.instances, "cpu_quota",
+			      ev->alloc.cpu_quota, "mem_mb", ev->alloc.mem_mb, "adaptation_s",
+			      ev->adaptation_s, "interference_bucket", ev->ibucket, "tuner_probes",
+			      (int)ev->probes);
+	if (!o->quiet)
+		fprintf(stderr, "t=%.1fs class %d (%s): %s -> %u x %.2f cores, in %.2f s\n",
+			ev->t_s, ev->cls, ev->known ? "known" : "new", ev->action,
+			ev->alloc.instances, ev->alloc.cpu_quota, ev->adaptation_s);
+	json_array_append_new(o->events, e);
+}
+
+/* Puts every pid of a comma-separated list into g. */
+static int attach_pids(const cli_cmd *cmd, dvcg *g, const char *list)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+		char *end;
+		long pid = strtol(t, &end, 10);
+		vl_errbuf eb = {{0}};
+		if (*end || pid <= 0)
+			return cli_usage_error(cmd, "'%s' is not a process id", t);
+		if (kill((pid_t)pid, 0) < 0)
+			return cli_usage_error(cmd, "no process %ld", pid);
+		if (dvcg_attach(g, (pid_t)pid, &eb))
+			return cli_fail(cmd, "%s", eb.msg);
+	}
+	return CLI_OK;
+}
+
+static const char *const actuators[] = {"cgroup", "process", "libvirt", NULL};
+
+static int controller_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	dvctl_cfg c;
+	dvctl_cfg_default(&c);
+	const char *proxy = NULL, *svc_pids = NULL, *prof_pid = NULL, *act_name = "cgroup";
+	const char *memo_path = "virtlab-memo.db", *cpus = "0", *prof_cpus = "1";
+	const char *uri = "qemu:///system", *domain = NULL;
+	uint64_t base_port = 9100;
+	const cli_opt opts[] = {
+		{"proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)", CLI_NOBOUND, NULL},
+		{"profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)", CLI_NOBOUND, NULL},
+		{"service-pids", OPT_STRING, &svc_pids, "PID[,...]", "production processes (cgroup actuator)", CLI_NOBOUND, NULL},
+		{"actuator", OPT_CHOICE, &act_name, "NAME", "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators},
+		{"cpus", OPT_STRING, &cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND, NULL},
+		{"profiler-cpus", OPT_STRING, &prof_cpus, "LIST", "profiler cpuset (default 1)", CLI_NOBOUND, NULL},
+		{"base-port", OPT_U64, &base_port, "PORT", "process actuator: first instance port (default 9100)", 1024, 65000, NULL},
+		{"uri", OPT_STRING, &uri, "URI", "libvirt connection (default qemu:///system)", CLI_NOBOUND, NULL},
+		{"domain", OPT_STRING, &domain, "NAME", "libvirt domain to resize", CLI_NOBOUND, NULL},
+		{"memo", OPT_STRING, &memo_path, "FILE", "memo table (default virtlab-memo.db)", CLI_NOBOUND, NULL},
+		{"duration", OPT_DURATION, &c.duration_s, "DUR", "how long to run (default 120s)", 1, 1e9, NULL},
+		{"learn", OPT_DURATION, &c.learn_s, "DUR", "learning period (default 30s)", 1, 1e9, NULL},
+		{"window", OPT_DURATION, &c.window_s, "DUR", "signature window (default 1s)", 0.1, 3600, NULL},
+		{"probe", OPT_DURATION, &c.probe_s, "DUR", "tuner probe length (default 1s)", 0.1, 3600, NULL},
+		{"slo", OPT_DURATION, &c.slo_p95_s, "DUR", "p95 objective (default 30ms)", 1e-4, 60, NULL},
+		{"fraction", OPT_PERCENT, &c.fraction, "F", "duplication fraction (default 0.1)", 0.01, 1, NULL},
+		CLI_END,
+	};
+	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
+	if (rc != CLI_GO)
+		return rc;
+	vl_errbuf eb = {{0}};
+	if (!proxy || !prof_pid)
+		return cli_usage_error(cmd, "--proxy and --profiler-pid are required");
+	if (dv_addr_parse(proxy, &c.proxy, &eb))
+		return cli_usage_error(cmd, "--proxy %s", eb.msg);
+	if (!strcmp(act_name, "libvirt") && !domain)
+		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
+	if (!strcmp(act_name, "cgroup") && !svc_pids)
+		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
+	if (c.learn_s >= c.duration_s)
+		return cli_usage_error(cmd, "--learn must be shorter than --duration");
+	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", prof_cpus, &eb);
+	if (!prof)
+		return cli_fail(cmd, "%s", eb.msg);
+	rc = attach_pids(cmd, prof, prof_pid);
+	dvact *act = NULL;
+	if (rc == CLI_OK && !strcmp(act_name, "cgroup")) {
+		prod = dvcg_create("ctl-prod", cpus, &eb);
+		rc = prod ? attach_pids(cmd, prod, svc_pids) : cli_fail(cmd, "%s", eb.msg);
+		act = rc == CLI_OK ? dvact_cgroup_create(prod, &eb) : NULL;
+	} else if (rc == CLI_OK && !strcmp(act_name, "process")) {
+		char exe[512];
+		prod = dvcg_create("ctl-prod", cpus, &eb);
+		act = prod && !self_exe(exe, sizeof(exe))
+			      ? dvact_process_create(exe, (int)base_port, &c.proxy, prod, &eb)
+			      : NULL;
+	} else if (rc == CLI_OK) {
+		act = dvact_libvirt_create(uri, domain, &eb);
+	}
+	if (rc == CLI_OK && !act)
+		rc = cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : "cannot set up the actuator");
+	memo *m = rc == CLI_OK ? memo_open(memo_path, &eb) : NULL;
+	if (rc == CLI_OK && !m)
+		rc = cli_fail(cmd, "--memo %s: %s", memo_path, eb.msg);
+	ctl_out o = {json_array(), g.quiet};
+	dvctl_result r = {0};
+	if (rc == CLI_OK) {
+		catch_signals();
+		c.prof_cg = prof;
+		c.prof_pid = (pid_t)atol(prof_pid);
+		c.act = act;
+		c.memo = m;
+		c.on_event = ctl_event;
+		c.ctx = &o;
+		c.stop = &stop_flag;
+		if (dvctl_run(&c, &r, &eb))
+			rc = cli_fail(cmd, "%s", eb.msg);
+	}
+	memo_close(m);
+	dvact_destroy(act);
+	dvcg_destroy(prod);
+	dvcg_destroy(prof);
+	if (rc != CLI_OK) {
+		json_decref(o.events);
+		return rc;
+	}
+	double viol = r.slo_windows ? 100.0 * (double)r.violations / (double)r.slo_windows : 0;
+	return cli_emit(cmd, &g,
+			json_pack("{s:o,s:f,s:I,s:i,s:i,s:f}", "events", o.events,
+				  "slo_violation_pct", viol, "windows", (json_int_t)r.windows,
+				  "classes", (int)r.nclasses, "tunings", (int)r.tunings, "tuning_s",
+				  r.tuning_s));
+}
+
 static json_t *bench_proxy_default(uint64_t seed)
 {
 	char exe[512];
@@ -322,6 +463,16 @@ const cli_cmd dejavu_cmds[] = {
 	 "and per phase.",
 	 "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s --json",
 	 load_run},
+	{"dejavu controller", "the DejaVu loop against a proxy, profiler and service you started", NULL,
+	 "Reads signatures through the proxy's /__dejavu/stats and the profiling\n"
+	 "instance's cgroup; learns classes for --learn, then reuses memoized\n"
+	 "allocations, tunes unknown workloads on the profiler, and tunes per\n"
+	 "interference bucket when the SLO is missed. Actuators: cgroup (CPU quota and\n"
+	 "weight of --service-pids), process (instances of `dejavu service` behind the\n"
+	 "proxy), libvirt (vCPUs and memory of --domain over --uri).",
+	 "virtlab dejavu controller --proxy 127.0.0.1:8080 --profiler-pid 1234 "
+	 "--service-pids 1233 --duration 10m",
+	 controller_run},
 	{"bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service", NULL,
 	 "Throughput with wrk (-t1 -c32, closed loop), p99 with the open-loop generator at\n"
 	 "a quarter of the slowest throughput; direct, through `dejavu proxy` (F = 0.1, copies to a\n"
