@@ -6,6 +6,7 @@
 #include "dejavu/actuator.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <math.h>
@@ -140,6 +141,9 @@ static int start_one(procact *p, vl_errbuf *eb)
 	if (pid < 0)
 		return vl_fail(eb, VL_EIO, "fork: %s", strerror(errno));
 	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+		dup2(dn, 1); /* the instance's exit summary is not ours to print */
+		dup2(dn, 2);
 		execl(p->exe, p->exe, "dejavu", "service", "--listen", listen, "--quiet", (char *)NULL);
 		_exit(127);
 	}
