@@ -21,7 +21,7 @@ fi
 grep -q '"events"' "$OUT" || { echo "e2e: no events in $OUT" >&2; exit 1; }
 sleep 0.5
 for e in /proc/[0-9]*/environ; do
-	if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "VL_E2E_TAG=$TAG"; then
+	if { tr "\0" "\n" <"$e"; } 2>/dev/null | grep -qx "VL_E2E_TAG=$TAG"; then
 		echo "e2e: process ${e%/environ} outlived the demo" >&2
 		exit 1
 	fi
