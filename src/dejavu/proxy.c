@@ -32,6 +32,7 @@
 #define PROF_MAX 256		 /* profiler pool upper bound */
 #define PROF_RETRY_S 0.2	 /* after a refused profiler connect, drop copies this long */
 #define TICK_MS 50		 /* timeout scan period */
+#define PIPE_CAP 65536		 /* pipelined request bytes buffered per client */
 
 enum kind { K_LISTEN, K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
@@ -56,6 +57,7 @@ struct conn {
 	double t_start, t_active, t_fwd;
 	size_t parsed, hdr_bytes, body_bytes;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
+	int rd_eof; /* the client half-closed: answer what it sent, then close */
 	char path[48];
 	size_t path_len;
 	/* backend/profiler: response in progress */
@@ -116,14 +118,18 @@ static void want(dvproxy *px, conn *c)
 {
 	uint32_t ev = 0;
 	if (c->kind == K_CLIENT) {
-		if (c->st == CS_IDLE || c->st == CS_READING)
+		/* Reading stays on while a request is in flight (pipelined bytes
+		 * are buffered, up to PIPE_CAP), so interest rarely changes and
+		 * a request costs no epoll_ctl in the common case. */
+		if (!c->rd_eof && c->st != CS_CLOSING &&
+		    (c->st != CS_FLIGHT || c->in.len - c->parsed < PIPE_CAP))
 			ev |= EPOLLIN;
 		if (buf_used(&c->out) || c->msg_done)
 			ev |= EPOLLOUT; /* msg_done: finish the response (close/next) */
 	} else {
 		int hold = c->kind == K_BACKEND && c->peer && buf_used(&c->peer->out) >= OUT_CAP;
-		if (c->awaiting && !hold && !c->connecting)
-			ev |= EPOLLIN;
+		if (!hold && !c->connecting)
+			ev |= EPOLLIN; /* also while idle: notice a close at once */
 		if (c->connecting || buf_used(&c->out))
 			ev |= EPOLLOUT;
 	}
@@ -581,21 +587,26 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 		}
 		c->t_active = now;
 	}
-	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->st == CS_IDLE || c->st == CS_READING)) {
+	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
 		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (r <= 0 && c->st != CS_FLIGHT) {
+			client_close(px, c);
+			return;
+		}
 		if (r <= 0) {
-			client_close(px, c);
-			return;
+			c->rd_eof = 1; /* deliver the answer in flight, then close */
+		} else {
+			c->t_active = now;
+			if (buf_put(&c->in, tmp, (size_t)r) < 0) {
+				client_close(px, c);
+				return;
+			}
+			if (c->st == CS_IDLE || c->st == CS_READING)
+				client_parse(px, c, now);
 		}
-		c->t_active = now;
-		if (buf_put(&c->in, tmp, (size_t)r) < 0) {
-			client_close(px, c);
-			return;
-		}
-		client_parse(px, c, now);
 	}
 	if (buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
@@ -608,6 +619,10 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 		c->t_active = now;
 		client_consume(c);
 		client_parse(px, c, now);
+		if (c->rd_eof && (c->st == CS_IDLE || c->st == CS_READING)) {
+			client_close(px, c); /* nothing more can arrive */
+			return;
+		}
 	}
 	if (c->peer)
 		want(px, c->peer);
