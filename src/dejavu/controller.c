@@ -15,6 +15,9 @@
 
 #define MAX_TRAIN 4096
 #define UNKNOWN_WINDOWS 2 /* consecutive unknown windows before tuning */
+/* Consecutive windows of a different known class before switching: a
+ * window straddling a workload change can land nearer a third class. */
+#define CHANGE_WINDOWS 2
 #define MISS_WINDOWS 2	  /* SLO misses in the last MISS_SPAN windows before */
 #define MISS_SPAN 3	  /* blaming a neighbour */
 /* Windows after a new allocation in which SLO misses are not blamed on
@@ -69,6 +72,8 @@ typedef struct ctl {
 	sig pending[UNKNOWN_WINDOWS];
 	int npending;
 	int cur_cls, cur_bucket, grace;
+	int next_cls, next_count; /* a class change waiting for confirmation */
+	double next_since;
 	unsigned miss_bits; /* last windows' SLO misses, newest in bit 0 */
 	memo_alloc cur;
 	double capacity; /* emulated capacity share while tuning */
@@ -367,8 +372,18 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 		return adopt(k, id, 0, s, since);
 	}
 	k->npending = 0;
-	if (cls != k->cur_cls)
-		return adopt(k, cls, 1, s, s->t_start);
+	if (cls != k->cur_cls) {
+		if (cls != k->next_cls) {
+			k->next_cls = cls;
+			k->next_count = 0;
+			k->next_since = s->t_start;
+		}
+		if (++k->next_count < CHANGE_WINDOWS)
+			return 0;
+		k->next_cls = LEARN_UNKNOWN;
+		return adopt(k, cls, 1, s, k->next_since);
+	}
+	k->next_cls = LEARN_UNKNOWN;
 	if (k->grace > 0) {
 		k->grace--;
 		return 0;
@@ -383,7 +398,7 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
-	ctl k = {.c = c, .r = r, .cur_cls = -2, .eb = eb};
+	ctl k = {.c = c, .r = r, .cur_cls = -2, .next_cls = LEARN_UNKNOWN, .eb = eb};
 	k.train = calloc(MAX_TRAIN, sizeof(sig));
 	if (!k.train)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
