@@ -218,7 +218,7 @@ static void test_service_model_vs_reference(void **state)
 	} cases[] = {{"browse", 0.5}, {"browse", 0.85}, {"mixed", 0.7}, {"write-heavy", 0.9}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const mix *m = mix_set_find(ms, cases[i].mix);
-		unsigned n = 4;
+		unsigned n = 2;
 		double rate = cases[i].rho / mix_mean_service_s(m) * n;
 		svc *s = svc_create(11, cap_tables(shared));
 		svc_in in = {SIM_TICK_S, rate, m, 0, n};
@@ -537,6 +537,19 @@ static void test_cli(void **state)
 	assert_non_null(strstr(o1, "\"workload_changes\": 2"));
 	free(o1);
 	free(o2);
+	/* compare: one row per trace x policy and the two headline ratios. */
+	o1 = vl_run_cli("dejavu compare --days 1.2 --json --quiet", &st, NULL);
+	assert_int_equal(st, 0);
+	const char *ckeys[] = {"\"rows\"", "\"adaptation_speedup_vs_rightscale\"",
+			       "\"cost_saving_vs_static_pct\"", "\"policy\": \"oracle\"",
+			       "\"trace\": \"messenger-like\""};
+	for (size_t i = 0; i < 5; i++)
+		assert_non_null(strstr(o1, ckeys[i]));
+	size_t rows = 0;
+	for (const char *q = o1; (q = strstr(q, "\"retunes\"")); q++)
+		rows++;
+	assert_int_equal(rows, 10);
+	free(o1);
 	unlink(bad);
 	unlink(good);
 	unlink(mixes);

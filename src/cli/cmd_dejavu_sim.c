@@ -94,8 +94,8 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 /* Runs every policy on both generated traces; rows and headline ratios. */
-static json_t *compare_json(uint64_t seed, double days, double train_days, const mix_set *ms,
-			    int quiet, vl_errbuf *eb)
+static json_t *compare_json(uint64_t seed, double days, double train_days, double slo,
+			    const mix_set *ms, int quiet, vl_errbuf *eb)
 {
 	static const char *const traces[] = {"hotmail-like", "messenger-like"};
 	json_t *rows = json_array();
@@ -105,6 +105,7 @@ static json_t *compare_json(uint64_t seed, double days, double train_days, const
 	progress_init(&p, stderr, "dejavu compare", quiet);
 	sim_cfg cfg;
 	sim_cfg_default(&cfg);
+	cfg.slo_s = slo;
 	cap *c = cap_create(cfg.slo_s, seed); /* latency tables shared by all runs */
 	for (size_t ti = 0; ti < 2; ti++) {
 		trace *tr = c ? trace_generate(traces[ti], days, seed + ti, ms, eb) : NULL;
@@ -147,9 +148,10 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *mixes = NULL;
-	double days = 7, train_days = 1;
+	double days = 7, train_days = 1, slo = SIM_SLO_S;
 	const cli_opt opts[] = {
 		{"days", OPT_DOUBLE, &days, "N", "days per trace (default 7)", 0.1, 28, NULL},
+		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10, NULL},
 		{"train-days", OPT_DOUBLE, &train_days, "N", "DejaVu's learning period (default 1)", 0.01, 27, NULL},
 		{"mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV)", CLI_NOBOUND, NULL},
 		CLI_END,
@@ -163,11 +165,33 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	if (!ms)
 		return rc;
 	vl_errbuf eb;
-	json_t *j = compare_json(g.seed, days, train_days, ms, g.quiet, &eb);
+	json_t *j = compare_json(g.seed, days, train_days, slo, ms, g.quiet, &eb);
 	mix_set_destroy(ms);
 	if (!j)
 		return cli_fail(cmd, "%s", eb.msg);
 	return cli_emit(cmd, &g, j);
+}
+
+/* `virtlab bench` row: the compare run, figure = speedup vs RightScale. */
+static json_t *bench_sim(uint64_t seed)
+{
+	mix_set *ms = mix_set_create();
+	vl_errbuf eb;
+	json_t *j = ms ? compare_json(seed, 7, 1, SIM_SLO_S, ms, 1, &eb) : NULL;
+	mix_set_destroy(ms);
+	if (j)
+		json_object_set_new(j, "name", json_string("dejavu-sim"));
+	return j;
+}
+
+static int bench_sim_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	int rc = cli_parse(cmd, argc, argv, NULL, &g, NULL, NULL, 0, 0);
+	if (rc != CLI_GO)
+		return rc;
+	json_t *j = bench_sim(g.seed);
+	return j ? cli_emit(cmd, &g, j) : cli_fail(cmd, "simulation failed");
 }
 
 const cli_cmd dejavu_sim_cmds[] = {
@@ -186,9 +210,14 @@ const cli_cmd dejavu_sim_cmds[] = {
 	 "ratios: mean adaptation time rightscale / dejavu over both traces, and\n"
 	 "DejaVu's cost saving vs. static provisioning on hotmail-like.",
 	 "virtlab dejavu compare --json", compare_cmd_run},
+	{"bench dejavu-sim", "dejavu compare as a benchmark: speedup vs RightScale (goal 10x)", NULL,
+	 "Runs `dejavu compare` (7 days, both traces, every policy) and reports it with\n"
+	 "the figure adaptation_speedup_vs_rightscale against the paper's > 10x.",
+	 "virtlab bench dejavu-sim --json", bench_sim_run},
 	{0},
 };
 
 const cli_bench dejavu_sim_benches[] = {
+	{"dejavu-sim", bench_sim, "adaptation_speedup_vs_rightscale", "x", 10},
 	{0},
 };

@@ -43,10 +43,17 @@
 #define DJ_NOISE 0.03	   /* relative noise of a per-request metric per window */
 #define DJ_PERF_NOISE 0.02 /* noise of a CPU-seconds-per-request measurement */
 #define DJ_PROBE_S 30.0	   /* one tuner probe: 30 s of replayed traffic */
-#define DJ_PROBE_NREQ 20000
+#define DJ_PROBE_MIN 5000  /* requests a probe measures at least ... */
+#define DJ_PROBE_MAX 200000 /* ... and at most (simulation time) */
 #define DJ_CONFIRM 2	   /* unknown windows in a row before tuning */
 #define DJ_MAX_SIG 8
 #define DJ_SERVICE "svc"
+/* Sizing for the reaction delay: an allocation decided now is in place one
+ * boot time later and stays until the next window, so DejaVu sizes for the
+ * highest rate of the last DJ_HOLD windows (the 5-minute scale-down
+ * stabilization HPA uses too) or the current trend extrapolated over
+ * window + boot, whichever is higher. */
+#define DJ_HOLD 5
 
 typedef struct win_rec {
 	sig s;
@@ -72,6 +79,8 @@ typedef struct dj {
 	int bucket;
 	double per_rps_fallback; /* most conservative instances per req/s known */
 	double last_rate;
+	double hist[DJ_HOLD]; /* rates of the last windows, newest at hist_i - 1 */
+	size_t hist_i, hist_n;
 	/* tuning job */
 	int tuning, tune_new;
 	double tune_done;
@@ -92,7 +101,11 @@ typedef struct probe_ctx {
 static int probe(void *ctx, const memo_alloc *a, double *p95)
 {
 	probe_ctx *c = ctx;
-	*p95 = svc_measure_p95(c->m, c->steal, c->rate / a->instances, DJ_PROBE_NREQ, (*c->seed)++);
+	/* A probe sees what one instance serves in DJ_PROBE_S: a short probe
+	 * near saturation would under-read the tail. */
+	double per = c->rate / a->instances, nreq = per * DJ_PROBE_S;
+	nreq = nreq < DJ_PROBE_MIN ? DJ_PROBE_MIN : nreq > DJ_PROBE_MAX ? DJ_PROBE_MAX : nreq;
+	*p95 = svc_measure_p95(c->m, c->steal, per, (size_t)nreq, (*c->seed)++);
 	return isnan(*p95) ? VL_ENOMEM : 0;
 }
 
@@ -174,6 +187,23 @@ static unsigned scaled(const memo_alloc *a, double rate)
 {
 	double n = ceil(a->instances * rate / a->tuned_rate_rps - 1e-9);
 	return n < 1 ? 1 : n > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)n;
+}
+
+/* The rate to size for (DJ_HOLD above); records `rate` as the newest. */
+static double plan_rate(dj *d, double rate)
+{
+	double prev = d->hist_n ? d->hist[(d->hist_i + DJ_HOLD - 1) % DJ_HOLD] : rate;
+	d->hist[d->hist_i] = rate;
+	d->hist_i = (d->hist_i + 1) % DJ_HOLD;
+	if (d->hist_n < DJ_HOLD)
+		d->hist_n++;
+	double hi = rate;
+	for (size_t i = 0; i < d->hist_n; i++)
+		if (d->hist[i] > hi)
+			hi = d->hist[i];
+	double ahead = (DJ_WINDOW_S + d->base.env->boot_s) / DJ_WINDOW_S;
+	double trend = rate + ahead * (rate - prev);
+	return trend > hi ? trend : hi;
 }
 
 static void note_fallback(dj *d, const memo_alloc *a)
@@ -270,7 +300,8 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 	const pol_env *e = d->base.env;
 	double dist;
 	int c = learn_classify(d->model, &w->s, &dist);
-	d->last_rate = w->rate;
+	double rate = plan_rate(d, w->rate);
+	d->last_rate = rate;
 	if (c == LEARN_UNKNOWN) {
 		if (d->npend < DJ_MAX_SIG)
 			d->pend[d->npend++] = w->s;
@@ -279,7 +310,7 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 		if (++d->streak >= DJ_CONFIRM)
 			start_tuning(d, w, -1, 0, 0, o->t);
 		/* Meanwhile: the most conservative allocation per req/s known. */
-		unsigned fb = (unsigned)ceil(d->per_rps_fallback * w->rate);
+		unsigned fb = (unsigned)ceil(d->per_rps_fallback * rate);
 		d->desired = fb > d->desired ? fb : d->desired;
 		return;
 	}
@@ -294,14 +325,14 @@ static void act(dj *d, const win_rec *w, double index, const pol_obs *o)
 	memo_alloc a;
 	memo_key_set(&key, DJ_SERVICE, c, d->bucket);
 	if (memo_get(d->memo, &key, &a, o->t) == 0) {
-		d->desired = scaled(&a, w->rate);
+		d->desired = scaled(&a, rate);
 		return;
 	}
 	/* (class, bucket) never tuned: use the class's isolated entry scaled by
 	 * the index while the tuner measures the real thing in production. */
 	memo_key_set(&key, DJ_SERVICE, c, 0);
 	if (memo_get(d->memo, &key, &a, o->t) == 0)
-		d->desired = scaled(&a, w->rate / (index > 0.2 ? index : 0.2));
+		d->desired = scaled(&a, rate / (index > 0.2 ? index : 0.2));
 	if (!d->tuning)
 		start_tuning(d, w, c, d->bucket, trace_steal_at(e->tr, o->t - 1), o->t);
 }

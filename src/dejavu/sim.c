@@ -80,6 +80,8 @@ static void fleet_boot(fleet *f, double t)
 	size_t k = 0;
 	while (k < f->nboot && f->boot[k] <= t + 1e-9)
 		k++;
+	if (k == 0)
+		return;
 	f->ready += (unsigned)k;
 	memmove(f->boot, f->boot + k, (f->nboot - k) * sizeof(double));
 	f->nboot -= k;

@@ -56,8 +56,9 @@ typedef struct run {
 	double *plain; /* measured sojourns */
 } run;
 
-static void on_depart(des *d, void *ctx, uint64_t arg);
-
+/* An arrival: FIFO on one server, so its departure time is known now —
+ * the sojourn is recorded at once (one event per request; svc_reference
+ * keeps explicit departure events for all N servers). */
 static void on_arrive(des *d, void *ctx, uint64_t arg)
 {
 	run *u = ctx;
@@ -65,27 +66,12 @@ static void on_arrive(des *d, void *ctx, uint64_t arg)
 	double now = des_now(d);
 	double start = u->free_at > now ? u->free_at : now;
 	u->free_at = start + svc_draw_service(u->m, u->steal, u->r);
-	/* The departure carries its arrival time in the 64-bit argument. */
-	uint64_t bits;
-	memcpy(&bits, &now, sizeof(bits));
-	if (u->warm) {
+	if (u->warm)
 		u->warm--;
-		bits = UINT64_MAX; /* unmeasured */
-	}
-	des_at(d, u->free_at, on_depart, u, bits);
+	else
+		u->plain[u->nout++] = u->free_at - now;
 	if (--u->left)
 		des_after(d, rng_exp(u->r, 1.0 / u->rate), on_arrive, u, 0);
-}
-
-static void on_depart(des *d, void *ctx, uint64_t arg)
-{
-	run *u = ctx;
-	if (arg == UINT64_MAX)
-		return;
-	double t0;
-	memcpy(&t0, &arg, sizeof(t0));
-	double soj = des_now(d) - t0;
-	u->plain[u->nout++] = soj;
 }
 
 double svc_draw_service(const mix *m, double steal, rng *r)
@@ -176,7 +162,7 @@ static const qtab *table(svc *s, const mix *m, double steal)
 	if (s->ntab == MAX_TABS)
 		return NULL;
 	qtab *t = malloc(sizeof(*t));
-	double *xs = malloc(SVC_TABLE_NREQ * 12 * sizeof(double));
+	double *xs = malloc(SVC_TABLE_NREQ * 8 * sizeof(double));
 	double smean = mix_mean_service_s(m) / (1 - steal);
 	if (!t || !xs || smean <= 0) {
 		free(t);
@@ -187,10 +173,10 @@ static const qtab *table(svc *s, const mix *m, double steal)
 	t->steal = steal;
 	for (size_t i = 0; i < SVC_NRHO; i++) {
 		/* Near saturation the queue relaxes slowly: simulate longer there
-		 * (up to 12x), and use the same random numbers for every row so the
+		 * (up to 8x), and use the same random numbers for every row so the
 		 * table is monotone in rho (common random numbers). */
 		double rho = row_rho(i), stretch = 0.2 / (1 - rho);
-		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 12 ? 12 : stretch));
+		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 8 ? 8 : stretch));
 		size_t n = sojourns(m, steal, rho / smean, nreq, s->seed, xs);
 		for (size_t j = 0; j < NQ; j++)
 			t->q[i][j] = n ? stat_percentile_sorted(xs, n, 100 * QLEV[j]) : 0;

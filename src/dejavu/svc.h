@@ -31,9 +31,9 @@
 
 #include "dejavu/mix.h"
 
-#define SVC_NRHO 40		/* table rows (loads) per (mix, steal) */
+#define SVC_NRHO 32		/* table rows (loads) per (mix, steal) */
 #define SVC_RHO_MAX 0.98	/* highest load simulated for the table */
-#define SVC_TABLE_NREQ 50000	/* measured requests per table row */
+#define SVC_TABLE_NREQ 30000	/* measured requests per table row */
 #define SVC_LAT_CAP_S 60.0	/* latency recorded when no instance is ready */
 /* Clients give up after this long (a common HTTP client/LB timeout): queued
  * work beyond it per instance is dropped rather than served minutes late,
