@@ -3,15 +3,19 @@
  *
  * Connection kinds share one struct: a client (parses requests), its
  * backend (parses responses, streams them back), and profiler connections
- * (parse and discard responses). Level-triggered epoll; interest is
- * recomputed by want() after every state change, so the invariants live in
- * one place:
- *   client  IN  while no request is in flight; OUT while it has bytes to send
- *   backend IN  while a response is expected and the client's buffer is
- *               below OUT_CAP (back-pressure); OUT while connecting/sending
- *   prof    IN  while a response is expected; OUT while connecting/sending
+ * (parse and discard responses; proxy_side.c). Level-triggered epoll;
+ * interest is recomputed by proxy__want() after every state change, so the
+ * invariants live in one place:
+ *   client  IN  unless it half-closed, is closing, or has PIPE_CAP pipelined
+ *               bytes waiting behind a request in flight; OUT while it has
+ *               bytes to send or a finished answer to wrap up
+ *   backend IN  whenever connected, unless the client's buffer is at
+ *               OUT_CAP (back-pressure); OUT while connecting/sending
+ *   prof    IN  whenever connected; OUT while connecting/sending
+ * Requests are answered in order, one in flight per client connection.
  */
 #include "dejavu/proxy.h"
+#include "dejavu/proxy_int.h"
 
 #include <errno.h>
 #include <http_parser.h>
@@ -27,63 +31,7 @@
 #include "core/stats.h"
 #include "dejavu/net.h"
 
-#define READ_CHUNK 16384
-#define OUT_CAP (1u << 20)	 /* client output buffered before back-pressure */
-#define PROF_MAX 256		 /* profiler pool upper bound */
-#define PROF_RETRY_S 0.2	 /* after a refused profiler connect, drop copies this long */
-#define TICK_MS 50		 /* timeout scan period */
-#define PIPE_CAP 65536		 /* pipelined request bytes buffered per client */
-
-enum kind { K_LISTEN, K_CLIENT, K_BACKEND, K_PROF };
-enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
-
-typedef struct buf {
-	char *p;
-	size_t len, cap, off; /* valid bytes are p[off..len) */
-} buf;
-
-typedef struct conn conn;
-struct conn {
-	enum kind kind;
-	int fd;
-	int connecting;	    /* non-blocking connect not yet confirmed */
-	uint32_t events;    /* current epoll interest */
-	http_parser hp;
-	buf in, out;	    /* client: request bytes; all: bytes to send */
-	conn *peer;	    /* client <-> backend */
-	conn *next, *prev;  /* client list, for timeouts */
-	/* client */
-	enum cstate st;
-	double t_start, t_active, t_fwd;
-	size_t parsed, hdr_bytes, body_bytes;
-	int msg_done, keep_alive, headers_done, internal, head_req, retried;
-	int rd_eof; /* the client half-closed: answer what it sent, then close */
-	char path[48];
-	size_t path_len;
-	/* backend/profiler: response in progress */
-	int awaiting, got_bytes, resp_done, resp_eof, head;
-	double t_sent;
-	int reused;
-	int dead;	    /* closed; freed at the end of the loop turn */
-	conn *gnext;
-};
-
-struct dvproxy {
-	dvproxy_cfg cfg;
-	int ep, lfd, port;
-	conn listener;
-	conn *clients;
-	conn *grave; /* closed conns, freed after the event batch */
-	conn *prof[PROF_MAX];
-	double prof_retry_at;
-	unsigned rr;
-	rng r;
-	dvproxy_stats st;
-	hist *lat, *plat; /* window latencies (s): production, profiler */
-	http_parser_settings req_set, resp_set;
-};
-
-static int buf_put(buf *b, const void *d, size_t n)
+int proxy__buf_put(buf *b, const void *d, size_t n)
 {
 	if (b->off && b->off == b->len)
 		b->off = b->len = 0;
@@ -109,12 +57,12 @@ static int buf_put(buf *b, const void *d, size_t n)
 	return 0;
 }
 
-static size_t buf_used(const buf *b)
+size_t proxy__buf_used(const buf *b)
 {
 	return b->len - b->off;
 }
 
-static void want(dvproxy *px, conn *c)
+void proxy__want(dvproxy *px, conn *c)
 {
 	uint32_t ev = 0;
 	if (c->kind == K_CLIENT) {
@@ -124,13 +72,13 @@ static void want(dvproxy *px, conn *c)
 		if (!c->rd_eof && c->st != CS_CLOSING &&
 		    (c->st != CS_FLIGHT || c->in.len - c->parsed < PIPE_CAP))
 			ev |= EPOLLIN;
-		if (buf_used(&c->out) || c->msg_done)
+		if (proxy__buf_used(&c->out) || c->msg_done)
 			ev |= EPOLLOUT; /* msg_done: finish the response (close/next) */
 	} else {
-		int hold = c->kind == K_BACKEND && c->peer && buf_used(&c->peer->out) >= OUT_CAP;
+		int hold = c->kind == K_BACKEND && c->peer && proxy__buf_used(&c->peer->out) >= OUT_CAP;
 		if (!hold && !c->connecting)
 			ev |= EPOLLIN; /* also while idle: notice a close at once */
-		if (c->connecting || buf_used(&c->out))
+		if (c->connecting || proxy__buf_used(&c->out))
 			ev |= EPOLLOUT;
 	}
 	if (ev != c->events) {
@@ -140,7 +88,7 @@ static void want(dvproxy *px, conn *c)
 	}
 }
 
-static conn *conn_new(dvproxy *px, enum kind k, int fd)
+conn *proxy__conn_new(dvproxy *px, enum kind k, int fd)
 {
 	conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -157,7 +105,7 @@ static conn *conn_new(dvproxy *px, enum kind k, int fd)
 
 /* Closes c now; its memory goes when the event batch is done, since a
  * later event in the same batch may still point at it. */
-static void conn_free(dvproxy *px, conn *c)
+void proxy__conn_free(dvproxy *px, conn *c)
 {
 	if (!c || c->dead)
 		return;
@@ -183,7 +131,7 @@ static void backend_close(dvproxy *px, conn *b)
 {
 	if (b->peer)
 		b->peer->peer = NULL;
-	conn_free(px, b);
+	proxy__conn_free(px, b);
 }
 
 static void client_close(dvproxy *px, conn *c)
@@ -196,14 +144,14 @@ static void client_close(dvproxy *px, conn *c)
 		px->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	conn_free(px, c);
+	proxy__conn_free(px, c);
 }
 
 /* Tries to send c->out now; returns -1 if the socket failed. */
-static int flush(conn *c)
+int proxy__flush(conn *c)
 {
-	while (buf_used(&c->out) && !c->connecting) {
-		ssize_t w = send(c->fd, c->out.p + c->out.off, buf_used(&c->out), MSG_NOSIGNAL);
+	while (proxy__buf_used(&c->out) && !c->connecting) {
+		ssize_t w = send(c->fd, c->out.p + c->out.off, proxy__buf_used(&c->out), MSG_NOSIGNAL);
 		if (w > 0) {
 			c->out.off += (size_t)w;
 		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -219,7 +167,7 @@ static int flush(conn *c)
 
 /* Queues a complete response the proxy itself writes and (if close) makes
  * it the last one on the connection. */
-static void client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
 			 const char *body, int close_after)
 {
 	char head[256];
@@ -227,15 +175,15 @@ static void client_reply(dvproxy *px, conn *c, int code, const char *reason, con
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
 			 code, reason, ctype, bl, close_after ? "Connection: close\r\n" : "");
-	buf_put(&c->out, head, (size_t)n);
+	proxy__buf_put(&c->out, head, (size_t)n);
 	if (bl)
-		buf_put(&c->out, body, bl);
+		proxy__buf_put(&c->out, body, bl);
 	px->st.bytes_out += (size_t)n + bl;
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
-	if (flush(c) < 0)
+	if (proxy__flush(c) < 0)
 		c->st = CS_CLOSING, c->out.off = c->out.len;
-	want(px, c);
+	proxy__want(px, c);
 }
 
 /* ---- request parsing callbacks (parser->data is the client conn) ---- */
@@ -311,154 +259,6 @@ static int on_resp_done(http_parser *hp)
 	return 0;
 }
 
-static void count_features(dvproxy *px, conn *c)
-{
-	dvproxy_stats *s = &px->st;
-	s->requests++;
-	if (c->hp.method == HTTP_GET)
-		s->method_get++;
-	else if (c->hp.method == HTTP_POST)
-		s->method_post++;
-	else
-		s->method_other++;
-	/* Path class = the path without its query, cut at 23 bytes. */
-	char seg[24];
-	const char *p = c->path[0] == '/' ? c->path + 1 : c->path;
-	size_t k = 0;
-	while (p[k] && p[k] != '?' && k < sizeof(seg) - 1) {
-		seg[k] = p[k];
-		k++;
-	}
-	seg[k] = '\0';
-	int slot = DV_PATH_CLASSES - 1;
-	for (int i = 0; i < DV_PATH_CLASSES - 1; i++) {
-		if (!s->path_name[i][0]) {
-			memcpy(s->path_name[i], seg, k + 1);
-			slot = i;
-			break;
-		}
-		if (!strcmp(s->path_name[i], seg)) {
-			slot = i;
-			break;
-		}
-	}
-	if (slot == DV_PATH_CLASSES - 1)
-		strcpy(s->path_name[slot], "other");
-	s->path_count[slot]++;
-}
-
-/* ---- the profiler side: fire and forget ---- */
-
-static void prof_drop(dvproxy *px, int i)
-{
-	conn_free(px, px->prof[i]);
-	px->prof[i] = NULL;
-}
-
-static void duplicate(dvproxy *px, const char *req, size_t len, int head, double now)
-{
-	if (!px->cfg.has_profiler || px->cfg.fraction <= 0)
-		return;
-	if (px->cfg.fraction < 1.0 && rng_uniform(&px->r) >= px->cfg.fraction)
-		return;
-	if (now < px->prof_retry_at) {
-		px->st.dup_dropped++;
-		return;
-	}
-	int slot = -1;
-	for (int i = 0; i < px->cfg.profiler_conns; i++) {
-		conn *p = px->prof[i];
-		if (p && !p->awaiting) {
-			slot = i;
-			break;
-		}
-		if (!p && slot < 0)
-			slot = -2 - i; /* remember a free slot, prefer live idle ones */
-	}
-	if (slot == -1) {
-		px->st.dup_dropped++;
-		return;
-	}
-	if (slot <= -2) {
-		slot = -2 - slot;
-		int fd = dv_connect_nb(&px->cfg.profiler);
-		conn *p = fd < 0 ? NULL : conn_new(px, K_PROF, fd);
-		if (!p) {
-			if (fd >= 0)
-				close(fd);
-			px->prof_retry_at = now + PROF_RETRY_S;
-			px->st.dup_dropped++;
-			return;
-		}
-		p->connecting = 1;
-		px->prof[slot] = p;
-	}
-	conn *p = px->prof[slot];
-	http_parser_init(&p->hp, HTTP_RESPONSE);
-	p->hp.data = p;
-	p->awaiting = 1;
-	p->resp_done = p->got_bytes = 0;
-	p->head = head;
-	p->t_sent = now;
-	if (buf_put(&p->out, req, len) || flush(p) < 0) {
-		prof_drop(px, slot);
-		px->st.dup_dropped++;
-		return;
-	}
-	px->st.dup_sent++;
-	want(px, p);
-}
-
-static void prof_event(dvproxy *px, conn *p, uint32_t ev)
-{
-	int i = 0;
-	while (i < PROF_MAX && px->prof[i] != p)
-		i++;
-	if (!p->awaiting && (ev & (EPOLLHUP | EPOLLERR | EPOLLIN))) {
-		prof_drop(px, i);
-		return;
-	}
-	if (p->connecting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-		int err = 0;
-		socklen_t el = sizeof(err);
-		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err) {
-			px->prof_retry_at = dv_now() + PROF_RETRY_S;
-			px->st.dup_dropped++;
-			prof_drop(px, i);
-			return;
-		}
-		p->connecting = 0;
-	}
-	if (flush(p) < 0) {
-		prof_drop(px, i);
-		return;
-	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		char tmp[READ_CHUNK];
-		ssize_t r = recv(p->fd, tmp, sizeof(tmp), 0);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (r <= 0)
-			http_parser_execute(&p->hp, &px->resp_set, NULL, 0);
-		else
-			http_parser_execute(&p->hp, &px->resp_set, tmp, (size_t)r);
-		if (p->resp_done) {
-			px->st.dup_done++;
-			hist_add(px->plat, dv_now() - p->t_sent);
-			p->awaiting = 0;
-			if (r <= 0 || !http_should_keep_alive(&p->hp)) {
-				prof_drop(px, i);
-				return;
-			}
-		} else if (r <= 0 || HTTP_PARSER_ERRNO(&p->hp) != HPE_OK) {
-			prof_drop(px, i);
-			return;
-		}
-	}
-	want(px, p);
-}
-
 /* ---- production side ---- */
 
 static int backend_open(dvproxy *px, conn *c)
@@ -469,7 +269,7 @@ static int backend_open(dvproxy *px, conn *c)
 		int fd = dv_connect_nb(sa);
 		if (fd < 0)
 			continue;
-		conn *b = conn_new(px, K_BACKEND, fd);
+		conn *b = proxy__conn_new(px, K_BACKEND, fd);
 		if (!b) {
 			close(fd);
 			return VL_ENOMEM;
@@ -487,7 +287,7 @@ static void bad_gateway(dvproxy *px, conn *c)
 	px->st.bad_gateway++;
 	if (c->peer)
 		backend_close(px, c->peer);
-	client_reply(px, c, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 1);
+	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 1);
 }
 
 /* Sends the current request (c->in[0..c->parsed)) to the backend. */
@@ -504,14 +304,12 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
-	if (buf_put(&b->out, c->in.p, c->parsed) < 0 || flush(b) < 0) {
+	if (proxy__buf_put(&b->out, c->in.p, c->parsed) < 0 || proxy__flush(b) < 0) {
 		bad_gateway(px, c);
 		return;
 	}
-	want(px, b);
+	proxy__want(px, b);
 }
-
-static void internal_request(dvproxy *px, conn *c);
 
 /* Runs the request parser over the client's unparsed bytes and acts. */
 static void client_parse(dvproxy *px, conn *c, double now)
@@ -529,19 +327,19 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
 			px->st.bad_requests++;
-			client_reply(px, c, 400, "Bad Request", "text/plain",
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
 				     http_errno_description(e), 1);
 			return;
 		}
 		if (c->hdr_bytes > px->cfg.max_header) {
 			px->st.bad_requests++;
-			client_reply(px, c, 400, "Bad Request", "text/plain",
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
 				     "request headers too large\n", 1);
 			return;
 		}
 		if (c->body_bytes > px->cfg.max_body) {
 			px->st.bad_requests++;
-			client_reply(px, c, 413, "Payload Too Large", "text/plain",
+			proxy__client_reply(px, c, 413, "Payload Too Large", "text/plain",
 				     "request body too large\n", 1);
 			return;
 		}
@@ -552,16 +350,16 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		http_parser_pause(&c->hp, 0);
 		px->st.bytes_in += c->parsed;
 		if (!strncmp(c->path, "/__dejavu/", 10)) {
-			internal_request(px, c);
+			proxy__internal_request(px, c);
 		} else {
-			count_features(px, c);
+			proxy__count_features(px, c);
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
 			c->retried = 0;
-			duplicate(px, c->in.p, c->parsed, c->head_req, now);
+			proxy__duplicate(px, c->in.p, c->parsed, c->head_req, now);
 			forward(px, c, now);
 		}
-		want(px, c);
+		proxy__want(px, c);
 		return; /* pipelined bytes wait until this response is out */
 	}
 }
@@ -581,7 +379,7 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 		return;
 	}
 	if (ev & EPOLLOUT) {
-		if (flush(c) < 0) {
+		if (proxy__flush(c) < 0) {
 			client_close(px, c);
 			return;
 		}
@@ -600,7 +398,7 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
-			if (buf_put(&c->in, tmp, (size_t)r) < 0) {
+			if (proxy__buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
 			}
@@ -608,7 +406,7 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 				client_parse(px, c, now);
 		}
 	}
-	if (buf_used(&c->out) == 0 && c->msg_done) {
+	if (proxy__buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
 		if (c->st == CS_CLOSING) {
 			client_close(px, c);
@@ -625,8 +423,8 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 		}
 	}
 	if (c->peer)
-		want(px, c->peer);
-	want(px, c);
+		proxy__want(px, c->peer);
+	proxy__want(px, c);
 }
 
 /* The backend's response is complete (or the backend is gone). */
@@ -640,7 +438,7 @@ static void response_done(dvproxy *px, conn *b, double now)
 	if (b->resp_eof || !http_should_keep_alive(&b->hp))
 		backend_close(px, b);
 	else
-		want(px, b);
+		proxy__want(px, b);
 	c->st = close_client ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
 	client_event(px, c, EPOLLOUT, now);
@@ -663,7 +461,7 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 		}
 		b->connecting = 0;
 	}
-	if (flush(b) < 0) {
+	if (proxy__flush(b) < 0) {
 		if (!b->got_bytes)
 			bad_gateway(px, c);
 		else
@@ -682,7 +480,7 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 					c->retried = 1;
 					backend_close(px, b);
 					forward(px, c, now);
-					want(px, c);
+					proxy__want(px, c);
 					return;
 				}
 				bad_gateway(px, c);
@@ -704,91 +502,17 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 			client_close(px, c);
 			return;
 		}
-		buf_put(&c->out, tmp, n);
+		proxy__buf_put(&c->out, tmp, n);
 		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
 			response_done(px, b, now);
 			return;
 		}
-		flush(c);
-		want(px, c);
+		proxy__flush(c);
+		proxy__want(px, c);
 	}
-	want(px, b);
-}
-
-/* ---- control endpoints ---- */
-
-static double fin(double x)
-{
-	return x == x ? x : 0.0; /* an empty window has no percentiles */
-}
-
-static void internal_request(dvproxy *px, conn *c)
-{
-	const char *body = c->in.p + c->parsed - c->body_bytes;
-	char arg[1024];
-	size_t bl = c->body_bytes < sizeof(arg) - 1 ? c->body_bytes : sizeof(arg) - 1;
-	memcpy(arg, body, bl);
-	arg[bl] = '\0';
-	int ka = c->keep_alive;
-	if (!strcmp(c->path, "/__dejavu/stats")) {
-		dvproxy_stats *s = &px->st;
-		json_t *paths = json_object();
-		for (int i = 0; i < DV_PATH_CLASSES; i++)
-			if (s->path_name[i][0])
-				json_object_set_new(paths, s->path_name[i],
-						    json_integer((json_int_t)s->path_count[i]));
-		json_t *j = json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,"
-			"s:{s:I,s:f,s:f,s:f,s:f},s:{s:I,s:f,s:f}}",
-			"requests", (json_int_t)s->requests, "responses", (json_int_t)s->responses,
-			"bad_requests", (json_int_t)s->bad_requests, "timeouts",
-			(json_int_t)s->timeouts, "bad_gateway", (json_int_t)s->bad_gateway, "conns",
-			(json_int_t)s->conns, "dup_sent", (json_int_t)s->dup_sent, "dup_done",
-			(json_int_t)s->dup_done, "dup_dropped", (json_int_t)s->dup_dropped,
-			"bytes_in", (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
-			"get", (json_int_t)s->method_get, "post", (json_int_t)s->method_post, "other",
-			(json_int_t)s->method_other, "paths", paths, "fraction", px->cfg.fraction,
-			"window", "n", (json_int_t)hist_count(px->lat), "mean_s", fin(hist_mean(px->lat)),
-			"p50_s", fin(hist_percentile(px->lat, 50)), "p95_s", fin(hist_percentile(px->lat, 95)),
-			"p99_s", fin(hist_percentile(px->lat, 99)), "profiler_window", "n",
-			(json_int_t)hist_count(px->plat), "p50_s", fin(hist_percentile(px->plat, 50)),
-			"p95_s", fin(hist_percentile(px->plat, 95)));
-		char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
-		json_decref(j);
-		hist_reset(px->lat);
-		hist_reset(px->plat);
-		client_reply(px, c, 200, "OK", "application/json", txt ? txt : "{}", !ka);
-		free(txt);
-		return;
-	}
-	if (!strcmp(c->path, "/__dejavu/fraction") && c->hp.method == HTTP_POST) {
-		char *end;
-		double f = strtod(arg, &end);
-		if (end == arg || f < 0 || f > 1) {
-			client_reply(px, c, 400, "Bad Request", "text/plain",
-				     "fraction must be a number in [0,1]\n", !ka);
-			return;
-		}
-		px->cfg.fraction = f;
-		client_reply(px, c, 200, "OK", "text/plain", "ok\n", !ka);
-		return;
-	}
-	if (!strcmp(c->path, "/__dejavu/backends") && c->hp.method == HTTP_POST) {
-		struct sockaddr_in sa[DV_MAX_BACKENDS];
-		int n;
-		vl_errbuf eb;
-		if (dv_addr_list_parse(arg, sa, DV_MAX_BACKENDS, &n, &eb)) {
-			client_reply(px, c, 400, "Bad Request", "text/plain", eb.msg, !ka);
-			return;
-		}
-		memcpy(px->cfg.backends, sa, sizeof(sa[0]) * (size_t)n);
-		px->cfg.nbackends = n;
-		client_reply(px, c, 200, "OK", "text/plain", "ok\n", !ka);
-		return;
-	}
-	client_reply(px, c, 404, "Not Found", "text/plain", "no such control endpoint\n", !ka);
+	proxy__want(px, b);
 }
 
 /* ---- loop ---- */
@@ -799,7 +523,7 @@ static void accept_all(dvproxy *px, double now)
 		int fd = dv_accept(px->lfd);
 		if (fd < 0)
 			return;
-		conn *c = conn_new(px, K_CLIENT, fd);
+		conn *c = proxy__conn_new(px, K_CLIENT, fd);
 		if (!c) {
 			close(fd);
 			continue;
@@ -813,7 +537,7 @@ static void accept_all(dvproxy *px, double now)
 		if (c->next)
 			c->next->prev = c;
 		px->clients = c;
-		want(px, c);
+		proxy__want(px, c);
 	}
 }
 
@@ -826,7 +550,7 @@ static void sweep(dvproxy *px, double now)
 		next = c->next;
 		if (c->st == CS_READING && now - c->t_start > g->request_timeout_s) {
 			px->st.timeouts++;
-			client_reply(px, c, 408, "Request Timeout", "text/plain",
+			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
 				     "request not complete in time\n", 1);
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c);
@@ -837,10 +561,10 @@ static void sweep(dvproxy *px, double now)
 				client_close(px, c);
 			} else {
 				backend_close(px, c->peer);
-				client_reply(px, c, 504, "Gateway Timeout", "text/plain",
+				proxy__client_reply(px, c, 504, "Gateway Timeout", "text/plain",
 					     "backend did not answer in time\n", 1);
 			}
-		} else if (buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
+		} else if (proxy__buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c); /* a client that stopped reading */
 		}
 	}
@@ -940,7 +664,7 @@ int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
 				backend_event(px, c, ev, now);
 				break;
 			case K_PROF:
-				prof_event(px, c, ev);
+				proxy__prof_event(px, c, ev);
 				break;
 			}
 		}
@@ -969,7 +693,7 @@ void dvproxy_destroy(dvproxy *px)
 		client_close(px, px->clients);
 	for (int i = 0; i < PROF_MAX; i++)
 		if (px->prof[i])
-			prof_drop(px, i);
+			proxy__prof_drop(px, i);
 	grave_empty(px);
 	close(px->lfd);
 	close(px->ep);
