@@ -307,25 +307,58 @@ static int attach_pids(const cli_cmd *cmd, dvcg *g, const char *list)
 
 static const char *const actuators[] = {"cgroup", "process", "libvirt", NULL};
 
+typedef struct act_opts {
+	const char *name, *svc_pids, *cpus, *uri, *domain;
+	uint64_t base_port;
+} act_opts;
+
+/* The actuator --actuator names; NULL with *rc set after reporting. A
+ * cgroup or process actuator's group goes to *prod (caller destroys). */
+static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_cfg *c,
+			    dvcg **prod, int *rc)
+{
+	vl_errbuf eb = {{0}};
+	dvact *act = NULL;
+	if (!strcmp(a->name, "libvirt")) {
+		act = dvact_libvirt_create(a->uri, a->domain, &eb);
+	} else {
+		*prod = dvcg_create("ctl-prod", a->cpus, &eb);
+		if (!*prod) {
+			*rc = cli_fail(cmd, "%s", eb.msg);
+			return NULL;
+		}
+		char exe[512];
+		if (!strcmp(a->name, "cgroup")) {
+			if ((*rc = attach_pids(cmd, *prod, a->svc_pids)) != CLI_OK)
+				return NULL;
+			act = dvact_cgroup_create(*prod, &eb);
+		} else if (!self_exe(exe, sizeof(exe))) {
+			act = dvact_process_create(exe, (int)a->base_port, &c->proxy, *prod, &eb);
+		}
+	}
+	if (!act)
+		*rc = cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : "cannot set up the actuator");
+	return act;
+}
+
 static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	dvctl_cfg c;
 	dvctl_cfg_default(&c);
-	const char *proxy = NULL, *svc_pids = NULL, *prof_pid = NULL, *act_name = "cgroup";
-	const char *memo_path = "virtlab-memo.db", *cpus = "0", *prof_cpus = "1";
-	const char *uri = "qemu:///system", *domain = NULL;
-	uint64_t base_port = 9100;
+	const char *proxy = NULL, *prof_pid = NULL, *memo_path = "virtlab-memo.db";
+	const char *prof_cpus = "1";
+	act_opts a = {"cgroup", NULL, "0", "qemu:///system", NULL, 9100};
 	const cli_opt opts[] = {
 		{"proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)", CLI_NOBOUND, NULL},
 		{"profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)", CLI_NOBOUND, NULL},
-		{"service-pids", OPT_STRING, &svc_pids, "PID[,...]", "production processes (cgroup actuator)", CLI_NOBOUND, NULL},
-		{"actuator", OPT_CHOICE, &act_name, "NAME", "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators},
-		{"cpus", OPT_STRING, &cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND, NULL},
+		{"service-pids", OPT_STRING, &a.svc_pids, "PID[,...]", "production processes (cgroup actuator)", CLI_NOBOUND, NULL},
+		{"actuator", OPT_CHOICE, &a.name, "NAME", "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators},
+		{"cpus", OPT_STRING, &a.cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND, NULL},
 		{"profiler-cpus", OPT_STRING, &prof_cpus, "LIST", "profiler cpuset (default 1)", CLI_NOBOUND, NULL},
-		{"base-port", OPT_U64, &base_port, "PORT", "process actuator: first instance port (default 9100)", 1024, 65000, NULL},
-		{"uri", OPT_STRING, &uri, "URI", "libvirt connection (default qemu:///system)", CLI_NOBOUND, NULL},
-		{"domain", OPT_STRING, &domain, "NAME", "libvirt domain to resize", CLI_NOBOUND, NULL},
+		{"base-port", OPT_U64, &a.base_port, "PORT", "process actuator: first instance port (default 9100)", 1024, 65000, NULL},
+		{"uri", OPT_STRING, &a.uri, "URI", "libvirt connection (default qemu:///system)", CLI_NOBOUND, NULL},
+		{"domain", OPT_STRING, &a.domain, "NAME", "libvirt domain to resize", CLI_NOBOUND, NULL},
 		{"memo", OPT_STRING, &memo_path, "FILE", "memo table (default virtlab-memo.db)", CLI_NOBOUND, NULL},
 		{"duration", OPT_DURATION, &c.duration_s, "DUR", "how long to run (default 120s)", 1, 1e9, NULL},
 		{"learn", OPT_DURATION, &c.learn_s, "DUR", "learning period (default 30s)", 1, 1e9, NULL},
@@ -343,9 +376,9 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--proxy and --profiler-pid are required");
 	if (dv_addr_parse(proxy, &c.proxy, &eb))
 		return cli_usage_error(cmd, "--proxy %s", eb.msg);
-	if (!strcmp(act_name, "libvirt") && !domain)
+	if (!strcmp(a.name, "libvirt") && !a.domain)
 		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
-	if (!strcmp(act_name, "cgroup") && !svc_pids)
+	if (!strcmp(a.name, "cgroup") && !a.svc_pids)
 		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
 	if (c.learn_s >= c.duration_s)
 		return cli_usage_error(cmd, "--learn must be shorter than --duration");
@@ -353,22 +386,7 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	if (!prof)
 		return cli_fail(cmd, "%s", eb.msg);
 	rc = attach_pids(cmd, prof, prof_pid);
-	dvact *act = NULL;
-	if (rc == CLI_OK && !strcmp(act_name, "cgroup")) {
-		prod = dvcg_create("ctl-prod", cpus, &eb);
-		rc = prod ? attach_pids(cmd, prod, svc_pids) : cli_fail(cmd, "%s", eb.msg);
-		act = rc == CLI_OK ? dvact_cgroup_create(prod, &eb) : NULL;
-	} else if (rc == CLI_OK && !strcmp(act_name, "process")) {
-		char exe[512];
-		prod = dvcg_create("ctl-prod", cpus, &eb);
-		act = prod && !self_exe(exe, sizeof(exe))
-			      ? dvact_process_create(exe, (int)base_port, &c.proxy, prod, &eb)
-			      : NULL;
-	} else if (rc == CLI_OK) {
-		act = dvact_libvirt_create(uri, domain, &eb);
-	}
-	if (rc == CLI_OK && !act)
-		rc = cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : "cannot set up the actuator");
+	dvact *act = rc == CLI_OK ? make_actuator(cmd, &a, &c, &prod, &rc) : NULL;
 	memo *m = rc == CLI_OK ? memo_open(memo_path, &eb) : NULL;
 	if (rc == CLI_OK && !m)
 		rc = cli_fail(cmd, "--memo %s: %s", memo_path, eb.msg);

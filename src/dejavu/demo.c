@@ -246,6 +246,56 @@ static json_t *trace_json(double D)
 	return a;
 }
 
+/* The controller, on the demo's processes, for the whole trace. */
+static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf *eb)
+{
+	const dvdemo_cfg *c = d->c;
+	double D = c->duration_s;
+	dvctl_cfg cc;
+	dvctl_cfg_default(&cc);
+	dv_addr_parse("127.0.0.1:0", &cc.proxy, NULL);
+	cc.proxy.sin_port = htons((uint16_t)proxy_port);
+	cc.prof_cg = d->prof;
+	cc.prof_pid = d->psvc;
+	dvact *act = dvact_cgroup_create(d->prod, eb);
+	cc.act = act;
+	cc.memo = m;
+	cc.service = "virtlab-service";
+	/* Phases must outlast detection (2 windows) plus tuning (~5 probes). */
+	cc.window_s = D / 60 < 0.5 ? 0.5 : D / 60 > 1.0 ? 1.0 : D / 60;
+	cc.probe_s = cc.window_s * 0.6;
+	cc.slo_p95_s = c->slo_p95_s;
+	cc.learn_s = LEARN_SHARE * D;
+	cc.duration_s = D;
+	cc.fraction = c->fraction;
+	cc.lp.seed = c->seed;
+	cc.on_event = on_event;
+	cc.on_window = on_window;
+	cc.ctx = d;
+	cc.stop = c->stop;
+	int err = act ? dvctl_run(&cc, r, eb) : VL_ENOMEM;
+	dvact_destroy(act);
+	return err;
+}
+
+static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t rows)
+{
+	const dvdemo_cfg *c = d->c;
+	double viol = r->slo_windows ? 100.0 * (double)r->violations / (double)r->slo_windows : 0;
+	json_t *out = json_pack(
+		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O,s:o}", "events",
+		d->events, "slo_violation_pct", viol, "requests",
+		json_integer_value(json_object_get(load, "sent")), "errors",
+		json_integer_value(json_object_get(load, "errors")), "slo_p95_ms",
+		c->slo_p95_s * 1e3, "duration_s", c->duration_s, "fraction", c->fraction, "trace",
+		trace_json(c->duration_s), "learning", "classes_trained", (int)r->ntrained,
+		"classes_total", (int)r->nclasses, "silhouette", r->silhouette, "tuning", "tunings",
+		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "load", load,
+		"windows", d->windows); /* windows: [t_s, class, p95_ms, rps, quota] */
+	d->events = d->windows = NULL; /* owned by out now (or freed with it) */
+	return out;
+}
+
 int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 {
 	demo d = {.c = c, .load_out = -1, .events = json_array(), .windows = json_array()};
@@ -264,7 +314,7 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	int ports[3] = {free_port(), free_port(), free_port()};
 	if (!err)
 		err = start_all(&d, ports, phases, eb);
-	const char *mpath = c->memo_path;
+	const char *mpath = c->memo_path; /* default: a temporary file, removed after */
 	if (!err && !mpath) {
 		int fd = mkstemp(memo_tmp);
 		if (fd >= 0)
@@ -284,31 +334,8 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		}
 	}
 	dvctl_result r = {0};
-	if (!err) {
-		dvctl_cfg cc;
-		dvctl_cfg_default(&cc);
-		dv_addr_parse("127.0.0.1:0", &cc.proxy, NULL);
-		cc.proxy.sin_port = htons((uint16_t)ports[2]);
-		cc.prof_cg = d.prof;
-		cc.prof_pid = d.psvc;
-		dvact *act = dvact_cgroup_create(d.prod, eb);
-		cc.act = act;
-		cc.memo = m;
-		cc.service = "virtlab-service";
-		cc.window_s = D / 60 < 0.5 ? 0.5 : D / 60 > 1.0 ? 1.0 : D / 60;
-		cc.probe_s = cc.window_s * 0.6;
-		cc.slo_p95_s = c->slo_p95_s;
-		cc.learn_s = LEARN_SHARE * D;
-		cc.duration_s = D;
-		cc.fraction = c->fraction;
-		cc.lp.seed = c->seed;
-		cc.on_event = on_event;
-		cc.on_window = on_window;
-		cc.ctx = &d;
-		cc.stop = c->stop;
-		err = act ? dvctl_run(&cc, &r, eb) : VL_ENOMEM;
-		dvact_destroy(act);
-	}
+	if (!err)
+		err = run_loop(&d, ports[2], m, &r, eb);
 	json_t *load = NULL;
 	if (!err) {
 		reap(&d.hogpid);
@@ -335,20 +362,7 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		json_decref(load);
 		return err;
 	}
-	double viol = r.slo_windows ? 100.0 * (double)r.violations / (double)r.slo_windows : 0;
-	*out = json_pack("{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O}",
-			 "events", d.events, "slo_violation_pct", viol, "requests",
-			 json_integer_value(json_object_get(load, "sent")), "errors",
-			 json_integer_value(json_object_get(load, "errors")), "slo_p95_ms",
-			 c->slo_p95_s * 1e3, "duration_s", D, "fraction", c->fraction, "trace",
-			 trace_json(D), "learning", "classes_trained", (int)r.ntrained,
-			 "classes_total", (int)r.nclasses, "silhouette", r.silhouette, "tuning",
-			 "tunings", (int)r.tunings, "seconds", r.tuning_s, "memo_rows", (int)rows,
-			 "load", load);
+	*out = result_json(&d, &r, load, rows);
 	json_decref(load);
-	if (*out)
-		json_object_set_new(*out, "windows", d.windows); /* [t_s, class, p95_ms, rps, quota] */
-	else
-		json_decref(d.windows);
 	return *out ? 0 : VL_ENOMEM;
 }
