@@ -262,6 +262,8 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	int err = dvdemo_run(&c, &res, &eb);
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : vl_strerror(err));
+	if (!g.json)
+		json_object_del(res, "windows"); /* per-window log: JSON only */
 	return cli_emit(cmd, &g, res);
 }
 

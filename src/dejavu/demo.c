@@ -33,7 +33,7 @@
  * cache line at a time, on CPU 0, with the CPU weight of a 2-core tenant
  * (HOG_CORES x DVACT_SHARES_PER_CORE): a service allocated 0.2 core then
  * gets only 0.2/2.2 of CPU 0 when both want it. Measured here (browse at
- * 600 req/s, quota 0.2, no proxy, /tmp/dvexp.sh in the issue-6 notes):
+ * 600 req/s, quota 0.2, no proxy, bench/dejavu_neighbour.sh):
  * p95 8.5 ms alone, 10 ms beside a default-weight hog, > 1 s beside a
  * weight-8192 one. */
 #define HOG_MB 32
