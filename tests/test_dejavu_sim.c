@@ -522,6 +522,8 @@ static void test_cli(void **state)
 	expect_cli("dejavu compare --days 1 --train-days 1", 2, "--train-days 1 must be less");
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy dejavu --train-days 1", good);
 	expect_cli(a, 2, "leaves nothing");
+	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy dejavu --train-days 0.01", good);
+	expect_cli(a, 2, "shorter than the 16 minutes");
 	/* A CSV's own length wins; same seed, byte-identical JSON. */
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy hpa --json --seed 4", good);
 	int st;

@@ -73,7 +73,7 @@ typedef struct dj {
 	/* learning */
 	win_rec *rec;
 	size_t nrec, caprec;
-	int trained;
+	int trained, untrainable; /* untrainable: learning failed, stay on HPA */
 	/* acting */
 	unsigned desired;
 	int bucket;
@@ -344,7 +344,7 @@ static unsigned dj_decide(policy *p, const pol_obs *o)
 	observe_tick(d, o->t);
 	if (d->tuning && o->t + 1e-9 >= d->tune_done)
 		finish_tuning(d, o->t);
-	if (o->t + 1e-9 < d->win_end)
+	if (o->t + 1e-9 < d->win_end || d->untrainable)
 		return d->trained ? d->desired
 				  : (d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting, o->util));
 	d->win_end += DJ_WINDOW_S;
@@ -364,8 +364,10 @@ static unsigned dj_decide(policy *p, const pol_obs *o)
 			d->rec[d->nrec++] = w;
 		return d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting, o->util);
 	}
-	if (!d->trained && train(d, o->t))
-		return d->desired; /* not enough to learn from: keep the bootstrap's */
+	if (!d->trained && train(d, o->t)) {
+		d->untrainable = 1; /* nothing to learn from: the bootstrap stays */
+		return d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting, o->util);
+	}
 	act(d, &w, index, o);
 	return d->desired;
 }

@@ -24,9 +24,9 @@
 #include "dejavu/mix.h"
 #include "dejavu/trace.h"
 
-/* Fraction of the SLO the oracle and DejaVu's tuner provision for, so the
- * sampling noise of a per-minute p95 does not turn "exactly at the SLO" into
- * violations half of the time. */
+/* Fraction of the SLO the oracle and DejaVu's tuner provision for, so load
+ * moving within a minute and the noise of a tuner's probe do not turn
+ * "exactly at the SLO" into violations half of the time. */
 #define SIM_TARGET_FRAC 0.8
 
 /* --- capacity table ------------------------------------------------------ */

@@ -225,6 +225,11 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 			      cfg->train_days, tr->duration / 86400);
 		goto out;
 	}
+	if (!strcmp(cfg->policy, "dejavu") && env.train_s < SIM_MIN_TRAIN_S) {
+		err = vl_fail(eb, VL_EINVAL, "--train-days %g is shorter than the %g minutes of "
+			      "signatures learning needs", cfg->train_days, SIM_MIN_TRAIN_S / 60);
+		goto out;
+	}
 	if (!(pol = policy_create(cfg->policy, &env, eb))) {
 		err = VL_EINVAL;
 		goto out;

@@ -42,6 +42,8 @@
 #define SIM_SETTLE_MIN 5  /* minutes the allocation must stay near the oracle's */
 #define SIM_STEP_FRAC 0.10
 #define SIM_STEP_MIN 2
+/* DejaVu needs at least 2 * k_max (16) one-minute signatures to learn. */
+#define SIM_MIN_TRAIN_S (16 * 60.0)
 
 typedef struct sim_cfg {
 	const char *policy;

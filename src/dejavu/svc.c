@@ -1,5 +1,6 @@
-/* svc.c — sampled and reference request-level service simulation on the
- * DES core. See svc.h for the sampling argument. */
+/* svc.c — the per-interval service model (latency tables measured by
+ * request-level simulation on the DES core, a fluid backlog between ticks)
+ * and the unsampled reference it is checked against. See svc.h. */
 #include "dejavu/svc.h"
 
 #include <math.h>
