@@ -1,7 +1,6 @@
 /*
  * net.c — socket helpers for the live DejaVu pieces; see net.h.
  */
-#define _GNU_SOURCE /* accept4 */
 #include "dejavu/net.h"
 
 #include <arpa/inet.h>
