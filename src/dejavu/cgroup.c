@@ -181,8 +181,14 @@ dvcg *dvcg_create(const char *name, const char *cpus, vl_errbuf *eb)
 			strcpy(self, "/");
 		if (!strcmp(self, "/"))
 			self[0] = '\0';
-		snprintf(g->parent[i], sizeof(g->parent[i]), "%s%s", root, self);
-		snprintf(g->path[i], sizeof(g->path[i]), "%s%s/%s", root, self, leaf);
+		int np = snprintf(g->parent[i], sizeof(g->parent[i]), "%s%s", root, self);
+		int nl = snprintf(g->path[i], sizeof(g->path[i]), "%s%s/%s", root, self, leaf);
+		if (np < 0 || nl < 0 || (size_t)nl >= sizeof(g->path[i])) {
+			vl_fail(eb, VL_ERANGE, "cgroup path too long under %s%s", root, self);
+			g->path[i][0] = '\0';
+			dvcg_destroy(g);
+			return NULL;
+		}
 		if (mkdir(g->path[i], 0755) < 0 && errno != EEXIST) {
 			vl_fail(eb, VL_EIO, "cannot create %s: %s", g->path[i], strerror(errno));
 			g->path[i][0] = '\0';
