@@ -4,13 +4,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double wall_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void progress_init(progress *p, FILE *f, const char *label, int quiet)
 {
 	p->f = (!quiet && f && isatty(fileno(f))) ? f : NULL;

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "core/clock.h" /* wall_seconds, used by every benchmark */
+
 /* What a simulation calls with the fraction done, in [0, 1]. */
 typedef void (*progress_cb)(void *ud, double frac);
 
@@ -27,7 +29,5 @@ void progress_init(progress *p, FILE *f, const char *label, int quiet);
 void progress_update(void *p, double frac); /* a progress_cb */
 void progress_done(progress *p);
 
-/* Monotonic wall-clock seconds (CLOCK_MONOTONIC), for benchmarks. */
-double wall_seconds(void);
 
 #endif

@@ -152,7 +152,7 @@ static int start_one(procact *p, vl_errbuf *eb)
 		dvcg_attach(p->g, pid, NULL);
 	struct sockaddr_in sa;
 	dv_addr_parse(listen, &sa, NULL);
-	for (double t0 = dv_now(); dv_now() - t0 < PROC_READY_S; usleep(20000)) {
+	for (double t0 = wall_seconds(); wall_seconds() - t0 < PROC_READY_S; usleep(20000)) {
 		int fd = dv_connect_block(&sa, 0.2);
 		if (fd >= 0) {
 			close(fd);
@@ -165,7 +165,7 @@ static int start_one(procact *p, vl_errbuf *eb)
 static void stop_pid(pid_t pid)
 {
 	kill(pid, SIGTERM);
-	for (double t0 = dv_now(); dv_now() - t0 < PROC_STOP_GRACE_S; usleep(10000))
+	for (double t0 = wall_seconds(); wall_seconds() - t0 < PROC_STOP_GRACE_S; usleep(10000))
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return;
 	kill(pid, SIGKILL);

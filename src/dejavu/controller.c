@@ -181,14 +181,14 @@ static void nap(double s)
 
 static int stopped(const ctl *k)
 {
-	return (k->c->stop && *k->c->stop) || dv_now() - k->t0 >= k->c->duration_s;
+	return (k->c->stop && *k->c->stop) || wall_seconds() - k->t0 >= k->c->duration_s;
 }
 
 /* Counts a production window toward the SLO statistics. */
 static void account(ctl *k, const dvprof_snap *s)
 {
 	k->r->windows++;
-	if (s->win_n > 0 && dv_now() - k->t0 >= k->c->learn_s) {
+	if (s->win_n > 0 && wall_seconds() - k->t0 >= k->c->learn_s) {
 		k->r->slo_windows++;
 		if (s->win_p95_s > k->c->slo_p95_s)
 			k->r->violations++;
@@ -229,7 +229,7 @@ static int measure(void *ctx, const memo_alloc *a, double *p95)
 static int tune(ctl *k, int bucket, double rate, memo_alloc *out, unsigned *probes)
 {
 	const dvctl_cfg *c = k->c;
-	double t = dv_now();
+	double t = wall_seconds();
 	k->capacity = interference_bucket_mid(bucket);
 	dvprof_set_fraction(&c->proxy, 1.0);
 	tuner_result tr;
@@ -239,7 +239,7 @@ static int tune(ctl *k, int bucket, double rate, memo_alloc *out, unsigned *prob
 	dvcg_set_quota(c->prof_cg, c->ref_quota, NULL);
 	dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE), NULL);
 	k->r->tunings++;
-	k->r->tuning_s += dv_now() - t;
+	k->r->tuning_s += wall_seconds() - t;
 	if (err)
 		return err;
 	*out = tr.best;
@@ -260,7 +260,7 @@ static int apply(ctl *k, const memo_alloc *a)
 static void emit(ctl *k, int cls, int known, const char *action, int bucket, double index,
 		 unsigned probes, double since)
 {
-	double t = dv_now() - k->t0; /* since: controller time too */
+	double t = wall_seconds() - k->t0; /* since: controller time too */
 	dvctl_event ev = {t, cls, known, action, k->cur, bucket, index, probes, t - since,
 			  probes ? k->last_met : isfinite(k->cur.tuned_p95_s)};
 	if (k->c->on_event)
@@ -274,12 +274,12 @@ static int adopt(ctl *k, int cls, int known, const sig *s, double since)
 	memo_key_set(&key, k->c->service, cls, 0);
 	memo_alloc a;
 	unsigned probes = 0;
-	int err = memo_get(k->c->memo, &key, &a, dv_now());
+	int err = memo_get(k->c->memo, &key, &a, wall_seconds());
 	const char *action = "reuse";
 	if (err == VL_ENOENT) {
 		if ((err = tune(k, 0, s->rate_rps, &a, &probes)))
 			return err;
-		if ((err = memo_put(k->c->memo, &key, &a, dv_now())))
+		if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
 			return vl_fail(k->eb, err, "memo table write failed");
 		action = known ? "tune" : "tune-new-class";
 	} else if (err) {
@@ -309,11 +309,11 @@ static int interference(ctl *k, const dvprof_snap *s, double since)
 	memo_alloc a;
 	unsigned probes = 0;
 	const char *action = "reuse-interference";
-	int err = memo_get(k->c->memo, &key, &a, dv_now());
+	int err = memo_get(k->c->memo, &key, &a, wall_seconds());
 	if (err == VL_ENOENT) {
 		if ((err = tune(k, bucket, s->win_n / (s->t - k->prev.t), &a, &probes)))
 			return err;
-		if ((err = memo_put(k->c->memo, &key, &a, dv_now())))
+		if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
 			return vl_fail(k->eb, err, "memo table write failed");
 		action = "tune-interference";
 	} else if (err) {
@@ -343,7 +343,7 @@ static int train(ctl *k)
 
 static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 {
-	double now = dv_now() - k->t0;
+	double now = wall_seconds() - k->t0;
 	if (now < k->c->learn_s) {
 		if (k->ntrain < MAX_TRAIN)
 			k->train[k->ntrain++] = *s;
@@ -402,7 +402,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 	k.train = calloc(MAX_TRAIN, sizeof(sig));
 	if (!k.train)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	k.t0 = dv_now();
+	k.t0 = wall_seconds();
 	int err = dvprof_set_fraction(&c->proxy, c->fraction);
 	if (!err)
 		err = dvcg_set_quota(c->prof_cg, c->ref_quota, eb);
@@ -415,7 +415,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &k.prev, eb);
 	double next = k.t0 + c->window_s;
 	while (!err && !stopped(&k)) {
-		nap(next - dv_now());
+		nap(next - wall_seconds());
 		next += c->window_s;
 		dvprof_snap cur;
 		if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &cur, eb)))
@@ -429,13 +429,13 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		if (dvprof_signature(&k.prev, &cur, &s) == 0) {
 			s.t_start -= k.t0; /* signatures carry controller time */
 			s.t_end -= k.t0;
-			double before = dv_now();
+			double before = wall_seconds();
 			err = on_signature(&k, &s, &cur);
-			if (dv_now() - before > c->window_s) {
+			if (wall_seconds() - before > c->window_s) {
 				/* Tuned: the windows meanwhile saw F = 1; start afresh. */
 				err = err ? err : dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid,
 								   &cur, eb);
-				next = dv_now() + c->window_s;
+				next = wall_seconds() + c->window_s;
 			}
 		}
 		k.prev = cur;

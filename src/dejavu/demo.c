@@ -92,7 +92,7 @@ static int wait_ready(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	for (double t0 = dv_now(); dv_now() - t0 < READY_S; usleep(20000)) {
+	for (double t0 = wall_seconds(); wall_seconds() - t0 < READY_S; usleep(20000)) {
 		int fd = dv_connect_block(&sa, 0.2);
 		if (fd >= 0) {
 			close(fd);
@@ -110,8 +110,8 @@ static void hog_main(double delay, double dur)
 	nanosleep(&ts, NULL);
 	size_t len = (size_t)HOG_MB << 20;
 	volatile char *m = malloc(len);
-	double end = dv_now() + dur;
-	for (uint64_t i = 0; dv_now() < end; i++)
+	double end = wall_seconds() + dur;
+	for (uint64_t i = 0; wall_seconds() < end; i++)
 		if (m)
 			for (size_t o = 0; o < len; o += 64)
 				m[o] = (char)i;

@@ -321,12 +321,12 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 	g.set.on_message_complete = on_done;
 	rng r;
 	rng_seed(&r, cfg->seed);
-	double t0 = dv_now(), phase_end = t0 + cfg->phases[0].dur_s;
+	double t0 = wall_seconds(), phase_end = t0 + cfg->phases[0].dur_s;
 	double next = t0 + rng_exp(&r, 1.0 / cfg->phases[0].rate_rps);
 	int ph = 0;
 	struct epoll_event evs[128];
 	for (;;) {
-		double now = dv_now();
+		double now = wall_seconds();
 		while (ph < cfg->nphases && next <= now) {
 			while (ph < cfg->nphases && next >= phase_end) {
 				if (++ph < cfg->nphases) {
@@ -377,11 +377,11 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 		if (ms > 10)
 			ms = 10;
 		int n = epoll_wait(g.ep, evs, 128, ms);
-		now = dv_now();
+		now = wall_seconds();
 		for (int i = 0; i < n; i++)
 			levent(&g, evs[i].data.ptr, evs[i].events, now);
 	}
-	res->wall_s = dv_now() - t0;
+	res->wall_s = wall_seconds() - t0;
 	summarize(&g, res);
 	err = 0;
 out:

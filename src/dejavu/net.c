@@ -145,13 +145,6 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s)
 	return fd;
 }
 
-double dv_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char *path,
 		   const char *body, double timeout_s, char *buf, size_t cap)
 {

@@ -7,6 +7,7 @@
 #ifndef VL_DEJAVU_NET_H
 #define VL_DEJAVU_NET_H
 
+#include "core/clock.h"
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,8 +40,6 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s);
 /* accept4 with non-blocking, close-on-exec; fd or -1. */
 int dv_accept(int lfd);
 
-/* Monotonic time in seconds. */
-double dv_now(void);
 
 /* Makes fd non-blocking; 0 or -1. */
 int dv_nonblock(int fd);

@@ -45,7 +45,7 @@ int dvprof_snap_take(const struct sockaddr_in *proxy, dvcg *g, pid_t pid, dvprof
 	char *buf = malloc(65536);
 	if (!buf)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	s->t = dv_now();
+	s->t = wall_seconds();
 	int st = dv_http_simple(proxy, "GET", "/__dejavu/stats", NULL, 2.0, buf, 65536);
 	json_t *j = st == 200 ? json_loads(buf, 0, NULL) : NULL;
 	free(buf);

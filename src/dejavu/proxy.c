@@ -642,12 +642,12 @@ int dvproxy_port(const dvproxy *p)
 int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
 {
 	struct epoll_event evs[256];
-	double t0 = dv_now(), last_sweep = t0;
+	double t0 = wall_seconds(), last_sweep = t0;
 	while (!(stop && *stop)) {
 		int n = epoll_wait(px->ep, evs, 256, TICK_MS);
 		if (n < 0 && errno != EINTR)
 			return VL_EIO;
-		double now = dv_now();
+		double now = wall_seconds();
 		for (int i = 0; i < n; i++) {
 			conn *c = evs[i].data.ptr;
 			uint32_t ev = evs[i].events;

@@ -127,7 +127,7 @@ void proxy__prof_event(dvproxy *px, conn *p, uint32_t ev)
 		socklen_t el = sizeof(err);
 		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
 		if (err) {
-			px->prof_retry_at = dv_now() + PROF_RETRY_S;
+			px->prof_retry_at = wall_seconds() + PROF_RETRY_S;
 			px->st.dup_dropped++;
 			proxy__prof_drop(px, i);
 			return;
@@ -149,7 +149,7 @@ void proxy__prof_event(dvproxy *px, conn *p, uint32_t ev)
 			http_parser_execute(&p->hp, &px->resp_set, tmp, (size_t)r);
 		if (p->resp_done) {
 			px->st.dup_done++;
-			hist_add(px->plat, dv_now() - p->t_sent);
+			hist_add(px->plat, wall_seconds() - p->t_sent);
 			p->awaiting = 0;
 			if (r <= 0 || !http_should_keep_alive(&p->hp)) {
 				proxy__prof_drop(px, i);

@@ -1,6 +1,7 @@
 /*
  * service.c — the managed HTTP service; contract in service.h.
  */
+#include "core/clock.h"
 #include "dejavu/service.h"
 
 #include <errno.h>
@@ -60,16 +61,9 @@ size_t dvsvc_types_from_mixes(const mix_set *s, mix_type *out, size_t max)
 	return n;
 }
 
-static double thread_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int dvsvc_work(dvsvc *s, const mix_type *t)
 {
-	double c0 = thread_cpu();
+	double c0 = thread_cpu_seconds();
 	if (t->mem_kb > 0) {
 		size_t len = ((size_t)(t->mem_kb * 1024) + PAGE - 1) / PAGE * PAGE;
 		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -92,12 +86,12 @@ int dvsvc_work(dvsvc *s, const mix_type *t)
 		}
 	}
 	/* The CPU part: spin on a small hash until the thread clock moved. */
-	double c1 = thread_cpu(), end = c1 + t->cpu_us * 1e-6;
+	double c1 = thread_cpu_seconds(), end = c1 + t->cpu_us * 1e-6;
 	volatile uint64_t h = 1469598103934665603ull;
-	while (thread_cpu() < end)
+	while (thread_cpu_seconds() < end)
 		for (int i = 0; i < 64; i++)
 			h = (h ^ (uint64_t)i) * 1099511628211ull;
-	s->st.cpu_s += thread_cpu() - c0;
+	s->st.cpu_s += thread_cpu_seconds() - c0;
 	return 0;
 }
 
@@ -347,12 +341,12 @@ int dvsvc_port(const dvsvc *s)
 int dvsvc_run(dvsvc *s, double duration_s, volatile sig_atomic_t *stop)
 {
 	struct epoll_event evs[128];
-	double t0 = dv_now(), last = t0;
+	double t0 = wall_seconds(), last = t0;
 	while (!(stop && *stop)) {
 		int n = epoll_wait(s->ep, evs, 128, 100);
 		if (n < 0 && errno != EINTR)
 			return VL_EIO;
-		double now = dv_now();
+		double now = wall_seconds();
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &s->listen_tag) {
 				int fd;

@@ -1,5 +1,6 @@
 /* overhead.c — see overhead.h. Trace parsing, synthetic workloads, replay,
  * the cycle model and the MMU benchmark. */
+#include "core/clock.h"
 #include "hyperwall/overhead.h"
 
 #include <ctype.h>
@@ -323,18 +324,11 @@ json_t *ovh_json(const ovh_result *r, const char *source)
 /* CPU seconds of this thread: on a shared 2-core machine the wall clock
  * mostly measures the scheduler; a single-threaded kernel's throughput is
  * per CPU second. */
-static double thread_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Accesses per CPU second and per wall second of one round. */
 static void bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64_t n,
 			uint64_t *sink, double *cpu_rate, double *wall_rate)
 {
-	double c0 = thread_seconds(), w0 = wall_seconds();
+	double c0 = thread_cpu_seconds(), w0 = wall_seconds();
 	for (uint64_t done = 0; done < n;) {
 		size_t k = n - done < BENCH_RING ? (size_t)(n - done) : BENCH_RING;
 		uint64_t sum;
@@ -342,7 +336,7 @@ static void bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64
 		*sink += sum;
 		done += k;
 	}
-	*cpu_rate = (double)n / (thread_seconds() - c0);
+	*cpu_rate = (double)n / (thread_cpu_seconds() - c0);
 	*wall_rate = (double)n / (wall_seconds() - w0);
 }
 

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "kvm/bench.h"
@@ -86,10 +87,7 @@ static int send_one(irq_run *x, vl_errbuf *eb)
  * in ns: immune to the thread being preempted by other processes. */
 static double vcpu_cpu_ns(const irq_run *x)
 {
-	struct timespec ts;
-	if (clock_gettime(x->cpu_clock, &ts))
-		return NAN;
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return clock_seconds(x->cpu_clock) * 1e9;
 }
 
 /* Guest loop iterations per ns of vCPU CPU time over BASELINE_S with no

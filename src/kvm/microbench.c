@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "kvm/bench.h"
 #include "kvm/vcpu_thread.h"
 
@@ -43,9 +44,7 @@ static double median(double *v, int n)
  * time it spends preempted by other jobs is not counted. */
 static double self_cpu_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return thread_cpu_seconds() * 1e9;
 }
 
 static int run_raw(kvm_vm *vm, uint64_t n, double *ns, vl_errbuf *eb)
@@ -120,9 +119,7 @@ int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_
 /* A thread CPU-time clock in ns. */
 static double thread_ns(clockid_t cid)
 {
-	struct timespec ts;
-	clock_gettime(cid, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return clock_seconds(cid) * 1e9;
 }
 
 int kvm_loop_bench(enum kg_cmd cmd, enum kg_apic apic, double seconds, kvm_loop_result *r,

@@ -1,6 +1,7 @@
 /*
  * vcpu_thread.c — kvm_vm_run() on its own thread (see vcpu_thread.h).
  */
+#include "core/clock.h"
 #include "kvm/vcpu_thread.h"
 
 #include <errno.h>
@@ -139,7 +140,5 @@ int kvm_vcpu_thread_stop(kvm_vcpu_thread *t, vl_errbuf *eb)
 
 double kvm_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return wall_seconds() * 1e9;
 }
