@@ -112,28 +112,28 @@ CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
 
 /* If on: cache_access without the evicted line. Returns the hit flag
  * (meaningless when !on; nothing changes then). */
-CACHE_ALWAYS int cache__access_if(cache *c, uint32_t line, int on)
+CACHE_ALWAYS int cache__access_st_if(cache *c, uint32_t s, uint32_t tag, int on)
 {
-	uint32_t tag, s = cache__split(c, line, &tag);
 	uint16_t *t = cache__tags(c, s);
 	uint64_t *lp = cache__lru(c, s), st = *lp;
 	unsigned m = cache__match(c, t, tag);
 	int hit = m != 0;
-	unsigned pos_miss = c->ways - 1;
-	unsigned victim = (unsigned)(st >> (4 * pos_miss)) & 0xf;
-	unsigned w = hit ? (unsigned)__builtin_ctz(m | 0x10000u) : victim;
-	unsigned pos = hit ? cache__nib_find(st, w) : pos_miss;
-	uint64_t nst = cache__nib_to_front(st, pos, w);
+	/* selects by mask: gcc turns ?: on random conditions into branches */
+	unsigned hm = -(unsigned)hit;
+	unsigned victim = (unsigned)(st >> (4 * (c->ways - 1))) & 0xf;
+	unsigned w = (((unsigned)__builtin_ctz(m | 0x10000u)) & hm) | (victim & ~hm);
+	/* the victim sits at position ways-1, so one search serves both */
+	uint64_t nst = cache__nib_to_front(st, cache__nib_find(st, w), w);
+	uint64_t om = -(uint64_t)(on != 0);
 	uint16_t old = t[w];
-	t[w] = on ? (uint16_t)tag : old;
-	*lp = on ? nst : st;
+	t[w] = (uint16_t)((tag & om) | (old & ~om));
+	*lp = (nst & om) | (st & ~om);
 	return hit;
 }
 
-/* Returns whether line is present; if so and on, invalidates it. */
-CACHE_ALWAYS int cache__inval_if(cache *c, uint32_t line, int on)
+/* Returns whether (set s, tag) is present; if so and on, invalidates it. */
+CACHE_ALWAYS int cache__inval_st_if(cache *c, uint32_t s, uint32_t tag, int on)
 {
-	uint32_t tag, s = cache__split(c, line, &tag);
 	uint16_t *t = cache__tags(c, s);
 	uint64_t *lp = cache__lru(c, s), st = *lp;
 	unsigned m = cache__match(c, t, tag);
@@ -143,11 +143,24 @@ CACHE_ALWAYS int cache__inval_if(cache *c, uint32_t line, int on)
 	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
 	uint64_t lastnib = 0xfull << (4 * last);
 	uint64_t nst = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
-	int doit = found & on;
+	uint64_t dm = -(uint64_t)(found & (on != 0));
 	uint16_t old = t[w];
-	t[w] = doit ? (uint16_t)CACHE_NO_TAG : old;
-	*lp = doit ? nst : st;
+	t[w] = (uint16_t)((CACHE_NO_TAG & dm) | (old & ~dm));
+	*lp = (nst & dm) | (st & ~dm);
 	return found;
+}
+
+/* The same, from a line number. */
+CACHE_ALWAYS int cache__access_if(cache *c, uint32_t line, int on)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	return cache__access_st_if(c, s, tag, on);
+}
+
+CACHE_ALWAYS int cache__inval_if(cache *c, uint32_t line, int on)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	return cache__inval_st_if(c, s, tag, on);
 }
 
 CACHE_ALWAYS int cache__probe(const cache *c, uint32_t line)
@@ -159,6 +172,11 @@ CACHE_ALWAYS int cache__probe(const cache *c, uint32_t line)
 CACHE_ALWAYS void cache__prefetch(const cache *c, uint32_t line)
 {
 	uint32_t tag, s = cache__split(c, line, &tag);
+	__builtin_prefetch(cache__tags(c, s), 1, 3);
+}
+
+CACHE_ALWAYS void cache__prefetch_set(const cache *c, uint32_t s)
+{
 	__builtin_prefetch(cache__tags(c, s), 1, 3);
 }
 

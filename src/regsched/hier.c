@@ -9,7 +9,8 @@
 #include "regsched/cache.h"
 #include "regsched/cache_impl.h"
 
-#define PREFETCH_AHEAD 4 /* accesses; tuned with `virtlab bench llc` */
+#define PREFETCH_AHEAD 8 /* accesses; tuned with `virtlab bench llc` */
+#define RING 16		  /* > PREFETCH_AHEAD, a power of two */
 
 struct hier {
 	unsigned ncores, nllc;
@@ -138,22 +139,36 @@ void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wma
 		}
 		return;
 	}
-	/* Two LLCs (the paper's machine): branch-free — every access looks at
-	 * the L2, the local LLC and the remote LLC, and applies only the
-	 * updates the model calls for. */
-	cache *llc = h->llc[d], *rem = h->llc[1 - d];
-	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n) {
-			uint32_t ahead = lines[i + PREFETCH_AHEAD];
-			cache__prefetch(l2, ahead);
-			cache__prefetch(llc, ahead);
-			cache__prefetch(rem, ahead);
+	/* Two LLCs of one geometry (the paper's machine): branch-free — every
+	 * access looks at the L2, the local LLC and the remote LLC, and applies
+	 * only the updates the model calls for. Set and tag of each line are
+	 * computed once, PREFETCH_AHEAD accesses early, when its sets are
+	 * prefetched, and kept in a small ring. */
+	cache cl2 = *l2, cllc = *h->llc[d], crem = *h->llc[1 - d];
+	if (cllc.sets != crem.sets) {
+		for (size_t i = 0; i < n; i++) {
+			int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
+			count[hier_access(h, core, lines[i], w)]++;
 		}
-		uint32_t line = lines[i];
-		int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-		int h2 = cache__access_if(l2, line, 1);
-		int h3 = cache__access_if(llc, line, !h2);
-		int hr = cache__inval_if(rem, line, w);
+		return;
+	}
+	uint32_t s2[RING], t2[RING], s3[RING], t3[RING];
+	for (size_t i = 0; i < n + PREFETCH_AHEAD; i++) {
+		if (i < n) {
+			size_t k = i & (RING - 1);
+			s2[k] = cache__split(&cl2, lines[i], &t2[k]);
+			s3[k] = cache__split(&cllc, lines[i], &t3[k]);
+			cache__prefetch_set(&cl2, s2[k]);
+			cache__prefetch_set(&cllc, s3[k]);
+			cache__prefetch_set(&crem, s3[k]);
+		}
+		if (i < PREFETCH_AHEAD)
+			continue;
+		size_t j = i - PREFETCH_AHEAD, k = j & (RING - 1);
+		int w = wmask ? (int)((wmask[j >> 6] >> (j & 63)) & 1) : 0;
+		int h2 = cache__access_st_if(&cl2, s2[k], t2[k], 1);
+		int h3 = cache__access_st_if(&cllc, s3[k], t3[k], !h2);
+		int hr = cache__inval_st_if(&crem, s3[k], t3[k], w);
 		/* h2 ? L2 : h3 ? LLC : hr ? REMOTE : MEM, without branches */
 		int lvl = (1 - h2) * (h3 + (1 - h3) * (HIER_MEM - hr));
 		count[lvl]++;
