@@ -21,6 +21,7 @@ typedef struct vc {
 	unsigned flags;
 	int blocked, paused, active, migrate_to, target;
 	int64_t start_time, residual, last_sched_time, state_entry, run_from, woke_at;
+	int64_t queued_since; /* when it last entered a run queue */
 	uint64_t hard, soft;
 	cs_vcpu_stats st;
 } vc;
@@ -52,6 +53,7 @@ struct credit {
 	unsigned balance_bias[64], last_tickle_cpu;
 	int *active_sdom, n_active_sdom;
 	int hook;
+	int64_t now; /* of the current credit_advance / wake / sleep call */
 	vc *v;
 	dm *d;
 	pc *p;
@@ -83,7 +85,9 @@ static int has_soft(const vc *u, uint64_t online)
 	return eff && (online & ~u->soft) != 0;
 }
 
-enum { STEP_SOFT, STEP_HARD };
+/* STEP_TARGET is the region hook's step between Xen's two: hard affinity,
+ * but only vCPUs whose target LLC is the stealer's or none. */
+enum { STEP_SOFT, STEP_TARGET, STEP_HARD };
 
 static uint64_t balance_mask(const vc *u, int step)
 {
@@ -120,6 +124,8 @@ static void runq_insert_(credit *cs, unsigned vi)
 	memmove(p->rq + i + 1, p->rq + i, (size_t)(p->rq_len - i) * sizeof(int));
 	p->rq[i] = (int)vi;
 	p->rq_len++;
+	if (u->state != ST_QUEUED)
+		u->queued_since = cs->now;
 	u->state = ST_QUEUED;
 }
 
@@ -224,6 +230,8 @@ static void tickle(credit *cs, unsigned vi) /* __runq_tickle */
 		mask = 1ull << cpu;
 	} else if (idle) {
 		for (int step = STEP_SOFT; step <= STEP_HARD; step++) {
+			if (step == STEP_TARGET)
+				continue;
 			if (step == STEP_SOFT && !has_soft(n, cs->online))
 				continue;
 			uint64_t m = balance_mask(n, step) & idle;
@@ -262,6 +270,8 @@ static int cpu_pick(credit *cs, unsigned vi, int commit)
 	int cpu = u->cpu;
 	pc *spc = NULL;
 	for (int step = STEP_SOFT; step <= STEP_HARD; step++) {
+		if (step == STEP_TARGET)
+			continue;
 		uint64_t cpus = balance_mask(u, step) & cs->online;
 		if (step == STEP_SOFT && (!has_soft(u, cs->online) || !cpus))
 			continue;
@@ -415,6 +425,7 @@ static void wake(credit *cs, unsigned vi, int64_t now) /* csched_unit_wake */
 
 void credit_start(credit *cs, unsigned v, int64_t now)
 {
+	cs->now = now;
 	vc *u = &cs->v[v];
 	/* csched_unit_insert: csched_res_pick sets MIGRATING, so no boost */
 	u->flags |= FLAG_MIGRATING;
@@ -427,6 +438,7 @@ void credit_start(credit *cs, unsigned v, int64_t now)
 
 void credit_wake(credit *cs, unsigned v, int64_t now)
 {
+	cs->now = now;
 	vc *u = &cs->v[v];
 	u->blocked = 0;
 	if (runnable(u))
@@ -610,8 +622,9 @@ static void csched_acct(credit *cs, int64_t now)
 
 /* ---- scheduling: csched_runq_steal, csched_load_balance, csched_schedule ---- */
 
-static int runq_steal(credit *cs, unsigned peer, unsigned cpu, int pri, int step)
+static int runq_steal(credit *cs, unsigned peer, unsigned cpu, int pri, int step, int busy)
 {
+	int here = cs->cpu_llc[cpu];
 	if (cs->p[peer].curr < 0)
 		return -1;
 	pc *pp = &cs->p[peer];
@@ -622,7 +635,15 @@ static int runq_steal(credit *cs, unsigned peer, unsigned cpu, int pri, int step
 			break;
 		if (step == STEP_SOFT && !has_soft(s, cs->online))
 			continue;
-		if ((balance_mask(s, step) >> cpu) & 1) {
+		if (step == STEP_TARGET && s->target >= 0 && s->target != here)
+			continue;
+		/* the hook: a pCPU that still has (OVER) work of its own pulls a
+		 * vCPU away from its target LLC only after it has waited
+		 * CS_HOOK_WAIT_NS; an idle pCPU does at once (work conservation) */
+		if (step == STEP_HARD && cs->hook && busy && s->target >= 0 && s->target != here &&
+		    cs->now - s->queued_since < CS_HOOK_WAIT_NS)
+			continue;
+		if ((balance_mask(s, step == STEP_TARGET ? STEP_HARD : step) >> cpu) & 1) {
 			runq_remove(cs, vi);
 			set_cpu(cs, vi, (int)cpu);
 			cs->p[cpu].nr_runnable++;
@@ -643,6 +664,9 @@ static int load_balance(credit *cs, unsigned cpu, int snext)
 		if (cs->cpu_llc[c] + 1 > nnodes)
 			nnodes = cs->cpu_llc[c] + 1;
 	for (int step = STEP_SOFT; step <= STEP_HARD; step++) {
+		if (step == STEP_TARGET && !cs->hook)
+			continue;
+
 		int peer_node = node;
 		do {
 			uint64_t workers = cs->online & ~cs->idlers & node_mask(cs, peer_node);
@@ -652,7 +676,7 @@ static int load_balance(credit *cs, unsigned cpu, int snext)
 				unsigned peer = first;
 				do {
 					if (cs->p[peer].nr_runnable > 1) {
-						int s = runq_steal(cs, peer, cpu, snext_pri, step);
+						int s = runq_steal(cs, peer, cpu, snext_pri, step, snext >= 0);
 						if (s >= 0) {
 							cs->balance_bias[peer_node] = peer;
 							return s;
@@ -783,8 +807,37 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 	}
 }
 
+void credit_place_targets(credit *cs, int64_t now)
+{
+	cs->now = now;
+	for (unsigned vi = 0; vi < cs->nvcpus; vi++) {
+		vc *u = &cs->v[vi];
+		if (u->target < 0 || cs->cpu_llc[u->cpu] == u->target || !runnable(u))
+			continue;
+		int dest = -1;
+		for (unsigned c = 0; c < cs->ncpus; c++)
+			if (cs->cpu_llc[c] == u->target && ((u->hard >> c) & 1) &&
+			    (dest < 0 || cs->p[c].nr_runnable < cs->p[dest].nr_runnable))
+				dest = (int)c;
+		if (dest < 0)
+			continue;
+		cs->st.placements++;
+		if (u->state == ST_RUNNING) {
+			u->migrate_to = dest; /* vcpu_migrate at its next schedule */
+			cs->p[u->cpu].need_resched = 1;
+		} else if (u->state == ST_QUEUED) {
+			runq_remove(cs, vi);
+			set_cpu(cs, vi, dest);
+			u->flags |= FLAG_MIGRATING;
+			u->state = ST_BLOCKED;
+			wake(cs, vi, now);
+		}
+	}
+}
+
 void credit_advance(credit *cs, int64_t now)
 {
+	cs->now = now;
 	if (now >= cs->next_acct) {
 		csched_acct(cs, now);
 		cs->next_acct += CS_TSLICE_NS;

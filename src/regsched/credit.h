@@ -41,6 +41,7 @@
 #define CS_RATELIMIT_NS 1000000LL      /* SCHED_DEFAULT_RATELIMIT_US (core.c) */
 #define CS_LB_RATELIMIT_NS 1000000LL   /* CSCHED_DEFAULT_LOAD_BALANCE_RATELIMIT_US */
 #define CS_MIN_TIMER_NS 100000LL       /* XEN_SYSCTL_SCHED_RATELIMIT_MIN */
+#define CS_HOOK_WAIT_NS 5000000LL     /* region hook: one tick (our choice) */
 
 typedef struct credit credit;
 
@@ -52,7 +53,7 @@ typedef struct cs_vcpu_stats {
 } cs_vcpu_stats;
 
 typedef struct cs_stats {
-	uint64_t schedules, steals, swaps, accts, tickles;
+	uint64_t schedules, steals, swaps, accts, tickles, placements;
 } cs_stats;
 
 /* ncpus pCPUs (<= 64), cpu_llc[c] their LLC domain (= NUMA node here);
@@ -69,6 +70,13 @@ void credit_set_affinity(credit *cs, unsigned v, uint64_t hard, uint64_t soft);
 /* Region hook target LLC of v, -1 for none; enable the hook with on = 1. */
 void credit_set_target(credit *cs, unsigned v, int llc);
 void credit_enable_hook(credit *cs, int on);
+
+/* The region hook's placement step (region.c decides targets every
+ * epoch): every runnable vCPU away from its target LLC moves to the
+ * target pCPU with the fewest runnable vCPUs — a queued one at once
+ * (without BOOST), a running one through vcpu_migrate at its next
+ * schedule. Credit keeps deciding who runs and when. */
+void credit_place_targets(credit *cs, int64_t now);
 
 /* First placement of v (csched_unit_insert: csched_res_pick) and wake. */
 void credit_start(credit *cs, unsigned v, int64_t now);
