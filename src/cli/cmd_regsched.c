@@ -157,7 +157,98 @@ static int bench_llc_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, llc_json(&r));
 }
 
+/* The rows of `compare`: each built-in workload on its topology, plus the
+ * favourable mix on a single LLC, where placement cannot matter. */
+static const struct {
+	const char *workload, *topology;
+} compare_rows[] = {
+	{"split-vm", "westmere-2llc"},
+	{"fits-all", "westmere-2llc"},
+	{"split-vm", "single-llc"},
+};
+
+#define COMPARE_DURATION_S 1.5
+
+static int compare_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	int all = 0;
+	rs_params p;
+	rs_params_default(&p);
+	p.duration_s = COMPARE_DURATION_S;
+	uint64_t sets = p.sample_sets;
+	const cli_opt opts[] = {
+		{"duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time per run (default 1.5s)", 0.001, 600, NULL},
+		{"sample-sets", OPT_U64, &sets, "S", "simulate 1 in S cache sets (default 16)", 1, 4096, NULL},
+		{"all", OPT_FLAG, &all, NULL, "add every scheduler's figures to each row (key \"detail\")", CLI_NOBOUND, NULL},
+		CLI_END,
+	};
+	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
+	if (rc != CLI_GO)
+		return rc;
+	p.sample_sets = (unsigned)sets;
+	p.seed = g.seed;
+	size_t nrows = sizeof(compare_rows) / sizeof(compare_rows[0]);
+	json_t *rows = json_array();
+	progress pr;
+	progress_init(&pr, stderr, "regsched compare", g.quiet);
+	for (size_t i = 0; i < nrows; i++) {
+		topo t;
+		workload w;
+		vl_errbuf eb;
+		rs_result r[RS_NSCHED];
+		if (workload_builtin(compare_rows[i].workload, &w, &eb) ||
+		    topo_builtin(compare_rows[i].topology, &t, &eb)) {
+			progress_done(&pr);
+			json_decref(rows);
+			return cli_fail(cmd, "%s", eb.msg);
+		}
+		json_t *detail = json_object();
+		for (int s = 0; s < RS_NSCHED; s++) {
+			progress_update(&pr, (double)(i * RS_NSCHED + (size_t)s) / (double)(nrows * RS_NSCHED));
+			if (rs_run(&t, &w, s, &p, &r[s], &eb)) {
+				progress_done(&pr);
+				json_decref(rows);
+				json_decref(detail);
+				return cli_usage_error(cmd, "%s", eb.msg);
+			}
+			json_object_set_new(detail, rs_sched_names[s],
+					    json_pack("{s:f,s:f,s:I,s:f}", "throughput", r[s].throughput,
+						      "llc_miss_rate", r[s].llc_miss_rate,
+						      "cross_llc_migrations",
+						      (json_int_t)r[s].cross_llc_migrations,
+						      "fairness_error_pct", r[s].fairness_error_pct));
+		}
+		const rs_result *c = &r[RS_CREDIT], *g2 = &r[RS_REGION];
+		double red = c->llc_miss_rate > 0
+				     ? 100.0 * (c->llc_miss_rate - g2->llc_miss_rate) / c->llc_miss_rate
+				     : 0.0;
+		json_t *row = json_pack("{s:s,s:s,s:f,s:f,s:f}", "workload", compare_rows[i].workload,
+					"topology", compare_rows[i].topology,
+					"speedup_region_vs_credit", g2->throughput / c->throughput,
+					"llc_miss_reduction_pct", red, "fairness_error_pct",
+					g2->fairness_error_pct);
+		if (all)
+			json_object_set_new(row, "detail", detail);
+		else
+			json_decref(detail);
+		json_array_append_new(rows, row);
+	}
+	progress_done(&pr);
+	return cli_emit(cmd, &g, json_pack("{s:o}", "rows", rows));
+}
+
 const cli_cmd regsched_cmds[] = {
+	{"regsched compare", "every built-in workload under every scheduler: region vs. credit", NULL,
+	 "Rows: split-vm and fits-all on westmere-2llc, split-vm on single-llc. Each\n"
+	 "runs credit, region, gather and pinned-oracle for --duration of simulated\n"
+	 "time with 1 in 16 cache sets simulated (see src/regsched/README.md).\n"
+	 "speedup_region_vs_credit: throughput (instructions per simulated second)\n"
+	 "ratio; llc_miss_reduction_pct: relative drop of the LLC miss rate (misses\n"
+	 "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
+	 "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
+	 "per vCPU as credit1 does. --all adds each scheduler's figures.",
+	 "virtlab regsched compare --json", compare_run},
 	{"regsched run", "one topology x workload x scheduler on the simulated machine", NULL,
 	 "Simulates Xen credit1 (4.19) on the machine's L2s and LLCs. --sched region adds\n"
 	 "page sampling, region formation and LLC placement hooked into the load\n"
