@@ -273,10 +273,12 @@ int topo_parse(const char *text, const char *fname, topo *t, vl_errbuf *eb)
 int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 {
 	FILE *f = fopen(path, "r");
-	if (!f)
-		return vl_fail(eb, VL_ENOENT, "%s: cannot open (not a built-in topology either: %s, "
-			       "%s, %s, %s)", path, topo_builtin_names[0], topo_builtin_names[1],
-			       topo_builtin_names[2], topo_builtin_names[3]);
+	if (!f) {
+		const char *near = closest_word(path, topo_builtin_names);
+		return vl_fail(eb, VL_ENOENT, "%s: cannot open%s%s%s (not a built-in topology "
+			       "either: westmere-2llc, epyc-8ccx, single-llc, host)", path,
+			       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
 	char *buf = malloc(1 << 20);
 	if (!buf) {
 		fclose(f);
