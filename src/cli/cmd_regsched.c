@@ -167,7 +167,7 @@ static const struct {
 	{"split-vm", "single-llc"},
 };
 
-#define COMPARE_DURATION_S 1.5
+#define COMPARE_DURATION_S 2.0
 
 static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 {
@@ -178,7 +178,7 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 	p.duration_s = COMPARE_DURATION_S;
 	uint64_t sets = p.sample_sets;
 	const cli_opt opts[] = {
-		{"duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time per run (default 1.5s)", 0.001, 600, NULL},
+		{"duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time per run (default 2s)", 0.001, 600, NULL},
 		{"sample-sets", OPT_U64, &sets, "S", "simulate 1 in S cache sets (default 16)", 1, 4096, NULL},
 		{"all", OPT_FLAG, &all, NULL, "add every scheduler's figures to each row (key \"detail\")", CLI_NOBOUND, NULL},
 		CLI_END,

@@ -227,56 +227,117 @@ static double score(const topo *t, unsigned v, unsigned d, uint64_t active,
 	return s;
 }
 
+static unsigned uf_find(unsigned *p, unsigned x)
+{
+	while (p[x] != x)
+		x = p[x] = p[p[x]];
+	return x;
+}
+
+/* Places vCPU v on the best LLC with a free slot (or LLC 0 if none). */
+static void place_one(const topo *t, unsigned v, uint64_t active, const region_info *reg,
+		      unsigned nreg, const int *prev, const double *demand, double *load,
+		      unsigned *count, const unsigned *slots, uint32_t *onllc, int *target,
+		      int forced)
+{
+	int best = forced;
+	double bs = 0;
+	for (unsigned d = 0; d < t->nllc && forced < 0; d++) {
+		if (count[d] >= slots[d])
+			continue;
+		double add = added_bytes(v, d, active, reg, nreg, onllc);
+		double s = score(t, v, d, active, reg, nreg, target, demand[v], load[d], add, prev);
+		if (best < 0 || s > bs) {
+			best = (int)d;
+			bs = s;
+		}
+	}
+	if (best < 0)
+		best = 0;
+	target[v] = best;
+	load[best] += added_bytes(v, (unsigned)best, active, reg, nreg, onllc);
+	for (unsigned r = 0; r < nreg; r++)
+		if (((reg[r].vmask & active) >> v) & 1)
+			onllc[r] |= 1u << best;
+	count[best]++;
+}
+
+/* Groups (vCPUs linked by shared regions) go whole to one LLC when one has
+ * room for them — free slots and cache bytes — largest demand first: the
+ * LLC whose summed member scores are best. Other groups are placed vCPU by
+ * vCPU, so they split where the score says. */
 void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
 		   unsigned nreg, const int *prev, int *target)
 {
-	double demand[64] = {0}, load[TOPO_MAX_LLC] = {0};
-	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, order[64], n = 0;
+	double demand[64] = {0}, load[TOPO_MAX_LLC] = {0}, gdem[64] = {0};
+	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, n = 0, par[64], gsize[64] = {0};
+	unsigned gorder[64], ng = 0;
 	uint32_t onllc[REGION_MAX > WL_REGION_CAP ? REGION_MAX : WL_REGION_CAP] = {0};
 	if (nreg > sizeof(onllc) / sizeof(onllc[0]))
 		nreg = sizeof(onllc) / sizeof(onllc[0]);
-	for (unsigned v = 0; v < nv; v++)
+	for (unsigned v = 0; v < nv; v++) {
 		target[v] = -1;
+		par[v] = v;
+		n += (unsigned)((active >> v) & 1);
+	}
 	for (unsigned i = 0; i < nreg; i++) {
 		uint64_t users = reg[i].vmask & active;
 		int k = __builtin_popcountll(users);
-		for (uint64_t m = users; m; m &= m - 1)
-			demand[__builtin_ctzll(m)] += reg[i].bytes / k;
+		if (!k)
+			continue;
+		unsigned first = (unsigned)__builtin_ctzll(users);
+		for (uint64_t m = users; m; m &= m - 1) {
+			unsigned u = (unsigned)__builtin_ctzll(m);
+			demand[u] += reg[i].bytes / k;
+			par[uf_find(par, u)] = uf_find(par, first);
+		}
 	}
 	for (unsigned v = 0; v < nv; v++)
-		if ((active >> v) & 1)
-			order[n++] = v;
-	/* largest demand first; insertion sort keeps equal demands in id order */
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && demand[order[j]] > demand[order[j - 1]]; j--) {
-			unsigned x = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = x;
+		if ((active >> v) & 1) {
+			unsigned g = uf_find(par, v);
+			if (!gsize[g]++)
+				gorder[ng++] = g;
+			gdem[g] += demand[v];
+		}
+	/* largest group demand first; insertion sort keeps ties in id order */
+	for (unsigned i = 1; i < ng; i++)
+		for (unsigned j = i; j > 0 && gdem[gorder[j]] > gdem[gorder[j - 1]]; j--) {
+			unsigned x = gorder[j];
+			gorder[j] = gorder[j - 1];
+			gorder[j - 1] = x;
 		}
 	llc_slots(t, n, slots);
-	for (unsigned i = 0; i < n; i++) {
-		unsigned v = order[i];
+	for (unsigned gi = 0; gi < ng; gi++) {
+		unsigned g = gorder[gi];
 		int best = -1;
 		double bs = 0;
 		for (unsigned d = 0; d < t->nllc; d++) {
-			if (count[d] >= slots[d])
+			/* whole only if it fits: slots, and its bytes in the LLC */
+			if (count[d] + gsize[g] > slots[d] || gdem[g] > (double)t->llc[d].size)
 				continue;
-			double add = added_bytes(v, d, active, reg, nreg, onllc);
-			double s = score(t, v, d, active, reg, nreg, target, demand[v], load[d], add,
-					 prev);
+			double s = 0, add = 0;
+			uint32_t on2[sizeof(onllc) / sizeof(onllc[0])];
+			memcpy(on2, onllc, nreg * sizeof(uint32_t));
+			for (unsigned v = 0; v < nv; v++) {
+				if (!((active >> v) & 1) || uf_find(par, v) != g)
+					continue;
+				double a2 = added_bytes(v, d, active, reg, nreg, on2);
+				s += score(t, v, d, active, reg, nreg, target, demand[v], load[d] + add,
+					   a2, prev);
+				add += a2;
+				for (unsigned r = 0; r < nreg; r++)
+					if (((reg[r].vmask & active) >> v) & 1)
+						on2[r] |= 1u << d;
+			}
 			if (best < 0 || s > bs) {
 				best = (int)d;
 				bs = s;
 			}
 		}
-		if (best < 0)
-			best = 0;
-		target[v] = best;
-		load[best] += added_bytes(v, (unsigned)best, active, reg, nreg, onllc);
-		for (unsigned r = 0; r < nreg; r++)
-			if (((reg[r].vmask & active) >> v) & 1)
-				onllc[r] |= 1u << best;
-		count[best]++;
+		for (unsigned v = 0; v < nv; v++)
+			if (((active >> v) & 1) && uf_find(par, v) == g)
+				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots, onllc,
+					  target, best);
 	}
 }
 

@@ -45,7 +45,10 @@ static uint32_t gcd32(uint32_t a, uint32_t b)
 }
 
 typedef struct vstate {
-	rng r;
+	rng r;	  /* accesses */
+	rng io;	  /* burst lengths: its own stream, so that I/O timing does not
+		   * depend on how many accesses the caches let a vCPU make */
+	rng smp;  /* sampling intervals */
 	double debt; /* cycles overspent in earlier slices */
 	double instr;
 	vref ref[WL_MAX_REFS];
@@ -176,7 +179,9 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
 				cyc += RS_SAMPLE_COST_CYCLES;
 				s->samples++;
-				x->to_sample += s->sample_gap;
+				/* randomized interval (as PEBS/IBS randomize theirs): a
+				 * fixed one aliases with strided or cyclic patterns */
+				x->to_sample += s->sample_gap / 2 + rng_below(&x->smp, s->sample_gap + 1);
 			}
 			x->to_sample -= n;
 		}
@@ -200,7 +205,7 @@ static uint64_t llc_mask(const topo *t, int d)
  * BOOSTed forever: only a tick that finds it running ends a boost). */
 static int64_t burst_ns(sim *s, unsigned v)
 {
-	double f = 0.5 + rng_uniform(&s->vs[v].r);
+	double f = 0.5 + rng_uniform(&s->vs[v].io);
 	return (int64_t)(s->w->vcpu[v].burst_ms * f * MS_NS);
 }
 
@@ -300,8 +305,10 @@ static int setup(sim *s, vl_errbuf *eb)
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
 		rng_fork(&root, v, &s->vs[v].r);
+		rng_fork(&root, 1000 + v, &s->vs[v].io);
+		rng_fork(&root, 2000 + v, &s->vs[v].smp);
 		s->vs[v].wthresh = (uint32_t)(w->vcpu[v].write_frac * 4096);
-		s->vs[v].to_sample = rng_below(&s->vs[v].r, s->sample_gap);
+		s->vs[v].to_sample = rng_below(&s->vs[v].smp, s->sample_gap);
 		s->vs[v].wake_at = -1;
 		s->vs[v].burst_left = burst_ns(s, v);
 		s->target[v] = -1;
