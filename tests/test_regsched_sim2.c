@@ -27,8 +27,8 @@ static void test_single_llc_loses_little(void **state)
 {
 	(void)state;
 	rs_result c, g;
-	run("split-vm", "single-llc", RS_CREDIT, 1.5, &c);
-	run("split-vm", "single-llc", RS_REGION, 1.5, &g);
+	run("split-vm", "single-llc", RS_CREDIT, 2.0, &c);
+	run("split-vm", "single-llc", RS_REGION, 2.0, &g);
 	double loss = 1.0 - g.throughput / c.throughput;
 	print_message("single LLC: region/credit = %.4f (loss %.2f%%), fairness %.2f%%\n",
 		      g.throughput / c.throughput, 100 * loss, g.fairness_error_pct);
@@ -43,7 +43,7 @@ static void test_fits_all_fair(void **state)
 {
 	(void)state;
 	rs_result g, o, a;
-	run("fits-all", "westmere-2llc", RS_REGION, 1.5, &g);
+	run("fits-all", "westmere-2llc", RS_REGION, 2.0, &g);
 	print_message("fits-all: region fairness %.2f%%\n", g.fairness_error_pct);
 	assert_true(g.fairness_error_pct < 5.0);
 	run("fits-all", "westmere-2llc", RS_ORACLE, 0.3, &o);
