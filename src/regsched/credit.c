@@ -10,55 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MS 1000000LL
-#define FLAG_PARKED 1u	  /* CSCHED_FLAG_UNIT_PARKED */
-#define FLAG_MIGRATING 4u /* CSCHED_FLAG_UNIT_MIGRATING */
+#include "regsched/credit_impl.h"
 
-enum { ST_BLOCKED, ST_QUEUED, ST_RUNNING, ST_OFF };
-
-typedef struct vc {
-	int dom, pri, credit, cpu, state;
-	unsigned flags;
-	int blocked, paused, active, migrate_to, target;
-	int64_t start_time, residual, last_sched_time, state_entry, run_from, woke_at;
-	int64_t queued_since; /* when it last entered a run queue */
-	uint64_t hard, soft;
-	cs_vcpu_stats st;
-} vc;
-
-typedef struct dm {
-	unsigned weight, cap;
-	int active_count;
-	int *active; /* active units, head first */
-	int on_active;
-} dm;
-
-typedef struct pc {
-	int *rq, rq_len;
-	int nr_runnable, curr;
-	int64_t last_lb, slice_end, next_tick;
-	int tick_on, need_resched, runq_sort_last;
-	unsigned tick, idle_bias;
-} pc;
-
-struct credit {
-	unsigned ncpus, nvcpus, ndoms;
-	int cpu_llc[64];
-	uint64_t online, idlers;
-	unsigned weight;  /* prv->weight */
-	unsigned credit;  /* prv->credit */
-	int credit_balance, runq_sort;
-	unsigned credits_per_tslice;
-	int64_t tick_ns, next_acct;
-	unsigned balance_bias[64], last_tickle_cpu;
-	int *active_sdom, n_active_sdom;
-	int hook;
-	int64_t now; /* of the current credit_advance / wake / sleep call */
-	vc *v;
-	dm *d;
-	pc *p;
-	cs_stats st;
-};
 
 static uint64_t node_mask(const credit *cs, int node)
 {
@@ -85,9 +38,6 @@ static int has_soft(const vc *u, uint64_t online)
 	return eff && (online & ~u->soft) != 0;
 }
 
-/* STEP_TARGET is the region hook's step between Xen's two: hard affinity,
- * but only vCPUs whose target LLC is the stealer's or none. */
-enum { STEP_SOFT, STEP_TARGET, STEP_HARD };
 
 static uint64_t balance_mask(const vc *u, int step)
 {
@@ -97,10 +47,6 @@ static uint64_t balance_mask(const vc *u, int step)
 	return u->hard;
 }
 
-static int runnable(const vc *u)
-{
-	return !u->blocked && !u->paused && u->migrate_to < 0;
-}
 
 /* ---- run queues: __runq_insert, runq_insert, runq_remove ---- */
 
@@ -157,66 +103,6 @@ static void set_cpu(credit *cs, unsigned vi, int cpu)
 	u->cpu = cpu;
 }
 
-/* ---- credits: burn_credits, active lists ---- */
-
-static void burn_credits(credit *cs, vc *u, int64_t now)
-{
-	(void)cs;
-	int64_t delta = now - u->start_time;
-	if (delta <= 0)
-		return;
-	int64_t val = delta * CS_CREDITS_PER_MSEC + u->residual;
-	u->residual = val % MS;
-	int64_t credits = val / MS;
-	u->credit -= (int)credits;
-	u->start_time += credits * MS / CS_CREDITS_PER_MSEC;
-}
-
-static void list_del_int(int *a, int *n, int x)
-{
-	for (int i = 0; i < *n; i++)
-		if (a[i] == x) {
-			memmove(a + i, a + i + 1, (size_t)(*n - i - 1) * sizeof(int));
-			(*n)--;
-			return;
-		}
-}
-
-static void list_add_head(int *a, int *n, int x)
-{
-	memmove(a + 1, a, (size_t)*n * sizeof(int));
-	a[0] = x;
-	(*n)++;
-}
-
-static void acct_start(credit *cs, unsigned vi) /* __csched_unit_acct_start */
-{
-	vc *u = &cs->v[vi];
-	dm *d = &cs->d[u->dom];
-	if (u->active)
-		return;
-	u->active = 1;
-	list_add_head(d->active, &d->active_count, (int)vi);
-	cs->weight += d->weight;
-	if (!d->on_active) {
-		d->on_active = 1;
-		list_add_head(cs->active_sdom, &cs->n_active_sdom, u->dom);
-	}
-}
-
-static void acct_stop(credit *cs, unsigned vi) /* __csched_unit_acct_stop_locked */
-{
-	vc *u = &cs->v[vi];
-	dm *d = &cs->d[u->dom];
-	u->active = 0;
-	list_del_int(d->active, &d->active_count, (int)vi);
-	cs->weight -= d->weight;
-	if (d->active_count == 0) {
-		d->on_active = 0;
-		list_del_int(cs->active_sdom, &cs->n_active_sdom, u->dom);
-	}
-}
-
 /* ---- tickling and cpu choice ---- */
 
 static void tickle(credit *cs, unsigned vi) /* __runq_tickle */
@@ -264,7 +150,7 @@ static int is_runq_idle(const credit *cs, unsigned cpu)
 
 /* _csched_cpu_pick: prefer the current pCPU, else an idle one with the
  * most idle neighbours (same LLC: factor 1, other LLC: factor 2). */
-static int cpu_pick(credit *cs, unsigned vi, int commit)
+int credit__cpu_pick(credit *cs, unsigned vi, int commit)
 {
 	vc *u = &cs->v[vi];
 	int cpu = u->cpu;
@@ -404,7 +290,7 @@ void credit_enable_hook(credit *cs, int on)
 
 /* ---- public: wake and sleep ---- */
 
-static void wake(credit *cs, unsigned vi, int64_t now) /* csched_unit_wake */
+void credit__wake(credit *cs, unsigned vi, int64_t now) /* csched_unit_wake */
 {
 	vc *u = &cs->v[vi];
 	if (u->state == ST_RUNNING || u->state == ST_QUEUED)
@@ -429,10 +315,10 @@ void credit_start(credit *cs, unsigned v, int64_t now)
 	vc *u = &cs->v[v];
 	/* csched_unit_insert: csched_res_pick sets MIGRATING, so no boost */
 	u->flags |= FLAG_MIGRATING;
-	u->cpu = cpu_pick(cs, v, 1);
+	u->cpu = credit__cpu_pick(cs, v, 1);
 	u->blocked = 0;
 	u->state = ST_BLOCKED;
-	wake(cs, v, now);
+	credit__wake(cs, v, now);
 	u->woke_at = now;
 }
 
@@ -441,11 +327,11 @@ void credit_wake(credit *cs, unsigned v, int64_t now)
 	cs->now = now;
 	vc *u = &cs->v[v];
 	u->blocked = 0;
-	if (runnable(u))
-		wake(cs, v, now);
+	if (credit__runnable(u))
+		credit__wake(cs, v, now);
 }
 
-static void sleep_(credit *cs, unsigned vi) /* csched_unit_sleep */
+void credit__sleep(credit *cs, unsigned vi) /* csched_unit_sleep */
 {
 	vc *u = &cs->v[vi];
 	if (u->state == ST_RUNNING)
@@ -460,164 +346,7 @@ void credit_sleep(credit *cs, unsigned v, int64_t now)
 {
 	(void)now;
 	cs->v[v].blocked = 1;
-	sleep_(cs, v);
-}
-
-/* ---- accounting: csched_unit_acct, csched_tick, csched_acct ---- */
-
-static void unit_acct(credit *cs, unsigned cpu, int64_t now)
-{
-	unsigned vi = (unsigned)cs->p[cpu].curr;
-	vc *u = &cs->v[vi];
-	if (u->pri == CS_PRI_BOOST)
-		u->pri = CS_PRI_UNDER;
-	burn_credits(cs, u, now);
-	if (!u->active) {
-		acct_start(cs, vi);
-	} else {
-		int nc = cpu_pick(cs, vi, 0);
-		if (nc != (int)cpu) { /* migrate the running unit: vcpu_migrate */
-			u->migrate_to = nc;
-			cs->p[cpu].need_resched = 1;
-		}
-	}
-}
-
-static void runq_sort(credit *cs, unsigned cpu) /* csched_runq_sort */
-{
-	pc *p = &cs->p[cpu];
-	if (p->runq_sort_last == cs->runq_sort)
-		return;
-	p->runq_sort_last = cs->runq_sort;
-	/* stable: BOOST/UNDER units move ahead of OVER ones, order kept */
-	int tmp[64 * 4], n = 0;
-	int *buf = p->rq_len <= (int)(sizeof(tmp) / sizeof(tmp[0])) ? tmp : malloc(
-								      (size_t)p->rq_len * sizeof(int));
-	if (!buf)
-		return;
-	for (int i = 0; i < p->rq_len; i++)
-		if (cs->v[p->rq[i]].pri >= CS_PRI_UNDER)
-			buf[n++] = p->rq[i];
-	for (int i = 0; i < p->rq_len; i++)
-		if (cs->v[p->rq[i]].pri < CS_PRI_UNDER)
-			buf[n++] = p->rq[i];
-	memcpy(p->rq, buf, (size_t)n * sizeof(int));
-	if (buf != tmp)
-		free(buf);
-}
-
-static void tick(credit *cs, unsigned cpu, int64_t now) /* csched_tick */
-{
-	cs->p[cpu].tick++;
-	if (cs->p[cpu].curr >= 0)
-		unit_acct(cs, cpu, now);
-	runq_sort(cs, cpu);
-}
-
-static void park(credit *cs, unsigned vi)
-{
-	vc *u = &cs->v[vi];
-	u->paused++;
-	u->st.parks++;
-	sleep_(cs, vi);
-}
-
-static void unpark(credit *cs, unsigned vi, int64_t now)
-{
-	vc *u = &cs->v[vi];
-	u->paused--;
-	if (runnable(u) && u->state != ST_RUNNING && u->state != ST_QUEUED)
-		wake(cs, vi, now);
-}
-
-/* csched_acct: every 30 ms, share prv->credit among active domains by
- * weight (times active units), bounded by peaks and caps; then set each
- * active unit's priority, park/unpark capped units, clamp credits. The
- * unsigned arithmetic is Xen's (uint32_t totals, int credits). */
-static void csched_acct(credit *cs, int64_t now)
-{
-	uint32_t weight_total = cs->weight, credit_total = cs->credit;
-	uint32_t weight_left, credit_fair, credit_peak, credit_cap = 0;
-	int credit_balance = 0, credit_xtra = 0;
-	cs->st.accts++;
-	if (cs->credit_balance < 0)
-		credit_total -= (uint32_t)cs->credit_balance;
-	if (weight_total == 0) {
-		cs->credit_balance = 0;
-		return;
-	}
-	weight_left = weight_total;
-	int order[64 * 4], norder = cs->n_active_sdom;
-	int *snap = norder <= (int)(sizeof(order) / sizeof(order[0])) ? order
-								   : malloc((size_t)norder * sizeof(int));
-	if (!snap)
-		return;
-	memcpy(snap, cs->active_sdom, (size_t)norder * sizeof(int));
-	for (int di = 0; di < norder; di++) {
-		int dom = snap[di];
-		dm *d = &cs->d[dom];
-		uint32_t n = (uint32_t)d->active_count;
-		weight_left -= d->weight * n;
-		credit_peak = n * cs->credits_per_tslice;
-		if (cs->credit_balance < 0)
-			credit_peak += ((uint32_t)(-cs->credit_balance) * d->weight * n +
-					(weight_total - 1)) / weight_total;
-		if (d->cap != 0) {
-			credit_cap = (d->cap * cs->credits_per_tslice + 99) / 100;
-			if (credit_cap < credit_peak)
-				credit_peak = credit_cap;
-			credit_cap = (credit_cap + (n - 1)) / n;
-		}
-		credit_fair = (credit_total * d->weight * n + (weight_total - 1)) / weight_total;
-		if (credit_fair < credit_peak) {
-			credit_xtra = 1;
-		} else {
-			if (weight_left != 0)
-				credit_total += ((credit_fair - credit_peak) * weight_total +
-						 (weight_left - 1)) / weight_left;
-			if (credit_xtra) {
-				list_del_int(cs->active_sdom, &cs->n_active_sdom, dom);
-				list_add_head(cs->active_sdom, &cs->n_active_sdom, dom);
-			}
-			credit_fair = credit_peak;
-		}
-		credit_fair = (credit_fair + (n - 1)) / n;
-		int units[256], nu = d->active_count;
-		if (nu > 256)
-			nu = 256;
-		memcpy(units, d->active, (size_t)nu * sizeof(int));
-		for (int ui = 0; ui < nu; ui++) {
-			unsigned vi = (unsigned)units[ui];
-			vc *u = &cs->v[vi];
-			u->credit += (int)credit_fair;
-			int cr = u->credit;
-			if (cr < 0) {
-				u->pri = CS_PRI_OVER;
-				if (d->cap != 0 && cr < -(int)credit_cap && !(u->flags & FLAG_PARKED)) {
-					u->flags |= FLAG_PARKED;
-					park(cs, vi);
-				}
-				if (cr < -(int)cs->credits_per_tslice)
-					u->credit = cr = -(int)cs->credits_per_tslice;
-			} else {
-				u->pri = CS_PRI_UNDER;
-				if (u->flags & FLAG_PARKED) {
-					unpark(cs, vi, now);
-					u->flags &= ~FLAG_PARKED;
-				}
-				if (cr > (int)cs->credits_per_tslice) {
-					acct_stop(cs, vi);
-					cr /= 2;
-					u->credit = cr;
-				}
-			}
-			credit_balance += cr;
-		}
-	}
-	if (snap != order)
-		free(snap);
-	cs->credit_balance = credit_balance;
-	cs->runq_sort++;
+	credit__sleep(cs, v);
 }
 
 /* ---- scheduling: csched_runq_steal, csched_load_balance, csched_schedule ---- */
@@ -739,14 +468,14 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 	cs->st.schedules++;
 	if (sc) {
 		if (sc->migrate_to == -2) /* kicked away by __runq_tickle */
-			sc->migrate_to = cpu_pick(cs, (unsigned)cur, 1);
+			sc->migrate_to = credit__cpu_pick(cs, (unsigned)cur, 1);
 		if (sc->migrate_to == (int)cpu)
 			sc->migrate_to = -1;
-		burn_credits(cs, sc, now);
+		credit__burn(cs, sc, now);
 		sc->start_time -= now;
 		sc->last_sched_time = now;
 		int64_t runtime = now - sc->state_entry;
-		if (runnable(sc) && runtime < CS_RATELIMIT_NS) {
+		if (credit__runnable(sc) && runtime < CS_RATELIMIT_NS) {
 			sc->start_time += now;
 			tslice = CS_RATELIMIT_NS - runtime;
 			if (runtime < CS_MIN_TIMER_NS)
@@ -755,7 +484,7 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 			return;
 		}
 		run_stop(sc, now);
-		if (runnable(sc)) {
+		if (credit__runnable(sc)) {
 			runq_insert_(cs, (unsigned)cur);
 		} else {
 			p->nr_runnable--;
@@ -802,8 +531,8 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 		set_cpu(cs, (unsigned)cur, sc->migrate_to);
 		sc->migrate_to = -1;
 		sc->flags |= FLAG_MIGRATING;
-		if (runnable(sc))
-			wake(cs, (unsigned)cur, now);
+		if (credit__runnable(sc))
+			credit__wake(cs, (unsigned)cur, now);
 	}
 }
 
@@ -812,7 +541,7 @@ void credit_place_targets(credit *cs, int64_t now)
 	cs->now = now;
 	for (unsigned vi = 0; vi < cs->nvcpus; vi++) {
 		vc *u = &cs->v[vi];
-		if (u->target < 0 || cs->cpu_llc[u->cpu] == u->target || !runnable(u))
+		if (u->target < 0 || cs->cpu_llc[u->cpu] == u->target || !credit__runnable(u))
 			continue;
 		int dest = -1;
 		for (unsigned c = 0; c < cs->ncpus; c++)
@@ -830,7 +559,7 @@ void credit_place_targets(credit *cs, int64_t now)
 			set_cpu(cs, vi, dest);
 			u->flags |= FLAG_MIGRATING;
 			u->state = ST_BLOCKED;
-			wake(cs, vi, now);
+			credit__wake(cs, vi, now);
 		}
 	}
 }
@@ -839,12 +568,12 @@ void credit_advance(credit *cs, int64_t now)
 {
 	cs->now = now;
 	if (now >= cs->next_acct) {
-		csched_acct(cs, now);
+		credit__acct(cs, now);
 		cs->next_acct += CS_TSLICE_NS;
 	}
 	for (unsigned c = 0; c < cs->ncpus; c++)
 		if (cs->p[c].tick_on && now >= cs->p[c].next_tick) {
-			tick(cs, c, now);
+			credit__tick(cs, c, now);
 			cs->p[c].next_tick += cs->tick_ns;
 		}
 	for (unsigned c = 0; c < cs->ncpus; c++) {
@@ -878,7 +607,7 @@ int credit_credit(const credit *cs, unsigned v)
 
 int credit_runnable(const credit *cs, unsigned v)
 {
-	return runnable(&cs->v[v]);
+	return credit__runnable(&cs->v[v]);
 }
 
 cs_vcpu_stats credit_vcpu_stats(const credit *cs, unsigned v, int64_t now)
