@@ -166,7 +166,7 @@ const char *out_scalar(const json_t *v, char *buf, size_t n)
 		break;
 	default: {
 		/* a nested container inside a table cell: compact JSON */
-		char *s = json_dumps(v, JSON_COMPACT);
+		char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(6));
 		snprintf(buf, n, "%s", s ? s : "");
 		free(s);
 	}

@@ -1,0 +1,449 @@
+/*
+ * controller.c — the live DejaVu loop; see controller.h.
+ */
+#include "dejavu/controller.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dejavu/interference.h"
+#include "dejavu/net.h"
+#include "dejavu/profiler.h"
+
+#define MAX_TRAIN 4096
+#define UNKNOWN_WINDOWS 2 /* consecutive unknown windows before tuning */
+/* Consecutive windows of a different known class before switching: a
+ * window straddling a workload change can land nearer a third class. */
+#define CHANGE_WINDOWS 2
+#define MISS_WINDOWS 2	  /* SLO misses in the last MISS_SPAN windows before */
+#define MISS_SPAN 3	  /* blaming a neighbour */
+/* Windows after a new allocation in which SLO misses are not blamed on
+ * anyone: the backlog queued under the old allocation drains first. */
+#define GRACE_WINDOWS 3
+/* The tuner aims at this share of the SLO: a probe lasts about a second,
+ * so its p95 is noisy, and production adds the neighbour-free variance
+ * the profiler does not see. */
+#define TUNE_HEADROOM 0.5
+/* Highest CPU utilization of its quota a tuned allocation may run at:
+ * M/G/1 waiting grows as rho / (1 - rho), 3x the service time at 0.75. */
+#define TUNE_MAX_UTIL 0.75	  /* consecutive SLO misses before blaming a neighbour */
+
+/*
+ * Novelty guard, an adapter beside learn.h: feature selection drops the
+ * metrics that were constant in training (a write rate of 0 when learning
+ * saw only reads), so a workload that differs exactly there would look
+ * known. A workload metric constant in training that now moves by more
+ * than NOVEL_SD standard deviations + NOVEL_REL of its value + NOVEL_ABS
+ * marks the signature unknown. Only workload metrics are watched, not
+ * those that follow the allocation (throttling, resident memory).
+ */
+#define NOVEL_SD 4.0
+#define NOVEL_REL 0.10
+#define NOVEL_ABS 0.5
+static const char *const novel_watch[] = {"wkb_per_req", "rkb_per_req", "get_frac",
+					  "req_bytes", "resp_bytes", NULL};
+
+/* Novel classes (those a watched metric set apart) are kept here, not
+ * in the learnt model: added there they would sit, in the selected
+ * features, next to the classes they differ from only in the watched
+ * metrics, and capture their signatures. Their ids start at NOVEL_ID0. */
+#define NOVEL_ID0 100
+#define NOVEL_MAX 16
+
+typedef struct novelty {
+	size_t n;
+	char name[SIG_MAX_METRICS][SIG_NAME_MAX];
+	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* training */
+	size_t ncls;
+	double cmean[NOVEL_MAX][SIG_MAX_METRICS], csd[NOVEL_MAX][SIG_MAX_METRICS];
+} novelty;
+
+typedef struct ctl {
+	const dvctl_cfg *c;
+	dvctl_result *r;
+	double t0;
+	dvprof_snap prev;
+	learn_model *model;
+	sig *train;
+	size_t ntrain;
+	sig pending[UNKNOWN_WINDOWS];
+	int npending;
+	int cur_cls, cur_bucket, grace;
+	int next_cls, next_count; /* a class change waiting for confirmation */
+	double next_since;
+	unsigned miss_bits; /* last windows' SLO misses, newest in bit 0 */
+	memo_alloc cur;
+	double capacity; /* emulated capacity share while tuning */
+	vl_errbuf *eb;
+	novelty nov;
+	int last_met; /* did the last tuning meet the SLO */
+} ctl;
+
+static void novelty_fit(ctl *k)
+{
+	k->nov.n = 0;
+	for (size_t i = 0; i < learn_ndropped(k->model); i++) {
+		const char *why, *name = learn_dropped(k->model, i, &why);
+		int watched = 0;
+		for (const char *const *w = novel_watch; *w; w++)
+			watched |= !strcmp(*w, name);
+		if (!watched || strcmp(why, "constant"))
+			continue;
+		double sum = 0, sq = 0, v;
+		size_t n = 0;
+		for (size_t j = 0; j < k->ntrain; j++)
+			if (!sig_get(&k->train[j], name, &v))
+				sum += v, sq += v * v, n++;
+		if (!n)
+			continue;
+		size_t m = k->nov.n++;
+		snprintf(k->nov.name[m], SIG_NAME_MAX, "%s", name);
+		k->nov.mean[m] = sum / (double)n;
+		double var = sq / (double)n - k->nov.mean[m] * k->nov.mean[m];
+		k->nov.sd[m] = var > 0 ? sqrt(var) : 0;
+	}
+}
+
+/* Do s's watched metrics fit means m / deviations sd? */
+static int fits(const novelty *nv, const sig *s, const double *m, const double *sd)
+{
+	for (size_t i = 0; i < nv->n; i++) {
+		double v;
+		if (sig_get(s, nv->name[i], &v))
+			continue;
+		if (fabs(v - m[i]) > NOVEL_SD * sd[i] + NOVEL_REL * fabs(m[i]) + NOVEL_ABS)
+			return 0;
+	}
+	return 1;
+}
+
+static int novel(const ctl *k, const sig *s)
+{
+	return !fits(&k->nov, s, k->nov.mean, k->nov.sd);
+}
+
+/* The novel class s belongs to, or LEARN_UNKNOWN. */
+static int novel_class(const ctl *k, const sig *s)
+{
+	for (size_t c = 0; c < k->nov.ncls; c++)
+		if (fits(&k->nov, s, k->nov.cmean[c], k->nov.csd[c]))
+			return NOVEL_ID0 + (int)c;
+	return LEARN_UNKNOWN;
+}
+
+/* A novel class from n signatures; its id or VL_ERANGE. */
+static int novel_add(ctl *k, const sig *ss, size_t n)
+{
+	novelty *nv = &k->nov;
+	if (nv->ncls >= NOVEL_MAX)
+		return VL_ERANGE;
+	size_t c = nv->ncls++;
+	for (size_t i = 0; i < nv->n; i++) {
+		double sum = 0, sq = 0, v;
+		for (size_t j = 0; j < n; j++)
+			if (!sig_get(&ss[j], nv->name[i], &v))
+				sum += v, sq += v * v;
+		nv->cmean[c][i] = sum / (double)n;
+		double var = sq / (double)n - nv->cmean[c][i] * nv->cmean[c][i];
+		nv->csd[c][i] = var > 0 ? sqrt(var) : 0;
+	}
+	return NOVEL_ID0 + (int)c;
+}
+
+void dvctl_cfg_default(dvctl_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = "svc";
+	c->window_s = 1;
+	c->probe_s = 1;
+	c->slo_p95_s = 0.030;
+	c->learn_s = 30;
+	c->duration_s = 120;
+	c->fraction = 0.1;
+	c->ref_quota = 1.0;
+	c->initial_quota = 1.0;
+	c->space = (tuner_space){1, 1, 0.1, 1.0, 0.1, 0};
+	learn_params_default(&c->lp);
+	c->lp.k_min = 2;
+	c->lp.k_max = 3;
+}
+
+static void nap(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
+static int stopped(const ctl *k)
+{
+	return (k->c->stop && *k->c->stop) || dv_now() - k->t0 >= k->c->duration_s;
+}
+
+/* Counts a production window toward the SLO statistics. */
+static void account(ctl *k, const dvprof_snap *s)
+{
+	k->r->windows++;
+	if (s->win_n > 0 && dv_now() - k->t0 >= k->c->learn_s) {
+		k->r->slo_windows++;
+		if (s->win_p95_s > k->c->slo_p95_s)
+			k->r->violations++;
+	}
+}
+
+/* One tuner probe on the profiling instance. */
+static int measure(void *ctx, const memo_alloc *a, double *p95)
+{
+	ctl *k = ctx;
+	const dvctl_cfg *c = k->c;
+	double q = a->cpu_quota * (a->instances ? a->instances : 1) * k->capacity;
+	int err = dvcg_set_quota(c->prof_cg, q, k->eb);
+	if (!err) /* the same weight the cgroup actuator would give */
+		err = dvcg_set_shares(c->prof_cg, (unsigned)(q * DVACT_SHARES_PER_CORE), k->eb);
+	if (err)
+		return err;
+	dvprof_snap s0, s1;
+	nap(c->probe_s * 0.25); /* let the queue settle at the new quota */
+	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s0, k->eb)))
+		return err;
+	account(k, &s0);
+	nap(c->probe_s);
+	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s1, k->eb)))
+		return err;
+	account(k, &s1);
+	uint64_t sent = s1.dup_done - s0.dup_done, want = s1.requests - s0.requests;
+	double util = (double)(s1.cg.cpu_ns - s0.cg.cpu_ns) * 1e-9 / (s1.t - s0.t) / q;
+	/* A probe lasts about a second: a queue near saturation has not grown
+	 * yet, so an allocation used above TUNE_MAX_UTIL fails outright. Copies
+	 * the profiler could not take are lost work too. */
+	*p95 = s1.win_prof_n < 5 || (double)sent < 0.99 * (double)want || util > TUNE_MAX_UTIL
+		       ? INFINITY
+		       : s1.win_prof_p95_s;
+	return 0;
+}
+
+static int tune(ctl *k, int bucket, double rate, memo_alloc *out, unsigned *probes)
+{
+	const dvctl_cfg *c = k->c;
+	double t = dv_now();
+	k->capacity = interference_bucket_mid(bucket);
+	dvprof_set_fraction(&c->proxy, 1.0);
+	tuner_result tr;
+	int err = tuner_search(&c->space, c->slo_p95_s * TUNE_HEADROOM, rate, measure, k, &tr,
+			       k->eb);
+	dvprof_set_fraction(&c->proxy, c->fraction);
+	dvcg_set_quota(c->prof_cg, c->ref_quota, NULL);
+	dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE), NULL);
+	k->r->tunings++;
+	k->r->tuning_s += dv_now() - t;
+	if (err)
+		return err;
+	*out = tr.best;
+	out->mem_mb = c->space.mem_mb;
+	k->last_met = tr.met;
+	*probes = tr.probes;
+	return 0;
+}
+
+static int apply(ctl *k, const memo_alloc *a)
+{
+	int err = dvact_apply(k->c->act, a, k->eb);
+	if (!err)
+		k->cur = *a;
+	return err;
+}
+
+static void emit(ctl *k, int cls, int known, const char *action, int bucket, double index,
+		 unsigned probes, double since)
+{
+	double t = dv_now() - k->t0; /* since: controller time too */
+	dvctl_event ev = {t, cls, known, action, k->cur, bucket, index, probes, t - since,
+			  probes ? k->last_met : isfinite(k->cur.tuned_p95_s)};
+	if (k->c->on_event)
+		k->c->on_event(k->c->ctx, &ev);
+}
+
+/* A (possibly new) class became current: reuse or tune. */
+static int adopt(ctl *k, int cls, int known, const sig *s, double since)
+{
+	memo_key key;
+	memo_key_set(&key, k->c->service, cls, 0);
+	memo_alloc a;
+	unsigned probes = 0;
+	int err = memo_get(k->c->memo, &key, &a, dv_now());
+	const char *action = "reuse";
+	if (err == VL_ENOENT) {
+		if ((err = tune(k, 0, s->rate_rps, &a, &probes)))
+			return err;
+		if ((err = memo_put(k->c->memo, &key, &a, dv_now())))
+			return vl_fail(k->eb, err, "memo table write failed");
+		action = known ? "tune" : "tune-new-class";
+	} else if (err) {
+		return vl_fail(k->eb, err, "memo table read failed");
+	} else {
+		k->r->reuses++;
+	}
+	if ((err = apply(k, &a)))
+		return err;
+	k->cur_cls = cls;
+	k->cur_bucket = 0;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
+	emit(k, cls, known, action, 0, 1.0, probes, since);
+	return 0;
+}
+
+/* Same class, SLO missed twice: is a neighbour to blame? */
+static int interference(ctl *k, const dvprof_snap *s, double since)
+{
+	double index = interference_index(1.0 / s->win_p95_s, 1.0 / k->cur.tuned_p95_s);
+	int bucket = interference_bucket(index);
+	if (bucket <= k->cur_bucket)
+		return 0; /* not a neighbour (or already handled): the SLO miss stands */
+	memo_key key;
+	memo_key_set(&key, k->c->service, k->cur_cls, bucket);
+	memo_alloc a;
+	unsigned probes = 0;
+	const char *action = "reuse-interference";
+	int err = memo_get(k->c->memo, &key, &a, dv_now());
+	if (err == VL_ENOENT) {
+		if ((err = tune(k, bucket, s->win_n / (s->t - k->prev.t), &a, &probes)))
+			return err;
+		if ((err = memo_put(k->c->memo, &key, &a, dv_now())))
+			return vl_fail(k->eb, err, "memo table write failed");
+		action = "tune-interference";
+	} else if (err) {
+		return vl_fail(k->eb, err, "memo table read failed");
+	} else {
+		k->r->reuses++;
+	}
+	if ((err = apply(k, &a)))
+		return err;
+	k->cur_bucket = bucket;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
+	emit(k, k->cur_cls, 1, action, bucket, index, probes, since);
+	return 0;
+}
+
+static int train(ctl *k)
+{
+	k->model = learn_train(k->train, k->ntrain, &k->c->lp, k->eb);
+	if (!k->model)
+		return VL_EINVAL;
+	k->r->ntrained = (unsigned)learn_ntrained(k->model);
+	novelty_fit(k);
+	k->r->silhouette = learn_silhouette(k->model);
+	return 0;
+}
+
+static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
+{
+	double now = dv_now() - k->t0;
+	if (now < k->c->learn_s) {
+		if (k->ntrain < MAX_TRAIN)
+			k->train[k->ntrain++] = *s;
+
+		return 0;
+	}
+	int err;
+	if (!k->model && (err = train(k)))
+		return err;
+	double dist;
+	int cls = learn_classify(k->model, s, &dist);
+	int is_novel = novel(k, s);
+	if (is_novel)
+		cls = novel_class(k, s);
+
+	if (cls == LEARN_UNKNOWN) {
+		k->pending[k->npending++] = *s;
+		if (k->npending < UNKNOWN_WINDOWS)
+			return 0;
+		int id = is_novel ? novel_add(k, k->pending, (size_t)k->npending)
+				  : learn_add_class(k->model, k->pending, (size_t)k->npending);
+		k->npending = 0;
+		double since = k->pending[0].t_start;
+		if (id < 0)
+			return vl_fail(k->eb, id, "cannot add a class: %s", vl_strerror(id));
+		return adopt(k, id, 0, s, since);
+	}
+	k->npending = 0;
+	if (cls != k->cur_cls) {
+		if (cls != k->next_cls) {
+			k->next_cls = cls;
+			k->next_count = 0;
+			k->next_since = s->t_start;
+		}
+		if (++k->next_count < CHANGE_WINDOWS)
+			return 0;
+		k->next_cls = LEARN_UNKNOWN;
+		return adopt(k, cls, 1, s, k->next_since);
+	}
+	k->next_cls = LEARN_UNKNOWN;
+	if (k->grace > 0) {
+		k->grace--;
+		return 0;
+	}
+	int miss = cur->win_n > 0 && cur->win_p95_s > k->c->slo_p95_s && k->cur.tuned_p95_s > 0;
+	k->miss_bits = ((k->miss_bits << 1) | (unsigned)miss) & ((1u << MISS_SPAN) - 1);
+	if (miss && __builtin_popcount(k->miss_bits) >= MISS_WINDOWS)
+		return interference(k, cur, s->t_start);
+	return 0;
+}
+
+int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
+{
+	memset(r, 0, sizeof(*r));
+	ctl k = {.c = c, .r = r, .cur_cls = -2, .next_cls = LEARN_UNKNOWN, .eb = eb};
+	k.train = calloc(MAX_TRAIN, sizeof(sig));
+	if (!k.train)
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	k.t0 = dv_now();
+	int err = dvprof_set_fraction(&c->proxy, c->fraction);
+	if (!err)
+		err = dvcg_set_quota(c->prof_cg, c->ref_quota, eb);
+	if (!err)
+		err = dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE), eb);
+	memo_alloc init = {1, c->initial_quota, c->space.mem_mb, 0, 0};
+	if (!err)
+		err = apply(&k, &init);
+	if (!err)
+		err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &k.prev, eb);
+	double next = k.t0 + c->window_s;
+	while (!err && !stopped(&k)) {
+		nap(next - dv_now());
+		next += c->window_s;
+		dvprof_snap cur;
+		if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &cur, eb)))
+			break;
+		account(&k, &cur);
+		if (c->on_window)
+			c->on_window(c->ctx, cur.t - k.t0, k.cur_cls, cur.win_p95_s,
+				     (double)(cur.requests - k.prev.requests) / (cur.t - k.prev.t),
+				     k.cur.cpu_quota);
+		sig s;
+		if (dvprof_signature(&k.prev, &cur, &s) == 0) {
+			s.t_start -= k.t0; /* signatures carry controller time */
+			s.t_end -= k.t0;
+			double before = dv_now();
+			err = on_signature(&k, &s, &cur);
+			if (dv_now() - before > c->window_s) {
+				/* Tuned: the windows meanwhile saw F = 1; start afresh. */
+				err = err ? err : dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid,
+								   &cur, eb);
+				next = dv_now() + c->window_s;
+			}
+		}
+		k.prev = cur;
+	}
+	if (k.model)
+		r->nclasses = (unsigned)learn_nclasses(k.model);
+	learn_destroy(k.model);
+	free(k.train);
+	dvprof_set_fraction(&c->proxy, c->fraction);
+	return err;
+}

@@ -1,0 +1,101 @@
+/*
+ * learn.h — DejaVu's learning pipeline: from training signatures to
+ * workload classes, and an online classifier that can say "unknown".
+ *
+ * Training (learn_train), in order:
+ *  1. feature selection, unsupervised part: drop metrics that are constant
+ *     (coefficient of variation below p->min_cv) and metrics redundant with
+ *     an earlier kept one (|Pearson r| above p->max_corr);
+ *  2. normalization: z-score per kept metric (mean, stddev of the training
+ *     set), so no metric dominates by its unit;
+ *  3. feature ranking by class separation: a first k-means++ pass on all
+ *     kept metrics gives provisional classes; each metric is scored by its
+ *     Fisher ratio (between-class variance / within-class variance) and the
+ *     best p->max_features are kept;
+ *  4. clustering: k-means++ (Arthur & Vassilvitskii 2007, Lloyd iterations,
+ *     best of p->restarts) for k in [k_min, k_max]; k is the one with the
+ *     highest mean silhouette (Rousseeuw 1987) — on ties the smaller k;
+ *  5. classifier: nearest centroid; each class keeps a radius = the
+ *     p->radius_pct percentile of its members' distances to the centroid;
+ *     a signature farther than unknown_factor * radius (and farther than
+ *     p->min_radius) from every centroid is LEARN_UNKNOWN.
+ * Distances are Euclidean in the normalized, selected feature space.
+ * Deterministic for a given p->seed.
+ */
+#ifndef VL_DEJAVU_LEARN_H
+#define VL_DEJAVU_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "dejavu/signature.h"
+
+#define LEARN_UNKNOWN (-1)
+#define LEARN_MAX_K 16
+
+typedef struct learn_params {
+	unsigned k_min, k_max;	/* range searched by silhouette; 2 <= k_min <= k_max <= LEARN_MAX_K */
+	unsigned restarts;	/* k-means++ seedings per k; best inertia wins */
+	unsigned max_features;	/* keep at most this many ranked metrics */
+	double min_cv;		/* |stddev/mean| below this = constant */
+	double max_corr;	/* |r| above this = redundant */
+	double radius_pct;	/* percentile of member distances = class radius */
+	double unknown_factor;	/* beyond factor * radius = unknown */
+	double min_radius;	/* floor of a class radius (normalized units) */
+	uint64_t seed;
+} learn_params;
+
+/* Defaults: k 2..8, 8 restarts, 6 features, min_cv 1e-3, max_corr 0.98,
+ * radius_pct 95, unknown_factor 2.0, min_radius 0.5, seed 1. */
+void learn_params_default(learn_params *p);
+
+typedef struct learn_model learn_model;
+
+/* Trains on n signatures (all with the same metric names as samples[0]).
+ * Needs n >= 2 * k_max. Returns NULL and fills eb on bad input
+ * (inconsistent metrics, too few samples, nothing left after selection)
+ * or ENOMEM. */
+learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl_errbuf *eb);
+void learn_destroy(learn_model *m); /* accepts NULL */
+
+/* Class of s (0..learn_nclasses-1) or LEARN_UNKNOWN; *dist (if not NULL)
+ * gets the distance to the nearest centroid in units of that class's
+ * radius (so <= unknown_factor means known). A signature missing a selected
+ * metric is LEARN_UNKNOWN. */
+int learn_classify(const learn_model *m, const sig *s, double *dist);
+
+/* Adds a class from n >= 1 signatures of a workload the classifier called
+ * unknown (after it was tuned). Normalization and features stay those of
+ * training. Its radius is from its members (n >= 3) or the median radius of
+ * the trained classes. Returns the new class id or a negative vl_err
+ * (VL_ERANGE at LEARN_MAX_K * 4 classes). */
+int learn_add_class(learn_model *m, const sig *samples, size_t n);
+
+size_t learn_nclasses(const learn_model *m);
+size_t learn_ntrained(const learn_model *m);	/* classes from training */
+double learn_silhouette(const learn_model *m);	/* of the chosen k */
+size_t learn_nfeatures(const learn_model *m);	/* selected, ranked best first */
+const char *learn_feature(const learn_model *m, size_t i);
+double learn_feature_score(const learn_model *m, size_t i); /* Fisher ratio */
+/* Class of training sample i as clustered (0..k-1). */
+int learn_train_label(const learn_model *m, size_t i);
+/* Metrics dropped as constant / redundant, for reports. */
+size_t learn_ndropped(const learn_model *m);
+const char *learn_dropped(const learn_model *m, size_t i, const char **why);
+
+/*
+ * Building blocks, exposed for tests and other users. X is row-major n x d.
+ */
+/* k-means++ then Lloyd until no label changes (at most 100 rounds). labels
+ * (n) and centroids (k x d) are outputs. Returns the inertia (sum of squared
+ * distances), or a negative value on bad args / ENOMEM. */
+double learn_kmeans(const double *X, size_t n, size_t d, size_t k, rng *r, int *labels,
+		    double *centroids);
+/* Mean silhouette of a labelling with k labels in [0,k); -1 on bad args. */
+double learn_silhouette_score(const double *X, size_t n, size_t d, const int *labels, size_t k);
+/* Fisher ratio of column j under the labelling. */
+double learn_fisher(const double *X, size_t n, size_t d, size_t j, const int *labels, size_t k);
+
+#endif

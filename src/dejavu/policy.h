@@ -1,0 +1,132 @@
+/*
+ * policy.h — autoscaling policies of the DejaVu simulation (issue 7), one
+ * small table of function pointers each, all driven by the same sim loop
+ * (sim.c) on the same trace and service model:
+ *
+ *   static      provisioned once for the trace's peak (need known upfront)
+ *   oracle      knows the future: at t provisions the need of [t, t + boot]
+ *   hpa         Kubernetes HorizontalPodAutoscaler (autoscaling/v2 rules)
+ *   rightscale  RightScale alert-based server array with voting
+ *   dejavu      DejaVu: profile, classify, reuse memoized allocations
+ *               (dejavu_policy.c)
+ *
+ * "Need" is the fewest instances whose p95 stays within SIM_TARGET_FRAC of
+ * the SLO at the given rate, mix and interference, from a capacity table
+ * (cap_*): bisection on the service model's latency tables (svc.h).
+ */
+#ifndef VL_DEJAVU_POLICY_H
+#define VL_DEJAVU_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "dejavu/mix.h"
+#include "dejavu/trace.h"
+
+/* Fraction of the SLO the oracle and DejaVu's tuner provision for, so load
+ * moving within a minute and the noise of a tuner's probe do not turn
+ * "exactly at the SLO" into violations half of the time. */
+#define SIM_TARGET_FRAC 0.8
+
+/* --- capacity table ------------------------------------------------------ */
+typedef struct cap cap;
+typedef struct svc svc;
+/* slo_s: the p95 bound; seed: for the measurement runs. */
+cap *cap_create(double slo_s, uint64_t seed);
+void cap_destroy(cap *c);
+/* The service model whose latency tables the capacity table reads; sim runs
+ * sharing this cap share the tables (svc_create's tables_from). */
+svc *cap_tables(cap *c);
+/* Highest per-instance load rho (offered work per core-second) at which
+ * one instance's p95 is <= SIM_TARGET_FRAC * slo (bisection, cached per
+ * (mix, steal)). 0 if even an idle instance misses it. */
+double cap_rho(cap *c, const mix *m, double steal);
+/* Instances needed for `rate` of mix m under steal (>= 1). */
+unsigned cap_need(cap *c, const mix *m, double steal, double rate);
+
+/* --- what a policy sees and may use ------------------------------------- */
+typedef struct pol_env {
+	const trace *tr;
+	const mix_set *ms;
+	cap *cap;
+	double slo_s, tick_s, boot_s;
+	double train_s; /* dejavu: learning period */
+	uint64_t seed;
+	const unsigned *need; /* need per tick (oracle's view), n_ticks entries */
+	size_t n_ticks;
+} pol_env;
+
+typedef struct pol_obs {
+	double t;	       /* end of the tick just simulated */
+	double util;	       /* mean CPU busy fraction of ready instances */
+	double rate_rps;       /* requests/s the load balancer saw */
+	double p95_last_min_s; /* p95 of the last full minute (0 before one) */
+	unsigned ready, booting;
+} pol_obs;
+
+typedef struct policy policy;
+typedef struct policy_ops {
+	const char *name;
+	/* Returns the desired instance count (>= 1) after observing o. */
+	unsigned (*decide)(policy *p, const pol_obs *o);
+	/* Extra instances the policy itself runs now (DejaVu's profiler). */
+	unsigned (*overhead)(const policy *p);
+	void (*destroy)(policy *p);
+} policy_ops;
+
+struct policy {
+	const policy_ops *ops;
+	const pol_env *env;
+	unsigned initial;	   /* instances ready at t = 0 */
+	unsigned retunes, classes; /* reported by dejavu; 0 for the rest */
+};
+
+/* Names of the policies, NULL-terminated. */
+extern const char *const policy_names[];
+
+/* A policy by name, or NULL (unknown name or ENOMEM) — eb says which. The
+ * initial instance count is the need of the trace's first tick. */
+policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
+void policy_destroy(policy *p);
+
+/* --- HPA (exposed for tests) --------------------------------------------- */
+#define HPA_TARGET 0.70		/* CPU utilization target (issue 7) */
+#define HPA_TOLERANCE 0.10	/* --horizontal-pod-autoscaler-tolerance default */
+#define HPA_SYNC_S 15.0		/* --horizontal-pod-autoscaler-sync-period default */
+#define HPA_DOWN_WINDOW_S 300.0	/* behavior.scaleDown.stabilizationWindowSeconds default */
+#define HPA_UP_PCT 100.0	/* behavior.scaleUp.policies: 100 % per 15 s */
+#define HPA_UP_PODS 4		/* ... or 4 pods per 15 s, selectPolicy Max */
+#define HPA_MAX_REPLICAS 5000
+
+typedef struct hpa hpa;
+hpa *hpa_create(unsigned initial);
+void hpa_destroy(hpa *h);
+/* One HPA sync at time t: current = replicas now (ready + booting), util =
+ * mean utilization of the ready ones. Returns the new replica count. */
+unsigned hpa_sync(hpa *h, double t, unsigned ready, unsigned booting, double util);
+
+/* --- RightScale (exposed for tests) -------------------------------------- */
+#define RS_GROW_UTIL 0.70	/* vote grow when cpu-idle < 30 % ... */
+#define RS_SHRINK_UTIL 0.40	/* vote shrink when cpu-idle > 60 % ... */
+#define RS_ALERT_S 300.0	/* ... sustained for 5 minutes */
+#define RS_THRESHOLD 0.51	/* decision threshold: 51 % of voters */
+#define RS_UP 2			/* resize up by 2 */
+#define RS_DOWN 1		/* resize down by 1 */
+#define RS_CALM_S 900.0		/* resize calm time: 15 minutes */
+#define RS_EVAL_S 60.0		/* monitoring/alert evaluation period */
+#define RS_SERVER_SPREAD 0.05	/* per-server utilization spread (hot spots) */
+
+typedef struct rightscale rightscale;
+rightscale *rightscale_create(unsigned initial, uint64_t seed);
+void rightscale_destroy(rightscale *r);
+/* One alert evaluation at time t with `ready` operational servers at mean
+ * utilization util; `total` = ready + booting. Returns the array size. */
+unsigned rightscale_eval(rightscale *r, double t, unsigned ready, unsigned total, double util);
+/* Time of the last resize (-INFINITY before any). */
+double rightscale_last_resize(const rightscale *r);
+
+/* dejavu_policy.c */
+policy *dejavu_policy_create(const pol_env *env, vl_errbuf *eb);
+
+#endif

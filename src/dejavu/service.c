@@ -1,0 +1,416 @@
+/*
+ * service.c — the managed HTTP service; contract in service.h.
+ */
+#include "dejavu/service.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dejavu/net.h"
+
+#define SCRATCH_BYTES (64u << 20) /* the scratch file wraps at 64 MiB */
+#define PAGE 4096u
+
+typedef struct sconn {
+	int fd, dead;
+	http_parser hp;
+	char *in, *out;
+	size_t in_len, in_cap, parsed, out_len, out_off, out_cap;
+	char path[64];
+	size_t path_len;
+	int done, keep_alive, closing;
+	double t_active;
+	struct sconn *next, *prev, *gnext;
+} sconn;
+
+struct dvsvc {
+	dvsvc_cfg cfg;
+	mix_type types[SVC_MAX_TYPES];
+	int ep, lfd, port, scratch;
+	off_t scratch_off;
+	char *pad; /* response filler */
+	size_t pad_len;
+	sconn *conns, *grave;
+	dvsvc_stats st;
+	http_parser_settings set;
+	int listen_tag; /* &listen_tag marks the listener in epoll data */
+};
+
+size_t dvsvc_types_from_mixes(const mix_set *s, mix_type *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < mix_set_count(s); i++) {
+		const mix *m = mix_set_get(s, i);
+		for (size_t j = 0; j < m->ntypes; j++) {
+			size_t k = 0;
+			while (k < n && strcmp(out[k].name, m->types[j].name))
+				k++;
+			if (k == n && n < max)
+				out[n++] = m->types[j];
+		}
+	}
+	return n;
+}
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int dvsvc_work(dvsvc *s, const mix_type *t)
+{
+	double c0 = thread_cpu();
+	if (t->mem_kb > 0) {
+		size_t len = ((size_t)(t->mem_kb * 1024) + PAGE - 1) / PAGE * PAGE;
+		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return VL_EIO;
+		for (size_t o = 0; o < len; o += PAGE)
+			m[o] = (char)o;
+		munmap(m, len);
+	}
+	if (t->io_kb > 0) {
+		size_t len = (size_t)(t->io_kb * 1024);
+		while (len) {
+			size_t k = len < s->pad_len ? len : s->pad_len;
+			if (s->scratch_off + (off_t)k > (off_t)SCRATCH_BYTES)
+				s->scratch_off = 0;
+			if (pwrite(s->scratch, s->pad, k, s->scratch_off) != (ssize_t)k)
+				return VL_EIO;
+			s->scratch_off += (off_t)k;
+			len -= k;
+		}
+	}
+	/* The CPU part: spin on a small hash until the thread clock moved. */
+	double c1 = thread_cpu(), end = c1 + t->cpu_us * 1e-6;
+	volatile uint64_t h = 1469598103934665603ull;
+	while (thread_cpu() < end)
+		for (int i = 0; i < 64; i++)
+			h = (h ^ (uint64_t)i) * 1099511628211ull;
+	s->st.cpu_s += thread_cpu() - c0;
+	return 0;
+}
+
+static void sfree(dvsvc *s, sconn *c)
+{
+	if (c->dead)
+		return;
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->dead = 1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->gnext = s->grave;
+	s->grave = c;
+}
+
+static void grave_empty(dvsvc *s)
+{
+	while (s->grave) {
+		sconn *c = s->grave;
+		s->grave = c->gnext;
+		free(c->in);
+		free(c->out);
+		free(c);
+	}
+}
+
+static int out_put(sconn *c, const char *d, size_t n)
+{
+	if (c->out_len + n > c->out_cap) {
+		size_t nc = c->out_cap ? c->out_cap : 4096;
+		while (nc < c->out_len + n)
+			nc *= 2;
+		char *p = realloc(c->out, nc);
+		if (!p)
+			return VL_ENOMEM;
+		c->out = p;
+		c->out_cap = nc;
+	}
+	memcpy(c->out + c->out_len, d, n);
+	c->out_len += n;
+	return 0;
+}
+
+static int on_begin(http_parser *hp)
+{
+	sconn *c = hp->data;
+	c->path_len = 0;
+	c->path[0] = '\0';
+	return 0;
+}
+
+static int on_url(http_parser *hp, const char *at, size_t len)
+{
+	sconn *c = hp->data;
+	size_t room = sizeof(c->path) - 1 - c->path_len, k = len < room ? len : room;
+	memcpy(c->path + c->path_len, at, k);
+	c->path_len += k;
+	c->path[c->path_len] = '\0';
+	return 0;
+}
+
+static int on_done(http_parser *hp)
+{
+	sconn *c = hp->data;
+	c->done = 1;
+	c->keep_alive = http_should_keep_alive(hp);
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
+static const mix_type *find_type(const dvsvc *s, const char *path)
+{
+	if (strncmp(path, "/r/", 3))
+		return NULL;
+	const char *n = path + 3;
+	size_t len = strcspn(n, "?/");
+	for (size_t i = 0; i < s->cfg.ntypes; i++)
+		if (strlen(s->types[i].name) == len && !strncmp(s->types[i].name, n, len))
+			return &s->types[i];
+	return NULL;
+}
+
+static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t body, int close_after)
+{
+	char head[160];
+	int n;
+	if (s->cfg.http10)
+		n = snprintf(head, sizeof(head), "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\n\r\n",
+			     code, reason);
+	else
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
+			     code, reason, body, close_after ? "Connection: close\r\n" : "");
+	out_put(c, head, (size_t)n);
+	while (body) {
+		size_t k = body < s->pad_len ? body : s->pad_len;
+		out_put(c, s->pad, k);
+		body -= k;
+	}
+}
+
+/* Handles every complete request in c's input; returns 1 if c must close
+ * once its output is sent. */
+static int serve(dvsvc *s, sconn *c)
+{
+	for (;;) {
+		size_t n = http_parser_execute(&c->hp, &s->set, c->in + c->parsed, c->in_len - c->parsed);
+		c->parsed += n;
+		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
+		if (e != HPE_OK && e != HPE_PAUSED) {
+			s->st.bad_requests++;
+			respond(s, c, 400, "Bad Request", 0, 1);
+			return 1;
+		}
+		if (!c->done)
+			break;
+		c->done = 0;
+		http_parser_pause(&c->hp, 0);
+		int close_after = !c->keep_alive || s->cfg.http10;
+		const mix_type *t = find_type(s, c->path);
+		if (t) {
+			s->st.requests++;
+			dvsvc_work(s, t);
+			size_t body = t->resp_bytes > 100 ? (size_t)t->resp_bytes - 100 : 16;
+			respond(s, c, 200, "OK", body, close_after);
+		} else if (!strcmp(c->path, "/")) {
+			respond(s, c, 200, "OK", 3, close_after);
+		} else {
+			s->st.not_found++;
+			respond(s, c, 404, "Not Found", 10, close_after);
+		}
+		if (close_after)
+			return 1;
+	}
+	memmove(c->in, c->in + c->parsed, c->in_len - c->parsed);
+	c->in_len -= c->parsed;
+	c->parsed = 0;
+	return 0;
+}
+
+static void conn_io(dvsvc *s, sconn *c, uint32_t ev, double now)
+{
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (c->closing)
+			ev &= ~(uint32_t)EPOLLIN; /* nothing more is read after a final answer */
+	}
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (c->in_len + 16384 > c->in_cap) {
+			size_t nc = c->in_cap ? c->in_cap * 2 : 32768;
+			char *p = nc > (4u << 20) ? NULL : realloc(c->in, nc);
+			if (!p) {
+				sfree(s, c);
+				return;
+			}
+			c->in = p;
+			c->in_cap = nc;
+		}
+		ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			sfree(s, c);
+			return;
+		}
+		if (r > 0) {
+			c->in_len += (size_t)r;
+			c->t_active = now;
+			c->closing |= serve(s, c);
+		}
+	}
+	while (c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (w > 0)
+			c->out_off += (size_t)w;
+		else if (w < 0 && errno == EAGAIN)
+			break;
+		else {
+			sfree(s, c);
+			return;
+		}
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		if (c->closing) {
+			sfree(s, c);
+			return;
+		}
+	}
+	struct epoll_event e = {.events = (c->closing ? 0 : EPOLLIN) | (c->out_len ? EPOLLOUT : 0),
+				.data.ptr = c};
+	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+dvsvc *dvsvc_create(const dvsvc_cfg *cfg, vl_errbuf *eb)
+{
+	dvsvc *s = calloc(1, sizeof(*s));
+	if (!s) {
+		vl_fail(eb, VL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->cfg.ntypes = cfg->ntypes < SVC_MAX_TYPES ? cfg->ntypes : SVC_MAX_TYPES;
+	memcpy(s->types, cfg->types, s->cfg.ntypes * sizeof(mix_type));
+	s->pad_len = 65536;
+	s->pad = malloc(s->pad_len);
+	if (!s->pad)
+		goto err;
+	memset(s->pad, 'x', s->pad_len);
+	char path[] = "/tmp/virtlab-svc-XXXXXX";
+	s->scratch = mkstemp(path);
+	if (s->scratch < 0) {
+		vl_fail(eb, VL_EIO, "cannot create a scratch file in /tmp: %s", strerror(errno));
+		goto err_pad;
+	}
+	unlink(path);
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s->ep < 0)
+		goto err_scratch;
+	s->lfd = dv_listen(&cfg->listen, 1024, &s->port, eb);
+	if (s->lfd < 0)
+		goto err_ep;
+	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->listen_tag};
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &e);
+	s->set.on_message_begin = on_begin;
+	s->set.on_url = on_url;
+	s->set.on_message_complete = on_done;
+	return s;
+err_ep:
+	close(s->ep);
+err_scratch:
+	close(s->scratch);
+err_pad:
+	free(s->pad);
+err:
+	free(s);
+	return NULL;
+}
+
+int dvsvc_port(const dvsvc *s)
+{
+	return s->port;
+}
+
+int dvsvc_run(dvsvc *s, double duration_s, volatile sig_atomic_t *stop)
+{
+	struct epoll_event evs[128];
+	double t0 = dv_now(), last = t0;
+	while (!(stop && *stop)) {
+		int n = epoll_wait(s->ep, evs, 128, 100);
+		if (n < 0 && errno != EINTR)
+			return VL_EIO;
+		double now = dv_now();
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &s->listen_tag) {
+				int fd;
+				while ((fd = dv_accept(s->lfd)) >= 0) {
+					sconn *c = calloc(1, sizeof(*c));
+					if (!c) {
+						close(fd);
+						continue;
+					}
+					c->fd = fd;
+					c->t_active = now;
+					http_parser_init(&c->hp, HTTP_REQUEST);
+					c->hp.data = c;
+					struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+					epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e);
+					c->next = s->conns;
+					if (c->next)
+						c->next->prev = c;
+					s->conns = c;
+				}
+				continue;
+			}
+			sconn *c = evs[i].data.ptr;
+			if (!c->dead)
+				conn_io(s, c, evs[i].events, now);
+		}
+		grave_empty(s);
+		if (now - last > 0.5) {
+			sconn *next;
+			for (sconn *c = s->conns; c; c = next) {
+				next = c->next;
+				if (now - c->t_active > s->cfg.idle_timeout_s)
+					sfree(s, c);
+			}
+			grave_empty(s);
+			last = now;
+		}
+		if (duration_s > 0 && now - t0 >= duration_s)
+			break;
+	}
+	return 0;
+}
+
+void dvsvc_get_stats(const dvsvc *s, dvsvc_stats *out)
+{
+	*out = s->st;
+}
+
+void dvsvc_destroy(dvsvc *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		sfree(s, s->conns);
+	grave_empty(s);
+	close(s->lfd);
+	close(s->ep);
+	close(s->scratch);
+	free(s->pad);
+	free(s);
+}

@@ -1,0 +1,82 @@
+/*
+ * sim.h — the DejaVu trace-driven simulation (issue 7): one trace, one
+ * policy, one service model; the metrics the issue asks for.
+ *
+ * Time advances in SIM_TICK_S ticks (the HPA sync period, so every policy
+ * can act at its own cadence). Per tick: instances whose boot finished
+ * become ready; the service model (svc.h) serves the tick's traffic on the
+ * ready instances; cost accrues for ready + booting instances + the policy's
+ * own overhead (DejaVu's profiler); the policy sees the tick and sets the
+ * desired count — new instances are ready SIM_BOOT_S later, removals are
+ * immediate (booting ones first).
+ *
+ * Metrics are taken over the evaluation window — from the end of the
+ * learning period (--train-days) to the end of the trace — for every policy
+ * alike, so all are compared on the same days (while DejaVu learns it runs
+ * the service under HPA, the autoscaler an operator would have had). A
+ * trace no longer than the learning period is evaluated whole (non-DejaVu
+ * policies only).
+ *  - slo_violation_pct: minutes whose p95 exceeds the SLO, in % of minutes;
+ *  - workload_changes: trace_changes() (rate moved 25 % or mix changed);
+ *  - adaptation time of a change: from the change to the first minute with
+ *    p95 <= SLO from which the ready count stays within one step of the
+ *    oracle's need for SIM_SETTLE_MIN minutes; one step = max(SIM_STEP_MIN,
+ *    ceil(SIM_STEP_FRAC * need)). Not adapted before the next change (or the
+ *    end) -> the time until then (censored, so means are lower bounds);
+ *  - cost_instance_hours; cost_vs_static_pct = cost / static's cost * 100.
+ */
+#ifndef VL_DEJAVU_SIM_H
+#define VL_DEJAVU_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "dejavu/mix.h"
+#include "dejavu/policy.h"
+#include "dejavu/trace.h"
+
+#define SIM_TICK_S 15.0
+#define SIM_BOOT_S 120.0  /* instance boot: EC2 ~1-3 min; the same for every policy */
+#define SIM_SLO_S 0.010	  /* p95 bound: 10 ms */
+#define SIM_SETTLE_MIN 5  /* minutes the allocation must stay near the oracle's */
+#define SIM_STEP_FRAC 0.10
+#define SIM_STEP_MIN 2
+/* DejaVu needs at least 2 * k_max (16) one-minute signatures to learn. */
+#define SIM_MIN_TRAIN_S (16 * 60.0)
+
+typedef struct sim_cfg {
+	const char *policy;
+	double slo_s, boot_s, train_days;
+	int interference; /* apply the trace's interference episodes */
+	uint64_t seed;
+} sim_cfg;
+
+/* Defaults: SLO 10 ms, boot 120 s, 1 training day, interference on, seed 1. */
+void sim_cfg_default(sim_cfg *c);
+
+typedef struct sim_result {
+	char trace[64], policy[16];
+	size_t workload_changes;
+	double adaptation_s_mean, adaptation_s_p95;
+	double slo_violation_pct, cost_instance_hours, cost_vs_static_pct;
+	unsigned retunes, classes;
+	/* per-minute series, for tests and plots (malloc'd; sim_result_free) */
+	size_t minutes;
+	double *p95;
+	unsigned *ready, *need;
+	double *adapt_s; /* per change */
+} sim_result;
+
+/* Opens a trace: a generator name (with `days`, default 7) or a CSV path
+ * (`days` only truncates when days_given). NULL with eb set otherwise. */
+trace *sim_trace_open(const char *spec, double days, int days_given, uint64_t seed,
+		      const mix_set *ms, vl_errbuf *eb);
+
+/* Runs one policy on tr. c (may be NULL) is a shared capacity table built
+ * with the same SLO and seed. Returns 0, or VL_EINVAL / VL_ENOMEM with eb. */
+int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *c, sim_result *res,
+	    vl_errbuf *eb);
+void sim_result_free(sim_result *r);
+
+#endif

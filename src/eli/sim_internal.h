@@ -1,0 +1,102 @@
+/*
+ * sim_internal.h — what sim.c (the vCPU) and sim_load.c (the NIC and the
+ * workloads) share: the simulation state and the cross-file helpers
+ * (sim__ prefix). Not part of the public API.
+ */
+#ifndef VL_ELI_SIM_INTERNAL_H
+#define VL_ELI_SIM_INTERNAL_H
+
+#include "core/des.h"
+#include "core/rng.h"
+#include "core/stats.h"
+#include "eli/sim.h"
+
+/* Ethernet wire bytes per 1448-byte TCP segment: +52 TCP/IP headers with
+ * timestamps, +14 MAC header, +4 FCS, +8 preamble, +12 inter-frame gap. */
+#define WIRE_BYTES_PER_MSS 1538.0
+#define MSS_BYTES 1448.0
+/* RX descriptors of the NIC queue (be2net default ring size, 1024): an
+ * open-loop arrival that finds them all in use is dropped. */
+#define NIC_RX_RING 1024
+
+enum { S_GUEST, S_HOST, S_HALT };
+enum { J_IRQ, J_TICK, J_BATCH, J_POLLUTE, J_EOI_EMU };
+#define JF_INJECTED 1u
+
+typedef struct job {
+	double cycles; /* remaining, at this CPU's speed */
+	double t0;     /* batch: oldest arrival */
+	uint32_t n;    /* batch: items */
+	uint8_t kind, flags;
+} job;
+
+typedef struct sim {
+	const eli_sim_cfg *c;
+	const eli_profile *p;
+	eli_path path;
+	int bare, eli_like;
+	des *d;
+	rng r;
+	double hz, slow; /* cycles/s; guest work multiplier */
+	double exit_cycles;
+
+	/* CPU */
+	int state, halt_after_host;
+	double state_since, seg_start, host_end;
+	des_id cpu_ev;
+	job *q;
+	size_t qcap, qhead, qlen;
+	double pending_indirect;
+	uint32_t pend_dev, pend_dev_inj, pend_tick; /* deliveries waiting for VM entry */
+	int virt_outstanding, inj_mode;
+
+	/* NIC */
+	double mod_s;
+	int nic_armed, irq_outstanding, fire_scheduled;
+	uint64_t ring;	    /* arrived, not yet taken by a handler */
+	double ring_t0;	    /* oldest arrival in ring */
+	uint64_t inflight;  /* taken, not yet processed */
+	/* netperf stream */
+	double pkt_rate, t_last, frac;
+	int blocked;
+	/* closed loops: FIFO of client ids, ring then in-flight order */
+	uint32_t *cl;
+	size_t clcap, clhead, cllen;
+	double *req_start; /* per client: first send time of its request */
+	uint32_t *leg;	   /* per client: legs done in this request */
+	uint32_t legs;
+	/* custom: arrival times of packets not yet taken, FIFO */
+	double *arr;
+	size_t arrcap, arrhead, arrlen;
+	double leg_cycles, remote_s; /* one-way wire + client = remote_s / 2 each way */
+	double think_s;		     /* reply sent -> next request at the NIC */
+
+	/* measurement */
+	int measuring;
+	double t_meas;
+	double time_in[3];
+	double busy_guest; /* guest time spent on jobs (not idle) */
+	double exits[VMX_EXIT_REASONS];
+	uint64_t dev_irqs, tick_irqs, done_items, done_reqs, drops;
+	stat_acc lat;
+	hist *lat_h;
+	int err;
+} sim;
+
+/* sim.c */
+double sim__work(sim *s, double cycles);
+/* n items at once: a sum of n iid items of mean `cycles` and CV work_cv is
+ * drawn as one normal of mean n * cycles and CV work_cv / sqrt(n). */
+double sim__work_n(sim *s, double cycles, uint64_t n);
+void sim__q_push(sim *s, job j, int front);
+void sim__raise_msi(sim *s);
+
+/* sim_load.c */
+int sim__load_setup(sim *s, vl_errbuf *eb);
+void sim__mod_expire(des *d, void *ctx, uint64_t arg);
+void sim__arrival(des *d, void *ctx, uint64_t client);
+void sim__custom_arrival(des *d, void *ctx, uint64_t arg);
+void sim__take_batch(sim *s);
+void sim__batch_done(sim *s, const job *j);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * hw.h — the HyperWall functional machine model (Szefer & Lee, ASPLOS 2012).
+ *
+ * An ISA-neutral machine with x86-like 4 KiB pages and 4-level tables:
+ *  - physical memory of `frames` 4 KiB frames; the top ceil(frames / 512)
+ *    frames are a hardware-reserved range holding the CIP (Confidentiality
+ *    and Integrity Protection) table, one 8-byte entry per frame (cip.c);
+ *  - per VM, guest page tables in guest memory (GVA -> GPA) and nested page
+ *    tables in hypervisor memory (GPA -> HPA), walked by a hardware 2-D page
+ *    walker (walk.c);
+ *  - one set-associative TLB tagged with a VMID (0 = hypervisor) (tlb.c);
+ *  - the CIP check on every TLB fill and on every DMA access (cip.c);
+ *  - hardware operations vm_launch (validate, protect, measure, shoot down),
+ *    vm_terminate (scrub, release, shoot down) and page sharing (launch.c);
+ *  - attestation with a per-chip Ed25519 key (attest.c).
+ * With protection off (hw_config.protect = 0) the same machine runs without
+ * HyperWall: no CIP table, no checks, no hardware shootdown, no scrub, and
+ * "attestation" is whatever the hypervisor's software signs.
+ *
+ * A ground-truth observer (truth.c), independent of the mechanism, counts
+ * confidentiality and integrity violations on every memory access.
+ *
+ * Every operation returns an hw_result (>= 0) or a negative enum vl_err
+ * (VL_ENOMEM). Nothing here prints.
+ */
+#ifndef VL_HYPERWALL_HW_H
+#define VL_HYPERWALL_HW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define HW_PAGE_SHIFT 12
+#define HW_PAGE_SIZE 4096u
+#define HW_PAGE_WORDS 512u
+/* Largest VM in data pages: its GPA space (data + guest page tables) must
+ * fit under one nested page directory (1 GiB). */
+#define HW_VM_MAX_PAGES 200000u
+
+typedef enum hw_result {
+	HW_OK = 0,	/* the access or operation took place */
+	HW_BLOCKED = 1, /* HyperWall denied it (CIP check, launch validation,
+			 * attestation rejected) */
+	HW_FAULT = 2,	/* an architectural fault: unmapped, out of range,
+			 * unaligned, VM not running, out of frames */
+} hw_result;
+
+typedef struct hw_config {
+	uint32_t frames;    /* physical frames, CIP range included (>= 64) */
+	uint32_t tlb_sets;  /* power of two */
+	uint32_t tlb_ways;  /* <= 32 */
+	int protect;	    /* 1: HyperWall on; 0: the same machine without it */
+	int no_shootdown;   /* test knob: HyperWall without its hardware TLB
+			     * shootdown, to show the shootdown is what stops
+			     * stale-TLB attacks */
+	uint64_t seed;	    /* chip keys, per-VM keys */
+} hw_config;
+
+/* Defaults: 16384 frames (64 MiB); TLB 128 sets x 12 ways = 1536 entries,
+ * the second-level TLB of Intel Skylake (Intel 64 and IA-32 Optimization
+ * Reference Manual, 2016, Skylake TLB parameters: 1536 entries, 12-way). */
+hw_config hw_config_default(void);
+
+typedef struct hw_machine hw_machine;
+
+/* Counters kept by the hardware model (not the ground truth). */
+typedef struct hw_stats {
+	uint64_t accesses;	/* translated accesses (VM and hypervisor) */
+	uint64_t tlb_hits, tlb_misses;
+	uint64_t walk_refs;	/* page-table words read by the walker */
+	uint64_t cip_checks;	/* CIP entries consulted (fills + DMA) */
+	uint64_t cip_denials;	/* checks that denied */
+	uint64_t shootdown_entries; /* TLB entries the hardware flushed */
+	uint64_t scrubbed_frames;
+} hw_stats;
+
+/* Creates a machine; NULL on bad config or out of memory. */
+hw_machine *hw_create(const hw_config *cfg);
+void hw_destroy(hw_machine *m); /* accepts NULL */
+hw_stats hw_get_stats(const hw_machine *m); /* a snapshot */
+const hw_config *hw_get_config(const hw_machine *m);
+
+/* Size of the reserved CIP range in bytes and of all memory, as laid out. */
+uint64_t hw_cip_bytes(const hw_machine *m);
+uint64_t hw_mem_bytes(const hw_machine *m);
+/* First frame of the reserved CIP range; the entry of frame f lives at
+ * HPA hw_cip_entry_hpa(m, f). */
+uint32_t hw_cip_first(const hw_machine *m);
+uint64_t hw_cip_entry_hpa(const hw_machine *m, uint32_t frame);
+
+/*
+ * VM life cycle. hw_vm_prepare is the hypervisor's part: it allocates
+ * frames, builds nested page tables and loads the customer's image (zero
+ * data pages plus guest page tables mapping vpns[i] -> GPA page i; vpns NULL
+ * means identity, GVA = GPA). hw_vm_launch is the hardware's part
+ * (validate, protect, measure). hw_vm_create does both. *id receives the
+ * VM's id (>= 1) even when the launch is refused, so callers can name it.
+ * vpns must be sorted ascending and distinct, below 2^36.
+ */
+int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id);
+int hw_vm_launch(hw_machine *m, uint32_t id);
+int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id);
+int hw_vm_terminate(hw_machine *m, uint32_t id);
+/* Guest asks the hardware to share the page at gpa for I/O. */
+int hw_vm_share(hw_machine *m, uint32_t id, uint64_t gpa);
+
+/* Guest loads and stores of 64-bit words at a guest-virtual address (GVA =
+ * GPA for identity VMs); unaligned -> HW_FAULT. */
+int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val);
+int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val);
+/* Translation only (no data access, no ground truth): the MMU hot path. */
+int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_t *hpa);
+
+/* Translates a stream of accesses (GVA | HW_ACCESS_WRITE) for VM id, as
+ * hw_vm_translate would one by one; *hpa_sum gets the sum of the HPAs (so
+ * the work cannot be optimised away). Returns the number of accesses that
+ * did not translate, or a negative vl_err. */
+#define HW_ACCESS_WRITE (1ull << 63)
+int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, size_t n,
+			       uint64_t *hpa_sum);
+
+/* The hypervisor: loads/stores through its direct map, nested-table edits
+ * (which invalidate that VM's TLB entries, as INVEPT would), device DMA and
+ * an attempted store into the CIP entry of the frame at hpa. */
+int hw_hv_read(hw_machine *m, uint64_t hpa, uint64_t *val);
+int hw_hv_write(hw_machine *m, uint64_t hpa, uint64_t val);
+int hw_hv_map(hw_machine *m, uint32_t id, uint64_t gpa, uint64_t hpa);
+int hw_hv_unmap(hw_machine *m, uint32_t id, uint64_t gpa);
+int hw_dma_read(hw_machine *m, uint64_t hpa, uint64_t *val);
+int hw_dma_write(hw_machine *m, uint64_t hpa, uint64_t val);
+int hw_hv_cip_write(hw_machine *m, uint64_t hpa, uint64_t val);
+/* The hypervisor's own record of which HPA backs id's gpa (latest map or
+ * unmap; kept after terminate). HW_FAULT if out of range or unmapped. */
+int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa);
+
+/* VM facts. */
+int hw_vm_exists(const hw_machine *m, uint32_t id);
+int hw_vm_running(const hw_machine *m, uint32_t id);
+uint32_t hw_vm_pages(const hw_machine *m, uint32_t id);
+uint32_t hw_vm_gpa_pages(const hw_machine *m, uint32_t id); /* data + tables */
+uint32_t hw_vm_vmid(const hw_machine *m, uint32_t id);
+uint32_t hw_vm_count(const hw_machine *m); /* ids 1..count were issued */
+
+/* Ground-truth counters (see truth.h). */
+uint64_t hw_conf_violations(const hw_machine *m);
+uint64_t hw_integ_violations(const hw_machine *m);
+
+#endif

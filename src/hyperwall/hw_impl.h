@@ -1,0 +1,115 @@
+/*
+ * hw_impl.h — internals shared by the HyperWall model's .c files (machine,
+ * cip, walk, launch, attest). Not for other modules: use hw.h.
+ */
+#ifndef VL_HYPERWALL_HW_IMPL_H
+#define VL_HYPERWALL_HW_IMPL_H
+
+#include <sodium.h>
+
+#include "core/rng.h"
+#include "hyperwall/attest.h"
+#include "hyperwall/hw.h"
+#include "hyperwall/tlb.h"
+#include "hyperwall/truth.h"
+
+/* Page-table entry (nested and guest): x86-like present/writable bits and a
+ * frame address in bits 12..51 (Intel SDM vol. 3A, 4.5). */
+#define PTE_P 1ull
+#define PTE_W 2ull
+#define PTE_ADDR 0x000ffffffffff000ull
+
+/* CIP entry, 8 bytes per frame (our layout; SEV-SNP's RMP entry is 16 B):
+ * bits 0..15 owner VMID, 16 assigned, 17 deny hypervisor read, 18 deny
+ * hypervisor write, 19 deny DMA, 20 shared, 21 reserved (the frame holds the
+ * CIP table itself), 24..63 GPA page number the frame was assigned at. */
+#define CIP_OWNER 0xffffull
+#define CIP_ASSIGNED (1ull << 16)
+#define CIP_DENY_HV_R (1ull << 17)
+#define CIP_DENY_HV_W (1ull << 18)
+#define CIP_DENY_DMA (1ull << 19)
+#define CIP_SHARED (1ull << 20)
+#define CIP_RESERVED (1ull << 21)
+#define CIP_GPA_SHIFT 24
+#define CIP_PROTECT_ALL (CIP_DENY_HV_R | CIP_DENY_HV_W | CIP_DENY_DMA)
+
+#define HW_NOFRAME 0xffffffffu
+#define HW_MAX_VMID 0xffffu
+
+enum { VM_PREPARED, VM_RUNNING, VM_TERMINATED, VM_FAILED };
+
+typedef struct hw_vm {
+	uint32_t id, vmid;
+	int state;
+	uint32_t pages, total; /* data pages; data + guest page-table pages */
+	uint64_t gcr3;	       /* GPA of the guest's top-level table */
+	uint32_t nroot;	       /* frame of the nested top-level table */
+	uint32_t *hvmap;       /* hypervisor's record: GPA page -> frame */
+	uint32_t *alloc;       /* frames the hypervisor allocated, in order */
+	uint32_t nalloc;
+	int image_matches;     /* ground truth: loaded image == customer's */
+	uint8_t measurement[ATTEST_HASH];
+	uint8_t vm_pk[crypto_box_PUBLICKEYBYTES], vm_sk[crypto_box_SECRETKEYBYTES];
+} hw_vm;
+
+struct hw_machine {
+	hw_config cfg;
+	uint32_t frames, cip_first; /* usable frames are [0, cip_first) */
+	uint64_t *mem;		    /* frames * 512 words */
+	uint8_t *dirty;		    /* per frame: may hold non-zero words */
+	uint64_t *mark;		    /* scratch frame bitmap for shootdowns */
+	tlb tlb;
+	uint32_t *freelist, nfree;  /* the hypervisor's allocator (LIFO) */
+	hw_vm *vms;
+	uint32_t nvms, capvms;
+	uint8_t vmid_used[HW_MAX_VMID + 1]; /* hardware: VMIDs of live VMs */
+	truth *truth;
+	rng rng;
+	hw_stats st;
+	uint8_t zero_hash[ATTEST_HASH];
+	uint8_t mfr_pk[crypto_sign_PUBLICKEYBYTES], chip_pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t chip_sk[crypto_sign_SECRETKEYBYTES], chip_cert[crypto_sign_BYTES];
+};
+
+static inline uint64_t *hw__frame(hw_machine *m, uint32_t f)
+{
+	return m->mem + (size_t)f * HW_PAGE_WORDS;
+}
+
+static inline uint64_t hw__cip(const hw_machine *m, uint32_t f)
+{
+	return m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f];
+}
+
+static inline void hw__cip_set(hw_machine *m, uint32_t f, uint64_t e)
+{
+	m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f] = e;
+}
+
+hw_vm *hw__vm(const hw_machine *m, uint32_t id);
+/* A store into memory that keeps the dirty bit and the ground truth. */
+void hw__store(hw_machine *m, uint64_t w, uint64_t val, uint32_t tag);
+/* Zeroes a frame (image load, scrub). */
+void hw__zero_frame(hw_machine *m, uint32_t f);
+
+/* cip.c — checks on TLB fill (VM, hypervisor) and on DMA. */
+int cip_check_vm(hw_machine *m, uint32_t frame, uint32_t vmid, uint64_t gpa);
+int cip_check_hv(hw_machine *m, uint32_t frame, int write);
+int cip_check_dma(hw_machine *m, uint32_t frame, int write);
+
+/* walk.c — walks and table builders. */
+int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable);
+int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, int *writable);
+/* Guest page-table pages needed to map n sorted distinct vpns. */
+uint32_t walk_gpt_pages(const uint64_t *vpns, uint32_t n);
+/* Writes the guest tables for vpns[i] -> GPA page i into the pages
+ * page(ctx, n), page(ctx, n + 1), ... (512 zeroed words each). */
+typedef uint64_t *(*walk_page_fn)(void *ctx, uint32_t gpa_page);
+void walk_build_gpt(const uint64_t *vpns, uint32_t n, walk_page_fn page, void *ctx);
+/* Frames of nested tables for a GPA space of `total` pages. */
+uint32_t walk_npt_frames(uint32_t total);
+
+/* launch.c — the hardware operations. */
+void launch__shootdown(hw_machine *m, const uint32_t *frames, uint32_t n);
+
+#endif

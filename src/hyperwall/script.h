@@ -1,0 +1,45 @@
+/*
+ * script.h — HyperWall attack scenarios as text, one operation a line
+ * (issue 5, section 2):
+ *
+ *   vm create NAME pages=N        vm write NAME GPA VALUE   vm read NAME GPA
+ *   vm share NAME GPA             vm terminate NAME
+ *   hv read HPA                   hv write HPA VALUE
+ *   hv map NAME GPA HPA           hv unmap NAME GPA
+ *   hv dma read HPA               hv dma write HPA VALUE
+ *   hv cip write HPA VALUE        hv frame NAME GPA
+ *   attest NAME NONCE
+ *
+ * Numbers are decimal or 0x-hex; VALUE is below 2^63 (JSON integers are
+ * signed); `#` starts a comment. Wherever an HPA is expected, @NAME:GPA is
+ * the HPA backing VM NAME's GPA per the hypervisor's latest mapping (still
+ * resolving after NAME is terminated). A VM must be created on a line above
+ * the lines naming it, once. An unaligned or out-of-range address in a
+ * well-formed line is not a syntax error: that op's result is "fault".
+ */
+#ifndef VL_HYPERWALL_SCRIPT_H
+#define VL_HYPERWALL_SCRIPT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct hw_script hw_script;
+
+/* Parses text (NUL-terminated). On a syntax error returns VL_EINVAL with
+ * "NAME:LINE: message" in eb (NAME is the file name to print), or
+ * VL_ENOMEM. On success *out owns the script. */
+int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf *eb);
+void script_free(hw_script *s); /* accepts NULL */
+/* Reads and parses a file; VL_EIO with "FILE: reason" if unreadable. */
+int script_load(const char *path, hw_script **out, vl_errbuf *eb);
+
+/* Runs the script on a fresh default machine (protection on or off) and
+ * returns {"ops":[{"line","op","result","value"?}...],
+ * "confidentiality_violations","integrity_violations"}; NULL on ENOMEM. */
+json_t *script_run(const hw_script *s, int protect, uint64_t seed);
+/* Same, with a HyperWall knob for tests: no hardware TLB shootdown. */
+json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_t seed);
+
+#endif

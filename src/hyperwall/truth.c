@@ -1,0 +1,186 @@
+/* truth.c — see truth.h. The observer of what really leaked or changed. */
+#include "hyperwall/truth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "hyperwall/hw.h"
+
+typedef struct truth_vm {
+	uint32_t pages;
+	uint32_t *frame;    /* data page -> frame given at creation */
+	uint64_t **expect;  /* data page -> 512 expected words; NULL = image (0) */
+	uint8_t *shared;    /* data page -> shared by the guest */
+} truth_vm;
+
+struct truth {
+	uint32_t frames;
+	uint32_t *tag;	 /* per word */
+	uint8_t *tagged; /* per frame: may hold a non-public tag */
+	truth_vm *vms; /* index id - 1 */
+	uint32_t nvms, capvms;
+	uint64_t conf, integ;
+};
+
+truth *truth_create(uint32_t frames)
+{
+	truth *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->frames = frames;
+	t->tag = calloc((size_t)frames * HW_PAGE_WORDS, sizeof(*t->tag));
+	t->tagged = calloc(frames, 1);
+	if (!t->tag || !t->tagged) {
+		free(t->tag);
+		free(t->tagged);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void vm_free(truth_vm *v)
+{
+	if (v->expect)
+		for (uint32_t p = 0; p < v->pages; p++)
+			free(v->expect[p]);
+	free(v->expect);
+	free(v->frame);
+	free(v->shared);
+}
+
+void truth_destroy(truth *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->nvms; i++)
+		vm_free(&t->vms[i]);
+	free(t->vms);
+	free(t->tag);
+	free(t->tagged);
+	free(t);
+}
+
+void truth_store(truth *t, uint64_t w, uint32_t tag)
+{
+	t->tag[w] = tag;
+	if (tag != TRUTH_PUBLIC)
+		t->tagged[w / HW_PAGE_WORDS] = 1;
+}
+
+void truth_load(truth *t, uint64_t w, uint32_t reader)
+{
+	uint32_t tag = t->tag[w];
+	if (tag != TRUTH_PUBLIC && tag != reader)
+		t->conf++;
+}
+
+void truth_clear_frame(truth *t, uint32_t frame)
+{
+	if (!t->tagged[frame])
+		return;
+	memset(t->tag + (size_t)frame * HW_PAGE_WORDS, 0, HW_PAGE_WORDS * sizeof(*t->tag));
+	t->tagged[frame] = 0;
+}
+
+int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames)
+{
+	if (id != t->nvms + 1)
+		return VL_EINVAL;
+	if (t->nvms == t->capvms) {
+		uint32_t cap = t->capvms ? 2 * t->capvms : 16;
+		truth_vm *n = realloc(t->vms, cap * sizeof(*n));
+		if (!n)
+			return VL_ENOMEM;
+		t->vms = n;
+		t->capvms = cap;
+	}
+	truth_vm *v = &t->vms[t->nvms];
+	memset(v, 0, sizeof(*v));
+	v->pages = pages;
+	v->frame = malloc(pages * sizeof(*v->frame));
+	v->expect = calloc(pages, sizeof(*v->expect));
+	v->shared = calloc(pages, 1);
+	if (!v->frame || !v->expect || !v->shared) {
+		vm_free(v);
+		return VL_ENOMEM;
+	}
+	memcpy(v->frame, frames, pages * sizeof(*frames));
+	t->nvms++;
+	return 0;
+}
+
+static truth_vm *vm_of(const truth *t, uint32_t id)
+{
+	return (id >= 1 && id <= t->nvms) ? &t->vms[id - 1] : NULL;
+}
+
+void truth_vm_frames(truth *t, uint32_t id, const uint32_t *frames)
+{
+	truth_vm *v = vm_of(t, id);
+	if (v)
+		memcpy(v->frame, frames, v->pages * sizeof(*frames));
+}
+
+void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)
+{
+	truth_vm *v = vm_of(t, id);
+	uint64_t p = gpa >> HW_PAGE_SHIFT;
+	if (!v || p >= v->pages)
+		return;
+	v->shared[p] = 1;
+	/* the guest consents: what it wrote there is now public */
+	truth_clear_frame(t, v->frame[p]);
+}
+
+int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa)
+{
+	const truth_vm *v = vm_of(t, id);
+	uint64_t p = gpa >> HW_PAGE_SHIFT;
+	return v && p < v->pages && v->shared[p];
+}
+
+int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write, uint64_t val)
+{
+	truth_vm *v = vm_of(t, id);
+	uint64_t p = gpa >> HW_PAGE_SHIFT;
+	if (!v || p >= v->pages) {
+		/* a VM touching a GPA it was never given */
+		t->integ++;
+		return 0;
+	}
+	uint32_t w = (uint32_t)(gpa & (HW_PAGE_SIZE - 1)) / 8;
+	int bad = frame != v->frame[p];
+	if (write) {
+		if (!v->expect[p]) {
+			v->expect[p] = calloc(HW_PAGE_WORDS, sizeof(uint64_t));
+			if (!v->expect[p])
+				return VL_ENOMEM;
+		}
+		v->expect[p][w] = val;
+	} else if (!v->shared[p]) {
+		uint64_t want = v->expect[p] ? v->expect[p][w] : 0;
+		bad |= val != want;
+	}
+	if (bad)
+		t->integ++;
+	return 0;
+}
+
+void truth_vm_attested(truth *t, uint32_t id, int image_matches)
+{
+	(void)id;
+	if (!image_matches)
+		t->integ++;
+}
+
+uint64_t truth_conf(const truth *t)
+{
+	return t->conf;
+}
+
+uint64_t truth_integ(const truth *t)
+{
+	return t->integ;
+}

@@ -1,0 +1,150 @@
+/*
+ * test_dejavu_live.h — helpers shared by the live DejaVu tests: a service or a
+ * proxy running on its own thread (stopped and joined in teardown), and a
+ * raw client that sends bytes and reads until the server closes or a
+ * timeout passes.
+ */
+#ifndef VL_TEST_DEJAVU_LIVE_H
+#define VL_TEST_DEJAVU_LIVE_H
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "dejavu/mix.h"
+#include "dejavu/net.h"
+#include "dejavu/proxy.h"
+#include "dejavu/service.h"
+
+typedef struct svc_thr {
+	dvsvc *s;
+	pthread_t t;
+	volatile sig_atomic_t stop;
+	int port, running;
+} svc_thr;
+
+static void *svc_main(void *a)
+{
+	svc_thr *st = a;
+	dvsvc_run(st->s, 60, &st->stop); /* 60 s: a hard bound for a stuck test */
+	return NULL;
+}
+
+/* Starts a service with the built-in mixes' types on an ephemeral port. */
+static inline int svc_start(svc_thr *st, int http10)
+{
+	memset(st, 0, sizeof(*st));
+	mix_set *ms = mix_set_create();
+	mix_type types[SVC_MAX_TYPES];
+	dvsvc_cfg c = {.types = types, .ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES),
+		       .http10 = http10, .idle_timeout_s = 10};
+	mix_set_destroy(ms);
+	dv_addr_parse("127.0.0.1:0", &c.listen, NULL);
+	st->s = dvsvc_create(&c, NULL);
+	if (!st->s)
+		return -1;
+	st->port = dvsvc_port(st->s);
+	st->running = pthread_create(&st->t, NULL, svc_main, st) == 0;
+	return st->running ? 0 : -1;
+}
+
+static inline void svc_stop(svc_thr *st)
+{
+	if (st->running) {
+		st->stop = 1;
+		pthread_join(st->t, NULL);
+		st->running = 0;
+	}
+	dvsvc_destroy(st->s);
+	st->s = NULL;
+}
+
+typedef struct px_thr {
+	dvproxy *p;
+	pthread_t t;
+	volatile sig_atomic_t stop;
+	int port, running;
+} px_thr;
+
+static void *px_main(void *a)
+{
+	px_thr *pt = a;
+	dvproxy_run(pt->p, 60, &pt->stop);
+	return NULL;
+}
+
+static inline int px_start(px_thr *pt, dvproxy_cfg *c)
+{
+	memset(pt, 0, sizeof(*pt));
+	dv_addr_parse("127.0.0.1:0", &c->listen, NULL);
+	pt->p = dvproxy_create(c, NULL);
+	if (!pt->p)
+		return -1;
+	pt->port = dvproxy_port(pt->p);
+	pt->running = pthread_create(&pt->t, NULL, px_main, pt) == 0;
+	return pt->running ? 0 : -1;
+}
+
+static inline void px_stop(px_thr *pt)
+{
+	if (pt->running) {
+		pt->stop = 1;
+		pthread_join(pt->t, NULL);
+		pt->running = 0;
+	}
+	dvproxy_destroy(pt->p);
+	pt->p = NULL;
+}
+
+static inline struct sockaddr_in loop_addr(int port)
+{
+	struct sockaddr_in sa;
+	dv_addr_parse("127.0.0.1:0", &sa, NULL);
+	sa.sin_port = htons((uint16_t)port);
+	return sa;
+}
+
+/* Sends req on a fresh connection and reads for up to timeout_s or until
+ * the peer closes (*closed = 1). Returns the bytes read (malloc'd). */
+static inline char *raw_exchange(int port, const char *req, size_t len, double timeout_s,
+				 int *closed)
+{
+	struct sockaddr_in sa = loop_addr(port);
+	int fd = dv_connect_block(&sa, 2.0);
+	*closed = 0;
+	if (fd < 0)
+		return NULL;
+	struct timeval tv = {(time_t)timeout_s, (suseconds_t)((timeout_s - (int)timeout_s) * 1e6)};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (len)
+		send(fd, req, len, MSG_NOSIGNAL);
+	size_t cap = 1 << 20, n = 0;
+	char *buf = calloc(1, cap + 1);
+	for (;;) {
+		ssize_t r = recv(fd, buf + n, cap - n, 0);
+		if (r == 0) {
+			*closed = 1;
+			break;
+		}
+		if (r < 0)
+			break;
+		n += (size_t)r;
+		if (n == cap)
+			break;
+	}
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+/* Number of times `needle` occurs in hay. */
+static inline int count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * test_dejavu_live_cli.c — every usage error of the live DejaVu commands
+ * exits 2 with a message naming the problem; a host failure exits 1.
+ */
+#include "vl_test.h"
+
+static void expect(const char *args, int status, const char *msg)
+{
+	int st;
+	char *err = NULL;
+	char *out = vl_run_cli(args, &st, &err);
+	if (st != status || !strstr(err, msg))
+		fail_msg("'%s': exit %d (want %d), stderr '%s' (want '%s')", args, st, status, err,
+			 msg);
+	free(out);
+	free(err);
+}
+
+static void test_proxy_errors(void **state)
+{
+	(void)state;
+	expect("dejavu proxy", 2, "--backend is required");
+	expect("dejavu proxy --backend 127.0.0.1:1 --listen nowhere", 2, "expected ADDR:PORT");
+	expect("dejavu proxy --backend 127.0.0.1:99999", 2, "port must be 0..65535");
+	expect("dejavu proxy --backend 127.0.0.1:1 --fraction 2", 2, "--fraction");
+	expect("dejavu proxy --backend 127.0.0.1:1 --profiler x:1", 2, "not an IPv4 address");
+	expect("dejavu proxy --backend 127.0.0.1:1 --fractoin 0.1", 2, "did you mean");
+	expect("dejavu proxy --backend 127.0.0.1:1 --listen 192.0.2.1:80 --duration 1", 1,
+	       "cannot listen on 192.0.2.1:80");
+}
+
+static void test_service_and_load_errors(void **state)
+{
+	(void)state;
+	expect("dejavu service --mixes /nonexistent/mixes.csv", 2, "--mixes");
+	expect("dejavu service --listen 1.2.3", 2, "expected ADDR:PORT");
+	expect("dejavu load --phases browse:1:1s", 2, "--target and --phases are required");
+	expect("dejavu load --target 127.0.0.1:1 --phases browse:100", 2,
+	       "expected MIX:RATE:DURATION");
+	expect("dejavu load --target 127.0.0.1:1 --phases nosuch:1:1s", 2, "no mix named 'nosuch'");
+	expect("dejavu load --target 127.0.0.1:1 --phases browse:1:1s --conns 0", 2, "--conns");
+}
+
+static void test_demo_controller_bench_errors(void **state)
+{
+	(void)state;
+	expect("dejavu demo --duration 5s", 2, "--duration");
+	expect("dejavu demo --fraction 0", 2, "--fraction");
+	expect("dejavu controller --proxy 127.0.0.1:1", 2, "--profiler-pid are required");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
+	       "--actuator");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
+	       "needs --domain");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2,
+	       "needs --service-pids");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--learn 60s --duration 30s",
+	       2, "--learn must be shorter than --duration");
+	expect("bench proxy --rounds 0", 2, "--rounds");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proxy_errors),
+		cmocka_unit_test(test_service_and_load_errors),
+		cmocka_unit_test(test_demo_controller_bench_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,435 @@
+/*
+ * test_eli_sim.c — the ELI timing simulation and its profile: every mode's
+ * exit accounting against what the functional model says exits, every
+ * profile field that changes the interrupt path, determinism, udp_rr's
+ * latency ordering, the reproduction, profile files (round trip and every
+ * error), and the CLI's error paths (exit status 2 with a clear message).
+ */
+#include "vl_test.h"
+
+#include <stdlib.h>
+
+#include "eli/profile.h"
+#include "eli/reproduce.h"
+#include "eli/sim.h"
+
+static eli_profile paper(void)
+{
+	eli_profile p;
+	assert_int_equal(eli_profile_builtin("paper-2012", &p), 0);
+	return p;
+}
+
+static eli_sim_result run(const eli_profile *p, eli_workload wl, eli_mode m, double dur)
+{
+	eli_sim_cfg c;
+	eli_sim_defaults(&c);
+	c.wl = wl;
+	c.mode = m;
+	c.duration_s = dur;
+	c.warmup_s = 0.1;
+	c.prof = p;
+	eli_sim_result r;
+	vl_errbuf eb = {{0}};
+	int err = eli_sim_run(&c, &r, &eb);
+	if (err)
+		fail_msg("sim: %s", eb.msg);
+	return r;
+}
+
+#define X(r, name) ((r).exits_by_reason[EXIT_REASON_##name])
+
+static void test_bare_has_no_exits(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BARE, 0.5);
+	assert_true(r.exits_per_sec == 0);
+	assert_near(r.time_in_guest_pct, 100, 1e-9);
+	assert_true(r.dev_interrupts_per_sec > 10000);
+}
+
+static void test_baseline_accounting(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 1.0);
+	double dev = r.dev_interrupts_per_sec, ticks = p.host_timer_hz + p.guest_timer_hz;
+	/* one EXTERNAL_INTERRUPT per device MSI and per host-side timer interrupt */
+	assert_rel(X(r, EXTERNAL_INTERRUPT), dev + ticks, 0.03);
+	/* one MSR_WRITE per EOI (device + virtual timer) and per timer re-arm */
+	assert_rel(X(r, MSR_WRITE), dev + 2 * p.guest_timer_hz, 0.03);
+	assert_rel(r.exits_per_sec, X(r, EXTERNAL_INTERRUPT) + X(r, MSR_WRITE), 1e-9);
+	assert_true(r.time_in_guest_pct < 70);
+}
+
+static void test_eli_residual_exits(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 1.0);
+	/* host vectors (host tick + the hrtimer behind the virtual timer) via #NP */
+	assert_rel(X(r, EXCEPTION_NMI), p.host_timer_hz + p.guest_timer_hz, 0.03);
+	assert_true(X(r, EXTERNAL_INTERRUPT) == 0);
+	/* injection mode: the timer's EOI and its re-arm; device EOIs caught in
+	 * an injection window add a few */
+	assert_true(X(r, MSR_WRITE) >= 2 * p.guest_timer_hz * 0.97);
+	assert_true(X(r, MSR_WRITE) < 2 * p.guest_timer_hz * 1.3);
+	assert_true(r.time_in_guest_pct > 99);
+}
+
+static void test_other_modes_accounting(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result d = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI_DELIVERY, 0.5);
+	assert_rel(X(d, MSR_WRITE), d.dev_interrupts_per_sec + 2 * p.guest_timer_hz, 0.03);
+	assert_true(X(d, EXTERNAL_INTERRUPT) == 0);
+	eli_sim_result v = run(&p, ELI_WL_NETPERF, ELI_MODE_PV_EOI, 0.5);
+	assert_rel(X(v, EXTERNAL_INTERRUPT), v.dev_interrupts_per_sec + 350, 0.03);
+	assert_true(X(v, MSR_WRITE) < 0.05 * v.dev_interrupts_per_sec);
+	eli_sim_result q = run(&p, ELI_WL_NETPERF, ELI_MODE_POSTED, 0.5);
+	assert_rel(X(q, EXTERNAL_INTERRUPT), 350, 0.05);
+	assert_rel(X(q, MSR_WRITE), p.guest_timer_hz, 0.05); /* re-arm only */
+}
+
+static void test_profile_fields_honoured(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	p.baseline_exits_per_irq = 2;
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	assert_rel(X(r, INTERRUPT_WINDOW), X(r, EXTERNAL_INTERRUPT) - 350, 0.05);
+	p.baseline_exits_per_irq = 0; /* only timer interrupts exit (when they hit the guest) */
+	r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	assert_true(r.dev_interrupts_per_sec > 10000);
+	assert_true(X(r, EXTERNAL_INTERRUPT) <= 350 * 1.05);
+	p = paper();
+	p.eoi_path = ELI_EOI_FREE;
+	eli_sim_result fr = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	assert_rel(X(fr, MSR_WRITE), p.guest_timer_hz, 0.05);
+	p.eoi_path = ELI_EOI_EMULATED;
+	p.eoi_emulated_cycles = 3000;
+	eli_sim_result em = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	assert_rel(X(em, MSR_WRITE), p.guest_timer_hz, 0.05);
+	assert_true(em.throughput < fr.throughput);
+	p = paper();
+	p.host_timer_hz = 0;
+	p.guest_timer_hz = 0;
+	r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	assert_true(r.exits_per_sec == 0);
+	p = paper();
+	p.guest_timer_oneshot = 0;
+	r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	assert_true(X(r, MSR_WRITE) < 1.3 * p.guest_timer_hz);
+	p = paper();
+	p.guest_apic = ELI_APIC_XAPIC;
+	r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	assert_rel(X(r, APIC_ACCESS), r.dev_interrupts_per_sec + 2 * p.guest_timer_hz, 0.05);
+	/* HLT idle: every udp_rr wake-up goes through the host (injection mode) */
+	p = paper();
+	p.guest_idle = ELI_IDLE_HLT;
+	eli_sim_result e = run(&p, ELI_WL_UDP_RR, ELI_MODE_ELI, 0.5);
+	eli_sim_result b = run(&p, ELI_WL_UDP_RR, ELI_MODE_BASELINE, 0.5);
+	assert_rel(X(e, HLT), e.throughput, 0.05);
+	assert_near(e.latency_us_mean, b.latency_us_mean, 1.0);
+	/* a slower exit costs more time out of the guest */
+	p = paper();
+	eli_sim_result base = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	p.host_handling_cycles *= 2;
+	eli_sim_result slow = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	assert_true(slow.time_in_guest_pct < base.time_in_guest_pct - 10);
+}
+
+static void test_udp_rr_latency_ordering(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result bare = run(&p, ELI_WL_UDP_RR, ELI_MODE_BARE, 0.5);
+	eli_sim_result base = run(&p, ELI_WL_UDP_RR, ELI_MODE_BASELINE, 0.5);
+	eli_sim_result eli = run(&p, ELI_WL_UDP_RR, ELI_MODE_ELI, 0.5);
+	assert_true(bare.latency_us_mean < eli.latency_us_mean);
+	assert_true(eli.latency_us_mean < base.latency_us_mean);
+	assert_true(eli.latency_us_p99 >= eli.latency_us_mean);
+}
+
+static void test_custom_workload(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_cfg c;
+	eli_sim_defaults(&c);
+	c.wl = ELI_WL_CUSTOM;
+	c.mode = ELI_MODE_BASELINE;
+	c.duration_s = 0.5;
+	c.irq_rate = 20000;
+	c.prof = &p;
+	eli_sim_result r;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	assert_rel(r.throughput, 20000, 0.03);
+	assert_near(r.moderation_us, 0, 0); /* no moderation unless asked */
+	assert_string_equal(r.limited_by, "offered load");
+	double lat_base = r.latency_us_mean;
+	c.mode = ELI_MODE_ELI;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	double lat_eli = r.latency_us_mean;
+	c.mode = ELI_MODE_BARE;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	/* per-packet latency: work (5 us) + delivery; the two exits cost ~8 us */
+	assert_true(r.latency_us_mean > 5 && r.latency_us_mean < lat_eli);
+	assert_true(lat_eli + 5 < lat_base);
+	c.mode = ELI_MODE_BASELINE;
+	c.work_us = 80; /* 20 k/s x 80 us > one CPU */
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	assert_string_equal(r.limited_by, "guest CPU");
+	assert_true(r.throughput < 13000);
+	/* overload: the RX ring fills and the excess is dropped, memory stays bounded */
+	assert_rel(r.rx_drops_per_sec + r.throughput, 20000, 0.05);
+	c.irq_rate = 0;
+	vl_errbuf eb;
+	assert_int_equal(eli_sim_run(&c, &r, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "irq-rate"));
+}
+
+static void test_deterministic(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result a = run(&p, ELI_WL_MEMCACHED, ELI_MODE_ELI, 0.3);
+	eli_sim_result b = run(&p, ELI_WL_MEMCACHED, ELI_MODE_ELI, 0.3);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void test_reproduce_passes(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_repro o;
+	vl_errbuf eb;
+	assert_int_equal(eli_reproduce(&p, 1, 1.0, NULL, NULL, &o, &eb), 0);
+	assert_true(o.nrows >= 16);
+	for (int i = 0; i < o.nrows; i++) {
+		print_message("%-55s %g\n", o.rows[i].figure, o.rows[i].ours);
+		assert_true(o.rows[i].pass);
+	}
+	/* the sweep: ELI's gain shrinks as moderation gets more aggressive */
+	assert_true(o.nsweep >= 5);
+	assert_true(o.sweep[1].gain_pct > o.sweep[3].gain_pct);
+	assert_true(o.sweep[3].gain_pct >= o.sweep[o.nsweep - 1].gain_pct - 1);
+	assert_true(o.sweep[1].base_irqs > o.sweep[4].base_irqs);
+}
+
+static void test_judge(void **state)
+{
+	(void)state;
+	eli_repro_row w = {"x", 97, 100, 95, 0, 0, NULL, NULL};
+	eli_repro_judge(&w, ELI_TOL_PCT);
+	assert_true(w.pass); /* 95 is within 97 - 3 */
+	w.ours = 93.9;
+	eli_repro_judge(&w, ELI_TOL_PCT);
+	assert_false(w.pass);
+	eli_repro_row r = {"y", 800, 800, 1001, 0, 0, NULL, NULL};
+	eli_repro_judge(&r, ELI_TOL_RESIDUAL);
+	assert_false(r.pass);
+	r.ours = 999;
+	eli_repro_judge(&r, ELI_TOL_RESIDUAL);
+	assert_true(r.pass);
+	assert_near(r.error_pct, 24.875, 1e-9);
+}
+
+/* ---- profile files ---- */
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/vl-eli-prof-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_profile_roundtrip(void **state)
+{
+	(void)state;
+	eli_profile p = paper(), q;
+	p.eoi_path = ELI_EOI_EMULATED;
+	p.guest_idle = ELI_IDLE_HLT;
+	p.exit_direct_cycles = 1234.5;
+	char *path = write_tmp("");
+	assert_int_equal(eli_profile_save(path, &p), 0);
+	vl_errbuf eb;
+	assert_int_equal(eli_profile_load(path, &q, &eb), 0);
+	assert_memory_equal(&p, &q, sizeof(p));
+	unlink(path);
+	free(path);
+	assert_int_equal(eli_profile_builtin("nope", &q), VL_ENOENT);
+}
+
+static void expect_load_error(const char *text, int err, const char *needle)
+{
+	char *path = write_tmp(text);
+	eli_profile p;
+	vl_errbuf eb = {{0}};
+	assert_int_equal(eli_profile_load(path, &p, &eb), err);
+	print_message("%s\n", eb.msg);
+	assert_true(strncmp(eb.msg, path, strlen(path)) == 0);
+	assert_non_null(strstr(eb.msg, needle));
+	unlink(path);
+	free(path);
+}
+
+static void test_profile_errors(void **state)
+{
+	(void)state;
+	expect_load_error("# c\ncpu_ghz = 3\nexit_cost = 5\n", VL_EINVAL, ":3: unknown key 'exit_cost'");
+	expect_load_error("exit_drect_cycles = 5\n", VL_EINVAL, "did you mean 'exit_direct_cycles'");
+	expect_load_error("cpu_ghz = fast\n", VL_EINVAL, ":1: cpu_ghz:");
+	expect_load_error("cpu_ghz = 0\n", VL_ERANGE, ":1: cpu_ghz = 0: out of range");
+	expect_load_error("eoi_path = trap\n", VL_EINVAL, "expected exit, emulated or free");
+	expect_load_error("\n\nhost_timer_hz = 1\nhost_timer_hz = 2\n", VL_EINVAL,
+			  ":4: duplicate key 'host_timer_hz'");
+	expect_load_error("cpu_ghz 3\n", VL_EINVAL, ":1: expected 'key = value'");
+	expect_load_error("guest_timer_oneshot = 0.5\n", VL_EINVAL, "expected an integer");
+	eli_profile p;
+	vl_errbuf eb;
+	assert_int_equal(eli_profile_load("/nonexistent/x.profile", &p, &eb), VL_ENOENT);
+	/* missing keys keep the paper-2012 values */
+	char *path = write_tmp("name = mine\nexit_direct_cycles = 1000 # newer CPU\n");
+	assert_int_equal(eli_profile_load(path, &p, &eb), 0);
+	eli_profile ref = paper();
+	assert_string_equal(p.name, "mine");
+	assert_near(p.exit_direct_cycles, 1000, 0);
+	assert_near(p.host_handling_cycles, ref.host_handling_cycles, 0);
+	unlink(path);
+	free(path);
+}
+
+static void test_profile_this_host(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vl-eli-cfg-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	setenv("VIRTLAB_CONFIG_DIR", dir, 1);
+	eli_profile p;
+	vl_errbuf eb = {{0}};
+	assert_int_equal(eli_profile_resolve("this-host", &p, &eb), VL_ENOENT);
+	assert_non_null(strstr(eb.msg, "virtlab eli calibrate"));
+	char path[256];
+	assert_int_equal(eli_profile_this_host_path(path, sizeof(path)), 0);
+	FILE *f = fopen(path, "w");
+	fputs("exit_direct_cycles = 1500\neoi_path = free\n", f);
+	fclose(f);
+	assert_int_equal(eli_profile_resolve("this-host", &p, &eb), 0);
+	assert_string_equal(p.name, "this-host");
+	assert_int_equal(p.eoi_path, ELI_EOI_FREE);
+	assert_int_equal(eli_profile_resolve("paper-2012", &p, &eb), 0);
+	assert_int_equal(eli_profile_resolve("paper-2013", &p, &eb), VL_ENOENT);
+	assert_non_null(strstr(eb.msg, "unknown profile"));
+	unlink(path);
+	rmdir(dir);
+	unsetenv("VIRTLAB_CONFIG_DIR");
+}
+
+/* ---- CLI ---- */
+
+static void cli_expect(const char *args, int status, const char *out_needle,
+		       const char *err_needle)
+{
+	int st;
+	char *err = NULL;
+	char *out = vl_run_cli(args, &st, &err);
+	if (st != status || (out_needle && !strstr(out, out_needle)) ||
+	    (err_needle && !strstr(err, err_needle)))
+		fail_msg("`virtlab %s`: status %d (want %d)\nstdout: %.400s\nstderr: %s", args, st,
+			 status, out, err);
+	free(out);
+	free(err);
+}
+
+static void test_cli(void **state)
+{
+	(void)state;
+	cli_expect("eli run --workload udp_rr --mode eli --duration 200ms --json", 0,
+		   "\"latency_us_p99\"", NULL);
+	cli_expect("eli run --workload netperf --mode baseline --duration 200ms --json", 0,
+		   "\"EXTERNAL_INTERRUPT\"", NULL);
+	cli_expect("eli run --mode bogus", 2, NULL, "virtlab eli run: --mode 'bogus'");
+	cli_expect("eli run --workload netperff", 2, NULL, "did you mean 'netperf'");
+	cli_expect("eli run --duration 5x", 2, NULL, "--duration");
+	cli_expect("eli run --irq-rate 5k", 2, NULL, "--irq-rate applies to --workload custom only");
+	cli_expect("eli run --work-us 3 --workload apache", 2, NULL,
+		   "--work-us applies to --workload custom only");
+	cli_expect("eli run --workload custom --irq-rate 0", 2, NULL, "--irq-rate");
+	cli_expect("eli run --profile /nonexistent/x.profile", 2, NULL,
+		   "/nonexistent/x.profile: No such file");
+	cli_expect("eli run --profile paper-2013", 2, NULL, "unknown profile 'paper-2013'");
+	cli_expect("eli run --frobnicate", 2, NULL, "frobnicate");
+	char *bad = write_tmp("cpu_ghz = 3\nbogus_key = 1\n");
+	char args[512];
+	snprintf(args, sizeof(args), "eli run --profile %s", bad);
+	char want[300];
+	snprintf(want, sizeof(want), "%s:2: unknown key 'bogus_key'", bad);
+	cli_expect(args, 2, NULL, want);
+	unlink(bad);
+	free(bad);
+	cli_expect("eli security --json", 0, "\"failed\": 0", NULL);
+	cli_expect("eli security --json --disable preempt", 1, "\"failed\": 2", NULL);
+	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 3", NULL);
+	cli_expect("eli security --disable prempt", 2, NULL,
+		   "--disable unknown protection 'prempt'; did you mean 'preempt'?");
+	cli_expect("eli reproduce --json --quiet", 0, "\"failed\": 0", NULL);
+	cli_expect("bench eli --json", 0, "\"speedup\"", NULL);
+	cli_expect("eli profile --json", 0, "\"exit_direct_cycles\": \"2000\"", NULL);
+}
+
+static void test_cli_this_host_missing(void **state)
+{
+	(void)state;
+	/* with an empty config dir the message names the file and the fix */
+	char dir[] = "/tmp/vl-eli-cfg-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char args[512];
+	snprintf(args, sizeof(args), "eli run --profile this-host");
+	setenv("VIRTLAB_CONFIG_DIR", dir, 1);
+	cli_expect(args, 2, NULL, "run `virtlab eli calibrate` first");
+	unsetenv("VIRTLAB_CONFIG_DIR");
+	rmdir(dir);
+}
+
+static void test_cli_same_seed_same_json(void **state)
+{
+	(void)state;
+	int s1, s2;
+	char *a = vl_run_cli("eli run --workload apache --mode eli --duration 200ms --seed 7 --json",
+			     &s1, NULL);
+	char *b = vl_run_cli("eli run --workload apache --mode eli --duration 200ms --seed 7 --json",
+			     &s2, NULL);
+	assert_int_equal(s1, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bare_has_no_exits),
+		cmocka_unit_test(test_baseline_accounting),
+		cmocka_unit_test(test_eli_residual_exits),
+		cmocka_unit_test(test_other_modes_accounting),
+		cmocka_unit_test(test_profile_fields_honoured),
+		cmocka_unit_test(test_udp_rr_latency_ordering),
+		cmocka_unit_test(test_custom_workload),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_reproduce_passes),
+		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_profile_roundtrip),
+		cmocka_unit_test(test_profile_errors),
+		cmocka_unit_test(test_profile_this_host),
+		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_cli_this_host_missing),
+		cmocka_unit_test(test_cli_same_seed_same_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,446 @@
+/*
+ * test_hyperwall_script.c — the scenario language (every syntax error with
+ * its FILE:LINE message, runtime faults, @NAME:GPA), the built-in attack
+ * suite (each blocked with HyperWall and succeeding without), the example
+ * scripts, the trace parser and overhead model, and the CLI contracts of
+ * `hyperwall script|attacks|fuzz|overhead` and `bench mmu` (exit codes,
+ * messages, reproducible JSON).
+ */
+#include "vl_test.h"
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "hyperwall/attacks.h"
+#include "hyperwall/overhead.h"
+#include "hyperwall/script.h"
+
+/* --- parser -------------------------------------------------------------------- */
+
+typedef struct bad_case {
+	const char *text, *msg;
+} bad_case;
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	static const bad_case cases[] = {
+		{"foo", "t.hws:1: unknown operation 'foo'"},
+		{"vm fly a", "t.hws:1: unknown vm operation 'fly'"},
+		{"vm creat a pages=1", "t.hws:1: unknown vm operation 'creat'; did you mean 'create'?"},
+		{"hv mapp a 0 0", "did you mean 'map'?"},
+		{"hv dma 0x1000", "t.hws:1: 'hv dma' needs read or write"},
+		{"vm", "t.hws:1: 'vm' needs an operation"},
+		{"vm create a", "t.hws:1: wrong number of words for 'vm create'; usage: vm create NAME pages=N"},
+		{"vm create a pages=1 x", "usage: vm create NAME pages=N"},
+		{"vm create a pages=0", "t.hws:1: pages=0: a VM needs at least one page"},
+		{"vm create a pages=x", "t.hws:1: pages 'x': expected a decimal or 0x-hex number"},
+		{"vm create a size=1", "t.hws:1: 'size=1': expected pages=N"},
+		{"vm create a pages=65537", "t.hws:1: pages '65537' is too large"},
+		{"vm create 1x pages=1", "t.hws:1: '1x' is not a VM name"},
+		{"# c\n\nvm create a pages=1\nvm create a pages=2",
+		 "t.hws:4: VM 'a' is already created on line 3"},
+		{"vm write bob 0 1", "t.hws:1: VM 'bob' is not created on a line above"},
+		{"vm read a 0\nvm create a pages=1", "t.hws:1: VM 'a' is not created"},
+		{"vm create a pages=1\nvm write a 0x 1", "t.hws:2: GPA '0x': expected a decimal"},
+		{"vm create a pages=1\nvm write a -8 1", "t.hws:2: GPA '-8': expected"},
+		{"vm create a pages=1\nvm write a 0 0x8000000000000000",
+		 "t.hws:2: VALUE '0x8000000000000000' is too large"},
+		{"vm create a pages=1\nvm write a 0 99999999999999999999", "too large"},
+		{"hv read @a", "t.hws:1: '@a': expected @NAME:GPA"},
+		{"hv read @:0", "t.hws:1: '@:0': expected @NAME:GPA"},
+		{"hv read @zz:0", "t.hws:1: VM 'zz' is not created"},
+		{"hv write 0x1000", "usage: hv write HPA VALUE"},
+		{"vm create a pages=1\nattest a", "t.hws:2: wrong number of words for 'attest'"},
+		{"vm create a pages=1\nattest a n1", "t.hws:2: NONCE 'n1'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hw_script *s = NULL;
+		vl_errbuf eb = {{0}};
+		int err = script_parse(cases[i].text, "t.hws", &s, &eb);
+		if (err != VL_EINVAL || !strstr(eb.msg, cases[i].msg))
+			fail_msg("case %zu '%s': err %d, message '%s', want '%s'", i, cases[i].text,
+				 err, eb.msg, cases[i].msg);
+		assert_null(s);
+	}
+}
+
+static json_t *run_text(const char *text, int protect)
+{
+	hw_script *s;
+	vl_errbuf eb;
+	int err = script_parse(text, "t", &s, &eb);
+	if (err)
+		fail_msg("parse: %s", eb.msg);
+	json_t *r = script_run(s, protect, 1);
+	script_free(s);
+	assert_non_null(r);
+	return r;
+}
+
+static const char *result_of(json_t *r, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(r, "ops"), i),
+						 "result"));
+}
+
+static json_int_t value_of(json_t *r, size_t i)
+{
+	json_t *v = json_object_get(json_array_get(json_object_get(r, "ops"), i), "value");
+	if (!v)
+		fail_msg("op %zu has no value", i);
+	return json_integer_value(v);
+}
+
+static void test_runtime_faults_and_values(void **state)
+{
+	(void)state;
+	json_t *r = run_text("vm create a pages=2   # two pages\n"
+			     "vm write a 0x1008 010      # decimal 10, no octal\n"
+			     "vm read a 0x1008\n"
+			     "vm read a 0x1004           # unaligned\n"
+			     "vm read a 0x2000           # beyond the VM\n"
+			     "vm write a 0xffffffffffffffff 1\n"
+			     "hv map a 0x10 0x5000       # unaligned GPA\n"
+			     "hv map a 0x0 0x5001        # unaligned HPA\n"
+			     "hv read 0xffffffffff000    # out of range\n"
+			     "hv frame a 0x1008\n"
+			     "hv frame a 0x9000\n"
+			     "vm share a 0x1001\n"
+			     "attest a 3\n"
+			     "vm terminate a\n"
+			     "vm read a 0x1008           # terminated\n"
+			     "hv read @a:0x1008          # resolves after terminate\n"
+			     "attest a 4\n",
+			     1);
+	const char *want[] = {"ok", "ok", "ok", "fault", "fault", "fault", "fault", "fault",
+			      "fault", "ok", "fault", "fault", "ok", "ok", "fault", "ok", "fault"};
+	json_t *ops = json_object_get(r, "ops");
+	assert_int_equal(json_array_size(ops), 17);
+	for (size_t i = 0; i < 17; i++)
+		if (strcmp(result_of(r, i), want[i]))
+			fail_msg("op %zu: %s, want %s", i, result_of(r, i), want[i]);
+	assert_int_equal(value_of(r, 2), 10);
+	assert_int_equal(value_of(r, 9) & 0xfff, 0x008);
+	assert_int_equal(value_of(r, 15), 0); /* scrubbed */
+	/* no value on faults or on ops that yield none */
+	assert_null(json_object_get(json_array_get(ops, 3), "value"));
+	assert_null(json_object_get(json_array_get(ops, 1), "value"));
+	/* op text without its comment; line numbers */
+	json_t *o0 = json_array_get(ops, 0);
+	assert_string_equal(json_string_value(json_object_get(o0, "op")), "vm create a pages=2");
+	assert_int_equal(json_integer_value(json_object_get(o0, "line")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "confidentiality_violations")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "integrity_violations")), 0);
+	json_decref(r);
+}
+
+static void test_out_of_frames_and_blocked_launch(void **state)
+{
+	(void)state;
+	/* 16384 frames: a 20000-page VM cannot be built */
+	json_t *r = run_text("vm create big pages=20000\nvm read big 0\nhv frame big 0\n", 1);
+	assert_string_equal(result_of(r, 0), "fault");
+	assert_string_equal(result_of(r, 1), "fault");
+	assert_string_equal(result_of(r, 2), "fault");
+	json_decref(r);
+}
+
+/* --- attacks and example scripts ------------------------------------------------ */
+
+static void test_attack_suite(void **state)
+{
+	(void)state;
+	json_t *rows = attacks_run_all(1);
+	assert_non_null(rows);
+	assert_true(json_array_size(rows) >= 10);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row) {
+		const char *name = json_string_value(json_object_get(row, "attack"));
+		if (!json_is_true(json_object_get(row, "blocked")))
+			fail_msg("%s not blocked", name);
+		if (!json_is_true(json_object_get(row, "succeeds_without_protection")))
+			fail_msg("%s does not succeed without protection", name);
+		assert_non_null(json_string_value(json_object_get(row, "mechanism")));
+	}
+	json_decref(rows);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 65536);
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_example_scripts_match_builtins(void **state)
+{
+	(void)state;
+	size_t n;
+	const hw_attack *as = hw_attacks(&n);
+	int scripts = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!as[i].script)
+			continue;
+		char path[256];
+		snprintf(path, sizeof(path), "src/hyperwall/scripts/%s.hws", as[i].name);
+		char *text = slurp(path);
+		if (!text)
+			fail_msg("%s missing", path);
+		assert_string_equal(text, as[i].script);
+		free(text);
+		scripts++;
+	}
+	assert_true(scripts >= 9);
+}
+
+static void test_shared_io_script(void **state)
+{
+	(void)state;
+	char *text = slurp("src/hyperwall/scripts/shared_io.hws");
+	assert_non_null(text);
+	json_t *r = run_text(text, 1);
+	/* shares work, the private page stays private, nonce reuse is refused */
+	assert_string_equal(result_of(r, 4), "ok");
+	assert_int_equal(value_of(r, 4), 42);
+	assert_int_equal(value_of(r, 6), 7);
+	assert_string_equal(result_of(r, 7), "blocked");
+	assert_string_equal(result_of(r, 8), "ok");
+	assert_string_equal(result_of(r, 9), "blocked");
+	assert_int_equal(json_integer_value(json_object_get(r, "confidentiality_violations")), 0);
+	json_decref(r);
+	r = run_text(text, 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "confidentiality_violations")), 1);
+	json_decref(r);
+	free(text);
+}
+
+/* --- traces and overhead ---------------------------------------------------------- */
+
+static void test_lackey_parser(void **state)
+{
+	(void)state;
+	ovh_trace *t;
+	vl_errbuf eb;
+	const char *ok = "==1== Lackey, an example Valgrind tool\n"
+			 "I  0401b7a7,4\n"
+			 " S 1fff000678,8\n"
+			 " L 04222cac,8\n"
+			 " M 04033e06,1\n"
+			 "==1== \n";
+	assert_int_equal(ovh_trace_parse(ok, "x", &t, &eb), 0);
+	assert_int_equal(t->n, 5); /* M is a load and a store */
+	assert_int_equal(t->a[0], 0x0401b7a7);
+	assert_int_equal(t->a[1], 0x1fff000678ull | OVH_WRITE);
+	assert_int_equal(t->a[3], 0x04033e06);
+	assert_int_equal(t->a[4], 0x04033e06ull | OVH_WRITE);
+	ovh_trace_free(t);
+	static const char *const bads[] = {"I  0401b7a7,4\nX 12,4\n", "I  zz,4\n", "I 12\n",
+					   " L 12,\n", " L 12,4 junk\n", "==1== only\n"};
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		t = NULL;
+		assert_int_equal(ovh_trace_parse(bads[i], "x", &t, &eb), VL_EINVAL);
+		assert_null(t);
+	}
+	assert_int_equal(ovh_trace_parse(bads[0], "tr", &t, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "tr:2: expected 'I|L|S|M ADDR,SIZE'"));
+	assert_int_equal(ovh_trace_synth("nope", 10, 1, &t, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "unknown workload 'nope'"));
+}
+
+static void overhead_of(const char *w, ovh_result *r)
+{
+	ovh_trace *t;
+	vl_errbuf eb;
+	assert_int_equal(ovh_trace_synth(w, 300000, 1, &t, &eb), 0);
+	assert_int_equal(ovh_run(t, r, &eb), 0);
+	ovh_trace_free(t);
+}
+
+static void test_overhead_model(void **state)
+{
+	(void)state;
+	ovh_result seq, rnd;
+	overhead_of("seq", &seq);
+	overhead_of("random", &rnd);
+	/* 5 CIP checks per fill (4 guest table pages + data), none on hits */
+	assert_int_equal(seq.cip_checks, 5 * seq.tlb_misses);
+	assert_int_equal(rnd.cip_checks, 5 * rnd.tlb_misses);
+	assert_int_equal(seq.walk_refs_hw, seq.walk_refs_base);
+	assert_int_equal(seq.walk_refs_base, 24 * seq.tlb_misses);
+	/* a stream misses once per page; random over 256 MiB nearly always */
+	assert_int_equal(seq.tlb_misses, seq.pages);
+	assert_true(rnd.tlb_miss_rate > 0.9);
+	assert_true(rnd.overhead_pct > seq.overhead_pct);
+	assert_true(seq.overhead_pct > 0);
+	assert_near(rnd.cycles_hyperwall - rnd.cycles_baseline, 12.0 * (double)rnd.cip_checks, 1e-6);
+	/* the README's figures (4 M accesses there): 5 checks on a 24-read walk */
+	assert_near(rnd.overhead_pct, 20.5, 1.0);
+	assert_near(seq.overhead_pct, 2.57, 0.05);
+	/* CIP: 8 bytes per 4 KiB frame, plus rounding up to whole frames */
+	assert_true(rnd.cip_memory_pct >= 100.0 * 8 / 4096);
+	assert_true(rnd.cip_memory_pct < 0.2);
+}
+
+/* --- CLI -------------------------------------------------------------------------- */
+
+static char *write_tmp(const char *text)
+{
+	static const char tmpl[] = "/tmp/vlhwXXXXXX";
+	char *path = malloc(sizeof(tmpl));
+	memcpy(path, tmpl, sizeof(tmpl));
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void expect_cli(const char *args, int want_status, const char *want_err)
+{
+	int st;
+	char *err;
+	char *out = vl_run_cli(args, &st, &err);
+	if (st != want_status || (want_err && !strstr(err, want_err)))
+		fail_msg("'%s': exit %d (want %d), stderr '%s' (want '%s')", args, st, want_status,
+			 err, want_err ? want_err : "");
+	free(out);
+	free(err);
+}
+
+static void test_cli_script(void **state)
+{
+	(void)state;
+	char *bad = write_tmp("vm create a pages=1\n\nvm wrte a 0 1\n");
+	char args[512], want[512];
+	snprintf(args, sizeof(args), "hyperwall script %s --json", bad);
+	snprintf(want, sizeof(want), "%s:3: unknown vm operation 'wrte'; did you mean 'write'?\n", bad);
+	int st;
+	char *err;
+	char *out = vl_run_cli(args, &st, &err);
+	assert_int_equal(st, 2);
+	assert_string_equal(err, want); /* exactly FILE:LINE: message */
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
+	unlink(bad);
+	free(bad);
+	expect_cli("hyperwall script /nonexistent.hws --json", 2,
+		   "/nonexistent.hws: No such file or directory");
+	expect_cli("hyperwall script --json", 2, NULL);
+	expect_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --protection", 2,
+		   "--protection");
+	/* the same attack with and without HyperWall; same seed => same bytes */
+	char *a = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
+	assert_int_equal(st, 0);
+	char *a2 = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
+	assert_string_equal(a, a2);
+	json_error_t je;
+	json_t *j = json_loads(a, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 0);
+	assert_string_equal(result_of(j, 2), "blocked");
+	json_decref(j);
+	char *b = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
+			     &st, NULL);
+	assert_int_equal(st, 0);
+	j = json_loads(b, 0, &je);
+	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 1);
+	assert_int_equal(value_of(j, 2), 0x5ec12e7);
+	json_decref(j);
+	free(a);
+	free(a2);
+	free(b);
+}
+
+static void test_cli_attacks_and_fuzz(void **state)
+{
+	(void)state;
+	int st;
+	char *out = vl_run_cli("hyperwall attacks --json", &st, NULL);
+	assert_int_equal(st, 0);
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je);
+	assert_true(json_is_array(j));
+	assert_true(json_array_size(j) >= 10);
+	json_decref(j);
+	free(out);
+	out = vl_run_cli("hyperwall fuzz --ops 20k --seed 3 --json", &st, NULL);
+	assert_int_equal(st, 0);
+	char *out2 = vl_run_cli("hyperwall fuzz --ops 20k --seed 3 --json", &st, NULL);
+	assert_string_equal(out, out2);
+	j = json_loads(out, 0, &je);
+	assert_int_equal(json_integer_value(json_object_get(j, "ops")), 20000);
+	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "integrity_violations")), 0);
+	json_decref(j);
+	free(out);
+	free(out2);
+	expect_cli("hyperwall fuzz --ops 0 --json", 2, "--ops");
+	expect_cli("hyperwall fuzz --vms 100 --json", 2, "--vms");
+}
+
+static void test_cli_overhead_and_bench(void **state)
+{
+	(void)state;
+	expect_cli("hyperwall overhead --json", 2, "give exactly one of --trace FILE or --workload W");
+	expect_cli("hyperwall overhead --workload seq --trace x --json", 2, "exactly one");
+	expect_cli("hyperwall overhead --workload nope --json", 2, "nope");
+	expect_cli("hyperwall overhead --trace /nonexistent.trace --json", 2,
+		   "/nonexistent.trace: No such file");
+	char *bad = write_tmp("I  0401b7a7,4\n L 04222cac,8\nhello\n");
+	char args[512], want[512];
+	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", bad);
+	snprintf(want, sizeof(want), "%s:3: expected 'I|L|S|M ADDR,SIZE'", bad);
+	expect_cli(args, 2, want);
+	unlink(bad);
+	free(bad);
+	int st;
+	char *out = vl_run_cli("hyperwall overhead --workload loop --accesses 100k --json", &st, NULL);
+	assert_int_equal(st, 0);
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je);
+	static const char *const keys[] = {"accesses", "tlb_miss_rate", "cip_checks",
+					   "cycles_baseline", "cycles_hyperwall", "overhead_pct",
+					   "cip_memory_pct", "params"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_object_get(j, keys[i]))
+			fail_msg("overhead output lacks %s", keys[i]);
+	assert_int_equal(json_integer_value(json_object_get(j, "accesses")), 100000);
+	json_decref(j);
+	free(out);
+	/* bench mmu: in the bench table, and its JSON has the figure */
+	assert_string_equal(hyperwall_benches[0].name, "mmu");
+	assert_string_equal(hyperwall_benches[0].key, "accesses_per_sec");
+	out = vl_run_cli("bench mmu --accesses 200k --json", &st, NULL);
+	assert_int_equal(st, 0);
+	j = json_loads(out, 0, &je);
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "mmu");
+	assert_true(json_number_value(json_object_get(j, "accesses_per_sec")) > 0);
+	json_decref(j);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_runtime_faults_and_values),
+		cmocka_unit_test(test_out_of_frames_and_blocked_launch),
+		cmocka_unit_test(test_attack_suite),
+		cmocka_unit_test(test_example_scripts_match_builtins),
+		cmocka_unit_test(test_shared_io_script),
+		cmocka_unit_test(test_lackey_parser),
+		cmocka_unit_test(test_overhead_model),
+		cmocka_unit_test(test_cli_script),
+		cmocka_unit_test(test_cli_attacks_and_fuzz),
+		cmocka_unit_test(test_cli_overhead_and_bench),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
