@@ -1,0 +1,123 @@
+/*
+ * cache.c — the fast set-associative LRU cache; see cache.h for the model
+ * and cache_impl.h for the layout. The LRU stack trick: a set's recency
+ * order is 16 nibbles of one uint64_t, MRU first. Finding way w's position
+ * is a SWAR zero-nibble search on stack ^ (w * 0x111...1); moving it to the
+ * front is one masked shift. Both are branch-free, so a lookup is two SSE2
+ * compares plus a dozen integer operations on one host cache line.
+ */
+#include "regsched/cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "regsched/cache_impl.h"
+
+cache *cache_create(uint32_t sets, unsigned ways)
+{
+	if (sets == 0 || ways == 0 || ways > CACHE_MAX_WAYS)
+		return NULL;
+	cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->sets = sets;
+	c->ways = ways;
+	c->slots = ways <= 8 ? 8 : 16;
+	c->rec_bytes = ways <= 8 ? 32 : 64;
+	c->pow2 = (sets & (sets - 1)) == 0;
+	c->mask = sets - 1;
+	c->fm = UINT64_MAX / sets + 1;
+	size_t bytes = ((size_t)sets * c->rec_bytes + 63) & ~(size_t)63;
+	c->rec = aligned_alloc(64, bytes);
+	if (!c->rec) {
+		free(c);
+		return NULL;
+	}
+	memset(c->rec, 0, bytes);
+	/* Nibble i holds way i; nibbles >= ways hold 0xF, which no existing
+	 * way (< ways <= 15 then) equals, so nib_find never lands there. */
+	c->lru_init = ~0ull;
+	for (unsigned i = 0; i < ways; i++)
+		c->lru_init = (c->lru_init & ~(0xfull << (4 * i))) | ((uint64_t)i << (4 * i));
+	cache_reset(c);
+	return c;
+}
+
+void cache_destroy(cache *c)
+{
+	if (!c)
+		return;
+	free(c->rec);
+	free(c);
+}
+
+void cache_reset(cache *c)
+{
+	for (uint32_t s = 0; s < c->sets; s++) {
+		uint16_t *t = cache__tags(c, s);
+		for (unsigned w = 0; w < c->slots; w++)
+			t[w] = CACHE_NO_TAG;
+		*cache__lru(c, s) = c->lru_init;
+	}
+}
+
+uint64_t cache_line_limit(const cache *c)
+{
+	return (uint64_t)c->sets * CACHE_NO_TAG < CACHE_NO_LINE ? (uint64_t)c->sets * CACHE_NO_TAG
+								 : CACHE_NO_LINE;
+}
+
+int cache_access(cache *c, uint32_t line, uint32_t *evicted)
+{
+	int hit = cache__access(c, line);
+	if (!hit && evicted)
+		*evicted = c->last_evicted;
+	return hit;
+}
+
+int cache_probe(const cache *c, uint32_t line)
+{
+	return cache__probe(c, line);
+}
+
+int cache_invalidate(cache *c, uint32_t line)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	uint16_t *t = cache__tags(c, s);
+	unsigned m = cache__match(c, t, tag);
+	if (!m)
+		return 0;
+	unsigned w = (unsigned)__builtin_ctz(m);
+	t[w] = CACHE_NO_TAG;
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
+	/* nibbles pos+1..last move down one; w goes to the LRU end */
+	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
+	uint64_t lastnib = 0xfull << (4 * last);
+	*lp = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
+	return 1;
+}
+
+void cache_prefetch(const cache *c, uint32_t line)
+{
+	cache__prefetch(c, line);
+}
+
+uint32_t cache_sets(const cache *c)
+{
+	return c->sets;
+}
+
+unsigned cache_ways(const cache *c)
+{
+	return c->ways;
+}
+
+uint64_t cache_occupancy(const cache *c)
+{
+	uint64_t n = 0;
+	for (uint32_t s = 0; s < c->sets; s++)
+		for (unsigned w = 0; w < c->ways; w++)
+			n += cache__tags(c, s)[w] != CACHE_NO_TAG;
+	return n;
+}

@@ -1,0 +1,183 @@
+/*
+ * cache_impl.h — the fast cache's layout and its lookup, inline, for
+ * cache.c and for hier.c's hot loop (a call per level per access costs as
+ * much as the lookup). Not a public interface: use cache.h.
+ *
+ * A set is one record: 16-bit tags (the line's quotient line / sets; 0xffff
+ * is invalid) followed by the 64-bit LRU nibble stack — 32 bytes for up to
+ * 8 ways, 64 bytes (one host cache line) for up to 16. One host line per
+ * lookup is what makes the model fast: the simulated LLCs are megabytes of
+ * tags that live in the host's L2/L3, so lookups are bound by host misses.
+ */
+#ifndef VL_REGSCHED_CACHE_IMPL_H
+#define VL_REGSCHED_CACHE_IMPL_H
+
+#include <emmintrin.h>
+
+#include "regsched/cache.h"
+
+#define NIB_ONES 0x1111111111111111ull
+#define NIB_HIGH 0x8888888888888888ull
+#define CACHE_NO_TAG 0xffffu
+#define CACHE_ALWAYS static inline __attribute__((always_inline))
+
+struct cache {
+	unsigned char *rec; /* sets * rec_bytes, 64-byte aligned */
+	uint32_t sets, rec_bytes, slots; /* slots: 8 or 16 tags per record */
+	unsigned ways;
+	int pow2;
+	uint32_t mask;	  /* sets - 1 when pow2 */
+	uint64_t fm;	  /* Lemire fastmod/fastdiv multiplier: UINT64_MAX / sets + 1 */
+	uint64_t lru_init;
+	uint32_t last_evicted; /* set by cache__access on a miss */
+};
+
+/* Set and tag of a line: set = line mod sets, tag = line / sets (Lemire,
+ * Kaser & Kurz 2019, "Faster remainder by direct computation"). */
+CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
+{
+	if (c->pow2) {
+		*tag = line >> __builtin_ctz(c->sets);
+		return line & c->mask;
+	}
+	unsigned __int128 p = (unsigned __int128)c->fm * line;
+	*tag = (uint32_t)(p >> 64);
+	return (uint32_t)(((unsigned __int128)(uint64_t)p * c->sets) >> 64);
+}
+
+CACHE_ALWAYS uint16_t *cache__tags(const cache *c, uint32_t set)
+{
+	return (uint16_t *)(void *)(c->rec + (size_t)set * c->rec_bytes);
+}
+
+CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
+{
+	return (uint64_t *)(void *)(c->rec + (size_t)set * c->rec_bytes + 2 * c->slots);
+}
+
+/* Bit mask covering nibbles 0..pos. */
+CACHE_ALWAYS uint64_t cache__nib_upto(unsigned pos)
+{
+	/* branch-free: for pos 15 the shift leaves 0 and the result is ~0 */
+	return (2ull << (4 * pos + 3)) - 1;
+}
+
+/* Position (0 = MRU) of way w in stack st; w must be present. SWAR
+ * zero-nibble search: the lowest flagged nibble is exact. */
+CACHE_ALWAYS unsigned cache__nib_find(uint64_t st, unsigned w)
+{
+	uint64_t x = st ^ (w * NIB_ONES);
+	uint64_t t = (x - NIB_ONES) & ~x & NIB_HIGH;
+	return (unsigned)__builtin_ctzll(t) >> 2;
+}
+
+CACHE_ALWAYS uint64_t cache__nib_to_front(uint64_t st, unsigned pos, unsigned w)
+{
+	uint64_t m = cache__nib_upto(pos);
+	return (st & ~m) | ((st << 4) & m) | w;
+}
+
+/* Bitmask of the ways holding tag (at most one bit). */
+CACHE_ALWAYS unsigned cache__match(const cache *c, const uint16_t *t, uint32_t tag)
+{
+	__m128i k = _mm_set1_epi16((short)tag);
+	const __m128i *v = (const __m128i *)(const void *)t;
+	__m128i a = _mm_cmpeq_epi16(_mm_load_si128(v), k);
+	__m128i b = c->slots == 16 ? _mm_cmpeq_epi16(_mm_load_si128(v + 1), k) : _mm_setzero_si128();
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b));
+}
+
+/* The body of cache_access (see cache.h). */
+CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	uint16_t *t = cache__tags(c, s);
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned m = cache__match(c, t, tag);
+	if (m) {
+		unsigned w = (unsigned)__builtin_ctz(m);
+		*lp = cache__nib_to_front(st, cache__nib_find(st, w), w);
+		return 1;
+	}
+	unsigned pos = c->ways - 1;
+	unsigned v = (unsigned)(st >> (4 * pos)) & 0xf;
+	c->last_evicted = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * c->sets + s;
+	t[v] = (uint16_t)tag;
+	*lp = cache__nib_to_front(st, pos, v);
+	return 0;
+}
+
+/* Branch-free variants for the hot loop, where hit/miss outcomes are
+ * random and a mispredicted branch costs more than the lookup. */
+
+/* If on: cache_access without the evicted line. Returns the hit flag
+ * (meaningless when !on; nothing changes then). */
+CACHE_ALWAYS int cache__access_st_if(cache *c, uint32_t s, uint32_t tag, int on)
+{
+	uint16_t *t = cache__tags(c, s);
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned m = cache__match(c, t, tag);
+	int hit = m != 0;
+	/* selects by mask: gcc turns ?: on random conditions into branches */
+	unsigned hm = -(unsigned)hit;
+	unsigned victim = (unsigned)(st >> (4 * (c->ways - 1))) & 0xf;
+	unsigned w = (((unsigned)__builtin_ctz(m | 0x10000u)) & hm) | (victim & ~hm);
+	/* the victim sits at position ways-1, so one search serves both */
+	uint64_t nst = cache__nib_to_front(st, cache__nib_find(st, w), w);
+	uint64_t om = -(uint64_t)(on != 0);
+	uint16_t old = t[w];
+	t[w] = (uint16_t)((tag & om) | (old & ~om));
+	*lp = (nst & om) | (st & ~om);
+	return hit;
+}
+
+/* Returns whether (set s, tag) is present; if so and on, invalidates it. */
+CACHE_ALWAYS int cache__inval_st_if(cache *c, uint32_t s, uint32_t tag, int on)
+{
+	uint16_t *t = cache__tags(c, s);
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned m = cache__match(c, t, tag);
+	int found = m != 0;
+	unsigned w = (unsigned)__builtin_ctz(m | 0x10000u) & 0xf;
+	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
+	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
+	uint64_t lastnib = 0xfull << (4 * last);
+	uint64_t nst = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
+	uint64_t dm = -(uint64_t)(found & (on != 0));
+	uint16_t old = t[w];
+	t[w] = (uint16_t)((CACHE_NO_TAG & dm) | (old & ~dm));
+	*lp = (nst & dm) | (st & ~dm);
+	return found;
+}
+
+/* The same, from a line number. */
+CACHE_ALWAYS int cache__access_if(cache *c, uint32_t line, int on)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	return cache__access_st_if(c, s, tag, on);
+}
+
+CACHE_ALWAYS int cache__inval_if(cache *c, uint32_t line, int on)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	return cache__inval_st_if(c, s, tag, on);
+}
+
+CACHE_ALWAYS int cache__probe(const cache *c, uint32_t line)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	return cache__match(c, cache__tags(c, s), tag) != 0;
+}
+
+CACHE_ALWAYS void cache__prefetch(const cache *c, uint32_t line)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	__builtin_prefetch(cache__tags(c, s), 1, 3);
+}
+
+CACHE_ALWAYS void cache__prefetch_set(const cache *c, uint32_t s)
+{
+	__builtin_prefetch(cache__tags(c, s), 1, 3);
+}
+
+#endif

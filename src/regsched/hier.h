@@ -1,0 +1,56 @@
+/*
+ * hier.h — the memory hierarchy of a topology: a private L2 per core and
+ * one shared LLC per domain, physically indexed (line = paddr >> 6).
+ *
+ * An access looks up the core's L2, then its domain's LLC, then the other
+ * LLCs (a remote-LLC hit: the line comes over the interconnect), else
+ * memory. Misses fill the L2 and the local LLC (non-inclusive: an LLC
+ * eviction does not back-invalidate L2s). A write invalidates the line in
+ * every other LLC (write-invalidate coherence at LLC granularity; private
+ * L2s are not kept coherent — each vCPU's data is its own or read-mostly in
+ * our workloads).
+ *
+ * Set sampling: with sample S > 1 every cache keeps 1/S of its sets, and
+ * callers address only lines whose number is a multiple of S, divided by
+ * S (regions shrink by S too). Because LRU sets are independent, that is
+ * exactly the full simulation restricted to the sampled sets; each sampled
+ * access then stands for S accesses (Kessler, Hill & Wood 1994, "A
+ * comparison of trace-sampling techniques for multi-megabyte caches").
+ *
+ * hier_ref is the same hierarchy built from cache_ref, for tests and the
+ * benchmark.
+ */
+#ifndef VL_REGSCHED_HIER_H
+#define VL_REGSCHED_HIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "regsched/topo.h"
+
+enum hier_level { HIER_L2 = 0, HIER_LLC = 1, HIER_REMOTE = 2, HIER_MEM = 3 };
+
+typedef struct hier hier;
+typedef struct hier_ref hier_ref;
+
+/* Caches for t with 1/sample of the sets; NULL if some cache's set count is
+ * not a multiple of sample, or out of memory. */
+hier *hier_create(const topo *t, unsigned sample);
+void hier_destroy(hier *h);
+void hier_reset(hier *h);
+/* One access by `core`; returns the enum hier_level that served it. */
+int hier_access(hier *h, unsigned core, uint32_t line, int write);
+/* n accesses by core (lines[i], writes as bit i%64 of wmask[i/64] or all
+ * reads if wmask is NULL); adds to count[level]. Prefetches ahead. */
+void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
+	      uint64_t count[4]);
+/* The LLC domain of a core. */
+unsigned hier_domain(const hier *h, unsigned core);
+/* 1 if line is in LLC d. */
+int hier_in_llc(const hier *h, unsigned d, uint32_t line);
+
+hier_ref *hier_ref_create(const topo *t, unsigned sample);
+void hier_ref_destroy(hier_ref *h);
+int hier_ref_access(hier_ref *h, unsigned core, uint32_t line, int write);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * region.c — sampling, region formation and placement; see region.h.
+ */
+#include "regsched/region.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define STICK 0.5	/* weight of "stay where the region's lines are" */
+#define HYSTERESIS 0.5	/* of the vCPU's demand, for keeping last epoch's LLC */
+#define OVERFLOW_PENALTY 2.0
+#define WL_REGION_CAP 128 /* workload.h WL_MAX_REGIONS, for the oracle */
+
+typedef struct pent {
+	uint64_t page; /* page + 1; 0 = empty */
+	uint64_t cur, prev;
+	uint32_t heat;
+	uint32_t llc_heat[TOPO_MAX_LLC];
+} pent;
+
+struct region_ctx {
+	const topo *t;
+	unsigned nvcpu;
+	pent *tab;
+	size_t cap, n;
+	region_info reg[REGION_MAX];
+	unsigned nreg;
+};
+
+static size_t slot(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+static int grow(region_ctx *r, size_t ncap)
+{
+	pent *nt = calloc(ncap, sizeof(*nt));
+	if (!nt)
+		return -1;
+	for (size_t i = 0; i < r->cap; i++) {
+		if (!r->tab[i].page || !r->tab[i].heat)
+			continue;
+		size_t j = slot(r->tab[i].page, ncap);
+		while (nt[j].page)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = r->tab[i];
+	}
+	free(r->tab);
+	r->tab = nt;
+	r->cap = ncap;
+	r->n = 0;
+	for (size_t i = 0; i < ncap; i++)
+		r->n += nt[i].page != 0;
+	return 0;
+}
+
+region_ctx *region_create(const topo *t, unsigned nvcpu)
+{
+	region_ctx *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->t = t;
+	r->nvcpu = nvcpu;
+	r->cap = 1 << 14;
+	r->tab = calloc(r->cap, sizeof(*r->tab));
+	if (!r->tab) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void region_destroy(region_ctx *r)
+{
+	if (!r)
+		return;
+	free(r->tab);
+	free(r);
+}
+
+void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page)
+{
+	page /= REGION_CHUNK_PAGES; /* signatures are kept per chunk; see region.h */
+	if (2 * (r->n + 1) > r->cap && grow(r, 2 * r->cap))
+		return; /* out of memory: drop the sample */
+	uint64_t key = page + 1;
+	size_t j = slot(key, r->cap);
+	while (r->tab[j].page && r->tab[j].page != key)
+		j = (j + 1) & (r->cap - 1);
+	pent *e = &r->tab[j];
+	if (!e->page) {
+		e->page = key;
+		r->n++;
+	}
+	e->heat++;
+	e->cur |= 1ull << v;
+	e->llc_heat[llc]++;
+}
+
+typedef struct live {
+	uint64_t sig, page;
+	const pent *e;
+} live;
+
+static int live_cmp(const void *a, const void *b)
+{
+	const live *x = a, *y = b;
+	if (x->sig != y->sig)
+		return x->sig < y->sig ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+static void close_region(region_ctx *r, const live *l, size_t from, size_t to)
+{
+	if (r->nreg == REGION_MAX)
+		return;
+	region_info *g = &r->reg[r->nreg++];
+	memset(g, 0, sizeof(*g));
+	g->first_page = l[from].page * REGION_CHUNK_PAGES;
+	g->pages = (l[to - 1].page - l[from].page + 1) * REGION_CHUNK_PAGES;
+	g->vmask = l[from].sig;
+	/* size: the chunks seen, not the span — fragments of one set with
+	 * slightly different signatures interleave over the same span */
+	g->bytes = (double)(to - from) * REGION_CHUNK_PAGES * 4096.0;
+	double lh[TOPO_MAX_LLC] = {0};
+	for (size_t i = from; i < to; i++) {
+		g->heat += l[i].e->heat;
+		for (unsigned d = 0; d < r->t->nllc; d++)
+			lh[d] += l[i].e->llc_heat[d];
+	}
+	g->llc = 0;
+	for (unsigned d = 1; d < r->t->nllc; d++)
+		if (lh[d] > lh[g->llc])
+			g->llc = (int)d;
+}
+
+unsigned region_form(region_ctx *r)
+{
+	live *l = malloc((r->n + 1) * sizeof(*l));
+	size_t n = 0;
+	r->nreg = 0;
+	if (!l)
+		return 0;
+	for (size_t i = 0; i < r->cap; i++) {
+		pent *e = &r->tab[i];
+		if (e->page && e->heat && (e->cur | e->prev))
+			l[n++] = (live){e->cur | e->prev, e->page - 1, e};
+	}
+	qsort(l, n, sizeof(*l), live_cmp);
+	size_t start = 0;
+	for (size_t i = 1; i <= n; i++)
+		if (i == n || l[i].sig != l[start].sig ||
+		    l[i].page - l[i - 1].page > REGION_GAP_PAGES / REGION_CHUNK_PAGES) {
+			if (n)
+				close_region(r, l, start, i);
+			start = i;
+		}
+	free(l);
+	/* age: halve heat, shift the vCPU masks, drop cold pages */
+	for (size_t i = 0; i < r->cap; i++) {
+		pent *e = &r->tab[i];
+		if (!e->page)
+			continue;
+		e->heat >>= 1;
+		e->prev = e->cur;
+		e->cur = 0;
+		for (unsigned d = 0; d < r->t->nllc; d++)
+			e->llc_heat[d] >>= 1;
+	}
+	grow(r, r->cap); /* rehash without the cold pages */
+	return r->nreg;
+}
+
+const region_info *region_get(const region_ctx *r, unsigned i)
+{
+	return i < r->nreg ? &r->reg[i] : NULL;
+}
+
+/* Each LLC's vCPU slots: its cores' share of the active vCPUs, rounded up. */
+static void llc_slots(const topo *t, unsigned nactive, unsigned *slots)
+{
+	for (unsigned d = 0; d < t->nllc; d++) {
+		unsigned c = topo_llc_cores(t, d);
+		slots[d] = (nactive * c + t->ncores - 1) / t->ncores;
+	}
+}
+
+/* Bytes of v's regions not yet present in LLC d (onllc: bit d per region). */
+static double added_bytes(unsigned v, unsigned d, uint64_t active, const region_info *reg,
+			  unsigned nreg, const uint32_t *onllc)
+{
+	double b = 0;
+	for (unsigned i = 0; i < nreg; i++)
+		if (((reg[i].vmask & active) >> v) & 1 && !((onllc[i] >> d) & 1))
+			b += reg[i].bytes;
+	return b;
+}
+
+static double score(const topo *t, unsigned v, unsigned d, uint64_t active,
+		    const region_info *reg, unsigned nreg, const int *target, double demand,
+		    double load, double added, const int *prev)
+{
+	double s = 0;
+	for (unsigned i = 0; i < nreg; i++) {
+		const region_info *g = &reg[i];
+		uint64_t users = g->vmask & active;
+		if (!((users >> v) & 1))
+			continue;
+		int k = __builtin_popcountll(users);
+		double share = g->bytes / k;
+		if (g->llc == (int)d)
+			s += STICK * share;
+		if (k > 1) {
+			int mates = 0;
+			for (uint64_t m = users & ~(1ull << v); m; m &= m - 1)
+				mates += target[__builtin_ctzll(m)] == (int)d;
+			s += share * mates / (k - 1);
+		}
+	}
+	if (prev && prev[v] == (int)d)
+		s += HYSTERESIS * demand;
+	/* a region's bytes count once per LLC it is in: placing the first of
+	 * its users brings all of it */
+	double over = load + added - (double)t->llc[d].size;
+	if (over > 0)
+		s -= OVERFLOW_PENALTY * (over < added ? over : added);
+	return s;
+}
+
+static unsigned uf_find(unsigned *p, unsigned x)
+{
+	while (p[x] != x)
+		x = p[x] = p[p[x]];
+	return x;
+}
+
+/* Places vCPU v on the best LLC with a free slot (or LLC 0 if none). */
+static void place_one(const topo *t, unsigned v, uint64_t active, const region_info *reg,
+		      unsigned nreg, const int *prev, const double *demand, double *load,
+		      unsigned *count, const unsigned *slots, uint32_t *onllc, int *target,
+		      int forced)
+{
+	int best = forced;
+	double bs = 0;
+	for (unsigned d = 0; d < t->nllc && forced < 0; d++) {
+		if (count[d] >= slots[d])
+			continue;
+		double add = added_bytes(v, d, active, reg, nreg, onllc);
+		double s = score(t, v, d, active, reg, nreg, target, demand[v], load[d], add, prev);
+		if (best < 0 || s > bs) {
+			best = (int)d;
+			bs = s;
+		}
+	}
+	if (best < 0)
+		best = 0;
+	target[v] = best;
+	load[best] += added_bytes(v, (unsigned)best, active, reg, nreg, onllc);
+	for (unsigned r = 0; r < nreg; r++)
+		if (((reg[r].vmask & active) >> v) & 1)
+			onllc[r] |= 1u << best;
+	count[best]++;
+}
+
+/* Groups (vCPUs linked by shared regions) go whole to one LLC when one has
+ * room for them — free slots and cache bytes — largest demand first: the
+ * LLC whose summed member scores are best. Other groups are placed vCPU by
+ * vCPU, so they split where the score says. */
+void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
+		   unsigned nreg, const int *prev, int *target)
+{
+	double demand[64] = {0}, load[TOPO_MAX_LLC] = {0}, gdem[64] = {0};
+	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, n = 0, par[64], gsize[64] = {0};
+	unsigned gorder[64], ng = 0;
+	uint32_t onllc[REGION_MAX > WL_REGION_CAP ? REGION_MAX : WL_REGION_CAP] = {0};
+	if (nreg > sizeof(onllc) / sizeof(onllc[0]))
+		nreg = sizeof(onllc) / sizeof(onllc[0]);
+	for (unsigned v = 0; v < nv; v++) {
+		target[v] = -1;
+		par[v] = v;
+		n += (unsigned)((active >> v) & 1);
+	}
+	for (unsigned i = 0; i < nreg; i++) {
+		uint64_t users = reg[i].vmask & active;
+		int k = __builtin_popcountll(users);
+		if (!k)
+			continue;
+		unsigned first = (unsigned)__builtin_ctzll(users);
+		for (uint64_t m = users; m; m &= m - 1) {
+			unsigned u = (unsigned)__builtin_ctzll(m);
+			demand[u] += reg[i].bytes / k;
+			par[uf_find(par, u)] = uf_find(par, first);
+		}
+	}
+	for (unsigned v = 0; v < nv; v++)
+		if ((active >> v) & 1) {
+			unsigned g = uf_find(par, v);
+			if (!gsize[g]++)
+				gorder[ng++] = g;
+			gdem[g] += demand[v];
+		}
+	/* largest group demand first; insertion sort keeps ties in id order */
+	for (unsigned i = 1; i < ng; i++)
+		for (unsigned j = i; j > 0 && gdem[gorder[j]] > gdem[gorder[j - 1]]; j--) {
+			unsigned x = gorder[j];
+			gorder[j] = gorder[j - 1];
+			gorder[j - 1] = x;
+		}
+	llc_slots(t, n, slots);
+	for (unsigned gi = 0; gi < ng; gi++) {
+		unsigned g = gorder[gi];
+		int best = -1;
+		double bs = 0;
+		for (unsigned d = 0; d < t->nllc; d++) {
+			/* whole only if it fits: slots, and its bytes in the LLC */
+			if (count[d] + gsize[g] > slots[d] || gdem[g] > (double)t->llc[d].size)
+				continue;
+			double s = 0, add = 0;
+			uint32_t on2[sizeof(onllc) / sizeof(onllc[0])];
+			memcpy(on2, onllc, nreg * sizeof(uint32_t));
+			for (unsigned v = 0; v < nv; v++) {
+				if (!((active >> v) & 1) || uf_find(par, v) != g)
+					continue;
+				double a2 = added_bytes(v, d, active, reg, nreg, on2);
+				s += score(t, v, d, active, reg, nreg, target, demand[v], load[d] + add,
+					   a2, prev);
+				add += a2;
+				for (unsigned r = 0; r < nreg; r++)
+					if (((reg[r].vmask & active) >> v) & 1)
+						on2[r] |= 1u << d;
+			}
+			if (best < 0 || s > bs) {
+				best = (int)d;
+				bs = s;
+			}
+		}
+		for (unsigned v = 0; v < nv; v++)
+			if (((active >> v) & 1) && uf_find(par, v) == g)
+				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots, onllc,
+					  target, best);
+	}
+}
+
+void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, unsigned nvm,
+		  const int *cur_llc, const int *prev, int *target)
+{
+	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, size[64] = {0}, order[64];
+	unsigned nactive = 0;
+	for (unsigned v = 0; v < nv; v++) {
+		target[v] = -1;
+		if ((active >> v) & 1) {
+			size[vm[v]]++;
+			nactive++;
+		}
+	}
+	llc_slots(t, nactive, slots);
+	for (unsigned m = 0; m < nvm; m++)
+		order[m] = m;
+	for (unsigned i = 1; i < nvm; i++)
+		for (unsigned j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {
+			unsigned x = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	for (unsigned oi = 0; oi < nvm; oi++) {
+		unsigned m = order[oi];
+		if (!size[m])
+			continue;
+		/* preferred LLC: where most of its vCPUs were targeted (or run) */
+		unsigned votes[TOPO_MAX_LLC] = {0};
+		for (unsigned v = 0; v < nv; v++)
+			if (((active >> v) & 1) && vm[v] == (int)m) {
+				int d = prev && prev[v] >= 0 ? prev[v] : cur_llc[v];
+				if (d >= 0)
+					votes[d]++;
+			}
+		unsigned pref = 0, roomiest = 0;
+		for (unsigned d = 1; d < t->nllc; d++) {
+			if (votes[d] > votes[pref])
+				pref = d;
+			if (slots[d] - count[d] > slots[roomiest] - count[roomiest])
+				roomiest = d;
+		}
+		unsigned home = count[pref] + size[m] <= slots[pref] ? pref : roomiest;
+		for (unsigned v = 0; v < nv; v++) {
+			if (!((active >> v) & 1) || vm[v] != (int)m)
+				continue;
+			unsigned d = home;
+			if (count[d] >= slots[d]) { /* split: the LLC with most room */
+				for (unsigned e = 0; e < t->nllc; e++)
+					if (slots[e] - count[e] > slots[d] - count[d])
+						d = e;
+			}
+			target[v] = (int)d;
+			count[d]++;
+		}
+	}
+}

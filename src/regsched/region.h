@@ -1,0 +1,73 @@
+/*
+ * region.h — the paper's mechanism: page-access sampling, region formation,
+ * per-region LLC affinity, and the placement policies that feed the credit
+ * scheduler's load-balancer hook (credit_set_target + soft affinity).
+ *
+ * Sampling (§ "identify regions", recalled as hardware address sampling or
+ * access-bit scans): one access in `sample_every` is recorded as (page,
+ * vCPU, LLC of the core that ran it); each sample costs the vCPU
+ * RS_SAMPLE_COST_CYCLES. Samples are kept per chunk of REGION_CHUNK_PAGES
+ * contiguous pages (address locality): at 1 sample per 4096 accesses a
+ * 4 KiB page of a multi-MiB set gets well under one sample per vCPU per
+ * 50 ms epoch, too few to say which vCPUs share it; a 64 KiB chunk gets
+ * several. Per chunk: heat, the vCPUs that touched it this epoch and the
+ * last, and per-LLC heat ("where its lines live now"). Heat halves every
+ * epoch; cold chunks are dropped.
+ *
+ * Formation (every epoch): pages are grouped by signature (the set of
+ * vCPUs touching them) and address locality (same signature, gaps under
+ * REGION_GAP_PAGES); a region's size is the chunks it holds, its LLC the
+ * domain with the most heat.
+ *
+ * Placement (the paper's "balancing" policy): vCPUs, largest demand first
+ * (the bytes of their regions, shared regions split among their users),
+ * go to the LLC that scores best: their regions' current LLC (stay with
+ * the data), the LLC their region-mates went to, minus twice any bytes
+ * beyond the LLC's capacity; each LLC takes at most its share of vCPUs
+ * (cores/ncores of them, rounded up), so CPU balance is kept.
+ *
+ * gather: the same targets per VM (the 2025 Linux cache-aware scheduling
+ * patches aggregate a process's threads on one LLC unless it is
+ * overloaded): each VM goes whole to the LLC where most of its vCPUs run if
+ * its vCPUs fit there, else to the one with the most room, else split.
+ */
+#ifndef VL_REGSCHED_REGION_H
+#define VL_REGSCHED_REGION_H
+
+#include <stdint.h>
+
+#include "regsched/topo.h"
+
+#define RS_SAMPLE_COST_CYCLES 1000 /* per sample: an assumption (a PEBS/IBS
+				    * interrupt and a table update), not measured */
+#define REGION_GAP_PAGES 256	   /* 1 MiB: farther apart = another region */
+#define REGION_CHUNK_PAGES 16	   /* 64 KiB: the unit signatures are kept for */
+#define REGION_MAX 512
+
+typedef struct region_info {
+	uint64_t first_page, pages; /* span */
+	uint64_t vmask;		    /* vCPUs touching it */
+	double bytes, heat;
+	int llc;
+} region_info;
+
+typedef struct region_ctx region_ctx;
+
+region_ctx *region_create(const topo *t, unsigned nvcpu);
+void region_destroy(region_ctx *r);
+/* One sample: vCPU v touched physical page `page` from LLC domain llc. */
+void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page);
+/* Forms regions from the samples so far and ages them. Returns how many. */
+unsigned region_form(region_ctx *r);
+const region_info *region_get(const region_ctx *r, unsigned i);
+
+/* Placement from regions (region scheduling or the oracle): target LLC per
+ * vCPU for those in `active` (bit v), -1 for others. prev: last targets or
+ * NULL. */
+void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
+		   unsigned nreg, const int *prev, int *target);
+/* gather: vm[v] is v's VM, cur_llc[v] the LLC it runs on now (-1 unknown). */
+void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, unsigned nvm,
+		  const int *cur_llc, const int *prev, int *target);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * sim.h — one experiment: a topology, a workload and a scheduler, run for
+ * a simulated duration on the cache model.
+ *
+ * Time advances in RS_STEP_NS steps. At each step the credit scheduler
+ * (credit.c) fires its timers and reschedules; then every pCPU runs its
+ * vCPU for the step, in RS_SUBSTEPS interleaved slices so that cores
+ * sharing an LLC contend at fine grain. A running vCPU turns its cycle
+ * budget into accesses: each access costs ipa * RS_CPI_BASE cycles of
+ * other work plus the latency of the level that served it (topology), and
+ * retires ipa instructions. Run time is decided by the scheduler alone;
+ * caches decide how much work fits in it — throughput is instructions per
+ * simulated second.
+ *
+ * Scaling (documented, so `compare` fits in two minutes): set sampling by
+ * S = sample_sets (hier.h): the caches keep 1/S of their sets, workloads
+ * address 1/S of their lines, and each simulated access stands for S. LRU
+ * sets are independent, so hit rates and warm-up costs are those of the
+ * full machine up to sampling noise. Traces run with S = 1.
+ *
+ * Schedulers: credit (Xen credit1), region (credit + region sampling,
+ * formation, placement every epoch, soft affinity + swap hook), gather
+ * (credit + per-VM LLC targets), pinned-oracle (credit with each vCPU
+ * hard-pinned to the LLC a region placement on the workload's true
+ * phase-0 regions gives).
+ */
+#ifndef VL_REGSCHED_SIM_H
+#define VL_REGSCHED_SIM_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "regsched/topo.h"
+#include "regsched/workload.h"
+
+#define RS_STEP_NS 100000LL /* 100 us; every scheduler timer is a multiple */
+#define RS_SUBSTEPS 4
+#define RS_CPI_BASE 0.5	    /* cycles per non-memory instruction: an IPC-2 core
+			     * (Westmere sustains up to 4); our assumption */
+
+enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
+extern const char *const rs_sched_names[]; /* NULL-terminated */
+
+typedef struct rs_params {
+	double duration_s;
+	unsigned sample_sets;	/* S, a power of two dividing every set count */
+	unsigned sample_every;	/* region sampling: 1 in N (real) accesses */
+	double epoch_ms;	/* region formation / placement period */
+	uint64_t seed;
+	progress_cb cb;
+	void *cb_ud;
+} rs_params;
+
+/* duration 2 s, S = 16, 1 sample per 4096 accesses, 50 ms epochs, seed 1 */
+void rs_params_default(rs_params *p);
+
+typedef struct rs_result {
+	double sim_ms, instructions, throughput; /* instructions per simulated second */
+	double l2_hits, llc_accesses, llc_misses, remote_llc_hits, mem_accesses;
+	double llc_miss_rate;
+	uint64_t migrations, cross_llc_migrations, steals, swaps, samples;
+	unsigned regions, sample_sets;
+	unsigned nvm;
+	char vm_name[WL_MAX_VMS][24];
+	double share[WL_MAX_VMS], expected_share[WL_MAX_VMS];
+	double vm_instructions[WL_MAX_VMS], vm_llc_miss_rate[WL_MAX_VMS];
+	double fairness_error_pct;
+} rs_result;
+
+/* Runs one experiment. 0, or VL_EINVAL / VL_ERANGE / VL_ENOMEM with eb
+ * saying why (e.g. sample_sets does not divide a cache's sets). */
+int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_result *r,
+	   vl_errbuf *eb);
+
+#endif

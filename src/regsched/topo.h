@@ -1,0 +1,62 @@
+/*
+ * topo.h — the machine: cores, their private L2s, the LLC domains that
+ * cores share, frequency and access latencies.
+ *
+ * A topology comes from a text file, a built-in name, or the host's sysfs.
+ * File format, one item a line, `#` starts a comment, sizes take K/M/G:
+ *
+ *   name westmere-2llc
+ *   freq_ghz 2.93
+ *   l2 size=256K ways=8 line=64            # private to each core
+ *   llc 0 size=12M ways=16 line=64 cores=0-5
+ *   llc 1 size=12M ways=16 line=64 cores=6-11
+ *   latency l2=10 llc=40 remote_llc=100 mem=200   # cycles
+ *
+ * Every core 0..n-1 must belong to exactly one LLC; all caches share one
+ * line size; ways are 1..16 (the cache model's limit). Errors read
+ * "FILE:LINE: message".
+ */
+#ifndef VL_REGSCHED_TOPO_H
+#define VL_REGSCHED_TOPO_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define TOPO_MAX_CORES 64
+#define TOPO_MAX_LLC 16
+
+typedef struct topo_cache {
+	uint64_t size; /* bytes */
+	unsigned ways, line;
+} topo_cache;
+
+typedef struct topo {
+	char name[64];
+	double freq_ghz;
+	topo_cache l2;
+	unsigned nllc, ncores;
+	topo_cache llc[TOPO_MAX_LLC];
+	int core_llc[TOPO_MAX_CORES];
+	/* cycles: private L2 hit, own-LLC hit, hit in another LLC, DRAM */
+	unsigned lat_l2, lat_llc, lat_remote, lat_mem;
+} topo;
+
+/* Parses topology text; `fname` names it in errors ("FILE:LINE: ..."). */
+int topo_parse(const char *text, const char *fname, topo *t, vl_errbuf *eb);
+/* Reads and parses a file; VL_ENOENT/VL_EIO if it cannot be read. */
+int topo_load_file(const char *path, topo *t, vl_errbuf *eb);
+/* westmere-2llc, epyc-8ccx, single-llc, or host (sysfs). VL_ENOENT with a
+ * "did you mean" for unknown names, VL_ENOTSUP if host has no cache info. */
+int topo_builtin(const char *name, topo *t, vl_errbuf *eb);
+/* A built-in name, else a file path. */
+int topo_resolve(const char *name_or_path, topo *t, vl_errbuf *eb);
+/* The host from sysfs under `root` (normally /sys/devices/system/cpu). */
+int topo_from_sysfs(const char *root, topo *t, vl_errbuf *eb);
+/* NULL-terminated list of built-in names. */
+extern const char *const topo_builtin_names[];
+
+/* Cores per LLC domain d. */
+unsigned topo_llc_cores(const topo *t, unsigned d);
+
+#endif

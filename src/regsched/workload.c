@@ -1,0 +1,432 @@
+/*
+ * workload.c — built-in region-structured workloads and trace replay; see
+ * workload.h.
+ *
+ * The built-ins are synthetic, sized against westmere-2llc (2 x 12 MiB
+ * LLC, 12 cores), 16 CPU-bound vCPUs (overcommit 4:3, so credit's load
+ * balancer moves vCPUs all the time):
+ *  - split-vm (favours region scheduling): VM "db" has four vCPUs with
+ *    disjoint 3 MiB working sets (12.5 MiB with its shared part: more than
+ *    one LLC), next to three VMs with small sets. Regions do not follow VM
+ *    boundaries: the best placement splits db over both LLCs. Every 500 ms
+ *    db's vCPUs swap working sets pairwise (0<->1, 2<->3): regions move
+ *    between vCPUs and region scheduling must follow.
+ *  - fits-all (region scheduling cannot help much): every vCPU's set is
+ *    small (6 MiB in all), so any placement fits in either LLC.
+ * ipa (instructions per L2 access) 12-30 corresponds to 33-83 L1 misses per
+ * 1000 instructions, the memory-intensive end of SPEC CPU (our choice).
+ */
+#include "regsched/workload.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parse.h"
+
+#define KiB 1024ull
+#define MiB (1024ull * 1024ull)
+#define REGION_ALIGN (64 * KiB)
+/* I/O: web and kv vCPUs block briefly between bursts (request handling),
+ * still wanting more than their fair 0.75 pCPU (4:3 overcommit), so the
+ * weights alone decide shares. Our choice of numbers. */
+#define IO_BURST_MS 5.0
+#define IO_SLEEP_MS 0.1
+#define SPLIT_PHASE_MS 400 /* app's vCPUs 3 and 7 trade groups this often */
+#define SPLIT_GROUP_BYTES (7 * MiB) /* each group's shared set: two > one LLC */
+#define SPLIT_IPA 8	   /* instructions per L2 access */
+
+const wl_info wl_builtins[] = {
+	{"split-vm", "westmere-2llc",
+	 "app: 8 vCPUs in two groups, each sharing a 7 MiB set (14 MiB: more than one LLC), "
+	 "+ web (I/O) and batch, 4 x 512 KiB each; two app vCPUs trade groups every 400 ms"},
+	{"fits-all", "westmere-2llc", "4 VMs x 4 vCPUs, 6 MiB in all: fits in any LLC"},
+	{NULL, NULL, NULL},
+};
+
+static int add_vm(workload *w, const char *name, unsigned weight)
+{
+	wl_vm *m = &w->vm[w->nvm];
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->weight = weight;
+	return (int)w->nvm++;
+}
+
+static int add_region(workload *w, const char *name, uint64_t bytes)
+{
+	wl_region *r = &w->region[w->nregion];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->base = w->phys_bytes;
+	r->bytes = bytes;
+	w->phys_bytes += (bytes + REGION_ALIGN - 1) / REGION_ALIGN * REGION_ALIGN;
+	return (int)w->nregion++;
+}
+
+static int add_vcpu(workload *w, int vm, double ipa, double write_frac)
+{
+	wl_vcpu *v = &w->vcpu[w->nvcpu];
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->ipa = ipa;
+	v->write_frac = write_frac;
+	return (int)w->nvcpu++;
+}
+
+static void ref(workload *w, int v, unsigned phase, int region, double weight)
+{
+	wl_vcpu *c = &w->vcpu[v];
+	c->refs[phase][c->nrefs[phase]++] = (wl_ref){region, weight, WL_UNIFORM};
+}
+
+static void chase(workload *w, int v, unsigned phase, int region, double weight)
+{
+	wl_vcpu *c = &w->vcpu[v];
+	c->refs[phase][c->nrefs[phase]++] = (wl_ref){region, weight, WL_CHASE};
+}
+
+/* The same refs in every phase. */
+static void ref_all(workload *w, int v, int region, double weight)
+{
+	for (unsigned p = 0; p < w->nphases; p++)
+		ref(w, v, p, region, weight);
+}
+
+static void build_split_vm(workload *w)
+{
+	static const char *const small[] = {"web", "batch"};
+	char n[24];
+	w->nphases = 2;
+	w->phase_ms = SPLIT_PHASE_MS;
+	int app = add_vm(w, "app", 256);
+	int ra = add_region(w, "app.A", SPLIT_GROUP_BYTES);
+	int rb = add_region(w, "app.B", SPLIT_GROUP_BYTES);
+	for (int i = 0; i < 8; i++) {
+		int v = add_vcpu(w, app, SPLIT_IPA, 0.3);
+		/* phase 0: vCPUs 0-3 work on A, 4-7 on B; phase 1: 3 and 7 trade */
+		int g0 = i < 4 ? ra : rb, g1 = (i == 3 || i == 7) ? (g0 == ra ? rb : ra) : g0;
+		chase(w, v, 0, g0, 1.0);
+		chase(w, v, 1, g1, 1.0);
+	}
+	for (int m = 0; m < 2; m++) {
+		int vm = add_vm(w, small[m], 256);
+		for (int i = 0; i < 4; i++) {
+			snprintf(n, sizeof(n), "%s.%d", small[m], i);
+			int r = add_region(w, n, 512 * KiB), v = add_vcpu(w, vm, SPLIT_IPA, 0.2);
+			if (m == 0) { /* web serves requests: short I/O waits */
+				w->vcpu[v].burst_ms = IO_BURST_MS;
+				w->vcpu[v].sleep_ms = IO_SLEEP_MS;
+			}
+			ref_all(w, v, r, 1.0);
+		}
+	}
+}
+
+static void build_fits_all(workload *w)
+{
+	static const char *const names[] = {"a", "b", "c", "d"};
+	char n[24];
+	w->nphases = 1;
+	w->phase_ms = 0;
+	for (int m = 0; m < 4; m++) {
+		int vm = add_vm(w, names[m], 256);
+		snprintf(n, sizeof(n), "%s.shared", names[m]);
+		int s = add_region(w, n, 512 * KiB);
+		for (int i = 0; i < 4; i++) {
+			snprintf(n, sizeof(n), "%s.%d", names[m], i);
+			int r = add_region(w, n, 256 * KiB), v = add_vcpu(w, vm, 20, 0.2);
+			ref_all(w, v, r, 0.8);
+			ref_all(w, v, s, 0.2);
+		}
+	}
+}
+
+int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
+{
+	memset(w, 0, sizeof(*w));
+	if (strcmp(name, "split-vm") == 0)
+		build_split_vm(w);
+	else if (strcmp(name, "fits-all") == 0)
+		build_fits_all(w);
+	else {
+		const char *names[8];
+		int k = 0;
+		for (; wl_builtins[k].name; k++)
+			names[k] = wl_builtins[k].name;
+		names[k] = NULL;
+		const char *near = closest_word(name, names);
+		return vl_fail(eb, VL_ENOENT, "unknown workload '%s'%s%s%s; built-ins: split-vm, "
+			       "fits-all (or --trace FILE)", name, near ? " (did you mean '" : "",
+			       near ? near : "", near ? "'?)" : "");
+	}
+	for (int k = 0; wl_builtins[k].name; k++)
+		if (strcmp(wl_builtins[k].name, name) == 0)
+			snprintf(w->topology, sizeof(w->topology), "%s", wl_builtins[k].topology);
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	return 0;
+}
+
+void workload_free(workload *w)
+{
+	for (unsigned v = 0; v < w->nvcpu; v++) {
+		free(w->vcpu[v].tlines);
+		free(w->vcpu[v].twmask);
+		w->vcpu[v].tlines = NULL;
+		w->vcpu[v].twmask = NULL;
+	}
+}
+
+/* ---- trace replay ---- */
+
+typedef struct pagemap {
+	uint64_t *key; /* vm << 52 | vpage, + 1 (0 = empty) */
+	uint32_t *frame;
+	size_t cap, n;
+	uint32_t next_frame;
+} pagemap;
+
+static int pm_lookup(pagemap *pm, uint64_t key, uint32_t *frame)
+{
+	if (2 * (pm->n + 1) > pm->cap) {
+		size_t ncap = pm->cap ? 2 * pm->cap : 4096;
+		uint64_t *nk = calloc(ncap, sizeof(*nk));
+		uint32_t *nf = calloc(ncap, sizeof(*nf));
+		if (!nk || !nf) {
+			free(nk);
+			free(nf);
+			return VL_ENOMEM;
+		}
+		for (size_t i = 0; i < pm->cap; i++)
+			if (pm->key[i]) {
+				size_t j = (pm->key[i] * 0x9e3779b97f4a7c15ull) >> 20 & (ncap - 1);
+				while (nk[j])
+					j = (j + 1) & (ncap - 1);
+				nk[j] = pm->key[i];
+				nf[j] = pm->frame[i];
+			}
+		free(pm->key);
+		free(pm->frame);
+		pm->key = nk;
+		pm->frame = nf;
+		pm->cap = ncap;
+	}
+	key += 1;
+	size_t j = (key * 0x9e3779b97f4a7c15ull) >> 20 & (pm->cap - 1);
+	while (pm->key[j] && pm->key[j] != key)
+		j = (j + 1) & (pm->cap - 1);
+	if (!pm->key[j]) {
+		pm->key[j] = key;
+		pm->frame[j] = pm->next_frame++;
+		pm->n++;
+	}
+	*frame = pm->frame[j];
+	return 0;
+}
+
+static int push(wl_vcpu *v, uint64_t *cap, uint32_t line, int write)
+{
+	if (v->tlen == *cap) {
+		uint64_t nc = *cap ? 2 * *cap : 4096;
+		uint32_t *nl = realloc(v->tlines, nc * sizeof(*nl));
+		if (!nl)
+			return VL_ENOMEM;
+		v->tlines = nl;
+		uint64_t *nw = realloc(v->twmask, (nc / 64 + 1) * sizeof(*nw));
+		if (!nw)
+			return VL_ENOMEM;
+		memset(nw + (*cap ? *cap / 64 + 1 : 0), 0,
+		       (nc / 64 + 1 - (*cap ? *cap / 64 + 1 : 0)) * sizeof(*nw));
+		v->twmask = nw;
+		*cap = nc;
+	}
+	if (write)
+		v->twmask[v->tlen >> 6] |= 1ull << (v->tlen & 63);
+	v->tlines[v->tlen++] = line;
+	return 0;
+}
+
+#define TRACE_DEFAULT_IPA 20.0 /* native traces carry no instruction counts */
+#define TRACE_MAX_RECORDS 100000000ull
+
+typedef struct tstate {
+	workload *w;
+	pagemap pm;
+	uint64_t cap[WL_MAX_VCPUS];
+	int vcpu_of[64]; /* file-local vcpu id -> workload vcpu, -1 none */
+	uint64_t instr, records;
+} tstate;
+
+static int record(tstate *ts, int vm, int vi, uint64_t addr, int write, const char *where,
+		  vl_errbuf *eb)
+{
+	uint32_t frame;
+	if (pm_lookup(&ts->pm, (uint64_t)vm << 52 | (addr / WL_PAGE), &frame))
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	uint64_t phys = (uint64_t)frame * WL_PAGE + addr % WL_PAGE;
+	if (phys >= (1ull << 31))
+		return vl_fail(eb, VL_ERANGE, "%s: more than 2 GiB of distinct pages (the cache "
+			       "model's physical range)", where);
+	if (++ts->records > TRACE_MAX_RECORDS)
+		return vl_fail(eb, VL_ERANGE, "%s: more than %llu records in all", where,
+			       (unsigned long long)TRACE_MAX_RECORDS);
+	if (push(&ts->w->vcpu[vi], &ts->cap[vi], (uint32_t)(phys / 64), write))
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int new_vcpu(tstate *ts, int vm, const char *where, vl_errbuf *eb)
+{
+	workload *w = ts->w;
+	if (w->nvcpu == WL_MAX_VCPUS)
+		return vl_fail(eb, VL_ERANGE, "%s: more than %d vCPUs in all traces", where,
+			       WL_MAX_VCPUS);
+	int vi = add_vcpu(w, vm, TRACE_DEFAULT_IPA, 0);
+	ts->cap[vi] = 0;
+	return vi;
+}
+
+static int parse_native(tstate *ts, int vm, char *s, const char *where, vl_errbuf *eb)
+{
+	char *tok[4];
+	int n = 0;
+	for (char *p = strtok(s, " \t\r"); p && n < 4; p = strtok(NULL, " \t\r"))
+		tok[n++] = p;
+	if (n == 0)
+		return 0;
+	if (n < 2 || n > 3)
+		return vl_fail(eb, VL_EINVAL, "%s: expected 'vcpu addr [R|W]'", where);
+	uint64_t vc, addr;
+	vl_errbuf sub;
+	if (parse_u64(tok[0], &vc, &sub) || vc > 63)
+		return vl_fail(eb, VL_EINVAL, "%s: vcpu '%s': expected 0..63", where, tok[0]);
+	if (parse_u64(tok[1], &addr, &sub))
+		return vl_fail(eb, VL_EINVAL, "%s: address '%s': %s", where, tok[1], sub.msg);
+	int write = 0;
+	if (n == 3) {
+		if (strcmp(tok[2], "W") == 0 || strcmp(tok[2], "w") == 0)
+			write = 1;
+		else if (strcmp(tok[2], "R") && strcmp(tok[2], "r"))
+			return vl_fail(eb, VL_EINVAL, "%s: access '%s': expected R or W", where,
+				       tok[2]);
+	}
+	if (ts->vcpu_of[vc] < 0) {
+		int vi = new_vcpu(ts, vm, where, eb);
+		if (vi < 0)
+			return vi;
+		ts->vcpu_of[vc] = vi;
+	}
+	return record(ts, vm, ts->vcpu_of[vc], addr, write, where, eb);
+}
+
+static int parse_lackey(tstate *ts, int vm, const char *s, const char *where, vl_errbuf *eb)
+{
+	if (strncmp(s, "==", 2) == 0 || s[strspn(s, " \t\r")] == '\0')
+		return 0;
+	char kind;
+	unsigned long long addr;
+	unsigned size;
+	if (sscanf(s, " %c %llx,%u", &kind, &addr, &size) != 3 || !strchr("ILSM", kind))
+		return vl_fail(eb, VL_EINVAL, "%s: expected lackey 'I|L|S|M addr,size'", where);
+	if (kind == 'I') {
+		ts->instr++;
+		return 0;
+	}
+	if (ts->vcpu_of[0] < 0) {
+		int vi = new_vcpu(ts, vm, where, eb);
+		if (vi < 0)
+			return vi;
+		ts->vcpu_of[0] = vi;
+	}
+	int err = record(ts, vm, ts->vcpu_of[0], addr, kind != 'L', where, eb);
+	if (!err && kind == 'M') /* modify: a load then a store */
+		err = record(ts, vm, ts->vcpu_of[0], addr, 1, where, eb);
+	return err;
+}
+
+static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
+{
+	workload *w = ts->w;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return vl_fail(eb, VL_ENOENT, "%s: cannot open trace", path);
+	if (w->nvm == WL_MAX_VMS) {
+		fclose(f);
+		return vl_fail(eb, VL_ERANGE, "%s: more than %d trace files", path, WL_MAX_VMS);
+	}
+	char base[24];
+	const char *slash = strrchr(path, '/');
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path);
+	int vm = add_vm(w, base, 256);
+	for (int i = 0; i < 64; i++)
+		ts->vcpu_of[i] = -1;
+	ts->instr = 0;
+	char line[512], where[600];
+	unsigned lineno = 0;
+	int lackey = -1, err = 0;
+	unsigned first_vcpu = w->nvcpu;
+	while (!err && fgets(line, sizeof(line), f)) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			err = vl_fail(eb, VL_EINVAL, "%s: line too long", where);
+			break;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if (lackey < 0) {
+			const char *p = line + strspn(line, " \t");
+			if (*p == '#' || *p == '\0')
+				continue;
+			lackey = strncmp(line, "==", 2) == 0 || strncmp(line, "I ", 2) == 0 ||
+				 strncmp(line, " L ", 3) == 0 || strncmp(line, " S ", 3) == 0 ||
+				 strncmp(line, " M ", 3) == 0;
+		}
+		if (lackey) {
+			err = parse_lackey(ts, vm, line, where, eb);
+		} else {
+			char *hash = strchr(line, '#');
+			if (hash)
+				*hash = '\0';
+			err = parse_native(ts, vm, line, where, eb);
+		}
+	}
+	fclose(f);
+	if (err)
+		return err;
+	if (w->nvcpu == first_vcpu)
+		return vl_fail(eb, VL_EINVAL, "%s:%u: no accesses in trace", path, lineno);
+	if (lackey && ts->instr)
+		w->vcpu[first_vcpu].ipa = (double)ts->instr / (double)w->vcpu[first_vcpu].tlen;
+	return 0;
+}
+
+int workload_load_trace(const char *files, workload *w, vl_errbuf *eb)
+{
+	memset(w, 0, sizeof(*w));
+	tstate *ts = calloc(1, sizeof(*ts));
+	char *list = strdup(files);
+	int err = 0;
+	if (!ts || !list) {
+		err = vl_fail(eb, VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	ts->w = w;
+	w->is_trace = 1;
+	w->nphases = 1;
+	snprintf(w->name, sizeof(w->name), "trace");
+	snprintf(w->topology, sizeof(w->topology), "westmere-2llc");
+	char *save = NULL;
+	for (char *p = strtok_r(list, ",", &save); p && !err; p = strtok_r(NULL, ",", &save))
+		err = load_one(ts, p, eb);
+	if (!err)
+		w->phys_bytes = (uint64_t)ts->pm.next_frame * WL_PAGE;
+out:
+	if (err)
+		workload_free(w);
+	if (ts) {
+		free(ts->pm.key);
+		free(ts->pm.frame);
+	}
+	free(ts);
+	free(list);
+	return err;
+}

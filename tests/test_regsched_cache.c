@@ -1,0 +1,176 @@
+/*
+ * test_regsched_cache.c — the fast cache (cache.c) against the brute-force
+ * reference (cache_ref.c) access by access on random traces, for many
+ * geometries; a hand-checked LRU sequence; invalidation; and the two-level
+ * hierarchy (hier.c, including its branch-free two-LLC loop) against
+ * hier_ref.
+ */
+#include "vl_test.h"
+
+#include "core/rng.h"
+#include "regsched/cache.h"
+#include "regsched/hier.h"
+#include "regsched/topo.h"
+
+static void test_lru_by_hand(void **state)
+{
+	(void)state;
+	/* one set, 4 ways: A B C D fill; touching A makes B the LRU; E evicts B */
+	cache *c = cache_create(1, 4);
+	uint32_t ev = 0;
+	for (uint32_t l = 1; l <= 4; l++)
+		assert_int_equal(cache_access(c, l, &ev), 0);
+	assert_int_equal(cache_access(c, 1, &ev), 1);
+	assert_int_equal(cache_access(c, 5, &ev), 0);
+	assert_int_equal(ev, 2);
+	assert_int_equal(cache_probe(c, 2), 0);
+	assert_int_equal(cache_probe(c, 1), 1);
+	/* invalidating 3 frees its way: the next fill evicts nothing */
+	assert_int_equal(cache_invalidate(c, 3), 1);
+	assert_int_equal(cache_invalidate(c, 3), 0);
+	assert_int_equal(cache_access(c, 6, &ev), 0);
+	assert_int_equal(ev, CACHE_NO_LINE);
+	assert_int_equal(cache_occupancy(c), 4);
+	cache_destroy(c);
+	assert_null(cache_create(0, 4));
+	assert_null(cache_create(8, 17));
+	cache_destroy(NULL);
+}
+
+/* Random accesses, probes and invalidations: every return value and every
+ * evicted line must match the reference. */
+static void run_random(uint32_t sets, unsigned ways, uint64_t seed, int n)
+{
+	cache *f = cache_create(sets, ways);
+	cache_ref *r = cache_ref_create(sets, ways);
+	assert_non_null(f);
+	assert_non_null(r);
+	rng g;
+	rng_seed(&g, seed);
+	/* a span of ~3x the capacity, skewed so that hits and misses both occur */
+	uint64_t cap = (uint64_t)sets * ways, span = 3 * cap + 7;
+	if (span >= cache_line_limit(f))
+		span = cache_line_limit(f) - 1;
+	for (int i = 0; i < n; i++) {
+		uint32_t line = (uint32_t)(rng_uniform(&g) < 0.7 ? rng_below(&g, cap / 2 + 1)
+								  : rng_below(&g, span));
+		double op = rng_uniform(&g);
+		if (op < 0.05) {
+			assert_int_equal(cache_invalidate(f, line), cache_ref_invalidate(r, line));
+		} else if (op < 0.1) {
+			assert_int_equal(cache_probe(f, line), cache_ref_probe(r, line));
+		} else {
+			uint32_t ef = 7, er = 7;
+			int hf = cache_access(f, line, &ef), hr = cache_ref_access(r, line, &er);
+			if (hf != hr || (!hf && ef != er))
+				fail_msg("sets %u ways %u step %d line %u: fast hit=%d ev=%u, ref "
+					 "hit=%d ev=%u", sets, ways, i, line, hf, ef, hr, er);
+		}
+	}
+	cache_destroy(f);
+	cache_ref_destroy(r);
+}
+
+static void test_random_vs_reference(void **state)
+{
+	(void)state;
+	static const uint32_t sets[] = {1, 2, 3, 64, 96, 768, 12288};
+	for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++)
+		for (unsigned ways = 1; ways <= 16; ways++)
+			run_random(sets[s], ways, 1000 * s + ways, sets[s] > 1000 ? 60000 : 20000);
+}
+
+static void test_line_limit(void **state)
+{
+	(void)state;
+	cache *c = cache_create(512, 8);
+	assert_int_equal(cache_line_limit(c), 512ull * 65535);
+	/* the largest line below the limit is still told apart from line 0 */
+	uint32_t top = (uint32_t)(cache_line_limit(c) - 512);
+	assert_int_equal(cache_access(c, 0, NULL), 0);
+	assert_int_equal(cache_access(c, top, NULL), 0);
+	assert_int_equal(cache_access(c, 0, NULL), 1);
+	assert_int_equal(cache_access(c, top, NULL), 1);
+	cache_destroy(c);
+}
+
+/* hier (fast, batched) vs hier_ref, on random multi-core traces with writes. */
+static void run_hier(const char *tname, unsigned sample, uint64_t seed)
+{
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
+	hier *h = hier_create(&t, sample);
+	hier_ref *r = hier_ref_create(&t, sample);
+	assert_non_null(h);
+	assert_non_null(r);
+	rng g;
+	rng_seed(&g, seed);
+	uint32_t span = (uint32_t)(t.llc[0].size / 64 / sample * 3);
+	uint32_t lines[64];
+	uint64_t wmask[1];
+	for (int round = 0; round < 3000; round++) {
+		unsigned core = (unsigned)rng_below(&g, t.ncores), n = 1 + (unsigned)rng_below(&g, 64);
+		wmask[0] = 0;
+		uint64_t cf[4] = {0}, cr[4] = {0};
+		for (unsigned i = 0; i < n; i++) {
+			lines[i] = (uint32_t)rng_below(&g, span);
+			if (rng_uniform(&g) < 0.3)
+				wmask[0] |= 1ull << i;
+			cr[hier_ref_access(r, core, lines[i], (int)((wmask[0] >> i) & 1))]++;
+		}
+		hier_run(h, core, lines, wmask, n, cf);
+		for (int l = 0; l < 4; l++)
+			if (cf[l] != cr[l])
+				fail_msg("%s round %d level %d: fast %llu ref %llu", tname, round, l,
+					 (unsigned long long)cf[l], (unsigned long long)cr[l]);
+	}
+	/* and single accesses agree too */
+	for (int i = 0; i < 20000; i++) {
+		unsigned core = (unsigned)rng_below(&g, t.ncores);
+		uint32_t line = (uint32_t)rng_below(&g, span);
+		int w = rng_uniform(&g) < 0.3;
+		assert_int_equal(hier_access(h, core, line, w), hier_ref_access(r, core, line, w));
+	}
+	hier_destroy(h);
+	hier_ref_destroy(r);
+}
+
+static void test_hier_vs_reference(void **state)
+{
+	(void)state;
+	run_hier("westmere-2llc", 16, 1); /* the two-LLC branch-free loop */
+	run_hier("epyc-8ccx", 64, 2);	  /* the generic loop, 8 LLCs */
+	run_hier("single-llc", 32, 3);
+}
+
+static void test_remote_hit_and_invalidate(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	hier *h = hier_create(&t, 1);
+	/* core 0 (LLC 0) reads line 100; core 6 (LLC 1) then hits remotely */
+	assert_int_equal(hier_access(h, 0, 100, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 6, 100, 0), HIER_REMOTE);
+	assert_int_equal(hier_access(h, 7, 100, 0), HIER_LLC);
+	/* core 6 writes: LLC 0 loses the line; core 1 must go remote */
+	assert_int_equal(hier_access(h, 6, 100, 1), HIER_L2);
+	assert_int_equal(hier_in_llc(h, 0, 100), 0);
+	assert_int_equal(hier_access(h, 1, 100, 0), HIER_REMOTE);
+	assert_null(hier_create(&t, 3)); /* 3 does not divide 512 sets */
+	hier_destroy(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lru_by_hand),
+		cmocka_unit_test(test_random_vs_reference),
+		cmocka_unit_test(test_line_limit),
+		cmocka_unit_test(test_hier_vs_reference),
+		cmocka_unit_test(test_remote_hit_and_invalidate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,116 @@
+/*
+ * test_regsched_region.c — region formation on a known synthetic access
+ * pattern (which vCPUs touch which pages, from which LLC), and the
+ * placements built on it: region placement keeps sharers together and
+ * splits sets that overflow one LLC; gather keeps VMs together.
+ */
+#include "vl_test.h"
+
+#include "core/rng.h"
+#include "regsched/region.h"
+
+#define MiB_PAGES 256 /* 4 KiB pages per MiB */
+
+static const region_info *find(region_ctx *r, uint64_t vmask)
+{
+	const region_info *g;
+	for (unsigned i = 0; (g = region_get(r, i)); i++)
+		if (g->vmask == vmask)
+			return g;
+	return NULL;
+}
+
+static void test_formation(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	region_ctx *r = region_create(&t, 4);
+	rng g;
+	rng_seed(&g, 7);
+	/* vCPUs 0 and 1 share pages [0, 4 MiB) from LLC 0; vCPU 2 owns
+	 * [8, 9 MiB) and runs on LLC 1; vCPU 3 owns [9, 11 MiB) on LLC 0 —
+	 * adjacent to vCPU 2's, so only the signature separates them */
+	for (int i = 0; i < 200000; i++) {
+		unsigned v = (unsigned)rng_below(&g, 4);
+		uint64_t page;
+		unsigned llc = 0;
+		if (v < 2) {
+			page = rng_below(&g, 4 * MiB_PAGES);
+		} else if (v == 2) {
+			page = 8 * MiB_PAGES + rng_below(&g, MiB_PAGES);
+			llc = 1;
+		} else {
+			page = 9 * MiB_PAGES + rng_below(&g, 2 * MiB_PAGES);
+		}
+		region_sample(r, v, llc, page);
+	}
+	unsigned n = region_form(r);
+	assert_int_equal(n, 3);
+	const region_info *a = find(r, 0x3), *b = find(r, 0x4), *c = find(r, 0x8);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_near(a->bytes, 4.0 * (1 << 20), 1.0);
+	assert_near(b->bytes, 1.0 * (1 << 20), 1.0);
+	assert_near(c->bytes, 2.0 * (1 << 20), 1.0);
+	assert_int_equal(a->first_page, 0);
+	assert_int_equal(b->first_page, 8 * MiB_PAGES);
+	assert_int_equal(a->llc, 0);
+	assert_int_equal(b->llc, 1);
+	assert_int_equal(c->llc, 0);
+	/* with no new samples the regions survive one epoch (the vCPU masks of
+	 * the last epoch are kept) and then fade */
+	assert_int_equal(region_form(r), 3);
+	assert_int_equal(region_form(r), 0);
+	region_destroy(r);
+}
+
+static void test_place_splits_overflowing_groups(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	/* two groups of 4 vCPUs, each sharing 7 MiB: together 14 MiB > 12 MiB;
+	 * four more vCPUs with 512 KiB each */
+	region_info reg[6];
+	memset(reg, 0, sizeof(reg));
+	reg[0] = (region_info){.vmask = 0x0f, .bytes = 7.0 * (1 << 20), .llc = -1};
+	reg[1] = (region_info){.vmask = 0xf0, .bytes = 7.0 * (1 << 20), .llc = -1};
+	for (int i = 0; i < 4; i++)
+		reg[2 + i] = (region_info){.vmask = 1ull << (8 + i), .bytes = 512.0 * 1024, .llc = -1};
+	int target[12];
+	place_regions(&t, 12, 0xfff, reg, 6, NULL, target);
+	for (int v = 1; v < 4; v++)
+		assert_int_equal(target[v], target[0]);
+	for (int v = 5; v < 8; v++)
+		assert_int_equal(target[v], target[4]);
+	assert_int_not_equal(target[0], target[4]);
+	/* 6 vCPUs per LLC (12 active on 2 x 6 cores) */
+	int on0 = 0;
+	for (int v = 0; v < 12; v++)
+		on0 += target[v] == 0;
+	assert_int_equal(on0, 6);
+	/* gather keeps the 8-vCPU VM on one LLC as far as slots allow */
+	int vm[12] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, cur[12];
+	for (int v = 0; v < 12; v++)
+		cur[v] = v % 2;
+	place_gather(&t, 12, 0xfff, vm, 2, cur, NULL, target);
+	int vm0_on[2] = {0, 0};
+	for (int v = 0; v < 8; v++)
+		vm0_on[target[v]]++;
+	assert_true(vm0_on[0] == 6 || vm0_on[1] == 6); /* all its LLC's 6 slots */
+	for (int v = 9; v < 12; v++)
+		assert_int_equal(target[v], target[8]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_formation),
+		cmocka_unit_test(test_place_splits_overflowing_groups),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
