@@ -1,0 +1,666 @@
+/*
+ * test_report.c — `virtlab report`: the driver's failure handling (not
+ * built, crash/usage error, bad JSON, timeout with the child killed, digest
+ * complaint, live stage skipped by --quick), the CLI's errors, and one real
+ * `virtlab report --quick` checked end to end:
+ *  - summary.json has the contract's shape and the exit status agrees with
+ *    the failed stages; live stages are skipped, never passed;
+ *  - every CSV parses and holds exactly what its plot drew (the plot's own
+ *    gnuplot script rerun with `set table`);
+ *  - the page renders in headless Chromium: screenshot of the right size,
+ *    every plot loaded, and the HTML summary table equals summary.json's rows.
+ */
+#include "vl_test.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "report/report.h"
+
+/* ---- the driver on a hand-made stage table ---- */
+
+static int plan_missing(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "no-such-command sub"); }
+static int plan_slow(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 1G"); }
+static int plan_help(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --help"); }
+static int plan_small(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 2k"); }
+static int plan_bad_opt(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 0"); }
+static int digest_ok(rpt_sc *sc)
+{
+	return rpt_sc_row(sc, "rows in demo", json_integer(4),
+			  json_integer((json_int_t)json_array_size(
+				  json_object_get(rpt_sc_json(sc, 0), "rows"))),
+			  0.0, 1);
+}
+static int digest_never(rpt_sc *sc) { return rpt_sc_fail(sc, "digest must not run here"); }
+static int digest_refuses(rpt_sc *sc) { return rpt_sc_fail(sc, "the JSON lacks \"frobs\""); }
+
+static const rpt_stage fake[] = {
+	{"eli", "missing", "a command that does not exist", "", 0, 30, plan_missing, digest_never},
+	{"eli", "slow", "a command that runs too long", "", 0, 1.0, plan_slow, digest_never},
+	{"hyperwall", "help", "a command that prints no JSON", "", 0, 30, plan_help, digest_never},
+	{"hyperwall", "badopt", "a command that fails", "", 0, 30, plan_bad_opt, digest_never},
+	{"regsched", "refuses", "a digest that refuses", "", 0, 30, plan_small, digest_refuses},
+	{"dejavu", "live", "a live stage", "", 1, 30, plan_small, digest_never},
+	{"dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok},
+};
+
+static const char *exe(void)
+{
+	const char *e = getenv("VIRTLAB");
+	return e ? e : "build/virtlab";
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	size_t k = fread(b, 1, (size_t)n, f);
+	b[k] = '\0';
+	fclose(f);
+	return b;
+}
+
+static const json_t *stage_named(const json_t *doc, const char *name)
+{
+	size_t i;
+	const json_t *s;
+	json_array_foreach(json_object_get(doc, "stages"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
+			return s;
+	return NULL;
+}
+
+static void test_failed_stages_are_shown(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vlrptfakeXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	rpt_opts o = {dir, exe(), 1, 5, NULL};
+	json_t *doc = NULL;
+	size_t failed = 99;
+	vl_errbuf eb = {{0}};
+	double t0 = wall_seconds();
+	int rc = rpt_run(fake, sizeof(fake) / sizeof(fake[0]), &o, NULL, &doc, &failed, &eb);
+	assert_int_equal(rc, 0);
+	assert_int_equal(failed, 5);
+	/* the 1 s limit was enforced: the 1G-customer demo would take minutes */
+	assert_true(wall_seconds() - t0 < 30);
+	struct {
+		const char *name, *status, *reason_part;
+	} want[] = {
+		{"missing", "failed", "not built"},
+		{"slow", "failed", "timed out"},
+		{"help", "failed", "no valid JSON"},
+		{"badopt", "failed", "--customers"},
+		{"refuses", "failed", "lacks \"frobs\""},
+		{"live", "skipped", "--quick"},
+		{"fine", "ok", NULL},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const json_t *s = stage_named(doc, want[i].name);
+		assert_non_null(s);
+		assert_string_equal(json_string_value(json_object_get(s, "status")), want[i].status);
+		const char *reason = json_string_value(json_object_get(s, "reason"));
+		if (want[i].reason_part) {
+			assert_non_null(reason);
+			if (!strstr(reason, want[i].reason_part))
+				fail_msg("stage %s: reason '%s' lacks '%s'", want[i].name, reason,
+					 want[i].reason_part);
+		}
+	}
+	/* rows: one per failed stage, one skipped (never a pass), the real one */
+	const json_t *rows = json_object_get(doc, "rows");
+	assert_int_equal(json_array_size(rows), 7);
+	size_t i, nfail = 0, nskip = 0, npass = 0;
+	const json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		const char *st = json_string_value(json_object_get(r, "status"));
+		nfail += strcmp(st, "stage failed") == 0;
+		nskip += strcmp(st, "skipped") == 0;
+		npass += strcmp(st, "pass") == 0;
+		if (strcmp(st, "pass") != 0)
+			assert_false(json_is_true(json_object_get(r, "pass")));
+	}
+	assert_int_equal(nfail, 5);
+	assert_int_equal(nskip, 1);
+	assert_int_equal(npass, 1);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	char *html = slurp(path);
+	assert_non_null(html);
+	assert_non_null(strstr(html, "stage failed"));
+	assert_non_null(strstr(html, "timed out"));
+	free(html);
+	json_decref(doc);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+static void test_cli_errors(void **state)
+{
+	(void)state;
+	struct {
+		const char *args, *msg;
+	} cases[] = {
+		{"report --only bogus --out /tmp/vlrpt-never", "unknown stage or system 'bogus'"},
+		{"report --only eli,hyperwal --out /tmp/vlrpt-never", "did you mean 'hyperwall'"},
+		{"report --out ''", "--out: empty directory name"},
+		{"report --quik", "--quick"},
+		{"report stray", "report"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st;
+		char *err;
+		char *out = vl_run_cli(cases[i].args, &st, &err);
+		if (st != 2 || !strstr(err, cases[i].msg))
+			fail_msg("`virtlab %s`: exit %d, stderr '%s' (want 2 and '%s')",
+				 cases[i].args, st, err, cases[i].msg);
+		free(out);
+		free(err);
+	}
+	struct stat sb;
+	assert_int_not_equal(stat("/tmp/vlrpt-never", &sb), 0);
+}
+
+/* ---- one real quick report, shared by the tests below ---- */
+
+typedef struct quick {
+	char dir[64];
+	int status;
+	char *out, *err;
+	json_t *doc;
+} quick;
+
+static int quick_setup(void **state)
+{
+	quick *q = calloc(1, sizeof(*q));
+	snprintf(q->dir, sizeof(q->dir), "/tmp/vlrptXXXXXX");
+	if (!mkdtemp(q->dir))
+		return -1;
+	char args[128];
+	snprintf(args, sizeof(args), "report --quick --seed 3 --out %s", q->dir);
+	q->out = vl_run_cli(args, &q->status, &q->err);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/summary.json", q->dir);
+	json_error_t je;
+	q->doc = json_load_file(path, 0, &je);
+	*state = q;
+	return 0;
+}
+
+static int quick_teardown(void **state)
+{
+	quick *q = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", q->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(q->out);
+	free(q->err);
+	json_decref(q->doc);
+	free(q);
+	return 0;
+}
+
+static void test_quick_summary(void **state)
+{
+	quick *q = *state;
+	if (!q->doc)
+		fail_msg("no summary.json (exit %d): %s", q->status, q->err);
+	/* exit 0 exactly when every stage ran */
+	size_t nfailed = (size_t)json_integer_value(json_object_get(q->doc, "failed_stages"));
+	assert_int_equal(q->status, nfailed ? 1 : 0);
+	char want[128];
+	snprintf(want, sizeof(want), "%s/index.html\n", q->dir);
+	assert_non_null(strstr(q->out, want));
+	assert_true(json_is_object(json_object_get(q->doc, "machine")));
+	assert_true(json_number_value(json_object_get(q->doc, "wall_s")) > 0);
+	static const char *const systems[] = {"eli", "hyperwall", "regsched", "dejavu"};
+	size_t i;
+	const json_t *r;
+	json_array_foreach(json_object_get(q->doc, "rows"), i, r)
+	{
+		const char *sys = json_string_value(json_object_get(r, "system"));
+		const char *st = json_string_value(json_object_get(r, "status"));
+		assert_non_null(sys);
+		assert_non_null(st);
+		int known = 0;
+		for (size_t k = 0; k < 4; k++)
+			known |= strcmp(sys, systems[k]) == 0;
+		/* "core" only ever appears if the foundation's own stage failed */
+		assert_true(known || strcmp(st, "stage failed") == 0);
+		assert_non_null(json_string_value(json_object_get(r, "figure")));
+		assert_non_null(json_object_get(r, "paper"));
+		assert_non_null(json_object_get(r, "ours"));
+		assert_non_null(json_object_get(r, "error_pct"));
+		assert_true(json_is_boolean(json_object_get(r, "pass")));
+		assert_int_equal(json_is_true(json_object_get(r, "pass")), strcmp(st, "pass") == 0);
+	}
+	/* the live stages are skipped by --quick, never passed */
+	const char *live[] = {"kvm", "dejavu-live"};
+	for (size_t k = 0; k < 2; k++) {
+		const json_t *s = stage_named(q->doc, live[k]);
+		assert_non_null(s);
+		assert_string_equal(json_string_value(json_object_get(s, "status")), "skipped");
+	}
+	/* the foundation's stage always runs */
+	const json_t *mm1 = stage_named(q->doc, "mm1");
+	assert_non_null(mm1);
+	assert_string_equal(json_string_value(json_object_get(mm1, "status")), "ok");
+	/* quick is quick: the issue's budget is one minute */
+	assert_true(json_number_value(json_object_get(q->doc, "wall_s")) < 120);
+}
+
+/* ---- CSV vs plot ---- */
+
+/* Splits one CSV line (RFC 4180, no embedded newlines) into at most max
+ * fields, unquoting in place. Returns the count, or -1 on bad quoting. */
+static int csv_split(char *line, char **f, int max)
+{
+	int n = 0;
+	char *p = line, *w;
+	for (;;) {
+		if (n == max)
+			return -1;
+		f[n++] = w = p;
+		if (*p == '"') {
+			p++;
+			for (;;) {
+				if (*p == '\0')
+					return -1;
+				if (*p == '"' && p[1] == '"') {
+					*w++ = '"';
+					p += 2;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					*w++ = *p++;
+				}
+			}
+			if (*p != ',' && *p != '\0')
+				return -1;
+		} else {
+			while (*p && *p != ',')
+				*w++ = *p++;
+		}
+		char c = *p;
+		*w = '\0';
+		if (c == '\0')
+			return n;
+		p++;
+	}
+}
+
+enum { MAXC = 16, MAXR = 4096 };
+
+typedef struct csvdata {
+	int ncols, nrows;
+	double v[MAXR][MAXC]; /* NAN for empty or text */
+} csvdata;
+
+/* Parses path: a header, then rows with as many fields, each value column
+ * a number or empty. Fails the test with the file and line otherwise. */
+static void csv_load(const char *path, csvdata *d)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[8192], *fld[MAXC];
+	int ln = 0;
+	d->nrows = 0;
+	while (fgets(line, sizeof(line), f)) {
+		ln++;
+		line[strcspn(line, "\r\n")] = '\0';
+		int n = csv_split(line, fld, MAXC);
+		if (ln == 1) {
+			if (n < 2)
+				fail_msg("%s:1: header has %d fields", path, n);
+			d->ncols = n;
+			continue;
+		}
+		if (n != d->ncols)
+			fail_msg("%s:%d: %d fields, header has %d", path, ln, n, d->ncols);
+		if (d->nrows >= MAXR)
+			fail_msg("%s: too many rows", path);
+		for (int c = 0; c < n; c++) {
+			char *end;
+			double x = strtod(fld[c], &end);
+			int empty = fld[c][0] == '\0';
+			if (c > 0 && !empty && *end != '\0')
+				fail_msg("%s:%d: column %d '%s' is not a number", path, ln, c + 1, fld[c]);
+			d->v[d->nrows][c] = (empty || *end != '\0') ? NAN : x;
+		}
+		d->nrows++;
+	}
+	fclose(f);
+	if (d->nrows == 0)
+		fail_msg("%s: no data rows", path);
+}
+
+static int same(double a, double b)
+{
+	return fabs(a - b) <= 1e-5 * fmax(fabs(a), fabs(b)) + 1e-9;
+}
+
+/* Does the series ys[0..n) equal a value column of d, skipping its empty
+ * cells, in order? */
+static int matches_column(const csvdata *d, const double *ys, int n)
+{
+	for (int c = 1; c < d->ncols; c++) {
+		int k = 0, ok = 1;
+		for (int r = 0; r < d->nrows && ok; r++) {
+			if (isnan(d->v[r][c]))
+				continue;
+			ok = k < n && same(ys[k], d->v[r][c]);
+			k++;
+		}
+		if (ok && k == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Reruns dir/stem.gp with `set table` and checks every curve against the
+ * CSV. Returns the number of curves. */
+static int check_plot(const char *dir, const char *stem)
+{
+	char path[1024], cmd[2048];
+	static csvdata d;
+	snprintf(path, sizeof(path), "%s/%s.csv", dir, stem);
+	csv_load(path, &d);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && { echo \"set table '%s.tab'\"; grep -v -E '^set (terminal|output)' "
+		 "'%s.gp'; } | gnuplot 2>&1",
+		 dir, stem, stem);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[1024];
+	while (fgets(line, sizeof(line), p))
+		print_message("gnuplot: %s", line);
+	assert_int_equal(pclose(p), 0);
+	snprintf(path, sizeof(path), "%s/%s.tab", dir, stem);
+	FILE *t = fopen(path, "r");
+	assert_non_null(t);
+	static double ys[MAXR];
+	int n = -1, curves = 0;
+	for (;;) {
+		char *got = fgets(line, sizeof(line), t);
+		if (!got || (strncmp(line, "# Curve ", 8) == 0 && line[8] >= '0' && line[8] <= '9')) {
+			if (n >= 0) {
+				curves++;
+				if (!matches_column(&d, ys, n))
+					fail_msg("%s: curve %d (%d points) matches no column of %s.csv",
+						 stem, curves, n, stem);
+			}
+			if (!got)
+				break;
+			n = 0;
+			continue;
+		}
+		double x, y;
+		if (n >= 0 && line[0] != '#' && sscanf(line, "%lf %lf", &x, &y) == 2 && n < MAXR)
+			ys[n++] = y;
+	}
+	fclose(t);
+	unlink(path);
+	return curves;
+}
+
+static void test_csv_matches_plots(void **state)
+{
+	quick *q = *state;
+	VL_SKIP_UNLESS(system("command -v gnuplot >/dev/null 2>&1") == 0,
+		       "gnuplot is not installed (Debian gnuplot-nox)");
+	int plots = 0;
+	DIR *top = opendir(q->dir);
+	assert_non_null(top);
+	struct dirent *e;
+	while ((e = readdir(top))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char sub[512];
+		snprintf(sub, sizeof(sub), "%s/%s", q->dir, e->d_name);
+		DIR *s = opendir(sub);
+		if (!s)
+			continue;
+		struct dirent *f;
+		while ((f = readdir(s))) {
+			size_t l = strlen(f->d_name);
+			if (l < 5 || strcmp(f->d_name + l - 4, ".svg") != 0)
+				continue;
+			char stem[256];
+			snprintf(stem, sizeof(stem), "%.*s", (int)(l - 4), f->d_name);
+			assert_true(check_plot(sub, stem) >= 1);
+			plots++;
+		}
+		closedir(s);
+	}
+	closedir(top);
+	assert_true(plots >= 2); /* at least the M/M/1 pair */
+}
+
+static void test_same_seed_same_rows(void **state)
+{
+	(void)state;
+	/* the foundation stage twice with one seed: byte-identical CSVs and rows */
+	char *a[2];
+	for (int i = 0; i < 2; i++) {
+		char dir[64], args[160], path[128];
+		snprintf(dir, sizeof(dir), "/tmp/vlrptseed%dXXXXXX", i);
+		assert_non_null(mkdtemp(dir));
+		snprintf(args, sizeof(args), "report --only core --seed 9 --quick --out %s", dir);
+		int st;
+		char *out = vl_run_cli(args, &st, NULL);
+		assert_int_equal(st, 0);
+		free(out);
+		snprintf(path, sizeof(path), "%s/core/mm1-mean.csv", dir);
+		a[i] = slurp(path);
+		assert_non_null(a[i]);
+		snprintf(args, sizeof(args), "rm -rf '%s'", dir);
+		assert_int_equal(system(args), 0);
+	}
+	assert_string_equal(a[0], a[1]);
+	free(a[0]);
+	free(a[1]);
+}
+
+/* ---- the page in a real browser ---- */
+
+static int have_chromium(void)
+{
+	if (system("command -v chromium >/dev/null 2>&1") == 0)
+		return 1;
+	if (geteuid() != 0)
+		return 0;
+	print_message("[   INFO   ] installing Debian chromium for the browser test "
+		      "(once; a few minutes)\n");
+	return system("export DEBIAN_FRONTEND=noninteractive; "
+		      "(timeout 600 apt-get install -y -qq --no-install-recommends chromium || "
+		      "(timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq "
+		      "--no-install-recommends chromium)) >/dev/null 2>&1") == 0 &&
+	       system("command -v chromium >/dev/null 2>&1") == 0;
+}
+
+#define CHROMIUM_FLAGS                                                                     \
+	"--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking " \
+	"--disable-component-update --disable-sync --hide-scrollbars "                        \
+	"--virtual-time-budget=5000"
+
+/* HTML entities Chromium keeps in serialized text. */
+static void unescape(char *s)
+{
+	static const struct {
+		const char *ent, *ch;
+	} map[] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""},
+		   {"&#39;", "'"}, {"&nbsp;", " "}};
+	char *w = s;
+	for (char *p = s; *p;) {
+		size_t k = 0;
+		for (; k < sizeof(map) / sizeof(map[0]); k++)
+			if (strncmp(p, map[k].ent, strlen(map[k].ent)) == 0)
+				break;
+		if (k < sizeof(map) / sizeof(map[0])) {
+			*w++ = map[k].ch[0];
+			p += strlen(map[k].ent);
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = '\0';
+}
+
+/* The text of the next <td ...>...</td> after *p (tags inside stripped). */
+static int next_cell(char **p, char *out, size_t n)
+{
+	char *td = strstr(*p, "<td");
+	char *end_row = strstr(*p, "</tr>");
+	if (!td || (end_row && end_row < td))
+		return 0;
+	char *gt = strchr(td, '>'), *end = strstr(td, "</td>");
+	assert_non_null(gt);
+	assert_non_null(end);
+	size_t k = 0;
+	int in_tag = 0;
+	for (char *c = gt + 1; c < end && k + 1 < n; c++) {
+		if (*c == '<')
+			in_tag = 1;
+		else if (*c == '>')
+			in_tag = 0;
+		else if (!in_tag)
+			out[k++] = *c;
+	}
+	out[k] = '\0';
+	unescape(out);
+	*p = end + 5;
+	return 1;
+}
+
+/* How the page prints a value (html.c): %.4g, strings as is, null as —. */
+static void expect_cell(const json_t *v, char *buf, size_t n)
+{
+	if (json_is_number(v))
+		snprintf(buf, n, "%.4g", json_number_value(v));
+	else if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else
+		snprintf(buf, n, "—");
+}
+
+static void test_page_in_chromium(void **state)
+{
+	quick *q = *state;
+	VL_SKIP_UNLESS(q->doc, "no report was written");
+	VL_SKIP_UNLESS(have_chromium(), "Chromium is not installed and could not be installed "
+					"with apt-get (Debian package chromium)");
+	char prof[] = "/tmp/vlchromeXXXXXX";
+	assert_non_null(mkdtemp(prof));
+	char cmd[2048], shot[160], dom[160];
+	snprintf(shot, sizeof(shot), "%s/shot.png", q->dir);
+	snprintf(dom, sizeof(dom), "%s/dom.html", q->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 120 chromium " CHROMIUM_FLAGS " --user-data-dir=%s "
+		 "--window-size=1200,2400 --screenshot=%s file://%s/index.html >/dev/null 2>&1",
+		 prof, shot, q->dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 120 chromium " CHROMIUM_FLAGS " --user-data-dir=%s --dump-dom "
+		 "file://%s/index.html >%s 2>/dev/null",
+		 prof, q->dir, dom);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", prof);
+	assert_int_equal(system(cmd), 0);
+
+	/* the screenshot: a PNG of the window's size with real content */
+	FILE *f = fopen(shot, "rb");
+	assert_non_null(f);
+	unsigned char h[24];
+	assert_int_equal(fread(h, 1, 24, f), 24);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fclose(f);
+	assert_memory_equal(h, "\x89PNG\r\n\x1a\n", 8);
+	unsigned w = (unsigned)h[16] << 24 | h[17] << 16 | h[18] << 8 | h[19];
+	unsigned ht = (unsigned)h[20] << 24 | h[21] << 16 | h[22] << 8 | h[23];
+	assert_int_equal(w, 1200);
+	assert_int_equal(ht, 2400);
+	assert_true(size > 30000); /* a blank page compresses to a few KiB */
+
+	char *html = slurp(dom);
+	assert_non_null(html);
+	/* every plot loaded: the page's own check ran and found none broken */
+	char *ic = strstr(html, "id=\"img-check\"");
+	assert_non_null(ic);
+	int loaded = -1, total = -2;
+	char *dl = strstr(ic, "data-loaded=\""), *dt = strstr(ic, "data-total=\"");
+	if (!dl || !dt)
+		fail_msg("the page's image check did not run: %.200s", ic);
+	loaded = atoi(dl + 13);
+	total = atoi(dt + 12);
+	assert_int_equal(loaded, total);
+	int imgs = 0;
+	for (char *p = html; (p = strstr(p, "<img ")); p++)
+		imgs++;
+	assert_int_equal(total, imgs);
+	assert_true(imgs >= 2);
+
+	/* the summary table equals summary.json's rows */
+	char *t = strstr(html, "<table id=\"summary-table\">");
+	assert_non_null(t);
+	char *body = strstr(t, "<tbody>");
+	assert_non_null(body);
+	char *tend = strstr(body, "</tbody>");
+	assert_non_null(tend);
+	*tend = '\0';
+	const json_t *rows = json_object_get(q->doc, "rows");
+	size_t nrow = 0;
+	char *p = body;
+	static const char *const keys[] = {"system", "figure", "paper", "ours", "error_pct",
+					   "status", "note"};
+	while ((p = strstr(p, "<tr"))) {
+		const json_t *r = json_array_get(rows, nrow);
+		if (!r)
+			fail_msg("the page has more rows than summary.json (%zu)",
+				 json_array_size(rows));
+		for (size_t k = 0; k < 7; k++) {
+			char got[2048], want[2048];
+			if (!next_cell(&p, got, sizeof(got)))
+				fail_msg("row %zu: missing cell %s", nrow, keys[k]);
+			const json_t *v = json_object_get(r, keys[k]);
+			if (k == 6 && json_is_null(v))
+				want[0] = '\0';
+			else
+				expect_cell(v, want, sizeof(want));
+			if (strcmp(got, want) != 0)
+				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, keys[k], got,
+					 want);
+		}
+		nrow++;
+	}
+	assert_int_equal(nrow, json_array_size(rows));
+	free(html);
+}
+
+int main(void)
+{
+	/* one group (the test runner reads one summary line per program); the
+	 * group setup runs the quick report the last three tests look at */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failed_stages_are_shown),
+		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_same_seed_same_rows),
+		cmocka_unit_test(test_quick_summary),
+		cmocka_unit_test(test_csv_matches_plots),
+		cmocka_unit_test(test_page_in_chromium),
+	};
+	return cmocka_run_group_tests_name("report", tests, quick_setup, quick_teardown);
+}
