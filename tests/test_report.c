@@ -472,6 +472,153 @@ static void test_same_seed_same_rows(void **state)
 	free(a[1]);
 }
 
+/* ---- every built-in stage's digest on contract-shaped JSON ---- */
+
+/* A stand-in virtlab printing, for each command the stages run, JSON of the
+ * shape its issue defines (numbers made up, varying with the options), so
+ * the digests, plots and page are exercised whatever systems are built. It
+ * forwards `demo` to the real binary. */
+static const char fake_virtlab[] =
+	"#!/bin/sh\n"
+	"# a stand-in virtlab that prints each command's contract JSON with made-up numbers\n"
+	"if [ \"$1\" = demo ]; then exec \"$VL_REAL\" \"$@\"; fi\n"
+	"w=netperf m=bare mod=0 pol=dejavu eoi=xapic\n"
+	"c1=$1 c2=$2\n"
+	"shift 2\n"
+	"while [ $# -gt 0 ]; do\n"
+	"\tcase $1 in\n"
+	"\t--workload) w=$2; shift ;;\n"
+	"\t--mode) m=$2; shift ;;\n"
+	"\t--moderation-us) mod=$2; shift ;;\n"
+	"\t--policy) pol=$2; shift ;;\n"
+	"\t--eoi) eoi=$2; shift ;;\n"
+	"\tesac\n"
+	"\tshift\n"
+	"done\n"
+	"n=$(printf '%s' \"$w$m$mod$pol$eoi\" | cksum | cut -d' ' -f1)\n"
+	"v=$((n % 1000))\n"
+	"case \"$c1 $c2\" in\n"
+	"\"eli reproduce\")\n"
+	"\techo '{\"rows\":[{\"figure\":\"netperf exits/s, ELI\",\"paper\":800,\"ours\":812,\"error_pct\":1.5,\"pass\":true},\n"
+	"\t{\"figure\":\"ELI throughput vs bare (%)\",\"paper\":\"97-100\",\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
+	"\t{\"figure\":\"udp_rr latency, ELI (us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false}]}' ;;\n"
+	"\"eli run\")\n"
+	"\techo \"{\\\"workload\\\":\\\"$w\\\",\\\"mode\\\":\\\"$m\\\",\\\"interrupts_per_sec\\\":$((50000 - mod * 100)),\\\"exits_per_sec\\\":$((v * 100 + 1)),\\\"time_in_guest_pct\\\":$((v % 100)).5,\\\"throughput\\\":$((9000 + v - mod)),\\\"throughput_rel_bare\\\":0.$v,\\\"latency_us_mean\\\":$((28 + v % 9)),\\\"latency_us_p99\\\":$((40 + v % 9))}\" ;;\n"
+	"\"kvm bench\")\n"
+	"\techo \"{\\\"interrupts\\\":10000,\\\"handled\\\":10000,\\\"exits_per_interrupt\\\":1.0$v,\\\"latency_ns\\\":{\\\"mean\\\":5000,\\\"p50\\\":$((4000 + v)),\\\"p99\\\":9000},\\\"host_cpu_ns_per_interrupt\\\":3000}\" ;;\n"
+	"\"eli validate\")\n"
+	"\techo '{\"rows\":[{\"metric\":\"exits_per_interrupt\",\"model\":1.0,\"measured\":1.02,\"error_pct\":-1.96},{\"metric\":\"ns_per_interrupt\",\"model\":5200,\"measured\":4000,\"error_pct\":30}]}' ;;\n"
+	"\"hyperwall attacks\")\n"
+	"\techo '[{\"attack\":\"hypervisor read\",\"blocked\":true,\"mechanism\":\"CIP on fill\",\"succeeds_without_protection\":true},\n"
+	"\t{\"attack\":\"DMA write\",\"blocked\":true,\"mechanism\":\"CIP on DMA\",\"succeeds_without_protection\":true},\n"
+	"\t{\"attack\":\"replay \\\"attestation\\\"\",\"blocked\":true,\"mechanism\":\"nonce\",\"succeeds_without_protection\":true}]' ;;\n"
+	"\"hyperwall fuzz\")\n"
+	"\techo '{\"ops\":100000,\"confidentiality_violations\":0,\"integrity_violations\":0,\"blocked\":60000,\"ok\":40000}' ;;\n"
+	"\"hyperwall overhead\")\n"
+	"\techo \"{\\\"accesses\\\":1000000,\\\"tlb_miss_rate\\\":0.0$v,\\\"cip_checks\\\":$v,\\\"cycles_baseline\\\":100,\\\"cycles_hyperwall\\\":101,\\\"overhead_pct\\\":$((v % 7)).25,\\\"cip_memory_pct\\\":0.2}\" ;;\n"
+	"\"regsched compare\")\n"
+	"\techo '{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2},\n"
+	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0.995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1}]}' ;;\n"
+	"\"dejavu compare\")\n"
+	"\tprintf '{\"rows\":['\n"
+	"\tsep=\n"
+	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale hpa static oracle; do\n"
+	"\t\tk=$(printf '%s' \"$t$p\" | cksum | cut -d' ' -f1)\n"
+	"\t\tprintf '%s{\"trace\":\"%s\",\"policy\":\"%s\",\"adaptation_s_mean\":%d,\"slo_violation_pct\":%d.5,\"cost_vs_static_pct\":%d}' \"$sep\" $t $p $((k % 900 + 10)) $((k % 5)) $((k % 100))\n"
+	"\t\tsep=,\n"
+	"\tdone; done\n"
+	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_pct\":41.0}' ;;\n"
+	"\"dejavu sim\")\n"
+	"\tprintf '{\"trace\":\"hotmail-like\",\"policy\":\"%s\",\"series\":{\"t_s\":[0,3600,7200,10800],\"load_rps\":[1000,1500,3000,1200],\"allocation\":[%d,3,6,2]}}\\n' $pol $((v % 5 + 1)) ;;\n"
+	"\"dejavu demo\")\n"
+	"\techo '{\"events\":[{\"t_s\":10,\"signature_class\":\"browse\",\"known\":true,\"action\":\"reuse\",\"allocation\":\"cpu=50%\",\"adaptation_s\":1.5},{\"t_s\":40,\"signature_class\":\"new-1\",\"known\":false,\"action\":\"tune\",\"allocation\":\"cpu=80%\",\"adaptation_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
+	"*) echo \"virtlab: unknown command '$c1 $c2'\" >&2; exit 2 ;;\n"
+	"esac\n";
+
+static void test_every_stage_on_contract_json(void **state)
+{
+	(void)state;
+	VL_SKIP_UNLESS(system("command -v gnuplot >/dev/null 2>&1") == 0,
+		       "gnuplot is not installed (Debian gnuplot-nox)");
+	char dir[] = "/tmp/vlrptcontractXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char script[128], out[128];
+	snprintf(script, sizeof(script), "%s/fake-virtlab", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fputs(fake_virtlab, f);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	setenv("VL_REAL", exe(), 1);
+	rpt_opts o = {out, script, 0, 1, NULL};
+	json_t *doc = NULL;
+	size_t failed = 99;
+	vl_errbuf eb = {{0}};
+	assert_int_equal(rpt_run(rpt_stages, rpt_nstages, &o, NULL, &doc, &failed, &eb), 0);
+	size_t i;
+	const json_t *s;
+	json_array_foreach(json_object_get(doc, "stages"), i, s)
+	{
+		const char *st = json_string_value(json_object_get(s, "status"));
+		if (strcmp(st, "ok") != 0)
+			fail_msg("stage %s: %s: %s", json_string_value(json_object_get(s, "name")), st,
+				 json_string_value(json_object_get(s, "reason")));
+	}
+	assert_int_equal(failed, 0);
+	/* rows as the digests derive them from the fake numbers */
+	struct {
+		const char *figure_part;
+		int pass;
+	} want[] = {
+		{"netperf exits/s, ELI", 1},
+		{"ELI throughput vs bare", 1},
+		{"udp_rr latency, ELI", 0},
+		{"exits_per_interrupt (model vs measured", 1},
+		{"ns_per_interrupt (model vs measured", 0},
+		{"attacks blocked with HyperWall (of 3)", 1},
+		{"succeed without protection (of 3)", 1},
+		{"violations in 100000 random", 1},
+		{"best speedup region vs credit: favourable", 1},
+		{"worst speedup region vs credit: fits", 1},
+		{"largest fairness error", 1},
+		{"adaptation speedup vs RightScale", 1},
+		{"cost saving vs static", 1},
+		{"SLO violations, hotmail-like", -1},
+		{"SLO violations, messenger-like", -1},
+		{"live demo: production errors", 1},
+		{"live demo: adaptations to known / new", 1},
+	};
+	const json_t *rows = json_object_get(doc, "rows");
+	assert_int_equal(json_array_size(rows), sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const json_t *r = json_array_get(rows, i);
+		const char *fig = json_string_value(json_object_get(r, "figure"));
+		if (!strstr(fig, want[i].figure_part))
+			fail_msg("row %zu: '%s', expected '%s'", i, fig, want[i].figure_part);
+		if (want[i].pass >= 0)
+			assert_int_equal(json_is_true(json_object_get(r, "pass")), want[i].pass);
+	}
+	/* every required plot exists, and holds exactly its CSV */
+	static const char *const plots[] = {
+		"eli/eli-modes-exits",	    "eli/eli-modes-guest-time",   "eli/eli-modes-latency",
+		"eli/eli-moderation-gain",  "hyperwall/hw-attacks-matrix", "hyperwall/hw-overhead-overhead",
+		"regsched/regsched-speedup", "regsched/regsched-misses",  "dejavu/dejavu-week-week",
+		"dejavu/dejavu-compare-adaptation",
+	};
+	for (i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
+		char sub[256], stem[128];
+		const char *slash = strchr(plots[i], '/');
+		snprintf(sub, sizeof(sub), "%s/%.*s", out, (int)(slash - plots[i]), plots[i]);
+		snprintf(stem, sizeof(stem), "%s", slash + 1);
+		assert_true(check_plot(sub, stem) >= 1);
+	}
+	json_decref(doc);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- the page in a real browser ---- */
 
 static int have_chromium(void)
@@ -660,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_same_seed_same_rows),
 		cmocka_unit_test(test_quick_summary),
 		cmocka_unit_test(test_csv_matches_plots),
+		cmocka_unit_test(test_every_stage_on_contract_json),
 		cmocka_unit_test(test_page_in_chromium),
 	};
 	return cmocka_run_group_tests_name("report", tests, quick_setup, quick_teardown);

@@ -5,6 +5,8 @@
  * in src/report/; this file parses options, draws a progress bar per stage
  * and prints where the page is.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -116,7 +118,8 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	}
 	print_rows(doc);
 	json_decref(doc);
-	printf("%s/index.html\n", out);
+	char abs[PATH_MAX];
+	printf("%s/index.html\n", realpath(out, abs) ? abs : out);
 	if (failed)
 		fprintf(stderr, "virtlab report: %zu stage%s failed (shown as failed in the page)\n",
 			failed, failed == 1 ? "" : "s");

@@ -210,8 +210,10 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	fprintf(f, "set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
 		   "background rgb 'white'\n", 420 + 18 * tall);
 	fprintf(f, "set output '%s.svg'\n", stem);
-	fputs("set datafile separator ','\nset key autotitle columnhead\nset key top left\n"
-	      "set grid ytics\n", f);
+	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
+	/* one series: the axis label says it all; several: a key beside the
+	 * plot, where it cannot hide a bar */
+	fputs(c->ncols == 2 ? "unset key\n" : "set key outside right top vertical\n", f);
 	fputs("set title ", f);
 	gp_str(f, p->title);
 	fputs("\nset xlabel ", f);

@@ -183,7 +183,11 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 {
 	const char *cmd = sc->plan.cmd[i];
 	if (h && h->cmd_exists && !h->cmd_exists(h->ud, cmd)) {
-		rpt_sc_fail(sc, "not built: `virtlab %s` is not a command in this build", cmd);
+		size_t words = strcspn(cmd, "-"); /* the command words, before any option */
+		while (words > 0 && cmd[words - 1] == ' ')
+			words--;
+		rpt_sc_fail(sc, "not built: `virtlab %.*s` is not a command in this build",
+			    (int)words, cmd);
 		return 0;
 	}
 	char line[1024], seedbuf[32], *argv[64];
