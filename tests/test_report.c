@@ -245,8 +245,8 @@ static void test_quick_summary(void **state)
 		assert_int_equal(json_is_true(json_object_get(r, "pass")), strcmp(st, "pass") == 0);
 	}
 	/* the live stages are skipped by --quick, never passed */
-	const char *live[] = {"kvm", "dejavu-live"};
-	for (size_t k = 0; k < 2; k++) {
+	const char *live[] = {"kvm", "eli-validate", "dejavu-live"};
+	for (size_t k = 0; k < 3; k++) {
 		const json_t *s = stage_named(q->doc, live[k]);
 		assert_non_null(s);
 		assert_string_equal(json_string_value(json_object_get(s, "status")), "skipped");
