@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static int drain(int fd, buf *b, int tail, int *oom)
 }
 
 int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb cb, void *ud,
-	      double frac0, double frac1, rpt__proc *r, vl_errbuf *eb)
+	      double frac0, double frac1, double est_s, rpt__proc *r, vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
@@ -160,8 +161,10 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb
 		if (termed && !exited && now - t_term > KILL_GRACE_S)
 			kill(-pid, SIGKILL);
 		if (cb) {
+			/* linear against the estimate (up to 95 %), else a slow creep */
 			double e = now - t0;
-			cb(ud, frac0 + (frac1 - frac0) * (e / (e + 10.0)));
+			double x = est_s > 0 ? fmin(0.95, e / est_s) : e / (e + 10.0);
+			cb(ud, frac0 + (frac1 - frac0) * x);
 		}
 	}
 	int st = 0;

@@ -195,9 +195,12 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)sc->o->seed);
 	make_argv(sc->o, line, seedbuf, argv, 64);
 	rpt__proc pr;
-	double n = (double)sc->plan.n;
+	double n = (double)sc->plan.n, t0 = wall_seconds();
+	/* the commands of a stage are alike: the mean so far estimates the next */
+	double est = i ? sc->job_s / (double)i : 0;
 	int rc = rpt__exec(argv, NULL, sc->st->timeout_s, h ? h->progress : NULL, h ? h->ud : NULL,
-			   (double)i / n, (double)(i + 1) / n, &pr, eb);
+			   (double)i / n, (double)(i + 1) / n, est, &pr, eb);
+	sc->job_s += wall_seconds() - t0;
 	if (rc != 0)
 		return rc;
 	char last[300];

@@ -24,6 +24,7 @@ struct rpt_sc {
 	const char *status; /* "ok", "skipped", "failed" */
 	char reason[512];
 	double wall_s;
+	double job_s; /* wall time of the commands run so far */
 };
 
 /* The outcome of one subprocess. */
@@ -39,10 +40,11 @@ typedef struct rpt__proc {
  * process group, stdin from /dev/null, in directory cwd (NULL: ours).
  * Collects stdout and stderr; kills the whole group after timeout_s, and
  * whatever the command left in its group once it exits. While it runs,
- * cb(ud, frac) creeps from frac0 towards frac1. 0, VL_ENOMEM or VL_EIO
+ * cb(ud, frac) moves from frac0 towards frac1: linearly against est_s, the
+ * expected duration (<= 0: unknown, a slow creep). 0, VL_ENOMEM or VL_EIO
  * (pipe/fork failed: explained in eb). Free with rpt__proc_free. */
 int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb cb, void *ud,
-	      double frac0, double frac1, rpt__proc *r, vl_errbuf *eb);
+	      double frac0, double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
 
 /* mkdir -p. 0 or VL_EIO. */
