@@ -500,8 +500,11 @@ static const char fake_virtlab[] =
 	"case \"$c1 $c2\" in\n"
 	"\"eli reproduce\")\n"
 	"\techo '{\"rows\":[{\"figure\":\"netperf exits/s, ELI\",\"paper\":800,\"ours\":812,\"error_pct\":1.5,\"pass\":true},\n"
-	"\t{\"figure\":\"ELI throughput vs bare (%)\",\"paper\":\"97-100\",\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
-	"\t{\"figure\":\"udp_rr latency, ELI (us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false}]}' ;;\n"
+	"\t{\"figure\":\"ELI throughput vs bare (%)\",\"paper\":[97,100],\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
+	"\t{\"figure\":\"udp_rr latency, ELI (us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false,\"tolerance\":\"+-2 us\"}],\n"
+	"\t\"moderation_sweep\":[{\"moderation_us\":0,\"baseline_irqs_per_sec\":80000,\"eli_gain_pct\":143},\n"
+	"\t{\"moderation_us\":50,\"baseline_irqs_per_sec\":20000,\"eli_gain_pct\":12.5}]}'\n"
+	"\texit 1 ;; # a failed row: like the real one, exit 1 with the JSON\n"
 	"\"eli run\")\n"
 	"\techo \"{\\\"workload\\\":\\\"$w\\\",\\\"mode\\\":\\\"$m\\\",\\\"interrupts_per_sec\\\":$((50000 - mod * 100)),\\\"exits_per_sec\\\":$((v * 100 + 1)),\\\"time_in_guest_pct\\\":$((v % 100)).5,\\\"throughput\\\":$((9000 + v - mod)),\\\"throughput_rel_bare\\\":0.$v,\\\"latency_us_mean\\\":$((28 + v % 9)),\\\"latency_us_p99\\\":$((40 + v % 9))}\" ;;\n"
 	"\"kvm bench\")\n"
@@ -602,7 +605,7 @@ static void test_every_stage_on_contract_json(void **state)
 	/* every required plot exists, and holds exactly its CSV */
 	static const char *const plots[] = {
 		"eli/eli-modes-exits",	    "eli/eli-modes-guest-time",   "eli/eli-modes-latency",
-		"eli/eli-moderation-gain",  "hyperwall/hw-attacks-matrix", "hyperwall/hw-overhead-overhead",
+		"eli/eli-repro-moderation",  "hyperwall/hw-attacks-matrix", "hyperwall/hw-overhead-overhead",
 		"regsched/regsched-speedup", "regsched/regsched-misses",  "dejavu/dejavu-week-week",
 		"dejavu/dejavu-compare-adaptation",
 	};
@@ -690,11 +693,15 @@ static int next_cell(char **p, char *out, size_t n)
 	return 1;
 }
 
-/* How the page prints a value (html.c): %.4g, strings as is, null as —. */
+/* How the page prints a value (html.c): %.4g, a [lo, hi] range as lo–hi,
+ * strings as is, null as —. */
 static void expect_cell(const json_t *v, char *buf, size_t n)
 {
 	if (json_is_number(v))
 		snprintf(buf, n, "%.4g", json_number_value(v));
+	else if (json_is_array(v) && json_array_size(v) == 2)
+		snprintf(buf, n, "%.4g–%.4g", json_number_value(json_array_get(v, 0)),
+			 json_number_value(json_array_get(v, 1)));
 	else if (json_is_string(v))
 		snprintf(buf, n, "%s", json_string_value(v));
 	else if (json_is_boolean(v))

@@ -70,9 +70,9 @@ static void print_rows(const json_t *doc)
 		const char *cells[6] = {
 			json_string_value(json_object_get(r, "system")),
 			json_string_value(json_object_get(r, "figure")),
-			out_scalar(json_object_get(r, "paper"), p, sizeof(p)),
-			out_scalar(json_object_get(r, "ours"), o, sizeof(o)),
-			out_scalar(json_object_get(r, "error_pct"), e, sizeof(e)),
+			rpt_format_value(json_object_get(r, "paper"), p, sizeof(p)),
+			rpt_format_value(json_object_get(r, "ours"), o, sizeof(o)),
+			rpt_format_value(json_object_get(r, "error_pct"), e, sizeof(e)),
 			json_string_value(json_object_get(r, "status")),
 		};
 		if (t)

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -72,20 +73,35 @@ void rpt__html_text(FILE *f, const char *s)
 	}
 }
 
-/* A summary cell: numbers with 4 significant digits, strings as written,
- * null as an em dash. */
+const char *rpt_format_value(const json_t *v, char *buf, size_t n)
+{
+	const json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
+	if (json_is_number(v))
+		snprintf(buf, n, "%.4g", json_number_value(v));
+	else if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(lo) &&
+		 json_is_number(hi))
+		snprintf(buf, n, "%.4g–%.4g", json_number_value(lo), json_number_value(hi));
+	else if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else if (json_is_null(v) || !v)
+		snprintf(buf, n, "—");
+	else {
+		char *d = json_dumps(v, JSON_COMPACT);
+		snprintf(buf, n, "%s", d ? d : "?");
+		free(d);
+	}
+	return buf;
+}
+
+/* A summary cell, numbers right-aligned. */
 static void cell_value(FILE *f, const json_t *v)
 {
-	if (json_is_number(v))
-		fprintf(f, "<td class=\"num\">%.4g</td>", json_number_value(v));
-	else if (json_is_string(v)) {
-		fputs("<td>", f);
-		rpt__html_text(f, json_string_value(v));
-		fputs("</td>", f);
-	} else if (json_is_boolean(v))
-		fprintf(f, "<td>%s</td>", json_is_true(v) ? "true" : "false");
-	else
-		fputs("<td class=\"num\">—</td>", f);
+	char buf[512];
+	fprintf(f, "<td%s>", json_is_string(v) ? "" : " class=\"num\"");
+	rpt__html_text(f, rpt_format_value(v, buf, sizeof(buf)));
+	fputs("</td>", f);
 }
 
 static void summary_table(FILE *f, const json_t *rows)

@@ -96,6 +96,23 @@ int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, doub
 	return add_row(sc, figure, paper, ours, error_pct, pass, pass ? "pass" : "fail", NULL);
 }
 
+int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
+{
+	json_t *r = json_array_get(sc->rows, json_array_size(sc->rows) - 1);
+	if (!r)
+		return VL_ESTATE;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return VL_ENOMEM;
+	int rc = json_object_set_new(r, "note", json_string(s)) ? VL_ENOMEM : 0;
+	free(s);
+	return rc;
+}
+
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why)
 {
 	return add_row(sc, figure, NULL, NULL, NAN, 0, "skipped", why);
@@ -152,6 +169,10 @@ int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbu
 
 /* ---- running one stage ---- */
 
+/* Exit status 1 with a JSON document: the command ran and its result failed
+ * a check (e.g. `eli reproduce` when a row fails); the rows show it. */
+enum { CMD_RESULT_FAILED = 1 };
+
 /* The last non-empty line of s, copied into out. */
 static void last_line(const char *s, char *out, size_t n)
 {
@@ -207,7 +228,7 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	last_line(pr.err, last, sizeof(last));
 	if (pr.timed_out) {
 		rpt_sc_fail(sc, "`virtlab %s` timed out after %g s", cmd, sc->st->timeout_s);
-	} else if (pr.status != 0) {
+	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0)) {
 		int unknown = pr.status == 2 && strstr(pr.err, "unknown command");
 		rpt_sc_fail(sc, "%s`virtlab %s` exited with status %d: %s",
 			    unknown ? "not built: " : "", cmd, pr.status, last[0] ? last : "(no message)");
@@ -215,8 +236,12 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 		json_error_t je;
 		sc->json[i] = json_loadb(pr.out, pr.out_len, 0, &je);
 		if (!sc->json[i])
-			rpt_sc_fail(sc, "`virtlab %s` printed no valid JSON (line %d: %s)", cmd,
-				    je.line, je.text);
+			rpt_sc_fail(sc, "`virtlab %s` printed no valid JSON (line %d: %s)%s%s", cmd,
+				    je.line, je.text, pr.status ? "; stderr: " : "",
+				    pr.status ? last : "");
+		else if (pr.status != 0)
+			rpt_sc_note(sc, "`virtlab %s` exited with status %d (its result failed a check; "
+					"the rows say which).", cmd, pr.status);
 	}
 	rpt__proc_free(&pr);
 	return 0;

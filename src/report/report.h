@@ -77,6 +77,8 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 
  * error_pct may be NAN (-> null). pass decides "pass"/"fail". */
 int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double error_pct,
 	       int pass);
+/* Sets the note of the row added last (e.g. its tolerance). 0 or VL_ENOMEM. */
+int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A row for something left out on purpose (status "skipped", pass false). */
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
 
@@ -116,6 +118,11 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *plot);
  * a member as a string (NULL if absent). Path "a.b" looks into objects. */
 double rpt_num(const json_t *o, const char *path);
 const char *rpt_str(const json_t *o, const char *path);
+
+/* How the page and the text table show a summary value: a number with 4
+ * significant digits, a [low, high] range as "low–high", a string as is,
+ * null as an em dash. Returns buf. */
+const char *rpt_format_value(const json_t *v, char *buf, size_t n);
 
 /* ---- the driver ---- */
 

@@ -28,10 +28,14 @@ enum { NTR = 2 };
 #define DV_SAVING_MIN 30.0    /* issue 7 acceptance: >= 30 % */
 #define DV_SLO_SLACK_PP 1.0   /* issue 7: SLO violations <= HPA's + 1 pp */
 
+/* Days per trace: compare's default week for the full report; --quick
+ * keeps the first day (DejaVu's training day) and one day after it. */
+#define DV_DAYS 7
+#define DV_DAYS_QUICK 2
+
 int stage_dv_compare_plan(rpt_plan *p, int quick)
 {
-	(void)quick;
-	return rpt_plan_add(p, "dejavu compare");
+	return rpt_plan_add(p, "dejavu compare --days %d", quick ? DV_DAYS_QUICK : DV_DAYS);
 }
 
 /* The compare row for (trace, policy), or NULL. */
@@ -120,7 +124,7 @@ int stage_dv_week_plan(rpt_plan *p, int quick)
 	int rc = 0;
 	for (int i = 0; i < NPOL && !rc; i++)
 		rc = rpt_plan_add(p, "dejavu sim --trace hotmail-like --policy %s --days %d",
-				  policies[i], quick ? 1 : 7);
+				  policies[i], quick ? DV_DAYS_QUICK : DV_DAYS);
 	return rc;
 }
 

@@ -20,17 +20,13 @@ const rpt_stage rpt_stages[] = {
 	 "virtlab eli reproduce runs the paper's experiments (netperf, Apache, memcached, UDP "
 	 "request/response) on the ELI timing model with one parameter set (the paper-2012 "
 	 "profile) and compares each headline figure with the paper, within the ELI issue's "
-	 "tolerances.",
+	 "tolerances, then sweeps the NIC's interrupt-moderation interval.",
 	 0, 600, stage_eli_repro_plan, stage_eli_repro_digest},
 	{"eli", "eli-modes", "ELI: every mode on every workload",
 	 "virtlab eli run for each workload under each interrupt mode: bare metal, baseline "
 	 "device assignment (every interrupt and EOI exits), ELI delivery only, full ELI, KVM's "
 	 "paravirtual EOI and APICv posted interrupts.",
 	 0, 120, stage_eli_modes_plan, stage_eli_modes_digest},
-	{"eli", "eli-moderation", "ELI: interrupt moderation sweep",
-	 "virtlab eli run on netperf under baseline and ELI while the NIC's interrupt moderation "
-	 "interval grows: the gain ELI keeps as coalescing gets more aggressive.",
-	 0, 120, stage_eli_moderation_plan, stage_eli_moderation_digest},
 	{"eli", "kvm", "Real KVM on this host: what an interrupt costs",
 	 "virtlab kvm bench delivers 10 000 interrupts (closed loop) to a tiny guest on /dev/kvm "
 	 "for each EOI (xAPIC MMIO, x2APIC MSR) and delivery (KVM_SIGNAL_MSI, irqfd) mode and "

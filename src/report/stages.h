@@ -16,7 +16,6 @@
 STAGE_FNS(stage_mm1)
 STAGE_FNS(stage_eli_repro)
 STAGE_FNS(stage_eli_modes)
-STAGE_FNS(stage_eli_moderation)
 STAGE_FNS(stage_kvm)
 STAGE_FNS(stage_eli_validate)
 STAGE_FNS(stage_hw_attacks)
