@@ -84,7 +84,7 @@ int stage_hw_attacks_digest(rpt_sc *sc)
 }
 
 /* Built-in synthetic workloads of `hyperwall overhead`. */
-static const char *const hw_workloads[] = {"seq", "random", "stride", "mixed"};
+static const char *const hw_workloads[] = {"seq", "loop", "zipf", "random"};
 enum { NHW = 4 };
 
 int stage_hw_overhead_plan(rpt_plan *p, int quick)
