@@ -142,6 +142,14 @@ static void gp_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static size_t bar_label_len(const rpt_csv *c)
+{
+	size_t m = 0;
+	for (size_t r = 0; r < c->nrows; r++)
+		m = strlen(c->labels[r]) > m ? strlen(c->labels[r]) : m;
+	return m;
+}
+
 static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
 {
 	size_t ns = c->ncols - 1;
@@ -154,7 +162,11 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
 		gp_str(f, c->labels[r]);
 		fprintf(f, " %zu", r);
 	}
-	fprintf(f, ")%s\n", c->nrows > 4 ? " rotate by -25" : "");
+	/* long or many labels stand vertically under their bar, where gnuplot
+	 * reserves room for them; a few short ones stay horizontal */
+	fprintf(f, ")%s\n", bar_label_len(c) > 12 ? " rotate by 90 right"
+			    : c->nrows > 4	   ? " rotate by -25"
+						   : "");
 	fprintf(f, "plot for [i=2:%zu] '%s' using ($0 + (i - 2 - %g) * %g):i with boxes\n",
 		c->ncols, csvname, ((double)ns - 1) / 2.0, w);
 }
@@ -206,9 +218,12 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 		return VL_EIO;
 	fprintf(f, "# %s.gp — written by `virtlab report`; data: %s.csv. Run: gnuplot %s.gp\n",
 		stem, stem, stem);
-	int tall = p->kind == RPT_MATRIX ? (int)c->nrows / 2 : 0;
+	/* taller for a matrix's rows or for vertical bar labels */
+	int extra = p->kind == RPT_MATRIX ? 18 * ((int)c->nrows / 2)
+		    : p->kind == RPT_BARS && bar_label_len(c) > 12 ? 6 * (int)bar_label_len(c)
+								      : 0;
 	fprintf(f, "set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
-		   "background rgb 'white'\n", 420 + 18 * tall);
+		   "background rgb 'white'\n", 420 + extra);
 	fprintf(f, "set output '%s.svg'\n", stem);
 	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
 	/* one series: the axis label says it all; several: a key beside the
