@@ -220,7 +220,7 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 		stem, stem, stem);
 	/* taller for a matrix's rows or for vertical bar labels */
 	int extra = p->kind == RPT_MATRIX ? 18 * ((int)c->nrows / 2)
-		    : p->kind == RPT_BARS && bar_label_len(c) > 12 ? 6 * (int)bar_label_len(c)
+		    : p->kind == RPT_BARS && bar_label_len(c) > 12 ? 4 * (int)bar_label_len(c)
 								      : 0;
 	fprintf(f, "set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
 		   "background rgb 'white'\n", 420 + extra);
