@@ -693,15 +693,22 @@ static int next_cell(char **p, char *out, size_t n)
 	return 1;
 }
 
-/* How the page prints a value (html.c): %.4g, a [lo, hi] range as lo–hi,
- * strings as is, null as —. */
+/* How the page prints a value (html.c): %.4g (whole numbers from 10 000 on),
+ * a [lo, hi] range as lo–hi, strings as is, null as —. */
+static const char *num(double x, char *buf, size_t n)
+{
+	snprintf(buf, n, fabs(x) >= 1e4 && fabs(x) < 1e15 ? "%.0f" : "%.4g", x);
+	return buf;
+}
+
 static void expect_cell(const json_t *v, char *buf, size_t n)
 {
+	char a[64], b[64];
 	if (json_is_number(v))
-		snprintf(buf, n, "%.4g", json_number_value(v));
+		num(json_number_value(v), buf, n);
 	else if (json_is_array(v) && json_array_size(v) == 2)
-		snprintf(buf, n, "%.4g–%.4g", json_number_value(json_array_get(v, 0)),
-			 json_number_value(json_array_get(v, 1)));
+		snprintf(buf, n, "%s–%s", num(json_number_value(json_array_get(v, 0)), a, 64),
+			 num(json_number_value(json_array_get(v, 1)), b, 64));
 	else if (json_is_string(v))
 		snprintf(buf, n, "%s", json_string_value(v));
 	else if (json_is_boolean(v))

@@ -73,14 +73,25 @@ void rpt__html_text(FILE *f, const char *s)
 	}
 }
 
+/* 4 significant digits, but large values as whole numbers (99691, not
+ * 9.969e+04: rates are read as counts). */
+static void fmt_num(char *buf, size_t n, double x)
+{
+	snprintf(buf, n, fabs(x) >= 1e4 && fabs(x) < 1e15 ? "%.0f" : "%.4g", x);
+}
+
 const char *rpt_format_value(const json_t *v, char *buf, size_t n)
 {
 	const json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
 	if (json_is_number(v))
-		snprintf(buf, n, "%.4g", json_number_value(v));
+		fmt_num(buf, n, json_number_value(v));
 	else if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(lo) &&
-		 json_is_number(hi))
-		snprintf(buf, n, "%.4g–%.4g", json_number_value(lo), json_number_value(hi));
+		 json_is_number(hi)) {
+		char a[64], b[64];
+		fmt_num(a, sizeof(a), json_number_value(lo));
+		fmt_num(b, sizeof(b), json_number_value(hi));
+		snprintf(buf, n, "%s–%s", a, b);
+	}
 	else if (json_is_string(v))
 		snprintf(buf, n, "%s", json_string_value(v));
 	else if (json_is_boolean(v))

@@ -120,8 +120,8 @@ double rpt_num(const json_t *o, const char *path);
 const char *rpt_str(const json_t *o, const char *path);
 
 /* How the page and the text table show a summary value: a number with 4
- * significant digits, a [low, high] range as "low–high", a string as is,
- * null as an em dash. Returns buf. */
+ * significant digits (from 10 000 on, as a whole number), a [low, high]
+ * range as "low–high", a string as is, null as an em dash. Returns buf. */
 const char *rpt_format_value(const json_t *v, char *buf, size_t n);
 
 /* ---- the driver ---- */
