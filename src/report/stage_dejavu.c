@@ -126,7 +126,7 @@ int stage_dv_week_plan(rpt_plan *p, int quick)
 	int rc = 0;
 	for (int i = 0; i < NPOL && !rc; i++)
 		rc = rpt_plan_add(p, "dejavu sim --trace hotmail-like --policy %s --days %d",
-				  policies[i], quick ? 1 : DV_DAYS);
+				  policies[i], quick ? DV_DAYS_QUICK : DV_DAYS);
 	return rc;
 }
 

@@ -89,10 +89,11 @@ enum { NHW = 4 };
 
 int stage_hw_overhead_plan(rpt_plan *p, int quick)
 {
-	(void)quick;
+	/* the command's default 4M accesses; 1M for --quick */
 	int rc = 0;
 	for (int i = 0; i < NHW && !rc; i++)
-		rc = rpt_plan_add(p, "hyperwall overhead --workload %s", hw_workloads[i]);
+		rc = rpt_plan_add(p, "hyperwall overhead --workload %s --accesses %s",
+				  hw_workloads[i], quick ? "1M" : "4M");
 	return rc;
 }
 
