@@ -108,10 +108,11 @@ typedef struct rpt_plot {
 	const char *caption; /* plain text under the plot, or NULL */
 } rpt_plot;
 
-/* Writes the CSV (only the CSV when data is NULL-free but plot is NULL),
- * the gnuplot script, runs gnuplot to make the SVG and puts the plot in the
- * stage's section. Takes ownership of csv. 0, or a negative vl_err after
- * marking the stage failed (gnuplot missing or failing, I/O). */
+/* Writes DIR/<system>/<stage>-<name>.csv and .gp, runs gnuplot to make the
+ * .svg and puts the plot in the stage's section. Takes ownership of csv
+ * (NULL, from a failed rpt_csv_create, fails the stage). 0, or a negative
+ * vl_err after marking the stage failed (no data, gnuplot missing or
+ * failing, I/O). */
 int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *plot);
 
 /* Helpers for digests: a member as a number (NAN if absent or not a number),
