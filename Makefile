@@ -9,11 +9,13 @@
 # Sources are found by wildcard: a new module is a new file, no Makefile edit.
 
 CC       ?= cc
+# `make V=1` shows full command lines.
+Q        := $(if $(V),,@)
 BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
             -Wshadow -Wpointer-arith -Wvla
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -I$(BUILD)/gen
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
 CFLAGS   += -std=c11 $(OPT) -g $(WARN) -MMD -MP
 LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 
@@ -22,11 +24,14 @@ LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 # names them and stops. The check is one dpkg-query call (~20 ms).
 DEB_DEPS := libcmocka-dev libjansson-dev libsodium-dev libsqlite3-dev pkg-config
 
-# Per-system extras: src/<system>/deps.mk may add DEB_DEPS and LDLIBS.
+# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, LDLIBS, build
+# rules of its own (e.g. a freestanding guest image) and EXTRA_OBJ, objects
+# (under $(BUILD)/) linked into libvirtlab.a.
+EXTRA_OBJ :=
 include $(wildcard src/*/deps.mk)
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(EXTRA_OBJ)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -41,23 +46,26 @@ deps:
 
 $(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(BUILD)/gen/gen_ziggurat $< -lm
-	$(BUILD)/gen/gen_ziggurat > $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(BUILD)/gen/gen_ziggurat $< -lm
+	$(Q)$(BUILD)/gen/gen_ziggurat > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c | $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libvirtlab.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/virtlab: $(MAIN_OBJ) $(BUILD)/libvirtlab.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
 
 test: deps $(BUILD)/virtlab $(TEST_BIN)
 	@VIRTLAB=$(abspath $(BUILD)/virtlab) bash tools/run_tests.sh $(TEST_BIN)

@@ -65,9 +65,17 @@ typedef struct world {
 	desref *dr;
 } world;
 
+/* coarse 0: continuous Exp(1); 1: integers 0..3 (ties everywhere);
+ * 2: a mix of microsecond and kilosecond delays (a rung's worst case) */
 static double draw_dt(world *w)
 {
-	return w->coarse ? (double)rng_below(&w->r, 4) : rng_exp(&w->r, 1.0);
+	switch (w->coarse) {
+	case 1:
+		return (double)rng_below(&w->r, 4);
+	case 2:
+		return rng_below(&w->r, 10) ? rng_exp(&w->r, 1e-6) : rng_exp(&w->r, 1e3);
+	}
+	return rng_exp(&w->r, 1.0);
 }
 
 static void w_fire(des *d, void *ctx, uint64_t arg);
@@ -131,7 +139,7 @@ static void run_world(world *w, int ref, uint64_t seed, int coarse)
 static void test_matches_reference(void **state)
 {
 	(void)state;
-	for (int coarse = 0; coarse < 2; coarse++) {
+	for (int coarse = 0; coarse < 3; coarse++) {
 		for (uint64_t seed = 1; seed <= 5; seed++) {
 			world a, b;
 			run_world(&a, 0, seed, coarse);

@@ -102,7 +102,7 @@ typedef struct cli_bench {
 	const char *name;
 	json_t *(*run)(uint64_t seed);
 	const char *key, *unit;
-	double goal;
+	double goal; /* a figure whose key names an "overhead" must stay below it */
 } cli_bench;
 /* Per-system benchmark arrays (ending with a NULL name), beside the
  * commands; `virtlab bench` runs them all in this order. */

@@ -6,13 +6,13 @@
  * the same time fire in the order they were scheduled (FIFO), so a run is a
  * pure function of its inputs and seed.
  *
- * Structure (see README "DES engine"): a 4-ary implicit min-heap of 16-byte
- * nodes {time bits, sequence<<24 | slot} aligned so each group of four
- * siblings shares one 64-byte cache line; event bodies live in a free-listed
- * slab so the hot heap stays small; cancellation is lazy (a tombstone that is
- * dropped when it reaches the top); and the event being run keeps its heap
- * slot until its handler returns, so the common "handle one, schedule one"
- * pattern costs a single sift-down instead of a pop plus a push.
+ * Structure (details in des.c): a two-level ladder queue. The next few
+ * events sit in a small 4-ary heap of 16-byte nodes (cache-line aligned
+ * sibling groups); later ones are filed in O(1) into time buckets sized by
+ * the measured event rate, and moved into the heap a bucket at a time.
+ * Event bodies live in a free-listed slab; cancellation is lazy; the event
+ * being run keeps its heap slot until its handler returns, so "handle one,
+ * schedule one" costs one sift-down.
  *
  * Limits: at most DES_MAX_PENDING events pending (including cancelled ones not
  * yet reached), at most 2^40 schedules per engine.

@@ -204,12 +204,18 @@ double hist_percentile(const hist *h, double p)
 {
 	if (h->count == 0 || !(p >= 0.0 && p <= 100.0))
 		return NAN;
+	if (p == 0.0)
+		return h->min; /* the extremes are tracked exactly */
+	if (p == 100.0)
+		return h->max;
 	/* rank of the R-7 lower order statistic, 1-based */
 	uint64_t rank = (uint64_t)floor((double)(h->count - 1) * p / 100.0) + 1;
 	uint64_t seen = 0;
 	for (size_t i = 0; i < h->nb; i++) {
 		seen += h->b[i];
 		if (seen >= rank) {
+			if (i == h->nb - 1)
+				return h->max; /* the overflow bucket has no width */
 			double v = bucket_mid(h, i);
 			return v < h->min ? h->min : v > h->max ? h->max : v;
 		}

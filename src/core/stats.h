@@ -52,7 +52,8 @@ double hist_max(const hist *h);
 double hist_mean(const hist *h);	/* exact: tracked beside the buckets */
 
 /* Value at percentile p in [0,100]: the midpoint of the bucket holding that
- * rank, clamped to [min, max]. NAN when empty or p out of range. */
+ * rank, clamped to [min, max]; p = 0 and p = 100 give min and max exactly.
+ * NAN when empty or p out of range. */
 double hist_percentile(const hist *h, double p);
 
 /* into += from. VL_EINVAL if their shapes differ. */

@@ -1,0 +1,160 @@
+/*
+ * test_stats.c — Welford accumulator against two-pass formulas, exact
+ * percentiles against hand-computed R-7 values, and the streaming histogram
+ * against exact sorting on several distributions (error within its
+ * 2^-sub_bits relative bound).
+ */
+#include "vl_test.h"
+
+#include <math.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/stats.h"
+
+static void test_acc(void **state)
+{
+	(void)state;
+	stat_acc a, b, all;
+	stat_init(&a);
+	stat_init(&b);
+	stat_init(&all);
+	assert_true(stat_mean(&a) == 0.0 && stat_var(&a) == 0.0);
+	double xs[] = {2, 4, 4, 4, 5, 5, 7, 9};
+	for (int i = 0; i < 8; i++) {
+		stat_add(i < 3 ? &a : &b, xs[i]);
+		stat_add(&all, xs[i]);
+	}
+	assert_near(stat_mean(&all), 5.0, 1e-12);
+	assert_near(stat_var(&all), 32.0 / 7.0, 1e-12); /* sample variance */
+	assert_near(all.min, 2, 0);
+	assert_near(all.max, 9, 0);
+	assert_near(all.sum, 40, 0);
+	stat_merge(&a, &b);
+	assert_int_equal(a.n, 8);
+	assert_near(stat_mean(&a), 5.0, 1e-12);
+	assert_near(stat_var(&a), 32.0 / 7.0, 1e-12);
+	assert_near(a.min, 2, 0);
+	/* merging an empty one changes nothing; into an empty one copies */
+	stat_init(&b);
+	stat_merge(&a, &b);
+	assert_int_equal(a.n, 8);
+	stat_merge(&b, &a);
+	assert_near(stat_stddev(&b), sqrt(32.0 / 7.0), 1e-12);
+	/* numerically stable far from zero */
+	stat_init(&a);
+	for (int i = 0; i < 1000; i++)
+		stat_add(&a, 1e9 + (i % 2));
+	assert_near(stat_var(&a), 0.25 * 1000 / 999, 1e-6);
+}
+
+static void test_exact_percentile(void **state)
+{
+	(void)state;
+	double xs[] = {15, 20, 35, 40, 50};
+	/* numpy.percentile(xs, p) with its default (linear) method */
+	assert_near(stat_percentile_exact(xs, 5, 0), 15, 1e-12);
+	assert_near(stat_percentile_exact(xs, 5, 40), 29, 1e-12);
+	assert_near(stat_percentile_exact(xs, 5, 50), 35, 1e-12);
+	assert_near(stat_percentile_exact(xs, 5, 95), 48, 1e-12);
+	assert_near(stat_percentile_exact(xs, 5, 100), 50, 1e-12);
+	double one = 7;
+	assert_near(stat_percentile_exact(&one, 1, 99), 7, 0);
+	assert_true(isnan(stat_percentile_exact(xs, 0, 50)));
+	assert_true(isnan(stat_percentile_exact(xs, 5, -1)));
+	assert_true(isnan(stat_percentile_exact(xs, 5, 100.5)));
+	assert_true(isnan(stat_percentile_exact(xs, 5, NAN)));
+	/* the input is left as it was */
+	double ys[] = {3, 1, 2};
+	stat_percentile_exact(ys, 3, 50);
+	assert_true(ys[0] == 3 && ys[1] == 1 && ys[2] == 2);
+}
+
+static void hist_vs_exact(int dist, int sub_bits, uint64_t seed)
+{
+	enum { N = 200000 };
+	double *xs = malloc(N * sizeof(*xs));
+	hist *h = hist_create(1e-3, sub_bits);
+	rng r;
+	rng_seed(&r, seed);
+	for (int i = 0; i < N; i++) {
+		double x = dist == 0 ? rng_exp(&r, 10.0)
+			 : dist == 1 ? rng_lognormal(&r, 2.0, 1.5)
+				     : rng_pareto(&r, 1.0, 1.2);
+		xs[i] = x;
+		assert_int_equal(hist_add(h, x), VL_OK);
+	}
+	const double ps[] = {1, 10, 50, 90, 99, 99.9};
+	for (int k = 0; k < 6; k++) {
+		double ex = stat_percentile_exact(xs, N, ps[k]);
+		double hv = hist_percentile(h, ps[k]);
+		assert_rel(hv, ex, ldexp(1.0, -sub_bits));
+	}
+	assert_int_equal(hist_count(h), N);
+	stat_acc a;
+	stat_init(&a);
+	for (int i = 0; i < N; i++)
+		stat_add(&a, xs[i]);
+	assert_rel(hist_mean(h), stat_mean(&a), 1e-9);
+	assert_near(hist_min(h), a.min, 0);
+	assert_near(hist_max(h), a.max, 0);
+	assert_near(hist_percentile(h, 100), a.max, 0);
+	free(xs);
+	hist_destroy(h);
+}
+
+static void test_hist_accuracy(void **state)
+{
+	(void)state;
+	hist_vs_exact(0, 7, 1);
+	hist_vs_exact(1, 7, 2);
+	hist_vs_exact(2, 5, 3);
+	hist_vs_exact(2, 10, 4);
+}
+
+static void test_hist_edges(void **state)
+{
+	(void)state;
+	assert_null(hist_create(0.0, 7));
+	assert_null(hist_create(-1.0, 7));
+	assert_null(hist_create(1.0, 0));
+	assert_null(hist_create(1.0, 17));
+	assert_null(hist_create(NAN, 7));
+	hist *h = hist_create(1.0, 4);
+	assert_true(isnan(hist_percentile(h, 50)));
+	assert_true(isnan(hist_mean(h)));
+	assert_int_equal(hist_add(h, -1.0), VL_EINVAL);
+	assert_int_equal(hist_add(h, NAN), VL_EINVAL);
+	assert_int_equal(hist_add(h, INFINITY), VL_EINVAL);
+	assert_int_equal(hist_count(h), 0);
+	/* zero and below-lowest values land in the first bucket, clamped to min */
+	assert_int_equal(hist_add(h, 0.0), VL_OK);
+	assert_near(hist_percentile(h, 50), 0.0, 0);
+	/* a huge value lands in the last bucket, clamped to max */
+	assert_int_equal(hist_add(h, 1e300), VL_OK);
+	assert_near(hist_percentile(h, 100), 1e300, 0);
+	assert_true(isnan(hist_percentile(h, 101)));
+	/* merge adds; shapes must match */
+	hist *g = hist_create(1.0, 4), *other = hist_create(2.0, 4);
+	hist_add(g, 5.0);
+	assert_int_equal(hist_merge(h, g), VL_OK);
+	assert_int_equal(hist_count(h), 3);
+	assert_int_equal(hist_merge(h, other), VL_EINVAL);
+	hist_reset(h);
+	assert_int_equal(hist_count(h), 0);
+	hist_destroy(h);
+	hist_destroy(g);
+	hist_destroy(other);
+	hist_destroy(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acc),
+		cmocka_unit_test(test_exact_percentile),
+		cmocka_unit_test(test_hist_accuracy),
+		cmocka_unit_test(test_hist_edges),
+	};
+	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}
