@@ -8,7 +8,6 @@
  * (not built, exit status and last stderr line, timeout, bad JSON, digest
  * complaint) shown in its section and as a "stage failed" summary row.
  */
-#define _GNU_SOURCE /* vasprintf, asprintf */
 #include "report/report_int.h"
 
 #include <math.h>
