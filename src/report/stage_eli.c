@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The paper's workloads and the modes ELI's issue defines, in plot order. */
@@ -313,7 +314,10 @@ int stage_eli_validate_digest(rpt_sc *sc)
 	if (host_skipped(sc))
 		return 0;
 	/* the model's prediction vs the measurement: summary rows under eli */
-	const json_t *rows = json_object_get(rpt_sc_json(sc, 0), "rows");
+	const json_t *j = rpt_sc_json(sc, 0), *rows = json_object_get(j, "rows");
+	double goal = rpt_num(j, "goal_error_pct");
+	if (!isfinite(goal))
+		goal = 20.0;
 	if (!json_is_array(rows) || json_array_size(rows) == 0)
 		return rpt_sc_fail(sc, "%s", "`virtlab eli validate`: JSON has no \"rows\" array");
 	size_t i;
@@ -329,11 +333,17 @@ int stage_eli_validate_digest(rpt_sc *sc)
 		if (!isfinite(err))
 			err = stage_err_pct(model, meas);
 		char fig[160];
-		snprintf(fig, sizeof(fig), "this host's KVM: %s (model vs measured; paper column "
-					   "= measured)", metric);
-		/* the KVM issue's goal: every row within 20 % */
-		if (rpt_sc_row(sc, fig, json_real(meas), json_real(model), err, fabs(err) <= 20.0))
+		snprintf(fig, sizeof(fig), "KVM on this host: %s, ELI model vs measured", metric);
+		/* the KVM issue's goal (its own goal_error_pct if given): within 20 % */
+		if (rpt_sc_row(sc, fig, json_real(meas), json_real(model), err, fabs(err) <= goal) ||
+		    rpt_sc_row_note(sc, "paper column: the measurement; goal within %g %%", goal))
 			return VL_ENOMEM;
 	}
-	return 0;
+	const json_t *on = json_object_get(j, "validated_on");
+	char *ons = on ? json_dumps(on, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	int rc = rpt_sc_note(sc, "Validated on %s; host load average %.2f during the run "
+				 "(other work on the host disturbs the measurement).",
+			     ons ? ons : "(not stated)", rpt_num(j, "host_loadavg_1min"));
+	free(ons);
+	return rc;
 }
