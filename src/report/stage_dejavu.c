@@ -195,6 +195,11 @@ int stage_dv_live_plan(rpt_plan *p, int quick)
 int stage_dv_live_digest(rpt_sc *sc)
 {
 	const json_t *j = rpt_sc_json(sc, 0), *ev = json_object_get(j, "events");
+	if (json_is_true(json_object_get(j, "skipped"))) {
+		const char *why = rpt_str(j, "reason");
+		return rpt_sc_skip(sc, "the live demo cannot run on this host: %s",
+				   why ? why : "(no reason given)");
+	}
 	if (!json_is_array(ev))
 		return rpt_sc_fail(sc, "%s", "`virtlab dejavu demo`: JSON has no \"events\" array");
 	static const char *const hdr[] = {"event", "adaptation (s)"};
