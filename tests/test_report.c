@@ -526,8 +526,8 @@ static const char fake_virtlab[] =
 	"\"hyperwall overhead\")\n"
 	"\techo \"{\\\"accesses\\\":1000000,\\\"tlb_miss_rate\\\":0.0$v,\\\"cip_checks\\\":$v,\\\"cycles_baseline\\\":100,\\\"cycles_hyperwall\\\":101,\\\"overhead_pct\\\":$((v % 7)).25,\\\"cip_memory_pct\\\":0.2}\" ;;\n"
 	"\"regsched compare\")\n"
-	"\techo '{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2},\n"
-	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0.995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1}]}' ;;\n"
+	"\techo '{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2,\"detail\":{\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.08},\"region\":{\"throughput\":112,\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}},\n"
+	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0.995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1,\"detail\":{\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.02},\"region\":{\"throughput\":99.5,\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}}]}' ;;\n"
 	"\"dejavu compare\")\n"
 	"\tprintf '{\"rows\":['\n"
 	"\tsep=\n"
@@ -612,7 +612,7 @@ static void test_every_stage_on_contract_json(void **state)
 	static const char *const plots[] = {
 		"eli/eli-modes-exits",	    "eli/eli-modes-guest-time",   "eli/eli-modes-latency",
 		"eli/eli-repro-moderation",  "hyperwall/hw-attacks-matrix", "hyperwall/hw-overhead-overhead",
-		"regsched/regsched-speedup", "regsched/regsched-misses",  "dejavu/dejavu-week-week",
+		"regsched/regsched-speedup", "regsched/regsched-misses", "regsched/regsched-miss-rate",  "dejavu/dejavu-week-week",
 		"dejavu/dejavu-compare-adaptation",
 	};
 	for (i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
