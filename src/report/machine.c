@@ -39,6 +39,30 @@ static int file_field(const char *path, const char *key, char *out, size_t n)
 	return found;
 }
 
+/* PRETTY_NAME from /etc/os-release ("Debian GNU/Linux 12 (bookworm)"),
+ * at most 127 characters. */
+static void os_name(char *out, size_t n)
+{
+	snprintf(out, n, "unknown");
+	FILE *f = fopen("/etc/os-release", "r");
+	if (!f)
+		return;
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "PRETTY_NAME=", 12) == 0) {
+			char *v = line + 12;
+			v[strcspn(v, "\n")] = '\0';
+			size_t l = strlen(v);
+			if (l >= 2 && v[0] == '"' && v[l - 1] == '"') {
+				v[l - 1] = '\0';
+				v++;
+			}
+			snprintf(out, n, "%.127s", v);
+			break;
+		}
+	fclose(f);
+}
+
 json_t *rpt__machine(void)
 {
 	char cpu[256] = "unknown", mem[64] = "unknown", when[64] = "";
@@ -54,7 +78,8 @@ json_t *rpt__machine(void)
 	const char *kvm = access("/dev/kvm", R_OK | W_OK) == 0 ? "usable"
 			  : access("/dev/kvm", F_OK) == 0    ? "present, no permission"
 							     : "absent";
-	char gp[128] = "not found";
+	char os[128], gp[128] = "not found";
+	os_name(os, sizeof(os));
 	FILE *p = popen("gnuplot --version 2>/dev/null", "r");
 	if (p) {
 		if (fgets(gp, sizeof(gp), p))
@@ -65,6 +90,6 @@ json_t *rpt__machine(void)
 	}
 	return json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "date_utc", when, "cpu", cpu,
 			 "cpus_online", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "memory", mem,
-			 "kernel", u.release, "os", u.sysname, "arch", u.machine, "dev_kvm", kvm,
+			 "kernel", u.release, "os", os, "arch", u.machine, "dev_kvm", kvm,
 			 "gnuplot", gp);
 }
