@@ -127,8 +127,12 @@ static int moderation(rpt_sc *sc, const json_t *sweep)
 int stage_eli_repro_digest(rpt_sc *sc)
 {
 	const json_t *j = rpt_sc_json(sc, 0);
-	int rc = digest_rows(sc, json_object_get(j, "rows"), "`virtlab eli reproduce`");
-	return rc ? rc : moderation(sc, json_object_get(j, "moderation_sweep"));
+	const char *prof = rpt_str(j, "profile");
+	int rc = rpt_sc_note(sc, "Parameter profile: %s (see src/eli/README.md for every "
+				 "parameter and its source).", prof ? prof : "(not stated)");
+	if (rc || (rc = digest_rows(sc, json_object_get(j, "rows"), "`virtlab eli reproduce`")))
+		return rc;
+	return moderation(sc, json_object_get(j, "moderation_sweep"));
 }
 
 /* ---- modes x workloads ---- */
