@@ -34,16 +34,29 @@ static int digest_ok(rpt_sc *sc)
 			  0.0, 1);
 }
 static int digest_never(rpt_sc *sc) { return rpt_sc_fail(sc, "digest must not run here"); }
+/* two commands; the check refuses the first, so the second (slow) never runs */
+static int plan_two(rpt_plan *p, int q)
+{
+	(void)q;
+	int rc = rpt_plan_add(p, "demo --customers 2k");
+	return rc ? rc : rpt_plan_add(p, "demo --customers 1G");
+}
+static int check_refuses(rpt_sc *sc, size_t i)
+{
+	return rpt_sc_fail(sc, "command %zu lacks \"series\"", i);
+}
 static int digest_refuses(rpt_sc *sc) { return rpt_sc_fail(sc, "the JSON lacks \"frobs\""); }
 
 static const rpt_stage fake[] = {
-	{"eli", "missing", "a command that does not exist", "", 0, 30, plan_missing, digest_never},
-	{"eli", "slow", "a command that runs too long", "", 0, 1.0, plan_slow, digest_never},
-	{"hyperwall", "help", "a command that prints no JSON", "", 0, 30, plan_help, digest_never},
-	{"hyperwall", "badopt", "a command that fails", "", 0, 30, plan_bad_opt, digest_never},
-	{"regsched", "refuses", "a digest that refuses", "", 0, 30, plan_small, digest_refuses},
-	{"dejavu", "live", "a live stage", "", 1, 30, plan_small, digest_never},
-	{"dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok},
+	{"eli", "missing", "a command that does not exist", "", 0, 30, plan_missing, digest_never, NULL},
+	{"eli", "slow", "a command that runs too long", "", 0, 1.0, plan_slow, digest_never, NULL},
+	{"hyperwall", "help", "a command that prints no JSON", "", 0, 30, plan_help, digest_never, NULL},
+	{"hyperwall", "badopt", "a command that fails", "", 0, 30, plan_bad_opt, digest_never, NULL},
+	{"regsched", "refuses", "a digest that refuses", "", 0, 30, plan_small, digest_refuses, NULL},
+	{"regsched", "early", "a check that refuses early", "", 0, 5, plan_two, digest_never,
+	 check_refuses},
+	{"dejavu", "live", "a live stage", "", 1, 30, plan_small, digest_never, NULL},
+	{"dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok, NULL},
 };
 
 static const char *exe(void)
@@ -88,7 +101,7 @@ static void test_failed_stages_are_shown(void **state)
 	vl_errbuf eb = {{0}};
 	int rc = rpt_run(fake, sizeof(fake) / sizeof(fake[0]), &o, NULL, &doc, &failed, &eb);
 	assert_int_equal(rc, 0);
-	assert_int_equal(failed, 5);
+	assert_int_equal(failed, 6);
 	struct {
 		const char *name, *status, *reason_part;
 	} want[] = {
@@ -97,6 +110,7 @@ static void test_failed_stages_are_shown(void **state)
 		{"help", "failed", "no valid JSON"},
 		{"badopt", "failed", "--customers"},
 		{"refuses", "failed", "lacks \"frobs\""},
+		{"early", "failed", "command 0 lacks \"series\""}, /* not "timed out" */
 		{"live", "skipped", "--quick"},
 		{"fine", "ok", NULL},
 	};
@@ -114,7 +128,7 @@ static void test_failed_stages_are_shown(void **state)
 	}
 	/* rows: one per failed stage, one skipped (never a pass), the real one */
 	const json_t *rows = json_object_get(doc, "rows");
-	assert_int_equal(json_array_size(rows), 7);
+	assert_int_equal(json_array_size(rows), 8);
 	size_t i, nfail = 0, nskip = 0, npass = 0;
 	const json_t *r;
 	json_array_foreach(rows, i, r)
@@ -126,7 +140,7 @@ static void test_failed_stages_are_shown(void **state)
 		if (strcmp(st, "pass") != 0)
 			assert_false(json_is_true(json_object_get(r, "pass")));
 	}
-	assert_int_equal(nfail, 5);
+	assert_int_equal(nfail, 6);
 	assert_int_equal(nskip, 1);
 	assert_int_equal(npass, 1);
 	char path[512];

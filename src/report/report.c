@@ -296,9 +296,13 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 	} else {
 		if ((rc = rpt__mkdirs(sc->dir, eb)) != 0)
 			return rc;
-		for (size_t i = 0; i < sc->plan.n && strcmp(sc->status, "ok") == 0; i++)
+		for (size_t i = 0; i < sc->plan.n && strcmp(sc->status, "ok") == 0; i++) {
 			if ((rc = run_job(sc, i, h, eb)) != 0)
 				return rc;
+			if (st->check && sc->json[i] && st->check(sc, i) != 0 &&
+			    strcmp(sc->status, "failed") != 0)
+				rpt_sc_fail(sc, "%s", "check failed");
+		}
 		if (strcmp(sc->status, "ok") == 0) {
 			rc = st->digest(sc);
 			if (rc != 0 && strcmp(sc->status, "failed") != 0)

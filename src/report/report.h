@@ -53,6 +53,9 @@ typedef struct rpt_stage {
 	/* Reads the commands' JSON (rpt_sc_json) and adds rows, notes, plots.
 	 * Returns 0, or a negative vl_err after rpt_sc_fail() said why. */
 	int (*digest)(rpt_sc *sc);
+	/* Optional: looks at command i's JSON as soon as it is in and may fail
+	 * the stage at once (rpt_sc_fail), sparing the remaining commands. */
+	int (*check)(rpt_sc *sc, size_t i);
 } rpt_stage;
 
 /* ---- for digests ---- */

@@ -144,6 +144,18 @@ static size_t series_len(const json_t *s)
 	return json_is_array(s) ? json_array_size(s) : json_array_size(json_object_get(s, "t_s"));
 }
 
+int stage_dv_week_check(rpt_sc *sc, size_t i)
+{
+	const json_t *ser = json_object_get(rpt_sc_json(sc, i), "series");
+	if (series_len(ser) == 0 || !isfinite(series_at(ser, 0, "allocation")) ||
+	    !isfinite(series_at(ser, 0, "load_rps")))
+		return rpt_sc_fail(sc, "`virtlab %s`: JSON has no time series; the plot needs "
+				       "\"series\":{\"t_s\":[..],\"load_rps\":[..],"
+				       "\"allocation\":[..]} (e.g. one point per 5 min)",
+				   rpt_sc_cmd(sc, i));
+	return 0;
+}
+
 int stage_dv_week_digest(rpt_sc *sc)
 {
 	/* all policies share the trace, so one CSV: t, load, then one
@@ -153,12 +165,9 @@ int stage_dv_week_digest(rpt_sc *sc)
 	for (int p = 0; p < NPOL; p++) {
 		ser[p] = json_object_get(rpt_sc_json(sc, (size_t)p), "series");
 		size_t len = series_len(ser[p]);
-		if (len == 0 || !isfinite(series_at(ser[p], 0, "allocation")) ||
-		    !isfinite(series_at(ser[p], 0, "load_rps")))
-			return rpt_sc_fail(sc, "`virtlab %s`: JSON has no time series; the plot "
-					       "needs \"series\":{\"t_s\":[..],\"load_rps\":[..],"
-					       "\"allocation\":[..]} (e.g. one point per 5 min)",
-					   rpt_sc_cmd(sc, (size_t)p));
+		int rc = stage_dv_week_check(sc, (size_t)p);
+		if (rc)
+			return rc;
 		if (p == 0 || len < n)
 			n = len;
 	}

@@ -25,6 +25,8 @@ STAGE_FNS(stage_dv_compare)
 STAGE_FNS(stage_dv_week)
 STAGE_FNS(stage_dv_live)
 
+int stage_dv_week_check(rpt_sc *sc, size_t i);
+
 /* Shared by digests: |ours - paper| / |paper| * 100 (NAN if paper is 0). */
 double stage_err_pct(double ours, double paper);
 
