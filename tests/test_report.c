@@ -95,7 +95,7 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = {dir, exe(), 1, 5, NULL};
+	rpt_opts o = {dir, exe(), 1, 5, NULL, NULL};
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = {{0}};
@@ -151,6 +151,31 @@ static void test_failed_stages_are_shown(void **state)
 	assert_non_null(strstr(html, "timed out"));
 	free(html);
 	json_decref(doc);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+/* A stop request (what Ctrl-C sets) kills the running command's group and
+ * ends the run without a page. */
+static void test_stop_kills_the_running_command(void **state)
+{
+	(void)state;
+	static const rpt_stage slow[] = {
+		{"eli", "slow", "a command that would run for minutes", "", 0, 600, plan_slow,
+		 digest_never, NULL},
+	};
+	char dir[] = "/tmp/vlrptstopXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	volatile sig_atomic_t stop = 1;
+	rpt_opts o = {dir, exe(), 0, 1, NULL, &stop};
+	vl_errbuf eb = {{0}};
+	size_t failed = 0;
+	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
+	assert_non_null(strstr(eb.msg, "interrupted"));
+	char path[512];
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	struct stat sb;
+	assert_int_not_equal(stat(path, &sb), 0);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	assert_int_equal(system(path), 0);
 }
@@ -574,7 +599,7 @@ static void test_every_stage_on_contract_json(void **state)
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = {out, script, 0, 1, NULL};
+	rpt_opts o = {out, script, 0, 1, NULL, NULL};
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = {{0}};
@@ -837,6 +862,7 @@ int main(void)
 	 * group setup runs the quick report the last three tests look at */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_stages_are_shown),
+		cmocka_unit_test(test_stop_kills_the_running_command),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_same_seed_same_rows),
 		cmocka_unit_test(test_quick_summary),

@@ -6,12 +6,40 @@
  * and prints where the page is.
  */
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
 #include "report/report.h"
+
+/* Set by SIGINT/SIGTERM/SIGHUP while a report runs; the driver then stops
+ * the running command's process group (which Ctrl-C does not reach). The
+ * one mutable static in the report: a signal handler has nowhere else. */
+static volatile sig_atomic_t report_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	report_stop = 1;
+}
+
+/* Installs (on != 0) or restores the handlers. */
+static void catch_signals(int on, struct sigaction *saved)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+}
 
 typedef struct ui {
 	progress bar;
@@ -105,10 +133,19 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--only: %s", eb.msg);
 	ui u = {.quiet = g.quiet};
 	const rpt_hooks h = {ui_cmd_exists, ui_begin, ui_end, ui_progress, &u};
-	const rpt_opts o = {out, "/proc/self/exe", quick, g.seed, only};
+	const rpt_opts o = {out, "/proc/self/exe", quick, g.seed, only, &report_stop};
 	json_t *doc = NULL;
 	size_t failed = 0;
+	struct sigaction saved[3];
+	report_stop = 0;
+	catch_signals(1, saved);
 	rc = rpt_run(rpt_stages, rpt_nstages, &o, &h, &doc, &failed, &eb);
+	catch_signals(0, saved);
+	if (rc == VL_ESTATE && report_stop) {
+		progress_done(&u.bar);
+		fprintf(stderr, "virtlab report: %s; no report written\n", eb.msg);
+		return 130; /* the shell's status for an interrupted command */
+	}
 	if (rc != 0)
 		return cli_fail(cmd, "%s", eb.msg);
 	int status = failed ? CLI_FAIL : CLI_OK;

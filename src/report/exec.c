@@ -6,7 +6,9 @@
  * servers (the live DejaVu demo) can be cleaned up as a whole: on timeout the
  * group gets SIGTERM, then SIGKILL two seconds later; when the leader exits,
  * anything it left behind in its group is killed before the leader is reaped
- * (waitid WNOWAIT keeps the group id reserved until then).
+ * (waitid WNOWAIT keeps the group id reserved until then). Because the
+ * group is not the terminal's foreground group, Ctrl-C reaches only us: the
+ * CLI turns it into *stop, and the group gets SIGTERM/SIGKILL here.
  */
 #include "report/report_int.h"
 
@@ -96,8 +98,9 @@ static int drain(int fd, buf *b, int tail, int *oom)
 	}
 }
 
-int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb cb, void *ud,
-	      double frac0, double frac1, double est_s, rpt__proc *r, vl_errbuf *eb)
+int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
+	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
+	      vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
@@ -152,6 +155,12 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb
 		}
 		if (exited && ((out_eof && err_eof) || now - t_exit > 1.0))
 			break;
+		if (!exited && !termed && stop && *stop) {
+			r->stopped = 1; /* the user interrupted the report */
+			termed = 1;
+			t_term = now;
+			kill(-pid, SIGTERM);
+		}
 		if (!exited && !termed && now - t0 > timeout_s) {
 			r->timed_out = 1;
 			termed = 1;

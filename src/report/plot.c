@@ -290,7 +290,7 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	char *argv[] = {"gnuplot", gpname, NULL};
 	rpt__proc pr;
 	vl_errbuf eb;
-	if (rpt__exec(argv, sc->dir, 60.0, NULL, NULL, 0, 0, 0, &pr, &eb) != 0) {
+	if (rpt__exec(argv, sc->dir, 60.0, NULL, NULL, NULL, 0, 0, 0, &pr, &eb) != 0) {
 		rc = rpt_sc_fail(sc, "gnuplot: %s", eb.msg);
 		goto out;
 	}

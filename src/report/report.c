@@ -218,11 +218,15 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	double n = (double)sc->plan.n, t0 = wall_seconds();
 	/* the commands of a stage are alike: the mean so far estimates the next */
 	double est = i ? sc->job_s / (double)i : 0;
-	int rc = rpt__exec(argv, NULL, sc->st->timeout_s, h ? h->progress : NULL, h ? h->ud : NULL,
-			   (double)i / n, (double)(i + 1) / n, est, &pr, eb);
+	int rc = rpt__exec(argv, NULL, sc->st->timeout_s, sc->o->stop, h ? h->progress : NULL,
+			   h ? h->ud : NULL, (double)i / n, (double)(i + 1) / n, est, &pr, eb);
 	sc->job_s += wall_seconds() - t0;
 	if (rc != 0)
 		return rc;
+	if (pr.stopped) {
+		rpt__proc_free(&pr);
+		return vl_fail(eb, VL_ESTATE, "interrupted during `virtlab %s` (stopped it)", cmd);
+	}
 	char last[300];
 	last_line(pr.err, last, sizeof(last));
 	if (pr.timed_out) {

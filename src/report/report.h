@@ -23,6 +23,7 @@
 #define VL_REPORT_REPORT_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -149,6 +150,10 @@ typedef struct rpt_opts {
 	int quick;
 	uint64_t seed;
 	const char *only; /* comma-separated stage names or systems, or NULL: all */
+	/* Set (e.g. by a SIGINT handler) to stop: the running command's group is
+	 * killed and rpt_run returns VL_ESTATE without writing the page. NULL:
+	 * never. */
+	const volatile sig_atomic_t *stop;
 } rpt_opts;
 
 /* The built-in stages, in page order, and their number. */
@@ -162,7 +167,8 @@ int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbu
 /* Runs the selected stages and writes the report. *summary (if not NULL)
  * gets the summary.json document (caller decrefs); *failed the number of
  * stages that did not run. Returns 0 when the report was written (even with
- * failed stages), VL_EIO / VL_ENOMEM / VL_EINVAL with eb filled otherwise. */
+ * failed stages), VL_EIO / VL_ENOMEM / VL_EINVAL / VL_ESTATE (stopped) with
+ * eb filled otherwise. */
 int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hooks *h,
 	    json_t **summary, size_t *failed, vl_errbuf *eb);
 

@@ -5,6 +5,8 @@
 #ifndef VL_REPORT_REPORT_INT_H
 #define VL_REPORT_REPORT_INT_H
 
+#include <signal.h>
+
 #include "report/report.h"
 
 struct rpt_plan {
@@ -31,6 +33,7 @@ struct rpt_sc {
 typedef struct rpt__proc {
 	int status;    /* exit code, 128+signal, or -1 if it could not start */
 	int timed_out; /* killed after timeout_s */
+	int stopped;   /* killed because *stop became non-zero */
 	char *out;     /* stdout, NUL-terminated (malloc'd) */
 	size_t out_len;
 	char *err; /* the last few KiB of stderr, NUL-terminated (malloc'd) */
@@ -39,12 +42,14 @@ typedef struct rpt__proc {
 /* Runs argv[0] (a path, or a name looked up in PATH) with argv in its own
  * process group, stdin from /dev/null, in directory cwd (NULL: ours).
  * Collects stdout and stderr; kills the whole group after timeout_s, and
- * whatever the command left in its group once it exits. While it runs,
+ * whatever the command left in its group once it exits; also kills it when
+ * stop (may be NULL) becomes non-zero. While it runs,
  * cb(ud, frac) moves from frac0 towards frac1: linearly against est_s, the
  * expected duration (<= 0: unknown, a slow creep). 0, VL_ENOMEM or VL_EIO
  * (pipe/fork failed: explained in eb). Free with rpt__proc_free. */
-int rpt__exec(char *const argv[], const char *cwd, double timeout_s, progress_cb cb, void *ud,
-	      double frac0, double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
+int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
+	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
+	      vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
 
 /* mkdir -p. 0 or VL_EIO. */
