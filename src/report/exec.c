@@ -98,12 +98,11 @@ static int drain(int fd, buf *b, int tail, int *oom)
 	}
 }
 
-int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
-	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
-	      vl_errbuf *eb)
+/* Starts argv in its own process group with stdout and stderr on pipes,
+ * returned non-blocking in *fo and *fe. 0 or VL_EIO. */
+static int spawn(char *const argv[], const char *cwd, pid_t *pid, int *fo, int *fe,
+		 vl_errbuf *eb)
 {
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
 	int po[2], pe[2];
 	if (pipe(po) != 0)
 		return vl_fail(eb, VL_EIO, "pipe: %s", strerror(errno));
@@ -112,8 +111,8 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volat
 		close(po[1]);
 		return vl_fail(eb, VL_EIO, "pipe: %s", strerror(errno));
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		int e = errno;
 		close(po[0]);
 		close(po[1]);
@@ -121,27 +120,41 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volat
 		close(pe[1]);
 		return vl_fail(eb, VL_EIO, "fork: %s", strerror(e));
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		close(po[0]);
 		close(pe[0]);
 		child(argv, cwd, po[1], pe[1]);
 	}
-	setpgid(pid, pid); /* also from here, so the group exists before any kill */
+	setpgid(*pid, *pid); /* also from here, so the group exists before any kill */
 	close(po[1]);
 	close(pe[1]);
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	*fo = po[0];
+	*fe = pe[0];
+	return 0;
+}
 
+int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
+	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
+	      vl_errbuf *eb)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	pid_t pid = -1;
+	int fo = -1, fe = -1, rc = spawn(argv, cwd, &pid, &fo, &fe, eb);
+	if (rc != 0)
+		return rc;
 	buf out = {0}, err = {0};
 	int oom = 0, out_eof = 0, err_eof = 0, exited = 0, termed = 0;
 	double t0 = wall_seconds(), t_exit = 0, t_term = 0;
 	for (;;) {
-		struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+		struct pollfd fds[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
 		poll(fds, 2, 100);
 		if (!out_eof)
-			out_eof = drain(po[0], &out, 0, &oom);
+			out_eof = drain(fo, &out, 0, &oom);
 		if (!err_eof)
-			err_eof = drain(pe[0], &err, 1, &oom);
+			err_eof = drain(fe, &err, 1, &oom);
 		double now = wall_seconds();
 		if (!exited) {
 			siginfo_t si;
@@ -180,8 +193,8 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volat
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	close(po[0]);
-	close(pe[0]);
+	close(fo);
+	close(fe);
 	if (oom || buf_put(&out, "", 0) != 0 || buf_put(&err, "", 0) != 0) {
 		free(out.p);
 		free(err.p);
