@@ -27,6 +27,7 @@ enum { NTR = 2 };
 #define DV_SAVING_PAPER 60.0  /* paper: up to 60 % cheaper than static */
 #define DV_SAVING_MIN 30.0    /* issue 7 acceptance: >= 30 % */
 #define DV_SLO_SLACK_PP 1.0   /* issue 7: SLO violations <= HPA's + 1 pp */
+#define DV_WEEK_POINTS 2016   /* 7 days / 5 minutes */
 
 /* Days per trace: compare's default week for the full report; --quick
  * keeps the first day (DejaVu's training day) and one day after it. */
@@ -175,7 +176,10 @@ int stage_dv_week_digest(rpt_sc *sc)
 	for (int p = 0; p < NPOL; p++)
 		hdr[2 + p] = policies[p];
 	rpt_csv *c = rpt_csv_create(2 + NPOL, hdr);
-	for (size_t k = 0; c && k < n; k++) {
+	/* at most one point per 5 minutes of a week: a readable plot and an SVG
+	 * of a few hundred KiB, whatever the series' own resolution */
+	size_t step = (n + DV_WEEK_POINTS - 1) / DV_WEEK_POINTS;
+	for (size_t k = 0; c && k < n; k += step) {
 		double v[1 + NPOL];
 		v[0] = series_at(ser[0], k, "load_rps") / 1000.0;
 		for (int p = 0; p < NPOL; p++)
