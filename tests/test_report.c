@@ -678,8 +678,8 @@ static int have_chromium(void)
 	print_message("[   INFO   ] installing Debian chromium for the browser test "
 		      "(once; a few minutes)\n");
 	return system("export DEBIAN_FRONTEND=noninteractive; "
-		      "(timeout 600 apt-get install -y -qq --no-install-recommends chromium || "
-		      "(timeout 300 apt-get update -qq && timeout 600 apt-get install -y -qq "
+		      "(timeout 300 apt-get install -y -qq --no-install-recommends chromium || "
+		      "(timeout 120 apt-get update -qq && timeout 300 apt-get install -y -qq "
 		      "--no-install-recommends chromium)) >/dev/null 2>&1") == 0 &&
 	       system("command -v chromium >/dev/null 2>&1") == 0;
 }
