@@ -1,0 +1,289 @@
+/*
+ * html.c — DIR/index.html: one self-contained page (inline CSS, plots as
+ * SVG files beside it, no network) with the summary table (the same rows as
+ * summary.json), the stage table, a section per system with its plots and
+ * the commands that made them, and the machine and wall time.
+ *
+ * A small inline script counts the plots that loaded and writes the count
+ * into #img-check, so a reader (and the headless-browser test) sees a
+ * broken image at once.
+ */
+#include "report/report_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *system, *title, *paper;
+} sections[] = {
+	{"eli", "ELI — exitless interrupts",
+	 "Gordon et al., ELI: Bare-Metal Performance for I/O Virtualization, ASPLOS 2012"},
+	{"hyperwall", "HyperWall — hypervisor-secure VM memory",
+	 "Szefer and Lee, Architectural Support for Hypervisor-Secure Virtualization, ASPLOS 2012"},
+	{"regsched", "Region scheduling — page-level LLC affinity",
+	 "Lee and Schwan, Region Scheduling: Efficiently Using the Cache Architectures via "
+	 "Page-level Affinity, ASPLOS 2012"},
+	{"dejavu", "DejaVu — memoized resource allocation",
+	 "Vasić et al., DejaVu: Accelerating Resource Allocation in Virtualized Environments, "
+	 "ASPLOS 2012"},
+	{"core", "Foundation — the discrete-event core", "queueing theory (M/M/1)"},
+};
+
+static const char css[] =
+	"body{font:15px/1.45 'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;"
+	"max-width:1100px;padding:0 1em;color:#1a1a1a;background:#fff}"
+	"h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;"
+	"padding-bottom:.2em;margin-top:2em}h3{margin-bottom:.3em}"
+	"table{border-collapse:collapse;margin:.8em 0;font-size:.92em}"
+	"th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}"
+	"th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+	"tr.pass td.st{background:#dff3df;color:#155d15;font-weight:bold}"
+	"tr.fail td.st{background:#fbe0e0;color:#8a1010;font-weight:bold}"
+	"tr.skipped td.st{background:#f0f0f0;color:#555;font-style:italic}"
+	"tr.stagefailed td.st{background:#8a1010;color:#fff;font-weight:bold}"
+	".ok{color:#155d15}.failed,.bad{color:#8a1010;font-weight:bold}.skipped{color:#666}"
+	"td.note{color:#555;font-size:.9em;max-width:28em}"
+	"figure{margin:1em 0;display:inline-block;vertical-align:top;max-width:100%}"
+	"figure img{width:760px;max-width:100%;border:1px solid #e3e3e3}"
+	"figcaption{font-size:.88em;color:#444;max-width:760px}"
+	"code{background:#f5f5f5;padding:0 .25em;font-size:.9em}"
+	".cmds code{display:block;margin:.1em 0;white-space:pre-wrap}"
+	".meta{color:#444}";
+
+static const char img_script[] =
+	"<script>window.addEventListener('load',function(){var im=document.images,ok=0,"
+	"bad=[];for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0)ok++;"
+	"else bad.push(im[i].getAttribute('src'));}var e=document.getElementById('img-check');"
+	"e.textContent=ok+' of '+im.length+' plots loaded'+(bad.length?'; broken: '+"
+	"bad.join(', '):'');e.className=bad.length?'bad':'ok';e.setAttribute('data-loaded',ok);"
+	"e.setAttribute('data-total',im.length);});</script>\n";
+
+void rpt__html_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* 4 significant digits, but large values as whole numbers (99691, not
+ * 9.969e+04: rates are read as counts). */
+static void fmt_num(char *buf, size_t n, double x)
+{
+	snprintf(buf, n, fabs(x) >= 1e4 && fabs(x) < 1e15 ? "%.0f" : "%.4g", x);
+}
+
+const char *rpt_format_value(const json_t *v, char *buf, size_t n)
+{
+	const json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
+	if (json_is_number(v))
+		fmt_num(buf, n, json_number_value(v));
+	else if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(lo) &&
+		 json_is_number(hi)) {
+		char a[64], b[64];
+		fmt_num(a, sizeof(a), json_number_value(lo));
+		fmt_num(b, sizeof(b), json_number_value(hi));
+		snprintf(buf, n, "%s–%s", a, b);
+	}
+	else if (json_is_string(v))
+		snprintf(buf, n, "%s", json_string_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+	else if (json_is_null(v) || !v)
+		snprintf(buf, n, "—");
+	else {
+		char *d = json_dumps(v, JSON_COMPACT);
+		snprintf(buf, n, "%s", d ? d : "?");
+		free(d);
+	}
+	return buf;
+}
+
+/* A summary cell, numbers right-aligned. */
+static void cell_value(FILE *f, const json_t *v)
+{
+	char buf[512];
+	fprintf(f, "<td%s>", json_is_string(v) ? "" : " class=\"num\"");
+	rpt__html_text(f, rpt_format_value(v, buf, sizeof(buf)));
+	fputs("</td>", f);
+}
+
+static void summary_table(FILE *f, const json_t *rows)
+{
+	fputs("<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th><th>paper</th>"
+	      "<th>ours</th><th>error %</th><th>pass</th><th>note</th></tr></thead><tbody>\n", f);
+	size_t i;
+	const json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		const char *st = json_string_value(json_object_get(r, "status"));
+		char cls[32];
+		snprintf(cls, sizeof(cls), "%s", st ? st : "");
+		char *sp = strchr(cls, ' ');
+		if (sp)
+			memmove(sp, sp + 1, strlen(sp)); /* "stage failed" -> "stagefailed" */
+		fprintf(f, "<tr class=\"%s\"><td>", cls);
+		rpt__html_text(f, json_string_value(json_object_get(r, "system")));
+		fputs("</td><td>", f);
+		rpt__html_text(f, json_string_value(json_object_get(r, "figure")));
+		fputs("</td>", f);
+		cell_value(f, json_object_get(r, "paper"));
+		cell_value(f, json_object_get(r, "ours"));
+		cell_value(f, json_object_get(r, "error_pct"));
+		fputs("<td class=\"st\">", f);
+		rpt__html_text(f, st);
+		fputs("</td><td class=\"note\">", f);
+		rpt__html_text(f, json_string_value(json_object_get(r, "note")));
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+static void stage_table(FILE *f, rpt_sc *const *scs, size_t n)
+{
+	fputs("<table id=\"stage-table\"><thead><tr><th>stage</th><th>system</th><th>status</th>"
+	      "<th>wall s</th><th>reason</th></tr></thead><tbody>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<tr><td><a href=\"#stage-%s\">%s</a></td><td>%s</td>"
+			   "<td class=\"%s\">%s</td><td class=\"num\">%.1f</td><td>",
+			scs[i]->st->name, scs[i]->st->name, scs[i]->st->system, scs[i]->status,
+			scs[i]->status, scs[i]->wall_s);
+		rpt__html_text(f, scs[i]->reason);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+static void stage_section(FILE *f, const rpt_sc *sc)
+{
+	fprintf(f, "<h3 id=\"stage-%s\">", sc->st->name);
+	rpt__html_text(f, sc->st->title);
+	fprintf(f, " <span class=\"%s\">[%s]</span></h3>\n<p>", sc->status, sc->status);
+	rpt__html_text(f, sc->st->about);
+	fputs("</p>\n", f);
+	if (sc->reason[0]) {
+		fprintf(f, "<p class=\"%s\">", sc->status);
+		rpt__html_text(f, sc->reason);
+		fputs("</p>\n", f);
+	}
+	fprintf(f, "<div class=\"cmds\">Commands run (each with <code style=\"display:inline\">"
+		   "--json --quiet --seed %llu</code>):", (unsigned long long)sc->o->seed);
+	for (size_t i = 0; i < sc->plan.n; i++) {
+		fputs("<code>virtlab ", f);
+		rpt__html_text(f, sc->plan.cmd[i]);
+		fputs("</code>", f);
+	}
+	fputs("</div>\n", f);
+	size_t i;
+	const json_t *v;
+	json_array_foreach(sc->notes, i, v)
+	{
+		fputs("<p>", f);
+		rpt__html_text(f, json_string_value(v));
+		fputs("</p>\n", f);
+	}
+	json_array_foreach(sc->plots, i, v)
+	{
+		fputs("<figure><img src=\"", f);
+		rpt__html_text(f, json_string_value(json_object_get(v, "svg")));
+		fputs("\" alt=\"", f);
+		rpt__html_text(f, json_string_value(json_object_get(v, "title")));
+		fputs("\"><figcaption>", f);
+		rpt__html_text(f, json_string_value(json_object_get(v, "caption")));
+		fputs(" <a href=\"", f);
+		rpt__html_text(f, json_string_value(json_object_get(v, "csv")));
+		fputs("\">data (CSV)</a></figcaption></figure>\n", f);
+	}
+}
+
+static void machine_table(FILE *f, const json_t *m, double wall)
+{
+	fputs("<h2 id=\"machine\">Machine and time</h2>\n<table id=\"machine-table\">", f);
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)m, k, v)
+	{
+		fputs("<tr><th>", f);
+		rpt__html_text(f, k);
+		fputs("</th>", f);
+		cell_value(f, v);
+		fputs("</tr>", f);
+	}
+	fprintf(f, "<tr><th>wall time</th><td class=\"num\" id=\"wall\">%.1f s</td></tr></table>\n",
+		wall);
+}
+
+int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size_t n,
+		    vl_errbuf *eb)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return vl_fail(eb, VL_EIO, "cannot write %s", path);
+	const json_t *rows = json_object_get(doc, "rows");
+	size_t np = 0, nf = 0, ns = 0, nsf = 0, i;
+	const json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		const char *st = json_string_value(json_object_get(r, "status"));
+		np += strcmp(st, "pass") == 0;
+		nf += strcmp(st, "fail") == 0;
+		ns += strcmp(st, "skipped") == 0;
+		nsf += strcmp(st, "stage failed") == 0;
+	}
+	const json_t *m = json_object_get(doc, "machine");
+	double wall = json_number_value(json_object_get(doc, "wall_s"));
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		   "<title>virtlab report</title>\n<style>%s</style></head><body>\n", css);
+	fputs("<h1>virtlab report: four ASPLOS 2012 virtualization systems, reproduced</h1>\n"
+	      "<p class=\"meta\">", f);
+	rpt__html_text(f, json_string_value(json_object_get(m, "date_utc")));
+	fputs(" on ", f);
+	rpt__html_text(f, json_string_value(json_object_get(m, "cpu")));
+	fprintf(f, " (%lld CPUs) · %s run · seed %lld · wall time %.1f s</p>\n",
+		(long long)json_integer_value(json_object_get(m, "cpus_online")),
+		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full",
+		(long long)json_integer_value(json_object_get(doc, "seed")), wall);
+	fprintf(f, "<p id=\"totals\"><b>%zu rows:</b> <span class=\"ok\">%zu pass</span>, "
+		   "<span class=\"failed\">%zu fail</span>, <span class=\"skipped\">%zu "
+		   "skipped</span>, <span class=\"failed\">%zu from failed stages</span>.</p>\n",
+		json_array_size(rows), np, nf, ns, nsf);
+	fputs("<p id=\"img-check\">plots not checked (scripts off)</p>\n", f);
+	fputs("<h2 id=\"summary\">Summary: paper vs ours</h2>\n<p>Each row is a headline figure: "
+	      "the paper's value, ours, the error and whether ours is within the tolerance the "
+	      "system's issue sets. The same rows are in <a href=\"summary.json\">summary.json"
+	      "</a>.</p>\n", f);
+	summary_table(f, rows);
+	fputs("<h2 id=\"stages\">Stages</h2>\n", f);
+	stage_table(f, scs, n);
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		int any = 0;
+		for (size_t k = 0; k < n; k++)
+			any |= strcmp(scs[k]->st->system, sections[s].system) == 0;
+		if (!any)
+			continue;
+		fprintf(f, "<h2 id=\"sys-%s\">", sections[s].system);
+		rpt__html_text(f, sections[s].title);
+		fputs("</h2>\n<p class=\"meta\">Reference: ", f);
+		rpt__html_text(f, sections[s].paper);
+		fputs("</p>\n", f);
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(scs[k]->st->system, sections[s].system) == 0)
+				stage_section(f, scs[k]);
+	}
+	machine_table(f, m, wall);
+	fputs(img_script, f);
+	fputs("</body></html>\n", f);
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad)
+		return vl_fail(eb, VL_EIO, "cannot write %s", path);
+	return 0;
+}

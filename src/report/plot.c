@@ -1,0 +1,351 @@
+/*
+ * plot.c — the data behind every plot as CSV, and the plot itself drawn by
+ * gnuplot (Debian gnuplot-nox) from that very CSV into an SVG.
+ *
+ * For each plot three files land in DIR/<system>/: <stem>.csv (the data,
+ * first line a header), <stem>.gp (the gnuplot script, kept so a reader can
+ * restyle the plot) and <stem>.svg. The script reads the CSV by name, so the
+ * plot cannot show anything the CSV does not hold; tests rerun the script
+ * with `set table` to check exactly that.
+ */
+#include "report/report_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rpt_csv {
+	size_t ncols, nrows, cap;
+	char **headers;
+	char **labels;
+	double *vals; /* nrows * (ncols - 1) */
+};
+
+static char *sdup(const char *s)
+{
+	size_t n = strlen(s ? s : "") + 1;
+	char *c = malloc(n);
+	if (c)
+		memcpy(c, s ? s : "", n);
+	return c;
+}
+
+rpt_csv *rpt_csv_create(size_t ncols, const char *const *headers)
+{
+	if (ncols < 2)
+		return NULL;
+	rpt_csv *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ncols = ncols;
+	c->headers = calloc(ncols, sizeof(*c->headers));
+	if (!c->headers)
+		goto err;
+	for (size_t i = 0; i < ncols; i++)
+		if (!(c->headers[i] = sdup(headers[i])))
+			goto err;
+	return c;
+err:
+	rpt_csv_destroy(c);
+	return NULL;
+}
+
+void rpt_csv_destroy(rpt_csv *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; c->headers && i < c->ncols; i++)
+		free(c->headers[i]);
+	for (size_t i = 0; i < c->nrows; i++)
+		free(c->labels[i]);
+	free(c->headers);
+	free(c->labels);
+	free(c->vals);
+	free(c);
+}
+
+int rpt_csv_add(rpt_csv *c, const char *label, const double *vals)
+{
+	size_t nv = c->ncols - 1;
+	if (c->nrows == c->cap) {
+		size_t nc = c->cap ? 2 * c->cap : 16;
+		char **nl = realloc(c->labels, nc * sizeof(*nl));
+		if (!nl)
+			return VL_ENOMEM;
+		c->labels = nl;
+		double *nvp = realloc(c->vals, nc * nv * sizeof(*nvp));
+		if (!nvp)
+			return VL_ENOMEM;
+		c->vals = nvp;
+		c->cap = nc;
+	}
+	if (!(c->labels[c->nrows] = sdup(label)))
+		return VL_ENOMEM;
+	memcpy(c->vals + c->nrows * nv, vals, nv * sizeof(*vals));
+	c->nrows++;
+	return 0;
+}
+
+/* RFC 4180 field: quoted when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static int csv_write(const rpt_csv *c, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return VL_EIO;
+	for (size_t i = 0; i < c->ncols; i++) {
+		if (i)
+			fputc(',', f);
+		csv_field(f, c->headers[i]);
+	}
+	fputc('\n', f);
+	size_t nv = c->ncols - 1;
+	for (size_t r = 0; r < c->nrows; r++) {
+		csv_field(f, c->labels[r]);
+		for (size_t j = 0; j < nv; j++) {
+			double v = c->vals[r * nv + j];
+			if (isfinite(v))
+				fprintf(f, ",%.10g", v);
+			else
+				fputc(',', f); /* empty: gnuplot treats it as missing */
+		}
+		fputc('\n', f);
+	}
+	int bad = ferror(f);
+	return (fclose(f) != 0 || bad) ? VL_EIO : 0;
+}
+
+/* A gnuplot double-quoted string. */
+static void gp_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s == '\n' ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}
+
+static size_t bar_label_len(const rpt_csv *c)
+{
+	size_t m = 0;
+	for (size_t r = 0; r < c->nrows; r++)
+		m = strlen(c->labels[r]) > m ? strlen(c->labels[r]) : m;
+	return m;
+}
+
+static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
+{
+	size_t ns = c->ncols - 1;
+	double w = 0.8 / (double)ns;
+	fprintf(f, "set style fill solid 0.85 border -1\nset boxwidth %g absolute\n", w);
+	fprintf(f, "set xrange [-0.6:%g]\n", (double)c->nrows - 0.4);
+	fputs("set xtics (", f);
+	for (size_t r = 0; r < c->nrows; r++) {
+		fputs(r ? ", " : "", f);
+		gp_str(f, c->labels[r]);
+		fprintf(f, " %zu", r);
+	}
+	/* long or many labels stand vertically under their bar, where gnuplot
+	 * reserves room for them; a few short ones stay horizontal */
+	fprintf(f, ")%s\n", bar_label_len(c) > 12 ? " rotate by 90 right"
+			    : c->nrows > 4	   ? " rotate by -25"
+						   : "");
+	fprintf(f, "plot for [i=2:%zu] '%s' using ($0 + (i - 2 - %g) * %g):i with boxes\n",
+		c->ncols, csvname, ((double)ns - 1) / 2.0, w);
+}
+
+static void gp_matrix(FILE *f, const rpt_csv *c, const rpt_plot *p, const char *csvname)
+{
+	/* rows are the distinct labels in order of their row index (value column 1) */
+	size_t nrow = 0, ncol = 0;
+	for (size_t r = 0; r < c->nrows; r++) {
+		size_t ri = (size_t)c->vals[r * 3], ci = (size_t)c->vals[r * 3 + 1];
+		nrow = ri + 1 > nrow ? ri + 1 : nrow;
+		ncol = ci + 1 > ncol ? ci + 1 : ncol;
+	}
+	fputs("unset key\nunset grid\nset style fill solid 0.9 border lc rgb 'white'\n", f);
+	fprintf(f, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\n", (double)ncol - 0.5,
+		(double)nrow - 0.5);
+	fputs("set x2tics (", f);
+	for (size_t i = 0; i < ncol && p->matrix_cols && p->matrix_cols[i]; i++) {
+		fputs(i ? ", " : "", f);
+		gp_str(f, p->matrix_cols[i]);
+		fprintf(f, " %zu", i);
+	}
+	fputs(")\nunset xtics\nset ytics (", f);
+	int first = 1;
+	for (size_t ri = 0; ri < nrow; ri++)
+		for (size_t r = 0; r < c->nrows; r++)
+			if ((size_t)c->vals[r * 3] == ri) {
+				fputs(first ? "" : ", ", f);
+				gp_str(f, c->labels[r]);
+				fprintf(f, " %zu", ri);
+				first = 0;
+				break;
+			}
+	fputs(")\n", f);
+	fprintf(f,
+		"plot '%s' using 3:2:(0.5):(0.5):($4 > 0.5 ? 0x2ca02c : 0xd62728) "
+		"with boxxyerror fc rgb variable, \\\n     '%s' using 3:2:($4 > 0.5 ? ",
+		csvname, csvname);
+	gp_str(f, p->on_label ? p->on_label : "yes");
+	fputs(" : ", f);
+	gp_str(f, p->off_label ? p->off_label : "no");
+	fputs(") with labels tc rgb 'white'\n", f);
+}
+
+static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return VL_EIO;
+	fprintf(f, "# %s.gp — written by `virtlab report`; data: %s.csv. Run: gnuplot %s.gp\n",
+		stem, stem, stem);
+	/* taller for a matrix's rows or for vertical bar labels */
+	int extra = p->kind == RPT_MATRIX ? 18 * ((int)c->nrows / 2)
+		    : p->kind == RPT_BARS && bar_label_len(c) > 12 ? 4 * (int)bar_label_len(c)
+								      : 0;
+	fprintf(f, "set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
+		   "background rgb 'white'\n", 420 + extra);
+	fprintf(f, "set output '%s.svg'\n", stem);
+	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
+	/* one series: the axis label says it all; several: a key beside the
+	 * plot, where it cannot hide a bar */
+	fputs(c->ncols == 2 ? "unset key\n" : "set key outside right top vertical\n", f);
+	fputs("set title ", f);
+	gp_str(f, p->title);
+	fputs("\nset xlabel ", f);
+	gp_str(f, p->xlabel ? p->xlabel : "");
+	fputs("\nset ylabel ", f);
+	gp_str(f, p->ylabel ? p->ylabel : "");
+	fputc('\n', f);
+	if (p->logx)
+		fputs("set logscale x\n", f);
+	if (p->logy)
+		fputs("set logscale y\n", f);
+	else if (p->kind == RPT_BARS)
+		fputs("set yrange [0:*]\n", f);
+	char csvname[512];
+	snprintf(csvname, sizeof(csvname), "%s.csv", stem);
+	switch (p->kind) {
+	case RPT_BARS:
+		gp_bars(f, c, csvname);
+		break;
+	case RPT_LINES:
+		fprintf(f, "plot for [i=2:%zu] '%s' using 1:i with linespoints lw 2 pt 7 ps 0.8\n",
+			c->ncols, csvname);
+		break;
+	case RPT_MATRIX:
+		gp_matrix(f, c, p, csvname);
+		break;
+	}
+	int bad = ferror(f);
+	return (fclose(f) != 0 || bad) ? VL_EIO : 0;
+}
+
+int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
+{
+	char stem[256], path[4096];
+	int rc = 0;
+	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
+	if (!csv)
+		return rpt_sc_fail(sc, "plot %s: out of memory", stem);
+	if (csv->nrows == 0) {
+		rc = rpt_sc_fail(sc, "plot %s: no data", stem);
+		goto out;
+	}
+	if (p->kind == RPT_MATRIX && csv->ncols != 4) {
+		rc = rpt_sc_fail(sc, "plot %s: a matrix needs label,row,col,value", stem);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.csv", sc->dir, stem);
+	if (csv_write(csv, path) != 0) {
+		rc = rpt_sc_fail(sc, "cannot write %s", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.gp", sc->dir, stem);
+	if (gp_write(csv, p, stem, path) != 0) {
+		rc = rpt_sc_fail(sc, "cannot write %s", path);
+		goto out;
+	}
+	char gpname[300];
+	snprintf(gpname, sizeof(gpname), "%s.gp", stem);
+	char *argv[] = {"gnuplot", gpname, NULL};
+	rpt__proc pr;
+	vl_errbuf eb;
+	if (rpt__exec(argv, sc->dir, 60.0, NULL, NULL, NULL, 0, 0, 0, &pr, &eb) != 0) {
+		rc = rpt_sc_fail(sc, "gnuplot: %s", eb.msg);
+		goto out;
+	}
+	if (pr.status != 0) {
+		char *nl = strrchr(pr.err, '\n');
+		while (nl && nl > pr.err && nl[1] == '\0') {
+			*nl = '\0';
+			nl = strrchr(pr.err, '\n');
+		}
+		rc = rpt_sc_fail(sc, "gnuplot failed on %s (exit %d)%s%s", gpname, pr.status,
+				 pr.status == 127 ? ": is gnuplot-nox installed? " : ": ",
+				 nl ? nl + 1 : pr.err);
+		rpt__proc_free(&pr);
+		goto out;
+	}
+	rpt__proc_free(&pr);
+	char svg[512], csvrel[512];
+	snprintf(svg, sizeof(svg), "%s/%s.svg", sc->st->system, stem);
+	snprintf(csvrel, sizeof(csvrel), "%s/%s.csv", sc->st->system, stem);
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s?}", "title", p->title, "svg", svg, "csv", csvrel,
+			      "caption", p->caption);
+	if (!o || json_array_append_new(sc->plots, o) != 0)
+		rc = rpt_sc_fail(sc, "out of memory");
+out:
+	rpt_csv_destroy(csv);
+	return rc;
+}
+
+static const json_t *lookup(const json_t *o, const char *path)
+{
+	char key[128];
+	while (o && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_is_object(o) ? json_object_get(o, key) : NULL;
+		path += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+double rpt_num(const json_t *o, const char *path)
+{
+	const json_t *v = lookup(o, path);
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v) ? 1.0 : 0.0;
+	return NAN;
+}
+
+const char *rpt_str(const json_t *o, const char *path)
+{
+	return json_string_value(lookup(o, path));
+}

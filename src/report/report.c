@@ -1,0 +1,410 @@
+/*
+ * report.c — the driver of `virtlab report`: runs each stage's commands as
+ * subprocesses of the virtlab binary, hands their JSON to the stage's
+ * digest, and writes summary.json and index.html (see report.h).
+ *
+ * A stage "ran" when every command exited 0 with one JSON document on
+ * stdout and the digest accepted it; otherwise it failed, with the reason
+ * (not built, exit status and last stderr line, timeout, bad JSON, digest
+ * complaint) shown in its section and as a "stage failed" summary row.
+ */
+#include "report/report_int.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parse.h"
+
+/* ---- plan ---- */
+
+int rpt_plan_add(rpt_plan *p, const char *fmt, ...)
+{
+	if (p->n >= RPT_MAX_JOBS)
+		return VL_ERANGE;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return VL_ENOMEM;
+	p->cmd[p->n++] = s;
+	return 0;
+}
+
+/* ---- for digests ---- */
+
+int rpt_sc_quick(const rpt_sc *sc) { return sc->o->quick; }
+size_t rpt_sc_njobs(const rpt_sc *sc) { return sc->plan.n; }
+const json_t *rpt_sc_json(const rpt_sc *sc, size_t i) { return i < sc->plan.n ? sc->json[i] : NULL; }
+const char *rpt_sc_cmd(const rpt_sc *sc, size_t i) { return i < sc->plan.n ? sc->plan.cmd[i] : NULL; }
+
+int rpt_sc_fail(rpt_sc *sc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sc->reason, sizeof(sc->reason), fmt, ap);
+	va_end(ap);
+	sc->status = "failed";
+	return VL_EINVAL;
+}
+
+int rpt_sc_skip(rpt_sc *sc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sc->reason, sizeof(sc->reason), fmt, ap);
+	va_end(ap);
+	sc->status = "skipped";
+	return 0;
+}
+
+int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return VL_ENOMEM;
+	int rc = json_array_append_new(sc->notes, json_string(s)) ? VL_ENOMEM : 0;
+	free(s);
+	return rc;
+}
+
+static int add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err,
+		   int pass, const char *status, const char *note)
+{
+	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?}", "system", sc->st->system,
+			      "figure", figure, "paper", paper ? paper : json_null(), "ours",
+			      ours ? ours : json_null(), "error_pct",
+			      isfinite(err) ? json_real(err) : json_null(), "pass", pass, "status",
+			      status, "note", note);
+	if (!r || json_array_append_new(sc->rows, r) != 0)
+		return VL_ENOMEM;
+	return 0;
+}
+
+int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double error_pct,
+	       int pass)
+{
+	return add_row(sc, figure, paper, ours, error_pct, pass, pass ? "pass" : "fail", NULL);
+}
+
+int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
+{
+	json_t *r = json_array_get(sc->rows, json_array_size(sc->rows) - 1);
+	if (!r)
+		return VL_ESTATE;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return VL_ENOMEM;
+	int rc = json_object_set_new(r, "note", json_string(s)) ? VL_ENOMEM : 0;
+	free(s);
+	return rc;
+}
+
+int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why)
+{
+	return add_row(sc, figure, NULL, NULL, NAN, 0, "skipped", why);
+}
+
+/* ---- stage selection ---- */
+
+static int selected(const rpt_stage *st, const char *only)
+{
+	if (!only)
+		return 1;
+	const char *p = only;
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		if ((strlen(st->name) == n && strncmp(st->name, p, n) == 0) ||
+		    (strlen(st->system) == n && strncmp(st->system, p, n) == 0))
+			return 1;
+		p += n + (c ? 1 : 0);
+	}
+	return 0;
+}
+
+int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbuf *eb)
+{
+	if (!only)
+		return 0;
+	const char *names[2 * 64 + 1];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 2 < sizeof(names) / sizeof(names[0]); i++) {
+		names[k++] = stages[i].name;
+		names[k++] = stages[i].system;
+	}
+	names[k] = NULL;
+	const char *p = only;
+	do {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		char w[64];
+		snprintf(w, sizeof(w), "%.*s", (int)(len < 63 ? len : 63), p);
+		int found = 0;
+		for (size_t i = 0; names[i]; i++)
+			found |= strcmp(names[i], w) == 0;
+		if (!found) {
+			const char *near = closest_word(w, names);
+			return vl_fail(eb, VL_EINVAL, "unknown stage or system '%s'%s%s%s", w,
+				       near ? " (did you mean '" : "", near ? near : "",
+				       near ? "'?)" : "");
+		}
+		p += len + (c ? 1 : 0);
+	} while (*p);
+	return 0;
+}
+
+/* ---- running one stage ---- */
+
+/* Exit status 1 with a JSON document: the command ran and its result failed
+ * a check (e.g. `eli reproduce` when a row fails); the rows show it. */
+enum { CMD_RESULT_FAILED = 1 };
+
+/* The last non-empty line of s, copied into out. */
+static void last_line(const char *s, char *out, size_t n)
+{
+	const char *end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	const char *b = end;
+	while (b > s && b[-1] != '\n')
+		b--;
+	snprintf(out, n, "%.*s", (int)(end - b), b);
+}
+
+/* Splits cmdline on spaces into argv after exe, then the global options. */
+static int make_argv(const rpt_opts *o, char *cmdline, char *seedbuf, char **argv, size_t max)
+{
+	size_t k = 0;
+	argv[k++] = (char *)o->exe;
+	for (char *t = strtok(cmdline, " "); t && k + 6 < max; t = strtok(NULL, " "))
+		argv[k++] = t;
+	argv[k++] = "--json";
+	argv[k++] = "--quiet";
+	argv[k++] = "--seed";
+	argv[k++] = seedbuf;
+	argv[k] = NULL;
+	return (int)k;
+}
+
+static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
+{
+	const char *cmd = sc->plan.cmd[i];
+	if (h && h->cmd_exists && !h->cmd_exists(h->ud, cmd)) {
+		size_t words = strcspn(cmd, "-"); /* the command words, before any option */
+		while (words > 0 && cmd[words - 1] == ' ')
+			words--;
+		rpt_sc_fail(sc, "not built: `virtlab %.*s` is not a command in this build",
+			    (int)words, cmd);
+		return 0;
+	}
+	char line[1024], seedbuf[32], *argv[64];
+	snprintf(line, sizeof(line), "%s", cmd);
+	snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)sc->o->seed);
+	make_argv(sc->o, line, seedbuf, argv, 64);
+	rpt__proc pr;
+	double n = (double)sc->plan.n, t0 = wall_seconds();
+	/* the commands of a stage are alike: the mean so far estimates the next */
+	double est = i ? sc->job_s / (double)i : 0;
+	int rc = rpt__exec(argv, NULL, sc->st->timeout_s, sc->o->stop, h ? h->progress : NULL,
+			   h ? h->ud : NULL, (double)i / n, (double)(i + 1) / n, est, &pr, eb);
+	sc->job_s += wall_seconds() - t0;
+	if (rc != 0)
+		return rc;
+	if (pr.stopped) {
+		rpt__proc_free(&pr);
+		return vl_fail(eb, VL_ESTATE, "interrupted during `virtlab %s` (stopped it)", cmd);
+	}
+	char last[300];
+	last_line(pr.err, last, sizeof(last));
+	if (pr.timed_out) {
+		rpt_sc_fail(sc, "`virtlab %s` timed out after %g s", cmd, sc->st->timeout_s);
+	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0)) {
+		int unknown = pr.status == 2 && strstr(pr.err, "unknown command");
+		rpt_sc_fail(sc, "%s`virtlab %s` exited with status %d: %s",
+			    unknown ? "not built: " : "", cmd, pr.status, last[0] ? last : "(no message)");
+	} else {
+		json_error_t je;
+		sc->json[i] = json_loadb(pr.out, pr.out_len, 0, &je);
+		if (!sc->json[i])
+			rpt_sc_fail(sc, "`virtlab %s` printed no valid JSON (line %d: %s)%s%s", cmd,
+				    je.line, je.text, pr.status ? "; stderr: " : "",
+				    pr.status ? last : "");
+		else if (pr.status != 0)
+			rpt_sc_note(sc, "`virtlab %s` exited with status %d (its result failed a check; "
+					"the rows say which).", cmd, pr.status);
+	}
+	rpt__proc_free(&pr);
+	return 0;
+}
+
+static void sc_free(rpt_sc *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->plan.n; i++) {
+		free(sc->plan.cmd[i]);
+		json_decref(sc->json[i]);
+	}
+	json_decref(sc->rows);
+	json_decref(sc->notes);
+	json_decref(sc->plots);
+	free(sc->dir);
+	free(sc);
+}
+
+static rpt_sc *sc_new(const rpt_stage *st, const rpt_opts *o)
+{
+	rpt_sc *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return NULL;
+	sc->st = st;
+	sc->o = o;
+	sc->status = "ok";
+	sc->rows = json_array();
+	sc->notes = json_array();
+	sc->plots = json_array();
+	if (asprintf(&sc->dir, "%s/%s", o->out_dir, st->system) < 0)
+		sc->dir = NULL;
+	if (!sc->rows || !sc->notes || !sc->plots || !sc->dir) {
+		sc_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+/* Runs one stage into sc. Returns 0 (the stage's own failure is in sc) or
+ * a driver error (I/O, memory). */
+static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
+{
+	const rpt_stage *st = sc->st;
+	double t0 = wall_seconds();
+	int rc = st->plan(&sc->plan, sc->o->quick);
+	if (rc != 0)
+		return vl_fail(eb, rc, "stage %s: cannot plan its commands", st->name);
+	if (sc->o->quick && st->live) {
+		rpt_sc_skip(sc, "left out by --quick (a live or KVM measurement; run the "
+				"full report)");
+	} else {
+		if ((rc = rpt__mkdirs(sc->dir, eb)) != 0)
+			return rc;
+		for (size_t i = 0; i < sc->plan.n && strcmp(sc->status, "ok") == 0; i++) {
+			if ((rc = run_job(sc, i, h, eb)) != 0)
+				return rc;
+			if (st->check && sc->json[i] && st->check(sc, i) != 0 &&
+			    strcmp(sc->status, "failed") != 0)
+				rpt_sc_fail(sc, "%s", "check failed");
+		}
+		if (strcmp(sc->status, "ok") == 0) {
+			rc = st->digest(sc);
+			if (rc != 0 && strcmp(sc->status, "failed") != 0)
+				rpt_sc_fail(sc, "digest failed: %s", vl_strerror(rc));
+		}
+	}
+	if (strcmp(sc->status, "ok") != 0) {
+		/* what the stage would have shown is replaced by one row saying why */
+		json_array_clear(sc->rows);
+		json_array_clear(sc->plots);
+		int sk = strcmp(sc->status, "skipped") == 0;
+		if (add_row(sc, st->title, NULL, NULL, NAN, 0, sk ? "skipped" : "stage failed",
+			    sc->reason) != 0)
+			return vl_fail(eb, VL_ENOMEM, "out of memory");
+	}
+	sc->wall_s = wall_seconds() - t0;
+	return 0;
+}
+
+/* ---- summary ---- */
+
+static json_t *stage_json(const rpt_sc *sc)
+{
+	json_t *cmds = json_array();
+	for (size_t i = 0; i < sc->plan.n; i++)
+		json_array_append_new(cmds, json_string(sc->plan.cmd[i]));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:f,s:o}", "name", sc->st->name, "system",
+			 sc->st->system, "title", sc->st->title, "status", sc->status, "reason",
+			 sc->reason[0] ? sc->reason : NULL, "wall_s", sc->wall_s, "commands", cmds);
+}
+
+static int write_json(const char *dir, const json_t *doc, vl_errbuf *eb)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	if (json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
+		return vl_fail(eb, VL_EIO, "cannot write %s", path);
+	return 0;
+}
+
+int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hooks *h,
+	    json_t **summary, size_t *failed, vl_errbuf *eb)
+{
+	double t0 = wall_seconds();
+	int rc = rpt_check_only(stages, n, o->only, eb);
+	if (rc != 0)
+		return rc;
+	if ((rc = rpt__mkdirs(o->out_dir, eb)) != 0)
+		return rc;
+	rpt_sc **scs = calloc(n ? n : 1, sizeof(*scs));
+	json_t *rows = json_array(), *stj = json_array();
+	size_t k = 0, nsel = 0, nfail = 0;
+	if (!scs || !rows || !stj) {
+		rc = vl_fail(eb, VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		nsel += selected(&stages[i], o->only);
+	for (size_t i = 0; i < n; i++) {
+		if (!selected(&stages[i], o->only))
+			continue;
+		if (!(scs[k] = sc_new(&stages[i], o))) {
+			rc = vl_fail(eb, VL_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (h && h->stage_begin)
+			h->stage_begin(h->ud, &stages[i], k, nsel);
+		if ((rc = run_stage(scs[k], h, eb)) != 0)
+			goto out;
+		if (h && h->stage_end)
+			h->stage_end(h->ud, &stages[i], scs[k]->status,
+				     scs[k]->reason[0] ? scs[k]->reason : NULL, scs[k]->wall_s);
+		nfail += strcmp(scs[k]->status, "failed") == 0;
+		json_array_extend(rows, scs[k]->rows);
+		json_array_append_new(stj, stage_json(scs[k]));
+		k++;
+	}
+	json_t *doc = json_pack("{s:O,s:o,s:o,s:b,s:I,s:f,s:I}", "rows", rows, "machine",
+				rpt__machine(), "stages", json_incref(stj), "quick", o->quick, "seed",
+				(json_int_t)o->seed, "wall_s", wall_seconds() - t0,
+				"failed_stages", (json_int_t)nfail);
+	if (!doc) {
+		rc = vl_fail(eb, VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = write_json(o->out_dir, doc, eb);
+	if (rc == 0)
+		rc = rpt__write_html(o->out_dir, doc, scs, k, eb);
+	if (rc == 0 && summary)
+		*summary = json_incref(doc);
+	json_decref(doc);
+	if (failed)
+		*failed = nfail;
+out:
+	for (size_t i = 0; i < n && scs; i++)
+		sc_free(scs[i]);
+	free(scs);
+	json_decref(rows);
+	json_decref(stj);
+	return rc;
+}

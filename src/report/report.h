@@ -1,0 +1,175 @@
+/*
+ * report.h — `virtlab report`: every system's reproduction as a stage, one
+ * page of results (issue 8).
+ *
+ * Decoupling: a stage never calls a system's library. It runs the virtlab
+ * binary itself as a subprocess (`virtlab <command> --json --seed N --quiet`)
+ * and reads the JSON contract the system's issue defines, so a system can
+ * change its internals freely and a system that is not built yet shows up as
+ * a failed stage ("not built"), never as a missing section.
+ *
+ * A stage is a descriptor (rpt_stage): which system, which command lines for
+ * the full and the --quick run (plan), and a digest that turns the parsed
+ * JSON of those commands into summary rows, CSV files and gnuplot plots
+ * through the rpt_sc_* calls below. The driver (rpt_run) runs the stages in
+ * order, then writes DIR/index.html, DIR/summary.json and DIR/<system>/.
+ *
+ * Row status: "pass"/"fail" (ours within / outside the paper's tolerance),
+ * "skipped" (a live or KVM measurement left out by --quick or by the host)
+ * and "stage failed" (the stage did not run: not built, crashed, timed out,
+ * bad JSON). Only the last makes the report fail.
+ */
+#ifndef VL_REPORT_REPORT_H
+#define VL_REPORT_REPORT_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+
+/* The command lines one stage runs, in order. */
+typedef struct rpt_plan rpt_plan;
+
+/* Appends one command line ("eli run --workload netperf --mode eli"): words
+ * separated by single spaces, no quoting; the driver appends --json --quiet
+ * --seed N. 0 or VL_ENOMEM / VL_ERANGE (more than RPT_MAX_JOBS). */
+int rpt_plan_add(rpt_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum { RPT_MAX_JOBS = 64 };
+
+/* What a digest sees and fills. */
+typedef struct rpt_sc rpt_sc;
+
+typedef struct rpt_stage {
+	const char *system; /* eli, hyperwall, regsched, dejavu (summary rows) or core */
+	const char *name;   /* short id: file prefix and `--only` key, e.g. "eli-modes" */
+	const char *title;  /* heading in the page */
+	const char *about;  /* plain text: what runs and why (HTML-escaped on output) */
+	int live;           /* a live or KVM measurement: skipped under --quick */
+	double timeout_s;   /* per command; the command is killed after it */
+	/* Fills p with the commands for a full (quick = 0) or --quick run. */
+	int (*plan)(rpt_plan *p, int quick);
+	/* Reads the commands' JSON (rpt_sc_json) and adds rows, notes, plots.
+	 * Returns 0, or a negative vl_err after rpt_sc_fail() said why. */
+	int (*digest)(rpt_sc *sc);
+	/* Optional: looks at command i's JSON as soon as it is in and may fail
+	 * the stage at once (rpt_sc_fail), sparing the remaining commands. */
+	int (*check)(rpt_sc *sc, size_t i);
+} rpt_stage;
+
+/* ---- for digests ---- */
+
+int rpt_sc_quick(const rpt_sc *sc);
+size_t rpt_sc_njobs(const rpt_sc *sc);
+/* Parsed stdout of command i (borrowed; never NULL inside a digest). */
+const json_t *rpt_sc_json(const rpt_sc *sc, size_t i);
+/* Command line i as planned (without the appended global options). */
+const char *rpt_sc_cmd(const rpt_sc *sc, size_t i);
+
+/* Marks the stage failed with a sentence; returns VL_EINVAL for
+ * `return rpt_sc_fail(sc, "...")`. */
+int rpt_sc_fail(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Marks the whole stage skipped (e.g. the host has no /dev/kvm); returns 0. */
+int rpt_sc_skip(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A paragraph of plain text under the stage's heading. 0 or VL_ENOMEM. */
+int rpt_sc_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One summary row. paper/ours are any JSON scalar (number, or a string such
+ * as "97-100 %" or "> 10x"); the references are stolen (NULL -> null).
+ * error_pct may be NAN (-> null). pass decides "pass"/"fail". */
+int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double error_pct,
+	       int pass);
+/* Sets the note of the row added last (e.g. its tolerance). 0 or VL_ENOMEM. */
+int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A row for something left out on purpose (status "skipped", pass false). */
+int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
+
+/* A CSV table: the first column is text (a category or an x value), the
+ * others numbers (NAN -> empty cell). */
+typedef struct rpt_csv rpt_csv;
+rpt_csv *rpt_csv_create(size_t ncols, const char *const *headers); /* NULL on ENOMEM */
+void rpt_csv_destroy(rpt_csv *c);                                  /* accepts NULL */
+/* Appends a row: label plus ncols-1 values. 0 or VL_ENOMEM. */
+int rpt_csv_add(rpt_csv *c, const char *label, const double *vals);
+
+typedef enum rpt_plot_kind {
+	RPT_BARS,   /* categories on x (column 1), one bar per value column */
+	RPT_LINES,  /* numeric x (column 1), one line per value column */
+	RPT_MATRIX, /* columns: label,row,col,value(0/1): a coloured grid */
+} rpt_plot_kind;
+
+typedef struct rpt_plot {
+	const char *name;  /* file stem: DIR/<system>/<stage>-<name>.{csv,gp,svg} */
+	const char *title; /* shown above the plot and inside it */
+	const char *xlabel, *ylabel;
+	rpt_plot_kind kind;
+	int logx, logy;
+	/* RPT_MATRIX: names of the columns (x positions) and of value 1 / 0 */
+	const char *const *matrix_cols;
+	const char *on_label, *off_label;
+	const char *caption; /* plain text under the plot, or NULL */
+} rpt_plot;
+
+/* Writes DIR/<system>/<stage>-<name>.csv and .gp, runs gnuplot to make the
+ * .svg and puts the plot in the stage's section. Takes ownership of csv
+ * (NULL, from a failed rpt_csv_create, fails the stage). 0, or a negative
+ * vl_err after marking the stage failed (no data, gnuplot missing or
+ * failing, I/O). */
+int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *plot);
+
+/* Helpers for digests: a member as a number (NAN if absent or not a number),
+ * a member as a string (NULL if absent). Path "a.b" looks into objects. */
+double rpt_num(const json_t *o, const char *path);
+const char *rpt_str(const json_t *o, const char *path);
+
+/* How the page and the text table show a summary value: a number with 4
+ * significant digits (from 10 000 on, as a whole number), a [low, high]
+ * range as "low–high", a string as is, null as an em dash. Returns buf. */
+const char *rpt_format_value(const json_t *v, char *buf, size_t n);
+
+/* ---- the driver ---- */
+
+typedef struct rpt_hooks {
+	/* Does `virtlab <cmdline>` name a command in this build? NULL: run it
+	 * and let its exit status tell. */
+	int (*cmd_exists)(void *ud, const char *cmdline);
+	/* Stage i of n starts / ends (status is "ok", "skipped" or "failed",
+	 * reason may be NULL). For the CLI's progress bar and log lines. */
+	void (*stage_begin)(void *ud, const rpt_stage *st, size_t i, size_t n);
+	void (*stage_end)(void *ud, const rpt_stage *st, const char *status, const char *reason,
+			  double wall_s);
+	progress_cb progress; /* fraction of the current stage */
+	void *ud;
+} rpt_hooks;
+
+typedef struct rpt_opts {
+	const char *out_dir; /* created if missing */
+	const char *exe;     /* the virtlab binary to run (e.g. /proc/self/exe) */
+	int quick;
+	uint64_t seed;
+	const char *only; /* comma-separated stage names or systems, or NULL: all */
+	/* Set (e.g. by a SIGINT handler) to stop: the running command's group is
+	 * killed and rpt_run returns VL_ESTATE without writing the page. NULL:
+	 * never. */
+	const volatile sig_atomic_t *stop;
+} rpt_opts;
+
+/* The built-in stages, in page order, and their number. */
+extern const rpt_stage rpt_stages[];
+extern const size_t rpt_nstages;
+
+/* Checks an --only list against stages: 0, or VL_EINVAL with the unknown
+ * name (and the closest one) in eb. */
+int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbuf *eb);
+
+/* Runs the selected stages and writes the report. *summary (if not NULL)
+ * gets the summary.json document (caller decrefs); *failed the number of
+ * stages that did not run. Returns 0 when the report was written (even with
+ * failed stages), VL_EIO / VL_ENOMEM / VL_EINVAL / VL_ESTATE (stopped) with
+ * eb filled otherwise. */
+int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hooks *h,
+	    json_t **summary, size_t *failed, vl_errbuf *eb);
+
+#endif
