@@ -2,7 +2,7 @@
 #
 #   make          build build/virtlab
 #   make test     install missing Debian deps (root), build, run every cmocka test
-#   make run      the main job (for now: the DES demo; later the full report)
+#   make run      the main job: every experiment, one HTML report in report/
 #   make bench    every benchmark, one table
 #   make asan     the whole suite under AddressSanitizer + UBSan
 #
@@ -75,7 +75,7 @@ test: deps $(BUILD)/virtlab $(TEST_BIN)
 	@VIRTLAB=$(abspath $(BUILD)/virtlab) bash tools/run_tests.sh $(TEST_BIN)
 
 run: deps $(BUILD)/virtlab
-	$(BUILD)/virtlab demo
+	$(BUILD)/virtlab report --out report
 
 bench: deps $(BUILD)/virtlab
 	$(BUILD)/virtlab bench
