@@ -8,6 +8,8 @@
  */
 #include "vl_test.h"
 
+#include <jansson.h>
+
 #include <math.h>
 
 #include "dejavu/policy.h"
@@ -560,6 +562,49 @@ static void test_cli(void **state)
 	free(mixes);
 }
 
+/* `dejavu sim --json` carries the week as a time series (the report's
+ * allocation-vs-load plot): equal-length arrays, one point per step, the
+ * load the trace offered and the allocation the policy held. */
+static void test_sim_series(void **state)
+{
+	(void)state;
+	int st;
+	char *out = vl_run_cli("dejavu sim --trace hotmail-like --policy static --days 0.5 "
+			       "--series-minutes 10 --json", &st, NULL);
+	assert_int_equal(st, 0);
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je);
+	assert_non_null(j);
+	json_t *s = json_object_get(j, "series");
+	assert_int_equal(json_integer_value(json_object_get(s, "step_s")), 600);
+	size_t n = json_array_size(json_object_get(s, "t_s"));
+	assert_int_equal(n, 72); /* 12 h in 10-minute steps */
+	const char *keys[] = {"load_rps", "allocation", "need"};
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(json_array_size(json_object_get(s, keys[k])), n);
+	double peak_need = 0, alloc0 = json_real_value(json_array_get(json_object_get(s, "allocation"), 0));
+	for (size_t i = 0; i < n; i++) {
+		assert_near(json_real_value(json_array_get(json_object_get(s, "t_s"), i)), 600.0 * (i + 1), 1e-9);
+		assert_true(json_real_value(json_array_get(json_object_get(s, "load_rps"), i)) > 0);
+		double a = json_real_value(json_array_get(json_object_get(s, "allocation"), i));
+		double nd = json_real_value(json_array_get(json_object_get(s, "need"), i));
+		peak_need = nd > peak_need ? nd : peak_need;
+		assert_true(a >= 1);
+		assert_near(a, alloc0, 1e-9); /* static never changes its allocation */
+	}
+	assert_true(alloc0 >= peak_need); /* ...which covers the peak */
+	json_decref(j);
+	free(out);
+	/* text output leaves the thousands of points out */
+	out = vl_run_cli("dejavu sim --trace hotmail-like --policy static --days 0.2", &st, NULL);
+	assert_int_equal(st, 0);
+	assert_null(strstr(out, "series"));
+	free(out);
+	out = vl_run_cli("dejavu sim --trace hotmail-like --series-minutes 0 --json", &st, NULL);
+	assert_int_equal(st, 2);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_dejavu_learns_and_retunes),
 		cmocka_unit_test(test_one_copy_of_the_pipeline),
 		cmocka_unit_test(test_cli),
+		cmocka_unit_test(test_sim_series),
 	};
 	return cmocka_run_group_tests(tests, setup_cap, teardown_cap);
 }

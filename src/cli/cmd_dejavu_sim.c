@@ -25,6 +25,43 @@ static json_t *result_json(const sim_result *r)
 			 (json_int_t)r->classes);
 }
 
+/* The week as a time series, one point per `step` minutes (means over the
+ * step): offered load, the policy's allocation (ready instances) and the
+ * oracle's need. As an object of equal-length arrays for JSON, or as an
+ * array of point objects, which is what CSV prints as a table. */
+static json_t *series_json(const sim_result *r, size_t step, int as_points)
+{
+	json_t *t = json_array(), *load = json_array(), *alloc = json_array(),
+	       *need = json_array(), *points = json_array();
+	for (size_t m0 = 0; m0 + step <= r->minutes; m0 += step) {
+		double l = 0, a = 0, n = 0;
+		for (size_t m = m0; m < m0 + step; m++) {
+			l += r->load_rps[m];
+			a += r->ready[m];
+			n += r->need[m];
+		}
+		double ts = (double)(m0 + step) * 60.0;
+		l /= (double)step, a /= (double)step, n /= (double)step;
+		if (as_points) {
+			json_array_append_new(points,
+					      json_pack("{s:f,s:f,s:f,s:f}", "t_s", ts, "load_rps",
+							l, "allocation", a, "need", n));
+		} else {
+			json_array_append_new(t, json_real(ts));
+			json_array_append_new(load, json_real(l));
+			json_array_append_new(alloc, json_real(a));
+			json_array_append_new(need, json_real(n));
+		}
+	}
+	if (as_points) {
+		json_decref(t), json_decref(load), json_decref(alloc), json_decref(need);
+		return points;
+	}
+	json_decref(points);
+	return json_pack("{s:i,s:o,s:o,s:o,s:o}", "step_s", (int)(step * 60), "t_s", t,
+			 "load_rps", load, "allocation", alloc, "need", need);
+}
+
 static const char *const POLICIES[] = {"dejavu", "rightscale", "hpa", "static", "oracle", NULL};
 
 /* Mix set with the built-ins and an optional --mixes file. */
@@ -51,6 +88,7 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *tr_spec = NULL, *pol_name = "dejavu", *mixes = NULL;
 	double days = -1, train_days = 1, slo = SIM_SLO_S;
 	int no_interf = 0;
+	uint64_t series_min = 5;
 	const cli_opt opts[] = {
 		{"trace", OPT_STRING, &tr_spec, "T", "hotmail-like, messenger-like or a CSV file (required)", CLI_NOBOUND, NULL},
 		{"policy", OPT_CHOICE, &pol_name, "P", "dejavu, rightscale, hpa, static or oracle (default dejavu)", CLI_NOBOUND, POLICIES},
@@ -59,6 +97,7 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 		{"mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV, see README-sim.md)", CLI_NOBOUND, NULL},
 		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10, NULL},
 		{"no-interference", OPT_FLAG, &no_interf, NULL, "ignore the trace's noisy-neighbour episodes", CLI_NOBOUND, NULL},
+		{"series-minutes", OPT_U64, &series_min, "N", "time-series step with --json/--csv (default 5)", 1, 1440, NULL},
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -89,6 +128,9 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	if (err)
 		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg) : cli_usage_error(cmd, "%s", eb.msg);
 	json_t *j = result_json(&r);
+	/* the series is thousands of points: JSON and CSV only */
+	if (g.json || g.csv)
+		json_object_set_new(j, "series", series_json(&r, (size_t)series_min, g.csv));
 	sim_result_free(&r);
 	return cli_emit(cmd, &g, j);
 }

@@ -38,10 +38,11 @@ trace *sim_trace_open(const char *spec, double days, int days_given, uint64_t se
 void sim_result_free(sim_result *r)
 {
 	free(r->p95);
+	free(r->load_rps);
 	free(r->ready);
 	free(r->need);
 	free(r->adapt_s);
-	r->p95 = r->adapt_s = NULL;
+	r->p95 = r->adapt_s = r->load_rps = NULL;
 	r->ready = r->need = NULL;
 }
 
@@ -143,9 +144,10 @@ static int alloc_series(sim_result *r, size_t minutes)
 {
 	r->minutes = minutes;
 	r->p95 = calloc(minutes + 1, sizeof(double));
+	r->load_rps = calloc(minutes + 1, sizeof(double));
 	r->ready = calloc(minutes + 1, sizeof(unsigned));
 	r->need = calloc(minutes + 1, sizeof(unsigned));
-	return r->p95 && r->ready && r->need ? 0 : VL_ENOMEM;
+	return r->p95 && r->load_rps && r->ready && r->need ? 0 : VL_ENOMEM;
 }
 
 /* The oracle's view: need per tick. */
@@ -169,7 +171,7 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 	fleet f = {pol->initial, NULL, 0, 0};
 	int err = s ? 0 : VL_ENOMEM;
 	const size_t per_min = (size_t)(60 / SIM_TICK_S);
-	double last_p95 = 0, c = 0;
+	double last_p95 = 0, c = 0, rate_sum = 0;
 	unsigned need_min = 0;
 	for (size_t k = 0; !err && k < env->n_ticks; k++) {
 		double t = k * SIM_TICK_S;
@@ -183,8 +185,11 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 			c += (f.ready + f.nboot + pol->ops->overhead(pol)) * SIM_TICK_S / 3600;
 		if (env->need[k] > need_min)
 			need_min = env->need[k];
+		rate_sum += in.rate;
 		if ((k + 1) % per_min == 0) {
 			size_t mi = k / per_min;
+			r->load_rps[mi] = rate_sum / (double)per_min;
+			rate_sum = 0;
 			last_p95 = r->p95[mi] = svc_minute_p95(s);
 			r->ready[mi] = f.ready;
 			r->need[mi] = need_min;

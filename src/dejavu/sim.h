@@ -64,6 +64,7 @@ typedef struct sim_result {
 	/* per-minute series, for tests and plots (malloc'd; sim_result_free) */
 	size_t minutes;
 	double *p95;
+	double *load_rps; /* offered load, mean over the minute */
 	unsigned *ready, *need;
 	double *adapt_s; /* per change */
 } sim_result;
