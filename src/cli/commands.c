@@ -51,14 +51,23 @@ const cli_cmd *cli_find(int argc, char **argv, int *used)
 	return best;
 }
 
+static int in_group(const char *name, const char *group)
+{
+	size_t gl = strlen(group);
+	return strncmp(name, group, gl) == 0 && (name[gl] == ' ' || name[gl] == '\0');
+}
+
 void cli_list(FILE *f, const char *group)
 {
-	size_t gl = group ? strlen(group) : 0;
-	for (const cli_cmd *const *g = groups; *g; g++)
-		for (const cli_cmd *c = *g; c->name; c++)
-			if (!group || (strncmp(c->name, group, gl) == 0 &&
-				       (c->name[gl] == ' ' || c->name[gl] == '\0')))
-				fprintf(f, "  %-22s %s\n", c->name, c->summary);
+	/* the full list shows experiments first and every benchmark last, even
+	 * though each system keeps its `bench` command beside its others */
+	for (int pass = 0; pass < (group ? 1 : 2); pass++)
+		for (const cli_cmd *const *g = groups; *g; g++)
+			for (const cli_cmd *c = *g; c->name; c++) {
+				int bench = in_group(c->name, "bench");
+				if (group ? in_group(c->name, group) : bench == pass)
+					fprintf(f, "  %-22s %s\n", c->name, c->summary);
+			}
 }
 
 const char *cli_closest(const char *typed)
