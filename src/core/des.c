@@ -288,7 +288,9 @@ static double rung_width(des *d, double lo, double hi, size_t n)
 		w = (hi - lo) * BUCKET_TARGET / (double)(n ? n : 1);
 	d->rate_n0 = d->events_run;
 	d->rate_t0 = d->now;
-	return w > 0 && isfinite(w) ? w : 1.0;
+	/* 1/w must be finite too: an infinite inv_w turns (t - base) * inv_w
+	 * into NaN for t == base, and NaN would file the event in near. */
+	return w > 0 && isfinite(w) && isfinite(1.0 / w) ? w : 1.0;
 }
 
 static int buckets_reserve(des *d, size_t nb)
