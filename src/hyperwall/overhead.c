@@ -223,6 +223,8 @@ static hw_machine *sized_machine(const uint64_t *vpns, uint32_t pages, int prote
 	uint64_t total = pages + walk_gpt_pages(vpns, pages);
 	uint64_t need = total + walk_npt_frames((uint32_t)total) + 16;
 	cfg.frames = (uint32_t)(need + need / 511 + 16); /* + the CIP range */
+	if (cfg.frames < HW_MIN_FRAMES) /* a trace of a few pages: hw_create's floor */
+		cfg.frames = HW_MIN_FRAMES;
 	cfg.protect = protect;
 	cfg.seed = seed;
 	return hw_create(&cfg);
