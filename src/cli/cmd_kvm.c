@@ -427,6 +427,8 @@ static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
 		calibrated_now = 1;
 		err = eli_profile_resolve(prof, &p, &eb);
 	}
+	if (err && !calibrated_now) /* a profile name or file the user gave */
+		return cli_usage_error(cmd, "--profile %s", eb.msg);
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg);
 	const char *cal_eoi = p.guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic";
