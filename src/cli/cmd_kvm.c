@@ -368,6 +368,8 @@ static int eli_calibrate_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char path[4096];
+	if (output && !output[0]) /* else found only after seconds of measuring */
+		return cli_usage_error(cmd, "--output: empty file name");
 	if (output)
 		snprintf(path, sizeof(path), "%s", output);
 	else if ((rc = this_host_path(cmd, path, sizeof(path))) != CLI_GO)
