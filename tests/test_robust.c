@@ -301,6 +301,15 @@ static void test_found_by_fuzzing(void **state)
 	expect_exit("eli validate --profile /nonexistent-dir/x.profile", 2,
 		    "--profile /nonexistent-dir/x.profile");
 	expect_exit("eli validate --profile ''", 2, "--profile unknown profile ''");
+	/* an empty --output was found only after the measurement, exit 1 */
+	expect_exit("eli calibrate --output ''", 2, "--output: empty file name");
+	/* --out naming a file: was exit 1 without the option name */
+	snprintf(path, sizeof(path), "%s/afile", dir);
+	assert_int_equal(write_file(path, "keep\n"), 0);
+	snprintf(args, sizeof(args), "report --quick --out %s", path);
+	expect_exit(args, 2, "--out ");
+	expect_exit(args, 2, "exists and is not a directory");
+	unlink(path);
 	rmdir(dir);
 }
 
