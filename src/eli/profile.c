@@ -223,6 +223,19 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	unsigned lineno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t n = strlen(line);
+		/* fgets neither reports a NUL (/dev/zero looped forever on empty
+		 * lines) nor tells a cut line from a whole one */
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
+			err = vl_fail(eb, VL_EINVAL, "%s:%u: line longer than %zu bytes", path,
+				      lineno, sizeof(line) - 2);
+			break;
+		}
+		if (n == 0 || (line[n - 1] != '\n' && !feof(f))) {
+			err = vl_fail(eb, VL_EINVAL, "%s:%u: NUL byte: binary data, expected "
+				      "'key = value' text", path, lineno);
+			break;
+		}
 		vl_errbuf e2;
 		err = load_line(&tmp, line, seen, &name_seen, &e2);
 		if (err) {
