@@ -123,6 +123,10 @@ int ovh_trace_parse(const char *text, const char *name, ovh_trace **out, vl_errb
 	return 0;
 }
 
+/* Largest lackey file read (into memory, whole): ~50M accesses, ~400 MiB
+ * parsed; also what stops an endless text stream (a FIFO, `yes`). */
+#define OVH_TRACE_MAX_BYTES (1u << 30)
+
 int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 {
 	FILE *f = fopen(path, "rb");
@@ -146,7 +150,19 @@ int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 		size_t k = fread(buf + len, 1, cap - 1 - len, f);
 		if (!k)
 			break;
+		/* /dev/zero or a binary file: stop at once, not when memory ends */
+		const char *nul = memchr(buf + len, '\0', k);
 		len += k;
+		if (nul || len > OVH_TRACE_MAX_BYTES) {
+			size_t at = nul ? (size_t)(nul - buf) : 0;
+			fclose(f);
+			free(buf);
+			if (nul)
+				return vl_fail(eb, VL_EINVAL, "%s: NUL byte at offset %zu: binary "
+					       "data, expected valgrind lackey text", path, at);
+			return vl_fail(eb, VL_ERANGE, "%s: larger than %u MiB; replay a shorter "
+				       "trace", path, OVH_TRACE_MAX_BYTES >> 20);
+		}
 	}
 	fclose(f);
 	if (!buf)
