@@ -293,6 +293,20 @@ static void test_found_by_fuzzing(void **state)
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
 	expect_exit(args, 0, NULL);
 	unlink(path);
+	/* a directory where a file belongs: each parser said something else
+	 * ("read error", "no accesses", "needs at least 2 rows") */
+	static const char *const dir_opts[] = {
+		"hyperwall script %s", "hyperwall overhead --trace %s",
+		"regsched run --topology %s", "regsched run --trace %s",
+		"dejavu sim --trace %s", "dejavu sim --trace hotmail-like --mixes %s",
+		"eli run --profile %s",
+	};
+	for (size_t i = 0; i < sizeof(dir_opts) / sizeof(dir_opts[0]); i++) {
+		snprintf(args, sizeof(args), dir_opts[i], dir);
+		char want[160];
+		snprintf(want, sizeof(want), "%s: is a directory; expected a file", dir);
+		expect_exit(args, 2, want);
+	}
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
 	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero: NUL byte at offset 0");
 	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 typedef enum ftype { F_DOUBLE, F_INT, F_EOI, F_APIC, F_IDLE } ftype;
@@ -213,6 +214,10 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	if (!f)
 		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: %s", path,
 			       strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	eli_profile tmp;
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));

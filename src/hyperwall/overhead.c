@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/file.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "hyperwall/hw_impl.h"
@@ -132,6 +133,10 @@ int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
 	for (;;) {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 const char *const topo_builtin_names[] = {"westmere-2llc", "epyc-8ccx", "single-llc", "host",
@@ -278,6 +279,10 @@ int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 		return vl_fail(eb, VL_ENOENT, "%s: cannot open%s%s%s (not a built-in topology "
 			       "either: westmere-2llc, epyc-8ccx, single-llc, host)", path,
 			       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
 	}
 	char *buf = malloc(1 << 20);
 	if (!buf) {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 #define KiB 1024ull
@@ -349,6 +350,10 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return vl_fail(eb, VL_ENOENT, "%s: cannot open trace", path);
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	if (w->nvm == WL_MAX_VMS) {
 		fclose(f);
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d trace files", path, WL_MAX_VMS);
