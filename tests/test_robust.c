@@ -307,6 +307,9 @@ static void test_found_by_fuzzing(void **state)
 		snprintf(want, sizeof(want), "%s: is a directory; expected a file", dir);
 		expect_exit(args, 2, want);
 	}
+	/* an empty trace list: was "workload has 0 vCPUs" */
+	expect_exit("regsched run --trace ,", 2, "--trace ',': no file named");
+	expect_exit("regsched run --trace ''", 2, "--trace '': no file named");
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
 	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero: NUL byte at offset 0");
 	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");

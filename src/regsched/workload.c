@@ -422,6 +422,9 @@ int workload_load_trace(const char *files, workload *w, vl_errbuf *eb)
 	char *save = NULL;
 	for (char *p = strtok_r(list, ",", &save); p && !err; p = strtok_r(NULL, ",", &save))
 		err = load_one(ts, p, eb);
+	if (!err && !w->nvm) /* "" or ",": the simulator said "0 vCPUs" */
+		err = vl_fail(eb, VL_EINVAL, "'%s': no file named; expected FILE[,FILE...]",
+			      files);
 	if (!err)
 		w->phys_bytes = (uint64_t)ts->pm.next_frame * WL_PAGE;
 out:
