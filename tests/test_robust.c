@@ -310,6 +310,10 @@ static void test_found_by_fuzzing(void **state)
 	/* an empty trace list: was "workload has 0 vCPUs" */
 	expect_exit("regsched run --trace ,", 2, "--trace ',': no file named");
 	expect_exit("regsched run --trace ''", 2, "--trace '': no file named");
+	/* empty file names: were ": No such file or directory" / ": cannot open" */
+	expect_exit("hyperwall overhead --trace ''", 2, "--trace: empty file name");
+	expect_exit("hyperwall script ''", 2, "FILE: empty file name");
+	expect_exit("regsched run --topology ''", 2, "--topology : cannot open");
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
 	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero: NUL byte at offset 0");
 	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");

@@ -31,6 +31,8 @@ static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 	int rc = cli_parse(cmd, argc, argv, opts, &g, pos, &npos, 1, 1);
 	if (rc != CLI_GO)
 		return rc;
+	if (!pos[0][0]) /* else ": No such file or directory" */
+		return cli_usage_error(cmd, "FILE: empty file name");
 	hw_script *s;
 	vl_errbuf eb;
 	int err = script_load(pos[0], &s, &eb);
@@ -105,6 +107,8 @@ static int overhead_cmd(const cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (!trace == !workload)
 		return cli_usage_error(cmd, "give exactly one of --trace FILE or --workload W");
+	if (trace && !trace[0])
+		return cli_usage_error(cmd, "--trace: empty file name");
 	ovh_trace *t;
 	vl_errbuf eb;
 	int err = trace ? ovh_trace_load(trace, &t, &eb)

@@ -55,7 +55,8 @@ static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname,
 	if ((err = topo_resolve(tname ? tname : w->topology, t, &eb))) {
 		workload_free(w);
 		return err == VL_ENOTSUP ? cli_fail(cmd, "%s", eb.msg)
-					 : cli_usage_error(cmd, "%s", eb.msg);
+					 : cli_usage_error(cmd, "%s%s", tname ? "--topology " : "",
+							   eb.msg);
 	}
 	return 0;
 }
