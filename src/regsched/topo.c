@@ -176,6 +176,11 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 	if (strcmp(tok[0], "name") == 0) {
 		if (n != 2 || strlen(tok[1]) >= sizeof(t->name))
 			return FAIL("%s: expected 'name NAME' (up to 63 characters)", where);
+		/* it goes into JSON, which takes only valid UTF-8: a stray byte
+		 * failed the run as "out of memory building the result" */
+		for (const char *c = tok[1]; *c; c++)
+			if (!isgraph((unsigned char)*c))
+				return FAIL("%s: name '%s': expected printable ASCII", where, tok[1]);
 		strcpy(t->name, tok[1]);
 		*have |= 1;
 	} else if (strcmp(tok[0], "freq_ghz") == 0) {
