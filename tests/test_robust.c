@@ -314,6 +314,25 @@ static void test_found_by_fuzzing(void **state)
 	expect_exit("hyperwall overhead --trace ''", 2, "--trace: empty file name");
 	expect_exit("hyperwall script ''", 2, "FILE: empty file name");
 	expect_exit("regsched run --topology ''", 2, "--topology : cannot open");
+	/* file names in results: a non-UTF-8 name broke the JSON (exit 1, or
+	 * the VM silently missing), two traces of one name showed as one VM */
+	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
+	assert_int_equal(write_file(path, "0 0x1000 R\n1 0x2000 W\n"), 0);
+	snprintf(args, sizeof(args), "regsched run --duration 5ms --json --trace %s,%s", path,
+		 path);
+	int st;
+	char *out = vl_run_cli(args, &st, NULL);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "\"v?.tr\": {"));
+	assert_non_null(strstr(out, "\"v?.tr#2\": {"));
+	free(out);
+	snprintf(path, sizeof(path), "%s/l\xff.lackey", dir);
+	assert_int_equal(write_file(path, "I  1000,8\n"), 0);
+	snprintf(args, sizeof(args), "hyperwall overhead --json --trace %s", path);
+	expect_exit(args, 0, NULL);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
+	unlink(path);
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
 	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero: NUL byte at offset 0");
 	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");
