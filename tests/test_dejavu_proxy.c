@@ -317,10 +317,28 @@ static void test_control_endpoints(void **state)
 	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", "1.5", 2, buf,
 					sizeof(buf)),
 			 400);
+	/* found by fuzzing: NaN and trailing junk were accepted as F */
+	static const char *const bad_f[] = {"nan", "0.5x", "", "-0.1", "inf"};
+	for (size_t i = 0; i < sizeof(bad_f) / sizeof(bad_f[0]); i++)
+		assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", bad_f[i], 2, buf,
+						sizeof(buf)),
+				 400);
+	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0\r\n", 2, buf,
+					sizeof(buf)),
+			 200);
 	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/backends", "nonsense", 2, buf,
 					sizeof(buf)),
 			 400);
 	assert_non_null(strstr(buf, "expected ADDR:PORT"));
+	/* a body over the 1 KiB buffer used to be cut silently and parsed */
+	char big[1100];
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big + sizeof(big) - 16, "127.0.0.1:65000", 15);
+	assert_true(strlen(big) > 1023);
+	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/backends", big, 2, buf, sizeof(buf)),
+			 400);
+	assert_non_null(strstr(buf, "over 1023 bytes"));
 	assert_int_equal(dv_http_simple(&sa, "GET", "/__dejavu/nope", NULL, 2, buf, sizeof(buf)),
 			 404);
 	dvload_result r;

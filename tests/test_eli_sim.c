@@ -291,8 +291,24 @@ static void test_profile_errors(void **state)
 			  ":4: duplicate key 'host_timer_hz'");
 	expect_load_error("cpu_ghz 3\n", VL_EINVAL, ":1: expected 'key = value'");
 	expect_load_error("guest_timer_oneshot = 0.5\n", VL_EINVAL, "expected an integer");
+	/* found by fuzzing: a cut long line was read as two lines, and NUL
+	 * bytes (eli run --profile /dev/zero) looped forever */
+	char lng[1200];
+	memset(lng, '#', sizeof(lng));
+	memcpy(lng + sizeof(lng) - 2, "\n", 2);
+	expect_load_error(lng, VL_EINVAL, ":1: line longer than 1022 bytes");
 	eli_profile p;
 	vl_errbuf eb;
+	char *zpath = write_tmp("");
+	FILE *zf = fopen(zpath, "wb");
+	assert_non_null(zf);
+	fwrite("cpu_ghz = 3\n\0\0\0\nname = x\n", 1, 25, zf);
+	fclose(zf);
+	assert_int_equal(eli_profile_load(zpath, &p, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, ":2: NUL byte"));
+	unlink(zpath);
+	free(zpath);
+	assert_int_equal(eli_profile_load("/dev/zero", &p, &eb), VL_EINVAL);
 	assert_int_equal(eli_profile_load("/nonexistent/x.profile", &p, &eb), VL_ENOENT);
 	/* missing keys keep the paper-2012 values */
 	char *path = write_tmp("name = mine\nexit_direct_cycles = 1000 # newer CPU\n");

@@ -250,6 +250,14 @@ static void test_lackey_parser(void **state)
 	}
 	assert_int_equal(ovh_trace_parse(bads[0], "tr", &t, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, "tr:2: expected 'I|L|S|M ADDR,SIZE'"));
+	/* a one-page trace needs fewer frames than the smallest machine: it
+	 * used to fail with "out of memory" (found by fuzzing) */
+	assert_int_equal(ovh_trace_parse("I  1000,8\n", "one", &t, &eb), 0);
+	ovh_result one;
+	assert_int_equal(ovh_run(t, &one, &eb), 0);
+	assert_int_equal(one.pages, 1);
+	assert_int_equal(one.accesses, 1);
+	ovh_trace_free(t);
 	assert_int_equal(ovh_trace_synth("nope", 10, 1, &t, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, "unknown workload 'nope'"));
 }

@@ -161,7 +161,7 @@ static void test_usage_errors(void **state)
 	    {"eli calibrate --interrupts 5", "--interrupts", 2},
 	    {"eli validate --rate 0", "--rate", 2},
 	    {"eli validate --eoi none", "--eoi", 2},
-	    {"eli validate --profile /nonexistent/x.profile", "/nonexistent/x.profile", 1},
+	    {"eli validate --profile /nonexistent/x.profile", "--profile /nonexistent/x.profile", 2},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;

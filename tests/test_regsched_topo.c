@@ -53,6 +53,8 @@ static void test_parse_errors(void **state)
 	(void)state;
 	expect_error(HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n" LAT "bogus 1\n",
 		     "t.topo:6: unknown item 'bogus'");
+	/* found by fuzzing: a non-UTF-8 name broke the JSON result (exit 1) */
+	expect_error("name mytop\xff\xfe\n", "t.topo:1: name 'mytop\xff\xfe': expected printable ASCII");
 	expect_error(HEAD "llc 0 size=12M ways=32 line=64 cores=0-5\n" LAT,
 		     "t.topo:4: ways=32: expected 1..16");
 	expect_error(HEAD "llc 0 size=12X ways=16 line=64 cores=0-5\n" LAT, "t.topo:4: size:");

@@ -6,6 +6,7 @@
  *   eli profile    print a profile as `key = value` lines (or save it)
  *   bench eli      simulated seconds per wall second, netperf/baseline
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,8 +174,10 @@ static int profile_run(const cli_cmd *cmd, int argc, char **argv)
 	if ((rc = load_profile(cmd, prof, &p)) != CLI_GO)
 		return rc;
 	if (save) {
+		errno = 0;
 		if (eli_profile_save(save, &p))
-			return cli_fail(cmd, "cannot write %s", save);
+			return cli_usage_error(cmd, "--save '%s': cannot write: %s", save,
+					       errno ? strerror(errno) : "I/O error");
 		return CLI_OK;
 	}
 	json_t *o = json_object();

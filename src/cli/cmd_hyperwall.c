@@ -8,6 +8,7 @@
  * The model lives in src/hyperwall/ (see its README.md).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -31,6 +32,8 @@ static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 	int rc = cli_parse(cmd, argc, argv, opts, &g, pos, &npos, 1, 1);
 	if (rc != CLI_GO)
 		return rc;
+	if (!pos[0][0]) /* else ": No such file or directory" */
+		return cli_usage_error(cmd, "FILE: empty file name");
 	hw_script *s;
 	vl_errbuf eb;
 	int err = script_load(pos[0], &s, &eb);
@@ -105,6 +108,8 @@ static int overhead_cmd(const cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (!trace == !workload)
 		return cli_usage_error(cmd, "give exactly one of --trace FILE or --workload W");
+	if (trace && !trace[0])
+		return cli_usage_error(cmd, "--trace: empty file name");
 	ovh_trace *t;
 	vl_errbuf eb;
 	int err = trace ? ovh_trace_load(trace, &t, &eb)
@@ -120,7 +125,18 @@ static int overhead_cmd(const cli_cmd *cmd, int argc, char **argv)
 	ovh_trace_free(t);
 	if (err)
 		return cli_fail(cmd, "%s", err == VL_ENOMEM ? "out of memory" : eb.msg);
-	return cli_emit(cmd, &g, ovh_json(&r, trace ? trace : workload));
+	json_t *res = ovh_json(&r, trace ? trace : workload);
+	if (!res && trace) { /* a path that is not UTF-8: JSON cannot hold it as is */
+		char *src = strdup(trace);
+		if (!src)
+			return cli_fail(cmd, "out of memory");
+		for (char *c = src; *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				*c = '?';
+		res = ovh_json(&r, src);
+		free(src);
+	}
+	return cli_emit(cmd, &g, res);
 }
 
 static json_t *bench_mmu_default(uint64_t seed)

@@ -368,6 +368,8 @@ static int eli_calibrate_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char path[4096];
+	if (output && !output[0]) /* else found only after seconds of measuring */
+		return cli_usage_error(cmd, "--output: empty file name");
 	if (output)
 		snprintf(path, sizeof(path), "%s", output);
 	else if ((rc = this_host_path(cmd, path, sizeof(path))) != CLI_GO)
@@ -427,6 +429,8 @@ static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
 		calibrated_now = 1;
 		err = eli_profile_resolve(prof, &p, &eb);
 	}
+	if (err && !calibrated_now) /* a profile name or file the user gave */
+		return cli_usage_error(cmd, "--profile %s", eb.msg);
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg);
 	const char *cal_eoi = p.guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic";

@@ -51,11 +51,12 @@ static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname,
 	else
 		err = workload_builtin(wname ? wname : "split-vm", w, &eb);
 	if (err)
-		return cli_usage_error(cmd, "%s", eb.msg);
+		return cli_usage_error(cmd, "%s%s", trace ? "--trace " : "", eb.msg);
 	if ((err = topo_resolve(tname ? tname : w->topology, t, &eb))) {
 		workload_free(w);
 		return err == VL_ENOTSUP ? cli_fail(cmd, "%s", eb.msg)
-					 : cli_usage_error(cmd, "%s", eb.msg);
+					 : cli_usage_error(cmd, "%s%s", tname ? "--topology " : "",
+							   eb.msg);
 	}
 	return 0;
 }

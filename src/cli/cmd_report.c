@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
@@ -128,6 +129,9 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (!out[0])
 		return cli_usage_error(cmd, "--out: empty directory name");
+	struct stat st;
+	if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+		return cli_usage_error(cmd, "--out %s: exists and is not a directory", out);
 	vl_errbuf eb = {{0}};
 	if (rpt_check_only(rpt_stages, rpt_nstages, only, &eb) != 0)
 		return cli_usage_error(cmd, "--only: %s", eb.msg);

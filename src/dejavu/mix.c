@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 /* Cost of touching fresh memory (page faults + zeroing): 0.51 us/KiB,
@@ -244,6 +245,10 @@ int mix_set_load(mix_set *s, const char *path, vl_errbuf *eb)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vl_fail(eb, VL_ENOENT, "%s: cannot open: %s", path, strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	size_t cap = 4096, len = 0;
 	char *text = malloc(cap);
 	int err = 0;

@@ -15,6 +15,8 @@
 #include "dejavu/net.h"
 #include "dejavu/proxy_int.h"
 
+#include "core/parse.h"
+
 void proxy__count_features(dvproxy *px, conn *c)
 {
 	dvproxy_stats *s = &px->st;
@@ -178,6 +180,11 @@ void proxy__internal_request(dvproxy *px, conn *c)
 	memcpy(arg, body, bl);
 	arg[bl] = '\0';
 	int ka = c->keep_alive;
+	if (c->body_bytes >= sizeof(arg)) { /* never parse a cut body */
+		proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+				    "control request body over 1023 bytes\n", !ka);
+		return;
+	}
 	if (!strcmp(c->path, "/__dejavu/stats")) {
 		dvproxy_stats *s = &px->st;
 		json_t *paths = json_object();
@@ -210,9 +217,13 @@ void proxy__internal_request(dvproxy *px, conn *c)
 		return;
 	}
 	if (!strcmp(c->path, "/__dejavu/fraction") && c->hp.method == HTTP_POST) {
-		char *end;
-		double f = strtod(arg, &end);
-		if (end == arg || f < 0 || f > 1) {
+		/* strict: NaN and "0.5x" were taken (NaN passes both range tests) */
+		size_t n = strlen(arg);
+		while (n && strchr(" \t\r\n", arg[n - 1]))
+			arg[--n] = '\0';
+		double f;
+		vl_errbuf feb;
+		if (parse_double(arg, &f, &feb) || !(f >= 0 && f <= 1)) {
 			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
 				     "fraction must be a number in [0,1]\n", !ka);
 			return;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 #include "core/rng.h"
 
@@ -345,6 +346,10 @@ trace *trace_load_csv(const char *path, const mix_set *ms, vl_errbuf *eb)
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		vl_fail(eb, VL_ENOENT, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
 		return NULL;
 	}
 	size_t cap = 1 << 16, len = 0;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 typedef enum ftype { F_DOUBLE, F_INT, F_EOI, F_APIC, F_IDLE } ftype;
@@ -213,6 +214,10 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	if (!f)
 		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: %s", path,
 			       strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	eli_profile tmp;
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));
@@ -223,6 +228,19 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	unsigned lineno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t n = strlen(line);
+		/* fgets neither reports a NUL (/dev/zero looped forever on empty
+		 * lines) nor tells a cut line from a whole one */
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
+			err = vl_fail(eb, VL_EINVAL, "%s:%u: line longer than %zu bytes", path,
+				      lineno, sizeof(line) - 2);
+			break;
+		}
+		if (n == 0 || (line[n - 1] != '\n' && !feof(f))) {
+			err = vl_fail(eb, VL_EINVAL, "%s:%u: NUL byte: binary data, expected "
+				      "'key = value' text", path, lineno);
+			break;
+		}
 		vl_errbuf e2;
 		err = load_line(&tmp, line, seen, &name_seen, &e2);
 		if (err) {

@@ -46,8 +46,10 @@ typedef enum hw_result {
 			 * unaligned, VM not running, out of frames */
 } hw_result;
 
+#define HW_MIN_FRAMES 64u /* hw_create's smallest machine */
+
 typedef struct hw_config {
-	uint32_t frames;    /* physical frames, CIP range included (>= 64) */
+	uint32_t frames;    /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
 	uint32_t tlb_sets;  /* power of two */
 	uint32_t tlb_ways;  /* <= 32 */
 	int protect;	    /* 1: HyperWall on; 0: the same machine without it */

@@ -34,7 +34,7 @@ static void keys_init(hw_machine *m)
 
 hw_machine *hw_create(const hw_config *cfg)
 {
-	if (!cfg || cfg->frames < 64 || cfg->frames > (1u << 26) || sodium_init() < 0)
+	if (!cfg || cfg->frames < HW_MIN_FRAMES || cfg->frames > (1u << 26) || sodium_init() < 0)
 		return NULL;
 	hw_machine *m = calloc(1, sizeof(*m));
 	if (!m)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/file.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "hyperwall/hw_impl.h"
@@ -123,11 +124,19 @@ int ovh_trace_parse(const char *text, const char *name, ovh_trace **out, vl_errb
 	return 0;
 }
 
+/* Largest lackey file read (into memory, whole): ~50M accesses, ~400 MiB
+ * parsed; also what stops an endless text stream (a FIFO, `yes`). */
+#define OVH_TRACE_MAX_BYTES (1u << 30)
+
 int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap);
 	for (;;) {
@@ -146,7 +155,19 @@ int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 		size_t k = fread(buf + len, 1, cap - 1 - len, f);
 		if (!k)
 			break;
+		/* /dev/zero or a binary file: stop at once, not when memory ends */
+		const char *nul = memchr(buf + len, '\0', k);
 		len += k;
+		if (nul || len > OVH_TRACE_MAX_BYTES) {
+			size_t at = nul ? (size_t)(nul - buf) : 0;
+			fclose(f);
+			free(buf);
+			if (nul)
+				return vl_fail(eb, VL_EINVAL, "%s: NUL byte at offset %zu: binary "
+					       "data, expected valgrind lackey text", path, at);
+			return vl_fail(eb, VL_ERANGE, "%s: larger than %u MiB; replay a shorter "
+				       "trace", path, OVH_TRACE_MAX_BYTES >> 20);
+		}
 	}
 	fclose(f);
 	if (!buf)
@@ -223,6 +244,8 @@ static hw_machine *sized_machine(const uint64_t *vpns, uint32_t pages, int prote
 	uint64_t total = pages + walk_gpt_pages(vpns, pages);
 	uint64_t need = total + walk_npt_frames((uint32_t)total) + 16;
 	cfg.frames = (uint32_t)(need + need / 511 + 16); /* + the CIP range */
+	if (cfg.frames < HW_MIN_FRAMES) /* a trace of a few pages: hw_create's floor */
+		cfg.frames = HW_MIN_FRAMES;
 	cfg.protect = protect;
 	cfg.seed = seed;
 	return hw_create(&cfg);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 #include "hyperwall/attest.h"
 #include "hyperwall/hw.h"
@@ -388,6 +389,10 @@ int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	size_t cap = 4096, len = 0;
 	char *buf = malloc(cap);
 	while (buf) {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 const char *const topo_builtin_names[] = {"westmere-2llc", "epyc-8ccx", "single-llc", "host",
@@ -175,6 +176,11 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 	if (strcmp(tok[0], "name") == 0) {
 		if (n != 2 || strlen(tok[1]) >= sizeof(t->name))
 			return FAIL("%s: expected 'name NAME' (up to 63 characters)", where);
+		/* it goes into JSON, which takes only valid UTF-8: a stray byte
+		 * failed the run as "out of memory building the result" */
+		for (const char *c = tok[1]; *c; c++)
+			if (!isgraph((unsigned char)*c))
+				return FAIL("%s: name '%s': expected printable ASCII", where, tok[1]);
 		strcpy(t->name, tok[1]);
 		*have |= 1;
 	} else if (strcmp(tok[0], "freq_ghz") == 0) {
@@ -278,6 +284,10 @@ int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 		return vl_fail(eb, VL_ENOENT, "%s: cannot open%s%s%s (not a built-in topology "
 			       "either: westmere-2llc, epyc-8ccx, single-llc, host)", path,
 			       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	}
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
 	}
 	char *buf = malloc(1 << 20);
 	if (!buf) {

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 #define KiB 1024ull
@@ -51,6 +52,33 @@ static int add_vm(workload *w, const char *name, unsigned weight)
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->weight = weight;
 	return (int)w->nvm++;
+}
+
+/* A trace VM's name in results: the file's base name with bytes outside
+ * printable ASCII as '?' (JSON takes only UTF-8, and the cut to the name's
+ * size may split a character: the VM vanished from the JSON), and "#N" when
+ * an earlier VM has the name (a JSON object keeps one of two equal keys: two
+ * traces of the same name showed as one VM). */
+static void trace_vm_name(const workload *w, const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	snprintf(out, n, "%s", slash ? slash + 1 : path);
+	for (char *c = out; *c; c++)
+		if (!isprint((unsigned char)*c) || (unsigned char)*c >= 0x80)
+			*c = '?';
+	char base[24];
+	snprintf(base, sizeof(base), "%s", out);
+	for (unsigned k = 2;; k++) {
+		unsigned i = 0;
+		while (i < w->nvm && strcmp(w->vm[i].name, out))
+			i++;
+		if (i == w->nvm)
+			return;
+		char suf[8];
+		int sl = snprintf(suf, sizeof(suf), "#%u", k);
+		size_t keep = strlen(base) + (size_t)sl < n ? strlen(base) : n - 1 - (size_t)sl;
+		snprintf(out, n, "%.*s%s", (int)keep, base, suf);
+	}
 }
 
 static int add_region(workload *w, const char *name, uint64_t bytes)
@@ -349,13 +377,16 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return vl_fail(eb, VL_ENOENT, "%s: cannot open trace", path);
+	if (vl_input_check(f, path, eb)) {
+		fclose(f);
+		return VL_EINVAL;
+	}
 	if (w->nvm == WL_MAX_VMS) {
 		fclose(f);
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d trace files", path, WL_MAX_VMS);
 	}
 	char base[24];
-	const char *slash = strrchr(path, '/');
-	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : path);
+	trace_vm_name(w, path, base, sizeof(base));
 	int vm = add_vm(w, base, 256);
 	for (int i = 0; i < 64; i++)
 		ts->vcpu_of[i] = -1;
@@ -417,6 +448,9 @@ int workload_load_trace(const char *files, workload *w, vl_errbuf *eb)
 	char *save = NULL;
 	for (char *p = strtok_r(list, ",", &save); p && !err; p = strtok_r(NULL, ",", &save))
 		err = load_one(ts, p, eb);
+	if (!err && !w->nvm) /* "" or ",": the simulator said "0 vCPUs" */
+		err = vl_fail(eb, VL_EINVAL, "'%s': no file named; expected FILE[,FILE...]",
+			      files);
 	if (!err)
 		w->phys_bytes = (uint64_t)ts->pm.next_frame * WL_PAGE;
 out:
