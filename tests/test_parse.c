@@ -65,6 +65,7 @@ static void test_count_size(void **state)
 	assert_non_null(strstr(eb.msg, "unknown suffix 'x'"));
 	assert_int_equal(parse_count("-5", &v, &eb), VL_ERANGE);
 	assert_int_equal(parse_count("k", &v, &eb), VL_EINVAL);
+	assert_int_equal(parse_count("0x10k", &v, &eb), VL_EINVAL);
 	assert_int_equal(parse_count("99999999T", &v, &eb), VL_ERANGE);
 	assert_int_equal(parse_size("12M", &v, &eb), 0);
 	assert_int_equal(v, 12u << 20);
@@ -115,6 +116,8 @@ static void test_double_duration_percent(void **state)
 	assert_non_null(strstr(eb.msg, "negative"));
 	assert_int_equal(parse_duration("s", &d, &eb), VL_EINVAL);
 	assert_int_equal(parse_duration("2 s", &d, &eb), VL_EINVAL);
+	assert_int_equal(parse_duration("0x10", &d, &eb), VL_EINVAL); /* not a hex float */
+	assert_non_null(strstr(eb.msg, "hexadecimal"));
 
 	assert_int_equal(parse_percent("10%", &d, &eb), 0);
 	assert_near(d, 0.1, 1e-15);

@@ -81,6 +81,9 @@ static int number_then_suffix(const char *s, double *v, const char **suffix, vl_
 		return vl_fail(eb, VL_ERANGE, "'%s': negative; expected %s", s, what);
 	if (!isdigit((unsigned char)*s) && *s != '.')
 		return vl_fail(eb, VL_EINVAL, "'%s': expected %s", s, what);
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) /* strtod would read hex floats */
+		return vl_fail(eb, VL_EINVAL, "'%s': hexadecimal not accepted here; expected %s", s,
+			       what);
 	char *end;
 	errno = 0;
 	*v = strtod(s, &end);
