@@ -66,14 +66,9 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = NULL;
-	int k = vasprintf(&s, fmt, ap);
+	json_t *s = json_vsprintf(fmt, ap); /* NULL on ENOMEM or bad UTF-8 */
 	va_end(ap);
-	if (k < 0)
-		return VL_ENOMEM;
-	int rc = json_array_append_new(sc->notes, json_string(s)) ? VL_ENOMEM : 0;
-	free(s);
-	return rc;
+	return json_array_append_new(sc->notes, s) ? VL_ENOMEM : 0;
 }
 
 static int add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err,
@@ -102,14 +97,9 @@ int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
 		return VL_ESTATE;
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = NULL;
-	int k = vasprintf(&s, fmt, ap);
+	json_t *s = json_vsprintf(fmt, ap); /* NULL on ENOMEM or bad UTF-8 */
 	va_end(ap);
-	if (k < 0)
-		return VL_ENOMEM;
-	int rc = json_object_set_new(r, "note", json_string(s)) ? VL_ENOMEM : 0;
-	free(s);
-	return rc;
+	return json_object_set_new(r, "note", s) ? VL_ENOMEM : 0;
 }
 
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why)
