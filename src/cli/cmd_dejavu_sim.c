@@ -31,35 +31,33 @@ static json_t *result_json(const sim_result *r)
  * array of point objects, which is what CSV prints as a table. */
 static json_t *series_json(const sim_result *r, size_t step, int as_points)
 {
-	json_t *t = json_array(), *load = json_array(), *alloc = json_array(),
-	       *need = json_array(), *points = json_array();
+	static const char *const keys[] = {"t_s", "load_rps", "allocation", "need"};
+	json_t *out = as_points ? json_array() : json_pack("{s:i}", "step_s", (int)(step * 60));
+	json_t *col[4] = {NULL};
+	for (int i = 0; i < 4 && !as_points; i++) {
+		col[i] = json_array();
+		json_object_set_new(out, keys[i], col[i]);
+	}
 	for (size_t m0 = 0; m0 + step <= r->minutes; m0 += step) {
-		double l = 0, a = 0, n = 0;
+		double v[4] = {(double)(m0 + step) * 60.0, 0, 0, 0};
 		for (size_t m = m0; m < m0 + step; m++) {
-			l += r->load_rps[m];
-			a += r->ready[m];
-			n += r->need[m];
+			v[1] += r->load_rps[m];
+			v[2] += r->ready[m];
+			v[3] += r->need[m];
 		}
-		double ts = (double)(m0 + step) * 60.0;
-		l /= (double)step, a /= (double)step, n /= (double)step;
-		if (as_points) {
-			json_array_append_new(points,
-					      json_pack("{s:f,s:f,s:f,s:f}", "t_s", ts, "load_rps",
-							l, "allocation", a, "need", n));
-		} else {
-			json_array_append_new(t, json_real(ts));
-			json_array_append_new(load, json_real(l));
-			json_array_append_new(alloc, json_real(a));
-			json_array_append_new(need, json_real(n));
+		for (int i = 1; i < 4; i++)
+			v[i] /= (double)step;
+		json_t *pt = as_points ? json_object() : NULL;
+		for (int i = 0; i < 4; i++) {
+			if (as_points)
+				json_object_set_new(pt, keys[i], json_real(v[i]));
+			else
+				json_array_append_new(col[i], json_real(v[i]));
 		}
+		if (as_points)
+			json_array_append_new(out, pt);
 	}
-	if (as_points) {
-		json_decref(t), json_decref(load), json_decref(alloc), json_decref(need);
-		return points;
-	}
-	json_decref(points);
-	return json_pack("{s:i,s:o,s:o,s:o,s:o}", "step_s", (int)(step * 60), "t_s", t,
-			 "load_rps", load, "allocation", alloc, "need", need);
+	return out;
 }
 
 static const char *const POLICIES[] = {"dejavu", "rightscale", "hpa", "static", "oracle", NULL};
