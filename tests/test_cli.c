@@ -74,7 +74,8 @@ static void test_unknown_names(void **state)
 	expect_usage_error("dmeo", "unknown command 'dmeo' (did you mean 'demo'?)");
 	expect_usage_error("frobnicate", "unknown command 'frobnicate'");
 	expect_usage_error("bench dse", "unknown command 'bench dse' (did you mean 'bench des'?)");
-	expect_usage_error("bench des --event 5", "unknown option '--event' (did you mean '--events'?)");
+	expect_usage_error("bench des --event 5",
+			   "unknown option '--event' (did you mean '--events'?)");
 	expect_usage_error("demo --jsn", "did you mean '--json'?");
 	expect_usage_error("demo --zzzzzzzz", "unknown option '--zzzzzzzz'");
 	expect_usage_error("demo -x", "unknown option '-x'");
@@ -133,7 +134,7 @@ static void test_json_and_seed(void **state)
 static void test_mm1_theory(void **state)
 {
 	(void)state;
-	const double rhos[] = {0.5, 0.8};
+	const double rhos[] = { 0.5, 0.8 };
 	for (int i = 0; i < 2; i++) {
 		mm1_result r;
 		assert_int_equal(mm1_run(rhos[i], 1.0, 400000, 3, NULL, NULL, &r), 0);
@@ -150,8 +151,8 @@ static void test_mm1_theory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_help_version),  cmocka_unit_test(test_unknown_names),
-		cmocka_unit_test(test_bad_numbers),   cmocka_unit_test(test_json_and_seed),
+		cmocka_unit_test(test_help_version), cmocka_unit_test(test_unknown_names),
+		cmocka_unit_test(test_bad_numbers),  cmocka_unit_test(test_json_and_seed),
 		cmocka_unit_test(test_mm1_theory),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

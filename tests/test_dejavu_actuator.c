@@ -32,7 +32,7 @@ static void test_cgroup_limits_and_counters(void **state)
 {
 	(void)state;
 	VL_SKIP_UNLESS(dvcg_available(), "no writable cgroup hierarchy");
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvcg *g = dvcg_create("test", "0", &eb);
 	assert_non_null(g);
 	char dir[600];
@@ -72,7 +72,7 @@ static void test_cgroup_bad_cpuset_is_explained(void **state)
 {
 	(void)state;
 	VL_SKIP_UNLESS(dvcg_available(), "no writable cgroup hierarchy");
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvcg *g = dvcg_create("badcpus", "63", &eb);
 	assert_null(g);
 	assert_non_null(strstr(eb.msg, "cpuset.cpus"));
@@ -82,13 +82,13 @@ static void test_cgroup_actuator(void **state)
 {
 	(void)state;
 	VL_SKIP_UNLESS(dvcg_available(), "no writable cgroup hierarchy");
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvcg *g = dvcg_create("act", NULL, &eb);
 	assert_non_null(g);
 	dvact *a = dvact_cgroup_create(g, &eb);
 	assert_non_null(a);
 	assert_string_equal(dvact_name(a), "cgroup");
-	memo_alloc want = {2, 0.3, 100, 0, 0}, got;
+	memo_alloc want = { 2, 0.3, 100, 0, 0 }, got;
 	assert_int_equal(dvact_apply(a, &want, &eb), 0);
 	assert_int_equal(dvact_current(a, &got), 0);
 	assert_near(got.cpu_quota, 0.6, 1e-9); /* 2 instances x 0.3 core */
@@ -151,10 +151,10 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 	px_thr px;
 	assert_int_equal(px_start(&px, &c), 0);
 	struct sockaddr_in ctl = loop_addr(px.port);
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvact *a = dvact_process_create(exe(), base, &ctl, NULL, &eb);
 	assert_non_null(a);
-	memo_alloc two = {2, 0, 0, 0, 0}, one = {1, 0, 0, 0, 0}, got;
+	memo_alloc two = { 2, 0, 0, 0, 0 }, one = { 1, 0, 0, 0, 0 }, got;
 	assert_int_equal(dvact_apply(a, &two, &eb), 0);
 	assert_int_equal(dvact_current(a, &got), 0);
 	assert_int_equal(got.instances, 2);
@@ -163,7 +163,7 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 	assert_int_equal(dvact_current(a, &got), 0);
 	assert_int_equal(got.instances, 1);
 	load_ok(px.port); /* the stopped instance left the proxy's list first */
-	memo_alloc many = {99, 0, 0, 0, 0};
+	memo_alloc many = { 99, 0, 0, 0, 0 };
 	assert_int_equal(dvact_apply(a, &many, &eb), VL_ERANGE);
 	assert_non_null(strstr(eb.msg, "at most"));
 	dvact_destroy(a); /* stops the instances */
@@ -173,21 +173,21 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 static void test_libvirt_actuator_test_driver(void **state)
 {
 	(void)state;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvact *a = dvact_libvirt_create("test:///default", "test", &eb);
 	VL_SKIP_UNLESS(a != NULL, "libvirt test driver unavailable");
 	assert_string_equal(dvact_name(a), "libvirt");
-	memo_alloc want = {1, 1.0, 512, 0, 0}, got;
+	memo_alloc want = { 1, 1.0, 512, 0, 0 }, got;
 	assert_int_equal(dvact_apply(a, &want, &eb), 0);
 	assert_int_equal(dvact_current(a, &got), 0);
 	assert_near(got.cpu_quota, 1, 1e-12); /* vCPUs */
 	assert_near(got.mem_mb, 512, 1e-9);
-	memo_alloc more = {1, 1.5, 1024, 0, 0}; /* 1.5 cores -> 2 vCPUs */
+	memo_alloc more = { 1, 1.5, 1024, 0, 0 }; /* 1.5 cores -> 2 vCPUs */
 	assert_int_equal(dvact_apply(a, &more, &eb), 0);
 	assert_int_equal(dvact_current(a, &got), 0);
 	assert_near(got.cpu_quota, 2, 1e-12);
 	assert_near(got.mem_mb, 1024, 1e-9);
-	memo_alloc huge = {1, 64, 0, 0, 0};
+	memo_alloc huge = { 1, 64, 0, 0, 0 };
 	assert_int_equal(dvact_apply(a, &huge, &eb), VL_EIO);
 	assert_non_null(strstr(eb.msg, "cannot set 64 vCPUs"));
 	dvact_destroy(a);

@@ -40,7 +40,8 @@ static void test_demo_end_to_end(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "trace")), 8);
 	size_t i, known = 0, unknown = 0;
 	json_t *ev;
-	json_array_foreach(json_object_get(j, "events"), i, ev) {
+	json_array_foreach(json_object_get(j, "events"), i, ev)
+	{
 		if (json_is_true(json_object_get(ev, "known")))
 			known++;
 		else
@@ -48,8 +49,8 @@ static void test_demo_end_to_end(void **state)
 		assert_true(json_number_value(json_object_get(ev, "adaptation_s")) >= 0);
 	}
 	if (!known || !unknown)
-		fail_msg("expected known and unknown adaptations, got %zu known, %zu unknown", known,
-			 unknown);
+		fail_msg("expected known and unknown adaptations, got %zu known, %zu unknown",
+			 known, unknown);
 	double viol = json_number_value(json_object_get(j, "slo_violation_pct"));
 	assert_true(viol >= 0 && viol <= 100);
 	json_decref(j);
@@ -96,12 +97,22 @@ static void test_controller_on_user_services(void **state)
 	snprintf(l0, sizeof(l0), "127.0.0.1:%d", base);
 	snprintf(l1, sizeof(l1), "127.0.0.1:%d", base + 1);
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", base + 2);
-	const char *svc[] = {exe(), "dejavu", "service", "--listen", l0, "--duration", "40", NULL};
-	const char *prof[] = {exe(), "dejavu", "service", "--listen", l1, "--duration", "40", NULL};
-	const char *px[] = {exe(), "dejavu", "proxy", "--listen", l2, "--backend", l0,
-			    "--profiler", l1, "--duration", "40", NULL};
-	const char *ld[] = {exe(), "dejavu", "load", "--target", l2, "--phases",
-			    "browse:400:6s,search:150:6s,browse:400:4s", NULL};
+	const char *svc[] = {
+		exe(), "dejavu", "service", "--listen", l0, "--duration", "40", NULL
+	};
+	const char *prof[] = {
+		exe(), "dejavu", "service", "--listen", l1, "--duration", "40", NULL
+	};
+	const char *px[] = { exe(), "dejavu",     "proxy", "--listen",   l2,   "--backend",
+			     l0,    "--profiler", l1,      "--duration", "40", NULL };
+	const char *ld[] = { exe(),
+			     "dejavu",
+			     "load",
+			     "--target",
+			     l2,
+			     "--phases",
+			     "browse:400:6s,search:150:6s,browse:400:4s",
+			     NULL };
 	pid_t ps = spawn(svc), pp = spawn(prof);
 	usleep(300000);
 	pid_t px_pid = spawn(px);
@@ -110,7 +121,8 @@ static void test_controller_on_user_services(void **state)
 	char args[512];
 	snprintf(args, sizeof(args),
 		 "dejavu controller --proxy %s --profiler-pid %d --service-pids %d --duration 15s "
-		 "--learn 9s --window 0.5s --probe 0.3s --memo /tmp/virtlab-ctl-%d.db --json --quiet",
+		 "--learn 9s --window 0.5s --probe 0.3s --memo /tmp/virtlab-ctl-%d.db --json "
+		 "--quiet",
 		 l2, (int)pp, (int)ps, (int)getpid());
 	int st;
 	char *err = NULL;

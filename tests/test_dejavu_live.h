@@ -37,8 +37,10 @@ static inline int svc_start(svc_thr *st, int http10)
 	memset(st, 0, sizeof(*st));
 	mix_set *ms = mix_set_create();
 	mix_type types[SVC_MAX_TYPES];
-	dvsvc_cfg c = {.types = types, .ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES),
-		       .http10 = http10, .idle_timeout_s = 10};
+	dvsvc_cfg c = { .types = types,
+			.ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES),
+			.http10 = http10,
+			.idle_timeout_s = 10 };
 	mix_set_destroy(ms);
 	dv_addr_parse("127.0.0.1:0", &c.listen, NULL);
 	st->s = dvsvc_create(&c, NULL);
@@ -115,7 +117,8 @@ static inline char *raw_exchange(int port, const char *req, size_t len, double t
 	*closed = 0;
 	if (fd < 0)
 		return NULL;
-	struct timeval tv = {(time_t)timeout_s, (suseconds_t)((timeout_s - (int)timeout_s) * 1e6)};
+	struct timeval tv = { (time_t)timeout_s,
+			      (suseconds_t)((timeout_s - (int)timeout_s) * 1e6) };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (len)
 		send(fd, req, len, MSG_NOSIGNAL);

@@ -51,8 +51,7 @@ static void test_demo_controller_bench_errors(void **state)
 	       "--actuator");
 	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
 	       "needs --domain");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2,
-	       "needs --service-pids");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
 	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
 	       "--learn 60s --duration 30s",
 	       2, "--learn must be shorter than --duration");

@@ -24,7 +24,7 @@ static void test_builtin_mixes(void **state)
 	(void)state;
 	mix_set *s = mix_set_create();
 	assert_non_null(s);
-	const char *names[] = {"browse", "search", "write-heavy", "mixed"};
+	const char *names[] = { "browse", "search", "write-heavy", "mixed" };
 	for (size_t i = 0; i < 4; i++) {
 		const mix *m = mix_set_find(s, names[i]);
 		assert_non_null(m);
@@ -37,7 +37,8 @@ static void test_builtin_mixes(void **state)
 	assert_near(mix_mean_cpu_us(mix_set_find(s, "browse")), 200, 1e-9);
 	/* The classes differ: search is CPU/memory heavy, write-heavy does I/O. */
 	assert_true(mix_mean_cpu_us(mix_set_find(s, "search")) > 5 * 200);
-	assert_true(mix_mean_mem_kb(mix_set_find(s, "search")) > 10 * mix_mean_mem_kb(mix_set_find(s, "browse")));
+	assert_true(mix_mean_mem_kb(mix_set_find(s, "search")) >
+		    10 * mix_mean_mem_kb(mix_set_find(s, "browse")));
 	assert_true(mix_mean_io_kb(mix_set_find(s, "write-heavy")) > 30);
 	assert_near(mix_mean_io_kb(mix_set_find(s, "browse")), 0, 1e-12);
 	/* Service time = cpu + memory + I/O cost. */
@@ -80,7 +81,7 @@ static void test_mix_file(void **state)
 static void expect_mix_error(const char *text, const char *want)
 {
 	mix_set *s = mix_set_create();
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_not_equal(mix_set_load_text(s, text, "m.csv", &eb), 0);
 	if (!strstr(eb.msg, want))
 		fail_msg("message '%s' lacks '%s'", eb.msg, want);
@@ -157,7 +158,7 @@ static void test_signature(void **state)
  * redundant copy and a pure-noise one. */
 static size_t make_blobs(sig *out, size_t per, uint64_t seed)
 {
-	static const double C[3][2] = {{100, 5}, {400, 5}, {250, 60}};
+	static const double C[3][2] = { { 100, 5 }, { 400, 5 }, { 250, 60 } };
 	rng r;
 	rng_seed(&r, seed);
 	size_t n = 0;
@@ -191,7 +192,8 @@ static void test_learn_selects_and_clusters(void **state)
 	assert_true(learn_silhouette(m) > 0.8);
 	for (size_t c = 0; c < 3; c++)
 		for (size_t i = 1; i < 100; i++)
-			assert_int_equal(learn_train_label(m, c * 100 + i), learn_train_label(m, c * 100));
+			assert_int_equal(learn_train_label(m, c * 100 + i),
+					 learn_train_label(m, c * 100));
 	/* Constant and redundant metrics dropped; ranking keeps the separating
 	 * ones, not the noise. */
 	int dropped_quota = 0, dropped_ms = 0;
@@ -210,7 +212,8 @@ static void test_learn_selects_and_clusters(void **state)
 	sig t[30];
 	make_blobs(t, 10, 99);
 	for (size_t i = 0; i < 30; i++)
-		assert_int_equal(learn_classify(m, &t[i], NULL), learn_train_label(m, (i / 10) * 100));
+		assert_int_equal(learn_classify(m, &t[i], NULL),
+				 learn_train_label(m, (i / 10) * 100));
 	sig u;
 	sig_init(&u, 0, 60);
 	sig_set(&u, "cpu", 1500);
@@ -257,8 +260,8 @@ static void test_learn_errors_and_blocks(void **state)
 	assert_non_null(strstr(eb.msg, "signature 3"));
 	/* Building blocks: silhouette of a perfect split is near 1, of a
 	 * random split near 0; Fisher ratio is large only for separated data. */
-	double X[8] = {0, 0.1, 0.2, 0.1, 10, 10.1, 10.2, 10.1};
-	int good[8] = {0, 0, 0, 0, 1, 1, 1, 1}, bad[8] = {0, 1, 0, 1, 0, 1, 0, 1};
+	double X[8] = { 0, 0.1, 0.2, 0.1, 10, 10.1, 10.2, 10.1 };
+	int good[8] = { 0, 0, 0, 0, 1, 1, 1, 1 }, bad[8] = { 0, 1, 0, 1, 0, 1, 0, 1 };
 	assert_true(learn_silhouette_score(X, 8, 1, good, 2) > 0.95);
 	assert_true(learn_silhouette_score(X, 8, 1, bad, 2) < 0.1);
 	assert_true(learn_fisher(X, 8, 1, 0, good, 2) > 1000);
@@ -297,7 +300,7 @@ static void test_memo_basic(void **state)
 	assert_non_null(m);
 	memo_key k;
 	memo_key_set(&k, "svc", 2, 1);
-	memo_alloc a = {7, 0.5, 256, 1000, 0.008}, b;
+	memo_alloc a = { 7, 0.5, 256, 1000, 0.008 }, b;
 	assert_int_equal(memo_get(m, &k, &b, 1), VL_ENOENT);
 	assert_int_equal(memo_put(m, &k, &a, 10), 0);
 	assert_int_equal(memo_get(m, &k, &b, 20), 0);
@@ -350,7 +353,7 @@ static void test_memo_survives_kill9(void **state)
 		for (int i = 0;; i++) {
 			memo_key k;
 			memo_key_set(&k, "svc", i, i % 5);
-			memo_alloc a = {(unsigned)i + 1, 1, 0, 100.0 * i, 0.001};
+			memo_alloc a = { (unsigned)i + 1, 1, 0, 100.0 * i, 0.001 };
 			if (memo_put(m, &k, &a, i))
 				_exit(4);
 			if (write(fd[1], &i, sizeof(i)) != sizeof(i))
@@ -429,8 +432,8 @@ static int fake_measure(void *ctx, const memo_alloc *a, double *p95)
 static void test_tuner(void **state)
 {
 	(void)state;
-	fake f = {37.2, 0};
-	tuner_space sp = {1, 200, 0, 0, 0, 0};
+	fake f = { 37.2, 0 };
+	tuner_space sp = { 1, 200, 0, 0, 0, 0 };
 	tuner_result r;
 	vl_errbuf eb;
 	/* p95 <= 0.5 needs capacity >= need + 2 = 39.2 -> 40 instances. */
@@ -441,20 +444,20 @@ static void test_tuner(void **state)
 	assert_int_equal(r.probes, f.calls);
 	assert_true(r.probes <= 10); /* binary search: ~log2(200) + 1 */
 	/* With a CPU-quota ladder the cheapest (instances x quota) wins. */
-	f = (fake){2.6, 0};
-	tuner_space sq = {1, 4, 0.25, 1.0, 0.25, 512};
+	f = (fake){ 2.6, 0 };
+	tuner_space sq = { 1, 4, 0.25, 1.0, 0.25, 512 };
 	assert_int_equal(tuner_search(&sq, 1.0, 10, fake_measure, &f, &r, &eb), 0);
 	assert_true(r.met);
 	/* costs on the ladder: 3.0 (3x1.0, 4x0.75) misses, 4.0 is the cheapest >= 3.6 */
 	assert_near(tuner_cost(&r.best), 4.0, 1e-9);
 	assert_near(r.best.mem_mb, 512, 0);
 	/* Nothing meets it: the largest, met = 0. */
-	f = (fake){500, 0};
+	f = (fake){ 500, 0 };
 	assert_int_equal(tuner_search(&sp, 0.5, 1, fake_measure, &f, &r, &eb), 0);
 	assert_false(r.met);
 	assert_int_equal(r.best.instances, 200);
 	assert_int_equal(r.probes, 1);
-	tuner_space bad = {0, 5, 0, 0, 0, 0};
+	tuner_space bad = { 0, 5, 0, 0, 0, 0 };
 	assert_int_equal(tuner_search(&bad, 0.5, 1, fake_measure, &f, &r, &eb), VL_EINVAL);
 	assert_int_equal(tuner_search(&sp, 0, 1, fake_measure, &f, &r, &eb), VL_EINVAL);
 }

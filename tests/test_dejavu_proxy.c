@@ -149,7 +149,7 @@ static void test_slow_client_times_out_without_blocking_others(void **state)
 		free(out);
 	}
 	/* The slow one gets 408 once its 0.5 s are up, then EOF. */
-	struct timeval tv = {5, 0};
+	struct timeval tv = { 5, 0 };
 	setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	char buf[512] = "";
 	ssize_t r = recv(slow, buf, sizeof(buf) - 1, 0);
@@ -312,23 +312,22 @@ static void test_control_endpoints(void **state)
 	fx *f = *state;
 	char buf[1024];
 	struct sockaddr_in sa = loop_addr(f->px.port);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)),
-			 200);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", "1.5", 2, buf,
-					sizeof(buf)),
-			 400);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)), 200);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "1.5", 2, buf, sizeof(buf)), 400);
 	/* found by fuzzing: NaN and trailing junk were accepted as F */
-	static const char *const bad_f[] = {"nan", "0.5x", "", "-0.1", "inf"};
+	static const char *const bad_f[] = { "nan", "0.5x", "", "-0.1", "inf" };
 	for (size_t i = 0; i < sizeof(bad_f) / sizeof(bad_f[0]); i++)
 		assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", bad_f[i], 2, buf,
 						sizeof(buf)),
 				 400);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0\r\n", 2, buf,
-					sizeof(buf)),
-			 200);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/backends", "nonsense", 2, buf,
-					sizeof(buf)),
-			 400);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0\r\n", 2, buf, sizeof(buf)),
+		200);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/backends", "nonsense", 2, buf, sizeof(buf)),
+		400);
 	assert_non_null(strstr(buf, "expected ADDR:PORT"));
 	/* a body over the 1 KiB buffer used to be cut silently and parsed */
 	char big[1100];
@@ -336,8 +335,8 @@ static void test_control_endpoints(void **state)
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big + sizeof(big) - 16, "127.0.0.1:65000", 15);
 	assert_true(strlen(big) > 1023);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/backends", big, 2, buf, sizeof(buf)),
-			 400);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/backends", big, 2, buf, sizeof(buf)), 400);
 	assert_non_null(strstr(buf, "over 1023 bytes"));
 	assert_int_equal(dv_http_simple(&sa, "GET", "/__dejavu/nope", NULL, 2, buf, sizeof(buf)),
 			 404);
@@ -352,9 +351,8 @@ static void test_control_endpoints(void **state)
 	assert_int_equal(svc_start(&other, 0), 0);
 	char list[32];
 	snprintf(list, sizeof(list), "127.0.0.1:%d", other.port);
-	assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/backends", list, 2, buf,
-					sizeof(buf)),
-			 200);
+	assert_int_equal(
+		dv_http_simple(&sa, "POST", "/__dejavu/backends", list, 2, buf, sizeof(buf)), 200);
 	load(f->px.port, 200, 0.5, &r);
 	assert_int_equal(r.errors, 0);
 	px_stop(&f->px); /* stop before reading the service's counters */

@@ -49,25 +49,26 @@ static void test_work_pays_real_costs(void **state)
 	(void)state;
 	mix_type types[SVC_MAX_TYPES];
 	mix_set *ms = mix_set_create();
-	dvsvc_cfg c = {.types = types, .ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES)};
+	dvsvc_cfg c = { .types = types,
+			.ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES) };
 	mix_set_destroy(ms);
 	dv_addr_parse("127.0.0.1:0", &c.listen, NULL);
 	dvsvc *s = dvsvc_create(&c, NULL);
 	assert_non_null(s);
 	/* CPU: the thread's CPU clock moves by at least cpu_us. */
-	mix_type cpu = {"x", 1, 3000, 0, 0, 100, 100};
+	mix_type cpu = { "x", 1, 3000, 0, 0, 100, 100 };
 	double c0 = cpu_now();
 	assert_int_equal(dvsvc_work(s, &cpu), 0);
 	assert_true(cpu_now() - c0 >= 3000e-6);
 	/* Memory: 256 KiB of fresh pages fault in (64 minor faults at least). */
-	mix_type mem = {"m", 1, 0, 256, 0, 100, 100};
+	mix_type mem = { "m", 1, 0, 256, 0, 100, 100 };
 	struct rusage r0, r1;
 	getrusage(RUSAGE_SELF, &r0);
 	assert_int_equal(dvsvc_work(s, &mem), 0);
 	getrusage(RUSAGE_SELF, &r1);
 	assert_true(r1.ru_minflt - r0.ru_minflt >= 64);
 	/* I/O: 128 KiB written through write(2). */
-	mix_type io = {"w", 1, 0, 0, 128, 100, 100};
+	mix_type io = { "w", 1, 0, 0, 128, 100, 100 };
 	uint64_t w0 = self_io("wchar");
 	assert_int_equal(dvsvc_work(s, &io), 0);
 	assert_true(self_io("wchar") - w0 >= 128 * 1024);
@@ -106,7 +107,7 @@ static void test_phase_parsing(void **state)
 	mix_set *ms = mix_set_create();
 	dvload_cfg c;
 	dvload_cfg_default(&c);
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(dvload_parse_phases(&c, ms, "browse:300:10s,search:50:500ms", &eb), 0);
 	assert_int_equal(c.nphases, 2);
 	assert_near(c.phases[1].dur_s, 0.5, 1e-12);
@@ -154,13 +155,13 @@ static void test_open_loop_rate_and_errors(void **state)
 static void test_signature_from_snapshots(void **state)
 {
 	(void)state;
-	dvprof_snap a = {0}, b = {0};
+	dvprof_snap a = { 0 }, b = { 0 };
 	a.t = 10;
 	b.t = 12;
 	a.requests = 1000;
 	b.requests = 1400; /* 200 req/s in production */
 	a.dup_done = 100;
-	b.dup_done = 140; /* 40 profiled */
+	b.dup_done = 140;             /* 40 profiled */
 	b.cg.cpu_ns = 40 * 250000ull; /* 250 us each */
 	b.cg.pgfault = 40 * 5;
 	b.ctxsw = 80;

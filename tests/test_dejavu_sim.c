@@ -102,7 +102,7 @@ static void test_trace_shapes(void **state)
 	/* Mix shifts: three mixes on day 0; search never before day 3 (hotmail)
 	 * or day 5 (messenger), and present afterwards. */
 	int search = mix_set_index(ms, "search");
-	const char *day0[] = {"browse", "write-heavy", "mixed"};
+	const char *day0[] = { "browse", "write-heavy", "mixed" };
 	for (int i = 0; i < 3; i++) {
 		assert_true(has_mix(h, mix_set_index(ms, day0[i]), 0, DAY));
 		assert_true(has_mix(m, mix_set_index(ms, day0[i]), 0, DAY));
@@ -132,7 +132,7 @@ static void test_trace_shapes(void **state)
 
 static void expect_csv_error(const mix_set *ms, const char *text, const char *want)
 {
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	trace *t = trace_parse_csv(text, "t.csv", ms, &eb);
 	assert_null(t);
 	if (!strstr(eb.msg, want))
@@ -217,13 +217,15 @@ static void test_service_model_vs_reference(void **state)
 	const struct {
 		const char *mix;
 		double rho;
-	} cases[] = {{"browse", 0.5}, {"browse", 0.85}, {"mixed", 0.7}, {"write-heavy", 0.9}};
+	} cases[] = {
+		{ "browse", 0.5 }, { "browse", 0.85 }, { "mixed", 0.7 }, { "write-heavy", 0.9 }
+	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const mix *m = mix_set_find(ms, cases[i].mix);
 		unsigned n = 2;
 		double rate = cases[i].rho / mix_mean_service_s(m) * n;
 		svc *s = svc_create(11, cap_tables(shared));
-		svc_in in = {SIM_TICK_S, rate, m, 0, n};
+		svc_in in = { SIM_TICK_S, rate, m, 0, n };
 		svc_out o;
 		for (int k = 0; k < 4; k++)
 			assert_int_equal(svc_tick(s, &in, &o), 0);
@@ -231,8 +233,8 @@ static void test_service_model_vs_reference(void **state)
 		double model = svc_minute_p95(s), ref[2];
 		assert_int_equal(svc_reference(m, 0, n, rate, 2, 21, ref), 0);
 		double r = (ref[0] + ref[1]) / 2;
-		print_message("  %-11s rho %.2f: model p95 %.3f ms, reference %.3f ms\n", cases[i].mix,
-			      cases[i].rho, model * 1e3, r * 1e3);
+		print_message("  %-11s rho %.2f: model p95 %.3f ms, reference %.3f ms\n",
+			      cases[i].mix, cases[i].rho, model * 1e3, r * 1e3);
 		assert_rel(model, r, 0.12);
 		svc_destroy(s);
 	}
@@ -240,14 +242,14 @@ static void test_service_model_vs_reference(void **state)
 	 * once capacity returns; no instance at all is a capped latency. */
 	const mix *b = mix_set_find(ms, "browse");
 	svc *s = svc_create(3, cap_tables(shared));
-	svc_in over = {SIM_TICK_S, 2.0 / mix_mean_service_s(b), b, 0, 1};
+	svc_in over = { SIM_TICK_S, 2.0 / mix_mean_service_s(b), b, 0, 1 };
 	svc_out o;
 	for (int k = 0; k < 4; k++)
 		svc_tick(s, &over, &o);
 	assert_near(o.util, 1.0, 0);
 	assert_near(o.backlog_s, SVC_TIMEOUT_S, 1e-9);
 	assert_true(svc_minute_p95(s) > 5);
-	svc_in ok = {SIM_TICK_S, 0.5 / mix_mean_service_s(b), b, 0, 4};
+	svc_in ok = { SIM_TICK_S, 0.5 / mix_mean_service_s(b), b, 0, 4 };
 	for (int k = 0; k < 8; k++)
 		svc_tick(s, &ok, &o);
 	svc_minute_p95(s);
@@ -255,11 +257,12 @@ static void test_service_model_vs_reference(void **state)
 	for (int k = 0; k < 4; k++)
 		svc_tick(s, &ok, &o);
 	assert_true(svc_minute_p95(s) < 0.002);
-	svc_in none = {SIM_TICK_S, 1000, b, 0, 0};
+	svc_in none = { SIM_TICK_S, 1000, b, 0, 0 };
 	svc_tick(s, &none, &o);
 	assert_near(svc_minute_p95(s), SVC_LAT_CAP_S, 0);
 	/* A neighbour's steal stretches service times. */
-	assert_true(svc_measure_p95(b, 0.35, 1000, 20000, 1) > 1.3 * svc_measure_p95(b, 0, 1000, 20000, 1));
+	assert_true(svc_measure_p95(b, 0.35, 1000, 20000, 1) >
+		    1.3 * svc_measure_p95(b, 0, 1000, 20000, 1));
 	svc_destroy(s);
 	mix_set_destroy(ms);
 }
@@ -286,7 +289,7 @@ static void test_hpa_rules(void **state)
 	hpa_destroy(h);
 	/* Scale-up has no stabilization and is limited to max(+100 %, +4) per sync. */
 	h = hpa_create(2);
-	assert_int_equal(hpa_sync(h, 0, 2, 0, 7.0), 6);	 /* wants 20: 2 + 4 */
+	assert_int_equal(hpa_sync(h, 0, 2, 0, 7.0), 6); /* wants 20: 2 + 4 */
 	hpa_destroy(h);
 	h = hpa_create(10);
 	assert_int_equal(hpa_sync(h, 0, 10, 0, 3.5), 20); /* wants 50: 2 x 10 */
@@ -336,7 +339,8 @@ static trace *step_trace(const mix_set *ms)
 	char *buf = malloc(64 * 400);
 	size_t len = (size_t)sprintf(buf, "t_seconds,rate_rps,mix_name\n");
 	for (int i = 0; i < 300; i++)
-		len += (size_t)sprintf(buf + len, "%d,%d,browse\n", i * 60, i < 120 ? 20000 : 60000);
+		len += (size_t)sprintf(buf + len, "%d,%d,browse\n", i * 60,
+				       i < 120 ? 20000 : 60000);
 	vl_errbuf eb;
 	trace *t = trace_parse_csv(buf, "step.csv", ms, &eb);
 	free(buf);
@@ -380,7 +384,8 @@ static void test_policies_on_step(void **state)
 	/* RightScale: +2 per resize, at most one resize per 15 min. */
 	for (size_t m = 120; m + 15 < rs.minutes; m++)
 		assert_true(rs.ready[m + 15] <= rs.ready[m] + 2 + 2);
-	print_message("  step: rightscale adapts in %.0f s (viol %.1f %%), hpa in %.0f s (viol %.1f %%)\n",
+	print_message("  step: rightscale adapts in %.0f s (viol %.1f %%), hpa in %.0f s (viol "
+		      "%.1f %%)\n",
 		      rs.adaptation_s_mean, rs.slo_violation_pct, hp.adaptation_s_mean,
 		      hp.slo_violation_pct);
 	assert_true(rs.adaptation_s_mean > 1800);
@@ -416,8 +421,9 @@ static void test_dejavu_learns_and_retunes(void **state)
 	cfg.policy = "hpa";
 	assert_int_equal(sim_run(&cfg, t, ms, c, &h, &eb), 0);
 	print_message("  dejavu: classes %u retunes %u adapt %.0f s viol %.2f %% cost %.1f %%; "
-		      "hpa: viol %.2f %%\n", a.classes, a.retunes, a.adaptation_s_mean,
-		      a.slo_violation_pct, a.cost_vs_static_pct, h.slo_violation_pct);
+		      "hpa: viol %.2f %%\n",
+		      a.classes, a.retunes, a.adaptation_s_mean, a.slo_violation_pct,
+		      a.cost_vs_static_pct, h.slo_violation_pct);
 	assert_true(a.classes >= 4); /* >= 3 learnt + search added */
 	assert_true(a.retunes >= 1);
 	assert_true(a.slo_violation_pct <= h.slo_violation_pct + 1);
@@ -452,11 +458,11 @@ static void test_one_copy_of_the_pipeline(void **state)
 	snprintf(cmd, sizeof(cmd), "nm -A %s 2>/dev/null", lib);
 	FILE *p = popen(cmd, "r");
 	VL_SKIP_UNLESS(p != NULL, "nm not available");
-	const char *syms[] = {"learn_train", "learn_classify", "learn_add_class", "memo_put",
-			      "memo_get", "tuner_search", "interference_bucket", "sig_set"};
-	const char *home[] = {"learn.o", "learn.o", "learn.o", "memo.o",
-			      "memo.o", "tuner.o", "interference.o", "signature.o"};
-	int defined[8] = {0}, used[8] = {0};
+	const char *syms[] = { "learn_train", "learn_classify", "learn_add_class",     "memo_put",
+			       "memo_get",    "tuner_search",   "interference_bucket", "sig_set" };
+	const char *home[] = { "learn.o", "learn.o", "learn.o",        "memo.o",
+			       "memo.o",  "tuner.o", "interference.o", "signature.o" };
+	int defined[8] = { 0 }, used[8] = { 0 };
 	char line[1024];
 	int any = 0;
 	while (fgets(line, sizeof(line), p)) {
@@ -468,7 +474,8 @@ static void test_one_copy_of_the_pipeline(void **state)
 			if (strstr(line, want_t)) {
 				defined[i]++;
 				if (!strstr(line, home[i]))
-					fail_msg("%s defined outside %s: %s", syms[i], home[i], line);
+					fail_msg("%s defined outside %s: %s", syms[i], home[i],
+						 line);
 			}
 			if (strstr(line, want_u) && strstr(line, "dejavu_policy.o"))
 				used[i] = 1;
@@ -500,8 +507,8 @@ static void expect_cli(const char *args, int want_status, const char *want_err)
 	char *err = NULL;
 	char *out = vl_run_cli(args, &st, &err);
 	if (st != want_status || (want_err && !strstr(err, want_err)))
-		fail_msg("'%s': status %d (want %d), stderr '%s' (want '%s')", args, st, want_status,
-			 err, want_err ? want_err : "");
+		fail_msg("'%s': status %d (want %d), stderr '%s' (want '%s')", args, st,
+			 want_status, err, want_err ? want_err : "");
 	free(out);
 	free(err);
 }
@@ -510,8 +517,12 @@ static void test_cli(void **state)
 {
 	(void)state;
 	char *bad = write_tmp("bad", "t_seconds,rate_rps,mix_name\n0,100,browse\n60,1,nosuch\n");
-	char *good = write_tmp("good", "t_seconds,rate_rps,mix_name\n0,3000,browse\n3600,9000,browse\n7200,4000,browse\n");
-	char *mixes = write_tmp("mix", "mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\napi,get,1,x,1,1,1,1\n");
+	char *good = write_tmp(
+		"good",
+		"t_seconds,rate_rps,mix_name\n0,3000,browse\n3600,9000,browse\n7200,4000,browse\n");
+	char *mixes = write_tmp(
+		"mix",
+		"mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\napi,get,1,x,1,1,1,1\n");
 	char a[512];
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy hpa", bad);
 	expect_cli(a, 2, ":3: unknown mix 'nosuch'");
@@ -533,9 +544,16 @@ static void test_cli(void **state)
 	assert_int_equal(st, 0);
 	char *o2 = vl_run_cli(a, &st, NULL);
 	assert_string_equal(o1, o2);
-	const char *keys[] = {"\"trace\"", "\"policy\"", "\"workload_changes\"", "\"adaptation_s_mean\"",
-			      "\"adaptation_s_p95\"", "\"slo_violation_pct\"", "\"cost_instance_hours\"",
-			      "\"cost_vs_static_pct\"", "\"retunes\"", "\"classes\""};
+	const char *keys[] = { "\"trace\"",
+			       "\"policy\"",
+			       "\"workload_changes\"",
+			       "\"adaptation_s_mean\"",
+			       "\"adaptation_s_p95\"",
+			       "\"slo_violation_pct\"",
+			       "\"cost_instance_hours\"",
+			       "\"cost_vs_static_pct\"",
+			       "\"retunes\"",
+			       "\"classes\"" };
 	for (size_t i = 0; i < 10; i++)
 		assert_non_null(strstr(o1, keys[i]));
 	assert_non_null(strstr(o1, "\"workload_changes\": 2"));
@@ -544,9 +562,9 @@ static void test_cli(void **state)
 	/* compare: one row per trace x policy and the two headline ratios. */
 	o1 = vl_run_cli("dejavu compare --days 1.2 --json --quiet", &st, NULL);
 	assert_int_equal(st, 0);
-	const char *ckeys[] = {"\"rows\"", "\"adaptation_speedup_vs_rightscale\"",
-			       "\"cost_saving_vs_static_pct\"", "\"policy\": \"oracle\"",
-			       "\"trace\": \"messenger-like\""};
+	const char *ckeys[] = { "\"rows\"", "\"adaptation_speedup_vs_rightscale\"",
+				"\"cost_saving_vs_static_pct\"", "\"policy\": \"oracle\"",
+				"\"trace\": \"messenger-like\"" };
 	for (size_t i = 0; i < 5; i++)
 		assert_non_null(strstr(o1, ckeys[i]));
 	size_t rows = 0;
@@ -570,7 +588,8 @@ static void test_sim_series(void **state)
 	(void)state;
 	int st;
 	char *out = vl_run_cli("dejavu sim --trace hotmail-like --policy static --days 0.5 "
-			       "--series-minutes 10 --json", &st, NULL);
+			       "--series-minutes 10 --json",
+			       &st, NULL);
 	assert_int_equal(st, 0);
 	json_error_t je;
 	json_t *j = json_loads(out, 0, &je);
@@ -579,12 +598,14 @@ static void test_sim_series(void **state)
 	assert_int_equal(json_integer_value(json_object_get(s, "step_s")), 600);
 	size_t n = json_array_size(json_object_get(s, "t_s"));
 	assert_int_equal(n, 72); /* 12 h in 10-minute steps */
-	const char *keys[] = {"load_rps", "allocation", "need"};
+	const char *keys[] = { "load_rps", "allocation", "need" };
 	for (int k = 0; k < 3; k++)
 		assert_int_equal(json_array_size(json_object_get(s, keys[k])), n);
-	double peak_need = 0, alloc0 = json_real_value(json_array_get(json_object_get(s, "allocation"), 0));
+	double peak_need = 0,
+	       alloc0 = json_real_value(json_array_get(json_object_get(s, "allocation"), 0));
 	for (size_t i = 0; i < n; i++) {
-		assert_near(json_real_value(json_array_get(json_object_get(s, "t_s"), i)), 600.0 * (i + 1), 1e-9);
+		assert_near(json_real_value(json_array_get(json_object_get(s, "t_s"), i)),
+			    600.0 * (i + 1), 1e-9);
 		assert_true(json_real_value(json_array_get(json_object_get(s, "load_rps"), i)) > 0);
 		double a = json_real_value(json_array_get(json_object_get(s, "allocation"), i));
 		double nd = json_real_value(json_array_get(json_object_get(s, "need"), i));

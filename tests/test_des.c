@@ -37,7 +37,7 @@ static void test_fifo_among_equal_times(void **state)
 {
 	(void)state;
 	des *d = des_create(4);
-	log_t l = {0};
+	log_t l = { 0 };
 	/* 100 events at t=5, 100 at t=1, interleaved: each time group must come
 	 * out in scheduling order */
 	for (uint64_t i = 0; i < 200; i++)
@@ -164,7 +164,7 @@ static void test_cancel(void **state)
 {
 	(void)state;
 	des *d = des_create(4);
-	log_t l = {0};
+	log_t l = { 0 };
 	des_id a = des_at(d, 1.0, on_fire, &l, 1);
 	des_id b = des_at(d, 2.0, on_fire, &l, 2);
 	des_id c = des_at(d, 3.0, on_fire, &l, 3);
@@ -193,14 +193,14 @@ static void test_run_until_and_errors(void **state)
 {
 	(void)state;
 	des *d = des_create(1);
-	log_t l = {0};
+	log_t l = { 0 };
 	des_at(d, 1.0, on_fire, &l, 1);
 	des_at(d, 2.0, on_fire, &l, 2);
 	des_at(d, 2.0, on_fire, &l, 3);
 	assert_int_equal(des_run(d, 2.0), 3); /* inclusive bound */
 	assert_true(des_now(d) == 2.0);
 	assert_int_equal(des_run(d, 10.0), 0);
-	assert_true(des_now(d) == 10.0); /* time advances to the bound */
+	assert_true(des_now(d) == 10.0);                     /* time advances to the bound */
 	assert_int_equal(des_at(d, 9.0, on_fire, &l, 9), 0); /* the past */
 	assert_int_equal(des_last_error(d), VL_EINVAL);
 	assert_int_equal(des_at(d, NAN, on_fire, &l, 9), 0);
@@ -242,7 +242,7 @@ static void test_growth(void **state)
 {
 	(void)state;
 	des *d = des_create(1);
-	log_t l = {0};
+	log_t l = { 0 };
 	rng r;
 	rng_seed(&r, 7);
 	for (uint64_t i = 0; i < 100000; i++)

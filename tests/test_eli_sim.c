@@ -30,7 +30,7 @@ static eli_sim_result run(const eli_profile *p, eli_workload wl, eli_mode m, dou
 	c.warmup_s = 0.1;
 	c.prof = p;
 	eli_sim_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = eli_sim_run(&c, &r, &eb);
 	if (err)
 		fail_msg("sim: %s", eb.msg);
@@ -222,13 +222,13 @@ static void test_reproduce_passes(void **state)
 static void test_judge(void **state)
 {
 	(void)state;
-	eli_repro_row w = {"x", 97, 100, 95, 0, 0, NULL, NULL};
+	eli_repro_row w = { "x", 97, 100, 95, 0, 0, NULL, NULL };
 	eli_repro_judge(&w, ELI_TOL_PCT);
 	assert_true(w.pass); /* 95 is within 97 - 3 */
 	w.ours = 93.9;
 	eli_repro_judge(&w, ELI_TOL_PCT);
 	assert_false(w.pass);
-	eli_repro_row r = {"y", 800, 800, 1001, 0, 0, NULL, NULL};
+	eli_repro_row r = { "y", 800, 800, 1001, 0, 0, NULL, NULL };
 	eli_repro_judge(&r, ELI_TOL_RESIDUAL);
 	assert_false(r.pass);
 	r.ours = 999;
@@ -270,7 +270,7 @@ static void expect_load_error(const char *text, int err, const char *needle)
 {
 	char *path = write_tmp(text);
 	eli_profile p;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(eli_profile_load(path, &p, &eb), err);
 	print_message("%s\n", eb.msg);
 	assert_true(strncmp(eb.msg, path, strlen(path)) == 0);
@@ -282,8 +282,10 @@ static void expect_load_error(const char *text, int err, const char *needle)
 static void test_profile_errors(void **state)
 {
 	(void)state;
-	expect_load_error("# c\ncpu_ghz = 3\nexit_cost = 5\n", VL_EINVAL, ":3: unknown key 'exit_cost'");
-	expect_load_error("exit_drect_cycles = 5\n", VL_EINVAL, "did you mean 'exit_direct_cycles'");
+	expect_load_error("# c\ncpu_ghz = 3\nexit_cost = 5\n", VL_EINVAL,
+			  ":3: unknown key 'exit_cost'");
+	expect_load_error("exit_drect_cycles = 5\n", VL_EINVAL,
+			  "did you mean 'exit_direct_cycles'");
 	expect_load_error("cpu_ghz = fast\n", VL_EINVAL, ":1: cpu_ghz:");
 	expect_load_error("cpu_ghz = 0\n", VL_ERANGE, ":1: cpu_ghz = 0: out of range");
 	expect_load_error("eoi_path = trap\n", VL_EINVAL, "expected exit, emulated or free");
@@ -328,7 +330,7 @@ static void test_profile_this_host(void **state)
 	assert_non_null(mkdtemp(dir));
 	setenv("VIRTLAB_CONFIG_DIR", dir, 1);
 	eli_profile p;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(eli_profile_resolve("this-host", &p, &eb), VL_ENOENT);
 	assert_non_null(strstr(eb.msg, "virtlab eli calibrate"));
 	char path[256];
@@ -349,8 +351,7 @@ static void test_profile_this_host(void **state)
 
 /* ---- CLI ---- */
 
-static void cli_expect(const char *args, int status, const char *out_needle,
-		       const char *err_needle)
+static void cli_expect(const char *args, int status, const char *out_needle, const char *err_needle)
 {
 	int st;
 	char *err = NULL;
@@ -373,7 +374,8 @@ static void test_cli(void **state)
 	cli_expect("eli run --mode bogus", 2, NULL, "virtlab eli run: --mode 'bogus'");
 	cli_expect("eli run --workload netperff", 2, NULL, "did you mean 'netperf'");
 	cli_expect("eli run --duration 5x", 2, NULL, "--duration");
-	cli_expect("eli run --irq-rate 5k", 2, NULL, "--irq-rate applies to --workload custom only");
+	cli_expect("eli run --irq-rate 5k", 2, NULL,
+		   "--irq-rate applies to --workload custom only");
 	cli_expect("eli run --work-us 3 --workload apache", 2, NULL,
 		   "--work-us applies to --workload custom only");
 	cli_expect("eli run --workload custom --irq-rate 0", 2, NULL, "--irq-rate");
@@ -417,10 +419,10 @@ static void test_cli_same_seed_same_json(void **state)
 {
 	(void)state;
 	int s1, s2;
-	char *a = vl_run_cli("eli run --workload apache --mode eli --duration 200ms --seed 7 --json",
-			     &s1, NULL);
-	char *b = vl_run_cli("eli run --workload apache --mode eli --duration 200ms --seed 7 --json",
-			     &s2, NULL);
+	char *a = vl_run_cli(
+		"eli run --workload apache --mode eli --duration 200ms --seed 7 --json", &s1, NULL);
+	char *b = vl_run_cli(
+		"eli run --workload apache --mode eli --duration 200ms --seed 7 --json", &s2, NULL);
 	assert_int_equal(s1, 0);
 	assert_string_equal(a, b);
 	free(a);

@@ -9,14 +9,13 @@
 #include "eli/security.h"
 #include "eli/vm.h"
 
-static void expect_path(eli_mode m, eli_apic_mode apic, int dev, int dev_eoi, int host,
-			int inj_eoi, int arm, int hlt)
+static void expect_path(eli_mode m, eli_apic_mode apic, int dev, int dev_eoi, int host, int inj_eoi,
+			int arm, int hlt)
 {
 	eli_path p;
 	assert_int_equal(eli_vm_path(m, apic, &p), 0);
-	print_message("mode %s: dev %d eoi %d host %d inj_eoi %d arm %d hlt %d\n",
-		      eli_mode_name(m), p.dev_delivery, p.dev_eoi, p.host_irq, p.inj_eoi,
-		      p.timer_arm, p.hlt);
+	print_message("mode %s: dev %d eoi %d host %d inj_eoi %d arm %d hlt %d\n", eli_mode_name(m),
+		      p.dev_delivery, p.dev_eoi, p.host_irq, p.inj_eoi, p.timer_arm, p.hlt);
 	assert_int_equal(p.dev_delivery, dev);
 	assert_int_equal(p.dev_eoi, dev_eoi);
 	assert_int_equal(p.host_irq, host);

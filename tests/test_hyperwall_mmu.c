@@ -59,7 +59,7 @@ static void test_page_walk_sparse(void **state)
 	(void)state;
 	hw_machine *m = mk(1);
 	/* VPNs spread over different PML4, PDPT and PD entries */
-	const uint64_t vpns[] = {0x10, 0x11, 0x40000, 0x8000000 + 5, 0x7ffffffff};
+	const uint64_t vpns[] = { 0x10, 0x11, 0x40000, 0x8000000 + 5, 0x7ffffffff };
 	uint32_t id;
 	assert_int_equal(hw_vm_create(m, 5, vpns, &id), HW_OK);
 	for (uint32_t i = 0; i < 5; i++) {
@@ -93,7 +93,7 @@ static void test_tlb_unit(void **state)
 	assert_true(tlb_lookup(&t, tlb_key(2, 7), &v));
 	/* flush by frame, whatever the VMID */
 	tlb_fill(&t, tlb_key(0, 99), 20 << 1);
-	uint64_t bits[1] = {1ull << 20};
+	uint64_t bits[1] = { 1ull << 20 };
 	assert_int_equal(tlb_flush_frames(&t, bits, 64), 2);
 	assert_int_equal(tlb_count(&t), 0);
 	/* LRU within a set of 2 ways: keys colliding on the set */
@@ -107,7 +107,7 @@ static void test_tlb_unit(void **state)
 	tlb_fill(&t, k[0], 1 << 1);
 	tlb_fill(&t, k[1], 2 << 1);
 	assert_true(tlb_lookup(&t, k[0], &v)); /* k[0] most recent */
-	tlb_fill(&t, k[2], 3 << 1);		/* evicts k[1] */
+	tlb_fill(&t, k[2], 3 << 1);            /* evicts k[1] */
 	assert_true(tlb_lookup(&t, k[0], &v));
 	assert_false(tlb_lookup(&t, k[1], &v));
 	assert_true(tlb_lookup(&t, k[2], &v));
@@ -116,7 +116,7 @@ static void test_tlb_unit(void **state)
 	assert_int_equal(tlb_flush_vmid(&t, 5), 2);
 	tlb_fill(&t, k[0], 1 << 1);
 	tlb_fill(&t, k[1], 2 << 1);
-	uint64_t bits1[1] = {1ull << 1};
+	uint64_t bits1[1] = { 1ull << 1 };
 	assert_int_equal(tlb_flush_frames(&t, bits1, 64), 1); /* empties k[0]'s way */
 	tlb_fill(&t, k[1], 2 << 1 | TLB_PERM_W);
 	assert_int_equal(tlb_count(&t), 1);
@@ -332,7 +332,7 @@ static void test_ground_truth_without_protection(void **state)
 	assert_int_equal(hw_vm_create(m, 2, NULL, &e), HW_OK);
 	assert_int_equal(hw_vm_write(m, a, 0x0, 0x5ec), HW_OK);
 	uint64_t f = frame_of(m, a, 0);
-	assert_int_equal(hw_hv_read(m, f, &v), HW_OK); /* leak 1 */
+	assert_int_equal(hw_hv_read(m, f, &v), HW_OK);  /* leak 1 */
 	assert_int_equal(hw_dma_read(m, f, &v), HW_OK); /* leak 2 */
 	assert_int_equal(hw_conf_violations(m), 2);
 	assert_int_equal(hw_hv_write(m, f, 1), HW_OK);

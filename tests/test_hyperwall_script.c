@@ -25,38 +25,41 @@ static void test_syntax_errors(void **state)
 {
 	(void)state;
 	static const bad_case cases[] = {
-		{"foo", "t.hws:1: unknown operation 'foo'"},
-		{"vm fly a", "t.hws:1: unknown vm operation 'fly'"},
-		{"vm creat a pages=1", "t.hws:1: unknown vm operation 'creat'; did you mean 'create'?"},
-		{"hv mapp a 0 0", "did you mean 'map'?"},
-		{"hv dma 0x1000", "t.hws:1: 'hv dma' needs read or write"},
-		{"vm", "t.hws:1: 'vm' needs an operation"},
-		{"vm create a", "t.hws:1: wrong number of words for 'vm create'; usage: vm create NAME pages=N"},
-		{"vm create a pages=1 x", "usage: vm create NAME pages=N"},
-		{"vm create a pages=0", "t.hws:1: pages=0: a VM needs at least one page"},
-		{"vm create a pages=x", "t.hws:1: pages 'x': expected a decimal or 0x-hex number"},
-		{"vm create a size=1", "t.hws:1: 'size=1': expected pages=N"},
-		{"vm create a pages=65537", "t.hws:1: pages '65537' is too large"},
-		{"vm create 1x pages=1", "t.hws:1: '1x' is not a VM name"},
-		{"# c\n\nvm create a pages=1\nvm create a pages=2",
-		 "t.hws:4: VM 'a' is already created on line 3"},
-		{"vm write bob 0 1", "t.hws:1: VM 'bob' is not created on a line above"},
-		{"vm read a 0\nvm create a pages=1", "t.hws:1: VM 'a' is not created"},
-		{"vm create a pages=1\nvm write a 0x 1", "t.hws:2: GPA '0x': expected a decimal"},
-		{"vm create a pages=1\nvm write a -8 1", "t.hws:2: GPA '-8': expected"},
-		{"vm create a pages=1\nvm write a 0 0x8000000000000000",
-		 "t.hws:2: VALUE '0x8000000000000000' is too large"},
-		{"vm create a pages=1\nvm write a 0 99999999999999999999", "too large"},
-		{"hv read @a", "t.hws:1: '@a': expected @NAME:GPA"},
-		{"hv read @:0", "t.hws:1: '@:0': expected @NAME:GPA"},
-		{"hv read @zz:0", "t.hws:1: VM 'zz' is not created"},
-		{"hv write 0x1000", "usage: hv write HPA VALUE"},
-		{"vm create a pages=1\nattest a", "t.hws:2: wrong number of words for 'attest'"},
-		{"vm create a pages=1\nattest a n1", "t.hws:2: NONCE 'n1'"},
+		{ "foo", "t.hws:1: unknown operation 'foo'" },
+		{ "vm fly a", "t.hws:1: unknown vm operation 'fly'" },
+		{ "vm creat a pages=1",
+		  "t.hws:1: unknown vm operation 'creat'; did you mean 'create'?" },
+		{ "hv mapp a 0 0", "did you mean 'map'?" },
+		{ "hv dma 0x1000", "t.hws:1: 'hv dma' needs read or write" },
+		{ "vm", "t.hws:1: 'vm' needs an operation" },
+		{ "vm create a",
+		  "t.hws:1: wrong number of words for 'vm create'; usage: vm create NAME pages=N" },
+		{ "vm create a pages=1 x", "usage: vm create NAME pages=N" },
+		{ "vm create a pages=0", "t.hws:1: pages=0: a VM needs at least one page" },
+		{ "vm create a pages=x",
+		  "t.hws:1: pages 'x': expected a decimal or 0x-hex number" },
+		{ "vm create a size=1", "t.hws:1: 'size=1': expected pages=N" },
+		{ "vm create a pages=65537", "t.hws:1: pages '65537' is too large" },
+		{ "vm create 1x pages=1", "t.hws:1: '1x' is not a VM name" },
+		{ "# c\n\nvm create a pages=1\nvm create a pages=2",
+		  "t.hws:4: VM 'a' is already created on line 3" },
+		{ "vm write bob 0 1", "t.hws:1: VM 'bob' is not created on a line above" },
+		{ "vm read a 0\nvm create a pages=1", "t.hws:1: VM 'a' is not created" },
+		{ "vm create a pages=1\nvm write a 0x 1", "t.hws:2: GPA '0x': expected a decimal" },
+		{ "vm create a pages=1\nvm write a -8 1", "t.hws:2: GPA '-8': expected" },
+		{ "vm create a pages=1\nvm write a 0 0x8000000000000000",
+		  "t.hws:2: VALUE '0x8000000000000000' is too large" },
+		{ "vm create a pages=1\nvm write a 0 99999999999999999999", "too large" },
+		{ "hv read @a", "t.hws:1: '@a': expected @NAME:GPA" },
+		{ "hv read @:0", "t.hws:1: '@:0': expected @NAME:GPA" },
+		{ "hv read @zz:0", "t.hws:1: VM 'zz' is not created" },
+		{ "hv write 0x1000", "usage: hv write HPA VALUE" },
+		{ "vm create a pages=1\nattest a", "t.hws:2: wrong number of words for 'attest'" },
+		{ "vm create a pages=1\nattest a n1", "t.hws:2: NONCE 'n1'" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		hw_script *s = NULL;
-		vl_errbuf eb = {{0}};
+		vl_errbuf eb = { { 0 } };
 		int err = script_parse(cases[i].text, "t.hws", &s, &eb);
 		if (err != VL_EINVAL || !strstr(eb.msg, cases[i].msg))
 			fail_msg("case %zu '%s': err %d, message '%s', want '%s'", i, cases[i].text,
@@ -80,8 +83,8 @@ static json_t *run_text(const char *text, int protect)
 
 static const char *result_of(json_t *r, size_t i)
 {
-	return json_string_value(json_object_get(json_array_get(json_object_get(r, "ops"), i),
-						 "result"));
+	return json_string_value(
+		json_object_get(json_array_get(json_object_get(r, "ops"), i), "result"));
 }
 
 static json_int_t value_of(json_t *r, size_t i)
@@ -113,8 +116,9 @@ static void test_runtime_faults_and_values(void **state)
 			     "hv read @a:0x1008          # resolves after terminate\n"
 			     "attest a 4\n",
 			     1);
-	const char *want[] = {"ok", "ok", "ok", "fault", "fault", "fault", "fault", "fault",
-			      "fault", "ok", "fault", "fault", "ok", "ok", "fault", "ok", "fault"};
+	const char *want[] = { "ok",    "ok",    "ok",    "fault", "fault", "fault",
+			       "fault", "fault", "fault", "ok",    "fault", "fault",
+			       "ok",    "ok",    "fault", "ok",    "fault" };
 	json_t *ops = json_object_get(r, "ops");
 	assert_int_equal(json_array_size(ops), 17);
 	for (size_t i = 0; i < 17; i++)
@@ -156,7 +160,8 @@ static void test_attack_suite(void **state)
 	assert_true(json_array_size(rows) >= 10);
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		const char *name = json_string_value(json_object_get(row, "attack"));
 		if (!json_is_true(json_object_get(row, "blocked")))
 			fail_msg("%s not blocked", name);
@@ -241,8 +246,10 @@ static void test_lackey_parser(void **state)
 	assert_int_equal(t->a[3], 0x04033e06);
 	assert_int_equal(t->a[4], 0x04033e06ull | OVH_WRITE);
 	ovh_trace_free(t);
-	static const char *const bads[] = {"I  0401b7a7,4\nX 12,4\n", "I  zz,4\n", "I 12\n",
-					   " L 12,\n", " L 12,4 junk\n", "==1== only\n"};
+	static const char *const bads[] = {
+		"I  0401b7a7,4\nX 12,4\n", "I  zz,4\n",   "I 12\n", " L 12,\n",
+		" L 12,4 junk\n",          "==1== only\n"
+	};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		t = NULL;
 		assert_int_equal(ovh_trace_parse(bads[i], "x", &t, &eb), VL_EINVAL);
@@ -287,7 +294,8 @@ static void test_overhead_model(void **state)
 	assert_true(rnd.tlb_miss_rate > 0.9);
 	assert_true(rnd.overhead_pct > seq.overhead_pct);
 	assert_true(seq.overhead_pct > 0);
-	assert_near(rnd.cycles_hyperwall - rnd.cycles_baseline, 12.0 * (double)rnd.cip_checks, 1e-6);
+	assert_near(rnd.cycles_hyperwall - rnd.cycles_baseline, 12.0 * (double)rnd.cip_checks,
+		    1e-6);
 	/* the README's figures (4 M accesses there): 5 checks on a 24-read walk */
 	assert_near(rnd.overhead_pct, 20.5, 1.0);
 	assert_near(seq.overhead_pct, 2.57, 0.05);
@@ -328,7 +336,8 @@ static void test_cli_script(void **state)
 	char *bad = write_tmp("vm create a pages=1\n\nvm wrte a 0 1\n");
 	char args[512], want[512];
 	snprintf(args, sizeof(args), "hyperwall script %s --json", bad);
-	snprintf(want, sizeof(want), "%s:3: unknown vm operation 'wrte'; did you mean 'write'?\n", bad);
+	snprintf(want, sizeof(want), "%s:3: unknown vm operation 'wrte'; did you mean 'write'?\n",
+		 bad);
 	int st;
 	char *err;
 	char *out = vl_run_cli(args, &st, &err);
@@ -345,9 +354,11 @@ static void test_cli_script(void **state)
 	expect_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --protection", 2,
 		   "--protection");
 	/* the same attack with and without HyperWall; same seed => same bytes */
-	char *a = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
+	char *a =
+		vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
 	assert_int_equal(st, 0);
-	char *a2 = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
+	char *a2 =
+		vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
 	assert_string_equal(a, a2);
 	json_error_t je;
 	json_t *j = json_loads(a, 0, &je);
@@ -355,8 +366,9 @@ static void test_cli_script(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 0);
 	assert_string_equal(result_of(j, 2), "blocked");
 	json_decref(j);
-	char *b = vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
-			     &st, NULL);
+	char *b = vl_run_cli(
+		"hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json", &st,
+		NULL);
 	assert_int_equal(st, 0);
 	j = json_loads(b, 0, &je);
 	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 1);
@@ -397,7 +409,8 @@ static void test_cli_attacks_and_fuzz(void **state)
 static void test_cli_overhead_and_bench(void **state)
 {
 	(void)state;
-	expect_cli("hyperwall overhead --json", 2, "give exactly one of --trace FILE or --workload W");
+	expect_cli("hyperwall overhead --json", 2,
+		   "give exactly one of --trace FILE or --workload W");
 	expect_cli("hyperwall overhead --workload seq --trace x --json", 2, "exactly one");
 	expect_cli("hyperwall overhead --workload nope --json", 2, "nope");
 	expect_cli("hyperwall overhead --trace /nonexistent.trace --json", 2,
@@ -410,13 +423,15 @@ static void test_cli_overhead_and_bench(void **state)
 	unlink(bad);
 	free(bad);
 	int st;
-	char *out = vl_run_cli("hyperwall overhead --workload loop --accesses 100k --json", &st, NULL);
+	char *out =
+		vl_run_cli("hyperwall overhead --workload loop --accesses 100k --json", &st, NULL);
 	assert_int_equal(st, 0);
 	json_error_t je;
 	json_t *j = json_loads(out, 0, &je);
-	static const char *const keys[] = {"accesses", "tlb_miss_rate", "cip_checks",
-					   "cycles_baseline", "cycles_hyperwall", "overhead_pct",
-					   "cip_memory_pct", "params"};
+	static const char *const keys[] = { "accesses",         "tlb_miss_rate",
+					    "cip_checks",       "cycles_baseline",
+					    "cycles_hyperwall", "overhead_pct",
+					    "cip_memory_pct",   "params" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!json_object_get(j, keys[i]))
 			fail_msg("overhead output lacks %s", keys[i]);

@@ -24,7 +24,7 @@ static char skip_reason[320];
 static int have_kvm(void)
 {
 	kvm_vm *vm;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = kvm_vm_open(&vm, KG_CMD_SPIN, KG_APIC_XAPIC, &eb);
 	if (err) {
 		snprintf(skip_reason, sizeof(skip_reason), "no usable KVM: %s", eb.msg);
@@ -70,7 +70,7 @@ static void test_layout(void **state)
 		/* the LAPIC page is mapped user-accessible at its own address */
 		uint64_t pdpte = get64(mem, KG_PDPT + 3 * 8);
 		uint64_t pde =
-		    get64(mem, (pdpte & ~0xFFFull) + 8 * ((KG_LAPIC_BASE - 0xC0000000u) >> 21));
+			get64(mem, (pdpte & ~0xFFFull) + 8 * ((KG_LAPIC_BASE - 0xC0000000u) >> 21));
 		assert_int_equal(pde & ~0x1FFFFFull, KG_LAPIC_BASE);
 		assert_int_equal(pde & 0x87, 0x87); /* P RW US PS */
 		const kg_shared *sh = (const kg_shared *)(mem + KG_SHARED);
@@ -85,7 +85,7 @@ static void test_boot_and_stats(void **state)
 	(void)state;
 	NEED_KVM();
 	kvm_vm *vm;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(kvm_vm_open(&vm, KG_CMD_SPIN, KG_APIC_XAPIC, &eb), 0);
 	const kvm_stats *st = kvm_vm_stats(vm);
 	assert_true(kvm_stats_count(st) > 0);
@@ -111,9 +111,9 @@ static void test_boot_and_stats(void **state)
 
 static void irq_10k(enum kg_apic apic, enum kvm_delivery how)
 {
-	kvm_irq_cfg c = {.interrupts = 10000, .apic = apic, .delivery = how};
+	kvm_irq_cfg c = { .interrupts = 10000, .apic = apic, .delivery = how };
 	kvm_irq_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = kvm_irq_bench(&c, &r, &eb);
 	if (err)
 		fail_msg("kvm_irq_bench: %s", eb.msg);
@@ -161,9 +161,9 @@ static void test_closed_loop_gap(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	kvm_irq_cfg c = {.interrupts = 50, .apic = KG_APIC_X2APIC, .gap_s = 0.0005};
+	kvm_irq_cfg c = { .interrupts = 50, .apic = KG_APIC_X2APIC, .gap_s = 0.0005 };
 	kvm_irq_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_irq_bench(&c, &r, &eb))
 		fail_msg("kvm_irq_bench: %s", eb.msg);
 	assert_int_equal(r.handled, 50);
@@ -176,10 +176,12 @@ static void test_open_loop(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	kvm_irq_cfg c = {
-	    .interrupts = 3000, .apic = KG_APIC_XAPIC, .delivery = KVM_DELIVER_MSI, .rate = 50000};
+	kvm_irq_cfg c = { .interrupts = 3000,
+			  .apic = KG_APIC_XAPIC,
+			  .delivery = KVM_DELIVER_MSI,
+			  .rate = 50000 };
 	kvm_irq_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_irq_bench(&c, &r, &eb))
 		fail_msg("kvm_irq_bench: %s", eb.msg);
 	assert_int_equal(r.sent, 3000);
@@ -194,13 +196,13 @@ static void test_open_loop_same_cpu(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	kvm_irq_cfg c = {.interrupts = 2000,
-			 .apic = KG_APIC_X2APIC,
-			 .delivery = KVM_DELIVER_IRQFD,
-			 .rate = 20000,
-			 .same_cpu = 1};
+	kvm_irq_cfg c = { .interrupts = 2000,
+			  .apic = KG_APIC_X2APIC,
+			  .delivery = KVM_DELIVER_IRQFD,
+			  .rate = 20000,
+			  .same_cpu = 1 };
 	kvm_irq_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_irq_bench(&c, &r, &eb))
 		fail_msg("kvm_irq_bench: %s", eb.msg);
 	assert_int_equal(r.sent, 2000);
@@ -234,7 +236,7 @@ static void test_triple_fault(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(run_failing(KG_CMD_TRIPLE, &eb), VL_EFAULT);
 	assert_non_null(strstr(eb.msg, "triple fault"));
 	assert_non_null(strstr(eb.msg, "KVM_EXIT_SHUTDOWN"));
@@ -244,7 +246,7 @@ static void test_guest_exception(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(run_failing(KG_CMD_PAGEFAULT, &eb), VL_EFAULT);
 	assert_non_null(strstr(eb.msg, "#PF (vector 14)"));
 	assert_non_null(strstr(eb.msg, "error code 0x4")); /* user-mode read, not present */
@@ -254,7 +256,7 @@ static void test_unexpected_mmio(void **state)
 {
 	(void)state;
 	NEED_KVM();
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(run_failing(KG_CMD_BAD_MMIO, &eb), VL_EIO);
 	assert_non_null(strstr(eb.msg, "MMIO read at 0xfef00000"));
 }
@@ -265,7 +267,7 @@ static void test_exit_bench(void **state)
 	(void)state;
 	NEED_KVM();
 	kvm_exit_result x;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_exit_bench(200, 3, &x, &eb))
 		fail_msg("kvm_exit_bench: %s", eb.msg);
 	assert_true(x.raw_ns > 0 && x.vmm_ns > 0);
@@ -280,7 +282,7 @@ static void test_loop_bench(void **state)
 	(void)state;
 	NEED_KVM();
 	kvm_loop_result u, k;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_loop_bench(KG_CMD_SPIN, KG_APIC_XAPIC, 0.05, &u, &eb) ||
 	    kvm_loop_bench(KG_CMD_KERNEL_EOI, KG_APIC_X2APIC, 0.05, &k, &eb))
 		fail_msg("kvm_loop_bench: %s", eb.msg);
@@ -314,8 +316,8 @@ static void test_cli_without_kvm(void **state)
 {
 	(void)state;
 	setenv("VIRTLAB_KVM_DEVICE", "/nonexistent/kvm", 1);
-	static const char *const cmds[] = {"kvm probe --json", "kvm bench --json",
-					   "bench kvm --json"};
+	static const char *const cmds[] = { "kvm probe --json", "kvm bench --json",
+					    "bench kvm --json" };
 	for (size_t i = 0; i < 3; i++) {
 		int st;
 		char *err = NULL;
@@ -343,16 +345,16 @@ static void test_cli_usage_errors(void **state)
 	static const struct {
 		const char *args, *msg;
 	} cases[] = {
-	    {"kvm bench --eoi apic", "--eoi"},
-	    {"kvm bench --delivery pigeon", "--delivery"},
-	    {"kvm bench --interrupts 0", "--interrupts"},
-	    {"kvm bench --rate 0", "--rate"},
-	    {"kvm bench --bogus 1", "--bogus"},
-	    {"bench kvm --rounds 0", "--rounds"},
-	    {"kvm probe extra", "extra"},
-	    {"kvm bench --gap 1ms --rate 1k", "--gap"},
-	    {"kvm bench --gap 5x", "--gap"},
-	    {"kvm bench --sender moon", "--sender"},
+		{ "kvm bench --eoi apic", "--eoi" },
+		{ "kvm bench --delivery pigeon", "--delivery" },
+		{ "kvm bench --interrupts 0", "--interrupts" },
+		{ "kvm bench --rate 0", "--rate" },
+		{ "kvm bench --bogus 1", "--bogus" },
+		{ "bench kvm --rounds 0", "--rounds" },
+		{ "kvm probe extra", "extra" },
+		{ "kvm bench --gap 1ms --rate 1k", "--gap" },
+		{ "kvm bench --gap 5x", "--gap" },
+		{ "kvm bench --sender moon", "--sender" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -371,8 +373,8 @@ static void test_cli_bench(void **state)
 	NEED_KVM();
 	int st;
 	char *out = vl_run_cli(
-	    "kvm bench --interrupts 2000 --eoi x2apic --delivery irqfd --exits 200 --json", &st,
-	    NULL);
+		"kvm bench --interrupts 2000 --eoi x2apic --delivery irqfd --exits 200 --json", &st,
+		NULL);
 	assert_int_equal(st, 0);
 	assert_non_null(strstr(out, "\"handled\": 2000"));
 	assert_non_null(strstr(out, "\"exits_per_interrupt\""));
@@ -388,23 +390,23 @@ static void test_cli_bench(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_layout),
-	    cmocka_unit_test(test_boot_and_stats),
-	    cmocka_unit_test(test_xapic_msi_10k),
-	    cmocka_unit_test(test_x2apic_irqfd_10k),
-	    cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
-	    cmocka_unit_test(test_closed_loop_gap),
-	    cmocka_unit_test(test_open_loop),
-	    cmocka_unit_test(test_open_loop_same_cpu),
-	    cmocka_unit_test(test_triple_fault),
-	    cmocka_unit_test(test_guest_exception),
-	    cmocka_unit_test(test_unexpected_mmio),
-	    cmocka_unit_test(test_exit_bench),
-	    cmocka_unit_test(test_loop_bench),
-	    cmocka_unit_test(test_cli_probe),
-	    cmocka_unit_test(test_cli_without_kvm),
-	    cmocka_unit_test(test_cli_usage_errors),
-	    cmocka_unit_test(test_cli_bench),
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_boot_and_stats),
+		cmocka_unit_test(test_xapic_msi_10k),
+		cmocka_unit_test(test_x2apic_irqfd_10k),
+		cmocka_unit_test(test_x2apic_msi_and_xapic_irqfd),
+		cmocka_unit_test(test_closed_loop_gap),
+		cmocka_unit_test(test_open_loop),
+		cmocka_unit_test(test_open_loop_same_cpu),
+		cmocka_unit_test(test_triple_fault),
+		cmocka_unit_test(test_guest_exception),
+		cmocka_unit_test(test_unexpected_mmio),
+		cmocka_unit_test(test_exit_bench),
+		cmocka_unit_test(test_loop_bench),
+		cmocka_unit_test(test_cli_probe),
+		cmocka_unit_test(test_cli_without_kvm),
+		cmocka_unit_test(test_cli_usage_errors),
+		cmocka_unit_test(test_cli_bench),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,7 @@ static char skip_reason[320];
 static int have_kvm(void)
 {
 	kvm_vm *vm;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (kvm_vm_open(&vm, KG_CMD_SPIN, KG_APIC_XAPIC, &eb)) {
 		snprintf(skip_reason, sizeof(skip_reason), "no usable KVM: %s", eb.msg);
 		return 0;
@@ -69,7 +69,7 @@ static void test_calibrate_writes_profile(void **state)
 	 * loadable path rather than one particular answer. */
 	assert_non_null(strstr(out, "\"eoi_path\": \""));
 	eli_profile p;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (eli_profile_load(prof, &p, &eb))
 		fail_msg("the written profile does not load: %s", eb.msg);
 	assert_true(p.eoi_path == ELI_EOI_EMULATED || p.eoi_path == ELI_EOI_EXIT ||
@@ -116,8 +116,8 @@ static void test_validate_calibrates_first(void **state)
 	assert_non_null(strstr(out, "\"calibrated_now\": true"));
 	assert_non_null(strstr(out, "\"calibrated_eoi\": \"xapic\""));
 	assert_non_null(strstr(out, "\"eoi\": \"x2apic\""));
-	static const char *const metrics[] = {"exits_per_interrupt", "ns_per_interrupt",
-					      "interrupts_per_sec", "guest_workload_pct"};
+	static const char *const metrics[] = { "exits_per_interrupt", "ns_per_interrupt",
+					       "interrupts_per_sec", "guest_workload_pct" };
 	for (size_t i = 0; i < 4; i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "\"metric\": \"%s\"", metrics[i]);
@@ -136,7 +136,7 @@ static void test_without_kvm(void **state)
 	char dir[64], prof[128];
 	fresh_config(dir, sizeof(dir), prof, sizeof(prof));
 	setenv("VIRTLAB_KVM_DEVICE", "/nonexistent/kvm", 1);
-	static const char *const cmds[] = {"eli calibrate --json", "eli validate --json"};
+	static const char *const cmds[] = { "eli calibrate --json", "eli validate --json" };
 	for (size_t i = 0; i < 2; i++) {
 		int st;
 		char *out = vl_run_cli(cmds[i], &st, NULL);
@@ -156,12 +156,13 @@ static void test_usage_errors(void **state)
 		const char *args, *msg;
 		int status;
 	} cases[] = {
-	    {"eli calibrate --eoi apic", "--eoi", 2},
-	    {"eli calibrate --reps 0", "--reps", 2},
-	    {"eli calibrate --interrupts 5", "--interrupts", 2},
-	    {"eli validate --rate 0", "--rate", 2},
-	    {"eli validate --eoi none", "--eoi", 2},
-	    {"eli validate --profile /nonexistent/x.profile", "--profile /nonexistent/x.profile", 2},
+		{ "eli calibrate --eoi apic", "--eoi", 2 },
+		{ "eli calibrate --reps 0", "--reps", 2 },
+		{ "eli calibrate --interrupts 5", "--interrupts", 2 },
+		{ "eli validate --rate 0", "--rate", 2 },
+		{ "eli validate --eoi none", "--eoi", 2 },
+		{ "eli validate --profile /nonexistent/x.profile",
+		  "--profile /nonexistent/x.profile", 2 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -178,10 +179,10 @@ static void test_usage_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_calibrate_writes_profile),
-	    cmocka_unit_test(test_validate_calibrates_first),
-	    cmocka_unit_test(test_without_kvm),
-	    cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_calibrate_writes_profile),
+		cmocka_unit_test(test_validate_calibrates_first),
+		cmocka_unit_test(test_without_kvm),
+		cmocka_unit_test(test_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,9 +85,9 @@ static void test_text(void **state)
 static void test_tbl(void **state)
 {
 	(void)state;
-	const char *hdr[] = {"name", "value"};
+	const char *hdr[] = { "name", "value" };
 	tbl *t = tbl_create(2, hdr);
-	const char *r1[] = {"alpha", "1.5"}, *r2[] = {"b", "100%"};
+	const char *r1[] = { "alpha", "1.5" }, *r2[] = { "b", "100%" };
 	assert_int_equal(tbl_add(t, r1), 0);
 	assert_int_equal(tbl_add(t, r2), 0);
 	char *buf = NULL;

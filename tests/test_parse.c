@@ -138,7 +138,7 @@ static void test_suggestions(void **state)
 	assert_int_equal(edit_distance("kitten", "sitting"), 3);
 	assert_int_equal(edit_distance("", "abc"), 3);
 	assert_int_equal(edit_distance("same", "same"), 0);
-	const char *cands[] = {"duration", "seed", "json", "events", NULL};
+	const char *cands[] = { "duration", "seed", "json", "events", NULL };
 	assert_string_equal(closest_word("durtion", cands), "duration");
 	assert_string_equal(closest_word("sede", cands), "seed");
 	assert_string_equal(closest_word("jsno", cands), "json");

@@ -45,9 +45,9 @@ static void test_quiet_and_tty(void **state)
 	fclose(tty);
 	/* read until the terminal has been quiet for a moment: under load the
 	 * bytes may arrive in several pieces */
-	char buf[256] = {0};
+	char buf[256] = { 0 };
 	size_t n = 0;
-	struct pollfd pfd = {.fd = m, .events = POLLIN};
+	struct pollfd pfd = { .fd = m, .events = POLLIN };
 	while (n < sizeof(buf) - 1 && poll(&pfd, 1, 500) > 0) {
 		ssize_t k = read(m, buf + n, sizeof(buf) - 1 - n);
 		if (k <= 0)

@@ -53,7 +53,7 @@ static void run_random(uint32_t sets, unsigned ways, uint64_t seed, int n)
 		span = cache_line_limit(f) - 1;
 	for (int i = 0; i < n; i++) {
 		uint32_t line = (uint32_t)(rng_uniform(&g) < 0.7 ? rng_below(&g, cap / 2 + 1)
-								  : rng_below(&g, span));
+								 : rng_below(&g, span));
 		double op = rng_uniform(&g);
 		if (op < 0.05) {
 			assert_int_equal(cache_invalidate(f, line), cache_ref_invalidate(r, line));
@@ -64,7 +64,8 @@ static void run_random(uint32_t sets, unsigned ways, uint64_t seed, int n)
 			int hf = cache_access(f, line, &ef), hr = cache_ref_access(r, line, &er);
 			if (hf != hr || (!hf && ef != er))
 				fail_msg("sets %u ways %u step %d line %u: fast hit=%d ev=%u, ref "
-					 "hit=%d ev=%u", sets, ways, i, line, hf, ef, hr, er);
+					 "hit=%d ev=%u",
+					 sets, ways, i, line, hf, ef, hr, er);
 		}
 	}
 	cache_destroy(f);
@@ -74,7 +75,7 @@ static void run_random(uint32_t sets, unsigned ways, uint64_t seed, int n)
 static void test_random_vs_reference(void **state)
 {
 	(void)state;
-	static const uint32_t sets[] = {1, 2, 3, 64, 96, 768, 12288};
+	static const uint32_t sets[] = { 1, 2, 3, 64, 96, 768, 12288 };
 	for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++)
 		for (unsigned ways = 1; ways <= 16; ways++)
 			run_random(sets[s], ways, 1000 * s + ways, sets[s] > 1000 ? 60000 : 20000);
@@ -110,9 +111,10 @@ static void run_hier(const char *tname, unsigned sample, uint64_t seed)
 	uint32_t lines[64];
 	uint64_t wmask[1];
 	for (int round = 0; round < 3000; round++) {
-		unsigned core = (unsigned)rng_below(&g, t.ncores), n = 1 + (unsigned)rng_below(&g, 64);
+		unsigned core = (unsigned)rng_below(&g, t.ncores),
+			 n = 1 + (unsigned)rng_below(&g, 64);
 		wmask[0] = 0;
-		uint64_t cf[4] = {0}, cr[4] = {0};
+		uint64_t cf[4] = { 0 }, cr[4] = { 0 };
 		for (unsigned i = 0; i < n; i++) {
 			lines[i] = (uint32_t)rng_below(&g, span);
 			if (rng_uniform(&g) < 0.3)
@@ -122,8 +124,8 @@ static void run_hier(const char *tname, unsigned sample, uint64_t seed)
 		hier_run(h, core, lines, wmask, n, cf);
 		for (int l = 0; l < 4; l++)
 			if (cf[l] != cr[l])
-				fail_msg("%s round %d level %d: fast %llu ref %llu", tname, round, l,
-					 (unsigned long long)cf[l], (unsigned long long)cr[l]);
+				fail_msg("%s round %d level %d: fast %llu ref %llu", tname, round,
+					 l, (unsigned long long)cf[l], (unsigned long long)cr[l]);
 	}
 	/* and single accesses agree too */
 	for (int i = 0; i < 20000; i++) {
@@ -140,7 +142,7 @@ static void test_hier_vs_reference(void **state)
 {
 	(void)state;
 	run_hier("westmere-2llc", 16, 1); /* the two-LLC branch-free loop */
-	run_hier("epyc-8ccx", 64, 2);	  /* the generic loop, 8 LLCs */
+	run_hier("epyc-8ccx", 64, 2);     /* the generic loop, 8 LLCs */
 	run_hier("single-llc", 32, 3);
 }
 

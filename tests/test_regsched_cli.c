@@ -42,11 +42,20 @@ static void test_run_keys(void **state)
 	(void)state;
 	json_t *j = run_json("regsched run --topology westmere-2llc --workload split-vm "
 			     "--sched credit --duration 50ms --seed 3 --json");
-	static const char *const keys[] = {
-		"topology",	   "workload",	 "sched",	    "sim_ms",
-		"instructions",	   "llc_accesses", "llc_misses",	    "llc_miss_rate",
-		"remote_llc_hits", "migrations",   "cross_llc_migrations", "throughput",
-		"cpu_share_by_vm", NULL};
+	static const char *const keys[] = { "topology",
+					    "workload",
+					    "sched",
+					    "sim_ms",
+					    "instructions",
+					    "llc_accesses",
+					    "llc_misses",
+					    "llc_miss_rate",
+					    "remote_llc_hits",
+					    "migrations",
+					    "cross_llc_migrations",
+					    "throughput",
+					    "cpu_share_by_vm",
+					    NULL };
 	for (int i = 0; keys[i]; i++)
 		if (!json_object_get(j, keys[i]))
 			fail_msg("missing key %s", keys[i]);
@@ -65,8 +74,12 @@ static void test_compare_keys(void **state)
 	assert_int_equal(json_object_size(j), 1);
 	json_t *rows = json_object_get(j, "rows");
 	assert_int_equal(json_array_size(rows), 3);
-	static const char *const keys[] = {"workload", "topology", "speedup_region_vs_credit",
-					   "llc_miss_reduction_pct", "fairness_error_pct", NULL};
+	static const char *const keys[] = { "workload",
+					    "topology",
+					    "speedup_region_vs_credit",
+					    "llc_miss_reduction_pct",
+					    "fairness_error_pct",
+					    NULL };
 	for (size_t i = 0; i < json_array_size(rows); i++) {
 		json_t *r = json_array_get(rows, i);
 		assert_int_equal(json_object_size(r), 5);
@@ -106,15 +119,17 @@ static void test_trace_replay(void **state)
 {
 	(void)state;
 	char cmd[512], p1[128], p2[128];
-	snprintf(p1, sizeof(p1), "%s", write_trace("app.tr", "# vcpu addr [R|W]\n"
-								 "0 0x1000 R\n1 0x2000 W\n0 4160\n"
-								 "1 0x7fff0000 r\n"));
-	snprintf(p2, sizeof(p2), "%s", write_trace("ls.lackey", "==123== Lackey\n"
-								    "I  04000000,3\nI  04000003,2\n"
-								    " L 7ff000100,8\n S 7ff000200,4\n"
-								    "I  04000005,4\n M 0421c7f0,4\n"));
-	snprintf(cmd, sizeof(cmd), "regsched run --trace %s,%s --sched region --duration 20ms --json",
-		 p1, p2);
+	snprintf(p1, sizeof(p1), "%s",
+		 write_trace("app.tr", "# vcpu addr [R|W]\n"
+				       "0 0x1000 R\n1 0x2000 W\n0 4160\n"
+				       "1 0x7fff0000 r\n"));
+	snprintf(p2, sizeof(p2), "%s",
+		 write_trace("ls.lackey", "==123== Lackey\n"
+					  "I  04000000,3\nI  04000003,2\n"
+					  " L 7ff000100,8\n S 7ff000200,4\n"
+					  "I  04000005,4\n M 0421c7f0,4\n"));
+	snprintf(cmd, sizeof(cmd),
+		 "regsched run --trace %s,%s --sched region --duration 20ms --json", p1, p2);
 	json_t *j = run_json(cmd);
 	assert_string_equal(json_string_value(json_object_get(j, "workload")), "trace");
 	json_t *sh = json_object_get(j, "cpu_share_by_vm");
@@ -168,9 +183,9 @@ int main(void)
 	if (!mkdtemp(tdir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_keys),	  cmocka_unit_test(test_compare_keys),
-		cmocka_unit_test(test_bench_llc_keys),	  cmocka_unit_test(test_trace_replay),
-		cmocka_unit_test(test_trace_errors),	  cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_run_keys),       cmocka_unit_test(test_compare_keys),
+		cmocka_unit_test(test_bench_llc_keys), cmocka_unit_test(test_trace_replay),
+		cmocka_unit_test(test_trace_errors),   cmocka_unit_test(test_usage_errors),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];

@@ -43,8 +43,8 @@ static void test_weights_1_to_2(void **state)
 {
 	(void)state;
 	/* 2 pCPUs, VM0 (weight 256) and VM1 (weight 512), two vCPUs each */
-	int llc[2] = {0, 0}, dom[4] = {0, 0, 1, 1};
-	unsigned w[2] = {256, 512};
+	int llc[2] = { 0, 0 }, dom[4] = { 0, 0, 1, 1 };
+	unsigned w[2] = { 256, 512 };
 	credit *cs = credit_create(2, llc, 4, dom, 2, w, NULL);
 	assert_non_null(cs);
 	int64_t now = 0;
@@ -57,7 +57,8 @@ static void test_weights_1_to_2(void **state)
 	for (unsigned v = 0; v < 4; v++)
 		base[v] = credit_vcpu_stats(cs, v, now).run_ns;
 	run_busy(cs, 4, 11000000000LL, &now);
-	double s0 = share_since(cs, 4, dom, 0, now, base), s1 = share_since(cs, 4, dom, 1, now, base);
+	double s0 = share_since(cs, 4, dom, 0, now, base),
+	       s1 = share_since(cs, 4, dom, 1, now, base);
 	assert_rel(s0, 1.0 / 3.0, 0.02);
 	assert_rel(s1, 2.0 / 3.0, 0.02);
 	/* both pCPUs stayed busy */
@@ -72,8 +73,8 @@ static void test_cap_holds(void **state)
 {
 	(void)state;
 	/* one vCPU capped at 50 % of a pCPU, alone on 2 pCPUs */
-	int llc[2] = {0, 0}, dom[2] = {0, 1};
-	unsigned w[2] = {256, 256}, cap[2] = {50, 0};
+	int llc[2] = { 0, 0 }, dom[2] = { 0, 1 };
+	unsigned w[2] = { 256, 256 }, cap[2] = { 50, 0 };
 	credit *cs = credit_create(2, llc, 2, dom, 2, w, cap);
 	int64_t now = 0;
 	credit_start(cs, 0, now);
@@ -91,8 +92,8 @@ static void test_boost_on_wake(void **state)
 {
 	(void)state;
 	/* 1 pCPU: two CPU hogs and one vCPU that runs 0.5 ms every 10 ms */
-	int llc[1] = {0}, dom[3] = {0, 1, 2};
-	unsigned w[3] = {256, 256, 256};
+	int llc[1] = { 0 }, dom[3] = { 0, 1, 2 };
+	unsigned w[3] = { 256, 256, 256 };
 	credit *cs = credit_create(1, llc, 3, dom, 3, w, NULL);
 	int64_t now = 0, ran_since = -1, next_wake = -1;
 	for (unsigned v = 0; v < 3; v++)
@@ -136,8 +137,8 @@ static void test_idle_pcpus_steal(void **state)
 	 * OVER, and at its next schedule pCPU 1 steals the UNDER vCPU waiting
 	 * on pCPU 0 (csched_load_balance -> csched_runq_steal). Later, when v2
 	 * blocks, the idle pCPU 1 steals again. */
-	int llc[2] = {0, 1}, dom[3] = {0, 0, 1};
-	unsigned w[2] = {256, 256};
+	int llc[2] = { 0, 1 }, dom[3] = { 0, 0, 1 };
+	unsigned w[2] = { 256, 256 };
 	credit *cs = credit_create(2, llc, 3, dom, 2, w, NULL);
 	int64_t now = 0;
 	for (unsigned v = 0; v < 3; v++) {
@@ -152,7 +153,8 @@ static void test_idle_pcpus_steal(void **state)
 	uint64_t over_steals = credit_stats(cs).steals - before;
 	assert_true(over_steals >= 1);
 	assert_true(credit_vcpu_stats(cs, 0, now).cross_llc_migrations +
-		    credit_vcpu_stats(cs, 1, now).cross_llc_migrations >= 1);
+			    credit_vcpu_stats(cs, 1, now).cross_llc_migrations >=
+		    1);
 	credit_sleep(cs, 2, now);
 	run_busy(cs, 3, 1300000000LL, &now);
 	/* with v2 asleep both pCPUs run v0 and v1 */
@@ -165,8 +167,8 @@ static void test_hook_moves_toward_target(void **state)
 {
 	(void)state;
 	/* 4 pCPUs in 2 LLCs, 8 vCPUs; vCPUs 0-3 target LLC 1, 4-7 LLC 0 */
-	int llc[4] = {0, 0, 1, 1}, dom[8] = {0, 0, 0, 0, 1, 1, 1, 1};
-	unsigned w[2] = {256, 256};
+	int llc[4] = { 0, 0, 1, 1 }, dom[8] = { 0, 0, 0, 0, 1, 1, 1, 1 };
+	unsigned w[2] = { 256, 256 };
 	credit *cs = credit_create(4, llc, 8, dom, 2, w, NULL);
 	int64_t now = 0;
 	for (unsigned v = 0; v < 8; v++) {

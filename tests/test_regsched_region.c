@@ -77,10 +77,11 @@ static void test_place_splits_overflowing_groups(void **state)
 	 * four more vCPUs with 512 KiB each */
 	region_info reg[6];
 	memset(reg, 0, sizeof(reg));
-	reg[0] = (region_info){.vmask = 0x0f, .bytes = 7.0 * (1 << 20), .llc = -1};
-	reg[1] = (region_info){.vmask = 0xf0, .bytes = 7.0 * (1 << 20), .llc = -1};
+	reg[0] = (region_info){ .vmask = 0x0f, .bytes = 7.0 * (1 << 20), .llc = -1 };
+	reg[1] = (region_info){ .vmask = 0xf0, .bytes = 7.0 * (1 << 20), .llc = -1 };
 	for (int i = 0; i < 4; i++)
-		reg[2 + i] = (region_info){.vmask = 1ull << (8 + i), .bytes = 512.0 * 1024, .llc = -1};
+		reg[2 + i] =
+			(region_info){ .vmask = 1ull << (8 + i), .bytes = 512.0 * 1024, .llc = -1 };
 	int target[12];
 	place_regions(&t, 12, 0xfff, reg, 6, NULL, target);
 	for (int v = 1; v < 4; v++)
@@ -94,11 +95,11 @@ static void test_place_splits_overflowing_groups(void **state)
 		on0 += target[v] == 0;
 	assert_int_equal(on0, 6);
 	/* gather keeps the 8-vCPU VM on one LLC as far as slots allow */
-	int vm[12] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, cur[12];
+	int vm[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1 }, cur[12];
 	for (int v = 0; v < 12; v++)
 		cur[v] = v % 2;
 	place_gather(&t, 12, 0xfff, vm, 2, cur, NULL, target);
-	int vm0_on[2] = {0, 0};
+	int vm0_on[2] = { 0, 0 };
 	for (int v = 0; v < 8; v++)
 		vm0_on[target[v]]++;
 	assert_true(vm0_on[0] == 6 || vm0_on[1] == 6); /* all its LLC's 6 slots */

@@ -54,7 +54,8 @@ static void test_parse_errors(void **state)
 	expect_error(HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n" LAT "bogus 1\n",
 		     "t.topo:6: unknown item 'bogus'");
 	/* found by fuzzing: a non-UTF-8 name broke the JSON result (exit 1) */
-	expect_error("name mytop\xff\xfe\n", "t.topo:1: name 'mytop\xff\xfe': expected printable ASCII");
+	expect_error("name mytop\xff\xfe\n",
+		     "t.topo:1: name 'mytop\xff\xfe': expected printable ASCII");
 	expect_error(HEAD "llc 0 size=12M ways=32 line=64 cores=0-5\n" LAT,
 		     "t.topo:4: ways=32: expected 1..16");
 	expect_error(HEAD "llc 0 size=12X ways=16 line=64 cores=0-5\n" LAT, "t.topo:4: size:");
@@ -78,7 +79,9 @@ static void test_parse_errors(void **state)
 	topo t;
 	vl_errbuf eb;
 	assert_int_equal(topo_parse("# a machine\n\n" HEAD "llc 0 size=8M ways=16 line=64 "
-				    "cores=0-3 # four\n" LAT, "ok", &t, &eb), 0);
+				    "cores=0-3 # four\n" LAT,
+				    "ok", &t, &eb),
+			 0);
 	assert_int_equal(t.ncores, 4);
 }
 
@@ -120,8 +123,7 @@ static void test_cli_topology_file_error(void **state)
 	rmdir(dir);
 }
 
-static void mkfile(const char *root, unsigned cpu, unsigned idx, const char *leaf,
-		   const char *val)
+static void mkfile(const char *root, unsigned cpu, unsigned idx, const char *leaf, const char *val)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/cpu%u", root, cpu);

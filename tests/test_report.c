@@ -21,11 +21,31 @@
 
 /* ---- the driver on a hand-made stage table ---- */
 
-static int plan_missing(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "no-such-command sub"); }
-static int plan_slow(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 1G"); }
-static int plan_help(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --help"); }
-static int plan_small(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 2k"); }
-static int plan_bad_opt(rpt_plan *p, int q) { (void)q; return rpt_plan_add(p, "demo --customers 0"); }
+static int plan_missing(rpt_plan *p, int q)
+{
+	(void)q;
+	return rpt_plan_add(p, "no-such-command sub");
+}
+static int plan_slow(rpt_plan *p, int q)
+{
+	(void)q;
+	return rpt_plan_add(p, "demo --customers 1G");
+}
+static int plan_help(rpt_plan *p, int q)
+{
+	(void)q;
+	return rpt_plan_add(p, "demo --help");
+}
+static int plan_small(rpt_plan *p, int q)
+{
+	(void)q;
+	return rpt_plan_add(p, "demo --customers 2k");
+}
+static int plan_bad_opt(rpt_plan *p, int q)
+{
+	(void)q;
+	return rpt_plan_add(p, "demo --customers 0");
+}
 static int digest_ok(rpt_sc *sc)
 {
 	return rpt_sc_row(sc, "rows in demo", json_integer(4),
@@ -33,7 +53,10 @@ static int digest_ok(rpt_sc *sc)
 				  json_object_get(rpt_sc_json(sc, 0), "rows"))),
 			  0.0, 1);
 }
-static int digest_never(rpt_sc *sc) { return rpt_sc_fail(sc, "digest must not run here"); }
+static int digest_never(rpt_sc *sc)
+{
+	return rpt_sc_fail(sc, "digest must not run here");
+}
 /* two commands; the check refuses the first, so the second (slow) never runs */
 static int plan_two(rpt_plan *p, int q)
 {
@@ -45,18 +68,26 @@ static int check_refuses(rpt_sc *sc, size_t i)
 {
 	return rpt_sc_fail(sc, "command %zu lacks \"series\"", i);
 }
-static int digest_refuses(rpt_sc *sc) { return rpt_sc_fail(sc, "the JSON lacks \"frobs\""); }
+static int digest_refuses(rpt_sc *sc)
+{
+	return rpt_sc_fail(sc, "the JSON lacks \"frobs\"");
+}
 
 static const rpt_stage fake[] = {
-	{"eli", "missing", "a command that does not exist", "", 0, 30, plan_missing, digest_never, NULL},
-	{"eli", "slow", "a command that runs too long", "", 0, 1.0, plan_slow, digest_never, NULL},
-	{"hyperwall", "help", "a command that prints no JSON", "", 0, 30, plan_help, digest_never, NULL},
-	{"hyperwall", "badopt", "a command that fails", "", 0, 30, plan_bad_opt, digest_never, NULL},
-	{"regsched", "refuses", "a digest that refuses", "", 0, 30, plan_small, digest_refuses, NULL},
-	{"regsched", "early", "a check that refuses early", "", 0, 5, plan_two, digest_never,
-	 check_refuses},
-	{"dejavu", "live", "a live stage", "", 1, 30, plan_small, digest_never, NULL},
-	{"dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok, NULL},
+	{ "eli", "missing", "a command that does not exist", "", 0, 30, plan_missing, digest_never,
+	  NULL },
+	{ "eli", "slow", "a command that runs too long", "", 0, 1.0, plan_slow, digest_never,
+	  NULL },
+	{ "hyperwall", "help", "a command that prints no JSON", "", 0, 30, plan_help, digest_never,
+	  NULL },
+	{ "hyperwall", "badopt", "a command that fails", "", 0, 30, plan_bad_opt, digest_never,
+	  NULL },
+	{ "regsched", "refuses", "a digest that refuses", "", 0, 30, plan_small, digest_refuses,
+	  NULL },
+	{ "regsched", "early", "a check that refuses early", "", 0, 5, plan_two, digest_never,
+	  check_refuses },
+	{ "dejavu", "live", "a live stage", "", 1, 30, plan_small, digest_never, NULL },
+	{ "dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok, NULL },
 };
 
 static const char *exe(void)
@@ -84,9 +115,9 @@ static const json_t *stage_named(const json_t *doc, const char *name)
 {
 	size_t i;
 	const json_t *s;
-	json_array_foreach(json_object_get(doc, "stages"), i, s)
-		if (strcmp(json_string_value(json_object_get(s, "name")), name) == 0)
-			return s;
+	json_array_foreach(json_object_get(doc, "stages"), i,
+			   s) if (strcmp(json_string_value(json_object_get(s, "name")), name) ==
+				  0) return s;
 	return NULL;
 }
 
@@ -95,29 +126,30 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = {dir, exe(), 1, 5, NULL, NULL};
+	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL };
 	json_t *doc = NULL;
 	size_t failed = 99;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int rc = rpt_run(fake, sizeof(fake) / sizeof(fake[0]), &o, NULL, &doc, &failed, &eb);
 	assert_int_equal(rc, 0);
 	assert_int_equal(failed, 6);
 	struct {
 		const char *name, *status, *reason_part;
 	} want[] = {
-		{"missing", "failed", "not built"},
-		{"slow", "failed", "timed out"},
-		{"help", "failed", "no valid JSON"},
-		{"badopt", "failed", "--customers"},
-		{"refuses", "failed", "lacks \"frobs\""},
-		{"early", "failed", "command 0 lacks \"series\""}, /* not "timed out" */
-		{"live", "skipped", "--quick"},
-		{"fine", "ok", NULL},
+		{ "missing", "failed", "not built" },
+		{ "slow", "failed", "timed out" },
+		{ "help", "failed", "no valid JSON" },
+		{ "badopt", "failed", "--customers" },
+		{ "refuses", "failed", "lacks \"frobs\"" },
+		{ "early", "failed", "command 0 lacks \"series\"" }, /* not "timed out" */
+		{ "live", "skipped", "--quick" },
+		{ "fine", "ok", NULL },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const json_t *s = stage_named(doc, want[i].name);
 		assert_non_null(s);
-		assert_string_equal(json_string_value(json_object_get(s, "status")), want[i].status);
+		assert_string_equal(json_string_value(json_object_get(s, "status")),
+				    want[i].status);
 		const char *reason = json_string_value(json_object_get(s, "reason"));
 		if (want[i].reason_part) {
 			assert_non_null(reason);
@@ -161,14 +193,14 @@ static void test_stop_kills_the_running_command(void **state)
 {
 	(void)state;
 	static const rpt_stage slow[] = {
-		{"eli", "slow", "a command that would run for minutes", "", 0, 600, plan_slow,
-		 digest_never, NULL},
+		{ "eli", "slow", "a command that would run for minutes", "", 0, 600, plan_slow,
+		  digest_never, NULL },
 	};
 	char dir[] = "/tmp/vlrptstopXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	volatile sig_atomic_t stop = 1;
-	rpt_opts o = {dir, exe(), 0, 1, NULL, &stop};
-	vl_errbuf eb = {{0}};
+	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop };
+	vl_errbuf eb = { { 0 } };
 	size_t failed = 0;
 	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
 	assert_non_null(strstr(eb.msg, "interrupted"));
@@ -186,11 +218,11 @@ static void test_cli_errors(void **state)
 	struct {
 		const char *args, *msg;
 	} cases[] = {
-		{"report --only bogus --out /tmp/vlrpt-never", "unknown stage or system 'bogus'"},
-		{"report --only eli,hyperwal --out /tmp/vlrpt-never", "did you mean 'hyperwall'"},
-		{"report --out ''", "--out: empty directory name"},
-		{"report --quik", "--quick"},
-		{"report stray", "report"},
+		{ "report --only bogus --out /tmp/vlrpt-never", "unknown stage or system 'bogus'" },
+		{ "report --only eli,hyperwal --out /tmp/vlrpt-never", "did you mean 'hyperwall'" },
+		{ "report --out ''", "--out: empty directory name" },
+		{ "report --quik", "--quick" },
+		{ "report stray", "report" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st;
@@ -268,7 +300,7 @@ static void test_quick_summary(void **state)
 	assert_non_null(strstr(q->out, want));
 	assert_true(json_is_object(json_object_get(q->doc, "machine")));
 	assert_true(json_number_value(json_object_get(q->doc, "wall_s")) > 0);
-	static const char *const systems[] = {"eli", "hyperwall", "regsched", "dejavu"};
+	static const char *const systems[] = { "eli", "hyperwall", "regsched", "dejavu" };
 	size_t i;
 	const json_t *r;
 	json_array_foreach(json_object_get(q->doc, "rows"), i, r)
@@ -290,7 +322,7 @@ static void test_quick_summary(void **state)
 		assert_int_equal(json_is_true(json_object_get(r, "pass")), strcmp(st, "pass") == 0);
 	}
 	/* the live stages are skipped by --quick, never passed */
-	const char *live[] = {"kvm", "dejavu-live", "eli-validate"};
+	const char *live[] = { "kvm", "dejavu-live", "eli-validate" };
 	for (size_t k = 0; k < (QUICK_ONLY[0] ? 2 : 3); k++) {
 		const json_t *s = stage_named(q->doc, live[k]);
 		assert_non_null(s);
@@ -380,7 +412,8 @@ static void csv_load(const char *path, csvdata *d)
 			double x = strtod(fld[c], &end);
 			int empty = fld[c][0] == '\0';
 			if (c > 0 && !empty && *end != '\0')
-				fail_msg("%s:%d: column %d '%s' is not a number", path, ln, c + 1, fld[c]);
+				fail_msg("%s:%d: column %d '%s' is not a number", path, ln, c + 1,
+					 fld[c]);
 			d->v[d->nrows][c] = (empty || *end != '\0') ? NAN : x;
 		}
 		d->nrows++;
@@ -438,11 +471,13 @@ static int check_plot(const char *dir, const char *stem)
 	int n = -1, curves = 0;
 	for (;;) {
 		char *got = fgets(line, sizeof(line), t);
-		if (!got || (strncmp(line, "# Curve ", 8) == 0 && line[8] >= '0' && line[8] <= '9')) {
+		if (!got ||
+		    (strncmp(line, "# Curve ", 8) == 0 && line[8] >= '0' && line[8] <= '9')) {
 			if (n >= 0) {
 				curves++;
 				if (!matches_column(&d, ys, n))
-					fail_msg("%s: curve %d (%d points) matches no column of %s.csv",
+					fail_msg("%s: curve %d (%d points) matches no column of "
+						 "%s.csv",
 						 stem, curves, n, stem);
 			}
 			if (!got)
@@ -544,42 +579,87 @@ static const char fake_virtlab[] =
 	"v=$((n % 1000))\n"
 	"case \"$c1 $c2\" in\n"
 	"\"eli reproduce\")\n"
-	"\techo '{\"rows\":[{\"figure\":\"netperf exits/s, ELI\",\"paper\":800,\"ours\":812,\"error_pct\":1.5,\"pass\":true},\n"
-	"\t{\"figure\":\"ELI throughput vs bare (%)\",\"paper\":[97,100],\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
-	"\t{\"figure\":\"udp_rr latency, ELI (us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false,\"tolerance\":\"+-2 us\"}],\n"
-	"\t\"moderation_sweep\":[{\"moderation_us\":0,\"baseline_irqs_per_sec\":80000,\"eli_gain_pct\":143},\n"
+	"\techo '{\"rows\":[{\"figure\":\"netperf exits/s, "
+	"ELI\",\"paper\":800,\"ours\":812,\"error_pct\":1.5,\"pass\":true},\n"
+	"\t{\"figure\":\"ELI throughput vs bare "
+	"(%)\",\"paper\":[97,100],\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
+	"\t{\"figure\":\"udp_rr latency, ELI "
+	"(us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false,\"tolerance\":\"+-2 "
+	"us\"}],\n"
+	"\t\"moderation_sweep\":[{\"moderation_us\":0,\"baseline_irqs_per_sec\":80000,\"eli_gain_"
+	"pct\":143},\n"
 	"\t{\"moderation_us\":50,\"baseline_irqs_per_sec\":20000,\"eli_gain_pct\":12.5}]}'\n"
 	"\texit 1 ;; # a failed row: like the real one, exit 1 with the JSON\n"
 	"\"eli run\")\n"
-	"\techo \"{\\\"workload\\\":\\\"$w\\\",\\\"mode\\\":\\\"$m\\\",\\\"interrupts_per_sec\\\":$((50000 - mod * 100)),\\\"exits_per_sec\\\":$((v * 100 + 1)),\\\"time_in_guest_pct\\\":$((v % 100)).5,\\\"throughput\\\":$((9000 + v - mod)),\\\"throughput_rel_bare\\\":0.$v,\\\"latency_us_mean\\\":$((28 + v % 9)),\\\"latency_us_p99\\\":$((40 + v % 9))}\" ;;\n"
+	"\techo "
+	"\"{\\\"workload\\\":\\\"$w\\\",\\\"mode\\\":\\\"$m\\\",\\\"interrupts_per_sec\\\":$(("
+	"50000 - mod * 100)),\\\"exits_per_sec\\\":$((v * 100 + 1)),\\\"time_in_guest_pct\\\":$((v "
+	"% 100)).5,\\\"throughput\\\":$((9000 + v - "
+	"mod)),\\\"throughput_rel_bare\\\":0.$v,\\\"latency_us_mean\\\":$((28 + v % "
+	"9)),\\\"latency_us_p99\\\":$((40 + v % 9))}\" ;;\n"
 	"\"kvm bench\")\n"
-	"\techo \"{\\\"interrupts\\\":10000,\\\"handled\\\":10000,\\\"exits_per_interrupt\\\":1.0$v,\\\"latency_ns\\\":{\\\"mean\\\":5000,\\\"p50\\\":$((4000 + v)),\\\"p99\\\":9000},\\\"host_cpu_ns_per_interrupt\\\":3000}\" ;;\n"
+	"\techo "
+	"\"{\\\"interrupts\\\":10000,\\\"handled\\\":10000,\\\"exits_per_interrupt\\\":1.0$v,"
+	"\\\"latency_ns\\\":{\\\"mean\\\":5000,\\\"p50\\\":$((4000 + "
+	"v)),\\\"p99\\\":9000},\\\"host_cpu_ns_per_interrupt\\\":3000}\" ;;\n"
 	"\"eli validate\")\n"
-	"\techo '{\"rows\":[{\"metric\":\"exits_per_interrupt\",\"model\":1.0,\"measured\":1.02,\"error_pct\":-1.96},{\"metric\":\"ns_per_interrupt\",\"model\":5200,\"measured\":4000,\"error_pct\":30}]}' ;;\n"
+	"\techo "
+	"'{\"rows\":[{\"metric\":\"exits_per_interrupt\",\"model\":1.0,\"measured\":1.02,\"error_"
+	"pct\":-1.96},{\"metric\":\"ns_per_interrupt\",\"model\":5200,\"measured\":4000,\"error_"
+	"pct\":30}]}' ;;\n"
 	"\"hyperwall attacks\")\n"
-	"\techo '[{\"attack\":\"hypervisor read\",\"blocked\":true,\"mechanism\":\"CIP on fill\",\"succeeds_without_protection\":true},\n"
-	"\t{\"attack\":\"DMA write\",\"blocked\":true,\"mechanism\":\"CIP on DMA\",\"succeeds_without_protection\":true},\n"
-	"\t{\"attack\":\"replay \\\"attestation\\\"\",\"blocked\":true,\"mechanism\":\"nonce\",\"succeeds_without_protection\":true}]' ;;\n"
+	"\techo '[{\"attack\":\"hypervisor read\",\"blocked\":true,\"mechanism\":\"CIP on "
+	"fill\",\"succeeds_without_protection\":true},\n"
+	"\t{\"attack\":\"DMA write\",\"blocked\":true,\"mechanism\":\"CIP on "
+	"DMA\",\"succeeds_without_protection\":true},\n"
+	"\t{\"attack\":\"replay "
+	"\\\"attestation\\\"\",\"blocked\":true,\"mechanism\":\"nonce\",\"succeeds_without_"
+	"protection\":true}]' ;;\n"
 	"\"hyperwall fuzz\")\n"
-	"\techo '{\"ops\":100000,\"confidentiality_violations\":0,\"integrity_violations\":0,\"blocked\":60000,\"ok\":40000}' ;;\n"
+	"\techo "
+	"'{\"ops\":100000,\"confidentiality_violations\":0,\"integrity_violations\":0,\"blocked\":"
+	"60000,\"ok\":40000}' ;;\n"
 	"\"hyperwall overhead\")\n"
-	"\techo \"{\\\"accesses\\\":1000000,\\\"tlb_miss_rate\\\":0.0$v,\\\"cip_checks\\\":$v,\\\"cycles_baseline\\\":100,\\\"cycles_hyperwall\\\":101,\\\"overhead_pct\\\":$((v % 7)).25,\\\"cip_memory_pct\\\":0.2}\" ;;\n"
+	"\techo "
+	"\"{\\\"accesses\\\":1000000,\\\"tlb_miss_rate\\\":0.0$v,\\\"cip_checks\\\":$v,\\\"cycles_"
+	"baseline\\\":100,\\\"cycles_hyperwall\\\":101,\\\"overhead_pct\\\":$((v % "
+	"7)).25,\\\"cip_memory_pct\\\":0.2}\" ;;\n"
 	"\"regsched compare\")\n"
-	"\techo '{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2,\"detail\":{\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.08},\"region\":{\"throughput\":112,\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}},\n"
-	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0.995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1,\"detail\":{\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.02},\"region\":{\"throughput\":99.5,\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}}]}' ;;\n"
+	"\techo "
+	"'{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_"
+	"vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2,\"detail\":{"
+	"\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.08},\"region\":{\"throughput\":112,"
+	"\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-"
+	"oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}},\n"
+	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0."
+	"995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1,\"detail\":{\"credit\":{"
+	"\"throughput\":100,\"llc_miss_rate\":0.02},\"region\":{\"throughput\":99.5,\"llc_miss_"
+	"rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{"
+	"\"throughput\":115,\"llc_miss_rate\":0.005}}}]}' ;;\n"
 	"\"dejavu compare\")\n"
 	"\tprintf '{\"rows\":['\n"
 	"\tsep=\n"
-	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale hpa static oracle; do\n"
+	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale hpa static oracle; "
+	"do\n"
 	"\t\tk=$(printf '%s' \"$t$p\" | cksum | cut -d' ' -f1)\n"
-	"\t\tprintf '%s{\"trace\":\"%s\",\"policy\":\"%s\",\"adaptation_s_mean\":%d,\"slo_violation_pct\":%d.5,\"cost_vs_static_pct\":%d}' \"$sep\" $t $p $((k % 900 + 10)) $((k % 5)) $((k % 100))\n"
+	"\t\tprintf "
+	"'%s{\"trace\":\"%s\",\"policy\":\"%s\",\"adaptation_s_mean\":%d,\"slo_violation_pct\":%d."
+	"5,\"cost_vs_static_pct\":%d}' \"$sep\" $t $p $((k % 900 + 10)) $((k % 5)) $((k % 100))\n"
 	"\t\tsep=,\n"
 	"\tdone; done\n"
-	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_pct\":41.0}' ;;\n"
+	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_pct\":41.0}' "
+	";;\n"
 	"\"dejavu sim\")\n"
-	"\tprintf '{\"trace\":\"hotmail-like\",\"policy\":\"%s\",\"series\":{\"t_s\":[0,3600,7200,10800],\"load_rps\":[1000,1500,3000,1200],\"allocation\":[%d,3,6,2]}}\\n' $pol $((v % 5 + 1)) ;;\n"
+	"\tprintf "
+	"'{\"trace\":\"hotmail-like\",\"policy\":\"%s\",\"series\":{\"t_s\":[0,3600,7200,10800],"
+	"\"load_rps\":[1000,1500,3000,1200],\"allocation\":[%d,3,6,2]}}\\n' $pol $((v % 5 + 1)) "
+	";;\n"
 	"\"dejavu demo\")\n"
-	"\techo '{\"events\":[{\"t_s\":10,\"signature_class\":\"browse\",\"known\":true,\"action\":\"reuse\",\"allocation\":\"cpu=50%\",\"adaptation_s\":1.5},{\"t_s\":40,\"signature_class\":\"new-1\",\"known\":false,\"action\":\"tune\",\"allocation\":\"cpu=80%\",\"adaptation_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
+	"\techo "
+	"'{\"events\":[{\"t_s\":10,\"signature_class\":\"browse\",\"known\":true,\"action\":"
+	"\"reuse\",\"allocation\":\"cpu=50%\",\"adaptation_s\":1.5},{\"t_s\":40,\"signature_"
+	"class\":\"new-1\",\"known\":false,\"action\":\"tune\",\"allocation\":\"cpu=80%\","
+	"\"adaptation_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
 	"*) echo \"virtlab: unknown command '$c1 $c2'\" >&2; exit 2 ;;\n"
 	"esac\n";
 
@@ -599,10 +679,10 @@ static void test_every_stage_on_contract_json(void **state)
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = {out, script, 0, 1, NULL, NULL};
+	rpt_opts o = { out, script, 0, 1, NULL, NULL };
 	json_t *doc = NULL;
 	size_t failed = 99;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	assert_int_equal(rpt_run(rpt_stages, rpt_nstages, &o, NULL, &doc, &failed, &eb), 0);
 	size_t i;
 	const json_t *s;
@@ -610,8 +690,8 @@ static void test_every_stage_on_contract_json(void **state)
 	{
 		const char *st = json_string_value(json_object_get(s, "status"));
 		if (strcmp(st, "ok") != 0)
-			fail_msg("stage %s: %s: %s", json_string_value(json_object_get(s, "name")), st,
-				 json_string_value(json_object_get(s, "reason")));
+			fail_msg("stage %s: %s: %s", json_string_value(json_object_get(s, "name")),
+				 st, json_string_value(json_object_get(s, "reason")));
 	}
 	assert_int_equal(failed, 0);
 	/* rows as the digests derive them from the fake numbers */
@@ -619,23 +699,23 @@ static void test_every_stage_on_contract_json(void **state)
 		const char *figure_part;
 		int pass;
 	} want[] = {
-		{"netperf exits/s, ELI", 1},
-		{"ELI throughput vs bare", 1},
-		{"udp_rr latency, ELI", 0},
-		{"exits_per_interrupt, ELI model vs measured", 1},
-		{"ns_per_interrupt, ELI model vs measured", 0},
-		{"attacks blocked with HyperWall (of 3)", 1},
-		{"succeed without protection (of 3)", 1},
-		{"violations in 100000 random", 1},
-		{"best speedup region vs credit: favourable", 1},
-		{"worst speedup region vs credit: fits", 1},
-		{"largest fairness error", 1},
-		{"adaptation speedup vs RightScale", 1},
-		{"cost saving vs static", 1},
-		{"SLO violations, hotmail-like", -1},
-		{"SLO violations, messenger-like", -1},
-		{"live demo: production errors", 1},
-		{"live demo: adaptations to known / new", 1},
+		{ "netperf exits/s, ELI", 1 },
+		{ "ELI throughput vs bare", 1 },
+		{ "udp_rr latency, ELI", 0 },
+		{ "exits_per_interrupt, ELI model vs measured", 1 },
+		{ "ns_per_interrupt, ELI model vs measured", 0 },
+		{ "attacks blocked with HyperWall (of 3)", 1 },
+		{ "succeed without protection (of 3)", 1 },
+		{ "violations in 100000 random", 1 },
+		{ "best speedup region vs credit: favourable", 1 },
+		{ "worst speedup region vs credit: fits", 1 },
+		{ "largest fairness error", 1 },
+		{ "adaptation speedup vs RightScale", 1 },
+		{ "cost saving vs static", 1 },
+		{ "SLO violations, hotmail-like", -1 },
+		{ "SLO violations, messenger-like", -1 },
+		{ "live demo: production errors", 1 },
+		{ "live demo: adaptations to known / new", 1 },
 	};
 	const json_t *rows = json_object_get(doc, "rows");
 	assert_int_equal(json_array_size(rows), sizeof(want) / sizeof(want[0]));
@@ -649,9 +729,16 @@ static void test_every_stage_on_contract_json(void **state)
 	}
 	/* every required plot exists, and holds exactly its CSV */
 	static const char *const plots[] = {
-		"eli/eli-modes-exits",	    "eli/eli-modes-guest-time",   "eli/eli-modes-latency",
-		"eli/eli-repro-moderation",  "hyperwall/hw-attacks-matrix", "hyperwall/hw-overhead-overhead",
-		"regsched/regsched-speedup", "regsched/regsched-misses", "regsched/regsched-miss-rate",  "dejavu/dejavu-week-week",
+		"eli/eli-modes-exits",
+		"eli/eli-modes-guest-time",
+		"eli/eli-modes-latency",
+		"eli/eli-repro-moderation",
+		"hyperwall/hw-attacks-matrix",
+		"hyperwall/hw-overhead-overhead",
+		"regsched/regsched-speedup",
+		"regsched/regsched-misses",
+		"regsched/regsched-miss-rate",
+		"dejavu/dejavu-week-week",
 		"dejavu/dejavu-compare-adaptation",
 	};
 	for (i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
@@ -684,9 +771,9 @@ static int have_chromium(void)
 	       system("command -v chromium >/dev/null 2>&1") == 0;
 }
 
-#define CHROMIUM_FLAGS                                                                     \
-	"--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking " \
-	"--disable-component-update --disable-sync --hide-scrollbars "                        \
+#define CHROMIUM_FLAGS                                                                             \
+	"--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "    \
+	"--disable-component-update --disable-sync --hide-scrollbars "                             \
 	"--virtual-time-budget=5000"
 
 /* HTML entities Chromium keeps in serialized text. */
@@ -694,8 +781,8 @@ static void unescape(char *s)
 {
 	static const struct {
 		const char *ent, *ch;
-	} map[] = {{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""},
-		   {"&#39;", "'"}, {"&nbsp;", " "}};
+	} map[] = { { "&lt;", "<" },    { "&gt;", ">" },  { "&amp;", "&" },
+		    { "&quot;", "\"" }, { "&#39;", "'" }, { "&nbsp;", " " } };
 	char *w = s;
 	for (char *p = s; *p;) {
 		size_t k = 0;
@@ -830,8 +917,8 @@ static void test_page_in_chromium(void **state)
 	const json_t *rows = json_object_get(q->doc, "rows");
 	size_t nrow = 0;
 	char *p = body;
-	static const char *const keys[] = {"system", "figure", "paper", "ours", "error_pct",
-					   "status", "note"};
+	static const char *const keys[] = { "system",    "figure", "paper", "ours",
+					    "error_pct", "status", "note" };
 	while ((p = strstr(p, "<tr"))) {
 		const json_t *r = json_array_get(rows, nrow);
 		if (!r)
@@ -847,8 +934,8 @@ static void test_page_in_chromium(void **state)
 			else
 				expect_cell(v, want, sizeof(want));
 			if (strcmp(got, want) != 0)
-				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, keys[k], got,
-					 want);
+				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, keys[k],
+					 got, want);
 		}
 		nrow++;
 	}

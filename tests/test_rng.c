@@ -104,7 +104,7 @@ static void test_below_unbiased(void **state)
 	(void)state;
 	rng r;
 	rng_seed(&r, 3);
-	uint64_t counts[7] = {0};
+	uint64_t counts[7] = { 0 };
 	for (int i = 0; i < 700000; i++) {
 		uint64_t k = rng_below(&r, 7);
 		assert_true(k < 7);
@@ -122,7 +122,7 @@ static void test_below_unbiased(void **state)
 static void test_exponential(void **state)
 {
 	(void)state;
-	double p[] = {2.5};
+	double p[] = { 2.5 };
 	stat_acc a;
 	moments(d_exp, p, 4, &a);
 	assert_rel(stat_mean(&a), 2.5, 0.005);
@@ -131,8 +131,8 @@ static void test_exponential(void **state)
 	/* the CDF at a few points, including the ziggurat tail beyond 7.697 */
 	rng r;
 	rng_seed(&r, 5);
-	const double xs[] = {0.1, 1.0, 3.0, 7.0, 9.0};
-	uint64_t below[5] = {0};
+	const double xs[] = { 0.1, 1.0, 3.0, 7.0, 9.0 };
+	uint64_t below[5] = { 0 };
 	for (int i = 0; i < N; i++) {
 		double x = rng_exp(&r, 1.0);
 		for (int k = 0; k < 5; k++)
@@ -151,7 +151,7 @@ static void test_exponential(void **state)
 static void test_normal(void **state)
 {
 	(void)state;
-	double p[] = {3.0, 2.0};
+	double p[] = { 3.0, 2.0 };
 	stat_acc a;
 	moments(d_normal, p, 7, &a);
 	assert_near(stat_mean(&a), 3.0, 0.01);
@@ -172,12 +172,12 @@ static void test_normal(void **state)
 static void test_lognormal_pareto(void **state)
 {
 	(void)state;
-	double ln[] = {0.5, 0.4};
+	double ln[] = { 0.5, 0.4 };
 	stat_acc a;
 	moments(d_lognormal, ln, 9, &a);
 	assert_rel(stat_mean(&a), exp(0.5 + 0.08), 0.005);
 	assert_true(a.min > 0);
-	double pa[] = {2.0, 3.0}; /* xm = 2, alpha = 3: mean 3, var 3 */
+	double pa[] = { 2.0, 3.0 }; /* xm = 2, alpha = 3: mean 3, var 3 */
 	moments(d_pareto, pa, 10, &a);
 	assert_rel(stat_mean(&a), 3.0, 0.01);
 	assert_true(a.min >= 2.0);
@@ -237,7 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reproducible),   cmocka_unit_test(test_uniform),
 		cmocka_unit_test(test_below_unbiased), cmocka_unit_test(test_exponential),
-		cmocka_unit_test(test_normal),	       cmocka_unit_test(test_lognormal_pareto),
+		cmocka_unit_test(test_normal),         cmocka_unit_test(test_lognormal_pareto),
 		cmocka_unit_test(test_zipf),
 	};
 	return cmocka_run_group_tests_name("rng", tests, NULL, NULL);

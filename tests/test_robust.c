@@ -28,13 +28,44 @@
 
 #define FUZZ_SEED 20120303u /* fixed: the same inputs on every run */
 #define FUZZ_ROUNDS 3000    /* inputs per parser: a few seconds in all under ASan */
-#define FUZZ_MAX 8192	    /* bytes of one mutated input */
+#define FUZZ_MAX 8192       /* bytes of one mutated input */
 
 static const char *const tokens[] = {
-	"0", "-1", "0x", "0xffffffffffffffff", "18446744073709551616", "1e308", "nan", "inf",
-	"-0", "4294967296", "2147483648", "", " ", "\t", "\n", "\r\n", "#", "=", ",", ":",
-	"@", "\xff\xfe", "\xc3\xa9", "0-0", "5-2", "0-1000", "size=0", "ways=0", "line=0",
-	"cores=", "1.5", ".", "k", "M", "G",
+	"0",
+	"-1",
+	"0x",
+	"0xffffffffffffffff",
+	"18446744073709551616",
+	"1e308",
+	"nan",
+	"inf",
+	"-0",
+	"4294967296",
+	"2147483648",
+	"",
+	" ",
+	"\t",
+	"\n",
+	"\r\n",
+	"#",
+	"=",
+	",",
+	":",
+	"@",
+	"\xff\xfe",
+	"\xc3\xa9",
+	"0-0",
+	"5-2",
+	"0-1000",
+	"size=0",
+	"ways=0",
+	"line=0",
+	"cores=",
+	"1.5",
+	".",
+	"k",
+	"M",
+	"G",
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -175,7 +206,7 @@ static void fuzz(parse_fn fn, const char *name, const char *const *seeds, size_t
 	int ok = 0;
 	for (int i = 0; i < FUZZ_ROUNDS; i++) {
 		mutate(&r, seeds[rng_below(&r, nseeds)], buf);
-		vl_errbuf eb = {{0}};
+		vl_errbuf eb = { { 0 } };
 		int err = fn(buf, name, &eb);
 		if (!err) {
 			ok++;
@@ -296,9 +327,9 @@ static void test_found_by_fuzzing(void **state)
 	/* a directory where a file belongs: each parser said something else
 	 * ("read error", "no accesses", "needs at least 2 rows") */
 	static const char *const dir_opts[] = {
-		"hyperwall script %s", "hyperwall overhead --trace %s",
+		"hyperwall script %s",        "hyperwall overhead --trace %s",
 		"regsched run --topology %s", "regsched run --trace %s",
-		"dejavu sim --trace %s", "dejavu sim --trace hotmail-like --mixes %s",
+		"dejavu sim --trace %s",      "dejavu sim --trace hotmail-like --mixes %s",
 		"eli run --profile %s",
 	};
 	for (size_t i = 0; i < sizeof(dir_opts) / sizeof(dir_opts[0]); i++) {
@@ -359,8 +390,8 @@ static void test_found_by_fuzzing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fuzz_script),	   cmocka_unit_test(test_fuzz_lackey),
-		cmocka_unit_test(test_fuzz_topo),	   cmocka_unit_test(test_fuzz_dejavu_csv),
+		cmocka_unit_test(test_fuzz_script),       cmocka_unit_test(test_fuzz_lackey),
+		cmocka_unit_test(test_fuzz_topo),         cmocka_unit_test(test_fuzz_dejavu_csv),
 		cmocka_unit_test(test_fuzz_file_parsers), cmocka_unit_test(test_found_by_fuzzing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

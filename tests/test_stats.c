@@ -20,7 +20,7 @@ static void test_acc(void **state)
 	stat_init(&b);
 	stat_init(&all);
 	assert_true(stat_mean(&a) == 0.0 && stat_var(&a) == 0.0);
-	double xs[] = {2, 4, 4, 4, 5, 5, 7, 9};
+	double xs[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
 	for (int i = 0; i < 8; i++) {
 		stat_add(i < 3 ? &a : &b, xs[i]);
 		stat_add(&all, xs[i]);
@@ -51,7 +51,7 @@ static void test_acc(void **state)
 static void test_exact_percentile(void **state)
 {
 	(void)state;
-	double xs[] = {15, 20, 35, 40, 50};
+	double xs[] = { 15, 20, 35, 40, 50 };
 	/* numpy.percentile(xs, p) with its default (linear) method */
 	assert_near(stat_percentile_exact(xs, 5, 0), 15, 1e-12);
 	assert_near(stat_percentile_exact(xs, 5, 40), 29, 1e-12);
@@ -65,7 +65,7 @@ static void test_exact_percentile(void **state)
 	assert_true(isnan(stat_percentile_exact(xs, 5, 100.5)));
 	assert_true(isnan(stat_percentile_exact(xs, 5, NAN)));
 	/* the input is left as it was */
-	double ys[] = {3, 1, 2};
+	double ys[] = { 3, 1, 2 };
 	stat_percentile_exact(ys, 3, 50);
 	assert_true(ys[0] == 3 && ys[1] == 1 && ys[2] == 2);
 }
@@ -78,13 +78,13 @@ static void hist_vs_exact(int dist, int sub_bits, uint64_t seed)
 	rng r;
 	rng_seed(&r, seed);
 	for (int i = 0; i < N; i++) {
-		double x = dist == 0 ? rng_exp(&r, 10.0)
-			 : dist == 1 ? rng_lognormal(&r, 2.0, 1.5)
-				     : rng_pareto(&r, 1.0, 1.2);
+		double x = dist == 0   ? rng_exp(&r, 10.0)
+			   : dist == 1 ? rng_lognormal(&r, 2.0, 1.5)
+				       : rng_pareto(&r, 1.0, 1.2);
 		xs[i] = x;
 		assert_int_equal(hist_add(h, x), VL_OK);
 	}
-	const double ps[] = {1, 10, 50, 90, 99, 99.9};
+	const double ps[] = { 1, 10, 50, 90, 99, 99.9 };
 	for (int k = 0; k < 6; k++) {
 		double ex = stat_percentile_exact(xs, N, ps[k]);
 		double hv = hist_percentile(h, ps[k]);

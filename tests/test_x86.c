@@ -14,12 +14,12 @@
 static void test_gate_layout(void **state)
 {
 	(void)state;
-	idt_gate g = {0x1122334455667788ull, 0x0010, 3, IDT_TYPE_INTR, 3, 1};
+	idt_gate g = { 0x1122334455667788ull, 0x0010, 3, IDT_TYPE_INTR, 3, 1 };
 	uint8_t b[16];
 	idt_gate_encode(&g, b);
 	/* SDM Figure 6-8 */
-	static const uint8_t want[16] = {0x88, 0x77, 0x10, 0x00, 0x03, 0xEE, 0x66, 0x55,
-					 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0};
+	static const uint8_t want[16] = { 0x88, 0x77, 0x10, 0x00, 0x03, 0xEE, 0x66, 0x55,
+					  0x44, 0x33, 0x22, 0x11, 0,    0,    0,    0 };
 	assert_memory_equal(b, want, 16);
 	idt_gate d;
 	idt_gate_decode(b, &d);
@@ -40,10 +40,10 @@ static void test_delivery_faults(void **state)
 {
 	(void)state;
 	static uint8_t mem[8192];
-	idtr r = {0x1000, 4095};
+	idtr r = { 0x1000, 4095 };
 	for (unsigned v = 0; v < 256; v++) {
-		idt_gate g = {0xFFFF000000000000ull + v, 0x10, 0, IDT_TYPE_INTR, v == 0x80 ? 3 : 0,
-			      v != 0xEF};
+		idt_gate g = { 0xFFFF000000000000ull + v, 0x10,     0, IDT_TYPE_INTR,
+			       v == 0x80 ? 3 : 0,         v != 0xEF };
 		assert_int_equal(idt_write_gate(mem, sizeof(mem), 0x1000, v, &g), 0);
 	}
 	idt_delivery d;
@@ -66,7 +66,7 @@ static void test_delivery_faults(void **state)
 	idt_deliver(mem, sizeof(mem), &r, 0x80, 0, 3, &d);
 	assert_int_equal(d.fault, -1);
 	/* beyond the limit: #GP */
-	idtr small = {0x1000, 16 * 0x20 - 1};
+	idtr small = { 0x1000, 16 * 0x20 - 1 };
 	idt_deliver(mem, sizeof(mem), &small, 0x20, 1, 0, &d);
 	assert_int_equal(d.fault, X86_VEC_GP);
 	assert_int_equal(d.error_code, (0x20 << 3) | 3);
@@ -165,12 +165,26 @@ static void test_exit_reasons(void **state)
 	static const struct {
 		const char *name;
 		int nr;
-	} t[] = {{"EXCEPTION_NMI", 0}, {"EXTERNAL_INTERRUPT", 1}, {"TRIPLE_FAULT", 2},
-		 {"INTERRUPT_WINDOW", 7}, {"CPUID", 10}, {"HLT", 12}, {"VMCALL", 18},
-		 {"CR_ACCESS", 28}, {"IO_INSTRUCTION", 30}, {"MSR_READ", 31}, {"MSR_WRITE", 32},
-		 {"TPR_BELOW_THRESHOLD", 43}, {"APIC_ACCESS", 44}, {"EOI_INDUCED", 45},
-		 {"GDTR_IDTR", 46}, {"LDTR_TR", 47}, {"EPT_VIOLATION", 48}, {"EPT_MISCONFIG", 49},
-		 {"PREEMPTION_TIMER", 52}, {"APIC_WRITE", 56}};
+	} t[] = { { "EXCEPTION_NMI", 0 },
+		  { "EXTERNAL_INTERRUPT", 1 },
+		  { "TRIPLE_FAULT", 2 },
+		  { "INTERRUPT_WINDOW", 7 },
+		  { "CPUID", 10 },
+		  { "HLT", 12 },
+		  { "VMCALL", 18 },
+		  { "CR_ACCESS", 28 },
+		  { "IO_INSTRUCTION", 30 },
+		  { "MSR_READ", 31 },
+		  { "MSR_WRITE", 32 },
+		  { "TPR_BELOW_THRESHOLD", 43 },
+		  { "APIC_ACCESS", 44 },
+		  { "EOI_INDUCED", 45 },
+		  { "GDTR_IDTR", 46 },
+		  { "LDTR_TR", 47 },
+		  { "EPT_VIOLATION", 48 },
+		  { "EPT_MISCONFIG", 49 },
+		  { "PREEMPTION_TIMER", 52 },
+		  { "APIC_WRITE", 56 } };
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		assert_string_equal(vmx_exit_name(t[i].nr), t[i].name);
 		assert_int_equal(vmx_exit_by_name(t[i].name), t[i].nr);

@@ -23,29 +23,29 @@
 
 #include <cmocka.h>
 
-#define VL_SKIP_UNLESS(cond, reason)                                                     \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			print_message("[   SKIP   ] %s: %s\n", __func__, (reason));         \
-			skip();                                                          \
-		}                                                                        \
+#define VL_SKIP_UNLESS(cond, reason)                                                               \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			print_message("[   SKIP   ] %s: %s\n", __func__, (reason));                \
+			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
-#define assert_near(a, b, tol)                                                           \
-	do {                                                                             \
-		double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);          \
-		if (!(a_ - b_ <= t_ && b_ - a_ <= t_))                                   \
-			fail_msg("%s = %.9g, %s = %.9g: differ by more than %g", #a, a_, #b, \
-				 b_, t_);                                                \
+#define assert_near(a, b, tol)                                                                     \
+	do {                                                                                       \
+		double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                     \
+		if (!(a_ - b_ <= t_ && b_ - a_ <= t_))                                             \
+			fail_msg("%s = %.9g, %s = %.9g: differ by more than %g", #a, a_, #b, b_,   \
+				 t_);                                                              \
 	} while (0)
 
-#define assert_rel(a, b, rel)                                                            \
-	do {                                                                             \
-		double a_ = (double)(a), b_ = (double)(b), r_ = (double)(rel);          \
-		double d_ = a_ - b_, m_ = b_ < 0 ? -b_ : b_;                             \
-		if (!(d_ <= r_ * m_ && -d_ <= r_ * m_))                                  \
-			fail_msg("%s = %.9g, %s = %.9g: relative error above %g", #a, a_,   \
-				 #b, b_, r_);                                            \
+#define assert_rel(a, b, rel)                                                                      \
+	do {                                                                                       \
+		double a_ = (double)(a), b_ = (double)(b), r_ = (double)(rel);                     \
+		double d_ = a_ - b_, m_ = b_ < 0 ? -b_ : b_;                                       \
+		if (!(d_ <= r_ * m_ && -d_ <= r_ * m_))                                            \
+			fail_msg("%s = %.9g, %s = %.9g: relative error above %g", #a, a_, #b, b_,  \
+				 r_);                                                              \
 	} while (0)
 
 /* Runs "$VIRTLAB <args>" through sh; stdout is returned (malloc'd, caller

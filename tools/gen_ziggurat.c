@@ -13,13 +13,24 @@
 
 #define N 256
 
-static double f_exp(double x) { return exp(-x); }
-static double finv_exp(double y) { return -log(y); }
-static double f_norm(double x) { return exp(-0.5 * x * x); }
-static double finv_norm(double y) { return sqrt(-2.0 * log(y)); }
+static double f_exp(double x)
+{
+	return exp(-x);
+}
+static double finv_exp(double y)
+{
+	return -log(y);
+}
+static double f_norm(double x)
+{
+	return exp(-0.5 * x * x);
+}
+static double finv_norm(double y)
+{
+	return sqrt(-2.0 * log(y));
+}
 
-static void table(const char *name, double r, double v, double (*f)(double),
-		  double (*finv)(double))
+static void table(const char *name, double r, double v, double (*f)(double), double (*finv)(double))
 {
 	double x[N + 1];
 	x[0] = v / f(r);

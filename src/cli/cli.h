@@ -37,14 +37,16 @@ typedef struct cli_opt {
 	const char *name; /* without the leading dashes */
 	cli_opt_type type;
 	void *dest;
-	const char *metavar; /* "N", "DUR"; NULL for flags */
-	const char *help;    /* one line; say the default */
-	double min, max;     /* inclusive bounds for numbers; min > max: none */
+	const char *metavar;        /* "N", "DUR"; NULL for flags */
+	const char *help;           /* one line; say the default */
+	double min, max;            /* inclusive bounds for numbers; min > max: none */
 	const char *const *choices; /* OPT_CHOICE: NULL-terminated */
 } cli_opt;
 
 #define CLI_NOBOUND 1.0, 0.0
+/* clang-format off */
 #define CLI_END {0}
+/* clang-format on */
 
 /* The global options every experiment honours. */
 typedef struct cli_common {
@@ -54,11 +56,11 @@ typedef struct cli_common {
 } cli_common;
 
 typedef struct cli_cmd {
-	const char *name;     /* "bench des" */
-	const char *summary;  /* one line for the command list */
-	const char *args;     /* positional synopsis, e.g. "FILE", or NULL */
-	const char *details;  /* paragraph(s) for --help, or NULL */
-	const char *example;  /* a full command line */
+	const char *name;    /* "bench des" */
+	const char *summary; /* one line for the command list */
+	const char *args;    /* positional synopsis, e.g. "FILE", or NULL */
+	const char *details; /* paragraph(s) for --help, or NULL */
+	const char *example; /* a full command line */
 	int (*run)(const struct cli_cmd *cmd, int argc, char **argv);
 } cli_cmd;
 
@@ -69,15 +71,14 @@ typedef struct cli_cmd {
  * accepted. Returns CLI_GO to carry on, or an exit status to return at once
  * (CLI_OK after --help, CLI_USAGE after an error it has reported).
  */
-int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
-	      cli_common *common, char **pos, int *npos, int pos_min, int pos_max);
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
+	      char **pos, int *npos, int pos_min, int pos_max);
 
 /* Prints the command's help (usage, options, globals, example) to f. */
 void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
 
 /* "virtlab CMD: message" on stderr; returns CLI_USAGE. */
-int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "virtlab CMD: message" on stderr; returns CLI_FAIL. */
 int cli_fail(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

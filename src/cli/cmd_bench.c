@@ -12,13 +12,14 @@
 
 static json_t *des_json(const des_bench_result *r)
 {
-	return json_pack("{s:s,s:I,s:I,s:i,s:f,s:f,s:f,s:i,s:s}", "name", "des", "events",
-			 (json_int_t)r->events, "pending", (json_int_t)r->pending, "rounds",
-			 r->rounds, "events_per_sec", r->events_per_sec,
-			 "reference_events_per_sec", r->ref_events_per_sec,
-			 "speedup_vs_reference", r->events_per_sec / r->ref_events_per_sec,
-			 "goal_events_per_sec", 20000000, "structure",
-			 "ladder: 4-ary near heap + rate-sized bucket rung; slab events; ziggurat exp");
+	return json_pack(
+		"{s:s,s:I,s:I,s:i,s:f,s:f,s:f,s:i,s:s}", "name", "des", "events",
+		(json_int_t)r->events, "pending", (json_int_t)r->pending, "rounds", r->rounds,
+		"events_per_sec", r->events_per_sec, "reference_events_per_sec",
+		r->ref_events_per_sec, "speedup_vs_reference",
+		r->events_per_sec / r->ref_events_per_sec, "goal_events_per_sec", 20000000,
+		"structure",
+		"ladder: 4-ary near heap + rate-sized bucket rung; slab events; ziggurat exp");
 }
 
 static json_t *bench_des_default(uint64_t seed)
@@ -30,8 +31,8 @@ static json_t *bench_des_default(uint64_t seed)
 }
 
 const cli_bench core_benches[] = {
-	{"des", bench_des_default, "events_per_sec", "events/s", 20e6},
-	{0},
+	{ "des", bench_des_default, "events_per_sec", "events/s", 20e6 },
+	{ 0 },
 };
 
 static int bench_des_run(const cli_cmd *cmd, int argc, char **argv)
@@ -39,9 +40,12 @@ static int bench_des_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	uint64_t events = 5000000, pending = 10000, rounds = 3;
 	const cli_opt opts[] = {
-		{"events", OPT_COUNT, &events, "N", "events per round and engine (default 5M)", 1, 1e12, NULL},
-		{"pending", OPT_COUNT, &pending, "P", "pending events held (default 10k)", 1, 8e6, NULL},
-		{"rounds", OPT_U64, &rounds, "R", "interleaved rounds, best kept (default 3)", 1, 100, NULL},
+		{ "events", OPT_COUNT, &events, "N", "events per round and engine (default 5M)", 1,
+		  1e12, NULL },
+		{ "pending", OPT_COUNT, &pending, "P", "pending events held (default 10k)", 1, 8e6,
+		  NULL },
+		{ "rounds", OPT_U64, &rounds, "R", "interleaved rounds, best kept (default 3)", 1,
+		  100, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -81,10 +85,11 @@ static json_t *bench_row(const cli_bench *b, json_t *r, int with_detail)
 	json_object_set_new(row, "ratio_to_goal", num(ratio));
 	/* the side-by-side ratio, where the benchmark has one */
 	json_object_set_new(row, "vs_reference", ref ? json_copy(ref) : json_null());
-	json_object_set_new(row, "status", json_string(!r	    ? "failed"
-							: skipped ? "skipped"
-							: met	  ? "meets goal"
-								  : "misses goal"));
+	json_object_set_new(row, "status",
+			    json_string(!r        ? "failed"
+					: skipped ? "skipped"
+					: met     ? "meets goal"
+						  : "misses goal"));
 	/* the full result only where it can be read: JSON */
 	if (with_detail)
 		json_object_set_new(row, "detail", r ? json_incref(r) : json_null());
@@ -111,15 +116,15 @@ static int bench_all_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd bench_cmds[] = {
-	{"bench", "run every benchmark; one table of figure, unit and ratio to goal", NULL,
-	 "Each benchmark measures its subject side by side with a reference in the\n"
-	 "same process, so ratios hold on a noisy machine. `make bench` runs this.",
-	 "virtlab bench", bench_all_run},
-	{"bench des", "DES engine hold-model throughput vs. a binary-heap reference", NULL,
-	 "Hold model: P events pending; each event fired schedules one at now+Exp(1).\n"
-	 "des.c and the reference (binary heap, -log(u) sampling) run in interleaved\n"
-	 "rounds with the same seed; the best round of each is reported.\n"
-	 "Goal: >= 20 M events/s and >= 1.5x the reference at P = 10 000.",
-	 "virtlab bench des --events 2M --pending 10k --json", bench_des_run},
-	{0},
+	{ "bench", "run every benchmark; one table of figure, unit and ratio to goal", NULL,
+	  "Each benchmark measures its subject side by side with a reference in the\n"
+	  "same process, so ratios hold on a noisy machine. `make bench` runs this.",
+	  "virtlab bench", bench_all_run },
+	{ "bench des", "DES engine hold-model throughput vs. a binary-heap reference", NULL,
+	  "Hold model: P events pending; each event fired schedules one at now+Exp(1).\n"
+	  "des.c and the reference (binary heap, -log(u) sampling) run in interleaved\n"
+	  "rounds with the same seed; the best round of each is reported.\n"
+	  "Goal: >= 20 M events/s and >= 1.5x the reference at P = 10 000.",
+	  "virtlab bench des --events 2M --pending 10k --json", bench_des_run },
+	{ 0 },
 };

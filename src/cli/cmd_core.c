@@ -12,20 +12,22 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t customers = 1000000;
 	double mu = 1.0;
 	const cli_opt opts[] = {
-		{"customers", OPT_COUNT, &customers, "N", "customers served per load (default 1M)", 1, 1e9, NULL},
-		{"mu", OPT_DOUBLE, &mu, "RATE", "service rate (default 1.0)", 1e-9, 1e12, NULL},
+		{ "customers", OPT_COUNT, &customers, "N", "customers served per load (default 1M)",
+		  1, 1e9, NULL },
+		{ "mu", OPT_DOUBLE, &mu, "RATE", "service rate (default 1.0)", 1e-9, 1e12, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	static const double loads[] = {0.5, 0.7, 0.8, 0.9};
+	static const double loads[] = { 0.5, 0.7, 0.8, 0.9 };
 	json_t *rows = json_array();
 	progress p;
 	progress_init(&p, stderr, "M/M/1", g.quiet);
 	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
 		mm1_result r;
-		int err = mm1_run(loads[i] * mu, mu, customers, g.seed + i, progress_update, &p, &r);
+		int err =
+			mm1_run(loads[i] * mu, mu, customers, g.seed + i, progress_update, &p, &r);
 		if (err) {
 			progress_done(&p);
 			json_decref(rows);
@@ -48,10 +50,10 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd core_cmds[] = {
-	{"demo", "M/M/1 queue on the DES core, simulated vs. queueing theory", NULL,
-	 "Runs an M/M/1 queue at loads 0.5, 0.7, 0.8 and 0.9 and prints the simulated\n"
-	 "mean and p99 time in system beside the analytic values 1/(mu-lambda) and\n"
-	 "ln(100)/(mu-lambda). `make run` runs this until the full report exists.",
-	 "virtlab demo --customers 200k --json", demo_run},
-	{0},
+	{ "demo", "M/M/1 queue on the DES core, simulated vs. queueing theory", NULL,
+	  "Runs an M/M/1 queue at loads 0.5, 0.7, 0.8 and 0.9 and prints the simulated\n"
+	  "mean and p99 time in system beside the analytic values 1/(mu-lambda) and\n"
+	  "ln(100)/(mu-lambda). `make run` runs this until the full report exists.",
+	  "virtlab demo --customers 200k --json", demo_run },
+	{ 0 },
 };

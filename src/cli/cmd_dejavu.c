@@ -34,7 +34,7 @@ static void on_signal(int signo)
 
 static void catch_signals(void)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -49,7 +49,7 @@ static mix_set *load_mixes(const cli_cmd *cmd, const char *file, int *rc)
 		*rc = cli_fail(cmd, "out of memory");
 		return NULL;
 	}
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (file && mix_set_load(s, file, &eb)) {
 		*rc = cli_usage_error(cmd, "--mixes: %s", eb.msg);
 		mix_set_destroy(s);
@@ -65,14 +65,22 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	double fraction = 0.1, duration = 0, req_to = 5, idle_to = 30;
 	uint64_t max_header = 8192;
 	const cli_opt opts[] = {
-		{"listen", OPT_STRING, &listen, "ADDR:PORT", "where to listen (default 127.0.0.1:8080)", CLI_NOBOUND, NULL},
-		{"backend", OPT_STRING, &backend, "ADDR:PORT[,...]", "production backends (required)", CLI_NOBOUND, NULL},
-		{"profiler", OPT_STRING, &profiler, "ADDR:PORT", "profiling instance (default: none)", CLI_NOBOUND, NULL},
-		{"fraction", OPT_PERCENT, &fraction, "F", "share of requests duplicated (default 0.1)", 0, 1, NULL},
-		{"duration", OPT_DURATION, &duration, "DUR", "stop after this long (default: until SIGTERM)", 0, 1e9, NULL},
-		{"request-timeout", OPT_DURATION, &req_to, "DUR", "slow-client limit per request (default 5s)", 1e-3, 3600, NULL},
-		{"idle-timeout", OPT_DURATION, &idle_to, "DUR", "keep-alive idle limit (default 30s)", 1e-3, 86400, NULL},
-		{"max-header", OPT_SIZE, &max_header, "BYTES", "request line + headers limit (default 8K)", 256, 1 << 20, NULL},
+		{ "listen", OPT_STRING, &listen, "ADDR:PORT",
+		  "where to listen (default 127.0.0.1:8080)", CLI_NOBOUND, NULL },
+		{ "backend", OPT_STRING, &backend, "ADDR:PORT[,...]",
+		  "production backends (required)", CLI_NOBOUND, NULL },
+		{ "profiler", OPT_STRING, &profiler, "ADDR:PORT",
+		  "profiling instance (default: none)", CLI_NOBOUND, NULL },
+		{ "fraction", OPT_PERCENT, &fraction, "F",
+		  "share of requests duplicated (default 0.1)", 0, 1, NULL },
+		{ "duration", OPT_DURATION, &duration, "DUR",
+		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },
+		{ "request-timeout", OPT_DURATION, &req_to, "DUR",
+		  "slow-client limit per request (default 5s)", 1e-3, 3600, NULL },
+		{ "idle-timeout", OPT_DURATION, &idle_to, "DUR",
+		  "keep-alive idle limit (default 30s)", 1e-3, 86400, NULL },
+		{ "max-header", OPT_SIZE, &max_header, "BYTES",
+		  "request line + headers limit (default 8K)", 256, 1 << 20, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -80,7 +88,7 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	dvproxy_cfg c;
 	dvproxy_cfg_default(&c);
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (!backend)
 		return cli_usage_error(cmd, "--backend is required (ADDR:PORT[,ADDR:PORT...])");
 	if (dv_addr_parse(listen, &c.listen, &eb))
@@ -102,7 +110,8 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	if (!px)
 		return cli_fail(cmd, "%s", eb.msg);
 	if (!g.quiet)
-		fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n", dvproxy_port(px));
+		fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n",
+			dvproxy_port(px));
 	rc = dvproxy_run(px, duration, &stop_flag);
 	dvproxy_stats s;
 	dvproxy_get_stats(px, &s);
@@ -115,7 +124,8 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 				  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
 				  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts,
 				  "dup_sent", (json_int_t)s.dup_sent, "dup_done",
-				  (json_int_t)s.dup_done, "dup_dropped", (json_int_t)s.dup_dropped));
+				  (json_int_t)s.dup_done, "dup_dropped",
+				  (json_int_t)s.dup_dropped));
 }
 
 static int service_run(const cli_cmd *cmd, int argc, char **argv)
@@ -125,18 +135,23 @@ static int service_run(const cli_cmd *cmd, int argc, char **argv)
 	double duration = 0, idle_to = 30;
 	int http10 = 0;
 	const cli_opt opts[] = {
-		{"listen", OPT_STRING, &listen, "ADDR:PORT", "where to listen (default 127.0.0.1:9000)", CLI_NOBOUND, NULL},
-		{"mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)", CLI_NOBOUND, NULL},
-		{"duration", OPT_DURATION, &duration, "DUR", "stop after this long (default: until SIGTERM)", 0, 1e9, NULL},
-		{"idle-timeout", OPT_DURATION, &idle_to, "DUR", "keep-alive idle limit (default 30s)", 1e-3, 86400, NULL},
-		{"http10", OPT_FLAG, &http10, NULL, "answer HTTP/1.0, close-delimited", CLI_NOBOUND, NULL},
+		{ "listen", OPT_STRING, &listen, "ADDR:PORT",
+		  "where to listen (default 127.0.0.1:9000)", CLI_NOBOUND, NULL },
+		{ "mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)",
+		  CLI_NOBOUND, NULL },
+		{ "duration", OPT_DURATION, &duration, "DUR",
+		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },
+		{ "idle-timeout", OPT_DURATION, &idle_to, "DUR",
+		  "keep-alive idle limit (default 30s)", 1e-3, 86400, NULL },
+		{ "http10", OPT_FLAG, &http10, NULL, "answer HTTP/1.0, close-delimited",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	dvsvc_cfg c = {.http10 = http10, .idle_timeout_s = idle_to};
-	vl_errbuf eb = {{0}};
+	dvsvc_cfg c = { .http10 = http10, .idle_timeout_s = idle_to };
+	vl_errbuf eb = { { 0 } };
 	if (dv_addr_parse(listen, &c.listen, &eb))
 		return cli_usage_error(cmd, "--listen %s", eb.msg);
 	mix_set *ms = load_mixes(cmd, mixes, &rc);
@@ -151,7 +166,8 @@ static int service_run(const cli_cmd *cmd, int argc, char **argv)
 	if (!s)
 		return cli_fail(cmd, "%s", eb.msg);
 	if (!g.quiet)
-		fprintf(stderr, "virtlab dejavu service: listening on 127.0.0.1:%d\n", dvsvc_port(s));
+		fprintf(stderr, "virtlab dejavu service: listening on 127.0.0.1:%d\n",
+			dvsvc_port(s));
 	rc = dvsvc_run(s, duration, &stop_flag);
 	dvsvc_stats st;
 	dvsvc_get_stats(s, &st);
@@ -169,12 +185,13 @@ static json_t *load_json(const dvload_cfg *c, const dvload_result *r)
 	json_t *ph = json_array();
 	for (int i = 0; i < c->nphases; i++)
 		json_array_append_new(
-			ph, json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f}", "mix", c->phases[i].mix,
-				      "rate_rps", c->phases[i].rate_rps, "duration_s",
-				      c->phases[i].dur_s, "sent", (json_int_t)r->phase[i].sent, "ok",
-				      (json_int_t)r->phase[i].ok, "errors",
-				      (json_int_t)r->phase[i].errors, "p50_s", r->phase[i].p50_s,
-				      "p95_s", r->phase[i].p95_s, "p99_s", r->phase[i].p99_s));
+			ph,
+			json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f}", "mix", c->phases[i].mix,
+				  "rate_rps", c->phases[i].rate_rps, "duration_s",
+				  c->phases[i].dur_s, "sent", (json_int_t)r->phase[i].sent, "ok",
+				  (json_int_t)r->phase[i].ok, "errors",
+				  (json_int_t)r->phase[i].errors, "p50_s", r->phase[i].p50_s,
+				  "p95_s", r->phase[i].p95_s, "p99_s", r->phase[i].p99_s));
 	return json_pack("{s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o}", "sent", (json_int_t)r->sent, "ok",
 			 (json_int_t)r->ok, "errors", (json_int_t)r->errors, "mean_s", r->mean_s,
 			 "p50_s", r->p50_s, "p95_s", r->p95_s, "p99_s", r->p99_s, "wall_s",
@@ -188,11 +205,16 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t conns = 64;
 	double timeout = 5;
 	const cli_opt opts[] = {
-		{"target", OPT_STRING, &target, "ADDR:PORT", "where to send requests (required)", CLI_NOBOUND, NULL},
-		{"phases", OPT_STRING, &phases, "MIX:RATE:DUR[,...]", "the trace, e.g. browse:300:10s,search:100:5s (required)", CLI_NOBOUND, NULL},
-		{"mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)", CLI_NOBOUND, NULL},
-		{"conns", OPT_U64, &conns, "N", "connection pool bound (default 64)", 1, 4096, NULL},
-		{"timeout", OPT_DURATION, &timeout, "DUR", "per-request limit (default 5s)", 1e-3, 3600, NULL},
+		{ "target", OPT_STRING, &target, "ADDR:PORT", "where to send requests (required)",
+		  CLI_NOBOUND, NULL },
+		{ "phases", OPT_STRING, &phases, "MIX:RATE:DUR[,...]",
+		  "the trace, e.g. browse:300:10s,search:100:5s (required)", CLI_NOBOUND, NULL },
+		{ "mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)",
+		  CLI_NOBOUND, NULL },
+		{ "conns", OPT_U64, &conns, "N", "connection pool bound (default 64)", 1, 4096,
+		  NULL },
+		{ "timeout", OPT_DURATION, &timeout, "DUR", "per-request limit (default 5s)", 1e-3,
+		  3600, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -200,7 +222,7 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 		return rc;
 	dvload_cfg c;
 	dvload_cfg_default(&c);
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (!target || !phases)
 		return cli_usage_error(cmd, "--target and --phases are required");
 	if (dv_addr_parse(target, &c.target, &eb))
@@ -241,10 +263,14 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	double duration = 120, fraction = 0.1, slo = 0.030;
 	const char *memo_path = NULL;
 	const cli_opt opts[] = {
-		{"duration", OPT_DURATION, &duration, "DUR", "whole trace; phases scale with it (default 120s)", 20, 3600, NULL},
-		{"fraction", OPT_PERCENT, &fraction, "F", "share duplicated to the profiler (default 0.1)", 0.01, 1, NULL},
-		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency objective (default 30ms)", 1e-4, 10, NULL},
-		{"memo", OPT_STRING, &memo_path, "FILE", "memo table (SQLite); default: a temporary file", CLI_NOBOUND, NULL},
+		{ "duration", OPT_DURATION, &duration, "DUR",
+		  "whole trace; phases scale with it (default 120s)", 20, 3600, NULL },
+		{ "fraction", OPT_PERCENT, &fraction, "F",
+		  "share duplicated to the profiler (default 0.1)", 0.01, 1, NULL },
+		{ "slo", OPT_DURATION, &slo, "DUR", "p95 latency objective (default 30ms)", 1e-4,
+		  10, NULL },
+		{ "memo", OPT_STRING, &memo_path, "FILE",
+		  "memo table (SQLite); default: a temporary file", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -254,9 +280,9 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	if (self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
 	catch_signals();
-	dvdemo_cfg c = {exe, duration, fraction, slo, memo_path, g.seed, &stop_flag};
+	dvdemo_cfg c = { exe, duration, fraction, slo, memo_path, g.seed, &stop_flag };
 	json_t *res = NULL;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (!g.quiet)
 		fprintf(stderr, "virtlab dejavu demo: running for %.0f s ...\n", duration);
 	int err = dvdemo_run(&c, &res, &eb);
@@ -296,7 +322,7 @@ static int attach_pids(const cli_cmd *cmd, dvcg *g, const char *list)
 	for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
 		char *end;
 		long pid = strtol(t, &end, 10);
-		vl_errbuf eb = {{0}};
+		vl_errbuf eb = { { 0 } };
 		if (*end || pid <= 0)
 			return cli_usage_error(cmd, "'%s' is not a process id", t);
 		if (kill((pid_t)pid, 0) < 0)
@@ -307,7 +333,7 @@ static int attach_pids(const cli_cmd *cmd, dvcg *g, const char *list)
 	return CLI_OK;
 }
 
-static const char *const actuators[] = {"cgroup", "process", "libvirt", NULL};
+static const char *const actuators[] = { "cgroup", "process", "libvirt", NULL };
 
 typedef struct act_opts {
 	const char *name, *svc_pids, *cpus, *uri, *domain;
@@ -316,10 +342,10 @@ typedef struct act_opts {
 
 /* The actuator --actuator names; NULL with *rc set after reporting. A
  * cgroup or process actuator's group goes to *prod (caller destroys). */
-static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_cfg *c,
-			    dvcg **prod, int *rc)
+static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_cfg *c, dvcg **prod,
+			    int *rc)
 {
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	dvact *act = NULL;
 	if (!strcmp(a->name, "libvirt")) {
 		act = dvact_libvirt_create(a->uri, a->domain, &eb);
@@ -350,30 +376,46 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	dvctl_cfg_default(&c);
 	const char *proxy = NULL, *prof_pid = NULL, *memo_path = "virtlab-memo.db";
 	const char *prof_cpus = "1";
-	act_opts a = {"cgroup", NULL, "0", "qemu:///system", NULL, 9100};
+	act_opts a = { "cgroup", NULL, "0", "qemu:///system", NULL, 9100 };
 	const cli_opt opts[] = {
-		{"proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)", CLI_NOBOUND, NULL},
-		{"profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)", CLI_NOBOUND, NULL},
-		{"service-pids", OPT_STRING, &a.svc_pids, "PID[,...]", "production processes (cgroup actuator)", CLI_NOBOUND, NULL},
-		{"actuator", OPT_CHOICE, &a.name, "NAME", "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators},
-		{"cpus", OPT_STRING, &a.cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND, NULL},
-		{"profiler-cpus", OPT_STRING, &prof_cpus, "LIST", "profiler cpuset (default 1)", CLI_NOBOUND, NULL},
-		{"base-port", OPT_U64, &a.base_port, "PORT", "process actuator: first instance port (default 9100)", 1024, 65000, NULL},
-		{"uri", OPT_STRING, &a.uri, "URI", "libvirt connection (default qemu:///system)", CLI_NOBOUND, NULL},
-		{"domain", OPT_STRING, &a.domain, "NAME", "libvirt domain to resize", CLI_NOBOUND, NULL},
-		{"memo", OPT_STRING, &memo_path, "FILE", "memo table (default virtlab-memo.db)", CLI_NOBOUND, NULL},
-		{"duration", OPT_DURATION, &c.duration_s, "DUR", "how long to run (default 120s)", 1, 1e9, NULL},
-		{"learn", OPT_DURATION, &c.learn_s, "DUR", "learning period (default 30s)", 1, 1e9, NULL},
-		{"window", OPT_DURATION, &c.window_s, "DUR", "signature window (default 1s)", 0.1, 3600, NULL},
-		{"probe", OPT_DURATION, &c.probe_s, "DUR", "tuner probe length (default 1s)", 0.1, 3600, NULL},
-		{"slo", OPT_DURATION, &c.slo_p95_s, "DUR", "p95 objective (default 30ms)", 1e-4, 60, NULL},
-		{"fraction", OPT_PERCENT, &c.fraction, "F", "duplication fraction (default 0.1)", 0.01, 1, NULL},
+		{ "proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)",
+		  CLI_NOBOUND, NULL },
+		{ "profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)",
+		  CLI_NOBOUND, NULL },
+		{ "service-pids", OPT_STRING, &a.svc_pids, "PID[,...]",
+		  "production processes (cgroup actuator)", CLI_NOBOUND, NULL },
+		{ "actuator", OPT_CHOICE, &a.name, "NAME",
+		  "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators },
+		{ "cpus", OPT_STRING, &a.cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND,
+		  NULL },
+		{ "profiler-cpus", OPT_STRING, &prof_cpus, "LIST", "profiler cpuset (default 1)",
+		  CLI_NOBOUND, NULL },
+		{ "base-port", OPT_U64, &a.base_port, "PORT",
+		  "process actuator: first instance port (default 9100)", 1024, 65000, NULL },
+		{ "uri", OPT_STRING, &a.uri, "URI", "libvirt connection (default qemu:///system)",
+		  CLI_NOBOUND, NULL },
+		{ "domain", OPT_STRING, &a.domain, "NAME", "libvirt domain to resize", CLI_NOBOUND,
+		  NULL },
+		{ "memo", OPT_STRING, &memo_path, "FILE", "memo table (default virtlab-memo.db)",
+		  CLI_NOBOUND, NULL },
+		{ "duration", OPT_DURATION, &c.duration_s, "DUR", "how long to run (default 120s)",
+		  1, 1e9, NULL },
+		{ "learn", OPT_DURATION, &c.learn_s, "DUR", "learning period (default 30s)", 1, 1e9,
+		  NULL },
+		{ "window", OPT_DURATION, &c.window_s, "DUR", "signature window (default 1s)", 0.1,
+		  3600, NULL },
+		{ "probe", OPT_DURATION, &c.probe_s, "DUR", "tuner probe length (default 1s)", 0.1,
+		  3600, NULL },
+		{ "slo", OPT_DURATION, &c.slo_p95_s, "DUR", "p95 objective (default 30ms)", 1e-4,
+		  60, NULL },
+		{ "fraction", OPT_PERCENT, &c.fraction, "F", "duplication fraction (default 0.1)",
+		  0.01, 1, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (!proxy || !prof_pid)
 		return cli_usage_error(cmd, "--proxy and --profiler-pid are required");
 	if (dv_addr_parse(proxy, &c.proxy, &eb))
@@ -392,8 +434,8 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	memo *m = rc == CLI_OK ? memo_open(memo_path, &eb) : NULL;
 	if (rc == CLI_OK && !m)
 		rc = cli_fail(cmd, "--memo %s: %s", memo_path, eb.msg);
-	ctl_out o = {json_array(), g.quiet};
-	dvctl_result r = {0};
+	ctl_out o = { json_array(), g.quiet };
+	dvctl_result r = { 0 };
 	if (rc == CLI_OK) {
 		catch_signals();
 		c.prof_cg = prof;
@@ -427,9 +469,9 @@ static json_t *bench_proxy_default(uint64_t seed)
 	char exe[512];
 	if (self_exe(exe, sizeof(exe)))
 		return NULL;
-	dvbench_cfg c = {exe, 3, 2, 3, seed};
+	dvbench_cfg c = { exe, 3, 2, 3, seed };
 	json_t *out = NULL;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	signal(SIGPIPE, SIG_IGN);
 	return dvbench_proxy(&c, &out, &eb) ? NULL : out;
 }
@@ -440,9 +482,11 @@ static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	double wrk_s = 3, lat_s = 2;
 	uint64_t rounds = 3;
 	const cli_opt opts[] = {
-		{"duration", OPT_DURATION, &wrk_s, "DUR", "wrk run length (default 3s)", 1, 600, NULL},
-		{"latency-duration", OPT_DURATION, &lat_s, "DUR", "open-loop latency run length (default 2s)", 0.5, 600, NULL},
-		{"rounds", OPT_U64, &rounds, "R", "interleaved rounds (default 3)", 1, 16, NULL},
+		{ "duration", OPT_DURATION, &wrk_s, "DUR", "wrk run length (default 3s)", 1, 600,
+		  NULL },
+		{ "latency-duration", OPT_DURATION, &lat_s, "DUR",
+		  "open-loop latency run length (default 2s)", 0.5, 600, NULL },
+		{ "rounds", OPT_U64, &rounds, "R", "interleaved rounds (default 3)", 1, 16, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -452,9 +496,9 @@ static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	if (self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
 	signal(SIGPIPE, SIG_IGN);
-	dvbench_cfg c = {exe, wrk_s, lat_s, (int)rounds, g.seed};
+	dvbench_cfg c = { exe, wrk_s, lat_s, (int)rounds, g.seed };
 	json_t *out = NULL;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = dvbench_proxy(&c, &out, &eb);
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg);
@@ -462,56 +506,62 @@ static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd dejavu_cmds[] = {
-	{"dejavu proxy", "HTTP/1.1 reverse proxy duplicating a fraction F to a profiler", NULL,
-	 "Event-driven (epoll) proxy with keep-alive. Every request goes to a production\n"
-	 "backend (round-robin); a fraction F is also sent, fire-and-forget, to the\n"
-	 "profiling instance: the profiler's slowness or death never delays production.\n"
-	 "Malformed requests get 400 and a close; unreachable backends 502; slow clients\n"
-	 "408. GET /__dejavu/stats returns counters and the window's latency percentiles;\n"
-	 "POST /__dejavu/fraction and /__dejavu/backends change F and the backend list.",
-	 "virtlab dejavu proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9000 "
-	 "--profiler 127.0.0.1:9001 --fraction 0.1",
-	 proxy_run},
-	{"dejavu service", "the managed HTTP service: request types cost real CPU, memory, I/O", NULL,
-	 "Serves /r/<type> for every request type of the mixes (mix.h: page, static,\n"
-	 "query, post, plus those of --mixes FILE), paying the type's CPU time, memory\n"
-	 "touched and bytes written for real, on one thread.",
-	 "virtlab dejavu service --listen 127.0.0.1:9000", service_run},
-	{"dejavu load", "open-loop load generator replaying phases of request mixes", NULL,
-	 "Poisson arrivals per phase; latency counted from the scheduled arrival (no\n"
-	 "coordinated omission). Prints sent/ok/errors and latency percentiles overall\n"
-	 "and per phase.",
-	 "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s --json",
-	 load_run},
-	{"dejavu controller", "the DejaVu loop against a proxy, profiler and service you started", NULL,
-	 "Reads signatures through the proxy's /__dejavu/stats and the profiling\n"
-	 "instance's cgroup; learns classes for --learn, then reuses memoized\n"
-	 "allocations, tunes unknown workloads on the profiler, and tunes per\n"
-	 "interference bucket when the SLO is missed. Actuators: cgroup (CPU quota and\n"
-	 "weight of --service-pids), process (instances of `dejavu service` behind the\n"
-	 "proxy), libvirt (vCPUs and memory of --domain over --uri).",
-	 "virtlab dejavu controller --proxy 127.0.0.1:8080 --profiler-pid 1234 "
-	 "--service-pids 1233 --duration 10m",
-	 controller_run},
-	{"bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service", NULL,
-	 "Throughput with wrk (-t1 -c32, closed loop), p99 with the open-loop generator at\n"
-	 "a quarter of the slowest throughput; direct, through `dejavu proxy` (F = 0.1, copies to a\n"
-	 "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
-	 "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
-	 "Goals: static ratio_vs_nginx >= 1.0 (floor 0.8); service <= 10 % loss vs\n"
-	 "direct and <= 50 us added p99.",
-	 "virtlab bench proxy --json", bench_proxy_run},
-	{"dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace", NULL,
-	 "Production service on CPU 0, profiling instance, proxy and load generator on\n"
-	 "CPU 1, each in its own cgroup; the controller learns two workload classes,\n"
-	 "then meets a known class (tune once, reuse after), an unknown one (tune, new\n"
-	 "class) and a noisy neighbour (interference index, tuned per bucket). Prints\n"
-	 "every adaptation. Needs root (cgroups) and 2 CPUs.",
-	 "virtlab dejavu demo --duration 60s --json", demo_run},
-	{0},
+	{ "dejavu proxy", "HTTP/1.1 reverse proxy duplicating a fraction F to a profiler", NULL,
+	  "Event-driven (epoll) proxy with keep-alive. Every request goes to a production\n"
+	  "backend (round-robin); a fraction F is also sent, fire-and-forget, to the\n"
+	  "profiling instance: the profiler's slowness or death never delays production.\n"
+	  "Malformed requests get 400 and a close; unreachable backends 502; slow clients\n"
+	  "408. GET /__dejavu/stats returns counters and the window's latency percentiles;\n"
+	  "POST /__dejavu/fraction and /__dejavu/backends change F and the backend list.",
+	  "virtlab dejavu proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9000 "
+	  "--profiler 127.0.0.1:9001 --fraction 0.1",
+	  proxy_run },
+	{ "dejavu service", "the managed HTTP service: request types cost real CPU, memory, I/O",
+	  NULL,
+	  "Serves /r/<type> for every request type of the mixes (mix.h: page, static,\n"
+	  "query, post, plus those of --mixes FILE), paying the type's CPU time, memory\n"
+	  "touched and bytes written for real, on one thread.",
+	  "virtlab dejavu service --listen 127.0.0.1:9000", service_run },
+	{ "dejavu load", "open-loop load generator replaying phases of request mixes", NULL,
+	  "Poisson arrivals per phase; latency counted from the scheduled arrival (no\n"
+	  "coordinated omission). Prints sent/ok/errors and latency percentiles overall\n"
+	  "and per phase.",
+	  "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s "
+	  "--json",
+	  load_run },
+	{ "dejavu controller", "the DejaVu loop against a proxy, profiler and service you started",
+	  NULL,
+	  "Reads signatures through the proxy's /__dejavu/stats and the profiling\n"
+	  "instance's cgroup; learns classes for --learn, then reuses memoized\n"
+	  "allocations, tunes unknown workloads on the profiler, and tunes per\n"
+	  "interference bucket when the SLO is missed. Actuators: cgroup (CPU quota and\n"
+	  "weight of --service-pids), process (instances of `dejavu service` behind the\n"
+	  "proxy), libvirt (vCPUs and memory of --domain over --uri).",
+	  "virtlab dejavu controller --proxy 127.0.0.1:8080 --profiler-pid 1234 "
+	  "--service-pids 1233 --duration 10m",
+	  controller_run },
+	{ "bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service",
+	  NULL,
+	  "Throughput with wrk (-t1 -c32, closed loop), p99 with the open-loop generator at\n"
+	  "a quarter of the slowest throughput; direct, through `dejavu proxy` (F = 0.1, copies to "
+	  "a\n"
+	  "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
+	  "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
+	  "Goals: static ratio_vs_nginx >= 1.0 (floor 0.8); service <= 10 % loss vs\n"
+	  "direct and <= 50 us added p99.",
+	  "virtlab bench proxy --json", bench_proxy_run },
+	{ "dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace",
+	  NULL,
+	  "Production service on CPU 0, profiling instance, proxy and load generator on\n"
+	  "CPU 1, each in its own cgroup; the controller learns two workload classes,\n"
+	  "then meets a known class (tune once, reuse after), an unknown one (tune, new\n"
+	  "class) and a noisy neighbour (interference index, tuned per bucket). Prints\n"
+	  "every adaptation. Needs root (cgroups) and 2 CPUs.",
+	  "virtlab dejavu demo --duration 60s --json", demo_run },
+	{ 0 },
 };
 
 const cli_bench dejavu_benches[] = {
-	{"proxy", bench_proxy_default, "static_ratio_vs_nginx", "x nginx", 1.0},
-	{0},
+	{ "proxy", bench_proxy_default, "static_ratio_vs_nginx", "x nginx", 1.0 },
+	{ 0 },
 };

@@ -31,15 +31,15 @@ static json_t *result_json(const sim_result *r)
  * array of point objects, which is what CSV prints as a table. */
 static json_t *series_json(const sim_result *r, size_t step, int as_points)
 {
-	static const char *const keys[] = {"t_s", "load_rps", "allocation", "need"};
+	static const char *const keys[] = { "t_s", "load_rps", "allocation", "need" };
 	json_t *out = as_points ? json_array() : json_pack("{s:i}", "step_s", (int)(step * 60));
-	json_t *col[4] = {NULL};
+	json_t *col[4] = { NULL };
 	for (int i = 0; i < 4 && !as_points; i++) {
 		col[i] = json_array();
 		json_object_set_new(out, keys[i], col[i]);
 	}
 	for (size_t m0 = 0; m0 + step <= r->minutes; m0 += step) {
-		double v[4] = {(double)(m0 + step) * 60.0, 0, 0, 0};
+		double v[4] = { (double)(m0 + step) * 60.0, 0, 0, 0 };
 		for (size_t m = m0; m < m0 + step; m++) {
 			v[1] += r->load_rps[m];
 			v[2] += r->ready[m];
@@ -60,7 +60,7 @@ static json_t *series_json(const sim_result *r, size_t step, int as_points)
 	return out;
 }
 
-static const char *const POLICIES[] = {"dejavu", "rightscale", "hpa", "static", "oracle", NULL};
+static const char *const POLICIES[] = { "dejavu", "rightscale", "hpa", "static", "oracle", NULL };
 
 /* Mix set with the built-ins and an optional --mixes file. */
 static mix_set *open_mixes(const cli_cmd *cmd, const char *path, int *rc)
@@ -88,21 +88,31 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	int no_interf = 0;
 	uint64_t series_min = 5;
 	const cli_opt opts[] = {
-		{"trace", OPT_STRING, &tr_spec, "T", "hotmail-like, messenger-like or a CSV file (required)", CLI_NOBOUND, NULL},
-		{"policy", OPT_CHOICE, &pol_name, "P", "dejavu, rightscale, hpa, static or oracle (default dejavu)", CLI_NOBOUND, POLICIES},
-		{"days", OPT_DOUBLE, &days, "N", "days to simulate (default 7; for a CSV only truncates)", 0.01, 28, NULL},
-		{"train-days", OPT_DOUBLE, &train_days, "N", "DejaVu learns from the first N days only (default 1)", 0.01, 27, NULL},
-		{"mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV, see README-sim.md)", CLI_NOBOUND, NULL},
-		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10, NULL},
-		{"no-interference", OPT_FLAG, &no_interf, NULL, "ignore the trace's noisy-neighbour episodes", CLI_NOBOUND, NULL},
-		{"series-minutes", OPT_U64, &series_min, "N", "time-series step with --json/--csv (default 5)", 1, 1440, NULL},
+		{ "trace", OPT_STRING, &tr_spec, "T",
+		  "hotmail-like, messenger-like or a CSV file (required)", CLI_NOBOUND, NULL },
+		{ "policy", OPT_CHOICE, &pol_name, "P",
+		  "dejavu, rightscale, hpa, static or oracle (default dejavu)", CLI_NOBOUND,
+		  POLICIES },
+		{ "days", OPT_DOUBLE, &days, "N",
+		  "days to simulate (default 7; for a CSV only truncates)", 0.01, 28, NULL },
+		{ "train-days", OPT_DOUBLE, &train_days, "N",
+		  "DejaVu learns from the first N days only (default 1)", 0.01, 27, NULL },
+		{ "mixes", OPT_STRING, &mixes, "FILE",
+		  "more request mixes (CSV, see README-sim.md)", CLI_NOBOUND, NULL },
+		{ "slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10,
+		  NULL },
+		{ "no-interference", OPT_FLAG, &no_interf, NULL,
+		  "ignore the trace's noisy-neighbour episodes", CLI_NOBOUND, NULL },
+		{ "series-minutes", OPT_U64, &series_min, "N",
+		  "time-series step with --json/--csv (default 5)", 1, 1440, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
 	if (!tr_spec)
-		return cli_usage_error(cmd, "--trace is required (hotmail-like, messenger-like or a CSV file)");
+		return cli_usage_error(
+			cmd, "--trace is required (hotmail-like, messenger-like or a CSV file)");
 	mix_set *ms = open_mixes(cmd, mixes, &rc);
 	if (!ms)
 		return rc;
@@ -124,7 +134,8 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	trace_destroy(tr);
 	mix_set_destroy(ms);
 	if (err)
-		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg) : cli_usage_error(cmd, "%s", eb.msg);
+		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg)
+					: cli_usage_error(cmd, "%s", eb.msg);
 	json_t *j = result_json(&r);
 	/* the series is thousands of points: JSON and CSV only */
 	if (g.json || g.csv)
@@ -137,9 +148,9 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 static json_t *compare_json(uint64_t seed, double days, double train_days, double slo,
 			    const mix_set *ms, int quiet, vl_errbuf *eb)
 {
-	static const char *const traces[] = {"hotmail-like", "messenger-like"};
+	static const char *const traces[] = { "hotmail-like", "messenger-like" };
 	json_t *rows = json_array();
-	double adapt[2][2] = {{0}}; /* [trace][dejavu, rightscale] */
+	double adapt[2][2] = { { 0 } }; /* [trace][dejavu, rightscale] */
 	double saving = NAN;
 	progress p;
 	progress_init(&p, stderr, "dejavu compare", quiet);
@@ -190,17 +201,21 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *mixes = NULL;
 	double days = 7, train_days = 1, slo = SIM_SLO_S;
 	const cli_opt opts[] = {
-		{"days", OPT_DOUBLE, &days, "N", "days per trace (default 7)", 0.1, 28, NULL},
-		{"slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10, NULL},
-		{"train-days", OPT_DOUBLE, &train_days, "N", "DejaVu's learning period (default 1)", 0.01, 27, NULL},
-		{"mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV)", CLI_NOBOUND, NULL},
+		{ "days", OPT_DOUBLE, &days, "N", "days per trace (default 7)", 0.1, 28, NULL },
+		{ "slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10,
+		  NULL },
+		{ "train-days", OPT_DOUBLE, &train_days, "N",
+		  "DejaVu's learning period (default 1)", 0.01, 27, NULL },
+		{ "mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV)", CLI_NOBOUND,
+		  NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
 	if (train_days >= days)
-		return cli_usage_error(cmd, "--train-days %g must be less than --days %g", train_days, days);
+		return cli_usage_error(cmd, "--train-days %g must be less than --days %g",
+				       train_days, days);
 	mix_set *ms = open_mixes(cmd, mixes, &rc);
 	if (!ms)
 		return rc;
@@ -235,29 +250,30 @@ static int bench_sim_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd dejavu_sim_cmds[] = {
-	{"dejavu sim", "DejaVu vs. autoscalers on a week-long trace (simulated)", NULL,
-	 "Simulates a service of N one-core instances over a request-rate trace and lets\n"
-	 "one policy size it: dejavu (signatures, classes, memoized allocations),\n"
-	 "rightscale (voting server array), hpa (Kubernetes HPA), static (peak) or\n"
-	 "oracle (knows the future). Prints workload changes, adaptation time,\n"
-	 "SLO violations (minutes with p95 over the SLO) and cost. Traces: the\n"
-	 "hotmail-like and messenger-like generators, or a CSV file\n"
-	 "t_seconds,rate_rps,mix_name. See src/dejavu/README-sim.md.",
-	 "virtlab dejavu sim --trace hotmail-like --policy dejavu --days 7 --json", sim_cmd_run},
-	{"dejavu compare", "every policy on both traces: DejaVu's speedup and saving", NULL,
-	 "Runs dejavu, rightscale, hpa, static and oracle on hotmail-like and\n"
-	 "messenger-like (7 days each) and prints one row per run plus the headline\n"
-	 "ratios: mean adaptation time rightscale / dejavu over both traces, and\n"
-	 "DejaVu's cost saving vs. static provisioning on hotmail-like.",
-	 "virtlab dejavu compare --json", compare_cmd_run},
-	{"bench dejavu-sim", "dejavu compare as a benchmark: speedup vs RightScale (goal 10x)", NULL,
-	 "Runs `dejavu compare` (7 days, both traces, every policy) and reports it with\n"
-	 "the figure adaptation_speedup_vs_rightscale against the paper's > 10x.",
-	 "virtlab bench dejavu-sim --json", bench_sim_run},
-	{0},
+	{ "dejavu sim", "DejaVu vs. autoscalers on a week-long trace (simulated)", NULL,
+	  "Simulates a service of N one-core instances over a request-rate trace and lets\n"
+	  "one policy size it: dejavu (signatures, classes, memoized allocations),\n"
+	  "rightscale (voting server array), hpa (Kubernetes HPA), static (peak) or\n"
+	  "oracle (knows the future). Prints workload changes, adaptation time,\n"
+	  "SLO violations (minutes with p95 over the SLO) and cost. Traces: the\n"
+	  "hotmail-like and messenger-like generators, or a CSV file\n"
+	  "t_seconds,rate_rps,mix_name. See src/dejavu/README-sim.md.",
+	  "virtlab dejavu sim --trace hotmail-like --policy dejavu --days 7 --json", sim_cmd_run },
+	{ "dejavu compare", "every policy on both traces: DejaVu's speedup and saving", NULL,
+	  "Runs dejavu, rightscale, hpa, static and oracle on hotmail-like and\n"
+	  "messenger-like (7 days each) and prints one row per run plus the headline\n"
+	  "ratios: mean adaptation time rightscale / dejavu over both traces, and\n"
+	  "DejaVu's cost saving vs. static provisioning on hotmail-like.",
+	  "virtlab dejavu compare --json", compare_cmd_run },
+	{ "bench dejavu-sim", "dejavu compare as a benchmark: speedup vs RightScale (goal 10x)",
+	  NULL,
+	  "Runs `dejavu compare` (7 days, both traces, every policy) and reports it with\n"
+	  "the figure adaptation_speedup_vs_rightscale against the paper's > 10x.",
+	  "virtlab bench dejavu-sim --json", bench_sim_run },
+	{ 0 },
 };
 
 const cli_bench dejavu_sim_benches[] = {
-	{"dejavu-sim", bench_sim, "adaptation_speedup_vs_rightscale", "x", 10},
-	{0},
+	{ "dejavu-sim", bench_sim, "adaptation_speedup_vs_rightscale", "x", 10 },
+	{ 0 },
 };

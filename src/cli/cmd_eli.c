@@ -18,14 +18,15 @@
 #include "eli/security.h"
 #include "eli/sim.h"
 
-static const char *const mode_choices[] = {"bare", "baseline", "eli-delivery", "eli",
-					   "pv-eoi", "posted", NULL};
-static const char *const wl_choices[] = {"netperf", "apache", "memcached", "udp_rr", "custom",
-					 NULL};
+static const char *const mode_choices[] = { "bare",   "baseline", "eli-delivery", "eli", "pv-eoi",
+					    "posted", NULL };
+static const char *const wl_choices[] = {
+	"netperf", "apache", "memcached", "udp_rr", "custom", NULL
+};
 
 static int load_profile(const cli_cmd *cmd, const char *arg, eli_profile *p)
 {
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (eli_profile_resolve(arg, p, &eb))
 		return cli_usage_error(cmd, "--profile %s", eb.msg);
 	return CLI_GO;
@@ -72,13 +73,23 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t irq_rate = 0;
 	int mod_given;
 	const cli_opt opts[] = {
-		{"workload", OPT_CHOICE, &wl, "W", "netperf, apache, memcached, udp_rr or custom (default netperf)", CLI_NOBOUND, wl_choices},
-		{"mode", OPT_CHOICE, &mode, "M", "bare, baseline, eli-delivery, eli, pv-eoi or posted (default eli)", CLI_NOBOUND, mode_choices},
-		{"duration", OPT_DURATION, &duration, "DUR", "simulated time measured (default 2s)", 1e-3, 3600, NULL},
-		{"moderation-us", OPT_DOUBLE, &mod, "N", "NIC interrupt moderation in us (default: profile's; custom: none)", 0, 1e6, NULL},
-		{"irq-rate", OPT_COUNT, &irq_rate, "N", "custom: packets (interrupts) per second (default 10k)", 1, 1e7, NULL},
-		{"work-us", OPT_DOUBLE, &work_us, "US", "custom: guest work per packet in us (default 5)", 0, 1e6, NULL},
-		{"profile", OPT_STRING, &prof, "P", "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL},
+		{ "workload", OPT_CHOICE, &wl, "W",
+		  "netperf, apache, memcached, udp_rr or custom (default netperf)", CLI_NOBOUND,
+		  wl_choices },
+		{ "mode", OPT_CHOICE, &mode, "M",
+		  "bare, baseline, eli-delivery, eli, pv-eoi or posted (default eli)", CLI_NOBOUND,
+		  mode_choices },
+		{ "duration", OPT_DURATION, &duration, "DUR",
+		  "simulated time measured (default 2s)", 1e-3, 3600, NULL },
+		{ "moderation-us", OPT_DOUBLE, &mod, "N",
+		  "NIC interrupt moderation in us (default: profile's; custom: none)", 0, 1e6,
+		  NULL },
+		{ "irq-rate", OPT_COUNT, &irq_rate, "N",
+		  "custom: packets (interrupts) per second (default 10k)", 1, 1e7, NULL },
+		{ "work-us", OPT_DOUBLE, &work_us, "US",
+		  "custom: guest work per packet in us (default 5)", 0, 1e6, NULL },
+		{ "profile", OPT_STRING, &prof, "P",
+		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -109,7 +120,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	c.progress = progress_update;
 	c.progress_ud = &pr;
 	eli_sim_result r, rb;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = eli_sim_run(&c, &r, &eb);
 	double bare = 0;
 	if (!err) {
@@ -130,8 +141,12 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	const char *prof = "paper-2012", *disable = NULL;
 	const cli_opt opts[] = {
-		{"profile", OPT_STRING, &prof, "P", "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL},
-		{"disable", OPT_STRING, &disable, "LIST", "switch protections off to watch checks fail: np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority", CLI_NOBOUND, NULL},
+		{ "profile", OPT_STRING, &prof, "P",
+		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		{ "disable", OPT_STRING, &disable, "LIST",
+		  "switch protections off to watch checks fail: "
+		  "np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -141,7 +156,7 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 	if ((rc = load_profile(cmd, prof, &p)) != CLI_GO)
 		return rc;
 	unsigned off = 0;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (disable && eli_prot_parse(disable, &off, &eb))
 		return cli_usage_error(cmd, "--disable %s", eb.msg);
 	eli_check ck[ELI_NCHECKS];
@@ -163,8 +178,10 @@ static int profile_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	const char *prof = "paper-2012", *save = NULL;
 	const cli_opt opts[] = {
-		{"profile", OPT_STRING, &prof, "P", "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL},
-		{"save", OPT_STRING, &save, "FILE", "write the profile to FILE as key = value lines", CLI_NOBOUND, NULL},
+		{ "profile", OPT_STRING, &prof, "P",
+		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		{ "save", OPT_STRING, &save, "FILE",
+		  "write the profile to FILE as key = value lines", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -195,8 +212,10 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *prof = "paper-2012";
 	double duration = 1.0;
 	const cli_opt opts[] = {
-		{"profile", OPT_STRING, &prof, "P", "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL},
-		{"duration", OPT_DURATION, &duration, "DUR", "simulated time per run (default 1s)", 0.05, 600, NULL},
+		{ "profile", OPT_STRING, &prof, "P",
+		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		{ "duration", OPT_DURATION, &duration, "DUR", "simulated time per run (default 1s)",
+		  0.05, 600, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -208,7 +227,7 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 	progress pr;
 	progress_init(&pr, stderr, "eli reproduce", g.quiet);
 	eli_repro out;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = eli_reproduce(&p, g.seed, duration, progress_update, &pr, &out, &eb);
 	progress_done(&pr);
 	if (err)
@@ -221,19 +240,20 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 		json_t *paper = w->paper_hi > w->paper_lo
 					? json_pack("[f,f]", w->paper_lo, w->paper_hi)
 					: json_real(w->paper_lo);
-		json_array_append_new(
-			rows, json_pack("{s:s,s:o,s:f,s:f,s:b,s:s,s:s}", "figure", w->figure, "paper",
-					paper, "ours", w->ours, "error_pct", w->error_pct, "pass",
-					w->pass, "tolerance", w->tolerance, "unit", w->unit));
+		json_array_append_new(rows, json_pack("{s:s,s:o,s:f,s:f,s:b,s:s,s:s}", "figure",
+						      w->figure, "paper", paper, "ours", w->ours,
+						      "error_pct", w->error_pct, "pass", w->pass,
+						      "tolerance", w->tolerance, "unit", w->unit));
 	}
 	json_t *sweep = json_array();
 	for (int i = 0; i < out.nsweep; i++) {
 		const eli_sweep_row *s = &out.sweep[i];
-		json_array_append_new(
-			sweep, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "moderation_us", s->moderation_us,
-					 "baseline_irqs_per_sec", s->base_irqs, "baseline_mbps",
-					 s->base_tput, "eli_mbps", s->eli_tput, "eli_gain_pct",
-					 s->gain_pct, "baseline_time_in_guest_pct", s->base_guest_pct));
+		json_array_append_new(sweep, json_pack("{s:f,s:f,s:f,s:f,s:f,s:f}", "moderation_us",
+						       s->moderation_us, "baseline_irqs_per_sec",
+						       s->base_irqs, "baseline_mbps", s->base_tput,
+						       "eli_mbps", s->eli_tput, "eli_gain_pct",
+						       s->gain_pct, "baseline_time_in_guest_pct",
+						       s->base_guest_pct));
 	}
 	json_t *res = json_pack("{s:s,s:o,s:i,s:i,s:o}", "profile", p.name, "rows", rows, "passed",
 				out.nrows - failed, "failed", failed, "moderation_sweep", sweep);
@@ -261,8 +281,8 @@ static json_t *bench_eli(uint64_t seed)
 	double sim = c.duration_s + c.warmup_s;
 	return json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:I,s:f,s:f}", "name", "eli", "workload",
 			 "netperf", "mode", "baseline", "sim_seconds", sim, "wall_seconds", w,
-			 "speedup", sim / w, "events", (json_int_t)r.events, "events_per_sim_second",
-			 (double)r.events / sim, "goal_speedup", 10.0);
+			 "speedup", sim / w, "events", (json_int_t)r.events,
+			 "events_per_sim_second", (double)r.events / sim, "goal_speedup", 10.0);
 }
 
 static int bench_eli_run(const cli_cmd *cmd, int argc, char **argv)
@@ -278,40 +298,40 @@ static int bench_eli_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd eli_cmds[] = {
-	{"eli run", "ELI timing simulation: one workload under one interrupt mode", NULL,
-	 "Simulates a 1-vCPU guest with an assigned 10 GbE NIC on the DES core.\n"
-	 "Workloads: netperf (TCP_STREAM), apache (ab), memcached (memslap), udp_rr\n"
-	 "(netperf UDP_RR latency), custom (--irq-rate, --work-us; no moderation\n"
-	 "unless --moderation-us). Modes: bare, baseline (device assignment),\n"
-	 "eli-delivery, eli, pv-eoi, posted. throughput_rel_bare comes from a bare\n"
-	 "run with the same seed. Exit reasons use their SDM numbers' KVM names.",
-	 "virtlab eli run --workload netperf --mode baseline --duration 2s --json", run_run},
-	{"eli security", "ELI's threat-model checks against the x86/VMX functional model", NULL,
-	 "Runs each attack of an untrusted guest against the `eli` policy: host vectors\n"
-	 "via #NP, writes to the shadow IDT, LIDT, x2APIC writes other than EOI,\n"
-	 "cli;loop, never-EOI (priority classes and stuck-ISR recovery). Exit status 1\n"
-	 "if any check fails. --disable switches protections off, so you can watch the\n"
-	 "checks that rely on them fail.",
-	 "virtlab eli security --json", security_run},
-	{"eli reproduce", "the ELI paper's headline numbers from one parameter set", NULL,
-	 "Runs netperf, apache, memcached and udp_rr under bare, baseline and eli with\n"
-	 "the profile (default paper-2012) and compares each headline figure with the\n"
-	 "paper within its tolerance (rates/throughputs 15 %, *_pct 3 points, residual\n"
-	 "exit rates 25 %, latencies 2 us). Adds an interrupt-moderation sweep.\n"
-	 "Exit status 1 if a row fails.",
-	 "virtlab eli reproduce --json", reproduce_run},
-	{"eli profile", "print (or --save) an ELI model profile as key = value lines", NULL,
-	 "A profile holds every parameter of the timing model; see src/eli/README.md.\n"
-	 "this-host is written by `virtlab eli calibrate` (the real-KVM issue).",
-	 "virtlab eli profile --save /tmp/my.profile", profile_run},
-	{"bench eli", "ELI simulation speed: simulated seconds per wall second", NULL,
-	 "Runs 5 simulated seconds of netperf under baseline (the event-heaviest case)\n"
-	 "and reports sim_seconds / wall_seconds. Goal: >= 10.",
-	 "virtlab bench eli --json", bench_eli_run},
-	{0},
+	{ "eli run", "ELI timing simulation: one workload under one interrupt mode", NULL,
+	  "Simulates a 1-vCPU guest with an assigned 10 GbE NIC on the DES core.\n"
+	  "Workloads: netperf (TCP_STREAM), apache (ab), memcached (memslap), udp_rr\n"
+	  "(netperf UDP_RR latency), custom (--irq-rate, --work-us; no moderation\n"
+	  "unless --moderation-us). Modes: bare, baseline (device assignment),\n"
+	  "eli-delivery, eli, pv-eoi, posted. throughput_rel_bare comes from a bare\n"
+	  "run with the same seed. Exit reasons use their SDM numbers' KVM names.",
+	  "virtlab eli run --workload netperf --mode baseline --duration 2s --json", run_run },
+	{ "eli security", "ELI's threat-model checks against the x86/VMX functional model", NULL,
+	  "Runs each attack of an untrusted guest against the `eli` policy: host vectors\n"
+	  "via #NP, writes to the shadow IDT, LIDT, x2APIC writes other than EOI,\n"
+	  "cli;loop, never-EOI (priority classes and stuck-ISR recovery). Exit status 1\n"
+	  "if any check fails. --disable switches protections off, so you can watch the\n"
+	  "checks that rely on them fail.",
+	  "virtlab eli security --json", security_run },
+	{ "eli reproduce", "the ELI paper's headline numbers from one parameter set", NULL,
+	  "Runs netperf, apache, memcached and udp_rr under bare, baseline and eli with\n"
+	  "the profile (default paper-2012) and compares each headline figure with the\n"
+	  "paper within its tolerance (rates/throughputs 15 %, *_pct 3 points, residual\n"
+	  "exit rates 25 %, latencies 2 us). Adds an interrupt-moderation sweep.\n"
+	  "Exit status 1 if a row fails.",
+	  "virtlab eli reproduce --json", reproduce_run },
+	{ "eli profile", "print (or --save) an ELI model profile as key = value lines", NULL,
+	  "A profile holds every parameter of the timing model; see src/eli/README.md.\n"
+	  "this-host is written by `virtlab eli calibrate` (the real-KVM issue).",
+	  "virtlab eli profile --save /tmp/my.profile", profile_run },
+	{ "bench eli", "ELI simulation speed: simulated seconds per wall second", NULL,
+	  "Runs 5 simulated seconds of netperf under baseline (the event-heaviest case)\n"
+	  "and reports sim_seconds / wall_seconds. Goal: >= 10.",
+	  "virtlab bench eli --json", bench_eli_run },
+	{ 0 },
 };
 
 const cli_bench eli_benches[] = {
-	{"eli", bench_eli, "speedup", "sim s/wall s", 10.0},
-	{0},
+	{ "eli", bench_eli, "speedup", "sim s/wall s", 10.0 },
+	{ 0 },
 };

@@ -23,8 +23,9 @@ static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	int noprot = 0;
 	const cli_opt opts[] = {
-		{"no-protection", OPT_FLAG, &noprot, NULL,
-		 "run the same machine without HyperWall (attacks should succeed)", CLI_NOBOUND, NULL},
+		{ "no-protection", OPT_FLAG, &noprot, NULL,
+		  "run the same machine without HyperWall (attacks should succeed)", CLI_NOBOUND,
+		  NULL },
 		CLI_END,
 	};
 	char *pos[1];
@@ -64,10 +65,11 @@ static int fuzz_cmd(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t ops = 1000000, vms = 4;
 	int noprot = 0;
 	const cli_opt opts[] = {
-		{"ops", OPT_COUNT, &ops, "N", "operations (default 1M)", 1, 1e10, NULL},
-		{"vms", OPT_U64, &vms, "K", "VMs alive at once, at most (default 4)", 1, 64, NULL},
-		{"no-protection", OPT_FLAG, &noprot, NULL,
-		 "fuzz the machine without HyperWall (violations expected)", CLI_NOBOUND, NULL},
+		{ "ops", OPT_COUNT, &ops, "N", "operations (default 1M)", 1, 1e10, NULL },
+		{ "vms", OPT_U64, &vms, "K", "VMs alive at once, at most (default 4)", 1, 64,
+		  NULL },
+		{ "no-protection", OPT_FLAG, &noprot, NULL,
+		  "fuzz the machine without HyperWall (violations expected)", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -93,14 +95,14 @@ static int overhead_cmd(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	const char *trace = NULL, *workload = NULL;
 	uint64_t accesses = 4000000;
-	static const char *const workloads[] = {"seq", "loop", "zipf", "random", NULL};
+	static const char *const workloads[] = { "seq", "loop", "zipf", "random", NULL };
 	const cli_opt opts[] = {
-		{"trace", OPT_STRING, &trace, "FILE",
-		 "valgrind --tool=lackey --trace-mem=yes output to replay", CLI_NOBOUND, NULL},
-		{"workload", OPT_CHOICE, &workload, "W",
-		 "synthetic workload: seq, loop, zipf or random", CLI_NOBOUND, workloads},
-		{"accesses", OPT_COUNT, &accesses, "N",
-		 "accesses of a synthetic workload (default 4M)", 1, 1e9, NULL},
+		{ "trace", OPT_STRING, &trace, "FILE",
+		  "valgrind --tool=lackey --trace-mem=yes output to replay", CLI_NOBOUND, NULL },
+		{ "workload", OPT_CHOICE, &workload, "W",
+		  "synthetic workload: seq, loop, zipf or random", CLI_NOBOUND, workloads },
+		{ "accesses", OPT_COUNT, &accesses, "N",
+		  "accesses of a synthetic workload (default 4M)", 1, 1e9, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -149,8 +151,8 @@ static int bench_mmu_cmd(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	uint64_t accesses = 20000000;
 	const cli_opt opts[] = {
-		{"accesses", OPT_COUNT, &accesses, "N", "translations per round (default 20M)", 1e5,
-		 1e10, NULL},
+		{ "accesses", OPT_COUNT, &accesses, "N", "translations per round (default 20M)",
+		  1e5, 1e10, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -163,49 +165,49 @@ static int bench_mmu_cmd(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd hyperwall_cmds[] = {
-	{"hyperwall script", "run a HyperWall attack scenario (one op a line) and count violations",
-	 "FILE",
-	 "Lines (# comments):\n"
-	 "  vm create NAME pages=N      vm write NAME GPA VALUE    vm read NAME GPA\n"
-	 "  vm share NAME GPA           vm terminate NAME\n"
-	 "  hv read HPA                 hv write HPA VALUE\n"
-	 "  hv map NAME GPA HPA         hv unmap NAME GPA\n"
-	 "  hv dma read HPA             hv dma write HPA VALUE\n"
-	 "  hv cip write HPA VALUE      hv frame NAME GPA\n"
-	 "  attest NAME NONCE\n"
-	 "Numbers are decimal or 0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA\n"
-	 "backing NAME's GPA. Each op's result is ok, blocked (HyperWall denied it) or\n"
-	 "fault (unmapped, unaligned, out of range, VM not running). The ground truth\n"
-	 "counts confidentiality and integrity violations. A syntax error prints\n"
-	 "FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
-	 "virtlab hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
-	 script_cmd},
-	{"hyperwall attacks", "the built-in attacks, each with and without HyperWall", NULL,
-	 "Runs every built-in attack on a machine with HyperWall and on the same machine\n"
-	 "without it. blocked: no violation with protection; succeeds_without_protection:\n"
-	 "at least one violation without.",
-	 "virtlab hyperwall attacks --json", attacks_cmd},
-	{"hyperwall fuzz", "random adversarial hypervisor against several VMs; counts violations",
-	 NULL,
-	 "Each op is drawn at random: guest loads/stores/shares, hypervisor loads and\n"
-	 "stores aimed at guest, free, table and CIP frames, nested remaps and unmaps,\n"
-	 "DMA, CIP writes, VM creation, termination and attestation. Goal with\n"
-	 "protection: 0 violations over 1 000 000 ops in under 30 s.",
-	 "virtlab hyperwall fuzz --ops 1M --seed 7 --json", fuzz_cmd},
-	{"hyperwall overhead", "cost of the CIP check on TLB fills for a trace or workload", NULL,
-	 "Replays a memory trace (valgrind --tool=lackey --trace-mem=yes) or a synthetic\n"
-	 "workload through the MMU model with and without HyperWall: TLB miss rate, CIP\n"
-	 "checks, modelled cycles, overhead, and the CIP table's share of memory.",
-	 "virtlab hyperwall overhead --workload random --json", overhead_cmd},
-	{"bench mmu", "HyperWall MMU model: translated accesses per second", NULL,
-	 "Translations of a VM's accesses (TLB + 2-D walk + CIP check on fill) over a\n"
-	 "mixed working set, with and without HyperWall in interleaved rounds.\n"
-	 "Goal: >= 50 M translated accesses/s.",
-	 "virtlab bench mmu --json", bench_mmu_cmd},
-	{0},
+	{ "hyperwall script",
+	  "run a HyperWall attack scenario (one op a line) and count violations", "FILE",
+	  "Lines (# comments):\n"
+	  "  vm create NAME pages=N      vm write NAME GPA VALUE    vm read NAME GPA\n"
+	  "  vm share NAME GPA           vm terminate NAME\n"
+	  "  hv read HPA                 hv write HPA VALUE\n"
+	  "  hv map NAME GPA HPA         hv unmap NAME GPA\n"
+	  "  hv dma read HPA             hv dma write HPA VALUE\n"
+	  "  hv cip write HPA VALUE      hv frame NAME GPA\n"
+	  "  attest NAME NONCE\n"
+	  "Numbers are decimal or 0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA\n"
+	  "backing NAME's GPA. Each op's result is ok, blocked (HyperWall denied it) or\n"
+	  "fault (unmapped, unaligned, out of range, VM not running). The ground truth\n"
+	  "counts confidentiality and integrity violations. A syntax error prints\n"
+	  "FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
+	  "virtlab hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
+	  script_cmd },
+	{ "hyperwall attacks", "the built-in attacks, each with and without HyperWall", NULL,
+	  "Runs every built-in attack on a machine with HyperWall and on the same machine\n"
+	  "without it. blocked: no violation with protection; succeeds_without_protection:\n"
+	  "at least one violation without.",
+	  "virtlab hyperwall attacks --json", attacks_cmd },
+	{ "hyperwall fuzz", "random adversarial hypervisor against several VMs; counts violations",
+	  NULL,
+	  "Each op is drawn at random: guest loads/stores/shares, hypervisor loads and\n"
+	  "stores aimed at guest, free, table and CIP frames, nested remaps and unmaps,\n"
+	  "DMA, CIP writes, VM creation, termination and attestation. Goal with\n"
+	  "protection: 0 violations over 1 000 000 ops in under 30 s.",
+	  "virtlab hyperwall fuzz --ops 1M --seed 7 --json", fuzz_cmd },
+	{ "hyperwall overhead", "cost of the CIP check on TLB fills for a trace or workload", NULL,
+	  "Replays a memory trace (valgrind --tool=lackey --trace-mem=yes) or a synthetic\n"
+	  "workload through the MMU model with and without HyperWall: TLB miss rate, CIP\n"
+	  "checks, modelled cycles, overhead, and the CIP table's share of memory.",
+	  "virtlab hyperwall overhead --workload random --json", overhead_cmd },
+	{ "bench mmu", "HyperWall MMU model: translated accesses per second", NULL,
+	  "Translations of a VM's accesses (TLB + 2-D walk + CIP check on fill) over a\n"
+	  "mixed working set, with and without HyperWall in interleaved rounds.\n"
+	  "Goal: >= 50 M translated accesses/s.",
+	  "virtlab bench mmu --json", bench_mmu_cmd },
+	{ 0 },
 };
 
 const cli_bench hyperwall_benches[] = {
-	{"mmu", bench_mmu_default, "accesses_per_sec", "accesses/s", 50e6},
-	{0},
+	{ "mmu", bench_mmu_default, "accesses_per_sec", "accesses/s", 50e6 },
+	{ 0 },
 };

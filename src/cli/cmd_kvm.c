@@ -30,9 +30,9 @@
 #define CALIB_N 10000
 #define CALIB_REPS 3
 
-static const char *const eoi_choices[] = {"xapic", "x2apic", NULL};
-static const char *const delivery_choices[] = {"msi", "irqfd", NULL};
-static const char *const sender_choices[] = {"auto", "own-cpu", "vcpu-cpu", NULL};
+static const char *const eoi_choices[] = { "xapic", "x2apic", NULL };
+static const char *const delivery_choices[] = { "msi", "irqfd", NULL };
+static const char *const sender_choices[] = { "auto", "own-cpu", "vcpu-cpu", NULL };
 
 /* The 1-minute load average (/proc/loadavg), -1 if unknown: the host has 2
  * shared cores, and every timing here depends on how busy they are. */
@@ -59,7 +59,8 @@ static int skipped(const cli_cmd *cmd, const cli_common *g, const char *reason)
 {
 	if (!g->quiet)
 		fprintf(stderr, "virtlab %s: skipped: %s\n", cmd->name, reason);
-	return cli_emit(cmd, g, json_pack("{s:b,s:b,s:s}", "skipped", 1, "kvm", 0, "reason", reason));
+	return cli_emit(cmd, g,
+			json_pack("{s:b,s:b,s:s}", "skipped", 1, "kvm", 0, "reason", reason));
 }
 
 /* Runs a kvm library call's error through the skip/fail policy. */
@@ -112,16 +113,16 @@ static json_t *probe_json(const kvm_probe_result *p)
 		p->cpl0_emulated < 0 ? json_null() : num(p->cpl0_emul_per_insn),
 		"cpl3_ns_per_loop_iteration",
 		p->cpl0_emulated < 0 ? json_null() : num(p->cpl3_ns_per_iter));
-	json_t *lat = json_pack("{s:o,s:o,s:i}", "back_to_back_p50_ns", num(p->back_to_back_p50_ns),
-				"after_gap_p50_ns", num(p->after_gap_p50_ns), "gap_ms",
-				KVM_PROBE_GAP_MS);
-	return json_pack("{s:b,s:b,s:s?,s:i,s:s,s:o,s:{s:s,s:s,s:b},s:{s:b,s:b,s:b},s:I,s:o,s:o,s:o}",
-			 "kvm", p->kvm, "skipped", !p->kvm, "reason", p->kvm ? NULL : p->reason,
-			 "api_version", p->api_version, "device", kvm_dev_path(), "caps", caps,
-			 "host", "module", p->module, "cpu", p->cpu, "cpu_vmx_svm", p->cpu_vmx_svm,
-			 "modes", "long_mode", p->long_mode, "xapic", p->xapic, "x2apic", p->x2apic,
-			 "vcpu_stats", (json_int_t)p->vcpu_stats, "guest_code", emul,
-			 "interrupt_latency", lat, "notes", probe_notes(p));
+	json_t *lat =
+		json_pack("{s:o,s:o,s:i}", "back_to_back_p50_ns", num(p->back_to_back_p50_ns),
+			  "after_gap_p50_ns", num(p->after_gap_p50_ns), "gap_ms", KVM_PROBE_GAP_MS);
+	return json_pack(
+		"{s:b,s:b,s:s?,s:i,s:s,s:o,s:{s:s,s:s,s:b},s:{s:b,s:b,s:b},s:I,s:o,s:o,s:o}", "kvm",
+		p->kvm, "skipped", !p->kvm, "reason", p->kvm ? NULL : p->reason, "api_version",
+		p->api_version, "device", kvm_dev_path(), "caps", caps, "host", "module", p->module,
+		"cpu", p->cpu, "cpu_vmx_svm", p->cpu_vmx_svm, "modes", "long_mode", p->long_mode,
+		"xapic", p->xapic, "x2apic", p->x2apic, "vcpu_stats", (json_int_t)p->vcpu_stats,
+		"guest_code", emul, "interrupt_latency", lat, "notes", probe_notes(p));
 }
 
 static int kvm_probe_run(const cli_cmd *cmd, int argc, char **argv)
@@ -144,23 +145,24 @@ static json_t *irq_json(const kvm_irq_cfg *c, const kvm_irq_result *r)
 	json_t *by = json_object();
 	for (size_t i = 0; i < r->nstats; i++)
 		json_object_set_new(by, r->stats[i].name, num((double)r->stats[i].delta / h));
-	return json_pack(
-		"{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:I},s:o,s:o,s:o,s:o,s:o,s:b,s:f}",
-		"interrupts", (json_int_t)c->interrupts, "sent", (json_int_t)r->sent, "handled",
-		(json_int_t)r->handled, "coalesced", (json_int_t)r->coalesced, "eoi",
-		c->apic == KG_APIC_X2APIC ? "x2apic" : "xapic", "delivery",
-		c->delivery == KVM_DELIVER_IRQFD ? "irqfd" : "msi", "loop",
-		c->rate > 0 ? "open" : "closed", "rate",
-		c->rate > 0 ? json_real(c->rate) : json_null(), "kvm_coalesced",
-		c->delivery == KVM_DELIVER_MSI ? json_integer((json_int_t)r->kvm_coalesced)
-					       : json_null(),
-		"exits_per_interrupt", num((double)r->exits / h), "latency_ns", "mean",
-		num(r->lat_mean_ns), "p50", num(r->lat_p50_ns), "p99", num(r->lat_p99_ns),
-		"samples", (json_int_t)r->lat_samples, "host_cpu_ns_per_interrupt",
-		num(r->stolen_ns + r->send_ns), "guest_stolen_ns_per_interrupt",
-		num(r->stolen_ns), "send_syscall_ns", num(r->send_ns), "guest_loop_iter_ns",
-		num(r->loop_iter_ns), "exits_by_stat", by, "eoi_complete",
-		r->isr_clear && r->irr_clear, "elapsed_s", r->elapsed_ns / 1e9);
+	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:I},s:o,s:o,s:o,"
+			 "s:o,s:o,s:b,s:f}",
+			 "interrupts", (json_int_t)c->interrupts, "sent", (json_int_t)r->sent,
+			 "handled", (json_int_t)r->handled, "coalesced", (json_int_t)r->coalesced,
+			 "eoi", c->apic == KG_APIC_X2APIC ? "x2apic" : "xapic", "delivery",
+			 c->delivery == KVM_DELIVER_IRQFD ? "irqfd" : "msi", "loop",
+			 c->rate > 0 ? "open" : "closed", "rate",
+			 c->rate > 0 ? json_real(c->rate) : json_null(), "kvm_coalesced",
+			 c->delivery == KVM_DELIVER_MSI ? json_integer((json_int_t)r->kvm_coalesced)
+							: json_null(),
+			 "exits_per_interrupt", num((double)r->exits / h), "latency_ns", "mean",
+			 num(r->lat_mean_ns), "p50", num(r->lat_p50_ns), "p99", num(r->lat_p99_ns),
+			 "samples", (json_int_t)r->lat_samples, "host_cpu_ns_per_interrupt",
+			 num(r->stolen_ns + r->send_ns), "guest_stolen_ns_per_interrupt",
+			 num(r->stolen_ns), "send_syscall_ns", num(r->send_ns),
+			 "guest_loop_iter_ns", num(r->loop_iter_ns), "exits_by_stat", by,
+			 "eoi_complete", r->isr_clear && r->irr_clear, "elapsed_s",
+			 r->elapsed_ns / 1e9);
 }
 
 static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
@@ -170,13 +172,22 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 	double gap = 0;
 	const char *eoi = "xapic", *delivery = "msi", *sender = "auto";
 	const cli_opt opts[] = {
-		{"interrupts", OPT_COUNT, &n, "N", "interrupts to deliver (default 10k)", 1, 1e8, NULL},
-		{"eoi", OPT_CHOICE, &eoi, "MODE", "guest EOI: xAPIC MMIO or x2APIC MSR (default xapic)", CLI_NOBOUND, eoi_choices},
-		{"delivery", OPT_CHOICE, &delivery, "HOW", "KVM_SIGNAL_MSI or irqfd (default msi)", CLI_NOBOUND, delivery_choices},
-		{"rate", OPT_COUNT, &rate, "R", "open loop, Poisson at R interrupts/s (default: closed loop)", 1, 1e7, NULL},
-		{"exits", OPT_COUNT, &exits, "N", "round trips per round of the raw exit benchmark (default 2000)", 1, 1e7, NULL},
-		{"gap", OPT_DURATION, &gap, "DUR", "closed loop: pause after each handled interrupt (default 0)", 0, 10, NULL},
-		{"sender", OPT_CHOICE, &sender, "WHERE", "sender's CPU: own-cpu, vcpu-cpu, or auto (default: own-cpu closed loop, vcpu-cpu with --rate/--gap)", CLI_NOBOUND, sender_choices},
+		{ "interrupts", OPT_COUNT, &n, "N", "interrupts to deliver (default 10k)", 1, 1e8,
+		  NULL },
+		{ "eoi", OPT_CHOICE, &eoi, "MODE",
+		  "guest EOI: xAPIC MMIO or x2APIC MSR (default xapic)", CLI_NOBOUND, eoi_choices },
+		{ "delivery", OPT_CHOICE, &delivery, "HOW", "KVM_SIGNAL_MSI or irqfd (default msi)",
+		  CLI_NOBOUND, delivery_choices },
+		{ "rate", OPT_COUNT, &rate, "R",
+		  "open loop, Poisson at R interrupts/s (default: closed loop)", 1, 1e7, NULL },
+		{ "exits", OPT_COUNT, &exits, "N",
+		  "round trips per round of the raw exit benchmark (default 2000)", 1, 1e7, NULL },
+		{ "gap", OPT_DURATION, &gap, "DUR",
+		  "closed loop: pause after each handled interrupt (default 0)", 0, 10, NULL },
+		{ "sender", OPT_CHOICE, &sender, "WHERE",
+		  "sender's CPU: own-cpu, vcpu-cpu, or auto (default: own-cpu closed loop, "
+		  "vcpu-cpu with --rate/--gap)",
+		  CLI_NOBOUND, sender_choices },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -195,7 +206,7 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 		.seed = g.seed,
 	};
 	kvm_irq_result r;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = kvm_irq_bench(&c, &r, &eb);
 	if (err)
 		return kvm_error(cmd, &g, err, &eb);
@@ -207,12 +218,14 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 	json_object_set_new(res, "skipped", json_false());
 	json_object_set_new(res, "host_loadavg_1min", json_real(loadavg1()));
 	json_object_set_new(res, "boosted", json_boolean(r.boosted));
-	json_object_set_new(res, "sender_cpu", json_string(r.pinned == 2   ? "vcpu-cpu"
-							   : r.pinned == 1 ? "own-cpu"
-									   : "unpinned"));
+	json_object_set_new(res, "sender_cpu",
+			    json_string(r.pinned == 2   ? "vcpu-cpu"
+					: r.pinned == 1 ? "own-cpu"
+							: "unpinned"));
 	json_object_set_new(res, "raw_exit",
 			    json_pack("{s:s,s:f,s:f,s:I,s:i}", "what",
-				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> re-entry (thread CPU time)",
+				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> "
+				      "re-entry (thread CPU time)",
 				      "round_trip_ns", x.raw_ns, "min_ns", x.raw_min_ns,
 				      "per_round", (json_int_t)x.exits_per_round, "rounds",
 				      x.rounds));
@@ -221,13 +234,13 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 
 static json_t *exit_json(const kvm_exit_result *x)
 {
-	json_t *o = json_pack("{s:s,s:b,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:i,s:s}", "name", "kvm", "skipped",
-			 0, "raw_exit_ns", x->raw_ns, "vmm_exit_ns", x->vmm_ns, "overhead_pct",
-			 x->overhead_pct, "goal_overhead_pct", 3.0, "raw_min_ns", x->raw_min_ns,
-			 "vmm_min_ns", x->vmm_min_ns, "exits_per_round",
-			 (json_int_t)x->exits_per_round, "rounds", x->rounds, "method",
-			 "medians of alternating rounds, same vCPU: bare KVM_RUN loop vs the "
-			 "VMM's exit loop");
+	json_t *o = json_pack(
+		"{s:s,s:b,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:i,s:s}", "name", "kvm", "skipped", 0,
+		"raw_exit_ns", x->raw_ns, "vmm_exit_ns", x->vmm_ns, "overhead_pct", x->overhead_pct,
+		"goal_overhead_pct", 3.0, "raw_min_ns", x->raw_min_ns, "vmm_min_ns", x->vmm_min_ns,
+		"exits_per_round", (json_int_t)x->exits_per_round, "rounds", x->rounds, "method",
+		"medians of alternating rounds, same vCPU: bare KVM_RUN loop vs the "
+		"VMM's exit loop");
 	if (o)
 		json_object_set_new(o, "host_loadavg_1min", json_real(loadavg1()));
 	return o;
@@ -238,7 +251,7 @@ static json_t *bench_kvm_default(uint64_t seed)
 {
 	(void)seed; /* a measurement of the host: nothing random */
 	kvm_exit_result x;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = kvm_exit_bench(EXIT_BENCH_EXITS, EXIT_BENCH_ROUNDS, &x, &eb);
 	if (err)
 		return json_pack("{s:s,s:b,s:s}", "name", "kvm", "skipped", err == VL_ENOTSUP,
@@ -251,28 +264,29 @@ static int bench_kvm_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	uint64_t exits = EXIT_BENCH_EXITS, rounds = EXIT_BENCH_ROUNDS;
 	const cli_opt opts[] = {
-		{"exits", OPT_COUNT, &exits, "N", "round trips per round (default 2000)", 1, 1e7, NULL},
-		{"rounds", OPT_U64, &rounds, "R", "alternating rounds, medians kept (default 15)", 1, 101, NULL},
+		{ "exits", OPT_COUNT, &exits, "N", "round trips per round (default 2000)", 1, 1e7,
+		  NULL },
+		{ "rounds", OPT_U64, &rounds, "R", "alternating rounds, medians kept (default 15)",
+		  1, 101, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
 	kvm_exit_result x;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = kvm_exit_bench(exits, (int)rounds, &x, &eb);
 	if (err)
 		return kvm_error(cmd, &g, err, &eb);
 	return cli_emit(cmd, &g, exit_json(&x));
 }
 
-
 /* ---- eli calibrate / eli validate (named "eli ...", living here because
  *      they drive the real VMM) ---- */
 
 static json_t *profile_json(const eli_profile *p)
 {
-	static const char *const eoi[] = {"exit", "emulated", "free"};
+	static const char *const eoi[] = { "exit", "emulated", "free" };
 	return json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:s,s:f,s:s,s:s,s:f,s:f,s:f,s:f}", "name",
 			 p->name, "cpu_ghz", p->cpu_ghz, "exit_direct_cycles",
 			 p->exit_direct_cycles, "host_handling_cycles", p->host_handling_cycles,
@@ -292,22 +306,22 @@ static json_t *calib_json(const kvm_calib *c, const char *path, const char *eoi,
 		const char *k;
 		double v;
 	} f[] = {
-		{"rate", rate},
-		{"interrupts_per_sec", c->irq_per_s},
-		{"coalesced_frac", c->coalesced_frac},
-		{"effective_moderation_us", c->moderation_us},
-		{"cpu_ghz", c->cpu_ghz},
-		{"emulated_insn_ns", c->emul_insn_ns},
-		{"eoi_ns", c->eoi_ns},
-		{"eoi_other_mode_ns", c->eoi_other_ns},
-		{"handler_ns", c->handler_ns},
-		{"in_kernel_trap_ns", c->trap_ns},
-		{"user_exit_ns", c->user_exit_ns},
-		{"vcpu_ns_per_interrupt", c->stolen_ns},
-		{"exits_per_interrupt", c->exits_per_irq},
-		{"exits_per_interrupt_counted", c->exits_per_irq_raw},
-		{"host_exit_hz", c->host_exit_hz},
-		{"exit_ns", c->exit_ns},
+		{ "rate", rate },
+		{ "interrupts_per_sec", c->irq_per_s },
+		{ "coalesced_frac", c->coalesced_frac },
+		{ "effective_moderation_us", c->moderation_us },
+		{ "cpu_ghz", c->cpu_ghz },
+		{ "emulated_insn_ns", c->emul_insn_ns },
+		{ "eoi_ns", c->eoi_ns },
+		{ "eoi_other_mode_ns", c->eoi_other_ns },
+		{ "handler_ns", c->handler_ns },
+		{ "in_kernel_trap_ns", c->trap_ns },
+		{ "user_exit_ns", c->user_exit_ns },
+		{ "vcpu_ns_per_interrupt", c->stolen_ns },
+		{ "exits_per_interrupt", c->exits_per_irq },
+		{ "exits_per_interrupt_counted", c->exits_per_irq_raw },
+		{ "host_exit_hz", c->host_exit_hz },
+		{ "exit_ns", c->exit_ns },
 	};
 	json_object_set_new(m, "eoi", json_string(eoi));
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -330,9 +344,10 @@ static int do_calibrate(const cli_cmd *cmd, const cli_common *g, const char *eoi
 		.reps = (int)reps,
 	};
 	kvm_calib c;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (!g->quiet && !g->json && !g->csv)
-		fprintf(stderr, "virtlab %s: measuring this host with the real VMM ...\n", cmd->name);
+		fprintf(stderr, "virtlab %s: measuring this host with the real VMM ...\n",
+			cmd->name);
 	int err = kvm_calibrate(&cfg, &c, &eb);
 	if (!err)
 		err = kvm_calib_save(&c, path, &eb);
@@ -356,12 +371,17 @@ static int eli_calibrate_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t n = CALIB_N, reps = CALIB_REPS, rate = CALIB_RATE;
 	const char *eoi = "xapic", *delivery = "msi", *output = NULL;
 	const cli_opt opts[] = {
-		{"eoi", OPT_CHOICE, &eoi, "MODE", "guest EOI mode measured (default xapic)", CLI_NOBOUND, eoi_choices},
-		{"delivery", OPT_CHOICE, &delivery, "HOW", "KVM_SIGNAL_MSI or irqfd (default msi)", CLI_NOBOUND, delivery_choices},
-		{"rate", OPT_COUNT, &rate, "R", "Poisson interrupt rate, per s (default 5k)", 10, 1e6, NULL},
-		{"interrupts", OPT_COUNT, &n, "N", "interrupts per run (default 10k)", 100, 1e8, NULL},
-		{"reps", OPT_U64, &reps, "R", "runs, median kept (default 3)", 1, 15, NULL},
-		{"output", OPT_STRING, &output, "FILE", "write here instead of the this-host path", CLI_NOBOUND, NULL},
+		{ "eoi", OPT_CHOICE, &eoi, "MODE", "guest EOI mode measured (default xapic)",
+		  CLI_NOBOUND, eoi_choices },
+		{ "delivery", OPT_CHOICE, &delivery, "HOW", "KVM_SIGNAL_MSI or irqfd (default msi)",
+		  CLI_NOBOUND, delivery_choices },
+		{ "rate", OPT_COUNT, &rate, "R", "Poisson interrupt rate, per s (default 5k)", 10,
+		  1e6, NULL },
+		{ "interrupts", OPT_COUNT, &n, "N", "interrupts per run (default 10k)", 100, 1e8,
+		  NULL },
+		{ "reps", OPT_U64, &reps, "R", "runs, median kept (default 3)", 1, 15, NULL },
+		{ "output", OPT_STRING, &output, "FILE", "write here instead of the this-host path",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -386,17 +406,16 @@ static json_t *valid_json(const kvm_validation *v, const char *calibrated_eoi, i
 	for (int i = 0; i < v->nrows; i++) {
 		const kvm_valid_row *r = &v->rows[i];
 		ok = ok && fabs(r->error_pct) <= 20.0;
-		json_array_append_new(rows, json_pack("{s:s,s:o,s:o,s:o}", "metric", r->metric,
-						      "model", num(r->model), "measured",
-						      num(r->measured), "error_pct",
-						      num(r->error_pct)));
+		json_array_append_new(rows,
+				      json_pack("{s:s,s:o,s:o,s:o}", "metric", r->metric, "model",
+						num(r->model), "measured", num(r->measured),
+						"error_pct", num(r->error_pct)));
 	}
 	return json_pack("{s:b,s:o,s:s,s:b,s:{s:s,s:f,s:s,s:I},s:f,s:b}", "skipped", 0, "rows",
 			 rows, "calibrated_eoi", calibrated_eoi, "calibrated_now", calibrated_now,
 			 "validated_on", "eoi", v->apic == KG_APIC_X2APIC ? "x2apic" : "xapic",
 			 "rate", v->rate, "arrivals", "poisson", "interrupts",
-			 (json_int_t)v->interrupts, "goal_error_pct", 20.0, "all_within_goal",
-			 ok);
+			 (json_int_t)v->interrupts, "goal_error_pct", 20.0, "all_within_goal", ok);
 }
 
 static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
@@ -405,25 +424,31 @@ static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t rate = 20000, n = 20000, reps = 3;
 	const char *eoi = NULL, *prof = "this-host";
 	const cli_opt opts[] = {
-		{"profile", OPT_STRING, &prof, "P", "profile to validate (default this-host; calibrated first if missing)", CLI_NOBOUND, NULL},
-		{"rate", OPT_COUNT, &rate, "R", "Poisson interrupt rate, per s (default 20k)", 10, 1e6, NULL},
-		{"eoi", OPT_CHOICE, &eoi, "MODE", "EOI mode (default: the one the profile was not calibrated on)", CLI_NOBOUND, eoi_choices},
-		{"interrupts", OPT_COUNT, &n, "N", "interrupts per run (default 20k)", 100, 1e8, NULL},
-		{"reps", OPT_U64, &reps, "R", "VMM runs, median kept (default 3)", 1, 15, NULL},
+		{ "profile", OPT_STRING, &prof, "P",
+		  "profile to validate (default this-host; calibrated first if missing)",
+		  CLI_NOBOUND, NULL },
+		{ "rate", OPT_COUNT, &rate, "R", "Poisson interrupt rate, per s (default 20k)", 10,
+		  1e6, NULL },
+		{ "eoi", OPT_CHOICE, &eoi, "MODE",
+		  "EOI mode (default: the one the profile was not calibrated on)", CLI_NOBOUND,
+		  eoi_choices },
+		{ "interrupts", OPT_COUNT, &n, "N", "interrupts per run (default 20k)", 100, 1e8,
+		  NULL },
+		{ "reps", OPT_U64, &reps, "R", "VMM runs, median kept (default 3)", 1, 15, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
 	eli_profile p;
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int calibrated_now = 0, err = eli_profile_resolve(prof, &p, &eb);
 	if (err == VL_ENOENT && strcmp(prof, "this-host") == 0) {
 		char path[4096];
 		json_t *cal = NULL;
 		if ((rc = this_host_path(cmd, path, sizeof(path))) != CLI_GO ||
-		    (rc = do_calibrate(cmd, &g, "xapic", "msi", CALIB_RATE, CALIB_N, CALIB_REPS, path,
-				       &cal)) != CLI_GO)
+		    (rc = do_calibrate(cmd, &g, "xapic", "msi", CALIB_RATE, CALIB_N, CALIB_REPS,
+				       path, &cal)) != CLI_GO)
 			return rc;
 		json_decref(cal);
 		calibrated_now = 1;
@@ -447,67 +472,66 @@ static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd kvm_cmds[] = {
-	{"kvm probe", "what this host's KVM can do (caps, APIC modes, CPL0 emulated or native)",
-	 NULL,
-	 "Opens /dev/kvm, lists capabilities, boots the test guest in 64-bit mode and\n"
-	 "delivers 10 interrupts in xAPIC and in x2APIC mode, and times a CPL0 loop to\n"
-	 "tell whether guest kernel code runs natively or in KVM's instruction\n"
-	 "emulator (on a paravirtual kvm_pvm host it is emulated). Without a usable\n"
-	 "/dev/kvm it says why and exits 0 with \"skipped\": true.",
-	 "virtlab kvm probe --json", kvm_probe_run},
-	{"kvm bench", "interrupt delivery + EOI on a real KVM guest: exits, latency, CPU",
-	 NULL,
-	 "Boots the test guest (workload loop at CPL3, handler at CPL0) with its local\n"
-	 "APIC in xAPIC or x2APIC mode and delivers N interrupts from a host thread by\n"
-	 "KVM_SIGNAL_MSI or an irqfd. Closed loop by default: interrupt i+1 is sent\n"
-	 "once the guest has counted (and EOIed) interrupt i. --rate R sends open loop\n"
-	 "with Poisson arrivals at R/s (seeded by --seed); interrupts merged in the\n"
-	 "APIC while one is pending are reported as coalesced. --gap DUR pauses after\n"
-	 "each handled interrupt, so the next one must kick a vCPU that is running.\n"
-	 "--sender: the sending thread on a CPU of its own (polls hot; the interrupt\n"
-	 "reaches a running vCPU by an IPI kick) or on the vCPU's CPU (sleeps between\n"
-	 "checks; the interrupt is injected when the vCPU runs again, no IPI). On this\n"
-	 "host the kick of a running vCPU took 0.3-20 ms under load, so open-loop and\n"
-	 "--gap runs use the vCPU's CPU unless told otherwise.\n"
-	 "Exits and other vCPU statistics come from KVM_GET_STATS_FD, per handled\n"
-	 "interrupt. host_cpu_ns_per_interrupt = vCPU thread CPU time not spent in the\n"
-	 "guest's CPL3 loop, per interrupt (loop speed measured before and after) +\n"
-	 "the send system call.\n"
-	 "raw_exit: one KVM_RUN round trip caused by a guest CPL3 `out` (IOPL=3 and\n"
-	 "the TSS I/O bitmap), the cost of one exit to user space on this host.",
-	 "virtlab kvm bench --interrupts 10k --eoi x2apic --delivery irqfd --json",
-	 kvm_bench_run},
-	{"bench kvm", "VMM exit handling vs. a bare KVM_RUN loop (goal: <= 3 % overhead)", NULL,
-	 "Alternating rounds on one vCPU whose guest executes `out` at CPL3 in a loop:\n"
-	 "a bare loop of KVM_RUN calls vs. the VMM's exit loop (kvm_vm_run: dispatch,\n"
-	 "checks, counting). Medians per exit; overhead_pct = 100 (vmm - raw) / raw.",
-	 "virtlab bench kvm --json", bench_kvm_run},
-	{"eli calibrate", "measure this host with the real VMM; write the this-host ELI profile",
-	 NULL,
-	 "Runs the real VMM (src/kvm/): Poisson interrupts at --rate in one EOI mode, the\n"
-	 "CPL0 nop and EOI loops (emulated instruction and EOI cost), the in-kernel\n"
-	 "trap, an idle guest's exit rate and the exit to user space, and writes them\n"
-	 "as an ELI model profile describing this host's real interrupt path: exits\n"
-	 "per interrupt as KVM counts them, eoi_path = emulated with its measured\n"
-	 "cost, the handler's emulated instructions as guest_irq_cycles. Written to\n"
-	 "$VIRTLAB_CONFIG_DIR/eli-this-host.profile (default ~/.config/virtlab/),\n"
-	 "`key = value` lines plus comments saying how each value was measured.\n"
-	 "Use it with `virtlab eli run --profile this-host`.",
-	 "virtlab eli calibrate --json", eli_calibrate_run},
-	{"eli validate", "ELI model with the this-host profile vs. the real VMM, per interrupt",
-	 NULL,
-	 "Runs the ELI model (baseline mode, Poisson interrupts at --rate, a polling\n"
-	 "guest) with the this-host profile (calibrating first if there is none) in the\n"
-	 "EOI mode it was NOT calibrated on, at a rate it was not calibrated at, and\n"
-	 "measures the same configuration with the VMM.\n"
-	 "Rows: exits_per_interrupt, ns_per_interrupt (vCPU time taken from the\n"
-	 "guest's workload), interrupts_per_sec, guest_workload_pct. Goal: every row\n"
-	 "within 20 %.",
-	 "virtlab eli validate --rate 20k --json", eli_validate_run},
-	{0},
+	{ "kvm probe", "what this host's KVM can do (caps, APIC modes, CPL0 emulated or native)",
+	  NULL,
+	  "Opens /dev/kvm, lists capabilities, boots the test guest in 64-bit mode and\n"
+	  "delivers 10 interrupts in xAPIC and in x2APIC mode, and times a CPL0 loop to\n"
+	  "tell whether guest kernel code runs natively or in KVM's instruction\n"
+	  "emulator (on a paravirtual kvm_pvm host it is emulated). Without a usable\n"
+	  "/dev/kvm it says why and exits 0 with \"skipped\": true.",
+	  "virtlab kvm probe --json", kvm_probe_run },
+	{ "kvm bench", "interrupt delivery + EOI on a real KVM guest: exits, latency, CPU", NULL,
+	  "Boots the test guest (workload loop at CPL3, handler at CPL0) with its local\n"
+	  "APIC in xAPIC or x2APIC mode and delivers N interrupts from a host thread by\n"
+	  "KVM_SIGNAL_MSI or an irqfd. Closed loop by default: interrupt i+1 is sent\n"
+	  "once the guest has counted (and EOIed) interrupt i. --rate R sends open loop\n"
+	  "with Poisson arrivals at R/s (seeded by --seed); interrupts merged in the\n"
+	  "APIC while one is pending are reported as coalesced. --gap DUR pauses after\n"
+	  "each handled interrupt, so the next one must kick a vCPU that is running.\n"
+	  "--sender: the sending thread on a CPU of its own (polls hot; the interrupt\n"
+	  "reaches a running vCPU by an IPI kick) or on the vCPU's CPU (sleeps between\n"
+	  "checks; the interrupt is injected when the vCPU runs again, no IPI). On this\n"
+	  "host the kick of a running vCPU took 0.3-20 ms under load, so open-loop and\n"
+	  "--gap runs use the vCPU's CPU unless told otherwise.\n"
+	  "Exits and other vCPU statistics come from KVM_GET_STATS_FD, per handled\n"
+	  "interrupt. host_cpu_ns_per_interrupt = vCPU thread CPU time not spent in the\n"
+	  "guest's CPL3 loop, per interrupt (loop speed measured before and after) +\n"
+	  "the send system call.\n"
+	  "raw_exit: one KVM_RUN round trip caused by a guest CPL3 `out` (IOPL=3 and\n"
+	  "the TSS I/O bitmap), the cost of one exit to user space on this host.",
+	  "virtlab kvm bench --interrupts 10k --eoi x2apic --delivery irqfd --json",
+	  kvm_bench_run },
+	{ "bench kvm", "VMM exit handling vs. a bare KVM_RUN loop (goal: <= 3 % overhead)", NULL,
+	  "Alternating rounds on one vCPU whose guest executes `out` at CPL3 in a loop:\n"
+	  "a bare loop of KVM_RUN calls vs. the VMM's exit loop (kvm_vm_run: dispatch,\n"
+	  "checks, counting). Medians per exit; overhead_pct = 100 (vmm - raw) / raw.",
+	  "virtlab bench kvm --json", bench_kvm_run },
+	{ "eli calibrate", "measure this host with the real VMM; write the this-host ELI profile",
+	  NULL,
+	  "Runs the real VMM (src/kvm/): Poisson interrupts at --rate in one EOI mode, the\n"
+	  "CPL0 nop and EOI loops (emulated instruction and EOI cost), the in-kernel\n"
+	  "trap, an idle guest's exit rate and the exit to user space, and writes them\n"
+	  "as an ELI model profile describing this host's real interrupt path: exits\n"
+	  "per interrupt as KVM counts them, eoi_path = emulated with its measured\n"
+	  "cost, the handler's emulated instructions as guest_irq_cycles. Written to\n"
+	  "$VIRTLAB_CONFIG_DIR/eli-this-host.profile (default ~/.config/virtlab/),\n"
+	  "`key = value` lines plus comments saying how each value was measured.\n"
+	  "Use it with `virtlab eli run --profile this-host`.",
+	  "virtlab eli calibrate --json", eli_calibrate_run },
+	{ "eli validate", "ELI model with the this-host profile vs. the real VMM, per interrupt",
+	  NULL,
+	  "Runs the ELI model (baseline mode, Poisson interrupts at --rate, a polling\n"
+	  "guest) with the this-host profile (calibrating first if there is none) in the\n"
+	  "EOI mode it was NOT calibrated on, at a rate it was not calibrated at, and\n"
+	  "measures the same configuration with the VMM.\n"
+	  "Rows: exits_per_interrupt, ns_per_interrupt (vCPU time taken from the\n"
+	  "guest's workload), interrupts_per_sec, guest_workload_pct. Goal: every row\n"
+	  "within 20 %.",
+	  "virtlab eli validate --rate 20k --json", eli_validate_run },
+	{ 0 },
 };
 
 const cli_bench kvm_benches[] = {
-	{"kvm", bench_kvm_default, "overhead_pct", "%", 3.0},
-	{0},
+	{ "kvm", bench_kvm_default, "overhead_pct", "%", 3.0 },
+	{ 0 },
 };

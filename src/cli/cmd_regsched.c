@@ -27,7 +27,7 @@ static json_t *result_json(const char *tname, const char *wname, const char *sch
 	return o;
 }
 
-static const char *const sched_choices[] = {"credit", "region", "gather", "pinned-oracle", NULL};
+static const char *const sched_choices[] = { "credit", "region", "gather", "pinned-oracle", NULL };
 
 static int sched_index(const char *name)
 {
@@ -39,8 +39,8 @@ static int sched_index(const char *name)
 
 /* Topology and workload from the options; a workload's own topology when
  * none is given. Returns 0 or a CLI status after reporting. */
-static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname,
-		       const char *trace, topo *t, workload *w)
+static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname, const char *trace,
+		       topo *t, workload *w)
 {
 	vl_errbuf eb;
 	int err;
@@ -54,9 +54,9 @@ static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname,
 		return cli_usage_error(cmd, "%s%s", trace ? "--trace " : "", eb.msg);
 	if ((err = topo_resolve(tname ? tname : w->topology, t, &eb))) {
 		workload_free(w);
-		return err == VL_ENOTSUP ? cli_fail(cmd, "%s", eb.msg)
-					 : cli_usage_error(cmd, "%s%s", tname ? "--topology " : "",
-							   eb.msg);
+		return err == VL_ENOTSUP
+			       ? cli_fail(cmd, "%s", eb.msg)
+			       : cli_usage_error(cmd, "%s%s", tname ? "--topology " : "", eb.msg);
 	}
 	return 0;
 }
@@ -70,14 +70,24 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	uint64_t sets = p.sample_sets, every = p.sample_every;
 	double epoch = p.epoch_ms / 1000.0;
 	const cli_opt opts[] = {
-		{"topology", OPT_STRING, &tname, "T", "westmere-2llc, epyc-8ccx, single-llc, host or a file (default: the workload's)", CLI_NOBOUND, NULL},
-		{"workload", OPT_STRING, &wname, "W", "split-vm or fits-all (default split-vm)", CLI_NOBOUND, NULL},
-		{"trace", OPT_STRING, &trace, "FILES", "replay traces (comma-separated; one VM each)", CLI_NOBOUND, NULL},
-		{"sched", OPT_CHOICE, &sname, "S", "credit, region, gather, pinned-oracle (default region)", CLI_NOBOUND, sched_choices},
-		{"duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time (default 2s)", 0.001, 600, NULL},
-		{"sample-sets", OPT_U64, &sets, "S", "simulate 1 in S cache sets (default 16; traces use 1)", 1, 4096, NULL},
-		{"sample-every", OPT_U64, &every, "N", "region sampling: 1 in N accesses (default 4096)", 1, 1e9, NULL},
-		{"epoch", OPT_DURATION, &epoch, "DUR", "region formation period (default 50ms)", 0.0001, 10, NULL},
+		{ "topology", OPT_STRING, &tname, "T",
+		  "westmere-2llc, epyc-8ccx, single-llc, host or a file (default: the workload's)",
+		  CLI_NOBOUND, NULL },
+		{ "workload", OPT_STRING, &wname, "W", "split-vm or fits-all (default split-vm)",
+		  CLI_NOBOUND, NULL },
+		{ "trace", OPT_STRING, &trace, "FILES",
+		  "replay traces (comma-separated; one VM each)", CLI_NOBOUND, NULL },
+		{ "sched", OPT_CHOICE, &sname, "S",
+		  "credit, region, gather, pinned-oracle (default region)", CLI_NOBOUND,
+		  sched_choices },
+		{ "duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time (default 2s)",
+		  0.001, 600, NULL },
+		{ "sample-sets", OPT_U64, &sets, "S",
+		  "simulate 1 in S cache sets (default 16; traces use 1)", 1, 4096, NULL },
+		{ "sample-every", OPT_U64, &every, "N",
+		  "region sampling: 1 in N accesses (default 4096)", 1, 1e9, NULL },
+		{ "epoch", OPT_DURATION, &epoch, "DUR", "region formation period (default 50ms)",
+		  0.0001, 10, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -101,7 +111,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	progress_done(&pr);
 	workload_free(&w);
 	if (err)
-		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg) : cli_usage_error(cmd, "%s", eb.msg);
+		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg)
+					: cli_usage_error(cmd, "%s", eb.msg);
 	json_t *o = result_json(t.name, w.name, sname, &r);
 	json_object_set_new(o, "sample_sets", json_integer(r.sample_sets));
 	json_object_set_new(o, "fairness_error_pct", json_real(r.fairness_error_pct));
@@ -113,8 +124,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	for (unsigned m = 0; m < r.nvm; m++)
 		json_object_set_new(vms, r.vm_name[m],
 				    json_pack("{s:f,s:f,s:f}", "instructions", r.vm_instructions[m],
-					      "llc_miss_rate", r.vm_llc_miss_rate[m], "expected_share",
-					      r.expected_share[m]));
+					      "llc_miss_rate", r.vm_llc_miss_rate[m],
+					      "expected_share", r.expected_share[m]));
 	json_object_set_new(o, "by_vm", vms);
 	return cli_emit(cmd, &g, o);
 }
@@ -145,8 +156,10 @@ static int bench_llc_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	uint64_t accesses = 8000000, rounds = 3;
 	const cli_opt opts[] = {
-		{"accesses", OPT_COUNT, &accesses, "N", "trace length (default 8M)", 64, 1e9, NULL},
-		{"rounds", OPT_U64, &rounds, "R", "interleaved rounds, best kept (default 3)", 1, 100, NULL},
+		{ "accesses", OPT_COUNT, &accesses, "N", "trace length (default 8M)", 64, 1e9,
+		  NULL },
+		{ "rounds", OPT_U64, &rounds, "R", "interleaved rounds, best kept (default 3)", 1,
+		  100, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -163,9 +176,9 @@ static int bench_llc_run(const cli_cmd *cmd, int argc, char **argv)
 static const struct {
 	const char *workload, *topology;
 } compare_rows[] = {
-	{"split-vm", "westmere-2llc"},
-	{"fits-all", "westmere-2llc"},
-	{"split-vm", "single-llc"},
+	{ "split-vm", "westmere-2llc" },
+	{ "fits-all", "westmere-2llc" },
+	{ "split-vm", "single-llc" },
 };
 
 #define COMPARE_DURATION_S 2.0
@@ -179,9 +192,12 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 	p.duration_s = COMPARE_DURATION_S;
 	uint64_t sets = p.sample_sets;
 	const cli_opt opts[] = {
-		{"duration", OPT_DURATION, &p.duration_s, "DUR", "simulated time per run (default 2s)", 0.001, 600, NULL},
-		{"sample-sets", OPT_U64, &sets, "S", "simulate 1 in S cache sets (default 16)", 1, 4096, NULL},
-		{"all", OPT_FLAG, &all, NULL, "add every scheduler's figures to each row (key \"detail\")", CLI_NOBOUND, NULL},
+		{ "duration", OPT_DURATION, &p.duration_s, "DUR",
+		  "simulated time per run (default 2s)", 0.001, 600, NULL },
+		{ "sample-sets", OPT_U64, &sets, "S", "simulate 1 in S cache sets (default 16)", 1,
+		  4096, NULL },
+		{ "all", OPT_FLAG, &all, NULL,
+		  "add every scheduler's figures to each row (key \"detail\")", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -206,7 +222,8 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 		}
 		json_t *detail = json_object();
 		for (int s = 0; s < RS_NSCHED; s++) {
-			progress_update(&pr, (double)(i * RS_NSCHED + (size_t)s) / (double)(nrows * RS_NSCHED));
+			progress_update(&pr, (double)(i * RS_NSCHED + (size_t)s) /
+						     (double)(nrows * RS_NSCHED));
 			if (rs_run(&t, &w, s, &p, &r[s], &eb)) {
 				progress_done(&pr);
 				json_decref(rows);
@@ -214,21 +231,22 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 				return cli_usage_error(cmd, "%s", eb.msg);
 			}
 			json_object_set_new(detail, rs_sched_names[s],
-					    json_pack("{s:f,s:f,s:I,s:f}", "throughput", r[s].throughput,
-						      "llc_miss_rate", r[s].llc_miss_rate,
-						      "cross_llc_migrations",
+					    json_pack("{s:f,s:f,s:I,s:f}", "throughput",
+						      r[s].throughput, "llc_miss_rate",
+						      r[s].llc_miss_rate, "cross_llc_migrations",
 						      (json_int_t)r[s].cross_llc_migrations,
-						      "fairness_error_pct", r[s].fairness_error_pct));
+						      "fairness_error_pct",
+						      r[s].fairness_error_pct));
 		}
 		const rs_result *c = &r[RS_CREDIT], *g2 = &r[RS_REGION];
-		double red = c->llc_miss_rate > 0
-				     ? 100.0 * (c->llc_miss_rate - g2->llc_miss_rate) / c->llc_miss_rate
-				     : 0.0;
-		json_t *row = json_pack("{s:s,s:s,s:f,s:f,s:f}", "workload", compare_rows[i].workload,
-					"topology", compare_rows[i].topology,
-					"speedup_region_vs_credit", g2->throughput / c->throughput,
-					"llc_miss_reduction_pct", red, "fairness_error_pct",
-					g2->fairness_error_pct);
+		double red = c->llc_miss_rate > 0 ? 100.0 * (c->llc_miss_rate - g2->llc_miss_rate) /
+							    c->llc_miss_rate
+						  : 0.0;
+		json_t *row =
+			json_pack("{s:s,s:s,s:f,s:f,s:f}", "workload", compare_rows[i].workload,
+				  "topology", compare_rows[i].topology, "speedup_region_vs_credit",
+				  g2->throughput / c->throughput, "llc_miss_reduction_pct", red,
+				  "fairness_error_pct", g2->fairness_error_pct);
 		if (all)
 			json_object_set_new(row, "detail", detail);
 		else
@@ -240,34 +258,35 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 }
 
 const cli_cmd regsched_cmds[] = {
-	{"regsched compare", "every built-in workload under every scheduler: region vs. credit", NULL,
-	 "Rows: split-vm and fits-all on westmere-2llc, split-vm on single-llc. Each\n"
-	 "runs credit, region, gather and pinned-oracle for --duration of simulated\n"
-	 "time with 1 in 16 cache sets simulated (see src/regsched/README.md).\n"
-	 "speedup_region_vs_credit: throughput (instructions per simulated second)\n"
-	 "ratio; llc_miss_reduction_pct: relative drop of the LLC miss rate (misses\n"
-	 "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
-	 "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
-	 "per vCPU as credit1 does. --all adds each scheduler's figures.",
-	 "virtlab regsched compare --json", compare_run},
-	{"regsched run", "one topology x workload x scheduler on the simulated machine", NULL,
-	 "Simulates Xen credit1 (4.19) on the machine's L2s and LLCs. --sched region adds\n"
-	 "page sampling, region formation and LLC placement hooked into the load\n"
-	 "balancer; gather puts each VM's vCPUs on one LLC; pinned-oracle pins vCPUs\n"
-	 "to the LLC that the workload's true regions call for. Caches are set-\n"
-	 "sampled (1 in --sample-sets sets, each access standing for that many).",
-	 "virtlab regsched run --topology westmere-2llc --workload split-vm --sched region --json",
-	 run_run},
-	{"bench llc", "L2+LLC cache simulator throughput vs. the brute-force reference", NULL,
-	 "westmere-2llc (private 256K L2s, two 12M 16-way LLCs), 80/20-skewed random\n"
-	 "accesses over 64 MiB from cores 0,1,6,7, 30% writes. The fast model and the\n"
-	 "reference replay the same trace in interleaved rounds; best round each.\n"
-	 "Goal: >= 50 M accesses/s and >= 2.5x the reference.",
-	 "virtlab bench llc --json", bench_llc_run},
-	{0},
+	{ "regsched compare", "every built-in workload under every scheduler: region vs. credit",
+	  NULL,
+	  "Rows: split-vm and fits-all on westmere-2llc, split-vm on single-llc. Each\n"
+	  "runs credit, region, gather and pinned-oracle for --duration of simulated\n"
+	  "time with 1 in 16 cache sets simulated (see src/regsched/README.md).\n"
+	  "speedup_region_vs_credit: throughput (instructions per simulated second)\n"
+	  "ratio; llc_miss_reduction_pct: relative drop of the LLC miss rate (misses\n"
+	  "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
+	  "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
+	  "per vCPU as credit1 does. --all adds each scheduler's figures.",
+	  "virtlab regsched compare --json", compare_run },
+	{ "regsched run", "one topology x workload x scheduler on the simulated machine", NULL,
+	  "Simulates Xen credit1 (4.19) on the machine's L2s and LLCs. --sched region adds\n"
+	  "page sampling, region formation and LLC placement hooked into the load\n"
+	  "balancer; gather puts each VM's vCPUs on one LLC; pinned-oracle pins vCPUs\n"
+	  "to the LLC that the workload's true regions call for. Caches are set-\n"
+	  "sampled (1 in --sample-sets sets, each access standing for that many).",
+	  "virtlab regsched run --topology westmere-2llc --workload split-vm --sched region --json",
+	  run_run },
+	{ "bench llc", "L2+LLC cache simulator throughput vs. the brute-force reference", NULL,
+	  "westmere-2llc (private 256K L2s, two 12M 16-way LLCs), 80/20-skewed random\n"
+	  "accesses over 64 MiB from cores 0,1,6,7, 30% writes. The fast model and the\n"
+	  "reference replay the same trace in interleaved rounds; best round each.\n"
+	  "Goal: >= 50 M accesses/s and >= 2.5x the reference.",
+	  "virtlab bench llc --json", bench_llc_run },
+	{ 0 },
 };
 
 const cli_bench regsched_benches[] = {
-	{"llc", bench_llc_default, "accesses_per_sec", "accesses/s", 50e6},
-	{0},
+	{ "llc", bench_llc_default, "accesses_per_sec", "accesses/s", 50e6 },
+	{ 0 },
 };

@@ -29,7 +29,7 @@ static void on_signal(int sig)
 /* Installs (on != 0) or restores the handlers. */
 static void catch_signals(int on, struct sigaction *saved)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -89,7 +89,7 @@ static void ui_end(void *ud, const rpt_stage *st, const char *status, const char
 
 static void print_rows(const json_t *doc)
 {
-	static const char *const hdr[] = {"system", "figure", "paper", "ours", "error %", "pass"};
+	static const char *const hdr[] = { "system", "figure", "paper", "ours", "error %", "pass" };
 	tbl *t = tbl_create(6, hdr);
 	size_t i;
 	const json_t *r;
@@ -119,9 +119,12 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *only = NULL;
 	int quick = 0;
 	const cli_opt opts[] = {
-		{"out", OPT_STRING, &out, "DIR", "where to write the report (default report/)", CLI_NOBOUND, NULL},
-		{"quick", OPT_FLAG, &quick, NULL, "reduced sizes (< 1 min); live and KVM stages skipped", CLI_NOBOUND, NULL},
-		{"only", OPT_STRING, &only, "LIST", "comma-separated stages or systems (default: all)", CLI_NOBOUND, NULL},
+		{ "out", OPT_STRING, &out, "DIR", "where to write the report (default report/)",
+		  CLI_NOBOUND, NULL },
+		{ "quick", OPT_FLAG, &quick, NULL,
+		  "reduced sizes (< 1 min); live and KVM stages skipped", CLI_NOBOUND, NULL },
+		{ "only", OPT_STRING, &only, "LIST",
+		  "comma-separated stages or systems (default: all)", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -132,12 +135,12 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	struct stat st;
 	if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
 		return cli_usage_error(cmd, "--out %s: exists and is not a directory", out);
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	if (rpt_check_only(rpt_stages, rpt_nstages, only, &eb) != 0)
 		return cli_usage_error(cmd, "--only: %s", eb.msg);
-	ui u = {.quiet = g.quiet};
-	const rpt_hooks h = {ui_cmd_exists, ui_begin, ui_end, ui_progress, &u};
-	const rpt_opts o = {out, "/proc/self/exe", quick, g.seed, only, &report_stop};
+	ui u = { .quiet = g.quiet };
+	const rpt_hooks h = { ui_cmd_exists, ui_begin, ui_end, ui_progress, &u };
+	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop };
 	json_t *doc = NULL;
 	size_t failed = 0;
 	struct sigaction saved[3];
@@ -162,21 +165,21 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	char abs[PATH_MAX];
 	printf("%s/index.html\n", realpath(out, abs) ? abs : out);
 	if (failed)
-		fprintf(stderr, "virtlab report: %zu stage%s failed (shown as failed in the page)\n",
+		fprintf(stderr,
+			"virtlab report: %zu stage%s failed (shown as failed in the page)\n",
 			failed, failed == 1 ? "" : "s");
 	return status;
 }
 
 const cli_cmd report_cmds[] = {
-	{"report", "run every system's reproduction; write HTML, CSV, SVG and summary.json",
-	 NULL,
-	 "Runs each system's reproduction and comparison as a stage (each a subprocess of this\n"
-	 "virtlab: `virtlab <command> --json --seed N`) and writes DIR/index.html (summary\n"
-	 "table paper vs ours, a section per system with gnuplot plots, machine and wall time),\n"
-	 "DIR/summary.json (the same rows) and DIR/<system>/*.csv, *.svg, *.gp. A stage whose\n"
-	 "command is not built, fails, times out or prints bad JSON is shown as failed, and the\n"
-	 "exit status is then 1. --quick (< 1 min) uses reduced sizes and shows the live DejaVu\n"
-	 "demo and the KVM measurements as skipped. The last line printed is the page's path.",
-	 "virtlab report --quick --out /tmp/report", report_run},
-	{0},
+	{ "report", "run every system's reproduction; write HTML, CSV, SVG and summary.json", NULL,
+	  "Runs each system's reproduction and comparison as a stage (each a subprocess of this\n"
+	  "virtlab: `virtlab <command> --json --seed N`) and writes DIR/index.html (summary\n"
+	  "table paper vs ours, a section per system with gnuplot plots, machine and wall time),\n"
+	  "DIR/summary.json (the same rows) and DIR/<system>/*.csv, *.svg, *.gp. A stage whose\n"
+	  "command is not built, fails, times out or prints bad JSON is shown as failed, and the\n"
+	  "exit status is then 1. --quick (< 1 min) uses reduced sizes and shows the live DejaVu\n"
+	  "demo and the KVM measurements as skipped. The last line printed is the page's path.",
+	  "virtlab report --quick --out /tmp/report", report_run },
+	{ 0 },
 };

@@ -9,12 +9,12 @@
 #include "core/parse.h"
 
 static const cli_cmd *const groups[] = {
-	report_cmds, core_cmds, eli_cmds, kvm_cmds, hyperwall_cmds,
+	report_cmds,   core_cmds,   eli_cmds,        kvm_cmds,   hyperwall_cmds,
 	regsched_cmds, dejavu_cmds, dejavu_sim_cmds, bench_cmds, NULL,
 };
 
 const cli_bench *const cli_bench_groups[] = {
-	core_benches, eli_benches, kvm_benches, hyperwall_benches,
+	core_benches,     eli_benches,    kvm_benches,        hyperwall_benches,
 	regsched_benches, dejavu_benches, dejavu_sim_benches, NULL,
 };
 

@@ -41,8 +41,10 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (argv[1][0] == '-') {
-		fprintf(stderr, "virtlab: unknown option '%s' before the command "
-				"(try 'virtlab --help')\n", argv[1]);
+		fprintf(stderr,
+			"virtlab: unknown option '%s' before the command "
+			"(try 'virtlab --help')\n",
+			argv[1]);
 		return CLI_USAGE;
 	}
 	int used = 0;
@@ -53,8 +55,8 @@ int main(int argc, char **argv)
 		snprintf(typed, sizeof(typed), "%s%s%s", argv[1],
 			 argc > 2 && argv[2][0] != '-' ? " " : "",
 			 argc > 2 && argv[2][0] != '-' ? argv[2] : "");
-		if (cli__is_group(argv[1]) && (argc == 2 || strcmp(argv[2], "--help") == 0 ||
-					       strcmp(argv[2], "-h") == 0)) {
+		if (cli__is_group(argv[1]) &&
+		    (argc == 2 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 			FILE *f = argc == 2 ? stderr : stdout;
 			fprintf(f, "usage: virtlab %s <command> [options]\n\ncommands:\n", argv[1]);
 			cli_list(f, argv[1]);
@@ -62,8 +64,8 @@ int main(int argc, char **argv)
 		}
 		const char *near = cli_closest(typed);
 		if (near)
-			fprintf(stderr, "virtlab: unknown command '%s' (did you mean '%s'?)\n", typed,
-				near);
+			fprintf(stderr, "virtlab: unknown command '%s' (did you mean '%s'?)\n",
+				typed, near);
 		else
 			fprintf(stderr, "virtlab: unknown command '%s' (try 'virtlab --help')\n",
 				typed);

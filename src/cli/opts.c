@@ -9,7 +9,6 @@
 #include "cli/cli.h"
 #include "core/parse.h"
 
-
 static void vmsg(const cli_cmd *cmd, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "virtlab%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
@@ -45,7 +44,7 @@ static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t len
 
 static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 {
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int err = 0;
 	double num = 0;
 	int numeric = 1;
@@ -97,8 +96,9 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 		}
 		const char *near = closest_word(val, o->choices);
 		if (near)
-			return cli_usage_error(cmd, "--%s '%s': unknown; did you mean '%s'? (one of: %s)",
-					       o->name, val, near, list);
+			return cli_usage_error(
+				cmd, "--%s '%s': unknown; did you mean '%s'? (one of: %s)", o->name,
+				val, near, list);
 		return cli_usage_error(cmd, "--%s '%s': unknown; expected one of: %s", o->name, val,
 				       list);
 	}
@@ -109,22 +109,24 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 		if (o->max >= 1e300)
 			return cli_usage_error(cmd, "--%s '%s': expected at least %g", o->name, val,
 					       o->min);
-		return cli_usage_error(cmd, "--%s '%s': expected a value in [%g, %g]", o->name,
-				       val, o->min, o->max);
+		return cli_usage_error(cmd, "--%s '%s': expected a value in [%g, %g]", o->name, val,
+				       o->min, o->max);
 	}
 	return CLI_GO;
 }
 
-int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
-	      cli_common *common, char **pos, int *npos, int pos_min, int pos_max)
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
+	      char **pos, int *npos, int pos_min, int pos_max)
 {
 	int help = 0;
 	const cli_opt globals[] = {
-		{"json", OPT_FLAG, &common->json, NULL, "print one JSON document on stdout", CLI_NOBOUND, NULL},
-		{"csv", OPT_FLAG, &common->csv, NULL, "print CSV on stdout", CLI_NOBOUND, NULL},
-		{"seed", OPT_U64, &common->seed, "N", "random seed (default 1); same seed, same result", CLI_NOBOUND, NULL},
-		{"quiet", OPT_FLAG, &common->quiet, NULL, "no progress bar", CLI_NOBOUND, NULL},
-		{"help", OPT_FLAG, &help, NULL, "this help", CLI_NOBOUND, NULL},
+		{ "json", OPT_FLAG, &common->json, NULL, "print one JSON document on stdout",
+		  CLI_NOBOUND, NULL },
+		{ "csv", OPT_FLAG, &common->csv, NULL, "print CSV on stdout", CLI_NOBOUND, NULL },
+		{ "seed", OPT_U64, &common->seed, "N",
+		  "random seed (default 1); same seed, same result", CLI_NOBOUND, NULL },
+		{ "quiet", OPT_FLAG, &common->quiet, NULL, "no progress bar", CLI_NOBOUND, NULL },
+		{ "help", OPT_FLAG, &help, NULL, "this help", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	common->json = common->csv = common->quiet = 0;
@@ -136,7 +138,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
 		if (only_pos || a[0] != '-' || a[1] == '\0') {
 			if (n >= pos_max)
 				return cli_usage_error(cmd, "unexpected argument '%s'%s", a,
-						       pos_max == 0 ? " (this command takes none)" : "");
+						       pos_max == 0 ? " (this command takes none)"
+								    : "");
 			pos[n++] = a;
 			continue;
 		}
@@ -149,7 +152,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
 			continue;
 		}
 		if (a[1] != '-')
-			return cli_usage_error(cmd, "unknown option '%s' (options are long: --name)", a);
+			return cli_usage_error(cmd,
+					       "unknown option '%s' (options are long: --name)", a);
 		const char *name = a + 2, *eq = strchr(name, '=');
 		size_t len = eq ? (size_t)(eq - name) : strlen(name);
 		const cli_opt *o = find_opt(opts, name, len);
@@ -167,9 +171,11 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts,
 			snprintf(typed, sizeof(typed), "%.*s", (int)(len < 127 ? len : 127), name);
 			const char *near = closest_word(typed, cand);
 			if (near)
-				return cli_usage_error(cmd, "unknown option '--%s' (did you mean '--%s'?)",
-						       typed, near);
-			return cli_usage_error(cmd, "unknown option '--%s' (see 'virtlab %s --help')",
+				return cli_usage_error(
+					cmd, "unknown option '--%s' (did you mean '--%s'?)", typed,
+					near);
+			return cli_usage_error(cmd,
+					       "unknown option '--%s' (see 'virtlab %s --help')",
 					       typed, cmd->name);
 		}
 		const char *val = NULL;

@@ -36,9 +36,10 @@
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define SEQ_LIMIT (1ull << (64 - SLOT_BITS))
-#define PAD 3		   /* physical index of the near root */
-#define NIL UINT32_MAX	   /* end of a slab list */
-#define BUCKET_TARGET 4    /* events per bucket when moved; bench des: 2->24.4, 4->23.9, 8->22.3, 32->17.9 M/s */
+#define PAD 3          /* physical index of the near root */
+#define NIL UINT32_MAX /* end of a slab list */
+#define BUCKET_TARGET                                                                              \
+	4 /* events per bucket when moved; bench des: 2->24.4, 4->23.9, 8->22.3, 32->17.9 M/s */
 #define MAX_BUCKETS 65536
 #define SPILL_AT 256 /* near size that, with nothing far, triggers a rung */
 
@@ -52,8 +53,8 @@ typedef struct ev {
 	void *ctx;
 	uint64_t arg;
 	uint64_t tb, key; /* copy of the node while the event is in far/overflow */
-	uint32_t gen;	  /* bumped when the event fires or is cancelled */
-	uint32_t next;	  /* free list, bucket list or overflow list */
+	uint32_t gen;     /* bumped when the event fires or is cancelled */
+	uint32_t next;    /* free list, bucket list or overflow list */
 } ev;
 
 struct des {
@@ -61,7 +62,7 @@ struct des {
 	size_t n, hcap;
 	ev *evs;
 	uint32_t nevs, ecap, free_head;
-	uint32_t *bucket; /* heads of the rung's lists */
+	uint32_t *bucket;     /* heads of the rung's lists */
 	size_t nb, cur, bcap; /* buckets in the rung, next bucket to move */
 	uint64_t rate_n0;     /* events_run and now at the last rebuild */
 	double rate_t0;
@@ -248,7 +249,7 @@ static int list_to_near(des *d, uint32_t head, size_t count)
 		uint32_t next = e->next;
 		d->nfar--;
 		if (e->fn)
-			sift_up(d->heap, d->n++, (node){e->tb, e->key});
+			sift_up(d->heap, d->n++, (node){ e->tb, e->key });
 		else
 			slot_put(d, head);
 		head = next;
@@ -425,7 +426,7 @@ des_id des_at(des *d, double t, des_fn fn, void *ctx, uint64_t arg)
 	e->fn = fn;
 	e->ctx = ctx;
 	e->arg = arg;
-	int err = place(d, s, (node){tbits(t), d->seq << SLOT_BITS | s});
+	int err = place(d, s, (node){ tbits(t), d->seq << SLOT_BITS | s });
 	if (err) {
 		slot_put(d, s);
 		d->last_error = err;

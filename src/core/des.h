@@ -67,9 +67,9 @@ uint64_t des_run(des *d, double until);
 void des_stop(des *d);
 
 double des_now(const des *d);
-size_t des_pending(const des *d);	/* live (not cancelled) pending events */
-uint64_t des_events_run(const des *d);	/* events run so far */
-int des_last_error(const des *d);	/* why the last des_at failed */
+size_t des_pending(const des *d);      /* live (not cancelled) pending events */
+uint64_t des_events_run(const des *d); /* events run so far */
+int des_last_error(const des *d);      /* why the last des_at failed */
 
 /*
  * The reference engine: the same contract with a plain binary heap of whole

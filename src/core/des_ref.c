@@ -73,7 +73,7 @@ des_id desref_at(desref *d, double t, desref_fn fn, void *ctx, uint64_t arg)
 		d->cap *= 2;
 	}
 	size_t i = d->n++;
-	d->h[i] = (rev){t + 0.0, d->seq, d->seq + 1, fn, ctx, arg, 0};
+	d->h[i] = (rev){ t + 0.0, d->seq, d->seq + 1, fn, ctx, arg, 0 };
 	d->seq++;
 	while (i > 0 && before(&d->h[i], &d->h[(i - 1) / 2])) {
 		swap(&d->h[i], &d->h[(i - 1) / 2]);

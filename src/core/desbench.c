@@ -38,7 +38,7 @@ static int round_fast(uint64_t events, size_t pending, uint64_t seed, double *ra
 	des *d = des_create(pending + 1);
 	if (!d)
 		return VL_ENOMEM;
-	hold h = {.left = events};
+	hold h = { .left = events };
 	rng_seed(&h.r, seed);
 	for (size_t i = 0; i < pending; i++)
 		des_at(d, rng_exp(&h.r, 1.0), hold_fast, &h, 0);
@@ -58,7 +58,7 @@ static int round_ref(uint64_t events, size_t pending, uint64_t seed, double *rat
 	desref *d = desref_create(pending + 1);
 	if (!d)
 		return VL_ENOMEM;
-	hold h = {.left = events};
+	hold h = { .left = events };
 	rng_seed(&h.r, seed);
 	for (size_t i = 0; i < pending; i++)
 		desref_at(d, rng_exp_inv(&h.r), hold_ref, &h, 0);
@@ -73,12 +73,11 @@ static int round_ref(uint64_t events, size_t pending, uint64_t seed, double *rat
 	return VL_OK;
 }
 
-int des_bench_hold(uint64_t events, size_t pending, int rounds, uint64_t seed,
-		   des_bench_result *r)
+int des_bench_hold(uint64_t events, size_t pending, int rounds, uint64_t seed, des_bench_result *r)
 {
 	if (events == 0 || pending == 0 || rounds < 1 || pending > DES_MAX_PENDING / 2)
 		return VL_EINVAL;
-	*r = (des_bench_result){.events = events, .pending = pending, .rounds = rounds};
+	*r = (des_bench_result){ .events = events, .pending = pending, .rounds = rounds };
 	for (int i = 0; i < rounds; i++) {
 		double a, b, ta, tb;
 		int err = round_ref(events, pending, seed + (uint64_t)i, &b, &tb);

@@ -13,16 +13,15 @@
 #include <stdint.h>
 
 typedef struct des_bench_result {
-	uint64_t events;	/* per round, per engine */
+	uint64_t events; /* per round, per engine */
 	size_t pending;
 	int rounds;
-	double events_per_sec;	   /* des.c, best round */
-	double ref_events_per_sec; /* reference, best round */
+	double events_per_sec;             /* des.c, best round */
+	double ref_events_per_sec;         /* reference, best round */
 	double final_time, ref_final_time; /* simulated time reached (sanity) */
 } des_bench_result;
 
 /* 0, VL_EINVAL (events or pending 0, rounds < 1) or VL_ENOMEM. */
-int des_bench_hold(uint64_t events, size_t pending, int rounds, uint64_t seed,
-		   des_bench_result *r);
+int des_bench_hold(uint64_t events, size_t pending, int rounds, uint64_t seed, des_bench_result *r);
 
 #endif

@@ -7,15 +7,24 @@
 const char *vl_strerror(int err)
 {
 	switch (err) {
-	case VL_OK: return "success";
-	case VL_EINVAL: return "invalid argument";
-	case VL_ERANGE: return "value out of range";
-	case VL_ENOMEM: return "out of memory";
-	case VL_EIO: return "input/output error";
-	case VL_ENOTSUP: return "not supported on this host";
-	case VL_ENOENT: return "no such object";
-	case VL_ESTATE: return "invalid in the current state";
-	case VL_EFAULT: return "access fault";
+	case VL_OK:
+		return "success";
+	case VL_EINVAL:
+		return "invalid argument";
+	case VL_ERANGE:
+		return "value out of range";
+	case VL_ENOMEM:
+		return "out of memory";
+	case VL_EIO:
+		return "input/output error";
+	case VL_ENOTSUP:
+		return "not supported on this host";
+	case VL_ENOENT:
+		return "no such object";
+	case VL_ESTATE:
+		return "invalid in the current state";
+	case VL_EFAULT:
+		return "access fault";
 	}
 	return "unknown error";
 }

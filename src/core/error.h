@@ -14,14 +14,14 @@
 
 enum vl_err {
 	VL_OK = 0,
-	VL_EINVAL = -1,	 /* malformed argument or input */
-	VL_ERANGE = -2,	 /* well-formed but out of the accepted range */
-	VL_ENOMEM = -3,	 /* allocation failed */
-	VL_EIO = -4,	 /* a read or write on the host failed */
+	VL_EINVAL = -1,  /* malformed argument or input */
+	VL_ERANGE = -2,  /* well-formed but out of the accepted range */
+	VL_ENOMEM = -3,  /* allocation failed */
+	VL_EIO = -4,     /* a read or write on the host failed */
 	VL_ENOTSUP = -5, /* the host lacks a feature (a test skips) */
-	VL_ENOENT = -6,	 /* no such object (file, event, VM, key) */
-	VL_ESTATE = -7,	 /* operation not valid in the object's current state */
-	VL_EFAULT = -8,	 /* a modelled access faulted (page walk, CIP check) */
+	VL_ENOENT = -6,  /* no such object (file, event, VM, key) */
+	VL_ESTATE = -7,  /* operation not valid in the object's current state */
+	VL_EFAULT = -8,  /* a modelled access faulted (page walk, CIP check) */
 };
 
 /* A static English string for an enum vl_err code; "unknown error" otherwise. */
@@ -35,7 +35,6 @@ typedef struct vl_errbuf {
 
 /* printf into eb (if eb is not NULL), truncating; returns err so callers can
  * write `return vl_fail(eb, VL_EINVAL, "...", ...);`. */
-int vl_fail(vl_errbuf *eb, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int vl_fail(vl_errbuf *eb, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

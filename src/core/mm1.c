@@ -85,8 +85,12 @@ int mm1_run(double lambda, double mu, uint64_t customers, uint64_t seed, progres
 	if (!(lambda > 0) || !(mu > 0) || !(lambda < mu) || customers == 0)
 		return VL_EINVAL;
 	int err = VL_ENOMEM;
-	mm1 m = {.lambda = lambda, .mu = mu, .qcap = 1024, .target = customers,
-		 .cb = cb, .cb_ud = cb_ud};
+	mm1 m = { .lambda = lambda,
+		  .mu = mu,
+		  .qcap = 1024,
+		  .target = customers,
+		  .cb = cb,
+		  .cb_ud = cb_ud };
 	rng_seed(&m.r, seed);
 	stat_init(&m.acc);
 	des *d = des_create(16);
@@ -104,10 +108,16 @@ int mm1_run(double lambda, double mu, uint64_t customers, uint64_t seed, progres
 	if (m.target == 0)
 		goto err_run;
 	*out = (mm1_result){
-		.customers = customers, .lambda = lambda, .mu = mu, .rho = lambda / mu,
-		.mean_sojourn = stat_mean(&m.acc), .p99_sojourn = hist_percentile(m.soj, 99.0),
-		.theory_mean = 1.0 / (mu - lambda), .theory_p99 = log(100.0) / (mu - lambda),
-		.utilization = m.busy_total / des_now(d), .events = des_events_run(d),
+		.customers = customers,
+		.lambda = lambda,
+		.mu = mu,
+		.rho = lambda / mu,
+		.mean_sojourn = stat_mean(&m.acc),
+		.p99_sojourn = hist_percentile(m.soj, 99.0),
+		.theory_mean = 1.0 / (mu - lambda),
+		.theory_p99 = log(100.0) / (mu - lambda),
+		.utilization = m.busy_total / des_now(d),
+		.events = des_events_run(d),
 	};
 	err = VL_OK;
 err_run:

@@ -15,9 +15,9 @@
 typedef struct mm1_result {
 	uint64_t customers;
 	double lambda, mu, rho;
-	double mean_sojourn, p99_sojourn;	 /* simulated */
-	double theory_mean, theory_p99;		 /* analytic */
-	double utilization;			 /* simulated busy fraction */
+	double mean_sojourn, p99_sojourn; /* simulated */
+	double theory_mean, theory_p99;   /* analytic */
+	double utilization;               /* simulated busy fraction */
 	uint64_t events;
 } mm1_result;
 

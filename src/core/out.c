@@ -83,7 +83,7 @@ static int numeric(const char *s)
 
 void tbl_print(const tbl *t, FILE *f)
 {
-	size_t w[64] = {0};
+	size_t w[64] = { 0 };
 	size_t nc = t->ncols < 64 ? t->ncols : 64;
 	for (size_t r = 0; r <= t->nrows; r++)
 		for (size_t j = 0; j < nc; j++) {
@@ -306,7 +306,8 @@ int out_emit(FILE *f, const json_t *result, out_format fmt)
 		} else if (json_is_object(result)) {
 			const char *k;
 			json_t *v;
-			json_object_foreach((json_t *)result, k, v) if (!arr && is_table(v)) arr = v;
+			json_object_foreach((json_t *)result, k, v) if (!arr && is_table(v)) arr =
+				v;
 		}
 		if (arr) {
 			tbl *t = table_of(arr);

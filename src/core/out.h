@@ -39,7 +39,7 @@ typedef struct tbl tbl;
 
 /* A table with ncols columns and these headers (copied). NULL on ENOMEM. */
 tbl *tbl_create(size_t ncols, const char *const *headers);
-void tbl_destroy(tbl *t);	/* accepts NULL */
+void tbl_destroy(tbl *t); /* accepts NULL */
 /* Appends a row of ncols strings (copied). 0 or VL_ENOMEM. */
 int tbl_add(tbl *t, const char *const *cells);
 /* Aligned text: numbers right-aligned, text left-aligned, header rule. */

@@ -152,16 +152,16 @@ int parse_duration(const char *s, double *seconds, vl_errbuf *eb)
 	static const struct {
 		const char *u;
 		double mul;
-	} units[] = {{"", 1.0},	     {"s", 1.0},     {"ms", 1e-3}, {"us", 1e-6},
-		     {"ns", 1e-9},   {"m", 60.0},    {"min", 60.0}, {"h", 3600.0}};
+	} units[] = { { "", 1.0 },    { "s", 1.0 },  { "ms", 1e-3 },  { "us", 1e-6 },
+		      { "ns", 1e-9 }, { "m", 60.0 }, { "min", 60.0 }, { "h", 3600.0 } };
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(suf, units[i].u) == 0) {
 			*seconds = v * units[i].mul;
 			return 0;
 		}
 	}
-	return vl_fail(eb, VL_EINVAL, "'%s': unknown unit '%s'; expected ns, us, ms, s, m or h",
-		       s, suf);
+	return vl_fail(eb, VL_EINVAL, "'%s': unknown unit '%s'; expected ns, us, ms, s, m or h", s,
+		       suf);
 }
 
 int parse_percent(const char *s, double *fraction, vl_errbuf *eb)
@@ -182,8 +182,10 @@ int parse_percent(const char *s, double *fraction, vl_errbuf *eb)
 		return vl_fail(eb, VL_EINVAL, "'%s': unknown suffix '%s'; expected %s", s, suf,
 			       what);
 	if (v > 1.0)
-		return vl_fail(eb, VL_ERANGE, "'%s': a bare number must be a fraction in [0,1]; "
-			       "write '%s%%' for a percentage", s, s);
+		return vl_fail(eb, VL_ERANGE,
+			       "'%s': a bare number must be a fraction in [0,1]; "
+			       "write '%s%%' for a percentage",
+			       s, s);
 	*fraction = v;
 	return 0;
 }

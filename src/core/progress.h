@@ -18,7 +18,7 @@
 typedef void (*progress_cb)(void *ud, double frac);
 
 typedef struct progress {
-	FILE *f;	/* NULL: disabled */
+	FILE *f; /* NULL: disabled */
 	const char *label;
 	double last_draw; /* monotonic seconds */
 	int drawn;
@@ -28,6 +28,5 @@ typedef struct progress {
 void progress_init(progress *p, FILE *f, const char *label, int quiet);
 void progress_update(void *p, double frac); /* a progress_cb */
 void progress_done(progress *p);
-
 
 #endif

@@ -24,8 +24,8 @@ typedef struct stat_acc {
 void stat_init(stat_acc *a);
 void stat_add(stat_acc *a, double x);
 void stat_merge(stat_acc *into, const stat_acc *from);
-double stat_mean(const stat_acc *a);	/* 0 when empty */
-double stat_var(const stat_acc *a);	/* sample variance (n-1); 0 when n < 2 */
+double stat_mean(const stat_acc *a); /* 0 when empty */
+double stat_var(const stat_acc *a);  /* sample variance (n-1); 0 when n < 2 */
 double stat_stddev(const stat_acc *a);
 
 /* p in [0, 100]. Returns NAN for n == 0 or p out of range. xs is not
@@ -41,7 +41,7 @@ typedef struct hist hist;
  * land in the first bucket); sub_bits in [1, 16] sets the relative error
  * 2^-sub_bits. Covers lowest .. lowest * 2^64. NULL on bad args or ENOMEM. */
 hist *hist_create(double lowest, int sub_bits);
-void hist_destroy(hist *h);	/* accepts NULL */
+void hist_destroy(hist *h); /* accepts NULL */
 void hist_reset(hist *h);
 
 /* Records x (x >= 0, finite): returns 0, or VL_EINVAL for negative/NaN. */
@@ -49,7 +49,7 @@ int hist_add(hist *h, double x);
 uint64_t hist_count(const hist *h);
 double hist_min(const hist *h);
 double hist_max(const hist *h);
-double hist_mean(const hist *h);	/* exact: tracked beside the buckets */
+double hist_mean(const hist *h); /* exact: tracked beside the buckets */
 
 /* Value at percentile p in [0,100]: the midpoint of the bucket holding that
  * rank, clamped to [min, max]; p = 0 and p = 100 give min and max exactly.

@@ -19,9 +19,9 @@
 
 #include "dejavu/net.h"
 
-#define PROC_MAX 16		/* instances the process actuator runs at most */
-#define PROC_READY_S 5.0	/* a new instance must accept within this */
-#define PROC_STOP_GRACE_S 2.0	/* SIGTERM, then SIGKILL after this */
+#define PROC_MAX 16           /* instances the process actuator runs at most */
+#define PROC_READY_S 5.0      /* a new instance must accept within this */
+#define PROC_STOP_GRACE_S 2.0 /* SIGTERM, then SIGKILL after this */
 
 struct dvact {
 	const dvact_ops *ops;
@@ -78,8 +78,8 @@ static int cg_apply(void *impl, const memo_alloc *a, vl_errbuf *eb)
 	double cores = a->cpu_quota > 0 ? a->cpu_quota * inst(a) : 0;
 	int err = dvcg_set_quota(g, cores, eb);
 	if (!err)
-		err = dvcg_set_shares(g, (unsigned)((cores > 0 ? cores : 1.0) * DVACT_SHARES_PER_CORE),
-				      eb);
+		err = dvcg_set_shares(
+			g, (unsigned)((cores > 0 ? cores : 1.0) * DVACT_SHARES_PER_CORE), eb);
 	if (!err)
 		err = dvcg_set_mem(g, a->mem_mb > 0 ? a->mem_mb * inst(a) : 0, eb);
 	return err;
@@ -96,7 +96,7 @@ static void cg_destroy(void *impl)
 	(void)impl; /* the group belongs to the caller */
 }
 
-static const dvact_ops cg_ops = {"cgroup", cg_apply, cg_current, cg_destroy};
+static const dvact_ops cg_ops = { "cgroup", cg_apply, cg_current, cg_destroy };
 
 dvact *dvact_cgroup_create(dvcg *g, vl_errbuf *eb)
 {
@@ -144,7 +144,8 @@ static int start_one(procact *p, vl_errbuf *eb)
 		int dn = open("/dev/null", O_RDWR);
 		dup2(dn, 1); /* the instance's exit summary is not ours to print */
 		dup2(dn, 2);
-		execl(p->exe, p->exe, "dejavu", "service", "--listen", listen, "--quiet", (char *)NULL);
+		execl(p->exe, p->exe, "dejavu", "service", "--listen", listen, "--quiet",
+		      (char *)NULL);
 		_exit(127);
 	}
 	p->pid[p->n++] = pid;
@@ -210,7 +211,7 @@ static void proc_destroy(void *impl)
 	free(p);
 }
 
-static const dvact_ops proc_ops = {"process", proc_apply, proc_current, proc_destroy};
+static const dvact_ops proc_ops = { "process", proc_apply, proc_current, proc_destroy };
 
 dvact *dvact_process_create(const char *exe, int base_port, const struct sockaddr_in *proxy,
 			    dvcg *g, vl_errbuf *eb)
@@ -286,7 +287,7 @@ static void virt_destroy(void *impl)
 	free(v);
 }
 
-static const dvact_ops virt_ops = {"libvirt", virt_apply, virt_current, virt_destroy};
+static const dvact_ops virt_ops = { "libvirt", virt_apply, virt_current, virt_destroy };
 
 dvact *dvact_libvirt_create(const char *uri, const char *domain, vl_errbuf *eb)
 {

@@ -129,13 +129,15 @@ static int nginx_conf(bench *b)
 	body[STATIC_BYTES] = '\0';
 	/* The static case's "mix": one request type, /r/small (loadgen paths). */
 	return write_file(b->dir, "nginx.conf", conf) || write_file(r, "small", body) ||
-	       write_file(b->dir, "mixes.csv",
-			  "mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\n"
-			  "small-file,small,1,0,0,0,80,1200\n") ||
-	       write_file(b->dir, "browse.lua",
-			  "math.randomseed(1)\nrequest = function()\n"
-			  "  if math.random() < 0.8 then return wrk.format(nil, \"/r/page\") end\n"
-			  "  return wrk.format(nil, \"/r/static\")\nend\n")
+			       write_file(
+				       b->dir, "mixes.csv",
+				       "mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\n"
+				       "small-file,small,1,0,0,0,80,1200\n") ||
+			       write_file(b->dir, "browse.lua",
+					  "math.randomseed(1)\nrequest = function()\n"
+					  "  if math.random() < 0.8 then return wrk.format(nil, "
+					  "\"/r/page\") end\n"
+					  "  return wrk.format(nil, \"/r/static\")\nend\n")
 		       ? VL_EIO
 		       : 0;
 }
@@ -151,13 +153,15 @@ static int start(bench *b, vl_errbuf *eb)
 	snprintf(exe, sizeof(exe), "%s", b->c->exe);
 	for (int i = 0; i < NP; i++)
 		snprintf(l[i], sizeof(l[i]), "127.0.0.1:%d", b->port[i]);
-	char *ng[] = {NGINX, "-c", cf, "-p", b->dir, NULL};
-	char *sv[] = {exe, "dejavu", "service", "--listen", l[P_SVC], "--quiet", NULL};
-	char *ps[] = {exe, "dejavu", "service", "--listen", l[P_PSVC], "--quiet", NULL};
-	char *x1[] = {exe, "dejavu", "proxy", "--listen", l[P_PX_STATIC], "--backend", l[P_STATIC],
-		      "--profiler", l[P_PROF_STATIC], "--fraction", "0.1", "--quiet", NULL};
-	char *x2[] = {exe, "dejavu", "proxy", "--listen", l[P_PX_SVC], "--backend", l[P_SVC],
-		      "--profiler", l[P_PSVC], "--fraction", "0.1", "--quiet", NULL};
+	char *ng[] = { NGINX, "-c", cf, "-p", b->dir, NULL };
+	char *sv[] = { exe, "dejavu", "service", "--listen", l[P_SVC], "--quiet", NULL };
+	char *ps[] = { exe, "dejavu", "service", "--listen", l[P_PSVC], "--quiet", NULL };
+	char *x1[] = { exe,         "dejavu",    "proxy",      "--listen",       l[P_PX_STATIC],
+		       "--backend", l[P_STATIC], "--profiler", l[P_PROF_STATIC], "--fraction",
+		       "0.1",       "--quiet",   NULL };
+	char *x2[] = { exe,         "dejavu",  "proxy",      "--listen", l[P_PX_SVC],
+		       "--backend", l[P_SVC],  "--profiler", l[P_PSVC],  "--fraction",
+		       "0.1",       "--quiet", NULL };
 	b->svc = run_bg(sv, -1);
 	b->psvc = run_bg(ps, -1);
 	if (ready(b->port[P_SVC]) || ready(b->port[P_PSVC]))
@@ -167,7 +171,8 @@ static int start(bench *b, vl_errbuf *eb)
 	b->px_svc = run_bg(x2, -1);
 	for (int i = 0; i < NP; i++)
 		if (ready(b->port[i]))
-			return vl_fail(eb, VL_EIO, "nothing listens on port %d (nginx log: %s/error.log)",
+			return vl_fail(eb, VL_EIO,
+				       "nothing listens on port %d (nginx log: %s/error.log)",
 				       b->port[i], b->dir);
 	return 0;
 }
@@ -182,7 +187,7 @@ static double wrk_rps(bench *b, int port, const char *path, int lua)
 	int fd[2];
 	if (pipe(fd))
 		return NAN;
-	char *av[] = {WRK, "-t1", "-c" WRK_CONNS, "-d", dur, url, NULL, NULL, NULL};
+	char *av[] = { WRK, "-t1", "-c" WRK_CONNS, "-d", dur, url, NULL, NULL, NULL };
 	if (lua)
 		av[6] = "-s", av[7] = script;
 	pid_t pid = run_bg(av, fd[1]);
@@ -213,8 +218,8 @@ static double lat_p99(bench *b, int port, const char *mix, double rate)
 	int fd[2];
 	if (pipe(fd))
 		return NAN;
-	char *av[] = {exe, "dejavu", "load", "--target", target, "--phases", phases, "--mixes",
-		      mixes, "--seed", seed, "--json", "--quiet", NULL};
+	char *av[] = { exe,       "dejavu", "load",   "--target", target,   "--phases", phases,
+		       "--mixes", mixes,    "--seed", seed,       "--json", "--quiet",  NULL };
 	pid_t pid = run_bg(av, fd[1]);
 	close(fd[1]);
 	size_t len = 0;
@@ -239,7 +244,7 @@ static double median(double *x, int n)
 
 static json_t *measure(bench *b, const int port[NS], const char *path, int lua, const char *mix)
 {
-	double rps[NS] = {0}, p99s[NS][16];
+	double rps[NS] = { 0 }, p99s[NS][16];
 	int R = b->c->rounds > 16 ? 16 : b->c->rounds;
 	for (int r = 0; r < R; r++)
 		for (int s = 0; s < NS; s++) {
@@ -257,20 +262,21 @@ static json_t *measure(bench *b, const int port[NS], const char *path, int lua, 
 	double p99[NS];
 	for (int s = 0; s < NS; s++)
 		p99[s] = median(p99s[s], R);
-	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "direct_rps", rps[S_DIRECT],
-			 "proxy_rps", rps[S_PROXY], "nginx_rps", rps[S_NGINX], "ratio_vs_direct",
-			 rps[S_PROXY] / rps[S_DIRECT], "ratio_vs_nginx", rps[S_PROXY] / rps[S_NGINX],
-			 "p99_added_us", (p99[S_PROXY] - p99[S_DIRECT]) * 1e6, "nginx_p99_added_us",
-			 (p99[S_NGINX] - p99[S_DIRECT]) * 1e6, "direct_p99_us", p99[S_DIRECT] * 1e6,
-			 "latency_rate_rps", rate, "nginx_ratio_vs_direct",
-			 rps[S_NGINX] / rps[S_DIRECT]);
+	return json_pack(
+		"{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "direct_rps", rps[S_DIRECT],
+		"proxy_rps", rps[S_PROXY], "nginx_rps", rps[S_NGINX], "ratio_vs_direct",
+		rps[S_PROXY] / rps[S_DIRECT], "ratio_vs_nginx", rps[S_PROXY] / rps[S_NGINX],
+		"p99_added_us", (p99[S_PROXY] - p99[S_DIRECT]) * 1e6, "nginx_p99_added_us",
+		(p99[S_NGINX] - p99[S_DIRECT]) * 1e6, "direct_p99_us", p99[S_DIRECT] * 1e6,
+		"latency_rate_rps", rate, "nginx_ratio_vs_direct", rps[S_NGINX] / rps[S_DIRECT]);
 }
 
 int dvbench_proxy(const dvbench_cfg *c, json_t **out, vl_errbuf *eb)
 {
 	if (access(NGINX, X_OK) || access(WRK, X_OK))
-		return vl_fail(eb, VL_ENOTSUP, "needs nginx and wrk (apt-get install nginx-light wrk)");
-	bench b = {.c = c};
+		return vl_fail(eb, VL_ENOTSUP,
+			       "needs nginx and wrk (apt-get install nginx-light wrk)");
+	bench b = { .c = c };
 	snprintf(b.dir, sizeof(b.dir), "/tmp/virtlab-bench-XXXXXX");
 	if (!mkdtemp(b.dir))
 		return vl_fail(eb, VL_EIO, "cannot make a temporary directory");
@@ -278,8 +284,8 @@ int dvbench_proxy(const dvbench_cfg *c, json_t **out, vl_errbuf *eb)
 	int err = start(&b, eb);
 	json_t *st = NULL, *sv = NULL;
 	if (!err) {
-		const int ps[NS] = {b.port[P_STATIC], b.port[P_PX_STATIC], b.port[P_NG_STATIC]};
-		const int pv[NS] = {b.port[P_SVC], b.port[P_PX_SVC], b.port[P_NG_SVC]};
+		const int ps[NS] = { b.port[P_STATIC], b.port[P_PX_STATIC], b.port[P_NG_STATIC] };
+		const int pv[NS] = { b.port[P_SVC], b.port[P_PX_SVC], b.port[P_NG_SVC] };
 		st = measure(&b, ps, "/r/small", 0, "small-file");
 		sv = measure(&b, pv, "/r/page", 1, "browse");
 	}

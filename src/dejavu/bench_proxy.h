@@ -21,8 +21,8 @@
 
 typedef struct dvbench_cfg {
 	const char *exe; /* virtlab itself, to start proxy and service */
-	double wrk_s;	 /* seconds per throughput run */
-	double lat_s;	 /* seconds per latency run */
+	double wrk_s;    /* seconds per throughput run */
+	double lat_s;    /* seconds per latency run */
 	int rounds;
 	uint64_t seed;
 } dvbench_cfg;

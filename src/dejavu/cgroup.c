@@ -14,14 +14,17 @@
 #include <unistd.h>
 
 #define ROOT "/sys/fs/cgroup"
-#define V2_ROOT_CANDIDATES {ROOT "/unified", ROOT}
+#define V2_ROOT_CANDIDATES                                                                         \
+	{                                                                                          \
+		ROOT "/unified", ROOT                                                              \
+	}
 #define NCTRL 4
 
-static const char *const ctrls[NCTRL] = {"cpu", "cpuacct", "cpuset", "memory"};
+static const char *const ctrls[NCTRL] = { "cpu", "cpuacct", "cpuset", "memory" };
 
 struct dvcg {
 	int version;
-	char path[NCTRL][512];	 /* v1: per controller ("" if absent); v2: path[0] */
+	char path[NCTRL][512]; /* v1: per controller ("" if absent); v2: path[0] */
 	char parent[NCTRL][512];
 };
 
@@ -130,7 +133,8 @@ static int self_path(const char *ctrl, char *out, size_t cap)
 		} else {
 			char tmp[256];
 			snprintf(tmp, sizeof(tmp), "%s", list);
-			for (char *s = NULL, *t = strtok_r(tmp, ",", &s); t; t = strtok_r(NULL, ",", &s))
+			for (char *s = NULL, *t = strtok_r(tmp, ",", &s); t;
+			     t = strtok_r(NULL, ",", &s))
 				match |= !strcmp(t, ctrl);
 		}
 		if (match) {
@@ -156,7 +160,8 @@ dvcg *dvcg_create(const char *name, const char *cpus, vl_errbuf *eb)
 {
 	int v = dvcg_version();
 	if (!v || !dvcg_available()) {
-		vl_fail(eb, VL_ENOTSUP, "no writable cgroup v1 (cpu, cpuset, memory) or v2 hierarchy");
+		vl_fail(eb, VL_ENOTSUP,
+			"no writable cgroup v1 (cpu, cpuset, memory) or v2 hierarchy");
 		return NULL;
 	}
 	dvcg *g = calloc(1, sizeof(*g));
@@ -241,7 +246,8 @@ int dvcg_set_quota(dvcg *g, double cores, vl_errbuf *eb)
 		if (cores <= 0)
 			snprintf(b, sizeof(b), "max %d", DVCG_PERIOD_US);
 		else
-			snprintf(b, sizeof(b), "%ld %d", (long)(cores * DVCG_PERIOD_US), DVCG_PERIOD_US);
+			snprintf(b, sizeof(b), "%ld %d", (long)(cores * DVCG_PERIOD_US),
+				 DVCG_PERIOD_US);
 		return write_str(g->path[0], "cpu.max", b, eb);
 	}
 	snprintf(b, sizeof(b), "%d", DVCG_PERIOD_US);

@@ -29,10 +29,10 @@
 typedef struct dvcg dvcg;
 
 typedef struct dvcg_sample {
-	uint64_t cpu_ns;	  /* CPU time used by the group */
+	uint64_t cpu_ns; /* CPU time used by the group */
 	uint64_t nr_periods, nr_throttled;
 	uint64_t throttled_ns;
-	uint64_t mem_bytes;	  /* anonymous memory (rss / anon): page cache excluded */
+	uint64_t mem_bytes; /* anonymous memory (rss / anon): page cache excluded */
 	uint64_t pgfault, pgmajfault;
 } dvcg_sample;
 

@@ -18,8 +18,8 @@
 /* Consecutive windows of a different known class before switching: a
  * window straddling a workload change can land nearer a third class. */
 #define CHANGE_WINDOWS 2
-#define MISS_WINDOWS 2	  /* SLO misses in the last MISS_SPAN windows before */
-#define MISS_SPAN 3	  /* blaming a neighbour */
+#define MISS_WINDOWS 2 /* SLO misses in the last MISS_SPAN windows before */
+#define MISS_SPAN 3    /* blaming a neighbour */
 /* Windows after a new allocation in which SLO misses are not blamed on
  * anyone: the backlog queued under the old allocation drains first. */
 #define GRACE_WINDOWS 3
@@ -29,7 +29,7 @@
 #define TUNE_HEADROOM 0.5
 /* Highest CPU utilization of its quota a tuned allocation may run at:
  * M/G/1 waiting grows as rho / (1 - rho), 3x the service time at 0.75. */
-#define TUNE_MAX_UTIL 0.75	  /* consecutive SLO misses before blaming a neighbour */
+#define TUNE_MAX_UTIL 0.75 /* consecutive SLO misses before blaming a neighbour */
 
 /*
  * Novelty guard, an adapter beside learn.h: feature selection drops the
@@ -43,8 +43,8 @@
 #define NOVEL_SD 4.0
 #define NOVEL_REL 0.10
 #define NOVEL_ABS 0.5
-static const char *const novel_watch[] = {"wkb_per_req", "rkb_per_req", "get_frac",
-					  "req_bytes", "resp_bytes", NULL};
+static const char *const novel_watch[] = { "wkb_per_req", "rkb_per_req", "get_frac",
+					   "req_bytes",   "resp_bytes",  NULL };
 
 /* Novel classes (those a watched metric set apart) are kept here, not
  * in the learnt model: added there they would sit, in the selected
@@ -165,7 +165,7 @@ void dvctl_cfg_default(dvctl_cfg *c)
 	c->fraction = 0.1;
 	c->ref_quota = 1.0;
 	c->initial_quota = 1.0;
-	c->space = (tuner_space){1, 1, 0.1, 1.0, 0.1, 0};
+	c->space = (tuner_space){ 1, 1, 0.1, 1.0, 0.1, 0 };
 	learn_params_default(&c->lp);
 	c->lp.k_min = 2;
 	c->lp.k_max = 3;
@@ -175,7 +175,7 @@ static void nap(double s)
 {
 	if (s <= 0)
 		return;
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
 	nanosleep(&ts, NULL);
 }
 
@@ -233,8 +233,8 @@ static int tune(ctl *k, int bucket, double rate, memo_alloc *out, unsigned *prob
 	k->capacity = interference_bucket_mid(bucket);
 	dvprof_set_fraction(&c->proxy, 1.0);
 	tuner_result tr;
-	int err = tuner_search(&c->space, c->slo_p95_s * TUNE_HEADROOM, rate, measure, k, &tr,
-			       k->eb);
+	int err =
+		tuner_search(&c->space, c->slo_p95_s * TUNE_HEADROOM, rate, measure, k, &tr, k->eb);
 	dvprof_set_fraction(&c->proxy, c->fraction);
 	dvcg_set_quota(c->prof_cg, c->ref_quota, NULL);
 	dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE), NULL);
@@ -261,8 +261,11 @@ static void emit(ctl *k, int cls, int known, const char *action, int bucket, dou
 		 unsigned probes, double since)
 {
 	double t = wall_seconds() - k->t0; /* since: controller time too */
-	dvctl_event ev = {t, cls, known, action, k->cur, bucket, index, probes, t - since,
-			  probes ? k->last_met : isfinite(k->cur.tuned_p95_s)};
+	dvctl_event ev = { t,         cls,
+			   known,     action,
+			   k->cur,    bucket,
+			   index,     probes,
+			   t - since, probes ? k->last_met : isfinite(k->cur.tuned_p95_s) };
 	if (k->c->on_event)
 		k->c->on_event(k->c->ctx, &ev);
 }
@@ -398,7 +401,7 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
-	ctl k = {.c = c, .r = r, .cur_cls = -2, .next_cls = LEARN_UNKNOWN, .eb = eb};
+	ctl k = { .c = c, .r = r, .cur_cls = -2, .next_cls = LEARN_UNKNOWN, .eb = eb };
 	k.train = calloc(MAX_TRAIN, sizeof(sig));
 	if (!k.train)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
@@ -407,8 +410,9 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 	if (!err)
 		err = dvcg_set_quota(c->prof_cg, c->ref_quota, eb);
 	if (!err)
-		err = dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE), eb);
-	memo_alloc init = {1, c->initial_quota, c->space.mem_mb, 0, 0};
+		err = dvcg_set_shares(c->prof_cg, (unsigned)(c->ref_quota * DVACT_SHARES_PER_CORE),
+				      eb);
+	memo_alloc init = { 1, c->initial_quota, c->space.mem_mb, 0, 0 };
 	if (!err)
 		err = apply(&k, &init);
 	if (!err)
@@ -433,8 +437,9 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 			err = on_signature(&k, &s, &cur);
 			if (wall_seconds() - before > c->window_s) {
 				/* Tuned: the windows meanwhile saw F = 1; start afresh. */
-				err = err ? err : dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid,
-								   &cur, eb);
+				err = err ? err
+					  : dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid,
+							     &cur, eb);
 				next = wall_seconds() + c->window_s;
 			}
 		}

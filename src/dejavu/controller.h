@@ -34,28 +34,28 @@
 #include "dejavu/tuner.h"
 
 typedef struct dvctl_event {
-	double t_s;	      /* since the controller started */
-	int cls;	      /* class id (after adding, for unknown ones) */
-	int known;	      /* the classifier recognised the signature */
-	const char *action;   /* "reuse", "tune", "tune-new-class",
-				 "reuse-interference", "tune-interference" */
-	memo_alloc alloc;     /* applied */
+	double t_s;         /* since the controller started */
+	int cls;            /* class id (after adding, for unknown ones) */
+	int known;          /* the classifier recognised the signature */
+	const char *action; /* "reuse", "tune", "tune-new-class",
+			       "reuse-interference", "tune-interference" */
+	memo_alloc alloc;   /* applied */
 	int ibucket;
-	double index;	      /* interference index (1 when not measured) */
-	unsigned probes;      /* tuner probes (0 on reuse) */
-	double adaptation_s;  /* first window showing the change -> applied */
-	int tuned_met;	      /* the allocation met the SLO when tuned */
+	double index;        /* interference index (1 when not measured) */
+	unsigned probes;     /* tuner probes (0 on reuse) */
+	double adaptation_s; /* first window showing the change -> applied */
+	int tuned_met;       /* the allocation met the SLO when tuned */
 } dvctl_event;
 
 typedef void (*dvctl_event_fn)(void *ctx, const dvctl_event *ev);
 
 typedef struct dvctl_cfg {
 	struct sockaddr_in proxy;
-	dvcg *prof_cg;	      /* the profiling instance's group */
+	dvcg *prof_cg; /* the profiling instance's group */
 	pid_t prof_pid;
-	dvact *act;	      /* production actuator */
+	dvact *act; /* production actuator */
 	memo *memo;
-	const char *service;  /* memo key */
+	const char *service; /* memo key */
 	double window_s, probe_s, slo_p95_s, learn_s, duration_s;
 	double fraction;      /* normal duplication fraction */
 	double ref_quota;     /* profiler's reference allocation, cores */
@@ -75,7 +75,7 @@ typedef struct dvctl_result {
 	uint64_t windows, slo_windows, violations; /* windows with p95 > SLO */
 	unsigned nclasses, ntrained, tunings, reuses;
 	double silhouette;
-	double tuning_s;  /* total time spent tuning */
+	double tuning_s; /* total time spent tuning */
 } dvctl_result;
 
 /* Defaults: window 1 s, probe 1 s, SLO p95 30 ms, learning 30 s, run 120 s,

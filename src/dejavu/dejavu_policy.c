@@ -38,14 +38,14 @@
 #include "dejavu/svc.h"
 #include "dejavu/tuner.h"
 
-#define DJ_WINDOW_S 60.0   /* profiling window: one signature a minute */
-#define DJ_FRACTION 0.1	   /* duplicated share (the live proxy's default F) */
-#define DJ_NOISE 0.03	   /* relative noise of a per-request metric per window */
-#define DJ_PERF_NOISE 0.02 /* noise of a CPU-seconds-per-request measurement */
-#define DJ_PROBE_S 30.0	   /* one tuner probe: 30 s of replayed traffic */
-#define DJ_PROBE_MIN 5000  /* requests a probe measures at least ... */
+#define DJ_WINDOW_S 60.0    /* profiling window: one signature a minute */
+#define DJ_FRACTION 0.1     /* duplicated share (the live proxy's default F) */
+#define DJ_NOISE 0.03       /* relative noise of a per-request metric per window */
+#define DJ_PERF_NOISE 0.02  /* noise of a CPU-seconds-per-request measurement */
+#define DJ_PROBE_S 30.0     /* one tuner probe: 30 s of replayed traffic */
+#define DJ_PROBE_MIN 5000   /* requests a probe measures at least ... */
 #define DJ_PROBE_MAX 200000 /* ... and at most (simulation time) */
-#define DJ_CONFIRM 2	   /* unknown windows in a row before tuning */
+#define DJ_CONFIRM 2        /* unknown windows in a row before tuning */
 #define DJ_MAX_SIG 8
 #define DJ_SERVICE "svc"
 /* Sizing for the reaction delay: an allocation decided now is in place one
@@ -58,7 +58,7 @@
 typedef struct win_rec {
 	sig s;
 	double rate, svc_s; /* measured rate, isolated service time per request */
-	int mix;	    /* the window's dominant mix: the traffic the tuner replays */
+	int mix;            /* the window's dominant mix: the traffic the tuner replays */
 } win_rec;
 
 typedef struct dj {
@@ -112,13 +112,16 @@ static int probe(void *ctx, const memo_alloc *a, double *p95)
 /* Tunes instances for `rate` of mix m under steal. Returns probes or < 0. */
 static int tune(dj *d, const mix *m, double steal, double rate, double svc_s, memo_alloc *out)
 {
-	probe_ctx c = {m, steal, rate, &d->probe_seed};
+	probe_ctx c = { m, steal, rate, &d->probe_seed };
 	/* Search up to the count that would run the load at 20 % utilization. */
 	double top = ceil(rate * svc_s / (1 - steal) / 0.2) + 1;
-	tuner_space sp = {1, top > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)top, 0, 0, 0, 0};
+	tuner_space sp = {
+		1, top > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)top, 0, 0, 0, 0
+	};
 	tuner_result res;
 	vl_errbuf eb;
-	int err = tuner_search(&sp, SIM_TARGET_FRAC * d->base.env->slo_s, rate, probe, &c, &res, &eb);
+	int err =
+		tuner_search(&sp, SIM_TARGET_FRAC * d->base.env->slo_s, rate, probe, &c, &res, &eb);
 	if (err)
 		return err;
 	*out = res.best;
@@ -179,7 +182,8 @@ static void close_window(dj *d, double t, win_rec *w, double *index)
 	for (size_t i = 1; i < MIX_MAX_MIXES; i++)
 		if (d->mixreq[i] > d->mixreq[w->mix])
 			w->mix = (int)i;
-	d->w_req = d->w_cpu = d->w_mem = d->w_io = d->w_reqb = d->w_respb = d->w_iso = d->w_prod = 0;
+	d->w_req = d->w_cpu = d->w_mem = d->w_io = d->w_reqb = d->w_respb = d->w_iso = d->w_prod =
+		0;
 	memset(d->mixreq, 0, sizeof(d->mixreq));
 }
 
@@ -346,7 +350,8 @@ static unsigned dj_decide(policy *p, const pol_obs *o)
 		finish_tuning(d, o->t);
 	if (o->t + 1e-9 < d->win_end || d->untrainable)
 		return d->trained ? d->desired
-				  : (d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting, o->util));
+				  : (d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting,
+							   o->util));
 	d->win_end += DJ_WINDOW_S;
 	win_rec w;
 	double index;
@@ -388,7 +393,7 @@ static void dj_destroy(policy *p)
 	free(d);
 }
 
-static const policy_ops DJ_OPS = {"dejavu", dj_decide, dj_overhead, dj_destroy};
+static const policy_ops DJ_OPS = { "dejavu", dj_decide, dj_overhead, dj_destroy };
 
 policy *dejavu_policy_create(const pol_env *env, vl_errbuf *eb)
 {

@@ -47,10 +47,10 @@ typedef struct phase {
 } phase;
 
 static const phase trace[] = {
-	{"browse", 0.12, RATE_BROWSE, 0}, {"search", 0.12, RATE_SEARCH, 0},
-	{"browse", 0.12, RATE_BROWSE, 0}, {"search", 0.12, RATE_SEARCH, 0},
-	{"write-heavy", 0.14, RATE_WRITE, 0}, {"browse", 0.10, RATE_BROWSE, 0},
-	{"browse", 0.18, RATE_BROWSE, 1}, {"search", 0.10, RATE_SEARCH, 0},
+	{ "browse", 0.12, RATE_BROWSE, 0 },     { "search", 0.12, RATE_SEARCH, 0 },
+	{ "browse", 0.12, RATE_BROWSE, 0 },     { "search", 0.12, RATE_SEARCH, 0 },
+	{ "write-heavy", 0.14, RATE_WRITE, 0 }, { "browse", 0.10, RATE_BROWSE, 0 },
+	{ "browse", 0.18, RATE_BROWSE, 1 },     { "search", 0.10, RATE_SEARCH, 0 },
 };
 #define NPHASES (sizeof(trace) / sizeof(trace[0]))
 #define LEARN_SHARE 0.24
@@ -90,8 +90,9 @@ static pid_t spawn(const char *exe, char *const argv[], dvcg *g, int out_fd)
 
 static int wait_ready(int port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	for (double t0 = wall_seconds(); wall_seconds() - t0 < READY_S; usleep(20000)) {
 		int fd = dv_connect_block(&sa, 0.2);
 		if (fd >= 0) {
@@ -106,7 +107,7 @@ static int wait_ready(int port)
  * memory bandwidth for its duration. */
 static void hog_main(double delay, double dur)
 {
-	struct timespec ts = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+	struct timespec ts = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
 	nanosleep(&ts, NULL);
 	size_t len = (size_t)HOG_MB << 20;
 	volatile char *m = malloc(len);
@@ -143,16 +144,16 @@ static double finite_or(double x, double dflt)
 static void on_event(void *ctx, const dvctl_event *ev)
 {
 	demo *d = ctx;
-	json_array_append_new(
-		d->events,
-		json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f,s:b},s:f,s:i,s:f,s:i}", "t_s", ev->t_s,
-			  "signature_class", ev->cls, "known", ev->known, "action", ev->action,
-			  "allocation", "instances", (int)ev->alloc.instances, "cpu_quota",
-			  ev->alloc.cpu_quota, "tuned_p95_ms",
-			  finite_or(ev->alloc.tuned_p95_s * 1e3, -1), "tuned_met_slo",
-			  ev->tuned_met, "adaptation_s", ev->adaptation_s, "interference_bucket",
-			  ev->ibucket, "interference_index", finite_or(ev->index, 0), "tuner_probes",
-			  (int)ev->probes));
+	json_array_append_new(d->events,
+			      json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f,s:b},s:f,s:i,s:f,s:i}",
+					"t_s", ev->t_s, "signature_class", ev->cls, "known",
+					ev->known, "action", ev->action, "allocation", "instances",
+					(int)ev->alloc.instances, "cpu_quota", ev->alloc.cpu_quota,
+					"tuned_p95_ms", finite_or(ev->alloc.tuned_p95_s * 1e3, -1),
+					"tuned_met_slo", ev->tuned_met, "adaptation_s",
+					ev->adaptation_s, "interference_bucket", ev->ibucket,
+					"interference_index", finite_or(ev->index, 0),
+					"tuner_probes", (int)ev->probes));
 }
 
 static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota)
@@ -199,10 +200,10 @@ static int start_all(demo *d, int ports[3], char *phases, vl_errbuf *eb)
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", ports[2]);
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
 	snprintf(frac, sizeof(frac), "%.6f", c->fraction);
-	char *svc[] = {exe, "dejavu", "service", "--listen", l0, "--quiet", NULL};
-	char *psvc[] = {exe, "dejavu", "service", "--listen", l1, "--quiet", NULL};
-	char *px[] = {exe, "dejavu", "proxy", "--listen", l2, "--backend", l0, "--profiler", l1,
-		      "--fraction", frac, "--seed", seed, "--quiet", NULL};
+	char *svc[] = { exe, "dejavu", "service", "--listen", l0, "--quiet", NULL };
+	char *psvc[] = { exe, "dejavu", "service", "--listen", l1, "--quiet", NULL };
+	char *px[] = { exe, "dejavu",     "proxy", "--listen", l2,   "--backend", l0,  "--profiler",
+		       l1,  "--fraction", frac,    "--seed",   seed, "--quiet",   NULL };
 	d->svc = spawn(exe, svc, d->prod, -1);
 	d->psvc = spawn(exe, psvc, d->prof, -1);
 	d->proxy = spawn(exe, px, d->tools, -1);
@@ -212,8 +213,8 @@ static int start_all(demo *d, int ports[3], char *phases, vl_errbuf *eb)
 	int pfd[2];
 	if (pipe(pfd) < 0)
 		return vl_fail(eb, VL_EIO, "pipe: %s", strerror(errno));
-	char *ld[] = {exe, "dejavu", "load", "--target", l2, "--phases", phases, "--seed", seed,
-		      "--json", "--quiet", NULL};
+	char *ld[] = { exe,    "dejavu", "load", "--target", l2,        "--phases",
+		       phases, "--seed", seed,   "--json",   "--quiet", NULL };
 	d->load = spawn(exe, ld, d->tools, pfd[1]);
 	close(pfd[1]);
 	d->load_out = pfd[0];
@@ -223,10 +224,12 @@ static int start_all(demo *d, int ports[3], char *phases, vl_errbuf *eb)
 static int make_groups(demo *d, vl_errbuf *eb)
 {
 	if (!dvcg_available())
-		return vl_fail(eb, VL_ENOTSUP, "needs writable cgroups (v1 cpu/cpuset/memory or v2)");
+		return vl_fail(eb, VL_ENOTSUP,
+			       "needs writable cgroups (v1 cpu/cpuset/memory or v2)");
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return vl_fail(eb, VL_ENOTSUP, "needs 2 CPUs (production on 0, the rest on 1)");
-	if (!(d->prod = dvcg_create("prod", "0", eb)) || !(d->prof = dvcg_create("prof", "1", eb)) ||
+	if (!(d->prod = dvcg_create("prod", "0", eb)) ||
+	    !(d->prof = dvcg_create("prof", "1", eb)) ||
 	    !(d->tools = dvcg_create("tools", "1", eb)) || !(d->hog = dvcg_create("hog", "0", eb)))
 		return eb->msg[0] ? VL_EIO : VL_ENOMEM;
 	return 0;
@@ -240,7 +243,8 @@ static json_t *trace_json(double D)
 		json_array_append_new(a, json_pack("{s:s,s:f,s:f,s:f,s:b,s:b}", "mix", trace[i].mix,
 						   "t_start_s", t, "duration_s", trace[i].share * D,
 						   "rate_rps", trace[i].rate, "noisy_neighbour",
-						   trace[i].hog, "learning", t < LEARN_SHARE * D - 1e-9));
+						   trace[i].hog, "learning",
+						   t < LEARN_SHARE * D - 1e-9));
 		t += trace[i].share * D;
 	}
 	return a;
@@ -283,8 +287,8 @@ static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t
 	const dvdemo_cfg *c = d->c;
 	double viol = r->slo_windows ? 100.0 * (double)r->violations / (double)r->slo_windows : 0;
 	json_t *out = json_pack(
-		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O,s:o}", "events",
-		d->events, "slo_violation_pct", viol, "requests",
+		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O,s:o}",
+		"events", d->events, "slo_violation_pct", viol, "requests",
 		json_integer_value(json_object_get(load, "sent")), "errors",
 		json_integer_value(json_object_get(load, "errors")), "slo_p95_ms",
 		c->slo_p95_s * 1e3, "duration_s", c->duration_s, "fraction", c->fraction, "trace",
@@ -292,13 +296,13 @@ static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t
 		"classes_total", (int)r->nclasses, "silhouette", r->silhouette, "tuning", "tunings",
 		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "load", load,
 		"windows", d->windows); /* windows: [t_s, class, p95_ms, rps, quota] */
-	d->events = d->windows = NULL; /* owned by out now (or freed with it) */
+	d->events = d->windows = NULL;  /* owned by out now (or freed with it) */
 	return out;
 }
 
 int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 {
-	demo d = {.c = c, .load_out = -1, .events = json_array(), .windows = json_array()};
+	demo d = { .c = c, .load_out = -1, .events = json_array(), .windows = json_array() };
 	int err = make_groups(&d, eb);
 	char phases[1024] = "", memo_tmp[] = "/tmp/virtlab-memo-XXXXXX";
 	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0;
@@ -311,7 +315,7 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			hog_at = t, hog_dur = trace[i].share * D;
 		t += trace[i].share * D;
 	}
-	int ports[3] = {free_port(), free_port(), free_port()};
+	int ports[3] = { free_port(), free_port(), free_port() };
 	if (!err)
 		err = start_all(&d, ports, phases, eb);
 	const char *mpath = c->memo_path; /* default: a temporary file, removed after */
@@ -333,7 +337,7 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			dvcg_set_shares(d.hog, HOG_CORES * DVACT_SHARES_PER_CORE, NULL);
 		}
 	}
-	dvctl_result r = {0};
+	dvctl_result r = { 0 };
 	if (!err)
 		err = run_loop(&d, ports[2], m, &r, eb);
 	json_t *load = NULL;

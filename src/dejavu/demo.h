@@ -30,7 +30,7 @@
 #include "core/error.h"
 
 typedef struct dvdemo_cfg {
-	const char *exe;      /* this program, to start the children */
+	const char *exe; /* this program, to start the children */
 	double duration_s;
 	double fraction;
 	double slo_p95_s;

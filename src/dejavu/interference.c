@@ -5,8 +5,8 @@
 
 /* Lower edges of buckets 0..3 (bucket 4 is everything below 0.45). The
  * 0.90 edge leaves room for measurement noise of a ~1 minute window. */
-static const double EDGE[INTERFERENCE_BUCKETS - 1] = {0.90, 0.75, 0.60, 0.45};
-static const double MID[INTERFERENCE_BUCKETS] = {1.0, 0.825, 0.675, 0.525, 0.35};
+static const double EDGE[INTERFERENCE_BUCKETS - 1] = { 0.90, 0.75, 0.60, 0.45 };
+static const double MID[INTERFERENCE_BUCKETS] = { 1.0, 0.825, 0.675, 0.525, 0.35 };
 
 double interference_index(double prod_perf, double isolated_perf)
 {

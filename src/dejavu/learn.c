@@ -14,11 +14,11 @@
 
 struct learn_model {
 	learn_params p;
-	size_t d0;			     /* metrics in the training signatures */
-	char name[SIG_MAX_METRICS][SIG_NAME_MAX]; /* their names */
-	size_t nf;			     /* selected features */
-	size_t feat[SIG_MAX_METRICS];	     /* index into name[], ranked */
-	double score[SIG_MAX_METRICS];	     /* Fisher ratio of each selected */
+	size_t d0;                                         /* metrics in the training signatures */
+	char name[SIG_MAX_METRICS][SIG_NAME_MAX];          /* their names */
+	size_t nf;                                         /* selected features */
+	size_t feat[SIG_MAX_METRICS];                      /* index into name[], ranked */
+	double score[SIG_MAX_METRICS];                     /* Fisher ratio of each selected */
 	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* per metric (all d0) */
 	size_t ndrop;
 	size_t drop[SIG_MAX_METRICS];
@@ -122,7 +122,8 @@ static double lloyd(const double *X, size_t n, size_t d, size_t k, int *lab, dou
 		}
 		for (size_t c = 0; c < k; c++) {
 			if (cnt[c] == 0) {
-				/* Empty cluster: move it onto the point farthest from its centroid. */
+				/* Empty cluster: move it onto the point farthest from its centroid.
+				 */
 				size_t far = 0;
 				double fd = -1;
 				for (size_t i = 0; i < n; i++) {
@@ -296,7 +297,8 @@ static size_t select_unsupervised(learn_model *m, const double *raw, size_t n, s
 			size_t o = keep[q];
 			double cov = 0;
 			for (size_t i = 0; i < n; i++)
-				cov += (raw[i * d0 + j] - m->mean[j]) * (raw[i * d0 + o] - m->mean[o]);
+				cov += (raw[i * d0 + j] - m->mean[j]) *
+				       (raw[i * d0 + o] - m->mean[o]);
 			cov /= (double)(n - 1);
 			if (fabs(cov / (m->sd[j] * m->sd[o])) > m->p.max_corr)
 				redundant = 1;
@@ -420,9 +422,10 @@ learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl
 	memcpy(m->name, samples[0].name, sizeof(m->name));
 	for (size_t i = 0; i < n; i++) {
 		vl_errbuf e;
-		if (samples[i].n != m->d0 || sig_align(&samples[0], &samples[i], raw + i * m->d0, &e)) {
-			vl_fail(eb, VL_EINVAL, "learn: signature %zu has other metrics than signature 0",
-				i);
+		if (samples[i].n != m->d0 ||
+		    sig_align(&samples[0], &samples[i], raw + i * m->d0, &e)) {
+			vl_fail(eb, VL_EINVAL,
+				"learn: signature %zu has other metrics than signature 0", i);
 			goto err;
 		}
 	}
@@ -496,7 +499,7 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	if (!Z)
 		return VL_ENOMEM;
 	size_t c = m->k, used = 0;
-	double cent[SIG_MAX_METRICS] = {0};
+	double cent[SIG_MAX_METRICS] = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		if (features_of(m, &samples[i], Z + used * m->nf))
 			continue;

@@ -36,14 +36,15 @@
 #define LEARN_MAX_K 16
 
 typedef struct learn_params {
-	unsigned k_min, k_max;	/* range searched by silhouette; 2 <= k_min <= k_max <= LEARN_MAX_K */
-	unsigned restarts;	/* k-means++ seedings per k; best inertia wins */
-	unsigned max_features;	/* keep at most this many ranked metrics */
-	double min_cv;		/* |stddev/mean| below this = constant */
-	double max_corr;	/* |r| above this = redundant */
-	double radius_pct;	/* percentile of member distances = class radius */
-	double unknown_factor;	/* beyond factor * radius = unknown */
-	double min_radius;	/* floor of a class radius (normalized units) */
+	unsigned k_min,
+		k_max;     /* range searched by silhouette; 2 <= k_min <= k_max <= LEARN_MAX_K */
+	unsigned restarts; /* k-means++ seedings per k; best inertia wins */
+	unsigned max_features; /* keep at most this many ranked metrics */
+	double min_cv;         /* |stddev/mean| below this = constant */
+	double max_corr;       /* |r| above this = redundant */
+	double radius_pct;     /* percentile of member distances = class radius */
+	double unknown_factor; /* beyond factor * radius = unknown */
+	double min_radius;     /* floor of a class radius (normalized units) */
 	uint64_t seed;
 } learn_params;
 
@@ -74,9 +75,9 @@ int learn_classify(const learn_model *m, const sig *s, double *dist);
 int learn_add_class(learn_model *m, const sig *samples, size_t n);
 
 size_t learn_nclasses(const learn_model *m);
-size_t learn_ntrained(const learn_model *m);	/* classes from training */
-double learn_silhouette(const learn_model *m);	/* of the chosen k */
-size_t learn_nfeatures(const learn_model *m);	/* selected, ranked best first */
+size_t learn_ntrained(const learn_model *m);   /* classes from training */
+double learn_silhouette(const learn_model *m); /* of the chosen k */
+size_t learn_nfeatures(const learn_model *m);  /* selected, ranked best first */
 const char *learn_feature(const learn_model *m, size_t i);
 double learn_feature_score(const learn_model *m, size_t i); /* Fisher ratio */
 /* Class of training sample i as clustered (0..k-1). */

@@ -71,27 +71,31 @@ int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, v
 		memcpy(one, p, len);
 		one[len] = '\0';
 		int k = 0;
-		for (char *t = strtok_r(one, ":", &save); t && k < 3; t = strtok_r(NULL, ":", &save))
+		for (char *t = strtok_r(one, ":", &save); t && k < 3;
+		     t = strtok_r(NULL, ":", &save))
 			f[k++] = t;
 		if (k != 3 || strtok_r(NULL, ":", &save))
-			return vl_fail(eb, VL_EINVAL,
-				       "phase '%.*s': expected MIX:RATE:DURATION like browse:300:10s",
-				       (int)len, p);
+			return vl_fail(
+				eb, VL_EINVAL,
+				"phase '%.*s': expected MIX:RATE:DURATION like browse:300:10s",
+				(int)len, p);
 		if (c->nphases >= LOAD_MAX_PHASES)
 			return vl_fail(eb, VL_ERANGE, "at most %d phases", LOAD_MAX_PHASES);
 		dvload_phase *ph = &c->phases[c->nphases];
 		if (!mix_set_find(mixes, f[0]))
-			return vl_fail(eb, VL_EINVAL, "phase '%.*s': no mix named '%s'", (int)len, p,
-				       f[0]);
+			return vl_fail(eb, VL_EINVAL, "phase '%.*s': no mix named '%s'", (int)len,
+				       p, f[0]);
 		snprintf(ph->mix, sizeof(ph->mix), "%s", f[0]);
 		vl_errbuf e2;
 		if (parse_double(f[1], &ph->rate_rps, &e2) || ph->rate_rps <= 0 ||
 		    ph->rate_rps > 1e6)
-			return vl_fail(eb, VL_EINVAL, "phase '%.*s': rate '%s' must be in (0, 1e6] req/s",
+			return vl_fail(eb, VL_EINVAL,
+				       "phase '%.*s': rate '%s' must be in (0, 1e6] req/s",
 				       (int)len, p, f[1]);
 		if (parse_duration(f[2], &ph->dur_s, &e2) || ph->dur_s <= 0)
 			return vl_fail(eb, VL_EINVAL, "phase '%.*s': %s", (int)len, p,
-				       ph->dur_s <= 0 && !e2.msg[0] ? "duration must be > 0" : e2.msg);
+				       ph->dur_s <= 0 && !e2.msg[0] ? "duration must be > 0"
+								    : e2.msg);
 		c->nphases++;
 		p += len;
 		if (*p == ',')
@@ -140,7 +144,7 @@ static void lwant(lg *g, lconn *c)
 	uint32_t ev = EPOLLIN;
 	if (c->state == L_CONNECTING || c->req_off < c->req_len)
 		ev |= EPOLLOUT;
-	struct epoll_event e = {.events = ev, .data.ptr = c};
+	struct epoll_event e = { .events = ev, .data.ptr = c };
 	epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &e);
 }
 
@@ -164,7 +168,7 @@ static void dispatch(lg *g, double now)
 			c->fd = dv_connect_nb(&g->cfg->target);
 			if (c->fd < 0)
 				continue;
-			struct epoll_event e = {.events = EPOLLOUT, .data.ptr = c};
+			struct epoll_event e = { .events = EPOLLOUT, .data.ptr = c };
 			epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &e);
 			c->state = L_CONNECTING;
 		} else if (c->state != L_IDLE) {
@@ -253,11 +257,14 @@ static int build_requests(lg *g, vl_errbuf *eb)
 				return vl_fail(eb, VL_ENOMEM, "out of memory");
 			int n;
 			if (body)
-				n = snprintf(s, 256, "POST /r/%s HTTP/1.1\r\nHost: virtlab\r\n"
-					     "Content-Length: %zu\r\n\r\n", ty->name, body);
+				n = snprintf(s, 256,
+					     "POST /r/%s HTTP/1.1\r\nHost: virtlab\r\n"
+					     "Content-Length: %zu\r\n\r\n",
+					     ty->name, body);
 			else
-				n = snprintf(s, 256, "GET /r/%s HTTP/1.1\r\nHost: virtlab\r\nX-Pad: ",
-					     ty->name);
+				n = snprintf(
+					s, 256,
+					"GET /r/%s HTTP/1.1\r\nHost: virtlab\r\nX-Pad: ", ty->name);
 			memset(s + n, 'b', body + pad);
 			n += (int)(body + pad);
 			if (!body)
@@ -302,7 +309,7 @@ static void summarize(lg *g, dvload_result *res)
 int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result *res,
 	       vl_errbuf *eb)
 {
-	lg g = {.cfg = cfg, .ep = -1, .res = res};
+	lg g = { .cfg = cfg, .ep = -1, .res = res };
 	memset(res, 0, sizeof(*res));
 	int err = VL_ENOMEM;
 	g.c = calloc((size_t)cfg->max_conns, sizeof(lconn));
@@ -330,7 +337,8 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 		while (ph < cfg->nphases && next <= now) {
 			while (ph < cfg->nphases && next >= phase_end) {
 				if (++ph < cfg->nphases) {
-					next = phase_end + rng_exp(&r, 1.0 / cfg->phases[ph].rate_rps);
+					next = phase_end +
+					       rng_exp(&r, 1.0 / cfg->phases[ph].rate_rps);
 					phase_end += cfg->phases[ph].dur_s;
 				}
 			}
@@ -346,7 +354,7 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 				res->phase[ph].errors++;
 			} else {
 				arrival *a = &g.q[(g.qhead + g.qlen) % cfg->max_backlog];
-				*a = (arrival){next, ph, g.reqs[ph][t], g.req_len[ph][t]};
+				*a = (arrival){ next, ph, g.reqs[ph][t], g.req_len[ph][t] };
 				g.qlen++;
 			}
 			next += rng_exp(&r, 1.0 / cfg->phases[ph].rate_rps);

@@ -33,7 +33,7 @@ typedef struct dvload_cfg {
 	dvload_phase phases[LOAD_MAX_PHASES];
 	int nphases;
 	const mix_set *mixes;
-	int max_conns;	  /* connection pool bound */
+	int max_conns;    /* connection pool bound */
 	double timeout_s; /* a request unanswered this long is an error */
 	size_t max_backlog;
 	uint64_t seed;
@@ -60,7 +60,6 @@ void dvload_cfg_default(dvload_cfg *c);
 
 /* Runs every phase in order (or until *stop). 0, or a negative vl_err
  * (eb says why) if the run could not start. */
-int dvload_run(const dvload_cfg *c, volatile sig_atomic_t *stop, dvload_result *res,
-	       vl_errbuf *eb);
+int dvload_run(const dvload_cfg *c, volatile sig_atomic_t *stop, dvload_result *res, vl_errbuf *eb);
 
 #endif

@@ -19,8 +19,9 @@ static const char SCHEMA[] =
 	" created REAL NOT NULL, last_used REAL NOT NULL, hits INTEGER NOT NULL,"
 	" PRIMARY KEY (service, cls, ibucket));";
 
-#define COLS "service, cls, ibucket, instances, cpu_quota, mem_mb, tuned_rate_rps, " \
-	     "tuned_p95_s, created, last_used, hits"
+#define COLS                                                                                       \
+	"service, cls, ibucket, instances, cpu_quota, mem_mb, tuned_rate_rps, "                    \
+	"tuned_p95_s, created, last_used, hits"
 
 static int prep(memo *m, const char *sql, sqlite3_stmt **st, vl_errbuf *eb)
 {
@@ -38,7 +39,8 @@ memo *memo_open(const char *path, vl_errbuf *eb)
 	}
 	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		vl_fail(eb, VL_EIO, "memo: %s: %s", path, m->db ? sqlite3_errmsg(m->db) : "no memory");
+		vl_fail(eb, VL_EIO, "memo: %s: %s", path,
+			m->db ? sqlite3_errmsg(m->db) : "no memory");
 		goto err;
 	}
 	sqlite3_busy_timeout(m->db, 5000); /* a live controller and a reader may share it */
@@ -56,7 +58,8 @@ memo *memo_open(const char *path, vl_errbuf *eb)
 		 &m->put, eb) ||
 	    prep(m, "SELECT " COLS " FROM memo WHERE service=? AND cls=? AND ibucket=?", &m->get,
 		 eb) ||
-	    prep(m, "UPDATE memo SET hits=hits+1, last_used=? WHERE service=? AND cls=? AND ibucket=?",
+	    prep(m,
+		 "UPDATE memo SET hits=hits+1, last_used=? WHERE service=? AND cls=? AND ibucket=?",
 		 &m->hit, eb) ||
 	    prep(m, "SELECT COUNT(*) FROM memo", &m->count, eb) ||
 	    prep(m, "SELECT " COLS " FROM memo ORDER BY service, cls, ibucket", &m->all, eb))

@@ -29,8 +29,8 @@
 
 typedef struct memo_key {
 	char service[MEMO_SERVICE_MAX]; /* e.g. "svc" or "127.0.0.1:8080" */
-	int cls;			/* workload class (learn.h) */
-	int ibucket;			/* interference bucket (interference.h), 0 = none */
+	int cls;                        /* workload class (learn.h) */
+	int ibucket;                    /* interference bucket (interference.h), 0 = none */
 } memo_key;
 
 /* An allocation. Both users fill what they actuate: the simulation sets
@@ -39,10 +39,10 @@ typedef struct memo_key {
  * can scale the allocation to the current rate. */
 typedef struct memo_alloc {
 	unsigned instances;
-	double cpu_quota;	/* cores per instance; 0 = not set */
-	double mem_mb;		/* memory limit per instance; 0 = not set */
-	double tuned_rate_rps;	/* rate the allocation was tuned for */
-	double tuned_p95_s;	/* p95 the tuner measured with it */
+	double cpu_quota;      /* cores per instance; 0 = not set */
+	double mem_mb;         /* memory limit per instance; 0 = not set */
+	double tuned_rate_rps; /* rate the allocation was tuned for */
+	double tuned_p95_s;    /* p95 the tuner measured with it */
 } memo_alloc;
 
 typedef struct memo_row {

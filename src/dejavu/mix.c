@@ -37,10 +37,22 @@ struct mix_set {
 	mix m[MIX_MAX_MIXES];
 };
 
-#define T_PAGE {"page", 0, 240, 16, 0, 400, 12288}
-#define T_STATIC {"static", 0, 40, 4, 0, 300, 30720}
-#define T_QUERY {"query", 0, 1500, 512, 0, 500, 8192}
-#define T_POST {"post", 0, 300, 64, 64, 16384, 1024}
+#define T_PAGE                                                                                     \
+	{                                                                                          \
+		"page", 0, 240, 16, 0, 400, 12288                                                  \
+	}
+#define T_STATIC                                                                                   \
+	{                                                                                          \
+		"static", 0, 40, 4, 0, 300, 30720                                                  \
+	}
+#define T_QUERY                                                                                    \
+	{                                                                                          \
+		"query", 0, 1500, 512, 0, 500, 8192                                                \
+	}
+#define T_POST                                                                                     \
+	{                                                                                          \
+		"post", 0, 300, 64, 64, 16384, 1024                                                \
+	}
 
 static void builtin(mix *m, const char *name, const mix_type *types, const double *w, size_t n)
 {
@@ -59,18 +71,18 @@ mix_set *mix_set_create(void)
 	if (!s)
 		return NULL;
 	/* browse: 80 % pages, 20 % static files -> 200 us CPU per request. */
-	const mix_type browse[] = {T_PAGE, T_STATIC};
-	builtin(&s->m[s->n++], "browse", browse, (const double[]){0.8, 0.2}, 2);
+	const mix_type browse[] = { T_PAGE, T_STATIC };
+	builtin(&s->m[s->n++], "browse", browse, (const double[]){ 0.8, 0.2 }, 2);
 	/* search: 70 % index queries, 30 % result pages -> 1.12 ms CPU,
 	 * 363 KiB memory per request. */
-	const mix_type search[] = {T_QUERY, T_PAGE};
-	builtin(&s->m[s->n++], "search", search, (const double[]){0.7, 0.3}, 2);
+	const mix_type search[] = { T_QUERY, T_PAGE };
+	builtin(&s->m[s->n++], "search", search, (const double[]){ 0.7, 0.3 }, 2);
 	/* write-heavy: 60 % posts, 40 % pages -> 276 us CPU, 38 KiB written. */
-	const mix_type wh[] = {T_POST, T_PAGE};
-	builtin(&s->m[s->n++], "write-heavy", wh, (const double[]){0.6, 0.4}, 2);
+	const mix_type wh[] = { T_POST, T_PAGE };
+	builtin(&s->m[s->n++], "write-heavy", wh, (const double[]){ 0.6, 0.4 }, 2);
 	/* mixed: all four -> 550 us CPU, 150 KiB memory, 16 KiB written. */
-	const mix_type mx[] = {T_PAGE, T_STATIC, T_QUERY, T_POST};
-	builtin(&s->m[s->n++], "mixed", mx, (const double[]){0.4, 0.1, 0.25, 0.25}, 4);
+	const mix_type mx[] = { T_PAGE, T_STATIC, T_QUERY, T_POST };
+	builtin(&s->m[s->n++], "mixed", mx, (const double[]){ 0.4, 0.1, 0.25, 0.25 }, 4);
 	return s;
 }
 
@@ -115,23 +127,25 @@ static void strip(char *s)
 		s[--n] = '\0';
 }
 
-static const char *const COLS[] = {"mix", "type", "weight", "cpu_us", "mem_kb",
-				   "io_kb", "req_bytes", "resp_bytes"};
+static const char *const COLS[] = { "mix",    "type",  "weight",    "cpu_us",
+				    "mem_kb", "io_kb", "req_bytes", "resp_bytes" };
 #define NCOLS 8
 
-static int parse_type_line(char **f, mix_type *t, const char *origin, size_t lineno,
-			   vl_errbuf *eb)
+static int parse_type_line(char **f, mix_type *t, const char *origin, size_t lineno, vl_errbuf *eb)
 {
 	if (!valid_name(f[1]))
-		return vl_fail(eb, VL_EINVAL, "%s:%zu: bad type name '%s' (1-31 of A-Z a-z 0-9 _ - .)",
-			       origin, lineno, f[1]);
+		return vl_fail(eb, VL_EINVAL,
+			       "%s:%zu: bad type name '%s' (1-31 of A-Z a-z 0-9 _ - .)", origin,
+			       lineno, f[1]);
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", f[1]);
-	double *dst[] = {&t->weight, &t->cpu_us, &t->mem_kb, &t->io_kb, &t->req_bytes, &t->resp_bytes};
+	double *dst[] = { &t->weight, &t->cpu_us,    &t->mem_kb,
+			  &t->io_kb,  &t->req_bytes, &t->resp_bytes };
 	for (size_t i = 0; i < 6; i++) {
 		vl_errbuf e;
 		if (parse_double(f[2 + i], dst[i], &e))
-			return vl_fail(eb, VL_EINVAL, "%s:%zu: %s: %s", origin, lineno, COLS[2 + i], e.msg);
+			return vl_fail(eb, VL_EINVAL, "%s:%zu: %s: %s", origin, lineno, COLS[2 + i],
+				       e.msg);
 		if (*dst[i] < 0 || *dst[i] > 1e9)
 			return vl_fail(eb, VL_EINVAL, "%s:%zu: %s %g out of range [0, 1e9]", origin,
 				       lineno, COLS[2 + i], *dst[i]);
@@ -174,7 +188,7 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 {
 	mix_set *st = malloc(sizeof(*st));
 	char *buf = strdup(text);
-	int fresh[MIX_MAX_MIXES] = {0};
+	int fresh[MIX_MAX_MIXES] = { 0 };
 	int err = 0, header = 0;
 	if (!st || !buf) {
 		err = vl_fail(eb, VL_ENOMEM, "%s: out of memory", origin);
@@ -193,8 +207,9 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 		char *f[NCOLS];
 		size_t nf = split_csv(line, f, NCOLS);
 		if (nf != NCOLS) {
-			err = vl_fail(eb, VL_EINVAL, "%s:%zu: expected %d comma-separated fields, got %zu",
-				      origin, lineno, NCOLS, nf);
+			err = vl_fail(eb, VL_EINVAL,
+				      "%s:%zu: expected %d comma-separated fields, got %zu", origin,
+				      lineno, NCOLS, nf);
 			goto out;
 		}
 		if (!header) {
@@ -202,7 +217,8 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 				if (strcmp(f[i], COLS[i])) {
 					err = vl_fail(eb, VL_EINVAL,
 						      "%s:%zu: expected the header "
-						      "mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes",
+						      "mix,type,weight,cpu_us,mem_kb,io_kb,req_"
+						      "bytes,resp_bytes",
 						      origin, lineno);
 					goto out;
 				}
@@ -210,7 +226,8 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 			continue;
 		}
 		if (!valid_name(f[0])) {
-			err = vl_fail(eb, VL_EINVAL, "%s:%zu: bad mix name '%s' (1-31 of A-Z a-z 0-9 _ - .)",
+			err = vl_fail(eb, VL_EINVAL,
+				      "%s:%zu: bad mix name '%s' (1-31 of A-Z a-z 0-9 _ - .)",
 				      origin, lineno, f[0]);
 			goto out;
 		}
@@ -303,10 +320,10 @@ const mix *mix_set_find(const mix_set *s, const char *name)
 	return i < 0 ? NULL : &s->m[i];
 }
 
-#define MEAN_OF(field)                                                    \
-	double acc = 0;                                                   \
-	for (size_t i = 0; i < m->ntypes; i++)                            \
-		acc += m->types[i].weight * m->types[i].field;            \
+#define MEAN_OF(field)                                                                             \
+	double acc = 0;                                                                            \
+	for (size_t i = 0; i < m->ntypes; i++)                                                     \
+		acc += m->types[i].weight * m->types[i].field;                                     \
 	return acc
 
 double mix_mean_cpu_us(const mix *m)

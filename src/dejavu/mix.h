@@ -30,18 +30,18 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-#define MIX_NAME_MAX 32	 /* names are 1..31 chars of [A-Za-z0-9_.-] */
-#define MIX_MAX_TYPES 8	 /* request types per mix */
+#define MIX_NAME_MAX 32  /* names are 1..31 chars of [A-Za-z0-9_.-] */
+#define MIX_MAX_TYPES 8  /* request types per mix */
 #define MIX_MAX_MIXES 32 /* mixes per set, built-ins included */
 
 typedef struct mix_type {
 	char name[MIX_NAME_MAX]; /* also the live service's path: /r/<name> */
-	double weight;		 /* probability within its mix (sums to 1) */
-	double cpu_us;		 /* CPU time per request, microseconds */
-	double mem_kb;		 /* memory touched per request, KiB */
-	double io_kb;		 /* bytes written to the scratch file, KiB */
-	double req_bytes;	 /* request size on the wire (body + headers) */
-	double resp_bytes;	 /* response size on the wire */
+	double weight;           /* probability within its mix (sums to 1) */
+	double cpu_us;           /* CPU time per request, microseconds */
+	double mem_kb;           /* memory touched per request, KiB */
+	double io_kb;            /* bytes written to the scratch file, KiB */
+	double req_bytes;        /* request size on the wire (body + headers) */
+	double resp_bytes;       /* response size on the wire */
 } mix_type;
 
 typedef struct mix {

@@ -41,7 +41,8 @@ int dv_addr_list_parse(const char *s, struct sockaddr_in *sa, int max, int *n, v
 {
 	*n = 0;
 	if (!s || !*s)
-		return vl_fail(eb, VL_EINVAL, "empty address list; expected ADDR:PORT[,ADDR:PORT...]");
+		return vl_fail(eb, VL_EINVAL,
+			       "empty address list; expected ADDR:PORT[,ADDR:PORT...]");
 	const char *p = s;
 	while (*p) {
 		const char *comma = strchr(p, ',');
@@ -127,7 +128,7 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s)
 	int fd = dv_connect_nb(sa);
 	if (fd < 0)
 		return -1;
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int r = poll(&p, 1, (int)(timeout_s * 1000));
 	int err = 0;
 	socklen_t el = sizeof(err);
@@ -138,8 +139,9 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s)
 	}
 	int fl = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct timeval tv = {.tv_sec = (time_t)timeout_s,
-			     .tv_usec = (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6)};
+	struct timeval tv = { .tv_sec = (time_t)timeout_s,
+			      .tv_usec = (suseconds_t)((timeout_s - (double)(time_t)timeout_s) *
+						       1e6) };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
@@ -157,8 +159,10 @@ int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char 
 		close(fd);
 		return VL_ENOMEM;
 	}
-	int n = snprintf(req, 256, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n", method, path, blen);
+	int n = snprintf(req, 256,
+			 "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 method, path, blen);
 	memcpy(req + n, body ? body : "", blen);
 	ssize_t w = send(fd, req, (size_t)n + blen, MSG_NOSIGNAL);
 	free(req);

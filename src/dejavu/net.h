@@ -40,7 +40,6 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s);
 /* accept4 with non-blocking, close-on-exec; fd or -1. */
 int dv_accept(int lfd);
 
-
 /* Makes fd non-blocking; 0 or -1. */
 int dv_nonblock(int fd);
 

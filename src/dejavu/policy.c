@@ -17,7 +17,7 @@
 #include "core/parse.h"
 #include "dejavu/svc.h"
 
-const char *const policy_names[] = {"dejavu", "rightscale", "hpa", "static", "oracle", NULL};
+const char *const policy_names[] = { "dejavu", "rightscale", "hpa", "static", "oracle", NULL };
 
 /* ---- capacity table ---- */
 #define CAP_MAX 64
@@ -132,7 +132,7 @@ static unsigned hpa_raw(unsigned current, unsigned ready, unsigned unready, doub
 	}
 	if (ratio <= 1.0) /* scale-down (or none): unready pods are left out */
 		return fabs(1.0 - ratio) <= HPA_TOLERANCE ? current
-							    : (unsigned)ceil(ratio * ready - 1e-9);
+							  : (unsigned)ceil(ratio * ready - 1e-9);
 	double nratio = util * ready / (HPA_TARGET * (ready + unready));
 	if (fabs(1.0 - nratio) <= HPA_TOLERANCE || nratio < 1.0)
 		return current;
@@ -226,7 +226,7 @@ unsigned rightscale_eval(rightscale *r, double t, unsigned ready, unsigned total
 		r->cap = nc;
 	}
 	for (size_t i = r->n; i < ready; i++) /* newly operational servers */
-		r->srv[i] = (rs_server){rng_normal(&r->r, 0, RS_SERVER_SPREAD), NAN, NAN};
+		r->srv[i] = (rs_server){ rng_normal(&r->r, 0, RS_SERVER_SPREAD), NAN, NAN };
 	r->n = ready;
 	unsigned grow = 0, shrink = 0;
 	for (size_t i = 0; i < r->n; i++) {
@@ -323,10 +323,10 @@ static unsigned rs_decide(policy *p, const pol_obs *o)
 	return s->last;
 }
 
-static const policy_ops STATIC_OPS = {"static", static_decide, no_overhead, simple_destroy};
-static const policy_ops ORACLE_OPS = {"oracle", oracle_decide, no_overhead, simple_destroy};
-static const policy_ops HPA_OPS = {"hpa", hpa_decide, no_overhead, simple_destroy};
-static const policy_ops RS_OPS = {"rightscale", rs_decide, no_overhead, simple_destroy};
+static const policy_ops STATIC_OPS = { "static", static_decide, no_overhead, simple_destroy };
+static const policy_ops ORACLE_OPS = { "oracle", oracle_decide, no_overhead, simple_destroy };
+static const policy_ops HPA_OPS = { "hpa", hpa_decide, no_overhead, simple_destroy };
+static const policy_ops RS_OPS = { "rightscale", rs_decide, no_overhead, simple_destroy };
 
 policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
 {
@@ -360,9 +360,10 @@ policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
 	} else {
 		free(s);
 		const char *near = closest_word(name, policy_names);
-		vl_fail(eb, VL_ENOENT, "unknown policy '%s'%s%s%s; expected dejavu, rightscale, hpa, "
-			"static or oracle", name, near ? " (did you mean " : "", near ? near : "",
-			near ? "?)" : "");
+		vl_fail(eb, VL_ENOENT,
+			"unknown policy '%s'%s%s%s; expected dejavu, rightscale, hpa, "
+			"static or oracle",
+			name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 		return NULL;
 	}
 	return &s->base;

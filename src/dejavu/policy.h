@@ -58,8 +58,8 @@ typedef struct pol_env {
 } pol_env;
 
 typedef struct pol_obs {
-	double t;	       /* end of the tick just simulated */
-	double util;	       /* mean CPU busy fraction of ready instances */
+	double t;              /* end of the tick just simulated */
+	double util;           /* mean CPU busy fraction of ready instances */
 	double rate_rps;       /* requests/s the load balancer saw */
 	double p95_last_min_s; /* p95 of the last full minute (0 before one) */
 	unsigned ready, booting;
@@ -78,7 +78,7 @@ typedef struct policy_ops {
 struct policy {
 	const policy_ops *ops;
 	const pol_env *env;
-	unsigned initial;	   /* instances ready at t = 0 */
+	unsigned initial;          /* instances ready at t = 0 */
 	unsigned retunes, classes; /* reported by dejavu; 0 for the rest */
 };
 
@@ -91,12 +91,12 @@ policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
 void policy_destroy(policy *p);
 
 /* --- HPA (exposed for tests) --------------------------------------------- */
-#define HPA_TARGET 0.70		/* CPU utilization target (issue 7) */
-#define HPA_TOLERANCE 0.10	/* --horizontal-pod-autoscaler-tolerance default */
-#define HPA_SYNC_S 15.0		/* --horizontal-pod-autoscaler-sync-period default */
-#define HPA_DOWN_WINDOW_S 300.0	/* behavior.scaleDown.stabilizationWindowSeconds default */
-#define HPA_UP_PCT 100.0	/* behavior.scaleUp.policies: 100 % per 15 s */
-#define HPA_UP_PODS 4		/* ... or 4 pods per 15 s, selectPolicy Max */
+#define HPA_TARGET 0.70         /* CPU utilization target (issue 7) */
+#define HPA_TOLERANCE 0.10      /* --horizontal-pod-autoscaler-tolerance default */
+#define HPA_SYNC_S 15.0         /* --horizontal-pod-autoscaler-sync-period default */
+#define HPA_DOWN_WINDOW_S 300.0 /* behavior.scaleDown.stabilizationWindowSeconds default */
+#define HPA_UP_PCT 100.0        /* behavior.scaleUp.policies: 100 % per 15 s */
+#define HPA_UP_PODS 4           /* ... or 4 pods per 15 s, selectPolicy Max */
 #define HPA_MAX_REPLICAS 5000
 
 typedef struct hpa hpa;
@@ -107,15 +107,15 @@ void hpa_destroy(hpa *h);
 unsigned hpa_sync(hpa *h, double t, unsigned ready, unsigned booting, double util);
 
 /* --- RightScale (exposed for tests) -------------------------------------- */
-#define RS_GROW_UTIL 0.70	/* vote grow when cpu-idle < 30 % ... */
-#define RS_SHRINK_UTIL 0.40	/* vote shrink when cpu-idle > 60 % ... */
-#define RS_ALERT_S 300.0	/* ... sustained for 5 minutes */
-#define RS_THRESHOLD 0.51	/* decision threshold: 51 % of voters */
-#define RS_UP 2			/* resize up by 2 */
-#define RS_DOWN 1		/* resize down by 1 */
-#define RS_CALM_S 900.0		/* resize calm time: 15 minutes */
-#define RS_EVAL_S 60.0		/* monitoring/alert evaluation period */
-#define RS_SERVER_SPREAD 0.05	/* per-server utilization spread (hot spots) */
+#define RS_GROW_UTIL 0.70     /* vote grow when cpu-idle < 30 % ... */
+#define RS_SHRINK_UTIL 0.40   /* vote shrink when cpu-idle > 60 % ... */
+#define RS_ALERT_S 300.0      /* ... sustained for 5 minutes */
+#define RS_THRESHOLD 0.51     /* decision threshold: 51 % of voters */
+#define RS_UP 2               /* resize up by 2 */
+#define RS_DOWN 1             /* resize down by 1 */
+#define RS_CALM_S 900.0       /* resize calm time: 15 minutes */
+#define RS_EVAL_S 60.0        /* monitoring/alert evaluation period */
+#define RS_SERVER_SPREAD 0.05 /* per-server utilization spread (hot spots) */
 
 typedef struct rightscale rightscale;
 rightscale *rightscale_create(unsigned initial, uint64_t seed);

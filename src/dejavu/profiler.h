@@ -46,9 +46,9 @@ typedef struct dvprof_snap {
 	/* from the proxy */
 	uint64_t requests, responses, errors, dup_done, bytes_in, bytes_out, get;
 	double fraction;
-	uint64_t win_n;		/* production responses in the window */
-	double win_p95_s;	/* production p95 over the window */
-	double win_prof_p95_s;	/* profiler p95 over the window */
+	uint64_t win_n;        /* production responses in the window */
+	double win_p95_s;      /* production p95 over the window */
+	double win_prof_p95_s; /* profiler p95 over the window */
 	uint64_t win_prof_n;
 } dvprof_snap;
 

@@ -75,14 +75,15 @@ void proxy__want(dvproxy *px, conn *c)
 		if (proxy__buf_used(&c->out) || c->msg_done)
 			ev |= EPOLLOUT; /* msg_done: finish the response (close/next) */
 	} else {
-		int hold = c->kind == K_BACKEND && c->peer && proxy__buf_used(&c->peer->out) >= OUT_CAP;
+		int hold = c->kind == K_BACKEND && c->peer &&
+			   proxy__buf_used(&c->peer->out) >= OUT_CAP;
 		if (!hold && !c->connecting)
 			ev |= EPOLLIN; /* also while idle: notice a close at once */
 		if (c->connecting || proxy__buf_used(&c->out))
 			ev |= EPOLLOUT;
 	}
 	if (ev != c->events) {
-		struct epoll_event e = {.events = ev, .data.ptr = c};
+		struct epoll_event e = { .events = ev, .data.ptr = c };
 		epoll_ctl(px->ep, EPOLL_CTL_MOD, c->fd, &e);
 		c->events = ev;
 	}
@@ -95,7 +96,7 @@ conn *proxy__conn_new(dvproxy *px, enum kind k, int fd)
 		return NULL;
 	c->kind = k;
 	c->fd = fd;
-	struct epoll_event e = {.events = 0, .data.ptr = c};
+	struct epoll_event e = { .events = 0, .data.ptr = c };
 	if (epoll_ctl(px->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
 		free(c);
 		return NULL;
@@ -151,7 +152,8 @@ static void client_close(dvproxy *px, conn *c)
 int proxy__flush(conn *c)
 {
 	while (proxy__buf_used(&c->out) && !c->connecting) {
-		ssize_t w = send(c->fd, c->out.p + c->out.off, proxy__buf_used(&c->out), MSG_NOSIGNAL);
+		ssize_t w =
+			send(c->fd, c->out.p + c->out.off, proxy__buf_used(&c->out), MSG_NOSIGNAL);
 		if (w > 0) {
 			c->out.off += (size_t)w;
 		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -328,19 +330,19 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		if (e != HPE_OK && e != HPE_PAUSED) {
 			px->st.bad_requests++;
 			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
-				     http_errno_description(e), 1);
+					    http_errno_description(e), 1);
 			return;
 		}
 		if (c->hdr_bytes > px->cfg.max_header) {
 			px->st.bad_requests++;
 			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
-				     "request headers too large\n", 1);
+					    "request headers too large\n", 1);
 			return;
 		}
 		if (c->body_bytes > px->cfg.max_body) {
 			px->st.bad_requests++;
 			proxy__client_reply(px, c, 413, "Payload Too Large", "text/plain",
-				     "request body too large\n", 1);
+					    "request body too large\n", 1);
 			return;
 		}
 		if (!c->msg_done)
@@ -551,7 +553,7 @@ static void sweep(dvproxy *px, double now)
 		if (c->st == CS_READING && now - c->t_start > g->request_timeout_s) {
 			px->st.timeouts++;
 			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
-				     "request not complete in time\n", 1);
+					    "request not complete in time\n", 1);
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c);
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
@@ -562,7 +564,7 @@ static void sweep(dvproxy *px, double now)
 			} else {
 				backend_close(px, c->peer);
 				proxy__client_reply(px, c, 504, "Gateway Timeout", "text/plain",
-					     "backend did not answer in time\n", 1);
+						    "backend did not answer in time\n", 1);
 			}
 		} else if (proxy__buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c); /* a client that stopped reading */
@@ -610,7 +612,7 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		goto err_ep;
 	px->listener.kind = K_LISTEN;
 	px->listener.fd = px->lfd;
-	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &px->listener};
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &px->listener };
 	epoll_ctl(px->ep, EPOLL_CTL_ADD, px->lfd, &e);
 	px->req_set.on_message_begin = on_req_begin;
 	px->req_set.on_url = on_url;

@@ -44,14 +44,14 @@ typedef struct dvproxy_cfg {
 	int nbackends;
 	struct sockaddr_in profiler;
 	int has_profiler;
-	double fraction;	  /* share of requests copied to the profiler, [0,1] */
+	double fraction;          /* share of requests copied to the profiler, [0,1] */
 	double request_timeout_s; /* a started request must be complete by then */
-	double idle_timeout_s;	  /* keep-alive idle limit */
+	double idle_timeout_s;    /* keep-alive idle limit */
 	double backend_timeout_s; /* production answer limit (504 after) */
-	size_t max_header;	  /* request line + headers, bytes */
-	size_t max_body;	  /* request body, bytes (413 above) */
-	int profiler_conns;	  /* pool size towards the profiler */
-	uint64_t seed;		  /* which requests are duplicated */
+	size_t max_header;        /* request line + headers, bytes */
+	size_t max_body;          /* request body, bytes (413 above) */
+	int profiler_conns;       /* pool size towards the profiler */
+	uint64_t seed;            /* which requests are duplicated */
 } dvproxy_cfg;
 
 /* Cumulative counters since start. */

@@ -15,11 +15,11 @@
 #include "dejavu/proxy.h"
 
 #define READ_CHUNK 16384
-#define OUT_CAP (1u << 20)	 /* client output buffered before back-pressure */
-#define PROF_MAX 256		 /* profiler pool upper bound */
-#define PROF_RETRY_S 0.2	 /* after a refused profiler connect, drop copies this long */
-#define TICK_MS 50		 /* timeout scan period */
-#define PIPE_CAP 65536		 /* pipelined request bytes buffered per client */
+#define OUT_CAP (1u << 20) /* client output buffered before back-pressure */
+#define PROF_MAX 256       /* profiler pool upper bound */
+#define PROF_RETRY_S 0.2   /* after a refused profiler connect, drop copies this long */
+#define TICK_MS 50         /* timeout scan period */
+#define PIPE_CAP 65536     /* pipelined request bytes buffered per client */
 
 enum kind { K_LISTEN, K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
@@ -33,12 +33,12 @@ typedef struct conn conn;
 struct conn {
 	enum kind kind;
 	int fd;
-	int connecting;	    /* non-blocking connect not yet confirmed */
-	uint32_t events;    /* current epoll interest */
+	int connecting;  /* non-blocking connect not yet confirmed */
+	uint32_t events; /* current epoll interest */
 	http_parser hp;
-	buf in, out;	    /* client: request bytes; all: bytes to send */
-	conn *peer;	    /* client <-> backend */
-	conn *next, *prev;  /* client list, for timeouts */
+	buf in, out;       /* client: request bytes; all: bytes to send */
+	conn *peer;        /* client <-> backend */
+	conn *next, *prev; /* client list, for timeouts */
 	/* client */
 	enum cstate st;
 	double t_start, t_active, t_fwd;
@@ -51,7 +51,7 @@ struct conn {
 	int awaiting, got_bytes, resp_done, resp_eof, head;
 	double t_sent;
 	int reused;
-	int dead;	    /* closed; freed at the end of the loop turn */
+	int dead; /* closed; freed at the end of the loop turn */
 	conn *gnext;
 };
 

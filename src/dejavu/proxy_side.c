@@ -201,13 +201,15 @@ void proxy__internal_request(dvproxy *px, conn *c)
 			(json_int_t)s->conns, "dup_sent", (json_int_t)s->dup_sent, "dup_done",
 			(json_int_t)s->dup_done, "dup_dropped", (json_int_t)s->dup_dropped,
 			"bytes_in", (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
-			"get", (json_int_t)s->method_get, "post", (json_int_t)s->method_post, "other",
-			(json_int_t)s->method_other, "paths", paths, "fraction", px->cfg.fraction,
-			"window", "n", (json_int_t)hist_count(px->lat), "mean_s", fin(hist_mean(px->lat)),
-			"p50_s", fin(hist_percentile(px->lat, 50)), "p95_s", fin(hist_percentile(px->lat, 95)),
-			"p99_s", fin(hist_percentile(px->lat, 99)), "profiler_window", "n",
-			(json_int_t)hist_count(px->plat), "p50_s", fin(hist_percentile(px->plat, 50)),
-			"p95_s", fin(hist_percentile(px->plat, 95)));
+			"get", (json_int_t)s->method_get, "post", (json_int_t)s->method_post,
+			"other", (json_int_t)s->method_other, "paths", paths, "fraction",
+			px->cfg.fraction, "window", "n", (json_int_t)hist_count(px->lat), "mean_s",
+			fin(hist_mean(px->lat)), "p50_s", fin(hist_percentile(px->lat, 50)),
+			"p95_s", fin(hist_percentile(px->lat, 95)), "p99_s",
+			fin(hist_percentile(px->lat, 99)), "profiler_window", "n",
+			(json_int_t)hist_count(px->plat), "p50_s",
+			fin(hist_percentile(px->plat, 50)), "p95_s",
+			fin(hist_percentile(px->plat, 95)));
 		char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		hist_reset(px->lat);
@@ -225,7 +227,7 @@ void proxy__internal_request(dvproxy *px, conn *c)
 		vl_errbuf feb;
 		if (parse_double(arg, &f, &feb) || !(f >= 0 && f <= 1)) {
 			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
-				     "fraction must be a number in [0,1]\n", !ka);
+					    "fraction must be a number in [0,1]\n", !ka);
 			return;
 		}
 		px->cfg.fraction = f;
@@ -245,6 +247,6 @@ void proxy__internal_request(dvproxy *px, conn *c)
 		proxy__client_reply(px, c, 200, "OK", "text/plain", "ok\n", !ka);
 		return;
 	}
-	proxy__client_reply(px, c, 404, "Not Found", "text/plain", "no such control endpoint\n", !ka);
+	proxy__client_reply(px, c, 404, "Not Found", "text/plain", "no such control endpoint\n",
+			    !ka);
 }
-

@@ -66,7 +66,8 @@ int dvsvc_work(dvsvc *s, const mix_type *t)
 	double c0 = thread_cpu_seconds();
 	if (t->mem_kb > 0) {
 		size_t len = ((size_t)(t->mem_kb * 1024) + PAGE - 1) / PAGE * PAGE;
-		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *m =
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return VL_EIO;
 		for (size_t o = 0; o < len; o += PAGE)
@@ -184,11 +185,12 @@ static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t bod
 	char head[160];
 	int n;
 	if (s->cfg.http10)
-		n = snprintf(head, sizeof(head), "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\n\r\n",
-			     code, reason);
+		n = snprintf(head, sizeof(head),
+			     "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\n\r\n", code, reason);
 	else
 		n = snprintf(head, sizeof(head),
-			     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
+			     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
+			     "%zu\r\n%s\r\n",
 			     code, reason, body, close_after ? "Connection: close\r\n" : "");
 	out_put(c, head, (size_t)n);
 	while (body) {
@@ -203,7 +205,8 @@ static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t bod
 static int serve(dvsvc *s, sconn *c)
 {
 	for (;;) {
-		size_t n = http_parser_execute(&c->hp, &s->set, c->in + c->parsed, c->in_len - c->parsed);
+		size_t n = http_parser_execute(&c->hp, &s->set, c->in + c->parsed,
+					       c->in_len - c->parsed);
 		c->parsed += n;
 		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
@@ -283,8 +286,8 @@ static void conn_io(dvsvc *s, sconn *c, uint32_t ev, double now)
 			return;
 		}
 	}
-	struct epoll_event e = {.events = (c->closing ? 0 : EPOLLIN) | (c->out_len ? EPOLLOUT : 0),
-				.data.ptr = c};
+	struct epoll_event e = { .events = (c->closing ? 0 : EPOLLIN) | (c->out_len ? EPOLLOUT : 0),
+				 .data.ptr = c };
 	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
 }
 
@@ -316,7 +319,7 @@ dvsvc *dvsvc_create(const dvsvc_cfg *cfg, vl_errbuf *eb)
 	s->lfd = dv_listen(&cfg->listen, 1024, &s->port, eb);
 	if (s->lfd < 0)
 		goto err_ep;
-	struct epoll_event e = {.events = EPOLLIN, .data.ptr = &s->listen_tag};
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &s->listen_tag };
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &e);
 	s->set.on_message_begin = on_begin;
 	s->set.on_url = on_url;
@@ -360,7 +363,7 @@ int dvsvc_run(dvsvc *s, double duration_s, volatile sig_atomic_t *stop)
 					c->t_active = now;
 					http_parser_init(&c->hp, HTTP_REQUEST);
 					c->hp.data = c;
-					struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+					struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
 					epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e);
 					c->next = s->conns;
 					if (c->next)

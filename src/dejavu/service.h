@@ -30,7 +30,7 @@ typedef struct dvsvc_cfg {
 	struct sockaddr_in listen;
 	const mix_type *types; /* request types served; copied */
 	size_t ntypes;
-	int http10;	       /* close-delimited HTTP/1.0 answers */
+	int http10;            /* close-delimited HTTP/1.0 answers */
 	double idle_timeout_s; /* keep-alive idle limit */
 } dvsvc_cfg;
 

@@ -28,7 +28,7 @@
 typedef struct sig {
 	double t_start, t_end; /* window, seconds (sim time or wall clock) */
 	double rate_rps;       /* production request rate over the window */
-	size_t n;	       /* metrics set */
+	size_t n;              /* metrics set */
 	char name[SIG_MAX_METRICS][SIG_NAME_MAX];
 	double v[SIG_MAX_METRICS];
 } sig;

@@ -114,7 +114,8 @@ static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_r
 	stat_acc acc;
 	stat_init(&acc);
 	for (size_t i = 0; i < nc; i++) {
-		size_t c = (size_t)(ch[i] / 60), lim = i + 1 < nc ? (size_t)(ch[i + 1] / 60) : r->minutes;
+		size_t c = (size_t)(ch[i] / 60),
+		       lim = i + 1 < nc ? (size_t)(ch[i + 1] / 60) : r->minutes;
 		if (lim > r->minutes)
 			lim = r->minutes;
 		size_t a = c;
@@ -164,11 +165,11 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
 	return need;
 }
 
-static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env,
-		policy *pol, sim_result *r, size_t k_from, double *cost)
+static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env, policy *pol,
+		sim_result *r, size_t k_from, double *cost)
 {
 	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(env->cap));
-	fleet f = {pol->initial, NULL, 0, 0};
+	fleet f = { pol->initial, NULL, 0, 0 };
 	int err = s ? 0 : VL_ENOMEM;
 	const size_t per_min = (size_t)(60 / SIM_TICK_S);
 	double last_p95 = 0, c = 0, rate_sum = 0;
@@ -176,8 +177,9 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 	for (size_t k = 0; !err && k < env->n_ticks; k++) {
 		double t = k * SIM_TICK_S;
 		fleet_boot(&f, t);
-		svc_in in = {SIM_TICK_S, trace_rate_at(tr, t), mix_set_get(ms, (size_t)trace_mix_at(tr, t)),
-			     cfg->interference ? trace_steal_at(tr, t) : 0, f.ready};
+		svc_in in = { SIM_TICK_S, trace_rate_at(tr, t),
+			      mix_set_get(ms, (size_t)trace_mix_at(tr, t)),
+			      cfg->interference ? trace_steal_at(tr, t) : 0, f.ready };
 		svc_out out;
 		if ((err = svc_tick(s, &in, &out)))
 			break;
@@ -195,7 +197,8 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 			r->need[mi] = need_min;
 			need_min = 0;
 		}
-		pol_obs o = {t + SIM_TICK_S, out.util, in.rate, last_p95, f.ready, (unsigned)f.nboot};
+		pol_obs o = { t + SIM_TICK_S, out.util, in.rate,
+			      last_p95,       f.ready,  (unsigned)f.nboot };
 		unsigned want = pol->ops->decide(pol, &o);
 		err = fleet_set(&f, want < 1 ? 1 : want, t + SIM_TICK_S + cfg->boot_s);
 	}
@@ -223,16 +226,21 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 		err = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	pol_env env = {tr, ms, c, cfg->slo_s, SIM_TICK_S, cfg->boot_s, cfg->train_days * 86400,
-		       cfg->seed, need, nt};
+	pol_env env = {
+		tr,        ms,   c, cfg->slo_s, SIM_TICK_S, cfg->boot_s, cfg->train_days * 86400,
+		cfg->seed, need, nt
+	};
 	if (cfg->train_days * 86400 >= tr->duration && !strcmp(cfg->policy, "dejavu")) {
-		err = vl_fail(eb, VL_EINVAL, "--train-days %g leaves nothing of the %.2f-day trace to run",
+		err = vl_fail(eb, VL_EINVAL,
+			      "--train-days %g leaves nothing of the %.2f-day trace to run",
 			      cfg->train_days, tr->duration / 86400);
 		goto out;
 	}
 	if (!strcmp(cfg->policy, "dejavu") && env.train_s < SIM_MIN_TRAIN_S) {
-		err = vl_fail(eb, VL_EINVAL, "--train-days %g is shorter than the %g minutes of "
-			      "signatures learning needs", cfg->train_days, SIM_MIN_TRAIN_S / 60);
+		err = vl_fail(eb, VL_EINVAL,
+			      "--train-days %g is shorter than the %g minutes of "
+			      "signatures learning needs",
+			      cfg->train_days, SIM_MIN_TRAIN_S / 60);
 		goto out;
 	}
 	if (!(pol = policy_create(cfg->policy, &env, eb))) {
@@ -256,8 +264,7 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 	size_t viol = 0, m_from = k_from / 4;
 	for (size_t m = m_from; m < res->minutes; m++)
 		viol += res->p95[m] > cfg->slo_s;
-	res->slo_violation_pct =
-		res->minutes > m_from ? 100.0 * viol / (res->minutes - m_from) : 0;
+	res->slo_violation_pct = res->minutes > m_from ? 100.0 * viol / (res->minutes - m_from) : 0;
 	res->retunes = pol->retunes;
 	res->classes = pol->classes;
 	adaptation(cfg, tr, k_from * SIM_TICK_S, res);

@@ -37,9 +37,9 @@
 #include "dejavu/trace.h"
 
 #define SIM_TICK_S 15.0
-#define SIM_BOOT_S 120.0  /* instance boot: EC2 ~1-3 min; the same for every policy */
-#define SIM_SLO_S 0.010	  /* p95 bound: 10 ms */
-#define SIM_SETTLE_MIN 5  /* minutes the allocation must stay near the oracle's */
+#define SIM_BOOT_S 120.0 /* instance boot: EC2 ~1-3 min; the same for every policy */
+#define SIM_SLO_S 0.010  /* p95 bound: 10 ms */
+#define SIM_SETTLE_MIN 5 /* minutes the allocation must stay near the oracle's */
 #define SIM_STEP_FRAC 0.10
 #define SIM_STEP_MIN 2
 /* DejaVu needs at least 2 * k_max (16) one-minute signatures to learn. */

@@ -11,8 +11,8 @@
 #include "core/error.h"
 #include "core/stats.h"
 
-static const double QLEV[] = {0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95,
-			      0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 1.0};
+static const double QLEV[] = { 0.0,  0.25, 0.5,  0.6,  0.7,  0.8,  0.85,  0.9,   0.92,
+			       0.94, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 1.0 };
 #define NQ (sizeof(QLEV) / sizeof(QLEV[0]))
 #define MAX_TABS 32
 #define MAX_TICKS 16
@@ -31,7 +31,7 @@ typedef struct tick_rec {
 
 struct svc {
 	uint64_t seed;
-	svc *tabs; /* where tables live: this model or a shared one */
+	svc *tabs;      /* where tables live: this model or a shared one */
 	double backlog; /* unfinished work over all instances, s */
 	size_t ntab;
 	qtab *tab[MAX_TABS];
@@ -51,8 +51,8 @@ typedef struct run {
 	rng *r;
 	const mix *m;
 	double steal, rate;
-	size_t left, warm;     /* arrivals still to generate; first `warm` unmeasured */
-	double free_at;	       /* when the server finishes its queued work */
+	size_t left, warm; /* arrivals still to generate; first `warm` unmeasured */
+	double free_at;    /* when the server finishes its queued work */
 	size_t nout;
 	double *plain; /* measured sojourns */
 } run;
@@ -101,7 +101,7 @@ static size_t sojourns(const mix *m, double steal, double rate, size_t nreq, uin
 		des *d = des_create(64);
 		if (!d)
 			return 0;
-		run u = {&r, m, steal, rate, nreq + nreq / 5, nreq / 5, 0, 0, xs};
+		run u = { &r, m, steal, rate, nreq + nreq / 5, nreq / 5, 0, 0, xs };
 		des_at(d, 0, on_arrive, &u, 0);
 		while (des_step(d))
 			;
@@ -112,8 +112,7 @@ static size_t sojourns(const mix *m, double steal, double rate, size_t nreq, uin
 	return n;
 }
 
-double svc_measure_p95(const mix *m, double steal, double per_inst_rate, size_t nreq,
-		       uint64_t seed)
+double svc_measure_p95(const mix *m, double steal, double per_inst_rate, size_t nreq, uint64_t seed)
 {
 	if (per_inst_rate * mix_mean_service_s(m) / (1 - steal) >= 1)
 		return INFINITY;
@@ -177,7 +176,9 @@ static const qtab *table(svc *s, const mix *m, double steal)
 		 * (up to 8x), and use the same random numbers for every row so the
 		 * table is monotone in rho (common random numbers). */
 		double rho = row_rho(i), stretch = 0.2 / (1 - rho);
-		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1 ? 1 : stretch > 8 ? 8 : stretch));
+		size_t nreq = (size_t)(SVC_TABLE_NREQ * (stretch < 1   ? 1
+							 : stretch > 8 ? 8
+								       : stretch));
 		size_t n = sojourns(m, steal, rho / smean, nreq, s->seed, xs);
 		for (size_t j = 0; j < NQ; j++)
 			t->q[i][j] = n ? stat_percentile_sorted(xs, n, 100 * QLEV[j]) : 0;
@@ -240,7 +241,7 @@ int svc_tick(svc *s, const svc_in *in, svc_out *out)
 	if (in->ready == 0) {
 		s->backlog += work;
 		s->capped_w += in->rate * in->dt;
-		*out = (svc_out){1, INFINITY, s->backlog};
+		*out = (svc_out){ 1, INFINITY, s->backlog };
 		return 0;
 	}
 	const qtab *t = table(s, in->m, in->steal);
@@ -262,7 +263,7 @@ int svc_tick(svc *s, const svc_in *in, svc_out *out)
 			shift = (w0 + w1) / 2;
 		else if (w0 > 0) /* drains to 0 at w0 / (1 - rho) <= dt */
 			shift = w0 * w0 / (2 * (1 - rho) * in->dt);
-		s->tk[s->ntk++] = (tick_rec){t, in->rate * in->dt, rho < 1 ? rho : 0.9999, shift};
+		s->tk[s->ntk++] = (tick_rec){ t, in->rate * in->dt, rho < 1 ? rho : 0.9999, shift };
 	}
 	s->backlog = w1 * in->ready;
 	out->rho = rho;
@@ -343,8 +344,12 @@ int svc_reference(const mix *m, double steal, unsigned n, double rate, unsigned 
 {
 	if (n == 0 || !(rate > 0) || minutes == 0 || minutes > 1440)
 		return VL_EINVAL;
-	refsim f = {.m = m, .steal = steal, .rate = rate, .end = minutes * 60.0, .n = n,
-		    .minutes = minutes};
+	refsim f = { .m = m,
+		     .steal = steal,
+		     .rate = rate,
+		     .end = minutes * 60.0,
+		     .n = n,
+		     .minutes = minutes };
 	rng_seed(&f.r, seed);
 	f.free_at = calloc(n, sizeof(double));
 	f.minute = calloc(minutes, sizeof(hist *));

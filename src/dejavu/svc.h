@@ -31,10 +31,10 @@
 
 #include "dejavu/mix.h"
 
-#define SVC_NRHO 32		/* table rows (loads) per (mix, steal) */
-#define SVC_RHO_MAX 0.98	/* highest load simulated for the table */
-#define SVC_TABLE_NREQ 30000	/* measured requests per table row */
-#define SVC_LAT_CAP_S 60.0	/* latency recorded when no instance is ready */
+#define SVC_NRHO 32          /* table rows (loads) per (mix, steal) */
+#define SVC_RHO_MAX 0.98     /* highest load simulated for the table */
+#define SVC_TABLE_NREQ 30000 /* measured requests per table row */
+#define SVC_LAT_CAP_S 60.0   /* latency recorded when no instance is ready */
 /* Clients give up after this long (a common HTTP client/LB timeout): queued
  * work beyond it per instance is dropped rather than served minutes late,
  * so an overload is bounded the way real front ends bound it. */
@@ -53,16 +53,16 @@ void svc_destroy(svc *s); /* accepts NULL */
 double svc_table_p95(svc *s, const mix *m, double steal, double rho);
 
 typedef struct svc_in {
-	double dt;	 /* tick length, s */
-	double rate;	 /* offered requests/s */
-	const mix *m;	 /* request mix in force */
-	double steal;	 /* capacity taken by a neighbour, [0, 1) */
-	unsigned ready;	 /* instances serving */
+	double dt;      /* tick length, s */
+	double rate;    /* offered requests/s */
+	const mix *m;   /* request mix in force */
+	double steal;   /* capacity taken by a neighbour, [0, 1) */
+	unsigned ready; /* instances serving */
 } svc_in;
 
 typedef struct svc_out {
-	double util;	  /* busy fraction of an instance, capped at 1 */
-	double rho;	  /* offered load per instance (may exceed 1) */
+	double util;      /* busy fraction of an instance, capped at 1 */
+	double rho;       /* offered load per instance (may exceed 1) */
 	double backlog_s; /* unfinished work per instance after the tick */
 } svc_out;
 

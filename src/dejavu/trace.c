@@ -21,7 +21,7 @@
 #include "core/parse.h"
 #include "core/rng.h"
 
-const char *const trace_generators[] = {"hotmail-like", "messenger-like", NULL};
+const char *const trace_generators[] = { "hotmail-like", "messenger-like", NULL };
 
 #define DAY 86400.0
 #define GEN_STEP_S 60.0 /* generator resolution: one row per minute */
@@ -50,16 +50,16 @@ static trace *trace_new(size_t cap)
 /* Shape of one generator. */
 typedef struct gen_shape {
 	const char *name;
-	double peak_rps;	/* weekday peak before drift and crowds */
-	double trough;		/* diurnal minimum / maximum */
-	double peak_hour;	/* hour of the diurnal maximum */
-	double sharpness;	/* exponent: > 1 makes the peak narrower */
-	double weekend;		/* rate factor on days 5 and 6 */
-	double drift_per_day;	/* multiplicative growth per day */
-	double crowds_per_day;	/* mean flash crowds per day (Poisson) */
-	double crowd_min, crowd_max;	 /* peak factor of a crowd */
+	double peak_rps;                       /* weekday peak before drift and crowds */
+	double trough;                         /* diurnal minimum / maximum */
+	double peak_hour;                      /* hour of the diurnal maximum */
+	double sharpness;                      /* exponent: > 1 makes the peak narrower */
+	double weekend;                        /* rate factor on days 5 and 6 */
+	double drift_per_day;                  /* multiplicative growth per day */
+	double crowds_per_day;                 /* mean flash crowds per day (Poisson) */
+	double crowd_min, crowd_max;           /* peak factor of a crowd */
 	double crowd_hold_min, crowd_hold_max; /* minutes at the peak */
-	double crowd_ramp_min;	/* minutes to ramp up (down takes 3x) */
+	double crowd_ramp_min;                 /* minutes to ramp up (down takes 3x) */
 	/* Mix by hour of day: mix[i] from hour edge[i] to edge[i+1]. */
 	const char *mix[4];
 	double edge[5];
@@ -77,9 +77,26 @@ typedef struct gen_shape {
  * search feature serves 10:00-15:00.
  */
 static const gen_shape HOTMAIL = {
-	"hotmail-like", 150000, 0.35, 15, 1.3, 0.75, 0.03, 0.5, 1.6, 2.4, 20, 60, 3,
-	{"mixed", "browse", "write-heavy", NULL}, {0, 8, 18, 24, 0},
-	"search", 3, 10, 15, 0,
+	"hotmail-like",
+	150000,
+	0.35,
+	15,
+	1.3,
+	0.75,
+	0.03,
+	0.5,
+	1.6,
+	2.4,
+	20,
+	60,
+	3,
+	{ "mixed", "browse", "write-heavy", NULL },
+	{ 0, 8, 18, 24, 0 },
+	"search",
+	3,
+	10,
+	15,
+	0,
 };
 /*
  * messenger-like: instant messaging. Sharper evening peak at 21:00, trough
@@ -89,9 +106,26 @@ static const gen_shape HOTMAIL = {
  * weekend afternoons (days 5-6) a new contact-search feature runs.
  */
 static const gen_shape MESSENGER = {
-	"messenger-like", 100000, 0.25, 21, 2.0, 1.1, -0.01, 2.0, 1.5, 2.0, 5, 15, 1,
-	{"browse", "write-heavy", "mixed", NULL}, {0, 7, 19, 24, 0},
-	"search", 5, 12, 18, 1,
+	"messenger-like",
+	100000,
+	0.25,
+	21,
+	2.0,
+	1.1,
+	-0.01,
+	2.0,
+	1.5,
+	2.0,
+	5,
+	15,
+	1,
+	{ "browse", "write-heavy", "mixed", NULL },
+	{ 0, 7, 19, 24, 0 },
+	"search",
+	5,
+	12,
+	18,
+	1,
 };
 
 typedef struct crowd {
@@ -188,7 +222,7 @@ static trace *generate(const gen_shape *g, double days, uint64_t seed, const mix
 		ar = 0.9 * ar + rng_normal(&r, 0, 0.013);
 		double rate = g->peak_rps * diurnal * weekly * drift * exp(ar) *
 			      crowd_factor(cr, ncr, tt);
-		t->row[i] = (trace_row){tt, rate, mix_of(g, idx, new_idx, tt)};
+		t->row[i] = (trace_row){ tt, rate, mix_of(g, idx, new_idx, tt) };
 	}
 	t->n = n;
 	t->duration = n * GEN_STEP_S;
@@ -198,7 +232,7 @@ static trace *generate(const gen_shape *g, double days, uint64_t seed, const mix
 	for (size_t i = 0; i < ni && i < 16; i++) {
 		double t0 = rng_range(&ri, 0, days * DAY);
 		double len = rng_range(&ri, 1, 3) * 3600;
-		t->interf[t->ninterf++] = (trace_interf){t0, fmin(t0 + len, days * DAY), 0.35};
+		t->interf[t->ninterf++] = (trace_interf){ t0, fmin(t0 + len, days * DAY), 0.35 };
 	}
 	return t;
 }
@@ -215,8 +249,10 @@ trace *trace_generate(const char *kind, double days, uint64_t seed, const mix_se
 	if (!strcmp(kind, "messenger-like"))
 		return generate(&MESSENGER, days, seed, ms, eb);
 	const char *near = closest_word(kind, trace_generators);
-	vl_fail(eb, VL_ENOENT, "unknown trace '%s'%s%s%s; expected hotmail-like, messenger-like "
-		"or a CSV file", kind, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+	vl_fail(eb, VL_ENOENT,
+		"unknown trace '%s'%s%s%s; expected hotmail-like, messenger-like "
+		"or a CSV file",
+		kind, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
 	return NULL;
 }
 
@@ -233,7 +269,7 @@ static int parse_row(char *line, const char *origin, size_t lineno, const mix_se
 {
 	char *f[3];
 	size_t nf = 0;
-	for (char *p = line;; ) {
+	for (char *p = line;;) {
 		if (nf < 3)
 			f[nf] = p;
 		nf++;
@@ -244,7 +280,8 @@ static int parse_row(char *line, const char *origin, size_t lineno, const mix_se
 		p = c + 1;
 	}
 	if (nf != 3)
-		return vl_fail(eb, VL_EINVAL, "%s:%zu: expected 3 fields t_seconds,rate_rps,mix_name, got %zu",
+		return vl_fail(eb, VL_EINVAL,
+			       "%s:%zu: expected 3 fields t_seconds,rate_rps,mix_name, got %zu",
 			       origin, lineno, nf);
 	vl_errbuf e;
 	if (parse_double(f[0], &row->t, &e))
@@ -264,8 +301,9 @@ static int parse_row(char *line, const char *origin, size_t lineno, const mix_se
 			names[i] = mix_set_get(ms, i)->name;
 		names[k] = NULL;
 		const char *near = closest_word(f[2], names);
-		return vl_fail(eb, VL_EINVAL, "%s:%zu: unknown mix '%s'%s%s%s", origin, lineno, f[2],
-			       near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+		return vl_fail(eb, VL_EINVAL, "%s:%zu: unknown mix '%s'%s%s%s", origin, lineno,
+			       f[2], near ? " (did you mean " : "", near ? near : "",
+			       near ? "?)" : "");
 	}
 	return 0;
 }
@@ -294,7 +332,8 @@ trace *trace_parse_csv(const char *text, const char *origin, const mix_set *ms, 
 			continue;
 		if (!header) {
 			if (strcmp(line, "t_seconds,rate_rps,mix_name")) {
-				vl_fail(eb, VL_EINVAL, "%s:%zu: expected the header t_seconds,rate_rps,mix_name",
+				vl_fail(eb, VL_EINVAL,
+					"%s:%zu: expected the header t_seconds,rate_rps,mix_name",
 					origin, lineno);
 				goto err;
 			}
@@ -319,8 +358,9 @@ trace *trace_parse_csv(const char *text, const char *origin, const mix_set *ms, 
 		if (parse_row(line, origin, lineno, ms, row, eb))
 			goto err;
 		if (t->n && row->t <= t->row[t->n - 1].t) {
-			vl_fail(eb, VL_EINVAL, "%s:%zu: t_seconds %g is not after the previous row's %g",
-				origin, lineno, row->t, t->row[t->n - 1].t);
+			vl_fail(eb, VL_EINVAL,
+				"%s:%zu: t_seconds %g is not after the previous row's %g", origin,
+				lineno, row->t, t->row[t->n - 1].t);
 			goto err;
 		}
 		t->n++;

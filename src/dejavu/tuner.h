@@ -25,16 +25,16 @@
 typedef int (*tuner_measure_fn)(void *ctx, const memo_alloc *a, double *p95_s);
 
 typedef struct tuner_space {
-	unsigned inst_min, inst_max;	   /* instance counts, inst_min >= 1 */
+	unsigned inst_min, inst_max;             /* instance counts, inst_min >= 1 */
 	double quota_min, quota_max, quota_step; /* cores per instance; all 0 = not tuned */
-	double mem_mb;			   /* fixed memory per instance (0 = not set) */
+	double mem_mb;                           /* fixed memory per instance (0 = not set) */
 } tuner_space;
 
 typedef struct tuner_result {
-	memo_alloc best;   /* cheapest allocation that met the SLO */
-	unsigned probes;   /* measurements made */
-	int met;	   /* 0: even the largest allocation missed the SLO
-			      (best is then the largest) */
+	memo_alloc best; /* cheapest allocation that met the SLO */
+	unsigned probes; /* measurements made */
+	int met;         /* 0: even the largest allocation missed the SLO
+			    (best is then the largest) */
 } tuner_result;
 
 /* Searches space for the cheapest allocation with p95 <= slo_p95_s.

@@ -26,7 +26,10 @@ typedef struct field {
 	double min, max; /* inclusive, for F_DOUBLE/F_INT */
 } field;
 
-#define D(k, lo, hi) {#k, F_DOUBLE, offsetof(eli_profile, k), lo, hi}
+#define D(k, lo, hi)                                                                               \
+	{                                                                                          \
+#k, F_DOUBLE, offsetof(eli_profile, k), lo, hi                                     \
+	}
 static const field fields[] = {
 	D(cpu_ghz, 0.1, 10),
 	D(exit_direct_cycles, 0, 1e7),
@@ -34,13 +37,13 @@ static const field fields[] = {
 	D(indirect_cycles, 0, 1e7),
 	D(virt_work_overhead, 0, 10),
 	D(baseline_exits_per_irq, 0, 10),
-	{"eoi_path", F_EOI, offsetof(eli_profile, eoi_path), 0, 0},
+	{ "eoi_path", F_EOI, offsetof(eli_profile, eoi_path), 0, 0 },
 	D(eoi_emulated_cycles, 0, 1e7),
-	{"guest_apic", F_APIC, offsetof(eli_profile, guest_apic), 0, 0},
-	{"guest_idle", F_IDLE, offsetof(eli_profile, guest_idle), 0, 0},
+	{ "guest_apic", F_APIC, offsetof(eli_profile, guest_apic), 0, 0 },
+	{ "guest_idle", F_IDLE, offsetof(eli_profile, guest_idle), 0, 0 },
 	D(host_timer_hz, 0, 100000),
 	D(guest_timer_hz, 0, 100000),
-	{"guest_timer_oneshot", F_INT, offsetof(eli_profile, guest_timer_oneshot), 0, 1},
+	{ "guest_timer_oneshot", F_INT, offsetof(eli_profile, guest_timer_oneshot), 0, 1 },
 	D(guest_irq_cycles, 0, 1e8),
 	D(guest_tick_cycles, 0, 1e8),
 	D(work_cv, 0, 2),
@@ -62,44 +65,45 @@ static const field fields[] = {
 #undef D
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
-static const char *const eoi_words[] = {"exit", "emulated", "free", NULL};
-static const char *const apic_words[] = {"x2apic", "xapic", NULL};
-static const char *const idle_words[] = {"poll", "hlt", NULL};
+static const char *const eoi_words[] = { "exit", "emulated", "free", NULL };
+static const char *const apic_words[] = { "x2apic", "xapic", NULL };
+static const char *const idle_words[] = { "poll", "hlt", NULL };
 
 static void paper_2012(eli_profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "paper-2012");
-	p->cpu_ghz = 2.93;		/* paper: Xeon X5570 2.93 GHz */
-	p->exit_direct_cycles = 2000;	/* SplitX: direct exit+entry ~2 000 cycles (Nehalem) */
-	p->host_handling_cycles = 10000; /* fitted: netperf baseline 60 % in guest at ~100 k exits/s */
-	p->indirect_cycles = 500; 	/* fitted: within SplitX's "up to ~10x direct" */
-	p->virt_work_overhead = 0.03;	/* fitted: EPT 2-D walks; ELI at 97-100 % of bare */
+	p->cpu_ghz = 2.93;            /* paper: Xeon X5570 2.93 GHz */
+	p->exit_direct_cycles = 2000; /* SplitX: direct exit+entry ~2 000 cycles (Nehalem) */
+	p->host_handling_cycles =
+		10000;                /* fitted: netperf baseline 60 % in guest at ~100 k exits/s */
+	p->indirect_cycles = 500;     /* fitted: within SplitX's "up to ~10x direct" */
+	p->virt_work_overhead = 0.03; /* fitted: EPT 2-D walks; ELI at 97-100 % of bare */
 	p->baseline_exits_per_irq = 1.0; /* paper: one EXTERNAL_INTERRUPT exit per interrupt */
-	p->eoi_path = ELI_EOI_EXIT;	/* paper: every EOI exits in the baseline */
-	p->eoi_emulated_cycles = 300;	/* APIC-register virtualization, order of a trap-free write */
+	p->eoi_path = ELI_EOI_EXIT;      /* paper: every EOI exits in the baseline */
+	p->eoi_emulated_cycles = 300; /* APIC-register virtualization, order of a trap-free write */
 	p->guest_apic = ELI_APIC_X2APIC; /* paper: ELI guests use x2APIC */
-	p->guest_idle = ELI_IDLE_POLL;	/* assumed: 29 us UDP_RR under ELI needs a running vCPU */
-	p->host_timer_hz = 100;		/* assumed CONFIG_HZ_100 host: fits the 800 exits/s residual */
-	p->guest_timer_hz = 250;	/* Linux 2.6.3x distribution default CONFIG_HZ_250 */
-	p->guest_timer_oneshot = 1;	/* NOHZ guests re-arm the LAPIC timer each tick */
-	p->guest_irq_cycles = 1500;	/* interrupt entry/exit + driver top half, ~0.5 us */
-	p->guest_tick_cycles = 4000;	/* scheduler tick work, ~1.4 us */
-	p->work_cv = 0.2;		/* assumed spread of per-item work */
-	p->nic_moderation_us = 20;	/* fitted: ~48 k interrupts/s (paper's talk) */
-	p->line_rate_gbps = 10;		/* paper: 10 GbE Emulex OneConnect */
-	p->tcp_window_pkts = 512;	/* ~740 KB receive window (autotuned Linux) */
-	p->netperf_pkt_cycles = 3000;	/* fitted: bare/ELI reach line rate at ~85 % CPU */
-	p->apache_req_cycles = 120000;	/* fitted: ~24 k requests/s bare, small static page */
-	p->apache_pkts_per_req = 4;	/* SYN, GET, ACK of the page, FIN: ab without keep-alive */
-	p->apache_clients = 32;		/* ab -c 32 */
-	p->apache_think_us = 1450;	/* fitted: clients offer ~92 % of bare capacity */
+	p->guest_idle = ELI_IDLE_POLL;   /* assumed: 29 us UDP_RR under ELI needs a running vCPU */
+	p->host_timer_hz = 100;      /* assumed CONFIG_HZ_100 host: fits the 800 exits/s residual */
+	p->guest_timer_hz = 250;     /* Linux 2.6.3x distribution default CONFIG_HZ_250 */
+	p->guest_timer_oneshot = 1;  /* NOHZ guests re-arm the LAPIC timer each tick */
+	p->guest_irq_cycles = 1500;  /* interrupt entry/exit + driver top half, ~0.5 us */
+	p->guest_tick_cycles = 4000; /* scheduler tick work, ~1.4 us */
+	p->work_cv = 0.2;            /* assumed spread of per-item work */
+	p->nic_moderation_us = 20;   /* fitted: ~48 k interrupts/s (paper's talk) */
+	p->line_rate_gbps = 10;      /* paper: 10 GbE Emulex OneConnect */
+	p->tcp_window_pkts = 512;    /* ~740 KB receive window (autotuned Linux) */
+	p->netperf_pkt_cycles = 3000;    /* fitted: bare/ELI reach line rate at ~85 % CPU */
+	p->apache_req_cycles = 120000;   /* fitted: ~24 k requests/s bare, small static page */
+	p->apache_pkts_per_req = 4;      /* SYN, GET, ACK of the page, FIN: ab without keep-alive */
+	p->apache_clients = 32;          /* ab -c 32 */
+	p->apache_think_us = 1450;       /* fitted: clients offer ~92 % of bare capacity */
 	p->memcached_req_cycles = 25000; /* fitted: ~117 k ops/s bare */
-	p->memcached_clients = 64;	/* memslap concurrency */
-	p->memcached_think_us = 600;	/* fitted: clients offer ~92 % of bare capacity */
-	p->udp_rr_guest_cycles = 29300; /* fitted: 10 us of guest work per round trip */
-	p->udp_rr_remote_us = 17.5;	/* fitted: client + 2x wire; bare RTT 28 us (paper) */
-	p->preempt_timer_us = 1000;	/* ELI's guard: 1 ms preemption-timer quantum */
+	p->memcached_clients = 64;       /* memslap concurrency */
+	p->memcached_think_us = 600;     /* fitted: clients offer ~92 % of bare capacity */
+	p->udp_rr_guest_cycles = 29300;  /* fitted: 10 us of guest work per round trip */
+	p->udp_rr_remote_us = 17.5;      /* fitted: client + 2x wire; bare RTT 28 us (paper) */
+	p->preempt_timer_us = 1000;      /* ELI's guard: 1 ms preemption-timer quantum */
 }
 
 int eli_profile_builtin(const char *name, eli_profile *p)
@@ -147,7 +151,8 @@ static int set_field(eli_profile *p, const field *f, const char *v, vl_errbuf *e
 				       f->min, f->max);
 		if (f->type == F_INT) {
 			if (d != floor(d))
-				return vl_fail(eb, VL_EINVAL, "%s = %s: expected an integer", f->key, v);
+				return vl_fail(eb, VL_EINVAL, "%s = %s: expected an integer",
+					       f->key, v);
 			*(int *)(base + f->off) = (int)d;
 		} else {
 			*(double *)(base + f->off) = d;
@@ -167,8 +172,7 @@ static int set_field(eli_profile *p, const field *f, const char *v, vl_errbuf *e
 	return 0;
 }
 
-static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_seen,
-		     vl_errbuf *eb)
+static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_seen, vl_errbuf *eb)
 {
 	char *hash = strchr(line, '#');
 	if (hash)
@@ -222,7 +226,7 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));
 	snprintf(tmp.name, sizeof(tmp.name), "%s", path);
-	unsigned char seen[NFIELDS] = {0};
+	unsigned char seen[NFIELDS] = { 0 };
 	int name_seen = 0, err = 0;
 	char line[1024];
 	unsigned lineno = 0;
@@ -237,8 +241,10 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 			break;
 		}
 		if (n == 0 || (line[n - 1] != '\n' && !feof(f))) {
-			err = vl_fail(eb, VL_EINVAL, "%s:%u: NUL byte: binary data, expected "
-				      "'key = value' text", path, lineno);
+			err = vl_fail(eb, VL_EINVAL,
+				      "%s:%u: NUL byte: binary data, expected "
+				      "'key = value' text",
+				      path, lineno);
 			break;
 		}
 		vl_errbuf e2;
@@ -373,8 +379,8 @@ int eli_profile_resolve(const char *arg, eli_profile *p, vl_errbuf *eb)
 	if (f)
 		fclose(f);
 	else if (!strchr(arg, '/') && !strchr(arg, '.'))
-		return vl_fail(eb, VL_ENOENT,
-			       "unknown profile '%s'; expected paper-2012, this-host or a file path",
-			       arg);
+		return vl_fail(
+			eb, VL_ENOENT,
+			"unknown profile '%s'; expected paper-2012, this-host or a file path", arg);
 	return eli_profile_load(arg, p, eb);
 }

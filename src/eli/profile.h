@@ -48,7 +48,8 @@ typedef struct eli_profile {
 	double exit_direct_cycles;   /* hardware VM exit + VM entry round trip */
 	double host_handling_cycles; /* host (KVM) work per exit: handler, injection */
 	double indirect_cycles;      /* cache/TLB pollution, paid by the guest after an exit */
-	double virt_work_overhead;   /* extra guest work under virtualization (EPT 2-D walks), fraction */
+	double virt_work_overhead;   /* extra guest work under virtualization (EPT 2-D walks),
+					fraction */
 
 	/* the interrupt path of the baseline (device assignment) */
 	double baseline_exits_per_irq; /* exits per device interrupt delivered through the host
@@ -63,8 +64,8 @@ typedef struct eli_profile {
 	eli_idle guest_idle;           /* poll or hlt */
 
 	/* timers */
-	double host_timer_hz;   /* host scheduler tick while the guest runs (0 = NOHZ_FULL) */
-	double guest_timer_hz;  /* guest tick rate (LAPIC timer emulated by a host hrtimer) */
+	double host_timer_hz;    /* host scheduler tick while the guest runs (0 = NOHZ_FULL) */
+	double guest_timer_hz;   /* guest tick rate (LAPIC timer emulated by a host hrtimer) */
 	int guest_timer_oneshot; /* 1: the guest re-arms its LAPIC timer each tick (an MSR write) */
 
 	/* guest work (cycles at bare-metal speed) */
@@ -73,7 +74,8 @@ typedef struct eli_profile {
 	double work_cv;           /* coefficient of variation of per-item work */
 
 	/* NIC */
-	double nic_moderation_us; /* minimum gap between two MSIs (interrupt moderation), 0 = none */
+	double nic_moderation_us; /* minimum gap between two MSIs (interrupt moderation), 0 = none
+				   */
 	double line_rate_gbps;    /* link speed */
 	double tcp_window_pkts;   /* netperf sender's window, in MSS segments */
 

@@ -7,18 +7,30 @@
 
 #include "eli/sim.h"
 
-static const char *const tol_names[] = {"+-15 % relative", "+-3 points", "+-25 % relative",
-					"+-2 us"};
+static const char *const tol_names[] = { "+-15 % relative", "+-3 points", "+-25 % relative",
+					 "+-2 us" };
 
 void eli_repro_judge(eli_repro_row *w, eli_tol kind)
 {
 	double lo = w->paper_lo, hi = w->paper_hi, x = w->ours;
 	double wlo, whi;
 	switch (kind) {
-	case ELI_TOL_PCT: wlo = lo - 3; whi = hi + 3; break;
-	case ELI_TOL_LATENCY: wlo = lo - 2; whi = hi + 2; break;
-	case ELI_TOL_RESIDUAL: wlo = lo * 0.75; whi = hi * 1.25; break;
-	default: wlo = lo * 0.85; whi = hi * 1.15; break;
+	case ELI_TOL_PCT:
+		wlo = lo - 3;
+		whi = hi + 3;
+		break;
+	case ELI_TOL_LATENCY:
+		wlo = lo - 2;
+		whi = hi + 2;
+		break;
+	case ELI_TOL_RESIDUAL:
+		wlo = lo * 0.75;
+		whi = hi * 1.25;
+		break;
+	default:
+		wlo = lo * 0.85;
+		whi = hi * 1.15;
+		break;
 	}
 	w->tolerance = tol_names[kind];
 	w->pass = x >= wlo && x <= whi;
@@ -37,8 +49,7 @@ typedef struct ctx {
 	int done, total;
 } ctx;
 
-static int run(ctx *c, eli_workload wl, eli_mode m, double mod, eli_sim_result *r,
-	       vl_errbuf *eb)
+static int run(ctx *c, eli_workload wl, eli_mode m, double mod, eli_sim_result *r, vl_errbuf *eb)
 {
 	eli_sim_cfg cfg;
 	eli_sim_defaults(&cfg);
@@ -56,8 +67,8 @@ static int run(ctx *c, eli_workload wl, eli_mode m, double mod, eli_sim_result *
 	return err;
 }
 
-static void row(eli_repro *o, const char *fig, double lo, double hi, double ours,
-		const char *unit, eli_tol kind)
+static void row(eli_repro *o, const char *fig, double lo, double hi, double ours, const char *unit,
+		eli_tol kind)
 {
 	eli_repro_row *w = &o->rows[o->nrows++];
 	snprintf(w->figure, sizeof(w->figure), "%s", fig);
@@ -79,18 +90,16 @@ static void headline_rows(eli_repro *o, eli_sim_result r[4][3])
 	    ELI_TOL_PCT);
 	row(o, "netperf ELI exits/s", 800, 800, r[NP][ELI].exits_per_sec, "exits/s",
 	    ELI_TOL_RESIDUAL);
-	row(o, "netperf ELI time in guest", 98, 98, r[NP][ELI].time_in_guest_pct, "%",
-	    ELI_TOL_PCT);
+	row(o, "netperf ELI time in guest", 98, 98, r[NP][ELI].time_in_guest_pct, "%", ELI_TOL_PCT);
 	row(o, "apache baseline exits/s", 91000, 91000, r[AP][BASE].exits_per_sec, "exits/s",
 	    ELI_TOL_RATE);
 	row(o, "apache ELI exits/s", 1000, 1000, r[AP][ELI].exits_per_sec, "exits/s",
 	    ELI_TOL_RESIDUAL);
-	row(o, "udp_rr bare latency", 28, 28, r[UDP][BARE].latency_us_mean, "us",
-	    ELI_TOL_LATENCY);
+	row(o, "udp_rr bare latency", 28, 28, r[UDP][BARE].latency_us_mean, "us", ELI_TOL_LATENCY);
 	row(o, "udp_rr baseline latency", 36, 36, r[UDP][BASE].latency_us_mean, "us",
 	    ELI_TOL_LATENCY);
 	row(o, "udp_rr ELI latency", 29, 29, r[UDP][ELI].latency_us_mean, "us", ELI_TOL_LATENCY);
-	static const char *const names[] = {"netperf", "apache", "memcached"};
+	static const char *const names[] = { "netperf", "apache", "memcached" };
 	char fig[96];
 	for (int w = 0; w < 3; w++) {
 		snprintf(fig, sizeof(fig), "%s ELI throughput vs bare", names[w]);
@@ -114,20 +123,19 @@ static void headline_rows(eli_repro *o, eli_sim_result r[4][3])
 	between->error_pct = 0;
 	between->unit = "bool";
 	between->tolerance = "exact";
-
 }
 
-static const double sweep_us[] = {0, 10, 20, 50, 100, 200, 500};
+static const double sweep_us[] = { 0, 10, 20, 50, 100, 200, 500 };
 #define NSWEEP (sizeof(sweep_us) / sizeof(sweep_us[0]))
 
 int eli_reproduce(const eli_profile *p, uint64_t seed, double duration_s, progress_cb cb,
 		  void *cb_ud, eli_repro *o, vl_errbuf *eb)
 {
 	memset(o, 0, sizeof(*o));
-	ctx c = {p, seed, duration_s, cb, cb_ud, 0, 12 + 2 * (int)NSWEEP};
-	static const eli_workload wls[] = {ELI_WL_NETPERF, ELI_WL_APACHE, ELI_WL_MEMCACHED,
-					   ELI_WL_UDP_RR};
-	static const eli_mode ms[] = {ELI_MODE_BARE, ELI_MODE_BASELINE, ELI_MODE_ELI};
+	ctx c = { p, seed, duration_s, cb, cb_ud, 0, 12 + 2 * (int)NSWEEP };
+	static const eli_workload wls[] = { ELI_WL_NETPERF, ELI_WL_APACHE, ELI_WL_MEMCACHED,
+					    ELI_WL_UDP_RR };
+	static const eli_mode ms[] = { ELI_MODE_BARE, ELI_MODE_BASELINE, ELI_MODE_ELI };
 	eli_sim_result r[4][3];
 	for (int w = 0; w < 4; w++)
 		for (int m = 0; m < 3; m++) {

@@ -25,7 +25,9 @@ static int chk_host_vector(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 		 e.error_code == want && eli_vm_host_irqs(vm) == 1;
 	snprintf(d, n, "host vector 0x%X: exit %s, error code 0x%X (want 0x%X), handled by %s", hv,
 		 e.exit_reason >= 0 ? vmx_exit_name(e.exit_reason) : "none", e.error_code, want,
-		 e.handled_by == ELI_HOST ? "host" : e.handled_by == ELI_GUEST ? "guest" : "nobody");
+		 e.handled_by == ELI_HOST    ? "host"
+		 : e.handled_by == ELI_GUEST ? "guest"
+					     : "nobody");
 	return ok;
 }
 
@@ -54,7 +56,7 @@ static int chk_lidt(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	uint64_t newh = 0xFFFFFFFFA0000000ull;
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
-		idt_gate g = {newh + v, 0x10, 0, IDT_TYPE_INTR, 0, 1};
+		idt_gate g = { newh + v, 0x10, 0, IDT_TYPE_INTR, 0, 1 };
 		uint8_t raw[IDT_GATE_BYTES];
 		idt_gate_encode(&g, raw);
 		for (unsigned b = 0; b < IDT_GATE_BYTES; b++)
@@ -67,8 +69,8 @@ static int chk_lidt(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 	idt_read_gate(eli_vm_mem(vm), ELI_GUEST_MEM, r.base, av, &ga);
 	idt_read_gate(eli_vm_mem(vm), ELI_GUEST_MEM, r.base, hv, &gh);
 	int ok = e.exit_reason == EXIT_REASON_GDTR_IDTR && r.base == ELI_SHADOW_IDT &&
-		 eli_vm_shadow_rebuilds(vm) == rebuilds + 1 && ga.present && ga.offset == newh + av &&
-		 !gh.present;
+		 eli_vm_shadow_rebuilds(vm) == rebuilds + 1 && ga.present &&
+		 ga.offset == newh + av && !gh.present;
 	snprintf(d, n, "LIDT: exit %s, CPU IDTR 0x%llX, assigned gate -> 0x%llX (%s), host gate %s",
 		 e.exit_reason >= 0 ? vmx_exit_name(e.exit_reason) : "none",
 		 (unsigned long long)r.base, (unsigned long long)ga.offset,
@@ -117,7 +119,8 @@ static int chk_x2apic(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 static int chk_cli_loop(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 {
 	eli_event e = eli_vm_guest_run(vm, 1e6, 1); /* one second of cli; jmp . */
-	int ok = e.exit_reason == EXIT_REASON_PREEMPTION_TIMER && e.at_us <= p->preempt_timer_us * 1.01;
+	int ok = e.exit_reason == EXIT_REASON_PREEMPTION_TIMER &&
+		 e.at_us <= p->preempt_timer_us * 1.01;
 	snprintf(d, n, "cli; loop: %s after %.1f us (bound %.1f us)",
 		 e.exit_reason >= 0 ? vmx_exit_name(e.exit_reason) : "no exit", e.at_us,
 		 p->preempt_timer_us);
@@ -168,17 +171,17 @@ static const struct {
 	unsigned relies_on, force_off;
 	check_fn fn;
 } checks[ELI_NCHECKS] = {
-	{"host_vector_exits_via_np", ELI_PROT_NP_EXIT, 0, chk_host_vector},
-	{"shadow_idt_write_exits", ELI_PROT_SHADOW_WP, 0, chk_shadow_write},
-	{"lidt_exits_and_shadow_rebuilt", ELI_PROT_DT_EXIT, 0, chk_lidt},
-	{"x2apic_writes_other_than_eoi_exit", ELI_PROT_MSR_BITMAP, 0, chk_x2apic},
-	{"cli_loop_preempted", ELI_PROT_PREEMPT, 0, chk_cli_loop},
+	{ "host_vector_exits_via_np", ELI_PROT_NP_EXIT, 0, chk_host_vector },
+	{ "shadow_idt_write_exits", ELI_PROT_SHADOW_WP, 0, chk_shadow_write },
+	{ "lidt_exits_and_shadow_rebuilt", ELI_PROT_DT_EXIT, 0, chk_lidt },
+	{ "x2apic_writes_other_than_eoi_exit", ELI_PROT_MSR_BITMAP, 0, chk_x2apic },
+	{ "cli_loop_preempted", ELI_PROT_PREEMPT, 0, chk_cli_loop },
 	/* the host vector must get past the stuck ISR (priority) and then exit (#NP) */
-	{"no_eoi_host_vectors_higher_class", ELI_PROT_PRIORITY | ELI_PROT_NP_EXIT, 0,
-	 chk_no_eoi_priority},
+	{ "no_eoi_host_vectors_higher_class", ELI_PROT_PRIORITY | ELI_PROT_NP_EXIT, 0,
+	  chk_no_eoi_priority },
 	/* builds the stuck ISR on purpose: priority separation forced off */
-	{"stuck_isr_recovered_by_preemption_timer", ELI_PROT_PREEMPT, ELI_PROT_PRIORITY,
-	 chk_stuck_isr},
+	{ "stuck_isr_recovered_by_preemption_timer", ELI_PROT_PREEMPT, ELI_PROT_PRIORITY,
+	  chk_stuck_isr },
 };
 
 int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHECKS])
@@ -198,8 +201,8 @@ int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHE
 	return failed;
 }
 
-const char *const eli_prot_names[] = {"np-exit", "shadow-wp", "dt-exit", "msr-bitmap",
-				      "preempt", "priority", NULL};
+const char *const eli_prot_names[] = { "np-exit", "shadow-wp", "dt-exit", "msr-bitmap",
+				       "preempt", "priority",  NULL };
 
 int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb)
 {
@@ -215,12 +218,14 @@ int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb)
 		if (found < 0) {
 			const char *near = closest_word(tok, eli_prot_names);
 			if (near)
-				return vl_fail(eb, VL_EINVAL, "unknown protection '%s'; did you mean '%s'?",
-					       tok, near);
-			return vl_fail(eb, VL_EINVAL,
-				       "unknown protection '%s'; expected np-exit, shadow-wp, dt-exit, "
-				       "msr-bitmap, preempt or priority",
-				       tok);
+				return vl_fail(eb, VL_EINVAL,
+					       "unknown protection '%s'; did you mean '%s'?", tok,
+					       near);
+			return vl_fail(
+				eb, VL_EINVAL,
+				"unknown protection '%s'; expected np-exit, shadow-wp, dt-exit, "
+				"msr-bitmap, preempt or priority",
+				tok);
 		}
 		*mask |= 1u << found;
 	}

@@ -12,8 +12,8 @@
 
 #include "eli/sim_internal.h"
 
-const char *const eli_workload_names[] = {"netperf", "apache", "memcached", "udp_rr", "custom",
-					  NULL};
+const char *const eli_workload_names[] = { "netperf", "apache", "memcached",
+					   "udp_rr",  "custom", NULL };
 
 int eli_workload_parse(const char *s, eli_workload *w)
 {
@@ -36,7 +36,6 @@ void eli_sim_defaults(eli_sim_cfg *c)
 	c->irq_rate = 10000;
 	c->work_us = 5;
 }
-
 
 static void cpu_event(des *d, void *ctx, uint64_t arg);
 static void guest_idle(sim *s);
@@ -192,7 +191,7 @@ static void push_handler(sim *s, job j)
 static void deliver_now(sim *s, int kind, unsigned flags)
 {
 	double cyc = kind == J_IRQ ? s->p->guest_irq_cycles : s->p->guest_tick_cycles;
-	job j = {sim__work(s, cyc), 0, 0, (uint8_t)kind, (uint8_t)flags};
+	job j = { sim__work(s, cyc), 0, 0, (uint8_t)kind, (uint8_t)flags };
 	if (s->state == S_GUEST) {
 		pause_guest(s);
 		push_handler(s, j);
@@ -213,7 +212,7 @@ static void vm_entry(sim *s)
 	}
 	s->halt_after_host = 0;
 	if (s->pending_indirect > 0) {
-		job j = {s->pending_indirect, 0, 0, J_POLLUTE, 0};
+		job j = { s->pending_indirect, 0, 0, J_POLLUTE, 0 };
 		sim__q_push(s, j, 1);
 		s->pending_indirect = 0;
 	}
@@ -286,7 +285,7 @@ static int guest_eoi(sim *s, int injected)
 		vm_exit(s, reason);
 		return 1;
 	case ELI_EOI_EMULATED: {
-		job j = {s->p->eoi_emulated_cycles, 0, 0, J_EOI_EMU, 0};
+		job j = { s->p->eoi_emulated_cycles, 0, 0, J_EOI_EMU, 0 };
 		sim__q_push(s, j, 1);
 		return 0;
 	}
@@ -301,7 +300,9 @@ void sim__raise_msi(sim *s)
 	if (s->bare) {
 		if (s->state == S_HALT) {
 			set_state(s, S_GUEST);
-			sim__q_push(s, (job){sim__work(s, s->p->guest_irq_cycles), 0, 0, J_IRQ, 0}, 1);
+			sim__q_push(s,
+				    (job){ sim__work(s, s->p->guest_irq_cycles), 0, 0, J_IRQ, 0 },
+				    1);
 			run_head(s);
 		} else {
 			deliver_now(s, J_IRQ, 0);
@@ -368,7 +369,9 @@ static void guest_tick(des *d, void *ctx, uint64_t arg)
 	if (s->bare) {
 		if (s->state == S_HALT) {
 			set_state(s, S_GUEST);
-			sim__q_push(s, (job){sim__work(s, s->p->guest_tick_cycles), 0, 0, J_TICK, 0}, 1);
+			sim__q_push(s,
+				    (job){ sim__work(s, s->p->guest_tick_cycles), 0, 0, J_TICK, 0 },
+				    1);
 			run_head(s);
 		} else {
 			deliver_now(s, J_TICK, 0);
@@ -478,8 +481,9 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 	s->slow = s->bare ? 1.0 : 1.0 + p->virt_work_overhead;
 	s->exit_cycles = p->exit_direct_cycles + p->host_handling_cycles;
 	rng_seed(&s->r, c->seed);
-	double mod = c->moderation_us >= 0 ? c->moderation_us
-		     : c->wl == ELI_WL_CUSTOM ? 0 : p->nic_moderation_us;
+	double mod = c->moderation_us >= 0    ? c->moderation_us
+		     : c->wl == ELI_WL_CUSTOM ? 0
+					      : p->nic_moderation_us;
 	s->mod_s = mod * 1e-6;
 	s->nic_armed = 1;
 	s->d = des_create(1024);
@@ -532,8 +536,9 @@ static void results(sim *s, eli_sim_result *r)
 	case ELI_WL_NETPERF:
 		r->throughput = (double)s->done_items * MSS_BYTES * 8 / T / 1e6;
 		r->throughput_unit = "Mb/s";
-		r->limited_by = r->throughput > 0.97 * s->pkt_rate * MSS_BYTES * 8 / 1e6 ? "line rate"
-												: "guest CPU";
+		r->limited_by = r->throughput > 0.97 * s->pkt_rate * MSS_BYTES * 8 / 1e6
+					? "line rate"
+					: "guest CPU";
 		break;
 	case ELI_WL_APACHE:
 	case ELI_WL_MEMCACHED:
@@ -572,7 +577,8 @@ int eli_sim_run(const eli_sim_cfg *c, eli_sim_result *r, vl_errbuf *eb)
 	if (!(c->duration_s > 0) || c->warmup_s < 0)
 		return vl_fail(eb, VL_EINVAL, "duration must be positive");
 	if (c->wl == ELI_WL_CUSTOM && (!(c->irq_rate > 0) || !(c->work_us >= 0)))
-		return vl_fail(eb, VL_EINVAL, "custom workload needs --irq-rate > 0 and --work-us >= 0");
+		return vl_fail(eb, VL_EINVAL,
+			       "custom workload needs --irq-rate > 0 and --work-us >= 0");
 	if ((unsigned)c->mode >= ELI_NMODES)
 		return vl_fail(eb, VL_EINVAL, "unknown mode");
 	sim s;

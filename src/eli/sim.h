@@ -40,12 +40,13 @@ int eli_workload_parse(const char *s, eli_workload *w);
 typedef struct eli_sim_cfg {
 	eli_workload wl;
 	eli_mode mode;
-	double duration_s;    /* measured simulated time */
-	double warmup_s;      /* simulated time discarded first */
+	double duration_s; /* measured simulated time */
+	double warmup_s;   /* simulated time discarded first */
 	double moderation_us;
-	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */ /* < 0: the profile's (custom: none) */
-	double irq_rate;      /* custom: packets/s */
-	double work_us;	      /* custom: guest work per packet */
+	/* custom: arrivals dropped on a full RX ring; < 0: the profile's (custom: none) */
+	double rx_drops_per_sec;
+	double irq_rate; /* custom: packets/s */
+	double work_us;  /* custom: guest work per packet */
 	uint64_t seed;
 	const eli_profile *prof;
 	progress_cb progress;
@@ -58,12 +59,12 @@ void eli_sim_defaults(eli_sim_cfg *c);
 
 typedef struct eli_sim_result {
 	double duration_s;
-	double interrupts_per_sec;	  /* interrupts the guest handled (device + timer) */
-	double dev_interrupts_per_sec;	  /* device MSIs */
+	double interrupts_per_sec;     /* interrupts the guest handled (device + timer) */
+	double dev_interrupts_per_sec; /* device MSIs */
 	double exits_per_sec;
 	double exits_by_reason[VMX_EXIT_REASONS]; /* per second */
-	double time_in_guest_pct;	  /* guest-mode time / wall time */
-	double idle_pct;		  /* guest idle (polling or halted) */
+	double time_in_guest_pct;                 /* guest-mode time / wall time */
+	double idle_pct;                          /* guest idle (polling or halted) */
 	double throughput;
 	const char *throughput_unit;
 	double latency_us_mean, latency_us_p99;

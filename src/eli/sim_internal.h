@@ -53,9 +53,9 @@ typedef struct sim {
 	/* NIC */
 	double mod_s;
 	int nic_armed, irq_outstanding, fire_scheduled;
-	uint64_t ring;	    /* arrived, not yet taken by a handler */
-	double ring_t0;	    /* oldest arrival in ring */
-	uint64_t inflight;  /* taken, not yet processed */
+	uint64_t ring;     /* arrived, not yet taken by a handler */
+	double ring_t0;    /* oldest arrival in ring */
+	uint64_t inflight; /* taken, not yet processed */
 	/* netperf stream */
 	double pkt_rate, t_last, frac;
 	int blocked;
@@ -63,13 +63,13 @@ typedef struct sim {
 	uint32_t *cl;
 	size_t clcap, clhead, cllen;
 	double *req_start; /* per client: first send time of its request */
-	uint32_t *leg;	   /* per client: legs done in this request */
+	uint32_t *leg;     /* per client: legs done in this request */
 	uint32_t legs;
 	/* custom: arrival times of packets not yet taken, FIFO */
 	double *arr;
 	size_t arrcap, arrhead, arrlen;
 	double leg_cycles, remote_s; /* one-way wire + client = remote_s / 2 each way */
-	double think_s;		     /* reply sent -> next request at the NIC */
+	double think_s;              /* reply sent -> next request at the NIC */
 
 	/* measurement */
 	int measuring;

@@ -142,7 +142,7 @@ void sim__take_batch(sim *s)
 	s->irq_outstanding = 0;
 	if (s->ring && s->c->wl == ELI_WL_NETPERF) {
 		double cyc = sim__work_n(s, s->p->netperf_pkt_cycles, s->ring);
-		job j = {cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0};
+		job j = { cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0 };
 		sim__q_push(s, j, 0);
 	} else if (s->ring) {
 		double per = s->c->wl == ELI_WL_CUSTOM ? s->c->work_us * 1e-6 * s->p->cpu_ghz * 1e9
@@ -154,7 +154,7 @@ void sim__take_batch(sim *s)
 				s->arrhead = (s->arrhead + 1) % s->arrcap;
 				s->arrlen--;
 			}
-			job j = {sim__work(s, per), t0, 1, J_BATCH, 0};
+			job j = { sim__work(s, per), t0, 1, J_BATCH, 0 };
 			sim__q_push(s, j, 0);
 		}
 	}
@@ -211,7 +211,6 @@ void sim__batch_done(sim *s, const job *j)
 		break;
 	}
 }
-
 
 /* The workload's arrival process: netperf's sender, the closed loops'
  * clients (spread over one think time), or custom's Poisson packets. */

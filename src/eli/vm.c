@@ -42,8 +42,8 @@ struct eli_vm {
 	unsigned assigned, hostvec;
 };
 
-const char *const eli_mode_names[] = {"bare", "baseline", "eli-delivery", "eli",
-				      "pv-eoi", "posted", NULL};
+const char *const eli_mode_names[] = { "bare",   "baseline", "eli-delivery", "eli", "pv-eoi",
+				       "posted", NULL };
 
 const char *eli_mode_name(eli_mode m)
 {
@@ -67,7 +67,7 @@ static int is_eli(const eli_vm *vm)
 
 static eli_event ev(int reason, eli_who who, int vector)
 {
-	eli_event e = {reason, who, vector, 0, 0, 0};
+	eli_event e = { reason, who, vector, 0, 0, 0 };
 	return e;
 }
 
@@ -82,7 +82,7 @@ static eli_event vexit(eli_vm *vm, int reason, eli_who who, int vector)
 static void build_guest_idt(eli_vm *vm, uint64_t base)
 {
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
-		idt_gate g = {ELI_GUEST_HANDLER(v), 0x10, 0, IDT_TYPE_INTR, 0, 1};
+		idt_gate g = { ELI_GUEST_HANDLER(v), 0x10, 0, IDT_TYPE_INTR, 0, 1 };
 		idt_write_gate(vm->mem, ELI_GUEST_MEM, base, v, &g);
 	}
 }
@@ -209,8 +209,8 @@ static eli_event inject(eli_vm *vm, unsigned v, int reason)
 {
 	if (vm->mode == ELI_MODE_PV_EOI) {
 		/* PV EOI flag set only if nothing else is pending or in service */
-		vm->pv_eoi_flag = lapic_highest_isr(&vm->virt) < 0 &&
-				  lapic_highest_irr(&vm->virt) < 0;
+		vm->pv_eoi_flag =
+			lapic_highest_isr(&vm->virt) < 0 && lapic_highest_irr(&vm->virt) < 0;
 	}
 	lapic_accept(&vm->virt, v, 0);
 	if (is_eli(vm)) {
@@ -233,7 +233,8 @@ static eli_event eli_phys_irq(eli_vm *vm, unsigned v)
 	if (d.fault < 0)
 		return ev(-1, ELI_GUEST, (int)v);
 	if (vmx_exception_exits(vm->exc, (unsigned)d.fault)) {
-		eli_event e = vexit(vm, EXIT_REASON_EXCEPTION_NMI, ELI_HOST, (int)(d.error_code >> 3));
+		eli_event e =
+			vexit(vm, EXIT_REASON_EXCEPTION_NMI, ELI_HOST, (int)(d.error_code >> 3));
 		e.error_code = d.error_code;
 		host_handle(vm, d.error_code >> 3);
 		return e;
@@ -444,19 +445,58 @@ void eli_vm_set_eoi_exit(eli_vm *vm, unsigned vector)
 	vm->eoi_exit_bitmap[(vector >> 5) & 7] |= 1u << (vector & 31);
 }
 
-const lapic *eli_vm_phys_lapic(const eli_vm *vm) { return &vm->phys; }
-const lapic *eli_vm_virt_lapic(const eli_vm *vm) { return &vm->virt; }
-idtr eli_vm_cpu_idtr(const eli_vm *vm) { return vm->cpu_idtr; }
-const uint8_t *eli_vm_mem(const eli_vm *vm) { return vm->mem; }
-const vmx_msr_bitmap *eli_vm_msr_bitmap(const eli_vm *vm) { return &vm->msrbm; }
-uint32_t eli_vm_exception_bitmap(const eli_vm *vm) { return vm->exc; }
-uint32_t eli_vm_pin_controls(const eli_vm *vm) { return vm->pin; }
-uint32_t eli_vm_secondary_controls(const eli_vm *vm) { return vm->sec; }
-int eli_vm_injection_mode(const eli_vm *vm) { return vm->injection_mode; }
-unsigned eli_vm_assigned_vector(const eli_vm *vm) { return vm->assigned; }
-unsigned eli_vm_host_vector(const eli_vm *vm) { return vm->hostvec; }
-uint64_t eli_vm_host_irqs(const eli_vm *vm) { return vm->host_irqs; }
-int eli_vm_shadow_rebuilds(const eli_vm *vm) { return vm->rebuilds; }
+const lapic *eli_vm_phys_lapic(const eli_vm *vm)
+{
+	return &vm->phys;
+}
+const lapic *eli_vm_virt_lapic(const eli_vm *vm)
+{
+	return &vm->virt;
+}
+idtr eli_vm_cpu_idtr(const eli_vm *vm)
+{
+	return vm->cpu_idtr;
+}
+const uint8_t *eli_vm_mem(const eli_vm *vm)
+{
+	return vm->mem;
+}
+const vmx_msr_bitmap *eli_vm_msr_bitmap(const eli_vm *vm)
+{
+	return &vm->msrbm;
+}
+uint32_t eli_vm_exception_bitmap(const eli_vm *vm)
+{
+	return vm->exc;
+}
+uint32_t eli_vm_pin_controls(const eli_vm *vm)
+{
+	return vm->pin;
+}
+uint32_t eli_vm_secondary_controls(const eli_vm *vm)
+{
+	return vm->sec;
+}
+int eli_vm_injection_mode(const eli_vm *vm)
+{
+	return vm->injection_mode;
+}
+unsigned eli_vm_assigned_vector(const eli_vm *vm)
+{
+	return vm->assigned;
+}
+unsigned eli_vm_host_vector(const eli_vm *vm)
+{
+	return vm->hostvec;
+}
+uint64_t eli_vm_host_irqs(const eli_vm *vm)
+{
+	return vm->host_irqs;
+}
+int eli_vm_shadow_rebuilds(const eli_vm *vm)
+{
+	return vm->rebuilds;
+}
 
 uint64_t eli_vm_exits(const eli_vm *vm, int reason)
 {
@@ -478,8 +518,8 @@ int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
 	out->dev_eoi = eli_vm_guest_eoi(vm).exit_reason;
 	out->pv_eoi = mode == ELI_MODE_PV_EOI;
 	if (out->pv_eoi) /* the exit an EOI takes when the flag is clear */
-		out->dev_eoi = apic == ELI_APIC_XAPIC ? EXIT_REASON_APIC_ACCESS
-						      : EXIT_REASON_MSR_WRITE;
+		out->dev_eoi =
+			apic == ELI_APIC_XAPIC ? EXIT_REASON_APIC_ACCESS : EXIT_REASON_MSR_WRITE;
 	out->host_irq = mode == ELI_MODE_BARE ? -1 : eli_vm_phys_irq(vm, vm->hostvec).exit_reason;
 	eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
 	out->inj_eoi = eli_vm_guest_eoi(vm).exit_reason;
@@ -489,8 +529,8 @@ int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
 	if (apic == ELI_APIC_XAPIC && mode != ELI_MODE_BARE && out->timer_arm >= 0)
 		/* TMICT is on the APIC page: a fault-like APIC_ACCESS, or with
 		 * APIC-register virtualization a trap-like APIC_WRITE */
-		out->timer_arm = mode == ELI_MODE_POSTED ? EXIT_REASON_APIC_WRITE
-							 : EXIT_REASON_APIC_ACCESS;
+		out->timer_arm =
+			mode == ELI_MODE_POSTED ? EXIT_REASON_APIC_WRITE : EXIT_REASON_APIC_ACCESS;
 	out->hlt = eli_vm_guest_hlt(vm).exit_reason;
 	eli_vm_destroy(vm);
 	return 0;

@@ -60,17 +60,17 @@ extern const char *const eli_mode_names[]; /* NULL-terminated */
 
 /* Guest-physical layout of the model (64 KiB guest). */
 #define ELI_GUEST_MEM 0x10000u
-#define ELI_GUEST_IDT 0x1000u	/* the guest's own IDT */
-#define ELI_GUEST_IDT2 0x5000u	/* where a guest may LIDT a new table */
-#define ELI_SHADOW_IDT 0x3000u	/* the host's shadow IDT, mapped into the guest */
-#define ELI_GUEST_HANDLER(v) (0xFFFFFFFF81000000ull + (uint64_t)(v) * 0x40)
+#define ELI_GUEST_IDT 0x1000u  /* the guest's own IDT */
+#define ELI_GUEST_IDT2 0x5000u /* where a guest may LIDT a new table */
+#define ELI_SHADOW_IDT 0x3000u /* the host's shadow IDT, mapped into the guest */
+#define ELI_GUEST_HANDLER(v) (0xFFFFFFFF81000000ull + (uint64_t)(v)*0x40)
 
 /* Vectors (Linux conventions). With ELI_PROT_PRIORITY off, the host's timer
  * sits in a class below the assigned vector, as a careless host might. */
-#define ELI_VEC_ASSIGNED 0x41u	 /* the assigned NIC's MSI */
+#define ELI_VEC_ASSIGNED 0x41u    /* the assigned NIC's MSI */
 #define ELI_VEC_ASSIGNED_HI 0xD1u /* the assigned vector when priority is off */
-#define ELI_VEC_HOST_TIMER 0xEFu /* LOCAL_TIMER_VECTOR */
-#define ELI_VEC_HOST_LOW 0x31u	 /* host vector when priority is off */
+#define ELI_VEC_HOST_TIMER 0xEFu  /* LOCAL_TIMER_VECTOR */
+#define ELI_VEC_HOST_LOW 0x31u    /* host vector when priority is off */
 #define ELI_VEC_GUEST_TIMER 0xEFu /* the guest's LAPIC timer (virtual) */
 
 /* Who handled an event. */
@@ -79,10 +79,10 @@ typedef enum eli_who { ELI_NOBODY, ELI_GUEST, ELI_HOST } eli_who;
 typedef struct eli_event {
 	int exit_reason;     /* -1: no VM exit */
 	eli_who handled_by;  /* who ran a handler for it */
-	int vector;	     /* vector handled (or fault vector delivered to the guest) */
+	int vector;          /* vector handled (or fault vector delivered to the guest) */
 	uint32_t error_code; /* for an EXCEPTION_NMI exit: the #NP error code */
-	uint64_t qual;	     /* exit qualification (EPT violation) */
-	double at_us;	     /* for eli_vm_guest_run: when control returned */
+	uint64_t qual;       /* exit qualification (EPT violation) */
+	double at_us;        /* for eli_vm_guest_run: when control returned */
 } eli_event;
 
 typedef struct eli_vm eli_vm;
@@ -140,14 +140,14 @@ int eli_vm_shadow_rebuilds(const eli_vm *vm);
 /* The exit reasons of one mode's interrupt paths, probed on a fresh VM; the
  * timing simulation charges exactly these. -1 = no exit. */
 typedef struct eli_path {
-	int dev_delivery;  /* assigned-device MSI while the guest runs */
-	int dev_eoi;	   /* EOI of that interrupt */
-	int host_irq;	   /* a host interrupt (host tick, hrtimer) while the guest runs */
-	int inj_eoi;	   /* EOI of an injected virtual interrupt (virtual timer) */
-	int timer_arm;	   /* guest re-arms its LAPIC timer (TMICT write) */
-	int hlt;	   /* guest HLT */
-	int pv_eoi;	   /* 1: an EOI exits only when another interrupt is pending */
-	int injects_dev;   /* 1: device interrupts reach the guest by injection */
+	int dev_delivery; /* assigned-device MSI while the guest runs */
+	int dev_eoi;      /* EOI of that interrupt */
+	int host_irq;     /* a host interrupt (host tick, hrtimer) while the guest runs */
+	int inj_eoi;      /* EOI of an injected virtual interrupt (virtual timer) */
+	int timer_arm;    /* guest re-arms its LAPIC timer (TMICT write) */
+	int hlt;          /* guest HLT */
+	int pv_eoi;       /* 1: an EOI exits only when another interrupt is pending */
+	int injects_dev;  /* 1: device interrupts reach the guest by injection */
 } eli_path;
 
 /* 0 or VL_ENOMEM. */

@@ -110,89 +110,101 @@ static int attest_replay(int protect, uint64_t seed, uint64_t *conf, uint64_t *i
 }
 
 static const hw_attack attacks[] = {
-	{"hv_read", "hypervisor read of guest memory", "CIP check on hypervisor TLB fill (deny hypervisor read)",
-		"# The hypervisor reads a guest's memory.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 0x5ec12e7    # alice's secret\n"
-		"hv read @alice:0x0              # HyperWall: the fill is refused (deny hypervisor read)\n",
-	 NULL},
-	{"hv_write", "hypervisor write of guest memory", "CIP check on hypervisor TLB fill (deny hypervisor write)",
-		"# The hypervisor overwrites a guest's memory.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x8 1234\n"
-		"hv write @alice:0x8 666         # HyperWall: the fill is refused (deny hypervisor write)\n"
-		"vm read alice 0x8               # alice must read back 1234\n",
-	 NULL},
-	{"remap_to_hv_frame", "remap of a guest page to a hypervisor frame", "CIP check on VM TLB fill (frame must be owned by the VM)",
-		"# The hypervisor remaps a guest page onto a frame it controls, then reads\n"
-		"# what the guest stores there.\n"
-		"vm create alice pages=2\n"
-		"vm create tmp pages=1\n"
-		"vm terminate tmp                # @tmp:0x0 is now a free hypervisor frame\n"
-		"hv map alice 0x1000 @tmp:0x0    # alice's GPA 0x1000 -> hypervisor frame\n"
-		"vm write alice 0x1000 0x5ec12e7 # HyperWall: alice's fill fails (frame not hers at this GPA)\n"
-		"hv read @tmp:0x0\n",
-	 NULL},
-	{"cross_vm_map", "mapping a VM's frame into another VM", "CIP check on VM TLB fill (owner VM)",
-		"# The hypervisor maps one VM's frame into another VM.\n"
-		"vm create alice pages=2\n"
-		"vm create eve pages=2\n"
-		"vm write alice 0x0 0x5ec12e7\n"
-		"hv map eve 0x0 @alice:0x0       # eve's GPA 0 -> alice's frame\n"
-		"vm read eve 0x0                 # HyperWall: eve's fill fails (owner is alice)\n",
-	 NULL},
-	{"dma_read", "DMA read of guest memory", "CIP check on every DMA access (deny DMA)",
-		"# A device, programmed by the hypervisor, reads a guest's memory.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 0x5ec12e7\n"
-		"hv dma read @alice:0x0          # HyperWall: CIP check on the DMA access (deny DMA)\n",
-	 NULL},
-	{"dma_write", "DMA write of guest memory", "CIP check on every DMA access (deny DMA)",
-		"# A device, programmed by the hypervisor, overwrites a guest's memory.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 1\n"
-		"hv dma write @alice:0x0 666     # HyperWall: CIP check on the DMA access (deny DMA)\n"
-		"vm read alice 0x0\n",
-	 NULL},
-	{"cip_write", "hypervisor write to the CIP table", "CIP range reserved to hardware (no software or DMA mapping)",
-		"# The hypervisor tries to clear the protection of a guest frame by writing\n"
-		"# its CIP entry, then reads the frame.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 0x5ec12e7\n"
-		"hv cip write @alice:0x0 0       # HyperWall: the CIP range is hardware-only\n"
-		"hv read @alice:0x0\n",
-	 NULL},
-	{"stale_tlb_after_remap", "stale TLB entry used after the frame is remapped", "hardware TLB shootdown of the frames at vm_launch",
-		"# The hypervisor caches a translation for a free frame, the frame is then\n"
-		"# remapped into a new VM, and the hypervisor uses its stale TLB entry.\n"
-		"vm create alice pages=1\n"
-		"vm terminate alice\n"
-		"hv read @alice:0x0              # TLB now holds hypervisor -> that frame\n"
-		"vm create bob pages=1           # the frame is reused for bob's GPA 0\n"
-		"hv frame bob 0x0                # (same HPA as @alice:0x0)\n"
-		"vm write bob 0x0 0x5ec12e7\n"
-		"hv read @alice:0x0              # HyperWall: launch shot the entry down; refill refused\n",
-	 NULL},
-	{"read_after_terminate", "reading a frame after the VM is terminated", "hardware scrub at vm_terminate",
-		"# The hypervisor reads a guest's frame after the guest is terminated.\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 0x5ec12e7\n"
-		"vm terminate alice              # HyperWall: the hardware scrubs before release\n"
-		"hv read @alice:0x0\n",
-	 NULL},
-	{"swap_guest_pages", "swapping two pages of the same guest", "GPA recorded in the CIP entry, checked on fill",
-		"# The hypervisor swaps two pages of the same guest (a replay/remap attack on\n"
-		"# the guest's own frames).\n"
-		"vm create alice pages=2\n"
-		"vm write alice 0x0 111\n"
-		"vm write alice 0x1000 222\n"
-		"hv map alice 0x0 @alice:0x1000  # GPA 0 -> the frame alice got at GPA 0x1000\n"
-		"vm read alice 0x0               # HyperWall: CIP entry records GPA 0x1000, not 0\n",
-	 NULL},
-	{"image_tamper", "tampering with the image before launch",
-	 "measurement at vm_launch in a report signed by the chip key", NULL, image_tamper},
-	{"attest_replay", "replaying an old attestation report",
-	 "customer nonce in the signed report, checked fresh", NULL, attest_replay},
+	{ "hv_read", "hypervisor read of guest memory",
+	  "CIP check on hypervisor TLB fill (deny hypervisor read)",
+	  "# The hypervisor reads a guest's memory.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 0x5ec12e7    # alice's secret\n"
+	  "hv read @alice:0x0              # HyperWall: the fill is refused (deny hypervisor "
+	  "read)\n",
+	  NULL },
+	{ "hv_write", "hypervisor write of guest memory",
+	  "CIP check on hypervisor TLB fill (deny hypervisor write)",
+	  "# The hypervisor overwrites a guest's memory.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x8 1234\n"
+	  "hv write @alice:0x8 666         # HyperWall: the fill is refused (deny hypervisor "
+	  "write)\n"
+	  "vm read alice 0x8               # alice must read back 1234\n",
+	  NULL },
+	{ "remap_to_hv_frame", "remap of a guest page to a hypervisor frame",
+	  "CIP check on VM TLB fill (frame must be owned by the VM)",
+	  "# The hypervisor remaps a guest page onto a frame it controls, then reads\n"
+	  "# what the guest stores there.\n"
+	  "vm create alice pages=2\n"
+	  "vm create tmp pages=1\n"
+	  "vm terminate tmp                # @tmp:0x0 is now a free hypervisor frame\n"
+	  "hv map alice 0x1000 @tmp:0x0    # alice's GPA 0x1000 -> hypervisor frame\n"
+	  "vm write alice 0x1000 0x5ec12e7 # HyperWall: alice's fill fails (frame not hers at this "
+	  "GPA)\n"
+	  "hv read @tmp:0x0\n",
+	  NULL },
+	{ "cross_vm_map", "mapping a VM's frame into another VM",
+	  "CIP check on VM TLB fill (owner VM)",
+	  "# The hypervisor maps one VM's frame into another VM.\n"
+	  "vm create alice pages=2\n"
+	  "vm create eve pages=2\n"
+	  "vm write alice 0x0 0x5ec12e7\n"
+	  "hv map eve 0x0 @alice:0x0       # eve's GPA 0 -> alice's frame\n"
+	  "vm read eve 0x0                 # HyperWall: eve's fill fails (owner is alice)\n",
+	  NULL },
+	{ "dma_read", "DMA read of guest memory", "CIP check on every DMA access (deny DMA)",
+	  "# A device, programmed by the hypervisor, reads a guest's memory.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 0x5ec12e7\n"
+	  "hv dma read @alice:0x0          # HyperWall: CIP check on the DMA access (deny DMA)\n",
+	  NULL },
+	{ "dma_write", "DMA write of guest memory", "CIP check on every DMA access (deny DMA)",
+	  "# A device, programmed by the hypervisor, overwrites a guest's memory.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 1\n"
+	  "hv dma write @alice:0x0 666     # HyperWall: CIP check on the DMA access (deny DMA)\n"
+	  "vm read alice 0x0\n",
+	  NULL },
+	{ "cip_write", "hypervisor write to the CIP table",
+	  "CIP range reserved to hardware (no software or DMA mapping)",
+	  "# The hypervisor tries to clear the protection of a guest frame by writing\n"
+	  "# its CIP entry, then reads the frame.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 0x5ec12e7\n"
+	  "hv cip write @alice:0x0 0       # HyperWall: the CIP range is hardware-only\n"
+	  "hv read @alice:0x0\n",
+	  NULL },
+	{ "stale_tlb_after_remap", "stale TLB entry used after the frame is remapped",
+	  "hardware TLB shootdown of the frames at vm_launch",
+	  "# The hypervisor caches a translation for a free frame, the frame is then\n"
+	  "# remapped into a new VM, and the hypervisor uses its stale TLB entry.\n"
+	  "vm create alice pages=1\n"
+	  "vm terminate alice\n"
+	  "hv read @alice:0x0              # TLB now holds hypervisor -> that frame\n"
+	  "vm create bob pages=1           # the frame is reused for bob's GPA 0\n"
+	  "hv frame bob 0x0                # (same HPA as @alice:0x0)\n"
+	  "vm write bob 0x0 0x5ec12e7\n"
+	  "hv read @alice:0x0              # HyperWall: launch shot the entry down; refill "
+	  "refused\n",
+	  NULL },
+	{ "read_after_terminate", "reading a frame after the VM is terminated",
+	  "hardware scrub at vm_terminate",
+	  "# The hypervisor reads a guest's frame after the guest is terminated.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 0x5ec12e7\n"
+	  "vm terminate alice              # HyperWall: the hardware scrubs before release\n"
+	  "hv read @alice:0x0\n",
+	  NULL },
+	{ "swap_guest_pages", "swapping two pages of the same guest",
+	  "GPA recorded in the CIP entry, checked on fill",
+	  "# The hypervisor swaps two pages of the same guest (a replay/remap attack on\n"
+	  "# the guest's own frames).\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 111\n"
+	  "vm write alice 0x1000 222\n"
+	  "hv map alice 0x0 @alice:0x1000  # GPA 0 -> the frame alice got at GPA 0x1000\n"
+	  "vm read alice 0x0               # HyperWall: CIP entry records GPA 0x1000, not 0\n",
+	  NULL },
+	{ "image_tamper", "tampering with the image before launch",
+	  "measurement at vm_launch in a report signed by the chip key", NULL, image_tamper },
+	{ "attest_replay", "replaying an old attestation report",
+	  "customer nonce in the signed report, checked fresh", NULL, attest_replay },
 };
 
 const hw_attack *hw_attacks(size_t *n)
@@ -226,7 +238,8 @@ json_t *attacks_run_all(uint64_t seed)
 	json_t *rows = json_array();
 	for (size_t i = 0; rows && i < n; i++) {
 		uint64_t c1, i1, c0, i0;
-		if (attack_run(&as[i], 1, seed, &c1, &i1) || attack_run(&as[i], 0, seed, &c0, &i0)) {
+		if (attack_run(&as[i], 1, seed, &c1, &i1) ||
+		    attack_run(&as[i], 0, seed, &c0, &i0)) {
 			json_decref(rows);
 			return NULL;
 		}

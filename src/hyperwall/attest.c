@@ -57,7 +57,7 @@ static const uint64_t *canon_page(void *ctx, uint32_t g)
 int attest_expected_measurement(uint32_t pages, uint8_t out[ATTEST_HASH])
 {
 	uint32_t gpt = walk_gpt_pages(NULL, pages);
-	canon c = {pages, calloc((size_t)gpt * HW_PAGE_WORDS, sizeof(uint64_t))};
+	canon c = { pages, calloc((size_t)gpt * HW_PAGE_WORDS, sizeof(uint64_t)) };
 	if (!c.tables)
 		return VL_ENOMEM;
 	walk_build_gpt(NULL, pages, canon_build, &c);
@@ -100,8 +100,7 @@ int hw_attest_report(hw_machine *m, uint32_t id, uint64_t nonce, attest_report *
 	return HW_OK;
 }
 
-int hw_vm_open_sealed(const hw_machine *m, uint32_t id, const uint8_t *c, size_t clen,
-		      uint8_t *out)
+int hw_vm_open_sealed(const hw_machine *m, uint32_t id, const uint8_t *c, size_t clen, uint8_t *out)
 {
 	const hw_vm *vm = hw__vm(m, id);
 	if (!vm || vm->state != VM_RUNNING || clen < crypto_box_SEALBYTES)

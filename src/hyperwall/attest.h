@@ -38,8 +38,8 @@ typedef struct attest_report {
 	uint8_t measurement[ATTEST_HASH];
 	uint32_t vmid;
 	uint64_t nonce;
-	uint8_t vm_pk[ATTEST_PK];   /* X25519, for sealing secrets to the VM */
-	uint8_t sig[ATTEST_SIG];    /* Ed25519 by the chip (platform) key */
+	uint8_t vm_pk[ATTEST_PK]; /* X25519, for sealing secrets to the VM */
+	uint8_t sig[ATTEST_SIG];  /* Ed25519 by the chip (platform) key */
 } attest_report;
 
 /* What the customer holds: the manufacturer's public key, the chip's public

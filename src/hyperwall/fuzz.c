@@ -9,9 +9,9 @@
 #include "hyperwall/attest.h"
 #include "hyperwall/hw.h"
 
-#define FUZZ_FRAMES 4096    /* 16 MiB: small, so random HPAs hit VM frames */
-#define FUZZ_MAX_PAGES 8    /* data pages per VM */
-#define FUZZ_HOT_WORDS 8    /* words per page the guest uses (reuse!) */
+#define FUZZ_FRAMES 4096 /* 16 MiB: small, so random HPAs hit VM frames */
+#define FUZZ_MAX_PAGES 8 /* data pages per VM */
+#define FUZZ_HOT_WORDS 8 /* words per page the guest uses (reuse!) */
 
 typedef struct fz {
 	hw_machine *m;
@@ -186,7 +186,8 @@ static int one_op(fz *f)
 		return hw_hv_frame(m, id, guest_addr(f, id), &hpa);
 	}
 	/* attestation: mostly a fresh nonce, sometimes one already used */
-	uint64_t nonce = rng_below(&f->r, 4) ? f->next_nonce++ : rng_below(&f->r, f->next_nonce + 1);
+	uint64_t nonce =
+		rng_below(&f->r, 4) ? f->next_nonce++ : rng_below(&f->r, f->next_nonce + 1);
 	return attest(f, id, nonce);
 }
 
@@ -204,8 +205,10 @@ int fuzz_run_ex(uint64_t ops, uint32_t maxvms, int protect, int no_shootdown, ui
 	cfg.protect = protect;
 	cfg.no_shootdown = no_shootdown;
 	cfg.seed = seed;
-	fz f = {.m = hw_create(&cfg), .live = calloc(maxvms ? maxvms : 1, sizeof(uint32_t)),
-		.maxvms = maxvms ? maxvms : 1, .next_nonce = 1};
+	fz f = { .m = hw_create(&cfg),
+		 .live = calloc(maxvms ? maxvms : 1, sizeof(uint32_t)),
+		 .maxvms = maxvms ? maxvms : 1,
+		 .next_nonce = 1 };
 	rng_seed(&f.r, seed ^ 0x6675a2a11ull);
 	memset(r, 0, sizeof(*r));
 	int err = (!f.m || !f.live) ? VL_ENOMEM : 0;

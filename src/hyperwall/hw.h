@@ -39,24 +39,24 @@
 #define HW_VM_MAX_PAGES 200000u
 
 typedef enum hw_result {
-	HW_OK = 0,	/* the access or operation took place */
+	HW_OK = 0,      /* the access or operation took place */
 	HW_BLOCKED = 1, /* HyperWall denied it (CIP check, launch validation,
 			 * attestation rejected) */
-	HW_FAULT = 2,	/* an architectural fault: unmapped, out of range,
+	HW_FAULT = 2,   /* an architectural fault: unmapped, out of range,
 			 * unaligned, VM not running, out of frames */
 } hw_result;
 
 #define HW_MIN_FRAMES 64u /* hw_create's smallest machine */
 
 typedef struct hw_config {
-	uint32_t frames;    /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
-	uint32_t tlb_sets;  /* power of two */
-	uint32_t tlb_ways;  /* <= 32 */
-	int protect;	    /* 1: HyperWall on; 0: the same machine without it */
-	int no_shootdown;   /* test knob: HyperWall without its hardware TLB
-			     * shootdown, to show the shootdown is what stops
-			     * stale-TLB attacks */
-	uint64_t seed;	    /* chip keys, per-VM keys */
+	uint32_t frames;   /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
+	uint32_t tlb_sets; /* power of two */
+	uint32_t tlb_ways; /* <= 32 */
+	int protect;       /* 1: HyperWall on; 0: the same machine without it */
+	int no_shootdown;  /* test knob: HyperWall without its hardware TLB
+			    * shootdown, to show the shootdown is what stops
+			    * stale-TLB attacks */
+	uint64_t seed;     /* chip keys, per-VM keys */
 } hw_config;
 
 /* Defaults: 16384 frames (64 MiB); TLB 128 sets x 12 ways = 1536 entries,
@@ -68,18 +68,18 @@ typedef struct hw_machine hw_machine;
 
 /* Counters kept by the hardware model (not the ground truth). */
 typedef struct hw_stats {
-	uint64_t accesses;	/* translated accesses (VM and hypervisor) */
+	uint64_t accesses; /* translated accesses (VM and hypervisor) */
 	uint64_t tlb_hits, tlb_misses;
-	uint64_t walk_refs;	/* page-table words read by the walker */
-	uint64_t cip_checks;	/* CIP entries consulted (fills + DMA) */
-	uint64_t cip_denials;	/* checks that denied */
+	uint64_t walk_refs;         /* page-table words read by the walker */
+	uint64_t cip_checks;        /* CIP entries consulted (fills + DMA) */
+	uint64_t cip_denials;       /* checks that denied */
 	uint64_t shootdown_entries; /* TLB entries the hardware flushed */
 	uint64_t scrubbed_frames;
 } hw_stats;
 
 /* Creates a machine; NULL on bad config or out of memory. */
 hw_machine *hw_create(const hw_config *cfg);
-void hw_destroy(hw_machine *m); /* accepts NULL */
+void hw_destroy(hw_machine *m);             /* accepts NULL */
 hw_stats hw_get_stats(const hw_machine *m); /* a snapshot */
 const hw_config *hw_get_config(const hw_machine *m);
 

@@ -42,12 +42,12 @@ typedef struct hw_vm {
 	uint32_t id, vmid;
 	int state;
 	uint32_t pages, total; /* data pages; data + guest page-table pages */
-	uint64_t gcr3;	       /* GPA of the guest's top-level table */
-	uint32_t nroot;	       /* frame of the nested top-level table */
+	uint64_t gcr3;         /* GPA of the guest's top-level table */
+	uint32_t nroot;        /* frame of the nested top-level table */
 	uint32_t *hvmap;       /* hypervisor's record: GPA page -> frame */
 	uint32_t *alloc;       /* frames the hypervisor allocated, in order */
 	uint32_t nalloc;
-	int image_matches;     /* ground truth: loaded image == customer's */
+	int image_matches; /* ground truth: loaded image == customer's */
 	uint8_t measurement[ATTEST_HASH];
 	uint8_t vm_pk[crypto_box_PUBLICKEYBYTES], vm_sk[crypto_box_SECRETKEYBYTES];
 } hw_vm;
@@ -55,11 +55,11 @@ typedef struct hw_vm {
 struct hw_machine {
 	hw_config cfg;
 	uint32_t frames, cip_first; /* usable frames are [0, cip_first) */
-	uint64_t *mem;		    /* frames * 512 words */
-	uint8_t *dirty;		    /* per frame: may hold non-zero words */
-	uint64_t *mark;		    /* scratch frame bitmap for shootdowns */
+	uint64_t *mem;              /* frames * 512 words */
+	uint8_t *dirty;             /* per frame: may hold non-zero words */
+	uint64_t *mark;             /* scratch frame bitmap for shootdowns */
 	tlb tlb;
-	uint32_t *freelist, nfree;  /* the hypervisor's allocator (LIFO) */
+	uint32_t *freelist, nfree; /* the hypervisor's allocator (LIFO) */
 	hw_vm *vms;
 	uint32_t nvms, capvms;
 	uint8_t vmid_used[HW_MAX_VMID + 1]; /* hardware: VMIDs of live VMs */

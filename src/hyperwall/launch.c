@@ -95,7 +95,7 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 	}
 	/* With protection this is the hardware's measurement; without, only the
 	 * ground truth knows it (nobody trustworthy measured). */
-	measure_ctx c = {m, vm};
+	measure_ctx c = { m, vm };
 	attest_measure(vm->total, CIP_PROTECT_ALL, vm_page, &c, vm->measurement);
 	uint8_t seed[crypto_box_SEEDBYTES];
 	for (size_t i = 0; i < sizeof(seed); i++)

@@ -11,8 +11,12 @@
 
 hw_config hw_config_default(void)
 {
-	return (hw_config){.frames = 16384, .tlb_sets = 128, .tlb_ways = 12, .protect = 1,
-			   .no_shootdown = 0, .seed = 1};
+	return (hw_config){ .frames = 16384,
+			    .tlb_sets = 128,
+			    .tlb_ways = 12,
+			    .protect = 1,
+			    .no_shootdown = 0,
+			    .seed = 1 };
 }
 
 static void keys_init(hw_machine *m)
@@ -28,7 +32,7 @@ static void keys_init(hw_machine *m)
 	crypto_sign_seed_keypair(m->chip_pk, m->chip_sk, seed);
 	crypto_sign_detached(m->chip_cert, NULL, m->chip_pk, sizeof(m->chip_pk), mfr_sk);
 	sodium_memzero(mfr_sk, sizeof(mfr_sk));
-	uint64_t zero[HW_PAGE_WORDS] = {0};
+	uint64_t zero[HW_PAGE_WORDS] = { 0 };
 	crypto_generichash(m->zero_hash, ATTEST_HASH, (const uint8_t *)zero, sizeof(zero), NULL, 0);
 }
 
@@ -243,7 +247,7 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 	/* the customer's image: zero data pages, then the guest's tables */
 	for (uint32_t g = 0; g < total; g++)
 		hw__zero_frame(m, vm->hvmap[g]);
-	void *ctx[2] = {m, vm};
+	void *ctx[2] = { m, vm };
 	walk_build_gpt(vpns, pages, gpt_page, ctx);
 	build_npt(m, vm, vm->alloc + total);
 	vm->vmid = vmid;
@@ -369,7 +373,7 @@ static int hv_translate(hw_machine *m, uint64_t hpa, int write, uint64_t *w)
 		int rc = cip_check_hv(m, f, write);
 		if (rc)
 			return rc;
-		tlb_fill(&m->tlb, key, (uint64_t)f << 1 | (uint64_t)!!write);
+		tlb_fill(&m->tlb, key, (uint64_t)f << 1 | (uint64_t) !!write);
 	}
 	*w = (uint64_t)f * HW_PAGE_WORDS + (hpa & (HW_PAGE_SIZE - 1)) / 8;
 	return HW_OK;

@@ -163,10 +163,14 @@ int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 			fclose(f);
 			free(buf);
 			if (nul)
-				return vl_fail(eb, VL_EINVAL, "%s: NUL byte at offset %zu: binary "
-					       "data, expected valgrind lackey text", path, at);
-			return vl_fail(eb, VL_ERANGE, "%s: larger than %u MiB; replay a shorter "
-				       "trace", path, OVH_TRACE_MAX_BYTES >> 20);
+				return vl_fail(eb, VL_EINVAL,
+					       "%s: NUL byte at offset %zu: binary "
+					       "data, expected valgrind lackey text",
+					       path, at);
+			return vl_fail(eb, VL_ERANGE,
+				       "%s: larger than %u MiB; replay a shorter "
+				       "trace",
+				       path, OVH_TRACE_MAX_BYTES >> 20);
 		}
 	}
 	fclose(f);
@@ -183,11 +187,14 @@ int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 
 int ovh_trace_synth(const char *name, uint64_t n, uint64_t seed, ovh_trace **out, vl_errbuf *eb)
 {
-	int kind = !strcmp(name, "seq") ? 0 : !strcmp(name, "loop") ? 1 : !strcmp(name, "zipf") ? 2
-		 : !strcmp(name, "random") ? 3 : -1;
+	int kind = !strcmp(name, "seq")      ? 0
+		   : !strcmp(name, "loop")   ? 1
+		   : !strcmp(name, "zipf")   ? 2
+		   : !strcmp(name, "random") ? 3
+					     : -1;
 	if (kind < 0)
-		return vl_fail(eb, VL_EINVAL, "unknown workload '%s'; expected seq, loop, zipf or random",
-			       name);
+		return vl_fail(eb, VL_EINVAL,
+			       "unknown workload '%s'; expected seq, loop, zipf or random", name);
 	ovh_trace *t = calloc(1, sizeof(*t));
 	if (!t)
 		return VL_ENOMEM;
@@ -198,10 +205,18 @@ int ovh_trace_synth(const char *name, uint64_t n, uint64_t seed, ovh_trace **out
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t off;
 		switch (kind) {
-		case 0: off = (i * 8) % (64ull << 20); break;
-		case 1: off = (i * 8) % (512ull << 10); break;
-		case 2: off = ((rng_zipf_sample(&r, &z) - 1) << 12) + rng_below(&r, 512) * 8; break;
-		default: off = (rng_below(&r, SYN_BIG_PAGES) << 12) + rng_below(&r, 512) * 8; break;
+		case 0:
+			off = (i * 8) % (64ull << 20);
+			break;
+		case 1:
+			off = (i * 8) % (512ull << 10);
+			break;
+		case 2:
+			off = ((rng_zipf_sample(&r, &z) - 1) << 12) + rng_below(&r, 512) * 8;
+			break;
+		default:
+			off = (rng_below(&r, SYN_BIG_PAGES) << 12) + rng_below(&r, 512) * 8;
+			break;
 		}
 		/* one store in three, as in SPEC-like mixes */
 		uint64_t w = rng_below(&r, 3) == 0 ? OVH_WRITE : 0;
@@ -301,8 +316,8 @@ int ovh_run(const ovh_trace *t, ovh_result *r, vl_errbuf *eb)
 		err = replay(t, vpns, pages, 0, &base, &cb0, &mb0);
 	free(vpns);
 	if (err)
-		return vl_fail(eb, err == VL_ENOMEM ? VL_ENOMEM : VL_ESTATE,
-			       "replay failed: %s", vl_strerror(err));
+		return vl_fail(eb, err == VL_ENOMEM ? VL_ENOMEM : VL_ESTATE, "replay failed: %s",
+			       vl_strerror(err));
 	r->accesses = t->n;
 	r->pages = pages;
 	r->tlb_misses = hw.tlb_misses;
@@ -327,21 +342,21 @@ json_t *ovh_json(const ovh_result *r, const char *source)
 		CYC_WALK_REF, "cycles_per_cip_check", CYC_CIP_CHECK, "source",
 		"Intel 64 and IA-32 Optimization Reference Manual (2016), Skylake cache "
 		"parameters: L1D 4 cycles, L2 12 cycles; walk and CIP reads charged as L2 hits");
-	return json_pack("{s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:o}",
-			 "source", source, "accesses", (json_int_t)r->accesses, "pages",
-			 (json_int_t)r->pages, "tlb_miss_rate", r->tlb_miss_rate, "cip_checks",
-			 (json_int_t)r->cip_checks, "walk_refs", (json_int_t)r->walk_refs_base,
-			 "tlb_misses", (json_int_t)r->tlb_misses, "cycles_baseline",
-			 r->cycles_baseline, "cycles_hyperwall", r->cycles_hyperwall, "overhead_pct",
-			 r->overhead_pct, "cip_bytes", (json_int_t)r->cip_bytes, "memory_bytes",
+	return json_pack("{s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:o}", "source",
+			 source, "accesses", (json_int_t)r->accesses, "pages", (json_int_t)r->pages,
+			 "tlb_miss_rate", r->tlb_miss_rate, "cip_checks", (json_int_t)r->cip_checks,
+			 "walk_refs", (json_int_t)r->walk_refs_base, "tlb_misses",
+			 (json_int_t)r->tlb_misses, "cycles_baseline", r->cycles_baseline,
+			 "cycles_hyperwall", r->cycles_hyperwall, "overhead_pct", r->overhead_pct,
+			 "cip_bytes", (json_int_t)r->cip_bytes, "memory_bytes",
 			 (json_int_t)r->mem_bytes, "cip_memory_pct", r->cip_memory_pct,
 			 "cip_entry_pct_of_page", 100.0 * 8 / HW_PAGE_SIZE, "params", params);
 }
 
 /* --- bench mmu ------------------------------------------------------------- */
 
-#define BENCH_PAGES 2048u /* 8 MiB: larger than the 1536-entry TLB */
-#define BENCH_HOT 256u	  /* 90 % of accesses go to 1 MiB of it */
+#define BENCH_PAGES 2048u     /* 8 MiB: larger than the 1536-entry TLB */
+#define BENCH_HOT 256u        /* 90 % of accesses go to 1 MiB of it */
 #define BENCH_RING (1u << 16) /* 512 KiB of addresses: stays in L2 */
 
 /* CPU seconds of this thread: on a shared 2-core machine the wall clock
@@ -366,8 +381,8 @@ static void bench_round(hw_machine *m, uint32_t id, const uint64_t *ring, uint64
 json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
 {
 	uint64_t *ring = malloc(BENCH_RING * sizeof(*ring));
-	hw_machine *m[2] = {sized_machine(NULL, BENCH_PAGES, 1, seed),
-			    sized_machine(NULL, BENCH_PAGES, 0, seed)};
+	hw_machine *m[2] = { sized_machine(NULL, BENCH_PAGES, 1, seed),
+			     sized_machine(NULL, BENCH_PAGES, 0, seed) };
 	json_t *res = NULL;
 	uint32_t id[2];
 	if (!ring || !m[0] || !m[1] || hw_vm_create(m[0], BENCH_PAGES, NULL, &id[0]) ||
@@ -376,10 +391,11 @@ json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
 	rng r;
 	rng_seed(&r, seed);
 	for (uint32_t i = 0; i < BENCH_RING; i++) {
-		uint64_t page = rng_below(&r, 10) ? rng_below(&r, BENCH_HOT) : rng_below(&r, BENCH_PAGES);
+		uint64_t page =
+			rng_below(&r, 10) ? rng_below(&r, BENCH_HOT) : rng_below(&r, BENCH_PAGES);
 		ring[i] = page << 12 | rng_below(&r, 512) * 8 | (rng_below(&r, 3) ? 0 : OVH_WRITE);
 	}
-	double best[2] = {0, 0}, best_wall = 0;
+	double best[2] = { 0, 0 }, best_wall = 0;
 	uint64_t sink = 0;
 	for (int round = 0; round < 3; round++)
 		for (int k = 0; k < 2; k++) {
@@ -391,16 +407,16 @@ json_t *ovh_bench_mmu(uint64_t accesses, uint64_t seed)
 				best_wall = wall;
 		}
 	hw_stats st = hw_get_stats(m[0]);
-	res = json_pack("{s:s,s:f,s:f,s:f,s:f,s:s,s:f,s:I,s:f,s:s,s:s}", "name", "mmu",
-			"accesses_per_sec", best[0], "accesses_per_wall_sec", best_wall,
-			"accesses_per_sec_no_protection", best[1], "speedup_vs_reference",
-			best[0] / best[1], "reference", "the same MMU model without HyperWall",
-			"tlb_miss_rate",
-			(double)st.tlb_misses / (double)st.accesses, "accesses_per_round",
-			(json_int_t)accesses, "goal_accesses_per_sec", 50e6, "clock",
-			"per CPU second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID), best of 3",
-			"workload",
-			"2048-page VM, 90% of accesses to 256 hot pages, 1/3 stores; TLB 128x12");
+	res = json_pack(
+		"{s:s,s:f,s:f,s:f,s:f,s:s,s:f,s:I,s:f,s:s,s:s}", "name", "mmu", "accesses_per_sec",
+		best[0], "accesses_per_wall_sec", best_wall, "accesses_per_sec_no_protection",
+		best[1], "speedup_vs_reference", best[0] / best[1], "reference",
+		"the same MMU model without HyperWall", "tlb_miss_rate",
+		(double)st.tlb_misses / (double)st.accesses, "accesses_per_round",
+		(json_int_t)accesses, "goal_accesses_per_sec", 50e6, "clock",
+		"per CPU second of the benchmark thread (CLOCK_THREAD_CPUTIME_ID), best of 3",
+		"workload",
+		"2048-page VM, 90% of accesses to 256 hot pages, 1/3 stores; TLB 128x12");
 	(void)sink;
 out:
 	hw_destroy(m[0]);

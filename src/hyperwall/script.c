@@ -15,9 +15,20 @@
 #include "hyperwall/hw.h"
 
 enum op_kind {
-	OP_VM_CREATE, OP_VM_WRITE, OP_VM_READ, OP_VM_SHARE, OP_VM_TERMINATE,
-	OP_HV_READ, OP_HV_WRITE, OP_HV_MAP, OP_HV_UNMAP, OP_DMA_READ, OP_DMA_WRITE,
-	OP_CIP_WRITE, OP_HV_FRAME, OP_ATTEST,
+	OP_VM_CREATE,
+	OP_VM_WRITE,
+	OP_VM_READ,
+	OP_VM_SHARE,
+	OP_VM_TERMINATE,
+	OP_HV_READ,
+	OP_HV_WRITE,
+	OP_HV_MAP,
+	OP_HV_UNMAP,
+	OP_DMA_READ,
+	OP_DMA_WRITE,
+	OP_CIP_WRITE,
+	OP_HV_FRAME,
+	OP_ATTEST,
 };
 
 /* An HPA operand: a number, or @VM:GPA resolved when the op runs. */
@@ -88,7 +99,8 @@ static int number(pctx *p, const char *tok, const char *what, uint64_t max, uint
 	}
 	int ok = *d != '\0';
 	for (const char *c = d; *c; c++)
-		ok &= base == 16 ? isxdigit((unsigned char)*c) != 0 : isdigit((unsigned char)*c) != 0;
+		ok &= base == 16 ? isxdigit((unsigned char)*c) != 0
+				 : isdigit((unsigned char)*c) != 0;
 	if (!ok)
 		return perr(p, "%s '%s': expected a decimal or 0x-hex number", what, tok);
 	errno = 0;
@@ -123,8 +135,10 @@ static int valid_name(const char *n)
 static int vm_ref(pctx *p, const char *name, uint32_t *vm)
 {
 	if (!valid_name(name))
-		return perr(p, "'%s' is not a VM name (letters, digits, '_' and '-', starting with "
-			       "a letter or '_', under %d characters)", name, MAX_NAME);
+		return perr(p,
+			    "'%s' is not a VM name (letters, digits, '_' and '-', starting with "
+			    "a letter or '_', under %d characters)",
+			    name, MAX_NAME);
 	if (!find_vm(p->s, name, vm))
 		return perr(p, "VM '%s' is not created on a line above", name);
 	return 0;
@@ -196,30 +210,31 @@ typedef struct syn {
 } syn;
 
 static const syn syntax[] = {
-	{"vm create", OP_VM_CREATE, 4, "vm create NAME pages=N"},
-	{"vm write", OP_VM_WRITE, 5, "vm write NAME GPA VALUE"},
-	{"vm read", OP_VM_READ, 4, "vm read NAME GPA"},
-	{"vm share", OP_VM_SHARE, 4, "vm share NAME GPA"},
-	{"vm terminate", OP_VM_TERMINATE, 3, "vm terminate NAME"},
-	{"hv read", OP_HV_READ, 3, "hv read HPA"},
-	{"hv write", OP_HV_WRITE, 4, "hv write HPA VALUE"},
-	{"hv map", OP_HV_MAP, 5, "hv map NAME GPA HPA"},
-	{"hv unmap", OP_HV_UNMAP, 4, "hv unmap NAME GPA"},
-	{"hv dma read", OP_DMA_READ, 4, "hv dma read HPA"},
-	{"hv dma write", OP_DMA_WRITE, 5, "hv dma write HPA VALUE"},
-	{"hv cip write", OP_CIP_WRITE, 5, "hv cip write HPA VALUE"},
-	{"hv frame", OP_HV_FRAME, 4, "hv frame NAME GPA"},
-	{"attest", OP_ATTEST, 3, "attest NAME NONCE"},
+	{ "vm create", OP_VM_CREATE, 4, "vm create NAME pages=N" },
+	{ "vm write", OP_VM_WRITE, 5, "vm write NAME GPA VALUE" },
+	{ "vm read", OP_VM_READ, 4, "vm read NAME GPA" },
+	{ "vm share", OP_VM_SHARE, 4, "vm share NAME GPA" },
+	{ "vm terminate", OP_VM_TERMINATE, 3, "vm terminate NAME" },
+	{ "hv read", OP_HV_READ, 3, "hv read HPA" },
+	{ "hv write", OP_HV_WRITE, 4, "hv write HPA VALUE" },
+	{ "hv map", OP_HV_MAP, 5, "hv map NAME GPA HPA" },
+	{ "hv unmap", OP_HV_UNMAP, 4, "hv unmap NAME GPA" },
+	{ "hv dma read", OP_DMA_READ, 4, "hv dma read HPA" },
+	{ "hv dma write", OP_DMA_WRITE, 5, "hv dma write HPA VALUE" },
+	{ "hv cip write", OP_CIP_WRITE, 5, "hv cip write HPA VALUE" },
+	{ "hv frame", OP_HV_FRAME, 4, "hv frame NAME GPA" },
+	{ "attest", OP_ATTEST, 3, "attest NAME NONCE" },
 };
 #define NSYN (sizeof(syntax) / sizeof(syntax[0]))
 
 /* Which syntax entry the leading tokens name; NULL with a message if none. */
 static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 {
-	static const char *const vm_words[] = {"create", "write", "read", "share", "terminate", NULL};
-	static const char *const hv_words[] = {"read", "write", "map", "unmap", "dma", "cip",
-					       "frame", NULL};
-	static const char *const top[] = {"vm", "hv", "attest", NULL};
+	static const char *const vm_words[] = { "create", "write",     "read",
+						"share",  "terminate", NULL };
+	static const char *const hv_words[] = { "read", "write", "map",   "unmap",
+						"dma",  "cip",   "frame", NULL };
+	static const char *const top[] = { "vm", "hv", "attest", NULL };
 	*err = 0;
 	for (size_t i = NSYN; i-- > 0;) { /* longest phrases ("hv dma read") last in table */
 		char buf[32];
@@ -238,8 +253,9 @@ static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 		what = tok[0][0] == 'v' ? "vm operation" : "hv operation";
 		if (ntok < 2) {
 			*err = perr(p, "'%s' needs an operation: %s", tok[0],
-				    tok[0][0] == 'v' ? "create, write, read, share or terminate"
-						     : "read, write, map, unmap, dma, cip or frame");
+				    tok[0][0] == 'v'
+					    ? "create, write, read, share or terminate"
+					    : "read, write, map, unmap, dma, cip or frame");
 			return NULL;
 		}
 		bad = tok[1];
@@ -264,10 +280,14 @@ static int parse_args(pctx *p, const syn *sy, char **t, op *o)
 	case OP_VM_CREATE:
 		return add_vm(p, t[2], t[3], &o->vm);
 	case OP_VM_WRITE:
-		if ((err = vm_ref(p, t[2], &o->vm)) || (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
+		if ((err = vm_ref(p, t[2], &o->vm)) ||
+		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
 			return err;
 		return number(p, t[4], "VALUE", VALUE_MAX, &o->val);
-	case OP_VM_READ: case OP_VM_SHARE: case OP_HV_UNMAP: case OP_HV_FRAME:
+	case OP_VM_READ:
+	case OP_VM_SHARE:
+	case OP_HV_UNMAP:
+	case OP_HV_FRAME:
 		if ((err = vm_ref(p, t[2], &o->vm)))
 			return err;
 		return number(p, t[3], "GPA", UINT64_MAX, &o->gpa);
@@ -280,12 +300,14 @@ static int parse_args(pctx *p, const syn *sy, char **t, op *o)
 			return err;
 		return number(p, t[3], "VALUE", VALUE_MAX, &o->val);
 	case OP_HV_MAP:
-		if ((err = vm_ref(p, t[2], &o->vm)) || (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
+		if ((err = vm_ref(p, t[2], &o->vm)) ||
+		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
 			return err;
 		return hpa_arg(p, t[4], &o->hpa);
 	case OP_DMA_READ:
 		return hpa_arg(p, t[3], &o->hpa);
-	case OP_DMA_WRITE: case OP_CIP_WRITE:
+	case OP_DMA_WRITE:
+	case OP_CIP_WRITE:
 		if ((err = hpa_arg(p, t[3], &o->hpa)))
 			return err;
 		return number(p, t[4], "VALUE", VALUE_MAX, &o->val);
@@ -356,7 +378,7 @@ int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf 
 	hw_script *s = calloc(1, sizeof(*s));
 	if (!s)
 		return VL_ENOMEM;
-	pctx p = {s, name, 0, eb};
+	pctx p = { s, name, 0, eb };
 	const char *c = text;
 	while (*c) {
 		const char *nl = strchr(c, '\n');
@@ -430,8 +452,8 @@ int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 typedef struct run {
 	hw_machine *m;
 	const hw_script *s;
-	uint32_t *id;		 /* script VM -> machine id (0: not created yet) */
-	attest_verifier *ver;	 /* the customer's verifier per VM */
+	uint32_t *id;         /* script VM -> machine id (0: not created yet) */
+	attest_verifier *ver; /* the customer's verifier per VM */
 	uint8_t (*expect)[ATTEST_HASH];
 	uint8_t *ver_ready;
 } run;
@@ -534,8 +556,12 @@ json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_
 	cfg.seed = seed;
 	json_t *ops = json_array(), *res = NULL;
 	size_t nv = s->nvms ? s->nvms : 1;
-	run r = {hw_create(&cfg), s, calloc(nv, sizeof(uint32_t)), calloc(nv, sizeof(attest_verifier)),
-		 calloc(nv, ATTEST_HASH), calloc(nv, 1)};
+	run r = { hw_create(&cfg),
+		  s,
+		  calloc(nv, sizeof(uint32_t)),
+		  calloc(nv, sizeof(attest_verifier)),
+		  calloc(nv, ATTEST_HASH),
+		  calloc(nv, 1) };
 	if (!ops || !r.m || !r.id || !r.ver || !r.expect || !r.ver_ready)
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {

@@ -21,9 +21,9 @@
 
 typedef struct tlb {
 	uint32_t sets, ways, set_mask;
-	uint64_t *key;	/* TLB_VALID | vmid << 36 | vpn; 0 = empty */
-	uint64_t *val;	/* frame << 1 | TLB_PERM_W */
-	uint32_t *age;	/* LRU stamp */
+	uint64_t *key; /* TLB_VALID | vmid << 36 | vpn; 0 = empty */
+	uint64_t *val; /* frame << 1 | TLB_PERM_W */
+	uint32_t *age; /* LRU stamp */
 	uint32_t clock;
 } tlb;
 

@@ -9,16 +9,16 @@
 
 typedef struct truth_vm {
 	uint32_t pages;
-	uint32_t *frame;    /* data page -> frame given at creation */
-	uint64_t **expect;  /* data page -> 512 expected words; NULL = image (0) */
-	uint8_t *shared;    /* data page -> shared by the guest */
+	uint32_t *frame;   /* data page -> frame given at creation */
+	uint64_t **expect; /* data page -> 512 expected words; NULL = image (0) */
+	uint8_t *shared;   /* data page -> shared by the guest */
 } truth_vm;
 
 struct truth {
 	uint32_t frames;
-	uint32_t *tag;	 /* per word */
+	uint32_t *tag;   /* per word */
 	uint8_t *tagged; /* per frame: may hold a non-public tag */
-	truth_vm *vms; /* index id - 1 */
+	truth_vm *vms;   /* index id - 1 */
 	uint32_t nvms, capvms;
 	uint64_t conf, integ;
 };

@@ -52,8 +52,7 @@ void truth_vm_share(truth *t, uint32_t id, uint64_t gpa);
 int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa);
 /* A VM load (write = 0, val = value seen) or store (write = 1, val =
  * value stored) at gpa that reached `frame`. 0 or VL_ENOMEM. */
-int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write,
-		    uint64_t val);
+int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write, uint64_t val);
 /* The customer accepted an attestation for VM id whose loaded image
  * matched (ok = 1) or did not match (ok = 0) the image it sent. */
 void truth_vm_attested(truth *t, uint32_t id, int image_matches);

@@ -24,15 +24,15 @@
 enum kvm_delivery { KVM_DELIVER_MSI = 0, KVM_DELIVER_IRQFD = 1 };
 
 typedef struct kvm_irq_cfg {
-	uint64_t interrupts;	    /* to send, >= 1 */
-	enum kg_apic apic;	    /* guest EOI: xAPIC MMIO or x2APIC MSR */
+	uint64_t interrupts;        /* to send, >= 1 */
+	enum kg_apic apic;          /* guest EOI: xAPIC MMIO or x2APIC MSR */
 	enum kvm_delivery delivery; /* KVM_SIGNAL_MSI or irqfd write */
-	double rate;		    /* open loop, mean interrupts/s with Poisson
+	double rate;                /* open loop, mean interrupts/s with Poisson
 				       arrivals (as the ELI model's custom
 				       workload); 0: closed loop */
-	uint64_t seed;		    /* open loop: seeds the arrival times */
-	int same_cpu;		    /* sender shares the vCPU's CPU (no IPI kick) */
-	double gap_s;		    /* closed loop: pause after each handled
+	uint64_t seed;              /* open loop: seeds the arrival times */
+	int same_cpu;               /* sender shares the vCPU's CPU (no IPI kick) */
+	double gap_s;               /* closed loop: pause after each handled
 				       interrupt, so the next one finds the vCPU
 				       running its CPL3 loop (needs a kick) */
 } kvm_irq_cfg;
@@ -49,24 +49,24 @@ typedef struct kvm_irq_result {
 	int boosted; /* sender and vCPU ran at KVM_VCPU_NICE */
 	int pinned;  /* 1: sender CPU 0, vCPU CPU 1; 2: one shared CPU */
 	uint64_t sent, handled;
-	uint64_t coalesced;	/* sent - handled: merged in the APIC's IRR */
+	uint64_t coalesced;     /* sent - handled: merged in the APIC's IRR */
 	uint64_t kvm_coalesced; /* KVM_SIGNAL_MSI returned 0 (MSI only) */
-	double elapsed_ns;	/* first send .. last handled */
+	double elapsed_ns;      /* first send .. last handled */
 	/* Send -> guest handler counted (after its EOI), as the sender sees it.
 	 * Closed loop: every interrupt. Open loop: the first counter increase
 	 * seen after a send and before the next one. */
 	uint64_t lat_samples;
 	double lat_mean_ns, lat_p50_ns, lat_p99_ns;
-	double send_ns;		  /* mean time in the send system call */
-	double vcpu_cpu_ns;	  /* CPU time of the vCPU thread during the run */
-	double loop_iter_ns;	  /* guest CPL3 loop iteration (vCPU CPU time), no
+	double send_ns;           /* mean time in the send system call */
+	double vcpu_cpu_ns;       /* CPU time of the vCPU thread during the run */
+	double loop_iter_ns;      /* guest CPL3 loop iteration (vCPU CPU time), no
 				     interrupts */
-	double stolen_ns;	  /* vCPU CPU time not spent in the workload loop,
+	double stolen_ns;         /* vCPU CPU time not spent in the workload loop,
 				     per handled interrupt: exits, injection, the
 				     (emulated) handler and EOI */
-	uint64_t exits;		  /* delta of the "exits" statistic */
+	uint64_t exits;           /* delta of the "exits" statistic */
 	int irr_clear, isr_clear; /* after the run: nothing pending/in service */
-	size_t nstats;		  /* cumulative statistics with a non-zero delta */
+	size_t nstats;            /* cumulative statistics with a non-zero delta */
 	kvm_stat_delta stats[KVM_BENCH_MAX_STATS];
 } kvm_irq_result;
 
@@ -91,7 +91,7 @@ typedef struct kvm_exit_result {
 	double raw_ns, vmm_ns; /* medians over rounds, thread CPU ns per round trip */
 	double raw_min_ns, vmm_min_ns;
 	double overhead_pct; /* median over rounds of 100 * (vmm - raw) / raw */
-	int boosted;	     /* ran at KVM_VCPU_NICE */
+	int boosted;         /* ran at KVM_VCPU_NICE */
 } kvm_exit_result;
 
 /*
@@ -103,10 +103,10 @@ typedef struct kvm_exit_result {
 int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_errbuf *eb);
 
 typedef struct kvm_loop_result {
-	double ns_per_iter;	 /* vCPU CPU time per guest loop iteration */
+	double ns_per_iter;      /* vCPU CPU time per guest loop iteration */
 	double wall_ns_per_iter; /* wall time per iteration (includes preemption) */
-	double emul_per_iter;	 /* insn_emulation per iteration */
-	double exits_per_iter;	 /* exits per iteration */
+	double emul_per_iter;    /* insn_emulation per iteration */
+	double exits_per_iter;   /* exits per iteration */
 	uint64_t iters;
 } kvm_loop_result;
 

@@ -118,12 +118,12 @@ static int measure_irqs(const kvm_calib_cfg *cfg, kvm_calib *c, vl_errbuf *eb)
 	double irq[MAX_REPS], coal[MAX_REPS];
 	int reps = cfg->reps < 1 ? 1 : cfg->reps > MAX_REPS ? MAX_REPS : cfg->reps;
 	for (int i = 0; i < reps; i++) {
-		kvm_irq_cfg ic = {.interrupts = cfg->interrupts,
-				  .apic = cfg->apic,
-				  .delivery = cfg->delivery,
-				  .rate = cfg->rate,
-				  .same_cpu = 1,
-				  .seed = cfg->seed + (uint64_t)i};
+		kvm_irq_cfg ic = { .interrupts = cfg->interrupts,
+				   .apic = cfg->apic,
+				   .delivery = cfg->delivery,
+				   .rate = cfg->rate,
+				   .same_cpu = 1,
+				   .seed = cfg->seed + (uint64_t)i };
 		kvm_irq_result r;
 		int err = kvm_irq_bench(&ic, &r, eb);
 		if (err)
@@ -156,8 +156,8 @@ static void fill_profile(const kvm_calib_cfg *cfg, kvm_calib *c)
 	snprintf(p->name, sizeof(p->name), "this-host");
 	double ghz = c->cpu_ghz;
 	double exit_ns = c->exits_per_irq > 0
-			     ? (c->stolen_ns - c->handler_ns - c->eoi_ns) / c->exits_per_irq
-			     : 0;
+				 ? (c->stolen_ns - c->handler_ns - c->eoi_ns) / c->exits_per_irq
+				 : 0;
 	c->exit_ns = exit_ns > 0 ? exit_ns : 0;
 	double direct = c->trap_ns < c->exit_ns ? c->trap_ns : c->exit_ns;
 	p->cpu_ghz = ghz;
@@ -306,8 +306,8 @@ static int model_run(const eli_profile *p, enum kg_apic apic, double rate, uint6
 	 * measured side subtracts the background (the loop speed it compares
 	 * against includes host ticks), so the model's tick exits are taken out
 	 * here too; they stay in the exit count on both sides. */
-	double tick_frac =
-	    q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) / (q.cpu_ghz * 1e9);
+	double tick_frac = q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) /
+			   (q.cpu_ghz * 1e9);
 	*ns = (1.0 - r.idle_pct / 100.0 - tick_frac) * 1e9 / irq;
 	*irq_s = irq;
 	return 0;
@@ -327,12 +327,12 @@ int kvm_validate(const eli_profile *p, enum kg_apic apic, double rate, uint64_t 
 	double ex[MAX_REPS], ns[MAX_REPS], irq[MAX_REPS];
 	reps = reps < 1 ? 1 : reps > MAX_REPS ? MAX_REPS : reps;
 	for (int i = 0; i < reps; i++) {
-		kvm_irq_cfg ic = {.interrupts = interrupts,
-				  .apic = apic,
-				  .delivery = KVM_DELIVER_MSI,
-				  .rate = rate,
-				  .same_cpu = 1,
-				  .seed = seed + (uint64_t)i};
+		kvm_irq_cfg ic = { .interrupts = interrupts,
+				   .apic = apic,
+				   .delivery = KVM_DELIVER_MSI,
+				   .rate = rate,
+				   .same_cpu = 1,
+				   .seed = seed + (uint64_t)i };
 		kvm_irq_result r;
 		err = kvm_irq_bench(&ic, &r, eb);
 		if (err)

@@ -24,30 +24,30 @@
 typedef struct kvm_calib_cfg {
 	enum kg_apic apic; /* EOI mode measured */
 	enum kvm_delivery delivery;
-	double rate;	     /* Poisson interrupts/s (open loop) */
+	double rate;         /* Poisson interrupts/s (open loop) */
 	uint64_t interrupts; /* per repetition */
-	uint64_t seed;	     /* arrival times */
-	int reps;	     /* repetitions; the median is kept */
+	uint64_t seed;       /* arrival times */
+	int reps;            /* repetitions; the median is kept */
 } kvm_calib_cfg;
 
 typedef struct kvm_calib {
-	double cpu_ghz;		  /* /proc/cpuinfo "cpu MHz" / 1000 */
-	double emul_insn_ns;	  /* one emulated CPL0 instruction (nop loop / 4) */
-	double eoi_ns;		  /* one EOI in the calibrated mode (emulated) */
-	double eoi_other_ns;	  /* one EOI in the other mode (for the record) */
-	double handler_ns;	  /* the 11 non-EOI handler instructions */
-	double trap_ns;		  /* CPL3 xAPIC EOI write: in-kernel trap round trip */
-	double user_exit_ns;	  /* CPL3 `out`: exit to user space and back */
-	double stolen_ns;	  /* vCPU CPU per interrupt (median run) */
-	double irq_per_s;	  /* interrupts handled per second (median run) */
-	double coalesced_frac;	  /* fraction of sent interrupts merged */
-	double rate;		  /* offered Poisson rate */
-	double moderation_us;	  /* effective: 1/handled - 1/rate, >= 0 */
-	double exits_per_irq;	  /* exits per interrupt, host-interrupt exits removed */
+	double cpu_ghz;           /* /proc/cpuinfo "cpu MHz" / 1000 */
+	double emul_insn_ns;      /* one emulated CPL0 instruction (nop loop / 4) */
+	double eoi_ns;            /* one EOI in the calibrated mode (emulated) */
+	double eoi_other_ns;      /* one EOI in the other mode (for the record) */
+	double handler_ns;        /* the 11 non-EOI handler instructions */
+	double trap_ns;           /* CPL3 xAPIC EOI write: in-kernel trap round trip */
+	double user_exit_ns;      /* CPL3 `out`: exit to user space and back */
+	double stolen_ns;         /* vCPU CPU per interrupt (median run) */
+	double irq_per_s;         /* interrupts handled per second (median run) */
+	double coalesced_frac;    /* fraction of sent interrupts merged */
+	double rate;              /* offered Poisson rate */
+	double moderation_us;     /* effective: 1/handled - 1/rate, >= 0 */
+	double exits_per_irq;     /* exits per interrupt, host-interrupt exits removed */
 	double exits_per_irq_raw; /* as counted */
-	double host_exit_hz;	  /* exits/s of the idle spinning guest */
-	double exit_ns;		  /* derived cost of one exit (direct + handling) */
-	eli_profile prof;	  /* the this-host profile */
+	double host_exit_hz;      /* exits/s of the idle spinning guest */
+	double exit_ns;           /* derived cost of one exit (direct + handling) */
+	eli_profile prof;         /* the this-host profile */
 } kvm_calib;
 
 /*

@@ -197,7 +197,7 @@ __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	".popsection\n");
 
 extern const uint8_t vl_kvm_guest_start[], vl_kvm_guest_end[], vl_kvm_guest_irq_xapic[],
-    vl_kvm_guest_irq_x2apic[], vl_kvm_guest_exc_stubs[];
+	vl_kvm_guest_irq_x2apic[], vl_kvm_guest_exc_stubs[];
 
 void kg_image_get(kg_image *img)
 {

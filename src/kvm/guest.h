@@ -61,14 +61,14 @@
 /* The shared page: host writes cmd/apic_mode before the first KVM_RUN, the
  * guest writes the rest. Offsets are fixed: guest.c's listing uses them. */
 typedef struct kg_shared {
-	uint64_t cmd;	       /* enum kg_cmd */
+	uint64_t cmd;          /* enum kg_cmd */
 	uint64_t apic_mode;    /* enum kg_apic */
 	uint64_t irq_count;    /* +0x10 interrupts handled (and EOIed) */
 	uint64_t spin_count;   /* +0x18 workload loop iterations */
 	uint64_t fault_vector; /* +0x20 exception vector, see KG_PORT_PANIC */
 	uint64_t fault_error;  /* +0x28 its error code (0 if none) */
 	uint64_t fault_rip;    /* +0x30 where it happened */
-	uint64_t ready;	       /* +0x38 set to 1 once the workload runs */
+	uint64_t ready;        /* +0x38 set to 1 once the workload runs */
 } kg_shared;
 
 enum kg_cmd {
@@ -89,7 +89,7 @@ enum kg_apic { KG_APIC_XAPIC = 0, KG_APIC_X2APIC = 1 };
 typedef struct kg_image {
 	const uint8_t *bytes;
 	size_t size;
-	uint64_t entry;	     /* CPL0 entry point */
+	uint64_t entry;      /* CPL0 entry point */
 	uint64_t irq_xapic;  /* handler: count, EOI by MMIO */
 	uint64_t irq_x2apic; /* handler: count, EOI by WRMSR 0x80B */
 	uint64_t exc_stubs;  /* 32 stubs of KG_EXC_STUB bytes, one per vector */

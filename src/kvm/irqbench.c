@@ -51,7 +51,7 @@ typedef struct irq_run {
 	kg_shared *sh;
 	int efd;
 	clockid_t cpu_clock; /* the vCPU thread's CPU-time clock */
-	int pinned;	     /* 1: sender and vCPU on CPUs of their own, poll hot;
+	int pinned;          /* 1: sender and vCPU on CPUs of their own, poll hot;
 				2: both on one CPU, the sender sleeps to wait */
 	hist *lat;
 	stat_acc send;
@@ -96,7 +96,7 @@ static double loop_rate(irq_run *x)
 {
 	uint64_t s0 = __atomic_load_n(&x->sh->spin_count, __ATOMIC_RELAXED);
 	double c0 = vcpu_cpu_ns(x);
-	struct timespec ts = {0, (long)(BASELINE_S * 1e9)};
+	struct timespec ts = { 0, (long)(BASELINE_S * 1e9) };
 	nanosleep(&ts, NULL);
 	uint64_t s1 = __atomic_load_n(&x->sh->spin_count, __ATOMIC_RELAXED);
 	return (double)(s1 - s0) / (vcpu_cpu_ns(x) - c0);
@@ -107,7 +107,7 @@ static double loop_rate(irq_run *x)
  * does not); on a CPU of its own it polls hot; unpinned it yields. */
 static void pause_for(const irq_run *x)
 {
-	static const struct timespec tick = {0, SAME_CPU_WAIT_NS};
+	static const struct timespec tick = { 0, SAME_CPU_WAIT_NS };
 	if (x->pinned == 2)
 		nanosleep(&tick, NULL);
 	else if (!x->pinned)
@@ -145,8 +145,8 @@ static int wait_count(irq_run *x, uint64_t want, vl_errbuf *eb)
 
 static int closed_loop(irq_run *x, vl_errbuf *eb)
 {
-	struct timespec gap = {(time_t)x->cfg->gap_s,
-			       (long)((x->cfg->gap_s - (double)(time_t)x->cfg->gap_s) * 1e9)};
+	struct timespec gap = { (time_t)x->cfg->gap_s,
+				(long)((x->cfg->gap_s - (double)(time_t)x->cfg->gap_s) * 1e9) };
 	for (uint64_t i = 0; i < x->cfg->interrupts; i++) {
 		if (x->cfg->gap_s > 0 && i > 0)
 			nanosleep(&gap, NULL);
@@ -165,7 +165,7 @@ static void sleep_ns(double ns)
 {
 	if (ns <= 0)
 		return;
-	struct timespec ts = {(time_t)(ns / 1e9), (long)(ns - 1e9 * (double)(time_t)(ns / 1e9))};
+	struct timespec ts = { (time_t)(ns / 1e9), (long)(ns - 1e9 * (double)(time_t)(ns / 1e9)) };
 	nanosleep(&ts, NULL);
 }
 
@@ -312,7 +312,7 @@ static int measure(irq_run *x, uint64_t *s0, uint64_t *s1, vl_errbuf *eb)
 int kvm_irq_bench(const kvm_irq_cfg *cfg, kvm_irq_result *r, vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
-	irq_run x = {.cfg = cfg, .r = r, .efd = -1};
+	irq_run x = { .cfg = cfg, .r = r, .efd = -1 };
 	int old_nice = 0;
 	int boosted = kvm_boost_self(&old_nice); /* the sender keeps its core too */
 	stat_init(&x.send);

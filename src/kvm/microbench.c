@@ -145,8 +145,8 @@ int kvm_loop_bench(enum kg_cmd cmd, enum kg_apic apic, double seconds, kvm_loop_
 		kvm_stats_read(st, "exits", &x0);
 		uint64_t s0 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
 		double t0 = thread_ns(cid), w0 = kvm_now_ns();
-		struct timespec ts = {(time_t)seconds,
-				      (long)((seconds - (double)(time_t)seconds) * 1e9)};
+		struct timespec ts = { (time_t)seconds,
+				       (long)((seconds - (double)(time_t)seconds) * 1e9) };
 		nanosleep(&ts, NULL);
 		uint64_t s1 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
 		double t1 = thread_ns(cid);

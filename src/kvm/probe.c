@@ -21,29 +21,29 @@ static const struct {
 	int cap;
 	const char *name;
 } probe_caps[] = {
-    {KVM_CAP_USER_MEMORY, "user_memory"},
-    {KVM_CAP_IRQCHIP, "irqchip"},
-    {KVM_CAP_SPLIT_IRQCHIP, "split_irqchip"},
-    {KVM_CAP_SIGNAL_MSI, "signal_msi"},
-    {KVM_CAP_IRQFD, "irqfd"},
-    {KVM_CAP_IRQ_ROUTING, "irq_routing"},
-    {KVM_CAP_X2APIC_API, "x2apic_api"},
-    {KVM_CAP_TSC_DEADLINE_TIMER, "tsc_deadline"},
-    {KVM_CAP_BINARY_STATS_FD, "binary_stats_fd"},
-    {KVM_CAP_IMMEDIATE_EXIT, "immediate_exit"},
-    {KVM_CAP_EXT_CPUID, "ext_cpuid"},
-    {KVM_CAP_IOEVENTFD, "ioeventfd"},
-    {KVM_CAP_COALESCED_MMIO, "coalesced_mmio"},
-    {KVM_CAP_READONLY_MEM, "readonly_mem"},
-    {KVM_CAP_X86_DISABLE_EXITS, "disable_exits"},
-    {KVM_CAP_HALT_POLL, "halt_poll"},
-    {KVM_CAP_NR_VCPUS, "nr_vcpus"},
-    {KVM_CAP_MAX_VCPUS, "max_vcpus"},
+	{ KVM_CAP_USER_MEMORY, "user_memory" },
+	{ KVM_CAP_IRQCHIP, "irqchip" },
+	{ KVM_CAP_SPLIT_IRQCHIP, "split_irqchip" },
+	{ KVM_CAP_SIGNAL_MSI, "signal_msi" },
+	{ KVM_CAP_IRQFD, "irqfd" },
+	{ KVM_CAP_IRQ_ROUTING, "irq_routing" },
+	{ KVM_CAP_X2APIC_API, "x2apic_api" },
+	{ KVM_CAP_TSC_DEADLINE_TIMER, "tsc_deadline" },
+	{ KVM_CAP_BINARY_STATS_FD, "binary_stats_fd" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "immediate_exit" },
+	{ KVM_CAP_EXT_CPUID, "ext_cpuid" },
+	{ KVM_CAP_IOEVENTFD, "ioeventfd" },
+	{ KVM_CAP_COALESCED_MMIO, "coalesced_mmio" },
+	{ KVM_CAP_READONLY_MEM, "readonly_mem" },
+	{ KVM_CAP_X86_DISABLE_EXITS, "disable_exits" },
+	{ KVM_CAP_HALT_POLL, "halt_poll" },
+	{ KVM_CAP_NR_VCPUS, "nr_vcpus" },
+	{ KVM_CAP_MAX_VCPUS, "max_vcpus" },
 };
 
 static void host_facts(kvm_probe_result *r)
 {
-	static const char *const mods[] = {"kvm_pvm", "kvm_intel", "kvm_amd", "kvm"};
+	static const char *const mods[] = { "kvm_pvm", "kvm_intel", "kvm_amd", "kvm" };
 	snprintf(r->module, sizeof(r->module), "unknown");
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		char path[64];
@@ -79,9 +79,9 @@ static void host_facts(kvm_probe_result *r)
 static void check_modes(kvm_probe_result *r)
 {
 	for (int apic = 0; apic < 2; apic++) {
-		kvm_irq_cfg cfg = {.interrupts = 10, .apic = (enum kg_apic)apic};
+		kvm_irq_cfg cfg = { .interrupts = 10, .apic = (enum kg_apic)apic };
 		kvm_irq_result ir;
-		vl_errbuf eb = {{0}};
+		vl_errbuf eb = { { 0 } };
 		int err = kvm_irq_bench(&cfg, &ir, &eb);
 		r->long_mode = r->long_mode || ir.booted;
 		if (err) {
@@ -102,8 +102,9 @@ static void check_modes(kvm_probe_result *r)
 
 static void check_kick(kvm_probe_result *r)
 {
-	kvm_irq_cfg cfg = {
-	    .interrupts = 20, .apic = KG_APIC_XAPIC, .gap_s = KVM_PROBE_GAP_MS / 1e3};
+	kvm_irq_cfg cfg = { .interrupts = 20,
+			    .apic = KG_APIC_XAPIC,
+			    .gap_s = KVM_PROBE_GAP_MS / 1e3 };
 	kvm_irq_result ir;
 	vl_errbuf eb;
 	if (!kvm_irq_bench(&cfg, &ir, &eb))
@@ -144,7 +145,7 @@ void kvm_probe(kvm_probe_result *r)
 		}
 		close(fd);
 	}
-	vl_errbuf eb = {{0}};
+	vl_errbuf eb = { { 0 } };
 	int kfd;
 	if (kvm__open_dev(&kfd, &eb)) {
 		snprintf(r->reason, sizeof(r->reason), "%s", eb.msg);

@@ -15,7 +15,7 @@
 #define KVM_PROBE_GAP_MS 1
 
 typedef struct kvm_probe_result {
-	int kvm;	  /* /dev/kvm usable for the VMM */
+	int kvm;          /* /dev/kvm usable for the VMM */
 	char reason[256]; /* why not, when kvm == 0 */
 	int api_version;  /* -1 if /dev/kvm could not be opened */
 	size_t ncaps;
@@ -23,13 +23,13 @@ typedef struct kvm_probe_result {
 		const char *name;
 		int value; /* KVM_CHECK_EXTENSION result */
 	} caps[KVM_PROBE_MAX_CAPS];
-	char module[64];	      /* kvm_pvm, kvm_intel, kvm_amd, ... */
-	char cpu[128];		      /* /proc/cpuinfo model name */
-	int cpu_vmx_svm;	      /* the CPU shows vmx or svm */
+	char module[64];              /* kvm_pvm, kvm_intel, kvm_amd, ... */
+	char cpu[128];                /* /proc/cpuinfo model name */
+	int cpu_vmx_svm;              /* the CPU shows vmx or svm */
 	int long_mode, xapic, x2apic; /* booted / took 10 interrupts */
-	char mode_error[320];	      /* first failure among the three, if any */
-	size_t vcpu_stats;	      /* number of per-vCPU statistics */
-	int cpl0_emulated;	      /* -1 unknown, 0 native, 1 emulated */
+	char mode_error[320];         /* first failure among the three, if any */
+	size_t vcpu_stats;            /* number of per-vCPU statistics */
+	int cpl0_emulated;            /* -1 unknown, 0 native, 1 emulated */
 	double cpl0_ns_per_insn, cpl0_emul_per_insn, cpl3_ns_per_iter;
 	/* send -> handled, median: back to back (the vCPU is still in the host
 	 * after the previous handler) and after a KVM_PROBE_GAP_MS pause (the

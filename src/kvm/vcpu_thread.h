@@ -19,7 +19,7 @@ typedef struct kvm_vcpu_thread {
 	enum kvm_stop why;
 	vl_errbuf eb;
 	atomic_int done; /* kvm_vm_run has returned */
-	int boosted;	 /* runs at KVM_VCPU_NICE (set by the thread itself) */
+	int boosted;     /* runs at KVM_VCPU_NICE (set by the thread itself) */
 } kvm_vcpu_thread;
 
 /*

@@ -26,14 +26,14 @@ static const struct {
 	int cap;
 	const char *name;
 } required_caps[] = {
-    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
-    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
-    {KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI"},
-    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
-    {KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING"},
-    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
-    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
-    {KVM_CAP_BINARY_STATS_FD, "KVM_CAP_BINARY_STATS_FD"},
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_BINARY_STATS_FD, "KVM_CAP_BINARY_STATS_FD" },
 };
 
 static void kick_handler(int sig)
@@ -143,9 +143,9 @@ static int setup_long_mode(kvm_vm *vm, vl_errbuf *eb)
 	sr.idt.base = KG_IDT;
 	sr.idt.limit = 0xFFF;
 	sr.cr3 = KG_PML4;
-	sr.cr4 = 0x20 | 0x200 | 0x400;				  /* PAE | OSFXSR | OSXMMEXCPT */
+	sr.cr4 = 0x20 | 0x200 | 0x400;                            /* PAE | OSFXSR | OSXMMEXCPT */
 	sr.cr0 = 0x80000000u | 0x10000 | 0x20 | 0x10 | 0x2 | 0x1; /* PG WP NE ET MP PE */
-	sr.efer = 0x100 | 0x400;				  /* LME | LMA */
+	sr.efer = 0x100 | 0x400;                                  /* LME | LMA */
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
 		return vl_fail(eb, VL_EIO, "KVM_SET_SREGS (long mode): %s", strerror(errno));
 	struct kvm_regs r;
@@ -171,10 +171,10 @@ static int create_machine(kvm_vm *vm, vl_errbuf *eb)
 		return vl_fail(eb, VL_ENOMEM, "cannot map %u bytes of guest memory", KG_MEM_SIZE);
 	}
 	struct kvm_userspace_memory_region slot = {
-	    .slot = 0,
-	    .guest_phys_addr = 0,
-	    .memory_size = KG_MEM_SIZE,
-	    .userspace_addr = (uintptr_t)vm->mem,
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = KG_MEM_SIZE,
+		.userspace_addr = (uintptr_t)vm->mem,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 		return vl_fail(eb, VL_EIO, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));

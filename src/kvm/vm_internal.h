@@ -25,9 +25,9 @@ struct kvm_vm {
 	kvm_stats *stats;
 	int x2apic; /* CPUID.1:ECX.x2APIC offered */
 	uint64_t ping_limit, pings;
-	atomic_int stop;	/* kvm_vm_stop was called */
+	atomic_int stop;        /* kvm_vm_stop was called */
 	atomic_int have_thread; /* thread below is valid */
-	pthread_t thread;	/* the one inside kvm_vm_run */
+	pthread_t thread;       /* the one inside kvm_vm_run */
 };
 
 /* Opens /dev/kvm and checks API version and required capabilities. */

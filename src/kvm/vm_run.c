@@ -22,20 +22,20 @@
 static const char *exit_name(uint32_t r)
 {
 	static const char *const names[] = {
-	    [KVM_EXIT_UNKNOWN] = "UNKNOWN",
-	    [KVM_EXIT_EXCEPTION] = "EXCEPTION",
-	    [KVM_EXIT_IO] = "IO",
-	    [KVM_EXIT_HYPERCALL] = "HYPERCALL",
-	    [KVM_EXIT_DEBUG] = "DEBUG",
-	    [KVM_EXIT_HLT] = "HLT",
-	    [KVM_EXIT_MMIO] = "MMIO",
-	    [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-	    [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-	    [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-	    [KVM_EXIT_INTR] = "INTR",
-	    [KVM_EXIT_NMI] = "NMI",
-	    [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-	    [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+		[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO",
+		[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG",
+		[KVM_EXIT_HLT] = "HLT",
+		[KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[KVM_EXIT_INTR] = "INTR",
+		[KVM_EXIT_NMI] = "NMI",
+		[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
 	};
 	if (r < sizeof(names) / sizeof(names[0]) && names[r])
 		return names[r];
@@ -44,9 +44,10 @@ static const char *exit_name(uint32_t r)
 
 static const char *vector_name(uint64_t v)
 {
-	static const char *const names[] = {
-	    "#DE", "#DB", "NMI", "#BP", "#OF",	    "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
-	    "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+	static const char *const names[] = { "#DE", "#DB", "NMI", "#BP",      "#OF", "#BR",
+					     "#UD", "#NM", "#DF", "CSO",      "#TS", "#NP",
+					     "#SS", "#GP", "#PF", "reserved", "#MF", "#AC",
+					     "#MC", "#XM", "#VE", "#CP" };
 	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "exception";
 }
 
@@ -175,7 +176,7 @@ int kvm_vm_signal_msi(kvm_vm *vm, uint32_t vector)
 {
 	/* Intel SDM vol. 3 §10.11: address 0xFEE00000 | dest APIC ID << 12,
 	 * data = fixed delivery mode, edge, vector. */
-	struct kvm_msi msi = {.address_lo = KG_LAPIC_BASE, .address_hi = 0, .data = vector};
+	struct kvm_msi msi = { .address_lo = KG_LAPIC_BASE, .address_hi = 0, .data = vector };
 	int r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
 	if (r < 0)
 		return VL_EIO;
@@ -204,7 +205,7 @@ int kvm_vm_irqfd(kvm_vm *vm, uint32_t vector, vl_errbuf *eb)
 	int efd = eventfd(0, EFD_CLOEXEC);
 	if (efd < 0)
 		return vl_fail(eb, VL_EIO, "eventfd: %s", strerror(errno));
-	struct kvm_irqfd fd = {.fd = (uint32_t)efd, .gsi = KVM_IRQFD_GSI};
+	struct kvm_irqfd fd = { .fd = (uint32_t)efd, .gsi = KVM_IRQFD_GSI };
 	if (ioctl(vm->vm_fd, KVM_IRQFD, &fd) < 0) {
 		close(efd);
 		return vl_fail(eb, VL_EIO, "KVM_IRQFD: %s", strerror(errno));

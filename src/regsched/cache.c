@@ -64,7 +64,7 @@ void cache_reset(cache *c)
 uint64_t cache_line_limit(const cache *c)
 {
 	return (uint64_t)c->sets * CACHE_NO_TAG < CACHE_NO_LINE ? (uint64_t)c->sets * CACHE_NO_TAG
-								 : CACHE_NO_LINE;
+								: CACHE_NO_LINE;
 }
 
 int cache_access(cache *c, uint32_t line, uint32_t *evicted)

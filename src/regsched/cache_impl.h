@@ -22,12 +22,12 @@
 #define CACHE_ALWAYS static inline __attribute__((always_inline))
 
 struct cache {
-	unsigned char *rec; /* sets * rec_bytes, 64-byte aligned */
+	unsigned char *rec;              /* sets * rec_bytes, 64-byte aligned */
 	uint32_t sets, rec_bytes, slots; /* slots: 8 or 16 tags per record */
 	unsigned ways;
 	int pow2;
-	uint32_t mask;	  /* sets - 1 when pow2 */
-	uint64_t fm;	  /* Lemire fastmod/fastdiv multiplier: UINT64_MAX / sets + 1 */
+	uint32_t mask; /* sets - 1 when pow2 */
+	uint64_t fm;   /* Lemire fastmod/fastdiv multiplier: UINT64_MAX / sets + 1 */
 	uint64_t lru_init;
 	uint32_t last_evicted; /* set by cache__access on a miss */
 };
@@ -83,7 +83,8 @@ CACHE_ALWAYS unsigned cache__match(const cache *c, const uint16_t *t, uint32_t t
 	__m128i k = _mm_set1_epi16((short)tag);
 	const __m128i *v = (const __m128i *)(const void *)t;
 	__m128i a = _mm_cmpeq_epi16(_mm_load_si128(v), k);
-	__m128i b = c->slots == 16 ? _mm_cmpeq_epi16(_mm_load_si128(v + 1), k) : _mm_setzero_si128();
+	__m128i b =
+		c->slots == 16 ? _mm_cmpeq_epi16(_mm_load_si128(v + 1), k) : _mm_setzero_si128();
 	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b));
 }
 

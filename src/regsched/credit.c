@@ -12,7 +12,6 @@
 
 #include "regsched/credit_impl.h"
 
-
 static uint64_t node_mask(const credit *cs, int node)
 {
 	uint64_t m = 0;
@@ -38,7 +37,6 @@ static int has_soft(const vc *u, uint64_t online)
 	return eff && (online & ~u->soft) != 0;
 }
 
-
 static uint64_t balance_mask(const vc *u, int step)
 {
 	/* affinity_balance_cpumask */
@@ -47,14 +45,14 @@ static uint64_t balance_mask(const vc *u, int step)
 	return u->hard;
 }
 
-
 /* ---- run queues: __runq_insert, runq_insert, runq_remove ---- */
 
 static void rq_del(pc *p, unsigned vi)
 {
 	for (int i = 0; i < p->rq_len; i++)
 		if (p->rq[i] == (int)vi) {
-			memmove(p->rq + i, p->rq + i + 1, (size_t)(p->rq_len - i - 1) * sizeof(int));
+			memmove(p->rq + i, p->rq + i + 1,
+				(size_t)(p->rq_len - i - 1) * sizeof(int));
 			p->rq_len--;
 			return;
 		}
@@ -174,8 +172,10 @@ int credit__cpu_pick(credit *cs, unsigned vi, int commit)
 			int same = cs->cpu_llc[nxt] == cs->cpu_llc[cpu];
 			int factor = same ? 1 : 2;
 			/* no SMT: a core's siblings are itself */
-			uint64_t ci = same ? idlers & (1ull << cpu) : idlers & node_mask(cs, cs->cpu_llc[cpu]);
-			uint64_t ni = same ? idlers & (1ull << nxt) : idlers & node_mask(cs, cs->cpu_llc[nxt]);
+			uint64_t ci = same ? idlers & (1ull << cpu)
+					   : idlers & node_mask(cs, cs->cpu_llc[cpu]);
+			uint64_t ni = same ? idlers & (1ull << nxt)
+					   : idlers & node_mask(cs, cs->cpu_llc[nxt]);
 			int wc = __builtin_popcountll(ci), wn = __builtin_popcountll(ni);
 			if (wc * factor < wn) {
 				ni &= cpus;
@@ -405,7 +405,8 @@ static int load_balance(credit *cs, unsigned cpu, int snext)
 				unsigned peer = first;
 				do {
 					if (cs->p[peer].nr_runnable > 1) {
-						int s = runq_steal(cs, peer, cpu, snext_pri, step, snext >= 0);
+						int s = runq_steal(cs, peer, cpu, snext_pri, step,
+								   snext >= 0);
 						if (s >= 0) {
 							cs->balance_bias[peer_node] = peer;
 							return s;
@@ -439,7 +440,8 @@ static int region_swap(credit *cs, unsigned cpu, int snext)
 			vc *o = &cs->v[vi];
 			if (o->pri < s->pri)
 				break;
-			if (o->target != here || !((o->hard >> cpu) & 1) || !((s->hard >> peer) & 1))
+			if (o->target != here || !((o->hard >> cpu) & 1) ||
+			    !((s->hard >> peer) & 1))
 				continue;
 			runq_remove(cs, vi);
 			set_cpu(cs, (unsigned)snext, (int)peer);

@@ -29,24 +29,24 @@
 
 #include <stdint.h>
 
-#define CS_PRI_BOOST 0	/* csched: CSCHED_PRI_TS_BOOST */
+#define CS_PRI_BOOST 0  /* csched: CSCHED_PRI_TS_BOOST */
 #define CS_PRI_UNDER -1 /* CSCHED_PRI_TS_UNDER */
-#define CS_PRI_OVER -2	/* CSCHED_PRI_TS_OVER */
+#define CS_PRI_OVER -2  /* CSCHED_PRI_TS_OVER */
 #define CS_PRI_IDLE -64 /* CSCHED_PRI_IDLE */
 
-#define CS_DEFAULT_WEIGHT 256	       /* CSCHED_DEFAULT_WEIGHT */
-#define CS_TSLICE_NS 30000000LL	       /* CSCHED_DEFAULT_TSLICE_MS */
-#define CS_TICKS_PER_TSLICE 3	       /* CSCHED_TICKS_PER_TSLICE */
-#define CS_CREDITS_PER_MSEC 10	       /* CSCHED_CREDITS_PER_MSEC */
-#define CS_RATELIMIT_NS 1000000LL      /* SCHED_DEFAULT_RATELIMIT_US (core.c) */
-#define CS_LB_RATELIMIT_NS 1000000LL   /* CSCHED_DEFAULT_LOAD_BALANCE_RATELIMIT_US */
-#define CS_MIN_TIMER_NS 100000LL       /* XEN_SYSCTL_SCHED_RATELIMIT_MIN */
-#define CS_HOOK_WAIT_NS 5000000LL     /* region hook: one tick (our choice) */
+#define CS_DEFAULT_WEIGHT 256        /* CSCHED_DEFAULT_WEIGHT */
+#define CS_TSLICE_NS 30000000LL      /* CSCHED_DEFAULT_TSLICE_MS */
+#define CS_TICKS_PER_TSLICE 3        /* CSCHED_TICKS_PER_TSLICE */
+#define CS_CREDITS_PER_MSEC 10       /* CSCHED_CREDITS_PER_MSEC */
+#define CS_RATELIMIT_NS 1000000LL    /* SCHED_DEFAULT_RATELIMIT_US (core.c) */
+#define CS_LB_RATELIMIT_NS 1000000LL /* CSCHED_DEFAULT_LOAD_BALANCE_RATELIMIT_US */
+#define CS_MIN_TIMER_NS 100000LL     /* XEN_SYSCTL_SCHED_RATELIMIT_MIN */
+#define CS_HOOK_WAIT_NS 5000000LL    /* region hook: one tick (our choice) */
 
 typedef struct credit credit;
 
 typedef struct cs_vcpu_stats {
-	int64_t run_ns;	   /* time spent running */
+	int64_t run_ns; /* time spent running */
 	uint64_t migrations, cross_llc_migrations, boosts, wakes, steals;
 	int64_t wake_wait_ns; /* sum over wakes of wake-to-run time */
 	uint64_t parks;

@@ -70,7 +70,6 @@ static void acct_stop(credit *cs, unsigned vi) /* __csched_unit_acct_stop_locked
 	}
 }
 
-
 /* ---- accounting: csched_unit_acct, csched_tick, csched_acct ---- */
 
 static void unit_acct(credit *cs, unsigned cpu, int64_t now)
@@ -99,8 +98,9 @@ static void runq_sort(credit *cs, unsigned cpu) /* csched_runq_sort */
 	p->runq_sort_last = cs->runq_sort;
 	/* stable: BOOST/UNDER units move ahead of OVER ones, order kept */
 	int tmp[64 * 4], n = 0;
-	int *buf = p->rq_len <= (int)(sizeof(tmp) / sizeof(tmp[0])) ? tmp : malloc(
-								      (size_t)p->rq_len * sizeof(int));
+	int *buf = p->rq_len <= (int)(sizeof(tmp) / sizeof(tmp[0]))
+			   ? tmp
+			   : malloc((size_t)p->rq_len * sizeof(int));
 	if (!buf)
 		return;
 	for (int i = 0; i < p->rq_len; i++)
@@ -156,8 +156,9 @@ void credit__acct(credit *cs, int64_t now)
 	}
 	weight_left = weight_total;
 	int order[64 * 4], norder = cs->n_active_sdom;
-	int *snap = norder <= (int)(sizeof(order) / sizeof(order[0])) ? order
-								   : malloc((size_t)norder * sizeof(int));
+	int *snap = norder <= (int)(sizeof(order) / sizeof(order[0]))
+			    ? order
+			    : malloc((size_t)norder * sizeof(int));
 	if (!snap)
 		return;
 	memcpy(snap, cs->active_sdom, (size_t)norder * sizeof(int));
@@ -169,7 +170,8 @@ void credit__acct(credit *cs, int64_t now)
 		credit_peak = n * cs->credits_per_tslice;
 		if (cs->credit_balance < 0)
 			credit_peak += ((uint32_t)(-cs->credit_balance) * d->weight * n +
-					(weight_total - 1)) / weight_total;
+					(weight_total - 1)) /
+				       weight_total;
 		if (d->cap != 0) {
 			credit_cap = (d->cap * cs->credits_per_tslice + 99) / 100;
 			if (credit_cap < credit_peak)
@@ -182,7 +184,8 @@ void credit__acct(credit *cs, int64_t now)
 		} else {
 			if (weight_left != 0)
 				credit_total += ((credit_fair - credit_peak) * weight_total +
-						 (weight_left - 1)) / weight_left;
+						 (weight_left - 1)) /
+						weight_left;
 			if (credit_xtra) {
 				list_del_int(cs->active_sdom, &cs->n_active_sdom, dom);
 				list_add_head(cs->active_sdom, &cs->n_active_sdom, dom);
@@ -201,7 +204,8 @@ void credit__acct(credit *cs, int64_t now)
 			int cr = u->credit;
 			if (cr < 0) {
 				u->pri = CS_PRI_OVER;
-				if (d->cap != 0 && cr < -(int)credit_cap && !(u->flags & FLAG_PARKED)) {
+				if (d->cap != 0 && cr < -(int)credit_cap &&
+				    !(u->flags & FLAG_PARKED)) {
 					u->flags |= FLAG_PARKED;
 					park(cs, vi);
 				}
@@ -227,4 +231,3 @@ void credit__acct(credit *cs, int64_t now)
 	cs->credit_balance = credit_balance;
 	cs->runq_sort++;
 }
-

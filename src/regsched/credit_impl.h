@@ -10,7 +10,7 @@
 #include "regsched/credit.h"
 
 #define MS 1000000LL
-#define FLAG_PARKED 1u	  /* CSCHED_FLAG_UNIT_PARKED */
+#define FLAG_PARKED 1u    /* CSCHED_FLAG_UNIT_PARKED */
 #define FLAG_MIGRATING 4u /* CSCHED_FLAG_UNIT_MIGRATING */
 
 enum { ST_BLOCKED, ST_QUEUED, ST_RUNNING, ST_OFF };
@@ -44,8 +44,8 @@ struct credit {
 	unsigned ncpus, nvcpus, ndoms;
 	int cpu_llc[64];
 	uint64_t online, idlers;
-	unsigned weight;  /* prv->weight */
-	unsigned credit;  /* prv->credit */
+	unsigned weight; /* prv->weight */
+	unsigned credit; /* prv->credit */
 	int credit_balance, runq_sort;
 	unsigned credits_per_tslice;
 	int64_t tick_ns, next_acct;
@@ -69,12 +69,12 @@ static inline int credit__runnable(const vc *u)
 }
 
 /* credit.c */
-void credit__wake(credit *cs, unsigned vi, int64_t now);	/* csched_unit_wake */
-void credit__sleep(credit *cs, unsigned vi);			/* csched_unit_sleep */
-int credit__cpu_pick(credit *cs, unsigned vi, int commit);	/* _csched_cpu_pick */
+void credit__wake(credit *cs, unsigned vi, int64_t now);   /* csched_unit_wake */
+void credit__sleep(credit *cs, unsigned vi);               /* csched_unit_sleep */
+int credit__cpu_pick(credit *cs, unsigned vi, int commit); /* _csched_cpu_pick */
 /* credit_acct.c */
-void credit__burn(credit *cs, vc *u, int64_t now);		/* burn_credits */
-void credit__tick(credit *cs, unsigned cpu, int64_t now);	/* csched_tick */
-void credit__acct(credit *cs, int64_t now);			/* csched_acct */
+void credit__burn(credit *cs, vc *u, int64_t now);        /* burn_credits */
+void credit__tick(credit *cs, unsigned cpu, int64_t now); /* csched_tick */
+void credit__acct(credit *cs, int64_t now);               /* csched_acct */
 
 #endif

@@ -10,7 +10,7 @@
 #include "regsched/cache_impl.h"
 
 #define PREFETCH_AHEAD 8 /* accesses; tuned with `virtlab bench llc` */
-#define RING 16		  /* > PREFETCH_AHEAD, a power of two */
+#define RING 16          /* > PREFETCH_AHEAD, a power of two */
 
 struct hier {
 	unsigned ncores, nllc;
@@ -90,7 +90,8 @@ int hier_in_llc(const hier *h, unsigned d, uint32_t line)
 /* After an L2 miss: the local LLC, then the others. A write removes the
  * line from every other LLC; on a local miss that same lookup tells whether
  * the line was there (one tag compare per LLC either way). */
-static inline __attribute__((always_inline)) int llc_path(hier *h, unsigned d, uint32_t line, int write)
+static inline __attribute__((always_inline)) int llc_path(hier *h, unsigned d, uint32_t line,
+							  int write)
 {
 	int lvl = cache__access(h->llc[d], line) ? HIER_LLC : HIER_MEM;
 	if (h->nllc == 1 || (lvl == HIER_LLC && !write))
@@ -98,7 +99,8 @@ static inline __attribute__((always_inline)) int llc_path(hier *h, unsigned d, u
 	for (unsigned o = 0; o < h->nllc; o++) {
 		if (o == d)
 			continue;
-		int found = write ? cache_invalidate(h->llc[o], line) : cache__probe(h->llc[o], line);
+		int found =
+			write ? cache_invalidate(h->llc[o], line) : cache__probe(h->llc[o], line);
 		if (found && lvl == HIER_MEM)
 			lvl = HIER_REMOTE;
 	}

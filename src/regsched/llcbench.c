@@ -15,7 +15,7 @@
 #define BENCH_HOT_PROB 0.8
 #define BENCH_WRITE_PROB 0.3
 #define BENCH_TURN 64 /* accesses per core turn */
-static const unsigned bench_cores[4] = {0, 1, 6, 7};
+static const unsigned bench_cores[4] = { 0, 1, 6, 7 };
 
 static void make_trace(uint32_t *lines, uint64_t *wmask, uint64_t n, uint64_t seed)
 {

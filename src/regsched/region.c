@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STICK 0.5	/* weight of "stay where the region's lines are" */
-#define HYSTERESIS 0.5	/* of the vCPU's demand, for keeping last epoch's LLC */
+#define STICK 0.5      /* weight of "stay where the region's lines are" */
+#define HYSTERESIS 0.5 /* of the vCPU's demand, for keeping last epoch's LLC */
 #define OVERFLOW_PENALTY 2.0
 #define WL_REGION_CAP 128 /* workload.h WL_MAX_REGIONS, for the oracle */
 
@@ -122,7 +122,7 @@ static void close_region(region_ctx *r, const live *l, size_t from, size_t to)
 	/* size: the chunks seen, not the span — fragments of one set with
 	 * slightly different signatures interleave over the same span */
 	g->bytes = (double)(to - from) * REGION_CHUNK_PAGES * 4096.0;
-	double lh[TOPO_MAX_LLC] = {0};
+	double lh[TOPO_MAX_LLC] = { 0 };
 	for (size_t i = from; i < to; i++) {
 		g->heat += l[i].e->heat;
 		for (unsigned d = 0; d < r->t->nllc; d++)
@@ -144,7 +144,7 @@ unsigned region_form(region_ctx *r)
 	for (size_t i = 0; i < r->cap; i++) {
 		pent *e = &r->tab[i];
 		if (e->page && e->heat && (e->cur | e->prev))
-			l[n++] = (live){e->cur | e->prev, e->page - 1, e};
+			l[n++] = (live){ e->cur | e->prev, e->page - 1, e };
 	}
 	qsort(l, n, sizeof(*l), live_cmp);
 	size_t start = 0;
@@ -196,9 +196,9 @@ static double added_bytes(unsigned v, unsigned d, uint64_t active, const region_
 	return b;
 }
 
-static double score(const topo *t, unsigned v, unsigned d, uint64_t active,
-		    const region_info *reg, unsigned nreg, const int *target, double demand,
-		    double load, double added, const int *prev)
+static double score(const topo *t, unsigned v, unsigned d, uint64_t active, const region_info *reg,
+		    unsigned nreg, const int *target, double demand, double load, double added,
+		    const int *prev)
 {
 	double s = 0;
 	for (unsigned i = 0; i < nreg; i++) {
@@ -269,10 +269,11 @@ static void place_one(const topo *t, unsigned v, uint64_t active, const region_i
 void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
 		   unsigned nreg, const int *prev, int *target)
 {
-	double demand[64] = {0}, load[TOPO_MAX_LLC] = {0}, gdem[64] = {0};
-	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, n = 0, par[64], gsize[64] = {0};
+	double demand[64] = { 0 }, load[TOPO_MAX_LLC] = { 0 }, gdem[64] = { 0 };
+	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = { 0 }, n = 0, par[64],
+				      gsize[64] = { 0 };
 	unsigned gorder[64], ng = 0;
-	uint32_t onllc[REGION_MAX > WL_REGION_CAP ? REGION_MAX : WL_REGION_CAP] = {0};
+	uint32_t onllc[REGION_MAX > WL_REGION_CAP ? REGION_MAX : WL_REGION_CAP] = { 0 };
 	if (nreg > sizeof(onllc) / sizeof(onllc[0]))
 		nreg = sizeof(onllc) / sizeof(onllc[0]);
 	for (unsigned v = 0; v < nv; v++) {
@@ -322,8 +323,8 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 				if (!((active >> v) & 1) || uf_find(par, v) != g)
 					continue;
 				double a2 = added_bytes(v, d, active, reg, nreg, on2);
-				s += score(t, v, d, active, reg, nreg, target, demand[v], load[d] + add,
-					   a2, prev);
+				s += score(t, v, d, active, reg, nreg, target, demand[v],
+					   load[d] + add, a2, prev);
 				add += a2;
 				for (unsigned r = 0; r < nreg; r++)
 					if (((reg[r].vmask & active) >> v) & 1)
@@ -336,15 +337,15 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 		}
 		for (unsigned v = 0; v < nv; v++)
 			if (((active >> v) & 1) && uf_find(par, v) == g)
-				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots, onllc,
-					  target, best);
+				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots,
+					  onllc, target, best);
 	}
 }
 
 void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, unsigned nvm,
 		  const int *cur_llc, const int *prev, int *target)
 {
-	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = {0}, size[64] = {0}, order[64];
+	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = { 0 }, size[64] = { 0 }, order[64];
 	unsigned nactive = 0;
 	for (unsigned v = 0; v < nv; v++) {
 		target[v] = -1;
@@ -367,7 +368,7 @@ void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, un
 		if (!size[m])
 			continue;
 		/* preferred LLC: where most of its vCPUs were targeted (or run) */
-		unsigned votes[TOPO_MAX_LLC] = {0};
+		unsigned votes[TOPO_MAX_LLC] = { 0 };
 		for (unsigned v = 0; v < nv; v++)
 			if (((active >> v) & 1) && vm[v] == (int)m) {
 				int d = prev && prev[v] >= 0 ? prev[v] : cur_llc[v];

@@ -38,15 +38,16 @@
 
 #include "regsched/topo.h"
 
-#define RS_SAMPLE_COST_CYCLES 1000 /* per sample: an assumption (a PEBS/IBS
-				    * interrupt and a table update), not measured */
-#define REGION_GAP_PAGES 256	   /* 1 MiB: farther apart = another region */
-#define REGION_CHUNK_PAGES 16	   /* 64 KiB: the unit signatures are kept for */
+#define RS_SAMPLE_COST_CYCLES                                                                      \
+	1000                  /* per sample: an assumption (a PEBS/IBS                             \
+			       * interrupt and a table update), not measured */
+#define REGION_GAP_PAGES 256  /* 1 MiB: farther apart = another region */
+#define REGION_CHUNK_PAGES 16 /* 64 KiB: the unit signatures are kept for */
 #define REGION_MAX 512
 
 typedef struct region_info {
 	uint64_t first_page, pages; /* span */
-	uint64_t vmask;		    /* vCPUs touching it */
+	uint64_t vmask;             /* vCPUs touching it */
 	double bytes, heat;
 	int llc;
 } region_info;

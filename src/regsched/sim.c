@@ -15,7 +15,7 @@
 #define BATCH 256
 #define MS_NS 1000000LL
 
-const char *const rs_sched_names[] = {"credit", "region", "gather", "pinned-oracle", NULL};
+const char *const rs_sched_names[] = { "credit", "region", "gather", "pinned-oracle", NULL };
 
 void rs_params_default(rs_params *p)
 {
@@ -28,8 +28,8 @@ void rs_params_default(rs_params *p)
 }
 
 typedef struct vref {
-	uint32_t base, n;  /* sampled-space lines */
-	uint32_t cum;	   /* cumulative weight, out of 2^20 */
+	uint32_t base, n; /* sampled-space lines */
+	uint32_t cum;     /* cumulative weight, out of 2^20 */
 	int chase;
 	uint32_t step, pos; /* chase: pos += step mod n, gcd(step, n) = 1 */
 } vref;
@@ -45,10 +45,10 @@ static uint32_t gcd32(uint32_t a, uint32_t b)
 }
 
 typedef struct vstate {
-	rng r;	  /* accesses */
-	rng io;	  /* burst lengths: its own stream, so that I/O timing does not
-		   * depend on how many accesses the caches let a vCPU make */
-	rng smp;  /* sampling intervals */
+	rng r;       /* accesses */
+	rng io;      /* burst lengths: its own stream, so that I/O timing does not
+		      * depend on how many accesses the caches let a vCPU make */
+	rng smp;     /* sampling intervals */
 	double debt; /* cycles overspent in earlier slices */
 	double instr;
 	vref ref[WL_MAX_REFS];
@@ -57,8 +57,8 @@ typedef struct vstate {
 	uint64_t tpos;
 	uint64_t to_sample;
 	int64_t burst_left, wake_at; /* I/O model; wake_at < 0: awake */
-	int block;		     /* burst used up: blocks after this step */
-	uint64_t cnt[4];	     /* accesses by serving level */
+	int block;                   /* burst used up: blocks after this step */
+	uint64_t cnt[4];             /* accesses by serving level */
 } vstate;
 
 typedef struct sim {
@@ -98,7 +98,8 @@ static void set_phase(sim *s, unsigned phase)
 			x->ref[k].n = (uint32_t)(g->bytes / 64 / s->S);
 			if (x->ref[k].n == 0)
 				x->ref[k].n = 1;
-			x->ref[k].cum = k + 1 == x->nref ? (1u << 20) : (uint32_t)(acc / tot * (1 << 20));
+			x->ref[k].cum =
+				k + 1 == x->nref ? (1u << 20) : (uint32_t)(acc / tot * (1 << 20));
 			x->ref[k].chase = c->refs[phase][k].pattern == WL_CHASE;
 			uint32_t st = (uint32_t)(0x9e3779b1u % x->ref[k].n) | 1;
 			while (x->ref[k].n > 1 && gcd32(st, x->ref[k].n) != 1)
@@ -164,7 +165,7 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 		if (n > BATCH)
 			n = BATCH;
 		generate(s, v, n);
-		uint64_t cnt[4] = {0};
+		uint64_t cnt[4] = { 0 };
 		hier_run(s->h, core, s->lines, s->wmask, n, cnt);
 		double cyc = n * per_other;
 		for (int l = 0; l < 4; l++) {
@@ -181,7 +182,8 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 				s->samples++;
 				/* randomized interval (as PEBS/IBS randomize theirs): a
 				 * fixed one aliases with strided or cyclic patterns */
-				x->to_sample += s->sample_gap / 2 + rng_below(&x->smp, s->sample_gap + 1);
+				x->to_sample +=
+					s->sample_gap / 2 + rng_below(&x->smp, s->sample_gap + 1);
 			}
 			x->to_sample -= n;
 		}
@@ -279,10 +281,13 @@ static int setup(sim *s, vl_errbuf *eb)
 	if (w->nvcpu == 0 || w->nvcpu > 64)
 		return vl_fail(eb, VL_EINVAL, "workload has %u vCPUs; expected 1..64", w->nvcpu);
 	if (!(s->h = hier_create(t, S)))
-		return vl_fail(eb, VL_EINVAL, "--sample-sets %u must be a power of two dividing "
-			       "every cache's set count of topology %s", S, t->name);
+		return vl_fail(eb, VL_EINVAL,
+			       "--sample-sets %u must be a power of two dividing "
+			       "every cache's set count of topology %s",
+			       S, t->name);
 	if (w->phys_bytes / 64 >= (uint64_t)((t->l2.size / t->l2.ways / t->l2.line) * 65535ull))
-		return vl_fail(eb, VL_ERANGE, "workload uses %llu MiB of physical memory; the L2 "
+		return vl_fail(eb, VL_ERANGE,
+			       "workload uses %llu MiB of physical memory; the L2 "
 			       "model indexes at most sets x 65535 lines",
 			       (unsigned long long)(w->phys_bytes >> 20));
 	int cpu_llc[64], dom[64];
@@ -331,7 +336,7 @@ static int setup(sim *s, vl_errbuf *eb)
 static void finish(sim *s, int64_t now, rs_result *r)
 {
 	const workload *w = s->w;
-	double run[WL_MAX_VMS] = {0}, tot = 0, expw = 0;
+	double run[WL_MAX_VMS] = { 0 }, tot = 0, expw = 0;
 	memset(r, 0, sizeof(*r));
 	r->sim_ms = (double)now / MS_NS;
 	for (unsigned v = 0; v < s->nv; v++) {
@@ -361,13 +366,13 @@ static void finish(sim *s, int64_t now, rs_result *r)
 			r->regions++;
 	/* credit1 weights are per vCPU (csched_acct: credit_fair is
 	 * proportional to weight x active units): expected share w*n/sum */
-	unsigned nvc[WL_MAX_VMS] = {0};
+	unsigned nvc[WL_MAX_VMS] = { 0 };
 	for (unsigned v = 0; v < s->nv; v++)
 		nvc[w->vcpu[v].vm]++;
 	for (unsigned m = 0; m < w->nvm; m++)
 		expw += (double)w->vm[m].weight * nvc[m];
 	r->nvm = w->nvm;
-	double vacc[WL_MAX_VMS] = {0}, vmiss[WL_MAX_VMS] = {0};
+	double vacc[WL_MAX_VMS] = { 0 }, vmiss[WL_MAX_VMS] = { 0 };
 	for (unsigned v = 0; v < s->nv; v++) {
 		const uint64_t *c = s->vs[v].cnt;
 		r->vm_instructions[w->vcpu[v].vm] += s->vs[v].instr;
@@ -447,7 +452,8 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 		for (unsigned v = 0; v < s.nv; v++)
 			if (s.vs[v].block) {
 				s.vs[v].block = 0;
-				s.vs[v].wake_at = now + RS_STEP_NS + (int64_t)(w->vcpu[v].sleep_ms * MS_NS);
+				s.vs[v].wake_at =
+					now + RS_STEP_NS + (int64_t)(w->vcpu[v].sleep_ms * MS_NS);
 				credit_sleep(s.cs, v, now + RS_STEP_NS);
 			}
 		if (p->cb && now % (10 * MS_NS) == 0)

@@ -36,17 +36,18 @@
 
 #define RS_STEP_NS 100000LL /* 100 us; every scheduler timer is a multiple */
 #define RS_SUBSTEPS 4
-#define RS_CPI_BASE 0.5	    /* cycles per non-memory instruction: an IPC-2 core
-			     * (Westmere sustains up to 4); our assumption */
+#define RS_CPI_BASE                                                                                \
+	0.5 /* cycles per non-memory instruction: an IPC-2 core                                    \
+	     * (Westmere sustains up to 4); our assumption */
 
 enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
 extern const char *const rs_sched_names[]; /* NULL-terminated */
 
 typedef struct rs_params {
 	double duration_s;
-	unsigned sample_sets;	/* S, a power of two dividing every set count */
-	unsigned sample_every;	/* region sampling: 1 in N (real) accesses */
-	double epoch_ms;	/* region formation / placement period */
+	unsigned sample_sets;  /* S, a power of two dividing every set count */
+	unsigned sample_every; /* region sampling: 1 in N (real) accesses */
+	double epoch_ms;       /* region formation / placement period */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;

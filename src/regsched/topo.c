@@ -30,8 +30,8 @@
 #include "core/file.h"
 #include "core/parse.h"
 
-const char *const topo_builtin_names[] = {"westmere-2llc", "epyc-8ccx", "single-llc", "host",
-					  NULL};
+const char *const topo_builtin_names[] = { "westmere-2llc", "epyc-8ccx", "single-llc", "host",
+					   NULL };
 
 static const char westmere_txt[] =
 	"name westmere-2llc\nfreq_ghz 2.93\nl2 size=256K ways=8 line=64\n"
@@ -44,10 +44,9 @@ static const char epyc_txt[] =
 	"llc 4 size=16M ways=16 line=64 cores=8-9\nllc 5 size=16M ways=16 line=64 cores=10-11\n"
 	"llc 6 size=16M ways=16 line=64 cores=12-13\nllc 7 size=16M ways=16 line=64 cores=14-15\n"
 	"latency l2=12 llc=39 remote_llc=300 mem=330\n";
-static const char single_txt[] =
-	"name single-llc\nfreq_ghz 2.93\nl2 size=256K ways=8 line=64\n"
-	"llc 0 size=24M ways=16 line=64 cores=0-11\n"
-	"latency l2=10 llc=40 remote_llc=100 mem=200\n";
+static const char single_txt[] = "name single-llc\nfreq_ghz 2.93\nl2 size=256K ways=8 line=64\n"
+				 "llc 0 size=24M ways=16 line=64 cores=0-11\n"
+				 "latency l2=10 llc=40 remote_llc=100 mem=200\n";
 
 #define FAIL(...) vl_fail(eb, VL_EINVAL, __VA_ARGS__)
 
@@ -79,8 +78,9 @@ static int parse_cache(char **tok, int ntok, const char *where, topo_cache *c, c
 				have_ways = 1;
 			} else {
 				if (n < 8 || n > 4096 || (n & (n - 1)))
-					return FAIL("%s: line=%s: expected a power of two in 8..4096",
-						    where, v);
+					return FAIL(
+						"%s: line=%s: expected a power of two in 8..4096",
+						where, v);
 				c->line = (unsigned)n;
 				have_line = 1;
 			}
@@ -135,8 +135,8 @@ static int parse_cores(topo *t, const char *spec, unsigned d, const char *where,
 
 static int parse_latency(topo *t, char **tok, int ntok, const char *where, vl_errbuf *eb)
 {
-	static const char *const keys[] = {"l2", "llc", "remote_llc", "mem", NULL};
-	unsigned *dst[] = {&t->lat_l2, &t->lat_llc, &t->lat_remote, &t->lat_mem};
+	static const char *const keys[] = { "l2", "llc", "remote_llc", "mem", NULL };
+	unsigned *dst[] = { &t->lat_l2, &t->lat_llc, &t->lat_remote, &t->lat_mem };
 	unsigned seen = 0;
 	for (int i = 0; i < ntok; i++) {
 		char *eq = strchr(tok[i], '=');
@@ -152,7 +152,8 @@ static int parse_latency(topo *t, char **tok, int ntok, const char *where, vl_er
 		uint64_t n;
 		vl_errbuf sub;
 		if (parse_u64(eq + 1, &n, &sub) || n == 0 || n > 100000)
-			return FAIL("%s: %s=%s: expected cycles in 1..100000", where, tok[i], eq + 1);
+			return FAIL("%s: %s=%s: expected cycles in 1..100000", where, tok[i],
+				    eq + 1);
 		*dst[k] = (unsigned)n;
 		seen |= 1u << k;
 	}
@@ -180,7 +181,8 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 		 * failed the run as "out of memory building the result" */
 		for (const char *c = tok[1]; *c; c++)
 			if (!isgraph((unsigned char)*c))
-				return FAIL("%s: name '%s': expected printable ASCII", where, tok[1]);
+				return FAIL("%s: name '%s': expected printable ASCII", where,
+					    tok[1]);
 		strcpy(t->name, tok[1]);
 		*have |= 1;
 	} else if (strcmp(tok[0], "freq_ghz") == 0) {
@@ -196,7 +198,8 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 	} else if (strcmp(tok[0], "llc") == 0) {
 		uint64_t id;
 		if (n < 2 || parse_u64(tok[1], &id, &sub))
-			return FAIL("%s: expected 'llc ID size=.. ways=.. line=.. cores=A-B'", where);
+			return FAIL("%s: expected 'llc ID size=.. ways=.. line=.. cores=A-B'",
+				    where);
 		if (id != t->nllc)
 			return FAIL("%s: llc %s: expected llc %u next (ids count up from 0)", where,
 				    tok[1], t->nllc);
@@ -216,18 +219,21 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 			return err;
 		*have |= 16;
 	} else {
-		static const char *const kw[] = {"name", "freq_ghz", "l2", "llc", "latency", NULL};
+		static const char *const kw[] = {
+			"name", "freq_ghz", "l2", "llc", "latency", NULL
+		};
 		const char *near = closest_word(tok[0], kw);
-		return FAIL("%s: unknown item '%s'%s%s%s; expected name, freq_ghz, l2, llc, latency",
-			    where, tok[0], near ? " (did you mean '" : "", near ? near : "",
-			    near ? "'?)" : "");
+		return FAIL(
+			"%s: unknown item '%s'%s%s%s; expected name, freq_ghz, l2, llc, latency",
+			where, tok[0], near ? " (did you mean '" : "", near ? near : "",
+			near ? "'?)" : "");
 	}
 	return 0;
 }
 
 static int check(topo *t, const char *fname, unsigned lines, unsigned have, vl_errbuf *eb)
 {
-	static const char *const what[] = {"name", "freq_ghz", "l2", "llc", "latency"};
+	static const char *const what[] = { "name", "freq_ghz", "l2", "llc", "latency" };
 	for (int i = 0; i < 5; i++)
 		if (!(have & (1u << i)))
 			return FAIL("%s:%u: missing '%s' line", fname, lines, what[i]);
@@ -237,7 +243,8 @@ static int check(topo *t, const char *fname, unsigned lines, unsigned have, vl_e
 	for (unsigned c = t->ncores; c < TOPO_MAX_CORES; c++)
 		if (t->core_llc[c] >= 0)
 			return FAIL("%s:%u: cores must be numbered 0..n-1 without gaps (core %u "
-				    "missing)", fname, lines, t->ncores);
+				    "missing)",
+				    fname, lines, t->ncores);
 	for (unsigned d = 0; d < t->nllc; d++) {
 		if (t->llc[d].line != t->l2.line)
 			return FAIL("%s:%u: llc %u line=%u differs from l2 line=%u", fname, lines,
@@ -281,9 +288,11 @@ int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		const char *near = closest_word(path, topo_builtin_names);
-		return vl_fail(eb, VL_ENOENT, "%s: cannot open%s%s%s (not a built-in topology "
-			       "either: westmere-2llc, epyc-8ccx, single-llc, host)", path,
-			       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		return vl_fail(eb, VL_ENOENT,
+			       "%s: cannot open%s%s%s (not a built-in topology "
+			       "either: westmere-2llc, epyc-8ccx, single-llc, host)",
+			       path, near ? "; did you mean '" : "", near ? near : "",
+			       near ? "'?" : "");
 	}
 	if (vl_input_check(f, path, eb)) {
 		fclose(f);
@@ -322,9 +331,10 @@ int topo_builtin(const char *name, topo *t, vl_errbuf *eb)
 	if (strcmp(name, "host") == 0)
 		return topo_from_sysfs("/sys/devices/system/cpu", t, eb);
 	const char *near = closest_word(name, topo_builtin_names);
-	return vl_fail(eb, VL_ENOENT, "unknown topology '%s'%s%s%s; built-ins: westmere-2llc, "
-		       "epyc-8ccx, single-llc, host, or a file", name, near ? " (did you mean '" : "",
-		       near ? near : "", near ? "'?)" : "");
+	return vl_fail(eb, VL_ENOENT,
+		       "unknown topology '%s'%s%s%s; built-ins: westmere-2llc, "
+		       "epyc-8ccx, single-llc, host, or a file",
+		       name, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 }
 
 int topo_resolve(const char *s, topo *t, vl_errbuf *eb)

@@ -92,7 +92,8 @@ static double host_ghz(void)
 	double mhz = 0;
 	char line[256];
 	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
+		if (strncmp(line, "cpu MHz", 7) == 0 &&
+		    sscanf(strchr(line, ':') + 1, "%lf", &mhz) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -101,7 +102,7 @@ static double host_ghz(void)
 
 int topo_from_sysfs(const char *root, topo *t, vl_errbuf *eb)
 {
-	hcache l2 = {0}, llc;
+	hcache l2 = { 0 }, llc;
 	if (cpu_caches(root, 0, &llc, &l2) || l2.level != 2)
 		return vl_fail(eb, VL_ENOTSUP, "host: %s/cpu0/cache has no unified L2 to read",
 			       root);
@@ -126,10 +127,9 @@ int topo_from_sysfs(const char *root, topo *t, vl_errbuf *eb)
 		if (nllc == TOPO_MAX_LLC)
 			break;
 		strcpy(shared[nllc++], llc.shared);
-		len += (size_t)snprintf(txt + len, cap - len,
-					"llc %u size=%lluK ways=%u line=%u cores=%s\n", d,
-					(unsigned long long)(llc.size / 1024), llc.ways, llc.line,
-					llc.shared);
+		len += (size_t)snprintf(
+			txt + len, cap - len, "llc %u size=%lluK ways=%u line=%u cores=%s\n", d,
+			(unsigned long long)(llc.size / 1024), llc.ways, llc.line, llc.shared);
 		if (len >= cap - 256)
 			break;
 	}

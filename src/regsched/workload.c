@@ -34,16 +34,16 @@
  * weights alone decide shares. Our choice of numbers. */
 #define IO_BURST_MS 5.0
 #define IO_SLEEP_MS 0.1
-#define SPLIT_PHASE_MS 400 /* app's vCPUs 3 and 7 trade groups this often */
+#define SPLIT_PHASE_MS 400          /* app's vCPUs 3 and 7 trade groups this often */
 #define SPLIT_GROUP_BYTES (7 * MiB) /* each group's shared set: two > one LLC */
-#define SPLIT_IPA 8	   /* instructions per L2 access */
+#define SPLIT_IPA 8                 /* instructions per L2 access */
 
 const wl_info wl_builtins[] = {
-	{"split-vm", "westmere-2llc",
-	 "app: 8 vCPUs in two groups, each sharing a 7 MiB set (14 MiB: more than one LLC), "
-	 "+ web (I/O) and batch, 4 x 512 KiB each; two app vCPUs trade groups every 400 ms"},
-	{"fits-all", "westmere-2llc", "4 VMs x 4 vCPUs, 6 MiB in all: fits in any LLC"},
-	{NULL, NULL, NULL},
+	{ "split-vm", "westmere-2llc",
+	  "app: 8 vCPUs in two groups, each sharing a 7 MiB set (14 MiB: more than one LLC), "
+	  "+ web (I/O) and batch, 4 x 512 KiB each; two app vCPUs trade groups every 400 ms" },
+	{ "fits-all", "westmere-2llc", "4 VMs x 4 vCPUs, 6 MiB in all: fits in any LLC" },
+	{ NULL, NULL, NULL },
 };
 
 static int add_vm(workload *w, const char *name, unsigned weight)
@@ -104,13 +104,13 @@ static int add_vcpu(workload *w, int vm, double ipa, double write_frac)
 static void ref(workload *w, int v, unsigned phase, int region, double weight)
 {
 	wl_vcpu *c = &w->vcpu[v];
-	c->refs[phase][c->nrefs[phase]++] = (wl_ref){region, weight, WL_UNIFORM};
+	c->refs[phase][c->nrefs[phase]++] = (wl_ref){ region, weight, WL_UNIFORM };
 }
 
 static void chase(workload *w, int v, unsigned phase, int region, double weight)
 {
 	wl_vcpu *c = &w->vcpu[v];
-	c->refs[phase][c->nrefs[phase]++] = (wl_ref){region, weight, WL_CHASE};
+	c->refs[phase][c->nrefs[phase]++] = (wl_ref){ region, weight, WL_CHASE };
 }
 
 /* The same refs in every phase. */
@@ -122,7 +122,7 @@ static void ref_all(workload *w, int v, int region, double weight)
 
 static void build_split_vm(workload *w)
 {
-	static const char *const small[] = {"web", "batch"};
+	static const char *const small[] = { "web", "batch" };
 	char n[24];
 	w->nphases = 2;
 	w->phase_ms = SPLIT_PHASE_MS;
@@ -152,7 +152,7 @@ static void build_split_vm(workload *w)
 
 static void build_fits_all(workload *w)
 {
-	static const char *const names[] = {"a", "b", "c", "d"};
+	static const char *const names[] = { "a", "b", "c", "d" };
 	char n[24];
 	w->nphases = 1;
 	w->phase_ms = 0;
@@ -183,9 +183,11 @@ int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
 			names[k] = wl_builtins[k].name;
 		names[k] = NULL;
 		const char *near = closest_word(name, names);
-		return vl_fail(eb, VL_ENOENT, "unknown workload '%s'%s%s%s; built-ins: split-vm, "
-			       "fits-all (or --trace FILE)", name, near ? " (did you mean '" : "",
-			       near ? near : "", near ? "'?)" : "");
+		return vl_fail(eb, VL_ENOENT,
+			       "unknown workload '%s'%s%s%s; built-ins: split-vm, "
+			       "fits-all (or --trace FILE)",
+			       name, near ? " (did you mean '" : "", near ? near : "",
+			       near ? "'?)" : "");
 	}
 	for (int k = 0; wl_builtins[k].name; k++)
 		if (strcmp(wl_builtins[k].name, name) == 0)
@@ -292,8 +294,10 @@ static int record(tstate *ts, int vm, int vi, uint64_t addr, int write, const ch
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	uint64_t phys = (uint64_t)frame * WL_PAGE + addr % WL_PAGE;
 	if (phys >= (1ull << 31))
-		return vl_fail(eb, VL_ERANGE, "%s: more than 2 GiB of distinct pages (the cache "
-			       "model's physical range)", where);
+		return vl_fail(eb, VL_ERANGE,
+			       "%s: more than 2 GiB of distinct pages (the cache "
+			       "model's physical range)",
+			       where);
 	if (++ts->records > TRACE_MAX_RECORDS)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %llu records in all", where,
 			       (unsigned long long)TRACE_MAX_RECORDS);
@@ -449,8 +453,7 @@ int workload_load_trace(const char *files, workload *w, vl_errbuf *eb)
 	for (char *p = strtok_r(list, ",", &save); p && !err; p = strtok_r(NULL, ",", &save))
 		err = load_one(ts, p, eb);
 	if (!err && !w->nvm) /* "" or ",": the simulator said "0 vCPUs" */
-		err = vl_fail(eb, VL_EINVAL, "'%s': no file named; expected FILE[,FILE...]",
-			      files);
+		err = vl_fail(eb, VL_EINVAL, "'%s': no file named; expected FILE[,FILE...]", files);
 	if (!err)
 		w->phys_bytes = (uint64_t)ts->pm.next_frame * WL_PAGE;
 out:

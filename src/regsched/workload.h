@@ -46,7 +46,7 @@ typedef struct wl_ref {
 
 typedef struct wl_vcpu {
 	int vm;
-	double ipa;	   /* instructions per L2 access */
+	double ipa; /* instructions per L2 access */
 	double write_frac;
 	double burst_ms, sleep_ms; /* runs burst_ms, then blocks sleep_ms (I/O); 0: CPU-bound */
 	unsigned nrefs[WL_MAX_PHASES];

@@ -100,8 +100,7 @@ static int drain(int fd, buf *b, int tail, int *oom)
 
 /* Starts argv in its own process group with stdout and stderr on pipes,
  * returned non-blocking in *fo and *fe. 0 or VL_EIO. */
-static int spawn(char *const argv[], const char *cwd, pid_t *pid, int *fo, int *fe,
-		 vl_errbuf *eb)
+static int spawn(char *const argv[], const char *cwd, pid_t *pid, int *fo, int *fe, vl_errbuf *eb)
 {
 	int po[2], pe[2];
 	if (pipe(po) != 0)
@@ -135,9 +134,9 @@ static int spawn(char *const argv[], const char *cwd, pid_t *pid, int *fo, int *
 	return 0;
 }
 
-int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
-	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
-	      vl_errbuf *eb)
+int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
+	      const volatile sig_atomic_t *stop, progress_cb cb, void *ud, double frac0,
+	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
@@ -145,11 +144,11 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volat
 	int fo = -1, fe = -1, rc = spawn(argv, cwd, &pid, &fo, &fe, eb);
 	if (rc != 0)
 		return rc;
-	buf out = {0}, err = {0};
+	buf out = { 0 }, err = { 0 };
 	int oom = 0, out_eof = 0, err_eof = 0, exited = 0, termed = 0;
 	double t0 = wall_seconds(), t_exit = 0, t_term = 0;
 	for (;;) {
-		struct pollfd fds[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
+		struct pollfd fds[2] = { { fo, POLLIN, 0 }, { fe, POLLIN, 0 } };
 		poll(fds, 2, 100);
 		if (!out_eof)
 			out_eof = drain(fo, &out, 0, &oom);

@@ -18,17 +18,18 @@
 static const struct {
 	const char *system, *title, *paper;
 } sections[] = {
-	{"eli", "ELI — exitless interrupts",
-	 "Gordon et al., ELI: Bare-Metal Performance for I/O Virtualization, ASPLOS 2012"},
-	{"hyperwall", "HyperWall — hypervisor-secure VM memory",
-	 "Szefer and Lee, Architectural Support for Hypervisor-Secure Virtualization, ASPLOS 2012"},
-	{"regsched", "Region scheduling — page-level LLC affinity",
-	 "Lee and Schwan, Region Scheduling: Efficiently Using the Cache Architectures via "
-	 "Page-level Affinity, ASPLOS 2012"},
-	{"dejavu", "DejaVu — memoized resource allocation",
-	 "Vasić et al., DejaVu: Accelerating Resource Allocation in Virtualized Environments, "
-	 "ASPLOS 2012"},
-	{"core", "Foundation — the discrete-event core", "queueing theory (M/M/1)"},
+	{ "eli", "ELI — exitless interrupts",
+	  "Gordon et al., ELI: Bare-Metal Performance for I/O Virtualization, ASPLOS 2012" },
+	{ "hyperwall", "HyperWall — hypervisor-secure VM memory",
+	  "Szefer and Lee, Architectural Support for Hypervisor-Secure Virtualization, ASPLOS "
+	  "2012" },
+	{ "regsched", "Region scheduling — page-level LLC affinity",
+	  "Lee and Schwan, Region Scheduling: Efficiently Using the Cache Architectures via "
+	  "Page-level Affinity, ASPLOS 2012" },
+	{ "dejavu", "DejaVu — memoized resource allocation",
+	  "Vasić et al., DejaVu: Accelerating Resource Allocation in Virtualized Environments, "
+	  "ASPLOS 2012" },
+	{ "core", "Foundation — the discrete-event core", "queueing theory (M/M/1)" },
 };
 
 static const char css[] =
@@ -64,11 +65,20 @@ void rpt__html_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -91,8 +101,7 @@ const char *rpt_format_value(const json_t *v, char *buf, size_t n)
 		fmt_num(a, sizeof(a), json_number_value(lo));
 		fmt_num(b, sizeof(b), json_number_value(hi));
 		snprintf(buf, n, "%s–%s", a, b);
-	}
-	else if (json_is_string(v))
+	} else if (json_is_string(v))
 		snprintf(buf, n, "%s", json_string_value(v));
 	else if (json_is_boolean(v))
 		snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
@@ -118,7 +127,8 @@ static void cell_value(FILE *f, const json_t *v)
 static void summary_table(FILE *f, const json_t *rows)
 {
 	fputs("<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th><th>paper</th>"
-	      "<th>ours</th><th>error %</th><th>pass</th><th>note</th></tr></thead><tbody>\n", f);
+	      "<th>ours</th><th>error %</th><th>pass</th><th>note</th></tr></thead><tbody>\n",
+	      f);
 	size_t i;
 	const json_t *r;
 	json_array_foreach(rows, i, r)
@@ -149,10 +159,12 @@ static void summary_table(FILE *f, const json_t *rows)
 static void stage_table(FILE *f, rpt_sc *const *scs, size_t n)
 {
 	fputs("<table id=\"stage-table\"><thead><tr><th>stage</th><th>system</th><th>status</th>"
-	      "<th>wall s</th><th>reason</th></tr></thead><tbody>\n", f);
+	      "<th>wall s</th><th>reason</th></tr></thead><tbody>\n",
+	      f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<tr><td><a href=\"#stage-%s\">%s</a></td><td>%s</td>"
-			   "<td class=\"%s\">%s</td><td class=\"num\">%.1f</td><td>",
+		fprintf(f,
+			"<tr><td><a href=\"#stage-%s\">%s</a></td><td>%s</td>"
+			"<td class=\"%s\">%s</td><td class=\"num\">%.1f</td><td>",
 			scs[i]->st->name, scs[i]->st->name, scs[i]->st->system, scs[i]->status,
 			scs[i]->status, scs[i]->wall_s);
 		rpt__html_text(f, scs[i]->reason);
@@ -173,8 +185,10 @@ static void stage_section(FILE *f, const rpt_sc *sc)
 		rpt__html_text(f, sc->reason);
 		fputs("</p>\n", f);
 	}
-	fprintf(f, "<div class=\"cmds\">Commands run (each with <code style=\"display:inline\">"
-		   "--json --quiet --seed %llu</code>):", (unsigned long long)sc->o->seed);
+	fprintf(f,
+		"<div class=\"cmds\">Commands run (each with <code style=\"display:inline\">"
+		"--json --quiet --seed %llu</code>):",
+		(unsigned long long)sc->o->seed);
 	for (size_t i = 0; i < sc->plan.n; i++) {
 		fputs("<code>virtlab ", f);
 		rpt__html_text(f, sc->plan.cmd[i]);
@@ -220,8 +234,7 @@ static void machine_table(FILE *f, const json_t *m, double wall)
 		wall);
 }
 
-int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size_t n,
-		    vl_errbuf *eb)
+int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size_t n, vl_errbuf *eb)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/index.html", dir);
@@ -241,10 +254,13 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	}
 	const json_t *m = json_object_get(doc, "machine");
 	double wall = json_number_value(json_object_get(doc, "wall_s"));
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		   "<title>virtlab report</title>\n<style>%s</style></head><body>\n", css);
+	fprintf(f,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<title>virtlab report</title>\n<style>%s</style></head><body>\n",
+		css);
 	fputs("<h1>virtlab report: four ASPLOS 2012 virtualization systems, reproduced</h1>\n"
-	      "<p class=\"meta\">", f);
+	      "<p class=\"meta\">",
+	      f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "date_utc")));
 	fputs(" on ", f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "cpu")));
@@ -252,15 +268,17 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 		(long long)json_integer_value(json_object_get(m, "cpus_online")),
 		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full",
 		(long long)json_integer_value(json_object_get(doc, "seed")), wall);
-	fprintf(f, "<p id=\"totals\"><b>%zu rows:</b> <span class=\"ok\">%zu pass</span>, "
-		   "<span class=\"failed\">%zu fail</span>, <span class=\"skipped\">%zu "
-		   "skipped</span>, <span class=\"failed\">%zu from failed stages</span>.</p>\n",
+	fprintf(f,
+		"<p id=\"totals\"><b>%zu rows:</b> <span class=\"ok\">%zu pass</span>, "
+		"<span class=\"failed\">%zu fail</span>, <span class=\"skipped\">%zu "
+		"skipped</span>, <span class=\"failed\">%zu from failed stages</span>.</p>\n",
 		json_array_size(rows), np, nf, ns, nsf);
 	fputs("<p id=\"img-check\">plots not checked (scripts off)</p>\n", f);
 	fputs("<h2 id=\"summary\">Summary: paper vs ours</h2>\n<p>Each row is a headline figure: "
 	      "the paper's value, ours, the error and whether ours is within the tolerance the "
 	      "system's issue sets. The same rows are in <a href=\"summary.json\">summary.json"
-	      "</a>.</p>\n", f);
+	      "</a>.</p>\n",
+	      f);
 	summary_table(f, rows);
 	fputs("<h2 id=\"stages\">Stages</h2>\n", f);
 	stage_table(f, scs, n);

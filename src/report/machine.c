@@ -76,8 +76,8 @@ json_t *rpt__machine(void)
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	const char *kvm = access("/dev/kvm", R_OK | W_OK) == 0 ? "usable"
-			  : access("/dev/kvm", F_OK) == 0    ? "present, no permission"
-							     : "absent";
+			  : access("/dev/kvm", F_OK) == 0      ? "present, no permission"
+							       : "absent";
 	char os[128], gp[128] = "not found";
 	os_name(os, sizeof(os));
 	FILE *p = popen("gnuplot --version 2>/dev/null", "r");

@@ -164,9 +164,10 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
 	}
 	/* long or many labels stand vertically under their bar, where gnuplot
 	 * reserves room for them; a few short ones stay horizontal */
-	fprintf(f, ")%s\n", bar_label_len(c) > 12 ? " rotate by 90 right"
-			    : c->nrows > 4	   ? " rotate by -25"
-						   : "");
+	fprintf(f, ")%s\n",
+		bar_label_len(c) > 12 ? " rotate by 90 right"
+		: c->nrows > 4        ? " rotate by -25"
+				      : "");
 	fprintf(f, "plot for [i=2:%zu] '%s' using ($0 + (i - 2 - %g) * %g):i with boxes\n",
 		c->ncols, csvname, ((double)ns - 1) / 2.0, w);
 }
@@ -219,11 +220,13 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	fprintf(f, "# %s.gp — written by `virtlab report`; data: %s.csv. Run: gnuplot %s.gp\n",
 		stem, stem, stem);
 	/* taller for a matrix's rows or for vertical bar labels */
-	int extra = p->kind == RPT_MATRIX ? 18 * ((int)c->nrows / 2)
+	int extra = p->kind == RPT_MATRIX                          ? 18 * ((int)c->nrows / 2)
 		    : p->kind == RPT_BARS && bar_label_len(c) > 12 ? 4 * (int)bar_label_len(c)
-								      : 0;
-	fprintf(f, "set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
-		   "background rgb 'white'\n", 420 + extra);
+								   : 0;
+	fprintf(f,
+		"set terminal svg size 760,%d dynamic noenhanced font 'DejaVu Sans,11' "
+		"background rgb 'white'\n",
+		420 + extra);
 	fprintf(f, "set output '%s.svg'\n", stem);
 	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
 	/* one series: the axis label says it all; several: a key beside the
@@ -287,7 +290,7 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	}
 	char gpname[300];
 	snprintf(gpname, sizeof(gpname), "%s.gp", stem);
-	char *argv[] = {"gnuplot", gpname, NULL};
+	char *argv[] = { "gnuplot", gpname, NULL };
 	rpt__proc pr;
 	vl_errbuf eb;
 	if (rpt__exec(argv, sc->dir, 60.0, NULL, NULL, NULL, 0, 0, 0, &pr, &eb) != 0) {

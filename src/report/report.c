@@ -37,10 +37,22 @@ int rpt_plan_add(rpt_plan *p, const char *fmt, ...)
 
 /* ---- for digests ---- */
 
-int rpt_sc_quick(const rpt_sc *sc) { return sc->o->quick; }
-size_t rpt_sc_njobs(const rpt_sc *sc) { return sc->plan.n; }
-const json_t *rpt_sc_json(const rpt_sc *sc, size_t i) { return i < sc->plan.n ? sc->json[i] : NULL; }
-const char *rpt_sc_cmd(const rpt_sc *sc, size_t i) { return i < sc->plan.n ? sc->plan.cmd[i] : NULL; }
+int rpt_sc_quick(const rpt_sc *sc)
+{
+	return sc->o->quick;
+}
+size_t rpt_sc_njobs(const rpt_sc *sc)
+{
+	return sc->plan.n;
+}
+const json_t *rpt_sc_json(const rpt_sc *sc, size_t i)
+{
+	return i < sc->plan.n ? sc->json[i] : NULL;
+}
+const char *rpt_sc_cmd(const rpt_sc *sc, size_t i)
+{
+	return i < sc->plan.n ? sc->plan.cmd[i] : NULL;
+}
 
 int rpt_sc_fail(rpt_sc *sc, const char *fmt, ...)
 {
@@ -224,7 +236,8 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0)) {
 		int unknown = pr.status == 2 && strstr(pr.err, "unknown command");
 		rpt_sc_fail(sc, "%s`virtlab %s` exited with status %d: %s",
-			    unknown ? "not built: " : "", cmd, pr.status, last[0] ? last : "(no message)");
+			    unknown ? "not built: " : "", cmd, pr.status,
+			    last[0] ? last : "(no message)");
 	} else {
 		json_error_t je;
 		sc->json[i] = json_loadb(pr.out, pr.out_len, 0, &je);
@@ -233,8 +246,11 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 				    je.line, je.text, pr.status ? "; stderr: " : "",
 				    pr.status ? last : "");
 		else if (pr.status != 0)
-			rpt_sc_note(sc, "`virtlab %s` exited with status %d (its result failed a check; "
-					"the rows say which).", cmd, pr.status);
+			rpt_sc_note(
+				sc,
+				"`virtlab %s` exited with status %d (its result failed a check; "
+				"the rows say which).",
+				cmd, pr.status);
 	}
 	rpt__proc_free(&pr);
 	return 0;
@@ -332,7 +348,8 @@ static int write_json(const char *dir, const json_t *doc, vl_errbuf *eb)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
-	if (json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
+	if (json_dump_file(doc, path,
+			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	return 0;
 }
@@ -375,8 +392,8 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 		k++;
 	}
 	json_t *doc = json_pack("{s:O,s:o,s:o,s:b,s:I,s:f,s:I}", "rows", rows, "machine",
-				rpt__machine(), "stages", json_incref(stj), "quick", o->quick, "seed",
-				(json_int_t)o->seed, "wall_s", wall_seconds() - t0,
+				rpt__machine(), "stages", json_incref(stj), "quick", o->quick,
+				"seed", (json_int_t)o->seed, "wall_s", wall_seconds() - t0,
 				"failed_stages", (json_int_t)nfail);
 	if (!doc) {
 		rc = vl_fail(eb, VL_ENOMEM, "out of memory");

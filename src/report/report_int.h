@@ -20,9 +20,9 @@ struct rpt_sc {
 	char *dir; /* DIR/<system>, created before the digest runs */
 	rpt_plan plan;
 	json_t *json[RPT_MAX_JOBS];
-	json_t *rows;  /* array of summary-row objects */
-	json_t *notes; /* array of strings */
-	json_t *plots; /* array of {title, svg, csv, caption} (paths relative to DIR) */
+	json_t *rows;       /* array of summary-row objects */
+	json_t *notes;      /* array of strings */
+	json_t *plots;      /* array of {title, svg, csv, caption} (paths relative to DIR) */
 	const char *status; /* "ok", "skipped", "failed" */
 	char reason[512];
 	double wall_s;
@@ -47,9 +47,9 @@ typedef struct rpt__proc {
  * cb(ud, frac) moves from frac0 towards frac1: linearly against est_s, the
  * expected duration (<= 0: unknown, a slow creep). 0, VL_ENOMEM or VL_EIO
  * (pipe/fork failed: explained in eb). Free with rpt__proc_free. */
-int rpt__exec(char *const argv[], const char *cwd, double timeout_s, const volatile sig_atomic_t *stop,
-	      progress_cb cb, void *ud, double frac0, double frac1, double est_s, rpt__proc *r,
-	      vl_errbuf *eb);
+int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
+	      const volatile sig_atomic_t *stop, progress_cb cb, void *ud, double frac0,
+	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
 
 /* mkdir -p. 0 or VL_EIO. */

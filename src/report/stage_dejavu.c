@@ -18,16 +18,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const policies[] = {"dejavu", "rightscale", "hpa", "static", "oracle"};
+static const char *const policies[] = { "dejavu", "rightscale", "hpa", "static", "oracle" };
 enum { NPOL = 5 };
-static const char *const traces[] = {"hotmail-like", "messenger-like"};
+static const char *const traces[] = { "hotmail-like", "messenger-like" };
 enum { NTR = 2 };
 
-#define DV_SPEEDUP_MIN 10.0   /* paper: > 10x faster adaptation than RightScale */
-#define DV_SAVING_PAPER 60.0  /* paper: up to 60 % cheaper than static */
-#define DV_SAVING_MIN 30.0    /* issue 7 acceptance: >= 30 % */
-#define DV_SLO_SLACK_PP 1.0   /* issue 7: SLO violations <= HPA's + 1 pp */
-#define DV_WEEK_POINTS 2016   /* 7 days / 5 minutes */
+#define DV_SPEEDUP_MIN 10.0  /* paper: > 10x faster adaptation than RightScale */
+#define DV_SAVING_PAPER 60.0 /* paper: up to 60 % cheaper than static */
+#define DV_SAVING_MIN 30.0   /* issue 7 acceptance: >= 30 % */
+#define DV_SLO_SLACK_PP 1.0  /* issue 7: SLO violations <= HPA's + 1 pp */
+#define DV_WEEK_POINTS 2016  /* 7 days / 5 minutes */
 
 /* Days per trace: compare's default week for the full report; --quick
  * keeps the first day (DejaVu's training day) and one day after it. */
@@ -56,7 +56,7 @@ static const json_t *find_row(const json_t *rows, const char *trace, const char 
 /* Bars: categories = policies, one bar per trace, values rows[key]. */
 static int per_policy(rpt_sc *sc, const json_t *rows, const char *key, const rpt_plot *pl)
 {
-	const char *hdr[1 + NTR] = {"policy", traces[0], traces[1]};
+	const char *hdr[1 + NTR] = { "policy", traces[0], traces[1] };
 	rpt_csv *c = rpt_csv_create(1 + NTR, hdr);
 	for (int p = 0; c && p < NPOL; p++) {
 		double v[NTR];
@@ -65,8 +65,10 @@ static int per_policy(rpt_sc *sc, const json_t *rows, const char *key, const rpt
 			v[t] = r ? rpt_num(r, key) : NAN;
 			if (!r) {
 				rpt_csv_destroy(c);
-				return rpt_sc_fail(sc, "`virtlab dejavu compare`: no row for trace %s, "
-						       "policy %s", traces[t], policies[p]);
+				return rpt_sc_fail(sc,
+						   "`virtlab dejavu compare`: no row for trace %s, "
+						   "policy %s",
+						   traces[t], policies[p]);
 			}
 		}
 		rpt_csv_add(c, policies[p], v);
@@ -78,18 +80,39 @@ int stage_dv_compare_digest(rpt_sc *sc)
 {
 	const json_t *j = rpt_sc_json(sc, 0), *rows = json_object_get(j, "rows");
 	if (!json_is_array(rows) || json_array_size(rows) == 0)
-		return rpt_sc_fail(sc, "%s", "`virtlab dejavu compare`: JSON has no \"rows\" array");
-	const rpt_plot pa = {"adaptation", "Adaptation time per policy", NULL,
-			     "mean adaptation time per workload change (s, log)", RPT_BARS, 0, 1,
-			     NULL, NULL, NULL,
-			     "From a workload change until p95 is back under the SLO and the "
-			     "allocation stays within one step of the oracle's for 5 minutes. A "
-			     "policy that adapts at once (0 s, e.g. the oracle) has no bar on the "
-			     "log scale."};
-	const rpt_plot pc = {"cost", "Cost per policy", NULL, "cost vs static (%)", RPT_BARS, 0, 0,
-			     NULL, NULL, NULL, "Instance-hours relative to provisioning for the peak."};
-	const rpt_plot ps = {"slo", "SLO violations per policy", NULL, "minutes over the SLO (%)",
-			     RPT_BARS, 0, 0, NULL, NULL, NULL, NULL};
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab dejavu compare`: JSON has no \"rows\" array");
+	const rpt_plot pa = { "adaptation",
+			      "Adaptation time per policy",
+			      NULL,
+			      "mean adaptation time per workload change (s, log)",
+			      RPT_BARS,
+			      0,
+			      1,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "From a workload change until p95 is back under the SLO and the "
+			      "allocation stays within one step of the oracle's for 5 minutes. A "
+			      "policy that adapts at once (0 s, e.g. the oracle) has no bar on the "
+			      "log scale." };
+	const rpt_plot pc = { "cost",
+			      "Cost per policy",
+			      NULL,
+			      "cost vs static (%)",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Instance-hours relative to provisioning for the peak." };
+	const rpt_plot ps = { "slo",    "SLO violations per policy",
+			      NULL,     "minutes over the SLO (%)",
+			      RPT_BARS, 0,
+			      0,        NULL,
+			      NULL,     NULL,
+			      NULL };
 	int rc;
 	if ((rc = per_policy(sc, rows, "adaptation_s_mean", &pa)) ||
 	    (rc = per_policy(sc, rows, "cost_vs_static_pct", &pc)) ||
@@ -98,9 +121,10 @@ int stage_dv_compare_digest(rpt_sc *sc)
 	double sp = rpt_num(j, "adaptation_speedup_vs_rightscale");
 	double sv = rpt_num(j, "cost_saving_vs_static_pct");
 	if (!isfinite(sp) || !isfinite(sv))
-		return rpt_sc_fail(sc, "%s", "`virtlab dejavu compare`: JSON lacks "
-					     "adaptation_speedup_vs_rightscale or "
-					     "cost_saving_vs_static_pct");
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab dejavu compare`: JSON lacks "
+				   "adaptation_speedup_vs_rightscale or "
+				   "cost_saving_vs_static_pct");
 	if (rpt_sc_row(sc, "adaptation speedup vs RightScale (x)", json_string("> 10"),
 		       json_real(sp), NAN, sp >= DV_SPEEDUP_MIN) ||
 	    rpt_sc_row(sc, "cost saving vs static, hotmail-like (%)",
@@ -112,7 +136,8 @@ int stage_dv_compare_digest(rpt_sc *sc)
 		const json_t *h = find_row(rows, traces[t], "hpa");
 		double dv = rpt_num(d, "slo_violation_pct"), hv = rpt_num(h, "slo_violation_pct");
 		char fig[128];
-		snprintf(fig, sizeof(fig), "SLO violations, %s: DejaVu vs HPA + 1 pp (%%)", traces[t]);
+		snprintf(fig, sizeof(fig), "SLO violations, %s: DejaVu vs HPA + 1 pp (%%)",
+			 traces[t]);
 		if (rpt_sc_row(sc, fig, json_real(hv + DV_SLO_SLACK_PP), json_real(dv), NAN,
 			       dv <= hv + DV_SLO_SLACK_PP))
 			return VL_ENOMEM;
@@ -150,9 +175,10 @@ int stage_dv_week_check(rpt_sc *sc, size_t i)
 	const json_t *ser = json_object_get(rpt_sc_json(sc, i), "series");
 	if (series_len(ser) == 0 || !isfinite(series_at(ser, 0, "allocation")) ||
 	    !isfinite(series_at(ser, 0, "load_rps")))
-		return rpt_sc_fail(sc, "`virtlab %s`: JSON has no time series; the plot needs "
-				       "\"series\":{\"t_s\":[..],\"load_rps\":[..],"
-				       "\"allocation\":[..]} (e.g. one point per 5 min)",
+		return rpt_sc_fail(sc,
+				   "`virtlab %s`: JSON has no time series; the plot needs "
+				   "\"series\":{\"t_s\":[..],\"load_rps\":[..],"
+				   "\"allocation\":[..]} (e.g. one point per 5 min)",
 				   rpt_sc_cmd(sc, i));
 	return 0;
 }
@@ -172,7 +198,7 @@ int stage_dv_week_digest(rpt_sc *sc)
 		if (p == 0 || len < n)
 			n = len;
 	}
-	const char *hdr[2 + NPOL] = {"hours", "load (krps)"};
+	const char *hdr[2 + NPOL] = { "hours", "load (krps)" };
 	for (int p = 0; p < NPOL; p++)
 		hdr[2 + p] = policies[p];
 	rpt_csv *c = rpt_csv_create(2 + NPOL, hdr);
@@ -188,11 +214,18 @@ int stage_dv_week_digest(rpt_sc *sc)
 		snprintf(x, sizeof(x), "%.4f", series_at(ser[0], k, "t_s") / 3600.0);
 		rpt_csv_add(c, x, v);
 	}
-	const rpt_plot pl = {"week", "Allocation vs load over the hotmail-like trace", "time (h)",
-			     "load (krps) / allocation (instances)", RPT_LINES, 0, 0, NULL, NULL,
-			     NULL,
-			     "Every policy on the same trace and service model; DejaVu reuses "
-			     "memoized allocations, RightScale and HPA react to utilization."};
+	const rpt_plot pl = { "week",
+			      "Allocation vs load over the hotmail-like trace",
+			      "time (h)",
+			      "load (krps) / allocation (instances)",
+			      RPT_LINES,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Every policy on the same trace and service model; DejaVu reuses "
+			      "memoized allocations, RightScale and HPA react to utilization." };
 	return rpt_sc_plot(sc, c, &pl);
 }
 
@@ -215,7 +248,7 @@ int stage_dv_live_digest(rpt_sc *sc)
 	}
 	if (!json_is_array(ev))
 		return rpt_sc_fail(sc, "%s", "`virtlab dejavu demo`: JSON has no \"events\" array");
-	static const char *const hdr[] = {"event", "adaptation (s)"};
+	static const char *const hdr[] = { "event", "adaptation (s)" };
 	rpt_csv *c = rpt_csv_create(2, hdr);
 	size_t i, known = 0, unknown = 0;
 	const json_t *e;
@@ -242,10 +275,20 @@ int stage_dv_live_digest(rpt_sc *sc)
 	}
 	int rc = 0;
 	if (json_array_size(ev) > 0) {
-		const rpt_plot pl = {"adaptations", "Live DejaVu: adaptation time per event", NULL,
-				     "adaptation time (s)", RPT_BARS, 0, 0, NULL, NULL, NULL,
-				     "Real HTTP traffic through the duplicating proxy on 127.0.0.1: a "
-				     "known class reuses its memoized allocation, a new one is tuned."};
+		const rpt_plot pl = {
+			"adaptations",
+			"Live DejaVu: adaptation time per event",
+			NULL,
+			"adaptation time (s)",
+			RPT_BARS,
+			0,
+			0,
+			NULL,
+			NULL,
+			NULL,
+			"Real HTTP traffic through the duplicating proxy on 127.0.0.1: a "
+			"known class reuses its memoized allocation, a new one is tuned."
+		};
 		rc = rpt_sc_plot(sc, c, &pl);
 	} else {
 		rpt_csv_destroy(c);
@@ -256,8 +299,8 @@ int stage_dv_live_digest(rpt_sc *sc)
 	if (rpt_sc_row(sc, "live demo: production errors", json_integer(0), json_real(errs), NAN,
 		       errs == 0) ||
 	    rpt_sc_row(sc, "live demo: adaptations to known / new classes (>= 1 each)",
-		       json_string(">= 1 / >= 1"),
-		       json_sprintf("%zu / %zu", known, unknown), NAN, known >= 1 && unknown >= 1))
+		       json_string(">= 1 / >= 1"), json_sprintf("%zu / %zu", known, unknown), NAN,
+		       known >= 1 && unknown >= 1))
 		return VL_ENOMEM;
 	return rpt_sc_note(sc, "%.0f requests, SLO violated %.1f %% of the time.",
 			   rpt_num(j, "requests"), rpt_num(j, "slo_violation_pct"));

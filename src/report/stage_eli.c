@@ -21,8 +21,10 @@
 #include <string.h>
 
 /* The paper's workloads and the modes ELI's issue defines, in plot order. */
-static const char *const workloads[] = {"netperf", "apache", "memcached", "udp_rr"};
-static const char *const modes[] = {"bare", "baseline", "eli-delivery", "eli", "pv-eoi", "posted"};
+static const char *const workloads[] = { "netperf", "apache", "memcached", "udp_rr" };
+static const char *const modes[] = {
+	"bare", "baseline", "eli-delivery", "eli", "pv-eoi", "posted"
+};
 enum { NW = 4, NM = 6 };
 
 /* Simulated seconds per `eli run` / per `eli reproduce` experiment: 2 s
@@ -40,7 +42,7 @@ static int digest_rows(rpt_sc *sc, const json_t *rows, const char *what)
 {
 	if (!json_is_array(rows) || json_array_size(rows) == 0)
 		return rpt_sc_fail(sc, "%s: JSON has no \"rows\" array", what);
-	static const char *const hdr[] = {"figure", "ours as % of paper"};
+	static const char *const hdr[] = { "figure", "ours as % of paper" };
 	rpt_csv *c = rpt_csv_create(2, hdr);
 	size_t i, nnum = 0;
 	const json_t *r;
@@ -70,10 +72,18 @@ static int digest_rows(rpt_sc *sc, const json_t *rows, const char *what)
 		rpt_csv_destroy(c);
 		return 0;
 	}
-	const rpt_plot pl = {"vs-paper", "Ours as a percentage of the paper's value", NULL,
-			     "ours / paper (%)", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "100 % means we reproduce the paper's number exactly; rows whose "
-			     "paper value is a range or a bound are left out of this plot."};
+	const rpt_plot pl = { "vs-paper",
+			      "Ours as a percentage of the paper's value",
+			      NULL,
+			      "ours / paper (%)",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "100 % means we reproduce the paper's number exactly; rows whose "
+			      "paper value is a range or a bound are left out of this plot." };
 	return rpt_sc_plot(sc, c, &pl);
 }
 
@@ -86,10 +96,11 @@ int stage_eli_repro_plan(rpt_plan *p, int quick)
 static int moderation(rpt_sc *sc, const json_t *sweep)
 {
 	if (!json_is_array(sweep) || json_array_size(sweep) == 0)
-		return rpt_sc_fail(sc, "%s", "`virtlab eli reproduce`: JSON has no "
-					     "\"moderation_sweep\" array");
-	static const char *const gh[] = {"moderation (us)", "ELI gain over baseline (%)"};
-	static const char *const ih[] = {"moderation (us)", "baseline interrupts/s"};
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab eli reproduce`: JSON has no "
+				   "\"moderation_sweep\" array");
+	static const char *const gh[] = { "moderation (us)", "ELI gain over baseline (%)" };
+	static const char *const ih[] = { "moderation (us)", "baseline interrupts/s" };
 	rpt_csv *g = rpt_csv_create(2, gh), *irq = rpt_csv_create(2, ih);
 	size_t i;
 	const json_t *r;
@@ -100,22 +111,41 @@ static int moderation(rpt_sc *sc, const json_t *sweep)
 		if (!isfinite(m) || !isfinite(gain) || !isfinite(ir)) {
 			rpt_csv_destroy(g);
 			rpt_csv_destroy(irq);
-			return rpt_sc_fail(sc, "`virtlab eli reproduce`: moderation_sweep[%zu] lacks "
-					       "moderation_us, eli_gain_pct or baseline_irqs_per_sec", i);
+			return rpt_sc_fail(sc,
+					   "`virtlab eli reproduce`: moderation_sweep[%zu] lacks "
+					   "moderation_us, eli_gain_pct or baseline_irqs_per_sec",
+					   i);
 		}
 		char x[32];
 		snprintf(x, sizeof(x), "%g", m);
 		if (g && irq && (rpt_csv_add(g, x, &gain) || rpt_csv_add(irq, x, &ir)))
 			break;
 	}
-	const rpt_plot pg = {"moderation", "Interrupt moderation vs ELI's gain (netperf)",
-			     "NIC moderation interval (us)", "ELI throughput gain over baseline (%)",
-			     RPT_LINES, 0, 0, NULL, NULL, NULL,
-			     "The paper: aggressive moderation shrinks ELI's gain, but it is still "
-			     "worth a few percent. From eli reproduce's own sweep."};
-	const rpt_plot pi = {"moderation-irqs", "Interrupt rate vs moderation (netperf, baseline)",
-			     "NIC moderation interval (us)", "interrupts/s", RPT_LINES, 0, 0, NULL,
-			     NULL, NULL, NULL};
+	const rpt_plot pg = {
+		"moderation",
+		"Interrupt moderation vs ELI's gain (netperf)",
+		"NIC moderation interval (us)",
+		"ELI throughput gain over baseline (%)",
+		RPT_LINES,
+		0,
+		0,
+		NULL,
+		NULL,
+		NULL,
+		"The paper: aggressive moderation shrinks ELI's gain, but it is still "
+		"worth a few percent. From eli reproduce's own sweep."
+	};
+	const rpt_plot pi = { "moderation-irqs",
+			      "Interrupt rate vs moderation (netperf, baseline)",
+			      "NIC moderation interval (us)",
+			      "interrupts/s",
+			      RPT_LINES,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      NULL };
 	int rc = rpt_sc_plot(sc, g, &pg);
 	if (rc) {
 		rpt_csv_destroy(irq);
@@ -128,8 +158,10 @@ int stage_eli_repro_digest(rpt_sc *sc)
 {
 	const json_t *j = rpt_sc_json(sc, 0);
 	const char *prof = rpt_str(j, "profile");
-	int rc = rpt_sc_note(sc, "Parameter profile: %s (see src/eli/README.md for every "
-				 "parameter and its source).", prof ? prof : "(not stated)");
+	int rc = rpt_sc_note(sc,
+			     "Parameter profile: %s (see src/eli/README.md for every "
+			     "parameter and its source).",
+			     prof ? prof : "(not stated)");
 	if (rc || (rc = digest_rows(sc, json_object_get(j, "rows"), "`virtlab eli reproduce`")))
 		return rc;
 	return moderation(sc, json_object_get(j, "moderation_sweep"));
@@ -143,7 +175,8 @@ int stage_eli_modes_plan(rpt_plan *p, int quick)
 	for (int w = 0; w < NW && !rc; w++)
 		for (int m = 0; m < NM && !rc; m++)
 			rc = rpt_plan_add(p, "eli run --workload %s --mode %s --duration %s",
-					  workloads[w], modes[m], quick ? ELI_RUN_QUICK_S : ELI_RUN_S);
+					  workloads[w], modes[m],
+					  quick ? ELI_RUN_QUICK_S : ELI_RUN_S);
 	return rc;
 }
 
@@ -162,7 +195,7 @@ static const json_t *run_of(rpt_sc *sc, int w, int m, const char *key)
 /* Bars: one category per workload, one bar per mode from first_mode on. */
 static rpt_csv *by_workload(rpt_sc *sc, const char *key, int first_mode)
 {
-	const char *hdr[1 + NM] = {"workload"};
+	const char *hdr[1 + NM] = { "workload" };
 	for (int m = first_mode; m < NM; m++)
 		hdr[1 + m - first_mode] = modes[m];
 	rpt_csv *c = rpt_csv_create((size_t)(1 + NM - first_mode), hdr);
@@ -190,28 +223,54 @@ int stage_eli_modes_digest(rpt_sc *sc)
 	rpt_csv *c = by_workload(sc, "exits_per_sec", 1);
 	if (!c)
 		return rpt_sc_fail(sc, "%s", "exits/s: missing data");
-	const rpt_plot pe = {"exits", "Exits per second by mode and workload", NULL,
-			     "exits/s (log)", RPT_BARS, 0, 1, NULL, NULL, NULL,
-			     "Bare metal has no exits and is left out. ELI removes the delivery and "
-			     "EOI exits; what remains comes from timers (see the ELI README)."};
+	const rpt_plot pe = {
+		"exits",
+		"Exits per second by mode and workload",
+		NULL,
+		"exits/s (log)",
+		RPT_BARS,
+		0,
+		1,
+		NULL,
+		NULL,
+		NULL,
+		"Bare metal has no exits and is left out. ELI removes the delivery and "
+		"EOI exits; what remains comes from timers (see the ELI README)."
+	};
 	if ((rc = rpt_sc_plot(sc, c, &pe)) != 0)
 		return rc;
 	if (!(c = by_workload(sc, "time_in_guest_pct", 0)))
 		return rpt_sc_fail(sc, "%s", "time in guest: missing data");
-	const rpt_plot pg = {"guest-time", "Time in guest by mode and workload", NULL,
-			     "time in guest (%)", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "Share of the guest CPU's time spent running guest code."};
+	const rpt_plot pg = { "guest-time",
+			      "Time in guest by mode and workload",
+			      NULL,
+			      "time in guest (%)",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Share of the guest CPU's time spent running guest code." };
 	if ((rc = rpt_sc_plot(sc, c, &pg)) != 0)
 		return rc;
 	if (!(c = by_workload(sc, "throughput_rel_bare", 0)))
 		return rpt_sc_fail(sc, "%s", "throughput: missing data");
-	const rpt_plot pt = {"throughput", "Throughput relative to bare metal", NULL,
-			     "throughput / bare metal", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "The paper: ELI reaches 97-100 % of bare metal, 1.3-1.6x baseline."};
+	const rpt_plot pt = { "throughput",
+			      "Throughput relative to bare metal",
+			      NULL,
+			      "throughput / bare metal",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "The paper: ELI reaches 97-100 % of bare metal, 1.3-1.6x baseline." };
 	if ((rc = rpt_sc_plot(sc, c, &pt)) != 0)
 		return rc;
 	/* latency by mode: the udp_rr request/response runs */
-	static const char *const lh[] = {"mode", "mean (us)", "p99 (us)"};
+	static const char *const lh[] = { "mode", "mean (us)", "p99 (us)" };
 	c = rpt_csv_create(3, lh);
 	for (int m = 0; c && m < NM; m++) {
 		const json_t *j = run_of(sc, 3, m, "latency_us_mean");
@@ -219,16 +278,25 @@ int stage_eli_modes_digest(rpt_sc *sc)
 			rpt_csv_destroy(c);
 			return VL_EINVAL;
 		}
-		double v[2] = {rpt_num(j, "latency_us_mean"), rpt_num(j, "latency_us_p99")};
+		double v[2] = { rpt_num(j, "latency_us_mean"), rpt_num(j, "latency_us_p99") };
 		rpt_csv_add(c, modes[m], v);
 	}
-	const rpt_plot pl = {"latency", "UDP request/response latency by mode (udp_rr)", NULL,
-			     "latency (us)", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "The paper: baseline 36 us, ELI 29 us, bare metal 28 us (mean)."};
+	const rpt_plot pl = { "latency",
+			      "UDP request/response latency by mode (udp_rr)",
+			      NULL,
+			      "latency (us)",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "The paper: baseline 36 us, ELI 29 us, bare metal 28 us (mean)." };
 	if ((rc = rpt_sc_plot(sc, c, &pl)) != 0)
 		return rc;
-	return rpt_sc_note(sc, "Every workload (%s, %s, %s, %s) under every mode; the "
-			       "paper-2012 parameter profile (ELI's default).",
+	return rpt_sc_note(sc,
+			   "Every workload (%s, %s, %s, %s) under every mode; the "
+			   "paper-2012 parameter profile (ELI's default).",
 			   workloads[0], workloads[1], workloads[2], workloads[3]);
 }
 
@@ -236,7 +304,7 @@ int stage_eli_modes_digest(rpt_sc *sc)
 
 static const struct {
 	const char *eoi, *delivery;
-} kvm_cfgs[] = {{"xapic", "msi"}, {"x2apic", "msi"}, {"x2apic", "irqfd"}};
+} kvm_cfgs[] = { { "xapic", "msi" }, { "x2apic", "msi" }, { "x2apic", "irqfd" } };
 enum { NKVM = 3 };
 
 int stage_kvm_plan(rpt_plan *p, int quick)
@@ -266,33 +334,52 @@ int stage_kvm_digest(rpt_sc *sc)
 {
 	if (host_skipped(sc))
 		return 0;
-	static const char *const eh[] = {"EOI / delivery", "exits per interrupt"};
-	static const char *const lh[] = {"EOI / delivery", "p50 latency (ns)",
-					 "p99 latency (ns)", "host CPU per interrupt (ns)"};
+	static const char *const eh[] = { "EOI / delivery", "exits per interrupt" };
+	static const char *const lh[] = { "EOI / delivery", "p50 latency (ns)", "p99 latency (ns)",
+					  "host CPU per interrupt (ns)" };
 	rpt_csv *e = rpt_csv_create(2, eh), *l = rpt_csv_create(4, lh);
 	for (int i = 0; e && l && i < NKVM; i++) {
 		const json_t *j = rpt_sc_json(sc, (size_t)i);
 		char lab[32];
 		snprintf(lab, sizeof(lab), "%s / %s", kvm_cfgs[i].eoi, kvm_cfgs[i].delivery);
 		double x = rpt_num(j, "exits_per_interrupt");
-		double v[3] = {rpt_num(j, "latency_ns.p50"), rpt_num(j, "latency_ns.p99"),
-			       rpt_num(j, "host_cpu_ns_per_interrupt")};
+		double v[3] = { rpt_num(j, "latency_ns.p50"), rpt_num(j, "latency_ns.p99"),
+				rpt_num(j, "host_cpu_ns_per_interrupt") };
 		if (!isfinite(x) || !isfinite(v[0])) {
 			rpt_csv_destroy(e);
 			rpt_csv_destroy(l);
-			return rpt_sc_fail(sc, "`virtlab %s`: JSON lacks exits_per_interrupt or "
-					       "latency_ns.p50",
+			return rpt_sc_fail(sc,
+					   "`virtlab %s`: JSON lacks exits_per_interrupt or "
+					   "latency_ns.p50",
 					   rpt_sc_cmd(sc, (size_t)i));
 		}
 		rpt_csv_add(e, lab, &x);
 		rpt_csv_add(l, lab, v);
 	}
-	const rpt_plot pe = {"exits", "Real KVM on this host: exits per interrupt", NULL,
-			     "exits per interrupt", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "10 000 interrupts into the tiny VMM's guest, per EOI and delivery mode."};
-	const rpt_plot pl = {"latency", "Real KVM on this host: interrupt latency", NULL,
-			     "ns (log)", RPT_BARS, 0, 1, NULL, NULL, NULL,
-			     "Send-to-handler latency and host CPU time per interrupt."};
+	const rpt_plot pe = {
+		"exits",
+		"Real KVM on this host: exits per interrupt",
+		NULL,
+		"exits per interrupt",
+		RPT_BARS,
+		0,
+		0,
+		NULL,
+		NULL,
+		NULL,
+		"10 000 interrupts into the tiny VMM's guest, per EOI and delivery mode."
+	};
+	const rpt_plot pl = { "latency",
+			      "Real KVM on this host: interrupt latency",
+			      NULL,
+			      "ns (log)",
+			      RPT_BARS,
+			      0,
+			      1,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Send-to-handler latency and host CPU time per interrupt." };
 	int rc = rpt_sc_plot(sc, e, &pe);
 	if (rc) {
 		rpt_csv_destroy(l);
@@ -302,8 +389,10 @@ int stage_kvm_digest(rpt_sc *sc)
 		return rc;
 	double rt = rpt_num(rpt_sc_json(sc, 0), "raw_exit.round_trip_ns");
 	if (isfinite(rt))
-		return rpt_sc_note(sc, "One raw KVM_RUN round trip (guest user-mode `out` to the "
-				       "host and back) costs %.0f ns on this host.", rt);
+		return rpt_sc_note(sc,
+				   "One raw KVM_RUN round trip (guest user-mode `out` to the "
+				   "host and back) costs %.0f ns on this host.",
+				   rt);
 	return 0;
 }
 
@@ -332,21 +421,25 @@ int stage_eli_validate_digest(rpt_sc *sc)
 		double model = rpt_num(r, "model"), meas = rpt_num(r, "measured");
 		double err = rpt_num(r, "error_pct");
 		if (!metric || !isfinite(model) || !isfinite(meas))
-			return rpt_sc_fail(sc, "`virtlab eli validate`: row %zu lacks metric, "
-					       "model or measured", i);
+			return rpt_sc_fail(sc,
+					   "`virtlab eli validate`: row %zu lacks metric, "
+					   "model or measured",
+					   i);
 		if (!isfinite(err))
 			err = stage_err_pct(model, meas);
 		char fig[160];
 		snprintf(fig, sizeof(fig), "KVM on this host: %s, ELI model vs measured", metric);
 		/* the KVM issue's goal (its own goal_error_pct if given): within 20 % */
-		if (rpt_sc_row(sc, fig, json_real(meas), json_real(model), err, fabs(err) <= goal) ||
+		if (rpt_sc_row(sc, fig, json_real(meas), json_real(model), err,
+			       fabs(err) <= goal) ||
 		    rpt_sc_row_note(sc, "paper column: the measurement; goal within %g %%", goal))
 			return VL_ENOMEM;
 	}
 	const json_t *on = json_object_get(j, "validated_on");
 	char *ons = on ? json_dumps(on, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	int rc = rpt_sc_note(sc, "Validated on %s; host load average %.2f during the run "
-				 "(other work on the host disturbs the measurement).",
+	int rc = rpt_sc_note(sc,
+			     "Validated on %s; host load average %.2f during the run "
+			     "(other work on the host disturbs the measurement).",
 			     ons ? ons : "(not stated)", rpt_num(j, "host_loadavg_1min"));
 	free(ons);
 	return rc;

@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RS_MAX_LOSS 0.98   /* issue 10: on a single LLC it loses < 2 % */
-#define RS_MIN_WIN 1.05    /* issue 10: favourable mix > 5 % faster than credit */
-#define RS_MAX_UNFAIR 5.0  /* issue 10: fairness_error_pct < 5 on every workload */
+#define RS_MAX_LOSS 0.98  /* issue 10: on a single LLC it loses < 2 % */
+#define RS_MIN_WIN 1.05   /* issue 10: favourable mix > 5 % faster than credit */
+#define RS_MAX_UNFAIR 5.0 /* issue 10: fairness_error_pct < 5 on every workload */
 
 int stage_rs_plan(rpt_plan *p, int quick)
 {
@@ -51,11 +51,12 @@ static size_t schedulers(const json_t *rows, const char **names, size_t max)
 static int per_sched(rpt_sc *sc, const json_t *rows, const char *key, int rel, double scale,
 		     const rpt_plot *pl)
 {
-	const char *hdr[9] = {"workload"};
+	const char *hdr[9] = { "workload" };
 	size_t k = schedulers(rows, hdr + 1, 8);
 	if (k == 0)
-		return rpt_sc_fail(sc, "%s", "`virtlab regsched compare --all`: rows lack the "
-					     "per-scheduler \"detail\" object");
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab regsched compare --all`: rows lack the "
+				   "per-scheduler \"detail\" object");
 	rpt_csv *c = rpt_csv_create(k + 1, hdr);
 	size_t i;
 	const json_t *r;
@@ -67,8 +68,11 @@ static int per_sched(rpt_sc *sc, const json_t *rows, const char *key, int rel, d
 			v[j] = scale * rpt_num(json_object_get(d, hdr[j + 1]), key) / base;
 			if (!isfinite(v[j])) {
 				rpt_csv_destroy(c);
-				return rpt_sc_fail(sc, "`virtlab regsched compare --all`: row %zu lacks "
-						       "detail.%s.%s", i, hdr[j + 1], key);
+				return rpt_sc_fail(
+					sc,
+					"`virtlab regsched compare --all`: row %zu lacks "
+					"detail.%s.%s",
+					i, hdr[j + 1], key);
 			}
 		}
 		char lab[128];
@@ -83,9 +87,10 @@ int stage_rs_digest(rpt_sc *sc)
 {
 	const json_t *rows = json_object_get(rpt_sc_json(sc, 0), "rows");
 	if (!json_is_array(rows) || json_array_size(rows) == 0)
-		return rpt_sc_fail(sc, "%s", "`virtlab regsched compare`: JSON has no \"rows\" array");
-	static const char *const mh[] = {"workload", "LLC miss reduction (%)",
-					 "fairness error (%)"};
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab regsched compare`: JSON has no \"rows\" array");
+	static const char *const mh[] = { "workload", "LLC miss reduction (%)",
+					  "fairness error (%)" };
 	rpt_csv *m = rpt_csv_create(3, mh);
 	double best = 0, worst = INFINITY, unfair = 0;
 	char best_w[128] = "", worst_w[128] = "", unfair_w[128] = "";
@@ -100,10 +105,12 @@ int stage_rs_digest(rpt_sc *sc)
 		label_of(r, lab, sizeof(lab));
 		if (!isfinite(sp) || !isfinite(mr) || !isfinite(fe)) {
 			rpt_csv_destroy(m);
-			return rpt_sc_fail(sc, "`virtlab regsched compare`: row %zu (%s) lacks a "
-					       "speedup, miss reduction or fairness number", i, lab);
+			return rpt_sc_fail(sc,
+					   "`virtlab regsched compare`: row %zu (%s) lacks a "
+					   "speedup, miss reduction or fairness number",
+					   i, lab);
 		}
-		double mv[2] = {mr, fe};
+		double mv[2] = { mr, fe };
 		if (m)
 			rpt_csv_add(m, lab, mv);
 		if (sp > best)
@@ -113,18 +120,44 @@ int stage_rs_digest(rpt_sc *sc)
 		if (fe >= unfair)
 			unfair = fe, snprintf(unfair_w, sizeof(unfair_w), "%s", lab);
 	}
-	const rpt_plot ps = {"speedup", "Speedup over Xen credit per workload", NULL,
-			     "throughput / credit's", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "Above 1: faster than credit. region = the paper's mechanism; gather = "
-			     "today's Linux cache-aware balancing (a VM's vCPUs on one LLC); "
-			     "pinned-oracle = the best static placement."};
-	const rpt_plot pr = {"miss-rate", "LLC miss rate per workload and scheduler", NULL,
-			     "LLC miss rate (%)", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "Misses of the local LLC (remote hits included) per LLC access."};
-	const rpt_plot pm = {"misses", "Region vs credit: LLC miss reduction and fairness error",
-			     NULL, "%", RPT_BARS, 0, 0, NULL, NULL, NULL,
-			     "Fairness error = max over VMs of |share - weight share| / weight "
-			     "share; credit's own rule, which region scheduling must keep."};
+	const rpt_plot ps = {
+		"speedup",
+		"Speedup over Xen credit per workload",
+		NULL,
+		"throughput / credit's",
+		RPT_BARS,
+		0,
+		0,
+		NULL,
+		NULL,
+		NULL,
+		"Above 1: faster than credit. region = the paper's mechanism; gather = "
+		"today's Linux cache-aware balancing (a VM's vCPUs on one LLC); "
+		"pinned-oracle = the best static placement."
+	};
+	const rpt_plot pr = { "miss-rate",
+			      "LLC miss rate per workload and scheduler",
+			      NULL,
+			      "LLC miss rate (%)",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Misses of the local LLC (remote hits included) per LLC access." };
+	const rpt_plot pm = { "misses",
+			      "Region vs credit: LLC miss reduction and fairness error",
+			      NULL,
+			      "%",
+			      RPT_BARS,
+			      0,
+			      0,
+			      NULL,
+			      NULL,
+			      NULL,
+			      "Fairness error = max over VMs of |share - weight share| / weight "
+			      "share; credit's own rule, which region scheduling must keep." };
 	int rc = rpt_sc_plot(sc, m, &pm);
 	if (rc || (rc = per_sched(sc, rows, "throughput", 1, 1.0, &ps)) != 0 ||
 	    (rc = per_sched(sc, rows, "llc_miss_rate", 0, 100.0, &pr)) != 0)
@@ -143,9 +176,12 @@ int stage_rs_digest(rpt_sc *sc)
 	 * too few to judge (credit alone shows 7-15 % there), so --quick leaves
 	 * the judgement to the full run instead of failing or passing it. */
 	if (rpt_sc_quick(sc))
-		return rpt_sc_row_skipped(sc, fig, "a --quick run (300 ms, ten accounting periods) "
-						   "is too short to judge CPU shares; the full run "
-						   "(2 s) judges fairness") ? VL_ENOMEM : 0;
+		return rpt_sc_row_skipped(sc, fig,
+					  "a --quick run (300 ms, ten accounting periods) "
+					  "is too short to judge CPU shares; the full run "
+					  "(2 s) judges fairness")
+			       ? VL_ENOMEM
+			       : 0;
 	if (rpt_sc_row(sc, fig, json_string("< 5 (credit's shares kept)"), json_real(unfair), NAN,
 		       unfair < RS_MAX_UNFAIR))
 		return VL_ENOMEM;

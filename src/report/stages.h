@@ -9,8 +9,8 @@
 
 #include "report/report.h"
 
-#define STAGE_FNS(x)                                                                       \
-	int x##_plan(rpt_plan *p, int quick);                                               \
+#define STAGE_FNS(x)                                                                               \
+	int x##_plan(rpt_plan *p, int quick);                                                      \
 	int x##_digest(rpt_sc *sc);
 
 STAGE_FNS(stage_mm1)

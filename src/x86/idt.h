@@ -34,14 +34,14 @@
 /* Bits of a selector-format error code (SDM §6.13, Figure 6-7). */
 #define X86_ERR_EXT 0x1u /* external event */
 #define X86_ERR_IDT 0x2u /* index refers to an IDT gate */
-#define X86_ERR_TI 0x4u	 /* (when IDT = 0) GDT/LDT selector */
+#define X86_ERR_TI 0x4u  /* (when IDT = 0) GDT/LDT selector */
 
 typedef struct idt_gate {
 	uint64_t offset;   /* handler entry point */
 	uint16_t selector; /* code segment */
-	uint8_t ist;	   /* 0-7 */
-	uint8_t type;	   /* IDT_TYPE_INTR or IDT_TYPE_TRAP */
-	uint8_t dpl;	   /* 0-3 */
+	uint8_t ist;       /* 0-7 */
+	uint8_t type;      /* IDT_TYPE_INTR or IDT_TYPE_TRAP */
+	uint8_t dpl;       /* 0-3 */
 	uint8_t present;   /* P bit */
 } idt_gate;
 
@@ -60,10 +60,10 @@ uint32_t idt_error_code(unsigned vector, int ext);
 
 /* What the CPU does with one event. */
 typedef struct idt_delivery {
-	int fault;	     /* -1: delivered; else the exception raised (11 or 13) */
+	int fault;           /* -1: delivered; else the exception raised (11 or 13) */
 	uint32_t error_code; /* valid when fault >= 0 */
 	uint64_t handler;    /* valid when fault < 0 */
-	uint8_t type;	     /* gate type when delivered */
+	uint8_t type;        /* gate type when delivered */
 } idt_delivery;
 
 /* Delivers `vector` through the IDT at r->base in mem[0..mem_size) (guest

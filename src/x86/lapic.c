@@ -30,7 +30,7 @@ void lapic_init(lapic *a, uint32_t id)
 {
 	memset(a, 0, sizeof(*a));
 	a->id = id;
-	a->svr = 0xFF;		 /* reset value (§10.4.7.1) */
+	a->svr = 0xFF;           /* reset value (§10.4.7.1) */
 	a->lvt_timer = 1u << 16; /* masked */
 }
 
@@ -104,20 +104,39 @@ static void send_ipi(lapic *a, uint64_t icr)
 int lapic_mmio_write(lapic *a, uint32_t off, uint32_t val)
 {
 	switch (off) {
-	case LAPIC_TPR: a->tpr = val & 0xFF; return 0;
-	case LAPIC_EOI: lapic_eoi(a); return 0;
-	case LAPIC_LDR: a->ldr = val; return 0;
-	case LAPIC_SVR: a->svr = val; return 0;
-	case LAPIC_ESR: a->esr = 0; return 0;
-	case LAPIC_ICR_HI: a->icr = (a->icr & 0xFFFFFFFFu) | (uint64_t)val << 32; return 0;
+	case LAPIC_TPR:
+		a->tpr = val & 0xFF;
+		return 0;
+	case LAPIC_EOI:
+		lapic_eoi(a);
+		return 0;
+	case LAPIC_LDR:
+		a->ldr = val;
+		return 0;
+	case LAPIC_SVR:
+		a->svr = val;
+		return 0;
+	case LAPIC_ESR:
+		a->esr = 0;
+		return 0;
+	case LAPIC_ICR_HI:
+		a->icr = (a->icr & 0xFFFFFFFFu) | (uint64_t)val << 32;
+		return 0;
 	case LAPIC_ICR_LO:
 		a->icr = (a->icr & ~0xFFFFFFFFull) | val;
 		send_ipi(a, a->icr);
 		return 0;
-	case LAPIC_LVT_TIMER: a->lvt_timer = val; return 0;
-	case LAPIC_TMICT: a->tmict = val; return 0;
-	case LAPIC_TDCR: a->tdcr = val; return 0;
-	default: return -1;
+	case LAPIC_LVT_TIMER:
+		a->lvt_timer = val;
+		return 0;
+	case LAPIC_TMICT:
+		a->tmict = val;
+		return 0;
+	case LAPIC_TDCR:
+		a->tdcr = val;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -130,19 +149,32 @@ uint32_t lapic_mmio_read(const lapic *a, uint32_t off)
 	if (off >= LAPIC_IRR && off < LAPIC_IRR + 0x80 && !(off & 0xF))
 		return a->irr[(off - LAPIC_IRR) >> 4];
 	switch (off) {
-	case LAPIC_ID: return a->id << 24;
-	case LAPIC_VER: return 0x50014; /* version 0x14, max LVT 5 */
-	case LAPIC_TPR: return a->tpr;
-	case LAPIC_PPR: return lapic_ppr(a);
-	case LAPIC_LDR: return a->ldr;
-	case LAPIC_SVR: return a->svr;
-	case LAPIC_ESR: return a->esr;
-	case LAPIC_ICR_LO: return (uint32_t)a->icr;
-	case LAPIC_ICR_HI: return (uint32_t)(a->icr >> 32);
-	case LAPIC_LVT_TIMER: return a->lvt_timer;
-	case LAPIC_TMICT: return a->tmict;
-	case LAPIC_TDCR: return a->tdcr;
-	default: return 0;
+	case LAPIC_ID:
+		return a->id << 24;
+	case LAPIC_VER:
+		return 0x50014; /* version 0x14, max LVT 5 */
+	case LAPIC_TPR:
+		return a->tpr;
+	case LAPIC_PPR:
+		return lapic_ppr(a);
+	case LAPIC_LDR:
+		return a->ldr;
+	case LAPIC_SVR:
+		return a->svr;
+	case LAPIC_ESR:
+		return a->esr;
+	case LAPIC_ICR_LO:
+		return (uint32_t)a->icr;
+	case LAPIC_ICR_HI:
+		return (uint32_t)(a->icr >> 32);
+	case LAPIC_LVT_TIMER:
+		return a->lvt_timer;
+	case LAPIC_TMICT:
+		return a->tmict;
+	case LAPIC_TDCR:
+		return a->tdcr;
+	default:
+		return 0;
 	}
 }
 
@@ -154,14 +186,25 @@ int lapic_msr_write(lapic *a, uint32_t msr, uint64_t val)
 			return -1;
 		lapic_eoi(a);
 		return 0;
-	case X2APIC_ICR: a->icr = val; send_ipi(a, val); return 0;
-	case X2APIC_SELF_IPI: lapic_accept(a, val & 0xFF, 0); a->ipis_sent++; return 0;
-	case X2APIC_TPR: case X2APIC_MSR(LAPIC_SVR): case X2APIC_MSR(LAPIC_ESR):
-	case X2APIC_LVT_TIMER: case X2APIC_TMICT: case X2APIC_TDCR:
+	case X2APIC_ICR:
+		a->icr = val;
+		send_ipi(a, val);
+		return 0;
+	case X2APIC_SELF_IPI:
+		lapic_accept(a, val & 0xFF, 0);
+		a->ipis_sent++;
+		return 0;
+	case X2APIC_TPR:
+	case X2APIC_MSR(LAPIC_SVR):
+	case X2APIC_MSR(LAPIC_ESR):
+	case X2APIC_LVT_TIMER:
+	case X2APIC_TMICT:
+	case X2APIC_TDCR:
 		if (val >> 32)
 			return -1;
 		return lapic_mmio_write(a, (msr - X2APIC_MSR_BASE) << 4, (uint32_t)val);
-	default: return -1; /* read-only (ID, PPR, ISR, IRR, LDR) or reserved */
+	default:
+		return -1; /* read-only (ID, PPR, ISR, IRR, LDR) or reserved */
 	}
 }
 

@@ -67,7 +67,7 @@ typedef struct lapic {
 	uint64_t icr;
 	uint32_t lvt_timer, tmict, tdcr;
 	uint64_t ipis_sent; /* ICR / SELF_IPI writes that sent an IPI */
-	uint64_t eois;	    /* EOI writes */
+	uint64_t eois;      /* EOI writes */
 } lapic;
 
 void lapic_init(lapic *a, uint32_t id);

@@ -84,7 +84,7 @@ int vmx_msr_bitmap_set(vmx_msr_bitmap *m, uint32_t msr, int write, int intercept
 	if (intercept)
 		m->b[byte] |= (uint8_t)(1u << bit);
 	else
-		m->b[byte] &= (uint8_t)~(1u << bit);
+		m->b[byte] &= (uint8_t) ~(1u << bit);
 	return 0;
 }
 
