@@ -4,12 +4,89 @@
  */
 #include "core/file.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
 
 int vl_input_check(FILE *f, const char *path, vl_errbuf *eb)
 {
 	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
 		return vl_fail(eb, VL_EINVAL, "%s: is a directory; expected a file", path);
+	return 0;
+}
+
+static int too_big(vl_errbuf *eb, const char *path, unsigned long long size, size_t max)
+{
+	return vl_fail(eb, VL_ERANGE, "%s: %llu bytes is over the limit of %zu bytes", path, size,
+		       max);
+}
+
+/* Reads fd to its end into b, refusing more than max bytes. */
+static int read_all(int fd, const char *path, size_t max, vl_buf *b, vl_errbuf *eb)
+{
+	for (;;) {
+		if (vl_buf_reserve(b, 65536) < 0)
+			return vl_fail(eb, VL_ENOMEM, "%s: out of memory reading the file", path);
+		size_t room = b->cap - b->len - 1;
+		ssize_t r = read(fd, b->p + b->len, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return vl_fail(eb, VL_EIO, "%s: read failed: %s", path, strerror(errno));
+		if (r == 0)
+			return 0;
+		b->len += (size_t)r;
+		b->p[b->len] = '\0';
+		if (b->len > max)
+			return vl_fail(
+				eb, VL_ERANGE,
+				"%s: more than %zu bytes; that is over the limit of %zu bytes",
+				path, max, max);
+	}
+}
+
+int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl_errbuf *eb)
+{
+	*out = NULL;
+	if (len)
+		*len = 0;
+	int use_stdin = strcmp(path, "-") == 0;
+	int fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: cannot open: %s",
+			       path, strerror(errno));
+	struct stat st;
+	int rc = 0;
+	vl_buf b = VL_BUF_INIT;
+	if (fstat(fd, &st) < 0) {
+		rc = vl_fail(eb, VL_EIO, "%s: cannot stat: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		rc = vl_fail(eb, VL_EINVAL, "%s: is a directory; expected a file", path);
+	} else if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
+		rc = too_big(eb, path, (unsigned long long)st.st_size, max_bytes);
+	} else {
+		/* a regular file is read at its size in one go; the loop still
+		 * checks, since the file may grow while we read it */
+		if (S_ISREG(st.st_mode) && vl_buf_reserve(&b, (size_t)st.st_size) < 0)
+			rc = vl_fail(eb, VL_ENOMEM, "%s: out of memory for %lld bytes", path,
+				     (long long)st.st_size);
+		else
+			rc = read_all(fd, path, max_bytes, &b, eb);
+	}
+	if (!use_stdin)
+		close(fd);
+	if (rc < 0) {
+		vl_buf_free(&b);
+		return rc;
+	}
+	*out = vl_buf_detach(&b, len);
+	if (!*out)
+		return vl_fail(eb, VL_ENOMEM, "%s: out of memory", path);
 	return 0;
 }

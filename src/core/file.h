@@ -17,4 +17,17 @@
  * "PATH: is a directory; expected a file" in eb. Does not close f. */
 int vl_input_check(FILE *f, const char *path, vl_errbuf *eb);
 
+/*
+ * Reads the whole file at path into a fresh NUL-terminated buffer (*out, the
+ * caller frees it; *len, if not NULL, gets the byte count, NUL not counted).
+ * The one whole-file reader every loader uses: it never truncates. A regular
+ * file's size is checked with fstat before anything is read; a pipe or other
+ * stream is read up to max_bytes + 1 to find out. Errors, each with the path
+ * in eb: VL_ERANGE "PATH: N bytes is over the limit of M bytes" (the limit
+ * named, nothing read into *out), VL_ENOENT (cannot open), VL_EINVAL (a
+ * directory), VL_EIO (read failed), VL_ENOMEM. On error *out is NULL.
+ * path "-" reads standard input.
+ */
+int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl_errbuf *eb);
+
 #endif

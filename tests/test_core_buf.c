@@ -1,0 +1,185 @@
+/*
+ * test_core_buf.c — the shared byte buffer, array growth and the one
+ * whole-file reader: appends survive growth and partial consumption, a file
+ * over the limit is refused with the path, its size and the limit (never
+ * truncated), a pipe is bounded too.
+ */
+#include "vl_test.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/file.h"
+
+static void test_buf_put_consume(void **state)
+{
+	(void)state;
+	vl_buf b = VL_BUF_INIT;
+	assert_string_equal(vl_buf_data(&b), "");
+	assert_int_equal(vl_buf_used(&b), 0);
+	/* grow well past the first 4 KiB while consuming from the front */
+	size_t expect_off = 0;
+	char line[32];
+	for (int i = 0; i < 5000; i++) {
+		int n = snprintf(line, sizeof(line), "%05d\n", i);
+		assert_int_equal(vl_buf_put(&b, line, (size_t)n), 0);
+		if (i % 3 == 0) {
+			vl_buf_consume(&b, 6);
+			expect_off++;
+		}
+	}
+	assert_int_equal(vl_buf_used(&b), (5000 - expect_off) * 6);
+	snprintf(line, sizeof(line), "%05zu\n", expect_off);
+	assert_memory_equal(vl_buf_data(&b), line, 6);
+	assert_int_equal(vl_buf_data(&b)[vl_buf_used(&b)], '\0');
+	vl_buf_consume(&b, SIZE_MAX); /* clamped */
+	assert_int_equal(vl_buf_used(&b), 0);
+	assert_int_equal(b.off, 0);
+	vl_buf_free(&b);
+	vl_buf_free(&b); /* twice is harmless */
+}
+
+static void test_buf_printf_tail_detach(void **state)
+{
+	(void)state;
+	vl_buf b = VL_BUF_INIT;
+	assert_int_equal(vl_buf_printf(&b, "%s=%d;", "a", 1), 0);
+	assert_int_equal(vl_buf_puts(&b, "bcdef"), 0);
+	assert_string_equal(vl_buf_data(&b), "a=1;bcdef");
+	vl_buf_keep_tail(&b, 4);
+	assert_string_equal(vl_buf_data(&b), "cdef");
+	vl_buf_keep_tail(&b, 100); /* more than there is: unchanged */
+	assert_string_equal(vl_buf_data(&b), "cdef");
+	size_t n = 0;
+	char *s = vl_buf_detach(&b, &n);
+	assert_string_equal(s, "cdef");
+	assert_int_equal(n, 4);
+	assert_null(b.p);
+	free(s);
+	s = vl_buf_detach(&b, &n); /* an empty buffer gives "" */
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	assert_int_equal(n, 0);
+	free(s);
+	vl_buf_clear(&b);
+}
+
+static void test_grow(void **state)
+{
+	(void)state;
+	int *a = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < 1000; i++) {
+		assert_int_equal(vl_grow(&a, &cap, i + 1, sizeof(*a)), 0);
+		assert_true(cap >= i + 1);
+		a[i] = (int)i;
+	}
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(a[i], (int)i);
+	/* a byte count that overflows size_t is refused, the array untouched */
+	int *keep = a;
+	size_t keep_cap = cap;
+	assert_int_equal(vl_grow(&a, &cap, SIZE_MAX / 2, sizeof(*a)), VL_ENOMEM);
+	assert_ptr_equal(a, keep);
+	assert_int_equal(cap, keep_cap);
+	free(a);
+}
+
+static char *tmpfile_with(const char *text, size_t sparse_size)
+{
+	char *path = strdup("/tmp/vl_readXXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	if (text)
+		assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	if (sparse_size)
+		assert_int_equal(ftruncate(fd, (off_t)sparse_size), 0);
+	close(fd);
+	return path;
+}
+
+static void test_read_file_ok(void **state)
+{
+	(void)state;
+	char *path = tmpfile_with("hello\nworld\n", 0);
+	char *data = NULL;
+	size_t len = 0;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_read_file(path, 12, &data, &len, &eb), 0); /* exactly at the limit */
+	assert_int_equal(len, 12);
+	assert_string_equal(data, "hello\nworld\n");
+	free(data);
+	unlink(path);
+	free(path);
+}
+
+static void test_read_file_over_limit(void **state)
+{
+	(void)state;
+	/* a sparse file one byte over: refused from its size, before reading */
+	char *path = tmpfile_with(NULL, (1u << 20) + 1);
+	char *data = (char *)1;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_read_file(path, 1u << 20, &data, NULL, &eb), VL_ERANGE);
+	assert_null(data);
+	assert_non_null(strstr(eb.msg, path));
+	assert_non_null(strstr(eb.msg, "1048577 bytes"));
+	assert_non_null(strstr(eb.msg, "limit of 1048576 bytes"));
+	unlink(path);
+	free(path);
+}
+
+static void test_read_file_errors(void **state)
+{
+	(void)state;
+	char *data = NULL;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_read_file("/nonexistent/vl/file", 100, &data, NULL, &eb), VL_ENOENT);
+	assert_non_null(strstr(eb.msg, "/nonexistent/vl/file"));
+	assert_int_equal(vl_read_file("/tmp", 100, &data, NULL, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "is a directory"));
+	assert_null(data);
+}
+
+static void test_read_file_pipe_bounded(void **state)
+{
+	(void)state;
+	/* a stream has no size up front: reading stops just past the limit */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char chunk[4096];
+		memset(chunk, 'x', sizeof(chunk));
+		for (int i = 0; i < 64; i++) /* 256 KiB */
+			if (write(p[1], chunk, sizeof(chunk)) < 0)
+				_exit(0);
+		_exit(0);
+	}
+	close(p[1]);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	char *data = NULL;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_read_file(path, 1000, &data, NULL, &eb), VL_ERANGE);
+	assert_non_null(strstr(eb.msg, "limit of 1000 bytes"));
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_put_consume),
+		cmocka_unit_test(test_buf_printf_tail_detach),
+		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_read_file_ok),
+		cmocka_unit_test(test_read_file_over_limit),
+		cmocka_unit_test(test_read_file_errors),
+		cmocka_unit_test(test_read_file_pipe_bounded),
+	};
+	return cmocka_run_group_tests_name("core_buf", tests, NULL, NULL);
+}
