@@ -136,6 +136,37 @@ static void mkfile(const char *root, unsigned cpu, unsigned idx, const char *lea
 	write_file(p, val);
 }
 
+static void test_file_over_limit(void **state)
+{
+	(void)state;
+	/* a good topology, then sparse zeros to one byte over the limit: the
+	 * old reader parsed the first MiB and ran on it, silently */
+	char path[] = "/tmp/vltopoXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n"
+				"llc 1 size=12M ways=16 line=64 cores=6-11\n" LAT;
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(ftruncate(fd, (off_t)TOPO_FILE_MAX_BYTES + 1), 0);
+	close(fd);
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_load_file(path, &t, &eb), VL_ERANGE);
+	char want[160];
+	snprintf(want, sizeof(want), "%s: %u bytes is over the limit of %u bytes", path,
+		 TOPO_FILE_MAX_BYTES + 1, TOPO_FILE_MAX_BYTES);
+	assert_string_equal(eb.msg, want);
+	/* at the limit exactly it is read (the NULs of the tail then refused) */
+	assert_int_equal(truncate(path, TOPO_FILE_MAX_BYTES), 0);
+	assert_int_equal(topo_load_file(path, &t, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "NUL byte"));
+	/* and the text alone loads */
+	assert_int_equal(truncate(path, (off_t)strlen(text)), 0);
+	assert_int_equal(topo_load_file(path, &t, &eb), 0);
+	assert_int_equal(t.ncores, 12);
+	unlink(path);
+}
+
 static void test_fake_sysfs(void **state)
 {
 	(void)state;
@@ -195,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_cli_topology_file_error),
+		cmocka_unit_test(test_file_over_limit),
 		cmocka_unit_test(test_fake_sysfs),
 		cmocka_unit_test(test_host),
 	};
