@@ -141,30 +141,23 @@ static void test_file_over_limit(void **state)
 	(void)state;
 	/* a good topology, then sparse zeros to one byte over the limit: the
 	 * old reader parsed the first MiB and ran on it, silently */
-	char path[] = "/tmp/vltopoXXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
 	const char *text = HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n"
 				"llc 1 size=12M ways=16 line=64 cores=6-11\n" LAT;
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(ftruncate(fd, (off_t)TOPO_FILE_MAX_BYTES + 1), 0);
-	close(fd);
+	char *path = vl_sparse_file(text, TOPO_FILE_MAX_BYTES + 1ull);
 	topo t;
 	vl_errbuf eb;
 	assert_int_equal(topo_load_file(path, &t, &eb), VL_ERANGE);
-	char want[160];
-	snprintf(want, sizeof(want), "%s: %u bytes is over the limit of %u bytes", path,
-		 TOPO_FILE_MAX_BYTES + 1, TOPO_FILE_MAX_BYTES);
-	assert_string_equal(eb.msg, want);
-	/* at the limit exactly it is read (the NULs of the tail then refused) */
+	vl_assert_over_limit(eb.msg, path, TOPO_FILE_MAX_BYTES + 1ull, TOPO_FILE_MAX_BYTES);
+	/* at the limit exactly it is read (and the NULs of the tail refused) */
 	assert_int_equal(truncate(path, TOPO_FILE_MAX_BYTES), 0);
 	assert_int_equal(topo_load_file(path, &t, &eb), VL_EINVAL);
-	assert_non_null(strstr(eb.msg, "NUL byte"));
+	assert_non_null(strstr(eb.msg, ":7: NUL byte at offset"));
 	/* and the text alone loads */
 	assert_int_equal(truncate(path, (off_t)strlen(text)), 0);
 	assert_int_equal(topo_load_file(path, &t, &eb), 0);
 	assert_int_equal(t.ncores, 12);
 	unlink(path);
+	free(path);
 }
 
 static void test_fake_sysfs(void **state)
