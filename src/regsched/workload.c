@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 
@@ -254,22 +255,16 @@ static int pm_lookup(pagemap *pm, uint64_t key, uint32_t *frame)
 	return 0;
 }
 
-static int push(wl_vcpu *v, uint64_t *cap, uint32_t line, int write)
+/* Appends one access; cap and wcap are the capacities of tlines and of
+ * twmask (in words; new words start zero). */
+static int push(wl_vcpu *v, size_t *cap, size_t *wcap, uint32_t line, int write)
 {
-	if (v->tlen == *cap) {
-		uint64_t nc = *cap ? 2 * *cap : 4096;
-		uint32_t *nl = realloc(v->tlines, nc * sizeof(*nl));
-		if (!nl)
-			return VL_ENOMEM;
-		v->tlines = nl;
-		uint64_t *nw = realloc(v->twmask, (nc / 64 + 1) * sizeof(*nw));
-		if (!nw)
-			return VL_ENOMEM;
-		memset(nw + (*cap ? *cap / 64 + 1 : 0), 0,
-		       (nc / 64 + 1 - (*cap ? *cap / 64 + 1 : 0)) * sizeof(*nw));
-		v->twmask = nw;
-		*cap = nc;
-	}
+	size_t old = *wcap;
+	if (vl_grow(&v->tlines, cap, (size_t)v->tlen + 1, sizeof(*v->tlines)) < 0 ||
+	    vl_grow(&v->twmask, wcap, (size_t)v->tlen / 64 + 1, sizeof(*v->twmask)) < 0)
+		return VL_ENOMEM;
+	if (*wcap > old)
+		memset(v->twmask + old, 0, (*wcap - old) * sizeof(*v->twmask));
 	if (write)
 		v->twmask[v->tlen >> 6] |= 1ull << (v->tlen & 63);
 	v->tlines[v->tlen++] = line;
@@ -282,7 +277,7 @@ static int push(wl_vcpu *v, uint64_t *cap, uint32_t line, int write)
 typedef struct tstate {
 	workload *w;
 	pagemap pm;
-	uint64_t cap[WL_MAX_VCPUS];
+	size_t cap[WL_MAX_VCPUS], wcap[WL_MAX_VCPUS]; /* see push */
 	int vcpu_of[64]; /* file-local vcpu id -> workload vcpu, -1 none */
 	uint64_t instr, records;
 } tstate;
@@ -302,7 +297,7 @@ static int record(tstate *ts, int vm, int vi, uint64_t addr, int write, const ch
 	if (++ts->records > TRACE_MAX_RECORDS)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %llu records in all", where,
 			       (unsigned long long)TRACE_MAX_RECORDS);
-	if (push(&ts->w->vcpu[vi], &ts->cap[vi], (uint32_t)(phys / 64), write))
+	if (push(&ts->w->vcpu[vi], &ts->cap[vi], &ts->wcap[vi], (uint32_t)(phys / 64), write))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	return 0;
 }
@@ -314,7 +309,7 @@ static int new_vcpu(tstate *ts, int vm, const char *where, vl_errbuf *eb)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d vCPUs in all traces", where,
 			       WL_MAX_VCPUS);
 	int vi = add_vcpu(w, vm, TRACE_DEFAULT_IPA, 0);
-	ts->cap[vi] = 0;
+	ts->cap[vi] = ts->wcap[vi] = 0;
 	return vi;
 }
 
