@@ -185,6 +185,29 @@ static void test_csv(void **state)
 	mix_set_destroy(ms);
 }
 
+static void test_csv_file_over_limit(void **state)
+{
+	(void)state;
+	/* a valid trace, then sparse zeros to one byte over the limit: the
+	 * old reader stopped at 256 MiB and parsed what it had */
+	mix_set *ms = mix_set_create();
+	assert_non_null(ms);
+	const char *text = "t_seconds,rate_rps,mix_name\n0,1,browse\n60,2,browse\n";
+	char *path = vl_sparse_file(text, TRACE_FILE_MAX_BYTES + 1ull);
+	vl_errbuf eb;
+	assert_null(trace_load_csv(path, ms, &eb));
+	vl_assert_over_limit(eb.msg, path, TRACE_FILE_MAX_BYTES + 1ull, TRACE_FILE_MAX_BYTES);
+	/* a NUL inside the limit is named with its line, not parsed past */
+	assert_int_equal(truncate(path, 60), 0);
+	assert_null(trace_load_csv(path, ms, &eb));
+	char want[64];
+	snprintf(want, sizeof(want), ":4: NUL byte at offset %zu", strlen(text));
+	assert_non_null(strstr(eb.msg, want));
+	unlink(path);
+	free(path);
+	mix_set_destroy(ms);
+}
+
 static void test_changes(void **state)
 {
 	(void)state;
@@ -631,6 +654,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trace_shapes),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_file_over_limit),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_service_model_vs_reference),
 		cmocka_unit_test(test_hpa_rules),

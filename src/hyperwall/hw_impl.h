@@ -61,7 +61,8 @@ struct hw_machine {
 	tlb tlb;
 	uint32_t *freelist, nfree; /* the hypervisor's allocator (LIFO) */
 	hw_vm *vms;
-	uint32_t nvms, capvms;
+	uint32_t nvms;
+	size_t capvms;
 	uint8_t vmid_used[HW_MAX_VMID + 1]; /* hardware: VMIDs of live VMs */
 	truth *truth;
 	rng rng;

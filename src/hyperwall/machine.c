@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "hyperwall/hw_impl.h"
 
 hw_config hw_config_default(void)
@@ -146,14 +147,8 @@ void hw__zero_frame(hw_machine *m, uint32_t f)
 
 static int vm_slot(hw_machine *m, hw_vm **out)
 {
-	if (m->nvms == m->capvms) {
-		uint32_t cap = m->capvms ? 2 * m->capvms : 16;
-		hw_vm *n = realloc(m->vms, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		m->vms = n;
-		m->capvms = cap;
-	}
+	if (vl_grow(&m->vms, &m->capvms, (size_t)m->nvms + 1, sizeof(*m->vms)) < 0)
+		return VL_ENOMEM;
 	hw_vm *vm = &m->vms[m->nvms];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = m->nvms + 1;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "hyperwall/attest.h"
@@ -48,12 +49,18 @@ typedef struct op {
 
 #define MAX_NAME 64
 
+/* A VM the script creates: its name, size and where it was created. */
+typedef struct script_vm {
+	char name[MAX_NAME];
+	uint32_t pages, created_line;
+} script_vm;
+
 struct hw_script {
 	op *ops;
 	size_t n, cap;
-	char (*names)[MAX_NAME];
-	uint32_t *pages, *created_line;
-	uint32_t nvms, capvms;
+	script_vm *vms;
+	size_t capvms;
+	uint32_t nvms;
 };
 
 void script_free(hw_script *s)
@@ -63,9 +70,7 @@ void script_free(hw_script *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->ops[i].text);
 	free(s->ops);
-	free(s->names);
-	free(s->pages);
-	free(s->created_line);
+	free(s->vms);
 	free(s);
 }
 
@@ -115,7 +120,7 @@ static int number(pctx *p, const char *tok, const char *what, uint64_t max, uint
 static int find_vm(const hw_script *s, const char *name, uint32_t *vm)
 {
 	for (uint32_t i = 0; i < s->nvms; i++)
-		if (!strcmp(s->names[i], name)) {
+		if (!strcmp(s->vms[i].name, name)) {
 			*vm = i;
 			return 1;
 		}
@@ -170,7 +175,8 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 	if (!valid_name(name))
 		return vm_ref(p, name, vm);
 	if (find_vm(s, name, vm))
-		return perr(p, "VM '%s' is already created on line %u", name, s->created_line[*vm]);
+		return perr(p, "VM '%s' is already created on line %u", name,
+			    s->vms[*vm].created_line);
 	uint64_t pages;
 	if (strncmp(pages_tok, "pages=", 6))
 		return perr(p, "'%s': expected pages=N", pages_tok);
@@ -179,24 +185,12 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 		return err;
 	if (!pages)
 		return perr(p, "pages=0: a VM needs at least one page");
-	if (s->nvms == s->capvms) {
-		uint32_t cap = s->capvms ? 2 * s->capvms : 8;
-		void *a = realloc(s->names, cap * sizeof(*s->names));
-		if (a)
-			s->names = a;
-		void *b = realloc(s->pages, cap * sizeof(*s->pages));
-		if (b)
-			s->pages = b;
-		void *c = realloc(s->created_line, cap * sizeof(*s->created_line));
-		if (c)
-			s->created_line = c;
-		if (!a || !b || !c)
-			return VL_ENOMEM;
-		s->capvms = cap;
-	}
-	snprintf(s->names[s->nvms], MAX_NAME, "%s", name);
-	s->pages[s->nvms] = (uint32_t)pages;
-	s->created_line[s->nvms] = (uint32_t)p->line;
+	if (vl_grow(&s->vms, &s->capvms, (size_t)s->nvms + 1, sizeof(*s->vms)) < 0)
+		return VL_ENOMEM;
+	script_vm *v = &s->vms[s->nvms];
+	snprintf(v->name, MAX_NAME, "%s", name);
+	v->pages = (uint32_t)pages;
+	v->created_line = (uint32_t)p->line;
 	*vm = s->nvms++;
 	return 0;
 }
@@ -352,14 +346,8 @@ static int parse_line(pctx *p, char *line)
 	if (ntok != sy->ntok)
 		return perr(p, "wrong number of words for '%s'; usage: %s", sy->words, sy->usage);
 	hw_script *s = p->s;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 32;
-		op *n = realloc(s->ops, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		s->ops = n;
-		s->cap = cap;
-	}
+	if (vl_grow(&s->ops, &s->cap, s->n + 1, sizeof(*s->ops)) < 0)
+		return VL_ENOMEM;
 	op *o = &s->ops[s->n];
 	memset(o, 0, sizeof(*o));
 	o->kind = sy->kind;
@@ -408,41 +396,13 @@ int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf 
 
 int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 == cap) {
-			char *n = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-			if (!n) {
-				free(buf);
-				fclose(f);
-				return vl_fail(eb, VL_EIO, "%s: too large or out of memory", path);
-			}
-			buf = n;
-			cap *= 2;
-		}
-		size_t k = fread(buf + len, 1, cap - 1 - len, f);
-		if (!k)
-			break;
-		len += k;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf)
-		return VL_ENOMEM;
-	if (bad) {
-		free(buf);
-		return vl_fail(eb, VL_EIO, "%s: read error", path);
-	}
-	buf[len] = '\0';
-	int err = script_parse(buf, path, out, eb);
+	char *buf;
+	int err = vl_read_text(path, SCRIPT_FILE_MAX_BYTES, "script text", &buf, NULL, eb);
+	if (err == VL_ENOENT) /* the wording users (and tests) know */
+		return vl_fail(eb, err, "%s: %s", path, strerror(ENOENT));
+	if (err)
+		return err;
+	err = script_parse(buf, path, out, eb);
 	free(buf);
 	return err;
 }
@@ -474,7 +434,7 @@ static int do_attest(run *r, const op *o)
 		return HW_FAULT;
 	if (!r->ver_ready[v]) {
 		attest_verifier_init(&r->ver[v], r->m);
-		if (attest_expected_measurement(r->s->pages[v], r->expect[v]))
+		if (attest_expected_measurement(r->s->vms[v].pages, r->expect[v]))
 			return VL_ENOMEM;
 		r->ver_ready[v] = 1;
 	}
@@ -501,7 +461,7 @@ static int exec_op(run *r, const op *o, uint64_t *val, int *has_val)
 	*has_val = 0;
 	switch (o->kind) {
 	case OP_VM_CREATE:
-		rc = hw_vm_create(m, r->s->pages[o->vm], NULL, &r->id[o->vm]);
+		rc = hw_vm_create(m, r->s->vms[o->vm].pages, NULL, &r->id[o->vm]);
 		return rc;
 	case OP_VM_WRITE:
 		return hw_vm_write(m, r->id[o->vm], o->gpa, o->val);
