@@ -27,10 +27,13 @@ LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 # ones when run as root (apt-get update once, then install); otherwise it
 # names them and stops. The check is one dpkg-query call (~20 ms).
 DEB_DEPS := libcmocka-dev libjansson-dev libsodium-dev libsqlite3-dev pkg-config
+# Packages only the tests need (`make test` installs them, `make` does not);
+# a test never installs anything itself.
+TEST_DEB_DEPS :=
 
-# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, LDLIBS, build
-# rules of its own (e.g. a freestanding guest image) and EXTRA_OBJ, objects
-# (under $(BUILD)/) linked into libvirtlab.a.
+# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, TEST_DEB_DEPS,
+# LDLIBS, build rules of its own (e.g. a freestanding guest image) and
+# EXTRA_OBJ, objects (under $(BUILD)/) linked into libvirtlab.a.
 EXTRA_OBJ :=
 include $(wildcard src/*/deps.mk)
 
@@ -41,12 +44,15 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h
 
-.PHONY: all test run bench asan clean deps format format-check
+.PHONY: all test run bench asan clean deps test-deps format format-check
 
 all: deps $(BUILD)/virtlab
 
 deps:
 	@bash tools/deps.sh $(DEB_DEPS)
+
+test-deps: deps
+	@bash tools/deps.sh $(TEST_DEB_DEPS)
 
 $(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c | deps
 	@mkdir -p $(dir $@)
@@ -71,7 +77,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR) d
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
 
-test: deps $(BUILD)/virtlab $(TEST_BIN)
+test: test-deps $(BUILD)/virtlab $(TEST_BIN)
 	@VIRTLAB=$(abspath $(BUILD)/virtlab) bash tools/run_tests.sh $(TEST_BIN)
 
 run: deps $(BUILD)/virtlab
