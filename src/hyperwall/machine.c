@@ -4,6 +4,7 @@
  * going through the TLB (fill = walk + CIP check) and reported to the
  * ground truth. See hw.h for the model and cip.c for the rules.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,6 +131,10 @@ hw_vm *hw__vm(const hw_machine *m, uint32_t id)
 
 void hw__store(hw_machine *m, uint64_t w, uint64_t val, uint32_t tag)
 {
+	/* with protection, no VM, hypervisor or device store reaches the CIP
+	 * table: their CIP checks deny its reserved frames */
+	assert(w < (uint64_t)m->frames * HW_PAGE_WORDS);
+	assert(!m->cfg.protect || w / HW_PAGE_WORDS < m->cip_first);
 	m->mem[w] = val;
 	m->dirty[w / HW_PAGE_WORDS] = 1;
 	truth_store(m->truth, w, tag);
