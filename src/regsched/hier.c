@@ -15,14 +15,16 @@
 struct hier {
 	unsigned ncores, nllc;
 	int core_llc[TOPO_MAX_CORES];
-	cache *l2[TOPO_MAX_CORES];
+	cache *l2[TOPO_MAX_CORES]; /* per pCPU; SMT siblings point at one L2 */
+	cache *own_l2[TOPO_MAX_CORES];
 	cache *llc[TOPO_MAX_LLC];
 };
 
 struct hier_ref {
 	unsigned ncores, nllc;
 	int core_llc[TOPO_MAX_CORES];
-	cache_ref *l2[TOPO_MAX_CORES];
+	cache_ref *l2[TOPO_MAX_CORES]; /* per pCPU; SMT siblings point at one L2 */
+	cache_ref *own_l2[TOPO_MAX_CORES];
 	cache_ref *llc[TOPO_MAX_LLC];
 };
 
@@ -45,8 +47,11 @@ hier *hier_create(const topo *t, unsigned sample)
 	h->nllc = t->nllc;
 	for (unsigned c = 0; c < t->ncores; c++) {
 		h->core_llc[c] = t->core_llc[c];
-		if (sets_of(&t->l2, sample, &sets) || !(h->l2[c] = cache_create(sets, t->l2.ways)))
+		unsigned p = (unsigned)t->core_phys[c];
+		if (!h->own_l2[p] && (sets_of(&t->l2, sample, &sets) ||
+				      !(h->own_l2[p] = cache_create(sets, t->l2.ways))))
 			goto err;
+		h->l2[c] = h->own_l2[p];
 	}
 	for (unsigned d = 0; d < t->nllc; d++)
 		if (sets_of(&t->llc[d], sample, &sets) ||
@@ -63,7 +68,7 @@ void hier_destroy(hier *h)
 	if (!h)
 		return;
 	for (unsigned c = 0; c < TOPO_MAX_CORES; c++)
-		cache_destroy(h->l2[c]);
+		cache_destroy(h->own_l2[c]);
 	for (unsigned d = 0; d < TOPO_MAX_LLC; d++)
 		cache_destroy(h->llc[d]);
 	free(h);
@@ -187,9 +192,11 @@ hier_ref *hier_ref_create(const topo *t, unsigned sample)
 	h->nllc = t->nllc;
 	for (unsigned c = 0; c < t->ncores; c++) {
 		h->core_llc[c] = t->core_llc[c];
-		if (sets_of(&t->l2, sample, &sets) ||
-		    !(h->l2[c] = cache_ref_create(sets, t->l2.ways)))
+		unsigned p = (unsigned)t->core_phys[c];
+		if (!h->own_l2[p] && (sets_of(&t->l2, sample, &sets) ||
+				      !(h->own_l2[p] = cache_ref_create(sets, t->l2.ways))))
 			goto err;
+		h->l2[c] = h->own_l2[p];
 	}
 	for (unsigned d = 0; d < t->nllc; d++)
 		if (sets_of(&t->llc[d], sample, &sets) ||
@@ -206,7 +213,7 @@ void hier_ref_destroy(hier_ref *h)
 	if (!h)
 		return;
 	for (unsigned c = 0; c < TOPO_MAX_CORES; c++)
-		cache_ref_destroy(h->l2[c]);
+		cache_ref_destroy(h->own_l2[c]);
 	for (unsigned d = 0; d < TOPO_MAX_LLC; d++)
 		cache_ref_destroy(h->llc[d]);
 	free(h);

@@ -290,17 +290,19 @@ static int setup(sim *s, vl_errbuf *eb)
 			       "workload uses %llu MiB of physical memory; the L2 "
 			       "model indexes at most sets x 65535 lines",
 			       (unsigned long long)(w->phys_bytes >> 20));
-	int cpu_llc[64], dom[64];
+	cs_cpu cpus[64];
+	int dom[64];
 	unsigned weight[WL_MAX_VMS], cap[WL_MAX_VMS];
 	for (unsigned c = 0; c < t->ncores; c++)
-		cpu_llc[c] = t->core_llc[c];
+		cpus[c] = (cs_cpu){ t->core_llc[c], t->core_socket[c], t->core_node[c],
+				    t->core_phys[c] };
 	for (unsigned v = 0; v < w->nvcpu; v++)
 		dom[v] = w->vcpu[v].vm;
 	for (unsigned m = 0; m < w->nvm; m++) {
 		weight[m] = w->vm[m].weight;
 		cap[m] = w->vm[m].cap;
 	}
-	s->cs = credit_create(t->ncores, cpu_llc, w->nvcpu, dom, w->nvm, weight, cap);
+	s->cs = credit_create_xen(t->ncores, cpus, w->nvcpu, dom, w->nvm, weight, cap);
 	s->vs = calloc(w->nvcpu, sizeof(*s->vs));
 	if (!s->cs || !s->vs)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");

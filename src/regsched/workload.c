@@ -5,16 +5,19 @@
  * The built-ins are synthetic, sized against westmere-2llc (2 x 12 MiB
  * LLC, 12 cores), 16 CPU-bound vCPUs (overcommit 4:3, so credit's load
  * balancer moves vCPUs all the time):
- *  - split-vm (favours region scheduling): VM "db" has four vCPUs with
- *    disjoint 3 MiB working sets (12.5 MiB with its shared part: more than
- *    one LLC), next to three VMs with small sets. Regions do not follow VM
- *    boundaries: the best placement splits db over both LLCs. Every 500 ms
- *    db's vCPUs swap working sets pairwise (0<->1, 2<->3): regions move
- *    between vCPUs and region scheduling must follow.
+ *  - split-vm (favours region scheduling): VM "app" has eight vCPUs in
+ *    two groups of four, each group chasing pointers through its own
+ *    shared 7 MiB set (14 MiB in all: more than one LLC), next to VMs
+ *    "web" (I/O-bound) and "batch", four vCPUs with a private 512 KiB set
+ *    each. Regions do not follow VM boundaries: the best placement splits
+ *    app over both LLCs, one group each. Every 400 ms app's vCPUs 3 and 7
+ *    trade groups: regions move between vCPUs and region scheduling must
+ *    follow.
  *  - fits-all (region scheduling cannot help much): every vCPU's set is
  *    small (6 MiB in all), so any placement fits in either LLC.
- * ipa (instructions per L2 access) 12-30 corresponds to 33-83 L1 misses per
- * 1000 instructions, the memory-intensive end of SPEC CPU (our choice).
+ * ipa (instructions per L2 access) 8 (split-vm) and 20 (fits-all) is 125
+ * and 50 L1 misses per 1000 instructions, the memory-intensive end of SPEC
+ * CPU (our choice).
  */
 #include "regsched/workload.h"
 
