@@ -1,6 +1,6 @@
 /*
  * test_regsched_sim2.c — where region scheduling cannot help: on a single
- * LLC (split-vm on single-llc) it costs less than 2 % (its sampling), and
+ * LLC (split-vm on single-llc) it does not even sample (it is credit), and
  * fairness_error_pct stays under 5 % on every compare row; pinned-oracle
  * keeps vCPUs on their LLCs; gather puts each VM of fits-all whole on one
  * LLC.
@@ -37,6 +37,9 @@ static void test_single_llc_loses_little(void **state)
 		      g.throughput / c.throughput, 100 * loss, g.fairness_error_pct);
 	assert_true(loss < 0.02);
 	assert_true(g.fairness_error_pct < 5.0);
+	/* one LLC: no sampling at all, so the run is credit's, exactly */
+	assert_int_equal(g.samples, 0);
+	assert_true(g.throughput == c.throughput);
 	/* nothing to place on one LLC: no cross-LLC migration, no swap */
 	assert_int_equal(g.cross_llc_migrations, 0);
 	assert_int_equal(g.swaps, 0);

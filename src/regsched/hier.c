@@ -130,8 +130,12 @@ int hier_access(hier *h, unsigned core, uint32_t line, int write)
 	return llc_path(h, d, line, write);
 }
 
-void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
-	      uint64_t count[4])
+/* hier_run's body; lvl (may be NULL) gets each access's level. Inlined
+ * twice so that the benchmark's loop has no per-access lvl test. */
+static inline __attribute__((always_inline)) void run_body(hier *h, unsigned core,
+							   const uint32_t *lines,
+							   const uint64_t *wmask, size_t n,
+							   uint64_t count[4], uint8_t *lvl)
 {
 	cache *l2 = h->l2[core];
 	unsigned d = (unsigned)h->core_llc[core];
@@ -142,7 +146,10 @@ void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wma
 				cache__prefetch(h->llc[d], lines[i + PREFETCH_AHEAD]);
 			}
 			int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-			count[hier_access(h, core, lines[i], w)]++;
+			int l = hier_access(h, core, lines[i], w);
+			count[l]++;
+			if (lvl)
+				lvl[i] = (uint8_t)l;
 		}
 		return;
 	}
@@ -155,7 +162,10 @@ void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wma
 	if (cllc.sets != crem.sets) {
 		for (size_t i = 0; i < n; i++) {
 			int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-			count[hier_access(h, core, lines[i], w)]++;
+			int l = hier_access(h, core, lines[i], w);
+			count[l]++;
+			if (lvl)
+				lvl[i] = (uint8_t)l;
 		}
 		return;
 	}
@@ -177,9 +187,23 @@ void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wma
 		int h3 = cache__access_st_if(&cllc, s3[k], t3[k], !h2);
 		int hr = cache__inval_st_if(&crem, s3[k], t3[k], w);
 		/* h2 ? L2 : h3 ? LLC : hr ? REMOTE : MEM, without branches */
-		int lvl = (1 - h2) * (h3 + (1 - h3) * (HIER_MEM - hr));
-		count[lvl]++;
+		int l = (1 - h2) * (h3 + (1 - h3) * (HIER_MEM - hr));
+		count[l]++;
+		if (lvl)
+			lvl[j] = (uint8_t)l;
 	}
+}
+
+void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
+	      uint64_t count[4])
+{
+	run_body(h, core, lines, wmask, n, count, NULL);
+}
+
+void hier_run_levels(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
+		     uint64_t count[4], uint8_t *lvl)
+{
+	run_body(h, core, lines, wmask, n, count, lvl);
 }
 
 hier_ref *hier_ref_create(const topo *t, unsigned sample)

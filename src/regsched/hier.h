@@ -44,6 +44,10 @@ int hier_access(hier *h, unsigned core, uint32_t line, int write);
  * reads if wmask is NULL); adds to count[level]. Prefetches ahead. */
 void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
 	      uint64_t count[4]);
+/* hier_run that also writes each access's level to lvl[i] (what a PEBS
+ * load-latency or IBS op sample reports as its data source). */
+void hier_run_levels(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
+		     uint64_t count[4], uint8_t *lvl);
 /* The LLC domain of a core. */
 unsigned hier_domain(const hier *h, unsigned core);
 /* 1 if line is in LLC d. */

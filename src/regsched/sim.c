@@ -9,6 +9,7 @@
 
 #include "core/rng.h"
 #include "regsched/credit.h"
+#include "regsched/guard.h"
 #include "regsched/hier.h"
 #include "regsched/region.h"
 
@@ -74,7 +75,11 @@ typedef struct sim {
 	int target[WL_MAX_VCPUS];
 	double lat[4], cyc_per_ns;
 	uint64_t count[4], samples;
-	unsigned sample_gap; /* simulated accesses between samples */
+	unsigned sample_gap;      /* simulated accesses between samples */
+	unsigned sample_gap_full; /* the same at the full rate */
+	guard g;                  /* region: steer or fall back (guard.h) */
+	uint64_t ep_samples, ep_local;
+	uint8_t lvl[BATCH];
 	unsigned phase;
 	int64_t now;
 	uint32_t lines[BATCH];
@@ -166,7 +171,10 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 			n = BATCH;
 		generate(s, v, n);
 		uint64_t cnt[4] = { 0 };
-		hier_run(s->h, core, s->lines, s->wmask, n, cnt);
+		if (s->rg)
+			hier_run_levels(s->h, core, s->lines, s->wmask, n, cnt, s->lvl);
+		else
+			hier_run(s->h, core, s->lines, s->wmask, n, cnt);
 		double cyc = n * per_other;
 		for (int l = 0; l < 4; l++) {
 			cyc += (double)cnt[l] * s->lat[l];
@@ -180,6 +188,8 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
 				cyc += RS_SAMPLE_COST_CYCLES;
 				s->samples++;
+				s->ep_samples++;
+				s->ep_local += s->lvl[x->to_sample] <= HIER_LLC;
 				/* randomized interval (as PEBS/IBS randomize theirs): a
 				 * fixed one aliases with strided or cyclic patterns */
 				x->to_sample +=
@@ -224,17 +234,41 @@ static void apply_targets(sim *s, int hard)
 	}
 }
 
+/* Region scheduling's epoch: form regions, place, and let the guard
+ * decide whether the placement is applied (STEER) or credit runs alone. */
+static void region_epoch(sim *s, uint64_t active)
+{
+	int prev[WL_MAX_VCPUS];
+	memcpy(prev, s->target, sizeof(prev));
+	int was = s->g.mode;
+	unsigned n = region_form(s->rg);
+	region_info reg[REGION_MAX];
+	for (unsigned i = 0; i < n; i++)
+		reg[i] = *region_get(s->rg, i);
+	place_regions(s->t, s->nv, active, reg, n, was == GUARD_STEER ? prev : NULL, s->target);
+	unsigned moved = 0;
+	for (unsigned v = 0; v < s->nv; v++)
+		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
+	int mode = guard_epoch(&s->g, s->now, s->ep_samples, s->ep_local,
+			       (double)moved / (double)s->nv);
+	s->ep_samples = s->ep_local = 0;
+	s->sample_gap = mode == GUARD_FALLBACK ? s->sample_gap_full * GUARD_SLOW_SAMPLING
+					       : s->sample_gap_full;
+	if (mode != GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			s->target[v] = -1;
+	credit_enable_hook(s->cs, mode == GUARD_STEER);
+}
+
 static void epoch(sim *s)
 {
 	uint64_t active = s->nv == 64 ? ~0ull : (1ull << s->nv) - 1;
 	int prev[WL_MAX_VCPUS];
 	memcpy(prev, s->target, sizeof(prev));
 	if (s->sched == RS_REGION) {
-		unsigned n = region_form(s->rg);
-		region_info reg[REGION_MAX];
-		for (unsigned i = 0; i < n; i++)
-			reg[i] = *region_get(s->rg, i);
-		place_regions(s->t, s->nv, active, reg, n, prev, s->target);
+		if (!s->rg)
+			return; /* one LLC: nothing to steer, nothing sampled */
+		region_epoch(s, active);
 	} else if (s->sched == RS_GATHER) {
 		int vm[WL_MAX_VCPUS], cur[WL_MAX_VCPUS];
 		for (unsigned v = 0; v < s->nv; v++) {
@@ -306,8 +340,10 @@ static int setup(sim *s, vl_errbuf *eb)
 	s->vs = calloc(w->nvcpu, sizeof(*s->vs));
 	if (!s->cs || !s->vs)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	if (s->sched == RS_REGION && !(s->rg = region_create(t, w->nvcpu)))
+	/* one LLC: region scheduling has nothing to steer and does not sample */
+	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	guard_init(&s->g);
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
@@ -328,7 +364,7 @@ static int setup(sim *s, vl_errbuf *eb)
 	set_phase(s, 0);
 	if (s->sched == RS_ORACLE)
 		oracle(s);
-	if (s->sched == RS_REGION || s->sched == RS_GATHER)
+	if (s->sched == RS_GATHER)
 		credit_enable_hook(s->cs, 1);
 	for (unsigned v = 0; v < w->nvcpu; v++)
 		credit_start(s->cs, v, 0);
@@ -362,6 +398,10 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	r->mem_accesses = S * s->count[HIER_MEM];
 	r->llc_miss_rate = r->llc_accesses > 0 ? r->llc_misses / r->llc_accesses : 0;
 	r->sample_sets = s->S;
+	r->fallbacks = s->g.fallbacks;
+	r->first_fallback_ms =
+		s->g.first_fallback_ns < 0 ? -1 : (double)s->g.first_fallback_ns / MS_NS;
+	r->steer_frac = now > 0 ? (double)s->g.steer_ns / (double)now : 0;
 	r->regions = s->rg ? (unsigned)(region_get(s->rg, 0) ? 1 : 0) : 0;
 	if (s->rg)
 		while (region_get(s->rg, r->regions))
@@ -405,6 +445,7 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	s.nv = w->nvcpu;
 	s.ncores = t->ncores;
 	s.sample_gap = p->sample_every / s.S ? p->sample_every / s.S : 1;
+	s.sample_gap_full = s.sample_gap;
 	int err = 0;
 	if (sched < 0 || sched >= RS_NSCHED || p->duration_s <= 0 || p->epoch_ms <= 0) {
 		err = vl_fail(eb, VL_EINVAL, "bad scheduler, duration or epoch");

@@ -67,6 +67,10 @@ typedef struct rs_result {
 	double share[WL_MAX_VMS], expected_share[WL_MAX_VMS];
 	double vm_instructions[WL_MAX_VMS], vm_llc_miss_rate[WL_MAX_VMS];
 	double fairness_error_pct;
+	/* region: the guard (guard.h) — fallbacks, when the first engaged
+	 * (ms, -1 never), and the fraction of the run spent steering */
+	unsigned fallbacks;
+	double first_fallback_ms, steer_frac;
 } rs_result;
 
 /* Runs one experiment. 0, or VL_EINVAL / VL_ERANGE / VL_ENOMEM with eb

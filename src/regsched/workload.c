@@ -42,12 +42,16 @@
 #define SPLIT_PHASE_MS 400          /* app's vCPUs 3 and 7 trade groups this often */
 #define SPLIT_GROUP_BYTES (7 * MiB) /* each group's shared set: two > one LLC */
 #define SPLIT_IPA 8                 /* instructions per L2 access */
+#define SWAP_PHASE_MS 20            /* phase-swap: the groups re-form this often */
 
 const wl_info wl_builtins[] = {
 	{ "split-vm", "westmere-2llc",
 	  "app: 8 vCPUs in two groups, each sharing a 7 MiB set (14 MiB: more than one LLC), "
 	  "+ web (I/O) and batch, 4 x 512 KiB each; two app vCPUs trade groups every 400 ms" },
 	{ "fits-all", "westmere-2llc", "4 VMs x 4 vCPUs, 6 MiB in all: fits in any LLC" },
+	{ "phase-swap", "westmere-2llc",
+	  "split-vm's mix, but app's two sharing groups re-form every 20 ms (half of each "
+	  "group trades places): sharing changes faster than a 50 ms epoch sees" },
 	{ NULL, NULL, NULL },
 };
 
@@ -155,6 +159,22 @@ static void build_split_vm(workload *w)
 	}
 }
 
+/* split-vm's VMs with the sharing groups changing every SWAP_PHASE_MS:
+ * phase 0 A = {0,1,2,3}, B = {4,5,6,7}; phase 1 A = {0,1,4,5}, B =
+ * {2,3,6,7}. Faster than any epoch: samples over an epoch show all eight
+ * vCPUs on both sets. */
+static void build_phase_swap(workload *w)
+{
+	build_split_vm(w);
+	w->phase_ms = SWAP_PHASE_MS;
+	for (int i = 0; i < 8; i++) {
+		wl_vcpu *c = &w->vcpu[i];
+		int a = 0, b = 1; /* regions app.A, app.B (added first) */
+		c->refs[0][0].region = i < 4 ? a : b;
+		c->refs[1][0].region = (i < 2 || (i >= 4 && i < 6)) ? a : b;
+	}
+}
+
 static void build_fits_all(workload *w)
 {
 	static const char *const names[] = { "a", "b", "c", "d" };
@@ -181,6 +201,8 @@ int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
 		build_split_vm(w);
 	else if (strcmp(name, "fits-all") == 0)
 		build_fits_all(w);
+	else if (strcmp(name, "phase-swap") == 0)
+		build_phase_swap(w);
 	else {
 		const char *names[8];
 		int k = 0;
@@ -190,7 +212,7 @@ int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
 		const char *near = closest_word(name, names);
 		return vl_fail(eb, VL_ENOENT,
 			       "unknown workload '%s'%s%s%s; built-ins: split-vm, "
-			       "fits-all (or --trace FILE)",
+			       "fits-all, phase-swap (or --trace FILE)",
 			       name, near ? " (did you mean '" : "", near ? near : "",
 			       near ? "'?)" : "");
 	}
