@@ -75,16 +75,17 @@ static void test_compare_keys(void **state)
 	json_t *j = run_json("regsched compare --duration 20ms --json");
 	assert_int_equal(json_object_size(j), 1);
 	json_t *rows = json_object_get(j, "rows");
-	assert_int_equal(json_array_size(rows), 3);
+	assert_int_equal(json_array_size(rows), 7);
 	static const char *const keys[] = { "workload",
 					    "topology",
 					    "speedup_region_vs_credit",
+					    "weighted_speedup_region_vs_credit",
 					    "llc_miss_reduction_pct",
 					    "fairness_error_pct",
 					    NULL };
 	for (size_t i = 0; i < json_array_size(rows); i++) {
 		json_t *r = json_array_get(rows, i);
-		assert_int_equal(json_object_size(r), 5);
+		assert_int_equal(json_object_size(r), 6);
 		for (int k = 0; keys[k]; k++)
 			if (!json_object_get(r, keys[k]))
 				fail_msg("row %zu lacks %s", i, keys[k]);

@@ -104,12 +104,59 @@ static void test_gather_keeps_fitting_vms_whole(void **state)
 	}
 }
 
+/* pinned-oracle on traces: true sharing sets from the whole trace. One VM,
+ * four vCPUs: 0 and 1 share 256 KiB at 0x100000, 2 and 3 share 256 KiB at
+ * 0x800000, each also has 64 KiB of its own. Expected by hand: a region
+ * {0,1} and a region {2,3} of 256 KiB each, four private ones of 64 KiB;
+ * placed on westmere-2llc, 0 with 1 and 2 with 3. */
+static void test_oracle_trace_regions(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/vloracleXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (unsigned v = 0; v < 4; v++) {
+		unsigned long shared = v < 2 ? 0x100000 : 0x800000;
+		for (unsigned long a = 0; a < 256 * 1024; a += 4096)
+			fprintf(f, "%u 0x%lx R\n", v, shared + a);
+		for (unsigned long a = 0; a < 64 * 1024; a += 4096)
+			fprintf(f, "%u 0x%lx W\n", v, 0x4000000 + v * 0x100000 + a);
+	}
+	fclose(f);
+	workload w;
+	vl_errbuf eb;
+	if (workload_load_trace(path, &w, &eb))
+		fail_msg("%s", eb.msg);
+	region_info reg[16];
+	unsigned n;
+	assert_int_equal(rs_trace_regions(&w, reg, 16, &n), 0);
+	assert_int_equal(n, 6);
+	assert_near(reg[0].bytes, 256 * 1024, 0);
+	assert_near(reg[1].bytes, 256 * 1024, 0);
+	uint64_t pair = reg[0].vmask | reg[1].vmask << 8;
+	assert_true(pair == (0x3 | 0xc << 8) || pair == (0xc | 0x3 << 8));
+	for (unsigned i = 2; i < 6; i++) {
+		assert_near(reg[i].bytes, 64 * 1024, 0);
+		assert_int_equal(__builtin_popcountll(reg[i].vmask), 1);
+	}
+	topo t;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	int target[4];
+	place_regions(&t, 4, 0xf, reg, n, NULL, target);
+	assert_int_equal(target[0], target[1]);
+	assert_int_equal(target[2], target[3]);
+	workload_free(&w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_llc_loses_little),
 		cmocka_unit_test(test_fits_all_fair),
 		cmocka_unit_test(test_gather_keeps_fitting_vms_whole),
+		cmocka_unit_test(test_oracle_trace_regions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,9 +179,10 @@ static int bench_llc_run(const cli_cmd *cmd, int argc, char **argv)
 static const struct {
 	const char *workload, *topology;
 } compare_rows[] = {
-	{ "split-vm", "westmere-2llc" },
-	{ "fits-all", "westmere-2llc" },
-	{ "split-vm", "single-llc" },
+	{ "split-vm", "westmere-2llc" },   { "fits-all", "westmere-2llc" },
+	{ "phase-swap", "westmere-2llc" }, { "split-vm", "single-llc" },
+	{ "split-vm", "epyc-8ccx" },       { "fits-all", "epyc-8ccx" },
+	{ "phase-swap", "epyc-8ccx" },
 };
 
 #define COMPARE_DURATION_S 2.0
@@ -233,23 +234,27 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 				json_decref(detail);
 				return cli_usage_error(cmd, "%s", eb.msg);
 			}
+		}
+		for (int s = 0; s < RS_NSCHED; s++)
 			json_object_set_new(detail, rs_sched_names[s],
-					    json_pack("{s:f,s:f,s:I,s:f}", "throughput",
-						      r[s].throughput, "llc_miss_rate",
-						      r[s].llc_miss_rate, "cross_llc_migrations",
+					    json_pack("{s:f,s:f,s:f,s:I,s:f}", "throughput",
+						      r[s].throughput, "weighted_speedup_vs_credit",
+						      rs_weighted_speedup(&r[s], &r[RS_CREDIT]),
+						      "llc_miss_rate", r[s].llc_miss_rate,
+						      "cross_llc_migrations",
 						      (json_int_t)r[s].cross_llc_migrations,
 						      "fairness_error_pct",
 						      r[s].fairness_error_pct));
-		}
 		const rs_result *c = &r[RS_CREDIT], *g2 = &r[RS_REGION];
 		double red = c->llc_miss_rate > 0 ? 100.0 * (c->llc_miss_rate - g2->llc_miss_rate) /
 							    c->llc_miss_rate
 						  : 0.0;
-		json_t *row =
-			json_pack("{s:s,s:s,s:f,s:f,s:f}", "workload", compare_rows[i].workload,
-				  "topology", compare_rows[i].topology, "speedup_region_vs_credit",
-				  g2->throughput / c->throughput, "llc_miss_reduction_pct", red,
-				  "fairness_error_pct", g2->fairness_error_pct);
+		json_t *row = json_pack(
+			"{s:s,s:s,s:f,s:f,s:f,s:f}", "workload", compare_rows[i].workload,
+			"topology", compare_rows[i].topology, "speedup_region_vs_credit",
+			g2->throughput / c->throughput, "weighted_speedup_region_vs_credit",
+			rs_weighted_speedup(g2, c), "llc_miss_reduction_pct", red,
+			"fairness_error_pct", g2->fairness_error_pct);
 		if (all)
 			json_object_set_new(row, "detail", detail);
 		else
@@ -263,11 +268,14 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 const cli_cmd regsched_cmds[] = {
 	{ "regsched compare", "every built-in workload under every scheduler: region vs. credit",
 	  NULL,
-	  "Rows: split-vm and fits-all on westmere-2llc, split-vm on single-llc. Each\n"
+	  "Rows: split-vm, fits-all and phase-swap on westmere-2llc and on epyc-8ccx,\n"
+	  "split-vm on single-llc. Each\n"
 	  "runs credit, region, gather and pinned-oracle for --duration of simulated\n"
 	  "time with 1 in 16 cache sets simulated (see src/regsched/README.md).\n"
 	  "speedup_region_vs_credit: throughput (instructions per simulated second)\n"
-	  "ratio; llc_miss_reduction_pct: relative drop of the LLC miss rate (misses\n"
+	  "ratio; weighted_speedup_region_vs_credit: geometric mean over VMs of each\n"
+	  "VM's instructions under region / under credit; llc_miss_reduction_pct: relative drop of "
+	  "the LLC miss rate (misses\n"
 	  "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
 	  "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
 	  "per vCPU as credit1 does. --all adds each scheduler's figures.",

@@ -26,10 +26,15 @@
  * beyond the LLC's capacity; each LLC takes at most its share of vCPUs
  * (cores/ncores of them, rounded up), so CPU balance is kept.
  *
- * gather: the same targets per VM (the 2025 Linux cache-aware scheduling
- * patches aggregate a process's threads on one LLC unless it is
- * overloaded): each VM goes whole to the LLC where most of its vCPUs run if
- * its vCPUs fit there, else to the one with the most room, else split.
+ * gather: the cache-aware load-balancing rule (the 2025 Linux cache-aware
+ * scheduling patches aggregate a process's threads on its preferred LLC
+ * unless that is overloaded), with the VM as the process: largest VM
+ * first, each VM's vCPUs all on its preferred LLC (where most of them are
+ * targeted or run) while they fit its free slots, otherwise on as few LLCs
+ * as can hold them (the preferred one among them when a fewest-LLC set
+ * allows), a vCPU already on a chosen LLC staying there — never spread one
+ * vCPU per LLC. Only when no LLC has a free slot left does a vCPU go to
+ * the least loaded one.
  */
 #ifndef VL_REGSCHED_REGION_H
 #define VL_REGSCHED_REGION_H

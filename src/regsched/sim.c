@@ -18,6 +18,18 @@
 
 const char *const rs_sched_names[] = { "credit", "region", "gather", "pinned-oracle", NULL };
 
+double rs_weighted_speedup(const rs_result *x, const rs_result *base)
+{
+	double lg = 0;
+	unsigned n = 0;
+	for (unsigned m = 0; m < x->nvm && m < base->nvm; m++)
+		if (x->vm_instructions[m] > 0 && base->vm_instructions[m] > 0) {
+			lg += log(x->vm_instructions[m] / base->vm_instructions[m]);
+			n++;
+		}
+	return n ? exp(lg / n) : 0;
+}
+
 void rs_params_default(rs_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -80,6 +92,8 @@ typedef struct sim {
 	guard g;                  /* region: steer or fall back (guard.h) */
 	uint64_t ep_samples, ep_local;
 	uint8_t lvl[BATCH];
+	region_info *treg; /* pinned-oracle on traces: true sharing sets */
+	unsigned ntreg;
 	unsigned phase;
 	int64_t now;
 	uint32_t lines[BATCH];
@@ -245,7 +259,12 @@ static void region_epoch(sim *s, uint64_t active)
 	region_info reg[REGION_MAX];
 	for (unsigned i = 0; i < n; i++)
 		reg[i] = *region_get(s->rg, i);
-	place_regions(s->t, s->nv, active, reg, n, was == GUARD_STEER ? prev : NULL, s->target);
+	/* not steering yet: "last epoch's LLC" is where credit runs it now, so
+	 * a placement that gains nothing leaves vCPUs where they are */
+	if (was != GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			prev[v] = s->t->core_llc[credit_cpu(s->cs, v)];
+	place_regions(s->t, s->nv, active, reg, n, prev, s->target);
 	unsigned moved = 0;
 	for (unsigned v = 0; v < s->nv; v++)
 		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
@@ -281,19 +300,72 @@ static void epoch(sim *s)
 	credit_place_targets(s->cs, s->now);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int reg_bytes_desc(const void *a, const void *b)
+{
+	const region_info *x = a, *y = b;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg)
+{
+	uint64_t chunk_lines = REGION_CHUNK_PAGES * WL_PAGE / 64;
+	size_t nch = (size_t)((w->phys_bytes / 64 + chunk_lines - 1) / chunk_lines) + 1;
+	uint64_t *mask = calloc(nch, sizeof(*mask));
+	region_info *all = malloc((max + 1) * sizeof(*all));
+	if (!mask || !all || max == 0) {
+		free(mask);
+		free(all);
+		return max == 0 ? VL_EINVAL : VL_ENOMEM;
+	}
+	for (unsigned v = 0; v < w->nvcpu; v++)
+		for (uint64_t k = 0; k < w->vcpu[v].tlen; k++)
+			mask[w->vcpu[v].tlines[k] / chunk_lines] |= 1ull << v;
+	qsort(mask, nch, sizeof(*mask), u64_cmp);
+	unsigned n = 0;
+	for (size_t i = 0; i < nch; i++) {
+		if (!mask[i])
+			continue;
+		if (!n || all[n - 1].vmask != mask[i]) {
+			if (n == max + 1) { /* keep the largest max */
+				qsort(all, n, sizeof(*all), reg_bytes_desc);
+				n = max;
+			}
+			all[n++] = (region_info){ .vmask = mask[i], .llc = -1 };
+		}
+		all[n - 1].bytes += (double)chunk_lines * 64;
+	}
+	qsort(all, n, sizeof(*all), reg_bytes_desc);
+	*nreg = n < max ? n : max;
+	memcpy(reg, all, *nreg * sizeof(*all));
+	free(all);
+	free(mask);
+	return 0;
+}
+
 /* The oracle: region placement on the true regions of the current phase,
- * hard-pinned; re-pinned when the phase changes (it knows the workload). */
+ * hard-pinned; re-pinned when the phase changes (it knows the workload).
+ * For traces, the true sharing sets of the whole trace (trace_regions). */
 static void oracle(sim *s)
 {
 	unsigned ph = s->phase;
-	region_info reg[WL_MAX_REGIONS];
+	region_info reg[REGION_MAX];
 	unsigned n = s->w->nregion;
 	memset(reg, 0, sizeof(reg));
-	for (unsigned i = 0; i < n; i++) {
+	if (s->treg) {
+		n = s->ntreg;
+		memcpy(reg, s->treg, n * sizeof(*reg));
+	}
+	for (unsigned i = 0; i < n && !s->treg; i++) {
 		reg[i].bytes = (double)s->w->region[i].bytes;
 		reg[i].llc = -1;
 	}
-	for (unsigned v = 0; v < s->nv; v++)
+	for (unsigned v = 0; v < s->nv && !s->treg; v++)
 		for (unsigned k = 0; k < s->w->vcpu[v].nrefs[ph]; k++)
 			reg[s->w->vcpu[v].refs[ph][k].region].vmask |= 1ull << v;
 	uint64_t active = s->nv == 64 ? ~0ull : (1ull << s->nv) - 1;
@@ -362,6 +434,10 @@ static int setup(sim *s, vl_errbuf *eb)
 	s->lat[HIER_MEM] = t->lat_mem;
 	s->cyc_per_ns = t->freq_ghz;
 	set_phase(s, 0);
+	if (s->sched == RS_ORACLE && w->is_trace &&
+	    (!(s->treg = calloc(REGION_MAX, sizeof(*s->treg))) ||
+	     rs_trace_regions(w, s->treg, REGION_MAX, &s->ntreg)))
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	if (s->sched == RS_ORACLE)
 		oracle(s);
 	if (s->sched == RS_GATHER)
@@ -505,6 +581,7 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	finish(&s, now, r);
 out:
 	region_destroy(s.rg);
+	free(s.treg);
 	credit_destroy(s.cs);
 	hier_destroy(s.h);
 	free(s.vs);

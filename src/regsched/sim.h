@@ -21,8 +21,9 @@
  * Schedulers: credit (Xen credit1), region (credit + region sampling,
  * formation, placement every epoch, soft affinity + swap hook), gather
  * (credit + per-VM LLC targets), pinned-oracle (credit with each vCPU
- * hard-pinned to the LLC a region placement on the workload's true
- * phase-0 regions gives).
+ * hard-pinned to the LLC a region placement on the workload's true regions
+ * of the current phase gives; for traces, the true sharing sets computed
+ * offline from the whole trace).
  */
 #ifndef VL_REGSCHED_SIM_H
 #define VL_REGSCHED_SIM_H
@@ -31,6 +32,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "regsched/region.h"
 #include "regsched/topo.h"
 #include "regsched/workload.h"
 
@@ -72,6 +74,19 @@ typedef struct rs_result {
 	unsigned fallbacks;
 	double first_fallback_ms, steer_frac;
 } rs_result;
+
+/* Weighted speedup of x over base (the same workload): the geometric mean
+ * over VMs of x's instructions / base's (each VM's throughput relative to
+ * its own under base), so a VM that gains cannot hide one that loses, and
+ * CPU time moved between VMs does not count as speed. 0 if no VM ran. */
+double rs_weighted_speedup(const rs_result *x, const rs_result *base);
+
+/* pinned-oracle's regions for a trace workload: the true sharing sets,
+ * offline, from the whole trace — the set of vCPUs touching each 64 KiB
+ * chunk (region.h's unit), one region per distinct set, its size the chunks
+ * with that set; the `max` largest kept, largest first, in reg[0..*nreg).
+ * 0, VL_EINVAL (max 0) or VL_ENOMEM. */
+int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg);
 
 /* Runs one experiment. 0, or VL_EINVAL / VL_ERANGE / VL_ENOMEM with eb
  * saying why (e.g. sample_sets does not divide a cache's sets). */
