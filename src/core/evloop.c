@@ -74,7 +74,7 @@ evloop *evloop_create(vl_errbuf *eb)
 	}
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (l->ep < 0) {
-		vl_fail(eb, VL_EIO, "epoll_create1: %s", strerror(errno));
+		vl_fail(eb, VL_EIO, "cannot create an epoll instance: %s", strerror(errno));
 		goto err_free;
 	}
 	if (clock_ns(&l->now_ns) < 0) {

@@ -60,7 +60,7 @@ typedef long (*evloop_timer_cb)(evloop *l, evloop_timer_id id, void *data);
 typedef void (*evloop_turn_cb)(evloop *l, void *data);
 
 /* Creates a loop (one epoll instance, close-on-exec). NULL with eb explained
- * when epoll_create1 or memory fails. */
+ * when the epoll instance or memory cannot be had. */
 evloop *evloop_create(vl_errbuf *eb);
 
 /* Closes the epoll instance and frees the loop. Registered fds are not
