@@ -1,6 +1,7 @@
 /*
  * cmd_regsched.c — the `regsched` commands: region scheduling (issue 10).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -67,7 +68,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *tname = NULL, *wname = NULL, *sname = "region", *trace = NULL;
 	rs_params p;
 	rs_params_default(&p);
-	uint64_t sets = p.sample_sets, every = p.sample_every;
+	uint64_t sets = p.sample_sets, every = p.sample_every, cost = 0;
 	double epoch = p.epoch_ms / 1000.0;
 	const cli_opt opts[] = {
 		{ "topology", OPT_STRING, &tname, "T",
@@ -88,11 +89,15 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		  "region sampling: 1 in N accesses (default 4096)", 1, 1e9, NULL },
 		{ "epoch", OPT_DURATION, &epoch, "DUR", "region formation period (default 50ms)",
 		  0.0001, 10, NULL },
+		{ "sample-cost", OPT_U64, &cost, "CYCLES",
+		  "cycles per address sample (default: 300 ns x the topology's GHz)", 1, 1e7,
+		  NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
+	p.sample_cost_cycles = (double)cost;
 	p.sample_sets = (unsigned)sets;
 	p.sample_every = (unsigned)every;
 	p.epoch_ms = epoch * 1000.0;
@@ -123,6 +128,9 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	json_object_set_new(o, "fallbacks", json_integer(r.fallbacks));
 	json_object_set_new(o, "first_fallback_ms", json_real(r.first_fallback_ms));
 	json_object_set_new(o, "steering_fraction", json_real(r.steer_frac));
+	json_object_set_new(o, "sample_cost_cycles", json_real(r.sample_cost_cycles));
+	json_object_set_new(o, "sampling_cycles", json_real(r.sample_cycles));
+	json_object_set_new(o, "form_place_cycles", json_real(r.form_place_cycles));
 	json_t *vms = json_object();
 	for (unsigned m = 0; m < r.nvm; m++)
 		json_object_set_new(vms, r.vm_name[m],
@@ -186,6 +194,35 @@ static const struct {
 };
 
 #define COMPARE_DURATION_S 2.0
+
+/* compare --all: region's speedup and weighted speedup over credit at 1k,
+ * 5k and 10k cycles per sample (issue 17), as "by_sample_cost". */
+static int cost_sweep(const cli_cmd *cmd, const topo *t, const workload *w, const rs_params *p0,
+		      const rs_result *credit_r, json_t *row)
+{
+	static const double costs[] = { 1000, 5000, 10000 };
+	json_t *by = json_object();
+	for (size_t k = 0; k < sizeof(costs) / sizeof(costs[0]); k++) {
+		rs_params p = *p0;
+		p.sample_cost_cycles = costs[k];
+		p.cb = NULL;
+		rs_result r;
+		vl_errbuf eb;
+		if (rs_run(t, w, RS_REGION, &p, &r, &eb)) {
+			json_decref(by);
+			return cli_usage_error(cmd, "%s", eb.msg);
+		}
+		char key[16];
+		snprintf(key, sizeof(key), "%.0f", costs[k]);
+		json_object_set_new(by, key,
+				    json_pack("{s:f,s:f}", "speedup_region_vs_credit",
+					      r.throughput / credit_r->throughput,
+					      "weighted_speedup_region_vs_credit",
+					      rs_weighted_speedup(&r, credit_r)));
+	}
+	json_object_set_new(row, "by_sample_cost", by);
+	return 0;
+}
 
 static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 {
@@ -255,6 +292,13 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 			g2->throughput / c->throughput, "weighted_speedup_region_vs_credit",
 			rs_weighted_speedup(g2, c), "llc_miss_reduction_pct", red,
 			"fairness_error_pct", g2->fairness_error_pct);
+		if (all && t.nllc > 1 && (rc = cost_sweep(cmd, &t, &w, &p, c, row))) {
+			json_decref(detail);
+			json_decref(row);
+			progress_done(&pr);
+			json_decref(rows);
+			return rc;
+		}
 		if (all)
 			json_object_set_new(row, "detail", detail);
 		else
@@ -278,7 +322,9 @@ const cli_cmd regsched_cmds[] = {
 	  "the LLC miss rate (misses\n"
 	  "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
 	  "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
-	  "per vCPU as credit1 does. --all adds each scheduler's figures.",
+	  "per vCPU as credit1 does. --all adds each scheduler's figures and, on rows\n"
+	  "with several LLCs, region's speedups at 1000, 5000 and 10000 cycles per\n"
+	  "address sample (by_sample_cost).",
 	  "virtlab regsched compare --json", compare_run },
 	{ "regsched run", "one topology x workload x scheduler on the simulated machine", NULL,
 	  "Simulates Xen credit1 (4.19) on the machine's L2s and LLCs. --sched region adds\n"

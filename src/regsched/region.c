@@ -171,6 +171,11 @@ unsigned region_form(region_ctx *r)
 	return r->nreg;
 }
 
+size_t region_table_slots(const region_ctx *r)
+{
+	return r->cap;
+}
+
 const region_info *region_get(const region_ctx *r, unsigned i)
 {
 	return i < r->nreg ? &r->reg[i] : NULL;

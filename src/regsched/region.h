@@ -6,7 +6,7 @@
  * Sampling (§ "identify regions", recalled as hardware address sampling or
  * access-bit scans): one access in `sample_every` is recorded as (page,
  * vCPU, LLC of the core that ran it); each sample costs the vCPU
- * RS_SAMPLE_COST_CYCLES. Samples are kept per chunk of REGION_CHUNK_PAGES
+ * RS_SAMPLE_COST_NS (sim.h). Samples are kept per chunk of REGION_CHUNK_PAGES
  * contiguous pages (address locality): at 1 sample per 4096 accesses a
  * 4 KiB page of a multi-MiB set gets well under one sample per vCPU per
  * 50 ms epoch, too few to say which vCPUs share it; a 64 KiB chunk gets
@@ -39,13 +39,11 @@
 #ifndef VL_REGSCHED_REGION_H
 #define VL_REGSCHED_REGION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "regsched/topo.h"
 
-#define RS_SAMPLE_COST_CYCLES                                                                      \
-	1000                  /* per sample: an assumption (a PEBS/IBS                             \
-			       * interrupt and a table update), not measured */
 #define REGION_GAP_PAGES 256  /* 1 MiB: farther apart = another region */
 #define REGION_CHUNK_PAGES 16 /* 64 KiB: the unit signatures are kept for */
 #define REGION_MAX 512
@@ -66,6 +64,8 @@ void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page);
 /* Forms regions from the samples so far and ages them. Returns how many. */
 unsigned region_form(region_ctx *r);
 const region_info *region_get(const region_ctx *r, unsigned i);
+/* Slots of the chunk table region_form scans (its cost is per slot). */
+size_t region_table_slots(const region_ctx *r);
 
 /* Placement from regions (region scheduling or the oracle): target LLC per
  * vCPU for those in `active` (bit v), -1 for others. prev: last targets or

@@ -90,6 +90,8 @@ typedef struct sim {
 	unsigned sample_gap;      /* simulated accesses between samples */
 	unsigned sample_gap_full; /* the same at the full rate */
 	guard g;                  /* region: steer or fall back (guard.h) */
+	double sample_cost;       /* cycles per sample */
+	double sample_cycles, form_place_cycles;
 	uint64_t ep_samples, ep_local;
 	uint8_t lvl[BATCH];
 	region_info *treg; /* pinned-oracle on traces: true sharing sets */
@@ -200,7 +202,8 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 			while (x->to_sample < n) {
 				uint64_t real_line = (uint64_t)s->lines[x->to_sample] * s->S;
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
-				cyc += RS_SAMPLE_COST_CYCLES;
+				cyc += s->sample_cost;
+				s->sample_cycles += s->sample_cost;
 				s->samples++;
 				s->ep_samples++;
 				s->ep_local += s->lvl[x->to_sample] <= HIER_LLC;
@@ -271,6 +274,13 @@ static void region_epoch(sim *s, uint64_t active)
 	int mode = guard_epoch(&s->g, s->now, s->ep_samples, s->ep_local,
 			       (double)moved / (double)s->nv);
 	s->ep_samples = s->ep_local = 0;
+	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
+	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
+		      RS_PLACE_CYCLES_PER_EVAL * s->nv * s->t->nllc * (n + 1);
+	int on0 = credit_curr(s->cs, 0);
+	if (on0 >= 0)
+		s->vs[on0].debt += cost;
+	s->form_place_cycles += cost;
 	s->sample_gap = mode == GUARD_FALLBACK ? s->sample_gap_full * GUARD_SLOW_SAMPLING
 					       : s->sample_gap_full;
 	if (mode != GUARD_STEER)
@@ -475,6 +485,9 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	r->llc_miss_rate = r->llc_accesses > 0 ? r->llc_misses / r->llc_accesses : 0;
 	r->sample_sets = s->S;
 	r->fallbacks = s->g.fallbacks;
+	r->sample_cycles = s->sample_cycles;
+	r->sample_cost_cycles = s->sample_cost;
+	r->form_place_cycles = s->form_place_cycles;
 	r->first_fallback_ms =
 		s->g.first_fallback_ns < 0 ? -1 : (double)s->g.first_fallback_ns / MS_NS;
 	r->steer_frac = now > 0 ? (double)s->g.steer_ns / (double)now : 0;
@@ -522,6 +535,8 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	s.ncores = t->ncores;
 	s.sample_gap = p->sample_every / s.S ? p->sample_every / s.S : 1;
 	s.sample_gap_full = s.sample_gap;
+	s.sample_cost =
+		p->sample_cost_cycles > 0 ? p->sample_cost_cycles : RS_SAMPLE_COST_NS * t->freq_ghz;
 	int err = 0;
 	if (sched < 0 || sched >= RS_NSCHED || p->duration_s <= 0 || p->epoch_ms <= 0) {
 		err = vl_fail(eb, VL_EINVAL, "bad scheduler, duration or epoch");

@@ -42,14 +42,33 @@
 	0.5 /* cycles per non-memory instruction: an IPC-2 core                                    \
 	     * (Westmere sustains up to 4); our assumption */
 
+/* Cost of one address sample: Akiyama & Hirofuchi, "Quantitative Evaluation
+ * of Intel PEBS Overhead for Online System-Noise Analysis" (ROSS 2017, DOI
+ * 10.1145/3095770.3095773) measured that every PEBS record slows the
+ * workload by 200-300 ns; we take the top of that range because our sample
+ * also updates the region table (and IBS, interrupt-driven per sample, is
+ * no cheaper). In cycles: x the topology's frequency (879 on westmere-2llc,
+ * 900 on epyc-8ccx). rs_params.sample_cost_cycles overrides it. */
+#define RS_SAMPLE_COST_NS 300.0
+/* Region formation and placement, charged each epoch to the vCPU running on
+ * pCPU 0 (where the epoch's work runs; idle time absorbs it if none runs):
+ * our measurement of region.c on this repository's build machine (AMD EPYC
+ * VM, 2.45 GHz, gcc 12 -O2): `tools/regsched_form_cost.c` — 200 epochs of
+ * 10 000 samples over split-vm's footprint — 316-401 us per region_form of
+ * a 16384-slot table (47-60 cycles a slot) and 3.6 us per place_regions of
+ * 16 vCPUs x 2 LLCs x 10 regions (~28 cycles per vCPU x LLC x region). */
+#define RS_FORM_CYCLES_PER_SLOT 55.0
+#define RS_PLACE_CYCLES_PER_EVAL 28.0
+
 enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
 extern const char *const rs_sched_names[]; /* NULL-terminated */
 
 typedef struct rs_params {
 	double duration_s;
-	unsigned sample_sets;  /* S, a power of two dividing every set count */
-	unsigned sample_every; /* region sampling: 1 in N (real) accesses */
-	double epoch_ms;       /* region formation / placement period */
+	unsigned sample_sets;      /* S, a power of two dividing every set count */
+	unsigned sample_every;     /* region sampling: 1 in N (real) accesses */
+	double epoch_ms;           /* region formation / placement period */
+	double sample_cost_cycles; /* per sample; 0: RS_SAMPLE_COST_NS x frequency */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;
@@ -73,6 +92,8 @@ typedef struct rs_result {
 	 * (ms, -1 never), and the fraction of the run spent steering */
 	unsigned fallbacks;
 	double first_fallback_ms, steer_frac;
+	/* cycles charged for sampling and for formation + placement */
+	double sample_cycles, sample_cost_cycles, form_place_cycles;
 } rs_result;
 
 /* Weighted speedup of x over base (the same workload): the geometric mean
