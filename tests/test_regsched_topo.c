@@ -22,7 +22,8 @@ static void test_builtins(void **state)
 	assert_int_equal(t.l2.size, 256u << 10);
 	assert_int_equal(t.core_llc[5], 0);
 	assert_int_equal(t.core_llc[6], 1);
-	assert_int_equal(t.lat_remote, 100);
+	assert_int_equal(t.lat_remote, 280); /* dearer than local DRAM (Molka et al.) */
+	assert_int_equal(t.lat_remote_mem, 340);
 	assert_near(t.freq_ghz, 2.93, 1e-9);
 	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
 	assert_int_equal(t.nllc, 8);

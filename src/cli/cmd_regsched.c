@@ -143,15 +143,18 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 
 static json_t *llc_json(const llc_bench_result *r)
 {
-	return json_pack("{s:s,s:f,s:f,s:f,s:I,s:i,s:b,s:{s:I,s:I,s:I,s:I},s:f,s:s}", "name", "llc",
-			 "accesses_per_sec", r->accesses_per_sec, "reference_accesses_per_sec",
-			 r->ref_accesses_per_sec, "speedup_vs_reference",
-			 r->accesses_per_sec / r->ref_accesses_per_sec, "accesses",
-			 (json_int_t)r->accesses, "rounds", r->rounds, "counts_agree",
-			 r->counts_agree, "served_by", "l2", (json_int_t)r->count[0], "llc",
-			 (json_int_t)r->count[1], "remote_llc", (json_int_t)r->count[2], "mem",
-			 (json_int_t)r->count[3], "goal_accesses_per_sec", 50e6, "structure",
-			 "SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, prefetch");
+	return json_pack("{s:s,s:f,s:f,s:f,s:I,s:i,s:b,s:{s:I,s:I,s:I,s:I,s:I},s:f,s:s}", "name",
+			 "llc", "accesses_per_sec", r->accesses_per_sec,
+			 "reference_accesses_per_sec", r->ref_accesses_per_sec,
+			 "speedup_vs_reference", r->accesses_per_sec / r->ref_accesses_per_sec,
+			 "accesses", (json_int_t)r->accesses, "rounds", r->rounds, "counts_agree",
+			 r->counts_agree, "served_by", "l2", (json_int_t)r->count[HIER_L2], "llc",
+			 (json_int_t)r->count[HIER_LLC], "remote_llc",
+			 (json_int_t)r->count[HIER_REMOTE], "mem", (json_int_t)r->count[HIER_MEM],
+			 "mem_remote_node", (json_int_t)r->count[HIER_MEM_REMOTE],
+			 "goal_accesses_per_sec", 100e6, "structure",
+			 "SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, prefetch, "
+			 "L2-holder directory");
 }
 
 static json_t *bench_llc_default(uint64_t seed)
@@ -338,12 +341,12 @@ const cli_cmd regsched_cmds[] = {
 	  "westmere-2llc (private 256K L2s, two 12M 16-way LLCs), 80/20-skewed random\n"
 	  "accesses over 64 MiB from cores 0,1,6,7, 30% writes. The fast model and the\n"
 	  "reference replay the same trace in interleaved rounds; best round each.\n"
-	  "Goal: >= 50 M accesses/s and >= 2.5x the reference.",
+	  "Goal (issue 17): >= 100 M accesses/s; the reference ratio is printed.",
 	  "virtlab bench llc --json", bench_llc_run },
 	{ 0 },
 };
 
 const cli_bench regsched_benches[] = {
-	{ "llc", bench_llc_default, "accesses_per_sec", "accesses/s", 50e6 },
+	{ "llc", bench_llc_default, "accesses_per_sec", "accesses/s", 100e6 },
 	{ 0 },
 };

@@ -71,7 +71,7 @@ typedef struct vstate {
 	uint64_t to_sample;
 	int64_t burst_left, wake_at; /* I/O model; wake_at < 0: awake */
 	int block;                   /* burst used up: blocks after this step */
-	uint64_t cnt[4];             /* accesses by serving level */
+	uint64_t cnt[HIER_NLEVELS];  /* accesses by serving level */
 } vstate;
 
 typedef struct sim {
@@ -85,8 +85,8 @@ typedef struct sim {
 	region_ctx *rg;
 	vstate *vs;
 	int target[WL_MAX_VCPUS];
-	double lat[4], cyc_per_ns;
-	uint64_t count[4], samples;
+	double lat[HIER_NLEVELS], cyc_per_ns;
+	uint64_t count[HIER_NLEVELS], samples;
 	unsigned sample_gap;      /* simulated accesses between samples */
 	unsigned sample_gap_full; /* the same at the full rate */
 	guard g;                  /* region: steer or fall back (guard.h) */
@@ -186,13 +186,13 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 		if (n > BATCH)
 			n = BATCH;
 		generate(s, v, n);
-		uint64_t cnt[4] = { 0 };
+		uint64_t cnt[HIER_NLEVELS] = { 0 };
 		if (s->rg)
 			hier_run_levels(s->h, core, s->lines, s->wmask, n, cnt, s->lvl);
 		else
 			hier_run(s->h, core, s->lines, s->wmask, n, cnt);
 		double cyc = n * per_other;
-		for (int l = 0; l < 4; l++) {
+		for (int l = 0; l < HIER_NLEVELS; l++) {
 			cyc += (double)cnt[l] * s->lat[l];
 			s->count[l] += cnt[l];
 			x->cnt[l] += cnt[l];
@@ -442,6 +442,7 @@ static int setup(sim *s, vl_errbuf *eb)
 	s->lat[HIER_LLC] = t->lat_llc;
 	s->lat[HIER_REMOTE] = t->lat_remote;
 	s->lat[HIER_MEM] = t->lat_mem;
+	s->lat[HIER_MEM_REMOTE] = t->lat_remote_mem;
 	s->cyc_per_ns = t->freq_ghz;
 	set_phase(s, 0);
 	if (s->sched == RS_ORACLE && w->is_trace &&
@@ -478,10 +479,12 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	r->throughput = r->instructions / ((double)now / 1e9);
 	double S = s->S;
 	r->l2_hits = S * s->count[HIER_L2];
-	r->llc_accesses = S * (s->count[HIER_LLC] + s->count[HIER_REMOTE] + s->count[HIER_MEM]);
-	r->llc_misses = S * (s->count[HIER_REMOTE] + s->count[HIER_MEM]);
+	uint64_t mem = s->count[HIER_MEM] + s->count[HIER_MEM_REMOTE];
+	r->llc_accesses = S * (s->count[HIER_LLC] + s->count[HIER_REMOTE] + mem);
+	r->llc_misses = S * (s->count[HIER_REMOTE] + mem);
+	r->remote_mem_accesses = S * s->count[HIER_MEM_REMOTE];
 	r->remote_llc_hits = S * s->count[HIER_REMOTE];
-	r->mem_accesses = S * s->count[HIER_MEM];
+	r->mem_accesses = S * mem;
 	r->llc_miss_rate = r->llc_accesses > 0 ? r->llc_misses / r->llc_accesses : 0;
 	r->sample_sets = s->S;
 	r->fallbacks = s->g.fallbacks;
@@ -507,8 +510,9 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	for (unsigned v = 0; v < s->nv; v++) {
 		const uint64_t *c = s->vs[v].cnt;
 		r->vm_instructions[w->vcpu[v].vm] += s->vs[v].instr;
-		vacc[w->vcpu[v].vm] += (double)(c[HIER_LLC] + c[HIER_REMOTE] + c[HIER_MEM]);
-		vmiss[w->vcpu[v].vm] += (double)(c[HIER_REMOTE] + c[HIER_MEM]);
+		uint64_t m = c[HIER_MEM] + c[HIER_MEM_REMOTE];
+		vacc[w->vcpu[v].vm] += (double)(c[HIER_LLC] + c[HIER_REMOTE] + m);
+		vmiss[w->vcpu[v].vm] += (double)(c[HIER_REMOTE] + m);
 	}
 	for (unsigned m = 0; m < w->nvm; m++) {
 		r->vm_llc_miss_rate[m] = vacc[m] > 0 ? vmiss[m] / vacc[m] : 0;
@@ -592,6 +596,10 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 			}
 		if (p->cb && now % (10 * MS_NS) == 0)
 			p->cb(p->cb_ud, (double)now / (double)end);
+	}
+	if (hier_oom(s.h)) {
+		err = vl_fail(eb, VL_ENOMEM, "out of memory growing the cache directory");
+		goto out;
 	}
 	finish(&s, now, r);
 out:

@@ -80,6 +80,7 @@ void rs_params_default(rs_params *p);
 typedef struct rs_result {
 	double sim_ms, instructions, throughput; /* instructions per simulated second */
 	double l2_hits, llc_accesses, llc_misses, remote_llc_hits, mem_accesses;
+	double remote_mem_accesses; /* DRAM of another NUMA node (in mem_accesses) */
 	double llc_miss_rate;
 	uint64_t migrations, cross_llc_migrations, steals, swaps, samples;
 	unsigned regions, sample_sets;

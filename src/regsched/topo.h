@@ -14,6 +14,13 @@
  *   socket 0 cores=0-5       # optional: packages (Xen's cpu_core_mask)
  *   node 0 cores=0-5         # optional: NUMA nodes (Xen's node_to_cpumask)
  *   smt 0,12                 # optional: one core's hardware threads
+ *   llc_policy inclusive     # optional: inclusive, victim or fill-both
+ *
+ * latency also takes remote_mem= (DRAM of another NUMA node; default mem=).
+ * llc_policy: inclusive (Intel Nehalem/Westmere L3: holds every line of its
+ * cores' L2s; an L3 eviction back-invalidates them), victim (AMD Zen L3:
+ * filled by L2 evictions, not by misses) or fill-both (the default: misses
+ * fill L2 and LLC, no inclusion — what files without the line meant).
  *
  * A "core" here is what Xen calls a pCPU (a hardware thread when SMT is
  * on). Every core 0..n-1 must belong to exactly one LLC; all caches share
@@ -35,6 +42,8 @@
 #define TOPO_MAX_CORES 64
 #define TOPO_MAX_LLC 16
 
+enum topo_llc_policy { TOPO_LLC_FILL_BOTH, TOPO_LLC_INCLUSIVE, TOPO_LLC_VICTIM };
+
 typedef struct topo_cache {
 	uint64_t size; /* bytes */
 	unsigned ways, line;
@@ -53,8 +62,10 @@ typedef struct topo {
 	unsigned nsockets, nnodes, nphys;
 	int core_socket[TOPO_MAX_CORES], core_node[TOPO_MAX_CORES];
 	int core_phys[TOPO_MAX_CORES];
-	/* cycles: private L2 hit, own-LLC hit, hit in another LLC, DRAM */
-	unsigned lat_l2, lat_llc, lat_remote, lat_mem;
+	/* cycles: private L2 hit, own-LLC hit, hit in another LLC, DRAM of
+	 * the accessor's node, DRAM of another node */
+	unsigned lat_l2, lat_llc, lat_remote, lat_mem, lat_remote_mem;
+	int llc_policy; /* enum topo_llc_policy */
 } topo;
 
 /* Parses topology text; `fname` names it in errors ("FILE:LINE: ..."). */
