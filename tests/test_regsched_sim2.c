@@ -150,6 +150,75 @@ static void test_oracle_trace_regions(void **state)
 	unlink(path);
 }
 
+/* trace header directives set weight, cap and ipa; files without them keep
+ * the defaults; --seed moves each vCPU's start offset (a different run);
+ * a bad directive is a FILE:LINE error */
+static void test_trace_directives_and_seed(void **state)
+{
+	(void)state;
+	char p1[] = "/tmp/vldirAXXXXXX", p2[] = "/tmp/vldirBXXXXXX", both[64];
+	FILE *f = fdopen(mkstemp(p1), "w");
+	fprintf(f, "#@ weight 512\n#@ cap 150\n#@ ipa 12.5\n");
+	/* two vCPUs sweeping one shared 512 KiB set (twice the L2), writing */
+	for (unsigned v = 0; v < 2; v++)
+		for (unsigned long a = 0; a < 512 << 10; a += 64)
+			fprintf(f, "%u 0x%lx %s\n", v, a, (a >> 6) % 4 ? "R" : "W");
+	fclose(f);
+	f = fdopen(mkstemp(p2), "w");
+	for (unsigned long a = 0; a < 4 << 20; a += 8192 + 128)
+		fprintf(f, "0 0x%lx R\n", a);
+	fclose(f);
+	snprintf(both, sizeof(both), "%s,%s", p1, p2);
+	workload w;
+	vl_errbuf eb;
+	if (workload_load_trace(both, &w, &eb))
+		fail_msg("%s", eb.msg);
+	assert_int_equal(w.vm[0].weight, 512);
+	assert_int_equal(w.vm[0].cap, 150);
+	assert_near(w.vcpu[0].ipa, 12.5, 0);
+	assert_near(w.vcpu[1].ipa, 12.5, 0);
+	assert_int_equal(w.vm[1].weight, 256); /* no directives: defaults */
+	assert_int_equal(w.vm[1].cap, 0);
+	assert_near(w.vcpu[2].ipa, 20, 0);
+	topo t;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	rs_params p;
+	rs_params_default(&p);
+	p.duration_s = 0.05;
+	rs_result a, b, c;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &a, &eb), 0);
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &b, &eb), 0);
+	p.seed = 2;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &c, &eb), 0);
+	assert_true(a.instructions == b.instructions); /* same seed, same run */
+	assert_true(a.instructions != c.instructions); /* another seed: other offsets */
+	/* interleaved layout runs on traces too; on split-vm (14 MiB of
+	 * shared sets) it moves the result */
+	p.layout = RS_LAYOUT_INTERLEAVED;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &b, &eb), 0);
+	workload sv;
+	assert_int_equal(workload_builtin("split-vm", &sv, &eb), 0);
+	p.duration_s = 0.1;
+	assert_int_equal(rs_run(&t, &sv, RS_CREDIT, &p, &b, &eb), 0);
+	p.layout = RS_LAYOUT_CONTIGUOUS;
+	assert_int_equal(rs_run(&t, &sv, RS_CREDIT, &p, &c, &eb), 0);
+	assert_true(b.llc_misses != c.llc_misses);
+	workload_free(&w);
+	f = fopen(p2, "w");
+	fprintf(f, "0 0x1000 R\n#@ wieght 3\n");
+	fclose(f);
+	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
+	if (!strstr(eb.msg, ":2: unknown directive 'wieght'"))
+		fail_msg("%s", eb.msg);
+	f = fopen(p2, "w");
+	fprintf(f, "#@ cap 7000\n0 0x1000 R\n");
+	fclose(f);
+	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, ":1: cap 7000"));
+	unlink(p1);
+	unlink(p2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_fits_all_fair),
 		cmocka_unit_test(test_gather_keeps_fitting_vms_whole),
 		cmocka_unit_test(test_oracle_trace_regions),
+		cmocka_unit_test(test_trace_directives_and_seed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

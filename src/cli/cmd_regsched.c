@@ -29,6 +29,7 @@ static json_t *result_json(const char *tname, const char *wname, const char *sch
 }
 
 static const char *const sched_choices[] = { "credit", "region", "gather", "pinned-oracle", NULL };
+static const char *const layout_choices[] = { "contiguous", "interleaved", NULL };
 
 static int sched_index(const char *name)
 {
@@ -66,6 +67,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *tname = NULL, *wname = NULL, *sname = "region", *trace = NULL;
+	const char *layout = "contiguous";
 	rs_params p;
 	rs_params_default(&p);
 	uint64_t sets = p.sample_sets, every = p.sample_every, cost = 0;
@@ -92,11 +94,16 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		{ "sample-cost", OPT_U64, &cost, "CYCLES",
 		  "cycles per address sample (default: 300 ns x the topology's GHz)", 1, 1e7,
 		  NULL },
+		{ "layout", OPT_CHOICE, &layout, "L",
+		  "physical pages: contiguous (first-touch order, default) or interleaved",
+		  CLI_NOBOUND, layout_choices },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
+	p.layout =
+		strcmp(layout, "interleaved") == 0 ? RS_LAYOUT_INTERLEAVED : RS_LAYOUT_CONTIGUOUS;
 	p.sample_cost_cycles = (double)cost;
 	p.sample_sets = (unsigned)sets;
 	p.sample_every = (unsigned)every;
@@ -231,6 +238,7 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	int all = 0;
+	const char *layout = "contiguous";
 	rs_params p;
 	rs_params_default(&p);
 	p.duration_s = COMPARE_DURATION_S;
@@ -242,11 +250,16 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 		  4096, NULL },
 		{ "all", OPT_FLAG, &all, NULL,
 		  "add every scheduler's figures to each row (key \"detail\")", CLI_NOBOUND, NULL },
+		{ "layout", OPT_CHOICE, &layout, "L",
+		  "physical pages: contiguous (default) or interleaved", CLI_NOBOUND,
+		  layout_choices },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
+	p.layout =
+		strcmp(layout, "interleaved") == 0 ? RS_LAYOUT_INTERLEAVED : RS_LAYOUT_CONTIGUOUS;
 	p.sample_sets = (unsigned)sets;
 	p.seed = g.seed;
 	size_t nrows = sizeof(compare_rows) / sizeof(compare_rows[0]);

@@ -94,7 +94,8 @@ typedef struct sim {
 	double sample_cycles, form_place_cycles;
 	uint64_t ep_samples, ep_local;
 	uint8_t lvl[BATCH];
-	region_info *treg; /* pinned-oracle on traces: true sharing sets */
+	region_info *treg;  /* pinned-oracle on traces: true sharing sets */
+	uint64_t page_mask; /* --layout interleaved: P - 1; 0 contiguous */
 	unsigned ntreg;
 	unsigned phase;
 	int64_t now;
@@ -133,8 +134,29 @@ static void set_phase(sim *s, unsigned phase)
 	}
 }
 
+/* --layout interleaved: physical page p -> frame (p x odd) mod P, a
+ * bijection of [0, P) for P a power of two, so consecutive pages of a
+ * region land all over memory (as after long uptime fragments it) instead
+ * of in first-touch order. In sampled-line units (S divides 64). */
+static uint32_t remap(const sim *s, uint32_t line)
+{
+	uint64_t real = (uint64_t)line * s->S;
+	uint64_t frame = ((real >> 6) * 0x9e3779b1ull) & s->page_mask;
+	return (uint32_t)(((frame << 6) | (real & 63)) / s->S);
+}
+
+static void generate_(sim *s, unsigned v, unsigned n);
+
 /* n accesses of vCPU v into s->lines / s->wmask. */
 static void generate(sim *s, unsigned v, unsigned n)
+{
+	generate_(s, v, n);
+	if (s->page_mask)
+		for (unsigned i = 0; i < n; i++)
+			s->lines[i] = remap(s, s->lines[i]);
+}
+
+static void generate_(sim *s, unsigned v, unsigned n)
 {
 	vstate *x = &s->vs[v];
 	const wl_vcpu *c = &s->w->vcpu[v];
@@ -401,7 +423,19 @@ static int setup(sim *s, vl_errbuf *eb)
 			       "--sample-sets %u must be a power of two dividing "
 			       "every cache's set count of topology %s",
 			       S, t->name);
-	if (w->phys_bytes / 64 >= (uint64_t)((t->l2.size / t->l2.ways / t->l2.line) * 65535ull))
+	uint64_t phys = w->phys_bytes;
+	if (s->p->layout == RS_LAYOUT_INTERLEAVED) {
+		if (64 % S)
+			return vl_fail(eb, VL_EINVAL,
+				       "--layout interleaved needs --sample-sets dividing 64 "
+				       "(pages are remapped whole)");
+		uint64_t pages = 1;
+		while (pages * WL_PAGE < phys)
+			pages *= 2;
+		s->page_mask = pages - 1;
+		phys = pages * WL_PAGE;
+	}
+	if (phys / 64 >= (uint64_t)((t->l2.size / t->l2.ways / t->l2.line) * 65535ull))
 		return vl_fail(eb, VL_ERANGE,
 			       "workload uses %llu MiB of physical memory; the L2 "
 			       "model indexes at most sets x 65535 lines",
@@ -434,6 +468,10 @@ static int setup(sim *s, vl_errbuf *eb)
 		rng_fork(&root, 2000 + v, &s->vs[v].smp);
 		s->vs[v].wthresh = (uint32_t)(w->vcpu[v].write_frac * 4096);
 		s->vs[v].to_sample = rng_below(&s->vs[v].smp, s->sample_gap);
+		/* traces: each vCPU starts its loop at a seeded offset, so --seed
+		 * moves something physical (which records meet in the caches) */
+		if (w->vcpu[v].tlen)
+			s->vs[v].tpos = rng_below(&s->vs[v].r, w->vcpu[v].tlen);
 		s->vs[v].wake_at = -1;
 		s->vs[v].burst_left = burst_ns(s, v);
 		s->target[v] = -1;

@@ -60,6 +60,11 @@
 #define RS_FORM_CYCLES_PER_SLOT 55.0
 #define RS_PLACE_CYCLES_PER_EVAL 28.0
 
+/* Physical layout of the workload's pages: contiguous (first-touch order,
+ * a region's pages adjacent) or interleaved (pages spread over memory by a
+ * fixed permutation; see sim.c remap). */
+enum { RS_LAYOUT_CONTIGUOUS, RS_LAYOUT_INTERLEAVED };
+
 enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
 extern const char *const rs_sched_names[]; /* NULL-terminated */
 
@@ -69,6 +74,7 @@ typedef struct rs_params {
 	unsigned sample_every;     /* region sampling: 1 in N (real) accesses */
 	double epoch_ms;           /* region formation / placement period */
 	double sample_cost_cycles; /* per sample; 0: RS_SAMPLE_COST_NS x frequency */
+	int layout;                /* RS_LAYOUT_*: physical page placement */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;

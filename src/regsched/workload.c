@@ -396,6 +396,32 @@ static int parse_lackey(tstate *ts, int vm, const char *s, const char *where, vl
 	return err;
 }
 
+/* "#@ weight N", "#@ cap PCT" or "#@ ipa X": the VM's credit weight
+ * (1..65535), cap (percent of one pCPU, 0..6400, 0 = none) and instructions
+ * per access of its vCPUs (overrides lackey's I-line count). */
+static int directive(workload *w, int vm, double *ipa, char *s, const char *where, vl_errbuf *eb)
+{
+	char key[16], extra[2];
+	double v;
+	if (sscanf(s, " %15s %lf %1s", key, &v, extra) != 2)
+		return vl_fail(eb, VL_EINVAL, "%s: expected '#@ weight|cap|ipa VALUE'", where);
+	if (strcmp(key, "weight") == 0 && v >= 1 && v <= 65535 && v == (unsigned)v)
+		w->vm[vm].weight = (unsigned)v;
+	else if (strcmp(key, "cap") == 0 && v >= 0 && v <= 6400 && v == (unsigned)v)
+		w->vm[vm].cap = (unsigned)v;
+	else if (strcmp(key, "ipa") == 0 && v > 0 && v <= 10000)
+		*ipa = v;
+	else if (strcmp(key, "weight") && strcmp(key, "cap") && strcmp(key, "ipa"))
+		return vl_fail(eb, VL_EINVAL,
+			       "%s: unknown directive '%s'; expected weight, cap, ipa", where, key);
+	else
+		return vl_fail(eb, VL_EINVAL,
+			       "%s: %s %g: expected weight 1..65535, cap 0..6400 (integers), "
+			       "ipa in (0, 10000]",
+			       where, key, v);
+	return 0;
+}
+
 /* Longest trace line: a lackey or native record is under 40 bytes; a longer
  * line is not a trace (the limit of the old 512-byte line buffer). */
 #define TRACE_LINE_MAX 510
@@ -421,6 +447,7 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 	unsigned lineno = 0;
 	int lackey = -1;
 	unsigned first_vcpu = w->nvcpu;
+	double ipa = 0; /* from a directive; 0: none */
 	for (char *line = text, *next; !err && *line; line = next) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
@@ -432,6 +459,11 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 		if (strlen(line) > TRACE_LINE_MAX) {
 			err = vl_fail(eb, VL_EINVAL, "%s: line too long", where);
 			break;
+		}
+		if (strncmp(line, "#@", 2) == 0) { /* per-VM directive, any file */
+			if ((err = directive(w, vm, &ipa, line + 2, where, eb)))
+				break;
+			continue;
 		}
 		if (lackey < 0) {
 			const char *p = line + strspn(line, " \t");
@@ -457,6 +489,8 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 		return vl_fail(eb, VL_EINVAL, "%s:%u: no accesses in trace", path, lineno);
 	if (lackey && ts->instr)
 		w->vcpu[first_vcpu].ipa = (double)ts->instr / (double)w->vcpu[first_vcpu].tlen;
+	for (unsigned v = first_vcpu; ipa > 0 && v < w->nvcpu; v++)
+		w->vcpu[v].ipa = ipa;
 	return 0;
 }
 
