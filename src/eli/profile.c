@@ -16,6 +16,7 @@
 
 #include "core/file.h"
 #include "core/parse.h"
+#include "core/utf8.h"
 
 typedef enum ftype { F_DOUBLE, F_INT, F_EOI, F_APIC, F_IDLE } ftype;
 
@@ -190,6 +191,17 @@ static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_
 	if (!strcmp(key, "name")) {
 		if ((*name_seen)++)
 			return vl_fail(eb, VL_EINVAL, "duplicate key 'name'");
+		/* the name goes into JSON, which takes only UTF-8: a stray byte
+		 * failed `eli reproduce` as "out of memory" and vanished from
+		 * `eli run --json`; nor is a long one cut (mid-character) */
+		size_t bad;
+		if (vl_utf8_check(val, &bad))
+			return vl_fail(
+				eb, VL_EINVAL, "column %zu: name: byte 0x%02x is not valid UTF-8",
+				(size_t)(val - line) + bad + 1, (unsigned)(unsigned char)val[bad]);
+		if (strlen(val) >= sizeof(p->name))
+			return vl_fail(eb, VL_EINVAL, "name: %zu bytes; at most %zu", strlen(val),
+				       sizeof(p->name) - 1);
 		memset(p->name, 0, sizeof(p->name));
 		snprintf(p->name, sizeof(p->name), "%s", val);
 		return 0;
@@ -228,6 +240,10 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));
 	snprintf(tmp.name, sizeof(tmp.name), "%s", path);
+	if (vl_utf8_check(tmp.name, NULL)) /* a name given by the file system, or cut */
+		for (char *c = tmp.name; *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				*c = '?';
 	unsigned char seen[NFIELDS] = { 0 };
 	int name_seen = 0;
 	unsigned lineno = 0;
