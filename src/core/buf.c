@@ -104,6 +104,19 @@ int vl_buf_printf(vl_buf *b, const char *fmt, ...)
 	return rc;
 }
 
+char *vl_buf_tail(vl_buf *b)
+{
+	assert(b->p); /* vl_buf_reserve came first */
+	return b->p + b->len;
+}
+
+void vl_buf_commit(vl_buf *b, size_t n)
+{
+	assert(b->p && b->len + n < b->cap);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 const char *vl_buf_data(const vl_buf *b)
 {
 	return b->p ? b->p + b->off : "";
