@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			shutdown(fd, SHUT_WR);
 			shut = 1;
 		}
-		dvproxy_run(px, 1e-9, NULL); /* one pass of the loop */
+		dvproxy_run(px, 0.001, NULL); /* a turn or a few */
 		for (;;) {
 			ssize_t r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
 			if (r > 0) {

@@ -10,9 +10,16 @@
  */
 #include "vl_test.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/parse.h"
+#include "dejavu/proxy.h"
+#include "dejavu/loadgen.h"
 #include "dejavu/mix.h"
 #include "dejavu/trace.h"
 #include "hyperwall/script.h"
@@ -157,6 +164,43 @@ static void test_duration_overflow(void **state)
 	       NEEDLES("--phases", "'1e308h': too large"));
 }
 
+/* (3) --phases: `browse:1:1e308h` ran until killed, `browse:1e-7:1s`
+ * overflowed a double -> int conversion and blocked in epoll_wait,
+ * `browse:0.01:1s` ran 63 s; a zero duration's message read an
+ * uninitialised buffer (now its own check, "duration 0 s must be in"). */
+static void test_phase_bounds(void **state)
+{
+	(void)state;
+	mix_set *ms = mix_set_create();
+	assert_non_null(ms);
+	static const struct {
+		const char *spec, *want;
+	} bad[] = {
+		{ "browse:1:1e308h", "'1e308h': too large" },
+		{ "browse:1e-7:1s", "1e-07 requests; a phase needs at least 1" },
+		{ "browse:0.01:1s", "0.01 requests; a phase needs at least 1" },
+		{ "browse:1:1e306", "duration 1e+306 s must be in (0, 604800] s" },
+		{ "browse:1:0s", "duration 0 s must be in" },
+		{ "mixed:1e6:1h", "3.6e+09 requests; the limit is 1000000000" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dvload_cfg c;
+		dvload_cfg_default(&c);
+		vl_errbuf eb;
+		assert_int_not_equal(dvload_parse_phases(&c, ms, bad[i].spec, &eb), 0);
+		if (!strstr(eb.msg, bad[i].want))
+			fail_msg("%s: '%s' lacks '%s'", bad[i].spec, eb.msg, bad[i].want);
+		expect("dejavu load --target 127.0.0.1:9 --phases %s", bad[i].spec, 2,
+		       NEEDLES(bad[i].want));
+	}
+	dvload_cfg c;
+	dvload_cfg_default(&c);
+	vl_errbuf eb;
+	assert_int_equal(dvload_parse_phases(&c, ms, "browse:1:1s,search:1e6:1000s", &eb), 0);
+	assert_int_equal(c.nphases, 2);
+	mix_set_destroy(ms);
+}
+
 /* (4) an 80 k-line script took 6.8 s to parse: every VM name was looked up
  * by a scan of all VMs. Counted, not timed: the name table's probes. */
 static void test_script_linear(void **state)
@@ -277,13 +321,104 @@ static void test_whole_file_runs(void **state)
 	free(big);
 }
 
+/* One request to a fresh in-process proxy (no backend reachable); the response text (malloc'd) once
+ * the proxy closes or after 2 s. */
+static char *proxy_exchange(const char *req, size_t len, size_t max_header)
+{
+	dvproxy_cfg cfg;
+	dvproxy_cfg_default(&cfg);
+	cfg.max_header = max_header;
+	cfg.nbackends = 1; /* a closed port: only control requests answer 200 */
+	cfg.backends[0].sin_family = AF_INET;
+	cfg.backends[0].sin_port = htons(1);
+	cfg.backends[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	vl_errbuf eb;
+	dvproxy *px = dvproxy_create(&cfg, &eb);
+	if (!px)
+		fail_msg("dvproxy_create: %s", eb.msg);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)dvproxy_port(px)),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
+	shutdown(fd, SHUT_WR);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	char *out = calloc(1, 65536);
+	size_t got = 0;
+	assert_non_null(out);
+	for (int i = 0; i < 2000; i++) {
+		dvproxy_run(px, 0.001, NULL);
+		ssize_t r = recv(fd, out + got, 65535 - got, 0);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	close(fd);
+	dvproxy_destroy(px);
+	return out;
+}
+
+/* (8) a chunked POST /__dejavu/fraction got 400 where Content-Length got
+ * 200; chunk extensions were bounded only by http-parser's ~80 KiB. */
+static void test_proxy_chunked_control(void **state)
+{
+	(void)state;
+	static const char cl[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+				 "Content-Length: 4\r\n\r\n0.25"
+				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char ch[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+				 "Transfer-Encoding: chunked\r\n\r\n2\r\n0.\r\n2;x=y\r\n25\r\n"
+				 "0\r\n\r\n"
+				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *const reqs[] = { cl, ch };
+	const size_t lens[] = { sizeof(cl) - 1, sizeof(ch) - 1 };
+	for (int i = 0; i < 2; i++) {
+		char *out = proxy_exchange(reqs[i], lens[i], 1024);
+		if (strncmp(out, "HTTP/1.1 200 ", 13) || !strstr(out, "\"fraction\":0.25"))
+			fail_msg("%s body: '%s'", i ? "chunked" : "Content-Length", out);
+		free(out);
+	}
+	/* a chunk-size line whose extension alone is over --max-header (1024) */
+	size_t n = 4096;
+	char *big = malloc(n + 256);
+	assert_non_null(big);
+	int k = snprintf(big, 256,
+			 "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n4;e=");
+	memset(big + k, 'x', n);
+	static const char rest[] = "\r\n0.25\r\n0\r\n\r\n";
+	memcpy(big + k + n, rest, sizeof(rest) - 1);
+	char *out = proxy_exchange(big, (size_t)k + n + sizeof(rest) - 1, 1024);
+	if (strncmp(out, "HTTP/1.1 400 ", 13) || !strstr(out, "chunk"))
+		fail_msg("a 4 KiB chunk extension: '%s'", out);
+	free(out);
+	/* the headers are not part of the first chunk-size line: 3 KiB of
+	 * headers and a short line pass a 4 KiB limit */
+	k = snprintf(big, 256, "POST /__dejavu/fraction HTTP/1.1\r\nX-Pad: ");
+	memset(big + k, 'p', 3072);
+	static const char tail[] = "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n0.25\r\n0\r\n\r\n";
+	memcpy(big + k + 3072, tail, sizeof(tail) - 1);
+	out = proxy_exchange(big, (size_t)k + 3072 + sizeof(tail) - 1, 4096);
+	if (strncmp(out, "HTTP/1.1 200 ", 13))
+		fail_msg("3 KiB of headers, then chunked: '%s'", out);
+	free(out);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trace_span),        cmocka_unit_test(test_topology_sizes),
-		cmocka_unit_test(test_duration_overflow), cmocka_unit_test(test_script_linear),
-		cmocka_unit_test(test_eli_name_utf8),     cmocka_unit_test(test_zero_cost_mix),
+		cmocka_unit_test(test_trace_span),
+		cmocka_unit_test(test_topology_sizes),
+		cmocka_unit_test(test_duration_overflow),
+		cmocka_unit_test(test_phase_bounds),
+		cmocka_unit_test(test_script_linear),
+		cmocka_unit_test(test_eli_name_utf8),
+		cmocka_unit_test(test_zero_cost_mix),
 		cmocka_unit_test(test_whole_file_runs),
+		cmocka_unit_test(test_proxy_chunked_control),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
