@@ -84,6 +84,16 @@ static void test_buf_tail_commit(void **state)
 	vl_buf_free(&b);
 }
 
+static void test_strdup(void **state)
+{
+	(void)state;
+	char *a = vl_strdup("abc"), *b = vl_strdup(NULL);
+	assert_string_equal(a, "abc");
+	assert_string_equal(b, "");
+	free(a);
+	free(b);
+}
+
 static void test_grow(void **state)
 {
 	(void)state;
@@ -226,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_buf_put_consume),
 		cmocka_unit_test(test_buf_printf_tail_detach),
 		cmocka_unit_test(test_buf_tail_commit),
+		cmocka_unit_test(test_strdup),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_read_file_ok),
 		cmocka_unit_test(test_read_file_over_limit),

@@ -11,6 +11,15 @@
 
 #include "core/error.h"
 
+char *vl_strdup(const char *s)
+{
+	size_t n = strlen(s ? s : "") + 1;
+	char *c = malloc(n);
+	if (c)
+		memcpy(c, s ? s : "", n);
+	return c;
+}
+
 int vl_grow(void *arr, size_t *cap, size_t need, size_t size)
 {
 	void **pp = arr;

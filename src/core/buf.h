@@ -79,6 +79,9 @@ char *vl_buf_detach(vl_buf *b, size_t *len);
 /* Frees the memory; b is left empty and usable. Accepts an empty buffer. */
 void vl_buf_free(vl_buf *b);
 
+/* A malloc'd copy of s; NULL s copies as "". NULL only when out of memory. */
+char *vl_strdup(const char *s);
+
 /*
  * Grows the array *arr (elements of `size` bytes, capacity *cap) so that it
  * holds at least `need` elements, doubling from a minimum of 16. Returns 0, or
