@@ -489,6 +489,7 @@ static const struct {
 	{ "dejavu proxy", "is a live server" },
 	{ "dejavu service", "is a live server" },
 	{ "dejavu load", "drives live servers" },
+	{ "dejavu controller", "drives live servers" },
 	{ "bench", "is a benchmark (timings, not a seeded run)" },
 	{ "sweep", "is a sweep itself" },
 	{ "report", "is a driver of its own (it runs many commands)" },

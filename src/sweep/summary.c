@@ -70,8 +70,9 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 {
 	size_t nk = sweep_nkeys(s), ns = sweep_nseeds(s);
 	stat_acc *acc = calloc(nk, sizeof(*acc));
-	if (!acc)
-		return VL_ENOMEM;
+	size_t *missing = calloc(nk, sizeof(*missing));
+	if (!acc || !missing)
+		goto oom;
 	for (size_t k = 0; k < nk; k++)
 		stat_init(&acc[k]);
 	for (size_t j = 0; j < ns; j++) {
@@ -87,6 +88,8 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 				const json_t *v = sweep_lookup(res, sweep_key(s, k));
 				if (json_is_number(v))
 					stat_add(&acc[k], json_number_value(v));
+				else
+					missing[k]++;
 			}
 			json_decref(pt);
 			continue;
@@ -115,13 +118,19 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 				  num_or_null(mean, a->n >= 1), "sd", num_or_null(sd, a->n >= 2),
 				  "ci95_low", num_or_null(mean - half, a->n >= 2), "ci95_high",
 				  num_or_null(mean + half, a->n >= 2));
+		/* finished points whose output lacks the key (or it is not a
+		 * number): a typo in "keys" shows here rather than as n = 0 alone */
+		if (row && missing[k])
+			json_object_set_new(row, "missing", json_integer((json_int_t)missing[k]));
 		if (!row || json_array_append_new(rows, row))
 			goto oom;
 	}
 	free(acc);
+	free(missing);
 	return 0;
 oom:
 	free(acc);
+	free(missing);
 	return VL_ENOMEM;
 }
 

@@ -178,7 +178,7 @@ int sweep_run_slurm(const sweep *s, const size_t *todo, size_t n, const sweep_ru
 int sweep_run_task(const char *dir, size_t task, const sweep_run_opts *o, vl_errbuf *eb);
 
 /* The summary of DIR: {"rows": [{"point", "key", "n", "mean", "sd",
- * "ci95_low", "ci95_high"}], "failed": [{"id", "point", "seed", "status",
+ * "ci95_low", "ci95_high"[, "missing"]}], "failed": [{"id", "point", "seed", "status",
  * "stderr"}], "points": N, "done": M}. sd is null for n < 2 and the interval
  * null for n < 2; mean null for n = 0. New reference, or NULL (eb). */
 json_t *sweep_summary(const char *dir, vl_errbuf *eb);
