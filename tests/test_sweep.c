@@ -300,6 +300,43 @@ static void test_eli_grid_jobs2_then_resume(void **state)
 	/* baseline exits grow with the interrupt rate */
 	assert_true(json_real_value(json_object_get(json_array_get(rows, 4), "mean")) >
 		    json_real_value(json_object_get(json_array_get(rows, 0), "mean")));
+	/* the plot: its CSV holds the summary's numbers; bad axes are usage errors */
+	char pargs[800], csvp[800], line[512];
+	snprintf(pargs, sizeof(pargs),
+		 "sweep plot %s/eli --x --irq-rate --y exits_per_sec --by=--mode --json", tmpdir);
+	json_t *pl = run_json(pargs, 0);
+	assert_non_null(strstr(json_string_value(json_object_get(pl, "svg")),
+			       "/plots/exits_per_sec-vs-irq-rate-by-mode.svg"));
+	assert_int_equal(access(json_string_value(json_object_get(pl, "svg")), R_OK), 0);
+	json_decref(pl);
+	snprintf(csvp, sizeof(csvp), "%s/eli/plots/exits_per_sec-vs-irq-rate-by-mode.csv", tmpdir);
+	FILE *cf = fopen(csvp, "r");
+	assert_non_null(cf);
+	assert_non_null(fgets(line, sizeof(line), cf));
+	assert_string_equal(line, "--irq-rate,--mode baseline,--mode baseline ci95_low,--mode "
+				  "baseline ci95_high,--mode eli,--mode eli ci95_low,--mode eli "
+				  "ci95_high\n");
+	assert_non_null(fgets(line, sizeof(line), cf));
+	fclose(cf);
+	double m, lo, hi;
+	assert_int_equal(sscanf(line, "1k,%lf,%lf,%lf", &m, &lo, &hi), 3);
+	json_t *r0 = json_array_get(rows, 0); /* 1k, baseline */
+	assert_rel(m, json_real_value(json_object_get(r0, "mean")), 1e-9);
+	assert_rel(lo, json_real_value(json_object_get(r0, "ci95_low")), 1e-9);
+	assert_rel(hi, json_real_value(json_object_get(r0, "ci95_high")), 1e-9);
+	int st;
+	char *err;
+	snprintf(pargs, sizeof(pargs), "sweep plot %s/eli --x --irq-rate --y exits_per_sec",
+		 tmpdir);
+	free(vl_run_cli(pargs, &st, &err));
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(err, "grid option --mode has 2 values: name it with --by"));
+	free(err);
+	snprintf(pargs, sizeof(pargs), "sweep plot %s/eli --x --irq-rat --y exits_per_sec", tmpdir);
+	free(vl_run_cli(pargs, &st, &err));
+	assert_int_equal(st, 2);
+	assert_non_null(strstr(err, "--x --irq-rat: not an option of the grid"));
+	free(err);
 	/* delete 5 point files: a rerun runs exactly those */
 	DIR *d = opendir(pts);
 	struct dirent *e;

@@ -240,6 +240,37 @@ static int summary_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, flat);
 }
 
+static int plot_run(const cli_cmd *cmd, int argc, char **argv)
+{
+	cli_common g;
+	const char *x = NULL, *y = NULL, *by = NULL;
+	const cli_opt opts[] = {
+		{ "x", OPT_STRING, &x, "OPT", "grid option on the x axis, e.g. --x=--irq-rate",
+		  CLI_NOBOUND, NULL },
+		{ "y", OPT_STRING, &y, "KEY", "summarised key on the y axis (one of \"keys\")",
+		  CLI_NOBOUND, NULL },
+		{ "by", OPT_STRING, &by, "OPT", "grid option giving one series per value",
+		  CLI_NOBOUND, NULL },
+		CLI_END,
+	};
+	char *pos[1];
+	int npos = 0;
+	int rc = cli_parse(cmd, argc, argv, opts, &g, pos, &npos, 1, 1);
+	if (rc != CLI_GO)
+		return rc;
+	if (!x || !y)
+		return cli_usage_error(cmd, "--x OPT and --y KEY are required");
+	vl_errbuf eb = { { 0 } };
+	char *svg;
+	int err = sweep_plot(pos[0], x, y, by, &svg, &eb);
+	if (err)
+		return err == VL_EINVAL || err == VL_ENOENT ? cli_usage_error(cmd, "%s", eb.msg)
+							    : cli_fail(cmd, "%s", eb.msg);
+	json_t *res = json_pack("{s:s}", "svg", svg);
+	free(svg);
+	return cli_emit(cmd, &g, res);
+}
+
 static int task_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
@@ -287,6 +318,14 @@ const cli_cmd sweep_cmds[] = {
 	  "standard deviation and the 95 % Student-t interval of the mean (null when n < 2),\n"
 	  "plus the failed points with their exit status and stderr.",
 	  "virtlab sweep summary /tmp/eli-sweep --json", summary_run },
+	{ "sweep plot", "a summarised key against a grid option, with 95 % error bars (SVG)", "DIR",
+	  "Draws --y (one of the sweep's \"keys\") against the values of grid option --x, one\n"
+	  "line per value of grid option --by, each point the mean over seeds with its 95 %\n"
+	  "t interval as an error bar; every other grid option must have one value. Writes\n"
+	  "DIR/plots/<y>-vs-<x>[-by-<by>].csv, .gp (gnuplot script reading the CSV) and .svg.\n"
+	  "Since grid options start with dashes, write them as --x=--irq-rate.",
+	  "virtlab sweep plot /tmp/eli-sweep --x=--irq-rate --y exits_per_sec --by=--mode",
+	  plot_run },
 	{ "sweep task", "run one Slurm array task of a sweep (what sweep.sbatch runs)", "DIR TASK",
 	  "Runs the points of task TASK in DIR/slurm/pending.json, writing their point files;\n"
 	  "exit status 1 when one of them failed.",

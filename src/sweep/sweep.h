@@ -183,6 +183,15 @@ int sweep_run_task(const char *dir, size_t task, const sweep_run_opts *o, vl_err
  * null for n < 2; mean null for n = 0. New reference, or NULL (eb). */
 json_t *sweep_summary(const char *dir, vl_errbuf *eb);
 
+/* `sweep plot`: key y (one of "keys") against grid option x, one series per
+ * value of grid option by (NULL: one series), mean with the 95 % interval as
+ * an error bar, into DIR/plots/<y>-vs-<x>[-by-<by>].{csv,gp,svg} through the
+ * report's gnuplot path. *svg gets the SVG's path (caller frees). 0, or
+ * VL_EINVAL (an axis not in the sweep, another option with several values
+ * left over), VL_EIO (gnuplot, I/O), with eb. */
+int sweep_plot(const char *dir, const char *x, const char *y, const char *by, char **svg,
+	       vl_errbuf *eb);
+
 /* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1): the
  * half-width factor of a two-sided 95 % interval. NAN for df 0. */
 double sweep_t975(unsigned df);
