@@ -445,6 +445,22 @@ static void test_failures_recorded_sweep_goes_on(void **state)
 	json_t *x = json_array_get(failed, 0);
 	assert_int_equal(jint(x, "status"), 2);
 	assert_non_null(strstr(json_string_value(json_object_get(x, "stderr")), "nonexistent"));
+	/* a point past "timeout_s" is stopped and recorded as timed out */
+	char *t = write_file("timeout.json",
+			     "{\"command\": \"eli run --workload custom --duration 3600s\", "
+			     "\"grid\": {\"--mode\": [\"baseline\"]}, \"seeds\": [1], "
+			     "\"keys\": [\"exits_per_sec\"], \"timeout_s\": 0.2}");
+	snprintf(args, sizeof(args), "sweep run %s --out %s/timeout --json", t, tmpdir);
+	r = run_json(args, 1);
+	assert_int_equal(jint(r, "failed"), 1);
+	json_decref(r);
+	snprintf(args, sizeof(args), "sweep summary %s/timeout --json", tmpdir);
+	json_t *ts = run_json(args, 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(ts, "failed"), 0), "error")),
+			    "timed out after 0.2 s");
+	json_decref(ts);
+	free(t);
 	/* n = 1: the interval is null */
 	json_t *row = json_array_get(json_object_get(sum, "rows"), 0);
 	assert_int_equal(jint(row, "n"), 1);

@@ -32,10 +32,33 @@
 /* Default array throttle ("%N"): tasks running at once. */
 #define SWEEP_SLURM_THROTTLE 64
 
-/* Runs argv, waits up to timeout_s; *out gets stdout (caller frees). Returns
- * the exit status, or -1 (eb) when it could not run. */
+/* Progress while the array runs: the share of its points whose file is in. */
+typedef struct watch {
+	const sweep *s;
+	const size_t *todo;
+	size_t n;
+	const sweep_run_opts *o;
+} watch;
+
+static void watch_tick(const watch *w)
+{
+	if (!w || !w->o->progress)
+		return;
+	char id[33], path[4300];
+	size_t done = 0;
+	for (size_t k = 0; k < w->n; k++) {
+		sweep_point_id(w->s, w->todo[k], id);
+		snprintf(path, sizeof(path), "%s/points/%s.json", w->o->dir, id);
+		done += access(path, F_OK) == 0;
+	}
+	w->o->progress(w->o->ud, (double)done / (double)w->n);
+}
+
+/* Runs argv, waits up to timeout_s (0: without limit), calling watch_tick(w)
+ * twice a second; *out and *err (if not NULL) get stdout and the stderr tail
+ * (caller frees). Returns the exit status, or -1 (eb) when it could not run. */
 static int run_capture(char *const argv[], double timeout_s, char **out, char **err,
-		       const volatile sig_atomic_t *stop, vl_errbuf *eb)
+		       const volatile sig_atomic_t *stop, const watch *w, vl_errbuf *eb)
 {
 	vl_proc *p;
 	vl_proc_opts o = { .out = VL_PROC_CAPTURE, .err = VL_PROC_CAPTURE };
@@ -47,6 +70,7 @@ static int run_capture(char *const argv[], double timeout_s, char **out, char **
 	double waited = 0;
 	while (vl_proc_wait(p, 0.5, eb) == VL_ETIMEDOUT) {
 		waited += 0.5;
+		watch_tick(w);
 		if ((stop && *stop) || (timeout_s > 0 && waited >= timeout_s)) {
 			vl_proc_stop(p, VL_PROC_GRACE_S);
 			break;
@@ -65,7 +89,7 @@ static size_t max_array_size(void)
 	char *argv[] = { "scontrol", "show", "config", NULL }, *out;
 	vl_errbuf eb = { { 0 } };
 	size_t m = SLURM_DEFAULT_MAX_ARRAY;
-	if (run_capture(argv, 30, &out, NULL, NULL, &eb) == 0 && out) {
+	if (run_capture(argv, 30, &out, NULL, NULL, NULL, &eb) == 0 && out) {
 		const char *l = strstr(out, "MaxArraySize");
 		const char *eq = l ? strchr(l, '=') : NULL;
 		long v = eq ? strtol(eq + 1, NULL, 10) : 0;
@@ -270,7 +294,8 @@ int sweep_run_slurm(const sweep *s, const size_t *todo, size_t n, const sweep_ru
 	char *argv[] = { "sbatch", "--wait", "--parsable", path, NULL }, *out, *serr;
 	if (o->progress)
 		o->progress(o->ud, 0.0);
-	int st = run_capture(argv, 0, &out, &serr, o->stop, eb);
+	const watch w = { s, todo, n, o };
+	int st = run_capture(argv, 0, &out, &serr, o->stop, &w, eb);
 	if (st < 0)
 		return vl_fail(eb, VL_EIO, "cannot run sbatch (is Slurm's client on PATH?): %s",
 			       eb->msg);
@@ -283,7 +308,7 @@ int sweep_run_slurm(const sweep *s, const size_t *todo, size_t n, const sweep_ru
 	} else if (o->stop && *o->stop) {
 		char *cancel[] = { "scancel", t->job, NULL }, *co;
 		vl_errbuf ce = { { 0 } };
-		run_capture(cancel, 30, &co, NULL, NULL, &ce);
+		run_capture(cancel, 30, &co, NULL, NULL, NULL, &ce);
 		free(co);
 		t->stopped = 1;
 	}
