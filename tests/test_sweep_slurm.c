@@ -152,6 +152,8 @@ static int cluster_start(void)
 		 "SlurmctldPidFile=%s/slurmctld.pid\nSlurmdPidFile=%s/slurmd.pid\n"
 		 "SlurmctldLogFile=%s/slurmctld.log\nSlurmdLogFile=%s/slurmd.log\n"
 		 "InactiveLimit=0\nMinJobAge=10\nKillWait=5\n"
+		 /* small, so the sweep must pack points into tasks to fit */
+		 "MaxArraySize=3\n"
 		 "NodeName=localhost NodeAddr=127.0.0.1 CPUs=%ld State=UNKNOWN\n"
 		 "PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP\n",
 		 cport, dport, C.dir, C.dir, C.dir, C.dir, C.dir, C.dir, C.dir,
@@ -271,14 +273,14 @@ static void test_slurm_equals_local(void **state)
 	print_message("cluster up in %.1f s (%s)\n", start_s, C.conf);
 	char sweepf[128], slurm_out[128], local_out[128], args[512];
 	snprintf(sweepf, sizeof(sweepf), "%s/eli.json", C.dir);
-	/* 8 points in tasks of 3: 3 array tasks, 2 at a time */
+	/* 8 points, MaxArraySize 3: packed 3 to a task, 3 tasks, 2 at a time */
 	assert_int_equal(write_text(sweepf,
 				    "{\"command\": \"eli run --workload custom\",\n"
 				    " \"grid\": {\"--irq-rate\": [\"1k\", \"48k\"], "
 				    "\"--mode\": [\"baseline\", \"eli\"]},\n"
 				    " \"seeds\": [1, 2], \"keys\": [\"exits_per_sec\", "
 				    "\"throughput\"],\n"
-				    " \"slurm\": {\"points_per_task\": 3, \"throttle\": 2, "
+				    " \"slurm\": {\"throttle\": 2, "
 				    "\"time\": \"00:05:00\"}}\n",
 				    0644),
 			 0);
@@ -341,13 +343,55 @@ static void test_slurm_equals_local(void **state)
 	r = run_json(args, 0);
 	assert_int_equal(jint(r, "skipped"), 6);
 	assert_int_equal(jint(r, "ran"), 2);
-	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks"), 1);
+	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks"), 2); /* one point each */
 	json_decref(r);
 	s1 = summary(slurm_out);
 	s2 = summary(local_out);
 	assert_string_equal(s1, s2);
 	free(s1);
 	free(s2);
+
+	/* a failing point: recorded with its status, its task's exit file says 1 */
+	char failf[128], fail_out[128];
+	snprintf(failf, sizeof(failf), "%s/fail.json", C.dir);
+	snprintf(fail_out, sizeof(fail_out), "%s/out-fail", C.dir);
+	assert_int_equal(write_text(failf,
+				    "{\"command\": \"eli run --workload custom\", \"grid\": "
+				    "{\"--profile\": [\"paper-2012\", \"/nonexistent/prof\"]}, "
+				    "\"seeds\": [1], \"keys\": [\"exits_per_sec\"]}\n",
+				    0644),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s --backend slurm --json", failf,
+		 fail_out);
+	r = run_json(args, 1);
+	assert_int_equal(jint(r, "ok"), 1);
+	assert_int_equal(jint(r, "failed"), 1);
+	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks_failed"), 1);
+	json_decref(r);
+	s1 = summary(fail_out);
+	sum = json_loads(s1, 0, &je);
+	json_t *fx = json_array_get(json_object_get(sum, "failed"), 0);
+	assert_int_equal(jint(fx, "status"), 2);
+	assert_non_null(strstr(json_string_value(json_object_get(fx, "stderr")), "nonexistent"));
+	json_decref(sum);
+	free(s1);
+
+	/* a job Slurm refuses (no such partition): its message, exit 1 */
+	assert_int_equal(write_text(failf,
+				    "{\"command\": \"eli run\", \"grid\": {\"--mode\": "
+				    "[\"eli\"]}, \"seeds\": [1], \"keys\": [\"x\"], "
+				    "\"slurm\": {\"partition\": \"nosuchpart\"}}\n",
+				    0644),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/out-refused --backend slurm", failf,
+		 C.dir);
+	int st;
+	char *err;
+	free(vl_run_cli(args, &st, &err));
+	assert_int_equal(st, 1);
+	if (!strstr(err, "sbatch refused the job") || !strstr(err, "partition"))
+		fail_msg("unexpected stderr: %s", err);
+	free(err);
 	print_message("slurm test total (with cluster start): %.1f s\n",
 		      wall_seconds() - t0 + start_s);
 }

@@ -73,7 +73,7 @@ static int split_words(sweep *s, const char *cmd, const char *path, vl_errbuf *e
 	return 0;
 }
 
-static int parse_grid(sweep *s, json_t *grid, const char *path, int force, vl_errbuf *eb)
+static int parse_grid(sweep *s, json_t *grid, const char *path, vl_errbuf *eb)
 {
 	if (!json_is_object(grid))
 		return vl_fail(eb, VL_EINVAL,
@@ -124,7 +124,6 @@ static int parse_grid(sweep *s, json_t *grid, const char *path, int force, vl_er
 		s->opts[k] = name;
 		s->vals[k++] = arr;
 	}
-	(void)force;
 	return 0;
 }
 
@@ -220,7 +219,7 @@ static int parse_doc(sweep *s, json_t *root, const char *path, int force, vl_err
 		return err;
 	if (!json_object_get(root, "grid"))
 		return vl_fail(eb, VL_EINVAL, "%s: missing \"grid\"", path);
-	if ((err = parse_grid(s, json_object_get(root, "grid"), path, force, eb)))
+	if ((err = parse_grid(s, json_object_get(root, "grid"), path, eb)))
 		return err;
 	if ((err = parse_seeds(s, json_object_get(root, "seeds"), path, eb)))
 		return err;
