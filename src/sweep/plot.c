@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "report/report.h"
 
 static int find_opt(const sweep *s, const char *name, size_t *k)
@@ -107,7 +108,7 @@ static rpt_csv *make_csv(const sweep *s, size_t kx, const size_t *kb, const char
 	rpt_csv *c = NULL;
 	if (!h)
 		return NULL;
-	h[0] = strdup(sweep_opt(s, kx));
+	h[0] = vl_strdup(sweep_opt(s, kx));
 	for (size_t si = 0; si < ns; si++) {
 		char name[600], v[600];
 		if (kb) { /* "--mode eli": the series' option and value */
@@ -121,11 +122,11 @@ static rpt_csv *make_csv(const sweep *s, size_t kx, const size_t *kb, const char
 		} else {
 			snprintf(name, sizeof(name), "%s", y);
 		}
-		h[1 + 3 * si] = strdup(name);
+		h[1 + 3 * si] = vl_strdup(name);
 		snprintf(v, sizeof(v), "%.500s ci95_low", name);
-		h[2 + 3 * si] = strdup(v);
+		h[2 + 3 * si] = vl_strdup(v);
 		snprintf(v, sizeof(v), "%.500s ci95_high", name);
-		h[3 + 3 * si] = strdup(v);
+		h[3 + 3 * si] = vl_strdup(v);
 	}
 	int ok = 1;
 	for (size_t i = 0; i < nc; i++)
@@ -200,7 +201,7 @@ int sweep_plot(const char *dir, const char *x, const char *y, const char *by, ch
 		goto out;
 	char path[4700];
 	snprintf(path, sizeof(path), "%s/%s.svg", pdir, stem);
-	if (!(*svg = strdup(path)))
+	if (!(*svg = vl_strdup(path)))
 		err = vl_fail(eb, VL_ENOMEM, "out of memory");
 out:
 	rpt_csv_destroy(c);

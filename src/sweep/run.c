@@ -7,6 +7,7 @@
  */
 #include "sweep/sweep.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,7 @@ int sweep_run_local(const sweep *s, const size_t *todo, size_t n, const sweep_ru
 				running += sl[j].p != NULL;
 				done += t->ran - before;
 			}
+		assert(running >= 0 && running <= jobs);
 		int reaped = 0;
 		for (int j = 0; !err && j < jobs; j++) {
 			if (!sl[j].p)

@@ -7,6 +7,7 @@
  */
 #include "sweep/sweep.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -17,13 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/proc.h"
 
 struct sweep {
-	json_t *doc; /* normalised: command, grid, seeds (a list), keys, timeout_s, slurm */
-	char **words;
-	size_t nwords;
+	json_t *doc;  /* normalised: command, grid, seeds (a list), keys, timeout_s, slurm */
+	char **words; /* NULL-terminated */
+	size_t nwords, cap_words;
 	size_t nopts;
 	const char **opts;   /* borrowed from doc's grid keys */
 	const json_t **vals; /* the grid's arrays, borrowed */
@@ -54,10 +56,8 @@ static int split_words(sweep *s, const char *cmd, const char *path, vl_errbuf *e
 		const char *e = p;
 		while (*e && !isspace((unsigned char)*e))
 			e++;
-		char **nw = realloc(s->words, (s->nwords + 2) * sizeof(*nw));
-		if (!nw)
+		if (vl_grow(&s->words, &s->cap_words, s->nwords + 2, sizeof(*s->words)) < 0)
 			return VL_ENOMEM;
-		s->words = nw;
 		if (!(s->words[s->nwords] = strndup(p, (size_t)(e - p))))
 			return VL_ENOMEM;
 		s->words[++s->nwords] = NULL;
@@ -365,6 +365,7 @@ json_t *sweep_json(const sweep *s)
 /* Index of option k's value at grid point g (last option fastest). */
 static size_t value_index(const sweep *s, size_t k, size_t g)
 {
+	assert(k < s->nopts && g < s->ngrid);
 	for (size_t j = s->nopts; j-- > k + 1;)
 		g /= json_array_size(s->vals[j]);
 	return g % json_array_size(s->vals[k]);
@@ -439,22 +440,22 @@ static char **build_argv(const sweep *s, const char *exe, const size_t *vidx,
 	if (!a)
 		return NULL;
 	char buf[512];
-	if (!(a[n++] = strdup(exe)))
+	if (!(a[n++] = vl_strdup(exe)))
 		goto err;
 	for (size_t w = 0; w < s->nwords; w++)
-		if (!(a[n++] = strdup(s->words[w])))
+		if (!(a[n++] = vl_strdup(s->words[w])))
 			goto err;
 	for (size_t k = 0; k < s->nopts; k++) {
 		const json_t *v = json_array_get(s->vals[k], vidx[k]);
 		if (json_is_false(v))
 			continue;
-		if (!(a[n++] = strdup(s->opts[k])))
+		if (!(a[n++] = vl_strdup(s->opts[k])))
 			goto err;
-		if (!json_is_true(v) && !(a[n++] = strdup(value_text(v, buf, sizeof(buf)))))
+		if (!json_is_true(v) && !(a[n++] = vl_strdup(value_text(v, buf, sizeof(buf)))))
 			goto err;
 	}
 	for (size_t t = 0; t < ntail; t++)
-		if (!(a[n++] = strdup(tail[t])))
+		if (!(a[n++] = vl_strdup(tail[t])))
 			goto err;
 	return a;
 err:
@@ -464,6 +465,7 @@ err:
 
 char **sweep_argv(const sweep *s, size_t i, const char *exe)
 {
+	assert(i < sweep_npoints(s));
 	size_t g = i / s->nseeds;
 	size_t *vidx = calloc(s->nopts, sizeof(*vidx));
 	if (!vidx)
