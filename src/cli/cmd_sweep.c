@@ -199,23 +199,41 @@ out:
 	return rc;
 }
 
-/* Rows flattened for text and CSV: the point's options become columns. */
-static json_t *flat_rows(const json_t *sum)
+/* Copies array a's objects with their "point" object's members (the grid
+ * options) first, as columns, and without the members named in skip. */
+static json_t *flatten(const json_t *a, const char *const *skip)
 {
-	json_t *rows = json_array();
+	json_t *out = json_array();
 	size_t i;
 	const json_t *r;
-	json_array_foreach(json_object_get(sum, "rows"), i, r)
+	json_array_foreach(a, i, r)
 	{
 		json_t *f = json_deep_copy(json_object_get(r, "point"));
 		const char *k;
 		json_t *v;
-		json_object_foreach((json_t *)r, k, v) if (strcmp(k, "point") != 0)
-			json_object_set(f, k, v);
-		json_array_append_new(rows, f);
+		json_object_foreach((json_t *)r, k, v)
+		{
+			int drop = strcmp(k, "point") == 0;
+			for (const char *const *sk = skip; *sk; sk++)
+				drop |= strcmp(k, *sk) == 0;
+			if (!drop && f)
+				json_object_set(f, k, v);
+		}
+		if (!f || json_array_append_new(out, f))
+			break;
 	}
-	return json_pack("{s:o,s:I,s:I,s:I}", "rows", rows, "failed",
-			 (json_int_t)json_array_size(json_object_get(sum, "failed")), "points",
+	return out;
+}
+
+/* The summary for text and CSV: rows (and failures) flattened, the point's
+ * options as columns; CSV prints the rows only. */
+static json_t *flat_summary(const json_t *sum)
+{
+	static const char *const no_skip[] = { NULL };
+	static const char *const fail_skip[] = { "id", "stderr", NULL };
+	return json_pack("{s:o,s:o,s:I,s:I}", "rows",
+			 flatten(json_object_get(sum, "rows"), no_skip), "failed",
+			 flatten(json_object_get(sum, "failed"), fail_skip), "points",
 			 json_integer_value(json_object_get(sum, "points")), "done",
 			 json_integer_value(json_object_get(sum, "done")));
 }
@@ -235,7 +253,7 @@ static int summary_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "%s", eb.msg);
 	if (g.json)
 		return cli_emit(cmd, &g, sum);
-	json_t *flat = flat_rows(sum);
+	json_t *flat = flat_summary(sum);
 	json_decref(sum);
 	return cli_emit(cmd, &g, flat);
 }

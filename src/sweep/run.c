@@ -60,6 +60,19 @@ static int write_json(const char *path, json_t *doc, vl_errbuf *eb)
 	return err;
 }
 
+/* The last non-empty line of p's captured stderr (trailing newlines
+ * dropped in place), or "". */
+static const char *last_line(vl_proc *p)
+{
+	vl_buf *e = vl_proc_err(p);
+	char *t = (char *)vl_buf_data(e);
+	size_t l = strlen(t);
+	while (l && (t[l - 1] == '\n' || t[l - 1] == '\r'))
+		t[--l] = '\0';
+	char *nl = strrchr(t, '\n');
+	return nl ? nl + 1 : t;
+}
+
 /* Writes the outcome of point i, run as argv by p (exited, or stopped after
  * its timeout when timed_out). 0: succeeded; 1: failed (failure file
  * written); < 0: could not write. */
@@ -79,7 +92,8 @@ static int finish(const sweep *s, size_t i, char **argv, vl_proc *p, int timed_o
 	else if (timed_out)
 		snprintf(why, sizeof(why), "timed out after %g s", sweep_timeout(s));
 	else if (status != 0)
-		snprintf(why, sizeof(why), "exit status %d", status);
+		snprintf(why, sizeof(why), "exit status %d%s%.400s", status,
+			 last_line(p)[0] ? ": " : "", last_line(p));
 	else {
 		json_error_t je;
 		result = json_loads(vl_buf_data(vl_proc_out(p)), 0, &je);
