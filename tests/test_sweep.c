@@ -146,6 +146,26 @@ static void test_grid_expansion_and_argv(void **state)
 	sweep_destroy(s);
 }
 
+static void test_refused_commands(void **state)
+{
+	(void)state;
+	static const char *const refused[] = {
+		"kvm probe",      "kvm bench",   "dejavu demo",       "dejavu proxy",
+		"dejavu service", "dejavu load", "dejavu controller", "bench",
+		"bench des",      "report",      "sweep run",         NULL
+	};
+	for (const char *const *c = refused; *c; c++)
+		if (!sweep_refuse_command(*c))
+			fail_msg("'%s' should be refused", *c);
+	static const char *const fine[] = {
+		"eli run",        "regsched run", "dejavu sim", "hyperwall fuzz",
+		"dejavu compare", "benchmark",    NULL
+	};
+	for (const char *const *c = fine; *c; c++)
+		if (sweep_refuse_command(*c))
+			fail_msg("'%s' should be sweepable", *c);
+}
+
 static void test_point_id_is_blake2b_of_canonical_json(void **state)
 {
 	(void)state;
@@ -563,12 +583,22 @@ static void test_bad_input_exit_2_before_running(void **state)
 	    "[\"k\"]}",
 	    extra, "not a directory");
 	free(file);
+	/* the sweep's own options */
+	bad("seedopt.json",
+	    "{\"command\": \"eli run\", \"grid\": {\"--mode\": [\"eli\"]}, \"seeds\": 1, "
+	    "\"keys\": [\"k\"]}",
+	    "--seed 3", "the sweep file's \"seeds\" set the seeds");
+	bad("jobs.json",
+	    "{\"command\": \"eli run\", \"grid\": {\"--mode\": [\"eli\"]}, \"seeds\": 1, "
+	    "\"keys\": [\"k\"]}",
+	    "--jobs 0", "--jobs '0': expected a value in [1, 4096]");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grid_expansion_and_argv),
+		cmocka_unit_test(test_refused_commands),
 		cmocka_unit_test(test_point_id_is_blake2b_of_canonical_json),
 		cmocka_unit_test(test_t_quantiles),
 		cmocka_unit_test(test_summary_numbers_by_hand),

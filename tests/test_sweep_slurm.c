@@ -300,6 +300,16 @@ static void test_slurm_equals_local(void **state)
 	assert_int_equal(jint(sl, "tasks_without_exit_file"), 0);
 	json_decref(r);
 	char path[600];
+	/* the script: the array packed and throttled, the file's resources */
+	snprintf(path, sizeof(path), "%s/slurm/sweep.sbatch", slurm_out);
+	FILE *sf = fopen(path, "r");
+	assert_non_null(sf);
+	char script[4096];
+	script[fread(script, 1, sizeof(script) - 1, sf)] = '\0';
+	fclose(sf);
+	assert_non_null(strstr(script, "#SBATCH --array=0-2%2\n"));
+	assert_non_null(strstr(script, "#SBATCH --time=00:05:00\n"));
+	assert_non_null(strstr(script, "#SBATCH --cpus-per-task=1\n"));
 	for (int i = 0; i < 3; i++) { /* each task's exit file says 0 */
 		snprintf(path, sizeof(path), "%s/slurm/task-%d.exit", slurm_out, i);
 		FILE *f = fopen(path, "r");
