@@ -361,8 +361,18 @@ static void test_slurm_equals_local(void **state)
 	free(s1);
 	free(s2);
 
+	print_message("slurm test total (with cluster start): %.1f s\n",
+		      wall_seconds() - t0 + start_s);
+}
+
+static void test_slurm_failed_point_recorded(void **state)
+{
+	(void)state;
+	VL_SKIP_UNLESS(getuid() == 0, "needs root: munged, slurmctld and slurmd run as root");
+	if (!started)
+		fail_msg("the test cluster did not start (see above)");
 	/* a failing point: recorded with its status, its task's exit file says 1 */
-	char failf[128], fail_out[128];
+	char args[512], failf[128], fail_out[128];
 	snprintf(failf, sizeof(failf), "%s/fail.json", C.dir);
 	snprintf(fail_out, sizeof(fail_out), "%s/out-fail", C.dir);
 	assert_int_equal(write_text(failf,
@@ -373,19 +383,29 @@ static void test_slurm_equals_local(void **state)
 			 0);
 	snprintf(args, sizeof(args), "sweep run %s --out %s --backend slurm --json", failf,
 		 fail_out);
-	r = run_json(args, 1);
+	json_t *r = run_json(args, 1);
 	assert_int_equal(jint(r, "ok"), 1);
 	assert_int_equal(jint(r, "failed"), 1);
 	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks_failed"), 1);
 	json_decref(r);
-	s1 = summary(fail_out);
-	sum = json_loads(s1, 0, &je);
+	char *s1 = summary(fail_out);
+	json_error_t je;
+	json_t *sum = json_loads(s1, 0, &je);
 	json_t *fx = json_array_get(json_object_get(sum, "failed"), 0);
 	assert_int_equal(jint(fx, "status"), 2);
 	assert_non_null(strstr(json_string_value(json_object_get(fx, "stderr")), "nonexistent"));
 	json_decref(sum);
 	free(s1);
+}
 
+static void test_slurm_refused_job(void **state)
+{
+	(void)state;
+	VL_SKIP_UNLESS(getuid() == 0, "needs root: munged, slurmctld and slurmd run as root");
+	if (!started)
+		fail_msg("the test cluster did not start (see above)");
+	char args[512], failf[128];
+	snprintf(failf, sizeof(failf), "%s/refused.json", C.dir);
 	/* a job Slurm refuses (no such partition): its message, exit 1 */
 	assert_int_equal(write_text(failf,
 				    "{\"command\": \"eli run\", \"grid\": {\"--mode\": "
@@ -402,14 +422,14 @@ static void test_slurm_equals_local(void **state)
 	if (!strstr(err, "sbatch refused the job") || !strstr(err, "partition"))
 		fail_msg("unexpected stderr: %s", err);
 	free(err);
-	print_message("slurm test total (with cluster start): %.1f s\n",
-		      wall_seconds() - t0 + start_s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slurm_equals_local),
+		cmocka_unit_test(test_slurm_failed_point_recorded),
+		cmocka_unit_test(test_slurm_refused_job),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -91,6 +91,32 @@ static int check_command(const cli_cmd *cmd, const sweep *s, const char *file, c
 	return CLI_GO;
 }
 
+/* Prints what the run did; exit status 1 when a point failed. */
+static int emit_tally(const cli_cmd *cmd, const cli_common *g, const sweep_tally *t,
+		      const char *backend, const char *dir, const char *out, double wall)
+{
+	json_t *res = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f}", "out", dir, "backend", backend,
+				"points", (json_int_t)t->total, "skipped", (json_int_t)t->skipped,
+				"ran", (json_int_t)t->ran, "ok", (json_int_t)t->ok, "failed",
+				(json_int_t)t->failed, "wall_s", wall);
+	if (res && t->job[0])
+		json_object_set_new(
+			res, "slurm",
+			json_pack("{s:s,s:I,s:I,s:I,s:I}", "job", t->job, "tasks",
+				  (json_int_t)t->tasks, "points_per_task", (json_int_t)t->per_task,
+				  "tasks_failed", (json_int_t)t->tasks_failed,
+				  "tasks_without_exit_file", (json_int_t)t->tasks_missing));
+	int rc = cli_emit(cmd, g, res);
+	if (rc == CLI_OK && t->failed) {
+		fprintf(stderr,
+			"virtlab sweep run: %zu point%s failed (see 'virtlab sweep summary %s'); "
+			"rerun to retry them\n",
+			t->failed, t->failed == 1 ? "" : "s", out);
+		rc = CLI_FAIL;
+	}
+	return rc;
+}
+
 static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
@@ -175,25 +201,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		rc = 130;
 		goto out;
 	}
-	json_t *res = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f}", "out", dir, "backend", backend,
-				"points", (json_int_t)t.total, "skipped", (json_int_t)t.skipped,
-				"ran", (json_int_t)t.ran, "ok", (json_int_t)t.ok, "failed",
-				(json_int_t)t.failed, "wall_s", wall);
-	if (res && t.job[0])
-		json_object_set_new(res, "slurm",
-				    json_pack("{s:s,s:I,s:I,s:I,s:I}", "job", t.job, "tasks",
-					      (json_int_t)t.tasks, "points_per_task",
-					      (json_int_t)t.per_task, "tasks_failed",
-					      (json_int_t)t.tasks_failed, "tasks_without_exit_file",
-					      (json_int_t)t.tasks_missing));
-	rc = cli_emit(cmd, &g, res);
-	if (rc == CLI_OK && t.failed) {
-		fprintf(stderr,
-			"virtlab sweep run: %zu point%s failed (see 'virtlab sweep summary %s'); "
-			"rerun to retry them\n",
-			t.failed, t.failed == 1 ? "" : "s", out);
-		rc = CLI_FAIL;
-	}
+	rc = emit_tally(cmd, &g, &t, backend, dir, out, wall);
 out:
 	sweep_destroy(s);
 	return rc;
