@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/proc.h"
+#include "core/file.h"
 #include "sweep/sweep.h"
 
 static char tmpdir[] = "/tmp/vlsweepXXXXXX";
@@ -237,7 +238,7 @@ static void put_point(const char *dir, const sweep *s, size_t i, const char *res
 	snprintf(path, sizeof(path), "%s/points/%s.json", dir, id);
 	snprintf(text, sizeof(text), "{\"result\": %s}\n", result);
 	vl_errbuf eb = { { 0 } };
-	assert_int_equal(sweep__write_atomic(path, text, &eb), 0);
+	assert_int_equal(vl_write_file_atomic(path, text, strlen(text), &eb), 0);
 }
 
 static void test_summary_numbers_by_hand(void **state)

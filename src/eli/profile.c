@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "core/utf8.h"
@@ -311,17 +312,18 @@ const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n)
 
 int eli_profile_save(const char *path, const eli_profile *p)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return VL_EIO;
-	fprintf(f, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
-	fprintf(f, "name = %s\n", p->name);
+	/* built whole, then written in one atomic step: an interrupted save
+	 * never leaves a half profile where a good one was */
+	vl_buf b = VL_BUF_INIT;
+	int err = vl_buf_puts(&b, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
+	err = err ? err : vl_buf_printf(&b, "name = %s\n", p->name);
 	char v[64];
-	for (int i = 0; i < (int)NFIELDS; i++)
-		fprintf(f, "%s = %s\n", fields[i].key, eli_profile_value(p, i, v, sizeof(v)));
-	int err = ferror(f) ? VL_EIO : 0;
-	if (fclose(f))
+	for (int i = 0; i < (int)NFIELDS && !err; i++)
+		err = vl_buf_printf(&b, "%s = %s\n", fields[i].key,
+				    eli_profile_value(p, i, v, sizeof(v)));
+	if (!err && vl_write_file_atomic(path, vl_buf_data(&b), vl_buf_used(&b), NULL) != 0)
 		err = VL_EIO;
+	vl_buf_free(&b);
 	return err;
 }
 

@@ -55,7 +55,7 @@ static int write_json(const char *path, json_t *doc, vl_errbuf *eb)
 	}
 	t2[l] = '\n';
 	t2[l + 1] = '\0';
-	int err = sweep__write_atomic(path, t2, eb);
+	int err = vl_write_file_atomic(path, t2, strlen(t2), eb);
 	free(t2);
 	return err;
 }

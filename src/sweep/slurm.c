@@ -207,7 +207,7 @@ static int write_script(const sweep *s, const sweep_run_opts *o, size_t ntasks, 
 		      o->exe, o->dir, o->dir, o->dir, o->dir);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/slurm/sweep.sbatch", o->dir);
-	err = sweep__write_atomic(path, vl_buf_data(&b), eb);
+	err = vl_write_file_atomic(path, vl_buf_data(&b), vl_buf_used(&b), eb);
 	vl_buf_free(&b);
 	return err;
 }
@@ -227,7 +227,7 @@ static int write_pending(const sweep *s, const size_t *todo, size_t n, size_t pe
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/slurm/pending.json", o->dir);
-	int err = sweep__write_atomic(path, text, eb);
+	int err = vl_write_file_atomic(path, text, strlen(text), eb);
 	free(text);
 	return err;
 }

@@ -557,46 +557,6 @@ int sweep_check_options(const sweep *s, const char *exe, vl_errbuf *eb)
 	return err;
 }
 
-static int mkdir_p(const char *path, vl_errbuf *eb)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return vl_fail(eb, VL_EIO, "%s: path too long", path);
-	for (char *p = tmp + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-				return vl_fail(eb, VL_EIO, "cannot create %s: %s", tmp,
-					       strerror(errno));
-			struct stat st;
-			if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
-				return vl_fail(eb, VL_EIO, "cannot use %s: not a directory", tmp);
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
-int sweep__write_atomic(const char *path, const char *text, vl_errbuf *eb)
-{
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return vl_fail(eb, VL_EIO, "cannot write %s: %s", tmp, strerror(errno));
-	int bad = fputs(text, f) < 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return vl_fail(eb, VL_EIO, "cannot write %s: %s", path, strerror(e));
-	}
-	return 0;
-}
-
 int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 {
 	char path[4200];
@@ -604,7 +564,7 @@ int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 	const char *sub[] = { "", "/points", "/failed" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, sub[i]);
-		if ((err = mkdir_p(path, eb)))
+		if ((err = vl_mkdirs(path, eb)))
 			return err;
 	}
 	/* root passes access(2); only a real write says the place is writable */
@@ -612,7 +572,7 @@ int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 	char *text = json_dumps(s->doc, JSON_INDENT(2));
 	if (!text)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	err = sweep__write_atomic(path, text, eb);
+	err = vl_write_file_atomic(path, text, strlen(text), eb);
 	free(text);
 	return err;
 }

@@ -203,8 +203,4 @@ const json_t *sweep_lookup(const json_t *o, const char *path);
  * messages). 0 or VL_EINVAL. */
 int sweep__check_slurm(const json_t *sl, const char *path, vl_errbuf *eb);
 
-/* Writes text to path atomically (path.tmp, fsync-free rename). 0 or
- * VL_EIO. */
-int sweep__write_atomic(const char *path, const char *text, vl_errbuf *eb);
-
 #endif
