@@ -5,7 +5,8 @@
  * Tests check the two access by access.
  *
  * Order of one access (core c, its L2 p, domain d, line L), both versions:
- *  1. first touch: L's node := c's node if L has none;
+ *  1. first touch: L's node := c's node if L has none (the fast version
+ *     does it where DRAM serves L: a first access is never a cache hit);
  *  2. L2 lookup (fill on miss). On a miss, with ev the line the L2 evicted:
  *     a. LLC step by policy (inclusive: access, back-invalidating the
  *        line the LLC evicts from d's L2s; fill-both: access; victim:
@@ -188,8 +189,6 @@ static inline __attribute__((always_inline)) int access_one(hier *h, unsigned co
 	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
 	uint64_t pbit = 1ull << p;
 	int node = h->core_node[core];
-	if (!h->home[line])
-		h->home[line] = (uint8_t)(node + 1);
 	int lvl;
 	cache *l2 = h->l2[p];
 	if (cache__access(l2, line)) {
@@ -221,6 +220,10 @@ static inline __attribute__((always_inline)) int access_one(hier *h, unsigned co
 				remote = o != d && cache__probe(h->llc[o], line);
 			if (h->policy == TOPO_LLC_VICTIM && (h->dir[line] & ~h->dom_l2[d]))
 				remote = 1;
+			/* a line's first access is never a cache hit, so its first
+			 * touch is always recorded here (the reference does it first) */
+			if (!remote && !h->home[line])
+				h->home[line] = (uint8_t)(node + 1);
 			lvl = remote                      ? HIER_REMOTE
 			      : h->home[line] == node + 1 ? HIER_MEM
 							  : HIER_MEM_REMOTE;
