@@ -198,6 +198,11 @@ static void test_usage_errors(void **state)
 	expect_usage("regsched run --bogus", "--bogus");
 	expect_usage("regsched compare --duration 5x", "--duration");
 	expect_usage("bench llc --accesses 0", "--accesses");
+	expect_usage("regsched run --layout diagonal", "--layout");
+	expect_usage("regsched run --sample-cost 0", "--sample-cost");
+	expect_usage("regsched run --layout interleaved --sample-sets 128 --duration 10ms",
+		     "--layout interleaved needs --sample-sets dividing 64");
+	expect_usage("regsched compare --layout diagonal", "--layout");
 }
 
 int main(void)
