@@ -20,7 +20,9 @@
  *    least GUARD_MIN_GAIN above the baseline or its churn is above
  *    GUARD_MAX_CHURN. GUARD_STRIKES failing epochs in a row -> FALLBACK;
  *    GUARD_CLEAR_EPOCHS passing ones in a row reset the back-off.
- *  - FALLBACK: plain credit (no targets, no hook), sampling at
+ *  - FALLBACK: plain credit (no targets, no hook; sim.c first moves each
+ *    vCPU back to the LLC credit had it on when steering began, since
+ *    credit alone would not undo steering's moves), sampling at
  *    1/GUARD_SLOW_SAMPLING of the rate, for the back-off time (from
  *    GUARD_BACKOFF_MS, doubled after each fallback up to
  *    GUARD_BACKOFF_MAX_MS, as Linux NUMA balancing backs off its scan

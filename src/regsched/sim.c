@@ -97,6 +97,7 @@ typedef struct sim {
 	region_info *treg;  /* pinned-oracle on traces: true sharing sets */
 	uint64_t page_mask; /* --layout interleaved: P - 1; 0 contiguous */
 	unsigned ntreg;
+	int pre_steer_llc[WL_MAX_VCPUS]; /* where credit had each vCPU when steering began */
 	unsigned phase;
 	int64_t now;
 	uint32_t lines[BATCH];
@@ -305,6 +306,18 @@ static void region_epoch(sim *s, uint64_t active)
 	s->form_place_cycles += cost;
 	s->sample_gap = mode == GUARD_FALLBACK ? s->sample_gap_full * GUARD_SLOW_SAMPLING
 					       : s->sample_gap_full;
+	if (was != GUARD_STEER && mode == GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
+	if (was == GUARD_STEER && mode == GUARD_FALLBACK) {
+		/* plain credit means where credit had them: steering's moves are
+		 * undone (credit alone would not move them back — without
+		 * overcommit it never balances — and the fallback's baseline would
+		 * then measure steering's placement, not credit's) */
+		for (unsigned v = 0; v < s->nv; v++)
+			credit_set_target(s->cs, v, s->pre_steer_llc[v]);
+		credit_place_targets(s->cs, s->now);
+	}
 	if (mode != GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->target[v] = -1;
