@@ -49,25 +49,40 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(EXTRA_OBJ)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h
+GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h $(BUILD)/gen/vl_build_gen.h
 
-.PHONY: all test run bench asan clean deps test-deps format format-check fuzz fuzz-build \
-	fuzz-deps fuzz-lib
+.PHONY: all test run bench asan clean deps check-deps test-deps format format-check fuzz \
+	fuzz-build fuzz-deps fuzz-lib install FORCE
 
-all: deps $(BUILD)/virtlab
+all: $(BUILD)/virtlab
+
+# A plain `make` installs nothing: it only checks the packages are there (and
+# names the missing ones). `make deps` installs them (as root); `make test`,
+# `make run` and `make bench` run it first, so README's two commands still set
+# up a fresh machine.
+DEPS_STEP := $(if $(filter test run bench,$(MAKECMDGOALS)),deps,check-deps)
 
 deps:
 	@bash tools/deps.sh $(DEB_DEPS)
 
+check-deps:
+	@bash tools/deps.sh --check $(DEB_DEPS)
+
 test-deps: deps
 	@bash tools/deps.sh $(TEST_DEB_DEPS)
 
-$(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c | deps
+# Commit, dirty flag, compiler and flags baked into the binary (core/version).
+# Rewritten only when its text changes, so an unchanged tree rebuilds nothing.
+$(BUILD)/gen/vl_build_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@bash tools/gen_version.sh $@ "$(CC)" $(CPPFLAGS) $(CFLAGS)
+
+$(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c | $(DEPS_STEP)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $(BUILD)/gen/gen_ziggurat $< -lm
 	$(Q)$(BUILD)/gen/gen_ziggurat > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c | $(GEN_HDR) deps
+$(BUILD)/%.o: %.c | $(GEN_HDR) $(DEPS_STEP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -80,7 +95,7 @@ $(BUILD)/virtlab: $(MAIN_OBJ) $(BUILD)/libvirtlab.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR) deps
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR) $(DEPS_STEP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)

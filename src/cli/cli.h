@@ -18,9 +18,7 @@
 #include <stdio.h>
 
 #include "core/out.h"
-
-/* `virtlab --version`; also recorded in every sweep point file. */
-#define VIRTLAB_VERSION "0.1.0"
+#include "core/version.h" /* VIRTLAB_VERSION, the commit built */
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
 
@@ -56,6 +54,9 @@ typedef struct cli_common {
 	int json, csv, quiet;
 	uint64_t seed; /* default 1: runs are reproducible unless told */
 	int seed_given;
+	/* the words after the command name, as given (for --json's "meta") */
+	int argc;
+	char **argv;
 } cli_common;
 
 typedef struct cli_cmd {
@@ -87,8 +88,15 @@ int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((for
 int cli_fail(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints result on stdout as the globals ask (text, --json, --csv) and frees
- * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. */
+ * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. Under
+ * --json an object result gets a last member "meta" (cli_meta) unless it
+ * has one; an array (`hyperwall attacks`) is printed as it is. */
 int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result);
+
+/* {"version","commit","dirty","seed","command_line"}: what made this output,
+ * nothing that varies between two identical runs (no time, no host), so
+ * --seed N output stays byte-identical. A new reference, NULL on ENOMEM. */
+json_t *cli_meta(const cli_cmd *cmd, const cli_common *common);
 
 /* The command named by the leading words of argv (longest match), with
  * *used set to how many words it took; NULL if none. */

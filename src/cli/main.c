@@ -35,7 +35,9 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("virtlab %s\n", VIRTLAB_VERSION);
+		const vl_build *b = vl_build_info();
+		printf("virtlab %s (commit %s%s)\n", b->version, b->commit,
+		       b->dirty ? ", with uncommitted changes" : "");
 		return CLI_OK;
 	}
 	if (argv[1][0] == '-') {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
 #include "core/parse.h"
 
 static void vmsg(const cli_cmd *cmd, const char *fmt, va_list ap)
@@ -132,6 +133,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cl
 	common->json = common->csv = common->quiet = 0;
 	common->seed = 1;
 	common->seed_given = 0;
+	common->argc = argc;
+	common->argv = argv;
 	int n = 0, only_pos = 0;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
@@ -247,10 +250,47 @@ void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f)
 		fprintf(f, "\nexample:\n  %s\n", cmd->example);
 }
 
+/* Appends `word` to b, single-quoted when the shell would split or expand
+ * it, so the command line can be pasted back. */
+static int shell_word(vl_buf *b, const char *word)
+{
+	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789-_./=:,+%@") == strlen(word))
+		return vl_buf_puts(b, word);
+	int err = vl_buf_puts(b, "'");
+	for (const char *p = word; !err && *p; p++)
+		err = *p == '\'' ? vl_buf_puts(b, "'\\''") : vl_buf_put(b, p, 1);
+	return err ? err : vl_buf_puts(b, "'");
+}
+
+json_t *cli_meta(const cli_cmd *cmd, const cli_common *common)
+{
+	vl_buf line = VL_BUF_INIT;
+	int err = vl_buf_printf(&line, "virtlab %s", cmd->name) < 0;
+	for (int i = 0; !err && i < common->argc; i++)
+		err = vl_buf_puts(&line, " ") < 0 || shell_word(&line, common->argv[i]) < 0;
+	json_t *m = err ? NULL : vl_build_json();
+	if (m && json_object_set_new(m, "seed", json_integer((json_int_t)common->seed)) == 0 &&
+	    json_object_set_new(m, "command_line", json_string(vl_buf_data(&line))) == 0) {
+		vl_buf_free(&line);
+		return m;
+	}
+	json_decref(m);
+	vl_buf_free(&line);
+	return NULL;
+}
+
 int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result)
 {
 	if (!result)
 		return cli_fail(cmd, "out of memory building the result");
+	if (common->json && json_is_object(result) && !json_object_get(result, "meta")) {
+		json_t *meta = cli_meta(cmd, common);
+		if (!meta || json_object_set_new(result, "meta", meta) != 0) {
+			json_decref(result);
+			return cli_fail(cmd, "out of memory building the result");
+		}
+	}
 	out_format fmt = common->json ? OUT_JSON : common->csv ? OUT_CSV : OUT_TEXT;
 	int err = out_emit(stdout, result, fmt);
 	json_decref(result);
