@@ -140,7 +140,10 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--only: %s", eb.msg);
 	ui u = { .quiet = g.quiet };
 	const rpt_hooks h = { ui_cmd_exists, ui_begin, ui_end, ui_progress, &u };
-	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop };
+	json_t *meta = cli_meta(cmd, &g);
+	if (!meta)
+		return cli_fail(cmd, "out of memory");
+	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop, meta };
 	json_t *doc = NULL;
 	size_t failed = 0;
 	struct sigaction saved[3];
@@ -148,6 +151,7 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	catch_signals(1, saved);
 	rc = rpt_run(rpt_stages, rpt_nstages, &o, &h, &doc, &failed, &eb);
 	catch_signals(0, saved);
+	json_decref(meta);
 	if (rc == VL_ESTATE && report_stop) {
 		progress_done(&u.bar);
 		fprintf(stderr, "virtlab report: %s; no report written\n", eb.msg);
