@@ -34,6 +34,12 @@
 #define HW_PAGE_SHIFT 12
 #define HW_PAGE_SIZE 4096u
 #define HW_PAGE_WORDS 512u
+/* Virtual addresses are 48-bit canonical (bits 63..47 equal), as x86-64
+ * 4-level paging (Intel SDM vol. 1, 3.3.7.1): a non-canonical GVA is #GP,
+ * reported as HW_FAULT. Guest-physical addresses are below 2^48 (the
+ * nested walk's reach); host-physical ones below the machine's memory. */
+#define HW_VA_BITS 48
+#define HW_GPA_BITS 48
 /* Largest VM in data pages: its GPA space (data + guest page tables) must
  * fit under one nested page directory (1 GiB). */
 #define HW_VM_MAX_PAGES 200000u
@@ -49,14 +55,22 @@ typedef enum hw_result {
 #define HW_MIN_FRAMES 64u /* hw_create's smallest machine */
 
 typedef struct hw_config {
-	uint32_t frames;   /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
-	uint32_t tlb_sets; /* power of two */
-	uint32_t tlb_ways; /* <= 32 */
-	int protect;       /* 1: HyperWall on; 0: the same machine without it */
-	int no_shootdown;  /* test knob: HyperWall without its hardware TLB
-			    * shootdown, to show the shootdown is what stops
-			    * stale-TLB attacks */
-	uint64_t seed;     /* chip keys, per-VM keys */
+	uint32_t frames;        /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
+	uint32_t tlb_sets;      /* power of two */
+	uint32_t tlb_ways;      /* <= 32 */
+	int protect;            /* 1: HyperWall on; 0: the same machine without it */
+	int no_shootdown;       /* test knob: HyperWall without its hardware TLB
+				 * shootdown, to show the shootdown is what stops
+				 * stale-TLB attacks */
+	int no_walk_check;      /* test knob: HyperWall without the CIP check on the
+				 * walker's nested-table reads, to show that check
+				 * is what stops the walker oracle */
+	int insecure_test_keys; /* chip and per-VM keys derive from `seed`
+				 * (tests, attack suite); otherwise they come
+				 * from libsodium's randombytes, as a chip
+				 * fuses a random key */
+	uint64_t seed;          /* the model's own choices; keys only under
+				 * insecure_test_keys */
 } hw_config;
 
 /* Defaults: 16384 frames (64 MiB); TLB 128 sets x 12 ways = 1536 entries,
@@ -72,6 +86,8 @@ typedef struct hw_stats {
 	uint64_t tlb_hits, tlb_misses;
 	uint64_t walk_refs;         /* page-table words read by the walker */
 	uint64_t cip_checks;        /* CIP entries consulted (fills + DMA) */
+	uint64_t cip_table_checks;  /* CIP entries consulted for nested-table
+				     * frames the walker reads (hypervisor's) */
 	uint64_t cip_denials;       /* checks that denied */
 	uint64_t shootdown_entries; /* TLB entries the hardware flushed */
 	uint64_t scrubbed_frames;

@@ -96,10 +96,14 @@ void hw__zero_frame(hw_machine *m, uint32_t f);
 int cip_check_vm(hw_machine *m, uint32_t frame, uint32_t vmid, uint64_t gpa);
 int cip_check_hv(hw_machine *m, uint32_t frame, int write);
 int cip_check_dma(hw_machine *m, uint32_t frame, int write);
+/* A nested-table frame the walker is about to read for the hypervisor. */
+int cip_check_table(hw_machine *m, uint32_t frame);
 
 /* walk.c — walks and table builders. */
 int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable);
-int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, int *writable);
+/* gva must be canonical (the caller's #GP check); *gpa gets the data GPA. */
+int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, uint64_t *gpa,
+	    int *writable);
 /* Guest page-table pages needed to map n sorted distinct vpns. */
 uint32_t walk_gpt_pages(const uint64_t *vpns, uint32_t n);
 /* Writes the guest tables for vpns[i] -> GPA page i into the pages

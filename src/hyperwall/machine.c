@@ -16,6 +16,8 @@ hw_config hw_config_default(void)
 			    .tlb_ways = 12,
 			    .protect = 1,
 			    .no_shootdown = 0,
+			    .no_walk_check = 0,
+			    .insecure_test_keys = 0,
 			    .seed = 1 };
 }
 
@@ -265,22 +267,36 @@ int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *
 
 /* --- translation ------------------------------------------------------------ */
 
-static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame)
+static inline int canonical(uint64_t va)
 {
+	return (uint64_t)((int64_t)(va << (64 - HW_VA_BITS)) >> (64 - HW_VA_BITS)) == va;
+}
+
+/* Translates gva for vm: *frame and *gpa (the GPA the walk went through,
+ * for the ground truth). A non-canonical gva is #GP (HW_FAULT) before the
+ * TLB is consulted, so it never hits its low-48-bit alias. */
+static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame,
+			       uint64_t *gpa)
+{
+	if (!canonical(gva))
+		return HW_FAULT;
 	m->st.accesses++;
 	uint64_t key = tlb_key(vm->vmid, gva >> HW_PAGE_SHIFT), val;
 	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		*frame = (uint32_t)(val >> 1);
+		*frame = (uint32_t)((val >> 1) & TLB_FRAME_MASK);
+		*gpa = (val >> TLB_PAGE_SHIFT) << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 		return HW_OK;
 	}
 	m->st.tlb_misses++;
 	int w;
-	int rc = walk_2d(m, vm, gva, frame, &w);
+	int rc = walk_2d(m, vm, gva, frame, gpa, &w);
 	if (rc)
 		return rc;
 	if (write && !w)
 		return HW_FAULT;
-	tlb_fill(&m->tlb, key, (uint64_t)*frame << 1 | (uint64_t)w);
+	tlb_fill(&m->tlb, key,
+		 (uint64_t)*frame << 1 | (uint64_t)w | (*gpa >> HW_PAGE_SHIFT) << TLB_PAGE_SHIFT);
+	*gpa |= gva & (HW_PAGE_SIZE - 1);
 	return HW_OK;
 }
 
@@ -296,7 +312,8 @@ int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_
 	if (!vm)
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, write, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, write, &f, &gpa);
 	if (!rc)
 		*hpa = (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 	return rc;
@@ -313,7 +330,8 @@ int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t gva = acc[i] & ~HW_ACCESS_WRITE;
 		uint32_t f;
-		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f))
+		uint64_t gpa;
+		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f, &gpa))
 			bad++;
 		else
 			sum += (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
@@ -328,13 +346,14 @@ int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val)
 	if (!vm || (gva & 7))
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, 0, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, 0, &f, &gpa);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
 	*val = m->mem[w];
 	truth_load(m->truth, w, vm->id);
-	int err = truth_vm_access(m->truth, vm->id, gva, f, 0, *val);
+	int err = truth_vm_access(m->truth, vm->id, gpa, f, 0, *val);
 	return err ? err : HW_OK;
 }
 
@@ -344,13 +363,14 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
 	if (!vm || (gva & 7))
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, 1, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, 1, &f, &gpa);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
-	uint32_t tag = truth_vm_shared(m->truth, vm->id, gva) ? TRUTH_PUBLIC : vm->id;
+	uint32_t tag = truth_vm_shared(m->truth, vm->id, gpa) ? TRUTH_PUBLIC : vm->id;
 	hw__store(m, w, val, tag);
-	int err = truth_vm_access(m->truth, vm->id, gva, f, 1, val);
+	int err = truth_vm_access(m->truth, vm->id, gpa, f, 1, val);
 	return err ? err : HW_OK;
 }
 
@@ -358,17 +378,17 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
  * by loads are read-only; a store refills with the write check. */
 static int hv_translate(hw_machine *m, uint64_t hpa, int write, uint64_t *w)
 {
-	if (hpa & 7)
+	/* beyond memory is a machine error before the TLB is consulted: an
+	 * HPA 2^48 above a frame must not hit that frame's entry */
+	if ((hpa & 7) || hpa >> HW_PAGE_SHIFT >= m->frames)
 		return HW_FAULT;
 	m->st.accesses++;
 	uint64_t key = tlb_key(0, hpa >> HW_PAGE_SHIFT), val;
 	uint32_t f;
 	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		f = (uint32_t)(val >> 1);
+		f = (uint32_t)((val >> 1) & TLB_FRAME_MASK);
 	} else {
 		m->st.tlb_misses++;
-		if (hpa >> HW_PAGE_SHIFT >= m->frames)
-			return HW_FAULT;
 		f = (uint32_t)(hpa >> HW_PAGE_SHIFT);
 		int rc = cip_check_hv(m, f, write);
 		if (rc)
