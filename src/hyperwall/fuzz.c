@@ -76,7 +76,7 @@ static int verifier_for(fz *f, uint32_t id, attest_verifier **v)
 		if (!n)
 			return VL_ENOMEM;
 		f->ver = n;
-		attest_verifier_init(&f->ver[f->nver++], f->m);
+		attest_verifier_init(&f->ver[f->nver++], attest_mfr_root);
 	}
 	*v = &f->ver[id - 1];
 	return 0;
@@ -99,14 +99,7 @@ static int attest(fz *f, uint32_t id, uint64_t nonce)
 	int rc = hw_attest_report(f->m, id, nonce, &rep);
 	if (rc)
 		return rc;
-	vl_errbuf eb;
-	int err = attest_verify(v, &rep, expect, hw_vm_vmid(f->m, id), nonce, &eb);
-	if (err == VL_ENOMEM)
-		return err;
-	if (err)
-		return HW_BLOCKED;
-	hw_customer_accepted(f->m, id, expect);
-	return HW_OK;
+	return attest_customer(v, f->m, id, &rep, expect, nonce, NULL);
 }
 
 /* The hypervisor builds a VM, maybe tampers, launches; the customer

@@ -120,8 +120,29 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 int hw_vm_launch(hw_machine *m, uint32_t id);
 int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id);
 int hw_vm_terminate(hw_machine *m, uint32_t id);
-/* Guest asks the hardware to share the page at gpa for I/O. */
+/* Guest asks the hardware to share the page at gpa for I/O, and to take it
+ * back (unshare: deny bits restored, the frame shot down from every TLB). */
 int hw_vm_share(hw_machine *m, uint32_t id, uint64_t gpa);
+int hw_vm_unshare(hw_machine *m, uint32_t id, uint64_t gpa);
+
+/* The customer's launch request: the image (pages zero data pages plus
+ * guest tables for vpns, NULL = identity) and a protection per data page. */
+#define HW_PROT_NONE 0 /* the hypervisor and devices may use the page */
+#define HW_PROT_CI                                                                                 \
+	1 /* confidentiality + integrity: deny hypervisor                                          \
+	   * read/write and DMA (guest tables always) */
+typedef struct hw_launch_req {
+	uint32_t pages;
+	const uint64_t *vpns;
+	const uint8_t *prot; /* pages entries; NULL = all HW_PROT_CI */
+} hw_launch_req;
+/* hw_vm_prepare / hw_vm_create for a full launch request. */
+int hw_vm_prepare_req(hw_machine *m, const hw_launch_req *req, uint32_t *id);
+int hw_vm_create_req(hw_machine *m, const hw_launch_req *req, uint32_t *id);
+/* The hypervisor changes the protection it will propose for data page
+ * gpa>>12 of a prepared VM (an attack on the request). HW_FAULT unless the
+ * VM is prepared and gpa one of its data pages. */
+int hw_hv_protect(hw_machine *m, uint32_t id, uint64_t gpa, int prot);
 
 /* Guest loads and stores of 64-bit words at a guest-virtual address (GVA =
  * GPA for identity VMs); unaligned -> HW_FAULT. */

@@ -47,8 +47,10 @@ typedef struct hw_vm {
 	uint32_t *hvmap;       /* hypervisor's record: GPA page -> frame */
 	uint32_t *alloc;       /* frames the hypervisor allocated, in order */
 	uint32_t nalloc;
-	int image_matches; /* ground truth: loaded image == customer's */
+	uint8_t *prot; /* per GPA page: HW_PROT_* the hypervisor proposes */
 	uint8_t measurement[ATTEST_HASH];
+	uint8_t claim[ATTEST_HASH]; /* without protection: what the hypervisor's
+				     * software claims (the request's) */
 	uint8_t vm_pk[crypto_box_PUBLICKEYBYTES], vm_sk[crypto_box_SECRETKEYBYTES];
 } hw_vm;
 
@@ -67,7 +69,7 @@ struct hw_machine {
 	rng rng;
 	hw_stats st;
 	uint8_t zero_hash[ATTEST_HASH];
-	uint8_t mfr_pk[crypto_sign_PUBLICKEYBYTES], chip_pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t chip_pk[crypto_sign_PUBLICKEYBYTES];
 	uint8_t chip_sk[crypto_sign_SECRETKEYBYTES], chip_cert[crypto_sign_BYTES];
 };
 
@@ -112,6 +114,10 @@ typedef uint64_t *(*walk_page_fn)(void *ctx, uint32_t gpa_page);
 void walk_build_gpt(const uint64_t *vpns, uint32_t n, walk_page_fn page, void *ctx);
 /* Frames of nested tables for a GPA space of `total` pages. */
 uint32_t walk_npt_frames(uint32_t total);
+
+/* machine.c — the VM's X25519 key pair (random, or from the run's rng
+ * under insecure_test_keys). */
+void hw__vm_keys(hw_machine *m, hw_vm *vm);
 
 /* launch.c — the hardware operations. */
 void launch__shootdown(hw_machine *m, const uint32_t *frames, uint32_t n);

@@ -473,7 +473,7 @@ static int do_attest(run *r, const op *o)
 	if (!hw_vm_running(r->m, id))
 		return HW_FAULT;
 	if (!r->ver_ready[v]) {
-		attest_verifier_init(&r->ver[v], r->m);
+		attest_verifier_init(&r->ver[v], attest_mfr_root);
 		if (attest_expected_measurement(r->s->pages[v], r->expect[v]))
 			return VL_ENOMEM;
 		r->ver_ready[v] = 1;
@@ -482,14 +482,7 @@ static int do_attest(run *r, const op *o)
 	int rc = hw_attest_report(r->m, id, o->val, &rep);
 	if (rc)
 		return rc;
-	vl_errbuf eb;
-	int err = attest_verify(&r->ver[v], &rep, r->expect[v], hw_vm_vmid(r->m, id), o->val, &eb);
-	if (err == VL_ENOMEM)
-		return err;
-	if (err)
-		return HW_BLOCKED;
-	hw_customer_accepted(r->m, id, r->expect[v]);
-	return HW_OK;
+	return attest_customer(&r->ver[v], r->m, id, &rep, r->expect[v], o->val, NULL);
 }
 
 /* Runs one op; *has_val says whether *val is a result to print. */
