@@ -21,11 +21,14 @@
 static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	int noprot = 0;
+	int noprot = 0, insecure = 0;
 	const cli_opt opts[] = {
 		{ "no-protection", OPT_FLAG, &noprot, NULL,
 		  "run the same machine without HyperWall (attacks should succeed)", CLI_NOBOUND,
 		  NULL },
+		{ "insecure-test-keys", OPT_FLAG, &insecure, NULL,
+		  "derive chip and VM keys from --seed (tests only; default: random keys)",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	char *pos[1];
@@ -45,7 +48,9 @@ static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "%s\n", eb.msg);
 		return CLI_USAGE;
 	}
-	json_t *res = script_run(s, !noprot, g.seed);
+	script_opts so = script_opts_default(!noprot, g.seed);
+	so.insecure_test_keys = insecure;
+	json_t *res = script_run_opts(s, &so);
 	script_free(s);
 	return cli_emit(cmd, &g, res);
 }
@@ -168,18 +173,23 @@ const cli_cmd hyperwall_cmds[] = {
 	{ "hyperwall script",
 	  "run a HyperWall attack scenario (one op a line) and count violations", "FILE",
 	  "Lines (# comments):\n"
-	  "  vm create NAME pages=N      vm write NAME GPA VALUE    vm read NAME GPA\n"
-	  "  vm share NAME GPA           vm terminate NAME\n"
+	  "  vm create NAME pages=N [protect=SPEC] [attacker]\n"
+	  "  vm prepare NAME pages=N [protect=SPEC] [attacker]     vm launch NAME\n"
+	  "  vm write NAME GPA VALUE     vm read NAME GPA           vm terminate NAME\n"
+	  "  vm share NAME GPA           vm unshare NAME GPA\n"
 	  "  hv read HPA                 hv write HPA VALUE\n"
-	  "  hv map NAME GPA HPA         hv unmap NAME GPA\n"
+	  "  hv map NAME GPA HPA         hv unmap NAME GPA          hv protect NAME GPA ci|none\n"
 	  "  hv dma read HPA             hv dma write HPA VALUE\n"
 	  "  hv cip write HPA VALUE      hv frame NAME GPA\n"
-	  "  attest NAME NONCE\n"
-	  "Numbers are decimal or 0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA\n"
-	  "backing NAME's GPA. Each op's result is ok, blocked (HyperWall denied it) or\n"
-	  "fault (unmapped, unaligned, out of range, VM not running). The ground truth\n"
-	  "counts confidentiality and integrity violations. A syntax error prints\n"
-	  "FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
+	  "  attest NAME NONCE           attest save NAME\n"
+	  "  attest replay SAVED NAME NONCE                         attest relay NAME NONCE\n"
+	  "SPEC is PAGE[-PAGE]:ci|none,... (pages not named: ci). Numbers are decimal or\n"
+	  "0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA backing NAME's GPA. Each\n"
+	  "op's result is ok, blocked (HyperWall denied it) or fault (unmapped,\n"
+	  "unaligned, out of range, non-canonical, VM not running). The ground truth\n"
+	  "counts confidentiality and integrity violations; a twin run with the\n"
+	  "victims' private data changed counts noninterference_leaks. A syntax error\n"
+	  "prints FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
 	  "virtlab hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
 	  script_cmd },
 	{ "hyperwall attacks", "the built-in attacks, each with and without HyperWall", NULL,

@@ -29,6 +29,13 @@ enum op_kind {
 	OP_CIP_WRITE,
 	OP_HV_FRAME,
 	OP_ATTEST,
+	OP_VM_PREPARE,
+	OP_VM_LAUNCH,
+	OP_VM_UNSHARE,
+	OP_HV_PROTECT,
+	OP_ATTEST_SAVE,
+	OP_ATTEST_REPLAY,
+	OP_ATTEST_RELAY,
 };
 
 /* An HPA operand: a number, or @VM:GPA resolved when the op runs. */
@@ -40,10 +47,11 @@ typedef struct addr {
 
 typedef struct op {
 	int kind, line;
-	char *text; /* the line without its comment, trimmed */
-	uint32_t vm;
+	char *text;       /* the line without its comment, trimmed */
+	uint32_t vm, vm2; /* vm2: the VM whose saved report is replayed */
 	uint64_t gpa, val;
 	addr hpa;
+	int protect_off; /* set by the runner: a machine without HyperWall */
 } op;
 
 #define MAX_NAME 64
@@ -53,6 +61,8 @@ struct hw_script {
 	size_t n, cap;
 	char (*names)[MAX_NAME];
 	uint32_t *pages, *created_line;
+	uint8_t **prot;    /* per VM: HW_PROT_* per data page */
+	uint8_t *attacker; /* per VM: the hypervisor's accomplice */
 	uint32_t nvms, capvms;
 };
 
@@ -63,6 +73,10 @@ void script_free(hw_script *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->ops[i].text);
 	free(s->ops);
+	for (uint32_t i = 0; i < s->nvms; i++)
+		free(s->prot[i]);
+	free(s->prot);
+	free(s->attacker);
 	free(s->names);
 	free(s->pages);
 	free(s->created_line);
@@ -164,9 +178,88 @@ static int hpa_arg(pctx *p, const char *tok, addr *a)
 	return err ? err : number(p, colon + 1, "GPA", UINT64_MAX, &a->v);
 }
 
-static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm)
+/* protect=A-B:LEVEL,C:LEVEL,... over data pages [0, pages); LEVEL is ci or
+ * none; pages not named stay ci. */
+static int parse_protect(pctx *p, const char *spec, uint32_t pages, uint8_t *prot)
+{
+	uint8_t *seen = calloc(pages, 1);
+	if (!seen)
+		return VL_ENOMEM;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	int err = 0;
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item && !err;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':'), *dash;
+		if (!colon) {
+			err = perr(p, "protect: '%s': expected PAGE[-PAGE]:ci or :none", item);
+			break;
+		}
+		*colon = '\0';
+		int level = !strcmp(colon + 1, "ci")     ? HW_PROT_CI
+			    : !strcmp(colon + 1, "none") ? HW_PROT_NONE
+							 : -1;
+		if (level < 0) {
+			err = perr(p, "protect: level '%s': expected ci or none", colon + 1);
+			break;
+		}
+		uint64_t lo, hi;
+		if ((dash = strchr(item, '-')))
+			*dash = '\0';
+		if ((err = number(p, item, "protect page", UINT32_MAX, &lo)))
+			break;
+		hi = lo;
+		if (dash && (err = number(p, dash + 1, "protect page", UINT32_MAX, &hi)))
+			break;
+		if (lo > hi || hi >= pages) {
+			err = perr(p, "protect: pages %llu-%llu: expected a range within 0-%u",
+				   (unsigned long long)lo, (unsigned long long)hi, pages - 1);
+			break;
+		}
+		for (uint64_t g = lo; g <= hi && !err; g++) {
+			if (seen[g])
+				err = perr(p, "protect: page %llu is named twice",
+					   (unsigned long long)g);
+			seen[g] = 1;
+			prot[g] = (uint8_t)level;
+		}
+	}
+	free(seen);
+	return err;
+}
+
+static int grow_vms(hw_script *s)
+{
+	if (s->nvms < s->capvms)
+		return 0;
+	uint32_t cap = s->capvms ? 2 * s->capvms : 8;
+	void *a = realloc(s->names, cap * sizeof(*s->names));
+	if (a)
+		s->names = a;
+	void *b = realloc(s->pages, cap * sizeof(*s->pages));
+	if (b)
+		s->pages = b;
+	void *c = realloc(s->created_line, cap * sizeof(*s->created_line));
+	if (c)
+		s->created_line = c;
+	void *d = realloc(s->prot, cap * sizeof(*s->prot));
+	if (d)
+		s->prot = d;
+	void *e = realloc(s->attacker, cap * sizeof(*s->attacker));
+	if (e)
+		s->attacker = e;
+	if (!a || !b || !c || !d || !e)
+		return VL_ENOMEM;
+	s->capvms = cap;
+	return 0;
+}
+
+/* vm create|prepare NAME pages=N [protect=SPEC] [attacker] */
+static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 {
 	hw_script *s = p->s;
+	const char *name = t[2], *pages_tok = t[3];
 	if (!valid_name(name))
 		return vm_ref(p, name, vm);
 	if (find_vm(s, name, vm))
@@ -179,24 +272,31 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 		return err;
 	if (!pages)
 		return perr(p, "pages=0: a VM needs at least one page");
-	if (s->nvms == s->capvms) {
-		uint32_t cap = s->capvms ? 2 * s->capvms : 8;
-		void *a = realloc(s->names, cap * sizeof(*s->names));
-		if (a)
-			s->names = a;
-		void *b = realloc(s->pages, cap * sizeof(*s->pages));
-		if (b)
-			s->pages = b;
-		void *c = realloc(s->created_line, cap * sizeof(*s->created_line));
-		if (c)
-			s->created_line = c;
-		if (!a || !b || !c)
-			return VL_ENOMEM;
-		s->capvms = cap;
+	const char *spec = NULL;
+	int attacker = 0;
+	for (int i = 4; i < ntok; i++) {
+		if (!strncmp(t[i], "protect=", 8) && !spec)
+			spec = t[i] + 8;
+		else if (!strcmp(t[i], "attacker") && !attacker)
+			attacker = 1;
+		else
+			return perr(p, "'%s': expected protect=SPEC or attacker (once each)", t[i]);
+	}
+	if ((err = grow_vms(s)))
+		return err;
+	uint8_t *prot = malloc(pages);
+	if (!prot)
+		return VL_ENOMEM;
+	memset(prot, HW_PROT_CI, pages);
+	if (spec && (err = parse_protect(p, spec, (uint32_t)pages, prot))) {
+		free(prot);
+		return err;
 	}
 	snprintf(s->names[s->nvms], MAX_NAME, "%s", name);
 	s->pages[s->nvms] = (uint32_t)pages;
 	s->created_line[s->nvms] = (uint32_t)p->line;
+	s->prot[s->nvms] = prot;
+	s->attacker[s->nvms] = (uint8_t)attacker;
 	*vm = s->nvms++;
 	return 0;
 }
@@ -205,25 +305,34 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 
 typedef struct syn {
 	const char *words; /* "vm write" */
-	int kind, ntok;
+	int kind, ntok, maxtok;
 	const char *usage;
 } syn;
 
+/* Searched from the end: longer phrases ("attest save") after shorter
+ * ones ("attest"). maxtok 0 = ntok. */
 static const syn syntax[] = {
-	{ "vm create", OP_VM_CREATE, 4, "vm create NAME pages=N" },
-	{ "vm write", OP_VM_WRITE, 5, "vm write NAME GPA VALUE" },
-	{ "vm read", OP_VM_READ, 4, "vm read NAME GPA" },
-	{ "vm share", OP_VM_SHARE, 4, "vm share NAME GPA" },
-	{ "vm terminate", OP_VM_TERMINATE, 3, "vm terminate NAME" },
-	{ "hv read", OP_HV_READ, 3, "hv read HPA" },
-	{ "hv write", OP_HV_WRITE, 4, "hv write HPA VALUE" },
-	{ "hv map", OP_HV_MAP, 5, "hv map NAME GPA HPA" },
-	{ "hv unmap", OP_HV_UNMAP, 4, "hv unmap NAME GPA" },
-	{ "hv dma read", OP_DMA_READ, 4, "hv dma read HPA" },
-	{ "hv dma write", OP_DMA_WRITE, 5, "hv dma write HPA VALUE" },
-	{ "hv cip write", OP_CIP_WRITE, 5, "hv cip write HPA VALUE" },
-	{ "hv frame", OP_HV_FRAME, 4, "hv frame NAME GPA" },
-	{ "attest", OP_ATTEST, 3, "attest NAME NONCE" },
+	{ "vm create", OP_VM_CREATE, 4, 6, "vm create NAME pages=N [protect=SPEC] [attacker]" },
+	{ "vm prepare", OP_VM_PREPARE, 4, 6, "vm prepare NAME pages=N [protect=SPEC] [attacker]" },
+	{ "vm launch", OP_VM_LAUNCH, 3, 0, "vm launch NAME" },
+	{ "vm unshare", OP_VM_UNSHARE, 4, 0, "vm unshare NAME GPA" },
+	{ "hv protect", OP_HV_PROTECT, 5, 0, "hv protect NAME GPA ci|none" },
+	{ "vm write", OP_VM_WRITE, 5, 0, "vm write NAME GPA VALUE" },
+	{ "vm read", OP_VM_READ, 4, 0, "vm read NAME GPA" },
+	{ "vm share", OP_VM_SHARE, 4, 0, "vm share NAME GPA" },
+	{ "vm terminate", OP_VM_TERMINATE, 3, 0, "vm terminate NAME" },
+	{ "hv read", OP_HV_READ, 3, 0, "hv read HPA" },
+	{ "hv write", OP_HV_WRITE, 4, 0, "hv write HPA VALUE" },
+	{ "hv map", OP_HV_MAP, 5, 0, "hv map NAME GPA HPA" },
+	{ "hv unmap", OP_HV_UNMAP, 4, 0, "hv unmap NAME GPA" },
+	{ "hv dma read", OP_DMA_READ, 4, 0, "hv dma read HPA" },
+	{ "hv dma write", OP_DMA_WRITE, 5, 0, "hv dma write HPA VALUE" },
+	{ "hv cip write", OP_CIP_WRITE, 5, 0, "hv cip write HPA VALUE" },
+	{ "hv frame", OP_HV_FRAME, 4, 0, "hv frame NAME GPA" },
+	{ "attest", OP_ATTEST, 3, 0, "attest NAME NONCE" },
+	{ "attest save", OP_ATTEST_SAVE, 3, 0, "attest save NAME" },
+	{ "attest replay", OP_ATTEST_REPLAY, 5, 0, "attest replay SAVED NAME NONCE" },
+	{ "attest relay", OP_ATTEST_RELAY, 4, 0, "attest relay NAME NONCE" },
 };
 #define NSYN (sizeof(syntax) / sizeof(syntax[0]))
 
@@ -231,9 +340,10 @@ static const syn syntax[] = {
 static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 {
 	static const char *const vm_words[] = { "create", "write",     "read",
-						"share",  "terminate", NULL };
-	static const char *const hv_words[] = { "read", "write", "map",   "unmap",
-						"dma",  "cip",   "frame", NULL };
+						"share",  "unshare",   "prepare",
+						"launch", "terminate", NULL };
+	static const char *const hv_words[] = { "read", "write", "map",     "unmap", "dma",
+						"cip",  "frame", "protect", NULL };
 	static const char *const top[] = { "vm", "hv", "attest", NULL };
 	*err = 0;
 	for (size_t i = NSYN; i-- > 0;) { /* longest phrases ("hv dma read") last in table */
@@ -252,10 +362,12 @@ static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 		cands = tok[0][0] == 'v' ? vm_words : hv_words;
 		what = tok[0][0] == 'v' ? "vm operation" : "hv operation";
 		if (ntok < 2) {
-			*err = perr(p, "'%s' needs an operation: %s", tok[0],
-				    tok[0][0] == 'v'
-					    ? "create, write, read, share or terminate"
-					    : "read, write, map, unmap, dma, cip or frame");
+			*err = perr(
+				p, "'%s' needs an operation: %s", tok[0],
+				tok[0][0] == 'v'
+					? "create, prepare, launch, write, read, share, "
+					  "unshare or terminate"
+					: "read, write, map, unmap, dma, cip, frame or protect");
 			return NULL;
 		}
 		bad = tok[1];
@@ -273,12 +385,36 @@ static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 	return NULL;
 }
 
-static int parse_args(pctx *p, const syn *sy, char **t, op *o)
+static int parse_args(pctx *p, const syn *sy, char **t, int ntok, op *o)
 {
 	int err = 0;
 	switch (sy->kind) {
 	case OP_VM_CREATE:
-		return add_vm(p, t[2], t[3], &o->vm);
+	case OP_VM_PREPARE:
+		return add_vm(p, t, ntok, &o->vm);
+	case OP_VM_LAUNCH:
+	case OP_ATTEST_SAVE:
+		return vm_ref(p, t[2], &o->vm);
+	case OP_VM_UNSHARE:
+		if ((err = vm_ref(p, t[2], &o->vm)))
+			return err;
+		return number(p, t[3], "GPA", UINT64_MAX, &o->gpa);
+	case OP_HV_PROTECT:
+		if ((err = vm_ref(p, t[2], &o->vm)) ||
+		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
+			return err;
+		if (strcmp(t[4], "ci") && strcmp(t[4], "none"))
+			return perr(p, "protection '%s': expected ci or none", t[4]);
+		o->val = !strcmp(t[4], "ci") ? HW_PROT_CI : HW_PROT_NONE;
+		return 0;
+	case OP_ATTEST_REPLAY:
+		if ((err = vm_ref(p, t[2], &o->vm2)) || (err = vm_ref(p, t[3], &o->vm)))
+			return err;
+		return number(p, t[4], "NONCE", UINT64_MAX, &o->val);
+	case OP_ATTEST_RELAY:
+		if ((err = vm_ref(p, t[2], &o->vm)))
+			return err;
+		return number(p, t[3], "NONCE", UINT64_MAX, &o->val);
 	case OP_VM_WRITE:
 		if ((err = vm_ref(p, t[2], &o->vm)) ||
 		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
@@ -349,7 +485,7 @@ static int parse_line(pctx *p, char *line)
 	const syn *sy = lookup(p, tok, ntok, &err);
 	if (!sy)
 		return err;
-	if (ntok != sy->ntok)
+	if (ntok < sy->ntok || ntok > (sy->maxtok ? sy->maxtok : sy->ntok))
 		return perr(p, "wrong number of words for '%s'; usage: %s", sy->words, sy->usage);
 	hw_script *s = p->s;
 	if (s->n == s->cap) {
@@ -364,7 +500,7 @@ static int parse_line(pctx *p, char *line)
 	memset(o, 0, sizeof(*o));
 	o->kind = sy->kind;
 	o->line = p->line;
-	if ((err = parse_args(p, sy, tok, o)))
+	if ((err = parse_args(p, sy, tok, ntok, o)))
 		return err;
 	o->text = strdup(text);
 	if (!o->text)
@@ -449,14 +585,31 @@ int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 
 /* --- running ----------------------------------------------------------------- */
 
+/* One run of the script on a fresh machine (the primary or its twin). */
 typedef struct run {
-	hw_machine *m;
+	hw_machine *m, *there; /* there: another machine, for relays */
 	const hw_script *s;
-	uint32_t *id;         /* script VM -> machine id (0: not created yet) */
-	attest_verifier *ver; /* the customer's verifier per VM */
+	const script_opts *o;
+	int twin;
+	uint32_t *id, *there_id; /* script VM -> machine id (0: none yet) */
+	attest_verifier *ver;    /* the customer's verifier per VM */
 	uint8_t (*expect)[ATTEST_HASH];
-	uint8_t *ver_ready;
+	uint8_t *ver_ready, *saved_ok;
+	attest_report *saved; /* attest save */
+	uint8_t *io;          /* per VM x page: named by a vm share line */
+	size_t io_stride;
 } run;
+
+static hw_config machine_cfg(const script_opts *o, uint64_t salt)
+{
+	hw_config cfg = hw_config_default();
+	cfg.protect = o->protect;
+	cfg.no_shootdown = o->no_shootdown;
+	cfg.no_walk_check = o->no_walk_check;
+	cfg.insecure_test_keys = o->insecure_test_keys;
+	cfg.seed = o->seed + salt;
+	return cfg;
+}
 
 static int resolve(run *r, const addr *a, uint64_t *hpa)
 {
@@ -467,22 +620,95 @@ static int resolve(run *r, const addr *a, uint64_t *hpa)
 	return hw_hv_frame(r->m, r->id[a->vm], a->v, hpa);
 }
 
+static hw_launch_req request(const run *r, uint32_t v)
+{
+	return (hw_launch_req){ r->s->pages[v], NULL, r->s->prot[v] };
+}
+
+static int verifier(run *r, uint32_t v)
+{
+	if (r->ver_ready[v])
+		return 0;
+	attest_verifier_init(&r->ver[v], attest_mfr_root);
+	hw_launch_req req = request(r, v);
+	if (attest_expected_measurement_req(&req, r->expect[v]))
+		return VL_ENOMEM;
+	r->ver_ready[v] = 1;
+	return 0;
+}
+
+/* The report the hypervisor hands the customer for VM v's challenge. */
+static int answer(run *r, const op *o, attest_report *rep)
+{
+	uint32_t v = o->vm, id = r->id[v];
+	switch (o->kind) {
+	case OP_ATTEST_REPLAY:
+		if (!r->saved_ok[o->vm2])
+			return HW_FAULT;
+		if (o->protect_off) /* the hypervisor's software signs anew */
+			return hw_attest_forge(r->m, id, o->val, r->saved[o->vm2].measurement, rep);
+		*rep = r->saved[o->vm2];
+		return HW_OK;
+	case OP_ATTEST_RELAY:
+		if (o->protect_off)
+			return hw_attest_report(r->m, id, o->val, rep);
+		if (!r->there) {
+			hw_config cfg = machine_cfg(r->o, 0x7e1a7);
+			if (!(r->there = hw_create(&cfg)))
+				return VL_ENOMEM;
+		}
+		if (!r->there_id[v]) { /* a genuine copy of v's request there */
+			hw_launch_req req = request(r, v);
+			int rc = hw_vm_create_req(r->there, &req, &r->there_id[v]);
+			if (rc)
+				return rc < 0 ? rc : HW_FAULT;
+		}
+		return hw_attest_report(r->there, r->there_id[v], o->val, rep);
+	default:
+		return hw_attest_report(r->m, id, o->val, rep);
+	}
+}
+
 static int do_attest(run *r, const op *o)
 {
 	uint32_t v = o->vm, id = r->id[v];
 	if (!hw_vm_running(r->m, id))
 		return HW_FAULT;
-	if (!r->ver_ready[v]) {
-		attest_verifier_init(&r->ver[v], attest_mfr_root);
-		if (attest_expected_measurement(r->s->pages[v], r->expect[v]))
-			return VL_ENOMEM;
-		r->ver_ready[v] = 1;
+	if (o->kind == OP_ATTEST_SAVE) {
+		int rc = hw_attest_report(r->m, id, 0, &r->saved[v]);
+		r->saved_ok[v] = rc == HW_OK;
+		return rc;
 	}
+	if (verifier(r, v))
+		return VL_ENOMEM;
 	attest_report rep;
-	int rc = hw_attest_report(r->m, id, o->val, &rep);
+	int rc = answer(r, o, &rep);
 	if (rc)
 		return rc;
-	return attest_customer(&r->ver[v], r->m, id, &rep, r->expect[v], o->val, NULL);
+	rc = attest_customer(&r->ver[v], r->m, id, &rep, r->expect[v], o->val, NULL);
+	if (rc == HW_BLOCKED) /* the customer walks away: the VM is torn down */
+		hw_vm_terminate(r->m, id);
+	return rc;
+}
+
+/* The value VM v stores: in the twin, a victim's store to one of its private
+ * data pages (protected by its request, never named by a share line) is
+ * replaced by a different value (every one of bits 0..62 flipped). */
+static uint64_t stored(const run *r, const op *o)
+{
+	uint32_t v = o->vm;
+	uint64_t p = o->gpa >> HW_PAGE_SHIFT;
+	if (!r->twin || r->s->attacker[v] || p >= r->s->pages[v] || !r->s->prot[v][p] ||
+	    r->io[v * r->io_stride + p])
+		return o->val;
+	return o->val ^ (uint64_t)INT64_MAX;
+}
+
+static int create(run *r, const op *o, int launch)
+{
+	hw_launch_req req = request(r, o->vm);
+	return launch ? hw_vm_create_req(r->m, &req, &r->id[o->vm])
+		      : hw_vm_prepare_req(r->m, &req, &r->id[o->vm]);
 }
 
 /* Runs one op; *has_val says whether *val is a result to print. */
@@ -494,21 +720,32 @@ static int exec_op(run *r, const op *o, uint64_t *val, int *has_val)
 	*has_val = 0;
 	switch (o->kind) {
 	case OP_VM_CREATE:
-		rc = hw_vm_create(m, r->s->pages[o->vm], NULL, &r->id[o->vm]);
-		return rc;
+	case OP_VM_PREPARE:
+		return create(r, o, o->kind == OP_VM_CREATE);
+	case OP_VM_LAUNCH:
+		return hw_vm_launch(m, r->id[o->vm]);
 	case OP_VM_WRITE:
-		return hw_vm_write(m, r->id[o->vm], o->gpa, o->val);
+		return hw_vm_write(m, r->id[o->vm], o->gpa, stored(r, o));
 	case OP_VM_READ:
 		*has_val = 1;
 		return hw_vm_read(m, r->id[o->vm], o->gpa, val);
 	case OP_VM_SHARE:
 		return hw_vm_share(m, r->id[o->vm], o->gpa);
+	case OP_VM_UNSHARE:
+		return hw_vm_unshare(m, r->id[o->vm], o->gpa);
 	case OP_VM_TERMINATE:
 		return hw_vm_terminate(m, r->id[o->vm]);
 	case OP_HV_FRAME:
 		*has_val = 1;
 		return hw_hv_frame(m, r->id[o->vm], o->gpa, val);
+	case OP_HV_PROTECT:
+		return hw_hv_protect(m, r->id[o->vm], o->gpa, (int)o->val);
+	case OP_HV_UNMAP:
+		return hw_hv_unmap(m, r->id[o->vm], o->gpa);
 	case OP_ATTEST:
+	case OP_ATTEST_SAVE:
+	case OP_ATTEST_REPLAY:
+	case OP_ATTEST_RELAY:
 		return do_attest(r, o);
 	default:
 		break;
@@ -523,8 +760,6 @@ static int exec_op(run *r, const op *o, uint64_t *val, int *has_val)
 		return hw_hv_write(m, hpa, o->val);
 	case OP_HV_MAP:
 		return hw_hv_map(m, r->id[o->vm], o->gpa, hpa);
-	case OP_HV_UNMAP:
-		return hw_hv_unmap(m, r->id[o->vm], o->gpa);
 	case OP_DMA_READ:
 		*has_val = 1;
 		return hw_dma_read(m, hpa, val);
@@ -541,52 +776,133 @@ static const char *result_name(int rc)
 	return rc == HW_OK ? "ok" : rc == HW_BLOCKED ? "blocked" : "fault";
 }
 
-json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_t seed)
+typedef struct outcome {
+	int rc, has_val;
+	uint64_t val;
+} outcome;
+
+static void run_free(run *r)
 {
-	hw_config cfg = hw_config_default();
-	cfg.protect = protect;
-	cfg.no_shootdown = no_shootdown;
-	cfg.seed = seed;
+	size_t nv = r->s->nvms ? r->s->nvms : 1;
+	for (size_t i = 0; r->ver && i < nv; i++)
+		if (r->ver_ready[i])
+			attest_verifier_free(&r->ver[i]);
+	free(r->ver);
+	free(r->expect);
+	free(r->ver_ready);
+	free(r->saved_ok);
+	free(r->saved);
+	free(r->io);
+	free(r->id);
+	free(r->there_id);
+	hw_destroy(r->there);
+}
+
+/* Runs the script once; out[i] gets op i's outcome. 0 or VL_ENOMEM. */
+static int run_once(const hw_script *s, const script_opts *so, int twin, outcome *out,
+		    uint64_t *conf, uint64_t *integ)
+{
+	size_t nv = s->nvms ? s->nvms : 1, maxp = 1;
+	for (uint32_t v = 0; v < s->nvms; v++)
+		maxp = s->pages[v] > maxp ? s->pages[v] : maxp;
+	hw_config cfg = machine_cfg(so, 0);
+	run r = { .m = hw_create(&cfg),
+		  .s = s,
+		  .o = so,
+		  .twin = twin,
+		  .id = calloc(nv, sizeof(uint32_t)),
+		  .there_id = calloc(nv, sizeof(uint32_t)),
+		  .ver = calloc(nv, sizeof(attest_verifier)),
+		  .expect = calloc(nv, ATTEST_HASH),
+		  .ver_ready = calloc(nv, 1),
+		  .saved_ok = calloc(nv, 1),
+		  .saved = calloc(nv, sizeof(attest_report)),
+		  .io = calloc(nv * maxp, 1),
+		  .io_stride = maxp };
+	int err = VL_ENOMEM;
+	if (!r.m || !r.id || !r.there_id || !r.ver || !r.expect || !r.ver_ready || !r.saved_ok ||
+	    !r.saved || !r.io)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ops[i].kind == OP_VM_SHARE && s->ops[i].gpa >> HW_PAGE_SHIFT < maxp)
+			r.io[s->ops[i].vm * maxp + (s->ops[i].gpa >> HW_PAGE_SHIFT)] = 1;
+	for (size_t i = 0; i < s->n; i++) {
+		op o = s->ops[i];
+		o.protect_off = !so->protect;
+		out[i].val = 0;
+		out[i].rc = exec_op(&r, &o, &out[i].val, &out[i].has_val);
+		if (out[i].rc < 0)
+			goto out;
+	}
+	*conf = hw_conf_violations(r.m);
+	*integ = hw_integ_violations(r.m);
+	err = 0;
+out:
+	hw_destroy(r.m);
+	run_free(&r);
+	return err;
+}
+
+/* Does op i differ between the runs in what the hypervisor (or its
+ * accomplice) sees? VM ops of a victim: the result kind only (a fault or
+ * a block exits to the hypervisor); everything else: result and value. */
+static int differs(const hw_script *s, const op *o, const outcome *a, const outcome *b)
+{
+	if (a->rc != b->rc)
+		return 1;
+	int vm_op = o->kind == OP_VM_WRITE || o->kind == OP_VM_READ || o->kind == OP_VM_SHARE ||
+		    o->kind == OP_VM_UNSHARE;
+	if (vm_op && !s->attacker[o->vm])
+		return 0;
+	return a->rc == HW_OK && a->has_val && a->val != b->val;
+}
+
+json_t *script_run_opts(const hw_script *s, const script_opts *so)
+{
+	size_t n = s->n ? s->n : 1;
+	outcome *a = calloc(n, sizeof(*a)), *b = calloc(n, sizeof(*b));
 	json_t *ops = json_array(), *res = NULL;
-	size_t nv = s->nvms ? s->nvms : 1;
-	run r = { hw_create(&cfg),
-		  s,
-		  calloc(nv, sizeof(uint32_t)),
-		  calloc(nv, sizeof(attest_verifier)),
-		  calloc(nv, ATTEST_HASH),
-		  calloc(nv, 1) };
-	if (!ops || !r.m || !r.id || !r.ver || !r.expect || !r.ver_ready)
+	uint64_t conf, integ, c2, i2, leaks = 0;
+	if (!a || !b || !ops || run_once(s, so, 0, a, &conf, &integ) ||
+	    run_once(s, so, 1, b, &c2, &i2))
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {
 		const op *o = &s->ops[i];
-		uint64_t val = 0;
-		int has_val;
-		int rc = exec_op(&r, o, &val, &has_val);
-		if (rc < 0)
-			goto out;
+		int d = differs(s, o, &a[i], &b[i]);
+		leaks += (uint64_t)d;
 		json_t *j = json_pack("{s:i,s:s,s:s}", "line", o->line, "op", o->text, "result",
-				      result_name(rc));
-		if (j && rc == HW_OK && has_val)
-			json_object_set_new(j, "value", json_integer((json_int_t)val));
+				      result_name(a[i].rc));
+		if (j && a[i].rc == HW_OK && a[i].has_val)
+			json_object_set_new(j, "value", json_integer((json_int_t)a[i].val));
+		if (j && d)
+			json_object_set_new(j, "twin_differs", json_true());
 		if (!j || json_array_append_new(ops, j))
 			goto out;
 	}
-	res = json_pack("{s:O,s:I,s:I}", "ops", ops, "confidentiality_violations",
-			(json_int_t)hw_conf_violations(r.m), "integrity_violations",
-			(json_int_t)hw_integ_violations(r.m));
+	res = json_pack("{s:O,s:I,s:I,s:I}", "ops", ops, "confidentiality_violations",
+			(json_int_t)conf, "integrity_violations", (json_int_t)integ,
+			"noninterference_leaks", (json_int_t)leaks);
 out:
 	json_decref(ops);
-	for (size_t i = 0; r.ver && i < nv; i++)
-		attest_verifier_free(&r.ver[i]);
-	free(r.ver);
-	free(r.expect);
-	free(r.ver_ready);
-	free(r.id);
-	hw_destroy(r.m);
+	free(a);
+	free(b);
 	return res;
+}
+
+script_opts script_opts_default(int protect, uint64_t seed)
+{
+	return (script_opts){ .protect = protect, .seed = seed };
+}
+
+json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_t seed)
+{
+	script_opts o = script_opts_default(protect, seed);
+	o.no_shootdown = no_shootdown;
+	return script_run_opts(s, &o);
 }
 
 json_t *script_run(const hw_script *s, int protect, uint64_t seed)
 {
-	return script_run_ex(s, protect, 0, seed);
+	script_opts o = script_opts_default(protect, seed);
+	return script_run_opts(s, &o);
 }

@@ -35,9 +35,26 @@ void script_free(hw_script *s); /* accepts NULL */
 /* Reads and parses a file; VL_EIO with "FILE: reason" if unreadable. */
 int script_load(const char *path, hw_script **out, vl_errbuf *eb);
 
-/* Runs the script on a fresh default machine (protection on or off) and
- * returns {"ops":[{"line","op","result","value"?}...],
- * "confidentiality_violations","integrity_violations"}; NULL on ENOMEM. */
+typedef struct script_opts {
+	int protect;            /* HyperWall on */
+	int no_shootdown;       /* test knob: no hardware TLB shootdown */
+	int no_walk_check;      /* test knob: no CIP check on nested-table reads */
+	int insecure_test_keys; /* chip and VM keys from the seed */
+	uint64_t seed;
+} script_opts;
+script_opts script_opts_default(int protect, uint64_t seed);
+
+/* Runs the script on a fresh default machine, and again on a twin machine
+ * where every value a victim VM (not created `attacker`) stores to one of
+ * its private data pages (protected, never named by a `vm share` line) is
+ * replaced by a different one. Returns {"ops":[{"line","op","result",
+ * "value"?,"twin_differs"?}...], "confidentiality_violations",
+ * "integrity_violations", "noninterference_leaks"} for the first run;
+ * noninterference_leaks counts the ops whose outcome differs between the
+ * runs: result or value of hypervisor, device, lifecycle and attestation
+ * ops and of an attacker VM's ops, the result kind of every VM op. NULL on
+ * ENOMEM. */
+json_t *script_run_opts(const hw_script *s, const script_opts *o);
 json_t *script_run(const hw_script *s, int protect, uint64_t seed);
 /* Same, with a HyperWall knob for tests: no hardware TLB shootdown. */
 json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_t seed);
