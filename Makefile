@@ -4,7 +4,7 @@
 #   make test     install missing Debian deps (root), build, run every cmocka test
 #   make run      the main job: every experiment, one HTML report in report/
 #   make bench    every benchmark, one table
-#   make asan     the whole suite under AddressSanitizer + UBSan
+#   make asan     the whole suite under AddressSanitizer + UBSan, assert()s on
 #
 # Sources are found by wildcard: a new module is a new file, no Makefile edit.
 
@@ -15,7 +15,13 @@ BUILD    ?= build
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
             -Wshadow -Wpointer-arith -Wvla
-CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen
+# NDEBUG_FLAG: assert()s state invariants on hot paths (DES order, CIP
+# ownership, cache bounds, credit's run queues). Out of the optimized build,
+# in under `make asan`, which sets NDEBUG_FLAG empty; `make NDEBUG_FLAG=`
+# turns them on in any build (use a separate BUILD= dir: objects don't track
+# flags).
+NDEBUG_FLAG ?= -DNDEBUG
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(NDEBUG_FLAG)
 # SAN: extra flags for sanitizer builds (make asan sets it); kept apart from
 # CFLAGS so a command-line CFLAGS can't drop -std/-W/-MMD by accident.
 SAN      ?=
@@ -27,10 +33,13 @@ LDLIBS   += -ljansson -lsodium -lsqlite3 -lm -lpthread
 # ones when run as root (apt-get update once, then install); otherwise it
 # names them and stops. The check is one dpkg-query call (~20 ms).
 DEB_DEPS := libcmocka-dev libjansson-dev libsodium-dev libsqlite3-dev pkg-config
+# Packages only the tests need (`make test` installs them, `make` does not);
+# a test never installs anything itself.
+TEST_DEB_DEPS :=
 
-# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, LDLIBS, build
-# rules of its own (e.g. a freestanding guest image) and EXTRA_OBJ, objects
-# (under $(BUILD)/) linked into libvirtlab.a.
+# Per-system extras: src/<system>/deps.mk may add DEB_DEPS, TEST_DEB_DEPS,
+# LDLIBS, build rules of its own (e.g. a freestanding guest image) and
+# EXTRA_OBJ, objects (under $(BUILD)/) linked into libvirtlab.a.
 EXTRA_OBJ :=
 include $(wildcard src/*/deps.mk)
 
@@ -41,12 +50,15 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h
 
-.PHONY: all test run bench asan clean deps format format-check
+.PHONY: all test run bench asan clean deps test-deps format format-check
 
 all: deps $(BUILD)/virtlab
 
 deps:
 	@bash tools/deps.sh $(DEB_DEPS)
+
+test-deps: deps
+	@bash tools/deps.sh $(TEST_DEB_DEPS)
 
 $(BUILD)/gen/ziggurat_tables.h: tools/gen_ziggurat.c | deps
 	@mkdir -p $(dir $@)
@@ -71,7 +83,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libvirtlab.a tests/vl_test.h | $(GEN_HDR) d
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libvirtlab.a -lcmocka $(LDLIBS)
 
-test: deps $(BUILD)/virtlab $(TEST_BIN)
+test: test-deps $(BUILD)/virtlab $(TEST_BIN)
 	@VIRTLAB=$(abspath $(BUILD)/virtlab) bash tools/run_tests.sh $(TEST_BIN)
 
 run: deps $(BUILD)/virtlab
@@ -81,7 +93,7 @@ bench: deps $(BUILD)/virtlab
 	$(BUILD)/virtlab bench
 
 asan:
-	@$(MAKE) --no-print-directory test BUILD=build-asan OPT="-O1" \
+	@$(MAKE) --no-print-directory test BUILD=build-asan OPT="-O1" NDEBUG_FLAG= \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # Every C file we own, formatted by the checked-in .clang-format (clang-format

@@ -170,6 +170,37 @@ static void test_read_file_pipe_bounded(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+static void test_read_text_refuses_nul(void **state)
+{
+	(void)state;
+	char *path = tmpfile_with("a = 1\nb = 2\n", 0);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "c\0d\n", 4), 4); /* the NUL: offset 13, line 3 */
+	close(fd);
+	char *data = (char *)1;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_read_text(path, 100, "'key = value' text", &data, NULL, &eb),
+			 VL_EINVAL);
+	assert_null(data);
+	char want[128];
+	snprintf(want, sizeof(want),
+		 "%s:3: NUL byte at offset 13: binary data, expected 'key = value' text", path);
+	assert_string_equal(eb.msg, want);
+	/* the same bytes are fine for vl_read_file, which does not parse them */
+	size_t len = 0;
+	assert_int_equal(vl_read_file(path, 100, &data, &len, &eb), 0);
+	assert_int_equal(len, 16);
+	free(data);
+	unlink(path);
+	free(path);
+	/* an endless stream of NULs fails at the first read, far below the limit */
+	assert_int_equal(vl_read_text("/dev/zero", SIZE_MAX / 2, NULL, &data, NULL, &eb),
+			 VL_EINVAL);
+	assert_string_equal(eb.msg,
+			    "/dev/zero:1: NUL byte at offset 0: binary data, expected text");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_over_limit),
 		cmocka_unit_test(test_read_file_errors),
 		cmocka_unit_test(test_read_file_pipe_bounded),
+		cmocka_unit_test(test_read_text_refuses_nul),
 	};
 	return cmocka_run_group_tests_name("core_buf", tests, NULL, NULL);
 }

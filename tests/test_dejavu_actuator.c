@@ -15,6 +15,8 @@
 #include "dejavu/loadgen.h"
 #include "test_dejavu_live.h"
 
+#define CHILD_CPU_S 0.1 /* 10 periods' worth of a 0.5-core quota (DVCG_PERIOD_US 20 ms) */
+
 static int in_procs(const char *dir, pid_t pid)
 {
 	char p[700], line[32];
@@ -46,21 +48,50 @@ static void test_cgroup_limits_and_counters(void **state)
 	assert_int_equal(dvcg_get_limits(g, &cores, &mb), 0);
 	assert_near(cores, 0.5, 1e-9);
 	assert_near(mb, 64, 1e-9);
-	/* A child that spins 0.2 s inside the group is charged for it. */
+	/* A child that spins for 0.1 s of CPU inside the group is charged for
+	 * it, and throttled: under a 0.5-core quota 0.1 s does not fit in one
+	 * period. It waits on a pipe until it is in the group: spinning from
+	 * fork() on, part or all of its time could be spent before the attach
+	 * (a loaded machine), charged to our cgroup instead. */
+	int go[2];
+	assert_int_equal(pipe(go), 0);
 	pid_t pid = fork();
+	assert_true(pid >= 0);
 	if (pid == 0) {
-		double end = wall_seconds() + 0.2;
-		while (wall_seconds() < end)
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1) /* EOF: the parent gave up */
+			_exit(1);
+		while (thread_cpu_seconds() < CHILD_CPU_S)
 			;
 		_exit(0);
 	}
-	assert_int_equal(dvcg_attach(g, pid, &eb), 0);
-	assert_true(in_procs(dir, pid));
-	waitpid(pid, NULL, 0);
+	close(go[0]);
+	int attached = dvcg_attach(g, pid, &eb);
+	int listed = in_procs(dir, pid);
+	/* start it only if attached; closing the pipe ends it either way, so a
+	 * failed assert below leaves no child blocked on the pipe */
+	if (attached == 0 && write(go[1], "g", 1) != 1)
+		attached = -1;
+	close(go[1]);
+	int wst;
+	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	assert_int_equal(attached, 0);
+	assert_true(listed);
+	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 	dvcg_sample s;
 	assert_int_equal(dvcg_read(g, &s), 0);
-	assert_true(s.cpu_ns > 0);
-	assert_true(s.nr_periods > 0); /* a quota is set, so CFS counts periods */
+	print_message("child in the group: %.3f s CPU, %llu periods, %llu throttled\n",
+		      s.cpu_ns / 1e9, (unsigned long long)s.nr_periods,
+		      (unsigned long long)s.nr_throttled);
+	/* all of its CPU time (less what it spent before the attach: a few
+	 * us), and no more than it used (the group held only the child) */
+	assert_true(s.cpu_ns >= 0.95 * CHILD_CPU_S * 1e9);
+	assert_true(s.cpu_ns <= 1.5 * CHILD_CPU_S * 1e9);
+	/* a quota is set, so CFS counts periods: the child needed 10 of them at
+	 * 10 ms each (half again for kernel slack), and ran out in some */
+	assert_true(s.nr_periods >= 0.5 * CHILD_CPU_S * 1e6 / (0.5 * DVCG_PERIOD_US));
+	assert_true(s.nr_throttled >= 1);
 	assert_int_equal(dvcg_set_quota(g, 0, &eb), 0);
 	assert_int_equal(dvcg_get_limits(g, &cores, &mb), 0);
 	assert_near(cores, 0, 1e-12); /* unlimited reads back as 0 */

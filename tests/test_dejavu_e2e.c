@@ -4,14 +4,15 @@
  * no process or cgroup of it is left) and checks the demo's JSON: no
  * request failed, the classifier was trained, and the controller made at
  * least one known and one unknown adaptation. Then runs `dejavu
- * controller` against processes started like a user would. Needs cgroups
- * and 2 CPUs.
+ * controller` against processes started like a user would, on ports they
+ * chose and printed (no fixed ports, no sleeping until they listen).
+ * Needs cgroups and 2 CPUs.
  */
 #include "vl_test.h"
 
 #include <jansson.h>
-#include <signal.h>
 
+#include "core/proc.h"
 #include "dejavu/cgroup.h"
 
 static void test_demo_end_to_end(void **state)
@@ -62,49 +63,40 @@ static const char *exe(void)
 	return e ? e : "build/virtlab";
 }
 
-static pid_t spawn(const char *const argv[])
+/* Starts a server on port 0; its port, read from its "listening on" line. */
+static vl_proc *start_server(const char *const argv[], int *port)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		freopen("/dev/null", "w", stdout);
-		freopen("/dev/null", "w", stderr);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
+	vl_proc_opts o = { .err = VL_PROC_CAPTURE };
+	vl_proc *p = NULL;
+	vl_errbuf eb = { { 0 } };
+	if (vl_proc_spawn(&p, (char *const *)argv, &o, &eb) ||
+	    vl_proc_wait_line(p, "listening on ", 10, port, &eb)) {
+		vl_proc_destroy(p);
+		fail_msg("%s", eb.msg);
 	}
-	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 300 && waitpid(pid, NULL, WNOHANG) != pid; i++)
-		usleep(10000);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, WNOHANG);
+	return p;
 }
 
 /* `dejavu controller` against a service, profiler, proxy and load the
- * "user" started: it must learn, act and exit cleanly. */
+ * "user" started: it must learn, act and exit cleanly. The servers pick
+ * their ports (port 0) and say which; each starts once the one before it
+ * said it listens. */
 static void test_controller_on_user_services(void **state)
 {
 	(void)state;
 	VL_SKIP_UNLESS(dvcg_available(), "no writable cgroups");
 	VL_SKIP_UNLESS(sysconf(_SC_NPROCESSORS_ONLN) >= 2, "needs 2 CPUs");
-	int base = 21000 + (int)(getpid() % 20000);
 	char l0[32], l1[32], l2[32];
-	snprintf(l0, sizeof(l0), "127.0.0.1:%d", base);
-	snprintf(l1, sizeof(l1), "127.0.0.1:%d", base + 1);
-	snprintf(l2, sizeof(l2), "127.0.0.1:%d", base + 2);
-	const char *svc[] = {
-		exe(), "dejavu", "service", "--listen", l0, "--duration", "40", NULL
-	};
-	const char *prof[] = {
-		exe(), "dejavu", "service", "--listen", l1, "--duration", "40", NULL
-	};
-	const char *px[] = { exe(), "dejavu",     "proxy", "--listen",   l2,   "--backend",
-			     l0,    "--profiler", l1,      "--duration", "40", NULL };
+	int p0, p1, p2;
+	const char *svc[] = { exe(),         "dejavu",     "service", "--listen",
+			      "127.0.0.1:0", "--duration", "40",      NULL };
+	vl_proc *ps = start_server(svc, &p0), *pp = start_server(svc, &p1);
+	snprintf(l0, sizeof(l0), "127.0.0.1:%d", p0);
+	snprintf(l1, sizeof(l1), "127.0.0.1:%d", p1);
+	const char *px[] = { exe(), "dejavu",     "proxy", "--listen",   "127.0.0.1:0", "--backend",
+			     l0,    "--profiler", l1,      "--duration", "40",          NULL };
+	vl_proc *pr = start_server(px, &p2);
+	snprintf(l2, sizeof(l2), "127.0.0.1:%d", p2);
 	const char *ld[] = { exe(),
 			     "dejavu",
 			     "load",
@@ -113,24 +105,21 @@ static void test_controller_on_user_services(void **state)
 			     "--phases",
 			     "browse:400:6s,search:150:6s,browse:400:4s",
 			     NULL };
-	pid_t ps = spawn(svc), pp = spawn(prof);
-	usleep(300000);
-	pid_t px_pid = spawn(px);
-	usleep(300000);
-	pid_t pl = spawn(ld);
+	vl_proc *pl = NULL;
+	assert_int_equal(vl_proc_spawn(&pl, (char *const *)ld, NULL, NULL), 0);
 	char args[512];
 	snprintf(args, sizeof(args),
 		 "dejavu controller --proxy %s --profiler-pid %d --service-pids %d --duration 15s "
 		 "--learn 9s --window 0.5s --probe 0.3s --memo /tmp/virtlab-ctl-%d.db --json "
 		 "--quiet",
-		 l2, (int)pp, (int)ps, (int)getpid());
+		 l2, (int)vl_proc_pid(pp), (int)vl_proc_pid(ps), (int)getpid());
 	int st;
 	char *err = NULL;
 	char *out = vl_run_cli(args, &st, &err);
-	reap(pl);
-	reap(px_pid);
-	reap(pp);
-	reap(ps);
+	vl_proc_destroy(pl);
+	vl_proc_destroy(pr);
+	vl_proc_destroy(pp);
+	vl_proc_destroy(ps);
 	char db[64];
 	snprintf(db, sizeof(db), "/tmp/virtlab-ctl-%d.db", (int)getpid());
 	unlink(db);

@@ -116,6 +116,24 @@ static void test_mix_file_errors(void **state)
 	mix_set_destroy(s);
 }
 
+static void test_mix_file_over_limit(void **state)
+{
+	(void)state;
+	/* a valid mix file, then sparse zeros to one byte over the limit */
+	char *path = vl_sparse_file("mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\n"
+				    "api,get,1,100,8,0,200,1000\n",
+				    MIX_FILE_MAX_BYTES + 1ull);
+	mix_set *s = mix_set_create();
+	assert_non_null(s);
+	vl_errbuf eb;
+	assert_int_equal(mix_set_load(s, path, &eb), VL_ERANGE);
+	vl_assert_over_limit(eb.msg, path, MIX_FILE_MAX_BYTES + 1ull, MIX_FILE_MAX_BYTES);
+	assert_null(mix_set_find(s, "api")); /* nothing loaded */
+	mix_set_destroy(s);
+	unlink(path);
+	free(path);
+}
+
 /* ---- signatures ---- */
 static void test_signature(void **state)
 {
@@ -468,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_mixes),
 		cmocka_unit_test(test_mix_file),
 		cmocka_unit_test(test_mix_file_errors),
+		cmocka_unit_test(test_mix_file_over_limit),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_learn_selects_and_clusters),
 		cmocka_unit_test(test_learn_errors_and_blocks),

@@ -249,6 +249,27 @@ static char *write_tmp(const char *text)
 	return path;
 }
 
+static void test_profile_over_limit(void **state)
+{
+	(void)state;
+	/* a valid profile, then sparse zeros to one byte over the limit: refused
+	 * from its size; the old reader would have parsed up to the first NUL */
+	char *path = vl_sparse_file("name = big\ncpu_ghz = 3\n", ELI_PROFILE_FILE_MAX_BYTES + 1ull);
+	eli_profile p = paper();
+	vl_errbuf eb;
+	assert_int_equal(eli_profile_load(path, &p, &eb), VL_ERANGE);
+	vl_assert_over_limit(eb.msg, path, ELI_PROFILE_FILE_MAX_BYTES + 1ull,
+			     ELI_PROFILE_FILE_MAX_BYTES);
+	assert_string_equal(p.name, "paper-2012"); /* untouched */
+	/* the text alone loads, whole */
+	assert_int_equal(truncate(path, 23), 0);
+	assert_int_equal(eli_profile_load(path, &p, &eb), 0);
+	assert_string_equal(p.name, "big");
+	assert_near(p.cpu_ghz, 3, 0);
+	unlink(path);
+	free(path);
+}
+
 static void test_profile_roundtrip(void **state)
 {
 	(void)state;
@@ -444,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_profile_roundtrip),
 		cmocka_unit_test(test_profile_errors),
+		cmocka_unit_test(test_profile_over_limit),
 		cmocka_unit_test(test_profile_this_host),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_cli_this_host_missing),

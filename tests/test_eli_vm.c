@@ -127,6 +127,73 @@ static void test_pv_eoi(void **state)
 	eli_vm_destroy(vm);
 }
 
+/* A WRMSR the CPU refuses (SDM §10.12) is never dropped: passed through, the
+ * guest takes #GP without an exit; trapped, the host injects it after the
+ * MSR_WRITE exit. Either way the LAPIC state is unchanged. */
+static void test_guest_wrmsr_gp(void **state)
+{
+	(void)state;
+	const int MSR = EXIT_REASON_MSR_WRITE;
+	/* ELI, EOI passed through: a non-zero EOI faults on the hardware */
+	eli_vm *vm = eli_vm_create(ELI_MODE_ELI, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
+	eli_vm_phys_irq(vm, ELI_VEC_ASSIGNED);
+	eli_event e = eli_vm_guest_wrmsr(vm, X2APIC_EOI, 1);
+	assert_int_equal(e.exit_reason, -1);
+	assert_int_equal(e.handled_by, ELI_GUEST);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	assert_int_equal(lapic_highest_isr(eli_vm_phys_lapic(vm)), (int)ELI_VEC_ASSIGNED);
+	e = eli_vm_guest_eoi(vm); /* the proper EOI still works, exitless */
+	assert_int_equal(e.exit_reason, -1);
+	assert_int_equal(e.fault, -1);
+	assert_int_equal(lapic_highest_isr(eli_vm_phys_lapic(vm)), -1);
+	/* trapped MSRs: read-only version, reserved TPR bits, reserved 0x831 */
+	e = eli_vm_guest_wrmsr(vm, 0x803, 0);
+	assert_int_equal(e.exit_reason, MSR);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_TPR, 0x1F0);
+	assert_int_equal(e.exit_reason, MSR);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	assert_int_equal(eli_vm_virt_lapic(vm)->tpr, 0);
+	assert_int_equal(eli_vm_guest_wrmsr(vm, 0x831, 0).fault, X86_VEC_GP);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_TPR, 0xF0); /* valid: emulated, no fault */
+	assert_int_equal(e.exit_reason, MSR);
+	assert_int_equal(e.fault, -1);
+	assert_int_equal(eli_vm_virt_lapic(vm)->tpr, 0xF0);
+	/* injection mode traps EOI: a non-zero EOI is injected as #GP */
+	eli_vm_guest_wrmsr(vm, X2APIC_TPR, 0);
+	eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_EOI, 2);
+	assert_int_equal(e.exit_reason, MSR);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	assert_int_equal(lapic_highest_isr(eli_vm_virt_lapic(vm)), (int)ELI_VEC_GUEST_TIMER);
+	eli_vm_destroy(vm);
+
+	/* an xAPIC guest has no x2APIC MSRs: the trapped WRMSR is a #GP */
+	vm = eli_vm_create(ELI_MODE_BASELINE, ELI_PROT_ALL, ELI_APIC_XAPIC, 1000, 2.93);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000);
+	assert_int_equal(e.exit_reason, MSR);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	assert_int_equal(eli_vm_virt_lapic(vm)->tmict, 0);
+	eli_vm_destroy(vm);
+
+	/* bare metal, xAPIC: the guest's WRMSR faults on its own LAPIC */
+	vm = eli_vm_create(ELI_MODE_BARE, ELI_PROT_ALL, ELI_APIC_XAPIC, 1000, 2.93);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_EOI, 0);
+	assert_int_equal(e.exit_reason, -1);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	eli_vm_destroy(vm);
+
+	/* posted: EOI virtualization takes only 0 (SDM §29.5) */
+	vm = eli_vm_create(ELI_MODE_POSTED, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
+	eli_vm_phys_irq(vm, ELI_VEC_ASSIGNED);
+	e = eli_vm_guest_wrmsr(vm, X2APIC_EOI, 1);
+	assert_int_equal(e.exit_reason, -1);
+	assert_int_equal(e.fault, X86_VEC_GP);
+	assert_int_equal(lapic_highest_isr(eli_vm_virt_lapic(vm)), (int)ELI_VEC_ASSIGNED);
+	assert_int_equal(eli_vm_guest_wrmsr(vm, X2APIC_SELF_IPI, 0x1EF).fault, X86_VEC_GP);
+	eli_vm_destroy(vm);
+}
+
 static void test_posted_eoi_exit_bitmap(void **state)
 {
 	(void)state;
@@ -201,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_exitless_roundtrip),
 		cmocka_unit_test(test_injection_mode),
 		cmocka_unit_test(test_pv_eoi),
+		cmocka_unit_test(test_guest_wrmsr_gp),
 		cmocka_unit_test(test_posted_eoi_exit_bitmap),
 		cmocka_unit_test(test_guest_idt_write_remirrored),
 		cmocka_unit_test(test_security_all_pass),

@@ -561,6 +561,35 @@ static void test_cli_overhead_and_bench(void **state)
 	free(out);
 }
 
+/* --- file limits ------------------------------------------------------------------ */
+
+static void test_files_over_limit(void **state)
+{
+	(void)state;
+	/* valid text, then sparse zeros to one byte over each loader's limit:
+	 * refused from the size, nothing parsed, nothing truncated */
+	vl_errbuf eb;
+	char *path = vl_sparse_file("vm create a pages=1\n", SCRIPT_FILE_MAX_BYTES + 1ull);
+	hw_script *s = NULL;
+	assert_int_equal(script_load(path, &s, &eb), VL_ERANGE);
+	assert_null(s);
+	vl_assert_over_limit(eb.msg, path, SCRIPT_FILE_MAX_BYTES + 1ull, SCRIPT_FILE_MAX_BYTES);
+	unlink(path);
+	free(path);
+	path = vl_sparse_file("I  0401b7a7,4\n L 04222cac,8\n", OVH_TRACE_MAX_BYTES + 1ull);
+	ovh_trace *t = NULL;
+	assert_int_equal(ovh_trace_load(path, &t, &eb), VL_ERANGE);
+	assert_null(t);
+	vl_assert_over_limit(eb.msg, path, OVH_TRACE_MAX_BYTES + 1ull, OVH_TRACE_MAX_BYTES);
+	assert_non_null(strstr(eb.msg, "; replay a shorter trace"));
+	/* inside the limit, the NUL after the text is named with its line */
+	assert_int_equal(truncate(path, 64), 0);
+	assert_int_equal(ovh_trace_load(path, &t, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, ":3: NUL byte at offset 28"));
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_cli_script),
 		cmocka_unit_test(test_cli_attacks_and_fuzz),
 		cmocka_unit_test(test_cli_overhead_and_bench),
+		cmocka_unit_test(test_files_over_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * test_progress.c — the progress bar stays silent unless its stream is a
- * terminal and --quiet is off; wall_seconds is monotonic.
+ * terminal and --quiet is off (the clocks: test_core_clock.c).
  */
 #include "vl_test.h"
 
@@ -61,19 +61,11 @@ static void test_quiet_and_tty(void **state)
 	assert_non_null(strstr(buf, "\033[K")); /* erased at the end */
 }
 
-static void test_wall_clock(void **state)
-{
-	(void)state;
-	double a = wall_seconds(), b = wall_seconds();
-	assert_true(a > 0 && b >= a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_silent_off_tty),
 		cmocka_unit_test(test_quiet_and_tty),
-		cmocka_unit_test(test_wall_clock),
 	};
 	return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }

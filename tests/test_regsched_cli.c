@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "regsched/workload.h"
+
 static json_t *run_json(const char *args)
 {
 	int st;
@@ -160,6 +162,25 @@ static void test_trace_errors(void **state)
 	trace_error("# nothing\n", 1, "no accesses in trace");
 	trace_error("I  04000000,3\n L zz\n", 2, "expected lackey 'I|L|S|M addr,size'");
 	expect_usage("regsched run --trace /nonexistent.tr", "/nonexistent.tr: cannot open trace");
+	char lng[600];
+	memset(lng, '#', sizeof(lng) - 2);
+	memcpy(lng + sizeof(lng) - 2, "\n", 2);
+	trace_error(lng, 1, "line too long");
+}
+
+static void test_trace_over_limit(void **state)
+{
+	(void)state;
+	/* a valid trace, then sparse zeros to one byte over the limit: refused
+	 * from its size, with the size and the limit, before anything runs */
+	char *path = vl_sparse_file("0 0x1000 R\n1 0x2000 W\n", WL_TRACE_FILE_MAX_BYTES + 1ull);
+	char cmd[256], want[256];
+	snprintf(cmd, sizeof(cmd), "regsched run --trace %s --duration 10ms", path);
+	snprintf(want, sizeof(want), "%s: %llu bytes is over the limit of %u bytes", path,
+		 WL_TRACE_FILE_MAX_BYTES + 1ull, WL_TRACE_FILE_MAX_BYTES);
+	expect_usage(cmd, want);
+	unlink(path);
+	free(path);
 }
 
 static void test_usage_errors(void **state)
@@ -183,9 +204,10 @@ int main(void)
 	if (!mkdtemp(tdir))
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_keys),       cmocka_unit_test(test_compare_keys),
-		cmocka_unit_test(test_bench_llc_keys), cmocka_unit_test(test_trace_replay),
-		cmocka_unit_test(test_trace_errors),   cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_run_keys),         cmocka_unit_test(test_compare_keys),
+		cmocka_unit_test(test_bench_llc_keys),   cmocka_unit_test(test_trace_replay),
+		cmocka_unit_test(test_trace_errors),     cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_trace_over_limit),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];

@@ -136,6 +136,30 @@ static void mkfile(const char *root, unsigned cpu, unsigned idx, const char *lea
 	write_file(p, val);
 }
 
+static void test_file_over_limit(void **state)
+{
+	(void)state;
+	/* a good topology, then sparse zeros to one byte over the limit: the
+	 * old reader parsed the first MiB and ran on it, silently */
+	const char *text = HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n"
+				"llc 1 size=12M ways=16 line=64 cores=6-11\n" LAT;
+	char *path = vl_sparse_file(text, TOPO_FILE_MAX_BYTES + 1ull);
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_load_file(path, &t, &eb), VL_ERANGE);
+	vl_assert_over_limit(eb.msg, path, TOPO_FILE_MAX_BYTES + 1ull, TOPO_FILE_MAX_BYTES);
+	/* at the limit exactly it is read (and the NULs of the tail refused) */
+	assert_int_equal(truncate(path, TOPO_FILE_MAX_BYTES), 0);
+	assert_int_equal(topo_load_file(path, &t, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, ":7: NUL byte at offset"));
+	/* and the text alone loads */
+	assert_int_equal(truncate(path, (off_t)strlen(text)), 0);
+	assert_int_equal(topo_load_file(path, &t, &eb), 0);
+	assert_int_equal(t.ncores, 12);
+	unlink(path);
+	free(path);
+}
+
 static void test_fake_sysfs(void **state)
 {
 	(void)state;
@@ -195,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_cli_topology_file_error),
+		cmocka_unit_test(test_file_over_limit),
 		cmocka_unit_test(test_fake_sysfs),
 		cmocka_unit_test(test_host),
 	};

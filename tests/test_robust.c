@@ -365,7 +365,7 @@ static void test_found_by_fuzzing(void **state)
 	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
 	unlink(path);
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
-	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero: NUL byte at offset 0");
+	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero:1: NUL byte at offset 0");
 	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");
 	/* an unwritable --save: was exit 1 without the option or the reason */
 	expect_exit("eli profile --save /nonexistent-dir/x.profile", 2,

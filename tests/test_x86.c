@@ -94,13 +94,15 @@ static void test_lapic_priority_and_eoi(void **state)
 	(void)state;
 	lapic a;
 	lapic_init(&a, 0);
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, a.apic_base | APIC_BASE_EXTD),
+			 LAPIC_OK);
 	lapic_accept(&a, 0x41, 0);
 	lapic_accept(&a, 0xEF, 0);
 	assert_int_equal(lapic_ack(&a), 0xEF);
 	assert_int_equal(lapic_ppr(&a), 0xE0);
 	assert_int_equal(lapic_deliverable(&a), -1); /* 0x41's class is below PPR */
 	assert_int_equal(lapic_mmio_read(&a, LAPIC_ISR + 0x70), 1u << (0xEF & 31));
-	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 0), 0);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 0), LAPIC_OK);
 	assert_int_equal(lapic_highest_isr(&a), -1);
 	assert_int_equal(lapic_deliverable(&a), 0x41);
 	/* TPR 0x50 masks class 4 */
@@ -111,16 +113,141 @@ static void test_lapic_priority_and_eoi(void **state)
 	lapic_mmio_write(&a, LAPIC_EOI, 0);
 	assert_int_equal(lapic_highest_isr(&a), -1);
 	/* x2APIC: non-zero EOI and SELF_IPI reads #GP; SELF_IPI sets IRR */
-	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 1), -1);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 1), LAPIC_GP);
 	uint64_t v;
-	assert_int_equal(lapic_msr_read(&a, X2APIC_SELF_IPI, &v), -1);
-	assert_int_equal(lapic_msr_write(&a, X2APIC_SELF_IPI, 0x55), 0);
+	assert_int_equal(lapic_msr_read(&a, X2APIC_SELF_IPI, &v), LAPIC_GP);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_SELF_IPI, 0x55), LAPIC_OK);
 	assert_int_equal(lapic_highest_irr(&a), 0x55);
-	assert_int_equal(lapic_msr_read(&a, X2APIC_PPR, &v), 0);
-	assert_int_equal(lapic_msr_write(&a, X2APIC_PPR, 0), -1); /* read-only */
+	assert_int_equal(lapic_msr_read(&a, X2APIC_PPR, &v), LAPIC_OK);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_PPR, 0), LAPIC_GP); /* read-only */
 	/* illegal vector sets ESR bit 6 */
 	lapic_accept(&a, 3, 0);
 	assert_int_equal(a.esr & 0x40, 0x40);
+}
+
+/* One WRMSR or RDMSR in x2APIC mode and whether the CPU raises #GP, written
+ * from SDM Vol. 3A §10.12.1.2-3 and Table 10-6 (not from the model). */
+typedef struct x2apic_case {
+	uint32_t msr;
+	int write; /* 1 WRMSR, 0 RDMSR */
+	uint64_t val;
+	lapic_result want;
+	const char *why;
+} x2apic_case;
+
+static const x2apic_case x2apic_cases[] = {
+	{ 0x802, 1, 0, LAPIC_GP, "ID is read-only" },
+	{ 0x802, 0, 0, LAPIC_OK, "ID reads" },
+	{ 0x803, 1, 0x50014, LAPIC_GP, "version is read-only" },
+	{ 0x803, 0, 0, LAPIC_OK, "version reads" },
+	{ 0x808, 1, 0x20, LAPIC_OK, "TPR is read/write" },
+	{ 0x808, 1, 0x120, LAPIC_GP, "TPR bits 31:8 are reserved" },
+	{ 0x808, 1, 1ull << 32, LAPIC_GP, "bits 63:32 are reserved" },
+	{ 0x80A, 1, 0, LAPIC_GP, "PPR is read-only" },
+	{ 0x80B, 1, 0, LAPIC_OK, "EOI takes 0" },
+	{ 0x80B, 1, 1, LAPIC_GP, "WRMSR of a non-zero value to EOI" },
+	{ 0x80B, 1, 1ull << 40, LAPIC_GP, "non-zero EOI, high half" },
+	{ 0x80B, 0, 0, LAPIC_GP, "EOI is write-only" },
+	{ 0x80D, 1, 1, LAPIC_GP, "LDR is read-only in x2APIC mode" },
+	{ 0x80D, 0, 0, LAPIC_OK, "LDR reads" },
+	{ 0x80E, 0, 0, LAPIC_GP, "no DFR in x2APIC mode" },
+	{ 0x80E, 1, 0, LAPIC_GP, "no DFR in x2APIC mode" },
+	{ 0x80F, 1, 0x1FF, LAPIC_OK, "SVR enable + vector" },
+	{ 0x80F, 1, 0x400, LAPIC_GP, "SVR bit 10 is reserved" },
+	{ 0x810, 1, 0, LAPIC_GP, "ISR is read-only" },
+	{ 0x818, 1, 0, LAPIC_GP, "TMR is read-only" },
+	{ 0x827, 1, 0, LAPIC_GP, "IRR is read-only" },
+	{ 0x827, 0, 0, LAPIC_OK, "IRR reads" },
+	{ 0x828, 1, 0, LAPIC_OK, "ESR takes 0" },
+	{ 0x828, 1, 1, LAPIC_GP, "WRMSR of a non-zero value to ESR" },
+	{ 0x829, 0, 0, LAPIC_GP, "0x829 is reserved" },
+	{ 0x830, 1, 0x00000001000000FDull, LAPIC_OK, "ICR is 64-bit: destination in 63:32" },
+	{ 0x830, 1, 0x10FD, LAPIC_GP, "ICR bit 12 (no delivery status) is reserved" },
+	{ 0x830, 1, 0x1000FD, LAPIC_GP, "ICR bit 20 is reserved" },
+	{ 0x831, 1, 0, LAPIC_GP, "no ICR high half in x2APIC mode" },
+	{ 0x831, 0, 0, LAPIC_GP, "no ICR high half in x2APIC mode" },
+	{ 0x835, 1, 0x10000, LAPIC_OK, "LINT0 is read/write" },
+	{ 0x838, 1, 100000, LAPIC_OK, "initial count is read/write" },
+	{ 0x839, 1, 0, LAPIC_GP, "current count is read-only" },
+	{ 0x83E, 1, 0xB, LAPIC_OK, "divide configuration bits 0, 1, 3" },
+	{ 0x83E, 1, 0x4, LAPIC_GP, "divide configuration bit 2 is reserved" },
+	{ 0x83F, 1, 0x40, LAPIC_OK, "SELF_IPI" },
+	{ 0x83F, 1, 0x140, LAPIC_GP, "SELF_IPI bits 31:8 are reserved" },
+	{ 0x83F, 0, 0, LAPIC_GP, "SELF_IPI is write-only" },
+	{ 0x840, 0, 0, LAPIC_GP, "0x840-0xBFF reserved" },
+	{ 0xBFF, 1, 0, LAPIC_GP, "0x840-0xBFF reserved" },
+};
+
+static void test_x2apic_gp(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(x2apic_cases) / sizeof(x2apic_cases[0]); i++) {
+		const x2apic_case *c = &x2apic_cases[i];
+		lapic a;
+		lapic_init(&a, 0x21);
+		assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, a.apic_base | APIC_BASE_EXTD),
+				 LAPIC_OK);
+		lapic before;
+		memcpy(&before, &a, sizeof(a));
+		uint64_t v = 0xDEAD;
+		lapic_result r = c->write ? lapic_msr_write(&a, c->msr, c->val)
+					  : lapic_msr_read(&a, c->msr, &v);
+		if (r != c->want)
+			print_message("MSR 0x%X %s 0x%llx: %s\n", c->msr,
+				      c->write ? "write" : "read", (unsigned long long)c->val,
+				      c->why);
+		assert_int_equal(r, c->want);
+		if (r == LAPIC_GP) { /* a faulting access changes nothing */
+			assert_memory_equal(&a, &before, sizeof(a));
+			assert_true(v == 0xDEAD);
+		}
+	}
+}
+
+/* §10.12.2: the MSR interface exists only in x2APIC mode; §10.12.5: the
+ * IA32_APIC_BASE transitions that #GP. */
+static void test_x2apic_mode_gp(void **state)
+{
+	(void)state;
+	lapic a;
+	lapic_init(&a, 1);
+	uint64_t v, base = LAPIC_MMIO_BASE;
+	assert_int_equal(lapic_msr_read(&a, IA32_APIC_BASE, &v), LAPIC_OK);
+	assert_true(v == (base | APIC_BASE_EN)); /* reset: xAPIC mode */
+	assert_false(lapic_x2apic_mode(&a));
+	/* xAPIC mode: every x2APIC MSR #GPs, even a valid EOI */
+	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 0), LAPIC_GP);
+	assert_int_equal(lapic_msr_read(&a, X2APIC_ID, &v), LAPIC_GP);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_TPR, 0x20), LAPIC_GP);
+	assert_int_equal(a.tpr, 0);
+	/* EXTD without EN is the invalid state */
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EXTD), LAPIC_GP);
+	/* reserved bits: 9, 7:0 and 63:MAXPHYADDR */
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN | 0x200),
+			 LAPIC_GP);
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN | 1ull << 40),
+			 LAPIC_GP);
+	/* disable, then disabled -> x2APIC directly is invalid */
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base), LAPIC_OK);
+	assert_int_equal(lapic_msr_read(&a, X2APIC_ID, &v), LAPIC_GP);
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD),
+			 LAPIC_GP);
+	/* disabled -> xAPIC -> x2APIC */
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN), LAPIC_OK);
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD),
+			 LAPIC_OK);
+	assert_true(lapic_x2apic_mode(&a));
+	assert_int_equal(lapic_msr_read(&a, X2APIC_ID, &v), LAPIC_OK);
+	assert_true(v == 1);
+	assert_int_equal(lapic_msr_read(&a, X2APIC_LDR, &v), LAPIC_OK);
+	assert_true(v == 2); /* cluster 0, bit 1 (§10.12.10.2) */
+	/* x2APIC -> xAPIC is invalid; x2APIC -> disabled is the way out */
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base | APIC_BASE_EN), LAPIC_GP);
+	assert_true(lapic_x2apic_mode(&a));
+	assert_int_equal(lapic_msr_write(&a, IA32_APIC_BASE, base), LAPIC_OK);
+	assert_int_equal(lapic_msr_write(&a, X2APIC_EOI, 0), LAPIC_GP);
+	/* not an APIC MSR at all */
+	assert_int_equal(lapic_msr_read(&a, 0x10, &v), LAPIC_GP);
 }
 
 static void test_msr_bitmap_positions(void **state)
@@ -234,6 +361,8 @@ int main(void)
 		cmocka_unit_test(test_delivery_faults),
 		cmocka_unit_test(test_lapic_registers),
 		cmocka_unit_test(test_lapic_priority_and_eoi),
+		cmocka_unit_test(test_x2apic_gp),
+		cmocka_unit_test(test_x2apic_mode_gp),
 		cmocka_unit_test(test_msr_bitmap_positions),
 		cmocka_unit_test(test_exit_reasons),
 		cmocka_unit_test(test_preemption_timer),

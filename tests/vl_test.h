@@ -102,4 +102,32 @@ static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 	return out;
 }
 
+/* A loader's limit test: a fresh /tmp file holding `text` (may be NULL),
+ * then grown sparse (no disk used) to `size` bytes; returns its path
+ * (malloc'd; the caller unlinks and frees it). Where text is a valid input,
+ * a loader that truncates at its limit would accept the file. */
+static inline char *vl_sparse_file(const char *text, unsigned long long size)
+{
+	char *path = strdup("/tmp/vlsparseXXXXXX");
+	int fd = path ? mkstemp(path) : -1;
+	assert_true(fd >= 0);
+	size_t n = text ? strlen(text) : 0;
+	assert_true(write(fd, text ? text : "", n) == (ssize_t)n);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+	return path;
+}
+
+/* Checks that loading a file of `size` bytes failed with "PATH: SIZE bytes
+ * is over the limit of LIMIT bytes" (vl_read_file's message) in msg. */
+static inline void vl_assert_over_limit(const char *msg, const char *path, unsigned long long size,
+					unsigned long long limit)
+{
+	char want[512];
+	snprintf(want, sizeof(want), "%s: %llu bytes is over the limit of %llu bytes", path, size,
+		 limit);
+	if (!strstr(msg, want))
+		fail_msg("'%s' lacks '%s'", msg, want);
+}
+
 #endif

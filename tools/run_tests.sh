@@ -1,16 +1,80 @@
 #!/usr/bin/env bash
-# Runs every test binary given, shows cmocka's output, and ends with one
-# summary line. Exit status is non-zero if any binary failed or crashed.
+# Runs every test binary given, one after the other, each under a timeout;
+# shows cmocka's output and ends with one summary line. Exit status is
+# non-zero if any binary failed, crashed or timed out.
+#
+# Timeouts (so a hung test cannot hang `make test`):
+#   VL_TEST_TIMEOUT   seconds a program may run (default 300);
+#   VL_TEST_TIMEOUTS  a file of per-program overrides, lines "test_name seconds"
+#                     and # comments (default: tests/timeouts beside this script);
+#   VL_TEST_GRACE     seconds between SIGTERM and SIGKILL (default 10).
+# timeout(1) runs each program in a process group of its own and signals the
+# whole group, so the helpers a test forked go with it. Output goes to a file,
+# not a pipe: a stray process still holding the pipe cannot stall the script.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+default=${VL_TEST_TIMEOUT:-300}
+grace=${VL_TEST_GRACE:-10}
+table=${VL_TEST_TIMEOUTS:-$here/../tests/timeouts}
+
+is_secs() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
+for v in "VL_TEST_TIMEOUT=$default" "VL_TEST_GRACE=$grace"; do
+	is_secs "${v#*=}" || { echo "run_tests.sh: ${v%%=*}='${v#*=}': not a whole number of seconds > 0" >&2; exit 2; }
+done
+if [ -e "$table" ]; then
+	bad_line=$(awk '!/^[[:space:]]*(#|$)/ && !(NF == 2 && $2 ~ /^[0-9]+$/ && $2 > 0) \
+		{ print FILENAME ":" NR ": " $0; exit }' "$table")
+	if [ -n "$bad_line" ]; then
+		echo "run_tests.sh: $bad_line: expected \"test_name seconds\"" >&2
+		exit 2
+	fi
+fi
+
+# The timeout for program $1: its line in the table, else the default.
+limit_for() {
+	local s=""
+	[ -e "$table" ] && s=$(awk -v n="$1" '$1 == n { s = $2 } END { print s }' "$table")
+	echo "${s:-$default}"
+}
+
+log=$(mktemp /tmp/vl-run-tests.XXXXXX) || exit 2
+cur=""
+# Ctrl-C or a kill of make: take the running test (its whole group) down too.
+# timeout's group is not the terminal's foreground group, so it would not get
+# the terminal's SIGINT by itself.
+stop() {
+	[ -n "$cur" ] && kill -TERM "$cur" 2>/dev/null && wait "$cur" 2>/dev/null
+	rm -f "$log"
+	exit 130
+}
+trap stop INT TERM HUP
+trap 'rm -f "$log"' EXIT
+
 pass=0 fail=0 skip=0 bad=()
 for t in "$@"; do
-	out=$("$t" 2>&1); rc=$?
-	printf '%s\n' "$out"
+	name=$(basename "$t")
+	secs=$(limit_for "$name")
+	start=$(date +%s%N)
+	timeout --kill-after="$grace" "$secs" "$t" </dev/null >"$log" 2>&1 &
+	cur=$!
+	wait "$cur" 2>/dev/null # bash's "Killed" notice: we say it better below
+	rc=$?
+	cur=""
+	ms=$((($(date +%s%N) - start) / 1000000))
+	cat "$log"
+	out=$(cat "$log")
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 	s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
-	[ $rc -eq 0 ] || bad+=("$(basename "$t") (exit $rc)")
+	# 124: timed out (TERM was enough); 137: KILLed after the grace period
+	# (or killed by someone else: only a timeout if the time was up).
+	if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ $ms -ge $((secs * 1000)) ]; }; then
+		echo "$name: timed out after $secs s"
+		bad+=("$name (timed out after $secs s)")
+	elif [ $rc -ne 0 ]; then
+		bad+=("$name (exit $rc)")
+	fi
 done
 echo "=============================================================="
 echo "cmocka summary: $pass passed, $fail failed, $skip skipped, in $# test programs"

@@ -24,9 +24,14 @@
  * moved). While a handler runs, the near root still holds the event being run
  * ("root_stale"): a first des_at that lands in near replaces it with one
  * sift-down instead of a pop plus a push.
+ *
+ * Invariants (assert()ed, compiled in under `make asan`): every near node is
+ * no earlier than its parent after each sift; an event leaving far and the
+ * event fired are never earlier than now, so time never runs backwards.
  */
 #include "core/des.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,8 +144,25 @@ void des_destroy(des *d)
 
 /* ---- near heap ---- */
 
+#ifndef NDEBUG
+/* The heap property around logical node i of a near heap of n nodes: no
+ * earlier than its parent, no later than any of its children. */
+static int heap_ok_at(const node *h, size_t n, size_t i)
+{
+	if (i > 0 && less(h[PAD + i], h[PAD + (i - 1) / 4]))
+		return 0;
+	for (size_t c = 4 * i + 1; c < n && c <= 4 * i + 4; c++)
+		if (less(h[PAD + c], h[PAD + i]))
+			return 0;
+	return 1;
+}
+#endif
+
 static void sift_up(node *h, size_t i, node x)
 {
+#ifndef NDEBUG
+	size_t n = i + 1; /* i is the new last node */
+#endif
 	while (i > 0) {
 		size_t p = (i - 1) >> 2;
 		if (!less(x, h[PAD + p]))
@@ -149,6 +171,7 @@ static void sift_up(node *h, size_t i, node x)
 		i = p;
 	}
 	h[PAD + i] = x;
+	assert(heap_ok_at(h, n, i));
 }
 
 static void sift_down(node *h, size_t n, size_t i, node x)
@@ -179,6 +202,7 @@ static void sift_down(node *h, size_t n, size_t i, node x)
 		i = best;
 	}
 	h[PAD + i] = x;
+	assert(heap_ok_at(h, n, i));
 }
 
 static int near_reserve(des *d, size_t need)
@@ -248,6 +272,8 @@ static int list_to_near(des *d, uint32_t head, size_t count)
 		ev *e = &d->evs[head];
 		uint32_t next = e->next;
 		d->nfar--;
+		/* far never holds an event that should already have run */
+		assert(!e->fn || bits_t(e->tb) >= d->now);
 		if (e->fn)
 			sift_up(d->heap, d->n++, (node){ e->tb, e->key });
 		else
@@ -489,6 +515,9 @@ static void fire(des *d, uint32_t s)
 	des_fn fn = e->fn;
 	void *ctx = e->ctx;
 	uint64_t arg = e->arg;
+	/* the event fired is the earliest pending one and never in the past */
+	assert(d->n > 0 && (uint32_t)(d->heap[PAD].key & SLOT_MASK) == s);
+	assert(bits_t(d->heap[PAD].tb) >= d->now);
 	d->now = bits_t(d->heap[PAD].tb);
 	slot_put(d, s);
 	d->live--;

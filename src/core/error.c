@@ -25,6 +25,8 @@ const char *vl_strerror(int err)
 		return "invalid in the current state";
 	case VL_EFAULT:
 		return "access fault";
+	case VL_ETIMEDOUT:
+		return "timed out";
 	}
 	return "unknown error";
 }

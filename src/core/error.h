@@ -14,14 +14,15 @@
 
 enum vl_err {
 	VL_OK = 0,
-	VL_EINVAL = -1,  /* malformed argument or input */
-	VL_ERANGE = -2,  /* well-formed but out of the accepted range */
-	VL_ENOMEM = -3,  /* allocation failed */
-	VL_EIO = -4,     /* a read or write on the host failed */
-	VL_ENOTSUP = -5, /* the host lacks a feature (a test skips) */
-	VL_ENOENT = -6,  /* no such object (file, event, VM, key) */
-	VL_ESTATE = -7,  /* operation not valid in the object's current state */
-	VL_EFAULT = -8,  /* a modelled access faulted (page walk, CIP check) */
+	VL_EINVAL = -1,    /* malformed argument or input */
+	VL_ERANGE = -2,    /* well-formed but out of the accepted range */
+	VL_ENOMEM = -3,    /* allocation failed */
+	VL_EIO = -4,       /* a read or write on the host failed */
+	VL_ENOTSUP = -5,   /* the host lacks a feature (a test skips) */
+	VL_ENOENT = -6,    /* no such object (file, event, VM, key) */
+	VL_ESTATE = -7,    /* operation not valid in the object's current state */
+	VL_EFAULT = -8,    /* a modelled access faulted (page walk, CIP check) */
+	VL_ETIMEDOUT = -9, /* a deadline passed (a child not ready, not exited) */
 };
 
 /* A static English string for an enum vl_err code; "unknown error" otherwise. */

@@ -27,8 +27,25 @@ static int too_big(vl_errbuf *eb, const char *path, unsigned long long size, siz
 		       max);
 }
 
-/* Reads fd to its end into b, refusing more than max bytes. */
-static int read_all(int fd, const char *path, size_t max, vl_buf *b, vl_errbuf *eb)
+/* "PATH:LINE: NUL byte at offset N: ..." for the first NUL in b at or after
+ * from; 0 if there is none. */
+static int nul_check(const vl_buf *b, size_t from, const char *path, const char *what,
+		     vl_errbuf *eb)
+{
+	const char *nul = memchr(b->p + from, '\0', b->len - from);
+	if (!nul)
+		return 0;
+	size_t at = (size_t)(nul - b->p), line = 1;
+	for (const char *c = b->p; (c = memchr(c, '\n', (size_t)(nul - c))); c++)
+		line++;
+	return vl_fail(eb, VL_EINVAL, "%s:%zu: NUL byte at offset %zu: binary data, expected %s",
+		       path, line, at, what);
+}
+
+/* Reads fd to its end into b, refusing more than max bytes and, when what is
+ * not NULL (text), a NUL byte as soon as one arrives. */
+static int read_all(int fd, const char *path, size_t max, const char *what, vl_buf *b,
+		    vl_errbuf *eb)
 {
 	for (;;) {
 		if (vl_buf_reserve(b, 65536) < 0)
@@ -41,8 +58,12 @@ static int read_all(int fd, const char *path, size_t max, vl_buf *b, vl_errbuf *
 			return vl_fail(eb, VL_EIO, "%s: read failed: %s", path, strerror(errno));
 		if (r == 0)
 			return 0;
+		size_t from = b->len;
 		b->len += (size_t)r;
 		b->p[b->len] = '\0';
+		/* /dev/zero or a binary file: stop at once, not at the limit */
+		if (what && nul_check(b, from, path, what, eb))
+			return VL_EINVAL;
 		if (b->len > max)
 			return vl_fail(
 				eb, VL_ERANGE,
@@ -51,7 +72,8 @@ static int read_all(int fd, const char *path, size_t max, vl_buf *b, vl_errbuf *
 	}
 }
 
-int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl_errbuf *eb)
+static int read_file(const char *path, size_t max_bytes, const char *what, char **out, size_t *len,
+		     vl_errbuf *eb)
 {
 	*out = NULL;
 	if (len)
@@ -77,7 +99,7 @@ int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl
 			rc = vl_fail(eb, VL_ENOMEM, "%s: out of memory for %lld bytes", path,
 				     (long long)st.st_size);
 		else
-			rc = read_all(fd, path, max_bytes, &b, eb);
+			rc = read_all(fd, path, max_bytes, what, &b, eb);
 	}
 	if (!use_stdin)
 		close(fd);
@@ -89,4 +111,15 @@ int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl
 	if (!*out)
 		return vl_fail(eb, VL_ENOMEM, "%s: out of memory", path);
 	return 0;
+}
+
+int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl_errbuf *eb)
+{
+	return read_file(path, max_bytes, NULL, out, len, eb);
+}
+
+int vl_read_text(const char *path, size_t max_bytes, const char *what, char **out, size_t *len,
+		 vl_errbuf *eb)
+{
+	return read_file(path, max_bytes, what ? what : "text", out, len, eb);
 }

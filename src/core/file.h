@@ -30,4 +30,15 @@ int vl_input_check(FILE *f, const char *path, vl_errbuf *eb);
  */
 int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl_errbuf *eb);
 
+/*
+ * vl_read_file for a text format, which every loader's parser walks as a C
+ * string: a NUL byte would end the text early, a silent truncation. So a NUL
+ * is refused as soon as it is read (/dev/zero or a binary file fails at once,
+ * not at the limit): VL_EINVAL with "PATH:LINE: NUL byte at offset N: binary
+ * data, expected WHAT" (what, e.g. "valgrind lackey text"; NULL says "text").
+ * Otherwise as vl_read_file.
+ */
+int vl_read_text(const char *path, size_t max_bytes, const char *what, char **out, size_t *len,
+		 vl_errbuf *eb);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 /* ---- tables ---- */
@@ -51,14 +52,8 @@ int tbl_add(tbl *t, const char *const *cells)
 {
 	/* while building the header row, nrows is 0 and cells is NULL */
 	size_t used = t->cells ? (t->nrows + 1) * t->ncols : 0;
-	if (used + t->ncols > t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 16 * t->ncols;
-		char **nc = realloc(t->cells, ncap * sizeof(*nc));
-		if (!nc)
-			return VL_ENOMEM;
-		t->cells = nc;
-		t->cap = ncap;
-	}
+	if (vl_grow(&t->cells, &t->cap, used + t->ncols, sizeof(*t->cells)) < 0)
+		return VL_ENOMEM;
 	for (size_t j = 0; j < t->ncols; j++) {
 		t->cells[used + j] = dup(cells[j]);
 		if (!t->cells[used + j]) {

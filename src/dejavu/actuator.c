@@ -5,18 +5,14 @@
  */
 #include "dejavu/actuator.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "core/proc.h"
 #include "dejavu/net.h"
 
 #define PROC_MAX 16           /* instances the process actuator runs at most */
@@ -114,7 +110,7 @@ typedef struct procact {
 	int base_port;
 	struct sockaddr_in proxy;
 	dvcg *g;
-	pid_t pid[PROC_MAX];
+	vl_proc *inst[PROC_MAX];
 	unsigned n;
 } procact;
 
@@ -137,40 +133,25 @@ static int start_one(procact *p, vl_errbuf *eb)
 	int port = p->base_port + (int)p->n;
 	char listen[32];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pid_t pid = fork();
-	if (pid < 0)
-		return vl_fail(eb, VL_EIO, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 1); /* the instance's exit summary is not ours to print */
-		dup2(dn, 2);
-		execl(p->exe, p->exe, "dejavu", "service", "--listen", listen, "--quiet",
-		      (char *)NULL);
-		_exit(127);
-	}
-	p->pid[p->n++] = pid;
+	/* the instance's exit summary is not ours to print: stdout discarded */
+	char *argv[] = { p->exe, "dejavu", "service", "--listen", listen, "--quiet", NULL };
+	vl_proc_opts o = { .err = VL_PROC_CAPTURE }; /* why it failed to start */
+	vl_proc *v;
+	int err = vl_proc_spawn(&v, argv, &o, eb);
+	if (err)
+		return err;
+	p->inst[p->n++] = v;
 	if (p->g)
-		dvcg_attach(p->g, pid, NULL);
-	struct sockaddr_in sa;
-	dv_addr_parse(listen, &sa, NULL);
-	for (double t0 = wall_seconds(); wall_seconds() - t0 < PROC_READY_S; usleep(20000)) {
-		int fd = dv_connect_block(&sa, 0.2);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-	}
-	return vl_fail(eb, VL_EIO, "service instance on %s did not start", listen);
+		dvcg_attach(p->g, vl_proc_pid(v), NULL);
+	/* --base-port is the user's choice, so the port is known: wait for it */
+	return vl_proc_wait_port(v, port, PROC_READY_S, eb);
 }
 
-static void stop_pid(pid_t pid)
+static void stop_one(procact *p)
 {
-	kill(pid, SIGTERM);
-	for (double t0 = wall_seconds(); wall_seconds() - t0 < PROC_STOP_GRACE_S; usleep(10000))
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	vl_proc *v = p->inst[--p->n];
+	vl_proc_stop(v, PROC_STOP_GRACE_S);
+	vl_proc_destroy(v);
 }
 
 static int proc_apply(void *impl, const memo_alloc *a, vl_errbuf *eb)
@@ -188,7 +169,7 @@ static int proc_apply(void *impl, const memo_alloc *a, vl_errbuf *eb)
 	if (err)
 		return err;
 	while (p->n > want)
-		stop_pid(p->pid[--p->n]);
+		stop_one(p);
 	return 0;
 }
 
@@ -197,8 +178,7 @@ static int proc_current(void *impl, memo_alloc *a)
 	procact *p = impl;
 	unsigned alive = 0;
 	for (unsigned i = 0; i < p->n; i++)
-		if (kill(p->pid[i], 0) == 0 && waitpid(p->pid[i], NULL, WNOHANG) == 0)
-			alive++;
+		alive += (unsigned)vl_proc_alive(p->inst[i]);
 	a->instances = alive;
 	return 0;
 }
@@ -207,7 +187,7 @@ static void proc_destroy(void *impl)
 {
 	procact *p = impl;
 	while (p->n)
-		stop_pid(p->pid[--p->n]);
+		stop_one(p);
 	free(p);
 }
 

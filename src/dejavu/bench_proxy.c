@@ -3,16 +3,14 @@
  */
 #include "dejavu/bench_proxy.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "core/stats.h"
 #include "dejavu/net.h"
 
@@ -24,6 +22,10 @@
  * enough that p99 shows each hop's cost, not a queue near saturation (our
  * single-threaded generator shares the 2 CPUs with everything else). */
 #define LAT_LOAD 0.25
+/* Start-up limit for a server; and how long a wrk or load run may take
+ * beyond its nominal duration before it counts as hung. */
+#define READY_S 5.0
+#define RUN_SLACK_S 30.0
 
 enum { P_STATIC, P_PROF_STATIC, P_NG_STATIC, P_NG_SVC, P_SVC, P_PSVC, P_PX_STATIC, P_PX_SVC, NP };
 enum { S_DIRECT, S_PROXY, S_NGINX, NS };
@@ -32,9 +34,11 @@ typedef struct bench {
 	const dvbench_cfg *c;
 	char dir[64];
 	int port[NP];
-	pid_t nginx, svc, psvc, px_static, px_svc;
+	vl_proc *nginx, *svc, *psvc, *px_static, *px_svc;
 } bench;
 
+/* nginx cannot say which port it got from port 0, so its ports are picked
+ * here; our own servers pick theirs (start_server). */
 static int port_free(void)
 {
 	struct sockaddr_in sa;
@@ -45,44 +49,27 @@ static int port_free(void)
 	return p;
 }
 
-static pid_t run_bg(char *const argv[], int out_fd)
+/* Starts one of our servers on port 0; *port is what it printed. */
+static int start_server(char *const argv[], vl_proc **pp, int *port, vl_errbuf *eb)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(out_fd >= 0 ? out_fd : dn, 1);
-		dup2(dn, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	vl_proc_opts o = { .err = VL_PROC_CAPTURE };
+	int err = vl_proc_spawn(pp, argv, &o, eb);
+	return err ? err : vl_proc_wait_line(*pp, "listening on ", READY_S, port, eb);
 }
 
-static void stop(pid_t *pid)
+/* Runs argv to its end (at most limit_s) with stdout captured; the
+ * finished process (caller destroys), or NULL. */
+static vl_proc *run_to_end(char *const argv[], double limit_s)
 {
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 300 && waitpid(*pid, NULL, WNOHANG) != *pid; i++)
-		usleep(10000);
-	kill(*pid, SIGKILL);
-	waitpid(*pid, NULL, 0);
-	*pid = 0;
-}
-
-static int ready(int port)
-{
-	struct sockaddr_in sa;
-	dv_addr_parse("127.0.0.1:0", &sa, NULL);
-	sa.sin_port = htons((uint16_t)port);
-	for (int i = 0; i < 250; i++, usleep(20000)) {
-		int fd = dv_connect_block(&sa, 0.2);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
+	vl_proc_opts o = { .out = VL_PROC_CAPTURE };
+	vl_proc *p;
+	if (vl_proc_spawn(&p, argv, &o, NULL))
+		return NULL;
+	if (vl_proc_wait(p, limit_s, NULL)) {
+		vl_proc_destroy(p);
+		return NULL;
 	}
-	return VL_EIO;
+	return p;
 }
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -144,92 +131,75 @@ static int nginx_conf(bench *b)
 
 static int start(bench *b, vl_errbuf *eb)
 {
-	for (int i = 0; i < NP; i++)
-		b->port[i] = port_free();
+	char cf[128], l[NP][32], exe[512];
+	vl_errbuf why = { { 0 } };
+	int err;
+	snprintf(exe, sizeof(exe), "%s", b->c->exe);
+	char *sv[] = { exe, "dejavu", "service", "--listen", "127.0.0.1:0", NULL };
+	if ((err = start_server(sv, &b->svc, &b->port[P_SVC], eb)) ||
+	    (err = start_server(sv, &b->psvc, &b->port[P_PSVC], eb)))
+		return err;
+	const int ng_ports[] = { P_STATIC, P_PROF_STATIC, P_NG_STATIC, P_NG_SVC };
+	for (size_t i = 0; i < sizeof(ng_ports) / sizeof(ng_ports[0]); i++)
+		b->port[ng_ports[i]] = port_free();
 	if (nginx_conf(b))
 		return vl_fail(eb, VL_EIO, "cannot write the nginx config in %s", b->dir);
-	char cf[128], l[NP][32], exe[512];
 	snprintf(cf, sizeof(cf), "%s/nginx.conf", b->dir);
-	snprintf(exe, sizeof(exe), "%s", b->c->exe);
 	for (int i = 0; i < NP; i++)
 		snprintf(l[i], sizeof(l[i]), "127.0.0.1:%d", b->port[i]);
 	char *ng[] = { NGINX, "-c", cf, "-p", b->dir, NULL };
-	char *sv[] = { exe, "dejavu", "service", "--listen", l[P_SVC], "--quiet", NULL };
-	char *ps[] = { exe, "dejavu", "service", "--listen", l[P_PSVC], "--quiet", NULL };
-	char *x1[] = { exe,         "dejavu",    "proxy",      "--listen",       l[P_PX_STATIC],
+	if ((err = vl_proc_spawn(&b->nginx, ng, NULL, eb)))
+		return err;
+	for (size_t i = 0; i < sizeof(ng_ports) / sizeof(ng_ports[0]); i++)
+		if ((err = vl_proc_wait_port(b->nginx, b->port[ng_ports[i]], READY_S, &why)))
+			return vl_fail(eb, err, "%s (nginx log: %s/error.log)", why.msg, b->dir);
+	char *x1[] = { exe,         "dejavu",    "proxy",      "--listen",       "127.0.0.1:0",
 		       "--backend", l[P_STATIC], "--profiler", l[P_PROF_STATIC], "--fraction",
-		       "0.1",       "--quiet",   NULL };
-	char *x2[] = { exe,         "dejavu",  "proxy",      "--listen", l[P_PX_SVC],
-		       "--backend", l[P_SVC],  "--profiler", l[P_PSVC],  "--fraction",
-		       "0.1",       "--quiet", NULL };
-	b->svc = run_bg(sv, -1);
-	b->psvc = run_bg(ps, -1);
-	if (ready(b->port[P_SVC]) || ready(b->port[P_PSVC]))
-		return vl_fail(eb, VL_EIO, "the service did not start");
-	b->nginx = run_bg(ng, -1);
-	b->px_static = run_bg(x1, -1);
-	b->px_svc = run_bg(x2, -1);
-	for (int i = 0; i < NP; i++)
-		if (ready(b->port[i]))
-			return vl_fail(eb, VL_EIO,
-				       "nothing listens on port %d (nginx log: %s/error.log)",
-				       b->port[i], b->dir);
+		       "0.1",       NULL };
+	char *x2[] = { exe,      "dejavu",     "proxy",   "--listen",   "127.0.0.1:0", "--backend",
+		       l[P_SVC], "--profiler", l[P_PSVC], "--fraction", "0.1",         NULL };
+	if ((err = start_server(x1, &b->px_static, &b->port[P_PX_STATIC], eb)) ||
+	    (err = start_server(x2, &b->px_svc, &b->port[P_PX_SVC], eb)))
+		return err;
 	return 0;
 }
 
 /* wrk's "Requests/sec:" line; NAN on failure. */
 static double wrk_rps(bench *b, int port, const char *path, int lua)
 {
-	char url[128], dur[16], script[128], buf[8192];
+	char url[128], dur[16], script[128];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
 	snprintf(dur, sizeof(dur), "%ds", (int)(b->c->wrk_s + 0.5));
 	snprintf(script, sizeof(script), "%s/browse.lua", b->dir);
-	int fd[2];
-	if (pipe(fd))
-		return NAN;
 	char *av[] = { WRK, "-t1", "-c" WRK_CONNS, "-d", dur, url, NULL, NULL, NULL };
 	if (lua)
 		av[6] = "-s", av[7] = script;
-	pid_t pid = run_bg(av, fd[1]);
-	close(fd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while ((r = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	close(fd[0]);
-	waitpid(pid, NULL, 0);
-	buf[len] = '\0';
-	char *p = strstr(buf, "Requests/sec:");
-	if (!p || strstr(buf, "Non-2xx") || strstr(buf, "Socket errors"))
+	vl_proc *p = run_to_end(av, b->c->wrk_s + RUN_SLACK_S);
+	if (!p)
 		return NAN;
-	return strtod(p + 13, NULL);
+	const char *out = vl_buf_data(vl_proc_out(p)), *rps = strstr(out, "Requests/sec:");
+	double v = !rps || strstr(out, "Non-2xx") || strstr(out, "Socket errors")
+			   ? NAN
+			   : strtod(rps + 13, NULL);
+	vl_proc_destroy(p);
+	return v;
 }
 
 /* Our open-loop generator at `rate`; its p99 in seconds, NAN on errors. */
 static double lat_p99(bench *b, int port, const char *mix, double rate)
 {
-	char target[32], phases[96], mixes[128], seed[24], buf[65536];
+	char target[32], phases[96], mixes[128], seed[24];
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
 	snprintf(phases, sizeof(phases), "%s:%.0f:%.1fs", mix, rate, b->c->lat_s);
 	snprintf(mixes, sizeof(mixes), "%s/mixes.csv", b->dir);
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)b->c->seed);
 	char exe[512];
 	snprintf(exe, sizeof(exe), "%s", b->c->exe);
-	int fd[2];
-	if (pipe(fd))
-		return NAN;
 	char *av[] = { exe,       "dejavu", "load",   "--target", target,   "--phases", phases,
 		       "--mixes", mixes,    "--seed", seed,       "--json", "--quiet",  NULL };
-	pid_t pid = run_bg(av, fd[1]);
-	close(fd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while ((r = read(fd[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	close(fd[0]);
-	waitpid(pid, NULL, 0);
-	buf[len] = '\0';
-	json_t *j = json_loads(buf, 0, NULL);
+	vl_proc *p = run_to_end(av, b->c->lat_s + RUN_SLACK_S);
+	json_t *j = p ? json_loads(vl_buf_data(vl_proc_out(p)), 0, NULL) : NULL;
+	vl_proc_destroy(p);
 	double p99 = NAN;
 	if (j && json_integer_value(json_object_get(j, "errors")) == 0)
 		p99 = json_number_value(json_object_get(j, "p99_s"));
@@ -289,11 +259,11 @@ int dvbench_proxy(const dvbench_cfg *c, json_t **out, vl_errbuf *eb)
 		st = measure(&b, ps, "/r/small", 0, "small-file");
 		sv = measure(&b, pv, "/r/page", 1, "browse");
 	}
-	stop(&b.px_static);
-	stop(&b.px_svc);
-	stop(&b.nginx);
-	stop(&b.svc);
-	stop(&b.psvc);
+	vl_proc_destroy(b.px_static);
+	vl_proc_destroy(b.px_svc);
+	vl_proc_destroy(b.nginx);
+	vl_proc_destroy(b.svc);
+	vl_proc_destroy(b.psvc);
 	char cmd[160];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir);
 	if (system(cmd)) {

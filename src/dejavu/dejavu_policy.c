@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "dejavu/interference.h"
@@ -357,15 +358,8 @@ static unsigned dj_decide(policy *p, const pol_obs *o)
 	double index;
 	close_window(d, o->t, &w, &index);
 	if (o->t <= e->train_s + 1e-9) {
-		if (d->nrec == d->caprec) {
-			size_t nc = d->caprec ? 2 * d->caprec : 1024;
-			win_rec *nr = realloc(d->rec, nc * sizeof(*nr));
-			if (nr) {
-				d->rec = nr;
-				d->caprec = nc;
-			}
-		}
-		if (d->nrec < d->caprec)
+		/* out of memory: this window goes untrained, as before */
+		if (vl_grow(&d->rec, &d->caprec, d->nrec + 1, sizeof(*d->rec)) == 0)
 			d->rec[d->nrec++] = w;
 		return d->desired = hpa_sync(d->boot, o->t, o->ready, o->booting, o->util);
 	}

@@ -3,19 +3,16 @@
  */
 #include "dejavu/demo.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "dejavu/actuator.h"
 #include "dejavu/cgroup.h"
 #include "dejavu/controller.h"
@@ -38,7 +35,11 @@
  * weight-8192 one. */
 #define HOG_MB 32
 #define HOG_CORES 2
+/* How long a server may take to print "listening on", and the load
+ * generator to finish once the controller has (both replay the same trace
+ * from nearly the same start). */
 #define READY_S 5.0
+#define LOAD_END_S 10.0
 
 typedef struct phase {
 	const char *mix;
@@ -58,49 +59,21 @@ static const phase trace[] = {
 typedef struct demo {
 	const dvdemo_cfg *c;
 	dvcg *prod, *prof, *tools, *hog;
-	pid_t svc, psvc, proxy, load, hogpid;
-	int load_out;
+	vl_proc *svc, *psvc, *proxy, *load;
+	pid_t hogpid; /* a fork of ours (hog_main), not a command */
 	json_t *events, *windows;
 } demo;
 
-static int free_port(void)
+/* Starts a server on port 0 in cgroup g and reads back the port it
+ * printed: no port picked in advance (another process may take it), no
+ * polling before it listens. */
+static int start_server(char *const argv[], dvcg *g, vl_proc **pp, int *port, vl_errbuf *eb)
 {
-	struct sockaddr_in sa;
-	dv_addr_parse("127.0.0.1:0", &sa, NULL);
-	int port = 0, fd = dv_listen(&sa, 1, &port, NULL);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static pid_t spawn(const char *exe, char *const argv[], dvcg *g, int out_fd)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		dup2(out_fd >= 0 ? out_fd : devnull, 1);
-		dup2(devnull, 2);
-		execv(exe, argv);
-		_exit(127);
-	}
-	if (pid > 0 && g)
-		dvcg_attach(g, pid, NULL);
-	return pid;
-}
-
-static int wait_ready(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	for (double t0 = wall_seconds(); wall_seconds() - t0 < READY_S; usleep(20000)) {
-		int fd = dv_connect_block(&sa, 0.2);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-	}
-	return VL_EIO;
+	vl_proc_opts o = { .err = VL_PROC_CAPTURE }; /* its "listening on" line */
+	int err = vl_proc_spawn(pp, argv, &o, eb);
+	if (!err && g)
+		dvcg_attach(g, vl_proc_pid(*pp), NULL);
+	return err ? err : vl_proc_wait_line(*pp, "listening on ", READY_S, port, eb);
 }
 
 /* The noisy neighbour, in a forked child: waits, then burns CPU and
@@ -119,18 +92,11 @@ static void hog_main(double delay, double dur)
 	_exit(0);
 }
 
-static void reap(pid_t *pid)
+/* The hog is our own loop: nothing to flush, no grace needed. */
+static void stop_hog(pid_t *pid)
 {
 	if (*pid <= 0)
 		return;
-	kill(*pid, SIGTERM);
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
-			*pid = 0;
-			return;
-		}
-		usleep(10000);
-	}
 	kill(*pid, SIGKILL);
 	waitpid(*pid, NULL, 0);
 	*pid = 0;
@@ -163,62 +129,61 @@ static void on_window(void *ctx, double t, int cls, double p95, double rate, dou
 						    finite_or(rate, 0), quota));
 }
 
-static json_t *read_load(int fd)
-{
-	char *buf = calloc(1, 1 << 20);
-	size_t len = 0;
-	ssize_t r;
-	while (buf && len < (1u << 20) - 1 && (r = read(fd, buf + len, (1u << 20) - 1 - len)) > 0)
-		len += (size_t)r;
-	json_t *j = buf ? json_loads(buf, 0, NULL) : NULL;
-	free(buf);
-	return j;
-}
-
 static void teardown(demo *d)
 {
-	reap(&d->hogpid);
-	reap(&d->load);
-	reap(&d->proxy);
-	reap(&d->svc);
-	reap(&d->psvc);
-	if (d->load_out >= 0)
-		close(d->load_out);
+	stop_hog(&d->hogpid);
+	vl_proc_destroy(d->load);
+	vl_proc_destroy(d->proxy);
+	vl_proc_destroy(d->svc);
+	vl_proc_destroy(d->psvc);
 	dvcg_destroy(d->hog);
 	dvcg_destroy(d->tools);
 	dvcg_destroy(d->prof);
 	dvcg_destroy(d->prod);
 }
 
-static int start_all(demo *d, int ports[3], char *phases, vl_errbuf *eb)
+static int start_all(demo *d, int *proxy_port, char *phases, vl_errbuf *eb)
 {
 	const dvdemo_cfg *c = d->c;
 	char exe[512], l0[32], l1[32], l2[32], seed[24], frac[24];
+	int p0, p1, err;
 	snprintf(exe, sizeof(exe), "%s", c->exe);
-	snprintf(l0, sizeof(l0), "127.0.0.1:%d", ports[0]);
-	snprintf(l1, sizeof(l1), "127.0.0.1:%d", ports[1]);
-	snprintf(l2, sizeof(l2), "127.0.0.1:%d", ports[2]);
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
 	snprintf(frac, sizeof(frac), "%.6f", c->fraction);
-	char *svc[] = { exe, "dejavu", "service", "--listen", l0, "--quiet", NULL };
-	char *psvc[] = { exe, "dejavu", "service", "--listen", l1, "--quiet", NULL };
-	char *px[] = { exe, "dejavu",     "proxy", "--listen", l2,   "--backend", l0,  "--profiler",
-		       l1,  "--fraction", frac,    "--seed",   seed, "--quiet",   NULL };
-	d->svc = spawn(exe, svc, d->prod, -1);
-	d->psvc = spawn(exe, psvc, d->prof, -1);
-	d->proxy = spawn(exe, px, d->tools, -1);
-	if (d->svc < 0 || d->psvc < 0 || d->proxy < 0 || wait_ready(ports[0]) ||
-	    wait_ready(ports[1]) || wait_ready(ports[2]))
-		return vl_fail(eb, VL_EIO, "the service, profiler or proxy did not start");
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return vl_fail(eb, VL_EIO, "pipe: %s", strerror(errno));
+	char *svc[] = { exe, "dejavu", "service", "--listen", "127.0.0.1:0", NULL };
+	if ((err = start_server(svc, d->prod, &d->svc, &p0, eb)) ||
+	    (err = start_server(svc, d->prof, &d->psvc, &p1, eb)))
+		return err;
+	snprintf(l0, sizeof(l0), "127.0.0.1:%d", p0);
+	snprintf(l1, sizeof(l1), "127.0.0.1:%d", p1);
+	char *px[] = { exe,         "dejavu", "proxy",      "--listen", "127.0.0.1:0",
+		       "--backend", l0,       "--profiler", l1,         "--fraction",
+		       frac,        "--seed", seed,         NULL };
+	if ((err = start_server(px, d->tools, &d->proxy, proxy_port, eb)))
+		return err;
+	snprintf(l2, sizeof(l2), "127.0.0.1:%d", *proxy_port);
 	char *ld[] = { exe,    "dejavu", "load", "--target", l2,        "--phases",
 		       phases, "--seed", seed,   "--json",   "--quiet", NULL };
-	d->load = spawn(exe, ld, d->tools, pfd[1]);
-	close(pfd[1]);
-	d->load_out = pfd[0];
-	return d->load < 0 ? vl_fail(eb, VL_EIO, "cannot start the load generator") : 0;
+	vl_proc_opts o = { .out = VL_PROC_CAPTURE, .err = VL_PROC_CAPTURE };
+	if ((err = vl_proc_spawn(&d->load, ld, &o, eb)))
+		return err;
+	dvcg_attach(d->tools, vl_proc_pid(d->load), NULL);
+	return 0;
+}
+
+/* The generator's JSON, once it has replayed its trace (or been stopped,
+ * when the user interrupted the demo: it prints what it measured). */
+static json_t *load_result(demo *d, vl_errbuf *eb)
+{
+	if (d->c->stop && *d->c->stop)
+		vl_proc_stop(d->load, VL_PROC_GRACE_S);
+	if (vl_proc_wait(d->load, LOAD_END_S, eb))
+		return NULL; /* still replaying long after the controller ended */
+	json_t *j = json_loads(vl_buf_data(vl_proc_out(d->load)), 0, NULL);
+	if (!j)
+		vl_fail(eb, VL_EIO, "the load generator gave no result (status %d): %.160s",
+			vl_proc_status(d->load), vl_buf_data(vl_proc_err(d->load)));
+	return j;
 }
 
 static int make_groups(demo *d, vl_errbuf *eb)
@@ -260,7 +225,7 @@ static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf
 	dv_addr_parse("127.0.0.1:0", &cc.proxy, NULL);
 	cc.proxy.sin_port = htons((uint16_t)proxy_port);
 	cc.prof_cg = d->prof;
-	cc.prof_pid = d->psvc;
+	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
 	cc.act = act;
 	cc.memo = m;
@@ -302,7 +267,7 @@ static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t
 
 int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 {
-	demo d = { .c = c, .load_out = -1, .events = json_array(), .windows = json_array() };
+	demo d = { .c = c, .events = json_array(), .windows = json_array() };
 	int err = make_groups(&d, eb);
 	char phases[1024] = "", memo_tmp[] = "/tmp/virtlab-memo-XXXXXX";
 	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0;
@@ -315,9 +280,9 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			hog_at = t, hog_dur = trace[i].share * D;
 		t += trace[i].share * D;
 	}
-	int ports[3] = { free_port(), free_port(), free_port() };
+	int proxy_port = 0;
 	if (!err)
-		err = start_all(&d, ports, phases, eb);
+		err = start_all(&d, &proxy_port, phases, eb);
 	const char *mpath = c->memo_path; /* default: a temporary file, removed after */
 	if (!err && !mpath) {
 		int fd = mkstemp(memo_tmp);
@@ -339,13 +304,13 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	}
 	dvctl_result r = { 0 };
 	if (!err)
-		err = run_loop(&d, ports[2], m, &r, eb);
+		err = run_loop(&d, proxy_port, m, &r, eb);
 	json_t *load = NULL;
 	if (!err) {
-		reap(&d.hogpid);
-		load = read_load(d.load_out); /* the generator ends with its trace */
-		waitpid(d.load, NULL, 0);
-		d.load = 0;
+		stop_hog(&d.hogpid);
+		load = load_result(&d, eb);
+		if (!load)
+			err = VL_EIO;
 	}
 	int64_t rows = m ? memo_count(m) : 0;
 	memo_close(m);
@@ -358,8 +323,6 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		unlink(p);
 	}
 	teardown(&d);
-	if (!err && !load)
-		err = vl_fail(eb, VL_EIO, "the load generator gave no result");
 	if (err) {
 		json_decref(d.events);
 		json_decref(d.windows);

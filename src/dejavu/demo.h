@@ -17,8 +17,11 @@
  *                    SLO misses, interference index -> tune for its bucket
  *          0.90-1.00 search          known: memo hit
  *
- * Every child is killed and waited for, and every cgroup removed, on all
- * paths out.
+ * The servers start on port 0 and the demo reads back the ports they print
+ * (core/proc.h: no port picked in advance, no sleeping until they listen).
+ * Every child runs in its own process group and is stopped (SIGTERM, then
+ * SIGKILL after VL_PROC_GRACE_S) and waited for, and every cgroup removed,
+ * on all paths out.
  */
 #ifndef VL_DEJAVU_DEMO_H
 #define VL_DEJAVU_DEMO_H

@@ -15,7 +15,6 @@
 #include "dejavu/mix.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,39 +258,11 @@ out:
 
 int mix_set_load(mix_set *s, const char *path, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return vl_fail(eb, VL_ENOENT, "%s: cannot open: %s", path, strerror(errno));
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
-	size_t cap = 4096, len = 0;
-	char *text = malloc(cap);
-	int err = 0;
-	while (text) {
-		size_t k = fread(text + len, 1, cap - len - 1, f);
-		len += k;
-		if (len + 1 < cap)
-			break;
-		if (cap >= (1u << 24)) {
-			err = vl_fail(eb, VL_ERANGE, "%s: larger than 16 MiB", path);
-			break;
-		}
-		char *t = realloc(text, cap * 2);
-		if (!t)
-			free(text);
-		text = t;
-		cap *= 2;
-	}
-	fclose(f);
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "%s: out of memory", path);
-	text[len] = '\0';
-	if (!err && memchr(text, '\0', len))
-		err = vl_fail(eb, VL_EINVAL, "%s: binary data (NUL byte)", path);
-	if (!err)
-		err = mix_set_load_text(s, text, path, eb);
+	char *text;
+	int err = vl_read_text(path, MIX_FILE_MAX_BYTES, "CSV text", &text, NULL, eb);
+	if (err)
+		return err;
+	err = mix_set_load_text(s, text, path, eb);
 	free(text);
 	return err;
 }

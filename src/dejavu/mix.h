@@ -33,6 +33,10 @@
 #define MIX_NAME_MAX 32  /* names are 1..31 chars of [A-Za-z0-9_.-] */
 #define MIX_MAX_TYPES 8  /* request types per mix */
 #define MIX_MAX_MIXES 32 /* mixes per set, built-ins included */
+/* Largest mix file read: at most MIX_MAX_MIXES x MIX_MAX_TYPES = 256 data
+ * lines of ~100 bytes; 16 MiB leaves any amount of comments room and still
+ * stops a runaway stream (a FIFO, `yes`) before memory does. */
+#define MIX_FILE_MAX_BYTES (16u << 20)
 
 typedef struct mix_type {
 	char name[MIX_NAME_MAX]; /* also the live service's path: /r/<name> */
@@ -57,8 +61,9 @@ mix_set *mix_set_create(void);
 void mix_set_destroy(mix_set *s); /* accepts NULL */
 
 /* Adds (or replaces) the mixes of a mix file. On error nothing is added and
- * eb says "FILE:LINE: ..."; returns VL_EINVAL (bad line), VL_ENOENT (cannot
- * open), VL_ERANGE (too many mixes/types). */
+ * eb says "FILE:LINE: ..."; returns VL_EINVAL (bad line, NUL byte), VL_ENOENT /
+ * VL_EIO (cannot open or read), VL_ERANGE (too many mixes/types, or a file
+ * over MIX_FILE_MAX_BYTES: refused whole, never truncated). */
 int mix_set_load(mix_set *s, const char *path, vl_errbuf *eb);
 
 /* Same, from text in memory; `origin` is the name used in messages. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/parse.h"
 #include "dejavu/svc.h"
 
@@ -217,14 +218,8 @@ double rightscale_last_resize(const rightscale *r)
 unsigned rightscale_eval(rightscale *r, double t, unsigned ready, unsigned total, double util)
 {
 	(void)total;
-	if (ready > r->cap) {
-		size_t nc = ready * 2;
-		rs_server *ns = realloc(r->srv, nc * sizeof(*ns));
-		if (!ns)
-			return r->size;
-		r->srv = ns;
-		r->cap = nc;
-	}
+	if (vl_grow(&r->srv, &r->cap, ready, sizeof(*r->srv)) < 0)
+		return r->size;               /* out of memory: keep the size */
 	for (size_t i = r->n; i < ready; i++) /* newly operational servers */
 		r->srv[i] = (rs_server){ rng_normal(&r->r, 0, RS_SERVER_SPREAD), NAN, NAN };
 	r->n = ready;

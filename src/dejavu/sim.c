@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/stats.h"
 #include "dejavu/svc.h"
 
@@ -57,13 +58,8 @@ static int fleet_set(fleet *f, unsigned desired, double ready_at)
 	unsigned total = f->ready + (unsigned)f->nboot;
 	if (desired > total) {
 		size_t need = f->nboot + (desired - total);
-		if (need > f->cap) {
-			double *nb = realloc(f->boot, need * 2 * sizeof(double));
-			if (!nb)
-				return VL_ENOMEM;
-			f->boot = nb;
-			f->cap = need * 2;
-		}
+		if (vl_grow(&f->boot, &f->cap, need, sizeof(*f->boot)) < 0)
+			return VL_ENOMEM;
 		while (f->nboot < need)
 			f->boot[f->nboot++] = ready_at;
 	}

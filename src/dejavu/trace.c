@@ -11,12 +11,12 @@
  */
 #include "dejavu/trace.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "core/rng.h"
@@ -340,19 +340,14 @@ trace *trace_parse_csv(const char *text, const char *origin, const mix_set *ms, 
 			header = 1;
 			continue;
 		}
-		if (t->n == cap) {
-			if (cap >= TRACE_MAX_ROWS) {
-				vl_fail(eb, VL_ERANGE, "%s:%zu: more than %u rows", origin, lineno,
-					TRACE_MAX_ROWS);
-				goto err;
-			}
-			trace_row *nr = realloc(t->row, 2 * cap * sizeof(*nr));
-			if (!nr) {
-				vl_fail(eb, VL_ENOMEM, "out of memory");
-				goto err;
-			}
-			t->row = nr;
-			cap *= 2;
+		if (t->n == TRACE_MAX_ROWS) {
+			vl_fail(eb, VL_ERANGE, "%s:%zu: more than %u rows", origin, lineno,
+				TRACE_MAX_ROWS);
+			goto err;
+		}
+		if (vl_grow(&t->row, &cap, t->n + 1, sizeof(*t->row)) < 0) {
+			vl_fail(eb, VL_ENOMEM, "out of memory");
+			goto err;
 		}
 		trace_row *row = &t->row[t->n];
 		if (parse_row(line, origin, lineno, ms, row, eb))
@@ -383,38 +378,10 @@ err:
 
 trace *trace_load_csv(const char *path, const mix_set *ms, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		vl_fail(eb, VL_ENOENT, "%s: cannot open: %s", path, strerror(errno));
+	char *text;
+	if (vl_read_text(path, TRACE_FILE_MAX_BYTES, "CSV text", &text, NULL, eb))
 		return NULL;
-	}
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = malloc(cap);
-	while (text) {
-		len += fread(text + len, 1, cap - len - 1, f);
-		if (len + 1 < cap || cap >= (1u << 28))
-			break;
-		char *nt = realloc(text, cap * 2);
-		if (!nt)
-			free(text);
-		text = nt;
-		cap *= 2;
-	}
-	fclose(f);
-	if (!text) {
-		vl_fail(eb, VL_ENOMEM, "out of memory");
-		return NULL;
-	}
-	text[len] = '\0';
-	trace *t = NULL;
-	if (memchr(text, '\0', len))
-		vl_fail(eb, VL_EINVAL, "%s: binary data (NUL byte)", path);
-	else
-		t = trace_parse_csv(text, path, ms, eb);
+	trace *t = trace_parse_csv(text, path, ms, eb);
 	free(text);
 	return t;
 }

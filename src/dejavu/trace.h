@@ -34,6 +34,9 @@
 
 #define TRACE_CHANGE_RATIO 1.25
 #define TRACE_MAX_ROWS (1u << 22)
+/* Largest trace CSV read (whole, into memory): TRACE_MAX_ROWS rows of up to
+ * 64 bytes ("86400.000,123456.789,browse" is 27), comments included. */
+#define TRACE_FILE_MAX_BYTES (64u * TRACE_MAX_ROWS)
 
 typedef struct trace_row {
 	double t, rate;
@@ -63,7 +66,8 @@ extern const char *const trace_generators[];
 trace *trace_generate(const char *kind, double days, uint64_t seed, const mix_set *ms,
 		      vl_errbuf *eb);
 
-/* Parses a CSV trace from a file / from text (origin names it in errors). */
+/* Parses a CSV trace from a file / from text (origin names it in errors).
+ * A file over TRACE_FILE_MAX_BYTES is refused whole (never truncated). */
 trace *trace_load_csv(const char *path, const mix_set *ms, vl_errbuf *eb);
 trace *trace_parse_csv(const char *text, const char *origin, const mix_set *ms, vl_errbuf *eb);
 

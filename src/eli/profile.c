@@ -212,51 +212,43 @@ static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_
 	return vl_fail(eb, VL_EINVAL, "unknown key '%s'", key);
 }
 
+/* Longest line: no key = value needs more; a longer one is not a profile. */
+#define PROFILE_LINE_MAX 1022
+
 int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: %s", path,
-			       strerror(errno));
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
+	char *text;
+	int err = vl_read_text(path, ELI_PROFILE_FILE_MAX_BYTES, "'key = value' text", &text, NULL,
+			       eb);
+	if (err == VL_ENOENT) /* the wording users (and tests) know */
+		return vl_fail(eb, err, "%s: %s", path, strerror(ENOENT));
+	if (err)
+		return err;
 	eli_profile tmp;
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));
 	snprintf(tmp.name, sizeof(tmp.name), "%s", path);
 	unsigned char seen[NFIELDS] = { 0 };
-	int name_seen = 0, err = 0;
-	char line[1024];
+	int name_seen = 0;
 	unsigned lineno = 0;
-	while (fgets(line, sizeof(line), f)) {
+	for (char *line = text, *next; !err && *line; line = next) {
 		lineno++;
-		size_t n = strlen(line);
-		/* fgets neither reports a NUL (/dev/zero looped forever on empty
-		 * lines) nor tells a cut line from a whole one */
-		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f)) {
-			err = vl_fail(eb, VL_EINVAL, "%s:%u: line longer than %zu bytes", path,
-				      lineno, sizeof(line) - 2);
-			break;
-		}
-		if (n == 0 || (line[n - 1] != '\n' && !feof(f))) {
-			err = vl_fail(eb, VL_EINVAL,
-				      "%s:%u: NUL byte: binary data, expected "
-				      "'key = value' text",
-				      path, lineno);
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strlen(line) > PROFILE_LINE_MAX) {
+			err = vl_fail(eb, VL_EINVAL, "%s:%u: line longer than %d bytes", path,
+				      lineno, PROFILE_LINE_MAX);
 			break;
 		}
 		vl_errbuf e2;
 		err = load_line(&tmp, line, seen, &name_seen, &e2);
-		if (err) {
+		if (err)
 			vl_fail(eb, err, "%s:%u: %s", path, lineno, e2.msg);
-			break;
-		}
 	}
-	if (!err && ferror(f))
-		err = vl_fail(eb, VL_EIO, "%s: read error", path);
-	fclose(f);
+	free(text);
 	if (!err) {
 		vl_errbuf e2;
 		err = eli_profile_check(&tmp, &e2);

@@ -100,11 +100,17 @@ typedef struct eli_profile {
  * an unknown name. */
 int eli_profile_builtin(const char *name, eli_profile *p);
 
+/* Largest profile file read: a profile is about 30 "key = value" lines, under
+ * 2 KiB; 1 MiB leaves any amount of comments room and stops a runaway stream
+ * (a FIFO, `yes`), which the old line-by-line reader looped on forever. */
+#define ELI_PROFILE_FILE_MAX_BYTES (1u << 20)
+
 /* Loads a `key = value` file (# comments, blank lines). Missing keys keep the
  * paper-2012 value; unknown keys, bad values and duplicates are errors
  * reported in eb as "FILE:LINE: message". The `name` key is optional (default:
- * the file's path). Returns 0, VL_ENOENT (no such file), VL_EIO, VL_EINVAL or
- * VL_ERANGE. */
+ * the file's path). Returns 0, VL_ENOENT (no such file), VL_EIO, VL_EINVAL (a
+ * NUL byte included) or VL_ERANGE (a value out of range, or a file over
+ * ELI_PROFILE_FILE_MAX_BYTES: refused whole, never truncated). */
 int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb);
 
 /* Writes every field of p as `key = value` lines. Returns 0 or VL_EIO. */

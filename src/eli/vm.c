@@ -67,7 +67,15 @@ static int is_eli(const eli_vm *vm)
 
 static eli_event ev(int reason, eli_who who, int vector)
 {
-	eli_event e = { reason, who, vector, 0, 0, 0 };
+	eli_event e = { reason, who, vector, 0, 0, 0, -1 };
+	return e;
+}
+
+/* e, with the #GP the guest takes when the LAPIC refused its access. */
+static eli_event gp_if(eli_event e, lapic_result r)
+{
+	if (r == LAPIC_GP)
+		e.fault = X86_VEC_GP;
 	return e;
 }
 
@@ -152,6 +160,17 @@ static void setup_controls(eli_vm *vm)
 	}
 }
 
+/* xAPIC -> x2APIC, as a guest or host kernel does it: IA32_APIC_BASE |= EXTD
+ * (SDM §10.12.1). 0, or -1 if the LAPIC was not in xAPIC mode. */
+static int enter_x2apic(lapic *a)
+{
+	uint64_t base;
+	if (lapic_msr_read(a, IA32_APIC_BASE, &base) != LAPIC_OK ||
+	    lapic_msr_write(a, IA32_APIC_BASE, base | APIC_BASE_EXTD) != LAPIC_OK)
+		return -1;
+	return 0;
+}
+
 eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double preempt_us,
 		      double tsc_ghz)
 {
@@ -173,6 +192,14 @@ eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double p
 	vm->hostvec = (prot & ELI_PROT_PRIORITY) ? ELI_VEC_HOST_TIMER : ELI_VEC_HOST_LOW;
 	lapic_init(&vm->phys, 0);
 	lapic_init(&vm->virt, 0);
+	/* The virtual LAPIC is in the guest's mode; the physical one is the
+	 * host's (x2APIC, which exitless EOI needs) unless the guest owns it. */
+	int guest_x2 = apic == ELI_APIC_X2APIC;
+	if ((guest_x2 && enter_x2apic(&vm->virt)) ||
+	    ((guest_x2 || mode != ELI_MODE_BARE) && enter_x2apic(&vm->phys))) {
+		eli_vm_destroy(vm);
+		return NULL;
+	}
 	vm->guest_idt_base = ELI_GUEST_IDT;
 	vm->guest_idt_limit = IDT_VECTORS * IDT_GATE_BYTES - 1;
 	build_guest_idt(vm, ELI_GUEST_IDT);
@@ -333,30 +360,34 @@ eli_event eli_vm_guest_eoi(eli_vm *vm)
 
 eli_event eli_vm_guest_wrmsr(eli_vm *vm, uint32_t msr, uint64_t val)
 {
-	if (vm->mode == ELI_MODE_BARE) {
-		lapic_msr_write(&vm->phys, msr, val);
-		return ev(-1, ELI_GUEST, -1);
-	}
-	if (vm->mode == ELI_MODE_POSTED && msr == X2APIC_EOI) {
-		int v = lapic_eoi(&vm->virt); /* virtualized EOI */
+	if (vm->mode == ELI_MODE_BARE)
+		return gp_if(ev(-1, ELI_GUEST, -1), lapic_msr_write(&vm->phys, msr, val));
+	if (vm->mode == ELI_MODE_POSTED && msr == X2APIC_EOI && lapic_x2apic_mode(&vm->virt)) {
+		/* EOI virtualization takes only EDX:EAX = 0; any other value
+		 * #GPs without an exit (SDM §29.5) */
+		if (val)
+			return gp_if(ev(-1, ELI_GUEST, -1), LAPIC_GP);
+		int v = lapic_eoi(&vm->virt);
 		if (v >= 0 && lapic_test(vm->eoi_exit_bitmap, (unsigned)v))
 			return vexit(vm, EXIT_REASON_EOI_INDUCED, ELI_HOST, v);
 		return ev(-1, ELI_GUEST, v);
 	}
 	if (!vmx_msr_bitmap_exits(&vm->msrbm, msr, 1)) {
-		/* passed through: the write reaches the physical LAPIC */
-		if (vm->mode == ELI_MODE_POSTED)
-			lapic_msr_write(&vm->virt, msr, val);
-		else
-			lapic_msr_write(&vm->phys, msr, val);
-		return ev(-1, ELI_GUEST, -1);
+		/* passed through: the write reaches the (physical or, with
+		 * virtualized x2APIC mode, virtual) LAPIC, which may #GP */
+		lapic *a = vm->mode == ELI_MODE_POSTED ? &vm->virt : &vm->phys;
+		return gp_if(ev(-1, ELI_GUEST, -1), lapic_msr_write(a, msr, val));
 	}
-	/* exit: the host emulates the write on the virtual LAPIC */
-	if (msr == X2APIC_EOI && is_eli(vm))
+	/* exit: the host emulates the write on the virtual LAPIC and injects
+	 * #GP where the CPU would have raised one (KVM: kvm_inject_gp) */
+	eli_event e = vexit(vm, EXIT_REASON_MSR_WRITE, ELI_HOST, -1);
+	if (msr == X2APIC_EOI && is_eli(vm)) {
+		if (!lapic_x2apic_mode(&vm->virt) || val)
+			return gp_if(e, LAPIC_GP);
 		eli_host_eoi(vm);
-	else if (msr >= X2APIC_MSR_BASE && msr <= X2APIC_MSR_LAST)
-		lapic_msr_write(&vm->virt, msr, val);
-	return vexit(vm, EXIT_REASON_MSR_WRITE, ELI_HOST, -1);
+		return e;
+	}
+	return gp_if(e, lapic_msr_write(&vm->virt, msr, val));
 }
 
 eli_event eli_vm_guest_write(eli_vm *vm, uint64_t gpa, uint8_t val)
@@ -525,9 +556,13 @@ int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
 	out->inj_eoi = eli_vm_guest_eoi(vm).exit_reason;
 	if (out->pv_eoi)
 		out->inj_eoi = out->dev_eoi;
-	out->timer_arm = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000).exit_reason;
-	if (apic == ELI_APIC_XAPIC && mode != ELI_MODE_BARE && out->timer_arm >= 0)
-		/* TMICT is on the APIC page: a fault-like APIC_ACCESS, or with
+	if (apic == ELI_APIC_X2APIC)
+		out->timer_arm = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000).exit_reason;
+	else if (mode == ELI_MODE_BARE)
+		out->timer_arm = -1;
+	else
+		/* TMICT is on the APIC page (an xAPIC guest has no TMICT MSR:
+		 * WRMSR 0x838 would #GP): a fault-like APIC_ACCESS, or with
 		 * APIC-register virtualization a trap-like APIC_WRITE */
 		out->timer_arm =
 			mode == ELI_MODE_POSTED ? EXIT_REASON_APIC_WRITE : EXIT_REASON_APIC_ACCESS;

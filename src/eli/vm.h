@@ -83,6 +83,8 @@ typedef struct eli_event {
 	uint32_t error_code; /* for an EXCEPTION_NMI exit: the #NP error code */
 	uint64_t qual;       /* exit qualification (EPT violation) */
 	double at_us;        /* for eli_vm_guest_run: when control returned */
+	int fault;           /* exception the guest takes from its own instruction (a WRMSR's
+			      * #GP: X86_VEC_GP), or -1; with an exit, the host injects it */
 } eli_event;
 
 typedef struct eli_vm eli_vm;
@@ -103,7 +105,12 @@ eli_event eli_vm_inject(eli_vm *vm, unsigned vector);
 /* The guest completes its highest in-service interrupt (x2APIC WRMSR 0x80B
  * or xAPIC MMIO write to offset 0xB0). */
 eli_event eli_vm_guest_eoi(eli_vm *vm);
-/* Guest WRMSR. */
+/* Guest WRMSR. A WRMSR the CPU refuses (SDM §10.12: reserved or read-only
+ * x2APIC MSR, reserved bits, non-zero EOI, x2APIC MSRs outside x2APIC mode)
+ * sets e.fault = X86_VEC_GP: raised by the CPU in the guest when the MSR is
+ * passed through, injected by the host after the MSR_WRITE exit otherwise.
+ * The model has no MSRs but IA32_APIC_BASE and the x2APIC range: any other
+ * #GPs as an unimplemented MSR would. */
 eli_event eli_vm_guest_wrmsr(eli_vm *vm, uint32_t msr, uint64_t val);
 /* Guest writes one byte at a guest-physical address. */
 eli_event eli_vm_guest_write(eli_vm *vm, uint64_t gpa, uint8_t val);

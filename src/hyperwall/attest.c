@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "hyperwall/hw_impl.h"
 
 static void put64(uint8_t *p, uint64_t v)
@@ -185,14 +186,8 @@ static int note_nonce(attest_verifier *v, uint64_t nonce, int *fresh)
 			*fresh = 0;
 	if (!*fresh)
 		return 0;
-	if (v->nused == v->capused) {
-		size_t cap = v->capused ? 2 * v->capused : 16;
-		uint64_t *n = realloc(v->used, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		v->used = n;
-		v->capused = cap;
-	}
+	if (vl_grow(&v->used, &v->capused, v->nused + 1, sizeof(*v->used)) < 0)
+		return VL_ENOMEM;
 	v->used[v->nused++] = nonce;
 	return 0;
 }

@@ -23,13 +23,28 @@
  * Every check reads one CIP entry (counted in hw_stats.cip_checks, the
  * nested-table ones in cip_table_checks). With protection off only the
  * range check remains.
+ *
+ * Invariants (assert()ed under `make asan`): every entry a check reads is
+ * well-formed (hw__cip_entry_ok) and an assigned frame's owner is a live
+ * VMID — the table is written only by hardware commands (hw__cip_set).
  */
+#include <assert.h>
+
 #include "hyperwall/hw_impl.h"
 
 static int range(const hw_machine *m, uint32_t frame)
 {
 	return frame < m->frames ? HW_OK : HW_FAULT;
 }
+
+#ifndef NDEBUG
+/* The entry is well-formed and an assigned frame belongs to a live VM. */
+static int owner_ok(const hw_machine *m, uint32_t frame, uint64_t e)
+{
+	return hw__cip_entry_ok(m, frame, e) &&
+	       (!(e & CIP_ASSIGNED) || m->vmid_used[e & CIP_OWNER]);
+}
+#endif
 
 static int deny(hw_machine *m)
 {
@@ -45,6 +60,7 @@ int cip_check_vm(hw_machine *m, uint32_t frame, uint32_t vmid, uint64_t gpa)
 		return HW_OK;
 	m->st.cip_checks++;
 	uint64_t e = hw__cip(m, frame);
+	assert(owner_ok(m, frame, e));
 	if (!(e & CIP_ASSIGNED) || (e & CIP_OWNER) != vmid ||
 	    e >> CIP_GPA_SHIFT != gpa >> HW_PAGE_SHIFT)
 		return deny(m);
@@ -71,6 +87,7 @@ static int check_other(hw_machine *m, uint32_t frame, uint64_t deny_bit)
 		return HW_OK;
 	m->st.cip_checks++;
 	uint64_t e = hw__cip(m, frame);
+	assert(owner_ok(m, frame, e));
 	if (e & CIP_RESERVED)
 		return deny(m);
 	if ((e & CIP_ASSIGNED) && !(e & CIP_SHARED) && (e & deny_bit))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "hyperwall/attest.h"
@@ -19,6 +20,7 @@ typedef struct fz {
 	uint32_t *live, nlive, maxvms;
 	attest_verifier *ver; /* per VM id, index id - 1 */
 	uint32_t nver;
+	size_t capver;
 	uint64_t next_nonce;
 	/* the customer's expected measurement per VM size (1..FUZZ_MAX_PAGES) */
 	uint8_t expect[FUZZ_MAX_PAGES + 1][ATTEST_HASH];
@@ -71,13 +73,10 @@ static uint64_t host_addr(fz *f, int page_aligned)
 
 static int verifier_for(fz *f, uint32_t id, attest_verifier **v)
 {
-	while (f->nver < id) {
-		attest_verifier *n = realloc(f->ver, (f->nver + 1) * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		f->ver = n;
+	if (vl_grow(&f->ver, &f->capver, id, sizeof(*f->ver)) < 0)
+		return VL_ENOMEM;
+	while (f->nver < id)
 		attest_verifier_init(&f->ver[f->nver++], attest_mfr_root);
-	}
 	*v = &f->ver[id - 1];
 	return 0;
 }

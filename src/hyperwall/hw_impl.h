@@ -5,6 +5,8 @@
 #ifndef VL_HYPERWALL_HW_IMPL_H
 #define VL_HYPERWALL_HW_IMPL_H
 
+#include <assert.h>
+
 #include <sodium.h>
 
 #include "core/rng.h"
@@ -63,7 +65,8 @@ struct hw_machine {
 	tlb tlb;
 	uint32_t *freelist, nfree; /* the hypervisor's allocator (LIFO) */
 	hw_vm *vms;
-	uint32_t nvms, capvms;
+	uint32_t nvms;
+	size_t capvms;
 	uint8_t vmid_used[HW_MAX_VMID + 1]; /* hardware: VMIDs of live VMs */
 	truth *truth;
 	rng rng;
@@ -80,11 +83,48 @@ static inline uint64_t *hw__frame(hw_machine *m, uint32_t f)
 
 static inline uint64_t hw__cip(const hw_machine *m, uint32_t f)
 {
+	assert(f < m->frames);
 	return m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f];
 }
 
+#ifndef NDEBUG
+/* A well-formed CIP entry for frame f: a reserved frame (the table's own,
+ * f >= cip_first) is exactly CIP_RESERVED; an unassigned frame is 0; an
+ * assigned one is a usable frame owned by a guest VMID (0 is the
+ * hypervisor's), and a shared one has no deny bits. */
+static inline int hw__cip_entry_ok(const hw_machine *m, uint32_t f, uint64_t e)
+{
+	if (e & CIP_RESERVED)
+		return e == CIP_RESERVED && f >= m->cip_first;
+	if (!(e & CIP_ASSIGNED))
+		return e == 0 && f < m->cip_first;
+	return f < m->cip_first && (e & CIP_OWNER) != 0 &&
+	       (!(e & CIP_SHARED) || !(e & CIP_PROTECT_ALL));
+}
+
+/* Ownership changes only through unassigned: the table's own frames never
+ * change, a free frame may be assigned (launch), an assigned frame may be
+ * scrubbed to 0 (terminate) or change its bits for the same owner at the
+ * same GPA (share). */
+static inline int hw__cip_transition_ok(uint64_t old, uint64_t e)
+{
+	if (old & CIP_RESERVED)
+		return 0;
+	if (!(old & CIP_ASSIGNED) || !e)
+		return 1;
+	return (e & CIP_ASSIGNED) && (old & CIP_OWNER) == (e & CIP_OWNER) &&
+	       old >> CIP_GPA_SHIFT == e >> CIP_GPA_SHIFT;
+}
+#endif
+
+/* Only hardware commands (machine creation, launch, terminate, share) write
+ * the CIP table, and only with protection on: software stores to it are
+ * blocked by the CIP check (see hw__store). */
 static inline void hw__cip_set(hw_machine *m, uint32_t f, uint64_t e)
 {
+	assert(m->cfg.protect && f < m->frames);
+	assert(hw__cip_entry_ok(m, f, e));
+	assert(hw__cip_transition_ok(hw__cip(m, f), e));
 	m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f] = e;
 }
 

@@ -4,9 +4,11 @@
  * going through the TLB (fill = walk + CIP check) and reported to the
  * ground truth. See hw.h for the model and cip.c for the rules.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "hyperwall/hw_impl.h"
 
 hw_config hw_config_default(void)
@@ -158,6 +160,10 @@ hw_vm *hw__vm(const hw_machine *m, uint32_t id)
 
 void hw__store(hw_machine *m, uint64_t w, uint64_t val, uint32_t tag)
 {
+	/* with protection, no VM, hypervisor or device store reaches the CIP
+	 * table: their CIP checks deny its reserved frames */
+	assert(w < (uint64_t)m->frames * HW_PAGE_WORDS);
+	assert(!m->cfg.protect || w / HW_PAGE_WORDS < m->cip_first);
 	m->mem[w] = val;
 	m->dirty[w / HW_PAGE_WORDS] = 1;
 	truth_store(m->truth, w, tag);
@@ -175,14 +181,8 @@ void hw__zero_frame(hw_machine *m, uint32_t f)
 
 static int vm_slot(hw_machine *m, hw_vm **out)
 {
-	if (m->nvms == m->capvms) {
-		uint32_t cap = m->capvms ? 2 * m->capvms : 16;
-		hw_vm *n = realloc(m->vms, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		m->vms = n;
-		m->capvms = cap;
-	}
+	if (vl_grow(&m->vms, &m->capvms, (size_t)m->nvms + 1, sizeof(*m->vms)) < 0)
+		return VL_ENOMEM;
 	hw_vm *vm = &m->vms[m->nvms];
 	memset(vm, 0, sizeof(*vm));
 	vm->id = m->nvms + 1;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/progress.h"
 #include "core/rng.h"
@@ -33,14 +34,8 @@
 
 static int push(ovh_trace *t, uint64_t a)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1 << 16;
-		uint64_t *n = realloc(t->a, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		t->a = n;
-		t->cap = cap;
-	}
+	if (vl_grow(&t->a, &t->cap, t->n + 1, sizeof(*t->a)) < 0)
+		return VL_ENOMEM;
 	t->a[t->n++] = a;
 	return 0;
 }
@@ -124,60 +119,19 @@ int ovh_trace_parse(const char *text, const char *name, ovh_trace **out, vl_errb
 	return 0;
 }
 
-/* Largest lackey file read (into memory, whole): ~50M accesses, ~400 MiB
- * parsed; also what stops an endless text stream (a FIFO, `yes`). */
-#define OVH_TRACE_MAX_BYTES (1u << 30)
-
 int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
+	char *buf;
+	int err = vl_read_text(path, OVH_TRACE_MAX_BYTES, "valgrind lackey text", &buf, NULL, eb);
+	if (err == VL_ENOENT) /* the wording users (and tests) know */
+		return vl_fail(eb, err, "%s: %s", path, strerror(ENOENT));
+	if (err == VL_ERANGE) {
+		vl_errbuf why = *eb;
+		return vl_fail(eb, err, "%s; replay a shorter trace", why.msg);
 	}
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf)
-			break;
-		if (len + 1 == cap) {
-			char *n = realloc(buf, cap * 2);
-			if (!n) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		size_t k = fread(buf + len, 1, cap - 1 - len, f);
-		if (!k)
-			break;
-		/* /dev/zero or a binary file: stop at once, not when memory ends */
-		const char *nul = memchr(buf + len, '\0', k);
-		len += k;
-		if (nul || len > OVH_TRACE_MAX_BYTES) {
-			size_t at = nul ? (size_t)(nul - buf) : 0;
-			fclose(f);
-			free(buf);
-			if (nul)
-				return vl_fail(eb, VL_EINVAL,
-					       "%s: NUL byte at offset %zu: binary "
-					       "data, expected valgrind lackey text",
-					       path, at);
-			return vl_fail(eb, VL_ERANGE,
-				       "%s: larger than %u MiB; replay a shorter "
-				       "trace",
-				       path, OVH_TRACE_MAX_BYTES >> 20);
-		}
-	}
-	fclose(f);
-	if (!buf)
-		return VL_ENOMEM;
-	buf[len] = '\0';
-	int err = ovh_trace_parse(buf, path, out, eb);
+	if (err)
+		return err;
+	err = ovh_trace_parse(buf, path, out, eb);
 	free(buf);
 	return err;
 }

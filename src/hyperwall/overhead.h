@@ -26,8 +26,13 @@ typedef struct ovh_trace {
 } ovh_trace;
 #define OVH_WRITE HW_ACCESS_WRITE
 
-/* Loads a lackey trace. VL_EINVAL with "FILE:LINE: message", VL_EIO with
- * "FILE: reason", VL_ENOMEM. */
+/* Largest lackey file read (into memory, whole): ~50M accesses, ~400 MiB
+ * parsed; also what stops an endless text stream (a FIFO, `yes`). */
+#define OVH_TRACE_MAX_BYTES (1u << 30)
+
+/* Loads a lackey trace. VL_EINVAL with "FILE:LINE: message" (a NUL byte
+ * included), VL_ENOENT / VL_EIO with "FILE: reason", VL_ERANGE over
+ * OVH_TRACE_MAX_BYTES (never truncated), VL_ENOMEM. */
 int ovh_trace_load(const char *path, ovh_trace **out, vl_errbuf *eb);
 /* Parses lackey text held in memory (name is used in messages). */
 int ovh_trace_parse(const char *text, const char *name, ovh_trace **out, vl_errbuf *eb);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "hyperwall/attest.h"
@@ -56,14 +57,20 @@ typedef struct op {
 
 #define MAX_NAME 64
 
+/* A VM the script creates: its name, size and where it was created. */
+typedef struct script_vm {
+	char name[MAX_NAME];
+	uint32_t pages, created_line;
+	uint8_t *prot;    /* HW_PROT_* per data page */
+	uint8_t attacker; /* the hypervisor's accomplice */
+} script_vm;
+
 struct hw_script {
 	op *ops;
 	size_t n, cap;
-	char (*names)[MAX_NAME];
-	uint32_t *pages, *created_line;
-	uint8_t **prot;    /* per VM: HW_PROT_* per data page */
-	uint8_t *attacker; /* per VM: the hypervisor's accomplice */
-	uint32_t nvms, capvms;
+	script_vm *vms;
+	size_t capvms;
+	uint32_t nvms;
 };
 
 void script_free(hw_script *s)
@@ -74,12 +81,8 @@ void script_free(hw_script *s)
 		free(s->ops[i].text);
 	free(s->ops);
 	for (uint32_t i = 0; i < s->nvms; i++)
-		free(s->prot[i]);
-	free(s->prot);
-	free(s->attacker);
-	free(s->names);
-	free(s->pages);
-	free(s->created_line);
+		free(s->vms[i].prot);
+	free(s->vms);
 	free(s);
 }
 
@@ -129,7 +132,7 @@ static int number(pctx *p, const char *tok, const char *what, uint64_t max, uint
 static int find_vm(const hw_script *s, const char *name, uint32_t *vm)
 {
 	for (uint32_t i = 0; i < s->nvms; i++)
-		if (!strcmp(s->names[i], name)) {
+		if (!strcmp(s->vms[i].name, name)) {
 			*vm = i;
 			return 1;
 		}
@@ -229,32 +232,6 @@ static int parse_protect(pctx *p, const char *spec, uint32_t pages, uint8_t *pro
 	return err;
 }
 
-static int grow_vms(hw_script *s)
-{
-	if (s->nvms < s->capvms)
-		return 0;
-	uint32_t cap = s->capvms ? 2 * s->capvms : 8;
-	void *a = realloc(s->names, cap * sizeof(*s->names));
-	if (a)
-		s->names = a;
-	void *b = realloc(s->pages, cap * sizeof(*s->pages));
-	if (b)
-		s->pages = b;
-	void *c = realloc(s->created_line, cap * sizeof(*s->created_line));
-	if (c)
-		s->created_line = c;
-	void *d = realloc(s->prot, cap * sizeof(*s->prot));
-	if (d)
-		s->prot = d;
-	void *e = realloc(s->attacker, cap * sizeof(*s->attacker));
-	if (e)
-		s->attacker = e;
-	if (!a || !b || !c || !d || !e)
-		return VL_ENOMEM;
-	s->capvms = cap;
-	return 0;
-}
-
 /* vm create|prepare NAME pages=N [protect=SPEC] [attacker] */
 static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 {
@@ -263,7 +240,8 @@ static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 	if (!valid_name(name))
 		return vm_ref(p, name, vm);
 	if (find_vm(s, name, vm))
-		return perr(p, "VM '%s' is already created on line %u", name, s->created_line[*vm]);
+		return perr(p, "VM '%s' is already created on line %u", name,
+			    s->vms[*vm].created_line);
 	uint64_t pages;
 	if (strncmp(pages_tok, "pages=", 6))
 		return perr(p, "'%s': expected pages=N", pages_tok);
@@ -282,8 +260,8 @@ static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 		else
 			return perr(p, "'%s': expected protect=SPEC or attacker (once each)", t[i]);
 	}
-	if ((err = grow_vms(s)))
-		return err;
+	if (vl_grow(&s->vms, &s->capvms, (size_t)s->nvms + 1, sizeof(*s->vms)) < 0)
+		return VL_ENOMEM;
 	uint8_t *prot = malloc(pages);
 	if (!prot)
 		return VL_ENOMEM;
@@ -292,11 +270,12 @@ static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 		free(prot);
 		return err;
 	}
-	snprintf(s->names[s->nvms], MAX_NAME, "%s", name);
-	s->pages[s->nvms] = (uint32_t)pages;
-	s->created_line[s->nvms] = (uint32_t)p->line;
-	s->prot[s->nvms] = prot;
-	s->attacker[s->nvms] = (uint8_t)attacker;
+	script_vm *v = &s->vms[s->nvms];
+	snprintf(v->name, MAX_NAME, "%s", name);
+	v->pages = (uint32_t)pages;
+	v->created_line = (uint32_t)p->line;
+	v->prot = prot;
+	v->attacker = (uint8_t)attacker;
 	*vm = s->nvms++;
 	return 0;
 }
@@ -488,14 +467,8 @@ static int parse_line(pctx *p, char *line)
 	if (ntok < sy->ntok || ntok > (sy->maxtok ? sy->maxtok : sy->ntok))
 		return perr(p, "wrong number of words for '%s'; usage: %s", sy->words, sy->usage);
 	hw_script *s = p->s;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 32;
-		op *n = realloc(s->ops, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		s->ops = n;
-		s->cap = cap;
-	}
+	if (vl_grow(&s->ops, &s->cap, s->n + 1, sizeof(*s->ops)) < 0)
+		return VL_ENOMEM;
 	op *o = &s->ops[s->n];
 	memset(o, 0, sizeof(*o));
 	o->kind = sy->kind;
@@ -544,41 +517,13 @@ int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf 
 
 int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return vl_fail(eb, VL_EIO, "%s: %s", path, strerror(errno));
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 == cap) {
-			char *n = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-			if (!n) {
-				free(buf);
-				fclose(f);
-				return vl_fail(eb, VL_EIO, "%s: too large or out of memory", path);
-			}
-			buf = n;
-			cap *= 2;
-		}
-		size_t k = fread(buf + len, 1, cap - 1 - len, f);
-		if (!k)
-			break;
-		len += k;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf)
-		return VL_ENOMEM;
-	if (bad) {
-		free(buf);
-		return vl_fail(eb, VL_EIO, "%s: read error", path);
-	}
-	buf[len] = '\0';
-	int err = script_parse(buf, path, out, eb);
+	char *buf;
+	int err = vl_read_text(path, SCRIPT_FILE_MAX_BYTES, "script text", &buf, NULL, eb);
+	if (err == VL_ENOENT) /* the wording users (and tests) know */
+		return vl_fail(eb, err, "%s: %s", path, strerror(ENOENT));
+	if (err)
+		return err;
+	err = script_parse(buf, path, out, eb);
 	free(buf);
 	return err;
 }
@@ -622,7 +567,7 @@ static int resolve(run *r, const addr *a, uint64_t *hpa)
 
 static hw_launch_req request(const run *r, uint32_t v)
 {
-	return (hw_launch_req){ r->s->pages[v], NULL, r->s->prot[v] };
+	return (hw_launch_req){ r->s->vms[v].pages, NULL, r->s->vms[v].prot };
 }
 
 static int verifier(run *r, uint32_t v)
@@ -698,7 +643,7 @@ static uint64_t stored(const run *r, const op *o)
 {
 	uint32_t v = o->vm;
 	uint64_t p = o->gpa >> HW_PAGE_SHIFT;
-	if (!r->twin || r->s->attacker[v] || p >= r->s->pages[v] || !r->s->prot[v][p] ||
+	if (!r->twin || r->s->vms[v].attacker || p >= r->s->vms[v].pages || !r->s->vms[v].prot[p] ||
 	    r->io[v * r->io_stride + p])
 		return o->val;
 	return o->val ^ (uint64_t)INT64_MAX;
@@ -804,7 +749,7 @@ static int run_once(const hw_script *s, const script_opts *so, int twin, outcome
 {
 	size_t nv = s->nvms ? s->nvms : 1, maxp = 1;
 	for (uint32_t v = 0; v < s->nvms; v++)
-		maxp = s->pages[v] > maxp ? s->pages[v] : maxp;
+		maxp = s->vms[v].pages > maxp ? s->vms[v].pages : maxp;
 	hw_config cfg = machine_cfg(so, 0);
 	run r = { .m = hw_create(&cfg),
 		  .s = s,
@@ -852,7 +797,7 @@ static int differs(const hw_script *s, const op *o, const outcome *a, const outc
 		return 1;
 	int vm_op = o->kind == OP_VM_WRITE || o->kind == OP_VM_READ || o->kind == OP_VM_SHARE ||
 		    o->kind == OP_VM_UNSHARE;
-	if (vm_op && !s->attacker[o->vm])
+	if (vm_op && !s->vms[o->vm].attacker)
 		return 0;
 	return a->rc == HW_OK && a->has_val && a->val != b->val;
 }

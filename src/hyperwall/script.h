@@ -32,7 +32,14 @@ typedef struct hw_script hw_script;
  * VL_ENOMEM. On success *out owns the script. */
 int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf *eb);
 void script_free(hw_script *s); /* accepts NULL */
-/* Reads and parses a file; VL_EIO with "FILE: reason" if unreadable. */
+/* Largest script file read (whole): scripts are hand-written or generated
+ * by `hyperwall fuzz`, a few KiB; 64 MiB (the reader's old ceiling) is some
+ * 2M ops, far beyond any run worth waiting for. */
+#define SCRIPT_FILE_MAX_BYTES (64u << 20)
+
+/* Reads and parses a file: VL_ENOENT / VL_EIO with "FILE: reason" if it
+ * cannot be read, VL_ERANGE over SCRIPT_FILE_MAX_BYTES (never truncated),
+ * VL_EINVAL for a NUL byte or as script_parse. */
 int script_load(const char *path, hw_script **out, vl_errbuf *eb);
 
 typedef struct script_opts {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "hyperwall/hw.h"
 
@@ -24,7 +25,8 @@ struct truth {
 	uint32_t *tag;   /* per word */
 	uint8_t *tagged; /* per frame: may hold a non-public tag */
 	truth_vm *vms;   /* index id - 1 */
-	uint32_t nvms, capvms;
+	uint32_t nvms;
+	size_t capvms;
 	uint64_t conf, integ;
 };
 
@@ -96,14 +98,8 @@ int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames, 
 {
 	if (id != t->nvms + 1)
 		return VL_EINVAL;
-	if (t->nvms == t->capvms) {
-		uint32_t cap = t->capvms ? 2 * t->capvms : 16;
-		truth_vm *n = realloc(t->vms, cap * sizeof(*n));
-		if (!n)
-			return VL_ENOMEM;
-		t->vms = n;
-		t->capvms = cap;
-	}
+	if (vl_grow(&t->vms, &t->capvms, (size_t)t->nvms + 1, sizeof(*t->vms)) < 0)
+		return VL_ENOMEM;
 	truth_vm *v = &t->vms[t->nvms];
 	memset(v, 0, sizeof(*v));
 	v->pages = pages;

@@ -25,6 +25,8 @@
 
 #include <string.h>
 
+#include "x86/idt.h"
+
 __asm__(".pushsection .rodata.vl_kvm_guest,\"a\"\n"
 	".p2align 12\n"
 	".globl vl_kvm_guest_start\n .hidden vl_kvm_guest_start\n"
@@ -215,13 +217,18 @@ static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
 	memcpy(mem + gpa, &v, sizeof(v));
 }
 
-/* A 64-bit interrupt gate (type 0xE, present, DPL 0) to handler at sel. */
-static void idt_gate(uint8_t *mem, unsigned vec, uint64_t handler)
+/* The IDT, all 256 gates, lies inside guest memory: idt_write_gate cannot
+ * fail below. */
+_Static_assert(KG_IDT + IDT_VECTORS * IDT_GATE_BYTES <= KG_MEM_SIZE, "IDT outside guest memory");
+
+/* A present 64-bit interrupt gate, DPL 0, to handler in the kernel code
+ * segment, encoded by x86/idt (SDM Figure 6-8). */
+static void set_gate(uint8_t *mem, unsigned vec, uint64_t handler)
 {
-	uint64_t lo = (handler & 0xFFFF) | ((uint64_t)KG_SEL_KCODE << 16) | (0x8EULL << 40) |
-		      ((handler >> 16 & 0xFFFF) << 48);
-	put64(mem, KG_IDT + 16 * vec, lo);
-	put64(mem, KG_IDT + 16 * vec + 8, handler >> 32);
+	const idt_gate g = {
+		.offset = handler, .selector = KG_SEL_KCODE, .type = IDT_TYPE_INTR, .present = 1
+	};
+	(void)idt_write_gate(mem, KG_MEM_SIZE, KG_IDT, vec, &g);
 }
 
 void kg_layout(uint8_t *mem, enum kg_cmd cmd, enum kg_apic apic_mode)
@@ -252,8 +259,8 @@ void kg_layout(uint8_t *mem, enum kg_cmd cmd, enum kg_apic apic_mode)
 
 	/* IDT: exceptions to their stubs, KG_VECTOR to the mode's handler. */
 	for (unsigned v = 0; v < 32; v++)
-		idt_gate(mem, v, KG_CODE + img.exc_stubs + (uint64_t)KG_EXC_STUB * v);
-	idt_gate(mem, KG_VECTOR,
+		set_gate(mem, v, KG_CODE + img.exc_stubs + (uint64_t)KG_EXC_STUB * v);
+	set_gate(mem, KG_VECTOR,
 		 KG_CODE + (apic_mode == KG_APIC_X2APIC ? img.irq_x2apic : img.irq_xapic));
 
 	/* Page tables: P|RW|US everywhere, 2 MiB pages (PS); the LAPIC page

@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "x86/idt.h"
+
 /* The capabilities the VMM cannot do without (api.rst §8). */
 static const struct {
 	int cap;
@@ -141,7 +143,7 @@ static int setup_long_mode(kvm_vm *vm, vl_errbuf *eb)
 	sr.gdt.base = KG_GDT;
 	sr.gdt.limit = 0x37;
 	sr.idt.base = KG_IDT;
-	sr.idt.limit = 0xFFF;
+	sr.idt.limit = IDT_VECTORS * IDT_GATE_BYTES - 1; /* 256 gates (SDM §6.10) */
 	sr.cr3 = KG_PML4;
 	sr.cr4 = 0x20 | 0x200 | 0x400;                            /* PAE | OSFXSR | OSXMMEXCPT */
 	sr.cr0 = 0x80000000u | 0x10000 | 0x20 | 0x10 | 0x2 | 0x1; /* PG WP NE ET MP PE */

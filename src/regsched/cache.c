@@ -8,6 +8,7 @@
  */
 #include "regsched/cache.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ int cache_invalidate(cache *c, uint32_t line)
 	t[w] = CACHE_NO_TAG;
 	uint64_t *lp = cache__lru(c, s), st = *lp;
 	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
+	assert(w < c->ways && pos < c->ways);
 	/* nibbles pos+1..last move down one; w goes to the LRU end */
 	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
 	uint64_t lastnib = 0xfull << (4 * last);

@@ -8,10 +8,16 @@
  * 8 ways, 64 bytes (one host cache line) for up to 16. One host line per
  * lookup is what makes the model fast: the simulated LLCs are megabytes of
  * tags that live in the host's L2/L3, so lookups are bound by host misses.
+ *
+ * Invariants (assert()ed under `make asan`, free in the optimized build):
+ * a set index is < sets, a tag fits below CACHE_NO_TAG, and every way a
+ * lookup touches is < ways (the LRU stack's first `ways` nibbles are a
+ * permutation of 0..ways-1, so a search for a present way ends there).
  */
 #ifndef VL_REGSCHED_CACHE_IMPL_H
 #define VL_REGSCHED_CACHE_IMPL_H
 
+#include <assert.h>
 #include <emmintrin.h>
 
 #include "regsched/cache.h"
@@ -36,22 +42,28 @@ struct cache {
  * Kaser & Kurz 2019, "Faster remainder by direct computation"). */
 CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 {
+	uint32_t s;
 	if (c->pow2) {
 		*tag = line >> __builtin_ctz(c->sets);
-		return line & c->mask;
+		s = line & c->mask;
+	} else {
+		unsigned __int128 p = (unsigned __int128)c->fm * line;
+		*tag = (uint32_t)(p >> 64);
+		s = (uint32_t)(((unsigned __int128)(uint64_t)p * c->sets) >> 64);
 	}
-	unsigned __int128 p = (unsigned __int128)c->fm * line;
-	*tag = (uint32_t)(p >> 64);
-	return (uint32_t)(((unsigned __int128)(uint64_t)p * c->sets) >> 64);
+	assert(s < c->sets && (uint64_t)*tag * c->sets + s == line);
+	return s;
 }
 
 CACHE_ALWAYS uint16_t *cache__tags(const cache *c, uint32_t set)
 {
+	assert(set < c->sets);
 	return (uint16_t *)(void *)(c->rec + (size_t)set * c->rec_bytes);
 }
 
 CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
 {
+	assert(set < c->sets);
 	return (uint64_t *)(void *)(c->rec + (size_t)set * c->rec_bytes + 2 * c->slots);
 }
 
@@ -95,13 +107,16 @@ CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
 	uint16_t *t = cache__tags(c, s);
 	uint64_t *lp = cache__lru(c, s), st = *lp;
 	unsigned m = cache__match(c, t, tag);
+	assert(tag < CACHE_NO_TAG); /* line < cache_line_limit(c) */
 	if (m) {
 		unsigned w = (unsigned)__builtin_ctz(m);
+		assert(w < c->ways && cache__nib_find(st, w) < c->ways);
 		*lp = cache__nib_to_front(st, cache__nib_find(st, w), w);
 		return 1;
 	}
 	unsigned pos = c->ways - 1;
 	unsigned v = (unsigned)(st >> (4 * pos)) & 0xf;
+	assert(v < c->ways);
 	c->last_evicted = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * c->sets + s;
 	t[v] = (uint16_t)tag;
 	*lp = cache__nib_to_front(st, pos, v);
@@ -123,6 +138,7 @@ CACHE_ALWAYS int cache__access_st_if(cache *c, uint32_t s, uint32_t tag, int on)
 	unsigned hm = -(unsigned)hit;
 	unsigned victim = (unsigned)(st >> (4 * (c->ways - 1))) & 0xf;
 	unsigned w = (((unsigned)__builtin_ctz(m | 0x10000u)) & hm) | (victim & ~hm);
+	assert(tag < CACHE_NO_TAG && w < c->ways && cache__nib_find(st, w) < c->ways);
 	/* the victim sits at position ways-1, so one search serves both */
 	uint64_t nst = cache__nib_to_front(st, cache__nib_find(st, w), w);
 	uint64_t om = -(uint64_t)(on != 0);
@@ -141,6 +157,7 @@ CACHE_ALWAYS int cache__inval_st_if(cache *c, uint32_t s, uint32_t tag, int on)
 	int found = m != 0;
 	unsigned w = (unsigned)__builtin_ctz(m | 0x10000u) & 0xf;
 	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
+	assert(w < c->ways && pos < c->ways);
 	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
 	uint64_t lastnib = 0xfull << (4 * last);
 	uint64_t nst = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));

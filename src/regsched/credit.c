@@ -4,9 +4,18 @@
  * names in comments are Xen's. Lists are small arrays that keep Xen's
  * orders (list_add = insert at head, list_add_tail = append), because the
  * order of active domains and of run queues decides who gets what.
+ *
+ * Run-queue invariants (assert()ed under `make asan`, see credit__rq_ok):
+ * __runq_insert puts a unit after every unit of its priority or higher and
+ * before the lower ones; after csched_runq_sort, and as long as no
+ * accounting pass has re-prioritized queued units since, BOOST/UNDER units
+ * precede OVER ones. Fully sorted BOOST > UNDER > OVER is not an invariant
+ * of credit1: csched_acct changes queued units' priorities in place and
+ * csched_runq_sort only partitions UNDER-or-better from OVER.
  */
 #include "regsched/credit.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +80,38 @@ static void runq_insert_(credit *cs, unsigned vi)
 	if (u->state != ST_QUEUED)
 		u->queued_since = cs->now;
 	u->state = ST_QUEUED;
+	assert(i == 0 || cs->v[p->rq[i - 1]].pri >= u->pri);
+	assert(i + 1 == p->rq_len || cs->v[p->rq[i + 1]].pri < u->pri);
+	assert(credit__rq_ok(cs, (unsigned)u->cpu, 0));
 }
+
+#ifndef NDEBUG
+/* Every queued unit is QUEUED on this cpu with a non-idle priority, no unit
+ * is queued twice, and, if `partitioned`, no BOOST/UNDER unit follows an
+ * OVER one. O(rq_len^2): debug builds only. */
+int credit__rq_ok(const credit *cs, unsigned cpu, int partitioned)
+{
+	const pc *p = &cs->p[cpu];
+	if (p->rq_len < 0 || (unsigned)p->rq_len > cs->nvcpus)
+		return 0;
+	int over = 0;
+	for (int i = 0; i < p->rq_len; i++) {
+		const vc *u = &cs->v[p->rq[i]];
+		if (u->cpu != (int)cpu || u->state != ST_QUEUED)
+			return 0;
+		if (u->pri != CS_PRI_BOOST && u->pri != CS_PRI_UNDER && u->pri != CS_PRI_OVER)
+			return 0;
+		for (int j = 0; j < i; j++)
+			if (p->rq[j] == p->rq[i])
+				return 0;
+		if (u->pri < CS_PRI_UNDER)
+			over = 1;
+		else if (over && partitioned)
+			return 0;
+	}
+	return 1;
+}
+#endif
 
 static void runq_insert(credit *cs, unsigned vi)
 {
@@ -494,6 +534,9 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 		}
 	}
 	tslice = CS_TSLICE_NS;
+	/* the head is the best class unless accounting has run since the last
+	 * csched_runq_sort of this cpu */
+	assert(credit__rq_ok(cs, cpu, p->runq_sort_last == cs->runq_sort));
 	int snext = p->rq_len ? p->rq[0] : -1;
 	int spri = snext < 0 ? CS_PRI_IDLE : cs->v[snext].pri;
 	if (spri <= CS_PRI_OVER && now - p->last_lb > CS_LB_RATELIMIT_NS) {

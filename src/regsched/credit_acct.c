@@ -5,6 +5,7 @@
  * units). The scheduling half is in credit.c; shared layout in
  * credit_impl.h.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,14 +96,14 @@ static void runq_sort(credit *cs, unsigned cpu) /* csched_runq_sort */
 	pc *p = &cs->p[cpu];
 	if (p->runq_sort_last == cs->runq_sort)
 		return;
-	p->runq_sort_last = cs->runq_sort;
 	/* stable: BOOST/UNDER units move ahead of OVER ones, order kept */
 	int tmp[64 * 4], n = 0;
 	int *buf = p->rq_len <= (int)(sizeof(tmp) / sizeof(tmp[0]))
 			   ? tmp
 			   : malloc((size_t)p->rq_len * sizeof(int));
 	if (!buf)
-		return;
+		return; /* unsorted: not marked sorted, the next tick retries */
+	p->runq_sort_last = cs->runq_sort;
 	for (int i = 0; i < p->rq_len; i++)
 		if (cs->v[p->rq[i]].pri >= CS_PRI_UNDER)
 			buf[n++] = p->rq[i];
@@ -112,6 +113,7 @@ static void runq_sort(credit *cs, unsigned cpu) /* csched_runq_sort */
 	memcpy(p->rq, buf, (size_t)n * sizeof(int));
 	if (buf != tmp)
 		free(buf);
+	assert(credit__rq_ok(cs, cpu, 1));
 }
 
 void credit__tick(credit *cs, unsigned cpu, int64_t now) /* csched_tick */

@@ -76,5 +76,9 @@ int credit__cpu_pick(credit *cs, unsigned vi, int commit); /* _csched_cpu_pick *
 void credit__burn(credit *cs, vc *u, int64_t now);        /* burn_credits */
 void credit__tick(credit *cs, unsigned cpu, int64_t now); /* csched_tick */
 void credit__acct(credit *cs, int64_t now);               /* csched_acct */
+#ifndef NDEBUG
+/* Run-queue invariants, for assert(); see credit.c. */
+int credit__rq_ok(const credit *cs, unsigned cpu, int partitioned);
+#endif
 
 #endif

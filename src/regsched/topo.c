@@ -285,8 +285,9 @@ int topo_parse(const char *text, const char *fname, topo *t, vl_errbuf *eb)
 
 int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	char *buf;
+	int err = vl_read_text(path, TOPO_FILE_MAX_BYTES, "topology text", &buf, NULL, eb);
+	if (err == VL_ENOENT) {
 		const char *near = closest_word(path, topo_builtin_names);
 		return vl_fail(eb, VL_ENOENT,
 			       "%s: cannot open%s%s%s (not a built-in topology "
@@ -294,20 +295,9 @@ int topo_load_file(const char *path, topo *t, vl_errbuf *eb)
 			       path, near ? "; did you mean '" : "", near ? near : "",
 			       near ? "'?" : "");
 	}
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
-	char *buf = malloc(1 << 20);
-	if (!buf) {
-		fclose(f);
-		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	}
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	buf[n] = '\0';
-	int err = rerr ? vl_fail(eb, VL_EIO, "%s: read error", path) : topo_parse(buf, path, t, eb);
+	if (err)
+		return err;
+	err = topo_parse(buf, path, t, eb);
 	free(buf);
 	return err;
 }

@@ -44,7 +44,14 @@ typedef struct topo {
 
 /* Parses topology text; `fname` names it in errors ("FILE:LINE: ..."). */
 int topo_parse(const char *text, const char *fname, topo *t, vl_errbuf *eb);
-/* Reads and parses a file; VL_ENOENT/VL_EIO if it cannot be read. */
+/* Largest topology file read: a topology is a few lines per LLC and core
+ * range (the built-ins are under 1 KiB), so 1 MiB is a thousand of those and
+ * still nothing to hold in memory; past it the file is not a topology. */
+#define TOPO_FILE_MAX_BYTES (1u << 20)
+
+/* Reads and parses a file, whole: VL_ENOENT (with a "did you mean" for a
+ * mistyped built-in), VL_EIO if it cannot be read, VL_ERANGE over
+ * TOPO_FILE_MAX_BYTES (never truncated), VL_EINVAL for a NUL byte. */
 int topo_load_file(const char *path, topo *t, vl_errbuf *eb);
 /* westmere-2llc, epyc-8ccx, single-llc, or host (sysfs). VL_ENOENT with a
  * "did you mean" for unknown names, VL_ENOTSUP if host has no cache info. */

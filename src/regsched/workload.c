@@ -19,10 +19,12 @@
 #include "regsched/workload.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
 
@@ -253,22 +255,16 @@ static int pm_lookup(pagemap *pm, uint64_t key, uint32_t *frame)
 	return 0;
 }
 
-static int push(wl_vcpu *v, uint64_t *cap, uint32_t line, int write)
+/* Appends one access; cap and wcap are the capacities of tlines and of
+ * twmask (in words; new words start zero). */
+static int push(wl_vcpu *v, size_t *cap, size_t *wcap, uint32_t line, int write)
 {
-	if (v->tlen == *cap) {
-		uint64_t nc = *cap ? 2 * *cap : 4096;
-		uint32_t *nl = realloc(v->tlines, nc * sizeof(*nl));
-		if (!nl)
-			return VL_ENOMEM;
-		v->tlines = nl;
-		uint64_t *nw = realloc(v->twmask, (nc / 64 + 1) * sizeof(*nw));
-		if (!nw)
-			return VL_ENOMEM;
-		memset(nw + (*cap ? *cap / 64 + 1 : 0), 0,
-		       (nc / 64 + 1 - (*cap ? *cap / 64 + 1 : 0)) * sizeof(*nw));
-		v->twmask = nw;
-		*cap = nc;
-	}
+	size_t old = *wcap;
+	if (vl_grow(&v->tlines, cap, (size_t)v->tlen + 1, sizeof(*v->tlines)) < 0 ||
+	    vl_grow(&v->twmask, wcap, (size_t)v->tlen / 64 + 1, sizeof(*v->twmask)) < 0)
+		return VL_ENOMEM;
+	if (*wcap > old)
+		memset(v->twmask + old, 0, (*wcap - old) * sizeof(*v->twmask));
 	if (write)
 		v->twmask[v->tlen >> 6] |= 1ull << (v->tlen & 63);
 	v->tlines[v->tlen++] = line;
@@ -281,7 +277,7 @@ static int push(wl_vcpu *v, uint64_t *cap, uint32_t line, int write)
 typedef struct tstate {
 	workload *w;
 	pagemap pm;
-	uint64_t cap[WL_MAX_VCPUS];
+	size_t cap[WL_MAX_VCPUS], wcap[WL_MAX_VCPUS]; /* see push */
 	int vcpu_of[64]; /* file-local vcpu id -> workload vcpu, -1 none */
 	uint64_t instr, records;
 } tstate;
@@ -301,7 +297,7 @@ static int record(tstate *ts, int vm, int vi, uint64_t addr, int write, const ch
 	if (++ts->records > TRACE_MAX_RECORDS)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %llu records in all", where,
 			       (unsigned long long)TRACE_MAX_RECORDS);
-	if (push(&ts->w->vcpu[vi], &ts->cap[vi], (uint32_t)(phys / 64), write))
+	if (push(&ts->w->vcpu[vi], &ts->cap[vi], &ts->wcap[vi], (uint32_t)(phys / 64), write))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	return 0;
 }
@@ -313,7 +309,7 @@ static int new_vcpu(tstate *ts, int vm, const char *where, vl_errbuf *eb)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d vCPUs in all traces", where,
 			       WL_MAX_VCPUS);
 	int vi = add_vcpu(w, vm, TRACE_DEFAULT_IPA, 0);
-	ts->cap[vi] = 0;
+	ts->cap[vi] = ts->wcap[vi] = 0;
 	return vi;
 }
 
@@ -375,38 +371,43 @@ static int parse_lackey(tstate *ts, int vm, const char *s, const char *where, vl
 	return err;
 }
 
+/* Longest trace line: a lackey or native record is under 40 bytes; a longer
+ * line is not a trace (the limit of the old 512-byte line buffer). */
+#define TRACE_LINE_MAX 510
+
 static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 {
 	workload *w = ts->w;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return vl_fail(eb, VL_ENOENT, "%s: cannot open trace", path);
-	if (vl_input_check(f, path, eb)) {
-		fclose(f);
-		return VL_EINVAL;
-	}
-	if (w->nvm == WL_MAX_VMS) {
-		fclose(f);
+	if (w->nvm == WL_MAX_VMS)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d trace files", path, WL_MAX_VMS);
-	}
+	char *text;
+	int err = vl_read_text(path, WL_TRACE_FILE_MAX_BYTES, "trace text", &text, NULL, eb);
+	if (err == VL_ENOENT) /* the wording users (and tests) know, and why */
+		return vl_fail(eb, err, "%s: cannot open trace: %s", path, strerror(ENOENT));
+	if (err)
+		return err;
 	char base[24];
 	trace_vm_name(w, path, base, sizeof(base));
 	int vm = add_vm(w, base, 256);
 	for (int i = 0; i < 64; i++)
 		ts->vcpu_of[i] = -1;
 	ts->instr = 0;
-	char line[512], where[600];
+	char where[600];
 	unsigned lineno = 0;
-	int lackey = -1, err = 0;
+	int lackey = -1;
 	unsigned first_vcpu = w->nvcpu;
-	while (!err && fgets(line, sizeof(line), f)) {
+	for (char *line = text, *next; !err && *line; line = next) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		if (!strchr(line, '\n') && !feof(f)) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (strlen(line) > TRACE_LINE_MAX) {
 			err = vl_fail(eb, VL_EINVAL, "%s: line too long", where);
 			break;
 		}
-		line[strcspn(line, "\n")] = '\0';
 		if (lackey < 0) {
 			const char *p = line + strspn(line, " \t");
 			if (*p == '#' || *p == '\0')
@@ -424,7 +425,7 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 			err = parse_native(ts, vm, line, where, eb);
 		}
 	}
-	fclose(f);
+	free(text);
 	if (err)
 		return err;
 	if (w->nvcpu == first_vcpu)

@@ -15,11 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/out.h"
+
 struct rpt_csv {
-	size_t ncols, nrows, cap;
+	size_t ncols, nrows;
 	char **headers;
 	char **labels;
-	double *vals; /* nrows * (ncols - 1) */
+	double *vals;                /* nrows * (ncols - 1) */
+	size_t cap_labels, cap_rows; /* capacities of labels and of vals, in rows */
 };
 
 static char *sdup(const char *s)
@@ -68,39 +72,15 @@ void rpt_csv_destroy(rpt_csv *c)
 int rpt_csv_add(rpt_csv *c, const char *label, const double *vals)
 {
 	size_t nv = c->ncols - 1;
-	if (c->nrows == c->cap) {
-		size_t nc = c->cap ? 2 * c->cap : 16;
-		char **nl = realloc(c->labels, nc * sizeof(*nl));
-		if (!nl)
-			return VL_ENOMEM;
-		c->labels = nl;
-		double *nvp = realloc(c->vals, nc * nv * sizeof(*nvp));
-		if (!nvp)
-			return VL_ENOMEM;
-		c->vals = nvp;
-		c->cap = nc;
-	}
+	/* vals grows a row (nv doubles) at a time */
+	if (vl_grow(&c->labels, &c->cap_labels, c->nrows + 1, sizeof(*c->labels)) < 0 ||
+	    vl_grow(&c->vals, &c->cap_rows, c->nrows + 1, nv * sizeof(*c->vals)) < 0)
+		return VL_ENOMEM;
 	if (!(c->labels[c->nrows] = sdup(label)))
 		return VL_ENOMEM;
 	memcpy(c->vals + c->nrows * nv, vals, nv * sizeof(*vals));
 	c->nrows++;
 	return 0;
-}
-
-/* RFC 4180 field: quoted when it holds a comma, quote or line break. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 static int csv_write(const rpt_csv *c, const char *path)
@@ -111,12 +91,12 @@ static int csv_write(const rpt_csv *c, const char *path)
 	for (size_t i = 0; i < c->ncols; i++) {
 		if (i)
 			fputc(',', f);
-		csv_field(f, c->headers[i]);
+		out_csv_field(f, c->headers[i]);
 	}
 	fputc('\n', f);
 	size_t nv = c->ncols - 1;
 	for (size_t r = 0; r < c->nrows; r++) {
-		csv_field(f, c->labels[r]);
+		out_csv_field(f, c->labels[r]);
 		for (size_t j = 0; j < nv; j++) {
 			double v = c->vals[r * nv + j];
 			if (isfinite(v))

@@ -45,8 +45,10 @@ typedef struct rpt__proc {
  * whatever the command left in its group once it exits; also kills it when
  * stop (may be NULL) becomes non-zero. While it runs,
  * cb(ud, frac) moves from frac0 towards frac1: linearly against est_s, the
- * expected duration (<= 0: unknown, a slow creep). 0, VL_ENOMEM or VL_EIO
- * (pipe/fork failed: explained in eb). Free with rpt__proc_free. */
+ * expected duration (<= 0: unknown, a slow creep). A command that does not
+ * exist gives status 127 with the reason in err, like a shell. 0, VL_ENOMEM
+ * or VL_EIO (pipe/fork failed: explained in eb). Free with rpt__proc_free.
+ * (A wrapper of core/proc.h.) */
 int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
 	      const volatile sig_atomic_t *stop, progress_cb cb, void *ud, double frac0,
 	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
