@@ -490,6 +490,7 @@ static void test_cli_script(void **state)
 	json_t *j = json_loads(a, 0, &je);
 	assert_non_null(j);
 	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "noninterference_leaks")), 0);
 	assert_string_equal(result_of(j, 2), "blocked");
 	json_decref(j);
 	char *b = vl_run_cli(
@@ -525,6 +526,8 @@ static void test_cli_attacks_and_fuzz(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "ops")), 20000);
 	assert_int_equal(json_integer_value(json_object_get(j, "confidentiality_violations")), 0);
 	assert_int_equal(json_integer_value(json_object_get(j, "integrity_violations")), 0);
+	assert_non_null(json_object_get(j, "noninterference_leaks"));
+	assert_int_equal(json_integer_value(json_object_get(j, "noninterference_leaks")), 0);
 	json_decref(j);
 	free(out);
 	free(out2);

@@ -173,6 +173,13 @@ int hw_hv_cip_write(hw_machine *m, uint64_t hpa, uint64_t val);
  * unmap; kept after terminate). HW_FAULT if out of range or unmapped. */
 int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa);
 
+/* The hypervisor's own nested tables for VM id: table i (0 PML4, 1 PDPT,
+ * 2 PD, 3.. PTs) is at *hpa. HW_FAULT if there is none. */
+int hw_hv_npt_frame(const hw_machine *m, uint32_t id, uint32_t i, uint64_t *hpa);
+/* INVEPT single-context: drops VM id's cached translations (after the
+ * hypervisor edits its nested tables by plain stores). */
+int hw_hv_invept(hw_machine *m, uint32_t id);
+
 /* VM facts. */
 int hw_vm_exists(const hw_machine *m, uint32_t id);
 int hw_vm_running(const hw_machine *m, uint32_t id);

@@ -188,6 +188,6 @@ int hw_vm_unshare(hw_machine *m, uint32_t id, uint64_t gpa)
 		hw__cip_set(m, f, (e & ~CIP_SHARED) | CIP_PROTECT_ALL);
 		launch__shootdown(m, &f, 1);
 	}
-	truth_vm_unshare(m->truth, vm->id, gpa);
-	return HW_OK;
+	int err = truth_vm_unshare(m->truth, vm->id, gpa, m->mem);
+	return err ? err : HW_OK;
 }

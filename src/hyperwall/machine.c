@@ -575,6 +575,24 @@ int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa)
 	return HW_OK;
 }
 
+int hw_hv_npt_frame(const hw_machine *m, uint32_t id, uint32_t i, uint64_t *hpa)
+{
+	const hw_vm *vm = hw__vm(m, id);
+	if (!vm || !vm->nalloc || i >= walk_npt_frames(vm->total))
+		return HW_FAULT;
+	*hpa = (uint64_t)vm->alloc[vm->total + i] << HW_PAGE_SHIFT;
+	return HW_OK;
+}
+
+int hw_hv_invept(hw_machine *m, uint32_t id)
+{
+	hw_vm *vm = hw__vm(m, id);
+	if (!vm || vm->state != VM_RUNNING)
+		return HW_FAULT;
+	tlb_flush_vmid(&m->tlb, vm->vmid);
+	return HW_OK;
+}
+
 /* --- facts ------------------------------------------------------------------ */
 
 int hw_vm_exists(const hw_machine *m, uint32_t id)

@@ -176,12 +176,17 @@ void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)
 	truth_clear_frame(t, v->frame[p]);
 }
 
-void truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa)
+int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem)
 {
 	truth_vm *v = vm_of(t, id);
 	uint64_t p = gpa >> HW_PAGE_SHIFT;
-	if (v && p < v->pages)
-		v->shared[p] = 0;
+	if (!v || p >= v->pages || !v->shared[p])
+		return 0;
+	if (!v->expect[p] && !(v->expect[p] = malloc(HW_PAGE_SIZE)))
+		return VL_ENOMEM;
+	memcpy(v->expect[p], mem + (size_t)v->frame[p] * HW_PAGE_WORDS, HW_PAGE_SIZE);
+	v->shared[p] = 0;
+	return 0;
 }
 
 int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa)

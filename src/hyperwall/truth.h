@@ -66,8 +66,10 @@ void truth_vm_launch(truth *t, uint32_t id, const uint64_t *mem, const uint8_t *
 		     const uint32_t *frames, const uint8_t *prot_used);
 /* The VM shared data page gpa>>12: declassifies that page's frame. */
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa);
-/* The VM took the page back: its later stores there are private again. */
-void truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa);
+/* The VM took the page back: its later stores there are private again, and
+ * what the page holds now (memory `mem`, its own frame: the hypervisor's
+ * and devices' I/O while it was shared included) is what it expects. */
+int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem);
 /* Is data page gpa>>12 of VM id shared (stores there are public)? */
 int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa);
 /* A VM load (write = 0, val = value seen) or store (write = 1, val =
