@@ -65,6 +65,35 @@ static void test_buf_printf_tail_detach(void **state)
 	vl_buf_clear(&b);
 }
 
+/* A read straight into the buffer: reserve, write at the tail, commit. The
+ * consumed front is reclaimed by the reserve, the NUL follows the data. */
+static void test_buf_tail_commit(void **state)
+{
+	(void)state;
+	vl_buf b = VL_BUF_INIT;
+	assert_int_equal(vl_buf_puts(&b, "GET / HT"), 0);
+	vl_buf_consume(&b, 4);
+	assert_int_equal(vl_buf_reserve(&b, 16384), 0);
+	assert_int_equal(b.off, 0); /* the front was reclaimed */
+	memcpy(vl_buf_tail(&b), "TP/1.1", 6);
+	vl_buf_commit(&b, 6);
+	assert_string_equal(vl_buf_data(&b), "/ HTTP/1.1");
+	assert_int_equal(vl_buf_reserve(&b, 3), 0);
+	vl_buf_commit(&b, 0); /* a read of nothing changes nothing */
+	assert_int_equal(vl_buf_used(&b), 10);
+	vl_buf_free(&b);
+}
+
+static void test_strdup(void **state)
+{
+	(void)state;
+	char *a = vl_strdup("abc"), *b = vl_strdup(NULL);
+	assert_string_equal(a, "abc");
+	assert_string_equal(b, "");
+	free(a);
+	free(b);
+}
+
 static void test_grow(void **state)
 {
 	(void)state;
@@ -206,6 +235,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_put_consume),
 		cmocka_unit_test(test_buf_printf_tail_detach),
+		cmocka_unit_test(test_buf_tail_commit),
+		cmocka_unit_test(test_strdup),
 		cmocka_unit_test(test_grow),
 		cmocka_unit_test(test_read_file_ok),
 		cmocka_unit_test(test_read_file_over_limit),

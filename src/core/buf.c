@@ -11,6 +11,15 @@
 
 #include "core/error.h"
 
+char *vl_strdup(const char *s)
+{
+	size_t n = strlen(s ? s : "") + 1;
+	char *c = malloc(n);
+	if (c)
+		memcpy(c, s ? s : "", n);
+	return c;
+}
+
 int vl_grow(void *arr, size_t *cap, size_t need, size_t size)
 {
 	void **pp = arr;
@@ -102,6 +111,19 @@ int vl_buf_printf(vl_buf *b, const char *fmt, ...)
 	int rc = vl_buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+char *vl_buf_tail(vl_buf *b)
+{
+	assert(b->p); /* vl_buf_reserve came first */
+	return b->p + b->len;
+}
+
+void vl_buf_commit(vl_buf *b, size_t n)
+{
+	assert(b->p && b->len + n < b->cap);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 const char *vl_buf_data(const vl_buf *b)

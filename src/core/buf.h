@@ -52,6 +52,15 @@ int vl_buf_vprintf(vl_buf *b, const char *fmt, va_list ap);
 const char *vl_buf_data(const vl_buf *b);
 size_t vl_buf_used(const vl_buf *b);
 
+/* Room for a read(2) straight into the buffer: after vl_buf_reserve(b, n),
+ * vl_buf_tail(b) has n writable bytes; vl_buf_commit(b, got) (got <= n) then
+ * appends the got bytes written there and restores the terminating NUL.
+ *	if (vl_buf_reserve(&in, 16384) < 0) ...;
+ *	ssize_t r = recv(fd, vl_buf_tail(&in), 16384, 0);
+ *	if (r > 0) vl_buf_commit(&in, (size_t)r); */
+char *vl_buf_tail(vl_buf *b);
+void vl_buf_commit(vl_buf *b, size_t n);
+
 /* Marks the first n unconsumed bytes as taken (n is clamped to what is
  * there); an emptied buffer restarts at offset 0. */
 void vl_buf_consume(vl_buf *b, size_t n);
@@ -69,6 +78,9 @@ char *vl_buf_detach(vl_buf *b, size_t *len);
 
 /* Frees the memory; b is left empty and usable. Accepts an empty buffer. */
 void vl_buf_free(vl_buf *b);
+
+/* A malloc'd copy of s; NULL s copies as "". NULL only when out of memory. */
+char *vl_strdup(const char *s);
 
 /*
  * Grows the array *arr (elements of `size` bytes, capacity *cap) so that it

@@ -2,7 +2,8 @@
  * des_ref.c — the reference event queue: a textbook binary min-heap of whole
  * events ordered by (time, sequence), swap-based sifting, cancellation by
  * linear search. Deliberately plain: tests trust it as the ordering oracle
- * and `virtlab bench des` measures des.c against it.
+ * and `virtlab bench des` measures des.c against it. A deliberate second
+ * implementation of des.h: keep it plain, never share code with des.c.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -15,15 +15,6 @@ struct tbl {
 	char **cells; /* (nrows + 1) * ncols, row 0 = headers */
 };
 
-static char *dup(const char *s)
-{
-	size_t n = strlen(s ? s : "") + 1;
-	char *c = malloc(n);
-	if (c)
-		memcpy(c, s ? s : "", n);
-	return c;
-}
-
 tbl *tbl_create(size_t ncols, const char *const *headers)
 {
 	tbl *t = calloc(1, sizeof(*t));
@@ -55,7 +46,7 @@ int tbl_add(tbl *t, const char *const *cells)
 	if (vl_grow(&t->cells, &t->cap, used + t->ncols, sizeof(*t->cells)) < 0)
 		return VL_ENOMEM;
 	for (size_t j = 0; j < t->ncols; j++) {
-		t->cells[used + j] = dup(cells[j]);
+		t->cells[used + j] = vl_strdup(cells[j]);
 		if (!t->cells[used + j]) {
 			while (j--)
 				free(t->cells[used + j]);

@@ -1,5 +1,10 @@
 /*
  * loadgen.c — open-loop trace replay; contract in loadgen.h.
+ *
+ * One core/evloop: an arrival timer draws the Poisson arrivals into a FIFO
+ * backlog, the after-turn hook hands the backlog to idle connections and
+ * ends the run once every phase is over and nothing is in flight, and a
+ * 10 ms timer fails requests that waited or ran longer than timeout_s.
  */
 #include "dejavu/loadgen.h"
 
@@ -8,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <math.h>
+
+#include "core/evloop.h"
 #include "core/parse.h"
 #include "core/rng.h"
 #include "core/stats.h"
@@ -19,10 +26,14 @@
 
 /* Requests above this many bytes are POSTs with a body (uploads). */
 #define POST_ABOVE 2048
+#define EXPIRE_MS 10 /* how often waiting and running requests are checked against timeout_s */
 
 enum { L_FREE, L_CONNECTING, L_IDLE, L_BUSY };
 
+struct lg;
+
 typedef struct lconn {
+	struct lg *g;
 	int fd, state, phase, done;
 	http_parser hp;
 	const char *req;
@@ -39,7 +50,10 @@ typedef struct arrival {
 
 typedef struct lg {
 	const dvload_cfg *cfg;
-	int ep;
+	evloop *loop;
+	rng r;
+	int cur;                /* the phase arrivals are drawn for (nphases: done) */
+	double next, phase_end; /* the next arrival; the current phase's end */
 	lconn *c;
 	arrival *q;
 	size_t qhead, qlen;
@@ -117,7 +131,7 @@ static int on_done(http_parser *hp)
 static void lclose(lg *g, lconn *c)
 {
 	if (c->fd >= 0) {
-		epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+		evloop_fd_del(g->loop, c->fd); /* a failure leaves nothing: close() below */
 		close(c->fd);
 	}
 	c->fd = -1;
@@ -139,14 +153,19 @@ static void finish(lg *g, lconn *c, int ok, double now)
 	}
 }
 
-static void lwant(lg *g, lconn *c)
+/* Recomputes c's interest; epoll refusing it fails c's request. */
+static void lwant(lg *g, lconn *c, double now)
 {
-	uint32_t ev = EPOLLIN;
+	unsigned ev = EVLOOP_READ;
 	if (c->state == L_CONNECTING || c->req_off < c->req_len)
-		ev |= EPOLLOUT;
-	struct epoll_event e = { .events = ev, .data.ptr = c };
-	epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &e);
+		ev |= EVLOOP_WRITE;
+	if (evloop_fd_mod(g->loop, c->fd, ev) < 0) {
+		finish(g, c, 0, now);
+		lclose(g, c);
+	}
 }
+
+static void levent(evloop *l, int fd, unsigned ev, void *data);
 
 static void lsend(lconn *c)
 {
@@ -168,8 +187,11 @@ static void dispatch(lg *g, double now)
 			c->fd = dv_connect_nb(&g->cfg->target);
 			if (c->fd < 0)
 				continue;
-			struct epoll_event e = { .events = EPOLLOUT, .data.ptr = c };
-			epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &e);
+			if (evloop_fd_add(g->loop, c->fd, EVLOOP_WRITE, levent, c) < 0) {
+				close(c->fd);
+				c->fd = -1;
+				continue;
+			}
 			c->state = L_CONNECTING;
 		} else if (c->state != L_IDLE) {
 			continue;
@@ -192,20 +214,25 @@ static void dispatch(lg *g, double now)
 			lsend(c);
 		else
 			c->state = L_BUSY; /* sends once the connect completes */
-		lwant(g, c);
+		lwant(g, c, now);
 	}
 }
 
-static void levent(lg *g, lconn *c, uint32_t ev, double now)
+static void levent(evloop *l, int fd, unsigned ev, void *data)
 {
+	lconn *c = data;
+	lg *g = c->g;
+	double now = evloop_now(l);
+	(void)fd;
 	if (c->state == L_IDLE) { /* server closed an idle connection */
 		lclose(g, c);
 		return;
 	}
-	if (ev & EPOLLOUT) {
+	if (ev & EVLOOP_WRITE) {
 		int err = 0;
 		socklen_t el = sizeof(err);
-		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
 		if (err) {
 			finish(g, c, 0, now);
 			lclose(g, c);
@@ -213,7 +240,7 @@ static void levent(lg *g, lconn *c, uint32_t ev, double now)
 		}
 		lsend(c);
 	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
 		char buf[16384];
 		ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -236,7 +263,7 @@ static void levent(lg *g, lconn *c, uint32_t ev, double now)
 			return;
 		}
 	}
-	lwant(g, c);
+	lwant(g, c, now);
 }
 
 static int build_requests(lg *g, vl_errbuf *eb)
@@ -289,8 +316,7 @@ static void lg_free(lg *g)
 	hist_destroy(g->all);
 	free(g->c);
 	free(g->q);
-	if (g->ep >= 0)
-		close(g->ep);
+	evloop_destroy(g->loop);
 }
 
 static void summarize(lg *g, dvload_result *res)
@@ -306,10 +332,90 @@ static void summarize(lg *g, dvload_result *res)
 	}
 }
 
+/* Draws every arrival due by now into the backlog; fires again at the next
+ * one (rounded up to the ms: never early), or ends after the last phase. */
+static long arrive(evloop *l, evloop_timer_id id, void *data)
+{
+	lg *g = data;
+	const dvload_cfg *cfg = g->cfg;
+	dvload_result *res = g->res;
+	double now = evloop_now(l);
+	(void)id;
+	while (g->cur < cfg->nphases && g->next <= now) {
+		while (g->cur < cfg->nphases && g->next >= g->phase_end) {
+			if (++g->cur < cfg->nphases) {
+				g->next = g->phase_end +
+					  rng_exp(&g->r, 1.0 / cfg->phases[g->cur].rate_rps);
+				g->phase_end += cfg->phases[g->cur].dur_s;
+			}
+		}
+		if (g->cur >= cfg->nphases || g->next > now)
+			break;
+		const mix *m = mix_set_find(cfg->mixes, cfg->phases[g->cur].mix);
+		const mix_type *ty = mix_pick(m, &g->r);
+		size_t t = (size_t)(ty - m->types);
+		res->sent++;
+		res->phase[g->cur].sent++;
+		if (g->qlen == cfg->max_backlog) {
+			res->errors++; /* the backlog overflowed: count as failed */
+			res->phase[g->cur].errors++;
+		} else {
+			arrival *a = &g->q[(g->qhead + g->qlen) % cfg->max_backlog];
+			*a = (arrival){ g->next, g->cur, g->reqs[g->cur][t],
+					g->req_len[g->cur][t] };
+			g->qlen++;
+		}
+		g->next += rng_exp(&g->r, 1.0 / cfg->phases[g->cur].rate_rps);
+	}
+	if (g->cur >= cfg->nphases)
+		return EVLOOP_TIMER_STOP;
+	double wait_ms = ceil((g->next - now) * 1e3);
+	return wait_ms < 0 ? 0 : wait_ms > 1e6 ? 1000000 : (long)wait_ms;
+}
+
+/* Fails what waited in the backlog, or ran, longer than timeout_s. */
+static long expire(evloop *l, evloop_timer_id id, void *data)
+{
+	lg *g = data;
+	const dvload_cfg *cfg = g->cfg;
+	dvload_result *res = g->res;
+	double now = evloop_now(l);
+	(void)id;
+	while (g->qlen && now - g->q[g->qhead].t > cfg->timeout_s) {
+		/* Nothing could take it in time (server unreachable). */
+		res->errors++;
+		res->phase[g->q[g->qhead].phase].errors++;
+		g->qhead = (g->qhead + 1) % cfg->max_backlog;
+		g->qlen--;
+	}
+	for (int i = 0; i < cfg->max_conns; i++) {
+		lconn *c = &g->c[i];
+		if ((c->state == L_BUSY || c->state == L_CONNECTING) &&
+		    now - c->t_sent > cfg->timeout_s) {
+			finish(g, c, 0, now);
+			lclose(g, c);
+		}
+	}
+	return EXPIRE_MS;
+}
+
+/* After every turn: the backlog goes to idle connections; the run ends when
+ * the last phase is over and nothing waits or runs. */
+static void turn_done(evloop *l, void *data)
+{
+	lg *g = data;
+	dispatch(g, evloop_now(l));
+	int busy = g->qlen > 0;
+	for (int i = 0; i < g->cfg->max_conns && !busy; i++)
+		busy = g->c[i].state == L_BUSY || g->c[i].state == L_CONNECTING;
+	if (g->cur >= g->cfg->nphases && !busy)
+		evloop_stop(l);
+}
+
 int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result *res,
 	       vl_errbuf *eb)
 {
-	lg g = { .cfg = cfg, .ep = -1, .res = res };
+	lg g = { .cfg = cfg, .res = res };
 	memset(res, 0, sizeof(*res));
 	int err = VL_ENOMEM;
 	g.c = calloc((size_t)cfg->max_conns, sizeof(lconn));
@@ -320,74 +426,31 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 			goto out;
 	if (!g.c || !g.q || !g.all)
 		goto out;
-	for (int i = 0; i < cfg->max_conns; i++)
+	for (int i = 0; i < cfg->max_conns; i++) {
+		g.c[i].g = &g;
 		g.c[i].fd = -1;
+	}
 	if ((err = build_requests(&g, eb)))
 		goto out;
-	g.ep = epoll_create1(EPOLL_CLOEXEC);
+	g.loop = evloop_create(eb);
+	if (!g.loop) {
+		err = VL_EIO;
+		goto out;
+	}
 	g.set.on_message_complete = on_done;
-	rng r;
-	rng_seed(&r, cfg->seed);
-	double t0 = wall_seconds(), phase_end = t0 + cfg->phases[0].dur_s;
-	double next = t0 + rng_exp(&r, 1.0 / cfg->phases[0].rate_rps);
-	int ph = 0;
-	struct epoll_event evs[128];
-	for (;;) {
-		double now = wall_seconds();
-		while (ph < cfg->nphases && next <= now) {
-			while (ph < cfg->nphases && next >= phase_end) {
-				if (++ph < cfg->nphases) {
-					next = phase_end +
-					       rng_exp(&r, 1.0 / cfg->phases[ph].rate_rps);
-					phase_end += cfg->phases[ph].dur_s;
-				}
-			}
-			if (ph >= cfg->nphases || next > now)
-				break;
-			const mix *m = mix_set_find(cfg->mixes, cfg->phases[ph].mix);
-			const mix_type *ty = mix_pick(m, &r);
-			size_t t = (size_t)(ty - m->types);
-			res->sent++;
-			res->phase[ph].sent++;
-			if (g.qlen == cfg->max_backlog) {
-				res->errors++; /* the backlog overflowed: count as failed */
-				res->phase[ph].errors++;
-			} else {
-				arrival *a = &g.q[(g.qhead + g.qlen) % cfg->max_backlog];
-				*a = (arrival){ next, ph, g.reqs[ph][t], g.req_len[ph][t] };
-				g.qlen++;
-			}
-			next += rng_exp(&r, 1.0 / cfg->phases[ph].rate_rps);
-		}
-		dispatch(&g, now);
-		while (g.qlen && now - g.q[g.qhead].t > cfg->timeout_s) {
-			/* Nothing could take it in time (server unreachable). */
-			res->errors++;
-			res->phase[g.q[g.qhead].phase].errors++;
-			g.qhead = (g.qhead + 1) % cfg->max_backlog;
-			g.qlen--;
-		}
-		int busy = g.qlen > 0;
-		for (int i = 0; i < cfg->max_conns; i++) {
-			lconn *c = &g.c[i];
-			if (c->state == L_BUSY || c->state == L_CONNECTING) {
-				busy = 1;
-				if (now - c->t_sent > cfg->timeout_s) {
-					finish(&g, c, 0, now);
-					lclose(&g, c);
-				}
-			}
-		}
-		if ((ph >= cfg->nphases && !busy) || (stop && *stop))
-			break;
-		double wait = ph < cfg->nphases ? next - now : 0.01;
-		int ms = wait <= 0 ? 0 : wait < 0.001 ? 1 : (int)(wait * 1000);
-		if (ms > 10)
-			ms = 10;
-		int n = epoll_wait(g.ep, evs, 128, ms);
-		now = wall_seconds();
-		for (int i = 0; i < n; i++)
-			levent(&g, evs[i].data.ptr, evs[i].events, now);
+	rng_seed(&g.r, cfg->seed);
+	double t0 = wall_seconds();
+	g.phase_end = t0 + cfg->phases[0].dur_s;
+	g.next = t0 + rng_exp(&g.r, 1.0 / cfg->phases[0].rate_rps);
+	err = VL_ENOMEM;
+	long first_ms = (long)ceil((g.next - t0) * 1e3);
+	if (!evloop_timer_add(g.loop, first_ms, arrive, &g) ||
+	    !evloop_timer_add(g.loop, EXPIRE_MS, expire, &g))
+		goto out;
+	evloop_set_turn_hook(g.loop, turn_done, &g);
+	if ((err = evloop_run(g.loop, 0, stop)) < 0) {
+		vl_fail(eb, err, "epoll_wait: %s", strerror(errno));
+		goto out;
 	}
 	res->wall_s = wall_seconds() - t0;
 	summarize(&g, res);

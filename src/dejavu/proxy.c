@@ -3,8 +3,9 @@
  *
  * Connection kinds share one struct: a client (parses requests), its
  * backend (parses responses, streams them back), and profiler connections
- * (parse and discard responses; proxy_side.c). Level-triggered epoll;
- * interest is recomputed by proxy__want() after every state change, so the
+ * (parse and discard responses; proxy_side.c), all on one core/evloop
+ * (level-triggered epoll); interest is recomputed by proxy__want() after
+ * every state change, so the
  * invariants live in one place:
  *   client  IN  unless it half-closed, is closing, or has PIPE_CAP pipelined
  *               bytes waiting behind a request in flight; OUT while it has
@@ -23,69 +24,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/evloop.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "dejavu/net.h"
 
-int proxy__buf_put(buf *b, const void *d, size_t n)
+/* epoll itself failed: the run ends and dvproxy_run returns err. */
+static void loop_failed(dvproxy *px, int err)
 {
-	if (b->off && b->off == b->len)
-		b->off = b->len = 0;
-	if (b->len + n > b->cap) {
-		if (b->off) {
-			memmove(b->p, b->p + b->off, b->len - b->off);
-			b->len -= b->off;
-			b->off = 0;
-		}
-		if (b->len + n > b->cap) {
-			size_t nc = b->cap ? b->cap : 4096;
-			while (nc < b->len + n)
-				nc *= 2;
-			char *np = realloc(b->p, nc);
-			if (!np)
-				return VL_ENOMEM;
-			b->p = np;
-			b->cap = nc;
-		}
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	return 0;
-}
-
-size_t proxy__buf_used(const buf *b)
-{
-	return b->len - b->off;
+	if (!px->err)
+		px->err = err;
+	evloop_stop(px->loop);
 }
 
 void proxy__want(dvproxy *px, conn *c)
 {
-	uint32_t ev = 0;
+	unsigned ev = 0;
 	if (c->kind == K_CLIENT) {
 		/* Reading stays on while a request is in flight (pipelined bytes
 		 * are buffered, up to PIPE_CAP), so interest rarely changes and
 		 * a request costs no epoll_ctl in the common case. */
 		if (!c->rd_eof && c->st != CS_CLOSING &&
-		    (c->st != CS_FLIGHT || c->in.len - c->parsed < PIPE_CAP))
-			ev |= EPOLLIN;
-		if (proxy__buf_used(&c->out) || c->msg_done)
-			ev |= EPOLLOUT; /* msg_done: finish the response (close/next) */
+		    (c->st != CS_FLIGHT || vl_buf_used(&c->in) - c->parsed < PIPE_CAP))
+			ev |= EVLOOP_READ;
+		if (vl_buf_used(&c->out) || c->msg_done)
+			ev |= EVLOOP_WRITE; /* msg_done: finish the response (close/next) */
 	} else {
-		int hold = c->kind == K_BACKEND && c->peer &&
-			   proxy__buf_used(&c->peer->out) >= OUT_CAP;
+		int hold = c->kind == K_BACKEND && c->peer && vl_buf_used(&c->peer->out) >= OUT_CAP;
 		if (!hold && !c->connecting)
-			ev |= EPOLLIN; /* also while idle: notice a close at once */
-		if (c->connecting || proxy__buf_used(&c->out))
-			ev |= EPOLLOUT;
+			ev |= EVLOOP_READ; /* also while idle: notice a close at once */
+		if (c->connecting || vl_buf_used(&c->out))
+			ev |= EVLOOP_WRITE;
 	}
-	if (ev != c->events) {
-		struct epoll_event e = { .events = ev, .data.ptr = c };
-		epoll_ctl(px->ep, EPOLL_CTL_MOD, c->fd, &e);
-		c->events = ev;
+	if (!c->dead && evloop_fd_mod(px->loop, c->fd, ev) < 0)
+		loop_failed(px, VL_EIO); /* the loop keeps the old interest, no syscall if same */
+}
+
+static void client_event(dvproxy *px, conn *c, unsigned ev, double now);
+static void backend_event(dvproxy *px, conn *b, unsigned ev, double now);
+
+/* Every connection's readiness: dispatch on its kind. */
+static void conn_ready(evloop *l, int fd, unsigned ev, void *data)
+{
+	conn *c = data;
+	(void)fd;
+	if (c->dead)
+		return;
+	switch (c->kind) {
+	case K_CLIENT:
+		client_event(c->px, c, ev, evloop_now(l));
+		break;
+	case K_BACKEND:
+		backend_event(c->px, c, ev, evloop_now(l));
+		break;
+	case K_PROF:
+		proxy__prof_event(c->px, c, ev);
+		break;
 	}
 }
 
@@ -94,10 +92,10 @@ conn *proxy__conn_new(dvproxy *px, enum kind k, int fd)
 	conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->px = px;
 	c->kind = k;
 	c->fd = fd;
-	struct epoll_event e = { .events = 0, .data.ptr = c };
-	if (epoll_ctl(px->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+	if (evloop_fd_add(px->loop, fd, 0, conn_ready, c) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -110,7 +108,7 @@ void proxy__conn_free(dvproxy *px, conn *c)
 {
 	if (!c || c->dead)
 		return;
-	epoll_ctl(px->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	evloop_fd_del(px->loop, c->fd); /* a failure leaves nothing: close() below */
 	close(c->fd);
 	c->dead = 1;
 	c->gnext = px->grave;
@@ -122,8 +120,8 @@ static void grave_empty(dvproxy *px)
 	while (px->grave) {
 		conn *c = px->grave;
 		px->grave = c->gnext;
-		free(c->in.p);
-		free(c->out.p);
+		vl_buf_free(&c->in);
+		vl_buf_free(&c->out);
 		free(c);
 	}
 }
@@ -151,11 +149,10 @@ static void client_close(dvproxy *px, conn *c)
 /* Tries to send c->out now; returns -1 if the socket failed. */
 int proxy__flush(conn *c)
 {
-	while (proxy__buf_used(&c->out) && !c->connecting) {
-		ssize_t w =
-			send(c->fd, c->out.p + c->out.off, proxy__buf_used(&c->out), MSG_NOSIGNAL);
+	while (vl_buf_used(&c->out) && !c->connecting) {
+		ssize_t w = send(c->fd, vl_buf_data(&c->out), vl_buf_used(&c->out), MSG_NOSIGNAL);
 		if (w > 0) {
-			c->out.off += (size_t)w;
+			vl_buf_consume(&c->out, (size_t)w);
 		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			break;
 		} else {
@@ -177,14 +174,14 @@ void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, con
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
 			 code, reason, ctype, bl, close_after ? "Connection: close\r\n" : "");
-	proxy__buf_put(&c->out, head, (size_t)n);
-	if (bl)
-		proxy__buf_put(&c->out, body, bl);
+	int put = vl_buf_put(&c->out, head, (size_t)n);
+	if (!put && bl)
+		put = vl_buf_put(&c->out, body, bl);
 	px->st.bytes_out += (size_t)n + bl;
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
-	if (proxy__flush(c) < 0)
-		c->st = CS_CLOSING, c->out.off = c->out.len;
+	if (put < 0 || proxy__flush(c) < 0) /* out of memory: no half answer, close */
+		c->st = CS_CLOSING, vl_buf_clear(&c->out);
 	proxy__want(px, c);
 }
 
@@ -306,7 +303,7 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
-	if (proxy__buf_put(&b->out, c->in.p, c->parsed) < 0 || proxy__flush(b) < 0) {
+	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
 		bad_gateway(px, c);
 		return;
 	}
@@ -317,14 +314,15 @@ static void forward(dvproxy *px, conn *c, double now)
 static void client_parse(dvproxy *px, conn *c, double now)
 {
 	while (c->st == CS_IDLE || c->st == CS_READING) {
-		size_t avail = c->in.len - c->parsed;
+		size_t avail = vl_buf_used(&c->in) - c->parsed;
 		if (!avail)
 			return;
 		if (c->st == CS_IDLE) {
 			c->st = CS_READING;
 			c->t_start = now;
 		}
-		size_t n = http_parser_execute(&c->hp, &px->req_set, c->in.p + c->parsed, avail);
+		size_t n = http_parser_execute(&c->hp, &px->req_set,
+					       vl_buf_data(&c->in) + c->parsed, avail);
 		c->parsed += n;
 		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
@@ -347,7 +345,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		}
 		if (!c->msg_done)
 			return;
-		/* One complete request: c->in.p[0..parsed). */
+		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
 		c->msg_done = 0;
 		http_parser_pause(&c->hp, 0);
 		px->st.bytes_in += c->parsed;
@@ -358,7 +356,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
 			c->retried = 0;
-			proxy__duplicate(px, c->in.p, c->parsed, c->head_req, now);
+			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
 			forward(px, c, now);
 		}
 		proxy__want(px, c);
@@ -369,25 +367,24 @@ static void client_parse(dvproxy *px, conn *c, double now)
 /* Drops the finished request's bytes, keeping pipelined ones. */
 static void client_consume(conn *c)
 {
-	memmove(c->in.p, c->in.p + c->parsed, c->in.len - c->parsed);
-	c->in.len -= c->parsed;
+	vl_buf_consume(&c->in, c->parsed);
 	c->parsed = 0;
 }
 
-static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
+static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 {
-	if ((ev & (EPOLLHUP | EPOLLERR)) && !(ev & EPOLLIN)) {
+	if ((ev & EVLOOP_HUP) && !(ev & EVLOOP_READ)) {
 		client_close(px, c); /* reset or fully closed: nothing to deliver */
 		return;
 	}
-	if (ev & EPOLLOUT) {
+	if (ev & EVLOOP_WRITE) {
 		if (proxy__flush(c) < 0) {
 			client_close(px, c);
 			return;
 		}
 		c->t_active = now;
 	}
-	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->rd_eof && c->st != CS_CLOSING) {
+	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
 		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -400,7 +397,7 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
-			if (proxy__buf_put(&c->in, tmp, (size_t)r) < 0) {
+			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
 			}
@@ -408,7 +405,7 @@ static void client_event(dvproxy *px, conn *c, uint32_t ev, double now)
 				client_parse(px, c, now);
 		}
 	}
-	if (proxy__buf_used(&c->out) == 0 && c->msg_done) {
+	if (vl_buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
 		if (c->st == CS_CLOSING) {
 			client_close(px, c);
@@ -443,20 +440,21 @@ static void response_done(dvproxy *px, conn *b, double now)
 		proxy__want(px, b);
 	c->st = close_client ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
-	client_event(px, c, EPOLLOUT, now);
+	client_event(px, c, EVLOOP_WRITE, now);
 }
 
-static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
+static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 {
 	conn *c = b->peer;
-	if (!c || (!b->awaiting && (ev & (EPOLLHUP | EPOLLERR | EPOLLIN)))) {
+	if (!c || (!b->awaiting && (ev & (EVLOOP_HUP | EVLOOP_READ)))) {
 		backend_close(px, b); /* an idle upstream went away */
 		return;
 	}
-	if (b->connecting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+	if (b->connecting && (ev & (EVLOOP_WRITE | EVLOOP_HUP))) {
 		int err = 0;
 		socklen_t el = sizeof(err);
-		getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
 		if (err) {
 			bad_gateway(px, c);
 			return;
@@ -470,7 +468,7 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 			client_close(px, c);
 		return;
 	}
-	if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->awaiting) {
+	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && b->awaiting) {
 		char tmp[READ_CHUNK];
 		ssize_t r = recv(b->fd, tmp, sizeof(tmp), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -504,7 +502,10 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 			client_close(px, c);
 			return;
 		}
-		proxy__buf_put(&c->out, tmp, n);
+		if (vl_buf_put(&c->out, tmp, n) < 0) {
+			client_close(px, c); /* out of memory: never a response with a hole */
+			return;
+		}
 		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
@@ -519,8 +520,11 @@ static void backend_event(dvproxy *px, conn *b, uint32_t ev, double now)
 
 /* ---- loop ---- */
 
-static void accept_all(dvproxy *px, double now)
+static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 {
+	dvproxy *px = data;
+	double now = evloop_now(l);
+	(void)lfd, (void)ev;
 	for (;;) {
 		int fd = dv_accept(px->lfd);
 		if (fd < 0)
@@ -544,9 +548,12 @@ static void accept_all(dvproxy *px, double now)
 }
 
 /* Slow clients and silent backends, checked every tick. */
-static void sweep(dvproxy *px, double now)
+static long sweep(evloop *l, evloop_timer_id id, void *data)
 {
+	dvproxy *px = data;
 	const dvproxy_cfg *g = &px->cfg;
+	double now = evloop_now(l);
+	(void)id;
 	conn *next;
 	for (conn *c = px->clients; c; c = next) {
 		next = c->next;
@@ -566,10 +573,19 @@ static void sweep(dvproxy *px, double now)
 				proxy__client_reply(px, c, 504, "Gateway Timeout", "text/plain",
 						    "backend did not answer in time\n", 1);
 			}
-		} else if (proxy__buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
+		} else if (vl_buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c); /* a client that stopped reading */
 		}
 	}
+	return TICK_MS;
+}
+
+/* After every turn: free what the turn closed (no later event can point at
+ * it any more). */
+static void turn_done(evloop *l, void *data)
+{
+	(void)l;
+	grave_empty(data);
 }
 
 void dvproxy_cfg_default(dvproxy_cfg *c)
@@ -604,16 +620,19 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	px->plat = hist_create(1e-6, 7);
 	if (!px->lat || !px->plat)
 		goto err_hist;
-	px->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (px->ep < 0)
+	px->loop = evloop_create(eb);
+	if (!px->loop)
 		goto err_hist;
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
 	if (px->lfd < 0)
-		goto err_ep;
-	px->listener.kind = K_LISTEN;
-	px->listener.fd = px->lfd;
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &px->listener };
-	epoll_ctl(px->ep, EPOLL_CTL_ADD, px->lfd, &e);
+		goto err_loop;
+	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0) {
+		vl_fail(eb, VL_EIO, "epoll_ctl on the listener: %s", strerror(errno));
+		goto err_lfd;
+	}
+	if (!evloop_timer_add(px->loop, TICK_MS, sweep, px))
+		goto err_lfd;
+	evloop_set_turn_hook(px->loop, turn_done, px);
 	px->req_set.on_message_begin = on_req_begin;
 	px->req_set.on_url = on_url;
 	px->req_set.on_header_field = on_hdr;
@@ -624,8 +643,10 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	px->resp_set.on_headers_complete = on_resp_headers;
 	px->resp_set.on_message_complete = on_resp_done;
 	return px;
-err_ep:
-	close(px->ep);
+err_lfd:
+	close(px->lfd);
+err_loop:
+	evloop_destroy(px->loop);
 err_hist:
 	hist_destroy(px->lat);
 	hist_destroy(px->plat);
@@ -643,43 +664,9 @@ int dvproxy_port(const dvproxy *p)
 
 int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
 {
-	struct epoll_event evs[256];
-	double t0 = wall_seconds(), last_sweep = t0;
-	while (!(stop && *stop)) {
-		int n = epoll_wait(px->ep, evs, 256, TICK_MS);
-		if (n < 0 && errno != EINTR)
-			return VL_EIO;
-		double now = wall_seconds();
-		for (int i = 0; i < n; i++) {
-			conn *c = evs[i].data.ptr;
-			uint32_t ev = evs[i].events;
-			if (c->dead)
-				continue;
-			switch (c->kind) {
-			case K_LISTEN:
-				accept_all(px, now);
-				break;
-			case K_CLIENT:
-				client_event(px, c, ev, now);
-				break;
-			case K_BACKEND:
-				backend_event(px, c, ev, now);
-				break;
-			case K_PROF:
-				proxy__prof_event(px, c, ev);
-				break;
-			}
-		}
-		grave_empty(px);
-		if (now - last_sweep >= TICK_MS * 1e-3) {
-			sweep(px, now);
-			grave_empty(px);
-			last_sweep = now;
-		}
-		if (duration_s > 0 && now - t0 >= duration_s)
-			break;
-	}
-	return 0;
+	double deadline = duration_s > 0 ? wall_seconds() + duration_s : 0;
+	int rc = evloop_run(px->loop, deadline, stop);
+	return rc < 0 ? rc : px->err;
 }
 
 void dvproxy_get_stats(const dvproxy *p, dvproxy_stats *out)
@@ -697,8 +684,9 @@ void dvproxy_destroy(dvproxy *px)
 		if (px->prof[i])
 			proxy__prof_drop(px, i);
 	grave_empty(px);
+	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
 	close(px->lfd);
-	close(px->ep);
+	evloop_destroy(px->loop);
 	hist_destroy(px->lat);
 	hist_destroy(px->plat);
 	free(px);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
+#include "core/evloop.h"
 #include "core/rng.h"
 #include "core/stats.h"
 #include "dejavu/proxy.h"
@@ -21,22 +23,17 @@
 #define TICK_MS 50         /* timeout scan period */
 #define PIPE_CAP 65536     /* pipelined request bytes buffered per client */
 
-enum kind { K_LISTEN, K_CLIENT, K_BACKEND, K_PROF };
+enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
-
-typedef struct buf {
-	char *p;
-	size_t len, cap, off; /* valid bytes are p[off..len) */
-} buf;
 
 typedef struct conn conn;
 struct conn {
+	dvproxy *px;
 	enum kind kind;
 	int fd;
-	int connecting;  /* non-blocking connect not yet confirmed */
-	uint32_t events; /* current epoll interest */
+	int connecting; /* non-blocking connect not yet confirmed */
 	http_parser hp;
-	buf in, out;       /* client: request bytes; all: bytes to send */
+	vl_buf in, out;    /* client: request bytes; all: bytes to send */
 	conn *peer;        /* client <-> backend */
 	conn *next, *prev; /* client list, for timeouts */
 	/* client */
@@ -57,8 +54,9 @@ struct conn {
 
 struct dvproxy {
 	dvproxy_cfg cfg;
-	int ep, lfd, port;
-	conn listener;
+	evloop *loop;
+	int lfd, port;
+	int err; /* an epoll_ctl failure: the run ends with it */
 	conn *clients;
 	conn *grave; /* closed conns, freed after the event batch */
 	conn *prof[PROF_MAX];
@@ -70,9 +68,7 @@ struct dvproxy {
 	http_parser_settings req_set, resp_set;
 };
 
-int proxy__buf_put(buf *b, const void *d, size_t n);
-size_t proxy__buf_used(const buf *b);
-/* Recomputes c's epoll interest from its state (see proxy.c). */
+/* Recomputes c's interest from its state (see proxy.c). */
 void proxy__want(dvproxy *px, conn *c);
 conn *proxy__conn_new(dvproxy *px, enum kind k, int fd);
 /* Closes c now; frees it after the current event batch. */
@@ -87,7 +83,7 @@ void proxy__count_features(dvproxy *px, conn *c);
 /* With probability F, copies req[0..len) to a free profiler connection;
  * drops the copy (counted) rather than wait. */
 void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double now);
-void proxy__prof_event(dvproxy *px, conn *p, uint32_t ev);
+void proxy__prof_event(dvproxy *px, conn *p, unsigned ev);
 void proxy__prof_drop(dvproxy *px, int i);
 /* Answers GET /__dejavu/stats, POST /__dejavu/fraction, /__dejavu/backends. */
 void proxy__internal_request(dvproxy *px, conn *c);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,7 +105,7 @@ void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double
 	p->resp_done = p->got_bytes = 0;
 	p->head = head;
 	p->t_sent = now;
-	if (proxy__buf_put(&p->out, req, len) || proxy__flush(p) < 0) {
+	if (vl_buf_put(&p->out, req, len) < 0 || proxy__flush(p) < 0) {
 		proxy__prof_drop(px, slot);
 		px->st.dup_dropped++;
 		return;
@@ -115,19 +114,20 @@ void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double
 	proxy__want(px, p);
 }
 
-void proxy__prof_event(dvproxy *px, conn *p, uint32_t ev)
+void proxy__prof_event(dvproxy *px, conn *p, unsigned ev)
 {
 	int i = 0;
 	while (i < PROF_MAX && px->prof[i] != p)
 		i++;
-	if (!p->awaiting && (ev & (EPOLLHUP | EPOLLERR | EPOLLIN))) {
+	if (!p->awaiting && (ev & (EVLOOP_HUP | EVLOOP_READ))) {
 		proxy__prof_drop(px, i);
 		return;
 	}
-	if (p->connecting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+	if (p->connecting && (ev & (EVLOOP_WRITE | EVLOOP_HUP))) {
 		int err = 0;
 		socklen_t el = sizeof(err);
-		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
 		if (err) {
 			px->prof_retry_at = wall_seconds() + PROF_RETRY_S;
 			px->st.dup_dropped++;
@@ -140,7 +140,7 @@ void proxy__prof_event(dvproxy *px, conn *p, uint32_t ev)
 		proxy__prof_drop(px, i);
 		return;
 	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
 		char tmp[READ_CHUNK];
 		ssize_t r = recv(p->fd, tmp, sizeof(tmp), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -174,7 +174,7 @@ static double fin(double x)
 
 void proxy__internal_request(dvproxy *px, conn *c)
 {
-	const char *body = c->in.p + c->parsed - c->body_bytes;
+	const char *body = vl_buf_data(&c->in) + c->parsed - c->body_bytes;
 	char arg[1024];
 	size_t bl = c->body_bytes < sizeof(arg) - 1 ? c->body_bytes : sizeof(arg) - 1;
 	memcpy(arg, body, bl);

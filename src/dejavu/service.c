@@ -1,5 +1,6 @@
 /*
- * service.c — the managed HTTP service; contract in service.h.
+ * service.c — the managed HTTP service; contract in service.h. One thread,
+ * one core/evloop: a listener, connections, and a timer closing idle ones.
  */
 #include "core/clock.h"
 #include "dejavu/service.h"
@@ -9,22 +10,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/evloop.h"
 #include "dejavu/net.h"
 
 #define SCRATCH_BYTES (64u << 20) /* the scratch file wraps at 64 MiB */
 #define PAGE 4096u
+#define READ_CHUNK 16384u /* bytes asked of one recv */
+#define IN_MAX (4u << 20) /* unparsed request bytes before the connection is dropped */
+#define IDLE_SCAN_MS 500  /* idle keep-alive connections are looked for this often */
 
 typedef struct sconn {
+	dvsvc *s;
 	int fd, dead;
 	http_parser hp;
-	char *in, *out;
-	size_t in_len, in_cap, parsed, out_len, out_off, out_cap;
+	vl_buf in, out;
+	size_t parsed;
 	char path[64];
 	size_t path_len;
 	int done, keep_alive, closing;
@@ -35,14 +41,14 @@ typedef struct sconn {
 struct dvsvc {
 	dvsvc_cfg cfg;
 	mix_type types[SVC_MAX_TYPES];
-	int ep, lfd, port, scratch;
+	evloop *loop;
+	int lfd, port, scratch;
 	off_t scratch_off;
 	char *pad; /* response filler */
 	size_t pad_len;
 	sconn *conns, *grave;
 	dvsvc_stats st;
 	http_parser_settings set;
-	int listen_tag; /* &listen_tag marks the listener in epoll data */
 };
 
 size_t dvsvc_types_from_mixes(const mix_set *s, mix_type *out, size_t max)
@@ -100,7 +106,7 @@ static void sfree(dvsvc *s, sconn *c)
 {
 	if (c->dead)
 		return;
-	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	evloop_fd_del(s->loop, c->fd); /* a failure leaves nothing: close() below */
 	close(c->fd);
 	c->dead = 1;
 	if (c->prev)
@@ -118,27 +124,10 @@ static void grave_empty(dvsvc *s)
 	while (s->grave) {
 		sconn *c = s->grave;
 		s->grave = c->gnext;
-		free(c->in);
-		free(c->out);
+		vl_buf_free(&c->in);
+		vl_buf_free(&c->out);
 		free(c);
 	}
-}
-
-static int out_put(sconn *c, const char *d, size_t n)
-{
-	if (c->out_len + n > c->out_cap) {
-		size_t nc = c->out_cap ? c->out_cap : 4096;
-		while (nc < c->out_len + n)
-			nc *= 2;
-		char *p = realloc(c->out, nc);
-		if (!p)
-			return VL_ENOMEM;
-		c->out = p;
-		c->out_cap = nc;
-	}
-	memcpy(c->out + c->out_len, d, n);
-	c->out_len += n;
-	return 0;
 }
 
 static int on_begin(http_parser *hp)
@@ -180,7 +169,8 @@ static const mix_type *find_type(const dvsvc *s, const char *path)
 	return NULL;
 }
 
-static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t body, int close_after)
+/* Queues one answer; 0 or VL_ENOMEM (the connection must then close). */
+static int respond(dvsvc *s, sconn *c, int code, const char *reason, size_t body, int close_after)
 {
 	char head[160];
 	int n;
@@ -192,12 +182,15 @@ static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t bod
 			     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
 			     "%zu\r\n%s\r\n",
 			     code, reason, body, close_after ? "Connection: close\r\n" : "");
-	out_put(c, head, (size_t)n);
+	if (vl_buf_put(&c->out, head, (size_t)n) < 0)
+		return VL_ENOMEM;
 	while (body) {
 		size_t k = body < s->pad_len ? body : s->pad_len;
-		out_put(c, s->pad, k);
+		if (vl_buf_put(&c->out, s->pad, k) < 0)
+			return VL_ENOMEM;
 		body -= k;
 	}
+	return 0;
 }
 
 /* Handles every complete request in c's input; returns 1 if c must close
@@ -205,13 +198,13 @@ static void respond(dvsvc *s, sconn *c, int code, const char *reason, size_t bod
 static int serve(dvsvc *s, sconn *c)
 {
 	for (;;) {
-		size_t n = http_parser_execute(&c->hp, &s->set, c->in + c->parsed,
-					       c->in_len - c->parsed);
+		size_t n = http_parser_execute(&c->hp, &s->set, vl_buf_data(&c->in) + c->parsed,
+					       vl_buf_used(&c->in) - c->parsed);
 		c->parsed += n;
 		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
 			s->st.bad_requests++;
-			respond(s, c, 400, "Bad Request", 0, 1);
+			(void)respond(s, c, 400, "Bad Request", 0, 1); /* closes either way */
 			return 1;
 		}
 		if (!c->done)
@@ -220,58 +213,56 @@ static int serve(dvsvc *s, sconn *c)
 		http_parser_pause(&c->hp, 0);
 		int close_after = !c->keep_alive || s->cfg.http10;
 		const mix_type *t = find_type(s, c->path);
+		int rc;
 		if (t) {
 			s->st.requests++;
 			dvsvc_work(s, t);
 			size_t body = t->resp_bytes > 100 ? (size_t)t->resp_bytes - 100 : 16;
-			respond(s, c, 200, "OK", body, close_after);
+			rc = respond(s, c, 200, "OK", body, close_after);
 		} else if (!strcmp(c->path, "/")) {
-			respond(s, c, 200, "OK", 3, close_after);
+			rc = respond(s, c, 200, "OK", 3, close_after);
 		} else {
 			s->st.not_found++;
-			respond(s, c, 404, "Not Found", 10, close_after);
+			rc = respond(s, c, 404, "Not Found", 10, close_after);
 		}
-		if (close_after)
+		if (close_after || rc < 0)
 			return 1;
 	}
-	memmove(c->in, c->in + c->parsed, c->in_len - c->parsed);
-	c->in_len -= c->parsed;
+	vl_buf_consume(&c->in, c->parsed);
 	c->parsed = 0;
 	return 0;
 }
 
-static void conn_io(dvsvc *s, sconn *c, uint32_t ev, double now)
+static void conn_io(evloop *l, int fd, unsigned ev, void *data)
 {
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->closing)
-			ev &= ~(uint32_t)EPOLLIN; /* nothing more is read after a final answer */
-	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->in_len + 16384 > c->in_cap) {
-			size_t nc = c->in_cap ? c->in_cap * 2 : 32768;
-			char *p = nc > (4u << 20) ? NULL : realloc(c->in, nc);
-			if (!p) {
-				sfree(s, c);
-				return;
-			}
-			c->in = p;
-			c->in_cap = nc;
+	sconn *c = data;
+	dvsvc *s = c->s;
+	(void)fd;
+	if (c->dead)
+		return;
+	if (c->closing)
+		ev &= ~(unsigned)EVLOOP_READ; /* nothing more is read after a final answer */
+	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
+		if (vl_buf_used(&c->in) + READ_CHUNK > IN_MAX ||
+		    vl_buf_reserve(&c->in, READ_CHUNK) < 0) {
+			sfree(s, c);
+			return;
 		}
-		ssize_t r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		ssize_t r = recv(c->fd, vl_buf_tail(&c->in), READ_CHUNK, 0);
 		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 			sfree(s, c);
 			return;
 		}
 		if (r > 0) {
-			c->in_len += (size_t)r;
-			c->t_active = now;
+			vl_buf_commit(&c->in, (size_t)r);
+			c->t_active = evloop_now(l);
 			c->closing |= serve(s, c);
 		}
 	}
-	while (c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+	while (vl_buf_used(&c->out)) {
+		ssize_t w = send(c->fd, vl_buf_data(&c->out), vl_buf_used(&c->out), MSG_NOSIGNAL);
 		if (w > 0)
-			c->out_off += (size_t)w;
+			vl_buf_consume(&c->out, (size_t)w);
 		else if (w < 0 && errno == EAGAIN)
 			break;
 		else {
@@ -279,16 +270,63 @@ static void conn_io(dvsvc *s, sconn *c, uint32_t ev, double now)
 			return;
 		}
 	}
-	if (c->out_off == c->out_len) {
-		c->out_off = c->out_len = 0;
-		if (c->closing) {
-			sfree(s, c);
-			return;
-		}
+	if (!vl_buf_used(&c->out) && c->closing) {
+		sfree(s, c);
+		return;
 	}
-	struct epoll_event e = { .events = (c->closing ? 0 : EPOLLIN) | (c->out_len ? EPOLLOUT : 0),
-				 .data.ptr = c };
-	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
+	unsigned want = (c->closing ? 0 : EVLOOP_READ) | (vl_buf_used(&c->out) ? EVLOOP_WRITE : 0);
+	if (evloop_fd_mod(l, c->fd, want) < 0)
+		sfree(s, c); /* epoll refused: this connection cannot be served */
+}
+
+static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
+{
+	dvsvc *s = data;
+	int fd;
+	(void)ev;
+	while ((fd = dv_accept(lfd)) >= 0) {
+		sconn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->s = s;
+		c->fd = fd;
+		c->t_active = evloop_now(l);
+		http_parser_init(&c->hp, HTTP_REQUEST);
+		c->hp.data = c;
+		if (evloop_fd_add(l, fd, EVLOOP_READ, conn_io, c) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->conns;
+		if (c->next)
+			c->next->prev = c;
+		s->conns = c;
+	}
+}
+
+/* Closes keep-alive connections idle for longer than idle_timeout_s. */
+static long idle_scan(evloop *l, evloop_timer_id id, void *data)
+{
+	dvsvc *s = data;
+	double now = evloop_now(l);
+	sconn *next;
+	(void)id;
+	for (sconn *c = s->conns; c; c = next) {
+		next = c->next;
+		if (now - c->t_active > s->cfg.idle_timeout_s)
+			sfree(s, c);
+	}
+	return IDLE_SCAN_MS;
+}
+
+/* After every turn: free what the turn closed. */
+static void turn_done(evloop *l, void *data)
+{
+	(void)l;
+	grave_empty(data);
 }
 
 dvsvc *dvsvc_create(const dvsvc_cfg *cfg, vl_errbuf *eb)
@@ -313,20 +351,29 @@ dvsvc *dvsvc_create(const dvsvc_cfg *cfg, vl_errbuf *eb)
 		goto err_pad;
 	}
 	unlink(path);
-	s->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (s->ep < 0)
+	s->loop = evloop_create(eb);
+	if (!s->loop)
 		goto err_scratch;
 	s->lfd = dv_listen(&cfg->listen, 1024, &s->port, eb);
 	if (s->lfd < 0)
-		goto err_ep;
-	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &s->listen_tag };
-	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->lfd, &e);
+		goto err_loop;
+	if (evloop_fd_add(s->loop, s->lfd, EVLOOP_READ, accept_all, s) < 0) {
+		vl_fail(eb, VL_EIO, "epoll_ctl on the listener: %s", strerror(errno));
+		goto err_lfd;
+	}
+	if (!evloop_timer_add(s->loop, IDLE_SCAN_MS, idle_scan, s)) {
+		vl_fail(eb, VL_ENOMEM, "out of memory");
+		goto err_lfd;
+	}
+	evloop_set_turn_hook(s->loop, turn_done, s);
 	s->set.on_message_begin = on_begin;
 	s->set.on_url = on_url;
 	s->set.on_message_complete = on_done;
 	return s;
-err_ep:
-	close(s->ep);
+err_lfd:
+	close(s->lfd);
+err_loop:
+	evloop_destroy(s->loop);
 err_scratch:
 	close(s->scratch);
 err_pad:
@@ -343,54 +390,8 @@ int dvsvc_port(const dvsvc *s)
 
 int dvsvc_run(dvsvc *s, double duration_s, volatile sig_atomic_t *stop)
 {
-	struct epoll_event evs[128];
-	double t0 = wall_seconds(), last = t0;
-	while (!(stop && *stop)) {
-		int n = epoll_wait(s->ep, evs, 128, 100);
-		if (n < 0 && errno != EINTR)
-			return VL_EIO;
-		double now = wall_seconds();
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &s->listen_tag) {
-				int fd;
-				while ((fd = dv_accept(s->lfd)) >= 0) {
-					sconn *c = calloc(1, sizeof(*c));
-					if (!c) {
-						close(fd);
-						continue;
-					}
-					c->fd = fd;
-					c->t_active = now;
-					http_parser_init(&c->hp, HTTP_REQUEST);
-					c->hp.data = c;
-					struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
-					epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e);
-					c->next = s->conns;
-					if (c->next)
-						c->next->prev = c;
-					s->conns = c;
-				}
-				continue;
-			}
-			sconn *c = evs[i].data.ptr;
-			if (!c->dead)
-				conn_io(s, c, evs[i].events, now);
-		}
-		grave_empty(s);
-		if (now - last > 0.5) {
-			sconn *next;
-			for (sconn *c = s->conns; c; c = next) {
-				next = c->next;
-				if (now - c->t_active > s->cfg.idle_timeout_s)
-					sfree(s, c);
-			}
-			grave_empty(s);
-			last = now;
-		}
-		if (duration_s > 0 && now - t0 >= duration_s)
-			break;
-	}
-	return 0;
+	double deadline = duration_s > 0 ? wall_seconds() + duration_s : 0;
+	return evloop_run(s->loop, deadline, stop);
 }
 
 void dvsvc_get_stats(const dvsvc *s, dvsvc_stats *out)
@@ -405,8 +406,9 @@ void dvsvc_destroy(dvsvc *s)
 	while (s->conns)
 		sfree(s, s->conns);
 	grave_empty(s);
+	evloop_fd_del(s->loop, s->lfd); /* closed just below in any case */
 	close(s->lfd);
-	close(s->ep);
+	evloop_destroy(s->loop);
 	close(s->scratch);
 	free(s->pad);
 	free(s);

@@ -5,6 +5,9 @@
  * is a SWAR zero-nibble search on stack ^ (w * 0x111...1); moving it to the
  * front is one masked shift. Both are branch-free, so a lookup is two SSE2
  * compares plus a dozen integer operations on one host cache line.
+ *
+ * A deliberate pair: cache_ref.c models the same cache the obvious way, and
+ * tests compare the two access by access; their likeness is on purpose.
  */
 #include "regsched/cache.h"
 

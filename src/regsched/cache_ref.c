@@ -3,7 +3,8 @@
  * bit and a last-use timestamp; lookups scan the set, a miss fills the first
  * invalid way or else the way with the oldest timestamp. Obviously correct
  * and slow on purpose: tests check cache.c against it access by access, and
- * `bench llc` runs it side by side with cache.c.
+ * `bench llc` runs it side by side with cache.c. A deliberate second copy of
+ * the model: keep it plain, never share code with cache.c.
  */
 #include "regsched/cache.h"
 

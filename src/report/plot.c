@@ -26,15 +26,6 @@ struct rpt_csv {
 	size_t cap_labels, cap_rows; /* capacities of labels and of vals, in rows */
 };
 
-static char *sdup(const char *s)
-{
-	size_t n = strlen(s ? s : "") + 1;
-	char *c = malloc(n);
-	if (c)
-		memcpy(c, s ? s : "", n);
-	return c;
-}
-
 rpt_csv *rpt_csv_create(size_t ncols, const char *const *headers)
 {
 	if (ncols < 2)
@@ -47,7 +38,7 @@ rpt_csv *rpt_csv_create(size_t ncols, const char *const *headers)
 	if (!c->headers)
 		goto err;
 	for (size_t i = 0; i < ncols; i++)
-		if (!(c->headers[i] = sdup(headers[i])))
+		if (!(c->headers[i] = vl_strdup(headers[i])))
 			goto err;
 	return c;
 err:
@@ -76,7 +67,7 @@ int rpt_csv_add(rpt_csv *c, const char *label, const double *vals)
 	if (vl_grow(&c->labels, &c->cap_labels, c->nrows + 1, sizeof(*c->labels)) < 0 ||
 	    vl_grow(&c->vals, &c->cap_rows, c->nrows + 1, nv * sizeof(*c->vals)) < 0)
 		return VL_ENOMEM;
-	if (!(c->labels[c->nrows] = sdup(label)))
+	if (!(c->labels[c->nrows] = vl_strdup(label)))
 		return VL_ENOMEM;
 	memcpy(c->vals + c->nrows * nv, vals, nv * sizeof(*vals));
 	c->nrows++;
