@@ -74,6 +74,19 @@ int cip_check_table(hw_machine *m, uint32_t frame)
 	if (!m->cfg.protect || m->cfg.no_walk_check)
 		return HW_OK;
 	m->st.cip_table_checks++;
+	int hit = 0;
+	for (uint32_t i = 0; i < m->cipc_n && !hit; i++)
+		hit = m->cipc[i] == frame;
+	if (hit) {
+		m->st.cip_table_cache_hits++;
+	} else {
+		m->cipc[m->cipc_next] = frame;
+		m->cipc_next = (m->cipc_next + 1) % HW_CIPC_ENTRIES;
+		if (m->cipc_n < HW_CIPC_ENTRIES)
+			m->cipc_n++;
+	}
+	/* a hit holds the same entry as memory (the cache is emptied on every
+	 * CIP write), so the decision reads it from there */
 	if (hw__cip(m, frame) & (CIP_ASSIGNED | CIP_RESERVED))
 		return deny(m);
 	return HW_OK;

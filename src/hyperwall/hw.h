@@ -84,12 +84,13 @@ typedef struct hw_machine hw_machine;
 typedef struct hw_stats {
 	uint64_t accesses; /* translated accesses (VM and hypervisor) */
 	uint64_t tlb_hits, tlb_misses;
-	uint64_t walk_refs;         /* page-table words read by the walker */
-	uint64_t cip_checks;        /* CIP entries consulted (fills + DMA) */
-	uint64_t cip_table_checks;  /* CIP entries consulted for nested-table
-				     * frames the walker reads (hypervisor's) */
-	uint64_t cip_denials;       /* checks that denied */
-	uint64_t shootdown_entries; /* TLB entries the hardware flushed */
+	uint64_t walk_refs;            /* page-table words read by the walker */
+	uint64_t cip_checks;           /* CIP entries consulted (fills + DMA) */
+	uint64_t cip_table_checks;     /* CIP lookups for nested-table frames the
+					* walker reads (one per nested-table read) */
+	uint64_t cip_table_cache_hits; /* of those, served by the CIP cache */
+	uint64_t cip_denials;          /* checks that denied */
+	uint64_t shootdown_entries;    /* TLB entries the hardware flushed */
 	uint64_t scrubbed_frames;
 } hw_stats;
 

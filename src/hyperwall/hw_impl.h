@@ -36,6 +36,11 @@
 #define CIP_PROTECT_ALL (CIP_DENY_HV_R | CIP_DENY_HV_W | CIP_DENY_DMA)
 
 #define HW_NOFRAME 0xffffffffu
+/* Entries of the CIP cache for nested-table frames. Our assumption, after
+ * the paging-structure caches that hold upper-level entries for the walker
+ * (Intel SDM vol. 3A, 4.10.3): a VM's nested walks go through its PML4,
+ * PDPT, PD and a few PTs, so 8 entries hold a handful of VMs' tables. */
+#define HW_CIPC_ENTRIES 8
 #define HW_MAX_VMID 0xffffu
 
 enum { VM_PREPARED, VM_RUNNING, VM_TERMINATED, VM_FAILED };
@@ -71,6 +76,9 @@ struct hw_machine {
 	truth *truth;
 	rng rng;
 	hw_stats st;
+	/* CIP cache of the walker's nested-table checks: the frames whose CIP
+	 * entries it holds (round robin), emptied on every CIP write */
+	uint32_t cipc[HW_CIPC_ENTRIES], cipc_n, cipc_next;
 	uint8_t zero_hash[ATTEST_HASH];
 	uint8_t chip_pk[crypto_sign_PUBLICKEYBYTES];
 	uint8_t chip_sk[crypto_sign_SECRETKEYBYTES], chip_cert[crypto_sign_BYTES];
@@ -126,6 +134,7 @@ static inline void hw__cip_set(hw_machine *m, uint32_t f, uint64_t e)
 	assert(hw__cip_entry_ok(m, f, e));
 	assert(hw__cip_transition_ok(hw__cip(m, f), e));
 	m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f] = e;
+	m->cipc_n = 0; /* the CIP cache never holds a stale entry */
 }
 
 hw_vm *hw__vm(const hw_machine *m, uint32_t id);
