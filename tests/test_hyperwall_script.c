@@ -482,6 +482,29 @@ static void test_cli_script(void **state)
 	free(err);
 	unlink(bad);
 	free(bad);
+	/* a bad protection spec: FILE:LINE and what was expected, exit 2 */
+	bad = write_tmp("vm create a pages=8 protect=0-5:ci,6-9:none\n");
+	snprintf(args, sizeof(args), "hyperwall script %s --json", bad);
+	snprintf(want, sizeof(want), "%s:1: protect: pages 6-9: expected a range within 0-7", bad);
+	expect_cli(args, 2, want);
+	unlink(bad);
+	free(bad);
+	/* the new lines run from a file; keys from the seed only on request */
+	char *good = write_tmp("vm prepare a pages=2 protect=1:none\nhv write @a:0x8 5\n"
+			       "vm launch a\nattest a 1\nvm read a 0x8\n");
+	snprintf(args, sizeof(args), "hyperwall script %s --insecure-test-keys --json", good);
+	out = vl_run_cli(args, &st, &err);
+	assert_int_equal(st, 0);
+	json_error_t je0;
+	json_t *g = json_loads(out, 0, &je0);
+	assert_non_null(g);
+	assert_string_equal(result_of(g, 3), "blocked"); /* tampered image */
+	assert_string_equal(result_of(g, 4), "fault");   /* the customer walked away */
+	json_decref(g);
+	free(out);
+	free(err);
+	unlink(good);
+	free(good);
 	expect_cli("hyperwall script /nonexistent.hws --json", 2,
 		   "/nonexistent.hws: No such file or directory");
 	expect_cli("hyperwall script --json", 2, NULL);

@@ -1,14 +1,22 @@
 /*
  * script.h — HyperWall attack scenarios as text, one operation a line
- * (issue 5, section 2):
+ * (issue 5, section 2; issue 14 added prepare/launch, unshare, protect=,
+ * attacker, hv protect, attest save/replay/relay):
  *
- *   vm create NAME pages=N        vm write NAME GPA VALUE   vm read NAME GPA
- *   vm share NAME GPA             vm terminate NAME
+ *   vm create NAME pages=N [protect=SPEC] [attacker]
+ *   vm prepare NAME pages=N [protect=SPEC] [attacker]   vm launch NAME
+ *   vm write NAME GPA VALUE       vm read NAME GPA          vm terminate NAME
+ *   vm share NAME GPA             vm unshare NAME GPA
  *   hv read HPA                   hv write HPA VALUE
- *   hv map NAME GPA HPA           hv unmap NAME GPA
+ *   hv map NAME GPA HPA           hv unmap NAME GPA         hv protect NAME GPA ci|none
  *   hv dma read HPA               hv dma write HPA VALUE
  *   hv cip write HPA VALUE        hv frame NAME GPA
- *   attest NAME NONCE
+ *   attest NAME NONCE             attest save NAME
+ *   attest replay SAVED NAME NONCE                          attest relay NAME NONCE
+ *
+ * SPEC is PAGE[-PAGE]:ci|none,... over data pages (pages not named: ci).
+ * A rejected attestation makes the customer walk away (the VM is
+ * terminated). See README.md for each line's meaning.
  *
  * Numbers are decimal or 0x-hex; VALUE is below 2^63 (JSON integers are
  * signed); `#` starts a comment. Wherever an HPA is expected, @NAME:GPA is
