@@ -187,7 +187,7 @@ static int launch_and_attest(int protect, const hw_launch_req *req,
 	vl_errbuf eb = { { 0 } };
 	assert_int_equal(hw_attest_report(m, id, 5, &r), HW_OK);
 	int rc = attest_customer(&v, m, id, &r, expect, 5, &eb);
-	snprintf(why, 200, "%s", eb.msg);
+	snprintf(why, 256, "%s", eb.msg);
 	*integ = hw_integ_violations(m);
 	attest_verifier_free(&v);
 	hw_destroy(m);
@@ -211,7 +211,7 @@ static void test_tampered_image_and_protections(void **state)
 	(void)state;
 	static const uint8_t prot[3] = { HW_PROT_CI, HW_PROT_CI, HW_PROT_NONE };
 	hw_launch_req req = { 3, NULL, prot };
-	char why[200];
+	char why[256];
 	uint64_t integ;
 	/* untouched: accepted, no violation */
 	assert_int_equal(launch_and_attest(1, &req, NULL, &integ, why), HW_OK);
