@@ -151,10 +151,13 @@ int cip_check_dma(hw_machine *m, uint32_t frame, int write);
 int cip_check_table(hw_machine *m, uint32_t frame);
 
 /* walk.c — walks and table builders. */
-int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable);
+/* report: tell the ground truth about each table read (0 only on the
+ * translation-only paths, hw_vm_translate*, which have no ground truth). */
+int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable,
+		int report);
 /* gva must be canonical (the caller's #GP check); *gpa gets the data GPA. */
 int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, uint64_t *gpa,
-	    int *writable);
+	    int *writable, int report);
 /* Guest page-table pages needed to map n sorted distinct vpns. */
 uint32_t walk_gpt_pages(const uint64_t *vpns, uint32_t n);
 /* Writes the guest tables for vpns[i] -> GPA page i into the pages

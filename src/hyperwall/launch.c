@@ -152,7 +152,7 @@ static int own_page(hw_machine *m, hw_vm **out, uint32_t id, uint64_t gpa, uint3
 	if (!m->cfg.protect)
 		return HW_OK;
 	int w;
-	int rc = walk_nested(m, vm, gpa, f, &w);
+	int rc = walk_nested(m, vm, gpa, f, &w, 1);
 	return rc ? rc : cip_check_vm(m, *f, vm->vmid, gpa);
 }
 

@@ -341,11 +341,32 @@ static inline int canonical(uint64_t va)
 	return (uint64_t)((int64_t)(va << (64 - HW_VA_BITS)) >> (64 - HW_VA_BITS)) == va;
 }
 
+/* A TLB miss: the 2-D walk with its checks, then the fill. */
+__attribute__((noinline)) static int vm_fill(hw_machine *m, hw_vm *vm, uint64_t gva, int write,
+					     uint64_t key, uint32_t *frame, uint64_t *gpa,
+					     int report)
+{
+	m->st.tlb_misses++;
+	int w;
+	int rc = walk_2d(m, vm, gva, frame, gpa, &w, report);
+	if (rc)
+		return rc;
+	if (write && !w)
+		return HW_FAULT;
+	tlb_fill(&m->tlb, key,
+		 (uint64_t)*frame << 1 | (uint64_t)w | (*gpa >> HW_PAGE_SHIFT) << TLB_PAGE_SHIFT);
+	*gpa |= gva & (HW_PAGE_SIZE - 1);
+	return HW_OK;
+}
+
 /* Translates gva for vm: *frame and *gpa (the GPA the walk went through,
  * for the ground truth). A non-canonical gva is #GP (HW_FAULT) before the
- * TLB is consulted, so it never hits its low-48-bit alias. */
-static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame,
-			       uint64_t *gpa)
+ * TLB is consulted, so it never hits its low-48-bit alias. The hit path is
+ * inlined into every caller; a miss calls vm_fill. */
+__attribute__((always_inline)) static inline int vm_translate(hw_machine *m, hw_vm *vm,
+							      uint64_t gva, int write,
+							      uint32_t *frame, uint64_t *gpa,
+							      int report)
 {
 	if (!canonical(gva))
 		return HW_FAULT;
@@ -356,17 +377,7 @@ static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write
 		*gpa = (val >> TLB_PAGE_SHIFT) << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 		return HW_OK;
 	}
-	m->st.tlb_misses++;
-	int w;
-	int rc = walk_2d(m, vm, gva, frame, gpa, &w);
-	if (rc)
-		return rc;
-	if (write && !w)
-		return HW_FAULT;
-	tlb_fill(&m->tlb, key,
-		 (uint64_t)*frame << 1 | (uint64_t)w | (*gpa >> HW_PAGE_SHIFT) << TLB_PAGE_SHIFT);
-	*gpa |= gva & (HW_PAGE_SIZE - 1);
-	return HW_OK;
+	return vm_fill(m, vm, gva, write, key, frame, gpa, report);
 }
 
 static hw_vm *running(hw_machine *m, uint32_t id)
@@ -382,7 +393,7 @@ int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_
 		return HW_FAULT;
 	uint32_t f;
 	uint64_t gpa;
-	int rc = vm_translate(m, vm, gva, write, &f, &gpa);
+	int rc = vm_translate(m, vm, gva, write, &f, &gpa, 0);
 	if (!rc)
 		*hpa = (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 	return rc;
@@ -400,7 +411,7 @@ int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, 
 		uint64_t gva = acc[i] & ~HW_ACCESS_WRITE;
 		uint32_t f;
 		uint64_t gpa;
-		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f, &gpa))
+		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f, &gpa, 0))
 			bad++;
 		else
 			sum += (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
@@ -416,7 +427,7 @@ int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val)
 		return HW_FAULT;
 	uint32_t f;
 	uint64_t gpa;
-	int rc = vm_translate(m, vm, gva, 0, &f, &gpa);
+	int rc = vm_translate(m, vm, gva, 0, &f, &gpa, 1);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
@@ -433,7 +444,7 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
 		return HW_FAULT;
 	uint32_t f;
 	uint64_t gpa;
-	int rc = vm_translate(m, vm, gva, 1, &f, &gpa);
+	int rc = vm_translate(m, vm, gva, 1, &f, &gpa, 1);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;

@@ -24,7 +24,8 @@ static inline uint32_t idx(uint64_t addr, int level)
 	return (uint32_t)(addr >> (HW_PAGE_SHIFT + 9 * level)) & 511;
 }
 
-int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable)
+int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable,
+		int report)
 {
 	if (gpa >> HW_GPA_BITS)
 		return HW_FAULT;
@@ -37,7 +38,8 @@ int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, i
 		uint64_t word = (uint64_t)table * HW_PAGE_WORDS + idx(gpa, level);
 		uint64_t pte = m->mem[word];
 		m->st.walk_refs++;
-		truth_load(m->truth, word, TRUTH_HV);
+		if (report)
+			truth_load(m->truth, word, TRUTH_HV);
 		if (!(pte & PTE_P))
 			return HW_FAULT;
 		w &= !!(pte & PTE_W);
@@ -53,34 +55,35 @@ int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, i
 
 /* A nested translation the walker makes for vm, CIP-checked at its GPA. */
 static int nested_checked(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame,
-			  int *writable)
+			  int *writable, int report)
 {
-	int rc = walk_nested(m, vm, gpa, frame, writable);
+	int rc = walk_nested(m, vm, gpa, frame, writable, report);
 	if (rc)
 		return rc;
 	return cip_check_vm(m, *frame, vm->vmid, gpa);
 }
 
 int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, uint64_t *gpa,
-	    int *writable)
+	    int *writable, int report)
 {
 	uint64_t table_gpa = vm->gcr3;
 	int w = 1, nw;
 	for (int level = 3; level >= 0; level--) {
 		uint32_t tf;
-		int rc = nested_checked(m, vm, table_gpa, &tf, &nw);
+		int rc = nested_checked(m, vm, table_gpa, &tf, &nw, report);
 		if (rc)
 			return rc;
 		uint64_t word = (uint64_t)tf * HW_PAGE_WORDS + idx(gva, level);
 		uint64_t pte = m->mem[word];
 		m->st.walk_refs++;
-		truth_load(m->truth, word, vm->id);
+		if (report)
+			truth_load(m->truth, word, vm->id);
 		if (!(pte & PTE_P))
 			return HW_FAULT;
 		w &= !!(pte & PTE_W);
 		table_gpa = pte & PTE_ADDR;
 	}
-	int rc = nested_checked(m, vm, table_gpa, frame, &nw);
+	int rc = nested_checked(m, vm, table_gpa, frame, &nw, report);
 	if (rc)
 		return rc;
 	*gpa = table_gpa;
