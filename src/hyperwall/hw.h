@@ -9,7 +9,11 @@
  *    tables in hypervisor memory (GPA -> HPA), walked by a hardware 2-D page
  *    walker (walk.c);
  *  - one set-associative TLB tagged with a VMID (0 = hypervisor) (tlb.c);
- *  - the CIP check on every TLB fill and on every DMA access (cip.c);
+ *  - the CIP check on every TLB fill and on every DMA access (cip.c), and
+ *    on every table read of the 2-D walk with its true requester: guest
+ *    tables for the VM, nested tables for the hypervisor (walk.c);
+ *  - canonical addresses: a non-canonical GVA is #GP and an HPA beyond
+ *    memory a machine error, both before the TLB (never an alias);
  *  - hardware operations vm_launch (validate, protect, measure, shoot down),
  *    vm_terminate (scrub, release, shoot down) and page sharing (launch.c);
  *  - attestation with a per-chip Ed25519 key (attest.c).
@@ -18,7 +22,9 @@
  * "attestation" is whatever the hypervisor's software signs.
  *
  * A ground-truth observer (truth.c), independent of the mechanism, counts
- * confidentiality and integrity violations on every memory access.
+ * confidentiality and integrity violations on every memory access, walker
+ * reads included; the non-interference twin lives in the runners
+ * (script.c, fuzz.c).
  *
  * Every operation returns an hw_result (>= 0) or a negative enum vl_err
  * (VL_ENOMEM). Nothing here prints.
