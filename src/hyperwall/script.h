@@ -40,6 +40,10 @@ typedef struct hw_script hw_script;
  * VL_ENOMEM. On success *out owns the script. */
 int script_parse(const char *text, const char *name, hw_script **out, vl_errbuf *eb);
 void script_free(hw_script *s); /* accepts NULL */
+/* Name-table slots visited while parsing s: the parse is linear in the
+ * script when this stays within a small factor of its VM references (the
+ * test of that, rather than a timing). */
+size_t script_name_probes(const hw_script *s);
 /* Largest script file read (whole): scripts are hand-written or generated
  * by `hyperwall fuzz`, a few KiB; 64 MiB (the reader's old ceiling) is some
  * 2M ops, far beyond any run worth waiting for. */
