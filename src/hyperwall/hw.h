@@ -24,7 +24,7 @@
  * A ground-truth observer (truth.c), independent of the mechanism, counts
  * confidentiality and integrity violations on every memory access, walker
  * reads included; the non-interference twin lives in the runners
- * (script.c, fuzz.c).
+ * (script_run.c, fuzz.c).
  *
  * Every operation returns an hw_result (>= 0) or a negative enum vl_err
  * (VL_ENOMEM). Nothing here prints.
