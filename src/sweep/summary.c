@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/out.h"
 #include "core/stats.h"
 
 static const double t975_table[31] = {
@@ -46,7 +47,7 @@ double sweep_t975(unsigned df)
 
 static json_t *num_or_null(double x, int ok)
 {
-	return ok && isfinite(x) ? json_real(x) : json_null();
+	return ok ? out_num(x) : json_null();
 }
 
 /* Reads DIR/<sub>/<id>.json; NULL if absent or unreadable. */
