@@ -78,6 +78,12 @@ typedef struct cli_cmd {
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
 	      char **pos, int *npos, int pos_min, int pos_max);
 
+/* The one argument that makes cli_parse print the command's option table
+ * and the global options as JSON ({"options":[{name, metavar, help,
+ * choices}], "globals":[..]}) and return CLI_OK: how the man page and the
+ * shell completion are generated from the same tables as --help. */
+#define CLI_DESCRIBE "--__describe"
+
 /* Prints the command's help (usage, options, globals, example) to f. */
 void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
 
@@ -97,6 +103,19 @@ int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result);
  * nothing that varies between two identical runs (no time, no host), so
  * --seed N output stays byte-identical. A new reference, NULL on ENOMEM. */
 json_t *cli_meta(const cli_cmd *cmd, const cli_common *common);
+
+/* The i-th command in `virtlab --help` order (experiments, then
+ * benchmarks), NULL past the last. */
+const cli_cmd *cli_nth(size_t i);
+
+/* The paragraph `virtlab --help` and the man page open with. */
+extern const char cli_intro[];
+
+/* `virtlab __man`: the man page (roff) on f; `virtlab __completion bash|zsh`:
+ * the completion script. Both run this binary (exe) once per command with
+ * CLI_DESCRIBE to read its options. Exit statuses. */
+int cli_doc_man(FILE *f, const char *exe);
+int cli_doc_completion(FILE *f, const char *exe, const char *shell);
 
 /* The command named by the leading words of argv (longest match), with
  * *used set to how many words it took; NULL if none. */

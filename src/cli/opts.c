@@ -116,6 +116,34 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 	return CLI_GO;
 }
 
+static json_t *opts_json(const cli_opt *opts)
+{
+	json_t *a = json_array();
+	for (const cli_opt *o = opts; a && o && o->name; o++) {
+		json_t *ch = NULL;
+		for (const char *const *c = o->type == OPT_CHOICE ? o->choices : NULL; c && *c; c++)
+			json_array_append_new(ch ? ch : (ch = json_array()), json_string(*c));
+		json_t *e = json_pack("{s:s,s:s?,s:s,s:o?}", "name", o->name, "metavar", o->metavar,
+				      "help", o->help ? o->help : "", "choices", ch);
+		if (!e || json_array_append_new(a, e) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* CLI_DESCRIBE: the command's option table and the global options as one
+ * JSON document on stdout, what `virtlab __man` and `__completion` read. */
+static int describe(const cli_opt *opts, const cli_opt *globals)
+{
+	json_t *d =
+		json_pack("{s:o,s:o}", "options", opts_json(opts), "globals", opts_json(globals));
+	int err = !d || json_dumpf(d, stdout, JSON_COMPACT) != 0;
+	json_decref(d);
+	return err ? CLI_FAIL : CLI_OK;
+}
+
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
 	      char **pos, int *npos, int pos_min, int pos_max)
 {
@@ -126,7 +154,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cl
 		{ "csv", OPT_FLAG, &common->csv, NULL, "print CSV on stdout", CLI_NOBOUND, NULL },
 		{ "seed", OPT_U64, &common->seed, "N",
 		  "random seed (default 1); same seed, same result", CLI_NOBOUND, NULL },
-		{ "quiet", OPT_FLAG, &common->quiet, NULL, "no progress bar", CLI_NOBOUND, NULL },
+		{ "quiet", OPT_FLAG, &common->quiet, NULL,
+		  "no progress bar (it shows only on a terminal)", CLI_NOBOUND, NULL },
 		{ "help", OPT_FLAG, &help, NULL, "this help", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
@@ -135,6 +164,8 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cl
 	common->seed_given = 0;
 	common->argc = argc;
 	common->argv = argv;
+	if (argc == 1 && strcmp(argv[0], CLI_DESCRIBE) == 0)
+		return describe(opts, globals);
 	int n = 0, only_pos = 0;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
