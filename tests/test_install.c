@@ -126,6 +126,11 @@ static void test_man_page_renders(void **state)
 	assert_non_null(text);
 	if (warn[0])
 		fail_msg("man -l warns: %s", warn);
+	/* a reader's text: no project-internal wording */
+	char *iss = strstr(text, "issue");
+	if (iss)
+		fail_msg("the man page (so some --help) says 'issue': ...%.80s",
+			 iss - text > 40 ? iss - 40 : text);
 	/* every command and every option of --help is in the page */
 	assert_non_null(strstr(text, "GLOBAL OPTIONS"));
 	int st;
