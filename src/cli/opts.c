@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/parse.h"
+#include "core/utf8.h"
 
 static void vmsg(const cli_cmd *cmd, const char *fmt, va_list ap)
 {
@@ -282,9 +283,19 @@ void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f)
 }
 
 /* Appends `word` to b, single-quoted when the shell would split or expand
- * it, so the command line can be pasted back. */
+ * it, so the command line can be pasted back; a word that is not valid
+ * UTF-8 (a file name) as $'..' with \xNN escapes, since JSON takes only
+ * UTF-8. */
 static int shell_word(vl_buf *b, const char *word)
 {
+	if (vl_utf8_check(word, NULL) != 0) {
+		int err = vl_buf_puts(b, "$'");
+		for (const unsigned char *p = (const unsigned char *)word; !err && *p; p++)
+			err = *p >= 0x20 && *p < 0x7f && *p != '\'' && *p != '\\'
+				      ? vl_buf_put(b, p, 1)
+				      : vl_buf_printf(b, "\\x%02x", *p) < 0;
+		return err ? err : vl_buf_puts(b, "'");
+	}
 	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				  "0123456789-_./=:,+%@") == strlen(word))
 		return vl_buf_puts(b, word);
