@@ -134,6 +134,7 @@ static int chk_no_eoi_priority(eli_vm *vm, const eli_profile *p, char *d, size_t
 	(void)p;
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	eli_vm_phys_irq(vm, av); /* taken by the guest, never completed */
+	eli_vm_guest_iret(vm);
 	uint32_t ppr = lapic_ppr(eli_vm_phys_lapic(vm));
 	eli_event e = eli_vm_phys_irq(vm, hv);
 	int ok = e.handled_by == ELI_HOST && (hv >> 4) > (av >> 4);
@@ -152,6 +153,7 @@ static int chk_stuck_isr(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 {
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	eli_vm_phys_irq(vm, av);
+	eli_vm_guest_iret(vm); /* returns without EOI */
 	eli_event first = eli_vm_phys_irq(vm, hv);
 	eli_event e = eli_vm_guest_run(vm, 1e6, 0);
 	int ok = first.handled_by != ELI_HOST && e.exit_reason == EXIT_REASON_PREEMPTION_TIMER &&
