@@ -414,7 +414,8 @@ static void test_cli(void **state)
 	free(bad);
 	cli_expect("eli security --json", 0, "\"failed\": 0", NULL);
 	cli_expect("eli security --json --disable preempt", 1, "\"failed\": 2", NULL);
-	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 3", NULL);
+	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 5", NULL);
+	cli_expect("eli security --json --disable tpr-shadow", 1, "\"failed\": 1", NULL);
 	cli_expect("eli security --disable prempt", 2, NULL,
 		   "--disable unknown protection 'prempt'; did you mean 'preempt'?");
 	cli_expect("eli reproduce --json --quiet", 0, "\"failed\": 0", NULL);

@@ -145,7 +145,8 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
 		{ "disable", OPT_STRING, &disable, "LIST",
 		  "switch protections off to watch checks fail: "
-		  "np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority",
+		  "np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority,nmi-exit,mc-exit,"
+		  "inj-idt,ext-check,gp-inject,tpr-shadow",
 		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
@@ -309,7 +310,9 @@ const cli_cmd eli_cmds[] = {
 	{ "eli security", "ELI's threat-model checks against the x86/VMX functional model", NULL,
 	  "Runs each attack of an untrusted guest against the `eli` policy: host vectors\n"
 	  "via #NP, writes to the shadow IDT, LIDT, x2APIC writes other than EOI,\n"
-	  "cli;loop, never-EOI (priority classes and stuck-ISR recovery). Exit status 1\n"
+	  "cli;loop, never-EOI (priority classes and stuck-ISR recovery), NMI and #MC\n"
+	  "exits, injection through the guest's IDT, guest INT 0xEF (EXT = 0), reserved\n"
+	  "x2APIC MSRs (#GP), MOV to CR8 (TPR shadow). Exit status 1\n"
 	  "if any check fails. --disable switches protections off, so you can watch the\n"
 	  "checks that rely on them fail.",
 	  "virtlab eli security --json", security_run },
