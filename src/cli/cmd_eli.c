@@ -15,6 +15,7 @@
 #include "core/progress.h"
 #include "eli/profile.h"
 #include "eli/reproduce.h"
+#include "eli/script.h"
 #include "eli/security.h"
 #include "eli/sim.h"
 
@@ -65,10 +66,38 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	return o;
 }
 
+/* `eli run --script SEQ`: the event sequence on the functional model. */
+static int run_script(const cli_cmd *cmd, cli_common *g, eli_mode m, const eli_profile *p,
+		      const char *seq)
+{
+	eli_script_step st[ELI_SCRIPT_MAX];
+	vl_errbuf eb = { { 0 } };
+	int n = eli_script_run(m, p->guest_apic, seq, st, &eb);
+	if (n == VL_EINVAL)
+		return cli_usage_error(cmd, "--script: %s", eb.msg);
+	if (n < 0)
+		return cli_fail(cmd, "script failed: %s", eb.msg);
+	json_t *steps = json_array();
+	int exits = 0;
+	for (int i = 0; i < n; i++) {
+		const char *x = st[i].exit_reason >= 0 ? vmx_exit_name(st[i].exit_reason) : NULL;
+		exits += st[i].exit_reason >= 0;
+		json_t *o = json_pack("{s:s,s:o,s:o}", "event", st[i].event, "exit",
+				      x ? json_string(x) : json_null(), "delivered",
+				      st[i].delivered >= 0 ? json_integer(st[i].delivered)
+							   : json_null());
+		json_array_append_new(steps, o);
+	}
+	return cli_emit(cmd, g,
+			json_pack("{s:s,s:s,s:s,s:o,s:i}", "mode", eli_mode_name(m), "guest_apic",
+				  p->guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic", "script",
+				  seq, "steps", steps, "exits", exits));
+}
+
 static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	const char *wl = "netperf", *mode = "eli", *prof = "paper-2012";
+	const char *wl = "netperf", *mode = "eli", *prof = "paper-2012", *script = NULL;
 	double duration = 2.0, mod = -1, work_us = -1; /* -1, 0: not given */
 	uint64_t irq_rate = 0;
 	int mod_given;
@@ -90,6 +119,10 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		  "custom: guest work per packet in us (default 5)", 0, 1e6, NULL },
 		{ "profile", OPT_STRING, &prof, "P",
 		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		{ "script", OPT_STRING, &script, "SEQ",
+		  "run an event sequence on the functional model instead (e.g. \"msi timer "
+		  "eoi iret eoi iret\"; tokens in src/eli/script.h)",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -103,6 +136,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	eli_sim_defaults(&c);
 	eli_workload_parse(wl, &c.wl);
 	eli_mode_parse(mode, &c.mode);
+	if (script)
+		return run_script(cmd, &g, c.mode, &p, script);
 	if (c.wl != ELI_WL_CUSTOM && (irq_rate || work_us >= 0))
 		return cli_usage_error(cmd, "%s applies to --workload custom only",
 				       irq_rate ? "--irq-rate" : "--work-us");

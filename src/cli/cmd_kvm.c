@@ -287,12 +287,11 @@ static int bench_kvm_run(const cli_cmd *cmd, int argc, char **argv)
 static json_t *profile_json(const eli_profile *p)
 {
 	static const char *const eoi[] = { "exit", "emulated", "free" };
-	return json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:s,s:f,s:s,s:s,s:f,s:f,s:f,s:f}", "name",
-			 p->name, "cpu_ghz", p->cpu_ghz, "exit_direct_cycles",
-			 p->exit_direct_cycles, "host_handling_cycles", p->host_handling_cycles,
-			 "indirect_cycles", p->indirect_cycles, "baseline_exits_per_irq",
-			 p->baseline_exits_per_irq, "eoi_path", eoi[p->eoi_path],
-			 "eoi_emulated_cycles", p->eoi_emulated_cycles, "guest_apic",
+	return json_pack("{s:s,s:f,s:f,s:f,s:f,s:s,s:f,s:s,s:s,s:f,s:f,s:f,s:f}", "name", p->name,
+			 "cpu_ghz", p->cpu_ghz, "exit_direct_cycles", p->exit_direct_cycles,
+			 "host_handling_cycles", p->host_handling_cycles, "indirect_cycles",
+			 p->indirect_cycles, "eoi_path", eoi[p->eoi_path], "eoi_emulated_cycles",
+			 p->eoi_emulated_cycles, "guest_apic",
 			 p->guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic", "guest_idle",
 			 p->guest_idle == ELI_IDLE_HLT ? "hlt" : "poll", "guest_irq_cycles",
 			 p->guest_irq_cycles, "host_timer_hz", p->host_timer_hz, "guest_timer_hz",

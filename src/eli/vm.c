@@ -538,6 +538,10 @@ int eli_vm_shadow_rebuilds(const eli_vm *vm)
 {
 	return vm->rebuilds;
 }
+int eli_vm_guest_apic_mode_x2(const eli_vm *vm)
+{
+	return vm->apic == ELI_APIC_X2APIC;
+}
 int eli_vm_guest_if(const eli_vm *vm)
 {
 	return vm->guest_if;
@@ -548,35 +552,4 @@ uint64_t eli_vm_exits(const eli_vm *vm, int reason)
 	if (reason < 0 || reason >= VMX_EXIT_REASONS)
 		return 0;
 	return vm->exits[reason];
-}
-
-int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
-{
-	eli_vm *vm = eli_vm_create(mode, ELI_PROT_ALL, apic, 1000, 2.93);
-	if (!vm)
-		return VL_ENOMEM;
-	memset(out, 0, sizeof(*out));
-	eli_event e = eli_vm_phys_irq(vm, vm->assigned);
-	out->dev_delivery = e.exit_reason;
-	if (e.exit_reason >= 0)
-		eli_vm_entry(vm);
-	out->injects_dev = mode == ELI_MODE_BASELINE || mode == ELI_MODE_PV_EOI;
-	out->pv_eoi = mode == ELI_MODE_PV_EOI;
-	vm->pv_eoi_flag = 0; /* the exit an EOI takes when the flag is clear */
-	out->dev_eoi = eli_vm_guest_eoi(vm).exit_reason;
-	eli_vm_guest_iret(vm);
-	out->host_irq = mode == ELI_MODE_BARE ? -1 : eli_vm_phys_irq(vm, vm->hostvec).exit_reason;
-	eli_vm_entry(vm);
-	eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
-	vm->pv_eoi_flag = 0;
-	out->inj_eoi = eli_vm_guest_eoi(vm).exit_reason;
-	eli_vm_entry(vm);
-	eli_vm_guest_iret(vm);
-	if (apic == ELI_APIC_X2APIC)
-		out->timer_arm = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000).exit_reason;
-	else
-		out->timer_arm = eli_vm_guest_mmio_write(vm, LAPIC_TMICT, 100000).exit_reason;
-	out->hlt = eli_vm_guest_hlt(vm).exit_reason;
-	eli_vm_destroy(vm);
-	return 0;
 }

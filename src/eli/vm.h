@@ -212,14 +212,7 @@ unsigned eli_vm_host_vector(const eli_vm *vm);
 uint64_t eli_vm_exits(const eli_vm *vm, int reason);
 uint64_t eli_vm_host_irqs(const eli_vm *vm); /* host vectors the host handled */
 int eli_vm_shadow_rebuilds(const eli_vm *vm);
-int eli_vm_guest_if(const eli_vm *vm); /* the guest's RFLAGS.IF */
-
-/* Transitional (removed when the timing simulation drives the VM itself):
- * the exit reasons of one mode's interrupt paths, probed on a fresh VM.
- * -1 = no exit. */
-typedef struct eli_path {
-	int dev_delivery, dev_eoi, host_irq, inj_eoi, timer_arm, hlt, pv_eoi, injects_dev;
-} eli_path;
-int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out);
+int eli_vm_guest_if(const eli_vm *vm);           /* the guest's RFLAGS.IF */
+int eli_vm_guest_apic_mode_x2(const eli_vm *vm); /* the guest uses x2APIC */
 
 #endif

@@ -162,10 +162,9 @@ static void fill_profile(const kvm_calib_cfg *cfg, kvm_calib *c)
 	double direct = c->trap_ns < c->exit_ns ? c->trap_ns : c->exit_ns;
 	p->cpu_ghz = ghz;
 	p->exit_direct_cycles = direct * ghz;
-	p->host_handling_cycles = (c->exit_ns - direct) * ghz;
+	eli_profile_set_handling(p, (c->exit_ns - direct) * ghz);
 	p->indirect_cycles = 0;
 	p->virt_work_overhead = 0;
-	p->baseline_exits_per_irq = c->exits_per_irq;
 	p->eoi_path = ELI_EOI_EMULATED;
 	p->eoi_emulated_cycles = c->eoi_ns * ghz;
 	p->guest_apic = cfg->apic == KG_APIC_X2APIC ? ELI_APIC_X2APIC : ELI_APIC_XAPIC;
