@@ -152,6 +152,17 @@ double eli_profile_exit_cycles(const eli_profile *p, int reason);
  * of "the" handling cost, as the paper-2012 profile makes it). */
 void eli_profile_set_handling(eli_profile *p, double x);
 
+/* A double field by its key: 0, or VL_ENOENT (no such double field). */
+int eli_profile_get(const eli_profile *p, const char *key, double *v);
+int eli_profile_set(eli_profile *p, const char *key, double v);
+/* 1 if key i (eli_profile_key) is a double field. */
+int eli_profile_is_double(int i);
+
+/* Where the paper-2012 value of `key` comes from: "measured", "cited",
+ * "assumed" or "fitted" (static strings), and in *source (may be NULL) the
+ * source, the reason or the fit target. */
+const char *eli_profile_basis(const char *key, const char **source);
+
 /* Checks ranges (positive clock, non-negative costs, ...). 0 or VL_ERANGE with
  * the offending key in eb. */
 int eli_profile_check(const eli_profile *p, vl_errbuf *eb);

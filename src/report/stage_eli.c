@@ -132,8 +132,10 @@ static int moderation(rpt_sc *sc, const json_t *sweep)
 		NULL,
 		NULL,
 		NULL,
-		"The paper: aggressive moderation shrinks ELI's gain, but it is still "
-		"worth a few percent. From eli reproduce's own sweep."
+		"Aggressive moderation shrinks ELI's throughput gain to 0 once the baseline "
+		"also reaches line rate; what ELI still gives then is CPU left idle in the "
+		"guest (baseline_idle_pct vs eli_idle_pct in eli reproduce's sweep), not "
+		"throughput."
 	};
 	const rpt_plot pi = { "moderation-irqs",
 			      "Interrupt rate vs moderation (netperf, baseline)",
@@ -162,6 +164,12 @@ int stage_eli_repro_digest(rpt_sc *sc)
 			     "Parameter profile: %s (see src/eli/README.md for every "
 			     "parameter and its source).",
 			     prof ? prof : "(not stated)");
+	const char *headline = rpt_str(j, "headline");
+	if (!rc && headline)
+		rc = rpt_sc_note(sc,
+				 "Headline: %s. Each row's basis (fitted, predicted, "
+				 "structural) is in `eli reproduce --json`.",
+				 headline);
 	if (rc || (rc = digest_rows(sc, json_object_get(j, "rows"), "`virtlab eli reproduce`")))
 		return rc;
 	return moderation(sc, json_object_get(j, "moderation_sweep"));
