@@ -22,7 +22,7 @@
 /* `virtlab --version`; also recorded in every sweep point file. */
 #define VIRTLAB_VERSION "0.1.0"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_SKIP = 77, CLI_GO = -1 };
 
 typedef enum cli_opt_type {
 	OPT_FLAG,     /* int *: set to 1 */
