@@ -320,11 +320,13 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 		 "%d of %d predicted rows within tolerance (%d fitted, %d structural rows not "
 		 "counted)",
 		 out.predicted_pass, out.predicted, out.fitted, out.structural);
-	json_t *res = json_pack(
-		"{s:s,s:s,s:i,s:i,s:i,s:i,s:o,s:o,s:i,s:i,s:o}", "profile", p.name, "headline",
-		headline, "predicted_passed", out.predicted_pass, "predicted_total", out.predicted,
-		"fitted_rows", out.fitted, "structural_rows", out.structural, "fit", fit, "rows",
-		rows, "passed", out.nrows - failed, "failed", failed, "moderation_sweep", sweep);
+	/* rows first: --csv prints the first table as the main one */
+	json_t *res =
+		json_pack("{s:o,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o}", "rows", rows, "profile",
+			  p.name, "headline", headline, "predicted_passed", out.predicted_pass,
+			  "predicted_total", out.predicted, "fitted_rows", out.fitted,
+			  "structural_rows", out.structural, "passed", out.nrows - failed, "failed",
+			  failed, "fit", fit, "moderation_sweep", sweep);
 	rc = cli_emit(cmd, &g, res);
 	return rc ? rc : (failed ? CLI_FAIL : CLI_OK);
 }
