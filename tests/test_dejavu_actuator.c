@@ -71,11 +71,13 @@ static void test_cgroup_limits_and_counters(void **state)
 	int listed = in_procs(dir, pid);
 	/* start it only if attached; closing the pipe ends it either way, so a
 	 * failed assert below leaves no child blocked on the pipe */
+	double t0 = wall_seconds();
 	if (attached == 0 && write(go[1], "g", 1) != 1)
 		attached = -1;
 	close(go[1]);
 	int wst;
 	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	double wall = wall_seconds() - t0;
 	assert_int_equal(attached, 0);
 	assert_true(listed);
 	assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
@@ -89,9 +91,15 @@ static void test_cgroup_limits_and_counters(void **state)
 	assert_true(s.cpu_ns >= 0.95 * CHILD_CPU_S * 1e9);
 	assert_true(s.cpu_ns <= 1.5 * CHILD_CPU_S * 1e9);
 	/* a quota is set, so CFS counts periods: the child needed 10 of them at
-	 * 10 ms each (half again for kernel slack), and ran out in some */
+	 * 10 ms each (half again for kernel slack) */
 	assert_true(s.nr_periods >= 0.5 * CHILD_CPU_S * 1e6 / (0.5 * DVCG_PERIOD_US));
-	assert_true(s.nr_throttled >= 1);
+	/* and the quota held: 0.1 s of CPU took at least 0.2 s of wall time
+	 * (less a period of slack: the first period starts with a full
+	 * budget). Whether CFS had to throttle depends on how much CPU the
+	 * machine gave the child anyway: on a loaded host it may never have
+	 * run past its quota, so nr_throttled is only printed. */
+	print_message("  %.3f s wall: %.2f cores while running\n", wall, s.cpu_ns / 1e9 / wall);
+	assert_true(wall >= CHILD_CPU_S / 0.5 - DVCG_PERIOD_US / 1e6);
 	assert_int_equal(dvcg_set_quota(g, 0, &eb), 0);
 	assert_int_equal(dvcg_get_limits(g, &cores, &mb), 0);
 	assert_near(cores, 0, 1e-12); /* unlimited reads back as 0 */
