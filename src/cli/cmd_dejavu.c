@@ -304,13 +304,13 @@ static void ctl_event(void *ctx, const dvctl_event *ev)
 	json_t *e = json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f},s:f,s:i,s:i}", "t_s", ev->t_s,
 			      "signature_class", ev->cls, "known", ev->known, "action", ev->action,
 			      "allocation", "instances", (int)ev->alloc.instances, "cpu_quota",
-			      ev->alloc.cpu_quota, "mem_mb", ev->alloc.mem_mb, "adaptation_s",
-			      ev->adaptation_s, "interference_bucket", ev->ibucket, "tuner_probes",
+			      ev->alloc.cpu_quota, "mem_mb", ev->alloc.mem_mb, "reaction_s",
+			      ev->reaction_s, "interference_bucket", ev->ibucket, "tuner_probes",
 			      (int)ev->probes);
 	if (!o->quiet)
 		fprintf(stderr, "t=%.1fs class %d (%s): %s -> %u x %.2f cores, in %.2f s\n",
 			ev->t_s, ev->cls, ev->known ? "known" : "new", ev->action,
-			ev->alloc.instances, ev->alloc.cpu_quota, ev->adaptation_s);
+			ev->alloc.instances, ev->alloc.cpu_quota, ev->reaction_s);
 	json_array_append_new(o->events, e);
 }
 

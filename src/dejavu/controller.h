@@ -41,10 +41,11 @@ typedef struct dvctl_event {
 			       "reuse-interference", "tune-interference" */
 	memo_alloc alloc;   /* applied */
 	int ibucket;
-	double index;        /* interference index (1 when not measured) */
-	unsigned probes;     /* tuner probes (0 on reuse) */
-	double adaptation_s; /* first window showing the change -> applied */
-	int tuned_met;       /* the allocation met the SLO when tuned */
+	double index;      /* interference index (1 when not measured) */
+	unsigned probes;   /* tuner probes (0 on reuse) */
+	double reaction_s; /* first window showing the change -> applied (not the sim's
+			      adaptation_s) */
+	int tuned_met;     /* the allocation met the SLO when tuned */
 } dvctl_event;
 
 typedef void (*dvctl_event_fn)(void *ctx, const dvctl_event *ev);

@@ -126,6 +126,8 @@ static int tune(dj *d, const mix *m, double steal, double rate, double svc_s, me
 	if (err)
 		return err;
 	*out = res.best;
+	/* billed as it happens: one profiling instance per probe */
+	d->base.tuning_instance_s += res.probes * DJ_PROBE_S;
 	return (int)res.probes;
 }
 
@@ -371,10 +373,10 @@ static unsigned dj_decide(policy *p, const pol_obs *o)
 	return d->desired;
 }
 
-static unsigned dj_overhead(const policy *p)
+static double dj_overhead(const policy *p)
 {
-	const dj *d = (const dj *)p;
-	return 1 + (unsigned)d->tuning; /* profiling instance (+1 while tuning) */
+	(void)p;
+	return 1; /* the profiling instance (tuning probes: tuning_instance_s) */
 }
 
 static void dj_destroy(policy *p)

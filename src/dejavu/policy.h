@@ -3,10 +3,18 @@
  * small table of function pointers each, all driven by the same sim loop
  * (sim.c) on the same trace and service model:
  *
- *   static      provisioned once for the trace's peak (need known upfront)
- *   oracle      knows the future: at t provisions the need of [t, t + boot]
- *   hpa         Kubernetes HorizontalPodAutoscaler (autoscaling/v2 rules)
- *   rightscale  RightScale alert-based server array with voting
+ *   static-peak     provisioned once for the trace's peak need, known in
+ *                   hindsight: a bound, not an operator's choice ("static"
+ *                   is an alias)
+ *   static-history  provisioned once from history: the learning period's
+ *                   peak need x STATIC_HISTORY_HEADROOM, what an operator
+ *                   sizing from last week's traffic would buy
+ *   oracle          knows the future: at t provisions the need of [t, t + boot]
+ *   hpa             Kubernetes HorizontalPodAutoscaler (autoscaling/v2 rules)
+ *   rightscale      RightScale alert-based server array with voting, the
+ *                   documented defaults (+2 / -1 instances, calm 15 min)
+ *   rightscale-scaled  the same rules with resizes proportional to the
+ *                   array (RS_SCALED_*), as a user of a large array sets them
  *   dejavu      DejaVu: profile, classify, reuse memoized allocations
  *               (dejavu_policy.c)
  *
@@ -70,8 +78,9 @@ typedef struct policy_ops {
 	const char *name;
 	/* Returns the desired instance count (>= 1) after observing o. */
 	unsigned (*decide)(policy *p, const pol_obs *o);
-	/* Extra instances the policy itself runs now (DejaVu's profiler). */
-	unsigned (*overhead)(const policy *p);
+	/* Extra instances the policy itself runs now (DejaVu's profiling
+	 * instance; may be fractional: a smaller VM size). */
+	double (*overhead)(const policy *p);
 	void (*destroy)(policy *p);
 } policy_ops;
 
@@ -80,10 +89,22 @@ struct policy {
 	const pol_env *env;
 	unsigned initial;          /* instances ready at t = 0 */
 	unsigned retunes, classes; /* reported by dejavu; 0 for the rest */
+	/* Instance-seconds of tuning probes run so far (billed as they happen,
+	 * the learning period's included); 0 for the rest. */
+	double tuning_instance_s;
 };
 
-/* Names of the policies, NULL-terminated. */
+/* Names of the policies, NULL-terminated ("static" is accepted too, as
+ * an alias of "static-peak"). */
 extern const char *const policy_names[];
+
+/* static-history: peak need of the learning period x this headroom
+ * (issue 15: the operator's usual 50 % margin over the observed peak). */
+#define STATIC_HISTORY_HEADROOM 1.5
+/* Instances static-history buys for env (>= 1). */
+unsigned static_history_size(const pol_env *env);
+/* Instances static-peak buys for env: the largest need of the trace. */
+unsigned static_peak_size(const pol_env *env);
 
 /* A policy by name, or NULL (unknown name or ENOMEM) — eb says which. The
  * initial instance count is the need of the trace's first tick. */
@@ -116,9 +137,25 @@ unsigned hpa_sync(hpa *h, double t, unsigned ready, unsigned booting, double uti
 #define RS_CALM_S 900.0       /* resize calm time: 15 minutes */
 #define RS_EVAL_S 60.0        /* monitoring/alert evaluation period */
 #define RS_SERVER_SPREAD 0.05 /* per-server utilization spread (hot spots) */
+/* rightscale-scaled (issue 15): resize up by max(RS_UP, 20 % of the array),
+ * down by max(RS_DOWN, 10 %), calm time 5 minutes — what a user of an array
+ * of hundreds sets instead of the defaults made for arrays of a few. */
+#define RS_SCALED_UP_FRAC 0.20
+#define RS_SCALED_DOWN_FRAC 0.10
+#define RS_SCALED_CALM_S 300.0
+
+typedef struct rs_cfg {
+	unsigned up, down;         /* fixed resize steps (at least) */
+	double up_frac, down_frac; /* ... or this fraction of the array, if larger */
+	double calm_s;             /* resize calm time */
+} rs_cfg;
+/* The documented defaults (RS_UP, RS_DOWN, RS_CALM_S, no fractions) and the
+ * scaled variant. */
+extern const rs_cfg RS_DEFAULTS, RS_SCALED;
 
 typedef struct rightscale rightscale;
-rightscale *rightscale_create(unsigned initial, uint64_t seed);
+/* cfg NULL = RS_DEFAULTS (copied). */
+rightscale *rightscale_create(unsigned initial, uint64_t seed, const rs_cfg *cfg);
 void rightscale_destroy(rightscale *r);
 /* One alert evaluation at time t with `ready` operational servers at mean
  * utilization util; `total` = ready + booting. Returns the array size. */

@@ -84,12 +84,6 @@ static void fleet_boot(fleet *f, double t)
 	f->nboot -= k;
 }
 
-static unsigned step_of(unsigned need)
-{
-	unsigned s = (unsigned)ceil(SIM_STEP_FRAC * need);
-	return s > SIM_STEP_MIN ? s : SIM_STEP_MIN;
-}
-
 /* Adaptation time of every change (sim.h). */
 static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_result *r)
 {
@@ -116,13 +110,10 @@ static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_r
 			lim = r->minutes;
 		size_t a = c;
 		for (; a < lim; a++) {
-			if (r->p95[a] > cfg->slo_s)
-				continue;
+			/* sufficient: enough capacity and the SLO met, held */
 			int ok = 1;
-			for (size_t j = a; j < a + SIM_SETTLE_MIN && j < r->minutes && ok; j++) {
-				unsigned n = r->need[j], got = r->ready[j];
-				ok = (got > n ? got - n : n - got) <= step_of(n);
-			}
+			for (size_t j = a; j < a + SIM_SETTLE_MIN && j < r->minutes && ok; j++)
+				ok = r->ready[j] >= r->need[j] && r->p95[j] <= cfg->slo_s;
 			if (ok)
 				break;
 		}
@@ -162,13 +153,13 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
 }
 
 static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env, policy *pol,
-		sim_result *r, size_t k_from, double *cost)
+		sim_result *r, size_t k_from, double *cost, double *prof)
 {
 	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(env->cap));
 	fleet f = { pol->initial, NULL, 0, 0 };
 	int err = s ? 0 : VL_ENOMEM;
 	const size_t per_min = (size_t)(60 / SIM_TICK_S);
-	double last_p95 = 0, c = 0, rate_sum = 0;
+	double last_p95 = 0, c = 0, pc = 0, rate_sum = 0;
 	unsigned need_min = 0;
 	for (size_t k = 0; !err && k < env->n_ticks; k++) {
 		double t = k * SIM_TICK_S;
@@ -179,8 +170,10 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 		svc_out out;
 		if ((err = svc_tick(s, &in, &out)))
 			break;
-		if (k >= k_from)
-			c += (f.ready + f.nboot + pol->ops->overhead(pol)) * SIM_TICK_S / 3600;
+		if (k >= k_from) {
+			c += (f.ready + f.nboot) * SIM_TICK_S / 3600;
+			pc += pol->ops->overhead(pol) * SIM_TICK_S / 3600;
+		}
 		if (env->need[k] > need_min)
 			need_min = env->need[k];
 		rate_sum += in.rate;
@@ -201,6 +194,7 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 	free(f.boot);
 	svc_destroy(s);
 	*cost = c;
+	*prof = pc;
 	return err;
 }
 
@@ -246,21 +240,29 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 	/* The evaluation window starts after the learning period (sim.h). */
 	size_t k_from = env.train_s < tr->duration ? (size_t)ceil(env.train_s / SIM_TICK_S) : 0;
 	k_from -= k_from % 4; /* on a minute */
-	double cost;
-	if ((err = loop(cfg, tr, ms, &env, pol, res, k_from, &cost))) {
+	double cost, prof;
+	if ((err = loop(cfg, tr, ms, &env, pol, res, k_from, &cost, &prof))) {
 		vl_fail(eb, err, "out of memory");
 		goto out;
 	}
-	unsigned peak = 1;
-	for (size_t k = 0; k < nt; k++)
-		if (need[k] > peak)
-			peak = need[k];
+	snprintf(res->policy, sizeof(res->policy), "%s", pol->ops->name); /* alias resolved */
+	double hours = (nt - k_from) * SIM_TICK_S / 3600;
+	res->static_peak_instances = static_peak_size(&env);
+	res->static_history_instances = static_history_size(&env);
 	res->cost_instance_hours = cost;
-	res->cost_vs_static_pct = 100 * cost / (peak * (nt - k_from) * SIM_TICK_S / 3600);
+	res->profiler_instance_hours = prof + pol->tuning_instance_s / 3600;
+	double total = cost + res->profiler_instance_hours;
+	res->cost_vs_static_peak_pct = 100 * total / (res->static_peak_instances * hours);
+	res->cost_vs_static_history_pct = 100 * total / (res->static_history_instances * hours);
 	size_t viol = 0, m_from = k_from / 4;
-	for (size_t m = m_from; m < res->minutes; m++)
+	double over = 0;
+	for (size_t m = m_from; m < res->minutes; m++) {
 		viol += res->p95[m] > cfg->slo_s;
-	res->slo_violation_pct = res->minutes > m_from ? 100.0 * viol / (res->minutes - m_from) : 0;
+		over += ((double)res->ready[m] - res->need[m]) / (res->need[m] ? res->need[m] : 1);
+	}
+	size_t nm = res->minutes > m_from ? res->minutes - m_from : 0;
+	res->slo_violation_pct = nm ? 100.0 * viol / nm : 0;
+	res->overprovision_pct = nm ? 100.0 * over / nm : 0;
 	res->retunes = pol->retunes;
 	res->classes = pol->classes;
 	adaptation(cfg, tr, k_from * SIM_TICK_S, res);
