@@ -260,6 +260,66 @@ static void test_learn_selects_and_clusters(void **state)
 	free(s);
 }
 
+/* Novelty on every metric (learn.h step 6): a window that matches a class
+ * on the selected features but not on a metric selection left out — a
+ * varying one ranked out, a constant one, a redundant one — is unknown;
+ * once added, that workload's next windows fall in its class (added once).
+ * A training set of one workload is one class. */
+static void test_learn_novelty_on_unselected_metric(void **state)
+{
+	(void)state;
+	sig *s = malloc(300 * sizeof(sig));
+	size_t n = make_blobs(s, 100, 5);
+	learn_params p;
+	learn_params_default(&p);
+	p.max_features = 2;
+	vl_errbuf eb;
+	learn_model *m = learn_train(s, n, &p, &eb);
+	assert_non_null(m);
+	for (size_t i = 0; i < learn_nfeatures(m); i++)
+		assert_true(!strcmp(learn_feature(m, i), "cpu") ||
+			    !strcmp(learn_feature(m, i), "io"));
+	int c0 = learn_train_label(m, 0);
+	sig t[30];
+	make_blobs(t, 10, 77); /* t[0..9]: blob 0 */
+	assert_int_equal(learn_classify(m, &t[0], NULL), c0);
+	const struct {
+		const char *metric;
+		double v;
+	} cases[] = { { "noise", 80 }, { "quota", 2 }, { "cpu_ms", 0.3 } };
+	for (size_t k = 0; k < 3; k++) {
+		sig u = t[0];
+		sig_set(&u, cases[k].metric, cases[k].v);
+		double d, z;
+		assert_int_equal(learn_classify(m, &u, &d), LEARN_UNKNOWN);
+		assert_true(d <= p.unknown_factor); /* the selected features agree */
+		assert_string_equal(learn_novel_metric(m, &u, &z), cases[k].metric);
+		assert_true(z > p.novel_z);
+	}
+	/* added from two windows, the third and later ones belong to it */
+	sig add[2] = { t[0], t[1] }, more[8];
+	sig_set(&add[0], "noise", 80);
+	sig_set(&add[1], "noise", 80.5);
+	int c = learn_add_class(m, add, 2);
+	assert_int_equal(c, 3);
+	for (size_t i = 0; i < 8; i++) {
+		more[i] = t[2 + i];
+		double v;
+		sig_get(&t[2 + i], "noise", &v);
+		sig_set(&more[i], "noise", v + 30); /* its own spread, around 80 */
+		assert_int_equal(learn_classify(m, &more[i], NULL), c);
+	}
+	assert_int_equal(learn_classify(m, &t[5], NULL), c0); /* blob 0 stays blob 0 */
+	learn_destroy(m);
+	/* one workload only: one class, not a split of its noise */
+	m = learn_train(s, 100, &p, &eb);
+	assert_non_null(m);
+	assert_int_equal(learn_nclasses(m), 1);
+	assert_int_equal(learn_classify(m, &t[3], NULL), 0);
+	learn_destroy(m);
+	free(s);
+}
+
 static void test_learn_errors_and_blocks(void **state)
 {
 	(void)state;
@@ -270,7 +330,7 @@ static void test_learn_errors_and_blocks(void **state)
 	vl_errbuf eb;
 	assert_null(learn_train(s, 10, &p, &eb)); /* fewer than 2 * k_max */
 	assert_non_null(strstr(eb.msg, "need at least 16"));
-	p.k_min = 1;
+	p.k_max = 1; /* k_max >= 2 (k_min 1 is allowed: one class) */
 	assert_null(learn_train(s, 30, &p, &eb));
 	learn_params_default(&p);
 	sig_set(&s[3], "extra", 1);
@@ -489,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_mix_file_over_limit),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_learn_selects_and_clusters),
+		cmocka_unit_test(test_learn_novelty_on_unselected_metric),
 		cmocka_unit_test(test_learn_errors_and_blocks),
 		cmocka_unit_test(test_memo_basic),
 		cmocka_unit_test(test_memo_survives_kill9),

@@ -26,6 +26,9 @@ struct learn_model {
 	size_t k, ntrained;
 	double cent[MAX_CLASSES][SIG_MAX_METRICS];
 	double radius[MAX_CLASSES];
+	/* step 6: per class, every metric's mean and within-class sd, raw units */
+	double cm[MAX_CLASSES][SIG_MAX_METRICS], cs[MAX_CLASSES][SIG_MAX_METRICS];
+	double se2[SIG_MAX_METRICS]; /* mean squared standard error in training */
 	double silhouette;
 	size_t ntrain;
 	int *labels;
@@ -33,7 +36,7 @@ struct learn_model {
 
 void learn_params_default(learn_params *p)
 {
-	p->k_min = 2;
+	p->k_min = 1;
 	p->k_max = 8;
 	p->restarts = 8;
 	p->max_features = 6;
@@ -42,6 +45,8 @@ void learn_params_default(learn_params *p)
 	p->radius_pct = 95;
 	p->unknown_factor = 2.0;
 	p->min_radius = 0.5;
+	p->novel_z = 5.0;
+	p->noise_rel = 0.02;
 	p->seed = 1;
 }
 
@@ -240,7 +245,7 @@ static int cluster(const double *X, size_t n, size_t d, const learn_params *p, r
 		free(C);
 		return VL_ENOMEM;
 	}
-	for (size_t k = p->k_min; k <= p->k_max && k <= n; k++) {
+	for (size_t k = p->k_min > 2 ? p->k_min : 2; k <= p->k_max && k <= n; k++) {
 		double best_in = INFINITY;
 		int *bl = malloc(n * sizeof(int));
 		double *bc = malloc(k * d * sizeof(double));
@@ -341,6 +346,57 @@ static void set_radii(learn_model *m, const double *Z, size_t n)
 	free(ds);
 }
 
+/* Measurement noise (sd) of metric j around a mean mu given a squared
+ * standard error se2 (step 6's model). */
+static double noise_sd(const learn_model *m, double mu, double se2)
+{
+	double fl = m->p.noise_rel * fabs(mu);
+	return sqrt(se2 + fl * fl);
+}
+
+/* Step 4's rule: the whole training set is one class when every metric's
+ * spread is within LEARN_ONE_CLASS_F x its measurement noise. */
+static int one_class(const learn_model *m)
+{
+	for (size_t j = 0; j < m->d0; j++)
+		if (m->sd[j] > LEARN_ONE_CLASS_F * noise_sd(m, m->mean[j], m->se2[j]) + 1e-12)
+			return 0;
+	return 1;
+}
+
+/* Step 6's per-class raw statistics of classes [c0, k) from labels. */
+static void raw_stats(learn_model *m, const double *raw, size_t n)
+{
+	for (size_t c = 0; c < m->k; c++)
+		for (size_t j = 0; j < m->d0; j++) {
+			stat_acc a;
+			stat_init(&a);
+			for (size_t i = 0; i < n; i++)
+				if (m->labels[i] == (int)c)
+					stat_add(&a, raw[i * m->d0 + j]);
+			m->cm[c][j] = stat_mean(&a);
+			m->cs[c][j] = a.n > 1 ? stat_stddev(&a) : 0;
+		}
+}
+
+/* Step 4 when one_class(): the kept metrics in order, one centroid. */
+static void train_one(learn_model *m, const double *raw, size_t n, const size_t *keep, size_t nk,
+		      double *Z)
+{
+	m->nf = nk < m->p.max_features ? nk : m->p.max_features;
+	memcpy(m->feat, keep, m->nf * sizeof(size_t));
+	memset(m->score, 0, sizeof(m->score));
+	memset(m->cent[0], 0, sizeof(m->cent[0]));
+	for (size_t i = 0; i < n; i++) {
+		m->labels[i] = 0;
+		project(m, raw + i * m->d0, Z + i * m->nf);
+		for (size_t f = 0; f < m->nf; f++)
+			m->cent[0][f] += Z[i * m->nf + f] / (double)n;
+	}
+	m->k = m->ntrained = 1;
+	m->silhouette = 0;
+}
+
 /* Steps 2-5 once the unsupervised selection is done. */
 static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep, size_t nk,
 		      vl_errbuf *eb)
@@ -352,6 +408,12 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 	int err = 0;
 	if (!Z || !C) {
 		err = vl_fail(eb, VL_ENOMEM, "learn: out of memory");
+		goto out;
+	}
+	if (m->p.k_min <= 1 && one_class(m)) {
+		train_one(m, raw, n, keep, nk, Z);
+		set_radii(m, Z, n);
+		raw_stats(m, raw, n);
 		goto out;
 	}
 	/* Provisional clustering on every kept metric, to rank them. */
@@ -390,6 +452,7 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 	for (size_t c = 0; c < k; c++)
 		memcpy(m->cent[c], C + c * m->nf, m->nf * sizeof(double));
 	set_radii(m, Z, n);
+	raw_stats(m, raw, n);
 out:
 	free(Z);
 	free(C);
@@ -398,9 +461,12 @@ out:
 
 learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl_errbuf *eb)
 {
-	if (!samples || !p || p->k_min < 2 || p->k_max < p->k_min || p->k_max > LEARN_MAX_K ||
-	    p->restarts == 0 || p->max_features == 0) {
-		vl_fail(eb, VL_EINVAL, "learn: bad parameters (need 2 <= k_min <= k_max <= %d)",
+	if (!samples || !p || p->k_min < 1 || p->k_max < 2 || p->k_max < p->k_min ||
+	    p->k_max > LEARN_MAX_K || p->restarts == 0 || p->max_features == 0 ||
+	    !(p->novel_z > 0) || !(p->noise_rel >= 0)) {
+		vl_fail(eb, VL_EINVAL,
+			"learn: bad parameters (need 1 <= k_min <= k_max <= %d, k_max >= 2, "
+			"novel_z > 0, noise_rel >= 0)",
 			LEARN_MAX_K);
 		return NULL;
 	}
@@ -427,6 +493,10 @@ learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl
 			vl_fail(eb, VL_EINVAL,
 				"learn: signature %zu has other metrics than signature 0", i);
 			goto err;
+		}
+		for (size_t j = 0; j < m->d0; j++) {
+			int q = sig_find(&samples[i], m->name[j]);
+			m->se2[j] += samples[i].se[q] * samples[i].se[q] / (double)n;
 		}
 	}
 	size_t keep[SIG_MAX_METRICS];
@@ -468,25 +538,119 @@ static int features_of(const learn_model *m, const sig *s, double *z)
 	return 0;
 }
 
-int learn_classify(const learn_model *m, const sig *s, double *dist)
+/* All d0 raw metrics of s into row, their se^2 into se2; -1 if one is missing. */
+static int raw_of(const learn_model *m, const sig *s, double *row, double *se2)
+{
+	for (size_t j = 0; j < m->d0; j++) {
+		int i = sig_find(s, m->name[j]);
+		if (i < 0)
+			return -1;
+		row[j] = s->v[i];
+		if (se2)
+			se2[j] = s->se[i] * s->se[i];
+	}
+	return 0;
+}
+
+/* Step 6: the largest |x - mean| / sd over every metric against class c;
+ * *worst its metric. INFINITY if s lacks one. */
+static double novelty_z(const learn_model *m, const sig *s, size_t c, size_t *worst)
+{
+	double row[SIG_MAX_METRICS], se2[SIG_MAX_METRICS], zmax = 0;
+	*worst = 0;
+	if (raw_of(m, s, row, se2))
+		return INFINITY;
+	for (size_t j = 0; j < m->d0; j++) {
+		double nz = noise_sd(m, m->cm[c][j], se2[j]);
+		double sd = sqrt(m->cs[c][j] * m->cs[c][j] + nz * nz) + 1e-12;
+		double z = fabs(row[j] - m->cm[c][j]) / sd;
+		if (z > zmax) {
+			zmax = z;
+			*worst = j;
+		}
+	}
+	return zmax;
+}
+
+/* Nearest class in the selected feature space (steps 1-5); -1 if s lacks
+ * a selected metric. *bd: distance in radii. */
+static int nearest(const learn_model *m, const sig *s, double *bd)
 {
 	double z[SIG_MAX_METRICS];
+	*bd = INFINITY;
+	if (features_of(m, s, z))
+		return LEARN_UNKNOWN;
+	int best = LEARN_UNKNOWN;
+	for (size_t c = 0; c < m->k; c++) {
+		double t = sqrt(dist2(z, m->cent[c], m->nf)) / m->radius[c];
+		if (t < *bd) {
+			*bd = t;
+			best = (int)c;
+		}
+	}
+	return best;
+}
+
+int learn_classify(const learn_model *m, const sig *s, double *dist)
+{
+	double z[SIG_MAX_METRICS], bd = INFINITY;
+	int best = LEARN_UNKNOWN;
 	if (dist)
 		*dist = INFINITY;
 	if (features_of(m, s, z))
 		return LEARN_UNKNOWN;
-	int best = LEARN_UNKNOWN;
-	double bd = INFINITY;
+	/* The nearest class in feature space that also holds s on every raw
+	 * metric (step 6): a class added at run time may share its selected
+	 * features with a trained one and differ only in a dropped metric. */
 	for (size_t c = 0; c < m->k; c++) {
 		double t = sqrt(dist2(z, m->cent[c], m->nf)) / m->radius[c];
-		if (t < bd) {
+		if (dist && t < *dist)
+			*dist = t;
+		size_t w;
+		if (t < bd && t <= m->p.unknown_factor && novelty_z(m, s, c, &w) <= m->p.novel_z) {
 			bd = t;
 			best = (int)c;
 		}
 	}
-	if (dist)
-		*dist = bd;
-	return bd <= m->p.unknown_factor ? best : LEARN_UNKNOWN;
+	return best;
+}
+
+const char *learn_novel_metric(const learn_model *m, const sig *s, double *z)
+{
+	double bd;
+	int best = nearest(m, s, &bd);
+	size_t w;
+	if (best == LEARN_UNKNOWN)
+		return NULL;
+	double zz = novelty_z(m, s, (size_t)best, &w);
+	if (z)
+		*z = zz;
+	return isfinite(zz) ? m->name[w] : NULL;
+}
+
+/* Median of xs[0..n) (n >= 1), xs reordered. */
+static double median_of(double *xs, size_t n)
+{
+	return percentile_of(xs, n, 50);
+}
+
+/* Step 6's statistics of an added class c from its members' raw rows
+ * (used of them), floored by the trained classes' relative spread. */
+static void added_stats(learn_model *m, size_t c, const double *rows, size_t used)
+{
+	for (size_t j = 0; j < m->d0; j++) {
+		stat_acc a;
+		stat_init(&a);
+		for (size_t i = 0; i < used; i++)
+			stat_add(&a, rows[i * m->d0 + j]);
+		double rel[MAX_CLASSES];
+		for (size_t q = 0; q < m->ntrained; q++)
+			rel[q] = m->cs[q][j] / (fabs(m->cm[q][j]) > 1e-12 ? fabs(m->cm[q][j]) : 1);
+		double floor = median_of(rel, m->ntrained) * fabs(stat_mean(&a));
+		double sd = used >= 3 ? stat_stddev(&a) : 0;
+		m->cm[c][j] = stat_mean(&a);
+		m->cs[c][j] = sd > floor ? sd : floor;
+	}
 }
 
 int learn_add_class(learn_model *m, const sig *samples, size_t n)
@@ -496,12 +660,17 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	if (m->k >= MAX_CLASSES)
 		return VL_ERANGE;
 	double *Z = malloc(n * (m->nf + 1) * sizeof(double));
-	if (!Z)
+	double *rows = malloc(n * (m->d0 + 1) * sizeof(double));
+	if (!Z || !rows) {
+		free(Z);
+		free(rows);
 		return VL_ENOMEM;
+	}
 	size_t c = m->k, used = 0;
 	double cent[SIG_MAX_METRICS] = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		if (features_of(m, &samples[i], Z + used * m->nf))
+		if (features_of(m, &samples[i], Z + used * m->nf) ||
+		    raw_of(m, &samples[i], rows + used * m->d0, NULL))
 			continue;
 		for (size_t f = 0; f < m->nf; f++)
 			cent[f] += Z[used * m->nf + f];
@@ -509,23 +678,27 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	}
 	if (used == 0) {
 		free(Z);
+		free(rows);
 		return VL_EINVAL;
 	}
 	for (size_t f = 0; f < m->nf; f++)
 		cent[f] /= (double)used;
-	double r;
+	/* The noise model's radius: a trained class's (median), or wider if the
+	 * members spread more. */
+	double rs[MAX_CLASSES], r;
+	memcpy(rs, m->radius, m->ntrained * sizeof(double));
+	r = median_of(rs, m->ntrained);
 	if (used >= 3) {
 		double ds[64];
 		size_t nd = 0;
 		for (size_t i = 0; i < used && nd < 64; i++)
 			ds[nd++] = sqrt(dist2(Z + i * m->nf, cent, m->nf));
-		r = percentile_of(ds, nd, m->p.radius_pct);
-	} else {
-		double rs[MAX_CLASSES];
-		memcpy(rs, m->radius, m->ntrained * sizeof(double));
-		r = percentile_of(rs, m->ntrained, 50);
+		double own = percentile_of(ds, nd, m->p.radius_pct);
+		r = own > r ? own : r;
 	}
+	added_stats(m, c, rows, used);
 	free(Z);
+	free(rows);
 	memcpy(m->cent[c], cent, sizeof(cent));
 	m->radius[c] = r > m->p.min_radius ? r : m->p.min_radius;
 	m->k++;

@@ -15,12 +15,8 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/parse.h"
+#include "dejavu/cap.h"
 #include "dejavu/svc.h"
-
-const char *const policy_names[] = { "dejavu", "rightscale",  "rightscale-scaled",
-				     "hpa",    "static-peak", "static-history",
-				     "oracle", NULL };
 
 /* ---- capacity table ---- */
 #define CAP_MAX 64
@@ -291,13 +287,13 @@ static void simple_destroy(policy *p)
 	free(s);
 }
 
-static unsigned static_decide(policy *p, const pol_obs *o)
+static unsigned static_decide(policy *p, const dv_obs *o)
 {
 	(void)o;
 	return ((simple *)p)->fixed;
 }
 
-static unsigned oracle_decide(policy *p, const pol_obs *o)
+static unsigned oracle_decide(policy *p, const dv_obs *o)
 {
 	const pol_env *e = p->env;
 	size_t k = (size_t)floor(o->t / e->tick_s + 0.5); /* next tick's index */
@@ -309,7 +305,7 @@ static unsigned oracle_decide(policy *p, const pol_obs *o)
 	return need;
 }
 
-static unsigned hpa_decide(policy *p, const pol_obs *o)
+static unsigned hpa_decide(policy *p, const dv_obs *o)
 {
 	simple *s = (simple *)p;
 	if (o->t + 1e-9 >= s->next_eval) {
@@ -319,7 +315,7 @@ static unsigned hpa_decide(policy *p, const pol_obs *o)
 	return s->last;
 }
 
-static unsigned rs_decide(policy *p, const pol_obs *o)
+static unsigned rs_decide(policy *p, const dv_obs *o)
 {
 	simple *s = (simple *)p;
 	if (o->t + 1e-9 >= s->next_eval) {
@@ -361,17 +357,15 @@ unsigned static_history_size(const pol_env *env)
 	return n > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)n;
 }
 
-policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
+policy *baseline_create(const char *name, const pol_env *env, vl_errbuf *eb)
 {
-	if (!strcmp(name, "dejavu"))
-		return dejavu_policy_create(env, eb);
 	simple *s = calloc(1, sizeof(*s));
 	if (!s) {
 		vl_fail(eb, VL_ENOMEM, "out of memory");
 		return NULL;
 	}
 	s->base.env = env;
-	unsigned first = env->n_ticks ? env->need[0] : 1;
+	unsigned first = env->initial;
 	s->last = first;
 	s->base.initial = first;
 	if (!strcmp(name, "static") || !strcmp(name, "static-peak")) {
@@ -394,12 +388,7 @@ policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
 			goto nomem;
 	} else {
 		free(s);
-		const char *near = closest_word(name, policy_names);
-		vl_fail(eb, VL_ENOENT,
-			"unknown policy '%s'%s%s%s; expected dejavu, rightscale, "
-			"rightscale-scaled, hpa, static-peak (or static), static-history or "
-			"oracle",
-			name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+		vl_fail(eb, VL_ENOENT, "'%s' is not a baseline policy", name);
 		return NULL;
 	}
 	return &s->base;

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "dejavu/cap.h"
 #include "dejavu/mix.h"
 #include "dejavu/policy.h"
 #include "dejavu/trace.h"
@@ -77,6 +78,14 @@ typedef struct sim_result {
 	unsigned *ready, *need;
 	double *adapt_s; /* per change */
 } sim_result;
+
+/* Names of the policies, NULL-terminated ("static" is accepted too, as an
+ * alias of "static-peak"). */
+extern const char *const policy_names[];
+
+/* The policy table: a policy by name, or NULL (unknown name, with a "did
+ * you mean", or ENOMEM) — eb says which. */
+policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
 
 /* Opens a trace: a generator name (with `days`, default 7) or a CSV path
  * (`days` only truncates when days_given). NULL with eb set otherwise. */
