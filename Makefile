@@ -5,6 +5,7 @@
 #   make run      the main job: every experiment, one HTML report in report/
 #   make bench    every benchmark, one table
 #   make asan     the whole suite under AddressSanitizer + UBSan, assert()s on
+#   make fuzz     every libFuzzer harness in fuzz/ for FUZZ_SECONDS each (clang)
 #
 # Sources are found by wildcard: a new module is a new file, no Makefile edit.
 
@@ -50,7 +51,8 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h
 
-.PHONY: all test run bench asan clean deps test-deps format format-check
+.PHONY: all test run bench asan clean deps test-deps format format-check fuzz fuzz-build \
+	fuzz-deps fuzz-lib
 
 all: deps $(BUILD)/virtlab
 
@@ -92,13 +94,48 @@ run: deps $(BUILD)/virtlab
 bench: deps $(BUILD)/virtlab
 	$(BUILD)/virtlab bench
 
+# float-cast-overflow is not in gcc's -fsanitize=undefined: without it a double
+# too big for its integer type converts silently (undefined behaviour).
 asan:
 	@$(MAKE) --no-print-directory test BUILD=build-asan OPT="-O1" NDEBUG_FLAG= \
-	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	  SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all"
+
+# Coverage-guided fuzzing (fuzz/README.md): every fuzz/fuzz_*.c is a libFuzzer
+# harness, built with clang against a clang build of the library in
+# build-fuzz/ (ASan + UBSan, asserts on; clang's warnings shown, not errors:
+# the tree's -Werror gate is gcc's), then run FUZZ_SECONDS each from its seed
+# corpus fuzz/corpus/<name>/. Any finding (crash, leak, sanitizer report,
+# broken contract, timeout) fails the run; its input is in build-fuzz/findings/.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FUZZ_DEB_DEPS := clang libclang-rt-14-dev
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/fuzz/%)
+
+fuzz-deps: deps
+	@bash tools/deps.sh $(FUZZ_DEB_DEPS)
+
+fuzz-lib: fuzz-deps
+	@$(MAKE) --no-print-directory build-fuzz/libvirtlab.a BUILD=build-fuzz CC=$(FUZZ_CC) \
+	  OPT="-O1" NDEBUG_FLAG= SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link -Wno-error"
+
+build-fuzz/fuzz/%: fuzz/%.c fuzz/fuzz.h fuzz-lib
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-CC $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Ibuild-fuzz/gen -std=c11 -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer \
+	  -o $@ $< build-fuzz/libvirtlab.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@bash tools/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 
 # Every C file we own, formatted by the checked-in .clang-format (clang-format
 # from Debian's clang-format package; CI runs format-check).
-FMT_SRC := $(wildcard src/*/*.[ch] tests/*.[ch] tools/*.c)
+FMT_SRC := $(wildcard src/*/*.[ch] tests/*.[ch] tools/*.c fuzz/*.[ch])
 
 format:
 	clang-format -i $(FMT_SRC)
@@ -108,6 +145,6 @@ format-check:
 	@clang-format --dry-run -Werror $(FMT_SRC) && echo "format-check: $(words $(FMT_SRC)) files match .clang-format"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -230,6 +230,44 @@ static void test_read_text_refuses_nul(void **state)
 			    "/dev/zero:1: NUL byte at offset 0: binary data, expected text");
 }
 
+static void test_mkdirs_and_atomic_write(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vl_dirXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], file[300];
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(vl_mkdirs(path, &eb), 0);
+	assert_int_equal(vl_mkdirs(path, &eb), 0); /* existing: fine */
+	snprintf(file, sizeof(file), "%s/f.txt", path);
+	assert_int_equal(vl_write_file_atomic(file, "old", 3, &eb), 0);
+	assert_int_equal(vl_write_file_atomic(file, "new text", 8, &eb), 0);
+	char *data = NULL;
+	assert_int_equal(vl_read_file(file, 100, &data, NULL, &eb), 0);
+	assert_string_equal(data, "new text");
+	free(data);
+	/* a file where a directory is wanted: named */
+	snprintf(path, sizeof(path), "%s/f.txt/sub", dir);
+	snprintf(file, sizeof(file), "%s/a/b/c/f.txt/sub", dir);
+	assert_int_equal(vl_mkdirs(file, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, "not a directory"));
+	assert_int_equal(vl_mkdirs("", &eb), VL_EINVAL);
+	/* an unwritable place leaves the old file and no temporary behind */
+	snprintf(file, sizeof(file), "%s/missing/x", dir);
+	assert_int_equal(vl_write_file_atomic(file, "x", 1, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, "No such file"));
+	/* never renamed over a device */
+	assert_int_equal(vl_write_file_atomic("/dev/null", "x", 1, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, "not a regular file"));
+	struct stat st;
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_read_file_over_limit),
 		cmocka_unit_test(test_read_file_errors),
 		cmocka_unit_test(test_read_file_pipe_bounded),
+		cmocka_unit_test(test_mkdirs_and_atomic_write),
 		cmocka_unit_test(test_read_text_refuses_nul),
 	};
 	return cmocka_run_group_tests_name("core_buf", tests, NULL, NULL);

@@ -213,6 +213,39 @@ static void test_term_ignored_is_killed(void **state)
 	free(out);
 }
 
+/* A program whose group grows past VL_TEST_MEM_MB is killed and named, in
+ * far less time than its timeout. The hog is a forked helper of the test
+ * (memory held by a child counts: the whole group is measured). */
+static void test_memory_hog_is_killed(void **state)
+{
+	fixture *fx = *state;
+	VL_SKIP_UNLESS(fx->script[0],
+		       "tools/run_tests.sh not found (run from the top of the tree)");
+	/* dd holds a 400 MiB buffer it keeps filling (coreutils: always there) */
+	write_file(fx, "test_hog",
+		   "#!/bin/sh\n"
+		   "dd if=/dev/zero of=/dev/null bs=400M count=100000 2>/dev/null &\n"
+		   "echo $! > \"$(dirname \"$0\")/hog.pid\"\n"
+		   "wait\n",
+		   1);
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd),
+		 "VL_TEST_TIMEOUTS=/dev/null VL_TEST_TIMEOUT=60 VL_TEST_MEM_MB=100 bash %s "
+		 "%s/test_hog 2>&1",
+		 fx->script, fx->dir);
+	int status;
+	double t0 = wall_seconds();
+	char *out = run(cmd, &status);
+	double took = wall_seconds() - t0;
+	show(out, took);
+	assert_int_equal(status, 1);
+	assert_non_null(strstr(out, "test_hog: exceeded 100 MiB of memory ("));
+	assert_non_null(strstr(out, "FAILED programs: test_hog (exceeded 100 MiB)\n"));
+	assert_true(took < 30); /* killed, not timed out at 60 s */
+	assert_true(gone(read_pid(fx, "hog.pid")));
+	free(out);
+}
+
 /* A malformed timeouts line or timeout is a usage error, before any test runs. */
 static void test_bad_timeouts_are_refused(void **state)
 {
@@ -243,6 +276,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sleeper_times_out),
 		cmocka_unit_test(test_term_ignored_is_killed),
+		cmocka_unit_test(test_memory_hog_is_killed),
 		cmocka_unit_test(test_bad_timeouts_are_refused),
 	};
 	return cmocka_run_group_tests_name("harness", tests, setup, teardown);

@@ -8,6 +8,12 @@
 #   VL_TEST_TIMEOUTS  a file of per-program overrides, lines "test_name seconds"
 #                     and # comments (default: tests/timeouts beside this script);
 #   VL_TEST_GRACE     seconds between SIGTERM and SIGKILL (default 10).
+# Memory (so a runaway input fails by name instead of taking the machine down):
+#   VL_TEST_MEM_MB    MiB of resident memory a program's whole process group may
+#                     hold (default 6144: room for ASan's shadow on this 24 GiB
+#                     machine); over it the group is SIGKILLed and the program
+#                     fails with "exceeded N MiB". Sampled from ps, first every
+#                     20 ms, backing off to every 0.5 s.
 # timeout(1) runs each program in a process group of its own and signals the
 # whole group, so the helpers a test forked go with it. Output goes to a file,
 # not a pipe: a stray process still holding the pipe cannot stall the script.
@@ -15,10 +21,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 default=${VL_TEST_TIMEOUT:-300}
 grace=${VL_TEST_GRACE:-10}
+mem_mb=${VL_TEST_MEM_MB:-6144}
 table=${VL_TEST_TIMEOUTS:-$here/../tests/timeouts}
 
 is_secs() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-for v in "VL_TEST_TIMEOUT=$default" "VL_TEST_GRACE=$grace"; do
+for v in "VL_TEST_TIMEOUT=$default" "VL_TEST_GRACE=$grace" "VL_TEST_MEM_MB=$mem_mb"; do
 	is_secs "${v#*=}" || { echo "run_tests.sh: ${v%%=*}='${v#*=}': not a whole number of seconds > 0" >&2; exit 2; }
 done
 if [ -e "$table" ]; then
@@ -35,6 +42,33 @@ limit_for() {
 	local s=""
 	[ -e "$table" ] && s=$(awk -v n="$1" '$1 == n { s = $2 } END { print s }' "$table")
 	echo "${s:-$default}"
+}
+
+# Whether pid $1 runs (a zombie is not running: it waits for our wait).
+running() {
+	local st
+	st=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Resident KiB of every process in group $1.
+group_rss() { ps -eo pgid=,rss= | awk -v g="$1" '$1 == g { s += $2 } END { print s + 0 }'; }
+
+# Waits for the timeout(1) process $1 (the leader of the test's group) while
+# sampling the group's memory; kills the group past the limit. Sets over_kib.
+watch() {
+	local nap=0.02 kib
+	over_kib=0
+	while running "$1"; do
+		kib=$(group_rss "$1")
+		if [ "$kib" -gt $((mem_mb * 1024)) ]; then
+			over_kib=$kib
+			kill -KILL -- "-$1" 2>/dev/null
+			break
+		fi
+		sleep "$nap"
+		case $nap in 0.02) nap=0.05 ;; 0.05) nap=0.1 ;; 0.1) nap=0.2 ;; *) nap=0.5 ;; esac
+	done
 }
 
 log=$(mktemp /tmp/vl-run-tests.XXXXXX) || exit 2
@@ -57,8 +91,13 @@ for t in "$@"; do
 	start=$(date +%s%N)
 	timeout --kill-after="$grace" "$secs" "$t" </dev/null >"$log" 2>&1 &
 	cur=$!
-	wait "$cur" 2>/dev/null # bash's "Killed" notice: we say it better below
+	# bash reports a killed background job on its own stderr whenever it
+	# reaps it (during watch's sleeps): we say it better below
+	exec 3>&2 2>/dev/null
+	watch "$cur"
+	wait "$cur"
 	rc=$?
+	exec 2>&3 3>&-
 	cur=""
 	ms=$((($(date +%s%N) - start) / 1000000))
 	cat "$log"
@@ -69,7 +108,10 @@ for t in "$@"; do
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
 	# 124: timed out (TERM was enough); 137: KILLed after the grace period
 	# (or killed by someone else: only a timeout if the time was up).
-	if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ $ms -ge $((secs * 1000)) ]; }; then
+	if [ "$over_kib" -gt 0 ]; then
+		echo "$name: exceeded $mem_mb MiB of memory ($((over_kib / 1024)) MiB resident); killed"
+		bad+=("$name (exceeded $mem_mb MiB)")
+	elif [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ $ms -ge $((secs * 1000)) ]; }; then
 		echo "$name: timed out after $secs s"
 		bad+=("$name (timed out after $secs s)")
 	elif [ $rc -ne 0 ]; then

@@ -19,6 +19,9 @@
 
 #include "core/out.h"
 
+/* `virtlab --version`; also recorded in every sweep point file. */
+#define VIRTLAB_VERSION "0.1.0"
+
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
 
 typedef enum cli_opt_type {
@@ -95,7 +98,7 @@ const char *cli_closest(const char *typed);
 /* The arrays commands.c collects, each ending with an entry whose name is
  * NULL. Each lives in its system's src/cli/cmd_<system>.c. */
 extern const cli_cmd core_cmds[], bench_cmds[], eli_cmds[], kvm_cmds[], hyperwall_cmds[],
-	regsched_cmds[], dejavu_cmds[], dejavu_sim_cmds[], report_cmds[];
+	regsched_cmds[], dejavu_cmds[], dejavu_sim_cmds[], report_cmds[], sweep_cmds[];
 
 /* Benchmarks `virtlab bench` runs together: figure `key` of the JSON each
  * returns, its unit, and the goal the ratio is taken against. */

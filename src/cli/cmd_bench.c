@@ -57,12 +57,6 @@ static int bench_des_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, des_json(&r));
 }
 
-/* A JSON number, or null where there is none (jansson refuses NaN/inf). */
-static json_t *num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* One row of the bench table from a benchmark's result r (may be NULL when
  * it failed). A result with "skipped": true (no /dev/kvm, say) is shown as
  * skipped, never as met. */
@@ -78,11 +72,11 @@ static json_t *bench_row(const cli_bench *b, json_t *r, int with_detail)
 	json_t *ref = r ? json_object_get(r, "speedup_vs_reference") : NULL;
 	json_t *row = json_object();
 	json_object_set_new(row, "name", json_string(b->name));
-	json_object_set_new(row, "figure", num(v));
+	json_object_set_new(row, "figure", out_num(v));
 	json_object_set_new(row, "unit", json_string(b->unit));
-	json_object_set_new(row, "goal", num(b->goal));
+	json_object_set_new(row, "goal", out_num(b->goal));
 	json_object_set_new(row, "goal_is", json_string(lower_is_better ? "at most" : "at least"));
-	json_object_set_new(row, "ratio_to_goal", num(ratio));
+	json_object_set_new(row, "ratio_to_goal", out_num(ratio));
 	/* the side-by-side ratio, where the benchmark has one */
 	json_object_set_new(row, "vs_reference", ref ? json_copy(ref) : json_null());
 	json_object_set_new(row, "status",

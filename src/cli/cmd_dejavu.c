@@ -182,20 +182,23 @@ static int service_run(const cli_cmd *cmd, int argc, char **argv)
 
 static json_t *load_json(const dvload_cfg *c, const dvload_result *r)
 {
+	/* percentiles are NaN when nothing came back (an unreachable target):
+	 * null in the JSON, never a failure to print the counts */
 	json_t *ph = json_array();
 	for (int i = 0; i < c->nphases; i++)
 		json_array_append_new(
 			ph,
-			json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f}", "mix", c->phases[i].mix,
+			json_pack("{s:s,s:f,s:f,s:I,s:I,s:I,s:o,s:o,s:o}", "mix", c->phases[i].mix,
 				  "rate_rps", c->phases[i].rate_rps, "duration_s",
 				  c->phases[i].dur_s, "sent", (json_int_t)r->phase[i].sent, "ok",
 				  (json_int_t)r->phase[i].ok, "errors",
-				  (json_int_t)r->phase[i].errors, "p50_s", r->phase[i].p50_s,
-				  "p95_s", r->phase[i].p95_s, "p99_s", r->phase[i].p99_s));
-	return json_pack("{s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o}", "sent", (json_int_t)r->sent, "ok",
-			 (json_int_t)r->ok, "errors", (json_int_t)r->errors, "mean_s", r->mean_s,
-			 "p50_s", r->p50_s, "p95_s", r->p95_s, "p99_s", r->p99_s, "wall_s",
-			 r->wall_s, "phases", ph);
+				  (json_int_t)r->phase[i].errors, "p50_s",
+				  out_num(r->phase[i].p50_s), "p95_s", out_num(r->phase[i].p95_s),
+				  "p99_s", out_num(r->phase[i].p99_s)));
+	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent, "ok",
+			 (json_int_t)r->ok, "errors", (json_int_t)r->errors, "mean_s",
+			 out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s", out_num(r->p95_s),
+			 "p99_s", out_num(r->p99_s), "wall_s", r->wall_s, "phases", ph);
 }
 
 static int load_run(const cli_cmd *cmd, int argc, char **argv)

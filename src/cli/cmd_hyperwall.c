@@ -21,11 +21,14 @@
 static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	int noprot = 0;
+	int noprot = 0, insecure = 0;
 	const cli_opt opts[] = {
 		{ "no-protection", OPT_FLAG, &noprot, NULL,
 		  "run the same machine without HyperWall (attacks should succeed)", CLI_NOBOUND,
 		  NULL },
+		{ "insecure-test-keys", OPT_FLAG, &insecure, NULL,
+		  "derive chip and VM keys from --seed (tests only; default: random keys)",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	char *pos[1];
@@ -45,7 +48,9 @@ static int script_cmd(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "%s\n", eb.msg);
 		return CLI_USAGE;
 	}
-	json_t *res = script_run(s, !noprot, g.seed);
+	script_opts so = script_opts_default(!noprot, g.seed);
+	so.insecure_test_keys = insecure;
+	json_t *res = script_run_opts(s, &so);
 	script_free(s);
 	return cli_emit(cmd, &g, res);
 }
@@ -63,13 +68,16 @@ static int fuzz_cmd(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	uint64_t ops = 1000000, vms = 4;
-	int noprot = 0;
+	int noprot = 0, insecure = 0;
 	const cli_opt opts[] = {
 		{ "ops", OPT_COUNT, &ops, "N", "operations (default 1M)", 1, 1e10, NULL },
 		{ "vms", OPT_U64, &vms, "K", "VMs alive at once, at most (default 4)", 1, 64,
 		  NULL },
 		{ "no-protection", OPT_FLAG, &noprot, NULL,
 		  "fuzz the machine without HyperWall (violations expected)", CLI_NOBOUND, NULL },
+		{ "insecure-test-keys", OPT_FLAG, &insecure, NULL,
+		  "derive chip and VM keys from --seed (tests only; default: random keys)",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -78,16 +86,19 @@ static int fuzz_cmd(const cli_cmd *cmd, int argc, char **argv)
 	progress p;
 	progress_init(&p, stderr, "fuzz", g.quiet || g.json || g.csv);
 	fuzz_result r;
-	int err = fuzz_run(ops, (uint32_t)vms, !noprot, g.seed, progress_update, &p, &r);
+	fuzz_opts fo = { .protect = !noprot, .insecure_test_keys = insecure };
+	int err = fuzz_run_opts(ops, (uint32_t)vms, &fo, g.seed, progress_update, &p, &r);
 	progress_done(&p);
 	if (err)
 		return cli_fail(cmd, "fuzz failed: %s", vl_strerror(err));
 	return cli_emit(cmd, &g,
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "ops", (json_int_t)r.ops,
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "ops", (json_int_t)r.ops,
 				  "confidentiality_violations", (json_int_t)r.conf,
-				  "integrity_violations", (json_int_t)r.integ, "blocked",
-				  (json_int_t)r.blocked, "ok", (json_int_t)r.ok, "fault",
-				  (json_int_t)r.fault, "protection", !noprot));
+				  "integrity_violations", (json_int_t)r.integ,
+				  "noninterference_leaks", (json_int_t)r.leaks, "crafted_entry_ops",
+				  (json_int_t)r.crafted, "blocked", (json_int_t)r.blocked, "ok",
+				  (json_int_t)r.ok, "fault", (json_int_t)r.fault, "protection",
+				  !noprot));
 }
 
 static int overhead_cmd(const cli_cmd *cmd, int argc, char **argv)
@@ -168,18 +179,23 @@ const cli_cmd hyperwall_cmds[] = {
 	{ "hyperwall script",
 	  "run a HyperWall attack scenario (one op a line) and count violations", "FILE",
 	  "Lines (# comments):\n"
-	  "  vm create NAME pages=N      vm write NAME GPA VALUE    vm read NAME GPA\n"
-	  "  vm share NAME GPA           vm terminate NAME\n"
+	  "  vm create NAME pages=N [protect=SPEC] [attacker]\n"
+	  "  vm prepare NAME pages=N [protect=SPEC] [attacker]     vm launch NAME\n"
+	  "  vm write NAME GPA VALUE     vm read NAME GPA           vm terminate NAME\n"
+	  "  vm share NAME GPA           vm unshare NAME GPA\n"
 	  "  hv read HPA                 hv write HPA VALUE\n"
-	  "  hv map NAME GPA HPA         hv unmap NAME GPA\n"
+	  "  hv map NAME GPA HPA         hv unmap NAME GPA          hv protect NAME GPA ci|none\n"
 	  "  hv dma read HPA             hv dma write HPA VALUE\n"
 	  "  hv cip write HPA VALUE      hv frame NAME GPA\n"
-	  "  attest NAME NONCE\n"
-	  "Numbers are decimal or 0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA\n"
-	  "backing NAME's GPA. Each op's result is ok, blocked (HyperWall denied it) or\n"
-	  "fault (unmapped, unaligned, out of range, VM not running). The ground truth\n"
-	  "counts confidentiality and integrity violations. A syntax error prints\n"
-	  "FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
+	  "  attest NAME NONCE           attest save NAME\n"
+	  "  attest replay SAVED NAME NONCE                         attest relay NAME NONCE\n"
+	  "SPEC is PAGE[-PAGE]:ci|none,... (pages not named: ci). Numbers are decimal or\n"
+	  "0x-hex, VALUE < 2^63. @NAME:GPA stands for the HPA backing NAME's GPA. Each\n"
+	  "op's result is ok, blocked (HyperWall denied it) or fault (unmapped,\n"
+	  "unaligned, out of range, non-canonical, VM not running). The ground truth\n"
+	  "counts confidentiality and integrity violations; a twin run with the\n"
+	  "victims' private data changed counts noninterference_leaks. A syntax error\n"
+	  "prints FILE:LINE: message and exits 2. Examples: src/hyperwall/scripts/*.hws.",
 	  "virtlab hyperwall script src/hyperwall/scripts/hv_read.hws --no-protection --json",
 	  script_cmd },
 	{ "hyperwall attacks", "the built-in attacks, each with and without HyperWall", NULL,
@@ -191,8 +207,12 @@ const cli_cmd hyperwall_cmds[] = {
 	  NULL,
 	  "Each op is drawn at random: guest loads/stores/shares, hypervisor loads and\n"
 	  "stores aimed at guest, free, table and CIP frames, nested remaps and unmaps,\n"
-	  "DMA, CIP writes, VM creation, termination and attestation. Goal with\n"
-	  "protection: 0 violations over 1 000 000 ops in under 30 s.",
+	  "DMA, CIP writes, VM creation, termination and attestation; crafted\n"
+	  "table entries at every nested and guest level, aliased addresses,\n"
+	  "share/unshare races with DMA, report replays. Every run also runs a twin\n"
+	  "machine with the victims' private data changed (noninterference_leaks).\n"
+	  "Goal with protection: 0 violations and 0 leaks over 1 000 000 ops in\n"
+	  "under 60 s.",
 	  "virtlab hyperwall fuzz --ops 1M --seed 7 --json", fuzz_cmd },
 	{ "hyperwall overhead", "cost of the CIP check on TLB fills for a trace or workload", NULL,
 	  "Replays a memory trace (valgrind --tool=lackey --trace-mem=yes) or a synthetic\n"

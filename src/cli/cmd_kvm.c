@@ -48,12 +48,6 @@ static double loadavg1(void)
 	return l;
 }
 
-/* A number that may be NaN/inf (jansson rejects those): null instead. */
-static json_t *num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* {"skipped":true,"kvm":false,"reason":...} and the same on stderr. */
 static int skipped(const cli_cmd *cmd, const cli_common *g, const char *reason)
 {
@@ -105,17 +99,18 @@ static json_t *probe_json(const kvm_probe_result *p)
 	json_t *caps = json_object();
 	for (size_t i = 0; i < p->ncaps; i++)
 		json_object_set_new(caps, p->caps[i].name, json_integer(p->caps[i].value));
-	json_t *emul = json_pack(
-		"{s:o,s:o,s:o,s:o}", "cpl0_emulated",
-		p->cpl0_emulated < 0 ? json_null() : json_boolean(p->cpl0_emulated),
-		"cpl0_ns_per_insn", p->cpl0_emulated < 0 ? json_null() : num(p->cpl0_ns_per_insn),
-		"cpl0_emulations_per_insn",
-		p->cpl0_emulated < 0 ? json_null() : num(p->cpl0_emul_per_insn),
-		"cpl3_ns_per_loop_iteration",
-		p->cpl0_emulated < 0 ? json_null() : num(p->cpl3_ns_per_iter));
-	json_t *lat =
-		json_pack("{s:o,s:o,s:i}", "back_to_back_p50_ns", num(p->back_to_back_p50_ns),
-			  "after_gap_p50_ns", num(p->after_gap_p50_ns), "gap_ms", KVM_PROBE_GAP_MS);
+	json_t *emul =
+		json_pack("{s:o,s:o,s:o,s:o}", "cpl0_emulated",
+			  p->cpl0_emulated < 0 ? json_null() : json_boolean(p->cpl0_emulated),
+			  "cpl0_ns_per_insn",
+			  p->cpl0_emulated < 0 ? json_null() : out_num(p->cpl0_ns_per_insn),
+			  "cpl0_emulations_per_insn",
+			  p->cpl0_emulated < 0 ? json_null() : out_num(p->cpl0_emul_per_insn),
+			  "cpl3_ns_per_loop_iteration",
+			  p->cpl0_emulated < 0 ? json_null() : out_num(p->cpl3_ns_per_iter));
+	json_t *lat = json_pack("{s:o,s:o,s:i}", "back_to_back_p50_ns",
+				out_num(p->back_to_back_p50_ns), "after_gap_p50_ns",
+				out_num(p->after_gap_p50_ns), "gap_ms", KVM_PROBE_GAP_MS);
 	return json_pack(
 		"{s:b,s:b,s:s?,s:i,s:s,s:o,s:{s:s,s:s,s:b},s:{s:b,s:b,s:b},s:I,s:o,s:o,s:o}", "kvm",
 		p->kvm, "skipped", !p->kvm, "reason", p->kvm ? NULL : p->reason, "api_version",
@@ -144,7 +139,7 @@ static json_t *irq_json(const kvm_irq_cfg *c, const kvm_irq_result *r)
 	double h = r->handled ? (double)r->handled : NAN;
 	json_t *by = json_object();
 	for (size_t i = 0; i < r->nstats; i++)
-		json_object_set_new(by, r->stats[i].name, num((double)r->stats[i].delta / h));
+		json_object_set_new(by, r->stats[i].name, out_num((double)r->stats[i].delta / h));
 	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:o,s:o,s:o,s:I},s:o,s:o,s:o,"
 			 "s:o,s:o,s:b,s:f}",
 			 "interrupts", (json_int_t)c->interrupts, "sent", (json_int_t)r->sent,
@@ -155,14 +150,14 @@ static json_t *irq_json(const kvm_irq_cfg *c, const kvm_irq_result *r)
 			 c->rate > 0 ? json_real(c->rate) : json_null(), "kvm_coalesced",
 			 c->delivery == KVM_DELIVER_MSI ? json_integer((json_int_t)r->kvm_coalesced)
 							: json_null(),
-			 "exits_per_interrupt", num((double)r->exits / h), "latency_ns", "mean",
-			 num(r->lat_mean_ns), "p50", num(r->lat_p50_ns), "p99", num(r->lat_p99_ns),
-			 "samples", (json_int_t)r->lat_samples, "host_cpu_ns_per_interrupt",
-			 num(r->stolen_ns + r->send_ns), "guest_stolen_ns_per_interrupt",
-			 num(r->stolen_ns), "send_syscall_ns", num(r->send_ns),
-			 "guest_loop_iter_ns", num(r->loop_iter_ns), "exits_by_stat", by,
-			 "eoi_complete", r->isr_clear && r->irr_clear, "elapsed_s",
-			 r->elapsed_ns / 1e9);
+			 "exits_per_interrupt", out_num((double)r->exits / h), "latency_ns", "mean",
+			 out_num(r->lat_mean_ns), "p50", out_num(r->lat_p50_ns), "p99",
+			 out_num(r->lat_p99_ns), "samples", (json_int_t)r->lat_samples,
+			 "host_cpu_ns_per_interrupt", out_num(r->stolen_ns + r->send_ns),
+			 "guest_stolen_ns_per_interrupt", out_num(r->stolen_ns), "send_syscall_ns",
+			 out_num(r->send_ns), "guest_loop_iter_ns", out_num(r->loop_iter_ns),
+			 "exits_by_stat", by, "eoi_complete", r->isr_clear && r->irr_clear,
+			 "elapsed_s", r->elapsed_ns / 1e9);
 }
 
 static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
@@ -325,7 +320,7 @@ static json_t *calib_json(const kvm_calib *c, const char *path, const char *eoi,
 	};
 	json_object_set_new(m, "eoi", json_string(eoi));
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_set_new(m, f[i].k, num(f[i].v));
+		json_object_set_new(m, f[i].k, out_num(f[i].v));
 	return json_pack("{s:b,s:s,s:o,s:o}", "skipped", 0, "profile_path", path, "profile",
 			 profile_json(&c->prof), "measured", m);
 }
@@ -408,8 +403,8 @@ static json_t *valid_json(const kvm_validation *v, const char *calibrated_eoi, i
 		ok = ok && fabs(r->error_pct) <= 20.0;
 		json_array_append_new(rows,
 				      json_pack("{s:s,s:o,s:o,s:o}", "metric", r->metric, "model",
-						num(r->model), "measured", num(r->measured),
-						"error_pct", num(r->error_pct)));
+						out_num(r->model), "measured", out_num(r->measured),
+						"error_pct", out_num(r->error_pct)));
 	}
 	return json_pack("{s:b,s:o,s:s,s:b,s:{s:s,s:f,s:s,s:I},s:f,s:b}", "skipped", 0, "rows",
 			 rows, "calibrated_eoi", calibrated_eoi, "calibrated_now", calibrated_now,

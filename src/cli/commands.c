@@ -9,8 +9,8 @@
 #include "core/parse.h"
 
 static const cli_cmd *const groups[] = {
-	report_cmds,   core_cmds,   eli_cmds,        kvm_cmds,   hyperwall_cmds,
-	regsched_cmds, dejavu_cmds, dejavu_sim_cmds, bench_cmds, NULL,
+	report_cmds, core_cmds,       eli_cmds,   kvm_cmds,   hyperwall_cmds, regsched_cmds,
+	dejavu_cmds, dejavu_sim_cmds, sweep_cmds, bench_cmds, NULL,
 };
 
 const cli_bench *const cli_bench_groups[] = {

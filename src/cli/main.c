@@ -7,8 +7,6 @@
 
 #include "cli/cli.h"
 
-#define VIRTLAB_VERSION "0.1.0"
-
 int cli__is_group(const char *word);
 
 static void usage(FILE *f)

@@ -123,3 +123,69 @@ int vl_read_text(const char *path, size_t max_bytes, const char *what, char **ou
 {
 	return read_file(path, max_bytes, what ? what : "text", out, len, eb);
 }
+
+int vl_mkdirs(const char *path, vl_errbuf *eb)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(tmp))
+		return vl_fail(eb, VL_EINVAL, "bad directory name '%s': expected 1 to %zu bytes",
+			       path, sizeof(tmp) - 1);
+	memcpy(tmp, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		char c = tmp[i];
+		tmp[i] = '\0';
+		struct stat st;
+		if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+			return vl_fail(eb, VL_EIO, "cannot create directory %s: %s", tmp,
+				       strerror(errno));
+		if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
+			return vl_fail(eb, VL_EIO, "cannot use %s: not a directory", tmp);
+		tmp[i] = c;
+	}
+	return 0;
+}
+
+int vl_write_file_atomic(const char *path, const void *data, size_t len, vl_errbuf *eb)
+{
+	char tmp[4200];
+	struct stat st;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return vl_fail(eb, VL_EIO, "cannot write %s: path too long", path);
+	}
+	/* renaming over /dev/null or a FIFO would replace it, not write to it */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return vl_fail(eb, VL_EIO, "cannot write %s: not a regular file", path);
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return vl_fail(eb, VL_EIO, "cannot write %s: %s", tmp, strerror(errno));
+	const char *p = data;
+	size_t left = len;
+	int e = 0;
+	while (left && !e) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			e = errno;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) != 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		errno = e; /* callers may still name the reason */
+		return vl_fail(eb, VL_EIO, "cannot write %s: %s", path, strerror(e));
+	}
+	return 0;
+}

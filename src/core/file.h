@@ -41,4 +41,22 @@ int vl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, vl
 int vl_read_text(const char *path, size_t max_bytes, const char *what, char **out, size_t *len,
 		 vl_errbuf *eb);
 
+/*
+ * Creates path and every missing parent (mode 0777 before umask), like
+ * `mkdir -p`. 0, or VL_EINVAL (empty or over-long path) / VL_EIO (a
+ * component cannot be created or is not a directory), naming it in eb.
+ */
+int vl_mkdirs(const char *path, vl_errbuf *eb);
+
+/*
+ * Replaces path with the len bytes of data as one step: they go to a
+ * temporary file beside it (PATH.tmp.PID), which is renamed over path only
+ * once every byte is written and closed. A reader or a killed writer sees
+ * the old file or the new one, never a half-written one; on error the
+ * temporary is removed, path is untouched and errno says why. 0 or VL_EIO
+ * naming the path; a path that exists but is not a regular file (/dev/null,
+ * a FIFO) is refused rather than replaced.
+ */
+int vl_write_file_atomic(const char *path, const void *data, size_t len, vl_errbuf *eb);
+
 #endif

@@ -2,6 +2,7 @@
 #include "core/out.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,4 +313,9 @@ int out_emit(FILE *f, const json_t *result, out_format fmt)
 		break;
 	}
 	return fflush(f) == 0 && !ferror(f) ? VL_OK : VL_EIO;
+}
+
+json_t *out_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
 }

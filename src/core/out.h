@@ -31,6 +31,10 @@ int out_emit(FILE *f, const json_t *result, out_format fmt);
 /* Writes s as one CSV field (quoted when it holds , " CR or LF). */
 void out_csv_field(FILE *f, const char *s);
 
+/* A JSON number, or null where v is NaN or infinite (which jansson refuses:
+ * a result with no samples must still print). A new reference. */
+json_t *out_num(double v);
+
 /* Formats a JSON scalar for text/CSV: integers as is, reals with up to 6
  * significant digits (%.6g), true/false, null as "". Returns buf. */
 const char *out_scalar(const json_t *v, char *buf, size_t n);

@@ -156,7 +156,13 @@ int parse_duration(const char *s, double *seconds, vl_errbuf *eb)
 		      { "ns", 1e-9 }, { "m", 60.0 }, { "min", 60.0 }, { "h", 3600.0 } };
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(suf, units[i].u) == 0) {
-			*seconds = v * units[i].mul;
+			/* "1e308h" is finite as typed but not once scaled */
+			double r = v * units[i].mul;
+			if (!isfinite(r))
+				return vl_fail(eb, VL_ERANGE,
+					       "'%s': too large (not a finite number of seconds)",
+					       s);
+			*seconds = r;
 			return 0;
 		}
 	}

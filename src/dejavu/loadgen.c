@@ -102,14 +102,29 @@ int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, v
 		snprintf(ph->mix, sizeof(ph->mix), "%s", f[0]);
 		vl_errbuf e2;
 		if (parse_double(f[1], &ph->rate_rps, &e2) || ph->rate_rps <= 0 ||
-		    ph->rate_rps > 1e6)
+		    ph->rate_rps > LOAD_MAX_RATE)
 			return vl_fail(eb, VL_EINVAL,
 				       "phase '%.*s': rate '%s' must be in (0, 1e6] req/s",
 				       (int)len, p, f[1]);
-		if (parse_duration(f[2], &ph->dur_s, &e2) || ph->dur_s <= 0)
-			return vl_fail(eb, VL_EINVAL, "phase '%.*s': %s", (int)len, p,
-				       ph->dur_s <= 0 && !e2.msg[0] ? "duration must be > 0"
-								    : e2.msg);
+		if (parse_duration(f[2], &ph->dur_s, &e2))
+			return vl_fail(eb, VL_EINVAL, "phase '%.*s': %s", (int)len, p, e2.msg);
+		if (ph->dur_s <= 0 || ph->dur_s > LOAD_MAX_PHASE_S)
+			return vl_fail(
+				eb, VL_ERANGE,
+				"phase '%.*s': duration %g s must be in (0, %.0f] s (7 days)",
+				(int)len, p, ph->dur_s, LOAD_MAX_PHASE_S);
+		double reqs = ph->rate_rps * ph->dur_s;
+		if (!(reqs >= 1))
+			return vl_fail(eb, VL_ERANGE,
+				       "phase '%.*s': %g req/s for %g s is %g requests; a phase "
+				       "needs at least 1 (raise the rate or the duration)",
+				       (int)len, p, ph->rate_rps, ph->dur_s, reqs);
+		if (reqs > LOAD_MAX_PHASE_REQS)
+			return vl_fail(eb, VL_ERANGE,
+				       "phase '%.*s': %g req/s for %g s is %g requests; the limit "
+				       "is %.0f a phase",
+				       (int)len, p, ph->rate_rps, ph->dur_s, reqs,
+				       LOAD_MAX_PHASE_REQS);
 		c->nphases++;
 		p += len;
 		if (*p == ',')
@@ -332,6 +347,15 @@ static void summarize(lg *g, dvload_result *res)
 	}
 }
 
+/* Milliseconds from now to the next arrival or the phase's end, whichever
+ * is first; range-checked before the conversion (a double past LONG_MAX in
+ * a long is undefined behaviour). */
+static long due_ms(const lg *g, double now)
+{
+	double ms = ceil((fmin(g->next, g->phase_end) - now) * 1e3);
+	return !(ms > 0) ? 0 : ms > 1e6 ? 1000000 : (long)ms;
+}
+
 /* Draws every arrival due by now into the backlog; fires again at the next
  * one (rounded up to the ms: never early), or ends after the last phase. */
 static long arrive(evloop *l, evloop_timer_id id, void *data)
@@ -341,7 +365,10 @@ static long arrive(evloop *l, evloop_timer_id id, void *data)
 	dvload_result *res = g->res;
 	double now = evloop_now(l);
 	(void)id;
-	while (g->cur < cfg->nphases && g->next <= now) {
+	/* a phase also ends when its time is up with no arrival left in it
+	 * (its next one would fall after the end): `browse:0.01:1s` waited for
+	 * an arrival drawn at 63 s */
+	while (g->cur < cfg->nphases && (g->next <= now || g->phase_end <= now)) {
 		while (g->cur < cfg->nphases && g->next >= g->phase_end) {
 			if (++g->cur < cfg->nphases) {
 				g->next = g->phase_end +
@@ -369,8 +396,7 @@ static long arrive(evloop *l, evloop_timer_id id, void *data)
 	}
 	if (g->cur >= cfg->nphases)
 		return EVLOOP_TIMER_STOP;
-	double wait_ms = ceil((g->next - now) * 1e3);
-	return wait_ms < 0 ? 0 : wait_ms > 1e6 ? 1000000 : (long)wait_ms;
+	return due_ms(g, now);
 }
 
 /* Fails what waited in the backlog, or ran, longer than timeout_s. */
@@ -443,8 +469,7 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 	g.phase_end = t0 + cfg->phases[0].dur_s;
 	g.next = t0 + rng_exp(&g.r, 1.0 / cfg->phases[0].rate_rps);
 	err = VL_ENOMEM;
-	long first_ms = (long)ceil((g.next - t0) * 1e3);
-	if (!evloop_timer_add(g.loop, first_ms, arrive, &g) ||
+	if (!evloop_timer_add(g.loop, due_ms(&g, t0), arrive, &g) ||
 	    !evloop_timer_add(g.loop, EXPIRE_MS, expire, &g))
 		goto out;
 	evloop_set_turn_hook(g.loop, turn_done, &g);

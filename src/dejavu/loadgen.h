@@ -21,6 +21,13 @@
 #include "dejavu/mix.h"
 
 #define LOAD_MAX_PHASES 32
+/* A phase's bounds, so a run's time and work follow from its spec: a rate
+ * up to 1e6 req/s (beyond one generator thread), a duration up to 7 days,
+ * and rate x duration between 1 request (below it the phase expects no
+ * request at all: `browse:1e-7:1s`) and 1e9 requests. */
+#define LOAD_MAX_RATE 1e6
+#define LOAD_MAX_PHASE_S (7 * 86400.0)
+#define LOAD_MAX_PHASE_REQS 1e9
 
 typedef struct dvload_phase {
 	char mix[MIX_NAME_MAX];
@@ -51,8 +58,8 @@ typedef struct dvload_result {
 } dvload_result;
 
 /* Parses "MIX:RATE:DUR[,MIX:RATE:DUR...]" (e.g. "browse:300:10s") into
- * c->phases, checking each mix exists in mixes. VL_EINVAL with a sentence
- * naming the bad piece. */
+ * c->phases, checking each mix exists in mixes. VL_EINVAL (malformed) or
+ * VL_ERANGE (past a bound above) with a sentence naming the bad piece. */
 int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, vl_errbuf *eb);
 
 /* Defaults: 64 connections, 5 s timeout, 100 000 backlog, seed 1. */

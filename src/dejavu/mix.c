@@ -155,8 +155,9 @@ static int parse_type_line(char **f, mix_type *t, const char *origin, size_t lin
 }
 
 /* Adds type t to mix `name` in the staging set (mixes named in the file are
- * rebuilt from scratch: `fresh` marks which ones came from the file). */
-static int stage_type(mix_set *st, int *fresh, const char *name, const mix_type *t,
+ * rebuilt from scratch: `fresh` holds the first line of each mix that came
+ * from the file, 0 for the others). */
+static int stage_type(mix_set *st, size_t *fresh, const char *name, const mix_type *t,
 		      const char *origin, size_t lineno, vl_errbuf *eb)
 {
 	int i = mix_set_index(st, name);
@@ -169,7 +170,7 @@ static int stage_type(mix_set *st, int *fresh, const char *name, const mix_type 
 		}
 		memset(&st->m[i], 0, sizeof(st->m[i]));
 		snprintf(st->m[i].name, sizeof(st->m[i].name), "%s", name);
-		fresh[i] = 1;
+		fresh[i] = lineno; /* the mix's first line, for messages */
 	}
 	mix *m = &st->m[i];
 	for (size_t j = 0; j < m->ntypes; j++)
@@ -187,7 +188,7 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 {
 	mix_set *st = malloc(sizeof(*st));
 	char *buf = strdup(text);
-	int fresh[MIX_MAX_MIXES] = { 0 };
+	size_t fresh[MIX_MAX_MIXES] = { 0 };
 	int err = 0, header = 0;
 	if (!st || !buf) {
 		err = vl_fail(eb, VL_ENOMEM, "%s: out of memory", origin);
@@ -248,6 +249,14 @@ int mix_set_load_text(mix_set *s, const char *text, const char *origin, vl_errbu
 			sum += st->m[i].types[j].weight;
 		for (size_t j = 0; j < st->m[i].ntypes; j++)
 			st->m[i].types[j].weight /= sum;
+		double us = mix_mean_service_s(&st->m[i]) * 1e6;
+		if (!(us >= MIX_MIN_SERVICE_US)) {
+			err = vl_fail(eb, VL_EINVAL,
+				      "%s:%zu: mix '%s' has a mean service time of %g us "
+				      "(cpu_us + mem_kb and io_kb costs); the least is %g us",
+				      origin, fresh[i], st->m[i].name, us, MIX_MIN_SERVICE_US);
+			goto out;
+		}
 	}
 	*s = *st;
 out:

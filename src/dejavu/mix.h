@@ -20,7 +20,9 @@
  *   mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes
  * one request type of one mix per line; lines of the same mix may be
  * anywhere; '#' starts a comment line; blank lines are skipped. A mix named
- * like a built-in replaces it. Errors name "FILE:LINE: what was wrong".
+ * like a built-in replaces it. Each number is in [0, 1e9], each mix's mean
+ * service time at least MIX_MIN_SERVICE_US. Errors name "FILE:LINE: what was
+ * wrong".
  */
 #ifndef VL_DEJAVU_MIX_H
 #define VL_DEJAVU_MIX_H
@@ -37,6 +39,11 @@
  * lines of ~100 bytes; 16 MiB leaves any amount of comments room and still
  * stops a runaway stream (a FIFO, `yes`) before memory does. */
 #define MIX_FILE_MAX_BYTES (16u << 20)
+/* Smallest mean service time of a mix (service-time model below): a mix
+ * whose requests cost nothing has no capacity bound, and the simulation's
+ * queueing tables have nothing to size. 0.1 us is below any real request
+ * (the cheapest built-in, browse, is ~200 us). */
+#define MIX_MIN_SERVICE_US 0.1
 
 typedef struct mix_type {
 	char name[MIX_NAME_MAX]; /* also the live service's path: /r/<name> */

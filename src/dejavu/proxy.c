@@ -193,6 +193,9 @@ static int on_req_begin(http_parser *hp)
 	c->hdr_bytes = c->body_bytes = 0;
 	c->path_len = 0;
 	c->headers_done = 0;
+	c->chunk_hdr = 0;
+	c->ctl_len = 0;
+	c->ctl[0] = '\0';
 	return 0;
 }
 
@@ -221,14 +224,40 @@ static int on_req_headers(http_parser *hp)
 	conn *c = hp->data;
 	c->headers_done = 1;
 	c->head_req = hp->method == HTTP_HEAD;
+	/* chunked: pause, so client_parse marks where the first chunk-size
+	 * line begins (http-parser 2.9 keeps no count of the header bytes) */
+	if (hp->flags & F_CHUNKED) {
+		c->chunk_hdr = 1;
+		http_parser_pause(hp, 1);
+	}
 	return 0;
 }
 
 static int on_req_body(http_parser *hp, const char *at, size_t len)
 {
 	conn *c = hp->data;
-	(void)at;
 	c->body_bytes += len;
+	/* a control request's body, as sent: chunked framing is the parser's,
+	 * not part of the value (a chunked "0.25" read as "\r\n0\r\n\r\n") */
+	if (!strncmp(c->path, "/__dejavu/", 10) && c->ctl_len < sizeof(c->ctl)) {
+		size_t k = sizeof(c->ctl) - 1 - c->ctl_len;
+		k = len < k ? len : k;
+		memcpy(c->ctl + c->ctl_len, at, k);
+		c->ctl_len += k;
+		c->ctl[c->ctl_len] = '\0';
+		if (k < len)
+			c->ctl_len = sizeof(c->ctl); /* over: refused, never cut */
+	}
+	return 0;
+}
+
+/* A chunk-size line is complete: pause, so client_parse knows where the next
+ * one begins (the parser itself caps such a line only at ~80 KiB). */
+static int on_req_chunk_header(http_parser *hp)
+{
+	conn *c = hp->data;
+	c->chunk_hdr = 2;
+	http_parser_pause(hp, 1);
 	return 0;
 }
 
@@ -310,6 +339,15 @@ static void forward(dvproxy *px, conn *c, double now)
 	proxy__want(px, b);
 }
 
+/* Bytes of chunked framing parsed since the current chunk-size line began:
+ * that line with its extensions, plus the CRLF ending the previous chunk. */
+static size_t chunk_framing(const conn *c)
+{
+	size_t raw = c->parsed > c->chunk_mark ? c->parsed - c->chunk_mark : 0;
+	size_t body = c->body_bytes - c->chunk_body_mark;
+	return raw > body ? raw - body : 0;
+}
+
 /* Runs the request parser over the client's unparsed bytes and acts. */
 static void client_parse(dvproxy *px, conn *c, double now)
 {
@@ -331,6 +369,15 @@ static void client_parse(dvproxy *px, conn *c, double now)
 					    http_errno_description(e), 1);
 			return;
 		}
+		/* a chunk-size line so far (once the parser paused after the
+		 * headers, below, chunk_mark is where the first begins) */
+		if (c->chunk_hdr != 1 && c->headers_done && (c->hp.flags & F_CHUNKED) &&
+		    chunk_framing(c) > px->cfg.max_header) {
+			px->st.bad_requests++;
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+					    "chunk-size line over the header limit\n", 1);
+			return;
+		}
 		if (c->hdr_bytes > px->cfg.max_header) {
 			px->st.bad_requests++;
 			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
@@ -342,6 +389,14 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			proxy__client_reply(px, c, 413, "Payload Too Large", "text/plain",
 					    "request body too large\n", 1);
 			return;
+		}
+		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
+				     * line (2): the next line starts here */
+			c->chunk_hdr = 0;
+			c->chunk_mark = c->parsed;
+			c->chunk_body_mark = c->body_bytes;
+			http_parser_pause(&c->hp, 0);
+			continue;
 		}
 		if (!c->msg_done)
 			return;
@@ -639,6 +694,7 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	px->req_set.on_header_value = on_hdr;
 	px->req_set.on_headers_complete = on_req_headers;
 	px->req_set.on_body = on_req_body;
+	px->req_set.on_chunk_header = on_req_chunk_header;
 	px->req_set.on_message_complete = on_req_done;
 	px->resp_set.on_headers_complete = on_resp_headers;
 	px->resp_set.on_message_complete = on_resp_done;

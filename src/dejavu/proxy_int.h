@@ -40,6 +40,15 @@ struct conn {
 	enum cstate st;
 	double t_start, t_active, t_fwd;
 	size_t parsed, hdr_bytes, body_bytes;
+	/* chunked framing: where the current chunk-size line began (an offset
+	 * into in, and body_bytes then), so a line with its extensions is held
+	 * to max_header like the headers; chunk_hdr: the parser paused after
+	 * one */
+	size_t chunk_mark, chunk_body_mark;
+	int chunk_hdr;
+	/* a control request's body, decoded (chunked or not), NUL-terminated */
+	char ctl[1024];
+	size_t ctl_len;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
 	int rd_eof; /* the client half-closed: answer what it sent, then close */
 	char path[48];

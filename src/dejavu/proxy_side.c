@@ -174,13 +174,12 @@ static double fin(double x)
 
 void proxy__internal_request(dvproxy *px, conn *c)
 {
-	const char *body = vl_buf_data(&c->in) + c->parsed - c->body_bytes;
-	char arg[1024];
-	size_t bl = c->body_bytes < sizeof(arg) - 1 ? c->body_bytes : sizeof(arg) - 1;
-	memcpy(arg, body, bl);
-	arg[bl] = '\0';
+	/* the body as the parser decoded it (on_req_body): with chunked
+	 * framing the last body_bytes of the raw request are not the body */
+	char arg[sizeof(c->ctl)];
+	memcpy(arg, c->ctl, sizeof(arg));
 	int ka = c->keep_alive;
-	if (c->body_bytes >= sizeof(arg)) { /* never parse a cut body */
+	if (c->ctl_len >= sizeof(arg)) { /* never parse a cut body */
 		proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
 				    "control request body over 1023 bytes\n", !ka);
 		return;

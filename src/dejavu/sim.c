@@ -273,6 +273,12 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 	memset(res, 0, sizeof(*res));
 	snprintf(res->trace, sizeof(res->trace), "%s", tr->name);
 	snprintf(res->policy, sizeof(res->policy), "%s", cfg->policy);
+	/* the range check before the conversion: a double past SIZE_MAX (or
+	 * NaN) in a size_t is undefined behaviour, not a big number */
+	if (!(tr->duration >= 0 && tr->duration <= TRACE_MAX_SPAN_S))
+		return vl_fail(eb, VL_ERANGE,
+			       "trace '%s' spans %g s; the limit is %.0f s (31 days)", tr->name,
+			       tr->duration, TRACE_MAX_SPAN_S);
 	size_t nt = (size_t)floor(tr->duration / SIM_TICK_S + 1e-9);
 	if (nt < 4)
 		return vl_fail(eb, VL_EINVAL, "trace '%s' is shorter than a minute", tr->name);

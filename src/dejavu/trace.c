@@ -358,6 +358,15 @@ trace *trace_parse_csv(const char *text, const char *origin, const mix_set *ms, 
 				lineno, row->t, t->row[t->n - 1].t);
 			goto err;
 		}
+		/* the last row holds as long as the gap before it: 2 * gap */
+		if (t->n && (row->t - t->row[0].t > TRACE_MAX_SPAN_S ||
+			     2 * row->t - t->row[t->n - 1].t - t->row[0].t > TRACE_MAX_SPAN_S)) {
+			vl_fail(eb, VL_ERANGE,
+				"%s:%zu: t_seconds %g makes the trace span more than %.0f s (31 "
+				"days) after the first row's %g",
+				origin, lineno, row->t, TRACE_MAX_SPAN_S, t->row[0].t);
+			goto err;
+		}
 		t->n++;
 	}
 	if (t->n < 2) {

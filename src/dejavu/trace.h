@@ -8,8 +8,9 @@
  *
  * Sources:
  *  - CSV with the header `t_seconds,rate_rps,mix_name`, times strictly
- *    increasing, rates finite and >= 0, mixes known to the mix set; any
- *    error names "FILE:LINE".
+ *    increasing, rates finite and >= 0, mixes known to the mix set, the
+ *    span (last row's time - first row's, plus the last row's hold) at
+ *    most TRACE_MAX_SPAN_S; any error names "FILE:LINE".
  *  - generators `hotmail-like` and `messenger-like`: the shape the DejaVu
  *    paper describes for its (non-public) Hotmail and Messenger traces —
  *    diurnal and weekly cycles, slow drift, flash crowds, request-mix shifts
@@ -33,6 +34,11 @@
 #include "dejavu/mix.h"
 
 #define TRACE_CHANGE_RATIO 1.25
+/* Longest simulated span of a trace: a month (31 days). Simulation time
+ * and memory grow with the span (a tick every SIM_TICK_S), so a CSV whose
+ * times reach further (two rows, `0` and `1e9`: 31 years) is refused with
+ * its line; the generators stop at 28 days. */
+#define TRACE_MAX_SPAN_S (31 * 86400.0)
 #define TRACE_MAX_ROWS (1u << 22)
 /* Largest trace CSV read (whole, into memory): TRACE_MAX_ROWS rows of up to
  * 64 bytes ("86400.000,123456.789,browse" is 27), comments included. */

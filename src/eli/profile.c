@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
+#include "core/utf8.h"
 
 typedef enum ftype { F_DOUBLE, F_INT, F_EOI, F_APIC, F_IDLE } ftype;
 
@@ -190,6 +192,17 @@ static int load_line(eli_profile *p, char *line, unsigned char *seen, int *name_
 	if (!strcmp(key, "name")) {
 		if ((*name_seen)++)
 			return vl_fail(eb, VL_EINVAL, "duplicate key 'name'");
+		/* the name goes into JSON, which takes only UTF-8: a stray byte
+		 * failed `eli reproduce` as "out of memory" and vanished from
+		 * `eli run --json`; nor is a long one cut (mid-character) */
+		size_t bad;
+		if (vl_utf8_check(val, &bad))
+			return vl_fail(
+				eb, VL_EINVAL, "column %zu: name: byte 0x%02x is not valid UTF-8",
+				(size_t)(val - line) + bad + 1, (unsigned)(unsigned char)val[bad]);
+		if (strlen(val) >= sizeof(p->name))
+			return vl_fail(eb, VL_EINVAL, "name: %zu bytes; at most %zu", strlen(val),
+				       sizeof(p->name) - 1);
 		memset(p->name, 0, sizeof(p->name));
 		snprintf(p->name, sizeof(p->name), "%s", val);
 		return 0;
@@ -228,6 +241,10 @@ int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb)
 	paper_2012(&tmp);
 	memset(tmp.name, 0, sizeof(tmp.name));
 	snprintf(tmp.name, sizeof(tmp.name), "%s", path);
+	if (vl_utf8_check(tmp.name, NULL)) /* a name given by the file system, or cut */
+		for (char *c = tmp.name; *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				*c = '?';
 	unsigned char seen[NFIELDS] = { 0 };
 	int name_seen = 0;
 	unsigned lineno = 0;
@@ -295,17 +312,18 @@ const char *eli_profile_value(const eli_profile *p, int i, char *buf, size_t n)
 
 int eli_profile_save(const char *path, const eli_profile *p)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return VL_EIO;
-	fprintf(f, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
-	fprintf(f, "name = %s\n", p->name);
+	/* built whole, then written in one atomic step: an interrupted save
+	 * never leaves a half profile where a good one was */
+	vl_buf b = VL_BUF_INIT;
+	int err = vl_buf_puts(&b, "# virtlab ELI timing-model profile (see src/eli/README.md)\n");
+	err = err ? err : vl_buf_printf(&b, "name = %s\n", p->name);
 	char v[64];
-	for (int i = 0; i < (int)NFIELDS; i++)
-		fprintf(f, "%s = %s\n", fields[i].key, eli_profile_value(p, i, v, sizeof(v)));
-	int err = ferror(f) ? VL_EIO : 0;
-	if (fclose(f))
+	for (int i = 0; i < (int)NFIELDS && !err; i++)
+		err = vl_buf_printf(&b, "%s = %s\n", fields[i].key,
+				    eli_profile_value(p, i, v, sizeof(v)));
+	if (!err && vl_write_file_atomic(path, vl_buf_data(&b), vl_buf_used(&b), NULL) != 0)
 		err = VL_EIO;
+	vl_buf_free(&b);
 	return err;
 }
 

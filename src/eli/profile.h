@@ -108,8 +108,9 @@ int eli_profile_builtin(const char *name, eli_profile *p);
 /* Loads a `key = value` file (# comments, blank lines). Missing keys keep the
  * paper-2012 value; unknown keys, bad values and duplicates are errors
  * reported in eb as "FILE:LINE: message". The `name` key is optional (default:
- * the file's path). Returns 0, VL_ENOENT (no such file), VL_EIO, VL_EINVAL (a
- * NUL byte included) or VL_ERANGE (a value out of range, or a file over
+ * the file's path, non-ASCII bytes shown as '?'); a name must be valid UTF-8
+ * (refused with its column) of at most 63 bytes. Returns 0, VL_ENOENT (no such file), VL_EIO,
+ * VL_EINVAL (a NUL byte included) or VL_ERANGE (a value out of range, or a file over
  * ELI_PROFILE_FILE_MAX_BYTES: refused whole, never truncated). */
 int eli_profile_load(const char *path, eli_profile *p, vl_errbuf *eb);
 

@@ -16,8 +16,13 @@
  *  - the hypervisor's fill and every DMA access succeed for unassigned
  *    frames, shared frames, and assigned frames whose deny bit for that
  *    access is clear.
- * Every check reads one CIP entry (counted in hw_stats.cip_checks). With
- * protection off only the range check remains.
+ *  - a frame the hardware walker reads as a nested page table on the
+ *    hypervisor's behalf must be a hypervisor frame: any frame assigned to
+ *    a VM (shared or not) or reserved fails the walk as HW_BLOCKED before
+ *    the walker reads it, so the outcome never depends on what it holds.
+ * Every check reads one CIP entry (counted in hw_stats.cip_checks, the
+ * nested-table ones in cip_table_checks). With protection off only the
+ * range check remains.
  *
  * Invariants (assert()ed under `make asan`): every entry a check reads is
  * well-formed (hw__cip_entry_ok) and an assigned frame's owner is a live
@@ -58,6 +63,31 @@ int cip_check_vm(hw_machine *m, uint32_t frame, uint32_t vmid, uint64_t gpa)
 	assert(owner_ok(m, frame, e));
 	if (!(e & CIP_ASSIGNED) || (e & CIP_OWNER) != vmid ||
 	    e >> CIP_GPA_SHIFT != gpa >> HW_PAGE_SHIFT)
+		return deny(m);
+	return HW_OK;
+}
+
+int cip_check_table(hw_machine *m, uint32_t frame)
+{
+	if (range(m, frame))
+		return HW_FAULT;
+	if (!m->cfg.protect || m->cfg.no_walk_check)
+		return HW_OK;
+	m->st.cip_table_checks++;
+	int hit = 0;
+	for (uint32_t i = 0; i < m->cipc_n && !hit; i++)
+		hit = m->cipc[i] == frame;
+	if (hit) {
+		m->st.cip_table_cache_hits++;
+	} else {
+		m->cipc[m->cipc_next] = frame;
+		m->cipc_next = (m->cipc_next + 1) % HW_CIPC_ENTRIES;
+		if (m->cipc_n < HW_CIPC_ENTRIES)
+			m->cipc_n++;
+	}
+	/* a hit holds the same entry as memory (the cache is emptied on every
+	 * CIP write), so the decision reads it from there */
+	if (hw__cip(m, frame) & (CIP_ASSIGNED | CIP_RESERVED))
 		return deny(m);
 	return HW_OK;
 }

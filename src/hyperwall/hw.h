@@ -9,7 +9,11 @@
  *    tables in hypervisor memory (GPA -> HPA), walked by a hardware 2-D page
  *    walker (walk.c);
  *  - one set-associative TLB tagged with a VMID (0 = hypervisor) (tlb.c);
- *  - the CIP check on every TLB fill and on every DMA access (cip.c);
+ *  - the CIP check on every TLB fill and on every DMA access (cip.c), and
+ *    on every table read of the 2-D walk with its true requester: guest
+ *    tables for the VM, nested tables for the hypervisor (walk.c);
+ *  - canonical addresses: a non-canonical GVA is #GP and an HPA beyond
+ *    memory a machine error, both before the TLB (never an alias);
  *  - hardware operations vm_launch (validate, protect, measure, shoot down),
  *    vm_terminate (scrub, release, shoot down) and page sharing (launch.c);
  *  - attestation with a per-chip Ed25519 key (attest.c).
@@ -18,7 +22,9 @@
  * "attestation" is whatever the hypervisor's software signs.
  *
  * A ground-truth observer (truth.c), independent of the mechanism, counts
- * confidentiality and integrity violations on every memory access.
+ * confidentiality and integrity violations on every memory access, walker
+ * reads included; the non-interference twin lives in the runners
+ * (script_run.c, fuzz.c).
  *
  * Every operation returns an hw_result (>= 0) or a negative enum vl_err
  * (VL_ENOMEM). Nothing here prints.
@@ -34,6 +40,12 @@
 #define HW_PAGE_SHIFT 12
 #define HW_PAGE_SIZE 4096u
 #define HW_PAGE_WORDS 512u
+/* Virtual addresses are 48-bit canonical (bits 63..47 equal), as x86-64
+ * 4-level paging (Intel SDM vol. 1, 3.3.7.1): a non-canonical GVA is #GP,
+ * reported as HW_FAULT. Guest-physical addresses are below 2^48 (the
+ * nested walk's reach); host-physical ones below the machine's memory. */
+#define HW_VA_BITS 48
+#define HW_GPA_BITS 48
 /* Largest VM in data pages: its GPA space (data + guest page tables) must
  * fit under one nested page directory (1 GiB). */
 #define HW_VM_MAX_PAGES 200000u
@@ -49,14 +61,22 @@ typedef enum hw_result {
 #define HW_MIN_FRAMES 64u /* hw_create's smallest machine */
 
 typedef struct hw_config {
-	uint32_t frames;   /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
-	uint32_t tlb_sets; /* power of two */
-	uint32_t tlb_ways; /* <= 32 */
-	int protect;       /* 1: HyperWall on; 0: the same machine without it */
-	int no_shootdown;  /* test knob: HyperWall without its hardware TLB
-			    * shootdown, to show the shootdown is what stops
-			    * stale-TLB attacks */
-	uint64_t seed;     /* chip keys, per-VM keys */
+	uint32_t frames;        /* physical frames, CIP range included (>= HW_MIN_FRAMES) */
+	uint32_t tlb_sets;      /* power of two */
+	uint32_t tlb_ways;      /* <= 32 */
+	int protect;            /* 1: HyperWall on; 0: the same machine without it */
+	int no_shootdown;       /* test knob: HyperWall without its hardware TLB
+				 * shootdown, to show the shootdown is what stops
+				 * stale-TLB attacks */
+	int no_walk_check;      /* test knob: HyperWall without the CIP check on the
+				 * walker's nested-table reads, to show that check
+				 * is what stops the walker oracle */
+	int insecure_test_keys; /* chip and per-VM keys derive from `seed`
+				 * (tests, attack suite); otherwise they come
+				 * from libsodium's randombytes, as a chip
+				 * fuses a random key */
+	uint64_t seed;          /* the model's own choices; keys only under
+				 * insecure_test_keys */
 } hw_config;
 
 /* Defaults: 16384 frames (64 MiB); TLB 128 sets x 12 ways = 1536 entries,
@@ -70,10 +90,13 @@ typedef struct hw_machine hw_machine;
 typedef struct hw_stats {
 	uint64_t accesses; /* translated accesses (VM and hypervisor) */
 	uint64_t tlb_hits, tlb_misses;
-	uint64_t walk_refs;         /* page-table words read by the walker */
-	uint64_t cip_checks;        /* CIP entries consulted (fills + DMA) */
-	uint64_t cip_denials;       /* checks that denied */
-	uint64_t shootdown_entries; /* TLB entries the hardware flushed */
+	uint64_t walk_refs;            /* page-table words read by the walker */
+	uint64_t cip_checks;           /* CIP entries consulted (fills + DMA) */
+	uint64_t cip_table_checks;     /* CIP lookups for nested-table frames the
+					* walker reads (one per nested-table read) */
+	uint64_t cip_table_cache_hits; /* of those, served by the CIP cache */
+	uint64_t cip_denials;          /* checks that denied */
+	uint64_t shootdown_entries;    /* TLB entries the hardware flushed */
 	uint64_t scrubbed_frames;
 } hw_stats;
 
@@ -104,8 +127,29 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 int hw_vm_launch(hw_machine *m, uint32_t id);
 int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id);
 int hw_vm_terminate(hw_machine *m, uint32_t id);
-/* Guest asks the hardware to share the page at gpa for I/O. */
+/* Guest asks the hardware to share the page at gpa for I/O, and to take it
+ * back (unshare: deny bits restored, the frame shot down from every TLB). */
 int hw_vm_share(hw_machine *m, uint32_t id, uint64_t gpa);
+int hw_vm_unshare(hw_machine *m, uint32_t id, uint64_t gpa);
+
+/* The customer's launch request: the image (pages zero data pages plus
+ * guest tables for vpns, NULL = identity) and a protection per data page. */
+#define HW_PROT_NONE 0 /* the hypervisor and devices may use the page */
+#define HW_PROT_CI                                                                                 \
+	1 /* confidentiality + integrity: deny hypervisor                                          \
+	   * read/write and DMA (guest tables always) */
+typedef struct hw_launch_req {
+	uint32_t pages;
+	const uint64_t *vpns;
+	const uint8_t *prot; /* pages entries; NULL = all HW_PROT_CI */
+} hw_launch_req;
+/* hw_vm_prepare / hw_vm_create for a full launch request. */
+int hw_vm_prepare_req(hw_machine *m, const hw_launch_req *req, uint32_t *id);
+int hw_vm_create_req(hw_machine *m, const hw_launch_req *req, uint32_t *id);
+/* The hypervisor changes the protection it will propose for data page
+ * gpa>>12 of a prepared VM (an attack on the request). HW_FAULT unless the
+ * VM is prepared and gpa one of its data pages. */
+int hw_hv_protect(hw_machine *m, uint32_t id, uint64_t gpa, int prot);
 
 /* Guest loads and stores of 64-bit words at a guest-virtual address (GVA =
  * GPA for identity VMs); unaligned -> HW_FAULT. */
@@ -135,6 +179,13 @@ int hw_hv_cip_write(hw_machine *m, uint64_t hpa, uint64_t val);
 /* The hypervisor's own record of which HPA backs id's gpa (latest map or
  * unmap; kept after terminate). HW_FAULT if out of range or unmapped. */
 int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa);
+
+/* The hypervisor's own nested tables for VM id: table i (0 PML4, 1 PDPT,
+ * 2 PD, 3.. PTs) is at *hpa. HW_FAULT if there is none. */
+int hw_hv_npt_frame(const hw_machine *m, uint32_t id, uint32_t i, uint64_t *hpa);
+/* INVEPT single-context: drops VM id's cached translations (after the
+ * hypervisor edits its nested tables by plain stores). */
+int hw_hv_invept(hw_machine *m, uint32_t id);
 
 /* VM facts. */
 int hw_vm_exists(const hw_machine *m, uint32_t id);

@@ -36,6 +36,11 @@
 #define CIP_PROTECT_ALL (CIP_DENY_HV_R | CIP_DENY_HV_W | CIP_DENY_DMA)
 
 #define HW_NOFRAME 0xffffffffu
+/* Entries of the CIP cache for nested-table frames. Our assumption, after
+ * the paging-structure caches that hold upper-level entries for the walker
+ * (Intel SDM vol. 3A, 4.10.3): a VM's nested walks go through its PML4,
+ * PDPT, PD and a few PTs, so 8 entries hold a handful of VMs' tables. */
+#define HW_CIPC_ENTRIES 8
 #define HW_MAX_VMID 0xffffu
 
 enum { VM_PREPARED, VM_RUNNING, VM_TERMINATED, VM_FAILED };
@@ -49,8 +54,10 @@ typedef struct hw_vm {
 	uint32_t *hvmap;       /* hypervisor's record: GPA page -> frame */
 	uint32_t *alloc;       /* frames the hypervisor allocated, in order */
 	uint32_t nalloc;
-	int image_matches; /* ground truth: loaded image == customer's */
+	uint8_t *prot; /* per GPA page: HW_PROT_* the hypervisor proposes */
 	uint8_t measurement[ATTEST_HASH];
+	uint8_t claim[ATTEST_HASH]; /* without protection: what the hypervisor's
+				     * software claims (the request's) */
 	uint8_t vm_pk[crypto_box_PUBLICKEYBYTES], vm_sk[crypto_box_SECRETKEYBYTES];
 } hw_vm;
 
@@ -69,8 +76,11 @@ struct hw_machine {
 	truth *truth;
 	rng rng;
 	hw_stats st;
+	/* CIP cache of the walker's nested-table checks: the frames whose CIP
+	 * entries it holds (round robin), emptied on every CIP write */
+	uint32_t cipc[HW_CIPC_ENTRIES], cipc_n, cipc_next;
 	uint8_t zero_hash[ATTEST_HASH];
-	uint8_t mfr_pk[crypto_sign_PUBLICKEYBYTES], chip_pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t chip_pk[crypto_sign_PUBLICKEYBYTES];
 	uint8_t chip_sk[crypto_sign_SECRETKEYBYTES], chip_cert[crypto_sign_BYTES];
 };
 
@@ -124,6 +134,7 @@ static inline void hw__cip_set(hw_machine *m, uint32_t f, uint64_t e)
 	assert(hw__cip_entry_ok(m, f, e));
 	assert(hw__cip_transition_ok(hw__cip(m, f), e));
 	m->mem[(size_t)m->cip_first * HW_PAGE_WORDS + f] = e;
+	m->cipc_n = 0; /* the CIP cache never holds a stale entry */
 }
 
 hw_vm *hw__vm(const hw_machine *m, uint32_t id);
@@ -136,10 +147,17 @@ void hw__zero_frame(hw_machine *m, uint32_t f);
 int cip_check_vm(hw_machine *m, uint32_t frame, uint32_t vmid, uint64_t gpa);
 int cip_check_hv(hw_machine *m, uint32_t frame, int write);
 int cip_check_dma(hw_machine *m, uint32_t frame, int write);
+/* A nested-table frame the walker is about to read for the hypervisor. */
+int cip_check_table(hw_machine *m, uint32_t frame);
 
 /* walk.c — walks and table builders. */
-int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable);
-int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, int *writable);
+/* report: tell the ground truth about each table read (0 only on the
+ * translation-only paths, hw_vm_translate*, which have no ground truth). */
+int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable,
+		int report);
+/* gva must be canonical (the caller's #GP check); *gpa gets the data GPA. */
+int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, uint64_t *gpa,
+	    int *writable, int report);
 /* Guest page-table pages needed to map n sorted distinct vpns. */
 uint32_t walk_gpt_pages(const uint64_t *vpns, uint32_t n);
 /* Writes the guest tables for vpns[i] -> GPA page i into the pages
@@ -148,6 +166,10 @@ typedef uint64_t *(*walk_page_fn)(void *ctx, uint32_t gpa_page);
 void walk_build_gpt(const uint64_t *vpns, uint32_t n, walk_page_fn page, void *ctx);
 /* Frames of nested tables for a GPA space of `total` pages. */
 uint32_t walk_npt_frames(uint32_t total);
+
+/* machine.c — the VM's X25519 key pair (random, or from the run's rng
+ * under insecure_test_keys). */
+void hw__vm_keys(hw_machine *m, hw_vm *vm);
 
 /* launch.c — the hardware operations. */
 void launch__shootdown(hw_machine *m, const uint32_t *frames, uint32_t n);

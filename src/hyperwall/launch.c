@@ -11,6 +11,7 @@
  *    frames it had allocated;
  *  - share: the guest opens one of its pages to the hypervisor and devices
  *    for I/O (the CIP entry's deny bits are cleared, the frame shot down);
+ *    unshare takes it back (deny bits set, the frame shot down again);
  *  - the attestation report, signed with the chip key.
  * Without protection: no validation, CIP, shootdown or scrub; the
  * hypervisor invalidates the VM's TLB entries on terminate as any would.
@@ -85,7 +86,7 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 			return launch_fail(m, vm, HW_BLOCKED);
 		for (uint32_t g = 0; g < vm->total; g++)
 			hw__cip_set(m, vm->hvmap[g],
-				    vm->vmid | CIP_ASSIGNED | CIP_PROTECT_ALL |
+				    vm->vmid | CIP_ASSIGNED | (vm->prot[g] ? CIP_PROTECT_ALL : 0) |
 					    (uint64_t)g << CIP_GPA_SHIFT);
 		launch__shootdown(m, vm->hvmap, vm->total);
 	} else {
@@ -96,14 +97,10 @@ int hw_vm_launch(hw_machine *m, uint32_t id)
 	/* With protection this is the hardware's measurement; without, only the
 	 * ground truth knows it (nobody trustworthy measured). */
 	measure_ctx c = { m, vm };
-	attest_measure(vm->total, CIP_PROTECT_ALL, vm_page, &c, vm->measurement);
-	uint8_t seed[crypto_box_SEEDBYTES];
-	for (size_t i = 0; i < sizeof(seed); i++)
-		seed[i] = (uint8_t)rng_next(&m->rng);
-	crypto_box_seed_keypair(vm->vm_pk, vm->vm_sk, seed);
-	sodium_memzero(seed, sizeof(seed));
+	attest_measure(vm->total, vm->prot, vm_page, &c, vm->measurement);
+	hw__vm_keys(m, vm);
 	m->vmid_used[vm->vmid] = 1;
-	truth_vm_frames(m->truth, vm->id, vm->hvmap);
+	truth_vm_launch(m->truth, vm->id, m->mem, m->dirty, vm->hvmap, vm->prot);
 	vm->state = VM_RUNNING;
 	return HW_OK;
 }
@@ -143,25 +140,54 @@ int hw_vm_terminate(hw_machine *m, uint32_t id)
 	return HW_OK;
 }
 
-int hw_vm_share(hw_machine *m, uint32_t id, uint64_t gpa)
+/* The guest's own data page gpa, found by the hardware through the nested
+ * tables (walker checks included) and checked as the VM's; *f its frame. */
+static int own_page(hw_machine *m, hw_vm **out, uint32_t id, uint64_t gpa, uint32_t *f)
 {
 	hw_vm *vm = hw__vm(m, id);
 	if (!vm || vm->state != VM_RUNNING || (gpa & (HW_PAGE_SIZE - 1)) ||
 	    gpa >> HW_PAGE_SHIFT >= vm->pages)
 		return HW_FAULT;
+	*out = vm;
+	if (!m->cfg.protect)
+		return HW_OK;
+	int w;
+	int rc = walk_nested(m, vm, gpa, f, &w, 1);
+	return rc ? rc : cip_check_vm(m, *f, vm->vmid, gpa);
+}
+
+int hw_vm_share(hw_machine *m, uint32_t id, uint64_t gpa)
+{
+	hw_vm *vm;
+	uint32_t f;
+	int rc = own_page(m, &vm, id, gpa, &f);
+	if (rc)
+		return rc;
 	if (m->cfg.protect) {
-		uint32_t f;
-		int w;
-		int rc = walk_nested(m, vm, gpa, &f, &w);
-		if (rc)
-			return rc;
-		rc = cip_check_vm(m, f, vm->vmid, gpa);
-		if (rc)
-			return rc;
 		uint64_t e = hw__cip(m, f);
 		hw__cip_set(m, f, (e & ~CIP_PROTECT_ALL) | CIP_SHARED);
 		launch__shootdown(m, &f, 1);
 	}
 	truth_vm_share(m->truth, vm->id, gpa);
 	return HW_OK;
+}
+
+int hw_vm_unshare(hw_machine *m, uint32_t id, uint64_t gpa)
+{
+	hw_vm *vm;
+	uint32_t f;
+	int rc = own_page(m, &vm, id, gpa, &f);
+	if (rc)
+		return rc;
+	if (m->cfg.protect) {
+		/* deny bits back, then every cached translation of the frame
+		 * (the hypervisor's read/write entries from the shared time)
+		 * goes; devices have no cache, so an in-flight DMA is refused
+		 * from its next access on */
+		uint64_t e = hw__cip(m, f);
+		hw__cip_set(m, f, (e & ~CIP_SHARED) | CIP_PROTECT_ALL);
+		launch__shootdown(m, &f, 1);
+	}
+	int err = truth_vm_unshare(m->truth, vm->id, gpa, m->mem);
+	return err ? err : HW_OK;
 }

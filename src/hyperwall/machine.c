@@ -18,24 +18,52 @@ hw_config hw_config_default(void)
 			    .tlb_ways = 12,
 			    .protect = 1,
 			    .no_shootdown = 0,
+			    .no_walk_check = 0,
+			    .insecure_test_keys = 0,
 			    .seed = 1 };
+}
+
+/* The model's factory: the manufacturer's root key is the Ed25519 key of a
+ * fixed seed, and its public half is the constant attest_mfr_root that
+ * verifiers pin. Only the factory, at manufacture (hw_create), uses the
+ * secret half: it certifies the chip key, then forgets it. */
+static void factory_certify(hw_machine *m)
+{
+	static const char mfr_seed[] = "virtlab hyperwall manufacturer 1";
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	crypto_sign_seed_keypair(pk, sk, (const uint8_t *)mfr_seed);
+	crypto_sign_detached(m->chip_cert, NULL, m->chip_pk, sizeof(m->chip_pk), sk);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/* n key-seed bytes: random, or from the run's rng for reproducible tests. */
+static void key_seed(hw_machine *m, uint8_t *seed, size_t n)
+{
+	if (!m->cfg.insecure_test_keys) {
+		randombytes_buf(seed, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		seed[i] = (uint8_t)rng_next(&m->rng);
 }
 
 static void keys_init(hw_machine *m)
 {
-	uint8_t seed[crypto_sign_SEEDBYTES], mfr_sk[crypto_sign_SECRETKEYBYTES];
-	/* Keys derive from the run's seed so runs are reproducible; a real chip
-	 * fuses a random key at manufacture. */
-	for (size_t i = 0; i < sizeof(seed); i++)
-		seed[i] = (uint8_t)rng_next(&m->rng);
-	crypto_sign_seed_keypair(m->mfr_pk, mfr_sk, seed);
-	for (size_t i = 0; i < sizeof(seed); i++)
-		seed[i] = (uint8_t)rng_next(&m->rng);
+	uint8_t seed[crypto_sign_SEEDBYTES];
+	key_seed(m, seed, sizeof(seed));
 	crypto_sign_seed_keypair(m->chip_pk, m->chip_sk, seed);
-	crypto_sign_detached(m->chip_cert, NULL, m->chip_pk, sizeof(m->chip_pk), mfr_sk);
-	sodium_memzero(mfr_sk, sizeof(mfr_sk));
+	sodium_memzero(seed, sizeof(seed));
+	factory_certify(m);
 	uint64_t zero[HW_PAGE_WORDS] = { 0 };
 	crypto_generichash(m->zero_hash, ATTEST_HASH, (const uint8_t *)zero, sizeof(zero), NULL, 0);
+}
+
+void hw__vm_keys(hw_machine *m, hw_vm *vm)
+{
+	uint8_t seed[crypto_box_SEEDBYTES];
+	key_seed(m, seed, sizeof(seed));
+	crypto_box_seed_keypair(vm->vm_pk, vm->vm_sk, seed);
+	sodium_memzero(seed, sizeof(seed));
 }
 
 hw_machine *hw_create(const hw_config *cfg)
@@ -79,6 +107,7 @@ void hw_destroy(hw_machine *m)
 	for (uint32_t i = 0; i < m->nvms; i++) {
 		free(m->vms[i].hvmap);
 		free(m->vms[i].alloc);
+		free(m->vms[i].prot);
 		sodium_memzero(m->vms[i].vm_sk, sizeof(m->vms[i].vm_sk));
 	}
 	free(m->vms);
@@ -161,13 +190,15 @@ static int vm_slot(hw_machine *m, hw_vm **out)
 	return 0;
 }
 
-static uint64_t *gpt_page(void *ctx, uint32_t gpa_page)
+static uint64_t *image_page(void *ctx, uint32_t gpa_page)
 {
-	hw_vm *vm = ((void **)ctx)[1];
-	hw_machine *m = ((void **)ctx)[0];
-	uint32_t f = vm->hvmap[gpa_page];
-	m->dirty[f] = 1;
-	return hw__frame(m, f);
+	uint64_t **c = ctx;
+	return c[0] + (size_t)(gpa_page - (uint32_t)(uintptr_t)c[1]) * HW_PAGE_WORDS;
+}
+
+static const uint64_t *request_page(void *ctx, uint32_t gpa_page)
+{
+	return gpa_page < (uint32_t)(uintptr_t)((void **)ctx)[1] ? NULL : image_page(ctx, gpa_page);
 }
 
 /* Nested tables: PML4 -> PDPT -> PD -> PT[i], mapping GPA page g to
@@ -189,11 +220,33 @@ static void build_npt(hw_machine *m, hw_vm *vm, const uint32_t *tf)
 		m->dirty[tf[i]] = 1;
 }
 
-int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id)
+/* Takes `need` frames off the free list for vm (0 or HW_FAULT: out of
+ * frames, all given back). */
+static int take_frames(hw_machine *m, hw_vm *vm, uint32_t need)
 {
+	/* The hypervisor's stores into the frames it takes are CIP-checked like
+	 * any other: a frame its free list wrongly holds (it lent it to a VM
+	 * that the hardware now protects) refuses them, and the hypervisor
+	 * drops it from the list. */
+	while (vm->nalloc < need) {
+		if (!m->nfree) {
+			while (vm->nalloc)
+				m->freelist[m->nfree++] = vm->alloc[--vm->nalloc];
+			return HW_FAULT;
+		}
+		uint32_t f = m->freelist[--m->nfree];
+		if (cip_check_hv(m, f, 1) == HW_OK)
+			vm->alloc[vm->nalloc++] = f;
+	}
+	return HW_OK;
+}
+
+int hw_vm_prepare_req(hw_machine *m, const hw_launch_req *req, uint32_t *id)
+{
+	uint32_t pages = req->pages;
 	if (!pages || pages > HW_VM_MAX_PAGES)
 		return HW_FAULT;
-	uint32_t gpt = walk_gpt_pages(vpns, pages), total = pages + gpt;
+	uint32_t gpt = walk_gpt_pages(req->vpns, pages), total = pages + gpt;
 	if (total > 512 * 512)
 		return HW_FAULT;
 	uint32_t need = total + walk_npt_frames(total);
@@ -201,13 +254,24 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 	int err = vm_slot(m, &vm);
 	if (err)
 		return err;
+	/* the customer's image: zero data pages, then the guest's tables */
+	uint64_t *tables = calloc((size_t)gpt * HW_PAGE_WORDS, sizeof(uint64_t));
 	vm->hvmap = malloc(total * sizeof(uint32_t));
 	vm->alloc = malloc(need * sizeof(uint32_t));
-	if (!vm->hvmap || !vm->alloc) {
+	vm->prot = malloc(total);
+	if (!tables || !vm->hvmap || !vm->alloc || !vm->prot) {
+		free(tables);
 		free(vm->hvmap);
 		free(vm->alloc);
+		free(vm->prot);
 		return VL_ENOMEM;
 	}
+	void *ictx[2] = { tables, (void *)(uintptr_t)pages };
+	walk_build_gpt(req->vpns, pages, image_page, ictx);
+	for (uint32_t g = 0; g < total; g++)
+		vm->prot[g] = g < pages && req->prot ? req->prot[g] != 0 : HW_PROT_CI;
+	if (!m->cfg.protect) /* what the hypervisor's software will claim */
+		attest_measure(total, vm->prot, request_page, ictx, vm->claim);
 	vm->pages = pages;
 	vm->total = total;
 	vm->gcr3 = (uint64_t)pages << HW_PAGE_SHIFT;
@@ -218,70 +282,102 @@ int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t 
 	uint32_t vmid = 1;
 	while (vmid <= HW_MAX_VMID && m->vmid_used[vmid])
 		vmid++;
-	int ok = vmid <= HW_MAX_VMID;
 	for (uint32_t g = 0; g < total; g++)
 		vm->hvmap[g] = HW_NOFRAME;
-	/* The hypervisor's stores into the frames it takes are CIP-checked like
-	 * any other: a frame its free list wrongly holds (it lent it to a VM
-	 * that the hardware now protects) refuses them, and the hypervisor
-	 * drops it from the list. */
-	while (ok && vm->nalloc < need) {
-		if (!m->nfree) {
-			ok = 0;
-			break;
-		}
-		uint32_t f = m->freelist[--m->nfree];
-		if (cip_check_hv(m, f, 1) == HW_OK)
-			vm->alloc[vm->nalloc++] = f;
-	}
-	if (!ok) /* give back what was taken */
-		while (vm->nalloc)
-			m->freelist[m->nfree++] = vm->alloc[--vm->nalloc];
-	if (ok)
+	int rc = vmid <= HW_MAX_VMID ? take_frames(m, vm, need) : HW_FAULT;
+	if (rc == HW_OK)
 		memcpy(vm->hvmap, vm->alloc, total * sizeof(uint32_t));
-	err = truth_vm_add(m->truth, vm->id, pages, vm->hvmap);
-	if (err)
-		return err;
-	if (!ok)
-		return HW_FAULT; /* out of frames: the VM exists but never runs */
-	/* the customer's image: zero data pages, then the guest's tables */
-	for (uint32_t g = 0; g < total; g++)
-		hw__zero_frame(m, vm->hvmap[g]);
-	void *ctx[2] = { m, vm };
-	walk_build_gpt(vpns, pages, gpt_page, ctx);
-	build_npt(m, vm, vm->alloc + total);
-	vm->vmid = vmid;
-	vm->state = VM_PREPARED;
-	return HW_OK;
+	err = truth_vm_add(m->truth, vm->id, pages, vm->hvmap, req->prot, total, tables);
+	if (!err && rc == HW_OK) { /* the hypervisor loads the image */
+		for (uint32_t g = 0; g < total; g++)
+			hw__zero_frame(m, vm->hvmap[g]);
+		for (uint32_t g = pages; g < total; g++) {
+			memcpy(hw__frame(m, vm->hvmap[g]),
+			       tables + (size_t)(g - pages) * HW_PAGE_WORDS, HW_PAGE_SIZE);
+			m->dirty[vm->hvmap[g]] = 1;
+		}
+		build_npt(m, vm, vm->alloc + total);
+		vm->vmid = vmid;
+		vm->state = VM_PREPARED;
+	}
+	free(tables);
+	return err ? err : rc; /* HW_FAULT: out of frames, the VM never runs */
 }
 
-int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id)
+int hw_vm_prepare(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id)
 {
-	int rc = hw_vm_prepare(m, pages, vpns, id);
+	hw_launch_req req = { pages, vpns, NULL };
+	return hw_vm_prepare_req(m, &req, id);
+}
+
+int hw_vm_create_req(hw_machine *m, const hw_launch_req *req, uint32_t *id)
+{
+	int rc = hw_vm_prepare_req(m, req, id);
 	if (rc)
 		return rc;
 	return hw_vm_launch(m, *id);
 }
 
+int hw_vm_create(hw_machine *m, uint32_t pages, const uint64_t *vpns, uint32_t *id)
+{
+	hw_launch_req req = { pages, vpns, NULL };
+	return hw_vm_create_req(m, &req, id);
+}
+
+int hw_hv_protect(hw_machine *m, uint32_t id, uint64_t gpa, int prot)
+{
+	hw_vm *vm = hw__vm(m, id);
+	if (!vm || vm->state != VM_PREPARED || (gpa & (HW_PAGE_SIZE - 1)) ||
+	    gpa >> HW_PAGE_SHIFT >= vm->pages)
+		return HW_FAULT;
+	vm->prot[gpa >> HW_PAGE_SHIFT] = prot != HW_PROT_NONE;
+	return HW_OK;
+}
+
 /* --- translation ------------------------------------------------------------ */
 
-static inline int vm_translate(hw_machine *m, hw_vm *vm, uint64_t gva, int write, uint32_t *frame)
+static inline int canonical(uint64_t va)
 {
-	m->st.accesses++;
-	uint64_t key = tlb_key(vm->vmid, gva >> HW_PAGE_SHIFT), val;
-	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		*frame = (uint32_t)(val >> 1);
-		return HW_OK;
-	}
+	return (uint64_t)((int64_t)(va << (64 - HW_VA_BITS)) >> (64 - HW_VA_BITS)) == va;
+}
+
+/* A TLB miss: the 2-D walk with its checks, then the fill. */
+__attribute__((noinline)) static int vm_fill(hw_machine *m, hw_vm *vm, uint64_t gva, int write,
+					     uint64_t key, uint32_t *frame, uint64_t *gpa,
+					     int report)
+{
 	m->st.tlb_misses++;
 	int w;
-	int rc = walk_2d(m, vm, gva, frame, &w);
+	int rc = walk_2d(m, vm, gva, frame, gpa, &w, report);
 	if (rc)
 		return rc;
 	if (write && !w)
 		return HW_FAULT;
-	tlb_fill(&m->tlb, key, (uint64_t)*frame << 1 | (uint64_t)w);
+	tlb_fill(&m->tlb, key,
+		 (uint64_t)*frame << 1 | (uint64_t)w | (*gpa >> HW_PAGE_SHIFT) << TLB_PAGE_SHIFT);
+	*gpa |= gva & (HW_PAGE_SIZE - 1);
 	return HW_OK;
+}
+
+/* Translates gva for vm: *frame and *gpa (the GPA the walk went through,
+ * for the ground truth). A non-canonical gva is #GP (HW_FAULT) before the
+ * TLB is consulted, so it never hits its low-48-bit alias. The hit path is
+ * inlined into every caller; a miss calls vm_fill. */
+__attribute__((always_inline)) static inline int vm_translate(hw_machine *m, hw_vm *vm,
+							      uint64_t gva, int write,
+							      uint32_t *frame, uint64_t *gpa,
+							      int report)
+{
+	if (!canonical(gva))
+		return HW_FAULT;
+	m->st.accesses++;
+	uint64_t key = tlb_key(vm->vmid, gva >> HW_PAGE_SHIFT), val;
+	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
+		*frame = (uint32_t)((val >> 1) & TLB_FRAME_MASK);
+		*gpa = (val >> TLB_PAGE_SHIFT) << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
+		return HW_OK;
+	}
+	return vm_fill(m, vm, gva, write, key, frame, gpa, report);
 }
 
 static hw_vm *running(hw_machine *m, uint32_t id)
@@ -296,7 +392,8 @@ int hw_vm_translate(hw_machine *m, uint32_t id, uint64_t gva, int write, uint64_
 	if (!vm)
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, write, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, write, &f, &gpa, 0);
 	if (!rc)
 		*hpa = (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
 	return rc;
@@ -313,7 +410,8 @@ int64_t hw_vm_translate_stream(hw_machine *m, uint32_t id, const uint64_t *acc, 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t gva = acc[i] & ~HW_ACCESS_WRITE;
 		uint32_t f;
-		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f))
+		uint64_t gpa;
+		if (vm_translate(m, vm, gva, (int)(acc[i] >> 63), &f, &gpa, 0))
 			bad++;
 		else
 			sum += (uint64_t)f << HW_PAGE_SHIFT | (gva & (HW_PAGE_SIZE - 1));
@@ -328,13 +426,14 @@ int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val)
 	if (!vm || (gva & 7))
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, 0, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, 0, &f, &gpa, 1);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
 	*val = m->mem[w];
 	truth_load(m->truth, w, vm->id);
-	int err = truth_vm_access(m->truth, vm->id, gva, f, 0, *val);
+	int err = truth_vm_access(m->truth, vm->id, gpa, f, 0, *val);
 	return err ? err : HW_OK;
 }
 
@@ -344,13 +443,14 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
 	if (!vm || (gva & 7))
 		return HW_FAULT;
 	uint32_t f;
-	int rc = vm_translate(m, vm, gva, 1, &f);
+	uint64_t gpa;
+	int rc = vm_translate(m, vm, gva, 1, &f, &gpa, 1);
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
-	uint32_t tag = truth_vm_shared(m->truth, vm->id, gva) ? TRUTH_PUBLIC : vm->id;
+	uint32_t tag = truth_vm_shared(m->truth, vm->id, gpa) ? TRUTH_PUBLIC : vm->id;
 	hw__store(m, w, val, tag);
-	int err = truth_vm_access(m->truth, vm->id, gva, f, 1, val);
+	int err = truth_vm_access(m->truth, vm->id, gpa, f, 1, val);
 	return err ? err : HW_OK;
 }
 
@@ -358,17 +458,17 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
  * by loads are read-only; a store refills with the write check. */
 static int hv_translate(hw_machine *m, uint64_t hpa, int write, uint64_t *w)
 {
-	if (hpa & 7)
+	/* beyond memory is a machine error before the TLB is consulted: an
+	 * HPA 2^48 above a frame must not hit that frame's entry */
+	if ((hpa & 7) || hpa >> HW_PAGE_SHIFT >= m->frames)
 		return HW_FAULT;
 	m->st.accesses++;
 	uint64_t key = tlb_key(0, hpa >> HW_PAGE_SHIFT), val;
 	uint32_t f;
 	if (tlb_lookup(&m->tlb, key, &val) && (!write || (val & TLB_PERM_W))) {
-		f = (uint32_t)(val >> 1);
+		f = (uint32_t)((val >> 1) & TLB_FRAME_MASK);
 	} else {
 		m->st.tlb_misses++;
-		if (hpa >> HW_PAGE_SHIFT >= m->frames)
-			return HW_FAULT;
 		f = (uint32_t)(hpa >> HW_PAGE_SHIFT);
 		int rc = cip_check_hv(m, f, write);
 		if (rc)
@@ -483,6 +583,24 @@ int hw_hv_frame(const hw_machine *m, uint32_t id, uint64_t gpa, uint64_t *hpa)
 	if (f == HW_NOFRAME)
 		return HW_FAULT;
 	*hpa = (uint64_t)f << HW_PAGE_SHIFT | (gpa & (HW_PAGE_SIZE - 1));
+	return HW_OK;
+}
+
+int hw_hv_npt_frame(const hw_machine *m, uint32_t id, uint32_t i, uint64_t *hpa)
+{
+	const hw_vm *vm = hw__vm(m, id);
+	if (!vm || !vm->nalloc || i >= walk_npt_frames(vm->total))
+		return HW_FAULT;
+	*hpa = (uint64_t)vm->alloc[vm->total + i] << HW_PAGE_SHIFT;
+	return HW_OK;
+}
+
+int hw_hv_invept(hw_machine *m, uint32_t id)
+{
+	hw_vm *vm = hw__vm(m, id);
+	if (!vm || vm->state != VM_RUNNING)
+		return HW_FAULT;
+	tlb_flush_vmid(&m->tlb, vm->vmid);
 	return HW_OK;
 }
 

@@ -1,5 +1,5 @@
-/* script.c — see script.h: parser (all lines checked before anything runs)
- * and runner. */
+/* script.c — see script.h: the parser (all lines checked before anything
+ * runs); the runner and its twin are in script_run.c. */
 #include "hyperwall/script.h"
 
 #include <ctype.h>
@@ -12,56 +12,8 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/parse.h"
-#include "hyperwall/attest.h"
 #include "hyperwall/hw.h"
-
-enum op_kind {
-	OP_VM_CREATE,
-	OP_VM_WRITE,
-	OP_VM_READ,
-	OP_VM_SHARE,
-	OP_VM_TERMINATE,
-	OP_HV_READ,
-	OP_HV_WRITE,
-	OP_HV_MAP,
-	OP_HV_UNMAP,
-	OP_DMA_READ,
-	OP_DMA_WRITE,
-	OP_CIP_WRITE,
-	OP_HV_FRAME,
-	OP_ATTEST,
-};
-
-/* An HPA operand: a number, or @VM:GPA resolved when the op runs. */
-typedef struct addr {
-	int ref;
-	uint32_t vm;
-	uint64_t v;
-} addr;
-
-typedef struct op {
-	int kind, line;
-	char *text; /* the line without its comment, trimmed */
-	uint32_t vm;
-	uint64_t gpa, val;
-	addr hpa;
-} op;
-
-#define MAX_NAME 64
-
-/* A VM the script creates: its name, size and where it was created. */
-typedef struct script_vm {
-	char name[MAX_NAME];
-	uint32_t pages, created_line;
-} script_vm;
-
-struct hw_script {
-	op *ops;
-	size_t n, cap;
-	script_vm *vms;
-	size_t capvms;
-	uint32_t nvms;
-};
+#include "hyperwall/script_impl.h"
 
 void script_free(hw_script *s)
 {
@@ -70,8 +22,16 @@ void script_free(hw_script *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->ops[i].text);
 	free(s->ops);
+	for (uint32_t i = 0; i < s->nvms; i++)
+		free(s->vms[i].prot);
 	free(s->vms);
+	free(s->names);
 	free(s);
+}
+
+size_t script_name_probes(const hw_script *s)
+{
+	return s->probes;
 }
 
 /* --- parsing ----------------------------------------------------------------- */
@@ -117,13 +77,51 @@ static int number(pctx *p, const char *tok, const char *what, uint64_t max, uint
 	return 0;
 }
 
-static int find_vm(const hw_script *s, const char *name, uint32_t *vm)
+/* FNV-1a, 64-bit. */
+static uint64_t name_hash(const char *name)
 {
-	for (uint32_t i = 0; i < s->nvms; i++)
-		if (!strcmp(s->vms[i].name, name)) {
-			*vm = i;
-			return 1;
-		}
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	return h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t name_slot(hw_script *s, const char *name)
+{
+	size_t mask = s->nnames_cap - 1, i = (size_t)name_hash(name) & mask;
+	for (;; i = (i + 1) & mask) {
+		s->probes++;
+		uint32_t e = s->names[i];
+		if (!e || !strcmp(s->vms[e - 1].name, name))
+			return i;
+	}
+}
+
+static int find_vm(hw_script *s, const char *name, uint32_t *vm)
+{
+	if (!s->nnames_cap)
+		return 0;
+	uint32_t e = s->names[name_slot(s, name)];
+	if (e)
+		*vm = e - 1;
+	return e != 0;
+}
+
+/* Makes room for one more name: doubles the table past half full. */
+static int names_reserve(hw_script *s)
+{
+	if (2 * ((size_t)s->nvms + 1) <= s->nnames_cap)
+		return 0;
+	size_t cap = s->nnames_cap ? 2 * s->nnames_cap : 64;
+	uint32_t *old = s->names, *fresh = calloc(cap, sizeof(*fresh));
+	if (!fresh)
+		return VL_ENOMEM;
+	s->names = fresh;
+	s->nnames_cap = cap;
+	for (uint32_t v = 0; v < s->nvms; v++)
+		s->names[name_slot(s, s->vms[v].name)] = v + 1;
+	free(old);
 	return 0;
 }
 
@@ -169,9 +167,62 @@ static int hpa_arg(pctx *p, const char *tok, addr *a)
 	return err ? err : number(p, colon + 1, "GPA", UINT64_MAX, &a->v);
 }
 
-static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm)
+/* protect=A-B:LEVEL,C:LEVEL,... over data pages [0, pages); LEVEL is ci or
+ * none; pages not named stay ci. */
+static int parse_protect(pctx *p, const char *spec, uint32_t pages, uint8_t *prot)
+{
+	uint8_t *seen = calloc(pages, 1);
+	if (!seen)
+		return VL_ENOMEM;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	int err = 0;
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item && !err;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(item, ':'), *dash;
+		if (!colon) {
+			err = perr(p, "protect: '%s': expected PAGE[-PAGE]:ci or :none", item);
+			break;
+		}
+		*colon = '\0';
+		int level = !strcmp(colon + 1, "ci")     ? HW_PROT_CI
+			    : !strcmp(colon + 1, "none") ? HW_PROT_NONE
+							 : -1;
+		if (level < 0) {
+			err = perr(p, "protect: level '%s': expected ci or none", colon + 1);
+			break;
+		}
+		uint64_t lo, hi;
+		if ((dash = strchr(item, '-')))
+			*dash = '\0';
+		if ((err = number(p, item, "protect page", UINT32_MAX, &lo)))
+			break;
+		hi = lo;
+		if (dash && (err = number(p, dash + 1, "protect page", UINT32_MAX, &hi)))
+			break;
+		if (lo > hi || hi >= pages) {
+			err = perr(p, "protect: pages %llu-%llu: expected a range within 0-%u",
+				   (unsigned long long)lo, (unsigned long long)hi, pages - 1);
+			break;
+		}
+		for (uint64_t g = lo; g <= hi && !err; g++) {
+			if (seen[g])
+				err = perr(p, "protect: page %llu is named twice",
+					   (unsigned long long)g);
+			seen[g] = 1;
+			prot[g] = (uint8_t)level;
+		}
+	}
+	free(seen);
+	return err;
+}
+
+/* vm create|prepare NAME pages=N [protect=SPEC] [attacker] */
+static int add_vm(pctx *p, char **t, int ntok, uint32_t *vm)
 {
 	hw_script *s = p->s;
+	const char *name = t[2], *pages_tok = t[3];
 	if (!valid_name(name))
 		return vm_ref(p, name, vm);
 	if (find_vm(s, name, vm))
@@ -185,13 +236,35 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 		return err;
 	if (!pages)
 		return perr(p, "pages=0: a VM needs at least one page");
-	if (vl_grow(&s->vms, &s->capvms, (size_t)s->nvms + 1, sizeof(*s->vms)) < 0)
+	const char *spec = NULL;
+	int attacker = 0;
+	for (int i = 4; i < ntok; i++) {
+		if (!strncmp(t[i], "protect=", 8) && !spec)
+			spec = t[i] + 8;
+		else if (!strcmp(t[i], "attacker") && !attacker)
+			attacker = 1;
+		else
+			return perr(p, "'%s': expected protect=SPEC or attacker (once each)", t[i]);
+	}
+	if (vl_grow(&s->vms, &s->capvms, (size_t)s->nvms + 1, sizeof(*s->vms)) < 0 ||
+	    names_reserve(s) < 0)
 		return VL_ENOMEM;
+	uint8_t *prot = malloc(pages);
+	if (!prot)
+		return VL_ENOMEM;
+	memset(prot, HW_PROT_CI, pages);
+	if (spec && (err = parse_protect(p, spec, (uint32_t)pages, prot))) {
+		free(prot);
+		return err;
+	}
 	script_vm *v = &s->vms[s->nvms];
 	snprintf(v->name, MAX_NAME, "%s", name);
 	v->pages = (uint32_t)pages;
 	v->created_line = (uint32_t)p->line;
+	v->prot = prot;
+	v->attacker = (uint8_t)attacker;
 	*vm = s->nvms++;
+	s->names[name_slot(s, name)] = s->nvms;
 	return 0;
 }
 
@@ -199,25 +272,34 @@ static int add_vm(pctx *p, const char *name, const char *pages_tok, uint32_t *vm
 
 typedef struct syn {
 	const char *words; /* "vm write" */
-	int kind, ntok;
+	int kind, ntok, maxtok;
 	const char *usage;
 } syn;
 
+/* Searched from the end: longer phrases ("attest save") after shorter
+ * ones ("attest"). maxtok 0 = ntok. */
 static const syn syntax[] = {
-	{ "vm create", OP_VM_CREATE, 4, "vm create NAME pages=N" },
-	{ "vm write", OP_VM_WRITE, 5, "vm write NAME GPA VALUE" },
-	{ "vm read", OP_VM_READ, 4, "vm read NAME GPA" },
-	{ "vm share", OP_VM_SHARE, 4, "vm share NAME GPA" },
-	{ "vm terminate", OP_VM_TERMINATE, 3, "vm terminate NAME" },
-	{ "hv read", OP_HV_READ, 3, "hv read HPA" },
-	{ "hv write", OP_HV_WRITE, 4, "hv write HPA VALUE" },
-	{ "hv map", OP_HV_MAP, 5, "hv map NAME GPA HPA" },
-	{ "hv unmap", OP_HV_UNMAP, 4, "hv unmap NAME GPA" },
-	{ "hv dma read", OP_DMA_READ, 4, "hv dma read HPA" },
-	{ "hv dma write", OP_DMA_WRITE, 5, "hv dma write HPA VALUE" },
-	{ "hv cip write", OP_CIP_WRITE, 5, "hv cip write HPA VALUE" },
-	{ "hv frame", OP_HV_FRAME, 4, "hv frame NAME GPA" },
-	{ "attest", OP_ATTEST, 3, "attest NAME NONCE" },
+	{ "vm create", OP_VM_CREATE, 4, 6, "vm create NAME pages=N [protect=SPEC] [attacker]" },
+	{ "vm prepare", OP_VM_PREPARE, 4, 6, "vm prepare NAME pages=N [protect=SPEC] [attacker]" },
+	{ "vm launch", OP_VM_LAUNCH, 3, 0, "vm launch NAME" },
+	{ "vm unshare", OP_VM_UNSHARE, 4, 0, "vm unshare NAME GPA" },
+	{ "hv protect", OP_HV_PROTECT, 5, 0, "hv protect NAME GPA ci|none" },
+	{ "vm write", OP_VM_WRITE, 5, 0, "vm write NAME GPA VALUE" },
+	{ "vm read", OP_VM_READ, 4, 0, "vm read NAME GPA" },
+	{ "vm share", OP_VM_SHARE, 4, 0, "vm share NAME GPA" },
+	{ "vm terminate", OP_VM_TERMINATE, 3, 0, "vm terminate NAME" },
+	{ "hv read", OP_HV_READ, 3, 0, "hv read HPA" },
+	{ "hv write", OP_HV_WRITE, 4, 0, "hv write HPA VALUE" },
+	{ "hv map", OP_HV_MAP, 5, 0, "hv map NAME GPA HPA" },
+	{ "hv unmap", OP_HV_UNMAP, 4, 0, "hv unmap NAME GPA" },
+	{ "hv dma read", OP_DMA_READ, 4, 0, "hv dma read HPA" },
+	{ "hv dma write", OP_DMA_WRITE, 5, 0, "hv dma write HPA VALUE" },
+	{ "hv cip write", OP_CIP_WRITE, 5, 0, "hv cip write HPA VALUE" },
+	{ "hv frame", OP_HV_FRAME, 4, 0, "hv frame NAME GPA" },
+	{ "attest", OP_ATTEST, 3, 0, "attest NAME NONCE" },
+	{ "attest save", OP_ATTEST_SAVE, 3, 0, "attest save NAME" },
+	{ "attest replay", OP_ATTEST_REPLAY, 5, 0, "attest replay SAVED NAME NONCE" },
+	{ "attest relay", OP_ATTEST_RELAY, 4, 0, "attest relay NAME NONCE" },
 };
 #define NSYN (sizeof(syntax) / sizeof(syntax[0]))
 
@@ -225,9 +307,10 @@ static const syn syntax[] = {
 static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 {
 	static const char *const vm_words[] = { "create", "write",     "read",
-						"share",  "terminate", NULL };
-	static const char *const hv_words[] = { "read", "write", "map",   "unmap",
-						"dma",  "cip",   "frame", NULL };
+						"share",  "unshare",   "prepare",
+						"launch", "terminate", NULL };
+	static const char *const hv_words[] = { "read", "write", "map",     "unmap", "dma",
+						"cip",  "frame", "protect", NULL };
 	static const char *const top[] = { "vm", "hv", "attest", NULL };
 	*err = 0;
 	for (size_t i = NSYN; i-- > 0;) { /* longest phrases ("hv dma read") last in table */
@@ -246,10 +329,12 @@ static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 		cands = tok[0][0] == 'v' ? vm_words : hv_words;
 		what = tok[0][0] == 'v' ? "vm operation" : "hv operation";
 		if (ntok < 2) {
-			*err = perr(p, "'%s' needs an operation: %s", tok[0],
-				    tok[0][0] == 'v'
-					    ? "create, write, read, share or terminate"
-					    : "read, write, map, unmap, dma, cip or frame");
+			*err = perr(
+				p, "'%s' needs an operation: %s", tok[0],
+				tok[0][0] == 'v'
+					? "create, prepare, launch, write, read, share, "
+					  "unshare or terminate"
+					: "read, write, map, unmap, dma, cip, frame or protect");
 			return NULL;
 		}
 		bad = tok[1];
@@ -267,12 +352,36 @@ static const syn *lookup(pctx *p, char **tok, int ntok, int *err)
 	return NULL;
 }
 
-static int parse_args(pctx *p, const syn *sy, char **t, op *o)
+static int parse_args(pctx *p, const syn *sy, char **t, int ntok, op *o)
 {
 	int err = 0;
 	switch (sy->kind) {
 	case OP_VM_CREATE:
-		return add_vm(p, t[2], t[3], &o->vm);
+	case OP_VM_PREPARE:
+		return add_vm(p, t, ntok, &o->vm);
+	case OP_VM_LAUNCH:
+	case OP_ATTEST_SAVE:
+		return vm_ref(p, t[2], &o->vm);
+	case OP_VM_UNSHARE:
+		if ((err = vm_ref(p, t[2], &o->vm)))
+			return err;
+		return number(p, t[3], "GPA", UINT64_MAX, &o->gpa);
+	case OP_HV_PROTECT:
+		if ((err = vm_ref(p, t[2], &o->vm)) ||
+		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
+			return err;
+		if (strcmp(t[4], "ci") && strcmp(t[4], "none"))
+			return perr(p, "protection '%s': expected ci or none", t[4]);
+		o->val = !strcmp(t[4], "ci") ? HW_PROT_CI : HW_PROT_NONE;
+		return 0;
+	case OP_ATTEST_REPLAY:
+		if ((err = vm_ref(p, t[2], &o->vm2)) || (err = vm_ref(p, t[3], &o->vm)))
+			return err;
+		return number(p, t[4], "NONCE", UINT64_MAX, &o->val);
+	case OP_ATTEST_RELAY:
+		if ((err = vm_ref(p, t[2], &o->vm)))
+			return err;
+		return number(p, t[3], "NONCE", UINT64_MAX, &o->val);
 	case OP_VM_WRITE:
 		if ((err = vm_ref(p, t[2], &o->vm)) ||
 		    (err = number(p, t[3], "GPA", UINT64_MAX, &o->gpa)))
@@ -343,7 +452,7 @@ static int parse_line(pctx *p, char *line)
 	const syn *sy = lookup(p, tok, ntok, &err);
 	if (!sy)
 		return err;
-	if (ntok != sy->ntok)
+	if (ntok < sy->ntok || ntok > (sy->maxtok ? sy->maxtok : sy->ntok))
 		return perr(p, "wrong number of words for '%s'; usage: %s", sy->words, sy->usage);
 	hw_script *s = p->s;
 	if (vl_grow(&s->ops, &s->cap, s->n + 1, sizeof(*s->ops)) < 0)
@@ -352,7 +461,7 @@ static int parse_line(pctx *p, char *line)
 	memset(o, 0, sizeof(*o));
 	o->kind = sy->kind;
 	o->line = p->line;
-	if ((err = parse_args(p, sy, tok, o)))
+	if ((err = parse_args(p, sy, tok, ntok, o)))
 		return err;
 	o->text = strdup(text);
 	if (!o->text)
@@ -405,155 +514,4 @@ int script_load(const char *path, hw_script **out, vl_errbuf *eb)
 	err = script_parse(buf, path, out, eb);
 	free(buf);
 	return err;
-}
-
-/* --- running ----------------------------------------------------------------- */
-
-typedef struct run {
-	hw_machine *m;
-	const hw_script *s;
-	uint32_t *id;         /* script VM -> machine id (0: not created yet) */
-	attest_verifier *ver; /* the customer's verifier per VM */
-	uint8_t (*expect)[ATTEST_HASH];
-	uint8_t *ver_ready;
-} run;
-
-static int resolve(run *r, const addr *a, uint64_t *hpa)
-{
-	if (!a->ref) {
-		*hpa = a->v;
-		return HW_OK;
-	}
-	return hw_hv_frame(r->m, r->id[a->vm], a->v, hpa);
-}
-
-static int do_attest(run *r, const op *o)
-{
-	uint32_t v = o->vm, id = r->id[v];
-	if (!hw_vm_running(r->m, id))
-		return HW_FAULT;
-	if (!r->ver_ready[v]) {
-		attest_verifier_init(&r->ver[v], r->m);
-		if (attest_expected_measurement(r->s->vms[v].pages, r->expect[v]))
-			return VL_ENOMEM;
-		r->ver_ready[v] = 1;
-	}
-	attest_report rep;
-	int rc = hw_attest_report(r->m, id, o->val, &rep);
-	if (rc)
-		return rc;
-	vl_errbuf eb;
-	int err = attest_verify(&r->ver[v], &rep, r->expect[v], hw_vm_vmid(r->m, id), o->val, &eb);
-	if (err == VL_ENOMEM)
-		return err;
-	if (err)
-		return HW_BLOCKED;
-	hw_customer_accepted(r->m, id, r->expect[v]);
-	return HW_OK;
-}
-
-/* Runs one op; *has_val says whether *val is a result to print. */
-static int exec_op(run *r, const op *o, uint64_t *val, int *has_val)
-{
-	hw_machine *m = r->m;
-	uint64_t hpa = 0;
-	int rc;
-	*has_val = 0;
-	switch (o->kind) {
-	case OP_VM_CREATE:
-		rc = hw_vm_create(m, r->s->vms[o->vm].pages, NULL, &r->id[o->vm]);
-		return rc;
-	case OP_VM_WRITE:
-		return hw_vm_write(m, r->id[o->vm], o->gpa, o->val);
-	case OP_VM_READ:
-		*has_val = 1;
-		return hw_vm_read(m, r->id[o->vm], o->gpa, val);
-	case OP_VM_SHARE:
-		return hw_vm_share(m, r->id[o->vm], o->gpa);
-	case OP_VM_TERMINATE:
-		return hw_vm_terminate(m, r->id[o->vm]);
-	case OP_HV_FRAME:
-		*has_val = 1;
-		return hw_hv_frame(m, r->id[o->vm], o->gpa, val);
-	case OP_ATTEST:
-		return do_attest(r, o);
-	default:
-		break;
-	}
-	if ((rc = resolve(r, &o->hpa, &hpa)))
-		return rc;
-	switch (o->kind) {
-	case OP_HV_READ:
-		*has_val = 1;
-		return hw_hv_read(m, hpa, val);
-	case OP_HV_WRITE:
-		return hw_hv_write(m, hpa, o->val);
-	case OP_HV_MAP:
-		return hw_hv_map(m, r->id[o->vm], o->gpa, hpa);
-	case OP_HV_UNMAP:
-		return hw_hv_unmap(m, r->id[o->vm], o->gpa);
-	case OP_DMA_READ:
-		*has_val = 1;
-		return hw_dma_read(m, hpa, val);
-	case OP_DMA_WRITE:
-		return hw_dma_write(m, hpa, o->val);
-	case OP_CIP_WRITE:
-		return hw_hv_cip_write(m, hpa, o->val);
-	}
-	return HW_FAULT;
-}
-
-static const char *result_name(int rc)
-{
-	return rc == HW_OK ? "ok" : rc == HW_BLOCKED ? "blocked" : "fault";
-}
-
-json_t *script_run_ex(const hw_script *s, int protect, int no_shootdown, uint64_t seed)
-{
-	hw_config cfg = hw_config_default();
-	cfg.protect = protect;
-	cfg.no_shootdown = no_shootdown;
-	cfg.seed = seed;
-	json_t *ops = json_array(), *res = NULL;
-	size_t nv = s->nvms ? s->nvms : 1;
-	run r = { hw_create(&cfg),
-		  s,
-		  calloc(nv, sizeof(uint32_t)),
-		  calloc(nv, sizeof(attest_verifier)),
-		  calloc(nv, ATTEST_HASH),
-		  calloc(nv, 1) };
-	if (!ops || !r.m || !r.id || !r.ver || !r.expect || !r.ver_ready)
-		goto out;
-	for (size_t i = 0; i < s->n; i++) {
-		const op *o = &s->ops[i];
-		uint64_t val = 0;
-		int has_val;
-		int rc = exec_op(&r, o, &val, &has_val);
-		if (rc < 0)
-			goto out;
-		json_t *j = json_pack("{s:i,s:s,s:s}", "line", o->line, "op", o->text, "result",
-				      result_name(rc));
-		if (j && rc == HW_OK && has_val)
-			json_object_set_new(j, "value", json_integer((json_int_t)val));
-		if (!j || json_array_append_new(ops, j))
-			goto out;
-	}
-	res = json_pack("{s:O,s:I,s:I}", "ops", ops, "confidentiality_violations",
-			(json_int_t)hw_conf_violations(r.m), "integrity_violations",
-			(json_int_t)hw_integ_violations(r.m));
-out:
-	json_decref(ops);
-	for (size_t i = 0; r.ver && i < nv; i++)
-		attest_verifier_free(&r.ver[i]);
-	free(r.ver);
-	free(r.expect);
-	free(r.ver_ready);
-	free(r.id);
-	hw_destroy(r.m);
-	return res;
-}
-
-json_t *script_run(const hw_script *s, int protect, uint64_t seed)
-{
-	return script_run_ex(s, protect, 0, seed);
 }

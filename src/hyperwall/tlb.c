@@ -67,7 +67,7 @@ uint64_t tlb_flush_frames(tlb *t, const uint64_t *frames, uint32_t nframes)
 	for (size_t i = 0; i < total; i++) {
 		if (!t->key[i])
 			continue;
-		uint64_t f = t->val[i] >> 1;
+		uint64_t f = (t->val[i] >> 1) & TLB_FRAME_MASK;
 		if (f < nframes && (frames[f / 64] >> (f % 64) & 1)) {
 			t->key[i] = 0;
 			n++;

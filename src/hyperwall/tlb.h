@@ -18,6 +18,10 @@
 
 #define TLB_VALID (1ull << 63)
 #define TLB_PERM_W 1ull /* in val: writes allowed */
+/* val = frame << 1 | W | page << TLB_PAGE_SHIFT (the GPA page of a VM
+ * entry, the frame again for the hypervisor's); frames < 2^26 (hw_create) */
+#define TLB_FRAME_MASK ((1ull << 27) - 1)
+#define TLB_PAGE_SHIFT 28
 
 typedef struct tlb {
 	uint32_t sets, ways, set_mask;

@@ -12,7 +12,12 @@ typedef struct truth_vm {
 	uint32_t pages;
 	uint32_t *frame;   /* data page -> frame given at creation */
 	uint64_t **expect; /* data page -> 512 expected words; NULL = image (0) */
-	uint8_t *shared;   /* data page -> shared by the guest */
+	uint8_t *shared;   /* data page -> shared by the guest or left
+			    * unprotected by the customer (public) */
+	uint8_t *prot;     /* data page -> protection the customer asked */
+	uint32_t total;    /* GPA pages of the image */
+	uint64_t *tables;  /* the customer's guest-table pages (until launch) */
+	int launched, image_ok;
 } truth_vm;
 
 struct truth {
@@ -50,6 +55,8 @@ static void vm_free(truth_vm *v)
 	free(v->expect);
 	free(v->frame);
 	free(v->shared);
+	free(v->prot);
+	free(v->tables);
 }
 
 void truth_destroy(truth *t)
@@ -86,7 +93,8 @@ void truth_clear_frame(truth *t, uint32_t frame)
 	t->tagged[frame] = 0;
 }
 
-int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames)
+int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames, const uint8_t *prot,
+		 uint32_t total, const uint64_t *tables)
 {
 	if (id != t->nvms + 1)
 		return VL_EINVAL;
@@ -98,11 +106,20 @@ int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames)
 	v->frame = malloc(pages * sizeof(*v->frame));
 	v->expect = calloc(pages, sizeof(*v->expect));
 	v->shared = calloc(pages, 1);
-	if (!v->frame || !v->expect || !v->shared) {
+	v->prot = malloc(pages);
+	v->total = total;
+	size_t tw = (size_t)(total - pages) * HW_PAGE_WORDS;
+	v->tables = malloc(tw ? tw * sizeof(uint64_t) : 1);
+	if (!v->frame || !v->expect || !v->shared || !v->prot || !v->tables) {
 		vm_free(v);
 		return VL_ENOMEM;
 	}
 	memcpy(v->frame, frames, pages * sizeof(*frames));
+	memcpy(v->tables, tables, tw * sizeof(uint64_t));
+	for (uint32_t p = 0; p < pages; p++) {
+		v->prot[p] = prot ? prot[p] != 0 : 1;
+		v->shared[p] = !v->prot[p];
+	}
 	t->nvms++;
 	return 0;
 }
@@ -112,11 +129,40 @@ static truth_vm *vm_of(const truth *t, uint32_t id)
 	return (id >= 1 && id <= t->nvms) ? &t->vms[id - 1] : NULL;
 }
 
-void truth_vm_frames(truth *t, uint32_t id, const uint32_t *frames)
+static int frame_is(const uint64_t *mem, const uint8_t *maybe_nonzero, uint32_t f,
+		    const uint64_t *want)
+{
+	const uint64_t *w = mem + (size_t)f * HW_PAGE_WORDS;
+	if (!want) {
+		if (!maybe_nonzero[f])
+			return 1;
+		for (uint32_t i = 0; i < HW_PAGE_WORDS; i++)
+			if (w[i])
+				return 0;
+		return 1;
+	}
+	return !memcmp(w, want, HW_PAGE_SIZE);
+}
+
+void truth_vm_launch(truth *t, uint32_t id, const uint64_t *mem, const uint8_t *maybe_nonzero,
+		     const uint32_t *frames, const uint8_t *prot_used)
 {
 	truth_vm *v = vm_of(t, id);
-	if (v)
-		memcpy(v->frame, frames, v->pages * sizeof(*frames));
+	if (!v)
+		return;
+	memcpy(v->frame, frames, v->pages * sizeof(*frames));
+	int ok = 1;
+	for (uint32_t g = 0; ok && g < v->total; g++) {
+		const uint64_t *want =
+			g < v->pages ? NULL : v->tables + (size_t)(g - v->pages) * HW_PAGE_WORDS;
+		ok = frames[g] < t->frames && frame_is(mem, maybe_nonzero, frames[g], want);
+		if (ok && g < v->pages)
+			ok = v->prot[g] == (prot_used ? prot_used[g] != 0 : 1);
+	}
+	v->image_ok = ok;
+	v->launched = 1;
+	free(v->tables);
+	v->tables = NULL;
 }
 
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)
@@ -128,6 +174,19 @@ void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)
 	v->shared[p] = 1;
 	/* the guest consents: what it wrote there is now public */
 	truth_clear_frame(t, v->frame[p]);
+}
+
+int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem)
+{
+	truth_vm *v = vm_of(t, id);
+	uint64_t p = gpa >> HW_PAGE_SHIFT;
+	if (!v || p >= v->pages || !v->shared[p])
+		return 0;
+	if (!v->expect[p] && !(v->expect[p] = malloc(HW_PAGE_SIZE)))
+		return VL_ENOMEM;
+	memcpy(v->expect[p], mem + (size_t)v->frame[p] * HW_PAGE_WORDS, HW_PAGE_SIZE);
+	v->shared[p] = 0;
+	return 0;
 }
 
 int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa)
@@ -164,10 +223,10 @@ int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int wri
 	return 0;
 }
 
-void truth_vm_attested(truth *t, uint32_t id, int image_matches)
+void truth_vm_attested(truth *t, uint32_t id)
 {
-	(void)id;
-	if (!image_matches)
+	truth_vm *v = vm_of(t, id);
+	if (!v || !v->launched || !v->image_ok)
 		t->integ++;
 }
 

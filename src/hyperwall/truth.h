@@ -15,8 +15,17 @@
  *    An integrity violation is a VM access that lands in another frame than
  *    its page's own (its GPA silently points elsewhere), or a VM load from
  *    an unshared page returning anything but what it last wrote; also a
- *    customer accepting an attestation for a VM whose loaded image differs
- *    from the one the customer sent. At most one violation per access.
+ *    customer accepting an attestation for a VM whose frames at launch did
+ *    not hold the image the customer sent, or that was launched with other
+ *    per-page protections than the customer asked for. The truth keeps its
+ *    own copy of the customer's image and compares it with the frames
+ *    itself (not through the mechanism's measurement). At most one
+ *    violation per access.
+ *  - Pages the customer asked to leave unprotected (protection "none") are
+ *    public from the start, like shared pages.
+ *  - Reads the hardware page walker makes count like loads by their
+ *    requester: guest-table words for the VM, nested-table words for the
+ *    hypervisor (TRUTH_HV).
  * VM ids here are instance ids (never reused), unlike hardware VMIDs.
  */
 #ifndef VL_HYPERWALL_TRUTH_H
@@ -40,22 +49,35 @@ void truth_load(truth *t, uint64_t w, uint32_t reader);
 /* The whole frame was overwritten with public data (zeroed, scrubbed). */
 void truth_clear_frame(truth *t, uint32_t frame);
 
-/* Registers VM id (ids are issued 1, 2, ...) with its data pages' frames.
- * 0 or VL_ENOMEM. */
-int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames);
-/* The frames VM id's data pages have when it starts running (vm_launch):
- * what "its own frame" means from then on. */
-void truth_vm_frames(truth *t, uint32_t id, const uint32_t *frames);
+/* Registers VM id (ids are issued 1, 2, ...): its data pages' frames, the
+ * protections the customer asked for per data page (prot[p] != 0:
+ * protected; NULL: all) and the customer's image: `total` GPA pages, data
+ * pages zero, then the guest-table pages in `tables` ((total - pages) *
+ * 512 words, copied). 0 or VL_ENOMEM. */
+int truth_vm_add(truth *t, uint32_t id, uint32_t pages, const uint32_t *frames, const uint8_t *prot,
+		 uint32_t total, const uint64_t *tables);
+/* VM id starts running (vm_launch) with GPA page g in frames[g] (total
+ * entries) and per-page protections prot_used (NULL: all protected): the
+ * truth compares the frames (memory `mem`, 512 words a frame; a frame
+ * with maybe_nonzero[f] == 0 is known to be zero) with the customer's
+ * image and the protections with the request, and remembers the verdict.
+ * The data pages' frames are "its own frames" from then on. */
+void truth_vm_launch(truth *t, uint32_t id, const uint64_t *mem, const uint8_t *maybe_nonzero,
+		     const uint32_t *frames, const uint8_t *prot_used);
 /* The VM shared data page gpa>>12: declassifies that page's frame. */
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa);
+/* The VM took the page back: its later stores there are private again, and
+ * what the page holds now (memory `mem`, its own frame: the hypervisor's
+ * and devices' I/O while it was shared included) is what it expects. */
+int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem);
 /* Is data page gpa>>12 of VM id shared (stores there are public)? */
 int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa);
 /* A VM load (write = 0, val = value seen) or store (write = 1, val =
  * value stored) at gpa that reached `frame`. 0 or VL_ENOMEM. */
 int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write, uint64_t val);
-/* The customer accepted an attestation for VM id whose loaded image
- * matched (ok = 1) or did not match (ok = 0) the image it sent. */
-void truth_vm_attested(truth *t, uint32_t id, int image_matches);
+/* The customer accepted an attestation for VM id: an integrity violation
+ * unless the VM launched with the customer's image and protections. */
+void truth_vm_attested(truth *t, uint32_t id);
 
 uint64_t truth_conf(const truth *t);
 uint64_t truth_integ(const truth *t);

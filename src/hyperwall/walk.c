@@ -8,7 +8,14 @@
  * in this model). Under HyperWall every nested translation the walker makes
  * for a VM (guest table pages and the data page) is CIP-checked against the
  * VM and the GPA, so a hypervisor cannot swap a guest's page tables either.
- * Entries are x86-like (PTE_P, PTE_W, address bits 12..51).
+ * Every table read has its true requester: guest-table words are read by
+ * the VM (the frame checked like its data: owner and GPA), nested-table
+ * words by the hypervisor (the frame must be a hypervisor frame,
+ * cip_check_table, checked before the read). Each read is reported to the
+ * ground truth with that requester. A GPA at or above 2^48 (the
+ * guest-physical width) and a frame beyond memory fault: no address is
+ * ever truncated into an alias. Entries are x86-like (PTE_P, PTE_W,
+ * address bits 12..51).
  */
 #include "hyperwall/hw_impl.h"
 
@@ -17,15 +24,22 @@ static inline uint32_t idx(uint64_t addr, int level)
 	return (uint32_t)(addr >> (HW_PAGE_SHIFT + 9 * level)) & 511;
 }
 
-int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable)
+int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, int *writable,
+		int report)
 {
+	if (gpa >> HW_GPA_BITS)
+		return HW_FAULT;
 	uint32_t table = vm->nroot;
 	int w = 1;
 	for (int level = 3; level >= 0; level--) {
-		if (table >= m->frames)
-			return HW_FAULT;
-		uint64_t pte = hw__frame(m, table)[idx(gpa, level)];
+		int rc = cip_check_table(m, table); /* range too */
+		if (rc)
+			return rc;
+		uint64_t word = (uint64_t)table * HW_PAGE_WORDS + idx(gpa, level);
+		uint64_t pte = m->mem[word];
 		m->st.walk_refs++;
+		if (report)
+			truth_load(m->truth, word, TRUTH_HV);
 		if (!(pte & PTE_P))
 			return HW_FAULT;
 		w &= !!(pte & PTE_W);
@@ -41,33 +55,38 @@ int walk_nested(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame, i
 
 /* A nested translation the walker makes for vm, CIP-checked at its GPA. */
 static int nested_checked(hw_machine *m, const hw_vm *vm, uint64_t gpa, uint32_t *frame,
-			  int *writable)
+			  int *writable, int report)
 {
-	int rc = walk_nested(m, vm, gpa, frame, writable);
+	int rc = walk_nested(m, vm, gpa, frame, writable, report);
 	if (rc)
 		return rc;
 	return cip_check_vm(m, *frame, vm->vmid, gpa);
 }
 
-int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, int *writable)
+int walk_2d(hw_machine *m, const hw_vm *vm, uint64_t gva, uint32_t *frame, uint64_t *gpa,
+	    int *writable, int report)
 {
 	uint64_t table_gpa = vm->gcr3;
 	int w = 1, nw;
 	for (int level = 3; level >= 0; level--) {
 		uint32_t tf;
-		int rc = nested_checked(m, vm, table_gpa, &tf, &nw);
+		int rc = nested_checked(m, vm, table_gpa, &tf, &nw, report);
 		if (rc)
 			return rc;
-		uint64_t pte = hw__frame(m, tf)[idx(gva, level)];
+		uint64_t word = (uint64_t)tf * HW_PAGE_WORDS + idx(gva, level);
+		uint64_t pte = m->mem[word];
 		m->st.walk_refs++;
+		if (report)
+			truth_load(m->truth, word, vm->id);
 		if (!(pte & PTE_P))
 			return HW_FAULT;
 		w &= !!(pte & PTE_W);
 		table_gpa = pte & PTE_ADDR;
 	}
-	int rc = nested_checked(m, vm, table_gpa, frame, &nw);
+	int rc = nested_checked(m, vm, table_gpa, frame, &nw, report);
 	if (rc)
 		return rc;
+	*gpa = table_gpa;
 	*writable = w && nw;
 	return HW_OK;
 }

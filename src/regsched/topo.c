@@ -67,6 +67,12 @@ static int parse_cache(char **tok, int ntok, const char *where, topo_cache *c, c
 			if (parse_size(v, &c->size, &sub) || c->size == 0)
 				return FAIL("%s: size: %s", where,
 					    c->size == 0 ? "must be > 0" : sub.msg);
+			if (c->size > TOPO_MAX_CACHE_BYTES)
+				return vl_fail(eb, VL_ERANGE,
+					       "%s: size=%s: %llu bytes is over the limit of "
+					       "1 GiB (%llu bytes) per cache",
+					       where, v, (unsigned long long)c->size,
+					       TOPO_MAX_CACHE_BYTES);
 			have_size = 1;
 		} else if (strcmp(k, "ways") == 0 || strcmp(k, "line") == 0) {
 			if (parse_u64(v, &n, &sub))
@@ -245,6 +251,17 @@ static int check(topo *t, const char *fname, unsigned lines, unsigned have, vl_e
 			return FAIL("%s:%u: cores must be numbered 0..n-1 without gaps (core %u "
 				    "missing)",
 				    fname, lines, t->ncores);
+	/* each size is <= 1 GiB, so the sum of at most 80 caches fits */
+	uint64_t l2_sets = t->l2.size / ((uint64_t)t->l2.ways * t->l2.line);
+	uint64_t sets = l2_sets * t->ncores;
+	for (unsigned d = 0; d < t->nllc; d++)
+		sets += t->llc[d].size / ((uint64_t)t->llc[d].ways * t->llc[d].line);
+	if (sets > TOPO_MAX_SETS)
+		return vl_fail(eb, VL_ERANGE,
+			       "%s:%u: the caches hold %llu sets (%u cores x %llu L2 sets, "
+			       "plus the LLCs); the limit is %u sets (256 MiB of cache model)",
+			       fname, lines, (unsigned long long)sets, t->ncores,
+			       (unsigned long long)l2_sets, TOPO_MAX_SETS);
 	for (unsigned d = 0; d < t->nllc; d++) {
 		if (t->llc[d].line != t->l2.line)
 			return FAIL("%s:%u: llc %u line=%u differs from l2 line=%u", fname, lines,

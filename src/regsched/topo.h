@@ -13,8 +13,9 @@
  *   latency l2=10 llc=40 remote_llc=100 mem=200   # cycles
  *
  * Every core 0..n-1 must belong to exactly one LLC; all caches share one
- * line size; ways are 1..16 (the cache model's limit). Errors read
- * "FILE:LINE: message".
+ * line size; ways are 1..16 (the cache model's limit); a cache is at most
+ * TOPO_MAX_CACHE_BYTES and all of them together at most TOPO_MAX_SETS sets.
+ * Errors read "FILE:LINE: message".
  */
 #ifndef VL_REGSCHED_TOPO_H
 #define VL_REGSCHED_TOPO_H
@@ -25,6 +26,14 @@
 
 #define TOPO_MAX_CORES 64
 #define TOPO_MAX_LLC 16
+/* Largest cache: 1 GiB. The biggest real ones are far below it (EPYC 9684X:
+ * 1152 MiB of L3 across 12 CCDs, 96 MiB each); a cache model costs memory in
+ * proportion, so `l2 size=64G` is refused before anything is allocated. */
+#define TOPO_MAX_CACHE_BYTES (1ull << 30)
+/* Largest machine: the cache model (cache.c) keeps 32-64 bytes per set, so
+ * all caches together (every core's L2 and every LLC) hold at most 2^22 sets,
+ * 256 MiB of model state. The built-ins have under 150 k. */
+#define TOPO_MAX_SETS (1u << 22)
 
 typedef struct topo_cache {
 	uint64_t size; /* bytes */

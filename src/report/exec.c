@@ -88,26 +88,3 @@ void rpt__proc_free(rpt__proc *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
-
-int rpt__mkdirs(const char *path, vl_errbuf *eb)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-	if (n == 0 || n >= sizeof(tmp))
-		return vl_fail(eb, VL_EINVAL, "bad directory name '%s'", path);
-	memcpy(tmp, path, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		char c = tmp[i];
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return vl_fail(eb, VL_EIO, "cannot create directory %s: %s", tmp,
-				       strerror(errno));
-		tmp[i] = c;
-	}
-	struct stat sb;
-	if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return vl_fail(eb, VL_EIO, "%s is not a directory", path);
-	return 0;
-}

@@ -183,6 +183,27 @@ static void gp_matrix(FILE *f, const rpt_csv *c, const rpt_plot *p, const char *
 	fputs(") with labels tc rgb 'white'\n", f);
 }
 
+/* Categories on x (column 1); per series three columns: mean, low, high,
+ * drawn as points joined by lines with a vertical bar low..high. Series are
+ * shifted a little sideways so their bars do not hide each other. */
+static void gp_errorbars(FILE *f, const rpt_csv *c, const char *csvname)
+{
+	size_t ns = (c->ncols - 1) / 3;
+	double w = ns > 1 ? 0.12 / (double)(ns - 1) : 0;
+	fprintf(f, "set xrange [-0.5:%g]\nset xtics (", (double)c->nrows - 0.5);
+	for (size_t r = 0; r < c->nrows; r++) { /* once, not once per shifted series */
+		fputs(r ? ", " : "", f);
+		gp_str(f, c->labels[r]);
+		fprintf(f, " %zu", r);
+	}
+	fputs(")\n", f);
+	fprintf(f,
+		"plot for [s=0:%zu] '%s' using ($0 + (s - %g) * %g):(column(2 + 3 * s)):"
+		"(column(3 + 3 * s)):(column(4 + 3 * s)) with yerrorlines lw 2 pt 7 "
+		"ps 0.8 title columnhead(2 + 3 * s)\n",
+		ns - 1, csvname, ((double)ns - 1) / 2.0, w);
+}
+
 static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -202,7 +223,10 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
 	/* one series: the axis label says it all; several: a key beside the
 	 * plot, where it cannot hide a bar */
-	fputs(c->ncols == 2 ? "unset key\n" : "set key outside right top vertical\n", f);
+	fputs(c->ncols == 2 || (p->kind == RPT_ERRORBARS && c->ncols == 4)
+		      ? "unset key\n"
+		      : "set key outside right top vertical\n",
+	      f);
 	fputs("set title ", f);
 	gp_str(f, p->title);
 	fputs("\nset xlabel ", f);
@@ -229,58 +253,65 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	case RPT_MATRIX:
 		gp_matrix(f, c, p, csvname);
 		break;
+	case RPT_ERRORBARS:
+		gp_errorbars(f, c, csvname);
+		break;
 	}
 	int bad = ferror(f);
 	return (fclose(f) != 0 || bad) ? VL_EIO : 0;
 }
 
-int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
+int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
+		   vl_errbuf *eb)
 {
-	char stem[256], path[4096];
-	int rc = 0;
-	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
-	if (!csv)
-		return rpt_sc_fail(sc, "plot %s: out of memory", stem);
-	if (csv->nrows == 0) {
-		rc = rpt_sc_fail(sc, "plot %s: no data", stem);
-		goto out;
-	}
-	if (p->kind == RPT_MATRIX && csv->ncols != 4) {
-		rc = rpt_sc_fail(sc, "plot %s: a matrix needs label,row,col,value", stem);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/%s.csv", sc->dir, stem);
-	if (csv_write(csv, path) != 0) {
-		rc = rpt_sc_fail(sc, "cannot write %s", path);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/%s.gp", sc->dir, stem);
-	if (gp_write(csv, p, stem, path) != 0) {
-		rc = rpt_sc_fail(sc, "cannot write %s", path);
-		goto out;
-	}
+	char path[4096];
+	if (csv->nrows == 0)
+		return vl_fail(eb, VL_EINVAL, "plot %s: no data", stem);
+	if (p->kind == RPT_MATRIX && csv->ncols != 4)
+		return vl_fail(eb, VL_EINVAL, "plot %s: a matrix needs label,row,col,value", stem);
+	if (p->kind == RPT_ERRORBARS && (csv->ncols - 1) % 3 != 0)
+		return vl_fail(eb, VL_EINVAL, "plot %s: error bars need label,(mean,low,high)...",
+			       stem);
+	snprintf(path, sizeof(path), "%s/%s.csv", dir, stem);
+	if (csv_write(csv, path) != 0)
+		return vl_fail(eb, VL_EIO, "cannot write %s", path);
+	snprintf(path, sizeof(path), "%s/%s.gp", dir, stem);
+	if (gp_write(csv, p, stem, path) != 0)
+		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	char gpname[300];
 	snprintf(gpname, sizeof(gpname), "%s.gp", stem);
 	char *argv[] = { "gnuplot", gpname, NULL };
 	rpt__proc pr;
-	vl_errbuf eb;
-	if (rpt__exec(argv, sc->dir, 60.0, NULL, NULL, NULL, 0, 0, 0, &pr, &eb) != 0) {
-		rc = rpt_sc_fail(sc, "gnuplot: %s", eb.msg);
-		goto out;
-	}
+	vl_errbuf xe;
+	if (rpt__exec(argv, dir, 60.0, NULL, NULL, NULL, 0, 0, 0, &pr, &xe) != 0)
+		return vl_fail(eb, VL_EIO, "gnuplot: %s", xe.msg);
+	int rc = 0;
 	if (pr.status != 0) {
 		char *nl = strrchr(pr.err, '\n');
 		while (nl && nl > pr.err && nl[1] == '\0') {
 			*nl = '\0';
 			nl = strrchr(pr.err, '\n');
 		}
-		rc = rpt_sc_fail(sc, "gnuplot failed on %s (exit %d)%s%s", gpname, pr.status,
-				 pr.status == 127 ? ": is gnuplot-nox installed? " : ": ",
-				 nl ? nl + 1 : pr.err);
-		rpt__proc_free(&pr);
-		goto out;
+		rc = vl_fail(eb, VL_EIO, "gnuplot failed on %s (exit %d)%s%s", gpname, pr.status,
+			     pr.status == 127 ? ": is gnuplot-nox installed? " : ": ",
+			     nl ? nl + 1 : pr.err);
 	}
 	rpt__proc_free(&pr);
+	return rc;
+}
+
+int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
+{
+	char stem[256];
+	int rc = 0;
+	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
+	if (!csv)
+		return rpt_sc_fail(sc, "plot %s: out of memory", stem);
+	vl_errbuf eb = { { 0 } };
+	if (rpt_plot_write(sc->dir, stem, csv, p, &eb) != 0) {
+		rc = rpt_sc_fail(sc, "%s", eb.msg);
+		goto out;
+	}
 	char svg[512], csvrel[512];
 	snprintf(svg, sizeof(svg), "%s/%s.svg", sc->st->system, stem);
 	snprintf(csvrel, sizeof(csvrel), "%s/%s.csv", sc->st->system, stem);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/parse.h"
 
 /* ---- plan ---- */
@@ -304,7 +305,7 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 		rpt_sc_skip(sc, "left out by --quick (a live or KVM measurement; run the "
 				"full report)");
 	} else {
-		if ((rc = rpt__mkdirs(sc->dir, eb)) != 0)
+		if ((rc = vl_mkdirs(sc->dir, eb)) != 0)
 			return rc;
 		for (size_t i = 0; i < sc->plan.n && strcmp(sc->status, "ok") == 0; i++) {
 			if ((rc = run_job(sc, i, h, eb)) != 0)
@@ -361,7 +362,7 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 	int rc = rpt_check_only(stages, n, o->only, eb);
 	if (rc != 0)
 		return rc;
-	if ((rc = rpt__mkdirs(o->out_dir, eb)) != 0)
+	if ((rc = vl_mkdirs(o->out_dir, eb)) != 0)
 		return rc;
 	rpt_sc **scs = calloc(n ? n : 1, sizeof(*scs));
 	json_t *rows = json_array(), *stj = json_array();

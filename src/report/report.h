@@ -95,9 +95,10 @@ void rpt_csv_destroy(rpt_csv *c);                                  /* accepts NU
 int rpt_csv_add(rpt_csv *c, const char *label, const double *vals);
 
 typedef enum rpt_plot_kind {
-	RPT_BARS,   /* categories on x (column 1), one bar per value column */
-	RPT_LINES,  /* numeric x (column 1), one line per value column */
-	RPT_MATRIX, /* columns: label,row,col,value(0/1): a coloured grid */
+	RPT_BARS,      /* categories on x (column 1), one bar per value column */
+	RPT_LINES,     /* numeric x (column 1), one line per value column */
+	RPT_MATRIX,    /* columns: label,row,col,value(0/1): a coloured grid */
+	RPT_ERRORBARS, /* categories on x (column 1), per series: mean,low,high */
 } rpt_plot_kind;
 
 typedef struct rpt_plot {
@@ -118,6 +119,13 @@ typedef struct rpt_plot {
  * vl_err after marking the stage failed (no data, gnuplot missing or
  * failing, I/O). */
 int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *plot);
+
+/* The plot's files without a stage: DIR/<stem>.csv, .gp (gnuplot script)
+ * and .svg (gnuplot run in DIR). Does not take csv. 0, or VL_EINVAL (no
+ * data, wrong columns for the kind) / VL_EIO (I/O, gnuplot missing or
+ * failing) with eb saying which. (`virtlab sweep plot` uses it.) */
+int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
+		   vl_errbuf *eb);
 
 /* Helpers for digests: a member as a number (NAN if absent or not a number),
  * a member as a string (NULL if absent). Path "a.b" looks into objects. */

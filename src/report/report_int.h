@@ -54,9 +54,6 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
 	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
 
-/* mkdir -p. 0 or VL_EIO. */
-int rpt__mkdirs(const char *path, vl_errbuf *eb);
-
 /* Text escaped for HTML element content and attribute values. */
 void rpt__html_text(FILE *f, const char *s);
 

@@ -1,0 +1,2 @@
+name = café
+cpu_ghz = 2.93
