@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "dejavu/interference.h"
+#include "dejavu/classid.h"
 #include "dejavu/learn.h"
 #include "dejavu/memo.h"
 #include "dejavu/mix.h"
@@ -413,6 +414,83 @@ static void test_memo_basic(void **state)
 /* A child writes rows as fast as it can and acknowledges each committed
  * put on a pipe; the parent kills it with SIGKILL mid-stream; every
  * acknowledged row must be there and the database must be intact. */
+/* Which blob (make_blobs: cpu 100, 400 or 250) class c of m is. */
+static int blob_of(const learn_model *m, size_t c)
+{
+	sig cent;
+	double cpu;
+	assert_int_equal(learn_class_centroid(m, c, &cent), 0);
+	assert_int_equal(sig_get(&cent, "cpu", &cpu), 0);
+	return cpu < 175 ? 0 : cpu < 325 ? 2 : 1;
+}
+
+/* Stable memo keys (classid.h): a second run, whose k-means numbers the
+ * same workloads differently, reopens the first run's memo file and gets
+ * hits — each workload's own allocation — without tuning. */
+static void test_memo_restart_hits(void **state)
+{
+	(void)state;
+	char path[256];
+	tmpname(path, sizeof(path), "restart");
+	sig *s = malloc(300 * sizeof(sig));
+	learn_params p;
+	learn_params_default(&p);
+	p.max_features = 2;
+	vl_errbuf eb;
+	/* run 1: learn, bind ids, memoize 10 / 20 / 30 instances per blob */
+	make_blobs(s, 100, 5);
+	learn_model *m1 = learn_train(s, 300, &p, &eb);
+	memo *mm = memo_open(path, &eb);
+	assert_non_null(m1);
+	assert_non_null(mm);
+	int ids1[3];
+	for (size_t c = 0; c < 3; c++) {
+		assert_int_equal(classid_bind(mm, "svc", m1, c, &ids1[c]), 0);
+		memo_key k;
+		memo_key_set(&k, "svc", ids1[c], 0);
+		memo_alloc a = { 10u * (unsigned)(blob_of(m1, c) + 1), 0, 0, 100, 0.005 };
+		assert_int_equal(memo_put(mm, &k, &a, 1), 0);
+	}
+	memo_close(mm);
+	/* run 2: other signatures, another k-means seed -> other indices */
+	make_blobs(s, 100, 6);
+	int permuted = 0;
+	learn_model *m2 = NULL;
+	for (uint64_t seed = 2; seed < 40 && !permuted; seed++) {
+		learn_destroy(m2);
+		p.seed = seed;
+		m2 = learn_train(s, 300, &p, &eb);
+		assert_non_null(m2);
+		for (size_t c = 0; c < 3; c++)
+			permuted |= blob_of(m2, c) != blob_of(m1, c);
+	}
+	assert_true(permuted); /* otherwise the test would prove nothing */
+	mm = memo_open(path, &eb);
+	assert_non_null(mm);
+	for (size_t c = 0; c < 3; c++) {
+		int id;
+		assert_int_equal(classid_bind(mm, "svc", m2, c, &id), 0);
+		memo_key k;
+		memo_key_set(&k, "svc", id, 0);
+		memo_alloc a;
+		assert_int_equal(memo_get(mm, &k, &a, 2), 0); /* a hit */
+		assert_int_equal(a.instances, 10u * (unsigned)(blob_of(m2, c) + 1));
+	}
+	/* a workload no run has seen gets a new id */
+	sig u = s[0];
+	sig_set(&u, "cpu", 1500);
+	sig_set(&u, "cpu_ms", 1.5);
+	sig us[3] = { u, u, u };
+	int c = learn_add_class(m2, us, 3), id;
+	assert_int_equal(classid_bind(mm, "svc", m2, (size_t)c, &id), 0);
+	assert_int_equal(id, 3);
+	memo_close(mm);
+	learn_destroy(m1);
+	learn_destroy(m2);
+	free(s);
+	unlink(path);
+}
+
 static void test_memo_survives_kill9(void **state)
 {
 	(void)state;
@@ -551,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_learn_selects_and_clusters),
 		cmocka_unit_test(test_learn_novelty_on_unselected_metric),
 		cmocka_unit_test(test_learn_errors_and_blocks),
+		cmocka_unit_test(test_memo_restart_hits),
 		cmocka_unit_test(test_memo_basic),
 		cmocka_unit_test(test_memo_survives_kill9),
 		cmocka_unit_test(test_interference),

@@ -35,7 +35,7 @@
 
 typedef struct dvctl_event {
 	double t_s;         /* since the controller started */
-	int cls;            /* class id (after adding, for unknown ones) */
+	int cls;            /* stable class id (classid.h; after adding, for unknown ones) */
 	int known;          /* the classifier recognised the signature */
 	const char *action; /* "reuse", "tune", "tune-new-class",
 			       "reuse-interference", "tune-interference" */

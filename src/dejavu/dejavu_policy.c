@@ -53,6 +53,7 @@
 
 #include "core/buf.h"
 #include "core/rng.h"
+#include "dejavu/classid.h"
 #include "dejavu/interference.h"
 #include "dejavu/learn.h"
 #include "dejavu/memo.h"
@@ -94,6 +95,7 @@ typedef struct dj {
 	hpa *boot;
 	memo *memo;
 	learn_model *model;
+	int ids[LEARN_MAX_K * 4]; /* stable memo id of each learnt class (classid.h) */
 	/* the window being measured */
 	double win_end, w_n, w_reqs, w_busy, w_dup_work;
 	double sum[7], sum2[7]; /* per-request counters of the sample: sums, squares */
@@ -307,7 +309,7 @@ static int train_class(dj *d, int c, win_rec **mem, size_t k, double now)
 	if (err < 0)
 		return err == VL_EINVAL ? 0 : err; /* a class without traffic: nothing to tune */
 	memo_key key;
-	memo_key_set(&key, DJ_SERVICE, c, 0);
+	memo_key_set(&key, DJ_SERVICE, d->ids[c], 0);
 	return memo_put(d->memo, &key, &a, now);
 }
 
@@ -331,6 +333,8 @@ static int train(dj *d, double now)
 		goto out;
 	}
 	for (size_t c = 0; c < learn_nclasses(d->model); c++) {
+		if ((err = classid_bind(d->memo, DJ_SERVICE, d->model, c, &d->ids[c])))
+			goto out;
 		size_t k = 0;
 		for (size_t i = 0; i < d->nrec; i++)
 			if (learn_train_label(d->model, i) == (int)c)
@@ -356,7 +360,7 @@ static void start_tuning(dj *d, const win_rec *w, int cls, int bucket, double in
 	d->tuning = 1;
 	d->tune_new = cls < 0;
 	d->tune_done = now + probes * DJ_PROBE_S;
-	memo_key_set(&d->tune_key, DJ_SERVICE, cls, bucket);
+	memo_key_set(&d->tune_key, DJ_SERVICE, cls < 0 ? -1 : d->ids[cls], bucket);
 }
 
 static void finish_tuning(dj *d, double now)
@@ -364,9 +368,9 @@ static void finish_tuning(dj *d, double now)
 	d->tuning = 0;
 	if (d->tune_new) {
 		int c = learn_add_class(d->model, d->pend, d->npend);
-		if (c < 0)
+		if (c < 0 || classid_bind(d->memo, DJ_SERVICE, d->model, (size_t)c, &d->ids[c]))
 			return;
-		d->tune_key.cls = c;
+		d->tune_key.cls = d->ids[c];
 		d->base.classes = (unsigned)learn_nclasses(d->model);
 	}
 	memo_put(d->memo, &d->tune_key, &d->tune_alloc, now);
@@ -418,7 +422,7 @@ static void act(dj *d, const win_rec *w, double index, const dv_obs *o)
 		d->bucket = interference_bucket(index);
 	memo_key key;
 	memo_alloc a;
-	memo_key_set(&key, DJ_SERVICE, c, d->bucket);
+	memo_key_set(&key, DJ_SERVICE, d->ids[c], d->bucket);
 	if (memo_get(d->memo, &key, &a, o->t) == 0) {
 		set_desired(d, scaled(&a, rate));
 		/* A miss with a normal index, allocation in place: the entry is
@@ -433,7 +437,7 @@ static void act(dj *d, const win_rec *w, double index, const dv_obs *o)
 	}
 	/* (class, bucket) never tuned: the class's isolated entry scaled by
 	 * the index while the tuner measures the real thing. */
-	memo_key_set(&key, DJ_SERVICE, c, 0);
+	memo_key_set(&key, DJ_SERVICE, d->ids[c], 0);
 	if (memo_get(d->memo, &key, &a, o->t) == 0)
 		set_desired(d, scaled(&a, rate / (index > 0.2 ? index : 0.2)));
 	if (!d->tuning)

@@ -47,6 +47,8 @@ void learn_params_default(learn_params *p)
 	p->min_radius = 0.5;
 	p->novel_z = 5.0;
 	p->noise_rel = 0.02;
+	p->noise_abs = 0;
+	p->novel_skip = NULL;
 	p->seed = 1;
 }
 
@@ -351,7 +353,7 @@ static void set_radii(learn_model *m, const double *Z, size_t n)
 static double noise_sd(const learn_model *m, double mu, double se2)
 {
 	double fl = m->p.noise_rel * fabs(mu);
-	return sqrt(se2 + fl * fl);
+	return sqrt(se2 + fl * fl + m->p.noise_abs * m->p.noise_abs);
 }
 
 /* Step 4's rule: the whole training set is one class when every metric's
@@ -463,7 +465,7 @@ learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl
 {
 	if (!samples || !p || p->k_min < 1 || p->k_max < 2 || p->k_max < p->k_min ||
 	    p->k_max > LEARN_MAX_K || p->restarts == 0 || p->max_features == 0 ||
-	    !(p->novel_z > 0) || !(p->noise_rel >= 0)) {
+	    !(p->novel_z > 0) || !(p->noise_rel >= 0) || !(p->noise_abs >= 0)) {
 		vl_fail(eb, VL_EINVAL,
 			"learn: bad parameters (need 1 <= k_min <= k_max <= %d, k_max >= 2, "
 			"novel_z > 0, noise_rel >= 0)",
@@ -561,6 +563,11 @@ static double novelty_z(const learn_model *m, const sig *s, size_t c, size_t *wo
 	if (raw_of(m, s, row, se2))
 		return INFINITY;
 	for (size_t j = 0; j < m->d0; j++) {
+		int skip = 0;
+		for (const char *const *q = m->p.novel_skip; q && *q && !skip; q++)
+			skip = !strcmp(*q, m->name[j]);
+		if (skip)
+			continue;
 		double nz = noise_sd(m, m->cm[c][j], se2[j]);
 		double sd = sqrt(m->cs[c][j] * m->cs[c][j] + nz * nz) + 1e-12;
 		double z = fabs(row[j] - m->cm[c][j]) / sd;
@@ -703,6 +710,16 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	m->radius[c] = r > m->p.min_radius ? r : m->p.min_radius;
 	m->k++;
 	return (int)c;
+}
+
+int learn_class_centroid(const learn_model *m, size_t c, sig *out)
+{
+	if (c >= m->k)
+		return VL_EINVAL;
+	sig_init(out, 0, 0);
+	for (size_t j = 0; j < m->d0; j++)
+		sig_set(out, m->name[j], m->cm[c][j]);
+	return 0;
 }
 
 size_t learn_nclasses(const learn_model *m)

@@ -28,7 +28,8 @@
  *     stddev in raw units; a signature whose value of any metric j is more
  *     than p->novel_z standard deviations from its nearest class's mean is
  *     LEARN_UNKNOWN, with sd^2 = within-class sd^2 + the signature's own
- *     standard error^2 (sig.se) + (p->noise_rel x class mean)^2.
+ *     standard error^2 (sig.se) + (p->noise_rel x class mean)^2 +
+ *     p->noise_abs^2 (metrics named in p->novel_skip are left out).
  * Distances (1-5) are Euclidean in the normalized, selected feature space.
  * Deterministic for a given p->seed.
  */
@@ -56,6 +57,10 @@ typedef struct learn_params {
 	double min_radius;     /* floor of a class radius (normalized units) */
 	double novel_z;        /* step 6: beyond this many sd on any metric = unknown */
 	double noise_rel;      /* step 6: relative noise floor of a metric */
+	double noise_abs;      /* step 6: absolute noise floor (a metric's own units) */
+	/* step 6: NULL-terminated names left out of the novelty check (metrics
+	 * that follow the load or the host, not the kind of work); NULL: none */
+	const char *const *novel_skip;
 	uint64_t seed;
 } learn_params;
 
@@ -66,7 +71,8 @@ typedef struct learn_params {
 /* Defaults: k 1..8, 8 restarts, 6 features, min_cv 1e-3, max_corr 0.98,
  * radius_pct 95, unknown_factor 2.0, min_radius 0.5, novel_z 5 (a window
  * of a known class passes all of ~10 metrics at 5 sd with probability
- * > 0.99999 under Gaussian noise), noise_rel 0.02, seed 1. */
+ * > 0.99999 under Gaussian noise), noise_rel 0.02, noise_abs 0, novel_skip
+ * NULL, seed 1. */
 void learn_params_default(learn_params *p);
 
 typedef struct learn_model learn_model;
@@ -100,6 +106,11 @@ const char *learn_novel_metric(const learn_model *m, const sig *s, double *z);
  * it and a workload is added once. Returns the new class id or a negative
  * vl_err (VL_ERANGE at LEARN_MAX_K * 4 classes). */
 int learn_add_class(learn_model *m, const sig *samples, size_t n);
+
+/* Class c's centroid in raw metric units (every metric of training, step
+ * 6's means) into out: what identifies the class across runs (classid.h).
+ * 0, or VL_EINVAL for a class out of range. */
+int learn_class_centroid(const learn_model *m, size_t c, sig *out);
 
 size_t learn_nclasses(const learn_model *m);
 size_t learn_ntrained(const learn_model *m);   /* classes from training */
