@@ -60,7 +60,7 @@ static const char *bad_include(const char *path, const char *const *bad, int dep
 static void test_policy_sees_no_trace_or_mix(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "dejavu/trace.h", "dejavu/mix.h", "dejavu/svc.h",
+	static const char *const bad[] = { "dejavu/trace.h", "dejavu/mix.h", "dejavu/svcmodel.h",
 					   "dejavu/cap.h",   "dejavu/sim.h", NULL };
 	const char *why = bad_include("src/dejavu/dejavu_policy.c", bad, 4);
 	if (why)

@@ -15,7 +15,7 @@
 
 #include "dejavu/policy.h"
 #include "dejavu/sim.h"
-#include "dejavu/svc.h"
+#include "dejavu/svcmodel.h"
 #include "dejavu/trace.h"
 
 #define DAY 86400.0

@@ -22,7 +22,7 @@
 #include "dejavu/mix.h"
 #include "dejavu/net.h"
 #include "dejavu/proxy.h"
-#include "dejavu/service.h"
+#include "dejavu/httpservice.h"
 
 static volatile sig_atomic_t stop_flag;
 

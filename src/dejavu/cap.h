@@ -1,7 +1,7 @@
 /*
  * cap.h — the capacity table of the DejaVu simulation: how many instances a
  * (rate, mix, interference) needs for p95 <= SIM_TARGET_FRAC x SLO, by
- * bisection on the service model's latency tables (svc.h). The oracle's
+ * bisection on the service model's latency tables (svcmodel.h). The oracle's
  * view (sim.c's need series); no policy reads it directly.
  */
 #ifndef VL_DEJAVU_CAP_H

@@ -16,7 +16,7 @@
 
 #include "core/buf.h"
 #include "dejavu/cap.h"
-#include "dejavu/svc.h"
+#include "dejavu/svcmodel.h"
 
 /* ---- capacity table ---- */
 #define CAP_MAX 64

@@ -20,7 +20,7 @@
  *
  * "Need" is the fewest instances whose p95 stays within SIM_TARGET_FRAC of
  * the SLO at the given rate, mix and interference, from a capacity table
- * (cap.h): bisection on the service model's latency tables (svc.h). Only
+ * (cap.h): bisection on the service model's latency tables (svcmodel.h). Only
  * the oracle and the static baselines read it (pol_env.need).
  *
  * Deliberately free of the trace and mix headers: a policy observes the

@@ -6,7 +6,7 @@
  * tuner replays those: arrivals Poisson at the per-instance rate the
  * candidate allocation would see, service times drawn (with replacement)
  * from the recorded ones, one FIFO server (the service model's instance,
- * svc.h), sojourn by Lindley's recursion W' = max(0, W + S - A).
+ * svcmodel.h), sojourn by Lindley's recursion W' = max(0, W + S - A).
  *
  * Deliberately free of the trace and mix headers: what a deployment's
  * profiler sees is the recorded requests, not the mix that produced them.

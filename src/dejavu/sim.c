@@ -11,7 +11,7 @@
 #include "core/parse.h"
 #include "core/rng.h"
 #include "core/stats.h"
-#include "dejavu/svc.h"
+#include "dejavu/svcmodel.h"
 
 const char *const policy_names[] = { "dejavu", "rightscale",  "rightscale-scaled",
 				     "hpa",    "static-peak", "static-history",
@@ -187,7 +187,7 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
  * requests, at most what one profiling instance serves at DV_PROF_UTIL;
  * up to DV_SAMPLE_MAX of them are drawn as the profiler measures them
  * (each request: a type by the mix's weights, its costs scaled by one
- * lognormal factor of CV MIX_TYPE_CV, the same spread as svc.h's service
+ * lognormal factor of CV MIX_TYPE_CV, the same spread as svcmodel.h's service
  * times). The count is rounded at random so small rates still sample. */
 static size_t profile_tick(const mix *m, double rate, rng *r, dv_req *out, double *dup_rps)
 {

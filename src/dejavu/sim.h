@@ -4,7 +4,7 @@
  *
  * Time advances in SIM_TICK_S ticks (the HPA sync period, so every policy
  * can act at its own cadence). Per tick: instances whose boot finished
- * become ready; the service model (svc.h) serves the tick's traffic on the
+ * become ready; the service model (svcmodel.h) serves the tick's traffic on the
  * ready instances; cost accrues for ready + booting instances + the policy's
  * own overhead (DejaVu's profiler); the policy sees the tick and sets the
  * desired count — new instances are ready SIM_BOOT_S later, removals are
