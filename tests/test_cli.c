@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "core/mm1.h"
+#include "core/version.h"
 
 /* Runs args; asserts the exit status; returns stdout (caller frees) and
  * stderr through err (caller frees) when err is not NULL. */
@@ -50,7 +51,9 @@ static void test_help_version(void **state)
 	assert_non_null(strstr(out, "bench des"));
 	free(out);
 	out = run("--version", 0, NULL);
-	assert_non_null(strstr(out, "virtlab "));
+	/* the version and the commit the binary was built from */
+	assert_non_null(strstr(out, "virtlab " VIRTLAB_VERSION " (commit "));
+	assert_non_null(strstr(out, vl_build_info()->commit));
 	free(out);
 	out = run("bench des --help", 0, NULL);
 	assert_non_null(strstr(out, "usage: virtlab bench des"));
@@ -111,10 +114,34 @@ static void test_json_and_seed(void **state)
 		fail_msg("stdout is not JSON: %s at line %d", err.text, err.line);
 	assert_int_equal(json_integer_value(json_object_get(v, "seed")), 5);
 	assert_int_equal(json_array_size(json_object_get(v, "rows")), 4);
+	/* meta: what made the output, nothing that varies between runs */
+	json_t *m = json_object_get(v, "meta");
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "version")), VIRTLAB_VERSION);
+	assert_string_equal(json_string_value(json_object_get(m, "commit")),
+			    vl_build_info()->commit);
+	assert_true(json_is_boolean(json_object_get(m, "dirty")));
+	assert_int_equal(json_integer_value(json_object_get(m, "seed")), 5);
+	assert_string_equal(json_string_value(json_object_get(m, "command_line")),
+			    "virtlab demo --customers 20k --json --seed 5");
+	assert_int_equal(json_object_size(m), 5);
 	json_decref(v);
 	free(a);
 	free(b);
 	free(c);
+	/* the documented exception: a top-level array stays an array */
+	a = run("hyperwall attacks --json", 0, NULL);
+	v = json_loads(a, 0, &err);
+	assert_true(json_is_array(v));
+	json_decref(v);
+	free(a);
+	/* --csv: every table, full precision */
+	a = run("eli reproduce --duration 100ms --csv --quiet", 0, NULL);
+	assert_true(strncmp(a, "figure,", 7) == 0);
+	assert_non_null(strstr(a, "\n\n# table: moderation_sweep\nmoderation_us,"));
+	assert_non_null(strstr(a, "\n\n# table: (values)\nkey,value\n"));
+	assert_null(strstr(a, "e+0")); /* 25479296, never 2.54793e+07 */
+	free(a);
 	/* --json=... style values and CSV */
 	a = run("demo --customers=10k --csv", 0, NULL);
 	assert_true(strncmp(a, "rho,customers,", 14) == 0);

@@ -48,9 +48,13 @@ static void test_csv(void **state)
 {
 	(void)state;
 	json_t *v = sample();
-	/* an object with a table member: the table becomes the CSV */
+	/* an object with a table member: the table first, then every other value
+	 * after a blank line and a "# table:" line, nothing dropped */
 	char *s = render(v, OUT_CSV);
-	assert_string_equal(s, "mode,x\nbare,1\neli,0.25\n");
+	assert_string_equal(s, "mode,x\nbare,1\neli,0.25\n"
+			       "\n# table: (values)\nkey,value\n"
+			       "workload,\"netperf, \"\"TCP\"\"\"\nrate,1234.5\nn,42\nok,true\n"
+			       "exits_by_reason.HLT,3\nexits_by_reason.EXTERNAL_INTERRUPT,100\n");
 	free(s);
 	/* without a table: key,value lines with dotted nested keys and quoting */
 	json_object_del(v, "rows");
@@ -67,6 +71,46 @@ static void test_csv(void **state)
 	assert_string_equal(s, "a,b\n1,\n2,\"x\ny\"\n");
 	free(s);
 	json_decref(a);
+}
+
+/* Every table of the document, nested ones named by their dotted path, and
+ * every real at full precision: what `eli reproduce --csv` relies on. */
+static void test_csv_every_table(void **state)
+{
+	(void)state;
+	json_t *v = json_pack("{s:[{s:f,s:f}],s:{s:[{s:i},{s:i}],s:f},s:[f,f]}", "rows", "big",
+			      25479296.0, "third", 1.0 / 3, "sweep", "points", "us", 0, "us", 10,
+			      "gain", 0.1, "raw", 850.0, 1e-7);
+	char *s = render(v, OUT_CSV);
+	assert_string_equal(s, "big,third\n25479296,0.3333333333333333\n"
+			       "\n# table: sweep.points\nus\n0\n10\n"
+			       "\n# table: (values)\nkey,value\nsweep.gain,0.1\n"
+			       "raw,\"[850.0,9.9999999999999995e-8]\"\n");
+	free(s);
+	json_decref(v);
+	/* every double read back from the CSV is the one printed */
+	const double x[] = { 0.1, 1.0 / 3, 2.0 / 3 * 1e300, 5e-324, 123456789.0, -0.5, 1e17 };
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++) {
+		json_t *o = json_pack("{s:f}", "x", x[i]);
+		s = render(o, OUT_CSV);
+		const char *num = strchr(s, '\n') + 3; /* after "key,value\nx," */
+		assert_true(strtod(num, NULL) == x[i]);
+		free(s);
+		json_decref(o);
+	}
+	/* more than 64 columns and long cells survive */
+	json_t *wide = json_object();
+	char k[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(k, sizeof(k), "c%d", i);
+		json_object_set_new(wide, k, json_integer(i));
+	}
+	json_t *arr = json_pack("[o]", wide);
+	s = render(arr, OUT_CSV);
+	assert_non_null(strstr(s, ",c99\n"));
+	assert_non_null(strstr(s, ",99\n"));
+	free(s);
+	json_decref(arr);
 }
 
 static void test_text(void **state)
@@ -112,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_csv_every_table),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_tbl),
 	};

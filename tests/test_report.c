@@ -17,6 +17,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "core/version.h"
 #include "report/report.h"
 
 /* ---- the driver on a hand-made stage table ---- */
@@ -126,7 +127,7 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL };
+	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -199,7 +200,7 @@ static void test_stop_kills_the_running_command(void **state)
 	char dir[] = "/tmp/vlrptstopXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	volatile sig_atomic_t stop = 1;
-	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop };
+	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL };
 	vl_errbuf eb = { { 0 } };
 	size_t failed = 0;
 	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
@@ -328,6 +329,63 @@ static void test_quick_summary(void **state)
 		assert_non_null(s);
 		assert_string_equal(json_string_value(json_object_get(s, "status")), "skipped");
 	}
+	/* --quick is unmistakable: in summary.json, on every measured row */
+	assert_true(json_is_true(json_object_get(q->doc, "quick")));
+	json_array_foreach(json_object_get(q->doc, "rows"), i, r)
+	{
+		const char *st = json_string_value(json_object_get(r, "status"));
+		int measured = strcmp(st, "pass") == 0 || strcmp(st, "fail") == 0;
+		assert_true(json_is_boolean(json_object_get(r, "shortened_run")));
+		/* every stage that measures something shortens it under --quick */
+		assert_int_equal(json_is_true(json_object_get(r, "shortened_run")), measured);
+	}
+	/* provenance: build, machine, seeds, date, wall time; meta */
+	const json_t *pv = json_object_get(q->doc, "provenance");
+	static const char *const pkeys[] = { "version", "commit", "dirty", "compiler",
+					     "cflags",  "kernel", "cpu",   "cpus_online",
+					     "kvm",     "seeds",  "quick", "date_utc",
+					     "wall_s" };
+	for (size_t k = 0; k < sizeof(pkeys) / sizeof(pkeys[0]); k++)
+		if (!json_object_get(pv, pkeys[k]))
+			fail_msg("summary.json provenance lacks \"%s\"", pkeys[k]);
+	assert_string_equal(json_string_value(json_object_get(pv, "commit")),
+			    vl_build_info()->commit);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(pv, "seeds"), 0)), 3);
+	const json_t *meta = json_object_get(q->doc, "meta");
+	assert_non_null(strstr(json_string_value(json_object_get(meta, "command_line")),
+			       "virtlab report --quick --seed 3 --out "));
+	/* raw/<stage>.json: every stage's full output, skipped ones included */
+	const json_t *s;
+	json_array_foreach(json_object_get(q->doc, "stages"), i, s)
+	{
+		const char *name = json_string_value(json_object_get(s, "name"));
+		char path[256];
+		snprintf(path, sizeof(path), "%s/raw/%s.json", q->dir, name);
+		json_t *raw = json_load_file(path, 0, NULL);
+		if (!raw)
+			fail_msg("%s missing or not JSON", path);
+		assert_string_equal(json_string_value(json_object_get(raw, "stage")), name);
+		const json_t *cmds = json_object_get(raw, "commands");
+		const char *st = json_string_value(json_object_get(s, "status"));
+		if (strcmp(st, "ok") == 0) {
+			assert_int_equal(json_array_size(cmds),
+					 json_array_size(json_object_get(s, "commands")));
+			assert_true(
+				json_is_object(
+					json_object_get(json_array_get(cmds, 0), "output")) ||
+				json_is_array(json_object_get(json_array_get(cmds, 0), "output")));
+		}
+		json_decref(raw);
+	}
+	/* the page opens with the banner */
+	char page[128];
+	snprintf(page, sizeof(page), "%s/index.html", q->dir);
+	char *html = slurp(page);
+	assert_non_null(html);
+	char *banner = strstr(html, "<div id=\"quick-banner\"");
+	assert_non_null(banner);
+	assert_true(banner < strstr(html, "<h1>"));
+	free(html);
 	/* the foundation's stage always runs */
 	const json_t *mm1 = stage_named(q->doc, "mm1");
 	assert_non_null(mm1);
@@ -683,7 +741,7 @@ static void test_every_stage_on_contract_json(void **state)
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = { out, script, 0, 1, NULL, NULL };
+	rpt_opts o = { out, script, 0, 1, NULL, NULL, NULL };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -905,6 +963,13 @@ static void test_page_in_chromium(void **state)
 	assert_int_equal(total, imgs);
 	assert_true(imgs >= 2);
 
+	/* a --quick page says so first, across the top */
+	char *qb = strstr(html, "id=\"quick-banner\"");
+	if (!qb)
+		fail_msg("the --quick page has no banner");
+	assert_true(qb < strstr(html, "<h1>"));
+	assert_non_null(strstr(qb, "QUICK RUN"));
+
 	/* the summary table equals summary.json's rows */
 	char *t = strstr(html, "<table id=\"summary-table\">");
 	assert_non_null(t);
@@ -932,6 +997,8 @@ static void test_page_in_chromium(void **state)
 				want[0] = '\0';
 			else
 				expect_cell(v, want, sizeof(want));
+			if (k == 1 && json_is_true(json_object_get(r, "shortened_run")))
+				strcat(want, " [quick run]"); /* rows from shortened runs */
 			if (strcmp(got, want) != 0)
 				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, keys[k],
 					 got, want);

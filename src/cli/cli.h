@@ -18,9 +18,7 @@
 #include <stdio.h>
 
 #include "core/out.h"
-
-/* `virtlab --version`; also recorded in every sweep point file. */
-#define VIRTLAB_VERSION "0.1.0"
+#include "core/version.h" /* VIRTLAB_VERSION, the commit built */
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
 
@@ -56,6 +54,9 @@ typedef struct cli_common {
 	int json, csv, quiet;
 	uint64_t seed; /* default 1: runs are reproducible unless told */
 	int seed_given;
+	/* the words after the command name, as given (for --json's "meta") */
+	int argc;
+	char **argv;
 } cli_common;
 
 typedef struct cli_cmd {
@@ -77,6 +78,12 @@ typedef struct cli_cmd {
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
 	      char **pos, int *npos, int pos_min, int pos_max);
 
+/* The one argument that makes cli_parse print the command's option table
+ * and the global options as JSON ({"options":[{name, metavar, help,
+ * choices}], "globals":[..]}) and return CLI_OK: how the man page and the
+ * shell completion are generated from the same tables as --help. */
+#define CLI_DESCRIBE "--__describe"
+
 /* Prints the command's help (usage, options, globals, example) to f. */
 void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
 
@@ -87,8 +94,28 @@ int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((for
 int cli_fail(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints result on stdout as the globals ask (text, --json, --csv) and frees
- * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. */
+ * it (NULL -> CLI_FAIL with "out of memory"). Returns an exit status. Under
+ * --json an object result gets a last member "meta" (cli_meta) unless it
+ * has one; an array (`hyperwall attacks`) is printed as it is. */
 int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result);
+
+/* {"version","commit","dirty","seed","command_line"}: what made this output,
+ * nothing that varies between two identical runs (no time, no host), so
+ * --seed N output stays byte-identical. A new reference, NULL on ENOMEM. */
+json_t *cli_meta(const cli_cmd *cmd, const cli_common *common);
+
+/* The i-th command in `virtlab --help` order (experiments, then
+ * benchmarks), NULL past the last. */
+const cli_cmd *cli_nth(size_t i);
+
+/* The paragraph `virtlab --help` and the man page open with. */
+extern const char cli_intro[];
+
+/* `virtlab __man`: the man page (roff) on f; `virtlab __completion bash|zsh`:
+ * the completion script. Both run this binary (exe) once per command with
+ * CLI_DESCRIBE to read its options. Exit statuses. */
+int cli_doc_man(FILE *f, const char *exe);
+int cli_doc_completion(FILE *f, const char *exe, const char *shell);
 
 /* The command named by the leading words of argv (longest match), with
  * *used set to how many words it took; NULL if none. */

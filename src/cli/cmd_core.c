@@ -53,7 +53,8 @@ const cli_cmd core_cmds[] = {
 	{ "demo", "M/M/1 queue on the DES core, simulated vs. queueing theory", NULL,
 	  "Runs an M/M/1 queue at loads 0.5, 0.7, 0.8 and 0.9 and prints the simulated\n"
 	  "mean and p99 time in system beside the analytic values 1/(mu-lambda) and\n"
-	  "ln(100)/(mu-lambda). `make run` runs this until the full report exists.",
+	  "ln(100)/(mu-lambda). The report runs it as its foundation stage (mm1),\n"
+	  "checking the event core against queueing theory.",
 	  "virtlab demo --customers 200k --json", demo_run },
 	{ 0 },
 };

@@ -322,7 +322,7 @@ const cli_cmd eli_cmds[] = {
 	  "virtlab eli reproduce --json", reproduce_run },
 	{ "eli profile", "print (or --save) an ELI model profile as key = value lines", NULL,
 	  "A profile holds every parameter of the timing model; see src/eli/README.md.\n"
-	  "this-host is written by `virtlab eli calibrate` (the real-KVM issue).",
+	  "this-host is written by `virtlab eli calibrate` (measured on this host's KVM).",
 	  "virtlab eli profile --save /tmp/my.profile", profile_run },
 	{ "bench eli", "ELI simulation speed: simulated seconds per wall second", NULL,
 	  "Runs 5 simulated seconds of netperf under baseline (the event-heaviest case)\n"

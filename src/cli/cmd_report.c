@@ -140,7 +140,10 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--only: %s", eb.msg);
 	ui u = { .quiet = g.quiet };
 	const rpt_hooks h = { ui_cmd_exists, ui_begin, ui_end, ui_progress, &u };
-	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop };
+	json_t *meta = cli_meta(cmd, &g);
+	if (!meta)
+		return cli_fail(cmd, "out of memory");
+	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop, meta };
 	json_t *doc = NULL;
 	size_t failed = 0;
 	struct sigaction saved[3];
@@ -148,6 +151,7 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	catch_signals(1, saved);
 	rc = rpt_run(rpt_stages, rpt_nstages, &o, &h, &doc, &failed, &eb);
 	catch_signals(0, saved);
+	json_decref(meta);
 	if (rc == VL_ESTATE && report_stop) {
 		progress_done(&u.bar);
 		fprintf(stderr, "virtlab report: %s; no report written\n", eb.msg);
@@ -175,11 +179,15 @@ const cli_cmd report_cmds[] = {
 	{ "report", "run every system's reproduction; write HTML, CSV, SVG and summary.json", NULL,
 	  "Runs each system's reproduction and comparison as a stage (each a subprocess of this\n"
 	  "virtlab: `virtlab <command> --json --seed N`) and writes DIR/index.html (summary\n"
-	  "table paper vs ours, a section per system with gnuplot plots, machine and wall time),\n"
-	  "DIR/summary.json (the same rows) and DIR/<system>/*.csv, *.svg, *.gp. A stage whose\n"
-	  "command is not built, fails, times out or prints bad JSON is shown as failed, and the\n"
-	  "exit status is then 1. --quick (< 1 min) uses reduced sizes and shows the live DejaVu\n"
-	  "demo and the KVM measurements as skipped. The last line printed is the page's path.",
+	  "table paper vs ours, a section per system with gnuplot plots, provenance: build,\n"
+	  "machine, seeds, date, wall time; the plots are SVG files beside it, so keep the\n"
+	  "directory together), DIR/summary.json (the same rows, meta and provenance),\n"
+	  "DIR/raw/<stage>.json (every command's full output) and DIR/<system>/*.csv, *.svg,\n"
+	  "*.gp. A stage whose command is not built, fails, times out or prints bad JSON is\n"
+	  "shown as failed, and the exit status is then 1. --quick (< 1 min) uses reduced sizes,\n"
+	  "shows the live DejaVu demo and the KVM measurements as skipped, puts a banner across\n"
+	  "the page and marks rows from shortened runs. The last line printed is the page's\n"
+	  "path.",
 	  "virtlab report --quick --out /tmp/report", report_run },
 	{ 0 },
 };

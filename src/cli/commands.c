@@ -57,6 +57,22 @@ static int in_group(const char *name, const char *group)
 	return strncmp(name, group, gl) == 0 && (name[gl] == ' ' || name[gl] == '\0');
 }
 
+const char cli_intro[] =
+	"virtlab makes four ASPLOS 2012 virtualization systems runnable and comparable:\n"
+	"ELI (exitless interrupts), DejaVu (memoized resource allocation), HyperWall\n"
+	"(hypervisor-secure memory) and region scheduling (LLC-aware vCPU placement).\n";
+
+const cli_cmd *cli_nth(size_t i)
+{
+	/* the order of cli_list: experiments first, every benchmark last */
+	for (int pass = 0; pass < 2; pass++)
+		for (const cli_cmd *const *g = groups; *g; g++)
+			for (const cli_cmd *c = *g; c->name; c++)
+				if (in_group(c->name, "bench") == pass && i-- == 0)
+					return c;
+	return NULL;
+}
+
 void cli_list(FILE *f, const char *group)
 {
 	/* the full list shows experiments first and every benchmark last, even

@@ -11,12 +11,7 @@ int cli__is_group(const char *word);
 
 static void usage(FILE *f)
 {
-	fputs("usage: virtlab <command> [options]\n\n"
-	      "virtlab makes four ASPLOS 2012 virtualization systems runnable and comparable:\n"
-	      "ELI (exitless interrupts), DejaVu (memoized resource allocation), HyperWall\n"
-	      "(hypervisor-secure memory) and region scheduling (LLC-aware vCPU placement).\n\n"
-	      "commands:\n",
-	      f);
+	fprintf(f, "usage: virtlab <command> [options]\n\n%s\ncommands:\n", cli_intro);
 	cli_list(f, NULL);
 	fputs("\nEvery command takes --help, --json, --csv, --seed N and --quiet.\n"
 	      "'virtlab <command> --help' shows its options and an example.\n",
@@ -35,9 +30,16 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("virtlab %s\n", VIRTLAB_VERSION);
+		const vl_build *b = vl_build_info();
+		printf("virtlab %s (commit %s%s)\n", b->version, b->commit,
+		       b->dirty ? ", with uncommitted changes" : "");
 		return CLI_OK;
 	}
+	/* hidden: what `make install` generates the man page and completion with */
+	if (strcmp(argv[1], "__man") == 0 && argc == 2)
+		return cli_doc_man(stdout, "/proc/self/exe");
+	if (strcmp(argv[1], "__completion") == 0 && argc == 3)
+		return cli_doc_completion(stdout, "/proc/self/exe", argv[2]);
 	if (argv[1][0] == '-') {
 		fprintf(stderr,
 			"virtlab: unknown option '%s' before the command "

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/buf.h"
 #include "core/parse.h"
+#include "core/utf8.h"
 
 static void vmsg(const cli_cmd *cmd, const char *fmt, va_list ap)
 {
@@ -115,6 +117,34 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 	return CLI_GO;
 }
 
+static json_t *opts_json(const cli_opt *opts)
+{
+	json_t *a = json_array();
+	for (const cli_opt *o = opts; a && o && o->name; o++) {
+		json_t *ch = NULL;
+		for (const char *const *c = o->type == OPT_CHOICE ? o->choices : NULL; c && *c; c++)
+			json_array_append_new(ch ? ch : (ch = json_array()), json_string(*c));
+		json_t *e = json_pack("{s:s,s:s?,s:s,s:o?}", "name", o->name, "metavar", o->metavar,
+				      "help", o->help ? o->help : "", "choices", ch);
+		if (!e || json_array_append_new(a, e) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* CLI_DESCRIBE: the command's option table and the global options as one
+ * JSON document on stdout, what `virtlab __man` and `__completion` read. */
+static int describe(const cli_opt *opts, const cli_opt *globals)
+{
+	json_t *d =
+		json_pack("{s:o,s:o}", "options", opts_json(opts), "globals", opts_json(globals));
+	int err = !d || json_dumpf(d, stdout, JSON_COMPACT) != 0;
+	json_decref(d);
+	return err ? CLI_FAIL : CLI_OK;
+}
+
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cli_common *common,
 	      char **pos, int *npos, int pos_min, int pos_max)
 {
@@ -125,13 +155,18 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cl
 		{ "csv", OPT_FLAG, &common->csv, NULL, "print CSV on stdout", CLI_NOBOUND, NULL },
 		{ "seed", OPT_U64, &common->seed, "N",
 		  "random seed (default 1); same seed, same result", CLI_NOBOUND, NULL },
-		{ "quiet", OPT_FLAG, &common->quiet, NULL, "no progress bar", CLI_NOBOUND, NULL },
+		{ "quiet", OPT_FLAG, &common->quiet, NULL,
+		  "no progress bar (it shows only on a terminal)", CLI_NOBOUND, NULL },
 		{ "help", OPT_FLAG, &help, NULL, "this help", CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	common->json = common->csv = common->quiet = 0;
 	common->seed = 1;
 	common->seed_given = 0;
+	common->argc = argc;
+	common->argv = argv;
+	if (argc == 1 && strcmp(argv[0], CLI_DESCRIBE) == 0)
+		return describe(opts, globals);
 	int n = 0, only_pos = 0;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
@@ -247,10 +282,57 @@ void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f)
 		fprintf(f, "\nexample:\n  %s\n", cmd->example);
 }
 
+/* Appends `word` to b, single-quoted when the shell would split or expand
+ * it, so the command line can be pasted back; a word that is not valid
+ * UTF-8 (a file name) as $'..' with \xNN escapes, since JSON takes only
+ * UTF-8. */
+static int shell_word(vl_buf *b, const char *word)
+{
+	if (vl_utf8_check(word, NULL) != 0) {
+		int err = vl_buf_puts(b, "$'");
+		for (const unsigned char *p = (const unsigned char *)word; !err && *p; p++)
+			err = *p >= 0x20 && *p < 0x7f && *p != '\'' && *p != '\\'
+				      ? vl_buf_put(b, p, 1)
+				      : vl_buf_printf(b, "\\x%02x", *p) < 0;
+		return err ? err : vl_buf_puts(b, "'");
+	}
+	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789-_./=:,+%@") == strlen(word))
+		return vl_buf_puts(b, word);
+	int err = vl_buf_puts(b, "'");
+	for (const char *p = word; !err && *p; p++)
+		err = *p == '\'' ? vl_buf_puts(b, "'\\''") : vl_buf_put(b, p, 1);
+	return err ? err : vl_buf_puts(b, "'");
+}
+
+json_t *cli_meta(const cli_cmd *cmd, const cli_common *common)
+{
+	vl_buf line = VL_BUF_INIT;
+	int err = vl_buf_printf(&line, "virtlab %s", cmd->name) < 0;
+	for (int i = 0; !err && i < common->argc; i++)
+		err = vl_buf_puts(&line, " ") < 0 || shell_word(&line, common->argv[i]) < 0;
+	json_t *m = err ? NULL : vl_build_json();
+	if (m && json_object_set_new(m, "seed", json_integer((json_int_t)common->seed)) == 0 &&
+	    json_object_set_new(m, "command_line", json_string(vl_buf_data(&line))) == 0) {
+		vl_buf_free(&line);
+		return m;
+	}
+	json_decref(m);
+	vl_buf_free(&line);
+	return NULL;
+}
+
 int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result)
 {
 	if (!result)
 		return cli_fail(cmd, "out of memory building the result");
+	if (common->json && json_is_object(result) && !json_object_get(result, "meta")) {
+		json_t *meta = cli_meta(cmd, common);
+		if (!meta || json_object_set_new(result, "meta", meta) != 0) {
+			json_decref(result);
+			return cli_fail(cmd, "out of memory building the result");
+		}
+	}
 	out_format fmt = common->json ? OUT_JSON : common->csv ? OUT_CSV : OUT_TEXT;
 	int err = out_emit(stdout, result, fmt);
 	json_decref(result);

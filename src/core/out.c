@@ -130,6 +130,53 @@ void tbl_print_csv(const tbl *t, FILE *f)
 
 /* ---- rendering a json_t ---- */
 
+/* The shortest "%.Ng" (N = 1..17) that strtod reads back as the same double,
+ * so nothing is rounded away (25479296, not 2.54793e+07). N is raised to the
+ * number's integer digits (up to 17) so that 850 prints as 850, not 8.5e+02. */
+static void real_full(double d, char *buf, size_t n)
+{
+	if (!isfinite(d)) {
+		snprintf(buf, n, "%s", "");
+		return;
+	}
+	int prec = 1;
+	for (; prec < 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	char e[48];
+	snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+	const char *x = strchr(e, 'e');
+	int exp10 = x ? atoi(x + 1) : 0;
+	if (exp10 >= prec && exp10 < 17)
+		prec = exp10 + 1;
+	snprintf(buf, n, "%.*g", prec, d);
+}
+
+/* A JSON scalar as text, `full` precision or 6 digits; nested containers as
+ * compact JSON. A new string (NULL on ENOMEM). */
+static char *scalar_dup(const json_t *v, int full)
+{
+	char buf[64];
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return vl_strdup(json_string_value(v));
+	case JSON_REAL:
+		if (full) {
+			real_full(json_real_value(v), buf, sizeof(buf));
+			return vl_strdup(buf);
+		}
+		break;
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		return json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(full ? 17 : 6));
+	default:
+		break;
+	}
+	return vl_strdup(out_scalar(v, buf, sizeof(buf)));
+}
+
 const char *out_scalar(const json_t *v, char *buf, size_t n)
 {
 	switch (json_typeof(v)) {
@@ -171,12 +218,15 @@ static int is_table(const json_t *v)
 	return 1;
 }
 
-/* Columns: union of the elements' keys, in first-seen order. */
-static tbl *table_of(const json_t *arr)
+/* Columns: union of the elements' keys, in first-seen order; every cell at
+ * `full` precision or 6 digits. NULL on ENOMEM. */
+static tbl *table_of(const json_t *arr, int full)
 {
-	const char *cols[64];
-	size_t nc = 0, i;
+	const char **cols = NULL;
+	char **row = NULL;
+	size_t nc = 0, cap = 0, i;
 	json_t *e;
+	tbl *t = NULL;
 	json_array_foreach(arr, i, e)
 	{
 		const char *k;
@@ -186,26 +236,35 @@ static tbl *table_of(const json_t *arr)
 			size_t j;
 			for (j = 0; j < nc && strcmp(cols[j], k); j++)
 				;
-			if (j == nc && nc < 64)
-				cols[nc++] = k;
+			if (j < nc)
+				continue;
+			if (vl_grow(&cols, &cap, nc + 1, sizeof(*cols)) < 0)
+				goto out;
+			cols[nc++] = k;
 		}
 	}
-	tbl *t = tbl_create(nc, cols);
-	if (!t)
-		return NULL;
-	char bufs[64][256];
-	const char *row[64];
+	if (!(row = calloc(nc ? nc : 1, sizeof(*row))) || !(t = tbl_create(nc, cols)))
+		goto out;
 	json_array_foreach(arr, i, e)
 	{
+		int bad = 0;
 		for (size_t j = 0; j < nc; j++) {
 			json_t *v = json_object_get(e, cols[j]);
-			row[j] = v ? out_scalar(v, bufs[j], sizeof(bufs[j])) : "";
+			row[j] = v ? scalar_dup(v, full) : vl_strdup("");
+			bad |= !row[j];
 		}
-		if (tbl_add(t, row)) {
+		if (bad || tbl_add(t, (const char *const *)row)) {
 			tbl_destroy(t);
-			return NULL;
+			t = NULL;
 		}
+		for (size_t j = 0; j < nc; j++)
+			free(row[j]);
+		if (!t)
+			break;
 	}
+out:
+	free(row);
+	free(cols);
 	return t;
 }
 
@@ -235,7 +294,7 @@ static void text_value(FILE *f, const json_t *v, int indent)
 	if (json_is_object(v)) {
 		text_object(f, v, indent);
 	} else if (is_table(v)) {
-		tbl *t = table_of(v);
+		tbl *t = table_of(v, 0);
 		if (!t)
 			return;
 		/* indent by printing into a buffer line by line */
@@ -256,24 +315,95 @@ static void text_value(FILE *f, const json_t *v, int indent)
 	}
 }
 
-static void csv_flat(FILE *f, const json_t *v, const char *prefix)
+/* ---- CSV: every table, then every other value ---- */
+
+/* "prefix.key" in a new string (NULL on ENOMEM). */
+static char *dotted(const char *prefix, const char *k)
 {
+	vl_buf b = VL_BUF_INIT;
+	if (vl_buf_printf(&b, "%s%s%s", prefix, *prefix ? "." : "", k) < 0) {
+		vl_buf_free(&b);
+		return NULL;
+	}
+	return vl_buf_detach(&b, NULL);
+}
+
+/* Prints every table (array of objects) under v, in document order, the
+ * first bare and each later one after a blank line and "# table: PATH".
+ * *ntab counts them; returns 0 or VL_ENOMEM. */
+static int csv_tables(FILE *f, const json_t *v, const char *path, size_t *ntab)
+{
+	if (is_table(v)) {
+		tbl *t = table_of(v, 1);
+		if (!t)
+			return VL_ENOMEM;
+		if ((*ntab)++) {
+			fputs("\n# table: ", f);
+			fputs(*path ? path : "(top)", f);
+			fputc('\n', f);
+		}
+		tbl_print_csv(t, f);
+		tbl_destroy(t);
+		return VL_OK;
+	}
+	if (!json_is_object(v))
+		return VL_OK;
+	const char *k;
+	json_t *c;
+	json_object_foreach((json_t *)v, k, c)
+	{
+		if (!is_table(c) && !json_is_object(c))
+			continue;
+		char *p = dotted(path, k);
+		int err = p ? csv_tables(f, c, p, ntab) : VL_ENOMEM;
+		free(p);
+		if (err)
+			return err;
+	}
+	return VL_OK;
+}
+
+/* "key,value" lines for every value under v that is not in a table, nested
+ * keys dotted ("exits_by_reason.HLT"); the header before the first line. */
+static int csv_flat(FILE *f, const json_t *v, const char *prefix, const char *header,
+		    size_t *nlines)
+{
+	if (is_table(v))
+		return VL_OK;
 	if (json_is_object(v)) {
 		const char *k;
 		json_t *c;
 		json_object_foreach((json_t *)v, k, c)
 		{
-			char key[256];
-			snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", k);
-			csv_flat(f, c, key);
+			char *key = dotted(prefix, k);
+			int err = key ? csv_flat(f, c, key, header, nlines) : VL_ENOMEM;
+			free(key);
+			if (err)
+				return err;
 		}
-		return;
+		return VL_OK;
 	}
-	char buf[512];
+	char *val = scalar_dup(v, 1);
+	if (!val)
+		return VL_ENOMEM;
+	if (!(*nlines)++)
+		fputs(header, f);
 	out_csv_field(f, prefix);
 	fputc(',', f);
-	out_csv_field(f, out_scalar(v, buf, sizeof(buf)));
+	out_csv_field(f, val);
 	fputc('\n', f);
+	free(val);
+	return VL_OK;
+}
+
+static int emit_csv(FILE *f, const json_t *result)
+{
+	size_t ntab = 0, nlines = 0;
+	int err = csv_tables(f, result, "", &ntab);
+	if (err)
+		return err;
+	return csv_flat(f, result, "", ntab ? "\n# table: (values)\nkey,value\n" : "key,value\n",
+			&nlines);
 }
 
 int out_emit(FILE *f, const json_t *result, out_format fmt)
@@ -287,25 +417,9 @@ int out_emit(FILE *f, const json_t *result, out_format fmt)
 		fputc('\n', f);
 		break;
 	case OUT_CSV: {
-		const json_t *arr = NULL;
-		if (is_table(result)) {
-			arr = result;
-		} else if (json_is_object(result)) {
-			const char *k;
-			json_t *v;
-			json_object_foreach((json_t *)result, k, v) if (!arr && is_table(v)) arr =
-				v;
-		}
-		if (arr) {
-			tbl *t = table_of(arr);
-			if (!t)
-				return VL_ENOMEM;
-			tbl_print_csv(t, f);
-			tbl_destroy(t);
-		} else {
-			fputs("key,value\n", f);
-			csv_flat(f, result, "");
-		}
+		int err = emit_csv(f, result);
+		if (err)
+			return err;
 		break;
 	}
 	case OUT_TEXT:

@@ -6,10 +6,14 @@
  *  - JSON: keys in insertion order, reals with 10 significant digits
  *    (stable across runs and compilers), indented two spaces, one trailing
  *    newline.
- *  - CSV (RFC 4180 quoting): an array of objects, or an object's first member
- *    that is one (e.g. "rows"), becomes a header plus a line per element;
- *    anything else becomes "key,value" lines with nested keys dotted
- *    ("exits_by_reason.HLT").
+ *  - CSV (RFC 4180 quoting), losing nothing: every table of the document
+ *    (an array of objects, at any depth) as a header plus a line per
+ *    element, in document order; the first bare, each later one after a
+ *    blank line and "# table: PATH" (its dotted key, "moderation_sweep");
+ *    then every other value as "key,value" lines with nested keys dotted
+ *    ("exits_by_reason.HLT") — under "# table: (values)" when tables came
+ *    first, alone otherwise. Reals at full precision: the shortest "%.Ng"
+ *    that reads back as the same double (25479296, 0.1).
  *  - text: arrays of objects become aligned tables, objects become aligned
  *    "key  value" lines, nested objects indented.
  * The output goes to the FILE given; library code calls this only with a
@@ -35,8 +39,9 @@ void out_csv_field(FILE *f, const char *s);
  * a result with no samples must still print). A new reference. */
 json_t *out_num(double v);
 
-/* Formats a JSON scalar for text/CSV: integers as is, reals with up to 6
- * significant digits (%.6g), true/false, null as "". Returns buf. */
+/* Formats a JSON scalar for text: integers as is, reals with up to 6
+ * significant digits (%.6g), true/false, null as "". Returns buf. (CSV
+ * prints reals at full precision instead.) */
 const char *out_scalar(const json_t *v, char *buf, size_t n);
 
 typedef struct tbl tbl;

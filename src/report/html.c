@@ -1,8 +1,12 @@
 /*
- * html.c — DIR/index.html: one self-contained page (inline CSS, plots as
- * SVG files beside it, no network) with the summary table (the same rows as
- * summary.json), the stage table, a section per system with its plots and
- * the commands that made them, and the machine and wall time.
+ * html.c — DIR/index.html: one page (inline CSS and script; the plots are
+ * SVG files in the folders beside it, so copy the whole directory; no
+ * network) with, for a --quick run, a banner across the top saying the
+ * numbers come from shortened runs; the summary table (the same rows as
+ * summary.json, rows from shortened runs marked); the stage table; a section
+ * per system with its plots and the commands that made them; and the
+ * provenance: build (version, commit, compiler, flags), machine, seeds,
+ * date and wall time.
  *
  * A small inline script counts the plots that loaded and writes the count
  * into #img-check, so a reader (and the headless-browser test) sees a
@@ -51,7 +55,10 @@ static const char css[] =
 	"figcaption{font-size:.88em;color:#444;max-width:760px}"
 	"code{background:#f5f5f5;padding:0 .25em;font-size:.9em}"
 	".cmds code{display:block;margin:.1em 0;white-space:pre-wrap}"
-	".meta{color:#444}";
+	".meta{color:#444}"
+	"#quick-banner{background:#b35900;color:#fff;font-weight:bold;font-size:1.15em;"
+	"padding:.7em 1em;margin:0 0 1em;border:3px solid #5c2e00}"
+	"span.shortened{font-size:.8em;font-weight:bold;color:#b35900;white-space:nowrap}";
 
 static const char img_script[] =
 	"<script>window.addEventListener('load',function(){var im=document.images,ok=0,"
@@ -143,6 +150,10 @@ static void summary_table(FILE *f, const json_t *rows)
 		rpt__html_text(f, json_string_value(json_object_get(r, "system")));
 		fputs("</td><td>", f);
 		rpt__html_text(f, json_string_value(json_object_get(r, "figure")));
+		if (json_is_true(json_object_get(r, "shortened_run")))
+			fputs(" <span class=\"shortened\" title=\"measured on a shortened --quick "
+			      "run\">[quick run]</span>",
+			      f);
 		fputs("</td>", f);
 		cell_value(f, json_object_get(r, "paper"));
 		cell_value(f, json_object_get(r, "ours"));
@@ -217,21 +228,49 @@ static void stage_section(FILE *f, const rpt_sc *sc)
 	}
 }
 
-static void machine_table(FILE *f, const json_t *m, double wall)
+/* Build, machine, seeds, date and wall time: summary.json's "provenance",
+ * then the rest of "machine" (memory, OS, gnuplot). */
+static void provenance_table(FILE *f, const json_t *prov, const json_t *m, double wall)
 {
-	fputs("<h2 id=\"machine\">Machine and time</h2>\n<table id=\"machine-table\">", f);
+	fputs("<h2 id=\"machine\">Provenance: build, machine and time</h2>\n"
+	      "<table id=\"machine-table\">",
+	      f);
 	const char *k;
 	const json_t *v;
-	json_object_foreach((json_t *)m, k, v)
-	{
-		fputs("<tr><th>", f);
-		rpt__html_text(f, k);
-		fputs("</th>", f);
-		cell_value(f, v);
-		fputs("</tr>", f);
-	}
+	for (int pass = 0; pass < 2; pass++)
+		json_object_foreach((json_t *)(pass ? m : prov), k, v)
+		{
+			if (strcmp(k, "wall_s") == 0 || (pass && json_object_get(prov, k)))
+				continue;
+			fputs("<tr><th>", f);
+			rpt__html_text(f, k);
+			fputs("</th>", f);
+			if (json_is_array(v) && json_array_size(v) == 1) /* seeds: [1] */
+				cell_value(f, json_array_get(v, 0));
+			else
+				cell_value(f, v);
+			fputs("</tr>", f);
+		}
 	fprintf(f, "<tr><th>wall time</th><td class=\"num\" id=\"wall\">%.1f s</td></tr></table>\n",
 		wall);
+}
+
+/* The --quick banner: first thing on the page, impossible to miss. */
+static void quick_banner(FILE *f, rpt_sc *const *scs, size_t n)
+{
+	size_t shortened = 0, skipped = 0;
+	for (size_t i = 0; i < n; i++) {
+		shortened += scs[i]->shortened && strcmp(scs[i]->status, "ok") == 0;
+		skipped += strcmp(scs[i]->status, "skipped") == 0;
+	}
+	fprintf(f,
+		"<div id=\"quick-banner\" role=\"alert\">QUICK RUN — not a reproduction. "
+		"%zu stage%s ran on shortened runs (rows marked [quick run]) and %zu live or KVM "
+		"stage%s %s skipped; numbers can differ a lot from the full run. Run "
+		"<code>virtlab report</code> without --quick (or <code>make run</code>) for the "
+		"real result.</div>\n",
+		shortened, shortened == 1 ? "" : "s", skipped, skipped == 1 ? "" : "s",
+		skipped == 1 ? "was" : "were");
 }
 
 int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size_t n, vl_errbuf *eb)
@@ -258,16 +297,24 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<title>virtlab report</title>\n<style>%s</style></head><body>\n",
 		css);
+	if (json_is_true(json_object_get(doc, "quick")))
+		quick_banner(f, scs, n);
 	fputs("<h1>virtlab report: four ASPLOS 2012 virtualization systems, reproduced</h1>\n"
 	      "<p class=\"meta\">",
 	      f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "date_utc")));
 	fputs(" on ", f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "cpu")));
-	fprintf(f, " (%lld CPUs) · %s run · seed %lld · wall time %.1f s</p>\n",
+	const json_t *prov = json_object_get(doc, "provenance");
+	fprintf(f, " (%lld CPUs) · %s run · seed %lld · wall time %.1f s · virtlab ",
 		(long long)json_integer_value(json_object_get(m, "cpus_online")),
 		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full",
 		(long long)json_integer_value(json_object_get(doc, "seed")), wall);
+	rpt__html_text(f, json_string_value(json_object_get(prov, "version")));
+	fputs(", commit ", f);
+	rpt__html_text(f, json_string_value(json_object_get(prov, "commit")));
+	fprintf(f, "%s</p>\n",
+		json_is_true(json_object_get(prov, "dirty")) ? " with uncommitted changes" : "");
 	fprintf(f,
 		"<p id=\"totals\"><b>%zu rows:</b> <span class=\"ok\">%zu pass</span>, "
 		"<span class=\"failed\">%zu fail</span>, <span class=\"skipped\">%zu "
@@ -275,8 +322,8 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 		json_array_size(rows), np, nf, ns, nsf);
 	fputs("<p id=\"img-check\">plots not checked (scripts off)</p>\n", f);
 	fputs("<h2 id=\"summary\">Summary: paper vs ours</h2>\n<p>Each row is a headline figure: "
-	      "the paper's value, ours, the error and whether ours is within the tolerance the "
-	      "system's issue sets. The same rows are in <a href=\"summary.json\">summary.json"
+	      "the paper's value, ours, the error and whether ours is within the tolerance set for "
+	      "it. The same rows are in <a href=\"summary.json\">summary.json"
 	      "</a>.</p>\n",
 	      f);
 	summary_table(f, rows);
@@ -297,7 +344,7 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 			if (strcmp(scs[k]->st->system, sections[s].system) == 0)
 				stage_section(f, scs[k]);
 	}
-	machine_table(f, m, wall);
+	provenance_table(f, prov, m, wall);
 	fputs(img_script, f);
 	fputs("</body></html>\n", f);
 	int bad = ferror(f);

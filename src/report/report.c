@@ -18,6 +18,7 @@
 
 #include "core/file.h"
 #include "core/parse.h"
+#include "core/version.h"
 
 /* ---- plan ---- */
 
@@ -84,14 +85,17 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
 	return json_array_append_new(sc->notes, s) ? VL_ENOMEM : 0;
 }
 
+/* A row measured (pass or fail) by a stage whose --quick commands differ
+ * from the full run's carries "shortened_run": true; every other row false. */
 static int add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err,
 		   int pass, const char *status, const char *note)
 {
-	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?}", "system", sc->st->system,
+	int measured = strcmp(status, "pass") == 0 || strcmp(status, "fail") == 0;
+	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b}", "system", sc->st->system,
 			      "figure", figure, "paper", paper ? paper : json_null(), "ours",
 			      ours ? ours : json_null(), "error_pct",
 			      isfinite(err) ? json_real(err) : json_null(), "pass", pass, "status",
-			      status, "note", note);
+			      status, "note", note, "shortened_run", measured && sc->shortened);
 	if (!r || json_array_append_new(sc->rows, r) != 0)
 		return VL_ENOMEM;
 	return 0;
@@ -232,6 +236,18 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	}
 	char last[300];
 	last_line(pr.err, last, sizeof(last));
+	json_t *out = json_loadb(pr.out, pr.out_len, 0, NULL);
+	/* the raw record: the command line exactly as run and everything it said */
+	json_t *rec = json_pack("{s:s+++,s:i,s:b,s:f,s:o,s:o?,s:o?}", "command", "virtlab ", cmd,
+				" --json --quiet --seed ", seedbuf, "exit_status", pr.status,
+				"timed_out", pr.timed_out, "wall_s", wall_seconds() - t0, "output",
+				out ? out : json_null(), "stdout",
+				out ? NULL : json_stringn(pr.out, pr.out_len), "stderr_tail",
+				pr.err[0] ? json_string(pr.err) : NULL);
+	if (!rec || json_array_append_new(sc->raw, rec) != 0) {
+		rpt__proc_free(&pr);
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	}
 	if (pr.timed_out) {
 		rpt_sc_fail(sc, "`virtlab %s` timed out after %g s", cmd, sc->st->timeout_s);
 	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0)) {
@@ -268,6 +284,7 @@ static void sc_free(rpt_sc *sc)
 	json_decref(sc->rows);
 	json_decref(sc->notes);
 	json_decref(sc->plots);
+	json_decref(sc->raw);
 	free(sc->dir);
 	free(sc);
 }
@@ -283,13 +300,28 @@ static rpt_sc *sc_new(const rpt_stage *st, const rpt_opts *o)
 	sc->rows = json_array();
 	sc->notes = json_array();
 	sc->plots = json_array();
+	sc->raw = json_array();
 	if (asprintf(&sc->dir, "%s/%s", o->out_dir, st->system) < 0)
 		sc->dir = NULL;
-	if (!sc->rows || !sc->notes || !sc->plots || !sc->dir) {
+	if (!sc->rows || !sc->notes || !sc->plots || !sc->raw || !sc->dir) {
 		sc_free(sc);
 		return NULL;
 	}
 	return sc;
+}
+
+/* 1 when the stage's --quick commands (planned in sc) differ from its full
+ * run's: then its rows come from shortened runs. 0, or a negative vl_err. */
+static int differs_from_full(const rpt_sc *sc)
+{
+	rpt_plan full = { .n = 0 };
+	int rc = sc->st->plan(&full, 0);
+	int differ = full.n != sc->plan.n;
+	for (size_t i = 0; i < full.n; i++) {
+		differ |= i < sc->plan.n && strcmp(full.cmd[i], sc->plan.cmd[i]) != 0;
+		free(full.cmd[i]);
+	}
+	return rc ? rc : differ;
 }
 
 /* Runs one stage into sc. Returns 0 (the stage's own failure is in sc) or
@@ -301,6 +333,9 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 	int rc = st->plan(&sc->plan, sc->o->quick);
 	if (rc != 0)
 		return vl_fail(eb, rc, "stage %s: cannot plan its commands", st->name);
+	if (sc->o->quick && (rc = differs_from_full(sc)) < 0)
+		return vl_fail(eb, rc, "stage %s: cannot plan its commands", st->name);
+	sc->shortened = rc > 0;
 	if (sc->o->quick && st->live) {
 		rpt_sc_skip(sc, "left out by --quick (a live or KVM measurement; run the "
 				"full report)");
@@ -345,14 +380,86 @@ static json_t *stage_json(const rpt_sc *sc)
 			 sc->reason[0] ? sc->reason : NULL, "wall_s", sc->wall_s, "commands", cmds);
 }
 
-static int write_json(const char *dir, const json_t *doc, vl_errbuf *eb)
+static int write_doc(const char *path, const json_t *doc, vl_errbuf *eb)
+{
+	char *text =
+		json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	if (!text)
+		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
+	size_t len = strlen(text);
+	char *nl = realloc(text, len + 2);
+	if (!nl) {
+		free(text);
+		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
+	}
+	memcpy(nl + len, "\n", 2); /* a text file ends with a newline */
+	int rc = vl_write_file_atomic(path, nl, len + 1, eb);
+	free(nl);
+	return rc;
+}
+
+/* DIR/raw/<stage>.json: every command the stage ran, with its full output
+ * (the parsed JSON, or the text when it was not JSON), exit status and
+ * stderr tail, so any number on the page can be traced back. */
+static int write_raw(const rpt_sc *sc, vl_errbuf *eb)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/summary.json", dir);
-	if (json_dump_file(doc, path,
-			   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
-		return vl_fail(eb, VL_EIO, "cannot write %s", path);
-	return 0;
+	snprintf(path, sizeof(path), "%s/raw", sc->o->out_dir);
+	int rc = vl_mkdirs(path, eb);
+	if (rc != 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/raw/%s.json", sc->o->out_dir, sc->st->name);
+	json_t *doc = json_pack("{s:s,s:s,s:s,s:s?,s:b,s:b,s:I,s:f,s:O}", "stage", sc->st->name,
+				"system", sc->st->system, "status", sc->status, "reason",
+				sc->reason[0] ? sc->reason : NULL, "quick", sc->o->quick,
+				"shortened_run", sc->shortened, "seed", (json_int_t)sc->o->seed,
+				"wall_s", sc->wall_s, "commands", sc->raw);
+	if (!doc)
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	rc = write_doc(path, doc, eb);
+	json_decref(doc);
+	return rc;
+}
+
+/* What a reader needs to judge and redo the run: the build (version,
+ * commit, dirty flag, compiler, flags), the machine (kernel, CPU, cores,
+ * KVM), the seeds, the date and the wall time. */
+static json_t *provenance(const rpt_opts *o, const json_t *machine, double wall_s)
+{
+	const vl_build *b = vl_build_info();
+	return json_pack("{s:s,s:s,s:b,s:s,s:s,s:O,s:O,s:O,s:O,s:[I],s:b,s:O,s:f}", "version",
+			 b->version, "commit", b->commit, "dirty", b->dirty, "compiler", b->cc,
+			 "cflags", b->cflags, "kernel", json_object_get(machine, "kernel"), "cpu",
+			 json_object_get(machine, "cpu"), "cpus_online",
+			 json_object_get(machine, "cpus_online"), "kvm",
+			 json_object_get(machine, "dev_kvm"), "seeds", (json_int_t)o->seed, "quick",
+			 o->quick, "date_utc", json_object_get(machine, "date_utc"), "wall_s",
+			 wall_s);
+}
+
+static json_t *meta(const rpt_opts *o)
+{
+	if (o->meta)
+		return json_deep_copy(o->meta);
+	json_t *m = vl_build_json();
+	if (m && json_object_set_new(m, "seed", json_integer((json_int_t)o->seed)) != 0) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* The summary document: rows, machine, stages, quick, seed, wall time,
+ * failed stages, then meta and provenance. NULL on ENOMEM. */
+static json_t *summary_doc(const rpt_opts *o, json_t *rows, json_t *stj, size_t nfail,
+			   double wall_s)
+{
+	json_t *machine = rpt__machine();
+	json_t *prov = machine ? provenance(o, machine, wall_s) : NULL;
+	return json_pack("{s:O,s:o,s:O,s:b,s:I,s:f,s:I,s:o,s:o}", "rows", rows, "machine", machine,
+			 "stages", stj, "quick", o->quick, "seed", (json_int_t)o->seed, "wall_s",
+			 wall_s, "failed_stages", (json_int_t)nfail, "meta", meta(o), "provenance",
+			 prov);
 }
 
 int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hooks *h,
@@ -388,19 +495,20 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 			h->stage_end(h->ud, &stages[i], scs[k]->status,
 				     scs[k]->reason[0] ? scs[k]->reason : NULL, scs[k]->wall_s);
 		nfail += strcmp(scs[k]->status, "failed") == 0;
+		if ((rc = write_raw(scs[k], eb)) != 0)
+			goto out;
 		json_array_extend(rows, scs[k]->rows);
 		json_array_append_new(stj, stage_json(scs[k]));
 		k++;
 	}
-	json_t *doc = json_pack("{s:O,s:o,s:o,s:b,s:I,s:f,s:I}", "rows", rows, "machine",
-				rpt__machine(), "stages", json_incref(stj), "quick", o->quick,
-				"seed", (json_int_t)o->seed, "wall_s", wall_seconds() - t0,
-				"failed_stages", (json_int_t)nfail);
+	json_t *doc = summary_doc(o, rows, stj, nfail, wall_seconds() - t0);
 	if (!doc) {
 		rc = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = write_json(o->out_dir, doc, eb);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/summary.json", o->out_dir);
+	rc = write_doc(path, doc, eb);
 	if (rc == 0)
 		rc = rpt__write_html(o->out_dir, doc, scs, k, eb);
 	if (rc == 0 && summary)

@@ -162,6 +162,9 @@ typedef struct rpt_opts {
 	 * killed and rpt_run returns VL_ESTATE without writing the page. NULL:
 	 * never. */
 	const volatile sig_atomic_t *stop;
+	/* The "meta" of summary.json (the CLI's: version, commit, seed, command
+	 * line); NULL: version, commit and seed only. Copied. */
+	const json_t *meta;
 } rpt_opts;
 
 /* The built-in stages, in page order, and their number. */

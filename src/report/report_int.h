@@ -26,7 +26,9 @@ struct rpt_sc {
 	const char *status; /* "ok", "skipped", "failed" */
 	char reason[512];
 	double wall_s;
-	double job_s; /* wall time of the commands run so far */
+	double job_s;  /* wall time of the commands run so far */
+	int shortened; /* --quick changed this stage's commands: its rows say so */
+	json_t *raw;   /* per command run: what DIR/raw/<stage>.json keeps */
 };
 
 /* The outcome of one subprocess. */
