@@ -97,7 +97,7 @@ typedef struct dj {
 	learn_model *model;
 	int ids[LEARN_MAX_K * 4]; /* stable memo id of each learnt class (classid.h) */
 	/* the window being measured */
-	double win_end, w_n, w_reqs, w_busy, w_dup_work;
+	double win_end, w_n, w_reqs, w_busy;
 	double sum[7], sum2[7]; /* per-request counters of the sample: sums, squares */
 	double wreq[DJ_WIN_MAX];
 	size_t nwreq;
@@ -205,7 +205,6 @@ static void observe_tick(dj *d, const dv_obs *o)
 			d->wreq[rng_below(&d->r, DJ_WIN_MAX)] = q->service_s;
 	}
 	double mean = o->nsample ? w / (double)o->nsample : 0;
-	d->w_dup_work += o->dup_rps * mean * dt;
 	double prof = o->dup_rps * mean / DV_PROF_UTIL;
 	d->prof_now = prof < DJ_PROF_MIN ? DJ_PROF_MIN : prof > 1 ? 1 : prof;
 }
@@ -240,7 +239,7 @@ static void close_window(dj *d, double t, win_rec *w, double *index)
 	/* perf = requests per CPU-second: index = production / isolated */
 	double prod = d->w_reqs > 0 ? d->w_busy / d->w_reqs : 0;
 	*index = interference_index(prod > 0 ? 1 / prod : NAN, mean[6] > 0 ? 1 / mean[6] : NAN);
-	d->w_n = d->w_reqs = d->w_busy = d->w_dup_work = 0;
+	d->w_n = d->w_reqs = d->w_busy = 0;
 	memset(d->sum, 0, sizeof(d->sum));
 	memset(d->sum2, 0, sizeof(d->sum2));
 }
