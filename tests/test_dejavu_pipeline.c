@@ -297,6 +297,14 @@ static void test_learn_novelty_on_unselected_metric(void **state)
 		assert_string_equal(learn_novel_metric(m, &u, &z), cases[k].metric);
 		assert_true(z > p.novel_z);
 	}
+	/* two windows of one workload agree; a window straddling a change
+	 * (half blob 0, half blob 1) agrees with neither side */
+	assert_true(learn_same_workload(m, &t[0], &t[1]));
+	sig mid = t[0];
+	for (size_t j = 0; j < mid.n; j++)
+		mid.v[j] = (t[0].v[j] + t[10].v[sig_find(&t[10], mid.name[j])]) / 2;
+	assert_false(learn_same_workload(m, &mid, &t[1]));
+	assert_false(learn_same_workload(m, &mid, &t[11]));
 	/* added from two windows, the third and later ones belong to it */
 	sig add[2] = { t[0], t[1] }, more[8];
 	sig_set(&add[0], "noise", 80);

@@ -444,6 +444,7 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 		c.prof_cg = prof;
 		c.prof_pid = (pid_t)atol(prof_pid);
 		c.act = act;
+		c.prod_cg = prod; /* NULL for libvirt: the index falls back to p95 */
 		c.memo = m;
 		c.on_event = ctl_event;
 		c.ctx = &o;

@@ -63,8 +63,11 @@ typedef struct ctl {
 	memo_alloc cur;
 	double capacity; /* emulated capacity share while tuning */
 	vl_errbuf *eb;
-	int ids[MAX_IDS]; /* stable memo id of each learnt class (classid.h) */
-	int last_met;     /* did the last tuning meet the SLO */
+	int ids[MAX_IDS];                /* stable memo id of each learnt class (classid.h) */
+	dvcg_sample prod_prev, prod_cur; /* production's group, last two windows */
+	double prod_prev_t, prod_cur_t;
+	int prod_n;   /* samples taken (the index needs 2) */
+	int last_met; /* did the last tuning meet the SLO */
 } ctl;
 
 void dvctl_cfg_default(dvctl_cfg *c)
@@ -217,11 +220,53 @@ static int adopt(ctl *k, int cls, int known, const sig *s, double since)
 	return 0;
 }
 
+/* The interference index of the last window (DejaVu: performance in
+ * production / in isolation, same requests). With production's group: the
+ * CPU it received over the allocation it holds — while it misses the SLO
+ * it is backlogged, and in isolation a backlogged instance gets all of its
+ * allocation, so this is the capacity share a neighbour left it, the ratio
+ * the buckets are cut for (a backlog from too small an allocation reads ~1,
+ * not a neighbour). Without the group: isolated p95 / production p95. */
+static double window_index(const ctl *k, const dvprof_snap *s)
+{
+	double cores = k->cur.instances * (k->cur.cpu_quota > 0 ? k->cur.cpu_quota : 1);
+	double dt = k->prod_cur_t - k->prod_prev_t;
+	if (k->c->prod_cg && k->prod_n >= 2 && dt > 0 && cores > 0) {
+		double got = (double)(k->prod_cur.cpu_ns - k->prod_prev.cpu_ns) / 1e9 / dt;
+		return interference_index(got, cores);
+	}
+	return interference_index(1.0 / s->win_p95_s, 1.0 / k->cur.tuned_p95_s);
+}
+
+/* Same class, SLO missed with a normal index: the memo entry is wrong for
+ * this traffic (its rate or kind moved within the class). Retune it on the
+ * profiling instance and replace it. */
+static int retune(ctl *k, const dvprof_snap *s, double index, double since)
+{
+	memo_key key;
+	memo_key_set(&key, k->c->service, k->ids[k->cur_cls], 0);
+	memo_alloc a;
+	unsigned probes = 0;
+	int err = tune(k, 0, s->win_n / (s->t - k->prev.t), &a, &probes);
+	if (err)
+		return err;
+	if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
+		return vl_fail(k->eb, err, "memo table write failed");
+	if ((err = apply(k, &a)))
+		return err;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
+	emit(k, k->cur_cls, 1, "retune-slo-miss", 0, index, probes, since);
+	return 0;
+}
+
 /* Same class, SLO missed twice: is a neighbour to blame? */
 static int interference(ctl *k, const dvprof_snap *s, double since)
 {
-	double index = interference_index(1.0 / s->win_p95_s, 1.0 / k->cur.tuned_p95_s);
+	double index = window_index(k, s);
 	int bucket = interference_bucket(index);
+	if (bucket == 0 && k->cur_bucket == 0 && k->c->prod_cg)
+		return retune(k, s, index, since);
 	if (bucket <= k->cur_bucket)
 		return 0; /* not a neighbour (or already handled): the SLO miss stands */
 	memo_key key;
@@ -283,6 +328,12 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 		k->pending[k->npending++] = *s;
 		if (k->npending < UNKNOWN_WINDOWS)
 			return 0;
+		if (!learn_same_workload(k->model, &k->pending[0], &k->pending[1])) {
+			/* the first straddled a change: wait for one that agrees */
+			k->pending[0] = k->pending[1];
+			k->npending = 1;
+			return 0;
+		}
 		int id = learn_add_class(k->model, k->pending, (size_t)k->npending);
 		k->npending = 0;
 		double since = k->pending[0].t_start;
@@ -347,6 +398,14 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &cur, eb)))
 			break;
 		account(&k, &cur);
+		if (c->prod_cg) { /* production's CPU, for the interference index */
+			k.prod_prev = k.prod_cur;
+			k.prod_prev_t = k.prod_cur_t;
+			if (dvcg_read(c->prod_cg, &k.prod_cur) == 0) {
+				k.prod_cur_t = wall_seconds();
+				k.prod_n++;
+			}
+		}
 		if (c->on_window)
 			c->on_window(c->ctx, cur.t - k.t0,
 				     k.cur_cls >= 0 ? k.ids[k.cur_cls] : k.cur_cls, cur.win_p95_s,

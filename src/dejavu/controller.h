@@ -6,8 +6,11 @@
  *     known class, memo hit   -> apply the remembered allocation (fast path)
  *     known class, memo miss  -> tune on the profiling instance, memoize, apply
  *     unknown (2 windows)     -> tune, add a class, memoize, apply
- *     same class, SLO missed  -> interference index = isolated p95 / production
- *                                p95; its bucket > 0 -> memo (class, bucket)
+ *     same class, SLO missed  -> interference index = CPU production received /
+ *                                its allocation (with prod_cg; else isolated
+ *                                p95 / production p95); its bucket > 0 ->
+ *                                memo (class, bucket); bucket 0 -> the entry
+ *                                is wrong for this traffic: retune, replace
  *                                or tune with the bucket's capacity, apply
  *
  * Tuning runs on the profiling instance, never on production: the proxy's
@@ -38,7 +41,8 @@ typedef struct dvctl_event {
 	int cls;            /* stable class id (classid.h; after adding, for unknown ones) */
 	int known;          /* the classifier recognised the signature */
 	const char *action; /* "reuse", "tune", "tune-new-class",
-			       "reuse-interference", "tune-interference" */
+			       "reuse-interference", "tune-interference",
+			       "retune-slo-miss" */
 	memo_alloc alloc;   /* applied */
 	int ibucket;
 	double index;      /* interference index (1 when not measured) */
@@ -55,6 +59,9 @@ typedef struct dvctl_cfg {
 	dvcg *prof_cg; /* the profiling instance's group */
 	pid_t prof_pid;
 	dvact *act; /* production actuator */
+	/* production's group, optional: the interference index's production
+	 * side (CPU it received vs its allocation); NULL -> the p95 ratio */
+	dvcg *prod_cg;
 	memo *memo;
 	const char *service; /* memo key */
 	double window_s, probe_s, slo_p95_s, learn_s, duration_s;

@@ -383,12 +383,22 @@ static void finish_tuning(dj *d, double now)
  * measured service time meanwhile. */
 static void act_unknown(dj *d, const win_rec *w, double rate, double now)
 {
-	if (d->npend < DJ_MAX_SIG)
-		d->pend[d->npend++] = w->s;
+	if (d->npend == DJ_MAX_SIG) /* keep the newest */
+		memmove(d->pend, d->pend + 1, (DJ_MAX_SIG - 1) * sizeof(sig));
+	d->pend[d->npend < DJ_MAX_SIG ? d->npend++ : DJ_MAX_SIG - 1] = w->s;
 	if (d->tuning) /* tuning a new class: its windows become its members */
 		return;
-	if (++d->streak >= DJ_CONFIRM)
-		start_tuning(d, w, -1, 0, 1, now);
+	/* tune once DJ_CONFIRM windows in a row were unknown and the last two
+	 * agree; a window straddling a change is no workload of its own and is
+	 * dropped from the new class's members */
+	if (++d->streak >= DJ_CONFIRM && d->npend >= 2) {
+		if (learn_same_workload(d->model, &d->pend[d->npend - 2], &d->pend[d->npend - 1])) {
+			start_tuning(d, w, -1, 0, 1, now);
+		} else {
+			d->pend[0] = d->pend[d->npend - 1];
+			d->npend = 1;
+		}
+	}
 	double rho = d->rho_fallback > 0 ? d->rho_fallback : 0.5;
 	unsigned fb = (unsigned)ceil(rate * w->svc_s / rho - 1e-9);
 	set_desired(d, fb > d->desired ? fb : d->desired);

@@ -227,6 +227,7 @@ static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf
 	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
 	cc.act = act;
+	cc.prod_cg = d->prod;
 	cc.memo = m;
 	cc.service = "virtlab-service";
 	/* Phases must outlast detection (2 windows) plus tuning (~5 probes). */

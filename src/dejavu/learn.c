@@ -356,6 +356,15 @@ static double noise_sd(const learn_model *m, double mu, double se2)
 	return sqrt(se2 + fl * fl + m->p.noise_abs * m->p.noise_abs);
 }
 
+/* Is metric j left out of step 6 (p->novel_skip)? */
+static int skipped(const learn_model *m, size_t j)
+{
+	for (const char *const *q = m->p.novel_skip; q && *q; q++)
+		if (!strcmp(*q, m->name[j]))
+			return 1;
+	return 0;
+}
+
 /* Step 4's rule: the whole training set is one class when every metric's
  * spread is within LEARN_ONE_CLASS_F x its measurement noise. */
 static int one_class(const learn_model *m)
@@ -563,10 +572,7 @@ static double novelty_z(const learn_model *m, const sig *s, size_t c, size_t *wo
 	if (raw_of(m, s, row, se2))
 		return INFINITY;
 	for (size_t j = 0; j < m->d0; j++) {
-		int skip = 0;
-		for (const char *const *q = m->p.novel_skip; q && *q && !skip; q++)
-			skip = !strcmp(*q, m->name[j]);
-		if (skip)
+		if (skipped(m, j))
 			continue;
 		double nz = noise_sd(m, m->cm[c][j], se2[j]);
 		double sd = sqrt(m->cs[c][j] * m->cs[c][j] + nz * nz) + 1e-12;
@@ -641,6 +647,40 @@ static double median_of(double *xs, size_t n)
 	return percentile_of(xs, n, 50);
 }
 
+/* Median over the trained classes of metric j's within-class sd relative
+ * to the class mean: the window-to-window noise of one workload. Classes
+ * where the metric is ~0 say nothing about it (0 / 0); if none says
+ * anything, the median over every metric that does: the typical relative
+ * noise of what training saw move. */
+static double trained_rel_sd(const learn_model *m, size_t j)
+{
+	double rel[MAX_CLASSES * SIG_MAX_METRICS];
+	size_t n = 0;
+	for (int all = 0; all < 2 && n == 0; all++)
+		for (size_t q = 0; q < m->ntrained; q++)
+			for (size_t i = all ? 0 : j; i < (all ? m->d0 : j + 1); i++)
+				if (fabs(m->cm[q][i]) > 1e-9 && (!all || !skipped(m, i)))
+					rel[n++] = m->cs[q][i] / fabs(m->cm[q][i]);
+	return n ? median_of(rel, n) : m->p.noise_rel;
+}
+
+int learn_same_workload(const learn_model *m, const sig *a, const sig *b)
+{
+	double ra[SIG_MAX_METRICS], rb[SIG_MAX_METRICS], sa[SIG_MAX_METRICS], sb[SIG_MAX_METRICS];
+	if (raw_of(m, a, ra, sa) || raw_of(m, b, rb, sb))
+		return 0;
+	for (size_t j = 0; j < m->d0; j++) {
+		if (skipped(m, j))
+			continue;
+		double mu = (ra[j] + rb[j]) / 2, rel = trained_rel_sd(m, j) * fabs(mu);
+		double nz = noise_sd(m, mu, 0);
+		double sd = sqrt(sa[j] + sb[j] + 2 * rel * rel + 2 * nz * nz) + 1e-12;
+		if (fabs(ra[j] - rb[j]) / sd > m->p.novel_z)
+			return 0;
+	}
+	return 1;
+}
+
 /* Step 6's statistics of an added class c from its members' raw rows
  * (used of them), floored by the trained classes' relative spread. */
 static void added_stats(learn_model *m, size_t c, const double *rows, size_t used)
@@ -650,11 +690,8 @@ static void added_stats(learn_model *m, size_t c, const double *rows, size_t use
 		stat_init(&a);
 		for (size_t i = 0; i < used; i++)
 			stat_add(&a, rows[i * m->d0 + j]);
-		double rel[MAX_CLASSES];
-		for (size_t q = 0; q < m->ntrained; q++)
-			rel[q] = m->cs[q][j] / (fabs(m->cm[q][j]) > 1e-12 ? fabs(m->cm[q][j]) : 1);
-		double floor = median_of(rel, m->ntrained) * fabs(stat_mean(&a));
-		double sd = used >= 3 ? stat_stddev(&a) : 0;
+		double floor = trained_rel_sd(m, j) * fabs(stat_mean(&a));
+		double sd = used >= 2 ? stat_stddev(&a) : 0;
 		m->cm[c][j] = stat_mean(&a);
 		m->cs[c][j] = sd > floor ? sd : floor;
 	}

@@ -97,6 +97,14 @@ int learn_classify(const learn_model *m, const sig *s, double *dist);
  * says why a signature is unknown even when the selected features agree. */
 const char *learn_novel_metric(const learn_model *m, const sig *s, double *z);
 
+/* Are a and b windows of one workload, by step 6's noise model? Every
+ * metric (novel_skip aside) within novel_z sd of each other, sd^2 = both
+ * windows' se^2 + twice (the trained classes' median relative spread and
+ * the noise floor at their mean)^2. 1 yes, 0 no (or a metric missing). A
+ * window straddling a workload change fails against the next one: callers
+ * add a class only from windows that agree (one workload, added once). */
+int learn_same_workload(const learn_model *m, const sig *a, const sig *b);
+
 /* Adds a class from n >= 1 signatures of a workload the classifier called
  * unknown (after it was tuned). Normalization and features stay those of
  * training. Its radius comes from the noise model: the larger of its
