@@ -136,7 +136,9 @@ static void test_json_and_seed(void **state)
 	json_decref(v);
 	free(a);
 	/* --csv: every table, full precision */
-	a = run("eli reproduce --duration 100ms --csv --quiet", 0, NULL);
+	/* exit 1: eli reproduce predicts, and a predicted row misses (netperf
+	 * ELI exits/s, src/eli/README.md); the tables are printed all the same */
+	a = run("eli reproduce --duration 100ms --csv --quiet", 1, NULL);
 	assert_true(strncmp(a, "figure,", 7) == 0);
 	assert_non_null(strstr(a, "\n\n# table: moderation_sweep\nmoderation_us,"));
 	assert_non_null(strstr(a, "\n\n# table: (values)\nkey,value\n"));

@@ -7,7 +7,9 @@
  */
 #include "vl_test.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eli/profile.h"
 #include "eli/reproduce.h"
@@ -55,11 +57,16 @@ static void test_baseline_accounting(void **state)
 	eli_profile p = paper();
 	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 1.0);
 	double dev = r.dev_interrupts_per_sec, ticks = p.host_timer_hz + p.guest_timer_hz;
-	/* one EXTERNAL_INTERRUPT per device MSI and per host-side timer interrupt */
-	assert_rel(X(r, EXTERNAL_INTERRUPT), dev + ticks, 0.03);
+	/* one EXTERNAL_INTERRUPT per device MSI; host timer interrupts exit when
+	 * they hit guest mode (in root mode the host just takes them) */
+	assert_true(X(r, EXTERNAL_INTERRUPT) >= dev);
+	assert_true(X(r, EXTERNAL_INTERRUPT) <= dev + ticks);
 	/* one MSR_WRITE per EOI (device + virtual timer) and per timer re-arm */
 	assert_rel(X(r, MSR_WRITE), dev + 2 * p.guest_timer_hz, 0.03);
-	assert_rel(r.exits_per_sec, X(r, EXTERNAL_INTERRUPT) + X(r, MSR_WRITE), 1e-9);
+	/* every exit has a real reason: delivery, EOI, or an interrupt window */
+	assert_rel(r.exits_per_sec,
+		   X(r, EXTERNAL_INTERRUPT) + X(r, MSR_WRITE) + X(r, INTERRUPT_WINDOW), 1e-9);
+	assert_true(r.exits_per_sec >= 1.8 * dev);
 	assert_true(r.time_in_guest_pct < 70);
 }
 
@@ -69,13 +76,35 @@ static void test_eli_residual_exits(void **state)
 	eli_profile p = paper();
 	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 1.0);
 	/* host vectors (host tick + the hrtimer behind the virtual timer) via #NP */
-	assert_rel(X(r, EXCEPTION_NMI), p.host_timer_hz + p.guest_timer_hz, 0.03);
-	assert_true(X(r, EXTERNAL_INTERRUPT) == 0);
-	/* injection mode: the timer's EOI and its re-arm; device EOIs caught in
-	 * an injection window add a few */
+	assert_rel(X(r, EXCEPTION_NMI), p.host_timer_hz + p.guest_timer_hz, 0.05);
+	/* injection mode: the timer's EOI and its re-arm; device MSIs caught in
+	 * an injection window add a few EXTERNAL_INTERRUPTs and their EOIs */
 	assert_true(X(r, MSR_WRITE) >= 2 * p.guest_timer_hz * 0.97);
 	assert_true(X(r, MSR_WRITE) < 2 * p.guest_timer_hz * 1.3);
+	assert_true(X(r, EXTERNAL_INTERRUPT) < 0.01 * r.dev_interrupts_per_sec);
+	/* ELI's guard fires in the 4 ms gaps between timer exits */
+	assert_true(X(r, PREEMPTION_TIMER) > 0);
 	assert_true(r.time_in_guest_pct > 99);
+}
+
+/* The preemption timer fires only when the guest ran preempt_timer_us
+ * without an exit: at 1 ms several times per 4 ms tick gap, at 10 ms never
+ * (the 4 ms virtual tick always exits first). */
+static void test_preemption_timer_rate(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	p.preempt_timer_us = 1000;
+	eli_sim_result a = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	p.preempt_timer_us = 10000;
+	eli_sim_result b = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	print_message("PREEMPTION_TIMER/s: 1 ms %g, 10 ms %g\n", X(a, PREEMPTION_TIMER),
+		      X(b, PREEMPTION_TIMER));
+	assert_true(X(a, PREEMPTION_TIMER) > 400);
+	assert_true(X(b, PREEMPTION_TIMER) < 10);
+	/* the baseline never arms it */
+	eli_sim_result c = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.3);
+	assert_true(X(c, PREEMPTION_TIMER) == 0);
 }
 
 static void test_other_modes_accounting(void **state)
@@ -84,12 +113,13 @@ static void test_other_modes_accounting(void **state)
 	eli_profile p = paper();
 	eli_sim_result d = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI_DELIVERY, 0.5);
 	assert_rel(X(d, MSR_WRITE), d.dev_interrupts_per_sec + 2 * p.guest_timer_hz, 0.03);
-	assert_true(X(d, EXTERNAL_INTERRUPT) == 0);
+	assert_true(X(d, EXTERNAL_INTERRUPT) < 0.01 * d.dev_interrupts_per_sec);
 	eli_sim_result v = run(&p, ELI_WL_NETPERF, ELI_MODE_PV_EOI, 0.5);
-	assert_rel(X(v, EXTERNAL_INTERRUPT), v.dev_interrupts_per_sec + 350, 0.03);
+	assert_true(X(v, EXTERNAL_INTERRUPT) >= v.dev_interrupts_per_sec);
+	assert_true(X(v, EXTERNAL_INTERRUPT) <= v.dev_interrupts_per_sec + 350);
 	assert_true(X(v, MSR_WRITE) < 0.05 * v.dev_interrupts_per_sec);
 	eli_sim_result q = run(&p, ELI_WL_NETPERF, ELI_MODE_POSTED, 0.5);
-	assert_rel(X(q, EXTERNAL_INTERRUPT), 350, 0.05);
+	assert_true(X(q, EXTERNAL_INTERRUPT) <= 350);
 	assert_rel(X(q, MSR_WRITE), p.guest_timer_hz, 0.05); /* re-arm only */
 }
 
@@ -97,14 +127,6 @@ static void test_profile_fields_honoured(void **state)
 {
 	(void)state;
 	eli_profile p = paper();
-	p.baseline_exits_per_irq = 2;
-	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
-	assert_rel(X(r, INTERRUPT_WINDOW), X(r, EXTERNAL_INTERRUPT) - 350, 0.05);
-	p.baseline_exits_per_irq = 0; /* only timer interrupts exit (when they hit the guest) */
-	r = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
-	assert_true(r.dev_interrupts_per_sec > 10000);
-	assert_true(X(r, EXTERNAL_INTERRUPT) <= 350 * 1.05);
-	p = paper();
 	p.eoi_path = ELI_EOI_FREE;
 	eli_sim_result fr = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
 	assert_rel(X(fr, MSR_WRITE), p.guest_timer_hz, 0.05);
@@ -116,7 +138,8 @@ static void test_profile_fields_honoured(void **state)
 	p = paper();
 	p.host_timer_hz = 0;
 	p.guest_timer_hz = 0;
-	r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	p.preempt_timer_us = 1e6;
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
 	assert_true(r.exits_per_sec == 0);
 	p = paper();
 	p.guest_timer_oneshot = 0;
@@ -136,9 +159,67 @@ static void test_profile_fields_honoured(void **state)
 	/* a slower exit costs more time out of the guest */
 	p = paper();
 	eli_sim_result base = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
-	p.host_handling_cycles *= 2;
+	eli_profile_set_handling(&p, 2 * p.host_handling_cycles);
 	eli_sim_result slow = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
 	assert_true(slow.time_in_guest_pct < base.time_in_guest_pct - 10);
+	/* per-reason costs: a dearer MSR_WRITE costs the baseline (an EOI exit
+	 * per interrupt) and hardly ELI (250 timer EOIs/s) */
+	p = paper();
+	p.handling_msr_write_cycles *= 3;
+	eli_sim_result bm = run(&p, ELI_WL_NETPERF, ELI_MODE_BASELINE, 0.5);
+	eli_sim_result el0 = run(&p, ELI_WL_NETPERF, ELI_MODE_ELI, 0.5);
+	assert_true(bm.time_in_guest_pct < base.time_in_guest_pct - 5);
+	assert_true(el0.time_in_guest_pct > 98.5);
+}
+
+/* NAPI: the MSI stays masked while the poll runs. At the profile's 20 us
+ * moderation the NIC sends at most 50 k/s; without moderation the poll
+ * still takes several packets per interrupt under load. */
+static void test_napi(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_result r = run(&p, ELI_WL_NETPERF, ELI_MODE_BARE, 0.3);
+	assert_true(r.dev_interrupts_per_sec <= 50000 * 1.001);
+	eli_sim_cfg c;
+	eli_sim_defaults(&c);
+	c.wl = ELI_WL_NETPERF;
+	c.mode = ELI_MODE_BARE;
+	c.duration_s = 0.3;
+	c.warmup_s = 0.1;
+	c.moderation_us = 0;
+	c.prof = &p;
+	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+	double pkts = r.throughput * 1e6 / (1448 * 8);
+	print_message("bare, no moderation: %g MSIs/s for %g packets/s\n", r.dev_interrupts_per_sec,
+		      pkts);
+	assert_true(r.dev_interrupts_per_sec < 0.9 * pkts);
+}
+
+/* Common random numbers: one seed gives every mode the same arrivals. */
+static void test_common_random_numbers(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sim_cfg c;
+	eli_sim_defaults(&c);
+	c.wl = ELI_WL_CUSTOM;
+	c.irq_rate = 5000;
+	c.duration_s = 0.5;
+	c.prof = &p;
+	c.seed = 11;
+	double tput[3];
+	const eli_mode ms[3] = { ELI_MODE_BARE, ELI_MODE_BASELINE, ELI_MODE_ELI };
+	for (int i = 0; i < 3; i++) {
+		eli_sim_result r;
+		c.mode = ms[i];
+		assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
+		tput[i] = r.throughput;
+	}
+	/* the same packets arrive in the measured window in every mode (their
+	 * processing ends a few us apart at the window's edges) */
+	assert_near(tput[1], tput[0], 6);
+	assert_near(tput[2], tput[0], 6);
 }
 
 static void test_udp_rr_latency_ordering(void **state)
@@ -181,7 +262,7 @@ static void test_custom_workload(void **state)
 	c.mode = ELI_MODE_BASELINE;
 	c.work_us = 80; /* 20 k/s x 80 us > one CPU */
 	assert_int_equal(eli_sim_run(&c, &r, NULL), 0);
-	assert_string_equal(r.limited_by, "guest CPU");
+	assert_string_equal(r.limited_by, "CPU");
 	assert_true(r.throughput < 13000);
 	/* overload: the RX ring fills and the excess is dropped, memory stays bounded */
 	assert_rel(r.rx_drops_per_sec + r.throughput, 20000, 0.05);
@@ -200,35 +281,86 @@ static void test_deterministic(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
-static void test_reproduce_passes(void **state)
+/* The reproduction predicts: fitted rows are exactly the declared targets,
+ * structural rows are the ones eli_sensitivity cannot move out (checked
+ * against an independent sensitivity run), at least half of the others are
+ * predicted, every row has a leave-one-out error. Misses are printed, not
+ * asserted away. */
+static void test_reproduce_predicts(void **state)
 {
 	(void)state;
 	eli_profile p = paper();
-	eli_repro o;
+	eli_repro *o = malloc(sizeof(*o));
 	vl_errbuf eb;
-	assert_int_equal(eli_reproduce(&p, 1, 1.0, NULL, NULL, &o, &eb), 0);
-	assert_true(o.nrows >= 16);
-	for (int i = 0; i < o.nrows; i++) {
-		print_message("%-55s %g\n", o.rows[i].figure, o.rows[i].ours);
-		assert_true(o.rows[i].pass);
+	assert_int_equal(eli_reproduce(&p, 1, 0.3, NULL, NULL, o, &eb), 0);
+	assert_true(o->nrows >= 16);
+	assert_int_equal(o->nfit, 3);
+	int fitted = 0, structural = 0, predicted = 0;
+	for (int i = 0; i < o->nrows; i++) {
+		const eli_repro_row *r = &o->rows[i];
+		print_message("%-55s %-10s %g %s loo %g\n", r->figure, r->basis, r->ours,
+			      r->pass ? "pass" : "MISS", r->loo_error_pct);
+		assert_true(isfinite(r->loo_error_pct));
+		fitted += !strcmp(r->basis, "fitted");
+		structural += !strcmp(r->basis, "structural");
+		predicted += !strcmp(r->basis, "predicted");
+		/* every ELI-mode row is predicted (or structural), never fitted */
+		if (strstr(r->figure, "ELI"))
+			assert_string_not_equal(r->basis, "fitted");
 	}
-	/* the sweep: ELI's gain shrinks as moderation gets more aggressive */
-	assert_true(o.nsweep >= 5);
-	assert_true(o.sweep[1].gain_pct > o.sweep[3].gain_pct);
-	assert_true(o.sweep[3].gain_pct >= o.sweep[o.nsweep - 1].gain_pct - 1);
-	assert_true(o.sweep[1].base_irqs > o.sweep[4].base_irqs);
+	assert_int_equal(fitted + structural + predicted, o->nrows);
+	assert_int_equal(fitted, 3);
+	assert_true(2 * predicted >= o->nrows - structural);
+	assert_int_equal(o->predicted, predicted);
+	/* the fitted parameters reach their targets where the range allows */
+	assert_near(o->fit[0].achieved, 28, 0.3); /* udp_rr bare latency */
+	assert_near(o->fit[1].achieved, 60, 1.0); /* netperf baseline time in guest */
+	/* the sweep: ELI's gain shrinks as moderation gets more aggressive, and
+	 * then what is left is idle CPU */
+	assert_true(o->nsweep >= 5);
+	assert_true(o->sweep[1].gain_pct > o->sweep[3].gain_pct);
+	assert_true(o->sweep[4].eli_idle_pct > o->sweep[4].base_idle_pct);
+	free(o);
+}
+
+/* Sensitivity: a parameter that only the baseline's exits feel moves the
+ * baseline rows and not the ELI throughput rows. */
+static void test_sensitivity(void **state)
+{
+	(void)state;
+	eli_profile p = paper();
+	eli_sensitivity *s = malloc(sizeof(*s));
+	vl_errbuf eb;
+	assert_int_equal(eli_sensitivity_run(&p, 1, 0.2, NULL, NULL, s, &eb), 0);
+	assert_true(s->nparams > 30);
+	int found = 0;
+	for (int i = 0; i < s->nparams; i++) {
+		const eli_sens_param *sp = &s->params[i];
+		if (strcmp(sp->name, "handling_msr_write_cycles"))
+			continue;
+		found = 1;
+		int base_time = 0;
+		for (int j = 0; j < sp->nout_high; j++) {
+			const char *f = s->rows[sp->out_high[j]].figure;
+			base_time |= !strcmp(f, "netperf baseline time in guest");
+			assert_null(strstr(f, "throughput vs bare"));
+		}
+		assert_true(base_time);
+	}
+	assert_true(found);
+	free(s);
 }
 
 static void test_judge(void **state)
 {
 	(void)state;
-	eli_repro_row w = { "x", 97, 100, 95, 0, 0, NULL, NULL };
+	eli_repro_row w = { .figure = "x", .paper_lo = 97, .paper_hi = 100, .ours = 95 };
 	eli_repro_judge(&w, ELI_TOL_PCT);
 	assert_true(w.pass); /* 95 is within 97 - 3 */
 	w.ours = 93.9;
 	eli_repro_judge(&w, ELI_TOL_PCT);
 	assert_false(w.pass);
-	eli_repro_row r = { "y", 800, 800, 1001, 0, 0, NULL, NULL };
+	eli_repro_row r = { .figure = "y", .paper_lo = 800, .paper_hi = 800, .ours = 1001 };
 	eli_repro_judge(&r, ELI_TOL_RESIDUAL);
 	assert_false(r.pass);
 	r.ours = 999;
@@ -414,10 +546,14 @@ static void test_cli(void **state)
 	free(bad);
 	cli_expect("eli security --json", 0, "\"failed\": 0", NULL);
 	cli_expect("eli security --json --disable preempt", 1, "\"failed\": 2", NULL);
-	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 3", NULL);
+	cli_expect("eli security --json --disable np-exit,msr-bitmap", 1, "\"failed\": 5", NULL);
+	cli_expect("eli security --json --disable tpr-shadow", 1, "\"failed\": 1", NULL);
 	cli_expect("eli security --disable prempt", 2, NULL,
 		   "--disable unknown protection 'prempt'; did you mean 'preempt'?");
-	cli_expect("eli reproduce --json --quiet", 0, "\"failed\": 0", NULL);
+	cli_expect("eli reproduce --json --quiet --duration 0.1s", 1, "\"basis\"", NULL);
+	cli_expect("eli sensitivity --json --quiet --duration 0.05s", 0,
+		   "\"rows_out_of_tolerance_high\"", NULL);
+	cli_expect("eli profile --json", 0, "\"basis\": \"fitted\"", NULL);
 	cli_expect("bench eli --json", 0, "\"speedup\"", NULL);
 	cli_expect("eli profile --json", 0, "\"exit_direct_cycles\": \"2000\"", NULL);
 }
@@ -456,12 +592,16 @@ int main(void)
 		cmocka_unit_test(test_bare_has_no_exits),
 		cmocka_unit_test(test_baseline_accounting),
 		cmocka_unit_test(test_eli_residual_exits),
+		cmocka_unit_test(test_preemption_timer_rate),
 		cmocka_unit_test(test_other_modes_accounting),
+		cmocka_unit_test(test_napi),
+		cmocka_unit_test(test_common_random_numbers),
 		cmocka_unit_test(test_profile_fields_honoured),
 		cmocka_unit_test(test_udp_rr_latency_ordering),
 		cmocka_unit_test(test_custom_workload),
 		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_reproduce_passes),
+		cmocka_unit_test(test_reproduce_predicts),
+		cmocka_unit_test(test_sensitivity),
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_profile_roundtrip),
 		cmocka_unit_test(test_profile_errors),

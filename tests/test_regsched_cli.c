@@ -73,7 +73,8 @@ static void test_compare_keys(void **state)
 {
 	(void)state;
 	json_t *j = run_json("regsched compare --duration 20ms --json");
-	assert_int_equal(json_object_size(j), 1);
+	assert_int_equal(json_object_size(j), 2); /* rows and meta */
+	assert_non_null(json_object_get(j, "meta"));
 	json_t *rows = json_object_get(j, "rows");
 	assert_int_equal(json_array_size(rows), 3);
 	static const char *const keys[] = { "workload",

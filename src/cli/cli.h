@@ -20,7 +20,7 @@
 #include "core/out.h"
 #include "core/version.h" /* VIRTLAB_VERSION, the commit built */
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_GO = -1 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_SKIP = 77, CLI_GO = -1 };
 
 typedef enum cli_opt_type {
 	OPT_FLAG,     /* int *: set to 1 */

@@ -8,13 +8,17 @@
  * measurements of this machine: the same --seed does not make them equal.
  */
 #include <math.h>
+#include <time.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "eli/profile.h"
 #include "kvm/bench.h"
+#include "core/stats.h"
 #include "kvm/calibrate.h"
 #include "kvm/probe.h"
+#include "kvm/validate.h"
 #include "kvm/vm.h"
 
 /* Round trips per round and rounds of the exit benchmark (our choice: a
@@ -48,13 +52,15 @@ static double loadavg1(void)
 	return l;
 }
 
-/* {"skipped":true,"kvm":false,"reason":...} and the same on stderr. */
+/* {"skipped":true,"kvm":false,"reason":...} and the same on stderr; exit
+ * status 77 (the automake/report convention for a skip). */
 static int skipped(const cli_cmd *cmd, const cli_common *g, const char *reason)
 {
 	if (!g->quiet)
 		fprintf(stderr, "virtlab %s: skipped: %s\n", cmd->name, reason);
-	return cli_emit(cmd, g,
-			json_pack("{s:b,s:b,s:s}", "skipped", 1, "kvm", 0, "reason", reason));
+	int rc = cli_emit(cmd, g,
+			  json_pack("{s:b,s:b,s:s}", "skipped", 1, "kvm", 0, "reason", reason));
+	return rc ? rc : CLI_SKIP;
 }
 
 /* Runs a kvm library call's error through the skip/fail policy. */
@@ -160,10 +166,97 @@ static json_t *irq_json(const kvm_irq_cfg *c, const kvm_irq_result *r)
 			 "elapsed_s", r->elapsed_ns / 1e9);
 }
 
+/* Where and when a measurement was recorded (a fixture is named by it). */
+static json_t *recorded_json(void)
+{
+	char host[256] = "unknown", utc[32] = "unknown";
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	time_t t = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_pack("{s:s,s:s,s:f}", "host", host, "utc", utc, "loadavg_1min", loadavg1());
+}
+
+/* Per-repetition samples and their medians with 95 % intervals. */
+static void add_reps(json_t *res, const kvm_irq_cfg *c, const kvm_irq_result *r, int reps)
+{
+	static const char *const names[] = { "interrupts_per_sec", "exits_per_interrupt",
+					     "guest_stolen_ns_per_interrupt", "latency_p50_ns" };
+	json_t *samples = json_object(), *summary = json_object();
+	for (int k = 0; k < 4; k++) {
+		double v[KVM_BENCH_MAX_REPS];
+		int n = 0;
+		json_t *a = json_array();
+		for (int i = 0; i < reps; i++) {
+			double h = (double)r[i].handled;
+			double x = k == 0   ? h / (r[i].elapsed_ns / 1e9)
+				   : k == 1 ? (double)r[i].exits / h
+				   : k == 2 ? r[i].stolen_ns
+					    : (r[i].lat_samples ? r[i].lat_p50_ns : NAN);
+			if (isfinite(x))
+				v[n++] = x;
+			json_array_append_new(a, out_num(x));
+		}
+		json_object_set_new(samples, names[k], a);
+		double lo, med, hi;
+		if (n && stat_median_ci95(v, (size_t)n, &lo, &med, &hi) == 0)
+			json_object_set_new(summary, names[k],
+					    json_pack("{s:f,s:f,s:f,s:i}", "median", med,
+						      "ci95_low", lo, "ci95_high", hi, "n", n));
+		else if (n)
+			json_object_set_new(summary, names[k],
+					    json_pack("{s:f,s:o,s:o,s:i}", "median", med,
+						      "ci95_low", json_null(), "ci95_high",
+						      json_null(), "n", n));
+	}
+	json_object_set_new(res, "reps", json_integer(reps));
+	json_object_set_new(res, "gap_s", json_real(c->gap_s));
+	json_object_set_new(res, "samples", samples);
+	json_object_set_new(res, "summary", summary);
+	json_object_set_new(res, "recorded", recorded_json());
+	json_object_set_new(res, "cpu_ghz", json_real(kvm_cpu_ghz()));
+}
+
+/* Runs c reps times (seeds seed..seed+reps-1) and builds the kvm bench
+ * document (without raw_exit). NULL with *err set on failure. */
+static json_t *record_doc(const kvm_irq_cfg *c, uint64_t reps, uint64_t seed, int *err,
+			  vl_errbuf *eb)
+{
+	kvm_irq_result *rr = calloc(reps, sizeof(*rr));
+	if (!rr) {
+		*err = vl_fail(eb, VL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*err = 0;
+	for (uint64_t i = 0; i < reps && !*err; i++) {
+		kvm_irq_cfg ci = *c;
+		ci.seed = seed + i;
+		*err = kvm_irq_bench(&ci, &rr[i], eb);
+	}
+	if (*err) {
+		free(rr);
+		return NULL;
+	}
+	json_t *res = irq_json(c, &rr[0]);
+	add_reps(res, c, rr, (int)reps);
+	json_object_set_new(res, "skipped", json_false());
+	json_object_set_new(res, "host_loadavg_1min", json_real(loadavg1()));
+	json_object_set_new(res, "boosted", json_boolean(rr[0].boosted));
+	json_object_set_new(res, "sender_cpu",
+			    json_string(rr[0].pinned == 2   ? "vcpu-cpu"
+					: rr[0].pinned == 1 ? "own-cpu"
+							    : "unpinned"));
+	free(rr);
+	return res;
+}
+
 static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	uint64_t n = 10000, exits = EXIT_BENCH_EXITS, rate = 0;
+	uint64_t n = 10000, exits = EXIT_BENCH_EXITS, rate = 0, reps = 1;
 	double gap = 0;
 	const char *eoi = "xapic", *delivery = "msi", *sender = "auto";
 	const cli_opt opts[] = {
@@ -183,6 +276,10 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 		  "sender's CPU: own-cpu, vcpu-cpu, or auto (default: own-cpu closed loop, "
 		  "vcpu-cpu with --rate/--gap)",
 		  CLI_NOBOUND, sender_choices },
+		{ "reps", OPT_COUNT, &reps, "K",
+		  "repetitions (seeds seed..seed+K-1): samples, medians and 95 % intervals "
+		  "(default 1)",
+		  1, KVM_BENCH_MAX_REPS, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
@@ -200,23 +297,17 @@ static int kvm_bench_run(const cli_cmd *cmd, int argc, char **argv)
 		.rate = (double)rate,
 		.seed = g.seed,
 	};
-	kvm_irq_result r;
 	vl_errbuf eb = { { 0 } };
-	int err = kvm_irq_bench(&c, &r, &eb);
-	if (err)
+	int err;
+	json_t *res = record_doc(&c, reps, g.seed, &err, &eb);
+	if (!res)
 		return kvm_error(cmd, &g, err, &eb);
 	kvm_exit_result x;
 	err = kvm_exit_bench(exits, 5, &x, &eb);
-	if (err)
+	if (err) {
+		json_decref(res);
 		return kvm_error(cmd, &g, err, &eb);
-	json_t *res = irq_json(&c, &r);
-	json_object_set_new(res, "skipped", json_false());
-	json_object_set_new(res, "host_loadavg_1min", json_real(loadavg1()));
-	json_object_set_new(res, "boosted", json_boolean(r.boosted));
-	json_object_set_new(res, "sender_cpu",
-			    json_string(r.pinned == 2   ? "vcpu-cpu"
-					: r.pinned == 1 ? "own-cpu"
-							: "unpinned"));
+	}
 	json_object_set_new(res, "raw_exit",
 			    json_pack("{s:s,s:f,s:f,s:I,s:i}", "what",
 				      "KVM_RUN round trip: guest CPL3 `out` -> KVM_EXIT_IO -> "
@@ -282,12 +373,11 @@ static int bench_kvm_run(const cli_cmd *cmd, int argc, char **argv)
 static json_t *profile_json(const eli_profile *p)
 {
 	static const char *const eoi[] = { "exit", "emulated", "free" };
-	return json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:s,s:f,s:s,s:s,s:f,s:f,s:f,s:f}", "name",
-			 p->name, "cpu_ghz", p->cpu_ghz, "exit_direct_cycles",
-			 p->exit_direct_cycles, "host_handling_cycles", p->host_handling_cycles,
-			 "indirect_cycles", p->indirect_cycles, "baseline_exits_per_irq",
-			 p->baseline_exits_per_irq, "eoi_path", eoi[p->eoi_path],
-			 "eoi_emulated_cycles", p->eoi_emulated_cycles, "guest_apic",
+	return json_pack("{s:s,s:f,s:f,s:f,s:f,s:s,s:f,s:s,s:s,s:f,s:f,s:f,s:f}", "name", p->name,
+			 "cpu_ghz", p->cpu_ghz, "exit_direct_cycles", p->exit_direct_cycles,
+			 "host_handling_cycles", p->host_handling_cycles, "indirect_cycles",
+			 p->indirect_cycles, "eoi_path", eoi[p->eoi_path], "eoi_emulated_cycles",
+			 p->eoi_emulated_cycles, "guest_apic",
 			 p->guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic", "guest_idle",
 			 p->guest_idle == ELI_IDLE_HLT ? "hlt" : "poll", "guest_irq_cycles",
 			 p->guest_irq_cycles, "host_timer_hz", p->host_timer_hz, "guest_timer_hz",
@@ -394,74 +484,101 @@ static int eli_calibrate_run(const cli_cmd *cmd, int argc, char **argv)
 	return rc == CLI_GO ? cli_emit(cmd, &g, res) : rc;
 }
 
-static json_t *valid_json(const kvm_validation *v, const char *calibrated_eoi, int calibrated_now)
+static json_t *vresult_json(const kvm_vresult *v, const char *source)
 {
 	json_t *rows = json_array();
-	int ok = 1;
 	for (int i = 0; i < v->nrows; i++) {
-		const kvm_valid_row *r = &v->rows[i];
-		ok = ok && fabs(r->error_pct) <= 20.0;
-		json_array_append_new(rows,
-				      json_pack("{s:s,s:o,s:o,s:o}", "metric", r->metric, "model",
-						out_num(r->model), "measured", out_num(r->measured),
-						"error_pct", out_num(r->error_pct)));
+		const kvm_vrow *r = &v->rows[i];
+		json_array_append_new(
+			rows,
+			json_pack("{s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:b,s:s,s:s}", "config",
+				  r->config, "metric", r->metric, "median", out_num(r->median),
+				  "ci95_low", out_num(r->ci95_low), "ci95_high",
+				  out_num(r->ci95_high), "n", r->n, "model", out_num(r->model),
+				  "error_pct", out_num(r->error_pct), "spread_pct",
+				  out_num(r->spread_pct), "used_in_calibration",
+				  r->used_in_calibration, "verdict", r->verdict, "note", r->note));
 	}
-	return json_pack("{s:b,s:o,s:s,s:b,s:{s:s,s:f,s:s,s:I},s:f,s:b}", "skipped", 0, "rows",
-			 rows, "calibrated_eoi", calibrated_eoi, "calibrated_now", calibrated_now,
-			 "validated_on", "eoi", v->apic == KG_APIC_X2APIC ? "x2apic" : "xapic",
-			 "rate", v->rate, "arrivals", "poisson", "interrupts",
-			 (json_int_t)v->interrupts, "goal_error_pct", 20.0, "all_within_goal", ok);
+	return json_pack("{s:b,s:s,s:s,s:o,s:i,s:i,s:f,s:{s:f,s:f,s:f}}", "skipped", 0, "source",
+			 source, "recorded", v->recorded, "rows", rows, "validated_rows",
+			 v->validated, "validated_passed", v->validated_passed, "goal_error_pct",
+			 20.0, "calibrated", "cpu_ghz", v->prof.cpu_ghz, "host_cycles_per_exit",
+			 v->prof.host_handling_cycles, "moderation_us", v->prof.nic_moderation_us);
 }
+
+/* The runs `eli validate` records live (the same as bench/record_kvm_fixture.sh). */
+static const struct {
+	enum kg_apic apic;
+	double rate, gap_s;
+	uint64_t n;
+	int same_cpu;
+} live_runs[] = {
+	{ KG_APIC_XAPIC, 5000, 0, 2000, 1 }, /* calibration */
+	{ KG_APIC_XAPIC, 2000, 0, 2000, 1 }, /* other rates */
+	{ KG_APIC_XAPIC, 20000, 0, 4000, 1 },
+	{ KG_APIC_X2APIC, 5000, 0, 2000, 1 }, /* the other EOI mode */
+	{ KG_APIC_XAPIC, 0, 1e-3, 200, 0 },   /* kick of a running vCPU */
+	{ KG_APIC_XAPIC, 0, 1e-3, 200, 1 },   /* injection at VM entry */
+};
+#define NLIVE (int)(sizeof(live_runs) / sizeof(live_runs[0]))
 
 static int eli_validate_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	uint64_t rate = 20000, n = 20000, reps = 3;
-	const char *eoi = NULL, *prof = "this-host";
+	uint64_t reps = 10;
+	const char *from = NULL;
 	const cli_opt opts[] = {
-		{ "profile", OPT_STRING, &prof, "P",
-		  "profile to validate (default this-host; calibrated first if missing)",
+		{ "from", OPT_STRING, &from, "FILE",
+		  "validate against recorded `kvm bench --reps K --json` runs (a JSON array; "
+		  "bench/record_kvm_fixture.sh) instead of measuring now",
 		  CLI_NOBOUND, NULL },
-		{ "rate", OPT_COUNT, &rate, "R", "Poisson interrupt rate, per s (default 20k)", 10,
-		  1e6, NULL },
-		{ "eoi", OPT_CHOICE, &eoi, "MODE",
-		  "EOI mode (default: the one the profile was not calibrated on)", CLI_NOBOUND,
-		  eoi_choices },
-		{ "interrupts", OPT_COUNT, &n, "N", "interrupts per run (default 20k)", 100, 1e8,
-		  NULL },
-		{ "reps", OPT_U64, &reps, "R", "VMM runs, median kept (default 3)", 1, 15, NULL },
+		{ "reps", OPT_COUNT, &reps, "K", "repetitions per live run (default 10)", 6,
+		  KVM_BENCH_MAX_REPS, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	eli_profile p;
+	kvm_vresult *v = malloc(sizeof(*v));
+	if (!v)
+		return cli_fail(cmd, "out of memory");
 	vl_errbuf eb = { { 0 } };
-	int calibrated_now = 0, err = eli_profile_resolve(prof, &p, &eb);
-	if (err == VL_ENOENT && strcmp(prof, "this-host") == 0) {
-		char path[4096];
-		json_t *cal = NULL;
-		if ((rc = this_host_path(cmd, path, sizeof(path))) != CLI_GO ||
-		    (rc = do_calibrate(cmd, &g, "xapic", "msi", CALIB_RATE, CALIB_N, CALIB_REPS,
-				       path, &cal)) != CLI_GO)
-			return rc;
-		json_decref(cal);
-		calibrated_now = 1;
-		err = eli_profile_resolve(prof, &p, &eb);
+	int err;
+	if (from) {
+		err = kvm_validate_file(from, v, &eb);
+		if (err) {
+			free(v);
+			return err == VL_ENOENT || err == VL_EINVAL
+				       ? cli_usage_error(cmd, "--from %s", eb.msg)
+				       : cli_fail(cmd, "%s", eb.msg);
+		}
+	} else {
+		json_t *docs[NLIVE];
+		int n = 0;
+		err = 0;
+		for (int i = 0; i < NLIVE && !err; i++) {
+			kvm_irq_cfg c = { .gap_s = live_runs[i].gap_s,
+					  .same_cpu = live_runs[i].same_cpu,
+					  .interrupts = live_runs[i].n,
+					  .apic = live_runs[i].apic,
+					  .delivery = KVM_DELIVER_MSI,
+					  .rate = live_runs[i].rate,
+					  .seed = g.seed };
+			json_t *d = record_doc(&c, reps, g.seed, &err, &eb);
+			if (d)
+				docs[n++] = d;
+		}
+		if (!err)
+			err = kvm_validate_docs(docs, n, v, &eb);
+		for (int i = 0; i < n; i++)
+			json_decref(docs[i]);
+		if (err) {
+			free(v);
+			return kvm_error(cmd, &g, err, &eb);
+		}
 	}
-	if (err && !calibrated_now) /* a profile name or file the user gave */
-		return cli_usage_error(cmd, "--profile %s", eb.msg);
-	if (err)
-		return cli_fail(cmd, "%s", eb.msg);
-	const char *cal_eoi = p.guest_apic == ELI_APIC_X2APIC ? "x2apic" : "xapic";
-	if (!eoi)
-		eoi = p.guest_apic == ELI_APIC_X2APIC ? "xapic" : "x2apic";
-	kvm_validation v;
-	err = kvm_validate(&p, strcmp(eoi, "x2apic") == 0 ? KG_APIC_X2APIC : KG_APIC_XAPIC,
-			   (double)rate, n, (int)reps, g.seed, &v, &eb);
-	if (err)
-		return kvm_error(cmd, &g, err, &eb);
-	json_t *res = valid_json(&v, cal_eoi, calibrated_now);
+	json_t *res = vresult_json(v, from ? from : "measured now");
+	free(v);
 	json_object_set_new(res, "host_loadavg_1min", json_real(loadavg1()));
 	return cli_emit(cmd, &g, res);
 }
@@ -513,16 +630,18 @@ const cli_cmd kvm_cmds[] = {
 	  "`key = value` lines plus comments saying how each value was measured.\n"
 	  "Use it with `virtlab eli run --profile this-host`.",
 	  "virtlab eli calibrate --json", eli_calibrate_run },
-	{ "eli validate", "ELI model with the this-host profile vs. the real VMM, per interrupt",
+	{ "eli validate", "the ELI model vs. this host's KVM: medians, 95 % intervals, verdicts",
 	  NULL,
-	  "Runs the ELI model (baseline mode, Poisson interrupts at --rate, a polling\n"
-	  "guest) with the this-host profile (calibrating first if there is none) in the\n"
-	  "EOI mode it was NOT calibrated on, at a rate it was not calibrated at, and\n"
-	  "measures the same configuration with the VMM.\n"
-	  "Rows: exits_per_interrupt, ns_per_interrupt (vCPU time taken from the\n"
-	  "guest's workload), interrupts_per_sec, guest_workload_pct. Goal: every row\n"
-	  "within 20 %.",
-	  "virtlab eli validate --rate 20k --json", eli_validate_run },
+	  "Records six `kvm bench` configurations (K repetitions each) or reads them\n"
+	  "(--from FILE), calibrates the model on the first (open loop, xAPIC, 5 k/s:\n"
+	  "CPU per interrupt and the rate at which interrupts merge) and predicts the\n"
+	  "rest: exits per interrupt, the handled rate and CPU per interrupt at 2 k/s\n"
+	  "and 20 k/s and in x2APIC mode, and the latency of a kick of a running vCPU\n"
+	  "and of injection at VM entry. Each row: median, ci95_low/high, model,\n"
+	  "error_pct and a verdict (consistent: the model is in the interval; within\n"
+	  "20 %; fails). Exits 77 when it skips (no /dev/kvm).",
+	  "virtlab eli validate --from tests/fixtures/kvm-bench-vm-2026-12-04T0811Z.json --json",
+	  eli_validate_run },
 	{ 0 },
 };
 

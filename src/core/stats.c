@@ -94,6 +94,35 @@ double stat_percentile_exact(const double *xs, size_t n, double p)
 	return v;
 }
 
+int stat_median_ci95(const double *xs, size_t n, double *lo, double *med, double *hi)
+{
+	*lo = *med = *hi = NAN;
+	if (n == 0)
+		return -1;
+	double *c = malloc(n * sizeof(*c));
+	if (!c)
+		return -1;
+	memcpy(c, xs, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	*med = stat_percentile_sorted(c, n, 50);
+	/* cumulative Binomial(n, 1/2): P(X <= k), in logs to stay finite */
+	size_t l = 0;
+	double cum = 0;
+	for (size_t k = 0; k < n; k++) {
+		double lp = lgamma((double)n + 1) - lgamma((double)k + 1) -
+			    lgamma((double)(n - k) + 1) - (double)n * log(2.0);
+		cum += exp(lp);
+		if (cum > 0.025)
+			break;
+		l = k + 1; /* P(X < l) = P(X <= k) <= 2.5 % */
+	}
+	int ok = l >= 1;
+	*lo = ok ? c[l - 1] : c[0];
+	*hi = ok ? c[n - l] : c[n - 1];
+	free(c);
+	return ok ? 0 : -1;
+}
+
 /* ---- streaming histogram ---- */
 
 #define HIST_OCTAVES 64

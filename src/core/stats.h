@@ -35,6 +35,13 @@ double stat_percentile_exact(const double *xs, size_t n, double p);
 /* Same on data the caller has already sorted ascending (no allocation). */
 double stat_percentile_sorted(const double *sorted, size_t n, double p);
 
+/* The median of xs and its distribution-free 95 % confidence interval from
+ * order statistics: [x(l), x(n+1-l)] with the largest l for which
+ * P(Binomial(n, 1/2) < l) <= 2.5 % (coverage >= 95 %; n = 10: x(2)..x(9),
+ * 97.9 %). Returns 0, or -1 if n < 6 (no such interval exists: *lo and *hi
+ * are then the minimum and maximum) or no memory. xs is not modified. */
+int stat_median_ci95(const double *xs, size_t n, double *lo, double *med, double *hi);
+
 typedef struct hist hist;
 
 /* lowest: smallest distinguishable value (> 0; smaller values, 0 included,

@@ -46,22 +46,28 @@ typedef struct eli_profile {
 	/* CPU and exits */
 	double cpu_ghz;              /* core clock, GHz */
 	double exit_direct_cycles;   /* hardware VM exit + VM entry round trip */
-	double host_handling_cycles; /* host (KVM) work per exit: handler, injection */
-	double indirect_cycles;      /* cache/TLB pollution, paid by the guest after an exit */
-	double virt_work_overhead;   /* extra guest work under virtualization (EPT 2-D walks),
-					fraction */
+	double host_handling_cycles; /* host (KVM) work per exit whose reason has no entry
+					below, and per interrupt the host takes in root mode */
+	/* host work per exit, by exit reason (a file that leaves one out gets
+	 * host_handling_cycles) */
+	double handling_external_interrupt_cycles; /* host IRQ handler + injection */
+	double handling_exception_nmi_cycles;      /* ELI: #NP decode + host IRQ handler */
+	double handling_msr_write_cycles;          /* x2APIC WRMSR emulation (EOI, TMICT) */
+	double handling_apic_access_cycles;        /* xAPIC page access: decode + emulate */
+	double handling_interrupt_window_cycles;   /* injection once IF = 1 */
+	double handling_hlt_cycles;                /* HLT: block the vCPU */
+	double handling_preemption_timer_cycles;   /* ELI's guard: check, re-arm */
+	double indirect_cycles;    /* cache/TLB pollution, paid by the guest after an exit */
+	double virt_work_overhead; /* extra guest work under virtualization (EPT 2-D walks),
+				      fraction */
 
-	/* the interrupt path of the baseline (device assignment) */
-	double baseline_exits_per_irq; /* exits per device interrupt delivered through the host
-					  while the guest runs (modes baseline, pv-eoi); the first
-					  is EXTERNAL_INTERRUPT, extras INTERRUPT_WINDOW; a
-					  fraction is a probability; 0 = delivered without exit */
-	eli_eoi_path eoi_path;         /* how an EOI that the mode traps completes (baseline,
-					  eli-delivery, pv-eoi with another interrupt pending,
-					  ELI's injection mode) */
-	double eoi_emulated_cycles;    /* guest-time cost of an EOI when eoi_path = emulated */
-	eli_apic_mode guest_apic;      /* x2apic (needed for ELI's exitless EOI) or xapic */
-	eli_idle guest_idle;           /* poll or hlt */
+	/* the interrupt path */
+	eli_eoi_path eoi_path;      /* how an EOI that the mode traps completes (baseline,
+				       eli-delivery, pv-eoi with another interrupt pending,
+				       ELI's injection mode) */
+	double eoi_emulated_cycles; /* guest-time cost of an EOI when eoi_path = emulated */
+	eli_apic_mode guest_apic;   /* x2apic (needed for ELI's exitless EOI) or xapic */
+	eli_idle guest_idle;        /* poll or hlt */
 
 	/* timers */
 	double host_timer_hz;    /* host scheduler tick while the guest runs (0 = NOHZ_FULL) */
@@ -80,6 +86,9 @@ typedef struct eli_profile {
 	double tcp_window_pkts;   /* netperf sender's window, in MSS segments */
 
 	/* workloads */
+	double napi_pkt_cycles;      /* NAPI poll (softirq) per received packet: driver, IP,
+					TCP receive; the rest of each item's work runs in the
+					application (process context) */
 	double netperf_pkt_cycles;   /* per received 1448-byte TCP segment (stack + copy + ACK) */
 	double apache_req_cycles;    /* per ApacheBench static-page request */
 	double apache_pkts_per_req;  /* received packets per request (SYN, GET, ACKs, FIN) */
@@ -133,6 +142,26 @@ int eli_profile_resolve(const char *arg, eli_profile *p, vl_errbuf *eb);
 
 /* The path "this-host" resolves to, into buf. Returns 0 or VL_ERANGE. */
 int eli_profile_this_host_path(char *buf, size_t n);
+
+/* The cycles one VM exit with this reason costs in the host: the direct
+ * exit + entry and the reason's handling entry (host_handling_cycles for a
+ * reason without one). */
+double eli_profile_exit_cycles(const eli_profile *p, int reason);
+
+/* Sets host_handling_cycles and every per-reason handling entry to x (a fit
+ * of "the" handling cost, as the paper-2012 profile makes it). */
+void eli_profile_set_handling(eli_profile *p, double x);
+
+/* A double field by its key: 0, or VL_ENOENT (no such double field). */
+int eli_profile_get(const eli_profile *p, const char *key, double *v);
+int eli_profile_set(eli_profile *p, const char *key, double v);
+/* 1 if key i (eli_profile_key) is a double field. */
+int eli_profile_is_double(int i);
+
+/* Where the paper-2012 value of `key` comes from: "measured", "cited",
+ * "assumed" or "fitted" (static strings), and in *source (may be NULL) the
+ * source, the reason or the fit target. */
+const char *eli_profile_basis(const char *key, const char **source);
 
 /* Checks ranges (positive clock, non-negative costs, ...). 0 or VL_ERANGE with
  * the offending key in eb. */

@@ -134,6 +134,7 @@ static int chk_no_eoi_priority(eli_vm *vm, const eli_profile *p, char *d, size_t
 	(void)p;
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	eli_vm_phys_irq(vm, av); /* taken by the guest, never completed */
+	eli_vm_guest_iret(vm);
 	uint32_t ppr = lapic_ppr(eli_vm_phys_lapic(vm));
 	eli_event e = eli_vm_phys_irq(vm, hv);
 	int ok = e.handled_by == ELI_HOST && (hv >> 4) > (av >> 4);
@@ -152,6 +153,7 @@ static int chk_stuck_isr(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 {
 	unsigned av = eli_vm_assigned_vector(vm), hv = eli_vm_host_vector(vm);
 	eli_vm_phys_irq(vm, av);
+	eli_vm_guest_iret(vm); /* returns without EOI */
 	eli_event first = eli_vm_phys_irq(vm, hv);
 	eli_event e = eli_vm_guest_run(vm, 1e6, 0);
 	int ok = first.handled_by != ELI_HOST && e.exit_reason == EXIT_REASON_PREEMPTION_TIMER &&
@@ -163,6 +165,122 @@ static int chk_stuck_isr(eli_vm *vm, const eli_profile *p, char *d, size_t n)
 		 hv, av, e.exit_reason >= 0 ? vmx_exit_name(e.exit_reason) : "no exit", e.at_us,
 		 (unsigned long long)eli_vm_host_irqs(vm),
 		 eli_vm_injection_mode(vm) ? "moved to" : "not in");
+	return ok;
+}
+
+static const char *exit_name(const eli_event *e)
+{
+	return e->exit_reason >= 0 ? vmx_exit_name(e->exit_reason) : "no exit";
+}
+
+static const char *who_name(eli_who w)
+{
+	return w == ELI_HOST ? "host" : w == ELI_GUEST ? "guest" : "nobody";
+}
+
+/* A physical NMI while the guest runs must exit (NMI exiting): the shadow
+ * IDT copies gate 2 as present, so otherwise the guest's handler runs it. */
+static int chk_nmi(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	eli_event e = eli_vm_nmi(vm);
+	int ok = e.exit_reason == EXIT_REASON_EXCEPTION_NMI && e.handled_by == ELI_HOST &&
+		 e.vector == X86_VEC_NMI;
+	snprintf(d, n, "NMI while the guest runs: %s, handled by %s (vector %d)", exit_name(&e),
+		 who_name(e.handled_by), e.vector);
+	return ok;
+}
+
+/* A machine check must exit (#MC in the exception bitmap), not run the
+ * guest's handler through the shadow's present gate 18. */
+static int chk_mc(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	eli_event e = eli_vm_machine_check(vm);
+	int ok = e.exit_reason == EXIT_REASON_EXCEPTION_NMI && e.handled_by == ELI_HOST &&
+		 e.vector == X86_VEC_MC;
+	snprintf(d, n, "#MC while the guest runs: %s, handled by %s (vector %d)", exit_name(&e),
+		 who_name(e.handled_by), e.vector);
+	return ok;
+}
+
+/* Injection mode must deliver the virtual timer to the guest's handler: VM
+ * entry injects through the IDT that IDTR names, and the shadow's 0xEF gate
+ * is not present (it would raise #NP and look like the host's vector). */
+static int chk_injected(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	uint64_t host = eli_vm_host_irqs(vm);
+	eli_event e = eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
+	idtr r = eli_vm_cpu_idtr(vm);
+	int ok = e.exit_reason < 0 && e.handled_by == ELI_GUEST &&
+		 e.vector == (int)ELI_VEC_GUEST_TIMER && eli_vm_host_irqs(vm) == host &&
+		 lapic_highest_isr(eli_vm_virt_lapic(vm)) == (int)ELI_VEC_GUEST_TIMER;
+	snprintf(d, n,
+		 "inject 0x%X: %s, taken by %s as vector 0x%X through IDTR 0x%llX (%s); host "
+		 "handlers run: %llu",
+		 ELI_VEC_GUEST_TIMER, exit_name(&e), who_name(e.handled_by), (unsigned)e.vector,
+		 (unsigned long long)r.base, r.base == ELI_SHADOW_IDT ? "shadow" : "guest IDT",
+		 (unsigned long long)(eli_vm_host_irqs(vm) - host));
+	return ok;
+}
+
+/* A guest INT 0xEF raises #NP on the shadow with EXT = 0: the host must
+ * reflect it to the guest's handler, not take it for its own interrupt. */
+static int chk_soft_int(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	unsigned hv = eli_vm_host_vector(vm);
+	uint64_t host = eli_vm_host_irqs(vm);
+	eli_event e = eli_vm_guest_int(vm, hv);
+	int ok = e.handled_by == ELI_GUEST && e.vector == (int)hv && eli_vm_host_irqs(vm) == host;
+	snprintf(d, n, "guest INT 0x%X: %s, error code 0x%X, taken by %s as vector 0x%X", hv,
+		 exit_name(&e), e.error_code, who_name(e.handled_by), (unsigned)e.vector);
+	return ok;
+}
+
+/* Reads and writes of reserved x2APIC MSRs (SDM Table 10-6) must #GP in the
+ * guest: the host emulates them on the virtual LAPIC and injects the #GP
+ * the LAPIC model returns (lapic_result). */
+static int chk_reserved_msr(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	static const uint32_t msrs[] = { 0x801, 0x809, 0x80E, 0x831 };
+	unsigned faulted = 0, total = 0;
+	uint32_t first_miss = 0;
+	for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+		eli_event r = eli_vm_guest_rdmsr(vm, msrs[i]);
+		eli_event w = eli_vm_guest_wrmsr(vm, msrs[i], 0);
+		total += 2;
+		faulted += (r.fault == X86_VEC_GP) + (w.fault == X86_VEC_GP);
+		if ((r.fault != X86_VEC_GP || w.fault != X86_VEC_GP) && !first_miss)
+			first_miss = msrs[i];
+	}
+	eli_event esr = eli_vm_guest_wrmsr(vm, X2APIC_ESR, 1); /* non-zero ESR write */
+	total++;
+	faulted += esr.fault == X86_VEC_GP;
+	int ok = faulted == total;
+	char miss[40] = "";
+	if (first_miss)
+		snprintf(miss, sizeof(miss), " (first miss 0x%X)", first_miss);
+	snprintf(d, n, "%u of %u reserved-MSR reads/writes and non-zero ESR writes #GP%s", faulted,
+		 total, miss);
+	return ok;
+}
+
+/* MOV to CR8 must not reach the physical TPR (use TPR shadow, or CR8-load
+ * exiting): TPR 0xF0 would mask every host vector below class 15. */
+static int chk_cr8(eli_vm *vm, const eli_profile *p, char *d, size_t n)
+{
+	(void)p;
+	unsigned hv = eli_vm_host_vector(vm);
+	eli_event c = eli_vm_guest_mov_cr8(vm, 15);
+	uint32_t tpr = eli_vm_phys_lapic(vm)->tpr;
+	eli_event e = eli_vm_phys_irq(vm, hv);
+	int ok = e.handled_by == ELI_HOST && tpr == 0;
+	snprintf(d, n, "guest MOV CR8 = 15: %s, physical TPR 0x%X; host vector 0x%X then %s",
+		 exit_name(&c), tpr, hv,
+		 e.handled_by == ELI_HOST ? "reaches the host" : "is MASKED by the guest");
 	return ok;
 }
 
@@ -182,6 +300,14 @@ static const struct {
 	/* builds the stuck ISR on purpose: priority separation forced off */
 	{ "stuck_isr_recovered_by_preemption_timer", ELI_PROT_PREEMPT, ELI_PROT_PRIORITY,
 	  chk_stuck_isr },
+	{ "nmi_exits_to_host", ELI_PROT_NMI_EXIT, 0, chk_nmi },
+	{ "machine_check_exits_to_host", ELI_PROT_MC_EXIT, 0, chk_mc },
+	{ "injected_interrupt_reaches_guest_handler", ELI_PROT_INJ_IDT, 0, chk_injected },
+	{ "guest_software_int_not_taken_as_host_irq", ELI_PROT_EXT_CHECK | ELI_PROT_NP_EXIT, 0,
+	  chk_soft_int },
+	{ "reserved_x2apic_msr_faults", ELI_PROT_GP_INJECT, 0, chk_reserved_msr },
+	{ "guest_cr8_cannot_mask_host_vectors", ELI_PROT_TPR_SHADOW | ELI_PROT_NP_EXIT, 0,
+	  chk_cr8 },
 };
 
 int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHECKS])
@@ -201,8 +327,10 @@ int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHE
 	return failed;
 }
 
-const char *const eli_prot_names[] = { "np-exit", "shadow-wp", "dt-exit", "msr-bitmap",
-				       "preempt", "priority",  NULL };
+const char *const eli_prot_names[] = { "np-exit", "shadow-wp", "dt-exit",   "msr-bitmap",
+				       "preempt", "priority",  "nmi-exit",  "mc-exit",
+				       "inj-idt", "ext-check", "gp-inject", "tpr-shadow",
+				       NULL };
 
 int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb)
 {
@@ -224,7 +352,8 @@ int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb)
 			return vl_fail(
 				eb, VL_EINVAL,
 				"unknown protection '%s'; expected np-exit, shadow-wp, dt-exit, "
-				"msr-bitmap, preempt or priority",
+				"msr-bitmap, preempt, priority, nmi-exit, mc-exit, inj-idt, "
+				"ext-check, gp-inject or tpr-shadow",
 				tok);
 		}
 		*mask |= 1u << found;

@@ -17,7 +17,7 @@ typedef struct eli_check {
 	char detail[200];
 } eli_check;
 
-#define ELI_NCHECKS 7
+#define ELI_NCHECKS 13
 
 /* Runs every check with protections `prot` (ELI_PROT_ALL normally) and the
  * preemption-timer bound of profile p. Fills out[0..ELI_NCHECKS). Returns the
@@ -25,7 +25,8 @@ typedef struct eli_check {
 int eli_security_run(const eli_profile *p, unsigned prot, eli_check out[ELI_NCHECKS]);
 
 /* Parses a comma-separated list of protection names (np-exit, shadow-wp,
- * dt-exit, msr-bitmap, preempt, priority) into ELI_PROT_* bits. 0 or
+ * dt-exit, msr-bitmap, preempt, priority, nmi-exit, mc-exit, inj-idt,
+ * ext-check, gp-inject, tpr-shadow: eli_prot_names) into ELI_PROT_* bits. 0 or
  * VL_EINVAL with the unknown name in eb. */
 int eli_prot_parse(const char *list, unsigned *mask, vl_errbuf *eb);
 extern const char *const eli_prot_names[]; /* NULL-terminated, bit order */

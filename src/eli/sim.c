@@ -1,11 +1,18 @@
 /*
  * sim.c — see sim.h. One vCPU as a state machine (GUEST, HOST, HALT) over a
- * deque of guest jobs; exits pause the head job, add host time and queue the
- * cache-pollution cost; interrupts that reach the guest directly push their
- * prologue to the front (they preempt), batches of packets go to the back.
+ * deque of guest jobs. Every interrupt, EOI, timer, injection and HLT goes
+ * through the functional model (eli/vm.c on src/x86) at the moment it
+ * happens: the vector passes the IDT that IDTR names, the LAPICs' IRR/ISR/
+ * PPR decide priority, the MSR bitmap and the VMCS controls decide whether
+ * it exits and with which reason. The simulation only adds time: an exit
+ * costs exit_direct_cycles + the reason's handling cycles in the host and
+ * indirect_cycles of pollution in the guest; a vector the guest takes runs
+ * its handler (IF = 0, so handlers never nest), which then EOIs, re-arms a
+ * one-shot timer and IRETs, each step again through the model.
  */
 #include "eli/sim.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +106,7 @@ static void set_state(sim *s, int st)
 double sim__work(sim *s, double cycles)
 {
 	double cv = s->p->work_cv;
-	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r, 0, 1) : 1.0;
+	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r_work, 0, 1) : 1.0;
 	if (f < 0.1)
 		f = 0.1;
 	return cycles * f * s->slow;
@@ -110,7 +117,7 @@ double sim__work_n(sim *s, double cycles, uint64_t n)
 	if (n <= 1)
 		return n ? sim__work(s, cycles) : 0.0;
 	double cv = s->p->work_cv / sqrt((double)n);
-	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r, 0, 1) : 1.0;
+	double f = cv > 0 ? 1.0 + cv * rng_normal(&s->r_work, 0, 1) : 1.0;
 	if (f < 0.1)
 		f = 0.1;
 	return (double)n * cycles * f * s->slow;
@@ -143,12 +150,6 @@ static void pause_guest(sim *s)
 	}
 }
 
-static void count_exit(sim *s, int reason)
-{
-	if (reason >= 0 && reason < VMX_EXIT_REASONS)
-		s->exits[reason] += 1;
-}
-
 /* Takes the CPU into the host for `cycles` (from the guest, a halted vCPU or
  * while already there). */
 static void enter_host(sim *s, double cycles)
@@ -160,76 +161,90 @@ static void enter_host(sim *s, double cycles)
 	}
 	if (s->state == S_GUEST)
 		pause_guest(s);
+	if (s->preempt_ev) {
+		des_cancel(s->d, s->preempt_ev);
+		s->preempt_ev = 0;
+	}
 	set_state(s, S_HOST);
 	s->host_end = now + cycles / s->hz;
 	s->cpu_ev = des_at(s->d, s->host_end, cpu_event, s, 0);
 }
 
-/* A full VM exit with this reason from guest mode. */
+/* A VM exit with this reason (the model has already made its state change). */
 static void vm_exit(sim *s, int reason)
 {
-	count_exit(s, reason);
+	assert(reason >= 0 && reason < VMX_EXIT_REASONS);
+	s->exits[reason] += 1;
 	s->pending_indirect += s->p->indirect_cycles;
-	enter_host(s, s->exit_cycles);
+	enter_host(s, eli_profile_exit_cycles(s->p, reason));
 }
 
-/* An interrupt handler preempts whatever runs, except a higher-priority one:
- * the device vector (0x41, class 4) waits behind a timer tick (0xEF, class
- * 14) until the tick's EOI lowers the PPR (SDM §10.8.3.1). */
-static void push_handler(sim *s, job j)
+static void preempt_fire(des *d, void *ctx, uint64_t arg)
 {
-	job *h = q_head(s);
+	sim *s = ctx;
+	(void)d;
+	(void)arg;
+	s->preempt_ev = 0;
+	assert(s->state == S_GUEST);
+	eli_event e = eli_vm_preempt_expired(s->vm);
+	vm_exit(s, e.exit_reason);
+}
+
+/* A vector the guest took: its handler preempts the running job. */
+static void push_handler(sim *s, int vector)
+{
+	int tick = vector == (int)ELI_VEC_GUEST_TIMER;
+	assert(tick || vector == (int)eli_vm_assigned_vector(s->vm));
+	double cyc = tick ? s->p->guest_tick_cycles : s->p->guest_irq_cycles;
+	job j = { sim__work(s, cyc), 0, 0, (uint8_t)(tick ? J_TICK : J_IRQ), 0 };
 	sim__q_push(s, j, 1);
-	if (h && j.kind == J_IRQ && s->q[(s->qhead + 1) % s->qcap].kind == J_TICK) {
-		job *a = &s->q[s->qhead], *b = &s->q[(s->qhead + 1) % s->qcap];
-		job t = *a;
-		*a = *b;
-		*b = t;
-	}
+	s->tick_irqs += tick;
 }
 
-static void deliver_now(sim *s, int kind, unsigned flags)
+/* What an event in guest mode did: an exit takes the vCPU to the host; a
+ * vector taken runs its handler; nothing (pending) lets the guest go on.
+ * Returns 1 if the vCPU left guest mode. */
+static int apply(sim *s, eli_event e)
 {
-	double cyc = kind == J_IRQ ? s->p->guest_irq_cycles : s->p->guest_tick_cycles;
-	job j = { sim__work(s, cyc), 0, 0, (uint8_t)kind, (uint8_t)flags };
-	if (s->state == S_GUEST) {
-		pause_guest(s);
-		push_handler(s, j);
-		run_head(s);
-	} else {
-		push_handler(s, j);
+	if (e.exit_reason >= 0) {
+		vm_exit(s, e.exit_reason);
+		return 1;
 	}
+	if (e.handled_by == ELI_GUEST && e.vector >= 0)
+		push_handler(s, e.vector);
+	return 0;
 }
 
-/* VM entry after a host segment. Pending interrupts are delivered at entry,
- * ahead of the pollution cost (which the guest pays in whatever runs next). */
+static void run_epilogue(sim *s);
+
+/* VM entry after a host segment: the model delivers what is pending. */
 static void vm_entry(sim *s)
 {
-	if (s->halt_after_host && !s->qlen && !s->pend_tick && !s->pend_dev_inj && !s->pend_dev) {
-		/* HLT completes: the pollution is paid when the guest next runs */
-		set_state(s, S_HALT);
+	if (s->timer_due) { /* the host's hrtimer callback queued the virtual tick */
+		eli_vm_post(s->vm, ELI_VEC_GUEST_TIMER);
+		s->timer_due = 0;
+	}
+	if (s->halt_after_host && !s->qlen && !s->epi && !eli_vm_pending(s->vm)) {
+		set_state(s, S_HALT); /* HLT completes; pollution paid when it next runs */
 		return;
 	}
 	s->halt_after_host = 0;
+	set_state(s, S_GUEST);
 	if (s->pending_indirect > 0) {
 		job j = { s->pending_indirect, 0, 0, J_POLLUTE, 0 };
 		sim__q_push(s, j, 1);
 		s->pending_indirect = 0;
 	}
-	while (s->pend_dev) {
-		s->pend_dev--;
-		deliver_now(s, J_IRQ, 0);
-	}
-	while (s->pend_dev_inj) {
-		s->pend_dev_inj--;
-		deliver_now(s, J_IRQ, JF_INJECTED);
-	}
-	while (s->pend_tick) {
-		s->pend_tick--;
-		deliver_now(s, J_TICK, s->bare ? 0 : JF_INJECTED);
-	}
-	set_state(s, S_GUEST);
-	run_head(s);
+	double bound = eli_vm_preempt_bound_us(s->vm);
+	if (bound > 0)
+		s->preempt_ev = des_after(s->d, bound * 1e-6, preempt_fire, s, 0);
+	if (apply(s, eli_vm_entry(s->vm)))
+		return;
+	job *h = q_head(s);
+	if (s->epi && !(h && h->kind == J_EOI_EMU))
+		run_epilogue(s);
+	else
+		run_head(s);
 }
 
 static void guest_idle(sim *s)
@@ -240,110 +255,104 @@ static void guest_idle(sim *s)
 		set_state(s, S_HALT);
 		return;
 	}
+	eli_event e = eli_vm_guest_hlt(s->vm);
 	s->halt_after_host = 1;
-	vm_exit(s, s->path.hlt);
+	apply(s, e);
 }
 
-/* A host-side wake-up of a halted vCPU (or handling while in the host). */
-static void host_handles(sim *s)
+/* The host, in root mode, handles an interrupt (no exit: the vCPU is in the
+ * host already or halted; a halted vCPU that now has something pending is
+ * woken: the host runs and re-enters it). */
+static void root_irq(sim *s, unsigned v)
 {
-	if (s->state == S_HALT) {
+	int halted = s->state == S_HALT;
+	eli_vm_phys_irq_root(s->vm, v, halted);
+	if (!halted) {
+		enter_host(s, s->p->host_handling_cycles);
+		return;
+	}
+	if (s->timer_due) {
+		eli_vm_post(s->vm, ELI_VEC_GUEST_TIMER);
+		s->timer_due = 0;
+	}
+	if (eli_vm_pending(s->vm)) {
 		s->halt_after_host = 0;
 		enter_host(s, s->p->host_handling_cycles + s->p->exit_direct_cycles);
-	} else {
-		enter_host(s, s->p->host_handling_cycles);
 	}
 }
 
-/* ---- EOI ---- */
-
-static void complete_virtual(sim *s)
+/* A physical interrupt arrives on the vCPU's core. */
+static void phys_irq(sim *s, unsigned v)
 {
-	if (s->virt_outstanding > 0 && --s->virt_outstanding == 0)
-		s->inj_mode = 0;
+	if (s->bare) {
+		if (s->state == S_HALT)
+			set_state(s, S_GUEST);
+		else
+			pause_guest(s);
+		apply(s, eli_vm_phys_irq(s->vm, v));
+		run_head(s);
+		return;
+	}
+	if (s->state != S_GUEST) {
+		root_irq(s, v);
+		return;
+	}
+	pause_guest(s);
+	if (!apply(s, eli_vm_phys_irq(s->vm, v)))
+		run_head(s);
 }
 
-/* Guest EOI of an interrupt; returns 1 if it left guest mode. */
-static int guest_eoi(sim *s, int injected)
+/* ---- a handler's epilogue: EOI, re-arm, IRET ---- */
+
+/* The EOI step: a trapped EOI costs what eoi_path says (a full exit, or
+ * eoi_emulated_cycles of guest time, or nothing); the model's state change
+ * (and the host's re-entry decisions) happen either way. 1 if it left. */
+static int epilogue_eoi(sim *s)
 {
-	if (s->bare)
+	eli_event e = eli_vm_guest_eoi(s->vm);
+	if (e.exit_reason < 0)
 		return 0;
-	int reason;
-	if (injected)
-		reason = s->path.inj_eoi;
-	else
-		reason = s->inj_mode ? s->path.inj_eoi : s->path.dev_eoi;
-	int other_pending = s->virt_outstanding > 1 || s->pend_dev_inj || s->pend_tick;
-	if (injected)
-		complete_virtual(s);
-	if (reason < 0)
-		return 0;
-	if (s->path.pv_eoi && !other_pending)
-		return 0; /* PV EOI: the flag was set, the write is skipped */
-	switch (s->p->eoi_path) {
-	case ELI_EOI_EXIT:
-		vm_exit(s, reason);
+	if (s->p->eoi_path == ELI_EOI_EXIT) {
+		vm_exit(s, e.exit_reason);
 		return 1;
-	case ELI_EOI_EMULATED: {
+	}
+	apply(s, eli_vm_entry(s->vm)); /* IF = 0: delivers nothing */
+	if (s->p->eoi_path == ELI_EOI_EMULATED && s->p->eoi_emulated_cycles > 0) {
 		job j = { s->p->eoi_emulated_cycles, 0, 0, J_EOI_EMU, 0 };
 		sim__q_push(s, j, 1);
-		return 0;
+		run_head(s);
+		return 1; /* the epilogue goes on when that job is done */
 	}
-	default:
-		return 0;
+	return 0;
+}
+
+static void run_epilogue(sim *s)
+{
+	while (s->epi) {
+		if (s->epi & EPI_EOI) {
+			s->epi &= ~EPI_EOI;
+			if (epilogue_eoi(s))
+				return;
+		} else if (s->epi & EPI_ARM) {
+			s->epi &= ~EPI_ARM;
+			eli_event e = s->p->guest_apic == ELI_APIC_X2APIC
+					      ? eli_vm_guest_wrmsr(s->vm, X2APIC_TMICT, 100000)
+					      : eli_vm_guest_mmio_write(s->vm, LAPIC_TMICT, 100000);
+			if (apply(s, e))
+				return;
+		} else {
+			s->epi = 0;
+			if (apply(s, eli_vm_guest_iret(s->vm)))
+				return;
+		}
 	}
+	run_head(s);
 }
 
 void sim__raise_msi(sim *s)
 {
 	s->dev_irqs++;
-	if (s->bare) {
-		if (s->state == S_HALT) {
-			set_state(s, S_GUEST);
-			sim__q_push(s,
-				    (job){ sim__work(s, s->p->guest_irq_cycles), 0, 0, J_IRQ, 0 },
-				    1);
-			run_head(s);
-		} else {
-			deliver_now(s, J_IRQ, 0);
-		}
-		return;
-	}
-	if (s->path.dev_delivery >= 0) { /* delivered through the host: injected */
-		s->virt_outstanding++;
-		if (s->state == S_GUEST) {
-			double x = s->p->baseline_exits_per_irq;
-			int n = (int)x + (rng_uniform(&s->r) < x - floor(x));
-			if (n == 0) {
-				deliver_now(s, J_IRQ, JF_INJECTED);
-				return;
-			}
-			vm_exit(s, s->path.dev_delivery);
-			for (int i = 1; i < n; i++)
-				vm_exit(s, EXIT_REASON_INTERRUPT_WINDOW);
-		} else {
-			host_handles(s);
-		}
-		s->pend_dev_inj++;
-		return;
-	}
-	/* exitless delivery (ELI shadow IDT, posted interrupts) */
-	if (s->state == S_GUEST) {
-		deliver_now(s, J_IRQ, 0);
-	} else if (s->state == S_HOST) {
-		s->pend_dev++; /* pending in the IRR, taken right after VM entry */
-	} else {
-		/* vCPU halted: the interrupt reaches the host, which wakes the vCPU;
-		 * ELI must inject it (injection mode), posted just syncs the PIR */
-		host_handles(s);
-		if (s->eli_like) {
-			s->virt_outstanding++;
-			s->inj_mode = 1;
-			s->pend_dev_inj++;
-		} else {
-			s->pend_dev++;
-		}
-	}
+	phys_irq(s, eli_vm_assigned_vector(s->vm));
 }
 
 /* ---- timers ---- */
@@ -353,11 +362,8 @@ static void host_tick(des *d, void *ctx, uint64_t arg)
 	sim *s = ctx;
 	(void)arg;
 	des_after(d, 1.0 / s->p->host_timer_hz, host_tick, s, 0);
-	if (s->state == S_GUEST)
-		vm_exit(s, s->path.host_irq);
-	else if (s->state == S_HOST)
-		enter_host(s, s->p->host_handling_cycles);
-	/* halted: a NOHZ-idle host takes no tick */
+	if (s->state != S_HALT) /* a NOHZ-idle host takes no tick */
+		phys_irq(s, eli_vm_host_vector(s->vm));
 }
 
 static void guest_tick(des *d, void *ctx, uint64_t arg)
@@ -365,28 +371,14 @@ static void guest_tick(des *d, void *ctx, uint64_t arg)
 	sim *s = ctx;
 	(void)arg;
 	des_after(d, 1.0 / s->p->guest_timer_hz, guest_tick, s, 0);
-	s->tick_irqs++;
-	if (s->bare) {
-		if (s->state == S_HALT) {
-			set_state(s, S_GUEST);
-			sim__q_push(s,
-				    (job){ sim__work(s, s->p->guest_tick_cycles), 0, 0, J_TICK, 0 },
-				    1);
-			run_head(s);
-		} else {
-			deliver_now(s, J_TICK, 0);
-		}
+	if (s->bare) { /* the guest owns its LAPIC timer */
+		phys_irq(s, ELI_VEC_GUEST_TIMER);
 		return;
 	}
-	/* the host's hrtimer fires: a host interrupt, then an injection */
-	s->virt_outstanding++;
-	if (s->eli_like)
-		s->inj_mode = 1;
-	if (s->state == S_GUEST)
-		vm_exit(s, s->path.host_irq);
-	else
-		host_handles(s);
-	s->pend_tick++;
+	/* the host's hrtimer fires: a host interrupt; its callback queues the
+	 * virtual timer interrupt, injected at the next VM entry */
+	s->timer_due = 1;
+	phys_irq(s, eli_vm_host_vector(s->vm));
 }
 
 /* ---- the CPU event ---- */
@@ -395,24 +387,24 @@ static void job_done(sim *s)
 {
 	s->busy_guest += des_now(s->d) - s->seg_start;
 	job j = q_pop(s);
-	int left = 0;
 	switch (j.kind) {
-	case J_IRQ:
-		sim__take_batch(s);
-		left = guest_eoi(s, j.flags & JF_INJECTED);
-		break;
+	case J_IRQ: /* top half: schedule the NAPI poll, then EOI and IRET */
+		sim__napi_poll(s);
+		s->epi = EPI_EOI | EPI_IRET;
+		run_epilogue(s);
+		return;
 	case J_TICK:
-		left = guest_eoi(s, !s->bare);
-		if (!s->bare && s->p->guest_timer_oneshot && s->path.timer_arm >= 0) {
-			if (left) { /* a second exit right after re-entry */
-				count_exit(s, s->path.timer_arm);
-				s->pending_indirect += s->p->indirect_cycles;
-				enter_host(s, s->exit_cycles);
-			} else {
-				vm_exit(s, s->path.timer_arm);
-				left = 1;
-			}
+		s->epi = EPI_EOI | (s->p->guest_timer_oneshot ? EPI_ARM : 0) | EPI_IRET;
+		run_epilogue(s);
+		return;
+	case J_EOI_EMU:
+		if (s->epi) {
+			run_epilogue(s);
+			return;
 		}
+		break;
+	case J_POLL:
+		sim__poll_done(s, &j);
 		break;
 	case J_BATCH:
 		sim__batch_done(s, &j);
@@ -420,8 +412,7 @@ static void job_done(sim *s)
 	default:
 		break;
 	}
-	if (!left)
-		run_head(s);
+	run_head(s);
 }
 
 static void cpu_event(des *d, void *ctx, uint64_t arg)
@@ -467,20 +458,26 @@ static void progress_tick(des *d, void *ctx, uint64_t arg)
 
 /* ---- setup and results ---- */
 
+/* rng streams (rng_fork ids): arrivals, per-item work, timer phases */
+enum { STREAM_ARRIVALS = 1, STREAM_WORK = 2, STREAM_TIMERS = 3 };
+
 static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 {
 	const eli_profile *p = c->prof;
 	s->c = c;
 	s->p = p;
-	int err = eli_vm_path(c->mode, p->guest_apic, &s->path);
-	if (err)
-		return vl_fail(eb, err, "out of memory");
+	s->vm = eli_vm_create(c->mode, ELI_PROT_ALL, p->guest_apic, p->preempt_timer_us,
+			      p->cpu_ghz);
+	if (!s->vm)
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	s->bare = c->mode == ELI_MODE_BARE;
-	s->eli_like = c->mode == ELI_MODE_ELI || c->mode == ELI_MODE_ELI_DELIVERY;
 	s->hz = p->cpu_ghz * 1e9;
 	s->slow = s->bare ? 1.0 : 1.0 + p->virt_work_overhead;
-	s->exit_cycles = p->exit_direct_cycles + p->host_handling_cycles;
-	rng_seed(&s->r, c->seed);
+	rng root;
+	rng_seed(&root, c->seed);
+	rng_fork(&root, STREAM_ARRIVALS, &s->r_arr);
+	rng_fork(&root, STREAM_WORK, &s->r_work);
+	rng_fork(&root, STREAM_TIMERS, &s->r_timer);
 	double mod = c->moderation_us >= 0    ? c->moderation_us
 		     : c->wl == ELI_WL_CUSTOM ? 0
 					      : p->nic_moderation_us;
@@ -492,15 +489,21 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	stat_init(&s->lat);
 	s->state = S_GUEST;
+	int err;
 	if ((err = sim__load_setup(s, eb)))
 		return err;
+	/* both timer phases are drawn in every mode: the same seed, the same phases */
+	double host_phase = rng_uniform(&s->r_timer), guest_phase = rng_uniform(&s->r_timer);
 	if (!s->bare && p->host_timer_hz > 0)
-		des_at(s->d, rng_uniform(&s->r) / p->host_timer_hz, host_tick, s, 0);
+		des_at(s->d, host_phase / p->host_timer_hz, host_tick, s, 0);
 	if (p->guest_timer_hz > 0)
-		des_at(s->d, rng_uniform(&s->r) / p->guest_timer_hz, guest_tick, s, 0);
+		des_at(s->d, guest_phase / p->guest_timer_hz, guest_tick, s, 0);
 	des_at(s->d, c->warmup_s, start_measuring, s, 0);
 	if (c->progress)
 		des_at(s->d, 0, progress_tick, s, 0);
+	double bound = eli_vm_preempt_bound_us(s->vm);
+	if (bound > 0)
+		s->preempt_ev = des_after(s->d, bound * 1e-6, preempt_fire, s, 0);
 	if (p->guest_idle == ELI_IDLE_HLT)
 		guest_idle(s);
 	return 0;
@@ -531,36 +534,42 @@ static void results(sim *s, eli_sim_result *r)
 		s->busy_guest += des_now(s->d) - s->seg_start;
 	double util = (s->busy_guest + s->time_in[S_HOST]) / T;
 	r->idle_pct = util < 1.0 ? 100.0 * (1.0 - util) : 0.0;
+	/* the bottleneck from what was busy: the CPU (guest work + host time)
+	 * when it had no idle time left, else the line, the clients or the
+	 * offered load */
 	int cpu_bound = util > 0.97;
+	r->cpu_busy_pct = 100.0 * (util < 1.0 ? util : 1.0);
 	switch (c->wl) {
 	case ELI_WL_NETPERF:
 		r->throughput = (double)s->done_items * MSS_BYTES * 8 / T / 1e6;
 		r->throughput_unit = "Mb/s";
 		r->limited_by = r->throughput > 0.97 * s->pkt_rate * MSS_BYTES * 8 / 1e6
 					? "line rate"
-					: "guest CPU";
+				: cpu_bound ? "CPU"
+					    : "TCP window";
 		break;
 	case ELI_WL_APACHE:
 	case ELI_WL_MEMCACHED:
 		r->throughput = (double)s->done_reqs / T;
 		r->throughput_unit = c->wl == ELI_WL_APACHE ? "requests/s" : "ops/s";
-		r->limited_by = cpu_bound ? "guest CPU" : "clients' offered load";
+		r->limited_by = cpu_bound ? "CPU" : "clients' offered load";
 		break;
 	case ELI_WL_UDP_RR:
 		r->throughput = (double)s->done_reqs / T;
 		r->throughput_unit = "transactions/s";
-		r->limited_by = "round-trip latency (one outstanding request)";
+		r->limited_by = cpu_bound ? "CPU" : "round-trip latency (one outstanding request)";
 		break;
 	default:
 		r->throughput = (double)s->done_items / T;
 		r->throughput_unit = "packets/s";
-		r->limited_by = r->throughput < 0.97 * c->irq_rate ? "guest CPU" : "offered load";
+		r->limited_by = cpu_bound || s->drops ? "CPU" : "offered load";
 		break;
 	}
 }
 
 static void sim_free(sim *s)
 {
+	eli_vm_destroy(s->vm);
 	des_destroy(s->d);
 	hist_destroy(s->lat_h);
 	free(s->q);

@@ -6,9 +6,10 @@
  * packets wait); the vCPU runs guest work (interrupt prologue, packet/request
  * batches, timer ticks) at cpu_ghz, and every VM exit takes it out of the
  * guest for exit_direct_cycles + host_handling_cycles, after which the guest
- * pays indirect_cycles of cache pollution. Which events exit, and with which
- * SDM reason, comes from the functional model (eli_vm_path), so the timing
- * honours the same architecture the security checks exercise.
+ * pays indirect_cycles of cache pollution. Every interrupt, EOI, timer,
+ * injection and HLT is an event of the functional model (eli_vm, the same
+ * one the security checks attack) as it happens; the simulation adds time.
+ * An exit costs exit_direct_cycles + its reason's handling cycles.
  *
  * Workloads: netperf (TCP_STREAM receive, window-limited stream at line
  * rate), apache and memcached (closed loops of clients), udp_rr (one client
@@ -65,12 +66,14 @@ typedef struct eli_sim_result {
 	double exits_by_reason[VMX_EXIT_REASONS]; /* per second */
 	double time_in_guest_pct;                 /* guest-mode time / wall time */
 	double idle_pct;                          /* guest idle (polling or halted) */
+	double cpu_busy_pct;                      /* guest work + host time, of wall time */
 	double throughput;
 	const char *throughput_unit;
 	double latency_us_mean, latency_us_p99;
 	double moderation_us;
 	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */
-	const char *limited_by; /* "guest CPU", "line rate", "client round trips", "offered load" */
+	const char *limited_by;  /* "CPU", "line rate", "TCP window", "clients' offered load",
+				    "round-trip latency (...)", "offered load" */
 	uint64_t events;
 } eli_sim_result;
 

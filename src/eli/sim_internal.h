@@ -20,8 +20,11 @@
 #define NIC_RX_RING 1024
 
 enum { S_GUEST, S_HOST, S_HALT };
-enum { J_IRQ, J_TICK, J_BATCH, J_POLLUTE, J_EOI_EMU };
-#define JF_INJECTED 1u
+enum { J_IRQ, J_TICK, J_POLL, J_BATCH, J_POLLUTE, J_EOI_EMU };
+/* What a handler still has to do after its work, in order (sim.c). */
+#define EPI_EOI 1u
+#define EPI_ARM 2u /* one-shot guest timer: re-arm (TMICT write) */
+#define EPI_IRET 4u
 
 typedef struct job {
 	double cycles; /* remaining, at this CPU's speed */
@@ -33,26 +36,27 @@ typedef struct job {
 typedef struct sim {
 	const eli_sim_cfg *c;
 	const eli_profile *p;
-	eli_path path;
-	int bare, eli_like;
+	eli_vm *vm; /* the functional model every event goes through */
+	int bare;
 	des *d;
-	rng r;
+	/* common random numbers: one stream per purpose, so every mode sees the
+	 * same arrivals, timer phases and per-item work for one seed */
+	rng r_arr, r_work, r_timer;
 	double hz, slow; /* cycles/s; guest work multiplier */
-	double exit_cycles;
 
 	/* CPU */
 	int state, halt_after_host;
 	double state_since, seg_start, host_end;
-	des_id cpu_ev;
+	des_id cpu_ev, preempt_ev;
 	job *q;
 	size_t qcap, qhead, qlen;
 	double pending_indirect;
-	uint32_t pend_dev, pend_dev_inj, pend_tick; /* deliveries waiting for VM entry */
-	int virt_outstanding, inj_mode;
+	unsigned epi;  /* handler epilogue steps left (EPI_*) */
+	int timer_due; /* the hrtimer behind the guest's LAPIC timer fired */
 
 	/* NIC */
 	double mod_s;
-	int nic_armed, irq_outstanding, fire_scheduled;
+	int nic_armed, napi_masked, fire_scheduled;
 	uint64_t ring;     /* arrived, not yet taken by a handler */
 	double ring_t0;    /* oldest arrival in ring */
 	uint64_t inflight; /* taken, not yet processed */
@@ -90,13 +94,16 @@ double sim__work(sim *s, double cycles);
 double sim__work_n(sim *s, double cycles, uint64_t n);
 void sim__q_push(sim *s, job j, int front);
 void sim__raise_msi(sim *s);
+/* NAPI: a poll found the ring empty; re-enable the NIC's MSI (sim_load.c). */
+void sim__napi_complete(sim *s);
 
 /* sim_load.c */
 int sim__load_setup(sim *s, vl_errbuf *eb);
 void sim__mod_expire(des *d, void *ctx, uint64_t arg);
 void sim__arrival(des *d, void *ctx, uint64_t client);
 void sim__custom_arrival(des *d, void *ctx, uint64_t arg);
-void sim__take_batch(sim *s);
+void sim__napi_poll(sim *s);
+void sim__poll_done(sim *s, const job *p);
 void sim__batch_done(sim *s, const job *j);
 
 #endif

@@ -1,6 +1,9 @@
 /*
  * sim_load.c — the NIC and the workloads of the ELI timing simulation (see
- * sim.h): MSIs under interrupt moderation, netperf's window-limited stream,
+ * sim.h): MSIs under interrupt moderation and NAPI (the MSI stays masked
+ * from the interrupt until a poll finds the RX ring empty: napi_schedule /
+ * napi_complete, as be2net re-arms its event queue only then), netperf's
+ * window-limited stream,
  * the closed loops of apache/memcached/udp_rr clients, custom Poisson
  * packets, and what completing a batch or a request does.
  */
@@ -46,7 +49,7 @@ static void schedule_fire(sim *s, double t)
  * the next arrival of the stream. */
 static void nic_kick(sim *s)
 {
-	if (!s->nic_armed || s->irq_outstanding || s->fire_scheduled)
+	if (!s->nic_armed || s->napi_masked || s->fire_scheduled)
 		return;
 	stream_advance(s);
 	if (s->ring) {
@@ -71,12 +74,12 @@ static void nic_fire(des *d, void *ctx, uint64_t arg)
 	(void)arg;
 	s->fire_scheduled = 0;
 	stream_advance(s);
-	if (!s->ring || s->irq_outstanding) {
+	if (!s->ring || s->napi_masked) {
 		s->nic_armed = 1;
 		nic_kick(s);
 		return;
 	}
-	s->irq_outstanding = 1;
+	s->napi_masked = 1;
 	s->nic_armed = 0;
 	if (s->mod_s > 0)
 		des_after(d, s->mod_s, sim__mod_expire, s, 0);
@@ -105,7 +108,7 @@ void sim__custom_arrival(des *d, void *ctx, uint64_t arg)
 {
 	sim *s = ctx;
 	(void)arg;
-	des_after(d, rng_exp(&s->r, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
+	des_after(d, rng_exp(&s->r_arr, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
 	if (s->ring + s->inflight >= NIC_RX_RING) {
 		if (s->measuring)
 			s->drops++;
@@ -133,22 +136,47 @@ void sim__custom_arrival(des *d, void *ctx, uint64_t arg)
 	nic_kick(s);
 }
 
-/* The handler takes every received packet (NAPI poll): netperf's stream as
- * one batch job, request/response items as one job each (each reply leaves
- * when its item is done). */
-void sim__take_batch(sim *s)
+void sim__napi_complete(sim *s)
+{
+	s->napi_masked = 0;
+	nic_kick(s);
+}
+
+/* The NAPI poll (softirq, right after the hard interrupt, ahead of process
+ * context) takes every received packet at napi_pkt_cycles each: driver,
+ * IP and TCP receive. The MSI stays masked while it runs. */
+void sim__napi_poll(sim *s)
 {
 	stream_advance(s);
-	s->irq_outstanding = 0;
-	if (s->ring && s->c->wl == ELI_WL_NETPERF) {
-		double cyc = sim__work_n(s, s->p->netperf_pkt_cycles, s->ring);
-		job j = { cyc, s->ring_t0, (uint32_t)s->ring, J_BATCH, 0 };
+	if (!s->ring) {
+		sim__napi_complete(s);
+		return;
+	}
+	double cyc = sim__work_n(s, s->p->napi_pkt_cycles, s->ring);
+	job j = { cyc, s->ring_t0, (uint32_t)s->ring, J_POLL, 0 };
+	sim__q_push(s, j, 1);
+	s->inflight += s->ring;
+	s->ring = 0;
+}
+
+/* A poll is done: its packets go to the application (process context, at
+ * the back of the queue: netperf's copy to user as one batch, each
+ * request/response item as one job whose reply leaves when it is done);
+ * packets that arrived meanwhile -> poll again (no interrupt), an empty
+ * ring -> napi_complete. */
+void sim__poll_done(sim *s, const job *p)
+{
+	double napi = s->p->napi_pkt_cycles;
+	if (s->c->wl == ELI_WL_NETPERF) {
+		double per = s->p->netperf_pkt_cycles > napi ? s->p->netperf_pkt_cycles - napi : 0;
+		job j = { sim__work_n(s, per, p->n), p->t0, p->n, J_BATCH, 0 };
 		sim__q_push(s, j, 0);
-	} else if (s->ring) {
-		double per = s->c->wl == ELI_WL_CUSTOM ? s->c->work_us * 1e-6 * s->p->cpu_ghz * 1e9
-						       : s->leg_cycles;
-		for (uint64_t i = 0; i < s->ring; i++) {
-			double t0 = s->ring_t0;
+	} else {
+		double per = s->c->wl == ELI_WL_CUSTOM
+				     ? s->c->work_us * 1e-6 * s->p->cpu_ghz * 1e9
+				     : (s->leg_cycles > napi ? s->leg_cycles - napi : 0);
+		for (uint32_t i = 0; i < p->n; i++) {
+			double t0 = p->t0;
 			if (s->arrlen) { /* custom: each packet's own arrival time */
 				t0 = s->arr[s->arrhead];
 				s->arrhead = (s->arrhead + 1) % s->arrcap;
@@ -158,9 +186,7 @@ void sim__take_batch(sim *s)
 			sim__q_push(s, j, 0);
 		}
 	}
-	s->inflight += s->ring;
-	s->ring = 0;
-	nic_kick(s);
+	sim__napi_poll(s);
 }
 
 static void record_latency(sim *s, double seconds)
@@ -185,8 +211,8 @@ void sim__batch_done(sim *s, const job *j)
 			s->blocked = 0;
 			s->t_last = now;
 			s->frac = 0;
+			nic_kick(s); /* the window opened: the stream resumes */
 		}
-		nic_kick(s);
 		break;
 	case ELI_WL_CUSTOM:
 		record_latency(s, now - j->t0);
@@ -240,7 +266,8 @@ int sim__load_setup(sim *s, vl_errbuf *eb)
 		s->leg_cycles = s->p->udp_rr_guest_cycles;
 		break;
 	case ELI_WL_CUSTOM:
-		des_after(s->d, rng_exp(&s->r, 1.0 / s->c->irq_rate), sim__custom_arrival, s, 0);
+		des_after(s->d, rng_exp(&s->r_arr, 1.0 / s->c->irq_rate), sim__custom_arrival, s,
+			  0);
 		break;
 	default:
 		return vl_fail(eb, VL_EINVAL, "unknown workload");
@@ -257,7 +284,7 @@ int sim__load_setup(sim *s, vl_errbuf *eb)
 			return vl_fail(eb, VL_ENOMEM, "out of memory");
 		for (uint32_t k = 0; k < clients; k++) {
 			/* clients start spread over one round trip */
-			double t0 = rng_uniform(&s->r) * s->think_s;
+			double t0 = rng_uniform(&s->r_arr) * s->think_s;
 			s->req_start[k] = t0;
 			des_at(s->d, t0 + s->remote_s / 2, sim__arrival, s, k);
 		}

@@ -1,5 +1,9 @@
 /*
- * vm.c — ELI's hypervisor policies on the x86 model; see vm.h.
+ * vm.c — ELI's hypervisor policies on the x86 model; see vm.h. This file:
+ * creation, the VMCS controls of each mode and their VM-entry checks, the
+ * shadow IDT, VM entry (direct vs injection mode, event injection through
+ * the IDT that IDTR names, PV-EOI flag, interrupt-window exiting) and the
+ * preemption timer. vm_event.c: what the guest and the devices do.
  *
  * The shadow IDT (paper §4.1): a copy of the guest's IDT in which only the
  * assigned vectors (and the guest's exception vectors) are present; every
@@ -9,38 +13,19 @@
  * holding it and the guest's own IDT page are write-protected in EPT; LIDT
  * exits (descriptor-table exiting) so the host can re-mirror a new table.
  * Exitless EOI (§4.2) clears only MSR 0x80B's write bit in the MSR bitmap.
+ * Every virtualized mode also sets what KVM sets (vmx.c setup_vmcs_config,
+ * vmx_update_exception_bitmap): NMI exiting + virtual NMIs, #MC in the
+ * exception bitmap, HLT exiting, use TPR shadow, acknowledge interrupt on
+ * exit, and "virtualize APIC accesses" for an xAPIC guest (flexpriority).
  */
 #include "eli/vm.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
-
-/* The preemption timer ticks every 2^5 TSC cycles: IA32_VMX_MISC[4:0] = 5 on
- * Nehalem-class parts (SDM §25.5.1). */
-#define PREEMPT_RATE_SHIFT 5
-
-struct eli_vm {
-	eli_mode mode;
-	unsigned prot;
-	eli_apic_mode apic;
-	uint8_t mem[ELI_GUEST_MEM];
-	ept ept;
-	idtr cpu_idtr;
-	uint64_t guest_idt_base;
-	uint16_t guest_idt_limit;
-	lapic phys, virt;
-	uint32_t pin, cpu, sec, exc;
-	vmx_msr_bitmap msrbm;
-	uint32_t eoi_exit_bitmap[8];
-	int injection_mode, pv_eoi_flag, guest_if;
-	double preempt_us, tsc_ghz;
-	uint32_t preempt_value;
-	uint64_t exits[VMX_EXIT_REASONS], host_irqs;
-	int rebuilds;
-	unsigned assigned, hostvec;
-};
+#include "eli/vm_internal.h"
 
 const char *const eli_mode_names[] = { "bare",   "baseline", "eli-delivery", "eli", "pv-eoi",
 				       "posted", NULL };
@@ -60,30 +45,22 @@ int eli_mode_parse(const char *s, eli_mode *m)
 	return VL_EINVAL;
 }
 
-static int is_eli(const eli_vm *vm)
+int eli_vm__is_eli(const eli_vm *vm)
 {
 	return vm->mode == ELI_MODE_ELI || vm->mode == ELI_MODE_ELI_DELIVERY;
 }
 
-static eli_event ev(int reason, eli_who who, int vector)
+eli_event eli_vm__ev(int reason, eli_who who, int vector)
 {
-	eli_event e = { reason, who, vector, 0, 0, 0, -1 };
+	eli_event e = { reason, who, vector, 0, 0, 0, -1, 0 };
 	return e;
 }
 
-/* e, with the #GP the guest takes when the LAPIC refused its access. */
-static eli_event gp_if(eli_event e, lapic_result r)
-{
-	if (r == LAPIC_GP)
-		e.fault = X86_VEC_GP;
-	return e;
-}
-
-static eli_event vexit(eli_vm *vm, int reason, eli_who who, int vector)
+eli_event eli_vm__exit(eli_vm *vm, int reason, eli_who who, int vector)
 {
 	if (reason >= 0 && reason < VMX_EXIT_REASONS)
 		vm->exits[reason]++;
-	return ev(reason, who, vector);
+	return eli_vm__ev(reason, who, vector);
 }
 
 /* The guest's IDT: interrupt gates for every vector, all present. */
@@ -97,7 +74,7 @@ static void build_guest_idt(eli_vm *vm, uint64_t base)
 
 /* Shadow IDT: guest gates for exceptions (0-31) and the assigned vector; all
  * other gates copied with P = 0 so they raise #NP. */
-static void rebuild_shadow(eli_vm *vm)
+void eli_vm__rebuild_shadow(eli_vm *vm)
 {
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
 		idt_gate g;
@@ -113,7 +90,7 @@ static void rebuild_shadow(eli_vm *vm)
 	vm->rebuilds++;
 }
 
-static void protect_idt_pages(eli_vm *vm)
+void eli_vm__protect_idt_pages(eli_vm *vm)
 {
 	if (!(vm->prot & ELI_PROT_SHADOW_WP))
 		return;
@@ -121,31 +98,50 @@ static void protect_idt_pages(eli_vm *vm)
 	ept_set(&vm->ept, vm->guest_idt_base, EPT_READ);
 }
 
+/* What KVM sets in every mode, then each mode's own controls. */
 static void setup_controls(eli_vm *vm)
 {
-	vm->cpu = CPU_HLT_EXITING | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY;
-	vm->sec = SEC_ENABLE_EPT;
+	vmx_controls *c = &vm->ctl;
+	memset(c, 0, sizeof(*c));
+	c->cpu = CPU_HLT_EXITING | CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY;
+	c->sec = SEC_ENABLE_EPT;
+	c->exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT;
+	c->entry = ENTRY_IA32E_MODE_GUEST;
+	if (vm->prot & ELI_PROT_NMI_EXIT)
+		c->pin |= PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+	if (vm->prot & ELI_PROT_MC_EXIT)
+		c->exc |= 1u << X86_VEC_MC;
+	if (vm->prot & ELI_PROT_TPR_SHADOW)
+		c->cpu |= CPU_TPR_SHADOW;
+	if (vm->apic == ELI_APIC_XAPIC) /* flexpriority: the APIC page traps as APIC_ACCESS */
+		c->sec |= SEC_VIRT_APIC_ACCESSES;
 	vmx_msr_bitmap_fill(&vm->msrbm); /* everything exits unless cleared */
 	switch (vm->mode) {
 	case ELI_MODE_BASELINE:
 	case ELI_MODE_PV_EOI:
-		vm->pin = PIN_EXT_INTR_EXITING;
+		c->pin |= PIN_EXT_INTR_EXITING;
 		break;
 	case ELI_MODE_POSTED:
-		vm->pin = PIN_EXT_INTR_EXITING | PIN_POSTED_INTERRUPTS;
-		vm->sec |= SEC_VIRT_X2APIC_MODE | SEC_APIC_REGISTER_VIRT | SEC_VIRT_INTR_DELIVERY;
-		/* with virtual-interrupt delivery KVM passes TPR, EOI and SELF_IPI writes */
-		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_TPR, 1, 0);
-		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 0);
-		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_SELF_IPI, 1, 0);
+		/* APICv (KVM: vmx_pin_based_exec_ctrl, vmx_secondary_exec_control) */
+		c->pin |= PIN_EXT_INTR_EXITING | PIN_POSTED_INTERRUPTS;
+		c->cpu |= CPU_TPR_SHADOW;
+		c->sec |= SEC_APIC_REGISTER_VIRT | SEC_VIRT_INTR_DELIVERY;
+		if (vm->apic == ELI_APIC_X2APIC) {
+			c->sec |= SEC_VIRT_X2APIC_MODE;
+			/* with virtual-interrupt delivery KVM passes TPR, EOI and SELF_IPI */
+			vmx_msr_bitmap_set(&vm->msrbm, X2APIC_TPR, 1, 0);
+			vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 0);
+			vmx_msr_bitmap_set(&vm->msrbm, X2APIC_SELF_IPI, 1, 0);
+		}
 		break;
 	case ELI_MODE_ELI:
 	case ELI_MODE_ELI_DELIVERY:
-		vm->pin = (vm->prot & ELI_PROT_PREEMPT) ? PIN_PREEMPTION_TIMER : 0;
+		if (vm->prot & ELI_PROT_PREEMPT)
+			c->pin |= PIN_PREEMPTION_TIMER;
 		if (vm->prot & ELI_PROT_NP_EXIT)
-			vm->exc |= 1u << X86_VEC_NP;
+			c->exc |= 1u << X86_VEC_NP;
 		if (vm->prot & ELI_PROT_DT_EXIT)
-			vm->sec |= SEC_DESC_TABLE_EXITING;
+			c->sec |= SEC_DESC_TABLE_EXITING;
 		if (vm->mode == ELI_MODE_ELI) {
 			if (vm->prot & ELI_PROT_MSR_BITMAP) {
 				vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 0);
@@ -205,12 +201,18 @@ eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double p
 	build_guest_idt(vm, ELI_GUEST_IDT);
 	vm->cpu_idtr.base = ELI_GUEST_IDT;
 	vm->cpu_idtr.limit = vm->guest_idt_limit;
-	if (mode != ELI_MODE_BARE)
+	if (mode != ELI_MODE_BARE) {
 		setup_controls(vm);
-	if (is_eli(vm)) {
-		rebuild_shadow(vm);
+		/* every mode's own set passes the checks a real CPU makes */
+		if (vmx_check_controls(&vm->ctl, NULL, 0)) {
+			eli_vm_destroy(vm);
+			return NULL;
+		}
+	}
+	if (eli_vm__is_eli(vm)) {
+		eli_vm__rebuild_shadow(vm);
 		vm->cpu_idtr.base = ELI_SHADOW_IDT;
-		protect_idt_pages(vm);
+		eli_vm__protect_idt_pages(vm);
 	}
 	return vm;
 }
@@ -223,215 +225,210 @@ void eli_vm_destroy(eli_vm *vm)
 	free(vm);
 }
 
-/* Host handles one of its own vectors: acknowledge and EOI the physical LAPIC. */
-static void host_handle(eli_vm *vm, unsigned v)
+vmx_controls eli_vm_controls(const eli_vm *vm)
+{
+	return vm->ctl;
+}
+
+int eli_vm_set_controls(eli_vm *vm, const vmx_controls *c, char *why, size_t n)
+{
+	int err = vmx_check_controls(c, why, n);
+	if (!err)
+		vm->ctl = *c;
+	return err;
+}
+
+void eli_vm__host_handle(eli_vm *vm, unsigned v)
 {
 	(void)v;
 	lapic_eoi(&vm->phys);
 	vm->host_irqs++;
 }
 
-/* Host injects v into the virtual LAPIC and the guest takes it on entry. */
-static eli_event inject(eli_vm *vm, unsigned v, int reason)
+/* An #NP (or #GP) exit during IDT delivery: the error code names the gate.
+ * EXT = 1: an external event, i.e. one of the host's vectors. EXT = 0: the
+ * guest's own INT n on a gate the shadow hides (or a genuine guest fault):
+ * the host reflects it through the guest's own IDT (SDM §6.13: EXT tells
+ * the two apart). Without ELI_PROT_EXT_CHECK a careless host takes every
+ * such exit for a host interrupt. */
+static eli_event host_decode(eli_vm *vm, eli_event e, const idt_delivery *d)
 {
-	if (vm->mode == ELI_MODE_PV_EOI) {
-		/* PV EOI flag set only if nothing else is pending or in service */
-		vm->pv_eoi_flag =
-			lapic_highest_isr(&vm->virt) < 0 && lapic_highest_irr(&vm->virt) < 0;
+	unsigned gv = d->error_code >> 3;
+	if ((d->error_code & X86_ERR_EXT) || !(vm->prot & ELI_PROT_EXT_CHECK)) {
+		e.handled_by = ELI_HOST;
+		e.vector = (int)gv;
+		eli_vm__host_handle(vm, gv);
+		return e;
 	}
-	lapic_accept(&vm->virt, v, 0);
-	if (is_eli(vm)) {
-		vm->injection_mode = 1; /* trap EOI until this interrupt completes */
-		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 1);
-	}
-	if (vm->guest_if && lapic_ack(&vm->virt) >= 0)
-		return ev(reason, ELI_GUEST, (int)v);
-	return ev(reason, ELI_NOBODY, (int)v);
+	idtr g = { vm->guest_idt_base, vm->guest_idt_limit };
+	idt_delivery r;
+	if (d->error_code & X86_ERR_IDT)
+		idt_deliver(vm->mem, ELI_GUEST_MEM, &g, gv, 0, 0, &r);
+	else
+		r.fault = d->fault;
+	e.handled_by = ELI_GUEST; /* runs after the host re-enters the guest */
+	e.vector = r.fault < 0 ? (int)gv : r.fault;
+	vm->guest_if = 0;
+	return e;
 }
 
-static eli_event eli_phys_irq(eli_vm *vm, unsigned v)
+eli_event eli_vm__deliver(eli_vm *vm, unsigned v, int ext)
 {
-	lapic_accept(&vm->phys, v, 0);
-	if (!vm->guest_if || lapic_deliverable(&vm->phys) != (int)v)
-		return ev(-1, ELI_NOBODY, (int)v); /* stays pending in IRR */
-	lapic_ack(&vm->phys);
 	idt_delivery d;
-	idt_deliver(vm->mem, ELI_GUEST_MEM, &vm->cpu_idtr, v, 1, 0, &d);
-	if (d.fault < 0)
-		return ev(-1, ELI_GUEST, (int)v);
-	if (vmx_exception_exits(vm->exc, (unsigned)d.fault)) {
-		eli_event e =
-			vexit(vm, EXIT_REASON_EXCEPTION_NMI, ELI_HOST, (int)(d.error_code >> 3));
+	idt_deliver(vm->mem, ELI_GUEST_MEM, &vm->cpu_idtr, v, ext, 0, &d);
+	if (d.fault < 0) {
+		if (d.type == IDT_TYPE_INTR)
+			vm->guest_if = 0; /* an interrupt gate clears IF */
+		return eli_vm__ev(-1, ELI_GUEST, (int)v);
+	}
+	if (vm->mode != ELI_MODE_BARE && vmx_exception_exits(vm->ctl.exc, (unsigned)d.fault)) {
+		eli_event e = eli_vm__exit(vm, EXIT_REASON_EXCEPTION_NMI, ELI_HOST, (int)v);
 		e.error_code = d.error_code;
-		host_handle(vm, d.error_code >> 3);
-		return e;
+		return host_decode(vm, e, &d);
 	}
 	/* the fault goes to the guest's own handler; the host never sees v */
-	return ev(-1, ELI_GUEST, d.fault);
+	vm->guest_if = 0;
+	return eli_vm__ev(-1, ELI_GUEST, d.fault);
 }
 
-eli_event eli_vm_phys_irq(eli_vm *vm, unsigned v)
+/* ELI: direct mode (shadow IDT, external-interrupt exiting off, EOI passed
+ * through) or injection mode (guest IDT, external-interrupt exiting on, EOI
+ * trapped). */
+static void set_injection_mode(eli_vm *vm, int on)
 {
-	switch (vm->mode) {
-	case ELI_MODE_BARE: {
-		lapic_accept(&vm->phys, v, 0);
-		if (!vm->guest_if || lapic_ack(&vm->phys) < 0)
-			return ev(-1, ELI_NOBODY, (int)v);
-		return ev(-1, ELI_GUEST, (int)v);
+	if (!eli_vm__is_eli(vm) || vm->injection_mode == on)
+		return;
+	vm->injection_mode = on;
+	if (on) {
+		vm->ctl.pin |= PIN_EXT_INTR_EXITING;
+		if (vm->prot & ELI_PROT_INJ_IDT)
+			vm->cpu_idtr = (idtr){ vm->guest_idt_base, vm->guest_idt_limit };
+		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 1);
+	} else {
+		vm->ctl.pin &= ~PIN_EXT_INTR_EXITING;
+		vm->cpu_idtr = (idtr){ ELI_SHADOW_IDT, IDT_VECTORS * IDT_GATE_BYTES - 1 };
+		if (vm->mode == ELI_MODE_ELI)
+			vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 0);
 	}
-	case ELI_MODE_ELI:
-	case ELI_MODE_ELI_DELIVERY:
-		return eli_phys_irq(vm, v);
-	case ELI_MODE_POSTED:
-		if (v == vm->assigned) { /* VT-d posted: straight into the vIRR, no exit */
-			lapic_accept(&vm->virt, v, 0);
-			if (vm->guest_if)
-				lapic_ack(&vm->virt);
-			return ev(-1, vm->guest_if ? ELI_GUEST : ELI_NOBODY, (int)v);
+}
+
+static int virt_busy(const eli_vm *vm)
+{
+	return lapic_highest_isr(&vm->virt) >= 0 || lapic_highest_irr(&vm->virt) >= 0;
+}
+
+static int isr_count(const lapic *a)
+{
+	int n = 0;
+	for (int i = 0; i < 8; i++)
+		n += __builtin_popcount(a->isr[i]);
+	return n;
+}
+
+void eli_vm_post(eli_vm *vm, unsigned v)
+{
+	lapic_accept(&vm->virt, v, 0);
+}
+
+/* Before VM entry the host runs with interrupts on for a moment and takes
+ * its pending physical vectors: its own are handled; an assigned one
+ * becomes a virtual interrupt, except in ELI's direct mode, where it stays
+ * in the physical IRR for the CPU to deliver through the shadow IDT. */
+static void host_drain(eli_vm *vm)
+{
+	int d;
+	while ((d = lapic_deliverable(&vm->phys)) >= 0) {
+		if ((unsigned)d == vm->assigned && !(vm->ctl.pin & PIN_EXT_INTR_EXITING))
+			break;
+		lapic_ack(&vm->phys);
+		if ((unsigned)d == vm->assigned) {
+			lapic_eoi(&vm->phys); /* the host's handler (VFIO) completes it */
+			lapic_accept(&vm->virt, (unsigned)d, 0);
+		} else {
+			eli_vm__host_handle(vm, (unsigned)d);
 		}
-		break;
-	default:
-		break;
 	}
-	/* external-interrupt exiting: exits regardless of the guest's IF */
-	vm->exits[EXIT_REASON_EXTERNAL_INTERRUPT]++;
-	lapic_accept(&vm->phys, v, 0);
-	lapic_ack(&vm->phys);
-	host_handle(vm, v);
-	if (v != vm->assigned) {
-		eli_event e = ev(EXIT_REASON_EXTERNAL_INTERRUPT, ELI_HOST, (int)v);
-		return e;
+}
+
+eli_event eli_vm_entry(eli_vm *vm)
+{
+	if (vm->mode == ELI_MODE_BARE)
+		return eli_vm_guest_iret(vm);
+	assert(vmx_check_controls(&vm->ctl, NULL, 0) == 0);
+	set_injection_mode(vm, virt_busy(vm));
+	host_drain(vm);
+	set_injection_mode(vm, virt_busy(vm));
+	int vid = (vm->ctl.cpu & CPU_ACTIVATE_SECONDARY) && (vm->ctl.sec & SEC_VIRT_INTR_DELIVERY);
+	eli_event e = eli_vm__ev(-1, ELI_NOBODY, -1);
+	int vv = lapic_deliverable(&vm->virt);
+	if (vv >= 0 && vm->guest_if) {
+		lapic_ack(&vm->virt); /* KVM: IRR -> ISR as it injects */
+		if (vid) {            /* virtual-interrupt delivery, guest IDT */
+			vm->guest_if = 0;
+			e = eli_vm__ev(-1, ELI_GUEST, vv);
+		} else { /* event injection through the IDT that IDTR names (SDM §26.5.1) */
+			e = eli_vm__deliver(vm, (unsigned)vv, 1);
+		}
+	} else if (vv >= 0 && !vid) {
+		vm->ctl.cpu |= CPU_INTR_WINDOW_EXITING; /* inject when IF = 1 */
+	} else if (vv < 0 && eli_vm__is_eli(vm) && !vm->injection_mode && vm->guest_if &&
+		   lapic_deliverable(&vm->phys) >= 0) {
+		e = eli_vm__deliver(vm, (unsigned)lapic_ack(&vm->phys), 1);
 	}
-	vm->host_irqs--; /* the assigned vector is the guest's, forwarded */
-	return inject(vm, v, EXIT_REASON_EXTERNAL_INTERRUPT);
+	/* KVM's PV EOI (apic_sync_pv_eoi_to_guest): the flag is set at entry iff
+	 * exactly one vector is in service and none is pending */
+	if (vm->mode == ELI_MODE_PV_EOI)
+		vm->pv_eoi_flag = isr_count(&vm->virt) == 1 && lapic_highest_irr(&vm->virt) < 0;
+	return e;
 }
 
 eli_event eli_vm_inject(eli_vm *vm, unsigned v)
 {
 	if (vm->mode == ELI_MODE_BARE)
 		return eli_vm_phys_irq(vm, v);
-	return inject(vm, v, -1);
+	eli_vm_post(vm, v);
+	return eli_vm_entry(vm);
 }
 
-/* Host-side completion of a trapped EOI in the ELI modes: the guest's view
- * merges the physical ISR (directly delivered vectors) and the virtual one. */
-static void eli_host_eoi(eli_vm *vm)
+int eli_vm_pending(const eli_vm *vm)
+{
+	int p = lapic_highest_irr(&vm->phys);
+	return lapic_highest_irr(&vm->virt) >= 0 ||
+	       (p >= 0 && lapic_test(vm->phys.irr, vm->assigned));
+}
+
+eli_event eli_vm_guest_iret(eli_vm *vm)
+{
+	vm->guest_if = 1;
+	if (vm->mode != ELI_MODE_BARE) {
+		if (vm->ctl.cpu & CPU_INTR_WINDOW_EXITING) {
+			vm->ctl.cpu &= ~CPU_INTR_WINDOW_EXITING;
+			return eli_vm__exit(vm, EXIT_REASON_INTERRUPT_WINDOW, ELI_HOST, -1);
+		}
+		int vid = (vm->ctl.cpu & CPU_ACTIVATE_SECONDARY) &&
+			  (vm->ctl.sec & SEC_VIRT_INTR_DELIVERY);
+		int vv = lapic_deliverable(&vm->virt);
+		if (vid && vv >= 0) {
+			lapic_ack(&vm->virt);
+			vm->guest_if = 0;
+			return eli_vm__ev(-1, ELI_GUEST, vv);
+		}
+		if (vm->ctl.pin & PIN_EXT_INTR_EXITING)
+			return eli_vm__ev(-1, ELI_NOBODY, -1);
+	}
+	/* bare metal or ELI's direct mode: the CPU takes the physical vector */
+	if (lapic_deliverable(&vm->phys) < 0)
+		return eli_vm__ev(-1, ELI_NOBODY, -1);
+	return eli_vm__deliver(vm, (unsigned)lapic_ack(&vm->phys), 1);
+}
+
+void eli_vm__host_eoi(eli_vm *vm)
 {
 	int pv = lapic_highest_isr(&vm->phys), vv = lapic_highest_isr(&vm->virt);
 	if (vv >= pv)
 		lapic_eoi(&vm->virt);
 	else
 		lapic_eoi(&vm->phys);
-	if (vm->injection_mode && lapic_highest_isr(&vm->virt) < 0 &&
-	    lapic_highest_irr(&vm->virt) < 0) {
-		vm->injection_mode = 0; /* back to direct mode */
-		if (vm->mode == ELI_MODE_ELI && (vm->prot & ELI_PROT_MSR_BITMAP))
-			vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 0);
-	}
-}
-
-eli_event eli_vm_guest_eoi(eli_vm *vm)
-{
-	if (vm->mode == ELI_MODE_BARE) {
-		lapic_eoi(&vm->phys);
-		return ev(-1, ELI_GUEST, -1);
-	}
-	if (vm->mode == ELI_MODE_PV_EOI && vm->pv_eoi_flag) {
-		vm->pv_eoi_flag = 0; /* guest test-and-clears the flag, skips the write */
-		lapic_eoi(&vm->virt);
-		return ev(-1, ELI_GUEST, -1);
-	}
-	if (vm->apic == ELI_APIC_XAPIC) {
-		if (vm->mode == ELI_MODE_POSTED) { /* EOI virtualization covers xAPIC too */
-			int v = lapic_eoi(&vm->virt);
-			if (v >= 0 && lapic_test(vm->eoi_exit_bitmap, (unsigned)v))
-				return vexit(vm, EXIT_REASON_EOI_INDUCED, ELI_HOST, v);
-			return ev(-1, ELI_GUEST, v);
-		}
-		/* the EOI register shares the APIC page: it cannot be passed through */
-		if (is_eli(vm))
-			eli_host_eoi(vm);
-		else
-			lapic_eoi(&vm->virt);
-		return vexit(vm, EXIT_REASON_APIC_ACCESS, ELI_HOST, -1);
-	}
-	return eli_vm_guest_wrmsr(vm, X2APIC_EOI, 0);
-}
-
-eli_event eli_vm_guest_wrmsr(eli_vm *vm, uint32_t msr, uint64_t val)
-{
-	if (vm->mode == ELI_MODE_BARE)
-		return gp_if(ev(-1, ELI_GUEST, -1), lapic_msr_write(&vm->phys, msr, val));
-	if (vm->mode == ELI_MODE_POSTED && msr == X2APIC_EOI && lapic_x2apic_mode(&vm->virt)) {
-		/* EOI virtualization takes only EDX:EAX = 0; any other value
-		 * #GPs without an exit (SDM §29.5) */
-		if (val)
-			return gp_if(ev(-1, ELI_GUEST, -1), LAPIC_GP);
-		int v = lapic_eoi(&vm->virt);
-		if (v >= 0 && lapic_test(vm->eoi_exit_bitmap, (unsigned)v))
-			return vexit(vm, EXIT_REASON_EOI_INDUCED, ELI_HOST, v);
-		return ev(-1, ELI_GUEST, v);
-	}
-	if (!vmx_msr_bitmap_exits(&vm->msrbm, msr, 1)) {
-		/* passed through: the write reaches the (physical or, with
-		 * virtualized x2APIC mode, virtual) LAPIC, which may #GP */
-		lapic *a = vm->mode == ELI_MODE_POSTED ? &vm->virt : &vm->phys;
-		return gp_if(ev(-1, ELI_GUEST, -1), lapic_msr_write(a, msr, val));
-	}
-	/* exit: the host emulates the write on the virtual LAPIC and injects
-	 * #GP where the CPU would have raised one (KVM: kvm_inject_gp) */
-	eli_event e = vexit(vm, EXIT_REASON_MSR_WRITE, ELI_HOST, -1);
-	if (msr == X2APIC_EOI && is_eli(vm)) {
-		if (!lapic_x2apic_mode(&vm->virt) || val)
-			return gp_if(e, LAPIC_GP);
-		eli_host_eoi(vm);
-		return e;
-	}
-	return gp_if(e, lapic_msr_write(&vm->virt, msr, val));
-}
-
-eli_event eli_vm_guest_write(eli_vm *vm, uint64_t gpa, uint8_t val)
-{
-	if (gpa >= ELI_GUEST_MEM)
-		return ev(-1, ELI_NOBODY, -1);
-	uint64_t q = vm->mode == ELI_MODE_BARE ? 0 : ept_check(&vm->ept, gpa, EPT_WRITE);
-	if (!q) {
-		vm->mem[gpa] = val;
-		return ev(-1, ELI_GUEST, -1);
-	}
-	eli_event e = vexit(vm, EXIT_REASON_EPT_VIOLATION, ELI_HOST, -1);
-	e.qual = q;
-	uint64_t page = gpa & ~0xFFFull;
-	if (page == (vm->guest_idt_base & ~0xFFFull) && page != ELI_SHADOW_IDT) {
-		vm->mem[gpa] = val; /* the guest's own IDT: emulate, then re-mirror */
-		rebuild_shadow(vm);
-	}
-	/* writes to the shadow IDT are dropped */
-	return e;
-}
-
-eli_event eli_vm_guest_lidt(eli_vm *vm, uint64_t base, uint16_t limit)
-{
-	if (is_eli(vm) && (vm->sec & SEC_DESC_TABLE_EXITING)) {
-		eli_event e = vexit(vm, EXIT_REASON_GDTR_IDTR, ELI_HOST, -1);
-		vm->guest_idt_base = base;
-		vm->guest_idt_limit = limit;
-		rebuild_shadow(vm); /* the CPU's IDTR keeps pointing at the shadow */
-		protect_idt_pages(vm);
-		return e;
-	}
-	vm->cpu_idtr.base = base;
-	vm->cpu_idtr.limit = limit;
-	vm->guest_idt_base = base;
-	vm->guest_idt_limit = limit;
-	return ev(-1, ELI_GUEST, -1);
-}
-
-eli_event eli_vm_guest_hlt(eli_vm *vm)
-{
-	if (vm->mode == ELI_MODE_BARE)
-		return ev(-1, ELI_GUEST, -1);
-	return vexit(vm, EXIT_REASON_HLT, ELI_HOST, -1);
 }
 
 /* On a preemption-timer exit: a host vector pending behind an assigned
@@ -446,12 +443,28 @@ static void host_recover(eli_vm *vm)
 		lapic_eoi(&vm->phys);
 		lapic_accept(&vm->virt, (unsigned)isr, 0);
 		lapic_ack(&vm->virt);
-		vm->injection_mode = 1;
-		vmx_msr_bitmap_set(&vm->msrbm, X2APIC_EOI, 1, 1);
+		set_injection_mode(vm, 1);
 	}
 	int v;
-	while ((v = lapic_ack(&vm->phys)) >= 0)
-		host_handle(vm, (unsigned)v);
+	while ((v = lapic_deliverable(&vm->phys)) >= 0 && (unsigned)v != vm->assigned) {
+		lapic_ack(&vm->phys);
+		eli_vm__host_handle(vm, (unsigned)v);
+	}
+}
+
+double eli_vm_preempt_bound_us(const eli_vm *vm)
+{
+	if (vm->mode == ELI_MODE_BARE || !(vm->ctl.pin & PIN_PREEMPTION_TIMER))
+		return 0;
+	return vmx_preempt_us(vm->preempt_value, vm->tsc_ghz, PREEMPT_RATE_SHIFT);
+}
+
+eli_event eli_vm_preempt_expired(eli_vm *vm)
+{
+	eli_event e = eli_vm__exit(vm, EXIT_REASON_PREEMPTION_TIMER, ELI_HOST, -1);
+	e.at_us = eli_vm_preempt_bound_us(vm);
+	host_recover(vm);
+	return e;
 }
 
 eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked)
@@ -459,14 +472,11 @@ eli_event eli_vm_guest_run(eli_vm *vm, double us, int masked)
 	int saved = vm->guest_if;
 	if (masked)
 		vm->guest_if = 0;
-	eli_event e = ev(-1, ELI_GUEST, -1);
+	eli_event e = eli_vm__ev(-1, ELI_GUEST, -1);
 	e.at_us = us;
-	double bound = vmx_preempt_us(vm->preempt_value, vm->tsc_ghz, PREEMPT_RATE_SHIFT);
-	if ((vm->pin & PIN_PREEMPTION_TIMER) && bound <= us) {
-		e = vexit(vm, EXIT_REASON_PREEMPTION_TIMER, ELI_HOST, -1);
-		e.at_us = bound;
-		host_recover(vm);
-	}
+	double bound = eli_vm_preempt_bound_us(vm);
+	if (bound > 0 && bound <= us)
+		e = eli_vm_preempt_expired(vm);
 	vm->guest_if = saved;
 	return e;
 }
@@ -498,15 +508,15 @@ const vmx_msr_bitmap *eli_vm_msr_bitmap(const eli_vm *vm)
 }
 uint32_t eli_vm_exception_bitmap(const eli_vm *vm)
 {
-	return vm->exc;
+	return vm->ctl.exc;
 }
 uint32_t eli_vm_pin_controls(const eli_vm *vm)
 {
-	return vm->pin;
+	return vm->ctl.pin;
 }
 uint32_t eli_vm_secondary_controls(const eli_vm *vm)
 {
-	return vm->sec;
+	return vm->ctl.sec;
 }
 int eli_vm_injection_mode(const eli_vm *vm)
 {
@@ -528,45 +538,18 @@ int eli_vm_shadow_rebuilds(const eli_vm *vm)
 {
 	return vm->rebuilds;
 }
+int eli_vm_guest_apic_mode_x2(const eli_vm *vm)
+{
+	return vm->apic == ELI_APIC_X2APIC;
+}
+int eli_vm_guest_if(const eli_vm *vm)
+{
+	return vm->guest_if;
+}
 
 uint64_t eli_vm_exits(const eli_vm *vm, int reason)
 {
 	if (reason < 0 || reason >= VMX_EXIT_REASONS)
 		return 0;
 	return vm->exits[reason];
-}
-
-int eli_vm_path(eli_mode mode, eli_apic_mode apic, eli_path *out)
-{
-	eli_vm *vm = eli_vm_create(mode, ELI_PROT_ALL, apic, 1000, 2.93);
-	if (!vm)
-		return VL_ENOMEM;
-	memset(out, 0, sizeof(*out));
-	eli_event e = eli_vm_phys_irq(vm, vm->assigned);
-	out->dev_delivery = e.exit_reason;
-	out->injects_dev = mode == ELI_MODE_BASELINE || mode == ELI_MODE_PV_EOI;
-	/* EOI of the device interrupt with nothing else pending */
-	out->dev_eoi = eli_vm_guest_eoi(vm).exit_reason;
-	out->pv_eoi = mode == ELI_MODE_PV_EOI;
-	if (out->pv_eoi) /* the exit an EOI takes when the flag is clear */
-		out->dev_eoi =
-			apic == ELI_APIC_XAPIC ? EXIT_REASON_APIC_ACCESS : EXIT_REASON_MSR_WRITE;
-	out->host_irq = mode == ELI_MODE_BARE ? -1 : eli_vm_phys_irq(vm, vm->hostvec).exit_reason;
-	eli_vm_inject(vm, ELI_VEC_GUEST_TIMER);
-	out->inj_eoi = eli_vm_guest_eoi(vm).exit_reason;
-	if (out->pv_eoi)
-		out->inj_eoi = out->dev_eoi;
-	if (apic == ELI_APIC_X2APIC)
-		out->timer_arm = eli_vm_guest_wrmsr(vm, X2APIC_TMICT, 100000).exit_reason;
-	else if (mode == ELI_MODE_BARE)
-		out->timer_arm = -1;
-	else
-		/* TMICT is on the APIC page (an xAPIC guest has no TMICT MSR:
-		 * WRMSR 0x838 would #GP): a fault-like APIC_ACCESS, or with
-		 * APIC-register virtualization a trap-like APIC_WRITE */
-		out->timer_arm =
-			mode == ELI_MODE_POSTED ? EXIT_REASON_APIC_WRITE : EXIT_REASON_APIC_ACCESS;
-	out->hlt = eli_vm_guest_hlt(vm).exit_reason;
-	eli_vm_destroy(vm);
-	return 0;
 }

@@ -44,6 +44,9 @@ typedef struct kvm_stat_delta {
 	uint64_t delta;
 } kvm_stat_delta;
 
+/* Most repetitions `kvm bench --reps` takes. */
+#define KVM_BENCH_MAX_REPS 50
+
 typedef struct kvm_irq_result {
 	int booted;  /* the guest reached its CPL3 loop */
 	int boosted; /* sender and vCPU ran at KVM_VCPU_NICE */

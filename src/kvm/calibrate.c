@@ -1,7 +1,7 @@
 /*
  * calibrate.c — measure this host's interrupt path with the real VMM and
- * express it as an ELI model profile; validate that profile (see
- * calibrate.h).
+ * express it as an ELI model profile (see calibrate.h; the model is
+ * validated against recorded runs in validate.c).
  *
  * Decomposition of one interrupt on this host (kvm-host-notes.md and our
  * measurements: `virtlab kvm bench`, `virtlab kvm probe`):
@@ -28,14 +28,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "eli/sim.h"
-
 /* Seconds per loop measurement (our choice: ~30 k emulated iterations). */
 #define LOOP_S 0.1
 #define MAX_REPS 15
 #define LOOP_PAIRS 5
 
-static double read_cpu_ghz(void)
+double kvm_cpu_ghz(void)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	double mhz = 0;
@@ -162,10 +160,9 @@ static void fill_profile(const kvm_calib_cfg *cfg, kvm_calib *c)
 	double direct = c->trap_ns < c->exit_ns ? c->trap_ns : c->exit_ns;
 	p->cpu_ghz = ghz;
 	p->exit_direct_cycles = direct * ghz;
-	p->host_handling_cycles = (c->exit_ns - direct) * ghz;
+	eli_profile_set_handling(p, (c->exit_ns - direct) * ghz);
 	p->indirect_cycles = 0;
 	p->virt_work_overhead = 0;
-	p->baseline_exits_per_irq = c->exits_per_irq;
 	p->eoi_path = ELI_EOI_EMULATED;
 	p->eoi_emulated_cycles = c->eoi_ns * ghz;
 	p->guest_apic = cfg->apic == KG_APIC_X2APIC ? ELI_APIC_X2APIC : ELI_APIC_XAPIC;
@@ -188,7 +185,7 @@ static void fill_profile(const kvm_calib_cfg *cfg, kvm_calib *c)
 int kvm_calibrate(const kvm_calib_cfg *cfg, kvm_calib *out, vl_errbuf *eb)
 {
 	memset(out, 0, sizeof(*out));
-	out->cpu_ghz = read_cpu_ghz();
+	out->cpu_ghz = kvm_cpu_ghz();
 	int err = measure_parts(cfg, out, eb);
 	if (!err)
 		err = measure_irqs(cfg, out, eb);
@@ -265,91 +262,5 @@ int kvm_calib_save(const kvm_calib *c, const char *path, vl_errbuf *eb)
 	int bad = ferror(f);
 	if (fclose(f) || bad)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
-	return 0;
-}
-
-static void row(kvm_validation *v, const char *metric, double model, double measured)
-{
-	kvm_valid_row *r = &v->rows[v->nrows++];
-	r->metric = metric;
-	r->model = model;
-	r->measured = measured;
-	r->error_pct = 100.0 * (model - measured) / measured;
-}
-
-/* The model's per-interrupt view of one run. */
-static int model_run(const eli_profile *p, enum kg_apic apic, double rate, uint64_t n,
-		     uint64_t seed, double *exits, double *ns, double *irq_s, vl_errbuf *eb)
-{
-	eli_profile q = *p;
-	q.guest_apic = apic == KG_APIC_X2APIC ? ELI_APIC_X2APIC : ELI_APIC_XAPIC;
-	q.guest_idle = ELI_IDLE_POLL;
-	eli_sim_cfg c;
-	eli_sim_defaults(&c);
-	c.wl = ELI_WL_CUSTOM;
-	c.mode = ELI_MODE_BASELINE;
-	c.duration_s = (double)n / rate < 0.5 ? 0.5 : (double)n / rate;
-	c.warmup_s = 0.05;
-	c.moderation_us = q.nic_moderation_us; /* the host's effective moderation */
-	c.irq_rate = rate;
-	c.work_us = 0;
-	c.seed = seed;
-	c.prof = &q;
-	eli_sim_result r;
-	int err = eli_sim_run(&c, &r, eb);
-	if (err)
-		return err;
-	double irq = r.dev_interrupts_per_sec;
-	*exits = r.exits_per_sec / irq;
-	/* CPU not left to the polling guest's workload (host time + guest
-	 * handler, EOI and pollution jobs: 100 - idle_pct), per interrupt. The
-	 * measured side subtracts the background (the loop speed it compares
-	 * against includes host ticks), so the model's tick exits are taken out
-	 * here too; they stay in the exit count on both sides. */
-	double tick_frac = q.host_timer_hz * (q.exit_direct_cycles + q.host_handling_cycles) /
-			   (q.cpu_ghz * 1e9);
-	*ns = (1.0 - r.idle_pct / 100.0 - tick_frac) * 1e9 / irq;
-	*irq_s = irq;
-	return 0;
-}
-
-int kvm_validate(const eli_profile *p, enum kg_apic apic, double rate, uint64_t interrupts,
-		 int reps, uint64_t seed, kvm_validation *v, vl_errbuf *eb)
-{
-	memset(v, 0, sizeof(*v));
-	v->apic = apic;
-	v->rate = rate;
-	v->interrupts = interrupts;
-	double m_exits, m_ns, m_irq;
-	int err = model_run(p, apic, rate, interrupts, seed, &m_exits, &m_ns, &m_irq, eb);
-	if (err)
-		return err;
-	double ex[MAX_REPS], ns[MAX_REPS], irq[MAX_REPS];
-	reps = reps < 1 ? 1 : reps > MAX_REPS ? MAX_REPS : reps;
-	for (int i = 0; i < reps; i++) {
-		kvm_irq_cfg ic = { .interrupts = interrupts,
-				   .apic = apic,
-				   .delivery = KVM_DELIVER_MSI,
-				   .rate = rate,
-				   .same_cpu = 1,
-				   .seed = seed + (uint64_t)i };
-		kvm_irq_result r;
-		err = kvm_irq_bench(&ic, &r, eb);
-		if (err)
-			return err;
-		if (!r.handled)
-			return vl_fail(eb, VL_EIO, "the guest handled no interrupt at %.0f/s",
-				       rate);
-		ex[i] = (double)r.exits / (double)r.handled;
-		ns[i] = r.stolen_ns;
-		irq[i] = (double)r.handled / (r.elapsed_ns / 1e9);
-	}
-	double me = median_of(ex, reps), mn = median_of(ns, reps), mi = median_of(irq, reps);
-	v->model_irq_per_s = m_irq;
-	v->measured_irq_per_s = mi;
-	row(v, "exits_per_interrupt", m_exits, me);
-	row(v, "ns_per_interrupt", m_ns, mn);
-	row(v, "interrupts_per_sec", m_irq, mi);
-	row(v, "guest_workload_pct", 100.0 - m_irq * m_ns / 1e7, 100.0 - mi * mn / 1e7);
 	return 0;
 }

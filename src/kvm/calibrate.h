@@ -1,7 +1,7 @@
 /*
  * calibrate.h — this host's interrupt path, measured with the real VMM and
- * written as an ELI timing-model profile (src/eli/profile.h), and the check
- * of that profile against the VMM at a different rate and EOI mode.
+ * written as an ELI timing-model profile (src/eli/profile.h). The model's
+ * check against recorded runs is validate.h.
  *
  * The profile describes what really happens here rather than the paper's
  * 2012 machine: exits per interrupt as KVM counts them (one: the kick that
@@ -50,6 +50,9 @@ typedef struct kvm_calib {
 	eli_profile prof;         /* the this-host profile */
 } kvm_calib;
 
+/* This CPU's clock in GHz (/proc/cpuinfo "cpu MHz"), 1.0 if unknown. */
+double kvm_cpu_ghz(void);
+
 /*
  * Measures and fills out (including out->prof, named "this-host"). Takes a
  * few seconds. 0, VL_ENOTSUP (no usable KVM: skip), VL_ESTATE (the host is
@@ -61,30 +64,5 @@ int kvm_calibrate(const kvm_calib_cfg *cfg, kvm_calib *out, vl_errbuf *eb);
 /* Writes the profile to path (creating its directory) plus a comment block
  * saying how each value was measured. 0 or VL_EIO with eb. */
 int kvm_calib_save(const kvm_calib *c, const char *path, vl_errbuf *eb);
-
-#define KVM_VALID_ROWS 4
-
-typedef struct kvm_valid_row {
-	const char *metric;
-	double model, measured, error_pct;
-} kvm_valid_row;
-
-typedef struct kvm_validation {
-	enum kg_apic apic;
-	double rate; /* interrupts/s, Poisson */
-	uint64_t interrupts;
-	double model_irq_per_s, measured_irq_per_s;
-	int nrows;
-	kvm_valid_row rows[KVM_VALID_ROWS];
-} kvm_validation;
-
-/*
- * Runs the ELI model (baseline mode, custom workload: Poisson interrupts at
- * rate, no per-packet work, a guest that polls) with profile p and guest
- * APIC apic, and the VMM at the same configuration (open loop, Poisson,
- * reps repetitions, median), and compares per interrupt. 0 or a vl_err.
- */
-int kvm_validate(const eli_profile *p, enum kg_apic apic, double rate, uint64_t interrupts,
-		 int reps, uint64_t seed, kvm_validation *v, vl_errbuf *eb);
 
 #endif

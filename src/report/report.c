@@ -177,7 +177,9 @@ int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbu
 
 /* Exit status 1 with a JSON document: the command ran and its result failed
  * a check (e.g. `eli reproduce` when a row fails); the rows show it. */
-enum { CMD_RESULT_FAILED = 1 };
+/* Exit status 77 with a {"skipped": true, ...} document: the host cannot run
+ * the command (no /dev/kvm); the stage's digest sees "skipped" and skips. */
+enum { CMD_RESULT_FAILED = 1, CMD_SKIPPED = 77 };
 
 /* The last non-empty line of s, copied into out. */
 static void last_line(const char *s, char *out, size_t n)
@@ -250,7 +252,8 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 	}
 	if (pr.timed_out) {
 		rpt_sc_fail(sc, "`virtlab %s` timed out after %g s", cmd, sc->st->timeout_s);
-	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0)) {
+	} else if (pr.status != 0 && !(pr.status == CMD_RESULT_FAILED && pr.out_len > 0) &&
+		   !(pr.status == CMD_SKIPPED && pr.out_len > 0)) {
 		int unknown = pr.status == 2 && strstr(pr.err, "unknown command");
 		rpt_sc_fail(sc, "%s`virtlab %s` exited with status %d: %s",
 			    unknown ? "not built: " : "", cmd, pr.status,
@@ -262,7 +265,7 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 			rpt_sc_fail(sc, "`virtlab %s` printed no valid JSON (line %d: %s)%s%s", cmd,
 				    je.line, je.text, pr.status ? "; stderr: " : "",
 				    pr.status ? last : "");
-		else if (pr.status != 0)
+		else if (pr.status != 0 && pr.status != CMD_SKIPPED)
 			rpt_sc_note(
 				sc,
 				"`virtlab %s` exited with status %d (its result failed a check; "

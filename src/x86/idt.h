@@ -30,6 +30,7 @@
 #define X86_VEC_NP 11
 #define X86_VEC_GP 13
 #define X86_VEC_PF 14
+#define X86_VEC_MC 18
 
 /* Bits of a selector-format error code (SDM §6.13, Figure 6-7). */
 #define X86_ERR_EXT 0x1u /* external event */

@@ -2,6 +2,7 @@
 #include "x86/vmx.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +158,52 @@ uint64_t ept_check(const ept *e, uint64_t gpa, unsigned access)
 	if (p & EPT_EXEC)
 		q |= EPT_QUAL_EXECUTABLE;
 	return q;
+}
+
+static int bad(char *why, size_t n, const char *rule)
+{
+	if (why && n)
+		snprintf(why, n, "%s", rule);
+	return VMX_ERR_ENTRY_INVALID_CTL;
+}
+
+int vmx_check_controls(const vmx_controls *c, char *why, size_t n)
+{
+	/* §26.2.1.1: without "activate secondary controls" the CPU acts as if
+	 * every secondary control were 0 */
+	uint32_t sec = (c->cpu & CPU_ACTIVATE_SECONDARY) ? c->sec : 0;
+	if (!(c->cpu & CPU_TPR_SHADOW)) {
+		if (sec & SEC_VIRT_X2APIC_MODE)
+			return bad(why, n, "virtualize x2APIC mode requires use TPR shadow");
+		if (sec & SEC_APIC_REGISTER_VIRT)
+			return bad(why, n, "APIC-register virtualization requires use TPR shadow");
+		if (sec & SEC_VIRT_INTR_DELIVERY)
+			return bad(why, n, "virtual-interrupt delivery requires use TPR shadow");
+	}
+	if ((sec & SEC_VIRT_X2APIC_MODE) && (sec & SEC_VIRT_APIC_ACCESSES))
+		return bad(why, n, "virtualize x2APIC mode excludes virtualize APIC accesses");
+	if ((sec & SEC_VIRT_INTR_DELIVERY) && !(c->pin & PIN_EXT_INTR_EXITING))
+		return bad(why, n,
+			   "virtual-interrupt delivery requires external-interrupt exiting");
+	if (c->pin & PIN_POSTED_INTERRUPTS) {
+		if (!(sec & SEC_VIRT_INTR_DELIVERY))
+			return bad(why, n,
+				   "process posted interrupts requires virtual-interrupt delivery");
+		if (!(c->exit & EXIT_ACK_INTR_ON_EXIT))
+			return bad(
+				why, n,
+				"process posted interrupts requires acknowledge interrupt on exit");
+	}
+	if ((c->pin & PIN_VIRTUAL_NMIS) && !(c->pin & PIN_NMI_EXITING))
+		return bad(why, n, "virtual NMIs require NMI exiting");
+	if ((c->cpu & CPU_NMI_WINDOW_EXITING) && !(c->pin & PIN_VIRTUAL_NMIS))
+		return bad(why, n, "NMI-window exiting requires virtual NMIs");
+	/* §26.2.1.2 */
+	if ((c->exit & EXIT_SAVE_PREEMPT_TIMER) && !(c->pin & PIN_PREEMPTION_TIMER))
+		return bad(
+			why, n,
+			"save VMX-preemption timer value requires activate VMX-preemption timer");
+	if (why && n)
+		why[0] = '\0';
+	return 0;
 }

@@ -17,6 +17,11 @@
  *   X = IA32_VMX_MISC[4:0]; at zero the guest exits with PREEMPTION_TIMER.
  * - EPT permissions (§28.2) and the EPT-violation exit qualification bits
  *   (§27.2.1, Table 27-7).
+ * - VM-exit (§24.7.1, Table 24-10) and VM-entry (§24.8.1, Table 24-12)
+ *   controls, and the VM-entry checks on the control fields that ELI's modes
+ *   touch (§26.2.1.1-26.2.1.3): a VMLAUNCH/VMRESUME with a set that breaks one
+ *   fails with VM-instruction error 7 ("VM entry with invalid control
+ *   field(s)", §30.4) and the guest never runs.
  */
 #ifndef VL_X86_VMX_H
 #define VL_X86_VMX_H
@@ -77,11 +82,15 @@ int vmx_exit_by_name(const char *name);
 #define PIN_VIRTUAL_NMIS (1u << 5)
 #define PIN_PREEMPTION_TIMER (1u << 6)
 #define PIN_POSTED_INTERRUPTS (1u << 7)
+#define PIN_ALL_KNOWN 0xE9u /* bits 0, 3, 5, 6, 7 */
 
 /* Primary processor-based controls (SDM Table 24-6) */
 #define CPU_INTR_WINDOW_EXITING (1u << 2)
 #define CPU_HLT_EXITING (1u << 7)
+#define CPU_CR8_LOAD_EXITING (1u << 19)
+#define CPU_CR8_STORE_EXITING (1u << 20)
 #define CPU_TPR_SHADOW (1u << 21)
+#define CPU_NMI_WINDOW_EXITING (1u << 22)
 #define CPU_USE_MSR_BITMAPS (1u << 28)
 #define CPU_ACTIVATE_SECONDARY (1u << 31)
 
@@ -92,6 +101,38 @@ int vmx_exit_by_name(const char *name);
 #define SEC_VIRT_X2APIC_MODE (1u << 4)
 #define SEC_APIC_REGISTER_VIRT (1u << 8)
 #define SEC_VIRT_INTR_DELIVERY (1u << 9)
+
+/* Primary VM-exit controls (SDM Table 24-10) */
+#define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9) /* the host is 64-bit */
+#define EXIT_ACK_INTR_ON_EXIT (1u << 15)    /* ack the LAPIC, vector into exit info */
+#define EXIT_SAVE_PREEMPT_TIMER (1u << 22)
+
+/* VM-entry controls (SDM Table 24-12) */
+#define ENTRY_IA32E_MODE_GUEST (1u << 9)
+
+/* The control fields of one VMCS that the model uses. */
+typedef struct vmx_controls {
+	uint32_t pin, cpu, sec; /* pin-based, primary and secondary processor-based */
+	uint32_t exit, entry;   /* VM-exit and VM-entry controls */
+	uint32_t exc;           /* exception bitmap */
+} vmx_controls;
+
+/* VM-instruction error number of a VM entry refused for its control fields
+ * (SDM §30.4, Table 30-1). */
+#define VMX_ERR_ENTRY_INVALID_CTL 7
+
+/* The VM-entry checks of SDM §26.2.1.1 (VM-execution controls) and §26.2.1.2
+ * (VM-exit controls) that involve these controls: the secondary controls
+ * count only with "activate secondary controls"; "virtualize x2APIC mode",
+ * "APIC-register virtualization" and "virtual-interrupt delivery" need "use
+ * TPR shadow"; "virtualize x2APIC mode" excludes "virtualize APIC accesses";
+ * "virtual-interrupt delivery" needs "external-interrupt exiting"; "process
+ * posted interrupts" needs "virtual-interrupt delivery" and "acknowledge
+ * interrupt on exit"; "virtual NMIs" needs "NMI exiting"; "NMI-window exiting"
+ * needs "virtual NMIs"; "save VMX-preemption timer value" needs "activate
+ * VMX-preemption timer". Returns 0, or VMX_ERR_ENTRY_INVALID_CTL with the
+ * broken rule in why (NUL-terminated, truncated to n; why may be NULL). */
+int vmx_check_controls(const vmx_controls *c, char *why, size_t n);
 
 /* MSR bitmap */
 #define VMX_MSR_BITMAP_BYTES 4096
