@@ -7,32 +7,10 @@
 #include <string.h>
 
 #include "core/stats.h"
+#include "dejavu/learn_int.h"
 
-#define MAX_CLASSES (LEARN_MAX_K * 4)
 #define SIL_MAX_POINTS 800 /* silhouette on a strided subsample: O(n^2) */
 #define LLOYD_MAX_ROUNDS 100
-
-struct learn_model {
-	learn_params p;
-	size_t d0;                                         /* metrics in the training signatures */
-	char name[SIG_MAX_METRICS][SIG_NAME_MAX];          /* their names */
-	size_t nf;                                         /* selected features */
-	size_t feat[SIG_MAX_METRICS];                      /* index into name[], ranked */
-	double score[SIG_MAX_METRICS];                     /* Fisher ratio of each selected */
-	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* per metric (all d0) */
-	size_t ndrop;
-	size_t drop[SIG_MAX_METRICS];
-	const char *why[SIG_MAX_METRICS];
-	size_t k, ntrained;
-	double cent[MAX_CLASSES][SIG_MAX_METRICS];
-	double radius[MAX_CLASSES];
-	/* step 6: per class, every metric's mean and within-class sd, raw units */
-	double cm[MAX_CLASSES][SIG_MAX_METRICS], cs[MAX_CLASSES][SIG_MAX_METRICS];
-	double se2[SIG_MAX_METRICS]; /* mean squared standard error in training */
-	double silhouette;
-	size_t ntrain;
-	int *labels;
-};
 
 void learn_params_default(learn_params *p)
 {
@@ -348,48 +326,6 @@ static void set_radii(learn_model *m, const double *Z, size_t n)
 	free(ds);
 }
 
-/* Measurement noise (sd) of metric j around a mean mu given a squared
- * standard error se2 (step 6's model). */
-static double noise_sd(const learn_model *m, double mu, double se2)
-{
-	double fl = m->p.noise_rel * fabs(mu);
-	return sqrt(se2 + fl * fl + m->p.noise_abs * m->p.noise_abs);
-}
-
-/* Is metric j left out of step 6 (p->novel_skip)? */
-static int skipped(const learn_model *m, size_t j)
-{
-	for (const char *const *q = m->p.novel_skip; q && *q; q++)
-		if (!strcmp(*q, m->name[j]))
-			return 1;
-	return 0;
-}
-
-/* Step 4's rule: the whole training set is one class when every metric's
- * spread is within LEARN_ONE_CLASS_F x its measurement noise. */
-static int one_class(const learn_model *m)
-{
-	for (size_t j = 0; j < m->d0; j++)
-		if (m->sd[j] > LEARN_ONE_CLASS_F * noise_sd(m, m->mean[j], m->se2[j]) + 1e-12)
-			return 0;
-	return 1;
-}
-
-/* Step 6's per-class raw statistics of classes [c0, k) from labels. */
-static void raw_stats(learn_model *m, const double *raw, size_t n)
-{
-	for (size_t c = 0; c < m->k; c++)
-		for (size_t j = 0; j < m->d0; j++) {
-			stat_acc a;
-			stat_init(&a);
-			for (size_t i = 0; i < n; i++)
-				if (m->labels[i] == (int)c)
-					stat_add(&a, raw[i * m->d0 + j]);
-			m->cm[c][j] = stat_mean(&a);
-			m->cs[c][j] = a.n > 1 ? stat_stddev(&a) : 0;
-		}
-}
-
 /* Step 4 when one_class(): the kept metrics in order, one centroid. */
 static void train_one(learn_model *m, const double *raw, size_t n, const size_t *keep, size_t nk,
 		      double *Z)
@@ -421,10 +357,10 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 		err = vl_fail(eb, VL_ENOMEM, "learn: out of memory");
 		goto out;
 	}
-	if (m->p.k_min <= 1 && one_class(m)) {
+	if (m->p.k_min <= 1 && learn__one_class(m)) {
 		train_one(m, raw, n, keep, nk, Z);
 		set_radii(m, Z, n);
-		raw_stats(m, raw, n);
+		learn__raw_stats(m, raw, n);
 		goto out;
 	}
 	/* Provisional clustering on every kept metric, to rank them. */
@@ -463,7 +399,7 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 	for (size_t c = 0; c < k; c++)
 		memcpy(m->cent[c], C + c * m->nf, m->nf * sizeof(double));
 	set_radii(m, Z, n);
-	raw_stats(m, raw, n);
+	learn__raw_stats(m, raw, n);
 out:
 	free(Z);
 	free(C);
@@ -549,45 +485,9 @@ static int features_of(const learn_model *m, const sig *s, double *z)
 	return 0;
 }
 
-/* All d0 raw metrics of s into row, their se^2 into se2; -1 if one is missing. */
-static int raw_of(const learn_model *m, const sig *s, double *row, double *se2)
-{
-	for (size_t j = 0; j < m->d0; j++) {
-		int i = sig_find(s, m->name[j]);
-		if (i < 0)
-			return -1;
-		row[j] = s->v[i];
-		if (se2)
-			se2[j] = s->se[i] * s->se[i];
-	}
-	return 0;
-}
-
-/* Step 6: the largest |x - mean| / sd over every metric against class c;
- * *worst its metric. INFINITY if s lacks one. */
-static double novelty_z(const learn_model *m, const sig *s, size_t c, size_t *worst)
-{
-	double row[SIG_MAX_METRICS], se2[SIG_MAX_METRICS], zmax = 0;
-	*worst = 0;
-	if (raw_of(m, s, row, se2))
-		return INFINITY;
-	for (size_t j = 0; j < m->d0; j++) {
-		if (skipped(m, j))
-			continue;
-		double nz = noise_sd(m, m->cm[c][j], se2[j]);
-		double sd = sqrt(m->cs[c][j] * m->cs[c][j] + nz * nz) + 1e-12;
-		double z = fabs(row[j] - m->cm[c][j]) / sd;
-		if (z > zmax) {
-			zmax = z;
-			*worst = j;
-		}
-	}
-	return zmax;
-}
-
 /* Nearest class in the selected feature space (steps 1-5); -1 if s lacks
  * a selected metric. *bd: distance in radii. */
-static int nearest(const learn_model *m, const sig *s, double *bd)
+int learn__nearest(const learn_model *m, const sig *s, double *bd)
 {
 	double z[SIG_MAX_METRICS];
 	*bd = INFINITY;
@@ -620,7 +520,8 @@ int learn_classify(const learn_model *m, const sig *s, double *dist)
 		if (dist && t < *dist)
 			*dist = t;
 		size_t w;
-		if (t < bd && t <= m->p.unknown_factor && novelty_z(m, s, c, &w) <= m->p.novel_z) {
+		if (t < bd && t <= m->p.unknown_factor &&
+		    learn__novelty_z(m, s, c, &w) <= m->p.novel_z) {
 			bd = t;
 			best = (int)c;
 		}
@@ -628,73 +529,10 @@ int learn_classify(const learn_model *m, const sig *s, double *dist)
 	return best;
 }
 
-const char *learn_novel_metric(const learn_model *m, const sig *s, double *z)
-{
-	double bd;
-	int best = nearest(m, s, &bd);
-	size_t w;
-	if (best == LEARN_UNKNOWN)
-		return NULL;
-	double zz = novelty_z(m, s, (size_t)best, &w);
-	if (z)
-		*z = zz;
-	return isfinite(zz) ? m->name[w] : NULL;
-}
-
 /* Median of xs[0..n) (n >= 1), xs reordered. */
 static double median_of(double *xs, size_t n)
 {
 	return percentile_of(xs, n, 50);
-}
-
-/* Median over the trained classes of metric j's within-class sd relative
- * to the class mean: the window-to-window noise of one workload. Classes
- * where the metric is ~0 say nothing about it (0 / 0); if none says
- * anything, the median over every metric that does: the typical relative
- * noise of what training saw move. */
-static double trained_rel_sd(const learn_model *m, size_t j)
-{
-	double rel[MAX_CLASSES * SIG_MAX_METRICS];
-	size_t n = 0;
-	for (int all = 0; all < 2 && n == 0; all++)
-		for (size_t q = 0; q < m->ntrained; q++)
-			for (size_t i = all ? 0 : j; i < (all ? m->d0 : j + 1); i++)
-				if (fabs(m->cm[q][i]) > 1e-9 && (!all || !skipped(m, i)))
-					rel[n++] = m->cs[q][i] / fabs(m->cm[q][i]);
-	return n ? median_of(rel, n) : m->p.noise_rel;
-}
-
-int learn_same_workload(const learn_model *m, const sig *a, const sig *b)
-{
-	double ra[SIG_MAX_METRICS], rb[SIG_MAX_METRICS], sa[SIG_MAX_METRICS], sb[SIG_MAX_METRICS];
-	if (raw_of(m, a, ra, sa) || raw_of(m, b, rb, sb))
-		return 0;
-	for (size_t j = 0; j < m->d0; j++) {
-		if (skipped(m, j))
-			continue;
-		double mu = (ra[j] + rb[j]) / 2, rel = trained_rel_sd(m, j) * fabs(mu);
-		double nz = noise_sd(m, mu, 0);
-		double sd = sqrt(sa[j] + sb[j] + 2 * rel * rel + 2 * nz * nz) + 1e-12;
-		if (fabs(ra[j] - rb[j]) / sd > m->p.novel_z)
-			return 0;
-	}
-	return 1;
-}
-
-/* Step 6's statistics of an added class c from its members' raw rows
- * (used of them), floored by the trained classes' relative spread. */
-static void added_stats(learn_model *m, size_t c, const double *rows, size_t used)
-{
-	for (size_t j = 0; j < m->d0; j++) {
-		stat_acc a;
-		stat_init(&a);
-		for (size_t i = 0; i < used; i++)
-			stat_add(&a, rows[i * m->d0 + j]);
-		double floor = trained_rel_sd(m, j) * fabs(stat_mean(&a));
-		double sd = used >= 2 ? stat_stddev(&a) : 0;
-		m->cm[c][j] = stat_mean(&a);
-		m->cs[c][j] = sd > floor ? sd : floor;
-	}
 }
 
 int learn_add_class(learn_model *m, const sig *samples, size_t n)
@@ -714,7 +552,7 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	double cent[SIG_MAX_METRICS] = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		if (features_of(m, &samples[i], Z + used * m->nf) ||
-		    raw_of(m, &samples[i], rows + used * m->d0, NULL))
+		    learn__raw_of(m, &samples[i], rows + used * m->d0, NULL))
 			continue;
 		for (size_t f = 0; f < m->nf; f++)
 			cent[f] += Z[used * m->nf + f];
@@ -740,7 +578,7 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 		double own = percentile_of(ds, nd, m->p.radius_pct);
 		r = own > r ? own : r;
 	}
-	added_stats(m, c, rows, used);
+	learn__added_stats(m, c, rows, used);
 	free(Z);
 	free(rows);
 	memcpy(m->cent[c], cent, sizeof(cent));
