@@ -237,6 +237,12 @@ static json_t *compare_json(uint64_t seed, const cmp_opts *o, const mix_set *ms,
 			    int *usage, vl_errbuf *eb)
 {
 	char list[4096];
+	if (strlen(o->traces) >= sizeof(list)) {
+		*usage = 1;
+		vl_fail(eb, VL_EINVAL, "list of %zu bytes, at most %zu", strlen(o->traces),
+			sizeof(list) - 1);
+		return NULL;
+	}
 	snprintf(list, sizeof(list), "%s", o->traces);
 	size_t nt = 1;
 	for (const char *q = list; *q; q++)
