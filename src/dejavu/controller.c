@@ -84,7 +84,7 @@ void dvctl_cfg_default(dvctl_cfg *c)
 	c->initial_quota = 1.0;
 	c->space = (tuner_space){ 1, 1, 0.1, 1.0, 0.1, 0 };
 	learn_params_default(&c->lp);
-	c->lp.k_min = 2;
+	c->lp.k_min = 1; /* one class when training saw one workload (learn.h step 4) */
 	c->lp.k_max = 3;
 	c->lp.noise_abs = NOVEL_ABS;
 	c->lp.novel_skip = novel_skip;

@@ -88,7 +88,7 @@ typedef struct dvctl_result {
 
 /* Defaults: window 1 s, probe 1 s, SLO p95 30 ms, learning 30 s, run 120 s,
  * F 0.1, reference 1 core, initial 1 core, quota ladder 0.1..1.0 step 0.1,
- * learn k 2..3. */
+ * learn k 1..3 (1: one workload in training). */
 void dvctl_cfg_default(dvctl_cfg *c);
 
 /* Runs the loop for c->duration_s (or until *c->stop). 0, or a negative

@@ -276,7 +276,7 @@ static unsigned scaled(const memo_alloc *a, double rate)
 	return n < 1 ? 1 : n > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)n;
 }
 
-/* Sets the desired count. (A DJ_HOLD-window hold before it may fall, as
+/* Sets the desired count. (A 5-window hold before it may fall, as
  * HPA's stabilization, was measured and dropped: README-sim.md.) */
 static void set_desired(dj *d, unsigned want)
 {
