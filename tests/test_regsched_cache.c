@@ -114,7 +114,7 @@ static void run_hier(const char *tname, unsigned sample, uint64_t seed)
 		unsigned core = (unsigned)rng_below(&g, t.ncores),
 			 n = 1 + (unsigned)rng_below(&g, 64);
 		wmask[0] = 0;
-		uint64_t cf[4] = { 0 }, cr[4] = { 0 };
+		uint64_t cf[HIER_NLEVELS] = { 0 }, cr[HIER_NLEVELS] = { 0 };
 		for (unsigned i = 0; i < n; i++) {
 			lines[i] = (uint32_t)rng_below(&g, span);
 			if (rng_uniform(&g) < 0.3)
@@ -122,7 +122,7 @@ static void run_hier(const char *tname, unsigned sample, uint64_t seed)
 			cr[hier_ref_access(r, core, lines[i], (int)((wmask[0] >> i) & 1))]++;
 		}
 		hier_run(h, core, lines, wmask, n, cf);
-		for (int l = 0; l < 4; l++)
+		for (int l = 0; l < HIER_NLEVELS; l++)
 			if (cf[l] != cr[l])
 				fail_msg("%s round %d level %d: fast %llu ref %llu", tname, round,
 					 l, (unsigned long long)cf[l], (unsigned long long)cr[l]);
@@ -144,6 +144,116 @@ static void test_hier_vs_reference(void **state)
 	run_hier("westmere-2llc", 16, 1); /* the two-LLC branch-free loop */
 	run_hier("epyc-8ccx", 64, 2);     /* the generic loop, 8 LLCs */
 	run_hier("single-llc", 32, 3);
+	run_hier("epyc-8ccx-nps4", 64, 4); /* victim L3s, four NUMA nodes */
+}
+
+/* A tiny machine to reason about by hand: direct-mapped 16-set L2s and
+ * 32-set LLCs, two cores per LLC; LLC d is node d. */
+static hier *tiny(const char *policy, topo *t)
+{
+	char txt[512];
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name tiny\nfreq_ghz 1\nl2 size=1K ways=1 line=64\n"
+		 "llc 0 size=2K ways=1 line=64 cores=0-1\nllc 1 size=2K ways=1 line=64 cores=2-3\n"
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\nllc_policy %s\n",
+		 policy);
+	if (topo_parse(txt, "tiny", t, &eb))
+		fail_msg("%s", eb.msg);
+	hier *h = hier_create(t, 1);
+	assert_non_null(h);
+	return h;
+}
+
+/* write-invalidate reaches the private L2s: no stale L2 hit after another
+ * core writes (issue 17 showed one) */
+static void test_stale_l2_invalidated(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	hier *h = hier_create(&t, 1);
+	assert_int_equal(hier_access(h, 0, 100, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 1, 100, 0), HIER_LLC); /* now in core 1's L2 */
+	assert_int_equal(hier_access(h, 6, 100, 0), HIER_REMOTE);
+	assert_true(hier_in_l2(h, 1, 100) && hier_in_l2(h, 6, 100));
+	assert_int_equal(hier_access(h, 0, 100, 1), HIER_L2); /* core 0 writes */
+	assert_false(hier_in_l2(h, 1, 100));
+	assert_false(hier_in_l2(h, 6, 100));
+	assert_int_equal(hier_access(h, 1, 100, 0), HIER_LLC);    /* not a stale L2 hit */
+	assert_int_equal(hier_access(h, 6, 100, 0), HIER_REMOTE); /* LLC 1 lost it too */
+	hier_destroy(h);
+}
+
+static void test_inclusive_back_invalidation(void **state)
+{
+	(void)state;
+	topo t;
+	/* core 0 reads line 0 (L2 set 0, LLC set 0); core 1 reads line 32:
+	 * LLC set 0 evicts line 0, and the inclusive LLC takes it out of core
+	 * 0's L2 too, so core 0 misses to DRAM */
+	hier *h = tiny("inclusive", &t);
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 1, 32, 0), HIER_MEM);
+	assert_false(hier_in_llc(h, 0, 0));
+	assert_false(hier_in_l2(h, 0, 0));
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_MEM);
+	hier_destroy(h);
+	/* fill-both (not inclusive): core 0 keeps its L2 copy */
+	h = tiny("fill-both", &t);
+	hier_access(h, 0, 0, 0);
+	hier_access(h, 1, 32, 0);
+	assert_false(hier_in_llc(h, 0, 0));
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_L2);
+	hier_destroy(h);
+}
+
+static void test_victim_llc(void **state)
+{
+	(void)state;
+	topo t;
+	hier *h = tiny("victim", &t);
+	/* a miss fills the L2 only */
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_MEM);
+	assert_false(hier_in_llc(h, 0, 0));
+	/* core 1 finds it in core 0's L2, same domain: an LLC-level hit */
+	assert_int_equal(hier_access(h, 1, 0, 0), HIER_LLC);
+	/* core 0 reads line 16 (same L2 set): line 0 is evicted into the LLC */
+	assert_int_equal(hier_access(h, 0, 16, 0), HIER_MEM);
+	assert_true(hier_in_llc(h, 0, 0));
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_LLC);
+	/* core 2 (other domain) finds line 16 in core 0's L2: remote */
+	assert_int_equal(hier_access(h, 2, 16, 0), HIER_REMOTE);
+	hier_destroy(h);
+}
+
+static void test_numa_first_touch(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	/* tiny with two nodes: core 0 touches line 0 first (node 0); lines 0
+	 * and 32 share L2 set 0 and LLC set 0, so reading 32 drops 0 from
+	 * every cache (inclusive). Core 2 (node 1) then reads 0 from node 0's
+	 * DRAM; a line core 2 touches first is its own node's. */
+	hier *h = tiny("inclusive", &t);
+	assert_int_equal(hier_access(h, 0, 0, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 0, 32, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 2, 0, 0), HIER_MEM_REMOTE);
+	assert_int_equal(hier_access(h, 2, 64, 0), HIER_MEM);
+	assert_int_equal(hier_access(h, 2, 96, 0), HIER_MEM); /* drops 64 (and 0) */
+	assert_int_equal(hier_access(h, 0, 64, 0), HIER_MEM_REMOTE);
+	hier_destroy(h);
+	/* built-ins: westmere's two sockets are two nodes with remote DRAM
+	 * dearer than local and a remote-LLC hit dearer than local DRAM; NPS1
+	 * EPYC is one node */
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	assert_true(t.lat_remote_mem > t.lat_mem && t.lat_remote > t.lat_mem);
+	assert_int_equal(t.llc_policy, TOPO_LLC_INCLUSIVE);
+	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
+	assert_int_equal(t.llc_policy, TOPO_LLC_VICTIM);
+	assert_int_equal(t.lat_remote_mem, t.lat_mem);
 }
 
 static void test_remote_hit_and_invalidate(void **state)
@@ -173,6 +283,10 @@ int main(void)
 		cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_hier_vs_reference),
 		cmocka_unit_test(test_remote_hit_and_invalidate),
+		cmocka_unit_test(test_stale_l2_invalidated),
+		cmocka_unit_test(test_inclusive_back_invalidation),
+		cmocka_unit_test(test_victim_llc),
+		cmocka_unit_test(test_numa_first_touch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

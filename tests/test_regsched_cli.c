@@ -76,16 +76,17 @@ static void test_compare_keys(void **state)
 	assert_int_equal(json_object_size(j), 2); /* rows and meta */
 	assert_non_null(json_object_get(j, "meta"));
 	json_t *rows = json_object_get(j, "rows");
-	assert_int_equal(json_array_size(rows), 3);
+	assert_int_equal(json_array_size(rows), 7);
 	static const char *const keys[] = { "workload",
 					    "topology",
 					    "speedup_region_vs_credit",
+					    "weighted_speedup_region_vs_credit",
 					    "llc_miss_reduction_pct",
 					    "fairness_error_pct",
 					    NULL };
 	for (size_t i = 0; i < json_array_size(rows); i++) {
 		json_t *r = json_array_get(rows, i);
-		assert_int_equal(json_object_size(r), 5);
+		assert_int_equal(json_object_size(r), 6);
 		for (int k = 0; keys[k]; k++)
 			if (!json_object_get(r, keys[k]))
 				fail_msg("row %zu lacks %s", i, keys[k]);
@@ -198,6 +199,11 @@ static void test_usage_errors(void **state)
 	expect_usage("regsched run --bogus", "--bogus");
 	expect_usage("regsched compare --duration 5x", "--duration");
 	expect_usage("bench llc --accesses 0", "--accesses");
+	expect_usage("regsched run --layout diagonal", "--layout");
+	expect_usage("regsched run --sample-cost 0", "--sample-cost");
+	expect_usage("regsched run --layout interleaved --sample-sets 128 --duration 10ms",
+		     "--layout interleaved needs --sample-sets dividing 64");
+	expect_usage("regsched compare --layout diagonal", "--layout");
 }
 
 int main(void)

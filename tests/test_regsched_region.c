@@ -107,10 +107,59 @@ static void test_place_splits_overflowing_groups(void **state)
 		assert_int_equal(target[v], target[8]);
 }
 
+/* gather never scatters (cache-aware load balancing: a VM on its preferred
+ * LLC while it fits, else on as few LLCs as possible). epyc-8ccx: 8 LLCs x
+ * 2 cores, 16 vCPUs -> 2 slots an LLC. VMs of 8, 5 and 3 vCPUs, largest
+ * first: 8 -> 4 LLCs (8 / 2); 5 -> 3 LLCs (rooms 2,2,2,2 left); 3 -> 2
+ * LLCs (rooms 1 and 2 left: 1 + 2). Whatever LLCs they ran on before. The
+ * old rule (overflow vCPUs each to the LLC with the most room) put the
+ * 8-vCPU VM on up to 8 LLCs. */
+static void test_gather_never_scatters(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
+	int vm[16], cur[16], target[16];
+	for (int v = 0; v < 16; v++)
+		vm[v] = v < 8 ? 0 : v < 13 ? 1 : 2;
+	rng r;
+	rng_seed(&r, 7);
+	for (int trial = 0; trial < 300; trial++) {
+		for (int v = 0; v < 16; v++)
+			cur[v] = trial == 0 ? v % 8 : (int)rng_below(&r, 9) - 1;
+		place_gather(&t, 16, 0xffff, vm, 3, cur, NULL, target);
+		unsigned used[3] = { 0 }, on[8] = { 0 };
+		for (int v = 0; v < 16; v++) {
+			assert_true(target[v] >= 0 && target[v] < 8);
+			used[vm[v]] |= 1u << target[v];
+			on[target[v]]++;
+		}
+		for (int d = 0; d < 8; d++)
+			assert_true(on[d] <= 2);
+		if (__builtin_popcount(used[0]) != 4 || __builtin_popcount(used[1]) != 3 ||
+		    __builtin_popcount(used[2]) != 2)
+			fail_msg("trial %d: LLCs used %d %d %d, want 4 3 2", trial,
+				 __builtin_popcount(used[0]), __builtin_popcount(used[1]),
+				 __builtin_popcount(used[2]));
+	}
+	/* a VM that fits goes whole to its preferred LLC: 4 vCPUs on
+	 * westmere-2llc (12 active: 6 slots an LLC), most of them on LLC 1 */
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	int vm2[12] = { 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1 };
+	int cur2[12] = { 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	place_gather(&t, 12, 0xfff, vm2, 2, cur2, NULL, target);
+	/* VM1 (8 vCPUs) first: prefers LLC 0, holds 6 there and 2 on LLC 1;
+	 * then VM0 (4) prefers LLC 1, which has 4 slots left: whole */
+	for (int v = 0; v < 4; v++)
+		assert_int_equal(target[v], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formation),
+		cmocka_unit_test(test_gather_never_scatters),
 		cmocka_unit_test(test_place_splits_overflowing_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
  * test_regsched_sim2.c — where region scheduling cannot help: on a single
- * LLC (split-vm on single-llc) it costs less than 2 % (its sampling), and
+ * LLC (split-vm on single-llc) it does not even sample (it is credit), and
  * fairness_error_pct stays under 5 % on every compare row; pinned-oracle
  * keeps vCPUs on their LLCs; gather puts each VM of fits-all whole on one
  * LLC.
@@ -37,6 +37,9 @@ static void test_single_llc_loses_little(void **state)
 		      g.throughput / c.throughput, 100 * loss, g.fairness_error_pct);
 	assert_true(loss < 0.02);
 	assert_true(g.fairness_error_pct < 5.0);
+	/* one LLC: no sampling at all, so the run is credit's, exactly */
+	assert_int_equal(g.samples, 0);
+	assert_true(g.throughput == c.throughput);
 	/* nothing to place on one LLC: no cross-LLC migration, no swap */
 	assert_int_equal(g.cross_llc_migrations, 0);
 	assert_int_equal(g.swaps, 0);
@@ -101,12 +104,129 @@ static void test_gather_keeps_fitting_vms_whole(void **state)
 	}
 }
 
+/* pinned-oracle on traces: true sharing sets from the whole trace. One VM,
+ * four vCPUs: 0 and 1 share 256 KiB at 0x100000, 2 and 3 share 256 KiB at
+ * 0x800000, each also has 64 KiB of its own. Expected by hand: a region
+ * {0,1} and a region {2,3} of 256 KiB each, four private ones of 64 KiB;
+ * placed on westmere-2llc, 0 with 1 and 2 with 3. */
+static void test_oracle_trace_regions(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/vloracleXXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (unsigned v = 0; v < 4; v++) {
+		unsigned long shared = v < 2 ? 0x100000 : 0x800000;
+		for (unsigned long a = 0; a < 256 * 1024; a += 4096)
+			fprintf(f, "%u 0x%lx R\n", v, shared + a);
+		for (unsigned long a = 0; a < 64 * 1024; a += 4096)
+			fprintf(f, "%u 0x%lx W\n", v, 0x4000000 + v * 0x100000 + a);
+	}
+	fclose(f);
+	workload w;
+	vl_errbuf eb;
+	if (workload_load_trace(path, &w, &eb))
+		fail_msg("%s", eb.msg);
+	region_info reg[16];
+	unsigned n;
+	assert_int_equal(rs_trace_regions(&w, reg, 16, &n), 0);
+	assert_int_equal(n, 6);
+	assert_near(reg[0].bytes, 256 * 1024, 0);
+	assert_near(reg[1].bytes, 256 * 1024, 0);
+	uint64_t pair = reg[0].vmask | reg[1].vmask << 8;
+	assert_true(pair == (0x3 | 0xc << 8) || pair == (0xc | 0x3 << 8));
+	for (unsigned i = 2; i < 6; i++) {
+		assert_near(reg[i].bytes, 64 * 1024, 0);
+		assert_int_equal(__builtin_popcountll(reg[i].vmask), 1);
+	}
+	topo t;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	int target[4];
+	place_regions(&t, 4, 0xf, reg, n, NULL, target);
+	assert_int_equal(target[0], target[1]);
+	assert_int_equal(target[2], target[3]);
+	workload_free(&w);
+	unlink(path);
+}
+
+/* trace header directives set weight, cap and ipa; files without them keep
+ * the defaults; --seed moves each vCPU's start offset (a different run);
+ * a bad directive is a FILE:LINE error */
+static void test_trace_directives_and_seed(void **state)
+{
+	(void)state;
+	char p1[] = "/tmp/vldirAXXXXXX", p2[] = "/tmp/vldirBXXXXXX", both[64];
+	FILE *f = fdopen(mkstemp(p1), "w");
+	fprintf(f, "#@ weight 512\n#@ cap 150\n#@ ipa 12.5\n");
+	/* two vCPUs sweeping one shared 512 KiB set (twice the L2), writing */
+	for (unsigned v = 0; v < 2; v++)
+		for (unsigned long a = 0; a < 512 << 10; a += 64)
+			fprintf(f, "%u 0x%lx %s\n", v, a, (a >> 6) % 4 ? "R" : "W");
+	fclose(f);
+	f = fdopen(mkstemp(p2), "w");
+	for (unsigned long a = 0; a < 4 << 20; a += 8192 + 128)
+		fprintf(f, "0 0x%lx R\n", a);
+	fclose(f);
+	snprintf(both, sizeof(both), "%s,%s", p1, p2);
+	workload w;
+	vl_errbuf eb;
+	if (workload_load_trace(both, &w, &eb))
+		fail_msg("%s", eb.msg);
+	assert_int_equal(w.vm[0].weight, 512);
+	assert_int_equal(w.vm[0].cap, 150);
+	assert_near(w.vcpu[0].ipa, 12.5, 0);
+	assert_near(w.vcpu[1].ipa, 12.5, 0);
+	assert_int_equal(w.vm[1].weight, 256); /* no directives: defaults */
+	assert_int_equal(w.vm[1].cap, 0);
+	assert_near(w.vcpu[2].ipa, 20, 0);
+	topo t;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	rs_params p;
+	rs_params_default(&p);
+	p.duration_s = 0.05;
+	rs_result a, b, c;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &a, &eb), 0);
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &b, &eb), 0);
+	p.seed = 2;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &c, &eb), 0);
+	assert_true(a.instructions == b.instructions); /* same seed, same run */
+	assert_true(a.instructions != c.instructions); /* another seed: other offsets */
+	/* interleaved layout runs on traces too; on split-vm (14 MiB of
+	 * shared sets) it moves the result */
+	p.layout = RS_LAYOUT_INTERLEAVED;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, &b, &eb), 0);
+	workload sv;
+	assert_int_equal(workload_builtin("split-vm", &sv, &eb), 0);
+	p.duration_s = 0.1;
+	assert_int_equal(rs_run(&t, &sv, RS_CREDIT, &p, &b, &eb), 0);
+	p.layout = RS_LAYOUT_CONTIGUOUS;
+	assert_int_equal(rs_run(&t, &sv, RS_CREDIT, &p, &c, &eb), 0);
+	assert_true(b.llc_misses != c.llc_misses);
+	workload_free(&w);
+	f = fopen(p2, "w");
+	fprintf(f, "0 0x1000 R\n#@ wieght 3\n");
+	fclose(f);
+	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
+	if (!strstr(eb.msg, ":2: unknown directive 'wieght'"))
+		fail_msg("%s", eb.msg);
+	f = fopen(p2, "w");
+	fprintf(f, "#@ cap 7000\n0 0x1000 R\n");
+	fclose(f);
+	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, ":1: cap 7000"));
+	unlink(p1);
+	unlink(p2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_llc_loses_little),
 		cmocka_unit_test(test_fits_all_fair),
 		cmocka_unit_test(test_gather_keeps_fitting_vms_whole),
+		cmocka_unit_test(test_oracle_trace_regions),
+		cmocka_unit_test(test_trace_directives_and_seed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

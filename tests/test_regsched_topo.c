@@ -22,14 +22,33 @@ static void test_builtins(void **state)
 	assert_int_equal(t.l2.size, 256u << 10);
 	assert_int_equal(t.core_llc[5], 0);
 	assert_int_equal(t.core_llc[6], 1);
-	assert_int_equal(t.lat_remote, 100);
+	assert_int_equal(t.lat_remote, 280); /* dearer than local DRAM (Molka et al.) */
+	assert_int_equal(t.lat_remote_mem, 340);
 	assert_near(t.freq_ghz, 2.93, 1e-9);
 	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
 	assert_int_equal(t.nllc, 8);
 	assert_int_equal(t.ncores, 16);
 	assert_int_equal(topo_llc_cores(&t, 7), 2);
+	/* Xen's view: one EPYC socket, NPS1 = one node over eight LLCs */
+	assert_int_equal(t.nsockets, 1);
+	assert_int_equal(t.nnodes, 1);
+	assert_int_equal(topo_builtin("epyc-8ccx-nps4", &t, &eb), 0);
+	assert_int_equal(t.nllc, 8);
+	assert_int_equal(t.nsockets, 1);
+	assert_int_equal(t.nnodes, 4);
+	assert_int_equal(t.core_node[3], 0);
+	assert_int_equal(t.core_node[4], 1);
+	assert_int_equal(t.core_node[15], 3);
+	assert_int_equal(topo_node_mask(&t, 2), 0xf00u);
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	assert_int_equal(t.nsockets, 2);
+	assert_int_equal(t.nnodes, 2);
+	assert_int_equal(t.core_socket[6], 1);
+	assert_int_equal(topo_socket_mask(&t, 1), 0xfc0u);
+	assert_int_equal(topo_sibling_mask(&t, 7), 1u << 7); /* SMT off */
 	assert_int_equal(topo_builtin("single-llc", &t, &eb), 0);
 	assert_int_equal(t.nllc, 1);
+	assert_int_equal(t.nsockets, 1);
 	assert_int_equal(topo_builtin("westmere-2lc", &t, &eb), VL_ENOENT);
 	assert_non_null(strstr(eb.msg, "did you mean 'westmere-2llc'"));
 }
@@ -83,6 +102,44 @@ static void test_parse_errors(void **state)
 				    "ok", &t, &eb),
 			 0);
 	assert_int_equal(t.ncores, 4);
+	/* a file without socket/node/smt: each LLC a socket and a node */
+	assert_int_equal(topo_parse(HEAD "llc 0 size=8M ways=16 line=64 cores=0-1\n"
+					 "llc 1 size=8M ways=16 line=64 cores=2-3\n" LAT,
+				    "old", &t, &eb),
+			 0);
+	assert_int_equal(t.nsockets, 2);
+	assert_int_equal(t.nnodes, 2);
+	assert_int_equal(t.core_node[2], 1);
+	assert_int_equal(t.core_phys[3], 3);
+}
+
+#define LLC2 "llc 0 size=8M ways=16 line=64 cores=0-3\nllc 1 size=8M ways=16 line=64 cores=4-7\n"
+
+static void test_parse_xen_view(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	int err = topo_parse(HEAD LLC2 LAT "socket 0 cores=0-7\nnode 0 cores=0-3\n"
+					   "node 1 cores=4-7\nsmt 0,1\nsmt 2-3\n",
+			     "x", &t, &eb);
+	if (err)
+		fail_msg("%s", eb.msg);
+	assert_int_equal(t.nsockets, 1);
+	assert_int_equal(t.nnodes, 2);
+	assert_int_equal(topo_sibling_mask(&t, 1), 3u);
+	assert_int_equal(topo_sibling_mask(&t, 2), 0xcu);
+	assert_int_equal(topo_sibling_mask(&t, 4), 0x10u);
+	assert_int_equal(t.nphys, 6);
+	expect_error(HEAD LLC2 LAT "socket 0 cores=0-5\n", "core 6 is in no socket");
+	expect_error(HEAD LLC2 LAT "socket 0 cores=0-1\nsocket 1 cores=2-7\n",
+		     "llc 0 spans sockets 0 and 1");
+	expect_error(HEAD LLC2 LAT "node 1 cores=0-7\n", "node 1: expected node 0 next");
+	expect_error(HEAD LLC2 LAT "node 0 cores=0-3\nnode 1 cores=3-7\n",
+		     "core 3 is already in node 0");
+	expect_error(HEAD LLC2 LAT "smt 3,4\n", "smt siblings 3 and 4 are in different llcs");
+	expect_error(HEAD LLC2 LAT "node 0 cores=0-8\n", "node 0 names core 8");
+	expect_error(HEAD LLC2 LAT "sockte 0 cores=0-7\n", "did you mean 'socket'");
 }
 
 static void write_file(const char *path, const char *text)
@@ -182,6 +239,16 @@ static void test_fake_sysfs(void **state)
 		mkfile(root, c, 2, "ways_of_associativity", "20\n");
 		mkfile(root, c, 2, "coherency_line_size", "64\n");
 		mkfile(root, c, 2, "shared_cpu_list", c < 2 ? "0-1\n" : "2-3\n");
+		/* one package, SMT pairs (0,1) (2,3), nodes by L3 */
+		char p[300];
+		snprintf(p, sizeof(p), "%s/cpu%u/topology", root, c);
+		mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/cpu%u/topology/physical_package_id", root, c);
+		write_file(p, "0\n");
+		snprintf(p, sizeof(p), "%s/cpu%u/topology/core_id", root, c);
+		write_file(p, c < 2 ? "0\n" : "1\n");
+		snprintf(p, sizeof(p), "%s/cpu%u/node%u", root, c, c / 2);
+		mkdir(p, 0755);
 	}
 	topo t;
 	vl_errbuf eb;
@@ -194,6 +261,11 @@ static void test_fake_sysfs(void **state)
 	assert_int_equal(t.llc[1].size, 8u << 20);
 	assert_int_equal(t.llc[1].ways, 16); /* 20 ways kept as 16 (the model's limit) */
 	assert_int_equal(t.core_llc[3], 1);
+	assert_int_equal(t.nsockets, 1);
+	assert_int_equal(t.nnodes, 2);
+	assert_int_equal(t.core_node[2], 1);
+	assert_int_equal(topo_sibling_mask(&t, 0), 3u);
+	assert_int_equal(topo_sibling_mask(&t, 3), 0xcu);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	assert_int_equal(system(cmd), 0);
@@ -218,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtins),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_xen_view),
 		cmocka_unit_test(test_cli_topology_file_error),
 		cmocka_unit_test(test_file_over_limit),
 		cmocka_unit_test(test_fake_sysfs),

@@ -21,11 +21,11 @@
 
 #include "regsched/credit_impl.h"
 
-static uint64_t node_mask(const credit *cs, int node)
+static uint64_t node_mask(const credit *cs, int node) /* node_to_cpumask */
 {
 	uint64_t m = 0;
 	for (unsigned c = 0; c < cs->ncpus; c++)
-		if (cs->cpu_llc[c] == node)
+		if (cs->cpu_node[c] == node)
 			m |= 1ull << c;
 	return m;
 }
@@ -162,7 +162,9 @@ static void tickle(credit *cs, unsigned vi) /* __runq_tickle */
 			if (!m && step == STEP_SOFT)
 				continue;
 			if (!m && n->pri > cur_pri) {
-				if (cur >= 0 && (cs->v[cur].hard & idle))
+				/* Xen tests the waker's hard affinity (unit->
+				 * cpu_hard_affinity, unit = new->unit), not cur's */
+				if (cur >= 0 && (n->hard & idle))
 					cs->v[cur].migrate_to = -2; /* kicked away: re-pick */
 				mask = 1ull << cpu;
 			} else if (m) {
@@ -187,7 +189,8 @@ static int is_runq_idle(const credit *cs, unsigned cpu)
 }
 
 /* _csched_cpu_pick: prefer the current pCPU, else an idle one with the
- * most idle neighbours (same LLC: factor 1, other LLC: factor 2). */
+ * most idle neighbours: on the same socket its idle SMT siblings count
+ * (factor 1), across sockets the socket's idle pCPUs (factor 2). */
 int credit__cpu_pick(credit *cs, unsigned vi, int commit)
 {
 	vc *u = &cs->v[vi];
@@ -209,19 +212,16 @@ int credit__cpu_pick(credit *cs, unsigned vi, int commit)
 		cpus &= ~(1ull << cpu);
 		while (cpus) {
 			unsigned nxt = cycle((unsigned)cpu, cpus);
-			int same = cs->cpu_llc[nxt] == cs->cpu_llc[cpu];
+			int same = (cs->core_mask[nxt] >> cpu) & 1; /* same socket */
 			int factor = same ? 1 : 2;
-			/* no SMT: a core's siblings are itself */
-			uint64_t ci = same ? idlers & (1ull << cpu)
-					   : idlers & node_mask(cs, cs->cpu_llc[cpu]);
-			uint64_t ni = same ? idlers & (1ull << nxt)
-					   : idlers & node_mask(cs, cs->cpu_llc[nxt]);
+			const uint64_t *grp = same ? cs->sibling_mask : cs->core_mask;
+			uint64_t ci = idlers & grp[cpu], ni = idlers & grp[nxt];
 			int wc = __builtin_popcountll(ci), wn = __builtin_popcountll(ni);
 			if (wc * factor < wn) {
 				ni &= cpus;
 				spc = &cs->p[nxt];
 				cpu = (int)cycle(spc->idle_bias, ni);
-				cpus &= ~(1ull << cpu);
+				cpus &= ~cs->sibling_mask[cpu];
 			} else {
 				cpus &= ~ni;
 			}
@@ -239,8 +239,22 @@ int credit__cpu_pick(credit *cs, unsigned vi, int commit)
 credit *credit_create(unsigned ncpus, const int *cpu_llc, unsigned nvcpus, const int *vcpu_dom,
 		      unsigned ndoms, const unsigned *weight, const unsigned *cap)
 {
+	cs_cpu cpus[64];
+	if (ncpus == 0 || ncpus > 64)
+		return NULL;
+	for (unsigned c = 0; c < ncpus; c++)
+		cpus[c] = (cs_cpu){ cpu_llc[c], cpu_llc[c], cpu_llc[c], (int)c };
+	return credit_create_xen(ncpus, cpus, nvcpus, vcpu_dom, ndoms, weight, cap);
+}
+
+credit *credit_create_xen(unsigned ncpus, const cs_cpu *cpus, unsigned nvcpus, const int *vcpu_dom,
+			  unsigned ndoms, const unsigned *weight, const unsigned *cap)
+{
 	if (ncpus == 0 || ncpus > 64 || nvcpus == 0 || ndoms == 0)
 		return NULL;
+	for (unsigned c = 0; c < ncpus; c++)
+		if (cpus[c].node < 0 || cpus[c].node >= 64 || cpus[c].llc < 0)
+			return NULL;
 	credit *cs = calloc(1, sizeof(*cs));
 	if (!cs)
 		return NULL;
@@ -254,7 +268,16 @@ credit *credit_create(unsigned ncpus, const int *cpu_llc, unsigned nvcpus, const
 	if (!cs->v || !cs->d || !cs->p || !cs->active_sdom)
 		goto err;
 	for (unsigned c = 0; c < ncpus; c++) {
-		cs->cpu_llc[c] = cpu_llc[c];
+		cs->cpu_llc[c] = cpus[c].llc;
+		cs->cpu_node[c] = cpus[c].node;
+		if (cpus[c].node + 1 > cs->nnodes)
+			cs->nnodes = cpus[c].node + 1;
+		for (unsigned o = 0; o < ncpus; o++) {
+			if (cpus[o].socket == cpus[c].socket)
+				cs->core_mask[c] |= 1ull << o;
+			if (cpus[o].core == cpus[c].core && cpus[o].socket == cpus[c].socket)
+				cs->sibling_mask[c] |= 1ull << o;
+		}
 		cs->online |= 1ull << c;
 		cs->p[c].curr = -1;
 		cs->p[c].last_lb = -CS_LB_RATELIMIT_NS - 1;
@@ -262,6 +285,9 @@ credit *credit_create(unsigned ncpus, const int *cpu_llc, unsigned nvcpus, const
 			goto err;
 	}
 	cs->idlers = cs->online;
+	/* csched_init_pdata: a node's balance_bias starts at its first pCPU */
+	for (int c = (int)ncpus - 1; c >= 0; c--)
+		cs->balance_bias[cs->cpu_node[c]] = (unsigned)c;
 	for (unsigned i = 0; i < ndoms; i++) {
 		if (weight[i] == 0)
 			goto err;
@@ -424,14 +450,14 @@ static int runq_steal(credit *cs, unsigned peer, unsigned cpu, int pri, int step
 	return -1;
 }
 
-static int load_balance(credit *cs, unsigned cpu, int snext)
+/* csched_load_balance: the soft, (target,) hard steps; in each, the
+ * nodes from cpu's own (cycle_node over the nodes with pCPUs), and in each
+ * node the non-idle peers from balance_bias[node]. */
+int credit__load_balance(credit *cs, unsigned cpu, int snext)
 {
-	int node = cs->cpu_llc[cpu];
+	int node = cs->cpu_node[cpu];
 	int snext_pri = snext < 0 ? CS_PRI_IDLE : cs->v[snext].pri;
-	int nnodes = 0;
-	for (unsigned c = 0; c < cs->ncpus; c++)
-		if (cs->cpu_llc[c] + 1 > nnodes)
-			nnodes = cs->cpu_llc[c] + 1;
+	int nnodes = cs->nnodes;
 	for (int step = STEP_SOFT; step <= STEP_HARD; step++) {
 		if (step == STEP_TARGET && !cs->hook)
 			continue;
@@ -541,7 +567,7 @@ static void schedule(credit *cs, unsigned cpu, int64_t now) /* csched_schedule *
 	int spri = snext < 0 ? CS_PRI_IDLE : cs->v[snext].pri;
 	if (spri <= CS_PRI_OVER && now - p->last_lb > CS_LB_RATELIMIT_NS) {
 		p->last_lb = now;
-		snext = load_balance(cs, cpu, snext);
+		snext = credit__load_balance(cs, cpu, snext);
 	} else if (snext >= 0) {
 		runq_remove_(cs, (unsigned)snext);
 	}

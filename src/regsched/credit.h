@@ -12,8 +12,12 @@
  * hard affinity steps, nr_runnable <= 1 skip, balance_bias). Defaults are
  * Xen's: weight 256, 30 ms slice, 10 ms tick (3 ticks a slice), 10 credits
  * per ms, 1 ms ratelimit, 1 ms load-balance ratelimit, no migration delay.
- * A unit is one vCPU (no core scheduling); a NUMA node is an LLC domain.
- * Not modelled: yield, cpupools, tasklets, SMT siblings.
+ * A unit is one vCPU (no core scheduling). The machine is seen as Xen sees
+ * it: sockets (cpu_core_mask) and SMT siblings (cpu_sibling_mask) in
+ * _csched_cpu_pick, NUMA nodes in csched_load_balance's peer walk, and
+ * nothing else — credit1 has no notion of an LLC (a socket with several
+ * LLCs, like an EPYC CCX part, looks like one cache to it). Not modelled:
+ * yield, cpupools, tasklets, sched_smt_power_savings (off by default).
  *
  * One addition, off unless a policy sets targets: the region hook. When a
  * pCPU is about to run a vCPU whose target LLC is another one, and a
@@ -41,7 +45,7 @@
 #define CS_RATELIMIT_NS 1000000LL    /* SCHED_DEFAULT_RATELIMIT_US (core.c) */
 #define CS_LB_RATELIMIT_NS 1000000LL /* CSCHED_DEFAULT_LOAD_BALANCE_RATELIMIT_US */
 #define CS_MIN_TIMER_NS 100000LL     /* XEN_SYSCTL_SCHED_RATELIMIT_MIN */
-#define CS_HOOK_WAIT_NS 5000000LL    /* region hook: one tick (our choice) */
+#define CS_HOOK_WAIT_NS 5000000LL    /* region hook: half a 10 ms tick (our choice) */
 
 typedef struct credit credit;
 
@@ -56,10 +60,20 @@ typedef struct cs_stats {
 	uint64_t schedules, steals, swaps, accts, tickles, placements;
 } cs_stats;
 
-/* ncpus pCPUs (<= 64), cpu_llc[c] their LLC domain (= NUMA node here);
- * nvcpus vCPUs, vcpu_dom[v] their domain; per-domain weight (> 0) and cap
- * (percent of one pCPU, 0 = none). All vCPUs start blocked. NULL on bad
- * arguments or out of memory. */
+/* Where a pCPU sits: its LLC (for the region hook and statistics), socket
+ * (physical_package_id), NUMA node (0..63) and core (pCPUs with the same
+ * core are SMT siblings). */
+typedef struct cs_cpu {
+	int llc, socket, node, core;
+} cs_cpu;
+
+/* ncpus pCPUs (<= 64) placed by cpus[c]; nvcpus vCPUs, vcpu_dom[v] their
+ * domain; per-domain weight (> 0) and cap (percent of one pCPU, 0 = none).
+ * All vCPUs start blocked. NULL on bad arguments or out of memory. */
+credit *credit_create_xen(unsigned ncpus, const cs_cpu *cpus, unsigned nvcpus, const int *vcpu_dom,
+			  unsigned ndoms, const unsigned *weight, const unsigned *cap);
+/* The same with each LLC domain cpu_llc[c] a socket and a node of its own
+ * and no SMT (the meaning of a topology file without socket/node lines). */
 credit *credit_create(unsigned ncpus, const int *cpu_llc, unsigned nvcpus, const int *vcpu_dom,
 		      unsigned ndoms, const unsigned *weight, const unsigned *cap);
 void credit_destroy(credit *cs);

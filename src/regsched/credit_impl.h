@@ -42,7 +42,10 @@ typedef struct pc {
 
 struct credit {
 	unsigned ncpus, nvcpus, ndoms;
-	int cpu_llc[64];
+	int cpu_llc[64];                          /* LLC: statistics and the region hook only */
+	int cpu_node[64];                         /* cpu_to_node: csched_load_balance's walk */
+	uint64_t core_mask[64], sibling_mask[64]; /* per_cpu(cpu_core_mask / cpu_sibling_mask) */
+	int nnodes;
 	uint64_t online, idlers;
 	unsigned weight; /* prv->weight */
 	unsigned credit; /* prv->credit */
@@ -72,6 +75,9 @@ static inline int credit__runnable(const vc *u)
 void credit__wake(credit *cs, unsigned vi, int64_t now);   /* csched_unit_wake */
 void credit__sleep(credit *cs, unsigned vi);               /* csched_unit_sleep */
 int credit__cpu_pick(credit *cs, unsigned vi, int commit); /* _csched_cpu_pick */
+/* csched_load_balance from cpu whose best own unit is snext (-1: idle);
+ * returns the unit to run (stolen, or snext taken off the queue). */
+int credit__load_balance(credit *cs, unsigned cpu, int snext);
 /* credit_acct.c */
 void credit__burn(credit *cs, vc *u, int64_t now);        /* burn_credits */
 void credit__tick(credit *cs, unsigned cpu, int64_t now); /* csched_tick */

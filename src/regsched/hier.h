@@ -3,12 +3,21 @@
  * one shared LLC per domain, physically indexed (line = paddr >> 6).
  *
  * An access looks up the core's L2, then its domain's LLC, then the other
- * LLCs (a remote-LLC hit: the line comes over the interconnect), else
- * memory. Misses fill the L2 and the local LLC (non-inclusive: an LLC
- * eviction does not back-invalidate L2s). A write invalidates the line in
- * every other LLC (write-invalidate coherence at LLC granularity; private
- * L2s are not kept coherent — each vCPU's data is its own or read-mostly in
- * our workloads).
+ * caches (a remote hit: the line comes over the interconnect), else DRAM —
+ * of the accessor's NUMA node or another (first touch decides a line's
+ * node: the node of the core that touched it first, Linux's default
+ * policy). SMT siblings share their core's L2. The LLC follows the
+ * topology's llc_policy:
+ *  - inclusive (Westmere): misses fill L2 and LLC; an LLC eviction
+ *    back-invalidates the line in the domain's L2s;
+ *  - victim (Zen): misses fill the L2 only; a line the L2 evicts goes into
+ *    the LLC; an LLC hit keeps its copy (lines may be shared); a line in a
+ *    sibling core's L2 of the same domain is served as an LLC hit;
+ *  - fill-both: misses fill L2 and LLC, no inclusion.
+ * Coherence is write-invalidate: a write removes the line from every other
+ * L2 and every other LLC. A directory of the L2s that hold each line (as
+ * an inclusive L3's core-valid bits or a probe filter do) finds them
+ * without looking at every L2.
  *
  * Set sampling: with sample S > 1 every cache keeps 1/S of its sets, and
  * callers address only lines whose number is a multiple of S, divided by
@@ -28,7 +37,14 @@
 
 #include "regsched/topo.h"
 
-enum hier_level { HIER_L2 = 0, HIER_LLC = 1, HIER_REMOTE = 2, HIER_MEM = 3 };
+enum hier_level {
+	HIER_L2 = 0,
+	HIER_LLC = 1,
+	HIER_REMOTE = 2, /* another LLC (or, victim policy, another domain's L2) */
+	HIER_MEM = 3,    /* DRAM of the accessor's node */
+	HIER_MEM_REMOTE = 4,
+	HIER_NLEVELS = 5
+};
 
 typedef struct hier hier;
 typedef struct hier_ref hier_ref;
@@ -43,7 +59,16 @@ int hier_access(hier *h, unsigned core, uint32_t line, int write);
 /* n accesses by core (lines[i], writes as bit i%64 of wmask[i/64] or all
  * reads if wmask is NULL); adds to count[level]. Prefetches ahead. */
 void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
-	      uint64_t count[4]);
+	      uint64_t count[HIER_NLEVELS]);
+/* hier_run that also writes each access's level to lvl[i] (what a PEBS
+ * load-latency or IBS op sample reports as its data source). */
+void hier_run_levels(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
+		     uint64_t count[HIER_NLEVELS], uint8_t *lvl);
+/* 1 if the directory or first-touch map could not grow (out of memory);
+ * the levels reported since are then not to be trusted. */
+int hier_oom(const hier *h);
+/* 1 if line is in core's L2. */
+int hier_in_l2(const hier *h, unsigned core, uint32_t line);
 /* The LLC domain of a core. */
 unsigned hier_domain(const hier *h, unsigned core);
 /* 1 if line is in LLC d. */

@@ -34,10 +34,10 @@ static void make_trace(uint32_t *lines, uint64_t *wmask, uint64_t n, uint64_t se
 }
 
 static double round_fast(hier *h, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
-			 uint64_t count[4])
+			 uint64_t count[HIER_NLEVELS])
 {
 	hier_reset(h);
-	memset(count, 0, 4 * sizeof(uint64_t));
+	memset(count, 0, HIER_NLEVELS * sizeof(uint64_t));
 	double t0 = wall_seconds();
 	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
 		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
@@ -47,12 +47,12 @@ static double round_fast(hier *h, const uint32_t *lines, const uint64_t *wmask, 
 }
 
 static double round_ref(const topo *t, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
-			uint64_t count[4])
+			uint64_t count[HIER_NLEVELS])
 {
 	hier_ref *h = hier_ref_create(t, 1);
 	if (!h)
 		return -1;
-	memset(count, 0, 4 * sizeof(uint64_t));
+	memset(count, 0, HIER_NLEVELS * sizeof(uint64_t));
 	double t0 = wall_seconds();
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned core = bench_cores[(i / BENCH_TURN) & 3];
@@ -84,7 +84,7 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 	r->rounds = rounds;
 	r->counts_agree = 1;
 	for (int i = 0; i < rounds; i++) {
-		uint64_t cf[4], cr[4];
+		uint64_t cf[HIER_NLEVELS], cr[HIER_NLEVELS];
 		double f = round_fast(h, lines, wmask, accesses, cf);
 		double g = round_ref(&t, lines, wmask, accesses, cr);
 		if (g < 0)

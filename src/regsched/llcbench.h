@@ -13,12 +13,14 @@
 
 #include <stdint.h>
 
+#include "regsched/hier.h"
+
 typedef struct llc_bench_result {
 	uint64_t accesses;
 	int rounds;
 	double accesses_per_sec, ref_accesses_per_sec;
-	uint64_t count[4]; /* by hier_level, fast model */
-	int counts_agree;  /* fast and reference gave identical counts */
+	uint64_t count[HIER_NLEVELS]; /* by hier_level, fast model */
+	int counts_agree;             /* fast and reference gave identical counts */
 } llc_bench_result;
 
 /* 0, VL_EINVAL (accesses or rounds 0), VL_ENOMEM. */

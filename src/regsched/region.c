@@ -171,6 +171,11 @@ unsigned region_form(region_ctx *r)
 	return r->nreg;
 }
 
+size_t region_table_slots(const region_ctx *r)
+{
+	return r->cap;
+}
+
 const region_info *region_get(const region_ctx *r, unsigned i)
 {
 	return i < r->nreg ? &r->reg[i] : NULL;
@@ -342,6 +347,49 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 	}
 }
 
+/* The LLCs VM m goes to: its preferred one alone if it fits there, else as
+ * few LLCs as can hold it — pref first when a fewest-LLC set can include
+ * it, then by free slots (ties: lower id). Returns how many, in `use`. */
+static unsigned gather_llcs(const topo *t, unsigned need, unsigned pref, const unsigned *room,
+			    unsigned *use)
+{
+	if (room[pref] >= need) {
+		use[0] = pref;
+		return 1;
+	}
+	unsigned order[TOPO_MAX_LLC], n = t->nllc;
+	for (unsigned d = 0; d < n; d++)
+		order[d] = d;
+	for (unsigned i = 1; i < n; i++) /* by room, descending, stable */
+		for (unsigned j = i; j > 0 && room[order[j]] > room[order[j - 1]]; j--) {
+			unsigned x = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	unsigned k = 0, sum = 0;
+	while (k < n && sum < need)
+		sum += room[order[k++]];
+	/* can pref replace the smallest of the k and still hold the VM? */
+	unsigned in = 0, with = room[pref];
+	for (unsigned i = 0; i < k; i++)
+		in |= order[i] == pref;
+	for (unsigned i = 0; i + 1 < k; i++)
+		with += order[i] == pref ? 0 : room[order[i]];
+	unsigned m = 0;
+	if (!in && room[pref] > 0 && with >= need) {
+		use[m++] = pref;
+		for (unsigned i = 0; m < k; i++)
+			use[m++] = order[i];
+	} else {
+		if (in)
+			use[m++] = pref;
+		for (unsigned i = 0; m < k; i++)
+			if (order[i] != pref || !in)
+				use[m++] = order[i];
+	}
+	return k;
+}
+
 void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, unsigned nvm,
 		  const int *cur_llc, const int *prev, int *target)
 {
@@ -368,32 +416,52 @@ void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, un
 		if (!size[m])
 			continue;
 		/* preferred LLC: where most of its vCPUs were targeted (or run) */
-		unsigned votes[TOPO_MAX_LLC] = { 0 };
-		for (unsigned v = 0; v < nv; v++)
+		unsigned votes[TOPO_MAX_LLC] = { 0 }, room[TOPO_MAX_LLC] = { 0 }, use[TOPO_MAX_LLC];
+		int was[64];
+		for (unsigned v = 0; v < nv; v++) {
+			was[v] = -1;
 			if (((active >> v) & 1) && vm[v] == (int)m) {
 				int d = prev && prev[v] >= 0 ? prev[v] : cur_llc[v];
+				was[v] = d;
 				if (d >= 0)
 					votes[d]++;
 			}
-		unsigned pref = 0, roomiest = 0;
-		for (unsigned d = 1; d < t->nllc; d++) {
+		}
+		unsigned pref = 0;
+		for (unsigned d = 0; d < t->nllc; d++) {
+			room[d] = slots[d] - count[d];
 			if (votes[d] > votes[pref])
 				pref = d;
-			if (slots[d] - count[d] > slots[roomiest] - count[roomiest])
-				roomiest = d;
 		}
-		unsigned home = count[pref] + size[m] <= slots[pref] ? pref : roomiest;
-		for (unsigned v = 0; v < nv; v++) {
-			if (!((active >> v) & 1) || vm[v] != (int)m)
-				continue;
-			unsigned d = home;
-			if (count[d] >= slots[d]) { /* split: the LLC with most room */
-				for (unsigned e = 0; e < t->nllc; e++)
-					if (slots[e] - count[e] > slots[d] - count[d])
+		unsigned k = gather_llcs(t, size[m], pref, room, use);
+		/* never scattered: only the k chosen LLCs, filled in order (the
+		 * preferred one first, to capacity); into each go first the
+		 * vCPUs already there, then those from outside the chosen set,
+		 * then any — so vCPUs move as little as the rule allows */
+		unsigned chosen = 0;
+		for (unsigned i = 0; i < k; i++)
+			chosen |= 1u << use[i];
+		for (unsigned i = 0; i < k; i++)
+			for (int pass = 0; pass < 3; pass++)
+				for (unsigned v = 0; v < nv && count[use[i]] < slots[use[i]]; v++) {
+					if (!((active >> v) & 1) || vm[v] != (int)m ||
+					    target[v] >= 0)
+						continue;
+					int out = was[v] < 0 || !((chosen >> was[v]) & 1);
+					if ((pass == 0 && was[v] != (int)use[i]) ||
+					    (pass == 1 && !out))
+						continue;
+					target[v] = (int)use[i];
+					count[use[i]]++;
+				}
+		for (unsigned v = 0; v < nv; v++) /* no free slot anywhere: least loaded */
+			if (((active >> v) & 1) && vm[v] == (int)m && target[v] < 0) {
+				unsigned d = 0;
+				for (unsigned e = 1; e < t->nllc; e++)
+					if (count[e] < count[d])
 						d = e;
+				target[v] = (int)d;
+				count[d]++;
 			}
-			target[v] = (int)d;
-			count[d]++;
-		}
 	}
 }

@@ -6,7 +6,7 @@
  * Sampling (§ "identify regions", recalled as hardware address sampling or
  * access-bit scans): one access in `sample_every` is recorded as (page,
  * vCPU, LLC of the core that ran it); each sample costs the vCPU
- * RS_SAMPLE_COST_CYCLES. Samples are kept per chunk of REGION_CHUNK_PAGES
+ * RS_SAMPLE_COST_NS (sim.h). Samples are kept per chunk of REGION_CHUNK_PAGES
  * contiguous pages (address locality): at 1 sample per 4096 accesses a
  * 4 KiB page of a multi-MiB set gets well under one sample per vCPU per
  * 50 ms epoch, too few to say which vCPUs share it; a 64 KiB chunk gets
@@ -26,21 +26,24 @@
  * beyond the LLC's capacity; each LLC takes at most its share of vCPUs
  * (cores/ncores of them, rounded up), so CPU balance is kept.
  *
- * gather: the same targets per VM (the 2025 Linux cache-aware scheduling
- * patches aggregate a process's threads on one LLC unless it is
- * overloaded): each VM goes whole to the LLC where most of its vCPUs run if
- * its vCPUs fit there, else to the one with the most room, else split.
+ * gather: the cache-aware load-balancing rule (the 2025 Linux cache-aware
+ * scheduling patches aggregate a process's threads on its preferred LLC
+ * unless that is overloaded), with the VM as the process: largest VM
+ * first, each VM's vCPUs all on its preferred LLC (where most of them are
+ * targeted or run) while they fit its free slots, otherwise on as few LLCs
+ * as can hold them (the preferred one among them when a fewest-LLC set
+ * allows), a vCPU already on a chosen LLC staying there — never spread one
+ * vCPU per LLC. Only when no LLC has a free slot left does a vCPU go to
+ * the least loaded one.
  */
 #ifndef VL_REGSCHED_REGION_H
 #define VL_REGSCHED_REGION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "regsched/topo.h"
 
-#define RS_SAMPLE_COST_CYCLES                                                                      \
-	1000                  /* per sample: an assumption (a PEBS/IBS                             \
-			       * interrupt and a table update), not measured */
 #define REGION_GAP_PAGES 256  /* 1 MiB: farther apart = another region */
 #define REGION_CHUNK_PAGES 16 /* 64 KiB: the unit signatures are kept for */
 #define REGION_MAX 512
@@ -61,6 +64,8 @@ void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page);
 /* Forms regions from the samples so far and ages them. Returns how many. */
 unsigned region_form(region_ctx *r);
 const region_info *region_get(const region_ctx *r, unsigned i);
+/* Slots of the chunk table region_form scans (its cost is per slot). */
+size_t region_table_slots(const region_ctx *r);
 
 /* Placement from regions (region scheduling or the oracle): target LLC per
  * vCPU for those in `active` (bit v), -1 for others. prev: last targets or

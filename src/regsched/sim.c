@@ -9,6 +9,7 @@
 
 #include "core/rng.h"
 #include "regsched/credit.h"
+#include "regsched/guard.h"
 #include "regsched/hier.h"
 #include "regsched/region.h"
 
@@ -16,6 +17,18 @@
 #define MS_NS 1000000LL
 
 const char *const rs_sched_names[] = { "credit", "region", "gather", "pinned-oracle", NULL };
+
+double rs_weighted_speedup(const rs_result *x, const rs_result *base)
+{
+	double lg = 0;
+	unsigned n = 0;
+	for (unsigned m = 0; m < x->nvm && m < base->nvm; m++)
+		if (x->vm_instructions[m] > 0 && base->vm_instructions[m] > 0) {
+			lg += log(x->vm_instructions[m] / base->vm_instructions[m]);
+			n++;
+		}
+	return n ? exp(lg / n) : 0;
+}
 
 void rs_params_default(rs_params *p)
 {
@@ -58,7 +71,7 @@ typedef struct vstate {
 	uint64_t to_sample;
 	int64_t burst_left, wake_at; /* I/O model; wake_at < 0: awake */
 	int block;                   /* burst used up: blocks after this step */
-	uint64_t cnt[4];             /* accesses by serving level */
+	uint64_t cnt[HIER_NLEVELS];  /* accesses by serving level */
 } vstate;
 
 typedef struct sim {
@@ -72,9 +85,19 @@ typedef struct sim {
 	region_ctx *rg;
 	vstate *vs;
 	int target[WL_MAX_VCPUS];
-	double lat[4], cyc_per_ns;
-	uint64_t count[4], samples;
-	unsigned sample_gap; /* simulated accesses between samples */
+	double lat[HIER_NLEVELS], cyc_per_ns;
+	uint64_t count[HIER_NLEVELS], samples;
+	unsigned sample_gap;      /* simulated accesses between samples */
+	unsigned sample_gap_full; /* the same at the full rate */
+	guard g;                  /* region: steer or fall back (guard.h) */
+	double sample_cost;       /* cycles per sample */
+	double sample_cycles, form_place_cycles;
+	uint64_t ep_samples, ep_local;
+	uint8_t lvl[BATCH];
+	region_info *treg;  /* pinned-oracle on traces: true sharing sets */
+	uint64_t page_mask; /* --layout interleaved: P - 1; 0 contiguous */
+	unsigned ntreg;
+	int pre_steer_llc[WL_MAX_VCPUS]; /* where credit had each vCPU when steering began */
 	unsigned phase;
 	int64_t now;
 	uint32_t lines[BATCH];
@@ -112,8 +135,29 @@ static void set_phase(sim *s, unsigned phase)
 	}
 }
 
+/* --layout interleaved: physical page p -> frame (p x odd) mod P, a
+ * bijection of [0, P) for P a power of two, so consecutive pages of a
+ * region land all over memory (as after long uptime fragments it) instead
+ * of in first-touch order. In sampled-line units (S divides 64). */
+static uint32_t remap(const sim *s, uint32_t line)
+{
+	uint64_t real = (uint64_t)line * s->S;
+	uint64_t frame = ((real >> 6) * 0x9e3779b1ull) & s->page_mask;
+	return (uint32_t)(((frame << 6) | (real & 63)) / s->S);
+}
+
+static void generate_(sim *s, unsigned v, unsigned n);
+
 /* n accesses of vCPU v into s->lines / s->wmask. */
 static void generate(sim *s, unsigned v, unsigned n)
+{
+	generate_(s, v, n);
+	if (s->page_mask)
+		for (unsigned i = 0; i < n; i++)
+			s->lines[i] = remap(s, s->lines[i]);
+}
+
+static void generate_(sim *s, unsigned v, unsigned n)
 {
 	vstate *x = &s->vs[v];
 	const wl_vcpu *c = &s->w->vcpu[v];
@@ -165,10 +209,13 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 		if (n > BATCH)
 			n = BATCH;
 		generate(s, v, n);
-		uint64_t cnt[4] = { 0 };
-		hier_run(s->h, core, s->lines, s->wmask, n, cnt);
+		uint64_t cnt[HIER_NLEVELS] = { 0 };
+		if (s->rg)
+			hier_run_levels(s->h, core, s->lines, s->wmask, n, cnt, s->lvl);
+		else
+			hier_run(s->h, core, s->lines, s->wmask, n, cnt);
 		double cyc = n * per_other;
-		for (int l = 0; l < 4; l++) {
+		for (int l = 0; l < HIER_NLEVELS; l++) {
 			cyc += (double)cnt[l] * s->lat[l];
 			s->count[l] += cnt[l];
 			x->cnt[l] += cnt[l];
@@ -178,8 +225,11 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 			while (x->to_sample < n) {
 				uint64_t real_line = (uint64_t)s->lines[x->to_sample] * s->S;
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
-				cyc += RS_SAMPLE_COST_CYCLES;
+				cyc += s->sample_cost;
+				s->sample_cycles += s->sample_cost;
 				s->samples++;
+				s->ep_samples++;
+				s->ep_local += s->lvl[x->to_sample] <= HIER_LLC;
 				/* randomized interval (as PEBS/IBS randomize theirs): a
 				 * fixed one aliases with strided or cyclic patterns */
 				x->to_sample +=
@@ -224,17 +274,65 @@ static void apply_targets(sim *s, int hard)
 	}
 }
 
+/* Region scheduling's epoch: form regions, place, and let the guard
+ * decide whether the placement is applied (STEER) or credit runs alone. */
+static void region_epoch(sim *s, uint64_t active)
+{
+	int prev[WL_MAX_VCPUS];
+	memcpy(prev, s->target, sizeof(prev));
+	int was = s->g.mode;
+	unsigned n = region_form(s->rg);
+	region_info reg[REGION_MAX];
+	for (unsigned i = 0; i < n; i++)
+		reg[i] = *region_get(s->rg, i);
+	/* not steering yet: "last epoch's LLC" is where credit runs it now, so
+	 * a placement that gains nothing leaves vCPUs where they are */
+	if (was != GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			prev[v] = s->t->core_llc[credit_cpu(s->cs, v)];
+	place_regions(s->t, s->nv, active, reg, n, prev, s->target);
+	unsigned moved = 0;
+	for (unsigned v = 0; v < s->nv; v++)
+		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
+	int mode = guard_epoch(&s->g, s->now, s->ep_samples, s->ep_local,
+			       (double)moved / (double)s->nv);
+	s->ep_samples = s->ep_local = 0;
+	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
+	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
+		      RS_PLACE_CYCLES_PER_EVAL * s->nv * s->t->nllc * (n + 1);
+	int on0 = credit_curr(s->cs, 0);
+	if (on0 >= 0)
+		s->vs[on0].debt += cost;
+	s->form_place_cycles += cost;
+	s->sample_gap = mode == GUARD_FALLBACK ? s->sample_gap_full * GUARD_SLOW_SAMPLING
+					       : s->sample_gap_full;
+	if (was != GUARD_STEER && mode == GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
+	if (was == GUARD_STEER && mode == GUARD_FALLBACK) {
+		/* plain credit means where credit had them: steering's moves are
+		 * undone (credit alone would not move them back — without
+		 * overcommit it never balances — and the fallback's baseline would
+		 * then measure steering's placement, not credit's) */
+		for (unsigned v = 0; v < s->nv; v++)
+			credit_set_target(s->cs, v, s->pre_steer_llc[v]);
+		credit_place_targets(s->cs, s->now);
+	}
+	if (mode != GUARD_STEER)
+		for (unsigned v = 0; v < s->nv; v++)
+			s->target[v] = -1;
+	credit_enable_hook(s->cs, mode == GUARD_STEER);
+}
+
 static void epoch(sim *s)
 {
 	uint64_t active = s->nv == 64 ? ~0ull : (1ull << s->nv) - 1;
 	int prev[WL_MAX_VCPUS];
 	memcpy(prev, s->target, sizeof(prev));
 	if (s->sched == RS_REGION) {
-		unsigned n = region_form(s->rg);
-		region_info reg[REGION_MAX];
-		for (unsigned i = 0; i < n; i++)
-			reg[i] = *region_get(s->rg, i);
-		place_regions(s->t, s->nv, active, reg, n, prev, s->target);
+		if (!s->rg)
+			return; /* one LLC: nothing to steer, nothing sampled */
+		region_epoch(s, active);
 	} else if (s->sched == RS_GATHER) {
 		int vm[WL_MAX_VCPUS], cur[WL_MAX_VCPUS];
 		for (unsigned v = 0; v < s->nv; v++) {
@@ -247,19 +345,72 @@ static void epoch(sim *s)
 	credit_place_targets(s->cs, s->now);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int reg_bytes_desc(const void *a, const void *b)
+{
+	const region_info *x = a, *y = b;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg)
+{
+	uint64_t chunk_lines = REGION_CHUNK_PAGES * WL_PAGE / 64;
+	size_t nch = (size_t)((w->phys_bytes / 64 + chunk_lines - 1) / chunk_lines) + 1;
+	uint64_t *mask = calloc(nch, sizeof(*mask));
+	region_info *all = malloc((max + 1) * sizeof(*all));
+	if (!mask || !all || max == 0) {
+		free(mask);
+		free(all);
+		return max == 0 ? VL_EINVAL : VL_ENOMEM;
+	}
+	for (unsigned v = 0; v < w->nvcpu; v++)
+		for (uint64_t k = 0; k < w->vcpu[v].tlen; k++)
+			mask[w->vcpu[v].tlines[k] / chunk_lines] |= 1ull << v;
+	qsort(mask, nch, sizeof(*mask), u64_cmp);
+	unsigned n = 0;
+	for (size_t i = 0; i < nch; i++) {
+		if (!mask[i])
+			continue;
+		if (!n || all[n - 1].vmask != mask[i]) {
+			if (n == max + 1) { /* keep the largest max */
+				qsort(all, n, sizeof(*all), reg_bytes_desc);
+				n = max;
+			}
+			all[n++] = (region_info){ .vmask = mask[i], .llc = -1 };
+		}
+		all[n - 1].bytes += (double)chunk_lines * 64;
+	}
+	qsort(all, n, sizeof(*all), reg_bytes_desc);
+	*nreg = n < max ? n : max;
+	memcpy(reg, all, *nreg * sizeof(*all));
+	free(all);
+	free(mask);
+	return 0;
+}
+
 /* The oracle: region placement on the true regions of the current phase,
- * hard-pinned; re-pinned when the phase changes (it knows the workload). */
+ * hard-pinned; re-pinned when the phase changes (it knows the workload).
+ * For traces, the true sharing sets of the whole trace (trace_regions). */
 static void oracle(sim *s)
 {
 	unsigned ph = s->phase;
-	region_info reg[WL_MAX_REGIONS];
+	region_info reg[REGION_MAX];
 	unsigned n = s->w->nregion;
 	memset(reg, 0, sizeof(reg));
-	for (unsigned i = 0; i < n; i++) {
+	if (s->treg) {
+		n = s->ntreg;
+		memcpy(reg, s->treg, n * sizeof(*reg));
+	}
+	for (unsigned i = 0; i < n && !s->treg; i++) {
 		reg[i].bytes = (double)s->w->region[i].bytes;
 		reg[i].llc = -1;
 	}
-	for (unsigned v = 0; v < s->nv; v++)
+	for (unsigned v = 0; v < s->nv && !s->treg; v++)
 		for (unsigned k = 0; k < s->w->vcpu[v].nrefs[ph]; k++)
 			reg[s->w->vcpu[v].refs[ph][k].region].vmask |= 1ull << v;
 	uint64_t active = s->nv == 64 ? ~0ull : (1ull << s->nv) - 1;
@@ -285,27 +436,43 @@ static int setup(sim *s, vl_errbuf *eb)
 			       "--sample-sets %u must be a power of two dividing "
 			       "every cache's set count of topology %s",
 			       S, t->name);
-	if (w->phys_bytes / 64 >= (uint64_t)((t->l2.size / t->l2.ways / t->l2.line) * 65535ull))
+	uint64_t phys = w->phys_bytes;
+	if (s->p->layout == RS_LAYOUT_INTERLEAVED) {
+		if (64 % S)
+			return vl_fail(eb, VL_EINVAL,
+				       "--layout interleaved needs --sample-sets dividing 64 "
+				       "(pages are remapped whole)");
+		uint64_t pages = 1;
+		while (pages * WL_PAGE < phys)
+			pages *= 2;
+		s->page_mask = pages - 1;
+		phys = pages * WL_PAGE;
+	}
+	if (phys / 64 >= (uint64_t)((t->l2.size / t->l2.ways / t->l2.line) * 65535ull))
 		return vl_fail(eb, VL_ERANGE,
 			       "workload uses %llu MiB of physical memory; the L2 "
 			       "model indexes at most sets x 65535 lines",
 			       (unsigned long long)(w->phys_bytes >> 20));
-	int cpu_llc[64], dom[64];
+	cs_cpu cpus[64];
+	int dom[64];
 	unsigned weight[WL_MAX_VMS], cap[WL_MAX_VMS];
 	for (unsigned c = 0; c < t->ncores; c++)
-		cpu_llc[c] = t->core_llc[c];
+		cpus[c] = (cs_cpu){ t->core_llc[c], t->core_socket[c], t->core_node[c],
+				    t->core_phys[c] };
 	for (unsigned v = 0; v < w->nvcpu; v++)
 		dom[v] = w->vcpu[v].vm;
 	for (unsigned m = 0; m < w->nvm; m++) {
 		weight[m] = w->vm[m].weight;
 		cap[m] = w->vm[m].cap;
 	}
-	s->cs = credit_create(t->ncores, cpu_llc, w->nvcpu, dom, w->nvm, weight, cap);
+	s->cs = credit_create_xen(t->ncores, cpus, w->nvcpu, dom, w->nvm, weight, cap);
 	s->vs = calloc(w->nvcpu, sizeof(*s->vs));
 	if (!s->cs || !s->vs)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	if (s->sched == RS_REGION && !(s->rg = region_create(t, w->nvcpu)))
+	/* one LLC: region scheduling has nothing to steer and does not sample */
+	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
+	guard_init(&s->g);
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
@@ -314,6 +481,10 @@ static int setup(sim *s, vl_errbuf *eb)
 		rng_fork(&root, 2000 + v, &s->vs[v].smp);
 		s->vs[v].wthresh = (uint32_t)(w->vcpu[v].write_frac * 4096);
 		s->vs[v].to_sample = rng_below(&s->vs[v].smp, s->sample_gap);
+		/* traces: each vCPU starts its loop at a seeded offset, so --seed
+		 * moves something physical (which records meet in the caches) */
+		if (w->vcpu[v].tlen)
+			s->vs[v].tpos = rng_below(&s->vs[v].r, w->vcpu[v].tlen);
 		s->vs[v].wake_at = -1;
 		s->vs[v].burst_left = burst_ns(s, v);
 		s->target[v] = -1;
@@ -322,11 +493,16 @@ static int setup(sim *s, vl_errbuf *eb)
 	s->lat[HIER_LLC] = t->lat_llc;
 	s->lat[HIER_REMOTE] = t->lat_remote;
 	s->lat[HIER_MEM] = t->lat_mem;
+	s->lat[HIER_MEM_REMOTE] = t->lat_remote_mem;
 	s->cyc_per_ns = t->freq_ghz;
 	set_phase(s, 0);
+	if (s->sched == RS_ORACLE && w->is_trace &&
+	    (!(s->treg = calloc(REGION_MAX, sizeof(*s->treg))) ||
+	     rs_trace_regions(w, s->treg, REGION_MAX, &s->ntreg)))
+		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	if (s->sched == RS_ORACLE)
 		oracle(s);
-	if (s->sched == RS_REGION || s->sched == RS_GATHER)
+	if (s->sched == RS_GATHER)
 		credit_enable_hook(s->cs, 1);
 	for (unsigned v = 0; v < w->nvcpu; v++)
 		credit_start(s->cs, v, 0);
@@ -354,12 +530,21 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	r->throughput = r->instructions / ((double)now / 1e9);
 	double S = s->S;
 	r->l2_hits = S * s->count[HIER_L2];
-	r->llc_accesses = S * (s->count[HIER_LLC] + s->count[HIER_REMOTE] + s->count[HIER_MEM]);
-	r->llc_misses = S * (s->count[HIER_REMOTE] + s->count[HIER_MEM]);
+	uint64_t mem = s->count[HIER_MEM] + s->count[HIER_MEM_REMOTE];
+	r->llc_accesses = S * (s->count[HIER_LLC] + s->count[HIER_REMOTE] + mem);
+	r->llc_misses = S * (s->count[HIER_REMOTE] + mem);
+	r->remote_mem_accesses = S * s->count[HIER_MEM_REMOTE];
 	r->remote_llc_hits = S * s->count[HIER_REMOTE];
-	r->mem_accesses = S * s->count[HIER_MEM];
+	r->mem_accesses = S * mem;
 	r->llc_miss_rate = r->llc_accesses > 0 ? r->llc_misses / r->llc_accesses : 0;
 	r->sample_sets = s->S;
+	r->fallbacks = s->g.fallbacks;
+	r->sample_cycles = s->sample_cycles;
+	r->sample_cost_cycles = s->sample_cost;
+	r->form_place_cycles = s->form_place_cycles;
+	r->first_fallback_ms =
+		s->g.first_fallback_ns < 0 ? -1 : (double)s->g.first_fallback_ns / MS_NS;
+	r->steer_frac = now > 0 ? (double)s->g.steer_ns / (double)now : 0;
 	r->regions = s->rg ? (unsigned)(region_get(s->rg, 0) ? 1 : 0) : 0;
 	if (s->rg)
 		while (region_get(s->rg, r->regions))
@@ -376,8 +561,9 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	for (unsigned v = 0; v < s->nv; v++) {
 		const uint64_t *c = s->vs[v].cnt;
 		r->vm_instructions[w->vcpu[v].vm] += s->vs[v].instr;
-		vacc[w->vcpu[v].vm] += (double)(c[HIER_LLC] + c[HIER_REMOTE] + c[HIER_MEM]);
-		vmiss[w->vcpu[v].vm] += (double)(c[HIER_REMOTE] + c[HIER_MEM]);
+		uint64_t m = c[HIER_MEM] + c[HIER_MEM_REMOTE];
+		vacc[w->vcpu[v].vm] += (double)(c[HIER_LLC] + c[HIER_REMOTE] + m);
+		vmiss[w->vcpu[v].vm] += (double)(c[HIER_REMOTE] + m);
 	}
 	for (unsigned m = 0; m < w->nvm; m++) {
 		r->vm_llc_miss_rate[m] = vacc[m] > 0 ? vmiss[m] / vacc[m] : 0;
@@ -403,6 +589,9 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	s.nv = w->nvcpu;
 	s.ncores = t->ncores;
 	s.sample_gap = p->sample_every / s.S ? p->sample_every / s.S : 1;
+	s.sample_gap_full = s.sample_gap;
+	s.sample_cost =
+		p->sample_cost_cycles > 0 ? p->sample_cost_cycles : RS_SAMPLE_COST_NS * t->freq_ghz;
 	int err = 0;
 	if (sched < 0 || sched >= RS_NSCHED || p->duration_s <= 0 || p->epoch_ms <= 0) {
 		err = vl_fail(eb, VL_EINVAL, "bad scheduler, duration or epoch");
@@ -459,9 +648,14 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 		if (p->cb && now % (10 * MS_NS) == 0)
 			p->cb(p->cb_ud, (double)now / (double)end);
 	}
+	if (hier_oom(s.h)) {
+		err = vl_fail(eb, VL_ENOMEM, "out of memory growing the cache directory");
+		goto out;
+	}
 	finish(&s, now, r);
 out:
 	region_destroy(s.rg);
+	free(s.treg);
 	credit_destroy(s.cs);
 	hier_destroy(s.h);
 	free(s.vs);

@@ -21,8 +21,9 @@
  * Schedulers: credit (Xen credit1), region (credit + region sampling,
  * formation, placement every epoch, soft affinity + swap hook), gather
  * (credit + per-VM LLC targets), pinned-oracle (credit with each vCPU
- * hard-pinned to the LLC a region placement on the workload's true
- * phase-0 regions gives).
+ * hard-pinned to the LLC a region placement on the workload's true regions
+ * of the current phase gives; for traces, the true sharing sets computed
+ * offline from the whole trace).
  */
 #ifndef VL_REGSCHED_SIM_H
 #define VL_REGSCHED_SIM_H
@@ -31,6 +32,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "regsched/region.h"
 #include "regsched/topo.h"
 #include "regsched/workload.h"
 
@@ -40,14 +42,39 @@
 	0.5 /* cycles per non-memory instruction: an IPC-2 core                                    \
 	     * (Westmere sustains up to 4); our assumption */
 
+/* Cost of one address sample: Akiyama & Hirofuchi, "Quantitative Evaluation
+ * of Intel PEBS Overhead for Online System-Noise Analysis" (ROSS 2017, DOI
+ * 10.1145/3095770.3095773) measured that every PEBS record slows the
+ * workload by 200-300 ns; we take the top of that range because our sample
+ * also updates the region table (and IBS, interrupt-driven per sample, is
+ * no cheaper). In cycles: x the topology's frequency (879 on westmere-2llc,
+ * 900 on epyc-8ccx). rs_params.sample_cost_cycles overrides it. */
+#define RS_SAMPLE_COST_NS 300.0
+/* Region formation and placement, charged each epoch to the vCPU running on
+ * pCPU 0 (where the epoch's work runs; idle time absorbs it if none runs):
+ * our measurement of region.c on this repository's build machine (AMD EPYC
+ * VM, 2.45 GHz, gcc 12 -O2): `tools/regsched_form_cost.c` — 200 epochs of
+ * 10 000 samples over split-vm's footprint — 316-401 us per region_form of
+ * a 16384-slot table (47-60 cycles a slot) and 3.6 us per place_regions of
+ * 16 vCPUs x 2 LLCs x 10 regions (~28 cycles per vCPU x LLC x region). */
+#define RS_FORM_CYCLES_PER_SLOT 55.0
+#define RS_PLACE_CYCLES_PER_EVAL 28.0
+
+/* Physical layout of the workload's pages: contiguous (first-touch order,
+ * a region's pages adjacent) or interleaved (pages spread over memory by a
+ * fixed permutation; see sim.c remap). */
+enum { RS_LAYOUT_CONTIGUOUS, RS_LAYOUT_INTERLEAVED };
+
 enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
 extern const char *const rs_sched_names[]; /* NULL-terminated */
 
 typedef struct rs_params {
 	double duration_s;
-	unsigned sample_sets;  /* S, a power of two dividing every set count */
-	unsigned sample_every; /* region sampling: 1 in N (real) accesses */
-	double epoch_ms;       /* region formation / placement period */
+	unsigned sample_sets;      /* S, a power of two dividing every set count */
+	unsigned sample_every;     /* region sampling: 1 in N (real) accesses */
+	double epoch_ms;           /* region formation / placement period */
+	double sample_cost_cycles; /* per sample; 0: RS_SAMPLE_COST_NS x frequency */
+	int layout;                /* RS_LAYOUT_*: physical page placement */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;
@@ -59,6 +86,7 @@ void rs_params_default(rs_params *p);
 typedef struct rs_result {
 	double sim_ms, instructions, throughput; /* instructions per simulated second */
 	double l2_hits, llc_accesses, llc_misses, remote_llc_hits, mem_accesses;
+	double remote_mem_accesses; /* DRAM of another NUMA node (in mem_accesses) */
 	double llc_miss_rate;
 	uint64_t migrations, cross_llc_migrations, steals, swaps, samples;
 	unsigned regions, sample_sets;
@@ -67,7 +95,26 @@ typedef struct rs_result {
 	double share[WL_MAX_VMS], expected_share[WL_MAX_VMS];
 	double vm_instructions[WL_MAX_VMS], vm_llc_miss_rate[WL_MAX_VMS];
 	double fairness_error_pct;
+	/* region: the guard (guard.h) — fallbacks, when the first engaged
+	 * (ms, -1 never), and the fraction of the run spent steering */
+	unsigned fallbacks;
+	double first_fallback_ms, steer_frac;
+	/* cycles charged for sampling and for formation + placement */
+	double sample_cycles, sample_cost_cycles, form_place_cycles;
 } rs_result;
+
+/* Weighted speedup of x over base (the same workload): the geometric mean
+ * over VMs of x's instructions / base's (each VM's throughput relative to
+ * its own under base), so a VM that gains cannot hide one that loses, and
+ * CPU time moved between VMs does not count as speed. 0 if no VM ran. */
+double rs_weighted_speedup(const rs_result *x, const rs_result *base);
+
+/* pinned-oracle's regions for a trace workload: the true sharing sets,
+ * offline, from the whole trace — the set of vCPUs touching each 64 KiB
+ * chunk (region.h's unit), one region per distinct set, its size the chunks
+ * with that set; the `max` largest kept, largest first, in reg[0..*nreg).
+ * 0, VL_EINVAL (max 0) or VL_ENOMEM. */
+int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg);
 
 /* Runs one experiment. 0, or VL_EINVAL / VL_ERANGE / VL_ENOMEM with eb
  * saying why (e.g. sample_sets does not divide a cache's sets). */

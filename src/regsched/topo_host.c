@@ -8,7 +8,13 @@
  * the same checks as a file. Caches wider than 16 ways keep their size with
  * 16 ways (the model's limit; more sets). Latencies are not measurable from
  * sysfs: the westmere-2llc figures are used and the name says "host".
+ *
+ * Xen's view (sockets, nodes, SMT siblings) from cpuN/topology/
+ * physical_package_id and core_id (a socket; siblings share package and
+ * core id) and the cpuN/nodeM link (the NUMA node; all in node 0 when no
+ * cpu has one, as on a kernel without NUMA).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +92,90 @@ static int cpu_caches(const char *root, unsigned cpu, hcache *llc, hcache *l2)
 	return found ? 0 : -1;
 }
 
+static int read_topo_id(const char *root, unsigned cpu, const char *leaf, int *out)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/cpu%u/topology/%s", root, cpu, leaf);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	int ok = fscanf(f, "%d", out) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int read_node(const char *root, unsigned cpu)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/cpu%u", root, cpu);
+	DIR *d = opendir(path);
+	int node = -1;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' &&
+		    e->d_name[4] <= '9')
+			node = atoi(e->d_name + 4);
+	if (d)
+		closedir(d);
+	return node;
+}
+
+/* Appends "KIND ID cores=a,b,.." lines for ids numbered by first
+ * appearance of raw[c] (or "smt a,b" for groups of more than one). */
+static size_t put_groups(char *txt, size_t len, size_t cap, const char *kind, const int *raw,
+			 unsigned n)
+{
+	int done[TOPO_MAX_CORES] = { 0 };
+	unsigned id = 0;
+	int smt = strcmp(kind, "smt") == 0;
+	for (unsigned c = 0; c < n && len < cap - 512; c++) {
+		if (done[c])
+			continue;
+		unsigned cnt = 0;
+		for (unsigned o = c; o < n; o++)
+			cnt += raw[o] == raw[c];
+		if (smt && cnt < 2) {
+			done[c] = 1;
+			continue;
+		}
+		len += (size_t)(smt ? snprintf(txt + len, cap - len, "smt ")
+				    : snprintf(txt + len, cap - len, "%s %u cores=", kind, id++));
+		const char *sep = "";
+		for (unsigned o = c; o < n; o++)
+			if (raw[o] == raw[c]) {
+				done[o] = 1;
+				len += (size_t)snprintf(txt + len, cap - len, "%s%u", sep, o);
+				sep = ",";
+			}
+		len += (size_t)snprintf(txt + len, cap - len, "\n");
+	}
+	return len;
+}
+
+/* socket, node and smt lines for cpus 0..n-1 (nothing if unreadable). */
+static size_t put_xen_view(const char *root, unsigned n, char *txt, size_t len, size_t cap)
+{
+	int pkg[TOPO_MAX_CORES], node[TOPO_MAX_CORES], phys[TOPO_MAX_CORES], any_node = 0;
+	for (unsigned c = 0; c < n; c++) {
+		int core;
+		if (read_topo_id(root, c, "physical_package_id", &pkg[c]) ||
+		    read_topo_id(root, c, "core_id", &core))
+			return len;
+		phys[c] = pkg[c] * 65536 + core;
+		node[c] = read_node(root, c);
+		any_node |= node[c] >= 0;
+	}
+	for (unsigned c = 0; c < n; c++)
+		if (node[c] < 0)
+			node[c] = any_node ? -1 : 0;
+	for (unsigned c = 0; c < n; c++)
+		if (node[c] < 0)
+			return len;
+	len = put_groups(txt, len, cap, "socket", pkg, n);
+	len = put_groups(txt, len, cap, "node", node, n);
+	return put_groups(txt, len, cap, "smt", phys, n);
+}
+
 static double host_ghz(void)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");
@@ -116,9 +206,11 @@ int topo_from_sysfs(const char *root, topo *t, vl_errbuf *eb)
 				"name host\nfreq_ghz %.3f\nl2 size=%lluK ways=%u line=%u\n"
 				"latency l2=10 llc=40 remote_llc=100 mem=200\n",
 				host_ghz(), (unsigned long long)(l2.size / 1024), l2.ways, l2.line);
+	unsigned ncpu = 0;
 	for (unsigned cpu = 0; cpu < TOPO_MAX_CORES; cpu++) {
 		if (cpu_caches(root, cpu, &llc, NULL))
 			break;
+		ncpu = cpu + 1;
 		unsigned d = 0;
 		while (d < nllc && strcmp(shared[d], llc.shared))
 			d++;
@@ -133,6 +225,7 @@ int topo_from_sysfs(const char *root, topo *t, vl_errbuf *eb)
 		if (len >= cap - 256)
 			break;
 	}
+	len = put_xen_view(root, ncpu, txt, len, cap);
 	int err = topo_parse(txt, "host", t, eb);
 	free(txt);
 	return err;

@@ -5,16 +5,19 @@
  * The built-ins are synthetic, sized against westmere-2llc (2 x 12 MiB
  * LLC, 12 cores), 16 CPU-bound vCPUs (overcommit 4:3, so credit's load
  * balancer moves vCPUs all the time):
- *  - split-vm (favours region scheduling): VM "db" has four vCPUs with
- *    disjoint 3 MiB working sets (12.5 MiB with its shared part: more than
- *    one LLC), next to three VMs with small sets. Regions do not follow VM
- *    boundaries: the best placement splits db over both LLCs. Every 500 ms
- *    db's vCPUs swap working sets pairwise (0<->1, 2<->3): regions move
- *    between vCPUs and region scheduling must follow.
+ *  - split-vm (favours region scheduling): VM "app" has eight vCPUs in
+ *    two groups of four, each group chasing pointers through its own
+ *    shared 7 MiB set (14 MiB in all: more than one LLC), next to VMs
+ *    "web" (I/O-bound) and "batch", four vCPUs with a private 512 KiB set
+ *    each. Regions do not follow VM boundaries: the best placement splits
+ *    app over both LLCs, one group each. Every 400 ms app's vCPUs 3 and 7
+ *    trade groups: regions move between vCPUs and region scheduling must
+ *    follow.
  *  - fits-all (region scheduling cannot help much): every vCPU's set is
  *    small (6 MiB in all), so any placement fits in either LLC.
- * ipa (instructions per L2 access) 12-30 corresponds to 33-83 L1 misses per
- * 1000 instructions, the memory-intensive end of SPEC CPU (our choice).
+ * ipa (instructions per L2 access) 8 (split-vm) and 20 (fits-all) is 125
+ * and 50 L1 misses per 1000 instructions, the memory-intensive end of SPEC
+ * CPU (our choice).
  */
 #include "regsched/workload.h"
 
@@ -39,12 +42,16 @@
 #define SPLIT_PHASE_MS 400          /* app's vCPUs 3 and 7 trade groups this often */
 #define SPLIT_GROUP_BYTES (7 * MiB) /* each group's shared set: two > one LLC */
 #define SPLIT_IPA 8                 /* instructions per L2 access */
+#define SWAP_PHASE_MS 20            /* phase-swap: the groups re-form this often */
 
 const wl_info wl_builtins[] = {
 	{ "split-vm", "westmere-2llc",
 	  "app: 8 vCPUs in two groups, each sharing a 7 MiB set (14 MiB: more than one LLC), "
 	  "+ web (I/O) and batch, 4 x 512 KiB each; two app vCPUs trade groups every 400 ms" },
 	{ "fits-all", "westmere-2llc", "4 VMs x 4 vCPUs, 6 MiB in all: fits in any LLC" },
+	{ "phase-swap", "westmere-2llc",
+	  "split-vm's mix, but app's two sharing groups re-form every 20 ms (half of each "
+	  "group trades places): sharing changes faster than a 50 ms epoch sees" },
 	{ NULL, NULL, NULL },
 };
 
@@ -152,6 +159,22 @@ static void build_split_vm(workload *w)
 	}
 }
 
+/* split-vm's VMs with the sharing groups changing every SWAP_PHASE_MS:
+ * phase 0 A = {0,1,2,3}, B = {4,5,6,7}; phase 1 A = {0,1,4,5}, B =
+ * {2,3,6,7}. Faster than any epoch: samples over an epoch show all eight
+ * vCPUs on both sets. */
+static void build_phase_swap(workload *w)
+{
+	build_split_vm(w);
+	w->phase_ms = SWAP_PHASE_MS;
+	for (int i = 0; i < 8; i++) {
+		wl_vcpu *c = &w->vcpu[i];
+		int a = 0, b = 1; /* regions app.A, app.B (added first) */
+		c->refs[0][0].region = i < 4 ? a : b;
+		c->refs[1][0].region = (i < 2 || (i >= 4 && i < 6)) ? a : b;
+	}
+}
+
 static void build_fits_all(workload *w)
 {
 	static const char *const names[] = { "a", "b", "c", "d" };
@@ -178,6 +201,8 @@ int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
 		build_split_vm(w);
 	else if (strcmp(name, "fits-all") == 0)
 		build_fits_all(w);
+	else if (strcmp(name, "phase-swap") == 0)
+		build_phase_swap(w);
 	else {
 		const char *names[8];
 		int k = 0;
@@ -187,7 +212,7 @@ int workload_builtin(const char *name, workload *w, vl_errbuf *eb)
 		const char *near = closest_word(name, names);
 		return vl_fail(eb, VL_ENOENT,
 			       "unknown workload '%s'%s%s%s; built-ins: split-vm, "
-			       "fits-all (or --trace FILE)",
+			       "fits-all, phase-swap (or --trace FILE)",
 			       name, near ? " (did you mean '" : "", near ? near : "",
 			       near ? "'?)" : "");
 	}
@@ -371,6 +396,32 @@ static int parse_lackey(tstate *ts, int vm, const char *s, const char *where, vl
 	return err;
 }
 
+/* "#@ weight N", "#@ cap PCT" or "#@ ipa X": the VM's credit weight
+ * (1..65535), cap (percent of one pCPU, 0..6400, 0 = none) and instructions
+ * per access of its vCPUs (overrides lackey's I-line count). */
+static int directive(workload *w, int vm, double *ipa, char *s, const char *where, vl_errbuf *eb)
+{
+	char key[16], extra[2];
+	double v;
+	if (sscanf(s, " %15s %lf %1s", key, &v, extra) != 2)
+		return vl_fail(eb, VL_EINVAL, "%s: expected '#@ weight|cap|ipa VALUE'", where);
+	if (strcmp(key, "weight") == 0 && v >= 1 && v <= 65535 && v == (unsigned)v)
+		w->vm[vm].weight = (unsigned)v;
+	else if (strcmp(key, "cap") == 0 && v >= 0 && v <= 6400 && v == (unsigned)v)
+		w->vm[vm].cap = (unsigned)v;
+	else if (strcmp(key, "ipa") == 0 && v > 0 && v <= 10000)
+		*ipa = v;
+	else if (strcmp(key, "weight") && strcmp(key, "cap") && strcmp(key, "ipa"))
+		return vl_fail(eb, VL_EINVAL,
+			       "%s: unknown directive '%s'; expected weight, cap, ipa", where, key);
+	else
+		return vl_fail(eb, VL_EINVAL,
+			       "%s: %s %g: expected weight 1..65535, cap 0..6400 (integers), "
+			       "ipa in (0, 10000]",
+			       where, key, v);
+	return 0;
+}
+
 /* Longest trace line: a lackey or native record is under 40 bytes; a longer
  * line is not a trace (the limit of the old 512-byte line buffer). */
 #define TRACE_LINE_MAX 510
@@ -396,6 +447,7 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 	unsigned lineno = 0;
 	int lackey = -1;
 	unsigned first_vcpu = w->nvcpu;
+	double ipa = 0; /* from a directive; 0: none */
 	for (char *line = text, *next; !err && *line; line = next) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
@@ -407,6 +459,11 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 		if (strlen(line) > TRACE_LINE_MAX) {
 			err = vl_fail(eb, VL_EINVAL, "%s: line too long", where);
 			break;
+		}
+		if (strncmp(line, "#@", 2) == 0) { /* per-VM directive, any file */
+			if ((err = directive(w, vm, &ipa, line + 2, where, eb)))
+				break;
+			continue;
 		}
 		if (lackey < 0) {
 			const char *p = line + strspn(line, " \t");
@@ -432,6 +489,8 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 		return vl_fail(eb, VL_EINVAL, "%s:%u: no accesses in trace", path, lineno);
 	if (lackey && ts->instr)
 		w->vcpu[first_vcpu].ipa = (double)ts->instr / (double)w->vcpu[first_vcpu].tlen;
+	for (unsigned v = first_vcpu; ipa > 0 && v < w->nvcpu; v++)
+		w->vcpu[v].ipa = ipa;
 	return 0;
 }
 

@@ -16,7 +16,11 @@
  * per access. Addresses are virtual: pages are mapped to physical frames in
  * first-touch order. Each record is taken as an access that reaches the L2
  * (we do not model L1; filter L1 hits out of traces for realistic rates).
- * A vCPU replays its records in a loop. Errors read "FILE:LINE: message".
+ * A vCPU replays its records in a loop, from a start offset drawn from the
+ * run's seed (sim.c). Lines "#@ weight N", "#@ cap PCT" and "#@ ipa X" set
+ * the file's VM weight (default 256), cap (default none) and instructions
+ * per access (native default 20, lackey: from its I lines); files without
+ * them keep those defaults. Errors read "FILE:LINE: message".
  */
 #ifndef VL_REGSCHED_WORKLOAD_H
 #define VL_REGSCHED_WORKLOAD_H
