@@ -47,7 +47,7 @@ static void test_demo_end_to_end(void **state)
 			known++;
 		else
 			unknown++;
-		assert_true(json_number_value(json_object_get(ev, "adaptation_s")) >= 0);
+		assert_true(json_number_value(json_object_get(ev, "reaction_s")) >= 0);
 	}
 	if (!known || !unknown)
 		fail_msg("expected known and unknown adaptations, got %zu known, %zu unknown",

@@ -15,7 +15,7 @@
 #include "dejavu/mix.h"
 #include "dejavu/net.h"
 #include "dejavu/proxy.h"
-#include "dejavu/service.h"
+#include "dejavu/httpservice.h"
 
 typedef struct svc_thr {
 	dvsvc *s;

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "dejavu/interference.h"
+#include "dejavu/classid.h"
 #include "dejavu/learn.h"
 #include "dejavu/memo.h"
 #include "dejavu/mix.h"
@@ -260,6 +261,74 @@ static void test_learn_selects_and_clusters(void **state)
 	free(s);
 }
 
+/* Novelty on every metric (learn.h step 6): a window that matches a class
+ * on the selected features but not on a metric selection left out — a
+ * varying one ranked out, a constant one, a redundant one — is unknown;
+ * once added, that workload's next windows fall in its class (added once).
+ * A training set of one workload is one class. */
+static void test_learn_novelty_on_unselected_metric(void **state)
+{
+	(void)state;
+	sig *s = malloc(300 * sizeof(sig));
+	size_t n = make_blobs(s, 100, 5);
+	learn_params p;
+	learn_params_default(&p);
+	p.max_features = 2;
+	vl_errbuf eb;
+	learn_model *m = learn_train(s, n, &p, &eb);
+	assert_non_null(m);
+	for (size_t i = 0; i < learn_nfeatures(m); i++)
+		assert_true(!strcmp(learn_feature(m, i), "cpu") ||
+			    !strcmp(learn_feature(m, i), "io"));
+	int c0 = learn_train_label(m, 0);
+	sig t[30];
+	make_blobs(t, 10, 77); /* t[0..9]: blob 0 */
+	assert_int_equal(learn_classify(m, &t[0], NULL), c0);
+	const struct {
+		const char *metric;
+		double v;
+	} cases[] = { { "noise", 80 }, { "quota", 2 }, { "cpu_ms", 0.3 } };
+	for (size_t k = 0; k < 3; k++) {
+		sig u = t[0];
+		sig_set(&u, cases[k].metric, cases[k].v);
+		double d, z;
+		assert_int_equal(learn_classify(m, &u, &d), LEARN_UNKNOWN);
+		assert_true(d <= p.unknown_factor); /* the selected features agree */
+		assert_string_equal(learn_novel_metric(m, &u, &z), cases[k].metric);
+		assert_true(z > p.novel_z);
+	}
+	/* two windows of one workload agree; a window straddling a change
+	 * (half blob 0, half blob 1) agrees with neither side */
+	assert_true(learn_same_workload(m, &t[0], &t[1]));
+	sig mid = t[0];
+	for (size_t j = 0; j < mid.n; j++)
+		mid.v[j] = (t[0].v[j] + t[10].v[sig_find(&t[10], mid.name[j])]) / 2;
+	assert_false(learn_same_workload(m, &mid, &t[1]));
+	assert_false(learn_same_workload(m, &mid, &t[11]));
+	/* added from two windows, the third and later ones belong to it */
+	sig add[2] = { t[0], t[1] }, more[8];
+	sig_set(&add[0], "noise", 80);
+	sig_set(&add[1], "noise", 80.5);
+	int c = learn_add_class(m, add, 2);
+	assert_int_equal(c, 3);
+	for (size_t i = 0; i < 8; i++) {
+		more[i] = t[2 + i];
+		double v;
+		sig_get(&t[2 + i], "noise", &v);
+		sig_set(&more[i], "noise", v + 30); /* its own spread, around 80 */
+		assert_int_equal(learn_classify(m, &more[i], NULL), c);
+	}
+	assert_int_equal(learn_classify(m, &t[5], NULL), c0); /* blob 0 stays blob 0 */
+	learn_destroy(m);
+	/* one workload only: one class, not a split of its noise */
+	m = learn_train(s, 100, &p, &eb);
+	assert_non_null(m);
+	assert_int_equal(learn_nclasses(m), 1);
+	assert_int_equal(learn_classify(m, &t[3], NULL), 0);
+	learn_destroy(m);
+	free(s);
+}
+
 static void test_learn_errors_and_blocks(void **state)
 {
 	(void)state;
@@ -270,7 +339,7 @@ static void test_learn_errors_and_blocks(void **state)
 	vl_errbuf eb;
 	assert_null(learn_train(s, 10, &p, &eb)); /* fewer than 2 * k_max */
 	assert_non_null(strstr(eb.msg, "need at least 16"));
-	p.k_min = 1;
+	p.k_max = 1; /* k_max >= 2 (k_min 1 is allowed: one class) */
 	assert_null(learn_train(s, 30, &p, &eb));
 	learn_params_default(&p);
 	sig_set(&s[3], "extra", 1);
@@ -353,6 +422,83 @@ static void test_memo_basic(void **state)
 /* A child writes rows as fast as it can and acknowledges each committed
  * put on a pipe; the parent kills it with SIGKILL mid-stream; every
  * acknowledged row must be there and the database must be intact. */
+/* Which blob (make_blobs: cpu 100, 400 or 250) class c of m is. */
+static int blob_of(const learn_model *m, size_t c)
+{
+	sig cent;
+	double cpu;
+	assert_int_equal(learn_class_centroid(m, c, &cent), 0);
+	assert_int_equal(sig_get(&cent, "cpu", &cpu), 0);
+	return cpu < 175 ? 0 : cpu < 325 ? 2 : 1;
+}
+
+/* Stable memo keys (classid.h): a second run, whose k-means numbers the
+ * same workloads differently, reopens the first run's memo file and gets
+ * hits — each workload's own allocation — without tuning. */
+static void test_memo_restart_hits(void **state)
+{
+	(void)state;
+	char path[256];
+	tmpname(path, sizeof(path), "restart");
+	sig *s = malloc(300 * sizeof(sig));
+	learn_params p;
+	learn_params_default(&p);
+	p.max_features = 2;
+	vl_errbuf eb;
+	/* run 1: learn, bind ids, memoize 10 / 20 / 30 instances per blob */
+	make_blobs(s, 100, 5);
+	learn_model *m1 = learn_train(s, 300, &p, &eb);
+	memo *mm = memo_open(path, &eb);
+	assert_non_null(m1);
+	assert_non_null(mm);
+	int ids1[3];
+	for (size_t c = 0; c < 3; c++) {
+		assert_int_equal(classid_bind(mm, "svc", m1, c, &ids1[c]), 0);
+		memo_key k;
+		memo_key_set(&k, "svc", ids1[c], 0);
+		memo_alloc a = { 10u * (unsigned)(blob_of(m1, c) + 1), 0, 0, 100, 0.005 };
+		assert_int_equal(memo_put(mm, &k, &a, 1), 0);
+	}
+	memo_close(mm);
+	/* run 2: other signatures, another k-means seed -> other indices */
+	make_blobs(s, 100, 6);
+	int permuted = 0;
+	learn_model *m2 = NULL;
+	for (uint64_t seed = 2; seed < 40 && !permuted; seed++) {
+		learn_destroy(m2);
+		p.seed = seed;
+		m2 = learn_train(s, 300, &p, &eb);
+		assert_non_null(m2);
+		for (size_t c = 0; c < 3; c++)
+			permuted |= blob_of(m2, c) != blob_of(m1, c);
+	}
+	assert_true(permuted); /* otherwise the test would prove nothing */
+	mm = memo_open(path, &eb);
+	assert_non_null(mm);
+	for (size_t c = 0; c < 3; c++) {
+		int id;
+		assert_int_equal(classid_bind(mm, "svc", m2, c, &id), 0);
+		memo_key k;
+		memo_key_set(&k, "svc", id, 0);
+		memo_alloc a;
+		assert_int_equal(memo_get(mm, &k, &a, 2), 0); /* a hit */
+		assert_int_equal(a.instances, 10u * (unsigned)(blob_of(m2, c) + 1));
+	}
+	/* a workload no run has seen gets a new id */
+	sig u = s[0];
+	sig_set(&u, "cpu", 1500);
+	sig_set(&u, "cpu_ms", 1.5);
+	sig us[3] = { u, u, u };
+	int c = learn_add_class(m2, us, 3), id;
+	assert_int_equal(classid_bind(mm, "svc", m2, (size_t)c, &id), 0);
+	assert_int_equal(id, 3);
+	memo_close(mm);
+	learn_destroy(m1);
+	learn_destroy(m2);
+	free(s);
+	unlink(path);
+}
+
 static void test_memo_survives_kill9(void **state)
 {
 	(void)state;
@@ -489,7 +635,9 @@ int main(void)
 		cmocka_unit_test(test_mix_file_over_limit),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_learn_selects_and_clusters),
+		cmocka_unit_test(test_learn_novelty_on_unselected_metric),
 		cmocka_unit_test(test_learn_errors_and_blocks),
+		cmocka_unit_test(test_memo_restart_hits),
 		cmocka_unit_test(test_memo_basic),
 		cmocka_unit_test(test_memo_survives_kill9),
 		cmocka_unit_test(test_interference),

@@ -15,7 +15,7 @@
 
 #include "dejavu/policy.h"
 #include "dejavu/sim.h"
-#include "dejavu/svc.h"
+#include "dejavu/svcmodel.h"
 #include "dejavu/trace.h"
 
 #define DAY 86400.0
@@ -330,7 +330,7 @@ static void test_hpa_rules(void **state)
 static void test_rightscale_rules(void **state)
 {
 	(void)state;
-	rightscale *r = rightscale_create(10, 1);
+	rightscale *r = rightscale_create(10, 1, NULL);
 	unsigned size = 10;
 	/* Every server hot: votes once the alert held 5 minutes, grows by 2. */
 	for (double t = 0; t < 300; t += 60)
@@ -351,9 +351,28 @@ static void test_rightscale_rules(void **state)
 	rightscale_destroy(r);
 	/* Below the 51 % decision threshold nothing happens: half the servers
 	 * hot (bias +), half cold can't reach 51 % either way. */
-	r = rightscale_create(4, 2);
+	r = rightscale_create(4, 2, NULL);
 	for (double t = 0; t < 3000; t += 60)
 		assert_int_equal(rightscale_eval(r, t, 4, 4, 0.55), 4);
+	rightscale_destroy(r);
+	/* rightscale-scaled: +20 % of 100 = 20 (not 2), calm 5 min, -10 %. */
+	r = rightscale_create(100, 3, &RS_SCALED);
+	size = 100;
+	for (double t = 0; t < 300; t += 60)
+		assert_int_equal(rightscale_eval(r, t, size, size, 0.95), 100);
+	assert_int_equal(size = rightscale_eval(r, 300, size, size, 0.95), 120);
+	for (double t = 360; t < 600; t += 60)
+		assert_int_equal(rightscale_eval(r, t, size, size, 0.95), 120);
+	assert_int_equal(size = rightscale_eval(r, 600, size, size, 0.95), 144);
+	for (double t = 660; t < 900; t += 60)
+		assert_int_equal(rightscale_eval(r, t, size, size, 0.1), 144);
+	assert_int_equal(size = rightscale_eval(r, 960, size, size, 0.1), 130); /* -14 */
+	rightscale_destroy(r);
+	/* ... and the fixed steps still hold on a small array: +2, -1 */
+	r = rightscale_create(3, 4, &RS_SCALED);
+	for (double t = 0; t < 300; t += 60)
+		rightscale_eval(r, t, 3, 3, 0.95);
+	assert_int_equal(rightscale_eval(r, 300, 3, 3, 0.95), 5);
 	rightscale_destroy(r);
 }
 
@@ -390,6 +409,9 @@ static void test_policies_on_step(void **state)
 	assert_non_null(t);
 	sim_result st, orc, rs, hp;
 	run_policy("static", t, ms, c, &st);
+	sim_result sh, rss;
+	run_policy("static-history", t, ms, c, &sh);
+	run_policy("rightscale-scaled", t, ms, c, &rss);
 	run_policy("oracle", t, ms, c, &orc);
 	run_policy("rightscale", t, ms, c, &rs);
 	run_policy("hpa", t, ms, c, &hp);
@@ -401,7 +423,17 @@ static void test_policies_on_step(void **state)
 		if (m >= 3)
 			assert_true(orc.ready[m] >= orc.need[m]); /* oracle is ahead */
 	}
-	assert_near(st.cost_vs_static_pct, 100, 1e-9);
+	assert_string_equal(st.policy, "static-peak"); /* "static" is its alias */
+	assert_near(st.cost_vs_static_peak_pct, 100, 1e-9);
+	assert_int_equal(st.static_peak_instances, hi);
+	/* static-history: the learning period's (first 2 h: the low rate) peak x 1.5 */
+	assert_int_equal(st.static_history_instances, (unsigned)ceil(1.5 * lo));
+	/* The oracle is never short, so it adapts at once and over-provisions
+	 * only by looking one boot ahead; static-peak is at once "adapted" too
+	 * (capacity is sufficient) — its excess shows as overprovision_pct. */
+	assert_true(orc.overprovision_pct >= 0 && orc.overprovision_pct < 5);
+	assert_near(st.adaptation_s_mean, 0, 0);
+	assert_near(st.overprovision_pct, 0, 1e-9); /* the window is the peak */
 	assert_near(orc.slo_violation_pct, 0, 0);
 	assert_near(orc.adaptation_s_mean, 0, 0);
 	assert_true(orc.cost_instance_hours <= st.cost_instance_hours);
@@ -420,6 +452,15 @@ static void test_policies_on_step(void **state)
 		m++;
 	assert_true(m - 120 <= 6);
 	assert_true(hp.slo_violation_pct < rs.slo_violation_pct);
+	/* static-history is short after the step: it never adapts (censored at
+	 * the end of the trace) and misses the SLO from then on. */
+	assert_true(sh.adaptation_s_mean >= 170 * 60);
+	assert_true(sh.slo_violation_pct > 90);
+	/* rightscale-scaled resizes by 20 % of the array every 5 minutes at
+	 * most: faster than the defaults' +2 per 15 minutes. */
+	assert_true(rss.adaptation_s_mean < rs.adaptation_s_mean);
+	sim_result_free(&sh);
+	sim_result_free(&rss);
 	sim_result_free(&st);
 	sim_result_free(&orc);
 	sim_result_free(&rs);
@@ -447,11 +488,11 @@ static void test_dejavu_learns_and_retunes(void **state)
 	print_message("  dejavu: classes %u retunes %u adapt %.0f s viol %.2f %% cost %.1f %%; "
 		      "hpa: viol %.2f %%\n",
 		      a.classes, a.retunes, a.adaptation_s_mean, a.slo_violation_pct,
-		      a.cost_vs_static_pct, h.slo_violation_pct);
+		      a.cost_vs_static_peak_pct, h.slo_violation_pct);
 	assert_true(a.classes >= 4); /* >= 3 learnt + search added */
 	assert_true(a.retunes >= 1);
 	assert_true(a.slo_violation_pct <= h.slo_violation_pct + 1);
-	assert_true(a.cost_vs_static_pct < 70);
+	assert_true(a.cost_vs_static_peak_pct < 70);
 	assert_memory_equal(a.p95, b.p95, a.minutes * sizeof(double));
 	assert_near(a.cost_instance_hours, b.cost_instance_hours, 0);
 	sim_result_free(&a);
@@ -495,6 +536,8 @@ static void test_cli(void **state)
 	char *good = write_tmp(
 		"good",
 		"t_seconds,rate_rps,mix_name\n0,3000,browse\n3600,9000,browse\n7200,4000,browse\n");
+	char *flat =
+		write_tmp("flat", "t_seconds,rate_rps,mix_name\n0,3000,browse\n9000,3000,browse\n");
 	char *mixes = write_tmp(
 		"mix",
 		"mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\napi,get,1,x,1,1,1,1\n");
@@ -526,10 +569,13 @@ static void test_cli(void **state)
 			       "\"adaptation_s_p95\"",
 			       "\"slo_violation_pct\"",
 			       "\"cost_instance_hours\"",
-			       "\"cost_vs_static_pct\"",
+			       "\"cost_vs_static_history_pct\"",
 			       "\"retunes\"",
-			       "\"classes\"" };
-	for (size_t i = 0; i < 10; i++)
+			       "\"classes\"",
+			       "\"overprovision_pct\"",
+			       "\"profiler_instance_hours\"",
+			       "\"cost_vs_static_peak_pct\"" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_non_null(strstr(o1, keys[i]));
 	assert_non_null(strstr(o1, "\"workload_changes\": 2"));
 	free(o1);
@@ -537,16 +583,39 @@ static void test_cli(void **state)
 	/* compare: one row per trace x policy and the two headline ratios. */
 	o1 = vl_run_cli("dejavu compare --days 1.2 --json --quiet", &st, NULL);
 	assert_int_equal(st, 0);
-	const char *ckeys[] = { "\"rows\"", "\"adaptation_speedup_vs_rightscale\"",
-				"\"cost_saving_vs_static_pct\"", "\"policy\": \"oracle\"",
+	const char *ckeys[] = { "\"rows\"",
+				"\"adaptation_speedup_vs_rightscale\"",
+				"\"cost_saving_vs_static_history_pct\"",
+				"\"static_history_slo_violation_pct\"",
+				"\"policy\": \"oracle\"",
+				"\"policy\": \"rightscale-scaled\"",
+				"\"policy\": \"static-history\"",
+				"\"policy\": \"static-peak\"",
 				"\"trace\": \"messenger-like\"" };
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < sizeof(ckeys) / sizeof(ckeys[0]); i++)
 		assert_non_null(strstr(o1, ckeys[i]));
 	size_t rows = 0;
 	for (const char *q = o1; (q = strstr(q, "\"retunes\"")); q++)
 		rows++;
-	assert_int_equal(rows, 10);
+	assert_int_equal(rows, 14);
 	free(o1);
+	/* compare on the user's own trace file */
+	snprintf(a, sizeof(a), "dejavu compare --trace %s --train-days 0.05 --json --quiet", flat);
+	o1 = vl_run_cli(a, &st, NULL);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(o1, "\"headline_trace\""));
+	/* no workload change after learning: 0 s / 0 s is null with a reason */
+	assert_non_null(strstr(o1, "\"adaptation_speedup_vs_rightscale\": null"));
+	assert_non_null(strstr(o1, "\"adaptation_speedup_vs_rightscale_note\": \"undefined"));
+	rows = 0;
+	for (const char *q = o1; (q = strstr(q, "\"retunes\"")); q++)
+		rows++;
+	assert_int_equal(rows, 7);
+	free(o1);
+	unlink(flat);
+	free(flat);
+	snprintf(a, sizeof(a), "dejavu compare --trace hotmail-like,%s.nope", good);
+	expect_cli(a, 2, "--trace");
 	unlink(bad);
 	unlink(good);
 	unlink(mixes);

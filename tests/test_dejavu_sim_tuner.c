@@ -96,8 +96,8 @@ static void test_allocations_follow_the_shared_tuner(void **state)
 		      "violations %.1f %%\n"
 		      "  smallest: %u calls, ready/need %.2f, cost %.1f %% of static, "
 		      "violations %.1f %%\n",
-		      big.calls, oa, a.cost_vs_static_pct, a.slo_violation_pct, small.calls, ob,
-		      b.cost_vs_static_pct, b.slo_violation_pct);
+		      big.calls, oa, a.cost_vs_static_peak_pct, a.slo_violation_pct, small.calls,
+		      ob, b.cost_vs_static_peak_pct, b.slo_violation_pct);
 	/* every class learnt on day 0 was tuned through it, with sane arguments */
 	assert_true(big.calls >= a.classes && a.classes >= 2);
 	assert_true(small.calls >= b.classes && b.classes >= 2);

@@ -702,15 +702,19 @@ static const char fake_virtlab[] =
 	"\"dejavu compare\")\n"
 	"\tprintf '{\"rows\":['\n"
 	"\tsep=\n"
-	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale hpa static oracle; "
-	"do\n"
+	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale rightscale-scaled "
+	"hpa "
+	"static-peak static-history oracle; do\n"
 	"\t\tk=$(printf '%s' \"$t$p\" | cksum | cut -d' ' -f1)\n"
 	"\t\tprintf "
 	"'%s{\"trace\":\"%s\",\"policy\":\"%s\",\"adaptation_s_mean\":%d,\"slo_violation_pct\":%d."
-	"5,\"cost_vs_static_pct\":%d}' \"$sep\" $t $p $((k % 900 + 10)) $((k % 5)) $((k % 100))\n"
+	"5,\"cost_vs_static_history_pct\":%d,\"cost_instance_hours\":%d}' \"$sep\" $t $p "
+	"$((k % 900 + 10)) $((k % 5)) $((k % 100)) $((k % 1000 + 100))\n"
 	"\t\tsep=,\n"
 	"\tdone; done\n"
-	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_pct\":41.0}' "
+	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_history_pct\":"
+	"41.0,\"headline_trace\":\"hotmail-like\",\"static_history_slo_violation_pct\":9.5,"
+	"\"dejavu_slo_violation_pct\":1.5,\"cost_saving_vs_static_peak_pct\":80}' "
 	";;\n"
 	"\"dejavu sim\")\n"
 	"\tprintf "
@@ -720,9 +724,9 @@ static const char fake_virtlab[] =
 	"\"dejavu demo\")\n"
 	"\techo "
 	"'{\"events\":[{\"t_s\":10,\"signature_class\":\"browse\",\"known\":true,\"action\":"
-	"\"reuse\",\"allocation\":\"cpu=50%\",\"adaptation_s\":1.5},{\"t_s\":40,\"signature_"
+	"\"reuse\",\"allocation\":\"cpu=50%\",\"reaction_s\":1.5},{\"t_s\":40,\"signature_"
 	"class\":\"new-1\",\"known\":false,\"action\":\"tune\",\"allocation\":\"cpu=80%\","
-	"\"adaptation_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
+	"\"reaction_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
 	"*) echo \"virtlab: unknown command '$c1 $c2'\" >&2; exit 2 ;;\n"
 	"esac\n";
 
@@ -776,7 +780,9 @@ static void test_every_stage_on_contract_json(void **state)
 		{ "adaptation speedup vs RightScale", 1 },
 		{ "cost saving vs static", 1 },
 		{ "SLO violations, hotmail-like", -1 },
+		{ "production cost, hotmail-like", -1 },
 		{ "SLO violations, messenger-like", -1 },
+		{ "production cost, messenger-like", -1 },
 		{ "live demo: production errors", 1 },
 		{ "live demo: adaptations to known / new", 1 },
 	};

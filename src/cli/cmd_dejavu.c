@@ -22,7 +22,7 @@
 #include "dejavu/mix.h"
 #include "dejavu/net.h"
 #include "dejavu/proxy.h"
-#include "dejavu/service.h"
+#include "dejavu/httpservice.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -307,13 +307,13 @@ static void ctl_event(void *ctx, const dvctl_event *ev)
 	json_t *e = json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f},s:f,s:i,s:i}", "t_s", ev->t_s,
 			      "signature_class", ev->cls, "known", ev->known, "action", ev->action,
 			      "allocation", "instances", (int)ev->alloc.instances, "cpu_quota",
-			      ev->alloc.cpu_quota, "mem_mb", ev->alloc.mem_mb, "adaptation_s",
-			      ev->adaptation_s, "interference_bucket", ev->ibucket, "tuner_probes",
+			      ev->alloc.cpu_quota, "mem_mb", ev->alloc.mem_mb, "reaction_s",
+			      ev->reaction_s, "interference_bucket", ev->ibucket, "tuner_probes",
 			      (int)ev->probes);
 	if (!o->quiet)
 		fprintf(stderr, "t=%.1fs class %d (%s): %s -> %u x %.2f cores, in %.2f s\n",
 			ev->t_s, ev->cls, ev->known ? "known" : "new", ev->action,
-			ev->alloc.instances, ev->alloc.cpu_quota, ev->adaptation_s);
+			ev->alloc.instances, ev->alloc.cpu_quota, ev->reaction_s);
 	json_array_append_new(o->events, e);
 }
 
@@ -444,6 +444,7 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 		c.prof_cg = prof;
 		c.prof_pid = (pid_t)atol(prof_pid);
 		c.act = act;
+		c.prod_cg = prod; /* NULL for libvirt: the index falls back to p95 */
 		c.memo = m;
 		c.on_event = ctl_event;
 		c.ctx = &o;

@@ -16,13 +16,31 @@
 
 static json_t *result_json(const sim_result *r)
 {
-	return json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I}", "trace", r->trace, "policy",
-			 r->policy, "workload_changes", (json_int_t)r->workload_changes,
-			 "adaptation_s_mean", r->adaptation_s_mean, "adaptation_s_p95",
-			 r->adaptation_s_p95, "slo_violation_pct", r->slo_violation_pct,
-			 "cost_instance_hours", r->cost_instance_hours, "cost_vs_static_pct",
-			 r->cost_vs_static_pct, "retunes", (json_int_t)r->retunes, "classes",
-			 (json_int_t)r->classes);
+	json_t *j = json_object();
+	json_object_set_new(j, "trace", json_string(r->trace));
+	json_object_set_new(j, "policy", json_string(r->policy));
+	json_object_set_new(j, "workload_changes", json_integer((json_int_t)r->workload_changes));
+	const struct {
+		const char *k;
+		double v;
+	} num[] = {
+		{ "adaptation_s_mean", r->adaptation_s_mean },
+		{ "adaptation_s_p95", r->adaptation_s_p95 },
+		{ "overprovision_pct", r->overprovision_pct },
+		{ "slo_violation_pct", r->slo_violation_pct },
+		{ "cost_instance_hours", r->cost_instance_hours },
+		{ "profiler_instance_hours", r->profiler_instance_hours },
+		{ "cost_vs_static_history_pct", r->cost_vs_static_history_pct },
+		{ "cost_vs_static_peak_pct", r->cost_vs_static_peak_pct },
+	};
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		json_object_set_new(j, num[i].k, json_real(num[i].v));
+	json_object_set_new(j, "static_history_instances",
+			    json_integer(r->static_history_instances));
+	json_object_set_new(j, "static_peak_instances", json_integer(r->static_peak_instances));
+	json_object_set_new(j, "retunes", json_integer(r->retunes));
+	json_object_set_new(j, "classes", json_integer(r->classes));
+	return j;
 }
 
 /* The week as a time series, one point per `step` minutes (means over the
@@ -60,7 +78,15 @@ static json_t *series_json(const sim_result *r, size_t step, int as_points)
 	return out;
 }
 
-static const char *const POLICIES[] = { "dejavu", "rightscale", "hpa", "static", "oracle", NULL };
+/* --policy choices: policy_names plus the alias "static" (= static-peak). */
+static const char *const POLICIES[] = { "dejavu", "rightscale",  "rightscale-scaled",
+					"hpa",    "static-peak", "static-history",
+					"oracle", "static",      NULL };
+/* What `dejavu compare` runs, in row order. */
+static const char *const COMPARED[] = { "dejavu", "rightscale",  "rightscale-scaled",
+					"hpa",    "static-peak", "static-history",
+					"oracle", NULL };
+enum { NCOMPARED = 7 };
 
 /* Mix set with the built-ins and an optional --mixes file. */
 static mix_set *open_mixes(const cli_cmd *cmd, const char *path, int *rc)
@@ -91,8 +117,9 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 		{ "trace", OPT_STRING, &tr_spec, "T",
 		  "hotmail-like, messenger-like or a CSV file (required)", CLI_NOBOUND, NULL },
 		{ "policy", OPT_CHOICE, &pol_name, "P",
-		  "dejavu, rightscale, hpa, static or oracle (default dejavu)", CLI_NOBOUND,
-		  POLICIES },
+		  "dejavu, rightscale, rightscale-scaled, hpa, static-peak (alias static), "
+		  "static-history or oracle (default dejavu)",
+		  CLI_NOBOUND, POLICIES },
 		{ "days", OPT_DOUBLE, &days, "N",
 		  "days to simulate (default 7; for a CSV only truncates)", 0.01, 28, NULL },
 		{ "train-days", OPT_DOUBLE, &train_days, "N",
@@ -144,68 +171,155 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, j);
 }
 
-/* Runs every policy on both generated traces; rows and headline ratios. */
-static json_t *compare_json(uint64_t seed, double days, double train_days, double slo,
-			    const mix_set *ms, int quiet, vl_errbuf *eb)
+/* Mean of a column over the compare rows of one policy; NAN if none. */
+static double mean_of(json_t *rows, const char *pol, const char *key)
 {
-	static const char *const traces[] = { "hotmail-like", "messenger-like" };
-	json_t *rows = json_array();
-	double adapt[2][2] = { { 0 } }; /* [trace][dejavu, rightscale] */
-	double saving = NAN;
-	progress p;
-	progress_init(&p, stderr, "dejavu compare", quiet);
+	double sum = 0;
+	size_t n = 0, i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		if (strcmp(json_string_value(json_object_get(r, "policy")), pol))
+			continue;
+		sum += json_number_value(json_object_get(r, key));
+		n++;
+	}
+	return n ? sum / (double)n : NAN;
+}
+
+/* rs / dj as a JSON number, or null (and a reason in out[note]) when the
+ * ratio is undefined: DejaVu adapting at once makes it x/0, never inf. */
+static void set_ratio(json_t *out, const char *key, const char *note, double num, double den)
+{
+	if (den > 0 && isfinite(num) && isfinite(den)) {
+		json_object_set_new(out, key, json_real(num / den));
+		return;
+	}
+	json_object_set_new(out, key, json_null());
+	json_object_set_new(out, note,
+			    json_sprintf("undefined: mean adaptation %.0f s / %.0f s (DejaVu's "
+					 "is 0 on every trace)",
+					 num, den));
+}
+
+typedef struct cmp_opts {
+	const char *traces; /* comma-separated generator names or CSV paths */
+	double days;        /* < 0: generators' default, CSVs whole */
+	double train_days, slo;
+} cmp_opts;
+
+/* Runs every policy on one trace, appending rows. 0 or a vl_err with eb. */
+static int compare_trace(const trace *tr, const mix_set *ms, cap *c, const cmp_opts *o,
+			 uint64_t seed, json_t *rows, progress *p, double done, double share,
+			 vl_errbuf *eb)
+{
 	sim_cfg cfg;
 	sim_cfg_default(&cfg);
-	cfg.slo_s = slo;
-	cap *c = cap_create(cfg.slo_s, seed); /* latency tables shared by all runs */
-	for (size_t ti = 0; ti < 2; ti++) {
-		trace *tr = c ? trace_generate(traces[ti], days, seed + ti, ms, eb) : NULL;
+	cfg.slo_s = o->slo;
+	cfg.train_days = o->train_days;
+	cfg.seed = seed;
+	for (size_t pi = 0; COMPARED[pi]; pi++) {
+		cfg.policy = COMPARED[pi];
+		sim_result r;
+		int err = sim_run(&cfg, tr, ms, c, &r, eb);
+		if (err)
+			return err;
+		json_array_append_new(rows, result_json(&r));
+		sim_result_free(&r);
+		progress_update(p, done + share * (double)(pi + 1) / NCOMPARED);
+	}
+	return 0;
+}
+
+/* Runs every policy on every trace of o->traces; rows and headline ratios.
+ * NULL with eb set (*usage = 1 when the trace list is at fault). */
+static json_t *compare_json(uint64_t seed, const cmp_opts *o, const mix_set *ms, int quiet,
+			    int *usage, vl_errbuf *eb)
+{
+	char list[4096];
+	if (strlen(o->traces) >= sizeof(list)) {
+		*usage = 1;
+		vl_fail(eb, VL_EINVAL, "list of %zu bytes, at most %zu", strlen(o->traces),
+			sizeof(list) - 1);
+		return NULL;
+	}
+	snprintf(list, sizeof(list), "%s", o->traces);
+	size_t nt = 1;
+	for (const char *q = list; *q; q++)
+		nt += *q == ',';
+	json_t *rows = json_array();
+	progress p;
+	progress_init(&p, stderr, "dejavu compare", quiet);
+	cap *c = cap_create(o->slo, seed); /* latency tables shared by all runs */
+	char *save = NULL, *first = NULL;
+	size_t ti = 0;
+	int err = c ? 0 : vl_fail(eb, VL_ENOMEM, "out of memory");
+	*usage = 0;
+	for (char *tok = strtok_r(list, ",", &save); !err && tok;
+	     tok = strtok_r(NULL, ",", &save), ti++) {
+		trace *tr = sim_trace_open(tok, o->days, o->days > 0, seed + ti, ms, eb);
 		if (!tr) {
-			cap_destroy(c);
-			json_decref(rows);
-			progress_done(&p);
-			return NULL;
+			*usage = 1;
+			err = VL_EINVAL;
+			break;
 		}
-		for (size_t pi = 0; POLICIES[pi]; pi++) {
-			cfg.policy = POLICIES[pi];
-			cfg.train_days = train_days;
-			cfg.seed = seed;
-			sim_result r;
-			if (sim_run(&cfg, tr, ms, c, &r, eb)) {
-				cap_destroy(c);
-				trace_destroy(tr);
-				json_decref(rows);
-				progress_done(&p);
-				return NULL;
-			}
-			if (pi < 2)
-				adapt[ti][pi] = r.adaptation_s_mean;
-			if (pi == 0 && ti == 0)
-				saving = 100 - r.cost_vs_static_pct;
-			json_array_append_new(rows, result_json(&r));
-			sim_result_free(&r);
-			progress_update(&p, (double)(ti * 5 + pi + 1) / 10);
-		}
+		if (!first)
+			first = tok;
+		err = compare_trace(tr, ms, c, o, seed, rows, &p, (double)ti / (double)nt,
+				    1.0 / (double)nt, eb);
 		trace_destroy(tr);
 	}
 	cap_destroy(c);
 	progress_done(&p);
-	double dj = (adapt[0][0] + adapt[1][0]) / 2, rs = (adapt[0][1] + adapt[1][1]) / 2;
-	return json_pack("{s:o,s:f,s:f}", "rows", rows, "adaptation_speedup_vs_rightscale",
-			 dj > 0 ? rs / dj : INFINITY, "cost_saving_vs_static_pct", saving);
+	if (err || !first) {
+		if (!err)
+			vl_fail(eb, VL_EINVAL, "no trace given");
+		*usage |= !first;
+		json_decref(rows);
+		return NULL;
+	}
+	json_t *out = json_object();
+	json_object_set_new(out, "rows", rows);
+	double dj = mean_of(rows, "dejavu", "adaptation_s_mean");
+	set_ratio(out, "adaptation_speedup_vs_rightscale", "adaptation_speedup_vs_rightscale_note",
+		  mean_of(rows, "rightscale", "adaptation_s_mean"), dj);
+	set_ratio(out, "adaptation_speedup_vs_rightscale_scaled",
+		  "adaptation_speedup_vs_rightscale_scaled_note",
+		  mean_of(rows, "rightscale-scaled", "adaptation_s_mean"), dj);
+	/* The headline saving: DejaVu (profiler included) against static sized
+	 * from history, on the first trace, with static's own SLO record. */
+	json_t *d = json_array_get(rows, 0), *sh = json_array_get(rows, 5); /* COMPARED order */
+	json_object_set_new(out, "headline_trace",
+			    json_string(json_string_value(json_object_get(d, "trace"))));
+	json_object_set_new(out, "cost_saving_vs_static_history_pct",
+			    json_real(100 - json_number_value(json_object_get(
+						    d, "cost_vs_static_history_pct"))));
+	json_object_set_new(
+		out, "cost_saving_vs_static_peak_pct",
+		json_real(100 - json_number_value(json_object_get(d, "cost_vs_static_peak_pct"))));
+	json_object_set_new(out, "static_history_slo_violation_pct",
+			    json_real(json_number_value(json_object_get(sh, "slo_violation_pct"))));
+	json_object_set_new(out, "dejavu_slo_violation_pct",
+			    json_real(json_number_value(json_object_get(d, "slo_violation_pct"))));
+	return out;
 }
 
 static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *mixes = NULL;
-	double days = 7, train_days = 1, slo = SIM_SLO_S;
+	cmp_opts o = { "hotmail-like,messenger-like", -1, 1, SIM_SLO_S };
 	const cli_opt opts[] = {
-		{ "days", OPT_DOUBLE, &days, "N", "days per trace (default 7)", 0.1, 28, NULL },
-		{ "slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10,
+		{ "trace", OPT_STRING, &o.traces, "T[,T...]",
+		  "generator names or CSV files (default hotmail-like,messenger-like)", CLI_NOBOUND,
 		  NULL },
-		{ "train-days", OPT_DOUBLE, &train_days, "N",
-		  "DejaVu's learning period (default 1)", 0.01, 27, NULL },
+		{ "days", OPT_DOUBLE, &o.days, "N",
+		  "days per generated trace (default 7); truncates a CSV", 0.1, 28, NULL },
+		{ "slo", OPT_DURATION, &o.slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10,
+		  NULL },
+		{ "train-days", OPT_DOUBLE, &o.train_days, "N",
+		  "DejaVu's learning period; static-history's history (default 1)", 0.01, 27,
+		  NULL },
 		{ "mixes", OPT_STRING, &mixes, "FILE", "more request mixes (CSV)", CLI_NOBOUND,
 		  NULL },
 		CLI_END,
@@ -213,17 +327,19 @@ static int compare_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	if (train_days >= days)
+	if (o.days > 0 && o.train_days >= o.days)
 		return cli_usage_error(cmd, "--train-days %g must be less than --days %g",
-				       train_days, days);
+				       o.train_days, o.days);
 	mix_set *ms = open_mixes(cmd, mixes, &rc);
 	if (!ms)
 		return rc;
 	vl_errbuf eb;
-	json_t *j = compare_json(g.seed, days, train_days, slo, ms, g.quiet, &eb);
+	int usage;
+	json_t *j = compare_json(g.seed, &o, ms, g.quiet, &usage, &eb);
 	mix_set_destroy(ms);
 	if (!j)
-		return cli_fail(cmd, "%s", eb.msg);
+		return usage ? cli_usage_error(cmd, "--trace %s", eb.msg)
+			     : cli_fail(cmd, "%s", eb.msg);
 	return cli_emit(cmd, &g, j);
 }
 
@@ -232,7 +348,9 @@ static json_t *bench_sim(uint64_t seed)
 {
 	mix_set *ms = mix_set_create();
 	vl_errbuf eb;
-	json_t *j = ms ? compare_json(seed, 7, 1, SIM_SLO_S, ms, 1, &eb) : NULL;
+	cmp_opts o = { "hotmail-like,messenger-like", 7, 1, SIM_SLO_S };
+	int usage;
+	json_t *j = ms ? compare_json(seed, &o, ms, 1, &usage, &eb) : NULL;
 	mix_set_destroy(ms);
 	if (j)
 		json_object_set_new(j, "name", json_string("dejavu-sim"));
@@ -253,18 +371,24 @@ const cli_cmd dejavu_sim_cmds[] = {
 	{ "dejavu sim", "DejaVu vs. autoscalers on a week-long trace (simulated)", NULL,
 	  "Simulates a service of N one-core instances over a request-rate trace and lets\n"
 	  "one policy size it: dejavu (signatures, classes, memoized allocations),\n"
-	  "rightscale (voting server array), hpa (Kubernetes HPA), static (peak) or\n"
-	  "oracle (knows the future). Prints workload changes, adaptation time,\n"
-	  "SLO violations (minutes with p95 over the SLO) and cost. Traces: the\n"
+	  "rightscale (voting server array, documented defaults), rightscale-scaled\n"
+	  "(resizes of 20 %/10 % of the array), hpa (Kubernetes HPA), static-peak\n"
+	  "(the trace's peak in hindsight; alias static), static-history (the learning\n"
+	  "days' peak x 1.5) or oracle (knows the future). Prints workload changes,\n"
+	  "adaptation time (until capacity is sufficient), over-provisioning, SLO\n"
+	  "violations (minutes with p95 over the SLO) and cost. Traces: the\n"
 	  "hotmail-like and messenger-like generators, or a CSV file\n"
 	  "t_seconds,rate_rps,mix_name. See src/dejavu/README-sim.md.",
 	  "virtlab dejavu sim --trace hotmail-like --policy dejavu --days 7 --json", sim_cmd_run },
-	{ "dejavu compare", "every policy on both traces: DejaVu's speedup and saving", NULL,
-	  "Runs dejavu, rightscale, hpa, static and oracle on hotmail-like and\n"
-	  "messenger-like (7 days each) and prints one row per run plus the headline\n"
-	  "ratios: mean adaptation time rightscale / dejavu over both traces, and\n"
-	  "DejaVu's cost saving vs. static provisioning on hotmail-like.",
-	  "virtlab dejavu compare --json", compare_cmd_run },
+	{ "dejavu compare", "every policy on each trace: DejaVu's speedup and saving", NULL,
+	  "Runs dejavu, rightscale, rightscale-scaled, hpa, static-peak, static-history\n"
+	  "and oracle on each trace (default: hotmail-like and messenger-like, 7 days\n"
+	  "each; --trace takes generator names or CSV files, comma-separated) and prints\n"
+	  "one row per run plus the headline ratios: mean adaptation time rightscale /\n"
+	  "dejavu over the traces (null with a note when undefined), and DejaVu's cost\n"
+	  "saving (profiler included) vs. static-history on the first trace, beside\n"
+	  "static-history's SLO violations.",
+	  "virtlab dejavu compare --trace hotmail-like,week.csv --json", compare_cmd_run },
 	{ "bench dejavu-sim", "dejavu compare as a benchmark: speedup vs RightScale (goal 10x)",
 	  NULL,
 	  "Runs `dejavu compare` (7 days, both traces, every policy) and reports it with\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dejavu/classid.h"
 #include "dejavu/interference.h"
 #include "dejavu/net.h"
 #include "dejavu/profiler.h"
@@ -32,34 +33,18 @@
 #define TUNE_MAX_UTIL 0.75 /* consecutive SLO misses before blaming a neighbour */
 
 /*
- * Novelty guard, an adapter beside learn.h: feature selection drops the
- * metrics that were constant in training (a write rate of 0 when learning
- * saw only reads), so a workload that differs exactly there would look
- * known. A workload metric constant in training that now moves by more
- * than NOVEL_SD standard deviations + NOVEL_REL of its value + NOVEL_ABS
- * marks the signature unknown. Only workload metrics are watched, not
- * those that follow the allocation (throttling, resident memory).
+ * Novelty is the learner's own (learn.h step 6: every raw metric, the same
+ * guard the simulation uses), with an absolute noise floor for metrics
+ * that are 0 in training (a write rate of 0 when learning saw only reads)
+ * and without the metrics that follow the load or the host rather than the
+ * kind of work: throttling of the profiler's fixed quota grows with the
+ * rate, context switches per request with concurrency, major faults with
+ * the page cache's state.
  */
-#define NOVEL_SD 4.0
-#define NOVEL_REL 0.10
-#define NOVEL_ABS 0.5
-static const char *const novel_watch[] = { "wkb_per_req", "rkb_per_req", "get_frac",
-					   "req_bytes",   "resp_bytes",  NULL };
-
-/* Novel classes (those a watched metric set apart) are kept here, not
- * in the learnt model: added there they would sit, in the selected
- * features, next to the classes they differ from only in the watched
- * metrics, and capture their signatures. Their ids start at NOVEL_ID0. */
-#define NOVEL_ID0 100
-#define NOVEL_MAX 16
-
-typedef struct novelty {
-	size_t n;
-	char name[SIG_MAX_METRICS][SIG_NAME_MAX];
-	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* training */
-	size_t ncls;
-	double cmean[NOVEL_MAX][SIG_MAX_METRICS], csd[NOVEL_MAX][SIG_MAX_METRICS];
-} novelty;
+#define NOVEL_ABS 0.1
+static const char *const novel_skip[] = { "throttle_frac", "ctxsw_per_req", "majfaults_per_req",
+					  NULL };
+#define MAX_IDS (LEARN_MAX_K * 4)
 
 typedef struct ctl {
 	const dvctl_cfg *c;
@@ -78,80 +63,12 @@ typedef struct ctl {
 	memo_alloc cur;
 	double capacity; /* emulated capacity share while tuning */
 	vl_errbuf *eb;
-	novelty nov;
+	int ids[MAX_IDS];                /* stable memo id of each learnt class (classid.h) */
+	dvcg_sample prod_prev, prod_cur; /* production's group, last two windows */
+	double prod_prev_t, prod_cur_t;
+	int prod_n;   /* samples taken (the index needs 2) */
 	int last_met; /* did the last tuning meet the SLO */
 } ctl;
-
-static void novelty_fit(ctl *k)
-{
-	k->nov.n = 0;
-	for (size_t i = 0; i < learn_ndropped(k->model); i++) {
-		const char *why, *name = learn_dropped(k->model, i, &why);
-		int watched = 0;
-		for (const char *const *w = novel_watch; *w; w++)
-			watched |= !strcmp(*w, name);
-		if (!watched || strcmp(why, "constant"))
-			continue;
-		double sum = 0, sq = 0, v;
-		size_t n = 0;
-		for (size_t j = 0; j < k->ntrain; j++)
-			if (!sig_get(&k->train[j], name, &v))
-				sum += v, sq += v * v, n++;
-		if (!n)
-			continue;
-		size_t m = k->nov.n++;
-		snprintf(k->nov.name[m], SIG_NAME_MAX, "%s", name);
-		k->nov.mean[m] = sum / (double)n;
-		double var = sq / (double)n - k->nov.mean[m] * k->nov.mean[m];
-		k->nov.sd[m] = var > 0 ? sqrt(var) : 0;
-	}
-}
-
-/* Do s's watched metrics fit means m / deviations sd? */
-static int fits(const novelty *nv, const sig *s, const double *m, const double *sd)
-{
-	for (size_t i = 0; i < nv->n; i++) {
-		double v;
-		if (sig_get(s, nv->name[i], &v))
-			continue;
-		if (fabs(v - m[i]) > NOVEL_SD * sd[i] + NOVEL_REL * fabs(m[i]) + NOVEL_ABS)
-			return 0;
-	}
-	return 1;
-}
-
-static int novel(const ctl *k, const sig *s)
-{
-	return !fits(&k->nov, s, k->nov.mean, k->nov.sd);
-}
-
-/* The novel class s belongs to, or LEARN_UNKNOWN. */
-static int novel_class(const ctl *k, const sig *s)
-{
-	for (size_t c = 0; c < k->nov.ncls; c++)
-		if (fits(&k->nov, s, k->nov.cmean[c], k->nov.csd[c]))
-			return NOVEL_ID0 + (int)c;
-	return LEARN_UNKNOWN;
-}
-
-/* A novel class from n signatures; its id or VL_ERANGE. */
-static int novel_add(ctl *k, const sig *ss, size_t n)
-{
-	novelty *nv = &k->nov;
-	if (nv->ncls >= NOVEL_MAX)
-		return VL_ERANGE;
-	size_t c = nv->ncls++;
-	for (size_t i = 0; i < nv->n; i++) {
-		double sum = 0, sq = 0, v;
-		for (size_t j = 0; j < n; j++)
-			if (!sig_get(&ss[j], nv->name[i], &v))
-				sum += v, sq += v * v;
-		nv->cmean[c][i] = sum / (double)n;
-		double var = sq / (double)n - nv->cmean[c][i] * nv->cmean[c][i];
-		nv->csd[c][i] = var > 0 ? sqrt(var) : 0;
-	}
-	return NOVEL_ID0 + (int)c;
-}
 
 void dvctl_cfg_default(dvctl_cfg *c)
 {
@@ -167,8 +84,10 @@ void dvctl_cfg_default(dvctl_cfg *c)
 	c->initial_quota = 1.0;
 	c->space = (tuner_space){ 1, 1, 0.1, 1.0, 0.1, 0 };
 	learn_params_default(&c->lp);
-	c->lp.k_min = 2;
+	c->lp.k_min = 1; /* one class when training saw one workload (learn.h step 4) */
 	c->lp.k_max = 3;
+	c->lp.noise_abs = NOVEL_ABS;
+	c->lp.novel_skip = novel_skip;
 }
 
 static void nap(double s)
@@ -260,7 +179,8 @@ static int apply(ctl *k, const memo_alloc *a)
 static void emit(ctl *k, int cls, int known, const char *action, int bucket, double index,
 		 unsigned probes, double since)
 {
-	double t = wall_seconds() - k->t0; /* since: controller time too */
+	double t = wall_seconds() - k->t0;                   /* since: controller time too */
+	cls = cls >= 0 && cls < MAX_IDS ? k->ids[cls] : cls; /* the stable id */
 	dvctl_event ev = { t,         cls,
 			   known,     action,
 			   k->cur,    bucket,
@@ -274,7 +194,7 @@ static void emit(ctl *k, int cls, int known, const char *action, int bucket, dou
 static int adopt(ctl *k, int cls, int known, const sig *s, double since)
 {
 	memo_key key;
-	memo_key_set(&key, k->c->service, cls, 0);
+	memo_key_set(&key, k->c->service, k->ids[cls], 0);
 	memo_alloc a;
 	unsigned probes = 0;
 	int err = memo_get(k->c->memo, &key, &a, wall_seconds());
@@ -300,15 +220,57 @@ static int adopt(ctl *k, int cls, int known, const sig *s, double since)
 	return 0;
 }
 
+/* The interference index of the last window (DejaVu: performance in
+ * production / in isolation, same requests). With production's group: the
+ * CPU it received over the allocation it holds — while it misses the SLO
+ * it is backlogged, and in isolation a backlogged instance gets all of its
+ * allocation, so this is the capacity share a neighbour left it, the ratio
+ * the buckets are cut for (a backlog from too small an allocation reads ~1,
+ * not a neighbour). Without the group: isolated p95 / production p95. */
+static double window_index(const ctl *k, const dvprof_snap *s)
+{
+	double cores = k->cur.instances * (k->cur.cpu_quota > 0 ? k->cur.cpu_quota : 1);
+	double dt = k->prod_cur_t - k->prod_prev_t;
+	if (k->c->prod_cg && k->prod_n >= 2 && dt > 0 && cores > 0) {
+		double got = (double)(k->prod_cur.cpu_ns - k->prod_prev.cpu_ns) / 1e9 / dt;
+		return interference_index(got, cores);
+	}
+	return interference_index(1.0 / s->win_p95_s, 1.0 / k->cur.tuned_p95_s);
+}
+
+/* Same class, SLO missed with a normal index: the memo entry is wrong for
+ * this traffic (its rate or kind moved within the class). Retune it on the
+ * profiling instance and replace it. */
+static int retune(ctl *k, const dvprof_snap *s, double index, double since)
+{
+	memo_key key;
+	memo_key_set(&key, k->c->service, k->ids[k->cur_cls], 0);
+	memo_alloc a;
+	unsigned probes = 0;
+	int err = tune(k, 0, s->win_n / (s->t - k->prev.t), &a, &probes);
+	if (err)
+		return err;
+	if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
+		return vl_fail(k->eb, err, "memo table write failed");
+	if ((err = apply(k, &a)))
+		return err;
+	k->miss_bits = 0;
+	k->grace = GRACE_WINDOWS;
+	emit(k, k->cur_cls, 1, "retune-slo-miss", 0, index, probes, since);
+	return 0;
+}
+
 /* Same class, SLO missed twice: is a neighbour to blame? */
 static int interference(ctl *k, const dvprof_snap *s, double since)
 {
-	double index = interference_index(1.0 / s->win_p95_s, 1.0 / k->cur.tuned_p95_s);
+	double index = window_index(k, s);
 	int bucket = interference_bucket(index);
+	if (bucket == 0 && k->cur_bucket == 0 && k->c->prod_cg)
+		return retune(k, s, index, since);
 	if (bucket <= k->cur_bucket)
 		return 0; /* not a neighbour (or already handled): the SLO miss stands */
 	memo_key key;
-	memo_key_set(&key, k->c->service, k->cur_cls, bucket);
+	memo_key_set(&key, k->c->service, k->ids[k->cur_cls], bucket);
 	memo_alloc a;
 	unsigned probes = 0;
 	const char *action = "reuse-interference";
@@ -339,8 +301,12 @@ static int train(ctl *k)
 	if (!k->model)
 		return VL_EINVAL;
 	k->r->ntrained = (unsigned)learn_ntrained(k->model);
-	novelty_fit(k);
 	k->r->silhouette = learn_silhouette(k->model);
+	for (size_t c = 0; c < learn_nclasses(k->model); c++) {
+		int err = classid_bind(k->c->memo, k->c->service, k->model, c, &k->ids[c]);
+		if (err)
+			return vl_fail(k->eb, err, "memo table: cannot store class %zu", c);
+	}
 	return 0;
 }
 
@@ -358,20 +324,27 @@ static int on_signature(ctl *k, const sig *s, const dvprof_snap *cur)
 		return err;
 	double dist;
 	int cls = learn_classify(k->model, s, &dist);
-	int is_novel = novel(k, s);
-	if (is_novel)
-		cls = novel_class(k, s);
-
 	if (cls == LEARN_UNKNOWN) {
 		k->pending[k->npending++] = *s;
 		if (k->npending < UNKNOWN_WINDOWS)
 			return 0;
-		int id = is_novel ? novel_add(k, k->pending, (size_t)k->npending)
-				  : learn_add_class(k->model, k->pending, (size_t)k->npending);
+		if (!learn_same_workload(k->model, &k->pending[0], &k->pending[1])) {
+			/* the first straddled a change: wait for one that agrees */
+			k->pending[0] = k->pending[1];
+			k->npending = 1;
+			return 0;
+		}
+		int id = learn_add_class(k->model, k->pending, (size_t)k->npending);
 		k->npending = 0;
 		double since = k->pending[0].t_start;
+		if (id >= MAX_IDS)
+			id = VL_ERANGE;
 		if (id < 0)
 			return vl_fail(k->eb, id, "cannot add a class: %s", vl_strerror(id));
+		/* a workload an earlier run added has its stored id (and memo rows) */
+		if ((err = classid_bind(k->c->memo, k->c->service, k->model, (size_t)id,
+					&k->ids[id])))
+			return vl_fail(k->eb, err, "memo table: cannot store class %d", id);
 		return adopt(k, id, 0, s, since);
 	}
 	k->npending = 0;
@@ -425,8 +398,17 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &cur, eb)))
 			break;
 		account(&k, &cur);
+		if (c->prod_cg) { /* production's CPU, for the interference index */
+			k.prod_prev = k.prod_cur;
+			k.prod_prev_t = k.prod_cur_t;
+			if (dvcg_read(c->prod_cg, &k.prod_cur) == 0) {
+				k.prod_cur_t = wall_seconds();
+				k.prod_n++;
+			}
+		}
 		if (c->on_window)
-			c->on_window(c->ctx, cur.t - k.t0, k.cur_cls, cur.win_p95_s,
+			c->on_window(c->ctx, cur.t - k.t0,
+				     k.cur_cls >= 0 ? k.ids[k.cur_cls] : k.cur_cls, cur.win_p95_s,
 				     (double)(cur.requests - k.prev.requests) / (cur.t - k.prev.t),
 				     k.cur.cpu_quota);
 		sig s;

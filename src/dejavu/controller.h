@@ -6,8 +6,11 @@
  *     known class, memo hit   -> apply the remembered allocation (fast path)
  *     known class, memo miss  -> tune on the profiling instance, memoize, apply
  *     unknown (2 windows)     -> tune, add a class, memoize, apply
- *     same class, SLO missed  -> interference index = isolated p95 / production
- *                                p95; its bucket > 0 -> memo (class, bucket)
+ *     same class, SLO missed  -> interference index = CPU production received /
+ *                                its allocation (with prod_cg; else isolated
+ *                                p95 / production p95); its bucket > 0 ->
+ *                                memo (class, bucket); bucket 0 -> the entry
+ *                                is wrong for this traffic: retune, replace
  *                                or tune with the bucket's capacity, apply
  *
  * Tuning runs on the profiling instance, never on production: the proxy's
@@ -35,16 +38,18 @@
 
 typedef struct dvctl_event {
 	double t_s;         /* since the controller started */
-	int cls;            /* class id (after adding, for unknown ones) */
+	int cls;            /* stable class id (classid.h; after adding, for unknown ones) */
 	int known;          /* the classifier recognised the signature */
 	const char *action; /* "reuse", "tune", "tune-new-class",
-			       "reuse-interference", "tune-interference" */
+			       "reuse-interference", "tune-interference",
+			       "retune-slo-miss" */
 	memo_alloc alloc;   /* applied */
 	int ibucket;
-	double index;        /* interference index (1 when not measured) */
-	unsigned probes;     /* tuner probes (0 on reuse) */
-	double adaptation_s; /* first window showing the change -> applied */
-	int tuned_met;       /* the allocation met the SLO when tuned */
+	double index;      /* interference index (1 when not measured) */
+	unsigned probes;   /* tuner probes (0 on reuse) */
+	double reaction_s; /* first window showing the change -> applied (not the sim's
+			      adaptation_s) */
+	int tuned_met;     /* the allocation met the SLO when tuned */
 } dvctl_event;
 
 typedef void (*dvctl_event_fn)(void *ctx, const dvctl_event *ev);
@@ -54,6 +59,9 @@ typedef struct dvctl_cfg {
 	dvcg *prof_cg; /* the profiling instance's group */
 	pid_t prof_pid;
 	dvact *act; /* production actuator */
+	/* production's group, optional: the interference index's production
+	 * side (CPU it received vs its allocation); NULL -> the p95 ratio */
+	dvcg *prod_cg;
 	memo *memo;
 	const char *service; /* memo key */
 	double window_s, probe_s, slo_p95_s, learn_s, duration_s;
@@ -80,7 +88,7 @@ typedef struct dvctl_result {
 
 /* Defaults: window 1 s, probe 1 s, SLO p95 30 ms, learning 30 s, run 120 s,
  * F 0.1, reference 1 core, initial 1 core, quota ladder 0.1..1.0 step 0.1,
- * learn k 2..3. */
+ * learn k 1..3 (1: one workload in training). */
 void dvctl_cfg_default(dvctl_cfg *c);
 
 /* Runs the loop for c->duration_s (or until *c->stop). 0, or a negative

@@ -110,16 +110,15 @@ static double finite_or(double x, double dflt)
 static void on_event(void *ctx, const dvctl_event *ev)
 {
 	demo *d = ctx;
-	json_array_append_new(d->events,
-			      json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f,s:b},s:f,s:i,s:f,s:i}",
-					"t_s", ev->t_s, "signature_class", ev->cls, "known",
-					ev->known, "action", ev->action, "allocation", "instances",
-					(int)ev->alloc.instances, "cpu_quota", ev->alloc.cpu_quota,
-					"tuned_p95_ms", finite_or(ev->alloc.tuned_p95_s * 1e3, -1),
-					"tuned_met_slo", ev->tuned_met, "adaptation_s",
-					ev->adaptation_s, "interference_bucket", ev->ibucket,
-					"interference_index", finite_or(ev->index, 0),
-					"tuner_probes", (int)ev->probes));
+	json_array_append_new(
+		d->events, json_pack("{s:f,s:i,s:b,s:s,s:{s:i,s:f,s:f,s:b},s:f,s:i,s:f,s:i}", "t_s",
+				     ev->t_s, "signature_class", ev->cls, "known", ev->known,
+				     "action", ev->action, "allocation", "instances",
+				     (int)ev->alloc.instances, "cpu_quota", ev->alloc.cpu_quota,
+				     "tuned_p95_ms", finite_or(ev->alloc.tuned_p95_s * 1e3, -1),
+				     "tuned_met_slo", ev->tuned_met, "reaction_s", ev->reaction_s,
+				     "interference_bucket", ev->ibucket, "interference_index",
+				     finite_or(ev->index, 0), "tuner_probes", (int)ev->probes));
 }
 
 static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota)
@@ -228,6 +227,7 @@ static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf
 	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
 	cc.act = act;
+	cc.prod_cg = d->prod;
 	cc.memo = m;
 	cc.service = "virtlab-service";
 	/* Phases must outlast detection (2 windows) plus tuning (~5 probes). */

@@ -7,33 +7,14 @@
 #include <string.h>
 
 #include "core/stats.h"
+#include "dejavu/learn_int.h"
 
-#define MAX_CLASSES (LEARN_MAX_K * 4)
 #define SIL_MAX_POINTS 800 /* silhouette on a strided subsample: O(n^2) */
 #define LLOYD_MAX_ROUNDS 100
 
-struct learn_model {
-	learn_params p;
-	size_t d0;                                         /* metrics in the training signatures */
-	char name[SIG_MAX_METRICS][SIG_NAME_MAX];          /* their names */
-	size_t nf;                                         /* selected features */
-	size_t feat[SIG_MAX_METRICS];                      /* index into name[], ranked */
-	double score[SIG_MAX_METRICS];                     /* Fisher ratio of each selected */
-	double mean[SIG_MAX_METRICS], sd[SIG_MAX_METRICS]; /* per metric (all d0) */
-	size_t ndrop;
-	size_t drop[SIG_MAX_METRICS];
-	const char *why[SIG_MAX_METRICS];
-	size_t k, ntrained;
-	double cent[MAX_CLASSES][SIG_MAX_METRICS];
-	double radius[MAX_CLASSES];
-	double silhouette;
-	size_t ntrain;
-	int *labels;
-};
-
 void learn_params_default(learn_params *p)
 {
-	p->k_min = 2;
+	p->k_min = 1;
 	p->k_max = 8;
 	p->restarts = 8;
 	p->max_features = 6;
@@ -42,6 +23,10 @@ void learn_params_default(learn_params *p)
 	p->radius_pct = 95;
 	p->unknown_factor = 2.0;
 	p->min_radius = 0.5;
+	p->novel_z = 5.0;
+	p->noise_rel = 0.02;
+	p->noise_abs = 0;
+	p->novel_skip = NULL;
 	p->seed = 1;
 }
 
@@ -240,7 +225,7 @@ static int cluster(const double *X, size_t n, size_t d, const learn_params *p, r
 		free(C);
 		return VL_ENOMEM;
 	}
-	for (size_t k = p->k_min; k <= p->k_max && k <= n; k++) {
+	for (size_t k = p->k_min > 2 ? p->k_min : 2; k <= p->k_max && k <= n; k++) {
 		double best_in = INFINITY;
 		int *bl = malloc(n * sizeof(int));
 		double *bc = malloc(k * d * sizeof(double));
@@ -341,6 +326,24 @@ static void set_radii(learn_model *m, const double *Z, size_t n)
 	free(ds);
 }
 
+/* Step 4 when one_class(): the kept metrics in order, one centroid. */
+static void train_one(learn_model *m, const double *raw, size_t n, const size_t *keep, size_t nk,
+		      double *Z)
+{
+	m->nf = nk < m->p.max_features ? nk : m->p.max_features;
+	memcpy(m->feat, keep, m->nf * sizeof(size_t));
+	memset(m->score, 0, sizeof(m->score));
+	memset(m->cent[0], 0, sizeof(m->cent[0]));
+	for (size_t i = 0; i < n; i++) {
+		m->labels[i] = 0;
+		project(m, raw + i * m->d0, Z + i * m->nf);
+		for (size_t f = 0; f < m->nf; f++)
+			m->cent[0][f] += Z[i * m->nf + f] / (double)n;
+	}
+	m->k = m->ntrained = 1;
+	m->silhouette = 0;
+}
+
 /* Steps 2-5 once the unsupervised selection is done. */
 static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep, size_t nk,
 		      vl_errbuf *eb)
@@ -352,6 +355,12 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 	int err = 0;
 	if (!Z || !C) {
 		err = vl_fail(eb, VL_ENOMEM, "learn: out of memory");
+		goto out;
+	}
+	if (m->p.k_min <= 1 && learn__one_class(m)) {
+		train_one(m, raw, n, keep, nk, Z);
+		set_radii(m, Z, n);
+		learn__raw_stats(m, raw, n);
 		goto out;
 	}
 	/* Provisional clustering on every kept metric, to rank them. */
@@ -390,6 +399,7 @@ static int train_rest(learn_model *m, const double *raw, size_t n, size_t *keep,
 	for (size_t c = 0; c < k; c++)
 		memcpy(m->cent[c], C + c * m->nf, m->nf * sizeof(double));
 	set_radii(m, Z, n);
+	learn__raw_stats(m, raw, n);
 out:
 	free(Z);
 	free(C);
@@ -398,9 +408,12 @@ out:
 
 learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl_errbuf *eb)
 {
-	if (!samples || !p || p->k_min < 2 || p->k_max < p->k_min || p->k_max > LEARN_MAX_K ||
-	    p->restarts == 0 || p->max_features == 0) {
-		vl_fail(eb, VL_EINVAL, "learn: bad parameters (need 2 <= k_min <= k_max <= %d)",
+	if (!samples || !p || p->k_min < 1 || p->k_max < 2 || p->k_max < p->k_min ||
+	    p->k_max > LEARN_MAX_K || p->restarts == 0 || p->max_features == 0 ||
+	    !(p->novel_z > 0) || !(p->noise_rel >= 0) || !(p->noise_abs >= 0)) {
+		vl_fail(eb, VL_EINVAL,
+			"learn: bad parameters (need 1 <= k_min <= k_max <= %d, k_max >= 2, "
+			"novel_z > 0, noise_rel >= 0)",
 			LEARN_MAX_K);
 		return NULL;
 	}
@@ -427,6 +440,10 @@ learn_model *learn_train(const sig *samples, size_t n, const learn_params *p, vl
 			vl_fail(eb, VL_EINVAL,
 				"learn: signature %zu has other metrics than signature 0", i);
 			goto err;
+		}
+		for (size_t j = 0; j < m->d0; j++) {
+			int q = sig_find(&samples[i], m->name[j]);
+			m->se2[j] += samples[i].se[q] * samples[i].se[q] / (double)n;
 		}
 	}
 	size_t keep[SIG_MAX_METRICS];
@@ -468,25 +485,54 @@ static int features_of(const learn_model *m, const sig *s, double *z)
 	return 0;
 }
 
-int learn_classify(const learn_model *m, const sig *s, double *dist)
+/* Nearest class in the selected feature space (steps 1-5); -1 if s lacks
+ * a selected metric. *bd: distance in radii. */
+int learn__nearest(const learn_model *m, const sig *s, double *bd)
 {
 	double z[SIG_MAX_METRICS];
+	*bd = INFINITY;
+	if (features_of(m, s, z))
+		return LEARN_UNKNOWN;
+	int best = LEARN_UNKNOWN;
+	for (size_t c = 0; c < m->k; c++) {
+		double t = sqrt(dist2(z, m->cent[c], m->nf)) / m->radius[c];
+		if (t < *bd) {
+			*bd = t;
+			best = (int)c;
+		}
+	}
+	return best;
+}
+
+int learn_classify(const learn_model *m, const sig *s, double *dist)
+{
+	double z[SIG_MAX_METRICS], bd = INFINITY;
+	int best = LEARN_UNKNOWN;
 	if (dist)
 		*dist = INFINITY;
 	if (features_of(m, s, z))
 		return LEARN_UNKNOWN;
-	int best = LEARN_UNKNOWN;
-	double bd = INFINITY;
+	/* The nearest class in feature space that also holds s on every raw
+	 * metric (step 6): a class added at run time may share its selected
+	 * features with a trained one and differ only in a dropped metric. */
 	for (size_t c = 0; c < m->k; c++) {
 		double t = sqrt(dist2(z, m->cent[c], m->nf)) / m->radius[c];
-		if (t < bd) {
+		if (dist && t < *dist)
+			*dist = t;
+		size_t w;
+		if (t < bd && t <= m->p.unknown_factor &&
+		    learn__novelty_z(m, s, c, &w) <= m->p.novel_z) {
 			bd = t;
 			best = (int)c;
 		}
 	}
-	if (dist)
-		*dist = bd;
-	return bd <= m->p.unknown_factor ? best : LEARN_UNKNOWN;
+	return best;
+}
+
+/* Median of xs[0..n) (n >= 1), xs reordered. */
+static double median_of(double *xs, size_t n)
+{
+	return percentile_of(xs, n, 50);
 }
 
 int learn_add_class(learn_model *m, const sig *samples, size_t n)
@@ -496,12 +542,17 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	if (m->k >= MAX_CLASSES)
 		return VL_ERANGE;
 	double *Z = malloc(n * (m->nf + 1) * sizeof(double));
-	if (!Z)
+	double *rows = malloc(n * (m->d0 + 1) * sizeof(double));
+	if (!Z || !rows) {
+		free(Z);
+		free(rows);
 		return VL_ENOMEM;
+	}
 	size_t c = m->k, used = 0;
 	double cent[SIG_MAX_METRICS] = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		if (features_of(m, &samples[i], Z + used * m->nf))
+		if (features_of(m, &samples[i], Z + used * m->nf) ||
+		    learn__raw_of(m, &samples[i], rows + used * m->d0, NULL))
 			continue;
 		for (size_t f = 0; f < m->nf; f++)
 			cent[f] += Z[used * m->nf + f];
@@ -509,27 +560,41 @@ int learn_add_class(learn_model *m, const sig *samples, size_t n)
 	}
 	if (used == 0) {
 		free(Z);
+		free(rows);
 		return VL_EINVAL;
 	}
 	for (size_t f = 0; f < m->nf; f++)
 		cent[f] /= (double)used;
-	double r;
+	/* The noise model's radius: a trained class's (median), or wider if the
+	 * members spread more. */
+	double rs[MAX_CLASSES], r;
+	memcpy(rs, m->radius, m->ntrained * sizeof(double));
+	r = median_of(rs, m->ntrained);
 	if (used >= 3) {
 		double ds[64];
 		size_t nd = 0;
 		for (size_t i = 0; i < used && nd < 64; i++)
 			ds[nd++] = sqrt(dist2(Z + i * m->nf, cent, m->nf));
-		r = percentile_of(ds, nd, m->p.radius_pct);
-	} else {
-		double rs[MAX_CLASSES];
-		memcpy(rs, m->radius, m->ntrained * sizeof(double));
-		r = percentile_of(rs, m->ntrained, 50);
+		double own = percentile_of(ds, nd, m->p.radius_pct);
+		r = own > r ? own : r;
 	}
+	learn__added_stats(m, c, rows, used);
 	free(Z);
+	free(rows);
 	memcpy(m->cent[c], cent, sizeof(cent));
 	m->radius[c] = r > m->p.min_radius ? r : m->p.min_radius;
 	m->k++;
 	return (int)c;
+}
+
+int learn_class_centroid(const learn_model *m, size_t c, sig *out)
+{
+	if (c >= m->k)
+		return VL_EINVAL;
+	sig_init(out, 0, 0);
+	for (size_t j = 0; j < m->d0; j++)
+		sig_set(out, m->name[j], m->cm[c][j]);
+	return 0;
 }
 
 size_t learn_nclasses(const learn_model *m)

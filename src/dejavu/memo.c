@@ -17,7 +17,10 @@ static const char SCHEMA[] =
 	" instances INTEGER NOT NULL, cpu_quota REAL NOT NULL, mem_mb REAL NOT NULL,"
 	" tuned_rate_rps REAL NOT NULL, tuned_p95_s REAL NOT NULL,"
 	" created REAL NOT NULL, last_used REAL NOT NULL, hits INTEGER NOT NULL,"
-	" PRIMARY KEY (service, cls, ibucket));";
+	" PRIMARY KEY (service, cls, ibucket));"
+	"CREATE TABLE IF NOT EXISTS classes ("
+	" service TEXT NOT NULL, id INTEGER NOT NULL, centroid TEXT NOT NULL,"
+	" PRIMARY KEY (service, id));";
 
 #define COLS                                                                                       \
 	"service, cls, ibucket, instances, cpu_quota, mem_mb, tuned_rate_rps, "                    \
@@ -187,5 +190,82 @@ int memo_foreach(memo *m, int (*fn)(void *ctx, const memo_row *row), void *ctx)
 	if (!ret && rc != SQLITE_DONE)
 		ret = VL_EIO;
 	sqlite3_reset(st);
+	return ret;
+}
+
+#define CENTROID_TEXT_MAX (SIG_MAX_METRICS * (SIG_NAME_MAX + 32))
+
+int memo_class_add(memo *m, const char *service, const sig *centroid, int *id)
+{
+	char txt[CENTROID_TEXT_MAX];
+	size_t len = 0;
+	for (size_t i = 0; i < centroid->n; i++) {
+		int w = snprintf(txt + len, sizeof(txt) - len, "%s%s=%.17g", i ? ";" : "",
+				 centroid->name[i], centroid->v[i]);
+		if (w < 0 || (size_t)w >= sizeof(txt) - len)
+			return VL_EINVAL;
+		len += (size_t)w;
+	}
+	sqlite3_stmt *st = NULL;
+	int err = VL_EIO;
+	if (sqlite3_prepare_v2(m->db,
+			       "INSERT INTO classes (service, id, centroid) SELECT ?1, "
+			       "COALESCE(MAX(id) + 1, 0), ?2 FROM classes WHERE service = ?1 "
+			       "RETURNING id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return VL_EIO;
+	sqlite3_bind_text(st, 1, service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, txt, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int(st, 0);
+		err = sqlite3_step(st) == SQLITE_DONE ? 0 : VL_EIO;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* "name=value;name=value" back into a signature. */
+static int parse_centroid(const char *txt, sig *out)
+{
+	sig_init(out, 0, 0);
+	while (*txt) {
+		const char *eq = strchr(txt, '='), *end = strchr(txt, ';');
+		if (!end)
+			end = txt + strlen(txt);
+		if (!eq || eq > end || eq - txt >= SIG_NAME_MAX)
+			return VL_EINVAL;
+		char name[SIG_NAME_MAX];
+		memcpy(name, txt, (size_t)(eq - txt));
+		name[eq - txt] = 0;
+		char *num_end;
+		double v = strtod(eq + 1, &num_end);
+		if (num_end != end || sig_set(out, name, v))
+			return VL_EINVAL;
+		txt = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+int memo_class_foreach(memo *m, const char *service,
+		       int (*fn)(void *ctx, int id, const sig *centroid), void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(m->db,
+			       "SELECT id, centroid FROM classes WHERE service = ? ORDER BY id", -1,
+			       &st, NULL) != SQLITE_OK)
+		return VL_EIO;
+	sqlite3_bind_text(st, 1, service, -1, SQLITE_TRANSIENT);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sig c;
+		const unsigned char *txt = sqlite3_column_text(st, 1);
+		if (!txt || parse_centroid((const char *)txt, &c))
+			continue; /* a row this version cannot read: no match, never a crash */
+		if ((ret = fn(ctx, sqlite3_column_int(st, 0), &c)))
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VL_EIO;
+	sqlite3_finalize(st);
 	return ret;
 }

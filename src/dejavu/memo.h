@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "dejavu/signature.h"
 
 #define MEMO_SERVICE_MAX 64
 
@@ -76,6 +77,22 @@ int64_t memo_count(memo *m);
 /* Calls fn for every row in key order; stops early if fn returns non-zero
  * (and returns that). */
 int memo_foreach(memo *m, int (*fn)(void *ctx, const memo_row *row), void *ctx);
+
+/*
+ * Stable class ids (issue 15). A memo key's `cls` is not a k-means index
+ * (those change between runs while the file persists) but an id this table
+ * hands out, stored with the class's centroid in raw metric units; a
+ * controller that restarts matches its new classes to the stored centroids
+ * (classid.h) and gets the same ids, so its old rows hit.
+ */
+/* Stores a new class of service with its centroid; *id gets its id (one
+ * more than the service's largest, from 0). 0, VL_EIO, or VL_EINVAL for a
+ * centroid that does not fit the text column. */
+int memo_class_add(memo *m, const char *service, const sig *centroid, int *id);
+/* Calls fn for every stored class of service in id order; stops early if
+ * fn returns non-zero (and returns that). VL_EIO on an SQLite error. */
+int memo_class_foreach(memo *m, const char *service,
+		       int (*fn)(void *ctx, int id, const sig *centroid), void *ctx);
 
 /* Sets a memo_key (service truncated to MEMO_SERVICE_MAX - 1). */
 void memo_key_set(memo_key *k, const char *service, int cls, int ibucket);

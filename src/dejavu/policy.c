@@ -15,10 +15,8 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/parse.h"
-#include "dejavu/svc.h"
-
-const char *const policy_names[] = { "dejavu", "rightscale", "hpa", "static", "oracle", NULL };
+#include "dejavu/cap.h"
+#include "dejavu/svcmodel.h"
 
 /* ---- capacity table ---- */
 #define CAP_MAX 64
@@ -183,19 +181,25 @@ typedef struct rs_server {
 	double hot_since, cold_since; /* NAN: condition not holding */
 } rs_server;
 
+const rs_cfg RS_DEFAULTS = { RS_UP, RS_DOWN, 0, 0, RS_CALM_S };
+const rs_cfg RS_SCALED = { RS_UP, RS_DOWN, RS_SCALED_UP_FRAC, RS_SCALED_DOWN_FRAC,
+			   RS_SCALED_CALM_S };
+
 struct rightscale {
 	rng r;
+	rs_cfg cfg;
 	unsigned size;
 	double last_resize;
 	size_t n, cap;
 	rs_server *srv;
 };
 
-rightscale *rightscale_create(unsigned initial, uint64_t seed)
+rightscale *rightscale_create(unsigned initial, uint64_t seed, const rs_cfg *cfg)
 {
 	rightscale *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	r->cfg = cfg ? *cfg : RS_DEFAULTS;
 	rng_seed(&r->r, seed);
 	r->size = initial ? initial : 1;
 	r->last_resize = -INFINITY;
@@ -244,13 +248,16 @@ unsigned rightscale_eval(rightscale *r, double t, unsigned ready, unsigned total
 		grow += !isnan(s->hot_since) && t - s->hot_since >= RS_ALERT_S;
 		shrink += !isnan(s->cold_since) && t - s->cold_since >= RS_ALERT_S;
 	}
-	if (ready == 0 || t - r->last_resize < RS_CALM_S)
+	if (ready == 0 || t - r->last_resize < r->cfg.calm_s)
 		return r->size;
 	if (grow >= RS_THRESHOLD * ready) {
-		r->size += RS_UP;
+		unsigned by = (unsigned)ceil(r->cfg.up_frac * r->size - 1e-9);
+		r->size += by > r->cfg.up ? by : r->cfg.up;
 		r->last_resize = t;
 	} else if (shrink >= RS_THRESHOLD * ready && r->size > 1) {
-		r->size -= RS_DOWN;
+		unsigned by = (unsigned)floor(r->cfg.down_frac * r->size + 1e-9);
+		by = by > r->cfg.down ? by : r->cfg.down;
+		r->size = by < r->size ? r->size - by : 1;
 		r->last_resize = t;
 	}
 	return r->size;
@@ -266,7 +273,7 @@ typedef struct simple {
 	unsigned last;
 } simple;
 
-static unsigned no_overhead(const policy *p)
+static double no_overhead(const policy *p)
 {
 	(void)p;
 	return 0;
@@ -280,13 +287,13 @@ static void simple_destroy(policy *p)
 	free(s);
 }
 
-static unsigned static_decide(policy *p, const pol_obs *o)
+static unsigned static_decide(policy *p, const dv_obs *o)
 {
 	(void)o;
 	return ((simple *)p)->fixed;
 }
 
-static unsigned oracle_decide(policy *p, const pol_obs *o)
+static unsigned oracle_decide(policy *p, const dv_obs *o)
 {
 	const pol_env *e = p->env;
 	size_t k = (size_t)floor(o->t / e->tick_s + 0.5); /* next tick's index */
@@ -298,7 +305,7 @@ static unsigned oracle_decide(policy *p, const pol_obs *o)
 	return need;
 }
 
-static unsigned hpa_decide(policy *p, const pol_obs *o)
+static unsigned hpa_decide(policy *p, const dv_obs *o)
 {
 	simple *s = (simple *)p;
 	if (o->t + 1e-9 >= s->next_eval) {
@@ -308,7 +315,7 @@ static unsigned hpa_decide(policy *p, const pol_obs *o)
 	return s->last;
 }
 
-static unsigned rs_decide(policy *p, const pol_obs *o)
+static unsigned rs_decide(policy *p, const dv_obs *o)
 {
 	simple *s = (simple *)p;
 	if (o->t + 1e-9 >= s->next_eval) {
@@ -318,47 +325,70 @@ static unsigned rs_decide(policy *p, const pol_obs *o)
 	return s->last;
 }
 
-static const policy_ops STATIC_OPS = { "static", static_decide, no_overhead, simple_destroy };
+static const policy_ops STATIC_OPS = { "static-peak", static_decide, no_overhead, simple_destroy };
+static const policy_ops HISTORY_OPS = { "static-history", static_decide, no_overhead,
+					simple_destroy };
 static const policy_ops ORACLE_OPS = { "oracle", oracle_decide, no_overhead, simple_destroy };
 static const policy_ops HPA_OPS = { "hpa", hpa_decide, no_overhead, simple_destroy };
 static const policy_ops RS_OPS = { "rightscale", rs_decide, no_overhead, simple_destroy };
+static const policy_ops RS_SCALED_OPS = { "rightscale-scaled", rs_decide, no_overhead,
+					  simple_destroy };
 
-policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
+unsigned static_peak_size(const pol_env *env)
 {
-	if (!strcmp(name, "dejavu"))
-		return dejavu_policy_create(env, eb);
+	unsigned n = 1;
+	for (size_t i = 0; i < env->n_ticks; i++)
+		if (env->need[i] > n)
+			n = env->need[i];
+	return n;
+}
+
+unsigned static_history_size(const pol_env *env)
+{
+	/* The learning period's ticks; a trace no longer than it: all of it. */
+	size_t nk = (size_t)ceil(env->train_s / env->tick_s - 1e-9);
+	if (nk == 0 || nk > env->n_ticks)
+		nk = env->n_ticks;
+	unsigned peak = 1;
+	for (size_t i = 0; i < nk; i++)
+		if (env->need[i] > peak)
+			peak = env->need[i];
+	double n = ceil(peak * STATIC_HISTORY_HEADROOM - 1e-9);
+	return n > HPA_MAX_REPLICAS ? HPA_MAX_REPLICAS : (unsigned)n;
+}
+
+policy *baseline_create(const char *name, const pol_env *env, vl_errbuf *eb)
+{
 	simple *s = calloc(1, sizeof(*s));
 	if (!s) {
 		vl_fail(eb, VL_ENOMEM, "out of memory");
 		return NULL;
 	}
 	s->base.env = env;
-	unsigned first = env->n_ticks ? env->need[0] : 1;
+	unsigned first = env->initial;
 	s->last = first;
 	s->base.initial = first;
-	if (!strcmp(name, "static")) {
+	if (!strcmp(name, "static") || !strcmp(name, "static-peak")) {
 		s->base.ops = &STATIC_OPS;
-		for (size_t i = 0; i < env->n_ticks; i++)
-			if (env->need[i] > s->fixed)
-				s->fixed = env->need[i];
-		s->base.initial = s->fixed;
+		s->base.initial = s->fixed = static_peak_size(env);
+	} else if (!strcmp(name, "static-history")) {
+		s->base.ops = &HISTORY_OPS;
+		s->base.initial = s->fixed = static_history_size(env);
 	} else if (!strcmp(name, "oracle")) {
 		s->base.ops = &ORACLE_OPS;
 	} else if (!strcmp(name, "hpa")) {
 		s->base.ops = &HPA_OPS;
 		if (!(s->h = hpa_create(first)))
 			goto nomem;
-	} else if (!strcmp(name, "rightscale")) {
-		s->base.ops = &RS_OPS;
-		if (!(s->rs = rightscale_create(first, env->seed ^ 0x5157)))
+	} else if (!strcmp(name, "rightscale") || !strcmp(name, "rightscale-scaled")) {
+		int scaled = name[10] != 0;
+		s->base.ops = scaled ? &RS_SCALED_OPS : &RS_OPS;
+		if (!(s->rs = rightscale_create(first, env->seed ^ 0x5157,
+						scaled ? &RS_SCALED : &RS_DEFAULTS)))
 			goto nomem;
 	} else {
 		free(s);
-		const char *near = closest_word(name, policy_names);
-		vl_fail(eb, VL_ENOENT,
-			"unknown policy '%s'%s%s%s; expected dejavu, rightscale, hpa, "
-			"static or oracle",
-			name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+		vl_fail(eb, VL_ENOENT, "'%s' is not a baseline policy", name);
 		return NULL;
 	}
 	return &s->base;

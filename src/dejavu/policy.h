@@ -3,16 +3,30 @@
  * small table of function pointers each, all driven by the same sim loop
  * (sim.c) on the same trace and service model:
  *
- *   static      provisioned once for the trace's peak (need known upfront)
- *   oracle      knows the future: at t provisions the need of [t, t + boot]
- *   hpa         Kubernetes HorizontalPodAutoscaler (autoscaling/v2 rules)
- *   rightscale  RightScale alert-based server array with voting
+ *   static-peak     provisioned once for the trace's peak need, known in
+ *                   hindsight: a bound, not an operator's choice ("static"
+ *                   is an alias)
+ *   static-history  provisioned once from history: the learning period's
+ *                   peak need x STATIC_HISTORY_HEADROOM, what an operator
+ *                   sizing from last week's traffic would buy
+ *   oracle          knows the future: at t provisions the need of [t, t + boot]
+ *   hpa             Kubernetes HorizontalPodAutoscaler (autoscaling/v2 rules)
+ *   rightscale      RightScale alert-based server array with voting, the
+ *                   documented defaults (+2 / -1 instances, calm 15 min)
+ *   rightscale-scaled  the same rules with resizes proportional to the
+ *                   array (RS_SCALED_*), as a user of a large array sets them
  *   dejavu      DejaVu: profile, classify, reuse memoized allocations
- *               (dejavu_policy.c)
+ *               (dejavu_policy.c; it sees only dv_obs, never the trace)
  *
  * "Need" is the fewest instances whose p95 stays within SIM_TARGET_FRAC of
  * the SLO at the given rate, mix and interference, from a capacity table
- * (cap_*): bisection on the service model's latency tables (svc.h).
+ * (cap.h): bisection on the service model's latency tables (svcmodel.h). Only
+ * the oracle and the static baselines read it (pol_env.need).
+ *
+ * Deliberately free of the trace and mix headers: a policy observes the
+ * service the way a deployment does (dv_obs), and the policy table that
+ * creates them lives with its user (sim.c), so this file and
+ * dejavu_policy.c do not depend on each other.
  */
 #ifndef VL_DEJAVU_POLICY_H
 #define VL_DEJAVU_POLICY_H
@@ -20,58 +34,61 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/rng.h"
-#include "dejavu/mix.h"
-#include "dejavu/trace.h"
+#include "core/error.h"
 
 /* Fraction of the SLO the oracle and DejaVu's tuner provision for, so load
  * moving within a minute and the noise of a tuner's probe do not turn
  * "exactly at the SLO" into violations half of the time. */
 #define SIM_TARGET_FRAC 0.8
 
-/* --- capacity table ------------------------------------------------------ */
-typedef struct cap cap;
-typedef struct svc svc;
-/* slo_s: the p95 bound; seed: for the measurement runs. */
-cap *cap_create(double slo_s, uint64_t seed);
-void cap_destroy(cap *c);
-/* The service model whose latency tables the capacity table reads; sim runs
- * sharing this cap share the tables (svc_create's tables_from). */
-svc *cap_tables(cap *c);
-/* Highest per-instance load rho (offered work per core-second) at which
- * one instance's p95 is <= SIM_TARGET_FRAC * slo (bisection, cached per
- * (mix, steal)). 0 if even an idle instance misses it. */
-double cap_rho(cap *c, const mix *m, double steal);
-/* Instances needed for `rate` of mix m under steal (>= 1). */
-unsigned cap_need(cap *c, const mix *m, double steal, double rate);
-
-/* --- what a policy sees and may use ------------------------------------- */
+/* --- what a policy is given ------------------------------------------------ */
 typedef struct pol_env {
-	const trace *tr;
-	const mix_set *ms;
-	cap *cap;
 	double slo_s, tick_s, boot_s;
-	double train_s; /* dejavu: learning period */
+	double train_s; /* dejavu: learning period; static-history: its history */
 	uint64_t seed;
-	const unsigned *need; /* need per tick (oracle's view), n_ticks entries */
+	unsigned initial; /* instances at t = 0 (the first tick's need), every policy alike */
+	/* need per tick (the oracle's view, n_ticks entries): only the oracle
+	 * and the static baselines read it */
+	const unsigned *need;
 	size_t n_ticks;
 } pol_env;
 
-typedef struct pol_obs {
+/* --- what a policy observes each tick: only what a deployment sees -------- */
+/* The proxy duplicates DV_FRACTION of the requests to the profiling
+ * instance, rate-limited to what it serves at <= DV_PROF_UTIL utilization
+ * (the live proxy's default fraction; the 70 % cap keeps the profiler's own
+ * queueing out of its measurements). */
+#define DV_FRACTION 0.1
+#define DV_PROF_UTIL 0.7
+#define DV_SAMPLE_MAX 256 /* duplicated requests per tick handed over, at most */
+
+/* One duplicated request as the profiling instance measured it: its
+ * counters (cgroup CPU, page faults, I/O, context switches, bytes on the
+ * wire) and its service time on one reference core. */
+typedef struct dv_req {
+	double cpu_us, faults, io_kb, ctxsw, req_bytes, resp_bytes;
+	double service_s;
+} dv_req;
+
+typedef struct dv_obs {
 	double t;              /* end of the tick just simulated */
 	double util;           /* mean CPU busy fraction of ready instances */
-	double rate_rps;       /* requests/s the load balancer saw */
-	double p95_last_min_s; /* p95 of the last full minute (0 before one) */
+	double rate_rps;       /* requests/s the proxy forwarded */
+	double p95_last_min_s; /* production p95 of the last full minute (0 before one) */
 	unsigned ready, booting;
-} pol_obs;
+	double dup_rps;       /* requests/s duplicated to the profiler this tick */
+	size_t nsample;       /* a uniform subsample of them: */
+	const dv_req *sample; /* nsample requests (valid during decide) */
+} dv_obs;
 
 typedef struct policy policy;
 typedef struct policy_ops {
 	const char *name;
 	/* Returns the desired instance count (>= 1) after observing o. */
-	unsigned (*decide)(policy *p, const pol_obs *o);
-	/* Extra instances the policy itself runs now (DejaVu's profiler). */
-	unsigned (*overhead)(const policy *p);
+	unsigned (*decide)(policy *p, const dv_obs *o);
+	/* Extra instances the policy itself runs now (DejaVu's profiling
+	 * instance; may be fractional: a smaller VM size). */
+	double (*overhead)(const policy *p);
 	void (*destroy)(policy *p);
 } policy_ops;
 
@@ -80,15 +97,28 @@ struct policy {
 	const pol_env *env;
 	unsigned initial;          /* instances ready at t = 0 */
 	unsigned retunes, classes; /* reported by dejavu; 0 for the rest */
+	/* Instance-seconds of tuning probes run so far (billed as they happen,
+	 * the learning period's included); 0 for the rest. */
+	double tuning_instance_s;
+	int profiled; /* wants the profiler's sample in dv_obs (DejaVu) */
 };
 
-/* Names of the policies, NULL-terminated. */
-extern const char *const policy_names[];
+/* A constructor of the policy table (sim.c): NULL with eb on failure. */
+typedef policy *(*policy_ctor)(const char *name, const pol_env *env, vl_errbuf *eb);
 
-/* A policy by name, or NULL (unknown name or ENOMEM) — eb says which. The
- * initial instance count is the need of the trace's first tick. */
-policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
+/* The baselines of policy.c: static-peak (alias static), static-history,
+ * oracle, hpa, rightscale, rightscale-scaled. NULL (VL_ENOENT in eb) for
+ * another name, or on ENOMEM. */
+policy *baseline_create(const char *name, const pol_env *env, vl_errbuf *eb);
 void policy_destroy(policy *p);
+
+/* static-history: peak need of the learning period x this headroom
+ * (issue 15: the operator's usual 50 % margin over the observed peak). */
+#define STATIC_HISTORY_HEADROOM 1.5
+/* Instances static-history buys for env (>= 1). */
+unsigned static_history_size(const pol_env *env);
+/* Instances static-peak buys for env: the largest need of the trace. */
+unsigned static_peak_size(const pol_env *env);
 
 /* --- HPA (exposed for tests) --------------------------------------------- */
 #define HPA_TARGET 0.70         /* CPU utilization target (issue 7) */
@@ -116,9 +146,25 @@ unsigned hpa_sync(hpa *h, double t, unsigned ready, unsigned booting, double uti
 #define RS_CALM_S 900.0       /* resize calm time: 15 minutes */
 #define RS_EVAL_S 60.0        /* monitoring/alert evaluation period */
 #define RS_SERVER_SPREAD 0.05 /* per-server utilization spread (hot spots) */
+/* rightscale-scaled (issue 15): resize up by max(RS_UP, 20 % of the array),
+ * down by max(RS_DOWN, 10 %), calm time 5 minutes — what a user of an array
+ * of hundreds sets instead of the defaults made for arrays of a few. */
+#define RS_SCALED_UP_FRAC 0.20
+#define RS_SCALED_DOWN_FRAC 0.10
+#define RS_SCALED_CALM_S 300.0
+
+typedef struct rs_cfg {
+	unsigned up, down;         /* fixed resize steps (at least) */
+	double up_frac, down_frac; /* ... or this fraction of the array, if larger */
+	double calm_s;             /* resize calm time */
+} rs_cfg;
+/* The documented defaults (RS_UP, RS_DOWN, RS_CALM_S, no fractions) and the
+ * scaled variant. */
+extern const rs_cfg RS_DEFAULTS, RS_SCALED;
 
 typedef struct rightscale rightscale;
-rightscale *rightscale_create(unsigned initial, uint64_t seed);
+/* cfg NULL = RS_DEFAULTS (copied). */
+rightscale *rightscale_create(unsigned initial, uint64_t seed, const rs_cfg *cfg);
 void rightscale_destroy(rightscale *r);
 /* One alert evaluation at time t with `ready` operational servers at mean
  * utilization util; `total` = ready + booting. Returns the array size. */
@@ -126,7 +172,7 @@ unsigned rightscale_eval(rightscale *r, double t, unsigned ready, unsigned total
 /* Time of the last resize (-INFINITY before any). */
 double rightscale_last_resize(const rightscale *r);
 
-/* dejavu_policy.c */
-policy *dejavu_policy_create(const pol_env *env, vl_errbuf *eb);
+/* dejavu_policy.c (name: "dejavu") */
+policy *dejavu_policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
 
 #endif

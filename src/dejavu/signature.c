@@ -37,7 +37,18 @@ int sig_set(sig *s, const char *name, double v)
 		memcpy(s->name[i], name, len + 1);
 	}
 	s->v[i] = v;
+	s->se[i] = 0;
 	return 0;
+}
+
+int sig_set_se(sig *s, const char *name, double v, double se)
+{
+	if (!isfinite(se) || se < 0)
+		return VL_EINVAL;
+	int err = sig_set(s, name, v);
+	if (!err)
+		s->se[sig_find(s, name)] = se;
+	return err;
 }
 
 int sig_get(const sig *s, const char *name, double *v)

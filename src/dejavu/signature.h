@@ -31,6 +31,10 @@ typedef struct sig {
 	size_t n;              /* metrics set */
 	char name[SIG_MAX_METRICS][SIG_NAME_MAX];
 	double v[SIG_MAX_METRICS];
+	/* Standard error of each value as the producer measured it (e.g. the
+	 * sample's stddev / sqrt(requests sampled)); 0 = not known, and the
+	 * learner's relative noise floor stands in (learn.h). */
+	double se[SIG_MAX_METRICS];
 } sig;
 
 /* An empty signature for the window [t_start, t_end). */
@@ -40,6 +44,9 @@ void sig_init(sig *s, double t_start, double t_end);
  * VL_ERANGE when full, VL_EINVAL for a name that is empty, too long or not
  * [A-Za-z0-9_.], or a non-finite value. */
 int sig_set(sig *s, const char *name, double v);
+
+/* sig_set, plus the value's standard error se (>= 0, finite). */
+int sig_set_se(sig *s, const char *name, double v, double se);
 
 /* Index of metric `name`, or -1. */
 int sig_find(const sig *s, const char *name);

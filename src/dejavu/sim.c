@@ -8,8 +8,39 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/parse.h"
+#include "core/rng.h"
 #include "core/stats.h"
-#include "dejavu/svc.h"
+#include "dejavu/svcmodel.h"
+
+const char *const policy_names[] = { "dejavu", "rightscale",  "rightscale-scaled",
+				     "hpa",    "static-peak", "static-history",
+				     "oracle", NULL };
+
+/* The policy table: who builds which (policy.c and dejavu_policy.c do not
+ * know each other). */
+static const struct {
+	const char *name;
+	policy_ctor create;
+} POLICY_TABLE[] = {
+	{ "dejavu", dejavu_policy_create },       { "rightscale", baseline_create },
+	{ "rightscale-scaled", baseline_create }, { "hpa", baseline_create },
+	{ "static-peak", baseline_create },       { "static", baseline_create },
+	{ "static-history", baseline_create },    { "oracle", baseline_create },
+};
+
+policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb)
+{
+	for (size_t i = 0; i < sizeof(POLICY_TABLE) / sizeof(POLICY_TABLE[0]); i++)
+		if (!strcmp(name, POLICY_TABLE[i].name))
+			return POLICY_TABLE[i].create(name, env, eb);
+	const char *near = closest_word(name, policy_names);
+	vl_fail(eb, VL_ENOENT,
+		"unknown policy '%s'%s%s%s; expected dejavu, rightscale, rightscale-scaled, hpa, "
+		"static-peak (or static), static-history or oracle",
+		name, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
+	return NULL;
+}
 
 void sim_cfg_default(sim_cfg *c)
 {
@@ -84,12 +115,6 @@ static void fleet_boot(fleet *f, double t)
 	f->nboot -= k;
 }
 
-static unsigned step_of(unsigned need)
-{
-	unsigned s = (unsigned)ceil(SIM_STEP_FRAC * need);
-	return s > SIM_STEP_MIN ? s : SIM_STEP_MIN;
-}
-
 /* Adaptation time of every change (sim.h). */
 static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_result *r)
 {
@@ -116,13 +141,10 @@ static void adaptation(const sim_cfg *cfg, const trace *tr, double from_s, sim_r
 			lim = r->minutes;
 		size_t a = c;
 		for (; a < lim; a++) {
-			if (r->p95[a] > cfg->slo_s)
-				continue;
+			/* sufficient: enough capacity and the SLO met, held */
 			int ok = 1;
-			for (size_t j = a; j < a + SIM_SETTLE_MIN && j < r->minutes && ok; j++) {
-				unsigned n = r->need[j], got = r->ready[j];
-				ok = (got > n ? got - n : n - got) <= step_of(n);
-			}
+			for (size_t j = a; j < a + SIM_SETTLE_MIN && j < r->minutes && ok; j++)
+				ok = r->ready[j] >= r->need[j] && r->p95[j] <= cfg->slo_s;
 			if (ok)
 				break;
 		}
@@ -161,14 +183,49 @@ static unsigned *need_series(const sim_cfg *cfg, const trace *tr, const mix_set 
 	return need;
 }
 
-static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env *env, policy *pol,
-		sim_result *r, size_t k_from, double *cost)
+/* The profiler's view of one tick: the proxy duplicates DV_FRACTION of the
+ * requests, at most what one profiling instance serves at DV_PROF_UTIL;
+ * up to DV_SAMPLE_MAX of them are drawn as the profiler measures them
+ * (each request: a type by the mix's weights, its costs scaled by one
+ * lognormal factor of CV MIX_TYPE_CV, the same spread as svcmodel.h's service
+ * times). The count is rounded at random so small rates still sample. */
+static size_t profile_tick(const mix *m, double rate, rng *r, dv_req *out, double *dup_rps)
 {
-	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(env->cap));
+	double most = DV_PROF_UTIL / mix_mean_service_s(m);
+	double dup = DV_FRACTION * rate < most ? DV_FRACTION * rate : most;
+	double want = dup * SIM_TICK_S;
+	size_t n = (size_t)floor(want);
+	n += rng_uniform(r) < want - (double)n;
+	n = n < DV_SAMPLE_MAX ? n : DV_SAMPLE_MAX;
+	double s2 = log(1 + MIX_TYPE_CV * MIX_TYPE_CV);
+	for (size_t i = 0; i < n; i++) {
+		const mix_type *t = mix_pick(m, r);
+		double f = rng_lognormal(r, -s2 / 2, sqrt(s2));
+		double mem = t->mem_kb * f, io = t->io_kb * f;
+		out[i] = (dv_req){ t->cpu_us * f,
+				   2 + mem / 4,
+				   0.5 + io,
+				   1 + io / 32 + mem / 256,
+				   t->req_bytes,
+				   t->resp_bytes,
+				   mix_type_service_s(t) * f };
+	}
+	*dup_rps = dup;
+	return n;
+}
+
+static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *c_tab,
+		const pol_env *env, policy *pol, sim_result *r, size_t k_from, double *cost,
+		double *prof)
+{
+	svc *s = svc_create(cfg->seed ^ 0x5e7c, cap_tables(c_tab));
+	dv_req *sample = malloc(DV_SAMPLE_MAX * sizeof(*sample));
+	rng pr;
+	rng_seed(&pr, cfg->seed ^ 0x9f0f);
 	fleet f = { pol->initial, NULL, 0, 0 };
-	int err = s ? 0 : VL_ENOMEM;
+	int err = s && sample ? 0 : VL_ENOMEM;
 	const size_t per_min = (size_t)(60 / SIM_TICK_S);
-	double last_p95 = 0, c = 0, rate_sum = 0;
+	double last_p95 = 0, c = 0, pc = 0, rate_sum = 0;
 	unsigned need_min = 0;
 	for (size_t k = 0; !err && k < env->n_ticks; k++) {
 		double t = k * SIM_TICK_S;
@@ -179,8 +236,10 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 		svc_out out;
 		if ((err = svc_tick(s, &in, &out)))
 			break;
-		if (k >= k_from)
-			c += (f.ready + f.nboot + pol->ops->overhead(pol)) * SIM_TICK_S / 3600;
+		if (k >= k_from) {
+			c += (f.ready + f.nboot) * SIM_TICK_S / 3600;
+			pc += pol->ops->overhead(pol) * SIM_TICK_S / 3600;
+		}
 		if (env->need[k] > need_min)
 			need_min = env->need[k];
 		rate_sum += in.rate;
@@ -193,14 +252,18 @@ static int loop(const sim_cfg *cfg, const trace *tr, const mix_set *ms, pol_env 
 			r->need[mi] = need_min;
 			need_min = 0;
 		}
-		pol_obs o = { t + SIM_TICK_S, out.util, in.rate,
-			      last_p95,       f.ready,  (unsigned)f.nboot };
+		dv_obs o = { t + SIM_TICK_S,    out.util, in.rate, last_p95, f.ready,
+			     (unsigned)f.nboot, 0,        0,       sample };
+		if (pol->profiled)
+			o.nsample = profile_tick(in.m, in.rate, &pr, sample, &o.dup_rps);
 		unsigned want = pol->ops->decide(pol, &o);
 		err = fleet_set(&f, want < 1 ? 1 : want, t + SIM_TICK_S + cfg->boot_s);
 	}
 	free(f.boot);
+	free(sample);
 	svc_destroy(s);
 	*cost = c;
+	*prof = pc;
 	return err;
 }
 
@@ -228,10 +291,8 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 		err = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	pol_env env = {
-		tr,        ms,   c, cfg->slo_s, SIM_TICK_S, cfg->boot_s, cfg->train_days * 86400,
-		cfg->seed, need, nt
-	};
+	pol_env env = { cfg->slo_s, SIM_TICK_S, cfg->boot_s, cfg->train_days * 86400,
+			cfg->seed,  need[0],    need,        nt };
 	if (cfg->train_days * 86400 >= tr->duration && !strcmp(cfg->policy, "dejavu")) {
 		err = vl_fail(eb, VL_EINVAL,
 			      "--train-days %g leaves nothing of the %.2f-day trace to run",
@@ -252,21 +313,29 @@ int sim_run(const sim_cfg *cfg, const trace *tr, const mix_set *ms, cap *shared,
 	/* The evaluation window starts after the learning period (sim.h). */
 	size_t k_from = env.train_s < tr->duration ? (size_t)ceil(env.train_s / SIM_TICK_S) : 0;
 	k_from -= k_from % 4; /* on a minute */
-	double cost;
-	if ((err = loop(cfg, tr, ms, &env, pol, res, k_from, &cost))) {
+	double cost, prof;
+	if ((err = loop(cfg, tr, ms, c, &env, pol, res, k_from, &cost, &prof))) {
 		vl_fail(eb, err, "out of memory");
 		goto out;
 	}
-	unsigned peak = 1;
-	for (size_t k = 0; k < nt; k++)
-		if (need[k] > peak)
-			peak = need[k];
+	snprintf(res->policy, sizeof(res->policy), "%s", pol->ops->name); /* alias resolved */
+	double hours = (nt - k_from) * SIM_TICK_S / 3600;
+	res->static_peak_instances = static_peak_size(&env);
+	res->static_history_instances = static_history_size(&env);
 	res->cost_instance_hours = cost;
-	res->cost_vs_static_pct = 100 * cost / (peak * (nt - k_from) * SIM_TICK_S / 3600);
+	res->profiler_instance_hours = prof + pol->tuning_instance_s / 3600;
+	double total = cost + res->profiler_instance_hours;
+	res->cost_vs_static_peak_pct = 100 * total / (res->static_peak_instances * hours);
+	res->cost_vs_static_history_pct = 100 * total / (res->static_history_instances * hours);
 	size_t viol = 0, m_from = k_from / 4;
-	for (size_t m = m_from; m < res->minutes; m++)
+	double over = 0;
+	for (size_t m = m_from; m < res->minutes; m++) {
 		viol += res->p95[m] > cfg->slo_s;
-	res->slo_violation_pct = res->minutes > m_from ? 100.0 * viol / (res->minutes - m_from) : 0;
+		over += ((double)res->ready[m] - res->need[m]) / (res->need[m] ? res->need[m] : 1);
+	}
+	size_t nm = res->minutes > m_from ? res->minutes - m_from : 0;
+	res->slo_violation_pct = nm ? 100.0 * viol / nm : 0;
+	res->overprovision_pct = nm ? 100.0 * over / nm : 0;
 	res->retunes = pol->retunes;
 	res->classes = pol->classes;
 	adaptation(cfg, tr, k_from * SIM_TICK_S, res);

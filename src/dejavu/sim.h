@@ -4,7 +4,7 @@
  *
  * Time advances in SIM_TICK_S ticks (the HPA sync period, so every policy
  * can act at its own cadence). Per tick: instances whose boot finished
- * become ready; the service model (svc.h) serves the tick's traffic on the
+ * become ready; the service model (svcmodel.h) serves the tick's traffic on the
  * ready instances; cost accrues for ready + booting instances + the policy's
  * own overhead (DejaVu's profiler); the policy sees the tick and sets the
  * desired count — new instances are ready SIM_BOOT_S later, removals are
@@ -15,15 +15,24 @@
  * alike, so all are compared on the same days (while DejaVu learns it runs
  * the service under HPA, the autoscaler an operator would have had). A
  * trace no longer than the learning period is evaluated whole (non-DejaVu
- * policies only).
+ * policies only). Definitions (issue 15):
  *  - slo_violation_pct: minutes whose p95 exceeds the SLO, in % of minutes;
  *  - workload_changes: trace_changes() (rate moved 25 % or mix changed);
- *  - adaptation time of a change: from the change to the first minute with
- *    p95 <= SLO from which the ready count stays within one step of the
- *    oracle's need for SIM_SETTLE_MIN minutes; one step = max(SIM_STEP_MIN,
- *    ceil(SIM_STEP_FRAC * need)). Not adapted before the next change (or the
- *    end) -> the time until then (censored, so means are lower bounds);
- *  - cost_instance_hours; cost_vs_static_pct = cost / static's cost * 100.
+ *  - adaptation time of a change: from the change until capacity is
+ *    *sufficient* — the first minute from which, for SIM_SETTLE_MIN minutes,
+ *    the ready count is >= the oracle's need and p95 <= SLO. Having more
+ *    than needed is not "unadapted"; it is cost (overprovision_pct). Not
+ *    adapted before the next change (or the end) -> the time until then
+ *    (censored, so the means of slow policies are lower bounds);
+ *  - overprovision_pct: mean over the window's minutes of
+ *    (ready - need) / need * 100 (signed: minutes short of the need count
+ *    negative; they show as SLO violations too);
+ *  - cost_instance_hours: production instances, ready + booting;
+ *    profiler_instance_hours: the policy's own instances (DejaVu's
+ *    profiling instance over the window, plus every tuning probe it ran,
+ *    the learning period's included);
+ *  - cost_vs_static_peak_pct / cost_vs_static_history_pct: (production +
+ *    profiler) / what static-peak / static-history pay over the window.
  */
 #ifndef VL_DEJAVU_SIM_H
 #define VL_DEJAVU_SIM_H
@@ -32,6 +41,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "dejavu/cap.h"
 #include "dejavu/mix.h"
 #include "dejavu/policy.h"
 #include "dejavu/trace.h"
@@ -39,9 +49,7 @@
 #define SIM_TICK_S 15.0
 #define SIM_BOOT_S 120.0 /* instance boot: EC2 ~1-3 min; the same for every policy */
 #define SIM_SLO_S 0.010  /* p95 bound: 10 ms */
-#define SIM_SETTLE_MIN 5 /* minutes the allocation must stay near the oracle's */
-#define SIM_STEP_FRAC 0.10
-#define SIM_STEP_MIN 2
+#define SIM_SETTLE_MIN 5 /* minutes capacity must stay sufficient */
 /* DejaVu needs at least 2 * k_max (16) one-minute signatures to learn. */
 #define SIM_MIN_TRAIN_S (16 * 60.0)
 
@@ -56,10 +64,12 @@ typedef struct sim_cfg {
 void sim_cfg_default(sim_cfg *c);
 
 typedef struct sim_result {
-	char trace[64], policy[16];
+	char trace[64], policy[24];
 	size_t workload_changes;
-	double adaptation_s_mean, adaptation_s_p95;
-	double slo_violation_pct, cost_instance_hours, cost_vs_static_pct;
+	double adaptation_s_mean, adaptation_s_p95, overprovision_pct;
+	double slo_violation_pct, cost_instance_hours, profiler_instance_hours;
+	double cost_vs_static_peak_pct, cost_vs_static_history_pct;
+	unsigned static_peak_instances, static_history_instances;
 	unsigned retunes, classes;
 	/* per-minute series, for tests and plots (malloc'd; sim_result_free) */
 	size_t minutes;
@@ -68,6 +78,14 @@ typedef struct sim_result {
 	unsigned *ready, *need;
 	double *adapt_s; /* per change */
 } sim_result;
+
+/* Names of the policies, NULL-terminated ("static" is accepted too, as an
+ * alias of "static-peak"). */
+extern const char *const policy_names[];
+
+/* The policy table: a policy by name, or NULL (unknown name, with a "did
+ * you mean", or ENOMEM) — eb says which. */
+policy *policy_create(const char *name, const pol_env *env, vl_errbuf *eb);
 
 /* Opens a trace: a generator name (with `days`, default 7) or a CSV path
  * (`days` only truncates when days_given). NULL with eb set otherwise. */

@@ -2,14 +2,18 @@
  * stage_dejavu.c — DejaVu in the report: the trace-driven comparison
  * (issue 7) and the live demo (issue 6). Contracts used:
  *  - `dejavu compare` -> {"rows":[{trace, policy, adaptation_s_mean,
- *    slo_violation_pct, cost_vs_static_pct, ...}],
- *    "adaptation_speedup_vs_rightscale":.., "cost_saving_vs_static_pct":..};
+ *    overprovision_pct, slo_violation_pct, cost_instance_hours,
+ *    cost_vs_static_history_pct, ...}],
+ *    "adaptation_speedup_vs_rightscale": number or null (+ "..._note"),
+ *    "cost_saving_vs_static_history_pct":.., "static_history_slo_violation_pct":..,
+ *    "cost_saving_vs_static_peak_pct":..}; the definitions are
+ *    src/dejavu/sim.h's (issue 15) and the plots' captions state them;
  *  - `dejavu sim --trace T --policy P --days D` -> the sim object plus a
  *    time series for the allocation-vs-load plot: "series" as an object of
  *    equal-length arrays {"t_s":[..],"load_rps":[..],"allocation":[..]} or an
  *    array of {"t_s","load_rps","allocation"} points;
  *  - `dejavu demo --duration D` -> {"events":[{t_s, signature_class, known,
- *    action, allocation, adaptation_s}], "slo_violation_pct", "requests",
+ *    action, allocation, reaction_s}], "slo_violation_pct", "requests",
  *    "errors"}.
  */
 #include "report/stages.h"
@@ -18,15 +22,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const policies[] = { "dejavu", "rightscale", "hpa", "static", "oracle" };
-enum { NPOL = 5 };
+static const char *const policies[] = { "dejavu", "rightscale",  "rightscale-scaled",
+					"hpa",    "static-peak", "static-history",
+					"oracle" };
+enum { NPOL = 7 };
 static const char *const traces[] = { "hotmail-like", "messenger-like" };
 enum { NTR = 2 };
 
 #define DV_SPEEDUP_MIN 10.0  /* paper: > 10x faster adaptation than RightScale */
 #define DV_SAVING_PAPER 60.0 /* paper: up to 60 % cheaper than static */
 #define DV_SAVING_MIN 30.0   /* issue 7 acceptance: >= 30 % */
-#define DV_SLO_SLACK_PP 1.0  /* issue 7: SLO violations <= HPA's + 1 pp */
+#define DV_SLO_SLACK_PP 2.0  /* issue 15: SLO violations <= HPA's + 2 pp */
+#define DV_COST_VS_HPA 1.1   /* issue 15: production cost <= 1.1 x HPA's */
 #define DV_WEEK_POINTS 2016  /* 7 days / 5 minutes */
 
 /* Days per trace: compare's default week for the full report; --quick
@@ -76,37 +83,89 @@ static int per_policy(rpt_sc *sc, const json_t *rows, const char *key, const rpt
 	return rpt_sc_plot(sc, c, pl);
 }
 
+/* The summary rows: headlines as measured, then per trace DejaVu against
+ * HPA (SLO + 2 pp, production cost x 1.1). */
+static int compare_rows(rpt_sc *sc, const json_t *j, const json_t *rows)
+{
+	double sp = rpt_num(j, "adaptation_speedup_vs_rightscale");
+	double sv = rpt_num(j, "cost_saving_vs_static_history_pct");
+	const char *why = rpt_str(j, "adaptation_speedup_vs_rightscale_note");
+	if ((!isfinite(sp) && !why) || !isfinite(sv))
+		return rpt_sc_fail(sc, "%s",
+				   "`virtlab dejavu compare`: JSON lacks "
+				   "adaptation_speedup_vs_rightscale (or its note) or "
+				   "cost_saving_vs_static_history_pct");
+	if (rpt_sc_row(sc, "adaptation speedup vs RightScale (x), until capacity is sufficient",
+		       json_string("> 10"), isfinite(sp) ? json_real(sp) : json_string(why), NAN,
+		       isfinite(sp) && sp >= DV_SPEEDUP_MIN) ||
+	    rpt_sc_row(sc, "cost saving vs static-history (peak of the learning day x 1.5) (%)",
+		       json_string("up to 60 (issue: >= 30)"), json_real(sv),
+		       stage_err_pct(sv, DV_SAVING_PAPER), sv >= DV_SAVING_MIN) ||
+	    rpt_sc_row_note(sc,
+			    "on %s, DejaVu's profiler included; static-history misses the SLO in "
+			    "%.1f %% of minutes (DejaVu %.1f %%); vs the hindsight static-peak "
+			    "bound: %.0f %%",
+			    rpt_str(j, "headline_trace") ? rpt_str(j, "headline_trace") : "?",
+			    rpt_num(j, "static_history_slo_violation_pct"),
+			    rpt_num(j, "dejavu_slo_violation_pct"),
+			    rpt_num(j, "cost_saving_vs_static_peak_pct")))
+		return VL_ENOMEM;
+	for (int t = 0; t < NTR; t++) {
+		const json_t *d = find_row(rows, traces[t], "dejavu");
+		const json_t *h = find_row(rows, traces[t], "hpa");
+		double dv = rpt_num(d, "slo_violation_pct"), hv = rpt_num(h, "slo_violation_pct");
+		double dc = rpt_num(d, "cost_instance_hours"),
+		       hc = rpt_num(h, "cost_instance_hours");
+		char fig[128], fig2[128];
+		snprintf(fig, sizeof(fig), "SLO violations, %s: DejaVu vs HPA + 2 pp (%%)",
+			 traces[t]);
+		snprintf(fig2, sizeof(fig2),
+			 "production cost, %s: DejaVu vs 1.1 x HPA (instance-hours)", traces[t]);
+		if (rpt_sc_row(sc, fig, json_real(hv + DV_SLO_SLACK_PP), json_real(dv), NAN,
+			       dv <= hv + DV_SLO_SLACK_PP) ||
+		    rpt_sc_row(sc, fig2, json_real(DV_COST_VS_HPA * hc), json_real(dc), NAN,
+			       dc <= DV_COST_VS_HPA * hc))
+			return VL_ENOMEM;
+	}
+	return 0;
+}
+
 int stage_dv_compare_digest(rpt_sc *sc)
 {
 	const json_t *j = rpt_sc_json(sc, 0), *rows = json_object_get(j, "rows");
 	if (!json_is_array(rows) || json_array_size(rows) == 0)
 		return rpt_sc_fail(sc, "%s",
 				   "`virtlab dejavu compare`: JSON has no \"rows\" array");
-	const rpt_plot pa = { "adaptation",
-			      "Adaptation time per policy",
-			      NULL,
-			      "mean adaptation time per workload change (s, log)",
-			      RPT_BARS,
-			      0,
-			      1,
-			      NULL,
-			      NULL,
-			      NULL,
-			      "From a workload change until p95 is back under the SLO and the "
-			      "allocation stays within one step of the oracle's for 5 minutes. A "
-			      "policy that adapts at once (0 s, e.g. the oracle) has no bar on the "
-			      "log scale." };
+	const rpt_plot pa = {
+		"adaptation",
+		"Adaptation time per policy",
+		NULL,
+		"mean adaptation time per workload change (s, log)",
+		RPT_BARS,
+		0,
+		1,
+		NULL,
+		NULL,
+		NULL,
+		"From a workload change until capacity is sufficient: ready instances "
+		">= the oracle's need and p95 <= SLO, held 5 minutes (over-"
+		"provisioning counts as adapted; it is cost). Censored at the next "
+		"change. A policy that adapts at once (0 s, e.g. the oracle, "
+		"static-peak) has no bar on the log scale."
+	};
 	const rpt_plot pc = { "cost",
 			      "Cost per policy",
 			      NULL,
-			      "cost vs static (%)",
+			      "cost vs static-history (%)",
 			      RPT_BARS,
 			      0,
 			      0,
 			      NULL,
 			      NULL,
 			      NULL,
-			      "Instance-hours relative to provisioning for the peak." };
+			      "Instance-hours (production + DejaVu's profiler and tuning probes) "
+			      "relative to static-history: the learning day's peak need x 1.5, "
+			      "held all week." };
 	const rpt_plot ps = { "slo",    "SLO violations per policy",
 			      NULL,     "minutes over the SLO (%)",
 			      RPT_BARS, 0,
@@ -115,34 +174,10 @@ int stage_dv_compare_digest(rpt_sc *sc)
 			      NULL };
 	int rc;
 	if ((rc = per_policy(sc, rows, "adaptation_s_mean", &pa)) ||
-	    (rc = per_policy(sc, rows, "cost_vs_static_pct", &pc)) ||
+	    (rc = per_policy(sc, rows, "cost_vs_static_history_pct", &pc)) ||
 	    (rc = per_policy(sc, rows, "slo_violation_pct", &ps)))
 		return rc;
-	double sp = rpt_num(j, "adaptation_speedup_vs_rightscale");
-	double sv = rpt_num(j, "cost_saving_vs_static_pct");
-	if (!isfinite(sp) || !isfinite(sv))
-		return rpt_sc_fail(sc, "%s",
-				   "`virtlab dejavu compare`: JSON lacks "
-				   "adaptation_speedup_vs_rightscale or "
-				   "cost_saving_vs_static_pct");
-	if (rpt_sc_row(sc, "adaptation speedup vs RightScale (x)", json_string("> 10"),
-		       json_real(sp), NAN, sp >= DV_SPEEDUP_MIN) ||
-	    rpt_sc_row(sc, "cost saving vs static, hotmail-like (%)",
-		       json_string("up to 60 (issue: >= 30)"), json_real(sv),
-		       stage_err_pct(sv, DV_SAVING_PAPER), sv >= DV_SAVING_MIN))
-		return VL_ENOMEM;
-	for (int t = 0; t < NTR; t++) {
-		const json_t *d = find_row(rows, traces[t], "dejavu");
-		const json_t *h = find_row(rows, traces[t], "hpa");
-		double dv = rpt_num(d, "slo_violation_pct"), hv = rpt_num(h, "slo_violation_pct");
-		char fig[128];
-		snprintf(fig, sizeof(fig), "SLO violations, %s: DejaVu vs HPA + 1 pp (%%)",
-			 traces[t]);
-		if (rpt_sc_row(sc, fig, json_real(hv + DV_SLO_SLACK_PP), json_real(dv), NAN,
-			       dv <= hv + DV_SLO_SLACK_PP))
-			return VL_ENOMEM;
-	}
-	return 0;
+	return compare_rows(sc, j, rows);
 }
 
 /* ---- a week of allocation vs load ---- */
@@ -248,7 +283,7 @@ int stage_dv_live_digest(rpt_sc *sc)
 	}
 	if (!json_is_array(ev))
 		return rpt_sc_fail(sc, "%s", "`virtlab dejavu demo`: JSON has no \"events\" array");
-	static const char *const hdr[] = { "event", "adaptation (s)" };
+	static const char *const hdr[] = { "event", "reaction (s)" };
 	rpt_csv *c = rpt_csv_create(2, hdr);
 	size_t i, known = 0, unknown = 0;
 	const json_t *e;
@@ -269,7 +304,7 @@ int stage_dv_live_digest(rpt_sc *sc)
 		const char *act = rpt_str(e, "action");
 		snprintf(lab, sizeof(lab), "t=%.0fs class %s, %s %s", rpt_num(e, "t_s"), cls,
 			 k ? "known" : "new", act ? act : "");
-		double a = rpt_num(e, "adaptation_s");
+		double a = rpt_num(e, "reaction_s");
 		if (c)
 			rpt_csv_add(c, lab, &a);
 	}
@@ -277,9 +312,9 @@ int stage_dv_live_digest(rpt_sc *sc)
 	if (json_array_size(ev) > 0) {
 		const rpt_plot pl = {
 			"adaptations",
-			"Live DejaVu: adaptation time per event",
+			"Live DejaVu: reaction time per event",
 			NULL,
-			"adaptation time (s)",
+			"reaction time (s)",
 			RPT_BARS,
 			0,
 			0,
@@ -287,7 +322,9 @@ int stage_dv_live_digest(rpt_sc *sc)
 			NULL,
 			NULL,
 			"Real HTTP traffic through the duplicating proxy on 127.0.0.1: a "
-			"known class reuses its memoized allocation, a new one is tuned."
+			"known class reuses its memoized allocation, a new one is tuned. "
+			"Reaction = from the first window showing the change to the new "
+			"allocation applied (not the simulation's adaptation time)."
 		};
 		rc = rpt_sc_plot(sc, c, &pl);
 	} else {

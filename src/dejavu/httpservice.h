@@ -1,5 +1,5 @@
 /*
- * service.h — the service under DejaVu's management: a small HTTP/1.1
+ * httpservice.h — the service under DejaVu's management: a small HTTP/1.1
  * server whose request types really cost what their mix says (mix.h).
  *
  * GET or POST /r/<type> runs that type's costs synchronously on the one
@@ -14,8 +14,8 @@
  * With http10 set the server answers HTTP/1.0 without Content-Length and
  * closes after each response — a close-delimited backend for proxy tests.
  */
-#ifndef VL_DEJAVU_SERVICE_H
-#define VL_DEJAVU_SERVICE_H
+#ifndef VL_DEJAVU_HTTPSERVICE_H
+#define VL_DEJAVU_HTTPSERVICE_H
 
 #include <netinet/in.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
-/* svc.c — the per-interval service model (latency tables measured by
+/* svcmodel.c — the per-interval service model (latency tables measured by
  * request-level simulation on the DES core, a fluid backlog between ticks)
- * and the unsampled reference it is checked against. See svc.h. */
-#include "dejavu/svc.h"
+ * and the unsampled reference it is checked against. See svcmodel.h. */
+#include "dejavu/svcmodel.h"
 
 #include <math.h>
 #include <stdlib.h>

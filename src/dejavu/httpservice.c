@@ -1,9 +1,9 @@
 /*
- * service.c — the managed HTTP service; contract in service.h. One thread,
+ * httpservice.c — the managed HTTP service; contract in httpservice.h. One thread,
  * one core/evloop: a listener, connections, and a timer closing idle ones.
  */
 #include "core/clock.h"
-#include "dejavu/service.h"
+#include "dejavu/httpservice.h"
 
 #include <errno.h>
 #include <http_parser.h>

@@ -1,5 +1,5 @@
 /*
- * svc.h — the simulated service: N identical instances (one core each)
+ * svcmodel.h — the simulated service: N identical instances (one core each)
  * behind a load balancer that sends each request to a random instance, so
  * each instance is a FIFO single-server queue fed by Poisson(rate / N) with
  * service times from the request mix (mix.h: per request type a lognormal
@@ -23,8 +23,8 @@
  * instances; a test checks the per-interval model against it on short
  * windows (README-sim.md has the numbers).
  */
-#ifndef VL_DEJAVU_SVC_H
-#define VL_DEJAVU_SVC_H
+#ifndef VL_DEJAVU_SVCMODEL_H
+#define VL_DEJAVU_SVCMODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
