@@ -46,7 +46,7 @@ TEST_DEB_DEPS :=
 EXTRA_OBJ :=
 include $(wildcard src/*/deps.mk)
 
-LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(EXTRA_OBJ)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -152,7 +152,7 @@ fuzz: fuzz-build
 
 # Every C file we own, formatted by the checked-in .clang-format (clang-format
 # from Debian's clang-format package; CI runs format-check).
-FMT_SRC := $(wildcard src/*/*.[ch] tests/*.[ch] tools/*.c fuzz/*.[ch])
+FMT_SRC := $(wildcard src/*/*.[ch] src/*/*/*.[ch] tests/*.[ch] tools/*.c fuzz/*.[ch])
 
 format:
 	clang-format -i $(FMT_SRC)

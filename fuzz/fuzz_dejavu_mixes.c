@@ -7,7 +7,7 @@
  */
 #include <math.h>
 
-#include "dejavu/mix.h"
+#include "dejavu/learn/mix.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
  */
 #include <math.h>
 
-#include "dejavu/trace.h"
+#include "dejavu/sim/trace.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "dejavu/loadgen.h"
+#include "dejavu/live/loadgen.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

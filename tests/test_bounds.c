@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "core/parse.h"
-#include "dejavu/proxy.h"
-#include "dejavu/loadgen.h"
-#include "dejavu/mix.h"
-#include "dejavu/trace.h"
+#include "dejavu/live/proxy.h"
+#include "dejavu/live/loadgen.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/sim/trace.h"
 #include "hyperwall/script.h"
 #include "regsched/topo.h"
 

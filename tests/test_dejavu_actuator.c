@@ -10,9 +10,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "dejavu/actuator.h"
-#include "dejavu/cgroup.h"
-#include "dejavu/loadgen.h"
+#include "dejavu/live/actuator.h"
+#include "dejavu/live/cgroup.h"
+#include "dejavu/live/loadgen.h"
 #include "test_dejavu_live.h"
 
 #define CHILD_CPU_S 0.1 /* 10 periods' worth of a 0.5-core quota (DVCG_PERIOD_US 20 ms) */

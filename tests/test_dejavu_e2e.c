@@ -1,6 +1,6 @@
 /*
  * test_dejavu_e2e.c — runs the shell-driven end-to-end test
- * (src/dejavu/e2e_demo.sh: a 36 s `virtlab dejavu demo`, then checks that
+ * (src/dejavu/live/e2e_demo.sh: a 36 s `virtlab dejavu demo`, then checks that
  * no process or cgroup of it is left) and checks the demo's JSON: no
  * request failed, the classifier was trained, and the controller made at
  * least one known and one unknown adaptation. Then runs `dejavu
@@ -13,20 +13,21 @@
 #include <jansson.h>
 
 #include "core/proc.h"
-#include "dejavu/cgroup.h"
+#include "dejavu/live/cgroup.h"
 
 static void test_demo_end_to_end(void **state)
 {
 	(void)state;
 	VL_SKIP_UNLESS(dvcg_available(), "no writable cgroups");
 	VL_SKIP_UNLESS(sysconf(_SC_NPROCESSORS_ONLN) >= 2, "needs 2 CPUs");
-	VL_SKIP_UNLESS(access("src/dejavu/e2e_demo.sh", R_OK) == 0, "run from the source tree");
+	VL_SKIP_UNLESS(access("src/dejavu/live/e2e_demo.sh", R_OK) == 0,
+		       "run from the source tree");
 	char out[] = "/tmp/virtlab-e2e-XXXXXX";
 	int fd = mkstemp(out);
 	assert_true(fd >= 0);
 	close(fd);
 	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "sh src/dejavu/e2e_demo.sh %s", out);
+	snprintf(cmd, sizeof(cmd), "sh src/dejavu/live/e2e_demo.sh %s", out);
 	int st = system(cmd);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);

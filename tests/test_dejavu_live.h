@@ -12,10 +12,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include "dejavu/mix.h"
-#include "dejavu/net.h"
-#include "dejavu/proxy.h"
-#include "dejavu/httpservice.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/live/net.h"
+#include "dejavu/live/proxy.h"
+#include "dejavu/live/httpservice.h"
 
 typedef struct svc_thr {
 	dvsvc *s;

@@ -11,13 +11,13 @@
 #include <signal.h>
 #include <sqlite3.h>
 
-#include "dejavu/interference.h"
-#include "dejavu/classid.h"
-#include "dejavu/learn.h"
-#include "dejavu/memo.h"
-#include "dejavu/mix.h"
-#include "dejavu/signature.h"
-#include "dejavu/tuner.h"
+#include "dejavu/learn/interference.h"
+#include "dejavu/learn/classid.h"
+#include "dejavu/learn/learn.h"
+#include "dejavu/learn/memo.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/learn/signature.h"
+#include "dejavu/learn/tuner.h"
 
 /* ---- mixes ---- */
 static void test_builtin_mixes(void **state)

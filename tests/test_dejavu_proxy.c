@@ -1,5 +1,5 @@
 /*
- * test_dejavu_proxy.c — the duplicating proxy (src/dejavu/proxy.c) against
+ * test_dejavu_proxy.c — the duplicating proxy (src/dejavu/live/proxy.c) against
  * the real service on loopback: forwarding with keep-alive and pipelining,
  * duplication fraction, the 400/408/502 contracts, HTTP/1.0 close-delimited
  * backends, a dead or stalled profiler never hurting production, and the
@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "dejavu/loadgen.h"
+#include "dejavu/live/loadgen.h"
 #include "test_dejavu_live.h"
 
 typedef struct fx {

@@ -9,12 +9,12 @@
  *    2-6 minutes; a 4x flash crowd of an unseen mix on a <= 1 k req/s
  *    service) DejaVu's SLO violations stay within HPA's + 2 points, its
  *    production cost within 1.1 x HPA's (except the noisy trace, where the
- *    two limits cannot hold at once: README-sim.md shows the measured
+ *    two limits cannot hold at once: src/dejavu/sim/README.md shows the measured
  *    trade-off, and the test checks its direction), a never-seen mix is
  *    retuned at least once, classes <= distinct mixes + 1, and on the small
  *    service DejaVu with its profiler costs at most 2 x HPA;
  *  - the interference index of the sim's observations on a hand-made case.
- * The built-in traces are checked by `dejavu compare` (README-sim.md).
+ * The built-in traces are checked by `dejavu compare` (src/dejavu/sim/README.md).
  */
 #include "vl_test.h"
 
@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "core/rng.h"
-#include "dejavu/interference.h"
-#include "dejavu/sim.h"
-#include "dejavu/trace.h"
+#include "dejavu/learn/interference.h"
+#include "dejavu/sim/sim.h"
+#include "dejavu/sim/trace.h"
 
 /* ---- the policy's includes ---- */
 
@@ -60,13 +60,14 @@ static const char *bad_include(const char *path, const char *const *bad, int dep
 static void test_policy_sees_no_trace_or_mix(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "dejavu/trace.h", "dejavu/mix.h", "dejavu/svcmodel.h",
-					   "dejavu/cap.h",   "dejavu/sim.h", NULL };
-	const char *why = bad_include("src/dejavu/dejavu_policy.c", bad, 4);
+	static const char *const bad[] = { "dejavu/sim/trace.h",    "dejavu/learn/mix.h",
+					   "dejavu/sim/svcmodel.h", "dejavu/sim/cap.h",
+					   "dejavu/sim/sim.h",      NULL };
+	const char *why = bad_include("src/dejavu/sim/dejavu_policy.c", bad, 4);
 	if (why)
 		fail_msg("%s", why);
 	/* the check works: sim.c does read the trace */
-	assert_non_null(bad_include("src/dejavu/sim.c", bad, 4));
+	assert_non_null(bad_include("src/dejavu/sim/sim.c", bad, 4));
 }
 
 /* ---- generated traces ---- */
@@ -184,7 +185,7 @@ static void test_generated_traces(void **state)
 			      d.retunes, d.classes);
 		assert_true(d.slo_violation_pct <= h.slo_violation_pct + 2);
 		assert_true(d.classes <= gen_mixes[k] + 1);
-		if (k == NOISY) /* the trade-off (README-sim.md): safer, dearer */
+		if (k == NOISY) /* the trade-off (src/dejavu/sim/README.md): safer, dearer */
 			assert_true(d.slo_violation_pct < h.slo_violation_pct);
 		else
 			assert_true(cost <= 1.1);

@@ -9,8 +9,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "dejavu/loadgen.h"
-#include "dejavu/profiler.h"
+#include "dejavu/live/loadgen.h"
+#include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
 
 static double cpu_now(void)

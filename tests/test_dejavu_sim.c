@@ -13,10 +13,10 @@
 
 #include <math.h>
 
-#include "dejavu/policy.h"
-#include "dejavu/sim.h"
-#include "dejavu/svcmodel.h"
-#include "dejavu/trace.h"
+#include "dejavu/sim/policy.h"
+#include "dejavu/sim/sim.h"
+#include "dejavu/sim/svcmodel.h"
+#include "dejavu/sim/trace.h"
 
 #define DAY 86400.0
 

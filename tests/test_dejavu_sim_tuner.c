@@ -12,10 +12,10 @@
 
 #include <math.h>
 
-#include "dejavu/policy.h"
-#include "dejavu/sim.h"
-#include "dejavu/trace.h"
-#include "dejavu/tuner.h"
+#include "dejavu/sim/policy.h"
+#include "dejavu/sim/sim.h"
+#include "dejavu/sim/trace.h"
+#include "dejavu/learn/tuner.h"
 
 /* What the stand-in answers: the largest or the smallest allocation of the
  * space it is given, without probing. */

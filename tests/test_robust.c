@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "core/rng.h"
-#include "dejavu/mix.h"
-#include "dejavu/trace.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/sim/trace.h"
 #include "eli/profile.h"
 #include "hyperwall/overhead.h"
 #include "hyperwall/script.h"

@@ -13,16 +13,16 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "dejavu/actuator.h"
-#include "dejavu/bench_proxy.h"
-#include "dejavu/cgroup.h"
-#include "dejavu/controller.h"
-#include "dejavu/demo.h"
-#include "dejavu/loadgen.h"
-#include "dejavu/mix.h"
-#include "dejavu/net.h"
-#include "dejavu/proxy.h"
-#include "dejavu/httpservice.h"
+#include "dejavu/live/actuator.h"
+#include "dejavu/live/bench_proxy.h"
+#include "dejavu/live/cgroup.h"
+#include "dejavu/live/controller.h"
+#include "dejavu/live/demo.h"
+#include "dejavu/live/loadgen.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/live/net.h"
+#include "dejavu/live/proxy.h"
+#include "dejavu/live/httpservice.h"
 
 static volatile sig_atomic_t stop_flag;
 

@@ -1,18 +1,18 @@
 /*
  * cmd_dejavu_sim.c — the trace-driven DejaVu commands (issue 7): `dejavu sim`
  * and `dejavu compare`. Kept apart from cmd_dejavu.c (the live system,
- * issue 6). The simulation itself is src/dejavu/sim.c; see
- * src/dejavu/README-sim.md.
+ * issue 6). The simulation itself is src/dejavu/sim/sim.c; see
+ * src/dejavu/sim/README.md.
  */
 #include <math.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "core/progress.h"
-#include "dejavu/mix.h"
-#include "dejavu/policy.h"
-#include "dejavu/sim.h"
-#include "dejavu/trace.h"
+#include "dejavu/learn/mix.h"
+#include "dejavu/sim/policy.h"
+#include "dejavu/sim/sim.h"
+#include "dejavu/sim/trace.h"
 
 static json_t *result_json(const sim_result *r)
 {
@@ -125,7 +125,7 @@ static int sim_cmd_run(const cli_cmd *cmd, int argc, char **argv)
 		{ "train-days", OPT_DOUBLE, &train_days, "N",
 		  "DejaVu learns from the first N days only (default 1)", 0.01, 27, NULL },
 		{ "mixes", OPT_STRING, &mixes, "FILE",
-		  "more request mixes (CSV, see README-sim.md)", CLI_NOBOUND, NULL },
+		  "more request mixes (CSV, see src/dejavu/sim/README.md)", CLI_NOBOUND, NULL },
 		{ "slo", OPT_DURATION, &slo, "DUR", "p95 latency bound (default 10ms)", 1e-4, 10,
 		  NULL },
 		{ "no-interference", OPT_FLAG, &no_interf, NULL,
@@ -378,7 +378,7 @@ const cli_cmd dejavu_sim_cmds[] = {
 	  "adaptation time (until capacity is sufficient), over-provisioning, SLO\n"
 	  "violations (minutes with p95 over the SLO) and cost. Traces: the\n"
 	  "hotmail-like and messenger-like generators, or a CSV file\n"
-	  "t_seconds,rate_rps,mix_name. See src/dejavu/README-sim.md.",
+	  "t_seconds,rate_rps,mix_name. See src/dejavu/sim/README.md.",
 	  "virtlab dejavu sim --trace hotmail-like --policy dejavu --days 7 --json", sim_cmd_run },
 	{ "dejavu compare", "every policy on each trace: DejaVu's speedup and saving", NULL,
 	  "Runs dejavu, rightscale, rightscale-scaled, hpa, static-peak, static-history\n"

@@ -7,7 +7,7 @@
  *    "adaptation_speedup_vs_rightscale": number or null (+ "..._note"),
  *    "cost_saving_vs_static_history_pct":.., "static_history_slo_violation_pct":..,
  *    "cost_saving_vs_static_peak_pct":..}; the definitions are
- *    src/dejavu/sim.h's (issue 15) and the plots' captions state them;
+ *    src/dejavu/sim/sim.h's (issue 15) and the plots' captions state them;
  *  - `dejavu sim --trace T --policy P --days D` -> the sim object plus a
  *    time series for the allocation-vs-load plot: "series" as an object of
  *    equal-length arrays {"t_s":[..],"load_rps":[..],"allocation":[..]} or an

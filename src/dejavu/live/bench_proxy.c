@@ -1,0 +1,287 @@
+/*
+ * bench_proxy.c — direct vs our proxy vs nginx; see bench_proxy.h.
+ */
+#include "dejavu/live/bench_proxy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/proc.h"
+#include "core/stats.h"
+#include "dejavu/live/net.h"
+
+#define NGINX "/usr/sbin/nginx"
+#define WRK "/usr/bin/wrk"
+#define WRK_CONNS "32"
+#define STATIC_BYTES 1024
+/* Latency runs offer this share of the slowest subject's throughput: low
+ * enough that p99 shows each hop's cost, not a queue near saturation (our
+ * single-threaded generator shares the 2 CPUs with everything else). */
+#define LAT_LOAD 0.25
+/* Start-up limit for a server; and how long a wrk or load run may take
+ * beyond its nominal duration before it counts as hung. */
+#define READY_S 5.0
+#define RUN_SLACK_S 30.0
+
+enum { P_STATIC, P_PROF_STATIC, P_NG_STATIC, P_NG_SVC, P_SVC, P_PSVC, P_PX_STATIC, P_PX_SVC, NP };
+enum { S_DIRECT, S_PROXY, S_NGINX, NS };
+
+typedef struct bench {
+	const dvbench_cfg *c;
+	char dir[64];
+	int port[NP];
+	vl_proc *nginx, *svc, *psvc, *px_static, *px_svc;
+} bench;
+
+/* nginx cannot say which port it got from port 0, so its ports are picked
+ * here; our own servers pick theirs (start_server). */
+static int port_free(void)
+{
+	struct sockaddr_in sa;
+	dv_addr_parse("127.0.0.1:0", &sa, NULL);
+	int p = 0, fd = dv_listen(&sa, 1, &p, NULL);
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
+/* Starts one of our servers on port 0; *port is what it printed. */
+static int start_server(char *const argv[], vl_proc **pp, int *port, vl_errbuf *eb)
+{
+	vl_proc_opts o = { .err = VL_PROC_CAPTURE };
+	int err = vl_proc_spawn(pp, argv, &o, eb);
+	return err ? err : vl_proc_wait_line(*pp, "listening on ", READY_S, port, eb);
+}
+
+/* Runs argv to its end (at most limit_s) with stdout captured; the
+ * finished process (caller destroys), or NULL. */
+static vl_proc *run_to_end(char *const argv[], double limit_s)
+{
+	vl_proc_opts o = { .out = VL_PROC_CAPTURE };
+	vl_proc *p;
+	if (vl_proc_spawn(&p, argv, &o, NULL))
+		return NULL;
+	if (vl_proc_wait(p, limit_s, NULL)) {
+		vl_proc_destroy(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		return VL_EIO;
+	fputs(text, f);
+	return fclose(f) ? VL_EIO : 0;
+}
+
+/* nginx: the static server (+ a second one as the static case's
+ * profiler) and reverse proxies to it and to the service, keep-alive
+ * upstreams as nginx's docs recommend (proxy_http_version 1.1, empty
+ * Connection header, upstream keepalive). */
+static int nginx_conf(bench *b)
+{
+	char conf[4096];
+	int *p = b->port;
+	snprintf(conf, sizeof(conf),
+		 "worker_processes 1;\nuser root;\ndaemon off;\npid %s/nginx.pid;\n"
+		 "error_log %s/error.log;\nevents { worker_connections 4096; }\nhttp {\n"
+		 "  access_log off;\n  client_body_temp_path %s;\n  proxy_temp_path %s;\n"
+		 "  fastcgi_temp_path %s;\n  uwsgi_temp_path %s;\n  scgi_temp_path %s;\n"
+		 "  keepalive_requests 1000000;\n"
+		 "  upstream st { server 127.0.0.1:%d; keepalive 64; }\n"
+		 "  upstream sv { server 127.0.0.1:%d; keepalive 64; }\n"
+		 "  server { listen 127.0.0.1:%d; root %s/www; }\n"
+		 "  server { listen 127.0.0.1:%d; root %s/www; }\n"
+		 "  server { listen 127.0.0.1:%d; location / { proxy_pass http://st;\n"
+		 "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } }\n"
+		 "  server { listen 127.0.0.1:%d; location / { proxy_pass http://sv;\n"
+		 "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } }\n}\n",
+		 b->dir, b->dir, b->dir, b->dir, b->dir, b->dir, b->dir, p[P_STATIC], p[P_SVC],
+		 p[P_STATIC], b->dir, p[P_PROF_STATIC], b->dir, p[P_NG_STATIC], p[P_NG_SVC]);
+	char www[128], r[160], body[STATIC_BYTES + 1];
+	snprintf(www, sizeof(www), "%s/www", b->dir);
+	snprintf(r, sizeof(r), "%s/www/r", b->dir);
+	mkdir(www, 0755);
+	mkdir(r, 0755);
+	memset(body, 'x', STATIC_BYTES);
+	body[STATIC_BYTES] = '\0';
+	/* The static case's "mix": one request type, /r/small (loadgen paths). */
+	return write_file(b->dir, "nginx.conf", conf) || write_file(r, "small", body) ||
+			       write_file(
+				       b->dir, "mixes.csv",
+				       "mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\n"
+				       "small-file,small,1,0,0,0,80,1200\n") ||
+			       write_file(b->dir, "browse.lua",
+					  "math.randomseed(1)\nrequest = function()\n"
+					  "  if math.random() < 0.8 then return wrk.format(nil, "
+					  "\"/r/page\") end\n"
+					  "  return wrk.format(nil, \"/r/static\")\nend\n")
+		       ? VL_EIO
+		       : 0;
+}
+
+static int start(bench *b, vl_errbuf *eb)
+{
+	char cf[128], l[NP][32], exe[512];
+	vl_errbuf why = { { 0 } };
+	int err;
+	snprintf(exe, sizeof(exe), "%s", b->c->exe);
+	char *sv[] = { exe, "dejavu", "service", "--listen", "127.0.0.1:0", NULL };
+	if ((err = start_server(sv, &b->svc, &b->port[P_SVC], eb)) ||
+	    (err = start_server(sv, &b->psvc, &b->port[P_PSVC], eb)))
+		return err;
+	const int ng_ports[] = { P_STATIC, P_PROF_STATIC, P_NG_STATIC, P_NG_SVC };
+	for (size_t i = 0; i < sizeof(ng_ports) / sizeof(ng_ports[0]); i++)
+		b->port[ng_ports[i]] = port_free();
+	if (nginx_conf(b))
+		return vl_fail(eb, VL_EIO, "cannot write the nginx config in %s", b->dir);
+	snprintf(cf, sizeof(cf), "%s/nginx.conf", b->dir);
+	for (int i = 0; i < NP; i++)
+		snprintf(l[i], sizeof(l[i]), "127.0.0.1:%d", b->port[i]);
+	char *ng[] = { NGINX, "-c", cf, "-p", b->dir, NULL };
+	if ((err = vl_proc_spawn(&b->nginx, ng, NULL, eb)))
+		return err;
+	for (size_t i = 0; i < sizeof(ng_ports) / sizeof(ng_ports[0]); i++)
+		if ((err = vl_proc_wait_port(b->nginx, b->port[ng_ports[i]], READY_S, &why)))
+			return vl_fail(eb, err, "%s (nginx log: %s/error.log)", why.msg, b->dir);
+	char *x1[] = { exe,         "dejavu",    "proxy",      "--listen",       "127.0.0.1:0",
+		       "--backend", l[P_STATIC], "--profiler", l[P_PROF_STATIC], "--fraction",
+		       "0.1",       NULL };
+	char *x2[] = { exe,      "dejavu",     "proxy",   "--listen",   "127.0.0.1:0", "--backend",
+		       l[P_SVC], "--profiler", l[P_PSVC], "--fraction", "0.1",         NULL };
+	if ((err = start_server(x1, &b->px_static, &b->port[P_PX_STATIC], eb)) ||
+	    (err = start_server(x2, &b->px_svc, &b->port[P_PX_SVC], eb)))
+		return err;
+	return 0;
+}
+
+/* wrk's "Requests/sec:" line; NAN on failure. */
+static double wrk_rps(bench *b, int port, const char *path, int lua)
+{
+	char url[128], dur[16], script[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	snprintf(dur, sizeof(dur), "%ds", (int)(b->c->wrk_s + 0.5));
+	snprintf(script, sizeof(script), "%s/browse.lua", b->dir);
+	char *av[] = { WRK, "-t1", "-c" WRK_CONNS, "-d", dur, url, NULL, NULL, NULL };
+	if (lua)
+		av[6] = "-s", av[7] = script;
+	vl_proc *p = run_to_end(av, b->c->wrk_s + RUN_SLACK_S);
+	if (!p)
+		return NAN;
+	const char *out = vl_buf_data(vl_proc_out(p)), *rps = strstr(out, "Requests/sec:");
+	double v = !rps || strstr(out, "Non-2xx") || strstr(out, "Socket errors")
+			   ? NAN
+			   : strtod(rps + 13, NULL);
+	vl_proc_destroy(p);
+	return v;
+}
+
+/* Our open-loop generator at `rate`; its p99 in seconds, NAN on errors. */
+static double lat_p99(bench *b, int port, const char *mix, double rate)
+{
+	char target[32], phases[96], mixes[128], seed[24];
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	snprintf(phases, sizeof(phases), "%s:%.0f:%.1fs", mix, rate, b->c->lat_s);
+	snprintf(mixes, sizeof(mixes), "%s/mixes.csv", b->dir);
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)b->c->seed);
+	char exe[512];
+	snprintf(exe, sizeof(exe), "%s", b->c->exe);
+	char *av[] = { exe,       "dejavu", "load",   "--target", target,   "--phases", phases,
+		       "--mixes", mixes,    "--seed", seed,       "--json", "--quiet",  NULL };
+	vl_proc *p = run_to_end(av, b->c->lat_s + RUN_SLACK_S);
+	json_t *j = p ? json_loads(vl_buf_data(vl_proc_out(p)), 0, NULL) : NULL;
+	vl_proc_destroy(p);
+	double p99 = NAN;
+	if (j && json_integer_value(json_object_get(j, "errors")) == 0)
+		p99 = json_number_value(json_object_get(j, "p99_s"));
+	json_decref(j);
+	return p99;
+}
+
+static double median(double *x, int n)
+{
+	return stat_percentile_exact(x, (size_t)n, 50);
+}
+
+static json_t *measure(bench *b, const int port[NS], const char *path, int lua, const char *mix)
+{
+	double rps[NS] = { 0 }, p99s[NS][16];
+	int R = b->c->rounds > 16 ? 16 : b->c->rounds;
+	for (int r = 0; r < R; r++)
+		for (int s = 0; s < NS; s++) {
+			double v = wrk_rps(b, port[s], path, lua);
+			if (v == v && v > rps[s])
+				rps[s] = v;
+		}
+	double lo = rps[S_DIRECT];
+	for (int s = 1; s < NS; s++)
+		lo = rps[s] > 0 && rps[s] < lo ? rps[s] : lo;
+	double rate = lo * LAT_LOAD;
+	for (int r = 0; r < R; r++)
+		for (int s = 0; s < NS; s++)
+			p99s[s][r] = lat_p99(b, port[s], mix, rate);
+	double p99[NS];
+	for (int s = 0; s < NS; s++)
+		p99[s] = median(p99s[s], R);
+	return json_pack(
+		"{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "direct_rps", rps[S_DIRECT],
+		"proxy_rps", rps[S_PROXY], "nginx_rps", rps[S_NGINX], "ratio_vs_direct",
+		rps[S_PROXY] / rps[S_DIRECT], "ratio_vs_nginx", rps[S_PROXY] / rps[S_NGINX],
+		"p99_added_us", (p99[S_PROXY] - p99[S_DIRECT]) * 1e6, "nginx_p99_added_us",
+		(p99[S_NGINX] - p99[S_DIRECT]) * 1e6, "direct_p99_us", p99[S_DIRECT] * 1e6,
+		"latency_rate_rps", rate, "nginx_ratio_vs_direct", rps[S_NGINX] / rps[S_DIRECT]);
+}
+
+int dvbench_proxy(const dvbench_cfg *c, json_t **out, vl_errbuf *eb)
+{
+	if (access(NGINX, X_OK) || access(WRK, X_OK))
+		return vl_fail(eb, VL_ENOTSUP,
+			       "needs nginx and wrk (apt-get install nginx-light wrk)");
+	bench b = { .c = c };
+	snprintf(b.dir, sizeof(b.dir), "/tmp/virtlab-bench-XXXXXX");
+	if (!mkdtemp(b.dir))
+		return vl_fail(eb, VL_EIO, "cannot make a temporary directory");
+	chmod(b.dir, 0755);
+	int err = start(&b, eb);
+	json_t *st = NULL, *sv = NULL;
+	if (!err) {
+		const int ps[NS] = { b.port[P_STATIC], b.port[P_PX_STATIC], b.port[P_NG_STATIC] };
+		const int pv[NS] = { b.port[P_SVC], b.port[P_PX_SVC], b.port[P_NG_SVC] };
+		st = measure(&b, ps, "/r/small", 0, "small-file");
+		sv = measure(&b, pv, "/r/page", 1, "browse");
+	}
+	vl_proc_destroy(b.px_static);
+	vl_proc_destroy(b.px_svc);
+	vl_proc_destroy(b.nginx);
+	vl_proc_destroy(b.svc);
+	vl_proc_destroy(b.psvc);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir);
+	if (system(cmd)) {
+		/* best effort: a leftover temp dir is harmless */
+	}
+	if (err || !st || !sv) {
+		json_decref(st);
+		json_decref(sv);
+		return err ? err : vl_fail(eb, VL_ENOMEM, "out of memory");
+	}
+	*out = json_pack("{s:s,s:O,s:O,s:f,s:f,s:s}", "name", "proxy", "static", st, "service", sv,
+			 "static_ratio_vs_nginx",
+			 json_number_value(json_object_get(st, "ratio_vs_nginx")),
+			 "service_ratio_vs_direct",
+			 json_number_value(json_object_get(sv, "ratio_vs_direct")), "tool",
+			 "wrk -t1 -c" WRK_CONNS " (throughput), virtlab dejavu load at 0.25x the "
+			 "slowest (p99)");
+	json_decref(st);
+	json_decref(sv);
+	return *out ? 0 : VL_ENOMEM;
+}

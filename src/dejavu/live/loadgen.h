@@ -1,0 +1,72 @@
+/*
+ * loadgen.h — an open-loop HTTP load generator replaying a compressed
+ * trace: a list of phases, each a request mix (mix.h) at a Poisson arrival
+ * rate for a duration.
+ *
+ * Open loop (Schroeder et al., NSDI 2006): arrivals do not wait for
+ * answers. Each arrival takes an idle keep-alive connection (opening one,
+ * up to max_conns) or waits in a FIFO backlog; its latency is counted from
+ * its *scheduled* arrival time, so a slow server cannot hide queueing
+ * (no coordinated omission). Requests are GET /r/<type>, or POST with a
+ * body padding the request to req_bytes when that exceeds 200 bytes.
+ */
+#ifndef VL_DEJAVU_LOADGEN_H
+#define VL_DEJAVU_LOADGEN_H
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "dejavu/learn/mix.h"
+
+#define LOAD_MAX_PHASES 32
+/* A phase's bounds, so a run's time and work follow from its spec: a rate
+ * up to 1e6 req/s (beyond one generator thread), a duration up to 7 days,
+ * and rate x duration between 1 request (below it the phase expects no
+ * request at all: `browse:1e-7:1s`) and 1e9 requests. */
+#define LOAD_MAX_RATE 1e6
+#define LOAD_MAX_PHASE_S (7 * 86400.0)
+#define LOAD_MAX_PHASE_REQS 1e9
+
+typedef struct dvload_phase {
+	char mix[MIX_NAME_MAX];
+	double rate_rps;
+	double dur_s;
+} dvload_phase;
+
+typedef struct dvload_cfg {
+	struct sockaddr_in target;
+	dvload_phase phases[LOAD_MAX_PHASES];
+	int nphases;
+	const mix_set *mixes;
+	int max_conns;    /* connection pool bound */
+	double timeout_s; /* a request unanswered this long is an error */
+	size_t max_backlog;
+	uint64_t seed;
+} dvload_cfg;
+
+typedef struct dvload_phase_result {
+	uint64_t sent, ok, errors;
+	double p50_s, p95_s, p99_s;
+} dvload_phase_result;
+
+typedef struct dvload_result {
+	uint64_t sent, ok, errors; /* errors: non-2xx, resets, timeouts, overflow */
+	double p50_s, p95_s, p99_s, mean_s, wall_s;
+	dvload_phase_result phase[LOAD_MAX_PHASES];
+} dvload_result;
+
+/* Parses "MIX:RATE:DUR[,MIX:RATE:DUR...]" (e.g. "browse:300:10s") into
+ * c->phases, checking each mix exists in mixes. VL_EINVAL (malformed) or
+ * VL_ERANGE (past a bound above) with a sentence naming the bad piece. */
+int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, vl_errbuf *eb);
+
+/* Defaults: 64 connections, 5 s timeout, 100 000 backlog, seed 1. */
+void dvload_cfg_default(dvload_cfg *c);
+
+/* Runs every phase in order (or until *stop). 0, or a negative vl_err
+ * (eb says why) if the run could not start. */
+int dvload_run(const dvload_cfg *c, volatile sig_atomic_t *stop, dvload_result *res, vl_errbuf *eb);
+
+#endif

@@ -1,0 +1,749 @@
+/*
+ * proxy.c — the duplicating reverse proxy; contract in proxy.h.
+ *
+ * Connection kinds share one struct: a client (parses requests), its
+ * backend (parses responses, streams them back), and profiler connections
+ * (parse and discard responses; proxy_side.c), all on one core/evloop
+ * (level-triggered epoll); interest is recomputed by proxy__want() after
+ * every state change, so the
+ * invariants live in one place:
+ *   client  IN  unless it half-closed, is closing, or has PIPE_CAP pipelined
+ *               bytes waiting behind a request in flight; OUT while it has
+ *               bytes to send or a finished answer to wrap up
+ *   backend IN  whenever connected, unless the client's buffer is at
+ *               OUT_CAP (back-pressure); OUT while connecting/sending
+ *   prof    IN  whenever connected; OUT while connecting/sending
+ * Requests are answered in order, one in flight per client connection.
+ */
+#include "dejavu/live/proxy.h"
+#include "dejavu/live/proxy_int.h"
+
+#include <errno.h>
+#include <http_parser.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/evloop.h"
+#include "core/rng.h"
+#include "core/stats.h"
+#include "dejavu/live/net.h"
+
+/* epoll itself failed: the run ends and dvproxy_run returns err. */
+static void loop_failed(dvproxy *px, int err)
+{
+	if (!px->err)
+		px->err = err;
+	evloop_stop(px->loop);
+}
+
+void proxy__want(dvproxy *px, conn *c)
+{
+	unsigned ev = 0;
+	if (c->kind == K_CLIENT) {
+		/* Reading stays on while a request is in flight (pipelined bytes
+		 * are buffered, up to PIPE_CAP), so interest rarely changes and
+		 * a request costs no epoll_ctl in the common case. */
+		if (!c->rd_eof && c->st != CS_CLOSING &&
+		    (c->st != CS_FLIGHT || vl_buf_used(&c->in) - c->parsed < PIPE_CAP))
+			ev |= EVLOOP_READ;
+		if (vl_buf_used(&c->out) || c->msg_done)
+			ev |= EVLOOP_WRITE; /* msg_done: finish the response (close/next) */
+	} else {
+		int hold = c->kind == K_BACKEND && c->peer && vl_buf_used(&c->peer->out) >= OUT_CAP;
+		if (!hold && !c->connecting)
+			ev |= EVLOOP_READ; /* also while idle: notice a close at once */
+		if (c->connecting || vl_buf_used(&c->out))
+			ev |= EVLOOP_WRITE;
+	}
+	if (!c->dead && evloop_fd_mod(px->loop, c->fd, ev) < 0)
+		loop_failed(px, VL_EIO); /* the loop keeps the old interest, no syscall if same */
+}
+
+static void client_event(dvproxy *px, conn *c, unsigned ev, double now);
+static void backend_event(dvproxy *px, conn *b, unsigned ev, double now);
+
+/* Every connection's readiness: dispatch on its kind. */
+static void conn_ready(evloop *l, int fd, unsigned ev, void *data)
+{
+	conn *c = data;
+	(void)fd;
+	if (c->dead)
+		return;
+	switch (c->kind) {
+	case K_CLIENT:
+		client_event(c->px, c, ev, evloop_now(l));
+		break;
+	case K_BACKEND:
+		backend_event(c->px, c, ev, evloop_now(l));
+		break;
+	case K_PROF:
+		proxy__prof_event(c->px, c, ev);
+		break;
+	}
+}
+
+conn *proxy__conn_new(dvproxy *px, enum kind k, int fd)
+{
+	conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->px = px;
+	c->kind = k;
+	c->fd = fd;
+	if (evloop_fd_add(px->loop, fd, 0, conn_ready, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Closes c now; its memory goes when the event batch is done, since a
+ * later event in the same batch may still point at it. */
+void proxy__conn_free(dvproxy *px, conn *c)
+{
+	if (!c || c->dead)
+		return;
+	evloop_fd_del(px->loop, c->fd); /* a failure leaves nothing: close() below */
+	close(c->fd);
+	c->dead = 1;
+	c->gnext = px->grave;
+	px->grave = c;
+}
+
+static void grave_empty(dvproxy *px)
+{
+	while (px->grave) {
+		conn *c = px->grave;
+		px->grave = c->gnext;
+		vl_buf_free(&c->in);
+		vl_buf_free(&c->out);
+		free(c);
+	}
+}
+
+static void backend_close(dvproxy *px, conn *b)
+{
+	if (b->peer)
+		b->peer->peer = NULL;
+	proxy__conn_free(px, b);
+}
+
+static void client_close(dvproxy *px, conn *c)
+{
+	if (c->peer)
+		backend_close(px, c->peer);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		px->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	proxy__conn_free(px, c);
+}
+
+/* Tries to send c->out now; returns -1 if the socket failed. */
+int proxy__flush(conn *c)
+{
+	while (vl_buf_used(&c->out) && !c->connecting) {
+		ssize_t w = send(c->fd, vl_buf_data(&c->out), vl_buf_used(&c->out), MSG_NOSIGNAL);
+		if (w > 0) {
+			vl_buf_consume(&c->out, (size_t)w);
+		} else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			break;
+		} else {
+			if (w < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Queues a complete response the proxy itself writes and (if close) makes
+ * it the last one on the connection. */
+void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			 const char *body, int close_after)
+{
+	char head[256];
+	size_t bl = body ? strlen(body) : 0;
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+			 code, reason, ctype, bl, close_after ? "Connection: close\r\n" : "");
+	int put = vl_buf_put(&c->out, head, (size_t)n);
+	if (!put && bl)
+		put = vl_buf_put(&c->out, body, bl);
+	px->st.bytes_out += (size_t)n + bl;
+	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
+	c->msg_done = 1;
+	if (put < 0 || proxy__flush(c) < 0) /* out of memory: no half answer, close */
+		c->st = CS_CLOSING, vl_buf_clear(&c->out);
+	proxy__want(px, c);
+}
+
+/* ---- request parsing callbacks (parser->data is the client conn) ---- */
+
+static int on_req_begin(http_parser *hp)
+{
+	conn *c = hp->data;
+	c->hdr_bytes = c->body_bytes = 0;
+	c->path_len = 0;
+	c->headers_done = 0;
+	c->chunk_hdr = 0;
+	c->ctl_len = 0;
+	c->ctl[0] = '\0';
+	return 0;
+}
+
+static int on_url(http_parser *hp, const char *at, size_t len)
+{
+	conn *c = hp->data;
+	size_t room = sizeof(c->path) - 1 - c->path_len;
+	size_t k = len < room ? len : room;
+	memcpy(c->path + c->path_len, at, k);
+	c->path_len += k;
+	c->path[c->path_len] = '\0';
+	c->hdr_bytes += len;
+	return 0;
+}
+
+static int on_hdr(http_parser *hp, const char *at, size_t len)
+{
+	conn *c = hp->data;
+	(void)at;
+	c->hdr_bytes += len + 4; /* ": " and CRLF, roughly */
+	return 0;
+}
+
+static int on_req_headers(http_parser *hp)
+{
+	conn *c = hp->data;
+	c->headers_done = 1;
+	c->head_req = hp->method == HTTP_HEAD;
+	/* chunked: pause, so client_parse marks where the first chunk-size
+	 * line begins (http-parser 2.9 keeps no count of the header bytes) */
+	if (hp->flags & F_CHUNKED) {
+		c->chunk_hdr = 1;
+		http_parser_pause(hp, 1);
+	}
+	return 0;
+}
+
+static int on_req_body(http_parser *hp, const char *at, size_t len)
+{
+	conn *c = hp->data;
+	c->body_bytes += len;
+	/* a control request's body, as sent: chunked framing is the parser's,
+	 * not part of the value (a chunked "0.25" read as "\r\n0\r\n\r\n") */
+	if (!strncmp(c->path, "/__dejavu/", 10) && c->ctl_len < sizeof(c->ctl)) {
+		size_t k = sizeof(c->ctl) - 1 - c->ctl_len;
+		k = len < k ? len : k;
+		memcpy(c->ctl + c->ctl_len, at, k);
+		c->ctl_len += k;
+		c->ctl[c->ctl_len] = '\0';
+		if (k < len)
+			c->ctl_len = sizeof(c->ctl); /* over: refused, never cut */
+	}
+	return 0;
+}
+
+/* A chunk-size line is complete: pause, so client_parse knows where the next
+ * one begins (the parser itself caps such a line only at ~80 KiB). */
+static int on_req_chunk_header(http_parser *hp)
+{
+	conn *c = hp->data;
+	c->chunk_hdr = 2;
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
+static int on_req_done(http_parser *hp)
+{
+	conn *c = hp->data;
+	c->msg_done = 1;
+	c->keep_alive = http_should_keep_alive(hp);
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
+/* ---- response parsing callbacks (parser->data is the backend/prof conn) ---- */
+
+static int on_resp_headers(http_parser *hp)
+{
+	conn *b = hp->data;
+	/* 1 = "no body follows" (HEAD, or 1xx/204/304 the parser already knows). */
+	return b->head ? 1 : 0;
+}
+
+static int on_resp_done(http_parser *hp)
+{
+	conn *b = hp->data;
+	b->resp_done = 1;
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
+/* ---- production side ---- */
+
+static int backend_open(dvproxy *px, conn *c)
+{
+	int n = px->cfg.nbackends;
+	for (int tries = 0; tries < n; tries++) {
+		const struct sockaddr_in *sa = &px->cfg.backends[px->rr++ % (unsigned)n];
+		int fd = dv_connect_nb(sa);
+		if (fd < 0)
+			continue;
+		conn *b = proxy__conn_new(px, K_BACKEND, fd);
+		if (!b) {
+			close(fd);
+			return VL_ENOMEM;
+		}
+		b->connecting = 1;
+		b->peer = c;
+		c->peer = b;
+		return 0;
+	}
+	return VL_EIO;
+}
+
+static void bad_gateway(dvproxy *px, conn *c)
+{
+	px->st.bad_gateway++;
+	if (c->peer)
+		backend_close(px, c->peer);
+	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 1);
+}
+
+/* Sends the current request (c->in[0..c->parsed)) to the backend. */
+static void forward(dvproxy *px, conn *c, double now)
+{
+	if (!c->peer && backend_open(px, c) < 0) {
+		bad_gateway(px, c);
+		return;
+	}
+	conn *b = c->peer;
+	http_parser_init(&b->hp, HTTP_RESPONSE);
+	b->hp.data = b;
+	b->awaiting = 1;
+	b->got_bytes = b->resp_done = b->resp_eof = 0;
+	b->head = c->head_req;
+	b->t_sent = now;
+	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
+		bad_gateway(px, c);
+		return;
+	}
+	proxy__want(px, b);
+}
+
+/* Bytes of chunked framing parsed since the current chunk-size line began:
+ * that line with its extensions, plus the CRLF ending the previous chunk. */
+static size_t chunk_framing(const conn *c)
+{
+	size_t raw = c->parsed > c->chunk_mark ? c->parsed - c->chunk_mark : 0;
+	size_t body = c->body_bytes - c->chunk_body_mark;
+	return raw > body ? raw - body : 0;
+}
+
+/* Runs the request parser over the client's unparsed bytes and acts. */
+static void client_parse(dvproxy *px, conn *c, double now)
+{
+	while (c->st == CS_IDLE || c->st == CS_READING) {
+		size_t avail = vl_buf_used(&c->in) - c->parsed;
+		if (!avail)
+			return;
+		if (c->st == CS_IDLE) {
+			c->st = CS_READING;
+			c->t_start = now;
+		}
+		size_t n = http_parser_execute(&c->hp, &px->req_set,
+					       vl_buf_data(&c->in) + c->parsed, avail);
+		c->parsed += n;
+		enum http_errno e = HTTP_PARSER_ERRNO(&c->hp);
+		if (e != HPE_OK && e != HPE_PAUSED) {
+			px->st.bad_requests++;
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+					    http_errno_description(e), 1);
+			return;
+		}
+		/* a chunk-size line so far (once the parser paused after the
+		 * headers, below, chunk_mark is where the first begins) */
+		if (c->chunk_hdr != 1 && c->headers_done && (c->hp.flags & F_CHUNKED) &&
+		    chunk_framing(c) > px->cfg.max_header) {
+			px->st.bad_requests++;
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+					    "chunk-size line over the header limit\n", 1);
+			return;
+		}
+		if (c->hdr_bytes > px->cfg.max_header) {
+			px->st.bad_requests++;
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+					    "request headers too large\n", 1);
+			return;
+		}
+		if (c->body_bytes > px->cfg.max_body) {
+			px->st.bad_requests++;
+			proxy__client_reply(px, c, 413, "Payload Too Large", "text/plain",
+					    "request body too large\n", 1);
+			return;
+		}
+		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
+				     * line (2): the next line starts here */
+			c->chunk_hdr = 0;
+			c->chunk_mark = c->parsed;
+			c->chunk_body_mark = c->body_bytes;
+			http_parser_pause(&c->hp, 0);
+			continue;
+		}
+		if (!c->msg_done)
+			return;
+		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
+		c->msg_done = 0;
+		http_parser_pause(&c->hp, 0);
+		px->st.bytes_in += c->parsed;
+		if (!strncmp(c->path, "/__dejavu/", 10)) {
+			proxy__internal_request(px, c);
+		} else {
+			proxy__count_features(px, c);
+			c->st = CS_FLIGHT;
+			c->t_fwd = now;
+			c->retried = 0;
+			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
+			forward(px, c, now);
+		}
+		proxy__want(px, c);
+		return; /* pipelined bytes wait until this response is out */
+	}
+}
+
+/* Drops the finished request's bytes, keeping pipelined ones. */
+static void client_consume(conn *c)
+{
+	vl_buf_consume(&c->in, c->parsed);
+	c->parsed = 0;
+}
+
+static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
+{
+	if ((ev & EVLOOP_HUP) && !(ev & EVLOOP_READ)) {
+		client_close(px, c); /* reset or fully closed: nothing to deliver */
+		return;
+	}
+	if (ev & EVLOOP_WRITE) {
+		if (proxy__flush(c) < 0) {
+			client_close(px, c);
+			return;
+		}
+		c->t_active = now;
+	}
+	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
+		char tmp[READ_CHUNK];
+		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0 && c->st != CS_FLIGHT) {
+			client_close(px, c);
+			return;
+		}
+		if (r <= 0) {
+			c->rd_eof = 1; /* deliver the answer in flight, then close */
+		} else {
+			c->t_active = now;
+			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
+				client_close(px, c);
+				return;
+			}
+			if (c->st == CS_IDLE || c->st == CS_READING)
+				client_parse(px, c, now);
+		}
+	}
+	if (vl_buf_used(&c->out) == 0 && c->msg_done) {
+		/* The response is out. */
+		if (c->st == CS_CLOSING) {
+			client_close(px, c);
+			return;
+		}
+		c->msg_done = 0;
+		c->st = CS_IDLE;
+		c->t_active = now;
+		client_consume(c);
+		client_parse(px, c, now);
+		if (c->rd_eof && (c->st == CS_IDLE || c->st == CS_READING)) {
+			client_close(px, c); /* nothing more can arrive */
+			return;
+		}
+	}
+	if (c->peer)
+		proxy__want(px, c->peer);
+	proxy__want(px, c);
+}
+
+/* The backend's response is complete (or the backend is gone). */
+static void response_done(dvproxy *px, conn *b, double now)
+{
+	conn *c = b->peer;
+	px->st.responses++;
+	hist_add(px->lat, now - b->t_sent);
+	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
+	b->awaiting = 0;
+	if (b->resp_eof || !http_should_keep_alive(&b->hp))
+		backend_close(px, b);
+	else
+		proxy__want(px, b);
+	c->st = close_client ? CS_CLOSING : CS_FLIGHT;
+	c->msg_done = 1;
+	client_event(px, c, EVLOOP_WRITE, now);
+}
+
+static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
+{
+	conn *c = b->peer;
+	if (!c || (!b->awaiting && (ev & (EVLOOP_HUP | EVLOOP_READ)))) {
+		backend_close(px, b); /* an idle upstream went away */
+		return;
+	}
+	if (b->connecting && (ev & (EVLOOP_WRITE | EVLOOP_HUP))) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
+		if (err) {
+			bad_gateway(px, c);
+			return;
+		}
+		b->connecting = 0;
+	}
+	if (proxy__flush(b) < 0) {
+		if (!b->got_bytes)
+			bad_gateway(px, c);
+		else
+			client_close(px, c);
+		return;
+	}
+	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && b->awaiting) {
+		char tmp[READ_CHUNK];
+		ssize_t r = recv(b->fd, tmp, sizeof(tmp), 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			if (!b->got_bytes) {
+				/* A keep-alive upstream closed under us: retry once fresh. */
+				if (b->reused && !c->retried) {
+					c->retried = 1;
+					backend_close(px, b);
+					forward(px, c, now);
+					proxy__want(px, c);
+					return;
+				}
+				bad_gateway(px, c);
+				return;
+			}
+			http_parser_execute(&b->hp, &px->resp_set, NULL, 0);
+			if (!b->resp_done) {
+				client_close(px, c); /* truncated mid-response */
+				return;
+			}
+			b->resp_eof = 1;
+			response_done(px, b, now);
+			return;
+		}
+		b->got_bytes = 1;
+		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
+		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
+		if (e != HPE_OK && e != HPE_PAUSED) {
+			client_close(px, c);
+			return;
+		}
+		if (vl_buf_put(&c->out, tmp, n) < 0) {
+			client_close(px, c); /* out of memory: never a response with a hole */
+			return;
+		}
+		px->st.bytes_out += n;
+		if (b->resp_done) {
+			b->reused = 1;
+			response_done(px, b, now);
+			return;
+		}
+		proxy__flush(c);
+		proxy__want(px, c);
+	}
+	proxy__want(px, b);
+}
+
+/* ---- loop ---- */
+
+static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
+{
+	dvproxy *px = data;
+	double now = evloop_now(l);
+	(void)lfd, (void)ev;
+	for (;;) {
+		int fd = dv_accept(px->lfd);
+		if (fd < 0)
+			return;
+		conn *c = proxy__conn_new(px, K_CLIENT, fd);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		px->st.conns++;
+		http_parser_init(&c->hp, HTTP_REQUEST);
+		c->hp.data = c;
+		c->st = CS_IDLE;
+		c->t_active = now;
+		c->next = px->clients;
+		if (c->next)
+			c->next->prev = c;
+		px->clients = c;
+		proxy__want(px, c);
+	}
+}
+
+/* Slow clients and silent backends, checked every tick. */
+static long sweep(evloop *l, evloop_timer_id id, void *data)
+{
+	dvproxy *px = data;
+	const dvproxy_cfg *g = &px->cfg;
+	double now = evloop_now(l);
+	(void)id;
+	conn *next;
+	for (conn *c = px->clients; c; c = next) {
+		next = c->next;
+		if (c->st == CS_READING && now - c->t_start > g->request_timeout_s) {
+			px->st.timeouts++;
+			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
+					    "request not complete in time\n", 1);
+		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
+			client_close(px, c);
+		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
+			   now - c->t_fwd > g->backend_timeout_s) {
+			px->st.timeouts++;
+			if (c->peer->got_bytes) {
+				client_close(px, c);
+			} else {
+				backend_close(px, c->peer);
+				proxy__client_reply(px, c, 504, "Gateway Timeout", "text/plain",
+						    "backend did not answer in time\n", 1);
+			}
+		} else if (vl_buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
+			client_close(px, c); /* a client that stopped reading */
+		}
+	}
+	return TICK_MS;
+}
+
+/* After every turn: free what the turn closed (no later event can point at
+ * it any more). */
+static void turn_done(evloop *l, void *data)
+{
+	(void)l;
+	grave_empty(data);
+}
+
+void dvproxy_cfg_default(dvproxy_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen.sin_family = AF_INET;
+	c->listen.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->fraction = 0.1;
+	c->request_timeout_s = 5;
+	c->idle_timeout_s = 30;
+	c->backend_timeout_s = 30;
+	c->max_header = 8192;
+	c->max_body = 1u << 20;
+	c->profiler_conns = 64;
+	c->seed = 1;
+}
+
+dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
+{
+	if (cfg->nbackends < 1 || cfg->nbackends > DV_MAX_BACKENDS) {
+		vl_fail(eb, VL_EINVAL, "need 1 to %d backends", DV_MAX_BACKENDS);
+		return NULL;
+	}
+	dvproxy *px = calloc(1, sizeof(*px));
+	if (!px)
+		goto err;
+	px->cfg = *cfg;
+	if (px->cfg.profiler_conns < 1 || px->cfg.profiler_conns > PROF_MAX)
+		px->cfg.profiler_conns = 64;
+	rng_seed(&px->r, cfg->seed);
+	px->lat = hist_create(1e-6, 7);
+	px->plat = hist_create(1e-6, 7);
+	if (!px->lat || !px->plat)
+		goto err_hist;
+	px->loop = evloop_create(eb);
+	if (!px->loop)
+		goto err_hist;
+	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
+	if (px->lfd < 0)
+		goto err_loop;
+	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0) {
+		vl_fail(eb, VL_EIO, "epoll_ctl on the listener: %s", strerror(errno));
+		goto err_lfd;
+	}
+	if (!evloop_timer_add(px->loop, TICK_MS, sweep, px))
+		goto err_lfd;
+	evloop_set_turn_hook(px->loop, turn_done, px);
+	px->req_set.on_message_begin = on_req_begin;
+	px->req_set.on_url = on_url;
+	px->req_set.on_header_field = on_hdr;
+	px->req_set.on_header_value = on_hdr;
+	px->req_set.on_headers_complete = on_req_headers;
+	px->req_set.on_body = on_req_body;
+	px->req_set.on_chunk_header = on_req_chunk_header;
+	px->req_set.on_message_complete = on_req_done;
+	px->resp_set.on_headers_complete = on_resp_headers;
+	px->resp_set.on_message_complete = on_resp_done;
+	return px;
+err_lfd:
+	close(px->lfd);
+err_loop:
+	evloop_destroy(px->loop);
+err_hist:
+	hist_destroy(px->lat);
+	hist_destroy(px->plat);
+	free(px);
+err:
+	if (eb && !eb->msg[0])
+		vl_fail(eb, VL_ENOMEM, "out of memory");
+	return NULL;
+}
+
+int dvproxy_port(const dvproxy *p)
+{
+	return p->port;
+}
+
+int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
+{
+	double deadline = duration_s > 0 ? wall_seconds() + duration_s : 0;
+	int rc = evloop_run(px->loop, deadline, stop);
+	return rc < 0 ? rc : px->err;
+}
+
+void dvproxy_get_stats(const dvproxy *p, dvproxy_stats *out)
+{
+	*out = p->st;
+}
+
+void dvproxy_destroy(dvproxy *px)
+{
+	if (!px)
+		return;
+	while (px->clients)
+		client_close(px, px->clients);
+	for (int i = 0; i < PROF_MAX; i++)
+		if (px->prof[i])
+			proxy__prof_drop(px, i);
+	grave_empty(px);
+	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
+	close(px->lfd);
+	evloop_destroy(px->loop);
+	hist_destroy(px->lat);
+	hist_destroy(px->plat);
+	free(px);
+}

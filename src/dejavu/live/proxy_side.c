@@ -1,0 +1,251 @@
+/*
+ * proxy_side.c — the proxy's side business, next to forwarding (proxy.c):
+ * per-request features, the profiler's fire-and-forget copies, and the
+ * control endpoints. Internals shared through proxy_int.h.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dejavu/live/net.h"
+#include "dejavu/live/proxy_int.h"
+
+#include "core/parse.h"
+
+void proxy__count_features(dvproxy *px, conn *c)
+{
+	dvproxy_stats *s = &px->st;
+	s->requests++;
+	if (c->hp.method == HTTP_GET)
+		s->method_get++;
+	else if (c->hp.method == HTTP_POST)
+		s->method_post++;
+	else
+		s->method_other++;
+	/* Path class = the path without its query, cut at 23 bytes. */
+	char seg[24];
+	const char *p = c->path[0] == '/' ? c->path + 1 : c->path;
+	size_t k = 0;
+	while (p[k] && p[k] != '?' && k < sizeof(seg) - 1) {
+		seg[k] = p[k];
+		k++;
+	}
+	seg[k] = '\0';
+	int slot = DV_PATH_CLASSES - 1;
+	for (int i = 0; i < DV_PATH_CLASSES - 1; i++) {
+		if (!s->path_name[i][0]) {
+			memcpy(s->path_name[i], seg, k + 1);
+			slot = i;
+			break;
+		}
+		if (!strcmp(s->path_name[i], seg)) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == DV_PATH_CLASSES - 1)
+		strcpy(s->path_name[slot], "other");
+	s->path_count[slot]++;
+}
+
+/* ---- the profiler side: fire and forget ---- */
+
+void proxy__prof_drop(dvproxy *px, int i)
+{
+	proxy__conn_free(px, px->prof[i]);
+	px->prof[i] = NULL;
+}
+
+void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double now)
+{
+	if (!px->cfg.has_profiler || px->cfg.fraction <= 0)
+		return;
+	if (px->cfg.fraction < 1.0 && rng_uniform(&px->r) >= px->cfg.fraction)
+		return;
+	if (now < px->prof_retry_at) {
+		px->st.dup_dropped++;
+		return;
+	}
+	int slot = -1;
+	for (int i = 0; i < px->cfg.profiler_conns; i++) {
+		conn *p = px->prof[i];
+		if (p && !p->awaiting) {
+			slot = i;
+			break;
+		}
+		if (!p && slot < 0)
+			slot = -2 - i; /* remember a free slot, prefer live idle ones */
+	}
+	if (slot == -1) {
+		px->st.dup_dropped++;
+		return;
+	}
+	if (slot <= -2) {
+		slot = -2 - slot;
+		int fd = dv_connect_nb(&px->cfg.profiler);
+		conn *p = fd < 0 ? NULL : proxy__conn_new(px, K_PROF, fd);
+		if (!p) {
+			if (fd >= 0)
+				close(fd);
+			px->prof_retry_at = now + PROF_RETRY_S;
+			px->st.dup_dropped++;
+			return;
+		}
+		p->connecting = 1;
+		px->prof[slot] = p;
+	}
+	conn *p = px->prof[slot];
+	http_parser_init(&p->hp, HTTP_RESPONSE);
+	p->hp.data = p;
+	p->awaiting = 1;
+	p->resp_done = p->got_bytes = 0;
+	p->head = head;
+	p->t_sent = now;
+	if (vl_buf_put(&p->out, req, len) < 0 || proxy__flush(p) < 0) {
+		proxy__prof_drop(px, slot);
+		px->st.dup_dropped++;
+		return;
+	}
+	px->st.dup_sent++;
+	proxy__want(px, p);
+}
+
+void proxy__prof_event(dvproxy *px, conn *p, unsigned ev)
+{
+	int i = 0;
+	while (i < PROF_MAX && px->prof[i] != p)
+		i++;
+	if (!p->awaiting && (ev & (EVLOOP_HUP | EVLOOP_READ))) {
+		proxy__prof_drop(px, i);
+		return;
+	}
+	if (p->connecting && (ev & (EVLOOP_WRITE | EVLOOP_HUP))) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+			err = errno;
+		if (err) {
+			px->prof_retry_at = wall_seconds() + PROF_RETRY_S;
+			px->st.dup_dropped++;
+			proxy__prof_drop(px, i);
+			return;
+		}
+		p->connecting = 0;
+	}
+	if (proxy__flush(p) < 0) {
+		proxy__prof_drop(px, i);
+		return;
+	}
+	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
+		char tmp[READ_CHUNK];
+		ssize_t r = recv(p->fd, tmp, sizeof(tmp), 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0)
+			http_parser_execute(&p->hp, &px->resp_set, NULL, 0);
+		else
+			http_parser_execute(&p->hp, &px->resp_set, tmp, (size_t)r);
+		if (p->resp_done) {
+			px->st.dup_done++;
+			hist_add(px->plat, wall_seconds() - p->t_sent);
+			p->awaiting = 0;
+			if (r <= 0 || !http_should_keep_alive(&p->hp)) {
+				proxy__prof_drop(px, i);
+				return;
+			}
+		} else if (r <= 0 || HTTP_PARSER_ERRNO(&p->hp) != HPE_OK) {
+			proxy__prof_drop(px, i);
+			return;
+		}
+	}
+	proxy__want(px, p);
+}
+
+/* ---- control endpoints ---- */
+
+static double fin(double x)
+{
+	return x == x ? x : 0.0; /* an empty window has no percentiles */
+}
+
+void proxy__internal_request(dvproxy *px, conn *c)
+{
+	/* the body as the parser decoded it (on_req_body): with chunked
+	 * framing the last body_bytes of the raw request are not the body */
+	char arg[sizeof(c->ctl)];
+	memcpy(arg, c->ctl, sizeof(arg));
+	int ka = c->keep_alive;
+	if (c->ctl_len >= sizeof(arg)) { /* never parse a cut body */
+		proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+				    "control request body over 1023 bytes\n", !ka);
+		return;
+	}
+	if (!strcmp(c->path, "/__dejavu/stats")) {
+		dvproxy_stats *s = &px->st;
+		json_t *paths = json_object();
+		for (int i = 0; i < DV_PATH_CLASSES; i++)
+			if (s->path_name[i][0])
+				json_object_set_new(paths, s->path_name[i],
+						    json_integer((json_int_t)s->path_count[i]));
+		json_t *j = json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,"
+			"s:{s:I,s:f,s:f,s:f,s:f},s:{s:I,s:f,s:f}}",
+			"requests", (json_int_t)s->requests, "responses", (json_int_t)s->responses,
+			"bad_requests", (json_int_t)s->bad_requests, "timeouts",
+			(json_int_t)s->timeouts, "bad_gateway", (json_int_t)s->bad_gateway, "conns",
+			(json_int_t)s->conns, "dup_sent", (json_int_t)s->dup_sent, "dup_done",
+			(json_int_t)s->dup_done, "dup_dropped", (json_int_t)s->dup_dropped,
+			"bytes_in", (json_int_t)s->bytes_in, "bytes_out", (json_int_t)s->bytes_out,
+			"get", (json_int_t)s->method_get, "post", (json_int_t)s->method_post,
+			"other", (json_int_t)s->method_other, "paths", paths, "fraction",
+			px->cfg.fraction, "window", "n", (json_int_t)hist_count(px->lat), "mean_s",
+			fin(hist_mean(px->lat)), "p50_s", fin(hist_percentile(px->lat, 50)),
+			"p95_s", fin(hist_percentile(px->lat, 95)), "p99_s",
+			fin(hist_percentile(px->lat, 99)), "profiler_window", "n",
+			(json_int_t)hist_count(px->plat), "p50_s",
+			fin(hist_percentile(px->plat, 50)), "p95_s",
+			fin(hist_percentile(px->plat, 95)));
+		char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		hist_reset(px->lat);
+		hist_reset(px->plat);
+		proxy__client_reply(px, c, 200, "OK", "application/json", txt ? txt : "{}", !ka);
+		free(txt);
+		return;
+	}
+	if (!strcmp(c->path, "/__dejavu/fraction") && c->hp.method == HTTP_POST) {
+		/* strict: NaN and "0.5x" were taken (NaN passes both range tests) */
+		size_t n = strlen(arg);
+		while (n && strchr(" \t\r\n", arg[n - 1]))
+			arg[--n] = '\0';
+		double f;
+		vl_errbuf feb;
+		if (parse_double(arg, &f, &feb) || !(f >= 0 && f <= 1)) {
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain",
+					    "fraction must be a number in [0,1]\n", !ka);
+			return;
+		}
+		px->cfg.fraction = f;
+		proxy__client_reply(px, c, 200, "OK", "text/plain", "ok\n", !ka);
+		return;
+	}
+	if (!strcmp(c->path, "/__dejavu/backends") && c->hp.method == HTTP_POST) {
+		struct sockaddr_in sa[DV_MAX_BACKENDS];
+		int n;
+		vl_errbuf eb;
+		if (dv_addr_list_parse(arg, sa, DV_MAX_BACKENDS, &n, &eb)) {
+			proxy__client_reply(px, c, 400, "Bad Request", "text/plain", eb.msg, !ka);
+			return;
+		}
+		memcpy(px->cfg.backends, sa, sizeof(sa[0]) * (size_t)n);
+		px->cfg.nbackends = n;
+		proxy__client_reply(px, c, 200, "OK", "text/plain", "ok\n", !ka);
+		return;
+	}
+	proxy__client_reply(px, c, 404, "Not Found", "text/plain", "no such control endpoint\n",
+			    !ka);
+}
