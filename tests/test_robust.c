@@ -390,10 +390,11 @@ static void test_found_by_fuzzing(void **state)
 	expect_exit("eli profile --save /nonexistent-dir/x.profile", 2,
 		    "--save '/nonexistent-dir/x.profile': cannot write: No such file");
 	expect_exit("eli profile --save ''", 2, "--save '': cannot write");
-	/* a bad --profile for validate: was exit 1; is a usage error as for eli run */
-	expect_exit("eli validate --profile /nonexistent-dir/x.profile", 2,
-		    "--profile /nonexistent-dir/x.profile");
-	expect_exit("eli validate --profile ''", 2, "--profile unknown profile ''");
+	/* a bad recording for validate (its --profile became --from FILE): a
+	 * usage error naming the option and the file, as for eli run */
+	expect_exit("eli validate --from /nonexistent-dir/x.json", 2,
+		    "--from /nonexistent-dir/x.json: cannot open: No such file");
+	expect_exit("eli validate --profile x", 2, "unknown option '--profile'");
 	/* an empty --output was found only after the measurement, exit 1 */
 	expect_exit("eli calibrate --output ''", 2, "--output: empty file name");
 	/* --out naming a file: was exit 1 without the option name */

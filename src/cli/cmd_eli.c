@@ -180,9 +180,9 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 		{ "profile", OPT_STRING, &prof, "P",
 		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
 		{ "disable", OPT_STRING, &disable, "LIST",
-		  "switch protections off to watch checks fail: "
-		  "np-exit,shadow-wp,dt-exit,msr-bitmap,preempt,priority,nmi-exit,mc-exit,"
-		  "inj-idt,ext-check,gp-inject,tpr-shadow",
+		  "comma-separated protections to switch off, to watch checks fail: "
+		  "np-exit, shadow-wp, dt-exit, msr-bitmap, preempt, priority, nmi-exit, mc-exit, "
+		  "inj-idt, ext-check, gp-inject, tpr-shadow",
 		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
