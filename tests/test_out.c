@@ -5,6 +5,8 @@
  */
 #include "vl_test.h"
 
+#include <math.h>
+
 #include "core/out.h"
 
 static char *render(const json_t *v, out_format fmt)
@@ -151,6 +153,23 @@ static void test_tbl(void **state)
 	assert_string_equal(out_scalar(nul, b, sizeof(b)), "");
 }
 
+static void test_lookup_and_num(void **state)
+{
+	(void)state;
+	json_t *j = json_pack("{s:{s:{s:i}},s:i}", "a", "b", "c", 7, "x", 1);
+	assert_int_equal(json_integer_value(out_lookup(j, "a.b.c")), 7);
+	assert_int_equal(json_integer_value(out_lookup(j, "x")), 1);
+	assert_null(out_lookup(j, "a.missing.c"));
+	assert_null(out_lookup(j, "x.y")); /* through a non-object */
+	assert_ptr_equal(out_lookup(j, ""), j);
+	json_decref(j);
+	json_t *n = out_num(NAN), *v = out_num(2.5);
+	assert_true(json_is_null(n));
+	assert_true(json_real_value(v) == 2.5);
+	json_decref(n);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_csv_every_table),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_tbl),
+		cmocka_unit_test(test_lookup_and_num),
 	};
 	return cmocka_run_group_tests_name("out", tests, NULL, NULL);
 }

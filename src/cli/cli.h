@@ -14,6 +14,7 @@
 #define VL_CLI_CLI_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -86,6 +87,14 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, const cli_opt *opts, cl
 
 /* Prints the command's help (usage, options, globals, example) to f. */
 void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
+
+/*
+ * Long runs that stop cleanly on Ctrl-C: on != 0 makes SIGINT, SIGTERM and
+ * SIGHUP set the returned flag (cleared first) instead of killing the
+ * process, saving the old handlers in saved[0..2]; on == 0 restores them.
+ * The flag is the process's one stop flag: a signal is process-wide.
+ */
+volatile sig_atomic_t *cli_stop_signals(int on, struct sigaction saved[3]);
 
 /* "virtlab CMD: message" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

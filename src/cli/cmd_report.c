@@ -15,32 +15,9 @@
 #include "core/progress.h"
 #include "report/report.h"
 
-/* Set by SIGINT/SIGTERM/SIGHUP while a report runs; the driver then stops
- * the running command's process group (which Ctrl-C does not reach). The
- * one mutable static in the report: a signal handler has nowhere else. */
-static volatile sig_atomic_t report_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	report_stop = 1;
-}
-
-/* Installs (on != 0) or restores the handlers. */
-static void catch_signals(int on, struct sigaction *saved)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++) {
-		if (on)
-			sigaction(sigs[i], &sa, &saved[i]);
-		else
-			sigaction(sigs[i], &saved[i], NULL);
-	}
-}
+/* SIGINT/SIGTERM/SIGHUP set cli_stop_signals' flag while a report runs; the
+ * driver then stops the running command's process group (which Ctrl-C does
+ * not reach). */
 
 typedef struct ui {
 	progress bar;
@@ -143,16 +120,15 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	json_t *meta = cli_meta(cmd, &g);
 	if (!meta)
 		return cli_fail(cmd, "out of memory");
-	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, &report_stop, meta };
+	struct sigaction saved[3];
+	volatile sig_atomic_t *stop = cli_stop_signals(1, saved);
+	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, stop, meta };
 	json_t *doc = NULL;
 	size_t failed = 0;
-	struct sigaction saved[3];
-	report_stop = 0;
-	catch_signals(1, saved);
 	rc = rpt_run(rpt_stages, rpt_nstages, &o, &h, &doc, &failed, &eb);
-	catch_signals(0, saved);
+	cli_stop_signals(0, saved);
 	json_decref(meta);
-	if (rc == VL_ESTATE && report_stop) {
+	if (rc == VL_ESTATE && *stop) {
 		progress_done(&u.bar);
 		fprintf(stderr, "virtlab report: %s; no report written\n", eb.msg);
 		return 130; /* the shell's status for an interrupted command */

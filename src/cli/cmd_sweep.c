@@ -20,31 +20,9 @@
 #include "core/progress.h"
 #include "sweep/sweep.h"
 
-/* Set by SIGINT/SIGTERM/SIGHUP while a sweep runs; the pool then stops its
- * children's process groups (which Ctrl-C does not reach). A signal handler
- * has nowhere else to write: the one mutable static here. */
-static volatile sig_atomic_t sweep_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	sweep_stop = 1;
-}
-
-static void catch_signals(int on, struct sigaction *saved)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++) {
-		if (on)
-			sigaction(sigs[i], &sa, &saved[i]);
-		else
-			sigaction(sigs[i], &saved[i], NULL);
-	}
-}
+/* SIGINT/SIGTERM/SIGHUP set cli_stop_signals' flag while a sweep runs; the
+ * pool then stops its children's process groups (which Ctrl-C does not
+ * reach). */
 
 /* The absolute path of this binary (Slurm tasks run it by that path). */
 static int self_exe(char *buf, size_t cap)
@@ -169,24 +147,23 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	progress bar;
 	progress_init(&bar, stderr, "sweep", g.quiet);
+	struct sigaction saved[3];
+	volatile sig_atomic_t *stop = cli_stop_signals(1, saved);
 	sweep_run_opts o = { dir,
 			     exe,
 			     VIRTLAB_VERSION,
 			     jobs ? (int)jobs : (int)(cores > 0 ? cores : 1),
-			     &sweep_stop,
+			     stop,
 			     progress_update,
 			     &bar };
 	sweep_tally t = { .total = sweep_npoints(s), .skipped = sweep_npoints(s) - n };
-	struct sigaction saved[3];
-	sweep_stop = 0;
-	catch_signals(1, saved);
 	double t0 = wall_seconds();
 	if (strcmp(backend, "slurm") == 0)
 		err = sweep_run_slurm(s, todo, n, &o, &t, &eb);
 	else
 		err = sweep_run_local(s, todo, n, &o, &t, &eb);
 	double wall = wall_seconds() - t0;
-	catch_signals(0, saved);
+	cli_stop_signals(0, saved);
 	progress_done(&bar);
 	free(todo);
 	if (err) {

@@ -340,3 +340,29 @@ int cli_emit(const cli_cmd *cmd, const cli_common *common, json_t *result)
 		return cli_fail(cmd, "writing the result to stdout failed");
 	return CLI_OK;
 }
+
+static volatile sig_atomic_t cli_stop_flag; /* set only by on_stop_signal */
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop_flag = 1;
+}
+
+volatile sig_atomic_t *cli_stop_signals(int on, struct sigaction saved[3])
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	if (on)
+		cli_stop_flag = 0;
+	for (int i = 0; i < 3; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+	return &cli_stop_flag;
+}

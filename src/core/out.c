@@ -433,3 +433,19 @@ json_t *out_num(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
 }
+
+const json_t *out_lookup(const json_t *o, const char *path)
+{
+	char key[256];
+	while (o && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_is_object(o) ? json_object_get(o, key) : NULL;
+		path += n + (dot ? 1 : 0);
+	}
+	return o;
+}

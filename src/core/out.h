@@ -39,6 +39,11 @@ void out_csv_field(FILE *f, const char *s);
  * a result with no samples must still print). A new reference. */
 json_t *out_num(double v);
 
+/* The value at a dotted path ("a.b.c": keys of nested objects) in o, or NULL
+ * when a step is missing, not an object, or a key is over 255 bytes. A
+ * borrowed reference. */
+const json_t *out_lookup(const json_t *o, const char *path);
+
 /* Formats a JSON scalar for text: integers as is, reals with up to 6
  * significant digits (%.6g), true/false, null as "". Returns buf. (CSV
  * prints reals at full precision instead.) */

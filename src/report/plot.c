@@ -324,25 +324,9 @@ out:
 	return rc;
 }
 
-static const json_t *lookup(const json_t *o, const char *path)
-{
-	char key[128];
-	while (o && *path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		o = json_is_object(o) ? json_object_get(o, key) : NULL;
-		path += n + (dot ? 1 : 0);
-	}
-	return o;
-}
-
 double rpt_num(const json_t *o, const char *path)
 {
-	const json_t *v = lookup(o, path);
+	const json_t *v = out_lookup(o, path);
 	if (json_is_number(v))
 		return json_number_value(v);
 	if (json_is_boolean(v))
@@ -352,5 +336,5 @@ double rpt_num(const json_t *o, const char *path)
 
 const char *rpt_str(const json_t *o, const char *path)
 {
-	return json_string_value(lookup(o, path));
+	return json_string_value(out_lookup(o, path));
 }

@@ -605,19 +605,3 @@ int sweep_pending(const sweep *s, const char *dir, size_t **todo, size_t *n)
 	}
 	return 0;
 }
-
-const json_t *sweep_lookup(const json_t *o, const char *path)
-{
-	char key[256];
-	while (o && *path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		o = json_object_get(o, key);
-		path += n + (dot ? 1 : 0);
-	}
-	return o;
-}

@@ -86,7 +86,7 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 			(*done)++;
 			const json_t *res = json_object_get(pt, "result");
 			for (size_t k = 0; k < nk; k++) {
-				const json_t *v = sweep_lookup(res, sweep_key(s, k));
+				const json_t *v = out_lookup(res, sweep_key(s, k));
 				if (json_is_number(v))
 					stat_add(&acc[k], json_number_value(v));
 				else

@@ -196,9 +196,6 @@ int sweep_plot(const char *dir, const char *x, const char *y, const char *by, ch
  * half-width factor of a two-sided 95 % interval. NAN for df 0. */
 double sweep_t975(unsigned df);
 
-/* A dotted path ("a.b") into a JSON object; NULL if absent. */
-const json_t *sweep_lookup(const json_t *o, const char *path);
-
 /* Checks the "slurm" object's fields and types (path names the file in
  * messages). 0 or VL_EINVAL. */
 int sweep__check_slurm(const json_t *sl, const char *path, vl_errbuf *eb);
