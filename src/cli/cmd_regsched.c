@@ -354,7 +354,7 @@ const cli_cmd regsched_cmds[] = {
 	  "westmere-2llc (private 256K L2s, two 12M 16-way LLCs), 80/20-skewed random\n"
 	  "accesses over 64 MiB from cores 0,1,6,7, 30% writes. The fast model and the\n"
 	  "reference replay the same trace in interleaved rounds; best round each.\n"
-	  "Goal (issue 17): >= 100 M accesses/s; the reference ratio is printed.",
+	  "Goal: >= 100 M accesses/s; the reference ratio is printed.",
 	  "virtlab bench llc --json", bench_llc_run },
 	{ 0 },
 };

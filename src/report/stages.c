@@ -19,7 +19,7 @@ const rpt_stage rpt_stages[] = {
 	{ "eli", "eli-repro", "ELI: the paper's headline figures",
 	  "virtlab eli reproduce runs the paper's experiments (netperf, Apache, memcached, UDP "
 	  "request/response) on the ELI timing model with one parameter set (the paper-2012 "
-	  "profile) and compares each headline figure with the paper, within the ELI issue's "
+	  "profile) and compares each headline figure with the paper, within stated "
 	  "tolerances, then sweeps the NIC's interrupt-moderation interval.",
 	  0, 600, stage_eli_repro_plan, stage_eli_repro_digest, NULL },
 	{ "eli", "eli-modes", "ELI: every mode on every workload",
@@ -35,7 +35,7 @@ const rpt_stage rpt_stages[] = {
 	{ "eli", "eli-validate", "ELI model vs real KVM on this host",
 	  "virtlab eli validate runs the ELI model with this host's calibrated profile at an "
 	  "interrupt rate and EOI mode it was not calibrated on, measures the same configuration "
-	  "with the real VMM and compares them (the KVM issue's goal: within 20 %).",
+	  "with the real VMM and compares them (design goal: within 20 %).",
 	  1, 300, stage_eli_validate_plan, stage_eli_validate_digest, NULL },
 	{ "hyperwall", "hw-attacks", "HyperWall: attack suite and adversarial fuzzing",
 	  "virtlab hyperwall attacks runs every built-in attack of a compromised hypervisor "
