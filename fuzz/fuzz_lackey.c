@@ -1,7 +1,7 @@
 /*
  * fuzz_lackey.c — valgrind lackey traces for `hyperwall overhead`
  * (hyperwall/overhead.c). Contract: parsed or refused with "NAME:...";
- * every parsed access is a 48-bit VA (plus the write flag); a parsed trace
+ * every parsed access is a canonical user VA (below 2^47) (plus the write flag); a parsed trace
  * replays, or is refused as too big (VL_ERANGE), with finite results.
  */
 #include <math.h>
@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_names(&eb, "fz.lackey");
 	} else {
 		for (size_t i = 0; i < t->n; i++)
-			FUZZ_CHECK((t->a[i] & ~(uint64_t)OVH_WRITE) < (1ull << 48),
-				   "access %zu: %#llx beyond 48 bits", i,
+			FUZZ_CHECK((t->a[i] & ~(uint64_t)OVH_WRITE) < (1ull << 47),
+				   "access %zu: %#llx beyond the 47-bit user half", i,
 				   (unsigned long long)t->a[i]);
 		ovh_result r;
 		err = ovh_run(t, &r, &eb);

@@ -343,6 +343,14 @@ static void test_found_by_fuzzing(void **state)
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
 	expect_exit(args, 0, NULL);
 	unlink(path);
+	/* an address above the canonical user half: was masked to 48 bits and
+	 * then failed the replay as "invalid in the current state" (found by
+	 * fuzz_lackey once the model checked canonical addresses) */
+	snprintf(path, sizeof(path), "%s/high.lackey", dir);
+	assert_int_equal(write_file(path, "I  0400d7d4,8\n M 0842f0421f000,8\n"), 0);
+	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
+	expect_exit(args, 2, "high.lackey:2: address is not a canonical user-space address");
+	unlink(path);
 	/* a directory where a file belongs: each parser said something else
 	 * ("read error", "no accesses", "needs at least 2 rows") */
 	static const char *const dir_opts[] = {

@@ -36,7 +36,11 @@
  * CYC_CIP_CHECK. */
 #define CYC_CIPC_HIT 1.0
 
-#define VA_MASK ((1ull << 48) - 1)
+/* A user-space address of an x86-64 process is canonical and in the lower
+ * half: below 2^47 (Intel SDM vol. 1, 3.3.7.1). Anything else cannot come
+ * from a real lackey trace and would be a non-canonical (#GP) or aliased
+ * address in the replay, so the parser refuses it instead of masking it. */
+#define VA_USER_LIMIT (1ull << 47)
 
 static int push(ovh_trace *t, uint64_t a)
 {
@@ -54,7 +58,8 @@ void ovh_trace_free(ovh_trace *t)
 	free(t);
 }
 
-/* One lackey line; 0, 1 = skip, or VL_EINVAL. */
+/* One lackey line; 0, 1 = skip, VL_EINVAL (malformed) or VL_ERANGE (an
+ * address outside the canonical user half). */
 static int lackey_line(const char *s, ovh_trace *t)
 {
 	if (!strncmp(s, "==", 2) || !strncmp(s, "--", 2))
@@ -81,7 +86,9 @@ static int lackey_line(const char *s, ovh_trace *t)
 		end++;
 	if (*end)
 		return VL_EINVAL;
-	uint64_t va = addr & VA_MASK;
+	if (addr >= VA_USER_LIMIT)
+		return VL_ERANGE;
+	uint64_t va = addr;
 	int err = 0;
 	if (kind != 'S')
 		err = push(t, va);
@@ -110,6 +117,11 @@ int ovh_trace_parse(const char *text, const char *name, ovh_trace **out, vl_errb
 			ovh_trace_free(t);
 			if (err == VL_ENOMEM)
 				return err;
+			if (err == VL_ERANGE)
+				return vl_fail(eb, VL_EINVAL,
+					       "%s:%d: address is not a canonical user-space "
+					       "address (expected below 0x%llx)",
+					       name, line, VA_USER_LIMIT);
 			return vl_fail(eb, VL_EINVAL,
 				       "%s:%d: expected 'I|L|S|M ADDR,SIZE' as valgrind "
 				       "--tool=lackey --trace-mem=yes prints",
@@ -202,7 +214,7 @@ static uint64_t *trace_pages(const ovh_trace *t, uint32_t *n)
 	if (!p)
 		return NULL;
 	for (size_t i = 0; i < t->n; i++)
-		p[i] = (t->a[i] & VA_MASK) >> HW_PAGE_SHIFT;
+		p[i] = (t->a[i] & ~(uint64_t)OVH_WRITE) >> HW_PAGE_SHIFT;
 	qsort(p, t->n, sizeof(*p), cmp_u64);
 	size_t k = 0;
 	for (size_t i = 0; i < t->n; i++)

@@ -24,7 +24,7 @@
 #include "hyperwall/hw.h"
 
 typedef struct ovh_trace {
-	uint64_t *a; /* VA (48 bits) | OVH_WRITE */
+	uint64_t *a; /* VA (below 2^47: canonical user half) | OVH_WRITE */
 	size_t n, cap;
 } ovh_trace;
 #define OVH_WRITE HW_ACCESS_WRITE
