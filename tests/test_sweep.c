@@ -9,6 +9,7 @@
  * test_sweep_slurm.c.)
  */
 #include "vl_test.h"
+#include "vl_test_json.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -61,31 +62,6 @@ static size_t count_files(const char *dir)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static json_t *run_json(const char *args, int want_status)
-{
-	int st;
-	char *err;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != want_status)
-		fail_msg("virtlab %s: exit %d, expected %d; stderr: %s", args, st, want_status,
-			 err);
-	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
-	if (!j)
-		fail_msg("virtlab %s: stdout is not JSON (%s): %s", args, je.text, out);
-	free(out);
-	free(err);
-	return j;
-}
-
-static json_int_t jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	if (!json_is_integer(v))
-		fail_msg("\"%s\" is not an integer", k);
-	return json_integer_value(v);
 }
 
 static const char eli_sweep[] =
@@ -265,22 +241,22 @@ static void test_summary_numbers_by_hand(void **state)
 	assert_int_equal(json_array_size(rows), 4);
 	json_t *r = json_array_get(rows, 0);
 	assert_string_equal(json_string_value(json_object_get(r, "key")), "x.y");
-	assert_int_equal(jint(r, "n"), 3);
+	assert_int_equal(vl_jint(r, "n"), 3);
 	assert_near(json_real_value(json_object_get(r, "mean")), 2.0, 1e-12);
 	assert_near(json_real_value(json_object_get(r, "sd")), 1.0, 1e-12);
 	assert_near(json_real_value(json_object_get(r, "ci95_low")), 2 - 2.484138, 1e-6);
 	assert_near(json_real_value(json_object_get(r, "ci95_high")), 2 + 2.484138, 1e-6);
 	r = json_array_get(rows, 1); /* z: only in one point: n 1, two missing */
-	assert_int_equal(jint(r, "n"), 1);
-	assert_int_equal(jint(r, "missing"), 2);
+	assert_int_equal(vl_jint(r, "n"), 1);
+	assert_int_equal(vl_jint(r, "missing"), 2);
 	assert_true(json_is_null(json_object_get(r, "ci95_low")));
 	r = json_array_get(rows, 2); /* b: n = 1, interval null */
-	assert_int_equal(jint(r, "n"), 1);
+	assert_int_equal(vl_jint(r, "n"), 1);
 	assert_near(json_real_value(json_object_get(r, "mean")), 10.0, 1e-12);
 	assert_true(json_is_null(json_object_get(r, "sd")));
 	assert_true(json_is_null(json_object_get(r, "ci95_low")));
 	assert_true(json_is_null(json_object_get(r, "ci95_high")));
-	assert_int_equal(jint(sum, "done"), 4);
+	assert_int_equal(vl_jint(sum, "done"), 4);
 	json_decref(sum);
 	sweep_destroy(s);
 }
@@ -293,18 +269,18 @@ static void test_eli_grid_jobs2_then_resume(void **state)
 	char *f = write_file("eli.json", eli_sweep), args[1200], pts[700];
 	snprintf(args, sizeof(args), "sweep run %s --out %s/eli --jobs 2 --json", f, tmpdir);
 	double t0 = wall_seconds();
-	json_t *r = run_json(args, 0);
+	json_t *r = vl_run_json(args, 0);
 	print_message("3 x 2 x 3 eli sweep, --jobs 2: %.2f s\n", wall_seconds() - t0);
-	assert_int_equal(jint(r, "points"), 18);
-	assert_int_equal(jint(r, "ran"), 18);
-	assert_int_equal(jint(r, "ok"), 18);
+	assert_int_equal(vl_jint(r, "points"), 18);
+	assert_int_equal(vl_jint(r, "ran"), 18);
+	assert_int_equal(vl_jint(r, "ok"), 18);
 	json_decref(r);
 	snprintf(pts, sizeof(pts), "%s/eli/points", tmpdir);
 	assert_int_equal(count_files(pts), 18);
 	/* point files record the command line, seed and version */
 	char sargs[700];
 	snprintf(sargs, sizeof(sargs), "sweep summary %s/eli --json", tmpdir);
-	json_t *sum = run_json(sargs, 0);
+	json_t *sum = vl_run_json(sargs, 0);
 	json_t *rows = json_object_get(sum, "rows");
 	assert_int_equal(json_array_size(rows), 6);
 	size_t i;
@@ -313,7 +289,7 @@ static void test_eli_grid_jobs2_then_resume(void **state)
 	{
 		assert_string_equal(json_string_value(json_object_get(row, "key")),
 				    "exits_per_sec");
-		assert_int_equal(jint(row, "n"), 3);
+		assert_int_equal(vl_jint(row, "n"), 3);
 		double m = json_real_value(json_object_get(row, "mean"));
 		assert_true(json_real_value(json_object_get(row, "ci95_low")) <= m);
 		assert_true(json_real_value(json_object_get(row, "ci95_high")) >= m);
@@ -325,7 +301,7 @@ static void test_eli_grid_jobs2_then_resume(void **state)
 	char pargs[800], csvp[800], line[512];
 	snprintf(pargs, sizeof(pargs),
 		 "sweep plot %s/eli --x --irq-rate --y exits_per_sec --by=--mode --json", tmpdir);
-	json_t *pl = run_json(pargs, 0);
+	json_t *pl = vl_run_json(pargs, 0);
 	assert_non_null(strstr(json_string_value(json_object_get(pl, "svg")),
 			       "/plots/exits_per_sec-vs-irq-rate-by-mode.svg"));
 	assert_int_equal(access(json_string_value(json_object_get(pl, "svg")), R_OK), 0);
@@ -370,18 +346,18 @@ static void test_eli_grid_jobs2_then_resume(void **state)
 			del++;
 		}
 	closedir(d);
-	r = run_json(args, 0);
-	assert_int_equal(jint(r, "skipped"), 13);
-	assert_int_equal(jint(r, "ran"), 5);
+	r = vl_run_json(args, 0);
+	assert_int_equal(vl_jint(r, "skipped"), 13);
+	assert_int_equal(vl_jint(r, "ran"), 5);
 	json_decref(r);
 	/* the same summary as before */
-	json_t *sum2 = run_json(sargs, 0);
+	json_t *sum2 = vl_run_json(sargs, 0);
 	assert_true(json_equal(sum, sum2));
 	json_decref(sum2);
 	json_decref(sum);
 	/* nothing left: a third run runs nothing */
-	r = run_json(args, 0);
-	assert_int_equal(jint(r, "ran"), 0);
+	r = vl_run_json(args, 0);
+	assert_int_equal(vl_jint(r, "ran"), 0);
 	json_decref(r);
 	/* a point file: command line, seed, version */
 	d = opendir(pts);
@@ -435,10 +411,10 @@ static void test_stopped_halfway_finishes_only_the_rest(void **state)
 	assert_true(done >= 5 && done < 18);
 	char args[1400];
 	snprintf(args, sizeof(args), "sweep run %s --out %s --jobs 2 --json", f, out);
-	json_t *r = run_json(args, 0);
-	assert_int_equal(jint(r, "skipped"), (json_int_t)done);
-	assert_int_equal(jint(r, "ran"), 18 - (json_int_t)done);
-	assert_int_equal(jint(r, "ok"), 18 - (json_int_t)done);
+	json_t *r = vl_run_json(args, 0);
+	assert_int_equal(vl_jint(r, "skipped"), (json_int_t)done);
+	assert_int_equal(vl_jint(r, "ran"), 18 - (json_int_t)done);
+	assert_int_equal(vl_jint(r, "ok"), 18 - (json_int_t)done);
 	json_decref(r);
 	assert_int_equal(count_files(pts), 18);
 	free(f);
@@ -455,16 +431,16 @@ static void test_failures_recorded_sweep_goes_on(void **state)
 					"\"seeds\": [4], \"keys\": [\"exits_per_sec\"]}");
 	char args[1200];
 	snprintf(args, sizeof(args), "sweep run %s --out %s/fail --json", f, tmpdir);
-	json_t *r = run_json(args, 1);
-	assert_int_equal(jint(r, "ok"), 1);
-	assert_int_equal(jint(r, "failed"), 1);
+	json_t *r = vl_run_json(args, 1);
+	assert_int_equal(vl_jint(r, "ok"), 1);
+	assert_int_equal(vl_jint(r, "failed"), 1);
 	json_decref(r);
 	snprintf(args, sizeof(args), "sweep summary %s/fail --json", tmpdir);
-	json_t *sum = run_json(args, 0);
+	json_t *sum = vl_run_json(args, 0);
 	json_t *failed = json_object_get(sum, "failed");
 	assert_int_equal(json_array_size(failed), 1);
 	json_t *x = json_array_get(failed, 0);
-	assert_int_equal(jint(x, "status"), 2);
+	assert_int_equal(vl_jint(x, "status"), 2);
 	assert_non_null(strstr(json_string_value(json_object_get(x, "stderr")), "nonexistent"));
 	/* a point past "timeout_s" is stopped and recorded as timed out */
 	char *t = write_file("timeout.json",
@@ -472,11 +448,11 @@ static void test_failures_recorded_sweep_goes_on(void **state)
 			     "\"grid\": {\"--mode\": [\"baseline\"]}, \"seeds\": [1], "
 			     "\"keys\": [\"exits_per_sec\"], \"timeout_s\": 0.2}");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/timeout --json", t, tmpdir);
-	r = run_json(args, 1);
-	assert_int_equal(jint(r, "failed"), 1);
+	r = vl_run_json(args, 1);
+	assert_int_equal(vl_jint(r, "failed"), 1);
 	json_decref(r);
 	snprintf(args, sizeof(args), "sweep summary %s/timeout --json", tmpdir);
-	json_t *ts = run_json(args, 0);
+	json_t *ts = vl_run_json(args, 0);
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(ts, "failed"), 0), "error")),
 			    "timed out after 0.2 s");
@@ -484,7 +460,7 @@ static void test_failures_recorded_sweep_goes_on(void **state)
 	free(t);
 	/* n = 1: the interval is null */
 	json_t *row = json_array_get(json_object_get(sum, "rows"), 0);
-	assert_int_equal(jint(row, "n"), 1);
+	assert_int_equal(vl_jint(row, "n"), 1);
 	assert_true(json_is_null(json_object_get(row, "ci95_low")));
 	assert_true(json_is_null(json_object_get(row, "ci95_high")));
 	json_decref(sum);

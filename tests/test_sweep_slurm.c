@@ -13,6 +13,7 @@
  * another user the tests skip, saying so.
  */
 #include "vl_test.h"
+#include "vl_test_json.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -227,31 +228,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *run_json(const char *args, int want_status)
-{
-	int st;
-	char *err;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != want_status)
-		fail_msg("virtlab %s: exit %d, expected %d; stderr: %s", args, st, want_status,
-			 err);
-	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
-	if (!j)
-		fail_msg("virtlab %s: stdout is not JSON (%s): %s", args, je.text, out);
-	free(out);
-	free(err);
-	return j;
-}
-
-static json_int_t jint(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	if (!json_is_integer(v))
-		fail_msg("\"%s\" is not an integer", k);
-	return json_integer_value(v);
-}
-
 static char *summary(const char *dir)
 {
 	char args[300];
@@ -300,15 +276,15 @@ static void test_slurm_equals_local(void **state)
 	double t0 = wall_seconds();
 	snprintf(args, sizeof(args), "sweep run %s --out %s --backend slurm --json", sweepf,
 		 slurm_out);
-	json_t *r = run_json(args, 0);
+	json_t *r = vl_run_json(args, 0);
 	print_message("slurm sweep (8 points, 3 tasks): %.1f s\n", wall_seconds() - t0);
-	assert_int_equal(jint(r, "ran"), 8);
-	assert_int_equal(jint(r, "ok"), 8);
+	assert_int_equal(vl_jint(r, "ran"), 8);
+	assert_int_equal(vl_jint(r, "ok"), 8);
 	json_t *sl = json_object_get(r, "slurm");
-	assert_int_equal(jint(sl, "tasks"), 3);
-	assert_int_equal(jint(sl, "points_per_task"), 3);
-	assert_int_equal(jint(sl, "tasks_failed"), 0);
-	assert_int_equal(jint(sl, "tasks_without_exit_file"), 0);
+	assert_int_equal(vl_jint(sl, "tasks"), 3);
+	assert_int_equal(vl_jint(sl, "points_per_task"), 3);
+	assert_int_equal(vl_jint(sl, "tasks_failed"), 0);
+	assert_int_equal(vl_jint(sl, "tasks_without_exit_file"), 0);
 	json_decref(r);
 	char path[600];
 	/* the script: the array packed and throttled, the file's resources */
@@ -332,15 +308,15 @@ static void test_slurm_equals_local(void **state)
 	}
 	snprintf(args, sizeof(args), "sweep run %s --out %s --backend local --jobs 2 --json",
 		 sweepf, local_out);
-	r = run_json(args, 0);
-	assert_int_equal(jint(r, "ok"), 8);
+	r = vl_run_json(args, 0);
+	assert_int_equal(vl_jint(r, "ok"), 8);
 	json_decref(r);
 	char *s1 = summary(slurm_out), *s2 = summary(local_out);
 	assert_string_equal(s1, s2);
 	json_error_t je;
 	json_t *sum = json_loads(s1, 0, &je);
 	assert_int_equal(json_array_size(json_object_get(sum, "rows")), 8);
-	assert_int_equal(jint(json_array_get(json_object_get(sum, "rows"), 0), "n"), 2);
+	assert_int_equal(vl_jint(json_array_get(json_object_get(sum, "rows"), 0), "n"), 2);
 	json_decref(sum);
 	free(s1);
 	free(s2);
@@ -361,10 +337,10 @@ static void test_slurm_equals_local(void **state)
 		closedir(d);
 	snprintf(args, sizeof(args), "sweep run %s --out %s --backend slurm --json", sweepf,
 		 slurm_out);
-	r = run_json(args, 0);
-	assert_int_equal(jint(r, "skipped"), 6);
-	assert_int_equal(jint(r, "ran"), 2);
-	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks"), 2); /* one point each */
+	r = vl_run_json(args, 0);
+	assert_int_equal(vl_jint(r, "skipped"), 6);
+	assert_int_equal(vl_jint(r, "ran"), 2);
+	assert_int_equal(vl_jint(json_object_get(r, "slurm"), "tasks"), 2); /* one point each */
 	json_decref(r);
 	s1 = summary(slurm_out);
 	s2 = summary(local_out);
@@ -394,16 +370,16 @@ static void test_slurm_failed_point_recorded(void **state)
 			 0);
 	snprintf(args, sizeof(args), "sweep run %s --out %s --backend slurm --json", failf,
 		 fail_out);
-	json_t *r = run_json(args, 1);
-	assert_int_equal(jint(r, "ok"), 1);
-	assert_int_equal(jint(r, "failed"), 1);
-	assert_int_equal(jint(json_object_get(r, "slurm"), "tasks_failed"), 1);
+	json_t *r = vl_run_json(args, 1);
+	assert_int_equal(vl_jint(r, "ok"), 1);
+	assert_int_equal(vl_jint(r, "failed"), 1);
+	assert_int_equal(vl_jint(json_object_get(r, "slurm"), "tasks_failed"), 1);
 	json_decref(r);
 	char *s1 = summary(fail_out);
 	json_error_t je;
 	json_t *sum = json_loads(s1, 0, &je);
 	json_t *fx = json_array_get(json_object_get(sum, "failed"), 0);
-	assert_int_equal(jint(fx, "status"), 2);
+	assert_int_equal(vl_jint(fx, "status"), 2);
 	assert_non_null(strstr(json_string_value(json_object_get(fx, "stderr")), "nonexistent"));
 	json_decref(sum);
 	free(s1);
