@@ -5,6 +5,7 @@
  * 200 ms of simulated time, without losing more than 2 % to credit.
  */
 #include "vl_test.h"
+#include "test_regsched_run.h"
 
 #include "regsched/guard.h"
 #include "regsched/sim.h"
@@ -48,28 +49,13 @@ static void test_rule_by_hand(void **state)
 	assert_int_equal(guard_epoch(&g, E, GUARD_MIN_SAMPLES - 1, 0, 0), GUARD_BASELINE);
 }
 
-static void run(const char *wname, const char *tname, int sched, double dur, rs_result *r)
-{
-	topo t;
-	workload w;
-	vl_errbuf eb;
-	rs_params p;
-	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
-	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
-	rs_params_default(&p);
-	p.duration_s = dur;
-	int err = rs_run(&t, &w, sched, &p, r, &eb);
-	if (err)
-		fail_msg("%s", eb.msg);
-}
-
 static void test_fallback_on_phase_swap(void **state)
 {
 	(void)state;
 	rs_result c, g;
 	/* eight LLCs (EPYC), where packing the merged group costs most */
-	run("phase-swap", "epyc-8ccx", RS_CREDIT, 0.5, &c);
-	run("phase-swap", "epyc-8ccx", RS_REGION, 0.5, &g);
+	rs_test_run("phase-swap", "epyc-8ccx", RS_CREDIT, 0.5, 1, &c);
+	rs_test_run("phase-swap", "epyc-8ccx", RS_REGION, 0.5, 1, &g);
 	print_message("phase-swap/epyc-8ccx 0.5 s: region/credit %.4f, first fallback %.0f ms, "
 		      "steering %.0f %% of the run\n",
 		      g.throughput / c.throughput, g.first_fallback_ms, 100 * g.steer_frac);

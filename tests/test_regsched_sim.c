@@ -6,32 +6,16 @@
  * reproducibility (same seed, same result).
  */
 #include "vl_test.h"
+#include "test_regsched_run.h"
 
 #include "regsched/sim.h"
-
-static void run(const char *wname, const char *tname, int sched, double dur, uint64_t seed,
-		rs_result *r)
-{
-	topo t;
-	workload w;
-	vl_errbuf eb;
-	rs_params p;
-	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
-	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
-	rs_params_default(&p);
-	p.duration_s = dur;
-	p.seed = seed;
-	int err = rs_run(&t, &w, sched, &p, r, &eb);
-	if (err)
-		fail_msg("%s", eb.msg);
-}
 
 static void test_favourable_mix(void **state)
 {
 	(void)state;
 	rs_result c, g;
-	run("split-vm", "westmere-2llc", RS_CREDIT, 2.0, 1, &c);
-	run("split-vm", "westmere-2llc", RS_REGION, 2.0, 1, &g);
+	rs_test_run("split-vm", "westmere-2llc", RS_CREDIT, 2.0, 1, &c);
+	rs_test_run("split-vm", "westmere-2llc", RS_REGION, 2.0, 1, &g);
 	print_message("credit %.4g instr/s miss %.4f; region %.4g miss %.4f; fairness %.2f%%\n",
 		      c.throughput, c.llc_miss_rate, g.throughput, g.llc_miss_rate,
 		      g.fairness_error_pct);
@@ -56,9 +40,9 @@ static void test_same_seed_same_result(void **state)
 {
 	(void)state;
 	rs_result a, b, c;
-	run("split-vm", "westmere-2llc", RS_REGION, 0.2, 5, &a);
-	run("split-vm", "westmere-2llc", RS_REGION, 0.2, 5, &b);
-	run("split-vm", "westmere-2llc", RS_REGION, 0.2, 6, &c);
+	rs_test_run("split-vm", "westmere-2llc", RS_REGION, 0.2, 5, &a);
+	rs_test_run("split-vm", "westmere-2llc", RS_REGION, 0.2, 5, &b);
+	rs_test_run("split-vm", "westmere-2llc", RS_REGION, 0.2, 6, &c);
 	assert_true(a.instructions == b.instructions);
 	assert_true(a.llc_misses == b.llc_misses);
 	assert_int_equal(a.migrations, b.migrations);

@@ -6,32 +6,18 @@
  * LLC.
  */
 #include "vl_test.h"
+#include "test_regsched_run.h"
 
 #include "core/rng.h"
 #include "regsched/region.h"
 #include "regsched/sim.h"
 
-static void run(const char *wname, const char *tname, int sched, double dur, rs_result *r)
-{
-	topo t;
-	workload w;
-	vl_errbuf eb;
-	rs_params p;
-	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
-	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
-	rs_params_default(&p);
-	p.duration_s = dur;
-	int err = rs_run(&t, &w, sched, &p, r, &eb);
-	if (err)
-		fail_msg("%s", eb.msg);
-}
-
 static void test_single_llc_loses_little(void **state)
 {
 	(void)state;
 	rs_result c, g;
-	run("split-vm", "single-llc", RS_CREDIT, 2.0, &c);
-	run("split-vm", "single-llc", RS_REGION, 2.0, &g);
+	rs_test_run("split-vm", "single-llc", RS_CREDIT, 2.0, 1, &c);
+	rs_test_run("split-vm", "single-llc", RS_REGION, 2.0, 1, &g);
 	double loss = 1.0 - g.throughput / c.throughput;
 	print_message("single LLC: region/credit = %.4f (loss %.2f%%), fairness %.2f%%\n",
 		      g.throughput / c.throughput, 100 * loss, g.fairness_error_pct);
@@ -49,10 +35,10 @@ static void test_fits_all_fair(void **state)
 {
 	(void)state;
 	rs_result g, o;
-	run("fits-all", "westmere-2llc", RS_REGION, 2.0, &g);
+	rs_test_run("fits-all", "westmere-2llc", RS_REGION, 2.0, 1, &g);
 	print_message("fits-all: region fairness %.2f%%\n", g.fairness_error_pct);
 	assert_true(g.fairness_error_pct < 5.0);
-	run("fits-all", "westmere-2llc", RS_ORACLE, 0.3, &o);
+	rs_test_run("fits-all", "westmere-2llc", RS_ORACLE, 0.3, 1, &o);
 	assert_int_equal(o.cross_llc_migrations, 0); /* pinned to LLCs */
 }
 

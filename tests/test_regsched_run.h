@@ -1,0 +1,30 @@
+/*
+ * test_regsched_run.h — one simulated run of a built-in workload on a
+ * built-in topology for the regsched tests; any error fails the test.
+ * Include after vl_test.h.
+ */
+#ifndef TEST_REGSCHED_RUN_H
+#define TEST_REGSCHED_RUN_H
+
+#include "regsched/sim.h"
+
+/* Runs wname on tname under sched for dur simulated seconds with seed
+ * (the default parameters otherwise) into *r. */
+static inline void rs_test_run(const char *wname, const char *tname, int sched, double dur,
+			       uint64_t seed, rs_result *r)
+{
+	topo t;
+	workload w;
+	vl_errbuf eb;
+	rs_params p;
+	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
+	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
+	rs_params_default(&p);
+	p.duration_s = dur;
+	p.seed = seed;
+	int err = rs_run(&t, &w, sched, &p, r, &eb);
+	if (err)
+		fail_msg("%s", eb.msg);
+}
+
+#endif
