@@ -89,12 +89,46 @@ static void print_rows(const json_t *doc)
 	tbl_destroy(t);
 }
 
+/* --resume DIR: the options of the report in DIR, which those given now
+ * must match (seeds, quick, seed, only): a resumed report is one run. */
+static int resume_opts(const cli_cmd *cmd, const cli_common *g, const char *dir, int *quick,
+		       uint64_t *seeds, const char **only, rpt_saved *sv)
+{
+	vl_errbuf eb = { { 0 } };
+	if (rpt_resume_load(dir, sv, &eb) != 0)
+		return cli_usage_error(cmd, "--resume %s: %s", dir, eb.msg);
+	if (*quick >= 0 && *quick != sv->quick)
+		return cli_usage_error(cmd,
+				       "--resume %s: the report there was run %s --quick; run "
+				       "`virtlab report --resume %s` without options to finish it",
+				       dir, sv->quick ? "with" : "without", dir);
+	if (*seeds && *seeds != sv->seeds)
+		return cli_usage_error(cmd,
+				       "--resume %s: the report there was run with --seeds %u, not "
+				       "%llu; run `virtlab report --resume %s` to finish it",
+				       dir, sv->seeds, (unsigned long long)*seeds, dir);
+	if (g->seed_given && g->seed != sv->seed)
+		return cli_usage_error(cmd,
+				       "--resume %s: the report there was run with --seed %llu, "
+				       "not %llu",
+				       dir, (unsigned long long)sv->seed,
+				       (unsigned long long)g->seed);
+	if (*only && (!sv->only || strcmp(*only, sv->only) != 0))
+		return cli_usage_error(cmd, "--resume %s: the report there was run with --only %s",
+				       dir, sv->only ? sv->only : "(all stages)");
+	*quick = sv->quick;
+	*seeds = sv->seeds;
+	*only = sv->only;
+	return CLI_GO;
+}
+
 static int report_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	const char *out = "report";
+	const char *out = NULL, *resume = NULL;
 	const char *only = NULL;
-	int quick = 0;
+	int quick = -1;     /* -1: not given */
+	uint64_t seeds = 0; /* 0: not given */
 	const cli_opt opts[] = {
 		{ "out", OPT_STRING, &out, "DIR", "where to write the report (default report/)",
 		  CLI_NOBOUND, NULL },
@@ -102,19 +136,37 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		  "reduced sizes (< 1 min); live and KVM stages skipped", CLI_NOBOUND, NULL },
 		{ "only", OPT_STRING, &only, "LIST",
 		  "comma-separated stages or systems (default: all)", CLI_NOBOUND, NULL },
+		{ "seeds", OPT_U64, &seeds, "N",
+		  "run each seeded stage with seeds S..S+N-1 (S = --seed); rows show the mean "
+		  "and its 95 % interval (default 1)",
+		  1, RPT_MAX_SEEDS, NULL },
+		{ "resume", OPT_STRING, &resume, "DIR",
+		  "finish the interrupted report in DIR: run only the stages not yet done there",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
+	rpt_saved sv = { 0 };
+	if (resume && out)
+		return cli_usage_error(cmd, "--resume DIR writes into DIR; leave out --out");
+	if (resume && (rc = resume_opts(cmd, &g, resume, &quick, &seeds, &only, &sv)) != CLI_GO) {
+		rpt_saved_free(&sv);
+		return rc;
+	}
+	out = resume ? resume : out ? out : "report";
+	quick = quick > 0;
 	if (!out[0])
 		return cli_usage_error(cmd, "--out: empty directory name");
 	struct stat st;
 	if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode))
 		return cli_usage_error(cmd, "--out %s: exists and is not a directory", out);
 	vl_errbuf eb = { { 0 } };
-	if (rpt_check_only(rpt_stages, rpt_nstages, only, &eb) != 0)
+	if (rpt_check_only(rpt_stages, rpt_nstages, only, &eb) != 0) {
+		rpt_saved_free(&sv);
 		return cli_usage_error(cmd, "--only: %s", eb.msg);
+	}
 	ui u = { .quiet = g.quiet };
 	const rpt_hooks h = { ui_cmd_exists, ui_begin, ui_end, ui_progress, &u };
 	json_t *meta = cli_meta(cmd, &g);
@@ -122,7 +174,11 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, "out of memory");
 	struct sigaction saved[3];
 	volatile sig_atomic_t *stop = cli_stop_signals(1, saved);
-	const rpt_opts o = { out, "/proc/self/exe", quick, g.seed, only, stop, meta };
+	const rpt_opts o = { out,           "/proc/self/exe",
+			     quick,         resume ? sv.seed : g.seed,
+			     only,          stop,
+			     meta,          (unsigned)(seeds ? seeds : 1),
+			     resume != NULL };
 	json_t *doc = NULL;
 	size_t failed = 0;
 	rc = rpt_run(rpt_stages, rpt_nstages, &o, &h, &doc, &failed, &eb);
@@ -130,9 +186,14 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 	json_decref(meta);
 	if (rc == VL_ESTATE && *stop) {
 		progress_done(&u.bar);
-		fprintf(stderr, "virtlab report: %s; no report written\n", eb.msg);
+		fprintf(stderr,
+			"virtlab report: %s; no page written. The stages that finished are kept "
+			"in %s/raw/: `virtlab report --resume %s` runs the rest.\n",
+			eb.msg, out, out);
+		rpt_saved_free(&sv);
 		return 130; /* the shell's status for an interrupted command */
 	}
+	rpt_saved_free(&sv);
 	if (rc != 0)
 		return cli_fail(cmd, "%s", eb.msg);
 	int status = failed ? CLI_FAIL : CLI_OK;

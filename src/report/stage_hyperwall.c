@@ -74,12 +74,15 @@ int stage_hw_attacks_digest(rpt_sc *sc)
 		return rc;
 	char fig[96];
 	snprintf(fig, sizeof(fig), "attacks blocked with HyperWall (of %zu)", n);
+	/* `hyperwall attacks` does not take the seed: these two rows are fixed */
 	if (rpt_sc_row(sc, fig, json_integer((json_int_t)n), json_integer((json_int_t)blocked),
-		       stage_err_pct((double)blocked, (double)n), blocked == n))
+		       stage_err_pct((double)blocked, (double)n), blocked == n) ||
+	    rpt_sc_row_fixed(sc))
 		return VL_ENOMEM;
 	snprintf(fig, sizeof(fig), "the same attacks succeed without protection (of %zu)", n);
 	if (rpt_sc_row(sc, fig, json_integer((json_int_t)n), json_integer((json_int_t)succ),
-		       stage_err_pct((double)succ, (double)n), succ == n))
+		       stage_err_pct((double)succ, (double)n), succ == n) ||
+	    rpt_sc_row_fixed(sc))
 		return VL_ENOMEM;
 	/* fuzz */
 	const json_t *f = rpt_sc_json(sc, 1);
