@@ -66,20 +66,32 @@ static void ui_end(void *ud, const rpt_stage *st, const char *status, const char
 
 static void print_rows(const json_t *doc)
 {
-	static const char *const hdr[] = { "system", "figure", "paper", "ours", "error %", "pass" };
-	tbl *t = tbl_create(6, hdr);
+	int seeds = json_integer_value(json_object_get(doc, "seeds")) > 1;
+	static const char *const hdr[] = { "system",  "figure", "paper",        "ours",
+					   "error %", "pass",   "95 % interval" };
+	tbl *t = tbl_create(seeds ? 7 : 6, hdr);
 	size_t i;
 	const json_t *r;
 	json_array_foreach(json_object_get(doc, "rows"), i, r)
 	{
-		char p[64], o[64], e[64];
-		const char *cells[6] = {
+		char p[64], o[64], e[64], lo[64], hi[64], ci[160] = "—";
+		const json_t *c = json_object_get(r, "ci95");
+		if (json_array_size(c) == 2)
+			snprintf(ci, sizeof(ci), "%s – %s",
+				 rpt_format_value(json_array_get(c, 0), lo, sizeof(lo)),
+				 rpt_format_value(json_array_get(c, 1), hi, sizeof(hi)));
+		if (json_is_integer(json_object_get(r, "seeds")))
+			snprintf(ci + strlen(ci), sizeof(ci) - strlen(ci), " (%lld of %lld pass)",
+				 (long long)json_integer_value(json_object_get(r, "seeds_passing")),
+				 (long long)json_integer_value(json_object_get(r, "seeds")));
+		const char *cells[7] = {
 			json_string_value(json_object_get(r, "system")),
 			json_string_value(json_object_get(r, "figure")),
 			rpt_format_value(json_object_get(r, "paper"), p, sizeof(p)),
 			rpt_format_value(json_object_get(r, "ours"), o, sizeof(o)),
 			rpt_format_value(json_object_get(r, "error_pct"), e, sizeof(e)),
 			json_string_value(json_object_get(r, "status")),
+			ci,
 		};
 		if (t)
 			tbl_add(t, cells);

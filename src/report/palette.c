@@ -20,44 +20,54 @@
 #define PURPLE "#cc79a7"
 #define GREY "#999999"
 
+/* gnuplot dash types: 1 solid, 2 dashed, 3 dotted, 4 dash-dot, 5
+ * dash-dot-dot, and two of our own for families of more than five */
+#define D_SOLID "1"
+#define D_DASH "2"
+#define D_DOT "3"
+#define D_DASHDOT "4"
+#define D_DASHDOTDOT "5"
+#define D_LONG "(16,6)"
+#define D_LONGDOT "(16,4,2,4,2,4,2,4)"
+
 /* clang-format off */
 static const struct {
 	const char *name;
 	rpt_style s;
 } palette[] = {
 	/* ELI's interrupt modes */
-	{ "bare",              { BLACKISH,   1, 7,  -1 } },
-	{ "baseline",          { VERMILLION, 2, 5,   4 } },
-	{ "eli-delivery",      { SKY,        3, 9,   6 } },
-	{ "eli",               { BLUE,       1, 11, -1 } },
-	{ "pv-eoi",            { GREEN,      4, 13,  5 } },
-	{ "posted",            { PURPLE,     5, 15,  7 } },
+	{ "bare",              { BLACKISH,   D_LONG,       7,  1 } },
+	{ "baseline",          { VERMILLION, D_DASH,       5,  4 } },
+	{ "eli-delivery",      { SKY,        D_DOT,        9,  6 } },
+	{ "eli",               { BLUE,       D_SOLID,      11, -1 } },
+	{ "pv-eoi",            { GREEN,      D_DASHDOT,    13, 5 } },
+	{ "posted",            { PURPLE,     D_DASHDOTDOT, 15, 7 } },
 	/* DejaVu's policies */
-	{ "dejavu",            { BLUE,       1, 7,  -1 } },
-	{ "rightscale",        { VERMILLION, 2, 5,   4 } },
-	{ "rightscale-scaled", { ORANGE,     3, 9,   6 } },
-	{ "hpa",               { GREEN,      4, 11,  5 } },
-	{ "static-peak",       { GREY,       5, 13,  1 } },
-	{ "static-history",    { BLACKISH,   2, 15,  7 } },
-	{ "oracle",            { PURPLE,     3, 4,   2 } },
+	{ "dejavu",            { BLUE,       D_SOLID,      7,  -1 } },
+	{ "rightscale",        { VERMILLION, D_DASH,       5,  4 } },
+	{ "rightscale-scaled", { ORANGE,     D_DOT,        9,  6 } },
+	{ "hpa",               { GREEN,      D_DASHDOT,    11, 5 } },
+	{ "static-peak",       { GREY,       D_DASHDOTDOT, 13, 1 } },
+	{ "static-history",    { BLACKISH,   D_LONG,       15, 7 } },
+	{ "oracle",            { PURPLE,     D_LONGDOT,    4,  2 } },
 	/* schedulers */
-	{ "credit",            { VERMILLION, 2, 5,   4 } },
-	{ "region",            { BLUE,       1, 7,  -1 } },
-	{ "gather",            { GREEN,      4, 9,   5 } },
-	{ "pinned-oracle",     { PURPLE,     3, 11,  7 } },
+	{ "credit",            { VERMILLION, D_DASH,       5,  4 } },
+	{ "region",            { BLUE,       D_SOLID,      7,  -1 } },
+	{ "gather",            { GREEN,      D_DASHDOT,    9,  5 } },
+	{ "pinned-oracle",     { PURPLE,     D_LONGDOT,    11, 7 } },
 	/* traces */
-	{ "hotmail-like",      { BLUE,       1, 7,  -1 } },
-	{ "messenger-like",    { ORANGE,     2, 5,   4 } },
+	{ "hotmail-like",      { BLUE,       D_SOLID,      7,  -1 } },
+	{ "messenger-like",    { ORANGE,     D_DASH,       5,  4 } },
 };
 
 /* any other series, by position in its plot */
 static const rpt_style generic[] = {
-	{ BLUE,       1, 7,  -1 },
-	{ VERMILLION, 2, 5,   4 },
-	{ GREEN,      3, 9,   6 },
-	{ PURPLE,     4, 11,  5 },
-	{ ORANGE,     5, 13,  7 },
-	{ BLACKISH,   2, 15,  1 },
+	{ BLUE,       D_SOLID,      7,  -1 },
+	{ VERMILLION, D_DASH,       5,  4 },
+	{ GREEN,      D_DOT,        9,  6 },
+	{ PURPLE,     D_DASHDOT,    11, 5 },
+	{ ORANGE,     D_DASHDOTDOT, 13, 7 },
+	{ BLACKISH,   D_LONG,       15, 1 },
 };
 /* clang-format on */
 

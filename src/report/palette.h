@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 typedef struct rpt_style {
-	const char *rgb; /* "#rrggbb" */
-	int dash;        /* gnuplot dashtype 1..5 */
-	int point;       /* gnuplot pointtype */
-	int pattern;     /* bars: -1 solid fill, else gnuplot fill pattern 1..7 */
+	const char *rgb;  /* "#rrggbb" */
+	const char *dash; /* gnuplot dashtype: "1".."5" or "(16,6)"-style */
+	int point;        /* gnuplot pointtype */
+	int pattern;      /* bars: -1 solid fill, else gnuplot fill pattern 1..7 */
 } rpt_style;
 
 /* The style of the series called name (a CSV header such as "eli" or

@@ -147,7 +147,7 @@ static size_t bar_label_len(const rpt_csv *c)
 static void gp_style(FILE *f, const char *name, size_t index, int points)
 {
 	rpt_style st = rpt_palette_style(name, index);
-	fprintf(f, " lc rgb '%s' dt %d lw 2", st.rgb, st.dash);
+	fprintf(f, " lc rgb '%s' dt %s lw 2", st.rgb, st.dash);
 	if (points)
 		fprintf(f, " pt %d ps 0.8", st.point);
 }

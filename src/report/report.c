@@ -461,7 +461,8 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 	}
 	if (rpt__row_defaults(sc) != 0)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	sc->wall_s = wall_seconds() - t0;
+	/* a stage read back by --resume: the wall time of the run that made it */
+	sc->wall_s = sc->reused ? sc->job_s : wall_seconds() - t0;
 	return 0;
 }
 
@@ -594,6 +595,10 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 	for (size_t i = 0; i < n; i++) {
 		if (!selected(&stages[i], o->only))
 			continue;
+		if (o->stop && *o->stop) { /* Ctrl-C between two stages */
+			rc = vl_fail(eb, VL_ESTATE, "interrupted before stage %s", stages[i].name);
+			goto out;
+		}
 		if (!(scs[k] = rpt__sc_new(&stages[i], o))) {
 			rc = vl_fail(eb, VL_ENOMEM, "out of memory");
 			goto out;
@@ -604,9 +609,13 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 			goto out;
 		if (h && h->stage_end)
 			h->stage_end(h->ud, &stages[i], scs[k]->status,
-				     scs[k]->reason[0] ? scs[k]->reason : NULL, scs[k]->wall_s);
+				     scs[k]->reason[0] ? scs[k]->reason
+				     : scs[k]->reused  ? "finished before: read back from raw/"
+						       : NULL,
+				     scs[k]->wall_s);
 		nfail += strcmp(scs[k]->status, "failed") == 0;
-		if ((rc = write_raw(scs[k], eb)) != 0)
+		/* a stage read back by --resume keeps its file as it was */
+		if (!scs[k]->reused && (rc = write_raw(scs[k], eb)) != 0)
 			goto out;
 		json_array_extend(rows, scs[k]->rows);
 		json_array_append_new(stj, stage_json(scs[k]));

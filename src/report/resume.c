@@ -167,6 +167,7 @@ int rpt__load_raw(rpt_sc *sc, vl_errbuf *eb)
 			json_array_extend(sc->raw, sk->raw);
 		}
 	}
+	sc->job_s = json_number_value(json_object_get(raw, "wall_s"));
 	json_decref(raw);
 	sc->reused = 1;
 	return 1;
