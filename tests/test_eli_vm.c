@@ -216,6 +216,27 @@ static void test_posted_eoi_exit_bitmap(void **state)
 	eli_vm_destroy(vm);
 }
 
+/* The NIC driver's doorbell (NAPI mask and re-arm) is a write to the VF's
+ * BAR, which device assignment maps: no exit in any mode, the device sees
+ * the value. */
+static void test_dev_doorbell_no_exit(void **state)
+{
+	(void)state;
+	for (int m = 0; m < ELI_NMODES; m++) {
+		eli_vm *vm = eli_vm_create((eli_mode)m, ELI_PROT_ALL, ELI_APIC_X2APIC, 1000, 2.93);
+		assert_non_null(vm);
+		uint32_t v = ELI_DEV_DB_REARM | (3u << ELI_DEV_DB_POPPED_SHIFT);
+		eli_event e = eli_vm_guest_dev_write(vm, ELI_DEV_DB, v);
+		assert_int_equal(e.exit_reason, -1);
+		assert_int_equal(eli_vm_dev_doorbell(vm), v);
+		uint64_t total = 0;
+		for (int r = 0; r < VMX_EXIT_REASONS; r++)
+			total += eli_vm_exits(vm, r);
+		assert_int_equal(total, 0);
+		eli_vm_destroy(vm);
+	}
+}
+
 static void test_guest_idt_write_remirrored(void **state)
 {
 	(void)state;
@@ -497,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_pv_eoi),
 		cmocka_unit_test(test_guest_wrmsr_gp),
 		cmocka_unit_test(test_posted_eoi_exit_bitmap),
+		cmocka_unit_test(test_dev_doorbell_no_exit),
 		cmocka_unit_test(test_guest_idt_write_remirrored),
 		cmocka_unit_test(test_vmcs_entry_checks),
 		cmocka_unit_test(test_apic_access_needs_control),

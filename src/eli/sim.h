@@ -71,9 +71,11 @@ typedef struct eli_sim_result {
 	const char *throughput_unit;
 	double latency_us_mean, latency_us_p99;
 	double moderation_us;
-	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */
-	const char *limited_by;  /* "CPU", "line rate", "TCP window", "clients' offered load",
-				    "round-trip latency (...)", "offered load" */
+	double rx_drops_per_sec;   /* custom: arrivals dropped on a full RX ring */
+	double napi_polls_per_sec; /* NAPI poll calls that ended (budget used or ring empty) */
+	double rx_packets_per_sec; /* packets the NAPI polls took from the RX ring */
+	const char *limited_by;    /* "CPU", "line rate", "TCP window", "clients' offered load",
+				      "round-trip latency (...)", "offered load" */
 	uint64_t events;
 } eli_sim_result;
 
