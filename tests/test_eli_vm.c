@@ -401,27 +401,36 @@ static const char *const seqs[] = {
 	"hlt msi@halt eoi iret",       /* HLT wake-up by the device */
 	"host msi@root eoi iret",      /* an MSI while the vCPU is in root mode */
 	"int:0xEF iret",               /* guest software INT 0xEF */
+	/* the host injects 0x41, then 0xEF while 0x41's handler runs (IF = 0):
+	 * 0xEF waits for the window; PV EOI skips only the second EOI (one in
+	 * service, none pending), ELI's injection mode traps both */
+	"inject:0x41 inject:0xEF eoi iret eoi iret",
 };
 static const struct {
 	const char *mode;
-	const char *want[6];
+	const char *want[7];
 } table[] = {
-	{ "bare", { "- - -", "- - - -", "- - - - - -", "- - - -", "- - - -", "- -" } },
+	{ "bare",
+	  { "- - -", "- - - -", "- - - - - -", "- - - -", "- - - -", "- -", "- - - - - -" } },
 	{ "baseline",
 	  { "EXT MSR -", "EXT MSR MSR -", "EXT EXT MSR WIN MSR -", "HLT - MSR -", "EXT - MSR -",
-	    "- -" } },
+	    "- -", "- - MSR WIN MSR -" } },
 	{ "eli-delivery",
-	  { "- MSR -", "NMI MSR MSR -", "- - MSR WIN MSR -", "HLT - MSR -", "NMI - MSR -",
-	    "NMI -" } },
+	  { "- MSR -", "NMI MSR MSR -", "- - MSR WIN MSR -", "HLT - MSR -", "NMI - MSR -", "NMI -",
+	    "- - MSR WIN MSR -" } },
 	/* the issue's case: the first EOI (device, direct mode) is exitless, the
 	 * pending 0xEF then exits via #NP at IRET and its injected EOI traps */
 	{ "eli",
-	  { "- - -", "NMI MSR MSR -", "- - - NMI MSR -", "HLT - MSR -", "NMI - - -", "NMI -" } },
+	  { "- - -", "NMI MSR MSR -", "- - - NMI MSR -", "HLT - MSR -", "NMI - - -", "NMI -",
+	    "- - MSR WIN MSR -" } },
 	/* KVM PV EOI: the first EOI exits (0xEF pending at that entry), the second
 	 * is skipped (one in service, none pending) */
 	{ "pv-eoi",
-	  { "EXT - -", "EXT - MSR -", "EXT EXT MSR WIN - -", "HLT - - -", "EXT - - -", "- -" } },
-	{ "posted", { "- - -", "EXT - MSR -", "- EXT - - - -", "HLT - - -", "EXT - - -", "- -" } },
+	  { "EXT - -", "EXT - MSR -", "EXT EXT MSR WIN - -", "HLT - - -", "EXT - - -", "- -",
+	    "- - MSR WIN - -" } },
+	{ "posted",
+	  { "- - -", "EXT - MSR -", "- EXT - - - -", "HLT - - -", "EXT - - -", "- -",
+	    "- - - - - -" } },
 };
 
 static const char *short_exit(const char *name)
