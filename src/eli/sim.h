@@ -41,13 +41,11 @@ int eli_workload_parse(const char *s, eli_workload *w);
 typedef struct eli_sim_cfg {
 	eli_workload wl;
 	eli_mode mode;
-	double duration_s; /* measured simulated time */
-	double warmup_s;   /* simulated time discarded first */
-	double moderation_us;
-	/* custom: arrivals dropped on a full RX ring; < 0: the profile's (custom: none) */
-	double rx_drops_per_sec;
-	double irq_rate; /* custom: packets/s */
-	double work_us;  /* custom: guest work per packet */
+	double duration_s;    /* measured simulated time */
+	double warmup_s;      /* simulated time discarded first */
+	double moderation_us; /* < 0: the profile's (custom: none) */
+	double irq_rate;      /* custom: packets/s */
+	double work_us;       /* custom: guest work per packet */
 	uint64_t seed;
 	const eli_profile *prof;
 	progress_cb progress;
