@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -86,6 +87,65 @@ int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(prin
 /* A row for something left out on purpose (status "skipped", pass false). */
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
 
+/* ---- rows with a target (row.c) ----
+ *
+ * What a row is compared with. kind: a value; a range [low, high]; a bound
+ * (low = at least, high = at most, the other NAN); relative-to: a value or
+ * bound computed from another measurement of the same run (relative_to says
+ * which, reference is its value). source starts with where the number comes
+ * from: "paper: papers/<x>.md §<section>" (a published fact in the paper
+ * digests), "seed notes: papers/<x>.md §Talk notes (targets)" (the notes
+ * from the talks the project started from) or "design goal: ..." (ours).
+ * unverified: the digest marks the detail "recalled, unverified".
+ * tolerance (text) and accept_low/high (NAN: open) say where ours passes. */
+typedef enum rpt_tkind { RPT_T_VALUE, RPT_T_RANGE, RPT_T_BOUND, RPT_T_RELATIVE } rpt_tkind;
+typedef struct rpt_target {
+	rpt_tkind kind;
+	double value, low, high; /* NAN where not used */
+	const char *unit, *source;
+	int unverified;
+	const char *relative_to;
+	double reference;
+	const char *tolerance;
+	double accept_low, accept_high;
+} rpt_target;
+
+/* Targets with every other field empty (NAN / NULL / 0). */
+rpt_target rpt_target_value(double value, const char *unit, const char *source);
+rpt_target rpt_target_range(double low, double high, const char *unit, const char *source);
+rpt_target rpt_target_bound(double low, double high, const char *unit, const char *source);
+
+/* The one error definition of every row (see row.c): signed, in % of the
+ * target's value or of the nearest bound when ours lies outside a range or
+ * bound, 0 inside; NAN for a structural basis, a non-number or a 0 base. */
+double rpt_error_pct(const rpt_target *t, double ours, const char *basis);
+/* 1 when t is a range or bound and ours lies inside it. */
+int rpt_target_inside(const rpt_target *t, double ours);
+/* t as summary.json's "target" object; NULL on ENOMEM. */
+json_t *rpt_target_json(const rpt_target *t);
+
+/* A measured row: the target (copied), ours (stolen; a number or a short
+ * string), ours' unit, its basis ("fitted", "predicted", "structural",
+ * "measured"; from the system's own output where it says), pass. error_pct
+ * is computed (rpt_error_pct); "paper" is derived from the target. */
+int rpt_sc_trow(rpt_sc *sc, const char *figure, const rpt_target *t, json_t *ours, const char *unit,
+		const char *basis, int pass);
+/* The same row left out on purpose: status "skipped", reason why. */
+int rpt_sc_trow_skipped(rpt_sc *sc, const char *figure, const rpt_target *t, const char *unit,
+			const char *basis, const char *why);
+/* Puts the row added last into a group of like rows (e.g. every real-KVM
+ * validation row), which the README excerpt shows as one line. */
+int rpt_sc_row_group(rpt_sc *sc, const char *group);
+
+/* How the page, the text table and the excerpt show a row (from its
+ * summary.json object): the target ("100000 exits/s, tolerance +-15 %
+ * relative"), its source, ours with its unit, the error ("0 (inside)" when
+ * inside a range or bound). Each returns buf. */
+const char *rpt_format_target(const json_t *row, char *buf, size_t n);
+const char *rpt_format_source(const json_t *row, char *buf, size_t n);
+const char *rpt_format_ours(const json_t *row, char *buf, size_t n);
+const char *rpt_format_error(const json_t *row, char *buf, size_t n);
+
 /* A CSV table: the first column is text (a category or an x value), the
  * others numbers (NAN -> empty cell). */
 typedef struct rpt_csv rpt_csv;
@@ -136,6 +196,12 @@ const char *rpt_str(const json_t *o, const char *path);
  * significant digits (from 10 000 on, as a whole number), a [low, high]
  * range as "low–high", a string as is, null as an em dash. Returns buf. */
 const char *rpt_format_value(const json_t *v, char *buf, size_t n);
+
+/* Writes the summary table of a report's summary.json as Markdown to f: a
+ * sentence naming the run (date, commit, machine, wall time, row counts),
+ * one table line per row (a group of rows as one line), the error's
+ * definition. 0, VL_EINVAL (not a summary) or VL_EIO with eb filled. */
+int rpt_excerpt(FILE *f, const json_t *summary, vl_errbuf *eb);
 
 /* ---- the driver ---- */
 

@@ -56,6 +56,13 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
 	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
 
+/* Appends a summary row (see report.c); paper and ours are stolen. */
+int rpt__add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err, int pass,
+		 const char *status, const char *note);
+
+/* A number as the page shows it: 4 significant digits, whole from 10 000. */
+void rpt__fmt_num(char *buf, size_t n, double x);
+
 /* Text escaped for HTML element content and attribute values. */
 void rpt__html_text(FILE *f, const char *s);
 
