@@ -28,6 +28,16 @@ double stat_mean(const stat_acc *a); /* 0 when empty */
 double stat_var(const stat_acc *a);  /* sample variance (n-1); 0 when n < 2 */
 double stat_stddev(const stat_acc *a);
 
+/* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1): the
+ * half-width factor of a two-sided 95 % interval. NAN for df 0. */
+double stat_t975(unsigned df);
+
+/* The two-sided 95 % Student-t interval of the mean of a's samples,
+ * mean +- t(0.975, n-1) * sd / sqrt(n): the interval for the mean of n
+ * independent runs (e.g. different seeds) whose outcome is roughly normal.
+ * Returns 0, or -1 (both NAN) when n < 2: no spread to estimate. */
+int stat_mean_ci95(const stat_acc *a, double *lo, double *hi);
+
 /* p in [0, 100]. Returns NAN for n == 0 or p out of range. xs is not
  * modified. Allocates a sorted copy; returns NAN if that fails. */
 double stat_percentile_exact(const double *xs, size_t n, double p);
