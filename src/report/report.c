@@ -407,6 +407,18 @@ static int write_doc(const char *path, const json_t *doc, vl_errbuf *eb)
 	return rc;
 }
 
+/* doc as summary.json will hold it: its reals cut to the 10 digits the file
+ * keeps, so the page, the text table and the caller show exactly the file's
+ * numbers. Steals doc; NULL on ENOMEM. */
+static json_t *as_written(json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+	json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	json_decref(doc);
+	return back;
+}
+
 /* DIR/raw/<stage>.json: every command the stage ran, with its full output
  * (the parsed JSON, or the text when it was not JSON), exit status and
  * stderr tail, so any number on the page can be traced back. */
@@ -510,7 +522,7 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 		json_array_append_new(stj, stage_json(scs[k]));
 		k++;
 	}
-	json_t *doc = summary_doc(o, rows, stj, nfail, wall_seconds() - t0);
+	json_t *doc = as_written(summary_doc(o, rows, stj, nfail, wall_seconds() - t0));
 	if (!doc) {
 		rc = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;
