@@ -152,11 +152,29 @@ static void gp_style(FILE *f, const char *name, size_t index, int points)
 		fprintf(f, " pt %d ps 0.8", st.point);
 }
 
+/* The paper targets: the last three columns (value, low, high) as black
+ * diamonds with the band as an error bar, at x = xexpr + off (bars: the
+ * category's index plus the series' offset) or at column 1 (lines). */
+static void gp_targets(FILE *f, const rpt_csv *c, const char *csvname, double off,
+		       const char *xexpr)
+{
+	size_t col = c->ncols - 2;
+	if (xexpr)
+		fprintf(f, ", \\\n     '%s' using (%s%g):%zu:%zu:%zu", csvname, xexpr, off, col,
+			col + 1, col + 2);
+	else
+		fprintf(f, ", \\\n     '%s' using 1:%zu:%zu:%zu", csvname, col, col + 1, col + 2);
+	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper target "
+	      "(band: tolerance or range)\"",
+	      f);
+}
+
 /* Categories on x; per series one bar (spread: the mean, with its 95 %
  * interval as an error bar), each series in its palette colour and fill. */
-static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, int spread)
+static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
 {
-	size_t step = spread ? 3 : 1, ns = (c->ncols - 1) / step;
+	int spread = d->spread;
+	size_t step = spread ? 3 : 1, ns = (c->ncols - 1 - (d->targets ? 3 : 0)) / step;
 	double w = 0.8 / (double)ns;
 	fprintf(f, "set boxwidth %g absolute\n", w);
 	fprintf(f, "set xrange [-0.6:%g]\n", (double)c->nrows - 0.4);
@@ -192,14 +210,20 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, int spread)
 				"lc rgb 'black' lw 1 pt -1 notitle",
 				csvname, off, col, col + 1, col + 2);
 	}
+	if (d->targets)
+		gp_targets(f, c, csvname,
+			   d->tseries >= 0 ? ((double)d->tseries - ((double)ns - 1) / 2.0) * w
+					   : 0.0,
+			   "$0 + ");
 	fputc('\n', f);
 }
 
 /* Numeric x; one line per series (points only on short series), in its
  * palette style; spread: a shaded 95 % band under each line. */
-static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, int spread)
+static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
 {
-	size_t step = spread ? 3 : 1, ns = (c->ncols - 1) / step;
+	int spread = d->spread;
+	size_t step = spread ? 3 : 1, ns = (c->ncols - 1 - (d->targets ? 3 : 0)) / step;
 	int points = c->nrows <= 30; /* markers on a long series only clutter it */
 	fputs("plot ", f);
 	for (size_t s = 0; s < ns; s++) {
@@ -219,6 +243,8 @@ static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, int spread)
 		fputs(" title ", f);
 		gp_str(f, name);
 	}
+	if (d->targets)
+		gp_targets(f, c, csvname, 0, NULL);
 	fputc('\n', f);
 }
 
@@ -289,7 +315,7 @@ static void gp_errorbars(FILE *f, const rpt_csv *c, const char *csvname)
 }
 
 static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const char *path,
-		    int spread)
+		    const rpt__draw *d)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -308,7 +334,8 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
 	/* one series: the axis label says it all; several: a key beside the
 	 * plot, where it cannot hide a bar */
-	fputs(c->ncols == 2 || ((p->kind == RPT_ERRORBARS || spread) && c->ncols == 4)
+	size_t ncols = c->ncols - (d->targets ? 3 : 0);
+	fputs(!d->targets && (ncols == 2 || ((p->kind == RPT_ERRORBARS || d->spread) && ncols == 4))
 		      ? "unset key\n"
 		      : "set key outside right top vertical\n",
 	      f);
@@ -329,10 +356,10 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	snprintf(csvname, sizeof(csvname), "%s.csv", stem);
 	switch (p->kind) {
 	case RPT_BARS:
-		gp_bars(f, c, csvname, spread);
+		gp_bars(f, c, csvname, d);
 		break;
 	case RPT_LINES:
-		gp_lines(f, c, csvname, spread);
+		gp_lines(f, c, csvname, d);
 		break;
 	case RPT_MATRIX:
 		gp_matrix(f, c, p, csvname);
@@ -348,25 +375,27 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
 		   vl_errbuf *eb)
 {
-	return rpt__plot_write(dir, stem, csv, p, 0, eb);
+	const rpt__draw d = { 0, 0, -1 };
+	return rpt__plot_write(dir, stem, csv, p, &d, eb);
 }
 
 int rpt__plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
-		    int spread, vl_errbuf *eb)
+		    const rpt__draw *d, vl_errbuf *eb)
 {
 	char path[4096];
 	if (csv->nrows == 0)
 		return vl_fail(eb, VL_EINVAL, "plot %s: no data", stem);
 	if (p->kind == RPT_MATRIX && csv->ncols != 4)
 		return vl_fail(eb, VL_EINVAL, "plot %s: a matrix needs label,row,col,value", stem);
-	if ((p->kind == RPT_ERRORBARS || spread) && (csv->ncols - 1) % 3 != 0)
+	if ((p->kind == RPT_ERRORBARS || d->spread) &&
+	    (csv->ncols - 1 - (d->targets ? 3 : 0)) % 3 != 0)
 		return vl_fail(eb, VL_EINVAL, "plot %s: error bars need label,(mean,low,high)...",
 			       stem);
 	snprintf(path, sizeof(path), "%s/%s.csv", dir, stem);
 	if (csv_write(csv, path) != 0)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	snprintf(path, sizeof(path), "%s/%s.gp", dir, stem);
-	if (gp_write(csv, p, stem, path, spread) != 0)
+	if (gp_write(csv, p, stem, path, d) != 0)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	char gpname[300];
 	snprintf(gpname, sizeof(gpname), "%s.gp", stem);
@@ -390,26 +419,100 @@ int rpt__plot_write(const char *dir, const char *stem, const rpt_csv *csv, const
 	return rc;
 }
 
+int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double value, double lo,
+		       double hi)
+{
+	if (!sc->targets && !(sc->targets = json_array()))
+		return VL_ENOMEM;
+	json_t *t = json_pack("{s:s,s:s?,s:o,s:o,s:o}", "label", label, "series", series, "value",
+			      out_num(value), "low", out_num(lo), "high", out_num(hi));
+	return json_array_append_new(sc->targets, t) ? VL_ENOMEM : 0;
+}
+
+static double tnum(const json_t *t, const char *k)
+{
+	const json_t *v = json_object_get(t, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* c plus the three target columns (NAN where a row has no target); the
+ * series the targets sit on into *tseries (-1: none named). NULL on ENOMEM. */
+static rpt_csv *with_targets(const rpt_csv *c, const json_t *targets, int spread, int *tseries)
+{
+	const char *hdr[64 + 3];
+	size_t nc = c->ncols;
+	if (nc + 3 > sizeof(hdr) / sizeof(hdr[0]))
+		return NULL;
+	for (size_t i = 0; i < nc; i++)
+		hdr[i] = c->headers[i];
+	hdr[nc] = "paper target";
+	hdr[nc + 1] = "paper target low";
+	hdr[nc + 2] = "paper target high";
+	rpt_csv *o = rpt_csv_create(nc + 3, hdr);
+	const char *series =
+		json_string_value(json_object_get(json_array_get(targets, 0), "series"));
+	*tseries = -1;
+	for (size_t i = 1, k = 0; series && i < nc; i += spread ? 3 : 1, k++)
+		if (strcmp(c->headers[i], series) == 0)
+			*tseries = (int)k;
+	double v[64 + 3];
+	for (size_t r = 0; o && r < c->nrows; r++) {
+		memcpy(v, c->vals + r * (nc - 1), (nc - 1) * sizeof(double));
+		v[nc - 1] = v[nc] = v[nc + 1] = NAN;
+		size_t i;
+		const json_t *t;
+		json_array_foreach(targets, i, t)
+		{
+			if (strcmp(json_string_value(json_object_get(t, "label")), c->labels[r]) !=
+			    0)
+				continue;
+			v[nc - 1] = tnum(t, "value");
+			v[nc] = tnum(t, "low");
+			v[nc + 1] = tnum(t, "high");
+		}
+		if (rpt_csv_add(o, c->labels[r], v) != 0) {
+			rpt_csv_destroy(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 {
 	char stem[256];
 	int rc = 0;
+	json_t *targets = sc->targets; /* they belong to this plot alone */
+	sc->targets = NULL;
 	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
-	if (!csv)
+	if (!csv) {
+		json_decref(targets);
 		return rpt_sc_fail(sc, "plot %s: out of memory", stem);
-	if (sc->collect) /* one seed of several: the mean's context draws it */
+	}
+	if (sc->collect) { /* one seed of several: the mean's context draws it */
+		json_decref(targets);
 		return rpt__keep_plot(sc, p->name, csv);
+	}
 	vl_errbuf eb = { { 0 } };
 	/* --seeds N: the seeds' data with their spread, if they agree in shape */
 	rpt_csv *spread = sc->seed_scs && (p->kind == RPT_BARS || p->kind == RPT_LINES)
 				  ? rpt__csv_spread(sc->seed_scs, sc->nseeds, p->name)
 				  : NULL;
-	if (rpt__plot_write(sc->dir, stem, spread ? spread : csv, p, spread != NULL, &eb) != 0) {
-		rpt_csv_destroy(spread);
+	rpt__draw d = { spread != NULL, 0, -1 };
+	rpt_csv *drawn = spread ? spread : csv, *tc = NULL;
+	if (targets && json_array_size(targets) > 0 &&
+	    (p->kind == RPT_BARS || p->kind == RPT_LINES)) {
+		if (!(tc = with_targets(drawn, targets, d.spread, &d.tseries))) {
+			rc = rpt_sc_fail(sc, "plot %s: out of memory", stem);
+			goto out;
+		}
+		drawn = tc;
+		d.targets = 1;
+	}
+	if (rpt__plot_write(sc->dir, stem, drawn, p, &d, &eb) != 0) {
 		rc = rpt_sc_fail(sc, "%s", eb.msg);
 		goto out;
 	}
-	rpt_csv_destroy(spread);
 	char svg[512], csvrel[512];
 	snprintf(svg, sizeof(svg), "%s/%s.svg", sc->st->system, stem);
 	snprintf(csvrel, sizeof(csvrel), "%s/%s.csv", sc->st->system, stem);
@@ -418,6 +521,9 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	if (!o || json_array_append_new(sc->plots, o) != 0)
 		rc = rpt_sc_fail(sc, "out of memory");
 out:
+	json_decref(targets);
+	rpt_csv_destroy(spread);
+	rpt_csv_destroy(tc);
 	rpt_csv_destroy(csv);
 	return rc;
 }

@@ -87,16 +87,22 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
 }
 
 /* A row measured (pass or fail) by a stage whose --quick commands differ
- * from the full run's carries "shortened_run": true; every other row false. */
-static int add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err,
-		   int pass, const char *status, const char *note)
+ * from the full run's carries "shortened_run": true; every other row false.
+ * A skipped row or one standing for a failed stage says why in "reason"
+ * (and, as before, in "note"). "target", "unit" and "basis" start null;
+ * rpt_sc_trow (row.c) fills them. */
+int rpt__add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err, int pass,
+		 const char *status, const char *note)
 {
 	int measured = strcmp(status, "pass") == 0 || strcmp(status, "fail") == 0;
-	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b}", "system", sc->st->system,
-			      "figure", figure, "paper", paper ? paper : json_null(), "ours",
-			      ours ? ours : json_null(), "error_pct",
-			      isfinite(err) ? json_real(err) : json_null(), "pass", pass, "status",
-			      status, "note", note, "shortened_run", measured && sc->shortened);
+	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b,s:n,s:n,s:n}", "system",
+			      sc->st->system, "figure", figure, "paper",
+			      paper ? paper : json_null(), "ours", ours ? ours : json_null(),
+			      "error_pct", isfinite(err) ? json_real(err) : json_null(), "pass",
+			      pass, "status", status, "note", note, "shortened_run",
+			      measured && sc->shortened, "target", "unit", "basis");
+	if (r && !measured && json_object_set_new(r, "reason", json_string(note ? note : "")))
+		json_decref(r), r = NULL;
 	if (!r || json_array_append_new(sc->rows, r) != 0)
 		return VL_ENOMEM;
 	return 0;
@@ -105,7 +111,7 @@ static int add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, 
 int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double error_pct,
 	       int pass)
 {
-	return add_row(sc, figure, paper, ours, error_pct, pass, pass ? "pass" : "fail", NULL);
+	return rpt__add_row(sc, figure, paper, ours, error_pct, pass, pass ? "pass" : "fail", NULL);
 }
 
 int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
@@ -122,7 +128,7 @@ int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
 
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why)
 {
-	return add_row(sc, figure, NULL, NULL, NAN, 0, "skipped", why);
+	return rpt__add_row(sc, figure, NULL, NULL, NAN, 0, "skipped", why);
 }
 
 /* ---- stage selection ---- */
@@ -289,6 +295,7 @@ void rpt__sc_free(rpt_sc *sc)
 	json_decref(sc->rows);
 	json_decref(sc->notes);
 	json_decref(sc->plots);
+	json_decref(sc->targets);
 	json_decref(sc->raw);
 	for (size_t i = 0; i < sc->nkept; i++) {
 		free(sc->kept_names[i]);
@@ -455,8 +462,8 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 		json_array_clear(sc->rows);
 		json_array_clear(sc->plots);
 		int sk = strcmp(sc->status, "skipped") == 0;
-		if (add_row(sc, st->title, NULL, NULL, NAN, 0, sk ? "skipped" : "stage failed",
-			    sc->reason) != 0)
+		if (rpt__add_row(sc, st->title, NULL, NULL, NAN, 0, sk ? "skipped" : "stage failed",
+				 sc->reason) != 0)
 			return vl_fail(eb, VL_ENOMEM, "out of memory");
 	}
 	if (rpt__row_defaults(sc) != 0)
@@ -496,6 +503,18 @@ static int write_doc(const char *path, const json_t *doc, vl_errbuf *eb)
 	int rc = vl_write_file_atomic(path, nl, len + 1, eb);
 	free(nl);
 	return rc;
+}
+
+/* doc as summary.json will hold it: its reals cut to the 10 digits the file
+ * keeps, so the page, the text table and the caller show exactly the file's
+ * numbers. Steals doc; NULL on ENOMEM. */
+static json_t *as_written(json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+	json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	json_decref(doc);
+	return back;
 }
 
 /* DIR/raw/<stage>.json: every command the stage ran, with its full output
@@ -621,7 +640,7 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 		json_array_append_new(stj, stage_json(scs[k]));
 		k++;
 	}
-	json_t *doc = summary_doc(o, rows, stj, nfail, wall_seconds() - t0);
+	json_t *doc = as_written(summary_doc(o, rows, stj, nfail, wall_seconds() - t0));
 	if (!doc) {
 		rc = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;

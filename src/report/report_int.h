@@ -41,6 +41,7 @@ struct rpt_sc {
 	rpt_sc **seed_scs;
 	double frac0, frac1; /* the share of the stage's progress its jobs take */
 	int reused;          /* --resume: read back from DIR/raw, not run */
+	json_t *targets;     /* rpt_sc_plot_target's for the next plot, or NULL */
 };
 
 /* A stage context for st (seed o->seed, progress 0..1) and its release
@@ -71,10 +72,15 @@ rpt_csv *rpt__csv_spread(rpt_sc *const *scs, size_t n, const char *name);
 /* Keeps csv under name in a collecting context (takes csv). 0 or VL_ENOMEM. */
 int rpt__keep_plot(rpt_sc *sc, const char *name, rpt_csv *csv);
 
-/* plot.c: as rpt_plot_write, with spread = 1 for a CSV from rpt__csv_spread
- * (bars get error bars, lines a shaded 95 % band). */
+/* plot.c: how a CSV is drawn beyond its kind. spread: from rpt__csv_spread
+ * (bars get error bars, lines a shaded 95 % band); targets: the last three
+ * columns are paper targets (value, low, high), drawn as markers with a
+ * band at the offset of series tseries (-1: the category's centre). */
+typedef struct rpt__draw {
+	int spread, targets, tseries;
+} rpt__draw;
 int rpt__plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
-		    int spread, vl_errbuf *eb);
+		    const rpt__draw *d, vl_errbuf *eb);
 /* plot.c: the CSV's shape and cells, for combining seeds. */
 size_t rpt__csv_ncols(const rpt_csv *c);
 size_t rpt__csv_nrows(const rpt_csv *c);
@@ -106,6 +112,13 @@ int rpt__exec(char *const argv[], const char *cwd, double timeout_s,
 	      const volatile sig_atomic_t *stop, progress_cb cb, void *ud, double frac0,
 	      double frac1, double est_s, rpt__proc *r, vl_errbuf *eb);
 void rpt__proc_free(rpt__proc *r);
+
+/* Appends a summary row (see report.c); paper and ours are stolen. */
+int rpt__add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err, int pass,
+		 const char *status, const char *note);
+
+/* A number as the page shows it: 4 significant digits, whole from 10 000. */
+void rpt__fmt_num(char *buf, size_t n, double x);
 
 /* Text escaped for HTML element content and attribute values. */
 void rpt__html_text(FILE *f, const char *s);

@@ -8,13 +8,15 @@
 
 #include <math.h>
 
-double stage_err_pct(double ours, double paper)
+rpt_target stage_paper_target(rpt_target t, int src)
 {
-	return paper != 0 ? fabs(ours - paper) / fabs(paper) * 100.0 : NAN;
+	t.source = rpt_sources[src].text;
+	t.unverified = rpt_sources[src].unverified;
+	return t;
 }
 
-/* Per-command time limits (s): generous, several times what each command's
- * issue allows, so only a hung command trips them. */
+/* Per-command time limits (s): generous, several times what each command
+ * takes, so only a hung command trips them. */
 const rpt_stage rpt_stages[] = {
 	{ "eli", "eli-repro", "ELI: the paper's headline figures",
 	  "virtlab eli reproduce runs the paper's experiments (netperf, Apache, memcached, UDP "
@@ -54,10 +56,10 @@ const rpt_stage rpt_stages[] = {
 	  RPT_SEEDED, 600, stage_rs_plan, stage_rs_digest, NULL },
 	{ "dejavu", "dejavu-compare", "DejaVu vs RightScale, Kubernetes HPA, static and oracle",
 	  "virtlab dejavu compare runs every policy on both synthetic traces (hotmail-like and "
-	  "messenger-like, a week each) with the same service model and the same learning code "
-	  "as the live controller.",
+	  "messenger-like; the trace length run is stated below) with the same service model and "
+	  "the same learning code as the live controller.",
 	  RPT_SEEDED, 600, stage_dv_compare_plan, stage_dv_compare_digest, NULL },
-	{ "dejavu", "dejavu-week", "DejaVu: allocation vs load over a week",
+	{ "dejavu", "dejavu-week", "DejaVu: allocation vs load over the trace",
 	  "virtlab dejavu sim for each policy on the hotmail-like trace, keeping the allocation "
 	  "over time.",
 	  RPT_SEEDED, 300, stage_dv_week_plan, stage_dv_week_digest, stage_dv_week_check },
