@@ -260,9 +260,16 @@ const cli_cmd report_cmds[] = {
 	  "*.gp. A stage whose command is not built, fails, times out or prints bad JSON is\n"
 	  "shown as failed, and the exit status is then 1. --quick (< 1 min) uses reduced sizes,\n"
 	  "shows the live DejaVu demo and the KVM measurements as skipped, puts a banner across\n"
-	  "the page and marks rows from shortened runs. The last line printed is the page's\n"
-	  "path.",
-	  "virtlab report --quick --out /tmp/report", report_run },
+	  "the page and marks rows from shortened runs. --seeds N (default 1, which keeps the\n"
+	  "full report near 7 minutes on 2 cores) runs every seeded simulation with seeds\n"
+	  "S..S+N-1 (S = --seed): each row then shows the mean over the seeds, judged as the\n"
+	  "row's status, its 95 % Student-t interval (ci95) and how many seeds pass, and plots\n"
+	  "get error bars; live and KVM measurements run once. Ctrl-C stops the running\n"
+	  "command and keeps every finished stage in DIR/raw/; --resume DIR reruns only the\n"
+	  "stages not finished there, with the options the report was started with (other\n"
+	  "--seeds, --quick, --seed or --only are refused). The last line printed is the\n"
+	  "page's path.",
+	  "virtlab report --quick --seeds 3 --out /tmp/report", report_run },
 	{ "report excerpt", "print a report's summary table as Markdown (from its summary.json)",
 	  "SUMMARY.json",
 	  "Prints the summary table of a report as Markdown: a sentence naming the run (date,\n"
