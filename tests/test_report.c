@@ -127,7 +127,7 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL };
+	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL, 1, 0 };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -200,7 +200,7 @@ static void test_stop_kills_the_running_command(void **state)
 	char dir[] = "/tmp/vlrptstopXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	volatile sig_atomic_t stop = 1;
-	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL };
+	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL, 1, 0 };
 	vl_errbuf eb = { { 0 } };
 	size_t failed = 0;
 	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
@@ -831,7 +831,7 @@ static void test_every_stage_on_contract_json(void **state)
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = { out, script, 0, 1, NULL, NULL, NULL };
+	rpt_opts o = { out, script, 0, 1, NULL, NULL, NULL, 1, 0 };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };

@@ -120,7 +120,7 @@ static char *run_stage(const char *dir, const char *name, json_t **doc)
 	char out[256], exe[256];
 	snprintf(out, sizeof(out), "%s/out-%s", dir, name);
 	snprintf(exe, sizeof(exe), "%s/fake", dir);
-	rpt_opts o = { out, exe, 0, 1, NULL, NULL, NULL };
+	rpt_opts o = { out, exe, 0, 1, NULL, NULL, NULL, 1, 0 };
 	vl_errbuf eb = { { 0 } };
 	size_t failed = 9;
 	assert_int_equal(rpt_run(st, 1, &o, NULL, doc, &failed, &eb), 0);

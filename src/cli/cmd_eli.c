@@ -50,6 +50,8 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	json_object_set_new(o, "moderation_us", json_real(r->moderation_us));
 	json_object_set_new(o, "interrupts_per_sec", json_real(r->interrupts_per_sec));
 	json_object_set_new(o, "device_interrupts_per_sec", json_real(r->dev_interrupts_per_sec));
+	json_object_set_new(o, "rx_packets_per_sec", json_real(r->rx_packets_per_sec));
+	json_object_set_new(o, "napi_polls_per_sec", json_real(r->napi_polls_per_sec));
 	json_object_set_new(o, "exits_per_sec", json_real(r->exits_per_sec));
 	json_object_set_new(o, "exits_by_reason", by);
 	json_object_set_new(o, "time_in_guest_pct", json_real(r->time_in_guest_pct));
@@ -289,12 +291,13 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 					? json_pack("[f,f]", w->paper_lo, w->paper_hi)
 					: json_real(w->paper_lo);
 		json_array_append_new(
-			rows, json_pack("{s:s,s:s,s:o,s:f,s:f,s:b,s:s,s:s,s:s,s:f,s:f,s:b}",
-					"figure", w->figure, "workload", w->workload, "paper",
-					paper, "ours", w->ours, "error_pct", w->error_pct, "pass",
-					w->pass, "tolerance", w->tolerance, "unit", w->unit,
-					"basis", w->basis, "loo_ours", w->loo_ours, "loo_error_pct",
-					w->loo_error_pct, "loo_pass", w->loo_pass));
+			rows,
+			json_pack("{s:s,s:s,s:o,s:f,s:f,s:b,s:[f,f],s:s,s:s,s:s,s:f,s:f,s:b}",
+				  "figure", w->figure, "workload", w->workload, "paper", paper,
+				  "ours", w->ours, "error_pct", w->error_pct, "pass", w->pass,
+				  "accept", w->accept_lo, w->accept_hi, "tolerance", w->tolerance,
+				  "unit", w->unit, "basis", w->basis, "loo_ours", w->loo_ours,
+				  "loo_error_pct", w->loo_error_pct, "loo_pass", w->loo_pass));
 	}
 	json_t *sweep = json_array();
 	for (int i = 0; i < out.nsweep; i++) {

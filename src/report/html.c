@@ -132,6 +132,26 @@ static void cell_value(FILE *f, const json_t *v)
 	fputs("</td>", f);
 }
 
+/* --seeds N: the row's 95 % interval and how many seeds pass. */
+static void cell_spread(FILE *f, const json_t *r)
+{
+	const json_t *ci = json_object_get(r, "ci95"), *n = json_object_get(r, "seeds");
+	char a[64], b[64];
+	fputs("<td class=\"num\">", f);
+	if (json_array_size(ci) == 2) {
+		rpt__html_text(f, rpt_format_value(json_array_get(ci, 0), a, sizeof(a)));
+		fputs(" – ", f);
+		rpt__html_text(f, rpt_format_value(json_array_get(ci, 1), b, sizeof(b)));
+	} else {
+		fputs("—", f);
+	}
+	if (json_is_integer(n))
+		fprintf(f, " (%lld of %lld)",
+			(long long)json_integer_value(json_object_get(r, "seeds_passing")),
+			(long long)json_integer_value(n));
+	fputs("</td>", f);
+}
+
 /* A cell of plain text (class cls, or none). */
 static void cell_text(FILE *f, const char *cls, const char *text)
 {
@@ -154,12 +174,14 @@ static void cell_target(FILE *f, const json_t *r)
 	fputs("</td>", f);
 }
 
-static void summary_table(FILE *f, const json_t *rows)
+static void summary_table(FILE *f, const json_t *rows, int seeds)
 {
-	fputs("<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th>"
-	      "<th>target (source)</th><th>ours</th><th>error %</th><th>basis</th>"
-	      "<th>status</th><th>note</th></tr></thead><tbody>\n",
-	      f);
+	fprintf(f,
+		"<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th>"
+		"<th>target (source)</th><th>ours%s</th><th>error %%</th><th>basis</th>"
+		"<th>status%s</th>%s<th>note</th></tr></thead><tbody>\n",
+		seeds ? " (mean)" : "", seeds ? " (of the mean)" : "",
+		seeds ? "<th>95 % interval (seeds passing)</th>" : "");
 	size_t i;
 	const json_t *r;
 	json_array_foreach(rows, i, r)
@@ -185,6 +207,8 @@ static void summary_table(FILE *f, const json_t *rows)
 		const char *basis = json_string_value(json_object_get(r, "basis"));
 		cell_text(f, NULL, basis ? basis : "—");
 		cell_text(f, "st", st);
+		if (seeds)
+			cell_spread(f, r);
 		const char *note = json_string_value(json_object_get(r, "note"));
 		cell_text(f, "note", note ? note : "");
 		fputs("</tr>\n", f);
@@ -221,10 +245,18 @@ static void stage_section(FILE *f, const rpt_sc *sc)
 		rpt__html_text(f, sc->reason);
 		fputs("</p>\n", f);
 	}
-	fprintf(f,
-		"<div class=\"cmds\">Commands run (each with <code style=\"display:inline\">"
-		"--json --quiet --seed %llu</code>):",
-		(unsigned long long)sc->o->seed);
+	if (sc->nseeds > 1)
+		fprintf(f,
+			"<div class=\"cmds\">Commands run (each with <code "
+			"style=\"display:inline\">--json --quiet --seed S</code>, S = %llu to "
+			"%llu):",
+			(unsigned long long)sc->o->seed,
+			(unsigned long long)(sc->o->seed + sc->nseeds - 1));
+	else
+		fprintf(f,
+			"<div class=\"cmds\">Commands run (each with <code "
+			"style=\"display:inline\">--json --quiet --seed %llu</code>):",
+			(unsigned long long)sc->o->seed);
 	for (size_t i = 0; i < sc->plan.n; i++) {
 		fputs("<code>virtlab ", f);
 		rpt__html_text(f, sc->plan.cmd[i]);
@@ -331,10 +363,16 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	fputs(" on ", f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "cpu")));
 	const json_t *prov = json_object_get(doc, "provenance");
-	fprintf(f, " (%lld CPUs) · %s run · seed %lld · wall time %.1f s · virtlab ",
+	long long seed = (long long)json_integer_value(json_object_get(doc, "seed"));
+	long long nseeds = (long long)json_integer_value(json_object_get(doc, "seeds"));
+	fprintf(f, " (%lld CPUs) · %s run · ",
 		(long long)json_integer_value(json_object_get(m, "cpus_online")),
-		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full",
-		(long long)json_integer_value(json_object_get(doc, "seed")), wall);
+		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full");
+	if (nseeds > 1)
+		fprintf(f, "seeds %lld to %lld (mean and 95 %% interval)", seed, seed + nseeds - 1);
+	else
+		fprintf(f, "seed %lld", seed);
+	fprintf(f, " · wall time %.1f s · virtlab ", wall);
 	rpt__html_text(f, json_string_value(json_object_get(prov, "version")));
 	fputs(", commit ", f);
 	rpt__html_text(f, json_string_value(json_object_get(prov, "commit")));
@@ -358,7 +396,7 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	      "it; none for structural rows. The same rows are in <a href=\"summary.json\">"
 	      "summary.json</a>.</p>\n",
 	      f);
-	summary_table(f, rows);
+	summary_table(f, rows, json_integer_value(json_object_get(doc, "seeds")) > 1);
 	fputs("<h2 id=\"stages\">Stages</h2>\n", f);
 	stage_table(f, scs, n);
 	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {

@@ -40,6 +40,16 @@ typedef struct rpt_plan rpt_plan;
 int rpt_plan_add(rpt_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum { RPT_MAX_JOBS = 64 };
 
+/* What a stage's output depends on, which decides how often --seeds N runs
+ * it. */
+typedef enum rpt_stage_kind {
+	RPT_SEEDED = 0, /* a simulation whose output depends on --seed: run once
+			 * per seed, rows get the seeds' 95 % interval */
+	RPT_LIVE = 1,   /* a live or KVM measurement: skipped under --quick, run
+			 * once (its noise is the host's, not a seed's) */
+	RPT_FIXED = 2,  /* output independent of the seed: run once, ci95 null */
+} rpt_stage_kind;
+
 /* What a digest sees and fills. */
 typedef struct rpt_sc rpt_sc;
 
@@ -48,7 +58,7 @@ typedef struct rpt_stage {
 	const char *name;   /* short id: file prefix and `--only` key, e.g. "eli-modes" */
 	const char *title;  /* heading in the page */
 	const char *about;  /* plain text: what runs and why (HTML-escaped on output) */
-	int live;           /* a live or KVM measurement: skipped under --quick */
+	int kind;           /* rpt_stage_kind: seeded simulation, live, or seed-free */
 	double timeout_s;   /* per command; the command is killed after it */
 	/* Fills p with the commands for a full (quick = 0) or --quick run. */
 	int (*plan)(rpt_plan *p, int quick);
@@ -84,6 +94,10 @@ int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, doub
 	       int pass);
 /* Sets the note of the row added last (e.g. its tolerance). 0 or VL_ENOMEM. */
 int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The row added last does not depend on the seed (it comes from a command
+ * whose output the seed does not change): its ci95 stays null under
+ * --seeds N. 0 or VL_ESTATE (no row yet). */
+int rpt_sc_row_fixed(rpt_sc *sc);
 /* A row for something left out on purpose (status "skipped", pass false). */
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
 
@@ -173,6 +187,14 @@ typedef struct rpt_plot {
 	const char *caption; /* plain text under the plot, or NULL */
 } rpt_plot;
 
+/* A paper target for the next rpt_sc_plot: at the category (or x value)
+ * label, on the bar of series (NULL: the category's centre), value with
+ * its tolerance band or range lo..hi (NAN: none), drawn as a black marker
+ * with an error bar (the band) and kept in the CSV as three columns "paper
+ * target", "paper target low", "paper target high". 0 or VL_ENOMEM. */
+int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double value, double lo,
+		       double hi);
+
 /* Writes DIR/<system>/<stage>-<name>.csv and .gp, runs gnuplot to make the
  * .svg and puts the plot in the stage's section. Takes ownership of csv
  * (NULL, from a failed rpt_csv_create, fails the stage). 0, or a negative
@@ -231,7 +253,32 @@ typedef struct rpt_opts {
 	/* The "meta" of summary.json (the CLI's: version, commit, seed, command
 	 * line); NULL: version, commit and seed only. Copied. */
 	const json_t *meta;
+	/* Seeds per RPT_SEEDED stage: seed, seed + 1, ..., seed + seeds - 1
+	 * (0 counts as 1). With more than one, a row's ours and status come from
+	 * the digest of the seeds' mean output, and it carries ci95 (the
+	 * Student-t interval of the seeds' values), seeds and seeds_passing. */
+	unsigned seeds;
+	/* Reuse every stage whose DIR/raw/<stage>.json is complete and was made
+	 * with these options (rpt_resume_check first); run only the others. */
+	int resume;
 } rpt_opts;
+
+enum { RPT_MAX_SEEDS = 100 };
+
+/* The options a report was run with, as DIR/run.json keeps them for
+ * --resume. */
+typedef struct rpt_saved {
+	int quick;
+	uint64_t seed;
+	unsigned seeds;
+	char *only; /* NULL: every stage */
+} rpt_saved;
+
+/* Reads DIR/run.json into sv (free with rpt_saved_free). 0, or VL_ENOENT
+ * (no such folder, or not a report: no run.json) / VL_EINVAL (run.json
+ * malformed) with eb saying so. */
+int rpt_resume_load(const char *dir, rpt_saved *sv, vl_errbuf *eb);
+void rpt_saved_free(rpt_saved *sv);
 
 /* The built-in stages, in page order, and their number. */
 extern const rpt_stage rpt_stages[];

@@ -88,14 +88,16 @@ static int attack_rows(rpt_sc *sc, size_t n, size_t blocked, size_t succ)
 	rpt_target t =
 		stage_paper_target(rpt_target_value((double)n, "attacks", NULL), SRC_HW_DENIED);
 	if (rpt_sc_trow(sc, fig, &t, json_integer((json_int_t)blocked), "attacks", "structural",
-			blocked == n))
+			blocked == n) ||
+	    rpt_sc_row_fixed(sc)) /* `hyperwall attacks` does not take the seed */
 		return VL_ENOMEM;
 	/* the control: an attack that fails without protection proves nothing */
 	snprintf(fig, sizeof(fig), "the same attacks succeed without protection (of %zu)", n);
 	t = rpt_target_value((double)n, "attacks",
 			     "design goal: every attack works against the unprotected machine");
 	if (rpt_sc_trow(sc, fig, &t, json_integer((json_int_t)succ), "attacks", "structural",
-			succ == n))
+			succ == n) ||
+	    rpt_sc_row_fixed(sc))
 		return VL_ENOMEM;
 	const json_t *f = rpt_sc_json(sc, 1);
 	double ops = rpt_num(f, "ops"), cv = rpt_num(f, "confidentiality_violations");
