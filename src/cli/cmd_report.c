@@ -170,7 +170,7 @@ static int report_run(const cli_cmd *cmd, int argc, char **argv)
 		{ "out", OPT_STRING, &out, "DIR", "where to write the report (default report/)",
 		  CLI_NOBOUND, NULL },
 		{ "quick", OPT_FLAG, &quick, NULL,
-		  "reduced sizes (< 1 min); live and KVM stages skipped", CLI_NOBOUND, NULL },
+		  "reduced sizes (a smoke run); live and KVM stages skipped", CLI_NOBOUND, NULL },
 		{ "only", OPT_STRING, &only, "LIST",
 		  "comma-separated stages or systems (default: all)", CLI_NOBOUND, NULL },
 		{ "seeds", OPT_U64, &seeds, "N",
@@ -253,12 +253,14 @@ const cli_cmd report_cmds[] = {
 	{ "report", "run every system's reproduction; write HTML, CSV, SVG and summary.json", NULL,
 	  "Runs each system's reproduction and comparison as a stage (each a subprocess of this\n"
 	  "virtlab: `virtlab <command> --json --seed N`) and writes DIR/index.html (summary\n"
-	  "table paper vs ours, a section per system with gnuplot plots, provenance: build,\n"
+	  "table: each row's target with its source, ours with its unit, the error, the basis\n"
+	  "and the status; a section per system with gnuplot plots; provenance: build,\n"
 	  "machine, seeds, date, wall time; the plots are SVG files beside it, so keep the\n"
 	  "directory together), DIR/summary.json (the same rows, meta and provenance),\n"
 	  "DIR/raw/<stage>.json (every command's full output) and DIR/<system>/*.csv, *.svg,\n"
 	  "*.gp. A stage whose command is not built, fails, times out or prints bad JSON is\n"
-	  "shown as failed, and the exit status is then 1. --quick (< 1 min) uses reduced sizes,\n"
+	  "shown as failed, and the exit status is then 1. --quick (a smoke run) uses reduced "
+	  "sizes,\n"
 	  "shows the live DejaVu demo and the KVM measurements as skipped, puts a banner across\n"
 	  "the page and marks rows from shortened runs. --seeds N (default 1, which keeps the\n"
 	  "full report near 7 minutes on 2 cores) runs every seeded simulation with seeds\n"

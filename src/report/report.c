@@ -89,18 +89,19 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
 /* A row measured (pass or fail) by a stage whose --quick commands differ
  * from the full run's carries "shortened_run": true; every other row false.
  * A skipped row or one standing for a failed stage says why in "reason"
- * (and, as before, in "note"). "target", "unit" and "basis" start null;
- * rpt_sc_trow (row.c) fills them. */
+ * (and, as before, in "note"). "unit" and "basis" start null and there is
+ * no "target" (a stage that did not run has none); rpt_sc_trow (row.c)
+ * fills all three. */
 int rpt__add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err, int pass,
 		 const char *status, const char *note)
 {
 	int measured = strcmp(status, "pass") == 0 || strcmp(status, "fail") == 0;
-	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b,s:n,s:n,s:n}", "system",
+	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b,s:n,s:n}", "system",
 			      sc->st->system, "figure", figure, "paper",
 			      paper ? paper : json_null(), "ours", ours ? ours : json_null(),
 			      "error_pct", isfinite(err) ? json_real(err) : json_null(), "pass",
 			      pass, "status", status, "note", note, "shortened_run",
-			      measured && sc->shortened, "target", "unit", "basis");
+			      measured && sc->shortened, "unit", "basis");
 	if (r && !measured && json_object_set_new(r, "reason", json_string(note ? note : "")))
 		json_decref(r), r = NULL;
 	if (!r || json_array_append_new(sc->rows, r) != 0)

@@ -632,7 +632,11 @@ static int validate_row(rpt_sc *sc, const json_t *r, double goal, size_t i)
 	char fig[200], rel[160], tol[96];
 	snprintf(fig, sizeof(fig), "KVM on this host: %s (%s), ELI model vs median%s", metric,
 		 config ? config : "?", calib ? " [calibration]" : "");
-	snprintf(rel, sizeof(rel), "median of %.0f runs of the real VMM here", rpt_num(r, "n"));
+	if (isfinite(rpt_num(r, "n")))
+		snprintf(rel, sizeof(rel), "median of %.0f runs of the real VMM here",
+			 rpt_num(r, "n"));
+	else
+		snprintf(rel, sizeof(rel), "median measured with the real VMM here");
 	snprintf(tol, sizeof(tol), "inside its 95 %% interval or within +-%g %%", goal);
 	rpt_target t = rpt_target_value(med, metric_unit(metric), NULL);
 	t.kind = RPT_T_RELATIVE;
