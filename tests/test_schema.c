@@ -12,17 +12,18 @@
  *    the report's digests (tests/fixtures/standin-virtlab.sh), so the
  *    stand-ins cannot drift from the real output;
  *  - every command in `virtlab --help` has a schema and is run here, or is
- *    listed in not_run[] with the reason.
+ *    listed in not_run[] with the reason (the live `dejavu demo` and
+ *    `dejavu controller` are validated by test_dejavu_e2e.c, which runs them).
  */
 #include "vl_test.h"
 
 #include <jansson.h>
 #include <sys/stat.h>
 
-/* The interpreter Debian's python3-jsonschema installs into (a python3
- * earlier on PATH, e.g. pyenv's, may lack it or have another version). */
-#define PY "/usr/bin/python3"
-#define CHECKER "tools/schema_check.py"
+#include "vl_test_schema.h"
+
+#define PY VL_SCHEMA_PY
+#define CHECKER VL_SCHEMA_CHECKER
 #define STANDIN "tests/fixtures/standin-virtlab.sh"
 #define HIDDEN_KVM "/nonexistent/kvm"
 /* exit status 0 or 1: the command prints its document either way (a
@@ -74,15 +75,12 @@ static const doc_run runs[] = {
 	{ "regsched", "regsched-run",
 	  "regsched run --sched credit --workload fits-all --duration 20ms --sample-sets 64", 0 },
 	{ "dejavu", "dejavu-sim", "dejavu sim --trace hotmail-like --days 2 --series-minutes 60", 0 },
-	{ "dejavu", "dejavu-compare", "dejavu compare --days 2", 0 },
+	{ "dejavu", "dejavu-compare", "dejavu compare --trace hotmail-like --days 2", 0 },
 	{ "dejavu", "dejavu-service", "dejavu service --listen 127.0.0.1:0 --duration 1s", 0 },
 	{ "dejavu", "dejavu-proxy",
 	  "dejavu proxy --listen 127.0.0.1:0 --backend 127.0.0.1:9 --duration 1s", 0 },
 	/* a refused target: every request an error, latencies null */
 	{ "dejavu", "dejavu-load", "dejavu load --target 127.0.0.1:9 --phases browse:50:500ms", 0 },
-	/* the shortest live demo (its --duration minimum): service, profiler,
-	 * proxy, controller and a replayed load, whose document it embeds */
-	{ "dejavu-demo", "dejavu-demo", "dejavu demo --duration 20s", 0 },
 	{ "sweep", "sweep-run", "sweep run @T@/grid.json --out @T@/sweep", 0 },
 	{ "sweep", "sweep-summary", "sweep summary @T@/sweep", 0 },
 	{ "sweep", "sweep-plot", "sweep plot @T@/sweep --x=--irq-rate --y exits_per_sec", 0 },
@@ -90,7 +88,7 @@ static const doc_run runs[] = {
 	{ "bench", "bench-eli", "bench eli", 0 },
 	{ "bench", "bench-mmu", "bench mmu --accesses 100k", 0 },
 	{ "bench", "bench-llc", "bench llc --accesses 20k --rounds 1", 0 },
-	{ "report", "report", "report --quick --only core,hyperwall --out @T@/report", 0 },
+	{ "report", "report", "report --quick --only core,hw-attacks --out @T@/report", 0 },
 };
 
 /* Files a group's runs leave behind, validated after them. */
@@ -98,15 +96,16 @@ static const struct { const char *group, *schema, *path; } files[] = {
 	{ "report", "report-summary", "@T@/report/summary.json" },
 	{ "report", "report-raw", "@T@/report/raw/mm1.json" },
 	{ "report", "report-raw", "@T@/report/raw/hw-attacks.json" },
-	{ "report", "report-raw", "@T@/report/raw/hw-overhead.json" },
 };
 
 /* Commands of `virtlab --help` not run above, and why. */
 static const struct { const char *cmd, *why; } not_run[] = {
 	{ "sweep task", "prints no JSON document: it writes point files (the code sweep run's "
 			"local backend runs, validated above)" },
-	{ "dejavu controller", "needs a running proxy, profiler and service and cgroup access; "
-			       "its events are the ones dejavu demo prints, validated above" },
+	{ "dejavu demo", "validated by test_dejavu_e2e.c, which runs the live demo (36 s) "
+			 "anyway" },
+	{ "dejavu controller", "needs a running proxy, profiler and service and cgroup access: "
+			       "validated by test_dejavu_e2e.c, which starts them" },
 	{ "bench", "every benchmark at full size takes minutes; each row's detail is a "
 		   "bench NAME document" },
 	{ "bench proxy", "starts nginx, our proxy and the service and runs wrk for several "
@@ -166,59 +165,6 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-/* Runs "sh -c CMD" with stderr joined to stdout; returns the output
- * (malloc'd) and the exit status in *st. */
-static char *run_sh(const char *cmd, int *st)
-{
-	char *full = malloc(strlen(cmd) + 8);
-	assert_non_null(full);
-	sprintf(full, "%s 2>&1", cmd);
-	FILE *p = popen(full, "r");
-	free(full);
-	assert_non_null(p);
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
-	assert_non_null(out);
-	for (size_t k; (k = fread(out + len, 1, cap - len - 1, p)) > 0;) {
-		len += k;
-		if (cap - len < 2) {
-			out = realloc(out, cap *= 2);
-			assert_non_null(out);
-		}
-	}
-	out[len] = '\0';
-	int s = pclose(p);
-	*st = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
-	return out;
-}
-
-/* Validates the (schema, file) pairs in `pairs` (a string of arguments
- * for the checker); fails the test with the checker's output and `what`
- * (which command produced which file) unless all are valid. */
-static void validate(const char *pairs, const char *what)
-{
-	char *cmd = malloc(strlen(pairs) + 64);
-	assert_non_null(cmd);
-	sprintf(cmd, "%s %s %s", PY, CHECKER, pairs);
-	int st;
-	char *out = run_sh(cmd, &st);
-	free(cmd);
-	if (st != 0)
-		fail_msg("schema check failed (exit %d):\n%s\nthe documents:\n%s", st, out, what);
-	free(out);
-}
-
-static void need_checker(void)
-{
-	int st;
-	char *out = run_sh(PY " -c 'import jsonschema'", &st);
-	if (st != 0)
-		fail_msg("%s cannot import jsonschema (%s): install Debian's python3-jsonschema "
-			 "(`make test` does)",
-			 PY, out);
-	free(out);
-}
-
 /* A document printed by `prog args --json --quiet` (prog: the binary in
  * $VIRTLAB when NULL), checked for its exit status and saved as file. */
 static void run_doc(const char *prog, const char *args, int want, const char *file)
@@ -265,7 +211,7 @@ static void add_pair(char **pairs, char **what, const char *schema, const char *
  * temp dir, prepared by `prep` when not NULL, and validates them all. */
 static void run_group(const char *group, void (*prep)(const char *dir))
 {
-	need_checker();
+	vl_schema_need();
 	char dir[] = "/tmp/vlschemaXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	if (prep)
@@ -290,7 +236,7 @@ static void run_group(const char *group, void (*prep)(const char *dir))
 		free(path);
 	}
 	assert_true(n > 0);
-	validate(pairs, what);
+	vl_schema_pairs(pairs, what);
 	free(pairs);
 	free(what);
 	char rm[64];
@@ -303,9 +249,9 @@ static void run_group(const char *group, void (*prep)(const char *dir))
 static void test_schemas_are_valid(void **state)
 {
 	(void)state;
-	need_checker();
+	vl_schema_need();
 	int st;
-	char *out = run_sh(PY " " CHECKER " --check-schemas", &st);
+	char *out = vl_sh_capture(PY " " CHECKER " --check-schemas", &st);
 	if (st != 0)
 		fail_msg("docs/schema: %s", out);
 	free(out);
@@ -317,7 +263,7 @@ static void checker_says(const char *args, int want, const char *says)
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "%s %s %s", PY, CHECKER, args);
 	int st;
-	char *out = run_sh(cmd, &st);
+	char *out = vl_sh_capture(cmd, &st);
 	if (st != want || !strstr(out, says))
 		fail_msg("%s: exit %d (expected %d), output lacks \"%s\":\n%s", args, st, want,
 			 says, out);
@@ -352,7 +298,7 @@ static void bad_enum(json_t *j)
 static void test_broken_documents_and_schemas_fail(void **state)
 {
 	(void)state;
-	need_checker();
+	vl_schema_need();
 	char dir[] = "/tmp/vlschemaXXXXXX", a[512], b[128];
 	assert_non_null(mkdtemp(dir));
 	broken_doc(dir, "nomode.json", drop_mode);
@@ -444,12 +390,6 @@ static void test_dejavu(void **state)
 	run_group("dejavu", NULL);
 }
 
-static void test_dejavu_demo(void **state)
-{
-	(void)state;
-	run_group("dejavu-demo", NULL);
-}
-
 static void sweep_grid(const char *dir)
 {
 	char path[96];
@@ -492,7 +432,7 @@ static size_t standin_cases(char names[][48], size_t max)
 static void test_standins_match_the_schemas(void **state)
 {
 	(void)state;
-	need_checker();
+	vl_schema_need();
 	char names[32][48];
 	size_t nc = standin_cases(names, 32);
 	assert_true(nc >= N_OF(standins));
@@ -512,7 +452,7 @@ static void test_standins_match_the_schemas(void **state)
 		run_doc("sh " STANDIN, standins[i].args, standins[i].status, file);
 		add_pair(&pairs, &what, standins[i].schema, file, standins[i].args);
 	}
-	validate(pairs, what);
+	vl_schema_pairs(pairs, what);
 	free(pairs);
 	free(what);
 	char rm[64];
@@ -588,7 +528,7 @@ static void test_every_command_has_a_schema(void **state)
 	free(help);
 	/* and no schema for a command that is gone */
 	size_t nfiles = 0;
-	char *ls = run_sh("ls docs/schema/*.json | wc -l", &st);
+	char *ls = vl_sh_capture("ls docs/schema/*.json | wc -l", &st);
 	nfiles = strtoul(ls, NULL, 10);
 	free(ls);
 	if (nfiles != nschema + N_OF(shared_schemas))
@@ -617,7 +557,6 @@ int main(void)
 		cmocka_unit_test(test_dejavu),
 		cmocka_unit_test(test_sweep_and_bench),
 		cmocka_unit_test(test_report_files),
-		cmocka_unit_test(test_dejavu_demo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
