@@ -19,6 +19,7 @@
 
 #include "core/version.h"
 #include "report/report.h"
+#include "vl_test_schema.h"
 
 /* ---- the driver on a hand-made stage table ---- */
 
@@ -354,6 +355,11 @@ static void test_quick_summary(void **state)
 	const json_t *meta = json_object_get(q->doc, "meta");
 	assert_non_null(strstr(json_string_value(json_object_get(meta, "command_line")),
 			       "virtlab report --quick --seed 3 --out "));
+	/* summary.json, raw/<stage>.json and every command output in them
+	 * match docs/schema */
+	char pairs[160];
+	snprintf(pairs, sizeof(pairs), " --report %s", q->dir);
+	vl_schema_pairs(pairs, "virtlab report --quick");
 	/* raw/<stage>.json: every stage's full output, skipped ones included */
 	const json_t *s;
 	json_array_foreach(json_object_get(q->doc, "stages"), i, s)
@@ -654,6 +660,10 @@ static void test_every_stage_on_contract_json(void **state)
 				 st, json_string_value(json_object_get(s, "reason")));
 	}
 	assert_int_equal(failed, 0);
+	/* the stand-in's outputs and the report made of them match docs/schema */
+	char pairs[160];
+	snprintf(pairs, sizeof(pairs), " --report %s", out);
+	vl_schema_pairs(pairs, "virtlab report on the stand-in's documents");
 	/* rows as the digests derive them from the fake numbers */
 	struct {
 		const char *figure_part;

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Validates virtlab's JSON output against the schemas in docs/schema/.
 
-    schema_check.py [--dir DIR] SCHEMA FILE [SCHEMA FILE ...]
+    schema_check.py [--dir DIR] {SCHEMA FILE | --report OUT}...
         each FILE ('-' for stdin) against DIR/SCHEMA (a name like eli-run or
         eli-run.json); prints one line per error: where in the document
-        (a JSON path such as $.rows[3]), what is wrong, and the schema rule;
+        (a JSON path such as $.rows[3]), what is wrong, and the schema rule.
+        --report OUT: a report's directory: OUT/summary.json against report-summary,
+        each OUT/raw/<stage>.json against report-raw, and the JSON output of
+        every command in it against that command's schema (e.g. the output
+        of "virtlab eli run --workload apache ..." against eli-run.json);
     schema_check.py [--dir DIR] --check-schemas
         every DIR/*.json against the JSON Schema 2020-12 metaschema, plus
         every "$ref" in it resolved, so a typo in a schema fails here rather
@@ -93,16 +97,19 @@ def where(path):
     return s
 
 
-def check_document(store, d, schema, path):
+def check_document(store, d, schema, path, doc=None):
+    """Validates the document at path (or doc, found at path) against
+    d/schema; prints one line per error and returns whether it is valid."""
     name = schema if schema.endswith(".json") else schema + ".json"
     uri = file_uri(os.path.join(d, name))
     if uri not in store:
         die("no schema %s in %s" % (name, d))
-    try:
-        doc = load(path)
-    except ValueError as e:
-        print("%s: not JSON: %s" % (path, e))
-        return False
+    if doc is None:
+        try:
+            doc = load(path)
+        except ValueError as e:
+            print("%s: not JSON: %s" % (path, e))
+            return False
     errors = sorted(validator_for(store, uri)[0].iter_errors(doc),
                     key=lambda e: list(map(str, e.absolute_path)))
     for e in errors:
@@ -110,6 +117,45 @@ def check_document(store, d, schema, path):
               (path, name, where(e.absolute_path), e.message,
                "/".join(map(str, e.absolute_schema_path))))
     return not errors
+
+
+def command_schema(command_line):
+    """The schema name of a command line: "virtlab eli run --mode eli" -> eli-run."""
+    words = []
+    for w in command_line.split()[1:]:
+        if w.startswith("-"):
+            break
+        words.append(w)
+    return "-".join(words)
+
+
+def check_report(store, d, out):
+    """summary.json, raw/*.json and every command output they hold."""
+    ok = check_document(store, d, "report-summary", os.path.join(out, "summary.json"))
+    raw = os.path.join(out, "raw")
+    names = sorted(n for n in os.listdir(raw) if n.endswith(".json")) if os.path.isdir(raw) else []
+    if not names:
+        print("%s: no raw/<stage>.json files" % out)
+        return False
+    for name in names:
+        path = os.path.join(raw, name)
+        ok = check_document(store, d, "report-raw", path) and ok
+        try:
+            cmds = load(path).get("commands") or []
+        except (ValueError, AttributeError):
+            continue  # reported by the check above
+        for i, c in enumerate(cmds):
+            doc = c.get("output") if isinstance(c, dict) else None
+            if not isinstance(doc, (dict, list)):
+                continue  # no JSON printed: the stage says why it failed
+            schema = command_schema(c.get("command", ""))
+            where_ = "%s: commands[%d] (%s)" % (path, i, c.get("command"))
+            if not os.path.exists(os.path.join(d, schema + ".json")):
+                print("%s: no schema %s.json for its output" % (where_, schema))
+                ok = False
+                continue
+            ok = check_document(store, d, schema, where_, doc) and ok
+    return ok
 
 
 def refs(node):
@@ -155,10 +201,14 @@ def main(argv):
     if argv == ["--check-schemas"]:
         return 0 if check_schemas(store) else 1
     if not argv or len(argv) % 2:
-        die("usage: schema_check.py [--dir DIR] SCHEMA FILE [SCHEMA FILE ...] | --check-schemas")
+        die("usage: schema_check.py [--dir DIR] {SCHEMA FILE | --report OUT}... | "
+            "--check-schemas")
     ok = True
     for i in range(0, len(argv), 2):
-        ok = check_document(store, d, argv[i], argv[i + 1]) and ok
+        if argv[i] == "--report":
+            ok = check_report(store, d, argv[i + 1]) and ok
+        else:
+            ok = check_document(store, d, argv[i], argv[i + 1]) and ok
     return 0 if ok else 1
 
 
