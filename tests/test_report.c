@@ -645,11 +645,17 @@ static void test_every_stage_on_contract_json(void **state)
 	free(text);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = { out, script, 0, 1, NULL, NULL, NULL };
+	/* the "meta" the CLI would pass (command line included) */
+	json_t *meta = json_pack("{s:s,s:s,s:b,s:i,s:s}", "version", "0.0.0", "commit", "stand-in",
+				 "dirty", 0, "seed", 1, "command_line",
+				 "virtlab report (stand-in commands)");
+	assert_non_null(meta);
+	rpt_opts o = { out, script, 0, 1, NULL, NULL, meta };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
 	assert_int_equal(rpt_run(rpt_stages, rpt_nstages, &o, NULL, &doc, &failed, &eb), 0);
+	json_decref(meta); /* rpt_run copied it */
 	size_t i;
 	const json_t *s;
 	json_array_foreach(json_object_get(doc, "stages"), i, s)
