@@ -199,7 +199,7 @@ static void test_seeds_rows_and_plot(void **state)
 	assert_non_null(gp);
 	assert_non_null(strstr(gp, "with yerrorbars"));
 	/* drawn as a marker with its band, on eli's bar (the right of two) */
-	const char *tg = strstr(gp, "title \"paper target");
+	const char *tg = strstr(gp, "title \"paper (tolerance band)\"");
 	assert_non_null(tg);
 	assert_non_null(strstr(gp, "using ($0 + 0.2):8:9:10 with yerrorbars lc rgb 'black'"));
 	free(gp);

@@ -164,8 +164,8 @@ static void gp_targets(FILE *f, const rpt_csv *c, const char *csvname, double of
 			col + 1, col + 2);
 	else
 		fprintf(f, ", \\\n     '%s' using 1:%zu:%zu:%zu", csvname, col, col + 1, col + 2);
-	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper target "
-	      "(band: tolerance or range)\"",
+	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper (tolerance "
+	      "band)\"",
 	      f);
 }
 
@@ -219,7 +219,8 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, const rpt__d
 }
 
 /* Numeric x; one line per series (points only on short series), in its
- * palette style; spread: a shaded 95 % band under each line. */
+ * palette style; spread: a shaded 95 % band under each line of a short
+ * series. */
 static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
 {
 	int spread = d->spread;
@@ -235,7 +236,9 @@ static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, const rpt__
 		size_t col = 2 + s * step;
 		const char *name = c->headers[col - 1];
 		int on2 = d->axis2 && strcmp(d->axis2, name) == 0;
-		if (spread)
+		/* a band per point of a long series (the week) would bury the
+		 * lines: there the CSV keeps the interval, the plot the means */
+		if (spread && points)
 			fprintf(f,
 				"%s'%s' using 1:%zu:%zu%s with filledcurves fs transparent solid "
 				"0.2 noborder lc rgb '%s' notitle, \\\n     ",
