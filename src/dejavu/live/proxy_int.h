@@ -1,7 +1,8 @@
 /*
  * proxy_int.h — the proxy's internals shared by proxy.c (event loop, client
- * and production side) and proxy_side.c (request features, the profiler's
- * fire-and-forget copies, the control endpoints). Not a public interface.
+ * and production side), proxy_http.c (parser callbacks), proxy_side.c
+ * (request features, the profiler's fire-and-forget copies) and proxy_ctl.c
+ * (the control endpoints). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
 #define VL_DEJAVU_PROXY_INT_H
@@ -94,6 +95,8 @@ void proxy__count_features(dvproxy *px, conn *c);
 void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double now);
 void proxy__prof_event(dvproxy *px, conn *p, unsigned ev);
 void proxy__prof_drop(dvproxy *px, int i);
+/* Installs the request and response parser callbacks (proxy_http.c). */
+void proxy__parser_settings(dvproxy *px);
 /* Answers GET /__dejavu/stats, POST /__dejavu/fraction, /__dejavu/backends. */
 void proxy__internal_request(dvproxy *px, conn *c);
 
