@@ -177,6 +177,7 @@ void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, con
 	if (!put && bl)
 		put = vl_buf_put(&c->out, body, bl);
 	px->st.bytes_out += (size_t)n + bl;
+	c->timed = 0; /* the proxy's own answers are not production latency */
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
 	if (put < 0 || proxy__flush(c) < 0) /* out of memory: no half answer, close */
@@ -255,6 +256,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		if (c->st == CS_IDLE) {
 			c->st = CS_READING;
 			c->t_start = now;
+			c->t_lat = c->nrx ? c->rx[0].t : now; /* the read holding byte 0 */
 		}
 		size_t n = http_parser_execute(&c->hp, &px->req_set,
 					       vl_buf_data(&c->in) + c->parsed, avail);
@@ -307,6 +309,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			proxy__count_features(px, c);
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
+			c->timed = 1;
 			c->retried = 0;
 			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
 			forward(px, c, now);
@@ -316,11 +319,32 @@ static void client_parse(dvproxy *px, conn *c, double now)
 	}
 }
 
-/* Drops the finished request's bytes, keeping pipelined ones. */
+/* Drops the finished request's bytes, keeping pipelined ones and the
+ * arrival marks of what is left (the first one moves to offset 0). */
 static void client_consume(conn *c)
 {
-	vl_buf_consume(&c->in, c->parsed);
+	size_t n = c->parsed, used = vl_buf_used(&c->in);
+	int k = 0;
+	for (int i = 0; i < c->nrx; i++) {
+		size_t end = i + 1 < c->nrx ? c->rx[i + 1].off : used;
+		if (end <= n)
+			continue; /* all of this read's bytes are gone */
+		c->rx[k].t = c->rx[i].t;
+		c->rx[k++].off = c->rx[i].off > n ? c->rx[i].off - n : 0;
+	}
+	c->nrx = k;
+	vl_buf_consume(&c->in, n);
 	c->parsed = 0;
+}
+
+/* Dates the bytes a read is about to append to c->in. */
+static void client_mark(conn *c, double now)
+{
+	size_t off = vl_buf_used(&c->in);
+	if (c->nrx && c->rx[c->nrx - 1].off == off)
+		return; /* the accept's mark: no byte before this read, keep its time */
+	if (c->nrx < RX_MARKS)
+		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = now;
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
@@ -349,6 +373,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
+			client_mark(c, now);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
@@ -359,6 +384,10 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if (vl_buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
+		if (c->timed) {
+			c->timed = 0;
+			hist_add(px->lat, now - c->t_lat);
+		}
 		if (c->st == CS_CLOSING) {
 			client_close(px, c);
 			return;
@@ -383,7 +412,6 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
-	hist_add(px->lat, now - b->t_sent);
 	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
 	if (b->resp_eof || !http_should_keep_alive(&b->hp))
@@ -491,6 +519,8 @@ static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 		c->hp.data = c;
 		c->st = CS_IDLE;
 		c->t_active = now;
+		c->rx[0].t = now; /* the first request's latency starts here */
+		c->nrx = 1;
 		c->next = px->clients;
 		if (c->next)
 			c->next->prev = c;

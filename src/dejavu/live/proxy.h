@@ -19,6 +19,13 @@
  * other connections. Backends may answer HTTP/1.0 and close-delimited;
  * the client connection is then closed after the response too.
  *
+ * Latency (the stats' production percentiles) is what a client waits: from
+ * the accept for a connection's first request, from the read that brought
+ * its first byte for a later one on a kept-alive connection, to the moment
+ * the response's last byte is handed to the kernel. Queueing in the proxy
+ * and behind the backend counts; the kernel's accept queue and the wire do
+ * not. The proxy's own answers (400, 408, 502, 504, control) are not in it.
+ *
  * Control endpoints on the same listener (loopback only):
  *   GET  /__dejavu/stats      counters and the window's latency
  *                             percentiles as JSON; the window restarts

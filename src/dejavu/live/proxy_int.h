@@ -23,6 +23,7 @@
 #define PROF_RETRY_S 0.2   /* after a refused profiler connect, drop copies this long */
 #define TICK_MS 50         /* timeout scan period */
 #define PIPE_CAP 65536     /* pipelined request bytes buffered per client */
+#define RX_MARKS 8         /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
 
 enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
@@ -40,6 +41,19 @@ struct conn {
 	/* client */
 	enum cstate st;
 	double t_start, t_active, t_fwd;
+	/* latency: a request's clock starts at t_lat — the accept for the
+	 * connection's first request, else the read that brought its first
+	 * byte — and stops when its response's last byte went to the kernel
+	 * (timed: a forwarded request is in flight). rx[0..nrx): where in `in`
+	 * each read's bytes begin and when it happened (the accept: offset 0,
+	 * no bytes yet); past RX_MARKS a read is dated by the mark before it,
+	 * i.e. earlier (a latency is never cut short) */
+	double t_lat;
+	int timed, nrx;
+	struct {
+		size_t off;
+		double t;
+	} rx[RX_MARKS];
 	size_t parsed, hdr_bytes, body_bytes;
 	/* chunked framing: where the current chunk-size line began (an offset
 	 * into in, and body_bytes then), so a line with its extensions is held
