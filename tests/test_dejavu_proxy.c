@@ -48,11 +48,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *stats(int port)
+/* The proxy's stats, read on its admin listener with its token. */
+static json_t *stats(const px_thr *px)
 {
 	char buf[65536];
-	struct sockaddr_in sa = loop_addr(port);
-	int st = dv_http_simple(&sa, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf));
+	int st = dvadm_request(&px->admin, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf));
 	assert_int_equal(st, 200);
 	json_t *j = json_loads(buf, 0, NULL);
 	assert_non_null(j);
@@ -82,10 +82,10 @@ static void test_forward_keepalive_pipelined(void **state)
 	assert_non_null(second);
 	assert_true(first < second);
 	free(out);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "requests"), 2);
 	assert_int_equal(jget(j, "responses"), 2);
-	assert_int_equal(jget(j, "conns"), 2); /* the pipelined one and this stats call */
+	assert_int_equal(jget(j, "conns"), 1); /* the pipelined one: stats are on the admin port */
 	json_decref(j);
 }
 
@@ -125,7 +125,7 @@ static void test_malformed_requests_400_and_close(void **state)
 	strcpy(huge + n + big, "\r\n\r\n");
 	check_400(f->px.port, huge, strlen(huge));
 	free(huge);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "bad_requests"), 7);
 	assert_int_equal(jget(j, "requests"), 0); /* none reached the backend */
 	json_decref(j);
@@ -160,7 +160,7 @@ static void test_slow_client_times_out_without_blocking_others(void **state)
 		;
 	assert_int_equal(r, 0);
 	close(slow);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "timeouts"), 1);
 	json_decref(j);
 }
@@ -252,7 +252,7 @@ static void test_profiler_killed_mid_run_production_unharmed(void **state)
 	assert_true(r.sent > 200);
 	assert_int_equal(r.errors, 0);
 	assert_int_equal(r.ok, r.sent);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_true(jget(j, "dup_sent") > 0);
 	assert_true(jget(j, "dup_dropped") > 0); /* copies after the kill were dropped */
 	json_decref(j);
@@ -281,7 +281,7 @@ static void test_stalled_profiler_never_delays_production(void **state)
 	load(px.port, 300, 1.0, &r);
 	assert_int_equal(r.errors, 0);
 	assert_int_equal(r.ok, r.sent);
-	json_t *j = stats(px.port);
+	json_t *j = stats(&px);
 	/* The pool filled up and every later copy was dropped, not queued. */
 	assert_true(jget(j, "dup_dropped") > 0);
 	assert_int_equal(jget(j, "dup_done"), 0);
@@ -297,7 +297,7 @@ static void test_duplication_fraction(void **state)
 	dvload_result r;
 	load(f->px.port, 400, 1.0, &r);
 	assert_int_equal(r.errors, 0);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	double n = (double)jget(j, "requests"), dup = (double)jget(j, "dup_sent");
 	/* Binomial(n, 0.5): within 5 standard deviations. */
 	assert_near(dup, 0.5 * n, 5 * sqrt(n * 0.25));
@@ -307,27 +307,26 @@ static void test_duplication_fraction(void **state)
 	json_decref(j);
 }
 
+static int ctl(const px_thr *px, const char *method, const char *path, const char *body, char *buf,
+	       size_t cap)
+{
+	return dvadm_request(&px->admin, method, path, body, 2, buf, cap);
+}
+
 static void test_control_endpoints(void **state)
 {
 	fx *f = *state;
 	char buf[1024];
-	struct sockaddr_in sa = loop_addr(f->px.port);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)), 200);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "1.5", 2, buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "0", buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "1.5", buf, sizeof(buf)), 400);
 	/* found by fuzzing: NaN and trailing junk were accepted as F */
 	static const char *const bad_f[] = { "nan", "0.5x", "", "-0.1", "inf" };
 	for (size_t i = 0; i < sizeof(bad_f) / sizeof(bad_f[0]); i++)
-		assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", bad_f[i], 2, buf,
-						sizeof(buf)),
-				 400);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0\r\n", 2, buf, sizeof(buf)),
-		200);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", "nonsense", 2, buf, sizeof(buf)),
-		400);
+		assert_int_equal(
+			ctl(&f->px, "POST", "/__dejavu/fraction", bad_f[i], buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "0\r\n", buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", "nonsense", buf, sizeof(buf)),
+			 400);
 	assert_non_null(strstr(buf, "expected ADDR:PORT"));
 	/* a body over the 1 KiB buffer used to be cut silently and parsed */
 	char big[1100];
@@ -335,14 +334,12 @@ static void test_control_endpoints(void **state)
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big + sizeof(big) - 16, "127.0.0.1:65000", 15);
 	assert_true(strlen(big) > 1023);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", big, 2, buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", big, buf, sizeof(buf)), 400);
 	assert_non_null(strstr(buf, "over 1023 bytes"));
-	assert_int_equal(dv_http_simple(&sa, "GET", "/__dejavu/nope", NULL, 2, buf, sizeof(buf)),
-			 404);
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/nope", NULL, buf, sizeof(buf)), 404);
 	dvload_result r;
 	load(f->px.port, 200, 0.5, &r);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "dup_sent"), 0); /* F = 0 now */
 	assert_near(json_number_value(json_object_get(j, "fraction")), 0, 1e-12);
 	json_decref(j);
@@ -351,8 +348,7 @@ static void test_control_endpoints(void **state)
 	assert_int_equal(svc_start(&other, 0), 0);
 	char list[32];
 	snprintf(list, sizeof(list), "127.0.0.1:%d", other.port);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", list, 2, buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", list, buf, sizeof(buf)), 200);
 	load(f->px.port, 200, 0.5, &r);
 	assert_int_equal(r.errors, 0);
 	px_stop(&f->px); /* stop before reading the service's counters */

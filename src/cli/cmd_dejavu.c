@@ -187,16 +187,15 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 		unlink(written); /* a token of a proxy that is gone is worth nothing */
 	if (rc)
 		return cli_fail(cmd, "event loop failed: %s", vl_strerror(rc));
-	return cli_emit(cmd, &g,
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
-				  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
-				  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
-				  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts,
-				  "dup_sent", (json_int_t)s.dup_sent, "dup_done",
-				  (json_int_t)s.dup_done, "dup_dropped", (json_int_t)s.dup_dropped,
-				  "conns", (json_int_t)s.conns, "ctl_refused",
-				  (json_int_t)s.ctl_refused, "accept_paused",
-				  (json_int_t)s.accept_paused));
+	return cli_emit(
+		cmd, &g,
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
+			  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
+			  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
+			  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts, "dup_sent",
+			  (json_int_t)s.dup_sent, "dup_done", (json_int_t)s.dup_done, "dup_dropped",
+			  (json_int_t)s.dup_dropped, "conns", (json_int_t)s.conns, "ctl_refused",
+			  (json_int_t)s.ctl_refused, "accept_paused", (json_int_t)s.accept_paused));
 }
 
 static int service_run(const cli_cmd *cmd, int argc, char **argv)
@@ -505,7 +504,8 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	if (c.learn_s >= c.duration_s)
 		return cli_usage_error(cmd, "--learn must be shorter than --duration");
 	if (dvadm_token_find(&c.proxy, token_file, &eb))
-		return cli_usage_error(cmd, "%s%s", token_file ? "--admin-token-file: " : "", eb.msg);
+		return cli_usage_error(cmd, "%s%s", token_file ? "--admin-token-file: " : "",
+				       eb.msg);
 	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", prof_cpus, &eb);
 	if (!prof)
 		return cli_fail(cmd, "%s", eb.msg);

@@ -69,7 +69,8 @@ int dvadm_token_check(const char *tok, vl_errbuf *eb)
 {
 	size_t n = strlen(tok);
 	if (n < DVADM_TOKEN_MIN || n > DVADM_TOKEN_MAX)
-		return vl_fail(eb, VL_EINVAL, "the admin token must be %d to %d characters, not %zu",
+		return vl_fail(eb, VL_EINVAL,
+			       "the admin token must be %d to %d characters, not %zu",
 			       DVADM_TOKEN_MIN, DVADM_TOKEN_MAX, n);
 	for (size_t i = 0; i < n; i++) /* RFC 6750 token68 */
 		if (!((tok[i] >= 'a' && tok[i] <= 'z') || (tok[i] >= 'A' && tok[i] <= 'Z') ||
@@ -111,7 +112,8 @@ int dvadm_token_write(const char *path, const char *tok, vl_errbuf *eb)
 		return vl_fail(eb, VL_EIO, "cannot create the admin token file %s: %s", path,
 			       strerror(errno));
 	size_t n = strlen(tok);
-	int ok = fchmod(fd, 0600) == 0 && write(fd, tok, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+	int ok =
+		fchmod(fd, 0600) == 0 && write(fd, tok, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
 	int e = errno;
 	if (close(fd) < 0 || !ok) {
 		unlink(path);
@@ -212,8 +214,9 @@ int dvadm_listen(const dvadm_addr *a, int *port_out, vl_errbuf *eb)
 	if (lstat(a->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode) || unix_in_use(&sun))
 			return vl_fail(eb, VL_EIO, "cannot listen on unix:%s: %s", a->path,
-				       S_ISSOCK(st.st_mode) ? "another process listens there"
-							    : "a file that is not a socket is there");
+				       S_ISSOCK(st.st_mode)
+					       ? "another process listens there"
+					       : "a file that is not a socket is there");
 		unlink(a->path); /* stale: its server is gone */
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -44,7 +44,8 @@ static hist *hist_of(json_t *o)
 {
 	json_t *b = json_object_get(o, "buckets");
 	size_t n = json_array_size(b);
-	hist *h = hist_create(jnum(o, "lowest_s"), (int)json_integer_value(json_object_get(o, "sub_bits")));
+	hist *h = hist_create(jnum(o, "lowest_s"),
+			      (int)json_integer_value(json_object_get(o, "sub_bits")));
 	uint64_t *idx = calloc(n + 1, sizeof(*idx)), *cnt = calloc(n + 1, sizeof(*cnt));
 	int ok = h && idx && cnt && json_is_array(b);
 	for (size_t i = 0; ok && i < n; i++) {
@@ -54,8 +55,8 @@ static hist *hist_of(json_t *o)
 		ok = json_array_size(e) == 2 && k >= 0 && c > 0;
 		idx[i] = (uint64_t)k, cnt[i] = (uint64_t)c;
 	}
-	ok = ok && hist_load(h, idx, cnt, n, jnum(o, "sum_s"), jnum(o, "min_s"), jnum(o, "max_s")) ==
-			   0;
+	ok = ok &&
+	     hist_load(h, idx, cnt, n, jnum(o, "sum_s"), jnum(o, "min_s"), jnum(o, "max_s")) == 0;
 	free(idx);
 	free(cnt);
 	if (!ok) {
@@ -78,7 +79,8 @@ int dvprof_snap_take(const dvadm *proxy, dvcg *g, pid_t pid, dvprof_snap *s, vl_
 	json_t *j = st == 200 ? json_loads(buf, 0, NULL) : NULL;
 	if (!j) {
 		char where[DVADM_PATH_MAX + 8];
-		vl_fail(eb, VL_EIO, "the proxy's admin listener %s: GET /__dejavu/stats %s %d%s%.80s",
+		vl_fail(eb, VL_EIO,
+			"the proxy's admin listener %s: GET /__dejavu/stats %s %d%s%.80s",
 			dvadm_addr_str(&proxy->addr, where, sizeof(where)),
 			st < 0 ? "failed:" : "answered", st, st == 401 ? " (wrong token): " : " ",
 			st > 0 ? buf : vl_strerror(st));

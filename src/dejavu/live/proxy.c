@@ -171,14 +171,15 @@ void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, con
 	proxy__client_reply_hdr(px, c, code, reason, ctype, "", body, close_after);
 }
 
-void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason,
-			     const char *ctype, const char *extra, const char *body, int close_after)
+void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			     const char *extra, const char *body, int close_after)
 {
 	char head[384];
 	size_t bl = body ? strlen(body) : 0;
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-			 code, reason, ctype, bl, extra, close_after ? "Connection: close\r\n" : "");
+			 code, reason, ctype, bl, extra,
+			 close_after ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		n = 0, bl = 0; /* never (callers' headers are short): no answer, close */
 	int put = n ? vl_buf_put(&c->out, head, (size_t)n) : -1;
@@ -315,7 +316,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			return;
 		}
 		if (c->headers_done && proxy__after_headers(px, c))
-			return; /* answered: 413 announced, 417 */
+			return;     /* answered: 413 announced, 417 */
 		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
 				     * line (2): the next line starts here */
 			c->chunk_hdr = 0;

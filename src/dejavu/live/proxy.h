@@ -57,15 +57,15 @@ typedef struct dvproxy_cfg {
 	int nbackends;
 	struct sockaddr_in profiler;
 	int has_profiler;
-	double fraction;          /* share of requests copied to the profiler, [0,1] */
-	double request_timeout_s; /* a started request must be complete by then */
-	double idle_timeout_s;    /* keep-alive idle limit */
-	double backend_timeout_s; /* production answer limit (504 after) */
-	size_t max_header;        /* request line + headers, bytes */
-	size_t max_body;          /* request body, bytes (413 above) */
-	int profiler_conns;       /* pool size towards the profiler */
-	uint64_t seed;            /* which requests are duplicated */
-	dvadm_addr admin;         /* the control plane's listener */
+	double fraction;                       /* share of requests copied to the profiler, [0,1] */
+	double request_timeout_s;              /* a started request must be complete by then */
+	double idle_timeout_s;                 /* keep-alive idle limit */
+	double backend_timeout_s;              /* production answer limit (504 after) */
+	size_t max_header;                     /* request line + headers, bytes */
+	size_t max_body;                       /* request body, bytes (413 above) */
+	int profiler_conns;                    /* pool size towards the profiler */
+	uint64_t seed;                         /* which requests are duplicated */
+	dvadm_addr admin;                      /* the control plane's listener */
 	char admin_token[DVADM_TOKEN_MAX + 1]; /* required (dvadm_token_check) */
 } dvproxy_cfg;
 
@@ -75,8 +75,8 @@ typedef struct dvproxy_stats {
 	uint64_t dup_sent, dup_done, dup_dropped;
 	uint64_t bytes_in, bytes_out;
 	uint64_t method_get, method_post, method_other;
-	uint64_t ctl_refused;   /* /__dejavu/ asked on the production port */
-	uint64_t accept_paused; /* times a listener stopped accepting (no fds) */
+	uint64_t ctl_refused;                 /* /__dejavu/ asked on the production port */
+	uint64_t accept_paused;               /* times a listener stopped accepting (no fds) */
 	uint64_t path_count[DV_PATH_CLASSES]; /* by first path segment */
 	char path_name[DV_PATH_CLASSES][24];  /* "" = unused; last = "other" */
 } dvproxy_stats;

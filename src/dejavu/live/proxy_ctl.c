@@ -65,7 +65,8 @@ static json_t *hist_json(const hist *h)
 			 (json_int_t)hist_count(h), "sum_s", hist_sum(h), "min_s", num(hist_min(h)),
 			 "max_s", num(hist_max(h)), "lowest_s", hist_lowest(h), "sub_bits",
 			 hist_sub_bits(h), "buckets", b, "p50_s", num(hist_percentile(h, 50)),
-			 "p95_s", num(hist_percentile(h, 95)), "p99_s", num(hist_percentile(h, 99)));
+			 "p95_s", num(hist_percentile(h, 95)), "p99_s",
+			 num(hist_percentile(h, 99)));
 }
 
 static char *stats_json(dvproxy *px)

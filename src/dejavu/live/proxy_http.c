@@ -183,7 +183,8 @@ static int on_resp_done(http_parser *hp)
 /* Has the request a body still to come after its headers? */
 static int has_body(const http_parser *hp)
 {
-	return (hp->flags & F_CHUNKED) || (hp->content_length > 0 && hp->content_length != UINT64_MAX);
+	return (hp->flags & F_CHUNKED) ||
+	       (hp->content_length > 0 && hp->content_length != UINT64_MAX);
 }
 
 int proxy__after_headers(dvproxy *px, conn *c)

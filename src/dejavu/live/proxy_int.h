@@ -78,10 +78,10 @@ struct conn {
 	int hin_value; /* the parser is in a header's value */
 	char hval[DVADM_TOKEN_MAX + 16];
 	size_t hval_len;
-	int auth_ok;   /* admin: the request carried the right bearer token */
-	int expect;    /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
-	int admin;     /* accepted on the admin listener */
-	int linger;    /* close after the answer by shutdown + drain */
+	int auth_ok; /* admin: the request carried the right bearer token */
+	int expect;  /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
+	int admin;   /* accepted on the admin listener */
+	int linger;  /* close after the answer by shutdown + drain */
 	double t_linger;
 	size_t lingered;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
@@ -103,7 +103,7 @@ struct dvproxy {
 	int lfd, port;
 	int afd, aport; /* the admin listener (admin.h) */
 	int paused;     /* listeners resting after EMFILE: bit 0 production, 1 admin */
-	int err; /* an epoll_ctl failure: the run ends with it */
+	int err;        /* an epoll_ctl failure: the run ends with it */
 	conn *clients;
 	conn *grave; /* closed conns, freed after the event batch */
 	conn *prof[PROF_MAX];
@@ -126,8 +126,8 @@ int proxy__flush(conn *c);
 void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
 			 const char *body, int close_after);
 /* The same with extra header lines (each ending in CRLF). */
-void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason,
-			     const char *ctype, const char *extra, const char *body, int close_after);
+void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			     const char *extra, const char *body, int close_after);
 /* Counts a forwarded request's method and path class. */
 void proxy__count_features(dvproxy *px, conn *c);
 /* With probability F, copies req[0..len) to a free profiler connection;
