@@ -10,7 +10,10 @@
 #include <jansson.h>
 #include <math.h>
 
+#include <sys/stat.h>
+
 #include "dejavu/live/loadgen.h"
+#include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
 
 typedef struct fx {
@@ -358,6 +361,167 @@ static void test_control_endpoints(void **state)
 	svc_stop(&other);
 }
 
+/* ---- the control plane apart from production ---- */
+
+static void test_control_plane_apart_from_production(void **state)
+{
+	fx *f = *state;
+	char buf[1024];
+	int closed;
+	/* production: every control path refused, the backend list untouched */
+	const char *probe[] = {
+		"GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"POST /__dejavu/backends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		"Authorization: Bearer " TEST_TOKEN "\r\nContent-Length: 15\r\n\r\n"
+		"127.0.0.1:65000"
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char *out = raw_exchange(f->px.port, probe[i], strlen(probe[i]), 3, &closed);
+		assert_non_null(out);
+		assert_memory_equal(out, "HTTP/1.1 403 Forbidden", 22);
+		assert_non_null(strstr(out, "admin listener only"));
+		free(out);
+	}
+	dvload_result r;
+	load(f->px.port, 200, 0.3, &r); /* still forwarded to the real backend */
+	assert_int_equal(r.errors, 0);
+	/* admin: nothing without the token, a wrong one, or another scheme */
+	dvadm none = f->px.admin, wrong = f->px.admin, basic = f->px.admin;
+	none.token[0] = '\0';
+	wrong.token[3] ^= 1;
+	assert_int_equal(dvadm_request(&none, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	assert_int_equal(dvadm_request(&wrong, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	assert_int_equal(
+		dvadm_request(&wrong, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)), 401);
+	snprintf(basic.token, sizeof(basic.token), "%s", TEST_TOKEN "x"); /* a longer one */
+	assert_int_equal(dvadm_request(&basic, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	json_t *j = stats(&f->px);
+	assert_int_equal(jget(j, "ctl_refused"), 2);
+	assert_near(json_number_value(json_object_get(j, "fraction")), 0.5, 1e-12); /* unchanged */
+	json_decref(j);
+	/* the admin listener serves nothing but control paths */
+	assert_int_equal(ctl(&f->px, "GET", "/r/page", NULL, buf, sizeof(buf)), 404);
+}
+
+static void test_admin_on_unix_socket(void **state)
+{
+	(void)state;
+	svc_thr svc;
+	assert_int_equal(svc_start(&svc, 0), 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/virtlab-test-admin-%d.sock", (int)getpid());
+	dvproxy_cfg c;
+	dvproxy_cfg_default(&c);
+	c.backends[0] = loop_addr(svc.port);
+	c.nbackends = 1;
+	char spec[80];
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	assert_int_equal(dvadm_addr_parse(spec, &c.admin, NULL), 0);
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 077, 0); /* only its owner may connect */
+	json_t *j = stats(&px);
+	assert_int_equal(jget(j, "requests"), 0);
+	json_decref(j);
+	/* a second proxy cannot take a live socket */
+	px_thr two;
+	dvproxy_cfg c2 = c;
+	assert_int_equal(px_start(&two, &c2), -1);
+	px_stop(&two);
+	px_stop(&px);
+	assert_int_equal(access(path, F_OK), -1); /* removed at exit */
+	svc_stop(&svc);
+	/* bad admin addresses are refused with their reason */
+	vl_errbuf eb = { { 0 } };
+	dvadm_addr a;
+	assert_int_equal(dvadm_addr_parse("10.0.0.1:80", &a, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "loopback"));
+	assert_int_equal(dvadm_addr_parse("unix:", &a, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "unix:PATH"));
+	assert_int_equal(dvadm_token_check("short", &eb), VL_EINVAL);
+	assert_int_equal(dvadm_token_check("has a space in it, sixteen+", &eb), VL_EINVAL);
+}
+
+static void test_token_file(void **state)
+{
+	(void)state;
+	char path[64], tok[DVADM_TOKEN_MAX + 1], got[DVADM_TOKEN_MAX + 1];
+	snprintf(path, sizeof(path), "/tmp/virtlab-test-token-%d", (int)getpid());
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvadm_token_new(tok, &eb), 0);
+	assert_int_equal(strlen(tok), 64);
+	assert_int_equal(dvadm_token_check(tok, &eb), 0);
+	assert_int_equal(dvadm_token_write(path, tok, &eb), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(dvadm_token_read(path, got, &eb), 0);
+	assert_string_equal(got, tok);
+	assert_int_equal(dvadm_token_write(path, TEST_TOKEN, &eb), 0); /* replaced */
+	assert_int_equal(dvadm_token_read(path, got, &eb), 0);
+	assert_string_equal(got, TEST_TOKEN);
+	chmod(path, 0644);
+	assert_int_equal(dvadm_token_read(path, got, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "chmod 600"));
+	unlink(path);
+	assert_int_equal(dvadm_token_read(path, got, &eb), VL_ENOENT);
+}
+
+/* ---- stats: cumulative, reading changes nothing ---- */
+
+static void test_stats_read_twice_changes_nothing(void **state)
+{
+	fx *f = *state;
+	char a[65536], b[65536];
+	dvload_result r;
+	load(f->px.port, 300, 0.5, &r);
+	assert_int_equal(r.errors, 0);
+	/* the profiler's copies may still be answering: wait until they are */
+	for (int i = 0; i < 50; i++) {
+		json_t *j = stats(&f->px);
+		int busy = jget(j, "dup_done") + jget(j, "dup_dropped") < jget(j, "dup_sent");
+		json_decref(j);
+		if (!busy)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, a, sizeof(a)), 200);
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, b, sizeof(b)), 200);
+	assert_string_equal(a, b); /* byte for byte */
+	json_t *j = json_loads(a, 0, NULL);
+	json_t *lat = json_object_get(j, "latency");
+	assert_int_equal(jget(lat, "n"), jget(j, "responses"));
+	assert_int_equal(jget(j, "responses"), r.ok);
+	json_decref(j);
+	/* a window by difference: empty between the two reads, everything
+	 * since start otherwise */
+	dvprof_snap s0, s1;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s0, &eb), 0);
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s1, &eb), 0);
+	dvprof_window(&s0, &s1);
+	assert_int_equal(s1.win_n, 0);
+	assert_true(isnan(s1.win_p95_s));
+	dvprof_window(NULL, &s1);
+	assert_int_equal(s1.win_n, r.ok);
+	assert_true(s1.win_p95_s > 0 && s1.win_p95_s < 1);
+	load(f->px.port, 300, 0.3, &r);
+	dvprof_snap s2;
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s2, &eb), 0);
+	dvprof_window(&s1, &s2);
+	assert_int_equal(s2.win_n, r.ok);
+	assert_int_equal(s2.requests - s1.requests, r.sent);
+	dvprof_snap_release(&s0);
+	dvprof_snap_release(&s1);
+	dvprof_snap_release(&s2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +537,12 @@ int main(void)
 		cmocka_unit_test(test_stalled_profiler_never_delays_production),
 		cmocka_unit_test_setup_teardown(test_duplication_fraction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_plane_apart_from_production, setup,
+						teardown),
+		cmocka_unit_test(test_admin_on_unix_socket),
+		cmocka_unit_test(test_token_file),
+		cmocka_unit_test_setup_teardown(test_stats_read_twice_changes_nothing, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
