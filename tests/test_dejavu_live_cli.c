@@ -4,6 +4,9 @@
  */
 #include "vl_test.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 static void expect(const char *args, int status, const char *msg)
 {
 	int st;
@@ -52,6 +55,61 @@ static void test_service_and_load_errors(void **state)
 	expect("dejavu load --target 127.0.0.1:1 --phases browse:1:1s --conns 0", 2, "--conns");
 }
 
+/* Runs the CLI in a child whose file descriptor limit (soft and hard) is
+ * nofile; its stdout is returned, stderr into *err. */
+static char *run_limited(const char *args, rlim_t nofile, int *status, char **err)
+{
+	char path[] = "/tmp/vltest-lim-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { nofile, nofile };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(99);
+		int st;
+		char *e = NULL, *o = vl_run_cli(args, &st, &e);
+		dprintf(fd, "%s%c%s", o ? o : "", 0, e ? e : "");
+		_exit(st);
+	}
+	int ws;
+	waitpid(pid, &ws, 0);
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+	char buf[65536];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	buf[n > 0 ? n : 0] = '\0';
+	size_t ol = strlen(buf);
+	*err = strdup((size_t)n > ol ? buf + ol + 1 : "");
+	return strdup(buf);
+}
+
+/* The generator needs a file descriptor per connection: a --conns the
+ * limit cannot hold fails with the numbers; the default shrinks to fit
+ * and says so. */
+static void test_load_fd_limit(void **state)
+{
+	(void)state;
+	int st;
+	char *err, *out;
+	out = run_limited("dejavu load --target 127.0.0.1:1 --phases browse:10:0.2s --conns 1000",
+			  100, &st, &err);
+	if (st != 1 || !strstr(err, "--conns 1000 needs 1032 file descriptors; the limit is 100"))
+		fail_msg("exit %d, stderr '%s'", st, err);
+	free(out);
+	free(err);
+	out = run_limited("dejavu load --target 127.0.0.1:1 --phases browse:10:0.2s --timeout "
+			  "0.2s --json",
+			  100, &st, &err);
+	if (st != 0 || !strstr(err, "allows 68 connections, not 1024"))
+		fail_msg("exit %d, stderr '%s'", st, err);
+	assert_non_null(strstr(out, "\"cap\": 68"));
+	free(out);
+	free(err);
+}
+
 static void test_demo_controller_bench_errors(void **state)
 {
 	(void)state;
@@ -92,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_errors),
 		cmocka_unit_test(test_service_and_load_errors),
+		cmocka_unit_test(test_load_fd_limit),
 		cmocka_unit_test(test_demo_controller_bench_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -265,17 +266,60 @@ static json_t *load_json(const dvload_cfg *c, const dvload_result *r)
 				  (json_int_t)r->phase[i].errors, "p50_s",
 				  out_num(r->phase[i].p50_s), "p95_s", out_num(r->phase[i].p95_s),
 				  "p99_s", out_num(r->phase[i].p99_s)));
-	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent, "ok",
-			 (json_int_t)r->ok, "errors", (json_int_t)r->errors, "mean_s",
-			 out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s", out_num(r->p95_s),
-			 "p99_s", out_num(r->p99_s), "wall_s", r->wall_s, "phases", ph);
+	json_t *conns = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "cap", (json_int_t)r->conn_cap,
+				  "opened", (json_int_t)r->conns_opened, "peak_busy",
+				  (json_int_t)r->conns_peak, "cap_waits", (json_int_t)r->cap_waits,
+				  "connect_failures", (json_int_t)r->connect_failures, "lag_p50_s",
+				  out_num(r->lag_p50_s), "lag_p99_s", out_num(r->lag_p99_s));
+	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent,
+			 "ok", (json_int_t)r->ok, "errors", (json_int_t)r->errors, "connections",
+			 conns, "mean_s", out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s",
+			 out_num(r->p95_s), "p99_s", out_num(r->p99_s), "wall_s", r->wall_s,
+			 "phases", ph);
+}
+
+/* File descriptors the generator keeps besides its connections (epoll,
+ * stdio, the mix file while read). */
+#define LOAD_SPARE_FDS 32
+
+/* Raises the soft RLIMIT_NOFILE (up to the hard one) so *conns connections
+ * fit. If they cannot: a --conns the user gave fails (-1, why in msg); the
+ * default is lowered to what fits (said in msg). */
+static int load_fit_fds(uint64_t *conns, int given, char *msg, size_t cap)
+{
+	struct rlimit rl;
+	msg[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	rlim_t want = (rlim_t)*conns + LOAD_SPARE_FDS;
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = rl.rlim_max >= want ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= want)
+		return 0;
+	uint64_t fit = rl.rlim_cur > LOAD_SPARE_FDS ? (uint64_t)(rl.rlim_cur - LOAD_SPARE_FDS) : 1;
+	if (given) {
+		snprintf(msg, cap,
+			 "--conns %llu needs %llu file descriptors; the limit is %llu (raise it "
+			 "with ulimit -n, or give at most --conns %llu)",
+			 (unsigned long long)*conns, (unsigned long long)want,
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+		return -1;
+	}
+	snprintf(msg, cap, "the file descriptor limit (%llu) allows %llu connections, not %llu",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)fit,
+		 (unsigned long long)*conns);
+	*conns = fit;
+	return 0;
 }
 
 static int load_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *target = NULL, *phases = NULL, *mixes = NULL;
-	uint64_t conns = 64;
+	uint64_t conns = 0;
 	double timeout = 5;
 	const cli_opt opts[] = {
 		{ "target", OPT_STRING, &target, "ADDR:PORT", "where to send requests (required)",
@@ -284,7 +328,8 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 		  "the trace, e.g. browse:300:10s,search:100:5s (required)", CLI_NOBOUND, NULL },
 		{ "mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)",
 		  CLI_NOBOUND, NULL },
-		{ "conns", OPT_U64, &conns, "N", "connection pool bound (default 64)", 1, 4096,
+		{ "conns", OPT_U64, &conns, "N",
+		  "connections open at once, one per outstanding request (default 1024)", 1, 65536,
 		  NULL },
 		{ "timeout", OPT_DURATION, &timeout, "DUR", "per-request limit (default 5s)", 1e-3,
 		  3600, NULL },
@@ -308,6 +353,15 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--phases: %s", eb.msg);
 	}
 	c.mixes = ms;
+	char why[256];
+	int given = conns != 0;
+	conns = given ? conns : (uint64_t)c.max_conns;
+	if (load_fit_fds(&conns, given, why, sizeof(why))) {
+		mix_set_destroy(ms);
+		return cli_fail(cmd, "%s", why);
+	}
+	if (why[0] && !g.quiet)
+		fprintf(stderr, "virtlab dejavu load: %s\n", why);
 	c.max_conns = (int)conns;
 	c.timeout_s = timeout;
 	c.seed = g.seed;
@@ -617,9 +671,12 @@ const cli_cmd dejavu_cmds[] = {
 	  "touched and bytes written for real, on one thread.",
 	  "virtlab dejavu service --listen 127.0.0.1:9000", service_run },
 	{ "dejavu load", "open-loop load generator replaying phases of request mixes", NULL,
-	  "Poisson arrivals per phase; latency counted from the scheduled arrival (no\n"
-	  "coordinated omission). Prints sent/ok/errors and latency percentiles overall\n"
-	  "and per phase.",
+	  "Poisson arrivals per phase, timed to the microsecond; latency counted from the\n"
+	  "scheduled arrival (no coordinated omission). One connection per outstanding\n"
+	  "request (an idle keep-alive one, else a new one) up to --conns, so a slow\n"
+	  "server's queue forms in front of it; arrivals past the cap wait here and are\n"
+	  "counted (connections.cap_waits). Prints sent/ok/errors, connections, the\n"
+	  "generator's own lateness and latency percentiles overall and per phase.",
 	  "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s "
 	  "--json",
 	  load_run },

@@ -187,6 +187,7 @@ void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason,
 		put = vl_buf_put(&c->out, body, bl);
 	if (!c->admin) /* production traffic only: reading stats changes nothing */
 		px->st.bytes_out += (size_t)n + bl;
+	c->timed = 0; /* the proxy's own answers are not production latency */
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
 	c->linger = close_after; /* the client may still be sending: drain, then close */
 	c->msg_done = 1;
@@ -283,6 +284,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		if (c->st == CS_IDLE) {
 			c->st = CS_READING;
 			c->t_start = now;
+			c->t_lat = c->nrx ? c->rx[0].t : now; /* the read holding byte 0 */
 		}
 		size_t n = http_parser_execute(&c->hp, &px->req_set,
 					       vl_buf_data(&c->in) + c->parsed, avail);
@@ -339,6 +341,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			proxy__count_features(px, c);
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
+			c->timed = 1;
 			c->retried = 0;
 			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
 			forward(px, c, now);
@@ -348,10 +351,21 @@ static void client_parse(dvproxy *px, conn *c, double now)
 	}
 }
 
-/* Drops the finished request's bytes, keeping pipelined ones. */
+/* Drops the finished request's bytes, keeping pipelined ones and the
+ * arrival marks of what is left (the first one moves to offset 0). */
 static void client_consume(conn *c)
 {
-	vl_buf_consume(&c->in, c->parsed);
+	size_t n = c->parsed, used = vl_buf_used(&c->in);
+	int k = 0;
+	for (int i = 0; i < c->nrx; i++) {
+		size_t end = i + 1 < c->nrx ? c->rx[i + 1].off : used;
+		if (end <= n)
+			continue; /* all of this read's bytes are gone */
+		c->rx[k].t = c->rx[i].t;
+		c->rx[k++].off = c->rx[i].off > n ? c->rx[i].off - n : 0;
+	}
+	c->nrx = k;
+	vl_buf_consume(&c->in, n);
 	c->parsed = 0;
 }
 
@@ -381,6 +395,16 @@ static void linger_event(dvproxy *px, conn *c, unsigned ev)
 	if (r > 0 && (c->lingered += (size_t)r) <= LINGER_BYTES)
 		return;
 	client_close(px, c); /* EOF, an error, or enough */
+}
+
+/* Dates the bytes a read is about to append to c->in. */
+static void client_mark(conn *c, double now)
+{
+	size_t off = vl_buf_used(&c->in);
+	if (c->nrx && c->rx[c->nrx - 1].off == off)
+		return; /* the accept's mark: no byte before this read, keep its time */
+	if (c->nrx < RX_MARKS)
+		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = now;
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
@@ -413,6 +437,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
+			client_mark(c, now);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
@@ -423,6 +448,10 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if (vl_buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
+		if (c->timed) {
+			c->timed = 0;
+			hist_add(px->lat, now - c->t_lat);
+		}
 		if (c->st == CS_CLOSING) {
 			if (c->linger && !c->rd_eof)
 				linger_start(px, c, now);
@@ -450,7 +479,6 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
-	hist_add(px->lat, now - b->t_sent);
 	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
 	if (b->resp_eof || !http_should_keep_alive(&b->hp))
@@ -552,6 +580,8 @@ conn *proxy__client_add(dvproxy *px, int fd, int admin, double now)
 	c->st = CS_IDLE;
 	c->admin = admin;
 	c->t_active = now;
+	c->rx[0].t = now; /* the first request's latency starts here */
+	c->nrx = 1;
 	c->next = px->clients;
 	if (c->next)
 		c->next->prev = c;

@@ -40,6 +40,7 @@
  * buckets per octave, so the stats a controller reads every window stay a
  * few KiB (the proxy's loop builds them between requests). */
 #define LAT_SUB_BITS 5
+#define RX_MARKS 8 /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
 
 enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING, CS_LINGER };
@@ -59,6 +60,19 @@ struct conn {
 	/* client */
 	enum cstate st;
 	double t_start, t_active, t_fwd;
+	/* latency: a request's clock starts at t_lat — the accept for the
+	 * connection's first request, else the read that brought its first
+	 * byte — and stops when its response's last byte went to the kernel
+	 * (timed: a forwarded request is in flight). rx[0..nrx): where in `in`
+	 * each read's bytes begin and when it happened (the accept: offset 0,
+	 * no bytes yet); past RX_MARKS a read is dated by the mark before it,
+	 * i.e. earlier (a latency is never cut short) */
+	double t_lat;
+	int timed, nrx;
+	struct {
+		size_t off;
+		double t;
+	} rx[RX_MARKS];
 	size_t parsed, hdr_bytes, body_bytes;
 	/* chunked framing: where the current chunk-size line began (an offset
 	 * into in, and body_bytes then), so a line with its extensions is held
