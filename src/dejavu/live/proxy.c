@@ -718,12 +718,14 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		vl_fail(eb, VL_EINVAL, "need 1 to %d backends", DV_MAX_BACKENDS);
 		return NULL;
 	}
-	if (dvadm_token_check(cfg->admin_token, eb))
+	if (cfg->admin_token[0] && dvadm_token_check(cfg->admin_token, eb))
 		return NULL;
 	dvproxy *px = calloc(1, sizeof(*px));
 	if (!px)
 		goto err;
 	px->cfg = *cfg;
+	if (!px->cfg.admin_token[0] && dvadm_token_new(px->cfg.admin_token, eb))
+		goto err; /* none given: one nobody knows until dvproxy_admin_token */
 	if (px->cfg.profiler_conns < 1 || px->cfg.profiler_conns > PROF_MAX)
 		px->cfg.profiler_conns = 64;
 	rng_seed(&px->r, cfg->seed);
@@ -774,6 +776,11 @@ int dvproxy_port(const dvproxy *p)
 int dvproxy_admin_port(const dvproxy *p)
 {
 	return p->aport;
+}
+
+const char *dvproxy_admin_token(const dvproxy *p)
+{
+	return p->cfg.admin_token;
 }
 
 int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)

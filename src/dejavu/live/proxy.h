@@ -73,7 +73,7 @@ typedef struct dvproxy_cfg {
 	int profiler_conns;                    /* pool size towards the profiler */
 	uint64_t seed;                         /* which requests are duplicated */
 	dvadm_addr admin;                      /* the control plane's listener */
-	char admin_token[DVADM_TOKEN_MAX + 1]; /* required (dvadm_token_check) */
+	char admin_token[DVADM_TOKEN_MAX + 1]; /* "": a fresh random one */
 } dvproxy_cfg;
 
 /* Cumulative counters since start. */
@@ -94,18 +94,21 @@ typedef struct dvproxy dvproxy;
  * timeout 5 s, idle 30 s, backend 30 s, 8 KiB headers, 1 MiB bodies, 64
  * profiler connections (as many as a load generator's, so an overloaded
  * profiler shows queueing rather than drops), seed 1, admin listener on
- * 127.0.0.1:0 and no token (the caller must set one). */
+ * 127.0.0.1:0 and no token (dvproxy_create makes one). */
 void dvproxy_cfg_default(dvproxy_cfg *c);
 
-/* Binds the production and admin listeners. NULL with eb explained on
- * failure (no backend, a bad token, an address in use). */
+/* Binds the production and admin listeners; an empty admin_token is
+ * replaced by a random one (dvproxy_admin_token). NULL with eb explained
+ * on failure (no backend, a malformed token, an address in use). */
 dvproxy *dvproxy_create(const dvproxy_cfg *c, vl_errbuf *eb);
 
 /* The bound port (useful when listen asked for port 0). */
 int dvproxy_port(const dvproxy *p);
 
-/* The admin listener's bound TCP port (0 for a Unix socket). */
+/* The admin listener's bound TCP port (0 for a Unix socket), and the
+ * token it requires (owned by p). */
 int dvproxy_admin_port(const dvproxy *p);
+const char *dvproxy_admin_token(const dvproxy *p);
 
 /* Runs the loop until *stop becomes non-zero (checked at least every
  * 100 ms; stop may be NULL) or duration_s elapses (0: no limit). Returns 0
