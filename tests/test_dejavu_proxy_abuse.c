@@ -313,6 +313,40 @@ static void test_malformed_backend_reply_502(void **state)
 	}
 }
 
+/* A backend's own interim answer (it saw the client's Expect too) is
+ * passed on, and its final answer follows on the same exchange. */
+static void test_backend_interim_then_final(void **state)
+{
+	(void)state;
+	fake k = { .conns = 1,
+		   .reply = "HTTP/1.1 100 Continue\r\n\r\n"
+			    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
+	struct sockaddr_in any = loop_addr(0);
+	k.lfd = dv_listen(&any, 4, &k.port, NULL);
+	assert_true(k.lfd >= 0);
+	int fl = fcntl(k.lfd, F_GETFL);
+	fcntl(k.lfd, F_SETFL, fl & ~O_NONBLOCK);
+	pthread_create(&k.t, NULL, fake_main, &k);
+	dvproxy_cfg c;
+	dvproxy_cfg_default(&c);
+	c.backends[0] = loop_addr(k.port);
+	c.nbackends = 1;
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	int closed;
+	const char *req = "POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+			  "Content-Length: 2\r\nConnection: close\r\n\r\nhi";
+	char *out = raw_exchange(px.port, req, strlen(req), 3, &closed);
+	assert_string_equal(out, "HTTP/1.1 100 Continue\r\n\r\n"
+				 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	assert_true(closed);
+	free(out);
+	pthread_join(k.t, NULL);
+	assert_int_equal(k.saw_close, 1);
+	px_stop(&px);
+	close(k.lfd);
+}
+
 /* ---- out of file descriptors ---- */
 
 /* CPU seconds (user + system) pid has used, from /proc/PID/stat. */
@@ -407,6 +441,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expect_100_continue, setup, teardown),
 		cmocka_unit_test(test_malformed_backend_reply_502),
+		cmocka_unit_test(test_backend_interim_then_final),
 		cmocka_unit_test_setup_teardown(test_out_of_fds_pauses_and_recovers, setup,
 						teardown),
 	};
