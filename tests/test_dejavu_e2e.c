@@ -98,6 +98,12 @@ static void test_controller_on_user_services(void **state)
 			     l0,    "--profiler", l1,      "--duration", "40",          NULL };
 	vl_proc *pr = start_server(px, &p2);
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", p2);
+	/* the controller talks to the admin listener; the token is in the
+	 * proxy's default file, which the controller finds by the port */
+	int pa;
+	vl_errbuf eb = { { 0 } };
+	if (vl_proc_wait_line(pr, "admin on ", 10, &pa, &eb))
+		fail_msg("%s", eb.msg);
 	const char *ld[] = { exe(),
 			     "dejavu",
 			     "load",
@@ -110,10 +116,10 @@ static void test_controller_on_user_services(void **state)
 	assert_int_equal(vl_proc_spawn(&pl, (char *const *)ld, NULL, NULL), 0);
 	char args[512];
 	snprintf(args, sizeof(args),
-		 "dejavu controller --proxy %s --profiler-pid %d --service-pids %d --duration 15s "
-		 "--learn 9s --window 0.5s --probe 0.3s --memo /tmp/virtlab-ctl-%d.db --json "
-		 "--quiet",
-		 l2, (int)vl_proc_pid(pp), (int)vl_proc_pid(ps), (int)getpid());
+		 "dejavu controller --admin 127.0.0.1:%d --profiler-pid %d --service-pids %d "
+		 "--duration 15s --learn 9s --window 0.5s --probe 0.3s "
+		 "--memo /tmp/virtlab-ctl-%d.db --json --quiet",
+		 pa, (int)vl_proc_pid(pp), (int)vl_proc_pid(ps), (int)getpid());
 	int st;
 	char *err = NULL;
 	char *out = vl_run_cli(args, &st, &err);

@@ -30,6 +30,17 @@ static void test_proxy_errors(void **state)
 	expect("dejavu proxy --backend 127.0.0.1:1 --fractoin 0.1", 2, "did you mean");
 	expect("dejavu proxy --backend 127.0.0.1:1 --listen 192.0.2.1:80 --duration 1", 1,
 	       "cannot listen on 192.0.2.1:80");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin 0.0.0.0:9", 2,
+	       "must be on loopback (127.x.x.x) or a Unix socket");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin unix:", 2, "--admin 'unix:'");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin localhost", 2, "or unix:PATH");
+	setenv("VIRTLAB_DEJAVU_TOKEN", "short", 1);
+	expect("dejavu proxy --backend 127.0.0.1:1", 2,
+	       "$VIRTLAB_DEJAVU_TOKEN: the admin token must be 16 to 128 characters");
+	unsetenv("VIRTLAB_DEJAVU_TOKEN");
+	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
+	       "--admin-token-file /nonexistent/dir/token",
+	       1, "cannot create the admin token file /nonexistent/dir/token");
 }
 
 static void test_service_and_load_errors(void **state)
@@ -104,15 +115,33 @@ static void test_demo_controller_bench_errors(void **state)
 	(void)state;
 	expect("dejavu demo --duration 5s", 2, "--duration");
 	expect("dejavu demo --fraction 0", 2, "--fraction");
-	expect("dejavu controller --proxy 127.0.0.1:1", 2, "--profiler-pid are required");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
+	expect("dejavu controller --admin 127.0.0.1:1", 2,
+	       "--admin and --profiler-pid are required");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "unknown option");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
 	       "--actuator");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
 	       "needs --domain");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
 	       "--learn 60s --duration 30s",
 	       2, "--learn must be shorter than --duration");
+	expect("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
+	       "--admin '192.0.2.1:1': the admin listener must be on loopback");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--admin-token-file /nonexistent/token",
+	       2, "--admin-token-file: cannot read the admin token file /nonexistent/token");
+	unsetenv("VIRTLAB_DEJAVU_TOKEN");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *keep = xdg ? strdup(xdg) : NULL;
+	setenv("XDG_RUNTIME_DIR", "/nonexistent", 1);
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1", 2,
+	       "no admin token: /nonexistent/virtlab-dejavu-admin-1.token does not exist");
+	if (keep)
+		setenv("XDG_RUNTIME_DIR", keep, 1);
+	else
+		unsetenv("XDG_RUNTIME_DIR");
+	free(keep);
 	expect("bench proxy --rounds 0", 2, "--rounds");
 }
 

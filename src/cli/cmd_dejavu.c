@@ -8,6 +8,7 @@
  * file's single piece of mutable static state.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "dejavu/live/actuator.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/bench_proxy.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/live/controller.h"
@@ -59,10 +61,58 @@ static mix_set *load_mixes(const cli_cmd *cmd, const char *file, int *rc)
 	return s;
 }
 
+/* The proxy's admin token: $VIRTLAB_DEJAVU_TOKEN, else a fresh one. */
+static int admin_token(const cli_cmd *cmd, dvproxy_cfg *c, int *from_env)
+{
+	vl_errbuf eb = { { 0 } };
+	const char *env = getenv(DVADM_TOKEN_ENV);
+	*from_env = env && *env;
+	if (*from_env) {
+		if (dvadm_token_check(env, &eb))
+			return cli_usage_error(cmd, "$%s: %s", DVADM_TOKEN_ENV, eb.msg);
+		snprintf(c->admin_token, sizeof(c->admin_token), "%s", env);
+	} else if (dvadm_token_new(c->admin_token, &eb)) {
+		return cli_fail(cmd, "%s", eb.msg);
+	}
+	return CLI_OK;
+}
+
+/* Writes the token where clients look for it (unless it came from the
+ * environment and no file was asked for); *written names the file. */
+static int admin_publish(const cli_cmd *cmd, dvproxy *px, dvproxy_cfg *c, const char *file,
+			 int from_env, char *written, size_t cap, int quiet)
+{
+	char addr[DVADM_PATH_MAX + 8];
+	dvadm_addr a = c->admin;
+	if (!a.is_unix)
+		a.in.sin_port = htons((uint16_t)dvproxy_admin_port(px));
+	written[0] = '\0';
+	if (file || !from_env) {
+		if (file)
+			snprintf(written, cap, "%s", file);
+		else
+			dvadm_default_token_path(&a, written, cap);
+		vl_errbuf eb = { { 0 } };
+		if (dvadm_token_write(written, c->admin_token, &eb)) {
+			written[0] = '\0';
+			return cli_fail(cmd, "--admin-token-file: %s", eb.msg);
+		}
+	}
+	if (!quiet) /* token first: a reader of "admin on" finds it then; no
+		     * "listening on" here: that line says production is ready */
+		fprintf(stderr,
+			"virtlab dejavu proxy: admin token %s%s\n"
+			"virtlab dejavu proxy: admin on %s\n",
+			written[0] ? "in " : "from $", written[0] ? written : DVADM_TOKEN_ENV,
+			dvadm_addr_str(&a, addr, sizeof(addr)));
+	return CLI_OK;
+}
+
 static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *listen = "127.0.0.1:8080", *backend = NULL, *profiler = NULL;
+	const char *admin = "127.0.0.1:0", *token_file = NULL;
 	double fraction = 0.1, duration = 0, req_to = 5, idle_to = 30;
 	uint64_t max_header = 8192;
 	const cli_opt opts[] = {
@@ -74,6 +124,12 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 		  "profiling instance (default: none)", CLI_NOBOUND, NULL },
 		{ "fraction", OPT_PERCENT, &fraction, "F",
 		  "share of requests duplicated (default 0.1)", 0, 1, NULL },
+		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		  "control endpoints' listener, loopback or Unix socket (default 127.0.0.1:0)",
+		  CLI_NOBOUND, NULL },
+		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		  "where the admin token is written, mode 0600 (default: see below)", CLI_NOBOUND,
+		  NULL },
 		{ "duration", OPT_DURATION, &duration, "DUR",
 		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },
 		{ "request-timeout", OPT_DURATION, &req_to, "DUR",
@@ -101,6 +157,11 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 			return cli_usage_error(cmd, "--profiler %s", eb.msg);
 		c.has_profiler = 1;
 	}
+	if (dvadm_addr_parse(admin, &c.admin, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
+	int from_env;
+	if ((rc = admin_token(cmd, &c, &from_env)) != CLI_OK)
+		return rc;
 	c.fraction = fraction;
 	c.request_timeout_s = req_to;
 	c.idle_timeout_s = idle_to;
@@ -110,6 +171,12 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	dvproxy *px = dvproxy_create(&c, &eb);
 	if (!px)
 		return cli_fail(cmd, "%s", eb.msg);
+	char written[DVADM_PATH_MAX + 64];
+	rc = admin_publish(cmd, px, &c, token_file, from_env, written, sizeof(written), g.quiet);
+	if (rc != CLI_OK) {
+		dvproxy_destroy(px);
+		return rc;
+	}
 	if (!g.quiet)
 		fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n",
 			dvproxy_port(px));
@@ -117,16 +184,19 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	dvproxy_stats s;
 	dvproxy_get_stats(px, &s);
 	dvproxy_destroy(px);
+	if (written[0])
+		unlink(written); /* a token of a proxy that is gone is worth nothing */
 	if (rc)
 		return cli_fail(cmd, "event loop failed: %s", vl_strerror(rc));
-	return cli_emit(cmd, &g,
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
-				  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
-				  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
-				  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts,
-				  "dup_sent", (json_int_t)s.dup_sent, "dup_done",
-				  (json_int_t)s.dup_done, "dup_dropped",
-				  (json_int_t)s.dup_dropped));
+	return cli_emit(
+		cmd, &g,
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
+			  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
+			  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
+			  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts, "dup_sent",
+			  (json_int_t)s.dup_sent, "dup_done", (json_int_t)s.dup_done, "dup_dropped",
+			  (json_int_t)s.dup_dropped, "conns", (json_int_t)s.conns, "ctl_refused",
+			  (json_int_t)s.ctl_refused, "accept_paused", (json_int_t)s.accept_paused));
 }
 
 static int service_run(const cli_cmd *cmd, int argc, char **argv)
@@ -431,11 +501,15 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	dvctl_cfg c;
 	dvctl_cfg_default(&c);
-	const char *proxy = NULL, *prof_pid = NULL, *memo_path = "virtlab-memo.db";
+	const char *admin = NULL, *token_file = NULL, *prof_pid = NULL;
+	const char *memo_path = "virtlab-memo.db";
 	const char *prof_cpus = "1";
 	act_opts a = { "cgroup", NULL, "0", "qemu:///system", NULL, 9100 };
 	const cli_opt opts[] = {
-		{ "proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)",
+		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		  "the running `dejavu proxy`'s admin listener (required)", CLI_NOBOUND, NULL },
+		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		  "its admin token (default: $" DVADM_TOKEN_ENV ", else the proxy's default file)",
 		  CLI_NOBOUND, NULL },
 		{ "profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)",
 		  CLI_NOBOUND, NULL },
@@ -473,16 +547,19 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	vl_errbuf eb = { { 0 } };
-	if (!proxy || !prof_pid)
-		return cli_usage_error(cmd, "--proxy and --profiler-pid are required");
-	if (dv_addr_parse(proxy, &c.proxy, &eb))
-		return cli_usage_error(cmd, "--proxy %s", eb.msg);
+	if (!admin || !prof_pid)
+		return cli_usage_error(cmd, "--admin and --profiler-pid are required");
+	if (dvadm_addr_parse(admin, &c.proxy.addr, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
 	if (!strcmp(a.name, "libvirt") && !a.domain)
 		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
 	if (!strcmp(a.name, "cgroup") && !a.svc_pids)
 		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
 	if (c.learn_s >= c.duration_s)
 		return cli_usage_error(cmd, "--learn must be shorter than --duration");
+	if (dvadm_token_find(&c.proxy, token_file, &eb))
+		return cli_usage_error(cmd, "%s%s", token_file ? "--admin-token-file: " : "",
+				       eb.msg);
 	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", prof_cpus, &eb);
 	if (!prof)
 		return cli_fail(cmd, "%s", eb.msg);
@@ -568,11 +645,24 @@ const cli_cmd dejavu_cmds[] = {
 	  "Event-driven (epoll) proxy with keep-alive. Every request goes to a production\n"
 	  "backend (round-robin); a fraction F is also sent, fire-and-forget, to the\n"
 	  "profiling instance: the profiler's slowness or death never delays production.\n"
-	  "Malformed requests get 400 and a close; unreachable backends 502; slow clients\n"
-	  "408. GET /__dejavu/stats returns counters and the window's latency percentiles;\n"
-	  "POST /__dejavu/fraction and /__dejavu/backends change F and the backend list.",
+	  "Malformed requests get 400 (an oversized body 413), then the proxy shuts its\n"
+	  "side and drains the rest briefly so the client reads the answer; Expect:\n"
+	  "100-continue is answered before the body; an unreachable backend or one that\n"
+	  "answers garbage gives 502; slow clients 408. Out of file descriptors it stops\n"
+	  "accepting for 100 ms at a time instead of spinning.\n"
+	  "\n"
+	  "Control endpoints live on a separate admin listener (--admin: a loopback port,\n"
+	  "by default one the kernel picks, or unix:PATH, mode 0600), never on --listen,\n"
+	  "which answers /__dejavu/ with 403. Each control request needs\n"
+	  "\"Authorization: Bearer TOKEN\" (else 401). TOKEN is $VIRTLAB_DEJAVU_TOKEN if\n"
+	  "set, else a fresh random one; it is written (mode 0600) to --admin-token-file,\n"
+	  "by default $XDG_RUNTIME_DIR (else /tmp)/virtlab-dejavu-admin-PORT.token, or\n"
+	  "PATH.token for unix:PATH, and removed at exit; the proxy prints where. There:\n"
+	  "GET /__dejavu/stats gives cumulative counters and latency histograms (reading\n"
+	  "changes nothing; a window is the difference of two reads); POST\n"
+	  "/__dejavu/fraction and /__dejavu/backends change F and the backend list.",
 	  "virtlab dejavu proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9000 "
-	  "--profiler 127.0.0.1:9001 --fraction 0.1",
+	  "--profiler 127.0.0.1:9001 --fraction 0.1 --admin unix:/run/dejavu.sock",
 	  proxy_run },
 	{ "dejavu service", "the managed HTTP service: request types cost real CPU, memory, I/O",
 	  NULL,
@@ -592,13 +682,14 @@ const cli_cmd dejavu_cmds[] = {
 	  load_run },
 	{ "dejavu controller", "the DejaVu loop against a proxy, profiler and service you started",
 	  NULL,
-	  "Reads signatures through the proxy's /__dejavu/stats and the profiling\n"
-	  "instance's cgroup; learns classes for --learn, then reuses memoized\n"
+	  "Reads signatures through the proxy's /__dejavu/stats (on its admin listener,\n"
+	  "with its token) and the profiling instance's cgroup; windows are differences\n"
+	  "of the proxy's cumulative stats. Learns classes for --learn, then reuses memoized\n"
 	  "allocations, tunes unknown workloads on the profiler, and tunes per\n"
 	  "interference bucket when the SLO is missed. Actuators: cgroup (CPU quota and\n"
 	  "weight of --service-pids), process (instances of `dejavu service` behind the\n"
 	  "proxy), libvirt (vCPUs and memory of --domain over --uri).",
-	  "virtlab dejavu controller --proxy 127.0.0.1:8080 --profiler-pid 1234 "
+	  "virtlab dejavu controller --admin 127.0.0.1:8081 --profiler-pid 1234 "
 	  "--service-pids 1233 --duration 10m",
 	  controller_run },
 	{ "bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service",

@@ -31,6 +31,7 @@
 
 #include "core/error.h"
 #include "dejavu/live/actuator.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/learn/learn.h"
 #include "dejavu/learn/memo.h"
@@ -55,7 +56,7 @@ typedef struct dvctl_event {
 typedef void (*dvctl_event_fn)(void *ctx, const dvctl_event *ev);
 
 typedef struct dvctl_cfg {
-	struct sockaddr_in proxy;
+	dvadm proxy;   /* the proxy's admin listener and token (admin.h) */
 	dvcg *prof_cg; /* the profiling instance's group */
 	pid_t prof_pid;
 	dvact *act; /* production actuator */

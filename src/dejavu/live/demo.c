@@ -141,7 +141,7 @@ static void teardown(demo *d)
 	dvcg_destroy(d->prod);
 }
 
-static int start_all(demo *d, int *proxy_port, char *phases, vl_errbuf *eb)
+static int start_all(demo *d, int *proxy_port, int *admin_port, char *phases, vl_errbuf *eb)
 {
 	const dvdemo_cfg *c = d->c;
 	char exe[512], l0[32], l1[32], l2[32], seed[24], frac[24];
@@ -158,7 +158,8 @@ static int start_all(demo *d, int *proxy_port, char *phases, vl_errbuf *eb)
 	char *px[] = { exe,         "dejavu", "proxy",      "--listen", "127.0.0.1:0",
 		       "--backend", l0,       "--profiler", l1,         "--fraction",
 		       frac,        "--seed", seed,         NULL };
-	if ((err = start_server(px, d->tools, &d->proxy, proxy_port, eb)))
+	if ((err = start_server(px, d->tools, &d->proxy, proxy_port, eb)) ||
+	    (err = vl_proc_wait_line(d->proxy, "admin on ", READY_S, admin_port, eb)))
 		return err;
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", *proxy_port);
 	char *ld[] = { exe,    "dejavu", "load", "--target", l2,        "--phases",
@@ -214,15 +215,20 @@ static json_t *trace_json(double D)
 	return a;
 }
 
-/* The controller, on the demo's processes, for the whole trace. */
-static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf *eb)
+/* The controller, on the demo's processes, for the whole trace; it talks
+ * to the proxy's admin listener with the token the proxy wrote to its
+ * default file (or $VIRTLAB_DEJAVU_TOKEN, which the proxy then used too). */
+static int run_loop(demo *d, int admin_port, memo *m, dvctl_result *r, vl_errbuf *eb)
 {
 	const dvdemo_cfg *c = d->c;
 	double D = c->duration_s;
 	dvctl_cfg cc;
 	dvctl_cfg_default(&cc);
-	dv_addr_parse("127.0.0.1:0", &cc.proxy, NULL);
-	cc.proxy.sin_port = htons((uint16_t)proxy_port);
+	dvadm_addr_parse("127.0.0.1:0", &cc.proxy.addr, NULL);
+	cc.proxy.addr.in.sin_port = htons((uint16_t)admin_port);
+	int err = dvadm_token_find(&cc.proxy, NULL, eb);
+	if (err)
+		return err;
 	cc.prof_cg = d->prof;
 	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
@@ -242,7 +248,7 @@ static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf
 	cc.on_window = on_window;
 	cc.ctx = d;
 	cc.stop = c->stop;
-	int err = act ? dvctl_run(&cc, r, eb) : VL_ENOMEM;
+	err = act ? dvctl_run(&cc, r, eb) : VL_ENOMEM;
 	dvact_destroy(act);
 	return err;
 }
@@ -280,9 +286,9 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			hog_at = t, hog_dur = trace[i].share * D;
 		t += trace[i].share * D;
 	}
-	int proxy_port = 0;
+	int proxy_port = 0, admin_port = 0;
 	if (!err)
-		err = start_all(&d, &proxy_port, phases, eb);
+		err = start_all(&d, &proxy_port, &admin_port, phases, eb);
 	const char *mpath = c->memo_path; /* default: a temporary file, removed after */
 	if (!err && !mpath) {
 		int fd = mkstemp(memo_tmp);
@@ -304,7 +310,7 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	}
 	dvctl_result r = { 0 };
 	if (!err)
-		err = run_loop(&d, proxy_port, m, &r, eb);
+		err = run_loop(&d, admin_port, m, &r, eb);
 	json_t *load = NULL;
 	if (!err) {
 		stop_hog(&d.hogpid);

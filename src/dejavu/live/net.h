@@ -51,4 +51,9 @@ int dv_nonblock(int fd);
 int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char *path,
 		   const char *body, double timeout_s, char *buf, size_t cap);
 
+/* The same exchange on a connected blocking socket fd (closed here), with
+ * extra header lines (each ending in CRLF; NULL for none). */
+int dv_http_exchange(int fd, const char *method, const char *path, const char *headers,
+		     const char *body, char *buf, size_t cap);
+
 #endif

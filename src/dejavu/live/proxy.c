@@ -168,20 +168,31 @@ int proxy__flush(conn *c)
 void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
 			 const char *body, int close_after)
 {
-	char head[256];
+	proxy__client_reply_hdr(px, c, code, reason, ctype, "", body, close_after);
+}
+
+void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			     const char *extra, const char *body, int close_after)
+{
+	char head[384];
 	size_t bl = body ? strlen(body) : 0;
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-			 code, reason, ctype, bl, close_after ? "Connection: close\r\n" : "");
-	int put = vl_buf_put(&c->out, head, (size_t)n);
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+			 code, reason, ctype, bl, extra,
+			 close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		n = 0, bl = 0; /* never (callers' headers are short): no answer, close */
+	int put = n ? vl_buf_put(&c->out, head, (size_t)n) : -1;
 	if (!put && bl)
 		put = vl_buf_put(&c->out, body, bl);
-	px->st.bytes_out += (size_t)n + bl;
+	if (!c->admin) /* production traffic only: reading stats changes nothing */
+		px->st.bytes_out += (size_t)n + bl;
 	c->timed = 0; /* the proxy's own answers are not production latency */
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
+	c->linger = close_after; /* the client may still be sending: drain, then close */
 	c->msg_done = 1;
 	if (put < 0 || proxy__flush(c) < 0) /* out of memory: no half answer, close */
-		c->st = CS_CLOSING, vl_buf_clear(&c->out);
+		c->st = CS_CLOSING, c->linger = 0, vl_buf_clear(&c->out);
 	proxy__want(px, c);
 }
 
@@ -208,12 +219,28 @@ static int backend_open(dvproxy *px, conn *c)
 	return VL_EIO;
 }
 
-static void bad_gateway(dvproxy *px, conn *c)
+static void bad_gateway_why(dvproxy *px, conn *c, const char *why)
 {
 	px->st.bad_gateway++;
 	if (c->peer)
 		backend_close(px, c->peer);
-	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 1);
+	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", why, 1);
+}
+
+static void bad_gateway(dvproxy *px, conn *c)
+{
+	bad_gateway_why(px, c, "backend unreachable\n");
+}
+
+/* The backend's answer is not HTTP: a 502 while none of it went to the
+ * client, else the client's answer is cut and its connection closed. */
+static void bad_response(dvproxy *px, conn *b)
+{
+	conn *c = b->peer;
+	if (!b->fwd)
+		bad_gateway_why(px, c, "backend sent a malformed response\n");
+	else
+		client_close(px, c);
 }
 
 /* Sends the current request (c->in[0..c->parsed)) to the backend. */
@@ -228,6 +255,7 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->hp.data = b;
 	b->awaiting = 1;
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
+	b->fwd = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
@@ -289,6 +317,8 @@ static void client_parse(dvproxy *px, conn *c, double now)
 					    "request body too large\n", 1);
 			return;
 		}
+		if (c->headers_done && proxy__after_headers(px, c))
+			return;     /* answered: 413 announced, 417 */
 		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
 				     * line (2): the next line starts here */
 			c->chunk_hdr = 0;
@@ -302,10 +332,12 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
 		c->msg_done = 0;
 		http_parser_pause(&c->hp, 0);
-		px->st.bytes_in += c->parsed;
-		if (!strncmp(c->path, "/__dejavu/", 10)) {
+		if (c->admin) {
 			proxy__internal_request(px, c);
+		} else if (!strncmp(c->path, "/__dejavu/", 10)) {
+			proxy__ctl_refuse(px, c);
 		} else {
+			px->st.bytes_in += c->parsed;
 			proxy__count_features(px, c);
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
@@ -337,6 +369,34 @@ static void client_consume(conn *c)
 	c->parsed = 0;
 }
 
+/* An error answer is out: shut the write side (the client reads the answer
+ * and EOF) and drain what it still sends, within LINGER_S / LINGER_BYTES
+ * (sweep), before the close; a close with unread input would reset. */
+static void linger_start(dvproxy *px, conn *c, double now)
+{
+	if (c->peer)
+		backend_close(px, c->peer);
+	shutdown(c->fd, SHUT_WR);
+	c->st = CS_LINGER;
+	c->msg_done = 0;
+	c->t_linger = now;
+	c->lingered = 0;
+	proxy__want(px, c);
+}
+
+static void linger_event(dvproxy *px, conn *c, unsigned ev)
+{
+	if (!(ev & (EVLOOP_READ | EVLOOP_HUP)))
+		return;
+	char tmp[READ_CHUNK];
+	ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0 && (c->lingered += (size_t)r) <= LINGER_BYTES)
+		return;
+	client_close(px, c); /* EOF, an error, or enough */
+}
+
 /* Dates the bytes a read is about to append to c->in. */
 static void client_mark(conn *c, double now)
 {
@@ -349,6 +409,10 @@ static void client_mark(conn *c, double now)
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 {
+	if (c->st == CS_LINGER) {
+		linger_event(px, c, ev);
+		return;
+	}
 	if ((ev & EVLOOP_HUP) && !(ev & EVLOOP_READ)) {
 		client_close(px, c); /* reset or fully closed: nothing to deliver */
 		return;
@@ -389,7 +453,10 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			hist_add(px->lat, now - c->t_lat);
 		}
 		if (c->st == CS_CLOSING) {
-			client_close(px, c);
+			if (c->linger && !c->rd_eof)
+				linger_start(px, c, now);
+			else
+				client_close(px, c);
 			return;
 		}
 		c->msg_done = 0;
@@ -479,13 +546,14 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
 		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
-			client_close(px, c);
+			bad_response(px, b);
 			return;
 		}
 		if (vl_buf_put(&c->out, tmp, n) < 0) {
 			client_close(px, c); /* out of memory: never a response with a hole */
 			return;
 		}
+		b->fwd += n;
 		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
@@ -500,6 +568,28 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 
 /* ---- loop ---- */
 
+conn *proxy__client_add(dvproxy *px, int fd, int admin, double now)
+{
+	conn *c = proxy__conn_new(px, K_CLIENT, fd);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	http_parser_init(&c->hp, HTTP_REQUEST);
+	c->hp.data = c;
+	c->st = CS_IDLE;
+	c->admin = admin;
+	c->t_active = now;
+	c->rx[0].t = now; /* the first request's latency starts here */
+	c->nrx = 1;
+	c->next = px->clients;
+	if (c->next)
+		c->next->prev = c;
+	px->clients = c;
+	proxy__want(px, c);
+	return c;
+}
+
 static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 {
 	dvproxy *px = data;
@@ -507,26 +597,51 @@ static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 	(void)lfd, (void)ev;
 	for (;;) {
 		int fd = dv_accept(px->lfd);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				proxy__accept_failed(px, 1);
 			return;
-		conn *c = proxy__conn_new(px, K_CLIENT, fd);
-		if (!c) {
-			close(fd);
-			continue;
 		}
-		px->st.conns++;
-		http_parser_init(&c->hp, HTTP_REQUEST);
-		c->hp.data = c;
-		c->st = CS_IDLE;
-		c->t_active = now;
-		c->rx[0].t = now; /* the first request's latency starts here */
-		c->nrx = 1;
-		c->next = px->clients;
-		if (c->next)
-			c->next->prev = c;
-		px->clients = c;
-		proxy__want(px, c);
+		if (proxy__client_add(px, fd, 0, now))
+			px->st.conns++;
 	}
+}
+
+/* ---- out of file descriptors: rest, never spin ---- */
+
+static long accept_resume(evloop *l, evloop_timer_id id, void *data)
+{
+	dvproxy *px = data;
+	(void)l, (void)id;
+	if ((px->paused & 1) && evloop_fd_mod(px->loop, px->lfd, EVLOOP_READ) < 0)
+		loop_failed(px, VL_EIO);
+	if ((px->paused & 2) && evloop_fd_mod(px->loop, px->afd, EVLOOP_READ) < 0)
+		loop_failed(px, VL_EIO);
+	px->paused = 0;
+	return EVLOOP_TIMER_STOP; /* accept fails again: it pauses again */
+}
+
+/* accept4 failed with EMFILE/ENFILE (or ENOBUFS/ENOMEM): the pending
+ * connection stays in the backlog and the listener stays readable, so a
+ * level-triggered loop would call accept again at once, forever. Instead
+ * the listener leaves the epoll set for ACCEPT_RETRY_MS; connections that
+ * close meanwhile give their fds back. */
+void proxy__accept_failed(dvproxy *px, int bit)
+{
+	if (px->paused & bit)
+		return;
+	px->st.accept_paused++;
+	if (evloop_fd_mod(px->loop, bit == 1 ? px->lfd : px->afd, 0) < 0) {
+		loop_failed(px, VL_EIO);
+		return;
+	}
+	if (!px->paused && !evloop_timer_add(px->loop, ACCEPT_RETRY_MS, accept_resume, px)) {
+		loop_failed(px, VL_ENOMEM);
+		return;
+	}
+	px->paused |= bit;
 }
 
 /* Slow clients and silent backends, checked every tick. */
@@ -543,6 +658,8 @@ static long sweep(evloop *l, evloop_timer_id id, void *data)
 			px->st.timeouts++;
 			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
 					    "request not complete in time\n", 1);
+		} else if (c->st == CS_LINGER && now - c->t_linger > LINGER_S) {
+			client_close(px, c);
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c);
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
@@ -583,6 +700,16 @@ void dvproxy_cfg_default(dvproxy_cfg *c)
 	c->max_body = 1u << 20;
 	c->profiler_conns = 64;
 	c->seed = 1;
+	c->admin.in = c->listen; /* 127.0.0.1:0 */
+}
+
+/* Closes the admin listener, and removes its socket file. */
+static void admin_close(dvproxy *px)
+{
+	evloop_fd_del(px->loop, px->afd); /* closed just below in any case */
+	close(px->afd);
+	if (px->cfg.admin.is_unix)
+		unlink(px->cfg.admin.path);
 }
 
 dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
@@ -591,15 +718,19 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		vl_fail(eb, VL_EINVAL, "need 1 to %d backends", DV_MAX_BACKENDS);
 		return NULL;
 	}
+	if (cfg->admin_token[0] && dvadm_token_check(cfg->admin_token, eb))
+		return NULL;
 	dvproxy *px = calloc(1, sizeof(*px));
 	if (!px)
 		goto err;
 	px->cfg = *cfg;
+	if (!px->cfg.admin_token[0] && dvadm_token_new(px->cfg.admin_token, eb))
+		goto err; /* none given: one nobody knows until dvproxy_admin_token */
 	if (px->cfg.profiler_conns < 1 || px->cfg.profiler_conns > PROF_MAX)
 		px->cfg.profiler_conns = 64;
 	rng_seed(&px->r, cfg->seed);
-	px->lat = hist_create(1e-6, 7);
-	px->plat = hist_create(1e-6, 7);
+	px->lat = hist_create(1e-6, LAT_SUB_BITS);
+	px->plat = hist_create(1e-6, LAT_SUB_BITS);
 	if (!px->lat || !px->plat)
 		goto err_hist;
 	px->loop = evloop_create(eb);
@@ -608,15 +739,21 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
 	if (px->lfd < 0)
 		goto err_loop;
-	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0) {
-		vl_fail(eb, VL_EIO, "epoll_ctl on the listener: %s", strerror(errno));
+	px->afd = dvadm_listen(&cfg->admin, &px->aport, eb);
+	if (px->afd < 0)
 		goto err_lfd;
+	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0 ||
+	    evloop_fd_add(px->loop, px->afd, EVLOOP_READ, proxy__admin_accept, px) < 0) {
+		vl_fail(eb, VL_EIO, "epoll_ctl on a listener: %s", strerror(errno));
+		goto err_afd;
 	}
 	if (!evloop_timer_add(px->loop, TICK_MS, sweep, px))
-		goto err_lfd;
+		goto err_afd;
 	evloop_set_turn_hook(px->loop, turn_done, px);
 	proxy__parser_settings(px);
 	return px;
+err_afd:
+	admin_close(px);
 err_lfd:
 	close(px->lfd);
 err_loop:
@@ -634,6 +771,16 @@ err:
 int dvproxy_port(const dvproxy *p)
 {
 	return p->port;
+}
+
+int dvproxy_admin_port(const dvproxy *p)
+{
+	return p->aport;
+}
+
+const char *dvproxy_admin_token(const dvproxy *p)
+{
+	return p->cfg.admin_token;
 }
 
 int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
@@ -660,6 +807,7 @@ void dvproxy_destroy(dvproxy *px)
 	grave_empty(px);
 	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
 	close(px->lfd);
+	admin_close(px);
 	evloop_destroy(px->loop);
 	hist_destroy(px->lat);
 	hist_destroy(px->plat);
