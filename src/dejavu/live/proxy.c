@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -397,14 +398,47 @@ static void linger_event(dvproxy *px, conn *c, unsigned ev)
 	client_close(px, c); /* EOF, an error, or enough */
 }
 
-/* Dates the bytes a read is about to append to c->in. */
-static void client_mark(conn *c, double now)
+/* Dates the bytes a read is about to append to c->in with t, when they
+ * reached the socket. A mark with no byte after it yet is the accept's:
+ * the earlier of the two times stands (data can be queued before the
+ * proxy gets to accept). */
+static void client_mark(conn *c, double t)
 {
 	size_t off = vl_buf_used(&c->in);
-	if (c->nrx && c->rx[c->nrx - 1].off == off)
-		return; /* the accept's mark: no byte before this read, keep its time */
+	if (c->nrx && c->rx[c->nrx - 1].off == off) {
+		if (t < c->rx[c->nrx - 1].t)
+			c->rx[c->nrx - 1].t = t;
+		return;
+	}
 	if (c->nrx < RX_MARKS)
-		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = now;
+		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = t;
+}
+
+/* recv, plus when the kernel received the data (SO_TIMESTAMPNS, set on the
+ * listener and inherited: the newest segment's time, CLOCK_REALTIME, mapped
+ * to the loop's monotonic clock), so a request's clock starts before the
+ * proxy woke up to read it. *arrived = now without a timestamp. */
+static ssize_t client_recv(conn *c, char *buf, size_t cap, double now, double *arrived)
+{
+	char cm[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iv = { buf, cap };
+	struct msghdr m = {
+		.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof(cm)
+	};
+	ssize_t r = recvmsg(c->fd, &m, 0);
+	*arrived = now;
+	struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+		struct timespec ts, rt;
+		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+		clock_gettime(CLOCK_REALTIME, &rt);
+		double ago =
+			(double)(rt.tv_sec - ts.tv_sec) + (double)(rt.tv_nsec - ts.tv_nsec) * 1e-9;
+		double t = wall_seconds() - ago;
+		if (ago >= 0 && t < now)
+			*arrived = t; /* a clock step backwards: keep now */
+	}
+	return r;
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
@@ -426,7 +460,8 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
-		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+		double arrived;
+		ssize_t r = client_recv(c, tmp, sizeof(tmp), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0 && c->st != CS_FLIGHT) {
@@ -437,7 +472,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
-			client_mark(c, now);
+			client_mark(c, arrived);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
@@ -737,6 +772,9 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	if (!px->loop)
 		goto err_hist;
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
+	int one = 1; /* arrival times for the latency clock (client_recv) */
+	if (px->lfd >= 0)
+		setsockopt(px->lfd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (px->lfd < 0)
 		goto err_loop;
 	px->afd = dvadm_listen(&cfg->admin, &px->aport, eb);
