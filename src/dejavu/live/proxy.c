@@ -414,33 +414,6 @@ static void client_mark(conn *c, double t)
 		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = t;
 }
 
-/* recv, plus when the kernel received the data (SO_TIMESTAMPNS, set on the
- * listener and inherited: the newest segment's time, CLOCK_REALTIME, mapped
- * to the loop's monotonic clock), so a request's clock starts before the
- * proxy woke up to read it. *arrived = now without a timestamp. */
-static ssize_t client_recv(conn *c, char *buf, size_t cap, double now, double *arrived)
-{
-	char cm[CMSG_SPACE(sizeof(struct timespec))];
-	struct iovec iv = { buf, cap };
-	struct msghdr m = {
-		.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof(cm)
-	};
-	ssize_t r = recvmsg(c->fd, &m, 0);
-	*arrived = now;
-	struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
-		struct timespec ts, rt;
-		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
-		clock_gettime(CLOCK_REALTIME, &rt);
-		double ago =
-			(double)(rt.tv_sec - ts.tv_sec) + (double)(rt.tv_nsec - ts.tv_nsec) * 1e-9;
-		double t = wall_seconds() - ago;
-		if (ago >= 0 && t < now)
-			*arrived = t; /* a clock step backwards: keep now */
-	}
-	return r;
-}
-
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 {
 	if (c->st == CS_LINGER) {
@@ -461,7 +434,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
 		double arrived;
-		ssize_t r = client_recv(c, tmp, sizeof(tmp), now, &arrived);
+		ssize_t r = dv_recv_stamped(c->fd, tmp, sizeof(tmp), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0 && c->st != CS_FLIGHT) {
@@ -772,9 +745,8 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	if (!px->loop)
 		goto err_hist;
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
-	int one = 1; /* arrival times for the latency clock (client_recv) */
-	if (px->lfd >= 0)
-		setsockopt(px->lfd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	if (px->lfd >= 0) /* arrival times for the latency clock, inherited by accepts */
+		dv_stamp_arrivals(px->lfd);
 	if (px->lfd < 0)
 		goto err_loop;
 	px->afd = dvadm_listen(&cfg->admin, &px->aport, eb);
