@@ -458,7 +458,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 		/* The response is out. */
 		if (c->timed) {
 			c->timed = 0;
-			hist_add(px->lat, now - c->t_lat);
+			hist_add(px->lat, wall_seconds() - c->t_lat); /* not the turn's start */
 		}
 		if (c->st == CS_CLOSING) {
 			if (c->linger && !c->rd_eof)
