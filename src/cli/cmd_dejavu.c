@@ -266,11 +266,13 @@ static json_t *load_json(const dvload_cfg *c, const dvload_result *r)
 				  (json_int_t)r->phase[i].errors, "p50_s",
 				  out_num(r->phase[i].p50_s), "p95_s", out_num(r->phase[i].p95_s),
 				  "p99_s", out_num(r->phase[i].p99_s)));
-	json_t *conns = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "cap", (json_int_t)r->conn_cap,
-				  "opened", (json_int_t)r->conns_opened, "peak_busy",
-				  (json_int_t)r->conns_peak, "cap_waits", (json_int_t)r->cap_waits,
-				  "connect_failures", (json_int_t)r->connect_failures, "lag_p50_s",
-				  out_num(r->lag_p50_s), "lag_p99_s", out_num(r->lag_p99_s));
+	json_t *conns = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "cap", (json_int_t)r->conn_cap, "opened",
+		(json_int_t)r->conns_opened, "peak_busy", (json_int_t)r->conns_peak, "cap_waits",
+		(json_int_t)r->cap_waits, "connect_failures", (json_int_t)r->connect_failures,
+		"lag_p50_s", out_num(r->lag_p50_s), "lag_p99_s", out_num(r->lag_p99_s),
+		"read_lag_p50_s", out_num(r->read_lag_p50_s), "read_lag_p99_s",
+		out_num(r->read_lag_p99_s));
 	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent,
 			 "ok", (json_int_t)r->ok, "errors", (json_int_t)r->errors, "connections",
 			 conns, "mean_s", out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s",

@@ -427,7 +427,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 			c->on_window(c->ctx, cur.t - k.t0,
 				     k.cur_cls >= 0 ? k.ids[k.cur_cls] : k.cur_cls, cur.win_p95_s,
 				     (double)(cur.requests - k.prev.requests) / (cur.t - k.prev.t),
-				     k.cur.cpu_quota);
+				     k.cur.cpu_quota, k.last.lat); /* cur's, moved by snap() */
 		sig s;
 		if (dvprof_signature(&k.prev, &cur, &s) == 0) {
 			s.t_start -= k.t0; /* signatures carry controller time */

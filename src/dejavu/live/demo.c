@@ -16,6 +16,8 @@
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/live/controller.h"
+#include "dejavu/live/demo_lat.h"
+#include "dejavu/live/profiler.h"
 #include "dejavu/learn/interference.h"
 #include "dejavu/learn/memo.h"
 #include "dejavu/live/net.h"
@@ -62,6 +64,9 @@ typedef struct demo {
 	vl_proc *svc, *psvc, *proxy, *load;
 	pid_t hogpid; /* a fork of ours (hog_main), not a command */
 	json_t *events, *windows;
+	dvadm adm;       /* the proxy's admin listener and token */
+	dvdemo_lat *lat; /* the controller's latency signal, by phase */
+	int lat_err;
 } demo;
 
 /* Starts a server on port 0 in cgroup g and reads back the port it
@@ -121,9 +126,12 @@ static void on_event(void *ctx, const dvctl_event *ev)
 				     finite_or(ev->index, 0), "tuner_probes", (int)ev->probes));
 }
 
-static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota)
+static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota,
+		      const hist *lat)
 {
 	demo *d = ctx;
+	if (!d->lat_err)
+		d->lat_err = dvdemo_lat_window(d->lat, t, lat);
 	json_array_append_new(d->windows, json_pack("[f,i,f,f,f]", t, cls, finite_or(p95 * 1e3, -1),
 						    finite_or(rate, 0), quota));
 }
@@ -215,6 +223,21 @@ static json_t *trace_json(double D)
 	return a;
 }
 
+/* The controller's latency signal over the run (the proxy's cumulative
+ * histogram, read after the load generator finished) and per phase, beside
+ * what the clients saw (demo_lat.h). */
+static int final_latency(demo *d, const json_t *load, json_t **out, vl_errbuf *eb)
+{
+	dvprof_snap s;
+	int err = d->lat_err ? vl_fail(eb, d->lat_err, "out of memory")
+			     : dvprof_snap_take(&d->adm, NULL, 0, &s, eb);
+	if (err)
+		return err;
+	*out = dvdemo_lat_json(d->lat, s.lat, load);
+	dvprof_snap_release(&s);
+	return *out ? 0 : vl_fail(eb, VL_ENOMEM, "out of memory");
+}
+
 /* The controller, on the demo's processes, for the whole trace; it talks
  * to the proxy's admin listener with the token the proxy wrote to its
  * default file (or $VIRTLAB_DEJAVU_TOKEN, which the proxy then used too). */
@@ -229,6 +252,7 @@ static int run_loop(demo *d, int admin_port, memo *m, dvctl_result *r, vl_errbuf
 	int err = dvadm_token_find(&cc.proxy, NULL, eb);
 	if (err)
 		return err;
+	d->adm = cc.proxy;
 	cc.prof_cg = d->prof;
 	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
@@ -253,21 +277,22 @@ static int run_loop(demo *d, int admin_port, memo *m, dvctl_result *r, vl_errbuf
 	return err;
 }
 
-static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t rows)
+static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, json_t *lat, int64_t rows)
 {
 	const dvdemo_cfg *c = d->c;
 	double viol = r->slo_windows ? 100.0 * (double)r->violations / (double)r->slo_windows : 0;
 	json_t *out = json_pack(
-		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O,s:o}",
+		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:o,s:O,s:o}",
 		"events", d->events, "slo_violation_pct", viol, "requests",
 		json_integer_value(json_object_get(load, "sent")), "errors",
 		json_integer_value(json_object_get(load, "errors")), "slo_p95_ms",
 		c->slo_p95_s * 1e3, "duration_s", c->duration_s, "fraction", c->fraction, "trace",
 		trace_json(c->duration_s), "learning", "classes_trained", (int)r->ntrained,
 		"classes_total", (int)r->nclasses, "silhouette", r->silhouette, "tuning", "tunings",
-		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "load", load,
-		"windows", d->windows); /* windows: [t_s, class, p95_ms, rps, quota] */
-	d->events = d->windows = NULL;  /* owned by out now (or freed with it) */
+		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "latency", lat,
+		"load", load, "windows",
+		d->windows);           /* windows: [t_s, class, p95_ms, rps, quota] */
+	d->events = d->windows = NULL; /* owned by out now (or freed with it) */
 	return out;
 }
 
@@ -276,9 +301,10 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	demo d = { .c = c, .events = json_array(), .windows = json_array() };
 	int err = make_groups(&d, eb);
 	char phases[1024] = "", memo_tmp[] = "/tmp/virtlab-memo-XXXXXX";
-	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0;
+	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0, starts[NPHASES];
 	for (size_t i = 0; i < NPHASES; i++) {
 		char one[64];
+		starts[i] = t;
 		snprintf(one, sizeof(one), "%s%s:%g:%gs", i ? "," : "", trace[i].mix, trace[i].rate,
 			 trace[i].share * D);
 		strcat(phases, one);
@@ -286,6 +312,9 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			hog_at = t, hog_dur = trace[i].share * D;
 		t += trace[i].share * D;
 	}
+	d.lat = dvdemo_lat_create(starts, (int)NPHASES);
+	if (!err && !d.lat)
+		err = vl_fail(eb, VL_ENOMEM, "out of memory");
 	int proxy_port = 0, admin_port = 0;
 	if (!err)
 		err = start_all(&d, &proxy_port, &admin_port, phases, eb);
@@ -311,13 +340,15 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	dvctl_result r = { 0 };
 	if (!err)
 		err = run_loop(&d, admin_port, m, &r, eb);
-	json_t *load = NULL;
+	json_t *load = NULL, *lat = NULL;
 	if (!err) {
 		stop_hog(&d.hogpid);
 		load = load_result(&d, eb);
 		if (!load)
 			err = VL_EIO;
 	}
+	if (!err) /* every request is in: the proxy's histogram over the run */
+		err = final_latency(&d, load, &lat, eb);
 	int64_t rows = m ? memo_count(m) : 0;
 	memo_close(m);
 	if (!c->memo_path && mpath == memo_tmp) {
@@ -329,13 +360,14 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		unlink(p);
 	}
 	teardown(&d);
+	dvdemo_lat_destroy(d.lat);
 	if (err) {
 		json_decref(d.events);
 		json_decref(d.windows);
 		json_decref(load);
 		return err;
 	}
-	*out = result_json(&d, &r, load, rows);
+	*out = result_json(&d, &r, load, lat, rows);
 	json_decref(load);
 	return *out ? 0 : VL_ENOMEM;
 }

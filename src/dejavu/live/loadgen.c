@@ -61,7 +61,7 @@ typedef struct lg {
 	arrival *q;
 	size_t qhead, qlen;
 	uint64_t q_seq, q_counted; /* arrivals ever queued; of those, counted as waits */
-	hist *all, *ph[LOAD_MAX_PHASES], *lag;
+	hist *all, *ph[LOAD_MAX_PHASES], *lag, *rlag;
 	dvload_result *res;
 	http_parser_settings set;
 	char *reqs[LOAD_MAX_PHASES][MIX_MAX_TYPES];
@@ -235,6 +235,7 @@ static lconn *take_conn(lg *g)
 			return NULL;
 		}
 		g->res->conns_opened++;
+		dv_stamp_arrivals(c->fd); /* for the read lag */
 		if (c - g->c >= g->used)
 			g->used = (int)(c - g->c) + 1;
 		c->state = L_CONNECTING;
@@ -254,7 +255,6 @@ static void dispatch(lg *g, double now)
 		arrival *a = &g->q[g->qhead];
 		g->qhead = (g->qhead + 1) % g->cfg->max_backlog;
 		g->qlen--;
-		int connecting = c->state == L_CONNECTING;
 		c->state = L_BUSY;
 		if (++g->busy > (int)g->res->conns_peak)
 			g->res->conns_peak = (uint64_t)g->busy;
@@ -268,8 +268,7 @@ static void dispatch(lg *g, double now)
 		c->done = 0;
 		http_parser_init(&c->hp, HTTP_RESPONSE);
 		c->hp.data = c;
-		if (!connecting)
-			lsend(c); /* else it sends once the connect completes */
+		lsend(c); /* a loopback connect is often complete already; else on EPOLLOUT */
 		lwant(g, c, now);
 	}
 	uint64_t head = g->q_seq - g->qlen;
@@ -304,7 +303,8 @@ static void levent(evloop *l, int fd, unsigned ev, void *data)
 	}
 	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
 		char buf[16384];
-		ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+		double arrived;
+		ssize_t r = dv_recv_stamped(c->fd, buf, sizeof(buf), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0)
@@ -313,6 +313,8 @@ static void levent(evloop *l, int fd, unsigned ev, void *data)
 			http_parser_execute(&c->hp, &g->set, buf, (size_t)r);
 		if (c->done) {
 			int ok = c->hp.status_code >= 200 && c->hp.status_code < 300;
+			if (r > 0)
+				hist_add(g->rlag, now - arrived);
 			finish(g, c, ok, now);
 			if (r <= 0 || !http_should_keep_alive(&c->hp)) {
 				lclose(g, c);
@@ -378,6 +380,7 @@ static void lg_free(lg *g)
 	}
 	hist_destroy(g->all);
 	hist_destroy(g->lag);
+	hist_destroy(g->rlag);
 	free(g->idle);
 	free(g->free_);
 	free(g->c);
@@ -393,6 +396,8 @@ static void summarize(lg *g, dvload_result *res)
 	res->mean_s = hist_mean(g->all);
 	res->lag_p50_s = hist_percentile(g->lag, 50);
 	res->lag_p99_s = hist_percentile(g->lag, 99);
+	res->read_lag_p50_s = hist_percentile(g->rlag, 50);
+	res->read_lag_p99_s = hist_percentile(g->rlag, 99);
 	for (int p = 0; p < g->cfg->nphases; p++) {
 		res->phase[p].p50_s = hist_percentile(g->ph[p], 50);
 		res->phase[p].p95_s = hist_percentile(g->ph[p], 95);
@@ -501,10 +506,11 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 	g.q = calloc(cfg->max_backlog, sizeof(arrival));
 	g.all = hist_create(1e-6, 7);
 	g.lag = hist_create(1e-6, 7);
+	g.rlag = hist_create(1e-6, 7);
 	for (int p = 0; p < cfg->nphases; p++)
 		if (!(g.ph[p] = hist_create(1e-6, 7)))
 			goto out;
-	if (!g.c || !g.idle || !g.free_ || !g.q || !g.all || !g.lag)
+	if (!g.c || !g.idle || !g.free_ || !g.q || !g.all || !g.lag || !g.rlag)
 		goto out;
 	for (int i = 0; i < cfg->max_conns; i++) {
 		g.c[i].g = &g;

@@ -62,8 +62,10 @@ typedef struct dvload_result {
 	 * all conn_cap busy and waited in the generator; connects refused here
 	 * (out of file descriptors: the arrival waits too) */
 	uint64_t conn_cap, conns_opened, conns_peak, cap_waits, connect_failures;
-	/* the generator's own lateness: sent (or connecting) - scheduled */
-	double lag_p50_s, lag_p99_s;
+	/* the generator's own lateness: sent (or connecting) - scheduled; and
+	 * in reading an answer: read - the kernel's arrival time of its last
+	 * bytes. Both are in the latency (no server can see them). */
+	double lag_p50_s, lag_p99_s, read_lag_p50_s, read_lag_p99_s;
 	dvload_phase_result phase[LOAD_MAX_PHASES];
 } dvload_result;
 

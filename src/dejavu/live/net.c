@@ -197,6 +197,35 @@ int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char 
 	return dv_http_exchange(fd, method, path, NULL, body, buf, cap);
 }
 
+int dv_stamp_arrivals(int fd)
+{
+	int one = 1;
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+}
+
+ssize_t dv_recv_stamped(int fd, void *buf, size_t cap, double now, double *arrived)
+{
+	char cm[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iv = { buf, cap };
+	struct msghdr m = {
+		.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof(cm)
+	};
+	ssize_t r = recvmsg(fd, &m, 0);
+	*arrived = now;
+	struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+		struct timespec ts, rt;
+		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+		clock_gettime(CLOCK_REALTIME, &rt);
+		double ago =
+			(double)(rt.tv_sec - ts.tv_sec) + (double)(rt.tv_nsec - ts.tv_nsec) * 1e-9;
+		double t = wall_seconds() - ago;
+		if (ago >= 0 && t < now)
+			*arrived = t;
+	}
+	return r;
+}
+
 int dv_accept(int lfd)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -397,14 +398,20 @@ static void linger_event(dvproxy *px, conn *c, unsigned ev)
 	client_close(px, c); /* EOF, an error, or enough */
 }
 
-/* Dates the bytes a read is about to append to c->in. */
-static void client_mark(conn *c, double now)
+/* Dates the bytes a read is about to append to c->in with t, when they
+ * reached the socket. A mark with no byte after it yet is the accept's:
+ * the earlier of the two times stands (data can be queued before the
+ * proxy gets to accept). */
+static void client_mark(conn *c, double t)
 {
 	size_t off = vl_buf_used(&c->in);
-	if (c->nrx && c->rx[c->nrx - 1].off == off)
-		return; /* the accept's mark: no byte before this read, keep its time */
+	if (c->nrx && c->rx[c->nrx - 1].off == off) {
+		if (t < c->rx[c->nrx - 1].t)
+			c->rx[c->nrx - 1].t = t;
+		return;
+	}
 	if (c->nrx < RX_MARKS)
-		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = now;
+		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = t;
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
@@ -426,7 +433,8 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
-		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+		double arrived;
+		ssize_t r = dv_recv_stamped(c->fd, tmp, sizeof(tmp), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0 && c->st != CS_FLIGHT) {
@@ -437,7 +445,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
-			client_mark(c, now);
+			client_mark(c, arrived);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
@@ -680,6 +688,8 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 	if (!px->loop)
 		goto err_hist;
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
+	if (px->lfd >= 0) /* arrival times for the latency clock, inherited by accepts */
+		dv_stamp_arrivals(px->lfd);
 	if (px->lfd < 0)
 		goto err_loop;
 	px->afd = dvadm_listen(&cfg->admin, &px->aport, eb);

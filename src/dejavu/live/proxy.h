@@ -28,12 +28,14 @@
  * listener stops accepting for ACCEPT_RETRY_MS and tries again, rather
  * than spin on a connection it cannot take.
  *
- * Latency (the stats' production percentiles) is what a client waits: from
- * the accept for a connection's first request, from the read that brought
- * its first byte for a later one on a kept-alive connection, to the moment
- * the response's last byte is handed to the kernel. Queueing in the proxy
- * and behind the backend counts; the kernel's accept queue and the wire do
- * not. The proxy's own answers (400, 408, 502, 504, control) are not in it.
+ * Latency (the stats' production histogram) is what a client waits: from
+ * when the kernel received the bytes of the read holding a request's first
+ * byte (SO_TIMESTAMPNS; the read's newest segment) — for a connection's
+ * first request the accept, if that was earlier — to the moment the
+ * response's last byte is handed to the kernel. Queueing in the proxy (its
+ * own wake-up included) and behind the backend counts; the handshake and
+ * the client's own wake-up to read the answer do not. The proxy's own
+ * answers (400, 408, 502, 504, control) are not in it.
  *
  * Control endpoints on the admin listener only (admin.h: loopback TCP or a
  * Unix socket, "Authorization: Bearer TOKEN" required, 401 without), never

@@ -61,13 +61,14 @@ struct conn {
 	/* client */
 	enum cstate st;
 	double t_start, t_active, t_fwd;
-	/* latency: a request's clock starts at t_lat — the accept for the
-	 * connection's first request, else the read that brought its first
-	 * byte — and stops when its response's last byte went to the kernel
-	 * (timed: a forwarded request is in flight). rx[0..nrx): where in `in`
-	 * each read's bytes begin and when it happened (the accept: offset 0,
-	 * no bytes yet); past RX_MARKS a read is dated by the mark before it,
-	 * i.e. earlier (a latency is never cut short) */
+	/* latency: a request's clock starts at t_lat — when the bytes of the
+	 * read holding its first byte reached the socket (or the accept, for a
+	 * connection's first request, if earlier) — and stops when its
+	 * response's last byte went to the kernel (timed: a forwarded request
+	 * is in flight). rx[0..nrx): where in `in` each read's bytes begin and
+	 * when they arrived (the accept: offset 0, no bytes yet); past
+	 * RX_MARKS a read is dated by the mark before it, i.e. earlier (a
+	 * latency is never cut short) */
 	double t_lat;
 	int timed, nrx;
 	struct {
