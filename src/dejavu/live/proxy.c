@@ -59,9 +59,9 @@ void proxy__want(dvproxy *px, conn *c)
 		if (c->connecting || vl_buf_used(&c->out))
 			ev |= EVLOOP_WRITE;
 	}
+	/* the loop keeps the old interest, no syscall if same */
 	if (!c->dead && evloop_fd_mod(px->loop, c->fd, ev) < 0)
-		proxy__loop_failed(
-			px, VL_EIO); /* the loop keeps the old interest, no syscall if same */
+		proxy__loop_failed(px, VL_EIO);
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now);
