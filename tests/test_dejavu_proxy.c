@@ -398,6 +398,11 @@ static void test_control_plane_apart_from_production(void **state)
 	snprintf(basic.token, sizeof(basic.token), "%s", TEST_TOKEN "x"); /* a longer one */
 	assert_int_equal(dvadm_request(&basic, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
 			 401);
+	/* a controller with the wrong token says so */
+	dvprof_snap snap;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvprof_snap_take(&wrong, NULL, 0, &snap, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, "answered 401 (wrong token)"));
 	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "ctl_refused"), 2);
 	assert_near(json_number_value(json_object_get(j, "fraction")), 0.5, 1e-12); /* unchanged */

@@ -7,6 +7,7 @@
  */
 #include "vl_test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -368,7 +369,24 @@ static double cpu_seconds(pid_t pid)
 }
 
 #define FD_LIMIT 32 /* the proxy's RLIMIT_NOFILE in the test */
-#define HOLD_S 1.5  /* how long it is kept out of fds */
+
+/* How many of pid's fds 0..FD_LIMIT-1 are open (/proc/PID/fd): all of
+ * them once it is out of fds (one inherited from our own parent may sit
+ * higher, opened before its limit was lowered). */
+static int open_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.' && atoi(e->d_name) < FD_LIMIT;
+	closedir(d);
+	return n;
+}
+
+#define HOLD_S 1.5 /* how long it is kept out of fds */
 
 /* The proxy, a separate process so its fd limit is its own, is given
  * FD_LIMIT fds; the test opens more connections than that, so accept4
@@ -402,7 +420,12 @@ static void test_out_of_fds_pauses_and_recovers(void **state)
 		fds[i] = connect_to(port);
 	const char *req = "GET /r/static HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	send(fds[N - 1], req, strlen(req), MSG_NOSIGNAL);
-	usleep(200000); /* let it accept what it can and hit the limit */
+	/* handshake: the proxy has accepted all it can once its fd table is
+	 * full; with connections still pending, its next accept4 fails */
+	double until = wall_seconds() + 10;
+	while (open_fds(vl_proc_pid(p)) < FD_LIMIT && wall_seconds() < until)
+		usleep(10000);
+	assert_int_equal(open_fds(vl_proc_pid(p)), FD_LIMIT);
 	double c0 = cpu_seconds(vl_proc_pid(p)), t0 = wall_seconds();
 	struct timeval tv = { (time_t)HOLD_S, (suseconds_t)((HOLD_S - (int)HOLD_S) * 1e6) };
 	setsockopt(fds[N - 1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -128,7 +128,7 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 		  "control endpoints' listener, loopback or Unix socket (default 127.0.0.1:0)",
 		  CLI_NOBOUND, NULL },
 		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
-		  "where the admin token is written, mode 0600 (default: see below)", CLI_NOBOUND,
+		  "where the admin token is written, mode 0600 (default: see above)", CLI_NOBOUND,
 		  NULL },
 		{ "duration", OPT_DURATION, &duration, "DUR",
 		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },

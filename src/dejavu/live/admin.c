@@ -204,8 +204,11 @@ static int unix_connect(const char *path, double timeout_s)
 
 int dvadm_listen(const dvadm_addr *a, int *port_out, vl_errbuf *eb)
 {
-	if (!a->is_unix)
+	if (!a->is_unix) {
+		if ((ntohl(a->in.sin_addr.s_addr) >> 24) != 127)
+			return vl_fail(eb, VL_EINVAL, "the admin listener must be on loopback");
 		return dv_listen(&a->in, 64, port_out, eb);
+	}
 	if (port_out)
 		*port_out = 0;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -33,8 +33,7 @@
 #include "core/stats.h"
 #include "dejavu/live/net.h"
 
-/* epoll itself failed: the run ends and dvproxy_run returns err. */
-static void loop_failed(dvproxy *px, int err)
+void proxy__loop_failed(dvproxy *px, int err)
 {
 	if (!px->err)
 		px->err = err;
@@ -60,8 +59,9 @@ void proxy__want(dvproxy *px, conn *c)
 		if (c->connecting || vl_buf_used(&c->out))
 			ev |= EVLOOP_WRITE;
 	}
+	/* the loop keeps the old interest, no syscall if same */
 	if (!c->dead && evloop_fd_mod(px->loop, c->fd, ev) < 0)
-		loop_failed(px, VL_EIO); /* the loop keeps the old interest, no syscall if same */
+		proxy__loop_failed(px, VL_EIO);
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now);
@@ -576,28 +576,6 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 
 /* ---- loop ---- */
 
-conn *proxy__client_add(dvproxy *px, int fd, int admin, double now)
-{
-	conn *c = proxy__conn_new(px, K_CLIENT, fd);
-	if (!c) {
-		close(fd);
-		return NULL;
-	}
-	http_parser_init(&c->hp, HTTP_REQUEST);
-	c->hp.data = c;
-	c->st = CS_IDLE;
-	c->admin = admin;
-	c->t_active = now;
-	c->rx[0].t = now; /* the first request's latency starts here */
-	c->nrx = 1;
-	c->next = px->clients;
-	if (c->next)
-		c->next->prev = c;
-	px->clients = c;
-	proxy__want(px, c);
-	return c;
-}
-
 static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 {
 	dvproxy *px = data;
@@ -615,41 +593,6 @@ static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 		if (proxy__client_add(px, fd, 0, now))
 			px->st.conns++;
 	}
-}
-
-/* ---- out of file descriptors: rest, never spin ---- */
-
-static long accept_resume(evloop *l, evloop_timer_id id, void *data)
-{
-	dvproxy *px = data;
-	(void)l, (void)id;
-	if ((px->paused & 1) && evloop_fd_mod(px->loop, px->lfd, EVLOOP_READ) < 0)
-		loop_failed(px, VL_EIO);
-	if ((px->paused & 2) && evloop_fd_mod(px->loop, px->afd, EVLOOP_READ) < 0)
-		loop_failed(px, VL_EIO);
-	px->paused = 0;
-	return EVLOOP_TIMER_STOP; /* accept fails again: it pauses again */
-}
-
-/* accept4 failed with EMFILE/ENFILE (or ENOBUFS/ENOMEM): the pending
- * connection stays in the backlog and the listener stays readable, so a
- * level-triggered loop would call accept again at once, forever. Instead
- * the listener leaves the epoll set for ACCEPT_RETRY_MS; connections that
- * close meanwhile give their fds back. */
-void proxy__accept_failed(dvproxy *px, int bit)
-{
-	if (px->paused & bit)
-		return;
-	px->st.accept_paused++;
-	if (evloop_fd_mod(px->loop, bit == 1 ? px->lfd : px->afd, 0) < 0) {
-		loop_failed(px, VL_EIO);
-		return;
-	}
-	if (!px->paused && !evloop_timer_add(px->loop, ACCEPT_RETRY_MS, accept_resume, px)) {
-		loop_failed(px, VL_ENOMEM);
-		return;
-	}
-	px->paused |= bit;
 }
 
 /* Slow clients and silent backends, checked every tick. */

@@ -1,7 +1,7 @@
 /*
- * proxy_ctl.c — the proxy's control plane: the admin listener (admin.h)
- * and its /__dejavu/ endpoints (stats, fraction, backends), the bearer
- * token check, and the refusal of control paths on the production port.
+ * proxy_ctl.c — the proxy's control plane: the admin listener's /__dejavu/
+ * endpoints (stats, fraction, backends; admin.h), the bearer token check,
+ * and the refusal of control paths on the production port.
  * Internals shared through proxy_int.h.
  *
  * Stats are cumulative since start: counters, and the production and
@@ -10,33 +10,14 @@
  * two reads (hist_sub) and reading changes nothing — two controllers, or
  * an operator's curl beside one, no longer steal each other's windows.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/parse.h"
 #include "dejavu/live/net.h"
 #include "dejavu/live/proxy_int.h"
-
-void proxy__admin_accept(evloop *l, int lfd, unsigned ev, void *data)
-{
-	dvproxy *px = data;
-	(void)ev;
-	for (;;) {
-		int fd = dv_accept(lfd); /* TCP_NODELAY fails harmlessly on a Unix socket */
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				proxy__accept_failed(px, 2);
-			return;
-		}
-		proxy__client_add(px, fd, 1, evloop_now(l));
-	}
-}
 
 void proxy__ctl_refuse(dvproxy *px, conn *c)
 {

@@ -1,8 +1,9 @@
 /*
  * proxy_int.h — the proxy's internals shared by proxy.c (event loop, client
  * and production side), proxy_http.c (parser callbacks), proxy_side.c
- * (request features, the profiler's fire-and-forget copies) and proxy_ctl.c
- * (the control endpoints). Not a public interface.
+ * (request features, the profiler's fire-and-forget copies), proxy_accept.c
+ * (new clients, listeners out of fds) and proxy_ctl.c (the control
+ * endpoints). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
 #define VL_DEJAVU_PROXY_INT_H
@@ -130,6 +131,8 @@ struct dvproxy {
 	http_parser_settings req_set, resp_set;
 };
 
+/* epoll itself failed: the run ends and dvproxy_run returns err. */
+void proxy__loop_failed(dvproxy *px, int err);
 /* Recomputes c's interest from its state (see proxy.c). */
 void proxy__want(dvproxy *px, conn *c);
 conn *proxy__conn_new(dvproxy *px, enum kind k, int fd);
@@ -156,7 +159,7 @@ conn *proxy__client_add(dvproxy *px, int fd, int admin, double now);
 /* accept4 on a listener failed with errno: out of fds, the listener
  * rests ACCEPT_RETRY_MS (bit: 1 production, 2 admin). */
 void proxy__accept_failed(dvproxy *px, int bit);
-/* The admin listener's readiness (proxy_ctl.c). */
+/* The admin listener's readiness (proxy_accept.c). */
 void proxy__admin_accept(evloop *l, int fd, unsigned ev, void *data);
 /* /__dejavu/ asked on the production port: 403. */
 void proxy__ctl_refuse(dvproxy *px, conn *c);
