@@ -3,10 +3,12 @@
  * (src/dejavu/live/proxy.c, proxy.h "Latency"): at the accept for a
  * connection's first request, at the kernel's arrival time of a later
  * request's bytes — so time a request spends waiting for the proxy itself
- * counts — and not while a kept-alive connection sits idle.
+ * counts — and not while a kept-alive connection sits idle; and the
+ * upstream keep-alive pool, which spares a new client a backend connect.
  */
 #include "vl_test.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <time.h>
@@ -143,12 +145,94 @@ static void test_clock_starts_when_bytes_arrive(void **state)
 			 WAIT_S);
 }
 
+/* A backend that counts its connections and answers every request on one
+ * connection at a time (enough for clients that take turns). */
+typedef struct counter {
+	int lfd, port, accepted;
+	volatile sig_atomic_t stop;
+	pthread_t t;
+} counter;
+
+static void *counter_main(void *a)
+{
+	counter *k = a;
+	while (!k->stop) {
+		int fd = accept(k->lfd, NULL, NULL);
+		if (fd < 0)
+			continue; /* the listener's 100 ms timeout: check stop */
+		k->accepted++;
+		char buf[4096];
+		size_t len = 0;
+		ssize_t r;
+		while ((r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) > 0) {
+			len += (size_t)r;
+			buf[len] = '\0';
+			char *end;
+			while ((end = strstr(buf, "\r\n\r\n"))) {
+				const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+				if (send(fd, ok, strlen(ok), MSG_NOSIGNAL) < 0)
+					break;
+				len -= (size_t)(end + 4 - buf);
+				memmove(buf, end + 4, len + 1);
+			}
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* One request per client connection, clients taking turns: the proxy
+ * keeps the backend connection for the next client (one accept at the
+ * backend for all), except after a request that asked to close. */
+static void test_backend_connection_reused_across_clients(void **state)
+{
+	(void)state;
+	counter k = { 0 };
+	struct sockaddr_in any = loop_addr(0);
+	k.lfd = dv_listen(&any, 16, &k.port, NULL);
+	assert_true(k.lfd >= 0);
+	int fl = fcntl(k.lfd, F_GETFL);
+	fcntl(k.lfd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = { 0, 100000 };
+	setsockopt(k.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(pthread_create(&k.t, NULL, counter_main, &k), 0);
+	dvproxy_cfg c;
+	dvproxy_cfg_default(&c);
+	c.backends[0] = loop_addr(k.port);
+	c.nbackends = 1;
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	const char *ka = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *cl = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	const char *seq[] = { ka, ka, ka, cl, ka };
+	for (int i = 0; i < 5; i++) {
+		struct sockaddr_in sa = loop_addr(px.port);
+		int fd = dv_connect_block(&sa, 2);
+		assert_true(fd >= 0);
+		assert_int_equal(send(fd, seq[i], strlen(seq[i]), MSG_NOSIGNAL),
+				 (ssize_t)strlen(seq[i]));
+		char buf[256];
+		ssize_t r = recv(fd, buf, sizeof(buf) - 1, 0);
+		assert_true(r > 0);
+		buf[r] = '\0';
+		assert_non_null(strstr(buf, "\r\n\r\nok"));
+		close(fd); /* its FIN is ready in the proxy before the next SYN */
+	}
+	px_stop(&px);
+	k.stop = 1;
+	pthread_join(k.t, NULL);
+	close(k.lfd);
+	/* clients 1-4 on the first connection (4 asked to close), 5 on a new one */
+	assert_int_equal(k.accepted, 2);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_request_from_accept_idle_not_counted),
 		cmocka_unit_test(test_clock_starts_when_bytes_arrive),
+		cmocka_unit_test(test_backend_connection_reused_across_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
