@@ -130,12 +130,14 @@ static void backend_close(dvproxy *px, conn *b)
 {
 	if (b->peer)
 		b->peer->peer = NULL;
+	if (b->pooled)
+		proxy__pool_drop(px, b);
 	proxy__conn_free(px, b);
 }
 
 static void client_close(dvproxy *px, conn *c)
 {
-	if (c->peer)
+	if (c->peer && proxy__pool_put(px, c->peer) < 0) /* idle: for the next client */
 		backend_close(px, c->peer);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -204,14 +206,21 @@ static int backend_open(dvproxy *px, conn *c)
 	int n = px->cfg.nbackends;
 	for (int tries = 0; tries < n; tries++) {
 		const struct sockaddr_in *sa = &px->cfg.backends[px->rr++ % (unsigned)n];
+		conn *b = proxy__pool_take(px, sa);
+		if (b) {
+			b->peer = c;
+			c->peer = b;
+			return 0;
+		}
 		int fd = dv_connect_nb(sa);
 		if (fd < 0)
 			continue;
-		conn *b = proxy__conn_new(px, K_BACKEND, fd);
+		b = proxy__conn_new(px, K_BACKEND, fd);
 		if (!b) {
 			close(fd);
 			return VL_ENOMEM;
 		}
+		b->to = *sa;
 		b->connecting = 1;
 		b->peer = c;
 		c->peer = b;
@@ -344,8 +353,8 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			c->t_fwd = now;
 			c->timed = 1;
 			c->retried = 0;
+			forward(px, c, now); /* production first, then the copy */
 			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
-			forward(px, c, now);
 		}
 		proxy__want(px, c);
 		return; /* pipelined bytes wait until this response is out */
@@ -458,7 +467,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 		/* The response is out. */
 		if (c->timed) {
 			c->timed = 0;
-			hist_add(px->lat, now - c->t_lat);
+			hist_add(px->lat, wall_seconds() - c->t_lat); /* not the turn's start */
 		}
 		if (c->st == CS_CLOSING) {
 			if (c->linger && !c->rd_eof)
@@ -489,7 +498,9 @@ static void response_done(dvproxy *px, conn *b, double now)
 	px->st.responses++;
 	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
-	if (b->resp_eof || !http_should_keep_alive(&b->hp))
+	/* the request went on with the client's "Connection: close": the
+	 * backend may close this one next, so it is never pooled */
+	if (b->resp_eof || !http_should_keep_alive(&b->hp) || !c->keep_alive)
 		backend_close(px, b);
 	else
 		proxy__want(px, b);
@@ -757,6 +768,7 @@ void dvproxy_destroy(dvproxy *px)
 	for (int i = 0; i < PROF_MAX; i++)
 		if (px->prof[i])
 			proxy__prof_drop(px, i);
+	proxy__pool_close_all(px);
 	grave_empty(px);
 	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
 	close(px->lfd);

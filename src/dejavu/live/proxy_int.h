@@ -41,7 +41,8 @@
  * buckets per octave, so the stats a controller reads every window stay a
  * few KiB (the proxy's loop builds them between requests). */
 #define LAT_SUB_BITS 5
-#define RX_MARKS 8 /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
+#define POOL_MAX 64 /* idle upstream connections kept (nginx's `keepalive 64`) */
+#define RX_MARKS 8  /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
 
 enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING, CS_LINGER };
@@ -109,7 +110,9 @@ struct conn {
 	size_t fwd; /* bytes of this answer put to the client */
 	double t_sent;
 	int reused;
-	int dead; /* closed; freed at the end of the loop turn */
+	struct sockaddr_in to; /* backend: its address, to match a pooled one */
+	int pooled;            /* backend: idle in px->pool, no client */
+	int dead;              /* closed; freed at the end of the loop turn */
 	conn *gnext;
 };
 
@@ -123,6 +126,8 @@ struct dvproxy {
 	conn *clients;
 	conn *grave; /* closed conns, freed after the event batch */
 	conn *prof[PROF_MAX];
+	conn *pool[POOL_MAX]; /* idle keep-alive backend connections, oldest first */
+	int npool;
 	double prof_retry_at;
 	unsigned rr;
 	rng r;
@@ -168,6 +173,19 @@ void proxy__ctl_refuse(dvproxy *px, conn *c);
  * "100 Continue" while the body has not come. 1 if it answered (the
  * request ends there), else 0. */
 int proxy__after_headers(dvproxy *px, conn *c);
+/* The upstream keep-alive pool (proxy_pool.c): a backend connection
+ * outlives its client, so a new client (one per outstanding request, as
+ * `dejavu load` opens them) costs no connect and no accept at the backend.
+ * take: an idle one to sa, out of the pool (NULL: none); put: b (no
+ * request in flight, nothing unsent, kept alive) goes in, its client
+ * forgotten — 0, or -1 if it cannot be reused (caller closes it); the
+ * oldest is closed when the pool is full; drop: b leaves the pool (it is
+ * being closed); close_all: at the end. */
+conn *proxy__pool_take(dvproxy *px, const struct sockaddr_in *sa);
+int proxy__pool_put(dvproxy *px, conn *b);
+void proxy__pool_drop(dvproxy *px, conn *b);
+void proxy__pool_close_all(dvproxy *px);
+
 /* Installs the request and response parser callbacks (proxy_http.c). */
 void proxy__parser_settings(dvproxy *px);
 /* On the admin listener: with the bearer token, answers GET
