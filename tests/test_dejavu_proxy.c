@@ -15,6 +15,7 @@
 #include "dejavu/live/loadgen.h"
 #include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
+#include "vl_test_schema.h"
 
 typedef struct fx {
 	svc_thr svc, prof;
@@ -499,6 +500,7 @@ static void test_stats_read_twice_changes_nothing(void **state)
 	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, a, sizeof(a)), 200);
 	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, b, sizeof(b)), 200);
 	assert_string_equal(a, b); /* byte for byte */
+	vl_schema_text("dejavu-proxy-stats", a, "GET /__dejavu/stats after load");
 	json_t *j = json_loads(a, 0, NULL);
 	json_t *lat = json_object_get(j, "latency");
 	assert_int_equal(jget(lat, "n"), jget(j, "responses"));
