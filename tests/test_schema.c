@@ -467,7 +467,11 @@ static void test_standins_match_the_schemas(void **state)
 /* ---- every command covered ---- */
 
 /* Schemas that are not one command's output. */
-static const char *const shared_schemas[] = { "meta", "skipped", "report-summary", "report-raw" };
+/* schemas of documents no command prints as its --json output: the meta
+ * block, a skipped run, the report's files, and the DejaVu proxy's
+ * GET /__dejavu/stats (validated by test_dejavu_proxy.c) */
+static const char *const shared_schemas[] = { "meta", "skipped", "report-summary", "report-raw",
+					      "dejavu-proxy-stats" };
 
 static int ran(const char *schema)
 {

@@ -305,3 +305,94 @@ int hist_merge(hist *into, const hist *from)
 		into->max = from->max;
 	return VL_OK;
 }
+
+/* [lo, hi) of bucket i (bucket 0 also holds everything below lowest). */
+static void bucket_edges(const hist *h, size_t i, double *lo, double *hi)
+{
+	size_t k = i >> h->sub_bits, sub = i & ((1u << h->sub_bits) - 1);
+	double w = 1.0 / (double)(1u << h->sub_bits);
+	*lo = i == 0 ? 0.0 : h->lowest * ldexp(1.0 + (double)sub * w, (int)k);
+	*hi = h->lowest * ldexp(1.0 + (double)(sub + 1) * w, (int)k);
+}
+
+int hist_sub(hist *h, const hist *earlier)
+{
+	if (h->nb != earlier->nb || h->lowest != earlier->lowest || earlier->count > h->count)
+		return VL_EINVAL;
+	for (size_t i = 0; i < h->nb; i++)
+		if (earlier->b[i] > h->b[i])
+			return VL_EINVAL;
+	size_t first = h->nb, last = 0;
+	for (size_t i = 0; i < h->nb; i++) {
+		h->b[i] -= earlier->b[i];
+		if (h->b[i]) {
+			if (first == h->nb)
+				first = i;
+			last = i;
+		}
+	}
+	double min = h->min, max = h->max;
+	h->count -= earlier->count;
+	h->sum = h->count ? h->sum - earlier->sum : 0;
+	if (!h->count) {
+		h->min = INFINITY;
+		h->max = -INFINITY;
+		return VL_OK;
+	}
+	/* an extreme that moved between the reads was set in between: exact */
+	double lo, hi;
+	bucket_edges(h, first, &lo, &hi);
+	h->min = !earlier->count || min < earlier->min ? min : fmax(lo, min);
+	bucket_edges(h, last, &lo, &hi);
+	h->max = !earlier->count || max > earlier->max ? max : fmin(hi, max);
+	return VL_OK;
+}
+
+double hist_lowest(const hist *h)
+{
+	return h->lowest;
+}
+
+int hist_sub_bits(const hist *h)
+{
+	return h->sub_bits;
+}
+
+size_t hist_nbuckets(const hist *h)
+{
+	return h->nb;
+}
+
+uint64_t hist_bucket_count(const hist *h, size_t i)
+{
+	return i < h->nb ? h->b[i] : 0;
+}
+
+double hist_sum(const hist *h)
+{
+	return h->sum;
+}
+
+int hist_load(hist *h, const uint64_t *idx, const uint64_t *cnt, size_t n, double sum, double min,
+	      double max)
+{
+	hist_reset(h);
+	for (size_t k = 0; k < n; k++) {
+		if (idx[k] >= h->nb || h->b[idx[k]]) {
+			hist_reset(h);
+			return VL_EINVAL;
+		}
+		h->b[idx[k]] = cnt[k];
+		h->count += cnt[k];
+	}
+	if (!h->count)
+		return VL_OK;
+	if (!(min <= max) || !isfinite(sum)) {
+		hist_reset(h);
+		return VL_EINVAL;
+	}
+	h->sum = sum;
+	h->min = min;
+	h->max = max;
+	return VL_OK;
+}

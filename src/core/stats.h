@@ -76,4 +76,28 @@ double hist_percentile(const hist *h, double p);
 /* into += from. VL_EINVAL if their shapes differ. */
 int hist_merge(hist *into, const hist *from);
 
+/* A cumulative histogram read twice gives the observations in between:
+ * h -= earlier, where earlier is an earlier state of the same stream (every
+ * bucket <= h's). The count, sum and buckets are exact; the extremes are
+ * exact when they moved between the two reads, else the edges of the
+ * lowest and highest occupied buckets (so percentiles stay within the
+ * bucket error). VL_EINVAL, h unchanged, if the shapes differ or earlier
+ * is not an earlier state of h. */
+int hist_sub(hist *h, const hist *earlier);
+
+/* Sending a histogram elsewhere: its shape, exact sum, and the count of
+ * bucket i (0 for i >= hist_nbuckets). */
+double hist_lowest(const hist *h);
+int hist_sub_bits(const hist *h);
+size_t hist_nbuckets(const hist *h);
+uint64_t hist_bucket_count(const hist *h, size_t i);
+double hist_sum(const hist *h);
+
+/* ... and rebuilding it: h (created with the sender's shape) becomes n
+ * buckets idx[k] holding cnt[k] observations, with the sender's exact sum,
+ * min and max. VL_EINVAL, h reset, on an index out of range, a repeated
+ * index, or extremes that cannot hold (min > max when not empty). */
+int hist_load(hist *h, const uint64_t *idx, const uint64_t *cnt, size_t n, double sum, double min,
+	      double max);
+
 #endif
