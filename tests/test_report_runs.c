@@ -92,6 +92,9 @@ static int digest_x(rpt_sc *sc)
 	if (c)
 		rpt_csv_add(c, "one", v);
 	const rpt_plot pl = { "x", "x", NULL, "x (units)", RPT_BARS, 0, 0, NULL, NULL, NULL, NULL };
+	/* a paper target on eli's bar, with its band */
+	if (rpt_sc_plot_target(sc, "one", "eli", 20, 18, 22))
+		return rpt_csv_destroy(c), VL_ENOMEM;
 	return rpt_sc_plot(sc, c, &pl);
 }
 
@@ -187,11 +190,18 @@ static void test_seeds_rows_and_plot(void **state)
 	char *csv = slurp(path);
 	assert_non_null(csv);
 	assert_non_null(strstr(csv, "baseline,baseline ci95_low,baseline ci95_high,eli,"));
+	/* the target rides along in the same CSV: value and band */
+	assert_non_null(strstr(csv, ",paper target,paper target low,paper target high\n"));
+	assert_non_null(strstr(csv, ",20,18,22\n"));
 	free(csv);
 	snprintf(path, sizeof(path), "%s/eli/a-x.gp", e.out);
 	char *gp = slurp(path);
 	assert_non_null(gp);
 	assert_non_null(strstr(gp, "with yerrorbars"));
+	/* drawn as a marker with its band, on eli's bar (the right of two) */
+	const char *tg = strstr(gp, "title \"paper (tolerance band)\"");
+	assert_non_null(tg);
+	assert_non_null(strstr(gp, "using ($0 + 0.2):8:9:10 with yerrorbars lc rgb 'black'"));
 	free(gp);
 	json_decref(doc);
 	rm_rf(e.dir);

@@ -55,6 +55,8 @@ static const struct {
 	{ "region",            { BLUE,       D_SOLID,      7,  -1 } },
 	{ "gather",            { GREEN,      D_DASHDOT,    9,  5 } },
 	{ "pinned-oracle",     { PURPLE,     D_LONGDOT,    11, 7 } },
+	/* the offered load beside allocations (its own axis) */
+	{ "load (krps)",       { "#000000",  D_DOT,        1,  3 } },
 	/* traces */
 	{ "hotmail-like",      { BLUE,       D_SOLID,      7,  -1 } },
 	{ "messenger-like",    { ORANGE,     D_DASH,       5,  4 } },

@@ -164,8 +164,8 @@ static void gp_targets(FILE *f, const rpt_csv *c, const char *csvname, double of
 			col + 1, col + 2);
 	else
 		fprintf(f, ", \\\n     '%s' using 1:%zu:%zu:%zu", csvname, col, col + 1, col + 2);
-	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper target "
-	      "(band: tolerance or range)\"",
+	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper (tolerance "
+	      "band)\"",
 	      f);
 }
 
@@ -219,25 +219,34 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, const rpt__d
 }
 
 /* Numeric x; one line per series (points only on short series), in its
- * palette style; spread: a shaded 95 % band under each line. */
+ * palette style; spread: a shaded 95 % band under each line of a short
+ * series. */
 static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
 {
 	int spread = d->spread;
 	size_t step = spread ? 3 : 1, ns = (c->ncols - 1 - (d->targets ? 3 : 0)) / step;
 	int points = c->nrows <= 30; /* markers on a long series only clutter it */
+	if (d->axis2) {              /* one unit per axis: this series gets its own */
+		fputs("set ytics nomirror\nset y2tics\nset y2label ", f);
+		gp_str(f, d->axis2);
+		fputc('\n', f);
+	}
 	fputs("plot ", f);
 	for (size_t s = 0; s < ns; s++) {
 		size_t col = 2 + s * step;
 		const char *name = c->headers[col - 1];
-		if (spread)
+		int on2 = d->axis2 && strcmp(d->axis2, name) == 0;
+		/* a band per point of a long series (the week) would bury the
+		 * lines: there the CSV keeps the interval, the plot the means */
+		if (spread && points)
 			fprintf(f,
-				"%s'%s' using 1:%zu:%zu with filledcurves fs transparent solid "
+				"%s'%s' using 1:%zu:%zu%s with filledcurves fs transparent solid "
 				"0.2 noborder lc rgb '%s' notitle, \\\n     ",
 				s ? ", \\\n     " : "", csvname, col + 1, col + 2,
-				rpt_palette_style(name, s).rgb);
+				on2 ? " axes x1y2" : "", rpt_palette_style(name, s).rgb);
 		else if (s)
 			fputs(", \\\n     ", f);
-		fprintf(f, "'%s' using 1:%zu with %s", csvname, col,
+		fprintf(f, "'%s' using 1:%zu%s with %s", csvname, col, on2 ? " axes x1y2" : "",
 			points ? "linespoints" : "lines");
 		gp_style(f, name, s, points);
 		fputs(" title ", f);
@@ -375,7 +384,7 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
 		   vl_errbuf *eb)
 {
-	const rpt__draw d = { 0, 0, -1 };
+	const rpt__draw d = { 0, 0, -1, NULL };
 	return rpt__plot_write(dir, stem, csv, p, &d, eb);
 }
 
@@ -427,6 +436,14 @@ int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double
 	json_t *t = json_pack("{s:s,s:s?,s:o,s:o,s:o}", "label", label, "series", series, "value",
 			      out_num(value), "low", out_num(lo), "high", out_num(hi));
 	return json_array_append_new(sc->targets, t) ? VL_ENOMEM : 0;
+}
+
+int rpt_sc_plot_axis2(rpt_sc *sc, const char *series)
+{
+	if (strlen(series) >= sizeof(sc->axis2))
+		return VL_ERANGE;
+	snprintf(sc->axis2, sizeof(sc->axis2), "%s", series);
+	return 0;
 }
 
 static double tnum(const json_t *t, const char *k)
@@ -484,6 +501,9 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	int rc = 0;
 	json_t *targets = sc->targets; /* they belong to this plot alone */
 	sc->targets = NULL;
+	char axis2[sizeof(sc->axis2)];
+	snprintf(axis2, sizeof(axis2), "%s", sc->axis2);
+	sc->axis2[0] = '\0';
 	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
 	if (!csv) {
 		json_decref(targets);
@@ -498,7 +518,7 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	rpt_csv *spread = sc->seed_scs && (p->kind == RPT_BARS || p->kind == RPT_LINES)
 				  ? rpt__csv_spread(sc->seed_scs, sc->nseeds, p->name)
 				  : NULL;
-	rpt__draw d = { spread != NULL, 0, -1 };
+	rpt__draw d = { spread != NULL, 0, -1, axis2[0] && p->kind == RPT_LINES ? axis2 : NULL };
 	rpt_csv *drawn = spread ? spread : csv, *tc = NULL;
 	if (targets && json_array_size(targets) > 0 &&
 	    (p->kind == RPT_BARS || p->kind == RPT_LINES)) {

@@ -592,6 +592,8 @@ int rpt_run(const rpt_stage *stages, size_t n, const rpt_opts *o, const rpt_hook
 	int rc = rpt_check_only(stages, n, o->only, eb);
 	if (rc != 0)
 		return rc;
+	if (o->seeds > RPT_MAX_SEEDS)
+		return vl_fail(eb, VL_EINVAL, "%u seeds: at most %d", o->seeds, RPT_MAX_SEEDS);
 	if ((rc = vl_mkdirs(o->out_dir, eb)) != 0)
 		return rc;
 	rpt_sc **scs = calloc(n ? n : 1, sizeof(*scs));

@@ -195,6 +195,11 @@ typedef struct rpt_plot {
 int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double value, double lo,
 		       double hi);
 
+/* In the next rpt_sc_plot (lines), series is drawn against a right-hand y
+ * axis labelled with its name, so each axis has one unit (e.g. the load in
+ * krps beside allocations in instances). 0, or VL_ERANGE (name too long). */
+int rpt_sc_plot_axis2(rpt_sc *sc, const char *series);
+
 /* Writes DIR/<system>/<stage>-<name>.csv and .gp, runs gnuplot to make the
  * .svg and puts the plot in the stage's section. Takes ownership of csv
  * (NULL, from a failed rpt_csv_create, fails the stage). 0, or a negative

@@ -42,6 +42,7 @@ struct rpt_sc {
 	double frac0, frac1; /* the share of the stage's progress its jobs take */
 	int reused;          /* --resume: read back from DIR/raw, not run */
 	json_t *targets;     /* rpt_sc_plot_target's for the next plot, or NULL */
+	char axis2[128];     /* rpt_sc_plot_axis2's series for the next plot, or "" */
 };
 
 /* A stage context for st (seed o->seed, progress 0..1) and its release
@@ -78,6 +79,7 @@ int rpt__keep_plot(rpt_sc *sc, const char *name, rpt_csv *csv);
  * band at the offset of series tseries (-1: the category's centre). */
 typedef struct rpt__draw {
 	int spread, targets, tseries;
+	const char *axis2; /* lines: this series on the right-hand axis (or NULL) */
 } rpt__draw;
 int rpt__plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
 		    const rpt__draw *d, vl_errbuf *eb);

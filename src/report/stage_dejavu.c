@@ -345,11 +345,17 @@ int stage_dv_week_digest(rpt_sc *sc)
 		 "react to utilization.",
 		 (t1 - t0 + (isfinite(dt) ? dt : 0)) / 86400.0, n, dt / 60.0, peak / 1000.0, amax);
 	const rpt_plot pl = { "week",     "Allocation vs load over the hotmail-like trace",
-			      "time (h)", "load (krps) / allocation (instances)",
+			      "time (h)", "allocation (instances)",
 			      RPT_LINES,  0,
 			      0,          NULL,
 			      NULL,       NULL,
 			      cap };
+	/* the load in krps on its own axis: one unit per axis */
+	int rc = rpt_sc_plot_axis2(sc, hdr[1]);
+	if (rc) {
+		rpt_csv_destroy(c);
+		return rc;
+	}
 	return rpt_sc_plot(sc, c, &pl);
 }
 
