@@ -79,6 +79,35 @@ static void header(FILE *f, const json_t *doc)
 		json_array_size(rows), np, nf, no);
 }
 
+/* The basis of a group's rows: one word when they share it, else how many
+ * rows have each ("2 fitted, 16 predicted"). */
+static void group_basis(const json_t *rows, const char *group, char *buf, size_t n)
+{
+	static const char *const kinds[] = { "fitted", "predicted", "structural", "measured" };
+	size_t cnt[4] = { 0 }, used = 0, i;
+	const json_t *r;
+	json_array_foreach((json_t *)rows, i, r)
+	{
+		const char *g = json_string_value(json_object_get(r, "group"));
+		const char *b = json_string_value(json_object_get(r, "basis"));
+		for (size_t k = 0; g && b && strcmp(g, group) == 0 && k < 4; k++)
+			cnt[k] += strcmp(b, kinds[k]) == 0;
+	}
+	for (size_t k = 0; k < 4; k++)
+		used += cnt[k] > 0;
+	buf[0] = '\0';
+	for (size_t k = 0, len = 0; k < 4; k++) {
+		if (!cnt[k])
+			continue;
+		int m = used == 1 ? snprintf(buf, n, "%s", kinds[k])
+				  : snprintf(buf + len, n - len, "%s%zu %s", len ? ", " : "",
+					     cnt[k], kinds[k]);
+		if (m < 0 || len + (size_t)m >= n)
+			break;
+		len += (size_t)m;
+	}
+}
+
 /* One row, or the line standing for its whole group (printed at the
  * group's first row). */
 static void row_line(FILE *f, const json_t *rows, const json_t *r, json_t *seen)
@@ -99,7 +128,8 @@ static void row_line(FILE *f, const json_t *rows, const json_t *r, json_t *seen)
 		md_cell(f, line);
 		md_cell(f, "—");
 		md_cell(f, "—");
-		md_cell(f, str(r, "basis"));
+		group_basis(rows, group, line, sizeof(line));
+		md_cell(f, line);
 		snprintf(line, sizeof(line), "%zu pass, %s%zu fail%s", np, nf ? "**" : "", nf,
 			 nf ? "**" : "");
 		md_cell(f, line);
