@@ -56,6 +56,7 @@ static const doc_run runs[] = {
 	{ "kvm", "kvm-probe", "kvm probe", 0 },
 	{ "kvm", "kvm-bench", "kvm bench --interrupts 200 --exits 100", 0 },
 	{ "kvm", "kvm-bench", "kvm bench --interrupts 100 --rate 5k --reps 2 --exits 100", 0 },
+	{ "kvm", "kvm-bench", "kvm bench --interrupts 100 --delivery irqfd --exits 100", 0 },
 	{ "kvm", "eli-calibrate",
 	  "eli calibrate --interrupts 200 --reps 1 --output @T@/this-host.profile", 0 },
 	{ "kvm", "bench-kvm", "bench kvm --exits 100 --rounds 1", 0 },

@@ -13,6 +13,7 @@
  *  - `kvm bench ...` and `eli validate` -> measurements on this host's KVM
  *    ({"skipped":true,"reason":..} when the host cannot run them).
  */
+#include "kvm/validate.h"
 #include "report/stages.h"
 
 #include <math.h>
@@ -616,7 +617,8 @@ static const char *metric_unit(const char *metric)
 /* One validation row: the model (ours) against the median measured on
  * this host (the target, relative to that measurement), pass when the
  * model lies inside the median's 95 % interval or within goal % of it (the
- * verdict `eli validate` gives). The basis is the command's own:
+ * verdict `eli validate` gives); an inconclusive row (the host's interval
+ * wider than the goal) does not pass. The basis is the command's own:
  * "fitted" for the calibration's configuration, else "predicted". */
 static int validate_row(rpt_sc *sc, const json_t *r, double goal, size_t i)
 {
@@ -647,7 +649,7 @@ static int validate_row(rpt_sc *sc, const json_t *r, double goal, size_t i)
 	t.accept_low = med * (1 - goal / 100);
 	t.accept_high = med * (1 + goal / 100);
 	if (rpt_sc_trow(sc, fig, &t, json_real(model), t.unit, calib ? "fitted" : "predicted",
-			strcmp(verdict, "fails") != 0) ||
+			kvm_verdict_holds(verdict)) ||
 	    rpt_sc_row_group(sc, "real KVM on this host: ELI model vs measured median") ||
 	    rpt_sc_row_note(sc, "95 %% interval %.4g-%.4g; verdict %s", rpt_num(r, "ci95_low"),
 			    rpt_num(r, "ci95_high"), verdict))
