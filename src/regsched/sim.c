@@ -359,7 +359,7 @@ static int reg_bytes_desc(const void *a, const void *b)
 
 int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg)
 {
-	uint64_t chunk_lines = REGION_CHUNK_PAGES * WL_PAGE / 64;
+	uint64_t chunk_lines = WL_PAGE / 64; /* a page: region.h's unit */
 	size_t nch = (size_t)((w->phys_bytes / 64 + chunk_lines - 1) / chunk_lines) + 1;
 	uint64_t *mask = calloc(nch, sizeof(*mask));
 	region_info *all = malloc((max + 1) * sizeof(*all));
