@@ -97,7 +97,7 @@ typedef struct rs_result {
 	double fairness_error_pct;
 	/* region: the guard (guard.h) — fallbacks, when the first engaged
 	 * (ms, -1 never), and the fraction of the run spent steering */
-	unsigned fallbacks;
+	unsigned fallbacks, undos; /* undos: fallbacks that moved vCPUs back (harm) */
 	double first_fallback_ms, steer_frac;
 	/* cycles charged for sampling and for formation + placement */
 	double sample_cycles, sample_cost_cycles, form_place_cycles;
