@@ -187,7 +187,7 @@ unsigned region_form(region_ctx *r)
 		return 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		pent *e = &r->tab[i];
-		if (e->page && e->heat && (e->cur | e->prev))
+		if (e->page && (e->cur | e->prev))
 			l[n++] = (live){ e->cur | e->prev, e->page - 1, e };
 	}
 	qsort(l, n, sizeof(*l), live_cmp);
@@ -365,8 +365,11 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 		int best = -1;
 		double bs = 0;
 		for (unsigned d = 0; d < t->nllc; d++) {
-			/* whole only if it fits: slots, and its bytes in the LLC */
-			if (count[d] + gsize[g] > slots[d] || gdem[g] > (double)t->llc[d].size)
+			/* whole only if it fits: slots, and its bytes beside what
+			 * earlier groups put there (its own bytes alone let two 7 MiB
+			 * sets go whole into one 12 MiB LLC) */
+			if (count[d] + gsize[g] > slots[d] ||
+			    load[d] + gdem[g] > (double)t->llc[d].size)
 				continue;
 			double s = 0, add = 0;
 			uint32_t on2[sizeof(onllc) / sizeof(onllc[0])];
