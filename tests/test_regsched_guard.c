@@ -12,41 +12,84 @@
 
 #define E 50000000LL /* a 50 ms epoch */
 
+/* n samples of mean latency m and standard deviation sd (cycles) */
+static guard_obs obs(uint64_t n, double m, double sd)
+{
+	return (guard_obs){ n, n, (double)n * m, (double)n * (sd * sd + m * m) };
+}
+
+static int step(guard *g, int k, guard_obs o, double churn)
+{
+	return guard_epoch(g, k * E, &o, churn);
+}
+
 static void test_rule_by_hand(void **state)
 {
 	(void)state;
 	guard g;
-	guard_init(&g);
-	/* epoch 1 (plain credit): 900 of 1000 samples local: baseline 0.9 */
-	assert_int_equal(guard_epoch(&g, 1 * E, 1000, 900, 0), GUARD_STEER);
-	assert_near(g.base_loc, 0.9, 1e-12);
-	/* steering at 0.905 (< 0.9 + GUARD_MIN_GAIN): one strike, then two */
-	assert_int_equal(guard_epoch(&g, 2 * E, 1000, 905, 0), GUARD_STEER);
-	assert_int_equal(guard_epoch(&g, 3 * E, 1000, 905, 0), GUARD_FALLBACK);
-	assert_int_equal(g.first_fallback_ns, 3 * E);
-	assert_int_equal(g.until_ns, 3 * E + GUARD_BACKOFF_MS * 1000000LL);
-	/* fallen back until the back-off ends; its samples refresh the
-	 * baseline: 8 epochs of 50 samples, 40 local (0.8) */
-	for (int k = 4; k < 11; k++)
-		assert_int_equal(guard_epoch(&g, k * E, 50, 40, 0), GUARD_FALLBACK);
-	assert_int_equal(guard_epoch(&g, 11 * E, 50, 40, 0), GUARD_BASELINE);
-	/* one full-rate epoch at 0.8: baseline = (8 * 40 + 800) / (8 * 50 + 1000) */
-	assert_int_equal(guard_epoch(&g, 12 * E, 1000, 800, 0), GUARD_STEER);
-	assert_near(g.base_loc, 0.8, 1e-12);
-	/* now steering helps (0.95): no strikes; a failing epoch between
-	 * passing ones is forgiven */
-	assert_int_equal(guard_epoch(&g, 13 * E, 1000, 950, 0), GUARD_STEER);
-	assert_int_equal(guard_epoch(&g, 14 * E, 1000, 700, 0), GUARD_STEER);
-	assert_int_equal(guard_epoch(&g, 15 * E, 1000, 950, 0), GUARD_STEER);
-	/* unstable sharing: churn above GUARD_MAX_CHURN twice falls back even
-	 * with good locality; the back-off doubled */
-	assert_int_equal(guard_epoch(&g, 16 * E, 1000, 950, 0.5), GUARD_STEER);
-	assert_int_equal(guard_epoch(&g, 17 * E, 1000, 950, 0.5), GUARD_FALLBACK);
+	guard_init(&g, 0.2); /* steering costs 0.2 cycles an access */
+	/* epoch 1 fills cold caches: not a baseline; epoch 2 is (mean 30) */
+	assert_int_equal(step(&g, 1, obs(1000, 50, 10), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
+	assert_near(g.base_mean, 30, 1e-9);
+	/* steering at 29.9: a gain of 0.1, below its cost: two strikes; no
+	 * established harm, so no undo */
+	assert_int_equal(step(&g, 3, obs(1000, 29.9, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 4, obs(1000, 29.9, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(g.undo, 0);
+	assert_int_equal(g.first_fallback_ns, 4 * E);
+	assert_int_equal(g.until_ns, 4 * E + GUARD_BACKOFF_MS * 1000000LL);
+	/* fallen back until the back-off ends (eight epochs); its samples
+	 * refresh the baseline, then one full-rate epoch: mean 32 */
+	for (int k = 5; k < 12; k++)
+		assert_int_equal(step(&g, k, obs(60, 32, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(step(&g, 12, obs(60, 32, 10), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 13, obs(1000, 32, 10), 0), GUARD_STEER);
+	assert_near(g.base_mean, 32, 1e-9);
+	/* a gain of 4 cycles passes; one dip (33) in the window is forgiven */
+	assert_int_equal(step(&g, 14, obs(1000, 28, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 15, obs(1000, 33, 10), 0), GUARD_STEER);
+	assert_int_equal(g.strikes, 0);
+	/* steering turns harmful (40): the pooled window falls below the
+	 * baseline by more than 2 SE twice -> fallback that undoes, and the
+	 * back-off doubled */
+	assert_int_equal(step(&g, 16, obs(1000, 40, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 17, obs(1000, 40, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(g.undo, 1);
+	assert_int_equal(g.undos, 1);
 	assert_int_equal(g.until_ns, 17 * E + 2 * GUARD_BACKOFF_MS * 1000000LL);
-	assert_int_equal(g.fallbacks, 2);
-	/* too few samples: not judged */
-	guard_init(&g);
-	assert_int_equal(guard_epoch(&g, E, GUARD_MIN_SAMPLES - 1, 0, 0), GUARD_BASELINE);
+	/* the first epoch after an undo (its refills) is not baseline */
+	assert_int_equal(step(&g, 18, obs(60, 99, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(g.base.n, 0);
+	assert_int_equal(step(&g, 19, obs(60, 32, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(g.base.n, 60);
+}
+
+/* The same gain passes or fails by its cost; churn fails any gain; an
+ * epoch with too few samples is not judged. */
+static void test_cost_churn_and_few_samples(void **state)
+{
+	(void)state;
+	guard g;
+	for (int cost = 0; cost <= 5; cost += 5) {
+		guard_init(&g, cost);
+		step(&g, 1, obs(1000, 50, 10), 0);
+		assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
+		step(&g, 3, obs(1000, 26, 10), 0); /* gain 4 */
+		assert_int_equal(step(&g, 4, obs(1000, 26, 10), 0),
+				 cost == 0 ? GUARD_STEER : GUARD_FALLBACK);
+	}
+	guard_init(&g, 0);
+	step(&g, 1, obs(1000, 50, 10), 0);
+	step(&g, 2, obs(1000, 30, 10), 0);
+	assert_int_equal(step(&g, 3, obs(1000, 20, 10), 0.5), GUARD_STEER);
+	assert_int_equal(step(&g, 4, obs(1000, 20, 10), 0.5), GUARD_FALLBACK);
+	guard_init(&g, 0);
+	assert_int_equal(step(&g, 1, obs(GUARD_MIN_SAMPLES - 1, 30, 10), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 2, obs(GUARD_MIN_SAMPLES - 1, 30, 10), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 3, obs(GUARD_MIN_SAMPLES, 30, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 4, obs(GUARD_MIN_SAMPLES - 1, 99, 10), 0), GUARD_STEER);
+	assert_int_equal(g.strikes, 0);
 }
 
 static void test_fallback_on_phase_swap(void **state)
@@ -69,6 +112,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_by_hand),
+		cmocka_unit_test(test_cost_churn_and_few_samples),
 		cmocka_unit_test(test_fallback_on_phase_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

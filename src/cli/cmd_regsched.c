@@ -133,6 +133,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	json_object_set_new(o, "samples", json_integer((json_int_t)r.samples));
 	json_object_set_new(o, "regions", json_integer(r.regions));
 	json_object_set_new(o, "fallbacks", json_integer(r.fallbacks));
+	json_object_set_new(o, "fallback_undos", json_integer(r.undos));
 	json_object_set_new(o, "first_fallback_ms", json_real(r.first_fallback_ms));
 	json_object_set_new(o, "steering_fraction", json_real(r.steer_frac));
 	json_object_set_new(o, "sample_cost_cycles", json_real(r.sample_cost_cycles));

@@ -3,24 +3,25 @@
  */
 #include "regsched/guard.h"
 
+#include <math.h>
+
 #define GUARD_MS 1000000LL
 
-void guard_init(guard *g)
+void guard_init(guard *g, double cost)
 {
-	g->mode = GUARD_BASELINE;
-	g->base_loc = 0;
-	g->base_n = g->base_local = 0;
-	g->strikes = g->passes = 0;
-	g->until_ns = 0;
-	g->backoff_ns = GUARD_BACKOFF_MS * GUARD_MS;
-	g->fallbacks = 0;
-	g->first_fallback_ns = -1;
-	g->steer_ns = g->last_ns = 0;
+	*g = (guard){ .mode = GUARD_BASELINE,
+		      .cost = cost > 0 ? cost : 0,
+		      .backoff_ns = GUARD_BACKOFF_MS * GUARD_MS,
+		      .first_fallback_ns = -1,
+		      .skip = 1 };
 }
 
-static void fall_back(guard *g, int64_t now)
+static void fall_back(guard *g, int64_t now, int harm)
 {
 	g->mode = GUARD_FALLBACK;
+	g->undo = harm;
+	g->skip = harm; /* the undo's refills are not credit's baseline */
+	g->undos += (unsigned)harm;
 	g->until_ns = now + g->backoff_ns;
 	g->backoff_ns *= 2;
 	if (g->backoff_ns > GUARD_BACKOFF_MAX_MS * GUARD_MS)
@@ -29,43 +30,79 @@ static void fall_back(guard *g, int64_t now)
 	if (g->first_fallback_ns < 0)
 		g->first_fallback_ns = now;
 	g->strikes = g->passes = 0;
-	g->base_n = g->base_local = 0;
+	g->base = (guard_obs){ 0 };
 }
 
-int guard_epoch(guard *g, int64_t now, uint64_t nsamples, uint64_t local, double churn)
+/* Mean and variance of the latencies in o (n > 0). */
+static void moments(const guard_obs *o, double *mean, double *var)
+{
+	double n = (double)o->n;
+	*mean = o->lat / n;
+	*var = o->lat2 / n - *mean * *mean;
+	if (*var < 0)
+		*var = 0;
+}
+
+/* A STEER epoch: judged against the baseline and the cost. */
+static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
+{
+	g->win[g->win_next] = *e;
+	g->win_next = (g->win_next + 1) % GUARD_WINDOW;
+	if (g->nwin < GUARD_WINDOW)
+		g->nwin++;
+	guard_obs pool = { 0 }, *o = &pool;
+	for (unsigned i = 0; i < g->nwin; i++) {
+		pool.n += g->win[i].n;
+		pool.lat += g->win[i].lat;
+		pool.lat2 += g->win[i].lat2;
+	}
+	double mean, var;
+	moments(o, &mean, &var);
+	double gain = g->base_mean - mean;
+	double se = sqrt(g->base_var / (double)g->base.n + var / (double)o->n);
+	g->last_gain = gain;
+	g->last_se = se;
+	if (gain - g->cost > GUARD_Z * se && churn <= GUARD_MAX_CHURN) {
+		g->strikes = 0;
+		if (++g->passes >= GUARD_CLEAR_EPOCHS)
+			g->backoff_ns = GUARD_BACKOFF_MS * GUARD_MS;
+		return;
+	}
+	g->passes = 0;
+	if (++g->strikes >= GUARD_STRIKES)
+		fall_back(g, now, gain + GUARD_Z * se < 0);
+}
+
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn)
 {
 	if (g->mode == GUARD_STEER)
 		g->steer_ns += now - g->last_ns;
 	g->last_ns = now;
-	double loc = nsamples ? (double)local / (double)nsamples : 0;
-	if (g->mode != GUARD_STEER) {
-		g->base_n += nsamples;
-		g->base_local += local;
+	if (g->mode != GUARD_STEER && g->skip) {
+		g->skip = 0;
+	} else if (g->mode != GUARD_STEER) {
+		g->base.n += o->n;
+		g->base.local += o->local;
+		g->base.lat += o->lat;
+		g->base.lat2 += o->lat2;
 	}
 	switch (g->mode) {
 	case GUARD_FALLBACK:
+		g->undo = 0;
 		if (now >= g->until_ns)
 			g->mode = GUARD_BASELINE;
 		break;
 	case GUARD_BASELINE:
-		if (g->base_n >= GUARD_MIN_SAMPLES) {
-			g->base_loc = (double)g->base_local / (double)g->base_n;
+		if (g->base.n >= GUARD_MIN_SAMPLES) {
+			moments(&g->base, &g->base_mean, &g->base_var);
 			g->mode = GUARD_STEER;
 			g->strikes = g->passes = 0;
+			g->nwin = g->win_next = 0;
 		}
 		break;
 	default: /* GUARD_STEER */
-		if (nsamples < GUARD_MIN_SAMPLES)
-			break;
-		if (loc < g->base_loc + GUARD_MIN_GAIN || churn > GUARD_MAX_CHURN) {
-			g->passes = 0;
-			if (++g->strikes >= GUARD_STRIKES)
-				fall_back(g, now);
-		} else {
-			g->strikes = 0;
-			if (++g->passes >= GUARD_CLEAR_EPOCHS)
-				g->backoff_ns = GUARD_BACKOFF_MS * GUARD_MS;
-		}
+		if (o->n >= GUARD_MIN_SAMPLES)
+			judge(g, now, o, churn);
 		break;
 	}
 	return g->mode;

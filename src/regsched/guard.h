@@ -1,79 +1,128 @@
 /*
  * guard.h — region scheduling that does no harm: decides, epoch by epoch
  * and from the samples alone, whether steering vCPUs toward their regions'
- * LLCs is helping, and falls back to plain credit when it is not.
+ * LLCs pays for itself, and falls back to plain credit when it does not.
  *
  * What is observed (per epoch, from the address samples region.c already
- * takes): sampled locality, the fraction of sampled accesses served by the
- * accessor's own caches (its L2 or its LLC) — what a PEBS load-latency
- * record's data source or an IBS op's DataSrc field reports — and target
- * churn, the fraction of vCPUs whose target LLC changed since the last
- * epoch (sharing that moves faster than an epoch shows up as churn, or as
- * one merged group that steering packs badly, i.e. as no locality gain).
+ * takes): each sample's latency — what a PEBS load-latency record or an
+ * IBS op sample reports with the address — so the guard sees the *sampled
+ * locality* in the unit its cost is paid in: cycles per access. A sample
+ * served by the accessor's own L2 or LLC costs that level's latency; one
+ * served by another LLC or by DRAM costs more. Also the *target churn*,
+ * the fraction of vCPUs whose target LLC changed since the last epoch
+ * (sharing that moves faster than an epoch shows up as churn, or as one
+ * merged group that steering packs badly, i.e. as no gain).
+ *
+ * What steering costs over plain credit, per access: full-rate sampling
+ * instead of 1/GUARD_SLOW_SAMPLING of it, i.e. sample_cost x (1 - 1 /
+ * GUARD_SLOW_SAMPLING) / sample_every cycles (`cost` of guard_init); the
+ * migrations steering causes and the refills after them are in the
+ * measured latencies; formation and placement run in every mode.
  *
  * The rule (a state machine, one step per epoch):
  *  - BASELINE: plain credit, full-rate sampling for one epoch. The
- *    baseline is the locality of every sample taken since steering last
- *    stopped (this epoch and the FALLBACK epochs before it, at the run's
- *    start the first epoch alone). Then STEER.
- *  - STEER: targets applied. An epoch "fails" if its locality is not at
- *    least GUARD_MIN_GAIN above the baseline or its churn is above
- *    GUARD_MAX_CHURN. GUARD_STRIKES failing epochs in a row -> FALLBACK;
- *    GUARD_CLEAR_EPOCHS passing ones in a row reset the back-off.
- *  - FALLBACK: plain credit (no targets, no hook; sim.c first moves each
- *    vCPU back to the LLC credit had it on when steering began, since
- *    credit alone would not undo steering's moves), sampling at
+ *    baseline is the mean latency of every sample taken since steering
+ *    last stopped (this epoch and the FALLBACK epochs before it). Not
+ *    counted: the run's first epoch, in which every policy fills cold
+ *    caches (counted, its compulsory misses made any later placement look
+ *    like a gain: 0.987 on phase-swap / epyc-8ccx, steering 95 % of the
+ *    run), and the first epoch after an undo (its refills). So at the
+ *    run's start the baseline is the second epoch. Then STEER.
+ *  - STEER: targets applied. The gain is the baseline's mean latency
+ *    minus steering's, pooled over the last GUARD_WINDOW judged STEER
+ *    epochs (fewer right after steering began): a refill after a move, or
+ *    a phase change that steering has not followed yet, is one dip in a
+ *    window of gains, an investment, not a verdict. An epoch "passes" only
+ *    when the pooled gain is established beyond its cost: gain - cost >
+ *    GUARD_Z x the standard error of the difference of the two means. An
+ *    epoch whose target churn is above GUARD_MAX_CHURN fails whatever its
+ *    gain. GUARD_STRIKES failing epochs in a row -> FALLBACK;
+ *    GUARD_CLEAR_EPOCHS passing ones in a row reset the back-off. A
+ *    FALLBACK whose window shows established *harm* (gain + GUARD_Z x SE <
+ *    0: steering's placement measured worse than credit's) sets `undo`,
+ *    and sim.c moves each vCPU back to the LLC credit had it on when
+ *    steering began; otherwise the vCPUs stay where steering left them (a
+ *    placement that did no measurable harm is as good a start for credit
+ *    as any, while a snapshot of credit's placement under overcommit is
+ *    only one instant of it: moving back to it split VMs that credit had
+ *    since gathered, fits-all on westmere-2llc).
+ *  - FALLBACK: plain credit (no targets, no hook), sampling at
  *    1/GUARD_SLOW_SAMPLING of the rate, for the back-off time (from
  *    GUARD_BACKOFF_MS, doubled after each fallback up to
  *    GUARD_BACKOFF_MAX_MS, as Linux NUMA balancing backs off its scan
  *    period); then BASELINE again.
- * With 50 ms epochs steering starts at 50 ms, is first judged at 100 ms,
- * and a fallback from the start engages at 150 ms of simulated time.
+ * With 50 ms epochs steering starts at 100 ms, is first judged at 150 ms,
+ * and a fallback from the start engages at 200 ms of simulated time.
  * Epochs with fewer than GUARD_MIN_SAMPLES samples are not judged (they
  * keep the state).
  *
- * Constants are our choices, not tuned toward any result: a 1-point gain
- * is about four standard errors of a difference of two proportions near
- * 0.95 at the ~9000 samples a 12-core westmere epoch takes at 1 in 4096.
- * Known weakness: credit's locality drifts (on split-vm it starts near
- * 0.99 while its initial id-order placement lasts and settles near 0.9),
- * so the first baseline can be optimistic and the first steering attempt
- * fall back needlessly; the baseline taken while fallen back is then the
- * real one and the retry steers.
+ * Constants are our choices with the reasons given beside them; none was
+ * tuned toward a result.
  */
 #ifndef VL_REGSCHED_GUARD_H
 #define VL_REGSCHED_GUARD_H
 
 #include <stdint.h>
 
-#define GUARD_MIN_GAIN 0.01   /* locality points steering must add */
-#define GUARD_MAX_CHURN 0.25  /* of the vCPUs changing target LLC in one epoch */
-#define GUARD_STRIKES 2       /* failing epochs in a row before falling back */
-#define GUARD_CLEAR_EPOCHS 10 /* passing epochs in a row that reset the back-off */
+/* Gain must beat its cost by this many standard errors: 2 is a one-sided
+ * ~2 % false-pass rate for independent samples (samples of one vCPU are
+ * correlated, so the real rate is higher; GUARD_STRIKES and the back-off
+ * absorb single bad calls). */
+#define GUARD_Z 2.0
+/* A quarter of the vCPUs re-targeted in one epoch: sharing that moves
+ * within an epoch (kept from the first guard). */
+#define GUARD_MAX_CHURN 0.25
+/* Failing epochs in a row before falling back: one bad call is forgiven. */
+#define GUARD_STRIKES 2
+/* Epochs pooled for the gain: 200 ms, so a dip of one epoch weighs a
+ * quarter, while steering that stopped paying is caught within a few
+ * epochs. */
+#define GUARD_WINDOW 4
+/* Half a second of passing epochs resets the back-off. */
+#define GUARD_CLEAR_EPOCHS 10
+/* Back-off: eight epochs, doubling to 64 (kept from the first guard). */
 #define GUARD_BACKOFF_MS 400
 #define GUARD_BACKOFF_MAX_MS 3200
-#define GUARD_SLOW_SAMPLING 16 /* while fallen back: 1 in 16 x N accesses */
+/* While fallen back: 1 in 16 x N accesses sampled (kept from the first
+ * guard): the baseline keeps being measured at 1/16 of the cost. */
+#define GUARD_SLOW_SAMPLING 16
+/* Below this an epoch's mean and its standard error are themselves too
+ * noisy to judge on. */
 #define GUARD_MIN_SAMPLES 200
 
 enum guard_mode { GUARD_BASELINE, GUARD_STEER, GUARD_FALLBACK };
 
+/* One epoch's samples: how many, the sum of their latencies (cycles) and
+ * of the squares, and how many were served by the accessor's own caches
+ * (reported, not judged on). */
+typedef struct guard_obs {
+	uint64_t n, local;
+	double lat, lat2;
+} guard_obs;
+
 typedef struct guard {
 	int mode;
-	double base_loc;
-	uint64_t base_n, base_local; /* samples (and local ones) since steering stopped */
+	double cost;    /* cycles per access steering costs over fallback */
+	guard_obs base; /* samples since steering stopped */
+	double base_mean, base_var;
+	guard_obs win[GUARD_WINDOW]; /* the last judged STEER epochs */
+	unsigned nwin, win_next;
+	double last_gain, last_se; /* of the last judged window */
 	int strikes, passes;
+	int undo; /* the last fallback followed established harm */
+	int skip; /* the next non-STEER epoch is not a baseline */
 	int64_t until_ns, backoff_ns;
-	unsigned fallbacks;
+	unsigned fallbacks, undos;
 	int64_t first_fallback_ns; /* -1: never fell back */
 	int64_t steer_ns, last_ns; /* time spent steering */
 } guard;
 
-/* Starts in BASELINE with the first back-off. */
-void guard_init(guard *g);
-/* Ends an epoch at `now`: nsamples samples of which `local` were served
- * by the accessor's caches, churn as above (ignored outside STEER). Each
- * epoch's samples count once: pass only the epoch's own.
- * Returns the mode for the next epoch. */
-int guard_epoch(guard *g, int64_t now, uint64_t nsamples, uint64_t local, double churn);
+/* Starts in BASELINE with the first back-off; cost as above (>= 0). */
+void guard_init(guard *g, double cost);
+/* Ends an epoch at `now` with its own samples (each epoch's samples
+ * count once) and its target churn (ignored outside STEER). Returns the
+ * mode for the next epoch; g->undo says whether a fallback should undo
+ * steering's moves. */
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn);
 
 #endif

@@ -15,6 +15,7 @@ typedef struct pent {
 	uint64_t page; /* page + 1; 0 = empty */
 	uint64_t cur, prev;
 	uint32_t heat;
+	uint16_t ncur, nprev; /* samples this epoch and the last */
 	uint32_t llc_heat[TOPO_MAX_LLC];
 } pent;
 
@@ -24,6 +25,7 @@ struct region_ctx {
 	pent *tab;
 	size_t cap, n;
 	region_info reg[REGION_MAX];
+	unsigned seen[REGION_MAX], f1[REGION_MAX], f2[REGION_MAX]; /* for the size estimate */
 	unsigned nreg;
 };
 
@@ -38,7 +40,7 @@ static int grow(region_ctx *r, size_t ncap)
 	if (!nt)
 		return -1;
 	for (size_t i = 0; i < r->cap; i++) {
-		if (!r->tab[i].page || !r->tab[i].heat)
+		if (!r->tab[i].page || (!r->tab[i].heat && !r->tab[i].prev))
 			continue;
 		size_t j = slot(r->tab[i].page, ncap);
 		while (nt[j].page)
@@ -80,7 +82,6 @@ void region_destroy(region_ctx *r)
 
 void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page)
 {
-	page /= REGION_CHUNK_PAGES; /* signatures are kept per chunk; see region.h */
 	if (2 * (r->n + 1) > r->cap && grow(r, 2 * r->cap))
 		return; /* out of memory: drop the sample */
 	uint64_t key = page + 1;
@@ -93,6 +94,7 @@ void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page)
 		r->n++;
 	}
 	e->heat++;
+	e->ncur += e->ncur < UINT16_MAX;
 	e->cur |= 1ull << v;
 	e->llc_heat[llc]++;
 }
@@ -114,16 +116,23 @@ static void close_region(region_ctx *r, const live *l, size_t from, size_t to)
 {
 	if (r->nreg == REGION_MAX)
 		return;
-	region_info *g = &r->reg[r->nreg++];
+	unsigned k = r->nreg++;
+	region_info *g = &r->reg[k];
 	memset(g, 0, sizeof(*g));
-	g->first_page = l[from].page * REGION_CHUNK_PAGES;
-	g->pages = (l[to - 1].page - l[from].page + 1) * REGION_CHUNK_PAGES;
+	r->seen[k] = (unsigned)(to - from);
+	r->f1[k] = r->f2[k] = 0;
+	g->first_page = l[from].page;
+	g->pages = l[to - 1].page - l[from].page + 1;
 	g->vmask = l[from].sig;
-	/* size: the chunks seen, not the span — fragments of one set with
-	 * slightly different signatures interleave over the same span */
-	g->bytes = (double)(to - from) * REGION_CHUNK_PAGES * 4096.0;
+	/* size: the pages seen, not the span — fragments of one set with
+	 * different signatures interleave over the same span (scaled up by
+	 * the estimate of pages not seen in scale_sizes) */
+	g->bytes = (double)(to - from) * 4096.0;
 	double lh[TOPO_MAX_LLC] = { 0 };
 	for (size_t i = from; i < to; i++) {
+		unsigned c = (unsigned)l[i].e->ncur + l[i].e->nprev;
+		r->f1[k] += c == 1;
+		r->f2[k] += c == 2;
 		g->heat += l[i].e->heat;
 		for (unsigned d = 0; d < r->t->nllc; d++)
 			lh[d] += l[i].e->llc_heat[d];
@@ -132,6 +141,41 @@ static void close_region(region_ctx *r, const live *l, size_t from, size_t to)
 	for (unsigned d = 1; d < r->t->nllc; d++)
 		if (lh[d] > lh[g->llc])
 			g->llc = (int)d;
+}
+
+static unsigned uf_find(unsigned *p, unsigned x);
+
+/* Sampling sees only some pages of a set: a region's bytes are the pages
+ * seen, scaled by its group's Chao1 estimate of the pages not seen (Chao,
+ * Scand. J. Statist. 1984; bias-corrected form): with f1 pages sampled
+ * once and f2 twice in the two-epoch window, unseen ~ f1 (f1 - 1) / (2
+ * (f2 + 1)) — exact in expectation when a set's pages are sampled alike
+ * (Poisson), a lower bound otherwise. Pooled over a group (regions linked
+ * by a shared vCPU), because one set's pages split into regions by which
+ * of its vCPUs happened to be sampled, and each fragment alone is not a
+ * sample of the set. Without it a 7 MiB set sampled ~2 times a page
+ * looked like 6 MiB and two of them packed into one 12 MiB LLC. */
+static void scale_sizes(region_ctx *r)
+{
+	unsigned par[REGION_MAX];
+	double seen[REGION_MAX] = { 0 }, f1[REGION_MAX] = { 0 }, f2[REGION_MAX] = { 0 };
+	for (unsigned i = 0; i < r->nreg; i++) {
+		par[i] = i;
+		for (unsigned j = 0; j < i; j++)
+			if (r->reg[i].vmask & r->reg[j].vmask)
+				par[uf_find(par, i)] = uf_find(par, j);
+	}
+	for (unsigned i = 0; i < r->nreg; i++) {
+		unsigned g = uf_find(par, i);
+		seen[g] += r->seen[i];
+		f1[g] += r->f1[i];
+		f2[g] += r->f2[i];
+	}
+	for (unsigned i = 0; i < r->nreg; i++) {
+		unsigned g = uf_find(par, i);
+		if (seen[g] > 0)
+			r->reg[i].bytes *= 1.0 + f1[g] * (f1[g] - 1) / (2 * (f2[g] + 1)) / seen[g];
+	}
 }
 
 unsigned region_form(region_ctx *r)
@@ -143,19 +187,20 @@ unsigned region_form(region_ctx *r)
 		return 0;
 	for (size_t i = 0; i < r->cap; i++) {
 		pent *e = &r->tab[i];
-		if (e->page && e->heat && (e->cur | e->prev))
+		if (e->page && (e->cur | e->prev))
 			l[n++] = (live){ e->cur | e->prev, e->page - 1, e };
 	}
 	qsort(l, n, sizeof(*l), live_cmp);
 	size_t start = 0;
 	for (size_t i = 1; i <= n; i++)
 		if (i == n || l[i].sig != l[start].sig ||
-		    l[i].page - l[i - 1].page > REGION_GAP_PAGES / REGION_CHUNK_PAGES) {
+		    l[i].page - l[i - 1].page > REGION_GAP_PAGES) {
 			if (n)
 				close_region(r, l, start, i);
 			start = i;
 		}
 	free(l);
+	scale_sizes(r);
 	/* age: halve heat, shift the vCPU masks, drop cold pages */
 	for (size_t i = 0; i < r->cap; i++) {
 		pent *e = &r->tab[i];
@@ -164,6 +209,8 @@ unsigned region_form(region_ctx *r)
 		e->heat >>= 1;
 		e->prev = e->cur;
 		e->cur = 0;
+		e->nprev = e->ncur;
+		e->ncur = 0;
 		for (unsigned d = 0; d < r->t->nllc; d++)
 			e->llc_heat[d] >>= 1;
 	}
@@ -318,8 +365,11 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 		int best = -1;
 		double bs = 0;
 		for (unsigned d = 0; d < t->nllc; d++) {
-			/* whole only if it fits: slots, and its bytes in the LLC */
-			if (count[d] + gsize[g] > slots[d] || gdem[g] > (double)t->llc[d].size)
+			/* whole only if it fits: slots, and its bytes beside what
+			 * earlier groups put there (its own bytes alone let two 7 MiB
+			 * sets go whole into one 12 MiB LLC) */
+			if (count[d] + gsize[g] > slots[d] ||
+			    load[d] + gdem[g] > (double)t->llc[d].size)
 				continue;
 			double s = 0, add = 0;
 			uint32_t on2[sizeof(onllc) / sizeof(onllc[0])];

@@ -6,17 +6,25 @@
  * Sampling (§ "identify regions", recalled as hardware address sampling or
  * access-bit scans): one access in `sample_every` is recorded as (page,
  * vCPU, LLC of the core that ran it); each sample costs the vCPU
- * RS_SAMPLE_COST_NS (sim.h). Samples are kept per chunk of REGION_CHUNK_PAGES
- * contiguous pages (address locality): at 1 sample per 4096 accesses a
- * 4 KiB page of a multi-MiB set gets well under one sample per vCPU per
- * 50 ms epoch, too few to say which vCPUs share it; a 64 KiB chunk gets
- * several. Per chunk: heat, the vCPUs that touched it this epoch and the
- * last, and per-LLC heat ("where its lines live now"). Heat halves every
- * epoch; cold chunks are dropped.
+ * RS_SAMPLE_COST_NS (sim.h). Samples are kept per physical page (the unit
+ * memory is placed in, so formation does not depend on how a guest's
+ * pages lie in physical memory): per page, heat, the vCPUs that touched it
+ * this epoch and the last, how often it was sampled in each, and per-LLC
+ * heat ("where its lines live now"). Heat halves every epoch; a page not
+ * sampled for two epochs is dropped. At 1 sample per 4096 accesses a page
+ * of a multi-MiB set gets only a few samples per epoch, so a page's
+ * signature often names only some of its sharers; that is enough, because
+ * placement links vCPUs through any page they share (groups), and a set's
+ * size is estimated from its pages seen plus an estimate of those not seen
+ * (Chao1, region.c). Keying on 64 KiB chunks instead (an earlier version)
+ * needed fewer samples but made every chunk a mix of many regions'
+ * pages once pages were not laid out in first-touch order (--layout
+ * interleaved): every vCPU seemed to share with every other.
  *
  * Formation (every epoch): pages are grouped by signature (the set of
  * vCPUs touching them) and address locality (same signature, gaps under
- * REGION_GAP_PAGES); a region's size is the chunks it holds, its LLC the
+ * REGION_GAP_PAGES); a region's size is its pages (seen, and estimated
+ * unseen), its LLC the
  * domain with the most heat.
  *
  * Placement (the paper's "balancing" policy): vCPUs, largest demand first
@@ -44,8 +52,7 @@
 
 #include "regsched/topo.h"
 
-#define REGION_GAP_PAGES 256  /* 1 MiB: farther apart = another region */
-#define REGION_CHUNK_PAGES 16 /* 64 KiB: the unit signatures are kept for */
+#define REGION_GAP_PAGES 256 /* 1 MiB: farther apart = another region */
 #define REGION_MAX 512
 
 typedef struct region_info {
@@ -64,7 +71,7 @@ void region_sample(region_ctx *r, unsigned v, unsigned llc, uint64_t page);
 /* Forms regions from the samples so far and ages them. Returns how many. */
 unsigned region_form(region_ctx *r);
 const region_info *region_get(const region_ctx *r, unsigned i);
-/* Slots of the chunk table region_form scans (its cost is per slot). */
+/* Slots of the page table region_form scans (its cost is per slot). */
 size_t region_table_slots(const region_ctx *r);
 
 /* Placement from regions (region scheduling or the oracle): target LLC per

@@ -92,7 +92,7 @@ typedef struct sim {
 	guard g;                  /* region: steer or fall back (guard.h) */
 	double sample_cost;       /* cycles per sample */
 	double sample_cycles, form_place_cycles;
-	uint64_t ep_samples, ep_local;
+	guard_obs ep; /* this epoch's samples, for the guard */
 	uint8_t lvl[BATCH];
 	region_info *treg;  /* pinned-oracle on traces: true sharing sets */
 	uint64_t page_mask; /* --layout interleaved: P - 1; 0 contiguous */
@@ -228,8 +228,11 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 				cyc += s->sample_cost;
 				s->sample_cycles += s->sample_cost;
 				s->samples++;
-				s->ep_samples++;
-				s->ep_local += s->lvl[x->to_sample] <= HIER_LLC;
+				double l = s->lat[s->lvl[x->to_sample]];
+				s->ep.n++;
+				s->ep.local += s->lvl[x->to_sample] <= HIER_LLC;
+				s->ep.lat += l;
+				s->ep.lat2 += l * l;
 				/* randomized interval (as PEBS/IBS randomize theirs): a
 				 * fixed one aliases with strided or cyclic patterns */
 				x->to_sample +=
@@ -294,9 +297,8 @@ static void region_epoch(sim *s, uint64_t active)
 	unsigned moved = 0;
 	for (unsigned v = 0; v < s->nv; v++)
 		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
-	int mode = guard_epoch(&s->g, s->now, s->ep_samples, s->ep_local,
-			       (double)moved / (double)s->nv);
-	s->ep_samples = s->ep_local = 0;
+	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv);
+	s->ep = (guard_obs){ 0 };
 	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
 	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
 		      RS_PLACE_CYCLES_PER_EVAL * s->nv * s->t->nllc * (n + 1);
@@ -309,11 +311,12 @@ static void region_epoch(sim *s, uint64_t active)
 	if (was != GUARD_STEER && mode == GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
-	if (was == GUARD_STEER && mode == GUARD_FALLBACK) {
-		/* plain credit means where credit had them: steering's moves are
-		 * undone (credit alone would not move them back — without
-		 * overcommit it never balances — and the fallback's baseline would
-		 * then measure steering's placement, not credit's) */
+	if (was == GUARD_STEER && mode == GUARD_FALLBACK && s->g.undo) {
+		/* steering did measurable harm: its moves are undone (credit
+		 * alone would not move them back — without overcommit it never
+		 * balances — and the fallback's baseline would then measure
+		 * steering's placement, not credit's). After a fallback without
+		 * harm the vCPUs stay where they are (guard.h). */
 		for (unsigned v = 0; v < s->nv; v++)
 			credit_set_target(s->cs, v, s->pre_steer_llc[v]);
 		credit_place_targets(s->cs, s->now);
@@ -359,7 +362,7 @@ static int reg_bytes_desc(const void *a, const void *b)
 
 int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg)
 {
-	uint64_t chunk_lines = REGION_CHUNK_PAGES * WL_PAGE / 64;
+	uint64_t chunk_lines = WL_PAGE / 64; /* a page: region.h's unit */
 	size_t nch = (size_t)((w->phys_bytes / 64 + chunk_lines - 1) / chunk_lines) + 1;
 	uint64_t *mask = calloc(nch, sizeof(*mask));
 	region_info *all = malloc((max + 1) * sizeof(*all));
@@ -472,7 +475,10 @@ static int setup(sim *s, vl_errbuf *eb)
 	/* one LLC: region scheduling has nothing to steer and does not sample */
 	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	guard_init(&s->g);
+	/* what steering costs over the fallback, per real access: full-rate
+	 * sampling instead of 1/GUARD_SLOW_SAMPLING of it (guard.h) */
+	guard_init(&s->g,
+		   s->sample_cost / (double)s->p->sample_every * (1.0 - 1.0 / GUARD_SLOW_SAMPLING));
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
@@ -539,6 +545,7 @@ static void finish(sim *s, int64_t now, rs_result *r)
 	r->llc_miss_rate = r->llc_accesses > 0 ? r->llc_misses / r->llc_accesses : 0;
 	r->sample_sets = s->S;
 	r->fallbacks = s->g.fallbacks;
+	r->undos = s->g.undos;
 	r->sample_cycles = s->sample_cycles;
 	r->sample_cost_cycles = s->sample_cost;
 	r->form_place_cycles = s->form_place_cycles;

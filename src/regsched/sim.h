@@ -97,7 +97,7 @@ typedef struct rs_result {
 	double fairness_error_pct;
 	/* region: the guard (guard.h) — fallbacks, when the first engaged
 	 * (ms, -1 never), and the fraction of the run spent steering */
-	unsigned fallbacks;
+	unsigned fallbacks, undos; /* undos: fallbacks that moved vCPUs back (harm) */
 	double first_fallback_ms, steer_frac;
 	/* cycles charged for sampling and for formation + placement */
 	double sample_cycles, sample_cost_cycles, form_place_cycles;
@@ -110,10 +110,10 @@ typedef struct rs_result {
 double rs_weighted_speedup(const rs_result *x, const rs_result *base);
 
 /* pinned-oracle's regions for a trace workload: the true sharing sets,
- * offline, from the whole trace — the set of vCPUs touching each 64 KiB
- * chunk (region.h's unit), one region per distinct set, its size the chunks
- * with that set; the `max` largest kept, largest first, in reg[0..*nreg).
- * 0, VL_EINVAL (max 0) or VL_ENOMEM. */
+ * offline, from the whole trace — the set of vCPUs touching each 4 KiB
+ * page (region.h's unit), one region per distinct set, its size the pages
+ * with that set (a page is a page under either --layout); the `max` largest kept, largest first, in
+ * reg[0..*nreg). 0, VL_EINVAL (max 0) or VL_ENOMEM. */
 int rs_trace_regions(const workload *w, region_info *reg, unsigned max, unsigned *nreg);
 
 /* Runs one experiment. 0, or VL_EINVAL / VL_ERANGE / VL_ENOMEM with eb

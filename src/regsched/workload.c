@@ -13,8 +13,14 @@
  *    app over both LLCs, one group each. Every 400 ms app's vCPUs 3 and 7
  *    trade groups: regions move between vCPUs and region scheduling must
  *    follow.
- *  - fits-all (region scheduling cannot help much): every vCPU's set is
- *    small (6 MiB in all), so any placement fits in either LLC.
+ *  - fits-all (region scheduling cannot help much): four VMs of four
+ *    vCPUs, each vCPU with a 256 KiB set of its own and its VM's 512 KiB
+ *    shared one (6 MiB in all), so any placement fits in either LLC; what
+ *    remains to win is keeping a VM's sharers on one LLC.
+ *  - phase-swap (sharing faster than region scheduling observes):
+ *    split-vm's VMs, but app's two sharing groups re-form every 20 ms
+ *    (vCPUs {0-3},{4-7} and {0,1,4,5},{2,3,6,7} in turn), so over a
+ *    50 ms epoch every app vCPU touches both sets.
  * ipa (instructions per L2 access) 8 (split-vm) and 20 (fits-all) is 125
  * and 50 L1 misses per 1000 instructions, the memory-intensive end of SPEC
  * CPU (our choice).
