@@ -323,6 +323,16 @@ void hier_ref_destroy(hier_ref *h)
 	free(h);
 }
 
+int hier_ref_in_l2(const hier_ref *h, unsigned core, uint32_t line)
+{
+	return cache_ref_probe(h->l2[h->core_l2[core]], line);
+}
+
+int hier_ref_in_llc(const hier_ref *h, unsigned d, uint32_t line)
+{
+	return cache_ref_probe(h->llc[d], line);
+}
+
 /* Node + 1 of line's first toucher, set to node + 1 if it had none; 0 if
  * the map cannot grow. */
 static int ref_home(hier_ref *h, uint32_t line, int node)

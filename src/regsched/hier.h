@@ -77,5 +77,8 @@ int hier_in_llc(const hier *h, unsigned d, uint32_t line);
 hier_ref *hier_ref_create(const topo *t, unsigned sample);
 void hier_ref_destroy(hier_ref *h);
 int hier_ref_access(hier_ref *h, unsigned core, uint32_t line, int write);
+/* hier_in_l2 and hier_in_llc of the reference (for tests). */
+int hier_ref_in_l2(const hier_ref *h, unsigned core, uint32_t line);
+int hier_ref_in_llc(const hier_ref *h, unsigned d, uint32_t line);
 
 #endif
