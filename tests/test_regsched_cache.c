@@ -193,6 +193,26 @@ static void run_hier_smt(const char *policy, uint64_t seed)
 	check_hier(&t, policy, 1, seed, 3000);
 }
 
+/* 56 cores, one L2 each, in 4 LLCs: more L2s than directory bits (24), so
+ * a bit stands for two or three L2s. */
+static void run_hier_many(const char *policy, uint64_t seed)
+{
+	char txt[768];
+	topo t;
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name many\nfreq_ghz 1\nl2 size=2K ways=2 line=64\n"
+		 "llc 0 size=16K ways=4 line=64 cores=0-13\n"
+		 "llc 1 size=16K ways=4 line=64 cores=14-27\n"
+		 "llc 2 size=16K ways=4 line=64 cores=28-41\n"
+		 "llc 3 size=16K ways=4 line=64 cores=42-55\n"
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\nllc_policy %s\n",
+		 policy);
+	if (topo_parse(txt, "many", &t, &eb))
+		fail_msg("%s", eb.msg);
+	check_hier(&t, policy, 1, seed, 3000);
+}
+
 static void test_hier_vs_reference(void **state)
 {
 	(void)state;
@@ -203,6 +223,9 @@ static void test_hier_vs_reference(void **state)
 	run_hier_smt("inclusive", 5);      /* SMT siblings share an L2 */
 	run_hier_smt("victim", 6);
 	run_hier_smt("fill-both", 7);
+	run_hier_many("inclusive", 8); /* directory bits shared by several L2s */
+	run_hier_many("victim", 9);
+	run_hier_many("fill-both", 10);
 }
 
 /* A tiny machine to reason about by hand: direct-mapped 16-set L2s and

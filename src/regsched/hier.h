@@ -74,6 +74,13 @@ unsigned hier_domain(const hier *h, unsigned core);
 /* 1 if line is in LLC d. */
 int hier_in_llc(const hier *h, unsigned d, uint32_t line);
 
+/* Shared by hier.c and hier_ref.c (geometry only, no model): the sets of
+ * cache c under sampling (-1 if sample does not divide them), and the L2
+ * index of each pCPU (SMT siblings share one; l2_llc, if not NULL, gets each
+ * L2's domain); returns the number of L2s. */
+int hier__sets_of(const topo_cache *c, unsigned sample, uint32_t *sets);
+unsigned hier__map_l2s(const topo *t, unsigned *core_l2, int *l2_llc);
+
 hier_ref *hier_ref_create(const topo *t, unsigned sample);
 void hier_ref_destroy(hier_ref *h);
 int hier_ref_access(hier_ref *h, unsigned core, uint32_t line, int write);
