@@ -29,8 +29,10 @@ cache *cache_create(uint32_t sets, unsigned ways)
 	c->ways = ways;
 	c->slots = ways <= 8 ? 8 : 16;
 	c->rec_bytes = ways <= 8 ? 32 : 64;
+	c->rec_shift = ways <= 8 ? 5 : 6;
 	c->pow2 = (sets & (sets - 1)) == 0;
 	c->mask = sets - 1;
+	c->set_shift = (unsigned)__builtin_ctz(sets);
 	c->fm = UINT64_MAX / sets + 1;
 	size_t bytes = ((size_t)sets * c->rec_bytes + 63) & ~(size_t)63;
 	c->rec = vl_huge_alloc(bytes);

@@ -30,6 +30,8 @@
 struct cache {
 	unsigned char *rec;              /* sets * rec_bytes, 64-byte aligned */
 	uint32_t sets, rec_bytes, slots; /* slots: 8 or 16 tags per record */
+	unsigned rec_shift;              /* log2(rec_bytes) */
+	unsigned set_shift;              /* log2(sets) when pow2 */
 	unsigned ways;
 	int pow2;
 	uint32_t mask; /* sets - 1 when pow2 */
@@ -44,7 +46,7 @@ CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 {
 	uint32_t s;
 	if (c->pow2) {
-		*tag = line >> __builtin_ctz(c->sets);
+		*tag = line >> c->set_shift;
 		s = line & c->mask;
 	} else {
 		unsigned __int128 p = (unsigned __int128)c->fm * line;
@@ -58,13 +60,13 @@ CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 CACHE_ALWAYS uint16_t *cache__tags(const cache *c, uint32_t set)
 {
 	assert(set < c->sets);
-	return (uint16_t *)(void *)(c->rec + (size_t)set * c->rec_bytes);
+	return (uint16_t *)(void *)(c->rec + ((size_t)set << c->rec_shift));
 }
 
 CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
 {
 	assert(set < c->sets);
-	return (uint64_t *)(void *)(c->rec + (size_t)set * c->rec_bytes + 2 * c->slots);
+	return (uint64_t *)(void *)(c->rec + ((size_t)set << c->rec_shift) + 2 * c->slots);
 }
 
 /* Bit mask covering nibbles 0..pos. */

@@ -202,16 +202,24 @@ CACHE_ALWAYS void dir_clear(hier *h, uint32_t line, uint64_t gone)
 }
 
 /* Where one access's line sits in the caches: its L2 set and tag (the
- * same for every L2) and its LLC set and tag (for every LLC when they are
- * alike, else LLC d's). */
+ * same for every L2) and its set and tag in the accessing core's LLC (the
+ * same in every LLC when they are alike). */
 typedef struct where {
 	uint32_t line, s2, t2, s3, t3;
 } where;
 
-/* LLC o's set and tag for w's line. */
-CACHE_ALWAYS uint32_t llc_set(const hier *h, unsigned o, const where *w, uint32_t *tag)
+/* w for line as core's caches see it (s3: its own LLC d's). */
+CACHE_ALWAYS void locate(const cache *l2, const cache *l3, uint32_t line, where *w)
 {
-	if (h->llc_alike) {
+	w->line = line;
+	w->s2 = cache__split(l2, line, &w->t2);
+	w->s3 = cache__split(l3, line, &w->t3);
+}
+
+/* LLC o's set and tag for w's line (w located for a core of LLC d). */
+CACHE_ALWAYS uint32_t llc_set(const hier *h, unsigned o, unsigned d, const where *w, uint32_t *tag)
+{
+	if (h->llc_alike || o == d) {
 		*tag = w->t3;
 		return w->s3;
 	}
@@ -245,7 +253,7 @@ CACHE_ALWAYS uint64_t l2_holders(hier *h, const where *w, uint64_t cand)
 CACHE_ALWAYS int llc_step(hier *h, const where *w, unsigned d, uint64_t pbit, const int pol)
 {
 	cache *l3 = h->llc[d];
-	uint32_t t3, s3 = llc_set(h, d, w, &t3);
+	uint32_t t3, s3 = llc_set(h, d, d, w, &t3);
 	if (pol == TOPO_LLC_VICTIM) {
 		if (cache__touch_st(l3, s3, t3))
 			return 1;
@@ -274,7 +282,7 @@ CACHE_ALWAYS int beyond_step(hier *h, const where *w, unsigned d, int node, int 
 	for (unsigned o = 0; o < h->nllc; o++) {
 		if (o == d)
 			continue;
-		uint32_t t3, s3 = llc_set(h, o, w, &t3);
+		uint32_t t3, s3 = llc_set(h, o, d, w, &t3);
 		remote |= write ? cache__inval_st(h->llc[o], s3, t3)
 				: cache__probe_st(h->llc[o], s3, t3);
 	}
@@ -295,9 +303,11 @@ CACHE_ALWAYS int beyond_step(hier *h, const where *w, unsigned d, int node, int 
 	return home == (uint32_t)node + 1 ? HIER_MEM : HIER_MEM_REMOTE;
 }
 
-/* One access (order: see the top of this file). */
-CACHE_ALWAYS int access_one(hier *h, unsigned core, uint32_t line, int write, const int pol)
+/* One access (order: see the top of this file) of w's line, located for
+ * core. */
+CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, const int pol)
 {
+	uint32_t line = w->line;
 	if (__builtin_expect(line >= h->nlines, 0) && grow_lines(h, line)) {
 		h->oom = 1;
 		return HIER_MEM;
@@ -305,29 +315,25 @@ CACHE_ALWAYS int access_one(hier *h, unsigned core, uint32_t line, int write, co
 	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
 	uint64_t pbit = 1ull << p;
 	cache *l2 = h->l2[p];
-	where w = { .line = line };
-	w.s2 = cache__split(l2, line, &w.t2);
-	if (h->llc_alike)
-		w.s3 = cache__split(h->llc[0], line, &w.t3);
 	int lvl = HIER_L2, done = 0;
-	if (!cache__access_st(l2, w.s2, w.t2)) {
+	if (!cache__access_st(l2, w->s2, w->t2)) {
 		uint32_t ev = l2->last_evicted;
 		h->dir[line] |= dir_fold(pbit);
-		if (llc_step(h, &w, d, pbit, pol))
+		if (llc_step(h, w, d, pbit, pol))
 			lvl = HIER_LLC;
 		else
-			lvl = beyond_step(h, &w, d, h->core_node[core], write, &done, pol);
+			lvl = beyond_step(h, w, d, h->core_node[core], write, &done, pol);
 		if (pol == TOPO_LLC_VICTIM && ev != CACHE_NO_LINE)
 			cache__access(h->llc[d], ev);
 	}
 	if (write) {
 		uint64_t others = dir_l2s(h, h->dir[line]) & ~pbit;
 		for (uint64_t m = others; m; m &= m - 1)
-			cache__inval_st(h->l2[__builtin_ctzll(m)], w.s2, w.t2);
+			cache__inval_st(h->l2[__builtin_ctzll(m)], w->s2, w->t2);
 		/* p is now the only holder */
 		h->dir[line] = (h->dir[line] & ~DIR_L2) | dir_fold(pbit);
 		for (unsigned o = 0; o < h->nllc && !done; o++) {
-			uint32_t t3, s3 = llc_set(h, o, &w, &t3);
+			uint32_t t3, s3 = llc_set(h, o, d, w, &t3);
 			if (o != d)
 				cache__inval_st(h->llc[o], s3, t3);
 		}
@@ -337,61 +343,70 @@ CACHE_ALWAYS int access_one(hier *h, unsigned core, uint32_t line, int write, co
 
 int hier_access(hier *h, unsigned core, uint32_t line, int write)
 {
+	where w;
+	locate(h->l2[h->core_l2[core]], h->llc[h->core_llc[core]], line, &w);
 	switch (h->policy) {
 	case TOPO_LLC_INCLUSIVE:
-		return access_one(h, core, line, write, TOPO_LLC_INCLUSIVE);
+		return access_one(h, core, &w, write, TOPO_LLC_INCLUSIVE);
 	case TOPO_LLC_VICTIM:
-		return access_one(h, core, line, write, TOPO_LLC_VICTIM);
+		return access_one(h, core, &w, write, TOPO_LLC_VICTIM);
 	default:
-		return access_one(h, core, line, write, TOPO_LLC_FILL_BOTH);
+		return access_one(h, core, &w, write, TOPO_LLC_FILL_BOTH);
 	}
 }
 
-/* Prefetches what accessing line will touch first: its sets in L2 l2, in
- * every LLC (the other LLCs only when there are few), its directory word. */
-CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3, uint32_t line)
+/* Prefetches what accessing w's line will touch first: its sets in L2 l2
+ * and in its LLC l3 (in every LLC when there are two), its directory word. */
+CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3, const where *w)
 {
-	cache__prefetch(l2, line);
-	if (h->llc_alike && h->nllc <= 2) {
-		uint32_t t3, s3 = cache__split(h->llc[0], line, &t3);
-		for (unsigned o = 0; o < h->nllc; o++)
-			cache__prefetch_st(h->llc[o], s3);
+	cache__prefetch_st(l2, w->s2);
+	if (h->llc_alike && h->nllc == 2) {
+		cache__prefetch_st(h->llc[0], w->s3);
+		cache__prefetch_st(h->llc[1], w->s3);
 	} else {
-		cache__prefetch(l3, line);
+		cache__prefetch_st(l3, w->s3);
 	}
-	if (line < h->nlines)
-		__builtin_prefetch(h->dir + line, 1, 3);
+	if (w->line < h->nlines)
+		__builtin_prefetch(h->dir + w->line, 1, 3);
 }
 
-/* Inclusive LLC: if line will miss l3 (whose set is cached by now), the
+/* Inclusive LLC: if w's line will miss l3 (whose set is cached by now), the
  * line it will evict has its directory word read: fetch it. */
-CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, uint32_t line)
+CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, const where *w)
 {
-	uint32_t tag, s = cache__split(l3, line, &tag);
-	const uint16_t *t = cache__tags(l3, s);
-	if (cache__match(l3, t, tag))
+	const uint16_t *t = cache__tags(l3, w->s3);
+	if (cache__match(l3, t, w->t3))
 		return;
-	unsigned v = (unsigned)(*cache__lru(l3, s) >> (4 * (l3->ways - 1))) & 0xf;
-	uint32_t e = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * l3->sets + s;
+	unsigned v = (unsigned)(*cache__lru(l3, w->s3) >> (4 * (l3->ways - 1))) & 0xf;
+	uint32_t e = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * l3->sets + w->s3;
 	if (e < h->nlines)
 		__builtin_prefetch(h->dir + e, 1, 3);
 }
 
+#define RING 16 /* located accesses in flight: > PREFETCH_AHEAD, a power of two */
+
 /* hier_run's body; lvl (may be NULL) gets each access's level. Inlined
- * once per policy and lvl, so the loop has neither test per access. */
+ * once per policy and lvl, so the loop has neither test per access. Each
+ * line is located once, PREFETCH_AHEAD accesses early, into a ring. */
 CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask,
 			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol)
 {
 	cache *l2 = h->l2[h->core_l2[core]], *l3 = h->llc[h->core_llc[core]];
-	for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		prefetch_line(h, l2, l3, lines[i]);
+	where ring[RING];
+	for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++) {
+		locate(l2, l3, lines[i], &ring[i]);
+		prefetch_line(h, l2, l3, &ring[i]);
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			prefetch_line(h, l2, l3, lines[i + PREFETCH_AHEAD]);
+		if (i + PREFETCH_AHEAD < n) {
+			where *a = &ring[(i + PREFETCH_AHEAD) % RING];
+			locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
+			prefetch_line(h, l2, l3, a);
+		}
 		if (pol == TOPO_LLC_INCLUSIVE && i + PREDICT_AHEAD < n)
-			predict_eviction(h, l3, lines[i + PREDICT_AHEAD]);
+			predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
 		int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-		int l = access_one(h, core, lines[i], w, pol);
+		int l = access_one(h, core, &ring[i % RING], w, pol);
 		count[l]++;
 		if (lvl)
 			lvl[i] = (uint8_t)l;
