@@ -5,12 +5,16 @@
  * request failed, the classifier was trained, and the controller made at
  * least one known and one unknown adaptation. Then runs `dejavu
  * controller` against processes started like a user would, on ports they
- * chose and printed (no fixed ports, no sleeping until they listen).
+ * chose and printed (no fixed ports, no sleeping until they listen). Both
+ * documents are checked against docs/schema/ (dejavu-demo.json,
+ * dejavu-controller.json): these live runs are where they are validated.
  * Needs cgroups and 2 CPUs.
  */
 #include "vl_test.h"
 
 #include <jansson.h>
+
+#include "vl_test_schema.h"
 
 #include "core/proc.h"
 #include "dejavu/live/cgroup.h"
@@ -31,6 +35,9 @@ static void test_demo_end_to_end(void **state)
 	int st = system(cmd);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+	char pairs[128];
+	snprintf(pairs, sizeof(pairs), " dejavu-demo %s", out);
+	vl_schema_pairs(pairs, "dejavu demo (src/dejavu/live/e2e_demo.sh)");
 	json_error_t je;
 	json_t *j = json_load_file(out, 0, &je);
 	unlink(out);
@@ -131,6 +138,7 @@ static void test_controller_on_user_services(void **state)
 	unlink(db);
 	if (st != 0)
 		fail_msg("controller exited %d: %s", st, err);
+	vl_schema_text("dejavu-controller", out, args);
 	json_t *j = json_loads(out, 0, NULL);
 	assert_non_null(j);
 	assert_true(json_integer_value(json_object_get(j, "windows")) >= 10);

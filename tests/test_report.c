@@ -19,6 +19,7 @@
 
 #include "core/version.h"
 #include "report/report.h"
+#include "vl_test_schema.h"
 
 /* ---- the driver on a hand-made stage table ---- */
 
@@ -354,6 +355,11 @@ static void test_quick_summary(void **state)
 	const json_t *meta = json_object_get(q->doc, "meta");
 	assert_non_null(strstr(json_string_value(json_object_get(meta, "command_line")),
 			       "virtlab report --quick --seed 3 --out "));
+	/* summary.json, raw/<stage>.json and every command output in them
+	 * match docs/schema */
+	char pairs[160];
+	snprintf(pairs, sizeof(pairs), " --report %s", q->dir);
+	vl_schema_pairs(pairs, "virtlab report --quick");
 	/* raw/<stage>.json: every stage's full output, skipped ones included */
 	const json_t *s;
 	json_array_foreach(json_object_get(q->doc, "stages"), i, s)
@@ -612,123 +618,12 @@ static void test_same_seed_same_rows(void **state)
 
 /* ---- every built-in stage's digest on contract-shaped JSON ---- */
 
-/* A stand-in virtlab printing, for each command the stages run, JSON of the
- * shape its issue defines (numbers made up, varying with the options), so
- * the digests, plots and page are exercised whatever systems are built. It
- * forwards `demo` to the real binary. */
-static const char fake_virtlab[] =
-	"#!/bin/sh\n"
-	"# a stand-in virtlab that prints each command's contract JSON with made-up numbers\n"
-	"if [ \"$1\" = demo ]; then exec \"$VL_REAL\" \"$@\"; fi\n"
-	"w=netperf m=bare mod=0 pol=dejavu eoi=xapic\n"
-	"c1=$1 c2=$2\n"
-	"shift 2\n"
-	"while [ $# -gt 0 ]; do\n"
-	"\tcase $1 in\n"
-	"\t--workload) w=$2; shift ;;\n"
-	"\t--mode) m=$2; shift ;;\n"
-	"\t--moderation-us) mod=$2; shift ;;\n"
-	"\t--policy) pol=$2; shift ;;\n"
-	"\t--eoi) eoi=$2; shift ;;\n"
-	"\tesac\n"
-	"\tshift\n"
-	"done\n"
-	"n=$(printf '%s' \"$w$m$mod$pol$eoi\" | cksum | cut -d' ' -f1)\n"
-	"v=$((n % 1000))\n"
-	"case \"$c1 $c2\" in\n"
-	"\"eli reproduce\")\n"
-	"\techo '{\"rows\":[{\"figure\":\"netperf exits/s, "
-	"ELI\",\"paper\":800,\"ours\":812,\"error_pct\":1.5,\"pass\":true},\n"
-	"\t{\"figure\":\"ELI throughput vs bare "
-	"(%)\",\"paper\":[97,100],\"ours\":98.2,\"error_pct\":null,\"pass\":true},\n"
-	"\t{\"figure\":\"udp_rr latency, ELI "
-	"(us)\",\"paper\":29,\"ours\":33.5,\"error_pct\":15.5,\"pass\":false,\"tolerance\":\"+-2 "
-	"us\"}],\n"
-	"\t\"moderation_sweep\":[{\"moderation_us\":0,\"baseline_irqs_per_sec\":80000,\"eli_gain_"
-	"pct\":143},\n"
-	"\t{\"moderation_us\":50,\"baseline_irqs_per_sec\":20000,\"eli_gain_pct\":12.5}]}'\n"
-	"\texit 1 ;; # a failed row: like the real one, exit 1 with the JSON\n"
-	"\"eli run\")\n"
-	"\techo "
-	"\"{\\\"workload\\\":\\\"$w\\\",\\\"mode\\\":\\\"$m\\\",\\\"interrupts_per_sec\\\":$(("
-	"50000 - mod * 100)),\\\"exits_per_sec\\\":$((v * 100 + 1)),\\\"time_in_guest_pct\\\":$((v "
-	"% 100)).5,\\\"throughput\\\":$((9000 + v - "
-	"mod)),\\\"throughput_rel_bare\\\":0.$v,\\\"latency_us_mean\\\":$((28 + v % "
-	"9)),\\\"latency_us_p99\\\":$((40 + v % 9))}\" ;;\n"
-	"\"kvm bench\")\n"
-	"\techo "
-	"\"{\\\"interrupts\\\":10000,\\\"handled\\\":10000,\\\"exits_per_interrupt\\\":1.0$v,"
-	"\\\"latency_ns\\\":{\\\"mean\\\":5000,\\\"p50\\\":$((4000 + "
-	"v)),\\\"p99\\\":9000},\\\"host_cpu_ns_per_interrupt\\\":3000}\" ;;\n"
-	"\"eli validate\")\n"
-	"\techo "
-	"'{\"rows\":[{\"config\":\"xapic open 2000/s vcpu-cpu\",\"metric\":\"exits_per_"
-	"interrupt\",\"model\":1.0,\"median\":1.02,\"ci95_low\":1.0,\"ci95_high\":1.05,"
-	"\"error_pct\":-1.96,\"verdict\":\"consistent\",\"used_in_calibration\":false},"
-	"{\"config\":\"xapic open 5000/s vcpu-cpu\",\"metric\":\"ns_per_interrupt\","
-	"\"model\":5200,\"median\":4000,\"ci95_low\":3900,\"ci95_high\":4100,\"error_pct\":"
-	"30,\"verdict\":\"fails\",\"used_in_calibration\":false}],\"recorded\":\"vm, "
-	"2026-12-04T08:11:36Z\",\"source\":\"measured now\",\"validated_rows\":2,"
-	"\"validated_passed\":1}' ;;\n"
-	"\"hyperwall attacks\")\n"
-	"\techo '[{\"attack\":\"hypervisor read\",\"blocked\":true,\"mechanism\":\"CIP on "
-	"fill\",\"succeeds_without_protection\":true},\n"
-	"\t{\"attack\":\"DMA write\",\"blocked\":true,\"mechanism\":\"CIP on "
-	"DMA\",\"succeeds_without_protection\":true},\n"
-	"\t{\"attack\":\"replay "
-	"\\\"attestation\\\"\",\"blocked\":true,\"mechanism\":\"nonce\",\"succeeds_without_"
-	"protection\":true}]' ;;\n"
-	"\"hyperwall fuzz\")\n"
-	"\techo "
-	"'{\"ops\":100000,\"confidentiality_violations\":0,\"integrity_violations\":0,\"blocked\":"
-	"60000,\"ok\":40000}' ;;\n"
-	"\"hyperwall overhead\")\n"
-	"\techo "
-	"\"{\\\"accesses\\\":1000000,\\\"tlb_miss_rate\\\":0.0$v,\\\"cip_checks\\\":$v,\\\"cycles_"
-	"baseline\\\":100,\\\"cycles_hyperwall\\\":101,\\\"overhead_pct\\\":$((v % "
-	"7)).25,\\\"cip_memory_pct\\\":0.2}\" ;;\n"
-	"\"regsched compare\")\n"
-	"\techo "
-	"'{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\",\"speedup_region_"
-	"vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,\"fairness_error_pct\":1.2,\"detail\":{"
-	"\"credit\":{\"throughput\":100,\"llc_miss_rate\":0.08},\"region\":{\"throughput\":112,"
-	"\"llc_miss_rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-"
-	"oracle\":{\"throughput\":115,\"llc_miss_rate\":0.005}}},\n"
-	"\t{\"workload\":\"fits\",\"topology\":\"westmere-2llc\",\"speedup_region_vs_credit\":0."
-	"995,\"llc_miss_reduction_pct\":0.4,\"fairness_error_pct\":2.1,\"detail\":{\"credit\":{"
-	"\"throughput\":100,\"llc_miss_rate\":0.02},\"region\":{\"throughput\":99.5,\"llc_miss_"
-	"rate\":0.01},\"gather\":{\"throughput\":104,\"llc_miss_rate\":0.05},\"pinned-oracle\":{"
-	"\"throughput\":115,\"llc_miss_rate\":0.005}}}]}' ;;\n"
-	"\"dejavu compare\")\n"
-	"\tprintf '{\"rows\":['\n"
-	"\tsep=\n"
-	"\tfor t in hotmail-like messenger-like; do for p in dejavu rightscale rightscale-scaled "
-	"hpa "
-	"static-peak static-history oracle; do\n"
-	"\t\tk=$(printf '%s' \"$t$p\" | cksum | cut -d' ' -f1)\n"
-	"\t\tprintf "
-	"'%s{\"trace\":\"%s\",\"policy\":\"%s\",\"adaptation_s_mean\":%d,\"slo_violation_pct\":%d."
-	"5,\"cost_vs_static_history_pct\":%d,\"cost_instance_hours\":%d}' \"$sep\" $t $p "
-	"$((k % 900 + 10)) $((k % 5)) $((k % 100)) $((k % 1000 + 100))\n"
-	"\t\tsep=,\n"
-	"\tdone; done\n"
-	"\techo '],\"adaptation_speedup_vs_rightscale\":14.2,\"cost_saving_vs_static_history_pct\":"
-	"41.0,\"headline_trace\":\"hotmail-like\",\"static_history_slo_violation_pct\":9.5,"
-	"\"dejavu_slo_violation_pct\":1.5,\"cost_saving_vs_static_peak_pct\":80}' "
-	";;\n"
-	"\"dejavu sim\")\n"
-	"\tprintf "
-	"'{\"trace\":\"hotmail-like\",\"policy\":\"%s\",\"series\":{\"t_s\":[0,3600,7200,10800],"
-	"\"load_rps\":[1000,1500,3000,1200],\"allocation\":[%d,3,6,2]}}\\n' $pol $((v % 5 + 1)) "
-	";;\n"
-	"\"dejavu demo\")\n"
-	"\techo "
-	"'{\"events\":[{\"t_s\":10,\"signature_class\":\"browse\",\"known\":true,\"action\":"
-	"\"reuse\",\"allocation\":\"cpu=50%\",\"reaction_s\":1.5},{\"t_s\":40,\"signature_"
-	"class\":\"new-1\",\"known\":false,\"action\":\"tune\",\"allocation\":\"cpu=80%\","
-	"\"reaction_s\":12}],\"slo_violation_pct\":3.2,\"requests\":12000,\"errors\":0}' ;;\n"
-	"*) echo \"virtlab: unknown command '$c1 $c2'\" >&2; exit 2 ;;\n"
-	"esac\n";
+/* The stand-in virtlab (tests/fixtures/standin-virtlab.sh) prints, for each
+ * command the stages run, JSON of that command's documented shape (numbers
+ * made up, varying with the options), so the digests, plots and page are
+ * exercised whatever systems are built; tests/test_schema.c checks its
+ * documents against docs/schema/. It forwards `demo` to the real binary. */
+#define STANDIN_VIRTLAB "tests/fixtures/standin-virtlab.sh"
 
 static void test_every_stage_on_contract_json(void **state)
 {
@@ -740,17 +635,27 @@ static void test_every_stage_on_contract_json(void **state)
 	char script[128], out[128];
 	snprintf(script, sizeof(script), "%s/fake-virtlab", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
+	char *text = slurp(STANDIN_VIRTLAB);
+	if (!text)
+		fail_msg("cannot read %s (run from the top of the tree)", STANDIN_VIRTLAB);
 	FILE *f = fopen(script, "w");
 	assert_non_null(f);
-	fputs(fake_virtlab, f);
+	fputs(text, f);
 	fclose(f);
+	free(text);
 	assert_int_equal(chmod(script, 0755), 0);
 	setenv("VL_REAL", exe(), 1);
-	rpt_opts o = { out, script, 0, 1, NULL, NULL, NULL };
+	/* the "meta" the CLI would pass (command line included) */
+	json_t *meta = json_pack("{s:s,s:s,s:b,s:i,s:s}", "version", "0.0.0", "commit", "stand-in",
+				 "dirty", 0, "seed", 1, "command_line",
+				 "virtlab report (stand-in commands)");
+	assert_non_null(meta);
+	rpt_opts o = { out, script, 0, 1, NULL, NULL, meta };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
 	assert_int_equal(rpt_run(rpt_stages, rpt_nstages, &o, NULL, &doc, &failed, &eb), 0);
+	json_decref(meta); /* rpt_run copied it */
 	size_t i;
 	const json_t *s;
 	json_array_foreach(json_object_get(doc, "stages"), i, s)
@@ -761,6 +666,10 @@ static void test_every_stage_on_contract_json(void **state)
 				 st, json_string_value(json_object_get(s, "reason")));
 	}
 	assert_int_equal(failed, 0);
+	/* the stand-in's outputs and the report made of them match docs/schema */
+	char pairs[160];
+	snprintf(pairs, sizeof(pairs), " --report %s", out);
+	vl_schema_pairs(pairs, "virtlab report on the stand-in's documents");
 	/* rows as the digests derive them from the fake numbers */
 	struct {
 		const char *figure_part;

@@ -50,6 +50,8 @@ json_t *eli_result_json(const eli_sim_cfg *c, const eli_sim_result *r, double ba
 	json_object_set_new(o, "moderation_us", json_real(r->moderation_us));
 	json_object_set_new(o, "interrupts_per_sec", json_real(r->interrupts_per_sec));
 	json_object_set_new(o, "device_interrupts_per_sec", json_real(r->dev_interrupts_per_sec));
+	json_object_set_new(o, "rx_packets_per_sec", json_real(r->rx_packets_per_sec));
+	json_object_set_new(o, "napi_polls_per_sec", json_real(r->napi_polls_per_sec));
 	json_object_set_new(o, "exits_per_sec", json_real(r->exits_per_sec));
 	json_object_set_new(o, "exits_by_reason", by);
 	json_object_set_new(o, "time_in_guest_pct", json_real(r->time_in_guest_pct));

@@ -98,14 +98,16 @@ static const struct {
 	  "target: udp_rr baseline latency (36 us); at the range's floor (0) it is 37.3 us" },
 	{ "virt_work_overhead", "assumed",
 	  "EPT two-dimensional walks cost a few percent with large pages (Bhargava et al., "
-	  "ASPLOS 2008); 3 % (the issue-4 value, which was chosen with the ELI rows in view)" },
+	  "ASPLOS 2008); 3 % (the first model's value, which was chosen with the ELI rows in "
+	  "view)" },
 	{ "eoi_path", "cited", "paper: every EOI exits in the baseline" },
 	{ "eoi_emulated_cycles", "assumed", "unused with eoi_path = exit" },
 	{ "guest_apic", "cited", "paper: ELI needs x2APIC for exitless EOI" },
 	{ "guest_idle", "assumed",
-	  "poll: chosen in issue 4 because ELI's 29 us udp_rr needs a running vCPU" },
+	  "poll: chosen in the first model because ELI's 29 us udp_rr needs a running vCPU" },
 	{ "host_timer_hz", "assumed",
-	  "Ubuntu 10.04 server kernels' CONFIG_HZ_100; chosen in issue 4 because it fit the "
+	  "Ubuntu 10.04 server kernels' CONFIG_HZ_100; chosen in the first model because it fit "
+	  "the "
 	  "residual-exit rows (HZ 1000 would add ~900 exits/s)" },
 	{ "guest_timer_hz", "cited", "Linux 2.6.3x distribution default CONFIG_HZ_250" },
 	{ "guest_timer_oneshot", "cited", "NOHZ guests re-arm the LAPIC timer each tick" },
@@ -122,18 +124,19 @@ static const struct {
 	{ "netperf_pkt_cycles", "assumed",
 	  "~1 us per 1448-byte segment: bare metal at line rate with ~15 % idle" },
 	{ "apache_req_cycles", "assumed",
-	  "~41 us per small static page (the issue-4 value, chosen with the ELI rows in view)" },
+	  "~41 us per small static page (the first model's value, chosen with the ELI rows in "
+	  "view)" },
 	{ "apache_pkts_per_req", "assumed",
 	  "SYN, GET, ACK of the page, FIN: ab without keep-alive" },
 	{ "apache_clients", "assumed", "ab -c 32" },
 	{ "apache_think_us", "assumed",
-	  "load generator + wire per request (the issue-4 value, chosen with the ELI rows in "
-	  "view)" },
+	  "load generator + wire per request (the first model's value, chosen with the ELI rows "
+	  "in view)" },
 	{ "memcached_req_cycles", "assumed",
-	  "~8.5 us per get/set (the issue-4 value, chosen with the ELI rows in view)" },
+	  "~8.5 us per get/set (the first model's value, chosen with the ELI rows in view)" },
 	{ "memcached_clients", "assumed", "memslap concurrency" },
 	{ "memcached_think_us", "assumed",
-	  "load generator + wire (the issue-4 value, chosen with the ELI rows in view)" },
+	  "load generator + wire (the first model's value, chosen with the ELI rows in view)" },
 	{ "udp_rr_guest_cycles", "assumed", "10 us of guest work per UDP round trip" },
 	{ "udp_rr_remote_us", "fitted", "target: udp_rr bare latency (28 us)" },
 	{ "preempt_timer_us", "cited",

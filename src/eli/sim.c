@@ -349,6 +349,13 @@ static void run_epilogue(sim *s)
 	run_head(s);
 }
 
+int sim__dev_write(sim *s, uint32_t val)
+{
+	eli_event e = eli_vm_guest_dev_write(s->vm, ELI_DEV_DB, val);
+	sim__nic_doorbell(s, val); /* directly, or forwarded by the host */
+	return apply(s, e);
+}
+
 void sim__raise_msi(sim *s)
 {
 	s->dev_irqs++;
@@ -388,9 +395,10 @@ static void job_done(sim *s)
 	s->busy_guest += des_now(s->d) - s->seg_start;
 	job j = q_pop(s);
 	switch (j.kind) {
-	case J_IRQ: /* top half: schedule the NAPI poll, then EOI and IRET */
-		sim__napi_poll(s);
+	case J_IRQ: /* top half: EQ doorbell, schedule the NAPI poll, then EOI and IRET */
 		s->epi = EPI_EOI | EPI_IRET;
+		if (sim__isr(s))
+			return; /* a doorbell write exited: the epilogue goes on after entry */
 		run_epilogue(s);
 		return;
 	case J_TICK:
@@ -404,7 +412,8 @@ static void job_done(sim *s)
 		}
 		break;
 	case J_POLL:
-		sim__poll_done(s, &j);
+		if (sim__poll_done(s, &j))
+			return;
 		break;
 	case J_BATCH:
 		sim__batch_done(s, &j);
@@ -441,6 +450,7 @@ static void start_measuring(des *d, void *ctx, uint64_t arg)
 	s->busy_guest = 0;
 	memset(s->exits, 0, sizeof(s->exits));
 	s->dev_irqs = s->tick_irqs = s->done_items = s->done_reqs = s->drops = 0;
+	s->polls = s->rx_pkts = 0;
 	stat_init(&s->lat);
 	hist_reset(s->lat_h);
 	s->measuring = 1;
@@ -482,7 +492,7 @@ static int setup(sim *s, const eli_sim_cfg *c, vl_errbuf *eb)
 		     : c->wl == ELI_WL_CUSTOM ? 0
 					      : p->nic_moderation_us;
 	s->mod_s = mod * 1e-6;
-	s->nic_armed = 1;
+	s->nic_armed = s->eq_armed = s->cq_armed = 1; /* be_open arms both */
 	s->d = des_create(1024);
 	s->lat_h = hist_create(0.01, 7);
 	if (!s->d || !s->lat_h)
@@ -530,6 +540,8 @@ static void results(sim *s, eli_sim_result *r)
 	r->latency_us_p99 = hist_count(s->lat_h) ? hist_percentile(s->lat_h, 99) : 0;
 	r->events = des_events_run(s->d);
 	r->rx_drops_per_sec = (double)s->drops / T;
+	r->napi_polls_per_sec = (double)s->polls / T;
+	r->rx_packets_per_sec = (double)s->rx_pkts / T;
 	if (s->state == S_GUEST && q_head(s))
 		s->busy_guest += des_now(s->d) - s->seg_start;
 	double util = (s->busy_guest + s->time_in[S_HOST]) / T;

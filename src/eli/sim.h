@@ -41,13 +41,11 @@ int eli_workload_parse(const char *s, eli_workload *w);
 typedef struct eli_sim_cfg {
 	eli_workload wl;
 	eli_mode mode;
-	double duration_s; /* measured simulated time */
-	double warmup_s;   /* simulated time discarded first */
-	double moderation_us;
-	/* custom: arrivals dropped on a full RX ring; < 0: the profile's (custom: none) */
-	double rx_drops_per_sec;
-	double irq_rate; /* custom: packets/s */
-	double work_us;  /* custom: guest work per packet */
+	double duration_s;    /* measured simulated time */
+	double warmup_s;      /* simulated time discarded first */
+	double moderation_us; /* < 0: the profile's (custom: none) */
+	double irq_rate;      /* custom: packets/s */
+	double work_us;       /* custom: guest work per packet */
 	uint64_t seed;
 	const eli_profile *prof;
 	progress_cb progress;
@@ -71,9 +69,11 @@ typedef struct eli_sim_result {
 	const char *throughput_unit;
 	double latency_us_mean, latency_us_p99;
 	double moderation_us;
-	double rx_drops_per_sec; /* custom: arrivals dropped on a full RX ring */
-	const char *limited_by;  /* "CPU", "line rate", "TCP window", "clients' offered load",
-				    "round-trip latency (...)", "offered load" */
+	double rx_drops_per_sec;   /* custom: arrivals dropped on a full RX ring */
+	double napi_polls_per_sec; /* NAPI poll calls that ended (budget used or ring empty) */
+	double rx_packets_per_sec; /* packets the NAPI polls took from the RX ring */
+	const char *limited_by;    /* "CPU", "line rate", "TCP window", "clients' offered load",
+				      "round-trip latency (...)", "offered load" */
 	uint64_t events;
 } eli_sim_result;
 

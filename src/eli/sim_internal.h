@@ -56,10 +56,15 @@ typedef struct sim {
 
 	/* NIC */
 	double mod_s;
-	int nic_armed, napi_masked, fire_scheduled;
-	uint64_t ring;     /* arrived, not yet taken by a handler */
-	double ring_t0;    /* oldest arrival in ring */
-	uint64_t inflight; /* taken, not yet processed */
+	int nic_armed; /* moderation: the EQ delay since the last MSI has passed */
+	/* be2net's queues: an armed EQ/CQ raises one event, then is unarmed
+	 * until the driver's doorbell write re-arms it (be_eq_notify in the
+	 * ISR, be_cq_notify when a NAPI poll found the ring empty) */
+	int eq_armed, cq_armed, fire_scheduled;
+	uint32_t napi_work; /* packets taken by the current poll call (budget) */
+	uint64_t ring;      /* arrived, not yet taken by a handler */
+	double ring_t0;     /* oldest arrival in ring */
+	uint64_t inflight;  /* taken, not yet processed */
 	/* netperf stream */
 	double pkt_rate, t_last, frac;
 	int blocked;
@@ -81,7 +86,7 @@ typedef struct sim {
 	double time_in[3];
 	double busy_guest; /* guest time spent on jobs (not idle) */
 	double exits[VMX_EXIT_REASONS];
-	uint64_t dev_irqs, tick_irqs, done_items, done_reqs, drops;
+	uint64_t dev_irqs, tick_irqs, done_items, done_reqs, drops, polls, rx_pkts;
 	stat_acc lat;
 	hist *lat_h;
 	int err;
@@ -94,16 +99,23 @@ double sim__work(sim *s, double cycles);
 double sim__work_n(sim *s, double cycles, uint64_t n);
 void sim__q_push(sim *s, job j, int front);
 void sim__raise_msi(sim *s);
-/* NAPI: a poll found the ring empty; re-enable the NIC's MSI (sim_load.c). */
-void sim__napi_complete(sim *s);
+/* The guest's driver writes the NIC's doorbell (through the model: EPT); the
+ * device applies it (sim__nic_doorbell). 1 if the write left guest mode. */
+int sim__dev_write(sim *s, uint32_t val);
 
 /* sim_load.c */
 int sim__load_setup(sim *s, vl_errbuf *eb);
 void sim__mod_expire(des *d, void *ctx, uint64_t arg);
 void sim__arrival(des *d, void *ctx, uint64_t client);
 void sim__custom_arrival(des *d, void *ctx, uint64_t arg);
-void sim__napi_poll(sim *s);
-void sim__poll_done(sim *s, const job *p);
+/* The device side of a doorbell write: re-arm the EQ or the CQ. */
+void sim__nic_doorbell(sim *s, uint32_t val);
+/* The ISR (be2net event_handle): EQ doorbell (consume, clear, re-arm), then
+ * napi_schedule. 1 if the write left guest mode. */
+int sim__isr(sim *s);
+/* One NAPI poll call, or its completion; 1 if a doorbell write exited. */
+int sim__napi_poll(sim *s);
+int sim__poll_done(sim *s, const job *p);
 void sim__batch_done(sim *s, const job *j);
 
 #endif

@@ -209,6 +209,8 @@ eli_vm *eli_vm_create(eli_mode mode, unsigned prot, eli_apic_mode apic, double p
 			return NULL;
 		}
 	}
+	if (mode != ELI_MODE_BARE) /* the VF's BAR: mapped, not trapped */
+		ept_set(&vm->ept, ELI_DEV_BAR, EPT_READ | EPT_WRITE);
 	if (eli_vm__is_eli(vm)) {
 		eli_vm__rebuild_shadow(vm);
 		vm->cpu_idtr.base = ELI_SHADOW_IDT;

@@ -83,6 +83,18 @@ extern const char *const eli_mode_names[]; /* NULL-terminated */
 #define ELI_GUEST_IDT 0x1000u  /* the guest's own IDT */
 #define ELI_GUEST_IDT2 0x5000u /* where a guest may LIDT a new table */
 #define ELI_SHADOW_IDT 0x3000u /* the host's shadow IDT, mapped into the guest */
+/* The assigned NIC's doorbell page (its BAR, be2net's DB_CQ_OFFSET register
+ * inside): device assignment maps the BAR's pages into the guest through EPT
+ * (read/write, no exit) in every virtualized mode; only the MSI-X table is
+ * emulated by the host, and the NIC driver masks and re-arms its interrupt
+ * through the doorbell, not the MSI-X table (be2net: be_eq_notify,
+ * be_cq_notify). */
+#define ELI_DEV_BAR 0x8000u
+#define ELI_DEV_DB 0x120u           /* DB_CQ_OFFSET (= DB_EQ_OFFSET), be_hw.h */
+#define ELI_DEV_DB_EQ (1u << 10)    /* DB_EQ_EVNT_SHIFT: an event-queue doorbell */
+#define ELI_DEV_DB_CLR (1u << 9)    /* DB_EQ_CLR_SHIFT: clear the interrupt */
+#define ELI_DEV_DB_POPPED_SHIFT 16  /* DB_CQ/EQ_NUM_POPPED_SHIFT: entries consumed */
+#define ELI_DEV_DB_REARM (1u << 29) /* DB_CQ/EQ_REARM_SHIFT: arm for one more event */
 #define ELI_GUEST_HANDLER(v) (0xFFFFFFFF81000000ull + (uint64_t)(v)*0x40)
 
 /* Vectors (Linux conventions). With ELI_PROT_PRIORITY off, the host's timer
@@ -173,6 +185,13 @@ eli_event eli_vm_guest_rdmsr(eli_vm *vm, uint32_t msr);
  * "virtualize APIC accesses", APIC_WRITE / EOI virtualization with
  * APIC-register virtualization, an EPT violation without either. */
 eli_event eli_vm_guest_mmio_write(eli_vm *vm, uint32_t off, uint32_t val);
+/* Guest 32-bit write to the assigned device's BAR at offset off (a
+ * doorbell): reaches the device without an exit when EPT maps the page
+ * (every mode here), else an EPT_VIOLATION exit and the host forwards it.
+ * The device's side of the write is the caller's (the NIC model). */
+eli_event eli_vm_guest_dev_write(eli_vm *vm, uint32_t off, uint32_t val);
+/* The last value the guest wrote to the device's doorbell. */
+uint32_t eli_vm_dev_doorbell(const eli_vm *vm);
 /* Guest executes INT n at CPL0. */
 eli_event eli_vm_guest_int(eli_vm *vm, unsigned vector);
 /* Guest MOV to CR8 (TPR[7:4] = val). */

@@ -247,6 +247,23 @@ eli_event eli_vm_guest_write(eli_vm *vm, uint64_t gpa, uint8_t val)
 	return e;
 }
 
+eli_event eli_vm_guest_dev_write(eli_vm *vm, uint32_t off, uint32_t val)
+{
+	uint64_t gpa = ELI_DEV_BAR + (off & 0xFFCu);
+	uint64_t q = vm->mode == ELI_MODE_BARE ? 0 : ept_check(&vm->ept, gpa, EPT_WRITE);
+	vm->dev_db = val; /* direct, or forwarded by the host after the exit */
+	if (!q)
+		return ev(-1, ELI_GUEST, -1);
+	eli_event e = vexit(vm, EXIT_REASON_EPT_VIOLATION, ELI_HOST, -1);
+	e.qual = q;
+	return e;
+}
+
+uint32_t eli_vm_dev_doorbell(const eli_vm *vm)
+{
+	return vm->dev_db;
+}
+
 eli_event eli_vm_guest_lidt(eli_vm *vm, uint64_t base, uint16_t limit)
 {
 	if (eli_vm__is_eli(vm) && (vm->ctl.sec & SEC_DESC_TABLE_EXITING)) {

@@ -33,6 +33,7 @@ struct eli_vm {
 	uint64_t exits[VMX_EXIT_REASONS], host_irqs;
 	int rebuilds;
 	unsigned assigned, hostvec;
+	uint32_t dev_db; /* last doorbell value the device received */
 };
 
 int eli_vm__is_eli(const eli_vm *vm);
