@@ -437,10 +437,14 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 		}
 		if (far && pol == TOPO_LLC_INCLUSIVE && i + PREDICT_AHEAD < n)
 			predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
-		if (!far)
-			locate(l2, l3, lines[i], &ring[i % RING]);
+		/* a local copy the compiler keeps in registers */
+		where here;
+		if (far)
+			here = ring[i % RING];
+		else
+			locate(l2, l3, lines[i], &here);
 		int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-		int l = access_one(h, core, &ring[i % RING], w, pol);
+		int l = access_one(h, core, &here, w, pol);
 		count[l]++;
 		if (lvl)
 			lvl[i] = (uint8_t)l;
