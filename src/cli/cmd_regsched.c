@@ -160,9 +160,9 @@ static json_t *llc_json(const llc_bench_result *r)
 		(json_int_t)r->count[HIER_REMOTE], "mem", (json_int_t)r->count[HIER_MEM],
 		"mem_remote_node", (json_int_t)r->count[HIER_MEM_REMOTE], "goal_accesses_per_sec",
 		100e6, "structure",
-		"SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, lines located "
-		"and prefetched ahead (inclusive victims predicted), superset L2-holder "
-		"directory word with first-touch node, huge pages");
+		"SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, one set/tag split "
+		"per geometry, superset L2-holder directory word with first-touch node, "
+		"huge pages");
 }
 
 static json_t *bench_llc_default(uint64_t seed)
