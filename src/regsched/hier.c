@@ -27,9 +27,10 @@
  * 44 % of the fast model's samples in the profile before); whoever reads a
  * bit acts on it idempotently (invalidation) or asks the L2 (l2_holders).
  * First-touch nodes live in the directory word (one host line, not two),
- * the tables sit on huge pages (no TLB walk per random lookup), a line is
- * split into set and tag once per geometry, and a write invalidates the
- * other LLCs in the pass that probes them.
+ * tables of 2 MiB and more are on transparent huge pages (the bench's 4 MiB
+ * directory was, by /proc/PID/smaps_rollup; the gain was not measured
+ * apart), a line is split into set and tag once per geometry, and a write
+ * invalidates the other LLCs in the pass that probes them.
  */
 #include "regsched/hier.h"
 
