@@ -162,7 +162,7 @@ static json_t *llc_json(const llc_bench_result *r)
 		100e6, "structure",
 		"SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, one set/tag split "
 		"per geometry, superset L2-holder directory word with first-touch node, "
-		"huge pages");
+		"huge pages, large tables prefetched ahead (inclusive victims predicted)");
 }
 
 static json_t *bench_llc_default(uint64_t seed)

@@ -92,6 +92,11 @@ int cache_invalidate(cache *c, uint32_t line)
 	return cache__inval_st(c, s, tag);
 }
 
+void cache_prefetch(const cache *c, uint32_t line)
+{
+	cache__prefetch(c, line);
+}
+
 uint32_t cache_sets(const cache *c)
 {
 	return c->sets;

@@ -17,7 +17,8 @@
  * cache can hold: line < cache_line_limit() = sets * 65535 (2 GiB of
  * physical memory for a 256 KiB 8-way L2 with 64 B lines).
  * Invalid ways always sit at the LRU end, so a miss simply takes the LRU
- * nibble.
+ * nibble. cache_prefetch() lets a caller that knows its next accesses pull
+ * their sets in ahead (see hier.c).
  *
  * cache_ref is the brute-force reference the tests and `bench llc` compare
  * with: per-way timestamps, linear search, the same observable behaviour.
@@ -47,6 +48,8 @@ int cache_access(cache *c, uint32_t line, uint32_t *evicted);
 int cache_probe(const cache *c, uint32_t line);
 /* Removes line if present (its way becomes LRU); returns 1 if it was. */
 int cache_invalidate(cache *c, uint32_t line);
+/* Hints the host to fetch line's set (tags and LRU word). */
+void cache_prefetch(const cache *c, uint32_t line);
 
 uint32_t cache_sets(const cache *c);
 unsigned cache_ways(const cache *c);

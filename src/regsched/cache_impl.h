@@ -179,4 +179,15 @@ CACHE_ALWAYS int cache__inval_st(cache *c, uint32_t s, uint32_t tag)
 	return 1;
 }
 
+CACHE_ALWAYS void cache__prefetch_st(const cache *c, uint32_t s)
+{
+	__builtin_prefetch(cache__tags(c, s), 1, 3);
+}
+
+CACHE_ALWAYS void cache__prefetch(const cache *c, uint32_t line)
+{
+	uint32_t tag, s = cache__split(c, line, &tag);
+	cache__prefetch_st(c, s);
+}
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * hier.c — the L2 + LLC hierarchy of hier.h over cache.c, fast: a directory
  * word per line (which L2s may hold it, and its first-touch node), one
- * set/tag split per geometry, specialised per LLC policy.
+ * set/tag split per geometry, specialised per LLC policy, prefetched ahead.
  * hier_ref.c builds the same model plainly; tests check the two access by
  * access.
  *
@@ -30,7 +30,12 @@
  * tables of 2 MiB and more are on transparent huge pages (the bench's 4 MiB
  * directory was, by /proc/PID/smaps_rollup; the gain was not measured
  * apart), a line is split into set and tag once per geometry, and a write
- * invalidates the other LLCs in the pass that probes them.
+ * invalidates the other LLCs in the pass that probes them. When the tables
+ * are large (HIER_NEAR_BYTES), every table an access will touch is
+ * prefetched PREFETCH_AHEAD accesses early (its L2 and LLC sets, the other
+ * LLC's set when there are two, its directory word), and the line an
+ * inclusive LLC will evict is predicted PREDICT_AHEAD accesses early from
+ * its (by then cached) set so that its directory word is fetched too.
  */
 #include "regsched/hier.h"
 
@@ -41,6 +46,17 @@
 #include "regsched/cache.h"
 #include "regsched/cache_impl.h"
 
+/* Accesses ahead: 8 as before the directory change; the prediction reads
+ * sets prefetched 4 accesses before. Not re-tuned: on the shared 2-core
+ * machine the bench's noise was larger than such changes. */
+#define PREFETCH_AHEAD 8
+#define PREDICT_AHEAD 4
+/* Tables (tags and directory) up to this size are not prefetched. Chosen
+ * between two measurements (farm-bench, 2026-12-04, load 5-11 on the 2
+ * shared cores): prefetching cost 13 % CPU on an epyc-8ccx regsched run
+ * (0.6 MiB of tables with set sampling) and gained 1.7-2.4x on `bench llc`
+ * (5.8 MiB; its ratio to the reference with and without); not tuned further. */
+#define HIER_NEAR_BYTES (2u << 20)
 /* Directory word: bits 0..23 say which L2s may hold the line (L2 i is bit
  * i mod 24, so on machines with more than 24 L2s a bit stands for up to
  * three), bits 24..31 the first-touch node + 1 (0: untouched). */
@@ -60,8 +76,23 @@ struct hier {
 	uint32_t *dir;                 /* per line: see DIR_BITS */
 	size_t nlines;
 	int oom;
-	int llc_alike; /* every LLC has the same sets (one split serves all) */
+	int llc_alike;    /* every LLC has the same sets (one split serves all) */
+	size_t tag_bytes; /* of every L2 and LLC */
+	int far;          /* -1: by size; 0/1: forced (hier__set_far) */
 };
+
+/* 1 if hier_run prefetches: tables larger than HIER_NEAR_BYTES. */
+static int hier_far(const hier *h)
+{
+	if (h->far >= 0)
+		return h->far;
+	return h->tag_bytes + h->nlines * sizeof(*h->dir) > HIER_NEAR_BYTES;
+}
+
+void hier__set_far(hier *h, int far)
+{
+	h->far = far;
+}
 
 int hier__sets_of(const topo_cache *c, unsigned sample, uint32_t *sets)
 {
@@ -97,6 +128,7 @@ hier *hier_create(const topo *t, unsigned sample)
 	h->ncores = t->ncores;
 	h->nllc = t->nllc;
 	h->policy = t->llc_policy;
+	h->far = -1;
 	h->nl2 = hier__map_l2s(t, h->core_l2, NULL);
 	h->all_l2 = h->nl2 >= 64 ? ~0ull : (1ull << h->nl2) - 1;
 	for (unsigned c = 0; c < t->ncores; c++) {
@@ -115,6 +147,10 @@ hier *hier_create(const topo *t, unsigned sample)
 	h->llc_alike = 1;
 	for (unsigned d = 1; d < t->nllc; d++)
 		h->llc_alike &= cache_sets(h->llc[d]) == cache_sets(h->llc[0]);
+	for (unsigned i = 0; i < h->nl2; i++)
+		h->tag_bytes += (size_t)cache_sets(h->l2[i]) * h->l2[i]->rec_bytes;
+	for (unsigned d = 0; d < t->nllc; d++)
+		h->tag_bytes += (size_t)cache_sets(h->llc[d]) * h->llc[d]->rec_bytes;
 	return h;
 err:
 	hier_destroy(h);
@@ -354,20 +390,65 @@ int hier_access(hier *h, unsigned core, uint32_t line, int write)
 	}
 }
 
+/* Prefetches what accessing w's line will touch first: its sets in L2 l2
+ * and in its LLC l3 (in every LLC when there are two), its directory word. */
+CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3, const where *w)
+{
+	cache__prefetch_st(l2, w->s2);
+	if (h->llc_alike && h->nllc == 2) {
+		cache__prefetch_st(h->llc[0], w->s3);
+		cache__prefetch_st(h->llc[1], w->s3);
+	} else {
+		cache__prefetch_st(l3, w->s3);
+	}
+	if (w->line < h->nlines)
+		__builtin_prefetch(h->dir + w->line, 1, 3);
+}
+
+/* Inclusive LLC: if w's line will miss l3 (whose set is cached by now), the
+ * line it will evict has its directory word read: fetch it. */
+CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, const where *w)
+{
+	const uint16_t *t = cache__tags(l3, w->s3);
+	if (cache__match(l3, t, w->t3))
+		return;
+	unsigned v = (unsigned)(*cache__lru(l3, w->s3) >> (4 * (l3->ways - 1))) & 0xf;
+	uint32_t e = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * l3->sets + w->s3;
+	if (e < h->nlines)
+		__builtin_prefetch(h->dir + e, 1, 3);
+}
+
+#define RING 16 /* located accesses in flight: > PREFETCH_AHEAD, a power of two */
+
 /* hier_run's body; lvl (may be NULL) gets each access's level. Inlined
- * once per policy and lvl, so the loop tests neither per access. No
- * software prefetching: with the directory a superset, an access's host
- * misses (its sets, its directory word) do not depend on each other and the
- * out-of-order core overlaps them; prefetching 8 accesses ahead (and
- * predicting inclusive victims) measured the same on `bench llc` and cost
- * 13 % on an epyc-8ccx run (its instructions). */
+ * once per policy, lvl and far, so the loop tests none of them per access.
+ * far: each line is located once, PREFETCH_AHEAD accesses early, into a
+ * ring, and its tables prefetched; near (every table fits the host's
+ * cache, HIER_NEAR_BYTES), prefetching only costs instructions. */
 CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask,
-			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol)
+			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol,
+			   const int far)
 {
 	cache *l2 = h->l2[h->core_l2[core]], *l3 = h->llc[h->core_llc[core]];
+	where ring[RING];
+	for (size_t i = 0; far && i < n && i < PREFETCH_AHEAD; i++) {
+		locate(l2, l3, lines[i], &ring[i]);
+		prefetch_line(h, l2, l3, &ring[i]);
+	}
 	for (size_t i = 0; i < n; i++) {
-		where here; /* a local the compiler keeps in registers */
-		locate(l2, l3, lines[i], &here);
+		if (far && i + PREFETCH_AHEAD < n) {
+			where *a = &ring[(i + PREFETCH_AHEAD) % RING];
+			locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
+			prefetch_line(h, l2, l3, a);
+		}
+		if (far && pol == TOPO_LLC_INCLUSIVE && i + PREDICT_AHEAD < n)
+			predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
+		/* a local copy the compiler keeps in registers */
+		where here;
+		if (far)
+			here = ring[i % RING];
+		else
+			locate(l2, l3, lines[i], &here);
 		int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
 		int l = access_one(h, core, &here, w, pol);
 		count[l]++;
@@ -376,14 +457,22 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 	}
 }
 
-#define RUN_BY_POLICY(h, core, lines, wmask, n, count, lvl)                                        \
+#define RUN_FAR(h, core, lines, wmask, n, count, lvl, far)                                         \
 	do {                                                                                       \
 		if ((h)->policy == TOPO_LLC_INCLUSIVE)                                             \
-			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_INCLUSIVE);        \
+			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_INCLUSIVE, far);   \
 		else if ((h)->policy == TOPO_LLC_VICTIM)                                           \
-			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_VICTIM);           \
+			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_VICTIM, far);      \
 		else                                                                               \
-			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_FILL_BOTH);        \
+			run_body(h, core, lines, wmask, n, count, lvl, TOPO_LLC_FILL_BOTH, far);   \
+	} while (0)
+
+#define RUN_BY_POLICY(h, core, lines, wmask, n, count, lvl)                                        \
+	do {                                                                                       \
+		if (hier_far(h))                                                                   \
+			RUN_FAR(h, core, lines, wmask, n, count, lvl, 1);                          \
+		else                                                                               \
+			RUN_FAR(h, core, lines, wmask, n, count, lvl, 0);                          \
 	} while (0)
 
 void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,

@@ -58,7 +58,7 @@ void hier_reset(hier *h);
 /* One access by `core`; returns the enum hier_level that served it. */
 int hier_access(hier *h, unsigned core, uint32_t line, int write);
 /* n accesses by core (lines[i], writes as bit i%64 of wmask[i/64] or all
- * reads if wmask is NULL); adds to count[level]. */
+ * reads if wmask is NULL); adds to count[level]. Prefetches ahead. */
 void hier_run(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask, size_t n,
 	      uint64_t count[HIER_NLEVELS]);
 /* hier_run that also writes each access's level to lvl[i] (what a PEBS
@@ -81,6 +81,10 @@ int hier_in_llc(const hier *h, unsigned d, uint32_t line);
  * L2's domain); returns the number of L2s. */
 int hier__sets_of(const topo_cache *c, unsigned sample, uint32_t *sets);
 unsigned hier__map_l2s(const topo *t, unsigned *core_l2, int *l2_llc);
+/* For tests: hier_run's prefetching path (far 1) or its plain one (0)
+ * whatever the tables' size; -1 restores the choice by size. Both give the
+ * same results. */
+void hier__set_far(hier *h, int far);
 
 hier_ref *hier_ref_create(const topo *t, unsigned sample);
 void hier_ref_destroy(hier_ref *h);
