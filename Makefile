@@ -54,6 +54,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_HDR  := $(BUILD)/gen/ziggurat_tables.h $(BUILD)/gen/vl_build_gen.h
 
 .PHONY: all test run bench asan clean deps check-deps test-deps format format-check fuzz \
+	readme-excerpt \
 	fuzz-build fuzz-deps fuzz-lib install FORCE
 
 all: $(BUILD)/virtlab
@@ -107,6 +108,11 @@ test: test-deps $(BUILD)/virtlab $(TEST_BIN)
 
 run: deps $(BUILD)/virtlab
 	$(BUILD)/virtlab report --out report
+
+# README.md's summary excerpt, from the committed snapshot of a full report
+# (copy a new report's summary.json there first); test_report_rows checks it.
+readme-excerpt: $(BUILD)/virtlab
+	bash tools/readme_excerpt.sh $(BUILD)/virtlab tests/fixtures/report-summary.json README.md
 
 bench: deps $(BUILD)/virtlab
 	$(BUILD)/virtlab bench

@@ -1,14 +1,17 @@
 /*
  * fuzz_proxy.c — the DejaVu proxy's request path (dejavu/proxy.c): HTTP/1.1
  * parsing (request line, headers, Content-Length and chunked bodies,
- * pipelining) and the control endpoints, through the public API only: a
- * fresh proxy per input (so a control request cannot carry over), its one
- * backend a closed loopback port, the input sent on one client connection
- * which then half-closes.
+ * pipelining, Expect) and the control endpoints, through the public API
+ * only: a fresh proxy per input (so a control request cannot carry over),
+ * its one backend a closed loopback port. The input goes twice, each time
+ * on one client connection which then half-closes: to the production port,
+ * and to the admin listener with "Authorization: Bearer TOKEN" inserted
+ * after its first line (so the fuzzer reaches the endpoints behind the
+ * token; an input with no line end goes as it is and meets 401).
  * Contract: the proxy answers only well-formed responses
- * ("HTTP/1.1 NNN ..." with a code it documents) and closes the connection
- * once the client is done, within two seconds (no input keeps a connection,
- * or the proxy, busy).
+ * ("HTTP/1.1 NNN ..." with a code it documents; an interim 100 without a
+ * body) and closes the connection once the client is done, within two
+ * seconds (no input keeps a connection, or the proxy, busy).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int known_code(int code)
 {
-	static const int codes[] = { 200, 400, 404, 408, 413, 431, 501, 502, 504 };
+	static const int codes[] = {
+		100, 200, 400, 401, 403, 404, 408, 413, 417, 431, 501, 502, 504
+	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (code == codes[i])
 			return 1;
@@ -45,6 +50,10 @@ static void check_responses(const char *buf, size_t n)
 		FUZZ_CHECK(known_code(code), "status %d", code);
 		const char *hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
 		FUZZ_CHECK(hend, "response headers not terminated");
+		if (code == 100) {
+			p = hend + 4; /* interim: no body */
+			continue;
+		}
 		const char *cl = memmem(p, (size_t)(hend - p), "Content-Length: ", 16);
 		FUZZ_CHECK(cl, "response without Content-Length");
 		size_t len = strtoull(cl + 16, NULL, 10);
@@ -53,26 +62,15 @@ static void check_responses(const char *buf, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+#define TOKEN "fuzz-token-0123456789"
+
+/* Sends data[0..size) on a fresh connection to port, half-closes, reads
+ * until the proxy closes (running its loop meanwhile), checks the contract. */
+static void exchange(dvproxy *px, int port, const uint8_t *data, size_t size)
 {
-	if (size > 65536)
-		return 0;
-	dvproxy_cfg cfg;
-	dvproxy_cfg_default(&cfg);
-	cfg.nbackends = 1;
-	cfg.backends[0].sin_family = AF_INET;
-	cfg.backends[0].sin_port = htons(1); /* nothing listens: 502 */
-	cfg.backends[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cfg.fraction = 0;
-	cfg.max_header = MAX_HEADER;
-	cfg.max_body = 4096;
-	vl_errbuf eb;
-	dvproxy *px = dvproxy_create(&cfg, &eb);
-	if (!px)
-		abort();
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)dvproxy_port(px)),
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		abort();
@@ -114,6 +112,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   sent, size);
 	check_responses(resp, got);
 	close(fd);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 65536)
+		return 0;
+	dvproxy_cfg cfg;
+	dvproxy_cfg_default(&cfg);
+	cfg.nbackends = 1;
+	cfg.backends[0].sin_family = AF_INET;
+	cfg.backends[0].sin_port = htons(1); /* nothing listens: 502 */
+	cfg.backends[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg.fraction = 0;
+	cfg.max_header = MAX_HEADER;
+	cfg.max_body = 4096;
+	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", TOKEN);
+	vl_errbuf eb;
+	dvproxy *px = dvproxy_create(&cfg, &eb);
+	if (!px)
+		abort();
+	exchange(px, dvproxy_port(px), data, size);
+	static const char auth[] = "Authorization: Bearer " TOKEN "\r\n";
+	static uint8_t withauth[65536 + sizeof(auth)];
+	const uint8_t *eol = memmem(data, size, "\r\n", 2);
+	size_t cut = eol ? (size_t)(eol - data) + 2 : size, n = size;
+	memcpy(withauth, data, cut);
+	if (eol) {
+		memcpy(withauth + cut, auth, sizeof(auth) - 1);
+		n += sizeof(auth) - 1;
+	}
+	memcpy(withauth + cut + (eol ? sizeof(auth) - 1 : 0), data + cut, size - cut);
+	exchange(px, dvproxy_admin_port(px), withauth, n);
 	dvproxy_destroy(px);
 	return 0;
 }

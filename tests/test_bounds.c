@@ -321,13 +321,18 @@ static void test_whole_file_runs(void **state)
 	free(big);
 }
 
-/* One request to a fresh in-process proxy (no backend reachable); the response text (malloc'd) once
- * the proxy closes or after 2 s. */
+/* One control request to a fresh in-process proxy's admin listener (no
+ * backend reachable), its requests carrying BOUNDS_AUTH; the response text
+ * (malloc'd) once the proxy closes or after 2 s. */
+#define BOUNDS_TOKEN "bounds-token-0123456789"
+#define BOUNDS_AUTH "Authorization: Bearer " BOUNDS_TOKEN "\r\n"
+
 static char *proxy_exchange(const char *req, size_t len, size_t max_header)
 {
 	dvproxy_cfg cfg;
 	dvproxy_cfg_default(&cfg);
 	cfg.max_header = max_header;
+	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", BOUNDS_TOKEN);
 	cfg.nbackends = 1; /* a closed port: only control requests answer 200 */
 	cfg.backends[0].sin_family = AF_INET;
 	cfg.backends[0].sin_port = htons(1);
@@ -338,7 +343,7 @@ static char *proxy_exchange(const char *req, size_t len, size_t max_header)
 		fail_msg("dvproxy_create: %s", eb.msg);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)dvproxy_port(px)),
+				  .sin_port = htons((uint16_t)dvproxy_admin_port(px)),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
@@ -365,13 +370,13 @@ static char *proxy_exchange(const char *req, size_t len, size_t max_header)
 static void test_proxy_chunked_control(void **state)
 {
 	(void)state;
-	static const char cl[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+	static const char cl[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n" BOUNDS_AUTH
 				 "Content-Length: 4\r\n\r\n0.25"
-				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n\r\n";
-	static const char ch[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n" BOUNDS_AUTH "\r\n";
+	static const char ch[] = "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n" BOUNDS_AUTH
 				 "Transfer-Encoding: chunked\r\n\r\n2\r\n0.\r\n2;x=y\r\n25\r\n"
 				 "0\r\n\r\n"
-				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+				 "GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\n" BOUNDS_AUTH "\r\n";
 	const char *const reqs[] = { cl, ch };
 	const size_t lens[] = { sizeof(cl) - 1, sizeof(ch) - 1 };
 	for (int i = 0; i < 2; i++) {
@@ -385,7 +390,7 @@ static void test_proxy_chunked_control(void **state)
 	char *big = malloc(n + 256);
 	assert_non_null(big);
 	int k = snprintf(big, 256,
-			 "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n"
+			 "POST /__dejavu/fraction HTTP/1.1\r\nHost: x\r\n" BOUNDS_AUTH
 			 "Transfer-Encoding: chunked\r\n\r\n4;e=");
 	memset(big + k, 'x', n);
 	static const char rest[] = "\r\n0.25\r\n0\r\n\r\n";
@@ -396,7 +401,7 @@ static void test_proxy_chunked_control(void **state)
 	free(out);
 	/* the headers are not part of the first chunk-size line: 3 KiB of
 	 * headers and a short line pass a 4 KiB limit */
-	k = snprintf(big, 256, "POST /__dejavu/fraction HTTP/1.1\r\nX-Pad: ");
+	k = snprintf(big, 256, "POST /__dejavu/fraction HTTP/1.1\r\n" BOUNDS_AUTH "X-Pad: ");
 	memset(big + k, 'p', 3072);
 	static const char tail[] = "\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n0.25\r\n0\r\n\r\n";
 	memcpy(big + k + 3072, tail, sizeof(tail) - 1);

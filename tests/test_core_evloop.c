@@ -356,6 +356,38 @@ static void test_timer_periodic_and_zero(void **state)
 	evloop_destroy(l);
 }
 
+/* Microsecond timers: never early, in due order among millisecond ones, and
+ * their callbacks' return values are microseconds. */
+static void test_timer_us(void **state)
+{
+	(void)state;
+	evloop *l = mk();
+	tlog log = { .t0 = wall_seconds() };
+	tprobe ms1 = { &log, 1, -1, 0, 0, 0 }, us15 = { &log, 15, -1, 0, 0, 0 },
+	       ms2 = { &log, 2, -1, 0, 0, 0 };
+	assert_true(evloop_timer_add(l, 2, on_timer, &ms2) != 0);
+	assert_true(evloop_timer_add_us(l, 1500, on_timer, &us15) != 0);
+	assert_true(evloop_timer_add(l, 1, on_timer, &ms1) != 0);
+	while (log.n < 3)
+		assert_true(evloop_once(l, -1) >= 0);
+	assert_int_equal(log.order[0], 1);
+	assert_int_equal(log.order[1], 15);
+	assert_int_equal(log.order[2], 2);
+	assert_true(log.at[1] >= 1500e-6);
+	evloop_destroy(l);
+
+	l = mk();
+	tlog plog = { .t0 = wall_seconds() };
+	tprobe p = { .log = &plog, .again = 300, .limit = 8 };
+	assert_true(evloop_timer_add_us(l, 300, on_timer, &p) != 0);
+	assert_int_equal(evloop_run(l, wall_seconds() + 0.5, NULL), 0);
+	assert_int_equal(p.fired, 8);
+	for (int i = 0; i < 8; i++)
+		assert_true(plog.at[i] >= 300e-6 * (i + 1)); /* each period after the last */
+	assert_int_equal(evloop_timer_add_us(l, -1, on_timer, &p), 0);
+	evloop_destroy(l);
+}
+
 /* ---- how a run ends ---- */
 
 static long stop_loop(evloop *l, evloop_timer_id id, void *data)
@@ -430,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_timer_order_never_early),
 		cmocka_unit_test(test_timer_cancel),
 		cmocka_unit_test(test_timer_periodic_and_zero),
+		cmocka_unit_test(test_timer_us),
 		cmocka_unit_test(test_run_stop_flag_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,9 +191,8 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 	c.nbackends = 1;
 	px_thr px;
 	assert_int_equal(px_start(&px, &c), 0);
-	struct sockaddr_in ctl = loop_addr(px.port);
 	vl_errbuf eb = { { 0 } };
-	dvact *a = dvact_process_create(exe(), base, &ctl, NULL, &eb);
+	dvact *a = dvact_process_create(exe(), base, &px.admin, NULL, &eb);
 	assert_non_null(a);
 	memo_alloc two = { 2, 0, 0, 0, 0 }, one = { 1, 0, 0, 0, 0 }, got;
 	assert_int_equal(dvact_apply(a, &two, &eb), 0);

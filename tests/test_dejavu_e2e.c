@@ -2,8 +2,9 @@
  * test_dejavu_e2e.c — runs the shell-driven end-to-end test
  * (src/dejavu/live/e2e_demo.sh: a 36 s `virtlab dejavu demo`, then checks that
  * no process or cgroup of it is left) and checks the demo's JSON: no
- * request failed, the classifier was trained, and the controller made at
- * least one known and one unknown adaptation. Then runs `dejavu
+ * request failed, the classifier was trained, the controller made at
+ * least one known and one unknown adaptation, and the latency it acted on
+ * agrees with the clients' within 20 %. Then runs `dejavu
  * controller` against processes started like a user would, on ports they
  * chose and printed (no fixed ports, no sleeping until they listen). Both
  * documents are checked against docs/schema/ (dejavu-demo.json,
@@ -13,6 +14,7 @@
 #include "vl_test.h"
 
 #include <jansson.h>
+#include <math.h>
 
 #include "vl_test_schema.h"
 
@@ -62,6 +64,23 @@ static void test_demo_end_to_end(void **state)
 			 known, unknown);
 	double viol = json_number_value(json_object_get(j, "slo_violation_pct"));
 	assert_true(viol >= 0 && viol <= 100);
+	/* The controller's latency signal (the proxy's histogram) and what the
+	 * clients saw, over the same requests, agree within 20 % at p50 and
+	 * p95: queueing in front of the service is in the signal. */
+	json_t *run = json_object_get(json_object_get(j, "latency"), "run");
+	double r50 = json_number_value(json_object_get(run, "p50_ratio"));
+	double r95 = json_number_value(json_object_get(run, "p95_ratio"));
+	json_t *ctl = json_object_get(run, "controller"), *cli = json_object_get(run, "clients");
+	assert_int_equal(json_integer_value(json_object_get(ctl, "n")),
+			 json_integer_value(json_object_get(cli, "n")));
+	if (!json_is_true(json_object_get(json_object_get(j, "latency"), "agree_within_20pct")) ||
+	    fabs(r50 - 1) > 0.2 || fabs(r95 - 1) > 0.2)
+		fail_msg("controller vs clients: p50 %.2f / %.2f ms (%.2f), p95 %.2f / %.2f ms "
+			 "(%.2f)",
+			 json_number_value(json_object_get(ctl, "p50_ms")),
+			 json_number_value(json_object_get(cli, "p50_ms")), r50,
+			 json_number_value(json_object_get(ctl, "p95_ms")),
+			 json_number_value(json_object_get(cli, "p95_ms")), r95);
 	json_decref(j);
 }
 
@@ -105,6 +124,12 @@ static void test_controller_on_user_services(void **state)
 			     l0,    "--profiler", l1,      "--duration", "40",          NULL };
 	vl_proc *pr = start_server(px, &p2);
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", p2);
+	/* the controller talks to the admin listener; the token is in the
+	 * proxy's default file, which the controller finds by the port */
+	int pa;
+	vl_errbuf eb = { { 0 } };
+	if (vl_proc_wait_line(pr, "admin on ", 10, &pa, &eb))
+		fail_msg("%s", eb.msg);
 	const char *ld[] = { exe(),
 			     "dejavu",
 			     "load",
@@ -117,10 +142,10 @@ static void test_controller_on_user_services(void **state)
 	assert_int_equal(vl_proc_spawn(&pl, (char *const *)ld, NULL, NULL), 0);
 	char args[512];
 	snprintf(args, sizeof(args),
-		 "dejavu controller --proxy %s --profiler-pid %d --service-pids %d --duration 15s "
-		 "--learn 9s --window 0.5s --probe 0.3s --memo /tmp/virtlab-ctl-%d.db --json "
-		 "--quiet",
-		 l2, (int)vl_proc_pid(pp), (int)vl_proc_pid(ps), (int)getpid());
+		 "dejavu controller --admin 127.0.0.1:%d --profiler-pid %d --service-pids %d "
+		 "--duration 15s --learn 9s --window 0.5s --probe 0.3s "
+		 "--memo /tmp/virtlab-ctl-%d.db --json --quiet",
+		 pa, (int)vl_proc_pid(pp), (int)vl_proc_pid(ps), (int)getpid());
 	int st;
 	char *err = NULL;
 	char *out = vl_run_cli(args, &st, &err);

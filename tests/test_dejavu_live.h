@@ -62,11 +62,15 @@ static inline void svc_stop(svc_thr *st)
 	st->s = NULL;
 }
 
+/* The token test proxies run with (dvproxy_cfg.admin_token). */
+#define TEST_TOKEN "test-token-0123456789abcdef"
+
 typedef struct px_thr {
 	dvproxy *p;
 	pthread_t t;
 	volatile sig_atomic_t stop;
 	int port, running;
+	dvadm admin; /* its admin listener and token */
 } px_thr;
 
 static void *px_main(void *a)
@@ -76,14 +80,22 @@ static void *px_main(void *a)
 	return NULL;
 }
 
+/* Starts a proxy on an ephemeral port; its admin listener as c says (by
+ * default 127.0.0.1:0), with TEST_TOKEN unless c has a token. */
 static inline int px_start(px_thr *pt, dvproxy_cfg *c)
 {
 	memset(pt, 0, sizeof(*pt));
 	dv_addr_parse("127.0.0.1:0", &c->listen, NULL);
+	if (!c->admin_token[0])
+		snprintf(c->admin_token, sizeof(c->admin_token), "%s", TEST_TOKEN);
 	pt->p = dvproxy_create(c, NULL);
 	if (!pt->p)
 		return -1;
 	pt->port = dvproxy_port(pt->p);
+	pt->admin.addr = c->admin;
+	if (!c->admin.is_unix)
+		pt->admin.addr.in.sin_port = htons((uint16_t)dvproxy_admin_port(pt->p));
+	snprintf(pt->admin.token, sizeof(pt->admin.token), "%s", c->admin_token);
 	pt->running = pthread_create(&pt->t, NULL, px_main, pt) == 0;
 	return pt->running ? 0 : -1;
 }

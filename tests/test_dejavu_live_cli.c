@@ -4,6 +4,9 @@
  */
 #include "vl_test.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 static void expect(const char *args, int status, const char *msg)
 {
 	int st;
@@ -27,6 +30,17 @@ static void test_proxy_errors(void **state)
 	expect("dejavu proxy --backend 127.0.0.1:1 --fractoin 0.1", 2, "did you mean");
 	expect("dejavu proxy --backend 127.0.0.1:1 --listen 192.0.2.1:80 --duration 1", 1,
 	       "cannot listen on 192.0.2.1:80");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin 0.0.0.0:9", 2,
+	       "must be on loopback (127.x.x.x) or a Unix socket");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin unix:", 2, "--admin 'unix:'");
+	expect("dejavu proxy --backend 127.0.0.1:1 --admin localhost", 2, "or unix:PATH");
+	setenv("VIRTLAB_DEJAVU_TOKEN", "short", 1);
+	expect("dejavu proxy --backend 127.0.0.1:1", 2,
+	       "$VIRTLAB_DEJAVU_TOKEN: the admin token must be 16 to 128 characters");
+	unsetenv("VIRTLAB_DEJAVU_TOKEN");
+	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
+	       "--admin-token-file /nonexistent/dir/token",
+	       1, "cannot create the admin token file /nonexistent/dir/token");
 }
 
 static void test_service_and_load_errors(void **state)
@@ -41,20 +55,93 @@ static void test_service_and_load_errors(void **state)
 	expect("dejavu load --target 127.0.0.1:1 --phases browse:1:1s --conns 0", 2, "--conns");
 }
 
+/* Runs the CLI in a child whose file descriptor limit (soft and hard) is
+ * nofile; its stdout is returned, stderr into *err. */
+static char *run_limited(const char *args, rlim_t nofile, int *status, char **err)
+{
+	char path[] = "/tmp/vltest-lim-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { nofile, nofile };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(99);
+		int st;
+		char *e = NULL, *o = vl_run_cli(args, &st, &e);
+		dprintf(fd, "%s%c%s", o ? o : "", 0, e ? e : "");
+		_exit(st);
+	}
+	int ws;
+	waitpid(pid, &ws, 0);
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+	char buf[65536];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	buf[n > 0 ? n : 0] = '\0';
+	size_t ol = strlen(buf);
+	*err = strdup((size_t)n > ol ? buf + ol + 1 : "");
+	return strdup(buf);
+}
+
+/* The generator needs a file descriptor per connection: a --conns the
+ * limit cannot hold fails with the numbers; the default shrinks to fit
+ * and says so. */
+static void test_load_fd_limit(void **state)
+{
+	(void)state;
+	int st;
+	char *err, *out;
+	out = run_limited("dejavu load --target 127.0.0.1:1 --phases browse:10:0.2s --conns 1000",
+			  100, &st, &err);
+	if (st != 1 || !strstr(err, "--conns 1000 needs 1032 file descriptors; the limit is 100"))
+		fail_msg("exit %d, stderr '%s'", st, err);
+	free(out);
+	free(err);
+	out = run_limited("dejavu load --target 127.0.0.1:1 --phases browse:10:0.2s --timeout "
+			  "0.2s --json",
+			  100, &st, &err);
+	if (st != 0 || !strstr(err, "allows 68 connections, not 1024"))
+		fail_msg("exit %d, stderr '%s'", st, err);
+	assert_non_null(strstr(out, "\"cap\": 68"));
+	free(out);
+	free(err);
+}
+
 static void test_demo_controller_bench_errors(void **state)
 {
 	(void)state;
 	expect("dejavu demo --duration 5s", 2, "--duration");
 	expect("dejavu demo --fraction 0", 2, "--fraction");
-	expect("dejavu controller --proxy 127.0.0.1:1", 2, "--profiler-pid are required");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
+	expect("dejavu controller --admin 127.0.0.1:1", 2,
+	       "--admin and --profiler-pid are required");
+	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "unknown option");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
 	       "--actuator");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
 	       "needs --domain");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
 	       "--learn 60s --duration 30s",
 	       2, "--learn must be shorter than --duration");
+	expect("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
+	       "--admin '192.0.2.1:1': the admin listener must be on loopback");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--admin-token-file /nonexistent/token",
+	       2, "--admin-token-file: cannot read the admin token file /nonexistent/token");
+	unsetenv("VIRTLAB_DEJAVU_TOKEN");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *keep = xdg ? strdup(xdg) : NULL;
+	setenv("XDG_RUNTIME_DIR", "/nonexistent", 1);
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1", 2,
+	       "no admin token: /nonexistent/virtlab-dejavu-admin-1.token does not exist");
+	if (keep)
+		setenv("XDG_RUNTIME_DIR", keep, 1);
+	else
+		unsetenv("XDG_RUNTIME_DIR");
+	free(keep);
 	expect("bench proxy --rounds 0", 2, "--rounds");
 }
 
@@ -63,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_errors),
 		cmocka_unit_test(test_service_and_load_errors),
+		cmocka_unit_test(test_load_fd_limit),
 		cmocka_unit_test(test_demo_controller_bench_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

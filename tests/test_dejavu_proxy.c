@@ -10,8 +10,12 @@
 #include <jansson.h>
 #include <math.h>
 
+#include <sys/stat.h>
+
 #include "dejavu/live/loadgen.h"
+#include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
+#include "vl_test_schema.h"
 
 typedef struct fx {
 	svc_thr svc, prof;
@@ -48,11 +52,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *stats(int port)
+/* The proxy's stats, read on its admin listener with its token. */
+static json_t *stats(const px_thr *px)
 {
 	char buf[65536];
-	struct sockaddr_in sa = loop_addr(port);
-	int st = dv_http_simple(&sa, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf));
+	int st = dvadm_request(&px->admin, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf));
 	assert_int_equal(st, 200);
 	json_t *j = json_loads(buf, 0, NULL);
 	assert_non_null(j);
@@ -82,10 +86,10 @@ static void test_forward_keepalive_pipelined(void **state)
 	assert_non_null(second);
 	assert_true(first < second);
 	free(out);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "requests"), 2);
 	assert_int_equal(jget(j, "responses"), 2);
-	assert_int_equal(jget(j, "conns"), 2); /* the pipelined one and this stats call */
+	assert_int_equal(jget(j, "conns"), 1); /* the pipelined one: stats are on the admin port */
 	json_decref(j);
 }
 
@@ -125,7 +129,7 @@ static void test_malformed_requests_400_and_close(void **state)
 	strcpy(huge + n + big, "\r\n\r\n");
 	check_400(f->px.port, huge, strlen(huge));
 	free(huge);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "bad_requests"), 7);
 	assert_int_equal(jget(j, "requests"), 0); /* none reached the backend */
 	json_decref(j);
@@ -160,7 +164,7 @@ static void test_slow_client_times_out_without_blocking_others(void **state)
 		;
 	assert_int_equal(r, 0);
 	close(slow);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "timeouts"), 1);
 	json_decref(j);
 }
@@ -252,7 +256,7 @@ static void test_profiler_killed_mid_run_production_unharmed(void **state)
 	assert_true(r.sent > 200);
 	assert_int_equal(r.errors, 0);
 	assert_int_equal(r.ok, r.sent);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_true(jget(j, "dup_sent") > 0);
 	assert_true(jget(j, "dup_dropped") > 0); /* copies after the kill were dropped */
 	json_decref(j);
@@ -281,7 +285,7 @@ static void test_stalled_profiler_never_delays_production(void **state)
 	load(px.port, 300, 1.0, &r);
 	assert_int_equal(r.errors, 0);
 	assert_int_equal(r.ok, r.sent);
-	json_t *j = stats(px.port);
+	json_t *j = stats(&px);
 	/* The pool filled up and every later copy was dropped, not queued. */
 	assert_true(jget(j, "dup_dropped") > 0);
 	assert_int_equal(jget(j, "dup_done"), 0);
@@ -297,7 +301,7 @@ static void test_duplication_fraction(void **state)
 	dvload_result r;
 	load(f->px.port, 400, 1.0, &r);
 	assert_int_equal(r.errors, 0);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	double n = (double)jget(j, "requests"), dup = (double)jget(j, "dup_sent");
 	/* Binomial(n, 0.5): within 5 standard deviations. */
 	assert_near(dup, 0.5 * n, 5 * sqrt(n * 0.25));
@@ -307,27 +311,26 @@ static void test_duplication_fraction(void **state)
 	json_decref(j);
 }
 
+static int ctl(const px_thr *px, const char *method, const char *path, const char *body, char *buf,
+	       size_t cap)
+{
+	return dvadm_request(&px->admin, method, path, body, 2, buf, cap);
+}
+
 static void test_control_endpoints(void **state)
 {
 	fx *f = *state;
 	char buf[1024];
-	struct sockaddr_in sa = loop_addr(f->px.port);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)), 200);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "1.5", 2, buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "0", buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "1.5", buf, sizeof(buf)), 400);
 	/* found by fuzzing: NaN and trailing junk were accepted as F */
 	static const char *const bad_f[] = { "nan", "0.5x", "", "-0.1", "inf" };
 	for (size_t i = 0; i < sizeof(bad_f) / sizeof(bad_f[0]); i++)
-		assert_int_equal(dv_http_simple(&sa, "POST", "/__dejavu/fraction", bad_f[i], 2, buf,
-						sizeof(buf)),
-				 400);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/fraction", "0\r\n", 2, buf, sizeof(buf)),
-		200);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", "nonsense", 2, buf, sizeof(buf)),
-		400);
+		assert_int_equal(
+			ctl(&f->px, "POST", "/__dejavu/fraction", bad_f[i], buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/fraction", "0\r\n", buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", "nonsense", buf, sizeof(buf)),
+			 400);
 	assert_non_null(strstr(buf, "expected ADDR:PORT"));
 	/* a body over the 1 KiB buffer used to be cut silently and parsed */
 	char big[1100];
@@ -335,14 +338,12 @@ static void test_control_endpoints(void **state)
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big + sizeof(big) - 16, "127.0.0.1:65000", 15);
 	assert_true(strlen(big) > 1023);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", big, 2, buf, sizeof(buf)), 400);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", big, buf, sizeof(buf)), 400);
 	assert_non_null(strstr(buf, "over 1023 bytes"));
-	assert_int_equal(dv_http_simple(&sa, "GET", "/__dejavu/nope", NULL, 2, buf, sizeof(buf)),
-			 404);
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/nope", NULL, buf, sizeof(buf)), 404);
 	dvload_result r;
 	load(f->px.port, 200, 0.5, &r);
-	json_t *j = stats(f->px.port);
+	json_t *j = stats(&f->px);
 	assert_int_equal(jget(j, "dup_sent"), 0); /* F = 0 now */
 	assert_near(json_number_value(json_object_get(j, "fraction")), 0, 1e-12);
 	json_decref(j);
@@ -351,8 +352,7 @@ static void test_control_endpoints(void **state)
 	assert_int_equal(svc_start(&other, 0), 0);
 	char list[32];
 	snprintf(list, sizeof(list), "127.0.0.1:%d", other.port);
-	assert_int_equal(
-		dv_http_simple(&sa, "POST", "/__dejavu/backends", list, 2, buf, sizeof(buf)), 200);
+	assert_int_equal(ctl(&f->px, "POST", "/__dejavu/backends", list, buf, sizeof(buf)), 200);
 	load(f->px.port, 200, 0.5, &r);
 	assert_int_equal(r.errors, 0);
 	px_stop(&f->px); /* stop before reading the service's counters */
@@ -360,6 +360,173 @@ static void test_control_endpoints(void **state)
 	dvsvc_get_stats(other.s, &st);
 	assert_true(st.requests > 0);
 	svc_stop(&other);
+}
+
+/* ---- the control plane apart from production ---- */
+
+static void test_control_plane_apart_from_production(void **state)
+{
+	fx *f = *state;
+	char buf[1024];
+	int closed;
+	/* production: every control path refused, the backend list untouched */
+	const char *probe[] = {
+		"GET /__dejavu/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+		"POST /__dejavu/backends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		"Authorization: Bearer " TEST_TOKEN "\r\nContent-Length: 15\r\n\r\n"
+		"127.0.0.1:65000"
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char *out = raw_exchange(f->px.port, probe[i], strlen(probe[i]), 3, &closed);
+		assert_non_null(out);
+		assert_memory_equal(out, "HTTP/1.1 403 Forbidden", 22);
+		assert_non_null(strstr(out, "admin listener only"));
+		free(out);
+	}
+	dvload_result r;
+	load(f->px.port, 200, 0.3, &r); /* still forwarded to the real backend */
+	assert_int_equal(r.errors, 0);
+	/* admin: nothing without the token, a wrong one, or another scheme */
+	dvadm none = f->px.admin, wrong = f->px.admin, basic = f->px.admin;
+	none.token[0] = '\0';
+	wrong.token[3] ^= 1;
+	assert_int_equal(dvadm_request(&none, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	assert_int_equal(dvadm_request(&wrong, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	assert_int_equal(
+		dvadm_request(&wrong, "POST", "/__dejavu/fraction", "0", 2, buf, sizeof(buf)), 401);
+	snprintf(basic.token, sizeof(basic.token), "%s", TEST_TOKEN "x"); /* a longer one */
+	assert_int_equal(dvadm_request(&basic, "GET", "/__dejavu/stats", NULL, 2, buf, sizeof(buf)),
+			 401);
+	/* a controller with the wrong token says so */
+	dvprof_snap snap;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvprof_snap_take(&wrong, NULL, 0, &snap, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, "answered 401 (wrong token)"));
+	json_t *j = stats(&f->px);
+	assert_int_equal(jget(j, "ctl_refused"), 2);
+	assert_near(json_number_value(json_object_get(j, "fraction")), 0.5, 1e-12); /* unchanged */
+	json_decref(j);
+	/* the admin listener serves nothing but control paths */
+	assert_int_equal(ctl(&f->px, "GET", "/r/page", NULL, buf, sizeof(buf)), 404);
+}
+
+static void test_admin_on_unix_socket(void **state)
+{
+	(void)state;
+	svc_thr svc;
+	assert_int_equal(svc_start(&svc, 0), 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/virtlab-test-admin-%d.sock", (int)getpid());
+	dvproxy_cfg c;
+	dvproxy_cfg_default(&c);
+	c.backends[0] = loop_addr(svc.port);
+	c.nbackends = 1;
+	char spec[80];
+	snprintf(spec, sizeof(spec), "unix:%s", path);
+	assert_int_equal(dvadm_addr_parse(spec, &c.admin, NULL), 0);
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 077, 0); /* only its owner may connect */
+	json_t *j = stats(&px);
+	assert_int_equal(jget(j, "requests"), 0);
+	json_decref(j);
+	/* a second proxy cannot take a live socket */
+	px_thr two;
+	dvproxy_cfg c2 = c;
+	assert_int_equal(px_start(&two, &c2), -1);
+	px_stop(&two);
+	px_stop(&px);
+	assert_int_equal(access(path, F_OK), -1); /* removed at exit */
+	svc_stop(&svc);
+	/* bad admin addresses are refused with their reason */
+	vl_errbuf eb = { { 0 } };
+	dvadm_addr a;
+	assert_int_equal(dvadm_addr_parse("10.0.0.1:80", &a, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "loopback"));
+	assert_int_equal(dvadm_addr_parse("unix:", &a, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "unix:PATH"));
+	assert_int_equal(dvadm_token_check("short", &eb), VL_EINVAL);
+	assert_int_equal(dvadm_token_check("has a space in it, sixteen+", &eb), VL_EINVAL);
+}
+
+static void test_token_file(void **state)
+{
+	(void)state;
+	char path[64], tok[DVADM_TOKEN_MAX + 1], got[DVADM_TOKEN_MAX + 1];
+	snprintf(path, sizeof(path), "/tmp/virtlab-test-token-%d", (int)getpid());
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvadm_token_new(tok, &eb), 0);
+	assert_int_equal(strlen(tok), 64);
+	assert_int_equal(dvadm_token_check(tok, &eb), 0);
+	assert_int_equal(dvadm_token_write(path, tok, &eb), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(dvadm_token_read(path, got, &eb), 0);
+	assert_string_equal(got, tok);
+	assert_int_equal(dvadm_token_write(path, TEST_TOKEN, &eb), 0); /* replaced */
+	assert_int_equal(dvadm_token_read(path, got, &eb), 0);
+	assert_string_equal(got, TEST_TOKEN);
+	chmod(path, 0644);
+	assert_int_equal(dvadm_token_read(path, got, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "chmod 600"));
+	unlink(path);
+	assert_int_equal(dvadm_token_read(path, got, &eb), VL_ENOENT);
+}
+
+/* ---- stats: cumulative, reading changes nothing ---- */
+
+static void test_stats_read_twice_changes_nothing(void **state)
+{
+	fx *f = *state;
+	char a[65536], b[65536];
+	dvload_result r;
+	load(f->px.port, 300, 0.5, &r);
+	assert_int_equal(r.errors, 0);
+	/* the profiler's copies may still be answering: wait until they are */
+	for (int i = 0; i < 50; i++) {
+		json_t *j = stats(&f->px);
+		int busy = jget(j, "dup_done") + jget(j, "dup_dropped") < jget(j, "dup_sent");
+		json_decref(j);
+		if (!busy)
+			break;
+		usleep(20000);
+	}
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, a, sizeof(a)), 200);
+	assert_int_equal(ctl(&f->px, "GET", "/__dejavu/stats", NULL, b, sizeof(b)), 200);
+	assert_string_equal(a, b); /* byte for byte */
+	vl_schema_text("dejavu-proxy-stats", a, "GET /__dejavu/stats after load");
+	json_t *j = json_loads(a, 0, NULL);
+	json_t *lat = json_object_get(j, "latency");
+	assert_int_equal(jget(lat, "n"), jget(j, "responses"));
+	assert_int_equal(jget(j, "responses"), r.ok);
+	json_decref(j);
+	/* a window by difference: empty between the two reads, everything
+	 * since start otherwise */
+	dvprof_snap s0, s1;
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s0, &eb), 0);
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s1, &eb), 0);
+	dvprof_window(&s0, &s1);
+	assert_int_equal(s1.win_n, 0);
+	assert_true(isnan(s1.win_p95_s));
+	dvprof_window(NULL, &s1);
+	assert_int_equal(s1.win_n, r.ok);
+	assert_true(s1.win_p95_s > 0 && s1.win_p95_s < 1);
+	load(f->px.port, 300, 0.3, &r);
+	dvprof_snap s2;
+	assert_int_equal(dvprof_snap_take(&f->px.admin, NULL, 0, &s2, &eb), 0);
+	dvprof_window(&s1, &s2);
+	assert_int_equal(s2.win_n, r.ok);
+	assert_int_equal(s2.requests - s1.requests, r.sent);
+	dvprof_snap_release(&s0);
+	dvprof_snap_release(&s1);
+	dvprof_snap_release(&s2);
 }
 
 int main(void)
@@ -377,6 +544,12 @@ int main(void)
 		cmocka_unit_test(test_stalled_profiler_never_delays_production),
 		cmocka_unit_test_setup_teardown(test_duplication_fraction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_plane_apart_from_production, setup,
+						teardown),
+		cmocka_unit_test(test_admin_on_unix_socket),
+		cmocka_unit_test(test_token_file),
+		cmocka_unit_test_setup_teardown(test_stats_read_twice_changes_nothing, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,41 @@ static void test_open_loop_rate_and_errors(void **state)
 	mix_set_destroy(ms);
 }
 
+/* A server that never answers (a listener nobody accepts on: the kernel
+ * completes the handshakes): every arrival is outstanding until it times
+ * out, so the generator opens one connection per arrival — up to its cap;
+ * past the cap arrivals wait in the generator and are counted. */
+static void test_connection_per_outstanding_request(void **state)
+{
+	(void)state;
+	struct sockaddr_in any = loop_addr(0);
+	int port = 0, lfd = dv_listen(&any, 1024, &port, NULL);
+	assert_true(lfd >= 0);
+	mix_set *ms = mix_set_create();
+	dvload_cfg c;
+	dvload_cfg_default(&c);
+	c.target = loop_addr(port);
+	c.mixes = ms;
+	c.timeout_s = 0.4;
+	assert_int_equal(dvload_parse_phases(&c, ms, "browse:200:0.2s", NULL), 0);
+	dvload_result r;
+	assert_int_equal(dvload_run(&c, NULL, &r, NULL), 0);
+	assert_true(r.sent >= 10);
+	assert_int_equal(r.errors, r.sent); /* nothing answered */
+	assert_int_equal(r.conn_cap, 1024);
+	assert_int_equal(r.conns_opened, r.sent); /* all outstanding at once */
+	assert_int_equal(r.conns_peak, r.sent);
+	assert_int_equal(r.cap_waits, 0);
+	c.max_conns = 4;
+	assert_int_equal(dvload_run(&c, NULL, &r, NULL), 0);
+	assert_int_equal(r.errors, r.sent);
+	assert_int_equal(r.conns_peak, 4);
+	assert_true(r.conns_opened < r.sent);      /* 4, and again once the first time out */
+	assert_int_equal(r.cap_waits, r.sent - 4); /* each counted once */
+	close(lfd);
+	mix_set_destroy(ms);
+}
+
 static void test_signature_from_snapshots(void **state)
 {
 	(void)state;
@@ -204,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_http_contract),
 		cmocka_unit_test(test_phase_parsing),
 		cmocka_unit_test(test_open_loop_rate_and_errors),
+		cmocka_unit_test(test_connection_per_outstanding_request),
 		cmocka_unit_test(test_signature_from_snapshots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,19 @@ static void test_tbl(void **state)
 	free(buf);
 	tbl_destroy(t);
 	tbl_destroy(NULL);
+
+	/* columns count characters, not bytes: "≤" is 3 bytes, 1 column */
+	const char *h2[] = { "target", "ours" };
+	t = tbl_create(2, h2);
+	const char *s1[] = { "≤ 5 %", "3.3" }, *s2[] = { "1.3–1.6", "1.49" };
+	assert_int_equal(tbl_add(t, s1), 0);
+	assert_int_equal(tbl_add(t, s2), 0);
+	f = open_memstream(&buf, &len);
+	tbl_print(t, f);
+	fclose(f);
+	assert_string_equal(buf, "target   ours\n-------  ----\n≤ 5 %     3.3\n1.3–1.6  1.49\n");
+	free(buf);
+	tbl_destroy(t);
 	char b[64];
 	json_t *r = json_real(1.0 / 3);
 	assert_string_equal(out_scalar(r, b, sizeof(b)), "0.333333");

@@ -128,7 +128,7 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL };
+	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL, 1, 0 };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -201,7 +201,7 @@ static void test_stop_kills_the_running_command(void **state)
 	char dir[] = "/tmp/vlrptstopXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	volatile sig_atomic_t stop = 1;
-	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL };
+	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL, 1, 0 };
 	vl_errbuf eb = { { 0 } };
 	size_t failed = 0;
 	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
@@ -289,6 +289,89 @@ static int quick_teardown(void **state)
 	return 0;
 }
 
+/* A measured row has a target with a kind, the numbers its kind needs, a
+ * unit key and a source naming where it comes from; ours has a unit key
+ * and a basis; a skipped row says why. */
+static void check_row_target(const json_t *r, const char *st)
+{
+	const char *fig = json_string_value(json_object_get(r, "figure"));
+	if (strcmp(st, "pass") != 0 && strcmp(st, "fail") != 0) {
+		if (!json_string_value(json_object_get(r, "reason")))
+			fail_msg("row '%s' (%s) has no reason", fig, st);
+		return;
+	}
+	const json_t *t = json_object_get(r, "target");
+	if (!json_is_object(t))
+		fail_msg("row '%s' has no target", fig);
+	const char *kind = json_string_value(json_object_get(t, "kind"));
+	const char *src = json_string_value(json_object_get(t, "source"));
+	assert_non_null(kind);
+	assert_non_null(src);
+	if (strncmp(src, "paper: papers/", 14) != 0 && strncmp(src, "seed notes: papers/", 19) &&
+	    strncmp(src, "design goal", 11) != 0)
+		fail_msg("row '%s': source '%s' is not a paper digest section, the seed notes "
+			 "or a design goal",
+			 fig, src);
+	if (strstr(src, "no passage cited"))
+		fail_msg("row '%s': the report cites no passage for it", fig);
+	int has_value = json_is_number(json_object_get(t, "value"));
+	int has_bound = json_is_number(json_object_get(t, "low")) ||
+			json_is_number(json_object_get(t, "high"));
+	assert_true(strcmp(kind, "value") == 0 ? has_value : has_value || has_bound);
+	assert_true(json_object_get(t, "unit") != NULL);
+	assert_true(json_object_get(r, "unit") != NULL);
+	const char *basis = json_string_value(json_object_get(r, "basis"));
+	assert_non_null(basis);
+	assert_true(strcmp(basis, "fitted") == 0 || strcmp(basis, "predicted") == 0 ||
+		    strcmp(basis, "structural") == 0 || strcmp(basis, "measured") == 0);
+	if (strcmp(basis, "structural") == 0)
+		assert_true(json_is_null(json_object_get(r, "error_pct")));
+}
+
+/* The report's one error definition agrees with `eli reproduce`'s own
+ * (signed, to the nearest bound, 0 inside), and the accept band it reads
+ * from the tolerance text agrees with the command's pass, row by row. */
+static void check_eli_rows_against_raw(const quick *q)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/raw/eli-repro.json", q->dir);
+	json_t *raw = json_load_file(path, 0, NULL);
+	if (!raw)
+		return; /* the stage did not run (an --only run under ASan) */
+	const json_t *sys = json_object_get(
+		json_object_get(json_array_get(json_object_get(raw, "commands"), 0), "output"),
+		"rows");
+	size_t i, k = 0;
+	const json_t *r;
+	json_array_foreach(json_object_get(q->doc, "rows"), i, r)
+	{
+		if (strcmp(json_string_value(json_object_get(r, "system")), "eli") != 0 ||
+		    !json_object_get(r, "target") || json_is_null(json_object_get(r, "target")))
+			continue;
+		const json_t *s = json_array_get(sys, k++);
+		assert_non_null(s);
+		assert_string_equal(json_string_value(json_object_get(r, "figure")),
+				    json_string_value(json_object_get(s, "figure")));
+		assert_string_equal(json_string_value(json_object_get(r, "basis")),
+				    json_string_value(json_object_get(s, "basis")));
+		const json_t *e = json_object_get(r, "error_pct");
+		if (json_is_number(e))
+			assert_near(json_number_value(e),
+				    json_number_value(json_object_get(s, "error_pct")), 1e-6);
+		const json_t *acc = json_object_get(json_object_get(r, "target"), "accept");
+		double o = json_number_value(json_object_get(r, "ours"));
+		int in = o >= json_number_value(json_object_get(acc, "low")) &&
+			 o <= json_number_value(json_object_get(acc, "high"));
+		if (in != json_is_true(json_object_get(s, "pass")))
+			fail_msg("eli row '%s': ours %g, accept band says %d, eli reproduce says "
+				 "%d",
+				 json_string_value(json_object_get(s, "figure")), o, in,
+				 json_is_true(json_object_get(s, "pass")));
+	}
+	assert_int_equal(k, json_array_size(sys));
+	json_decref(raw);
+}
+
 static void test_quick_summary(void **state)
 {
 	quick *q = *state;
@@ -322,7 +405,9 @@ static void test_quick_summary(void **state)
 		assert_non_null(json_object_get(r, "error_pct"));
 		assert_true(json_is_boolean(json_object_get(r, "pass")));
 		assert_int_equal(json_is_true(json_object_get(r, "pass")), strcmp(st, "pass") == 0);
+		check_row_target(r, st);
 	}
+	check_eli_rows_against_raw(q);
 	/* the live stages are skipped by --quick, never passed */
 	const char *live[] = { "kvm", "dejavu-live", "eli-validate" };
 	for (size_t k = 0; k < (QUICK_ONLY[0] ? 2 : 3); k++) {
@@ -650,7 +735,7 @@ static void test_every_stage_on_contract_json(void **state)
 				 "dirty", 0, "seed", 1, "command_line",
 				 "virtlab report (stand-in commands)");
 	assert_non_null(meta);
-	rpt_opts o = { out, script, 0, 1, NULL, NULL, meta };
+	rpt_opts o = { out, script, 0, 1, NULL, NULL, meta, 1, 0 };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -693,7 +778,8 @@ static void test_every_stage_on_contract_json(void **state)
 		{ "SLO violations, messenger-like", -1 },
 		{ "production cost, messenger-like", -1 },
 		{ "live demo: production errors", 1 },
-		{ "live demo: adaptations to known / new", 1 },
+		{ "live demo: adaptations to known classes", 1 },
+		{ "live demo: adaptations to new classes", 1 },
 	};
 	const json_t *rows = json_object_get(doc, "rows");
 	assert_int_equal(json_array_size(rows), sizeof(want) / sizeof(want[0]));
@@ -820,6 +906,86 @@ static void expect_cell(const json_t *v, char *buf, size_t n)
 		snprintf(buf, n, "—");
 }
 
+/* The target as the page writes it (independently of html.c): value with
+ * unit, low–high, ≥ / ≤ bound, the relative-to text, the tolerance; then the
+ * source, which follows a <br> (no space once the tags are stripped). */
+static void expect_target(const json_t *r, char *buf, size_t n)
+{
+	const json_t *t = json_object_get(r, "target");
+	if (!json_is_object(t)) {
+		expect_cell(json_object_get(r, "paper"), buf, n);
+		return;
+	}
+	const char *unit = json_string_value(json_object_get(t, "unit"));
+	const json_t *v = json_object_get(t, "value"), *lo = json_object_get(t, "low");
+	const json_t *hi = json_object_get(t, "high");
+	char a[64], b[64], x[512];
+	if (json_is_number(v) && unit && strcmp(unit, "bool") == 0)
+		snprintf(x, sizeof(x), "%s", json_number_value(v) != 0 ? "yes" : "no");
+	else if (json_is_number(v))
+		snprintf(x, sizeof(x), "%s %s", num(json_number_value(v), a, 64), unit);
+	else if (json_is_number(lo) && json_is_number(hi))
+		snprintf(x, sizeof(x), "%s–%s %s", num(json_number_value(lo), a, 64),
+			 num(json_number_value(hi), b, 64), unit);
+	else
+		snprintf(x, sizeof(x), "%s %s %s", json_is_number(lo) ? "≥" : "≤",
+			 num(json_number_value(json_is_number(lo) ? lo : hi), a, 64), unit);
+	const char *rel = json_string_value(json_object_get(t, "relative_to"));
+	const char *tol = json_string_value(json_object_get(t, "tolerance"));
+	const char *src = json_string_value(json_object_get(t, "source"));
+	snprintf(buf, n, "%s%s%s%s%s%s%s%s", x, rel ? " (" : "", rel ? rel : "", rel ? ")" : "",
+		 tol ? ", tolerance " : "", tol ? tol : "", src ? src : "",
+		 json_is_false(json_object_get(t, "verified")) ? " (recalled, unverified)" : "");
+}
+
+/* Cell k of a summary row as the page must show it. */
+static void expect_row_cell(const json_t *r, size_t k, char *want, size_t n)
+{
+	const json_t *o = json_object_get(r, "ours"), *e = json_object_get(r, "error_pct");
+	const char *unit = json_string_value(json_object_get(r, "unit"));
+	const char *basis = json_string_value(json_object_get(r, "basis"));
+	const char *note = json_string_value(json_object_get(r, "note"));
+	char a[64];
+	switch (k) {
+	case 0:
+		snprintf(want, n, "%s", json_string_value(json_object_get(r, "system")));
+		break;
+	case 1: /* rows from shortened runs are marked */
+		snprintf(want, n, "%s%s", json_string_value(json_object_get(r, "figure")),
+			 json_is_true(json_object_get(r, "shortened_run")) ? " [quick run]" : "");
+		break;
+	case 2:
+		expect_target(r, want, n);
+		break;
+	case 3:
+		if (json_is_number(o) && unit && strcmp(unit, "bool") == 0)
+			snprintf(want, n, "%s", json_number_value(o) != 0 ? "yes" : "no");
+		else if (json_is_number(o) && unit)
+			snprintf(want, n, "%s %s", num(json_number_value(o), a, 64), unit);
+		else
+			expect_cell(o, want, n);
+		break;
+	case 4:
+		if (!json_is_number(e))
+			snprintf(want, n, "—");
+		else if (json_number_value(e) == 0 &&
+			 !json_is_number(json_object_get(json_object_get(r, "target"), "value")))
+			snprintf(want, n, "0 (inside)");
+		else
+			snprintf(want, n, "%s%s", json_number_value(e) > 0 ? "+" : "",
+				 num(json_number_value(e), a, 64));
+		break;
+	case 5:
+		snprintf(want, n, "%s", basis ? basis : "—");
+		break;
+	case 6:
+		snprintf(want, n, "%s", json_string_value(json_object_get(r, "status")));
+		break;
+	default:
+		snprintf(want, n, "%s", note ? note : "");
+	}
+}
+
 static void test_page_in_chromium(void **state)
 {
 	quick *q = *state;
@@ -895,30 +1061,27 @@ static void test_page_in_chromium(void **state)
 	const json_t *rows = json_object_get(q->doc, "rows");
 	size_t nrow = 0;
 	char *p = body;
-	static const char *const keys[] = { "system",    "figure", "paper", "ours",
-					    "error_pct", "status", "note" };
+	static const char *const cols[] = { "system",  "figure", "target (source)", "ours",
+					    "error %", "basis",  "status",          "note" };
 	while ((p = strstr(p, "<tr"))) {
 		const json_t *r = json_array_get(rows, nrow);
 		if (!r)
 			fail_msg("the page has more rows than summary.json (%zu)",
 				 json_array_size(rows));
-		for (size_t k = 0; k < 7; k++) {
+		for (size_t k = 0; k < 8; k++) {
 			char got[2048], want[2048];
 			if (!next_cell(&p, got, sizeof(got)))
-				fail_msg("row %zu: missing cell %s", nrow, keys[k]);
-			const json_t *v = json_object_get(r, keys[k]);
-			if (k == 6 && json_is_null(v))
-				want[0] = '\0';
-			else
-				expect_cell(v, want, sizeof(want));
-			if (k == 1 && json_is_true(json_object_get(r, "shortened_run")))
-				strcat(want, " [quick run]"); /* rows from shortened runs */
+				fail_msg("row %zu: missing cell %s", nrow, cols[k]);
+			expect_row_cell(r, k, want, sizeof(want));
 			if (strcmp(got, want) != 0)
-				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, keys[k],
+				fail_msg("row %zu, %s: page '%s', summary.json '%s'", nrow, cols[k],
 					 got, want);
 		}
 		nrow++;
 	}
+	/* units are on the page: every measured number with a unit shows it */
+	assert_non_null(strstr(body, " exits/s<"));
+	assert_non_null(strstr(body, " attacks<"));
 	assert_int_equal(nrow, json_array_size(rows));
 	free(html);
 }

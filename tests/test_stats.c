@@ -148,6 +148,66 @@ static void test_hist_edges(void **state)
 	hist_destroy(NULL);
 }
 
+/* A cumulative histogram read twice: the difference is the observations in
+ * between (what the DejaVu controller computes from two stats reads), and a
+ * histogram sent as its buckets comes back identical. */
+static void test_hist_sub_and_load(void **state)
+{
+	(void)state;
+	hist *a = hist_create(1e-6, 7), *b = hist_create(1e-6, 7), *w = hist_create(1e-6, 7);
+	rng r;
+	rng_seed(&r, 7);
+	for (int i = 0; i < 2000; i++) {
+		double x = rng_exp(&r, 1e-3);
+		hist_add(a, x);
+		hist_add(b, x);
+	}
+	for (int i = 0; i < 1000; i++) { /* the window: slower */
+		double x = 0.02 + rng_exp(&r, 5e-3);
+		hist_add(b, x);
+		hist_add(w, x);
+	}
+	hist *d = hist_create(1e-6, 7);
+	hist_merge(d, b);
+	assert_int_equal(hist_sub(d, a), VL_OK);
+	assert_int_equal(hist_count(d), 1000);
+	assert_rel(hist_mean(d), hist_mean(w), 1e-9);
+	assert_near(hist_max(d), hist_max(w), 0); /* the max moved: exact */
+	for (double p = 1; p < 100; p += 7)
+		assert_rel(hist_percentile(d, p), hist_percentile(w, p), 1.0 / 128);
+	assert_true(hist_min(d) <= hist_min(w) && hist_min(d) >= hist_min(w) * (1 - 1.0 / 128));
+	/* not an earlier state: refused, unchanged */
+	assert_int_equal(hist_sub(a, b), VL_EINVAL);
+	assert_int_equal(hist_count(a), 2000);
+	/* nothing in between: empty */
+	hist *z = hist_create(1e-6, 7);
+	hist_merge(z, a);
+	assert_int_equal(hist_sub(z, a), VL_OK);
+	assert_int_equal(hist_count(z), 0);
+	assert_true(isnan(hist_percentile(z, 50)));
+	/* round trip through its buckets */
+	uint64_t idx[8192], cnt[8192];
+	size_t n = 0;
+	for (size_t i = 0; i < hist_nbuckets(b); i++)
+		if (hist_bucket_count(b, i))
+			idx[n] = i, cnt[n++] = hist_bucket_count(b, i);
+	assert_int_equal(hist_load(z, idx, cnt, n, hist_sum(b), hist_min(b), hist_max(b)), VL_OK);
+	assert_int_equal(hist_count(z), hist_count(b));
+	for (double p = 0; p <= 100; p += 5)
+		assert_near(hist_percentile(z, p), hist_percentile(b, p), 0);
+	idx[1] = idx[0]; /* a repeated bucket */
+	assert_int_equal(hist_load(z, idx, cnt, n, hist_sum(b), hist_min(b), hist_max(b)),
+			 VL_EINVAL);
+	idx[0] = hist_nbuckets(b);
+	assert_int_equal(hist_load(z, idx, cnt, 1, 1, 1, 1), VL_EINVAL);
+	assert_int_equal(hist_count(z), 0);
+	hist_destroy(a);
+	hist_destroy(b);
+	hist_destroy(w);
+	hist_destroy(d);
+	hist_destroy(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_exact_percentile),
 		cmocka_unit_test(test_hist_accuracy),
 		cmocka_unit_test(test_hist_edges),
+		cmocka_unit_test(test_hist_sub_and_load),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

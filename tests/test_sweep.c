@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/proc.h"
+#include "core/stats.h"
 #include "core/file.h"
 #include "sweep/sweep.h"
 
@@ -193,18 +194,18 @@ static double t_cdf(double x, unsigned df)
 static void test_t_quantiles(void **state)
 {
 	(void)state;
-	assert_true(isnan(sweep_t975(0)));
+	assert_true(isnan(stat_t975(0)));
 	/* printed tables (NIST e-Handbook 1.3.6.7.2, 3 decimals) */
-	assert_near(sweep_t975(1), 12.706, 5e-4);
-	assert_near(sweep_t975(2), 4.303, 5e-4);
-	assert_near(sweep_t975(10), 2.228, 5e-4);
-	assert_near(sweep_t975(30), 2.042, 5e-4);
-	assert_near(sweep_t975(100), 1.984, 5e-4);
+	assert_near(stat_t975(1), 12.706, 5e-4);
+	assert_near(stat_t975(2), 4.303, 5e-4);
+	assert_near(stat_t975(10), 2.228, 5e-4);
+	assert_near(stat_t975(30), 2.042, 5e-4);
+	assert_near(stat_t975(100), 1.984, 5e-4);
 	for (unsigned df = 1; df <= 400; df += df < 40 ? 1 : 37)
-		if (fabs(t_cdf(sweep_t975(df), df) - 0.975) > 2e-6)
-			fail_msg("df %u: P(T <= %.6f) = %.8f, expected 0.975", df, sweep_t975(df),
-				 t_cdf(sweep_t975(df), df));
-	assert_near(sweep_t975(100000), 1.959988, 2e-6); /* R: qt(0.975, 1e5) */
+		if (fabs(t_cdf(stat_t975(df), df) - 0.975) > 2e-6)
+			fail_msg("df %u: P(T <= %.6f) = %.8f, expected 0.975", df, stat_t975(df),
+				 t_cdf(stat_t975(df), df));
+	assert_near(stat_t975(100000), 1.959988, 2e-6); /* R: qt(0.975, 1e5) */
 }
 
 static void put_point(const char *dir, const sweep *s, size_t i, const char *result)

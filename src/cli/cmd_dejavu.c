@@ -8,12 +8,15 @@
  * file's single piece of mutable static state.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "dejavu/live/actuator.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/bench_proxy.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/live/controller.h"
@@ -58,10 +61,58 @@ static mix_set *load_mixes(const cli_cmd *cmd, const char *file, int *rc)
 	return s;
 }
 
+/* The proxy's admin token: $VIRTLAB_DEJAVU_TOKEN, else a fresh one. */
+static int admin_token(const cli_cmd *cmd, dvproxy_cfg *c, int *from_env)
+{
+	vl_errbuf eb = { { 0 } };
+	const char *env = getenv(DVADM_TOKEN_ENV);
+	*from_env = env && *env;
+	if (*from_env) {
+		if (dvadm_token_check(env, &eb))
+			return cli_usage_error(cmd, "$%s: %s", DVADM_TOKEN_ENV, eb.msg);
+		snprintf(c->admin_token, sizeof(c->admin_token), "%s", env);
+	} else if (dvadm_token_new(c->admin_token, &eb)) {
+		return cli_fail(cmd, "%s", eb.msg);
+	}
+	return CLI_OK;
+}
+
+/* Writes the token where clients look for it (unless it came from the
+ * environment and no file was asked for); *written names the file. */
+static int admin_publish(const cli_cmd *cmd, dvproxy *px, dvproxy_cfg *c, const char *file,
+			 int from_env, char *written, size_t cap, int quiet)
+{
+	char addr[DVADM_PATH_MAX + 8];
+	dvadm_addr a = c->admin;
+	if (!a.is_unix)
+		a.in.sin_port = htons((uint16_t)dvproxy_admin_port(px));
+	written[0] = '\0';
+	if (file || !from_env) {
+		if (file)
+			snprintf(written, cap, "%s", file);
+		else
+			dvadm_default_token_path(&a, written, cap);
+		vl_errbuf eb = { { 0 } };
+		if (dvadm_token_write(written, c->admin_token, &eb)) {
+			written[0] = '\0';
+			return cli_fail(cmd, "--admin-token-file: %s", eb.msg);
+		}
+	}
+	if (!quiet) /* token first: a reader of "admin on" finds it then; no
+		     * "listening on" here: that line says production is ready */
+		fprintf(stderr,
+			"virtlab dejavu proxy: admin token %s%s\n"
+			"virtlab dejavu proxy: admin on %s\n",
+			written[0] ? "in " : "from $", written[0] ? written : DVADM_TOKEN_ENV,
+			dvadm_addr_str(&a, addr, sizeof(addr)));
+	return CLI_OK;
+}
+
 static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *listen = "127.0.0.1:8080", *backend = NULL, *profiler = NULL;
+	const char *admin = "127.0.0.1:0", *token_file = NULL;
 	double fraction = 0.1, duration = 0, req_to = 5, idle_to = 30;
 	uint64_t max_header = 8192;
 	const cli_opt opts[] = {
@@ -73,6 +124,12 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 		  "profiling instance (default: none)", CLI_NOBOUND, NULL },
 		{ "fraction", OPT_PERCENT, &fraction, "F",
 		  "share of requests duplicated (default 0.1)", 0, 1, NULL },
+		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		  "control endpoints' listener, loopback or Unix socket (default 127.0.0.1:0)",
+		  CLI_NOBOUND, NULL },
+		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		  "where the admin token is written, mode 0600 (default: see above)", CLI_NOBOUND,
+		  NULL },
 		{ "duration", OPT_DURATION, &duration, "DUR",
 		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },
 		{ "request-timeout", OPT_DURATION, &req_to, "DUR",
@@ -100,6 +157,11 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 			return cli_usage_error(cmd, "--profiler %s", eb.msg);
 		c.has_profiler = 1;
 	}
+	if (dvadm_addr_parse(admin, &c.admin, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
+	int from_env;
+	if ((rc = admin_token(cmd, &c, &from_env)) != CLI_OK)
+		return rc;
 	c.fraction = fraction;
 	c.request_timeout_s = req_to;
 	c.idle_timeout_s = idle_to;
@@ -109,6 +171,12 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	dvproxy *px = dvproxy_create(&c, &eb);
 	if (!px)
 		return cli_fail(cmd, "%s", eb.msg);
+	char written[DVADM_PATH_MAX + 64];
+	rc = admin_publish(cmd, px, &c, token_file, from_env, written, sizeof(written), g.quiet);
+	if (rc != CLI_OK) {
+		dvproxy_destroy(px);
+		return rc;
+	}
 	if (!g.quiet)
 		fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n",
 			dvproxy_port(px));
@@ -116,16 +184,19 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	dvproxy_stats s;
 	dvproxy_get_stats(px, &s);
 	dvproxy_destroy(px);
+	if (written[0])
+		unlink(written); /* a token of a proxy that is gone is worth nothing */
 	if (rc)
 		return cli_fail(cmd, "event loop failed: %s", vl_strerror(rc));
-	return cli_emit(cmd, &g,
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
-				  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
-				  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
-				  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts,
-				  "dup_sent", (json_int_t)s.dup_sent, "dup_done",
-				  (json_int_t)s.dup_done, "dup_dropped",
-				  (json_int_t)s.dup_dropped));
+	return cli_emit(
+		cmd, &g,
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
+			  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
+			  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
+			  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts, "dup_sent",
+			  (json_int_t)s.dup_sent, "dup_done", (json_int_t)s.dup_done, "dup_dropped",
+			  (json_int_t)s.dup_dropped, "conns", (json_int_t)s.conns, "ctl_refused",
+			  (json_int_t)s.ctl_refused, "accept_paused", (json_int_t)s.accept_paused));
 }
 
 static int service_run(const cli_cmd *cmd, int argc, char **argv)
@@ -195,17 +266,62 @@ static json_t *load_json(const dvload_cfg *c, const dvload_result *r)
 				  (json_int_t)r->phase[i].errors, "p50_s",
 				  out_num(r->phase[i].p50_s), "p95_s", out_num(r->phase[i].p95_s),
 				  "p99_s", out_num(r->phase[i].p99_s)));
-	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent, "ok",
-			 (json_int_t)r->ok, "errors", (json_int_t)r->errors, "mean_s",
-			 out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s", out_num(r->p95_s),
-			 "p99_s", out_num(r->p99_s), "wall_s", r->wall_s, "phases", ph);
+	json_t *conns = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "cap", (json_int_t)r->conn_cap, "opened",
+		(json_int_t)r->conns_opened, "peak_busy", (json_int_t)r->conns_peak, "cap_waits",
+		(json_int_t)r->cap_waits, "connect_failures", (json_int_t)r->connect_failures,
+		"lag_p50_s", out_num(r->lag_p50_s), "lag_p99_s", out_num(r->lag_p99_s),
+		"read_lag_p50_s", out_num(r->read_lag_p50_s), "read_lag_p99_s",
+		out_num(r->read_lag_p99_s));
+	return json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:f,s:o}", "sent", (json_int_t)r->sent,
+			 "ok", (json_int_t)r->ok, "errors", (json_int_t)r->errors, "connections",
+			 conns, "mean_s", out_num(r->mean_s), "p50_s", out_num(r->p50_s), "p95_s",
+			 out_num(r->p95_s), "p99_s", out_num(r->p99_s), "wall_s", r->wall_s,
+			 "phases", ph);
+}
+
+/* File descriptors the generator keeps besides its connections (epoll,
+ * stdio, the mix file while read). */
+#define LOAD_SPARE_FDS 32
+
+/* Raises the soft RLIMIT_NOFILE (up to the hard one) so *conns connections
+ * fit. If they cannot: a --conns the user gave fails (-1, why in msg); the
+ * default is lowered to what fits (said in msg). */
+static int load_fit_fds(uint64_t *conns, int given, char *msg, size_t cap)
+{
+	struct rlimit rl;
+	msg[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	rlim_t want = (rlim_t)*conns + LOAD_SPARE_FDS;
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = rl.rlim_max >= want ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= want)
+		return 0;
+	uint64_t fit = rl.rlim_cur > LOAD_SPARE_FDS ? (uint64_t)(rl.rlim_cur - LOAD_SPARE_FDS) : 1;
+	if (given) {
+		snprintf(msg, cap,
+			 "--conns %llu needs %llu file descriptors; the limit is %llu (raise it "
+			 "with ulimit -n, or give at most --conns %llu)",
+			 (unsigned long long)*conns, (unsigned long long)want,
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+		return -1;
+	}
+	snprintf(msg, cap, "the file descriptor limit (%llu) allows %llu connections, not %llu",
+		 (unsigned long long)rl.rlim_cur, (unsigned long long)fit,
+		 (unsigned long long)*conns);
+	*conns = fit;
+	return 0;
 }
 
 static int load_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	const char *target = NULL, *phases = NULL, *mixes = NULL;
-	uint64_t conns = 64;
+	uint64_t conns = 0;
 	double timeout = 5;
 	const cli_opt opts[] = {
 		{ "target", OPT_STRING, &target, "ADDR:PORT", "where to send requests (required)",
@@ -214,7 +330,8 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 		  "the trace, e.g. browse:300:10s,search:100:5s (required)", CLI_NOBOUND, NULL },
 		{ "mixes", OPT_STRING, &mixes, "FILE", "extra/replacement mixes (CSV, see mix.h)",
 		  CLI_NOBOUND, NULL },
-		{ "conns", OPT_U64, &conns, "N", "connection pool bound (default 64)", 1, 4096,
+		{ "conns", OPT_U64, &conns, "N",
+		  "connections open at once, one per outstanding request (default 1024)", 1, 65536,
 		  NULL },
 		{ "timeout", OPT_DURATION, &timeout, "DUR", "per-request limit (default 5s)", 1e-3,
 		  3600, NULL },
@@ -238,6 +355,15 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--phases: %s", eb.msg);
 	}
 	c.mixes = ms;
+	char why[256];
+	int given = conns != 0;
+	conns = given ? conns : (uint64_t)c.max_conns;
+	if (load_fit_fds(&conns, given, why, sizeof(why))) {
+		mix_set_destroy(ms);
+		return cli_fail(cmd, "%s", why);
+	}
+	if (why[0] && !g.quiet)
+		fprintf(stderr, "virtlab dejavu load: %s\n", why);
 	c.max_conns = (int)conns;
 	c.timeout_s = timeout;
 	c.seed = g.seed;
@@ -377,11 +503,15 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	dvctl_cfg c;
 	dvctl_cfg_default(&c);
-	const char *proxy = NULL, *prof_pid = NULL, *memo_path = "virtlab-memo.db";
+	const char *admin = NULL, *token_file = NULL, *prof_pid = NULL;
+	const char *memo_path = "virtlab-memo.db";
 	const char *prof_cpus = "1";
 	act_opts a = { "cgroup", NULL, "0", "qemu:///system", NULL, 9100 };
 	const cli_opt opts[] = {
-		{ "proxy", OPT_STRING, &proxy, "ADDR:PORT", "the running `dejavu proxy` (required)",
+		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		  "the running `dejavu proxy`'s admin listener (required)", CLI_NOBOUND, NULL },
+		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		  "its admin token (default: $" DVADM_TOKEN_ENV ", else the proxy's default file)",
 		  CLI_NOBOUND, NULL },
 		{ "profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)",
 		  CLI_NOBOUND, NULL },
@@ -419,16 +549,19 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	vl_errbuf eb = { { 0 } };
-	if (!proxy || !prof_pid)
-		return cli_usage_error(cmd, "--proxy and --profiler-pid are required");
-	if (dv_addr_parse(proxy, &c.proxy, &eb))
-		return cli_usage_error(cmd, "--proxy %s", eb.msg);
+	if (!admin || !prof_pid)
+		return cli_usage_error(cmd, "--admin and --profiler-pid are required");
+	if (dvadm_addr_parse(admin, &c.proxy.addr, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
 	if (!strcmp(a.name, "libvirt") && !a.domain)
 		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
 	if (!strcmp(a.name, "cgroup") && !a.svc_pids)
 		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
 	if (c.learn_s >= c.duration_s)
 		return cli_usage_error(cmd, "--learn must be shorter than --duration");
+	if (dvadm_token_find(&c.proxy, token_file, &eb))
+		return cli_usage_error(cmd, "%s%s", token_file ? "--admin-token-file: " : "",
+				       eb.msg);
 	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", prof_cpus, &eb);
 	if (!prof)
 		return cli_fail(cmd, "%s", eb.msg);
@@ -514,11 +647,24 @@ const cli_cmd dejavu_cmds[] = {
 	  "Event-driven (epoll) proxy with keep-alive. Every request goes to a production\n"
 	  "backend (round-robin); a fraction F is also sent, fire-and-forget, to the\n"
 	  "profiling instance: the profiler's slowness or death never delays production.\n"
-	  "Malformed requests get 400 and a close; unreachable backends 502; slow clients\n"
-	  "408. GET /__dejavu/stats returns counters and the window's latency percentiles;\n"
-	  "POST /__dejavu/fraction and /__dejavu/backends change F and the backend list.",
+	  "Malformed requests get 400 (an oversized body 413), then the proxy shuts its\n"
+	  "side and drains the rest briefly so the client reads the answer; Expect:\n"
+	  "100-continue is answered before the body; an unreachable backend or one that\n"
+	  "answers garbage gives 502; slow clients 408. Out of file descriptors it stops\n"
+	  "accepting for 100 ms at a time instead of spinning.\n"
+	  "\n"
+	  "Control endpoints live on a separate admin listener (--admin: a loopback port,\n"
+	  "by default one the kernel picks, or unix:PATH, mode 0600), never on --listen,\n"
+	  "which answers /__dejavu/ with 403. Each control request needs\n"
+	  "\"Authorization: Bearer TOKEN\" (else 401). TOKEN is $VIRTLAB_DEJAVU_TOKEN if\n"
+	  "set, else a fresh random one; it is written (mode 0600) to --admin-token-file,\n"
+	  "by default $XDG_RUNTIME_DIR (else /tmp)/virtlab-dejavu-admin-PORT.token, or\n"
+	  "PATH.token for unix:PATH, and removed at exit; the proxy prints where. There:\n"
+	  "GET /__dejavu/stats gives cumulative counters and latency histograms (reading\n"
+	  "changes nothing; a window is the difference of two reads); POST\n"
+	  "/__dejavu/fraction and /__dejavu/backends change F and the backend list.",
 	  "virtlab dejavu proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9000 "
-	  "--profiler 127.0.0.1:9001 --fraction 0.1",
+	  "--profiler 127.0.0.1:9001 --fraction 0.1 --admin unix:/run/dejavu.sock",
 	  proxy_run },
 	{ "dejavu service", "the managed HTTP service: request types cost real CPU, memory, I/O",
 	  NULL,
@@ -527,21 +673,25 @@ const cli_cmd dejavu_cmds[] = {
 	  "touched and bytes written for real, on one thread.",
 	  "virtlab dejavu service --listen 127.0.0.1:9000", service_run },
 	{ "dejavu load", "open-loop load generator replaying phases of request mixes", NULL,
-	  "Poisson arrivals per phase; latency counted from the scheduled arrival (no\n"
-	  "coordinated omission). Prints sent/ok/errors and latency percentiles overall\n"
-	  "and per phase.",
+	  "Poisson arrivals per phase, timed to the microsecond; latency counted from the\n"
+	  "scheduled arrival (no coordinated omission). One connection per outstanding\n"
+	  "request (an idle keep-alive one, else a new one) up to --conns, so a slow\n"
+	  "server's queue forms in front of it; arrivals past the cap wait here and are\n"
+	  "counted (connections.cap_waits). Prints sent/ok/errors, connections, the\n"
+	  "generator's own lateness and latency percentiles overall and per phase.",
 	  "virtlab dejavu load --target 127.0.0.1:8080 --phases browse:300:10s,search:100:5s "
 	  "--json",
 	  load_run },
 	{ "dejavu controller", "the DejaVu loop against a proxy, profiler and service you started",
 	  NULL,
-	  "Reads signatures through the proxy's /__dejavu/stats and the profiling\n"
-	  "instance's cgroup; learns classes for --learn, then reuses memoized\n"
+	  "Reads signatures through the proxy's /__dejavu/stats (on its admin listener,\n"
+	  "with its token) and the profiling instance's cgroup; windows are differences\n"
+	  "of the proxy's cumulative stats. Learns classes for --learn, then reuses memoized\n"
 	  "allocations, tunes unknown workloads on the profiler, and tunes per\n"
 	  "interference bucket when the SLO is missed. Actuators: cgroup (CPU quota and\n"
 	  "weight of --service-pids), process (instances of `dejavu service` behind the\n"
 	  "proxy), libvirt (vCPUs and memory of --domain over --uri).",
-	  "virtlab dejavu controller --proxy 127.0.0.1:8080 --profiler-pid 1234 "
+	  "virtlab dejavu controller --admin 127.0.0.1:8081 --profiler-pid 1234 "
 	  "--service-pids 1233 --duration 10m",
 	  controller_run },
 	{ "bench proxy", "our proxy (F=0.1) vs direct vs nginx reverse proxy, static and service",
@@ -551,8 +701,9 @@ const cli_cmd dejavu_cmds[] = {
 	  "a\n"
 	  "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
 	  "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
-	  "Goals: static ratio_vs_nginx >= 1.0 (floor 0.8); service <= 10 % loss vs\n"
-	  "direct and <= 50 us added p99.",
+	  "Goals (\"goals\" in the JSON, met or missed in this run): static\n"
+	  "ratio_vs_nginx >= 1.0; service ratio_vs_direct >= 0.90 and p99_added_us no worse\n"
+	  "than nginx_p99_added_us.",
 	  "virtlab bench proxy --json", bench_proxy_run },
 	{ "dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace",
 	  NULL,

@@ -291,12 +291,13 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 					? json_pack("[f,f]", w->paper_lo, w->paper_hi)
 					: json_real(w->paper_lo);
 		json_array_append_new(
-			rows, json_pack("{s:s,s:s,s:o,s:f,s:f,s:b,s:s,s:s,s:s,s:f,s:f,s:b}",
-					"figure", w->figure, "workload", w->workload, "paper",
-					paper, "ours", w->ours, "error_pct", w->error_pct, "pass",
-					w->pass, "tolerance", w->tolerance, "unit", w->unit,
-					"basis", w->basis, "loo_ours", w->loo_ours, "loo_error_pct",
-					w->loo_error_pct, "loo_pass", w->loo_pass));
+			rows,
+			json_pack("{s:s,s:s,s:o,s:f,s:f,s:b,s:[f,f],s:s,s:s,s:s,s:f,s:f,s:b}",
+				  "figure", w->figure, "workload", w->workload, "paper", paper,
+				  "ours", w->ours, "error_pct", w->error_pct, "pass", w->pass,
+				  "accept", w->accept_lo, w->accept_hi, "tolerance", w->tolerance,
+				  "unit", w->unit, "basis", w->basis, "loo_ours", w->loo_ours,
+				  "loo_error_pct", w->loo_error_pct, "loo_pass", w->loo_pass));
 	}
 	json_t *sweep = json_array();
 	for (int i = 0; i < out.nsweep; i++) {

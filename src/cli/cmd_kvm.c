@@ -639,7 +639,8 @@ const cli_cmd kvm_cmds[] = {
 	  "and 20 k/s and in x2APIC mode, and the latency of a kick of a running vCPU\n"
 	  "and of injection at VM entry. Each row: median, ci95_low/high, model,\n"
 	  "error_pct and a verdict (consistent: the model is in the interval; within\n"
-	  "20 %; fails). Exits 77 when it skips (no /dev/kvm).",
+	  "20 %; fails; inconclusive: the host's own interval is wider than +-20 %\n"
+	  "of the median, so it cannot test the model). Exits 77 when it skips (no /dev/kvm).",
 	  "virtlab eli validate --from tests/fixtures/kvm-bench-vm-2026-12-04T0811Z.json --json",
 	  eli_validate_run },
 	{ 0 },

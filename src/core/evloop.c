@@ -34,6 +34,7 @@ typedef struct fd_slot {
 
 typedef struct timer {
 	int64_t when_ns; /* due at this CLOCK_MONOTONIC time, ns */
+	int64_t unit_ns; /* of the delays: 1 ms, or 1 us (evloop_timer_add_us) */
 	uint64_t seq;    /* scheduling order, the tie-break */
 	evloop_timer_id id;
 	evloop_timer_cb cb;
@@ -50,6 +51,7 @@ struct evloop {
 	uint64_t seq;
 	evloop_timer_id next_id, firing; /* firing: the timer whose callback runs */
 	int firing_cancelled;
+	int no_pwait2; /* the kernel lacks epoll_pwait2: ms waits */
 	int64_t now_ns;
 	evloop_turn_cb turn_cb;
 	void *turn_data;
@@ -227,16 +229,26 @@ static void heap_push(evloop *l, timer t)
 	sift_up(l->heap, l->nheap++);
 }
 
-evloop_timer_id evloop_timer_add(evloop *l, long ms, evloop_timer_cb cb, void *data)
+static evloop_timer_id timer_add(evloop *l, long n, int64_t unit_ns, evloop_timer_cb cb, void *data)
 {
 	int64_t now;
-	if (ms < 0 || !cb || ms > INT64_MAX / 4000000 || clock_ns(&now) < 0)
+	if (n < 0 || !cb || n > INT64_MAX / 4 / unit_ns || clock_ns(&now) < 0)
 		return 0;
 	if (vl_grow(&l->heap, &l->heap_cap, l->nheap + 1, sizeof(*l->heap)) < 0)
 		return 0;
-	timer t = { now + (int64_t)ms * 1000000, l->seq++, l->next_id++, cb, data };
+	timer t = { now + (int64_t)n * unit_ns, unit_ns, l->seq++, l->next_id++, cb, data };
 	heap_push(l, t);
 	return t.id;
+}
+
+evloop_timer_id evloop_timer_add(evloop *l, long ms, evloop_timer_cb cb, void *data)
+{
+	return timer_add(l, ms, 1000000, cb, data);
+}
+
+evloop_timer_id evloop_timer_add_us(evloop *l, long us, evloop_timer_cb cb, void *data)
+{
+	return timer_add(l, us, 1000, cb, data);
 }
 
 int evloop_timer_del(evloop *l, evloop_timer_id id)
@@ -271,9 +283,9 @@ static int timers_run(evloop *l)
 		int64_t now;
 		if (next < 0 || cancelled)
 			continue;
-		if (next > INT64_MAX / 4000000 || clock_ns(&now) < 0)
+		if (next > INT64_MAX / 4 / t.unit_ns || clock_ns(&now) < 0)
 			continue; /* cannot be rescheduled: ends, as a one-shot */
-		t.when_ns = now + (int64_t)next * 1000000;
+		t.when_ns = now + (int64_t)next * t.unit_ns;
 		t.seq = l->seq++;
 		heap_push(l, t); /* its own slot was just freed: no allocation */
 	}
@@ -288,26 +300,40 @@ void evloop_set_turn_hook(evloop *l, evloop_turn_cb cb, void *data)
 	l->turn_data = data;
 }
 
-/* How long epoll_wait may sleep: max_wait_ms (-1: forever), cut at the next
- * timer, rounded up so that a timer is due when the wait ends. */
-static int wait_ms(const evloop *l, int max_wait_ms)
+/* How long the wait may sleep, in ns: max_wait_ms (-1: forever), cut at the
+ * next timer. */
+static int64_t wait_ns(const evloop *l, int max_wait_ms)
 {
+	int64_t max = max_wait_ms < 0 ? -1 : (int64_t)max_wait_ms * 1000000;
 	if (!l->nheap)
-		return max_wait_ms;
+		return max;
 	int64_t ns = l->heap[0].when_ns - l->now_ns;
 	if (ns <= 0)
 		return 0;
-	int64_t ms = (ns + 999999) / 1000000;
-	if (max_wait_ms >= 0 && ms > max_wait_ms)
-		return max_wait_ms;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	return max >= 0 && ns > max ? max : ns;
+}
+
+/* epoll_pwait2 sleeps exactly ns (a timer due in 300 us is not kept waiting
+ * a whole millisecond); without it, epoll_wait rounded up to the ms, so a
+ * timer is due when the wait ends. */
+static int wait_events(evloop *l, int64_t ns)
+{
+	if (!l->no_pwait2) {
+		struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+		int n = epoll_pwait2(l->ep, l->evs, EVLOOP_BATCH, ns < 0 ? NULL : &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		l->no_pwait2 = 1;
+	}
+	int64_t ms = ns < 0 ? -1 : (ns + 999999) / 1000000;
+	return epoll_wait(l->ep, l->evs, EVLOOP_BATCH, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
 int evloop_once(evloop *l, int max_wait_ms)
 {
 	if (clock_ns(&l->now_ns) < 0)
 		return VL_EIO;
-	int n = epoll_wait(l->ep, l->evs, EVLOOP_BATCH, wait_ms(l, max_wait_ms));
+	int n = wait_events(l, wait_ns(l, max_wait_ms));
 	if (n < 0 && errno != EINTR)
 		return VL_EIO;
 	if (clock_ns(&l->now_ns) < 0)

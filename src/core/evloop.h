@@ -10,8 +10,11 @@
  * (even if the number was then reused for a new registration), so a callback
  * may close any connection, not just its own.
  *
- * Timers have millisecond delays, are kept in a binary heap, and fire in
- * (due time, scheduling order) order, never before they are due. A timer's
+ * Timers have millisecond delays (evloop_timer_add_us: microseconds), are
+ * kept in a binary heap, and fire in (due time, scheduling order) order,
+ * never before they are due; the wait for the next one is exact to the
+ * nanosecond (epoll_pwait2; where the kernel lacks it, epoll_wait rounded up
+ * to the millisecond). A timer's
  * callback returns the delay until it fires again (periodic) or
  * EVLOOP_TIMER_STOP (one-shot). Time is CLOCK_MONOTONIC, the clock of
  * wall_seconds().
@@ -89,6 +92,11 @@ int evloop_fd_del(evloop *l, int fd);
  * (ms < 0, NULL cb) or VL_ENOMEM. A timer added from a timer callback with
  * 0 ms fires on the next turn, not in the current one. */
 evloop_timer_id evloop_timer_add(evloop *l, long ms, evloop_timer_cb cb, void *data);
+
+/* As evloop_timer_add, in microseconds: us from now, and cb's return value
+ * is microseconds too (for schedules finer than a millisecond, such as a load
+ * generator's arrivals). */
+evloop_timer_id evloop_timer_add_us(evloop *l, long us, evloop_timer_cb cb, void *data);
 
 /* Cancels a timer (also from its own callback: it then does not fire again,
  * whatever the callback returns). Returns 0, or VL_ENOENT if id has ended,

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* ---- tables ---- */
 
@@ -74,7 +75,7 @@ void tbl_print(const tbl *t, FILE *f)
 	size_t nc = t->ncols < 64 ? t->ncols : 64;
 	for (size_t r = 0; r <= t->nrows; r++)
 		for (size_t j = 0; j < nc; j++) {
-			size_t l = strlen(t->cells[r * t->ncols + j]);
+			size_t l = vl_utf8_width(t->cells[r * t->ncols + j]);
 			if (l > w[j])
 				w[j] = l;
 		}
@@ -83,12 +84,11 @@ void tbl_print(const tbl *t, FILE *f)
 			const char *c = t->cells[r * t->ncols + j];
 			int right = r > 0 && numeric(c);
 			const char *sep = j + 1 < nc ? "  " : "";
+			size_t pad = j + 1 < nc || right ? w[j] - vl_utf8_width(c) : 0;
 			if (right)
-				fprintf(f, "%*s%s", (int)w[j], c, sep);
-			else if (j + 1 < nc)
-				fprintf(f, "%-*s%s", (int)w[j], c, sep);
+				fprintf(f, "%*s%s%s", (int)pad, "", c, sep);
 			else
-				fputs(c, f);
+				fprintf(f, "%s%*s%s", c, (int)pad, "", sep);
 		}
 		fputc('\n', f);
 		if (r == 0) {

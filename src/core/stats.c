@@ -63,6 +63,45 @@ double stat_stddev(const stat_acc *a)
 	return sqrt(stat_var(a));
 }
 
+/* t(0.975, df): for df <= 30 the table of NIST/SEMATECH e-Handbook of
+ * Statistical Methods, §1.3.6.7.2 "Critical values of the Student's t
+ * distribution" (given there to 3 decimals; the 6 decimals here are the same
+ * quantiles as R's qt(0.975, df)); above 30 the Cornish-Fisher expansion of
+ * Abramowitz & Stegun, Handbook of Mathematical Functions, 26.7.5, around the
+ * normal quantile z = 1.959964, whose error there is below 1e-6. */
+static const double t975_table[31] = {
+	NAN,      12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624,
+	2.306004, 2.262157,  2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450,
+	2.119905, 2.109816,  2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658,
+	2.063899, 2.059539,  2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+};
+
+double stat_t975(unsigned df)
+{
+	if (df <= 30)
+		return t975_table[df];
+	/* A&S 26.7.5: t = z + g1/ν + g2/ν² + g3/ν³ + g4/ν⁴ */
+	const double z = 1.959963984540054, v = df;
+	double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
+	double g1 = (z3 + z) / 4;
+	double g2 = (5 * z5 + 16 * z3 + 3 * z) / 96;
+	double g3 = (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / 384;
+	double g4 = (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / 92160;
+	return z + g1 / v + g2 / (v * v) + g3 / (v * v * v) + g4 / (v * v * v * v);
+}
+
+int stat_mean_ci95(const stat_acc *a, double *lo, double *hi)
+{
+	if (a->n < 2) {
+		*lo = *hi = NAN;
+		return -1;
+	}
+	double half = stat_t975((unsigned)(a->n - 1)) * stat_stddev(a) / sqrt((double)a->n);
+	*lo = a->mean - half;
+	*hi = a->mean + half;
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -264,5 +303,96 @@ int hist_merge(hist *into, const hist *from)
 		into->min = from->min;
 	if (from->max > into->max)
 		into->max = from->max;
+	return VL_OK;
+}
+
+/* [lo, hi) of bucket i (bucket 0 also holds everything below lowest). */
+static void bucket_edges(const hist *h, size_t i, double *lo, double *hi)
+{
+	size_t k = i >> h->sub_bits, sub = i & ((1u << h->sub_bits) - 1);
+	double w = 1.0 / (double)(1u << h->sub_bits);
+	*lo = i == 0 ? 0.0 : h->lowest * ldexp(1.0 + (double)sub * w, (int)k);
+	*hi = h->lowest * ldexp(1.0 + (double)(sub + 1) * w, (int)k);
+}
+
+int hist_sub(hist *h, const hist *earlier)
+{
+	if (h->nb != earlier->nb || h->lowest != earlier->lowest || earlier->count > h->count)
+		return VL_EINVAL;
+	for (size_t i = 0; i < h->nb; i++)
+		if (earlier->b[i] > h->b[i])
+			return VL_EINVAL;
+	size_t first = h->nb, last = 0;
+	for (size_t i = 0; i < h->nb; i++) {
+		h->b[i] -= earlier->b[i];
+		if (h->b[i]) {
+			if (first == h->nb)
+				first = i;
+			last = i;
+		}
+	}
+	double min = h->min, max = h->max;
+	h->count -= earlier->count;
+	h->sum = h->count ? h->sum - earlier->sum : 0;
+	if (!h->count) {
+		h->min = INFINITY;
+		h->max = -INFINITY;
+		return VL_OK;
+	}
+	/* an extreme that moved between the reads was set in between: exact */
+	double lo, hi;
+	bucket_edges(h, first, &lo, &hi);
+	h->min = !earlier->count || min < earlier->min ? min : fmax(lo, min);
+	bucket_edges(h, last, &lo, &hi);
+	h->max = !earlier->count || max > earlier->max ? max : fmin(hi, max);
+	return VL_OK;
+}
+
+double hist_lowest(const hist *h)
+{
+	return h->lowest;
+}
+
+int hist_sub_bits(const hist *h)
+{
+	return h->sub_bits;
+}
+
+size_t hist_nbuckets(const hist *h)
+{
+	return h->nb;
+}
+
+uint64_t hist_bucket_count(const hist *h, size_t i)
+{
+	return i < h->nb ? h->b[i] : 0;
+}
+
+double hist_sum(const hist *h)
+{
+	return h->sum;
+}
+
+int hist_load(hist *h, const uint64_t *idx, const uint64_t *cnt, size_t n, double sum, double min,
+	      double max)
+{
+	hist_reset(h);
+	for (size_t k = 0; k < n; k++) {
+		if (idx[k] >= h->nb || h->b[idx[k]]) {
+			hist_reset(h);
+			return VL_EINVAL;
+		}
+		h->b[idx[k]] = cnt[k];
+		h->count += cnt[k];
+	}
+	if (!h->count)
+		return VL_OK;
+	if (!(min <= max) || !isfinite(sum)) {
+		hist_reset(h);
+		return VL_EINVAL;
+	}
+	h->sum = sum;
+	h->min = min;
+	h->max = max;
 	return VL_OK;
 }

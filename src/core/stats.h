@@ -28,6 +28,16 @@ double stat_mean(const stat_acc *a); /* 0 when empty */
 double stat_var(const stat_acc *a);  /* sample variance (n-1); 0 when n < 2 */
 double stat_stddev(const stat_acc *a);
 
+/* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1): the
+ * half-width factor of a two-sided 95 % interval. NAN for df 0. */
+double stat_t975(unsigned df);
+
+/* The two-sided 95 % Student-t interval of the mean of a's samples,
+ * mean +- t(0.975, n-1) * sd / sqrt(n): the interval for the mean of n
+ * independent runs (e.g. different seeds) whose outcome is roughly normal.
+ * Returns 0, or -1 (both NAN) when n < 2: no spread to estimate. */
+int stat_mean_ci95(const stat_acc *a, double *lo, double *hi);
+
 /* p in [0, 100]. Returns NAN for n == 0 or p out of range. xs is not
  * modified. Allocates a sorted copy; returns NAN if that fails. */
 double stat_percentile_exact(const double *xs, size_t n, double p);
@@ -65,5 +75,29 @@ double hist_percentile(const hist *h, double p);
 
 /* into += from. VL_EINVAL if their shapes differ. */
 int hist_merge(hist *into, const hist *from);
+
+/* A cumulative histogram read twice gives the observations in between:
+ * h -= earlier, where earlier is an earlier state of the same stream (every
+ * bucket <= h's). The count, sum and buckets are exact; the extremes are
+ * exact when they moved between the two reads, else the edges of the
+ * lowest and highest occupied buckets (so percentiles stay within the
+ * bucket error). VL_EINVAL, h unchanged, if the shapes differ or earlier
+ * is not an earlier state of h. */
+int hist_sub(hist *h, const hist *earlier);
+
+/* Sending a histogram elsewhere: its shape, exact sum, and the count of
+ * bucket i (0 for i >= hist_nbuckets). */
+double hist_lowest(const hist *h);
+int hist_sub_bits(const hist *h);
+size_t hist_nbuckets(const hist *h);
+uint64_t hist_bucket_count(const hist *h, size_t i);
+double hist_sum(const hist *h);
+
+/* ... and rebuilding it: h (created with the sender's shape) becomes n
+ * buckets idx[k] holding cnt[k] observations, with the sender's exact sum,
+ * min and max. VL_EINVAL, h reset, on an index out of range, a repeated
+ * index, or extremes that cannot hold (min > max when not empty). */
+int hist_load(hist *h, const uint64_t *idx, const uint64_t *cnt, size_t n, double sum, double min,
+	      double max);
 
 #endif

@@ -50,3 +50,11 @@ int vl_utf8_check(const char *s, size_t *bad)
 	}
 	return 0;
 }
+
+size_t vl_utf8_width(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p & 0xC0) != 0x80; /* continuation bytes add no column */
+	return n;
+}

@@ -18,4 +18,10 @@
  * sequence. */
 int vl_utf8_check(const char *s, size_t *bad);
 
+/* Display width of the valid UTF-8 string s in terminal columns, counting one
+ * column per code point (the tables' characters: letters, digits, "≤", "–",
+ * "µ"; no wide East Asian or combining characters are printed by virtlab).
+ * Used to align text tables, where strlen would count "≤" as three. */
+size_t vl_utf8_width(const char *s);
+
 #endif

@@ -38,6 +38,8 @@ void eli_repro_judge(eli_repro_row *w, eli_tol kind)
 		break;
 	}
 	w->tolerance = tol_names[kind];
+	w->accept_lo = wlo;
+	w->accept_hi = whi;
 	w->pass = x >= wlo && x <= whi;
 	if (x >= lo && x <= hi)
 		w->error_pct = 0;
@@ -139,6 +141,7 @@ int eli_repro__rows(eli_sim_result r[ELI_RW][ELI_RM], eli_repro_row *rows)
 	between->pass = between->ours == 1;
 	between->error_pct = 0;
 	between->tolerance = "exact";
+	between->accept_lo = between->accept_hi = 1;
 	return n;
 }
 

@@ -29,6 +29,7 @@ typedef struct eli_repro_row {
 	double paper_lo, paper_hi; /* equal for a single number */
 	double ours, error_pct;
 	int pass;
+	double accept_lo, accept_hi; /* pass <=> accept_lo <= ours <= accept_hi */
 	const char *unit, *tolerance;
 	int kind;                       /* eli_tol */
 	const char *workload;           /* netperf, apache, memcached, udp_rr */

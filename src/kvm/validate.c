@@ -17,11 +17,23 @@
 
 const char *kvm_verdict(double model, double median, double lo, double hi)
 {
+	/* Every validated quantity (a rate, a time, a count) is positive. A
+	 * median <= 0, or an interval wider than the goal on both sides, cannot
+	 * tell a model within the goal from one outside it: saying "consistent"
+	 * there would widen the tolerance to the host's noise. */
+	if (!(median > 0) ||
+	    (isfinite(lo) && isfinite(hi) && hi - lo > 2 * GOAL_PCT / 100 * median))
+		return "inconclusive";
 	if (isfinite(lo) && isfinite(hi) && model >= lo && model <= hi)
 		return "consistent";
 	if (fabs(model - median) <= GOAL_PCT / 100 * fabs(median))
 		return "within 20 %";
 	return "fails";
+}
+
+int kvm_verdict_holds(const char *verdict)
+{
+	return !strcmp(verdict, "consistent") || !strcmp(verdict, "within 20 %");
 }
 
 typedef struct doc {
@@ -137,6 +149,10 @@ static void add_row(kvm_vresult *v, const doc *d, const char *metric, int used, 
 	if (used)
 		snprintf(r->note, sizeof(r->note),
 			 "used by the calibration: agrees by construction");
+	else if (!(med > 0))
+		snprintf(r->note, sizeof(r->note),
+			 "the median is not positive: the host's measurement of this quantity is "
+			 "not usable here");
 	else if (isfinite(r->spread_pct) && r->spread_pct > 2 * GOAL_PCT)
 		snprintf(r->note, sizeof(r->note),
 			 "the host's own 95 %% interval spans %.0f %% of the median, wider than "
@@ -146,7 +162,7 @@ static void add_row(kvm_vresult *v, const doc *d, const char *metric, int used, 
 		snprintf(r->note, sizeof(r->note), "fewer than 6 repetitions: no interval");
 	if (!used) {
 		v->validated++;
-		v->validated_passed += strcmp(r->verdict, "fails") != 0;
+		v->validated_passed += kvm_verdict_holds(r->verdict);
 	}
 }
 

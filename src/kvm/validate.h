@@ -61,7 +61,14 @@ int kvm_validate_docs(json_t *const *docs, int n, kvm_vresult *v, vl_errbuf *eb)
  * validates. 0, VL_ENOENT, VL_EINVAL (not JSON, eb has the line), ... */
 int kvm_validate_file(const char *path, kvm_vresult *v, vl_errbuf *eb);
 
-/* The verdict for a model value against a median and its interval. */
+/* The verdict for a model value against a median and its interval:
+ * "inconclusive" when the median is not positive or the interval is wider
+ * than +-20 % of it (the measurement cannot test the model at the goal),
+ * else "consistent" (model inside the interval), "within 20 %" (of the
+ * median) or "fails". */
 const char *kvm_verdict(double model, double median, double lo, double hi);
+
+/* 1 if the verdict counts as the model holding (consistent, within 20 %). */
+int kvm_verdict_holds(const char *verdict);
 
 #endif

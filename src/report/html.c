@@ -50,6 +50,7 @@ static const char css[] =
 	"tr.stagefailed td.st{background:#8a1010;color:#fff;font-weight:bold}"
 	".ok{color:#155d15}.failed,.bad{color:#8a1010;font-weight:bold}.skipped{color:#666}"
 	"td.note{color:#555;font-size:.9em;max-width:28em}"
+	"td.target{max-width:22em}span.src{color:#555;font-size:.85em}"
 	"figure{margin:1em 0;display:inline-block;vertical-align:top;max-width:100%}"
 	"figure img{width:760px;max-width:100%;border:1px solid #e3e3e3}"
 	"figcaption{font-size:.88em;color:#444;max-width:760px}"
@@ -92,7 +93,7 @@ void rpt__html_text(FILE *f, const char *s)
 
 /* 4 significant digits, but large values as whole numbers (99691, not
  * 9.969e+04: rates are read as counts). */
-static void fmt_num(char *buf, size_t n, double x)
+void rpt__fmt_num(char *buf, size_t n, double x)
 {
 	snprintf(buf, n, fabs(x) >= 1e4 && fabs(x) < 1e15 ? "%.0f" : "%.4g", x);
 }
@@ -101,12 +102,12 @@ const char *rpt_format_value(const json_t *v, char *buf, size_t n)
 {
 	const json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
 	if (json_is_number(v))
-		fmt_num(buf, n, json_number_value(v));
+		rpt__fmt_num(buf, n, json_number_value(v));
 	else if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(lo) &&
 		 json_is_number(hi)) {
 		char a[64], b[64];
-		fmt_num(a, sizeof(a), json_number_value(lo));
-		fmt_num(b, sizeof(b), json_number_value(hi));
+		rpt__fmt_num(a, sizeof(a), json_number_value(lo));
+		rpt__fmt_num(b, sizeof(b), json_number_value(hi));
 		snprintf(buf, n, "%s–%s", a, b);
 	} else if (json_is_string(v))
 		snprintf(buf, n, "%s", json_string_value(v));
@@ -131,17 +132,62 @@ static void cell_value(FILE *f, const json_t *v)
 	fputs("</td>", f);
 }
 
-static void summary_table(FILE *f, const json_t *rows)
+/* --seeds N: the row's 95 % interval and how many seeds pass. */
+static void cell_spread(FILE *f, const json_t *r)
 {
-	fputs("<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th><th>paper</th>"
-	      "<th>ours</th><th>error %</th><th>pass</th><th>note</th></tr></thead><tbody>\n",
-	      f);
+	const json_t *ci = json_object_get(r, "ci95"), *n = json_object_get(r, "seeds");
+	char a[64], b[64];
+	fputs("<td class=\"num\">", f);
+	if (json_array_size(ci) == 2) {
+		rpt__html_text(f, rpt_format_value(json_array_get(ci, 0), a, sizeof(a)));
+		fputs(" – ", f);
+		rpt__html_text(f, rpt_format_value(json_array_get(ci, 1), b, sizeof(b)));
+	} else {
+		fputs("—", f);
+	}
+	if (json_is_integer(n))
+		fprintf(f, " (%lld of %lld)",
+			(long long)json_integer_value(json_object_get(r, "seeds_passing")),
+			(long long)json_integer_value(n));
+	fputs("</td>", f);
+}
+
+/* A cell of plain text (class cls, or none). */
+static void cell_text(FILE *f, const char *cls, const char *text)
+{
+	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+	rpt__html_text(f, text);
+	fputs("</td>", f);
+}
+
+/* The target cell: the target, then its source on a line of its own. */
+static void cell_target(FILE *f, const json_t *r)
+{
+	char t[512], s[512];
+	fputs("<td class=\"target\">", f);
+	rpt__html_text(f, rpt_format_target(r, t, sizeof(t)));
+	if (rpt_format_source(r, s, sizeof(s))[0]) {
+		fputs("<br><span class=\"src\">", f);
+		rpt__html_text(f, s);
+		fputs("</span>", f);
+	}
+	fputs("</td>", f);
+}
+
+static void summary_table(FILE *f, const json_t *rows, int seeds)
+{
+	fprintf(f,
+		"<table id=\"summary-table\"><thead><tr><th>system</th><th>figure</th>"
+		"<th>target (source)</th><th>ours%s</th><th>error %%</th><th>basis</th>"
+		"<th>status%s</th>%s<th>note</th></tr></thead><tbody>\n",
+		seeds ? " (mean)" : "", seeds ? " (of the mean)" : "",
+		seeds ? "<th>95 % interval (seeds passing)</th>" : "");
 	size_t i;
 	const json_t *r;
 	json_array_foreach(rows, i, r)
 	{
 		const char *st = json_string_value(json_object_get(r, "status"));
-		char cls[32];
+		char cls[32], buf[512];
 		snprintf(cls, sizeof(cls), "%s", st ? st : "");
 		char *sp = strchr(cls, ' ');
 		if (sp)
@@ -155,14 +201,17 @@ static void summary_table(FILE *f, const json_t *rows)
 			      "run\">[quick run]</span>",
 			      f);
 		fputs("</td>", f);
-		cell_value(f, json_object_get(r, "paper"));
-		cell_value(f, json_object_get(r, "ours"));
-		cell_value(f, json_object_get(r, "error_pct"));
-		fputs("<td class=\"st\">", f);
-		rpt__html_text(f, st);
-		fputs("</td><td class=\"note\">", f);
-		rpt__html_text(f, json_string_value(json_object_get(r, "note")));
-		fputs("</td></tr>\n", f);
+		cell_target(f, r);
+		cell_text(f, "num", rpt_format_ours(r, buf, sizeof(buf)));
+		cell_text(f, "num", rpt_format_error(r, buf, sizeof(buf)));
+		const char *basis = json_string_value(json_object_get(r, "basis"));
+		cell_text(f, NULL, basis ? basis : "—");
+		cell_text(f, "st", st);
+		if (seeds)
+			cell_spread(f, r);
+		const char *note = json_string_value(json_object_get(r, "note"));
+		cell_text(f, "note", note ? note : "");
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
 }
@@ -196,10 +245,18 @@ static void stage_section(FILE *f, const rpt_sc *sc)
 		rpt__html_text(f, sc->reason);
 		fputs("</p>\n", f);
 	}
-	fprintf(f,
-		"<div class=\"cmds\">Commands run (each with <code style=\"display:inline\">"
-		"--json --quiet --seed %llu</code>):",
-		(unsigned long long)sc->o->seed);
+	if (sc->nseeds > 1)
+		fprintf(f,
+			"<div class=\"cmds\">Commands run (each with <code "
+			"style=\"display:inline\">--json --quiet --seed S</code>, S = %llu to "
+			"%llu):",
+			(unsigned long long)sc->o->seed,
+			(unsigned long long)(sc->o->seed + sc->nseeds - 1));
+	else
+		fprintf(f,
+			"<div class=\"cmds\">Commands run (each with <code "
+			"style=\"display:inline\">--json --quiet --seed %llu</code>):",
+			(unsigned long long)sc->o->seed);
 	for (size_t i = 0; i < sc->plan.n; i++) {
 		fputs("<code>virtlab ", f);
 		rpt__html_text(f, sc->plan.cmd[i]);
@@ -306,10 +363,16 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	fputs(" on ", f);
 	rpt__html_text(f, json_string_value(json_object_get(m, "cpu")));
 	const json_t *prov = json_object_get(doc, "provenance");
-	fprintf(f, " (%lld CPUs) · %s run · seed %lld · wall time %.1f s · virtlab ",
+	long long seed = (long long)json_integer_value(json_object_get(doc, "seed"));
+	long long nseeds = (long long)json_integer_value(json_object_get(doc, "seeds"));
+	fprintf(f, " (%lld CPUs) · %s run · ",
 		(long long)json_integer_value(json_object_get(m, "cpus_online")),
-		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full",
-		(long long)json_integer_value(json_object_get(doc, "seed")), wall);
+		json_is_true(json_object_get(doc, "quick")) ? "--quick" : "full");
+	if (nseeds > 1)
+		fprintf(f, "seeds %lld to %lld (mean and 95 %% interval)", seed, seed + nseeds - 1);
+	else
+		fprintf(f, "seed %lld", seed);
+	fprintf(f, " · wall time %.1f s · virtlab ", wall);
 	rpt__html_text(f, json_string_value(json_object_get(prov, "version")));
 	fputs(", commit ", f);
 	rpt__html_text(f, json_string_value(json_object_get(prov, "commit")));
@@ -321,12 +384,19 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 		"skipped</span>, <span class=\"failed\">%zu from failed stages</span>.</p>\n",
 		json_array_size(rows), np, nf, ns, nsf);
 	fputs("<p id=\"img-check\">plots not checked (scripts off)</p>\n", f);
-	fputs("<h2 id=\"summary\">Summary: paper vs ours</h2>\n<p>Each row is a headline figure: "
-	      "the paper's value, ours, the error and whether ours is within the tolerance set for "
-	      "it. The same rows are in <a href=\"summary.json\">summary.json"
-	      "</a>.</p>\n",
+	fputs("<h2 id=\"summary\">Summary: targets vs ours</h2>\n<p>Each row is a headline figure: "
+	      "its target (a value, a range, a bound, or a value relative to another measurement "
+	      "of this run) and where the target comes from — a passage of the paper digests "
+	      "(<i>paper</i>: published text; <i>seed notes</i>: notes from the conference talk), "
+	      "or our <i>design goal</i> —, ours with its unit, the error, the basis of our "
+	      "number (<i>fitted</i> to a target, <i>predicted</i> by the model without fitting, "
+	      "<i>structural</i>: it follows from the mechanism, <i>measured</i> on this host) and "
+	      "the status. Error %: signed, in percent of the target's value, or of the nearest "
+	      "bound when ours lies outside a range or bound; “0 (inside)” when ours lies inside "
+	      "it; none for structural rows. The same rows are in <a href=\"summary.json\">"
+	      "summary.json</a>.</p>\n",
 	      f);
-	summary_table(f, rows);
+	summary_table(f, rows, json_integer_value(json_object_get(doc, "seeds")) > 1);
 	fputs("<h2 id=\"stages\">Stages</h2>\n", f);
 	stage_table(f, scs, n);
 	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {

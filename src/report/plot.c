@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/out.h"
+#include "report/palette.h"
 
 struct rpt_csv {
 	size_t ncols, nrows;
@@ -74,6 +75,27 @@ int rpt_csv_add(rpt_csv *c, const char *label, const double *vals)
 	return 0;
 }
 
+size_t rpt__csv_ncols(const rpt_csv *c)
+{
+	return c->ncols;
+}
+size_t rpt__csv_nrows(const rpt_csv *c)
+{
+	return c->nrows;
+}
+const char *rpt__csv_header(const rpt_csv *c, size_t col)
+{
+	return c->headers[col];
+}
+const char *rpt__csv_label(const rpt_csv *c, size_t row)
+{
+	return c->labels[row];
+}
+double rpt__csv_val(const rpt_csv *c, size_t row, size_t col)
+{
+	return c->vals[row * (c->ncols - 1) + col - 1];
+}
+
 static int csv_write(const rpt_csv *c, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -121,11 +143,40 @@ static size_t bar_label_len(const rpt_csv *c)
 	return m;
 }
 
-static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
+/* The palette's line style of series name (index-th in its plot). */
+static void gp_style(FILE *f, const char *name, size_t index, int points)
 {
-	size_t ns = c->ncols - 1;
+	rpt_style st = rpt_palette_style(name, index);
+	fprintf(f, " lc rgb '%s' dt %s lw 2", st.rgb, st.dash);
+	if (points)
+		fprintf(f, " pt %d ps 0.8", st.point);
+}
+
+/* The paper targets: the last three columns (value, low, high) as black
+ * diamonds with the band as an error bar, at x = xexpr + off (bars: the
+ * category's index plus the series' offset) or at column 1 (lines). */
+static void gp_targets(FILE *f, const rpt_csv *c, const char *csvname, double off,
+		       const char *xexpr)
+{
+	size_t col = c->ncols - 2;
+	if (xexpr)
+		fprintf(f, ", \\\n     '%s' using (%s%g):%zu:%zu:%zu", csvname, xexpr, off, col,
+			col + 1, col + 2);
+	else
+		fprintf(f, ", \\\n     '%s' using 1:%zu:%zu:%zu", csvname, col, col + 1, col + 2);
+	fputs(" with yerrorbars lc rgb 'black' lw 1.5 pt 13 ps 1.4 title \"paper (tolerance "
+	      "band)\"",
+	      f);
+}
+
+/* Categories on x; per series one bar (spread: the mean, with its 95 %
+ * interval as an error bar), each series in its palette colour and fill. */
+static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
+{
+	int spread = d->spread;
+	size_t step = spread ? 3 : 1, ns = (c->ncols - 1 - (d->targets ? 3 : 0)) / step;
 	double w = 0.8 / (double)ns;
-	fprintf(f, "set style fill solid 0.85 border -1\nset boxwidth %g absolute\n", w);
+	fprintf(f, "set boxwidth %g absolute\n", w);
 	fprintf(f, "set xrange [-0.6:%g]\n", (double)c->nrows - 0.4);
 	fputs("set xtics (", f);
 	for (size_t r = 0; r < c->nrows; r++) {
@@ -139,8 +190,71 @@ static void gp_bars(FILE *f, const rpt_csv *c, const char *csvname)
 		bar_label_len(c) > 12 ? " rotate by 90 right"
 		: c->nrows > 4        ? " rotate by -25"
 				      : "");
-	fprintf(f, "plot for [i=2:%zu] '%s' using ($0 + (i - 2 - %g) * %g):i with boxes\n",
-		c->ncols, csvname, ((double)ns - 1) / 2.0, w);
+	fputs("plot ", f);
+	for (size_t s = 0; s < ns; s++) {
+		size_t col = 2 + s * step;
+		const char *name = c->headers[col - 1];
+		rpt_style st = rpt_palette_style(name, s);
+		double off = ((double)s - ((double)ns - 1) / 2.0) * w;
+		fprintf(f, "%s'%s' using ($0 + %g):%zu with boxes", s ? ", \\\n     " : "", csvname,
+			off, col);
+		if (st.pattern < 0)
+			fputs(" fs solid 0.85 border -1", f);
+		else
+			fprintf(f, " fs pattern %d border -1", st.pattern);
+		fprintf(f, " lc rgb '%s' title ", st.rgb);
+		gp_str(f, name);
+		if (spread)
+			fprintf(f,
+				", \\\n     '%s' using ($0 + %g):%zu:%zu:%zu with yerrorbars "
+				"lc rgb 'black' lw 1 pt -1 notitle",
+				csvname, off, col, col + 1, col + 2);
+	}
+	if (d->targets)
+		gp_targets(f, c, csvname,
+			   d->tseries >= 0 ? ((double)d->tseries - ((double)ns - 1) / 2.0) * w
+					   : 0.0,
+			   "$0 + ");
+	fputc('\n', f);
+}
+
+/* Numeric x; one line per series (points only on short series), in its
+ * palette style; spread: a shaded 95 % band under each line of a short
+ * series. */
+static void gp_lines(FILE *f, const rpt_csv *c, const char *csvname, const rpt__draw *d)
+{
+	int spread = d->spread;
+	size_t step = spread ? 3 : 1, ns = (c->ncols - 1 - (d->targets ? 3 : 0)) / step;
+	int points = c->nrows <= 30; /* markers on a long series only clutter it */
+	if (d->axis2) {              /* one unit per axis: this series gets its own */
+		fputs("set ytics nomirror\nset y2tics\nset y2label ", f);
+		gp_str(f, d->axis2);
+		fputc('\n', f);
+	}
+	fputs("plot ", f);
+	for (size_t s = 0; s < ns; s++) {
+		size_t col = 2 + s * step;
+		const char *name = c->headers[col - 1];
+		int on2 = d->axis2 && strcmp(d->axis2, name) == 0;
+		/* a band per point of a long series (the week) would bury the
+		 * lines: there the CSV keeps the interval, the plot the means */
+		if (spread && points)
+			fprintf(f,
+				"%s'%s' using 1:%zu:%zu%s with filledcurves fs transparent solid "
+				"0.2 noborder lc rgb '%s' notitle, \\\n     ",
+				s ? ", \\\n     " : "", csvname, col + 1, col + 2,
+				on2 ? " axes x1y2" : "", rpt_palette_style(name, s).rgb);
+		else if (s)
+			fputs(", \\\n     ", f);
+		fprintf(f, "'%s' using 1:%zu%s with %s", csvname, col, on2 ? " axes x1y2" : "",
+			points ? "linespoints" : "lines");
+		gp_style(f, name, s, points);
+		fputs(" title ", f);
+		gp_str(f, name);
+	}
+	if (d->targets)
+		gp_targets(f, c, csvname, 0, NULL);
+	fputc('\n', f);
 }
 
 static void gp_matrix(FILE *f, const rpt_csv *c, const rpt_plot *p, const char *csvname)
@@ -196,15 +310,21 @@ static void gp_errorbars(FILE *f, const rpt_csv *c, const char *csvname)
 		gp_str(f, c->labels[r]);
 		fprintf(f, " %zu", r);
 	}
-	fputs(")\n", f);
-	fprintf(f,
-		"plot for [s=0:%zu] '%s' using ($0 + (s - %g) * %g):(column(2 + 3 * s)):"
-		"(column(3 + 3 * s)):(column(4 + 3 * s)) with yerrorlines lw 2 pt 7 "
-		"ps 0.8 title columnhead(2 + 3 * s)\n",
-		ns - 1, csvname, ((double)ns - 1) / 2.0, w);
+	fputs(")\nplot ", f);
+	for (size_t s = 0; s < ns; s++) {
+		const char *name = c->headers[1 + 3 * s];
+		fprintf(f, "%s'%s' using ($0 + %g):%zu:%zu:%zu with yerrorlines",
+			s ? ", \\\n     " : "", csvname, ((double)s - ((double)ns - 1) / 2.0) * w,
+			2 + 3 * s, 3 + 3 * s, 4 + 3 * s);
+		gp_style(f, name, s, 1);
+		fputs(" title ", f);
+		gp_str(f, name);
+	}
+	fputc('\n', f);
 }
 
-static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const char *path)
+static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const char *path,
+		    const rpt__draw *d)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -223,7 +343,8 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	fputs("set datafile separator ','\nset key autotitle columnhead\nset grid ytics\n", f);
 	/* one series: the axis label says it all; several: a key beside the
 	 * plot, where it cannot hide a bar */
-	fputs(c->ncols == 2 || (p->kind == RPT_ERRORBARS && c->ncols == 4)
+	size_t ncols = c->ncols - (d->targets ? 3 : 0);
+	fputs(!d->targets && (ncols == 2 || ((p->kind == RPT_ERRORBARS || d->spread) && ncols == 4))
 		      ? "unset key\n"
 		      : "set key outside right top vertical\n",
 	      f);
@@ -244,11 +365,10 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 	snprintf(csvname, sizeof(csvname), "%s.csv", stem);
 	switch (p->kind) {
 	case RPT_BARS:
-		gp_bars(f, c, csvname);
+		gp_bars(f, c, csvname, d);
 		break;
 	case RPT_LINES:
-		fprintf(f, "plot for [i=2:%zu] '%s' using 1:i with linespoints lw 2 pt 7 ps 0.8\n",
-			c->ncols, csvname);
+		gp_lines(f, c, csvname, d);
 		break;
 	case RPT_MATRIX:
 		gp_matrix(f, c, p, csvname);
@@ -264,19 +384,27 @@ static int gp_write(const rpt_csv *c, const rpt_plot *p, const char *stem, const
 int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
 		   vl_errbuf *eb)
 {
+	const rpt__draw d = { 0, 0, -1, NULL };
+	return rpt__plot_write(dir, stem, csv, p, &d, eb);
+}
+
+int rpt__plot_write(const char *dir, const char *stem, const rpt_csv *csv, const rpt_plot *p,
+		    const rpt__draw *d, vl_errbuf *eb)
+{
 	char path[4096];
 	if (csv->nrows == 0)
 		return vl_fail(eb, VL_EINVAL, "plot %s: no data", stem);
 	if (p->kind == RPT_MATRIX && csv->ncols != 4)
 		return vl_fail(eb, VL_EINVAL, "plot %s: a matrix needs label,row,col,value", stem);
-	if (p->kind == RPT_ERRORBARS && (csv->ncols - 1) % 3 != 0)
+	if ((p->kind == RPT_ERRORBARS || d->spread) &&
+	    (csv->ncols - 1 - (d->targets ? 3 : 0)) % 3 != 0)
 		return vl_fail(eb, VL_EINVAL, "plot %s: error bars need label,(mean,low,high)...",
 			       stem);
 	snprintf(path, sizeof(path), "%s/%s.csv", dir, stem);
 	if (csv_write(csv, path) != 0)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	snprintf(path, sizeof(path), "%s/%s.gp", dir, stem);
-	if (gp_write(csv, p, stem, path) != 0)
+	if (gp_write(csv, p, stem, path, d) != 0)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	char gpname[300];
 	snprintf(gpname, sizeof(gpname), "%s.gp", stem);
@@ -300,15 +428,108 @@ int rpt_plot_write(const char *dir, const char *stem, const rpt_csv *csv, const 
 	return rc;
 }
 
+int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double value, double lo,
+		       double hi)
+{
+	if (!sc->targets && !(sc->targets = json_array()))
+		return VL_ENOMEM;
+	json_t *t = json_pack("{s:s,s:s?,s:o,s:o,s:o}", "label", label, "series", series, "value",
+			      out_num(value), "low", out_num(lo), "high", out_num(hi));
+	return json_array_append_new(sc->targets, t) ? VL_ENOMEM : 0;
+}
+
+int rpt_sc_plot_axis2(rpt_sc *sc, const char *series)
+{
+	if (strlen(series) >= sizeof(sc->axis2))
+		return VL_ERANGE;
+	snprintf(sc->axis2, sizeof(sc->axis2), "%s", series);
+	return 0;
+}
+
+static double tnum(const json_t *t, const char *k)
+{
+	const json_t *v = json_object_get(t, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* c plus the three target columns (NAN where a row has no target); the
+ * series the targets sit on into *tseries (-1: none named). NULL on ENOMEM. */
+static rpt_csv *with_targets(const rpt_csv *c, const json_t *targets, int spread, int *tseries)
+{
+	const char *hdr[64 + 3];
+	size_t nc = c->ncols;
+	if (nc + 3 > sizeof(hdr) / sizeof(hdr[0]))
+		return NULL;
+	for (size_t i = 0; i < nc; i++)
+		hdr[i] = c->headers[i];
+	hdr[nc] = "paper target";
+	hdr[nc + 1] = "paper target low";
+	hdr[nc + 2] = "paper target high";
+	rpt_csv *o = rpt_csv_create(nc + 3, hdr);
+	const char *series =
+		json_string_value(json_object_get(json_array_get(targets, 0), "series"));
+	*tseries = -1;
+	for (size_t i = 1, k = 0; series && i < nc; i += spread ? 3 : 1, k++)
+		if (strcmp(c->headers[i], series) == 0)
+			*tseries = (int)k;
+	double v[64 + 3];
+	for (size_t r = 0; o && r < c->nrows; r++) {
+		memcpy(v, c->vals + r * (nc - 1), (nc - 1) * sizeof(double));
+		v[nc - 1] = v[nc] = v[nc + 1] = NAN;
+		size_t i;
+		const json_t *t;
+		json_array_foreach(targets, i, t)
+		{
+			if (strcmp(json_string_value(json_object_get(t, "label")), c->labels[r]) !=
+			    0)
+				continue;
+			v[nc - 1] = tnum(t, "value");
+			v[nc] = tnum(t, "low");
+			v[nc + 1] = tnum(t, "high");
+		}
+		if (rpt_csv_add(o, c->labels[r], v) != 0) {
+			rpt_csv_destroy(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 {
 	char stem[256];
 	int rc = 0;
+	json_t *targets = sc->targets; /* they belong to this plot alone */
+	sc->targets = NULL;
+	char axis2[sizeof(sc->axis2)];
+	snprintf(axis2, sizeof(axis2), "%s", sc->axis2);
+	sc->axis2[0] = '\0';
 	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, p->name);
-	if (!csv)
+	if (!csv) {
+		json_decref(targets);
 		return rpt_sc_fail(sc, "plot %s: out of memory", stem);
+	}
+	if (sc->collect) { /* one seed of several: the mean's context draws it */
+		json_decref(targets);
+		return rpt__keep_plot(sc, p->name, csv);
+	}
 	vl_errbuf eb = { { 0 } };
-	if (rpt_plot_write(sc->dir, stem, csv, p, &eb) != 0) {
+	/* --seeds N: the seeds' data with their spread, if they agree in shape */
+	rpt_csv *spread = sc->seed_scs && (p->kind == RPT_BARS || p->kind == RPT_LINES)
+				  ? rpt__csv_spread(sc->seed_scs, sc->nseeds, p->name)
+				  : NULL;
+	rpt__draw d = { spread != NULL, 0, -1, axis2[0] && p->kind == RPT_LINES ? axis2 : NULL };
+	rpt_csv *drawn = spread ? spread : csv, *tc = NULL;
+	if (targets && json_array_size(targets) > 0 &&
+	    (p->kind == RPT_BARS || p->kind == RPT_LINES)) {
+		if (!(tc = with_targets(drawn, targets, d.spread, &d.tseries))) {
+			rc = rpt_sc_fail(sc, "plot %s: out of memory", stem);
+			goto out;
+		}
+		drawn = tc;
+		d.targets = 1;
+	}
+	if (rpt__plot_write(sc->dir, stem, drawn, p, &d, &eb) != 0) {
 		rc = rpt_sc_fail(sc, "%s", eb.msg);
 		goto out;
 	}
@@ -320,6 +541,9 @@ int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *p)
 	if (!o || json_array_append_new(sc->plots, o) != 0)
 		rc = rpt_sc_fail(sc, "out of memory");
 out:
+	json_decref(targets);
+	rpt_csv_destroy(spread);
+	rpt_csv_destroy(tc);
 	rpt_csv_destroy(csv);
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -39,6 +40,16 @@ typedef struct rpt_plan rpt_plan;
 int rpt_plan_add(rpt_plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum { RPT_MAX_JOBS = 64 };
 
+/* What a stage's output depends on, which decides how often --seeds N runs
+ * it. */
+typedef enum rpt_stage_kind {
+	RPT_SEEDED = 0, /* a simulation whose output depends on --seed: run once
+			 * per seed, rows get the seeds' 95 % interval */
+	RPT_LIVE = 1,   /* a live or KVM measurement: skipped under --quick, run
+			 * once (its noise is the host's, not a seed's) */
+	RPT_FIXED = 2,  /* output independent of the seed: run once, ci95 null */
+} rpt_stage_kind;
+
 /* What a digest sees and fills. */
 typedef struct rpt_sc rpt_sc;
 
@@ -47,7 +58,7 @@ typedef struct rpt_stage {
 	const char *name;   /* short id: file prefix and `--only` key, e.g. "eli-modes" */
 	const char *title;  /* heading in the page */
 	const char *about;  /* plain text: what runs and why (HTML-escaped on output) */
-	int live;           /* a live or KVM measurement: skipped under --quick */
+	int kind;           /* rpt_stage_kind: seeded simulation, live, or seed-free */
 	double timeout_s;   /* per command; the command is killed after it */
 	/* Fills p with the commands for a full (quick = 0) or --quick run. */
 	int (*plan)(rpt_plan *p, int quick);
@@ -83,8 +94,71 @@ int rpt_sc_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, doub
 	       int pass);
 /* Sets the note of the row added last (e.g. its tolerance). 0 or VL_ENOMEM. */
 int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The row added last does not depend on the seed (it comes from a command
+ * whose output the seed does not change): its ci95 stays null under
+ * --seeds N. 0 or VL_ESTATE (no row yet). */
+int rpt_sc_row_fixed(rpt_sc *sc);
 /* A row for something left out on purpose (status "skipped", pass false). */
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
+
+/* ---- rows with a target (row.c) ----
+ *
+ * What a row is compared with. kind: a value; a range [low, high]; a bound
+ * (low = at least, high = at most, the other NAN); relative-to: a value or
+ * bound computed from another measurement of the same run (relative_to says
+ * which, reference is its value). source starts with where the number comes
+ * from: "paper: papers/<x>.md §<section>" (a published fact in the paper
+ * digests), "seed notes: papers/<x>.md §Talk notes (targets)" (the notes
+ * from the talks the project started from) or "design goal: ..." (ours).
+ * unverified: the digest marks the detail "recalled, unverified".
+ * tolerance (text) and accept_low/high (NAN: open) say where ours passes. */
+typedef enum rpt_tkind { RPT_T_VALUE, RPT_T_RANGE, RPT_T_BOUND, RPT_T_RELATIVE } rpt_tkind;
+typedef struct rpt_target {
+	rpt_tkind kind;
+	double value, low, high; /* NAN where not used */
+	const char *unit, *source;
+	int unverified;
+	const char *relative_to;
+	double reference;
+	const char *tolerance;
+	double accept_low, accept_high;
+} rpt_target;
+
+/* Targets with every other field empty (NAN / NULL / 0). */
+rpt_target rpt_target_value(double value, const char *unit, const char *source);
+rpt_target rpt_target_range(double low, double high, const char *unit, const char *source);
+rpt_target rpt_target_bound(double low, double high, const char *unit, const char *source);
+
+/* The one error definition of every row (see row.c): signed, in % of the
+ * target's value or of the nearest bound when ours lies outside a range or
+ * bound, 0 inside; NAN for a structural basis, a non-number or a 0 base. */
+double rpt_error_pct(const rpt_target *t, double ours, const char *basis);
+/* 1 when t is a range or bound and ours lies inside it. */
+int rpt_target_inside(const rpt_target *t, double ours);
+/* t as summary.json's "target" object; NULL on ENOMEM. */
+json_t *rpt_target_json(const rpt_target *t);
+
+/* A measured row: the target (copied), ours (stolen; a number or a short
+ * string), ours' unit, its basis ("fitted", "predicted", "structural",
+ * "measured"; from the system's own output where it says), pass. error_pct
+ * is computed (rpt_error_pct); "paper" is derived from the target. */
+int rpt_sc_trow(rpt_sc *sc, const char *figure, const rpt_target *t, json_t *ours, const char *unit,
+		const char *basis, int pass);
+/* The same row left out on purpose: status "skipped", reason why. */
+int rpt_sc_trow_skipped(rpt_sc *sc, const char *figure, const rpt_target *t, const char *unit,
+			const char *basis, const char *why);
+/* Puts the row added last into a group of like rows (e.g. every real-KVM
+ * validation row), which the README excerpt shows as one line. */
+int rpt_sc_row_group(rpt_sc *sc, const char *group);
+
+/* How the page, the text table and the excerpt show a row (from its
+ * summary.json object): the target ("100000 exits/s, tolerance +-15 %
+ * relative"), its source, ours with its unit, the error ("0 (inside)" when
+ * inside a range or bound). Each returns buf. */
+const char *rpt_format_target(const json_t *row, char *buf, size_t n);
+const char *rpt_format_source(const json_t *row, char *buf, size_t n);
+const char *rpt_format_ours(const json_t *row, char *buf, size_t n);
+const char *rpt_format_error(const json_t *row, char *buf, size_t n);
 
 /* A CSV table: the first column is text (a category or an x value), the
  * others numbers (NAN -> empty cell). */
@@ -113,6 +187,19 @@ typedef struct rpt_plot {
 	const char *caption; /* plain text under the plot, or NULL */
 } rpt_plot;
 
+/* A paper target for the next rpt_sc_plot: at the category (or x value)
+ * label, on the bar of series (NULL: the category's centre), value with
+ * its tolerance band or range lo..hi (NAN: none), drawn as a black marker
+ * with an error bar (the band) and kept in the CSV as three columns "paper
+ * target", "paper target low", "paper target high". 0 or VL_ENOMEM. */
+int rpt_sc_plot_target(rpt_sc *sc, const char *label, const char *series, double value, double lo,
+		       double hi);
+
+/* In the next rpt_sc_plot (lines), series is drawn against a right-hand y
+ * axis labelled with its name, so each axis has one unit (e.g. the load in
+ * krps beside allocations in instances). 0, or VL_ERANGE (name too long). */
+int rpt_sc_plot_axis2(rpt_sc *sc, const char *series);
+
 /* Writes DIR/<system>/<stage>-<name>.csv and .gp, runs gnuplot to make the
  * .svg and puts the plot in the stage's section. Takes ownership of csv
  * (NULL, from a failed rpt_csv_create, fails the stage). 0, or a negative
@@ -136,6 +223,12 @@ const char *rpt_str(const json_t *o, const char *path);
  * significant digits (from 10 000 on, as a whole number), a [low, high]
  * range as "low–high", a string as is, null as an em dash. Returns buf. */
 const char *rpt_format_value(const json_t *v, char *buf, size_t n);
+
+/* Writes the summary table of a report's summary.json as Markdown to f: a
+ * sentence naming the run (date, commit, machine, wall time, row counts),
+ * one table line per row (a group of rows as one line), the error's
+ * definition. 0, VL_EINVAL (not a summary) or VL_EIO with eb filled. */
+int rpt_excerpt(FILE *f, const json_t *summary, vl_errbuf *eb);
 
 /* ---- the driver ---- */
 
@@ -165,7 +258,32 @@ typedef struct rpt_opts {
 	/* The "meta" of summary.json (the CLI's: version, commit, seed, command
 	 * line); NULL: version, commit and seed only. Copied. */
 	const json_t *meta;
+	/* Seeds per RPT_SEEDED stage: seed, seed + 1, ..., seed + seeds - 1
+	 * (0 counts as 1). With more than one, a row's ours and status come from
+	 * the digest of the seeds' mean output, and it carries ci95 (the
+	 * Student-t interval of the seeds' values), seeds and seeds_passing. */
+	unsigned seeds;
+	/* Reuse every stage whose DIR/raw/<stage>.json is complete and was made
+	 * with these options (rpt_resume_check first); run only the others. */
+	int resume;
 } rpt_opts;
+
+enum { RPT_MAX_SEEDS = 100 };
+
+/* The options a report was run with, as DIR/run.json keeps them for
+ * --resume. */
+typedef struct rpt_saved {
+	int quick;
+	uint64_t seed;
+	unsigned seeds;
+	char *only; /* NULL: every stage */
+} rpt_saved;
+
+/* Reads DIR/run.json into sv (free with rpt_saved_free). 0, or VL_ENOENT
+ * (no such folder, or not a report: no run.json) / VL_EINVAL (run.json
+ * malformed) with eb saying so. */
+int rpt_resume_load(const char *dir, rpt_saved *sv, vl_errbuf *eb);
+void rpt_saved_free(rpt_saved *sv);
 
 /* The built-in stages, in page order, and their number. */
 extern const rpt_stage rpt_stages[];

@@ -7,9 +7,11 @@
  * and every scheduler's speedup over credit.
  *
  * The paper reports no single headline number in our digest; the rows hold
- * the issue's acceptance bounds: region scheduling never loses more than
- * 2 % to credit, wins by more than 5 % on at least one (the favourable)
- * workload, and keeps every VM's share within 5 % of its weight.
+ * our design goals as bounds: region scheduling never loses more than 2 %
+ * to credit, wins by more than 5 % on at least one (the favourable)
+ * workload, and keeps every VM's share within 5 % of its weight. Their basis
+ * is "predicted": simulation outputs, no parameter fitted to these bounds
+ * (`regsched compare` states no basis itself).
  */
 #include "report/stages.h"
 
@@ -17,14 +19,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RS_MAX_LOSS 0.98  /* issue 10: on a single LLC it loses < 2 % */
-#define RS_MIN_WIN 1.05   /* issue 10: favourable mix > 5 % faster than credit */
-#define RS_MAX_UNFAIR 5.0 /* issue 10: fairness_error_pct < 5 on every workload */
+#define RS_MAX_LOSS 0.98  /* design goal: on a single LLC it loses < 2 % */
+#define RS_MIN_WIN 1.05   /* design goal: favourable mix > 5 % faster than credit */
+#define RS_MAX_UNFAIR 5.0 /* design goal: fairness_error_pct < 5 on every workload */
 
 int stage_rs_plan(rpt_plan *p, int quick)
 {
-	/* compare's default 2 s of simulated time per run (~35 s here);
-	 * 300 ms for --quick (~5 s) */
+	/* compare's default 2 s of simulated time per run;
+	 * 300 ms for --quick (114 s at load 6 on 2 cores, 2026-12-04) */
 	return quick ? rpt_plan_add(p, "regsched compare --all --duration 300ms")
 		     : rpt_plan_add(p, "regsched compare --all");
 }
@@ -83,6 +85,85 @@ static int per_sched(rpt_sc *sc, const json_t *rows, const char *key, int rel, d
 	return rpt_sc_plot(sc, c, pl);
 }
 
+/* The speedup caption: on how many workloads region beats credit, by how
+ * much at most and at worst. */
+static void speedup_caption(char *cap, size_t n, const json_t *rows, double best,
+			    const char *best_w, double worst, const char *worst_w)
+{
+	size_t i, wins = 0;
+	const json_t *r;
+	json_array_foreach(rows, i, r) wins += rpt_num(r, "speedup_region_vs_credit") > 1.0;
+	snprintf(cap, n,
+		 "Region scheduling is faster than credit on %zu of %zu workloads: at best %.3fx "
+		 "(%s), at worst %.3fx (%s). Above 1: faster than credit. region = the paper's "
+		 "mechanism; gather = today's Linux cache-aware balancing (a VM's vCPUs on one "
+		 "LLC); pinned-oracle = the best static placement.",
+		 wins, json_array_size(rows), best, best_w, worst, worst_w);
+}
+
+/* The miss-reduction and fairness caption: the largest fairness error and,
+ * when any workload exceeds the 5 % limit, a warning saying how many. */
+static void fairness_caption(char *cap, size_t n, const json_t *rows, double unfair,
+			     const char *unfair_w, int quick)
+{
+	size_t i, over = 0;
+	const json_t *r;
+	json_array_foreach(rows, i, r) over += rpt_num(r, "fairness_error_pct") >= RS_MAX_UNFAIR;
+	int k = snprintf(cap, n,
+			 "Fairness error = max over VMs of |share - weight share| / weight share "
+			 "(credit's own rule, which region scheduling must keep). Largest here: "
+			 "%.1f %% (%s). ",
+			 unfair, unfair_w);
+	if (k < 0 || (size_t)k >= n)
+		return;
+	if (over)
+		snprintf(cap + k, n - (size_t)k,
+			 "WARNING: %zu of %zu workloads exceed the %.0f %% limit%s.", over,
+			 json_array_size(rows), RS_MAX_UNFAIR,
+			 quick ? " (a --quick run is too short for shares to even out; the "
+				 "summary row is skipped)"
+			       : "");
+	else
+		snprintf(cap + k, n - (size_t)k, "Every workload is within the %.0f %% limit.",
+			 RS_MAX_UNFAIR);
+}
+
+/* The summary rows: best and worst speedup, largest fairness error, each
+ * against its design-goal bound. */
+static int rs_rows(rpt_sc *sc, double best, const char *best_w, double worst, const char *worst_w,
+		   double unfair, const char *unfair_w)
+{
+	char fig[256];
+	snprintf(fig, sizeof(fig), "best speedup region vs credit: %s", best_w);
+	rpt_target t = rpt_target_bound(RS_MIN_WIN, NAN, "x",
+					"design goal: more than 5 % faster than credit on the "
+					"favourable workload (the paper gives no single number)");
+	if (rpt_sc_trow(sc, fig, &t, json_real(best), "x", "predicted", best > RS_MIN_WIN))
+		return VL_ENOMEM;
+	snprintf(fig, sizeof(fig), "worst speedup region vs credit: %s", worst_w);
+	t = rpt_target_bound(RS_MAX_LOSS, NAN, "x",
+			     "design goal: never more than 2 % slower than credit");
+	if (rpt_sc_trow(sc, fig, &t, json_real(worst), "x", "predicted", worst > RS_MAX_LOSS))
+		return VL_ENOMEM;
+	snprintf(fig, sizeof(fig), "largest fairness error: %s", unfair_w);
+	t = rpt_target_bound(NAN, RS_MAX_UNFAIR, "%",
+			     "design goal: credit's CPU shares kept (every VM within 5 % of its "
+			     "weight share)");
+	/* Shares converge over many 30 ms accounting periods: 300 ms holds ten,
+	 * too few to judge (credit alone shows 7-15 % there), so --quick leaves
+	 * the judgement to the full run instead of failing or passing it. */
+	if (rpt_sc_quick(sc))
+		return rpt_sc_trow_skipped(sc, fig, &t, "%", "predicted",
+					   "a --quick run (300 ms, ten accounting periods) is too "
+					   "short to judge CPU shares; the full run (2 s) judges "
+					   "fairness")
+			       ? VL_ENOMEM
+			       : 0;
+	if (rpt_sc_trow(sc, fig, &t, json_real(unfair), "%", "predicted", unfair < RS_MAX_UNFAIR))
+		return VL_ENOMEM;
+	return 0;
+}
+
 int stage_rs_digest(rpt_sc *sc)
 {
 	const json_t *rows = json_object_get(rpt_sc_json(sc, 0), "rows");
@@ -120,21 +201,15 @@ int stage_rs_digest(rpt_sc *sc)
 		if (fe >= unfair)
 			unfair = fe, snprintf(unfair_w, sizeof(unfair_w), "%s", lab);
 	}
-	const rpt_plot ps = {
-		"speedup",
-		"Speedup over Xen credit per workload",
-		NULL,
-		"throughput / credit's",
-		RPT_BARS,
-		0,
-		0,
-		NULL,
-		NULL,
-		NULL,
-		"Above 1: faster than credit. region = the paper's mechanism; gather = "
-		"today's Linux cache-aware balancing (a VM's vCPUs on one LLC); "
-		"pinned-oracle = the best static placement."
-	};
+	char scap[512], fcap[512];
+	speedup_caption(scap, sizeof(scap), rows, best, best_w, worst, worst_w);
+	fairness_caption(fcap, sizeof(fcap), rows, unfair, unfair_w, rpt_sc_quick(sc));
+	const rpt_plot ps = { "speedup", "Speedup over Xen credit per workload",
+			      NULL,      "throughput / credit's",
+			      RPT_BARS,  0,
+			      0,         NULL,
+			      NULL,      NULL,
+			      scap };
 	const rpt_plot pr = { "miss-rate",
 			      "LLC miss rate per workload and scheduler",
 			      NULL,
@@ -146,45 +221,15 @@ int stage_rs_digest(rpt_sc *sc)
 			      NULL,
 			      NULL,
 			      "Misses of the local LLC (remote hits included) per LLC access." };
-	const rpt_plot pm = { "misses",
-			      "Region vs credit: LLC miss reduction and fairness error",
-			      NULL,
-			      "%",
-			      RPT_BARS,
-			      0,
-			      0,
-			      NULL,
-			      NULL,
-			      NULL,
-			      "Fairness error = max over VMs of |share - weight share| / weight "
-			      "share; credit's own rule, which region scheduling must keep." };
+	const rpt_plot pm = { "misses", "Region vs credit: LLC miss reduction and fairness error",
+			      NULL,     "%",
+			      RPT_BARS, 0,
+			      0,        NULL,
+			      NULL,     NULL,
+			      fcap };
 	int rc = rpt_sc_plot(sc, m, &pm);
 	if (rc || (rc = per_sched(sc, rows, "throughput", 1, 1.0, &ps)) != 0 ||
 	    (rc = per_sched(sc, rows, "llc_miss_rate", 0, 100.0, &pr)) != 0)
 		return rc;
-	char fig[256];
-	snprintf(fig, sizeof(fig), "best speedup region vs credit: %s", best_w);
-	if (rpt_sc_row(sc, fig,
-		       json_string("> 1.05 (design goal; the paper gives no single number)"),
-		       json_real(best), NAN, best > RS_MIN_WIN))
-		return VL_ENOMEM;
-	snprintf(fig, sizeof(fig), "worst speedup region vs credit: %s", worst_w);
-	if (rpt_sc_row(sc, fig, json_string("> 0.98 (loses < 2 %)"), json_real(worst), NAN,
-		       worst > RS_MAX_LOSS))
-		return VL_ENOMEM;
-	snprintf(fig, sizeof(fig), "largest fairness error (%%): %s", unfair_w);
-	/* Shares converge over many 30 ms accounting periods: 300 ms holds ten,
-	 * too few to judge (credit alone shows 7-15 % there), so --quick leaves
-	 * the judgement to the full run instead of failing or passing it. */
-	if (rpt_sc_quick(sc))
-		return rpt_sc_row_skipped(sc, fig,
-					  "a --quick run (300 ms, ten accounting periods) "
-					  "is too short to judge CPU shares; the full run "
-					  "(2 s) judges fairness")
-			       ? VL_ENOMEM
-			       : 0;
-	if (rpt_sc_row(sc, fig, json_string("< 5 (credit's shares kept)"), json_real(unfair), NAN,
-		       unfair < RS_MAX_UNFAIR))
-		return VL_ENOMEM;
-	return 0;
+	return rs_rows(sc, best, best_w, worst, worst_w, unfair, unfair_w);
 }

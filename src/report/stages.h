@@ -27,7 +27,28 @@ STAGE_FNS(stage_dv_live)
 
 int stage_dv_week_check(rpt_sc *sc, size_t i);
 
-/* Shared by digests: |ours - paper| / |paper| * 100 (NAN if paper is 0). */
-double stage_err_pct(double ours, double paper);
+/* A cited passage of a paper digest (sources.c): the row's source text,
+ * the digest file under ../shared/papers/, its section heading, the words
+ * (whitespace collapsed) and whether the section is "Recalled, unverified". */
+typedef struct rpt_source {
+	const char *text, *digest, *section, *quote;
+	int unverified;
+} rpt_source;
+enum {
+	SRC_ELI_NETPERF,
+	SRC_ELI_APACHE,
+	SRC_ELI_UDP,
+	SRC_ELI_MODERATION,
+	SRC_ELI_BARE,
+	SRC_ELI_SPEEDUP,
+	SRC_HW_DENIED,
+	SRC_DV_SPEEDUP,
+	SRC_DV_COST,
+};
+extern const rpt_source rpt_sources[];
+extern const size_t rpt_nsources;
+
+/* A target whose source is cited passage src (its text and tier). */
+rpt_target stage_paper_target(rpt_target t, int src);
 
 #endif

@@ -6,12 +6,7 @@
  * outcome is roughly normal. With n < 2 there is no spread to estimate: sd
  * and the interval are null.
  *
- * t(0.975, df): for df <= 30 the table of NIST/SEMATECH e-Handbook of
- * Statistical Methods, §1.3.6.7.2 "Critical values of the Student's t
- * distribution" (given there to 3 decimals; the 6 decimals here are the same
- * quantiles as R's qt(0.975, df)); above 30 the Cornish-Fisher expansion of
- * Abramowitz & Stegun, Handbook of Mathematical Functions, 26.7.5, around the
- * normal quantile z = 1.959964, whose error there is below 1e-6.
+ * t(0.975, df) is core/stats' stat_t975 (shared with the report's --seeds).
  */
 #include "sweep/sweep.h"
 
@@ -23,27 +18,6 @@
 #include "core/file.h"
 #include "core/out.h"
 #include "core/stats.h"
-
-static const double t975_table[31] = {
-	NAN,      12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624,
-	2.306004, 2.262157,  2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450,
-	2.119905, 2.109816,  2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658,
-	2.063899, 2.059539,  2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
-};
-
-double sweep_t975(unsigned df)
-{
-	if (df <= 30)
-		return t975_table[df];
-	/* A&S 26.7.5: t = z + g1/ν + g2/ν² + g3/ν³ + g4/ν⁴ */
-	const double z = 1.959963984540054, v = df;
-	double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
-	double g1 = (z3 + z) / 4;
-	double g2 = (5 * z5 + 16 * z3 + 3 * z) / 96;
-	double g3 = (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / 384;
-	double g4 = (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / 92160;
-	return z + g1 / v + g2 / (v * v) + g3 / (v * v * v) + g4 / (v * v * v * v);
-}
 
 static json_t *num_or_null(double x, int ok)
 {
@@ -110,15 +84,13 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 	}
 	for (size_t k = 0; k < nk; k++) {
 		stat_acc *a = &acc[k];
-		double mean = stat_mean(a), sd = stat_stddev(a), half = NAN;
-		if (a->n >= 2)
-			half = sweep_t975((unsigned)(a->n - 1)) * sd / sqrt((double)a->n);
-		json_t *row =
-			json_pack("{s:o?,s:s,s:I,s:o,s:o,s:o,s:o}", "point", sweep_grid_point(s, g),
-				  "key", sweep_key(s, k), "n", (json_int_t)a->n, "mean",
-				  num_or_null(mean, a->n >= 1), "sd", num_or_null(sd, a->n >= 2),
-				  "ci95_low", num_or_null(mean - half, a->n >= 2), "ci95_high",
-				  num_or_null(mean + half, a->n >= 2));
+		double mean = stat_mean(a), sd = stat_stddev(a), lo, hi;
+		stat_mean_ci95(a, &lo, &hi);
+		json_t *row = json_pack(
+			"{s:o?,s:s,s:I,s:o,s:o,s:o,s:o}", "point", sweep_grid_point(s, g), "key",
+			sweep_key(s, k), "n", (json_int_t)a->n, "mean",
+			num_or_null(mean, a->n >= 1), "sd", num_or_null(sd, a->n >= 2), "ci95_low",
+			num_or_null(lo, a->n >= 2), "ci95_high", num_or_null(hi, a->n >= 2));
 		/* finished points whose output lacks the key (or it is not a
 		 * number): a typo in "keys" shows here rather than as n = 0 alone */
 		if (row && missing[k])

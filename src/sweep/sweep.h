@@ -192,10 +192,6 @@ json_t *sweep_summary(const char *dir, vl_errbuf *eb);
 int sweep_plot(const char *dir, const char *x, const char *y, const char *by, char **svg,
 	       vl_errbuf *eb);
 
-/* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1): the
- * half-width factor of a two-sided 95 % interval. NAN for df 0. */
-double sweep_t975(unsigned df);
-
 /* Checks the "slurm" object's fields and types (path names the file in
  * messages). 0 or VL_EINVAL. */
 int sweep__check_slurm(const json_t *sl, const char *path, vl_errbuf *eb);

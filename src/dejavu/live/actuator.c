@@ -108,7 +108,7 @@ dvact *dvact_cgroup_create(dvcg *g, vl_errbuf *eb)
 typedef struct procact {
 	char exe[512];
 	int base_port;
-	struct sockaddr_in proxy;
+	dvadm proxy; /* the proxy's admin listener and token */
 	dvcg *g;
 	vl_proc *inst[PROC_MAX];
 	unsigned n;
@@ -121,10 +121,11 @@ static int tell_proxy(procact *p, unsigned n, vl_errbuf *eb)
 		snprintf(one, sizeof(one), "%s127.0.0.1:%d", i ? "," : "", p->base_port + (int)i);
 		strcat(list, one);
 	}
-	int st = dv_http_simple(&p->proxy, "POST", "/__dejavu/backends", list, 2.0, resp,
-				sizeof(resp));
+	int st = dvadm_request(&p->proxy, "POST", "/__dejavu/backends", list, 2.0, resp,
+			       sizeof(resp));
 	if (st != 200)
-		return vl_fail(eb, VL_EIO, "proxy did not take the backend list (status %d)", st);
+		return vl_fail(eb, VL_EIO, "proxy did not take the backend list (status %d%s%.80s)",
+			       st, st > 0 ? ": " : "", st > 0 ? resp : "");
 	return 0;
 }
 
@@ -193,8 +194,8 @@ static void proc_destroy(void *impl)
 
 static const dvact_ops proc_ops = { "process", proc_apply, proc_current, proc_destroy };
 
-dvact *dvact_process_create(const char *exe, int base_port, const struct sockaddr_in *proxy,
-			    dvcg *g, vl_errbuf *eb)
+dvact *dvact_process_create(const char *exe, int base_port, const dvadm *proxy, dvcg *g,
+			    vl_errbuf *eb)
 {
 	procact *p = calloc(1, sizeof(*p));
 	if (!p) {

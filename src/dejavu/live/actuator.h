@@ -9,7 +9,8 @@
  *            control group (cgroup.h) holding the service's processes.
  *   process  scale-out: starts or stops `virtlab dejavu service` instances
  *            on consecutive ports and tells the proxy the new backend list
- *            (POST /__dejavu/backends) before stopping any, so no request
+ *            (POST /__dejavu/backends on its admin listener, admin.h)
+ *            before stopping any, so no request
  *            goes to an instance that is going away.
  *   libvirt  vCPUs (ceil(instances x cpu_quota)) and memory of a libvirt
  *            domain, live. Tests use the test:///default driver; a real host
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include "core/error.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/learn/memo.h"
 
@@ -52,11 +54,12 @@ void dvact_destroy(dvact *a); /* accepts NULL */
 dvact *dvact_cgroup_create(dvcg *g, vl_errbuf *eb);
 
 /* Instances of `exe dejavu service` on ports base_port, base_port+1, ...,
- * behind the proxy at `proxy` (control endpoint); each new instance is put
+ * behind the proxy whose admin listener and token are `proxy` (copied);
+ * each new instance is put
  * in group g if not NULL. Starts with none; apply() starts them. Destroy
  * stops them all (SIGTERM, then SIGKILL after 2 s). */
-dvact *dvact_process_create(const char *exe, int base_port, const struct sockaddr_in *proxy,
-			    dvcg *g, vl_errbuf *eb);
+dvact *dvact_process_create(const char *exe, int base_port, const dvadm *proxy, dvcg *g,
+			    vl_errbuf *eb);
 
 /* Domain `name` over `uri` (e.g. "test:///default"). VL_ENOENT if there is
  * no such domain, VL_EIO if libvirt cannot connect. */

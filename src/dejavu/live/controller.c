@@ -51,6 +51,7 @@ typedef struct ctl {
 	dvctl_result *r;
 	double t0;
 	dvprof_snap prev;
+	dvprof_snap last; /* histograms of the latest sample: windows start there */
 	learn_model *model;
 	sig *train;
 	size_t ntrain;
@@ -103,6 +104,22 @@ static int stopped(const ctl *k)
 	return (k->c->stop && *k->c->stop) || wall_seconds() - k->t0 >= k->c->duration_s;
 }
 
+/* A sample of the proxy (and the profiler's cgroup, and pid's /proc if
+ * > 0); its window is since the previous sample this controller took, by
+ * difference: the proxy's stats are cumulative and reading them changes
+ * nothing. */
+static int snap(ctl *k, pid_t pid, dvprof_snap *s)
+{
+	int err = dvprof_snap_take(&k->c->proxy, k->c->prof_cg, pid, s, k->eb);
+	if (err)
+		return err;
+	dvprof_window(&k->last, s);
+	dvprof_snap_release(&k->last);
+	k->last.lat = s->lat, k->last.plat = s->plat; /* moved: s keeps the counts */
+	s->lat = s->plat = NULL;
+	return 0;
+}
+
 /* Counts a production window toward the SLO statistics. */
 static void account(ctl *k, const dvprof_snap *s)
 {
@@ -127,11 +144,11 @@ static int measure(void *ctx, const memo_alloc *a, double *p95)
 		return err;
 	dvprof_snap s0, s1;
 	nap(c->probe_s * 0.25); /* let the queue settle at the new quota */
-	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s0, k->eb)))
+	if ((err = snap(k, 0, &s0)))
 		return err;
 	account(k, &s0);
 	nap(c->probe_s);
-	if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, 0, &s1, k->eb)))
+	if ((err = snap(k, 0, &s1)))
 		return err;
 	account(k, &s1);
 	uint64_t sent = s1.dup_done - s0.dup_done, want = s1.requests - s0.requests;
@@ -389,13 +406,13 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 	if (!err)
 		err = apply(&k, &init);
 	if (!err)
-		err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &k.prev, eb);
+		err = snap(&k, c->prof_pid, &k.prev);
 	double next = k.t0 + c->window_s;
 	while (!err && !stopped(&k)) {
 		nap(next - wall_seconds());
 		next += c->window_s;
 		dvprof_snap cur;
-		if ((err = dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid, &cur, eb)))
+		if ((err = snap(&k, c->prof_pid, &cur)))
 			break;
 		account(&k, &cur);
 		if (c->prod_cg) { /* production's CPU, for the interference index */
@@ -410,7 +427,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 			c->on_window(c->ctx, cur.t - k.t0,
 				     k.cur_cls >= 0 ? k.ids[k.cur_cls] : k.cur_cls, cur.win_p95_s,
 				     (double)(cur.requests - k.prev.requests) / (cur.t - k.prev.t),
-				     k.cur.cpu_quota);
+				     k.cur.cpu_quota, k.last.lat); /* cur's, moved by snap() */
 		sig s;
 		if (dvprof_signature(&k.prev, &cur, &s) == 0) {
 			s.t_start -= k.t0; /* signatures carry controller time */
@@ -419,9 +436,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 			err = on_signature(&k, &s, &cur);
 			if (wall_seconds() - before > c->window_s) {
 				/* Tuned: the windows meanwhile saw F = 1; start afresh. */
-				err = err ? err
-					  : dvprof_snap_take(&c->proxy, c->prof_cg, c->prof_pid,
-							     &cur, eb);
+				err = err ? err : snap(&k, c->prof_pid, &cur);
 				next = wall_seconds() + c->window_s;
 			}
 		}
@@ -430,6 +445,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 	if (k.model)
 		r->nclasses = (unsigned)learn_nclasses(k.model);
 	learn_destroy(k.model);
+	dvprof_snap_release(&k.last);
 	free(k.train);
 	dvprof_set_fraction(&c->proxy, c->fraction);
 	return err;

@@ -30,7 +30,9 @@
 #include <sys/types.h>
 
 #include "core/error.h"
+#include "core/stats.h"
 #include "dejavu/live/actuator.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/learn/learn.h"
 #include "dejavu/learn/memo.h"
@@ -55,7 +57,7 @@ typedef struct dvctl_event {
 typedef void (*dvctl_event_fn)(void *ctx, const dvctl_event *ev);
 
 typedef struct dvctl_cfg {
-	struct sockaddr_in proxy;
+	dvadm proxy;   /* the proxy's admin listener and token (admin.h) */
 	dvcg *prof_cg; /* the profiling instance's group */
 	pid_t prof_pid;
 	dvact *act; /* production actuator */
@@ -72,9 +74,11 @@ typedef struct dvctl_cfg {
 	learn_params lp;
 	dvctl_event_fn on_event;
 	/* Optional, every window: time, current class, production p95, rate,
-	 * quota in force — for logs and plots. */
+	 * quota in force, and the proxy's cumulative production latency
+	 * histogram read for the window (valid during the call) — for logs,
+	 * plots, and setting the signal beside what clients saw. */
 	void (*on_window)(void *ctx, double t_s, int cls, double p95_s, double rate_rps,
-			  double quota);
+			  double quota, const hist *lat_cum);
 	void *ctx;
 	volatile sig_atomic_t *stop;
 } dvctl_cfg;

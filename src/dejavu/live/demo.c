@@ -16,6 +16,8 @@
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/live/controller.h"
+#include "dejavu/live/demo_lat.h"
+#include "dejavu/live/profiler.h"
 #include "dejavu/learn/interference.h"
 #include "dejavu/learn/memo.h"
 #include "dejavu/live/net.h"
@@ -35,6 +37,15 @@
  * weight-8192 one. */
 #define HOG_MB 32
 #define HOG_CORES 2
+/* The load generator and the proxy (CPU 1) stand for the clients and the
+ * front end, separate machines in the paper's deployment: they outweigh
+ * the profiling instance beside them (at most 1 core x
+ * DVACT_SHARES_PER_CORE while tuning), so a tuning probe cannot starve the
+ * clients. Measured (36 s demo, load average ~10): with the default
+ * weight (1024) the generator sent its arrivals up to 0.78 s late (p99)
+ * while the profiler ran at F = 1, and the clients' p95 read 2.6x the
+ * proxy's. */
+#define TOOLS_CORES 4
 /* How long a server may take to print "listening on", and the load
  * generator to finish once the controller has (both replay the same trace
  * from nearly the same start). */
@@ -62,6 +73,9 @@ typedef struct demo {
 	vl_proc *svc, *psvc, *proxy, *load;
 	pid_t hogpid; /* a fork of ours (hog_main), not a command */
 	json_t *events, *windows;
+	dvadm adm;       /* the proxy's admin listener and token */
+	dvdemo_lat *lat; /* the controller's latency signal, by phase */
+	int lat_err;
 } demo;
 
 /* Starts a server on port 0 in cgroup g and reads back the port it
@@ -121,9 +135,12 @@ static void on_event(void *ctx, const dvctl_event *ev)
 				     finite_or(ev->index, 0), "tuner_probes", (int)ev->probes));
 }
 
-static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota)
+static void on_window(void *ctx, double t, int cls, double p95, double rate, double quota,
+		      const hist *lat)
 {
 	demo *d = ctx;
+	if (!d->lat_err)
+		d->lat_err = dvdemo_lat_window(d->lat, t, lat);
 	json_array_append_new(d->windows, json_pack("[f,i,f,f,f]", t, cls, finite_or(p95 * 1e3, -1),
 						    finite_or(rate, 0), quota));
 }
@@ -141,7 +158,7 @@ static void teardown(demo *d)
 	dvcg_destroy(d->prod);
 }
 
-static int start_all(demo *d, int *proxy_port, char *phases, vl_errbuf *eb)
+static int start_all(demo *d, int *proxy_port, int *admin_port, char *phases, vl_errbuf *eb)
 {
 	const dvdemo_cfg *c = d->c;
 	char exe[512], l0[32], l1[32], l2[32], seed[24], frac[24];
@@ -158,7 +175,8 @@ static int start_all(demo *d, int *proxy_port, char *phases, vl_errbuf *eb)
 	char *px[] = { exe,         "dejavu", "proxy",      "--listen", "127.0.0.1:0",
 		       "--backend", l0,       "--profiler", l1,         "--fraction",
 		       frac,        "--seed", seed,         NULL };
-	if ((err = start_server(px, d->tools, &d->proxy, proxy_port, eb)))
+	if ((err = start_server(px, d->tools, &d->proxy, proxy_port, eb)) ||
+	    (err = vl_proc_wait_line(d->proxy, "admin on ", READY_S, admin_port, eb)))
 		return err;
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", *proxy_port);
 	char *ld[] = { exe,    "dejavu", "load", "--target", l2,        "--phases",
@@ -196,7 +214,7 @@ static int make_groups(demo *d, vl_errbuf *eb)
 	    !(d->prof = dvcg_create("prof", "1", eb)) ||
 	    !(d->tools = dvcg_create("tools", "1", eb)) || !(d->hog = dvcg_create("hog", "0", eb)))
 		return eb->msg[0] ? VL_EIO : VL_ENOMEM;
-	return 0;
+	return dvcg_set_shares(d->tools, TOOLS_CORES * DVACT_SHARES_PER_CORE, eb);
 }
 
 static json_t *trace_json(double D)
@@ -214,15 +232,36 @@ static json_t *trace_json(double D)
 	return a;
 }
 
-/* The controller, on the demo's processes, for the whole trace. */
-static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf *eb)
+/* The controller's latency signal over the run (the proxy's cumulative
+ * histogram, read after the load generator finished) and per phase, beside
+ * what the clients saw (demo_lat.h). */
+static int final_latency(demo *d, const json_t *load, json_t **out, vl_errbuf *eb)
+{
+	dvprof_snap s;
+	int err = d->lat_err ? vl_fail(eb, d->lat_err, "out of memory")
+			     : dvprof_snap_take(&d->adm, NULL, 0, &s, eb);
+	if (err)
+		return err;
+	*out = dvdemo_lat_json(d->lat, s.lat, load);
+	dvprof_snap_release(&s);
+	return *out ? 0 : vl_fail(eb, VL_ENOMEM, "out of memory");
+}
+
+/* The controller, on the demo's processes, for the whole trace; it talks
+ * to the proxy's admin listener with the token the proxy wrote to its
+ * default file (or $VIRTLAB_DEJAVU_TOKEN, which the proxy then used too). */
+static int run_loop(demo *d, int admin_port, memo *m, dvctl_result *r, vl_errbuf *eb)
 {
 	const dvdemo_cfg *c = d->c;
 	double D = c->duration_s;
 	dvctl_cfg cc;
 	dvctl_cfg_default(&cc);
-	dv_addr_parse("127.0.0.1:0", &cc.proxy, NULL);
-	cc.proxy.sin_port = htons((uint16_t)proxy_port);
+	dvadm_addr_parse("127.0.0.1:0", &cc.proxy.addr, NULL);
+	cc.proxy.addr.in.sin_port = htons((uint16_t)admin_port);
+	int err = dvadm_token_find(&cc.proxy, NULL, eb);
+	if (err)
+		return err;
+	d->adm = cc.proxy;
 	cc.prof_cg = d->prof;
 	cc.prof_pid = vl_proc_pid(d->psvc);
 	dvact *act = dvact_cgroup_create(d->prod, eb);
@@ -242,26 +281,27 @@ static int run_loop(demo *d, int proxy_port, memo *m, dvctl_result *r, vl_errbuf
 	cc.on_window = on_window;
 	cc.ctx = d;
 	cc.stop = c->stop;
-	int err = act ? dvctl_run(&cc, r, eb) : VL_ENOMEM;
+	err = act ? dvctl_run(&cc, r, eb) : VL_ENOMEM;
 	dvact_destroy(act);
 	return err;
 }
 
-static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, int64_t rows)
+static json_t *result_json(demo *d, const dvctl_result *r, json_t *load, json_t *lat, int64_t rows)
 {
 	const dvdemo_cfg *c = d->c;
 	double viol = r->slo_windows ? 100.0 * (double)r->violations / (double)r->slo_windows : 0;
 	json_t *out = json_pack(
-		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:O,s:o}",
+		"{s:o,s:f,s:I,s:I,s:f,s:f,s:f,s:o,s:{s:i,s:i,s:f},s:{s:i,s:f,s:i},s:o,s:O,s:o}",
 		"events", d->events, "slo_violation_pct", viol, "requests",
 		json_integer_value(json_object_get(load, "sent")), "errors",
 		json_integer_value(json_object_get(load, "errors")), "slo_p95_ms",
 		c->slo_p95_s * 1e3, "duration_s", c->duration_s, "fraction", c->fraction, "trace",
 		trace_json(c->duration_s), "learning", "classes_trained", (int)r->ntrained,
 		"classes_total", (int)r->nclasses, "silhouette", r->silhouette, "tuning", "tunings",
-		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "load", load,
-		"windows", d->windows); /* windows: [t_s, class, p95_ms, rps, quota] */
-	d->events = d->windows = NULL;  /* owned by out now (or freed with it) */
+		(int)r->tunings, "seconds", r->tuning_s, "memo_rows", (int)rows, "latency", lat,
+		"load", load, "windows",
+		d->windows);           /* windows: [t_s, class, p95_ms, rps, quota] */
+	d->events = d->windows = NULL; /* owned by out now (or freed with it) */
 	return out;
 }
 
@@ -270,9 +310,10 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	demo d = { .c = c, .events = json_array(), .windows = json_array() };
 	int err = make_groups(&d, eb);
 	char phases[1024] = "", memo_tmp[] = "/tmp/virtlab-memo-XXXXXX";
-	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0;
+	double D = c->duration_s, hog_at = 0, hog_dur = 0, t = 0, starts[NPHASES];
 	for (size_t i = 0; i < NPHASES; i++) {
 		char one[64];
+		starts[i] = t;
 		snprintf(one, sizeof(one), "%s%s:%g:%gs", i ? "," : "", trace[i].mix, trace[i].rate,
 			 trace[i].share * D);
 		strcat(phases, one);
@@ -280,9 +321,12 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 			hog_at = t, hog_dur = trace[i].share * D;
 		t += trace[i].share * D;
 	}
-	int proxy_port = 0;
+	d.lat = dvdemo_lat_create(starts, (int)NPHASES);
+	if (!err && !d.lat)
+		err = vl_fail(eb, VL_ENOMEM, "out of memory");
+	int proxy_port = 0, admin_port = 0;
 	if (!err)
-		err = start_all(&d, &proxy_port, phases, eb);
+		err = start_all(&d, &proxy_port, &admin_port, phases, eb);
 	const char *mpath = c->memo_path; /* default: a temporary file, removed after */
 	if (!err && !mpath) {
 		int fd = mkstemp(memo_tmp);
@@ -304,14 +348,16 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 	}
 	dvctl_result r = { 0 };
 	if (!err)
-		err = run_loop(&d, proxy_port, m, &r, eb);
-	json_t *load = NULL;
+		err = run_loop(&d, admin_port, m, &r, eb);
+	json_t *load = NULL, *lat = NULL;
 	if (!err) {
 		stop_hog(&d.hogpid);
 		load = load_result(&d, eb);
 		if (!load)
 			err = VL_EIO;
 	}
+	if (!err) /* every request is in: the proxy's histogram over the run */
+		err = final_latency(&d, load, &lat, eb);
 	int64_t rows = m ? memo_count(m) : 0;
 	memo_close(m);
 	if (!c->memo_path && mpath == memo_tmp) {
@@ -323,13 +369,14 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		unlink(p);
 	}
 	teardown(&d);
+	dvdemo_lat_destroy(d.lat);
 	if (err) {
 		json_decref(d.events);
 		json_decref(d.windows);
 		json_decref(load);
 		return err;
 	}
-	*out = result_json(&d, &r, load, rows);
+	*out = result_json(&d, &r, load, lat, rows);
 	json_decref(load);
 	return *out ? 0 : VL_ENOMEM;
 }

@@ -43,7 +43,9 @@ typedef struct dvdemo_cfg {
 } dvdemo_cfg;
 
 /* Runs the demo; the result (events, slo_violation_pct, requests, errors,
- * trace, learning and tuning figures) into *out (caller frees). 0, or
+ * trace, learning and tuning figures, and "latency": the controller's
+ * latency signal beside the clients', demo_lat.h) into *out (caller
+ * frees). 0, or
  * VL_ENOTSUP without writable cgroups / 2 CPUs, or another vl_err. */
 int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb);
 

@@ -35,6 +35,7 @@ struct lg;
 typedef struct lconn {
 	struct lg *g;
 	int fd, state, phase, done;
+	int in_idle, in_free; /* on the idle / free stack (lazily cleaned) */
 	http_parser hp;
 	const char *req;
 	size_t req_len, req_off;
@@ -55,9 +56,12 @@ typedef struct lg {
 	int cur;                /* the phase arrivals are drawn for (nphases: done) */
 	double next, phase_end; /* the next arrival; the current phase's end */
 	lconn *c;
+	int *idle, *free_;            /* stacks of connection indices */
+	int nidle, nfree, busy, used; /* used: slots below it were ever connected */
 	arrival *q;
 	size_t qhead, qlen;
-	hist *all, *ph[LOAD_MAX_PHASES];
+	uint64_t q_seq, q_counted; /* arrivals ever queued; of those, counted as waits */
+	hist *all, *ph[LOAD_MAX_PHASES], *lag, *rlag;
 	dvload_result *res;
 	http_parser_settings set;
 	char *reqs[LOAD_MAX_PHASES][MIX_MAX_TYPES];
@@ -67,7 +71,7 @@ typedef struct lg {
 void dvload_cfg_default(dvload_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->max_conns = 64;
+	c->max_conns = 1024;
 	c->timeout_s = 5;
 	c->max_backlog = 100000;
 	c->seed = 1;
@@ -143,14 +147,25 @@ static int on_done(http_parser *hp)
 	return 0;
 }
 
+static void push_idle(lg *g, lconn *c)
+{
+	c->state = L_IDLE;
+	if (!c->in_idle)
+		c->in_idle = 1, g->idle[g->nidle++] = (int)(c - g->c);
+}
+
 static void lclose(lg *g, lconn *c)
 {
 	if (c->fd >= 0) {
 		evloop_fd_del(g->loop, c->fd); /* a failure leaves nothing: close() below */
 		close(c->fd);
 	}
+	if (c->state == L_BUSY)
+		g->busy--;
 	c->fd = -1;
 	c->state = L_FREE;
+	if (!c->in_free)
+		c->in_free = 1, g->free_[g->nfree++] = (int)(c - g->c);
 }
 
 static void finish(lg *g, lconn *c, int ok, double now)
@@ -193,43 +208,73 @@ static void lsend(lconn *c)
 	}
 }
 
-/* Hands backlog arrivals to idle or new connections. */
+/* A connection for the next arrival: the most recently idle one, else a new
+ * one while fewer than max_conns exist; NULL when all max_conns are busy
+ * (or a connect was refused: out of file descriptors). */
+static lconn *take_conn(lg *g)
+{
+	while (g->nidle) {
+		lconn *c = &g->c[g->idle[--g->nidle]];
+		c->in_idle = 0;
+		if (c->state == L_IDLE)
+			return c;
+	}
+	while (g->nfree) {
+		lconn *c = &g->c[g->free_[--g->nfree]];
+		c->in_free = 0;
+		if (c->state != L_FREE)
+			continue;
+		c->fd = dv_connect_nb(&g->cfg->target);
+		if (c->fd >= 0 && evloop_fd_add(g->loop, c->fd, EVLOOP_WRITE, levent, c) < 0) {
+			close(c->fd);
+			c->fd = -1;
+		}
+		if (c->fd < 0) {
+			g->res->connect_failures++;
+			c->in_free = 1, g->free_[g->nfree++] = (int)(c - g->c);
+			return NULL;
+		}
+		g->res->conns_opened++;
+		dv_stamp_arrivals(c->fd); /* for the read lag */
+		if (c - g->c >= g->used)
+			g->used = (int)(c - g->c) + 1;
+		c->state = L_CONNECTING;
+		return c;
+	}
+	return NULL;
+}
+
+/* Hands backlog arrivals to idle or new connections; what is left waited
+ * for a connection (counted once per arrival). */
 static void dispatch(lg *g, double now)
 {
-	for (int i = 0; i < g->cfg->max_conns && g->qlen; i++) {
-		lconn *c = &g->c[i];
-		if (c->state == L_FREE) {
-			c->fd = dv_connect_nb(&g->cfg->target);
-			if (c->fd < 0)
-				continue;
-			if (evloop_fd_add(g->loop, c->fd, EVLOOP_WRITE, levent, c) < 0) {
-				close(c->fd);
-				c->fd = -1;
-				continue;
-			}
-			c->state = L_CONNECTING;
-		} else if (c->state != L_IDLE) {
-			continue;
-		}
+	while (g->qlen) {
+		lconn *c = take_conn(g);
+		if (!c)
+			break;
 		arrival *a = &g->q[g->qhead];
 		g->qhead = (g->qhead + 1) % g->cfg->max_backlog;
 		g->qlen--;
-		int connecting = c->state == L_CONNECTING;
 		c->state = L_BUSY;
+		if (++g->busy > (int)g->res->conns_peak)
+			g->res->conns_peak = (uint64_t)g->busy;
 		c->phase = a->phase;
 		c->req = a->req;
 		c->req_len = a->len;
 		c->req_off = 0;
 		c->t_sched = a->t;
 		c->t_sent = now;
+		hist_add(g->lag, now > a->t ? now - a->t : 0);
 		c->done = 0;
 		http_parser_init(&c->hp, HTTP_RESPONSE);
 		c->hp.data = c;
-		if (!connecting)
-			lsend(c);
-		else
-			c->state = L_BUSY; /* sends once the connect completes */
+		lsend(c); /* a loopback connect is often complete already; else on EPOLLOUT */
 		lwant(g, c, now);
+	}
+	uint64_t head = g->q_seq - g->qlen;
+	if (g->qlen && g->q_counted < g->q_seq) {
+		g->res->cap_waits += g->q_seq - (g->q_counted > head ? g->q_counted : head);
+		g->q_counted = g->q_seq;
 	}
 }
 
@@ -243,6 +288,7 @@ static void levent(evloop *l, int fd, unsigned ev, void *data)
 		lclose(g, c);
 		return;
 	}
+
 	if (ev & EVLOOP_WRITE) {
 		int err = 0;
 		socklen_t el = sizeof(err);
@@ -257,7 +303,8 @@ static void levent(evloop *l, int fd, unsigned ev, void *data)
 	}
 	if (ev & (EVLOOP_READ | EVLOOP_HUP)) {
 		char buf[16384];
-		ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+		double arrived;
+		ssize_t r = dv_recv_stamped(c->fd, buf, sizeof(buf), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0)
@@ -266,12 +313,15 @@ static void levent(evloop *l, int fd, unsigned ev, void *data)
 			http_parser_execute(&c->hp, &g->set, buf, (size_t)r);
 		if (c->done) {
 			int ok = c->hp.status_code >= 200 && c->hp.status_code < 300;
+			if (r > 0)
+				hist_add(g->rlag, now - arrived);
 			finish(g, c, ok, now);
 			if (r <= 0 || !http_should_keep_alive(&c->hp)) {
 				lclose(g, c);
 				return;
 			}
-			c->state = L_IDLE;
+			g->busy--;
+			push_idle(g, c);
 		} else if (r <= 0 || HTTP_PARSER_ERRNO(&c->hp) != HPE_OK) {
 			finish(g, c, 0, now);
 			lclose(g, c);
@@ -329,6 +379,10 @@ static void lg_free(lg *g)
 			free(g->reqs[p][t]);
 	}
 	hist_destroy(g->all);
+	hist_destroy(g->lag);
+	hist_destroy(g->rlag);
+	free(g->idle);
+	free(g->free_);
 	free(g->c);
 	free(g->q);
 	evloop_destroy(g->loop);
@@ -340,6 +394,10 @@ static void summarize(lg *g, dvload_result *res)
 	res->p95_s = hist_percentile(g->all, 95);
 	res->p99_s = hist_percentile(g->all, 99);
 	res->mean_s = hist_mean(g->all);
+	res->lag_p50_s = hist_percentile(g->lag, 50);
+	res->lag_p99_s = hist_percentile(g->lag, 99);
+	res->read_lag_p50_s = hist_percentile(g->rlag, 50);
+	res->read_lag_p99_s = hist_percentile(g->rlag, 99);
 	for (int p = 0; p < g->cfg->nphases; p++) {
 		res->phase[p].p50_s = hist_percentile(g->ph[p], 50);
 		res->phase[p].p95_s = hist_percentile(g->ph[p], 95);
@@ -347,17 +405,17 @@ static void summarize(lg *g, dvload_result *res)
 	}
 }
 
-/* Milliseconds from now to the next arrival or the phase's end, whichever
+/* Microseconds from now to the next arrival or the phase's end, whichever
  * is first; range-checked before the conversion (a double past LONG_MAX in
  * a long is undefined behaviour). */
-static long due_ms(const lg *g, double now)
+static long due_us(const lg *g, double now)
 {
-	double ms = ceil((fmin(g->next, g->phase_end) - now) * 1e3);
-	return !(ms > 0) ? 0 : ms > 1e6 ? 1000000 : (long)ms;
+	double us = ceil((fmin(g->next, g->phase_end) - now) * 1e6);
+	return !(us > 0) ? 0 : us > 1e9 ? 1000000000 : (long)us;
 }
 
 /* Draws every arrival due by now into the backlog; fires again at the next
- * one (rounded up to the ms: never early), or ends after the last phase. */
+ * one (rounded up to the us: never early), or ends after the last phase. */
 static long arrive(evloop *l, evloop_timer_id id, void *data)
 {
 	lg *g = data;
@@ -391,12 +449,13 @@ static long arrive(evloop *l, evloop_timer_id id, void *data)
 			*a = (arrival){ g->next, g->cur, g->reqs[g->cur][t],
 					g->req_len[g->cur][t] };
 			g->qlen++;
+			g->q_seq++;
 		}
 		g->next += rng_exp(&g->r, 1.0 / cfg->phases[g->cur].rate_rps);
 	}
 	if (g->cur >= cfg->nphases)
 		return EVLOOP_TIMER_STOP;
-	return due_ms(g, now);
+	return due_us(g, now);
 }
 
 /* Fails what waited in the backlog, or ran, longer than timeout_s. */
@@ -414,7 +473,7 @@ static long expire(evloop *l, evloop_timer_id id, void *data)
 		g->qhead = (g->qhead + 1) % cfg->max_backlog;
 		g->qlen--;
 	}
-	for (int i = 0; i < cfg->max_conns; i++) {
+	for (int i = 0; i < g->used; i++) {
 		lconn *c = &g->c[i];
 		if ((c->state == L_BUSY || c->state == L_CONNECTING) &&
 		    now - c->t_sent > cfg->timeout_s) {
@@ -431,10 +490,7 @@ static void turn_done(evloop *l, void *data)
 {
 	lg *g = data;
 	dispatch(g, evloop_now(l));
-	int busy = g->qlen > 0;
-	for (int i = 0; i < g->cfg->max_conns && !busy; i++)
-		busy = g->c[i].state == L_BUSY || g->c[i].state == L_CONNECTING;
-	if (g->cur >= g->cfg->nphases && !busy)
+	if (g->cur >= g->cfg->nphases && !g->qlen && !g->busy)
 		evloop_stop(l);
 }
 
@@ -445,17 +501,24 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 	memset(res, 0, sizeof(*res));
 	int err = VL_ENOMEM;
 	g.c = calloc((size_t)cfg->max_conns, sizeof(lconn));
+	g.idle = calloc((size_t)cfg->max_conns, sizeof(int));
+	g.free_ = calloc((size_t)cfg->max_conns, sizeof(int));
 	g.q = calloc(cfg->max_backlog, sizeof(arrival));
 	g.all = hist_create(1e-6, 7);
+	g.lag = hist_create(1e-6, 7);
+	g.rlag = hist_create(1e-6, 7);
 	for (int p = 0; p < cfg->nphases; p++)
 		if (!(g.ph[p] = hist_create(1e-6, 7)))
 			goto out;
-	if (!g.c || !g.q || !g.all)
+	if (!g.c || !g.idle || !g.free_ || !g.q || !g.all || !g.lag || !g.rlag)
 		goto out;
 	for (int i = 0; i < cfg->max_conns; i++) {
 		g.c[i].g = &g;
 		g.c[i].fd = -1;
+		g.c[i].in_free = 1;
+		g.free_[g.nfree++] = cfg->max_conns - 1 - i; /* slot 0 is taken first */
 	}
+	res->conn_cap = (uint64_t)cfg->max_conns;
 	if ((err = build_requests(&g, eb)))
 		goto out;
 	g.loop = evloop_create(eb);
@@ -469,7 +532,7 @@ int dvload_run(const dvload_cfg *cfg, volatile sig_atomic_t *stop, dvload_result
 	g.phase_end = t0 + cfg->phases[0].dur_s;
 	g.next = t0 + rng_exp(&g.r, 1.0 / cfg->phases[0].rate_rps);
 	err = VL_ENOMEM;
-	if (!evloop_timer_add(g.loop, due_ms(&g, t0), arrive, &g) ||
+	if (!evloop_timer_add_us(g.loop, due_us(&g, t0), arrive, &g) ||
 	    !evloop_timer_add(g.loop, EXPIRE_MS, expire, &g))
 		goto out;
 	evloop_set_turn_hook(g.loop, turn_done, &g);

@@ -4,11 +4,15 @@
  * rate for a duration.
  *
  * Open loop (Schroeder et al., NSDI 2006): arrivals do not wait for
- * answers. Each arrival takes an idle keep-alive connection (opening one,
- * up to max_conns) or waits in a FIFO backlog; its latency is counted from
- * its *scheduled* arrival time, so a slow server cannot hide queueing
- * (no coordinated omission). Requests are GET /r/<type>, or POST with a
- * body padding the request to req_bytes when that exceeds 200 bytes.
+ * answers. Each arrival takes an idle keep-alive connection or opens a new
+ * one: one connection per outstanding request, as independent users would,
+ * so a slow server's queue builds in front of the server, where a proxy can
+ * see it, not inside the generator. Only past max_conns connections does an
+ * arrival wait in the generator's FIFO backlog (counted: cap_waits). Its
+ * latency is counted from its *scheduled* arrival time, so a slow server
+ * cannot hide queueing (no coordinated omission); arrivals are timed to the
+ * microsecond and the generator's own lateness is reported (lag). Requests are GET /r/<type>, or
+ * POST with a body padding the request to req_bytes when that exceeds 200 bytes.
  */
 #ifndef VL_DEJAVU_LOADGEN_H
 #define VL_DEJAVU_LOADGEN_H
@@ -40,7 +44,7 @@ typedef struct dvload_cfg {
 	dvload_phase phases[LOAD_MAX_PHASES];
 	int nphases;
 	const mix_set *mixes;
-	int max_conns;    /* connection pool bound */
+	int max_conns;    /* connections open at once, at most (one per outstanding request) */
 	double timeout_s; /* a request unanswered this long is an error */
 	size_t max_backlog;
 	uint64_t seed;
@@ -54,6 +58,14 @@ typedef struct dvload_phase_result {
 typedef struct dvload_result {
 	uint64_t sent, ok, errors; /* errors: non-2xx, resets, timeouts, overflow */
 	double p50_s, p95_s, p99_s, mean_s, wall_s;
+	/* connections: the cap, opened, most busy at once; arrivals that found
+	 * all conn_cap busy and waited in the generator; connects refused here
+	 * (out of file descriptors: the arrival waits too) */
+	uint64_t conn_cap, conns_opened, conns_peak, cap_waits, connect_failures;
+	/* the generator's own lateness: sent (or connecting) - scheduled; and
+	 * in reading an answer: read - the kernel's arrival time of its last
+	 * bytes. Both are in the latency (no server can see them). */
+	double lag_p50_s, lag_p99_s, read_lag_p50_s, read_lag_p99_s;
 	dvload_phase_result phase[LOAD_MAX_PHASES];
 } dvload_result;
 
@@ -62,7 +74,7 @@ typedef struct dvload_result {
  * VL_ERANGE (past a bound above) with a sentence naming the bad piece. */
 int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, vl_errbuf *eb);
 
-/* Defaults: 64 connections, 5 s timeout, 100 000 backlog, seed 1. */
+/* Defaults: 1024 connections, 5 s timeout, 100 000 backlog, seed 1. */
 void dvload_cfg_default(dvload_cfg *c);
 
 /* Runs every phase in order (or until *stop). 0, or a negative vl_err

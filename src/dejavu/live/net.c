@@ -147,22 +147,19 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s)
 	return fd;
 }
 
-int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char *path,
-		   const char *body, double timeout_s, char *buf, size_t cap)
+int dv_http_exchange(int fd, const char *method, const char *path, const char *headers,
+		     const char *body, char *buf, size_t cap)
 {
-	int fd = dv_connect_block(sa, timeout_s);
-	if (fd < 0)
-		return VL_EIO;
-	size_t blen = body ? strlen(body) : 0;
-	char *req = malloc(blen + 256);
+	size_t blen = body ? strlen(body) : 0, hlen = headers ? strlen(headers) : 0;
+	char *req = malloc(blen + hlen + 256);
 	if (!req) {
 		close(fd);
 		return VL_ENOMEM;
 	}
-	int n = snprintf(req, 256,
-			 "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	int n = snprintf(req, hlen + 256,
+			 "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s"
 			 "Content-Length: %zu\r\n\r\n",
-			 method, path, blen);
+			 method, path, headers ? headers : "", blen);
 	memcpy(req + n, body ? body : "", blen);
 	ssize_t w = send(fd, req, (size_t)n + blen, MSG_NOSIGNAL);
 	free(req);
@@ -189,6 +186,44 @@ int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char 
 	if (b)
 		memmove(buf, b + 4, strlen(b + 4) + 1);
 	return status;
+}
+
+int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char *path,
+		   const char *body, double timeout_s, char *buf, size_t cap)
+{
+	int fd = dv_connect_block(sa, timeout_s);
+	if (fd < 0)
+		return VL_EIO;
+	return dv_http_exchange(fd, method, path, NULL, body, buf, cap);
+}
+
+int dv_stamp_arrivals(int fd)
+{
+	int one = 1;
+	return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+}
+
+ssize_t dv_recv_stamped(int fd, void *buf, size_t cap, double now, double *arrived)
+{
+	char cm[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iv = { buf, cap };
+	struct msghdr m = {
+		.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof(cm)
+	};
+	ssize_t r = recvmsg(fd, &m, 0);
+	*arrived = now;
+	struct cmsghdr *h = r > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS) {
+		struct timespec ts, rt;
+		memcpy(&ts, CMSG_DATA(h), sizeof(ts));
+		clock_gettime(CLOCK_REALTIME, &rt);
+		double ago =
+			(double)(rt.tv_sec - ts.tv_sec) + (double)(rt.tv_nsec - ts.tv_nsec) * 1e-9;
+		double t = wall_seconds() - ago;
+		if (ago >= 0 && t < now)
+			*arrived = t;
+	}
+	return r;
 }
 
 int dv_accept(int lfd)

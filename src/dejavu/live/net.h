@@ -40,6 +40,16 @@ int dv_connect_block(const struct sockaddr_in *sa, double timeout_s);
 /* accept4 with non-blocking, close-on-exec; fd or -1. */
 int dv_accept(int lfd);
 
+/* Asks the kernel to date what fd receives (SO_TIMESTAMPNS; on a listener,
+ * inherited by the accepted sockets). 0 or -1. */
+int dv_stamp_arrivals(int fd);
+
+/* recv(fd, buf, cap), plus when the kernel received the data: the newest
+ * segment of this read, mapped from CLOCK_REALTIME to the wall_seconds()
+ * clock. *arrived = now when fd is not stamped or the clock stepped back
+ * (an arrival is never after now). */
+ssize_t dv_recv_stamped(int fd, void *buf, size_t cap, double now, double *arrived);
+
 /* Makes fd non-blocking; 0 or -1. */
 int dv_nonblock(int fd);
 
@@ -50,5 +60,10 @@ int dv_nonblock(int fd);
  * endpoints and tests, not for load. */
 int dv_http_simple(const struct sockaddr_in *sa, const char *method, const char *path,
 		   const char *body, double timeout_s, char *buf, size_t cap);
+
+/* The same exchange on a connected blocking socket fd (closed here), with
+ * extra header lines (each ending in CRLF; NULL for none). */
+int dv_http_exchange(int fd, const char *method, const char *path, const char *headers,
+		     const char *body, char *buf, size_t cap);
 
 #endif

@@ -4,6 +4,7 @@
 #include "dejavu/live/profiler.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,20 +39,55 @@ static double jnum(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
-int dvprof_snap_take(const struct sockaddr_in *proxy, dvcg *g, pid_t pid, dvprof_snap *s,
-		     vl_errbuf *eb)
+/* A histogram as the proxy sends it (proxy_ctl.c hist_json). */
+static hist *hist_of(json_t *o)
+{
+	json_t *b = json_object_get(o, "buckets");
+	size_t n = json_array_size(b);
+	hist *h = hist_create(jnum(o, "lowest_s"),
+			      (int)json_integer_value(json_object_get(o, "sub_bits")));
+	uint64_t *idx = calloc(n + 1, sizeof(*idx)), *cnt = calloc(n + 1, sizeof(*cnt));
+	int ok = h && idx && cnt && json_is_array(b);
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *e = json_array_get(b, i);
+		json_int_t k = json_integer_value(json_array_get(e, 0));
+		json_int_t c = json_integer_value(json_array_get(e, 1));
+		ok = json_array_size(e) == 2 && k >= 0 && c > 0;
+		idx[i] = (uint64_t)k, cnt[i] = (uint64_t)c;
+	}
+	ok = ok &&
+	     hist_load(h, idx, cnt, n, jnum(o, "sum_s"), jnum(o, "min_s"), jnum(o, "max_s")) == 0;
+	free(idx);
+	free(cnt);
+	if (!ok) {
+		hist_destroy(h);
+		return NULL;
+	}
+	return h;
+}
+
+#define STATS_CAP (1u << 20) /* a few KiB in practice (LAT_SUB_BITS) */
+
+int dvprof_snap_take(const dvadm *proxy, dvcg *g, pid_t pid, dvprof_snap *s, vl_errbuf *eb)
 {
 	memset(s, 0, sizeof(*s));
-	char *buf = malloc(65536);
+	char *buf = malloc(STATS_CAP);
 	if (!buf)
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	s->t = wall_seconds();
-	int st = dv_http_simple(proxy, "GET", "/__dejavu/stats", NULL, 2.0, buf, 65536);
+	int st = dvadm_request(proxy, "GET", "/__dejavu/stats", NULL, 2.0, buf, STATS_CAP);
 	json_t *j = st == 200 ? json_loads(buf, 0, NULL) : NULL;
+	if (!j) {
+		char where[DVADM_PATH_MAX + 8];
+		vl_fail(eb, VL_EIO,
+			"the proxy's admin listener %s: GET /__dejavu/stats %s %d%s%.80s",
+			dvadm_addr_str(&proxy->addr, where, sizeof(where)),
+			st < 0 ? "failed:" : "answered", st, st == 401 ? " (wrong token): " : " ",
+			st > 0 ? buf : vl_strerror(st));
+		free(buf);
+		return VL_EIO;
+	}
 	free(buf);
-	if (!j)
-		return vl_fail(eb, VL_EIO, "the proxy's /__dejavu/stats did not answer (status %d)",
-			       st);
 	s->requests = jint(j, "requests");
 	s->responses = jint(j, "responses");
 	s->errors = jint(j, "bad_gateway") + jint(j, "timeouts");
@@ -60,12 +96,13 @@ int dvprof_snap_take(const struct sockaddr_in *proxy, dvcg *g, pid_t pid, dvprof
 	s->bytes_out = jint(j, "bytes_out");
 	s->get = jint(j, "get");
 	s->fraction = jnum(j, "fraction");
-	json_t *w = json_object_get(j, "window"), *pw = json_object_get(j, "profiler_window");
-	s->win_n = jint(w, "n");
-	s->win_p95_s = jnum(w, "p95_s");
-	s->win_prof_n = jint(pw, "n");
-	s->win_prof_p95_s = jnum(pw, "p95_s");
+	s->lat = hist_of(json_object_get(j, "latency"));
+	s->plat = hist_of(json_object_get(j, "profiler_latency"));
 	json_decref(j);
+	if (!s->lat || !s->plat) {
+		dvprof_snap_release(s);
+		return vl_fail(eb, VL_EIO, "the proxy's stats hold no valid latency histograms");
+	}
 	if (g)
 		dvcg_read(g, &s->cg);
 	if (pid > 0) {
@@ -75,6 +112,36 @@ int dvprof_snap_take(const struct sockaddr_in *proxy, dvcg *g, pid_t pid, dvprof
 		s->wchar = proc_key(pid, "io", "wchar");
 	}
 	return 0;
+}
+
+/* p95 and count of `later - earlier` (earlier NULL: all of later). */
+static double window_p95(const hist *earlier, const hist *later, uint64_t *n)
+{
+	*n = 0;
+	if (!later)
+		return NAN;
+	hist *d = hist_create(hist_lowest(later), hist_sub_bits(later));
+	if (!d || hist_merge(d, later) || (earlier && hist_sub(d, earlier))) {
+		hist_destroy(d); /* not an earlier state: the proxy restarted */
+		return NAN;
+	}
+	*n = hist_count(d);
+	double p = hist_percentile(d, 95);
+	hist_destroy(d);
+	return p;
+}
+
+void dvprof_window(const dvprof_snap *earlier, dvprof_snap *s)
+{
+	s->win_p95_s = window_p95(earlier ? earlier->lat : NULL, s->lat, &s->win_n);
+	s->win_prof_p95_s = window_p95(earlier ? earlier->plat : NULL, s->plat, &s->win_prof_n);
+}
+
+void dvprof_snap_release(dvprof_snap *s)
+{
+	hist_destroy(s->lat);
+	hist_destroy(s->plat);
+	s->lat = s->plat = NULL;
 }
 
 int dvprof_signature(const dvprof_snap *a, const dvprof_snap *b, sig *out)
@@ -100,11 +167,11 @@ int dvprof_signature(const dvprof_snap *a, const dvprof_snap *b, sig *out)
 	return 0;
 }
 
-int dvprof_set_fraction(const struct sockaddr_in *proxy, double f)
+int dvprof_set_fraction(const dvadm *proxy, double f)
 {
-	char body[32], resp[128];
+	char body[32], resp[256];
 	snprintf(body, sizeof(body), "%.6f", f);
-	return dv_http_simple(proxy, "POST", "/__dejavu/fraction", body, 2.0, resp, sizeof(resp)) ==
+	return dvadm_request(proxy, "POST", "/__dejavu/fraction", body, 2.0, resp, sizeof(resp)) ==
 			       200
 		       ? 0
 		       : VL_EIO;

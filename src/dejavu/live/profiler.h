@@ -9,10 +9,12 @@
  * Sources per sample: the instance's cgroup (CPU time, CFS periods and
  * throttling, memory usage, page faults — cgroup.h), /proc/PID/status
  * (voluntary and involuntary context switches), /proc/PID/io (bytes read
- * and written through syscalls), and the proxy's GET /__dejavu/stats
- * (requests, duplicated requests answered, bytes, methods, and the latency
- * percentiles of the window since the previous read — reading resets them,
- * so one controller owns a proxy).
+ * and written through syscalls), and the proxy's GET /__dejavu/stats on
+ * its admin listener (admin.h: cumulative requests, duplicated requests
+ * answered, bytes, methods, and the production and profiler latency
+ * histograms). Reading resets nothing: a window's counts and percentiles
+ * are the difference of two samples (dvprof_window, hist_sub), so any
+ * number of readers can share a proxy.
  *
  * Signature metrics, per profiled request unless said otherwise:
  *   cpu_us_per_req, faults_per_req, majfaults_per_req, ctxsw_per_req,
@@ -33,6 +35,8 @@
 #include <sys/types.h>
 
 #include "core/error.h"
+#include "core/stats.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/cgroup.h"
 #include "dejavu/learn/signature.h"
 
@@ -46,23 +50,33 @@ typedef struct dvprof_snap {
 	/* from the proxy */
 	uint64_t requests, responses, errors, dup_done, bytes_in, bytes_out, get;
 	double fraction;
+	hist *lat, *plat; /* cumulative production / profiler latencies (owned) */
+	/* the window since an earlier sample (dvprof_window) */
 	uint64_t win_n;        /* production responses in the window */
-	double win_p95_s;      /* production p95 over the window */
+	double win_p95_s;      /* production p95 over the window (NaN: none) */
 	double win_prof_p95_s; /* profiler p95 over the window */
 	uint64_t win_prof_n;
 } dvprof_snap;
 
-/* Reads the proxy's stats (resetting its window) and, if g is not NULL,
- * the profiling instance's cgroup and /proc/pid. 0, or VL_EIO with eb
- * explained when the proxy does not answer. */
-int dvprof_snap_take(const struct sockaddr_in *proxy, dvcg *g, pid_t pid, dvprof_snap *s,
-		     vl_errbuf *eb);
+/* Reads the proxy's stats through its admin listener and, if g is not
+ * NULL, the profiling instance's cgroup and /proc/pid. s->lat and s->plat
+ * are allocated (dvprof_snap_release frees them); the window fields are
+ * zero. 0, or VL_EIO with eb explained when the proxy does not answer or
+ * refuses the token, VL_ENOMEM. */
+int dvprof_snap_take(const dvadm *proxy, dvcg *g, pid_t pid, dvprof_snap *s, vl_errbuf *eb);
+
+/* Fills s's window fields with what happened between earlier and s (NULL,
+ * or a sample whose histograms are gone: since the proxy started). */
+void dvprof_window(const dvprof_snap *earlier, dvprof_snap *s);
+
+/* Frees s's histograms (s->lat = s->plat = NULL). Accepts a released s. */
+void dvprof_snap_release(dvprof_snap *s);
 
 /* The signature of the window [a, b]. VL_ENOENT if fewer than
  * PROF_MIN_REQUESTS duplicated requests were answered in it. */
 int dvprof_signature(const dvprof_snap *a, const dvprof_snap *b, sig *out);
 
 /* Sets the proxy's duplication fraction. 0 or VL_EIO. */
-int dvprof_set_fraction(const struct sockaddr_in *proxy, double f);
+int dvprof_set_fraction(const dvadm *proxy, double f);
 
 #endif

@@ -20,11 +20,11 @@
 
 #include <errno.h>
 #include <http_parser.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -33,8 +33,7 @@
 #include "core/stats.h"
 #include "dejavu/live/net.h"
 
-/* epoll itself failed: the run ends and dvproxy_run returns err. */
-static void loop_failed(dvproxy *px, int err)
+void proxy__loop_failed(dvproxy *px, int err)
 {
 	if (!px->err)
 		px->err = err;
@@ -60,8 +59,9 @@ void proxy__want(dvproxy *px, conn *c)
 		if (c->connecting || vl_buf_used(&c->out))
 			ev |= EVLOOP_WRITE;
 	}
+	/* the loop keeps the old interest, no syscall if same */
 	if (!c->dead && evloop_fd_mod(px->loop, c->fd, ev) < 0)
-		loop_failed(px, VL_EIO); /* the loop keeps the old interest, no syscall if same */
+		proxy__loop_failed(px, VL_EIO);
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now);
@@ -130,12 +130,14 @@ static void backend_close(dvproxy *px, conn *b)
 {
 	if (b->peer)
 		b->peer->peer = NULL;
+	if (b->pooled)
+		proxy__pool_drop(px, b);
 	proxy__conn_free(px, b);
 }
 
 static void client_close(dvproxy *px, conn *c)
 {
-	if (c->peer)
+	if (c->peer && proxy__pool_put(px, c->peer) < 0) /* idle: for the next client */
 		backend_close(px, c->peer);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -169,122 +171,32 @@ int proxy__flush(conn *c)
 void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
 			 const char *body, int close_after)
 {
-	char head[256];
+	proxy__client_reply_hdr(px, c, code, reason, ctype, "", body, close_after);
+}
+
+void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			     const char *extra, const char *body, int close_after)
+{
+	char head[384];
 	size_t bl = body ? strlen(body) : 0;
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-			 code, reason, ctype, bl, close_after ? "Connection: close\r\n" : "");
-	int put = vl_buf_put(&c->out, head, (size_t)n);
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+			 code, reason, ctype, bl, extra,
+			 close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		n = 0, bl = 0; /* never (callers' headers are short): no answer, close */
+	int put = n ? vl_buf_put(&c->out, head, (size_t)n) : -1;
 	if (!put && bl)
 		put = vl_buf_put(&c->out, body, bl);
-	px->st.bytes_out += (size_t)n + bl;
+	if (!c->admin) /* production traffic only: reading stats changes nothing */
+		px->st.bytes_out += (size_t)n + bl;
+	c->timed = 0; /* the proxy's own answers are not production latency */
 	c->st = close_after ? CS_CLOSING : CS_FLIGHT;
+	c->linger = close_after; /* the client may still be sending: drain, then close */
 	c->msg_done = 1;
 	if (put < 0 || proxy__flush(c) < 0) /* out of memory: no half answer, close */
-		c->st = CS_CLOSING, vl_buf_clear(&c->out);
+		c->st = CS_CLOSING, c->linger = 0, vl_buf_clear(&c->out);
 	proxy__want(px, c);
-}
-
-/* ---- request parsing callbacks (parser->data is the client conn) ---- */
-
-static int on_req_begin(http_parser *hp)
-{
-	conn *c = hp->data;
-	c->hdr_bytes = c->body_bytes = 0;
-	c->path_len = 0;
-	c->headers_done = 0;
-	c->chunk_hdr = 0;
-	c->ctl_len = 0;
-	c->ctl[0] = '\0';
-	return 0;
-}
-
-static int on_url(http_parser *hp, const char *at, size_t len)
-{
-	conn *c = hp->data;
-	size_t room = sizeof(c->path) - 1 - c->path_len;
-	size_t k = len < room ? len : room;
-	memcpy(c->path + c->path_len, at, k);
-	c->path_len += k;
-	c->path[c->path_len] = '\0';
-	c->hdr_bytes += len;
-	return 0;
-}
-
-static int on_hdr(http_parser *hp, const char *at, size_t len)
-{
-	conn *c = hp->data;
-	(void)at;
-	c->hdr_bytes += len + 4; /* ": " and CRLF, roughly */
-	return 0;
-}
-
-static int on_req_headers(http_parser *hp)
-{
-	conn *c = hp->data;
-	c->headers_done = 1;
-	c->head_req = hp->method == HTTP_HEAD;
-	/* chunked: pause, so client_parse marks where the first chunk-size
-	 * line begins (http-parser 2.9 keeps no count of the header bytes) */
-	if (hp->flags & F_CHUNKED) {
-		c->chunk_hdr = 1;
-		http_parser_pause(hp, 1);
-	}
-	return 0;
-}
-
-static int on_req_body(http_parser *hp, const char *at, size_t len)
-{
-	conn *c = hp->data;
-	c->body_bytes += len;
-	/* a control request's body, as sent: chunked framing is the parser's,
-	 * not part of the value (a chunked "0.25" read as "\r\n0\r\n\r\n") */
-	if (!strncmp(c->path, "/__dejavu/", 10) && c->ctl_len < sizeof(c->ctl)) {
-		size_t k = sizeof(c->ctl) - 1 - c->ctl_len;
-		k = len < k ? len : k;
-		memcpy(c->ctl + c->ctl_len, at, k);
-		c->ctl_len += k;
-		c->ctl[c->ctl_len] = '\0';
-		if (k < len)
-			c->ctl_len = sizeof(c->ctl); /* over: refused, never cut */
-	}
-	return 0;
-}
-
-/* A chunk-size line is complete: pause, so client_parse knows where the next
- * one begins (the parser itself caps such a line only at ~80 KiB). */
-static int on_req_chunk_header(http_parser *hp)
-{
-	conn *c = hp->data;
-	c->chunk_hdr = 2;
-	http_parser_pause(hp, 1);
-	return 0;
-}
-
-static int on_req_done(http_parser *hp)
-{
-	conn *c = hp->data;
-	c->msg_done = 1;
-	c->keep_alive = http_should_keep_alive(hp);
-	http_parser_pause(hp, 1);
-	return 0;
-}
-
-/* ---- response parsing callbacks (parser->data is the backend/prof conn) ---- */
-
-static int on_resp_headers(http_parser *hp)
-{
-	conn *b = hp->data;
-	/* 1 = "no body follows" (HEAD, or 1xx/204/304 the parser already knows). */
-	return b->head ? 1 : 0;
-}
-
-static int on_resp_done(http_parser *hp)
-{
-	conn *b = hp->data;
-	b->resp_done = 1;
-	http_parser_pause(hp, 1);
-	return 0;
 }
 
 /* ---- production side ---- */
@@ -294,14 +206,21 @@ static int backend_open(dvproxy *px, conn *c)
 	int n = px->cfg.nbackends;
 	for (int tries = 0; tries < n; tries++) {
 		const struct sockaddr_in *sa = &px->cfg.backends[px->rr++ % (unsigned)n];
+		conn *b = proxy__pool_take(px, sa);
+		if (b) {
+			b->peer = c;
+			c->peer = b;
+			return 0;
+		}
 		int fd = dv_connect_nb(sa);
 		if (fd < 0)
 			continue;
-		conn *b = proxy__conn_new(px, K_BACKEND, fd);
+		b = proxy__conn_new(px, K_BACKEND, fd);
 		if (!b) {
 			close(fd);
 			return VL_ENOMEM;
 		}
+		b->to = *sa;
 		b->connecting = 1;
 		b->peer = c;
 		c->peer = b;
@@ -310,12 +229,28 @@ static int backend_open(dvproxy *px, conn *c)
 	return VL_EIO;
 }
 
-static void bad_gateway(dvproxy *px, conn *c)
+static void bad_gateway_why(dvproxy *px, conn *c, const char *why)
 {
 	px->st.bad_gateway++;
 	if (c->peer)
 		backend_close(px, c->peer);
-	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 1);
+	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", why, 1);
+}
+
+static void bad_gateway(dvproxy *px, conn *c)
+{
+	bad_gateway_why(px, c, "backend unreachable\n");
+}
+
+/* The backend's answer is not HTTP: a 502 while none of it went to the
+ * client, else the client's answer is cut and its connection closed. */
+static void bad_response(dvproxy *px, conn *b)
+{
+	conn *c = b->peer;
+	if (!b->fwd)
+		bad_gateway_why(px, c, "backend sent a malformed response\n");
+	else
+		client_close(px, c);
 }
 
 /* Sends the current request (c->in[0..c->parsed)) to the backend. */
@@ -330,6 +265,7 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->hp.data = b;
 	b->awaiting = 1;
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
+	b->fwd = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
@@ -358,6 +294,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		if (c->st == CS_IDLE) {
 			c->st = CS_READING;
 			c->t_start = now;
+			c->t_lat = c->nrx ? c->rx[0].t : now; /* the read holding byte 0 */
 		}
 		size_t n = http_parser_execute(&c->hp, &px->req_set,
 					       vl_buf_data(&c->in) + c->parsed, avail);
@@ -390,6 +327,8 @@ static void client_parse(dvproxy *px, conn *c, double now)
 					    "request body too large\n", 1);
 			return;
 		}
+		if (c->headers_done && proxy__after_headers(px, c))
+			return;     /* answered: 413 announced, 417 */
 		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
 				     * line (2): the next line starts here */
 			c->chunk_hdr = 0;
@@ -403,31 +342,93 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
 		c->msg_done = 0;
 		http_parser_pause(&c->hp, 0);
-		px->st.bytes_in += c->parsed;
-		if (!strncmp(c->path, "/__dejavu/", 10)) {
+		if (c->admin) {
 			proxy__internal_request(px, c);
+		} else if (!strncmp(c->path, "/__dejavu/", 10)) {
+			proxy__ctl_refuse(px, c);
 		} else {
+			px->st.bytes_in += c->parsed;
 			proxy__count_features(px, c);
 			c->st = CS_FLIGHT;
 			c->t_fwd = now;
+			c->timed = 1;
 			c->retried = 0;
+			forward(px, c, now); /* production first, then the copy */
 			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
-			forward(px, c, now);
 		}
 		proxy__want(px, c);
 		return; /* pipelined bytes wait until this response is out */
 	}
 }
 
-/* Drops the finished request's bytes, keeping pipelined ones. */
+/* Drops the finished request's bytes, keeping pipelined ones and the
+ * arrival marks of what is left (the first one moves to offset 0). */
 static void client_consume(conn *c)
 {
-	vl_buf_consume(&c->in, c->parsed);
+	size_t n = c->parsed, used = vl_buf_used(&c->in);
+	int k = 0;
+	for (int i = 0; i < c->nrx; i++) {
+		size_t end = i + 1 < c->nrx ? c->rx[i + 1].off : used;
+		if (end <= n)
+			continue; /* all of this read's bytes are gone */
+		c->rx[k].t = c->rx[i].t;
+		c->rx[k++].off = c->rx[i].off > n ? c->rx[i].off - n : 0;
+	}
+	c->nrx = k;
+	vl_buf_consume(&c->in, n);
 	c->parsed = 0;
+}
+
+/* An error answer is out: shut the write side (the client reads the answer
+ * and EOF) and drain what it still sends, within LINGER_S / LINGER_BYTES
+ * (sweep), before the close; a close with unread input would reset. */
+static void linger_start(dvproxy *px, conn *c, double now)
+{
+	if (c->peer)
+		backend_close(px, c->peer);
+	shutdown(c->fd, SHUT_WR);
+	c->st = CS_LINGER;
+	c->msg_done = 0;
+	c->t_linger = now;
+	c->lingered = 0;
+	proxy__want(px, c);
+}
+
+static void linger_event(dvproxy *px, conn *c, unsigned ev)
+{
+	if (!(ev & (EVLOOP_READ | EVLOOP_HUP)))
+		return;
+	char tmp[READ_CHUNK];
+	ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r > 0 && (c->lingered += (size_t)r) <= LINGER_BYTES)
+		return;
+	client_close(px, c); /* EOF, an error, or enough */
+}
+
+/* Dates the bytes a read is about to append to c->in with t, when they
+ * reached the socket. A mark with no byte after it yet is the accept's:
+ * the earlier of the two times stands (data can be queued before the
+ * proxy gets to accept). */
+static void client_mark(conn *c, double t)
+{
+	size_t off = vl_buf_used(&c->in);
+	if (c->nrx && c->rx[c->nrx - 1].off == off) {
+		if (t < c->rx[c->nrx - 1].t)
+			c->rx[c->nrx - 1].t = t;
+		return;
+	}
+	if (c->nrx < RX_MARKS)
+		c->rx[c->nrx].off = off, c->rx[c->nrx++].t = t;
 }
 
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 {
+	if (c->st == CS_LINGER) {
+		linger_event(px, c, ev);
+		return;
+	}
 	if ((ev & EVLOOP_HUP) && !(ev & EVLOOP_READ)) {
 		client_close(px, c); /* reset or fully closed: nothing to deliver */
 		return;
@@ -441,7 +442,8 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && !c->rd_eof && c->st != CS_CLOSING) {
 		char tmp[READ_CHUNK];
-		ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
+		double arrived;
+		ssize_t r = dv_recv_stamped(c->fd, tmp, sizeof(tmp), now, &arrived);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0 && c->st != CS_FLIGHT) {
@@ -452,6 +454,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->rd_eof = 1; /* deliver the answer in flight, then close */
 		} else {
 			c->t_active = now;
+			client_mark(c, arrived);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
 				client_close(px, c);
 				return;
@@ -462,8 +465,15 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 	}
 	if (vl_buf_used(&c->out) == 0 && c->msg_done) {
 		/* The response is out. */
+		if (c->timed) {
+			c->timed = 0;
+			hist_add(px->lat, wall_seconds() - c->t_lat); /* not the turn's start */
+		}
 		if (c->st == CS_CLOSING) {
-			client_close(px, c);
+			if (c->linger && !c->rd_eof)
+				linger_start(px, c, now);
+			else
+				client_close(px, c);
 			return;
 		}
 		c->msg_done = 0;
@@ -486,10 +496,11 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
-	hist_add(px->lat, now - b->t_sent);
 	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
-	if (b->resp_eof || !http_should_keep_alive(&b->hp))
+	/* the request went on with the client's "Connection: close": the
+	 * backend may close this one next, so it is never pooled */
+	if (b->resp_eof || !http_should_keep_alive(&b->hp) || !c->keep_alive)
 		backend_close(px, b);
 	else
 		proxy__want(px, b);
@@ -554,13 +565,14 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
 		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {
-			client_close(px, c);
+			bad_response(px, b);
 			return;
 		}
 		if (vl_buf_put(&c->out, tmp, n) < 0) {
 			client_close(px, c); /* out of memory: never a response with a hole */
 			return;
 		}
+		b->fwd += n;
 		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
@@ -582,23 +594,15 @@ static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 	(void)lfd, (void)ev;
 	for (;;) {
 		int fd = dv_accept(px->lfd);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				proxy__accept_failed(px, 1);
 			return;
-		conn *c = proxy__conn_new(px, K_CLIENT, fd);
-		if (!c) {
-			close(fd);
-			continue;
 		}
-		px->st.conns++;
-		http_parser_init(&c->hp, HTTP_REQUEST);
-		c->hp.data = c;
-		c->st = CS_IDLE;
-		c->t_active = now;
-		c->next = px->clients;
-		if (c->next)
-			c->next->prev = c;
-		px->clients = c;
-		proxy__want(px, c);
+		if (proxy__client_add(px, fd, 0, now))
+			px->st.conns++;
 	}
 }
 
@@ -616,6 +620,8 @@ static long sweep(evloop *l, evloop_timer_id id, void *data)
 			px->st.timeouts++;
 			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
 					    "request not complete in time\n", 1);
+		} else if (c->st == CS_LINGER && now - c->t_linger > LINGER_S) {
+			client_close(px, c);
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			client_close(px, c);
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
@@ -656,6 +662,16 @@ void dvproxy_cfg_default(dvproxy_cfg *c)
 	c->max_body = 1u << 20;
 	c->profiler_conns = 64;
 	c->seed = 1;
+	c->admin.in = c->listen; /* 127.0.0.1:0 */
+}
+
+/* Closes the admin listener, and removes its socket file. */
+static void admin_close(dvproxy *px)
+{
+	evloop_fd_del(px->loop, px->afd); /* closed just below in any case */
+	close(px->afd);
+	if (px->cfg.admin.is_unix)
+		unlink(px->cfg.admin.path);
 }
 
 dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
@@ -664,41 +680,44 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		vl_fail(eb, VL_EINVAL, "need 1 to %d backends", DV_MAX_BACKENDS);
 		return NULL;
 	}
+	if (cfg->admin_token[0] && dvadm_token_check(cfg->admin_token, eb))
+		return NULL;
 	dvproxy *px = calloc(1, sizeof(*px));
 	if (!px)
 		goto err;
 	px->cfg = *cfg;
+	if (!px->cfg.admin_token[0] && dvadm_token_new(px->cfg.admin_token, eb))
+		goto err; /* none given: one nobody knows until dvproxy_admin_token */
 	if (px->cfg.profiler_conns < 1 || px->cfg.profiler_conns > PROF_MAX)
 		px->cfg.profiler_conns = 64;
 	rng_seed(&px->r, cfg->seed);
-	px->lat = hist_create(1e-6, 7);
-	px->plat = hist_create(1e-6, 7);
+	px->lat = hist_create(1e-6, LAT_SUB_BITS);
+	px->plat = hist_create(1e-6, LAT_SUB_BITS);
 	if (!px->lat || !px->plat)
 		goto err_hist;
 	px->loop = evloop_create(eb);
 	if (!px->loop)
 		goto err_hist;
 	px->lfd = dv_listen(&cfg->listen, 1024, &px->port, eb);
+	if (px->lfd >= 0) /* arrival times for the latency clock, inherited by accepts */
+		dv_stamp_arrivals(px->lfd);
 	if (px->lfd < 0)
 		goto err_loop;
-	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0) {
-		vl_fail(eb, VL_EIO, "epoll_ctl on the listener: %s", strerror(errno));
+	px->afd = dvadm_listen(&cfg->admin, &px->aport, eb);
+	if (px->afd < 0)
 		goto err_lfd;
+	if (evloop_fd_add(px->loop, px->lfd, EVLOOP_READ, accept_all, px) < 0 ||
+	    evloop_fd_add(px->loop, px->afd, EVLOOP_READ, proxy__admin_accept, px) < 0) {
+		vl_fail(eb, VL_EIO, "epoll_ctl on a listener: %s", strerror(errno));
+		goto err_afd;
 	}
 	if (!evloop_timer_add(px->loop, TICK_MS, sweep, px))
-		goto err_lfd;
+		goto err_afd;
 	evloop_set_turn_hook(px->loop, turn_done, px);
-	px->req_set.on_message_begin = on_req_begin;
-	px->req_set.on_url = on_url;
-	px->req_set.on_header_field = on_hdr;
-	px->req_set.on_header_value = on_hdr;
-	px->req_set.on_headers_complete = on_req_headers;
-	px->req_set.on_body = on_req_body;
-	px->req_set.on_chunk_header = on_req_chunk_header;
-	px->req_set.on_message_complete = on_req_done;
-	px->resp_set.on_headers_complete = on_resp_headers;
-	px->resp_set.on_message_complete = on_resp_done;
+	proxy__parser_settings(px);
 	return px;
+err_afd:
+	admin_close(px);
 err_lfd:
 	close(px->lfd);
 err_loop:
@@ -716,6 +735,16 @@ err:
 int dvproxy_port(const dvproxy *p)
 {
 	return p->port;
+}
+
+int dvproxy_admin_port(const dvproxy *p)
+{
+	return p->aport;
+}
+
+const char *dvproxy_admin_token(const dvproxy *p)
+{
+	return p->cfg.admin_token;
 }
 
 int dvproxy_run(dvproxy *px, double duration_s, volatile sig_atomic_t *stop)
@@ -739,9 +768,11 @@ void dvproxy_destroy(dvproxy *px)
 	for (int i = 0; i < PROF_MAX; i++)
 		if (px->prof[i])
 			proxy__prof_drop(px, i);
+	proxy__pool_close_all(px);
 	grave_empty(px);
 	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
 	close(px->lfd);
+	admin_close(px);
 	evloop_destroy(px->loop);
 	hist_destroy(px->lat);
 	hist_destroy(px->plat);

@@ -1,7 +1,9 @@
 /*
  * proxy_int.h — the proxy's internals shared by proxy.c (event loop, client
- * and production side) and proxy_side.c (request features, the profiler's
- * fire-and-forget copies, the control endpoints). Not a public interface.
+ * and production side), proxy_http.c (parser callbacks), proxy_side.c
+ * (request features, the profiler's fire-and-forget copies), proxy_accept.c
+ * (new clients, listeners out of fds) and proxy_ctl.c (the control
+ * endpoints). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
 #define VL_DEJAVU_PROXY_INT_H
@@ -14,6 +16,7 @@
 #include "core/evloop.h"
 #include "core/rng.h"
 #include "core/stats.h"
+#include "dejavu/live/admin.h"
 #include "dejavu/live/proxy.h"
 
 #define READ_CHUNK 16384
@@ -22,9 +25,29 @@
 #define PROF_RETRY_S 0.2   /* after a refused profiler connect, drop copies this long */
 #define TICK_MS 50         /* timeout scan period */
 #define PIPE_CAP 65536     /* pipelined request bytes buffered per client */
+/* After an error answer that ends a connection (400, 413, 408, 417): the
+ * write side is shut and the input drained, at most this long and this
+ * many bytes, then closed; a close with unread input sends a reset that
+ * can cost the client the answer. nginx's lingering close drains up to
+ * 30 s (lingering_time); a client that still sends after reading a final
+ * answer gets 2 s and as much as a maximal body. */
+#define LINGER_S 2.0
+#define LINGER_BYTES (1u << 20)
+/* Out of fds: a listener rests this long before accepting again (nginx
+ * waits 500 ms, ngx_event_accept.c; shorter here: a benchmark's
+ * connections come back within milliseconds). */
+#define ACCEPT_RETRY_MS 100
+/* Latency histograms: 2^-5 = 3 % relative error, at most 32 occupied
+ * buckets per octave, so the stats a controller reads every window stay a
+ * few KiB (the proxy's loop builds them between requests). */
+#define LAT_SUB_BITS 5
+#define POOL_MAX 64 /* idle upstream connections kept (nginx's `keepalive 64`) */
+#define RX_MARKS 8  /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
 
 enum kind { K_CLIENT, K_BACKEND, K_PROF };
-enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING };
+enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING, CS_LINGER };
+/* the request headers the proxy itself reads (proxy_http.c) */
+enum hdr_of_note { HN_NONE, HN_AUTH, HN_EXPECT };
 
 typedef struct conn conn;
 struct conn {
@@ -39,6 +62,20 @@ struct conn {
 	/* client */
 	enum cstate st;
 	double t_start, t_active, t_fwd;
+	/* latency: a request's clock starts at t_lat — when the bytes of the
+	 * read holding its first byte reached the socket (or the accept, for a
+	 * connection's first request, if earlier) — and stops when its
+	 * response's last byte went to the kernel (timed: a forwarded request
+	 * is in flight). rx[0..nrx): where in `in` each read's bytes begin and
+	 * when they arrived (the accept: offset 0, no bytes yet); past
+	 * RX_MARKS a read is dated by the mark before it, i.e. earlier (a
+	 * latency is never cut short) */
+	double t_lat;
+	int timed, nrx;
+	struct {
+		size_t off;
+		double t;
+	} rx[RX_MARKS];
 	size_t parsed, hdr_bytes, body_bytes;
 	/* chunked framing: where the current chunk-size line began (an offset
 	 * into in, and body_bytes then), so a line with its extensions is held
@@ -49,15 +86,33 @@ struct conn {
 	/* a control request's body, decoded (chunked or not), NUL-terminated */
 	char ctl[1024];
 	size_t ctl_len;
+	/* header of note being parsed: its name so far (lower case), which
+	 * one it is, and its value (Authorization on admin connections,
+	 * Expect on any) */
+	char hname[16];
+	size_t hname_len;
+	enum hdr_of_note hnote;
+	int hin_value; /* the parser is in a header's value */
+	char hval[DVADM_TOKEN_MAX + 16];
+	size_t hval_len;
+	int auth_ok; /* admin: the request carried the right bearer token */
+	int expect;  /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
+	int admin;   /* accepted on the admin listener */
+	int linger;  /* close after the answer by shutdown + drain */
+	double t_linger;
+	size_t lingered;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
 	int rd_eof; /* the client half-closed: answer what it sent, then close */
 	char path[48];
 	size_t path_len;
 	/* backend/profiler: response in progress */
 	int awaiting, got_bytes, resp_done, resp_eof, head;
+	size_t fwd; /* bytes of this answer put to the client */
 	double t_sent;
 	int reused;
-	int dead; /* closed; freed at the end of the loop turn */
+	struct sockaddr_in to; /* backend: its address, to match a pooled one */
+	int pooled;            /* backend: idle in px->pool, no client */
+	int dead;              /* closed; freed at the end of the loop turn */
 	conn *gnext;
 };
 
@@ -65,10 +120,14 @@ struct dvproxy {
 	dvproxy_cfg cfg;
 	evloop *loop;
 	int lfd, port;
-	int err; /* an epoll_ctl failure: the run ends with it */
+	int afd, aport; /* the admin listener (admin.h) */
+	int paused;     /* listeners resting after EMFILE: bit 0 production, 1 admin */
+	int err;        /* an epoll_ctl failure: the run ends with it */
 	conn *clients;
 	conn *grave; /* closed conns, freed after the event batch */
 	conn *prof[PROF_MAX];
+	conn *pool[POOL_MAX]; /* idle keep-alive backend connections, oldest first */
+	int npool;
 	double prof_retry_at;
 	unsigned rr;
 	rng r;
@@ -77,6 +136,8 @@ struct dvproxy {
 	http_parser_settings req_set, resp_set;
 };
 
+/* epoll itself failed: the run ends and dvproxy_run returns err. */
+void proxy__loop_failed(dvproxy *px, int err);
 /* Recomputes c's interest from its state (see proxy.c). */
 void proxy__want(dvproxy *px, conn *c);
 conn *proxy__conn_new(dvproxy *px, enum kind k, int fd);
@@ -87,6 +148,9 @@ int proxy__flush(conn *c);
 /* A complete answer from the proxy itself; close_after ends the connection. */
 void proxy__client_reply(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
 			 const char *body, int close_after);
+/* The same with extra header lines (each ending in CRLF). */
+void proxy__client_reply_hdr(dvproxy *px, conn *c, int code, const char *reason, const char *ctype,
+			     const char *extra, const char *body, int close_after);
 /* Counts a forwarded request's method and path class. */
 void proxy__count_features(dvproxy *px, conn *c);
 /* With probability F, copies req[0..len) to a free profiler connection;
@@ -94,7 +158,39 @@ void proxy__count_features(dvproxy *px, conn *c);
 void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double now);
 void proxy__prof_event(dvproxy *px, conn *p, unsigned ev);
 void proxy__prof_drop(dvproxy *px, int i);
-/* Answers GET /__dejavu/stats, POST /__dejavu/fraction, /__dejavu/backends. */
+/* A client connection on fd, accepted now (admin: on the admin
+ * listener); NULL, fd closed, if out of memory. */
+conn *proxy__client_add(dvproxy *px, int fd, int admin, double now);
+/* accept4 on a listener failed with errno: out of fds, the listener
+ * rests ACCEPT_RETRY_MS (bit: 1 production, 2 admin). */
+void proxy__accept_failed(dvproxy *px, int bit);
+/* The admin listener's readiness (proxy_accept.c). */
+void proxy__admin_accept(evloop *l, int fd, unsigned ev, void *data);
+/* /__dejavu/ asked on the production port: 403. */
+void proxy__ctl_refuse(dvproxy *px, conn *c);
+/* The headers are parsed: acts on what they announce — a body above
+ * max_body (413), an expectation other than 100-continue (417), or sends
+ * "100 Continue" while the body has not come. 1 if it answered (the
+ * request ends there), else 0. */
+int proxy__after_headers(dvproxy *px, conn *c);
+/* The upstream keep-alive pool (proxy_pool.c): a backend connection
+ * outlives its client, so a new client (one per outstanding request, as
+ * `dejavu load` opens them) costs no connect and no accept at the backend.
+ * take: an idle one to sa, out of the pool (NULL: none); put: b (no
+ * request in flight, nothing unsent, kept alive) goes in, its client
+ * forgotten — 0, or -1 if it cannot be reused (caller closes it); the
+ * oldest is closed when the pool is full; drop: b leaves the pool (it is
+ * being closed); close_all: at the end. */
+conn *proxy__pool_take(dvproxy *px, const struct sockaddr_in *sa);
+int proxy__pool_put(dvproxy *px, conn *b);
+void proxy__pool_drop(dvproxy *px, conn *b);
+void proxy__pool_close_all(dvproxy *px);
+
+/* Installs the request and response parser callbacks (proxy_http.c). */
+void proxy__parser_settings(dvproxy *px);
+/* On the admin listener: with the bearer token, answers GET
+ * /__dejavu/stats, POST /__dejavu/fraction, /__dejavu/backends; 401
+ * without it, 404 for any other path. */
 void proxy__internal_request(dvproxy *px, conn *c);
 
 #endif
