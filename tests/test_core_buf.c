@@ -268,6 +268,127 @@ static void test_mkdirs_and_atomic_write(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static char *tmp_text(const char *text, size_t n)
+{
+	char *path = strdup("/tmp/vllinesXXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_true(write(fd, text, n) == (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+static void test_lines(void **state)
+{
+	(void)state;
+	vl_errbuf eb = { { 0 } };
+	vl_lines *r;
+	char *line;
+	unsigned long long no;
+	/* CRLF, an empty line, a last line without '\n' */
+	char *p = tmp_text("a b\r\n\nlast", 10);
+	assert_int_equal(vl_lines_open(p, 10, 1000, NULL, &r, &eb), 0);
+	if (vl_lines_next(r, &line, &no, &eb) != 1)
+		fail_msg("%s", eb.msg);
+	assert_string_equal(line, "a b");
+	assert_int_equal(vl_lines_next(r, &line, &no, &eb), 1);
+	assert_string_equal(line, "");
+	assert_int_equal(vl_lines_next(r, &line, &no, &eb), 1);
+	assert_string_equal(line, "last");
+	assert_int_equal(no, 3);
+	assert_int_equal(vl_lines_offset(r), 10);
+	assert_int_equal(vl_lines_next(r, &line, &no, &eb), 0);
+	vl_lines_close(r);
+	unlink(p);
+	free(p);
+	/* lines across many chunks; a too-long line and a NUL named by line */
+	size_t n = 3 * VL_LINES_CHUNK + 100;
+	char *t = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		t[i] = i % 10 == 9 ? '\n' : 'x';
+	t[n - 5] = '\0';
+	p = tmp_text(t, n);
+	assert_int_equal(vl_lines_open(p, 9, 1ull << 40, "trace", &r, &eb), 0);
+	int rc;
+	while ((rc = vl_lines_next(r, &line, &no, &eb)) == 1)
+		assert_int_equal(strlen(line), 9);
+	assert_int_equal(rc, VL_EINVAL);
+	char want[160];
+	snprintf(want, sizeof(want), "%s:%zu: NUL byte at offset %zu: binary data, expected trace",
+		 p, (n - 5) / 10 + 1, n - 5);
+	assert_string_equal(eb.msg, want);
+	vl_lines_close(r);
+	assert_int_equal(vl_lines_open(p, 8, 1ull << 40, NULL, &r, &eb), 0);
+	assert_int_equal(vl_lines_next(r, &line, &no, &eb), VL_EINVAL);
+	snprintf(want, sizeof(want), "%s:1: line too long (over 8 bytes)", p);
+	assert_string_equal(eb.msg, want);
+	vl_lines_close(r);
+	/* a regular file over the limit is refused up front; so is a directory */
+	assert_int_equal(vl_lines_open(p, 9, 100, NULL, &r, &eb), VL_ERANGE);
+	assert_null(r);
+	vl_assert_over_limit(eb.msg, p, n, 100);
+	assert_int_equal(vl_lines_open("/tmp", 9, 100, NULL, &r, &eb), VL_EINVAL);
+	assert_int_equal(vl_lines_open("/nonexistent/x", 9, 100, NULL, &r, &eb), VL_ENOENT);
+	vl_lines_close(NULL);
+	unlink(p);
+	free(p);
+	free(t);
+}
+
+static void test_lines_stream_limit(void **state)
+{
+	(void)state;
+	/* a stream has no size up front: reading stops just past the limit */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char chunk[4096];
+		memset(chunk, '\n', sizeof(chunk));
+		for (int i = 0; i < 64; i++) /* 256 KiB of empty lines */
+			if (write(p[1], chunk, sizeof(chunk)) < 0)
+				_exit(0);
+		_exit(0);
+	}
+	close(p[1]);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	vl_errbuf eb = { { 0 } };
+	vl_lines *r;
+	char *line;
+	unsigned long long no;
+	assert_int_equal(vl_lines_open(path, 10, 100000, NULL, &r, &eb), 0);
+	int rc;
+	while ((rc = vl_lines_next(r, &line, &no, &eb)) == 1)
+		;
+	assert_int_equal(rc, VL_ERANGE);
+	assert_non_null(strstr(eb.msg, "limit of 100000 bytes"));
+	assert_true(no <= 100000);
+	vl_lines_close(r);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_huge_alloc(void **state)
+{
+	(void)state;
+	assert_null(vl_huge_alloc(0));
+	unsigned char *a = vl_huge_alloc(100), *b = vl_huge_alloc((3u << 20) + 5);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal((uintptr_t)a % 64, 0);
+	assert_int_equal((uintptr_t)b % (2u << 20), 0);
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(a[i], 0);
+	for (size_t i = 0; i < (3u << 20) + 5; i += 4093)
+		assert_int_equal(b[i], 0);
+	b[(3u << 20) + 4] = 1; /* the whole size is usable */
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +403,9 @@ int main(void)
 		cmocka_unit_test(test_read_file_pipe_bounded),
 		cmocka_unit_test(test_mkdirs_and_atomic_write),
 		cmocka_unit_test(test_read_text_refuses_nul),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_lines_stream_limit),
+		cmocka_unit_test(test_huge_alloc),
 	};
 	return cmocka_run_group_tests_name("core_buf", tests, NULL, NULL);
 }

@@ -95,56 +95,144 @@ static void test_line_limit(void **state)
 	cache_destroy(c);
 }
 
-/* hier (fast, batched) vs hier_ref, on random multi-core traces with writes. */
-static void run_hier(const char *tname, unsigned sample, uint64_t seed)
+/* hier (fast, batched) vs hier_ref, on random multi-core traces with writes:
+ * every access's level (hier_run_levels), the batch counts (hier_run), single
+ * accesses, and at the end every line's presence in every L2 and LLC. */
+static void check_hier(const topo *t, const char *tname, unsigned sample, uint64_t seed, int rounds)
 {
-	topo t;
-	vl_errbuf eb;
-	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
-	hier *h = hier_create(&t, sample);
-	hier_ref *r = hier_ref_create(&t, sample);
+	hier *h = hier_create(t, sample);
+	/* hier_run has a prefetching path for large tables and a plain one;
+	 * odd seeds take the first, even the second (every machine both ways
+	 * over the calls below) */
+	hier__set_far(h, (int)(seed & 1));
+	hier_ref *r = hier_ref_create(t, sample);
 	assert_non_null(h);
 	assert_non_null(r);
 	rng g;
 	rng_seed(&g, seed);
-	uint32_t span = (uint32_t)(t.llc[0].size / 64 / sample * 3);
+	uint32_t span = (uint32_t)(t->llc[0].size / 64 / sample * 3);
 	uint32_t lines[64];
 	uint64_t wmask[1];
-	for (int round = 0; round < 3000; round++) {
-		unsigned core = (unsigned)rng_below(&g, t.ncores),
+	uint8_t lvl[64];
+	for (int round = 0; round < rounds; round++) {
+		unsigned core = (unsigned)rng_below(&g, t->ncores),
 			 n = 1 + (unsigned)rng_below(&g, 64);
+		int levels = round & 1;
 		wmask[0] = 0;
 		uint64_t cf[HIER_NLEVELS] = { 0 }, cr[HIER_NLEVELS] = { 0 };
+		int lr[64];
+		/* half the rounds hot (a small range: L2 hits, sharing, writes to
+		 * lines other L2s hold), half over three LLCs' worth */
+		uint32_t range = rng_uniform(&g) < 0.5 ? span / 64 + 1 : span;
 		for (unsigned i = 0; i < n; i++) {
-			lines[i] = (uint32_t)rng_below(&g, span);
+			lines[i] = (uint32_t)rng_below(&g, range);
 			if (rng_uniform(&g) < 0.3)
 				wmask[0] |= 1ull << i;
-			cr[hier_ref_access(r, core, lines[i], (int)((wmask[0] >> i) & 1))]++;
+			lr[i] = hier_ref_access(r, core, lines[i], (int)((wmask[0] >> i) & 1));
+			cr[lr[i]]++;
 		}
-		hier_run(h, core, lines, wmask, n, cf);
+		if (levels)
+			hier_run_levels(h, core, lines, wmask, n, cf, lvl);
+		else
+			hier_run(h, core, lines, wmask, n, cf);
+		for (unsigned i = 0; levels && i < n; i++)
+			if (lvl[i] != lr[i])
+				fail_msg("%s round %d access %u (core %u line %u%s): fast level %d "
+					 "ref %d",
+					 tname, round, i, core, lines[i],
+					 (wmask[0] >> i) & 1 ? " write" : "", lvl[i], lr[i]);
 		for (int l = 0; l < HIER_NLEVELS; l++)
 			if (cf[l] != cr[l])
 				fail_msg("%s round %d level %d: fast %llu ref %llu", tname, round,
 					 l, (unsigned long long)cf[l], (unsigned long long)cr[l]);
 	}
 	/* and single accesses agree too */
-	for (int i = 0; i < 20000; i++) {
-		unsigned core = (unsigned)rng_below(&g, t.ncores);
-		uint32_t line = (uint32_t)rng_below(&g, span);
+	for (int i = 0; i < rounds * 4; i++) {
+		unsigned core = (unsigned)rng_below(&g, t->ncores);
+		uint32_t line =
+			(uint32_t)rng_below(&g, rng_uniform(&g) < 0.5 ? span / 64 + 1 : span);
 		int w = rng_uniform(&g) < 0.3;
 		assert_int_equal(hier_access(h, core, line, w), hier_ref_access(r, core, line, w));
+	}
+	/* the final contents: every line in every cache */
+	for (uint32_t line = 0; line < span; line++) {
+		for (unsigned c = 0; c < t->ncores; c++)
+			if (hier_in_l2(h, c, line) != hier_ref_in_l2(r, c, line))
+				fail_msg("%s: line %u in core %u's L2: fast %d ref %d", tname, line,
+					 c, hier_in_l2(h, c, line), hier_ref_in_l2(r, c, line));
+		for (unsigned d = 0; d < t->nllc; d++)
+			if (hier_in_llc(h, d, line) != hier_ref_in_llc(r, d, line))
+				fail_msg("%s: line %u in LLC %u: fast %d ref %d", tname, line, d,
+					 hier_in_llc(h, d, line), hier_ref_in_llc(r, d, line));
 	}
 	hier_destroy(h);
 	hier_ref_destroy(r);
 }
 
+static void run_hier(const char *tname, unsigned sample, uint64_t seed)
+{
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
+	check_hier(&t, tname, sample, seed, 3000);
+	check_hier(&t, tname, sample, seed + 1, 1000);
+}
+
+/* A small SMT machine: 2 LLCs of 4 pCPUs, siblings (0,1) (2,3) ... share
+ * their core's L2; two nodes. */
+static void run_hier_smt(const char *policy, uint64_t seed)
+{
+	char txt[768];
+	topo t;
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name smt\nfreq_ghz 1\nl2 size=4K ways=4 line=64\n"
+		 "llc 0 size=16K ways=8 line=64 cores=0-3\n"
+		 "llc 1 size=16K ways=8 line=64 cores=4-7\n"
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\n"
+		 "socket 0 cores=0-3\nsocket 1 cores=4-7\nnode 0 cores=0-3\nnode 1 cores=4-7\n"
+		 "smt 0,1\nsmt 2,3\nsmt 4,5\nsmt 6,7\nllc_policy %s\n",
+		 policy);
+	if (topo_parse(txt, "smt", &t, &eb))
+		fail_msg("%s", eb.msg);
+	check_hier(&t, policy, 1, seed, 3000);
+	check_hier(&t, policy, 1, seed + 1, 1000);
+}
+
+/* 56 cores, one L2 each, in 4 LLCs: more L2s than directory bits (24), so
+ * a bit stands for two or three L2s. */
+static void run_hier_many(const char *policy, uint64_t seed)
+{
+	char txt[768];
+	topo t;
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name many\nfreq_ghz 1\nl2 size=2K ways=2 line=64\n"
+		 "llc 0 size=16K ways=4 line=64 cores=0-13\n"
+		 "llc 1 size=16K ways=4 line=64 cores=14-27\n"
+		 "llc 2 size=16K ways=4 line=64 cores=28-41\n"
+		 "llc 3 size=16K ways=4 line=64 cores=42-55\n"
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\nllc_policy %s\n",
+		 policy);
+	if (topo_parse(txt, "many", &t, &eb))
+		fail_msg("%s", eb.msg);
+	check_hier(&t, policy, 1, seed, 3000);
+	check_hier(&t, policy, 1, seed + 1, 1000);
+}
+
 static void test_hier_vs_reference(void **state)
 {
 	(void)state;
-	run_hier("westmere-2llc", 16, 1); /* the two-LLC branch-free loop */
-	run_hier("epyc-8ccx", 64, 2);     /* the generic loop, 8 LLCs */
+	run_hier("westmere-2llc", 16, 1); /* inclusive, 2 LLCs, 2 nodes */
+	run_hier("epyc-8ccx", 64, 2);     /* victim, 8 LLCs */
 	run_hier("single-llc", 32, 3);
 	run_hier("epyc-8ccx-nps4", 64, 4); /* victim L3s, four NUMA nodes */
+	run_hier_smt("inclusive", 5);      /* SMT siblings share an L2 */
+	run_hier_smt("victim", 6);
+	run_hier_smt("fill-both", 7);
+	run_hier_many("inclusive", 8); /* directory bits shared by several L2s */
+	run_hier_many("victim", 9);
+	run_hier_many("fill-both", 10);
 }
 
 /* A tiny machine to reason about by hand: direct-mapped 16-set L2s and

@@ -178,7 +178,7 @@ static void test_trace_over_limit(void **state)
 	char *path = vl_sparse_file("0 0x1000 R\n1 0x2000 W\n", WL_TRACE_FILE_MAX_BYTES + 1ull);
 	char cmd[256], want[256];
 	snprintf(cmd, sizeof(cmd), "regsched run --trace %s --duration 10ms", path);
-	snprintf(want, sizeof(want), "%s: %llu bytes is over the limit of %u bytes", path,
+	snprintf(want, sizeof(want), "%s: %llu bytes is over the limit of %llu bytes", path,
 		 WL_TRACE_FILE_MAX_BYTES + 1ull, WL_TRACE_FILE_MAX_BYTES);
 	expect_usage(cmd, want);
 	unlink(path);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/error.h"
 
@@ -183,4 +184,21 @@ void vl_buf_free(vl_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->off = b->len = b->cap = 0;
+}
+
+#define VL_HUGE_PAGE ((size_t)2 << 20) /* x86-64's 2 MiB transparent huge page */
+
+void *vl_huge_alloc(size_t bytes)
+{
+	size_t align = bytes >= VL_HUGE_PAGE ? VL_HUGE_PAGE : 64;
+	if (bytes == 0 || bytes > SIZE_MAX - align)
+		return NULL;
+	size_t n = (bytes + align - 1) / align * align; /* aligned_alloc wants a multiple */
+	void *p = aligned_alloc(align, n);
+	if (!p)
+		return NULL;
+	if (align == VL_HUGE_PAGE)
+		(void)madvise(p, n, MADV_HUGEPAGE); /* a hint: without THP it fails harmlessly */
+	memset(p, 0, n);
+	return p;
 }

@@ -92,4 +92,14 @@ char *vl_strdup(const char *s);
  */
 int vl_grow(void *arr, size_t *cap, size_t need, size_t size);
 
+/*
+ * A zeroed block of `bytes` for a large table read at random (a simulator's
+ * tag arrays and per-line maps): 64-byte aligned, and from 2 MiB up
+ * 2 MiB-aligned and advised MADV_HUGEPAGE, so that with transparent huge
+ * pages in "madvise" mode (Debian's default) a random lookup does not also
+ * miss the TLB — under a hypervisor a TLB miss walks two page tables.
+ * Release with free(). NULL when out of memory or bytes is 0.
+ */
+void *vl_huge_alloc(size_t bytes);
+
 #endif

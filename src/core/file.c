@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,6 +123,135 @@ int vl_read_text(const char *path, size_t max_bytes, const char *what, char **ou
 		 vl_errbuf *eb)
 {
 	return read_file(path, max_bytes, what ? what : "text", out, len, eb);
+}
+
+struct vl_lines {
+	int fd, use_stdin, eof;
+	char *buf;            /* cap bytes: the unread text is buf[off..len) */
+	size_t cap, off, len; /* cap = VL_LINES_CHUNK + max_line + 2 */
+	size_t max_line;
+	unsigned long long max_bytes, base, lineno; /* base: file offset of buf[0] */
+	const char *path, *what;
+};
+
+int vl_lines_open(const char *path, size_t max_line, unsigned long long max_bytes, const char *what,
+		  vl_lines **out, vl_errbuf *eb)
+{
+	vl_lines *r = calloc(1, sizeof(*r));
+	int err;
+	*out = NULL;
+	if (!r || max_line > SIZE_MAX / 2 - VL_LINES_CHUNK) {
+		free(r);
+		return vl_fail(eb, VL_ENOMEM, "%s: out of memory", path);
+	}
+	r->use_stdin = strcmp(path, "-") == 0;
+	r->fd = r->use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	r->path = path;
+	r->what = what ? what : "text";
+	r->max_line = max_line;
+	r->max_bytes = max_bytes;
+	r->cap = VL_LINES_CHUNK + max_line + 2;
+	struct stat st;
+	if (r->fd < 0) {
+		err = vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: cannot open: %s", path,
+			      strerror(errno));
+	} else if (fstat(r->fd, &st) < 0) {
+		err = vl_fail(eb, VL_EIO, "%s: cannot stat: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		err = vl_fail(eb, VL_EINVAL, "%s: is a directory; expected a file", path);
+	} else if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
+		err = vl_fail(eb, VL_ERANGE, "%s: %llu bytes is over the limit of %llu bytes", path,
+			      (unsigned long long)st.st_size, max_bytes);
+	} else if (!(r->buf = malloc(r->cap))) {
+		err = vl_fail(eb, VL_ENOMEM, "%s: out of memory", path);
+	} else {
+		*out = r;
+		return 0;
+	}
+	vl_lines_close(r);
+	return err;
+}
+
+/* Reads more text after buf[len) (moving the unread part to the front
+ * first); refuses NUL bytes and streams past max_bytes. */
+static int lines_fill(vl_lines *r, vl_errbuf *eb)
+{
+	if (r->off) {
+		memmove(r->buf, r->buf + r->off, r->len - r->off);
+		r->base += r->off;
+		r->len -= r->off;
+		r->off = 0;
+	}
+	for (;;) {
+		ssize_t n = read(r->fd, r->buf + r->len, r->cap - 1 - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vl_fail(eb, VL_EIO, "%s:%llu: read failed: %s", r->path,
+				       r->lineno + 1, strerror(errno));
+		if (n == 0) {
+			r->eof = 1;
+			return 0;
+		}
+		const char *nul = memchr(r->buf + r->len, '\0', (size_t)n);
+		if (nul) {
+			unsigned long long line = r->lineno + 1;
+			for (const char *c = r->buf; (c = memchr(c, '\n', (size_t)(nul - c))); c++)
+				line++;
+			return vl_fail(eb, VL_EINVAL,
+				       "%s:%llu: NUL byte at offset %llu: binary data, expected %s",
+				       r->path, line, r->base + (unsigned long long)(nul - r->buf),
+				       r->what);
+		}
+		r->len += (size_t)n;
+		if (r->base + r->len > r->max_bytes)
+			return vl_fail(eb, VL_ERANGE,
+				       "%s: more than %llu bytes; that is over the limit of %llu "
+				       "bytes",
+				       r->path, r->max_bytes, r->max_bytes);
+		return 0;
+	}
+}
+
+int vl_lines_next(vl_lines *r, char **line, unsigned long long *lineno, vl_errbuf *eb)
+{
+	for (;;) {
+		char *s = r->buf + r->off;
+		char *nl = memchr(s, '\n', r->len - r->off);
+		size_t n = nl ? (size_t)(nl - s) : r->len - r->off;
+		if (n > r->max_line)
+			return vl_fail(eb, VL_EINVAL, "%s:%llu: line too long (over %zu bytes)",
+				       r->path, r->lineno + 1, r->max_line);
+		if (nl || (r->eof && n > 0)) {
+			s[n] = '\0'; /* the '\n', or the spare byte after a last line */
+			if (n && s[n - 1] == '\r')
+				s[n - 1] = '\0';
+			r->off += n + (nl != NULL);
+			*line = s;
+			*lineno = ++r->lineno;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		int err = lines_fill(r, eb);
+		if (err)
+			return err;
+	}
+}
+
+unsigned long long vl_lines_offset(const vl_lines *r)
+{
+	return r->base + r->off;
+}
+
+void vl_lines_close(vl_lines *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0 && !r->use_stdin)
+		close(r->fd);
+	free(r->buf);
+	free(r);
 }
 
 int vl_mkdirs(const char *path, vl_errbuf *eb)

@@ -42,6 +42,29 @@ int vl_read_text(const char *path, size_t max_bytes, const char *what, char **ou
 		 vl_errbuf *eb);
 
 /*
+ * A text file read line by line in bounded memory (one buffer of
+ * VL_LINES_CHUNK bytes plus the longest line allowed), for inputs too large
+ * to read whole (memory-access traces). path "-" reads standard input; a
+ * pipe or FIFO works. vl_lines_open sets *out and returns 0, or checks what
+ * vl_read_text does up front: VL_ENOENT "PATH: cannot open: ...", VL_EINVAL
+ * a directory, VL_ERANGE a regular file over max_bytes ("PATH: N bytes is
+ * over the limit of M bytes"), VL_ENOMEM; *out is NULL then. vl_lines_next gives the next line
+ * without its '\n' (and without a '\r' before it), NUL-terminated, writable, valid until the next
+ * call; *lineno its 1-based number. Returns 1 for a line, 0 at the end, or an error with
+ * "PATH:LINE: ..." in eb: VL_EINVAL "line too long (over N bytes)" past max_line, VL_EINVAL "NUL
+ * byte at offset N: binary data, expected WHAT", VL_ERANGE past max_bytes in all (a stream),
+ * VL_EIO.
+ */
+#define VL_LINES_CHUNK 65536
+typedef struct vl_lines vl_lines;
+int vl_lines_open(const char *path, size_t max_line, unsigned long long max_bytes, const char *what,
+		  vl_lines **out, vl_errbuf *eb);
+int vl_lines_next(vl_lines *r, char **line, unsigned long long *lineno, vl_errbuf *eb);
+/* Bytes consumed so far (lines and their newlines). */
+unsigned long long vl_lines_offset(const vl_lines *r);
+void vl_lines_close(vl_lines *r); /* accepts NULL */
+
+/*
  * Creates path and every missing parent (mode 0777 before umask), like
  * `mkdir -p`. 0, or VL_EINVAL (empty or over-long path) / VL_EIO (a
  * component cannot be created or is not a directory), naming it in eb.

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "regsched/cache_impl.h"
 
 cache *cache_create(uint32_t sets, unsigned ways)
@@ -28,16 +29,17 @@ cache *cache_create(uint32_t sets, unsigned ways)
 	c->ways = ways;
 	c->slots = ways <= 8 ? 8 : 16;
 	c->rec_bytes = ways <= 8 ? 32 : 64;
+	c->rec_shift = ways <= 8 ? 5 : 6;
 	c->pow2 = (sets & (sets - 1)) == 0;
 	c->mask = sets - 1;
+	c->set_shift = (unsigned)__builtin_ctz(sets);
 	c->fm = UINT64_MAX / sets + 1;
 	size_t bytes = ((size_t)sets * c->rec_bytes + 63) & ~(size_t)63;
-	c->rec = aligned_alloc(64, bytes);
+	c->rec = vl_huge_alloc(bytes);
 	if (!c->rec) {
 		free(c);
 		return NULL;
 	}
-	memset(c->rec, 0, bytes);
 	/* Nibble i holds way i; nibbles >= ways hold 0xF, which no existing
 	 * way (< ways <= 15 then) equals, so nib_find never lands there. */
 	c->lru_init = ~0ull;
@@ -87,20 +89,7 @@ int cache_probe(const cache *c, uint32_t line)
 int cache_invalidate(cache *c, uint32_t line)
 {
 	uint32_t tag, s = cache__split(c, line, &tag);
-	uint16_t *t = cache__tags(c, s);
-	unsigned m = cache__match(c, t, tag);
-	if (!m)
-		return 0;
-	unsigned w = (unsigned)__builtin_ctz(m);
-	t[w] = CACHE_NO_TAG;
-	uint64_t *lp = cache__lru(c, s), st = *lp;
-	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
-	assert(w < c->ways && pos < c->ways);
-	/* nibbles pos+1..last move down one; w goes to the LRU end */
-	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
-	uint64_t lastnib = 0xfull << (4 * last);
-	*lp = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
-	return 1;
+	return cache__inval_st(c, s, tag);
 }
 
 void cache_prefetch(const cache *c, uint32_t line)

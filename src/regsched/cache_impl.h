@@ -30,6 +30,8 @@
 struct cache {
 	unsigned char *rec;              /* sets * rec_bytes, 64-byte aligned */
 	uint32_t sets, rec_bytes, slots; /* slots: 8 or 16 tags per record */
+	unsigned rec_shift;              /* log2(rec_bytes) */
+	unsigned set_shift;              /* log2(sets) when pow2 */
 	unsigned ways;
 	int pow2;
 	uint32_t mask; /* sets - 1 when pow2 */
@@ -44,7 +46,7 @@ CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 {
 	uint32_t s;
 	if (c->pow2) {
-		*tag = line >> __builtin_ctz(c->sets);
+		*tag = line >> c->set_shift;
 		s = line & c->mask;
 	} else {
 		unsigned __int128 p = (unsigned __int128)c->fm * line;
@@ -58,13 +60,13 @@ CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 CACHE_ALWAYS uint16_t *cache__tags(const cache *c, uint32_t set)
 {
 	assert(set < c->sets);
-	return (uint16_t *)(void *)(c->rec + (size_t)set * c->rec_bytes);
+	return (uint16_t *)(void *)(c->rec + ((size_t)set << c->rec_shift));
 }
 
 CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
 {
 	assert(set < c->sets);
-	return (uint64_t *)(void *)(c->rec + (size_t)set * c->rec_bytes + 2 * c->slots);
+	return (uint64_t *)(void *)(c->rec + ((size_t)set << c->rec_shift) + 2 * c->slots);
 }
 
 /* Bit mask covering nibbles 0..pos. */
@@ -100,10 +102,13 @@ CACHE_ALWAYS unsigned cache__match(const cache *c, const uint16_t *t, uint32_t t
 	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b));
 }
 
-/* The body of cache_access (see cache.h). */
-CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
+/* Lookups on a split line (set s, tag): hier.c splits a line once for all
+ * caches of one geometry (every L2; every LLC when they are alike). */
+
+/* The body of cache_access (see cache.h); the evicted line (or
+ * CACHE_NO_LINE) goes to c->last_evicted on a miss. */
+CACHE_ALWAYS int cache__access_st(cache *c, uint32_t s, uint32_t tag)
 {
-	uint32_t tag, s = cache__split(c, line, &tag);
 	uint16_t *t = cache__tags(c, s);
 	uint64_t *lp = cache__lru(c, s), st = *lp;
 	unsigned m = cache__match(c, t, tag);
@@ -123,79 +128,66 @@ CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
 	return 0;
 }
 
-/* Branch-free variants for the hot loop, where hit/miss outcomes are
- * random and a mispredicted branch costs more than the lookup. */
-
-/* If on: cache_access without the evicted line. Returns the hit flag
- * (meaningless when !on; nothing changes then). */
-CACHE_ALWAYS int cache__access_st_if(cache *c, uint32_t s, uint32_t tag, int on)
-{
-	uint16_t *t = cache__tags(c, s);
-	uint64_t *lp = cache__lru(c, s), st = *lp;
-	unsigned m = cache__match(c, t, tag);
-	int hit = m != 0;
-	/* selects by mask: gcc turns ?: on random conditions into branches */
-	unsigned hm = -(unsigned)hit;
-	unsigned victim = (unsigned)(st >> (4 * (c->ways - 1))) & 0xf;
-	unsigned w = (((unsigned)__builtin_ctz(m | 0x10000u)) & hm) | (victim & ~hm);
-	assert(tag < CACHE_NO_TAG && w < c->ways && cache__nib_find(st, w) < c->ways);
-	/* the victim sits at position ways-1, so one search serves both */
-	uint64_t nst = cache__nib_to_front(st, cache__nib_find(st, w), w);
-	uint64_t om = -(uint64_t)(on != 0);
-	uint16_t old = t[w];
-	t[w] = (uint16_t)((tag & om) | (old & ~om));
-	*lp = (nst & om) | (st & ~om);
-	return hit;
-}
-
-/* Returns whether (set s, tag) is present; if so and on, invalidates it. */
-CACHE_ALWAYS int cache__inval_st_if(cache *c, uint32_t s, uint32_t tag, int on)
-{
-	uint16_t *t = cache__tags(c, s);
-	uint64_t *lp = cache__lru(c, s), st = *lp;
-	unsigned m = cache__match(c, t, tag);
-	int found = m != 0;
-	unsigned w = (unsigned)__builtin_ctz(m | 0x10000u) & 0xf;
-	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
-	assert(w < c->ways && pos < c->ways);
-	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
-	uint64_t lastnib = 0xfull << (4 * last);
-	uint64_t nst = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
-	uint64_t dm = -(uint64_t)(found & (on != 0));
-	uint16_t old = t[w];
-	t[w] = (uint16_t)((CACHE_NO_TAG & dm) | (old & ~dm));
-	*lp = (nst & dm) | (st & ~dm);
-	return found;
-}
-
-/* The same, from a line number. */
-CACHE_ALWAYS int cache__access_if(cache *c, uint32_t line, int on)
+CACHE_ALWAYS int cache__access(cache *c, uint32_t line)
 {
 	uint32_t tag, s = cache__split(c, line, &tag);
-	return cache__access_st_if(c, s, tag, on);
+	return cache__access_st(c, s, tag);
 }
 
-CACHE_ALWAYS int cache__inval_if(cache *c, uint32_t line, int on)
+/* On a hit makes the line MRU and returns 1; on a miss changes nothing. */
+CACHE_ALWAYS int cache__touch_st(cache *c, uint32_t s, uint32_t tag)
 {
-	uint32_t tag, s = cache__split(c, line, &tag);
-	return cache__inval_st_if(c, s, tag, on);
+	uint16_t *t = cache__tags(c, s);
+	unsigned m = cache__match(c, t, tag);
+	if (!m)
+		return 0;
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned w = (unsigned)__builtin_ctz(m);
+	assert(w < c->ways && cache__nib_find(st, w) < c->ways);
+	*lp = cache__nib_to_front(st, cache__nib_find(st, w), w);
+	return 1;
+}
+
+CACHE_ALWAYS int cache__probe_st(const cache *c, uint32_t s, uint32_t tag)
+{
+	return cache__match(c, cache__tags(c, s), tag) != 0;
 }
 
 CACHE_ALWAYS int cache__probe(const cache *c, uint32_t line)
 {
 	uint32_t tag, s = cache__split(c, line, &tag);
-	return cache__match(c, cache__tags(c, s), tag) != 0;
+	return cache__probe_st(c, s, tag);
+}
+
+/* Removes (s, tag) if present, its way going to the LRU end; returns 1 if
+ * it was present. */
+CACHE_ALWAYS int cache__inval_st(cache *c, uint32_t s, uint32_t tag)
+{
+	uint16_t *t = cache__tags(c, s);
+	unsigned m = cache__match(c, t, tag);
+	if (!m)
+		return 0;
+	unsigned w = (unsigned)__builtin_ctz(m);
+	t[w] = CACHE_NO_TAG;
+	uint64_t *lp = cache__lru(c, s), st = *lp;
+	unsigned pos = cache__nib_find(st, w), last = c->ways - 1;
+	assert(w < c->ways && pos < c->ways);
+	/* nibbles pos+1..last move down one; w goes to the LRU end */
+	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
+	uint64_t lastnib = 0xfull << (4 * last);
+	*lp = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
+	return 1;
+}
+
+CACHE_ALWAYS void cache__prefetch_st(const cache *c, uint32_t s)
+{
+	__builtin_prefetch(cache__tags(c, s), 1, 3);
 }
 
 CACHE_ALWAYS void cache__prefetch(const cache *c, uint32_t line)
 {
 	uint32_t tag, s = cache__split(c, line, &tag);
-	__builtin_prefetch(cache__tags(c, s), 1, 3);
-}
-
-CACHE_ALWAYS void cache__prefetch_set(const cache *c, uint32_t s)
-{
-	__builtin_prefetch(cache__tags(c, s), 1, 3);
+	cache__prefetch_st(c, s);
 }
 
 #endif

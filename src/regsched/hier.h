@@ -15,9 +15,10 @@
  *    sibling core's L2 of the same domain is served as an LLC hit;
  *  - fill-both: misses fill L2 and LLC, no inclusion.
  * Coherence is write-invalidate: a write removes the line from every other
- * L2 and every other LLC. A directory of the L2s that hold each line (as
- * an inclusive L3's core-valid bits or a probe filter do) finds them
- * without looking at every L2.
+ * L2 and every other LLC. A directory of the L2s that may hold each line (a
+ * superset, as an inclusive L3's core-valid bits are after silent clean
+ * evictions) finds them without looking at every L2; it is an
+ * implementation device — what is served where is exactly hier_ref's.
  *
  * Set sampling: with sample S > 1 every cache keeps 1/S of its sets, and
  * callers address only lines whose number is a multiple of S, divided by
@@ -74,8 +75,22 @@ unsigned hier_domain(const hier *h, unsigned core);
 /* 1 if line is in LLC d. */
 int hier_in_llc(const hier *h, unsigned d, uint32_t line);
 
+/* Shared by hier.c and hier_ref.c (geometry only, no model): the sets of
+ * cache c under sampling (-1 if sample does not divide them), and the L2
+ * index of each pCPU (SMT siblings share one; l2_llc, if not NULL, gets each
+ * L2's domain); returns the number of L2s. */
+int hier__sets_of(const topo_cache *c, unsigned sample, uint32_t *sets);
+unsigned hier__map_l2s(const topo *t, unsigned *core_l2, int *l2_llc);
+/* For tests: hier_run's prefetching path (far 1) or its plain one (0)
+ * whatever the tables' size; -1 restores the choice by size. Both give the
+ * same results. */
+void hier__set_far(hier *h, int far);
+
 hier_ref *hier_ref_create(const topo *t, unsigned sample);
 void hier_ref_destroy(hier_ref *h);
 int hier_ref_access(hier_ref *h, unsigned core, uint32_t line, int write);
+/* hier_in_l2 and hier_in_llc of the reference (for tests). */
+int hier_ref_in_l2(const hier_ref *h, unsigned core, uint32_t line);
+int hier_ref_in_llc(const hier_ref *h, unsigned d, uint32_t line);
 
 #endif

@@ -432,13 +432,39 @@ static int directive(workload *w, int vm, double *ipa, char *s, const char *wher
  * line is not a trace (the limit of the old 512-byte line buffer). */
 #define TRACE_LINE_MAX 510
 
+/* One trace line (where = "FILE:LINE"); *lackey is -1 until the first
+ * record line says which format the file is. */
+static int trace_line(tstate *ts, int vm, int *lackey, double *ipa, char *line, const char *where,
+		      vl_errbuf *eb)
+{
+	if (strncmp(line, "#@", 2) == 0) /* per-VM directive, any file */
+		return directive(ts->w, vm, ipa, line + 2, where, eb);
+	if (*lackey < 0) {
+		const char *p = line + strspn(line, " \t");
+		if (*p == '#' || *p == '\0')
+			return 0;
+		*lackey = strncmp(line, "==", 2) == 0 || strncmp(line, "I ", 2) == 0 ||
+			  strncmp(line, " L ", 3) == 0 || strncmp(line, " S ", 3) == 0 ||
+			  strncmp(line, " M ", 3) == 0;
+	}
+	if (*lackey)
+		return parse_lackey(ts, vm, line, where, eb);
+	char *hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	return parse_native(ts, vm, line, where, eb);
+}
+
+/* Streams one file (bounded memory: vl_lines' buffer; the records go to
+ * the vCPUs' arrays as they are parsed). */
 static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 {
 	workload *w = ts->w;
 	if (w->nvm == WL_MAX_VMS)
 		return vl_fail(eb, VL_ERANGE, "%s: more than %d trace files", path, WL_MAX_VMS);
-	char *text;
-	int err = vl_read_text(path, WL_TRACE_FILE_MAX_BYTES, "trace text", &text, NULL, eb);
+	vl_lines *lr;
+	int err =
+		vl_lines_open(path, TRACE_LINE_MAX, WL_TRACE_FILE_MAX_BYTES, "trace text", &lr, eb);
 	if (err == VL_ENOENT) /* the wording users (and tests) know, and why */
 		return vl_fail(eb, err, "%s: cannot open trace: %s", path, strerror(ENOENT));
 	if (err)
@@ -450,49 +476,21 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 		ts->vcpu_of[i] = -1;
 	ts->instr = 0;
 	char where[600];
-	unsigned lineno = 0;
+	unsigned long long lineno = 0;
 	int lackey = -1;
 	unsigned first_vcpu = w->nvcpu;
 	double ipa = 0; /* from a directive; 0: none */
-	for (char *line = text, *next; !err && *line; line = next) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		if (strlen(line) > TRACE_LINE_MAX) {
-			err = vl_fail(eb, VL_EINVAL, "%s: line too long", where);
+	char *line;
+	while ((err = vl_lines_next(lr, &line, &lineno, eb)) == 1) {
+		snprintf(where, sizeof(where), "%s:%llu", path, lineno);
+		if ((err = trace_line(ts, vm, &lackey, &ipa, line, where, eb)))
 			break;
-		}
-		if (strncmp(line, "#@", 2) == 0) { /* per-VM directive, any file */
-			if ((err = directive(w, vm, &ipa, line + 2, where, eb)))
-				break;
-			continue;
-		}
-		if (lackey < 0) {
-			const char *p = line + strspn(line, " \t");
-			if (*p == '#' || *p == '\0')
-				continue;
-			lackey = strncmp(line, "==", 2) == 0 || strncmp(line, "I ", 2) == 0 ||
-				 strncmp(line, " L ", 3) == 0 || strncmp(line, " S ", 3) == 0 ||
-				 strncmp(line, " M ", 3) == 0;
-		}
-		if (lackey) {
-			err = parse_lackey(ts, vm, line, where, eb);
-		} else {
-			char *hash = strchr(line, '#');
-			if (hash)
-				*hash = '\0';
-			err = parse_native(ts, vm, line, where, eb);
-		}
 	}
-	free(text);
+	vl_lines_close(lr);
 	if (err)
 		return err;
 	if (w->nvcpu == first_vcpu)
-		return vl_fail(eb, VL_EINVAL, "%s:%u: no accesses in trace", path, lineno);
+		return vl_fail(eb, VL_EINVAL, "%s:%llu: no accesses in trace", path, lineno);
 	if (lackey && ts->instr)
 		w->vcpu[first_vcpu].ipa = (double)ts->instr / (double)w->vcpu[first_vcpu].tlen;
 	for (unsigned v = first_vcpu; ipa > 0 && v < w->nvcpu; v++)

@@ -91,14 +91,16 @@ extern const wl_info wl_builtins[];
 
 /* Fills w with a built-in; VL_ENOENT with "did you mean" if unknown. */
 int workload_builtin(const char *name, workload *w, vl_errbuf *eb);
-/* Largest trace file read (whole, one file at a time): as hyperwall's lackey
- * limit, ~50M lackey records at ~20 bytes; the TRACE_MAX_RECORDS cap of 100M
- * records over all files still applies. Also stops an endless stream. */
-#define WL_TRACE_FILE_MAX_BYTES (1u << 30)
+/* Largest trace file: files are streamed (read in 64 KiB chunks, never
+ * whole), so this is not a memory bound — 64 GiB is more than this machine's
+ * memory — but it stops an endless stream (a FIFO, /dev/stdin). What is
+ * kept is the records: 4 bytes and a write bit each, at most
+ * TRACE_MAX_RECORDS (100M, ~410 MiB) over all files. */
+#define WL_TRACE_FILE_MAX_BYTES (64ull << 30)
 
-/* Loads comma-separated trace files; errors "FILE:LINE: message", or "FILE:
- * N bytes is over the limit" for one over WL_TRACE_FILE_MAX_BYTES (VL_ERANGE;
- * refused whole, never truncated). */
+/* Loads comma-separated trace files (each streamed; a FIFO works); errors
+ * "FILE:LINE: message", or "FILE: N bytes is over the limit" for one over
+ * WL_TRACE_FILE_MAX_BYTES (VL_ERANGE; refused whole, never truncated). */
 int workload_load_trace(const char *files, workload *w, vl_errbuf *eb);
 /* Frees trace buffers (w itself is the caller's). */
 void workload_free(workload *w);
