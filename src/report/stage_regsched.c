@@ -201,7 +201,8 @@ int stage_rs_digest(rpt_sc *sc)
 		if (fe >= unfair)
 			unfair = fe, snprintf(unfair_w, sizeof(unfair_w), "%s", lab);
 	}
-	char scap[512], fcap[512];
+	/* room for both labels (up to 128 bytes each) in full */
+	char scap[1536], fcap[1536];
 	speedup_caption(scap, sizeof(scap), rows, best, best_w, worst, worst_w);
 	fairness_caption(fcap, sizeof(fcap), rows, unfair, unfair_w, rpt_sc_quick(sc));
 	const rpt_plot ps = { "speedup", "Speedup over Xen credit per workload",
