@@ -77,7 +77,7 @@ static inline void vl_schema_text(const char *schema, const char *text, const ch
 	size_t n = strlen(text);
 	assert_true(write(fd, text, n) == (ssize_t)n);
 	close(fd);
-	char pairs[128], w[512];
+	char pairs[128], w[1024]; /* path (22) + what (up to 511 in the callers) */
 	snprintf(pairs, sizeof(pairs), " %s %s", schema, path);
 	snprintf(w, sizeof(w), "%s: %s", path, what);
 	vl_schema_pairs(pairs, w);
