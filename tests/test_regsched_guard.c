@@ -92,6 +92,46 @@ static void test_cost_churn_and_few_samples(void **state)
 	assert_int_equal(g.strikes, 0);
 }
 
+/* Cost-aware sampling: full rate while in doubt; after a passing epoch
+ * the lowest rate whose cost is at most a quarter of the pooled gain, and
+ * the next epoch judged against that rate's cost. */
+static void test_cost_aware_rate(void **state)
+{
+	(void)state;
+	guard g;
+	guard_init(&g, 4.0); /* full-rate sampling: 4 cycles an access */
+	assert_near(guard_cost(&g, 1), 4.0 * 15 / 16, 1e-12);
+	assert_near(guard_cost(&g, GUARD_SLOW_SAMPLING), 0, 1e-12);
+	step(&g, 1, obs(4000, 50, 10), 0);
+	assert_int_equal(step(&g, 2, obs(4000, 40, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, 1);
+	/* gain 30: 4 <= 30 / 4 keeps the full rate */
+	assert_int_equal(step(&g, 3, obs(4000, 10, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, 1);
+	/* pooled with an epoch at 46: gain 40 - 28 = 12; 4 > 3 >= 4 / 2 */
+	assert_int_equal(step(&g, 4, obs(4000, 46, 10), 0), GUARD_STEER);
+	assert_near(g.last_gain, 12, 1e-9);
+	assert_int_equal(g.div, 2);
+
+	/* a gain of 6 passes the full rate's cost (3.75), but a quarter of
+	 * it is below 4 / 2: the lowest steering rate */
+	guard_init(&g, 4.0);
+	step(&g, 1, obs(4000, 50, 10), 0);
+	step(&g, 2, obs(4000, 40, 10), 0);
+	assert_int_equal(step(&g, 3, obs(4000, 34, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, GUARD_MAX_DIV);
+	/* judged at 1/4 of the rate, cost 4 x (1/4 - 1/16) = 0.75: a pooled
+	 * gain of 1.5 passes there (it would fail the full rate's 3.75) */
+	assert_int_equal(step(&g, 4, obs(4000, 43, 10), 0), GUARD_STEER);
+	assert_near(g.last_gain, 1.5, 1e-9);
+	assert_int_equal(g.strikes, 0);
+	assert_int_equal(g.div, GUARD_MAX_DIV);
+	/* a failing epoch: back to the full rate, to decide on */
+	assert_int_equal(step(&g, 5, obs(20000, 45, 10), 0), GUARD_STEER);
+	assert_int_equal(g.strikes, 1);
+	assert_int_equal(g.div, 1);
+}
+
 static void test_fallback_on_phase_swap(void **state)
 {
 	(void)state;
@@ -113,6 +153,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_by_hand),
 		cmocka_unit_test(test_cost_churn_and_few_samples),
+		cmocka_unit_test(test_cost_aware_rate),
 		cmocka_unit_test(test_fallback_on_phase_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
