@@ -92,27 +92,6 @@ static const rpt_stage fake[] = {
 	{ "dejavu", "fine", "a stage that works", "", 0, 30, plan_small, digest_ok, NULL },
 };
 
-static const char *exe(void)
-{
-	const char *e = getenv("VIRTLAB");
-	return e ? e : "build/virtlab";
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	size_t k = fread(b, 1, (size_t)n, f);
-	b[k] = '\0';
-	fclose(f);
-	return b;
-}
-
 static const json_t *stage_named(const json_t *doc, const char *name)
 {
 	size_t i;
@@ -128,7 +107,7 @@ static void test_failed_stages_are_shown(void **state)
 	(void)state;
 	char dir[] = "/tmp/vlrptfakeXXXXXX";
 	assert_non_null(mkdtemp(dir));
-	rpt_opts o = { dir, exe(), 1, 5, NULL, NULL, NULL, 1, 0 };
+	rpt_opts o = { dir, vl_exe(), 1, 5, NULL, NULL, NULL, 1, 0 };
 	json_t *doc = NULL;
 	size_t failed = 99;
 	vl_errbuf eb = { { 0 } };
@@ -179,14 +158,13 @@ static void test_failed_stages_are_shown(void **state)
 	assert_int_equal(npass, 1);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	char *html = slurp(path);
+	char *html = vl_slurp(path);
 	assert_non_null(html);
 	assert_non_null(strstr(html, "stage failed"));
 	assert_non_null(strstr(html, "timed out"));
 	free(html);
 	json_decref(doc);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* A stop request (what Ctrl-C sets) kills the running command's group and
@@ -201,7 +179,7 @@ static void test_stop_kills_the_running_command(void **state)
 	char dir[] = "/tmp/vlrptstopXXXXXX";
 	assert_non_null(mkdtemp(dir));
 	volatile sig_atomic_t stop = 1;
-	rpt_opts o = { dir, exe(), 0, 1, NULL, &stop, NULL, 1, 0 };
+	rpt_opts o = { dir, vl_exe(), 0, 1, NULL, &stop, NULL, 1, 0 };
 	vl_errbuf eb = { { 0 } };
 	size_t failed = 0;
 	assert_int_equal(rpt_run(slow, 1, &o, NULL, NULL, &failed, &eb), VL_ESTATE);
@@ -210,8 +188,7 @@ static void test_stop_kills_the_running_command(void **state)
 	snprintf(path, sizeof(path), "%s/index.html", dir);
 	struct stat sb;
 	assert_int_not_equal(stat(path, &sb), 0);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 static void test_cli_errors(void **state)
@@ -278,9 +255,7 @@ static int quick_setup(void **state)
 static int quick_teardown(void **state)
 {
 	quick *q = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", q->dir);
-	if (system(cmd) != 0)
+	if (vl_rm_rf(q->dir) != 0)
 		return -1;
 	free(q->out);
 	free(q->err);
@@ -471,7 +446,7 @@ static void test_quick_summary(void **state)
 	/* the page opens with the banner */
 	char page[128];
 	snprintf(page, sizeof(page), "%s/index.html", q->dir);
-	char *html = slurp(page);
+	char *html = vl_slurp(page);
 	assert_non_null(html);
 	char *banner = strstr(html, "<div id=\"quick-banner\"");
 	assert_non_null(banner);
@@ -691,10 +666,9 @@ static void test_same_seed_same_rows(void **state)
 		assert_int_equal(st, 0);
 		free(out);
 		snprintf(path, sizeof(path), "%s/core/mm1-mean.csv", dir);
-		a[i] = slurp(path);
+		a[i] = vl_slurp(path);
 		assert_non_null(a[i]);
-		snprintf(args, sizeof(args), "rm -rf '%s'", dir);
-		assert_int_equal(system(args), 0);
+		assert_int_equal(vl_rm_rf(dir), 0);
 	}
 	assert_string_equal(a[0], a[1]);
 	free(a[0]);
@@ -720,16 +694,13 @@ static void test_every_stage_on_contract_json(void **state)
 	char script[128], out[128];
 	snprintf(script, sizeof(script), "%s/fake-virtlab", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
-	char *text = slurp(STANDIN_VIRTLAB);
+	char *text = vl_slurp(STANDIN_VIRTLAB);
 	if (!text)
 		fail_msg("cannot read %s (run from the top of the tree)", STANDIN_VIRTLAB);
-	FILE *f = fopen(script, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	vl_write_text(script, text);
 	free(text);
 	assert_int_equal(chmod(script, 0755), 0);
-	setenv("VL_REAL", exe(), 1);
+	setenv("VL_REAL", vl_exe(), 1);
 	/* the "meta" the CLI would pass (command line included) */
 	json_t *meta = json_pack("{s:s,s:s,s:b,s:i,s:s}", "version", "0.0.0", "commit", "stand-in",
 				 "dirty", 0, "seed", 1, "command_line",
@@ -813,9 +784,7 @@ static void test_every_stage_on_contract_json(void **state)
 		assert_true(check_plot(sub, stem) >= 1);
 	}
 	json_decref(doc);
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- the page in a real browser ---- */
@@ -1007,8 +976,7 @@ static void test_page_in_chromium(void **state)
 		 "file://%s/index.html >%s 2>/dev/null",
 		 prof, q->dir, dom);
 	assert_int_equal(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", prof);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vl_rm_rf(prof), 0);
 
 	/* the screenshot: a PNG of the window's size with real content */
 	FILE *f = fopen(shot, "rb");
@@ -1025,7 +993,7 @@ static void test_page_in_chromium(void **state)
 	assert_int_equal(ht, 2400);
 	assert_true(size > 30000); /* a blank page compresses to a few KiB */
 
-	char *html = slurp(dom);
+	char *html = vl_slurp(dom);
 	assert_non_null(html);
 	/* every plot loaded: the page's own check ran and found none broken */
 	char *ic = strstr(html, "id=\"img-check\"");

@@ -6,7 +6,10 @@
  *  - assert_rel(a, b, rel): |a - b| <= rel * |b|;
  *  - vl_run_cli(): runs the built virtlab binary (path in $VIRTLAB, set by
  *    `make test`) with a shell command line, capturing stdout and the exit
- *    status, so CLI contracts are tested on the real program.
+ *    status, so CLI contracts are tested on the real program;
+ *  - vl_exe(), vl_slurp(), vl_write_text(), vl_rm_rf(): the binary's path, a
+ *    whole file read (core/file's vl_read_file), a file written, a scratch
+ *    directory removed — once here instead of a copy in each test.
  */
 #ifndef VL_TEST_H
 #define VL_TEST_H
@@ -22,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "core/file.h"
 
 #define VL_SKIP_UNLESS(cond, reason)                                                               \
 	do {                                                                                       \
@@ -48,14 +53,56 @@
 				 r_);                                                              \
 	} while (0)
 
+/* The virtlab binary under test: $VIRTLAB (set by `make test`), else
+ * build/virtlab. */
+static inline const char *vl_exe(void)
+{
+	const char *e = getenv("VIRTLAB");
+	return e ? e : "build/virtlab";
+}
+
+/* The whole file at path as a NUL-terminated string (malloc'd, caller frees),
+ * or NULL if it cannot be read (missing, a directory, over 256 MiB: the
+ * caller asserts). Reads through core/file's vl_read_file, so it never
+ * truncates. */
+#define VL_SLURP_MAX ((size_t)256 << 20)
+static inline char *vl_slurp(const char *path)
+{
+	char *text = NULL;
+	vl_errbuf eb;
+	if (vl_read_file(path, VL_SLURP_MAX, &text, NULL, &eb) != 0)
+		return NULL;
+	return text;
+}
+
+/* Writes text to path (created or truncated); fails the test on error. */
+static inline void vl_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot create %s", path);
+	int bad = fputs(text, f) < 0;
+	bad |= fclose(f) != 0;
+	if (bad)
+		fail_msg("cannot write %s", path);
+}
+
+/* Removes the scratch directory dir and everything in it; 0 on success, as
+ * teardowns return. */
+static inline int vl_rm_rf(const char *dir)
+{
+	char cmd[4200];
+	if (strchr(dir, '\'') || snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= (int)sizeof(cmd))
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Runs "$VIRTLAB <args>" through sh; stdout is returned (malloc'd, caller
  * frees), stderr into *err_out if not NULL (malloc'd). *status gets the
  * exit code (or 128+signal). */
 static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 {
-	const char *bin = getenv("VIRTLAB");
-	if (!bin)
-		bin = "build/virtlab";
+	const char *bin = vl_exe();
 	char errpath[] = "/tmp/vltestXXXXXX";
 	int efd = mkstemp(errpath);
 	if (efd < 0)
