@@ -408,15 +408,6 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 	return cli_emit(cmd, &g, j);
 }
 
-static int self_exe(char *buf, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
@@ -437,7 +428,7 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
 	struct sigaction saved[3];
 	dvdemo_cfg c = { exe, duration, fraction, slo, memo_path, g.seed, live_signals(saved) };
@@ -521,7 +512,7 @@ static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_c
 			if ((*rc = attach_pids(cmd, *prod, a->svc_pids)) != CLI_OK)
 				return NULL;
 			act = dvact_cgroup_create(*prod, &eb);
-		} else if (!self_exe(exe, sizeof(exe))) {
+		} else if (!cli_self_exe(exe, sizeof(exe))) {
 			act = dvact_process_create(exe, (int)a->base_port, &c->proxy, *prod, &eb);
 		}
 	}
@@ -664,7 +655,7 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 static json_t *bench_proxy_default(uint64_t seed)
 {
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return NULL;
 	dvbench_cfg c = { exe, 3, 2, 3, seed };
 	json_t *out = NULL;
@@ -690,7 +681,7 @@ static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
 	signal(SIGPIPE, SIG_IGN);
 	dvbench_cfg c = { exe, wrk_s, lat_s, (int)rounds, g.seed };
