@@ -97,52 +97,53 @@ static inline int vl_rm_rf(const char *dir)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Everything popen'd stream p prints, NUL-terminated (malloc'd, caller
+ * frees); closes p and puts the command's exit code (or 128+signal) in
+ * *status. */
+static inline char *vl_pipe_read(FILE *p, int *status)
+{
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	for (size_t k; (k = fread(out + len, 1, cap - len - 1, p)) > 0;) {
+		len += k;
+		if (cap - len < 2) {
+			out = realloc(out, cap *= 2);
+			assert_non_null(out);
+		}
+	}
+	out[len] = '\0';
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return out;
+}
+
 /* Runs "$VIRTLAB <args>" through sh; stdout is returned (malloc'd, caller
- * frees), stderr into *err_out if not NULL (malloc'd). *status gets the
- * exit code (or 128+signal). */
+ * frees), stderr into *err_out if not NULL (malloc'd, all of it). *status
+ * gets the exit code (or 128+signal; -1 if sh could not be started). */
 static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 {
 	const char *bin = vl_exe();
 	char errpath[] = "/tmp/vltestXXXXXX";
 	int efd = mkstemp(errpath);
 	if (efd < 0)
-		return NULL;
+		fail_msg("vl_run_cli: cannot create %s for stderr", errpath);
 	size_t n = strlen(bin) + strlen(args) + strlen(errpath) + 16;
 	char *cmd = malloc(n);
+	assert_non_null(cmd);
 	snprintf(cmd, n, "%s %s 2>%s", bin, args, errpath);
 	FILE *p = popen(cmd, "r");
 	free(cmd);
-	char *out = NULL;
-	size_t len = 0, cap = 0;
+	char *out;
 	if (p) {
-		char buf[4096];
-		size_t k;
-		while ((k = fread(buf, 1, sizeof(buf), p)) > 0) {
-			if (len + k + 1 > cap) {
-				cap = (len + k + 1) * 2;
-				out = realloc(out, cap);
-			}
-			memcpy(out + len, buf, k);
-			len += k;
-		}
-		int st = pclose(p);
-		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		out = vl_pipe_read(p, status);
 	} else {
 		*status = -1;
-	}
-	if (!out)
 		out = calloc(1, 1);
-	else
-		out[len] = '\0';
+	}
 	if (err_out) {
-		FILE *e = fopen(errpath, "r");
-		char *eb = calloc(1, 65536);
-		if (e) {
-			size_t k = fread(eb, 1, 65535, e);
-			eb[k] = '\0';
-			fclose(e);
-		}
-		*err_out = eb;
+		char *eb = vl_slurp(errpath);
+		*err_out = eb ? eb : calloc(1, 1);
 	}
 	close(efd);
 	unlink(errpath);
