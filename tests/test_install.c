@@ -51,9 +51,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	inst *in = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", in->dir);
-	int rc = system(cmd);
+	int rc = vl_rm_rf(in->dir);
 	free(in);
 	return rc == 0 ? 0 : -1;
 }
