@@ -129,9 +129,11 @@ static void run_head(sim *s)
 {
 	job *h = q_head(s);
 	s->seg_start = des_now(s->d);
-	if (h)
+	if (h) {
+		if (h->flags & JF_BH_OFF)
+			s->bh_off = 1; /* local_bh_disable until this job ends */
 		s->cpu_ev = des_after(s->d, h->cycles / s->hz, cpu_event, s, 0);
-	else
+	} else
 		guest_idle(s);
 }
 
@@ -417,6 +419,8 @@ static void job_done(sim *s)
 		break;
 	case J_BATCH:
 		sim__batch_done(s, &j);
+		if ((j.flags & JF_BH_OFF) && sim__bh_enable(s))
+			return;
 		break;
 	default:
 		break;
