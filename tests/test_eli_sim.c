@@ -242,6 +242,14 @@ static void test_napi_bh_off(void **state)
 		assert_true(per_def > 1.1 * per_pre);
 		assert_true(fabs(def.napi_polls_per_sec - def.dev_interrupts_per_sec) <= 20);
 	}
+	/* sections of up to one recv() (60 segments) defer longer than one
+	 * batch each: bare metal batches more again */
+	eli_sim_result one = run_mod(&q, ELI_MODE_BARE, 0);
+	q.netperf_rx_bh_off = 60;
+	eli_sim_result recv = run_mod(&q, ELI_MODE_BARE, 0);
+	assert_true(recv.rx_packets_per_sec / recv.dev_interrupts_per_sec >
+		    1.1 * one.rx_packets_per_sec / one.dev_interrupts_per_sec);
+	assert_true(fabs(recv.napi_polls_per_sec - recv.dev_interrupts_per_sec) <= 20);
 }
 
 /* Common random numbers: one seed gives every mode the same arrivals. */
@@ -494,6 +502,7 @@ static void test_profile_errors(void **state)
 			  ":4: duplicate key 'host_timer_hz'");
 	expect_load_error("cpu_ghz 3\n", VL_EINVAL, ":1: expected 'key = value'");
 	expect_load_error("guest_timer_oneshot = 0.5\n", VL_EINVAL, "expected an integer");
+	expect_load_error("netperf_rx_bh_off = -1\n", VL_ERANGE, "out of range [0, 1e+06]");
 	/* found by fuzzing: a cut long line was read as two lines, and NUL
 	 * bytes (eli run --profile /dev/zero) looped forever */
 	char lng[1200];

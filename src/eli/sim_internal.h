@@ -69,9 +69,10 @@ typedef struct sim {
 	 * ISR's napi_schedule then only raises the softirq, which runs when
 	 * that job ends (local_bh_enable) */
 	int bh_off, poll_deferred;
-	uint64_t ring;     /* arrived, not yet taken by a handler */
-	double ring_t0;    /* oldest arrival in ring */
-	uint64_t inflight; /* taken, not yet processed */
+	uint64_t bh_section; /* segments processed in the current BH-off section */
+	uint64_t ring;       /* arrived, not yet taken by a handler */
+	double ring_t0;      /* oldest arrival in ring */
+	uint64_t inflight;   /* taken, not yet processed */
 	/* netperf stream */
 	double pkt_rate, t_last, frac;
 	int blocked;
