@@ -94,7 +94,7 @@ static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
 		fall_back(g, now, gain + GUARD_Z * se < 0);
 }
 
-int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn)
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable)
 {
 	if (g->mode == GUARD_STEER)
 		g->steer_ns += now - g->last_ns;
@@ -114,7 +114,13 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn)
 			g->mode = GUARD_BASELINE;
 		break;
 	case GUARD_BASELINE:
-		if (g->base.n >= GUARD_MIN_SAMPLES) {
+		if (g->base.n >= GUARD_MIN_SAMPLES && !steerable) {
+			/* no sharing group fits any LLC: no attempt; plain credit
+			 * for the current back-off (not doubled: nothing failed) */
+			g->mode = GUARD_FALLBACK;
+			g->until_ns = now + g->backoff_ns;
+			g->holds++;
+		} else if (g->base.n >= GUARD_MIN_SAMPLES) {
 			moments(&g->base, &g->base_mean, &g->base_var);
 			g->mode = GUARD_STEER;
 			g->strikes = g->passes = 0;

@@ -37,7 +37,11 @@
  * faults are mostly local).
  *
  * The rule (a state machine, one step per epoch):
- *  - BASELINE: plain credit, full-rate sampling for one epoch. The
+ *  - BASELINE: plain credit, full-rate sampling for one epoch. If the
+ *    placement says no sharing group has as few vCPUs as an LLC has
+ *    slots (`steerable` 0: nothing can be co-located, steering could
+ *    only split groups otherwise than credit does), no attempt starts:
+ *    FALLBACK for the current back-off, not doubled. Otherwise: The
  *    baseline is the mean latency of every sample taken since steering
  *    last stopped (this epoch and the FALLBACK epochs before it). Not
  *    counted: the run's first epoch, in which every policy fills cold
@@ -138,6 +142,7 @@ typedef struct guard {
 	int skip; /* the next non-STEER epoch is not a baseline */
 	int64_t until_ns, backoff_ns;
 	unsigned fallbacks, undos;
+	unsigned holds;            /* BASELINEs that started no attempt (steerable 0) */
 	int64_t first_fallback_ns; /* -1: never fell back */
 	int64_t steer_ns, last_ns; /* time spent steering */
 } guard;
@@ -153,6 +158,6 @@ double guard_cost(const guard *g, unsigned div);
  * count once) and its target churn (ignored outside STEER). Returns the
  * mode for the next epoch; g->undo says whether a fallback should undo
  * steering's moves. */
-int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn);
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable);
 
 #endif

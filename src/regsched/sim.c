@@ -293,11 +293,11 @@ static void region_epoch(sim *s, uint64_t active)
 	if (was != GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			prev[v] = s->t->core_llc[credit_cpu(s->cs, v)];
-	place_regions(s->t, s->nv, active, reg, n, prev, s->target);
+	int unfit = place_regions(s->t, s->nv, active, reg, n, prev, s->target);
 	unsigned moved = 0;
 	for (unsigned v = 0; v < s->nv; v++)
 		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
-	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv);
+	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv, !unfit);
 	s->ep = (guard_obs){ 0 };
 	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
 	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
