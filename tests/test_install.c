@@ -199,6 +199,7 @@ static const char *const readmes[] = {
 	"src/hyperwall/README.md",
 	"src/report/README.md",
 	"src/dejavu/learn/README.md",
+	"src/regsched/README.md",
 };
 
 static const char *const internal_words[] = {
