@@ -220,8 +220,9 @@ static void run_hier_many(const char *policy, uint64_t seed)
 	check_hier(&t, policy, 1, seed + 1, 1000);
 }
 
-/* A random machine: 1-5 LLCs of 1-7 cores (SMT pairs at random within an
- * LLC, so sibling pCPUs share an L2), nodes and sockets grouping whole LLCs
+/* A random machine: 1-5 LLCs of 1-12 cores (SMT pairs at random within an
+ * LLC, so sibling pCPUs share an L2; up to 12 L2s a domain, so both ways of
+ * back-invalidating run), nodes and sockets grouping whole LLCs
  * (one socket of several nodes, as NPS4, or a socket per node), 1-16 ways,
  * set counts that are and are not powers of two, a random inclusion
  * policy and set sampling. */
@@ -242,7 +243,7 @@ static void random_topo(rng *g, topo *t, unsigned *sample, char *desc, size_t dl
 			 l2s * l2w * 64, l2w);
 	unsigned first[6], last[6];
 	for (unsigned d = 0; d < nllc; d++) {
-		unsigned k = 1 + (unsigned)rng_below(g, 7);
+		unsigned k = 1 + (unsigned)rng_below(g, 12);
 		first[d] = core;
 		last[d] = core + k - 1;
 		n += snprintf(txt + n, sizeof(txt) - (size_t)n,
