@@ -185,7 +185,7 @@ static void test_attack_suite(void **state)
 	(void)state;
 	json_t *rows = attacks_run_all(1);
 	assert_non_null(rows);
-	assert_true(json_array_size(rows) >= 24);
+	assert_true(json_array_size(rows) >= 25);
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row)

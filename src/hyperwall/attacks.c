@@ -370,6 +370,17 @@ static const hw_attack attacks[] = {
 	  "vm read alice 0x1000            # HyperWall: blocked before the walker reads her "
 	  "frame\n",
 	  NULL },
+	{ "vmid_reuse", "two VMs launched under one VMID share TLB entries",
+	  "launch refuses a VMID in use (TLB entries are tagged by VMID)",
+	  "# The hypervisor prepares two VMs before launching either, so both get\n"
+	  "# VMID 1, and launches both: eve's TLB lookups then hit alice's entries.\n"
+	  "vm prepare alice pages=2\n"
+	  "vm prepare eve pages=2 attacker\n"
+	  "vm launch alice\n"
+	  "vm launch eve                   # HyperWall: a VMID in use is refused\n"
+	  "vm write alice 0x0 0x5ec12e7    # alice's TLB entry for GVA 0 under VMID 1\n"
+	  "vm read eve 0x0\n",
+	  NULL },
 };
 
 const hw_attack *hw_attacks(size_t *n)
