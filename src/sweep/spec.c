@@ -579,6 +579,18 @@ int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 
 int sweep_load_dir(sweep **sp, const char *dir, vl_errbuf *eb)
 {
+	/* say what DIR is before "DIR/sweep.json: cannot open: Not a
+	 * directory" would */
+	struct stat st;
+	*sp = NULL;
+	if (stat(dir, &st) != 0)
+		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: %s", dir,
+			       errno == ENOENT ? "no such directory" : strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return vl_fail(
+			eb, VL_EINVAL,
+			"%s: not a directory; expected the --out folder of `virtlab sweep run`",
+			dir);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/sweep.json", dir);
 	return sweep_load(sp, path, 1, eb);
