@@ -15,6 +15,7 @@
 #include "vl_test.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -469,6 +470,34 @@ static void test_review_bad_inputs(void **state)
 	expect_exit(args, 2, "remove it and run `virtlab sweep run` again");
 	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
 	expect_exit(args, 2, "not a point file");
+	/* a grid value listed twice was one point file counted twice (n
+	 * doubled, zero spread); another sweep's folder, or a sweep.json that
+	 * is no sweep, was overwritten without a word */
+	snprintf(path, sizeof(path), "%s/dup.json", dir);
+	assert_int_equal(write_file(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
+					  "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/dup --quiet", path, dir);
+	expect_exit(args, 2, "grid '--mu': value '1' is listed twice");
+	snprintf(path, sizeof(path), "%s/other.json", dir);
+	assert_int_equal(write_file(path,
+				    "{\"command\": \"demo --customers 300\", \"grid\": "
+				    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --quiet", path, dir);
+	expect_exit(args, 2, "holds a sweep of `demo --customers 200`, not `demo --customers 300`");
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/keep/sweep.json", dir);
+	assert_int_equal(write_file(path, "precious\n"), 0);
+	snprintf(args, sizeof(args), "sweep run %s/other.json --out %s/keep --quiet", dir, dir);
+	expect_exit(args, 2, "exists and is not a sweep file");
+	FILE *kf = fopen(path, "r");
+	assert_non_null(kf);
+	char kept[32] = "";
+	assert_non_null(fgets(kept, sizeof(kept), kf));
+	fclose(kf);
+	assert_string_equal(kept, "precious\n");
 	snprintf(args, sizeof(args), "rm -rf %s", dir);
 	assert_int_equal(system(args), 0);
 }
