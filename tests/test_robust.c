@@ -498,6 +498,12 @@ static void test_review_bad_inputs(void **state)
 	assert_non_null(fgets(kept, sizeof(kept), kf));
 	fclose(kf);
 	assert_string_equal(kept, "precious\n");
+	/* --only: an empty list element was "unknown stage or system ''", a
+	 * name with no close match named nothing valid */
+	expect_exit("report --quick --only eli,,kvm --out /tmp/vlrobust-never", 2,
+		    "an empty name in 'eli,,kvm'");
+	expect_exit("report --quick --only zzzzzzzz --out /tmp/vlrobust-never", 2,
+		    "expected a system (eli, hyperwall, regsched, dejavu, core)");
 	snprintf(args, sizeof(args), "rm -rf %s", dir);
 	assert_int_equal(system(args), 0);
 }
