@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
@@ -365,4 +366,15 @@ volatile sig_atomic_t *cli_stop_signals(int on, struct sigaction saved[3])
 			sigaction(sigs[i], &saved[i], NULL);
 	}
 	return &cli_stop_flag;
+}
+
+int cli_self_exe(char *buf, size_t cap)
+{
+	if (cap < 2)
+		return -1;
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - 1) /* cap - 1 bytes: maybe cut short */
+		return -1;
+	buf[n] = '\0';
+	return 0;
 }
