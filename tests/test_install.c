@@ -199,6 +199,8 @@ static const char *const readmes[] = {
 	"src/hyperwall/README.md",
 	"src/report/README.md",
 	"src/dejavu/learn/README.md",
+	"src/dejavu/README.md",
+	"src/dejavu/live/README.md",
 };
 
 static const char *const internal_words[] = {

@@ -752,9 +752,15 @@ const cli_cmd dejavu_cmds[] = {
 	  "a\n"
 	  "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
 	  "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
+	  "Latency runs put every process of the bench at SCHED_FIFO priority 10 alike when\n"
+	  "permitted (\"latency_scheduling\" says which), so other jobs' time slices do not set\n"
+	  "the p99. On the service backend p99 is also measured for ours at F = 0\n"
+	  "(proxy_only_p99_added_us) and for nginx copying 10 % to the same profiler with\n"
+	  "its mirror module (nginx_mirror_p99_added_us): equal-work pairs, each with a goal.\n"
 	  "Goals (\"goals\" in the JSON, met or missed in this run): static\n"
 	  "ratio_vs_nginx >= 1.0; service ratio_vs_direct >= 0.90 and p99_added_us no worse\n"
-	  "than nginx_p99_added_us.",
+	  "than nginx_p99_added_us. One subject's p99 moves by ~300 us between runs at the\n"
+	  "defaults: raise --rounds and --latency-duration to rank differences of tens of us.",
 	  "virtlab bench proxy --json", bench_proxy_run },
 	{ "dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace",
 	  NULL,
