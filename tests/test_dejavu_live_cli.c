@@ -41,6 +41,8 @@ static void test_proxy_errors(void **state)
 	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
 	       "--admin-token-file /nonexistent/dir/token",
 	       1, "cannot create the admin token file /nonexistent/dir/token");
+	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 --admin-token-file /tmp", 1,
+	       "admin token file /tmp is a directory; expected a file path");
 }
 
 static void test_service_and_load_errors(void **state)
