@@ -128,6 +128,19 @@ static void test_demo_controller_bench_errors(void **state)
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
 	       "--learn 60s --duration 30s",
 	       2, "--learn must be shorter than --duration");
+	/* pids and CPU lists are checked before anything is created or read */
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid -5 --service-pids 1", 2,
+	       "--profiler-pid '-5': expected positive process ids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1,x", 2,
+	       "--service-pids '1,x': expected positive process ids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1, ", 2,
+	       "ends with a comma");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--cpus 99-1",
+	       2, "--cpus '99-1': range 99-1 runs backwards");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--profiler-cpus 4096",
+	       2, "--profiler-cpus '4096': CPU 4096 does not exist");
 	expect("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
 	       "--admin '192.0.2.1:1': the admin listener must be on loopback");
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
