@@ -36,9 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return vl_rm_rf(dir);
 }
 
 /* dir/name holding len bytes of data (NULs included); returns the path in a

@@ -263,9 +263,7 @@ static void test_mkdirs_and_atomic_write(void **state)
 	struct stat st;
 	assert_int_equal(stat("/dev/null", &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 static char *tmp_text(const char *text, size_t n)

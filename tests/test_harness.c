@@ -59,22 +59,7 @@ static char *run(const char *cmd, int *status)
 {
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
-	assert_non_null(out);
-	size_t k;
-	while ((k = fread(out + len, 1, cap - len - 1, p)) > 0) {
-		len += k;
-		if (cap - len - 1 == 0) {
-			cap *= 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-	}
-	out[len] = '\0';
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	return out;
+	return vl_pipe_read(p, status);
 }
 
 /* Whether pid is gone: no such process, or a zombie nobody reaped yet (the
@@ -136,9 +121,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *fx = *state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	int rc = system(cmd);
+	int rc = vl_rm_rf(fx->dir);
 	free(fx);
 	return rc == 0 ? 0 : -1;
 }

@@ -87,25 +87,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	size_t k = fread(b, 1, (size_t)n, f);
-	b[k] = '\0';
-	fclose(f);
-	return b;
+	vl_write_text(path, text);
 }
 
 /* Runs the built-in stage `name` on the stand-in and returns its page
@@ -128,12 +110,11 @@ static char *run_stage(const char *dir, const char *name, json_t **doc)
 	if (failed)
 		fail_msg("stage %s failed: %s", name,
 			 json_string_value(json_object_get(s, "reason")));
-	char page[300], cmd[300];
+	char page[300];
 	snprintf(page, sizeof(page), "%s/index.html", out);
-	char *html = slurp(page);
+	char *html = vl_slurp(page);
 	assert_non_null(html);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vl_rm_rf(out), 0);
 	return html;
 }
 
@@ -223,8 +204,7 @@ static void test_captions_follow_the_data(void **state)
 	assert_null(strstr(html, "all week"));
 	free(html);
 	json_decref(doc);
-	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
-	assert_int_equal(system(buf), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- cited passages ---- */
@@ -254,7 +234,7 @@ static void test_sources_are_in_the_digests(void **state)
 	for (size_t i = 0; i < rpt_nsources; i++) {
 		const rpt_source *s = &rpt_sources[i];
 		snprintf(path, sizeof(path), "%s/%s", dir, s->digest);
-		char *md = slurp(path);
+		char *md = vl_slurp(path);
 		if (!md)
 			fail_msg("%s: cannot read %s", s->text, path);
 		/* the section: from its "## " heading to the next one */
@@ -291,7 +271,7 @@ static void test_readme_excerpt_is_generated(void **state)
 	char *want = vl_run_cli("report excerpt " FIXTURE, &st, &err);
 	if (st != 0)
 		fail_msg("`virtlab report excerpt %s`: exit %d: %s", FIXTURE, st, err);
-	char *readme = slurp("README.md");
+	char *readme = vl_slurp("README.md");
 	assert_non_null(readme);
 	const char *open = "<!-- report-excerpt begin: `make readme-excerpt` writes this block "
 			   "from " FIXTURE " -->\n";

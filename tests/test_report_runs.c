@@ -21,34 +21,6 @@
 #include "report/palette.h"
 #include "report/report.h"
 
-static const char *exe(void)
-{
-	const char *e = getenv("VIRTLAB");
-	return e ? e : "build/virtlab";
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	size_t k = fread(b, 1, (size_t)n, f);
-	b[k] = '\0';
-	fclose(f);
-	return b;
-}
-
-static void rm_rf(const char *dir)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* ---- stand-in stages ---- */
 
 /* A stand-in virtlab: `count NAME` appends "NAME SEED" to $VL_COUNT and
@@ -116,10 +88,7 @@ static void env_make(env *e)
 	snprintf(e->out, sizeof(e->out), "%s/out", e->dir);
 	snprintf(e->script, sizeof(e->script), "%s/stand-in", e->dir);
 	snprintf(e->count, sizeof(e->count), "%s/count", e->dir);
-	FILE *f = fopen(e->script, "w");
-	assert_non_null(f);
-	fputs(stand_in, f);
-	fclose(f);
+	vl_write_text(e->script, stand_in);
 	assert_int_equal(chmod(e->script, 0755), 0);
 	setenv("VL_COUNT", e->count, 1);
 }
@@ -127,7 +96,7 @@ static void env_make(env *e)
 /* Lines of the count file starting with prefix. */
 static int count_runs(const env *e, const char *prefix)
 {
-	char *t = slurp(e->count);
+	char *t = vl_slurp(e->count);
 	int n = 0;
 	for (char *p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
 		n += strncmp(p, prefix, strlen(prefix)) == 0;
@@ -187,7 +156,7 @@ static void test_seeds_rows_and_plot(void **state)
 	json_decref(raw);
 	/* the plot: the mean with its interval, drawn as error bars */
 	snprintf(path, sizeof(path), "%s/eli/a-x.csv", e.out);
-	char *csv = slurp(path);
+	char *csv = vl_slurp(path);
 	assert_non_null(csv);
 	assert_non_null(strstr(csv, "baseline,baseline ci95_low,baseline ci95_high,eli,"));
 	/* the target rides along in the same CSV: value and band */
@@ -195,7 +164,7 @@ static void test_seeds_rows_and_plot(void **state)
 	assert_non_null(strstr(csv, ",20,18,22\n"));
 	free(csv);
 	snprintf(path, sizeof(path), "%s/eli/a-x.gp", e.out);
-	char *gp = slurp(path);
+	char *gp = vl_slurp(path);
 	assert_non_null(gp);
 	assert_non_null(strstr(gp, "with yerrorbars"));
 	/* drawn as a marker with its band, on eli's bar (the right of two) */
@@ -204,7 +173,7 @@ static void test_seeds_rows_and_plot(void **state)
 	assert_non_null(strstr(gp, "using ($0 + 0.2):8:9:10 with yerrorbars lc rgb 'black'"));
 	free(gp);
 	json_decref(doc);
-	rm_rf(e.dir);
+	assert_int_equal(vl_rm_rf(e.dir), 0);
 }
 
 /* ---- Ctrl-C keeps finished stages; --resume runs the rest ---- */
@@ -232,7 +201,7 @@ static void test_resume_reruns_only_missing(void **state)
 	struct stat sb;
 	snprintf(path, sizeof(path), "%s/raw/a.json", e.out);
 	assert_int_equal(stat(path, &sb), 0); /* the finished stage is kept */
-	char *before = slurp(path);
+	char *before = vl_slurp(path);
 	snprintf(path, sizeof(path), "%s/index.html", e.out);
 	assert_int_not_equal(stat(path, &sb), 0);
 	assert_int_equal(count_runs(&e, "a "), 2);
@@ -245,7 +214,7 @@ static void test_resume_reruns_only_missing(void **state)
 	assert_int_equal(count_runs(&e, "a "), 2);
 	assert_true(count_runs(&e, "b ") >= 2);
 	snprintf(path, sizeof(path), "%s/raw/a.json", e.out);
-	char *after = slurp(path);
+	char *after = vl_slurp(path);
 	assert_string_equal(before, after); /* the file itself is left as it was */
 	free(before);
 	free(after);
@@ -256,13 +225,10 @@ static void test_resume_reruns_only_missing(void **state)
 	json_decref(doc);
 	/* a raw file cut short (not complete) never counts: the stage runs */
 	snprintf(path, sizeof(path), "%s/raw/a.json", e.out);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"stage\": \"a\", \"status\": \"ok\", \"commands\": [", f);
-	fclose(f);
+	vl_write_text(path, "{\"stage\": \"a\", \"status\": \"ok\", \"commands\": [");
 	assert_int_equal(rpt_run(stand_stages, 3, &r, NULL, NULL, &failed, &eb), 0);
 	assert_int_equal(count_runs(&e, "a "), 4);
-	rm_rf(e.dir);
+	assert_int_equal(vl_rm_rf(e.dir), 0);
 }
 
 /* The real binary: SIGINT once the first stage's raw file exists (a
@@ -275,7 +241,7 @@ static void test_sigint_then_resume(void **state)
 	char out[96], first[160];
 	snprintf(out, sizeof(out), "%s/rep", dir);
 	snprintf(first, sizeof(first), "%s/raw/hw-attacks.json", out);
-	char *argv[] = { (char *)exe(),    "report", "--quick", "--quiet", "--only",
+	char *argv[] = { (char *)vl_exe(), "report", "--quick", "--quiet", "--only",
 			 "hyperwall,core", "--out",  out,       NULL };
 	vl_proc_opts po = { NULL, VL_PROC_NULL, VL_PROC_CAPTURE, 4096 };
 	vl_proc *p;
@@ -296,7 +262,7 @@ static void test_sigint_then_resume(void **state)
 	assert_non_null(strstr(err, "--resume"));
 	free(err);
 	vl_proc_destroy(p);
-	char *before = slurp(first);
+	char *before = vl_slurp(first);
 	assert_non_null(before);
 	struct stat b0;
 	assert_int_equal(stat(first, &b0), 0);
@@ -339,7 +305,7 @@ static void test_sigint_then_resume(void **state)
 		free(o);
 		free(eout);
 	}
-	rm_rf(dir);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- the real binary with --seeds: the acceptance check, shortened ---- */
@@ -384,12 +350,12 @@ static void test_cli_quick_seeds(void **state)
 	json_decref(doc);
 	/* the page says which seeds and shows the interval column */
 	snprintf(args, sizeof(args), "%s/index.html", dir);
-	char *html = slurp(args);
+	char *html = vl_slurp(args);
 	assert_non_null(html);
 	assert_non_null(strstr(html, "seeds 1 to 2"));
 	assert_non_null(strstr(html, "95 % interval (seeds passing)"));
 	free(html);
-	rm_rf(dir);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- one palette ---- */
@@ -445,7 +411,7 @@ static void test_palette_one_colour_per_name(void **state)
 	static const char *const stems[] = { "all", "later", "two" };
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s.gp", dir, stems[i]);
-		assert_non_null(gp[i] = slurp(path));
+		assert_non_null(gp[i] = vl_slurp(path));
 	}
 	for (size_t m = 1; m < 7; m++) {
 		char a[8], b[8], c[8];
@@ -465,7 +431,7 @@ static void test_palette_one_colour_per_name(void **state)
 	rpt_csv_destroy(c1);
 	rpt_csv_destroy(c2);
 	rpt_csv_destroy(c3);
-	rm_rf(dir);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* In grey print colours merge: inside each family every series has its own

@@ -244,9 +244,7 @@ static void run_group(const char *group, void (*prep)(const char *dir))
 	vl_schema_pairs(pairs, what);
 	free(pairs);
 	free(what);
-	char rm[64];
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-	assert_int_equal(system(rm), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- the schemas themselves ---- */
@@ -340,8 +338,7 @@ static void test_broken_documents_and_schemas_fail(void **state)
 	snprintf(a, sizeof(a), "--dir %s --check-schemas", b);
 	checker_says(a, 1, "typo.json: not a valid schema at $.type");
 	checker_says(a, 1, "ref.json: \"$ref\": \"mta.json\" does not resolve");
-	snprintf(a, sizeof(a), "rm -rf '%s'", dir);
-	assert_int_equal(system(a), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- the real binary ---- */
@@ -460,9 +457,7 @@ static void test_standins_match_the_schemas(void **state)
 	vl_schema_pairs(pairs, what);
 	free(pairs);
 	free(what);
-	char rm[64];
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-	assert_int_equal(system(rm), 0);
+	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
 /* ---- every command covered ---- */

@@ -197,9 +197,7 @@ static void cluster_stop(void)
 	vl_proc_destroy(C.munged);
 	C.slurmd = C.ctld = C.munged = NULL;
 	if (C.dir[0]) {
-		char cmd[128];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", C.dir);
-		if (system(cmd) != 0)
+		if (vl_rm_rf(C.dir) != 0)
 			print_error("could not remove %s\n", C.dir);
 	}
 }

@@ -6,7 +6,10 @@
  *  - assert_rel(a, b, rel): |a - b| <= rel * |b|;
  *  - vl_run_cli(): runs the built virtlab binary (path in $VIRTLAB, set by
  *    `make test`) with a shell command line, capturing stdout and the exit
- *    status, so CLI contracts are tested on the real program.
+ *    status, so CLI contracts are tested on the real program;
+ *  - vl_exe(), vl_slurp(), vl_write_text(), vl_rm_rf(): the binary's path, a
+ *    whole file read (core/file's vl_read_file), a file written, a scratch
+ *    directory removed — once here instead of a copy in each test.
  */
 #ifndef VL_TEST_H
 #define VL_TEST_H
@@ -22,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "core/file.h"
 
 #define VL_SKIP_UNLESS(cond, reason)                                                               \
 	do {                                                                                       \
@@ -48,54 +53,97 @@
 				 r_);                                                              \
 	} while (0)
 
+/* The virtlab binary under test: $VIRTLAB (set by `make test`), else
+ * build/virtlab. */
+static inline const char *vl_exe(void)
+{
+	const char *e = getenv("VIRTLAB");
+	return e ? e : "build/virtlab";
+}
+
+/* The whole file at path as a NUL-terminated string (malloc'd, caller frees),
+ * or NULL if it cannot be read (missing, a directory, over 256 MiB: the
+ * caller asserts). Reads through core/file's vl_read_file, so it never
+ * truncates. */
+#define VL_SLURP_MAX ((size_t)256 << 20)
+static inline char *vl_slurp(const char *path)
+{
+	char *text = NULL;
+	vl_errbuf eb;
+	if (vl_read_file(path, VL_SLURP_MAX, &text, NULL, &eb) != 0)
+		return NULL;
+	return text;
+}
+
+/* Writes text to path (created or truncated); fails the test on error. */
+static inline void vl_write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot create %s", path);
+	int bad = fputs(text, f) < 0;
+	bad |= fclose(f) != 0;
+	if (bad)
+		fail_msg("cannot write %s", path);
+}
+
+/* Removes the scratch directory dir and everything in it; 0 on success, as
+ * teardowns return. */
+static inline int vl_rm_rf(const char *dir)
+{
+	char cmd[4200];
+	if (strchr(dir, '\'') || snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= (int)sizeof(cmd))
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Everything popen'd stream p prints, NUL-terminated (malloc'd, caller
+ * frees); closes p and puts the command's exit code (or 128+signal) in
+ * *status. */
+static inline char *vl_pipe_read(FILE *p, int *status)
+{
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	for (size_t k; (k = fread(out + len, 1, cap - len - 1, p)) > 0;) {
+		len += k;
+		if (cap - len < 2) {
+			out = realloc(out, cap *= 2);
+			assert_non_null(out);
+		}
+	}
+	out[len] = '\0';
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return out;
+}
+
 /* Runs "$VIRTLAB <args>" through sh; stdout is returned (malloc'd, caller
- * frees), stderr into *err_out if not NULL (malloc'd). *status gets the
- * exit code (or 128+signal). */
+ * frees), stderr into *err_out if not NULL (malloc'd, all of it). *status
+ * gets the exit code (or 128+signal; -1 if sh could not be started). */
 static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 {
-	const char *bin = getenv("VIRTLAB");
-	if (!bin)
-		bin = "build/virtlab";
+	const char *bin = vl_exe();
 	char errpath[] = "/tmp/vltestXXXXXX";
 	int efd = mkstemp(errpath);
 	if (efd < 0)
-		return NULL;
+		fail_msg("vl_run_cli: cannot create %s for stderr", errpath);
 	size_t n = strlen(bin) + strlen(args) + strlen(errpath) + 16;
 	char *cmd = malloc(n);
+	assert_non_null(cmd);
 	snprintf(cmd, n, "%s %s 2>%s", bin, args, errpath);
 	FILE *p = popen(cmd, "r");
 	free(cmd);
-	char *out = NULL;
-	size_t len = 0, cap = 0;
+	char *out;
 	if (p) {
-		char buf[4096];
-		size_t k;
-		while ((k = fread(buf, 1, sizeof(buf), p)) > 0) {
-			if (len + k + 1 > cap) {
-				cap = (len + k + 1) * 2;
-				out = realloc(out, cap);
-			}
-			memcpy(out + len, buf, k);
-			len += k;
-		}
-		int st = pclose(p);
-		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		out = vl_pipe_read(p, status);
 	} else {
 		*status = -1;
-	}
-	if (!out)
 		out = calloc(1, 1);
-	else
-		out[len] = '\0';
+	}
 	if (err_out) {
-		FILE *e = fopen(errpath, "r");
-		char *eb = calloc(1, 65536);
-		if (e) {
-			size_t k = fread(eb, 1, 65535, e);
-			eb[k] = '\0';
-			fclose(e);
-		}
-		*err_out = eb;
+		char *eb = vl_slurp(errpath);
+		*err_out = eb ? eb : calloc(1, 1);
 	}
 	close(efd);
 	unlink(errpath);

@@ -1,6 +1,7 @@
 /*
  * vl_test_json.h — for tests that read a command's --json output: run the
- * real binary, check its exit status, parse stdout, read integer keys.
+ * real binary, check its exit status, parse stdout, read integer keys, find
+ * an array's object by one string member.
  * Include after vl_test.h.
  */
 #ifndef VL_TEST_JSON_H
@@ -34,6 +35,21 @@ static inline json_int_t vl_jint(const json_t *o, const char *k)
 	if (!json_is_integer(v))
 		fail_msg("\"%s\" is not an integer", k);
 	return json_integer_value(v);
+}
+
+/* The first object of array arr whose string member key equals value (e.g. a
+ * report's stage by "name"), or NULL. */
+static inline const json_t *vl_json_find(const json_t *arr, const char *key, const char *value)
+{
+	size_t i;
+	const json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		const char *v = json_string_value(json_object_get(o, key));
+		if (v && strcmp(v, value) == 0)
+			return o;
+	}
+	return NULL;
 }
 
 #endif

@@ -22,20 +22,7 @@ static inline char *vl_sh_capture(const char *cmd, int *st)
 	FILE *p = popen(full, "r");
 	free(full);
 	assert_non_null(p);
-	size_t len = 0, cap = 4096;
-	char *out = malloc(cap);
-	assert_non_null(out);
-	for (size_t k; (k = fread(out + len, 1, cap - len - 1, p)) > 0;) {
-		len += k;
-		if (cap - len < 2) {
-			out = realloc(out, cap *= 2);
-			assert_non_null(out);
-		}
-	}
-	out[len] = '\0';
-	int s = pclose(p);
-	*st = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
-	return out;
+	return vl_pipe_read(p, st);
 }
 
 /* Fails the test (naming the package) unless the validator can run. */

@@ -96,6 +96,11 @@ void cli_help(const cli_cmd *cmd, const cli_opt *opts, FILE *f);
  */
 volatile sig_atomic_t *cli_stop_signals(int on, struct sigaction saved[3]);
 
+/* The absolute path of this binary (from /proc/self/exe) in buf: for
+ * children and Slurm tasks that run it again. 0, or -1 if it cannot be read
+ * or does not fit in cap bytes. */
+int cli_self_exe(char *buf, size_t cap);
+
 /* "virtlab CMD: message" on stderr; returns CLI_USAGE. */
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

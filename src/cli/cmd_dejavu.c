@@ -1,12 +1,12 @@
 /*
- * cmd_dejavu.c — the live DejaVu commands (issue 6): the duplicating proxy,
- * the managed service, the load generator, the controller, the end-to-end
- * demo, and `bench proxy`. The simulated DejaVu lives in cmd_dejavu_sim.c.
+ * cmd_dejavu.c — the live DejaVu commands: the duplicating proxy, the
+ * managed service, the load generator, the controller, the end-to-end demo,
+ * and `bench proxy`. The simulated DejaVu lives in cmd_dejavu_sim.c.
  *
- * Long-running commands stop on SIGINT/SIGTERM: the handler can only set a
- * flag, and a signal handler cannot take a context, so that one flag is the
- * file's single piece of mutable static state.
+ * Long-running commands stop cleanly on SIGINT, SIGTERM and SIGHUP through
+ * the CLI's one stop flag (cli_stop_signals).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/parse.h"
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/admin.h"
 #include "dejavu/live/bench_proxy.h"
@@ -27,21 +28,13 @@
 #include "dejavu/live/proxy.h"
 #include "dejavu/live/httpservice.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int signo)
+/* For a long-running command: SIGINT, SIGTERM and SIGHUP set the returned
+ * stop flag (cli_stop_signals; the caller restores saved when done), and a
+ * peer that closes mid-write is an EPIPE to handle, not a SIGPIPE death. */
+static volatile sig_atomic_t *live_signals(struct sigaction saved[3])
 {
-	(void)signo;
-	stop_flag = 1;
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	return cli_stop_signals(1, saved);
 }
 
 /* Built-in mixes plus an optional mix file; NULL after reporting. */
@@ -79,7 +72,7 @@ static int admin_token(const cli_cmd *cmd, dvproxy_cfg *c, int *from_env)
 
 /* Writes the token where clients look for it (unless it came from the
  * environment and no file was asked for); *written names the file. */
-static int admin_publish(const cli_cmd *cmd, dvproxy *px, dvproxy_cfg *c, const char *file,
+static int admin_publish(const cli_cmd *cmd, dvproxy *px, const dvproxy_cfg *c, const char *file,
 			 int from_env, char *written, size_t cap, int quiet)
 {
 	char addr[DVADM_PATH_MAX + 8];
@@ -108,35 +101,115 @@ static int admin_publish(const cli_cmd *cmd, dvproxy *px, dvproxy_cfg *c, const 
 	return CLI_OK;
 }
 
+typedef struct proxy_opts {
+	const char *listen, *backend, *profiler, *admin, *token_file;
+	double fraction, duration, req_to, idle_to;
+	uint64_t max_header;
+} proxy_opts;
+
+/* The proxy's configuration from its options and the admin token (*from_env:
+ * it came from the environment); CLI_OK, or an exit status after
+ * reporting. */
+static int proxy_config(const cli_cmd *cmd, const proxy_opts *o, uint64_t seed, dvproxy_cfg *c,
+			int *from_env)
+{
+	dvproxy_cfg_default(c);
+	vl_errbuf eb = { { 0 } };
+	if (!o->backend)
+		return cli_usage_error(cmd, "--backend is required (ADDR:PORT[,ADDR:PORT...])");
+	if (dv_addr_parse(o->listen, &c->listen, &eb))
+		return cli_usage_error(cmd, "--listen %s", eb.msg);
+	if (dv_addr_list_parse(o->backend, c->backends, DV_MAX_BACKENDS, &c->nbackends, &eb))
+		return cli_usage_error(cmd, "--backend %s", eb.msg);
+	if (o->profiler) {
+		if (dv_addr_parse(o->profiler, &c->profiler, &eb))
+			return cli_usage_error(cmd, "--profiler %s", eb.msg);
+		c->has_profiler = 1;
+	}
+	if (dvadm_addr_parse(o->admin, &c->admin, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
+	int rc = admin_token(cmd, c, from_env);
+	if (rc != CLI_OK)
+		return rc;
+	c->fraction = o->fraction;
+	c->request_timeout_s = o->req_to;
+	c->idle_timeout_s = o->idle_to;
+	c->max_header = o->max_header;
+	c->seed = seed;
+	return CLI_OK;
+}
+
+/* Runs the proxy until a stop signal, --duration or a loop error, with the
+ * admin token published for its lifetime; its counters in *s. CLI_OK or an
+ * exit status after reporting. */
+static int proxy_serve(const cli_cmd *cmd, const cli_common *g, const dvproxy_cfg *c,
+		       const proxy_opts *o, int from_env, dvproxy_stats *s)
+{
+	struct sigaction saved[3];
+	volatile sig_atomic_t *stop = live_signals(saved);
+	vl_errbuf eb = { { 0 } };
+	dvproxy *px = dvproxy_create(c, &eb);
+	if (!px) {
+		cli_stop_signals(0, saved);
+		return cli_fail(cmd, "%s", eb.msg);
+	}
+	char written[DVADM_PATH_MAX + 64];
+	int rc = admin_publish(cmd, px, c, o->token_file, from_env, written, sizeof(written),
+			       g->quiet);
+	if (rc == CLI_OK) {
+		if (!g->quiet)
+			fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n",
+				dvproxy_port(px));
+		int err = dvproxy_run(px, o->duration, stop);
+		dvproxy_get_stats(px, s);
+		if (err)
+			rc = cli_fail(cmd, "event loop failed: %s", vl_strerror(err));
+	}
+	dvproxy_destroy(px);
+	cli_stop_signals(0, saved);
+	if (written[0])
+		unlink(written); /* a token of a proxy that is gone is worth nothing */
+	return rc;
+}
+
+static json_t *proxy_stats_json(const dvproxy_stats *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
+			 (json_int_t)s->requests, "responses", (json_int_t)s->responses,
+			 "bad_requests", (json_int_t)s->bad_requests, "bad_gateway",
+			 (json_int_t)s->bad_gateway, "timeouts", (json_int_t)s->timeouts,
+			 "dup_sent", (json_int_t)s->dup_sent, "dup_done", (json_int_t)s->dup_done,
+			 "dup_dropped", (json_int_t)s->dup_dropped, "conns", (json_int_t)s->conns,
+			 "ctl_refused", (json_int_t)s->ctl_refused, "accept_paused",
+			 (json_int_t)s->accept_paused);
+}
+
 static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
-	const char *listen = "127.0.0.1:8080", *backend = NULL, *profiler = NULL;
-	const char *admin = "127.0.0.1:0", *token_file = NULL;
-	double fraction = 0.1, duration = 0, req_to = 5, idle_to = 30;
-	uint64_t max_header = 8192;
+	proxy_opts o = { "127.0.0.1:8080", NULL, NULL, "127.0.0.1:0", NULL, 0.1, 0, 5, 30, 8192 };
 	const cli_opt opts[] = {
-		{ "listen", OPT_STRING, &listen, "ADDR:PORT",
+		{ "listen", OPT_STRING, &o.listen, "ADDR:PORT",
 		  "where to listen (default 127.0.0.1:8080)", CLI_NOBOUND, NULL },
-		{ "backend", OPT_STRING, &backend, "ADDR:PORT[,...]",
+		{ "backend", OPT_STRING, &o.backend, "ADDR:PORT[,...]",
 		  "production backends (required)", CLI_NOBOUND, NULL },
-		{ "profiler", OPT_STRING, &profiler, "ADDR:PORT",
+		{ "profiler", OPT_STRING, &o.profiler, "ADDR:PORT",
 		  "profiling instance (default: none)", CLI_NOBOUND, NULL },
-		{ "fraction", OPT_PERCENT, &fraction, "F",
+		{ "fraction", OPT_PERCENT, &o.fraction, "F",
 		  "share of requests duplicated (default 0.1)", 0, 1, NULL },
-		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		{ "admin", OPT_STRING, &o.admin, "ADDR:PORT|unix:PATH",
 		  "control endpoints' listener, loopback or Unix socket (default 127.0.0.1:0)",
 		  CLI_NOBOUND, NULL },
-		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		{ "admin-token-file", OPT_STRING, &o.token_file, "FILE",
 		  "where the admin token is written, mode 0600 (default: see above)", CLI_NOBOUND,
 		  NULL },
-		{ "duration", OPT_DURATION, &duration, "DUR",
+		{ "duration", OPT_DURATION, &o.duration, "DUR",
 		  "stop after this long (default: until SIGTERM)", 0, 1e9, NULL },
-		{ "request-timeout", OPT_DURATION, &req_to, "DUR",
+		{ "request-timeout", OPT_DURATION, &o.req_to, "DUR",
 		  "slow-client limit per request (default 5s)", 1e-3, 3600, NULL },
-		{ "idle-timeout", OPT_DURATION, &idle_to, "DUR",
+		{ "idle-timeout", OPT_DURATION, &o.idle_to, "DUR",
 		  "keep-alive idle limit (default 30s)", 1e-3, 86400, NULL },
-		{ "max-header", OPT_SIZE, &max_header, "BYTES",
+		{ "max-header", OPT_SIZE, &o.max_header, "BYTES",
 		  "request line + headers limit (default 8K)", 256, 1 << 20, NULL },
 		CLI_END,
 	};
@@ -144,59 +217,13 @@ static int proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	vl_errbuf eb = { { 0 } };
-	if (!backend)
-		return cli_usage_error(cmd, "--backend is required (ADDR:PORT[,ADDR:PORT...])");
-	if (dv_addr_parse(listen, &c.listen, &eb))
-		return cli_usage_error(cmd, "--listen %s", eb.msg);
-	if (dv_addr_list_parse(backend, c.backends, DV_MAX_BACKENDS, &c.nbackends, &eb))
-		return cli_usage_error(cmd, "--backend %s", eb.msg);
-	if (profiler) {
-		if (dv_addr_parse(profiler, &c.profiler, &eb))
-			return cli_usage_error(cmd, "--profiler %s", eb.msg);
-		c.has_profiler = 1;
-	}
-	if (dvadm_addr_parse(admin, &c.admin, &eb))
-		return cli_usage_error(cmd, "--admin %s", eb.msg);
-	int from_env;
-	if ((rc = admin_token(cmd, &c, &from_env)) != CLI_OK)
+	int from_env = 0;
+	if ((rc = proxy_config(cmd, &o, g.seed, &c, &from_env)) != CLI_OK)
 		return rc;
-	c.fraction = fraction;
-	c.request_timeout_s = req_to;
-	c.idle_timeout_s = idle_to;
-	c.max_header = max_header;
-	c.seed = g.seed;
-	catch_signals();
-	dvproxy *px = dvproxy_create(&c, &eb);
-	if (!px)
-		return cli_fail(cmd, "%s", eb.msg);
-	char written[DVADM_PATH_MAX + 64];
-	rc = admin_publish(cmd, px, &c, token_file, from_env, written, sizeof(written), g.quiet);
-	if (rc != CLI_OK) {
-		dvproxy_destroy(px);
-		return rc;
-	}
-	if (!g.quiet)
-		fprintf(stderr, "virtlab dejavu proxy: listening on 127.0.0.1:%d\n",
-			dvproxy_port(px));
-	rc = dvproxy_run(px, duration, &stop_flag);
 	dvproxy_stats s;
-	dvproxy_get_stats(px, &s);
-	dvproxy_destroy(px);
-	if (written[0])
-		unlink(written); /* a token of a proxy that is gone is worth nothing */
-	if (rc)
-		return cli_fail(cmd, "event loop failed: %s", vl_strerror(rc));
-	return cli_emit(
-		cmd, &g,
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "requests",
-			  (json_int_t)s.requests, "responses", (json_int_t)s.responses,
-			  "bad_requests", (json_int_t)s.bad_requests, "bad_gateway",
-			  (json_int_t)s.bad_gateway, "timeouts", (json_int_t)s.timeouts, "dup_sent",
-			  (json_int_t)s.dup_sent, "dup_done", (json_int_t)s.dup_done, "dup_dropped",
-			  (json_int_t)s.dup_dropped, "conns", (json_int_t)s.conns, "ctl_refused",
-			  (json_int_t)s.ctl_refused, "accept_paused", (json_int_t)s.accept_paused));
+	if ((rc = proxy_serve(cmd, &g, &c, &o, from_env, &s)) != CLI_OK)
+		return rc;
+	return cli_emit(cmd, &g, proxy_stats_json(&s));
 }
 
 static int service_run(const cli_cmd *cmd, int argc, char **argv)
@@ -232,17 +259,21 @@ static int service_run(const cli_cmd *cmd, int argc, char **argv)
 	c.types = types;
 	c.ntypes = dvsvc_types_from_mixes(ms, types, SVC_MAX_TYPES);
 	mix_set_destroy(ms);
-	catch_signals();
+	struct sigaction saved[3];
+	volatile sig_atomic_t *stop = live_signals(saved);
 	dvsvc *s = dvsvc_create(&c, &eb);
-	if (!s)
+	if (!s) {
+		cli_stop_signals(0, saved);
 		return cli_fail(cmd, "%s", eb.msg);
+	}
 	if (!g.quiet)
 		fprintf(stderr, "virtlab dejavu service: listening on 127.0.0.1:%d\n",
 			dvsvc_port(s));
-	rc = dvsvc_run(s, duration, &stop_flag);
+	rc = dvsvc_run(s, duration, stop);
 	dvsvc_stats st;
 	dvsvc_get_stats(s, &st);
 	dvsvc_destroy(s);
+	cli_stop_signals(0, saved);
 	if (rc)
 		return cli_fail(cmd, "event loop failed: %s", vl_strerror(rc));
 	return cli_emit(cmd, &g,
@@ -367,23 +398,16 @@ static int load_run(const cli_cmd *cmd, int argc, char **argv)
 	c.max_conns = (int)conns;
 	c.timeout_s = timeout;
 	c.seed = g.seed;
-	catch_signals();
+	struct sigaction saved[3];
+	volatile sig_atomic_t *stop = live_signals(saved);
 	dvload_result r;
-	rc = dvload_run(&c, &stop_flag, &r, &eb);
+	rc = dvload_run(&c, stop, &r, &eb);
+	cli_stop_signals(0, saved);
 	json_t *j = rc ? NULL : load_json(&c, &r);
 	mix_set_destroy(ms);
 	if (rc)
 		return cli_fail(cmd, "%s", eb.msg);
 	return cli_emit(cmd, &g, j);
-}
-
-static int self_exe(char *buf, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
 }
 
 static int demo_run(const cli_cmd *cmd, int argc, char **argv)
@@ -406,15 +430,16 @@ static int demo_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
-	catch_signals();
-	dvdemo_cfg c = { exe, duration, fraction, slo, memo_path, g.seed, &stop_flag };
+	struct sigaction saved[3];
+	dvdemo_cfg c = { exe, duration, fraction, slo, memo_path, g.seed, live_signals(saved) };
 	json_t *res = NULL;
 	vl_errbuf eb = { { 0 } };
 	if (!g.quiet)
 		fprintf(stderr, "virtlab dejavu demo: running for %.0f s ...\n", duration);
 	int err = dvdemo_run(&c, &res, &eb);
+	cli_stop_signals(0, saved);
 	if (err)
 		return cli_fail(cmd, "%s", eb.msg[0] ? eb.msg : vl_strerror(err));
 	if (!g.json)
@@ -489,7 +514,7 @@ static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_c
 			if ((*rc = attach_pids(cmd, *prod, a->svc_pids)) != CLI_OK)
 				return NULL;
 			act = dvact_cgroup_create(*prod, &eb);
-		} else if (!self_exe(exe, sizeof(exe))) {
+		} else if (!cli_self_exe(exe, sizeof(exe))) {
 			act = dvact_process_create(exe, (int)a->base_port, &c->proxy, *prod, &eb);
 		}
 	}
@@ -498,38 +523,135 @@ static dvact *make_actuator(const cli_cmd *cmd, const act_opts *a, const dvctl_c
 	return act;
 }
 
+typedef struct ctl_args {
+	const char *admin, *token_file, *prof_pid, *prof_cpus, *memo_path;
+	act_opts act;
+} ctl_args;
+
+/* What cli_parse cannot check: required options, the actuator's own ones,
+ * --learn inside --duration; then the proxy's address and token into
+ * c->proxy. CLI_OK or an exit status after reporting. */
+/* Each element of a PID list is a positive number (a process that exists is
+ * checked when it is attached). */
+static int check_pids(const cli_cmd *cmd, const char *opt, const char *list)
+{
+	if (!*list)
+		return cli_usage_error(cmd, "%s: empty; expected PID[,PID...]", opt);
+	for (const char *p = list; *p;) {
+		char *end;
+		errno = 0;
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0 || errno || (*end && *end != ','))
+			return cli_usage_error(cmd,
+					       "%s '%s': expected positive process ids like "
+					       "1234 or 1234,1235",
+					       opt, list);
+		p = *end ? end + 1 : end;
+		if (end[0] == ',' && !end[1])
+			return cli_usage_error(cmd, "%s '%s': ends with a comma", opt, list);
+	}
+	return CLI_OK;
+}
+
+static int controller_check(const cli_cmd *cmd, const ctl_args *a, dvctl_cfg *c)
+{
+	vl_errbuf eb = { { 0 } };
+	int rc;
+	if (!a->admin || !a->prof_pid)
+		return cli_usage_error(cmd, "--admin and --profiler-pid are required");
+	if (dvadm_addr_parse(a->admin, &c->proxy.addr, &eb))
+		return cli_usage_error(cmd, "--admin %s", eb.msg);
+	if (!strcmp(a->act.name, "libvirt") && !a->act.domain)
+		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
+	if (!strcmp(a->act.name, "cgroup") && !a->act.svc_pids)
+		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
+	if (c->learn_s >= c->duration_s)
+		return cli_usage_error(cmd, "--learn must be shorter than --duration");
+	if ((rc = check_pids(cmd, "--profiler-pid", a->prof_pid)) != CLI_OK ||
+	    (a->act.svc_pids &&
+	     (rc = check_pids(cmd, "--service-pids", a->act.svc_pids)) != CLI_OK))
+		return rc;
+	unsigned ncpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
+	if (a->act.cpus && parse_cpulist(a->act.cpus, ncpus, &eb))
+		return cli_usage_error(cmd, "--cpus %s", eb.msg);
+	if (a->prof_cpus && parse_cpulist(a->prof_cpus, ncpus, &eb))
+		return cli_usage_error(cmd, "--profiler-cpus %s", eb.msg);
+	if (dvadm_token_find(&c->proxy, a->token_file, &eb))
+		return cli_usage_error(cmd, "%s%s", a->token_file ? "--admin-token-file: " : "",
+				       eb.msg);
+	return CLI_OK;
+}
+
+/* Sets up the profiler's cgroup, the actuator and the memo table, runs the
+ * loop (events into o, totals into *r) and tears it all down. CLI_OK or an
+ * exit status after reporting. */
+static int controller_loop(const cli_cmd *cmd, const ctl_args *a, dvctl_cfg *c, ctl_out *o,
+			   dvctl_result *r)
+{
+	vl_errbuf eb = { { 0 } };
+	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", a->prof_cpus, &eb);
+	if (!prof)
+		return cli_fail(cmd, "%s", eb.msg);
+	int rc = attach_pids(cmd, prof, a->prof_pid);
+	dvact *act = rc == CLI_OK ? make_actuator(cmd, &a->act, c, &prod, &rc) : NULL;
+	memo *m = rc == CLI_OK ? memo_open(a->memo_path, &eb) : NULL;
+	if (rc == CLI_OK && !m)
+		rc = cli_fail(cmd, "--memo %s: %s", a->memo_path, eb.msg);
+	if (rc == CLI_OK) {
+		struct sigaction saved[3];
+		c->stop = live_signals(saved);
+		c->prof_cg = prof;
+		c->prof_pid = (pid_t)atol(a->prof_pid);
+		c->act = act;
+		c->prod_cg = prod; /* NULL for libvirt: the index falls back to p95 */
+		c->memo = m;
+		c->on_event = ctl_event;
+		c->ctx = o;
+		if (dvctl_run(c, r, &eb))
+			rc = cli_fail(cmd, "%s", eb.msg);
+		cli_stop_signals(0, saved);
+	}
+	memo_close(m);
+	dvact_destroy(act);
+	dvcg_destroy(prod);
+	dvcg_destroy(prof);
+	return rc;
+}
+
 static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
 	dvctl_cfg c;
 	dvctl_cfg_default(&c);
-	const char *admin = NULL, *token_file = NULL, *prof_pid = NULL;
-	const char *memo_path = "virtlab-memo.db";
-	const char *prof_cpus = "1";
-	act_opts a = { "cgroup", NULL, "0", "qemu:///system", NULL, 9100 };
+	ctl_args a = { NULL,
+		       NULL,
+		       NULL,
+		       "1",
+		       "virtlab-memo.db",
+		       { "cgroup", NULL, "0", "qemu:///system", NULL, 9100 } };
 	const cli_opt opts[] = {
-		{ "admin", OPT_STRING, &admin, "ADDR:PORT|unix:PATH",
+		{ "admin", OPT_STRING, &a.admin, "ADDR:PORT|unix:PATH",
 		  "the running `dejavu proxy`'s admin listener (required)", CLI_NOBOUND, NULL },
-		{ "admin-token-file", OPT_STRING, &token_file, "FILE",
+		{ "admin-token-file", OPT_STRING, &a.token_file, "FILE",
 		  "its admin token (default: $" DVADM_TOKEN_ENV ", else the proxy's default file)",
 		  CLI_NOBOUND, NULL },
-		{ "profiler-pid", OPT_STRING, &prof_pid, "PID", "the profiling instance (required)",
-		  CLI_NOBOUND, NULL },
-		{ "service-pids", OPT_STRING, &a.svc_pids, "PID[,...]",
+		{ "profiler-pid", OPT_STRING, &a.prof_pid, "PID",
+		  "the profiling instance (required)", CLI_NOBOUND, NULL },
+		{ "service-pids", OPT_STRING, &a.act.svc_pids, "PID[,...]",
 		  "production processes (cgroup actuator)", CLI_NOBOUND, NULL },
-		{ "actuator", OPT_CHOICE, &a.name, "NAME",
+		{ "actuator", OPT_CHOICE, &a.act.name, "NAME",
 		  "cgroup, process or libvirt (default cgroup)", CLI_NOBOUND, actuators },
-		{ "cpus", OPT_STRING, &a.cpus, "LIST", "production cpuset (default 0)", CLI_NOBOUND,
-		  NULL },
-		{ "profiler-cpus", OPT_STRING, &prof_cpus, "LIST", "profiler cpuset (default 1)",
+		{ "cpus", OPT_STRING, &a.act.cpus, "LIST", "production cpuset (default 0)",
 		  CLI_NOBOUND, NULL },
-		{ "base-port", OPT_U64, &a.base_port, "PORT",
+		{ "profiler-cpus", OPT_STRING, &a.prof_cpus, "LIST", "profiler cpuset (default 1)",
+		  CLI_NOBOUND, NULL },
+		{ "base-port", OPT_U64, &a.act.base_port, "PORT",
 		  "process actuator: first instance port (default 9100)", 1024, 65000, NULL },
-		{ "uri", OPT_STRING, &a.uri, "URI", "libvirt connection (default qemu:///system)",
+		{ "uri", OPT_STRING, &a.act.uri, "URI",
+		  "libvirt connection (default qemu:///system)", CLI_NOBOUND, NULL },
+		{ "domain", OPT_STRING, &a.act.domain, "NAME", "libvirt domain to resize",
 		  CLI_NOBOUND, NULL },
-		{ "domain", OPT_STRING, &a.domain, "NAME", "libvirt domain to resize", CLI_NOBOUND,
-		  NULL },
-		{ "memo", OPT_STRING, &memo_path, "FILE", "memo table (default virtlab-memo.db)",
+		{ "memo", OPT_STRING, &a.memo_path, "FILE", "memo table (default virtlab-memo.db)",
 		  CLI_NOBOUND, NULL },
 		{ "duration", OPT_DURATION, &c.duration_s, "DUR", "how long to run (default 120s)",
 		  1, 1e9, NULL },
@@ -548,48 +670,11 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	vl_errbuf eb = { { 0 } };
-	if (!admin || !prof_pid)
-		return cli_usage_error(cmd, "--admin and --profiler-pid are required");
-	if (dvadm_addr_parse(admin, &c.proxy.addr, &eb))
-		return cli_usage_error(cmd, "--admin %s", eb.msg);
-	if (!strcmp(a.name, "libvirt") && !a.domain)
-		return cli_usage_error(cmd, "--actuator libvirt needs --domain NAME");
-	if (!strcmp(a.name, "cgroup") && !a.svc_pids)
-		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
-	if (c.learn_s >= c.duration_s)
-		return cli_usage_error(cmd, "--learn must be shorter than --duration");
-	if (dvadm_token_find(&c.proxy, token_file, &eb))
-		return cli_usage_error(cmd, "%s%s", token_file ? "--admin-token-file: " : "",
-				       eb.msg);
-	dvcg *prod = NULL, *prof = dvcg_create("ctl-prof", prof_cpus, &eb);
-	if (!prof)
-		return cli_fail(cmd, "%s", eb.msg);
-	rc = attach_pids(cmd, prof, prof_pid);
-	dvact *act = rc == CLI_OK ? make_actuator(cmd, &a, &c, &prod, &rc) : NULL;
-	memo *m = rc == CLI_OK ? memo_open(memo_path, &eb) : NULL;
-	if (rc == CLI_OK && !m)
-		rc = cli_fail(cmd, "--memo %s: %s", memo_path, eb.msg);
+	if ((rc = controller_check(cmd, &a, &c)) != CLI_OK)
+		return rc;
 	ctl_out o = { json_array(), g.quiet };
 	dvctl_result r = { 0 };
-	if (rc == CLI_OK) {
-		catch_signals();
-		c.prof_cg = prof;
-		c.prof_pid = (pid_t)atol(prof_pid);
-		c.act = act;
-		c.prod_cg = prod; /* NULL for libvirt: the index falls back to p95 */
-		c.memo = m;
-		c.on_event = ctl_event;
-		c.ctx = &o;
-		c.stop = &stop_flag;
-		if (dvctl_run(&c, &r, &eb))
-			rc = cli_fail(cmd, "%s", eb.msg);
-	}
-	memo_close(m);
-	dvact_destroy(act);
-	dvcg_destroy(prod);
-	dvcg_destroy(prof);
-	if (rc != CLI_OK) {
+	if ((rc = controller_loop(cmd, &a, &c, &o, &r)) != CLI_OK) {
 		json_decref(o.events);
 		return rc;
 	}
@@ -604,7 +689,7 @@ static int controller_run(const cli_cmd *cmd, int argc, char **argv)
 static json_t *bench_proxy_default(uint64_t seed)
 {
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return NULL;
 	dvbench_cfg c = { exe, 3, 2, 3, seed };
 	json_t *out = NULL;
@@ -630,7 +715,7 @@ static int bench_proxy_run(const cli_cmd *cmd, int argc, char **argv)
 	if (rc != CLI_GO)
 		return rc;
 	char exe[512];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find my own executable");
 	signal(SIGPIPE, SIG_IGN);
 	dvbench_cfg c = { exe, wrk_s, lat_s, (int)rounds, g.seed };
@@ -701,9 +786,15 @@ const cli_cmd dejavu_cmds[] = {
 	  "a\n"
 	  "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
 	  "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
+	  "Latency runs put every process of the bench at SCHED_FIFO priority 10 alike when\n"
+	  "permitted (\"latency_scheduling\" says which), so other jobs' time slices do not set\n"
+	  "the p99. On the service backend p99 is also measured for ours at F = 0\n"
+	  "(proxy_only_p99_added_us) and for nginx copying 10 % to the same profiler with\n"
+	  "its mirror module (nginx_mirror_p99_added_us): equal-work pairs, each with a goal.\n"
 	  "Goals (\"goals\" in the JSON, met or missed in this run): static\n"
 	  "ratio_vs_nginx >= 1.0; service ratio_vs_direct >= 0.90 and p99_added_us no worse\n"
-	  "than nginx_p99_added_us.",
+	  "than nginx_p99_added_us. One subject's p99 moves by ~300 us between runs at the\n"
+	  "defaults: raise --rounds and --latency-duration to rank differences of tens of us.",
 	  "virtlab bench proxy --json", bench_proxy_run },
 	{ "dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace",
 	  NULL,

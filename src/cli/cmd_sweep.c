@@ -24,16 +24,6 @@
  * pool then stops its children's process groups (which Ctrl-C does not
  * reach). */
 
-/* The absolute path of this binary (Slurm tasks run it by that path). */
-static int self_exe(char *buf, size_t cap)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The sweep's command must be a command of this build, sweepable, and
  * accept every grid value: all said before anything runs. */
 static int check_command(const cli_cmd *cmd, const sweep *s, const char *file, const char *exe)
@@ -129,7 +119,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	if (err)
 		return cli_usage_error(cmd, "%s", eb.msg);
 	char exe[PATH_MAX], dir[PATH_MAX];
-	if (self_exe(exe, sizeof(exe))) {
+	if (cli_self_exe(exe, sizeof(exe))) {
 		sweep_destroy(s);
 		return cli_fail(cmd, "cannot find this binary (/proc/self/exe)");
 	}
@@ -288,7 +278,7 @@ static int task_run(const cli_cmd *cmd, int argc, char **argv)
 	if (*end || end == pos[1])
 		return cli_usage_error(cmd, "TASK '%s': expected an array task index", pos[1]);
 	char exe[PATH_MAX];
-	if (self_exe(exe, sizeof(exe)))
+	if (cli_self_exe(exe, sizeof(exe)))
 		return cli_fail(cmd, "cannot find this binary (/proc/self/exe)");
 	sweep_run_opts o = { pos[0], exe, VIRTLAB_VERSION, 1, NULL, NULL, NULL };
 	vl_errbuf eb = { { 0 } };

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
@@ -105,6 +106,12 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 				       list);
 	}
 	}
+	/* a bounded integer option beyond 2^64 names its own range, not the
+	 * parser's type limit */
+	int integer = o->type == OPT_U64 || o->type == OPT_COUNT || o->type == OPT_SIZE;
+	if (err == VL_ERANGE && integer && o->min <= o->max && o->max < 1e300)
+		return cli_usage_error(cmd, "--%s '%s': too large; expected a value in [%g, %g]",
+				       o->name, val, o->min, o->max);
 	if (err)
 		return cli_usage_error(cmd, "--%s %s", o->name, eb.msg);
 	if (numeric && o->min <= o->max && (num < o->min || num > o->max)) {
@@ -365,4 +372,15 @@ volatile sig_atomic_t *cli_stop_signals(int on, struct sigaction saved[3])
 			sigaction(sigs[i], &saved[i], NULL);
 	}
 	return &cli_stop_flag;
+}
+
+int cli_self_exe(char *buf, size_t cap)
+{
+	if (cap < 2)
+		return -1;
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - 1) /* cap - 1 bytes: maybe cut short */
+		return -1;
+	buf[n] = '\0';
+	return 0;
 }

@@ -90,6 +90,12 @@ typedef struct eli_profile {
 					TCP receive; the rest of each item's work runs in the
 					application (process context) */
 	double netperf_pkt_cycles;   /* per received 1448-byte TCP segment (stack + copy + ACK) */
+	int netperf_rx_bh_off;       /* N >= 1: netperf's reader runs its part of the work
+					(TCP receive, ACK, copy: prequeue/backlog) with softirqs
+					disabled, in sections of the batches queued when one
+					begins, up to N segments (a batch is never split); a NAPI
+					poll the ISR schedules meanwhile waits for the section's
+					end (local_bh_enable). 0: the poll preempts the reader */
 	double apache_req_cycles;    /* per ApacheBench static-page request */
 	double apache_pkts_per_req;  /* received packets per request (SYN, GET, ACKs, FIN) */
 	double apache_clients;       /* ab -c concurrency */

@@ -129,9 +129,11 @@ static void run_head(sim *s)
 {
 	job *h = q_head(s);
 	s->seg_start = des_now(s->d);
-	if (h)
+	if (h) {
+		if (h->flags & JF_BH_OFF)
+			s->bh_off = 1; /* local_bh_disable until this job ends */
 		s->cpu_ev = des_after(s->d, h->cycles / s->hz, cpu_event, s, 0);
-	else
+	} else
 		guest_idle(s);
 }
 
@@ -390,6 +392,21 @@ static void guest_tick(des *d, void *ctx, uint64_t arg)
 
 /* ---- the CPU event ---- */
 
+/* A BH-off batch ended: the reader's section (tcp_prequeue_process or
+ * __release_sock: every segment queued when it began, bounded by what one
+ * recv() takes) goes on with the next queued batch if that fits within
+ * netperf_rx_bh_off segments, else softirqs are enabled again. */
+static int bh_section_ends(sim *s, const job *j)
+{
+	job *nx = q_head(s);
+	s->bh_section += j->n;
+	if (nx && nx->kind == J_BATCH && (nx->flags & JF_BH_OFF) &&
+	    s->bh_section + nx->n <= (uint64_t)s->p->netperf_rx_bh_off)
+		return 0;
+	s->bh_section = 0;
+	return 1;
+}
+
 static void job_done(sim *s)
 {
 	s->busy_guest += des_now(s->d) - s->seg_start;
@@ -417,6 +434,8 @@ static void job_done(sim *s)
 		break;
 	case J_BATCH:
 		sim__batch_done(s, &j);
+		if ((j.flags & JF_BH_OFF) && bh_section_ends(s, &j) && sim__bh_enable(s))
+			return;
 		break;
 	default:
 		break;

@@ -25,6 +25,9 @@ enum { J_IRQ, J_TICK, J_POLL, J_BATCH, J_POLLUTE, J_EOI_EMU };
 #define EPI_EOI 1u
 #define EPI_ARM 2u /* one-shot guest timer: re-arm (TMICT write) */
 #define EPI_IRET 4u
+/* job flags: the job runs with softirqs disabled (local_bh_disable), so a
+ * NAPI poll scheduled meanwhile waits until it ends */
+#define JF_BH_OFF 1u
 
 typedef struct job {
 	double cycles; /* remaining, at this CPU's speed */
@@ -62,9 +65,14 @@ typedef struct sim {
 	 * ISR, be_cq_notify when a NAPI poll found the ring empty) */
 	int eq_armed, cq_armed, fire_scheduled;
 	uint32_t napi_work; /* packets taken by the current poll call (budget) */
-	uint64_t ring;      /* arrived, not yet taken by a handler */
-	double ring_t0;     /* oldest arrival in ring */
-	uint64_t inflight;  /* taken, not yet processed */
+	/* a BH-off job has started and not ended (softirqs disabled); the
+	 * ISR's napi_schedule then only raises the softirq, which runs when
+	 * that job ends (local_bh_enable) */
+	int bh_off, poll_deferred;
+	uint64_t bh_section; /* segments processed in the current BH-off section */
+	uint64_t ring;       /* arrived, not yet taken by a handler */
+	double ring_t0;      /* oldest arrival in ring */
+	uint64_t inflight;   /* taken, not yet processed */
 	/* netperf stream */
 	double pkt_rate, t_last, frac;
 	int blocked;
@@ -115,6 +123,9 @@ void sim__nic_doorbell(sim *s, uint32_t val);
 int sim__isr(sim *s);
 /* One NAPI poll call, or its completion; 1 if a doorbell write exited. */
 int sim__napi_poll(sim *s);
+/* A BH-off job ended (local_bh_enable): the softirq the ISR raised
+ * meanwhile runs now. 1 if a doorbell write exited. */
+int sim__bh_enable(sim *s);
 int sim__poll_done(sim *s, const job *p);
 void sim__batch_done(sim *s, const job *j);
 

@@ -165,8 +165,21 @@ int sim__isr(sim *s)
 	uint32_t db =
 		ELI_DEV_DB_EQ | ELI_DEV_DB_CLR | ELI_DEV_DB_REARM | (1u << ELI_DEV_DB_POPPED_SHIFT);
 	int left = sim__dev_write(s, db);
+	if (s->bh_off) { /* napi_schedule raises NET_RX; irq_exit cannot run it */
+		s->poll_deferred = 1;
+		return left;
+	}
 	int polled = sim__napi_poll(s); /* napi_schedule: the softirq runs the poll */
 	return left || polled;
+}
+
+int sim__bh_enable(sim *s)
+{
+	s->bh_off = 0;
+	if (!s->poll_deferred)
+		return 0;
+	s->poll_deferred = 0;
+	return sim__napi_poll(s); /* local_bh_enable -> do_softirq -> net_rx_action */
 }
 
 /* One call of the driver's poll (NET_RX softirq, ahead of process context):
@@ -203,16 +216,25 @@ int sim__napi_poll(sim *s)
 }
 
 /* The packets a poll took are processed: they go to the application
- * (process context, at the back of the queue: netperf's copy to user as one
- * batch, each request/response item as one job whose reply leaves when it
- * is done); the poll then looks at the ring again (packets that arrived
- * meanwhile are taken within the same budget, no interrupt). */
+ * (process context, at the back of the queue: netperf's TCP receive, ACK
+ * and copy to user as one batch run with softirqs disabled, each
+ * request/response item as one job whose reply leaves when it is done); the
+ * poll then looks at the ring again (packets that arrived meanwhile are
+ * taken within the same budget, no interrupt). */
 int sim__poll_done(sim *s, const job *p)
 {
 	double napi = s->p->napi_pkt_cycles;
 	if (s->c->wl == ELI_WL_NETPERF) {
+		/* netperf's receiver blocks in recv(): tcp_v4_rcv puts the segments
+		 * on the prequeue (or, while the reader holds the socket, on the
+		 * backlog) and the reader runs TCP receive, the ACK and the copy
+		 * to user with softirqs disabled (tcp_prequeue_process,
+		 * __release_sock in Linux 2.6.3x). With netperf_rx_bh_off the
+		 * batch is one such section; the profile keeps it off (see
+		 * profile.c and the README for why) */
 		double per = s->p->netperf_pkt_cycles > napi ? s->p->netperf_pkt_cycles - napi : 0;
-		job j = { sim__work_n(s, per, p->n), p->t0, p->n, J_BATCH, 0 };
+		job j = { sim__work_n(s, per, p->n), p->t0, p->n, J_BATCH,
+			  (uint8_t)(s->p->netperf_rx_bh_off ? JF_BH_OFF : 0) };
 		sim__q_push(s, j, 0);
 	} else {
 		double per = s->c->wl == ELI_WL_CUSTOM

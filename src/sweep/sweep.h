@@ -182,6 +182,11 @@ int sweep_run_task(const char *dir, size_t task, const sweep_run_opts *o, vl_err
  * "stderr"}], "points": N, "done": M}. sd is null for n < 2 and the interval
  * null for n < 2; mean null for n = 0. New reference, or NULL (eb). */
 json_t *sweep_summary(const char *dir, vl_errbuf *eb);
+/* The same, with the error in *err: VL_ENOENT / VL_EINVAL / VL_EIO (DIR or
+ * its sweep.json; a point or failure file that exists but cannot be read
+ * or is not a JSON object: `sweep run` counts it as finished, so it is
+ * named rather than dropped), VL_ENOMEM. */
+json_t *sweep_summary_ex(const char *dir, int *err, vl_errbuf *eb);
 
 /* `sweep plot`: key y (one of "keys") against grid option x, one series per
  * value of grid option by (NULL: one series), mean with the 95 % interval as
