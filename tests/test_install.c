@@ -201,6 +201,7 @@ static const char *const readmes[] = {
 	"src/dejavu/learn/README.md",
 	"src/dejavu/README.md",
 	"src/dejavu/live/README.md",
+	"src/eli/README.md",
 };
 
 static const char *const internal_words[] = {
