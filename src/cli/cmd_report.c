@@ -1,5 +1,5 @@
 /*
- * cmd_report.c — `virtlab report` (issue 8): runs every system's
+ * cmd_report.c — `virtlab report`: runs every system's
  * reproduction as a stage (subprocesses of this very binary) and writes
  * DIR/index.html, DIR/summary.json and DIR/<system>/ (CSV, SVG). The work is
  * in src/report/; this file parses options, draws a progress bar per stage

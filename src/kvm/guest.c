@@ -2,7 +2,7 @@
  * guest.c — the test guest (x86-64 assembly, assembled with this file) and
  * the VMM-side layout of its memory: GDT, TSS, IDT, 4-level page tables.
  *
- * Why a file-scope asm block: the issue asks for a freestanding guest built
+ * Why a file-scope asm block: the design calls for a freestanding guest built
  * by the Makefile, but helpers may not edit the Makefile, which only compiles
  * the .c files under src/. A top-level __asm__ in a .c file is assembled by gcc's own
  * assembler at build time into real machine code (readable source, no

@@ -1,8 +1,7 @@
 /*
  * sweep.h — `virtlab sweep`: a grid of options × a list of seeds, each point
  * one `virtlab CMD ... --json --quiet --seed S` process, run on the local
- * cores or as a Slurm job array, summarised with Student-t intervals
- * (issue 20).
+ * cores or as a Slurm job array, summarised with Student-t intervals.
  *
  * The sweep file (JSON):
  *	{"command": "eli run --workload custom",
@@ -41,7 +40,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 
-/* Grids bigger than this need --force (issue 20). */
+/* Grids bigger than this need --force. */
 #define SWEEP_MAX_POINTS 100000
 /* Bytes of a sweep file read at most. */
 #define SWEEP_MAX_FILE (1u << 20)

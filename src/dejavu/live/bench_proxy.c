@@ -413,7 +413,7 @@ int dvbench_proxy(const dvbench_cfg *c, json_t **out, vl_errbuf *eb)
 	double p0 = json_number_value(json_object_get(sv, "proxy_only_p99_added_us"));
 	double pm = json_number_value(json_object_get(sv, "nginx_mirror_p99_added_us"));
 	/* the goals, met or missed in this run (one run decides nothing on a
-	 * noisy machine: compare several). The issue's: ours copying 10 %
+	 * noisy machine: compare several): ours copying 10 %
 	 * against nginx copying nothing; and the two equal-work pairs. */
 	json_t *goals = json_pack("{s:b,s:b,s:b,s:b,s:b}", "static_ratio_vs_nginx_ge_1",
 				  sn >= GOAL_VS_NGINX, "service_ratio_vs_direct_ge_0.9",
