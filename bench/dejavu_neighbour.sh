@@ -1,5 +1,5 @@
 #!/bin/bash
-# dejavu_neighbour.sh — how hard the demo's noisy neighbour hits (issue 6).
+# dejavu_neighbour.sh — how hard the demo's noisy neighbour hits.
 # The production service on CPU 0 under a 0.2-core quota (20 ms CFS period)
 # serves browse at 600 req/s (open loop, no proxy) alone, beside one
 # default-weight CPU hog, beside two, and beside two with weight 8192.

@@ -4,13 +4,19 @@
 # keep-alive reverse proxy (one worker, as in `virtlab bench proxy`), our
 # proxy copying F = 0.1 to a second service (the profiler), our proxy with
 # F = 0 (no duplication), and, with OLD=path, another build's proxy at
-# F = 0.1 (before/after). The subjects take turns, in a rotating order, each
+# F = 0.1 (before/after), and nginx copying 10 % of the requests to the same
+# profiler (mirror module; "ng_mirror"). The subjects take turns, in a rotating order, each
 # run `dejavu load` at RATE req/s for DUR (open loop, Poisson); ROUNDS
 # rounds. Prints every run (subject, p50, p99 in us, errors) and then each
 # subject's median p50 and p99 with their min and max, and the median of
 # the per-round differences against direct (the added latency).
+# RT=1 runs every process (servers, proxies, nginx, generator) at SCHED_FIFO
+# priority 10, all alike, so other jobs cannot preempt them (as the latency
+# runs of `virtlab bench proxy` do); needs root. STAGES=DIR has our proxies
+# write per-request stage times (DIR/px.csv, px0.csv, old.csv; read them
+# with bench/dejavu_proxy_stages.py).
 # Usage: VIRTLAB=build/virtlab [OLD=/path/virtlab] [RATE=500] [DUR=3s]
-#        [ROUNDS=9] [MIX=browse] [PATHX=/r/page] bash bench/dejavu_proxy_tail.sh
+#        [ROUNDS=9] [MIX=browse] [RT=1] [STAGES=DIR] bash bench/dejavu_proxy_tail.sh
 # Needs nginx (nginx-light). Listens on 127.0.0.1 only, leaves nothing behind.
 set -u
 B=${VIRTLAB:-build/virtlab}
@@ -19,6 +25,8 @@ DUR=${DUR:-3s}
 ROUNDS=${ROUNDS:-9}
 MIX=${MIX:-browse}
 D=$(mktemp -d /tmp/dvtail-XXXXXX)
+RTX=""
+[ "${RT:-0}" = 1 ] && RTX="chrt -f 10"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -31,7 +39,11 @@ trap cleanup EXIT
 start() {
 	local name=$1
 	shift
-	"$@" 2>"$D/$name.err" >/dev/null &
+	if [ -n "${STAGES:-}" ]; then
+		VIRTLAB_DEJAVU_STAGES="$STAGES/$name.csv" $RTX "$@" 2>"$D/$name.err" >/dev/null &
+	else
+		$RTX "$@" 2>"$D/$name.err" >/dev/null &
+	fi
 	PIDS="$PIDS $!"
 	for _ in $(seq 1 100); do
 		PORT=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$D/$name.err" | cut -d: -f2)
@@ -53,6 +65,7 @@ if [ -n "${OLD:-}" ]; then
 		--profiler 127.0.0.1:$PROF --fraction 0.1; SUBJ="$SUBJ old:$PORT"
 fi
 NG=$(free_port)
+NGM=$(free_port)
 mkdir -p "$D/ng"
 cat >"$D/nginx.conf" <<EOF
 worker_processes 1; user root; daemon off; pid $D/nginx.pid; error_log $D/ng.log;
@@ -62,12 +75,20 @@ http { access_log off; client_body_temp_path $D/ng; proxy_temp_path $D/ng;
   keepalive_requests 1000000;
   upstream sv { server 127.0.0.1:$SVC; keepalive 64; }
   server { listen 127.0.0.1:$NG; location / { proxy_pass http://sv;
-    proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+    proxy_http_version 1.1; proxy_set_header Connection ""; } }
+  upstream pv { server 127.0.0.1:$PROF; keepalive 64; }
+  split_clients "\${connection}.\${connection_requests}" \$dup { 10% 1; * ""; }
+  server { listen 127.0.0.1:$NGM;
+    location / { mirror /__mirror; proxy_pass http://sv;
+      proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location = /__mirror { internal; if (\$dup = "") { return 204; }
+      proxy_pass http://pv\$request_uri; proxy_http_version 1.1;
+      proxy_set_header Connection ""; } } }
 EOF
-/usr/sbin/nginx -c "$D/nginx.conf" -p "$D" &
+$RTX /usr/sbin/nginx -c "$D/nginx.conf" -p "$D" &
 PIDS="$PIDS $!"
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$NG) 2>/dev/null && break; sleep 0.05; done
-SUBJ=${SUBJ/nginx:NG/nginx:$NG}
+SUBJ="${SUBJ/nginx:NG/nginx:$NG} ng_mirror:$NGM"
 read -r -a SA <<<"$SUBJ"
 N=${#SA[@]}
 echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg) rate $RATE dur $DUR mix $MIX"
@@ -76,7 +97,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	for k in $(seq 0 $((N - 1))); do
 		s=${SA[$(((k + r - 1) % N))]} # each round starts one subject later
 		name=${s%%:*} port=${s##*:}
-		"$B" dejavu load --target 127.0.0.1:$port --phases "$MIX:$RATE:$DUR" --json --quiet \
+		$RTX "$B" dejavu load --target 127.0.0.1:$port --phases "$MIX:$RATE:$DUR" --json --quiet \
 			--seed "$r" >"$D/run.json" 2>/dev/null
 		python3 - "$D/run.json" "$r" "$name" <<'PY'
 import json, sys

@@ -1,5 +1,5 @@
 /*
- * fuzz.h — shared by the libFuzzer harnesses in fuzz/ (issue 21).
+ * fuzz.h — shared by the libFuzzer harnesses in fuzz/.
  *
  * One harness a parser: LLVMFuzzerTestOneInput feeds the input to it and
  * checks its contract, not only memory safety (ASan + UBSan do that): an

@@ -1,7 +1,7 @@
 /*
- * test_bounds.c — every input bounded in memory and time (issue 21).
+ * test_bounds.c — every input bounded in memory and time.
  *
- * Each test feeds the real binary (or the parser) the small input the issue
+ * Each test feeds the real binary (or the parser) a small input once
  * found taking a run down or running something other than what was given,
  * and checks it is refused up front: exit 2 with the file and line (or the
  * option), the value and the limit. Before the fix these ran for minutes,

@@ -84,6 +84,14 @@ static void test_unknown_names(void **state)
 	expect_usage_error("demo -x", "unknown option '-x'");
 	expect_usage_error("--bogus", "unknown option '--bogus'");
 	expect_usage_error("demo extra", "unexpected argument 'extra'");
+	/* a group word with no close sub-word lists the group's commands */
+	char *err;
+	char *out = run("bench zzzzzzzz", 2, &err);
+	assert_non_null(strstr(err, "unknown command 'bench zzzzzzzz'\ncommands of 'bench':"));
+	assert_non_null(strstr(err, "bench des "));
+	assert_string_equal(out, "");
+	free(out);
+	free(err);
 }
 
 static void test_bad_numbers(void **state)
@@ -92,6 +100,9 @@ static void test_bad_numbers(void **state)
 	expect_usage_error("bench des --events 0", "--events '0': expected a value in [1, ");
 	expect_usage_error("bench des --events 5x", "--events '5x': unknown suffix 'x'");
 	expect_usage_error("bench des --seed -1", "--seed '-1'");
+	/* beyond 2^64 a bounded option names its own range, not the type's limit */
+	expect_usage_error("bench des --events 99999999999999999999",
+			   "--events '99999999999999999999': too large; expected a value in [1, ");
 	expect_usage_error("bench des --seed abc", "--seed 'abc': expected a non-negative integer");
 	expect_usage_error("bench des --pending", "--pending needs a value");
 	expect_usage_error("demo --mu 0", "--mu '0': expected");

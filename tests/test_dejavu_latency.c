@@ -3,14 +3,18 @@
  * (src/dejavu/live/proxy.c, proxy.h "Latency"): at the accept for a
  * connection's first request, at the kernel's arrival time of a later
  * request's bytes — so time a request spends waiting for the proxy itself
- * counts — and not while a kept-alive connection sits idle; and the
- * upstream keep-alive pool, which spares a new client a backend connect.
+ * counts — and not while a kept-alive connection sits idle; the
+ * upstream keep-alive pool, which spares a new client a backend connect;
+ * and the profiler's copy, which leaves only once production has answered
+ * (so the profiler's work does not compete with production's while the
+ * client waits).
  */
 #include "vl_test.h"
 
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
 #include <time.h>
 
 #include "core/proc.h"
@@ -226,6 +230,66 @@ static void test_backend_connection_reused_across_clients(void **state)
 	assert_int_equal(k.accepted, 2);
 }
 
+/* Reads len bytes from fd (blocking, 2 s limit per read) into buf. */
+static void read_exactly(int fd, char *buf, size_t len)
+{
+	struct timeval tv = { 2, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	size_t n = 0;
+	while (n < len) {
+		ssize_t r = recv(fd, buf + n, len - n, 0);
+		assert_true(r > 0);
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+}
+
+/* F = 1 with a backend that holds its answer: nothing reaches the
+ * profiler meanwhile (no connection, no copy); once the answer is out,
+ * the request reaches the profiler intact. */
+static void test_copy_follows_the_answer(void **state)
+{
+	(void)state;
+	struct sockaddr_in any = loop_addr(0);
+	int bport = 0, pport = 0;
+	int bl = dv_listen(&any, 4, &bport, NULL), pl = dv_listen(&any, 4, &pport, NULL);
+	assert_true(bl >= 0 && pl >= 0);
+	dvproxy_cfg c;
+	dvproxy_cfg_default(&c);
+	c.backends[0] = loop_addr(bport);
+	c.nbackends = 1;
+	c.profiler = loop_addr(pport);
+	c.has_profiler = 1;
+	c.fraction = 1;
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	struct sockaddr_in sa = loop_addr(px.port);
+	int fd = dv_connect_block(&sa, 2);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, REQ, strlen(REQ), MSG_NOSIGNAL), (ssize_t)strlen(REQ));
+	struct pollfd pb = { bl, POLLIN, 0 }, pp = { pl, POLLIN, 0 };
+	assert_int_equal(poll(&pb, 1, 2000), 1);
+	int b = accept(bl, NULL, NULL);
+	assert_true(b >= 0);
+	char buf[256];
+	read_exactly(b, buf, strlen(REQ));
+	assert_int_equal(poll(&pp, 1, (int)(WAIT_S * 1000)), 0); /* held: no copy yet */
+	const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	assert_int_equal(send(b, ans, strlen(ans), MSG_NOSIGNAL), (ssize_t)strlen(ans));
+	answer(fd);
+	assert_int_equal(poll(&pp, 1, 2000), 1); /* answered: the copy comes */
+	int p = accept(pl, NULL, NULL);
+	assert_true(p >= 0);
+	read_exactly(p, buf, strlen(REQ));
+	assert_string_equal(buf, REQ);
+	close(p);
+	close(b);
+	close(fd);
+	px_stop(&px);
+	close(bl);
+	close(pl);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -233,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_first_request_from_accept_idle_not_counted),
 		cmocka_unit_test(test_clock_starts_when_bytes_arrive),
 		cmocka_unit_test(test_backend_connection_reused_across_clients),
+		cmocka_unit_test(test_copy_follows_the_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

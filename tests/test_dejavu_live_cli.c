@@ -41,6 +41,8 @@ static void test_proxy_errors(void **state)
 	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
 	       "--admin-token-file /nonexistent/dir/token",
 	       1, "cannot create the admin token file /nonexistent/dir/token");
+	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 --admin-token-file /tmp", 1,
+	       "admin token file /tmp is a directory; expected a file path");
 }
 
 static void test_service_and_load_errors(void **state)
@@ -126,6 +128,19 @@ static void test_demo_controller_bench_errors(void **state)
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
 	       "--learn 60s --duration 30s",
 	       2, "--learn must be shorter than --duration");
+	/* pids and CPU lists are checked before anything is created or read */
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid -5 --service-pids 1", 2,
+	       "--profiler-pid '-5': expected positive process ids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1,x", 2,
+	       "--service-pids '1,x': expected positive process ids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1, ", 2,
+	       "ends with a comma");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--cpus 99-1",
+	       2, "--cpus '99-1': range 99-1 runs backwards");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+	       "--profiler-cpus 4096",
+	       2, "--profiler-cpus '4096': CPU 4096 does not exist");
 	expect("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
 	       "--admin '192.0.2.1:1': the admin listener must be on loopback");
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "

@@ -1,6 +1,6 @@
 /*
  * test_dejavu_pipeline.c — the learning pipeline shared by the live DejaVu
- * (issue 6) and the simulation (issue 7): request mixes and the mix-file
+ * and the simulation: request mixes and the mix-file
  * loader, signatures, feature selection / k-means++ / silhouette / the
  * classifier's "unknown", the SQLite memo table (including kill -9 in the
  * middle of writes), the interference index, the tuner's search.
@@ -34,7 +34,7 @@ static void test_builtin_mixes(void **state)
 			w += m->types[j].weight;
 		assert_near(w, 1.0, 1e-12);
 	}
-	/* browse costs about 200 us of CPU per request (issues 6 and 7). */
+	/* browse costs about 200 us of CPU per request (live service and simulation). */
 	assert_near(mix_mean_cpu_us(mix_set_find(s, "browse")), 200, 1e-9);
 	/* The classes differ: search is CPU/memory heavy, write-heavy does I/O. */
 	assert_true(mix_mean_cpu_us(mix_set_find(s, "search")) > 5 * 200);

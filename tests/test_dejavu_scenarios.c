@@ -1,5 +1,5 @@
 /*
- * test_dejavu_scenarios.c — issue 15's acceptance for the simulated DejaVu:
+ * test_dejavu_scenarios.c — what the simulated DejaVu must do:
  *  - it sees only what a deployment sees: dejavu_policy.c (and every
  *    dejavu/ header it pulls in) includes neither the trace nor the mix
  *    header;

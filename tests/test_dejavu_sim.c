@@ -1,5 +1,5 @@
 /*
- * test_dejavu_sim.c — the trace-driven DejaVu simulation (issue 7): trace
+ * test_dejavu_sim.c — the trace-driven DejaVu simulation: trace
  * generators (shape statistics), the CSV format and its errors, workload
  * changes, the per-interval service model against the request-level
  * simulation, HPA's and RightScale's documented rules, the policies on

@@ -418,7 +418,7 @@ static const struct {
 	{ "eli-delivery",
 	  { "- MSR -", "NMI MSR MSR -", "- - MSR WIN MSR -", "HLT - MSR -", "NMI - MSR -", "NMI -",
 	    "- - MSR WIN MSR -" } },
-	/* the issue's case: the first EOI (device, direct mode) is exitless, the
+	/* the motivating case: the first EOI (device, direct mode) is exitless, the
 	 * pending 0xEF then exits via #NP at IRET and its injected EOI traps */
 	{ "eli",
 	  { "- - -", "NMI MSR MSR -", "- - - NMI MSR -", "HLT - MSR -", "NMI - - -", "NMI -",

@@ -361,7 +361,7 @@ static void test_cip_metadata_size(void **state)
 	hw_destroy(m);
 }
 
-/* The walker oracle (issue 14): the hypervisor points an intermediate
+/* The walker oracle: the hypervisor points an intermediate
  * nested entry (eve's PD) at alice's data frame, so eve's walks read
  * alice's words as a page table. With the nested-table check the walk is
  * blocked whatever alice's frame holds; without it, eve's result depends on

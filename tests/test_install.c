@@ -199,6 +199,9 @@ static const char *const readmes[] = {
 	"src/hyperwall/README.md",
 	"src/report/README.md",
 	"src/dejavu/learn/README.md",
+	"src/dejavu/README.md",
+	"src/dejavu/live/README.md",
+	"src/eli/README.md",
 	"src/regsched/README.md",
 };
 

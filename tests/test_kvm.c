@@ -3,7 +3,7 @@
  *
  * Guest layout checks run everywhere; everything that needs KVM is a skip
  * (with the reason) when /dev/kvm is missing or unusable. The acceptance
- * tests of issue 9 are here: the guest boots in both APIC modes, takes
+ * tests of the real-KVM path are here: the guest boots in both APIC modes, takes
  * 10 000 interrupts (MSI and irqfd) and handles and EOIs all of them
  * (counted by the guest after its EOI; the LAPIC's ISR and IRR are clear
  * afterwards), statistics are read by name, and a faulting guest ends the

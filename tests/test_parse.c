@@ -132,6 +132,29 @@ static void test_double_duration_percent(void **state)
 	assert_int_equal(parse_percent("-5%", &d, &eb), VL_ERANGE);
 }
 
+static void test_cpulist(void **state)
+{
+	(void)state;
+	vl_errbuf eb;
+	assert_int_equal(parse_cpulist("0", 2, &eb), 0);
+	assert_int_equal(parse_cpulist("0-1", 2, &eb), 0);
+	assert_int_equal(parse_cpulist("0,2-3,5", 8, &eb), 0);
+	assert_int_equal(parse_cpulist("", 2, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "empty CPU list"));
+	assert_int_equal(parse_cpulist("2", 2, &eb), VL_ERANGE);
+	assert_non_null(strstr(eb.msg, "CPU 2 does not exist; this machine has CPUs 0-1"));
+	assert_int_equal(parse_cpulist("99999999999999999999999", 2, &eb), VL_ERANGE);
+	assert_int_equal(parse_cpulist("3-1", 8, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "runs backwards"));
+	assert_int_equal(parse_cpulist("1-", 8, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "needs an end"));
+	assert_int_equal(parse_cpulist("0,", 8, &eb), VL_EINVAL);
+	assert_int_equal(parse_cpulist(",0", 8, &eb), VL_EINVAL);
+	assert_int_equal(parse_cpulist("0 1", 8, &eb), VL_EINVAL);
+	assert_non_null(strstr(eb.msg, "' ' at offset 1"));
+	assert_int_equal(parse_cpulist("-1", 8, &eb), VL_EINVAL);
+}
+
 static void test_suggestions(void **state)
 {
 	(void)state;
@@ -151,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_count_size),
 		cmocka_unit_test(test_double_duration_percent),
+		cmocka_unit_test(test_cpulist),
 		cmocka_unit_test(test_suggestions),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

@@ -220,6 +220,83 @@ static void run_hier_many(const char *policy, uint64_t seed)
 	check_hier(&t, policy, 1, seed + 1, 1000);
 }
 
+/* A random machine: 1-5 LLCs of 1-12 cores (SMT pairs at random within an
+ * LLC, so sibling pCPUs share an L2; up to 12 L2s a domain, so both ways of
+ * back-invalidating run), nodes and sockets grouping whole LLCs
+ * (one socket of several nodes, as NPS4, or a socket per node), 1-16 ways,
+ * set counts that are and are not powers of two, a random inclusion
+ * policy and set sampling. */
+static void random_topo(rng *g, topo *t, unsigned *sample, char *desc, size_t dlen)
+{
+	static const char *pol[] = { "inclusive", "victim", "fill-both" };
+	char txt[4096];
+	vl_errbuf eb;
+	unsigned nllc = 1 + (unsigned)rng_below(g, 5), core = 0,
+		 nnodes = 1 + (unsigned)rng_below(g, nllc);
+	unsigned l2w = 1 + (unsigned)rng_below(g, 16), l3w = 1 + (unsigned)rng_below(g, 16);
+	int one_socket = rng_uniform(g) < 0.5;
+	const char *p = pol[rng_below(g, 3)];
+	*sample = rng_uniform(g) < 0.3 ? 2 + (unsigned)rng_below(g, 3) : 1;
+	unsigned l2s = *sample * (1 + (unsigned)rng_below(g, 24));
+	unsigned l3s = *sample * (4 + (unsigned)rng_below(g, 60));
+	int n = snprintf(txt, sizeof(txt), "name rnd\nfreq_ghz 1\nl2 size=%u ways=%u line=64\n",
+			 l2s * l2w * 64, l2w);
+	unsigned first[6], last[6];
+	for (unsigned d = 0; d < nllc; d++) {
+		unsigned k = 1 + (unsigned)rng_below(g, 12);
+		first[d] = core;
+		last[d] = core + k - 1;
+		n += snprintf(txt + n, sizeof(txt) - (size_t)n,
+			      "llc %u size=%u ways=%u line=64 cores=%u-%u\n", d, l3s * l3w * 64,
+			      l3w, first[d], last[d]);
+		for (unsigned c = first[d]; c + 1 <= last[d]; c += 2)
+			if (rng_uniform(g) < 0.5)
+				n += snprintf(txt + n, sizeof(txt) - (size_t)n, "smt %u,%u\n", c,
+					      c + 1);
+		core += k;
+	}
+	/* node v holds LLCs d with d * nnodes / nllc == v (each at least one) */
+	for (unsigned v = 0; v < nnodes; v++) {
+		unsigned lo = ~0u, hi = 0;
+		for (unsigned d = 0; d < nllc; d++)
+			if (d * nnodes / nllc == v) {
+				lo = lo < first[d] ? lo : first[d];
+				hi = last[d];
+			}
+		n += snprintf(txt + n, sizeof(txt) - (size_t)n, "node %u cores=%u-%u\n", v, lo, hi);
+		if (!one_socket)
+			n += snprintf(txt + n, sizeof(txt) - (size_t)n, "socket %u cores=%u-%u\n",
+				      v, lo, hi);
+	}
+	if (one_socket)
+		n += snprintf(txt + n, sizeof(txt) - (size_t)n, "socket 0 cores=0-%u\n", core - 1);
+	snprintf(txt + n, sizeof(txt) - (size_t)n,
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\nllc_policy %s\n", p);
+	if (topo_parse(txt, "rnd", t, &eb))
+		fail_msg("%s\n%s", eb.msg, txt);
+	snprintf(desc, dlen, "%s %u LLCs %u cores %u nodes L2 %ux%u LLC %ux%u sample %u", p, nllc,
+		 core, nnodes, l2s, l2w, l3s, l3w, *sample);
+}
+
+/* Every inclusion policy on random machines (see random_topo). */
+static void test_hier_random_topologies(void **state)
+{
+	(void)state;
+	rng g;
+	rng_seed(&g, 17);
+	int seen[3] = { 0 };
+	for (int k = 0; k < 120; k++) {
+		topo t;
+		unsigned sample;
+		char desc[160];
+		random_topo(&g, &t, &sample, desc, sizeof(desc));
+		seen[t.llc_policy]++;
+		check_hier(&t, desc, sample, 100 + (uint64_t)k, 500);
+	}
+	for (int p = 0; p < 3; p++)
+		assert_true(seen[p] > 0);
+}
+
 static void test_hier_vs_reference(void **state)
 {
 	(void)state;
@@ -370,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_random_vs_reference),
 		cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_hier_vs_reference),
+		cmocka_unit_test(test_hier_random_topologies),
 		cmocka_unit_test(test_remote_hit_and_invalidate),
 		cmocka_unit_test(test_stale_l2_invalidated),
 		cmocka_unit_test(test_inclusive_back_invalidation),

@@ -101,6 +101,10 @@ static void test_bench_llc_keys(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "name")), "llc");
 	assert_true(json_number_value(json_object_get(j, "accesses_per_sec")) > 0);
 	assert_true(json_number_value(json_object_get(j, "reference_accesses_per_sec")) > 0);
+	/* CPU time never exceeds wall time, so per CPU second is at least as fast */
+	assert_true(json_number_value(json_object_get(j, "accesses_per_cpu_sec")) >=
+		    0.99 * json_number_value(json_object_get(j, "accesses_per_sec")));
+	assert_true(json_number_value(json_object_get(j, "reference_accesses_per_cpu_sec")) > 0);
 	assert_non_null(json_object_get(j, "speedup_vs_reference"));
 	assert_true(json_is_true(json_object_get(j, "counts_agree")));
 	json_decref(j);

@@ -15,6 +15,7 @@
 #include "vl_test.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -415,6 +416,98 @@ static void test_found_by_fuzzing(void **state)
 	rmdir(dir);
 }
 
+/* --- review: unseen bad inputs (report excerpt, sweep summary/plot) ---------- */
+
+/* report excerpt read its file with jansson's own loader: a directory was
+ * "'[' or '{' expected near end of file", a missing file "PATH:-1: unable
+ * to open", /dev/zero unbounded. sweep summary/plot on a file said
+ * "FILE/sweep.json: cannot open: Not a directory" (plot with exit 1). A
+ * damaged point file was dropped from the summary without a word while
+ * `sweep run` counted it as finished, so the point was never redone; a
+ * --y no finished point has was gnuplot's "all points y value undefined". */
+static void test_review_bad_inputs(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vlreviewXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], args[768];
+	snprintf(args, sizeof(args), "report excerpt %s", dir);
+	expect_exit(args, 1, "is a directory; expected a file");
+	expect_exit("report excerpt /dev/zero", 1, "/dev/zero:1: NUL byte at offset 0");
+	expect_exit("report excerpt /nonexistent-dir/s.json", 1,
+		    "/nonexistent-dir/s.json: cannot open: No such file");
+	snprintf(path, sizeof(path), "%s/trunc.json", dir);
+	assert_int_equal(write_file(path, "{\"rows\": [1,"), 0);
+	snprintf(args, sizeof(args), "report excerpt %s", path);
+	expect_exit(args, 1, "trunc.json:1: not JSON");
+	/* a sweep of two cheap points */
+	snprintf(path, sizeof(path), "%s/grid.json", dir);
+	assert_int_equal(write_file(path, "{\"command\": \"demo --customers 200\", "
+					  "\"grid\": {\"--mu\": [\"1\", \"2\"]}, "
+					  "\"seeds\": [1], \"keys\": [\"no_such_key\"]}\n"),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --jobs 1 --quiet", path, dir);
+	expect_exit(args, 0, NULL);
+	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
+	expect_exit(args, 2, "--y no_such_key: none of the 2 finished points has a number");
+	snprintf(args, sizeof(args), "sweep summary %s", path);
+	expect_exit(args, 2, "grid.json: not a directory; expected the --out folder");
+	snprintf(args, sizeof(args), "sweep plot %s --x=--mu --y no_such_key", path);
+	expect_exit(args, 2, "grid.json: not a directory; expected the --out folder");
+	snprintf(args, sizeof(args), "sweep summary %s/nope", dir);
+	expect_exit(args, 2, "nope: no such directory");
+	/* damage one point file: the summary names it and says what to do */
+	snprintf(args, sizeof(args), "ls %s/sw/points/*.json | head -1", dir);
+	FILE *ls = popen(args, "r");
+	assert_non_null(ls);
+	char point[512] = "";
+	assert_non_null(fgets(point, sizeof(point), ls));
+	pclose(ls);
+	point[strcspn(point, "\n")] = '\0';
+	assert_int_equal(write_file(point, "{\"result\": "), 0);
+	snprintf(args, sizeof(args), "sweep summary %s/sw", dir);
+	expect_exit(args, 2, "not a point file");
+	expect_exit(args, 2, "remove it and run `virtlab sweep run` again");
+	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
+	expect_exit(args, 2, "not a point file");
+	/* a grid value listed twice was one point file counted twice (n
+	 * doubled, zero spread); another sweep's folder, or a sweep.json that
+	 * is no sweep, was overwritten without a word */
+	snprintf(path, sizeof(path), "%s/dup.json", dir);
+	assert_int_equal(write_file(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
+					  "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/dup --quiet", path, dir);
+	expect_exit(args, 2, "grid '--mu': value '1' is listed twice");
+	snprintf(path, sizeof(path), "%s/other.json", dir);
+	assert_int_equal(write_file(path,
+				    "{\"command\": \"demo --customers 300\", \"grid\": "
+				    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
+			 0);
+	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --quiet", path, dir);
+	expect_exit(args, 2, "holds a sweep of `demo --customers 200`, not `demo --customers 300`");
+	snprintf(path, sizeof(path), "%s/keep", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/keep/sweep.json", dir);
+	assert_int_equal(write_file(path, "precious\n"), 0);
+	snprintf(args, sizeof(args), "sweep run %s/other.json --out %s/keep --quiet", dir, dir);
+	expect_exit(args, 2, "exists and is not a sweep file");
+	FILE *kf = fopen(path, "r");
+	assert_non_null(kf);
+	char kept[32] = "";
+	assert_non_null(fgets(kept, sizeof(kept), kf));
+	fclose(kf);
+	assert_string_equal(kept, "precious\n");
+	/* --only: an empty list element was "unknown stage or system ''", a
+	 * name with no close match named nothing valid */
+	expect_exit("report --quick --only eli,,kvm --out /tmp/vlrobust-never", 2,
+		    "an empty name in 'eli,,kvm'");
+	expect_exit("report --quick --only zzzzzzzz --out /tmp/vlrobust-never", 2,
+		    "expected a system (eli, hyperwall, regsched, dejavu, core)");
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	assert_int_equal(system(args), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_file_parsers),
 		cmocka_unit_test(test_found_by_fuzzing),
 		cmocka_unit_test(test_load_nothing_answers),
+		cmocka_unit_test(test_review_bad_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

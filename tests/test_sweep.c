@@ -1,8 +1,8 @@
 /*
- * test_sweep.c — `virtlab sweep` (issue 20) on the local backend: the sweep
+ * test_sweep.c — `virtlab sweep` on the local backend: the sweep
  * file and grid expansion, point ids against a hand-written canonical text,
  * t quantiles against the t distribution integrated numerically, the summary
- * of hand-made point files against hand-computed numbers, the issue's 3 × 2 ×
+ * of hand-made point files against hand-computed numbers, a 3 × 2 ×
  * 3 `eli run` sweep with --jobs 2, resuming (deleted points; a run stopped
  * halfway), failures recorded without stopping the sweep, and every bad input
  * refused with exit 2 before anything runs. (The Slurm backend:

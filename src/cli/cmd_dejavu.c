@@ -6,6 +6,7 @@
  * Long-running commands stop cleanly on SIGINT, SIGTERM and SIGHUP through
  * the CLI's one stop flag (cli_stop_signals).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/parse.h"
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/admin.h"
 #include "dejavu/live/bench_proxy.h"
@@ -529,9 +531,32 @@ typedef struct ctl_args {
 /* What cli_parse cannot check: required options, the actuator's own ones,
  * --learn inside --duration; then the proxy's address and token into
  * c->proxy. CLI_OK or an exit status after reporting. */
+/* Each element of a PID list is a positive number (a process that exists is
+ * checked when it is attached). */
+static int check_pids(const cli_cmd *cmd, const char *opt, const char *list)
+{
+	if (!*list)
+		return cli_usage_error(cmd, "%s: empty; expected PID[,PID...]", opt);
+	for (const char *p = list; *p;) {
+		char *end;
+		errno = 0;
+		long pid = strtol(p, &end, 10);
+		if (end == p || pid <= 0 || errno || (*end && *end != ','))
+			return cli_usage_error(cmd,
+					       "%s '%s': expected positive process ids like "
+					       "1234 or 1234,1235",
+					       opt, list);
+		p = *end ? end + 1 : end;
+		if (end[0] == ',' && !end[1])
+			return cli_usage_error(cmd, "%s '%s': ends with a comma", opt, list);
+	}
+	return CLI_OK;
+}
+
 static int controller_check(const cli_cmd *cmd, const ctl_args *a, dvctl_cfg *c)
 {
 	vl_errbuf eb = { { 0 } };
+	int rc;
 	if (!a->admin || !a->prof_pid)
 		return cli_usage_error(cmd, "--admin and --profiler-pid are required");
 	if (dvadm_addr_parse(a->admin, &c->proxy.addr, &eb))
@@ -542,6 +567,15 @@ static int controller_check(const cli_cmd *cmd, const ctl_args *a, dvctl_cfg *c)
 		return cli_usage_error(cmd, "--actuator cgroup needs --service-pids PID[,...]");
 	if (c->learn_s >= c->duration_s)
 		return cli_usage_error(cmd, "--learn must be shorter than --duration");
+	if ((rc = check_pids(cmd, "--profiler-pid", a->prof_pid)) != CLI_OK ||
+	    (a->act.svc_pids &&
+	     (rc = check_pids(cmd, "--service-pids", a->act.svc_pids)) != CLI_OK))
+		return rc;
+	unsigned ncpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
+	if (a->act.cpus && parse_cpulist(a->act.cpus, ncpus, &eb))
+		return cli_usage_error(cmd, "--cpus %s", eb.msg);
+	if (a->prof_cpus && parse_cpulist(a->prof_cpus, ncpus, &eb))
+		return cli_usage_error(cmd, "--profiler-cpus %s", eb.msg);
 	if (dvadm_token_find(&c->proxy, a->token_file, &eb))
 		return cli_usage_error(cmd, "%s%s", a->token_file ? "--admin-token-file: " : "",
 				       eb.msg);
@@ -752,9 +786,15 @@ const cli_cmd dejavu_cmds[] = {
 	  "a\n"
 	  "profiler) and through nginx (keep-alive upstream), interleaved, best of R\n"
 	  "rounds. Backends: nginx serving a 1 KiB file, and `dejavu service` (browse).\n"
+	  "Latency runs put every process of the bench at SCHED_FIFO priority 10 alike when\n"
+	  "permitted (\"latency_scheduling\" says which), so other jobs' time slices do not set\n"
+	  "the p99. On the service backend p99 is also measured for ours at F = 0\n"
+	  "(proxy_only_p99_added_us) and for nginx copying 10 % to the same profiler with\n"
+	  "its mirror module (nginx_mirror_p99_added_us): equal-work pairs, each with a goal.\n"
 	  "Goals (\"goals\" in the JSON, met or missed in this run): static\n"
 	  "ratio_vs_nginx >= 1.0; service ratio_vs_direct >= 0.90 and p99_added_us no worse\n"
-	  "than nginx_p99_added_us.",
+	  "than nginx_p99_added_us. One subject's p99 moves by ~300 us between runs at the\n"
+	  "defaults: raise --rounds and --latency-duration to rank differences of tens of us.",
 	  "virtlab bench proxy --json", bench_proxy_run },
 	{ "dejavu demo", "DejaVu end to end: service, profiler, proxy, controller, replayed trace",
 	  NULL,

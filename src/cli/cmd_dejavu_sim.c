@@ -1,7 +1,7 @@
 /*
- * cmd_dejavu_sim.c — the trace-driven DejaVu commands (issue 7): `dejavu sim`
- * and `dejavu compare`. Kept apart from cmd_dejavu.c (the live system,
- * issue 6). The simulation itself is src/dejavu/sim/sim.c; see
+ * cmd_dejavu_sim.c — the trace-driven DejaVu commands: `dejavu sim`
+ * and `dejavu compare`. Kept apart from cmd_dejavu.c (the live
+ * system). The simulation itself is src/dejavu/sim/sim.c; see
  * src/dejavu/sim/README.md.
  */
 #include <math.h>

@@ -1,5 +1,5 @@
 /*
- * cmd_eli.c — the `eli` commands: ELI: exitless interrupts (issue 4).
+ * cmd_eli.c — the `eli` commands: ELI: exitless interrupts.
  *   eli run        one timing simulation (workload x mode)
  *   eli security   the threat-model checks on the functional model
  *   eli reproduce  the paper's headline numbers and a moderation sweep

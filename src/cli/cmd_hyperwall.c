@@ -1,5 +1,5 @@
 /*
- * cmd_hyperwall.c — the `hyperwall` commands: HyperWall (issue 5).
+ * cmd_hyperwall.c — the `hyperwall` commands: HyperWall.
  *   hyperwall script FILE   run an attack scenario written as text
  *   hyperwall attacks       the built-in attack suite, with and without
  *   hyperwall fuzz          a random adversarial hypervisor

@@ -1,5 +1,5 @@
 /*
- * cmd_kvm.c — the `kvm` commands (issue 9): `kvm probe`, `kvm bench` and
+ * cmd_kvm.c — the `kvm` commands: `kvm probe`, `kvm bench` and
  * `bench kvm` on the tiny real VMM of src/kvm/, plus `eli calibrate` and
  * `eli validate`, which measure this host with that VMM for the ELI model.
  *

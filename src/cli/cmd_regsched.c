@@ -152,7 +152,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 
 static json_t *llc_json(const llc_bench_result *r)
 {
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s,s:f,s:f,s:f,s:I,s:i,s:b,s:{s:I,s:I,s:I,s:I,s:I},s:f,s:s}", "name", "llc",
 		"accesses_per_sec", r->accesses_per_sec, "reference_accesses_per_sec",
 		r->ref_accesses_per_sec, "speedup_vs_reference",
@@ -162,9 +162,17 @@ static json_t *llc_json(const llc_bench_result *r)
 		(json_int_t)r->count[HIER_REMOTE], "mem", (json_int_t)r->count[HIER_MEM],
 		"mem_remote_node", (json_int_t)r->count[HIER_MEM_REMOTE], "goal_accesses_per_sec",
 		100e6, "structure",
-		"SSE2 tag compare, 4-bit LRU stack in one u64, fastmod sets, one set/tag split "
-		"per geometry, superset L2-holder directory word with first-touch node, "
-		"huge pages, large tables prefetched ahead (inclusive victims predicted)");
+		"SSE2 tag compare, 4-bit LRU stack in one u64, one 64-byte record per set, fastmod "
+		"sets, one set/tag split per geometry, superset L2-holder directory word with "
+		"first-touch node, huge pages, large tables prefetched ahead (inclusive victims "
+		"predicted)");
+	/* per second of the thread's CPU time: without the time it sat preempted */
+	if (o) {
+		json_object_set_new(o, "accesses_per_cpu_sec", json_real(r->accesses_per_cpu_sec));
+		json_object_set_new(o, "reference_accesses_per_cpu_sec",
+				    json_real(r->ref_accesses_per_cpu_sec));
+	}
+	return o;
 }
 
 static json_t *bench_llc_default(uint64_t seed)

@@ -1,5 +1,5 @@
 /*
- * cmd_report.c — `virtlab report` (issue 8): runs every system's
+ * cmd_report.c — `virtlab report`: runs every system's
  * reproduction as a stage (subprocesses of this very binary) and writes
  * DIR/index.html, DIR/summary.json and DIR/<system>/ (CSV, SVG). The work is
  * in src/report/; this file parses options, draws a progress bar per stage
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/file.h"
 #include "core/progress.h"
 #include "report/report.h"
 
@@ -134,6 +135,11 @@ static int resume_opts(const cli_cmd *cmd, const cli_common *g, const char *dir,
 	return CLI_GO;
 }
 
+/* A report's summary.json is some 100 KiB for ~50 rows; 64 MiB is far
+ * beyond any report and keeps a wrong file (a disk image) from being read
+ * whole. */
+#define EXCERPT_MAX_BYTES (64u << 20)
+
 /* `virtlab report excerpt FILE`: the Markdown summary of a report. */
 static int excerpt_run(const cli_cmd *cmd, int argc, char **argv)
 {
@@ -147,11 +153,19 @@ static int excerpt_run(const cli_cmd *cmd, int argc, char **argv)
 	if (g.json || g.csv)
 		return cli_usage_error(cmd, "%s: the excerpt is Markdown only",
 				       g.json ? "--json" : "--csv");
-	json_error_t je;
-	json_t *doc = json_load_file(pos[0], 0, &je);
-	if (!doc)
-		return cli_fail(cmd, "%s:%d: %s", pos[0], je.line, je.text);
+	/* the shared reader: a directory, a device or an oversized file is
+	 * named as such, never parsed as an empty document */
 	vl_errbuf eb = { { 0 } };
+	char *text;
+	int err = vl_read_text(pos[0], EXCERPT_MAX_BYTES, "a report's summary.json", &text, NULL,
+			       &eb);
+	if (err)
+		return cli_fail(cmd, "%s", err == VL_ENOMEM ? "out of memory" : eb.msg);
+	json_error_t je;
+	json_t *doc = json_loads(text, 0, &je);
+	free(text);
+	if (!doc)
+		return cli_fail(cmd, "%s:%d: not JSON: %s", pos[0], je.line, je.text);
 	rc = rpt_excerpt(stdout, doc, &eb);
 	json_decref(doc);
 	if (rc != 0)

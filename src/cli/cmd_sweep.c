@@ -1,5 +1,5 @@
 /*
- * cmd_sweep.c — the `sweep` commands (issue 20): a grid of options × seeds
+ * cmd_sweep.c — the `sweep` commands: a grid of options × seeds
  * run as independent `virtlab CMD --json --seed S` processes, on the local
  * cores or as a Slurm job array, summarised with 95 % t intervals.
  *   sweep run      expand, check, run what is not finished yet

@@ -80,6 +80,10 @@ int main(int argc, char **argv)
 		const char *near = cli_closest(typed);
 		fprintf(stderr, "virtlab: unknown command '%s'%s%s%s\n", typed,
 			near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+		if (!near) {
+			fprintf(stderr, "commands of '%s':\n", cmd->name);
+			cli_list(stderr, cmd->name);
+		}
 		return CLI_USAGE;
 	}
 	return cmd->run(cmd, argc - 1 - used, argv + 1 + used);

@@ -106,6 +106,12 @@ static int set_value(const cli_cmd *cmd, const cli_opt *o, const char *val)
 				       list);
 	}
 	}
+	/* a bounded integer option beyond 2^64 names its own range, not the
+	 * parser's type limit */
+	int integer = o->type == OPT_U64 || o->type == OPT_COUNT || o->type == OPT_SIZE;
+	if (err == VL_ERANGE && integer && o->min <= o->max && o->max < 1e300)
+		return cli_usage_error(cmd, "--%s '%s': too large; expected a value in [%g, %g]",
+				       o->name, val, o->min, o->max);
 	if (err)
 		return cli_usage_error(cmd, "--%s %s", o->name, eb.msg);
 	if (numeric && o->min <= o->max && (num < o->min || num > o->max)) {

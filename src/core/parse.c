@@ -196,6 +196,43 @@ int parse_percent(const char *s, double *fraction, vl_errbuf *eb)
 	return 0;
 }
 
+int parse_cpulist(const char *s, unsigned ncpus, vl_errbuf *eb)
+{
+	const char *what = "a CPU list like 0, 1-3 or 0,2-3";
+	const char *p = s;
+	if (!*s)
+		return vl_fail(eb, VL_EINVAL, "empty CPU list; expected %s", what);
+	while (*p) {
+		unsigned long lo, hi;
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return vl_fail(eb, VL_EINVAL, "'%s': '%c' at offset %zu; expected %s", s,
+				       *p, (size_t)(p - s), what);
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return vl_fail(eb, VL_EINVAL,
+					       "'%s': a range needs an end; expected %s", s, what);
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (hi < lo)
+			return vl_fail(eb, VL_EINVAL, "'%s': range %lu-%lu runs backwards", s, lo,
+				       hi);
+		if (hi >= ncpus)
+			return vl_fail(eb, VL_ERANGE,
+				       "'%s': CPU %lu does not exist; this machine has "
+				       "CPUs 0-%u",
+				       s, hi, ncpus - 1);
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return vl_fail(eb, VL_EINVAL, "'%s': '%c' at offset %zu; expected %s", s,
+				       *end, (size_t)(end - s), what);
+		p = end;
+	}
+	return 0;
+}
+
 unsigned edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

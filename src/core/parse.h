@@ -30,6 +30,10 @@ int parse_double(const char *s, double *out, vl_errbuf *eb);
 int parse_duration(const char *s, double *seconds, vl_errbuf *eb);
 int parse_percent(const char *s, double *fraction, vl_errbuf *eb);
 
+/* A Linux CPU list ("0", "1-3", "0,2-3"; cpuset.cpus syntax) whose CPUs are
+ * all below ncpus; checks only, the kernel parses it again. */
+int parse_cpulist(const char *s, unsigned ncpus, vl_errbuf *eb);
+
 /* Levenshtein distance, capped at 255; for "did you mean" suggestions. */
 unsigned edit_distance(const char *a, const char *b);
 

@@ -76,7 +76,7 @@ static const field fields[] = {
 #undef D
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
-/* Where each paper-2012 value comes from (issue 13): measured (by a
+/* Where each paper-2012 value comes from: measured (by a
  * microbenchmark this project runs, or a cited measurement), cited (a
  * document states it), assumed (with the reason), fitted (solved by
  * `eli reproduce` from the declared fit targets in reproduce.c). */

@@ -9,7 +9,7 @@
  * src/eli/README.md. Other profiles (e.g. `this-host`, written by
  * `virtlab eli calibrate`) are text files of `key = value` lines.
  *
- * Contract (used by the real-KVM helper, issue 9): the field names below are
+ * Contract (used by the real-KVM calibration): the field names below are
  * the keys of the file format, one to one; enum fields take the word after
  * the enum prefix (eoi_path = exit | emulated | free, guest_apic = x2apic |
  * xapic, guest_idle = poll | hlt). The model honours every field in every

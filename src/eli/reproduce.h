@@ -11,7 +11,7 @@
  * parameters fitted on workload W's targets fall back to their priors)
  * predicts W's rows again: loo_error_pct. Plus a moderation sweep.
  *
- * Tolerances (issue 4): rates and throughputs +-15 % relative; *_pct metrics
+ * Tolerances: rates and throughputs +-15 % relative; *_pct metrics
  * +-3 percentage points; residual exit rates below 2 k/s +-25 %; latencies
  * +-2 us; a range passes when ours falls inside it widened by the tolerance.
  */

@@ -17,9 +17,8 @@
  *   posted        APICv: posted interrupts + virtual-interrupt delivery:
  *                 device MSIs and edge EOIs need no exit; EOI_INDUCED only for
  *                 vectors in the EOI-exit bitmap (level-triggered).
- * Injection mode (eli, eli-delivery; paper §4.3, as the issue-13 review
- * describes it): while a virtual interrupt (virtual timer, IPI, an assigned
- * interrupt the host had to take) is pending or in service, the host enters
+ * Injection mode (eli, eli-delivery; paper §4.3, as we read it): while a virtual interrupt (virtual
+ * timer, IPI, an assigned interrupt the host had to take) is pending or in service, the host enters
  * the guest on the guest's own IDT with external-interrupt exiting back on
  * and the EOI MSR trapped; VM-entry event injection goes through the IDT that
  * IDTR names (SDM §26.5.1), so it must not be the shadow, whose non-assigned

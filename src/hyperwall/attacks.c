@@ -301,6 +301,86 @@ static const hw_attack attacks[] = {
 	  "vm write alice 0x0 0x5ec12e7\n"
 	  "hv read @alice:0x0\n",
 	  NULL },
+	{ "guest_table_remap", "rewriting a guest page-table entry (hypervisor store, then DMA)",
+	  "guest tables are the VM's frames: CIP deny bits on hypervisor fill and DMA",
+	  "# The hypervisor, then a device, rewrite alice's guest L1 table (GPA 0x5000:\n"
+	  "# data pages 0-1, then L4, L3, L2, L1) so that GVA 0 leads to GPA page 1:\n"
+	  "# every later access lands in the right frame for the GPA the walk produced,\n"
+	  "# but not for the address alice used.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x0 111\n"
+	  "vm write alice 0x1000 222\n"
+	  "hv write @alice:0x5000 0x1003   # HyperWall: alice's table frame denies hypervisor "
+	  "writes\n"
+	  "hv dma write @alice:0x5000 0x1003 # HyperWall: and DMA\n"
+	  "hv map alice 0x0 @alice:0x0     # any nested edit: INVEPT\n"
+	  "vm read alice 0x0               # alice must read back 111\n",
+	  NULL },
+	{ "prelaunch_alias", "two guest-physical pages aliased to one frame before launch",
+	  "launch validation refuses a frame proposed twice",
+	  "# Before launch the hypervisor maps alice's GPA 0x1000 onto the frame of\n"
+	  "# GPA 0: both pages are zero, so the image looks right, but a store to one\n"
+	  "# page shows up in the other.\n"
+	  "vm prepare alice pages=2\n"
+	  "hv map alice 0x1000 @alice:0x0\n"
+	  "vm launch alice                 # HyperWall: a frame proposed twice is refused\n"
+	  "attest alice 1\n"
+	  "vm write alice 0x0 0x5ec12e7\n"
+	  "vm read alice 0x1000\n",
+	  NULL },
+	{ "prelaunch_dma_tamper", "a device alters the image between load and launch",
+	  "launch measurement of image + protections, signed by the chip key",
+	  "# A device writes into alice's image after it is loaded and before the\n"
+	  "# hardware launch protects it (no CIP entry exists yet).\n"
+	  "vm prepare alice pages=2\n"
+	  "hv dma write @alice:0x8 0xbad\n"
+	  "vm launch alice\n"
+	  "attest alice 1                  # HyperWall: measurement differs, the customer walks "
+	  "away\n"
+	  "vm read alice 0x8\n",
+	  NULL },
+	{ "stale_tlb_after_terminate",
+	  "a hypervisor TLB entry of a shared page kept across terminate and reuse",
+	  "hardware scrub and TLB shootdown at vm_terminate and vm_launch; DMA checked per access",
+	  "# The hypervisor caches a translation of alice's shared I/O page; alice is\n"
+	  "# terminated and the frame goes to bob, who stores a secret there. The\n"
+	  "# cached entry and a device try to read it.\n"
+	  "vm create alice pages=2\n"
+	  "vm share alice 0x1000\n"
+	  "hv read @alice:0x1000           # the hypervisor's TLB maps the shared frame\n"
+	  "vm terminate alice              # HyperWall: scrub, shoot the frames down\n"
+	  "vm create bob pages=2\n"
+	  "hv frame bob 0x1000             # (same HPA as @alice:0x1000)\n"
+	  "vm write bob 0x1000 0x5ec12e7\n"
+	  "hv read @alice:0x1000           # HyperWall: no stale entry; refill refused\n"
+	  "hv dma read @alice:0x1000\n",
+	  NULL },
+	{ "walker_own_tables", "walker oracle through the victim's own nested table",
+	  "CIP check on every nested-table frame the walker reads (any VM's frame is refused, the "
+	  "walking VM's own too)",
+	  "# The walker oracle without an accomplice: the hypervisor points alice's own\n"
+	  "# nested PD entry 0 (frame 8: alice's GPA pages are frames 0-5, then PML4 6,\n"
+	  "# PDPT 7, PD 8, PT 9) at her data frame 0. The nested walk of her top-level\n"
+	  "# table (GPA 0x2000) then reads word 2 of frame 0 as its PT entry, and\n"
+	  "# whether her load faults or is blocked follows her secret.\n"
+	  "vm create alice pages=2\n"
+	  "vm write alice 0x10 0x3         # alice's secret (word 2 of page 0)\n"
+	  "hv write 0x8000 0x3             # alice's PD[0] -> her data frame 0 as a nested PT\n"
+	  "hv map alice 0x1000 @alice:0x1000 # any nested edit: INVEPT\n"
+	  "vm read alice 0x1000            # HyperWall: blocked before the walker reads her "
+	  "frame\n",
+	  NULL },
+	{ "vmid_reuse", "two VMs launched under one VMID share TLB entries",
+	  "launch refuses a VMID in use (TLB entries are tagged by VMID)",
+	  "# The hypervisor prepares two VMs before launching either, so both get\n"
+	  "# VMID 1, and launches both: eve's TLB lookups then hit alice's entries.\n"
+	  "vm prepare alice pages=2\n"
+	  "vm prepare eve pages=2 attacker\n"
+	  "vm launch alice\n"
+	  "vm launch eve                   # HyperWall: a VMID in use is refused\n"
+	  "vm write alice 0x0 0x5ec12e7    # alice's TLB entry for GVA 0 under VMID 1\n"
+	  "vm read eve 0x0\n",
+	  NULL },
 };
 
 const hw_attack *hw_attacks(size_t *n)

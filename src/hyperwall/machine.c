@@ -432,8 +432,7 @@ int hw_vm_read(hw_machine *m, uint32_t id, uint64_t gva, uint64_t *val)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
 	*val = m->mem[w];
-	truth_load(m->truth, w, vm->id);
-	int err = truth_vm_access(m->truth, vm->id, gpa, f, 0, *val);
+	int err = truth_vm_load(m->truth, vm->id, gva, w, *val);
 	return err ? err : HW_OK;
 }
 
@@ -448,9 +447,9 @@ int hw_vm_write(hw_machine *m, uint32_t id, uint64_t gva, uint64_t val)
 	if (rc)
 		return rc;
 	uint64_t w = (uint64_t)f * HW_PAGE_WORDS + (gva & (HW_PAGE_SIZE - 1)) / 8;
-	uint32_t tag = truth_vm_shared(m->truth, vm->id, gpa) ? TRUTH_PUBLIC : vm->id;
-	hw__store(m, w, val, tag);
-	int err = truth_vm_access(m->truth, vm->id, gpa, f, 1, val);
+	hw__store(m, w, val, TRUTH_PUBLIC);
+	/* the truth tags the word and judges the store by the GVA alone */
+	int err = truth_vm_store(m->truth, vm->id, gva, w, val);
 	return err ? err : HW_OK;
 }
 

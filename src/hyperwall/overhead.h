@@ -8,7 +8,7 @@
  * page tables map every page the trace touches, one translation per access
  * (M = a load and a store). The model counts TLB misses, page-walk
  * references and CIP checks — on fill (4 guest-table pages + the data page)
- * and, since issue 14, one per nested-table read of the 2-D walk (20 per
+ * and also one per nested-table read of the 2-D walk (20 per
  * fill), served by a small CIP cache when it holds the frame; cycles come
  * from the named costs in overhead.c. HyperWall adds no cost to TLB hits
  * (the checks are on fill).

@@ -1,7 +1,7 @@
 /*
  * script.h — HyperWall attack scenarios as text, one operation a line
- * (issue 5, section 2; issue 14 added prepare/launch, unshare, protect=,
- * attacker, hv protect, attest save/replay/relay):
+ * (the first set of operations plus later additions: prepare/launch,
+ * unshare, protect=, attacker, hv protect, attest save/replay/relay):
  *
  *   vm create NAME pages=N [protect=SPEC] [attacker]
  *   vm prepare NAME pages=N [protect=SPEC] [attacker]   vm launch NAME

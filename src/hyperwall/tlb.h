@@ -6,8 +6,8 @@
  * HyperWall's CIP check runs only when an entry is filled, so a hit costs
  * nothing extra; for that to be safe the hardware must remove every entry
  * that maps a frame whose protection changes (tlb_flush_frames), whatever
- * VMID filled it (paper: checks on TLB fill; issue 5: hardware shootdown on
- * launch, terminate and share).
+ * VMID filled it (paper: checks on TLB fill; the model adds a hardware
+ * shootdown on launch, terminate and share).
  *
  * The struct is public so the hit path inlines into the MMU loop.
  */

@@ -10,13 +10,14 @@
 
 typedef struct truth_vm {
 	uint32_t pages;
-	uint32_t *frame;   /* data page -> frame given at creation */
+	uint32_t *frame;   /* data page -> frame given at launch */
 	uint64_t **expect; /* data page -> 512 expected words; NULL = image (0) */
 	uint8_t *shared;   /* data page -> shared by the guest or left
 			    * unprotected by the customer (public) */
 	uint8_t *prot;     /* data page -> protection the customer asked */
 	uint32_t total;    /* GPA pages of the image */
-	uint64_t *tables;  /* the customer's guest-table pages (until launch) */
+	uint64_t *tables;  /* the customer's guest-table pages: the truth's own
+			    * copy, which says where each GVA should land */
 	int launched, image_ok;
 } truth_vm;
 
@@ -144,6 +145,19 @@ static int frame_is(const uint64_t *mem, const uint8_t *maybe_nonzero, uint32_t 
 	return !memcmp(w, want, HW_PAGE_SIZE);
 }
 
+/* 1 if no two GPA pages share a frame: two aliased pages are not the
+ * image the customer sent (a store to one changes the other), even when
+ * both hold zeros. Frames are known to be below t->frames here. */
+static int frames_distinct(const truth *t, const uint32_t *frames, uint32_t n)
+{
+	uint8_t *seen = calloc(t->frames, 1);
+	int ok = seen != NULL; /* no memory: count it as a violation, never miss one */
+	for (uint32_t g = 0; ok && g < n; g++)
+		ok = !seen[frames[g]]++;
+	free(seen);
+	return ok;
+}
+
 void truth_vm_launch(truth *t, uint32_t id, const uint64_t *mem, const uint8_t *maybe_nonzero,
 		     const uint32_t *frames, const uint8_t *prot_used)
 {
@@ -159,10 +173,8 @@ void truth_vm_launch(truth *t, uint32_t id, const uint64_t *mem, const uint8_t *
 		if (ok && g < v->pages)
 			ok = v->prot[g] == (prot_used ? prot_used[g] != 0 : 1);
 	}
-	v->image_ok = ok;
+	v->image_ok = ok && frames_distinct(t, frames, v->total);
 	v->launched = 1;
-	free(v->tables);
-	v->tables = NULL;
 }
 
 void truth_vm_share(truth *t, uint32_t id, uint64_t gpa)
@@ -189,38 +201,84 @@ int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem)
 	return 0;
 }
 
-int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa)
+/* Where GVA gva of v should land, by the truth's own walk of the
+ * customer's guest tables (never the machine's, which the hypervisor may
+ * have changed): 1 and the data page in *p, or 0 when the image maps gva
+ * to no data page (non-canonical, not present, or onto a table page). */
+static int intended_page(const truth_vm *v, uint64_t gva, uint32_t *p)
 {
-	const truth_vm *v = vm_of(t, id);
-	uint64_t p = gpa >> HW_PAGE_SHIFT;
-	return v && p < v->pages && v->shared[p];
+	if ((uint64_t)((int64_t)(gva << 16) >> 16) != gva)
+		return 0;         /* non-canonical (48-bit virtual addresses) */
+	uint64_t page = v->pages; /* the top-level table: first after the data */
+	for (int level = 3; level >= 0; level--) {
+		if (page < v->pages || page >= v->total)
+			return 0;
+		uint64_t e = v->tables[(page - v->pages) * HW_PAGE_WORDS +
+				       ((gva >> (HW_PAGE_SHIFT + 9 * level)) & 511)];
+		if (!(e & 1)) /* present */
+			return 0;
+		page = (e & 0x000ffffffffff000ull) >> HW_PAGE_SHIFT;
+	}
+	if (page >= v->pages)
+		return 0;
+	*p = (uint32_t)page;
+	return 1;
 }
 
-int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write, uint64_t val)
+/* The integrity verdict on a VM access of word w through gva (a load
+ * returning val, or a store of val): it must land in the frame of the data
+ * page its image maps gva to, and a load from an unshared page must return
+ * what the VM last stored there. */
+static int vm_access(truth *t, truth_vm *v, uint64_t gva, uint64_t w, int write, uint64_t val)
 {
-	truth_vm *v = vm_of(t, id);
-	uint64_t p = gpa >> HW_PAGE_SHIFT;
-	if (!v || p >= v->pages) {
-		/* a VM touching a GPA it was never given */
+	uint32_t p;
+	if (!intended_page(v, gva, &p)) {
+		/* the VM reached memory through a GVA its image never mapped */
 		t->integ++;
 		return 0;
 	}
-	uint32_t w = (uint32_t)(gpa & (HW_PAGE_SIZE - 1)) / 8;
-	int bad = frame != v->frame[p];
+	uint32_t i = (uint32_t)(gva & (HW_PAGE_SIZE - 1)) / 8;
+	int bad = w / HW_PAGE_WORDS != v->frame[p] || w % HW_PAGE_WORDS != i;
 	if (write) {
 		if (!v->expect[p]) {
 			v->expect[p] = calloc(HW_PAGE_WORDS, sizeof(uint64_t));
 			if (!v->expect[p])
 				return VL_ENOMEM;
 		}
-		v->expect[p][w] = val;
+		v->expect[p][i] = val;
 	} else if (!v->shared[p]) {
-		uint64_t want = v->expect[p] ? v->expect[p][w] : 0;
+		uint64_t want = v->expect[p] ? v->expect[p][i] : 0;
 		bad |= val != want;
 	}
 	if (bad)
 		t->integ++;
 	return 0;
+}
+
+int truth_vm_load(truth *t, uint32_t id, uint64_t gva, uint64_t w, uint64_t val)
+{
+	truth_load(t, w, id);
+	truth_vm *v = vm_of(t, id);
+	if (!v) {
+		t->integ++;
+		return 0;
+	}
+	return vm_access(t, v, gva, w, 0, val);
+}
+
+int truth_vm_store(truth *t, uint32_t id, uint64_t gva, uint64_t w, uint64_t val)
+{
+	truth_vm *v = vm_of(t, id);
+	uint32_t p;
+	/* public only if the page the VM means is shared (or left open by
+	 * the customer); wherever the store really lands, it is the VM's */
+	int pub = v && intended_page(v, gva, &p) && v->shared[p];
+	truth_store(t, w, pub ? TRUTH_PUBLIC : id);
+	if (!v) {
+		t->integ++;
+		return 0;
+	}
+	return vm_access(t, v, gva, w, 1, val);
 }
 
 void truth_vm_attested(truth *t, uint32_t id)

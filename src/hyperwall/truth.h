@@ -10,17 +10,21 @@
  *    confidentiality violation is a load by anyone else (hypervisor, device,
  *    another VM) of a word whose tag is a VM id — also after that VM was
  *    terminated, if nothing overwrote the word.
- *  - Per VM: the frame each data page was given at creation and the value
- *    the VM last wrote to each word (initially the customer's image: zero).
- *    An integrity violation is a VM access that lands in another frame than
- *    its page's own (its GPA silently points elsewhere), or a VM load from
- *    an unshared page returning anything but what it last wrote; also a
- *    customer accepting an attestation for a VM whose frames at launch did
- *    not hold the image the customer sent, or that was launched with other
- *    per-page protections than the customer asked for. The truth keeps its
- *    own copy of the customer's image and compares it with the frames
- *    itself (not through the mechanism's measurement). At most one
- *    violation per access.
+ *  - Per VM: the frame each data page was given at launch, the value the
+ *    VM last wrote to each word (initially the customer's image: zero), and
+ *    the truth's own copy of the customer's guest page tables. A VM access
+ *    is judged by the GVA the VM used, never by the GPA the machine's walk
+ *    produced: the truth walks its copy to find the data page the GVA
+ *    should reach. An integrity violation is a VM access that lands in
+ *    another frame than that page's own (a nested or guest table silently
+ *    points elsewhere), an access through a GVA the image does not map, or
+ *    a VM load from an unshared page returning anything but what it last
+ *    wrote; also a customer accepting an attestation for a VM whose frames
+ *    at launch did not hold the image the customer sent (two GPA pages on
+ *    one frame included), or that was launched with other per-page
+ *    protections than the customer asked for. The truth compares the
+ *    frames with its copy of the image itself (not through the mechanism's
+ *    measurement). At most one violation per access.
  *  - Pages the customer asked to leave unprotected (protection "none") are
  *    public from the start, like shared pages.
  *  - Reads the hardware page walker makes count like loads by their
@@ -70,11 +74,15 @@ void truth_vm_share(truth *t, uint32_t id, uint64_t gpa);
  * what the page holds now (memory `mem`, its own frame: the hypervisor's
  * and devices' I/O while it was shared included) is what it expects. */
 int truth_vm_unshare(truth *t, uint32_t id, uint64_t gpa, const uint64_t *mem);
-/* Is data page gpa>>12 of VM id shared (stores there are public)? */
-int truth_vm_shared(const truth *t, uint32_t id, uint64_t gpa);
-/* A VM load (write = 0, val = value seen) or store (write = 1, val =
- * value stored) at gpa that reached `frame`. 0 or VL_ENOMEM. */
-int truth_vm_access(truth *t, uint32_t id, uint64_t gpa, uint32_t frame, int write, uint64_t val);
+/* A VM load of word w (frame * 512 + word) through guest-virtual address
+ * gva, returning val; a VM store of val to word w through gva (tagged the
+ * VM's unless the page its image maps gva to is shared). The truth walks
+ * its own copy of the customer's guest tables to find the data page gva
+ * should reach: landing in another frame or word, a GVA the image does not
+ * map, or a load from an unshared page returning anything but the VM's
+ * last store there is an integrity violation. 0 or VL_ENOMEM. */
+int truth_vm_load(truth *t, uint32_t id, uint64_t gva, uint64_t w, uint64_t val);
+int truth_vm_store(truth *t, uint32_t id, uint64_t gva, uint64_t w, uint64_t val);
 /* The customer accepted an attestation for VM id: an integrity violation
  * unless the VM launched with the customer's image and protections. */
 void truth_vm_attested(truth *t, uint32_t id);

@@ -2,12 +2,11 @@
  * guest.c — the test guest (x86-64 assembly, assembled with this file) and
  * the VMM-side layout of its memory: GDT, TSS, IDT, 4-level page tables.
  *
- * Why a file-scope asm block: the issue asks for a freestanding guest built
- * by the Makefile, but helpers may not edit the Makefile, which only compiles
- * the .c files under src/. A top-level __asm__ in a .c file is assembled by gcc's own
+ * Why a file-scope asm block: the Makefile compiles only the .c files under
+ * src/, and a top-level __asm__ in a .c file is assembled by gcc's own
  * assembler at build time into real machine code (readable source, no
- * hand-written byte array, no run-time step). If the lead prefers a guest.S
- * plus objcopy rule, this listing moves over verbatim.
+ * hand-written byte array, no run-time step). A guest.S plus an objcopy rule
+ * would work as well; this listing would move over verbatim.
  *
  * The listing is position independent (RIP-relative jumps/LEA) and refers to
  * guest data only through the fixed absolute addresses in guest.h (shared

@@ -10,7 +10,7 @@
 #include "core/stats.h"
 #include "eli/sim.h"
 
-/* The project's goal for model vs measurement (issue 9): +-20 %. */
+/* The project's goal for model vs measurement: within +-20 %. */
 #define GOAL_PCT 20.0
 /* Simulated seconds per model run (our choice: >= 2 000 interrupts at 2 k/s). */
 #define MODEL_S 1.0

@@ -27,14 +27,11 @@ cache *cache_create(uint32_t sets, unsigned ways)
 		return NULL;
 	c->sets = sets;
 	c->ways = ways;
-	c->slots = ways <= 8 ? 8 : 16;
-	c->rec_bytes = ways <= 8 ? 32 : 64;
-	c->rec_shift = ways <= 8 ? 5 : 6;
 	c->pow2 = (sets & (sets - 1)) == 0;
 	c->mask = sets - 1;
 	c->set_shift = (unsigned)__builtin_ctz(sets);
 	c->fm = UINT64_MAX / sets + 1;
-	size_t bytes = ((size_t)sets * c->rec_bytes + 63) & ~(size_t)63;
+	size_t bytes = (size_t)sets * CACHE_REC_BYTES;
 	c->rec = vl_huge_alloc(bytes);
 	if (!c->rec) {
 		free(c);
@@ -61,7 +58,7 @@ void cache_reset(cache *c)
 {
 	for (uint32_t s = 0; s < c->sets; s++) {
 		uint16_t *t = cache__tags(c, s);
-		for (unsigned w = 0; w < c->slots; w++)
+		for (unsigned w = 0; w < CACHE_MAX_WAYS; w++)
 			t[w] = CACHE_NO_TAG;
 		*cache__lru(c, s) = c->lru_init;
 	}
@@ -75,9 +72,10 @@ uint64_t cache_line_limit(const cache *c)
 
 int cache_access(cache *c, uint32_t line, uint32_t *evicted)
 {
-	int hit = cache__access(c, line);
+	uint32_t ev = CACHE_NO_LINE;
+	int hit = cache__access(c, line, &ev);
 	if (!hit && evicted)
-		*evicted = c->last_evicted;
+		*evicted = ev;
 	return hit;
 }
 

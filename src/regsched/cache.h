@@ -10,10 +10,10 @@
  * like a modulo does).
  *
  * Layout (why it is fast): each set is one record of 16-bit tags (line /
- * sets, compared eight at a time with SSE2) and its LRU order, a 64-bit
- * stack of 4-bit way numbers (nibble 0 = MRU, nibble ways-1 = LRU) moved
- * with a few shifts and masks instead of per-way age counters; a 16-way set
- * is exactly one 64-byte host cache line. The 16-bit tags bound the lines a
+ * sets, compared eight at a time with SSE2 where the host has it) and its
+ * LRU order, a 64-bit stack of 4-bit way numbers (nibble 0 = MRU, nibble
+ * ways-1 = LRU) moved with a few shifts and masks instead of per-way age
+ * counters; every set is one 64-byte host cache line. The 16-bit tags bound the lines a
  * cache can hold: line < cache_line_limit() = sets * 65535 (2 GiB of
  * physical memory for a 256 KiB 8-way L2 with 64 B lines).
  * Invalid ways always sit at the LRU end, so a miss simply takes the LRU

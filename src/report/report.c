@@ -170,11 +170,32 @@ int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbu
 		int found = 0;
 		for (size_t i = 0; names[i]; i++)
 			found |= strcmp(names[i], w) == 0;
+		if (!w[0])
+			return vl_fail(eb, VL_EINVAL,
+				       "an empty name in '%s'; expected comma-separated stages or "
+				       "systems",
+				       only);
 		if (!found) {
 			const char *near = closest_word(w, names);
-			return vl_fail(eb, VL_EINVAL, "unknown stage or system '%s'%s%s%s", w,
-				       near ? " (did you mean '" : "", near ? near : "",
-				       near ? "'?)" : "");
+			if (near)
+				return vl_fail(eb, VL_EINVAL,
+					       "unknown stage or system '%s' (did you mean '%s'?)",
+					       w, near);
+			/* nothing close: name the systems (each stage's is listed) */
+			char sys[160] = "";
+			for (size_t i = 1; names[i - 1]; i += 2) {
+				size_t j = 1;
+				while (j < i && strcmp(names[j], names[i]) != 0)
+					j += 2;
+				if (j == i && strlen(sys) + strlen(names[i]) + 3 < sizeof(sys))
+					snprintf(sys + strlen(sys), sizeof(sys) - strlen(sys),
+						 "%s%s", sys[0] ? ", " : "", names[i]);
+			}
+			return vl_fail(
+				eb, VL_EINVAL,
+				"unknown stage or system '%s'; expected a system (%s) or one "
+				"of its stages",
+				w, sys);
 		}
 		p += len + (c ? 1 : 0);
 	} while (*p);

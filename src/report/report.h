@@ -1,6 +1,6 @@
 /*
  * report.h — `virtlab report`: every system's reproduction as a stage, one
- * page of results (issue 8).
+ * page of results.
  *
  * Decoupling: a stage never calls a system's library. It runs the virtlab
  * binary itself as a subprocess (`virtlab <command> --json --seed N --quiet`)

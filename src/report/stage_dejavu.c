@@ -1,13 +1,13 @@
 /*
  * stage_dejavu.c — DejaVu in the report: the trace-driven comparison
- * (issue 7) and the live demo (issue 6). Contracts used:
+ * and the live demo. Contracts used:
  *  - `dejavu compare` -> {"rows":[{trace, policy, adaptation_s_mean,
  *    overprovision_pct, slo_violation_pct, cost_instance_hours,
  *    cost_vs_static_history_pct, ...}],
  *    "adaptation_speedup_vs_rightscale": number or null (+ "..._note"),
  *    "cost_saving_vs_static_history_pct":.., "static_history_slo_violation_pct":..,
  *    "cost_saving_vs_static_peak_pct":..}; the definitions are
- *    src/dejavu/sim/sim.h's (issue 15) and the plots' captions state them;
+ *    src/dejavu/sim/sim.h's and the plots' captions state them;
  *  - `dejavu sim --trace T --policy P --days D` -> the sim object plus a
  *    time series for the allocation-vs-load plot: "series" as an object of
  *    equal-length arrays {"t_s":[..],"load_rps":[..],"allocation":[..]} or an
@@ -364,7 +364,7 @@ int stage_dv_week_digest(rpt_sc *sc)
 int stage_dv_live_plan(rpt_plan *p, int quick)
 {
 	(void)quick; /* live: skipped under --quick */
-	/* the issue: even 60 s shows a known and an unknown adaptation */
+	/* even 60 s shows a known and an unknown adaptation */
 	return rpt_plan_add(p, "dejavu demo --duration 60s");
 }
 

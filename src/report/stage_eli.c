@@ -1,6 +1,5 @@
 /*
- * stage_eli.c — ELI (issue 4) and its real-KVM calibration (issue 9) in the
- * report. Contracts used:
+ * stage_eli.c — ELI and its real-KVM calibration in the report. Contracts used:
  *  - `eli reproduce --duration D` -> {"rows":[{figure, paper, ours, error_pct,
  *    pass, tolerance}], "moderation_sweep":[{moderation_us,
  *    baseline_irqs_per_sec, eli_gain_pct, ...}]}: the summary rows (a paper
@@ -493,7 +492,7 @@ int stage_eli_modes_digest(rpt_sc *sc)
 			   workloads[0], workloads[1], workloads[2], workloads[3]);
 }
 
-/* ---- real KVM on this host (issue 9) ---- */
+/* ---- real KVM on this host ---- */
 
 static const struct {
 	const char *eoi, *delivery;

@@ -1,5 +1,5 @@
 /*
- * stage_hyperwall.c — HyperWall (issue 5) in the report. Contracts used:
+ * stage_hyperwall.c — HyperWall in the report. Contracts used:
  *  - `hyperwall attacks` -> [{attack, blocked, mechanism,
  *    succeeds_without_protection}]: the attack matrix;
  *  - `hyperwall fuzz --ops N` -> {ops, confidentiality_violations,
@@ -18,7 +18,7 @@
 
 int stage_hw_attacks_plan(rpt_plan *p, int quick)
 {
-	/* 1M fuzz ops is the issue's goal (< 30 s); 100k keeps --quick short */
+	/* 1M fuzz ops is the goal (< 30 s); 100k keeps --quick short */
 	int rc = rpt_plan_add(p, "hyperwall attacks");
 	return rc ? rc : rpt_plan_add(p, "hyperwall fuzz --ops %s", quick ? "100k" : "1M");
 }

@@ -1,5 +1,5 @@
 /*
- * stage_regsched.c — region scheduling (issue 10) in the report. Contract:
+ * stage_regsched.c — region scheduling in the report. Contract:
  * `regsched compare --all` -> {"rows":[{workload, topology,
  * speedup_region_vs_credit, llc_miss_reduction_pct, fairness_error_pct,
  * detail:{<sched>:{throughput, llc_miss_rate, ...}}}]}. The per-scheduler

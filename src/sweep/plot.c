@@ -139,6 +139,29 @@ static rpt_csv *make_csv(const sweep *s, size_t kx, const size_t *kb, const char
 	return c;
 }
 
+/* 0 if some finished point has a number for y; else VL_EINVAL naming why
+ * (nothing finished, or the outputs lack the key), rather than gnuplot's
+ * "all points y value undefined". */
+static int y_has_values(const json_t *sum, const char *y, vl_errbuf *eb)
+{
+	size_t i, missing = 0;
+	const json_t *r;
+	json_array_foreach(json_object_get(sum, "rows"), i, r)
+	{
+		if (strcmp(json_string_value(json_object_get(r, "key")), y) != 0)
+			continue;
+		if (json_integer_value(json_object_get(r, "n")) > 0)
+			return 0;
+		missing += (size_t)json_integer_value(json_object_get(r, "missing"));
+	}
+	if (json_integer_value(json_object_get(sum, "done")) == 0)
+		return vl_fail(eb, VL_EINVAL, "--y %s: no point of the sweep has finished yet", y);
+	return vl_fail(eb, VL_EINVAL,
+		       "--y %s: none of the %zu finished points has a number under this key "
+		       "(compare \"keys\" with the command's --json output)",
+		       y, missing);
+}
+
 /* Checks x, y, by against the sweep. 0 or VL_EINVAL. */
 static int check_axes(const sweep *s, const char *x, const char *y, const char *by, size_t *kx,
 		      size_t *kb, vl_errbuf *eb)
@@ -174,10 +197,10 @@ int sweep_plot(const char *dir, const char *x, const char *y, const char *by, ch
 	rpt_csv *c = NULL;
 	if ((err = check_axes(s, x, y, by, &kx, &kb, eb)))
 		goto out;
-	if (!(sum = sweep_summary(dir, eb))) {
-		err = VL_EIO;
+	if (!(sum = sweep_summary_ex(dir, &err, eb)))
 		goto out;
-	}
+	if ((err = y_has_values(sum, y, eb)))
+		goto out;
 	if (!(c = make_csv(s, kx, by ? &kb : NULL, y)) || fill(s, sum, kx, by ? &kb : NULL, y, c)) {
 		err = vl_fail(eb, VL_ENOMEM, "out of memory");
 		goto out;

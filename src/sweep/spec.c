@@ -73,6 +73,42 @@ static int split_words(sweep *s, const char *cmd, const char *path, vl_errbuf *e
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 0 if no value of option `name` is listed twice (as it reaches the
+ * command line: the string "1" and the number 1 are one value). A repeat
+ * is one point under one id, run once but counted once per listing by the
+ * summary: n doubled, a zero spread, an interval that means nothing.
+ * Sorted, so a long list costs n log n. VL_EINVAL or VL_ENOMEM. */
+static int grid_distinct(const json_t *arr, const char *path, const char *name, vl_errbuf *eb)
+{
+	size_t n = json_array_size(arr), i;
+	char **t = calloc(n, sizeof(*t));
+	int err = t ? 0 : VL_ENOMEM;
+	for (i = 0; !err && i < n; i++) {
+		const json_t *v = json_array_get(arr, i);
+		t[i] = json_is_string(v) ? vl_strdup(json_string_value(v))
+					 : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (!t[i])
+			err = VL_ENOMEM;
+	}
+	if (!err) {
+		qsort(t, n, sizeof(*t), cmp_str);
+		for (i = 1; !err && i < n; i++)
+			if (!strcmp(t[i - 1], t[i]))
+				err = vl_fail(eb, VL_EINVAL,
+					      "%s: grid '%s': value '%.200s' is listed twice", path,
+					      name, t[i]);
+	}
+	for (i = 0; t && i < n; i++)
+		free(t[i]);
+	free(t);
+	return err == VL_ENOMEM ? vl_fail(eb, err, "out of memory") : err;
+}
+
 static int parse_grid(sweep *s, json_t *grid, const char *path, vl_errbuf *eb)
 {
 	if (!json_is_object(grid))
@@ -116,6 +152,9 @@ static int parse_grid(sweep *s, json_t *grid, const char *path, vl_errbuf *eb)
 					       "or boolean",
 					       path, name, i + 1);
 		}
+		int err = grid_distinct(arr, path, name, eb);
+		if (err)
+			return err;
 		size_t nv = json_array_size(arr);
 		if (s->ngrid > SIZE_MAX / nv / 2)
 			s->ngrid = SIZE_MAX / 2; /* saturate: far over any limit */
@@ -557,10 +596,40 @@ int sweep_check_options(const sweep *s, const char *exe, vl_errbuf *eb)
 	return err;
 }
 
+/* 0 if DIR/sweep.json is absent or a sweep of the same command (a rerun,
+ * maybe with more seeds or values: the point ids stay valid); else
+ * VL_EINVAL: replacing it would lose another sweep's definition (its points
+ * could no longer be summarised) or a file that is no sweep at all. */
+static int same_sweep_or_none(const sweep *s, const char *path, vl_errbuf *eb)
+{
+	if (access(path, F_OK) != 0)
+		return 0;
+	sweep *old;
+	vl_errbuf oe = { { 0 } };
+	if (sweep_load(&old, path, 1, &oe))
+		return vl_fail(eb, VL_EINVAL,
+			       "%s exists and is not a sweep file (%.120s); choose another --out, "
+			       "nothing was written",
+			       path, oe.msg);
+	const char *was = json_string_value(json_object_get(old->doc, "command"));
+	const char *now = json_string_value(json_object_get(s->doc, "command"));
+	int same = was && now && !strcmp(was, now);
+	int err = same ? 0
+		       : vl_fail(eb, VL_EINVAL,
+				 "%s holds a sweep of `%.100s`, not `%.100s`: its points would be "
+				 "orphaned; choose another --out or remove that folder",
+				 path, was ? was : "?", now ? now : "?");
+	sweep_destroy(old);
+	return err;
+}
+
 int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 {
 	char path[4200];
 	int err;
+	snprintf(path, sizeof(path), "%s/sweep.json", dir);
+	if ((err = same_sweep_or_none(s, path, eb)))
+		return err;
 	const char *sub[] = { "", "/points", "/failed" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, sub[i]);
@@ -579,6 +648,18 @@ int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 
 int sweep_load_dir(sweep **sp, const char *dir, vl_errbuf *eb)
 {
+	/* say what DIR is before "DIR/sweep.json: cannot open: Not a
+	 * directory" would */
+	struct stat st;
+	*sp = NULL;
+	if (stat(dir, &st) != 0)
+		return vl_fail(eb, errno == ENOENT ? VL_ENOENT : VL_EIO, "%s: %s", dir,
+			       errno == ENOENT ? "no such directory" : strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return vl_fail(
+			eb, VL_EINVAL,
+			"%s: not a directory; expected the --out folder of `virtlab sweep run`",
+			dir);
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/sweep.json", dir);
 	return sweep_load(sp, path, 1, eb);

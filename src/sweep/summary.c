@@ -24,25 +24,44 @@ static json_t *num_or_null(double x, int ok)
 	return ok ? out_num(x) : json_null();
 }
 
-/* Reads DIR/<sub>/<id>.json; NULL if absent or unreadable. */
-static json_t *read_point(const char *dir, const char *sub, const char *id)
+/* Reads DIR/<sub>/<id>.json into *out: 0 with NULL if there is none, 0
+ * with the document, or VL_EINVAL / VL_EIO / VL_ENOMEM (eb names the file)
+ * when it exists but is not a point file: `sweep run` counts any file there
+ * as finished and would never redo it, so the summary must not drop it
+ * quietly either. */
+static int read_point(const char *dir, const char *sub, const char *id, json_t **out, vl_errbuf *eb)
 {
 	char path[4200], *text;
+	*out = NULL;
 	snprintf(path, sizeof(path), "%s/%s/%s.json", dir, sub, id);
 	if (access(path, F_OK) != 0)
-		return NULL;
-	vl_errbuf eb = { { 0 } };
-	if (vl_read_text(path, 64u << 20, "JSON", &text, NULL, &eb))
-		return NULL;
+		return 0;
+	int err = vl_read_text(path, 64u << 20, "a sweep point (JSON)", &text, NULL, eb);
+	if (err && err != VL_ENOMEM) {
+		char why[sizeof(eb->msg)];
+		snprintf(why, sizeof(why), "%s", eb->msg);
+		return vl_fail(eb, err, "%s; remove it and run `virtlab sweep run` again", why);
+	}
+	if (err)
+		return err;
 	json_error_t je;
 	json_t *o = json_loads(text, 0, &je);
 	free(text);
-	return o;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return vl_fail(eb, VL_EINVAL,
+			       "%s: not a point file (%s); remove it and run `virtlab sweep run` "
+			       "again to redo the point",
+			       path, o ? "a JSON value other than an object" : je.text);
+	}
+	*out = o;
+	return 0;
 }
 
 static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, json_t *failed,
-		    size_t *done)
+		    size_t *done, vl_errbuf *eb)
 {
+	int err = VL_ENOMEM;
 	size_t nk = sweep_nkeys(s), ns = sweep_nseeds(s);
 	stat_acc *acc = calloc(nk, sizeof(*acc));
 	size_t *missing = calloc(nk, sizeof(*missing));
@@ -55,7 +74,9 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 		char id[33];
 		if (sweep_point_id(s, i, id))
 			goto oom;
-		json_t *pt = read_point(dir, "points", id);
+		json_t *pt, *f;
+		if ((err = read_point(dir, "points", id, &pt, eb)))
+			goto fail;
 		if (pt) {
 			(*done)++;
 			const json_t *res = json_object_get(pt, "result");
@@ -69,7 +90,8 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 			json_decref(pt);
 			continue;
 		}
-		json_t *f = read_point(dir, "failed", id);
+		if ((err = read_point(dir, "failed", id, &f, eb)))
+			goto fail;
 		if (f) {
 			json_t *row = json_pack("{s:s,s:O?,s:I,s:O?,s:O?,s:O?}", "id", id, "point",
 						json_object_get(f, "point"), "seed",
@@ -102,23 +124,25 @@ static int add_rows(const sweep *s, const char *dir, size_t g, json_t *rows, jso
 	free(missing);
 	return 0;
 oom:
+	err = vl_fail(eb, VL_ENOMEM, "out of memory");
+fail:
 	free(acc);
 	free(missing);
-	return VL_ENOMEM;
+	return err;
 }
 
-json_t *sweep_summary(const char *dir, vl_errbuf *eb)
+json_t *sweep_summary_ex(const char *dir, int *err, vl_errbuf *eb)
 {
 	sweep *s;
-	if (sweep_load_dir(&s, dir, eb))
+	if ((*err = sweep_load_dir(&s, dir, eb)))
 		return NULL;
 	json_t *rows = json_array(), *failed = json_array(), *out = NULL;
 	size_t done = 0;
 	if (!rows || !failed)
 		goto oom;
 	for (size_t g = 0; g < sweep_ngrid(s); g++)
-		if (add_rows(s, dir, g, rows, failed, &done))
-			goto oom;
+		if ((*err = add_rows(s, dir, g, rows, failed, &done, eb)))
+			goto fail;
 	out = json_pack("{s:o,s:o,s:I,s:I}", "rows", rows, "failed", failed, "points",
 			(json_int_t)sweep_npoints(s), "done", (json_int_t)done);
 	rows = failed = NULL;
@@ -127,9 +151,16 @@ json_t *sweep_summary(const char *dir, vl_errbuf *eb)
 	sweep_destroy(s);
 	return out;
 oom:
+	*err = vl_fail(eb, VL_ENOMEM, "out of memory");
+fail:
 	json_decref(rows);
 	json_decref(failed);
 	sweep_destroy(s);
-	vl_fail(eb, VL_ENOMEM, "out of memory");
 	return NULL;
+}
+
+json_t *sweep_summary(const char *dir, vl_errbuf *eb)
+{
+	int err;
+	return sweep_summary_ex(dir, &err, eb);
 }

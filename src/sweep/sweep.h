@@ -1,8 +1,7 @@
 /*
  * sweep.h — `virtlab sweep`: a grid of options × a list of seeds, each point
  * one `virtlab CMD ... --json --quiet --seed S` process, run on the local
- * cores or as a Slurm job array, summarised with Student-t intervals
- * (issue 20).
+ * cores or as a Slurm job array, summarised with Student-t intervals.
  *
  * The sweep file (JSON):
  *	{"command": "eli run --workload custom",
@@ -41,7 +40,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 
-/* Grids bigger than this need --force (issue 20). */
+/* Grids bigger than this need --force. */
 #define SWEEP_MAX_POINTS 100000
 /* Bytes of a sweep file read at most. */
 #define SWEEP_MAX_FILE (1u << 20)
@@ -182,6 +181,11 @@ int sweep_run_task(const char *dir, size_t task, const sweep_run_opts *o, vl_err
  * "stderr"}], "points": N, "done": M}. sd is null for n < 2 and the interval
  * null for n < 2; mean null for n = 0. New reference, or NULL (eb). */
 json_t *sweep_summary(const char *dir, vl_errbuf *eb);
+/* The same, with the error in *err: VL_ENOENT / VL_EINVAL / VL_EIO (DIR or
+ * its sweep.json; a point or failure file that exists but cannot be read
+ * or is not a JSON object: `sweep run` counts it as finished, so it is
+ * named rather than dropped), VL_ENOMEM. */
+json_t *sweep_summary_ex(const char *dir, int *err, vl_errbuf *eb);
 
 /* `sweep plot`: key y (one of "keys") against grid option x, one series per
  * value of grid option by (NULL: one series), mean with the 95 % interval as

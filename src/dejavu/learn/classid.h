@@ -1,5 +1,5 @@
 /*
- * classid.h — stable ids for DejaVu's workload classes (issue 15), shared
+ * classid.h — stable ids for DejaVu's workload classes, shared
  * by the live controller and the simulation.
  *
  * k-means numbers its classes differently from one run to the next (browse

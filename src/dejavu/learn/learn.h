@@ -22,7 +22,7 @@
  *     p->radius_pct percentile of its members' distances to the centroid;
  *     a signature farther than unknown_factor * radius (and farther than
  *     p->min_radius) from every centroid is LEARN_UNKNOWN;
- *  6. novelty on every metric (issue 15): feature selection may drop the one
+ *  6. novelty on every metric: feature selection may drop the one
  *     metric a new workload differs in, so "unknown" is also decided on all
  *     raw metrics: each class keeps every metric's mean and within-class
  *     stddev in raw units; a signature whose value of any metric j is more

@@ -79,7 +79,7 @@ int64_t memo_count(memo *m);
 int memo_foreach(memo *m, int (*fn)(void *ctx, const memo_row *row), void *ctx);
 
 /*
- * Stable class ids (issue 15). A memo key's `cls` is not a k-means index
+ * Stable class ids. A memo key's `cls` is not a k-means index
  * (those change between runs while the file persists) but an id this table
  * hands out, stored with the class's centroid in raw metric units; a
  * controller that restarts matches its new classes to the stored centroids

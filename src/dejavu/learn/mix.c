@@ -25,7 +25,7 @@
 
 /* Cost of touching fresh memory (page faults + zeroing): 0.51 us/KiB,
  * measured here with mmap + memset + munmap of 256 KiB, 2000 times
- * (/tmp/touch2.c in the issue-7 notes; Debian 12 guest on paravirtual KVM). */
+ * (a throwaway /tmp/touch2.c; Debian 12 guest on paravirtual KVM). */
 #define MIX_MEM_US_PER_KB 0.5
 /* Cost of write(2) into the page cache: `dd if=/dev/zero of=/tmp/x bs=64k
  * count=20000` ran at 504 MB/s on this machine, i.e. ~2 us/KiB. */

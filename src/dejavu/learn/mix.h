@@ -1,8 +1,7 @@
 /*
  * mix.h — request types and request mixes, shared by the live service
- * (issue 6: `virtlab dejavu service` executes these costs for real) and the
- * trace-driven simulation (issue 7: the service model turns them into
- * service times).
+ * (`virtlab dejavu service` executes these costs for real) and the
+ * trace-driven simulation (the service model turns them into service times).
  *
  * A request type is one kind of request with its costs: CPU time, memory
  * touched (allocated and written, so it faults in), bytes written through

@@ -105,6 +105,9 @@ int dvadm_token_write(const char *path, const char *tok, vl_errbuf *eb)
 	 * sticky /tmp another user's file cannot be removed, and O_EXCL then
 	 * refuses to write into it */
 	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return vl_fail(eb, VL_EINVAL,
+			       "admin token file %s is a directory; expected a file path", path);
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
 		unlink(path);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# e2e_demo.sh — the shell-driven end-to-end test of the live DejaVu
-# (issue 6), run by tests/test_dejavu_e2e.c under `make test`:
+# e2e_demo.sh — the shell-driven end-to-end test of the live DejaVu,
+# run by tests/test_dejavu_e2e.c under `make test`:
 #   1. runs a short `virtlab dejavu demo` (DUR, default 36s) into OUT;
 #   2. checks it exited 0 and printed JSON with an "events" list;
 #   3. checks that nothing it started outlived it: no process carrying

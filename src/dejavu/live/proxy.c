@@ -126,7 +126,7 @@ static void grave_empty(dvproxy *px)
 	}
 }
 
-static void backend_close(dvproxy *px, conn *b)
+void proxy__backend_close(dvproxy *px, conn *b)
 {
 	if (b->peer)
 		b->peer->peer = NULL;
@@ -135,10 +135,10 @@ static void backend_close(dvproxy *px, conn *b)
 	proxy__conn_free(px, b);
 }
 
-static void client_close(dvproxy *px, conn *c)
+void proxy__client_close(dvproxy *px, conn *c)
 {
 	if (c->peer && proxy__pool_put(px, c->peer) < 0) /* idle: for the next client */
-		backend_close(px, c->peer);
+		proxy__backend_close(px, c->peer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -215,6 +215,8 @@ static int backend_open(dvproxy *px, conn *c)
 		int fd = dv_connect_nb(sa);
 		if (fd < 0)
 			continue;
+		if (px->trace)
+			dv_stamp_arrivals(fd); /* the answer's arrival, for the stage times */
 		b = proxy__conn_new(px, K_BACKEND, fd);
 		if (!b) {
 			close(fd);
@@ -233,7 +235,7 @@ static void bad_gateway_why(dvproxy *px, conn *c, const char *why)
 {
 	px->st.bad_gateway++;
 	if (c->peer)
-		backend_close(px, c->peer);
+		proxy__backend_close(px, c->peer);
 	proxy__client_reply(px, c, 502, "Bad Gateway", "text/plain", why, 1);
 }
 
@@ -250,7 +252,7 @@ static void bad_response(dvproxy *px, conn *b)
 	if (!b->fwd)
 		bad_gateway_why(px, c, "backend sent a malformed response\n");
 	else
-		client_close(px, c);
+		proxy__client_close(px, c);
 }
 
 /* Sends the current request (c->in[0..c->parsed)) to the backend. */
@@ -271,6 +273,11 @@ static void forward(dvproxy *px, conn *c, double now)
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
 		bad_gateway(px, c);
 		return;
+	}
+	if (px->trace) {
+		c->tflags |= b->connecting ? TF_NEW_UPSTREAM : 0;
+		if (!vl_buf_used(&b->out))
+			proxy__trace_stamp(c, TS_UP_SENT);
 	}
 	proxy__want(px, b);
 }
@@ -353,8 +360,8 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			c->t_fwd = now;
 			c->timed = 1;
 			c->retried = 0;
-			forward(px, c, now); /* production first, then the copy */
-			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
+			proxy__trace_begin(px, c, now);
+			forward(px, c, now); /* the copy follows the answer: response_done */
 		}
 		proxy__want(px, c);
 		return; /* pipelined bytes wait until this response is out */
@@ -379,34 +386,6 @@ static void client_consume(conn *c)
 	c->parsed = 0;
 }
 
-/* An error answer is out: shut the write side (the client reads the answer
- * and EOF) and drain what it still sends, within LINGER_S / LINGER_BYTES
- * (sweep), before the close; a close with unread input would reset. */
-static void linger_start(dvproxy *px, conn *c, double now)
-{
-	if (c->peer)
-		backend_close(px, c->peer);
-	shutdown(c->fd, SHUT_WR);
-	c->st = CS_LINGER;
-	c->msg_done = 0;
-	c->t_linger = now;
-	c->lingered = 0;
-	proxy__want(px, c);
-}
-
-static void linger_event(dvproxy *px, conn *c, unsigned ev)
-{
-	if (!(ev & (EVLOOP_READ | EVLOOP_HUP)))
-		return;
-	char tmp[READ_CHUNK];
-	ssize_t r = recv(c->fd, tmp, sizeof(tmp), 0);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r > 0 && (c->lingered += (size_t)r) <= LINGER_BYTES)
-		return;
-	client_close(px, c); /* EOF, an error, or enough */
-}
-
 /* Dates the bytes a read is about to append to c->in with t, when they
  * reached the socket. A mark with no byte after it yet is the accept's:
  * the earlier of the two times stands (data can be queued before the
@@ -426,16 +405,16 @@ static void client_mark(conn *c, double t)
 static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 {
 	if (c->st == CS_LINGER) {
-		linger_event(px, c, ev);
+		proxy__linger_event(px, c, ev);
 		return;
 	}
 	if ((ev & EVLOOP_HUP) && !(ev & EVLOOP_READ)) {
-		client_close(px, c); /* reset or fully closed: nothing to deliver */
+		proxy__client_close(px, c); /* reset or fully closed: nothing to deliver */
 		return;
 	}
 	if (ev & EVLOOP_WRITE) {
 		if (proxy__flush(c) < 0) {
-			client_close(px, c);
+			proxy__client_close(px, c);
 			return;
 		}
 		c->t_active = now;
@@ -447,7 +426,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0 && c->st != CS_FLIGHT) {
-			client_close(px, c);
+			proxy__client_close(px, c);
 			return;
 		}
 		if (r <= 0) {
@@ -456,7 +435,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->t_active = now;
 			client_mark(c, arrived);
 			if (vl_buf_put(&c->in, tmp, (size_t)r) < 0) {
-				client_close(px, c);
+				proxy__client_close(px, c);
 				return;
 			}
 			if (c->st == CS_IDLE || c->st == CS_READING)
@@ -468,12 +447,23 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 		if (c->timed) {
 			c->timed = 0;
 			hist_add(px->lat, wall_seconds() - c->t_lat); /* not the turn's start */
+			proxy__trace_stamp(c, TS_CLIENT_SENT);
+			/* The profiler's copy leaves once production's answer is
+			 * out (the request's bytes are still in c->in): its work
+			 * does not compete for the CPUs with the production
+			 * backend's on the request's own path (the DejaVu README,
+			 * "Where the proxy's tail comes from"). */
+			uint64_t dups = px->st.dup_sent;
+			proxy__duplicate(px, vl_buf_data(&c->in), c->parsed, c->head_req, now);
+			c->tflags |= px->st.dup_sent != dups ? TF_DUP : 0;
+			proxy__trace_done(px, c);
+			c->served++;
 		}
 		if (c->st == CS_CLOSING) {
 			if (c->linger && !c->rd_eof)
-				linger_start(px, c, now);
+				proxy__linger_start(px, c, now);
 			else
-				client_close(px, c);
+				proxy__client_close(px, c);
 			return;
 		}
 		c->msg_done = 0;
@@ -482,7 +472,7 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 		client_consume(c);
 		client_parse(px, c, now);
 		if (c->rd_eof && (c->st == CS_IDLE || c->st == CS_READING)) {
-			client_close(px, c); /* nothing more can arrive */
+			proxy__client_close(px, c); /* nothing more can arrive */
 			return;
 		}
 	}
@@ -501,7 +491,7 @@ static void response_done(dvproxy *px, conn *b, double now)
 	/* the request went on with the client's "Connection: close": the
 	 * backend may close this one next, so it is never pooled */
 	if (b->resp_eof || !http_should_keep_alive(&b->hp) || !c->keep_alive)
-		backend_close(px, b);
+		proxy__backend_close(px, b);
 	else
 		proxy__want(px, b);
 	c->st = close_client ? CS_CLOSING : CS_FLIGHT;
@@ -513,7 +503,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 {
 	conn *c = b->peer;
 	if (!c || (!b->awaiting && (ev & (EVLOOP_HUP | EVLOOP_READ)))) {
-		backend_close(px, b); /* an idle upstream went away */
+		proxy__backend_close(px, b); /* an idle upstream went away */
 		return;
 	}
 	if (b->connecting && (ev & (EVLOOP_WRITE | EVLOOP_HUP))) {
@@ -531,12 +521,21 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		if (!b->got_bytes)
 			bad_gateway(px, c);
 		else
-			client_close(px, c);
+			proxy__client_close(px, c);
 		return;
 	}
+	if (px->trace && !c->ts[TS_UP_SENT] && !vl_buf_used(&b->out))
+		proxy__trace_stamp(c, TS_UP_SENT);
 	if ((ev & (EVLOOP_READ | EVLOOP_HUP)) && b->awaiting) {
 		char tmp[READ_CHUNK];
-		ssize_t r = recv(b->fd, tmp, sizeof(tmp), 0);
+		double arrived = now;
+		ssize_t r = px->trace ? dv_recv_stamped(b->fd, tmp, sizeof(tmp), now, &arrived)
+				      : recv(b->fd, tmp, sizeof(tmp), 0);
+		if (px->trace && r > 0 && !b->got_bytes) {
+			c->ts[TS_RESP_ARRIVE] = arrived;
+			c->ts[TS_RESP_TURN] = now;
+			proxy__trace_stamp(c, TS_RESP_READ);
+		}
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0) {
@@ -544,7 +543,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 				/* A keep-alive upstream closed under us: retry once fresh. */
 				if (b->reused && !c->retried) {
 					c->retried = 1;
-					backend_close(px, b);
+					proxy__backend_close(px, b);
 					forward(px, c, now);
 					proxy__want(px, c);
 					return;
@@ -554,7 +553,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 			}
 			http_parser_execute(&b->hp, &px->resp_set, NULL, 0);
 			if (!b->resp_done) {
-				client_close(px, c); /* truncated mid-response */
+				proxy__client_close(px, c); /* truncated mid-response */
 				return;
 			}
 			b->resp_eof = 1;
@@ -569,7 +568,8 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 			return;
 		}
 		if (vl_buf_put(&c->out, tmp, n) < 0) {
-			client_close(px, c); /* out of memory: never a response with a hole */
+			proxy__client_close(px,
+					    c); /* out of memory: never a response with a hole */
 			return;
 		}
 		b->fwd += n;
@@ -604,41 +604,6 @@ static void accept_all(evloop *l, int lfd, unsigned ev, void *data)
 		if (proxy__client_add(px, fd, 0, now))
 			px->st.conns++;
 	}
-}
-
-/* Slow clients and silent backends, checked every tick. */
-static long sweep(evloop *l, evloop_timer_id id, void *data)
-{
-	dvproxy *px = data;
-	const dvproxy_cfg *g = &px->cfg;
-	double now = evloop_now(l);
-	(void)id;
-	conn *next;
-	for (conn *c = px->clients; c; c = next) {
-		next = c->next;
-		if (c->st == CS_READING && now - c->t_start > g->request_timeout_s) {
-			px->st.timeouts++;
-			proxy__client_reply(px, c, 408, "Request Timeout", "text/plain",
-					    "request not complete in time\n", 1);
-		} else if (c->st == CS_LINGER && now - c->t_linger > LINGER_S) {
-			client_close(px, c);
-		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
-			client_close(px, c);
-		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
-			   now - c->t_fwd > g->backend_timeout_s) {
-			px->st.timeouts++;
-			if (c->peer->got_bytes) {
-				client_close(px, c);
-			} else {
-				backend_close(px, c->peer);
-				proxy__client_reply(px, c, 504, "Gateway Timeout", "text/plain",
-						    "backend did not answer in time\n", 1);
-			}
-		} else if (vl_buf_used(&c->out) && now - c->t_active > g->idle_timeout_s) {
-			client_close(px, c); /* a client that stopped reading */
-		}
-	}
-	return TICK_MS;
 }
 
 /* After every turn: free what the turn closed (no later event can point at
@@ -711,10 +676,11 @@ dvproxy *dvproxy_create(const dvproxy_cfg *cfg, vl_errbuf *eb)
 		vl_fail(eb, VL_EIO, "epoll_ctl on a listener: %s", strerror(errno));
 		goto err_afd;
 	}
-	if (!evloop_timer_add(px->loop, TICK_MS, sweep, px))
+	if (!evloop_timer_add(px->loop, TICK_MS, proxy__sweep, px))
 		goto err_afd;
 	evloop_set_turn_hook(px->loop, turn_done, px);
 	proxy__parser_settings(px);
+	proxy__trace_open(px);
 	return px;
 err_afd:
 	admin_close(px);
@@ -764,12 +730,13 @@ void dvproxy_destroy(dvproxy *px)
 	if (!px)
 		return;
 	while (px->clients)
-		client_close(px, px->clients);
+		proxy__client_close(px, px->clients);
 	for (int i = 0; i < PROF_MAX; i++)
 		if (px->prof[i])
 			proxy__prof_drop(px, i);
 	proxy__pool_close_all(px);
 	grave_empty(px);
+	proxy__trace_close(px);
 	evloop_fd_del(px->loop, px->lfd); /* closed just below in any case */
 	close(px->lfd);
 	admin_close(px);

@@ -5,11 +5,14 @@
  * One epoll loop, level-triggered, one thread. Every client request is
  * parsed with the Node.js http-parser (Debian libhttp-parser) and forwarded
  * unchanged to a production backend over a keep-alive upstream connection
- * (one per client connection, round-robin over the backend list). A
- * fraction F of the complete requests is copied, fire-and-forget, to the
- * profiling instance over a small pool of its own connections: if the pool
- * is busy, full, or the profiler refuses or dies, the copy is dropped and
- * counted — production never waits for the profiler.
+ * (taken from a pool of idle ones, round-robin over the backend list). A
+ * fraction F of the answered requests is copied, fire-and-forget, to the
+ * profiling instance over a small pool of its own connections, once
+ * production's answer has gone to the client (so the profiler's work does
+ * not compete with production's for the CPUs while the client waits): if
+ * the pool is busy, full, or the profiler refuses or dies, the copy is
+ * dropped and counted — production never waits for the profiler. Requests
+ * the proxy answers itself (400, 502, ...) are not copied.
  *
  * Error contract: any request-line or header parse error (control
  * characters, bad Content-Length, headers above max_header bytes, bad

@@ -2,8 +2,9 @@
  * proxy_int.h — the proxy's internals shared by proxy.c (event loop, client
  * and production side), proxy_http.c (parser callbacks), proxy_side.c
  * (request features, the profiler's fire-and-forget copies), proxy_accept.c
- * (new clients, listeners out of fds) and proxy_ctl.c (the control
- * endpoints). Not a public interface.
+ * (new clients, listeners out of fds), proxy_ctl.c (the control
+ * endpoints), proxy_sweep.c (timeouts, lingering close) and proxy_trace.c
+ * (stage times, a diagnostic). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
 #define VL_DEJAVU_PROXY_INT_H
@@ -48,6 +49,25 @@ enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING, CS_LINGER };
 /* the request headers the proxy itself reads (proxy_http.c) */
 enum hdr_of_note { HN_NONE, HN_AUTH, HN_EXPECT };
+/* Stage times of a forwarded request (proxy_trace.c; off by default):
+ * the kernel's arrival of its first bytes, the start of the loop turn that
+ * parsed it and the moment it was, the moment it was all sent upstream,
+ * the kernel's arrival of the answer's first bytes, the start of the turn
+ * that read them and the read itself, the answer's last byte to the
+ * client's kernel. */
+enum trace_stage {
+	TS_ARRIVE,
+	TS_TURN,
+	TS_PARSED,
+	TS_UP_SENT,
+	TS_RESP_ARRIVE,
+	TS_RESP_TURN,
+	TS_RESP_READ,
+	TS_CLIENT_SENT,
+	TS_N
+};
+enum { TF_NEW_CLIENT = 1, TF_NEW_UPSTREAM = 2, TF_DUP = 4 };
+typedef struct proxy_trace proxy_trace;
 
 typedef struct conn conn;
 struct conn {
@@ -114,6 +134,10 @@ struct conn {
 	int pooled;            /* backend: idle in px->pool, no client */
 	int dead;              /* closed; freed at the end of the loop turn */
 	conn *gnext;
+	/* client, tracing on: the request in flight's stage times and flags */
+	double ts[TS_N];
+	unsigned tflags;
+	int served; /* requests answered on this connection */
 };
 
 struct dvproxy {
@@ -134,6 +158,7 @@ struct dvproxy {
 	dvproxy_stats st;
 	hist *lat, *plat; /* window latencies (s): production, profiler */
 	http_parser_settings req_set, resp_set;
+	proxy_trace *trace; /* NULL unless VIRTLAB_DEJAVU_STAGES names a file */
 };
 
 /* epoll itself failed: the run ends and dvproxy_run returns err. */
@@ -185,6 +210,29 @@ conn *proxy__pool_take(dvproxy *px, const struct sockaddr_in *sa);
 int proxy__pool_put(dvproxy *px, conn *b);
 void proxy__pool_drop(dvproxy *px, conn *b);
 void proxy__pool_close_all(dvproxy *px);
+
+/* Stage tracing (proxy_trace.c): open reads VIRTLAB_DEJAVU_STAGES (unset:
+ * px->trace stays NULL and the rest do nothing); stamp dates stage s of
+ * c's request now; done keeps c's finished request; close writes the CSV
+ * and frees. */
+void proxy__trace_open(dvproxy *px);
+/* c is about to forward its request (parsed at the turn that began at now):
+ * its stage times start. */
+void proxy__trace_begin(dvproxy *px, conn *c, double now);
+void proxy__trace_stamp(conn *c, enum trace_stage s);
+void proxy__trace_done(dvproxy *px, conn *c);
+void proxy__trace_close(dvproxy *px);
+
+/* Closing (proxy.c): the backend b (its client forgets it, the pool
+ * too); the client c (its backend goes to the pool or is closed). */
+void proxy__backend_close(dvproxy *px, conn *b);
+void proxy__client_close(dvproxy *px, conn *c);
+/* proxy_sweep.c: the timeout sweep, every TICK_MS (evloop timer); after
+ * an error answer, shut the write side and drain the client (linger_start)
+ * until EOF, LINGER_BYTES or LINGER_S (linger_event, then the sweep). */
+long proxy__sweep(evloop *l, evloop_timer_id id, void *data);
+void proxy__linger_start(dvproxy *px, conn *c, double now);
+void proxy__linger_event(dvproxy *px, conn *c, unsigned ev);
 
 /* Installs the request and response parser callbacks (proxy_http.c). */
 void proxy__parser_settings(dvproxy *px);

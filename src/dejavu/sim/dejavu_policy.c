@@ -3,7 +3,7 @@
  * built on the same learning pipeline as the live controller (learn.c,
  * memo.c, tuner.c, interference.c, signature.c): no second copy.
  *
- * It sees only what a deployment sees (issue 15): each tick a dv_obs
+ * It sees only what a deployment sees: each tick a dv_obs
  * (policy.h) — the proxy's request rate, production utilization and p95,
  * and the requests the proxy duplicated to the profiling instance as that
  * instance measured them. This file includes neither the trace nor the mix

@@ -1,5 +1,5 @@
 /*
- * policy.h — autoscaling policies of the DejaVu simulation (issue 7), one
+ * policy.h — autoscaling policies of the DejaVu simulation, one
  * small table of function pointers each, all driven by the same sim loop
  * (sim.c) on the same trace and service model:
  *
@@ -113,7 +113,7 @@ policy *baseline_create(const char *name, const pol_env *env, vl_errbuf *eb);
 void policy_destroy(policy *p);
 
 /* static-history: peak need of the learning period x this headroom
- * (issue 15: the operator's usual 50 % margin over the observed peak). */
+ * (the operator's usual 50 % margin over the observed peak). */
 #define STATIC_HISTORY_HEADROOM 1.5
 /* Instances static-history buys for env (>= 1). */
 unsigned static_history_size(const pol_env *env);
@@ -121,7 +121,7 @@ unsigned static_history_size(const pol_env *env);
 unsigned static_peak_size(const pol_env *env);
 
 /* --- HPA (exposed for tests) --------------------------------------------- */
-#define HPA_TARGET 0.70         /* CPU utilization target (issue 7) */
+#define HPA_TARGET 0.70         /* CPU utilization target */
 #define HPA_TOLERANCE 0.10      /* --horizontal-pod-autoscaler-tolerance default */
 #define HPA_SYNC_S 15.0         /* --horizontal-pod-autoscaler-sync-period default */
 #define HPA_DOWN_WINDOW_S 300.0 /* behavior.scaleDown.stabilizationWindowSeconds default */
@@ -146,7 +146,7 @@ unsigned hpa_sync(hpa *h, double t, unsigned ready, unsigned booting, double uti
 #define RS_CALM_S 900.0       /* resize calm time: 15 minutes */
 #define RS_EVAL_S 60.0        /* monitoring/alert evaluation period */
 #define RS_SERVER_SPREAD 0.05 /* per-server utilization spread (hot spots) */
-/* rightscale-scaled (issue 15): resize up by max(RS_UP, 20 % of the array),
+/* rightscale-scaled: resize up by max(RS_UP, 20 % of the array),
  * down by max(RS_DOWN, 10 %), calm time 5 minutes — what a user of an array
  * of hundreds sets instead of the defaults made for arrays of a few. */
 #define RS_SCALED_UP_FRAC 0.20

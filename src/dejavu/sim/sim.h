@@ -1,6 +1,6 @@
 /*
- * sim.h — the DejaVu trace-driven simulation (issue 7): one trace, one
- * policy, one service model; the metrics the issue asks for.
+ * sim.h — the DejaVu trace-driven simulation: one trace, one
+ * policy, one service model; the metrics defined below.
  *
  * Time advances in SIM_TICK_S ticks (the HPA sync period, so every policy
  * can act at its own cadence). Per tick: instances whose boot finished
@@ -15,7 +15,7 @@
  * alike, so all are compared on the same days (while DejaVu learns it runs
  * the service under HPA, the autoscaler an operator would have had). A
  * trace no longer than the learning period is evaluated whole (non-DejaVu
- * policies only). Definitions (issue 15):
+ * policies only). Definitions:
  *  - slo_violation_pct: minutes whose p95 exceeds the SLO, in % of minutes;
  *  - workload_changes: trace_changes() (rate moved 25 % or mix changed);
  *  - adaptation time of a change: from the change until capacity is

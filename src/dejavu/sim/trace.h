@@ -1,5 +1,5 @@
 /*
- * trace.h — request-rate traces for the DejaVu simulation (issue 7).
+ * trace.h — request-rate traces for the DejaVu simulation.
  *
  * A trace is a step function: row i's rate (requests/s) and request mix hold
  * from its time until row i+1's; the last row holds as long as the gap
