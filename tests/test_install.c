@@ -202,6 +202,7 @@ static const char *const readmes[] = {
 	"src/dejavu/README.md",
 	"src/dejavu/live/README.md",
 	"src/eli/README.md",
+	"src/regsched/README.md",
 };
 
 static const char *const internal_words[] = {

@@ -2,7 +2,8 @@
  * test_regsched_guard.c — region scheduling that does no harm: the guard's
  * rule (guard.h) on hand-made epoch sequences, and the fallback engaging
  * on the phase-swap workload (sharing groups re-forming every 20 ms) within
- * 200 ms of simulated time, without losing more than 2 % to credit.
+ * 200 ms of simulated time, without losing more than 2 % to credit; no
+ * attempt where no sharing group fits an LLC.
  */
 #include "vl_test.h"
 #include "test_regsched_run.h"
@@ -20,7 +21,7 @@ static guard_obs obs(uint64_t n, double m, double sd)
 
 static int step(guard *g, int k, guard_obs o, double churn)
 {
-	return guard_epoch(g, k * E, &o, churn);
+	return guard_epoch(g, k * E, &o, churn, 1);
 }
 
 static void test_rule_by_hand(void **state)
@@ -92,20 +93,85 @@ static void test_cost_churn_and_few_samples(void **state)
 	assert_int_equal(g.strikes, 0);
 }
 
+/* Cost-aware sampling: full rate while in doubt; after a passing epoch
+ * the lowest rate whose cost is at most a quarter of the pooled gain, and
+ * the next epoch judged against that rate's cost. */
+static void test_cost_aware_rate(void **state)
+{
+	(void)state;
+	guard g;
+	guard_init(&g, 4.0); /* full-rate sampling: 4 cycles an access */
+	assert_near(guard_cost(&g, 1), 4.0 * 15 / 16, 1e-12);
+	assert_near(guard_cost(&g, GUARD_SLOW_SAMPLING), 0, 1e-12);
+	step(&g, 1, obs(4000, 50, 10), 0);
+	assert_int_equal(step(&g, 2, obs(4000, 40, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, 1);
+	/* gain 30: 4 <= 30 / 4 keeps the full rate */
+	assert_int_equal(step(&g, 3, obs(4000, 10, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, 1);
+	/* pooled with an epoch at 46: gain 40 - 28 = 12; 4 > 3 >= 4 / 2 */
+	assert_int_equal(step(&g, 4, obs(4000, 46, 10), 0), GUARD_STEER);
+	assert_near(g.last_gain, 12, 1e-9);
+	assert_int_equal(g.div, 2);
+
+	/* a gain of 6 passes the full rate's cost (3.75), but a quarter of
+	 * it is below 4 / 2: the lowest steering rate */
+	guard_init(&g, 4.0);
+	step(&g, 1, obs(4000, 50, 10), 0);
+	step(&g, 2, obs(4000, 40, 10), 0);
+	assert_int_equal(step(&g, 3, obs(4000, 34, 10), 0), GUARD_STEER);
+	assert_int_equal(g.div, GUARD_MAX_DIV);
+	/* judged at 1/4 of the rate, cost 4 x (1/4 - 1/16) = 0.75: a pooled
+	 * gain of 1.5 passes there (it would fail the full rate's 3.75) */
+	assert_int_equal(step(&g, 4, obs(4000, 43, 10), 0), GUARD_STEER);
+	assert_near(g.last_gain, 1.5, 1e-9);
+	assert_int_equal(g.strikes, 0);
+	assert_int_equal(g.div, GUARD_MAX_DIV);
+	/* a failing epoch: back to the full rate, to decide on */
+	assert_int_equal(step(&g, 5, obs(20000, 45, 10), 0), GUARD_STEER);
+	assert_int_equal(g.strikes, 1);
+	assert_int_equal(g.div, 1);
+}
+
+/* No sharing group fits an LLC: no attempt, plain credit for the current
+ * back-off (not doubled, not a fallback), then BASELINE again. */
+static void test_no_attempt_when_nothing_fits(void **state)
+{
+	(void)state;
+	guard g;
+	guard_init(&g, 0.2);
+	step(&g, 1, obs(1000, 50, 10), 0);
+	assert_int_equal(guard_epoch(&g, 2 * E, &(guard_obs){ 1000, 1000, 30000, 1e6 }, 0, 0),
+			 GUARD_FALLBACK);
+	assert_int_equal(g.holds, 1);
+	assert_int_equal(g.fallbacks, 0);
+	assert_int_equal(g.until_ns, 2 * E + GUARD_BACKOFF_MS * 1000000LL);
+	for (int k = 3; k < 10; k++)
+		assert_int_equal(step(&g, k, obs(60, 30, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(step(&g, 10, obs(60, 30, 10), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 11, obs(1000, 30, 10), 0), GUARD_STEER);
+	assert_int_equal(g.backoff_ns, GUARD_BACKOFF_MS * 1000000LL);
+}
+
 static void test_fallback_on_phase_swap(void **state)
 {
 	(void)state;
 	rs_result c, g;
-	/* eight LLCs (EPYC), where packing the merged group costs most */
-	rs_test_run("phase-swap", "epyc-8ccx", RS_CREDIT, 0.5, 1, &c);
-	rs_test_run("phase-swap", "epyc-8ccx", RS_REGION, 0.5, 1, &g);
-	print_message("phase-swap/epyc-8ccx 0.5 s: region/credit %.4f, first fallback %.0f ms, "
+	/* westmere-2llc: app's merged group (8 vCPUs) fits an LLC's 8 slots,
+	 * so steering is tried, and the 20 ms phases make it fail */
+	rs_test_run("phase-swap", "westmere-2llc", RS_CREDIT, 0.5, 1, &c);
+	rs_test_run("phase-swap", "westmere-2llc", RS_REGION, 0.5, 1, &g);
+	print_message("phase-swap/westmere-2llc 0.5 s: region/credit %.4f, first fallback %.0f ms, "
 		      "steering %.0f %% of the run\n",
 		      g.throughput / c.throughput, g.first_fallback_ms, 100 * g.steer_frac);
 	assert_true(g.fallbacks >= 1);
 	assert_true(g.first_fallback_ms > 0 && g.first_fallback_ms <= 200);
 	assert_true(g.steer_frac < 0.5);
 	assert_true(g.throughput / c.throughput > 0.98);
+	/* epyc-8ccx: 2 slots an LLC, no app group fits: no attempt at all */
+	rs_test_run("phase-swap", "epyc-8ccx", RS_REGION, 0.5, 1, &g);
+	assert_int_equal(g.fallbacks, 0);
+	assert_near(g.steer_frac, 0, 1e-12);
 }
 
 int main(void)
@@ -113,6 +179,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_by_hand),
 		cmocka_unit_test(test_cost_churn_and_few_samples),
+		cmocka_unit_test(test_cost_aware_rate),
+		cmocka_unit_test(test_no_attempt_when_nothing_fits),
 		cmocka_unit_test(test_fallback_on_phase_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,7 +141,8 @@ static void test_place_splits_overflowing_groups(void **state)
 		reg[2 + i] =
 			(region_info){ .vmask = 1ull << (8 + i), .bytes = 512.0 * 1024, .llc = -1 };
 	int target[12];
-	place_regions(&t, 12, 0xfff, reg, 6, NULL, target);
+	/* 6 slots an LLC: the groups of 4 fit by vCPUs, so steering may try */
+	assert_int_equal(place_regions(&t, 12, 0xfff, reg, 6, NULL, target), 0);
 	for (int v = 1; v < 4; v++)
 		assert_int_equal(target[v], target[0]);
 	for (int v = 5; v < 8; v++)
@@ -163,6 +164,30 @@ static void test_place_splits_overflowing_groups(void **state)
 	assert_true(vm0_on[0] == 6 || vm0_on[1] == 6); /* all its LLC's 6 slots */
 	for (int v = 9; v < 12; v++)
 		assert_int_equal(target[v], target[8]);
+}
+
+/* No sharing group fits any LLC's slots: place_regions says so (the guard
+ * then starts no attempt). epyc-8ccx, 16 vCPUs: 2 slots an LLC; groups of
+ * 4 vCPUs do not fit, a group of 2 does; private regions are no group. */
+static void test_place_reports_unfit_groups(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
+	region_info reg[6];
+	memset(reg, 0, sizeof(reg));
+	reg[0] = (region_info){ .vmask = 0x000f, .bytes = 1 << 20, .llc = -1 };
+	reg[1] = (region_info){ .vmask = 0x00f0, .bytes = 1 << 20, .llc = -1 };
+	for (int i = 0; i < 4; i++)
+		reg[2 + i] = (region_info){ .vmask = 1ull << (8 + i), .bytes = 1 << 19, .llc = -1 };
+	int target[16];
+	assert_int_equal(place_regions(&t, 16, 0xffff, reg, 6, NULL, target), 1);
+	for (int v = 0; v < 16; v++) /* it still places every vCPU */
+		assert_true(target[v] >= 0 && target[v] < 8);
+	reg[1].vmask = 0x0030; /* one group of 2 fits an LLC's 2 slots */
+	assert_int_equal(place_regions(&t, 16, 0xffff, reg, 6, NULL, target), 0);
+	assert_int_equal(place_regions(&t, 16, 0xffff, reg + 2, 4, NULL, target), 0);
 }
 
 /* gather never scatters (cache-aware load balancing: a VM on its preferred
@@ -218,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_formation_layout_independent),
+		cmocka_unit_test(test_place_reports_unfit_groups),
 		cmocka_unit_test(test_gather_never_scatters),
 		cmocka_unit_test(test_place_splits_overflowing_groups),
 	};

@@ -1,5 +1,5 @@
 /*
- * cmd_regsched.c — the `regsched` commands: region scheduling (issue 10).
+ * cmd_regsched.c — the `regsched` commands: region scheduling (Lee & Schwan, ASPLOS 2012).
  */
 #include <stdio.h>
 #include <string.h>
@@ -74,10 +74,11 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	double epoch = p.epoch_ms / 1000.0;
 	const cli_opt opts[] = {
 		{ "topology", OPT_STRING, &tname, "T",
-		  "westmere-2llc, epyc-8ccx, single-llc, host or a file (default: the workload's)",
+		  "westmere-2llc, epyc-8ccx, epyc-8ccx-nps4, single-llc, host or a file "
+		  "(default: the workload's)",
 		  CLI_NOBOUND, NULL },
-		{ "workload", OPT_STRING, &wname, "W", "split-vm or fits-all (default split-vm)",
-		  CLI_NOBOUND, NULL },
+		{ "workload", OPT_STRING, &wname, "W",
+		  "split-vm, fits-all or phase-swap (default split-vm)", CLI_NOBOUND, NULL },
 		{ "trace", OPT_STRING, &trace, "FILES",
 		  "replay traces (comma-separated; one VM each)", CLI_NOBOUND, NULL },
 		{ "sched", OPT_CHOICE, &sname, "S",
@@ -216,7 +217,7 @@ static const struct {
 #define COMPARE_DURATION_S 2.0
 
 /* compare --all: region's speedup and weighted speedup over credit at 1k,
- * 5k and 10k cycles per sample (issue 17), as "by_sample_cost". */
+ * 5k and 10k cycles per sample, as "by_sample_cost". */
 static int cost_sweep(const cli_cmd *cmd, const topo *t, const workload *w, const rs_params *p0,
 		      const rs_result *credit_r, json_t *row)
 {

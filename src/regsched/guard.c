@@ -7,10 +7,11 @@
 
 #define GUARD_MS 1000000LL
 
-void guard_init(guard *g, double cost)
+void guard_init(guard *g, double full_cost)
 {
 	*g = (guard){ .mode = GUARD_BASELINE,
-		      .cost = cost > 0 ? cost : 0,
+		      .full_cost = full_cost > 0 ? full_cost : 0,
+		      .div = 1,
 		      .backoff_ns = GUARD_BACKOFF_MS * GUARD_MS,
 		      .first_fallback_ns = -1,
 		      .skip = 1 };
@@ -43,7 +44,24 @@ static void moments(const guard_obs *o, double *mean, double *var)
 		*var = 0;
 }
 
-/* A STEER epoch: judged against the baseline and the cost. */
+double guard_cost(const guard *g, unsigned div)
+{
+	return g->full_cost * (1.0 / div - 1.0 / GUARD_SLOW_SAMPLING);
+}
+
+/* Cost-aware sampling: the highest rate (smallest divisor) whose cost per
+ * access is at most GUARD_COST_SHARE of the gain it protects; the lowest
+ * steering rate when no rate qualifies (no gain yet, or too small). */
+static unsigned pick_div(const guard *g, double gain)
+{
+	for (unsigned d = 1; d < GUARD_MAX_DIV; d *= 2)
+		if (g->full_cost / d <= GUARD_COST_SHARE * gain)
+			return d;
+	return GUARD_MAX_DIV;
+}
+
+/* A STEER epoch: judged against the baseline and the cost of the rate it
+ * was sampled at. */
 static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
 {
 	g->win[g->win_next] = *e;
@@ -62,18 +80,21 @@ static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
 	double se = sqrt(g->base_var / (double)g->base.n + var / (double)o->n);
 	g->last_gain = gain;
 	g->last_se = se;
-	if (gain - g->cost > GUARD_Z * se && churn <= GUARD_MAX_CHURN) {
+	double cost = guard_cost(g, g->div);
+	if (gain - cost > GUARD_Z * se && churn <= GUARD_MAX_CHURN) {
+		g->div = pick_div(g, gain);
 		g->strikes = 0;
 		if (++g->passes >= GUARD_CLEAR_EPOCHS)
 			g->backoff_ns = GUARD_BACKOFF_MS * GUARD_MS;
 		return;
 	}
 	g->passes = 0;
+	g->div = 1; /* in doubt: the full rate, to decide on */
 	if (++g->strikes >= GUARD_STRIKES)
 		fall_back(g, now, gain + GUARD_Z * se < 0);
 }
 
-int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn)
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable)
 {
 	if (g->mode == GUARD_STEER)
 		g->steer_ns += now - g->last_ns;
@@ -93,7 +114,13 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn)
 			g->mode = GUARD_BASELINE;
 		break;
 	case GUARD_BASELINE:
-		if (g->base.n >= GUARD_MIN_SAMPLES) {
+		if (g->base.n >= GUARD_MIN_SAMPLES && !steerable) {
+			/* no sharing group fits any LLC: no attempt; plain credit
+			 * for the current back-off (not doubled: nothing failed) */
+			g->mode = GUARD_FALLBACK;
+			g->until_ns = now + g->backoff_ns;
+			g->holds++;
+		} else if (g->base.n >= GUARD_MIN_SAMPLES) {
 			moments(&g->base, &g->base_mean, &g->base_var);
 			g->mode = GUARD_STEER;
 			g->strikes = g->passes = 0;

@@ -13,14 +13,35 @@
  * (sharing that moves faster than an epoch shows up as churn, or as one
  * merged group that steering packs badly, i.e. as no gain).
  *
- * What steering costs over plain credit, per access: full-rate sampling
- * instead of 1/GUARD_SLOW_SAMPLING of it, i.e. sample_cost x (1 - 1 /
- * GUARD_SLOW_SAMPLING) / sample_every cycles (`cost` of guard_init); the
+ * What steering costs over plain credit, per access: sampling at its rate
+ * instead of the fallback's 1/GUARD_SLOW_SAMPLING, i.e. full_cost x (1/div
+ * - 1/GUARD_SLOW_SAMPLING) where full_cost = sample cost / sample_every
+ * (guard_init) and div the steering rate's divisor (guard_cost); the
  * migrations steering causes and the refills after them are in the
  * measured latencies; formation and placement run in every mode.
  *
+ * Cost-aware sampling: the sampled gain is already in cycles per access
+ * (each sample's latency is the topology's latency of the level that
+ * served it: local L2/LLC, another LLC, local or remote DRAM), so it is
+ * compared directly with what sampling costs per access. While an attempt
+ * is in doubt (BASELINE, the first STEER epoch, any failing epoch) it
+ * samples at the full rate, to decide on; after a passing epoch it
+ * samples at 1/div of it, div the smallest power of two (1..GUARD_MAX_DIV)
+ * with full_cost / div <= GUARD_COST_SHARE x the pooled gain, and that
+ * lower rate's cost is what the next epoch is judged against. So a large
+ * gain keeps the full rate (it follows phase changes fastest) and a gain
+ * that sampling at the full rate would eat most of is kept with fewer
+ * samples; one that no rate leaves standing fails and falls back. Linux
+ * backs off its NUMA-balancing scan the same way when placement is
+ * settled (task_numa_fault / update_task_scan_period slow the scan while
+ * faults are mostly local).
+ *
  * The rule (a state machine, one step per epoch):
- *  - BASELINE: plain credit, full-rate sampling for one epoch. The
+ *  - BASELINE: plain credit, full-rate sampling for one epoch. If the
+ *    placement says no sharing group has as few vCPUs as an LLC has
+ *    slots (`steerable` 0: nothing can be co-located, steering could
+ *    only split groups otherwise than credit does), no attempt starts:
+ *    FALLBACK for the current back-off, not doubled. Otherwise: The
  *    baseline is the mean latency of every sample taken since steering
  *    last stopped (this epoch and the FALLBACK epochs before it). Not
  *    counted: the run's first epoch, in which every policy fills cold
@@ -86,6 +107,13 @@
 /* While fallen back: 1 in 16 x N accesses sampled (kept from the first
  * guard): the baseline keeps being measured at 1/16 of the cost. */
 #define GUARD_SLOW_SAMPLING 16
+/* Cost-aware sampling (our choices, the only values tried): sampling at the
+ * steering rate may cost at most a quarter of the measured gain, so at
+ * least three quarters of it is kept; and steering samples at no less
+ * than 1/4 of the full rate, i.e. 4 x the fallback's, so formation still
+ * sees a few samples a page of a multi-MiB set each two epochs. */
+#define GUARD_COST_SHARE 0.25
+#define GUARD_MAX_DIV 4
 /* Below this an epoch's mean and its standard error are themselves too
  * noisy to judge on. */
 #define GUARD_MIN_SAMPLES 200
@@ -102,8 +130,9 @@ typedef struct guard_obs {
 
 typedef struct guard {
 	int mode;
-	double cost;    /* cycles per access steering costs over fallback */
-	guard_obs base; /* samples since steering stopped */
+	double full_cost; /* cycles per access of full-rate sampling */
+	unsigned div;     /* sampling at 1/div of the full rate when not fallen back */
+	guard_obs base;   /* samples since steering stopped */
 	double base_mean, base_var;
 	guard_obs win[GUARD_WINDOW]; /* the last judged STEER epochs */
 	unsigned nwin, win_next;
@@ -113,16 +142,22 @@ typedef struct guard {
 	int skip; /* the next non-STEER epoch is not a baseline */
 	int64_t until_ns, backoff_ns;
 	unsigned fallbacks, undos;
+	unsigned holds;            /* BASELINEs that started no attempt (steerable 0) */
 	int64_t first_fallback_ns; /* -1: never fell back */
 	int64_t steer_ns, last_ns; /* time spent steering */
 } guard;
 
-/* Starts in BASELINE with the first back-off; cost as above (>= 0). */
-void guard_init(guard *g, double cost);
+/* Starts in BASELINE with the first back-off, sampling at the full rate;
+ * full_cost: cycles per access that full-rate sampling costs (sample cost
+ * / sample interval, >= 0). */
+void guard_init(guard *g, double full_cost);
+/* Cycles per access that sampling at 1/div of the full rate costs over
+ * the fallback's 1/GUARD_SLOW_SAMPLING. */
+double guard_cost(const guard *g, unsigned div);
 /* Ends an epoch at `now` with its own samples (each epoch's samples
  * count once) and its target churn (ignored outside STEER). Returns the
  * mode for the next epoch; g->undo says whether a fallback should undo
  * steering's moves. */
-int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn);
+int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable);
 
 #endif

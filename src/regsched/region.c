@@ -317,9 +317,11 @@ static void place_one(const topo *t, unsigned v, uint64_t active, const region_i
 /* Groups (vCPUs linked by shared regions) go whole to one LLC when one has
  * room for them — free slots and cache bytes — largest demand first: the
  * LLC whose summed member scores are best. Other groups are placed vCPU by
- * vCPU, so they split where the score says. */
-void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
-		   unsigned nreg, const int *prev, int *target)
+ * vCPU, so they split where the score says. Returns 1 when there are
+ * sharing groups (two or more vCPUs) and none has as few vCPUs as some
+ * LLC has slots, 0 otherwise. */
+int place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
+		  unsigned nreg, const int *prev, int *target)
 {
 	double demand[64] = { 0 }, load[TOPO_MAX_LLC] = { 0 }, gdem[64] = { 0 };
 	unsigned slots[TOPO_MAX_LLC], count[TOPO_MAX_LLC] = { 0 }, n = 0, par[64],
@@ -360,6 +362,13 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 			gorder[j - 1] = x;
 		}
 	llc_slots(t, n, slots);
+	unsigned most = 0, shared = 0, fits = 0;
+	for (unsigned d = 0; d < t->nllc; d++)
+		most = slots[d] > most ? slots[d] : most;
+	for (unsigned gi = 0; gi < ng; gi++) {
+		shared += gsize[gorder[gi]] > 1;
+		fits += gsize[gorder[gi]] > 1 && gsize[gorder[gi]] <= most;
+	}
 	for (unsigned gi = 0; gi < ng; gi++) {
 		unsigned g = gorder[gi];
 		int best = -1;
@@ -395,6 +404,7 @@ void place_regions(const topo *t, unsigned nv, uint64_t active, const region_inf
 				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots,
 					  onllc, target, best);
 	}
+	return shared && !fits;
 }
 
 /* The LLCs VM m goes to: its preferred one alone if it fits there, else as

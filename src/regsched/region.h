@@ -76,9 +76,12 @@ size_t region_table_slots(const region_ctx *r);
 
 /* Placement from regions (region scheduling or the oracle): target LLC per
  * vCPU for those in `active` (bit v), -1 for others. prev: last targets or
- * NULL. */
-void place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
-		   unsigned nreg, const int *prev, int *target);
+ * NULL. Returns 1 when sharing groups (two or more vCPUs linked by shared
+ * regions) exist and every one has more vCPUs than any LLC has slots —
+ * no group can be co-located, steering can only split them otherwise than
+ * credit does — and 0 otherwise. */
+int place_regions(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
+		  unsigned nreg, const int *prev, int *target);
 /* gather: vm[v] is v's VM, cur_llc[v] the LLC it runs on now (-1 unknown). */
 void place_gather(const topo *t, unsigned nv, uint64_t active, const int *vm, unsigned nvm,
 		  const int *cur_llc, const int *prev, int *target);

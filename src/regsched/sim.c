@@ -293,11 +293,11 @@ static void region_epoch(sim *s, uint64_t active)
 	if (was != GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			prev[v] = s->t->core_llc[credit_cpu(s->cs, v)];
-	place_regions(s->t, s->nv, active, reg, n, prev, s->target);
+	int unfit = place_regions(s->t, s->nv, active, reg, n, prev, s->target);
 	unsigned moved = 0;
 	for (unsigned v = 0; v < s->nv; v++)
 		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
-	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv);
+	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv, !unfit);
 	s->ep = (guard_obs){ 0 };
 	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
 	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
@@ -306,8 +306,9 @@ static void region_epoch(sim *s, uint64_t active)
 	if (on0 >= 0)
 		s->vs[on0].debt += cost;
 	s->form_place_cycles += cost;
-	s->sample_gap = mode == GUARD_FALLBACK ? s->sample_gap_full * GUARD_SLOW_SAMPLING
-					       : s->sample_gap_full;
+	/* sampling at the rate the guard chose (cost-aware, guard.h) */
+	s->sample_gap =
+		s->sample_gap_full * (mode == GUARD_FALLBACK ? GUARD_SLOW_SAMPLING : s->g.div);
 	if (was != GUARD_STEER && mode == GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
@@ -475,10 +476,8 @@ static int setup(sim *s, vl_errbuf *eb)
 	/* one LLC: region scheduling has nothing to steer and does not sample */
 	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	/* what steering costs over the fallback, per real access: full-rate
-	 * sampling instead of 1/GUARD_SLOW_SAMPLING of it (guard.h) */
-	guard_init(&s->g,
-		   s->sample_cost / (double)s->p->sample_every * (1.0 - 1.0 / GUARD_SLOW_SAMPLING));
+	/* what full-rate sampling costs per real access (guard.h) */
+	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every);
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {

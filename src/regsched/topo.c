@@ -13,7 +13,7 @@
  *    "more than 50 % higher"), 1.7 x 200. Remote-LLC hit 280 cycles: Molka
  *    et al. found hits in the other socket's caches no faster than local
  *    DRAM (a QPI snoop round trip); the figure between local (200) and
- *    remote (340) DRAM is our estimate within that ordering (issue 10 had
+ *    remote (340) DRAM is our estimate within that ordering (an earlier version had
  *    100, the wrong way round). The L3 is inclusive (Intel: "the L3 cache
  *    duplicates the data stored in each core's L1 and L2", HP's Xeon 5500
  *    technology brief), hence llc_policy inclusive.
