@@ -47,7 +47,7 @@
  * 1152 MiB of L3 across 12 CCDs, 96 MiB each); a cache model costs memory in
  * proportion, so `l2 size=64G` is refused before anything is allocated. */
 #define TOPO_MAX_CACHE_BYTES (1ull << 30)
-/* Largest machine: the cache model (cache.c) keeps 32-64 bytes per set, so
+/* Largest machine: the cache model (cache.c) keeps one 64-byte record per set, so
  * all caches together (every core's L2 and every LLC) hold at most 2^22 sets,
  * 256 MiB of model state. The built-ins have under 150 k. */
 #define TOPO_MAX_SETS (1u << 22)
