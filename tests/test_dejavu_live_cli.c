@@ -131,6 +131,8 @@ static void test_demo_controller_bench_errors(void **state)
 	/* pids and CPU lists are checked before anything is created or read */
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid -5 --service-pids 1", 2,
 	       "--profiler-pid '-5': expected positive process ids");
+	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 99999999999 --service-pids 1",
+	       2, "--profiler-pid '99999999999': expected positive process ids");
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1,x", 2,
 	       "--service-pids '1,x': expected positive process ids");
 	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1, ", 2,

@@ -7,6 +7,7 @@
  * the CLI's one stop flag (cli_stop_signals).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,20 +469,32 @@ static void ctl_event(void *ctx, const dvctl_event *ev)
 	json_array_append_new(o->events, e);
 }
 
-/* Puts every pid of a comma-separated list into g. */
+/* One element of a comma-separated pid list at *p: 1 with *pid set and *p
+ * past its comma, 0 at the end, -1 when it is no positive pid. The one
+ * parser behind check_pids (the up-front check) and attach_pids. */
+static int pid_next(const char **p, pid_t *pid)
+{
+	if (!**p)
+		return 0;
+	char *end;
+	errno = 0;
+	long v = strtol(*p, &end, 10);
+	if (end == *p || v <= 0 || v > INT_MAX || errno || (*end && *end != ','))
+		return -1;
+	*pid = (pid_t)v;
+	*p = *end ? end + 1 : end;
+	return 1;
+}
+
+/* Puts every pid of a list check_pids accepted into g. */
 static int attach_pids(const cli_cmd *cmd, dvcg *g, const char *list)
 {
-	char buf[512];
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
-		char *end;
-		long pid = strtol(t, &end, 10);
+	pid_t pid;
+	for (const char *p = list; pid_next(&p, &pid) > 0;) {
 		vl_errbuf eb = { { 0 } };
-		if (*end || pid <= 0)
-			return cli_usage_error(cmd, "'%s' is not a process id", t);
-		if (kill((pid_t)pid, 0) < 0)
-			return cli_usage_error(cmd, "no process %ld", pid);
-		if (dvcg_attach(g, (pid_t)pid, &eb))
+		if (kill(pid, 0) < 0)
+			return cli_usage_error(cmd, "no process %ld", (long)pid);
+		if (dvcg_attach(g, pid, &eb))
 			return cli_fail(cmd, "%s", eb.msg);
 	}
 	return CLI_OK;
@@ -537,17 +550,15 @@ static int check_pids(const cli_cmd *cmd, const char *opt, const char *list)
 {
 	if (!*list)
 		return cli_usage_error(cmd, "%s: empty; expected PID[,PID...]", opt);
-	for (const char *p = list; *p;) {
-		char *end;
-		errno = 0;
-		long pid = strtol(p, &end, 10);
-		if (end == p || pid <= 0 || errno || (*end && *end != ','))
+	pid_t pid;
+	int r;
+	for (const char *p = list; (r = pid_next(&p, &pid)) != 0;) {
+		if (r < 0)
 			return cli_usage_error(cmd,
 					       "%s '%s': expected positive process ids like "
 					       "1234 or 1234,1235",
 					       opt, list);
-		p = *end ? end + 1 : end;
-		if (end[0] == ',' && !end[1])
+		if (!*p && p[-1] == ',')
 			return cli_usage_error(cmd, "%s '%s': ends with a comma", opt, list);
 	}
 	return CLI_OK;
