@@ -49,8 +49,13 @@ static inline void vl_schema_pairs(const char *pairs, const char *what)
 	int st;
 	char *out = vl_sh_capture(cmd, &st);
 	free(cmd);
-	if (st != 0)
-		fail_msg("schema check failed (exit %d):\n%s\nthe documents:\n%s", st, out, what);
+	if (st != 0) {
+		/* print, free, then fail: fail_msg does not return */
+		print_error("schema check failed (exit %d):\n%s\nthe documents:\n%s\n", st, out,
+			    what);
+		free(out);
+		fail();
+	}
 	free(out);
 }
 
