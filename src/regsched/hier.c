@@ -81,6 +81,8 @@ struct hier {
 	int dir_exact;                         /* at most DIR_BITS L2s: a bit is one L2 */
 	uint8_t l2_cv[TOPO_MAX_CORES];         /* inclusive: core-valid bit of L2 i */
 	uint64_t cv_l2[TOPO_MAX_LLC][CV_BITS]; /* the L2s core-valid bit b of LLC d names */
+	unsigned cv_shift[TOPO_MAX_LLC]; /* cv_exact: bit b is L2 cv_shift[d] + b */
+	int cv_exact; /* every domain's L2s are at most CV_BITS consecutive indices */
 	uint32_t *dir;                         /* per line (not inclusive): see DIR_BITS */
 	uint8_t *home; /* per line (inclusive): first-touch node + 1, 0 untouched */
 	size_t nlines; /* of dir or home */
@@ -149,6 +151,7 @@ hier *hier_create(const topo *t, unsigned sample)
 		h->core_node[c] = t->core_node[c];
 		h->dom_l2[t->core_llc[c]] |= 1ull << h->core_l2[c];
 	}
+	h->cv_exact = 1;
 	for (unsigned d = 0; d < t->nllc; d++) {
 		unsigned rank = 0;
 		for (uint64_t m = h->dom_l2[d]; m; m &= m - 1, rank++) {
@@ -156,6 +159,9 @@ hier *hier_create(const topo *t, unsigned sample)
 			h->l2_cv[i] = (uint8_t)(1u << (rank % CV_BITS));
 			h->cv_l2[d][rank % CV_BITS] |= 1ull << i;
 		}
+		h->cv_shift[d] = h->dom_l2[d] ? (unsigned)__builtin_ctzll(h->dom_l2[d]) : 0;
+		h->cv_exact &= rank <= CV_BITS &&
+			       h->dom_l2[d] == ((1ull << rank) - 1) << h->cv_shift[d];
 	}
 	for (unsigned i = 0; i < h->nl2; i++)
 		if (hier__sets_of(&t->l2, sample, &sets) ||
@@ -288,6 +294,22 @@ CACHE_ALWAYS void locate(const cache *l2, const cache *l3, uint32_t line, where 
 	w->s3 = cache__split(l3, line, &w->t3);
 }
 
+/* The accessing core as the hot loop needs it, read once per run: its L2
+ * (index p, cache l2), its domain d and LLC l3, its node, its core-valid
+ * bit. */
+typedef struct who {
+	unsigned core, p, d;
+	int node;
+	cache *l2, *l3;
+	uint8_t cvbit;
+} who;
+
+CACHE_ALWAYS who who_of(const hier *h, unsigned core)
+{
+	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
+	return (who){ core, p, d, h->core_node[core], h->l2[p], h->llc[d], h->l2_cv[p] };
+}
+
 /* LLC o's set and tag for w's line (w located for a core of LLC d). */
 CACHE_ALWAYS uint32_t llc_set(const hier *h, unsigned o, unsigned d, const where *w, uint32_t *tag)
 {
@@ -349,6 +371,8 @@ CACHE_ALWAYS int llc_step(hier *h, const where *w, unsigned d, uint64_t pbit, co
 CACHE_ALWAYS uint64_t cv_l2s(const hier *h, unsigned d, unsigned cv)
 {
 	uint64_t m = 0;
+	if (h->cv_exact)
+		return (uint64_t)cv << h->cv_shift[d];
 	for (; cv; cv &= cv - 1)
 		m |= h->cv_l2[d][__builtin_ctz(cv)];
 	return m;
@@ -356,23 +380,22 @@ CACHE_ALWAYS uint64_t cv_l2s(const hier *h, unsigned d, unsigned cv)
 
 /* Step 2a, inclusive: LLC d's access by L2 p; the line the LLC evicts
  * leaves the L2s its bits name. *cv gets the line's core-valid byte. */
-CACHE_ALWAYS int incl_llc_step(hier *h, const where *w, unsigned d, unsigned p, uint8_t **cv)
+CACHE_ALWAYS int incl_llc_step(hier *h, const who *a, const where *w, uint8_t **cv)
 {
-	cache *l3 = h->llc[d];
 	uint32_t e3;
 	unsigned way;
-	int hit = cache__access_way_st(l3, w->s3, w->t3, &e3, &way);
-	uint8_t *b = cache__aux(l3, w->s3) + way;
+	int hit = cache__access_way_st(a->l3, w->s3, w->t3, &e3, &way);
+	uint8_t *b = cache__aux(a->l3, w->s3) + way;
 	*cv = b;
 	if (hit) {
-		*b |= h->l2_cv[p];
+		*b |= a->cvbit;
 		return 1;
 	}
 	if (e3 != CACHE_NO_LINE && *b) {
-		uint32_t te, se = cache__split(h->l2[0], e3, &te);
-		inval_l2s(h, se, te, cv_l2s(h, d, *b));
+		uint32_t te, se = cache__split(a->l2, e3, &te);
+		inval_l2s(h, se, te, cv_l2s(h, a->d, *b));
 	}
-	*b = h->l2_cv[p];
+	*b = a->cvbit;
 	return 0;
 }
 
@@ -387,6 +410,33 @@ CACHE_ALWAYS int incl_drop(hier *h, unsigned o, unsigned d, const where *w)
 	return way != 0;
 }
 
+/* Step 2b for an inclusive LLC: another LLC holds the line -> REMOTE (a
+ * write takes it out of them and their L2s in the same pass, *done), else
+ * DRAM by first touch. */
+CACHE_ALWAYS int incl_beyond(hier *h, const who *a, const where *w, int write, int *done)
+{
+	int remote = 0;
+	for (unsigned o = 0; o < h->nllc; o++) {
+		if (o == a->d)
+			continue;
+		if (write) {
+			remote |= incl_drop(h, o, a->d, w);
+		} else {
+			uint32_t t3, s3 = llc_set(h, o, a->d, w, &t3);
+			remote |= cache__probe_st(h->llc[o], s3, t3);
+		}
+	}
+	*done = write;
+	if (remote)
+		return HIER_REMOTE;
+	/* a line's first access is never a cache hit, so its first touch is
+	 * always recorded here (the reference does it first) */
+	uint32_t home = h->home[w->line];
+	if (!home)
+		h->home[w->line] = (uint8_t)(home = (uint32_t)a->node + 1);
+	return home == (uint32_t)a->node + 1 ? HIER_MEM : HIER_MEM_REMOTE;
+}
+
 /* Step 2b: not served in d: another LLC or (victim) another domain's L2,
  * else DRAM by first touch. A write takes the line out of the other LLCs
  * in the same pass (*done). */
@@ -397,10 +447,6 @@ CACHE_ALWAYS int beyond_step(hier *h, const where *w, unsigned d, int node, int 
 	for (unsigned o = 0; o < h->nllc; o++) {
 		if (o == d)
 			continue;
-		if (pol == TOPO_LLC_INCLUSIVE && write) {
-			remote |= incl_drop(h, o, d, w);
-			continue;
-		}
 		uint32_t t3, s3 = llc_set(h, o, d, w, &t3);
 		remote |= write ? cache__inval_st(h->llc[o], s3, t3)
 				: cache__probe_st(h->llc[o], s3, t3);
@@ -414,76 +460,64 @@ CACHE_ALWAYS int beyond_step(hier *h, const where *w, unsigned d, int node, int 
 		return HIER_REMOTE;
 	/* a line's first access is never a cache hit, so its first touch is
 	 * always recorded here (the reference does it first) */
-	uint32_t home;
-	if (pol == TOPO_LLC_INCLUSIVE) {
-		home = h->home[w->line];
-		if (!home)
-			h->home[w->line] = (uint8_t)(home = (uint32_t)node + 1);
-	} else {
-		uint32_t *dw = &h->dir[w->line];
-		home = *dw >> DIR_BITS;
-		if (!home) {
-			home = (uint32_t)node + 1;
-			*dw |= home << DIR_BITS;
-		}
+	uint32_t *dw = &h->dir[w->line], home = *dw >> DIR_BITS;
+	if (!home) {
+		home = (uint32_t)node + 1;
+		*dw |= home << DIR_BITS;
 	}
 	return home == (uint32_t)node + 1 ? HIER_MEM : HIER_MEM_REMOTE;
 }
 
-/* access_one for an inclusive LLC (p: core's L2, d: its domain). */
-CACHE_ALWAYS int access_incl(hier *h, unsigned core, unsigned p, unsigned d, const where *w,
-			     int write)
+/* access_one for an inclusive LLC. */
+CACHE_ALWAYS int access_incl(hier *h, const who *a, const where *w, int write)
 {
 	int lvl = HIER_L2, done = 0;
 	uint8_t *cv = NULL;
 	uint32_t ev;
-	if (!cache__access_st(h->l2[p], w->s2, w->t2, &ev)) {
-		if (incl_llc_step(h, w, d, p, &cv))
+	if (!cache__access_st(a->l2, w->s2, w->t2, &ev)) {
+		if (incl_llc_step(h, a, w, &cv))
 			lvl = HIER_LLC;
 		else
-			lvl = beyond_step(h, w, d, h->core_node[core], write, &done,
-					  TOPO_LLC_INCLUSIVE);
+			lvl = incl_beyond(h, a, w, write, &done);
 	}
 	if (write) {
 		if (!cv) {
 			/* an L2 hit: the line is in LLC d too (inclusion) */
-			unsigned way = cache__find_st(h->llc[d], w->s3, w->t3);
+			unsigned way = cache__find_st(a->l3, w->s3, w->t3);
 			assert(way);
-			cv = cache__aux(h->llc[d], w->s3) + way - 1;
+			cv = cache__aux(a->l3, w->s3) + way - 1;
 		}
-		inval_l2s(h, w->s2, w->t2, cv_l2s(h, d, *cv) & ~(1ull << p));
-		*cv = h->l2_cv[p];
+		inval_l2s(h, w->s2, w->t2, cv_l2s(h, a->d, *cv) & ~(1ull << a->p));
+		*cv = a->cvbit;
 		for (unsigned o = 0; o < h->nllc && !done; o++)
-			if (o != d)
-				incl_drop(h, o, d, w);
+			if (o != a->d)
+				incl_drop(h, o, a->d, w);
 	}
 	return lvl;
 }
 
-/* One access (order: see the top of this file) of w's line, located for
- * core. */
-CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, const int pol)
+/* One access (order: see the top of this file) of w's line by a. */
+CACHE_ALWAYS int access_one(hier *h, const who *a, const where *w, int write, const int pol)
 {
 	uint32_t line = w->line;
 	if (__builtin_expect(line >= h->nlines, 0) && grow_lines(h, line)) {
 		h->oom = 1;
 		return HIER_MEM;
 	}
-	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
 	if (pol == TOPO_LLC_INCLUSIVE)
-		return access_incl(h, core, p, d, w, write);
+		return access_incl(h, a, w, write);
+	unsigned p = a->p, d = a->d;
 	uint64_t pbit = 1ull << p;
-	cache *l2 = h->l2[p];
 	int lvl = HIER_L2, done = 0;
 	uint32_t ev;
-	if (!cache__access_st(l2, w->s2, w->t2, &ev)) {
+	if (!cache__access_st(a->l2, w->s2, w->t2, &ev)) {
 		h->dir[line] |= h->l2_dir[p];
 		if (llc_step(h, w, d, pbit, pol))
 			lvl = HIER_LLC;
 		else
-			lvl = beyond_step(h, w, d, h->core_node[core], write, &done, pol);
+			lvl = beyond_step(h, w, d, a->node, write, &done, pol);
 		if (pol == TOPO_LLC_VICTIM && ev != CACHE_NO_LINE)
-			cache__access(h->llc[d], ev, &ev);
+			cache__access(a->l3, ev, &ev);
 	}
 	if (write) {
 		uint64_t others = dir_l2s(h, h->dir[line]) & ~pbit;
@@ -502,14 +536,15 @@ CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, c
 int hier_access(hier *h, unsigned core, uint32_t line, int write)
 {
 	where w;
-	locate(h->l2[h->core_l2[core]], h->llc[h->core_llc[core]], line, &w);
+	who a = who_of(h, core);
+	locate(a.l2, a.l3, line, &w);
 	switch (h->policy) {
 	case TOPO_LLC_INCLUSIVE:
-		return access_one(h, core, &w, write, TOPO_LLC_INCLUSIVE);
+		return access_one(h, &a, &w, write, TOPO_LLC_INCLUSIVE);
 	case TOPO_LLC_VICTIM:
-		return access_one(h, core, &w, write, TOPO_LLC_VICTIM);
+		return access_one(h, &a, &w, write, TOPO_LLC_VICTIM);
 	default:
-		return access_one(h, core, &w, write, TOPO_LLC_FILL_BOTH);
+		return access_one(h, &a, &w, write, TOPO_LLC_FILL_BOTH);
 	}
 }
 
@@ -534,17 +569,17 @@ CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3,
 
 /* Access i of a far run: locate and prefetch access i + PREFETCH_AHEAD
  * (ahead), then do access i from the ring. */
-CACHE_ALWAYS int far_step(hier *h, unsigned core, cache *l2, cache *l3, const uint32_t *lines,
-			  where *ring, size_t i, int w, const int pol, const int ahead)
+CACHE_ALWAYS int far_step(hier *h, const who *a, const uint32_t *lines, where *ring, size_t i,
+			  int w, const int pol, const int ahead)
 {
 	if (ahead) {
-		where *a = &ring[(i + PREFETCH_AHEAD) % RING];
-		locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
-		prefetch_line(h, l2, l3, a);
+		where *x = &ring[(i + PREFETCH_AHEAD) % RING];
+		locate(a->l2, a->l3, lines[i + PREFETCH_AHEAD], x);
+		prefetch_line(h, a->l2, a->l3, x);
 	}
 	/* a local copy the compiler keeps in registers */
 	where here = ring[i % RING];
-	return access_one(h, core, &here, w, pol);
+	return access_one(h, a, &here, w, pol);
 }
 
 #define WBIT(wmask, i) ((wmask) ? (int)(((wmask)[(i) >> 6] >> ((i)&63)) & 1) : 0)
@@ -566,13 +601,14 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol,
 			   const int far)
 {
-	cache *l2 = h->l2[h->core_l2[core]], *l3 = h->llc[h->core_llc[core]];
+	const who a = who_of(h, core);
+	cache *l2 = a.l2, *l3 = a.l3;
 	size_t i = 0;
 	if (!far) {
 		for (; i < n; i++) {
 			where here;
 			locate(l2, l3, lines[i], &here);
-			int l = access_one(h, core, &here, WBIT(wmask, i), pol);
+			int l = access_one(h, &a, &here, WBIT(wmask, i), pol);
 			COUNT(l, i);
 		}
 		return;
@@ -583,11 +619,11 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 		prefetch_line(h, l2, l3, &ring[k]);
 	}
 	for (; i + PREFETCH_AHEAD < n; i++) {
-		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 1);
+		int l = far_step(h, &a, lines, ring, i, WBIT(wmask, i), pol, 1);
 		COUNT(l, i);
 	}
 	for (; i < n; i++) {
-		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 0);
+		int l = far_step(h, &a, lines, ring, i, WBIT(wmask, i), pol, 0);
 		COUNT(l, i);
 	}
 }
