@@ -153,7 +153,7 @@ CACHE_ALWAYS int cache__access_way_st(cache *c, uint32_t s, uint32_t tag, uint32
 	assert(v < c->ways);
 	/* CACHE_NO_LINE is all ones: an empty way ORs it in, without a branch */
 	uint32_t tv = t[v];
-	*ev = (tv * c->sets + s) | (uint32_t)-(uint32_t)(tv == CACHE_NO_TAG);
+	*ev = (tv * c->sets + s) | (uint32_t) - (uint32_t)(tv == CACHE_NO_TAG);
 	t[v] = (uint16_t)tag;
 	*lp = cache__nib_to_front(st, pos, v);
 	*way = v;

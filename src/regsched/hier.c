@@ -81,9 +81,9 @@ struct hier {
 	int dir_exact;                         /* at most DIR_BITS L2s: a bit is one L2 */
 	uint8_t l2_cv[TOPO_MAX_CORES];         /* inclusive: core-valid bit of L2 i */
 	uint64_t cv_l2[TOPO_MAX_LLC][CV_BITS]; /* the L2s core-valid bit b of LLC d names */
-	unsigned cv_shift[TOPO_MAX_LLC]; /* cv_exact: bit b is L2 cv_shift[d] + b */
-	int cv_exact; /* every domain's L2s are at most CV_BITS consecutive indices */
-	uint32_t *dir;                         /* per line (not inclusive): see DIR_BITS */
+	unsigned cv_shift[TOPO_MAX_LLC];       /* cv_exact: bit b is L2 cv_shift[d] + b */
+	int cv_exact;  /* every domain's L2s are at most CV_BITS consecutive indices */
+	uint32_t *dir; /* per line (not inclusive): see DIR_BITS */
 	uint8_t *home; /* per line (inclusive): first-touch node + 1, 0 untouched */
 	size_t nlines; /* of dir or home */
 	int oom;
@@ -160,8 +160,8 @@ hier *hier_create(const topo *t, unsigned sample)
 			h->cv_l2[d][rank % CV_BITS] |= 1ull << i;
 		}
 		h->cv_shift[d] = h->dom_l2[d] ? (unsigned)__builtin_ctzll(h->dom_l2[d]) : 0;
-		h->cv_exact &= rank <= CV_BITS &&
-			       h->dom_l2[d] == ((1ull << rank) - 1) << h->cv_shift[d];
+		h->cv_exact &= rank <= CV_BITS && h->dom_l2[d] == ((1ull << rank) - 1)
+									  << h->cv_shift[d];
 	}
 	for (unsigned i = 0; i < h->nl2; i++)
 		if (hier__sets_of(&t->l2, sample, &sets) ||
@@ -298,7 +298,7 @@ CACHE_ALWAYS void locate(const cache *l2, const cache *l3, uint32_t line, where 
  * (index p, cache l2), its domain d and LLC l3, its node, its core-valid
  * bit. */
 typedef struct who {
-	unsigned core, p, d;
+	unsigned p, d;
 	int node;
 	cache *l2, *l3;
 	uint8_t cvbit;
@@ -307,7 +307,7 @@ typedef struct who {
 CACHE_ALWAYS who who_of(const hier *h, unsigned core)
 {
 	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
-	return (who){ core, p, d, h->core_node[core], h->l2[p], h->llc[d], h->l2_cv[p] };
+	return (who){ p, d, h->core_node[core], h->l2[p], h->llc[d], h->l2_cv[p] };
 }
 
 /* LLC o's set and tag for w's line (w located for a core of LLC d). */
