@@ -248,16 +248,8 @@ static void test_usage_errors(void **state)
 		{ "eli validate --from /nonexistent/runs.json", "--from /nonexistent/runs.json",
 		  2 },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int st;
-		char *err = NULL;
-		char *out = vl_run_cli(cases[i].args, &st, &err);
-		if (st != cases[i].status || !strstr(err, cases[i].msg))
-			fail_msg("%s: status %d (want %d), stderr %s", cases[i].args, st,
-				 cases[i].status, err);
-		free(out);
-		free(err);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		vl_expect_cli(cases[i].args, cases[i].status, cases[i].msg);
 }
 
 int main(void)

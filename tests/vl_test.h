@@ -6,7 +6,8 @@
  *  - assert_rel(a, b, rel): |a - b| <= rel * |b|;
  *  - vl_run_cli(): runs the built virtlab binary (path in $VIRTLAB, set by
  *    `make test`) with a shell command line, capturing stdout and the exit
- *    status, so CLI contracts are tested on the real program;
+ *    status, so CLI contracts are tested on the real program, and
+ *    vl_expect_cli() to check a command's exit status and stderr message;
  *  - vl_exe(), vl_slurp(), vl_write_text(), vl_rm_rf(): the binary's path, a
  *    whole file read (core/file's vl_read_file), a file written, a scratch
  *    directory removed — once here instead of a copy in each test.
@@ -148,6 +149,21 @@ static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 	close(efd);
 	unlink(errpath);
 	return out;
+}
+
+/* Runs "$VIRTLAB <args>" and fails the test unless it exits want_status
+ * with want_err in its stderr (want_err NULL: any stderr); the failure
+ * names the command, both statuses and the whole stderr. */
+static inline void vl_expect_cli(const char *args, int want_status, const char *want_err)
+{
+	int st;
+	char *err = NULL;
+	char *out = vl_run_cli(args, &st, &err);
+	if (st != want_status || (want_err && !strstr(err, want_err)))
+		fail_msg("virtlab %s: exit %d (want %d), stderr '%s' (want '%s')", args, st,
+			 want_status, err, want_err ? want_err : "");
+	free(out);
+	free(err);
 }
 
 /* A loader's limit test: a fresh /tmp file holding `text` (may be NULL),
