@@ -185,12 +185,8 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 			close(fd1);
 	}
 	assert_true(base > 0);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(base); /* nothing there until the actuator starts it */
-	c.nbackends = 1;
-	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	px_thr px; /* nothing at base until the actuator starts it */
+	assert_int_equal(px_start_one(&px, base), 0);
 	vl_errbuf eb = { { 0 } };
 	dvact *a = dvact_process_create(exe(), base, &px.admin, NULL, &eb);
 	assert_non_null(a);
