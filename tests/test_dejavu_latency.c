@@ -14,19 +14,13 @@
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/proc.h"
 #include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
 
 #define WAIT_S 0.3 /* how long a request is held back in each test */
-
-static void nap(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);
-}
 
 static const char REQ[] = "GET /r/static HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -80,9 +74,9 @@ static void test_first_request_from_accept_idle_not_counted(void **state)
 	struct sockaddr_in sa = loop_addr(px.port);
 	int fd = dv_connect_block(&sa, 2);
 	assert_true(fd >= 0);
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	exchange(fd);
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	exchange(fd);
 	close(fd);
 	hist *h = latencies(&px.admin);
@@ -125,7 +119,7 @@ static void test_clock_starts_when_bytes_arrive(void **state)
 	exchange(fd); /* the connection is up and kept alive */
 	assert_int_equal(kill(vl_proc_pid(p), SIGSTOP), 0);
 	assert_int_equal(send(fd, REQ, strlen(REQ), MSG_NOSIGNAL), (ssize_t)strlen(REQ));
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	assert_int_equal(kill(vl_proc_pid(p), SIGCONT), 0);
 	answer(fd);
 	close(fd);

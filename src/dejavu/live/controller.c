@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "dejavu/learn/classid.h"
 #include "dejavu/learn/interference.h"
 #include "dejavu/live/net.h"
@@ -91,14 +91,6 @@ void dvctl_cfg_default(dvctl_cfg *c)
 	c->lp.novel_skip = novel_skip;
 }
 
-static void nap(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);
-}
-
 static int stopped(const ctl *k)
 {
 	return (k->c->stop && *k->c->stop) || wall_seconds() - k->t0 >= k->c->duration_s;
@@ -143,11 +135,11 @@ static int measure(void *ctx, const memo_alloc *a, double *p95)
 	if (err)
 		return err;
 	dvprof_snap s0, s1;
-	nap(c->probe_s * 0.25); /* let the queue settle at the new quota */
+	sleep_seconds(c->probe_s * 0.25); /* let the queue settle at the new quota */
 	if ((err = snap(k, 0, &s0)))
 		return err;
 	account(k, &s0);
-	nap(c->probe_s);
+	sleep_seconds(c->probe_s);
 	if ((err = snap(k, 0, &s1)))
 		return err;
 	account(k, &s1);
@@ -415,7 +407,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		err = snap(&k, c->prof_pid, &k.prev);
 	double next = k.t0 + c->window_s;
 	while (!err && !stopped(&k)) {
-		nap(next - wall_seconds());
+		sleep_seconds(next - wall_seconds());
 		next += c->window_s;
 		dvprof_snap cur;
 		if ((err = snap(&k, c->prof_pid, &cur)))

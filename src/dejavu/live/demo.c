@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/proc.h"
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/cgroup.h"
@@ -94,8 +94,7 @@ static int start_server(char *const argv[], dvcg *g, vl_proc **pp, int *port, vl
  * memory bandwidth for its duration. */
 static void hog_main(double delay, double dur)
 {
-	struct timespec ts = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
-	nanosleep(&ts, NULL);
+	sleep_seconds(delay);
 	size_t len = (size_t)HOG_MB << 20;
 	volatile char *m = malloc(len);
 	double end = wall_seconds() + dur;
