@@ -19,6 +19,7 @@
 #include "vl_test_schema.h"
 
 #include "core/proc.h"
+#include "dejavu/learn/memo.h"
 #include "dejavu/live/cgroup.h"
 
 static void test_demo_end_to_end(void **state)
@@ -155,12 +156,7 @@ static void test_controller_on_user_services(void **state)
 	vl_proc_destroy(ps);
 	char db[64];
 	snprintf(db, sizeof(db), "/tmp/virtlab-ctl-%d.db", (int)getpid());
-	unlink(db);
-	strcat(db, "-wal");
-	unlink(db);
-	db[strlen(db) - 4] = '\0';
-	strcat(db, "-shm");
-	unlink(db);
+	memo_remove(db);
 	if (st != 0)
 		fail_msg("controller exited %d: %s", st, err);
 	vl_schema_text("dejavu-controller", out, args);

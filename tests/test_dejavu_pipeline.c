@@ -376,12 +376,7 @@ static void test_learn_errors_and_blocks(void **state)
 static void tmpname(char *buf, size_t n, const char *tag)
 {
 	snprintf(buf, n, "/tmp/vl-memo-%s-%d.db", tag, (int)getpid());
-	char w[300];
-	unlink(buf);
-	snprintf(w, sizeof(w), "%s-wal", buf);
-	unlink(w);
-	snprintf(w, sizeof(w), "%s-shm", buf);
-	unlink(w);
+	memo_remove(buf);
 }
 
 static void test_memo_basic(void **state)
@@ -423,7 +418,7 @@ static void test_memo_basic(void **state)
 	memo_close(m);
 	assert_null(memo_open("/nonexistent/dir/memo.db", &eb));
 	assert_non_null(strstr(eb.msg, "memo"));
-	unlink(path);
+	memo_remove(path);
 }
 
 /* A child writes rows as fast as it can and acknowledges each committed
@@ -503,7 +498,7 @@ static void test_memo_restart_hits(void **state)
 	learn_destroy(m1);
 	learn_destroy(m2);
 	free(s);
-	unlink(path);
+	memo_remove(path);
 }
 
 static void test_memo_survives_kill9(void **state)

@@ -359,14 +359,8 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		err = final_latency(&d, load, &lat, eb);
 	int64_t rows = m ? memo_count(m) : 0;
 	memo_close(m);
-	if (!c->memo_path && mpath == memo_tmp) {
-		char p[64];
-		unlink(memo_tmp);
-		snprintf(p, sizeof(p), "%s-wal", memo_tmp);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", memo_tmp);
-		unlink(p);
-	}
+	if (!c->memo_path && mpath == memo_tmp)
+		memo_remove(memo_tmp);
 	teardown(&d);
 	dvdemo_lat_destroy(d.lat);
 	if (err) {
