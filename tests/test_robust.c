@@ -171,24 +171,16 @@ static int p_mixes(const char *text, const char *name, vl_errbuf *eb)
 }
 
 /* The file-only parsers: through a temporary file named `name`. */
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs(text, f);
-	return fclose(f);
-}
-
 static int p_eliprof(const char *text, const char *name, vl_errbuf *eb)
 {
-	assert_int_equal(write_file(name, text), 0);
+	vl_write_text(name, text);
 	eli_profile p;
 	return eli_profile_load(name, &p, eb);
 }
 
 static int p_rtrace(const char *text, const char *name, vl_errbuf *eb)
 {
-	assert_int_equal(write_file(name, text), 0);
+	vl_write_text(name, text);
 	workload w;
 	memset(&w, 0, sizeof(w));
 	int err = workload_load_trace(name, &w, eb);
@@ -328,7 +320,7 @@ static void test_found_by_fuzzing(void **state)
 	char path[128], args[512];
 	/* a lackey trace of one page: was "out of memory", exit 1 */
 	snprintf(path, sizeof(path), "%s/one.lackey", dir);
-	assert_int_equal(write_file(path, "I  1000,8\n"), 0);
+	vl_write_text(path, "I  1000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
 	vl_expect_cli(args, 0, NULL);
 	unlink(path);
@@ -336,7 +328,7 @@ static void test_found_by_fuzzing(void **state)
 	 * then failed the replay as "invalid in the current state" (found by
 	 * fuzz_lackey once the model checked canonical addresses) */
 	snprintf(path, sizeof(path), "%s/high.lackey", dir);
-	assert_int_equal(write_file(path, "I  0400d7d4,8\n M 0842f0421f000,8\n"), 0);
+	vl_write_text(path, "I  0400d7d4,8\n M 0842f0421f000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
 	vl_expect_cli(args, 2, "high.lackey:2: address is not a canonical user-space address");
 	unlink(path);
@@ -364,7 +356,7 @@ static void test_found_by_fuzzing(void **state)
 	/* file names in results: a non-UTF-8 name broke the JSON (exit 1, or
 	 * the VM silently missing), two traces of one name showed as one VM */
 	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
-	assert_int_equal(write_file(path, "0 0x1000 R\n1 0x2000 W\n"), 0);
+	vl_write_text(path, "0 0x1000 R\n1 0x2000 W\n");
 	snprintf(args, sizeof(args), "regsched run --duration 5ms --json --trace %s,%s", path,
 		 path);
 	int st;
@@ -374,7 +366,7 @@ static void test_found_by_fuzzing(void **state)
 	assert_non_null(strstr(out, "\"v?.tr#2\": {"));
 	free(out);
 	snprintf(path, sizeof(path), "%s/l\xff.lackey", dir);
-	assert_int_equal(write_file(path, "I  1000,8\n"), 0);
+	vl_write_text(path, "I  1000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --json --trace %s", path);
 	vl_expect_cli(args, 0, NULL);
 	unlink(path);
@@ -397,7 +389,7 @@ static void test_found_by_fuzzing(void **state)
 	vl_expect_cli("eli calibrate --output ''", 2, "--output: empty file name");
 	/* --out naming a file: was exit 1 without the option name */
 	snprintf(path, sizeof(path), "%s/afile", dir);
-	assert_int_equal(write_file(path, "keep\n"), 0);
+	vl_write_text(path, "keep\n");
 	snprintf(args, sizeof(args), "report --quick --out %s", path);
 	vl_expect_cli(args, 2, "--out ");
 	vl_expect_cli(args, 2, "exists and is not a directory");
@@ -426,15 +418,14 @@ static void test_review_bad_inputs(void **state)
 	vl_expect_cli("report excerpt /nonexistent-dir/s.json", 1,
 		      "/nonexistent-dir/s.json: cannot open: No such file");
 	snprintf(path, sizeof(path), "%s/trunc.json", dir);
-	assert_int_equal(write_file(path, "{\"rows\": [1,"), 0);
+	vl_write_text(path, "{\"rows\": [1,");
 	snprintf(args, sizeof(args), "report excerpt %s", path);
 	vl_expect_cli(args, 1, "trunc.json:1: not JSON");
 	/* a sweep of two cheap points */
 	snprintf(path, sizeof(path), "%s/grid.json", dir);
-	assert_int_equal(write_file(path, "{\"command\": \"demo --customers 200\", "
-					  "\"grid\": {\"--mu\": [\"1\", \"2\"]}, "
-					  "\"seeds\": [1], \"keys\": [\"no_such_key\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo --customers 200\", "
+			    "\"grid\": {\"--mu\": [\"1\", \"2\"]}, "
+			    "\"seeds\": [1], \"keys\": [\"no_such_key\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --jobs 1 --quiet", path, dir);
 	vl_expect_cli(args, 0, NULL);
 	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
@@ -453,7 +444,7 @@ static void test_review_bad_inputs(void **state)
 	assert_non_null(fgets(point, sizeof(point), ls));
 	pclose(ls);
 	point[strcspn(point, "\n")] = '\0';
-	assert_int_equal(write_file(point, "{\"result\": "), 0);
+	vl_write_text(point, "{\"result\": ");
 	snprintf(args, sizeof(args), "sweep summary %s/sw", dir);
 	vl_expect_cli(args, 2, "not a point file");
 	vl_expect_cli(args, 2, "remove it and run `virtlab sweep run` again");
@@ -463,23 +454,20 @@ static void test_review_bad_inputs(void **state)
 	 * doubled, zero spread); another sweep's folder, or a sweep.json that
 	 * is no sweep, was overwritten without a word */
 	snprintf(path, sizeof(path), "%s/dup.json", dir);
-	assert_int_equal(write_file(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
-					  "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
+			    "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/dup --quiet", path, dir);
 	vl_expect_cli(args, 2, "grid '--mu': value '1' is listed twice");
 	snprintf(path, sizeof(path), "%s/other.json", dir);
-	assert_int_equal(write_file(path,
-				    "{\"command\": \"demo --customers 300\", \"grid\": "
-				    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo --customers 300\", \"grid\": "
+			    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --quiet", path, dir);
 	vl_expect_cli(args, 2,
 		      "holds a sweep of `demo --customers 200`, not `demo --customers 300`");
 	snprintf(path, sizeof(path), "%s/keep", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/keep/sweep.json", dir);
-	assert_int_equal(write_file(path, "precious\n"), 0);
+	vl_write_text(path, "precious\n");
 	snprintf(args, sizeof(args), "sweep run %s/other.json --out %s/keep --quiet", dir, dir);
 	vl_expect_cli(args, 2, "exists and is not a sweep file");
 	FILE *kf = fopen(path, "r");
