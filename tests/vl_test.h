@@ -8,9 +8,10 @@
  *    `make test`) with a shell command line, capturing stdout and the exit
  *    status, so CLI contracts are tested on the real program, and
  *    vl_expect_cli() to check a command's exit status and stderr message;
- *  - vl_exe(), vl_slurp(), vl_write_text(), vl_rm_rf(): the binary's path, a
- *    whole file read (core/file's vl_read_file), a file written, a scratch
- *    directory removed — once here instead of a copy in each test.
+ *  - vl_exe(), vl_slurp(), vl_write_text(), vl_temp_file(), vl_rm_rf(): the
+ *    binary's path, a whole file read (core/file's vl_read_file), a file
+ *    written, a fresh temporary file with given text, a scratch directory
+ *    removed — once here instead of a copy in each test.
  */
 #ifndef VL_TEST_H
 #define VL_TEST_H
@@ -166,19 +167,27 @@ static inline void vl_expect_cli(const char *args, int want_status, const char *
 	free(err);
 }
 
+/* A fresh /tmp file (mkstemp) holding text; returns its path (malloc'd; the
+ * caller unlinks and frees it). Fails the test on error. */
+static inline char *vl_temp_file(const char *text)
+{
+	char *path = strdup("/tmp/vltestXXXXXX");
+	int fd = path ? mkstemp(path) : -1;
+	assert_true(fd >= 0);
+	size_t n = strlen(text);
+	assert_true(write(fd, text, n) == (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
 /* A loader's limit test: a fresh /tmp file holding `text` (may be NULL),
  * then grown sparse (no disk used) to `size` bytes; returns its path
  * (malloc'd; the caller unlinks and frees it). Where text is a valid input,
  * a loader that truncates at its limit would accept the file. */
 static inline char *vl_sparse_file(const char *text, unsigned long long size)
 {
-	char *path = strdup("/tmp/vlsparseXXXXXX");
-	int fd = path ? mkstemp(path) : -1;
-	assert_true(fd >= 0);
-	size_t n = text ? strlen(text) : 0;
-	assert_true(write(fd, text ? text : "", n) == (ssize_t)n);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	close(fd);
+	char *path = vl_temp_file(text ? text : "");
+	assert_int_equal(truncate(path, (off_t)size), 0);
 	return path;
 }
 
