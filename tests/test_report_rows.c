@@ -309,11 +309,17 @@ static void test_fixture_is_a_full_report(void **state)
 	json_array_foreach(json_object_get(doc, "rows"), i, r)
 	{
 		const char *st = json_string_value(json_object_get(r, "status"));
-		if (strcmp(st, "pass") != 0 && strcmp(st, "fail") != 0) {
+		if (!rpt_status_measured(st)) {
 			assert_non_null(json_string_value(json_object_get(r, "reason")));
 			continue;
 		}
 		measured++;
+		/* inconclusive only where eli validate's verdict said so */
+		const char *note = json_string_value(json_object_get(r, "note"));
+		int said = note && strstr(note, "verdict inconclusive") != NULL;
+		assert_int_equal(strcmp(st, "inconclusive") == 0, said);
+		if (said)
+			assert_false(json_is_true(json_object_get(r, "pass")));
 		const json_t *t = json_object_get(r, "target");
 		if (!json_is_object(t))
 			fail_msg("row %zu (%s) has no target", i,
@@ -323,6 +329,40 @@ static void test_fixture_is_a_full_report(void **state)
 		assert_true(json_object_get(r, "unit") != NULL);
 	}
 	assert_true(measured >= 20);
+	json_decref(doc);
+}
+
+/* The excerpt counts an inconclusive row apart from passes and fails, in
+ * the header and on its group's line, and explains the word. */
+static void test_excerpt_counts_inconclusive(void **state)
+{
+	(void)state;
+	json_t *doc = json_pack(
+		"{s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s},"
+		"{s:s,s:s,s:s}],s:{s:s,s:i}}",
+		"rows", "system", "eli", "figure", "a", "status", "pass", "group", "G", "system",
+		"eli", "figure", "b", "status", "fail", "group", "G", "system", "eli", "figure",
+		"c", "status", "inconclusive", "group", "G", "system", "eli", "figure", "d",
+		"status", "inconclusive", "group", "G", "system", "eli", "figure", "e", "status",
+		"skipped", "provenance", "commit", "abc", "cpus_online", 2);
+	assert_non_null(doc);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	vl_errbuf eb = { { 0 } };
+	assert_int_equal(rpt_excerpt(f, doc, &eb), 0);
+	assert_int_equal(fclose(f), 0);
+	const char *want[] = {
+		"5 rows, 1 pass, 1 fail, 2 inconclusive, 1 skipped or not run.",
+		"| G (4 rows) |",
+		"| 1 pass, **1 fail**, 2 inconclusive |",
+		"Inconclusive: measured, but the measurement cannot decide",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("excerpt lacks '%s':\n%s", want[i], text);
+	free(text);
 	json_decref(doc);
 }
 
@@ -373,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_sources_are_in_the_digests),
 		cmocka_unit_test(test_readme_excerpt_is_generated),
 		cmocka_unit_test(test_fixture_is_a_full_report),
+		cmocka_unit_test(test_excerpt_counts_inconclusive),
 		cmocka_unit_test(test_excerpt_errors),
 	};
 	return cmocka_run_group_tests_name("report_rows", tests, NULL, NULL);

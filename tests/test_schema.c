@@ -341,6 +341,41 @@ static void test_broken_documents_and_schemas_fail(void **state)
 	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
+/* A report summary's row status is a closed set: the recorded fixture
+ * (with its inconclusive real-KVM rows) passes, an unknown status does not,
+ * nor an inconclusive row that claims to pass. */
+static void test_report_row_status(void **state)
+{
+	(void)state;
+	vl_schema_need();
+	const char *fixture = "tests/fixtures/report-summary.json";
+	char dir[] = "/tmp/vlschemastXXXXXX", a[512], file[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "report-summary %s", fixture);
+	checker_says(a, 0, "");
+	static const struct {
+		const char *status;
+		int pass;
+		const char *says;
+	} cases[] = {
+		{ "maybe", 0, "at $.rows[0].status: 'maybe' is not one of" },
+		{ "inconclusive", 1, "at $.rows[0].pass: False was expected" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_load_file(fixture, 0, NULL);
+		assert_non_null(j);
+		json_t *r = json_array_get(json_object_get(j, "rows"), 0);
+		json_object_set_new(r, "status", json_string(cases[i].status));
+		json_object_set_new(r, "pass", json_boolean(cases[i].pass));
+		snprintf(file, sizeof(file), "%s/summary.json", dir);
+		assert_int_equal(json_dump_file(j, file, 0), 0);
+		json_decref(j);
+		snprintf(a, sizeof(a), "report-summary %s", file);
+		checker_says(a, 1, cases[i].says);
+	}
+	assert_int_equal(vl_rm_rf(dir), 0);
+}
+
 /* ---- the real binary ---- */
 
 static void test_core_and_eli(void **state)
@@ -553,6 +588,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schemas_are_valid),
 		cmocka_unit_test(test_broken_documents_and_schemas_fail),
+		cmocka_unit_test(test_report_row_status),
 		cmocka_unit_test(test_every_command_has_a_schema),
 		cmocka_unit_test(test_standins_match_the_schemas),
 		cmocka_unit_test(test_core_and_eli),

@@ -268,9 +268,11 @@ const cli_cmd report_cmds[] = {
 	  "Runs each system's reproduction and comparison as a stage (each a subprocess of this\n"
 	  "virtlab: `virtlab <command> --json --seed N`) and writes DIR/index.html (summary\n"
 	  "table: each row's target with its source, ours with its unit, the error, the basis\n"
-	  "and the status; a section per system with gnuplot plots; provenance: build,\n"
-	  "machine, seeds, date, wall time; the plots are SVG files beside it, so keep the\n"
-	  "directory together), DIR/summary.json (the same rows, meta and provenance),\n"
+	  "and the status: pass, fail, inconclusive (measured, but the real-KVM validation\n"
+	  "says this host's measurement cannot decide), skipped or stage failed; a section\n"
+	  "per system with gnuplot plots; provenance: build, machine, seeds, date, wall time;\n"
+	  "the plots are SVG files beside it, so keep the directory together),\n"
+	  "DIR/summary.json (the same rows, meta and provenance),\n"
 	  "DIR/raw/<stage>.json (every command's full output) and DIR/<system>/*.csv, *.svg,\n"
 	  "*.gp. A stage whose command is not built, fails, times out or prints bad JSON is\n"
 	  "shown as failed, and the exit status is then 1. --quick (a smoke run) uses reduced "
@@ -289,7 +291,8 @@ const cli_cmd report_cmds[] = {
 	{ "report excerpt", "print a report's summary table as Markdown (from its summary.json)",
 	  "SUMMARY.json",
 	  "Prints the summary table of a report as Markdown: a sentence naming the run (date,\n"
-	  "commit, CPU, cores, kernel, KVM, seed, wall time, how many rows pass), then one line\n"
+	  "commit, CPU, cores, kernel, KVM, seed, wall time, how many rows pass, fail, are\n"
+	  "inconclusive or were skipped), then one line\n"
 	  "per row with its target and source, ours with its unit, the error, the basis and the\n"
 	  "status; rows of one group (the real-KVM validation rows) are counted on one line.\n"
 	  "The README's excerpt is this command's output for tests/fixtures/report-summary.json.",

@@ -41,9 +41,15 @@ static void duration(char *buf, size_t n, double s)
 		snprintf(buf, n, "%.1f s", s);
 }
 
-static void count(const json_t *rows, const char *group, size_t *pass, size_t *fail, size_t *other)
+/* Rows (of group, or all when NULL) by status: pass, fail, inconclusive
+ * (measured; the measurement cannot decide), other (skipped or not run). */
+typedef struct counts {
+	size_t pass, fail, inconcl, other;
+} counts;
+
+static counts count(const json_t *rows, const char *group)
 {
-	*pass = *fail = *other = 0;
+	counts c = { 0 };
 	size_t i;
 	const json_t *r;
 	json_array_foreach((json_t *)rows, i, r)
@@ -52,31 +58,32 @@ static void count(const json_t *rows, const char *group, size_t *pass, size_t *f
 		if (group && (!g || strcmp(g, group) != 0))
 			continue;
 		const char *st = str(r, "status");
-		*pass += strcmp(st, "pass") == 0;
-		*fail += strcmp(st, "fail") == 0;
-		*other += strcmp(st, "pass") != 0 && strcmp(st, "fail") != 0;
+		c.pass += strcmp(st, "pass") == 0;
+		c.fail += strcmp(st, "fail") == 0;
+		c.inconcl += strcmp(st, "inconclusive") == 0;
+		c.other += !rpt_status_measured(st);
 	}
+	return c;
 }
 
 static void header(FILE *f, const json_t *doc)
 {
 	const json_t *p = json_object_get(doc, "provenance"), *rows = json_object_get(doc, "rows");
-	size_t np, nf, no;
-	count(rows, NULL, &np, &nf, &no);
+	counts c = count(rows, NULL);
 	char wall[48];
 	duration(wall, sizeof(wall), json_number_value(json_object_get(p, "wall_s")));
 	int quick = json_is_true(json_object_get(doc, "quick"));
 	fprintf(f,
 		"From `virtlab report`%s on %s at commit %s%s (virtlab %s; %s, %lld CPUs, Linux "
-		"%s, /dev/kvm: %s; seed %lld; %s): %zu rows, %zu pass, %zu fail, %zu skipped or "
-		"not run.\n\n",
+		"%s, /dev/kvm: %s; seed %lld; %s): %zu rows, %zu pass, %zu fail, %zu "
+		"inconclusive, %zu skipped or not run.\n\n",
 		quick ? " --quick (shortened runs, not a reproduction)" : "", str(p, "date_utc"),
 		str(p, "commit"),
 		json_is_true(json_object_get(p, "dirty")) ? " (uncommitted changes)" : "",
 		str(p, "version"), str(p, "cpu"),
 		(long long)json_integer_value(json_object_get(p, "cpus_online")), str(p, "kernel"),
 		str(p, "kvm"), (long long)json_integer_value(json_object_get(doc, "seed")), wall,
-		json_array_size(rows), np, nf, no);
+		json_array_size(rows), c.pass, c.fail, c.inconcl, c.other);
 }
 
 /* The basis of a group's rows: one word when they share it, else how many
@@ -118,10 +125,10 @@ static void row_line(FILE *f, const json_t *rows, const json_t *r, json_t *seen)
 		if (json_object_get(seen, group))
 			return;
 		json_object_set_new(seen, group, json_true());
-		size_t np, nf, no;
-		count(rows, group, &np, &nf, &no);
+		counts c = count(rows, group);
 		md_cell(f, str(r, "system"));
-		snprintf(line, sizeof(line), "%s (%zu rows)", group, np + nf + no);
+		snprintf(line, sizeof(line), "%s (%zu rows)", group,
+			 c.pass + c.fail + c.inconcl + c.other);
 		md_cell(f, line);
 		snprintf(line, sizeof(line), "per row (%s)",
 			 rpt_format_source(r, src, sizeof(src)));
@@ -130,8 +137,11 @@ static void row_line(FILE *f, const json_t *rows, const json_t *r, json_t *seen)
 		md_cell(f, "—");
 		group_basis(rows, group, line, sizeof(line));
 		md_cell(f, line);
-		snprintf(line, sizeof(line), "%zu pass, %s%zu fail%s", np, nf ? "**" : "", nf,
-			 nf ? "**" : "");
+		snprintf(line, sizeof(line), "%zu pass, %s%zu fail%s%s", c.pass, c.fail ? "**" : "",
+			 c.fail, c.fail ? "**" : "", c.inconcl ? ", " : "");
+		if (c.inconcl)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 "%zu inconclusive", c.inconcl);
 		md_cell(f, line);
 		fputs("|\n", f);
 		return;
@@ -175,7 +185,9 @@ int rpt_excerpt(FILE *f, const json_t *doc, vl_errbuf *eb)
 	json_decref(seen);
 	fputs("\nError %: signed, in percent of the target's value, or of the nearest bound "
 	      "when ours lies outside a range or bound; \"0 (inside)\" when inside; none for "
-	      "structural rows.\n",
+	      "structural rows. Inconclusive: measured, but the measurement cannot decide (the "
+	      "real-KVM validation says so when this host's 95 % interval is wider than the goal "
+	      "or its median is not above 0); counted neither as a pass nor as a fail.\n",
 	      f);
 	return ferror(f) ? vl_fail(eb, VL_EIO, "cannot write the excerpt") : 0;
 }

@@ -46,9 +46,11 @@ static const char css[] =
 	"th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}"
 	"tr.pass td.st{background:#dff3df;color:#155d15;font-weight:bold}"
 	"tr.fail td.st{background:#fbe0e0;color:#8a1010;font-weight:bold}"
+	"tr.inconclusive td.st{background:#fdf3d0;color:#6b5200;font-weight:bold}"
 	"tr.skipped td.st{background:#f0f0f0;color:#555;font-style:italic}"
 	"tr.stagefailed td.st{background:#8a1010;color:#fff;font-weight:bold}"
 	".ok{color:#155d15}.failed,.bad{color:#8a1010;font-weight:bold}.skipped{color:#666}"
+	".inconclusive{color:#6b5200}"
 	"td.note{color:#555;font-size:.9em;max-width:28em}"
 	"td.target{max-width:22em}span.src{color:#555;font-size:.85em}"
 	"figure{margin:1em 0;display:inline-block;vertical-align:top;max-width:100%}"
@@ -330,6 +332,19 @@ static void quick_banner(FILE *f, rpt_sc *const *scs, size_t n)
 		skipped == 1 ? "was" : "were");
 }
 
+/* What each row status means, under the summary's introduction. */
+static void status_legend(FILE *f)
+{
+	fputs("<p id=\"status-legend\">Status: <span class=\"ok\">pass</span> — ours meets the "
+	      "target's tolerance; <span class=\"failed\">fail</span> — it does not; <span "
+	      "class=\"inconclusive\">inconclusive</span> — measured, but the measurement cannot "
+	      "decide (the real-KVM validation says so when this host's 95 % interval is wider "
+	      "than the goal, or its median is not above 0), so the row counts neither as a pass "
+	      "nor as a fail; <span class=\"skipped\">skipped</span> — left out on purpose "
+	      "(--quick, or the host cannot run it); stage failed — the stage did not run.</p>\n",
+	      f);
+}
+
 int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size_t n, vl_errbuf *eb)
 {
 	char path[4096];
@@ -338,13 +353,14 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	if (!f)
 		return vl_fail(eb, VL_EIO, "cannot write %s", path);
 	const json_t *rows = json_object_get(doc, "rows");
-	size_t np = 0, nf = 0, ns = 0, nsf = 0, i;
+	size_t np = 0, nf = 0, ni = 0, ns = 0, nsf = 0, i;
 	const json_t *r;
 	json_array_foreach(rows, i, r)
 	{
 		const char *st = json_string_value(json_object_get(r, "status"));
 		np += strcmp(st, "pass") == 0;
 		nf += strcmp(st, "fail") == 0;
+		ni += strcmp(st, "inconclusive") == 0;
 		ns += strcmp(st, "skipped") == 0;
 		nsf += strcmp(st, "stage failed") == 0;
 	}
@@ -380,9 +396,10 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 		json_is_true(json_object_get(prov, "dirty")) ? " with uncommitted changes" : "");
 	fprintf(f,
 		"<p id=\"totals\"><b>%zu rows:</b> <span class=\"ok\">%zu pass</span>, "
-		"<span class=\"failed\">%zu fail</span>, <span class=\"skipped\">%zu "
-		"skipped</span>, <span class=\"failed\">%zu from failed stages</span>.</p>\n",
-		json_array_size(rows), np, nf, ns, nsf);
+		"<span class=\"failed\">%zu fail</span>, <span class=\"inconclusive\">%zu "
+		"inconclusive</span>, <span class=\"skipped\">%zu skipped</span>, <span "
+		"class=\"failed\">%zu from failed stages</span>.</p>\n",
+		json_array_size(rows), np, nf, ni, ns, nsf);
 	fputs("<p id=\"img-check\">plots not checked (scripts off)</p>\n", f);
 	fputs("<h2 id=\"summary\">Summary: targets vs ours</h2>\n<p>Each row is a headline figure: "
 	      "its target (a value, a range, a bound, or a value relative to another measurement "
@@ -396,6 +413,7 @@ int rpt__write_html(const char *dir, const json_t *doc, rpt_sc *const *scs, size
 	      "it; none for structural rows. The same rows are in <a href=\"summary.json\">"
 	      "summary.json</a>.</p>\n",
 	      f);
+	status_legend(f);
 	summary_table(f, rows, json_integer_value(json_object_get(doc, "seeds")) > 1);
 	fputs("<h2 id=\"stages\">Stages</h2>\n", f);
 	stage_table(f, scs, n);

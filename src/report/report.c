@@ -95,7 +95,7 @@ int rpt_sc_note(rpt_sc *sc, const char *fmt, ...)
 int rpt__add_row(rpt_sc *sc, const char *figure, json_t *paper, json_t *ours, double err, int pass,
 		 const char *status, const char *note)
 {
-	int measured = strcmp(status, "pass") == 0 || strcmp(status, "fail") == 0;
+	int measured = rpt_status_measured(status);
 	json_t *r = json_pack("{s:s,s:s,s:o,s:o,s:o,s:b,s:s,s:s?,s:b,s:n,s:n}", "system",
 			      sc->st->system, "figure", figure, "paper",
 			      paper ? paper : json_null(), "ours", ours ? ours : json_null(),
@@ -130,6 +130,23 @@ int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...)
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why)
 {
 	return rpt__add_row(sc, figure, NULL, NULL, NAN, 0, "skipped", why);
+}
+
+int rpt_status_measured(const char *status)
+{
+	return status && (strcmp(status, "pass") == 0 || strcmp(status, "fail") == 0 ||
+			  strcmp(status, "inconclusive") == 0);
+}
+
+int rpt_sc_row_inconclusive(rpt_sc *sc)
+{
+	json_t *r = json_array_get(sc->rows, json_array_size(sc->rows) - 1);
+	if (!r || !rpt_status_measured(json_string_value(json_object_get(r, "status"))))
+		return VL_ESTATE;
+	if (json_object_set_new(r, "status", json_string("inconclusive")) ||
+	    json_object_set_new(r, "pass", json_false()))
+		return VL_ENOMEM;
+	return 0;
 }
 
 /* ---- stage selection ---- */

@@ -15,9 +15,12 @@
  * order, then writes DIR/index.html, DIR/summary.json and DIR/<system>/.
  *
  * Row status: "pass"/"fail" (ours within / outside the paper's tolerance),
- * "skipped" (a live or KVM measurement left out by --quick or by the host)
- * and "stage failed" (the stage did not run: not built, crashed, timed out,
- * bad JSON). Only the last makes the report fail.
+ * "inconclusive" (measured, but the command that measured it says the
+ * measurement cannot decide: `eli validate`'s verdict when the host's 95 %
+ * interval is wider than the goal; neither a pass nor a fail), "skipped" (a
+ * live or KVM measurement left out by --quick or by the host) and "stage
+ * failed" (the stage did not run: not built, crashed, timed out, bad JSON).
+ * Only the last makes the report fail.
  */
 #ifndef VL_REPORT_REPORT_H
 #define VL_REPORT_REPORT_H
@@ -100,6 +103,12 @@ int rpt_sc_row_note(rpt_sc *sc, const char *fmt, ...) __attribute__((format(prin
 int rpt_sc_row_fixed(rpt_sc *sc);
 /* A row for something left out on purpose (status "skipped", pass false). */
 int rpt_sc_row_skipped(rpt_sc *sc, const char *figure, const char *why);
+/* The row added last (a measured one) is "inconclusive", pass false: only
+ * where the command that measured it says so, never as a softer fail.
+ * 0, VL_ESTATE (no row yet, or the last row is not measured) or VL_ENOMEM. */
+int rpt_sc_row_inconclusive(rpt_sc *sc);
+/* 1 when status is a measured row's: "pass", "fail" or "inconclusive". */
+int rpt_status_measured(const char *status);
 
 /* ---- rows with a target (row.c) ----
  *

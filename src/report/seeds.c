@@ -122,7 +122,7 @@ int rpt__seed_rows(rpt_sc *sc)
 	json_array_foreach(sc->rows, j, row)
 	{
 		const char *st = json_string_value(json_object_get(row, "status"));
-		if (!st || (strcmp(st, "pass") != 0 && strcmp(st, "fail") != 0))
+		if (!rpt_status_measured(st))
 			continue;
 		int rc = seed_row(sc, j, row);
 		if (rc)
@@ -138,7 +138,7 @@ int rpt__row_defaults(rpt_sc *sc)
 	json_array_foreach(sc->rows, j, row)
 	{
 		const char *st = json_string_value(json_object_get(row, "status"));
-		int measured = st && (strcmp(st, "pass") == 0 || strcmp(st, "fail") == 0);
+		int measured = rpt_status_measured(st);
 		if (!json_object_get(row, "ci95") && json_object_set_new(row, "ci95", json_null()))
 			return VL_ENOMEM;
 		if (measured && !json_object_get(row, "seeds") &&

@@ -616,8 +616,10 @@ static const char *metric_unit(const char *metric)
 /* One validation row: the model (ours) against the median measured on
  * this host (the target, relative to that measurement), pass when the
  * model lies inside the median's 95 % interval or within goal % of it (the
- * verdict `eli validate` gives); an inconclusive row (the host's interval
- * wider than the goal) does not pass. The basis is the command's own:
+ * verdict `eli validate` gives), fail when its verdict is "fails"; a row
+ * whose verdict is "inconclusive" (the host's interval wider than the goal,
+ * or a median not above 0: the measurement cannot decide) is neither, status
+ * "inconclusive". The basis is the command's own:
  * "fitted" for the calibration's configuration, else "predicted". */
 static int validate_row(rpt_sc *sc, const json_t *r, double goal, size_t i)
 {
@@ -649,6 +651,7 @@ static int validate_row(rpt_sc *sc, const json_t *r, double goal, size_t i)
 	t.accept_high = med * (1 + goal / 100);
 	if (rpt_sc_trow(sc, fig, &t, json_real(model), t.unit, calib ? "fitted" : "predicted",
 			kvm_verdict_holds(verdict)) ||
+	    (strcmp(verdict, "inconclusive") == 0 && rpt_sc_row_inconclusive(sc)) ||
 	    rpt_sc_row_group(sc, "real KVM on this host: ELI model vs measured median") ||
 	    rpt_sc_row_note(sc, "95 %% interval %.4g-%.4g; verdict %s", rpt_num(r, "ci95_low"),
 			    rpt_num(r, "ci95_high"), verdict))
