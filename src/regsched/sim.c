@@ -87,8 +87,8 @@ typedef struct sim {
 	int target[WL_MAX_VCPUS];
 	double lat[HIER_NLEVELS], cyc_per_ns;
 	uint64_t count[HIER_NLEVELS], samples;
-	unsigned sample_gap;      /* simulated accesses between samples */
-	unsigned sample_gap_full; /* the same at the full rate */
+	uint64_t sample_gap;      /* simulated accesses between samples */
+	uint64_t sample_gap_full; /* the same at the full rate */
 	guard g;                  /* region: steer or fall back (guard.h) */
 	double sample_cost;       /* cycles per sample */
 	double sample_cycles, form_place_cycles;
@@ -222,6 +222,9 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 		}
 		cyc *= s->S;
 		if (s->rg) {
+			/* the budget's measure: accesses and their cycles */
+			s->ep.acc += (double)n * s->S;
+			s->ep.cyc += cyc;
 			while (x->to_sample < n) {
 				uint64_t real_line = (uint64_t)s->lines[x->to_sample] * s->S;
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
@@ -307,8 +310,7 @@ static void region_epoch(sim *s, uint64_t active)
 		s->vs[on0].debt += cost;
 	s->form_place_cycles += cost;
 	/* sampling at the rate the guard chose (cost-aware, guard.h) */
-	s->sample_gap =
-		s->sample_gap_full * (mode == GUARD_FALLBACK ? GUARD_SLOW_SAMPLING : s->g.div);
+	s->sample_gap = s->sample_gap_full * s->g.rate; /* <= 1e9 x 2^20: no overflow */
 	if (was != GUARD_STEER && mode == GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
