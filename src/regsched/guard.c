@@ -7,16 +7,28 @@
 
 #define GUARD_MS 1000000LL
 
-void guard_init(guard *g, double full_cost)
+/* The budget's divisor for `cpa` cycles per access: the smallest power of
+ * two whose sampling costs at most GUARD_BUDGET of them. */
+static unsigned budget_div(const guard *g, double cpa)
+{
+	unsigned d = 1;
+	while (d < GUARD_MAX_BUDGET_DIV && g->full_cost / d > GUARD_BUDGET * cpa)
+		d *= 2;
+	return d;
+}
+
+void guard_init(guard *g, double full_cost, double min_cpa)
 {
 	*g = (guard){ .mode = GUARD_BASELINE,
 		      .full_cost = full_cost > 0 ? full_cost : 0,
 		      .div = 1,
 		      .bdiv = 1,
-		      .rate = 1,
 		      .backoff_ns = GUARD_BACKOFF_MS * GUARD_MS,
 		      .first_fallback_ns = -1,
 		      .skip = 1 };
+	if (min_cpa > 0)
+		g->bdiv = budget_div(g, min_cpa);
+	g->rate = g->bdiv;
 }
 
 static void fall_back(guard *g, int64_t now, int harm)
@@ -58,17 +70,12 @@ double guard_cost(const guard *g, unsigned div)
 	return c > 0 ? c : 0;
 }
 
-/* The budget: the smallest power-of-two divisor whose sampling costs at
- * most GUARD_BUDGET of the epoch's cycles per access (sampling left out). */
+/* The budget from the epoch's measured cycles per access (sampling left
+ * out); unchanged when the epoch measured none. */
 static void update_budget(guard *g, const guard_obs *o)
 {
-	if (o->acc <= 0 || o->cyc <= 0)
-		return;
-	double allowed = GUARD_BUDGET * o->cyc / o->acc;
-	unsigned d = 1;
-	while (d < GUARD_MAX_BUDGET_DIV && g->full_cost / d > allowed)
-		d *= 2;
-	g->bdiv = d;
+	if (o->acc > 0 && o->cyc > 0)
+		g->bdiv = budget_div(g, o->cyc / o->acc);
 }
 
 /* Cost-aware sampling: the highest rate (smallest divisor) whose cost per

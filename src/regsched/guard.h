@@ -185,10 +185,13 @@ typedef struct guard {
 	int64_t steer_ns, last_ns; /* time spent steering */
 } guard;
 
-/* Starts in BASELINE with the first back-off, sampling at the full rate;
- * full_cost: cycles per access that full-rate sampling costs (sample cost
- * / sample interval, >= 0). */
-void guard_init(guard *g, double full_cost);
+/* Starts in BASELINE with the first back-off; full_cost: cycles per
+ * access that full-rate sampling costs (sample cost / sample interval,
+ * >= 0); min_cpa: a lower bound on the cycles an access costs, for the
+ * budget before anything is measured (the first epoch samples at the rate
+ * the budget allows at that bound: sim.c passes the L2 latency, the
+ * cheapest level an access can be served by); <= 0: none (full rate). */
+void guard_init(guard *g, double full_cost, double min_cpa);
 /* Cycles per access that sampling at 1/div of the full rate costs over
  * the fallback's rate (1/GUARD_SLOW_SAMPLING, or the budget's if lower);
  * 0 when div samples no more than the fallback. */

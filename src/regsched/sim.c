@@ -479,7 +479,8 @@ static int setup(sim *s, vl_errbuf *eb)
 	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	/* what full-rate sampling costs per real access (guard.h) */
-	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every);
+	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every, (double)t->lat_l2);
+	s->sample_gap = s->sample_gap_full * s->g.rate;
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
