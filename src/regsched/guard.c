@@ -23,6 +23,7 @@ void guard_init(guard *g, double full_cost, double min_cpa)
 		      .full_cost = full_cost > 0 ? full_cost : 0,
 		      .div = 1,
 		      .bdiv = 1,
+		      .undo_ok = 1,
 		      .backoff_ns = GUARD_BACKOFF_MS * GUARD_MS,
 		      .first_fallback_ns = -1,
 		      .skip = 1 };
@@ -34,9 +35,9 @@ void guard_init(guard *g, double full_cost, double min_cpa)
 static void fall_back(guard *g, int64_t now, int harm)
 {
 	g->mode = GUARD_FALLBACK;
-	g->undo = harm;
-	g->skip = harm; /* the undo's refills are not credit's baseline */
-	g->undos += (unsigned)harm;
+	g->undo = harm && g->undo_ok;
+	g->skip = g->undo; /* the undo's refills are not credit's baseline */
+	g->undos += (unsigned)g->undo;
 	g->until_ns = now + g->backoff_ns;
 	g->backoff_ns *= 2;
 	if (g->backoff_ns > GUARD_BACKOFF_MAX_MS * GUARD_MS)

@@ -82,13 +82,21 @@
  *    gain. GUARD_STRIKES failing epochs in a row -> FALLBACK;
  *    GUARD_CLEAR_EPOCHS passing ones in a row reset the back-off. A
  *    FALLBACK whose window shows established *harm* (gain + GUARD_Z x SE <
- *    0: steering's placement measured worse than credit's) sets `undo`,
- *    and sim.c moves each vCPU back to the LLC credit had it on when
- *    steering began; otherwise the vCPUs stay where steering left them (a
- *    placement that did no measurable harm is as good a start for credit
- *    as any, while a snapshot of credit's placement under overcommit is
- *    only one instant of it: moving back to it split VMs that credit had
- *    since gathered, fits-all on westmere-2llc).
+ *    0: steering's placement measured worse than credit's) on a machine
+ *    where credit cannot undo it itself (`undo_ok`: no more vCPUs than
+ *    pCPUs, so credit's load balancer, which steals only from a pCPU with
+ *    a queue, never moves a running vCPU) sets `undo`, and sim.c moves
+ *    each vCPU back to the LLC credit had it on when steering began.
+ *    Otherwise the vCPUs stay where steering left them: a placement that
+ *    did no measurable harm is as good a start for credit as any, and
+ *    under overcommit credit re-places vCPUs by itself (steals to idle
+ *    and OVER pCPUs), while a snapshot of its placement is only one
+ *    instant of it: moving back to it split VMs that credit had since
+ *    gathered (fits-all on westmere-2llc at 0.5 s), and each move costs
+ *    a refill (phase-swap on westmere-2llc, seed 4, interleaved: 0.946
+ *    with the undo, two of them; a 4-LLC test part's split-vm seed 2:
+ *    weighted 0.976). This bounds what a failed attempt costs under
+ *    overcommit to its own STEER epochs: nothing is moved after it.
  *  - FALLBACK: plain credit (no targets, no hook), sampling at
  *    1/GUARD_SLOW_SAMPLING of the full rate (or the budget's, if lower),
  *    for the back-off time (from
@@ -176,8 +184,9 @@ typedef struct guard {
 	unsigned nwin, win_next;
 	double last_gain, last_se; /* of the last judged window */
 	int strikes, passes;
-	int undo; /* the last fallback followed established harm */
-	int skip; /* the next non-STEER epoch is not a baseline */
+	int undo;    /* the last fallback followed established harm: undo it */
+	int undo_ok; /* credit cannot undo steering itself (no overcommit); 1 */
+	int skip;    /* the next non-STEER epoch is not a baseline */
 	int64_t until_ns, backoff_ns;
 	unsigned fallbacks, undos;
 	unsigned holds;            /* BASELINEs that started no attempt (steerable 0) */

@@ -315,11 +315,12 @@ static void region_epoch(sim *s, uint64_t active)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
 	if (was == GUARD_STEER && mode == GUARD_FALLBACK && s->g.undo) {
-		/* steering did measurable harm: its moves are undone (credit
-		 * alone would not move them back — without overcommit it never
-		 * balances — and the fallback's baseline would then measure
-		 * steering's placement, not credit's). After a fallback without
-		 * harm the vCPUs stay where they are (guard.h). */
+		/* steering did measurable harm on a machine without overcommit:
+		 * its moves are undone (credit alone would not move them back —
+		 * without overcommit it never balances — and the fallback's
+		 * baseline would then measure steering's placement, not
+		 * credit's). After a fallback without harm, or under overcommit,
+		 * the vCPUs stay where they are (guard.h). */
 		for (unsigned v = 0; v < s->nv; v++)
 			credit_set_target(s->cs, v, s->pre_steer_llc[v]);
 		credit_place_targets(s->cs, s->now);
@@ -481,6 +482,8 @@ static int setup(sim *s, vl_errbuf *eb)
 	/* what full-rate sampling costs per real access (guard.h) */
 	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every, (double)t->lat_l2);
 	s->sample_gap = s->sample_gap_full * s->g.rate;
+	/* under overcommit credit re-places vCPUs itself: no undo (guard.h) */
+	s->g.undo_ok = w->nvcpu <= t->ncores;
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
