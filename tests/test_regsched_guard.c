@@ -3,7 +3,8 @@
  * rule (guard.h) on hand-made epoch sequences, and the fallback engaging
  * on the phase-swap workload (sharing groups re-forming every 20 ms) within
  * 200 ms of simulated time, without losing more than 2 % to credit; no
- * attempt where no sharing group fits an LLC.
+ * attempt where no sharing group fits an LLC; no undo under overcommit;
+ * the sampling budget, by hand and in the simulation.
  */
 #include "vl_test.h"
 #include "test_regsched_run.h"
@@ -73,6 +74,26 @@ static void test_rule_by_hand(void **state)
 	assert_int_equal(step(&g, 18, obs(60, 99, 10), 0), GUARD_FALLBACK);
 	assert_int_equal(g.base.n, 0);
 	assert_int_equal(step(&g, 19, obs(60, 32, 10), 0), GUARD_FALLBACK);
+	assert_int_equal(g.base.n, 60);
+}
+
+/* Under overcommit (undo_ok 0) the same harm falls back without an undo:
+ * credit re-places vCPUs itself, and the next epoch is its baseline. */
+static void test_no_undo_under_overcommit(void **state)
+{
+	(void)state;
+	guard g;
+	guard_init(&g, 0.2, 0);
+	g.undo_ok = 0;
+	step(&g, 1, obs(1000, 50, 10), 0);
+	assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 3, obs(1000, 40, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 4, obs(1000, 40, 10), 0), GUARD_FALLBACK);
+	assert_true(g.last_gain + GUARD_Z * g.last_se < 0); /* harm established */
+	assert_int_equal(g.undo, 0);
+	assert_int_equal(g.undos, 0);
+	assert_int_equal(g.fallbacks, 1);
+	step(&g, 5, obs(60, 35, 10), 0);
 	assert_int_equal(g.base.n, 60);
 }
 
@@ -283,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_by_hand),
+		cmocka_unit_test(test_no_undo_under_overcommit),
 		cmocka_unit_test(test_cost_churn_and_few_samples),
 		cmocka_unit_test(test_cost_aware_rate),
 		cmocka_unit_test(test_no_attempt_when_nothing_fits),
