@@ -3,7 +3,8 @@
  * rule (guard.h) on hand-made epoch sequences, and the fallback engaging
  * on the phase-swap workload (sharing groups re-forming every 20 ms) within
  * 200 ms of simulated time, without losing more than 2 % to credit; no
- * attempt where no sharing group fits an LLC.
+ * attempt where no sharing group fits an LLC; no undo under overcommit;
+ * the sampling budget, by hand and in the simulation.
  */
 #include "vl_test.h"
 #include "test_regsched_run.h"
@@ -16,7 +17,17 @@
 /* n samples of mean latency m and standard deviation sd (cycles) */
 static guard_obs obs(uint64_t n, double m, double sd)
 {
-	return (guard_obs){ n, n, (double)n * m, (double)n * (sd * sd + m * m) };
+	return (guard_obs){ n, n, (double)n * m, (double)n * (sd * sd + m * m), 0, 0 };
+}
+
+/* The same in an epoch of 10^8 accesses at cpa cycles each (the budget's
+ * measure). */
+static guard_obs obs_cpa(uint64_t n, double m, double sd, double cpa)
+{
+	guard_obs o = obs(n, m, sd);
+	o.acc = 1e8;
+	o.cyc = 1e8 * cpa;
+	return o;
 }
 
 static int step(guard *g, int k, guard_obs o, double churn)
@@ -28,7 +39,7 @@ static void test_rule_by_hand(void **state)
 {
 	(void)state;
 	guard g;
-	guard_init(&g, 0.2); /* steering costs 0.2 cycles an access */
+	guard_init(&g, 0.2, 0); /* steering costs 0.2 cycles an access */
 	/* epoch 1 fills cold caches: not a baseline; epoch 2 is (mean 30) */
 	assert_int_equal(step(&g, 1, obs(1000, 50, 10), 0), GUARD_BASELINE);
 	assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
@@ -66,6 +77,26 @@ static void test_rule_by_hand(void **state)
 	assert_int_equal(g.base.n, 60);
 }
 
+/* Under overcommit (undo_ok 0) the same harm falls back without an undo:
+ * credit re-places vCPUs itself, and the next epoch is its baseline. */
+static void test_no_undo_under_overcommit(void **state)
+{
+	(void)state;
+	guard g;
+	guard_init(&g, 0.2, 0);
+	g.undo_ok = 0;
+	step(&g, 1, obs(1000, 50, 10), 0);
+	assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 3, obs(1000, 40, 10), 0), GUARD_STEER);
+	assert_int_equal(step(&g, 4, obs(1000, 40, 10), 0), GUARD_FALLBACK);
+	assert_true(g.last_gain + GUARD_Z * g.last_se < 0); /* harm established */
+	assert_int_equal(g.undo, 0);
+	assert_int_equal(g.undos, 0);
+	assert_int_equal(g.fallbacks, 1);
+	step(&g, 5, obs(60, 35, 10), 0);
+	assert_int_equal(g.base.n, 60);
+}
+
 /* The same gain passes or fails by its cost; churn fails any gain; an
  * epoch with too few samples is not judged. */
 static void test_cost_churn_and_few_samples(void **state)
@@ -73,19 +104,19 @@ static void test_cost_churn_and_few_samples(void **state)
 	(void)state;
 	guard g;
 	for (int cost = 0; cost <= 5; cost += 5) {
-		guard_init(&g, cost);
+		guard_init(&g, cost, 0);
 		step(&g, 1, obs(1000, 50, 10), 0);
 		assert_int_equal(step(&g, 2, obs(1000, 30, 10), 0), GUARD_STEER);
 		step(&g, 3, obs(1000, 26, 10), 0); /* gain 4 */
 		assert_int_equal(step(&g, 4, obs(1000, 26, 10), 0),
 				 cost == 0 ? GUARD_STEER : GUARD_FALLBACK);
 	}
-	guard_init(&g, 0);
+	guard_init(&g, 0, 0);
 	step(&g, 1, obs(1000, 50, 10), 0);
 	step(&g, 2, obs(1000, 30, 10), 0);
 	assert_int_equal(step(&g, 3, obs(1000, 20, 10), 0.5), GUARD_STEER);
 	assert_int_equal(step(&g, 4, obs(1000, 20, 10), 0.5), GUARD_FALLBACK);
-	guard_init(&g, 0);
+	guard_init(&g, 0, 0);
 	assert_int_equal(step(&g, 1, obs(GUARD_MIN_SAMPLES - 1, 30, 10), 0), GUARD_BASELINE);
 	assert_int_equal(step(&g, 2, obs(GUARD_MIN_SAMPLES - 1, 30, 10), 0), GUARD_BASELINE);
 	assert_int_equal(step(&g, 3, obs(GUARD_MIN_SAMPLES, 30, 10), 0), GUARD_STEER);
@@ -100,7 +131,7 @@ static void test_cost_aware_rate(void **state)
 {
 	(void)state;
 	guard g;
-	guard_init(&g, 4.0); /* full-rate sampling: 4 cycles an access */
+	guard_init(&g, 4.0, 0); /* full-rate sampling: 4 cycles an access */
 	assert_near(guard_cost(&g, 1), 4.0 * 15 / 16, 1e-12);
 	assert_near(guard_cost(&g, GUARD_SLOW_SAMPLING), 0, 1e-12);
 	step(&g, 1, obs(4000, 50, 10), 0);
@@ -116,7 +147,7 @@ static void test_cost_aware_rate(void **state)
 
 	/* a gain of 6 passes the full rate's cost (3.75), but a quarter of
 	 * it is below 4 / 2: the lowest steering rate */
-	guard_init(&g, 4.0);
+	guard_init(&g, 4.0, 0);
 	step(&g, 1, obs(4000, 50, 10), 0);
 	step(&g, 2, obs(4000, 40, 10), 0);
 	assert_int_equal(step(&g, 3, obs(4000, 34, 10), 0), GUARD_STEER);
@@ -139,9 +170,9 @@ static void test_no_attempt_when_nothing_fits(void **state)
 {
 	(void)state;
 	guard g;
-	guard_init(&g, 0.2);
+	guard_init(&g, 0.2, 0);
 	step(&g, 1, obs(1000, 50, 10), 0);
-	assert_int_equal(guard_epoch(&g, 2 * E, &(guard_obs){ 1000, 1000, 30000, 1e6 }, 0, 0),
+	assert_int_equal(guard_epoch(&g, 2 * E, &(guard_obs){ 1000, 1000, 30000, 1e6, 0, 0 }, 0, 0),
 			 GUARD_FALLBACK);
 	assert_int_equal(g.holds, 1);
 	assert_int_equal(g.fallbacks, 0);
@@ -149,8 +180,103 @@ static void test_no_attempt_when_nothing_fits(void **state)
 	for (int k = 3; k < 10; k++)
 		assert_int_equal(step(&g, k, obs(60, 30, 10), 0), GUARD_FALLBACK);
 	assert_int_equal(step(&g, 10, obs(60, 30, 10), 0), GUARD_BASELINE);
+	/* the BASELINE after a hold only checks again: the fallback's rate */
+	assert_int_equal(g.rate, GUARD_SLOW_SAMPLING);
 	assert_int_equal(step(&g, 11, obs(1000, 30, 10), 0), GUARD_STEER);
 	assert_int_equal(g.backoff_ns, GUARD_BACKOFF_MS * 1000000LL);
+	assert_int_equal(g.rate, 1);
+}
+
+/* The sampling budget: every state samples at most GUARD_BUDGET of the
+ * measured cycles; tests run on the samples taken, so fewer samples need
+ * a clearer gain; a budget that leaves too few samples starts no attempt. */
+static void test_sampling_budget(void **state)
+{
+	(void)state;
+	guard g;
+	double full = 10000.0 / 4096; /* 10 000 cycles a sample, 1 in 4096 */
+	/* before anything is measured: the budget at a 10-cycle access (an
+	 * L2 hit), 0.3 cycles: 1/16 of the full rate (0.15), not 1/8 (0.31) */
+	guard_init(&g, full, 10);
+	assert_int_equal(g.rate, 16);
+	/* measured 35 cycles an access: 1.05 allowed, 1/4 of the rate (0.61) */
+	assert_int_equal(step(&g, 1, obs_cpa(1000, 50, 10, 35), 0), GUARD_BASELINE);
+	assert_int_equal(g.bdiv, 4);
+	assert_int_equal(g.rate, 4);
+	assert_true(full / g.rate <= GUARD_BUDGET * 35);
+	/* baseline 30; steering samples at the budget's rate, which costs
+	 * 2.44 x (1/4 - 1/16) = 0.46: a gain of 1.5 passes (the full rate's
+	 * 2.29 would fail it) and the rate stays within the budget */
+	assert_int_equal(step(&g, 2, obs_cpa(3000, 30, 10, 35), 0), GUARD_STEER);
+	assert_int_equal(g.rate, 4);
+	assert_near(guard_cost(&g, 4), full * (1.0 / 4 - 1.0 / 16), 1e-12);
+	assert_int_equal(step(&g, 3, obs_cpa(3000, 28.5, 10, 35), 0), GUARD_STEER);
+	assert_near(g.last_gain, 1.5, 1e-9);
+	assert_int_equal(g.strikes, 0);
+	assert_int_equal(g.rate, 4);
+	/* the same gain on a tenth of the samples: SE 0.82, 1.5 - 0.46 is
+	 * not beyond 2 SE: a strike */
+	guard_init(&g, full, 10);
+	step(&g, 1, obs_cpa(100, 50, 10, 35), 0);
+	assert_int_equal(step(&g, 2, obs_cpa(300, 30, 10, 35), 0), GUARD_STEER);
+	step(&g, 3, obs_cpa(300, 28.5, 10, 35), 0);
+	assert_near(g.last_gain, 1.5, 1e-9);
+	assert_int_equal(g.strikes, 1);
+	assert_int_equal(g.rate, 4); /* in doubt: the budget's rate, not more */
+
+	/* 100 cycles an access at the full rate: the budget allows 1/128 of
+	 * it, which leaves 78 samples an epoch: no attempt (a hold), and
+	 * fallen back it samples at the budget's rate, below 1/16 */
+	guard_init(&g, 100, 0);
+	assert_int_equal(step(&g, 1, obs_cpa(10000, 50, 10, 35), 0), GUARD_BASELINE);
+	assert_int_equal(g.rate, 128);
+	assert_int_equal(step(&g, 2, obs_cpa(78, 30, 10, 35), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 3, obs_cpa(78, 30, 10, 35), 0), GUARD_BASELINE);
+	assert_int_equal(step(&g, 4, obs_cpa(78, 30, 10, 35), 0), GUARD_FALLBACK);
+	assert_int_equal(g.holds, 1);
+	assert_int_equal(g.fallbacks, 0);
+	assert_int_equal(g.rate, 128);
+	assert_near(guard_cost(&g, 128), 0, 1e-12);
+}
+
+/* One region run at `cost` cycles a sample against credit: the sampling
+ * share of the cycles (fits-all never sleeps: every pCPU is busy). */
+static double budget_run(double cost, rs_result *c, rs_result *g)
+{
+	topo t;
+	workload w;
+	vl_errbuf eb;
+	rs_params p;
+	assert_int_equal(workload_builtin("fits-all", &w, &eb), 0);
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
+	rs_params_default(&p);
+	p.duration_s = 0.5;
+	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, c, &eb), 0);
+	p.sample_cost_cycles = cost;
+	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, g, &eb), 0);
+	return g->sample_cycles / (g->sim_ms * 1e6 * t.freq_ghz * t.ncores);
+}
+
+/* The budget in the simulation: at 10 000 cycles a sample and at the
+ * largest cost `--sample-cost` takes, sampling stays within GUARD_BUDGET
+ * of the cycles, and at the largest region does not steer at all. */
+static void test_budget_in_simulation(void **state)
+{
+	(void)state;
+	rs_result c, g;
+	double share = budget_run(10000, &c, &g);
+	print_message("fits-all/westmere-2llc 0.5 s at 10 000 cycles a sample: sampling %.2f %% "
+		      "of the cycles, region/credit %.4f\n",
+		      100 * share, g.throughput / c.throughput);
+	assert_true(share > 0 && share <= GUARD_BUDGET);
+	share = budget_run(1e7, &c, &g);
+	print_message("... at 10^7 cycles a sample: sampling %.3f %%, region/credit %.4f, "
+		      "steering %.2f\n",
+		      100 * share, g.throughput / c.throughput, g.steer_frac);
+	assert_true(share > 0 && share <= GUARD_BUDGET);
+	assert_near(g.steer_frac, 0, 1e-12);
+	assert_int_equal(g.fallbacks, 0);
+	assert_true(g.throughput / c.throughput >= 1 - GUARD_BUDGET);
 }
 
 static void test_fallback_on_phase_swap(void **state)
@@ -178,9 +304,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_by_hand),
+		cmocka_unit_test(test_no_undo_under_overcommit),
 		cmocka_unit_test(test_cost_churn_and_few_samples),
 		cmocka_unit_test(test_cost_aware_rate),
 		cmocka_unit_test(test_no_attempt_when_nothing_fits),
+		cmocka_unit_test(test_sampling_budget),
+		cmocka_unit_test(test_budget_in_simulation),
 		cmocka_unit_test(test_fallback_on_phase_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

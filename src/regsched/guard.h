@@ -20,28 +20,50 @@
  * migrations steering causes and the refills after them are in the
  * measured latencies; formation and placement run in every mode.
  *
- * Cost-aware sampling: the sampled gain is already in cycles per access
- * (each sample's latency is the topology's latency of the level that
- * served it: local L2/LLC, another LLC, local or remote DRAM), so it is
- * compared directly with what sampling costs per access. While an attempt
- * is in doubt (BASELINE, the first STEER epoch, any failing epoch) it
- * samples at the full rate, to decide on; after a passing epoch it
- * samples at 1/div of it, div the smallest power of two (1..GUARD_MAX_DIV)
- * with full_cost / div <= GUARD_COST_SHARE x the pooled gain, and that
- * lower rate's cost is what the next epoch is judged against. So a large
- * gain keeps the full rate (it follows phase changes fastest) and a gain
- * that sampling at the full rate would eat most of is kept with fewer
- * samples; one that no rate leaves standing fails and falls back. Linux
- * backs off its NUMA-balancing scan the same way when placement is
- * settled (task_numa_fault / update_task_scan_period slow the scan while
- * faults are mostly local).
+ * Cost-aware sampling, two rules, both in every state:
+ *  - A budget: sampling may cost at most GUARD_BUDGET of the cycles the
+ *    vCPUs run (each epoch measured: cycles per access, sampling left
+ *    out, from the cycle counter and the sample count x the interval).
+ *    The rate is 1/budget_div of the full rate, budget_div the smallest
+ *    power of two with full_cost / budget_div <= GUARD_BUDGET x cycles
+ *    per access; every state samples at that rate or lower. Linux's perf
+ *    throttles its sampling the same way (perf_cpu_time_max_percent,
+ *    kernel/events/core.c), Memtis its PEBS sampling (below). At the
+ *    default cost (300 ns a sample, 1 in 4096 accesses) the budget does
+ *    not bind on the built-in mixes (0.5-0.8 % of the cycles at the full
+ *    rate); at 10 000 cycles a sample the full rate would be 5-9 %.
+ *  - The gain pays for it: the sampled gain is already in cycles per
+ *    access (each sample's latency is the topology's latency of the level
+ *    that served it: local L2/LLC, another LLC, local or remote DRAM), so
+ *    it is compared directly with what sampling costs per access. While
+ *    an attempt is in doubt (BASELINE, the first STEER epoch, any failing
+ *    epoch) region samples at the budget's rate, to decide on; after a
+ *    passing epoch at 1/div of the full rate, div the smallest power of
+ *    two (1..GUARD_MAX_DIV, and at least budget_div) with full_cost / div
+ *    <= GUARD_COST_SHARE x the pooled gain, and that rate's cost is what
+ *    the next epoch is judged against. So a large gain keeps the highest
+ *    rate the budget allows (it follows phase changes fastest) and a gain
+ *    that sampling would eat most of is kept with fewer samples; one that
+ *    no rate leaves standing fails and falls back. Linux backs off its
+ *    NUMA-balancing scan the same way when placement is settled
+ *    (task_numa_fault / update_task_scan_period).
+ * Fewer samples (a lower rate) mean a larger standard error: every test
+ * below uses the samples actually taken, so at a high sample cost region
+ * steers only on gains that are clear at the rate it can afford. Where
+ * the budget leaves fewer than GUARD_MIN_SAMPLES an epoch (a very high
+ * sample cost), no attempt starts: nothing could be judged.
  *
  * The rule (a state machine, one step per epoch):
- *  - BASELINE: plain credit, full-rate sampling for one epoch. If the
+ *  - BASELINE: plain credit, sampling at the budget's rate for one epoch
+ *    (at the fallback's rate right after a hold: see below). If the
  *    placement says no sharing group has as few vCPUs as an LLC has
  *    slots (`steerable` 0: nothing can be co-located, steering could
- *    only split groups otherwise than credit does), no attempt starts:
- *    FALLBACK for the current back-off, not doubled. Otherwise: The
+ *    only split groups otherwise than credit does), or the budget's rate
+ *    would leave fewer than GUARD_MIN_SAMPLES an epoch, no attempt
+ *    starts: FALLBACK for the current back-off, not doubled (a "hold");
+ *    the BASELINE epoch after a hold, which only checks again whether a
+ *    group fits now, samples at the fallback's rate (formation pools two
+ *    epochs and needs no more). Otherwise: The
  *    baseline is the mean latency of every sample taken since steering
  *    last stopped (this epoch and the FALLBACK epochs before it). Not
  *    counted: the run's first epoch, in which every policy fills cold
@@ -60,15 +82,24 @@
  *    gain. GUARD_STRIKES failing epochs in a row -> FALLBACK;
  *    GUARD_CLEAR_EPOCHS passing ones in a row reset the back-off. A
  *    FALLBACK whose window shows established *harm* (gain + GUARD_Z x SE <
- *    0: steering's placement measured worse than credit's) sets `undo`,
- *    and sim.c moves each vCPU back to the LLC credit had it on when
- *    steering began; otherwise the vCPUs stay where steering left them (a
- *    placement that did no measurable harm is as good a start for credit
- *    as any, while a snapshot of credit's placement under overcommit is
- *    only one instant of it: moving back to it split VMs that credit had
- *    since gathered, fits-all on westmere-2llc).
+ *    0: steering's placement measured worse than credit's) on a machine
+ *    where credit cannot undo it itself (`undo_ok`: no more vCPUs than
+ *    pCPUs, so credit's load balancer, which steals only from a pCPU with
+ *    a queue, never moves a running vCPU) sets `undo`, and sim.c moves
+ *    each vCPU back to the LLC credit had it on when steering began.
+ *    Otherwise the vCPUs stay where steering left them: a placement that
+ *    did no measurable harm is as good a start for credit as any, and
+ *    under overcommit credit re-places vCPUs by itself (steals to idle
+ *    and OVER pCPUs), while a snapshot of its placement is only one
+ *    instant of it: moving back to it split VMs that credit had since
+ *    gathered (fits-all on westmere-2llc at 0.5 s), and each move costs
+ *    a refill (phase-swap on westmere-2llc, seed 4, interleaved: 0.946
+ *    with the undo, two of them; a 4-LLC test part's split-vm seed 2:
+ *    weighted 0.976). This bounds what a failed attempt costs under
+ *    overcommit to its own STEER epochs: nothing is moved after it.
  *  - FALLBACK: plain credit (no targets, no hook), sampling at
- *    1/GUARD_SLOW_SAMPLING of the rate, for the back-off time (from
+ *    1/GUARD_SLOW_SAMPLING of the full rate (or the budget's, if lower),
+ *    for the back-off time (from
  *    GUARD_BACKOFF_MS, doubled after each fallback up to
  *    GUARD_BACKOFF_MAX_MS, as Linux NUMA balancing backs off its scan
  *    period); then BASELINE again.
@@ -114,6 +145,15 @@
  * sees a few samples a page of a multi-MiB set each two epochs. */
 #define GUARD_COST_SHARE 0.25
 #define GUARD_MAX_DIV 4
+/* The sampling budget: at most 3 % of the vCPUs' cycles, in every state.
+ * Memtis (Lee et al., SOSP 2023) adjusts its PEBS sampling
+ * period so that its sampling thread stays below 3 % of CPU; Linux's perf
+ * allows sampling up to 25 % (perf_cpu_time_max_percent), a limit for a
+ * profiler the user asked for, not for a scheduler running unasked. */
+#define GUARD_BUDGET 0.03
+/* The budget's divisor stops here: 2^20 x 4096 accesses a sample is no
+ * sampling at all (and the hold above has long engaged). */
+#define GUARD_MAX_BUDGET_DIV (1u << 20)
 /* Below this an epoch's mean and its standard error are themselves too
  * noisy to judge on. */
 #define GUARD_MIN_SAMPLES 200
@@ -122,24 +162,31 @@ enum guard_mode { GUARD_BASELINE, GUARD_STEER, GUARD_FALLBACK };
 
 /* One epoch's samples: how many, the sum of their latencies (cycles) and
  * of the squares, and how many were served by the accessor's own caches
- * (reported, not judged on). */
+ * (reported, not judged on); and the epoch's accesses and the cycles the
+ * vCPUs spent on them and their other instructions, sampling left out
+ * (for the budget; acc 0: not measured, the budget stays as it was). */
 typedef struct guard_obs {
 	uint64_t n, local;
 	double lat, lat2;
+	double acc, cyc;
 } guard_obs;
 
 typedef struct guard {
 	int mode;
 	double full_cost; /* cycles per access of full-rate sampling */
-	unsigned div;     /* sampling at 1/div of the full rate when not fallen back */
+	unsigned div;     /* the gain's rate: 1/div of the full rate (cost share) */
+	unsigned bdiv;    /* the budget's: at least 1/bdiv (GUARD_BUDGET) */
+	unsigned rate;    /* the next epoch samples 1/rate of the full rate */
+	int held;         /* the last BASELINE started no attempt */
 	guard_obs base;   /* samples since steering stopped */
 	double base_mean, base_var;
 	guard_obs win[GUARD_WINDOW]; /* the last judged STEER epochs */
 	unsigned nwin, win_next;
 	double last_gain, last_se; /* of the last judged window */
 	int strikes, passes;
-	int undo; /* the last fallback followed established harm */
-	int skip; /* the next non-STEER epoch is not a baseline */
+	int undo;    /* the last fallback followed established harm: undo it */
+	int undo_ok; /* credit cannot undo steering itself (no overcommit); 1 */
+	int skip;    /* the next non-STEER epoch is not a baseline */
 	int64_t until_ns, backoff_ns;
 	unsigned fallbacks, undos;
 	unsigned holds;            /* BASELINEs that started no attempt (steerable 0) */
@@ -147,17 +194,22 @@ typedef struct guard {
 	int64_t steer_ns, last_ns; /* time spent steering */
 } guard;
 
-/* Starts in BASELINE with the first back-off, sampling at the full rate;
- * full_cost: cycles per access that full-rate sampling costs (sample cost
- * / sample interval, >= 0). */
-void guard_init(guard *g, double full_cost);
+/* Starts in BASELINE with the first back-off; full_cost: cycles per
+ * access that full-rate sampling costs (sample cost / sample interval,
+ * >= 0); min_cpa: a lower bound on the cycles an access costs, for the
+ * budget before anything is measured (the first epoch samples at the rate
+ * the budget allows at that bound: sim.c passes the L2 latency, the
+ * cheapest level an access can be served by); <= 0: none (full rate). */
+void guard_init(guard *g, double full_cost, double min_cpa);
 /* Cycles per access that sampling at 1/div of the full rate costs over
- * the fallback's 1/GUARD_SLOW_SAMPLING. */
+ * the fallback's rate (1/GUARD_SLOW_SAMPLING, or the budget's if lower);
+ * 0 when div samples no more than the fallback. */
 double guard_cost(const guard *g, unsigned div);
 /* Ends an epoch at `now` with its own samples (each epoch's samples
  * count once) and its target churn (ignored outside STEER). Returns the
  * mode for the next epoch; g->undo says whether a fallback should undo
- * steering's moves. */
+ * steering's moves, g->rate at what fraction of the full rate (1/rate)
+ * the next epoch samples. */
 int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable);
 
 #endif

@@ -87,8 +87,8 @@ typedef struct sim {
 	int target[WL_MAX_VCPUS];
 	double lat[HIER_NLEVELS], cyc_per_ns;
 	uint64_t count[HIER_NLEVELS], samples;
-	unsigned sample_gap;      /* simulated accesses between samples */
-	unsigned sample_gap_full; /* the same at the full rate */
+	uint64_t sample_gap;      /* simulated accesses between samples */
+	uint64_t sample_gap_full; /* the same at the full rate */
 	guard g;                  /* region: steer or fall back (guard.h) */
 	double sample_cost;       /* cycles per sample */
 	double sample_cycles, form_place_cycles;
@@ -222,6 +222,9 @@ static void run_vcpu(sim *s, unsigned v, unsigned core, double budget)
 		}
 		cyc *= s->S;
 		if (s->rg) {
+			/* the budget's measure: accesses and their cycles */
+			s->ep.acc += (double)n * s->S;
+			s->ep.cyc += cyc;
 			while (x->to_sample < n) {
 				uint64_t real_line = (uint64_t)s->lines[x->to_sample] * s->S;
 				region_sample(s->rg, v, dom, real_line * 64 / WL_PAGE);
@@ -307,17 +310,17 @@ static void region_epoch(sim *s, uint64_t active)
 		s->vs[on0].debt += cost;
 	s->form_place_cycles += cost;
 	/* sampling at the rate the guard chose (cost-aware, guard.h) */
-	s->sample_gap =
-		s->sample_gap_full * (mode == GUARD_FALLBACK ? GUARD_SLOW_SAMPLING : s->g.div);
+	s->sample_gap = s->sample_gap_full * s->g.rate; /* <= 1e9 x 2^20: no overflow */
 	if (was != GUARD_STEER && mode == GUARD_STEER)
 		for (unsigned v = 0; v < s->nv; v++)
 			s->pre_steer_llc[v] = s->t->core_llc[credit_cpu(s->cs, v)];
 	if (was == GUARD_STEER && mode == GUARD_FALLBACK && s->g.undo) {
-		/* steering did measurable harm: its moves are undone (credit
-		 * alone would not move them back — without overcommit it never
-		 * balances — and the fallback's baseline would then measure
-		 * steering's placement, not credit's). After a fallback without
-		 * harm the vCPUs stay where they are (guard.h). */
+		/* steering did measurable harm on a machine without overcommit:
+		 * its moves are undone (credit alone would not move them back —
+		 * without overcommit it never balances — and the fallback's
+		 * baseline would then measure steering's placement, not
+		 * credit's). After a fallback without harm, or under overcommit,
+		 * the vCPUs stay where they are (guard.h). */
 		for (unsigned v = 0; v < s->nv; v++)
 			credit_set_target(s->cs, v, s->pre_steer_llc[v]);
 		credit_place_targets(s->cs, s->now);
@@ -477,7 +480,10 @@ static int setup(sim *s, vl_errbuf *eb)
 	if (s->sched == RS_REGION && t->nllc > 1 && !(s->rg = region_create(t, w->nvcpu)))
 		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	/* what full-rate sampling costs per real access (guard.h) */
-	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every);
+	guard_init(&s->g, s->sample_cost / (double)s->p->sample_every, (double)t->lat_l2);
+	s->sample_gap = s->sample_gap_full * s->g.rate;
+	/* under overcommit credit re-places vCPUs itself: no undo (guard.h) */
+	s->g.undo_ok = w->nvcpu <= t->ncores;
 	rng root;
 	rng_seed(&root, s->p->seed);
 	for (unsigned v = 0; v < w->nvcpu; v++) {
