@@ -171,10 +171,11 @@ static void test_read_file_errors(void **state)
 	assert_null(data);
 }
 
-static void test_read_file_pipe_bounded(void **state)
+/* A forked child writing 256 KiB of byte c into a pipe: its read end in
+ * *fd, named by path (/proc/self/fd/N, 64 bytes) for the file readers; the
+ * caller closes *fd and reaps the returned pid. */
+static pid_t pipe_feeder(char c, int *fd, char *path)
 {
-	(void)state;
-	/* a stream has no size up front: reading stops just past the limit */
 	int p[2];
 	assert_int_equal(pipe(p), 0);
 	pid_t pid = fork();
@@ -182,20 +183,30 @@ static void test_read_file_pipe_bounded(void **state)
 	if (pid == 0) {
 		close(p[0]);
 		char chunk[4096];
-		memset(chunk, 'x', sizeof(chunk));
-		for (int i = 0; i < 64; i++) /* 256 KiB */
+		memset(chunk, c, sizeof(chunk));
+		for (int i = 0; i < 64; i++)
 			if (write(p[1], chunk, sizeof(chunk)) < 0)
 				_exit(0);
 		_exit(0);
 	}
 	close(p[1]);
+	*fd = p[0];
+	snprintf(path, 64, "/proc/self/fd/%d", p[0]);
+	return pid;
+}
+
+static void test_read_file_pipe_bounded(void **state)
+{
+	(void)state;
+	/* a stream has no size up front: reading stops just past the limit */
+	int fd;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	pid_t pid = pipe_feeder('x', &fd, path);
 	char *data = NULL;
 	vl_errbuf eb = { { 0 } };
 	assert_int_equal(vl_read_file(path, 1000, &data, NULL, &eb), VL_ERANGE);
 	assert_non_null(strstr(eb.msg, "limit of 1000 bytes"));
-	close(p[0]);
+	close(fd);
 	waitpid(pid, NULL, 0);
 }
 
@@ -337,22 +348,9 @@ static void test_lines_stream_limit(void **state)
 {
 	(void)state;
 	/* a stream has no size up front: reading stops just past the limit */
-	int p[2];
-	assert_int_equal(pipe(p), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		char chunk[4096];
-		memset(chunk, '\n', sizeof(chunk));
-		for (int i = 0; i < 64; i++) /* 256 KiB of empty lines */
-			if (write(p[1], chunk, sizeof(chunk)) < 0)
-				_exit(0);
-		_exit(0);
-	}
-	close(p[1]);
+	int fd;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	pid_t pid = pipe_feeder('\n', &fd, path); /* 256 KiB of empty lines */
 	vl_errbuf eb = { { 0 } };
 	vl_lines *r;
 	char *line;
@@ -365,7 +363,7 @@ static void test_lines_stream_limit(void **state)
 	assert_non_null(strstr(eb.msg, "limit of 100000 bytes"));
 	assert_true(no <= 100000);
 	vl_lines_close(r);
-	close(p[0]);
+	close(fd);
 	waitpid(pid, NULL, 0);
 }
 

@@ -3,8 +3,9 @@
  * against the kernel's clocks read directly: wall_seconds is
  * CLOCK_MONOTONIC in seconds; thread_cpu_seconds counts the calling
  * thread's CPU only (not sleep, not other threads'); an unreadable clock is
- * NAN. No test depends on how fast the machine is: every bound holds on a
- * loaded one.
+ * NAN; sleep_seconds sleeps at least its time (whole and fractional
+ * seconds) and not at all for a time that is not positive. No test depends on how fast the machine
+ * is: every bound holds on a loaded one.
  */
 #include "vl_test.h"
 
@@ -89,12 +90,34 @@ static void test_unreadable_clock_is_nan(void **state)
 	assert_false(isnan(clock_seconds(CLOCK_MONOTONIC)));
 }
 
+/* sleep_seconds: never early, the whole seconds and the fraction both
+ * count; zero, negative and NaN times return without sleeping (the 1 s
+ * bound only tells "no sleep" from a sleep of a garbage length). */
+static void test_sleep_seconds(void **state)
+{
+	(void)state;
+	const double times[] = { 0.05, 1.02 };
+	for (size_t i = 0; i < 2; i++) {
+		double t0 = wall_seconds();
+		sleep_seconds(times[i]);
+		double dt = wall_seconds() - t0;
+		if (dt < times[i])
+			fail_msg("sleep_seconds(%g) returned after %.6f s", times[i], dt);
+	}
+	const double none[] = { 0, -1, -1e-9, NAN };
+	double t0 = wall_seconds();
+	for (size_t i = 0; i < 4; i++)
+		sleep_seconds(none[i]);
+	assert_true(wall_seconds() - t0 < 1.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wall_is_monotonic_seconds),
 		cmocka_unit_test(test_thread_cpu_is_this_threads),
 		cmocka_unit_test(test_unreadable_clock_is_nan),
+		cmocka_unit_test(test_sleep_seconds),
 	};
 	return cmocka_run_group_tests_name("core_clock", tests, NULL, NULL);
 }

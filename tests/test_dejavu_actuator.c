@@ -146,12 +146,6 @@ static void test_cgroup_actuator(void **state)
 	dvcg_destroy(g);
 }
 
-static const char *exe(void)
-{
-	const char *e = getenv("VIRTLAB");
-	return e ? e : "build/virtlab";
-}
-
 static void load_ok(int port)
 {
 	mix_set *ms = mix_set_create();
@@ -170,7 +164,7 @@ static void load_ok(int port)
 static void test_process_actuator_scales_behind_proxy(void **state)
 {
 	(void)state;
-	VL_SKIP_UNLESS(access(exe(), X_OK) == 0, "virtlab binary not built");
+	VL_SKIP_UNLESS(access(vl_exe(), X_OK) == 0, "virtlab binary not built");
 	/* Two consecutive free ports for the instances. */
 	int base = 0;
 	for (int tries = 0; tries < 50 && !base; tries++) {
@@ -185,14 +179,10 @@ static void test_process_actuator_scales_behind_proxy(void **state)
 			close(fd1);
 	}
 	assert_true(base > 0);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(base); /* nothing there until the actuator starts it */
-	c.nbackends = 1;
-	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	px_thr px; /* nothing at base until the actuator starts it */
+	assert_int_equal(px_start_one(&px, base), 0);
 	vl_errbuf eb = { { 0 } };
-	dvact *a = dvact_process_create(exe(), base, &px.admin, NULL, &eb);
+	dvact *a = dvact_process_create(vl_exe(), base, &px.admin, NULL, &eb);
 	assert_non_null(a);
 	memo_alloc two = { 2, 0, 0, 0, 0 }, one = { 1, 0, 0, 0, 0 }, got;
 	assert_int_equal(dvact_apply(a, &two, &eb), 0);

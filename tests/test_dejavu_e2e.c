@@ -19,6 +19,7 @@
 #include "vl_test_schema.h"
 
 #include "core/proc.h"
+#include "dejavu/learn/memo.h"
 #include "dejavu/live/cgroup.h"
 
 static void test_demo_end_to_end(void **state)
@@ -84,12 +85,6 @@ static void test_demo_end_to_end(void **state)
 	json_decref(j);
 }
 
-static const char *exe(void)
-{
-	const char *e = getenv("VIRTLAB");
-	return e ? e : "build/virtlab";
-}
-
 /* Starts a server on port 0; its port, read from its "listening on" line. */
 static vl_proc *start_server(const char *const argv[], int *port)
 {
@@ -115,13 +110,14 @@ static void test_controller_on_user_services(void **state)
 	VL_SKIP_UNLESS(sysconf(_SC_NPROCESSORS_ONLN) >= 2, "needs 2 CPUs");
 	char l0[32], l1[32], l2[32];
 	int p0, p1, p2;
-	const char *svc[] = { exe(),         "dejavu",     "service", "--listen",
+	const char *svc[] = { vl_exe(),      "dejavu",     "service", "--listen",
 			      "127.0.0.1:0", "--duration", "40",      NULL };
 	vl_proc *ps = start_server(svc, &p0), *pp = start_server(svc, &p1);
 	snprintf(l0, sizeof(l0), "127.0.0.1:%d", p0);
 	snprintf(l1, sizeof(l1), "127.0.0.1:%d", p1);
-	const char *px[] = { exe(), "dejavu",     "proxy", "--listen",   "127.0.0.1:0", "--backend",
-			     l0,    "--profiler", l1,      "--duration", "40",          NULL };
+	const char *px[] = { vl_exe(),    "dejavu", "proxy",      "--listen", "127.0.0.1:0",
+			     "--backend", l0,       "--profiler", l1,         "--duration",
+			     "40",        NULL };
 	vl_proc *pr = start_server(px, &p2);
 	snprintf(l2, sizeof(l2), "127.0.0.1:%d", p2);
 	/* the controller talks to the admin listener; the token is in the
@@ -130,7 +126,7 @@ static void test_controller_on_user_services(void **state)
 	vl_errbuf eb = { { 0 } };
 	if (vl_proc_wait_line(pr, "admin on ", 10, &pa, &eb))
 		fail_msg("%s", eb.msg);
-	const char *ld[] = { exe(),
+	const char *ld[] = { vl_exe(),
 			     "dejavu",
 			     "load",
 			     "--target",
@@ -155,12 +151,7 @@ static void test_controller_on_user_services(void **state)
 	vl_proc_destroy(ps);
 	char db[64];
 	snprintf(db, sizeof(db), "/tmp/virtlab-ctl-%d.db", (int)getpid());
-	unlink(db);
-	strcat(db, "-wal");
-	unlink(db);
-	db[strlen(db) - 4] = '\0';
-	strcat(db, "-shm");
-	unlink(db);
+	memo_remove(db);
 	if (st != 0)
 		fail_msg("controller exited %d: %s", st, err);
 	vl_schema_text("dejavu-controller", out, args);

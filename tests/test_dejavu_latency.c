@@ -11,23 +11,16 @@
  */
 #include "vl_test.h"
 
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/proc.h"
 #include "dejavu/live/profiler.h"
 #include "test_dejavu_live.h"
 
 #define WAIT_S 0.3 /* how long a request is held back in each test */
-
-static void nap(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);
-}
 
 static const char REQ[] = "GET /r/static HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -76,18 +69,14 @@ static void test_first_request_from_accept_idle_not_counted(void **state)
 	(void)state;
 	svc_thr svc;
 	assert_int_equal(svc_start(&svc, 0), 0);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(svc.port);
-	c.nbackends = 1;
 	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	assert_int_equal(px_start_one(&px, svc.port), 0);
 	struct sockaddr_in sa = loop_addr(px.port);
 	int fd = dv_connect_block(&sa, 2);
 	assert_true(fd >= 0);
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	exchange(fd);
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	exchange(fd);
 	close(fd);
 	hist *h = latencies(&px.admin);
@@ -130,7 +119,7 @@ static void test_clock_starts_when_bytes_arrive(void **state)
 	exchange(fd); /* the connection is up and kept alive */
 	assert_int_equal(kill(vl_proc_pid(p), SIGSTOP), 0);
 	assert_int_equal(send(fd, REQ, strlen(REQ), MSG_NOSIGNAL), (ssize_t)strlen(REQ));
-	nap(WAIT_S);
+	sleep_seconds(WAIT_S);
 	assert_int_equal(kill(vl_proc_pid(p), SIGCONT), 0);
 	answer(fd);
 	close(fd);
@@ -192,20 +181,12 @@ static void test_backend_connection_reused_across_clients(void **state)
 {
 	(void)state;
 	counter k = { 0 };
-	struct sockaddr_in any = loop_addr(0);
-	k.lfd = dv_listen(&any, 16, &k.port, NULL);
-	assert_true(k.lfd >= 0);
-	int fl = fcntl(k.lfd, F_GETFL);
-	fcntl(k.lfd, F_SETFL, fl & ~O_NONBLOCK);
+	k.lfd = blocking_listener(16, &k.port);
 	struct timeval tv = { 0, 100000 };
 	setsockopt(k.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	assert_int_equal(pthread_create(&k.t, NULL, counter_main, &k), 0);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(k.port);
-	c.nbackends = 1;
 	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	assert_int_equal(px_start_one(&px, k.port), 0);
 	const char *ka = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
 	const char *cl = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	const char *seq[] = { ka, ka, ka, cl, ka };
@@ -255,9 +236,7 @@ static void test_copy_leaves_with_the_request(void **state)
 	int bl = dv_listen(&any, 4, &bport, NULL), pl = dv_listen(&any, 4, &pport, NULL);
 	assert_true(bl >= 0 && pl >= 0);
 	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(bport);
-	c.nbackends = 1;
+	px_cfg_one(&c, bport);
 	c.profiler = loop_addr(pport);
 	c.has_profiler = 1;
 	c.fraction = 1;

@@ -1,6 +1,7 @@
 /*
  * test_dejavu_live.h — helpers shared by the live DejaVu tests: a service or a
- * proxy running on its own thread (stopped and joined in teardown), and a
+ * proxy running on its own thread (stopped and joined in teardown), a proxy
+ * in front of one backend, a blocking listener for a fake backend, and a
  * raw client that sends bytes and reads until the server closes or a
  * timeout passes.
  */
@@ -8,6 +9,7 @@
 #define VL_TEST_DEJAVU_LIVE_H
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -117,6 +119,36 @@ static inline struct sockaddr_in loop_addr(int port)
 	dv_addr_parse("127.0.0.1:0", &sa, NULL);
 	sa.sin_port = htons((uint16_t)port);
 	return sa;
+}
+
+/* c: the default proxy configuration with the one backend on loopback
+ * port backend_port. */
+static inline void px_cfg_one(dvproxy_cfg *c, int backend_port)
+{
+	dvproxy_cfg_default(c);
+	c->backends[0] = loop_addr(backend_port);
+	c->nbackends = 1;
+}
+
+/* Starts a proxy with the default configuration in front of the one backend
+ * on loopback port backend_port (px_start's return). */
+static inline int px_start_one(px_thr *pt, int backend_port)
+{
+	dvproxy_cfg c;
+	px_cfg_one(&c, backend_port);
+	return px_start(pt, &c);
+}
+
+/* A blocking listener on 127.0.0.1 (an ephemeral port, put in *port) for a
+ * fake backend that accepts on its own thread; fails the test on error. */
+static inline int blocking_listener(int backlog, int *port)
+{
+	struct sockaddr_in any = loop_addr(0);
+	int fd = dv_listen(&any, backlog, port, NULL);
+	assert_true(fd >= 0);
+	int fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
 }
 
 /* Sends req on a fresh connection and reads for up to timeout_s or until

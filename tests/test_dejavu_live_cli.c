@@ -7,54 +7,46 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-static void expect(const char *args, int status, const char *msg)
-{
-	int st;
-	char *err = NULL;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != status || !strstr(err, msg))
-		fail_msg("'%s': exit %d (want %d), stderr '%s' (want '%s')", args, st, status, err,
-			 msg);
-	free(out);
-	free(err);
-}
-
 static void test_proxy_errors(void **state)
 {
 	(void)state;
-	expect("dejavu proxy", 2, "--backend is required");
-	expect("dejavu proxy --backend 127.0.0.1:1 --listen nowhere", 2, "expected ADDR:PORT");
-	expect("dejavu proxy --backend 127.0.0.1:99999", 2, "port must be 0..65535");
-	expect("dejavu proxy --backend 127.0.0.1:1 --fraction 2", 2, "--fraction");
-	expect("dejavu proxy --backend 127.0.0.1:1 --profiler x:1", 2, "not an IPv4 address");
-	expect("dejavu proxy --backend 127.0.0.1:1 --fractoin 0.1", 2, "did you mean");
-	expect("dejavu proxy --backend 127.0.0.1:1 --listen 192.0.2.1:80 --duration 1", 1,
-	       "cannot listen on 192.0.2.1:80");
-	expect("dejavu proxy --backend 127.0.0.1:1 --admin 0.0.0.0:9", 2,
-	       "must be on loopback (127.x.x.x) or a Unix socket");
-	expect("dejavu proxy --backend 127.0.0.1:1 --admin unix:", 2, "--admin 'unix:'");
-	expect("dejavu proxy --backend 127.0.0.1:1 --admin localhost", 2, "or unix:PATH");
+	vl_expect_cli("dejavu proxy", 2, "--backend is required");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --listen nowhere", 2,
+		      "expected ADDR:PORT");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:99999", 2, "port must be 0..65535");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --fraction 2", 2, "--fraction");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --profiler x:1", 2,
+		      "not an IPv4 address");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --fractoin 0.1", 2, "did you mean");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --listen 192.0.2.1:80 --duration 1", 1,
+		      "cannot listen on 192.0.2.1:80");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --admin 0.0.0.0:9", 2,
+		      "must be on loopback (127.x.x.x) or a Unix socket");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --admin unix:", 2, "--admin 'unix:'");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --admin localhost", 2, "or unix:PATH");
 	setenv("VIRTLAB_DEJAVU_TOKEN", "short", 1);
-	expect("dejavu proxy --backend 127.0.0.1:1", 2,
-	       "$VIRTLAB_DEJAVU_TOKEN: the admin token must be 16 to 128 characters");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1", 2,
+		      "$VIRTLAB_DEJAVU_TOKEN: the admin token must be 16 to 128 characters");
 	unsetenv("VIRTLAB_DEJAVU_TOKEN");
-	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
-	       "--admin-token-file /nonexistent/dir/token",
-	       1, "cannot create the admin token file /nonexistent/dir/token");
-	expect("dejavu proxy --backend 127.0.0.1:1 --duration 1 --admin-token-file /tmp", 1,
-	       "admin token file /tmp is a directory; expected a file path");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --duration 1 "
+		      "--admin-token-file /nonexistent/dir/token",
+		      1, "cannot create the admin token file /nonexistent/dir/token");
+	vl_expect_cli("dejavu proxy --backend 127.0.0.1:1 --duration 1 --admin-token-file /tmp", 1,
+		      "admin token file /tmp is a directory; expected a file path");
 }
 
 static void test_service_and_load_errors(void **state)
 {
 	(void)state;
-	expect("dejavu service --mixes /nonexistent/mixes.csv", 2, "--mixes");
-	expect("dejavu service --listen 1.2.3", 2, "expected ADDR:PORT");
-	expect("dejavu load --phases browse:1:1s", 2, "--target and --phases are required");
-	expect("dejavu load --target 127.0.0.1:1 --phases browse:100", 2,
-	       "expected MIX:RATE:DURATION");
-	expect("dejavu load --target 127.0.0.1:1 --phases nosuch:1:1s", 2, "no mix named 'nosuch'");
-	expect("dejavu load --target 127.0.0.1:1 --phases browse:1:1s --conns 0", 2, "--conns");
+	vl_expect_cli("dejavu service --mixes /nonexistent/mixes.csv", 2, "--mixes");
+	vl_expect_cli("dejavu service --listen 1.2.3", 2, "expected ADDR:PORT");
+	vl_expect_cli("dejavu load --phases browse:1:1s", 2, "--target and --phases are required");
+	vl_expect_cli("dejavu load --target 127.0.0.1:1 --phases browse:100", 2,
+		      "expected MIX:RATE:DURATION");
+	vl_expect_cli("dejavu load --target 127.0.0.1:1 --phases nosuch:1:1s", 2,
+		      "no mix named 'nosuch'");
+	vl_expect_cli("dejavu load --target 127.0.0.1:1 --phases browse:1:1s --conns 0", 2,
+		      "--conns");
 }
 
 /* Runs the CLI in a child whose file descriptor limit (soft and hard) is
@@ -115,51 +107,54 @@ static void test_load_fd_limit(void **state)
 static void test_demo_controller_bench_errors(void **state)
 {
 	(void)state;
-	expect("dejavu demo --duration 5s", 2, "--duration");
-	expect("dejavu demo --fraction 0", 2, "--fraction");
-	expect("dejavu controller --admin 127.0.0.1:1", 2,
-	       "--admin and --profiler-pid are required");
-	expect("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2, "unknown option");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
-	       "--actuator");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator libvirt", 2,
-	       "needs --domain");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1", 2, "needs --service-pids");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
-	       "--learn 60s --duration 30s",
-	       2, "--learn must be shorter than --duration");
+	vl_expect_cli("dejavu demo --duration 5s", 2, "--duration");
+	vl_expect_cli("dejavu demo --fraction 0", 2, "--fraction");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1", 2,
+		      "--admin and --profiler-pid are required");
+	vl_expect_cli("dejavu controller --proxy 127.0.0.1:1 --profiler-pid 1", 2,
+		      "unknown option");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator kvm", 2,
+		      "--actuator");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --actuator libvirt",
+		      2, "needs --domain");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1", 2,
+		      "needs --service-pids");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+		      "--learn 60s --duration 30s",
+		      2, "--learn must be shorter than --duration");
 	/* pids and CPU lists are checked before anything is created or read */
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid -5 --service-pids 1", 2,
-	       "--profiler-pid '-5': expected positive process ids");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 99999999999 --service-pids 1",
-	       2, "--profiler-pid '99999999999': expected positive process ids");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1,x", 2,
-	       "--service-pids '1,x': expected positive process ids");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1, ", 2,
-	       "ends with a comma");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
-	       "--cpus 99-1",
-	       2, "--cpus '99-1': range 99-1 runs backwards");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
-	       "--profiler-cpus 4096",
-	       2, "--profiler-cpus '4096': CPU 4096 does not exist");
-	expect("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
-	       "--admin '192.0.2.1:1': the admin listener must be on loopback");
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
-	       "--admin-token-file /nonexistent/token",
-	       2, "--admin-token-file: cannot read the admin token file /nonexistent/token");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid -5 --service-pids 1", 2,
+		      "--profiler-pid '-5': expected positive process ids");
+	vl_expect_cli(
+		"dejavu controller --admin 127.0.0.1:1 --profiler-pid 99999999999 --service-pids 1",
+		2, "--profiler-pid '99999999999': expected positive process ids");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1,x",
+		      2, "--service-pids '1,x': expected positive process ids");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1, ",
+		      2, "ends with a comma");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+		      "--cpus 99-1",
+		      2, "--cpus '99-1': range 99-1 runs backwards");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+		      "--profiler-cpus 4096",
+		      2, "--profiler-cpus '4096': CPU 4096 does not exist");
+	vl_expect_cli("dejavu controller --admin 192.0.2.1:1 --profiler-pid 1 --service-pids 1", 2,
+		      "--admin '192.0.2.1:1': the admin listener must be on loopback");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1 "
+		      "--admin-token-file /nonexistent/token",
+		      2, "--admin-token-file: cannot read the admin token file /nonexistent/token");
 	unsetenv("VIRTLAB_DEJAVU_TOKEN");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char *keep = xdg ? strdup(xdg) : NULL;
 	setenv("XDG_RUNTIME_DIR", "/nonexistent", 1);
-	expect("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1", 2,
-	       "no admin token: /nonexistent/virtlab-dejavu-admin-1.token does not exist");
+	vl_expect_cli("dejavu controller --admin 127.0.0.1:1 --profiler-pid 1 --service-pids 1", 2,
+		      "no admin token: /nonexistent/virtlab-dejavu-admin-1.token does not exist");
 	if (keep)
 		setenv("XDG_RUNTIME_DIR", keep, 1);
 	else
 		unsetenv("XDG_RUNTIME_DIR");
 	free(keep);
-	expect("bench proxy --rounds 0", 2, "--rounds");
+	vl_expect_cli("bench proxy --rounds 0", 2, "--rounds");
 }
 
 int main(void)

@@ -195,17 +195,28 @@ static size_t make_blobs(sig *out, size_t per, uint64_t seed)
 	return n;
 }
 
+/* A model trained on three blobs of 100 (make_blobs seed 5) with at most 2
+ * features, the defaults otherwise (into *p); the training set in *s
+ * (malloc'd, caller frees). */
+static learn_model *train_blobs(sig **s, learn_params *p)
+{
+	*s = malloc(300 * sizeof(sig));
+	assert_non_null(*s);
+	size_t n = make_blobs(*s, 100, 5);
+	learn_params_default(p);
+	p->max_features = 2;
+	vl_errbuf eb;
+	learn_model *m = learn_train(*s, n, p, &eb);
+	assert_non_null(m);
+	return m;
+}
+
 static void test_learn_selects_and_clusters(void **state)
 {
 	(void)state;
-	sig *s = malloc(300 * sizeof(sig));
-	size_t n = make_blobs(s, 100, 5);
+	sig *s;
 	learn_params p;
-	learn_params_default(&p);
-	p.max_features = 2;
-	vl_errbuf eb;
-	learn_model *m = learn_train(s, n, &p, &eb);
-	assert_non_null(m);
+	learn_model *m = train_blobs(&s, &p);
 	/* k = 3 chosen by silhouette, and the blobs are recovered exactly. */
 	assert_int_equal(learn_nclasses(m), 3);
 	assert_true(learn_silhouette(m) > 0.8);
@@ -269,14 +280,9 @@ static void test_learn_selects_and_clusters(void **state)
 static void test_learn_novelty_on_unselected_metric(void **state)
 {
 	(void)state;
-	sig *s = malloc(300 * sizeof(sig));
-	size_t n = make_blobs(s, 100, 5);
+	sig *s;
 	learn_params p;
-	learn_params_default(&p);
-	p.max_features = 2;
-	vl_errbuf eb;
-	learn_model *m = learn_train(s, n, &p, &eb);
-	assert_non_null(m);
+	learn_model *m = train_blobs(&s, &p);
 	for (size_t i = 0; i < learn_nfeatures(m); i++)
 		assert_true(!strcmp(learn_feature(m, i), "cpu") ||
 			    !strcmp(learn_feature(m, i), "io"));
@@ -321,6 +327,7 @@ static void test_learn_novelty_on_unselected_metric(void **state)
 	assert_int_equal(learn_classify(m, &t[5], NULL), c0); /* blob 0 stays blob 0 */
 	learn_destroy(m);
 	/* one workload only: one class, not a split of its noise */
+	vl_errbuf eb;
 	m = learn_train(s, 100, &p, &eb);
 	assert_non_null(m);
 	assert_int_equal(learn_nclasses(m), 1);
@@ -369,12 +376,7 @@ static void test_learn_errors_and_blocks(void **state)
 static void tmpname(char *buf, size_t n, const char *tag)
 {
 	snprintf(buf, n, "/tmp/vl-memo-%s-%d.db", tag, (int)getpid());
-	char w[300];
-	unlink(buf);
-	snprintf(w, sizeof(w), "%s-wal", buf);
-	unlink(w);
-	snprintf(w, sizeof(w), "%s-shm", buf);
-	unlink(w);
+	memo_remove(buf);
 }
 
 static void test_memo_basic(void **state)
@@ -416,7 +418,7 @@ static void test_memo_basic(void **state)
 	memo_close(m);
 	assert_null(memo_open("/nonexistent/dir/memo.db", &eb));
 	assert_non_null(strstr(eb.msg, "memo"));
-	unlink(path);
+	memo_remove(path);
 }
 
 /* A child writes rows as fast as it can and acknowledges each committed
@@ -496,7 +498,7 @@ static void test_memo_restart_hits(void **state)
 	learn_destroy(m1);
 	learn_destroy(m2);
 	free(s);
-	unlink(path);
+	memo_remove(path);
 }
 
 static void test_memo_survives_kill9(void **state)

@@ -29,9 +29,7 @@ static int setup(void **state)
 	if (!f || svc_start(&f->svc, 0) || svc_start(&f->prof, 0))
 		return -1;
 	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(f->svc.port);
-	c.nbackends = 1;
+	px_cfg_one(&c, f->svc.port);
 	c.profiler = loop_addr(f->prof.port);
 	c.has_profiler = 1;
 	c.fraction = 0.5;
@@ -172,15 +170,11 @@ static void test_slow_client_times_out_without_blocking_others(void **state)
 static void test_backend_down_502(void **state)
 {
 	(void)state;
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
 	int dead = 0; /* a port nothing listens on: bind, read it, close */
 	struct sockaddr_in any = loop_addr(0);
 	close(dv_listen(&any, 1, &dead, NULL));
-	c.backends[0] = loop_addr(dead);
-	c.nbackends = 1;
 	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	assert_int_equal(px_start_one(&px, dead), 0);
 	int closed;
 	const char *req = "GET /r/page HTTP/1.1\r\nHost: x\r\n\r\n";
 	char *out = raw_exchange(px.port, req, strlen(req), 3, &closed);
@@ -196,12 +190,8 @@ static void test_http10_close_delimited_backend(void **state)
 	(void)state;
 	svc_thr old;
 	assert_int_equal(svc_start(&old, 1), 0);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(old.port);
-	c.nbackends = 1;
 	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	assert_int_equal(px_start_one(&px, old.port), 0);
 	int closed;
 	const char *req = "GET /r/page HTTP/1.1\r\nHost: x\r\n\r\n";
 	char *out = raw_exchange(px.port, req, strlen(req), 3, &closed);
@@ -273,9 +263,7 @@ static void test_stalled_profiler_never_delays_production(void **state)
 	int stalled = dv_listen(&any, 1, &stalled_port, NULL);
 	assert_true(stalled >= 0);
 	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(svc.port);
-	c.nbackends = 1;
+	px_cfg_one(&c, svc.port);
 	c.profiler = loop_addr(stalled_port);
 	c.has_profiler = 1;
 	c.fraction = 1.0;
@@ -420,9 +408,7 @@ static void test_admin_on_unix_socket(void **state)
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/virtlab-test-admin-%d.sock", (int)getpid());
 	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(svc.port);
-	c.nbackends = 1;
+	px_cfg_one(&c, svc.port);
 	char spec[80];
 	snprintf(spec, sizeof(spec), "unix:%s", path);
 	assert_int_equal(dvadm_addr_parse(spec, &c.admin, NULL), 0);

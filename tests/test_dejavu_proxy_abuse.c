@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <sys/resource.h>
 
@@ -27,11 +26,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	if (!f || svc_start(&f->svc, 0))
 		return -1;
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(f->svc.port);
-	c.nbackends = 1;
-	if (px_start(&f->px, &c))
+	if (px_start_one(&f->px, f->svc.port))
 		return -1;
 	*state = f;
 	return 0;
@@ -280,18 +275,10 @@ static void test_malformed_backend_reply_502(void **state)
 	};
 	for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
 		fake k = { .conns = 1, .reply = replies[i] };
-		struct sockaddr_in any = loop_addr(0);
-		k.lfd = dv_listen(&any, 4, &k.port, NULL);
-		assert_true(k.lfd >= 0);
-		int fl = fcntl(k.lfd, F_GETFL); /* blocking accept in fake_main */
-		fcntl(k.lfd, F_SETFL, fl & ~O_NONBLOCK);
+		k.lfd = blocking_listener(4, &k.port); /* fake_main accepts */
 		pthread_create(&k.t, NULL, fake_main, &k);
-		dvproxy_cfg c;
-		dvproxy_cfg_default(&c);
-		c.backends[0] = loop_addr(k.port);
-		c.nbackends = 1;
 		px_thr px;
-		assert_int_equal(px_start(&px, &c), 0);
+		assert_int_equal(px_start_one(&px, k.port), 0);
 		int fd = connect_to(px.port);
 		const char *req = "GET /r/page HTTP/1.1\r\nHost: x\r\n\r\n";
 		send(fd, req, strlen(req), MSG_NOSIGNAL);
@@ -322,18 +309,10 @@ static void test_backend_interim_then_final(void **state)
 	fake k = { .conns = 1,
 		   .reply = "HTTP/1.1 100 Continue\r\n\r\n"
 			    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" };
-	struct sockaddr_in any = loop_addr(0);
-	k.lfd = dv_listen(&any, 4, &k.port, NULL);
-	assert_true(k.lfd >= 0);
-	int fl = fcntl(k.lfd, F_GETFL);
-	fcntl(k.lfd, F_SETFL, fl & ~O_NONBLOCK);
+	k.lfd = blocking_listener(4, &k.port);
 	pthread_create(&k.t, NULL, fake_main, &k);
-	dvproxy_cfg c;
-	dvproxy_cfg_default(&c);
-	c.backends[0] = loop_addr(k.port);
-	c.nbackends = 1;
 	px_thr px;
-	assert_int_equal(px_start(&px, &c), 0);
+	assert_int_equal(px_start_one(&px, k.port), 0);
 	int closed;
 	const char *req = "POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
 			  "Content-Length: 2\r\nConnection: close\r\n\r\nhi";

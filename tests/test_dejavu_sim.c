@@ -517,18 +517,6 @@ static char *write_tmp(const char *tag, const char *text)
 	return path;
 }
 
-static void expect_cli(const char *args, int want_status, const char *want_err)
-{
-	int st;
-	char *err = NULL;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != want_status || (want_err && !strstr(err, want_err)))
-		fail_msg("'%s': status %d (want %d), stderr '%s' (want '%s')", args, st,
-			 want_status, err, want_err ? want_err : "");
-	free(out);
-	free(err);
-}
-
 static void test_cli(void **state)
 {
 	(void)state;
@@ -543,18 +531,18 @@ static void test_cli(void **state)
 		"mix,type,weight,cpu_us,mem_kb,io_kb,req_bytes,resp_bytes\napi,get,1,x,1,1,1,1\n");
 	char a[512];
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy hpa", bad);
-	expect_cli(a, 2, ":3: unknown mix 'nosuch'");
+	vl_expect_cli(a, 2, ":3: unknown mix 'nosuch'");
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy hpa --mixes %s", good, mixes);
-	expect_cli(a, 2, ":2: cpu_us:");
-	expect_cli("dejavu sim --policy hpa", 2, "--trace is required");
-	expect_cli("dejavu sim --trace hotmale-like", 2, "did you mean hotmail-like?");
-	expect_cli("dejavu sim --trace hotmail-like --policy rightscal", 2, "rightscal");
-	expect_cli("dejavu sim --trace hotmail-like --days 0", 2, "--days");
-	expect_cli("dejavu compare --days 1 --train-days 1", 2, "--train-days 1 must be less");
+	vl_expect_cli(a, 2, ":2: cpu_us:");
+	vl_expect_cli("dejavu sim --policy hpa", 2, "--trace is required");
+	vl_expect_cli("dejavu sim --trace hotmale-like", 2, "did you mean hotmail-like?");
+	vl_expect_cli("dejavu sim --trace hotmail-like --policy rightscal", 2, "rightscal");
+	vl_expect_cli("dejavu sim --trace hotmail-like --days 0", 2, "--days");
+	vl_expect_cli("dejavu compare --days 1 --train-days 1", 2, "--train-days 1 must be less");
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy dejavu --train-days 1", good);
-	expect_cli(a, 2, "leaves nothing");
+	vl_expect_cli(a, 2, "leaves nothing");
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy dejavu --train-days 0.01", good);
-	expect_cli(a, 2, "shorter than the 16 minutes");
+	vl_expect_cli(a, 2, "shorter than the 16 minutes");
 	/* A CSV's own length wins; same seed, byte-identical JSON. */
 	snprintf(a, sizeof(a), "dejavu sim --trace %s --policy hpa --json --seed 4", good);
 	int st;
@@ -615,7 +603,7 @@ static void test_cli(void **state)
 	unlink(flat);
 	free(flat);
 	snprintf(a, sizeof(a), "dejavu compare --trace hotmail-like,%s.nope", good);
-	expect_cli(a, 2, "--trace");
+	vl_expect_cli(a, 2, "--trace");
 	unlink(bad);
 	unlink(good);
 	unlink(mixes);

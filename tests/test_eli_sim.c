@@ -427,16 +427,6 @@ static void test_judge(void **state)
 
 /* ---- profile files ---- */
 
-static char *write_tmp(const char *text)
-{
-	char *path = strdup("/tmp/vl-eli-prof-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
-
 static void test_profile_over_limit(void **state)
 {
 	(void)state;
@@ -465,7 +455,7 @@ static void test_profile_roundtrip(void **state)
 	p.eoi_path = ELI_EOI_EMULATED;
 	p.guest_idle = ELI_IDLE_HLT;
 	p.exit_direct_cycles = 1234.5;
-	char *path = write_tmp("");
+	char *path = vl_temp_file("");
 	assert_int_equal(eli_profile_save(path, &p), 0);
 	vl_errbuf eb;
 	assert_int_equal(eli_profile_load(path, &q, &eb), 0);
@@ -477,7 +467,7 @@ static void test_profile_roundtrip(void **state)
 
 static void expect_load_error(const char *text, int err, const char *needle)
 {
-	char *path = write_tmp(text);
+	char *path = vl_temp_file(text);
 	eli_profile p;
 	vl_errbuf eb = { { 0 } };
 	assert_int_equal(eli_profile_load(path, &p, &eb), err);
@@ -511,7 +501,7 @@ static void test_profile_errors(void **state)
 	expect_load_error(lng, VL_EINVAL, ":1: line longer than 1022 bytes");
 	eli_profile p;
 	vl_errbuf eb;
-	char *zpath = write_tmp("");
+	char *zpath = vl_temp_file("");
 	FILE *zf = fopen(zpath, "wb");
 	assert_non_null(zf);
 	fwrite("cpu_ghz = 3\n\0\0\0\nname = x\n", 1, 25, zf);
@@ -523,7 +513,7 @@ static void test_profile_errors(void **state)
 	assert_int_equal(eli_profile_load("/dev/zero", &p, &eb), VL_EINVAL);
 	assert_int_equal(eli_profile_load("/nonexistent/x.profile", &p, &eb), VL_ENOENT);
 	/* missing keys keep the paper-2012 values */
-	char *path = write_tmp("name = mine\nexit_direct_cycles = 1000 # newer CPU\n");
+	char *path = vl_temp_file("name = mine\nexit_direct_cycles = 1000 # newer CPU\n");
 	assert_int_equal(eli_profile_load(path, &p, &eb), 0);
 	eli_profile ref = paper();
 	assert_string_equal(p.name, "mine");
@@ -593,7 +583,7 @@ static void test_cli(void **state)
 		   "/nonexistent/x.profile: No such file");
 	cli_expect("eli run --profile paper-2013", 2, NULL, "unknown profile 'paper-2013'");
 	cli_expect("eli run --frobnicate", 2, NULL, "frobnicate");
-	char *bad = write_tmp("cpu_ghz = 3\nbogus_key = 1\n");
+	char *bad = vl_temp_file("cpu_ghz = 3\nbogus_key = 1\n");
 	char args[512];
 	snprintf(args, sizeof(args), "eli run --profile %s", bad);
 	char want[300];

@@ -93,6 +93,16 @@ static void show(const char *out, double took)
 	print_message("  (took %.2f s)\n", took);
 }
 
+/* run(cmd, status), timed (wall seconds into *took), its output shown. */
+static char *run_shown(const char *cmd, int *status, double *took)
+{
+	double t0 = wall_seconds();
+	char *out = run(cmd, status);
+	*took = wall_seconds() - t0;
+	show(out, *took);
+	return out;
+}
+
 static pid_t read_pid(const fixture *fx, const char *name)
 {
 	char p[128];
@@ -149,10 +159,8 @@ static void test_sleeper_times_out(void **state)
 		 "%s/test_fine 2>&1",
 		 fx->dir, fx->script, fx->dir, fx->dir);
 	int status;
-	double t0 = wall_seconds();
-	char *out = run(cmd, &status);
-	double took = wall_seconds() - t0;
-	show(out, took);
+	double took;
+	char *out = run_shown(cmd, &status, &took);
 	assert_int_equal(status, 1);
 	assert_non_null(strstr(out, "test_sleeper: timed out after 1 s\n"));
 	assert_non_null(strstr(out, "FAILED programs: test_sleeper (timed out after 1 s)\n"));
@@ -185,10 +193,8 @@ static void test_term_ignored_is_killed(void **state)
 		 "%s/test_stubborn 2>&1",
 		 fx->script, fx->dir);
 	int status;
-	double t0 = wall_seconds();
-	char *out = run(cmd, &status);
-	double took = wall_seconds() - t0;
-	show(out, took);
+	double took;
+	char *out = run_shown(cmd, &status, &took);
 	assert_int_equal(status, 1);
 	assert_non_null(strstr(out, "test_stubborn: timed out after 1 s\n"));
 	assert_true(took < 30);
@@ -217,10 +223,8 @@ static void test_memory_hog_is_killed(void **state)
 		 "%s/test_hog 2>&1",
 		 fx->script, fx->dir);
 	int status;
-	double t0 = wall_seconds();
-	char *out = run(cmd, &status);
-	double took = wall_seconds() - t0;
-	show(out, took);
+	double took;
+	char *out = run_shown(cmd, &status, &took);
 	assert_int_equal(status, 1);
 	assert_non_null(strstr(out, "test_hog: exceeded 100 MiB of memory ("));
 	assert_non_null(strstr(out, "FAILED programs: test_hog (exceeded 100 MiB)\n"));

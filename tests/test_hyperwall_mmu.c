@@ -7,36 +7,19 @@
 #include "vl_test.h"
 
 #include "hyperwall/fuzz.h"
-#include "hyperwall/hw.h"
 #include "hyperwall/tlb.h"
-
-static hw_machine *mk(int protect)
-{
-	hw_config cfg = hw_config_default();
-	cfg.frames = 1024;
-	cfg.protect = protect;
-	hw_machine *m = hw_create(&cfg);
-	assert_non_null(m);
-	return m;
-}
-
-static uint64_t frame_of(hw_machine *m, uint32_t id, uint64_t gpa)
-{
-	uint64_t hpa;
-	assert_int_equal(hw_hv_frame(m, id, gpa, &hpa), HW_OK);
-	return hpa;
-}
+#include "test_hyperwall.h"
 
 static void test_page_walk_2d(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t id;
 	assert_int_equal(hw_vm_create(m, 4, NULL, &id), HW_OK);
 	hw_stats s0 = hw_get_stats(m);
 	uint64_t hpa;
 	assert_int_equal(hw_vm_translate(m, id, 0x2008, 0, &hpa), HW_OK);
-	assert_int_equal(hpa, frame_of(m, id, 0x2008));
+	assert_int_equal(hpa, hw_test_frame(m, id, 0x2008));
 	hw_stats s1 = hw_get_stats(m);
 	/* 4 guest levels x (4 nested reads + 1 guest read) + 4 for the data GPA */
 	assert_int_equal(s1.walk_refs - s0.walk_refs, 24);
@@ -57,7 +40,7 @@ static void test_page_walk_2d(void **state)
 static void test_page_walk_sparse(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	/* VPNs spread over different PML4, PDPT and PD entries */
 	const uint64_t vpns[] = { 0x10, 0x11, 0x40000, 0x8000000 + 5, 0x7ffffffff };
 	uint32_t id;
@@ -65,7 +48,7 @@ static void test_page_walk_sparse(void **state)
 	for (uint32_t i = 0; i < 5; i++) {
 		uint64_t hpa;
 		assert_int_equal(hw_vm_translate(m, id, vpns[i] << 12 | 0x18, 0, &hpa), HW_OK);
-		assert_int_equal(hpa, frame_of(m, id, (uint64_t)i << 12 | 0x18));
+		assert_int_equal(hpa, hw_test_frame(m, id, (uint64_t)i << 12 | 0x18));
 	}
 	uint64_t hpa;
 	assert_int_equal(hw_vm_translate(m, id, 0x12ull << 12, 0, &hpa), HW_FAULT);
@@ -128,7 +111,7 @@ static void test_tlb_unit(void **state)
 static void test_tlb_vmid_tagging(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a, b;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	assert_int_equal(hw_vm_create(m, 2, NULL, &b), HW_OK);
@@ -149,18 +132,18 @@ static void test_tlb_vmid_tagging(void **state)
 static void test_cip_check_on_fill(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a, e;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	assert_int_equal(hw_vm_create(m, 2, NULL, &e), HW_OK);
 	assert_int_equal(hw_vm_write(m, a, 0x0, 0x5ec), HW_OK);
-	uint64_t v, fa0 = frame_of(m, a, 0), fa1 = frame_of(m, a, 0x1000);
+	uint64_t v, fa0 = hw_test_frame(m, a, 0), fa1 = hw_test_frame(m, a, 0x1000);
 	uint64_t den = hw_get_stats(m).cip_denials;
 	/* hypervisor load and store of a protected frame */
 	assert_int_equal(hw_hv_read(m, fa0, &v), HW_BLOCKED);
 	assert_int_equal(hw_hv_write(m, fa0, 1), HW_BLOCKED);
 	/* the guest's page tables are protected too */
-	assert_int_equal(hw_hv_read(m, frame_of(m, a, 0x2000), &v), HW_BLOCKED);
+	assert_int_equal(hw_hv_read(m, hw_test_frame(m, a, 0x2000), &v), HW_BLOCKED);
 	/* the CIP range itself */
 	assert_int_equal(hw_hv_read(m, hw_cip_entry_hpa(m, (uint32_t)(fa0 >> 12)), &v), HW_BLOCKED);
 	assert_int_equal(hw_hv_cip_write(m, fa0, 0), HW_BLOCKED);
@@ -184,10 +167,10 @@ static void test_cip_check_on_fill(void **state)
 static void test_cip_check_on_dma_and_share(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
-	uint64_t v, f0 = frame_of(m, a, 0), f1 = frame_of(m, a, 0x1000);
+	uint64_t v, f0 = hw_test_frame(m, a, 0), f1 = hw_test_frame(m, a, 0x1000);
 	assert_int_equal(hw_vm_write(m, a, 0x1000, 9), HW_OK);
 	uint64_t checks = hw_get_stats(m).cip_checks;
 	assert_int_equal(hw_dma_read(m, f0, &v), HW_BLOCKED);
@@ -222,12 +205,12 @@ static void stale_tlb(int no_shootdown, uint64_t *conf, int *rc_out)
 	hw_machine *m = hw_create(&cfg);
 	uint32_t a, b;
 	assert_int_equal(hw_vm_create(m, 1, NULL, &a), HW_OK);
-	uint64_t fa = frame_of(m, a, 0), v;
+	uint64_t fa = hw_test_frame(m, a, 0), v;
 	assert_int_equal(hw_vm_terminate(m, a), HW_OK);
 	assert_int_equal(hw_hv_read(m, fa, &v), HW_OK); /* fills VMID 0 -> fa */
 	uint64_t sd = hw_get_stats(m).shootdown_entries;
 	assert_int_equal(hw_vm_create(m, 1, NULL, &b), HW_OK);
-	assert_int_equal(frame_of(m, b, 0), fa); /* reused */
+	assert_int_equal(hw_test_frame(m, b, 0), fa); /* reused */
 	assert_int_equal(hw_get_stats(m).shootdown_entries - sd, no_shootdown ? 0 : 1);
 	assert_int_equal(hw_vm_write(m, b, 0x0, 0x5ec), HW_OK);
 	*rc_out = hw_hv_read(m, fa, &v);
@@ -252,7 +235,7 @@ static void test_shootdown_on_launch(void **state)
 static void test_shootdown_on_share(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a;
 	uint64_t hpa;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
@@ -266,29 +249,29 @@ static void test_shootdown_on_share(void **state)
 static void test_launch_validation(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a, b, c, d;
 	uint64_t v;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	/* b proposes one of a's frames */
 	assert_int_equal(hw_vm_prepare(m, 2, NULL, &b), HW_OK);
-	assert_int_equal(hw_hv_map(m, b, 0x1000, frame_of(m, a, 0)), HW_OK);
+	assert_int_equal(hw_hv_map(m, b, 0x1000, hw_test_frame(m, a, 0)), HW_OK);
 	assert_int_equal(hw_vm_launch(m, b), HW_BLOCKED);
 	assert_false(hw_vm_running(m, b));
 	assert_int_equal(hw_vm_read(m, b, 0, &v), HW_FAULT);
 	/* c proposes the same frame twice */
 	assert_int_equal(hw_vm_prepare(m, 2, NULL, &c), HW_OK);
-	assert_int_equal(hw_hv_map(m, c, 0x1000, frame_of(m, c, 0)), HW_OK);
+	assert_int_equal(hw_hv_map(m, c, 0x1000, hw_test_frame(m, c, 0)), HW_OK);
 	assert_int_equal(hw_vm_launch(m, c), HW_BLOCKED);
 	/* d proposes a frame of the CIP range */
 	assert_int_equal(hw_vm_prepare(m, 2, NULL, &d), HW_OK);
 	assert_int_equal(hw_hv_map(m, d, 0x0, (uint64_t)hw_cip_first(m) << 12), HW_OK);
 	assert_int_equal(hw_vm_launch(m, d), HW_BLOCKED);
 	/* without protection nothing is validated */
-	hw_machine *u = mk(0);
+	hw_machine *u = hw_test_machine(0, 0);
 	assert_int_equal(hw_vm_create(u, 2, NULL, &a), HW_OK);
 	assert_int_equal(hw_vm_prepare(u, 2, NULL, &b), HW_OK);
-	assert_int_equal(hw_hv_map(u, b, 0x1000, frame_of(u, a, 0)), HW_OK);
+	assert_int_equal(hw_hv_map(u, b, 0x1000, hw_test_frame(u, a, 0)), HW_OK);
 	assert_int_equal(hw_vm_launch(u, b), HW_OK);
 	hw_destroy(u);
 	hw_destroy(m);
@@ -298,16 +281,16 @@ static void test_terminate_scrubs(void **state)
 {
 	(void)state;
 	for (int protect = 1; protect >= 0; protect--) {
-		hw_machine *m = mk(protect);
+		hw_machine *m = hw_test_machine(protect, 0);
 		uint32_t a;
 		uint64_t v;
 		assert_int_equal(hw_vm_create(m, 3, NULL, &a), HW_OK);
-		uint64_t f = frame_of(m, a, 0x1000);
+		uint64_t f = hw_test_frame(m, a, 0x1000);
 		assert_int_equal(hw_vm_write(m, a, 0x1010, 0x5ec), HW_OK);
 		assert_int_equal(hw_vm_terminate(m, a), HW_OK);
 		assert_int_equal(hw_vm_read(m, a, 0x1010, &v), HW_FAULT);
 		assert_int_equal(hw_vm_terminate(m, a), HW_FAULT);
-		assert_int_equal(frame_of(m, a, 0x1000), f); /* still resolves */
+		assert_int_equal(hw_test_frame(m, a, 0x1000), f); /* still resolves */
 		assert_int_equal(hw_hv_read(m, f + 0x10, &v), HW_OK);
 		if (protect) {
 			assert_int_equal(v, 0);
@@ -325,13 +308,13 @@ static void test_terminate_scrubs(void **state)
 static void test_ground_truth_without_protection(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(0);
+	hw_machine *m = hw_test_machine(0, 0);
 	uint32_t a, e;
 	uint64_t v;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	assert_int_equal(hw_vm_create(m, 2, NULL, &e), HW_OK);
 	assert_int_equal(hw_vm_write(m, a, 0x0, 0x5ec), HW_OK);
-	uint64_t f = frame_of(m, a, 0);
+	uint64_t f = hw_test_frame(m, a, 0);
 	assert_int_equal(hw_hv_read(m, f, &v), HW_OK);  /* leak 1 */
 	assert_int_equal(hw_dma_read(m, f, &v), HW_OK); /* leak 2 */
 	assert_int_equal(hw_conf_violations(m), 2);
@@ -343,7 +326,7 @@ static void test_ground_truth_without_protection(void **state)
 	assert_int_equal(hw_vm_read(m, a, 0x8, &v), HW_OK);
 	assert_int_equal(hw_vm_share(m, a, 0x1000), HW_OK);
 	assert_int_equal(hw_vm_write(m, a, 0x1000, 4), HW_OK);
-	assert_int_equal(hw_hv_read(m, frame_of(m, a, 0x1000), &v), HW_OK);
+	assert_int_equal(hw_hv_read(m, hw_test_frame(m, a, 0x1000), &v), HW_OK);
 	assert_int_equal(hw_conf_violations(m), 2);
 	assert_int_equal(hw_integ_violations(m), 1);
 	hw_destroy(m);
@@ -381,8 +364,8 @@ static void walker_oracle(int no_walk_check, uint64_t secret, int *rc_out, uint6
 	assert_int_equal(hw_vm_write(m, a, 0x8, secret), HW_OK);
 	/* frames are handed out in order: alice 0..9 (6 GPA pages, PML4,
 	 * PDPT, PD, PT), eve 10..14 GPA pages, PML4 15, PDPT 16, PD 17 */
-	assert_int_equal(frame_of(m, e, 0x1000), 11ull << 12);
-	uint64_t fa = frame_of(m, a, 0);
+	assert_int_equal(hw_test_frame(m, e, 0x1000), 11ull << 12);
+	uint64_t fa = hw_test_frame(m, a, 0);
 	assert_int_equal(hw_hv_write(m, 17ull << 12, fa | 3), HW_OK);
 	assert_int_equal(hw_hv_map(m, e, 0x0, 12ull << 12), HW_OK); /* INVEPT */
 	uint64_t v;
@@ -413,7 +396,7 @@ static void test_walker_checks_nested_tables(void **state)
 static void test_canonical_addresses(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(1);
+	hw_machine *m = hw_test_machine(1, 0);
 	uint32_t a, b;
 	uint64_t v;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
@@ -430,7 +413,7 @@ static void test_canonical_addresses(void **state)
 	 * the frame it would alias */
 	assert_int_equal(hw_vm_create(m, 1, NULL, &b), HW_OK);
 	assert_int_equal(hw_vm_terminate(m, b), HW_OK);
-	uint64_t f = frame_of(m, b, 0);
+	uint64_t f = hw_test_frame(m, b, 0);
 	assert_int_equal(hw_hv_write(m, f, 5), HW_OK);
 	assert_int_equal(hw_hv_read(m, f | 1ull << 48, &v), HW_FAULT);
 	assert_int_equal(hw_hv_write(m, f | 1ull << 48, 6), HW_FAULT);
@@ -441,11 +424,11 @@ static void test_canonical_addresses(void **state)
 	hw_destroy(m);
 	/* without protection a guest-table entry pointing at GPA 2^48 faults
 	 * (beyond the guest-physical width) instead of aliasing GPA 0 */
-	m = mk(0);
+	m = hw_test_machine(0, 0);
 	assert_int_equal(hw_vm_create(m, 1, NULL, &a), HW_OK);
-	uint64_t l1 = frame_of(m, a, 0x4000); /* tables: L4 0x1000 .. L1 0x4000 */
+	uint64_t l1 = hw_test_frame(m, a, 0x4000); /* tables: L4 0x1000 .. L1 0x4000 */
 	assert_int_equal(hw_hv_write(m, l1, 1ull << 48 | 3), HW_OK);
-	assert_int_equal(hw_hv_map(m, a, 0x0, frame_of(m, a, 0)), HW_OK); /* INVEPT */
+	assert_int_equal(hw_hv_map(m, a, 0x0, hw_test_frame(m, a, 0)), HW_OK); /* INVEPT */
 	assert_int_equal(hw_vm_read(m, a, 0x0, &v), HW_FAULT);
 	hw_destroy(m);
 }

@@ -430,34 +430,10 @@ static void test_overhead_model(void **state)
 
 /* --- CLI -------------------------------------------------------------------------- */
 
-static char *write_tmp(const char *text)
-{
-	static const char tmpl[] = "/tmp/vlhwXXXXXX";
-	char *path = malloc(sizeof(tmpl));
-	memcpy(path, tmpl, sizeof(tmpl));
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	return path;
-}
-
-static void expect_cli(const char *args, int want_status, const char *want_err)
-{
-	int st;
-	char *err;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != want_status || (want_err && !strstr(err, want_err)))
-		fail_msg("'%s': exit %d (want %d), stderr '%s' (want '%s')", args, st, want_status,
-			 err, want_err ? want_err : "");
-	free(out);
-	free(err);
-}
-
 static void test_cli_script(void **state)
 {
 	(void)state;
-	char *bad = write_tmp("vm create a pages=1\n\nvm wrte a 0 1\n");
+	char *bad = vl_temp_file("vm create a pages=1\n\nvm wrte a 0 1\n");
 	char args[512], want[512];
 	snprintf(args, sizeof(args), "hyperwall script %s --json", bad);
 	snprintf(want, sizeof(want), "%s:3: unknown vm operation 'wrte'; did you mean 'write'?\n",
@@ -473,15 +449,15 @@ static void test_cli_script(void **state)
 	unlink(bad);
 	free(bad);
 	/* a bad protection spec: FILE:LINE and what was expected, exit 2 */
-	bad = write_tmp("vm create a pages=8 protect=0-5:ci,6-9:none\n");
+	bad = vl_temp_file("vm create a pages=8 protect=0-5:ci,6-9:none\n");
 	snprintf(args, sizeof(args), "hyperwall script %s --json", bad);
 	snprintf(want, sizeof(want), "%s:1: protect: pages 6-9: expected a range within 0-7", bad);
-	expect_cli(args, 2, want);
+	vl_expect_cli(args, 2, want);
 	unlink(bad);
 	free(bad);
 	/* the new lines run from a file; keys from the seed only on request */
-	char *good = write_tmp("vm prepare a pages=2 protect=1:none\nhv write @a:0x8 5\n"
-			       "vm launch a\nattest a 1\nvm read a 0x8\n");
+	char *good = vl_temp_file("vm prepare a pages=2 protect=1:none\nhv write @a:0x8 5\n"
+				  "vm launch a\nattest a 1\nvm read a 0x8\n");
 	snprintf(args, sizeof(args), "hyperwall script %s --insecure-test-keys --json", good);
 	out = vl_run_cli(args, &st, &err);
 	assert_int_equal(st, 0);
@@ -495,11 +471,11 @@ static void test_cli_script(void **state)
 	free(err);
 	unlink(good);
 	free(good);
-	expect_cli("hyperwall script /nonexistent.hws --json", 2,
-		   "/nonexistent.hws: No such file or directory");
-	expect_cli("hyperwall script --json", 2, NULL);
-	expect_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --protection", 2,
-		   "--protection");
+	vl_expect_cli("hyperwall script /nonexistent.hws --json", 2,
+		      "/nonexistent.hws: No such file or directory");
+	vl_expect_cli("hyperwall script --json", 2, NULL);
+	vl_expect_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --protection", 2,
+		      "--protection");
 	/* the same attack with and without HyperWall; same seed => same bytes */
 	char *a =
 		vl_run_cli("hyperwall script src/hyperwall/scripts/hv_read.hws --json", &st, NULL);
@@ -552,24 +528,24 @@ static void test_cli_attacks_and_fuzz(void **state)
 	json_decref(j);
 	free(out);
 	free(out2);
-	expect_cli("hyperwall fuzz --ops 0 --json", 2, "--ops");
-	expect_cli("hyperwall fuzz --vms 100 --json", 2, "--vms");
+	vl_expect_cli("hyperwall fuzz --ops 0 --json", 2, "--ops");
+	vl_expect_cli("hyperwall fuzz --vms 100 --json", 2, "--vms");
 }
 
 static void test_cli_overhead_and_bench(void **state)
 {
 	(void)state;
-	expect_cli("hyperwall overhead --json", 2,
-		   "give exactly one of --trace FILE or --workload W");
-	expect_cli("hyperwall overhead --workload seq --trace x --json", 2, "exactly one");
-	expect_cli("hyperwall overhead --workload nope --json", 2, "nope");
-	expect_cli("hyperwall overhead --trace /nonexistent.trace --json", 2,
-		   "/nonexistent.trace: No such file");
-	char *bad = write_tmp("I  0401b7a7,4\n L 04222cac,8\nhello\n");
+	vl_expect_cli("hyperwall overhead --json", 2,
+		      "give exactly one of --trace FILE or --workload W");
+	vl_expect_cli("hyperwall overhead --workload seq --trace x --json", 2, "exactly one");
+	vl_expect_cli("hyperwall overhead --workload nope --json", 2, "nope");
+	vl_expect_cli("hyperwall overhead --trace /nonexistent.trace --json", 2,
+		      "/nonexistent.trace: No such file");
+	char *bad = vl_temp_file("I  0401b7a7,4\n L 04222cac,8\nhello\n");
 	char args[512], want[512];
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", bad);
 	snprintf(want, sizeof(want), "%s:3: expected 'I|L|S|M ADDR,SIZE'", bad);
-	expect_cli(args, 2, want);
+	vl_expect_cli(args, 2, want);
 	unlink(bad);
 	free(bad);
 	int st;

@@ -11,26 +11,8 @@
 #include "vl_test.h"
 
 #include "hyperwall/attest.h"
-#include "hyperwall/hw.h"
 #include "hyperwall/script.h"
-
-static hw_machine *mk(int protect)
-{
-	hw_config cfg = hw_config_default();
-	cfg.frames = 1024;
-	cfg.protect = protect;
-	cfg.insecure_test_keys = 1;
-	hw_machine *m = hw_create(&cfg);
-	assert_non_null(m);
-	return m;
-}
-
-static uint64_t frame_of(hw_machine *m, uint32_t id, uint64_t gpa)
-{
-	uint64_t hpa;
-	assert_int_equal(hw_hv_frame(m, id, gpa, &hpa), HW_OK);
-	return hpa;
-}
+#include "test_hyperwall.h"
 
 /* A 2-page identity VM's guest L1 table is GPA page 5 (data 0-1, then L4,
  * L3, L2, L1); entry i maps GVA page i. */
@@ -44,13 +26,13 @@ static void test_guest_table_remap(void **state)
 {
 	(void)state;
 	for (int protect = 1; protect >= 0; protect--) {
-		hw_machine *m = mk(protect);
+		hw_machine *m = hw_test_machine(protect, 1);
 		uint32_t a;
 		uint64_t v;
 		assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 		assert_int_equal(hw_vm_write(m, a, 0x0, 111), HW_OK);
 		assert_int_equal(hw_vm_write(m, a, 0x1000, 222), HW_OK);
-		uint64_t l1 = frame_of(m, a, L1_GPA);
+		uint64_t l1 = hw_test_frame(m, a, L1_GPA);
 		int want = protect ? HW_BLOCKED : HW_OK;
 		assert_int_equal(hw_hv_write(m, l1, 0x1000 | 3), want);
 		assert_int_equal(hw_dma_write(m, l1, 0x1000 | 3), want);
@@ -71,12 +53,12 @@ static void test_guest_table_remap(void **state)
 static void test_unmapped_gva(void **state)
 {
 	(void)state;
-	hw_machine *m = mk(0);
+	hw_machine *m = hw_test_machine(0, 1);
 	uint32_t a;
 	uint64_t v;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	assert_int_equal(hw_vm_read(m, a, 0x2000, &v), HW_FAULT); /* not mapped */
-	assert_int_equal(hw_hv_write(m, frame_of(m, a, L1_GPA) + 2 * 8, 0x1000 | 3), HW_OK);
+	assert_int_equal(hw_hv_write(m, hw_test_frame(m, a, L1_GPA) + 2 * 8, 0x1000 | 3), HW_OK);
 	assert_int_equal(hw_vm_read(m, a, 0x2000, &v), HW_OK);
 	assert_int_equal(hw_vm_write(m, a, 0x2008, 9), HW_OK);
 	assert_int_equal(hw_integ_violations(m), 2);
@@ -106,17 +88,17 @@ static void test_alias_at_launch(void **state)
 {
 	(void)state;
 	for (int protect = 1; protect >= 0; protect--) {
-		hw_machine *m = mk(protect);
+		hw_machine *m = hw_test_machine(protect, 1);
 		uint32_t a;
 		assert_int_equal(hw_vm_prepare(m, 2, NULL, &a), HW_OK);
-		assert_int_equal(hw_hv_map(m, a, 0x1000, frame_of(m, a, 0x0)), HW_OK);
+		assert_int_equal(hw_hv_map(m, a, 0x1000, hw_test_frame(m, a, 0x0)), HW_OK);
 		assert_int_equal(hw_vm_launch(m, a), protect ? HW_BLOCKED : HW_OK);
 		assert_int_equal(customer(m, a, 1), protect ? HW_FAULT : HW_OK);
 		assert_int_equal(hw_integ_violations(m), protect ? 0 : 1);
 		hw_destroy(m);
 	}
 	/* the control: an honest VM is accepted with no violation */
-	hw_machine *m = mk(0);
+	hw_machine *m = hw_test_machine(0, 1);
 	uint32_t a;
 	assert_int_equal(hw_vm_create(m, 2, NULL, &a), HW_OK);
 	assert_int_equal(customer(m, a, 1), HW_OK);
@@ -133,7 +115,7 @@ static void test_sparse_guest_no_false_positive(void **state)
 	(void)state;
 	const uint64_t vpns[] = { 0x10, 0x11, 0x40000, 0x8000000 + 5, 0x7ffffffff };
 	for (int protect = 1; protect >= 0; protect--) {
-		hw_machine *m = mk(protect);
+		hw_machine *m = hw_test_machine(protect, 1);
 		uint32_t a;
 		uint64_t v;
 		assert_int_equal(hw_vm_create(m, 5, vpns, &a), HW_OK);
@@ -147,7 +129,7 @@ static void test_sparse_guest_no_false_positive(void **state)
 		assert_int_equal(hw_vm_read(m, a, 0x12ull << 12, &v), HW_FAULT);
 		assert_int_equal(hw_vm_share(m, a, 0x1000), HW_OK);
 		assert_int_equal(hw_vm_write(m, a, 0x11ull << 12, 7), HW_OK);
-		assert_int_equal(hw_hv_read(m, frame_of(m, a, 0x1000), &v), HW_OK);
+		assert_int_equal(hw_hv_read(m, hw_test_frame(m, a, 0x1000), &v), HW_OK);
 		assert_int_equal(v, 7); /* a shared page's store is public */
 		assert_int_equal(hw_conf_violations(m), 0);
 		assert_int_equal(hw_integ_violations(m), 0);

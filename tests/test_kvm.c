@@ -17,21 +17,14 @@
 #include "kvm/guest.h"
 #include "kvm/vcpu_thread.h"
 #include "kvm/vm.h"
+#include "test_kvm_host.h"
 
 static char skip_reason[320];
 
 /* Whether a VM can be created here; the reason goes to skip_reason. */
 static int have_kvm(void)
 {
-	kvm_vm *vm;
-	vl_errbuf eb = { { 0 } };
-	int err = kvm_vm_open(&vm, KG_CMD_SPIN, KG_APIC_XAPIC, &eb);
-	if (err) {
-		snprintf(skip_reason, sizeof(skip_reason), "no usable KVM: %s", eb.msg);
-		return 0;
-	}
-	kvm_vm_destroy(vm);
-	return 1;
+	return kvm_test_usable(skip_reason, sizeof(skip_reason));
 }
 
 #define NEED_KVM() VL_SKIP_UNLESS(have_kvm(), skip_reason)

@@ -19,19 +19,14 @@
 
 #include "eli/profile.h"
 #include "kvm/vm.h"
+#include "test_kvm_host.h"
 
 static char skip_reason[320];
 
+/* Whether a VM can be created here; the reason goes to skip_reason. */
 static int have_kvm(void)
 {
-	kvm_vm *vm;
-	vl_errbuf eb = { { 0 } };
-	if (kvm_vm_open(&vm, KG_CMD_SPIN, KG_APIC_XAPIC, &eb)) {
-		snprintf(skip_reason, sizeof(skip_reason), "no usable KVM: %s", eb.msg);
-		return 0;
-	}
-	kvm_vm_destroy(vm);
-	return 1;
+	return kvm_test_usable(skip_reason, sizeof(skip_reason));
 }
 
 /* A fresh config directory in $VIRTLAB_CONFIG_DIR; path of the profile. */
@@ -248,16 +243,8 @@ static void test_usage_errors(void **state)
 		{ "eli validate --from /nonexistent/runs.json", "--from /nonexistent/runs.json",
 		  2 },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int st;
-		char *err = NULL;
-		char *out = vl_run_cli(cases[i].args, &st, &err);
-		if (st != cases[i].status || !strstr(err, cases[i].msg))
-			fail_msg("%s: status %d (want %d), stderr %s", cases[i].args, st,
-				 cases[i].status, err);
-		free(out);
-		free(err);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		vl_expect_cli(cases[i].args, cases[i].status, cases[i].msg);
 }
 
 int main(void)

@@ -220,6 +220,27 @@ static void run_hier_many(const char *policy, uint64_t seed)
 	check_hier(&t, policy, 1, seed + 1, 1000);
 }
 
+/* LLC domains with interleaved cores (0,2,4,6 and 1,3,5,7), so a domain's
+ * L2s are not consecutive indices: an inclusive LLC's core-valid bits then
+ * go to L2s through their table, not a shift. */
+static void run_hier_interleaved(const char *policy, uint64_t seed)
+{
+	char txt[768];
+	topo t;
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name inter\nfreq_ghz 1\nl2 size=4K ways=4 line=64\n"
+		 "llc 0 size=16K ways=8 line=64 cores=0,2,4,6\n"
+		 "llc 1 size=16K ways=8 line=64 cores=1,3,5,7\n"
+		 "latency l2=1 llc=2 remote_llc=3 mem=4 remote_mem=5\n"
+		 "node 0 cores=0,2,4,6\nnode 1 cores=1,3,5,7\nllc_policy %s\n",
+		 policy);
+	if (topo_parse(txt, "inter", &t, &eb))
+		fail_msg("%s", eb.msg);
+	check_hier(&t, policy, 1, seed, 3000);
+	check_hier(&t, policy, 1, seed + 1, 1000);
+}
+
 /* A random machine: 1-5 LLCs of 1-12 cores (SMT pairs at random within an
  * LLC, so sibling pCPUs share an L2; up to 12 L2s a domain, so both ways of
  * back-invalidating run), nodes and sockets grouping whole LLCs
@@ -310,6 +331,8 @@ static void test_hier_vs_reference(void **state)
 	run_hier_many("inclusive", 8); /* directory bits shared by several L2s */
 	run_hier_many("victim", 9);
 	run_hier_many("fill-both", 10);
+	run_hier_interleaved("inclusive", 11); /* a domain's L2s not consecutive */
+	run_hier_interleaved("victim", 12);
 }
 
 /* A tiny machine to reason about by hand: direct-mapped 16-set L2s and

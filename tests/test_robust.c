@@ -171,24 +171,16 @@ static int p_mixes(const char *text, const char *name, vl_errbuf *eb)
 }
 
 /* The file-only parsers: through a temporary file named `name`. */
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs(text, f);
-	return fclose(f);
-}
-
 static int p_eliprof(const char *text, const char *name, vl_errbuf *eb)
 {
-	assert_int_equal(write_file(name, text), 0);
+	vl_write_text(name, text);
 	eli_profile p;
 	return eli_profile_load(name, &p, eb);
 }
 
 static int p_rtrace(const char *text, const char *name, vl_errbuf *eb)
 {
-	assert_int_equal(write_file(name, text), 0);
+	vl_write_text(name, text);
 	workload w;
 	memset(&w, 0, sizeof(w));
 	int err = workload_load_trace(name, &w, eb);
@@ -301,18 +293,6 @@ static void test_fuzz_file_parsers(void **state)
 
 /* --- what the long runs found, on the real binary ---------------------------- */
 
-static void expect_exit(const char *args, int want, const char *needle)
-{
-	int st;
-	char *err = NULL;
-	char *out = vl_run_cli(args, &st, &err);
-	if (st != want || (needle && !strstr(err ? err : "", needle)))
-		fail_msg("virtlab %s: exit %d (want %d), stderr '%s' (want '%s')", args, st, want,
-			 err, needle ? needle : "");
-	free(out);
-	free(err);
-}
-
 /* A load run where nothing answers has no latencies: its JSON says null and
  * still prints the counts (was exit 1, "out of memory building the result"). */
 static void test_load_nothing_answers(void **state)
@@ -340,17 +320,17 @@ static void test_found_by_fuzzing(void **state)
 	char path[128], args[512];
 	/* a lackey trace of one page: was "out of memory", exit 1 */
 	snprintf(path, sizeof(path), "%s/one.lackey", dir);
-	assert_int_equal(write_file(path, "I  1000,8\n"), 0);
+	vl_write_text(path, "I  1000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
-	expect_exit(args, 0, NULL);
+	vl_expect_cli(args, 0, NULL);
 	unlink(path);
 	/* an address above the canonical user half: was masked to 48 bits and
 	 * then failed the replay as "invalid in the current state" (found by
 	 * fuzz_lackey once the model checked canonical addresses) */
 	snprintf(path, sizeof(path), "%s/high.lackey", dir);
-	assert_int_equal(write_file(path, "I  0400d7d4,8\n M 0842f0421f000,8\n"), 0);
+	vl_write_text(path, "I  0400d7d4,8\n M 0842f0421f000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --trace %s --json", path);
-	expect_exit(args, 2, "high.lackey:2: address is not a canonical user-space address");
+	vl_expect_cli(args, 2, "high.lackey:2: address is not a canonical user-space address");
 	unlink(path);
 	/* a directory where a file belongs: each parser said something else
 	 * ("read error", "no accesses", "needs at least 2 rows") */
@@ -364,19 +344,19 @@ static void test_found_by_fuzzing(void **state)
 		snprintf(args, sizeof(args), dir_opts[i], dir);
 		char want[160];
 		snprintf(want, sizeof(want), "%s: is a directory; expected a file", dir);
-		expect_exit(args, 2, want);
+		vl_expect_cli(args, 2, want);
 	}
 	/* an empty trace list: was "workload has 0 vCPUs" */
-	expect_exit("regsched run --trace ,", 2, "--trace ',': no file named");
-	expect_exit("regsched run --trace ''", 2, "--trace '': no file named");
+	vl_expect_cli("regsched run --trace ,", 2, "--trace ',': no file named");
+	vl_expect_cli("regsched run --trace ''", 2, "--trace '': no file named");
 	/* empty file names: were ": No such file or directory" / ": cannot open" */
-	expect_exit("hyperwall overhead --trace ''", 2, "--trace: empty file name");
-	expect_exit("hyperwall script ''", 2, "FILE: empty file name");
-	expect_exit("regsched run --topology ''", 2, "--topology : cannot open");
+	vl_expect_cli("hyperwall overhead --trace ''", 2, "--trace: empty file name");
+	vl_expect_cli("hyperwall script ''", 2, "FILE: empty file name");
+	vl_expect_cli("regsched run --topology ''", 2, "--topology : cannot open");
 	/* file names in results: a non-UTF-8 name broke the JSON (exit 1, or
 	 * the VM silently missing), two traces of one name showed as one VM */
 	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
-	assert_int_equal(write_file(path, "0 0x1000 R\n1 0x2000 W\n"), 0);
+	vl_write_text(path, "0 0x1000 R\n1 0x2000 W\n");
 	snprintf(args, sizeof(args), "regsched run --duration 5ms --json --trace %s,%s", path,
 		 path);
 	int st;
@@ -386,32 +366,33 @@ static void test_found_by_fuzzing(void **state)
 	assert_non_null(strstr(out, "\"v?.tr#2\": {"));
 	free(out);
 	snprintf(path, sizeof(path), "%s/l\xff.lackey", dir);
-	assert_int_equal(write_file(path, "I  1000,8\n"), 0);
+	vl_write_text(path, "I  1000,8\n");
 	snprintf(args, sizeof(args), "hyperwall overhead --json --trace %s", path);
-	expect_exit(args, 0, NULL);
+	vl_expect_cli(args, 0, NULL);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/v\xff.tr", dir);
 	unlink(path);
 	/* /dev/zero as a lackey trace or an ELI profile: read forever */
-	expect_exit("hyperwall overhead --trace /dev/zero", 2, "/dev/zero:1: NUL byte at offset 0");
-	expect_exit("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");
+	vl_expect_cli("hyperwall overhead --trace /dev/zero", 2,
+		      "/dev/zero:1: NUL byte at offset 0");
+	vl_expect_cli("eli run --profile /dev/zero", 2, "/dev/zero:1: NUL byte");
 	/* an unwritable --save: was exit 1 without the option or the reason */
-	expect_exit("eli profile --save /nonexistent-dir/x.profile", 2,
-		    "--save '/nonexistent-dir/x.profile': cannot write: No such file");
-	expect_exit("eli profile --save ''", 2, "--save '': cannot write");
+	vl_expect_cli("eli profile --save /nonexistent-dir/x.profile", 2,
+		      "--save '/nonexistent-dir/x.profile': cannot write: No such file");
+	vl_expect_cli("eli profile --save ''", 2, "--save '': cannot write");
 	/* a bad recording for validate (its --profile became --from FILE): a
 	 * usage error naming the option and the file, as for eli run */
-	expect_exit("eli validate --from /nonexistent-dir/x.json", 2,
-		    "--from /nonexistent-dir/x.json: cannot open: No such file");
-	expect_exit("eli validate --profile x", 2, "unknown option '--profile'");
+	vl_expect_cli("eli validate --from /nonexistent-dir/x.json", 2,
+		      "--from /nonexistent-dir/x.json: cannot open: No such file");
+	vl_expect_cli("eli validate --profile x", 2, "unknown option '--profile'");
 	/* an empty --output was found only after the measurement, exit 1 */
-	expect_exit("eli calibrate --output ''", 2, "--output: empty file name");
+	vl_expect_cli("eli calibrate --output ''", 2, "--output: empty file name");
 	/* --out naming a file: was exit 1 without the option name */
 	snprintf(path, sizeof(path), "%s/afile", dir);
-	assert_int_equal(write_file(path, "keep\n"), 0);
+	vl_write_text(path, "keep\n");
 	snprintf(args, sizeof(args), "report --quick --out %s", path);
-	expect_exit(args, 2, "--out ");
-	expect_exit(args, 2, "exists and is not a directory");
+	vl_expect_cli(args, 2, "--out ");
+	vl_expect_cli(args, 2, "exists and is not a directory");
 	unlink(path);
 	rmdir(dir);
 }
@@ -432,30 +413,29 @@ static void test_review_bad_inputs(void **state)
 	assert_non_null(mkdtemp(dir));
 	char path[256], args[768];
 	snprintf(args, sizeof(args), "report excerpt %s", dir);
-	expect_exit(args, 1, "is a directory; expected a file");
-	expect_exit("report excerpt /dev/zero", 1, "/dev/zero:1: NUL byte at offset 0");
-	expect_exit("report excerpt /nonexistent-dir/s.json", 1,
-		    "/nonexistent-dir/s.json: cannot open: No such file");
+	vl_expect_cli(args, 1, "is a directory; expected a file");
+	vl_expect_cli("report excerpt /dev/zero", 1, "/dev/zero:1: NUL byte at offset 0");
+	vl_expect_cli("report excerpt /nonexistent-dir/s.json", 1,
+		      "/nonexistent-dir/s.json: cannot open: No such file");
 	snprintf(path, sizeof(path), "%s/trunc.json", dir);
-	assert_int_equal(write_file(path, "{\"rows\": [1,"), 0);
+	vl_write_text(path, "{\"rows\": [1,");
 	snprintf(args, sizeof(args), "report excerpt %s", path);
-	expect_exit(args, 1, "trunc.json:1: not JSON");
+	vl_expect_cli(args, 1, "trunc.json:1: not JSON");
 	/* a sweep of two cheap points */
 	snprintf(path, sizeof(path), "%s/grid.json", dir);
-	assert_int_equal(write_file(path, "{\"command\": \"demo --customers 200\", "
-					  "\"grid\": {\"--mu\": [\"1\", \"2\"]}, "
-					  "\"seeds\": [1], \"keys\": [\"no_such_key\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo --customers 200\", "
+			    "\"grid\": {\"--mu\": [\"1\", \"2\"]}, "
+			    "\"seeds\": [1], \"keys\": [\"no_such_key\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --jobs 1 --quiet", path, dir);
-	expect_exit(args, 0, NULL);
+	vl_expect_cli(args, 0, NULL);
 	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
-	expect_exit(args, 2, "--y no_such_key: none of the 2 finished points has a number");
+	vl_expect_cli(args, 2, "--y no_such_key: none of the 2 finished points has a number");
 	snprintf(args, sizeof(args), "sweep summary %s", path);
-	expect_exit(args, 2, "grid.json: not a directory; expected the --out folder");
+	vl_expect_cli(args, 2, "grid.json: not a directory; expected the --out folder");
 	snprintf(args, sizeof(args), "sweep plot %s --x=--mu --y no_such_key", path);
-	expect_exit(args, 2, "grid.json: not a directory; expected the --out folder");
+	vl_expect_cli(args, 2, "grid.json: not a directory; expected the --out folder");
 	snprintf(args, sizeof(args), "sweep summary %s/nope", dir);
-	expect_exit(args, 2, "nope: no such directory");
+	vl_expect_cli(args, 2, "nope: no such directory");
 	/* damage one point file: the summary names it and says what to do */
 	snprintf(args, sizeof(args), "ls %s/sw/points/*.json | head -1", dir);
 	FILE *ls = popen(args, "r");
@@ -464,34 +444,32 @@ static void test_review_bad_inputs(void **state)
 	assert_non_null(fgets(point, sizeof(point), ls));
 	pclose(ls);
 	point[strcspn(point, "\n")] = '\0';
-	assert_int_equal(write_file(point, "{\"result\": "), 0);
+	vl_write_text(point, "{\"result\": ");
 	snprintf(args, sizeof(args), "sweep summary %s/sw", dir);
-	expect_exit(args, 2, "not a point file");
-	expect_exit(args, 2, "remove it and run `virtlab sweep run` again");
+	vl_expect_cli(args, 2, "not a point file");
+	vl_expect_cli(args, 2, "remove it and run `virtlab sweep run` again");
 	snprintf(args, sizeof(args), "sweep plot %s/sw --x=--mu --y no_such_key", dir);
-	expect_exit(args, 2, "not a point file");
+	vl_expect_cli(args, 2, "not a point file");
 	/* a grid value listed twice was one point file counted twice (n
 	 * doubled, zero spread); another sweep's folder, or a sweep.json that
 	 * is no sweep, was overwritten without a word */
 	snprintf(path, sizeof(path), "%s/dup.json", dir);
-	assert_int_equal(write_file(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
-					  "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo\", \"grid\": {\"--mu\": "
+			    "[\"1\", 1]}, \"seeds\": [1], \"keys\": [\"x\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/dup --quiet", path, dir);
-	expect_exit(args, 2, "grid '--mu': value '1' is listed twice");
+	vl_expect_cli(args, 2, "grid '--mu': value '1' is listed twice");
 	snprintf(path, sizeof(path), "%s/other.json", dir);
-	assert_int_equal(write_file(path,
-				    "{\"command\": \"demo --customers 300\", \"grid\": "
-				    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n"),
-			 0);
+	vl_write_text(path, "{\"command\": \"demo --customers 300\", \"grid\": "
+			    "{\"--mu\": [\"1\"]}, \"seeds\": [1], \"keys\": [\"x\"]}\n");
 	snprintf(args, sizeof(args), "sweep run %s --out %s/sw --quiet", path, dir);
-	expect_exit(args, 2, "holds a sweep of `demo --customers 200`, not `demo --customers 300`");
+	vl_expect_cli(args, 2,
+		      "holds a sweep of `demo --customers 200`, not `demo --customers 300`");
 	snprintf(path, sizeof(path), "%s/keep", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/keep/sweep.json", dir);
-	assert_int_equal(write_file(path, "precious\n"), 0);
+	vl_write_text(path, "precious\n");
 	snprintf(args, sizeof(args), "sweep run %s/other.json --out %s/keep --quiet", dir, dir);
-	expect_exit(args, 2, "exists and is not a sweep file");
+	vl_expect_cli(args, 2, "exists and is not a sweep file");
 	FILE *kf = fopen(path, "r");
 	assert_non_null(kf);
 	char kept[32] = "";
@@ -500,10 +478,10 @@ static void test_review_bad_inputs(void **state)
 	assert_string_equal(kept, "precious\n");
 	/* --only: an empty list element was "unknown stage or system ''", a
 	 * name with no close match named nothing valid */
-	expect_exit("report --quick --only eli,,kvm --out /tmp/vlrobust-never", 2,
-		    "an empty name in 'eli,,kvm'");
-	expect_exit("report --quick --only zzzzzzzz --out /tmp/vlrobust-never", 2,
-		    "expected a system (eli, hyperwall, regsched, dejavu, core)");
+	vl_expect_cli("report --quick --only eli,,kvm --out /tmp/vlrobust-never", 2,
+		      "an empty name in 'eli,,kvm'");
+	vl_expect_cli("report --quick --only zzzzzzzz --out /tmp/vlrobust-never", 2,
+		      "expected a system (eli, hyperwall, regsched, dejavu, core)");
 	snprintf(args, sizeof(args), "rm -rf %s", dir);
 	assert_int_equal(system(args), 0);
 }

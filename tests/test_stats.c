@@ -103,6 +103,22 @@ static void hist_vs_exact(int dist, int sub_bits, uint64_t seed)
 	hist_destroy(h);
 }
 
+/* stat_cmp_double: the sign of a - b as qsort wants it, and a sort with it
+ * is ascending (negatives, zero, infinities, ties). */
+static void test_cmp_double_sorts_ascending(void **state)
+{
+	(void)state;
+	double a = 1, b = 2, c = 1;
+	assert_int_equal(stat_cmp_double(&a, &b), -1);
+	assert_int_equal(stat_cmp_double(&b, &a), 1);
+	assert_int_equal(stat_cmp_double(&a, &c), 0);
+	double v[] = { 3, -INFINITY, 0.5, -2, 3, INFINITY, 0 };
+	const double want[] = { -INFINITY, -2, 0, 0.5, 3, 3, INFINITY };
+	qsort(v, 7, sizeof(v[0]), stat_cmp_double);
+	for (int k = 0; k < 7; k++)
+		assert_true(v[k] == want[k]);
+}
+
 static void test_hist_accuracy(void **state)
 {
 	(void)state;
@@ -213,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acc),
 		cmocka_unit_test(test_exact_percentile),
+		cmocka_unit_test(test_cmp_double_sorts_ascending),
 		cmocka_unit_test(test_hist_accuracy),
 		cmocka_unit_test(test_hist_edges),
 		cmocka_unit_test(test_hist_sub_and_load),

@@ -6,10 +6,12 @@
  *  - assert_rel(a, b, rel): |a - b| <= rel * |b|;
  *  - vl_run_cli(): runs the built virtlab binary (path in $VIRTLAB, set by
  *    `make test`) with a shell command line, capturing stdout and the exit
- *    status, so CLI contracts are tested on the real program;
- *  - vl_exe(), vl_slurp(), vl_write_text(), vl_rm_rf(): the binary's path, a
- *    whole file read (core/file's vl_read_file), a file written, a scratch
- *    directory removed — once here instead of a copy in each test.
+ *    status, so CLI contracts are tested on the real program, and
+ *    vl_expect_cli() to check a command's exit status and stderr message;
+ *  - vl_exe(), vl_slurp(), vl_write_text(), vl_temp_file(), vl_rm_rf(): the
+ *    binary's path, a whole file read (core/file's vl_read_file), a file
+ *    written, a fresh temporary file with given text, a scratch directory
+ *    removed — once here instead of a copy in each test.
  */
 #ifndef VL_TEST_H
 #define VL_TEST_H
@@ -150,19 +152,42 @@ static inline char *vl_run_cli(const char *args, int *status, char **err_out)
 	return out;
 }
 
+/* Runs "$VIRTLAB <args>" and fails the test unless it exits want_status
+ * with want_err in its stderr (want_err NULL: any stderr); the failure
+ * names the command, both statuses and the whole stderr. */
+static inline void vl_expect_cli(const char *args, int want_status, const char *want_err)
+{
+	int st;
+	char *err = NULL;
+	char *out = vl_run_cli(args, &st, &err);
+	if (st != want_status || (want_err && !strstr(err, want_err)))
+		fail_msg("virtlab %s: exit %d (want %d), stderr '%s' (want '%s')", args, st,
+			 want_status, err, want_err ? want_err : "");
+	free(out);
+	free(err);
+}
+
+/* A fresh /tmp file (mkstemp) holding text; returns its path (malloc'd; the
+ * caller unlinks and frees it). Fails the test on error. */
+static inline char *vl_temp_file(const char *text)
+{
+	char *path = strdup("/tmp/vltestXXXXXX");
+	int fd = path ? mkstemp(path) : -1;
+	assert_true(fd >= 0);
+	size_t n = strlen(text);
+	assert_true(write(fd, text, n) == (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
 /* A loader's limit test: a fresh /tmp file holding `text` (may be NULL),
  * then grown sparse (no disk used) to `size` bytes; returns its path
  * (malloc'd; the caller unlinks and frees it). Where text is a valid input,
  * a loader that truncates at its limit would accept the file. */
 static inline char *vl_sparse_file(const char *text, unsigned long long size)
 {
-	char *path = strdup("/tmp/vlsparseXXXXXX");
-	int fd = path ? mkstemp(path) : -1;
-	assert_true(fd >= 0);
-	size_t n = text ? strlen(text) : 0;
-	assert_true(write(fd, text ? text : "", n) == (ssize_t)n);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	close(fd);
+	char *path = vl_temp_file(text ? text : "");
+	assert_int_equal(truncate(path, (off_t)size), 0);
 	return path;
 }
 

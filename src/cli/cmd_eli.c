@@ -26,6 +26,14 @@ static const char *const wl_choices[] = {
 	"netperf", "apache", "memcached", "udp_rr", "custom", NULL
 };
 
+/* The --profile option of every ELI command that runs the model: a
+ * built-in profile's name or a profile file, resolved by load_profile. */
+#define PROFILE_OPT(var)                                                                           \
+	{                                                                                          \
+		"profile", OPT_STRING, &(var), "P",                                                \
+			"paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL    \
+	}
+
 static int load_profile(const cli_cmd *cmd, const char *arg, eli_profile *p)
 {
 	vl_errbuf eb = { { 0 } };
@@ -120,8 +128,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		  "custom: packets (interrupts) per second (default 10k)", 1, 1e7, NULL },
 		{ "work-us", OPT_DOUBLE, &work_us, "US",
 		  "custom: guest work per packet in us (default 5)", 0, 1e6, NULL },
-		{ "profile", OPT_STRING, &prof, "P",
-		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		PROFILE_OPT(prof),
 		{ "script", OPT_STRING, &script, "SEQ",
 		  "run an event sequence on the functional model instead (e.g. \"msi timer "
 		  "eoi iret eoi iret\"; tokens in src/eli/script.h)",
@@ -179,8 +186,7 @@ static int security_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	const char *prof = "paper-2012", *disable = NULL;
 	const cli_opt opts[] = {
-		{ "profile", OPT_STRING, &prof, "P",
-		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		PROFILE_OPT(prof),
 		{ "disable", OPT_STRING, &disable, "LIST",
 		  "comma-separated protections to switch off, to watch checks fail: "
 		  "np-exit, shadow-wp, dt-exit, msr-bitmap, preempt, priority, nmi-exit, mc-exit, "
@@ -217,8 +223,7 @@ static int profile_run(const cli_cmd *cmd, int argc, char **argv)
 	cli_common g;
 	const char *prof = "paper-2012", *save = NULL;
 	const cli_opt opts[] = {
-		{ "profile", OPT_STRING, &prof, "P",
-		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		PROFILE_OPT(prof),
 		{ "save", OPT_STRING, &save, "FILE",
 		  "write the profile to FILE as key = value lines", CLI_NOBOUND, NULL },
 		CLI_END,
@@ -262,8 +267,7 @@ static int reproduce_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *prof = "paper-2012";
 	double duration = 1.0;
 	const cli_opt opts[] = {
-		{ "profile", OPT_STRING, &prof, "P",
-		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		PROFILE_OPT(prof),
 		{ "duration", OPT_DURATION, &duration, "DUR", "simulated time per run (default 1s)",
 		  0.05, 600, NULL },
 		CLI_END,
@@ -350,8 +354,7 @@ static int sensitivity_run(const cli_cmd *cmd, int argc, char **argv)
 	const char *prof = "paper-2012";
 	double duration = 0.5;
 	const cli_opt opts[] = {
-		{ "profile", OPT_STRING, &prof, "P",
-		  "paper-2012 (default), this-host, or a profile file", CLI_NOBOUND, NULL },
+		PROFILE_OPT(prof),
 		{ "duration", OPT_DURATION, &duration, "DUR",
 		  "simulated time per run (default 500ms)", 0.05, 600, NULL },
 		CLI_END,

@@ -163,9 +163,10 @@ static json_t *llc_json(const llc_bench_result *r)
 		"mem_remote_node", (json_int_t)r->count[HIER_MEM_REMOTE], "goal_accesses_per_sec",
 		100e6, "structure",
 		"SSE2 tag compare, 4-bit LRU stack in one u64, one 64-byte record per set, fastmod "
-		"sets, one set/tag split per geometry, superset L2-holder directory word with "
-		"first-touch node, huge pages, large tables prefetched ahead (inclusive victims "
-		"predicted)");
+		"sets, one set/tag split per geometry, inclusive LLC: superset core-valid bits "
+		"beside its tags and a first-touch byte per line (else a superset L2-holder "
+		"directory word with the first-touch node), huge pages, large tables prefetched "
+		"ahead");
 	/* per second of the thread's CPU time: without the time it sat preempted */
 	if (o) {
 		json_object_set_new(o, "accesses_per_cpu_sec", json_real(r->accesses_per_cpu_sec));

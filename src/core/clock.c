@@ -20,3 +20,11 @@ double thread_cpu_seconds(void)
 {
 	return clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 }
+
+void sleep_seconds(double s)
+{
+	if (!(s > 0))
+		return;
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	nanosleep(&ts, NULL);
+}

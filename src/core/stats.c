@@ -102,7 +102,7 @@ int stat_mean_ci95(const stat_acc *a, double *lo, double *hi)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+int stat_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
@@ -127,7 +127,7 @@ double stat_percentile_exact(const double *xs, size_t n, double p)
 	if (!c)
 		return NAN;
 	memcpy(c, xs, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
+	qsort(c, n, sizeof(*c), stat_cmp_double);
 	double v = stat_percentile_sorted(c, n, p);
 	free(c);
 	return v;
@@ -142,7 +142,7 @@ int stat_median_ci95(const double *xs, size_t n, double *lo, double *med, double
 	if (!c)
 		return -1;
 	memcpy(c, xs, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
+	qsort(c, n, sizeof(*c), stat_cmp_double);
 	*med = stat_percentile_sorted(c, n, 50);
 	/* cumulative Binomial(n, 1/2): P(X <= k), in logs to stay finite */
 	size_t l = 0;

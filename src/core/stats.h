@@ -45,6 +45,10 @@ double stat_percentile_exact(const double *xs, size_t n, double p);
 /* Same on data the caller has already sorted ascending (no allocation). */
 double stat_percentile_sorted(const double *sorted, size_t n, double p);
 
+/* qsort comparator: two doubles (a, b point at them) in ascending order;
+ * -1, 0 or 1. NaNs compare equal to everything, so sort data without them. */
+int stat_cmp_double(const void *a, const void *b);
+
 /* The median of xs and its distribution-free 95 % confidence interval from
  * order statistics: [x(l), x(n+1-l)] with the largest l for which
  * P(Binomial(n, 1/2) < l) <= 2.5 % (coverage >= 95 %; n = 10: x(2)..x(9),

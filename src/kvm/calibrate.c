@@ -28,6 +28,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/stats.h"
+
 /* Seconds per loop measurement (our choice: ~30 k emulated iterations). */
 #define LOOP_S 0.1
 #define MAX_REPS 15
@@ -50,15 +52,9 @@ double kvm_cpu_ghz(void)
 	return mhz > 0 ? mhz / 1000.0 : 1.0; /* unknown clock: cycles = ns */
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median_of(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), stat_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

@@ -161,14 +161,6 @@ static int closed_loop(irq_run *x, vl_errbuf *eb)
 	return 0;
 }
 
-static void sleep_ns(double ns)
-{
-	if (ns <= 0)
-		return;
-	struct timespec ts = { (time_t)(ns / 1e9), (long)(ns - 1e9 * (double)(time_t)(ns / 1e9)) };
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Open loop with the sender on the vCPU's CPU: it sleeps until each arrival
  * and sends, nothing else. Its timer wakeup takes the vCPU out of guest mode
@@ -184,7 +176,7 @@ static int open_loop_same_cpu(irq_run *x, vl_errbuf *eb)
 	rng_seed(&arrivals, x->cfg->seed);
 	for (uint64_t i = 0; i < x->cfg->interrupts; i++) {
 		deadline += rng_exp(&arrivals, period); /* Poisson arrivals */
-		sleep_ns(deadline - kvm_now_ns());
+		sleep_seconds((deadline - kvm_now_ns()) / 1e9);
 		int err = send_one(x, eb);
 		if (!err && (i & 255) == 0)
 			err = kvm_vcpu_thread_failed(&x->vt, eb);
@@ -194,7 +186,7 @@ static int open_loop_same_cpu(irq_run *x, vl_errbuf *eb)
 	uint64_t seen = count_of(x);
 	double quiet = kvm_now_ns();
 	while (seen < x->r->sent && kvm_now_ns() - quiet < SETTLE_S * 1e9) {
-		sleep_ns(1e6);
+		sleep_seconds(1e-3);
 		uint64_t c = count_of(x);
 		if (c != seen) {
 			seen = c;
@@ -233,7 +225,7 @@ static int open_loop(irq_run *x, vl_errbuf *eb)
 				pause_for(x);
 			if (!pending && deadline - now > LONG_GAP_NS)
 				/* nothing to time until then: sleep, don't burn the core */
-				sleep_ns(deadline - now - LONG_GAP_NS / 2);
+				sleep_seconds((deadline - now - LONG_GAP_NS / 2) / 1e9);
 		}
 		t_send = kvm_now_ns();
 		int err = send_one(x, eb);

@@ -20,21 +20,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
+#include "core/stats.h"
 #include "kvm/bench.h"
 #include "kvm/vcpu_thread.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), stat_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -145,9 +139,7 @@ int kvm_loop_bench(enum kg_cmd cmd, enum kg_apic apic, double seconds, kvm_loop_
 		kvm_stats_read(st, "exits", &x0);
 		uint64_t s0 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
 		double t0 = thread_ns(cid), w0 = kvm_now_ns();
-		struct timespec ts = { (time_t)seconds,
-				       (long)((seconds - (double)(time_t)seconds) * 1e9) };
-		nanosleep(&ts, NULL);
+		sleep_seconds(seconds);
 		uint64_t s1 = __atomic_load_n(&sh->spin_count, __ATOMIC_RELAXED);
 		double t1 = thread_ns(cid);
 		r->wall_ns_per_iter = (kvm_now_ns() - w0) / (double)(s1 - s0 ? s1 - s0 : 1);

@@ -18,6 +18,9 @@
 #include "core/buf.h"
 #include "regsched/cache_impl.h"
 
+_Static_assert(CACHE_AUX_OFF + CACHE_MAX_WAYS <= CACHE_REC_BYTES,
+	       "a set record holds its spare bytes");
+
 cache *cache_create(uint32_t sets, unsigned ways)
 {
 	if (sets == 0 || ways == 0 || ways > CACHE_MAX_WAYS)
@@ -61,6 +64,7 @@ void cache_reset(cache *c)
 		for (unsigned w = 0; w < CACHE_MAX_WAYS; w++)
 			t[w] = CACHE_NO_TAG;
 		*cache__lru(c, s) = c->lru_init;
+		memset(cache__aux(c, s), 0, CACHE_MAX_WAYS);
 	}
 }
 

@@ -5,7 +5,9 @@
  *
  * A set is one record of 64 bytes (one host cache line) whatever the ways:
  * 16 16-bit tags (the line's quotient line / sets; 0xffff is invalid, as
- * are the slots >= ways) followed by the 64-bit LRU nibble stack. One host
+ * are the slots >= ways), the 64-bit LRU nibble stack, then one spare byte
+ * per way that the cache never reads (hier.c keeps an inclusive LLC's
+ * core-valid bits there, next to the tags it describes). One host
  * line per lookup is what makes the model fast: the simulated LLCs are
  * megabytes of tags that live in the host's L2/L3, so lookups are bound by
  * host misses. One record size for every geometry (8-way caches used to
@@ -35,6 +37,7 @@
 #define CACHE_REC_SHIFT 6 /* log2 of a set record's bytes */
 #define CACHE_REC_BYTES (1u << CACHE_REC_SHIFT)
 #define CACHE_LRU_OFF 32 /* byte offset of the LRU stack in a record */
+#define CACHE_AUX_OFF 40 /* byte offset of the per-way spare bytes (16) */
 
 struct cache {
 	unsigned char *rec; /* sets * CACHE_REC_BYTES, 64-byte aligned */
@@ -74,6 +77,14 @@ CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
 {
 	assert(set < c->sets);
 	return (uint64_t *)(void *)(c->rec + ((size_t)set << CACHE_REC_SHIFT) + CACHE_LRU_OFF);
+}
+
+/* The per-way spare bytes of set s (zero after cache_reset; the cache
+ * itself never reads or writes them). */
+CACHE_ALWAYS uint8_t *cache__aux(const cache *c, uint32_t set)
+{
+	assert(set < c->sets);
+	return c->rec + ((size_t)set << CACHE_REC_SHIFT) + CACHE_AUX_OFF;
 }
 
 /* Bit mask covering nibbles 0..pos. */
@@ -121,8 +132,10 @@ CACHE_ALWAYS unsigned cache__match(const uint16_t *t, uint32_t tag)
  * caches of one geometry (every L2; every LLC when they are alike). */
 
 /* The body of cache_access (see cache.h); the evicted line (or
- * CACHE_NO_LINE) goes to *ev on a miss. */
-CACHE_ALWAYS int cache__access_st(cache *c, uint32_t s, uint32_t tag, uint32_t *ev)
+ * CACHE_NO_LINE) goes to *ev on a miss, and the way that now holds the
+ * line (hit or filled) to *way. */
+CACHE_ALWAYS int cache__access_way_st(cache *c, uint32_t s, uint32_t tag, uint32_t *ev,
+				      unsigned *way)
 {
 	uint16_t *t = cache__tags(c, s);
 	uint64_t *lp = cache__lru(c, s), st = *lp;
@@ -132,15 +145,25 @@ CACHE_ALWAYS int cache__access_st(cache *c, uint32_t s, uint32_t tag, uint32_t *
 		unsigned w = (unsigned)__builtin_ctz(m);
 		assert(w < c->ways && cache__nib_find(st, w) < c->ways);
 		*lp = cache__nib_to_front(st, cache__nib_find(st, w), w);
+		*way = w;
 		return 1;
 	}
 	unsigned pos = c->ways - 1;
 	unsigned v = (unsigned)(st >> (4 * pos)) & 0xf;
 	assert(v < c->ways);
-	*ev = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * c->sets + s;
+	/* CACHE_NO_LINE is all ones: an empty way ORs it in, without a branch */
+	uint32_t tv = t[v];
+	*ev = (tv * c->sets + s) | (uint32_t) - (uint32_t)(tv == CACHE_NO_TAG);
 	t[v] = (uint16_t)tag;
 	*lp = cache__nib_to_front(st, pos, v);
+	*way = v;
 	return 0;
+}
+
+CACHE_ALWAYS int cache__access_st(cache *c, uint32_t s, uint32_t tag, uint32_t *ev)
+{
+	unsigned way;
+	return cache__access_way_st(c, s, tag, ev, &way);
 }
 
 CACHE_ALWAYS int cache__access(cache *c, uint32_t line, uint32_t *ev)
@@ -174,9 +197,16 @@ CACHE_ALWAYS int cache__probe(const cache *c, uint32_t line)
 	return cache__probe_st(c, s, tag);
 }
 
-/* Removes (s, tag) if present, its way going to the LRU end; returns 1 if
- * it was present. */
-CACHE_ALWAYS int cache__inval_st(cache *c, uint32_t s, uint32_t tag)
+/* Way + 1 of (s, tag), 0 if absent; changes nothing. */
+CACHE_ALWAYS unsigned cache__find_st(const cache *c, uint32_t s, uint32_t tag)
+{
+	unsigned m = cache__match(cache__tags(c, s), tag);
+	return m ? (unsigned)__builtin_ctz(m) + 1 : 0;
+}
+
+/* Removes (s, tag) if present, its way going to the LRU end; returns the
+ * way + 1 it had, 0 if it was absent. */
+CACHE_ALWAYS unsigned cache__inval_way_st(cache *c, uint32_t s, uint32_t tag)
 {
 	uint16_t *t = cache__tags(c, s);
 	unsigned m = cache__match(t, tag);
@@ -191,7 +221,13 @@ CACHE_ALWAYS int cache__inval_st(cache *c, uint32_t s, uint32_t tag)
 	uint64_t hi = cache__nib_upto(last) & ~((1ull << (4 * pos)) - 1);
 	uint64_t lastnib = 0xfull << (4 * last);
 	*lp = (st & ~hi) | ((st >> 4) & hi & ~lastnib) | ((uint64_t)w << (4 * last));
-	return 1;
+	return w + 1;
+}
+
+/* Removes (s, tag) if present; returns 1 if it was. */
+CACHE_ALWAYS int cache__inval_st(cache *c, uint32_t s, uint32_t tag)
+{
+	return cache__inval_way_st(c, s, tag) != 0;
 }
 
 CACHE_ALWAYS void cache__prefetch_st(const cache *c, uint32_t s)

@@ -1,9 +1,10 @@
 /*
- * hier.c — the L2 + LLC hierarchy of hier.h over cache.c, fast: a directory
- * word per line (which L2s may hold it, and its first-touch node), one
- * set/tag split per geometry, specialised per LLC policy, prefetched ahead.
- * hier_ref.c builds the same model plainly; tests check the two access by
- * access.
+ * hier.c — the L2 + LLC hierarchy of hier.h over cache.c, fast: which L2s
+ * may hold a line is kept as core-valid bits beside its tag in an
+ * inclusive LLC, else as a directory word per line (with its first-touch
+ * node); one set/tag split per geometry, specialised per LLC policy,
+ * prefetched ahead. hier_ref.c builds the same model plainly; tests check
+ * the two access by access.
  *
  * Order of one access (core c, its L2 p, domain d, line L), both versions:
  *  1. first touch: L's node := c's node if L has none (the fast version
@@ -19,26 +20,23 @@
  *  3. a write removes L from every other L2 and every other LLC.
  *
  * Why it is fast (`virtlab bench llc`; profile with perf record -e
- * cpu-clock, count instructions with valgrind --tool=callgrind): the
- * simulated caches are megabytes of tags and the directory one word per
- * line, so an access costs host cache misses; they must not wait on each
- * other. The directory is a superset: an L2 eviction leaves its bit set
- * (clearing it was a random host miss that the next access waited for:
- * 44 % of the fast model's samples in the profile before); whoever reads a
- * bit acts on it idempotently (invalidation) or asks the L2 (l2_holders).
- * First-touch nodes live in the directory word (one host line, not two),
- * tables of 2 MiB and more are on transparent huge pages (the bench's 4 MiB
- * directory was, by /proc/PID/smaps_rollup; the gain was not measured
- * apart), a line is split into set and tag once per geometry, and a write
- * invalidates the other LLCs in the pass that probes them. When the tables
- * are large (HIER_NEAR_BYTES), every table an access will touch is
- * prefetched PREFETCH_AHEAD accesses early (its L2 and LLC sets, the other
- * LLC's set when there are two, its directory word), and the line an
- * inclusive LLC will evict is predicted PREDICT_AHEAD accesses early from
- * its (by then cached) set so that its directory word is fetched too —
- * only on machines with more than PROBE_DOM_L2S L2s in some domain: on the
- * others an inclusive LLC's eviction asks every L2 of its domain instead
- * of reading the evicted line's directory word (a random host miss).
+ * cpu-clock, count instructions with valgrind --tool=cachegrind): the
+ * simulated caches are megabytes of tags, so an access costs host cache
+ * misses; they must not wait on each other. Who may hold a line in an L2
+ * is a superset: an L2 eviction is silent (clearing a bit there was a
+ * random host miss that the next access waited for: 44 % of the fast
+ * model's samples in the profile before); whoever reads a bit acts on it
+ * idempotently (invalidation) or asks the L2 (l2_holders). With an
+ * inclusive LLC the bits are core-valid bits in the LLC's own set record
+ * (see "inclusive LLCs" below), so a back-invalidation or a write reads no
+ * other table; the first-touch node is then a byte per line. Otherwise
+ * the bits and the node share one directory word per line (one host line,
+ * not two). Tables of 2 MiB and more are on transparent huge pages, a line
+ * is split into set and tag once per geometry, and a write invalidates the
+ * other LLCs in the pass that probes them. When the tables are large
+ * (HIER_NEAR_BYTES), every table an access will touch is prefetched
+ * PREFETCH_AHEAD accesses early (its L2 and LLC sets, the other LLC's set
+ * when there are two, its directory word or first-touch byte).
  */
 #include "regsched/hier.h"
 
@@ -49,25 +47,20 @@
 #include "regsched/cache.h"
 #include "regsched/cache_impl.h"
 
-/* Accesses ahead: 8 as before the directory change; the prediction reads
- * sets prefetched 4 accesses before. Not re-tuned: on the shared 2-core
- * machine the bench's noise was larger than such changes. */
+/* Accesses ahead: 8 as before the directory change. Not re-tuned: 4 and 16
+ * ran within noise of 8 on bench llc's trace (2026-12-04, load ~3). */
 #define PREFETCH_AHEAD 8
-#define PREDICT_AHEAD 4
 /* Tables (tags and directory) up to this size are not prefetched. Chosen
  * between two measurements (farm-bench, 2026-12-04, load 5-11 on the 2
  * shared cores): prefetching cost 13 % CPU on an epyc-8ccx regsched run
  * (0.6 MiB of tables with set sampling) and gained 1.7-2.4x on `bench llc`
  * (5.8 MiB; its ratio to the reference with and without); not tuned further. */
 #define HIER_NEAR_BYTES (2u << 20)
-/* Inclusive back-invalidation probes every L2 of the domain (their sets are
- * small and mostly in the host's cache) when no domain has more L2s than
- * this, instead of reading the evicted line's directory word: 16 % less CPU
- * for the fast model on `bench llc`'s trace (6 L2s a domain; farm-bench
- * of a driver replaying that 8 M-access trace through hier_run alone, 2
- * rounds a run: median of 6 pairs 0.84, 0.80-0.87, load 6, 2026-12-04). 8 is a guess, not tuned:
- * westmere-2llc has 6 L2s a domain, single-llc 12 (it keeps the directory word). */
-#define PROBE_DOM_L2S 8
+/* Core-valid bits of an inclusive LLC: one byte per way in the set's
+ * record; bit b stands for the domain's L2s of rank b mod CV_BITS (rank:
+ * position among the domain's L2s), so with more than CV_BITS L2s a bit
+ * names several (a superset, like the directory's folding). */
+#define CV_BITS 8
 /* Directory word: bits 0..23 say which L2s may hold the line (L2 i is bit
  * i mod 24, so on machines with more than 24 L2s a bit stands for up to
  * three), bits 24..31 the first-touch node + 1 (0: untouched). */
@@ -82,13 +75,17 @@ struct hier {
 	unsigned core_l2[TOPO_MAX_CORES]; /* pCPU -> its (shared by siblings) L2 */
 	cache *l2[TOPO_MAX_CORES];        /* by L2 index */
 	cache *llc[TOPO_MAX_LLC];
-	uint64_t dom_l2[TOPO_MAX_LLC];   /* L2 indices of a domain */
-	uint64_t all_l2;                 /* every L2 index */
-	uint32_t l2_dir[TOPO_MAX_CORES]; /* directory bit of L2 i */
-	int dir_exact;                   /* at most DIR_BITS L2s: a bit is one L2 */
-	int probe_dom; /* inclusive back-invalidation asks every L2 of the domain */
-	uint32_t *dir; /* per line: see DIR_BITS */
-	size_t nlines;
+	uint64_t dom_l2[TOPO_MAX_LLC];         /* L2 indices of a domain */
+	uint64_t all_l2;                       /* every L2 index */
+	uint32_t l2_dir[TOPO_MAX_CORES];       /* directory bit of L2 i */
+	int dir_exact;                         /* at most DIR_BITS L2s: a bit is one L2 */
+	uint8_t l2_cv[TOPO_MAX_CORES];         /* inclusive: core-valid bit of L2 i */
+	uint64_t cv_l2[TOPO_MAX_LLC][CV_BITS]; /* the L2s core-valid bit b of LLC d names */
+	unsigned cv_shift[TOPO_MAX_LLC];       /* cv_exact: bit b is L2 cv_shift[d] + b */
+	int cv_exact;  /* every domain's L2s are at most CV_BITS consecutive indices */
+	uint32_t *dir; /* per line (not inclusive): see DIR_BITS */
+	uint8_t *home; /* per line (inclusive): first-touch node + 1, 0 untouched */
+	size_t nlines; /* of dir or home */
 	int oom;
 	int llc_alike;    /* every LLC has the same sets (one split serves all) */
 	size_t tag_bytes; /* of every L2 and LLC */
@@ -100,7 +97,8 @@ static int hier_far(const hier *h)
 {
 	if (h->far >= 0)
 		return h->far;
-	return h->tag_bytes + h->nlines * sizeof(*h->dir) > HIER_NEAR_BYTES;
+	size_t per_line = h->policy == TOPO_LLC_INCLUSIVE ? sizeof(*h->home) : sizeof(*h->dir);
+	return h->tag_bytes + h->nlines * per_line > HIER_NEAR_BYTES;
 }
 
 void hier__set_far(hier *h, int far)
@@ -153,6 +151,18 @@ hier *hier_create(const topo *t, unsigned sample)
 		h->core_node[c] = t->core_node[c];
 		h->dom_l2[t->core_llc[c]] |= 1ull << h->core_l2[c];
 	}
+	h->cv_exact = 1;
+	for (unsigned d = 0; d < t->nllc; d++) {
+		unsigned rank = 0;
+		for (uint64_t m = h->dom_l2[d]; m; m &= m - 1, rank++) {
+			unsigned i = (unsigned)__builtin_ctzll(m);
+			h->l2_cv[i] = (uint8_t)(1u << (rank % CV_BITS));
+			h->cv_l2[d][rank % CV_BITS] |= 1ull << i;
+		}
+		h->cv_shift[d] = h->dom_l2[d] ? (unsigned)__builtin_ctzll(h->dom_l2[d]) : 0;
+		h->cv_exact &= rank <= CV_BITS && h->dom_l2[d] == ((1ull << rank) - 1)
+									  << h->cv_shift[d];
+	}
 	for (unsigned i = 0; i < h->nl2; i++)
 		if (hier__sets_of(&t->l2, sample, &sets) ||
 		    !(h->l2[i] = cache_create(sets, t->l2.ways)))
@@ -161,9 +171,6 @@ hier *hier_create(const topo *t, unsigned sample)
 		if (hier__sets_of(&t->llc[d], sample, &sets) ||
 		    !(h->llc[d] = cache_create(sets, t->llc[d].ways)))
 			goto err;
-	h->probe_dom = 1;
-	for (unsigned d = 0; d < t->nllc; d++)
-		h->probe_dom &= __builtin_popcountll(h->dom_l2[d]) <= PROBE_DOM_L2S;
 	h->llc_alike = 1;
 	for (unsigned d = 1; d < t->nllc; d++)
 		h->llc_alike &= cache_sets(h->llc[d]) == cache_sets(h->llc[0]);
@@ -186,6 +193,7 @@ void hier_destroy(hier *h)
 	for (unsigned d = 0; d < TOPO_MAX_LLC; d++)
 		cache_destroy(h->llc[d]);
 	free(h->dir);
+	free(h->home);
 	free(h);
 }
 
@@ -195,8 +203,10 @@ void hier_reset(hier *h)
 		cache_reset(h->l2[i]);
 	for (unsigned d = 0; d < h->nllc; d++)
 		cache_reset(h->llc[d]);
-	if (h->nlines)
+	if (h->dir)
 		memset(h->dir, 0, h->nlines * sizeof(*h->dir));
+	if (h->home)
+		memset(h->home, 0, h->nlines * sizeof(*h->home));
 }
 
 unsigned hier_domain(const hier *h, unsigned core)
@@ -219,19 +229,29 @@ int hier_oom(const hier *h)
 	return h->oom;
 }
 
-/* Grows dir to hold `line` (doubling, zero-filled). */
+/* Grows *tab (nlines entries of `size` bytes) to n, zero-filled. */
+static int grow_table(void **tab, size_t nlines, size_t n, size_t size)
+{
+	void *d = vl_huge_alloc(n * size);
+	if (!d)
+		return -1;
+	if (nlines)
+		memcpy(d, *tab, nlines * size);
+	free(*tab);
+	*tab = d;
+	return 0;
+}
+
+/* Grows dir (or, inclusive, home) to hold `line` (doubling, zero-filled). */
 static __attribute__((noinline)) int grow_lines(hier *h, uint32_t line)
 {
 	size_t n = h->nlines ? h->nlines : 4096;
 	while (n <= line)
 		n *= 2;
-	uint32_t *d = vl_huge_alloc(n * sizeof(*d));
-	if (!d)
+	int incl = h->policy == TOPO_LLC_INCLUSIVE;
+	if (grow_table(incl ? (void **)&h->home : (void **)&h->dir, h->nlines, n,
+		       incl ? sizeof(*h->home) : sizeof(*h->dir)))
 		return -1;
-	if (h->nlines)
-		memcpy(d, h->dir, h->nlines * sizeof(*d));
-	free(h->dir);
-	h->dir = d;
 	h->nlines = n;
 	return 0;
 }
@@ -274,6 +294,22 @@ CACHE_ALWAYS void locate(const cache *l2, const cache *l3, uint32_t line, where 
 	w->s3 = cache__split(l3, line, &w->t3);
 }
 
+/* The accessing core as the hot loop needs it, read once per run: its L2
+ * (index p, cache l2), its domain d and LLC l3, its node, its core-valid
+ * bit. */
+typedef struct who {
+	unsigned p, d;
+	int node;
+	cache *l2, *l3;
+	uint8_t cvbit;
+} who;
+
+CACHE_ALWAYS who who_of(const hier *h, unsigned core)
+{
+	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
+	return (who){ p, d, h->core_node[core], h->l2[p], h->llc[d], h->l2_cv[p] };
+}
+
 /* LLC o's set and tag for w's line (w located for a core of LLC d). */
 CACHE_ALWAYS uint32_t llc_set(const hier *h, unsigned o, unsigned d, const where *w, uint32_t *tag)
 {
@@ -285,11 +321,10 @@ CACHE_ALWAYS uint32_t llc_set(const hier *h, unsigned o, unsigned d, const where
 }
 
 /* Removes a line (L2 set s2, tag t2) from the L2s in mask. */
-CACHE_ALWAYS void drop_l2s(hier *h, uint32_t line, uint32_t s2, uint32_t t2, uint64_t mask)
+CACHE_ALWAYS void inval_l2s(hier *h, uint32_t s2, uint32_t t2, uint64_t mask)
 {
 	for (uint64_t m = mask; m; m &= m - 1)
 		cache__inval_st(h->l2[__builtin_ctzll(m)], s2, t2);
-	dir_clear(h, line, mask);
 }
 
 /* The L2s among cand that really hold w's line; clears the others' stale
@@ -307,33 +342,99 @@ CACHE_ALWAYS uint64_t l2_holders(hier *h, const where *w, uint64_t cand)
 	return real;
 }
 
-/* Step 2a: the LLC step of an L2 miss; 1 if LLC d serves the line. */
+/* Step 2a, victim or fill-both: the LLC step of an L2 miss; 1 if LLC d
+ * serves the line. */
 CACHE_ALWAYS int llc_step(hier *h, const where *w, unsigned d, uint64_t pbit, const int pol)
 {
 	cache *l3 = h->llc[d];
-	uint32_t t3, s3 = llc_set(h, d, d, w, &t3);
 	if (pol == TOPO_LLC_VICTIM) {
-		if (cache__touch_st(l3, s3, t3))
+		if (cache__touch_st(l3, w->s3, w->t3))
 			return 1;
 		uint64_t cand = dir_l2s(h, h->dir[w->line]) & h->dom_l2[d] & ~pbit;
 		return cand && l2_holders(h, w, cand);
 	}
 	uint32_t e3;
-	int hit3 = cache__access_st(l3, s3, t3, &e3);
-	if (pol == TOPO_LLC_INCLUSIVE && !hit3 && e3 != CACHE_NO_LINE) {
-		uint32_t te, se = cache__split(h->l2[0], e3, &te);
-		if (h->probe_dom) {
-			/* ask the domain's few L2s; their directory bits may stay
-			 * (a superset) */
-			for (uint64_t m = h->dom_l2[d]; m; m &= m - 1)
-				cache__inval_st(h->l2[__builtin_ctzll(m)], se, te);
+	return cache__access_st(l3, w->s3, w->t3, &e3);
+}
+
+/* ---- inclusive LLCs: core-valid bits instead of the directory ----
+ * An inclusive LLC holds every line of its domain's L2s, so the L2s that
+ * may hold a line are named by core-valid bits kept beside its tag (one
+ * byte per way in the set's record, see CV_BITS), as Intel's inclusive L3
+ * does: set when an L2 fills the line, reset to the writer's on a write,
+ * left set when an L2 evicts the line silently (a superset: acting on a
+ * stale bit invalidates nothing). An LLC eviction back-invalidates only
+ * the L2s its bits name, and a write finds the other holders in the
+ * records it already looks at, without a per-line directory word. */
+
+/* The L2s core-valid byte cv of LLC d names. */
+CACHE_ALWAYS uint64_t cv_l2s(const hier *h, unsigned d, unsigned cv)
+{
+	uint64_t m = 0;
+	if (h->cv_exact)
+		return (uint64_t)cv << h->cv_shift[d];
+	for (; cv; cv &= cv - 1)
+		m |= h->cv_l2[d][__builtin_ctz(cv)];
+	return m;
+}
+
+/* Step 2a, inclusive: LLC d's access by L2 p; the line the LLC evicts
+ * leaves the L2s its bits name. *cv gets the line's core-valid byte. */
+CACHE_ALWAYS int incl_llc_step(hier *h, const who *a, const where *w, uint8_t **cv)
+{
+	uint32_t e3;
+	unsigned way;
+	int hit = cache__access_way_st(a->l3, w->s3, w->t3, &e3, &way);
+	uint8_t *b = cache__aux(a->l3, w->s3) + way;
+	*cv = b;
+	if (hit) {
+		*b |= a->cvbit;
+		return 1;
+	}
+	if (e3 != CACHE_NO_LINE && *b) {
+		uint32_t te, se = cache__split(a->l2, e3, &te);
+		inval_l2s(h, se, te, cv_l2s(h, a->d, *b));
+	}
+	*b = a->cvbit;
+	return 0;
+}
+
+/* Removes w's line (located for a core of LLC d) from LLC o and from the
+ * L2s of o's domain its bits name; 1 if o held it. */
+CACHE_ALWAYS int incl_drop(hier *h, unsigned o, unsigned d, const where *w)
+{
+	uint32_t t3, s3 = llc_set(h, o, d, w, &t3);
+	unsigned way = cache__inval_way_st(h->llc[o], s3, t3);
+	if (way)
+		inval_l2s(h, w->s2, w->t2, cv_l2s(h, o, cache__aux(h->llc[o], s3)[way - 1]));
+	return way != 0;
+}
+
+/* Step 2b for an inclusive LLC: another LLC holds the line -> REMOTE (a
+ * write takes it out of them and their L2s in the same pass, *done), else
+ * DRAM by first touch. */
+CACHE_ALWAYS int incl_beyond(hier *h, const who *a, const where *w, int write, int *done)
+{
+	int remote = 0;
+	for (unsigned o = 0; o < h->nllc; o++) {
+		if (o == a->d)
+			continue;
+		if (write) {
+			remote |= incl_drop(h, o, a->d, w);
 		} else {
-			uint64_t m = dir_l2s(h, h->dir[e3]) & h->dom_l2[d];
-			if (m)
-				drop_l2s(h, e3, se, te, m);
+			uint32_t t3, s3 = llc_set(h, o, a->d, w, &t3);
+			remote |= cache__probe_st(h->llc[o], s3, t3);
 		}
 	}
-	return hit3;
+	*done = write;
+	if (remote)
+		return HIER_REMOTE;
+	/* a line's first access is never a cache hit, so its first touch is
+	 * always recorded here (the reference does it first) */
+	uint32_t home = h->home[w->line];
+	if (!home)
+		h->home[w->line] = (uint8_t)(home = (uint32_t)a->node + 1);
+	return home == (uint32_t)a->node + 1 ? HIER_MEM : HIER_MEM_REMOTE;
 }
 
 /* Step 2b: not served in d: another LLC or (victim) another domain's L2,
@@ -367,33 +468,60 @@ CACHE_ALWAYS int beyond_step(hier *h, const where *w, unsigned d, int node, int 
 	return home == (uint32_t)node + 1 ? HIER_MEM : HIER_MEM_REMOTE;
 }
 
-/* One access (order: see the top of this file) of w's line, located for
- * core. */
-CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, const int pol)
+/* access_one for an inclusive LLC. */
+CACHE_ALWAYS int access_incl(hier *h, const who *a, const where *w, int write)
+{
+	int lvl = HIER_L2, done = 0;
+	uint8_t *cv = NULL;
+	uint32_t ev;
+	if (!cache__access_st(a->l2, w->s2, w->t2, &ev)) {
+		if (incl_llc_step(h, a, w, &cv))
+			lvl = HIER_LLC;
+		else
+			lvl = incl_beyond(h, a, w, write, &done);
+	}
+	if (write) {
+		if (!cv) {
+			/* an L2 hit: the line is in LLC d too (inclusion) */
+			unsigned way = cache__find_st(a->l3, w->s3, w->t3);
+			assert(way);
+			cv = cache__aux(a->l3, w->s3) + way - 1;
+		}
+		inval_l2s(h, w->s2, w->t2, cv_l2s(h, a->d, *cv) & ~(1ull << a->p));
+		*cv = a->cvbit;
+		for (unsigned o = 0; o < h->nllc && !done; o++)
+			if (o != a->d)
+				incl_drop(h, o, a->d, w);
+	}
+	return lvl;
+}
+
+/* One access (order: see the top of this file) of w's line by a. */
+CACHE_ALWAYS int access_one(hier *h, const who *a, const where *w, int write, const int pol)
 {
 	uint32_t line = w->line;
 	if (__builtin_expect(line >= h->nlines, 0) && grow_lines(h, line)) {
 		h->oom = 1;
 		return HIER_MEM;
 	}
-	unsigned p = h->core_l2[core], d = (unsigned)h->core_llc[core];
+	if (pol == TOPO_LLC_INCLUSIVE)
+		return access_incl(h, a, w, write);
+	unsigned p = a->p, d = a->d;
 	uint64_t pbit = 1ull << p;
-	cache *l2 = h->l2[p];
 	int lvl = HIER_L2, done = 0;
 	uint32_t ev;
-	if (!cache__access_st(l2, w->s2, w->t2, &ev)) {
+	if (!cache__access_st(a->l2, w->s2, w->t2, &ev)) {
 		h->dir[line] |= h->l2_dir[p];
 		if (llc_step(h, w, d, pbit, pol))
 			lvl = HIER_LLC;
 		else
-			lvl = beyond_step(h, w, d, h->core_node[core], write, &done, pol);
+			lvl = beyond_step(h, w, d, a->node, write, &done, pol);
 		if (pol == TOPO_LLC_VICTIM && ev != CACHE_NO_LINE)
-			cache__access(h->llc[d], ev, &ev);
+			cache__access(a->l3, ev, &ev);
 	}
 	if (write) {
 		uint64_t others = dir_l2s(h, h->dir[line]) & ~pbit;
-		for (uint64_t m = others; m; m &= m - 1)
-			cache__inval_st(h->l2[__builtin_ctzll(m)], w->s2, w->t2);
+		inval_l2s(h, w->s2, w->t2, others);
 		/* p is now the only holder */
 		h->dir[line] = (h->dir[line] & ~DIR_L2) | h->l2_dir[p];
 		for (unsigned o = 0; o < h->nllc && !done; o++) {
@@ -408,14 +536,15 @@ CACHE_ALWAYS int access_one(hier *h, unsigned core, const where *w, int write, c
 int hier_access(hier *h, unsigned core, uint32_t line, int write)
 {
 	where w;
-	locate(h->l2[h->core_l2[core]], h->llc[h->core_llc[core]], line, &w);
+	who a = who_of(h, core);
+	locate(a.l2, a.l3, line, &w);
 	switch (h->policy) {
 	case TOPO_LLC_INCLUSIVE:
-		return access_one(h, core, &w, write, TOPO_LLC_INCLUSIVE);
+		return access_one(h, &a, &w, write, TOPO_LLC_INCLUSIVE);
 	case TOPO_LLC_VICTIM:
-		return access_one(h, core, &w, write, TOPO_LLC_VICTIM);
+		return access_one(h, &a, &w, write, TOPO_LLC_VICTIM);
 	default:
-		return access_one(h, core, &w, write, TOPO_LLC_FILL_BOTH);
+		return access_one(h, &a, &w, write, TOPO_LLC_FILL_BOTH);
 	}
 }
 
@@ -431,42 +560,26 @@ CACHE_ALWAYS void prefetch_line(const hier *h, const cache *l2, const cache *l3,
 		cache__prefetch_st(l3, w->s3);
 	}
 	if (w->line < h->nlines)
-		__builtin_prefetch(h->dir + w->line, 1, 3);
-}
-
-/* Inclusive LLC: if w's line will miss l3 (whose set is cached by now), the
- * line it will evict has its directory word read: fetch it. */
-CACHE_ALWAYS void predict_eviction(const hier *h, const cache *l3, const where *w)
-{
-	const uint16_t *t = cache__tags(l3, w->s3);
-	if (cache__match(t, w->t3))
-		return;
-	unsigned v = (unsigned)(*cache__lru(l3, w->s3) >> (4 * (l3->ways - 1))) & 0xf;
-	uint32_t e = t[v] == CACHE_NO_TAG ? CACHE_NO_LINE : t[v] * l3->sets + w->s3;
-	if (e < h->nlines)
-		__builtin_prefetch(h->dir + e, 1, 3);
+		__builtin_prefetch(h->policy == TOPO_LLC_INCLUSIVE ? (void *)(h->home + w->line)
+								   : (void *)(h->dir + w->line),
+				   1, 3);
 }
 
 #define RING 16 /* located accesses in flight: > PREFETCH_AHEAD, a power of two */
 
 /* Access i of a far run: locate and prefetch access i + PREFETCH_AHEAD
- * (ahead), predict access i + PREDICT_AHEAD's eviction (pred), then do
- * access i from the ring. */
-CACHE_ALWAYS int far_step(hier *h, unsigned core, cache *l2, cache *l3, const uint32_t *lines,
-			  where *ring, size_t i, int w, const int pol, const int ahead,
-			  const int pred)
+ * (ahead), then do access i from the ring. */
+CACHE_ALWAYS int far_step(hier *h, const who *a, const uint32_t *lines, where *ring, size_t i,
+			  int w, const int pol, const int ahead)
 {
 	if (ahead) {
-		where *a = &ring[(i + PREFETCH_AHEAD) % RING];
-		locate(l2, l3, lines[i + PREFETCH_AHEAD], a);
-		prefetch_line(h, l2, l3, a);
+		where *x = &ring[(i + PREFETCH_AHEAD) % RING];
+		locate(a->l2, a->l3, lines[i + PREFETCH_AHEAD], x);
+		prefetch_line(h, a->l2, a->l3, x);
 	}
-	if (pol == TOPO_LLC_INCLUSIVE && pred)
-		if (!h->probe_dom)
-			predict_eviction(h, l3, &ring[(i + PREDICT_AHEAD) % RING]);
 	/* a local copy the compiler keeps in registers */
 	where here = ring[i % RING];
-	return access_one(h, core, &here, w, pol);
+	return access_one(h, a, &here, w, pol);
 }
 
 #define WBIT(wmask, i) ((wmask) ? (int)(((wmask)[(i) >> 6] >> ((i)&63)) & 1) : 0)
@@ -488,13 +601,14 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 			   size_t n, uint64_t count[HIER_NLEVELS], uint8_t *lvl, const int pol,
 			   const int far)
 {
-	cache *l2 = h->l2[h->core_l2[core]], *l3 = h->llc[h->core_llc[core]];
+	const who a = who_of(h, core);
+	cache *l2 = a.l2, *l3 = a.l3;
 	size_t i = 0;
 	if (!far) {
 		for (; i < n; i++) {
 			where here;
 			locate(l2, l3, lines[i], &here);
-			int l = access_one(h, core, &here, WBIT(wmask, i), pol);
+			int l = access_one(h, &a, &here, WBIT(wmask, i), pol);
 			COUNT(l, i);
 		}
 		return;
@@ -505,12 +619,11 @@ CACHE_ALWAYS void run_body(hier *h, unsigned core, const uint32_t *lines, const 
 		prefetch_line(h, l2, l3, &ring[k]);
 	}
 	for (; i + PREFETCH_AHEAD < n; i++) {
-		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 1, 1);
+		int l = far_step(h, &a, lines, ring, i, WBIT(wmask, i), pol, 1);
 		COUNT(l, i);
 	}
 	for (; i < n; i++) {
-		int l = far_step(h, core, l2, l3, lines, ring, i, WBIT(wmask, i), pol, 0,
-				 i + PREDICT_AHEAD < n);
+		int l = far_step(h, &a, lines, ring, i, WBIT(wmask, i), pol, 0);
 		COUNT(l, i);
 	}
 }

@@ -15,10 +15,11 @@
  *    sibling core's L2 of the same domain is served as an LLC hit;
  *  - fill-both: misses fill L2 and LLC, no inclusion.
  * Coherence is write-invalidate: a write removes the line from every other
- * L2 and every other LLC. A directory of the L2s that may hold each line (a
- * superset, as an inclusive L3's core-valid bits are after silent clean
- * evictions) finds them without looking at every L2; it is an
- * implementation device — what is served where is exactly hier_ref's.
+ * L2 and every other LLC. Which L2s may hold a line (a superset, as an
+ * inclusive L3's core-valid bits are after silent clean evictions) is kept
+ * beside its tag in an inclusive LLC, else in a directory word per line, so
+ * the holders are found without looking at every L2; both are
+ * implementation devices — what is served where is exactly hier_ref's.
  *
  * Set sampling: with sample S > 1 every cache keeps 1/S of its sets, and
  * callers address only lines whose number is a multiple of S, divided by

@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 struct memo {
 	sqlite3 *db;
@@ -84,6 +86,15 @@ void memo_close(memo *m)
 	sqlite3_finalize(m->all);
 	sqlite3_close(m->db);
 	free(m);
+}
+
+void memo_remove(const char *path)
+{
+	static const char *const files[] = { "", "-wal", "-shm" }; /* journal_mode=WAL */
+	char p[PATH_MAX + 8];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (snprintf(p, sizeof(p), "%s%s", path, files[i]) < (int)sizeof(p))
+			unlink(p);
 }
 
 void memo_key_set(memo_key *k, const char *service, int cls, int ibucket)

@@ -60,6 +60,11 @@ typedef struct memo memo;
 memo *memo_open(const char *path, vl_errbuf *eb);
 void memo_close(memo *m); /* accepts NULL */
 
+/* Removes the table at path from disk, with the side files SQLite's WAL
+ * journal keeps beside it (path-wal, path-shm); a file already gone is not
+ * an error. Call after memo_close. */
+void memo_remove(const char *path);
+
 /* Inserts or replaces the allocation of key (created = now, hits = 0).
  * Durable when it returns 0; VL_EIO on an SQLite error. */
 int memo_put(memo *m, const memo_key *key, const memo_alloc *a, double now);

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "dejavu/learn/classid.h"
 #include "dejavu/learn/interference.h"
 #include "dejavu/live/net.h"
@@ -91,14 +91,6 @@ void dvctl_cfg_default(dvctl_cfg *c)
 	c->lp.novel_skip = novel_skip;
 }
 
-static void nap(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-	nanosleep(&ts, NULL);
-}
-
 static int stopped(const ctl *k)
 {
 	return (k->c->stop && *k->c->stop) || wall_seconds() - k->t0 >= k->c->duration_s;
@@ -143,11 +135,11 @@ static int measure(void *ctx, const memo_alloc *a, double *p95)
 	if (err)
 		return err;
 	dvprof_snap s0, s1;
-	nap(c->probe_s * 0.25); /* let the queue settle at the new quota */
+	sleep_seconds(c->probe_s * 0.25); /* let the queue settle at the new quota */
 	if ((err = snap(k, 0, &s0)))
 		return err;
 	account(k, &s0);
-	nap(c->probe_s);
+	sleep_seconds(c->probe_s);
 	if ((err = snap(k, 0, &s1)))
 		return err;
 	account(k, &s1);
@@ -207,26 +199,41 @@ static void emit(ctl *k, int cls, int known, const char *action, int bucket, dou
 		k->c->on_event(k->c->ctx, &ev);
 }
 
-/* A (possibly new) class became current: reuse or tune. */
-static int adopt(ctl *k, int cls, int known, const sig *s, double since)
+/* DejaVu's lookup for memo id (a learnt class) at interference bucket: the
+ * stored allocation into *a (a reuse, counted; *tuned = 0), or on a miss one
+ * tuned now at rate on the profiling instance and stored (*tuned = 1,
+ * *probes its probes). 0 or a vl_err (explained in k->eb). */
+static int reuse_or_tune(ctl *k, int id, int bucket, double rate, memo_alloc *a, unsigned *probes,
+			 int *tuned)
 {
 	memo_key key;
-	memo_key_set(&key, k->c->service, k->ids[cls], 0);
-	memo_alloc a;
-	unsigned probes = 0;
-	int err = memo_get(k->c->memo, &key, &a, wall_seconds());
-	const char *action = "reuse";
+	memo_key_set(&key, k->c->service, id, bucket);
+	*tuned = 0;
+	int err = memo_get(k->c->memo, &key, a, wall_seconds());
 	if (err == VL_ENOENT) {
-		if ((err = tune(k, 0, s->rate_rps, &a, &probes)))
+		if ((err = tune(k, bucket, rate, a, probes)))
 			return err;
-		if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
+		if ((err = memo_put(k->c->memo, &key, a, wall_seconds())))
 			return vl_fail(k->eb, err, "memo table write failed");
-		action = known ? "tune" : "tune-new-class";
+		*tuned = 1;
 	} else if (err) {
 		return vl_fail(k->eb, err, "memo table read failed");
 	} else {
 		k->r->reuses++;
 	}
+	return 0;
+}
+
+/* A (possibly new) class became current: reuse or tune. */
+static int adopt(ctl *k, int cls, int known, const sig *s, double since)
+{
+	memo_alloc a;
+	unsigned probes = 0;
+	int tuned;
+	int err = reuse_or_tune(k, k->ids[cls], 0, s->rate_rps, &a, &probes, &tuned);
+	if (err)
+		return err;
+	const char *action = !tuned ? "reuse" : known ? "tune" : "tune-new-class";
 	if ((err = apply(k, &a)))
 		return err;
 	k->cur_cls = cls;
@@ -286,23 +293,14 @@ static int interference(ctl *k, const dvprof_snap *s, double since)
 		return retune(k, s, index, since);
 	if (bucket <= k->cur_bucket)
 		return 0; /* not a neighbour (or already handled): the SLO miss stands */
-	memo_key key;
-	memo_key_set(&key, k->c->service, k->ids[k->cur_cls], bucket);
 	memo_alloc a;
 	unsigned probes = 0;
-	const char *action = "reuse-interference";
-	int err = memo_get(k->c->memo, &key, &a, wall_seconds());
-	if (err == VL_ENOENT) {
-		if ((err = tune(k, bucket, s->win_n / (s->t - k->prev.t), &a, &probes)))
-			return err;
-		if ((err = memo_put(k->c->memo, &key, &a, wall_seconds())))
-			return vl_fail(k->eb, err, "memo table write failed");
-		action = "tune-interference";
-	} else if (err) {
-		return vl_fail(k->eb, err, "memo table read failed");
-	} else {
-		k->r->reuses++;
-	}
+	int tuned;
+	int err = reuse_or_tune(k, k->ids[k->cur_cls], bucket, s->win_n / (s->t - k->prev.t), &a,
+				&probes, &tuned);
+	if (err)
+		return err;
+	const char *action = tuned ? "tune-interference" : "reuse-interference";
 	if ((err = apply(k, &a)))
 		return err;
 	k->cur_bucket = bucket;
@@ -409,7 +407,7 @@ int dvctl_run(const dvctl_cfg *c, dvctl_result *r, vl_errbuf *eb)
 		err = snap(&k, c->prof_pid, &k.prev);
 	double next = k.t0 + c->window_s;
 	while (!err && !stopped(&k)) {
-		nap(next - wall_seconds());
+		sleep_seconds(next - wall_seconds());
 		next += c->window_s;
 		dvprof_snap cur;
 		if ((err = snap(&k, c->prof_pid, &cur)))

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/proc.h"
 #include "dejavu/live/actuator.h"
 #include "dejavu/live/cgroup.h"
@@ -94,8 +94,7 @@ static int start_server(char *const argv[], dvcg *g, vl_proc **pp, int *port, vl
  * memory bandwidth for its duration. */
 static void hog_main(double delay, double dur)
 {
-	struct timespec ts = { (time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9) };
-	nanosleep(&ts, NULL);
+	sleep_seconds(delay);
 	size_t len = (size_t)HOG_MB << 20;
 	volatile char *m = malloc(len);
 	double end = wall_seconds() + dur;
@@ -360,14 +359,8 @@ int dvdemo_run(const dvdemo_cfg *c, json_t **out, vl_errbuf *eb)
 		err = final_latency(&d, load, &lat, eb);
 	int64_t rows = m ? memo_count(m) : 0;
 	memo_close(m);
-	if (!c->memo_path && mpath == memo_tmp) {
-		char p[64];
-		unlink(memo_tmp);
-		snprintf(p, sizeof(p), "%s-wal", memo_tmp);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", memo_tmp);
-		unlink(p);
-	}
+	if (!c->memo_path && mpath == memo_tmp)
+		memo_remove(memo_tmp);
 	teardown(&d);
 	dvdemo_lat_destroy(d.lat);
 	if (err) {

@@ -53,6 +53,7 @@
 
 #include "core/buf.h"
 #include "core/rng.h"
+#include "core/stats.h"
 #include "dejavu/learn/classid.h"
 #include "dejavu/learn/interference.h"
 #include "dejavu/learn/learn.h"
@@ -244,12 +245,6 @@ static void close_window(dj *d, double t, win_rec *w, double *index)
 	memset(d->sum2, 0, sizeof(d->sum2));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* The rate to size for (the header's formula); updates level and the
  * residuals. */
 static double plan_rate(dj *d, double rate)
@@ -262,7 +257,7 @@ static double plan_rate(dj *d, double rate)
 	size_t n = d->nlevel < DJ_SIGMA_N ? d->nlevel : DJ_SIGMA_N;
 	double r[DJ_SIGMA_N];
 	memcpy(r, d->resid, n * sizeof(double));
-	qsort(r, n, sizeof(double), cmp_double);
+	qsort(r, n, sizeof(double), stat_cmp_double);
 	/* robust sd: 1.4826 x the median absolute residual (a Gaussian's
 	 * MAD-to-sd factor), so a rare spike does not inflate it */
 	double sigma = 1.4826 * (n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2);

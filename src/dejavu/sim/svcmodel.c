@@ -40,12 +40,6 @@ struct svc {
 	double capped_w; /* requests of the minute with no instance ready */
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* One single-server FIFO run on the DES core. */
 typedef struct run {
 	rng *r;
@@ -108,7 +102,7 @@ static size_t sojourns(const mix *m, double steal, double rate, size_t nreq, uin
 		des_destroy(d);
 		n = u.nout;
 	}
-	qsort(xs, n, sizeof(double), cmp_double);
+	qsort(xs, n, sizeof(double), stat_cmp_double);
 	return n;
 }
 
