@@ -65,6 +65,12 @@ static void test_paired_bootstrap(void **state)
 	assert_int_equal(btail_diff_ci95(t, 1, 0, &lo, &hi), 0);
 	assert_near(lo, 100e-6, 1e-12);
 	assert_near(hi, 100e-6, 1e-12);
+	/* the per-round view: every round differs by exactly 100 us too */
+	double med;
+	assert_int_equal(btail_round_median(t, 1, 0, 99, &lo, &med, &hi), 0);
+	assert_near(med, 100e-6, 1e-12);
+	assert_near(lo, 100e-6, 1e-12);
+	assert_near(hi, 100e-6, 1e-12);
 	/* one subject alone: an interval around its p99 */
 	assert_int_equal(btail_diff_ci95(t, 0, -1, &lo, &hi), 0);
 	double p99 = btail_percentile(t, 0, 99);
@@ -141,6 +147,12 @@ static void test_errors(void **state)
 	assert_int_equal(btail_diff_ci95(t, 0, 1, &lo, &hi), VL_EINVAL);
 	assert_int_equal(btail_diff_ci95(t, 5, -1, &lo, &hi), VL_EINVAL);
 	assert_int_equal(btail_write_csv(t, "/nonexistent/dir/x.csv"), VL_EIO);
+	/* 3 rounds: too few for a distribution-free interval of the median */
+	double med;
+	btail_add(t, 1, 0, 2e-3);
+	assert_int_equal(btail_round_median(t, 0, 1, 99, &lo, &med, &hi), VL_EINVAL);
+	assert_true(isnan(lo) && isnan(med) && isnan(hi));
+	assert_int_equal(btail_round_median(t, 0, 1, 120, &lo, &med, &hi), VL_EINVAL);
 	btail_destroy(t);
 }
 

@@ -305,6 +305,23 @@ static double wrk_rps(bench *b, int port, const char *path, int lua)
 	return v;
 }
 
+/* CPU time the hypervisor gave other guests while this guest's CPUs wanted
+ * to run ("steal", the 8th field of /proc/stat's cpu line, in USER_HZ
+ * ticks), in seconds over all CPUs; NAN when unreadable. No scheduling
+ * policy inside the guest keeps it out. */
+static double steal_s(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	unsigned long long v[8] = { 0 };
+	int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7])
+		  : 0;
+	if (f)
+		fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	return n == 8 && hz > 0 ? (double)v[7] / (double)hz : NAN;
+}
+
 /* One latency slice: `dejavu load`'s generator, in this process, at rate
  * for LAT_WARMUP_S (not counted: it opens the connections a longer run
  * would hold) and then slice_s, every answer's latency into subject s,
@@ -368,13 +385,22 @@ static json_t *ci_us(const btail *t, int a, int bs)
 	return json_pack("[f,f]", lo * 1e6, hi * 1e6);
 }
 
-/* A point difference (us) with its interval, as "KEY" and "KEY_ci95". */
+/* A point difference (us) with its interval, as "KEY" and "KEY_ci95"; and
+ * the median of the per-round differences with its interval, as
+ * "KEY_round_median". */
 static void put_diff(json_t *j, const char *key, const btail *t, const double *p99, int a, int bs)
 {
 	char k2[96];
 	snprintf(k2, sizeof(k2), "%s_ci95", key);
 	json_object_set_new(j, key, json_real((p99[a] - p99[bs]) * 1e6));
 	json_object_set_new(j, k2, ci_us(t, a, bs));
+	double lo, med, hi;
+	snprintf(k2, sizeof(k2), "%s_round_median", key);
+	json_object_set_new(j, k2,
+			    btail_round_median(t, a, bs, 99, &lo, &med, &hi)
+				    ? json_pack("{s:n,s:[n,n]}", "median", "ci95")
+				    : json_pack("{s:f,s:[f,f]}", "median", med * 1e6, "ci95",
+						lo * 1e6, hi * 1e6));
 }
 
 /* The latency runs: nlat subjects at rate, interleaved in rounds of one
@@ -420,12 +446,12 @@ static json_t *measure(bench *b, const int port[NS], int nlat, const char *path,
 	btail *t = btail_create(nlat, b->c->slices);
 	if (!t)
 		return NULL;
-	double t0 = wall_seconds();
+	double t0 = wall_seconds(), st0 = steal_s();
 	sched_all(b, 1);
 	int rt = b->rt;
 	int bad = lat_rounds(b, t, port, nlat, mixname, rate, &slice_s);
 	sched_all(b, 0);
-	double lat_wall = wall_seconds() - t0;
+	double lat_wall = wall_seconds() - t0, stolen = steal_s() - st0;
 	/* a diagnostic, not an interface: every sample, for analysis elsewhere */
 	const char *dump = getenv("VIRTLAB_BENCH_PROXY_SAMPLES");
 	if (dump && *dump) {
@@ -469,6 +495,10 @@ static json_t *measure(bench *b, const int port[NS], int nlat, const char *path,
 				    json_string(rt ? "SCHED_FIFO" : "SCHED_OTHER"));
 		json_object_set_new(j, "latency_wall_s", json_real(lat_wall));
 		json_object_set_new(j, "latency_cap_waits", json_integer(b->lat_cap_waits));
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		double pct = 100 * stolen / (lat_wall * (double)(ncpu > 0 ? ncpu : 1));
+		json_object_set_new(j, "latency_steal_pct",
+				    isfinite(pct) ? json_real(pct) : json_null());
 	}
 	b->lat_cap_waits = 0;
 	btail_destroy(t);

@@ -214,6 +214,33 @@ int btail_diff_ci95(const btail *t, int a, int b, double *lo, double *hi)
 	return n >= 2 ? 0 : VL_EINVAL;
 }
 
+int btail_round_median(const btail *t, int a, int b, double p, double *lo, double *med, double *hi)
+{
+	*lo = *med = *hi = NAN;
+	if (a < 0 || a >= t->ns || b >= t->ns || !(p >= 0 && p <= 100))
+		return VL_EINVAL;
+	double *d = malloc((size_t)t->nr * sizeof(*d));
+	double *buf = malloc((max_pool(t) / (size_t)t->nr + 1) * sizeof(*buf));
+	if (!d || !buf) {
+		free(d);
+		free(buf);
+		return VL_ENOMEM;
+	}
+	size_t n = 0;
+	for (int r = 0; r < t->nr; r++) {
+		double pa = percentile_inplace(buf, pool(t, a, &r, 1, buf), p);
+		double pb = b < 0 ? 0 : percentile_inplace(buf, pool(t, b, &r, 1, buf), p);
+		if (isfinite(pa - pb))
+			d[n++] = pa - pb;
+	}
+	int bad = n < 6 || stat_median_ci95(d, n, lo, med, hi);
+	free(d);
+	free(buf);
+	if (bad)
+		*lo = *med = *hi = NAN;
+	return bad ? VL_EINVAL : 0;
+}
+
 int btail_write_csv(const btail *t, const char *path)
 {
 	FILE *f = fopen(path, "w");

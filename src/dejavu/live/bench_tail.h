@@ -55,6 +55,14 @@ int btail_bootstrap(btail *t, double p, int reps, uint64_t seed);
  * then. */
 int btail_diff_ci95(const btail *t, int a, int b, double *lo, double *hi);
 
+/* A second, robust view: percentile p of a and of b in each round alone,
+ * their difference per round, and the median of those differences with
+ * its distribution-free 95 % interval (stat_median_ci95; b < 0: of a's
+ * per-round percentile). A slice hit by a burst of outside work moves one
+ * difference, not the pooled tail. 0, or VL_EINVAL (fewer than 6 rounds
+ * with samples of both: no such interval) / VL_ENOMEM; NANs then. */
+int btail_round_median(const btail *t, int a, int b, double p, double *lo, double *med, double *hi);
+
 /* Writes every sample as CSV "subject,round,latency_s" (subject by index)
  * to path: a diagnostic for analysing the samples elsewhere. 0 or
  * VL_EIO. */
