@@ -155,6 +155,9 @@ static void test_demo_controller_bench_errors(void **state)
 		unsetenv("XDG_RUNTIME_DIR");
 	free(keep);
 	vl_expect_cli("bench proxy --rounds 0", 2, "--rounds");
+	vl_expect_cli("bench proxy --slices 1", 2, "--slices");
+	vl_expect_cli("bench proxy --latency-samples 10", 2, "--latency-samples");
+	vl_expect_cli("bench proxy --latency-duration 2s", 2, "--latency-duration");
 }
 
 int main(void)

@@ -123,6 +123,21 @@ static void test_phase_parsing(void **state)
 	mix_set_destroy(ms);
 }
 
+/* Tallies the latency callback: per phase, how many, and their sum. */
+typedef struct lat_tally {
+	uint64_t n[2];
+	double sum;
+} lat_tally;
+
+static void tally(void *arg, int phase, double lat_s)
+{
+	lat_tally *t = arg;
+	assert_true(phase == 0 || phase == 1);
+	assert_true(lat_s > 0 && lat_s < 5);
+	t->n[phase]++;
+	t->sum += lat_s;
+}
+
 static void test_open_loop_rate_and_errors(void **state)
 {
 	(void)state;
@@ -134,8 +149,15 @@ static void test_open_loop_rate_and_errors(void **state)
 	c.target = loop_addr(st.port);
 	c.mixes = ms;
 	assert_int_equal(dvload_parse_phases(&c, ms, "browse:400:1s,search:100:1s", NULL), 0);
+	lat_tally lt = { { 0 }, 0 };
+	c.on_latency = tally;
+	c.on_latency_arg = &lt;
 	dvload_result r;
 	assert_int_equal(dvload_run(&c, NULL, &r, NULL), 0);
+	/* every answer handed back once, with its phase, as the mean counts it */
+	assert_int_equal(lt.n[0], r.phase[0].ok);
+	assert_int_equal(lt.n[1], r.phase[1].ok);
+	assert_rel(lt.sum / (double)r.ok, r.mean_s, 1e-9);
 	/* Poisson counts: within 5 standard deviations of rate x duration. */
 	assert_near(r.phase[0].sent, 400, 5 * sqrt(400));
 	assert_near(r.phase[1].sent, 100, 5 * sqrt(100));
@@ -143,12 +165,15 @@ static void test_open_loop_rate_and_errors(void **state)
 	assert_int_equal(r.ok, r.sent);
 	assert_true(r.p99_s >= r.p50_s && r.p50_s > 0);
 	svc_stop(&st);
-	/* Same seed, nothing listening: every request is an error, none lost. */
+	/* Same seed, nothing listening: every request is an error, none lost
+	 * (and none handed back as a latency). */
 	c.timeout_s = 0.3;
+	lt = (lat_tally){ { 0 }, 0 };
 	assert_int_equal(dvload_parse_phases(&c, ms, "browse:100:0.5s", NULL), 0);
 	assert_int_equal(dvload_run(&c, NULL, &r, NULL), 0);
 	assert_true(r.sent > 0);
 	assert_int_equal(r.errors, r.sent);
+	assert_int_equal(lt.n[0] + lt.n[1], 0);
 	mix_set_destroy(ms);
 }
 

@@ -177,6 +177,8 @@ static void finish(lg *g, lconn *c, int ok, double now)
 		r->phase[c->phase].ok++;
 		hist_add(g->all, lat);
 		hist_add(g->ph[c->phase], lat);
+		if (g->cfg->on_latency)
+			g->cfg->on_latency(g->cfg->on_latency_arg, c->phase, lat);
 	} else {
 		r->errors++;
 		r->phase[c->phase].errors++;

@@ -48,6 +48,12 @@ typedef struct dvload_cfg {
 	double timeout_s; /* a request unanswered this long is an error */
 	size_t max_backlog;
 	uint64_t seed;
+	/* Optional: called with every answered request's latency (seconds, from
+	 * its scheduled arrival, as the percentiles count it) and its phase
+	 * index, so a caller can pool exact samples over several runs; NULL:
+	 * not called. */
+	void (*on_latency)(void *arg, int phase, double lat_s);
+	void *on_latency_arg;
 } dvload_cfg;
 
 typedef struct dvload_phase_result {
@@ -74,7 +80,8 @@ typedef struct dvload_result {
  * VL_ERANGE (past a bound above) with a sentence naming the bad piece. */
 int dvload_parse_phases(dvload_cfg *c, const mix_set *mixes, const char *spec, vl_errbuf *eb);
 
-/* Defaults: 1024 connections, 5 s timeout, 100 000 backlog, seed 1. */
+/* Defaults: 1024 connections, 5 s timeout, 100 000 backlog, seed 1, no
+ * latency callback. */
 void dvload_cfg_default(dvload_cfg *c);
 
 /* Runs every phase in order (or until *stop). 0, or a negative vl_err
