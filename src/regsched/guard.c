@@ -155,9 +155,7 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int ste
 			g->mode = GUARD_FALLBACK;
 			g->until_ns = now + g->backoff_ns;
 			g->holds++;
-			g->held = 1;
 		} else if (g->base.n >= GUARD_MIN_SAMPLES) {
-			g->held = 0;
 			moments(&g->base, &g->base_mean, &g->base_var);
 			g->mode = GUARD_STEER;
 			g->strikes = g->passes = 0;
@@ -170,7 +168,7 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int ste
 		break;
 	}
 	/* the next epoch's rate: never above the budget's */
-	if (g->mode == GUARD_FALLBACK || (g->mode == GUARD_BASELINE && g->held))
+	if (g->mode == GUARD_FALLBACK)
 		g->rate = slow_div(g);
 	else if (g->mode == GUARD_BASELINE)
 		g->rate = g->bdiv;

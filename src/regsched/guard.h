@@ -55,15 +55,15 @@
  *
  * The rule (a state machine, one step per epoch):
  *  - BASELINE: plain credit, sampling at the budget's rate for one epoch
- *    (at the fallback's rate right after a hold: see below). If the
- *    placement says no sharing group has as few vCPUs as an LLC has
- *    slots (`steerable` 0: nothing can be co-located, steering could
- *    only split groups otherwise than credit does), or the budget's rate
- *    would leave fewer than GUARD_MIN_SAMPLES an epoch, no attempt
- *    starts: FALLBACK for the current back-off, not doubled (a "hold");
- *    the BASELINE epoch after a hold, which only checks again whether a
- *    group fits now, samples at the fallback's rate (formation pools two
- *    epochs and needs no more). Otherwise: The
+ *    (also the BASELINE after a hold: at the fallback's rate, formation
+ *    saw too few samples of interleaved pages, found a group of two that
+ *    fits a 2-slot LLC, and started an attempt that failed — split-vm /
+ *    epyc-8ccx seed 1 interleaved 0.970 weighted). If the placement says
+ *    no sharing group has as few vCPUs as an LLC has slots (`steerable`
+ *    0: nothing can be co-located, steering could only split groups
+ *    otherwise than credit does), or the budget's rate would leave fewer
+ *    than GUARD_MIN_SAMPLES an epoch, no attempt starts: FALLBACK for the
+ *    current back-off, not doubled (a "hold"). Otherwise: The
  *    baseline is the mean latency of every sample taken since steering
  *    last stopped (this epoch and the FALLBACK epochs before it). Not
  *    counted: the run's first epoch, in which every policy fills cold
@@ -177,7 +177,6 @@ typedef struct guard {
 	unsigned div;     /* the gain's rate: 1/div of the full rate (cost share) */
 	unsigned bdiv;    /* the budget's: at least 1/bdiv (GUARD_BUDGET) */
 	unsigned rate;    /* the next epoch samples 1/rate of the full rate */
-	int held;         /* the last BASELINE started no attempt */
 	guard_obs base;   /* samples since steering stopped */
 	double base_mean, base_var;
 	guard_obs win[GUARD_WINDOW]; /* the last judged STEER epochs */
