@@ -53,6 +53,8 @@ running() {
 
 # Resident KiB of every process in group $1.
 group_rss() { ps -eo pgid=,rss= | awk -v g="$1" '$1 == g { s += $2 } END { print s + 0 }'; }
+# True while a process of group $1 is still alive (zombies are gone).
+group_alive() { ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { n++ } END { exit !n }'; }
 
 # Waits for the timeout(1) process $1 (the leader of the test's group) while
 # sampling the group's memory; kills the group past the limit. Sets over_kib.
@@ -64,6 +66,10 @@ watch() {
 		if [ "$kib" -gt $((mem_mb * 1024)) ]; then
 			over_kib=$kib
 			kill -KILL -- "-$1" 2>/dev/null
+			# a killed process may take a while to free a large heap
+			# (and its parent is not ours to wait for): report only once
+			# the whole group is gone, up to 20 s
+			for _ in $(seq 200); do group_alive "$1" || break; sleep 0.1; done
 			break
 		fi
 		sleep "$nap"
