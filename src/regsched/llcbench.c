@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "regsched/hier.h"
+#include "regsched/llcfloor.h"
 #include "regsched/topo.h"
 
 #define BENCH_SPAN_LINES (1u << 20) /* 64 MiB of 64-byte lines */
@@ -71,6 +72,47 @@ static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wma
 	return r;
 }
 
+/* One round of a floor (see llcfloor.h) on the same trace and turns. */
+static rates round_floor(llc_floor *f, int l2_only, const uint32_t *lines, uint64_t n,
+			 uint64_t count[LLC_FLOOR_NLEVELS])
+{
+	llc_floor_reset(f);
+	memset(count, 0, LLC_FLOOR_NLEVELS * sizeof(uint64_t));
+	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
+	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
+		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
+		llc_floor_run(f, bench_cores[(i / BENCH_TURN) & 3], lines + i, k, l2_only, count);
+	}
+	return (rates){ (double)n / (wall_seconds() - t0),
+			(double)n / (thread_cpu_seconds() - c0) };
+}
+
+/* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways. */
+static llc_floor *floor_for(const topo *t)
+{
+	uint32_t s2, s3;
+	if (t->l2.ways != LLC_FLOOR_L2_WAYS || hier__sets_of(&t->l2, 1, &s2) ||
+	    t->llc[0].ways != LLC_FLOOR_LLC_WAYS || hier__sets_of(&t->llc[0], 1, &s3))
+		return NULL;
+	for (unsigned d = 1; d < t->nllc; d++)
+		if (t->llc[d].size != t->llc[0].size || t->llc[d].ways != t->llc[0].ways)
+			return NULL;
+	llc_floor *f = llc_floor_create(t->ncores, t->core_llc, t->nllc, s2, s3);
+	if (f && llc_floor_line_limit(f) < BENCH_SPAN_LINES) {
+		llc_floor_destroy(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void keep_best(rates x, double *wall, double *cpu)
+{
+	if (x.wall > *wall)
+		*wall = x.wall;
+	if (x.cpu > *cpu)
+		*cpu = x.cpu;
+}
+
 int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result *r)
 {
 	if (accesses == 0 || rounds < 1)
@@ -84,8 +126,9 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 	uint32_t *lines = malloc(accesses * sizeof(*lines));
 	uint64_t *wmask = calloc(accesses / 64 + 1, sizeof(*wmask));
 	hier *h = hier_create(&t, 1);
+	llc_floor *fl = floor_for(&t);
 	int err = VL_ENOMEM;
-	if (!lines || !wmask || !h)
+	if (!lines || !wmask || !h || !fl)
 		goto out;
 	make_trace(lines, wmask, accesses, seed);
 	r->accesses = accesses;
@@ -97,19 +140,19 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 		rates g = round_ref(&t, lines, wmask, accesses, cr);
 		if (g.wall < 0)
 			goto out;
-		if (f.wall > r->accesses_per_sec)
-			r->accesses_per_sec = f.wall;
-		if (g.wall > r->ref_accesses_per_sec)
-			r->ref_accesses_per_sec = g.wall;
-		if (f.cpu > r->accesses_per_cpu_sec)
-			r->accesses_per_cpu_sec = f.cpu;
-		if (g.cpu > r->ref_accesses_per_cpu_sec)
-			r->ref_accesses_per_cpu_sec = g.cpu;
+		keep_best(f, &r->accesses_per_sec, &r->accesses_per_cpu_sec);
+		keep_best(g, &r->ref_accesses_per_sec, &r->ref_accesses_per_cpu_sec);
 		r->counts_agree &= memcmp(cf, cr, sizeof(cf)) == 0;
 		memcpy(r->count, cf, sizeof(cf));
+		for (int k = 0; k < 2; k++) {
+			llc_bench_floor *b = k ? &r->floor_two_level : &r->floor_l2_only;
+			keep_best(round_floor(fl, !k, lines, accesses, b->count),
+				  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
+		}
 	}
 	err = 0;
 out:
+	llc_floor_destroy(fl);
 	hier_destroy(h);
 	free(wmask);
 	free(lines);
