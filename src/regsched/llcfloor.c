@@ -46,9 +46,10 @@
 #define FLOOR_ALWAYS static inline __attribute__((always_inline))
 /* Accesses ahead that the two-level floor prefetches its LLC set: the
  * bench's two LLCs take 384 KiB, more than this host's 512 KiB L2 holds
- * beside everything else. Measured (driver replaying the bench trace, 9
- * alternations, 2026-12-04 ~20:52 UTC, load 3.5-4): per CPU-second median
- * 134 M accesses without, 142 / 144 / 120 M at 8 / 16 / 32 ahead. */
+ * beside everything else. Measured (a driver replaying the bench trace,
+ * 2026-12-04 ~20:52 UTC, load 3.5-4, medians per CPU-second): 134 M
+ * accesses without and 152 M at 16 ahead in one set of 9 alternations;
+ * 142 / 144 / 120 M at 8 / 16 / 32 ahead in another. */
 #define FLOOR_AHEAD 16
 #define NO_TAG2 0xffffu /* an empty L2 way */
 #define NO_TAG3 0xffu   /* an empty LLC way */
