@@ -41,18 +41,37 @@ typedef struct rates {
 	double wall, cpu;
 } rates;
 
+/* What a round replays, one turn (k accesses by core) at a time. */
+typedef struct replayer {
+	hier *h; /* the model, or NULL: */
+	llc_floor *f;
+	int l2_only;
+	uint64_t *count;
+} replayer;
+
+/* Replays the trace in turns and times it (one predictable branch per
+ * turn of 64 accesses chooses the replayer). */
+static rates time_turns(const replayer *p, const uint32_t *lines, const uint64_t *wmask, uint64_t n)
+{
+	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
+	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
+		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
+		unsigned core = bench_cores[(i / BENCH_TURN) & 3];
+		if (p->h)
+			hier_run(p->h, core, lines + i, wmask + i / 64, k, p->count);
+		else
+			llc_floor_run(p->f, core, lines + i, k, p->l2_only, p->count);
+	}
+	return (rates){ (double)n / (wall_seconds() - t0),
+			(double)n / (thread_cpu_seconds() - c0) };
+}
+
 static rates round_fast(hier *h, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
 			uint64_t count[HIER_NLEVELS])
 {
 	hier_reset(h);
 	memset(count, 0, HIER_NLEVELS * sizeof(uint64_t));
-	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
-	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
-		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
-		hier_run(h, bench_cores[(i / BENCH_TURN) & 3], lines + i, wmask + i / 64, k, count);
-	}
-	return (rates){ (double)n / (wall_seconds() - t0),
-			(double)n / (thread_cpu_seconds() - c0) };
+	return time_turns(&(replayer){ .h = h, .count = count }, lines, wmask, n);
 }
 
 static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
@@ -78,13 +97,8 @@ static rates round_floor(llc_floor *f, int l2_only, const uint32_t *lines, uint6
 {
 	llc_floor_reset(f);
 	memset(count, 0, LLC_FLOOR_NLEVELS * sizeof(uint64_t));
-	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
-	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
-		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
-		llc_floor_run(f, bench_cores[(i / BENCH_TURN) & 3], lines + i, k, l2_only, count);
-	}
-	return (rates){ (double)n / (wall_seconds() - t0),
-			(double)n / (thread_cpu_seconds() - c0) };
+	return time_turns(&(replayer){ .f = f, .l2_only = l2_only, .count = count }, lines, NULL,
+			  n);
 }
 
 /* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways. */
