@@ -294,13 +294,21 @@ void llc_floor_run(llc_floor *f, unsigned core, const uint32_t *lines, size_t n,
  * rarely taken (L2s hold 1/48 of an LLC). The other LLCs are probed and,
  * on a write, the line removed from them without branches. */
 
-/* Removes tag from an 8-way set if it is there. */
-FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, uint32_t tag)
+#ifdef __SSE2__
+typedef __m128i key8; /* an L2 tag in every lane */
+#define KEY8(tag) _mm_set1_epi16((short)(tag))
+#else
+typedef uint32_t key8;
+#define KEY8(tag) (tag)
+#endif
+
+/* Removes tag (as KEY8(tag)) from an 8-way set if it is there. */
+FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, key8 tag)
 {
 #ifdef __SSE2__
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
-	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)tag)));
+	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, tag));
 	if (__builtin_expect(m != 0, 0)) {
 		unsigned p = (unsigned)__builtin_ctz(m) >> 1;
 		__m128i from = _mm_load_si128((const __m128i *)(const void *)f->from8[p]);
@@ -397,21 +405,25 @@ FLOOR_ALWAYS unsigned coh_llc(const llc_floor *f, const coh_ctx *x, uint32_t s3,
 {
 	uint32_t ev;
 	unsigned hit = mtf16_ev(f, x->l3 + (size_t)s3 * LLC_FLOOR_LLC_WAYS, t3, &ev);
-	uint32_t eline = ev * x->llc_sets + s3, es = eline & x->mask;
-	/* NO_HIT2 (finds nothing) if nothing was evicted: a mask, not a branch */
-	uint32_t et = (eline >> x->shift) & -(uint32_t)(ev != NO_TAG3);
-	et |= NO_HIT2 & -(uint32_t)(ev == NO_TAG3);
+	/* ev NO_TAG3 (nothing evicted) makes a line at or above the line
+	 * limit, which no L2 holds, so no test is needed; its tag is capped
+	 * at NO_HIT2 lest it wrap onto a real 16-bit tag */
+	uint32_t eline = ev * x->llc_sets + s3, es = eline & x->mask, et = eline >> x->shift;
+	const key8 k8 = KEY8(et < NO_HIT2 ? et : NO_HIT2);
 	for (unsigned k = 0; k < x->ndom; k++)
-		rm8(f, x->dom[k] + (size_t)es * LLC_FLOOR_L2_WAYS, et);
+		rm8(f, x->dom[k] + (size_t)es * LLC_FLOOR_L2_WAYS, k8);
 	return hit;
 }
 
-/* llc_floor_run_coherent's body, inlined once per pow2. */
+/* llc_floor_run_coherent's body, inlined once per pow2 and for two LLCs
+ * (nol3 1: the loops over the other LLCs unrolled) or any number. */
 FLOOR_ALWAYS void coh_body(llc_floor *f, unsigned core, const uint32_t *lines,
 			   const uint64_t *wmask, size_t n, uint64_t count[HIER_NLEVELS],
-			   const int pow2)
+			   const int pow2, const int two)
 {
-	const coh_ctx x = coh_ctx_of(f, core);
+	coh_ctx x = coh_ctx_of(f, core);
+	if (two)
+		x.nol3 = 1;
 	uint64_t c2 = 0, c3 = 0, crem = 0, cmem = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t line = lines[i], t3;
@@ -443,7 +455,7 @@ FLOOR_ALWAYS void coh_body(llc_floor *f, unsigned core, const uint32_t *lines,
 			for (unsigned k = 0; k < x.nol3; k++)
 				probe_rm16(f, x.ol3[k] + (size_t)s3 * LLC_FLOOR_LLC_WAYS, t3, w);
 		}
-		uint32_t tw = (t2 & -(uint32_t)w) | (NO_HIT2 & ((uint32_t)w - 1));
+		const key8 tw = KEY8((t2 & -(uint32_t)w) | (NO_HIT2 & ((uint32_t)w - 1)));
 		for (unsigned k = 0; k < x.noth; k++)
 			rm8(f, x.oth[k] + (size_t)s2 * LLC_FLOOR_L2_WAYS, tw);
 	}
@@ -457,8 +469,14 @@ FLOOR_ALWAYS void coh_body(llc_floor *f, unsigned core, const uint32_t *lines,
 void llc_floor_run_coherent(llc_floor *f, unsigned core, const uint32_t *lines,
 			    const uint64_t *wmask, size_t n, uint64_t count[HIER_NLEVELS])
 {
-	if (f->llc_pow2)
-		coh_body(f, core, lines, wmask, n, count, 1);
-	else
-		coh_body(f, core, lines, wmask, n, count, 0);
+	if (f->nllc == 2) {
+		if (f->llc_pow2)
+			coh_body(f, core, lines, wmask, n, count, 1, 1);
+		else
+			coh_body(f, core, lines, wmask, n, count, 0, 1);
+	} else if (f->llc_pow2) {
+		coh_body(f, core, lines, wmask, n, count, 1, 0);
+	} else {
+		coh_body(f, core, lines, wmask, n, count, 0, 0);
+	}
 }
