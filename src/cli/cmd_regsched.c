@@ -392,7 +392,10 @@ const cli_cmd regsched_cmds[] = {
 	  "Goal: >= 100 M accesses/s; the reference ratio is printed. Two floors run\n"
 	  "on the same trace in the same rounds, the least work an exact replay must\n"
 	  "do: floor_l2_only (8-way LRU L2 per core, nothing else) and floor_two_level\n"
-	  "(those L2s and a 16-way LRU LLC per socket; no coherence, inclusion or NUMA).",
+	  "(those L2s and a 16-way LRU LLC per socket; no coherence, inclusion or NUMA);\n"
+	  "floor_coherent is the model's own semantics on those sets (inclusive LLCs,\n"
+	  "write-invalidate, remote probe, first touch), its counts checked against\n"
+	  "the model's (counts_equal_model).",
 	  "virtlab bench llc --json", bench_llc_run },
 	{ 0 },
 };
