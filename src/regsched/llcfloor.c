@@ -1,7 +1,9 @@
 /*
- * llcfloor.c — the floor `bench llc` prints beside the model: the least
+ * llcfloor.c — the floors `bench llc` prints beside the model: the least
  * work any exact simulation of its trace must do, timed on the same trace
- * in the same run. It is a lower bound on work, not a model virtlab uses:
+ * in the same run, and (at the end of this file) the model's own
+ * semantics on the same sets, the coherent floor, whose counts equal the
+ * model's. The first two are lower bounds on work, not models virtlab uses:
  * it has no coherence (writes are plain accesses), no inclusion or
  * back-invalidation, no NUMA, no remote-LLC probe, and its hit counts are
  * therefore not hier.c's. What it says: whatever the model adds, an exact
