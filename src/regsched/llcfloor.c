@@ -4,9 +4,9 @@
  * in the same run, and (at the end of this file) the model's own
  * semantics on the same sets, the coherent floor, whose counts equal the
  * model's. The first two are lower bounds on work, not models virtlab uses:
- * it has no coherence (writes are plain accesses), no inclusion or
- * back-invalidation, no NUMA, no remote-LLC probe, and its hit counts are
- * therefore not hier.c's. What it says: whatever the model adds, an exact
+ * they have no coherence (writes are plain accesses), no inclusion or
+ * back-invalidation, no NUMA, no remote-LLC probe, and their hit counts
+ * are therefore not hier.c's. What it says: whatever the model adds, an exact
  * replay cannot be faster than looking up (and, in the two-level floor,
  * filling) an 8-way L2 and a 16-way LLC per access.
  *
