@@ -201,6 +201,22 @@ static void test_trace_directives_and_seed(void **state)
 	fclose(f);
 	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, ":1: cap 7000"));
+	/* a second directive of a kind silently replaced the first */
+	f = fopen(p2, "w");
+	fprintf(f, "#@ weight 512\n#@ ipa 8\n0 0x1000 R\n#@ weight 1024\n");
+	fclose(f);
+	assert_int_equal(workload_load_trace(p2, &w, &eb), VL_EINVAL);
+	if (!strstr(eb.msg, ":4: a second '#@ weight' in this file; expected one"))
+		fail_msg("%s", eb.msg);
+	/* each file has its own: the same directives in two files are fine */
+	f = fopen(p2, "w");
+	fprintf(f, "#@ weight 512\n0 0x1000 R\n");
+	fclose(f);
+	char two[64];
+	snprintf(two, sizeof(two), "%s,%s", p2, p2);
+	assert_int_equal(workload_load_trace(two, &w, &eb), 0);
+	assert_int_equal(w.vm[1].weight, 512);
+	workload_free(&w);
 	unlink(p1);
 	unlink(p2);
 }
