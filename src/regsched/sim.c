@@ -525,9 +525,9 @@ static int setup(sim *s, vl_errbuf *eb)
  * units), so without limits it is w*n / sum(w*n). A VM cannot use more
  * than its vCPUs (n pCPUs) nor more than its cap (cap/100 pCPUs, Xen's
  * credit_peak): its excess goes to the others by weight x vCPUs
- * (water-filling over ncores pCPUs). Without this a VM of 4 vCPUs with 8x
- * the weight of three others "should" get 73 % of 12 pCPUs, and credit,
- * giving it all it can use, showed a 134 % fairness error. */
+ * (water-filling over ncores pCPUs). Without this a 4-vCPU VM of weight
+ * 1024 beside three of 128-256 "should" have had 62 % of 12 pCPUs (7.4 with
+ * 4 vCPUs), and credit showed a 134 % fairness error. */
 static void expected_shares(const workload *w, unsigned ncores, double *out)
 {
 	double wn[WL_MAX_VMS] = { 0 }, lim[WL_MAX_VMS] = { 0 };
