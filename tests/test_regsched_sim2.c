@@ -251,7 +251,7 @@ static void test_expected_share_limits(void **state)
 	assert_int_equal(topo_builtin("single-llc", &t, &eb), 0);
 	rs_params prm;
 	rs_params_default(&prm);
-	prm.duration_s = 0.3;
+	prm.duration_s = 0.1;
 	rs_result r;
 	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &prm, &r, &eb), 0);
 	/* weight x vCPUs 2048 each: 4 pCPUs each of 12 without limits; A can
