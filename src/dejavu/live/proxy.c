@@ -268,6 +268,8 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->awaiting = 1;
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
 	b->fwd = 0;
+	b->hdone = b->extra = 0;
+	vl_buf_clear(&b->in);
 	b->head = c->head_req;
 	b->t_sent = now;
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
@@ -289,6 +291,34 @@ static size_t chunk_framing(const conn *c)
 	size_t raw = c->parsed > c->chunk_mark ? c->parsed - c->chunk_mark : 0;
 	size_t body = c->body_bytes - c->chunk_body_mark;
 	return raw > body ? raw - body : 0;
+}
+
+static void refuse(dvproxy *px, conn *c, int code, const char *why)
+{
+	px->st.bad_requests++;
+	proxy__client_reply(px, c, code, code == 501 ? "Not Implemented" : "Bad Request",
+			    "text/plain", why, 1);
+}
+
+/* The parser paused after a production request's head (chunk_hdr 1) or a
+ * chunk-size line (2): checks the bytes it took since (proxy_strict.c);
+ * 1 if it refused them. */
+static int strict_framing(dvproxy *px, conn *c)
+{
+	const char *in = vl_buf_data(&c->in);
+	if (c->chunk_hdr == 1) {
+		const char *why = NULL;
+		/* the parser stopped on the head's last byte, not consumed */
+		int code = proxy__head_check(in, c->parsed + 1, &why);
+		if (code)
+			refuse(px, c, code, why);
+		return code != 0;
+	}
+	size_t at = c->chunk_mark + (c->body_bytes - c->chunk_body_mark);
+	if (at <= c->parsed && !proxy__chunk_line_check(in + at, c->parsed - at, !c->chunks++))
+		return 0;
+	refuse(px, c, 400, "malformed chunk framing\n");
+	return 1;
 }
 
 /* Runs the request parser over the client's unparsed bytes and acts. */
@@ -334,18 +364,28 @@ static void client_parse(dvproxy *px, conn *c, double now)
 					    "request body too large\n", 1);
 			return;
 		}
+		/* what goes to the backend as it came: held to RFC 9112 */
+		if (c->chunk_hdr && !c->admin && strict_framing(px, c))
+			return;
 		if (c->headers_done && proxy__after_headers(px, c))
 			return;     /* answered: 413 announced, 417 */
-		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
+		if (c->chunk_hdr) { /* paused after the headers (1; on their
+				     * last LF, not yet consumed) or a chunk-size
 				     * line (2): the next line starts here */
+			c->chunk_mark = c->parsed + (c->chunk_hdr == 1);
 			c->chunk_hdr = 0;
-			c->chunk_mark = c->parsed;
 			c->chunk_body_mark = c->body_bytes;
 			http_parser_pause(&c->hp, 0);
 			continue;
 		}
 		if (!c->msg_done)
 			return;
+		if (!c->admin && (c->hp.flags & F_CHUNKED) &&
+		    proxy__trailer_check(vl_buf_data(&c->in) + c->chunk_mark,
+					 c->parsed - c->chunk_mark) < 0) {
+			refuse(px, c, 400, "malformed trailer section\n");
+			return;
+		}
 		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
 		c->msg_done = 0;
 		http_parser_pause(&c->hp, 0);
@@ -489,17 +529,40 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
-	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
+	/* 101: the backend switched protocols, which the proxy does not carry;
+	 * pooled, the next client's request went into the tunnel */
+	int tunnel = b->hp.status_code == 101;
+	int close_client =
+		!c->keep_alive || b->resp_eof || tunnel || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
 	/* the request went on with the client's "Connection: close": the
-	 * backend may close this one next, so it is never pooled */
-	if (b->resp_eof || !http_should_keep_alive(&b->hp) || !c->keep_alive)
+	 * backend may close this one next, so it is never pooled; nor is one
+	 * that sent more than its answer (out of step with its requests) */
+	if (b->resp_eof || b->extra || tunnel || !http_should_keep_alive(&b->hp) || !c->keep_alive)
 		proxy__backend_close(px, b);
 	else
 		proxy__want(px, b);
 	c->st = close_client ? CS_CLOSING : CS_FLIGHT;
 	c->msg_done = 1;
 	client_event(px, c, EVLOOP_WRITE, now);
+}
+
+/* Passes an answer's bytes to b's client, once its head is complete
+ * (until then they wait in b->in). -1: out of memory. */
+static int relay(dvproxy *px, conn *b, const char *p, size_t n)
+{
+	conn *c = b->peer;
+	if (!b->hdone)
+		return vl_buf_put(&b->in, p, n);
+	size_t held = vl_buf_used(&b->in);
+	if (held && vl_buf_put(&c->out, vl_buf_data(&b->in), held) < 0)
+		return -1;
+	vl_buf_clear(&b->in);
+	if (vl_buf_put(&c->out, p, n) < 0)
+		return -1;
+	b->fwd += held + n;
+	px->st.bytes_out += held + n;
+	return 0;
 }
 
 static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
@@ -521,7 +584,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		b->connecting = 0;
 	}
 	if (proxy__flush(b) < 0) {
-		if (!b->got_bytes)
+		if (!b->fwd)
 			bad_gateway(px, c);
 		else
 			proxy__client_close(px, c);
@@ -555,6 +618,10 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 				return;
 			}
 			http_parser_execute(&b->hp, &px->resp_set, NULL, 0);
+			if (!b->resp_done && !b->fwd) {
+				bad_gateway_why(px, c, "backend closed before its answer's head\n");
+				return;
+			}
 			if (!b->resp_done) {
 				proxy__client_close(px, c); /* truncated mid-response */
 				return;
@@ -570,13 +637,13 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 			bad_response(px, b);
 			return;
 		}
-		if (vl_buf_put(&c->out, tmp, n) < 0) {
+		if (b->resp_done && n < (size_t)r)
+			b->extra = 1;
+		if (relay(px, b, tmp, n) < 0) {
 			proxy__client_close(px,
 					    c); /* out of memory: never a response with a hole */
 			return;
 		}
-		b->fwd += n;
-		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
 			response_done(px, b, now);

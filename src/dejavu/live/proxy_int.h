@@ -103,6 +103,7 @@ struct conn {
 	 * one */
 	size_t chunk_mark, chunk_body_mark;
 	int chunk_hdr;
+	int chunks; /* chunk-size lines seen (the first has no CRLF before it) */
 	/* a control request's body, decoded (chunked or not), NUL-terminated */
 	char ctl[1024];
 	size_t ctl_len;
@@ -115,10 +116,11 @@ struct conn {
 	int hin_value; /* the parser is in a header's value */
 	char hval[DVADM_TOKEN_MAX + 16];
 	size_t hval_len;
-	int auth_ok; /* admin: the request carried the right bearer token */
-	int expect;  /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
-	int admin;   /* accepted on the admin listener */
-	int linger;  /* close after the answer by shutdown + drain */
+	int auth_ok;   /* admin: the request carried the right bearer token */
+	int auth_seen; /* admin: an Authorization line came (a second one: refused) */
+	int expect;    /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
+	int admin;     /* accepted on the admin listener */
+	int linger;    /* close after the answer by shutdown + drain */
 	double t_linger;
 	size_t lingered;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
@@ -127,6 +129,11 @@ struct conn {
 	size_t path_len;
 	/* backend/profiler: response in progress */
 	int awaiting, got_bytes, resp_done, resp_eof, head;
+	/* backend: the answer's head is complete (until then its bytes wait
+	 * in `in`, so a backend closing mid-head gives a 502, not half an
+	 * answer); extra: bytes came after the answer's end (the connection
+	 * is not reused) */
+	int hdone, extra;
 	size_t fwd; /* bytes of this answer put to the client */
 	double t_sent;
 	int reused;
@@ -233,6 +240,17 @@ void proxy__client_close(dvproxy *px, conn *c);
 long proxy__sweep(evloop *l, evloop_timer_id id, void *data);
 void proxy__linger_start(dvproxy *px, conn *c, double now);
 void proxy__linger_event(dvproxy *px, conn *c, unsigned ev);
+
+/* Strict framing (proxy_strict.c) of what the production side forwards
+ * as it came: head_check takes a request's line and header section
+ * p[0..n) (through its final CRLF) and returns 0, or the status to answer
+ * (400, 501) with *why; chunk_line_check takes the CRLF ending the
+ * previous chunk's data (unless first) and a chunk-size line with its
+ * CRLF; trailer_check the trailer section through its final CRLF. -1:
+ * refused. */
+int proxy__head_check(const char *p, size_t n, const char **why);
+int proxy__chunk_line_check(const char *p, size_t n, int first);
+int proxy__trailer_check(const char *p, size_t n);
 
 /* Installs the request and response parser callbacks (proxy_http.c). */
 void proxy__parser_settings(dvproxy *px);

@@ -59,7 +59,7 @@ long proxy__sweep(evloop *l, evloop_timer_id id, void *data)
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
 			   now - c->t_fwd > g->backend_timeout_s) {
 			px->st.timeouts++;
-			if (c->peer->got_bytes) {
+			if (c->peer->fwd) { /* part of the answer went out: cut it */
 				proxy__client_close(px, c);
 			} else {
 				proxy__backend_close(px, c->peer);
