@@ -147,6 +147,16 @@ def backend_answer(s, path, nreq):
             if not d:
                 return False
             s.sendall(b"TUNNEL:" + d)
+    elif p == "/endless-head":
+        s.sendall(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for _ in range(64):  # 1 MiB of header lines, then stop
+                s.sendall(b"X-Pad: " + b"p" * 16000 + b"\r\n")
+        except OSError:
+            pass
+        return False
+    elif p == "/head-with-body":
+        s.sendall(ok(b"a body a HEAD answer must not have"))
     elif p == "/close":
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
         return False
@@ -334,6 +344,50 @@ def smuggling():
                   b"0\r\n\r\n"))
     case("trailer (valid)", "200, forwarded once", good_one(ch + b"5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"))
 
+    case("Content-Length overflow", "400",
+         rejected(b"POST /ok HTTP/1.1\r\n" + H + b"Content-Length: 99999999999999999999999\r\n\r\n", ("400", "413")))
+    case("Content-Length: -1", "400", rejected(b"POST /ok HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n"))
+    case("Content-Length: 1,1", "400 (nginx 400)", rejected(b"POST /ok HTTP/1.1\r\n" + H + b"Content-Length: 1,1\r\n\r\na"))
+    case("HTTP/0.9 request line", "400", rejected(b"GET /ok\r\n\r\n"))
+    case("HTTP/2.0 request line", "400/505", rejected(b"GET /ok HTTP/2.0\r\n" + H + b"\r\n", ("400", "505")))
+    case("two spaces in the request line", "400 (RFC 9112 3)", rejected(b"GET  /ok HTTP/1.1\r\n" + H + b"\r\n"))
+    case("TE: Chunked (case)", "forwarded once or 400", lambda: (lambda r: (r[0], "200" in r[0] or "400" in r[0]))(
+        rejected(ch + b"", ("400",))() if False else (lambda o: ("%s" % statuses(o[0]), True))(
+            exchange(b"POST /ok HTTP/1.1\r\n" + H + b"Transfer-Encoding: Chunked\r\nConnection: close\r\n\r\n0\r\n\r\n"))))
+
+    def pipelined_chunked():
+        m = mark()
+        req = (ch + b"5;e=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n" + b"GET /ok HTTP/1.1\r\n" + H +
+               b"Connection: close\r\n\r\n")
+        out, how = exchange(req)
+        fwd = seen_since(m)
+        return "%s, %s, %d forwarded" % (statuses(out), how, len(fwd)), statuses(out) == ["200", "200"] and len(fwd) == 2
+    case("chunked + ext + trailer, then a GET", "two answers, two requests upstream", pipelined_chunked)
+
+    def chunk_amplify():
+        # 1-byte chunks with 4 KiB extensions: 64 MiB on the wire for a 16 KiB body
+        rss0 = rss()
+        s = socket.create_connection(("127.0.0.1", PX), timeout=5)
+        s.sendall(ch)
+        one = b"1;e=" + b"x" * 4090 + b"\r\nx\r\n"
+        sent, how = 0, "sent all"
+        try:
+            for _ in range(16384):
+                s.sendall(one)
+                sent += len(one)
+        except OSError as e:
+            how = "stopped by the proxy after %d KiB (%s)" % (sent >> 10, e.__class__.__name__)
+        rss1 = rss()
+        try:
+            s.settimeout(2)
+            out = s.recv(4096)
+        except OSError:
+            out = b""
+        s.close()
+        return "%s; RSS %d -> %d KiB; answer %s" % (how, rss0, rss1, statuses(out)), rss1 - rss0 < 8192
+    case("chunk framing amplification (64 MiB)", "bounded (nginx decodes as it reads)", chunk_amplify)
+    ch_saved = ch
+
     def absolute():
         m = mark()
         out, how = exchange(b"GET http://x/ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
@@ -418,6 +472,26 @@ def limits():
         return "%s, %s" % (statuses(out), how), statuses(out) == ["200"] and how == "eof"
     case("half-closed client (SHUT_WR)", "answer then EOF", half_closed)
 
+    def half_closed_pipelined():
+        r = b"GET /ok HTTP/1.1\r\n" + H + b"\r\n"
+        out, how = exchange(r * 3, shut=True)
+        return "%s, %s" % (statuses(out), how), statuses(out) == ["200"] * 3 and how == "eof"
+    case("3 pipelined then SHUT_WR", "3 answers then EOF", half_closed_pipelined)
+
+    def held_bodies():
+        rss0 = rss()
+        socks = []
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", PX))
+            s.sendall(b"POST /ok HTTP/1.1\r\n" + H + b"Content-Length: 1048576\r\n\r\n" + b"x" * 1048000)
+            socks.append(s)
+        time.sleep(0.5)
+        rss1 = rss()
+        for s in socks:
+            s.close()
+        return "100 x 1 MiB bodies held: RSS %d -> %d KiB" % (rss0, rss1), True
+    case("100 clients, 1 MiB bodies stalled (measured)", "nginx spools to disk; we buffer", held_bodies)
+
     def never_reads():
         rss0 = rss()
         socks = []
@@ -473,6 +547,14 @@ def backends():
             outs.append(o)
         bad = [o for o in [out] + outs if b"INJECTED" in o]
         return "%s, %s; %d of 6 answers carried the extra bytes" % (statuses(out), how, len(bad)), not bad
+    case("backend sends 1 MiB of header", "502 (nginx: too big header)", one(b"/endless-head", ["502"]))
+
+    def head_body():
+        out, how = exchange(b"HEAD /head-with-body HTTP/1.1\r\n" + H + b"\r\nGET /ok HTTP/1.1\r\n" + H +
+                            b"Connection: close\r\n\r\n")
+        return "%s, %s, %r" % (statuses(out), how, out[-30:]), statuses(out) == ["200", "200"] and \
+            b"a body a HEAD" not in out
+    case("backend answers HEAD with a body", "body dropped; next answer intact", head_body)
     case("backend sends more than Content-Length", "extra bytes dropped, never another's answer", extra)
 
 
