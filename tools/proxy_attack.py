@@ -116,7 +116,9 @@ def backend_answer(s, path, nreq):
     p = path.split("?")[0]
     if p.startswith("http://"):
         p = "/" + p.split("/", 3)[3]
-    if p == "/big":
+    if p == "/huge":
+        s.sendall(ok(b"h" * (4 << 20)))
+    elif p == "/big":
         s.sendall(ok(b"b" * 65536))
     elif p == "/close-mid-headers":
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
@@ -421,6 +423,36 @@ def smuggling():
         st = statuses(out)
         return "%s, %s" % (st, how), st[:1] == ["200"] and how == "eof" or st == ["200", "200"]
     case("Connection: close from the backend", "answer, then close or go on", conn_close_backend)
+
+    def close_with_pipelined():
+        # the answer is 4 MiB; more requests sit unread behind "Connection: close"
+        s = socket.create_connection(("127.0.0.1", PX), timeout=5)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        s.sendall(b"GET /huge HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n")
+        time.sleep(0.2)
+        s.sendall(b"GET /ok HTTP/1.1\r\n" + H + b"\r\n")  # pipelined later: unread by the proxy
+        time.sleep(0.2)
+        got, how = 0, "eof"
+        head = b""
+        while True:
+            try:
+                d = s.recv(65536)
+            except ConnectionResetError:
+                how = "reset"
+                break
+            except socket.timeout:
+                how = "timeout"
+                break
+            if not d:
+                break
+            if len(head) < 200:
+                head += d[:200]
+            got += len(d)
+        s.close()
+        want = 4 << 20
+        return "%d of %d+ bytes, %s" % (got, want, how), got > want and how == "eof"
+    case("Connection: close, 4 MiB answer, unread bytes behind", "whole answer then EOF (no RST)",
+         close_with_pipelined)
 
     def upgrade():
         m = mark()

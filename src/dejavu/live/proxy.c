@@ -507,7 +507,11 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->served++;
 		}
 		if (c->st == CS_CLOSING) {
-			if (c->linger && !c->rd_eof)
+			/* a close with unread input resets, and a reset drops
+			 * what the kernel still had to send: after a 4 MiB
+			 * "Connection: close" answer with a request pipelined
+			 * behind it the client got 2.7 MiB and a reset */
+			if (!c->rd_eof && (c->linger || proxy__input_pending(c)))
 				proxy__linger_start(px, c, now);
 			else
 				proxy__client_close(px, c);

@@ -240,6 +240,8 @@ void proxy__client_close(dvproxy *px, conn *c);
 long proxy__sweep(evloop *l, evloop_timer_id id, void *data);
 void proxy__linger_start(dvproxy *px, conn *c, double now);
 void proxy__linger_event(dvproxy *px, conn *c, unsigned ev);
+/* The client sent bytes the proxy has not read (closing now would reset). */
+int proxy__input_pending(const conn *c);
 
 /* Strict framing (proxy_strict.c) of what the production side forwards
  * as it came: head_check takes a request's line and header section

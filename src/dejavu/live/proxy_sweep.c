@@ -6,6 +6,7 @@
  * proxy_int.h.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "dejavu/live/proxy_int.h"
@@ -23,6 +24,12 @@ void proxy__linger_start(dvproxy *px, conn *c, double now)
 	c->t_linger = now;
 	c->lingered = 0;
 	proxy__want(px, c);
+}
+
+int proxy__input_pending(const conn *c)
+{
+	int n = 0;
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 void proxy__linger_event(dvproxy *px, conn *c, unsigned ev)
