@@ -326,6 +326,68 @@ static void test_close_after_answer_with_unread_input(void **state)
 	free(reply);
 }
 
+typedef struct slow_reader {
+	int fd;
+	size_t got;
+	int how;
+} slow_reader;
+
+/* Reads 256 KiB every 40 ms (6.5 MB/s) until EOF or an error. */
+static void read_slowly(slow_reader *s)
+{
+	static char buf[256 * 1024];
+	struct timeval tv = { 5, 0 };
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		ssize_t r = recv(s->fd, buf, sizeof(buf), MSG_WAITALL);
+		if (r <= 0) {
+			s->how = r == 0 ? 0 : errno;
+			return;
+		}
+		s->got += (size_t)r;
+		usleep(40000);
+	}
+}
+
+/* The backend timeout is the backend's silence, not the whole exchange: a
+ * 24 MiB answer (more than the kernel buffers between the backend and the
+ * client, ~14 MiB on loopback) streamed to a client reading 6.5 MB/s takes
+ * ~4 s; with a 1 s backend timeout it was cut after ~1 s (timed from the
+ * request). */
+static void test_slow_reader_not_cut_by_backend_timeout(void **state)
+{
+	(void)state;
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 25165824\r\n\r\n";
+	size_t body = 24u << 20, total = sizeof(head) - 1 + body;
+	char *reply = malloc(total + 1);
+	assert_non_null(reply);
+	memcpy(reply, head, sizeof(head) - 1);
+	memset(reply + sizeof(head) - 1, 's', body);
+	reply[total] = '\0';
+	fake k = { .conns = 1, .reply = reply };
+	k.lfd = blocking_listener(4, &k.port);
+	pthread_create(&k.t, NULL, fake_main, &k);
+	dvproxy_cfg c;
+	px_cfg_one(&c, k.port);
+	c.backend_timeout_s = 1;
+	px_thr px;
+	assert_int_equal(px_start(&px, &c), 0);
+	slow_reader s = { .fd = connect_to(px.port) };
+	int rcv = 65536;
+	setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	const char *req = "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	send(s.fd, req, strlen(req), MSG_NOSIGNAL);
+	read_slowly(&s);
+	if (s.got != total || s.how)
+		fail_msg("%zu of %zu bytes, then %s", s.got, total,
+			 s.how ? strerror(s.how) : "EOF");
+	close(s.fd);
+	pthread_join(k.t, NULL);
+	px_stop(&px);
+	close(k.lfd);
+	free(reply);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -336,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_framing_bounded),
 		cmocka_unit_test(test_admin_two_authorizations_401),
 		cmocka_unit_test(test_close_after_answer_with_unread_input),
+		cmocka_unit_test(test_slow_reader_not_cut_by_backend_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -639,6 +639,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 			return;
 		}
 		b->got_bytes = 1;
+		b->t_sent = now;
 		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
 		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
 		if (e != HPE_OK && e != HPE_PAUSED) {

@@ -134,8 +134,9 @@ struct conn {
 	 * answer); extra: bytes came after the answer's end (the connection
 	 * is not reused) */
 	int hdone, extra;
-	size_t fwd; /* bytes of this answer put to the client */
-	double t_sent;
+	size_t fwd;    /* bytes of this answer put to the client */
+	double t_sent; /* profiler: the copy left; backend: the request left or
+			* the answer's latest bytes came (its silence is timed) */
 	int reused;
 	struct sockaddr_in to; /* backend: its address, to match a pooled one */
 	int pooled;            /* backend: idle in px->pool, no client */

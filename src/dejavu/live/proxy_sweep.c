@@ -64,7 +64,12 @@ long proxy__sweep(evloop *l, evloop_timer_id id, void *data)
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			proxy__client_close(px, c);
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
-			   now - c->t_fwd > g->backend_timeout_s) {
+			   vl_buf_used(&c->out) < OUT_CAP &&
+			   now - c->peer->t_sent > g->backend_timeout_s) {
+			/* the backend's silence, as nginx's proxy_read_timeout:
+			 * timed from the request, it cut an answer that was
+			 * still streaming to a slow reader (one held back by
+			 * the client, at OUT_CAP, is the stalled-reader rule's) */
 			px->st.timeouts++;
 			if (c->peer->fwd) { /* part of the answer went out: cut it */
 				proxy__client_close(px, c);
