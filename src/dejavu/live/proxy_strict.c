@@ -23,22 +23,28 @@
 
 #include "dejavu/live/proxy_int.h"
 
-/* RFC 9110 5.6.2 tchar */
-static int tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
+/* Octet classes: C_T a tchar (RFC 9110 5.6.2), C_V a field value's octet
+ * (VCHAR, SP, HTAB, obs-text; 5.5), C_X a HEXDIG, C_H a Host octet (7.2:
+ * reg-name, IP-literal, port). A table: the checks run on every request. */
+enum { C_T = 1, C_V = 2, C_X = 4, C_H = 8 };
+static const unsigned char cls[256] = {
+	0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  11, 2,  3,  11, 11, 11, 11, 10, 10, 11, 11,
+	10, 11, 11, 2,  15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 10, 10, 2,  10, 2,  2,  10, 15,
+	15, 15, 15, 15, 15, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,
+	11, 11, 11, 10, 2,  10, 3,  11, 3,  15, 15, 15, 15, 15, 15, 11, 11, 11, 11, 11, 11, 11,
+	11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 2,  3,  2,  11, 0,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+	2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,
+};
 
-/* a field value's octet: VCHAR, SP, HTAB or obs-text (RFC 9110 5.5) */
-static int vchar(unsigned char ch)
+static int is(unsigned char ch, int c)
 {
-	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
-}
-
-static int hexdig(unsigned char ch)
-{
-	return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+	return cls[ch] & c;
 }
 
 /* The line at p[0..n): its length up to a CRLF (*len, CRLF excluded); -1
@@ -61,12 +67,9 @@ static int name_is(const char *p, size_t n, const char *name)
 /* A Host value (RFC 9110 7.2: uri-host [":" port]; may be empty). */
 static int host_ok(const char *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)v[i];
-		if (!(tchar(ch) && ch != '`' && ch != '|' && ch != '^' && ch != '#') &&
-		    !strchr(":[]()*,;=@", ch))
+	for (size_t i = 0; i < n; i++)
+		if (!is((unsigned char)v[i], C_H))
 			return 0;
-	}
 	return 1;
 }
 
@@ -79,40 +82,44 @@ struct fields {
 
 static const char *field_lines(const char *p, size_t n, struct fields *f)
 {
-	size_t len;
+	const char *end = p + n;
 	for (;;) {
-		if (line(p, n, &len) < 0)
-			return "a header line not ended by CRLF (bare CR or LF)";
-		if (len == 0)
-			return len + 2 == n ? NULL : "bytes after the header section";
-		if (p[0] == ' ' || p[0] == '\t')
+		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+			return end - p == 2 ? NULL : "bytes after the header section";
+		if (p < end && (*p == ' ' || *p == '\t'))
 			return "obsolete line folding (RFC 9112 section 5.2)";
-		size_t k = 0;
-		while (k < len && tchar((unsigned char)p[k]))
+		const char *k = p;
+		while (k < end && is((unsigned char)*k, C_T))
 			k++;
-		if (!k || k == len || p[k] != ':')
+		if (k == p || k == end || *k != ':')
 			return "a header name that is not a token followed by ':'";
-		size_t v = k + 1, e = len;
-		for (size_t i = v; i < len; i++)
-			if (!vchar((unsigned char)p[i]))
-				return "a control character in a header value";
-		while (v < e && (p[v] == ' ' || p[v] == '\t'))
+		const char *v = k + 1, *e = v;
+		while (e < end && is((unsigned char)*e, C_V))
+			e++;
+		if (end - e < 2 || e[0] != '\r' || e[1] != '\n')
+			return e < end && *e != '\r' && *e != '\n'
+				       ? "a control character in a header value"
+				       : "a header line not ended by CRLF (bare CR or LF)";
+		const char *next = e + 2;
+		while (v < e && (*v == ' ' || *v == '\t'))
 			v++;
-		while (e > v && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
-		if (!f && (name_is(p, k, "transfer-encoding") || name_is(p, k, "content-length") ||
-			   name_is(p, k, "host")))
+		size_t kl = (size_t)(k - p);
+		int host = kl == 4 && name_is(p, kl, "host");
+		int te = kl == 17 && name_is(p, kl, "transfer-encoding");
+		if (!f && (host || te || (kl == 14 && name_is(p, kl, "content-length"))))
 			return "a framing header in the trailers";
-		if (f && name_is(p, k, "host")) {
+		if (f && host) {
 			f->host++;
-			f->host_bad |= !host_ok(p + v, e - v);
-		} else if (f && name_is(p, k, "transfer-encoding")) {
+			f->host_bad |= !host_ok(v, (size_t)(e - v));
+		} else if (f && te) {
 			f->te++;
-			f->te_chunked = name_is(p + v, e - v, "chunked");
-		} else if (f && name_is(p, k, "content-length")) {
+			f->te_chunked = name_is(v, (size_t)(e - v), "chunked");
+		} else if (f && kl == 14 && name_is(p, kl, "content-length")) {
 			f->cl++;
 		}
-		p += len + 2, n -= len + 2;
+		p = next;
 	}
 }
 
@@ -128,7 +135,7 @@ int proxy__head_check(const char *p, size_t n, const char **why)
 	}
 	/* method SP request-target SP HTTP-version, single spaces, no CTL */
 	size_t m = 0;
-	while (m < len && tchar((unsigned char)p[m]))
+	while (m < len && is((unsigned char)p[m], C_T))
 		m++;
 	size_t t = m + 1;
 	while (t < len && (unsigned char)p[t] > 0x20 && p[t] != 0x7f)
@@ -173,7 +180,7 @@ int proxy__chunk_line_check(const char *p, size_t n, int first)
 	size_t len, k = 0;
 	if (line(p, n, &len) < 0 || len + 2 != n)
 		return -1;
-	while (k < len && hexdig((unsigned char)p[k]))
+	while (k < len && is((unsigned char)p[k], C_X))
 		k++;
 	if (!k)
 		return -1;
@@ -182,7 +189,7 @@ int proxy__chunk_line_check(const char *p, size_t n, int first)
 	if (k < len && p[k] != ';')
 		return -1; /* "5 x": junk after the size */
 	for (; k < len; k++)
-		if (!vchar((unsigned char)p[k]))
+		if (!is((unsigned char)p[k], C_V))
 			return -1;
 	return 0;
 }
