@@ -62,6 +62,9 @@ static void test_ambiguous_framing_refused(void **state)
 		{ "POST /r/post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
 		  "0\r\n\r\n",
 		  "501" },
+		{ "POST /r/post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+		  "0\r\n\r\n",
+		  "400" },
 		{ "GET /r/page HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", "400" },
 		{ "GET /r/page HTTP/1.1\r\n\r\n", "400" },
 		{ "GET  /r/page HTTP/1.1\r\nHost: x\r\n\r\n", "400" },

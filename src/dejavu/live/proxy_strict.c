@@ -77,7 +77,7 @@ static int host_ok(const char *v, size_t n)
  * counts of the framing fields in *f (NULL: trailers, which may carry
  * none of them). */
 struct fields {
-	int host, te, te_chunked, cl, host_bad;
+	int host, te, te_chunked, te_final, cl, host_bad;
 };
 
 static const char *field_lines(const char *p, size_t n, struct fields *f)
@@ -115,7 +115,12 @@ static const char *field_lines(const char *p, size_t n, struct fields *f)
 			f->host_bad |= !host_ok(v, (size_t)(e - v));
 		} else if (f && te) {
 			f->te++;
-			f->te_chunked = name_is(v, (size_t)(e - v), "chunked");
+			size_t vl = (size_t)(e - v);
+			f->te_chunked = name_is(v, vl, "chunked");
+			/* a list whose last coding is chunked ("gzip, chunked") */
+			const char *c = e - 7;
+			f->te_final = vl > 7 && name_is(c, 7, "chunked") &&
+				      (c[-1] == ',' || c[-1] == ' ' || c[-1] == '\t');
 		} else if (f && kl == 14 && name_is(p, kl, "content-length")) {
 			f->cl++;
 		}
@@ -161,6 +166,10 @@ int proxy__head_check(const char *p, size_t n, const char **why)
 	if (f.te && (http10 || f.te > 1 || f.cl)) {
 		*why = "ambiguous framing: Transfer-Encoding twice, with Content-Length or in "
 		       "HTTP/1.0";
+		return 400;
+	}
+	if (f.te && !f.te_chunked && !f.te_final) {
+		*why = "Transfer-Encoding without chunked last (RFC 9112 section 6.3)";
 		return 400;
 	}
 	if (f.te && !f.te_chunked) {
