@@ -293,34 +293,6 @@ static size_t chunk_framing(const conn *c)
 	return raw > body ? raw - body : 0;
 }
 
-static void refuse(dvproxy *px, conn *c, int code, const char *why)
-{
-	px->st.bad_requests++;
-	proxy__client_reply(px, c, code, code == 501 ? "Not Implemented" : "Bad Request",
-			    "text/plain", why, 1);
-}
-
-/* The parser paused after a production request's head (chunk_hdr 1) or a
- * chunk-size line (2): checks the bytes it took since (proxy_strict.c);
- * 1 if it refused them. */
-static int strict_framing(dvproxy *px, conn *c)
-{
-	const char *in = vl_buf_data(&c->in);
-	if (c->chunk_hdr == 1) {
-		const char *why = NULL;
-		/* the parser stopped on the head's last byte, not consumed */
-		int code = proxy__head_check(in, c->parsed + 1, &why);
-		if (code)
-			refuse(px, c, code, why);
-		return code != 0;
-	}
-	size_t at = c->chunk_mark + (c->body_bytes - c->chunk_body_mark);
-	if (at <= c->parsed && !proxy__chunk_line_check(in + at, c->parsed - at, !c->chunks++))
-		return 0;
-	refuse(px, c, 400, "malformed chunk framing\n");
-	return 1;
-}
-
 /* Runs the request parser over the client's unparsed bytes and acts. */
 static void client_parse(dvproxy *px, conn *c, double now)
 {
@@ -369,7 +341,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 			return;
 		}
 		/* what goes to the backend as it came: held to RFC 9112 */
-		if (c->chunk_hdr && !c->admin && strict_framing(px, c))
+		if (c->chunk_hdr && !c->admin && proxy__strict_framing(px, c))
 			return;
 		if (c->headers_done && proxy__after_headers(px, c))
 			return;     /* answered: 413 announced, 417 */
@@ -387,7 +359,7 @@ static void client_parse(dvproxy *px, conn *c, double now)
 		if (!c->admin && (c->hp.flags & F_CHUNKED) &&
 		    proxy__trailer_check(vl_buf_data(&c->in) + c->chunk_mark,
 					 c->parsed - c->chunk_mark) < 0) {
-			refuse(px, c, 400, "malformed trailer section\n");
+			proxy__refuse(px, c, 400, "malformed trailer section\n");
 			return;
 		}
 		/* One complete request: vl_buf_data(&c->in)[0..parsed). */

@@ -3,7 +3,8 @@
  * and production side), proxy_http.c (parser callbacks), proxy_side.c
  * (request features, the profiler's fire-and-forget copies), proxy_accept.c
  * (new clients, listeners out of fds), proxy_ctl.c (the control
- * endpoints), proxy_sweep.c (timeouts, lingering close) and proxy_trace.c
+ * endpoints), proxy_sweep.c (timeouts, lingering close), proxy_strict.c
+ * (RFC 9112 framing of what is forwarded as it came) and proxy_trace.c
  * (stage times, a diagnostic). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
@@ -254,6 +255,13 @@ int proxy__input_pending(const conn *c);
 int proxy__head_check(const char *p, size_t n, const char **why);
 int proxy__chunk_line_check(const char *p, size_t n, int first);
 int proxy__trailer_check(const char *p, size_t n);
+/* A refusal of a production request: counted, answered code (400 or 501)
+ * with why, the connection ended. */
+void proxy__refuse(dvproxy *px, conn *c, int code, const char *why);
+/* The parser paused after a production request's head (chunk_hdr 1) or a
+ * chunk-size line (2): checks the bytes it took since; 1 if it refused
+ * them (answered), else 0. */
+int proxy__strict_framing(dvproxy *px, conn *c);
 
 /* Installs the request and response parser callbacks (proxy_http.c). */
 void proxy__parser_settings(dvproxy *px);

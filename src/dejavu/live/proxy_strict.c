@@ -13,9 +13,9 @@
  * chunked framing on HTTP/1.0, a chunk-size line "5 x", an LF inside a
  * chunk extension (nginx ends the line there, http-parser does not), any
  * two bytes in place of the CRLF after chunk data, and two Host lines or
- * none. These checks refuse all of it with 400 (501 for a transfer coding
- * other than chunked), as nginx does; one pass over bytes the proxy holds
- * anyway.
+ * none. These checks refuse all of it with 400 (501 for CONNECT or a
+ * coding before a final chunked), as nginx does; one pass over bytes the
+ * proxy holds anyway.
  */
 #include <stdint.h>
 #include <string.h>
@@ -206,4 +206,34 @@ int proxy__chunk_line_check(const char *p, size_t n, int first)
 int proxy__trailer_check(const char *p, size_t n)
 {
 	return field_lines(p, n, NULL) ? -1 : 0;
+}
+
+/* ---- acting on them (client_parse, proxy.c) ---- */
+
+void proxy__refuse(dvproxy *px, conn *c, int code, const char *why)
+{
+	px->st.bad_requests++;
+	proxy__client_reply(px, c, code, code == 501 ? "Not Implemented" : "Bad Request",
+			    "text/plain", why, 1);
+}
+
+/* The parser paused after a production request's head (chunk_hdr 1) or a
+ * chunk-size line (2): checks the bytes it took since (proxy_strict.c);
+ * 1 if it refused them. */
+int proxy__strict_framing(dvproxy *px, conn *c)
+{
+	const char *in = vl_buf_data(&c->in);
+	if (c->chunk_hdr == 1) {
+		const char *why = NULL;
+		/* the parser stopped on the head's last byte, not consumed */
+		int code = proxy__head_check(in, c->parsed + 1, &why);
+		if (code)
+			proxy__refuse(px, c, code, why);
+		return code != 0;
+	}
+	size_t at = c->chunk_mark + (c->body_bytes - c->chunk_body_mark);
+	if (at <= c->parsed && !proxy__chunk_line_check(in + at, c->parsed - at, !c->chunks++))
+		return 0;
+	proxy__refuse(px, c, 400, "malformed chunk framing\n");
+	return 1;
 }
