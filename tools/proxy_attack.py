@@ -28,7 +28,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ left in tools/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_attack_backend import SEEN, SEEN_LOCK, backend_conn, free_port, listener, profiler_conn, serve  # noqa: E402
+from proxy_attack_backend import (SEEN, SEEN_LOCK, backend_conn, flood_conn, free_port,  # noqa: E402
+                                  listener, profiler_conn, serve)
 
 TOKEN = "attack-token-0123456789abcdef0123456789"
 
@@ -36,6 +37,7 @@ TOKEN = "attack-token-0123456789abcdef0123456789"
 # ---------------------------------------------------------------- client side
 PX = None  # proxy port
 ADM = None  # admin port
+BACKEND = None  # the backend's port
 
 
 def exchange(raw, port=None, timeout=2.0, shut=False, pieces=None):
@@ -514,8 +516,8 @@ def rss():
     return -1
 
 
-def cpu():
-    with open("/proc/%d/stat" % PXPID) as f:
+def cpu(pid=None):
+    with open("/proc/%d/stat" % (pid or PXPID)) as f:
         v = f.read().rsplit(")", 1)[1].split()
     return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -605,9 +607,42 @@ def resources():
             n, dt, dt / 200 * 1e3, st["dup_sent"], st["dup_dropped"]), n == 200 and dt < 10
     case("profiler never answers (F = 1)", "production unaffected", profiler_cost)
 
+    def profiler_flood():
+        # a second proxy whose profiler answers every copy with an endless body
+        fl = listener()
+        threading.Thread(target=serve, args=(fl, flood_conn), daemon=True).start()
+        port = free_port()
+        p = subprocess.Popen([ARGS.virtlab, "dejavu", "proxy", "--listen", "127.0.0.1:%d" % port,
+                              "--backend", "127.0.0.1:%d" % BACKEND, "--profiler",
+                              "127.0.0.1:%d" % fl.getsockname()[1], "--fraction", "1", "--quiet",
+                              "--duration", "60s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            c0, t0, lat, n = cpu(p.pid), time.time(), [], 0
+            for _ in range(200):
+                t = time.time()
+                out, _ = exchange(b"GET /ok HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n", port=port)
+                lat.append(time.time() - t)
+                n += statuses(out) == ["200"]
+                time.sleep(0.01)
+            c1, t1 = cpu(p.pid), time.time()
+        finally:
+            p.terminate()
+            p.wait()
+            fl.close()
+        lat.sort()
+        return "%d/200 answered, p50 %.1f ms p99 %.1f ms; proxy CPU %.2f s in %.1f s" % (
+            n, lat[100] * 1e3, lat[197] * 1e3, c1 - c0, t1 - t0), n == 200 and c1 - c0 < 1.0
+    case("profiler floods every copy (F = 1)", "production unaffected, proxy CPU bounded", profiler_flood)
+
 
 def main():
-    global ARGS, PX, ADM, PXPID
+    global ARGS, PX, ADM, PXPID, BACKEND
     ap = argparse.ArgumentParser()
     ap.add_argument("--virtlab", default="build/virtlab")
     ap.add_argument("--only", default="")
@@ -619,6 +654,7 @@ def main():
     threading.Thread(target=serve, args=(bl, backend_conn), daemon=True).start()
     threading.Thread(target=serve, args=(pl, profiler_conn), daemon=True).start()
     PX, ADM = free_port(), free_port()
+    BACKEND = bl.getsockname()[1]
     tf = tempfile.NamedTemporaryFile(prefix="attack-token-", delete=False)
     tf.close()
     env = dict(os.environ, VIRTLAB_DEJAVU_TOKEN=TOKEN)

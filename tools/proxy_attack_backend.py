@@ -155,6 +155,21 @@ def serve(lsock, fn):
         threading.Thread(target=fn, args=(c,), daemon=True).start()
 
 
+def flood_conn(s):
+    """A profiler answering every copy with an endless body."""
+    try:
+        s.recv(65536)
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n")
+        z = b"\0" * 65536
+        s.settimeout(30)
+        while True:
+            s.sendall(z)
+    except OSError:
+        pass
+    finally:
+        s.close()
+
+
 def profiler_conn(s):
     HELD.append(s)  # accept the copies, never read, never answer
 

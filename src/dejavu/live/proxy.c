@@ -509,6 +509,8 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
+	if (b->fwd > px->answer_max)
+		px->answer_max = b->fwd;
 	/* 101: the backend switched protocols, which the proxy does not carry;
 	 * pooled, the next client's request went into the tunnel */
 	int tunnel = b->hp.status_code == 101;
