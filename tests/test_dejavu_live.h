@@ -232,11 +232,11 @@ static inline void assert_complete(const char *resp, const char *status)
 }
 
 /* A fake backend: reply answers the first connection's first request
- * (reply2, if set, the later connections'); close_after: it closes right
- * after answering. */
+ * (reply2, if set, the later connections'), then later follows after
+ * later_ms if set; close_after: it closes right after answering. */
 typedef struct fake {
-	int lfd, port, conns, saw_close, close_after;
-	const char *reply, *reply2;
+	int lfd, port, conns, saw_close, close_after, later_ms;
+	const char *reply, *reply2, *later;
 	pthread_t t;
 } fake;
 
@@ -253,8 +253,13 @@ static inline void *fake_main(void *a)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		char buf[4096];
 		const char *reply = i && k->reply2 ? k->reply2 : k->reply;
-		if (recv(fd, buf, sizeof(buf), 0) > 0)
+		if (recv(fd, buf, sizeof(buf), 0) > 0) {
 			send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+			if (k->later) {
+				usleep((useconds_t)k->later_ms * 1000);
+				send(fd, k->later, strlen(k->later), MSG_NOSIGNAL);
+			}
+		}
 		if (k->close_after) {
 			close(fd);
 			continue;

@@ -423,6 +423,17 @@ def backends():
         return "%s, %s; %d of 6 answers carried the extra bytes" % (statuses(out), how, len(bad)), not bad
     case("backend sends 1 MiB of header", "502 (nginx: too big header)", one(b"/endless-head", ["502"]))
 
+    def answer_heads():
+        res, good = [], True
+        for path in (b"/fold-answer", b"/lf-answer", b"/cl-te-answer"):
+            out, how = exchange(b"GET %s HTTP/1.1\r\n" % path + H + b"Connection: close\r\n\r\n")
+            res.append("%s %s%s" % (path.decode(), statuses(out),
+                                    " (as sent)" if b" two" in out or b"OK\nC" in out else ""))
+            good = good and statuses(out) == ["502"]
+        return "; ".join(res), good
+    case("backend answer heads: obs-fold, bare LF, CL+TE",
+         "502 (RFC 9112 5.2 MUST for obs-fold)", answer_heads)
+
     def head_body():
         out, how = exchange(b"HEAD /head-with-body HTTP/1.1\r\n" + H + b"\r\nGET /ok HTTP/1.1\r\n" + H +
                             b"Connection: close\r\n\r\n")

@@ -138,6 +138,13 @@ def backend_answer(s, path, nreq):
         return False
     elif p == "/head-with-body":
         s.sendall(ok(b"a body a HEAD answer must not have"))
+    elif p == "/fold-answer":
+        s.sendall(b"HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 2\r\n\r\nok")
+    elif p == "/lf-answer":
+        s.sendall(b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok")
+    elif p == "/cl-te-answer":
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"2\r\nok\r\n0\r\n\r\n")
     elif p == "/close":
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
         return False

@@ -270,6 +270,7 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->fwd = 0;
 	b->hdone = b->extra = 0;
 	vl_buf_clear(&b->in);
+	b->head_at = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
@@ -529,24 +530,6 @@ static void response_done(dvproxy *px, conn *b, double now)
 	client_event(px, c, EVLOOP_WRITE, now);
 }
 
-/* Passes an answer's bytes to b's client, once its head is complete
- * (until then they wait in b->in). -1: out of memory. */
-static int relay(dvproxy *px, conn *b, const char *p, size_t n)
-{
-	conn *c = b->peer;
-	if (!b->hdone)
-		return vl_buf_put(&b->in, p, n);
-	size_t held = vl_buf_used(&b->in);
-	if (held && vl_buf_put(&c->out, vl_buf_data(&b->in), held) < 0)
-		return -1;
-	vl_buf_clear(&b->in);
-	if (vl_buf_put(&c->out, p, n) < 0)
-		return -1;
-	b->fwd += held + n;
-	px->st.bytes_out += held + n;
-	return 0;
-}
-
 static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 {
 	conn *c = b->peer;
@@ -614,15 +597,12 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		}
 		b->got_bytes = 1;
 		b->t_sent = now;
-		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
-		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
-		if (e != HPE_OK && e != HPE_PAUSED) {
+		int rc = proxy__answer_bytes(px, b, tmp, (size_t)r);
+		if (rc == -1) {
 			bad_response(px, b);
 			return;
 		}
-		if (b->resp_done && n < (size_t)r)
-			b->extra = 1;
-		if (relay(px, b, tmp, n) < 0) {
+		if (rc < 0) {
 			proxy__client_close(px,
 					    c); /* out of memory: never a response with a hole */
 			return;

@@ -164,6 +164,10 @@ static int on_resp_headers(http_parser *hp)
 {
 	conn *b = hp->data;
 	b->hdone = 1;
+	if (b->kind == K_BACKEND) { /* pause: answer_bytes checks the head */
+		b->hpaused = 1;
+		http_parser_pause(hp, 1);
+	}
 	/* 1 = "no body follows" (HEAD, or 1xx/204/304 the parser already knows). */
 	return b->head ? 1 : 0;
 }
@@ -175,8 +179,10 @@ static int on_resp_done(http_parser *hp)
 	 * rest, and the final one follows on the same connection (RFC 7231
 	 * section 6.2); 101 would switch protocols, which the proxy does not
 	 * carry, so it ends the exchange. */
-	if (hp->status_code / 100 == 1 && hp->status_code != 101)
+	if (hp->status_code / 100 == 1 && hp->status_code != 101) {
+		b->hdone = 0; /* the final answer's head is held and checked too */
 		return 0;
+	}
 	b->resp_done = 1;
 	http_parser_pause(hp, 1);
 	return 0;

@@ -142,9 +142,11 @@ struct conn {
 	 * answer); extra: bytes came after the answer's end (the connection
 	 * is not reused) */
 	int hdone, extra;
-	size_t fwd;    /* bytes of this answer put to the client */
-	double t_sent; /* profiler: the copy left; backend: the request left or
-			* the answer's latest bytes came (its silence is timed) */
+	int hpaused;    /* backend: the parser paused on an answer head's last byte */
+	size_t head_at; /* backend: in[0..head_at) holds heads already checked */
+	size_t fwd;     /* bytes of this answer put to the client */
+	double t_sent;  /* profiler: the copy left; backend: the request left or
+			 * the answer's latest bytes came (its silence is timed) */
 	int reused;
 	struct sockaddr_in to; /* backend: its address, to match a pooled one */
 	int pooled;            /* backend: idle in px->pool, no client */
@@ -263,6 +265,14 @@ int proxy__input_pending(const conn *c);
 int proxy__head_check(const char *p, size_t n, const char **why);
 int proxy__chunk_line_check(const char *p, size_t n, int first);
 int proxy__trailer_check(const char *p, size_t n);
+/* An answer's head p[0..n) (status line through the final CRLF): 0, or
+ * -1 (obs-fold, bare CR/LF, control characters, Transfer-Encoding with
+ * Content-Length): the proxy answers 502 rather than pass it on. */
+int proxy__answer_check(const char *p, size_t n);
+/* Parses and relays tmp[0..r) of backend b's answer to its client, each
+ * head held until complete and checked (proxy_strict.c): 0, -1 the answer
+ * is malformed (502 or cut), -2 out of memory. */
+int proxy__answer_bytes(dvproxy *px, conn *b, const char *tmp, size_t r);
 /* A refusal of a production request: counted, answered code (400 or 501)
  * with why, the connection ended. */
 void proxy__refuse(dvproxy *px, conn *c, int code, const char *why);

@@ -16,10 +16,17 @@
  * none. These checks refuse all of it with 400 (501 for CONNECT or a
  * coding before a final chunked), as nginx does; one pass over bytes the
  * proxy holds anyway.
+ *
+ * A backend's answer heads are held until complete and checked the same way
+ * (proxy__answer_bytes): obs-fold in an answer (RFC 9112 section 5.2: a
+ * proxy MUST 502 or unfold), bare LF and Content-Length with
+ * Transfer-Encoding are 502, where they went to the client as they came.
  */
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include <http_parser.h>
 
 #include "dejavu/live/proxy_int.h"
 
@@ -179,6 +186,28 @@ int proxy__head_check(const char *p, size_t n, const char **why)
 	return 0;
 }
 
+int proxy__answer_check(const char *p, size_t n)
+{
+	size_t len;
+	/* HTTP/1.x SP 3DIGIT [SP reason] CRLF (the SP before an empty reason
+	 * is often left out) */
+	if (line(p, n, &len) < 0 || len < 12 || memcmp(p, "HTTP/1.", 7) ||
+	    (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+		return -1;
+	for (size_t i = 9; i < 12; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+	if (len > 12 && p[12] != ' ')
+		return -1;
+	for (size_t i = 12; i < len; i++)
+		if (!is((unsigned char)p[i], C_V))
+			return -1;
+	struct fields f = { 0 };
+	if (field_lines(p + len + 2, n - len - 2, &f) || (f.te && f.cl))
+		return -1;
+	return 0;
+}
+
 int proxy__chunk_line_check(const char *p, size_t n, int first)
 {
 	if (!first) { /* the CRLF ending the previous chunk's data */
@@ -236,4 +265,62 @@ int proxy__strict_framing(dvproxy *px, conn *c)
 		return 0;
 	proxy__refuse(px, c, 400, "malformed chunk framing\n");
 	return 1;
+}
+
+/* ---- a backend's answer: heads held until complete and checked ---- */
+
+/* Passes an answer's bytes to b's client: what b->in holds once the head
+ * in progress is complete and checked (else only the checked interim
+ * heads before it, b->in[0..head_at)), then p[0..n) — held instead while
+ * the head is incomplete. -1: out of memory. */
+static int relay(dvproxy *px, conn *b, const char *p, size_t n)
+{
+	conn *c = b->peer;
+	size_t go = b->hdone ? vl_buf_used(&b->in) : b->head_at;
+	if (go && vl_buf_put(&c->out, vl_buf_data(&b->in), go) < 0)
+		return -1;
+	vl_buf_consume(&b->in, go);
+	b->head_at = 0;
+	b->fwd += go;
+	px->st.bytes_out += go;
+	if (!b->hdone)
+		return vl_buf_put(&b->in, p, n);
+	if (n && vl_buf_put(&c->out, p, n) < 0)
+		return -1;
+	b->fwd += n;
+	px->st.bytes_out += n;
+	return 0;
+}
+
+/* Parses and relays tmp[0..r) of b's answer. The parser pauses on each
+ * answer head's last byte (on_resp_headers): the head, held until then,
+ * is checked (proxy_strict.c) before any of it goes to the client (and
+ * goes with the rest of the read, so a body error in the same read is
+ * still a 502); the next segment starts on that last byte, already held
+ * (skip). 0, or -1 if the answer is malformed, -2 out of memory. */
+int proxy__answer_bytes(dvproxy *px, conn *b, const char *tmp, size_t r)
+{
+	size_t off = 0, skip = 0;
+	while (off < r) {
+		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp + off, r - off);
+		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
+		if (e != HPE_OK && e != HPE_PAUSED)
+			return -1;
+		if (!b->hpaused) {
+			if (b->resp_done && off + n < r)
+				b->extra = 1; /* bytes past the answer's end */
+			return relay(px, b, tmp + off + skip, n - skip) < 0 ? -2 : 0;
+		}
+		b->hpaused = 0; /* tmp[off + n] is the head's last byte */
+		if (vl_buf_put(&b->in, tmp + off + skip, n + 1 - skip) < 0)
+			return -2;
+		if (proxy__answer_check(vl_buf_data(&b->in) + b->head_at,
+					vl_buf_used(&b->in) - b->head_at) < 0)
+			return -1;
+		b->head_at = vl_buf_used(&b->in); /* checked up to here */
+		http_parser_pause(&b->hp, 0);
+		off += n;
+		skip = 1;
+	}
+	return 0;
 }
