@@ -2,7 +2,8 @@
  * test_core_buf.c — the shared byte buffer, array growth and the one
  * whole-file reader: appends survive growth and partial consumption, a file
  * over the limit is refused with the path, its size and the limit (never
- * truncated), a pipe is bounded too.
+ * truncated), a pipe is bounded too; the last non-empty line of a captured
+ * stderr.
  */
 #include "vl_test.h"
 
@@ -277,6 +278,38 @@ static void test_mkdirs_and_atomic_write(void **state)
 	assert_int_equal(vl_rm_rf(dir), 0);
 }
 
+/* The last non-empty line of a captured stderr, as the report, the sweep
+ * runner and core/proc's error messages quote it. */
+static void expect_last(const char *text, size_t len, const char *want)
+{
+	size_t n = 99;
+	const char *l = vl_last_line(text, len, &n);
+	assert_true(l >= text && l + n <= text + len);
+	char got[64];
+	snprintf(got, sizeof(got), "%.*s", (int)n, l);
+	assert_string_equal(got, want);
+}
+
+static void test_last_line(void **state)
+{
+	(void)state;
+	expect_last("", 0, "");
+	static const char *const cases[][2] = {
+		{ "\n\r\n  \t\n", "" },
+		{ "one line", "one line" },
+		{ "warming up\nerror: bad --x\n", "error: bad --x" },
+		/* CRLF, trailing blanks and empty lines at the end are left off */
+		{ "a\r\nb: failed  \r\n\n\n", "b: failed" },
+		{ "first\n  \n", "first" },
+		/* leading blanks of the line are its own */
+		{ "x\n  indented\n", "  indented" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_last(cases[i][0], strlen(cases[i][0]), cases[i][1]);
+	expect_last("kept\ndropped", 5, "kept");
+	expect_last("abc\ndef", 6, "de");
+}
+
 static char *tmp_text(const char *text, size_t n)
 {
 	char *path = strdup("/tmp/vllinesXXXXXX");
@@ -402,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_lines_stream_limit),
 		cmocka_unit_test(test_huge_alloc),
+		cmocka_unit_test(test_last_line),
 	};
 	return cmocka_run_group_tests_name("core_buf", tests, NULL, NULL);
 }

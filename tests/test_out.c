@@ -1,7 +1,7 @@
 /*
  * test_out.c — one result rendered three ways: JSON parses back to the same
  * value, CSV quotes per RFC 4180 and flattens nested keys, text aligns
- * tables and objects.
+ * tables and objects; a JSON document written to a file whole.
  */
 #include "vl_test.h"
 
@@ -183,6 +183,49 @@ static void test_lookup_and_num(void **state)
 	json_decref(v);
 }
 
+/* A JSON file as the report and the sweep write theirs: the flags' text
+ * and one newline, replacing the old file whole; the errors name the path. */
+static void test_write_json(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vl_outXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/doc.json", dir);
+	vl_errbuf eb = { { 0 } };
+	json_t *j = json_pack("{s:i,s:[i,i],s:f}", "b", 1, "a", 2, 3, "x", 0.1);
+	assert_int_equal(out_write_json(path, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER, &eb), 0);
+	char *text = vl_slurp(path);
+	char *want = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	assert_non_null(want);
+	size_t n = strlen(want);
+	assert_int_equal(strlen(text), n + 1);
+	assert_memory_equal(text, want, n);
+	assert_int_equal(text[n], '\n');
+	free(text);
+	free(want);
+	/* a second write replaces the first entirely */
+	assert_int_equal(out_write_json(path, j, JSON_COMPACT | JSON_SORT_KEYS, &eb), 0);
+	text = vl_slurp(path);
+	assert_string_equal(text, "{\"a\":[2,3],\"b\":1,\"x\":0.10000000000000001}\n");
+	free(text);
+	json_decref(j);
+	/* a failed json_pack (NULL) writes nothing and says where */
+	assert_int_equal(out_write_json(path, NULL, 0, &eb), VL_ENOMEM);
+	assert_non_null(strstr(eb.msg, path));
+	text = vl_slurp(path);
+	assert_non_null(strstr(text, "\"b\":1")); /* the old file is untouched */
+	free(text);
+	/* an unwritable place: VL_EIO naming it */
+	char bad[96];
+	snprintf(bad, sizeof(bad), "%s/missing/doc.json", dir);
+	json_t *e = json_object();
+	assert_int_equal(out_write_json(bad, e, 0, &eb), VL_EIO);
+	assert_non_null(strstr(eb.msg, bad));
+	json_decref(e);
+	assert_int_equal(vl_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_tbl),
 		cmocka_unit_test(test_lookup_and_num),
+		cmocka_unit_test(test_write_json),
 	};
 	return cmocka_run_group_tests_name("out", tests, NULL, NULL);
 }

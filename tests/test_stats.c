@@ -2,7 +2,7 @@
  * test_stats.c — Welford accumulator against two-pass formulas, exact
  * percentiles against hand-computed R-7 values, and the streaming histogram
  * against exact sorting on several distributions (error within its
- * 2^-sub_bits relative bound).
+ * 2^-sub_bits relative bound); the radix sort of doubles against qsort.
  */
 #include "vl_test.h"
 
@@ -224,6 +224,73 @@ static void test_hist_sub_and_load(void **state)
 	hist_destroy(z);
 }
 
+/* stat_sort_doubles gives exactly what qsort with stat_cmp_double gives,
+ * on both sides of its radix threshold, with negatives, zeros of both
+ * signs, infinities, long runs of equal values and denormals. */
+static void sort_like_qsort(const double *xs, size_t n)
+{
+	double *a = malloc(n * sizeof(*a) + 1), *b = malloc(n * sizeof(*b) + 1);
+	assert_non_null(a);
+	assert_non_null(b);
+	memcpy(a, xs, n * sizeof(*a));
+	memcpy(b, xs, n * sizeof(*b));
+	stat_sort_doubles(a, n);
+	qsort(b, n, sizeof(*b), stat_cmp_double);
+	for (size_t i = 0; i < n; i++) {
+		/* !=, not the bits: -0.0 and 0.0 are equal to stat_cmp_double,
+		 * so qsort may leave them in either order */
+		if (a[i] != b[i])
+			fail_msg("n %zu: [%zu] radix %a, qsort %a", n, i, a[i], b[i]);
+	}
+	free(a);
+	free(b);
+}
+
+static void test_sort_doubles(void **state)
+{
+	(void)state;
+	rng r;
+	rng_seed(&r, 11);
+	static const size_t sizes[] = { 0, 1, 2, 7, 1023, 1024, 1025, 4096, 100000 };
+	double *xs = malloc(100000 * sizeof(*xs));
+	assert_non_null(xs);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s];
+		for (size_t i = 0; i < n; i++) /* heavy-tailed, as sojourn times are */
+			xs[i] = rng_lognormal(&r, 0.0, 3.0);
+		sort_like_qsort(xs, n);
+		for (size_t i = 0; i < n; i++) { /* both signs, special values, ties */
+			uint64_t k = rng_below(&r, 10);
+			xs[i] = k == 0   ? -xs[i]
+				: k == 1 ? 0.0
+				: k == 2 ? -0.0
+				: k == 3 ? (rng_below(&r, 2) ? INFINITY : -INFINITY)
+				: k == 4 ? 5e-324 * (double)rng_below(&r, 4) /* denormals */
+				: k == 5 ? (double)rng_below(&r, 3)
+					 : xs[i];
+		}
+		sort_like_qsort(xs, n);
+	}
+	/* all equal: every pass is skipped */
+	for (size_t i = 0; i < 5000; i++)
+		xs[i] = 0.25;
+	sort_like_qsort(xs, 5000);
+	/* already sorted and reversed */
+	for (size_t i = 0; i < 5000; i++)
+		xs[i] = (double)i - 2500.5;
+	sort_like_qsort(xs, 5000);
+	for (size_t i = 0; i < 5000; i++)
+		xs[i] = 2500.5 - (double)i;
+	sort_like_qsort(xs, 5000);
+	/* and the percentiles taken from it are qsort's */
+	for (size_t i = 0; i < 5000; i++)
+		xs[i] = rng_exp(&r, 1.0);
+	double p95 = stat_percentile_exact(xs, 5000, 95);
+	qsort(xs, 5000, sizeof(*xs), stat_cmp_double);
+	assert_true(p95 == stat_percentile_sorted(xs, 5000, 95));
+	free(xs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_hist_accuracy),
 		cmocka_unit_test(test_hist_edges),
 		cmocka_unit_test(test_hist_sub_and_load),
+		cmocka_unit_test(test_sort_doubles),
 	};
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

@@ -90,7 +90,7 @@ stop() {
 trap stop INT TERM HUP
 trap 'rm -f "$log"' EXIT
 
-pass=0 fail=0 skip=0 bad=()
+pass=0 fail=0 skip=0 bad=() times=()
 for t in "$@"; do
 	name=$(basename "$t")
 	secs=$(limit_for "$name")
@@ -107,6 +107,9 @@ for t in "$@"; do
 	cur=""
 	ms=$((($(date +%s%N) - start) / 1000000))
 	cat "$log"
+	secs_run=$(printf '%d.%01d' $((ms / 1000)) $((ms % 1000 / 100)))
+	echo "$name: $secs_run s"
+	times+=("$ms $name")
 	out=$(cat "$log")
 	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
 	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
@@ -126,6 +129,11 @@ for t in "$@"; do
 done
 echo "=============================================================="
 echo "cmocka summary: $pass passed, $fail failed, $skip skipped, in $# test programs"
+if [ ${#times[@]} -gt 1 ]; then
+	# the slowest programs, against the ~60 s a program should stay under
+	printf '%s\n' "${times[@]}" | sort -rn | head -5 |
+		awk '{ printf "%s%s %.1f s", (NR > 1 ? ", " : "slowest: "), $2, $1 / 1000 } END { print "" }'
+fi
 if [ ${#bad[@]} -gt 0 ]; then
 	echo "FAILED programs: ${bad[*]}"
 	exit 1

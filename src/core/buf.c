@@ -21,6 +21,18 @@ char *vl_strdup(const char *s)
 	return c;
 }
 
+const char *vl_last_line(const char *s, size_t len, size_t *line_len)
+{
+	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+		       s[len - 1] == '\t'))
+		len--;
+	size_t b = len;
+	while (b && s[b - 1] != '\n')
+		b--;
+	*line_len = len - b;
+	return s + b;
+}
+
 int vl_grow(void *arr, size_t *cap, size_t need, size_t size)
 {
 	void **pp = arr;

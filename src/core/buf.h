@@ -83,6 +83,14 @@ void vl_buf_free(vl_buf *b);
 char *vl_strdup(const char *s);
 
 /*
+ * The last non-empty line of the len bytes at s (a child's captured stderr):
+ * returns where it starts (inside s, nothing copied) and sets *line_len to
+ * its length with trailing white space (blanks, CR, LF) left off. A text of
+ * white space only gives *line_len 0. s need not be NUL-terminated.
+ */
+const char *vl_last_line(const char *s, size_t len, size_t *line_len);
+
+/*
  * Grows the array *arr (elements of `size` bytes, capacity *cap) so that it
  * holds at least `need` elements, doubling from a minimum of 16. Returns 0, or
  * VL_ENOMEM with *arr and *cap unchanged when realloc fails or the byte count

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/utf8.h"
 
 /* ---- tables ---- */
@@ -432,6 +433,21 @@ int out_emit(FILE *f, const json_t *result, out_format fmt)
 json_t *out_num(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+int out_write_json(const char *path, const json_t *doc, size_t flags, vl_errbuf *eb)
+{
+	char *text = doc ? json_dumps(doc, flags) : NULL;
+	size_t len = text ? strlen(text) : 0;
+	char *nl = text ? realloc(text, len + 2) : NULL;
+	if (!nl) {
+		free(text);
+		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
+	}
+	memcpy(nl + len, "\n", 2);
+	int rc = vl_write_file_atomic(path, nl, len + 1, eb);
+	free(nl);
+	return rc;
 }
 
 const json_t *out_lookup(const json_t *o, const char *path)

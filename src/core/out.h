@@ -27,6 +27,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "core/error.h"
+
 typedef enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV } out_format;
 
 /* Returns 0, VL_EIO on a write error, VL_EINVAL for a NULL result. */
@@ -48,6 +50,13 @@ const json_t *out_lookup(const json_t *o, const char *path);
  * significant digits (%.6g), true/false, null as "". Returns buf. (CSV
  * prints reals at full precision instead.) */
 const char *out_scalar(const json_t *v, char *buf, size_t n);
+
+/* Writes doc to the file path as JSON text: json_dumps with flags (e.g.
+ * JSON_INDENT(2) | JSON_PRESERVE_ORDER), then one newline, as a text file
+ * ends. Atomic (vl_write_file_atomic): a reader sees the old file or the new
+ * one. 0; VL_ENOMEM when doc is NULL (a failed json_pack) or cannot be
+ * serialised, naming path in eb; VL_EIO from the write. */
+int out_write_json(const char *path, const json_t *doc, size_t flags, vl_errbuf *eb);
 
 typedef struct tbl tbl;
 

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 
 /* After the leader exits, how long its pipes may stay open (held by
@@ -289,16 +290,11 @@ static int finished(const vl_proc *p)
 /* "; stderr: <its last non-empty line>", or "" when there is none. */
 static void err_hint(vl_proc *p, char *dst, size_t n)
 {
-	const char *s = vl_buf_data(&p->buf[1]);
-	size_t len = vl_buf_used(&p->buf[1]);
-	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		len--;
-	size_t b = len;
-	while (b && s[b - 1] != '\n')
-		b--;
+	size_t len;
+	const char *s = vl_last_line(vl_buf_data(&p->buf[1]), vl_buf_used(&p->buf[1]), &len);
 	dst[0] = '\0';
-	if (len > b)
-		snprintf(dst, n, "; stderr: %.*s", (int)(len - b), s + b);
+	if (len)
+		snprintf(dst, n, "; stderr: %.*s", (int)len, s);
 }
 
 int vl_proc_alive(vl_proc *p)

@@ -54,7 +54,7 @@ double kvm_cpu_ghz(void)
 
 static double median_of(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), stat_cmp_double);
+	stat_sort_doubles(v, (size_t)n);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

@@ -28,7 +28,7 @@
 
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), stat_cmp_double);
+	stat_sort_doubles(v, (size_t)n);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "regsched/hier.h"
+#include "regsched/llcfloor.h"
 #include "regsched/topo.h"
 
 #define BENCH_SPAN_LINES (1u << 20) /* 64 MiB of 64-byte lines */
@@ -40,18 +41,37 @@ typedef struct rates {
 	double wall, cpu;
 } rates;
 
+/* What a round replays, one turn (k accesses by core) at a time. */
+typedef struct replayer {
+	hier *h; /* the model, or NULL: */
+	llc_floor *f;
+	int l2_only;
+	uint64_t *count;
+} replayer;
+
+/* Replays the trace in turns and times it (one predictable branch per
+ * turn of 64 accesses chooses the replayer). */
+static rates time_turns(const replayer *p, const uint32_t *lines, const uint64_t *wmask, uint64_t n)
+{
+	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
+	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
+		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
+		unsigned core = bench_cores[(i / BENCH_TURN) & 3];
+		if (p->h)
+			hier_run(p->h, core, lines + i, wmask + i / 64, k, p->count);
+		else
+			llc_floor_run(p->f, core, lines + i, k, p->l2_only, p->count);
+	}
+	return (rates){ (double)n / (wall_seconds() - t0),
+			(double)n / (thread_cpu_seconds() - c0) };
+}
+
 static rates round_fast(hier *h, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
 			uint64_t count[HIER_NLEVELS])
 {
 	hier_reset(h);
 	memset(count, 0, HIER_NLEVELS * sizeof(uint64_t));
-	double t0 = wall_seconds(), c0 = thread_cpu_seconds();
-	for (uint64_t i = 0; i < n; i += BENCH_TURN) {
-		uint64_t k = n - i < BENCH_TURN ? n - i : BENCH_TURN;
-		hier_run(h, bench_cores[(i / BENCH_TURN) & 3], lines + i, wmask + i / 64, k, count);
-	}
-	return (rates){ (double)n / (wall_seconds() - t0),
-			(double)n / (thread_cpu_seconds() - c0) };
+	return time_turns(&(replayer){ .h = h, .count = count }, lines, wmask, n);
 }
 
 static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wmask, uint64_t n,
@@ -71,6 +91,42 @@ static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wma
 	return r;
 }
 
+/* One round of a floor (see llcfloor.h) on the same trace and turns. */
+static rates round_floor(llc_floor *f, int l2_only, const uint32_t *lines, uint64_t n,
+			 uint64_t count[LLC_FLOOR_NLEVELS])
+{
+	llc_floor_reset(f);
+	memset(count, 0, LLC_FLOOR_NLEVELS * sizeof(uint64_t));
+	return time_turns(&(replayer){ .f = f, .l2_only = l2_only, .count = count }, lines, NULL,
+			  n);
+}
+
+/* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways. */
+static llc_floor *floor_for(const topo *t)
+{
+	uint32_t s2, s3;
+	if (t->l2.ways != LLC_FLOOR_L2_WAYS || hier__sets_of(&t->l2, 1, &s2) ||
+	    t->llc[0].ways != LLC_FLOOR_LLC_WAYS || hier__sets_of(&t->llc[0], 1, &s3))
+		return NULL;
+	for (unsigned d = 1; d < t->nllc; d++)
+		if (t->llc[d].size != t->llc[0].size || t->llc[d].ways != t->llc[0].ways)
+			return NULL;
+	llc_floor *f = llc_floor_create(t->ncores, t->core_llc, t->nllc, s2, s3);
+	if (f && llc_floor_line_limit(f) < BENCH_SPAN_LINES) {
+		llc_floor_destroy(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void keep_best(rates x, double *wall, double *cpu)
+{
+	if (x.wall > *wall)
+		*wall = x.wall;
+	if (x.cpu > *cpu)
+		*cpu = x.cpu;
+}
+
 int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result *r)
 {
 	if (accesses == 0 || rounds < 1)
@@ -84,8 +140,9 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 	uint32_t *lines = malloc(accesses * sizeof(*lines));
 	uint64_t *wmask = calloc(accesses / 64 + 1, sizeof(*wmask));
 	hier *h = hier_create(&t, 1);
+	llc_floor *fl = floor_for(&t);
 	int err = VL_ENOMEM;
-	if (!lines || !wmask || !h)
+	if (!lines || !wmask || !h || !fl)
 		goto out;
 	make_trace(lines, wmask, accesses, seed);
 	r->accesses = accesses;
@@ -97,19 +154,19 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 		rates g = round_ref(&t, lines, wmask, accesses, cr);
 		if (g.wall < 0)
 			goto out;
-		if (f.wall > r->accesses_per_sec)
-			r->accesses_per_sec = f.wall;
-		if (g.wall > r->ref_accesses_per_sec)
-			r->ref_accesses_per_sec = g.wall;
-		if (f.cpu > r->accesses_per_cpu_sec)
-			r->accesses_per_cpu_sec = f.cpu;
-		if (g.cpu > r->ref_accesses_per_cpu_sec)
-			r->ref_accesses_per_cpu_sec = g.cpu;
+		keep_best(f, &r->accesses_per_sec, &r->accesses_per_cpu_sec);
+		keep_best(g, &r->ref_accesses_per_sec, &r->ref_accesses_per_cpu_sec);
 		r->counts_agree &= memcmp(cf, cr, sizeof(cf)) == 0;
 		memcpy(r->count, cf, sizeof(cf));
+		for (int k = 0; k < 2; k++) {
+			llc_bench_floor *b = k ? &r->floor_two_level : &r->floor_l2_only;
+			keep_best(round_floor(fl, !k, lines, accesses, b->count),
+				  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
+		}
 	}
 	err = 0;
 out:
+	llc_floor_destroy(fl);
 	hier_destroy(h);
 	free(wmask);
 	free(lines);

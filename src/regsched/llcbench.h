@@ -9,7 +9,8 @@
  * both must agree on every level count. Rates are per wall second (the
  * headline) and per second of the thread's CPU time, which leaves out time
  * the thread sat preempted on a shared machine (not the host cache misses
- * other processes cause).
+ * other processes cause). The same rounds time two floors (llcfloor.h) on
+ * the same trace: the least work any exact replay of it must do.
  */
 #ifndef VL_REGSCHED_LLCBENCH_H
 #define VL_REGSCHED_LLCBENCH_H
@@ -17,6 +18,14 @@
 #include <stdint.h>
 
 #include "regsched/hier.h"
+#include "regsched/llcfloor.h"
+
+/* A floor (llcfloor.h) on the same trace, best round: what served the
+ * accesses by enum LLC_FLOOR_* (L2 hits, LLC hits, misses). */
+typedef struct llc_bench_floor {
+	double accesses_per_sec, accesses_per_cpu_sec;
+	uint64_t count[LLC_FLOOR_NLEVELS];
+} llc_bench_floor;
 
 typedef struct llc_bench_result {
 	uint64_t accesses;
@@ -25,6 +34,9 @@ typedef struct llc_bench_result {
 	double accesses_per_cpu_sec, ref_accesses_per_cpu_sec; /* best round, thread CPU */
 	uint64_t count[HIER_NLEVELS];                          /* by hier_level, fast model */
 	int counts_agree; /* fast and reference gave identical counts */
+	/* the least work an exact replay must do (llcfloor.h): the L2s alone;
+	 * L2s and a non-inclusive LLC per domain, no coherence or NUMA */
+	llc_bench_floor floor_l2_only, floor_two_level;
 } llc_bench_result;
 
 /* 0, VL_EINVAL (accesses or rounds 0), VL_ENOMEM. */

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/file.h"
+#include "core/out.h"
 #include "core/parse.h"
 #include "core/version.h"
 
@@ -227,18 +229,6 @@ int rpt_check_only(const rpt_stage *stages, size_t n, const char *only, vl_errbu
  * the command (no /dev/kvm); the stage's digest sees "skipped" and skips. */
 enum { CMD_RESULT_FAILED = 1, CMD_SKIPPED = 77 };
 
-/* The last non-empty line of s, copied into out. */
-static void last_line(const char *s, char *out, size_t n)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *b = end;
-	while (b > s && b[-1] != '\n')
-		b--;
-	snprintf(out, n, "%.*s", (int)(end - b), b);
-}
-
 /* Splits cmdline on spaces into argv after exe, then the global options. */
 static int make_argv(const rpt_opts *o, char *cmdline, char *seedbuf, char **argv, size_t max)
 {
@@ -284,7 +274,9 @@ static int run_job(rpt_sc *sc, size_t i, const rpt_hooks *h, vl_errbuf *eb)
 		return vl_fail(eb, VL_ESTATE, "interrupted during `virtlab %s` (stopped it)", cmd);
 	}
 	char last[300];
-	last_line(pr.err, last, sizeof(last));
+	size_t last_len;
+	const char *last_at = vl_last_line(pr.err, strlen(pr.err), &last_len);
+	snprintf(last, sizeof(last), "%.*s", (int)last_len, last_at);
 	json_t *out = json_loadb(pr.out, pr.out_len, 0, NULL);
 	/* the raw record: the command line exactly as run and everything it said */
 	json_t *rec = json_pack(
@@ -528,20 +520,8 @@ static json_t *stage_json(const rpt_sc *sc)
 
 static int write_doc(const char *path, const json_t *doc, vl_errbuf *eb)
 {
-	char *text =
-		json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
-	size_t len = strlen(text);
-	char *nl = realloc(text, len + 2);
-	if (!nl) {
-		free(text);
-		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
-	}
-	memcpy(nl + len, "\n", 2); /* a text file ends with a newline */
-	int rc = vl_write_file_atomic(path, nl, len + 1, eb);
-	free(nl);
-	return rc;
+	return out_write_json(path, doc,
+			      JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), eb);
 }
 
 /* doc as summary.json will hold it: its reals cut to the 10 digits the file

@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/out.h"
 
 enum { RUN_JSON_MAX = 1 << 16, RAW_MAX = 1 << 30 };
 
@@ -86,12 +87,8 @@ int rpt__write_run(const rpt_opts *o, vl_errbuf *eb)
 	snprintf(path, sizeof(path), "%s/run.json", o->out_dir);
 	json_t *j = json_pack("{s:b,s:I,s:I,s:s?}", "quick", o->quick, "seed", (json_int_t)o->seed,
 			      "seeds", (json_int_t)(o->seeds > 1 ? o->seeds : 1), "only", o->only);
-	char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	int rc = out_write_json(path, j, JSON_INDENT(2) | JSON_PRESERVE_ORDER, eb);
 	json_decref(j);
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	int rc = vl_write_file_atomic(path, text, strlen(text), eb);
-	free(text);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/file.h"
+#include "core/out.h"
 #include "core/proc.h"
 
 /* How often the pool looks at its children: well under a point's run time
@@ -44,33 +45,7 @@ static json_t *point_head(const sweep *s, size_t i, const char *id, char **argv,
 
 static int write_json(const char *path, json_t *doc, vl_errbuf *eb)
 {
-	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
-	size_t l = strlen(text);
-	char *t2 = realloc(text, l + 2);
-	if (!t2) {
-		free(text);
-		return vl_fail(eb, VL_ENOMEM, "out of memory writing %s", path);
-	}
-	t2[l] = '\n';
-	t2[l + 1] = '\0';
-	int err = vl_write_file_atomic(path, t2, strlen(t2), eb);
-	free(t2);
-	return err;
-}
-
-/* The last non-empty line of p's captured stderr (trailing newlines
- * dropped in place), or "". */
-static const char *last_line(vl_proc *p)
-{
-	vl_buf *e = vl_proc_err(p);
-	char *t = (char *)vl_buf_data(e);
-	size_t l = strlen(t);
-	while (l && (t[l - 1] == '\n' || t[l - 1] == '\r'))
-		t[--l] = '\0';
-	char *nl = strrchr(t, '\n');
-	return nl ? nl + 1 : t;
+	return out_write_json(path, doc, JSON_INDENT(2), eb);
 }
 
 /* Writes the outcome of point i, run as argv by p (exited, or stopped after
@@ -91,10 +66,13 @@ static int finish(const sweep *s, size_t i, char **argv, vl_proc *p, int timed_o
 		snprintf(why, sizeof(why), "could not start: %s", spawn_error);
 	else if (timed_out)
 		snprintf(why, sizeof(why), "timed out after %g s", sweep_timeout(s));
-	else if (status != 0)
-		snprintf(why, sizeof(why), "exit status %d%s%.400s", status,
-			 last_line(p)[0] ? ": " : "", last_line(p));
-	else {
+	else if (status != 0) {
+		size_t n;
+		const char *l =
+			vl_last_line(vl_buf_data(vl_proc_err(p)), vl_buf_used(vl_proc_err(p)), &n);
+		snprintf(why, sizeof(why), "exit status %d%s%.*s", status, n ? ": " : "",
+			 (int)(n < 400 ? n : 400), l);
+	} else {
 		json_error_t je;
 		result = json_loads(vl_buf_data(vl_proc_out(p)), 0, &je);
 		if (!json_is_object(result))

@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/out.h"
 #include "core/proc.h"
 
 /* Slurm's own default MaxArraySize (slurm.conf(5)), used when scontrol does
@@ -221,14 +222,10 @@ static int write_pending(const sweep *s, const size_t *todo, size_t n, size_t pe
 			break;
 	json_t *doc = json_pack("{s:o?,s:I,s:I}", "points", pts, "per_task", (json_int_t)per, "of",
 				(json_int_t)sweep_npoints(s));
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "out of memory");
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/slurm/pending.json", o->dir);
-	int err = vl_write_file_atomic(path, text, strlen(text), eb);
-	free(text);
+	int err = out_write_json(path, doc, JSON_COMPACT, eb);
+	json_decref(doc);
 	return err;
 }
 

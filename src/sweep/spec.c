@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/out.h"
 #include "core/proc.h"
 
 struct sweep {
@@ -638,12 +639,7 @@ int sweep_prepare_dir(const sweep *s, const char *dir, vl_errbuf *eb)
 	}
 	/* root passes access(2); only a real write says the place is writable */
 	snprintf(path, sizeof(path), "%s/sweep.json", dir);
-	char *text = json_dumps(s->doc, JSON_INDENT(2));
-	if (!text)
-		return vl_fail(eb, VL_ENOMEM, "out of memory");
-	err = vl_write_file_atomic(path, text, strlen(text), eb);
-	free(text);
-	return err;
+	return out_write_json(path, s->doc, JSON_INDENT(2), eb);
 }
 
 int sweep_load_dir(sweep **sp, const char *dir, vl_errbuf *eb)

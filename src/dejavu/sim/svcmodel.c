@@ -102,7 +102,7 @@ static size_t sojourns(const mix *m, double steal, double rate, size_t nreq, uin
 		des_destroy(d);
 		n = u.nout;
 	}
-	qsort(xs, n, sizeof(double), stat_cmp_double);
+	stat_sort_doubles(xs, n);
 	return n;
 }
 
