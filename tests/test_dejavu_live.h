@@ -3,12 +3,13 @@
  * proxy running on its own thread (stopped and joined in teardown), a proxy
  * in front of one backend, a blocking listener for a fake backend, and a
  * raw client that sends bytes and reads until the server closes or a
- * timeout passes.
+ * timeout passes, a fake backend with canned answers.
  */
 #ifndef VL_TEST_DEJAVU_LIVE_H
 #define VL_TEST_DEJAVU_LIVE_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -183,6 +184,93 @@ static inline char *raw_exchange(int port, const char *req, size_t len, double t
 	buf[n] = '\0';
 	close(fd);
 	return buf;
+}
+
+static inline int connect_to(int port)
+{
+	struct sockaddr_in sa = loop_addr(port);
+	int fd = dv_connect_block(&sa, 2.0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Reads until EOF, an error or timeout_s; *how: 0 EOF, else the errno
+ * (ECONNRESET: the peer reset). Returns the bytes (malloc'd). */
+static inline char *read_all(int fd, double timeout_s, int *how)
+{
+	struct timeval tv = { (time_t)timeout_s,
+			      (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6) };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	size_t cap = 1 << 16, n = 0;
+	char *buf = calloc(1, cap + 1);
+	for (;;) {
+		ssize_t r = recv(fd, buf + n, cap - n, 0);
+		if (r <= 0) {
+			*how = r == 0 ? 0 : errno;
+			break;
+		}
+		n += (size_t)r;
+		if (n == cap) {
+			*how = EMSGSIZE;
+			break;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A complete response: the head, then exactly Content-Length bytes. */
+static inline void assert_complete(const char *resp, const char *status)
+{
+	if (strncmp(resp, status, strlen(status)))
+		fail_msg("expected '%s', got '%.60s'", status, resp);
+	const char *cl = strstr(resp, "Content-Length: ");
+	const char *body = strstr(resp, "\r\n\r\n");
+	assert_non_null(cl);
+	assert_non_null(body);
+	assert_int_equal(strlen(body + 4), strtoul(cl + 16, NULL, 10));
+}
+
+/* A fake backend: reply answers the first connection's first request
+ * (reply2, if set, the later connections'), then later follows after
+ * later_ms if set; close_after: it closes right after answering. */
+typedef struct fake {
+	int lfd, port, conns, saw_close, close_after, later_ms;
+	const char *reply, *reply2, *later;
+	pthread_t t;
+} fake;
+
+/* Accepts conns connections; answers each one's first request, then waits
+ * for the proxy to close the connection (counted in saw_close). */
+static inline void *fake_main(void *a)
+{
+	fake *k = a;
+	for (int i = 0; i < k->conns; i++) {
+		int fd = accept(k->lfd, NULL, NULL);
+		if (fd < 0)
+			break;
+		struct timeval tv = { 3, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		char buf[4096];
+		const char *reply = i && k->reply2 ? k->reply2 : k->reply;
+		if (recv(fd, buf, sizeof(buf), 0) > 0) {
+			send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+			if (k->later) {
+				usleep((useconds_t)k->later_ms * 1000);
+				send(fd, k->later, strlen(k->later), MSG_NOSIGNAL);
+			}
+		}
+		if (k->close_after) {
+			close(fd);
+			continue;
+		}
+		ssize_t r;
+		while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+			;
+		k->saw_close += r == 0;
+		close(fd);
+	}
+	return NULL;
 }
 
 /* Number of times `needle` occurs in hay. */

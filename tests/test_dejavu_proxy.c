@@ -461,6 +461,11 @@ static void test_token_file(void **state)
 	chmod(path, 0644);
 	assert_int_equal(dvadm_token_read(path, got, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, "chmod 600"));
+	chmod(path, 0600);
+	if (chown(path, 12345, 12345) == 0) { /* as root: a file another user planted */
+		assert_int_equal(dvadm_token_read(path, got, &eb), VL_EINVAL);
+		assert_non_null(strstr(eb.msg, "neither you nor root"));
+	}
 	unlink(path);
 	assert_int_equal(dvadm_token_read(path, got, &eb), VL_ENOENT);
 }

@@ -41,51 +41,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int connect_to(int port)
-{
-	struct sockaddr_in sa = loop_addr(port);
-	int fd = dv_connect_block(&sa, 2.0);
-	assert_true(fd >= 0);
-	return fd;
-}
-
-/* Reads until EOF, an error or timeout_s; *how: 0 EOF, else the errno
- * (ECONNRESET: the peer reset). Returns the bytes (malloc'd). */
-static char *read_all(int fd, double timeout_s, int *how)
-{
-	struct timeval tv = { (time_t)timeout_s,
-			      (suseconds_t)((timeout_s - (double)(time_t)timeout_s) * 1e6) };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	size_t cap = 1 << 16, n = 0;
-	char *buf = calloc(1, cap + 1);
-	for (;;) {
-		ssize_t r = recv(fd, buf + n, cap - n, 0);
-		if (r <= 0) {
-			*how = r == 0 ? 0 : errno;
-			break;
-		}
-		n += (size_t)r;
-		if (n == cap) {
-			*how = EMSGSIZE;
-			break;
-		}
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* A complete response: the head, then exactly Content-Length bytes. */
-static void assert_complete(const char *resp, const char *status)
-{
-	if (strncmp(resp, status, strlen(status)))
-		fail_msg("expected '%s', got '%.60s'", status, resp);
-	const char *cl = strstr(resp, "Content-Length: ");
-	const char *body = strstr(resp, "\r\n\r\n");
-	assert_non_null(cl);
-	assert_non_null(body);
-	assert_int_equal(strlen(body + 4), strtoul(cl + 16, NULL, 10));
-}
-
 typedef struct sender {
 	int fd;
 	size_t bytes;
@@ -235,35 +190,6 @@ static void test_expect_100_continue(void **state)
 }
 
 /* ---- a backend that answers garbage ---- */
-
-typedef struct fake {
-	int lfd, port, conns, saw_close;
-	const char *reply;
-	pthread_t t;
-} fake;
-
-/* Accepts conns connections; answers each request with reply, then waits
- * for the proxy to close the connection (counted in saw_close). */
-static void *fake_main(void *a)
-{
-	fake *k = a;
-	for (int i = 0; i < k->conns; i++) {
-		int fd = accept(k->lfd, NULL, NULL);
-		if (fd < 0)
-			break;
-		struct timeval tv = { 3, 0 };
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		char buf[4096];
-		if (recv(fd, buf, sizeof(buf), 0) > 0)
-			send(fd, k->reply, strlen(k->reply), MSG_NOSIGNAL);
-		ssize_t r;
-		while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
-			;
-		k->saw_close += r == 0;
-		close(fd);
-	}
-	return NULL;
-}
 
 static void test_malformed_backend_reply_502(void **state)
 {

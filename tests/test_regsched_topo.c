@@ -77,7 +77,25 @@ static void test_parse_errors(void **state)
 		     "t.topo:1: name 'mytop\xff\xfe': expected printable ASCII");
 	expect_error(HEAD "llc 0 size=12M ways=32 line=64 cores=0-5\n" LAT,
 		     "t.topo:4: ways=32: expected 1..16");
-	expect_error(HEAD "llc 0 size=12X ways=16 line=64 cores=0-5\n" LAT, "t.topo:4: size:");
+	expect_error(HEAD "llc 0 size=12X ways=16 line=64 cores=0-5\n" LAT,
+		     "t.topo:4: size=12X: '12X': unknown suffix");
+	/* a size that does not parse said "must be > 0" (unseen-case check) */
+	expect_error(HEAD "llc 0 size=8m ways=16 line=64 cores=0-5\n" LAT,
+		     "t.topo:4: size=8m: '8m': unknown suffix 'm'");
+	expect_error(HEAD "llc 0 size=99999999999999999999M ways=16 line=64 cores=0-5\n" LAT,
+		     "size=99999999999999999999M: '99999999999999999999M': too large");
+	expect_error(HEAD "llc 0 size=0 ways=16 line=64 cores=0-5\n" LAT,
+		     "t.topo:4: size=0: must be > 0");
+	/* a second single item, or latency key, silently replaced the first */
+	expect_error(HEAD "llc 0 size=8M ways=16 line=64 cores=0-5\n" LAT "name y\n",
+		     "t.topo:6: a second 'name' line; expected one");
+	expect_error(HEAD "l2 size=512K ways=8 line=64\n", "t.topo:4: a second 'l2' line");
+	expect_error(HEAD "llc 0 size=8M ways=16 line=64 cores=0-5\n" LAT LAT,
+		     "t.topo:6: a second 'latency' line");
+	expect_error(HEAD "llc_policy victim\nllc_policy inclusive\n",
+		     "t.topo:5: a second 'llc_policy' line");
+	expect_error(HEAD "latency l2=10 llc=40 remote_llc=100 mem=200 mem=5\n",
+		     "t.topo:4: latency mem= given twice");
 	expect_error(HEAD "llc 1 size=12M ways=16 line=64 cores=0-5\n" LAT,
 		     "t.topo:4: llc 1: expected llc 0 next");
 	expect_error(HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\nllc 1 size=12M ways=16 "

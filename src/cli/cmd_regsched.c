@@ -364,18 +364,18 @@ const cli_cmd regsched_cmds[] = {
 	{ "regsched compare", "every built-in workload under every scheduler: region vs. credit",
 	  NULL,
 	  "Rows: split-vm, fits-all and phase-swap on westmere-2llc and on epyc-8ccx,\n"
-	  "split-vm on single-llc. Each\n"
-	  "runs credit, region, gather and pinned-oracle for --duration of simulated\n"
-	  "time with 1 in 16 cache sets simulated (see src/regsched/README.md).\n"
-	  "speedup_region_vs_credit: throughput (instructions per simulated second)\n"
-	  "ratio; weighted_speedup_region_vs_credit: geometric mean over VMs of each\n"
-	  "VM's instructions under region / under credit; llc_miss_reduction_pct: relative drop of "
-	  "the LLC miss rate (misses\n"
-	  "of the local LLC, remote hits included, per LLC access); fairness_error_pct:\n"
-	  "region's max over VMs of |share - w/sum(w)| / (w/sum(w)) x 100, w counted\n"
-	  "per vCPU as credit1 does. --all adds each scheduler's figures and, on rows\n"
-	  "with several LLCs, region's speedups at 1000, 5000 and 10000 cycles per\n"
-	  "address sample (by_sample_cost).",
+	  "split-vm on single-llc. Each runs credit, region, gather and pinned-oracle for\n"
+	  "--duration of simulated time with 1 in 16 cache sets simulated (see\n"
+	  "src/regsched/README.md). speedup_region_vs_credit: throughput (instructions per\n"
+	  "simulated second) ratio; weighted_speedup_region_vs_credit: geometric mean over\n"
+	  "VMs of each VM's instructions under region / under credit;\n"
+	  "llc_miss_reduction_pct: relative drop of the LLC miss rate (misses of the local\n"
+	  "LLC, remote hits included, per LLC access); fairness_error_pct: region's max\n"
+	  "over VMs of |share - s| / s x 100, where s = w*n / sum(w*n) (weight w per vCPU\n"
+	  "as credit1 counts it, n vCPUs), water-filled when a VM cannot use s (its vCPUs\n"
+	  "or cap) so the others share the rest by w*n. --all adds each scheduler's\n"
+	  "figures and, on rows with several LLCs, region's speedups at 1000, 5000 and\n"
+	  "10000 cycles per address sample (by_sample_cost).",
 	  "virtlab regsched compare --json", compare_run },
 	{ "regsched run", "one topology x workload x scheduler on the simulated machine", NULL,
 	  "Simulates Xen credit1 (4.19) on the machine's L2s and LLCs. --sched region adds\n"

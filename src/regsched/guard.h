@@ -95,8 +95,12 @@
  *    gathered (fits-all on westmere-2llc at 0.5 s), and each move costs
  *    a refill (phase-swap on westmere-2llc, seed 4, interleaved: 0.946
  *    with the undo, two of them; a 4-LLC test part's split-vm seed 2:
- *    weighted 0.976). This bounds what a failed attempt costs under
- *    overcommit to its own STEER epochs: nothing is moved after it.
+ *    weighted 0.976). Nothing is moved after a failed attempt under
+ *    overcommit, but that does not bound its cost to its STEER epochs:
+ *    where credit's own start happened to suit the workload (sharers
+ *    neighbours by id), credit's load balancing did not find such a
+ *    placement again after steering had left its own, and region lost up
+ *    to 25 % on such traces (README, "Unseen cases").
  *  - FALLBACK: plain credit (no targets, no hook), sampling at
  *    1/GUARD_SLOW_SAMPLING of the full rate (or the budget's, if lower),
  *    for the back-off time (from

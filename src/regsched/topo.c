@@ -96,9 +96,10 @@ static int parse_cache(char **tok, int ntok, const char *where, topo_cache *c, c
 		vl_errbuf sub;
 		uint64_t n;
 		if (strcmp(k, "size") == 0) {
-			if (parse_size(v, &c->size, &sub) || c->size == 0)
-				return FAIL("%s: size: %s", where,
-					    c->size == 0 ? "must be > 0" : sub.msg);
+			if (parse_size(v, &c->size, &sub))
+				return FAIL("%s: size=%s: %s", where, v, sub.msg);
+			if (c->size == 0)
+				return FAIL("%s: size=%s: must be > 0", where, v);
 			if (c->size > TOPO_MAX_CACHE_BYTES)
 				return vl_fail(eb, VL_ERANGE,
 					       "%s: size=%s: %llu bytes is over the limit of "
@@ -191,6 +192,8 @@ static int parse_latency(topo *t, char **tok, int ntok, const char *where, vl_er
 			return FAIL("%s: unknown latency '%s'; expected l2, llc, remote_llc, mem, "
 				    "remote_mem",
 				    where, tok[i]);
+		if (seen & 1u << k) /* the last one silently won */
+			return FAIL("%s: latency %s= given twice", where, tok[i]);
 		uint64_t n;
 		vl_errbuf sub;
 		if (parse_u64(eq + 1, &n, &sub) || n == 0 || n > 100000)
@@ -217,6 +220,12 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 	}
 	if (n == 0)
 		return 0;
+	/* items that may appear once: a second one silently replaced the first */
+	static const char *const once[] = { "name", "freq_ghz", "l2", "latency", "llc_policy" };
+	static const unsigned once_bit[] = { 1, 2, 4, 16, 256 };
+	for (unsigned i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (strcmp(tok[0], once[i]) == 0 && (*have & once_bit[i]))
+			return FAIL("%s: a second '%s' line; expected one", where, once[i]);
 	vl_errbuf sub;
 	if (strcmp(tok[0], "name") == 0) {
 		if (n != 2 || strlen(tok[1]) >= sizeof(t->name))
@@ -287,6 +296,7 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 		if (n != 2 || !pol[k])
 			return FAIL("%s: expected 'llc_policy inclusive|victim|fill-both'", where);
 		t->llc_policy = k;
+		*have |= 256;
 	} else if (strcmp(tok[0], "smt") == 0) {
 		if (n != 2)
 			return FAIL("%s: expected 'smt A,B' (one core's hardware threads)", where);

@@ -32,7 +32,8 @@
  * named in an smt line is a core of its own. With them, every core is in
  * exactly one socket and one node, an LLC lies within one socket and one
  * node, and SMT siblings share one LLC (and, in the cache model, their
- * core's L2). Errors read "FILE:LINE: message".
+ * core's L2). name, freq_ghz, l2, latency and llc_policy may appear once
+ * each, a latency key once a line. Errors read "FILE:LINE: message".
  */
 #ifndef VL_REGSCHED_TOPO_H
 #define VL_REGSCHED_TOPO_H

@@ -311,6 +311,7 @@ typedef struct tstate {
 	size_t cap[WL_MAX_VCPUS], wcap[WL_MAX_VCPUS]; /* see push */
 	int vcpu_of[64]; /* file-local vcpu id -> workload vcpu, -1 none */
 	uint64_t instr, records;
+	unsigned directives; /* the current file's directives seen: 1 weight, 2 cap, 4 ipa */
 } tstate;
 
 static int record(tstate *ts, int vm, int vi, uint64_t addr, int write, const char *where,
@@ -405,12 +406,22 @@ static int parse_lackey(tstate *ts, int vm, const char *s, const char *where, vl
 /* "#@ weight N", "#@ cap PCT" or "#@ ipa X": the VM's credit weight
  * (1..65535), cap (percent of one pCPU, 0..6400, 0 = none) and instructions
  * per access of its vCPUs (overrides lackey's I-line count). */
-static int directive(workload *w, int vm, double *ipa, char *s, const char *where, vl_errbuf *eb)
+static int directive(workload *w, int vm, double *ipa, unsigned *seen, char *s, const char *where,
+		     vl_errbuf *eb)
 {
 	char key[16], extra[2];
 	double v;
 	if (sscanf(s, " %15s %lf %1s", key, &v, extra) != 2)
 		return vl_fail(eb, VL_EINVAL, "%s: expected '#@ weight|cap|ipa VALUE'", where);
+	/* a second one silently replaced the first */
+	unsigned bit = strcmp(key, "weight") == 0 ? 1u
+		       : strcmp(key, "cap") == 0  ? 2u
+		       : strcmp(key, "ipa") == 0  ? 4u
+						  : 0u;
+	if (*seen & bit)
+		return vl_fail(eb, VL_EINVAL, "%s: a second '#@ %s' in this file; expected one",
+			       where, key);
+	*seen |= bit;
 	if (strcmp(key, "weight") == 0 && v >= 1 && v <= 65535 && v == (unsigned)v)
 		w->vm[vm].weight = (unsigned)v;
 	else if (strcmp(key, "cap") == 0 && v >= 0 && v <= 6400 && v == (unsigned)v)
@@ -438,7 +449,7 @@ static int trace_line(tstate *ts, int vm, int *lackey, double *ipa, char *line, 
 		      vl_errbuf *eb)
 {
 	if (strncmp(line, "#@", 2) == 0) /* per-VM directive, any file */
-		return directive(ts->w, vm, ipa, line + 2, where, eb);
+		return directive(ts->w, vm, ipa, &ts->directives, line + 2, where, eb);
 	if (*lackey < 0) {
 		const char *p = line + strspn(line, " \t");
 		if (*p == '#' || *p == '\0')
@@ -475,6 +486,7 @@ static int load_one(tstate *ts, const char *path, vl_errbuf *eb)
 	for (int i = 0; i < 64; i++)
 		ts->vcpu_of[i] = -1;
 	ts->instr = 0;
+	ts->directives = 0;
 	char where[600];
 	unsigned long long lineno = 0;
 	int lackey = -1;

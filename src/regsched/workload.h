@@ -20,7 +20,8 @@
  * run's seed (sim.c). Lines "#@ weight N", "#@ cap PCT" and "#@ ipa X" set
  * the file's VM weight (default 256), cap (default none) and instructions
  * per access (native default 20, lackey: from its I lines); files without
- * them keep those defaults. Errors read "FILE:LINE: message".
+ * them keep those defaults; each may appear once a file. Errors read
+ * "FILE:LINE: message".
  */
 #ifndef VL_REGSCHED_WORKLOAD_H
 #define VL_REGSCHED_WORKLOAD_H

@@ -143,6 +143,14 @@ int dvadm_token_read(const char *path, char tok[DVADM_TOKEN_MAX + 1], vl_errbuf 
 			       "the admin token file %s may be read by others (mode %03o); "
 			       "chmod 600 it",
 			       path, (unsigned)(st.st_mode & 0777));
+	/* as ssh with keys: the owner must be us or root — in a shared /tmp
+	 * another user could plant a file at the default path (and listen on
+	 * the admin port before the proxy), steering the controller */
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return vl_fail(eb, VL_EINVAL,
+			       "the admin token file %s belongs to uid %u, neither you nor root; "
+			       "pass the token in $%s instead",
+			       path, (unsigned)st.st_uid, DVADM_TOKEN_ENV);
 	buf[n] = '\0';
 	while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
 		buf[--n] = '\0';

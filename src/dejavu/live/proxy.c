@@ -268,6 +268,9 @@ static void forward(dvproxy *px, conn *c, double now)
 	b->awaiting = 1;
 	b->got_bytes = b->resp_done = b->resp_eof = 0;
 	b->fwd = 0;
+	b->hdone = b->extra = 0;
+	vl_buf_clear(&b->in);
+	b->head_at = 0;
 	b->head = c->head_req;
 	b->t_sent = now;
 	if (vl_buf_put(&b->out, vl_buf_data(&c->in), c->parsed) < 0 || proxy__flush(b) < 0) {
@@ -328,24 +331,38 @@ static void client_parse(dvproxy *px, conn *c, double now)
 					    "request headers too large\n", 1);
 			return;
 		}
-		if (c->body_bytes > px->cfg.max_body) {
+		/* chunked framing is not body: 1-byte chunks with 4 KiB
+		 * extensions made 64 MiB of buffered request from a 16 KiB body
+		 * (the proxy holds a request whole until it is forwarded) */
+		if (c->body_bytes > px->cfg.max_body ||
+		    c->parsed > px->cfg.max_header + 2 * (size_t)px->cfg.max_body) {
 			px->st.bad_requests++;
 			proxy__client_reply(px, c, 413, "Payload Too Large", "text/plain",
 					    "request body too large\n", 1);
 			return;
 		}
+		/* what goes to the backend as it came: held to RFC 9112 */
+		if (c->chunk_hdr && !c->admin && proxy__strict_framing(px, c))
+			return;
 		if (c->headers_done && proxy__after_headers(px, c))
 			return;     /* answered: 413 announced, 417 */
-		if (c->chunk_hdr) { /* paused after the headers (1) or a chunk-size
+		if (c->chunk_hdr) { /* paused after the headers (1; on their
+				     * last LF, not yet consumed) or a chunk-size
 				     * line (2): the next line starts here */
+			c->chunk_mark = c->parsed + (c->chunk_hdr == 1);
 			c->chunk_hdr = 0;
-			c->chunk_mark = c->parsed;
 			c->chunk_body_mark = c->body_bytes;
 			http_parser_pause(&c->hp, 0);
 			continue;
 		}
 		if (!c->msg_done)
 			return;
+		if (!c->admin && (c->hp.flags & F_CHUNKED) &&
+		    proxy__trailer_check(vl_buf_data(&c->in) + c->chunk_mark,
+					 c->parsed - c->chunk_mark) < 0) {
+			proxy__refuse(px, c, 400, "malformed trailer section\n");
+			return;
+		}
 		/* One complete request: vl_buf_data(&c->in)[0..parsed). */
 		c->msg_done = 0;
 		http_parser_pause(&c->hp, 0);
@@ -463,7 +480,11 @@ static void client_event(dvproxy *px, conn *c, unsigned ev, double now)
 			c->served++;
 		}
 		if (c->st == CS_CLOSING) {
-			if (c->linger && !c->rd_eof)
+			/* a close with unread input resets, and a reset drops
+			 * what the kernel still had to send: after a 4 MiB
+			 * "Connection: close" answer with a request pipelined
+			 * behind it the client got 2.7 MiB and a reset */
+			if (!c->rd_eof && (c->linger || proxy__input_pending(c)))
 				proxy__linger_start(px, c, now);
 			else
 				proxy__client_close(px, c);
@@ -489,11 +510,18 @@ static void response_done(dvproxy *px, conn *b, double now)
 {
 	conn *c = b->peer;
 	px->st.responses++;
-	int close_client = !c->keep_alive || b->resp_eof || !http_should_keep_alive(&b->hp);
+	if (b->fwd > px->answer_max)
+		px->answer_max = b->fwd;
+	/* 101: the backend switched protocols, which the proxy does not carry;
+	 * pooled, the next client's request went into the tunnel */
+	int tunnel = b->hp.status_code == 101;
+	int close_client =
+		!c->keep_alive || b->resp_eof || tunnel || !http_should_keep_alive(&b->hp);
 	b->awaiting = 0;
 	/* the request went on with the client's "Connection: close": the
-	 * backend may close this one next, so it is never pooled */
-	if (b->resp_eof || !http_should_keep_alive(&b->hp) || !c->keep_alive)
+	 * backend may close this one next, so it is never pooled; nor is one
+	 * that sent more than its answer (out of step with its requests) */
+	if (b->resp_eof || b->extra || tunnel || !http_should_keep_alive(&b->hp) || !c->keep_alive)
 		proxy__backend_close(px, b);
 	else
 		proxy__want(px, b);
@@ -521,7 +549,7 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 		b->connecting = 0;
 	}
 	if (proxy__flush(b) < 0) {
-		if (!b->got_bytes)
+		if (!b->fwd)
 			bad_gateway(px, c);
 		else
 			proxy__client_close(px, c);
@@ -555,6 +583,10 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 				return;
 			}
 			http_parser_execute(&b->hp, &px->resp_set, NULL, 0);
+			if (!b->resp_done && !b->fwd) {
+				bad_gateway_why(px, c, "backend closed before its answer's head\n");
+				return;
+			}
 			if (!b->resp_done) {
 				proxy__client_close(px, c); /* truncated mid-response */
 				return;
@@ -564,19 +596,17 @@ static void backend_event(dvproxy *px, conn *b, unsigned ev, double now)
 			return;
 		}
 		b->got_bytes = 1;
-		size_t n = http_parser_execute(&b->hp, &px->resp_set, tmp, (size_t)r);
-		enum http_errno e = HTTP_PARSER_ERRNO(&b->hp);
-		if (e != HPE_OK && e != HPE_PAUSED) {
+		b->t_sent = now;
+		int rc = proxy__answer_bytes(px, b, tmp, (size_t)r);
+		if (rc == -1) {
 			bad_response(px, b);
 			return;
 		}
-		if (vl_buf_put(&c->out, tmp, n) < 0) {
+		if (rc < 0) {
 			proxy__client_close(px,
 					    c); /* out of memory: never a response with a hole */
 			return;
 		}
-		b->fwd += n;
-		px->st.bytes_out += n;
 		if (b->resp_done) {
 			b->reused = 1;
 			response_done(px, b, now);

@@ -22,12 +22,12 @@ static int on_req_begin(http_parser *hp)
 	c->hdr_bytes = c->body_bytes = 0;
 	c->path_len = 0;
 	c->headers_done = 0;
-	c->chunk_hdr = 0;
+	c->chunk_hdr = c->chunks = 0;
 	c->ctl_len = 0;
 	c->ctl[0] = '\0';
 	c->hname_len = c->hval_len = 0;
 	c->hnote = HN_NONE;
-	c->hin_value = c->auth_ok = c->expect = 0;
+	c->hin_value = c->auth_ok = c->auth_seen = c->expect = 0;
 	return 0;
 }
 
@@ -60,10 +60,12 @@ static void hdr_done(conn *c)
 	while (n && (c->hval[n - 1] == ' ' || c->hval[n - 1] == '\t'))
 		n--;
 	c->hval[n] = '\0';
-	if (c->hnote == HN_AUTH) /* RFC 6750 section 2.1: "Bearer" (any case), one space */
-		c->auth_ok = n > 7 && !strncasecmp(c->hval, "Bearer ", 7) &&
+	if (c->hnote == HN_AUTH) { /* RFC 6750 section 2.1: "Bearer" (any case), one space */
+		/* two Authorization lines: refused, whichever is right */
+		c->auth_ok = !c->auth_seen && n > 7 && !strncasecmp(c->hval, "Bearer ", 7) &&
 			     same_secret(c->hval + 7, n - 7, c->px->cfg.admin_token);
-	else if (c->hnote == HN_EXPECT)
+		c->auth_seen = 1;
+	} else if (c->hnote == HN_EXPECT)
 		c->expect = !strcasecmp(c->hval, "100-continue") ? 1 : -1;
 	c->hnote = HN_NONE;
 	c->hname_len = c->hval_len = 0;
@@ -111,12 +113,11 @@ static int on_req_headers(http_parser *hp)
 		hdr_done(c);
 	c->headers_done = 1;
 	c->head_req = hp->method == HTTP_HEAD;
-	/* chunked: pause, so client_parse marks where the first chunk-size
-	 * line begins (http-parser 2.9 keeps no count of the header bytes) */
-	if (hp->flags & F_CHUNKED) {
-		c->chunk_hdr = 1;
-		http_parser_pause(hp, 1);
-	}
+	/* pause, so client_parse sees where the head ends (http-parser 2.9
+	 * keeps no count of the header bytes): it checks the head's framing
+	 * (proxy_strict.c) and marks where a first chunk-size line begins */
+	c->chunk_hdr = 1;
+	http_parser_pause(hp, 1);
 	return 0;
 }
 
@@ -162,6 +163,11 @@ static int on_req_done(http_parser *hp)
 static int on_resp_headers(http_parser *hp)
 {
 	conn *b = hp->data;
+	b->hdone = 1;
+	if (b->kind == K_BACKEND) { /* pause: answer_bytes checks the head */
+		b->hpaused = 1;
+		http_parser_pause(hp, 1);
+	}
 	/* 1 = "no body follows" (HEAD, or 1xx/204/304 the parser already knows). */
 	return b->head ? 1 : 0;
 }
@@ -173,8 +179,10 @@ static int on_resp_done(http_parser *hp)
 	 * rest, and the final one follows on the same connection (RFC 7231
 	 * section 6.2); 101 would switch protocols, which the proxy does not
 	 * carry, so it ends the exchange. */
-	if (hp->status_code / 100 == 1 && hp->status_code != 101)
+	if (hp->status_code / 100 == 1 && hp->status_code != 101) {
+		b->hdone = 0; /* the final answer's head is held and checked too */
 		return 0;
+	}
 	b->resp_done = 1;
 	http_parser_pause(hp, 1);
 	return 0;
@@ -207,7 +215,11 @@ int proxy__after_headers(dvproxy *px, conn *c)
 				    "only 100-continue is understood\n", 1);
 		return 1;
 	}
-	if (c->expect == 1 && !c->msg_done && has_body(hp) && !vl_buf_used(&c->out)) {
+	/* at the head (the parser paused on its last byte): unless some of
+	 * the body came with it (RFC 9110 section 10.1.1: then it MAY omit it) */
+	int body_came = vl_buf_used(&c->in) > c->parsed + 1;
+	if (c->expect == 1 && c->chunk_hdr == 1 && !body_came && has_body(hp) &&
+	    !vl_buf_used(&c->out)) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		c->expect = 2;
 		if (vl_buf_put(&c->out, cont, sizeof(cont) - 1) < 0 || proxy__flush(c) < 0)

@@ -3,7 +3,8 @@
  * and production side), proxy_http.c (parser callbacks), proxy_side.c
  * (request features, the profiler's fire-and-forget copies), proxy_accept.c
  * (new clients, listeners out of fds), proxy_ctl.c (the control
- * endpoints), proxy_sweep.c (timeouts, lingering close) and proxy_trace.c
+ * endpoints), proxy_sweep.c (timeouts, lingering close), proxy_strict.c
+ * (RFC 9112 framing of what is forwarded as it came) and proxy_trace.c
  * (stage times, a diagnostic). Not a public interface.
  */
 #ifndef VL_DEJAVU_PROXY_INT_H
@@ -43,7 +44,14 @@
  * few KiB (the proxy's loop builds them between requests). */
 #define LAT_SUB_BITS 5
 #define POOL_MAX 64 /* idle upstream connections kept (nginx's `keepalive 64`) */
-#define RX_MARKS 8  /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
+/* A copy's answer answers the same request as production's: one over twice
+ * the largest production answer so far (at least PROF_ANSWER_MIN) is a
+ * misbehaving profiler, and its connection is dropped. Without a bound, a
+ * profiler streaming an endless answer to every copy took 3.0 s of the
+ * proxy's CPU in 5.7 s and production's p50 from 1.0 to 6.2 ms
+ * (tools/proxy_attack.py's "profiler floods"). */
+#define PROF_ANSWER_MIN 65536
+#define RX_MARKS 8 /* arrival times kept per client: PIPE_CAP / READ_CHUNK + slack */
 
 enum kind { K_CLIENT, K_BACKEND, K_PROF };
 enum cstate { CS_IDLE, CS_READING, CS_FLIGHT, CS_CLOSING, CS_LINGER };
@@ -103,6 +111,7 @@ struct conn {
 	 * one */
 	size_t chunk_mark, chunk_body_mark;
 	int chunk_hdr;
+	int chunks; /* chunk-size lines seen (the first has no CRLF before it) */
 	/* a control request's body, decoded (chunked or not), NUL-terminated */
 	char ctl[1024];
 	size_t ctl_len;
@@ -115,10 +124,11 @@ struct conn {
 	int hin_value; /* the parser is in a header's value */
 	char hval[DVADM_TOKEN_MAX + 16];
 	size_t hval_len;
-	int auth_ok; /* admin: the request carried the right bearer token */
-	int expect;  /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
-	int admin;   /* accepted on the admin listener */
-	int linger;  /* close after the answer by shutdown + drain */
+	int auth_ok;   /* admin: the request carried the right bearer token */
+	int auth_seen; /* admin: an Authorization line came (a second one: refused) */
+	int expect;    /* 0 none, 1 100-continue pending, 2 answered, -1 unknown */
+	int admin;     /* accepted on the admin listener */
+	int linger;    /* close after the answer by shutdown + drain */
 	double t_linger;
 	size_t lingered;
 	int msg_done, keep_alive, headers_done, internal, head_req, retried;
@@ -127,8 +137,16 @@ struct conn {
 	size_t path_len;
 	/* backend/profiler: response in progress */
 	int awaiting, got_bytes, resp_done, resp_eof, head;
-	size_t fwd; /* bytes of this answer put to the client */
-	double t_sent;
+	/* backend: the answer's head is complete (until then its bytes wait
+	 * in `in`, so a backend closing mid-head gives a 502, not half an
+	 * answer); extra: bytes came after the answer's end (the connection
+	 * is not reused) */
+	int hdone, extra;
+	int hpaused;    /* backend: the parser paused on an answer head's last byte */
+	size_t head_at; /* backend: in[0..head_at) holds heads already checked */
+	size_t fwd;     /* bytes of this answer put to the client */
+	double t_sent;  /* profiler: the copy left; backend: the request left or
+			 * the answer's latest bytes came (its silence is timed) */
 	int reused;
 	struct sockaddr_in to; /* backend: its address, to match a pooled one */
 	int pooled;            /* backend: idle in px->pool, no client */
@@ -152,6 +170,7 @@ struct dvproxy {
 	conn *prof[PROF_MAX];
 	conn *pool[POOL_MAX]; /* idle keep-alive backend connections, oldest first */
 	int npool;
+	size_t answer_max; /* the largest production answer so far, bytes */
 	double prof_retry_at;
 	unsigned rr;
 	rng r;
@@ -233,6 +252,34 @@ void proxy__client_close(dvproxy *px, conn *c);
 long proxy__sweep(evloop *l, evloop_timer_id id, void *data);
 void proxy__linger_start(dvproxy *px, conn *c, double now);
 void proxy__linger_event(dvproxy *px, conn *c, unsigned ev);
+/* The client sent bytes the proxy has not read (closing now would reset). */
+int proxy__input_pending(const conn *c);
+
+/* Strict framing (proxy_strict.c) of what the production side forwards
+ * as it came: head_check takes a request's line and header section
+ * p[0..n) (through its final CRLF) and returns 0, or the status to answer
+ * (400, 501) with *why; chunk_line_check takes the CRLF ending the
+ * previous chunk's data (unless first) and a chunk-size line with its
+ * CRLF; trailer_check the trailer section through its final CRLF. -1:
+ * refused. */
+int proxy__head_check(const char *p, size_t n, const char **why);
+int proxy__chunk_line_check(const char *p, size_t n, int first);
+int proxy__trailer_check(const char *p, size_t n);
+/* An answer's head p[0..n) (status line through the final CRLF): 0, or
+ * -1 (obs-fold, bare CR/LF, control characters, Transfer-Encoding with
+ * Content-Length): the proxy answers 502 rather than pass it on. */
+int proxy__answer_check(const char *p, size_t n);
+/* Parses and relays tmp[0..r) of backend b's answer to its client, each
+ * head held until complete and checked (proxy_strict.c): 0, -1 the answer
+ * is malformed (502 or cut), -2 out of memory. */
+int proxy__answer_bytes(dvproxy *px, conn *b, const char *tmp, size_t r);
+/* A refusal of a production request: counted, answered code (400 or 501)
+ * with why, the connection ended. */
+void proxy__refuse(dvproxy *px, conn *c, int code, const char *why);
+/* The parser paused after a production request's head (chunk_hdr 1) or a
+ * chunk-size line (2): checks the bytes it took since; 1 if it refused
+ * them (answered), else 0. */
+int proxy__strict_framing(dvproxy *px, conn *c);
 
 /* Installs the request and response parser callbacks (proxy_http.c). */
 void proxy__parser_settings(dvproxy *px);

@@ -100,6 +100,7 @@ void proxy__duplicate(dvproxy *px, const char *req, size_t len, int head, double
 	p->hp.data = p;
 	p->awaiting = 1;
 	p->resp_done = p->got_bytes = 0;
+	p->fwd = 0; /* bytes of its answer read */
 	p->head = head;
 	p->t_sent = now;
 	if (vl_buf_put(&p->out, req, len) < 0 || proxy__flush(p) < 0) {
@@ -142,6 +143,13 @@ void proxy__prof_event(dvproxy *px, conn *p, unsigned ev)
 		ssize_t r = recv(p->fd, tmp, sizeof(tmp), 0);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		size_t cap =
+			2 * px->answer_max > PROF_ANSWER_MIN ? 2 * px->answer_max : PROF_ANSWER_MIN;
+		if (r > 0 && (p->fwd += (size_t)r) > cap) {
+			px->st.dup_dropped++; /* flooding: costs production no more */
+			proxy__prof_drop(px, i);
+			return;
+		}
 		if (r <= 0)
 			http_parser_execute(&p->hp, &px->resp_set, NULL, 0);
 		else

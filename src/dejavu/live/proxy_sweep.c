@@ -6,6 +6,7 @@
  * proxy_int.h.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "dejavu/live/proxy_int.h"
@@ -23,6 +24,12 @@ void proxy__linger_start(dvproxy *px, conn *c, double now)
 	c->t_linger = now;
 	c->lingered = 0;
 	proxy__want(px, c);
+}
+
+int proxy__input_pending(const conn *c)
+{
+	int n = 0;
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 void proxy__linger_event(dvproxy *px, conn *c, unsigned ev)
@@ -57,9 +64,14 @@ long proxy__sweep(evloop *l, evloop_timer_id id, void *data)
 		} else if (c->st == CS_IDLE && now - c->t_active > g->idle_timeout_s) {
 			proxy__client_close(px, c);
 		} else if (c->st == CS_FLIGHT && c->peer && c->peer->awaiting &&
-			   now - c->t_fwd > g->backend_timeout_s) {
+			   vl_buf_used(&c->out) < OUT_CAP &&
+			   now - c->peer->t_sent > g->backend_timeout_s) {
+			/* the backend's silence, as nginx's proxy_read_timeout:
+			 * timed from the request, it cut an answer that was
+			 * still streaming to a slow reader (one held back by
+			 * the client, at OUT_CAP, is the stalled-reader rule's) */
 			px->st.timeouts++;
-			if (c->peer->got_bytes) {
+			if (c->peer->fwd) { /* part of the answer went out: cut it */
 				proxy__client_close(px, c);
 			} else {
 				proxy__backend_close(px, c->peer);

@@ -1,0 +1,121 @@
+/*
+ * fuzz_proxy_answer.c — the DejaVu proxy's answer path (src/dejavu/live/:
+ * proxy.c, proxy_strict.c): the input is what the backend answers. A fresh
+ * proxy per input, in front of a backend socket this harness serves
+ * itself between the proxy's loop turns: it reads the forwarded request,
+ * writes the input, and closes. The client sends one GET with
+ * "Connection: close". Contract: the proxy never crashes or leaks (ASan),
+ * whatever it passes on starts with a status line ("HTTP/1.x "), an
+ * answer it refuses before any of it went out is a whole 502, and the
+ * client's connection ends within two seconds of the backend closing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "dejavu/live/proxy.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int nb_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		abort();
+	return fd;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 65536)
+		return 0;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int lfd = nb_socket(); /* the backend */
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 4) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+		abort();
+	dvproxy_cfg cfg;
+	dvproxy_cfg_default(&cfg);
+	cfg.nbackends = 1;
+	cfg.backends[0] = sa;
+	cfg.fraction = 0;
+	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", "fuzz-token-0123456789");
+	dvproxy *px = dvproxy_create(&cfg, NULL);
+	if (!px)
+		abort();
+	int cfd = nb_socket();
+	sa.sin_port = htons((uint16_t)dvproxy_port(px));
+	if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		abort();
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	int bfd = -1, sent_req = 0, answered = 0, eof = 0;
+	size_t got = 0, bsent = 0;
+	static char resp[1 << 20];
+	double t_closed = 0, t0 = now_s();
+	while (!eof && now_s() - t0 < 5) {
+		if (!sent_req && send(cfd, req, sizeof(req) - 1, MSG_NOSIGNAL) > 0)
+			sent_req = 1;
+		dvproxy_run(px, 0.001, NULL);
+		if (bfd < 0)
+			bfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (bfd >= 0 && !answered) {
+			char buf[4096];
+			if (recv(bfd, buf, sizeof(buf), 0) > 0)
+				answered = 1; /* the request came: answer it */
+		}
+		while (answered && bfd >= 0 && bsent < size) {
+			ssize_t w = send(bfd, data + bsent, size - bsent, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			bsent += (size_t)w;
+		}
+		if (answered && bfd >= 0 &&
+		    (bsent == size || errno == EPIPE || errno == ECONNRESET)) {
+			close(bfd); /* the whole input, then EOF */
+			bfd = -2;
+			t_closed = now_s();
+		}
+		for (;;) {
+			ssize_t r = recv(cfd, resp + got, sizeof(resp) - 1 - got, 0);
+			if (r > 0) {
+				got += (size_t)r;
+				FUZZ_CHECK(got < sizeof(resp) - 1, "over 1 MiB passed on");
+				continue;
+			}
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				eof = 1;
+			break;
+		}
+		FUZZ_CHECK(!t_closed || now_s() - t_closed < 2,
+			   "client not finished 2 s after the backend closed (%zu bytes)", got);
+	}
+	FUZZ_CHECK(eof, "client never finished (%zu of %zu bytes answered)", bsent, size);
+	resp[got] = '\0';
+	FUZZ_CHECK(!got || (got >= 9 && !memcmp(resp, "HTTP/1.", 7) && resp[8] == ' '),
+		   "passed on without a status line: '%.20s'", resp);
+	if (got >= 12 && !memcmp(resp, "HTTP/1.1 502 ", 13)) {
+		const char *cl = strstr(resp, "Content-Length: ");
+		const char *body = strstr(resp, "\r\n\r\n");
+		FUZZ_CHECK(cl && body && strlen(body + 4) == strtoul(cl + 16, NULL, 10),
+			   "a 502 not whole: '%.60s'", resp);
+	}
+	close(cfd);
+	if (bfd >= 0)
+		close(bfd);
+	close(lfd);
+	dvproxy_destroy(px);
+	return 0;
+}
