@@ -3,8 +3,10 @@
  * hit counts on tiny hand-checked traces (exact LRU, private L2s, one LLC
  * per domain, non-inclusive), against a plain timestamp LRU on random
  * traces (power-of-two and fastmod LLC sets), bench llc's floors on its
- * trace (same L2 hits, every access counted once), bad geometry refused.
- * Counts only, never timing.
+ * trace (same L2 hits, every access counted once), bad geometry refused;
+ * the coherent floor access by access against hier_ref and hier.c on
+ * small inclusive machines (random traces with writes), and its counts
+ * equal to the model's on bench llc's trace. Counts only, never timing.
  */
 #include "vl_test.h"
 
@@ -13,6 +15,7 @@
 #include "core/rng.h"
 #include "regsched/llcbench.h"
 #include "regsched/llcfloor.h"
+#include "regsched/topo.h"
 
 /* Runs lines[0..n) by core and returns the counts of this run alone. */
 static void run(llc_floor *f, unsigned core, const uint32_t *lines, size_t n, int l2_only,
@@ -213,6 +216,92 @@ static void test_bench_floors(void **state)
 	assert_true(a->accesses_per_sec > 0 && b->accesses_per_cpu_sec > 0);
 }
 
+/* An inclusive machine small enough that a short trace fills every
+ * cache: 6 cores, L2s of 4 sets, three LLCs of llc_kib KiB (16 ways) of
+ * 3, 2 and 1 cores, two nodes (LLCs 1 and 2 share node 1). */
+static void small_inclusive(unsigned llc_kib, topo *t)
+{
+	char txt[512];
+	vl_errbuf eb;
+	snprintf(txt, sizeof(txt),
+		 "name small\nfreq_ghz 3\nl2 size=2K ways=8 line=64\n"
+		 "llc 0 size=%uK ways=16 line=64 cores=0-2\nllc 1 size=%uK ways=16 line=64 "
+		 "cores=3-4\nllc 2 size=%uK ways=16 line=64 cores=5\n"
+		 "latency l2=10 llc=40 remote_llc=280 mem=200 remote_mem=340\n"
+		 "llc_policy inclusive\nnode 0 cores=0-2\nnode 1 cores=3-5\n",
+		 llc_kib, llc_kib, llc_kib);
+	int rc = topo_parse(txt, "small", t, &eb);
+	if (rc)
+		fprintf(stderr, "%s\n", eb.msg);
+	assert_int_equal(rc, 0);
+}
+
+/* The coherent floor against hier_ref and hier.c, access by access, on a
+ * random trace: turns of 1..32 accesses by random cores, 30 % writes,
+ * a few hot lines (shared and written: invalidations) and a range that
+ * overflows the LLCs (evictions: back-invalidation). */
+static void coherent_vs_model(unsigned llc_kib, uint64_t seed)
+{
+	topo t;
+	small_inclusive(llc_kib, &t);
+	uint32_t s3 = llc_kib * 1024 / (16 * 64);
+	llc_floor *f = llc_floor_create(t.ncores, t.core_llc, t.nllc, 4, s3);
+	hier_ref *ref = hier_ref_create(&t, 1);
+	hier *h = hier_create(&t, 1);
+	assert_non_null(f);
+	assert_non_null(ref);
+	assert_non_null(h);
+	assert_int_equal(llc_floor_set_nodes(f, t.core_node), 0);
+	rng r;
+	rng_seed(&r, seed);
+	uint64_t seen[HIER_NLEVELS] = { 0 };
+	for (unsigned turn = 0; turn < 3000; turn++) {
+		unsigned core = (unsigned)rng_below(&r, t.ncores),
+			 k = 1 + (unsigned)rng_below(&r, 32);
+		for (unsigned j = 0; j < k; j++) {
+			uint32_t line = (uint32_t)rng_below(&r, rng_below(&r, 2) ? 24 : s3 * 60);
+			uint64_t wm = rng_below(&r, 10) < 3, c[HIER_NLEVELS] = { 0 };
+			int want = hier_ref_access(ref, core, line, (int)wm);
+			assert_int_equal(hier_access(h, core, line, (int)wm), want);
+			llc_floor_run_coherent(f, core, &line, &wm, 1, c);
+			for (int l = 0; l < HIER_NLEVELS; l++)
+				assert_int_equal(c[l], l == want);
+			seen[want]++;
+		}
+	}
+	/* every outcome happened often */
+	for (int l = 0; l < HIER_NLEVELS; l++)
+		assert_true(seen[l] > 500);
+	/* and the caches hold the same lines */
+	for (uint32_t line = 0; line < s3 * 60; line++)
+		for (unsigned c = 0; c < t.ncores; c++)
+			assert_int_equal(hier_in_l2(h, c, line), hier_ref_in_l2(ref, c, line));
+	llc_floor_destroy(f);
+	hier_ref_destroy(ref);
+	hier_destroy(h);
+}
+
+static void test_coherent_vs_model(void **state)
+{
+	(void)state;
+	coherent_vs_model(8, 11);  /* 8 LLC sets: a mask */
+	coherent_vs_model(12, 12); /* 12 sets: fastmod */
+}
+
+/* bench llc's coherent floor on its own trace: the model's counts. */
+static void test_bench_coherent_equals_model(void **state)
+{
+	(void)state;
+	llc_bench_result r;
+	assert_int_equal(llc_bench_run(1 << 20, 1, 5, &r), 0);
+	assert_true(r.counts_agree);
+	assert_true(r.counts_equal_model);
+	for (int l = 0; l < HIER_NLEVELS; l++)
+		assert_int_equal(r.coherent_count[l], r.count[l]);
+	assert_true(r.count[HIER_REMOTE] > 0 && r.count[HIER_MEM_REMOTE] > 0);
+	assert_true(r.coherent_per_cpu_sec > 0);
+}
+
 static void test_bad_geometry(void **state)
 {
 	(void)state;
@@ -221,6 +310,12 @@ static void test_bad_geometry(void **state)
 	assert_null(llc_floor_create(2, cl, 1, 4, 4)); /* core 1's LLC out of range */
 	assert_null(llc_floor_create(0, cl, 2, 4, 4));
 	assert_null(llc_floor_create(2, cl, 2, 4, 0));
+	llc_floor *f = llc_floor_create(2, cl, 2, 4, 4);
+	assert_non_null(f);
+	int bad[2] = { 0, -1 }, big[2] = { 255, 0 };
+	assert_int_equal(llc_floor_set_nodes(f, bad), -1);
+	assert_int_equal(llc_floor_set_nodes(f, big), -1);
+	llc_floor_destroy(f);
 	llc_floor_destroy(NULL);
 }
 
@@ -232,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_fastmod_sets_by_hand),
 		cmocka_unit_test(test_random_vs_plain_lru),
 		cmocka_unit_test(test_bench_floors),
+		cmocka_unit_test(test_coherent_vs_model),
+		cmocka_unit_test(test_bench_coherent_equals_model),
 		cmocka_unit_test(test_bad_geometry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,6 +185,16 @@ static json_t *llc_json(const llc_bench_result *r)
 				    json_real(r->ref_accesses_per_cpu_sec));
 		json_object_set_new(o, "floor_l2_only", floor_json(&r->floor_l2_only));
 		json_object_set_new(o, "floor_two_level", floor_json(&r->floor_two_level));
+		const uint64_t *c = r->coherent_count;
+		json_object_set_new(
+			o, "floor_coherent",
+			json_pack("{s:f,s:f,s:b,s:{s:I,s:I,s:I,s:I,s:I}}", "accesses_per_sec",
+				  r->coherent_per_sec, "accesses_per_cpu_sec",
+				  r->coherent_per_cpu_sec, "counts_equal_model",
+				  r->counts_equal_model, "served_by", "l2", (json_int_t)c[HIER_L2],
+				  "llc", (json_int_t)c[HIER_LLC], "remote_llc",
+				  (json_int_t)c[HIER_REMOTE], "mem", (json_int_t)c[HIER_MEM],
+				  "mem_remote_node", (json_int_t)c[HIER_MEM_REMOTE]));
 	}
 	return o;
 }
@@ -382,7 +392,10 @@ const cli_cmd regsched_cmds[] = {
 	  "Goal: >= 100 M accesses/s; the reference ratio is printed. Two floors run\n"
 	  "on the same trace in the same rounds, the least work an exact replay must\n"
 	  "do: floor_l2_only (8-way LRU L2 per core, nothing else) and floor_two_level\n"
-	  "(those L2s and a 16-way LRU LLC per socket; no coherence, inclusion or NUMA).",
+	  "(those L2s and a 16-way LRU LLC per socket; no coherence, inclusion or NUMA);\n"
+	  "floor_coherent is the model's own semantics on those sets (inclusive LLCs,\n"
+	  "write-invalidate, remote probe, first touch), its counts checked against\n"
+	  "the model's (counts_equal_model).",
 	  "virtlab bench llc --json", bench_llc_run },
 	{ 0 },
 };

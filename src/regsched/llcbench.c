@@ -45,7 +45,7 @@ typedef struct rates {
 typedef struct replayer {
 	hier *h; /* the model, or NULL: */
 	llc_floor *f;
-	int l2_only;
+	int mode; /* floor: 0 two-level, 1 L2 only, 2 coherent */
 	uint64_t *count;
 } replayer;
 
@@ -59,8 +59,10 @@ static rates time_turns(const replayer *p, const uint32_t *lines, const uint64_t
 		unsigned core = bench_cores[(i / BENCH_TURN) & 3];
 		if (p->h)
 			hier_run(p->h, core, lines + i, wmask + i / 64, k, p->count);
+		else if (p->mode == 2)
+			llc_floor_run_coherent(p->f, core, lines + i, wmask + i / 64, k, p->count);
 		else
-			llc_floor_run(p->f, core, lines + i, k, p->l2_only, p->count);
+			llc_floor_run(p->f, core, lines + i, k, p->mode, p->count);
 	}
 	return (rates){ (double)n / (wall_seconds() - t0),
 			(double)n / (thread_cpu_seconds() - c0) };
@@ -91,28 +93,32 @@ static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wma
 	return r;
 }
 
-/* One round of a floor (see llcfloor.h) on the same trace and turns. */
-static rates round_floor(llc_floor *f, int l2_only, const uint32_t *lines, uint64_t n,
-			 uint64_t count[LLC_FLOOR_NLEVELS])
+/* One round of a floor (see llcfloor.h; mode as in replayer) on the same
+ * trace and turns; count has LLC_FLOOR_NLEVELS (HIER_NLEVELS if coherent). */
+static rates round_floor(llc_floor *f, int mode, const uint32_t *lines, const uint64_t *wmask,
+			 uint64_t n, uint64_t *count)
 {
 	llc_floor_reset(f);
-	memset(count, 0, LLC_FLOOR_NLEVELS * sizeof(uint64_t));
-	return time_turns(&(replayer){ .f = f, .l2_only = l2_only, .count = count }, lines, NULL,
-			  n);
+	memset(count, 0, (mode == 2 ? HIER_NLEVELS : LLC_FLOOR_NLEVELS) * sizeof(uint64_t));
+	return time_turns(&(replayer){ .f = f, .mode = mode, .count = count }, lines, wmask, n);
 }
 
-/* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways. */
+/* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways, its
+ * nodes; one core per L2 and an inclusive LLC (the coherent floor's). */
 static llc_floor *floor_for(const topo *t)
 {
 	uint32_t s2, s3;
-	if (t->l2.ways != LLC_FLOOR_L2_WAYS || hier__sets_of(&t->l2, 1, &s2) ||
+	unsigned core_l2[TOPO_MAX_CORES];
+	if (hier__map_l2s(t, core_l2, NULL) != t->ncores || t->llc_policy != TOPO_LLC_INCLUSIVE ||
+	    t->l2.ways != LLC_FLOOR_L2_WAYS || hier__sets_of(&t->l2, 1, &s2) ||
 	    t->llc[0].ways != LLC_FLOOR_LLC_WAYS || hier__sets_of(&t->llc[0], 1, &s3))
 		return NULL;
 	for (unsigned d = 1; d < t->nllc; d++)
 		if (t->llc[d].size != t->llc[0].size || t->llc[d].ways != t->llc[0].ways)
 			return NULL;
 	llc_floor *f = llc_floor_create(t->ncores, t->core_llc, t->nllc, s2, s3);
-	if (f && llc_floor_line_limit(f) < BENCH_SPAN_LINES) {
+	if (f &&
+	    (llc_floor_line_limit(f) < BENCH_SPAN_LINES || llc_floor_set_nodes(f, t->core_node))) {
 		llc_floor_destroy(f);
 		return NULL;
 	}
@@ -148,6 +154,7 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 	r->accesses = accesses;
 	r->rounds = rounds;
 	r->counts_agree = 1;
+	r->counts_equal_model = 1;
 	for (int i = 0; i < rounds; i++) {
 		uint64_t cf[HIER_NLEVELS], cr[HIER_NLEVELS];
 		rates f = round_fast(h, lines, wmask, accesses, cf);
@@ -160,9 +167,12 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 		memcpy(r->count, cf, sizeof(cf));
 		for (int k = 0; k < 2; k++) {
 			llc_bench_floor *b = k ? &r->floor_two_level : &r->floor_l2_only;
-			keep_best(round_floor(fl, !k, lines, accesses, b->count),
+			keep_best(round_floor(fl, !k, lines, NULL, accesses, b->count),
 				  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
 		}
+		keep_best(round_floor(fl, 2, lines, wmask, accesses, r->coherent_count),
+			  &r->coherent_per_sec, &r->coherent_per_cpu_sec);
+		r->counts_equal_model &= memcmp(cf, r->coherent_count, sizeof(cf)) == 0;
 	}
 	err = 0;
 out:

@@ -10,7 +10,9 @@
  * headline) and per second of the thread's CPU time, which leaves out time
  * the thread sat preempted on a shared machine (not the host cache misses
  * other processes cause). The same rounds time two floors (llcfloor.h) on
- * the same trace: the least work any exact replay of it must do.
+ * the same trace: the least work any exact replay of it must do; and the
+ * coherent floor, the model's own semantics on the floors' sets, whose
+ * counts must equal the model's.
  */
 #ifndef VL_REGSCHED_LLCBENCH_H
 #define VL_REGSCHED_LLCBENCH_H
@@ -37,6 +39,12 @@ typedef struct llc_bench_result {
 	/* the least work an exact replay must do (llcfloor.h): the L2s alone;
 	 * L2s and a non-inclusive LLC per domain, no coherence or NUMA */
 	llc_bench_floor floor_l2_only, floor_two_level;
+	/* the same sets with coherence, inclusion, the remote probe and first
+	 * touch (llc_floor_run_coherent): what served the accesses by enum
+	 * hier_level, and whether that equals the model's count in every round */
+	double coherent_per_sec, coherent_per_cpu_sec;
+	uint64_t coherent_count[HIER_NLEVELS];
+	int counts_equal_model;
 } llc_bench_result;
 
 /* 0, VL_EINVAL (accesses or rounds 0), VL_ENOMEM. */
