@@ -72,6 +72,9 @@ static void test_parse_errors(void **state)
 	(void)state;
 	expect_error(HEAD "llc 0 size=12M ways=16 line=64 cores=0-5\n" LAT "bogus 1\n",
 		     "t.topo:6: unknown item 'bogus'");
+	/* the suggestion's word list is the items' own, llc_policy included */
+	expect_error(HEAD "llc_polcy victim\n",
+		     "t.topo:4: unknown item 'llc_polcy' (did you mean 'llc_policy'?)");
 	/* found by fuzzing: a non-UTF-8 name broke the JSON result (exit 1) */
 	expect_error("name mytop\xff\xfe\n",
 		     "t.topo:1: name 'mytop\xff\xfe': expected printable ASCII");

@@ -209,6 +209,14 @@ static int parse_latency(topo *t, char **tok, int ntok, const char *where, vl_er
 	return 0;
 }
 
+/* A topology file's items; bit 1 << item of `have` says one was read. */
+enum item { IT_NAME, IT_FREQ, IT_L2, IT_LLC, IT_LATENCY, IT_SOCKET, IT_NODE, IT_SMT, IT_POLICY };
+static const char *const item_kw[] = { "name",   "freq_ghz", "l2",  "llc",        "latency",
+				       "socket", "node",     "smt", "llc_policy", NULL };
+/* Items a file may give once: a second one silently replaced the first. */
+#define ITEMS_ONCE                                                                                 \
+	(1u << IT_NAME | 1u << IT_FREQ | 1u << IT_L2 | 1u << IT_LATENCY | 1u << IT_POLICY)
+
 static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_errbuf *eb)
 {
 	char *tok[32];
@@ -220,12 +228,18 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 	}
 	if (n == 0)
 		return 0;
-	/* items that may appear once: a second one silently replaced the first */
-	static const char *const once[] = { "name", "freq_ghz", "l2", "latency", "llc_policy" };
-	static const unsigned once_bit[] = { 1, 2, 4, 16, 256 };
-	for (unsigned i = 0; i < sizeof(once) / sizeof(once[0]); i++)
-		if (strcmp(tok[0], once[i]) == 0 && (*have & once_bit[i]))
-			return FAIL("%s: a second '%s' line; expected one", where, once[i]);
+	unsigned k = 0;
+	while (item_kw[k] && strcmp(item_kw[k], tok[0]))
+		k++;
+	if (!item_kw[k]) {
+		const char *near = closest_word(tok[0], item_kw);
+		return FAIL("%s: unknown item '%s'%s%s%s; expected name, freq_ghz, l2, llc, "
+			    "latency, socket, node, smt, llc_policy",
+			    where, tok[0], near ? " (did you mean '" : "", near ? near : "",
+			    near ? "'?)" : "");
+	}
+	if (ITEMS_ONCE & *have & 1u << k)
+		return FAIL("%s: a second '%s' line; expected one", where, tok[0]);
 	vl_errbuf sub;
 	if (strcmp(tok[0], "name") == 0) {
 		if (n != 2 || strlen(tok[1]) >= sizeof(t->name))
@@ -237,17 +251,14 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 				return FAIL("%s: name '%s': expected printable ASCII", where,
 					    tok[1]);
 		strcpy(t->name, tok[1]);
-		*have |= 1;
 	} else if (strcmp(tok[0], "freq_ghz") == 0) {
 		if (n != 2 || parse_double(tok[1], &t->freq_ghz, &sub) || t->freq_ghz <= 0.1 ||
 		    t->freq_ghz > 10)
 			return FAIL("%s: expected 'freq_ghz X' with 0.1 < X <= 10", where);
-		*have |= 2;
 	} else if (strcmp(tok[0], "l2") == 0) {
 		int err = parse_cache(tok + 1, n - 1, where, &t->l2, NULL, eb);
 		if (err)
 			return err;
-		*have |= 4;
 	} else if (strcmp(tok[0], "llc") == 0) {
 		uint64_t id;
 		if (n < 2 || parse_u64(tok[1], &id, &sub))
@@ -265,12 +276,10 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 		if ((err = parse_cores_into(t->core_llc, "llc", cores, (unsigned)id, where, eb)))
 			return err;
 		t->nllc++;
-		*have |= 8;
 	} else if (strcmp(tok[0], "latency") == 0) {
 		int err = parse_latency(t, tok + 1, n - 1, where, eb);
 		if (err)
 			return err;
-		*have |= 16;
 	} else if (strcmp(tok[0], "socket") == 0 || strcmp(tok[0], "node") == 0) {
 		int sock = tok[0][0] == 's';
 		unsigned *cnt = sock ? &t->nsockets : &t->nnodes;
@@ -287,33 +296,23 @@ static int parse_line(topo *t, char *s, const char *where, unsigned *have, vl_er
 		if (err)
 			return err;
 		(*cnt)++;
-		*have |= sock ? 32 : 64;
 	} else if (strcmp(tok[0], "llc_policy") == 0) {
 		static const char *const pol[] = { "fill-both", "inclusive", "victim", NULL };
-		int k = 0;
-		while (n == 2 && pol[k] && strcmp(pol[k], tok[1]))
-			k++;
-		if (n != 2 || !pol[k])
+		int p = 0;
+		while (n == 2 && pol[p] && strcmp(pol[p], tok[1]))
+			p++;
+		if (n != 2 || !pol[p])
 			return FAIL("%s: expected 'llc_policy inclusive|victim|fill-both'", where);
-		t->llc_policy = k;
-		*have |= 256;
-	} else if (strcmp(tok[0], "smt") == 0) {
+		t->llc_policy = p;
+	} else { /* smt */
 		if (n != 2)
 			return FAIL("%s: expected 'smt A,B' (one core's hardware threads)", where);
 		int err = parse_cores_into(t->core_phys, "smt group", tok[1], t->nphys, where, eb);
 		if (err)
 			return err;
 		t->nphys++;
-		*have |= 128;
-	} else {
-		static const char *const kw[] = { "name",   "freq_ghz", "l2",  "llc", "latency",
-						  "socket", "node",     "smt", NULL };
-		const char *near = closest_word(tok[0], kw);
-		return FAIL("%s: unknown item '%s'%s%s%s; expected name, freq_ghz, l2, llc, "
-			    "latency, socket, node, smt, llc_policy",
-			    where, tok[0], near ? " (did you mean '" : "", near ? near : "",
-			    near ? "'?)" : "");
 	}
+	*have |= 1u << k;
 	return 0;
 }
 
@@ -326,7 +325,7 @@ static int check_xen_view(topo *t, const char *fname, unsigned lines, unsigned h
 	int *of[] = { t->core_socket, t->core_node };
 	unsigned *cnt[] = { &t->nsockets, &t->nnodes };
 	for (int k = 0; k < 2; k++) {
-		if (!(have & (32u << k))) {
+		if (!(have & (1u << (IT_SOCKET + k)))) {
 			memcpy(of[k], t->core_llc, sizeof(t->core_llc));
 			*cnt[k] = t->nllc;
 			continue;
@@ -369,10 +368,9 @@ static int check_xen_view(topo *t, const char *fname, unsigned lines, unsigned h
 
 static int check(topo *t, const char *fname, unsigned lines, unsigned have, vl_errbuf *eb)
 {
-	static const char *const what[] = { "name", "freq_ghz", "l2", "llc", "latency" };
-	for (int i = 0; i < 5; i++)
+	for (int i = IT_NAME; i <= IT_LATENCY; i++) /* the items every file needs */
 		if (!(have & (1u << i)))
-			return FAIL("%s:%u: missing '%s' line", fname, lines, what[i]);
+			return FAIL("%s:%u: missing '%s' line", fname, lines, item_kw[i]);
 	t->ncores = 0;
 	while (t->ncores < TOPO_MAX_CORES && t->core_llc[t->ncores] >= 0)
 		t->ncores++;
