@@ -171,6 +171,12 @@ void stat_sort_doubles(double *xs, size_t n)
 	free(cnt);
 }
 
+double stat_median_sort(double *xs, size_t n)
+{
+	stat_sort_doubles(xs, n);
+	return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
 double stat_percentile_sorted(const double *s, size_t n, double p)
 {
 	if (n == 0 || !(p >= 0.0 && p <= 100.0))

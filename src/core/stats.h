@@ -60,6 +60,12 @@ int stat_cmp_double(const void *a, const void *b);
  * fall back to qsort; it never fails. */
 void stat_sort_doubles(double *xs, size_t n);
 
+/* Sorts xs[0..n) (n >= 1) in place (stat_sort_doubles) and returns its
+ * median: the middle value, or the mean of the two middle ones when n is
+ * even. (stat_percentile_sorted at 50 interpolates instead, which can
+ * differ in the last bit.) */
+double stat_median_sort(double *xs, size_t n);
+
 /* The median of xs and its distribution-free 95 % confidence interval from
  * order statistics: [x(l), x(n+1-l)] with the largest l for which
  * P(Binomial(n, 1/2) < l) <= 2.5 % (coverage >= 95 %; n = 10: x(2)..x(9),

@@ -52,12 +52,6 @@ double kvm_cpu_ghz(void)
 	return mhz > 0 ? mhz / 1000.0 : 1.0; /* unknown clock: cycles = ns */
 }
 
-static double median_of(double *v, int n)
-{
-	stat_sort_doubles(v, (size_t)n);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* EOI loop minus nop loop, per iteration, in apic mode: the median of
  * LOOP_PAIRS alternating pairs (the two differ by ~10 %; single pairs on
  * this shared host scatter by more). *nop_ns gets the median nop loop. */
@@ -74,8 +68,8 @@ static int eoi_minus_nop(enum kg_apic apic, double *diff_ns, double *nop_ns, vl_
 		d[i] = eoi.ns_per_iter - nop.ns_per_iter;
 		n[i] = nop.ns_per_iter;
 	}
-	*diff_ns = median_of(d, LOOP_PAIRS);
-	*nop_ns = median_of(n, LOOP_PAIRS);
+	*diff_ns = stat_median_sort(d, LOOP_PAIRS);
+	*nop_ns = stat_median_sort(n, LOOP_PAIRS);
 	return 0;
 }
 
@@ -133,13 +127,13 @@ static int measure_irqs(const kvm_calib_cfg *cfg, kvm_calib *c, vl_errbuf *eb)
 		irq[i] = h / (r.elapsed_ns / 1e9);
 		coal[i] = (double)r.coalesced / (double)r.sent;
 	}
-	c->irq_per_s = median_of(irq, reps);
-	c->coalesced_frac = median_of(coal, reps);
-	c->exits_per_irq_raw = median_of(raw, reps);
-	c->exits_per_irq = median_of(exits, reps);
+	c->irq_per_s = stat_median_sort(irq, (size_t)reps);
+	c->coalesced_frac = stat_median_sort(coal, (size_t)reps);
+	c->exits_per_irq_raw = stat_median_sort(raw, (size_t)reps);
+	c->exits_per_irq = stat_median_sort(exits, (size_t)reps);
 	if (c->exits_per_irq < 0)
 		c->exits_per_irq = 0;
-	c->stolen_ns = median_of(stolen, reps);
+	c->stolen_ns = stat_median_sort(stolen, (size_t)reps);
 	return 0;
 }
 

@@ -26,12 +26,6 @@
 #include "kvm/bench.h"
 #include "kvm/vcpu_thread.h"
 
-static double median(double *v, int n)
-{
-	stat_sort_doubles(v, (size_t)n);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 #define EXIT_MAX_ROUNDS 101
 
 /* CPU time of the calling thread, ns: the thread that runs KVM_RUN, so
@@ -100,13 +94,13 @@ int kvm_exit_bench(uint64_t exits_per_round, int rounds, kvm_exit_result *r, vl_
 	r->boosted = boosted;
 	r->exits_per_round = exits_per_round;
 	r->rounds = rounds;
-	r->raw_ns = median(raw, rounds);
-	r->vmm_ns = median(vmm, rounds);
+	r->raw_ns = stat_median_sort(raw, (size_t)rounds);
+	r->vmm_ns = stat_median_sort(vmm, (size_t)rounds);
 	r->raw_min_ns = raw[0];
 	r->vmm_min_ns = vmm[0];
 	/* the median of per-round paired differences: slow drifts in what
 	 * else the host runs cancel within a round */
-	r->overhead_pct = 100.0 * median(rel, rounds);
+	r->overhead_pct = 100.0 * stat_median_sort(rel, (size_t)rounds);
 	return 0;
 }
 

@@ -257,10 +257,9 @@ static double plan_rate(dj *d, double rate)
 	size_t n = d->nlevel < DJ_SIGMA_N ? d->nlevel : DJ_SIGMA_N;
 	double r[DJ_SIGMA_N];
 	memcpy(r, d->resid, n * sizeof(double));
-	stat_sort_doubles(r, n);
 	/* robust sd: 1.4826 x the median absolute residual (a Gaussian's
 	 * MAD-to-sd factor), so a rare spike does not inflate it */
-	double sigma = 1.4826 * (n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2);
+	double sigma = 1.4826 * stat_median_sort(r, n);
 	double q = exp(d->level + DJ_Z * sigma);
 	return q > rate ? q : rate;
 }
