@@ -41,11 +41,14 @@ typedef struct rates {
 	double wall, cpu;
 } rates;
 
+/* Which floor of llcfloor.h a round replays. */
+typedef enum floor_kind { FLOOR_TWO_LEVEL, FLOOR_L2_ONLY, FLOOR_COHERENT } floor_kind;
+
 /* What a round replays, one turn (k accesses by core) at a time. */
 typedef struct replayer {
 	hier *h; /* the model, or NULL: */
 	llc_floor *f;
-	int mode; /* floor: 0 two-level, 1 L2 only, 2 coherent */
+	floor_kind kind;
 	uint64_t *count;
 } replayer;
 
@@ -59,10 +62,10 @@ static rates time_turns(const replayer *p, const uint32_t *lines, const uint64_t
 		unsigned core = bench_cores[(i / BENCH_TURN) & 3];
 		if (p->h)
 			hier_run(p->h, core, lines + i, wmask + i / 64, k, p->count);
-		else if (p->mode == 2)
+		else if (p->kind == FLOOR_COHERENT)
 			llc_floor_run_coherent(p->f, core, lines + i, wmask + i / 64, k, p->count);
 		else
-			llc_floor_run(p->f, core, lines + i, k, p->mode, p->count);
+			llc_floor_run(p->f, core, lines + i, k, p->kind == FLOOR_L2_ONLY, p->count);
 	}
 	return (rates){ (double)n / (wall_seconds() - t0),
 			(double)n / (thread_cpu_seconds() - c0) };
@@ -93,14 +96,15 @@ static rates round_ref(const topo *t, const uint32_t *lines, const uint64_t *wma
 	return r;
 }
 
-/* One round of a floor (see llcfloor.h; mode as in replayer) on the same
- * trace and turns; count has LLC_FLOOR_NLEVELS (HIER_NLEVELS if coherent). */
-static rates round_floor(llc_floor *f, int mode, const uint32_t *lines, const uint64_t *wmask,
-			 uint64_t n, uint64_t *count)
+/* One round of a floor (see llcfloor.h) on the same trace and turns;
+ * count has LLC_FLOOR_NLEVELS (HIER_NLEVELS if coherent). */
+static rates round_floor(llc_floor *f, floor_kind kind, const uint32_t *lines,
+			 const uint64_t *wmask, uint64_t n, uint64_t *count)
 {
 	llc_floor_reset(f);
-	memset(count, 0, (mode == 2 ? HIER_NLEVELS : LLC_FLOOR_NLEVELS) * sizeof(uint64_t));
-	return time_turns(&(replayer){ .f = f, .mode = mode, .count = count }, lines, wmask, n);
+	memset(count, 0,
+	       (kind == FLOOR_COHERENT ? HIER_NLEVELS : LLC_FLOOR_NLEVELS) * sizeof(uint64_t));
+	return time_turns(&(replayer){ .f = f, .kind = kind, .count = count }, lines, wmask, n);
 }
 
 /* The floors for t's geometry: its L2 and LLC sets, 8 and 16 ways, its
@@ -165,13 +169,15 @@ int llc_bench_run(uint64_t accesses, int rounds, uint64_t seed, llc_bench_result
 		keep_best(g, &r->ref_accesses_per_sec, &r->ref_accesses_per_cpu_sec);
 		r->counts_agree &= memcmp(cf, cr, sizeof(cf)) == 0;
 		memcpy(r->count, cf, sizeof(cf));
-		for (int k = 0; k < 2; k++) {
-			llc_bench_floor *b = k ? &r->floor_two_level : &r->floor_l2_only;
-			keep_best(round_floor(fl, !k, lines, NULL, accesses, b->count),
-				  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
-		}
-		keep_best(round_floor(fl, 2, lines, wmask, accesses, r->coherent_count),
-			  &r->coherent_per_sec, &r->coherent_per_cpu_sec);
+		llc_bench_floor *b = &r->floor_l2_only;
+		keep_best(round_floor(fl, FLOOR_L2_ONLY, lines, NULL, accesses, b->count),
+			  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
+		b = &r->floor_two_level;
+		keep_best(round_floor(fl, FLOOR_TWO_LEVEL, lines, NULL, accesses, b->count),
+			  &b->accesses_per_sec, &b->accesses_per_cpu_sec);
+		keep_best(
+			round_floor(fl, FLOOR_COHERENT, lines, wmask, accesses, r->coherent_count),
+			&r->coherent_per_sec, &r->coherent_per_cpu_sec);
 		r->counts_equal_model &= memcmp(cf, r->coherent_count, sizeof(cf)) == 0;
 	}
 	err = 0;
