@@ -32,9 +32,20 @@
 
 int stage_rs_plan(rpt_plan *p, int quick)
 {
-	/* compare's default 2 s of simulated time per run;
-	 * 300 ms for --quick (114 s at load 6 on 2 cores, 2026-12-04) */
-	return quick ? rpt_plan_add(p, "regsched compare --all --duration 300ms")
+	/* compare's default: 2 s of simulated time per run, 1 in 16 cache sets.
+	 * --quick keeps 300 ms (ten of credit's 30 ms accounting periods, six
+	 * 50 ms region epochs: room for the guard's fallback, which engages
+	 * within 200 ms) and simulates 1 in 64 sets, which costs a quarter of
+	 * the CPU: set sampling keeps every access of the sampled sets, so
+	 * hit rates stay those of the whole cache up to sampling noise
+	 * (src/regsched/README.md, Scaling and sampling). Measured 2026-12-04
+	 * (`compare --all --duration 300ms`, seed 3, load average 3.4 on 2
+	 * cores): 27.4 CPU s at 1 in 16, 7.4 at 1 in 64. Over seeds 3 and 4,
+	 * 1 in 64 moved a speedup by at most 0.034 (split-vm on westmere-2llc
+	 * at 5 000 or 10 000 cycles a sample: which epochs the guard passes),
+	 * the others by at most 0.007; seed 3 vs seed 4 at 1 in 16 differ by
+	 * up to 0.047. */
+	return quick ? rpt_plan_add(p, "regsched compare --all --duration 300ms --sample-sets 64")
 		     : rpt_plan_add(p, "regsched compare --all");
 }
 
