@@ -24,7 +24,10 @@
 #define VL_REGSCHED_CACHE_IMPL_H
 
 #include <assert.h>
-#ifdef __SSE2__
+/* SSE2 where the compiler has it (every x86-64); VL_NO_SSE2 selects the
+ * portable path (tests/test_regsched_scalar.c compares the two). */
+#if defined(__SSE2__) && !defined(VL_NO_SSE2)
+#define CACHE_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -100,7 +103,7 @@ CACHE_ALWAYS uint64_t cache__nib_to_front(uint64_t st, unsigned pos, unsigned w)
  * x86-64), else a loop the compiler may vectorise. */
 CACHE_ALWAYS unsigned cache__match(const uint16_t *t, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef CACHE_SSE2
 	__m128i k = _mm_set1_epi16((short)tag);
 	const __m128i *v = (const __m128i *)(const void *)t;
 	__m128i a = _mm_cmpeq_epi16(_mm_load_si128(v), k);

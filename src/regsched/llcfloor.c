@@ -40,7 +40,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+/* The SSE2 paths, on every x86-64; the portable #else paths are built
+ * and compared with them by tests/test_regsched_scalar.c, which compiles
+ * this file again with VL_NO_SSE2. */
+#if defined(__SSE2__) && !defined(VL_NO_SSE2)
+#define FLOOR_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -177,7 +181,7 @@ uint64_t llc_floor_line_limit(const llc_floor *f)
  * 1 on a hit. */
 FLOOR_ALWAYS int mtf8(const llc_floor *f, uint16_t *rec, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)tag)));
@@ -201,7 +205,7 @@ FLOOR_ALWAYS int mtf8(const llc_floor *f, uint16_t *rec, uint32_t tag)
 /* mtf8 for a 16-way set of 8-bit tags. */
 FLOOR_ALWAYS int mtf16(const llc_floor *f, uint8_t *rec, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec, k = _mm_set1_epi8((char)tag);
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k));
@@ -285,7 +289,7 @@ void llc_floor_run(llc_floor *f, unsigned core, const uint32_t *lines, size_t n,
  * rarely taken (L2s hold 1/48 of an LLC). The other LLCs are probed and,
  * on a write, the line removed from them without branches. */
 
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 typedef __m128i key8; /* an L2 tag in every lane */
 #define KEY8(tag) _mm_set1_epi16((short)(tag))
 #else
@@ -296,7 +300,7 @@ typedef uint32_t key8;
 /* Removes tag (as KEY8(tag)) from an 8-way set if it is there. */
 FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, key8 tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, tag));
@@ -323,7 +327,7 @@ FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, key8 tag)
 /* Looks tag up in a 16-way set (1 if there) and, if rm, removes it. */
 FLOOR_ALWAYS unsigned probe_rm16(const llc_floor *f, uint8_t *rec, uint32_t tag, unsigned rm)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)tag)));
