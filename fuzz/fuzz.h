@@ -12,6 +12,7 @@
 #ifndef VL_FUZZ_H
 #define VL_FUZZ_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,34 @@
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
+
+/* What a harness needs from the machine (a socket, a free port, a proxy
+ * bound): a failure is no finding of the code under test, and says so, with
+ * errno, rather than abort() without a word. */
+#define FUZZ_SETUP(cond, what)                                                                     \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: harness setup failed (not a finding): %s: %s\n",   \
+				__FILE__, __LINE__, what, strerror(errno));                        \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+/* How long a harness that drives an event loop in its own thread (the
+ * proxy's: dvproxy_run(px, FUZZ_TURN_S) between its own socket calls) waits
+ * for it: in turns without progress, not in seconds. On loopback every byte
+ * a side sends is there for the other when send() returns, so a proxy that
+ * does what it promises — react to each event, nothing left to a timer —
+ * makes progress in every turn or the next (at most 1 idle turn, measured
+ * over every seed and a fuzzed corpus). A turn lasts at least FUZZ_TURN_S,
+ * so FUZZ_IDLE_TURNS idle turns are at least 0.5 s on an idle machine,
+ * where the proxy's shortest timer, its 2 s lingering close, needs about
+ * 2000: a connection that only a timer ends is caught. Load (CI runs two
+ * harnesses on two cores, under ASan) only stretches turns; it adds no
+ * idle ones, so unlike a wall-clock deadline the check cannot fail with
+ * load. */
+#define FUZZ_TURN_S 0.001
+#define FUZZ_IDLE_TURNS 500
 
 /* The input as a NUL-terminated string (malloc'd; the caller frees), the
  * way every text loader sees a file once vl_read_text has refused NULs: a
