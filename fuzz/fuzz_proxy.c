@@ -3,7 +3,9 @@
  * parsing (request line, headers, Content-Length and chunked bodies,
  * pipelining, Expect) and the control endpoints, through the public API
  * only: a fresh proxy per input (so a control request cannot carry over),
- * its one backend a closed loopback port. The input goes twice, each time
+ * its one backend a loopback port the harness holds bound and never
+ * listens on (refused for certain: no assumption that nothing else
+ * listens on some fixed port). The input goes twice, each time
  * on one client connection which then half-closes: to the production port,
  * and to the admin listener with "Authorization: Bearer TOKEN" inserted
  * after its first line (so the fuzzer reaches the endpoints behind the
@@ -120,6 +122,23 @@ static void exchange(dvproxy *px, int port, const uint8_t *data, size_t size)
 	close(fd);
 }
 
+/* A loopback port bound, never listened on, kept for the process: a
+ * connect to it is refused, whatever else runs on the machine. */
+static struct sockaddr_in refusing_port(void)
+{
+	static struct sockaddr_in sa;
+	if (!sa.sin_port) {
+		socklen_t sl = sizeof(sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		FUZZ_SETUP(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+				   getsockname(fd, (struct sockaddr *)&sa, &sl) == 0,
+			   "a port for the backend");
+	}
+	return sa;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 65536)
@@ -127,9 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dvproxy_cfg cfg;
 	dvproxy_cfg_default(&cfg);
 	cfg.nbackends = 1;
-	cfg.backends[0].sin_family = AF_INET;
-	cfg.backends[0].sin_port = htons(1); /* nothing listens: 502 */
-	cfg.backends[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg.backends[0] = refusing_port(); /* 502 */
 	cfg.fraction = 0;
 	cfg.max_header = MAX_HEADER;
 	cfg.max_body = 4096;
