@@ -76,13 +76,7 @@ static void check_responses(const char *buf, size_t n)
  * until the proxy closes (running its loop meanwhile), checks the contract. */
 static void exchange(dvproxy *px, int port, const uint8_t *data, size_t size)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	FUZZ_SETUP(fd >= 0, "client socket");
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	FUZZ_SETUP(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to the proxy");
-	fcntl(fd, F_SETFL, O_NONBLOCK);
+	int fd = fuzz_connect(port);
 	size_t sent = 0, got = 0;
 	static char resp[RESP_MAX];
 	int eof = 0, shut = 0, idle = 0;
@@ -151,11 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_header = MAX_HEADER;
 	cfg.max_body = 4096;
 	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", TOKEN);
-	vl_errbuf eb;
-	dvproxy *px = dvproxy_create(&cfg, &eb);
-	if (!px)
-		fprintf(stderr, "dvproxy_create: %s\n", eb.msg);
-	FUZZ_SETUP(px, "a proxy");
+	dvproxy *px = fuzz_proxy_create(&cfg, 0);
 	exchange(px, dvproxy_port(px), data, size);
 	static const char auth[] = "Authorization: Bearer " TOKEN "\r\n";
 	static uint8_t withauth[65536 + sizeof(auth)];

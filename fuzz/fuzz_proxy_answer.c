@@ -24,39 +24,42 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int nb_socket(void)
+/* The backend's listener, one for the run (a fresh one an input would bind
+ * a port an input; fuzz.h, fuzz_proxy_create): before each input, any
+ * connection a past proxy left in its queue is taken and closed. */
+static struct sockaddr_in backend(int *lfd_out)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	FUZZ_SETUP(fd >= 0, "socket");
-	return fd;
+	static int lfd = -1;
+	static struct sockaddr_in sa;
+	if (lfd < 0) {
+		socklen_t sl = sizeof(sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		FUZZ_SETUP(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+				   listen(lfd, 4) == 0 &&
+				   getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0,
+			   "a port for the backend");
+	}
+	for (int fd; (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0;)
+		close(fd);
+	*lfd_out = lfd;
+	return sa;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 65536)
 		return 0;
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int lfd = nb_socket(); /* the backend */
-	FUZZ_SETUP(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 4) == 0 &&
-			   getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0,
-		   "a port for the backend");
+	int lfd;
 	dvproxy_cfg cfg;
 	dvproxy_cfg_default(&cfg);
 	cfg.nbackends = 1;
-	cfg.backends[0] = sa;
+	cfg.backends[0] = backend(&lfd);
 	cfg.fraction = 0;
 	snprintf(cfg.admin_token, sizeof(cfg.admin_token), "%s", "fuzz-token-0123456789");
-	vl_errbuf eb;
-	dvproxy *px = dvproxy_create(&cfg, &eb);
-	if (!px)
-		fprintf(stderr, "dvproxy_create: %s\n", eb.msg);
-	FUZZ_SETUP(px, "a proxy");
-	int cfd = nb_socket();
-	sa.sin_port = htons((uint16_t)dvproxy_port(px));
-	FUZZ_SETUP(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS,
-		   "connect to the proxy");
+	dvproxy *px = fuzz_proxy_create(&cfg, 1);
+	int cfd = fuzz_connect(dvproxy_port(px));
 	static const char req[] = "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	int bfd = -1, sent_req = 0, answered = 0, eof = 0, idle = 0;
 	size_t got = 0, bsent = 0;
@@ -132,7 +135,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(cfd);
 	if (bfd >= 0)
 		close(bfd);
-	close(lfd);
 	dvproxy_destroy(px);
 	return 0;
 }
