@@ -55,9 +55,10 @@
  * so FUZZ_IDLE_TURNS idle turns are at least 0.5 s on an idle machine,
  * where the proxy's shortest timer, its 2 s lingering close, needs about
  * 2000: a connection that only a timer ends is caught. Load (CI runs two
- * harnesses on two cores, under ASan) only stretches turns; it adds no
- * idle ones, so unlike a wall-clock deadline the check cannot fail with
- * load. */
+ * harnesses on two cores, under ASan) stretches turns but adds no idle
+ * ones; only a loopback delivery the kernel defers (to ksoftirqd) for 500
+ * turns, at least 0.5 s, could, where a wall-clock deadline fails as soon
+ * as the process is starved that long. */
 #define FUZZ_TURN_S 0.001
 #define FUZZ_IDLE_TURNS 500
 
