@@ -28,12 +28,8 @@ cache *cache_create(uint32_t sets, unsigned ways)
 	cache *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->sets = sets;
+	fastmod_init(&c->sets, sets);
 	c->ways = ways;
-	c->pow2 = (sets & (sets - 1)) == 0;
-	c->mask = sets - 1;
-	c->set_shift = (unsigned)__builtin_ctz(sets);
-	c->fm = UINT64_MAX / sets + 1;
 	size_t bytes = (size_t)sets * CACHE_REC_BYTES;
 	c->rec = vl_huge_alloc(bytes);
 	if (!c->rec) {
@@ -59,7 +55,7 @@ void cache_destroy(cache *c)
 
 void cache_reset(cache *c)
 {
-	for (uint32_t s = 0; s < c->sets; s++) {
+	for (uint32_t s = 0; s < c->sets.n; s++) {
 		uint16_t *t = cache__tags(c, s);
 		for (unsigned w = 0; w < CACHE_MAX_WAYS; w++)
 			t[w] = CACHE_NO_TAG;
@@ -70,8 +66,9 @@ void cache_reset(cache *c)
 
 uint64_t cache_line_limit(const cache *c)
 {
-	return (uint64_t)c->sets * CACHE_NO_TAG < CACHE_NO_LINE ? (uint64_t)c->sets * CACHE_NO_TAG
-								: CACHE_NO_LINE;
+	return (uint64_t)c->sets.n * CACHE_NO_TAG < CACHE_NO_LINE
+		       ? (uint64_t)c->sets.n * CACHE_NO_TAG
+		       : CACHE_NO_LINE;
 }
 
 int cache_access(cache *c, uint32_t line, uint32_t *evicted)
@@ -101,7 +98,7 @@ void cache_prefetch(const cache *c, uint32_t line)
 
 uint32_t cache_sets(const cache *c)
 {
-	return c->sets;
+	return c->sets.n;
 }
 
 unsigned cache_ways(const cache *c)
@@ -112,7 +109,7 @@ unsigned cache_ways(const cache *c)
 uint64_t cache_occupancy(const cache *c)
 {
 	uint64_t n = 0;
-	for (uint32_t s = 0; s < c->sets; s++)
+	for (uint32_t s = 0; s < c->sets.n; s++)
 		for (unsigned w = 0; w < c->ways; w++)
 			n += cache__tags(c, s)[w] != CACHE_NO_TAG;
 	return n;

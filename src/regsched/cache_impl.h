@@ -24,10 +24,14 @@
 #define VL_REGSCHED_CACHE_IMPL_H
 
 #include <assert.h>
-#ifdef __SSE2__
+/* SSE2 where the compiler has it (every x86-64); VL_NO_SSE2 selects the
+ * portable path (tests/test_regsched_scalar.c compares the two). */
+#if defined(__SSE2__) && !defined(VL_NO_SSE2)
+#define CACHE_SSE2 1
 #include <emmintrin.h>
 #endif
 
+#include "core/fastmod.h"
 #include "regsched/cache.h"
 
 #define NIB_ONES 0x1111111111111111ull
@@ -40,42 +44,27 @@
 #define CACHE_AUX_OFF 40 /* byte offset of the per-way spare bytes (16) */
 
 struct cache {
-	unsigned char *rec; /* sets * CACHE_REC_BYTES, 64-byte aligned */
-	uint32_t sets;      /* >= 1 */
-	unsigned set_shift; /* log2(sets) when pow2 */
+	unsigned char *rec; /* sets.n * CACHE_REC_BYTES, 64-byte aligned */
+	fastmod sets;       /* the set count (>= 1), prepared for line mod / line div */
 	unsigned ways;
-	int pow2;
-	uint32_t mask; /* sets - 1 when pow2 */
-	uint64_t fm;   /* Lemire fastmod/fastdiv multiplier: UINT64_MAX / sets + 1 */
 	uint64_t lru_init;
 };
 
-/* Set and tag of a line: set = line mod sets, tag = line / sets (Lemire,
- * Kaser & Kurz 2019, "Faster remainder by direct computation"). */
+/* Set and tag of a line: set = line mod sets, tag = line / sets. */
 CACHE_ALWAYS uint32_t cache__split(const cache *c, uint32_t line, uint32_t *tag)
 {
-	uint32_t s;
-	if (c->pow2) {
-		*tag = line >> c->set_shift;
-		s = line & c->mask;
-	} else {
-		unsigned __int128 p = (unsigned __int128)c->fm * line;
-		*tag = (uint32_t)(p >> 64);
-		s = (uint32_t)(((unsigned __int128)(uint64_t)p * c->sets) >> 64);
-	}
-	assert(s < c->sets && (uint64_t)*tag * c->sets + s == line);
-	return s;
+	return fastmod_split(&c->sets, line, tag);
 }
 
 CACHE_ALWAYS uint16_t *cache__tags(const cache *c, uint32_t set)
 {
-	assert(set < c->sets);
+	assert(set < c->sets.n);
 	return (uint16_t *)(void *)(c->rec + ((size_t)set << CACHE_REC_SHIFT));
 }
 
 CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
 {
-	assert(set < c->sets);
+	assert(set < c->sets.n);
 	return (uint64_t *)(void *)(c->rec + ((size_t)set << CACHE_REC_SHIFT) + CACHE_LRU_OFF);
 }
 
@@ -83,7 +72,7 @@ CACHE_ALWAYS uint64_t *cache__lru(const cache *c, uint32_t set)
  * itself never reads or writes them). */
 CACHE_ALWAYS uint8_t *cache__aux(const cache *c, uint32_t set)
 {
-	assert(set < c->sets);
+	assert(set < c->sets.n);
 	return c->rec + ((size_t)set << CACHE_REC_SHIFT) + CACHE_AUX_OFF;
 }
 
@@ -114,7 +103,7 @@ CACHE_ALWAYS uint64_t cache__nib_to_front(uint64_t st, unsigned pos, unsigned w)
  * x86-64), else a loop the compiler may vectorise. */
 CACHE_ALWAYS unsigned cache__match(const uint16_t *t, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef CACHE_SSE2
 	__m128i k = _mm_set1_epi16((short)tag);
 	const __m128i *v = (const __m128i *)(const void *)t;
 	__m128i a = _mm_cmpeq_epi16(_mm_load_si128(v), k);
@@ -153,7 +142,7 @@ CACHE_ALWAYS int cache__access_way_st(cache *c, uint32_t s, uint32_t tag, uint32
 	assert(v < c->ways);
 	/* CACHE_NO_LINE is all ones: an empty way ORs it in, without a branch */
 	uint32_t tv = t[v];
-	*ev = (tv * c->sets + s) | (uint32_t) - (uint32_t)(tv == CACHE_NO_TAG);
+	*ev = (tv * c->sets.n + s) | (uint32_t) - (uint32_t)(tv == CACHE_NO_TAG);
 	t[v] = (uint16_t)tag;
 	*lp = cache__nib_to_front(st, pos, v);
 	*way = v;

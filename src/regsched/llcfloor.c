@@ -30,7 +30,8 @@
  *    (the LLC is not touched on an L2 hit: 1.3 % of the bench's accesses);
  *  - L2 sets are a power of two (a mask); LLC sets are line mod sets by
  *    Lemire's fastmod (westmere's 12288 sets are not a power of two), or
- *    a mask where they are.
+ *    a mask where they are: core/fastmod.h, the cache model's split, with
+ *    the case fixed at compile time in each instantiation of the loops.
  * Keeping tags in recency order is exact LRU: a hit moves the line to the
  * front, a miss drops the last (least recent, or an empty way) and puts
  * the line in front; empty ways stay behind every valid one.
@@ -39,10 +40,15 @@
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+/* The SSE2 paths, on every x86-64; the portable #else paths are built
+ * and compared with them by tests/test_regsched_scalar.c, which compiles
+ * this file again with VL_NO_SSE2. */
+#if defined(__SSE2__) && !defined(VL_NO_SSE2)
+#define FLOOR_SSE2 1
 #include <emmintrin.h>
 #endif
 
+#include "core/fastmod.h"
 #include "regsched/topo.h"
 
 #define FLOOR_ALWAYS static inline __attribute__((always_inline))
@@ -62,10 +68,8 @@ struct llc_floor {
 	uint8_t *llc[TOPO_MAX_LLC];   /* llc_sets * 16 8-bit tags, MRU first */
 	int core_llc[TOPO_MAX_CORES];
 	unsigned ncores, nllc;
-	uint32_t l2_sets, l2_mask, llc_sets, llc_mask;
-	unsigned l2_shift, llc_shift;
-	int llc_pow2;
-	uint64_t llc_fm; /* Lemire: UINT64_MAX / llc_sets + 1 (not pow2) */
+	fastmod l2_sets;  /* a power of two: line & mask, line >> shift */
+	fastmod llc_sets; /* any: fastmod where not a power of two */
 	/* upto*[p]: lanes 0..p all ones (the lanes a move to front shifts) */
 	uint16_t upto8[LLC_FLOOR_L2_WAYS][LLC_FLOOR_L2_WAYS] __attribute__((aligned(16)));
 	uint8_t upto16[LLC_FLOOR_LLC_WAYS][LLC_FLOOR_LLC_WAYS] __attribute__((aligned(16)));
@@ -101,14 +105,8 @@ llc_floor *llc_floor_create(unsigned ncores, const int *core_llc, unsigned nllc,
 	f->ncores = ncores;
 	f->nllc = nllc;
 	memcpy(f->core_llc, core_llc, ncores * sizeof(*core_llc));
-	f->l2_sets = l2_sets;
-	f->l2_mask = l2_sets - 1;
-	f->l2_shift = (unsigned)__builtin_ctz(l2_sets);
-	f->llc_sets = llc_sets;
-	f->llc_pow2 = (llc_sets & (llc_sets - 1)) == 0;
-	f->llc_mask = llc_sets - 1;
-	f->llc_shift = (unsigned)__builtin_ctz(llc_sets);
-	f->llc_fm = f->llc_pow2 ? 0 : UINT64_MAX / llc_sets + 1;
+	fastmod_init(&f->l2_sets, l2_sets);
+	fastmod_init(&f->llc_sets, llc_sets);
 	for (unsigned p = 0; p < LLC_FLOOR_L2_WAYS; p++)
 		for (unsigned l = 0; l <= p; l++)
 			f->upto8[p][l] = 0xffff;
@@ -156,9 +154,9 @@ void llc_floor_destroy(llc_floor *f)
 void llc_floor_reset(llc_floor *f)
 {
 	for (unsigned c = 0; c < f->ncores; c++)
-		memset(f->l2[c], 0xff, (size_t)f->l2_sets * LLC_FLOOR_L2_WAYS * sizeof(uint16_t));
+		memset(f->l2[c], 0xff, (size_t)f->l2_sets.n * LLC_FLOOR_L2_WAYS * sizeof(uint16_t));
 	for (unsigned d = 0; d < f->nllc; d++)
-		memset(f->llc[d], 0xff, (size_t)f->llc_sets * LLC_FLOOR_LLC_WAYS);
+		memset(f->llc[d], 0xff, (size_t)f->llc_sets.n * LLC_FLOOR_LLC_WAYS);
 	memset(f->home, 0, llc_floor_line_limit(f));
 	f->active = 0;
 }
@@ -175,7 +173,7 @@ int llc_floor_set_nodes(llc_floor *f, const int *core_node)
 
 uint64_t llc_floor_line_limit(const llc_floor *f)
 {
-	uint64_t l2 = (uint64_t)f->l2_sets * NO_HIT2, llc = (uint64_t)f->llc_sets * NO_TAG3;
+	uint64_t l2 = (uint64_t)f->l2_sets.n * NO_HIT2, llc = (uint64_t)f->llc_sets.n * NO_TAG3;
 	return l2 < llc ? l2 : llc;
 }
 
@@ -183,7 +181,7 @@ uint64_t llc_floor_line_limit(const llc_floor *f)
  * 1 on a hit. */
 FLOOR_ALWAYS int mtf8(const llc_floor *f, uint16_t *rec, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)tag)));
@@ -207,7 +205,7 @@ FLOOR_ALWAYS int mtf8(const llc_floor *f, uint16_t *rec, uint32_t tag)
 /* mtf8 for a 16-way set of 8-bit tags. */
 FLOOR_ALWAYS int mtf16(const llc_floor *f, uint8_t *rec, uint32_t tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec, k = _mm_set1_epi8((char)tag);
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k));
@@ -229,16 +227,11 @@ FLOOR_ALWAYS int mtf16(const llc_floor *f, uint8_t *rec, uint32_t tag)
 #endif
 }
 
-/* LLC set of line (tag to *tag): line mod sets, line / sets. */
+/* LLC set of line (tag to *tag): line mod sets, line / sets; pow2 is
+ * a constant in each instantiation of the loops below. */
 FLOOR_ALWAYS uint32_t llc_split(const llc_floor *f, uint32_t line, uint32_t *tag, const int pow2)
 {
-	if (pow2) {
-		*tag = line >> f->llc_shift;
-		return line & f->llc_mask;
-	}
-	unsigned __int128 p = (unsigned __int128)f->llc_fm * line;
-	*tag = (uint32_t)(p >> 64);
-	return (uint32_t)(((unsigned __int128)(uint64_t)p * f->llc_sets) >> 64);
+	return fastmod_split_as(&f->llc_sets, line, tag, pow2);
 }
 
 /* llc_floor_run's body, inlined once per (l2_only, pow2). */
@@ -247,16 +240,16 @@ FLOOR_ALWAYS void run_body(llc_floor *f, unsigned core, const uint32_t *lines, s
 {
 	uint16_t *l2 = f->l2[core];
 	uint8_t *l3 = f->llc[f->core_llc[core]];
-	const uint32_t mask = f->l2_mask;
-	const unsigned shift = f->l2_shift;
+	const fastmod l2s = f->l2_sets;
 	uint64_t h2 = 0, h3 = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t line = lines[i], t3;
+		uint32_t line = lines[i], t2, t3;
 		if (!l2_only && i + FLOOR_AHEAD < n) {
 			uint32_t tp, sp = llc_split(f, lines[i + FLOOR_AHEAD], &tp, pow2);
 			__builtin_prefetch(l3 + (size_t)sp * LLC_FLOOR_LLC_WAYS, 1, 3);
 		}
-		int hit = mtf8(f, l2 + (size_t)(line & mask) * LLC_FLOOR_L2_WAYS, line >> shift);
+		uint32_t s2 = fastmod_split_as(&l2s, line, &t2, 1);
+		int hit = mtf8(f, l2 + (size_t)s2 * LLC_FLOOR_L2_WAYS, t2);
 		h2 += (uint64_t)hit;
 		if (l2_only || hit)
 			continue;
@@ -273,7 +266,7 @@ void llc_floor_run(llc_floor *f, unsigned core, const uint32_t *lines, size_t n,
 {
 	if (l2_only)
 		run_body(f, core, lines, n, count, 1, 0);
-	else if (f->llc_pow2)
+	else if (f->llc_sets.pow2)
 		run_body(f, core, lines, n, count, 0, 1);
 	else
 		run_body(f, core, lines, n, count, 0, 0);
@@ -296,7 +289,7 @@ void llc_floor_run(llc_floor *f, unsigned core, const uint32_t *lines, size_t n,
  * rarely taken (L2s hold 1/48 of an LLC). The other LLCs are probed and,
  * on a write, the line removed from them without branches. */
 
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 typedef __m128i key8; /* an L2 tag in every lane */
 #define KEY8(tag) _mm_set1_epi16((short)(tag))
 #else
@@ -307,7 +300,7 @@ typedef uint32_t key8;
 /* Removes tag (as KEY8(tag)) from an 8-way set if it is there. */
 FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, key8 tag)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, tag));
@@ -334,7 +327,7 @@ FLOOR_ALWAYS void rm8(const llc_floor *f, uint16_t *rec, key8 tag)
 /* Looks tag up in a 16-way set (1 if there) and, if rm, removes it. */
 FLOOR_ALWAYS unsigned probe_rm16(const llc_floor *f, uint8_t *rec, uint32_t tag, unsigned rm)
 {
-#ifdef __SSE2__
+#ifdef FLOOR_SSE2
 	__m128i *r = (__m128i *)(void *)rec;
 	__m128i v = _mm_load_si128(r);
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)tag)));
@@ -363,8 +356,9 @@ typedef struct coh_ctx {
 	uint16_t *l2, *dom[TOPO_MAX_CORES],
 		*oth[TOPO_MAX_CORES]; /* dom: d's L2s; oth: c's others */
 	uint8_t *l3, *ol3[TOPO_MAX_LLC], *home;
-	unsigned ndom, noth, nol3, shift;
-	uint32_t mask, me, llc_sets;
+	unsigned ndom, noth, nol3;
+	fastmod l2_sets;
+	uint32_t me, llc_sets;
 } coh_ctx;
 
 static coh_ctx coh_ctx_of(llc_floor *f, unsigned core)
@@ -372,10 +366,9 @@ static coh_ctx coh_ctx_of(llc_floor *f, unsigned core)
 	coh_ctx x = { .l2 = f->l2[core],
 		      .l3 = f->llc[f->core_llc[core]],
 		      .home = f->home,
-		      .shift = f->l2_shift,
-		      .mask = f->l2_mask,
+		      .l2_sets = f->l2_sets,
 		      .me = f->core_node1[core],
-		      .llc_sets = f->llc_sets };
+		      .llc_sets = f->llc_sets.n };
 	f->active |= 1ull << core;
 	for (unsigned c = 0; c < f->ncores; c++) {
 		if (!(f->active >> c & 1))
@@ -410,7 +403,8 @@ FLOOR_ALWAYS unsigned coh_llc(const llc_floor *f, const coh_ctx *x, uint32_t s3,
 	/* ev NO_TAG3 (nothing evicted) makes a line at or above the line
 	 * limit, which no L2 holds, so no test is needed; its tag is capped
 	 * at NO_HIT2 lest it wrap onto a real 16-bit tag */
-	uint32_t eline = ev * x->llc_sets + s3, es = eline & x->mask, et = eline >> x->shift;
+	uint32_t eline = ev * x->llc_sets + s3, et,
+		 es = fastmod_split_as(&x->l2_sets, eline, &et, 1);
 	const key8 k8 = KEY8(et < NO_HIT2 ? et : NO_HIT2);
 	for (unsigned k = 0; k < x->ndom; k++)
 		rm8(f, x->dom[k] + (size_t)es * LLC_FLOOR_L2_WAYS, k8);
@@ -438,7 +432,7 @@ FLOOR_ALWAYS void coh_body(llc_floor *f, unsigned core, const uint32_t *lines,
 						   3);
 			__builtin_prefetch(x.home + la, 1, 3);
 		}
-		uint32_t s2 = line & x.mask, t2 = line >> x.shift;
+		uint32_t t2, s2 = fastmod_split_as(&x.l2_sets, line, &t2, 1);
 		unsigned hit = (unsigned)mtf8(f, x.l2 + (size_t)s2 * LLC_FLOOR_L2_WAYS, t2);
 		uint32_t s3 = llc_split(f, line, &t3, pow2);
 		if (!hit) {
@@ -472,11 +466,11 @@ void llc_floor_run_coherent(llc_floor *f, unsigned core, const uint32_t *lines,
 			    const uint64_t *wmask, size_t n, uint64_t count[HIER_NLEVELS])
 {
 	if (f->nllc == 2) {
-		if (f->llc_pow2)
+		if (f->llc_sets.pow2)
 			coh_body(f, core, lines, wmask, n, count, 1, 1);
 		else
 			coh_body(f, core, lines, wmask, n, count, 0, 1);
-	} else if (f->llc_pow2) {
+	} else if (f->llc_sets.pow2) {
 		coh_body(f, core, lines, wmask, n, count, 1, 0);
 	} else {
 		coh_body(f, core, lines, wmask, n, count, 0, 0);
