@@ -7,7 +7,11 @@
  *  - every CSV parses and holds exactly what its plot drew (the plot's own
  *    gnuplot script rerun with `set table`);
  *  - the page renders in headless Chromium: screenshot of the right size,
- *    every plot loaded, and the HTML summary table equals summary.json's rows.
+ *    every plot loaded, and the HTML summary table equals summary.json's rows;
+ *  - region's speedups by the cost of an address sample: the table on the
+ *    page and its CSV hold the numbers of `regsched compare --all`'s
+ *    by_sample_cost, row by row, and a malformed by_sample_cost fails the
+ *    stage with a message naming the row and the key.
  */
 #include "vl_test.h"
 
@@ -17,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "core/version.h"
+#include "regsched/sim.h"
 #include "report/report.h"
 #include "vl_test_json.h"
 #include "vl_test_plot.h"
@@ -565,14 +570,328 @@ static void test_page_in_chromium(void **state)
 	assert_int_equal(nrow, json_array_size(rows));
 	free(html);
 }
+/* ---- the sample-cost sweep ---- */
+
+/* The sample costs of a by_sample_cost object, ascending (its keys are
+ * numbers of cycles). */
+static size_t sweep_keys(const json_t *by, double *costs, size_t max)
+{
+	size_t n = 0;
+	const char *key;
+	const json_t *v;
+	json_object_foreach((json_t *)by, key, v)
+	{
+		assert_true(n < max);
+		double c = strtod(key, NULL);
+		size_t k = n++;
+		for (; k > 0 && costs[k - 1] > c; k--)
+			costs[k] = costs[k - 1];
+		costs[k] = c;
+	}
+	return n;
+}
+
+/* by_sample_cost's entry for c ("%.0f", as compare prints it). */
+static const json_t *sweep_at(const json_t *by, double c, const char *key)
+{
+	char k[32];
+	snprintf(k, sizeof(k), "%.0f", c);
+	const json_t *v = json_object_get(json_object_get(by, k), key);
+	if (!json_is_number(v))
+		fail_msg("by_sample_cost.%s.%s is not a number", k, key);
+	return v;
+}
+
+/* The numbers of one swept row, in the table's column order: default
+ * speedup and weighted, then both at each cost. */
+static size_t sweep_cells(const json_t *r, const double *costs, size_t nc, double *v)
+{
+	const json_t *by = json_object_get(r, "by_sample_cost");
+	size_t n = 0;
+	v[n++] = json_number_value(json_object_get(r, "speedup_region_vs_credit"));
+	v[n++] = json_number_value(json_object_get(r, "weighted_speedup_region_vs_credit"));
+	for (size_t k = 0; k < nc; k++) {
+		v[n++] = json_number_value(sweep_at(by, costs[k], "speedup_region_vs_credit"));
+		v[n++] = json_number_value(
+			sweep_at(by, costs[k], "weighted_speedup_region_vs_credit"));
+	}
+	return n;
+}
+
+/* Checks the CSV (full precision) and the page's table (4 digits) against
+ * compare's rows; returns the page's caption under the table (in html). */
+static const char *check_sweep_files(const char *dir, char *html, const json_t *rows)
+{
+	double costs[8], v[2 + 2 * 8];
+	size_t nc = 0, i, nswept = 0;
+	const json_t *r;
+	json_array_foreach(rows, i, r) if (json_object_get(r, "by_sample_cost") && nc == 0) nc =
+		sweep_keys(json_object_get(r, "by_sample_cost"), costs, 8);
+	assert_true(nc > 0);
+	/* the header: a speedup and a weighted column per cost, default first */
+	char want[1024], *csv, path[256];
+	int k = snprintf(want, sizeof(want),
+			 "workload,speedup at %g ns (default),weighted at %g ns (default)",
+			 RS_SAMPLE_COST_NS, RS_SAMPLE_COST_NS);
+	for (size_t c = 0; c < nc; c++)
+		k += snprintf(want + k, sizeof(want) - (size_t)k,
+			      ",speedup at %g cycles,weighted at %g cycles", costs[c], costs[c]);
+	snprintf(path, sizeof(path), "%s/regsched/regsched-sample-cost.csv", dir);
+	csv = vl_slurp(path);
+	if (!csv)
+		fail_msg("no %s", path);
+	char *line = strtok(csv, "\n");
+	assert_non_null(line);
+	assert_string_equal(line, want);
+	char *tbl = strstr(html, "<table class=\"data\" id=\"table-regsched-sample-cost\">");
+	assert_non_null(tbl);
+	char *p = strstr(tbl, "<tbody>");
+	assert_non_null(p);
+	json_array_foreach(rows, i, r)
+	{
+		if (!json_object_get(r, "by_sample_cost"))
+			continue;
+		char lab[160], cell[256], num_s[64];
+		snprintf(lab, sizeof(lab), "%s (%s)",
+			 json_string_value(json_object_get(r, "workload")),
+			 json_string_value(json_object_get(r, "topology")));
+		size_t n = sweep_cells(r, costs, nc, v);
+		/* the CSV row: label, then each number at full precision */
+		line = strtok(NULL, "\n");
+		if (!line)
+			fail_msg("the CSV lacks row %s", lab);
+		char *comma = strchr(line, ',');
+		assert_non_null(comma);
+		*comma = '\0';
+		assert_string_equal(line, lab);
+		char *q = comma + 1;
+		for (size_t c = 0; c < n; c++) {
+			char *end;
+			double x = strtod(q, &end);
+			assert_true(end != q);
+			assert_rel(x, v[c], 1e-9);
+			q = *end == ',' ? end + 1 : end;
+		}
+		assert_int_equal(*q, '\0');
+		/* the page's row: the same cells as the page prints numbers */
+		p = strstr(p, "<tr>");
+		assert_non_null(p);
+		assert_true(next_cell(&p, cell, sizeof(cell)));
+		assert_string_equal(cell, lab);
+		for (size_t c = 0; c < n; c++) {
+			if (!next_cell(&p, cell, sizeof(cell)))
+				fail_msg("row %s: the page lacks cell %zu", lab, c + 1);
+			assert_string_equal(cell, num(v[c], num_s, sizeof(num_s)));
+		}
+		assert_false(next_cell(&p, cell, sizeof(cell)));
+		nswept++;
+	}
+	assert_null(strtok(NULL, "\n"));
+	free(csv);
+	assert_true(nswept > 0);
+	char *cap = strstr(p, "<p class=\"tcap\">");
+	assert_non_null(cap);
+	return cap;
+}
+
+/* The caption: what a sample costs and the cited measurement, the lowest
+ * speedup at the largest cost and the rows without a sweep, from the JSON. */
+static void check_sweep_caption(const char *cap, const json_t *rows)
+{
+	char want[512], a[64];
+	snprintf(want, sizeof(want), "The default columns use %g ns a sample", RS_SAMPLE_COST_NS);
+	if (!strstr(cap, want) || !strstr(cap, "Akiyama &amp; Hirofuchi (ROSS 2017"))
+		fail_msg("the caption lacks the default cost or its source: %.600s", cap);
+	double costs[8], low = INFINITY;
+	size_t nc = 0, i;
+	const json_t *r;
+	char low_lab[160] = "";
+	json_array_foreach(rows, i, r)
+	{
+		const json_t *by = json_object_get(r, "by_sample_cost");
+		char lab[160];
+		snprintf(lab, sizeof(lab), "%s (%s)",
+			 json_string_value(json_object_get(r, "workload")),
+			 json_string_value(json_object_get(r, "topology")));
+		if (!by) { /* named as not swept */
+			if (!strstr(cap, lab) || !strstr(cap, "Not swept"))
+				fail_msg("the caption does not name %s as not swept", lab);
+			continue;
+		}
+		nc = sweep_keys(by, costs, 8);
+		double s =
+			json_number_value(sweep_at(by, costs[nc - 1], "speedup_region_vs_credit"));
+		if (s < low)
+			low = s, snprintf(low_lab, sizeof(low_lab), "%s", lab);
+	}
+	snprintf(want, sizeof(want), "At %g cycles a sample", costs[nc - 1]);
+	if (!strstr(cap, want))
+		fail_msg("the caption lacks '%s'", want);
+	snprintf(want, sizeof(want), "(lowest %sx, %s)", num(low, a, sizeof(a)), low_lab);
+	if (!strstr(cap, want))
+		fail_msg("the caption lacks '%s': %.600s", want, cap);
+}
+
+static void test_sample_cost_table(void **state)
+{
+	quick *q = *state;
+	VL_SKIP_UNLESS(q->doc, "no report was written");
+	char path[160];
+	snprintf(path, sizeof(path), "%s/raw/regsched.json", q->dir);
+	json_t *raw = json_load_file(path, 0, NULL);
+	VL_SKIP_UNLESS(raw, "the regsched stage did not run (an --only run under ASan)");
+	const json_t *rows = json_object_get(
+		json_object_get(json_array_get(json_object_get(raw, "commands"), 0), "output"),
+		"rows");
+	assert_true(json_array_size(rows) > 0);
+	snprintf(path, sizeof(path), "%s/index.html", q->dir);
+	char *html = vl_slurp(path);
+	assert_non_null(html);
+	check_sweep_caption(check_sweep_files(q->dir, html, rows), rows);
+	free(html);
+	json_decref(raw);
+}
+
+/* ---- a malformed sweep fails the stage, saying where ---- */
+
+static const char rs_fake[] = "#!/bin/sh\ncat \"$VL_FAKE_DIR/rs.json\"\n";
+
+/* A compare row: workload wI on "two-llc", then extra (weighted speedup
+ * and sweep members, each ending in a comma, or ""). */
+static int rs_row(char *buf, size_t n, int i, const char *extra)
+{
+	return snprintf(buf, n,
+			"{\"workload\":\"w%d\",\"topology\":\"two-llc\","
+			"\"speedup_region_vs_credit\":1.1,\"llc_miss_reduction_pct\":20,"
+			"\"fairness_error_pct\":1,%s\"detail\":{\"credit\":{\"throughput\":100,"
+			"\"llc_miss_rate\":0.1},\"region\":{\"throughput\":110,"
+			"\"llc_miss_rate\":0.05}}}",
+			i, extra);
+}
+
+#define W "\"weighted_speedup_region_vs_credit\":1.09,"
+#define SW(c, s, w)                                                                                \
+	"\"" c "\":{\"speedup_region_vs_credit\":" s ",\"weighted_speedup_region_vs_credit\":" w "}"
+
+/* Runs the regsched stage on the two rows; returns summary.json's stage. */
+static json_t *run_rs(const char *dir, const char *row0, const char *row1, size_t *failed)
+{
+	char doc[4096], r0[1536], r1[1536];
+	rs_row(r0, sizeof(r0), 0, row0);
+	rs_row(r1, sizeof(r1), 1, row1);
+	snprintf(doc, sizeof(doc), "{\"rows\":[%s,%s]}", r0, r1);
+	char path[256], out[256];
+	snprintf(path, sizeof(path), "%s/rs.json", dir);
+	vl_write_text(path, doc);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(path, sizeof(path), "%s/fake", dir);
+	const rpt_stage *st = NULL;
+	for (size_t i = 0; i < rpt_nstages; i++)
+		if (strcmp(rpt_stages[i].name, "regsched") == 0)
+			st = &rpt_stages[i];
+	assert_non_null(st);
+	rpt_opts o = { out, path, 0, 1, NULL, NULL, NULL, 1, 0 };
+	vl_errbuf eb = { { 0 } };
+	json_t *sum = NULL;
+	assert_int_equal(rpt_run(st, 1, &o, NULL, &sum, failed, &eb), 0);
+	return sum;
+}
+
+static void test_sample_cost_errors(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vlrptsweepXXXXXX", path[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fake", dir);
+	vl_write_text(path, rs_fake);
+	assert_int_equal(chmod(path, 0755), 0);
+	setenv("VL_FAKE_DIR", dir, 1);
+	static const struct {
+		const char *row0, *row1, *why;
+	} bad[] = {
+		{ W "\"by_sample_cost\":\"cheap\",", "",
+		  "row 0 (w0 (two-llc)): \"by_sample_cost\" is not an object of 1 to 8 sample "
+		  "costs" },
+		{ W "\"by_sample_cost\":{},", "",
+		  "row 0 (w0 (two-llc)): \"by_sample_cost\" is not" },
+		{ "", W "\"by_sample_cost\":{" SW("fast", "1.1", "1.0") "},",
+		  "row 1 (w1 (two-llc)): by_sample_cost key \"fast\" is not a number of cycles" },
+		{ W "\"by_sample_cost\":{" SW("-5", "1.1", "1.0") "},", "",
+		  "by_sample_cost key \"-5\" is not a number of cycles" },
+		{ W "\"by_sample_cost\":{\"1000\":{\"speedup_region_vs_credit\":1.1}},", "",
+		  "row 0 (w0 (two-llc)): by_sample_cost.1000 lacks speedup_region_vs_credit or "
+		  "weighted_speedup_region_vs_credit" },
+		{ W "\"by_sample_cost\":{" SW("5000", "\"1.1\"", "1.0") "},", "",
+		  "by_sample_cost.5000 lacks speedup_region_vs_credit" },
+		{ W
+		  "\"by_sample_cost\":{" SW("1000", "1.1", "1.0") "," SW("1e3", "1.1", "1.0") "},",
+		  "", "row 0 (w0 (two-llc)): by_sample_cost has 1000 cycles twice" },
+		{ W "\"by_sample_cost\":{" SW("1000", "1.1", "1.0") "},",
+		  W "\"by_sample_cost\":{" SW("5000", "1.1", "1.0") "},",
+		  "row 1 (w1 (two-llc)): by_sample_cost has other sample costs than row 0's" },
+		{ "\"by_sample_cost\":{" SW("1000", "1.1", "1.0") "},", "",
+		  "row 0 (w0 (two-llc)) has a sample-cost sweep but no "
+		  "weighted_speedup_region_vs_credit" },
+		{ W, W, "no row has \"by_sample_cost\"" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t failed = 9;
+		json_t *sum = run_rs(dir, bad[i].row0, bad[i].row1, &failed);
+		const json_t *st = json_array_get(json_object_get(sum, "stages"), 0);
+		const char *reason = json_string_value(json_object_get(st, "reason"));
+		assert_int_equal(failed, 1);
+		assert_string_equal(json_string_value(json_object_get(st, "status")), "failed");
+		if (!reason || !strstr(reason, bad[i].why) ||
+		    !strstr(reason, "`virtlab regsched compare --all`"))
+			fail_msg("case %zu: reason '%s', expected '%s'", i,
+				 reason ? reason : "(none)", bad[i].why);
+		/* no table from a malformed sweep, and the page says why */
+		snprintf(path, sizeof(path), "%s/out/regsched/regsched-sample-cost.csv", dir);
+		assert_int_equal(access(path, F_OK), -1);
+		snprintf(path, sizeof(path), "%s/out/index.html", dir);
+		char *html = vl_slurp(path);
+		assert_non_null(html);
+		assert_null(strstr(html, "id=\"table-regsched-sample-cost\""));
+		json_decref(sum);
+		free(html);
+	}
+	/* well formed, keys in any order: the columns ascend, the row without
+	 * a sweep is left out of the table and named in its caption */
+	if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+		size_t failed = 9;
+		json_t *sum = run_rs(dir,
+				     W "\"by_sample_cost\":{" SW("10000", "1.05", "1.04") "," SW(
+					     "1000", "1.09", "1.08") "},",
+				     W, &failed);
+		assert_int_equal(failed, 0);
+		char out[64];
+		snprintf(out, sizeof(out), "%s/out", dir);
+		snprintf(path, sizeof(path), "%s/raw/regsched.json", out);
+		json_t *raw = json_load_file(path, 0, NULL);
+		assert_non_null(raw);
+		const json_t *rows = json_object_get(
+			json_object_get(json_array_get(json_object_get(raw, "commands"), 0),
+					"output"),
+			"rows");
+		snprintf(path, sizeof(path), "%s/index.html", out);
+		char *html = vl_slurp(path);
+		assert_non_null(html);
+		check_sweep_caption(check_sweep_files(out, html, rows), rows);
+		free(html);
+		json_decref(raw);
+		json_decref(sum);
+	}
+	assert_int_equal(vl_rm_rf(dir), 0);
+}
+
 int main(void)
 {
 	/* one group (the test runner reads one summary line per program); the
 	 * group setup runs the quick report the three tests look at */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quick_summary),
-		cmocka_unit_test(test_csv_matches_plots),
-		cmocka_unit_test(test_page_in_chromium),
+		cmocka_unit_test(test_quick_summary),      cmocka_unit_test(test_csv_matches_plots),
+		cmocka_unit_test(test_page_in_chromium),   cmocka_unit_test(test_sample_cost_table),
+		cmocka_unit_test(test_sample_cost_errors),
 	};
 	return cmocka_run_group_tests_name("report", tests, quick_setup, quick_teardown);
 }

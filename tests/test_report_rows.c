@@ -135,7 +135,9 @@ static const char eli_json[] =
 
 static const char rs_json[] =
 	"{\"rows\":[{\"workload\":\"favourable\",\"topology\":\"westmere-2llc\","
-	"\"speedup_region_vs_credit\":1.12,\"llc_miss_reduction_pct\":30.5,"
+	"\"speedup_region_vs_credit\":1.12,\"weighted_speedup_region_vs_credit\":1.11,"
+	"\"llc_miss_reduction_pct\":30.5,\"by_sample_cost\":{\"1000\":{"
+	"\"speedup_region_vs_credit\":1.11,\"weighted_speedup_region_vs_credit\":1.1}},"
 	"\"fairness_error_pct\":%s,\"detail\":{\"credit\":{\"throughput\":100,\"llc_miss_rate\":"
 	"0.08},\"region\":{\"throughput\":112,\"llc_miss_rate\":0.01}}}]}";
 

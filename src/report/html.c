@@ -55,7 +55,8 @@ static const char css[] =
 	"td.target{max-width:22em}span.src{color:#555;font-size:.85em}"
 	"figure{margin:1em 0;display:inline-block;vertical-align:top;max-width:100%}"
 	"figure img{width:760px;max-width:100%;border:1px solid #e3e3e3}"
-	"figcaption{font-size:.88em;color:#444;max-width:760px}"
+	"figcaption,p.tcap{font-size:.88em;color:#444;max-width:760px}"
+	"table.data caption{font-weight:bold;text-align:left;padding-bottom:.3em}"
 	"code{background:#f5f5f5;padding:0 .25em;font-size:.9em}"
 	".cmds code{display:block;margin:.1em 0;white-space:pre-wrap}"
 	".meta{color:#444}"
@@ -235,6 +236,49 @@ static void stage_table(FILE *f, rpt_sc *const *scs, size_t n)
 	fputs("</tbody></table>\n", f);
 }
 
+/* A stage's table of numbers (rpt_sc_table): its cells as the page shows
+ * numbers, the caption and a link to its CSV; its id is the CSV's stem. */
+static void data_table(FILE *f, const json_t *t)
+{
+	const char *csv = json_string_value(json_object_get(t, "csv"));
+	const char *slash = strrchr(csv, '/');
+	size_t n = strlen(slash ? slash + 1 : csv);
+	fprintf(f, "<table class=\"data\" id=\"table-%.*s\"><caption>", (int)(n - 4),
+		slash ? slash + 1 : csv);
+	rpt__html_text(f, json_string_value(json_object_get(t, "title")));
+	json_int_t seeds = json_integer_value(json_object_get(t, "seeds"));
+	if (seeds > 1)
+		fprintf(f, " (mean of %lld seeds)", (long long)seeds);
+	fputs("</caption><thead><tr>", f);
+	size_t i, j;
+	const json_t *h, *r, *c;
+	json_array_foreach(json_object_get(t, "headers"), i, h)
+	{
+		fputs("<th>", f);
+		rpt__html_text(f, json_string_value(h));
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead><tbody>\n", f);
+	json_array_foreach(json_object_get(t, "rows"), i, r)
+	{
+		fputs("<tr>", f);
+		json_array_foreach(r, j, c)
+		{
+			char buf[64];
+			fputs(j ? "<td class=\"num\">" : "<td>", f);
+			rpt__html_text(f, j ? rpt_format_value(c, buf, sizeof(buf))
+					    : json_string_value(c));
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table>\n<p class=\"tcap\">", f);
+	rpt__html_text(f, json_string_value(json_object_get(t, "caption")));
+	fputs(" <a href=\"", f);
+	rpt__html_text(f, csv);
+	fputs("\">data (CSV)</a></p>\n", f);
+}
+
 static void stage_section(FILE *f, const rpt_sc *sc)
 {
 	fprintf(f, "<h3 id=\"stage-%s\">", sc->st->name);
@@ -285,6 +329,7 @@ static void stage_section(FILE *f, const rpt_sc *sc)
 		rpt__html_text(f, json_string_value(json_object_get(v, "csv")));
 		fputs("\">data (CSV)</a></figcaption></figure>\n", f);
 	}
+	json_array_foreach(sc->tables, i, v) data_table(f, v);
 }
 
 /* Build, machine, seeds, date and wall time: summary.json's "provenance",

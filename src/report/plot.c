@@ -548,6 +548,63 @@ out:
 	return rc;
 }
 
+/* The cells of c as JSON for the page: headers, then per row the label and
+ * its numbers (null where NAN). NULL on ENOMEM. */
+static json_t *table_cells(const rpt_csv *c, json_t **rows)
+{
+	json_t *hdr = json_array();
+	*rows = json_array();
+	for (size_t i = 0; hdr && i < c->ncols; i++)
+		json_array_append_new(hdr, json_string(c->headers[i]));
+	for (size_t r = 0; *rows && r < c->nrows; r++) {
+		json_t *row = json_array();
+		json_array_append_new(row, json_string(c->labels[r]));
+		for (size_t j = 1; row && j < c->ncols; j++) {
+			double v = rpt__csv_val(c, r, j);
+			json_array_append_new(row, isfinite(v) ? json_real(v) : json_null());
+		}
+		if (!row || json_array_size(row) != c->ncols ||
+		    json_array_append_new(*rows, row) != 0) {
+			json_decref(*rows);
+			*rows = NULL;
+		}
+	}
+	if (!hdr || !*rows || json_array_size(hdr) != c->ncols) {
+		json_decref(hdr);
+		json_decref(*rows);
+		return NULL;
+	}
+	return hdr;
+}
+
+int rpt_sc_table(rpt_sc *sc, rpt_csv *csv, const rpt_table *t)
+{
+	char stem[256], path[4096], csvrel[512];
+	snprintf(stem, sizeof(stem), "%s-%s", sc->st->name, t->name);
+	if (!csv)
+		return rpt_sc_fail(sc, "table %s: out of memory", stem);
+	if (sc->collect) { /* one seed of several: the mean's context shows it */
+		rpt_csv_destroy(csv);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/%s.csv", sc->dir, stem);
+	snprintf(csvrel, sizeof(csvrel), "%s/%s.csv", sc->st->system, stem);
+	int rc = csv_write(csv, path);
+	if (rc != 0) {
+		rpt_csv_destroy(csv);
+		return rpt_sc_fail(sc, "table %s: cannot write %s", stem, path);
+	}
+	json_t *rows, *hdr = table_cells(csv, &rows);
+	rpt_csv_destroy(csv);
+	json_t *o = hdr ? json_pack("{s:s,s:s,s:s?,s:o,s:o,s:I}", "title", t->title, "csv", csvrel,
+				    "caption", t->caption, "headers", hdr, "rows", rows, "seeds",
+				    (json_int_t)(sc->seed_scs ? sc->nseeds : 1))
+			: NULL;
+	if (!o || json_array_append_new(sc->tables, o) != 0)
+		return rpt_sc_fail(sc, "table %s: out of memory", stem);
+	return 0;
+}
+
 double rpt_num(const json_t *o, const char *path)
 {
 	const json_t *v = out_lookup(o, path);

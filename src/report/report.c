@@ -326,6 +326,7 @@ void rpt__sc_free(rpt_sc *sc)
 	json_decref(sc->rows);
 	json_decref(sc->notes);
 	json_decref(sc->plots);
+	json_decref(sc->tables);
 	json_decref(sc->targets);
 	json_decref(sc->raw);
 	for (size_t i = 0; i < sc->nkept; i++) {
@@ -355,10 +356,11 @@ rpt_sc *rpt__sc_new(const rpt_stage *st, const rpt_opts *o)
 	sc->rows = json_array();
 	sc->notes = json_array();
 	sc->plots = json_array();
+	sc->tables = json_array();
 	sc->raw = json_array();
 	if (asprintf(&sc->dir, "%s/%s", o->out_dir, st->system) < 0)
 		sc->dir = NULL;
-	if (!sc->rows || !sc->notes || !sc->plots || !sc->raw || !sc->dir) {
+	if (!sc->rows || !sc->notes || !sc->plots || !sc->tables || !sc->raw || !sc->dir) {
 		rpt__sc_free(sc);
 		return NULL;
 	}
@@ -492,6 +494,7 @@ static int run_stage(rpt_sc *sc, const rpt_hooks *h, vl_errbuf *eb)
 		/* what the stage would have shown is replaced by one row saying why */
 		json_array_clear(sc->rows);
 		json_array_clear(sc->plots);
+		json_array_clear(sc->tables);
 		int sk = strcmp(sc->status, "skipped") == 0;
 		if (rpt__add_row(sc, st->title, NULL, NULL, NAN, 0, sk ? "skipped" : "stage failed",
 				 sc->reason) != 0)

@@ -216,6 +216,22 @@ int rpt_sc_plot_axis2(rpt_sc *sc, const char *series);
  * failing, I/O). */
 int rpt_sc_plot(rpt_sc *sc, rpt_csv *csv, const rpt_plot *plot);
 
+/* A table of numbers in the stage's section, for figures a plot would not
+ * show well (a few ratios per row): DIR/<system>/<stage>-<name>.csv holds
+ * csv as it is (full precision, RFC 4180) and the page shows the same cells
+ * (4 significant digits, an empty cell as an em dash) with title above,
+ * caption below and a link to the CSV. With --seeds N the table is the
+ * mean context's (the mean of the seeds' outputs; the page says so); the
+ * per-seed contexts draw none. Takes ownership of csv (NULL, from a failed
+ * rpt_csv_create, fails the stage). 0, or a negative vl_err after marking
+ * the stage failed (I/O). */
+typedef struct rpt_table {
+	const char *name;    /* file stem: DIR/<system>/<stage>-<name>.csv */
+	const char *title;   /* shown above the table */
+	const char *caption; /* plain text under it, or NULL */
+} rpt_table;
+int rpt_sc_table(rpt_sc *sc, rpt_csv *csv, const rpt_table *t);
+
 /* The plot's files without a stage: DIR/<stem>.csv, .gp (gnuplot script)
  * and .svg (gnuplot run in DIR). Does not take csv. 0, or VL_EINVAL (no
  * data, wrong columns for the kind) / VL_EIO (I/O, gnuplot missing or

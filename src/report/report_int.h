@@ -23,6 +23,7 @@ struct rpt_sc {
 	json_t *rows;       /* array of summary-row objects */
 	json_t *notes;      /* array of strings */
 	json_t *plots;      /* array of {title, svg, csv, caption} (paths relative to DIR) */
+	json_t *tables;     /* array of {title, csv, caption, headers, rows} (rpt_sc_table) */
 	const char *status; /* "ok", "skipped", "failed" */
 	char reason[512];
 	double wall_s;

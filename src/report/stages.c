@@ -52,7 +52,8 @@ const rpt_stage rpt_stages[] = {
 	{ "regsched", "regsched", "Region scheduling vs Xen credit, gather and pinned placement",
 	  "virtlab regsched compare runs every built-in workload under every scheduler (credit, "
 	  "region, gather, pinned-oracle) on the simulated topologies and reports region "
-	  "scheduling's speedup and LLC miss reduction over credit and its fairness error.",
+	  "scheduling's speedup and LLC miss reduction over credit and its fairness error, and "
+	  "region's speedup when an address sample costs more.",
 	  /* measured 2026-12-04: the --quick run (300 ms per run) took 114 s at load
 	   * average 6, and the full run (2 s) passed 600 s at load 10 on 2 cores */
 	  RPT_SEEDED, 1800, stage_rs_plan, stage_rs_digest, NULL },
