@@ -47,6 +47,14 @@ static struct sockaddr_in backend(int *lfd_out)
 	return sa;
 }
 
+/* How far the exchange has come: its steps (request sent, backend
+ * connected, request seen, backend closed) and the bytes either way; a turn
+ * that leaves it unchanged is idle. bfd: -1 not connected, -2 closed. */
+static size_t progress(int sent_req, int bfd, int answered, size_t bsent, size_t got)
+{
+	return (size_t)(sent_req + (bfd != -1) + answered + (bfd == -2)) + bsent + got;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 65536)
@@ -65,9 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t got = 0, bsent = 0;
 	static char resp[1 << 20];
 	while (!eof && idle < FUZZ_IDLE_TURNS) {
-		/* progress: any step of the exchange, or a byte either way */
-		size_t before =
-			(size_t)(sent_req + (bfd != -1) + answered + (bfd == -2)) + bsent + got;
+		size_t before = progress(sent_req, bfd, answered, bsent, got);
 		if (!sent_req && send(cfd, req, sizeof(req) - 1, MSG_NOSIGNAL) > 0)
 			sent_req = 1;
 		dvproxy_run(px, FUZZ_TURN_S, NULL);
@@ -102,9 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				eof = 1;
 			break;
 		}
-		size_t after =
-			(size_t)(sent_req + (bfd != -1) + answered + (bfd == -2)) + bsent + got;
-		idle = after == before ? idle + 1 : 0;
+		idle = progress(sent_req, bfd, answered, bsent, got) == before ? idle + 1 : 0;
 	}
 	FUZZ_CHECK(eof,
 		   "client not finished after %d loop turns with no progress (backend %s, %zu of "
