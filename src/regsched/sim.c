@@ -656,7 +656,7 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	}
 	if (!(p->start_spread_ms >= 0) || p->start_spread_ms > 1e3 * p->duration_s) {
 		err = vl_fail(eb, VL_EINVAL,
-			      "start spread %g ms: expected 0 up to the run's %g ms",
+			      "--start-spread %g ms: expected 0 up to the run's --duration (%g ms)",
 			      p->start_spread_ms, 1e3 * p->duration_s);
 		goto out;
 	}
