@@ -500,13 +500,15 @@ static int setup(sim *s, vl_errbuf *eb)
 			s->vs[v].tpos = rng_below(&s->vs[v].r, w->vcpu[v].tlen);
 		s->vs[v].wake_at = -1;
 		s->vs[v].burst_left = burst_ns(s, v);
-		/* its own stream: the spread moves nothing else */
-		rng st;
-		rng_fork(&root, 3000 + v, &st);
-		uint64_t steps = (uint64_t)(s->p->start_spread_ms * MS_NS / RS_STEP_NS);
-		s->vs[v].start_at = steps ? (int64_t)rng_below(&st, steps) * RS_STEP_NS : 0;
 		s->target[v] = -1;
 	}
+	/* start times: a stream of their own, forked after every other, so
+	 * that the spread moves nothing else (spread 0: the runs of before) */
+	rng st;
+	rng_fork(&root, 3000, &st);
+	uint64_t steps = (uint64_t)(s->p->start_spread_ms * MS_NS / RS_STEP_NS);
+	for (unsigned v = 0; v < w->nvcpu; v++)
+		s->vs[v].start_at = steps ? (int64_t)rng_below(&st, steps) * RS_STEP_NS : 0;
 	s->lat[HIER_L2] = t->lat_l2;
 	s->lat[HIER_LLC] = t->lat_llc;
 	s->lat[HIER_REMOTE] = t->lat_remote;
