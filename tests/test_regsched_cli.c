@@ -208,6 +208,10 @@ static void test_usage_errors(void **state)
 	expect_usage("regsched run --layout interleaved --sample-sets 128 --duration 10ms",
 		     "--layout interleaved needs --sample-sets dividing 64");
 	expect_usage("regsched compare --layout diagonal", "--layout");
+	expect_usage("regsched run --start-spread 20ms --duration 10ms",
+		     "--start-spread 20 ms: expected 0 up to the run's --duration (10 ms)");
+	expect_usage("regsched run --start-spread -1ms", "--start-spread");
+	expect_usage("regsched compare --start-spread 2s", "--start-spread");
 }
 
 int main(void)

@@ -9,9 +9,10 @@
 #include "regsched/sim.h"
 
 /* Runs wname on tname under sched for dur simulated seconds with seed
- * (the default parameters otherwise) into *r. */
-static inline void rs_test_run(const char *wname, const char *tname, int sched, double dur,
-			       uint64_t seed, rs_result *r)
+ * and vCPUs starting spread over spread_ms (the default parameters
+ * otherwise) into *r. */
+static inline void rs_test_run_spread(const char *wname, const char *tname, int sched, double dur,
+				      uint64_t seed, double spread_ms, rs_result *r)
 {
 	topo t;
 	workload w;
@@ -22,9 +23,18 @@ static inline void rs_test_run(const char *wname, const char *tname, int sched, 
 	rs_params_default(&p);
 	p.duration_s = dur;
 	p.seed = seed;
+	p.start_spread_ms = spread_ms;
 	int err = rs_run(&t, &w, sched, &p, r, &eb);
+	workload_free(&w);
 	if (err)
 		fail_msg("%s", eb.msg);
+}
+
+/* The same with the default start spread (RS_START_SPREAD_MS). */
+static inline void rs_test_run(const char *wname, const char *tname, int sched, double dur,
+			       uint64_t seed, rs_result *r)
+{
+	rs_test_run_spread(wname, tname, sched, dur, seed, RS_START_SPREAD_MS, r);
 }
 
 #endif

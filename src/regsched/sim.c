@@ -37,6 +37,7 @@ void rs_params_default(rs_params *p)
 	p->sample_sets = 16;
 	p->sample_every = 4096;
 	p->epoch_ms = 50;
+	p->start_spread_ms = RS_START_SPREAD_MS;
 	p->seed = 1;
 }
 
@@ -70,6 +71,7 @@ typedef struct vstate {
 	uint64_t tpos;
 	uint64_t to_sample;
 	int64_t burst_left, wake_at; /* I/O model; wake_at < 0: awake */
+	int64_t start_at;            /* when it comes up (RS_START_SPREAD_MS) */
 	int block;                   /* burst used up: blocks after this step */
 	uint64_t cnt[HIER_NLEVELS];  /* accesses by serving level */
 } vstate;
@@ -500,6 +502,13 @@ static int setup(sim *s, vl_errbuf *eb)
 		s->vs[v].burst_left = burst_ns(s, v);
 		s->target[v] = -1;
 	}
+	/* start times: a stream of their own, forked after every other, so
+	 * that the spread moves nothing else (spread 0: the runs of before) */
+	rng st;
+	rng_fork(&root, 3000, &st);
+	uint64_t steps = (uint64_t)(s->p->start_spread_ms * MS_NS / RS_STEP_NS);
+	for (unsigned v = 0; v < w->nvcpu; v++)
+		s->vs[v].start_at = steps ? (int64_t)rng_below(&st, steps) * RS_STEP_NS : 0;
 	s->lat[HIER_L2] = t->lat_l2;
 	s->lat[HIER_LLC] = t->lat_llc;
 	s->lat[HIER_REMOTE] = t->lat_remote;
@@ -516,7 +525,8 @@ static int setup(sim *s, vl_errbuf *eb)
 	if (s->sched == RS_GATHER)
 		credit_enable_hook(s->cs, 1);
 	for (unsigned v = 0; v < w->nvcpu; v++)
-		credit_start(s->cs, v, 0);
+		if (!s->vs[v].start_at)
+			credit_start(s->cs, v, 0);
 	return 0;
 }
 
@@ -646,6 +656,12 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 		err = vl_fail(eb, VL_EINVAL, "bad scheduler, duration or epoch");
 		goto out;
 	}
+	if (!(p->start_spread_ms >= 0) || p->start_spread_ms > 1e3 * p->duration_s) {
+		err = vl_fail(eb, VL_EINVAL,
+			      "--start-spread %g ms: expected 0 up to the run's --duration (%g ms)",
+			      p->start_spread_ms, 1e3 * p->duration_s);
+		goto out;
+	}
 	if ((err = setup(&s, eb)))
 		goto out;
 	int64_t end = (int64_t)(p->duration_s * 1e9), epoch_ns = (int64_t)(p->epoch_ms * MS_NS);
@@ -653,6 +669,7 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	if (epoch_ns < RS_STEP_NS)
 		epoch_ns = RS_STEP_NS;
 	int64_t phase_ns = (int64_t)(w->phase_ms * MS_NS), now = 0;
+	int64_t spread_end = (int64_t)(p->start_spread_ms * MS_NS);
 	double slice_cycles = (double)RS_STEP_NS / RS_SUBSTEPS * s.cyc_per_ns;
 	for (; now < end; now += RS_STEP_NS) {
 		if (phase_ns > 0 && w->nphases > 1) {
@@ -673,6 +690,9 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 				s.vs[v].burst_left = burst_ns(&s, v);
 				credit_wake(s.cs, v, now);
 			}
+		for (unsigned v = 0; v < s.nv && now > 0 && now < spread_end; v++)
+			if (s.vs[v].start_at == now)
+				credit_start(s.cs, v, now);
 		credit_advance(s.cs, now);
 		for (unsigned c = 0; c < s.ncores; c++) {
 			int v = credit_curr(s.cs, c);

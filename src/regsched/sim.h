@@ -60,6 +60,17 @@
 #define RS_FORM_CYCLES_PER_SLOT 55.0
 #define RS_PLACE_CYCLES_PER_EVAL 28.0
 
+/* vCPUs come up at seeded times spread uniformly over the first
+ * RS_START_SPREAD_MS of a run: one credit tick (CSCHED_TICK 10 ms), so each
+ * vCPU's phase against the scheduler's ticks and 30 ms accounting is
+ * arbitrary, as it is for VMs in steady state. Started in the same 100 us
+ * step instead, identical CPU-bound vCPUs stay in lock step under credit:
+ * its accounting and stealing then move neighbouring vCPUs together, which
+ * kept sharing pairs on one LLC by accident (a spread of as little as 0.2
+ * ms ends it; src/regsched/README.md, "A simultaneous start"). 0 gives the
+ * simultaneous start (rs_params.start_spread_ms). */
+#define RS_START_SPREAD_MS 10.0
+
 /* Physical layout of the workload's pages: contiguous (first-touch order,
  * a region's pages adjacent) or interleaved (pages spread over memory by a
  * fixed permutation; see sim.c remap). */
@@ -75,12 +86,14 @@ typedef struct rs_params {
 	double epoch_ms;           /* region formation / placement period */
 	double sample_cost_cycles; /* per sample; 0: RS_SAMPLE_COST_NS x frequency */
 	int layout;                /* RS_LAYOUT_*: physical page placement */
+	double start_spread_ms;    /* vCPUs start in [0, this) (RS_START_SPREAD_MS) */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;
 } rs_params;
 
-/* duration 2 s, S = 16, 1 sample per 4096 accesses, 50 ms epochs, seed 1 */
+/* duration 2 s, S = 16, 1 sample per 4096 accesses, 50 ms epochs, starts
+ * spread over RS_START_SPREAD_MS, seed 1 */
 void rs_params_default(rs_params *p);
 
 typedef struct rs_result {
