@@ -30,11 +30,11 @@ static inline void rs_test_run_spread(const char *wname, const char *tname, int 
 		fail_msg("%s", eb.msg);
 }
 
-/* The same with the default start spread (RS_START_SPREAD_MS). */
+/* The same with the default start spread (sim.h). */
 static inline void rs_test_run(const char *wname, const char *tname, int sched, double dur,
 			       uint64_t seed, rs_result *r)
 {
-	rs_test_run_spread(wname, tname, sched, dur, seed, RS_START_SPREAD_MS, r);
+	rs_test_run_spread(wname, tname, sched, dur, seed, -1, r);
 }
 
 #endif

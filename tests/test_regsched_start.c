@@ -8,6 +8,8 @@
  */
 #include "vl_test.h"
 
+#include <math.h>
+
 #include "regsched/sim.h"
 
 /* split-vm's 16 vCPUs on epyc-8ccx's 16 pCPUs: no vCPU waits for a pCPU,
@@ -37,8 +39,12 @@ static void test_default_is_one_tick(void **state)
 	(void)state;
 	rs_params p;
 	rs_params_default(&p);
-	assert_true(p.start_spread_ms == RS_START_SPREAD_MS);
+	assert_true(p.start_spread_ms < 0);
 	assert_true(RS_START_SPREAD_MS == 10.0);
+	/* the default on a run shorter than a tick: the whole run, not an
+	 * error (5 ms, so every vCPU starts within it) */
+	double dflt = run_total(-1, 1, 0.005), all = run_total(0, 1, 0.005);
+	assert_true(dflt > 0 && dflt < all);
 }
 
 /* Uniform starts over 10 ms cost on average 5 ms of a 20 ms run: a
@@ -74,10 +80,11 @@ static void test_spread_longer_than_run_refused(void **state)
 	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
 	rs_params_default(&p);
 	p.duration_s = 0.005;
+	p.start_spread_ms = 10;
 	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, &r, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, "--start-spread 10 ms"));
 	assert_non_null(strstr(eb.msg, "(5 ms)"));
-	p.start_spread_ms = -1;
+	p.start_spread_ms = NAN;
 	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, &r, &eb), VL_EINVAL);
 	workload_free(&w);
 }

@@ -71,7 +71,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	rs_params p;
 	rs_params_default(&p);
 	uint64_t sets = p.sample_sets, every = p.sample_every, cost = 0;
-	double epoch = p.epoch_ms / 1000.0, spread = p.start_spread_ms / 1000.0;
+	double epoch = p.epoch_ms / 1000.0, spread = -1; /* default: sim.h */
 	const cli_opt opts[] = {
 		{ "topology", OPT_STRING, &tname, "T",
 		  "westmere-2llc, epyc-8ccx, epyc-8ccx-nps4, single-llc, host or a file "
@@ -99,8 +99,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		  "physical pages: contiguous (first-touch order, default) or interleaved",
 		  CLI_NOBOUND, layout_choices },
 		{ "start-spread", OPT_DURATION, &spread, "DUR",
-		  "vCPUs come up at seeded times in [0, DUR) (default 10ms, one credit tick; "
-		  "0: all at once, in lock step)",
+		  "vCPUs come up at seeded times in [0, DUR) (default 10ms, one credit tick, "
+		  "or the whole run if shorter; 0: all at once, in lock step)",
 		  0, 1, NULL },
 		CLI_END,
 	};
@@ -113,7 +113,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	p.sample_sets = (unsigned)sets;
 	p.sample_every = (unsigned)every;
 	p.epoch_ms = epoch * 1000.0;
-	p.start_spread_ms = spread * 1000.0;
+	p.start_spread_ms = spread < 0 ? -1 : spread * 1000.0;
 	p.seed = g.seed;
 	topo t;
 	workload w;
@@ -283,7 +283,7 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 	rs_params_default(&p);
 	p.duration_s = COMPARE_DURATION_S;
 	uint64_t sets = p.sample_sets;
-	double spread = p.start_spread_ms / 1000.0;
+	double spread = -1; /* default: sim.h */
 	const cli_opt opts[] = {
 		{ "duration", OPT_DURATION, &p.duration_s, "DUR",
 		  "simulated time per run (default 2s)", 0.001, 600, NULL },
@@ -295,8 +295,8 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 		  "physical pages: contiguous (default) or interleaved", CLI_NOBOUND,
 		  layout_choices },
 		{ "start-spread", OPT_DURATION, &spread, "DUR",
-		  "vCPUs come up at seeded times in [0, DUR) (default 10ms, one credit tick; "
-		  "0: all at once, in lock step)",
+		  "vCPUs come up at seeded times in [0, DUR) (default 10ms, one credit tick, "
+		  "or the whole run if shorter; 0: all at once, in lock step)",
 		  0, 1, NULL },
 		CLI_END,
 	};
@@ -306,7 +306,7 @@ static int compare_run(const cli_cmd *cmd, int argc, char **argv)
 	p.layout =
 		strcmp(layout, "interleaved") == 0 ? RS_LAYOUT_INTERLEAVED : RS_LAYOUT_CONTIGUOUS;
 	p.sample_sets = (unsigned)sets;
-	p.start_spread_ms = spread * 1000.0;
+	p.start_spread_ms = spread < 0 ? -1 : spread * 1000.0;
 	p.seed = g.seed;
 	size_t nrows = sizeof(compare_rows) / sizeof(compare_rows[0]);
 	json_t *rows = json_array();

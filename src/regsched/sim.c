@@ -37,7 +37,7 @@ void rs_params_default(rs_params *p)
 	p->sample_sets = 16;
 	p->sample_every = 4096;
 	p->epoch_ms = 50;
-	p->start_spread_ms = RS_START_SPREAD_MS;
+	p->start_spread_ms = -1; /* RS_START_SPREAD_MS, or the run if shorter */
 	p->seed = 1;
 }
 
@@ -100,6 +100,7 @@ typedef struct sim {
 	uint64_t page_mask; /* --layout interleaved: P - 1; 0 contiguous */
 	unsigned ntreg;
 	int pre_steer_llc[WL_MAX_VCPUS]; /* where credit had each vCPU when steering began */
+	double spread_ms;                /* vCPUs start in [0, this) */
 	unsigned phase;
 	int64_t now;
 	uint32_t lines[BATCH];
@@ -506,7 +507,7 @@ static int setup(sim *s, vl_errbuf *eb)
 	 * that the spread moves nothing else (spread 0: the runs of before) */
 	rng st;
 	rng_fork(&root, 3000, &st);
-	uint64_t steps = (uint64_t)(s->p->start_spread_ms * MS_NS / RS_STEP_NS);
+	uint64_t steps = (uint64_t)(s->spread_ms * MS_NS / RS_STEP_NS);
 	for (unsigned v = 0; v < w->nvcpu; v++)
 		s->vs[v].start_at = steps ? (int64_t)rng_below(&st, steps) * RS_STEP_NS : 0;
 	s->lat[HIER_L2] = t->lat_l2;
@@ -656,7 +657,9 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 		err = vl_fail(eb, VL_EINVAL, "bad scheduler, duration or epoch");
 		goto out;
 	}
-	if (!(p->start_spread_ms >= 0) || p->start_spread_ms > 1e3 * p->duration_s) {
+	s.spread_ms = p->start_spread_ms < 0 ? fmin(RS_START_SPREAD_MS, 1e3 * p->duration_s)
+					     : p->start_spread_ms;
+	if (isnan(p->start_spread_ms) || s.spread_ms > 1e3 * p->duration_s) {
 		err = vl_fail(eb, VL_EINVAL,
 			      "--start-spread %g ms: expected 0 up to the run's --duration (%g ms)",
 			      p->start_spread_ms, 1e3 * p->duration_s);
@@ -669,7 +672,7 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 	if (epoch_ns < RS_STEP_NS)
 		epoch_ns = RS_STEP_NS;
 	int64_t phase_ns = (int64_t)(w->phase_ms * MS_NS), now = 0;
-	int64_t spread_end = (int64_t)(p->start_spread_ms * MS_NS);
+	int64_t spread_end = (int64_t)(s.spread_ms * MS_NS);
 	double slice_cycles = (double)RS_STEP_NS / RS_SUBSTEPS * s.cyc_per_ns;
 	for (; now < end; now += RS_STEP_NS) {
 		if (phase_ns > 0 && w->nphases > 1) {

@@ -67,8 +67,8 @@
  * step instead, identical CPU-bound vCPUs stay in lock step under credit:
  * its accounting and stealing then move neighbouring vCPUs together, which
  * kept sharing pairs on one LLC by accident (a spread of as little as 0.2
- * ms ends it; src/regsched/README.md, "A simultaneous start"). 0 gives the
- * simultaneous start (rs_params.start_spread_ms). */
+ * ms ends it; src/regsched/README.md, "vCPUs that start apart"). 0 gives
+ * the simultaneous start (rs_params.start_spread_ms). */
 #define RS_START_SPREAD_MS 10.0
 
 /* Physical layout of the workload's pages: contiguous (first-touch order,
@@ -86,7 +86,8 @@ typedef struct rs_params {
 	double epoch_ms;           /* region formation / placement period */
 	double sample_cost_cycles; /* per sample; 0: RS_SAMPLE_COST_NS x frequency */
 	int layout;                /* RS_LAYOUT_*: physical page placement */
-	double start_spread_ms;    /* vCPUs start in [0, this) (RS_START_SPREAD_MS) */
+	double start_spread_ms;    /* vCPUs start in [0, this); < 0: RS_START_SPREAD_MS,
+				    * or the whole run if that is shorter */
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;
