@@ -238,9 +238,56 @@ static void test_gather_never_scatters(void **state)
 		assert_int_equal(target[v], 1);
 }
 
+/* Whole or split when a sharing group fits no LLC's bytes. A tight group
+ * (one region shared by all its vCPUs) goes whole to an LLC with the
+ * slots: splitting it would put that region in two LLCs. Here each quad
+ * shares 7 MiB among all four and 3 MiB in each pair, 13 MiB in all
+ * against 12 MiB LLCs; placed vCPU by vCPU, a quad's second pair would
+ * move away from the first for its 3 MiB. A group chained from three sets
+ * by their common vCPUs (no set shared by all) may be split along them. */
+static void test_overflowing_groups(void **state)
+{
+	(void)state;
+	topo t;
+	vl_errbuf eb;
+	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0); /* 2 x 12 MiB, 6 cores */
+	double mib = 1 << 20;
+	region_info tight[10] = {
+		{ .vmask = 0x0f, .bytes = 7 * mib, .llc = -1 },
+		{ .vmask = 0x03, .bytes = 3 * mib, .llc = -1 },
+		{ .vmask = 0x0c, .bytes = 3 * mib, .llc = -1 },
+		{ .vmask = 0xf0, .bytes = 7 * mib, .llc = -1 },
+		{ .vmask = 0x30, .bytes = 3 * mib, .llc = -1 },
+		{ .vmask = 0xc0, .bytes = 3 * mib, .llc = -1 },
+	};
+	for (unsigned v = 8; v < 12; v++)
+		tight[6 + v - 8] = (region_info){ .vmask = 1ull << v, .bytes = mib / 2, .llc = -1 };
+	int target[12];
+	place_regions(&t, 12, 0xfff, tight, 10, NULL, target);
+	for (unsigned v = 1; v < 4; v++) {
+		assert_int_equal(target[v], target[0]);
+		assert_int_equal(target[4 + v], target[4]);
+	}
+	assert_int_not_equal(target[0], target[4]);
+
+	region_info chain[7] = {
+		{ .vmask = 0x3, .bytes = 7 * mib, .llc = -1 },
+		{ .vmask = 0x6, .bytes = 7 * mib, .llc = -1 },
+		{ .vmask = 0xc, .bytes = 7 * mib, .llc = -1 },
+	};
+	for (unsigned v = 4; v < 8; v++)
+		chain[3 + v - 4] = (region_info){ .vmask = 1ull << v, .bytes = mib / 2, .llc = -1 };
+	place_regions(&t, 8, 0xff, chain, 7, NULL, target);
+	int spans = 0;
+	for (unsigned v = 1; v < 4; v++)
+		spans |= target[v] != target[0];
+	assert_true(spans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_overflowing_groups),
 		cmocka_unit_test(test_formation),
 		cmocka_unit_test(test_formation_layout_independent),
 		cmocka_unit_test(test_place_reports_unfit_groups),

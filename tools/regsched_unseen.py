@@ -82,6 +82,14 @@ def groups(nv, gsize, shared, priv, n, wf, pshare=0.9):
             for v in range(nv)]
 
 
+def groups_of(assign, shared, priv, n, wf, pshare=0.9):
+    """assign[v]: vCPU v's sharing set (sets need not be id-neighbours);
+    shared: bytes of each set (one size, or a list indexed by set)."""
+    size = shared if isinstance(shared, list) else [shared] * (max(assign) + 1)
+    return [[(n, [(g, size[g], pshare), (16 + v, priv, 1 - pshare)], wf)]
+            for v, g in enumerate(assign)]
+
+
 def private(nv, priv, n, wf):
     return [[(n, [(16 + v, priv, 1.0)], wf)] for v in range(nv)]
 
@@ -105,6 +113,14 @@ TRACES = {
     "quad-ipa5": (groups(4, 4, 4 * MIB, 256 * 1024, 300000, 0.1), ["ipa 5"]),
     "quad-ipa200": (groups(4, 4, 4 * MIB, 256 * 1024, 300000, 0.1), ["ipa 200"]),
     "pairs-small": (groups(4, 2, 1 * MIB, 128 * 1024, 200000, 0.1), ["ipa 20"]),
+    # held out: written after the start spread and the tight-group rule, run
+    # once on their build; sharers are not id-neighbours
+    "pairs-strided": (groups_of([0, 1, 0, 1], 3 * MIB, 256 * 1024, 300000, 0.1), ["ipa 20"]),
+    "trio-6v": (groups_of([0, 1, 0, 1, 0, 1], 4 * MIB, 256 * 1024, 250000, 0.1), ["ipa 20"]),
+    "pairs-5m": (groups_of([0, 1, 1, 0], 5 * MIB, 256 * 1024, 300000, 0.1), ["ipa 20"]),
+    "mixed-sizes": (groups_of([0, 1, 0, 2, 0, 1, 0, 2], [6 * MIB, 2 * MIB, 2 * MIB],
+                              256 * 1024, 200000, 0.1), ["ipa 20"]),
+    "wr-pairs": (groups_of([0, 1, 1, 0], 2 * MIB, 512 * 1024, 250000, 0.5), ["ipa 20"]),
 }
 
 # --- cases: name, topology, trace files (or built-in workload), duration, seed, layout
@@ -146,6 +162,18 @@ CASES = [
     ("t-quad-smt2", "smt2.topo", ["quad-4m"] * 4, "0.5s", 9, "contiguous"),
     ("t-pairs-asym", "asym.topo", ["pairs-3m"] * 4, "0.5s", 10, "contiguous"),
     ("t-quad-nps4", "epyc-8ccx-nps4", ["quad-4m"] * 4, "0.5s", 7, "interleaved"),
+    # held out (see TRACES): seeds 11-14, never run before their first table
+    ("h-strided-wm", "westmere-2llc", ["pairs-strided"] * 4, "0.5s", 11, "contiguous"),
+    ("h-trios-wm", "westmere-2llc", ["trio-6v", "trio-6v", "pairs-strided"], "1s", 12,
+     "interleaved"),
+    ("h-pairs5m-tri", "tri-llc.topo", ["pairs-5m"] * 4, "0.5s", 13, "contiguous"),
+    ("h-mixed-asym", "asym.topo", ["mixed-sizes"] * 2, "0.5s", 14, "contiguous"),
+    ("h-strided-smt2", "smt2.topo", ["pairs-strided"] * 4, "0.5s", 11, "interleaved"),
+    ("h-trios-16llc", "sixteen-llc.topo", ["trio-6v"] * 2, "0.3s", 12, "contiguous"),
+    ("h-mixed-epyc", "epyc-8ccx", ["mixed-sizes"] * 2, "0.5s", 13, "contiguous"),
+    ("h-wrpairs-24v", "westmere-2llc", ["wr-pairs"] * 6, "0.5s", 14, "contiguous"),
+    ("h-split-wm-1s", "westmere-2llc", B + "split-vm", "1s", 11, "interleaved"),
+    ("h-fits-tri", "tri-llc.topo", B + "fits-all", "0.5s", 12, "contiguous"),
 ]
 
 

@@ -314,9 +314,53 @@ static void place_one(const topo *t, unsigned v, uint64_t active, const region_i
 	count[best]++;
 }
 
+/* Whether one region is shared by every vCPU of group g (and two or
+ * more of them): splitting such a group cannot lower its bytes, each LLC
+ * it spans holds that region; a group chained from several sets (a
+ * phase change links two) can be split along them. */
+static int tight(const region_info *reg, unsigned nreg, uint64_t active, unsigned *par, unsigned nv,
+		 unsigned g)
+{
+	uint64_t gm = 0;
+	for (unsigned v = 0; v < nv; v++)
+		if (((active >> v) & 1) && uf_find(par, v) == g)
+			gm |= 1ull << v;
+	if (__builtin_popcountll(gm) < 2)
+		return 0;
+	for (unsigned r = 0; r < nreg; r++)
+		if ((reg[r].vmask & active & gm) == gm)
+			return 1;
+	return 0;
+}
+
+/* The summed member scores of group g (uf root) placed whole on LLC d,
+ * each member's bytes added to d's load in turn. */
+static double group_score(const topo *t, unsigned nv, uint64_t active, const region_info *reg,
+			  unsigned nreg, unsigned *par, unsigned g, unsigned d,
+			  const double *demand, double load, const uint32_t *onllc,
+			  const int *target, const int *prev)
+{
+	double s = 0, add = 0;
+	uint32_t on2[REGION_MAX > WL_REGION_CAP ? REGION_MAX : WL_REGION_CAP];
+	memcpy(on2, onllc, nreg * sizeof(uint32_t));
+	for (unsigned v = 0; v < nv; v++) {
+		if (!((active >> v) & 1) || uf_find(par, v) != g)
+			continue;
+		double a2 = added_bytes(v, d, active, reg, nreg, on2);
+		s += score(t, v, d, active, reg, nreg, target, demand[v], load + add, a2, prev);
+		add += a2;
+		for (unsigned r = 0; r < nreg; r++)
+			if (((reg[r].vmask & active) >> v) & 1)
+				on2[r] |= 1u << d;
+	}
+	return s;
+}
+
 /* Groups (vCPUs linked by shared regions) go whole to one LLC when one has
  * room for them — free slots and cache bytes — largest demand first: the
- * LLC whose summed member scores are best. Other groups are placed vCPU by
+ * LLC whose summed member scores are best; a tight group (one region
+ * shared by all its vCPUs) that no LLC has the bytes for goes whole where
+ * it has slots and scores best. Other groups are placed vCPU by
  * vCPU, so they split where the score says. Returns 1 when there are
  * sharing groups (two or more vCPUs) and none has as few vCPUs as some
  * LLC has slots, 0 otherwise. */
@@ -373,32 +417,29 @@ int place_regions(const topo *t, unsigned nv, uint64_t active, const region_info
 		unsigned g = gorder[gi];
 		int best = -1;
 		double bs = 0;
-		for (unsigned d = 0; d < t->nllc; d++) {
-			/* whole only if it fits: slots, and its bytes beside what
-			 * earlier groups put there (its own bytes alone let two 7 MiB
-			 * sets go whole into one 12 MiB LLC) */
-			if (count[d] + gsize[g] > slots[d] ||
-			    load[d] + gdem[g] > (double)t->llc[d].size)
-				continue;
-			double s = 0, add = 0;
-			uint32_t on2[sizeof(onllc) / sizeof(onllc[0])];
-			memcpy(on2, onllc, nreg * sizeof(uint32_t));
-			for (unsigned v = 0; v < nv; v++) {
-				if (!((active >> v) & 1) || uf_find(par, v) != g)
+		/* whole only if it fits: slots, and its bytes beside what earlier
+		 * groups put there (its own bytes alone let two 7 MiB sets go
+		 * whole into one 12 MiB LLC). A tight group (one region shared
+		 * by all its vCPUs) that fits no LLC's bytes but some LLC's
+		 * slots goes whole where its summed score (overflow penalty
+		 * included) is best: splitting it would not lower its bytes,
+		 * since each LLC it spans holds that region (two 5 MiB quads per
+		 * 8 MiB LLC were split vCPU by vCPU: README, "vCPUs that start
+		 * apart", t-quad-smt2). */
+		for (int pass = 0;
+		     pass < 2 && best < 0 && (pass == 0 || tight(reg, nreg, active, par, nv, g));
+		     pass++)
+			for (unsigned d = 0; d < t->nllc; d++) {
+				if (count[d] + gsize[g] > slots[d] ||
+				    (pass == 0 && load[d] + gdem[g] > (double)t->llc[d].size))
 					continue;
-				double a2 = added_bytes(v, d, active, reg, nreg, on2);
-				s += score(t, v, d, active, reg, nreg, target, demand[v],
-					   load[d] + add, a2, prev);
-				add += a2;
-				for (unsigned r = 0; r < nreg; r++)
-					if (((reg[r].vmask & active) >> v) & 1)
-						on2[r] |= 1u << d;
+				double sc = group_score(t, nv, active, reg, nreg, par, g, d, demand,
+							load[d], onllc, target, prev);
+				if (best < 0 || sc > bs) {
+					best = (int)d;
+					bs = sc;
+				}
 			}
-			if (best < 0 || s > bs) {
-				best = (int)d;
-				bs = s;
-			}
-		}
 		for (unsigned v = 0; v < nv; v++)
 			if (((active >> v) & 1) && uf_find(par, v) == g)
 				place_one(t, v, active, reg, nreg, prev, demand, load, count, slots,
