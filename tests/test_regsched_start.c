@@ -13,23 +13,29 @@
 #include "regsched/sim.h"
 
 /* split-vm's 16 vCPUs on epyc-8ccx's 16 pCPUs: no vCPU waits for a pCPU,
- * so instructions follow run time. */
-static double run_total(double spread_ms, uint64_t seed, double dur)
+ * so instructions follow run time. Returns rs_run's status. */
+static int try_run(double spread_ms, uint64_t seed, double dur, int sched, rs_result *r,
+		   vl_errbuf *eb)
 {
 	topo t;
 	workload w;
-	vl_errbuf eb;
 	rs_params p;
-	rs_result r;
-	assert_int_equal(workload_builtin("split-vm", &w, &eb), 0);
-	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
+	assert_int_equal(workload_builtin("split-vm", &w, eb), 0);
+	assert_int_equal(topo_builtin("epyc-8ccx", &t, eb), 0);
 	rs_params_default(&p);
 	p.duration_s = dur;
 	p.seed = seed;
 	p.start_spread_ms = spread_ms;
-	int err = rs_run(&t, &w, RS_CREDIT, &p, &r, &eb);
+	int err = rs_run(&t, &w, sched, &p, r, eb);
 	workload_free(&w);
-	if (err)
+	return err;
+}
+
+static double run_total(double spread_ms, uint64_t seed, double dur)
+{
+	rs_result r;
+	vl_errbuf eb;
+	if (try_run(spread_ms, seed, dur, RS_CREDIT, &r, &eb))
 		fail_msg("%s", eb.msg);
 	return r.instructions;
 }
@@ -71,22 +77,12 @@ static void test_spread_is_seeded(void **state)
 static void test_spread_longer_than_run_refused(void **state)
 {
 	(void)state;
-	topo t;
-	workload w;
-	vl_errbuf eb;
-	rs_params p;
 	rs_result r;
-	assert_int_equal(workload_builtin("split-vm", &w, &eb), 0);
-	assert_int_equal(topo_builtin("epyc-8ccx", &t, &eb), 0);
-	rs_params_default(&p);
-	p.duration_s = 0.005;
-	p.start_spread_ms = 10;
-	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, &r, &eb), VL_EINVAL);
+	vl_errbuf eb;
+	assert_int_equal(try_run(10, 1, 0.005, RS_REGION, &r, &eb), VL_EINVAL);
 	assert_non_null(strstr(eb.msg, "--start-spread 10 ms"));
 	assert_non_null(strstr(eb.msg, "(5 ms)"));
-	p.start_spread_ms = NAN;
-	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, &r, &eb), VL_EINVAL);
-	workload_free(&w);
+	assert_int_equal(try_run(NAN, 1, 0.005, RS_REGION, &r, &eb), VL_EINVAL);
 }
 
 int main(void)
