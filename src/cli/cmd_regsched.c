@@ -63,6 +63,28 @@ static int load_inputs(const cli_cmd *cmd, const char *tname, const char *wname,
 	return 0;
 }
 
+static const char *const guard_mode_names[] = { "baseline", "steer", "fallback" };
+
+/* --epochs: one row per region epoch (rs_epoch). A failed append leaves
+ * *ud NULL, and the caller reports out of memory. */
+static void epoch_row(void *ud, const rs_epoch *e)
+{
+	json_t **rows = ud;
+	if (!*rows)
+		return;
+	json_t *o =
+		json_pack("{s:f,s:s,s:s,s:I,s:f,s:f,s:f,s:b,s:f,s:f,s:f,s:i}", "t_ms", e->t_ms,
+			  "mode", guard_mode_names[e->mode], "next", guard_mode_names[e->next],
+			  "samples", (json_int_t)e->samples, "mean_latency_cycles", e->mean_cycles,
+			  "local_fraction", e->local_frac, "baseline_latency_cycles", e->baseline,
+			  "judged", e->judged, "gain_cycles", e->gain, "gain_se_cycles", e->se,
+			  "churn", e->churn, "next_rate_divisor", (int)e->rate);
+	if (!o || json_array_append_new(*rows, o)) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
+}
+
 static int run_run(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_common g;
@@ -72,6 +94,7 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	rs_params_default(&p);
 	uint64_t sets = p.sample_sets, every = p.sample_every, cost = 0;
 	double epoch = p.epoch_ms / 1000.0, spread = -1; /* default: sim.h */
+	int epochs = 0;
 	const cli_opt opts[] = {
 		{ "topology", OPT_STRING, &tname, "T",
 		  "westmere-2llc, epyc-8ccx, epyc-8ccx-nps4, single-llc, host or a file "
@@ -102,11 +125,22 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 		  "vCPUs come up at seeded times in [0, DUR) (default 10ms, one credit tick, "
 		  "or the whole run if shorter; 0: all at once, in lock step)",
 		  0, 1, NULL },
+		{ "no-steer", OPT_FLAG, &p.no_steer, NULL,
+		  "region: sample and form regions but never steer (plain credit paying "
+		  "region's sampling: the guard's counterfactual)",
+		  CLI_NOBOUND, NULL },
+		{ "epochs", OPT_FLAG, &epochs, NULL,
+		  "region: add the guard's record of every epoch (key \"epochs\": mode, "
+		  "samples, mean latency, baseline, gain and its SE)",
+		  CLI_NOBOUND, NULL },
 		CLI_END,
 	};
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
+	if ((p.no_steer || epochs) && strcmp(sname, "region") != 0)
+		return cli_usage_error(cmd, "%s: only with --sched region, not --sched %s",
+				       p.no_steer ? "--no-steer" : "--epochs", sname);
 	p.layout =
 		strcmp(layout, "interleaved") == 0 ? RS_LAYOUT_INTERLEAVED : RS_LAYOUT_CONTIGUOUS;
 	p.sample_cost_cycles = (double)cost;
@@ -123,14 +157,24 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	progress_init(&pr, stderr, "regsched", g.quiet);
 	p.cb = progress_update;
 	p.cb_ud = &pr;
+	json_t *rows = NULL;
+	if (epochs) {
+		rows = json_array();
+		p.epoch_cb = epoch_row;
+		p.epoch_ud = &rows;
+	}
 	rs_result r;
 	vl_errbuf eb;
 	int err = rs_run(&t, &w, sched_index(sname), &p, &r, &eb);
 	progress_done(&pr);
 	workload_free(&w);
-	if (err)
+	if (err) {
+		json_decref(rows);
 		return err == VL_ENOMEM ? cli_fail(cmd, "%s", eb.msg)
 					: cli_usage_error(cmd, "%s", eb.msg);
+	}
+	if (epochs && !rows)
+		return cli_fail(cmd, "out of memory recording the epochs");
 	json_t *o = result_json(t.name, w.name, sname, &r);
 	json_object_set_new(o, "sample_sets", json_integer(r.sample_sets));
 	json_object_set_new(o, "fairness_error_pct", json_real(r.fairness_error_pct));
@@ -152,6 +196,8 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 					      "llc_miss_rate", r.vm_llc_miss_rate[m],
 					      "expected_share", r.expected_share[m]));
 	json_object_set_new(o, "by_vm", vms);
+	if (rows)
+		json_object_set_new(o, "epochs", rows);
 	return cli_emit(cmd, &g, o);
 }
 

@@ -176,3 +176,10 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int ste
 		g->rate = g->div > g->bdiv ? g->div : g->bdiv;
 	return g->mode;
 }
+
+void guard_observe(guard *g, const guard_obs *o)
+{
+	update_budget(g, o);
+	g->mode = GUARD_BASELINE;
+	g->rate = g->bdiv;
+}

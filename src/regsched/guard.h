@@ -215,4 +215,9 @@ double guard_cost(const guard *g, unsigned div);
  * the next epoch samples. */
 int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable);
 
+/* An epoch that only observes (sim.h's no_steer): updates the sampling
+ * budget from o and keeps BASELINE, sampling at the budget's rate;
+ * nothing is pooled or judged. */
+void guard_observe(guard *g, const guard_obs *o);
+
 #endif

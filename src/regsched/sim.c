@@ -283,6 +283,27 @@ static void apply_targets(sim *s, int hard)
 	}
 }
 
+/* rs_params.epoch_cb's record of the epoch that just ended. */
+static void report_epoch(sim *s, int was, int mode, double churn)
+{
+	const guard_obs *o = &s->ep;
+	const guard *g = &s->g;
+	int judged = was == GUARD_STEER && o->n >= GUARD_MIN_SAMPLES;
+	rs_epoch e = { .t_ms = (double)s->now / MS_NS,
+		       .mode = was,
+		       .next = mode,
+		       .samples = o->n,
+		       .mean_cycles = o->n ? o->lat / (double)o->n : 0,
+		       .local_frac = o->n ? (double)o->local / (double)o->n : 0,
+		       .baseline = g->base_mean,
+		       .judged = judged,
+		       .gain = judged ? g->last_gain : 0,
+		       .se = judged ? g->last_se : 0,
+		       .churn = was == GUARD_STEER ? churn : 0,
+		       .rate = g->rate };
+	s->p->epoch_cb(s->p->epoch_ud, &e);
+}
+
 /* Region scheduling's epoch: form regions, place, and let the guard
  * decide whether the placement is applied (STEER) or credit runs alone. */
 static void region_epoch(sim *s, uint64_t active)
@@ -303,7 +324,16 @@ static void region_epoch(sim *s, uint64_t active)
 	unsigned moved = 0;
 	for (unsigned v = 0; v < s->nv; v++)
 		moved += was == GUARD_STEER && prev[v] >= 0 && prev[v] != s->target[v];
-	int mode = guard_epoch(&s->g, s->now, &s->ep, (double)moved / (double)s->nv, !unfit);
+	double churn = (double)moved / (double)s->nv;
+	int mode;
+	if (s->p->no_steer) {
+		guard_observe(&s->g, &s->ep);
+		mode = GUARD_BASELINE;
+	} else {
+		mode = guard_epoch(&s->g, s->now, &s->ep, churn, !unfit);
+	}
+	if (s->p->epoch_cb)
+		report_epoch(s, was, mode, churn);
 	s->ep = (guard_obs){ 0 };
 	/* formation and placement run on pCPU 0: its vCPU loses the cycles */
 	double cost = RS_FORM_CYCLES_PER_SLOT * (double)region_table_slots(s->rg) +
@@ -663,6 +693,13 @@ int rs_run(const topo *t, const workload *w, int sched, const rs_params *p, rs_r
 		err = vl_fail(eb, VL_EINVAL,
 			      "--start-spread %g ms: expected 0 up to the run's --duration (%g ms)",
 			      p->start_spread_ms, 1e3 * p->duration_s);
+		goto out;
+	}
+	if (p->no_steer && sched != RS_REGION) {
+		err = vl_fail(eb, VL_EINVAL,
+			      "--no-steer: only with --sched region (it keeps region's "
+			      "sampling and never steers), not --sched %s",
+			      rs_sched_names[sched]);
 		goto out;
 	}
 	if ((err = setup(&s, eb)))

@@ -79,6 +79,24 @@ enum { RS_LAYOUT_CONTIGUOUS, RS_LAYOUT_INTERLEAVED };
 enum rs_sched { RS_CREDIT, RS_REGION, RS_GATHER, RS_ORACLE, RS_NSCHED };
 extern const char *const rs_sched_names[]; /* NULL-terminated */
 
+/* One epoch of region scheduling as its guard (guard.h) saw it, reported
+ * through rs_params.epoch_cb at the epoch's end: what a researcher needs
+ * to see why steering was kept or dropped. */
+typedef struct rs_epoch {
+	double t_ms;        /* the epoch's end, simulated */
+	int mode, next;     /* enum guard_mode during the epoch, and decided for the next */
+	uint64_t samples;   /* address samples taken in the epoch */
+	double mean_cycles; /* their mean latency (0 with no sample) */
+	double local_frac;  /* served by the accessor's own L2 or LLC */
+	double baseline;    /* the baseline's mean latency (0 before the first) */
+	int judged;         /* a STEER epoch with enough samples to be judged: */
+	double gain, se;    /* its pooled window's gain over the baseline and SE */
+	double churn;       /* vCPUs re-targeted (STEER epochs) */
+	unsigned rate;      /* the next epoch samples 1/rate of the full rate */
+} rs_epoch;
+
+typedef void (*rs_epoch_cb)(void *ud, const rs_epoch *e);
+
 typedef struct rs_params {
 	double duration_s;
 	unsigned sample_sets;      /* S, a power of two dividing every set count */
@@ -88,9 +106,15 @@ typedef struct rs_params {
 	int layout;                /* RS_LAYOUT_*: physical page placement */
 	double start_spread_ms;    /* vCPUs start in [0, this); < 0: RS_START_SPREAD_MS,
 				    * or the whole run if that is shorter */
+	/* region only: sample, form regions and place as usual, but never
+	 * steer (the guard stays in BASELINE): plain credit that pays region's
+	 * sampling, i.e. the counterfactual the guard's baseline estimates */
+	int no_steer;
 	uint64_t seed;
 	progress_cb cb;
 	void *cb_ud;
+	rs_epoch_cb epoch_cb; /* region: called at each epoch's end (NULL: none) */
+	void *epoch_ud;
 } rs_params;
 
 /* duration 2 s, S = 16, 1 sample per 4096 accesses, 50 ms epochs, starts
