@@ -32,22 +32,14 @@ static void keep(void *ud, const rs_epoch *e)
  * (src/regsched/README.md); no_steer as given. */
 static void run_rec(int no_steer, rec *k, rs_result *r)
 {
-	topo t;
-	workload w;
-	vl_errbuf eb;
 	rs_params p;
-	assert_int_equal(workload_builtin("phase-swap", &w, &eb), 0);
-	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
 	rs_params_default(&p);
 	p.duration_s = 0.5;
 	p.no_steer = no_steer;
 	p.epoch_cb = keep;
 	p.epoch_ud = k;
 	memset(k, 0, sizeof(*k));
-	int err = rs_run(&t, &w, RS_REGION, &p, r, &eb);
-	workload_free(&w);
-	if (err)
-		fail_msg("%s", eb.msg);
+	rs_test_run_with("phase-swap", "westmere-2llc", RS_REGION, &p, r, NULL);
 }
 
 static void test_record_is_the_guards(void **state)

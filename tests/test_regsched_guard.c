@@ -246,16 +246,12 @@ static void test_sampling_budget(void **state)
 static double budget_run(double cost, rs_result *c, rs_result *g)
 {
 	topo t;
-	workload w;
-	vl_errbuf eb;
 	rs_params p;
-	assert_int_equal(workload_builtin("fits-all", &w, &eb), 0);
-	assert_int_equal(topo_builtin("westmere-2llc", &t, &eb), 0);
 	rs_params_default(&p);
 	p.duration_s = 0.5;
-	assert_int_equal(rs_run(&t, &w, RS_CREDIT, &p, c, &eb), 0);
+	rs_test_run_with("fits-all", "westmere-2llc", RS_CREDIT, &p, c, &t);
 	p.sample_cost_cycles = cost;
-	assert_int_equal(rs_run(&t, &w, RS_REGION, &p, g, &eb), 0);
+	rs_test_run_with("fits-all", "westmere-2llc", RS_REGION, &p, g, NULL);
 	return g->sample_cycles / (g->sim_ms * 1e6 * t.freq_ghz * t.ncores);
 }
 

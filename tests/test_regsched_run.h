@@ -8,26 +8,36 @@
 
 #include "regsched/sim.h"
 
+/* Runs wname on tname under sched with parameters p into *r; the
+ * topology to *t_out if not NULL. */
+static inline void rs_test_run_with(const char *wname, const char *tname, int sched,
+				    const rs_params *p, rs_result *r, topo *t_out)
+{
+	topo t;
+	workload w;
+	vl_errbuf eb;
+	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
+	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
+	int err = rs_run(&t, &w, sched, p, r, &eb);
+	workload_free(&w);
+	if (err)
+		fail_msg("%s", eb.msg);
+	if (t_out)
+		*t_out = t;
+}
+
 /* Runs wname on tname under sched for dur simulated seconds with seed
  * and vCPUs starting spread over spread_ms (the default parameters
  * otherwise) into *r. */
 static inline void rs_test_run_spread(const char *wname, const char *tname, int sched, double dur,
 				      uint64_t seed, double spread_ms, rs_result *r)
 {
-	topo t;
-	workload w;
-	vl_errbuf eb;
 	rs_params p;
-	assert_int_equal(workload_builtin(wname, &w, &eb), 0);
-	assert_int_equal(topo_builtin(tname, &t, &eb), 0);
 	rs_params_default(&p);
 	p.duration_s = dur;
 	p.seed = seed;
 	p.start_spread_ms = spread_ms;
-	int err = rs_run(&t, &w, sched, &p, r, &eb);
-	workload_free(&w);
-	if (err)
-		fail_msg("%s", eb.msg);
+	rs_test_run_with(wname, tname, sched, &p, r, NULL);
 }
 
 /* The same with the default start spread (sim.h). */
