@@ -67,8 +67,15 @@ def one(args, workload, topo, seed):
 
 
 def seeds_of(text):
+    """'3' or '1-6' -> the seeds; ValueError naming --seeds otherwise."""
     lo, _, hi = text.partition("-")
-    return range(int(lo), int(hi or lo) + 1)
+    try:
+        a, b = int(lo), int(hi or lo)
+    except ValueError:
+        raise ValueError("--seeds %r: expected N or LO-HI (whole numbers)" % text)
+    if a < 0 or b < a:
+        raise ValueError("--seeds %r: expected 0 <= LO <= HI" % text)
+    return range(a, b + 1)
 
 
 def main():
