@@ -43,9 +43,26 @@ static void test_demo_end_to_end(void **state)
 	vl_schema_pairs(pairs, "dejavu demo (src/dejavu/live/e2e_demo.sh)");
 	json_error_t je;
 	json_t *j = json_load_file(out, 0, &je);
-	unlink(out);
 	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_object_get(j, "errors")), 0);
+	json_int_t errors = json_integer_value(json_object_get(j, "errors"));
+	if (errors != 0) {
+		/* which phases failed requests, and at what latency: a failed
+		 * request waited or ran over the generator's 5 s timeout; the
+		 * document stays on disk for a look at its windows and events */
+		size_t k;
+		json_t *ph;
+		json_array_foreach(json_object_get(json_object_get(j, "load"), "phases"), k, ph)
+			print_message("phase %zu (%s, %.0f rps): %lld of %lld failed, p99 %.3f s\n",
+				      k, json_string_value(json_object_get(ph, "mix")),
+				      json_number_value(json_object_get(ph, "rate_rps")),
+				      (long long)json_integer_value(json_object_get(ph, "errors")),
+				      (long long)json_integer_value(json_object_get(ph, "sent")),
+				      json_number_value(json_object_get(ph, "p99_s")));
+		json_decref(j);
+		fail_msg("the demo failed %lld production requests (kept: %s)", (long long)errors,
+			 out);
+	}
+	unlink(out);
 	assert_true(json_integer_value(json_object_get(j, "requests")) > 1000);
 	json_t *learning = json_object_get(j, "learning");
 	assert_true(json_integer_value(json_object_get(learning, "classes_trained")) >= 2);
