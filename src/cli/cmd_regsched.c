@@ -138,9 +138,11 @@ static int run_run(const cli_cmd *cmd, int argc, char **argv)
 	int rc = cli_parse(cmd, argc, argv, opts, &g, NULL, NULL, 0, 0);
 	if (rc != CLI_GO)
 		return rc;
-	if ((p.no_steer || epochs) && strcmp(sname, "region") != 0)
-		return cli_usage_error(cmd, "%s: only with --sched region, not --sched %s",
-				       p.no_steer ? "--no-steer" : "--epochs", sname);
+	/* --no-steer is a run parameter, refused by rs_run for other
+	 * schedulers; --epochs is this command's own */
+	if (epochs && strcmp(sname, "region") != 0)
+		return cli_usage_error(cmd, "--epochs: only with --sched region, not --sched %s",
+				       sname);
 	p.layout =
 		strcmp(layout, "interleaved") == 0 ? RS_LAYOUT_INTERLEAVED : RS_LAYOUT_CONTIGUOUS;
 	p.sample_cost_cycles = (double)cost;

@@ -110,6 +110,7 @@ static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
 	double se = sqrt(g->base_var / (double)g->base.n + var / (double)o->n);
 	g->last_gain = gain;
 	g->last_se = se;
+	g->judged = 1;
 	double cost = guard_cost(g, g->rate); /* the rate e was sampled at */
 	if (gain - cost > GUARD_Z * se && churn <= GUARD_MAX_CHURN) {
 		g->div = pick_div(g, gain);
@@ -126,6 +127,7 @@ static void judge(guard *g, int64_t now, const guard_obs *e, double churn)
 
 int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int steerable)
 {
+	g->judged = 0;
 	if (g->mode == GUARD_STEER)
 		g->steer_ns += now - g->last_ns;
 	g->last_ns = now;
@@ -180,6 +182,7 @@ int guard_epoch(guard *g, int64_t now, const guard_obs *o, double churn, int ste
 void guard_observe(guard *g, const guard_obs *o)
 {
 	update_budget(g, o);
+	g->judged = 0;
 	g->mode = GUARD_BASELINE;
 	g->rate = g->bdiv;
 }

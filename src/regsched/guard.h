@@ -186,6 +186,7 @@ typedef struct guard {
 	guard_obs win[GUARD_WINDOW]; /* the last judged STEER epochs */
 	unsigned nwin, win_next;
 	double last_gain, last_se; /* of the last judged window */
+	int judged;                /* the last guard_epoch judged its epoch */
 	int strikes, passes;
 	int undo;    /* the last fallback followed established harm: undo it */
 	int undo_ok; /* credit cannot undo steering itself (no overcommit); 1 */

@@ -288,7 +288,7 @@ static void report_epoch(sim *s, int was, int mode, double churn)
 {
 	const guard_obs *o = &s->ep;
 	const guard *g = &s->g;
-	int judged = was == GUARD_STEER && o->n >= GUARD_MIN_SAMPLES;
+	int judged = g->judged;
 	rs_epoch e = { .t_ms = (double)s->now / MS_NS,
 		       .mode = was,
 		       .next = mode,
